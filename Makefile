@@ -1,0 +1,36 @@
+# reportkit: two commands on a fresh machine.
+#   make demo   create .venv if missing, run the batch on the bundled demo data
+#   make test   create .venv if missing, run the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.reportkit-installed
+DEMO_OUT ?= reports/demo
+
+.PHONY: demo test env kernel clean lab bench
+
+env: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name reportkit --display-name "Python (reportkit)" >/dev/null
+	@touch $(STAMP)
+
+kernel: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/reportkit batch params/demo.yaml --output-dir $(DEMO_OUT)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_commission.py
+
+clean:
+	rm -rf reports build dist *.egg-info src/*.egg-info .pytest_cache

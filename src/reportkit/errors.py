@@ -1,0 +1,183 @@
+"""The reportkit exception tree.
+
+Every error reportkit raises on purpose is a :class:`ReportkitError`. The tree
+separates *bad input* (the user can fix a file, a parameter or a plan) from a
+*broken environment* (a kernel is missing, a folder is not writable), so the CLI
+can map each branch to its own exit code and a one-line message with the fix::
+
+    ReportkitError
+    ├── InputError                 exit code 2: fix the input and run again
+    │   ├── ParamsError            params YAML / command-line values
+    │   ├── MappingError           a source mapping YAML
+    │   ├── DataError              rows of a data file (carries every problem)
+    │   ├── PlanError              a commission plan YAML
+    │   └── PeriodError            a period label or date outside the calendar
+    ├── EnvironmentError_          exit code 3: fix the machine, not the data
+    │   ├── KernelNotFoundError
+    │   ├── TemplateError          template missing or without a parameters cell
+    │   └── OutputError            output folder not writable, disk full
+    └── ReportFailed               exit code 1: one or more reports of a batch failed
+
+Messages name the bad value, the allowed set and the fix, e.g.::
+
+    params/demo.yaml: key 'perod' is not allowed; did you mean 'period'?
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+__all__ = [
+    "ReportkitError",
+    "InputError",
+    "ParamsError",
+    "MappingError",
+    "DataError",
+    "DataProblem",
+    "PlanError",
+    "PeriodError",
+    "EnvironmentError_",
+    "KernelNotFoundError",
+    "TemplateError",
+    "OutputError",
+    "ReportFailed",
+    "did_you_mean",
+]
+
+
+class ReportkitError(Exception):
+    """Root of every error reportkit raises on purpose.
+
+    Attributes
+    ----------
+    exit_code : int
+        Process exit code the CLI uses for this class of error.
+    hint : str or None
+        What the user should do about it, shown after the message.
+    """
+
+    exit_code: int = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        self.message = message
+        self.hint = hint
+        super().__init__(message if hint is None else f"{message} ({hint})")
+
+
+class InputError(ReportkitError):
+    """Bad input: parameters, mappings, data or plans. Fix the input and rerun."""
+
+    exit_code = 2
+
+
+class ParamsError(InputError):
+    """A parameters file or a command-line parameter is invalid."""
+
+
+class MappingError(InputError):
+    """A source mapping is invalid or does not match the file it maps."""
+
+
+class PlanError(InputError):
+    """A commission plan is invalid."""
+
+
+class PeriodError(InputError):
+    """A period label cannot be parsed or lies outside the data's calendar."""
+
+
+@dataclass(frozen=True)
+class DataProblem:
+    """One bad cell (or row) found while validating a table.
+
+    Attributes
+    ----------
+    file : str
+        Source file (or ``table`` name for SQL / in-memory sources).
+    row : int or None
+        1-based row number *as a spreadsheet user counts it*: the header is
+        row 1, the first data row is row 2. ``None`` when the problem concerns
+        the whole column or table.
+    column : str or None
+        Column name in the *source* file (before mapping) when known.
+    value : object
+        The offending value, as read.
+    reason : str
+        What is wrong and what is allowed, e.g. ``"not a date in format %Y-%m-%d"``.
+    """
+
+    file: str
+    row: int | None
+    column: str | None
+    value: object
+    reason: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.column is not None:
+            where += f", column {self.column!r}"
+        return f"{where}: value {self.value!r}: {self.reason}"
+
+
+class DataError(InputError):
+    """A data table failed validation; :attr:`problems` lists every bad cell.
+
+    Validation is lazy: all problems of a table are collected before raising,
+    so one run shows every bad row rather than the first one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        problems: Sequence[DataProblem] = (),
+        *,
+        hint: str | None = None,
+        max_listed: int = 20,
+    ) -> None:
+        self.problems = list(problems)
+        lines = [message]
+        for p in self.problems[:max_listed]:
+            lines.append(f"  - {p}")
+        if len(self.problems) > max_listed:
+            lines.append(f"  ... and {len(self.problems) - max_listed} more problems")
+        super().__init__("\n".join(lines), hint=hint)
+
+
+class EnvironmentError_(ReportkitError):
+    """The machine, not the input, is at fault (missing kernel, unwritable folder)."""
+
+    exit_code = 3
+
+
+class KernelNotFoundError(EnvironmentError_):
+    """The Jupyter kernel a template names is not installed."""
+
+
+class TemplateError(EnvironmentError_):
+    """A template notebook is missing, unreadable or has no ``parameters`` cell."""
+
+
+class OutputError(EnvironmentError_):
+    """An output file or folder could not be written."""
+
+
+class ReportFailed(ReportkitError):
+    """One or more reports of a batch failed; the others were still written."""
+
+    exit_code = 1
+
+
+def did_you_mean(value: str, allowed: Iterable[str]) -> str:
+    """Return ``"; did you mean 'x'?"`` for the closest allowed value, or ``""``.
+
+    Examples
+    --------
+    >>> did_you_mean("perod", ["period", "as_of"])
+    "; did you mean 'period'?"
+    """
+    match = difflib.get_close_matches(str(value), [str(a) for a in allowed], n=1, cutoff=0.6)
+    return f"; did you mean {match[0]!r}?" if match else ""

@@ -1,0 +1,88 @@
+"""Exact money: the one rounding rule reportkit uses.
+
+Rules (also in the README):
+
+* Canonical tables hold money as ``int64`` **cents** (minor units).
+* Source text is parsed straight to :class:`~decimal.Decimal` (never through a
+  float) and converted to cents rounding **half away from zero**
+  (``ROUND_HALF_UP`` on the magnitude, which is what Python's decimal module
+  does for negative numbers too: ``-0.005 -> -0.01``).
+* Report values are ``Decimal`` quantized to ``0.01``; a statement's total is
+  the sum of its already-rounded lines.
+* When an amount is split (a 60/40 split credit), :func:`allocate` gives the
+  parts in whole cents that add up exactly to the whole (largest remainder).
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Iterable, Sequence
+
+__all__ = ["CENT", "to_cents", "cents_to_money", "round_money", "allocate", "money_sum"]
+
+CENT = Decimal("0.01")
+
+
+def round_money(value: Decimal | int | str) -> Decimal:
+    """Round to the cent, half away from zero.
+
+    >>> round_money(Decimal("2.345")), round_money(Decimal("-2.345"))
+    (Decimal('2.35'), Decimal('-2.35'))
+    """
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def to_cents(value: Decimal | int | str) -> int:
+    """Convert an amount in currency units to integer cents (half away from zero).
+
+    Raises
+    ------
+    decimal.InvalidOperation
+        If ``value`` is not a finite number (callers wrap this in a DataError
+        naming the file, row and column).
+    """
+    d = Decimal(value)
+    if not d.is_finite():
+        raise InvalidOperation(f"not a finite amount: {value!r}")
+    return int((d * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def cents_to_money(cents: int) -> Decimal:
+    """Integer cents to a ``Decimal`` with two places: ``123456 -> Decimal('1234.56')``."""
+    return (Decimal(int(cents)) / 100).quantize(CENT)
+
+
+def money_sum(values: Iterable[Decimal]) -> Decimal:
+    """Sum of already-rounded money values (a statement total)."""
+    return sum((Decimal(v) for v in values), Decimal("0.00")).quantize(CENT)
+
+
+def allocate(total_cents: int, weights: Sequence[Decimal | int | str]) -> list[int]:
+    """Split ``total_cents`` by ``weights`` into whole cents that sum to the total.
+
+    Largest-remainder method: each part gets the floor of its exact share, then the
+    leftover cents go one each to the parts with the largest remainders (ties to the
+    earlier part). Works for negative totals (the split of a refund mirrors the sale).
+
+    >>> allocate(1001, ["0.6", "0.4"])
+    [601, 400]
+    >>> allocate(100, [1, 1, 1])
+    [34, 33, 33]
+    """
+    ws = [Decimal(w) for w in weights]
+    if not ws:
+        raise ValueError("allocate needs at least one weight")
+    if any(w < 0 for w in ws):
+        raise ValueError(f"weights must be non-negative, got {[str(w) for w in ws]}")
+    wsum = sum(ws)
+    if wsum == 0:
+        raise ValueError("weights sum to zero")
+    sign = -1 if total_cents < 0 else 1
+    mag = abs(int(total_cents))
+    exact = [Decimal(mag) * w / wsum for w in ws]
+    floors = [int(e) for e in exact]
+    left = mag - sum(floors)
+    order = sorted(range(len(ws)), key=lambda i: (-(exact[i] - floors[i]), i))
+    for i in order[:left]:
+        floors[i] += 1
+    return [sign * f for f in floors]
