@@ -1,0 +1,922 @@
+"""Source mappings: declarative YAML that turns raw source files into a validated Dataset.
+
+A mapping names the files of one data source and says, per canonical table
+(see :mod:`reportkit.model`), which source column becomes which canonical column
+and how its text is read. Nothing is guessed: placeholders, date formats, amount
+scales and stage names are all declared. Example (abridged)::
+
+    calendar: {first_month: 7}        # fiscal year starts in July
+    currency: USD                     # the single currency of every amount
+    crediting: territory              # owner | territory
+    data_dir: ../../../shared/data/adventureworks-pl300-reseller-sales  # relative to this file
+
+    quotas:
+      source: {file: ResellerSalesTargets.csv, encoding: utf-16}
+      na_values: ["-"]                          # '-' means "no target"
+      unpivot: {columns: [M01, M02, ...], key: month, value: target, key_pattern: "M(\\d+)"}
+      lookups:
+        - source: {file: SalespersonPerformance.csv}
+          key: EmployeeID                       # same name on both sides (or {left: right})
+          columns: [EmployeeKey]                # bring these columns over
+      columns:                                  # canonical <- source column or "{template}"
+        account_manager_id: EmployeeKey
+        period_start: "{Year}-{month}-01"
+        quota_cents: target
+      date_format: {period_start: "%Y-%m-%d"}
+      amounts: {quota_cents: {scale: 1000}}     # targets are in thousands
+      period_months: 1                          # period_end = start + 1 month - 1 day
+
+Steps applied to each table, in this order:
+
+1. read every ``source`` (several files are concatenated; each has its own
+   format / encoding / sep / sheet; ``inline:`` rows written in the YAML work too);
+2. ``na_values``: these exact cell texts mean *missing* (an empty cell always does);
+3. ``normalise``: exact value replacements per source column (``GTXPro -> GTX Pro``);
+4. ``filter``: keep rows whose column is in the listed values;
+5. ``unpivot``: wide columns to long rows (missing values dropped);
+6. ``number``: a 1-based line number within groups (to build unique ids);
+7. ``lookups``: left joins with other sources to translate keys / bring columns;
+8. ``columns`` / ``constants``: build the canonical columns (``"{a}-{b}"`` templates allowed);
+9. ``recode``: translate values of canonical columns (stage names, probabilities per stage);
+   in ``deals`` a stage recoded to ``open`` drops the row (open opportunities belong to
+   the ``pipeline`` table, which declares its own source and filter);
+10. parse: dates with ``date_format`` (default ``%Y-%m-%d``), amounts as text -> Decimal
+    (never float) x ``scale`` -> cents, half away from zero (:func:`reportkit.money.to_cents`);
+11. ``deduplicate``: drop repeated canonical rows (e.g. customers taken from order lines).
+
+Derived columns: ``currency`` (quotas, deals) defaults to the mapping's currency;
+a blank ``account_id`` in deals / pipeline becomes ``"(unassigned)"``; quotas'
+``period_end`` comes from ``period_months`` when not mapped. A mapping without
+``quotas`` yields an empty quotas table (a params quota rule fills it later).
+
+Every problem of every table is collected and raised at once as a
+:class:`~reportkit.errors.DataError` whose problems name the source file, the
+source row (header = 1, first data row = 2) and the source column.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import typing
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from . import model
+from .errors import DataError, DataProblem, MappingError, did_you_mean
+from .money import to_cents
+from .periods import FiscalCalendar
+from .sources import FORMATS, format_of, read_source
+
+__all__ = [
+    "Source",
+    "Lookup",
+    "Unpivot",
+    "Number",
+    "Amount",
+    "TableMapping",
+    "SourceMapping",
+    "load_mapping",
+    "load_dataset",
+]
+
+_ROW = model.SOURCE_ROW
+_FILE = model.SOURCE_FILE
+_UNPIVOT_COL = "_source_unpivot_column"
+DEFAULT_DATE_FORMAT = "%Y-%m-%d"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _no_number(v: Any, what: str) -> Any:
+    if isinstance(v, bool) or isinstance(v, (int, float)):
+        raise ValueError(f"{what} {v!r} must be quoted text in YAML (ids and amounts are text: '0731' is not 731)")
+    return v
+
+
+# ---------------------------------------------------------------------------
+# The YAML model
+# ---------------------------------------------------------------------------
+class Source(_Strict):
+    """Where rows come from: one file, one SQL query, or rows written inline.
+
+    Attributes
+    ----------
+    file : str, optional
+        Path relative to the mapping's ``data_dir``.
+    format : {"csv", "xlsx", "xls", "parquet", "sql"}, optional
+        From the extension when omitted.
+    encoding : str
+        CSV text encoding (``utf-8`` default; ``utf-8-sig``, ``utf-16``, ``cp1252`` ...).
+    sep : str
+        CSV field separator.
+    sheet : str, optional
+        Workbook sheet (first sheet when omitted).
+    url, query : str, optional
+        SQLAlchemy URL and SELECT statement. A relative ``sqlite:///`` path is
+        relative to ``data_dir``.
+    inline : list of {column: text}, optional
+        Rows written in the YAML (facts not in the data, e.g. team membership).
+    """
+
+    file: str | None = None
+    format: Literal["csv", "xlsx", "xls", "parquet", "sql"] | None = None
+    encoding: str = "utf-8"
+    sep: str = ","
+    sheet: str | None = None
+    url: str | None = None
+    query: str | None = None
+    inline: list[dict[str, str]] | None = None
+
+    @field_validator("inline", mode="before")
+    @classmethod
+    def _inline_text(cls, v: Any) -> Any:
+        if isinstance(v, list):
+            for row in v:
+                if isinstance(row, dict):
+                    for key, val in row.items():
+                        _no_number(val, f"inline value of {key!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "Source":
+        kinds = [k for k, v in (("file", self.file), ("url", self.url), ("inline", self.inline)) if v is not None]
+        if len(kinds) != 1:
+            raise ValueError(f"a source needs exactly one of file:, url: (+ query:) or inline: (got {kinds or 'none'})")
+        if self.url is not None and not self.query:
+            raise ValueError("an sql source (url:) needs query:")
+        return self
+
+
+class Lookup(_Strict):
+    """Left join with another source to translate a key or bring columns over.
+
+    Attributes
+    ----------
+    source : Source
+    key : str or {table column: lookup column}
+        Join key(s); the lookup key must be unique in the lookup source. (Not
+        ``on:``: YAML reads a bare ``on`` as the boolean true.)
+    columns : list or {lookup column: new name}
+        Columns to bring over.
+    na_values, normalise :
+        As for tables, applied to the lookup source first.
+    required : bool, default True
+        A non-missing key without a match is a data problem. ``False`` leaves
+        the brought columns missing instead.
+    """
+
+    source: Source
+    key: str | dict[str, str]
+    columns: list[str] | dict[str, str]
+    na_values: list[str] = []
+    normalise: dict[str, dict[str, str]] = {}
+    required: bool = True
+
+    @property
+    def keys(self) -> dict[str, str]:
+        return {self.key: self.key} if isinstance(self.key, str) else dict(self.key)
+
+    @property
+    def brought(self) -> dict[str, str]:
+        return {c: c for c in self.columns} if isinstance(self.columns, list) else dict(self.columns)
+
+
+class Unpivot(_Strict):
+    """Wide to long: one output row per (source row, listed column) with a value.
+
+    ``key`` receives the column name (or group 1 of ``key_pattern``, e.g.
+    ``M(\\d+)`` turns ``M07`` into ``07``); ``value`` receives the cell. Cells
+    that are missing (blank or an ``na_values`` placeholder) produce no row.
+    """
+
+    columns: list[str] = Field(..., min_length=1)
+    key: str
+    value: str
+    key_pattern: str | None = None
+
+    @field_validator("key_pattern")
+    @classmethod
+    def _regex(cls, v: str | None) -> str | None:
+        if v is not None:
+            try:
+                if re.compile(v).groups != 1:
+                    raise ValueError(f"key_pattern {v!r} must have exactly one (group)")
+            except re.error as exc:
+                raise ValueError(f"key_pattern {v!r} is not a regular expression: {exc}") from None
+        return v
+
+
+class Number(_Strict):
+    """Add column ``name``: 1, 2, 3 ... within each group of ``by`` (source order)."""
+
+    name: str
+    by: list[str] = Field(..., min_length=1)
+
+    @field_validator("by", mode="before")
+    @classmethod
+    def _listify(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+
+class Amount(_Strict):
+    """How to read an amount's text.
+
+    Attributes
+    ----------
+    scale : Decimal, default 1
+        Multiplier to currency units (``1000`` for values in thousands).
+    thousands : str, optional
+        Thousands separator to remove (``","`` or ``"."`` or ``" "``).
+    decimal : str, default ``"."``
+        Decimal separator.
+    """
+
+    scale: Decimal = Decimal(1)
+    thousands: str | None = None
+    decimal: str = "."
+
+    @field_validator("scale", mode="before")
+    @classmethod
+    def _scale(cls, v: Any) -> Any:
+        if isinstance(v, float):
+            raise ValueError(f"scale {v!r} is a float; write it as an integer or quoted text")
+        return v
+
+
+class TableMapping(_Strict):
+    """How one canonical table is built from its source(s). See the module docstring."""
+
+    source: Source | list[Source]
+    na_values: list[str] = []
+    normalise: dict[str, dict[str, str]] = {}
+    filter: dict[str, list[str]] = {}
+    unpivot: Unpivot | None = None
+    number: Number | None = None
+    lookups: list[Lookup] = []
+    columns: dict[str, str] = {}
+    constants: dict[str, str] = {}
+    recode: dict[str, dict[str, str]] = {}
+    date_format: dict[str, str] = {}
+    amounts: dict[str, Amount] = {}
+    period_months: int | None = Field(None, ge=1, le=12)
+    deduplicate: bool = False
+
+    @field_validator("na_values", mode="before")
+    @classmethod
+    def _na_text(cls, v: Any) -> Any:
+        if isinstance(v, list):
+            for item in v:
+                if item is None or isinstance(item, bool):
+                    raise ValueError(
+                        "YAML reads unquoted NULL / null / ~ / yes / no as a non-text value; "
+                        "quote each placeholder, e.g. na_values: [\"NULL\", \"-\"]"
+                    )
+                _no_number(item, "placeholder")
+        return v
+
+    @field_validator("constants", mode="before")
+    @classmethod
+    def _const_text(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            for key, val in v.items():
+                _no_number(val, f"constant {key!r}")
+        return v
+
+    @field_validator("recode", "normalise", mode="before")
+    @classmethod
+    def _recode_text(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            for key, inner in v.items():
+                if isinstance(inner, dict):
+                    for a, b in inner.items():
+                        _no_number(b, f"value for {a!r} in {key!r}")
+        return v
+
+    @field_validator("filter", mode="before")
+    @classmethod
+    def _filter_list(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: ([x] if isinstance(x, str) else x) for k, x in v.items()}
+        return v
+
+    @property
+    def sources(self) -> list[Source]:
+        return list(self.source) if isinstance(self.source, list) else [self.source]
+
+
+class Calendar(_Strict):
+    first_month: int = Field(1, ge=1, le=12, description="calendar month the fiscal year starts in")
+
+
+class SourceMapping(_Strict):
+    """A whole source mapping file (see the module docstring)."""
+
+    name: str = ""
+    calendar: Calendar = Calendar()
+    currency: str = Field("USD", pattern=r"^[A-Z]{3}$", description="ISO 4217 code")
+    crediting: Literal["owner", "territory"] = "owner"
+    data_dir: str = "."
+    account_managers: TableMapping
+    quotas: TableMapping | None = None
+    deals: TableMapping
+    accounts: TableMapping | None = None
+    pipeline: TableMapping | None = None
+    territories: TableMapping | None = None
+    base_dir: Path | None = Field(None, exclude=True)
+
+    def table(self, name: str) -> TableMapping | None:
+        return getattr(self, name)
+
+    @property
+    def data_path(self) -> Path:
+        """``data_dir`` resolved against the mapping file's folder."""
+        p = Path(self.data_dir)
+        if not p.is_absolute() and self.base_dir is not None:
+            p = self.base_dir / p
+        return p.resolve()
+
+
+# ---------------------------------------------------------------------------
+# Loading and checking the YAML
+# ---------------------------------------------------------------------------
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _format_errors(exc: ValidationError, file: str) -> list[str]:
+    lines = []
+    seen = set()
+    for err in exc.errors():
+        # pydantic adds union branch names to locations (e.g. 'Source', 'list[Source]'); drop them
+        clean = [str(p) for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in _MODEL_NAMES))]
+        where = ".".join(clean) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            parent: Any = SourceMapping
+            for part in clean[:-1]:
+                if isinstance(parent, type) and issubclass(parent, BaseModel) and part in parent.model_fields:
+                    parent = _model_of(parent.model_fields[part].annotation)
+                elif part.isdigit():
+                    continue
+                else:
+                    parent = None
+                if parent is None:
+                    break
+            allowed = list(parent.model_fields) if parent is not None else []
+            allowed = [a for a in allowed if a != "base_dir"]
+            msg = (f"{file}: key {where!r} is not allowed{did_you_mean(clean[-1], allowed)}"
+                   + (f" (allowed: {', '.join(allowed)})" if allowed else ""))
+        else:
+            got = err.get("input")
+            text = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "literal_error":
+                msg = f"{file}: key {where!r}: {got!r} is not allowed; {text}{did_you_mean(str(got), _literal_values(err))}"
+            else:
+                shown = "" if isinstance(got, dict) else f" (got {got!r})"
+                msg = f"{file}: key {where!r}: {text}{shown}"
+        if msg not in seen:
+            seen.add(msg)
+            lines.append(msg)
+    return lines
+
+
+_MODEL_NAMES = {"Source", "Lookup", "Unpivot", "Number", "Amount", "TableMapping", "Calendar", "SourceMapping",
+                "str", "list", "dict"}
+
+
+def _literal_values(err: dict) -> list[str]:
+    expected = (err.get("ctx") or {}).get("expected", "")
+    return re.findall(r"'([^']*)'", expected)
+
+
+def _semantic_problems(m: SourceMapping, file: str) -> list[str]:
+    out: list[str] = []
+    derived = {
+        "quotas": {"currency", "period_end"},
+        "deals": {"currency", "account_id"},
+        "pipeline": {"account_id"},
+    }
+    for table in model.TABLES:
+        tm = m.table(table)
+        if tm is None:
+            if table in ("account_managers", "deals"):
+                out.append(f"{file}: table {table!r} is required")
+            continue
+        cols = model.COLUMNS[table]
+        allowed = list(cols)
+        for key in ("columns", "constants", "recode", "date_format", "amounts"):
+            for name in getattr(tm, key):
+                if name not in cols:
+                    out.append(f"{file}: {table}.{key}: {name!r} is not a column of {table}"
+                               f"{did_you_mean(name, allowed)} (allowed: {', '.join(allowed)})")
+        for name in tm.amounts:
+            if name in cols and cols[name][0] != "cents":
+                out.append(f"{file}: {table}.amounts: {name!r} is not an amount column "
+                           f"(amount columns: {', '.join(c for c, (k, _) in cols.items() if k == 'cents')})")
+        for name in tm.date_format:
+            if name in cols and cols[name][0] != "date":
+                out.append(f"{file}: {table}.date_format: {name!r} is not a date column")
+        for name in set(tm.columns) & set(tm.constants):
+            out.append(f"{file}: {table}: {name!r} is in both columns and constants; keep one")
+        for name, (kind, nullable) in cols.items():
+            covered = name in tm.columns or name in tm.constants
+            if name == "period_end" and tm.period_months is not None:
+                covered = True
+            if not covered and not nullable and name not in derived.get(table, set()) - {"period_end"}:
+                out.append(f"{file}: {table}: column {name!r} is required; map it under columns: "
+                           f"(a source column) or constants: (a literal)")
+        if tm.period_months is not None and table != "quotas":
+            out.append(f"{file}: {table}.period_months is only for quotas")
+        if table == "deals" and "stage" in tm.recode:
+            bad = {v for v in tm.recode["stage"].values() if v not in (*model.DEAL_STAGES, "open")}
+            for v in sorted(bad):
+                out.append(f"{file}: deals.recode.stage: {v!r} is not allowed{did_you_mean(v, ['won', 'lost', 'open'])}"
+                           " (allowed: won, lost, open)")
+        if table == "deals" and tm.constants.get("stage") not in (None, *model.DEAL_STAGES):
+            out.append(f"{file}: deals.constants.stage: {tm.constants['stage']!r} is not allowed (allowed: won, lost)")
+        for name, fmt in tm.date_format.items():
+            if "%" not in fmt and fmt not in ("ISO8601", "mixed"):
+                out.append(f"{file}: {table}.date_format.{name}: {fmt!r} is not a strptime format such as %Y-%m-%d")
+        for src in tm.sources:
+            if src.file is not None and src.format is None:
+                try:
+                    format_of(src.file)
+                except MappingError as exc:
+                    out.append(f"{file}: {table}.source: {exc.message}; add format: ({', '.join(FORMATS)})")
+    if m.crediting == "territory" and m.territories is None:
+        out.append(f"{file}: crediting: territory needs a territories: table")
+    return out
+
+
+def load_mapping(path: str | Path) -> SourceMapping:
+    """Read and check a source mapping YAML file.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    SourceMapping
+        With ``base_dir`` set to the file's folder (``data_dir`` is relative to it).
+
+    Raises
+    ------
+    MappingError
+        Missing file, invalid YAML, unknown keys (with a did-you-mean and the
+        allowed keys), bad values (with the allowed set), unknown canonical column
+        names, required canonical columns left unmapped. All problems at once.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise MappingError(f"source mapping {str(path)!r} does not exist",
+                           hint="check source: in the params file (relative to the params file)") from None
+    except UnicodeDecodeError as exc:
+        raise MappingError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise MappingError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise MappingError(f"{path}: expected a mapping of keys to values, got {type(raw).__name__}")
+    raw["base_dir"] = path.resolve().parent
+    try:
+        m = SourceMapping.model_validate(raw)
+    except ValidationError as exc:
+        lines = _format_errors(exc, str(path))
+        raise MappingError("\n".join(lines), hint="fix the source mapping YAML") from None
+    problems = _semantic_problems(m, str(path))
+    if problems:
+        raise MappingError("\n".join(problems), hint="fix the source mapping YAML")
+    return m
+
+
+# ---------------------------------------------------------------------------
+# Building tables
+# ---------------------------------------------------------------------------
+@dataclass
+class _Context:
+    mapping: SourceMapping
+    mapping_file: str
+    cache: dict[tuple, pd.DataFrame] = field(default_factory=dict)
+    problems: list[DataProblem] = field(default_factory=list)
+
+    def read(self, src: Source, table: str) -> pd.DataFrame:
+        """Raw text frame of ``src`` with ``_source_row`` and ``_source_file``."""
+        base = self.mapping.data_path
+        if src.inline is not None:
+            keys: list[str] = []
+            for row in src.inline:
+                keys.extend(k for k in row if k not in keys)
+            df = pd.DataFrame({k: pd.array([r.get(k, "") for r in src.inline], dtype="str") for k in keys})
+            df[_ROW] = pd.array(range(2, len(df) + 2), dtype="int64")
+            df[_FILE] = f"{self.mapping_file} ({table} inline rows)"
+            return df
+        if src.url is not None:
+            url = src.url
+            m = re.match(r"^(sqlite[^:]*:///)(?!/)(.+)$", url)
+            if m and m.group(2) != ":memory:":
+                url = m.group(1) + str(base / m.group(2))
+            key = ("sql", url, src.query)
+            label = f"{src.url} (query)"
+        else:
+            path = base / src.file
+            fmt = src.format or format_of(path)
+            key = (str(path), fmt, src.encoding, src.sep, src.sheet)
+            label = str(path) + (f"[{src.sheet}]" if src.sheet else "")
+        if key not in self.cache:
+            if key[0] == "sql":
+                df = read_source(url=key[1], query=src.query, format="sql")
+            else:
+                df = read_source(path, format=fmt, encoding=src.encoding, sep=src.sep, sheet=src.sheet)
+            df[_FILE] = label
+            self.cache[key] = df
+        return self.cache[key].copy()
+
+
+def _missing(s: pd.Series) -> pd.Series:
+    return s.isna() | (s.astype("str").str.strip() == "")
+
+
+def _apply_na(df: pd.DataFrame, na_values: list[str], columns: list[str]) -> pd.DataFrame:
+    na = set(na_values)
+    for c in columns:
+        s = df[c]
+        mask = _missing(s) | s.isin(na) | s.astype("str").str.strip().isin(na)
+        if mask.any():
+            df[c] = s.where(~mask, None)
+    return df
+
+
+def _apply_normalise(df: pd.DataFrame, normalise: dict[str, dict[str, str]]) -> pd.DataFrame:
+    for col, repl in normalise.items():
+        df[col] = df[col].replace(repl)
+    return df
+
+
+def _require_columns(df: pd.DataFrame, needed: list[str], label: str, where: str) -> None:
+    have = [c for c in df.columns if not str(c).startswith("_source")]
+    missing = [c for c in dict.fromkeys(needed) if c not in df.columns]
+    if missing:
+        lines = [f"{label}: no column {c!r}{did_you_mean(c, have)} (needed by {where})" for c in missing]
+        raise MappingError("\n".join(lines), hint=f"columns in this source: {', '.join(have)}")
+
+
+def _template_fields(text: str) -> list[str] | None:
+    """Field names of ``"{a}-{b}"``, or None when ``text`` is a plain column name."""
+    if "{" not in text:
+        return None
+    return [f for _, f, _, _ in string.Formatter().parse(text) if f]
+
+
+def _render(df: pd.DataFrame, text: str) -> pd.Series:
+    out = pd.Series([""] * len(df), index=df.index, dtype="str")
+    missing = pd.Series(False, index=df.index)
+    for literal, fname, _, _ in string.Formatter().parse(text):
+        out = out + literal
+        if fname:
+            col = df[fname]
+            missing |= col.isna()
+            out = out + col.fillna("").astype("str")
+    return out.where(~missing, None)
+
+
+def _source_columns_needed(tm: TableMapping) -> tuple[list[str], set[str]]:
+    """(source columns referenced, columns produced by transforms)."""
+    produced: set[str] = set()
+    needed: list[str] = []
+    needed += list(tm.normalise) + list(tm.filter)
+    if tm.unpivot:
+        needed += tm.unpivot.columns
+        produced |= {tm.unpivot.key, tm.unpivot.value}
+    if tm.number:
+        needed += tm.number.by
+        produced.add(tm.number.name)
+    for lk in tm.lookups:
+        needed += list(lk.keys)
+        produced |= set(lk.brought.values())
+    for text in tm.columns.values():
+        fields = _template_fields(text)
+        needed += fields if fields is not None else [text]
+    return needed, produced
+
+
+def _parse_amounts(raw: pd.Series, spec: Amount) -> tuple[pd.Series, pd.Series]:
+    """(cents int64 with 0 where bad, mask of unparseable non-missing cells)."""
+    cache: dict[str, int | None] = {}
+    values = []
+    bad = []
+    for v in raw.tolist():
+        if v is None or (isinstance(v, float) and v != v):
+            values.append(0)
+            bad.append(False)
+            continue
+        if v not in cache:
+            t = str(v).strip().replace("\u00a0", "")
+            if spec.thousands:
+                t = t.replace(spec.thousands, "")
+            if spec.decimal != ".":
+                t = t.replace(spec.decimal, ".")
+            try:
+                d = Decimal(t)
+                cache[v] = to_cents(d * spec.scale) if d.is_finite() else None
+            except (InvalidOperation, ValueError):
+                cache[v] = None
+        c = cache[v]
+        values.append(0 if c is None else c)
+        bad.append(c is None)
+    return (pd.Series(values, index=raw.index, dtype="int64"), pd.Series(bad, index=raw.index, dtype=bool))
+
+
+def _parse_float(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    vals, bad = [], []
+    for v in raw.tolist():
+        if v is None or (isinstance(v, float) and v != v):
+            vals.append(float("nan"))
+            bad.append(False)
+            continue
+        try:
+            d = Decimal(str(v).strip())
+            if not d.is_finite():
+                raise InvalidOperation
+            vals.append(float(d))
+            bad.append(False)
+        except (InvalidOperation, ValueError):
+            vals.append(float("nan"))
+            bad.append(True)
+    return pd.Series(vals, index=raw.index, dtype="float64"), pd.Series(bad, index=raw.index, dtype=bool)
+
+
+def _problem(df: pd.DataFrame, idx: Any, column: str | None, value: Any, reason: str) -> DataProblem:
+    return DataProblem(str(df.at[idx, _FILE]), int(df.at[idx, _ROW]), column, value, reason)
+
+
+def _prepare(ctx: _Context, table: str, tm: TableMapping) -> pd.DataFrame:
+    """Steps 1-7: read, placeholders, normalise, filter, unpivot, number, lookups."""
+    needed, produced = _source_columns_needed(tm)
+    frames = []
+    for src in tm.sources:
+        df = ctx.read(src, table)
+        label = str(df[_FILE].iloc[0]) if len(df) else (src.file or "source")
+        _require_columns(df, [c for c in needed if c not in produced], label, f"{table} in the mapping")
+        frames.append(df)
+    df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    data_cols = [c for c in df.columns if not str(c).startswith("_source")]
+    df = df.astype({c: "str" for c in data_cols})
+    df = _apply_na(df, tm.na_values, data_cols)
+    df = _apply_normalise(df, tm.normalise)
+    for col, values in tm.filter.items():
+        df = df[df[col].isin(values)]
+    df = df.reset_index(drop=True)
+    if tm.unpivot:
+        up = tm.unpivot
+        ids = [c for c in df.columns if c not in up.columns]
+        long = df.melt(id_vars=ids, value_vars=up.columns, var_name=_UNPIVOT_COL, value_name=up.value)
+        long["_order"] = long[_UNPIVOT_COL].map({c: i for i, c in enumerate(up.columns)})
+        long = long[long[up.value].notna()].sort_values([_ROW, _FILE, "_order"], kind="stable")
+        key = long[_UNPIVOT_COL].astype("str")
+        if up.key_pattern:
+            key = key.str.extract(up.key_pattern, expand=False)
+        long[up.key] = key.astype("str")
+        df = long.drop(columns="_order").reset_index(drop=True)
+    if tm.number:
+        df[tm.number.name] = (df.groupby(tm.number.by, sort=False, dropna=False).cumcount() + 1).astype("str")
+    for lk in tm.lookups:
+        df = _apply_lookup(ctx, table, df, lk)
+    return df
+
+
+def _apply_lookup(ctx: _Context, table: str, df: pd.DataFrame, lk: Lookup) -> pd.DataFrame:
+    right = ctx.read(lk.source, f"{table} lookup")
+    label = str(right[_FILE].iloc[0]) if len(right) else "lookup"
+    keys = lk.keys
+    brought = lk.brought
+    _require_columns(right, list(keys.values()) + list(brought) + list(lk.normalise), label, f"a lookup of {table}")
+    rcols = [c for c in right.columns if not str(c).startswith("_source")]
+    right = _apply_na(right.astype({c: "str" for c in rcols}), lk.na_values, rcols)
+    right = _apply_normalise(right, lk.normalise)
+    dup = right.duplicated(list(keys.values()), keep=False) & right[list(keys.values())].notna().all(axis=1)
+    if dup.any():
+        first = right[dup].iloc[0]
+        raise MappingError(
+            f"{label}: lookup key {', '.join(keys.values())} is not unique "
+            f"(e.g. {', '.join(str(first[c]) for c in keys.values())} at rows "
+            f"{', '.join(str(r) for r in right.loc[dup, _ROW].head(4))})",
+            hint="a lookup must translate each key to one value; deduplicate the lookup source or choose another key",
+        )
+    clash = [new for new in brought.values() if new in df.columns]
+    if clash:
+        raise MappingError(f"lookup of {table} from {label}: column(s) {', '.join(clash)} already exist",
+                           hint="rename them with columns: {lookup column: new name}")
+    sub = right[list(keys.values()) + list(brought)].rename(columns={**{v: f"_lk_{k}" for k, v in keys.items()}, **brought})
+    left_keys = list(keys)
+    merged = df.merge(sub, how="left", left_on=left_keys, right_on=[f"_lk_{k}" for k in left_keys],
+                      indicator="_lk_found", sort=False)
+    if len(merged) != len(df):  # cannot happen with a unique right key; guard anyway
+        raise MappingError(f"lookup of {table} from {label} changed the row count")
+    if lk.required:
+        has_key = merged[left_keys].notna().all(axis=1)
+        miss = has_key & (merged["_lk_found"] == "left_only")
+        known = right[list(keys.values())[0]].dropna().astype(str).unique().tolist()
+        for idx in merged.index[miss]:
+            k0 = left_keys[0]
+            val = merged.at[idx, k0]
+            ctx.problems.append(_problem(
+                merged, idx, k0, val,
+                f"no match in lookup {label} column {keys[k0]!r}{did_you_mean(str(val), known)}",
+            ))
+        if miss.any():
+            merged = merged[~miss]
+    drop = [f"_lk_{k}" for k in left_keys] + ["_lk_found"]
+    return merged.drop(columns=drop).reset_index(drop=True)
+
+
+def load_table(ctx: _Context, table: str, tm: TableMapping) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Build one canonical table (with provenance columns) from its mapping.
+
+    Parse problems are appended to ``ctx.problems`` (the bad cell is left missing
+    or 0 so that validation can go on and report everything at once).
+
+    Returns
+    -------
+    (frame, source_columns)
+        ``frame`` has the canonical columns of ``table`` plus ``_source_file``,
+        ``_source_row`` and, for unpivoted values, ``_source_column:<canonical>``.
+        ``source_columns`` maps canonical -> source column name (or template).
+    """
+    df = _prepare(ctx, table, tm)
+    spec = model.COLUMNS[table]
+    out = pd.DataFrame(index=df.index)
+    src_cols: dict[str, str] = {}
+    for name in spec:
+        if name in tm.columns:
+            text = tm.columns[name]
+            fields = _template_fields(text)
+            out[name] = _render(df, text) if fields is not None else df[text]
+            src_cols[name] = text
+            if tm.unpivot and ((fields is None and text == tm.unpivot.value)
+                               or (fields and tm.unpivot.value in fields)):
+                out[f"{model.SOURCE_COLUMN_PREFIX}{name}"] = df[_UNPIVOT_COL]
+        elif name in tm.constants:
+            out[name] = pd.Series([tm.constants[name]] * len(df), index=df.index, dtype="str")
+        elif name == "currency":
+            out[name] = pd.Series([ctx.mapping.currency] * len(df), index=df.index, dtype="str")
+        else:
+            out[name] = pd.Series([None] * len(df), index=df.index, dtype="str")
+    out[_FILE] = df[_FILE]
+    out[_ROW] = df[_ROW]
+
+    # recode (before parsing; a deals stage recoded to 'open' leaves the table)
+    for name, table_map in tm.recode.items():
+        s = out[name]
+        present = s.notna()
+        unknown = present & ~s.isin(list(table_map))
+        for idx in out.index[unknown]:
+            ctx.problems.append(_problem(out, idx, src_cols.get(name, name), s.at[idx],
+                                         f"not a known value for {name} (allowed: {', '.join(table_map)})"
+                                         f"{did_you_mean(str(s.at[idx]), table_map)}"))
+        out[name] = s.map(lambda v: table_map.get(v) if isinstance(v, str) else None).astype("str")
+        out.loc[unknown, name] = None
+        if unknown.any():
+            out = out[~unknown]
+    if table == "deals":
+        out = out[out["stage"].isna() | (out["stage"] != "open")]
+    if table in ("deals", "pipeline"):
+        blank = _missing(out["account_id"])
+        out.loc[blank, "account_id"] = model.UNASSIGNED_ACCOUNT
+    out = out.reset_index(drop=True)
+
+    # parse by kind (the source text is kept for messages about the parsed value)
+    for name, (kind, _) in spec.items():
+        if kind != "str" and name in out.columns:
+            out[f"{model.SOURCE_VALUE_PREFIX}{name}"] = out[name].astype("object")
+    for name, (kind, nullable) in spec.items():
+        column_label = src_cols.get(name, name)
+        per_row = f"{model.SOURCE_COLUMN_PREFIX}{name}"
+
+        def where(idx: Any) -> str:
+            return str(out.at[idx, per_row]) if per_row in out.columns else column_label
+
+        if kind == "str":
+            out[name] = out[name].astype("str")
+            out[name] = out[name].where(~_missing(out[name]), None)
+        elif kind == "date":
+            if name == "period_end" and name not in tm.columns and tm.period_months is not None:
+                continue
+            fmt = tm.date_format.get(name, DEFAULT_DATE_FORMAT)
+            text = out[name].astype("str").str.strip()
+            present = out[name].notna()
+            parsed = pd.to_datetime(text.where(present, None), format=fmt, errors="coerce")
+            bad = present & parsed.isna()
+            for idx in out.index[bad]:
+                ctx.problems.append(_problem(out, idx, where(idx), out.at[idx, name],
+                                             f"not a date in format {fmt}"))
+            out[name] = parsed.astype("datetime64[ns]").dt.normalize()
+        elif kind == "cents":
+            if name not in tm.columns and name not in tm.constants:
+                continue
+            cents, bad = _parse_amounts(out[name], tm.amounts.get(name, Amount()))
+            for idx in out.index[bad]:
+                ctx.problems.append(_problem(out, idx, where(idx), out.at[idx, name],
+                                             "not an amount (digits with an optional sign and decimal point)"))
+            absent = out[name].isna()
+            for idx in out.index[absent]:
+                ctx.problems.append(_problem(out, idx, where(idx), None, f"{name} is required (blank or missing)"))
+            out[name] = cents
+        elif kind == "float":
+            vals, bad = _parse_float(out[name])
+            for idx in out.index[bad]:
+                ctx.problems.append(_problem(out, idx, where(idx), out.at[idx, name], "not a number"))
+            out[name] = vals
+    if table == "quotas" and "period_end" not in tm.columns and tm.period_months is not None:
+        out["period_end"] = (out["period_start"] + pd.DateOffset(months=tm.period_months)
+                             - pd.Timedelta(days=1)).astype("datetime64[ns]")
+    if tm.deduplicate:
+        out = out[~out.duplicated(list(spec), keep="first")].reset_index(drop=True)
+    ordered = list(spec) + [c for c in out.columns if c not in spec]
+    return out[ordered].reset_index(drop=True), src_cols
+
+
+def load_dataset(mapping_path: str | Path) -> model.Dataset:
+    """Load and validate every table a source mapping declares.
+
+    Parameters
+    ----------
+    mapping_path : str or Path
+        The source mapping YAML (``params/sources/*.yaml``).
+
+    Returns
+    -------
+    Dataset
+        Validated canonical tables (money in int64 cents, ids as ``str``, dates
+        ``datetime64[ns]``), fresh RangeIndex, no provenance columns. ``quotas``
+        is an empty canonical frame when the mapping has none; omitted optional
+        tables are ``None``. ``sources`` maps table -> file(s) it came from.
+
+    Raises
+    ------
+    MappingError
+        The mapping is invalid, or a file / sheet / column it names does not exist.
+    DataError
+        Bad cells (unparseable dates or amounts, unknown stage values, unmatched
+        lookups, duplicate ids, negative quotas, unknown account managers, mixed
+        currencies ...): *all* of them, each with file, row, column and value.
+    """
+    mapping_path = Path(mapping_path)
+    m = load_mapping(mapping_path)
+    ctx = _Context(m, str(mapping_path))
+    tables: dict[str, pd.DataFrame | None] = {}
+    src_cols: dict[str, dict[str, str]] = {}
+    sources: dict[str, str] = {}
+    for table in model.TABLES:
+        tm = m.table(table)
+        if tm is None:
+            tables[table] = model.empty_table(table) if table == "quotas" else None
+            continue
+        frame, cols = load_table(ctx, table, tm)
+        tables[table] = frame
+        src_cols[table] = cols
+        sources[table] = ", ".join(dict.fromkeys(frame[model.SOURCE_FILE].astype(str))) if len(frame) else ""
+    ds = model.Dataset(
+        **tables,
+        currency=m.currency,
+        calendar=FiscalCalendar(first_month=m.calendar.first_month),
+        crediting=m.crediting,
+        sources=sources,
+    )
+    parse_problems = list(ctx.problems)
+    try:
+        return_ds = model.validate_dataset(ds, source_columns=src_cols)
+    except DataError as exc:
+        seen = {(p.file, p.row, p.column) for p in parse_problems}
+        merged = parse_problems + [p for p in exc.problems if (p.file, p.row, p.column) not in seen]
+        raise _data_error(merged, mapping_path) from None
+    if parse_problems:
+        raise _data_error(parse_problems, mapping_path)
+    return return_ds
+
+
+def _data_error(problems: list[DataProblem], mapping_path: Path) -> DataError:
+    problems = sorted(problems, key=lambda p: (p.file, p.row if p.row is not None else 0, p.column or ""))
+    files = ", ".join(dict.fromkeys(p.file for p in problems))
+    return DataError(
+        f"{len(problems)} data problem(s) loading {mapping_path} (in {files})",
+        problems,
+        hint="fix the listed cells in the source files, or declare placeholders / formats in the mapping",
+    )

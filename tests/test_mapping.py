@@ -1,0 +1,220 @@
+"""Source-mapping YAML: strict keys, declared transforms, and loading into a Dataset."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from reportkit import model
+from reportkit.errors import DataError, MappingError
+from reportkit.mapping import load_dataset, load_mapping
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+MINIMAL = """\
+calendar: {first_month: 1}
+currency: USD
+data_dir: .
+account_managers:
+  source: {file: ams.csv}
+  columns: {account_manager_id: id, name: name, team: team, sales_manager: mgr}
+deals:
+  source: {file: deals.csv}
+  columns: {deal_id: ref, account_manager_id: rep, account_id: client, close_date: closed, amount_cents: value}
+  constants: {stage: won}
+"""
+
+
+def write_minimal(tmp_path: Path, mapping: str = MINIMAL, deals: str | None = None) -> Path:
+    (tmp_path / "ams.csv").write_text("id,name,team,mgr\nAM-1,Ann,North,Nora\n", encoding="utf-8")
+    (tmp_path / "deals.csv").write_text(
+        deals or "ref,rep,client,closed,value\nD1,AM-1,C1,2025-01-05,100.005\nD2,AM-1,,2025-02-01,-0.005\n",
+        encoding="utf-8",
+    )
+    path = tmp_path / "mapping.yaml"
+    path.write_text(mapping, encoding="utf-8")
+    return path
+
+
+# -- the YAML itself --------------------------------------------------------------
+def test_unknown_key_is_refused_with_did_you_mean_and_allowed_keys(tmp_path):
+    path = write_minimal(tmp_path, MINIMAL.replace("currency: USD", "currncy: USD"))
+    with pytest.raises(MappingError) as exc:
+        load_mapping(path)
+    msg = str(exc.value)
+    assert "key 'currncy' is not allowed; did you mean 'currency'?" in msg
+    assert "mapping.yaml" in msg
+
+
+def test_unknown_nested_key_names_its_path(tmp_path):
+    path = write_minimal(tmp_path, MINIMAL.replace("source: {file: ams.csv}", "source: {file: ams.csv, sheeet: A}"))
+    with pytest.raises(MappingError, match=r"account_managers.source.sheeet' is not allowed; did you mean 'sheet'"):
+        load_mapping(path)
+
+
+def test_bad_choice_names_value_and_allowed_set(tmp_path):
+    path = write_minimal(tmp_path, MINIMAL + "crediting: teritory\n")
+    with pytest.raises(MappingError) as exc:
+        load_mapping(path)
+    assert "'teritory' is not allowed" in str(exc.value) and "did you mean 'territory'" in str(exc.value)
+
+
+def test_unknown_canonical_column_suggests_the_right_one(tmp_path):
+    path = write_minimal(tmp_path, MINIMAL.replace("amount_cents: value", "amount: value"))
+    with pytest.raises(MappingError) as exc:
+        load_mapping(path)
+    msg = str(exc.value)
+    assert "'amount' is not a column of deals; did you mean 'amount_cents'?" in msg
+    assert "column 'amount_cents' is required" in msg  # both problems at once
+
+
+def test_unquoted_null_placeholder_and_numeric_constant_are_explained(tmp_path):
+    text = MINIMAL.replace("constants: {stage: won}", "constants: {stage: won, territory: 7}\n  na_values: [NULL]")
+    with pytest.raises(MappingError) as exc:
+        load_mapping(write_minimal(tmp_path, text))
+    msg = str(exc.value)
+    assert "quote each placeholder" in msg
+    assert "constant 'territory' 7 must be quoted" in msg
+
+
+def test_stage_recode_targets_are_checked(tmp_path):
+    text = MINIMAL.replace("constants: {stage: won}", "columns_: x").replace("columns_: x", "recode: {stage: {W: wonn}}")
+    text = text.replace("amount_cents: value}", "amount_cents: value, stage: ref}")
+    with pytest.raises(MappingError, match="'wonn' is not allowed; did you mean 'won'"):
+        load_mapping(write_minimal(tmp_path, text))
+
+
+def test_missing_mapping_file_is_a_mapping_error(tmp_path):
+    with pytest.raises(MappingError, match="does not exist"):
+        load_mapping(tmp_path / "nope.yaml")
+
+
+def test_territory_crediting_requires_a_territories_table(tmp_path):
+    with pytest.raises(MappingError, match="needs a territories"):
+        load_mapping(write_minimal(tmp_path, MINIMAL + "crediting: territory\n"))
+
+
+# -- loading ----------------------------------------------------------------------
+def test_minimal_mapping_gives_canonical_dtypes_and_empty_quotas(tmp_path):
+    ds = load_dataset(write_minimal(tmp_path))
+    assert ds.quotas.empty and list(ds.quotas.columns) == list(model.COLUMNS["quotas"])
+    assert str(ds.quotas["quota_cents"].dtype) == "int64"
+    deals = ds.deals
+    assert list(deals.columns) == list(model.COLUMNS["deals"])  # no provenance columns left
+    assert str(deals["amount_cents"].dtype) == "int64"
+    assert str(deals["close_date"].dtype) == "datetime64[ns]"
+    # Decimal half away from zero per line: 100.005 -> 100.01, -0.005 -> -0.01
+    assert deals["amount_cents"].tolist() == [10001, -1]
+    assert deals["account_id"].tolist() == ["C1", model.UNASSIGNED_ACCOUNT]
+    assert deals["currency"].tolist() == ["USD", "USD"]
+    assert ds.accounts is None and ds.pipeline is None
+    assert ds.sources["deals"].endswith("deals.csv")
+
+
+def test_transforms_on_wide_targets_and_european_cp1252_orders():
+    ds = load_dataset(FIXTURES / "wide_targets_cp1252" / "mapping.yaml")
+    assert ds.calendar.first_month == 7 and ds.currency == "EUR"
+    ams = ds.account_managers
+    assert ams["account_manager_id"].tolist() == ["007", "0731"]  # leading zeros kept
+    assert ams["team"].tolist() == ["Nord", "Nord"]  # from the inline lookup
+    q = ds.quotas
+    # '-' dropped, thousands scaled, national id translated to the code, month from M01..M12
+    assert q["account_manager_id"].tolist() == ["007", "007", "0731"]
+    assert q["period_start"].dt.strftime("%Y-%m-%d").tolist() == ["2025-01-01", "2025-03-01", "2026-01-01"]
+    assert q["period_end"].dt.strftime("%Y-%m-%d").tolist() == ["2025-01-31", "2025-03-31", "2026-01-31"]
+    assert q["quota_cents"].tolist() == [1_000_000, 250_000, 123_400]
+    d = ds.deals
+    assert d["deal_id"].tolist() == ["SO1-1", "SO1-2", "SO2-1", "SO5-1"]  # Open routed out, Cancelled filtered
+    assert d["amount_cents"].tolist() == [123456, -1000, 9999, 0]
+    assert d["account_id"].tolist() == ["Café Müller", "Café Müller", model.UNASSIGNED_ACCOUNT, "X"]
+    assert d["product"].tolist()[:2] == ["GTX Pro", "MG"]
+    assert pd.isna(d["product"].iloc[3])  # "NULL" declared as a placeholder
+    assert d["stage"].tolist() == ["won", "won", "lost", "lost"]
+    p = ds.pipeline
+    assert p["opportunity_id"].tolist() == ["SO3"]
+    assert p["probability"].tolist() == [0.25]
+    assert p["amount_cents"].tolist() == [200000]
+    assert p["expected_close_date"].isna().all()
+
+
+def test_several_files_of_one_table_are_concatenated_with_their_own_options(tmp_path):
+    text = MINIMAL.replace(
+        "source: {file: deals.csv}",
+        "source:\n    - {file: deals.csv}\n    - {file: deals_june.csv, encoding: utf-16, sep: \"\\t\"}",
+    )
+    path = write_minimal(tmp_path, text)
+    (tmp_path / "deals_june.csv").write_bytes(
+        "ref\trep\tclient\tclosed\tvalue\textra\nD9\tAM-1\tC2\t2025-06-01\t5\tx\n".encode("utf-16"))
+    ds = load_dataset(path)
+    assert ds.deals["deal_id"].tolist() == ["D1", "D2", "D9"]
+    assert "deals_june.csv" in ds.sources["deals"]
+
+
+def test_sql_source_in_a_mapping_is_relative_to_data_dir(tmp_path):
+    with sqlite3.connect(tmp_path / "crm.db") as con:
+        con.execute("create table d (ref text, rep text, client text, closed text, value text)")
+        con.execute("insert into d values ('S1', 'AM-1', 'C1', '2025-03-03', '12.34')")
+    text = MINIMAL.replace("source: {file: deals.csv}", "source: {url: 'sqlite:///crm.db', query: 'select * from d'}")
+    ds = load_dataset(write_minimal(tmp_path, text))
+    assert ds.deals["amount_cents"].tolist() == [1234]
+
+
+def test_a_column_missing_from_the_file_is_a_mapping_error_with_suggestion(tmp_path):
+    path = write_minimal(tmp_path, MINIMAL.replace("account_id: client", "account_id: clinet"))
+    with pytest.raises(MappingError) as exc:
+        load_dataset(path)
+    assert "no column 'clinet'; did you mean 'client'?" in str(exc.value)
+    assert "deals.csv" in str(exc.value)
+
+
+def test_unmatched_lookup_key_is_a_data_problem_at_its_row(tmp_path):
+    text = MINIMAL.replace(
+        "  constants: {stage: won}",
+        "  constants: {stage: won}\n  lookups:\n    - source: {inline: [{client: C1, seg: A}]}\n"
+        "      key: client\n      columns: [seg]",
+    )
+    with pytest.raises(DataError) as exc:
+        load_dataset(write_minimal(tmp_path, text, deals="ref,rep,client,closed,value\nD1,AM-1,C1,2025-01-05,1\nD2,AM-1,C7,2025-01-05,1\n"))
+    (p,) = exc.value.problems
+    assert p.file.endswith("deals.csv") and p.row == 3 and p.column == "client" and p.value == "C7"
+    assert "no match in lookup" in p.reason
+
+
+def test_duplicate_lookup_key_is_refused(tmp_path):
+    text = MINIMAL.replace(
+        "  constants: {stage: won}",
+        "  constants: {stage: won}\n  lookups:\n    - source: {inline: [{client: C1, seg: A}, {client: C1, seg: B}]}\n"
+        "      key: client\n      columns: [seg]",
+    )
+    with pytest.raises(MappingError, match="not unique"):
+        load_dataset(write_minimal(tmp_path, text))
+
+
+def test_mapping_may_live_elsewhere_than_its_data(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    write_minimal(data)
+    conf = tmp_path / "conf" / "sources"
+    conf.mkdir(parents=True)
+    path = conf / "m.yaml"
+    path.write_text(MINIMAL.replace("data_dir: .", "data_dir: ../../data"), encoding="utf-8")
+    assert len(load_dataset(path).deals) == 2
+
+
+def test_demo_mapping_loads_the_committed_demo_data():
+    root = Path(__file__).resolve().parents[1]
+    ds = load_dataset(root / "params" / "sources" / "demo.yaml")
+    assert ds.account_managers["account_manager_id"].is_unique
+    assert "0731" in set(ds.account_managers["account_manager_id"])
+    assert set(ds.pipeline["probability"]) <= {0.1, 0.4, 0.7}
+
+
+def test_copied_fixture_with_a_deleted_file_names_the_missing_file(tmp_path):
+    shutil.copytree(FIXTURES / "wide_targets_cp1252", tmp_path / "w")
+    (tmp_path / "w" / "targets.csv").unlink()
+    with pytest.raises(MappingError, match="targets.csv"):
+        load_dataset(tmp_path / "w" / "mapping.yaml")

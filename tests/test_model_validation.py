@@ -1,0 +1,118 @@
+"""Canonical-table validation: every problem at once, located in the source."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from reportkit import model
+from reportkit.errors import DataError
+from reportkit.mapping import load_dataset
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def frame(table: str, **cols) -> pd.DataFrame:
+    base = model.empty_table(table)
+    n = len(next(iter(cols.values())))
+    data = {}
+    for c, (kind, _) in model.COLUMNS[table].items():
+        values = cols.get(c, [None] * n)
+        dtype = {"str": "str", "date": "datetime64[ns]", "cents": "int64", "float": "float64"}[kind]
+        data[c] = pd.Series(pd.to_datetime(values) if kind == "date" else values, dtype=dtype)
+    return pd.DataFrame(data, columns=base.columns)
+
+
+def ams() -> pd.DataFrame:
+    return frame("account_managers", account_manager_id=["AM-1", "AM-2"], name=["Ann", "Bob"],
+                 team=["N", "N"], sales_manager=["Nora", "Nora"])
+
+
+def deals(**over) -> pd.DataFrame:
+    cols = dict(deal_id=["D1", "D2"], account_manager_id=["AM-1", "AM-2"], account_id=["C1", "C2"],
+                close_date=["2025-01-01", "2025-01-02"], amount_cents=[100, -50], currency=["USD", "USD"],
+                stage=["won", "lost"])
+    cols.update(over)
+    return frame("deals", **cols)
+
+
+def test_bad_cells_fixture_lists_every_problem_with_file_row_column_value():
+    with pytest.raises(DataError) as exc:
+        load_dataset(FIXTURES / "bad_cells" / "mapping.yaml")
+    got = {(Path(p.file).name, p.row, p.column, p.value) for p in exc.value.problems}
+    assert got == {
+        ("deals.csv", 2, "ref", "D1"),  # duplicate id: both rows listed
+        ("deals.csv", 4, "ref", "D1"),
+        ("deals.csv", 3, "value", "12.5x"),  # not an amount
+        ("deals.csv", 5, "ccy", "EUR"),  # second currency
+        ("deals.csv", 6, "status", "Wonn"),  # unknown stage
+        ("quotas.csv", 3, "target", "-5000.00"),  # negative quota, shown as the source text
+        ("quotas.csv", 4, "rep", "AM-9"),  # unknown account manager
+        ("quotas.csv", 5, "from", "2025-13-01"),  # not a date
+    }
+    text = str(exc.value)
+    assert "quotas.csv, row 4, column 'rep': value 'AM-9'" in text
+    assert "did you mean 'Won'" in text
+
+
+def test_valid_dataset_passes_and_loses_provenance_columns():
+    d = deals().assign(_source_file="deals.csv", _source_row=[2, 3])
+    ds = model.validate_dataset(model.Dataset(ams(), model.empty_table("quotas"), d))
+    assert list(ds.deals.columns) == list(model.COLUMNS["deals"])
+    assert isinstance(ds.deals.index, pd.RangeIndex)
+
+
+def test_stage_probability_and_blank_ids_are_checked_without_provenance():
+    pipe = frame("pipeline", opportunity_id=["O1", "O1"], account_manager_id=["AM-1", "AM-1"],
+                 account_id=["C1", "C1"], stage=["Open", "Open"], probability=[0.5, 1.5], amount_cents=[1, 2])
+    ds = model.Dataset(ams(), model.empty_table("quotas"), deals(stage=["won", "open"], deal_id=["D1", " "]),
+                       pipeline=pipe)
+    with pytest.raises(DataError) as exc:
+        model.validate_dataset(ds)
+    reasons = {(p.file, p.row, p.column): p.reason for p in exc.value.problems}
+    assert "stage must be won or lost" in reasons[("deals", None, "stage")]
+    assert "blank text" in reasons[("deals", None, "deal_id")]
+    assert "probability must be within 0..1" in reasons[("pipeline", None, "probability")]
+    assert any("duplicate opportunity_id" in r for r in reasons.values())
+
+
+def test_wrong_dtype_is_reported_per_column():
+    bad = deals().assign(amount_cents=[1.5, 2.0])
+    with pytest.raises(DataError) as exc:
+        model.validate_dataset(model.Dataset(ams(), model.empty_table("quotas"), bad))
+    (p,) = exc.value.problems
+    assert p.column == "amount_cents" and p.row is None and "int64" in p.reason
+
+
+def test_owner_crediting_needs_an_owner_but_territory_crediting_does_not():
+    d = deals(account_manager_id=["AM-1", None], territory=["5", "6"])
+    with pytest.raises(DataError, match="every deal needs one"):
+        model.validate_dataset(model.Dataset(ams(), model.empty_table("quotas"), d, crediting="owner"))
+    terr = frame("territories", account_manager_id=["AM-1", "AM-2"], territory=["5", "6"])
+    ds = model.validate_dataset(model.Dataset(ams(), model.empty_table("quotas"), d, territories=terr,
+                                              crediting="territory"))
+    assert ds.deals["account_manager_id"].isna().sum() == 1
+
+
+def test_references_to_unknown_account_managers_in_every_table():
+    terr = frame("territories", account_manager_id=["AM-3"], territory=["1"])
+    acc = frame("accounts", account_id=["C1"], name=["Client"], owner_id=["AM-7"])
+    with pytest.raises(DataError) as exc:
+        model.validate_dataset(model.Dataset(ams(), model.empty_table("quotas"), deals(account_manager_id=["AM-1", "AM-4"]),
+                                             accounts=acc, territories=terr))
+    assert {(p.file, p.value) for p in exc.value.problems} == {("deals", "AM-4"), ("accounts", "AM-7"),
+                                                               ("territories", "AM-3")}
+
+
+def test_duplicate_territory_assignment_is_a_problem():
+    terr = frame("territories", account_manager_id=["AM-1", "AM-1"], territory=["1", "1"])
+    with pytest.raises(DataError, match="duplicate row in territories"):
+        model.validate_dataset(model.Dataset(ams(), model.empty_table("quotas"), deals(), territories=terr,
+                                             crediting="territory"))
+
+
+def test_schema_is_built_for_every_table():
+    for table in model.TABLES:
+        assert set(model.schema(table).columns) == set(model.COLUMNS[table])

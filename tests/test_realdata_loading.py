@@ -1,0 +1,115 @@
+"""The shipped mappings load the real public data sets with their published figures.
+
+Skipped when ``../shared/data`` (next to the repository) is absent.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reportkit.mapping import load_dataset
+from reportkit.params import load_params
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+SOURCES = ROOT / "params" / "sources"
+
+pytestmark = [
+    pytest.mark.realdata,
+    pytest.mark.skipif(not DATA.is_dir(), reason=f"real data sets not found at {DATA}"),
+]
+
+
+@pytest.fixture(scope="module")
+def maven():
+    return load_dataset(SOURCES / "maven_crm.yaml")
+
+
+@pytest.fixture(scope="module")
+def adventureworks():
+    return load_dataset(SOURCES / "adventureworks.yaml")
+
+
+@pytest.fixture(scope="module")
+def superstore():
+    return load_dataset(SOURCES / "superstore.yaml")
+
+
+def test_maven_won_revenue_by_2017_quarter(maven):
+    won = maven.deals[maven.deals["stage"] == "won"]
+    by_q = won.groupby(maven.calendar.labels(won["close_date"]))["amount_cents"].sum()
+    assert by_q.to_dict() == {
+        "FY2017-Q1": 1_134_672_00,
+        "FY2017-Q2": 3_086_111_00,
+        "FY2017-Q3": 2_982_255_00,
+        "FY2017-Q4": 2_802_496_00,
+    }
+    assert (maven.deals.loc[maven.deals["stage"] == "lost", "amount_cents"] == 0).all()
+
+
+def test_maven_people_deals_and_pipeline(maven):
+    ams = maven.account_managers
+    assert len(ams) == 35 and ams["sales_manager"].nunique() == 6
+    assert (ams["team"] == ams["sales_manager"]).all()
+    assert len(maven.deals) == 4238 + 2473
+    assert len(maven.pipeline) == 1589 + 500
+    assert (maven.pipeline["account_id"] == "(unassigned)").sum() == 1425
+    # GTXPro normalised, so every open deal found its list price
+    assert (maven.pipeline["amount_cents"] > 0).all()
+    assert maven.quotas.empty
+    assert len(maven.accounts) == 85
+
+
+def test_adventureworks_people_quotas_and_deals(adventureworks):
+    ds = adventureworks
+    ams = ds.account_managers.set_index("account_manager_id")
+    assert len(ams) == 18
+    assert ams.loc["277", "team"] == "Executive"
+    assert set(ams.loc[["272", "290", "294"], "team"]) == {"Sales leadership"}
+    assert ams.loc["296", "sales_manager"] == "Syed Abbas"
+    assert len(ds.quotas) == 809
+    assert ds.quotas["period_start"].min().strftime("%Y-%m") == "2017-07"
+    assert ds.quotas["period_end"].max().strftime("%Y-%m-%d") == "2021-12-31"
+    june = ds.deals["close_date"] >= "2020-06-01"
+    assert ds.deals.loc[~june, "amount_cents"].sum() == 77_548_570_20
+    assert round(ds.deals.loc[june, "amount_cents"].sum() / 100 / 1e6, 2) == 3.43
+    assert ds.deals["deal_id"].is_unique and ds.deals["deal_id"].iloc[0] == "SO43659-1"
+    assert len(ds.territories) == 39 and ds.crediting == "territory"
+    assert len(ds.accounts) == 701 and "Ware House" not in set(ds.accounts["segment"])
+
+
+def test_adventureworks_territory_attainment_is_plausible(adventureworks):
+    ds = adventureworks
+    cal = ds.calendar
+    deals = ds.deals.assign(fy=cal.fiscal_years(ds.deals["close_date"]))
+    quotas = ds.quotas.assign(fy=cal.fiscal_years(ds.quotas["period_start"]))
+    credited = deals.drop(columns="account_manager_id").merge(ds.territories, on="territory")
+    sold = credited[credited["fy"] == 2019].groupby("account_manager_id")["amount_cents"].sum()
+    target = quotas[quotas["fy"] == 2019].groupby("account_manager_id")["quota_cents"].sum()
+    attainment = (sold / target).dropna()
+    assert len(attainment) >= 14
+    assert attainment.between(0.85, 1.6).all(), attainment.to_dict()
+    # Brian Welcker's FY2020 target (60 M) against all territory sales (about 36.6 M)
+    assert target.index.size and quotas.loc[(quotas["fy"] == 2020) & (quotas["account_manager_id"] == "277"),
+                                            "quota_cents"].sum() == 60_000_000_00
+
+
+def test_superstore_lines_total_and_managers(superstore):
+    ds = superstore
+    assert len(ds.deals) == 9994
+    # Sales has 3-4 decimals; each line is rounded half away from zero at load.
+    total = ds.deals["amount_cents"].sum()
+    assert abs(total - 2_297_200_86) <= 100  # within 1.00 of the unrounded total
+    assert total == 2_297_200_99  # the documented per-line rounding result
+    by_manager = (ds.deals.groupby("account_manager_id")["amount_cents"].sum() / 100).round(0)
+    assert by_manager.to_dict() == {"Anna Andreadi": 725458, "Chuck Magee": 678781,
+                                    "Kelly Williams": 501240, "Cassandra Brandow": 391722}
+    assert len(ds.account_managers) == 4 and len(ds.accounts) == 793
+
+
+@pytest.mark.parametrize("name", ["demo", "maven_crm", "adventureworks", "superstore"])
+def test_params_files_point_at_existing_mappings(name):
+    params = load_params(ROOT / "params" / f"{name}.yaml")
+    assert params.resolve(params.source).is_file()

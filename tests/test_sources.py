@@ -1,0 +1,117 @@
+"""Readers return every cell as text, with source row numbers, and clear errors."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pandas as pd
+import pytest
+
+from reportkit.errors import MappingError
+from reportkit.sources import SOURCE_ROW, read_csv, read_excel, read_parquet, read_source, read_sql
+
+TEXT = "id,name,amount,flag\n00731,Zoë,1234.50,NA\n0042,René,-7,NULL\n"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "cp1252"])
+def test_csv_in_each_encoding_reads_identical_text(tmp_path, encoding):
+    path = tmp_path / f"people_{encoding}.csv"
+    path.write_bytes(TEXT.encode(encoding))
+    df = read_csv(path, encoding=encoding)
+    assert list(df.columns) == ["id", "name", "amount", "flag", SOURCE_ROW]
+    assert df["id"].tolist() == ["00731", "0042"]  # leading zeros kept
+    assert df["name"].tolist() == ["Zoë", "René"]
+    assert df["amount"].tolist() == ["1234.50", "-7"]  # no float guessing
+    assert df["flag"].tolist() == ["NA", "NULL"]  # placeholders stay literal text
+    assert df[SOURCE_ROW].tolist() == [2, 3]  # header is row 1
+
+
+def test_utf8_bom_is_not_part_of_the_first_header(tmp_path):
+    path = tmp_path / "bom.csv"
+    path.write_bytes(TEXT.encode("utf-8-sig"))
+    assert read_csv(path, encoding="utf-8").columns[0] == "id"
+
+
+def test_csv_separator_and_empty_cells(tmp_path):
+    path = tmp_path / "semicolon.csv"
+    path.write_text("a;b\n1;\n;x\n", encoding="utf-8")
+    df = read_csv(path, sep=";")
+    assert df["a"].tolist() == ["1", ""]
+    assert df["b"].tolist() == ["", "x"]
+
+
+def test_missing_file_names_the_file_and_suggests_a_close_name(tmp_path):
+    (tmp_path / "deals.csv").write_text("a\n1\n")
+    with pytest.raises(MappingError) as exc:
+        read_csv(tmp_path / "deal.csv")
+    assert "deal.csv" in str(exc.value) and "did you mean 'deals.csv'" in str(exc.value)
+    assert "data_dir" in str(exc.value)
+
+
+def test_wrong_encoding_names_the_file_and_the_fix(tmp_path):
+    path = tmp_path / "targets_utf16.csv"
+    path.write_bytes("Year,M01\n2017,-\n".encode("utf-16"))
+    with pytest.raises(MappingError) as exc:
+        read_csv(path, encoding="utf-8")
+    msg = str(exc.value)
+    assert "targets_utf16.csv" in msg and "not readable as utf-8" in msg and "utf-16" in msg
+
+
+def test_unknown_encoding_name_is_a_mapping_error(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("a\n1\n")
+    with pytest.raises(MappingError, match="unknown encoding 'utf-99'"):
+        read_csv(path, encoding="utf-99")
+
+
+def test_xlsx_sheet_as_text_and_missing_sheet_lists_the_sheets(tmp_path):
+    path = tmp_path / "book.xlsx"
+    with pd.ExcelWriter(path, engine="openpyxl") as xw:
+        pd.DataFrame({"Row ID": [1, 2], "Sales": [22.368, 10.0], "Customer": ["A", "B"],
+                      "Order Date": pd.to_datetime(["2013-11-08", "2014-01-02"])}).to_excel(
+            xw, sheet_name="Orders", index=False)
+        pd.DataFrame({"Person": ["Anna"], "Region": ["West"]}).to_excel(xw, sheet_name="People", index=False)
+    df = read_excel(path, sheet="Orders")
+    assert df["Row ID"].tolist() == ["1", "2"]
+    assert df["Sales"].tolist() == ["22.368", "10"]
+    assert df["Order Date"].tolist() == ["2013-11-08 00:00:00", "2014-01-02 00:00:00"]
+    assert df[SOURCE_ROW].tolist() == [2, 3]
+    assert read_source(path, sheet="People")["Person"].tolist() == ["Anna"]
+    with pytest.raises(MappingError) as exc:
+        read_excel(path, sheet="Order")
+    assert "did you mean 'Orders'" in str(exc.value) and "People" in str(exc.value)
+
+
+def test_parquet_columns_become_text(tmp_path):
+    path = tmp_path / "deals.parquet"
+    pd.DataFrame({"id": ["007", "008"], "amount": [1.5, 2.0], "n": [3, 4]}).to_parquet(path)
+    df = read_parquet(path)
+    assert df["id"].tolist() == ["007", "008"]
+    assert df["amount"].tolist() == ["1.5", "2"]
+    assert df["n"].tolist() == ["3", "4"]
+
+
+def test_sql_query_against_a_real_sqlite_file(tmp_path):
+    db = tmp_path / "crm.db"
+    with sqlite3.connect(db) as con:
+        con.execute("create table deals (id text, amount text, closed text)")
+        con.executemany("insert into deals values (?, ?, ?)",
+                        [("0001", "10.50", "2025-01-02"), ("0002", None, "2025-01-03")])
+    df = read_sql(f"sqlite:///{db}", "select id, amount, closed from deals order by id")
+    assert df["id"].tolist() == ["0001", "0002"]
+    assert df["amount"].tolist() == ["10.50", ""]
+    assert df[SOURCE_ROW].tolist() == [2, 3]
+
+
+def test_failing_sql_query_names_the_url(tmp_path):
+    db = tmp_path / "empty.db"
+    sqlite3.connect(db).close()
+    with pytest.raises(MappingError, match="query failed"):
+        read_sql(f"sqlite:///{db}", "select * from no_such_table")
+
+
+def test_unknown_format_lists_the_allowed_formats(tmp_path):
+    with pytest.raises(MappingError, match="csv, xlsx, xls, parquet, sql"):
+        read_source(tmp_path / "x.json", format="json")
+    with pytest.raises(MappingError, match="cannot tell the format"):
+        read_source(tmp_path / "x.json")
