@@ -36,13 +36,42 @@ TeamReport
 from __future__ import annotations
 
 import datetime
+import hashlib
+import math
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
-__all__ = ["AccountManagerReport", "TeamReport", "ReportKind", "REPORT_KINDS"]
+from .accounts import AccountStatusRules, account_status
+from .commission import CommissionStatement, commission_statement
+from .crediting import credited_deals, credited_in, crediting_overlaps, team_revenue
+from .errors import ParamsError, did_you_mean
+from .forecast import annual_forecast, forecast_frame
+from .model import Dataset
+from .money import cents_to_money, money_sum
+from .params import BatchParams
+from .performance import current_status, performance_table
+from .periods import Period
+from .quota import attainment, attainment_table, quotas_from_rule, split_quotas
+
+__all__ = [
+    "AccountManagerReport",
+    "TeamReport",
+    "ReportKind",
+    "REPORT_KINDS",
+    "ReportSpec",
+    "ATTAINMENT_BANDS",
+    "team_slug",
+    "active_account_managers",
+    "effective_quotas",
+    "plan_reports",
+    "build_account_manager_report",
+    "build_team_report",
+]
 
 
 @dataclass(frozen=True)
@@ -106,3 +135,673 @@ REPORT_KINDS: dict[str, ReportKind] = {
     "account_manager": ReportKind("account_manager", "account_manager.ipynb", "Account manager report"),
     "team": ReportKind("team", "team.ipynb", "Team report"),
 }
+
+
+# ---------------------------------------------------------------------------
+# Planning: which reports a batch makes
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    """One report to build.
+
+    Attributes
+    ----------
+    kind : {"account_manager", "team"}
+    id : str
+        Stable id: the account manager id, or :func:`team_slug` of the team.
+    name : str
+        Account manager name, or team name.
+    team : str
+        The team (for an account manager: their team).
+    """
+
+    kind: Literal["account_manager", "team"]
+    id: str
+    name: str
+    team: str
+
+
+def team_slug(team: str) -> str:
+    """Stable, file-name-safe id of a team: ``"West Coast (A&B)" -> "west-coast-a-b"``.
+
+    Lower-case ASCII letters and digits joined by single hyphens. A name with no
+    such characters (e.g. only non-Latin letters) gets ``team-`` plus the first 8
+    hex digits of its SHA-1, which is stable across runs.
+    """
+    slug = re.sub(r"[^a-z0-9]+", "-", str(team).lower()).strip("-")
+    if not slug:
+        slug = "team-" + hashlib.sha1(str(team).encode("utf-8")).hexdigest()[:8]
+    return slug
+
+
+def _unique_slugs(teams: list[str]) -> dict[str, str]:
+    """:func:`team_slug` per team; teams whose slugs collide get a hash suffix (stable)."""
+    slugs = {t: team_slug(t) for t in teams}
+    counts: dict[str, int] = {}
+    for v in slugs.values():
+        counts[v] = counts.get(v, 0) + 1
+    return {
+        t: (v if counts[v] == 1 else f"{v}-{hashlib.sha1(t.encode('utf-8')).hexdigest()[:6]}") for t, v in slugs.items()
+    }
+
+
+def active_account_managers(ds: Dataset, period: Period) -> pd.DataFrame:
+    """Account managers active at some point of ``period``.
+
+    Active means ``hire_date`` is empty or on/before the period's last day, and
+    ``end_date`` is empty or on/after its first day (a leaver is active while the
+    date <= ``end_date``). Returns the matching ``account_managers`` rows.
+    """
+    am = ds.account_managers
+    start, end = np.datetime64(period.start, "ns"), np.datetime64(period.end, "ns")
+    hired = am["hire_date"].isna() | (am["hire_date"] <= end)
+    staying = am["end_date"].isna() | (am["end_date"] >= start)
+    return am.loc[(hired & staying).to_numpy()].reset_index(drop=True)
+
+
+def plan_reports(ds: Dataset, params: BatchParams) -> list[ReportSpec]:
+    """The reports a batch builds for ``params.period``.
+
+    * one ``account_manager`` report per account manager active in the period
+      (see :func:`active_account_managers`), restricted to
+      ``params.account_managers`` when given;
+    * one ``team`` report per team with at least one such account manager.
+
+    Only the kinds in ``params.reports`` are planned. Order: account managers by
+    team, name, id; then teams by name.
+
+    Raises
+    ------
+    PeriodError
+        ``params.period`` is not a period label.
+    ParamsError
+        ``params.account_managers`` names an id that is not in the data.
+    """
+    period = Period.parse(params.period, ds.calendar)
+    active = active_account_managers(ds, period)
+    if params.account_managers is not None:
+        known = set(ds.account_managers["account_manager_id"].astype("str"))
+        unknown = [a for a in params.account_managers if a not in known]
+        if unknown:
+            raise ParamsError(
+                f"account_managers: {', '.join(repr(u) for u in unknown)} not in the account managers table"
+                + did_you_mean(unknown[0], sorted(known))
+            )
+        active = active.loc[active["account_manager_id"].isin(list(params.account_managers)).to_numpy()]
+    active = active.sort_values(["team", "name", "account_manager_id"], kind="stable")
+    specs: list[ReportSpec] = []
+    if "account_manager" in params.reports:
+        specs += [
+            ReportSpec("account_manager", str(r.account_manager_id), str(r.name), str(r.team))
+            for r in active.itertuples(index=False)
+        ]
+    if "team" in params.reports:
+        teams = sorted(set(active["team"].astype("str")))
+        slugs = _unique_slugs(sorted(set(ds.account_managers["team"].astype("str"))))
+        specs += [ReportSpec("team", slugs[t], t, t) for t in teams]
+    return specs
+
+
+# ---------------------------------------------------------------------------
+# Shared computation (one per dataset / params / period / as_of)
+# ---------------------------------------------------------------------------
+
+
+def effective_quotas(ds: Dataset, params: BatchParams, fiscal_years: list[int]) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The quota table a report uses, and notes about where it came from.
+
+    The source's ``quotas`` table wins when it has rows; ``params.quota_rule``
+    is used when the source has no quota rows (Maven, Superstore). Returns the
+    table and the notes to show.
+    """
+    rule = params.quota_rule
+    has_table = ds.quotas is not None and len(ds.quotas) > 0
+    if rule is not None and not has_table:
+        what = f"{rule.amount} per {rule.per}" if rule.kind == "fixed" else (
+            f"same quarter last year x (1 + {rule.growth}), else {rule.amount} per {rule.per}"
+        )
+        return quotas_from_rule(ds, rule, fiscal_years), (f"Quotas set by the params quota rule ({rule.kind}: {what}).",)
+    if rule is not None:
+        return ds.quotas, ("The source has a quota table; the params quota rule is not used.",)
+    return ds.quotas, ()
+
+
+@dataclass(frozen=True)
+class _Context:
+    period: Period
+    as_of: datetime.date
+    cutoff: datetime.date
+    credited: pd.DataFrame
+    quotas: pd.DataFrame
+    quota_notes: tuple[str, ...]
+    history: tuple[Period, ...]
+    year_quarters: tuple[Period, ...]
+    splits: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def split(self, kind: str) -> pd.DataFrame:
+        """Quotas split by fiscal period of ``kind`` (computed once per batch)."""
+        if kind not in self.splits:
+            self.splits[kind] = split_quotas(self.quotas, self.period.calendar, kind)  # type: ignore[arg-type]
+        return self.splits[kind]
+
+    def quota(self, account_manager_id: str, period: Period) -> int | None:
+        """Same as :func:`reportkit.quota.quota_for`, from the precomputed split."""
+        s = self.split(period.kind)
+        hit = s.loc[((s["account_manager_id"] == account_manager_id) & (s["period"] == period.label)).to_numpy(), "quota_cents"]
+        return int(hit.sum()) if len(hit) else None
+
+
+_CACHE: list[tuple[Dataset, str, datetime.date, str, _Context]] = []
+
+
+def _context(ds: Dataset, params: BatchParams, period_label: str, as_of: datetime.date) -> _Context:
+    """Compute (or reuse) what every report of one batch shares: credits, quotas, quarters.
+
+    Cached by dataset identity so a batch crediting 2M deals does it once, not once per report.
+    """
+    key = params.model_dump_json(exclude={"base_dir"})
+    for d, p, a, k, ctx in _CACHE:
+        if d is ds and p == period_label and a == as_of and k == key:
+            return ctx
+    period = Period.parse(period_label, ds.calendar)
+    cutoff = min(as_of, period.end)
+    years = list(range(period.fiscal_year - 2, period.fiscal_year + 1))
+    quotas, notes = effective_quotas(ds, params, years)
+    this_q = ds.calendar.period_of(period.end, "quarter")
+    first = Period(ds.calendar, "quarter", period.fiscal_year - 1, 1)
+    if len(quotas):
+        earliest = ds.calendar.period_of(pd.Timestamp(quotas["period_start"].min()).date(), "quarter")
+        if (earliest.fiscal_year, earliest.number) < (first.fiscal_year, first.number):
+            first = earliest
+    history = [first]
+    while history[-1] != this_q and len(history) < 200:
+        history.append(history[-1].shift(1))
+    ctx = _Context(
+        period=period,
+        as_of=as_of,
+        cutoff=cutoff,
+        credited=credited_deals(ds),
+        quotas=quotas,
+        quota_notes=notes,
+        history=tuple(history),
+        year_quarters=tuple(period.quarters_to_date()),
+    )
+    _CACHE.append((ds, period_label, as_of, key, ctx))
+    del _CACHE[:-4]
+    return ctx
+
+
+def _money(cents: int | None) -> Decimal | None:
+    return None if cents is None or pd.isna(cents) else cents_to_money(int(cents))
+
+
+def _scalar_att(x: float) -> float | None:
+    return None if x is None or math.isnan(x) else float(x)
+
+
+def _sum_opt(values: list[int | None]) -> int | None:
+    vals = [int(v) for v in values if v is not None and not pd.isna(v)]
+    return sum(vals) if vals else None
+
+
+def _ytd_periods(period: Period) -> list[Period]:
+    """Periods that together cover the fiscal year from its start to the end of ``period``."""
+    if period.kind == "year":
+        return [period]
+    q = period.calendar.period_of(period.end, "quarter")
+    before = [Period(period.calendar, "quarter", period.fiscal_year, n) for n in range(1, q.number)]
+    if period.kind == "quarter":
+        return before + [period]
+    first_month = (q.number - 1) * 3 + 1
+    return before + [Period(period.calendar, "month", period.fiscal_year, m) for m in range(first_month, period.number + 1)]
+
+
+def _perf_input(att: pd.DataFrame, as_of: datetime.date) -> pd.DataFrame:
+    """Attainment for performance: quarters not complete by ``as_of`` are undefined."""
+    a = att.copy()
+    incomplete = (a["period_end"] > as_of).to_numpy()
+    a.loc[incomplete, "attainment"] = np.nan
+    return a
+
+
+def _am_row(ds: Dataset, account_manager_id: str) -> pd.Series:
+    am = ds.account_managers
+    hit = am.loc[(am["account_manager_id"] == str(account_manager_id)).to_numpy()]
+    if hit.empty:
+        known = am["account_manager_id"].astype("str").tolist()
+        raise ParamsError(
+            f"account manager {str(account_manager_id)!r} is not in the account managers table" + did_you_mean(str(account_manager_id), known)
+        )
+    return hit.iloc[0]
+
+
+def _opt_str(v: Any) -> str | None:
+    return None if v is None or pd.isna(v) else str(v)
+
+
+def _date(v: Any) -> datetime.date | None:
+    return None if v is None or pd.isna(v) else pd.Timestamp(v).date()
+
+
+def _annual_quota(ctx: "_Context", ids: list[str], period: Period) -> dict[str, int | None]:
+    qs = ctx.split("year")
+    qs = qs.loc[(qs["period"] == period.year.label).to_numpy()].set_index("account_manager_id")["quota_cents"]
+    return {a: (int(qs[a]) if a in qs.index else None) for a in ids}
+
+
+# ---------------------------------------------------------------------------
+# Account manager report
+# ---------------------------------------------------------------------------
+
+
+def build_account_manager_report(
+    ds: Dataset,
+    account_manager_id: str,
+    period: str,
+    params: BatchParams,
+    as_of: datetime.date,
+) -> AccountManagerReport:
+    """Build one account manager's report for one period.
+
+    Parameters
+    ----------
+    ds : Dataset
+    account_manager_id : str
+    period : str
+        Period label (``FY2025-Q4``; a month or year label also works).
+    params : BatchParams
+        Commission, quota rule and performance policies.
+    as_of : date
+        Report date. Figures count deals closed up to ``min(as_of, period end)``;
+        account status days are counted to ``as_of``.
+
+    Returns
+    -------
+    AccountManagerReport
+        Frames per the column contract at the top of this module; ``summary``
+        keys: ``revenue``, ``quota``, ``attainment``, ``ytd_revenue``,
+        ``ytd_quota``, ``ytd_attainment``, ``commission_total``,
+        ``commission``, ``bonus``, ``commission_cash``, ``forecast``,
+        ``forecast_low``, ``forecast_high``, ``annual_quota``,
+        ``forecast_attainment``, ``performance_status``, ``consecutive_misses``,
+        ``deals_count``, ``accounts_count``. Money is ``Decimal`` (None when there
+        is no quota), attainment a float fraction or None when undefined.
+        Contains only this account manager's data.
+
+    Raises
+    ------
+    PeriodError
+        ``period`` is not a period label.
+    ParamsError
+        ``account_manager_id`` is not in the data.
+    """
+    am_id = str(account_manager_id)
+    row = _am_row(ds, am_id)
+    ctx = _context(ds, params, period, as_of)
+    p, cutoff = ctx.period, ctx.cutoff
+    credited = ctx.credited
+    mine_all = credited.loc[(credited["account_manager_id"] == am_id).to_numpy()]
+    notes: list[str] = list(ctx.quota_notes)
+
+    # quarterly table: this year's quarters up to the period, with last year's same quarter
+    quarters = list(ctx.year_quarters)
+    ly_quarters = [q.same_period_last_year() for q in quarters]
+    att = attainment_table(mine_all, ctx.quotas, [am_id], quarters, until=cutoff, quarter_quotas=ctx.split("quarter"))
+    ly = attainment_table(mine_all, ctx.quotas, [am_id], ly_quarters, until=cutoff, quarter_quotas=ctx.split("quarter"))
+    rev_ly = ly["revenue_cents"].to_numpy()
+    growth = [
+        (r - b) / abs(b) if b > 0 else math.nan for r, b in zip(att["revenue_cents"].to_numpy(), rev_ly)
+    ]
+    quarterly = pd.DataFrame(
+        {
+            "period": att["period"].astype("str"),
+            "period_start": att["period_start"],
+            "period_end": att["period_end"],
+            "revenue": pd.Series([_money(v) for v in att["revenue_cents"]], dtype="object"),
+            "quota": pd.Series([_money(v) for v in att["quota_cents"]], dtype="object"),
+            "attainment": att["attainment"].astype("float64"),
+            "revenue_last_year": pd.Series([_money(v) for v in rev_ly], dtype="object"),
+            "growth_vs_last_year": pd.Series(growth, dtype="float64"),
+        }
+    )
+
+    # the period itself
+    in_period = credited_in(mine_all, p.start, cutoff)
+    revenue_cents = int(in_period["credit_cents"].sum())
+    quota_cents = ctx.quota(am_id, p)
+    att_p = attainment(revenue_cents, quota_cents)
+    ytd_cents = int(credited_in(mine_all, p.year.start, cutoff)["credit_cents"].sum())
+    ytd_quota = _sum_opt([ctx.quota(am_id, x) for x in _ytd_periods(p)])
+
+    stmt = commission_statement(credited, am_id, p, params.commission, quota_cents, until=cutoff)
+
+    fc = annual_forecast(
+        mine_all, [am_id], p.fiscal_year, cutoff, ds.calendar, _annual_quota(ctx, [am_id], p)
+    )
+    forecast = fc.loc[:, ["method", "ytd_revenue", "remaining_forecast", "forecast", "annual_quota", "forecast_attainment", "low", "high"]]
+    f0 = fc.iloc[0]
+
+    hist = attainment_table(mine_all, ctx.quotas, [am_id], list(ctx.history), until=cutoff, quarter_quotas=ctx.split("quarter"))
+    perf_all = performance_table(_perf_input(hist, as_of), params.performance)
+    status, run = current_status(perf_all, params.performance)
+    keep = {q.label for q in ctx.history[-8:]}
+    performance = perf_all.loc[perf_all["period"].isin(keep).to_numpy()].drop(columns="account_manager_id").reset_index(drop=True)
+
+    accounts = account_status(credited, am_id, p, as_of, ds.accounts, AccountStatusRules())
+
+    names = {}
+    if ds.accounts is not None and len(ds.accounts):
+        names = dict(zip(ds.accounts["account_id"].astype("str"), ds.accounts["name"].astype("str")))
+    deals = pd.DataFrame(
+        {
+            "deal_id": in_period["deal_id"].astype("str").to_numpy(),
+            "account_id": in_period["account_id"].astype("str").to_numpy(),
+            "account_name": pd.Series([names.get(a, a) for a in in_period["account_id"]], dtype="str").to_numpy(),
+            "close_date": pd.Series([_date(d) for d in in_period["close_date"]], dtype="object").to_numpy(),
+            "amount": pd.Series([cents_to_money(c) for c in in_period["credit_cents"]], dtype="object").to_numpy(),
+            "stage": in_period["stage"].astype("str").to_numpy(),
+            "product": in_period["product"].astype("object").where(in_period["product"].notna(), None).to_numpy(),
+        }
+    )
+    for col in ("deal_id", "account_id", "account_name", "stage"):
+        deals[col] = deals[col].astype("str")
+
+    # notes
+    if deals.empty:
+        notes.append(f"No deals closed in {p.label}" + (f" up to {cutoff.isoformat()}." if cutoff < p.end else "."))
+    if quota_cents is None:
+        notes.append(f"No quota for {p.label}: attainment is n/a.")
+    elif quota_cents == 0:
+        notes.append(f"Quota for {p.label} is zero: attainment is n/a.")
+    if as_of < p.end:
+        notes.append(f"Figures as of {as_of.isoformat()}; {p.label} ends {p.end.isoformat()}.")
+    hire, end = _date(row.get("hire_date")), _date(row.get("end_date"))
+    if hire is not None and hire > p.end:
+        notes.append(f"Hired {hire.isoformat()}, after {p.label}.")
+    if end is not None and end < p.end:
+        notes.append(f"Left on {end.isoformat()}.")
+    if ds.crediting == "territory":
+        notes.append("Territory crediting: each deal in your territories credits you in full (an overlay; colleagues may be credited for the same deal).")
+    if accounts["handover_date"].notna().any():
+        notes.append("Revenue an account booked before its handover date is not credited (business-development handoff).")
+
+    summary: dict[str, Any] = {
+        "revenue": cents_to_money(revenue_cents),
+        "quota": _money(quota_cents),
+        "attainment": _scalar_att(att_p),
+        "ytd_revenue": cents_to_money(ytd_cents),
+        "ytd_quota": _money(ytd_quota),
+        "ytd_attainment": _scalar_att(attainment(ytd_cents, ytd_quota)),
+        "commission_total": stmt.total,
+        "commission": stmt.commission,
+        "bonus": stmt.bonus,
+        "commission_cash": stmt.cash_total,
+        "forecast": f0["forecast"],
+        "forecast_low": f0["low"],
+        "forecast_high": f0["high"],
+        "annual_quota": f0["annual_quota"],
+        "forecast_attainment": _scalar_att(float(f0["forecast_attainment"])),
+        "performance_status": status,
+        "consecutive_misses": run,
+        "deals_count": int(in_period["deal_id"].nunique()),
+        "accounts_count": int(len(accounts)),
+    }
+    return AccountManagerReport(
+        id=am_id,
+        name=str(row["name"]),
+        team=str(row["team"]),
+        sales_manager=str(row["sales_manager"]),
+        region=_opt_str(row.get("region")),
+        period=p.label,
+        period_start=p.start,
+        period_end=p.end,
+        as_of=as_of,
+        currency=ds.currency,
+        summary=summary,
+        quarterly=quarterly,
+        commission=stmt.lines,
+        accounts=accounts,
+        forecast=forecast.reset_index(drop=True),
+        performance=performance,
+        deals=deals,
+        notes=tuple(notes),
+    )
+
+
+# ---------------------------------------------------------------------------
+# Team report
+# ---------------------------------------------------------------------------
+
+#: Attainment bands of the team distribution: (label, low inclusive, high exclusive), then "n/a".
+ATTAINMENT_BANDS: tuple[tuple[str, float, float], ...] = (
+    ("below 50 %", -math.inf, 0.5),
+    ("50-80 %", 0.5, 0.8),
+    ("80-100 %", 0.8, 1.0),
+    ("100-120 %", 1.0, 1.2),
+    ("120 % and above", 1.2, math.inf),
+)
+
+
+def _distribution(att: pd.Series) -> pd.DataFrame:
+    a = att.astype("float64").to_numpy()
+    rows = [(label, int(((a >= lo) & (a < hi)).sum())) for label, lo, hi in ATTAINMENT_BANDS]
+    rows.append(("n/a", int(np.isnan(a).sum())))
+    return pd.DataFrame({"band": pd.Series([r[0] for r in rows], dtype="str"), "count": pd.Series([r[1] for r in rows], dtype="int64")})
+
+
+def _team_credits(credited: pd.DataFrame, members: list[str]) -> pd.DataFrame:
+    """One credit row per deal for the team as a whole (each deal once, capped at its amount)."""
+    c = credited.loc[credited["account_manager_id"].isin(members).to_numpy()]
+    g = c.groupby("deal_id", sort=False).agg(
+        credit_cents=("credit_cents", "sum"), amount_cents=("amount_cents", "first"), close_date=("close_date", "first")
+    )
+    g["credit_cents"] = (np.sign(g["amount_cents"]) * np.minimum(g["credit_cents"].abs(), g["amount_cents"].abs())).astype("int64")
+    g["account_manager_id"] = "__team__"
+    return g.reset_index()
+
+
+def build_team_report(
+    ds: Dataset,
+    team: str,
+    period: str,
+    params: BatchParams,
+    as_of: datetime.date,
+) -> TeamReport:
+    """Build one sales manager's team report for one period.
+
+    Members are the team's account managers active in the period
+    (:func:`active_account_managers`).
+
+    Totals are total over total: team attainment = team revenue / team quota,
+    never a mean of members' ratios. Team revenue counts each deal once
+    (:func:`reportkit.crediting.team_revenue`): without overlapping crediting it
+    equals the sum of the members' revenue; with a territory overlay inside the
+    team it is less, and a note says so. Team quota is the sum of members'
+    quotas (None when no member has one).
+
+    Returns
+    -------
+    TeamReport
+        Frames per the column contract at the top of this module. ``summary``
+        keys: ``members``, ``revenue``, ``quota``, ``attainment``,
+        ``ytd_revenue``, ``ytd_quota``, ``ytd_attainment``,
+        ``commission_expense``, ``forecast``, ``annual_quota``,
+        ``forecast_attainment``, ``on_watch``, ``deals_count``,
+        ``crediting_overlaps``. Contains only this team's members.
+
+    Raises
+    ------
+    PeriodError
+        ``period`` is not a period label.
+    ParamsError
+        ``team`` (a team name or its slug) is not in the data, or has no active
+        member in the period.
+    """
+    ctx = _context(ds, params, period, as_of)
+    p, cutoff = ctx.period, ctx.cutoff
+    all_teams = sorted(set(ds.account_managers["team"].astype("str")))
+    slugs = _unique_slugs(all_teams)
+    name = str(team)
+    if name not in all_teams:
+        by_slug = {v: k for k, v in slugs.items()}
+        if name not in by_slug:
+            raise ParamsError(f"team {name!r} is not in the account managers table" + did_you_mean(name, all_teams))
+        name = by_slug[name]
+    active = active_account_managers(ds, p)
+    members_df = active.loc[(active["team"] == name).to_numpy()].sort_values("account_manager_id", kind="stable")
+    if members_df.empty:
+        raise ParamsError(f"team {name!r} has no account manager active in {p.label}")
+    members = members_df["account_manager_id"].astype("str").tolist()
+    am_names = dict(zip(members, members_df["name"].astype("str")))
+    credited = ctx.credited.loc[ctx.credited["account_manager_id"].isin(members).to_numpy()]
+    overlap = crediting_overlaps(credited, members)
+    notes: list[str] = list(ctx.quota_notes)
+
+    # per member, the period
+    in_period = credited_in(credited, p.start, cutoff)
+    rev = in_period.groupby("account_manager_id")["credit_cents"].sum().reindex(members, fill_value=0).astype("int64")
+    quotas = {a: ctx.quota(a, p) for a in members}
+    att = pd.Series([attainment(int(rev[a]), quotas[a]) for a in members], index=members, dtype="float64")
+    stmts: dict[str, CommissionStatement] = {
+        a: commission_statement(credited, a, p, params.commission, quotas[a], until=cutoff) for a in members
+    }
+    annual_q = _annual_quota(ctx, members, p)
+    fc = annual_forecast(credited, members, p.fiscal_year, cutoff, ds.calendar, annual_q)
+    hist = attainment_table(credited, ctx.quotas, members, list(ctx.history), until=cutoff, quarter_quotas=ctx.split("quarter"))
+    perf = performance_table(_perf_input(hist, as_of), params.performance)
+    standing = {a: current_status(perf.loc[(perf["account_manager_id"] == a).to_numpy()], params.performance) for a in members}
+
+    fc_by = fc.set_index("account_manager_id")
+    leaderboard = pd.DataFrame(
+        {
+            "account_manager_id": pd.Series(members, dtype="str"),
+            "name": pd.Series([am_names[a] for a in members], dtype="str"),
+            "revenue": pd.Series([cents_to_money(int(rev[a])) for a in members], dtype="object"),
+            "quota": pd.Series([_money(quotas[a]) for a in members], dtype="object"),
+            "attainment": att.to_numpy(),
+            "commission": pd.Series([stmts[a].total for a in members], dtype="object"),
+            "forecast": pd.Series([fc_by.loc[a, "forecast"] for a in members], dtype="object"),
+            "performance_status": pd.Series([standing[a][0] for a in members], dtype="str"),
+        }
+    )
+    order = pd.DataFrame(
+        {"att": att.fillna(-math.inf).to_numpy(), "rev": rev.to_numpy(), "id": members}
+    ).sort_values(["att", "rev", "id"], ascending=[False, False, True], kind="stable").index
+    leaderboard = leaderboard.loc[order].reset_index(drop=True)
+    leaderboard.insert(0, "rank", pd.Series(range(1, len(members) + 1), dtype="int64"))
+
+    # team quarterly: revenue each deal once, quota total over total
+    q_att = attainment_table(credited, ctx.quotas, members, list(ctx.year_quarters), until=cutoff, quarter_quotas=ctx.split("quarter"))
+    q_rows = []
+    for q in ctx.year_quarters:
+        r = team_revenue(credited, members, q.start, min(q.end, cutoff))
+        qq = _sum_opt(q_att.loc[(q_att["period"] == q.label).to_numpy(), "quota_cents"].tolist())
+        q_rows.append((q.label, cents_to_money(r), _money(qq), attainment(r, qq)))
+    quarterly = pd.DataFrame(
+        {
+            "period": pd.Series([r[0] for r in q_rows], dtype="str"),
+            "revenue": pd.Series([r[1] for r in q_rows], dtype="object"),
+            "quota": pd.Series([r[2] for r in q_rows], dtype="object"),
+            "attainment": pd.Series([r[3] for r in q_rows], dtype="float64"),
+        }
+    )
+
+    # forecast roll-up: members, then a team total row
+    team_annual_q = _sum_opt(list(annual_q.values()))
+    if overlap:
+        tf = annual_forecast(_team_credits(credited, members), ["__team__"], p.fiscal_year, cutoff, ds.calendar, {"__team__": team_annual_q})
+        total_cents = {k: int(tf.iloc[0][k]) for k in ("ytd_cents", "forecast_cents", "low_cents", "high_cents")}
+    else:
+        total_cents = {k: int(fc[k].sum()) for k in ("ytd_cents", "forecast_cents", "low_cents", "high_cents")}
+    total = forecast_frame(
+        pd.DataFrame([{"account_manager_id": "TOTAL", "method": fc["method"].iloc[0], **total_cents, "annual_quota_cents": team_annual_q}])
+    )
+    fc_all = pd.concat([fc, total], ignore_index=True)
+    forecast = pd.DataFrame(
+        {
+            "account_manager_id": fc_all["account_manager_id"].astype("str"),
+            "name": pd.Series([am_names.get(a, "Team total") for a in fc_all["account_manager_id"]], dtype="str"),
+            "ytd_revenue": fc_all["ytd_revenue"],
+            "forecast": fc_all["forecast"],
+            "annual_quota": fc_all["annual_quota"],
+            "forecast_attainment": fc_all["forecast_attainment"].astype("float64"),
+            "low": fc_all["low"],
+            "high": fc_all["high"],
+        }
+    )
+
+    watch = [a for a in members if standing[a][0] in ("performance watch", "termination review")]
+    performance_watch = pd.DataFrame(
+        {
+            "account_manager_id": pd.Series(watch, dtype="str"),
+            "name": pd.Series([am_names[a] for a in watch], dtype="str"),
+            "consecutive_misses": pd.Series([standing[a][1] for a in watch], dtype="int64"),
+            "status": pd.Series([standing[a][0] for a in watch], dtype="str"),
+        }
+    )
+
+    commission_expense = pd.DataFrame(
+        {
+            "account_manager_id": pd.Series(members, dtype="str"),
+            "name": pd.Series([am_names[a] for a in members], dtype="str"),
+            "commission": pd.Series([stmts[a].commission for a in members], dtype="object"),
+            "bonus": pd.Series([stmts[a].bonus for a in members], dtype="object"),
+            "total": pd.Series([stmts[a].total for a in members], dtype="object"),
+        }
+    )
+
+    team_rev = team_revenue(credited, members, p.start, cutoff)
+    team_quota = _sum_opt(list(quotas.values()))
+    ytd_rev = team_revenue(credited, members, p.year.start, cutoff)
+    ytd_quota = _sum_opt([ctx.quota(a, x) for a in members for x in _ytd_periods(p)])
+    if overlap:
+        notes.append(
+            "Territory crediting overlaps within this team: a deal can credit several members, so team revenue "
+            "counts each deal once and is less than the sum of the members' revenue."
+        )
+    no_quota = [am_names[a] for a in members if quotas[a] is None]
+    if no_quota:
+        notes.append(f"No quota for {p.label}: {', '.join(no_quota)} (attainment n/a).")
+    if in_period.empty:
+        notes.append(f"No deals closed in {p.label}.")
+    if as_of < p.end:
+        notes.append(f"Figures as of {as_of.isoformat()}; {p.label} ends {p.end.isoformat()}.")
+
+    tot = total.iloc[0]
+    summary: dict[str, Any] = {
+        "members": len(members),
+        "revenue": cents_to_money(team_rev),
+        "quota": _money(team_quota),
+        "attainment": _scalar_att(attainment(team_rev, team_quota)),
+        "ytd_revenue": cents_to_money(ytd_rev),
+        "ytd_quota": _money(ytd_quota),
+        "ytd_attainment": _scalar_att(attainment(ytd_rev, ytd_quota)),
+        "commission_expense": money_sum(s.total for s in stmts.values()),
+        "forecast": tot["forecast"],
+        "annual_quota": tot["annual_quota"],
+        "forecast_attainment": _scalar_att(float(tot["forecast_attainment"])),
+        "on_watch": len(watch),
+        "deals_count": int(in_period["deal_id"].nunique()),
+        "crediting_overlaps": overlap,
+    }
+    sales_manager = str(members_df["sales_manager"].iloc[0])
+    return TeamReport(
+        id=slugs[name],
+        name=name,
+        sales_manager=sales_manager,
+        period=p.label,
+        period_start=p.start,
+        period_end=p.end,
+        as_of=as_of,
+        currency=ds.currency,
+        summary=summary,
+        leaderboard=leaderboard,
+        attainment_distribution=_distribution(leaderboard["attainment"]),
+        quarterly=quarterly,
+        forecast=forecast,
+        performance_watch=performance_watch,
+        commission_expense=commission_expense,
+        notes=tuple(notes),
+    )

@@ -1,0 +1,325 @@
+"""Quota per account manager per period, and attainment.
+
+Rules (contract in ``docs/architecture.md``):
+
+* Quota rows (``quotas`` table) may be monthly, quarterly, yearly or any span.
+  The quota of a period is the sum of the quota rows inside it. A row longer
+  than the asked-for period is split **evenly by fiscal period** with
+  :func:`reportkit.money.allocate` (largest remainder), hierarchically: a yearly
+  row gives 1/4 to each quarter, a quarter's share gives 1/3 to each month, so
+  the four quarters of a year add up to the yearly row to the cent and the
+  twelve months add up to it too. A row that is not aligned to fiscal periods is
+  split in proportion to the days it overlaps each period (also by ``allocate``).
+* Attainment is a float fraction (1.0 == 100 %), credited revenue / quota.
+  It is undefined -- ``NaN`` -- when the quota is missing or zero; a negative
+  quota cannot occur (it is a :class:`~reportkit.errors.DataError` at load).
+* When a source has no quota table, :func:`quotas_from_rule` builds one from the
+  params' :class:`~reportkit.params.QuotaRule`.
+
+Money here is integer cents.
+
+Note on layering: :func:`quotas_from_rule` needs credited revenue for the
+``prior_year_growth`` rule, so this module imports :mod:`reportkit.crediting`
+(which imports nothing from here).
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from decimal import Decimal
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .crediting import credited_deals, credited_revenue
+from .money import allocate, to_cents
+from .model import Dataset
+from .params import QuotaRule
+from .periods import FiscalCalendar, Period, PeriodKind
+
+__all__ = [
+    "quotas_from_rule",
+    "split_quotas",
+    "quota_for",
+    "attainment",
+    "attainment_series",
+    "attainment_table",
+]
+
+_QUOTA_COLUMNS = ["account_manager_id", "period_start", "period_end", "quota_cents", "currency"]
+_ORDER = {"month": 0, "quarter": 1, "year": 2}
+
+
+def _empty_quotas() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "account_manager_id": pd.Series([], dtype="str"),
+            "period_start": pd.Series([], dtype="datetime64[ns]"),
+            "period_end": pd.Series([], dtype="datetime64[ns]"),
+            "quota_cents": pd.Series([], dtype="int64"),
+            "currency": pd.Series([], dtype="str"),
+        }
+    )
+
+
+def quotas_from_rule(dataset: Dataset, rule: QuotaRule, fiscal_years: Iterable[int]) -> pd.DataFrame:
+    """Build a canonical ``quotas`` table (one row per AM per fiscal quarter) from a rule.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Supplies the account managers, the calendar, the currency and (for
+        ``prior_year_growth``) the credited deals.
+    rule : QuotaRule
+        ``kind="fixed"``: every account manager gets ``amount`` per ``per``
+        period; a yearly amount is split evenly into the four quarters with
+        :func:`~reportkit.money.allocate` (so the quarters sum to the year).
+        ``kind="prior_year_growth"``: a quarter's quota is the account manager's
+        credited revenue in the same quarter of the previous fiscal year times
+        ``1 + growth``, rounded to the cent half away from zero. When there is
+        no history for that quarter (no credited revenue, or a net revenue
+        <= 0, which cannot be a quota) it falls back to the fixed ``amount``
+        per quarter as above.
+    fiscal_years : iterable of int
+        Fiscal years to produce quotas for (e.g. ``[2024, 2025]``).
+
+    Returns
+    -------
+    DataFrame
+        Canonical quota columns: ``account_manager_id`` (str), ``period_start``,
+        ``period_end`` (datetime64, inclusive), ``quota_cents`` (int64, >= 0),
+        ``currency`` (str). Sorted by account manager then period.
+    """
+    years = sorted(set(int(y) for y in fiscal_years))
+    ams = dataset.account_managers["account_manager_id"].astype("str").tolist()
+    if not years or not ams:
+        return _empty_quotas()
+    cal = dataset.calendar
+    amount_cents = to_cents(rule.amount)
+    per_quarter = allocate(amount_cents, [1, 1, 1, 1]) if rule.per == "year" else [amount_cents] * 4
+    quarters = [q for fy in years for q in cal.periods_of_year(fy, "quarter")]
+    grid = pd.DataFrame(
+        {
+            "account_manager_id": np.repeat(ams, len(quarters)),
+            "period": [q.label for q in quarters] * len(ams),
+            "number": [q.number for q in quarters] * len(ams),
+            "period_start": [np.datetime64(q.start, "ns") for q in quarters] * len(ams),
+            "period_end": [np.datetime64(q.end, "ns") for q in quarters] * len(ams),
+            "last_year": [q.same_period_last_year().label for q in quarters] * len(ams),
+        }
+    )
+    fallback = grid["number"].map(lambda n: per_quarter[n - 1]).astype("int64")
+    if rule.kind == "fixed":
+        grid["quota_cents"] = fallback
+    else:
+        rev = credited_revenue(credited_deals(dataset), cal, "quarter")
+        rev = rev.rename(columns={"period": "last_year", "revenue_cents": "ly_cents"})
+        grid = grid.merge(rev[["account_manager_id", "last_year", "ly_cents"]], on=["account_manager_id", "last_year"], how="left")
+        factor = Decimal(1) + rule.growth
+        grown = grid["ly_cents"].map(
+            lambda c: None if pd.isna(c) or c <= 0 else max(0, to_cents(Decimal(int(c)) * factor / 100))
+        )
+        grid["quota_cents"] = grown.where(grown.notna(), fallback).astype("int64")
+    grid["currency"] = dataset.currency
+    out = grid[_QUOTA_COLUMNS].sort_values(["account_manager_id", "period_start"], kind="stable")
+    return out.reset_index(drop=True)
+
+
+def _span_kind(start: datetime.date, end: datetime.date, cal: FiscalCalendar) -> Period | None:
+    """The fiscal month/quarter/year exactly equal to ``start..end``, else None."""
+    for kind in ("month", "quarter", "year"):
+        p = cal.period_of(start, kind)  # type: ignore[arg-type]
+        if p.start == start and p.end == end:
+            return p
+    return None
+
+
+def _children(p: Period) -> list[Period]:
+    if p.kind == "year":
+        return p.calendar.periods_of_year(p.fiscal_year, "quarter")
+    if p.kind == "quarter":
+        first = (p.number - 1) * 3 + 1
+        return [Period(p.calendar, "month", p.fiscal_year, first + i) for i in range(3)]
+    return []
+
+
+def _split_aligned(cents: int, p: Period, kind: str) -> list[tuple[Period, int]]:
+    """Split a row exactly covering fiscal period ``p`` into periods of ``kind`` (even, hierarchical)."""
+    if _ORDER[p.kind] <= _ORDER[kind]:
+        return [(p.calendar.period_of(p.start, kind), cents)]  # type: ignore[arg-type]
+    kids = _children(p)
+    out: list[tuple[Period, int]] = []
+    for child, part in zip(kids, allocate(cents, [1] * len(kids))):
+        out.extend(_split_aligned(part, child, kind))
+    return out
+
+
+def _split_by_days(cents: int, start: datetime.date, end: datetime.date, cal: FiscalCalendar, kind: str) -> list[tuple[Period, int]]:
+    periods: list[Period] = []
+    p = cal.period_of(start, kind)  # type: ignore[arg-type]
+    while p.start <= end:
+        periods.append(p)
+        p = p.shift(1)
+    weights = [(min(p.end, end) - max(p.start, start)).days + 1 for p in periods]
+    return list(zip(periods, allocate(cents, weights)))
+
+
+def split_quotas(quotas: pd.DataFrame, calendar: FiscalCalendar, kind: PeriodKind = "quarter") -> pd.DataFrame:
+    """Quota per account manager per fiscal period of ``kind``.
+
+    Rows inside one period go to that period whole; longer rows are split as
+    described in the module docstring. The common case (rows no longer than the
+    target period) is vectorised; only longer rows are split one by one.
+
+    Returns
+    -------
+    DataFrame
+        ``account_manager_id`` (str), ``period`` (label), ``quota_cents`` (int64),
+        one row per pair that has at least one quota row (missing pairs mean
+        "no quota", which is different from a zero quota).
+    """
+    if quotas is None or len(quotas) == 0:
+        return pd.DataFrame(
+            {"account_manager_id": pd.Series([], dtype="str"), "period": pd.Series([], dtype="str"), "quota_cents": pd.Series([], dtype="int64")}
+        )
+    q = quotas
+    start_label = calendar.labels(q["period_start"], kind)
+    end_label = calendar.labels(q["period_end"], kind)
+    inside = (start_label == end_label).to_numpy()
+    parts = [
+        pd.DataFrame(
+            {
+                "account_manager_id": q.loc[inside, "account_manager_id"].astype("str").to_numpy(),
+                "period": start_label[inside].to_numpy(),
+                "quota_cents": q.loc[inside, "quota_cents"].astype("int64").to_numpy(),
+            }
+        )
+    ]
+    rows = []
+    for am, s, e, c in q.loc[~inside, ["account_manager_id", "period_start", "period_end", "quota_cents"]].itertuples(index=False):
+        s, e = pd.Timestamp(s).date(), pd.Timestamp(e).date()
+        aligned = _span_kind(s, e, calendar)
+        pieces = _split_aligned(int(c), aligned, kind) if aligned is not None else _split_by_days(int(c), s, e, calendar, kind)
+        rows.extend((str(am), p.label, cents) for p, cents in pieces)
+    if rows:
+        parts.append(pd.DataFrame(rows, columns=["account_manager_id", "period", "quota_cents"]))
+    out = pd.concat(parts, ignore_index=True)
+    out = out.groupby(["account_manager_id", "period"], sort=True)["quota_cents"].sum().reset_index()
+    out["quota_cents"] = out["quota_cents"].astype("int64")
+    return out
+
+
+def quota_for(quotas: pd.DataFrame, account_manager_id: str, period: Period) -> int | None:
+    """Quota of one account manager for one fiscal period, in cents.
+
+    Parameters
+    ----------
+    quotas : DataFrame
+        Canonical ``quotas`` table (any mix of monthly, quarterly, yearly rows).
+    account_manager_id : str
+    period : Period
+        A fiscal month, quarter or year.
+
+    Returns
+    -------
+    int or None
+        Sum of the quota rows inside ``period`` (longer rows contribute their
+        evenly allocated share: a yearly row gives 1/4 to each quarter). ``None``
+        when the account manager has no quota row touching the period (no quota,
+        as opposed to a zero quota).
+    """
+    mine = quotas.loc[(quotas["account_manager_id"] == str(account_manager_id)).to_numpy()]
+    s, e = np.datetime64(period.start, "ns"), np.datetime64(period.end, "ns")
+    mine = mine.loc[((mine["period_start"] <= e) & (mine["period_end"] >= s)).to_numpy()]
+    if mine.empty:
+        return None
+    split = split_quotas(mine, period.calendar, period.kind)
+    hit = split.loc[(split["period"] == period.label).to_numpy(), "quota_cents"]
+    return int(hit.sum()) if len(hit) else None
+
+
+def attainment(revenue_cents: int | float, quota_cents: int | float | None) -> float:
+    """Attainment as a fraction: ``revenue / quota`` (1.0 == 100 %).
+
+    Returns ``NaN`` when the quota is ``None``, NaN or zero (undefined: shown as
+    ``n/a``, never 0 % or infinity). Negative revenue (returns) gives a negative
+    fraction.
+
+    >>> attainment(150_00, 100_00)
+    1.5
+    >>> attainment(150_00, 0)
+    nan
+    """
+    if quota_cents is None:
+        return math.nan
+    q = float(quota_cents)
+    if math.isnan(q) or q == 0:
+        return math.nan
+    return float(revenue_cents) / q
+
+
+def attainment_series(revenue_cents: pd.Series, quota_cents: pd.Series) -> pd.Series:
+    """Vectorised :func:`attainment`; NaN where the quota is missing or zero."""
+    q = pd.to_numeric(quota_cents, errors="coerce").astype("float64")
+    r = pd.to_numeric(revenue_cents, errors="coerce").astype("float64")
+    return (r / q.where(q != 0)).astype("float64")
+
+
+def attainment_table(
+    credited: pd.DataFrame,
+    quotas: pd.DataFrame,
+    account_manager_ids: Sequence[str],
+    quarters: Sequence[Period],
+    until: datetime.date | None = None,
+    quarter_quotas: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Revenue, quota and attainment per account manager per quarter (vectorised).
+
+    Parameters
+    ----------
+    credited : DataFrame
+        Output of :func:`reportkit.crediting.credited_deals`.
+    quotas : DataFrame
+        Canonical quotas table.
+    account_manager_ids : sequence of str
+    quarters : sequence of Period
+        Fiscal quarters (any order; output follows it).
+    until : date, optional
+        Ignore credits after this date (the report's ``as_of``).
+    quarter_quotas : DataFrame, optional
+        ``split_quotas(quotas, calendar, "quarter")`` computed once by the caller
+        (a batch reuses it for every report); computed here when omitted.
+
+    Returns
+    -------
+    DataFrame
+        One row per (account manager, quarter): ``account_manager_id``,
+        ``period`` (label), ``period_start``, ``period_end`` (date),
+        ``revenue_cents`` (int64), ``quota_cents`` (``Int64``, NA = no quota),
+        ``attainment`` (float fraction, NaN when undefined).
+    """
+    if not quarters:
+        raise ValueError("attainment_table needs at least one quarter")
+    cal = quarters[0].calendar
+    ids = [str(a) for a in account_manager_ids]
+    grid = pd.DataFrame(
+        {
+            "account_manager_id": pd.Series(np.repeat(ids, len(quarters)), dtype="str"),
+            "period": [q.label for q in quarters] * len(ids),
+            "period_start": [q.start for q in quarters] * len(ids),
+            "period_end": [q.end for q in quarters] * len(ids),
+        }
+    )
+    c = credited.loc[credited["account_manager_id"].isin(ids).to_numpy()]
+    rev = credited_revenue(c, cal, "quarter", until=until)
+    if quarter_quotas is None:
+        quarter_quotas = split_quotas(quotas.loc[quotas["account_manager_id"].isin(ids).to_numpy()], cal, "quarter")
+    qs = quarter_quotas.loc[quarter_quotas["account_manager_id"].isin(ids).to_numpy()]
+    grid = grid.merge(rev[["account_manager_id", "period", "revenue_cents"]], on=["account_manager_id", "period"], how="left")
+    grid = grid.merge(qs, on=["account_manager_id", "period"], how="left")
+    grid["revenue_cents"] = grid["revenue_cents"].fillna(0).astype("int64")
+    grid["quota_cents"] = grid["quota_cents"].astype("Int64")
+    grid["attainment"] = attainment_series(grid["revenue_cents"], grid["quota_cents"])
+    return grid

@@ -1,0 +1,197 @@
+"""Shared fixtures: small in-memory Datasets built from readable rows.
+
+``make_dataset`` builds a canonical :class:`~reportkit.model.Dataset` from lists of
+tuples (money in cents, dates as ISO strings) so each test states its own case.
+``tiny_dataset`` is a two-team, four-person fiscal-July dataset used by the
+report tests.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Callable
+
+import pandas as pd
+import pytest
+
+from reportkit.model import Dataset
+from reportkit.params import BatchParams
+from reportkit.periods import FiscalCalendar
+
+
+def _dates(values):
+    return pd.to_datetime(pd.Series(values, dtype="object"), format="ISO8601").astype("datetime64[ns]")
+
+
+def build_dataset(
+    ams: list[tuple] | None = None,
+    deals: list[tuple] | None = None,
+    quotas: list[tuple] | None = None,
+    accounts: list[tuple] | None = None,
+    territories: list[tuple] | None = None,
+    crediting: str = "owner",
+    first_month: int = 7,
+) -> Dataset:
+    """Rows to a Dataset.
+
+    ams:         (id, name, team, hire_date | None, end_date | None)
+    deals:       (deal_id, am_id | None, account_id, close_date, amount_cents[, stage[, territory]])
+    quotas:      (am_id, start, end, quota_cents)
+    accounts:    (account_id, name, owner_id | None, handover_date | None)
+    territories: (am_id, territory)
+    """
+    ams = ams or [("A1", "Alice", "East", None, None)]
+    am = pd.DataFrame(
+        {
+            "account_manager_id": pd.Series([a[0] for a in ams], dtype="str"),
+            "name": pd.Series([a[1] for a in ams], dtype="str"),
+            "team": pd.Series([a[2] for a in ams], dtype="str"),
+            "sales_manager": pd.Series([f"Manager of {a[2]}" for a in ams], dtype="str"),
+            "region": pd.Series([None] * len(ams), dtype="str"),
+            "hire_date": _dates([a[3] for a in ams]),
+            "end_date": _dates([a[4] for a in ams]),
+        }
+    )
+    deals = deals or []
+    d = pd.DataFrame(
+        {
+            "deal_id": pd.Series([x[0] for x in deals], dtype="str"),
+            "account_manager_id": pd.Series([x[1] for x in deals], dtype="str"),
+            "account_id": pd.Series([x[2] for x in deals], dtype="str"),
+            "close_date": _dates([x[3] for x in deals]),
+            "amount_cents": pd.Series([x[4] for x in deals], dtype="int64"),
+            "currency": pd.Series(["USD"] * len(deals), dtype="str"),
+            "stage": pd.Series([x[5] if len(x) > 5 else "won" for x in deals], dtype="str"),
+            "territory": pd.Series([x[6] if len(x) > 6 else None for x in deals], dtype="str"),
+            "product": pd.Series(["Widget"] * len(deals), dtype="str"),
+        }
+    )
+    quotas = quotas or []
+    q = pd.DataFrame(
+        {
+            "account_manager_id": pd.Series([x[0] for x in quotas], dtype="str"),
+            "period_start": _dates([x[1] for x in quotas]),
+            "period_end": _dates([x[2] for x in quotas]),
+            "quota_cents": pd.Series([x[3] for x in quotas], dtype="int64"),
+            "currency": pd.Series(["USD"] * len(quotas), dtype="str"),
+        }
+    )
+    acc = None
+    if accounts is not None:
+        acc = pd.DataFrame(
+            {
+                "account_id": pd.Series([x[0] for x in accounts], dtype="str"),
+                "name": pd.Series([x[1] for x in accounts], dtype="str"),
+                "segment": pd.Series(["SMB"] * len(accounts), dtype="str"),
+                "owner_id": pd.Series([x[2] for x in accounts], dtype="str"),
+                "handover_date": _dates([x[3] for x in accounts]),
+            }
+        )
+    terr = None
+    if territories is not None:
+        terr = pd.DataFrame(
+            {
+                "account_manager_id": pd.Series([x[0] for x in territories], dtype="str"),
+                "territory": pd.Series([x[1] for x in territories], dtype="str"),
+            }
+        )
+    return Dataset(
+        account_managers=am,
+        quotas=q,
+        deals=d,
+        accounts=acc,
+        territories=terr,
+        currency="USD",
+        calendar=FiscalCalendar(first_month=first_month),
+        crediting=crediting,  # type: ignore[arg-type]
+    )
+
+
+def quarterly_quotas(am_id: str, fiscal_year: int, cents: int, first_month: int = 7) -> list[tuple]:
+    """Four quarterly quota rows of ``cents`` each for one AM and fiscal year."""
+    cal = FiscalCalendar(first_month=first_month)
+    return [(am_id, q.start.isoformat(), q.end.isoformat(), cents) for q in cal.periods_of_year(fiscal_year)]
+
+
+@pytest.fixture
+def make_dataset() -> Callable[..., Dataset]:
+    """Factory: ``make_dataset(ams=..., deals=..., quotas=..., ...)`` (see :func:`build_dataset`)."""
+    return build_dataset
+
+
+@pytest.fixture
+def make_quotas() -> Callable[..., list[tuple]]:
+    """Factory: ``make_quotas(am_id, fiscal_year, cents)`` -> four quarterly quota rows."""
+    return quarterly_quotas
+
+
+@pytest.fixture
+def tiny_dataset() -> Dataset:
+    """The dataset of :func:`build_tiny_dataset`."""
+    return build_tiny_dataset()
+
+
+def build_tiny_dataset() -> Dataset:
+    """Fiscal year starts in July. FY2025-Q4 = 2025-04-01 .. 2025-06-30.
+
+    Team East: A1 Alice (quota 100,000.00 / quarter), A2 Bob (quota 50,000.00 / quarter,
+    no deals at all). Team West: A3 Carol (quota 80,000.00 / quarter), A4 Dan (left
+    2024-12-31). Quotas cover FY2024 and FY2025.
+    """
+    ams = [
+        ("A1", "Alice", "East", "2020-01-01", None),
+        ("A2", "Bob", "East", "2023-01-01", None),
+        ("A3", "Carol", "West", "2021-05-01", None),
+        ("A4", "Dan", "West", "2019-01-01", "2024-12-31"),
+    ]
+    deals = [
+        # Alice: FY2024-Q4 and FY2025 Q1..Q4
+        ("D01", "A1", "C1", "2024-05-10", 90_000_00),
+        ("D02", "A1", "C1", "2024-08-15", 60_000_00),
+        ("D03", "A1", "C2", "2024-11-20", 120_000_00),
+        ("D04", "A1", "C2", "2025-02-03", 50_000_00),
+        ("D05", "A1", "C1", "2025-04-15", 70_000_00),
+        ("D06", "A1", "C3", "2025-05-20", 45_000_50),
+        ("D07", "A1", "C1", "2025-06-02", -5_000_00),  # a return
+        ("D08", "A1", "C3", "2025-06-10", 30_000_00, "lost"),
+        # Carol
+        ("D11", "A3", "C7", "2025-04-30", 20_000_00),
+        ("D12", "A3", "C8", "2024-10-01", 40_000_00),
+        ("D13", "A3", "C7", "2024-04-10", 25_000_00),
+        # Dan (left)
+        ("D21", "A4", "C9", "2024-09-09", 10_000_00),
+    ]
+    quotas = []
+    for fy in (2024, 2025):
+        quotas += quarterly_quotas("A1", fy, 100_000_00)
+        quotas += quarterly_quotas("A2", fy, 50_000_00)
+        quotas += quarterly_quotas("A3", fy, 80_000_00)
+        quotas += quarterly_quotas("A4", fy, 30_000_00)
+    accounts = [
+        ("C1", "Contoso", "A1", None),
+        ("C2", "Fabrikam", "A1", None),
+        ("C3", "Northwind", "A1", None),
+        ("C7", "Tailspin", "A3", None),
+        ("C8", "Wingtip", "A3", None),
+        ("C9", "Litware", "A4", None),
+    ]
+    return build_dataset(ams=ams, deals=deals, quotas=quotas, accounts=accounts)
+
+
+@pytest.fixture
+def batch_params() -> BatchParams:
+    """The params of :func:`build_batch_params`."""
+    return build_batch_params()
+
+
+def build_batch_params() -> BatchParams:
+    """FY2025-Q4 as of its last day; 5 % commission, 2,000.00 cash bonus at 100 %."""
+    return BatchParams.model_validate(
+        {
+            "source": "sources/demo.yaml",
+            "period": "FY2025-Q4",
+            "as_of": datetime.date(2025, 6, 30),
+            "commission": {"rate": "0.05", "quota_bonus": {"attainment_at_least": 1.0, "amount": "2000.00", "award": "cash"}},
+            "performance": {"miss_below": 0.9, "watch_after": 2, "termination_review_after": 3},
+        }
+    )

@@ -1,0 +1,81 @@
+"""Account status per client account: figures, days since last order, status rules."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+
+from conftest import build_dataset
+from reportkit.accounts import ACCOUNT_COLUMNS, AccountStatusRules, account_status
+from reportkit.crediting import credited_deals
+from reportkit.periods import FiscalCalendar, Period
+
+CAL = FiscalCalendar(first_month=7)
+Q4 = Period.parse("FY2025-Q4", CAL)  # 2025-04-01 .. 2025-06-30; last year 2024-04-01 .. 2024-06-30
+AS_OF = datetime.date(2025, 6, 30)
+
+
+def status_of(deals, accounts=None, rules=None, as_of=AS_OF):
+    rows = [(f"D{i}", "A1", acc, d, amt) for i, (acc, d, amt) in enumerate(deals)]
+    ds = build_dataset(deals=rows, accounts=accounts)
+    out = account_status(credited_deals(ds), "A1", Q4, as_of, ds.accounts, rules)
+    assert list(out.columns) == list(ACCOUNT_COLUMNS)
+    return out.set_index("account_id")
+
+
+@pytest.mark.parametrize(
+    "case, deals, expected",
+    [
+        ("lapsed", [("C1", "2023-01-10", 100_00), ("C1", "2024-05-01", 100_00)], "lapsed"),
+        ("new", [("C1", "2025-03-01", 100_00)], "new"),
+        ("at risk: silent", [("C1", "2024-01-01", 100_00), ("C1", "2024-12-01", 100_00)], "at risk"),
+        ("at risk: halved", [("C1", "2023-01-01", 1_00), ("C1", "2024-05-01", 100_00), ("C1", "2025-05-01", 40_00)], "at risk"),
+        ("declining", [("C1", "2023-01-01", 1_00), ("C1", "2024-05-01", 100_00), ("C1", "2025-05-01", 80_00)], "declining"),
+        ("growing", [("C1", "2023-01-01", 1_00), ("C1", "2024-05-01", 100_00), ("C1", "2025-05-01", 130_00)], "growing"),
+        ("growing from nothing", [("C1", "2023-01-01", 1_00), ("C1", "2024-03-01", 100_00), ("C1", "2025-05-01", 130_00)], "growing"),
+        ("stable", [("C1", "2023-01-01", 1_00), ("C1", "2024-05-01", 100_00), ("C1", "2025-05-01", 105_00)], "stable"),
+    ],
+)
+def test_status_rules(case, deals, expected):
+    row = status_of(deals).loc["C1"]
+    assert row["status"] == expected, row["status_reason"]
+    assert row["status_reason"]
+
+
+def test_figures_and_days_since_last_order_are_relative_to_as_of():
+    out = status_of(
+        [("C1", "2024-05-01", 100_00), ("C1", "2024-08-01", 7_00), ("C1", "2025-05-01", 80_00), ("C1", "2025-06-10", -5_00)],
+        accounts=[("C1", "Contoso", "A1", None)],
+    )
+    row = out.loc["C1"]
+    assert row["account_name"] == "Contoso"
+    assert row["revenue_period"] == Decimal("75.00")
+    assert row["revenue_ytd"] == Decimal("82.00")
+    assert row["revenue_same_period_last_year"] == Decimal("100.00")
+    # a return is not an order: the last order is 2025-05-01, 60 days before as_of
+    assert row["last_order_date"] == datetime.date(2025, 5, 1)
+    assert row["days_since_last_order"] == 60
+    assert row["trend"] == pytest.approx(-0.25)
+
+
+def test_owned_account_without_orders_is_listed_as_lapsed():
+    out = status_of([("C1", "2025-05-01", 10_00)], accounts=[("C1", "Contoso", "A1", None), ("C2", "Idle", "A1", None)])
+    assert out.loc["C2", "status"] == "lapsed"
+    assert out.loc["C2", "revenue_period"] == Decimal("0.00")
+
+
+def test_revenue_before_handover_does_not_count_for_the_account_manager():
+    out = status_of(
+        [("C1", "2025-04-10", 500_00), ("C1", "2025-05-10", 70_00)],
+        accounts=[("C1", "Contoso", "A1", "2025-05-01")],
+    )
+    assert out.loc["C1", "revenue_period"] == Decimal("70.00")
+    assert out.loc["C1", "handover_date"] == datetime.date(2025, 5, 1)
+
+
+def test_thresholds_are_configurable():
+    deals = [("C1", "2025-05-01", 100_00)]  # first and last order 60 days before as_of
+    assert status_of(deals).loc["C1", "status"] == "new"
+    assert status_of(deals, rules=AccountStatusRules(new_within_days=30)).loc["C1", "status"] == "growing"

@@ -1,0 +1,79 @@
+"""Which deals credit which account manager; team revenue counts each deal once."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import build_dataset
+from reportkit.crediting import CREDIT_COLUMNS, credited_deals, crediting_overlaps, team_revenue
+
+AMS = [("A1", "Alice", "East", None, None), ("A2", "Bob", "East", None, None), ("A3", "Carol", "West", None, None)]
+
+
+def test_owner_crediting_credits_each_won_deal_to_its_owner_once(make_dataset):
+    ds = make_dataset(
+        ams=AMS,
+        deals=[("D1", "A1", "C1", "2025-01-05", 100_00), ("D2", "A2", "C2", "2025-01-06", 50_00), ("D3", "A1", "C1", "2025-01-07", 70_00, "lost")],
+    )
+    c = credited_deals(ds)
+    assert list(c.columns) == list(CREDIT_COLUMNS)
+    assert c[["deal_id", "account_manager_id", "credit_cents"]].values.tolist() == [["D1", "A1", 100_00], ["D2", "A2", 50_00]]
+    assert set(c["credit_type"]) == {"owner"}
+
+
+def test_territory_overlay_credits_every_am_of_the_territory_in_full(make_dataset):
+    ds = make_dataset(
+        ams=AMS,
+        deals=[("D1", None, "C1", "2025-01-05", 100_00, "won", "North"), ("D2", "A3", "C2", "2025-01-06", 40_00, "won", None)],
+        territories=[("A1", "North"), ("A2", "North"), ("A3", "South")],
+        crediting="territory",
+    )
+    c = credited_deals(ds)
+    d1 = c.loc[c["deal_id"] == "D1"]
+    assert sorted(d1["account_manager_id"]) == ["A1", "A2"]
+    assert (d1["credit_cents"] == 100_00).all()
+    # a deal with no territory falls back to its owner
+    d2 = c.loc[c["deal_id"] == "D2"]
+    assert d2[["account_manager_id", "credit_type"]].values.tolist() == [["A3", "owner"]]
+
+
+def test_deals_before_the_account_handover_date_credit_nobody(make_dataset):
+    ds = make_dataset(
+        ams=AMS,
+        deals=[("D1", "A1", "C1", "2025-01-05", 100_00), ("D2", "A1", "C1", "2025-03-01", 30_00), ("D3", "A1", "C2", "2024-01-01", 5_00)],
+        accounts=[("C1", "Contoso", "A1", "2025-03-01"), ("C2", "Fabrikam", "A1", None)],
+    )
+    assert sorted(credited_deals(ds)["deal_id"]) == ["D2", "D3"]
+
+
+def test_team_revenue_counts_an_overlaid_deal_once(make_dataset):
+    ds = make_dataset(
+        ams=AMS,
+        deals=[("D1", None, "C1", "2025-01-05", 100_00, "won", "North"), ("D2", None, "C1", "2025-01-06", -20_00, "won", "North")],
+        territories=[("A1", "North"), ("A2", "North")],
+        crediting="territory",
+    )
+    c = credited_deals(ds)
+    assert crediting_overlaps(c, ["A1", "A2"])
+    assert not crediting_overlaps(c, ["A1"])
+    assert team_revenue(c, ["A1", "A2"]) == 80_00
+    assert team_revenue(c, ["A1"]) == 80_00
+    assert team_revenue(c, ["A3"]) == 0
+
+
+deal_rows = st.lists(
+    st.tuples(st.sampled_from(["A1", "A2", "A3"]), st.integers(-10**7, 10**8), st.integers(1, 28)),
+    max_size=25,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=deal_rows, team=st.sets(st.sampled_from(["A1", "A2", "A3"]), min_size=1))
+def test_team_revenue_equals_sum_of_members_without_overlap(rows, team):
+    deals = [(f"D{i}", am, "C1", f"2025-02-{day:02d}", amt) for i, (am, amt, day) in enumerate(rows)]
+    c = credited_deals(build_dataset(ams=AMS, deals=deals))
+    members = sorted(team)
+    assert not crediting_overlaps(c, members)
+    by_member = sum(int(c.loc[c["account_manager_id"] == m, "credit_cents"].sum()) for m in members)
+    assert team_revenue(c, members) == by_member
