@@ -1,0 +1,119 @@
+"""Hypothesis properties of the engine (invariants, not examples)."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reportkit import engine
+from reportkit.money import allocate
+from reportkit.plans import PPM
+from tests.engine_helpers import dataset, plan, run, summary
+
+SET = settings(max_examples=40, deadline=None)
+rates_rising = st.lists(st.integers(0, 200_000), min_size=1, max_size=5).map(sorted)
+bounds = st.lists(st.integers(1, 10**8), min_size=4, max_size=4, unique=True).map(sorted)
+amounts = st.lists(st.integers(-10**6, 10**8), min_size=1, max_size=12)
+
+
+def tiers(rates, bnds):
+    lo = [0] + bnds[: len(rates) - 1]
+    return [{"from": str(Decimal(b).scaleb(-2)), "rate": str(Decimal(r) / PPM)} for b, r in zip(lo, rates)]
+
+
+def table(rates, bnds):
+    b = np.array([-engine._BIG] + bnds[: len(rates) - 1], dtype=np.int64)[None, :]
+    return b, np.array(rates, dtype=np.int64)
+
+
+def total(method, credits, rates, bnds):
+    c = np.array(credits, dtype=np.int64)
+    after = np.cumsum(c)
+    b, r = table(rates, bnds)
+    *_, amt = engine.tier_commission(after - c, after, np.full(len(c), after[-1]), b, r, method)
+    return int(amt.sum())
+
+
+@SET
+@given(rates_rising, bounds, st.lists(st.integers(0, 10**8), min_size=1, max_size=10), st.integers(1, 10**7))
+def test_commission_never_falls_when_credited_revenue_rises(rates, bnds, credits, extra):
+    for method in ("retroactive", "marginal"):
+        base = total(method, credits, rates, bnds)
+        more = total(method, credits + [extra], rates, bnds)
+        assert more >= base
+
+
+@SET
+@given(rates_rising, bounds, st.lists(st.integers(0, 10**8), min_size=1, max_size=10))
+def test_marginal_never_pays_more_than_retroactive_on_rising_rates(rates, bnds, credits):
+    # per-line rounding: each of n marginal lines may round up by half a cent more than its exact value
+    marg = total("marginal", credits, rates, bnds)
+    retro = total("retroactive", credits, rates, bnds)
+    assert marg <= retro + 2 * len(credits) * len(rates)
+    # exactly (before rounding) marginal <= retroactive
+    c = np.array(credits, dtype=np.int64)
+    after = np.cumsum(c)
+    b, r = table(rates, bnds)
+    _, _, cc, rr, _ = engine.tier_commission(after - c, after, np.full(len(c), after[-1]), b, r, "marginal")
+    _, _, cc2, rr2, _ = engine.tier_commission(after - c, after, np.full(len(c), after[-1]), b, r, "retroactive")
+    assert int((cc * rr).sum()) <= int((cc2 * rr2).sum())
+
+
+@SET
+@given(amounts, st.integers(0, 10**7), st.booleans(), st.sampled_from(["period", "year"]))
+def test_cap_is_never_exceeded(amts, cap_cents, carry, per):
+    deals = [(f"d{i}", "a", (datetime.date(2025, 1, 5) + datetime.timedelta(days=29 * i)).isoformat(),
+              str(Decimal(a).scaleb(-2)), "P") for i, a in enumerate(amts)]
+    p = plan(cap={"per": per, "amount": str(Decimal(cap_cents).scaleb(-2)), "carry_excess": carry})
+    res = run(p, dataset(deals))
+    s = res.summary
+    paid = (s["commission_cents"] + s["cap_cents"]).to_numpy()
+    if per == "period":
+        assert (paid <= cap_cents).all()
+    else:
+        assert np.maximum(paid, 0).sum() <= cap_cents
+
+
+@SET
+@given(st.integers(-10**10, 10**10), st.lists(st.integers(1, PPM), min_size=1, max_size=6))
+def test_split_credits_sum_to_the_deal(amount, raw):
+    # shares that total exactly 1: scale and give the rounding rest to the last share
+    ws = [w * PPM // sum(raw) for w in raw]
+    ws[-1] += PPM - sum(ws)
+    ams = [f"m{i}" for i in range(len(ws))]
+    ds = dataset([("d1", "m0", "2025-02-01", str(Decimal(amount).scaleb(-2)), "P")] +
+                 [(f"x{i}", a, "2025-02-01", "1.00", "P") for i, a in enumerate(ams)])
+    splits = pd.DataFrame({"deal_id": "d1", "account_manager_id": ams, "share": [str(Decimal(w) / PPM) for w in ws],
+                           "kind": "revenue"})
+    credits, _ = engine.credit_deals(ds.deals, splits=splits)
+    got = credits.loc[credits["deal_id"] == "d1"].set_index("account_manager_id")["credit_cents"]
+    assert int(got.sum()) == amount
+    # identical to money.allocate (largest remainder, ties to the earlier part)
+    assert [int(got[a]) for a in ams] == allocate(amount, [Decimal(w) for w in ws])
+
+
+@SET
+@given(st.integers(0, 10**10), st.integers(1, 90), st.integers(1, 90))
+def test_proration_is_linear_in_days(base, d1, d2):
+    def q(active):
+        hire = (datetime.date(2025, 1, 1) + datetime.timedelta(days=90 - active)).isoformat()
+        ds = dataset([], [("a", "2025-01-01", "2025-03-31", str(Decimal(base).scaleb(-2)))], ams=[("a", hire, None)])
+        return int(summary(run(plan(), ds, "FY2025-Q1"), "a", "FY2025-Q1", "quota_cents").scaleb(2))
+    for days in (d1, d2):
+        exact = Decimal(base) * days / 90
+        assert q(days) == int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    # linear: one more active day adds base/90 (within one cent of rounding on each side)
+    assert abs((q(d1) - q(d2)) - Decimal(base) * (d1 - d2) / 90) <= 1
+
+
+@SET
+@given(st.integers(-10**12, 10**12), st.integers(1, 10**9))
+def test_rdiv_matches_decimal_half_away_from_zero(n, d):
+    exact = (Decimal(n) / Decimal(d)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    assert engine.rdiv(n, d) == int(exact)
+    assert int(engine.rdiv(np.array([n]), d)[0]) == int(exact)

@@ -1,0 +1,118 @@
+"""Plan YAML: strict, typed, with messages naming key, value and the allowed set."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from reportkit.errors import PlanError
+from reportkit.plans import load_assignments, load_plan, load_plans
+
+PLANS = Path(__file__).resolve().parents[1] / "params" / "plans"
+MIN = 'name: t\nrates:\n  method: flat\n  basis: amount\n  tiers: [{from: 0, rate: "0.05"}]\n'
+
+
+def write(tmp_path, text, name="plan.yaml"):
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_shipped_plans_load_with_their_documented_values():
+    plans = load_plans(PLANS)
+    assert {"standard", "retroactive_ytd", "overlay_territory"} <= set(plans)
+    std = plans["standard"]
+    assert std.rates.method == "marginal" and std.rates.basis == "attainment"
+    assert [t.rate for t in std.rates.tiers] == [Decimal("0.04"), Decimal("0.08"), Decimal("0.12"), Decimal("0.15")]
+    assert std.cap.amount == Decimal("60000.00") and std.cap.carry_excess
+    assert std.target_incentive == Decimal("80000.00")
+    assert sum(std.quota.seasonal_weights) == 1
+
+
+def test_unknown_top_level_key_has_did_you_mean(tmp_path):
+    with pytest.raises(PlanError) as info:
+        load_plan(write(tmp_path, MIN + "capp: {amount: '1.00'}\n"))
+    msg = str(info.value)
+    assert "plan.yaml" in msg and "'capp'" in msg and "did you mean 'cap'" in msg and "allowed:" in msg
+
+
+def test_unknown_key_inside_a_tier_lists_allowed_tier_keys(tmp_path):
+    text = 'name: t\nrates:\n  method: flat\n  basis: amount\n  tiers: [{from: 0, rte: "0.05"}]\n'
+    with pytest.raises(PlanError) as info:
+        load_plan(write(tmp_path, text))
+    msg = str(info.value)
+    assert "rates.tiers.0.rte" in msg and "did you mean 'rate'" in msg and "from, rate, label" in msg
+
+
+def test_bad_choice_names_value_and_allowed_set(tmp_path):
+    with pytest.raises(PlanError) as info:
+        load_plan(write(tmp_path, MIN.replace("method: flat", "method: retro")))
+    msg = str(info.value)
+    assert "rates.method" in msg and "'retro'" in msg and "'retroactive'" in msg and "'marginal'" in msg
+
+
+def test_negative_quota_is_a_validation_error(tmp_path):
+    with pytest.raises(PlanError) as info:
+        load_plan(write(tmp_path, MIN + "quota: {source: plan, annual: '-100.00'}\n"))
+    assert "quota.annual" in str(info.value) and "-100.00" in str(info.value)
+
+
+def test_money_as_float_is_refused(tmp_path):
+    with pytest.raises(PlanError) as info:
+        load_plan(write(tmp_path, MIN + "cap: {amount: 100.5}\n"))
+    assert "cap.amount" in str(info.value) and "quoted string" in str(info.value)
+
+
+def test_tiers_must_start_at_zero_and_increase(tmp_path):
+    text = ('name: t\nrates:\n  method: marginal\n  basis: amount\n'
+            '  tiers: [{from: 0, rate: "0.05"}, {from: "10.00", rate: "0.1"}, {from: "5.00", rate: "0.2"}]\n')
+    with pytest.raises(PlanError) as info:
+        load_plan(write(tmp_path, text))
+    assert "strictly increase" in str(info.value)
+
+
+def test_pay_mix_must_match_base_and_ote(tmp_path):
+    text = MIN + 'base_salary: "70000.00"\note: "160000.00"\npay_mix: {base: "0.5", variable: "0.5"}\n'
+    with pytest.raises(PlanError) as info:
+        load_plan(write(tmp_path, text))
+    assert "80000.00" in str(info.value) and "70000.00" in str(info.value)
+
+
+def test_seasonal_weights_must_sum_to_one(tmp_path):
+    text = MIN + 'quota: {split: seasonal, seasonal_weights: ["0.2", "0.2", "0.2", "0.2"]}\n'
+    with pytest.raises(PlanError) as info:
+        load_plan(write(tmp_path, text))
+    assert "sum to 1" in str(info.value) and "0.8" in str(info.value)
+
+
+def test_missing_file_is_a_plan_error(tmp_path):
+    with pytest.raises(PlanError, match="does not exist"):
+        load_plan(tmp_path / "nope.yaml")
+
+
+def test_assignments_are_effective_dated():
+    plans = load_plans(PLANS)
+    a = load_assignments(PLANS / "assignments.yaml", plans)
+    assert a.plan_for("00731", dt.date(2025, 6, 30)) == "standard"
+    assert a.plan_for("00731", dt.date(2025, 7, 1)) == "retroactive_ytd"
+    assert a.plan_for("00812", dt.date(2025, 2, 14)) is None
+    # a plan starting inside a period applies to the period in which it is in force at period end
+    assert a.plan_for_period("00812", dt.date(2025, 1, 1), dt.date(2025, 3, 31)) == "standard"
+
+
+def test_overlapping_assignments_are_refused(tmp_path):
+    text = ("assignments:\n  - {account_manager_id: '1', plan: a, start: 2025-01-01, end: 2025-06-30}\n"
+            "  - {account_manager_id: '1', plan: b, start: 2025-06-01}\n")
+    with pytest.raises(PlanError, match="overlaps"):
+        load_assignments(write(tmp_path, text, "assignments.yaml"))
+
+
+def test_unquoted_numeric_id_and_unknown_plan_are_refused(tmp_path):
+    with pytest.raises(PlanError, match="must be quoted"):
+        load_assignments(write(tmp_path, "assignments:\n  - {account_manager_id: 731, plan: a, start: 2025-01-01}\n"))
+    with pytest.raises(PlanError, match="did you mean 'standard'"):
+        load_assignments(write(tmp_path, "assignments:\n  - {account_manager_id: '7', plan: standrd, start: 2025-01-01}\n"),
+                         plans=["standard", "retroactive_ytd"])
