@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 
 from reportkit import engine
-from tests.engine_helpers import dataset, lines, money_sum, plan, run, summary
+from engine_helpers import dataset, lines, money_sum, plan, run, summary
 
 D = Decimal
 Q1 = ("2025-01-01", "2025-03-31")

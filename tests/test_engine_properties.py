@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from reportkit import engine
 from reportkit.money import allocate
 from reportkit.plans import PPM
-from tests.engine_helpers import dataset, plan, run, summary
+from engine_helpers import dataset, plan, run, summary
 
 SET = settings(max_examples=40, deadline=None)
 rates_rising = st.lists(st.integers(0, 200_000), min_size=1, max_size=5).map(sorted)
