@@ -489,7 +489,7 @@ def build_account_manager_report(
     keep = {q.label for q in ctx.history[-8:]}
     performance = perf_all.loc[perf_all["period"].isin(keep).to_numpy()].drop(columns="account_manager_id").reset_index(drop=True)
 
-    accounts = account_status(credited, am_id, p, as_of, ds.accounts, AccountStatusRules())
+    accounts = account_status(credited, am_id, p, as_of, ds.accounts, AccountStatusRules(), deals=ds.deals, pipeline=ds.pipeline)
 
     names = {}
     if ds.accounts is not None and len(ds.accounts):

@@ -1,0 +1,135 @@
+"""Account status: one case per status rule (incl. a service escalation), pipeline, win rate, concentration."""
+
+from __future__ import annotations
+
+import datetime
+import math
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+
+from conftest import build_dataset
+from reportkit.accounts import ACCOUNT_COLUMNS, STATUS_RULES, AccountStatusRules, account_status
+from reportkit.crediting import credited_deals
+from reportkit.periods import FiscalCalendar, Period
+
+CAL = FiscalCalendar(first_month=7)
+Q4 = Period.parse("FY2025-Q4", CAL)  # 2025-04-01 .. 2025-06-30; last year 2024-04-01 .. 2024-06-30
+AS_OF = datetime.date(2025, 6, 30)
+# an old order so that "new" does not fire, and a same-period-last-year base of 100.00
+BASE = [("C1", "2023-01-01", 1_00), ("C1", "2024-05-01", 100_00)]
+
+
+def issues(rows):
+    """rows: (account_id, opened, resolved | None, severity)"""
+    return pd.DataFrame(
+        {
+            "account_id": pd.Series([r[0] for r in rows], dtype="str"),
+            "opened": pd.to_datetime(pd.Series([r[1] for r in rows])),
+            "resolved": pd.to_datetime(pd.Series([r[2] for r in rows], dtype="object")),
+            "severity": pd.Series([r[3] for r in rows], dtype="str"),
+        }
+    )
+
+
+def status_of(deals, rules=None, service_issues=None, pipeline=None, as_of=AS_OF):
+    rows = [(f"D{i}", "A1", d[0], d[1], d[2], *d[3:]) for i, d in enumerate(deals)]
+    ds = build_dataset(deals=rows)
+    out = account_status(
+        credited_deals(ds), "A1", Q4, as_of, ds.accounts, rules, deals=ds.deals, pipeline=pipeline, service_issues=service_issues
+    )
+    assert list(out.columns) == list(ACCOUNT_COLUMNS)
+    return out.set_index("account_id")
+
+
+CASES = [
+    ("lapsed", [("C1", "2024-05-01", 100_00)], None, "lapsed", "lapsed"),
+    ("escalation", BASE + [("C1", "2025-05-01", 105_00)], [("C1", "2025-06-01", None, "High")], "at risk", "escalation"),
+    ("new", [("C1", "2025-03-01", 100_00)], None, "new", "new"),
+    ("silent", [("C1", "2024-01-01", 100_00), ("C1", "2024-12-01", 100_00)], None, "at risk", "silent"),
+    ("drop", BASE + [("C1", "2025-05-01", 40_00)], None, "at risk", "drop"),
+    ("declining", BASE + [("C1", "2025-05-01", 80_00)], None, "declining", "declining"),
+    ("growing", BASE + [("C1", "2025-05-01", 130_00)], None, "growing", "growing"),
+    ("growing_from_zero", [("C1", "2023-01-01", 1_00), ("C1", "2024-03-01", 100_00), ("C1", "2025-05-01", 130_00)], None, "growing", "growing_from_zero"),
+    ("stable", BASE + [("C1", "2025-05-01", 105_00)], None, "stable", "stable"),
+]
+
+
+def test_every_rule_has_a_case():
+    assert [c[0] for c in CASES] == list(STATUS_RULES)
+
+
+@pytest.mark.parametrize("case, deals, service, status, rule", CASES, ids=[c[0] for c in CASES])
+def test_status_rules(case, deals, service, status, rule):
+    row = status_of(deals, service_issues=issues(service) if service else None).loc["C1"]
+    assert (row["status"], row["status_rule"]) == (status, rule), row["status_reason"]
+    assert row["status_reason"]
+
+
+def test_escalation_needs_an_open_issue_of_an_escalation_severity():
+    deals = BASE + [("C1", "2025-05-01", 105_00)]
+    resolved = issues([("C1", "2025-05-01", "2025-06-15", "critical")])
+    low = issues([("C1", "2025-05-01", None, "low")])
+    later = issues([("C1", "2025-07-02", None, "critical")])  # opened after as_of
+    reopened_after = issues([("C1", "2025-05-01", "2025-07-15", "critical")])  # still open at as_of
+    assert status_of(deals, service_issues=resolved).loc["C1", "status"] == "stable"
+    out = status_of(deals, service_issues=low).loc["C1"]
+    assert (out["status"], out["open_issues"], out["open_escalations"]) == ("stable", 1, 0)
+    assert status_of(deals, service_issues=later).loc["C1", "status"] == "stable"
+    assert status_of(deals, service_issues=reopened_after).loc["C1", "status"] == "at risk"
+    # the severity list is configurable
+    rules = AccountStatusRules(escalation_severities=("low",))
+    assert status_of(deals, rules=rules, service_issues=low).loc["C1", "status_rule"] == "escalation"
+
+
+def test_an_escalation_on_a_new_account_makes_it_at_risk_but_lapsed_stays_lapsed():
+    svc = issues([("C1", "2025-06-01", None, "critical")])
+    assert status_of([("C1", "2025-03-01", 100_00)], service_issues=svc).loc["C1", "status"] == "at risk"
+    out = status_of([("C1", "2024-05-01", 100_00)], service_issues=svc).loc["C1"]
+    assert (out["status"], out["open_escalations"]) == ("lapsed", 1)
+
+
+def test_service_issues_need_their_columns():
+    with pytest.raises(ValueError, match="severity"):
+        status_of(BASE, service_issues=pd.DataFrame({"account_id": ["C1"], "opened": [pd.Timestamp("2025-01-01")], "resolved": [pd.NaT]}))
+
+
+def test_pipeline_won_lost_win_rate_and_share():
+    deals = [
+        ("C1", "2024-05-01", 100_00),  # more than 365 days before as_of: outside the win-rate window
+        ("C1", "2025-05-01", 300_00),
+        ("C1", "2025-06-01", 100_00),
+        ("C1", "2025-06-02", 0, "lost"),
+        ("C2", "2025-04-01", 100_00),
+        ("C2", "2025-04-02", 0, "lost"),
+        ("C2", "2025-04-03", 0, "lost"),
+        ("C2", "2025-04-04", 0, "lost"),
+    ]
+    pipe = pd.DataFrame(
+        {
+            "opportunity_id": ["O1", "O2", "O3"],
+            "account_manager_id": ["A1", "A1", "A2"],
+            "account_id": ["C1", "C1", "C1"],
+            "stage": ["x", "y", "x"],
+            "probability": [0.5, 0.2, 0.9],
+            "expected_close_date": pd.to_datetime([None, None, None]),
+            "amount_cents": [10_00, 20_00, 999_00],
+        }
+    )
+    out = status_of(deals, pipeline=pipe)
+    c1, c2 = out.loc["C1"], out.loc["C2"]
+    assert c1["open_pipeline"] == Decimal("30.00") and c1["open_opportunities"] == 2  # another AM's opportunity is not counted
+    assert c2["open_pipeline"] == Decimal("0.00") and c2["open_opportunities"] == 0
+    assert (c1["won_count"], c1["lost_count"], c1["win_rate"]) == (2, 1, pytest.approx(2 / 3))
+    assert (c2["won_count"], c2["lost_count"], c2["win_rate"]) == (1, 3, pytest.approx(0.25))
+    # FY2025 YTD: C1 400.00, C2 100.00
+    assert c1["share_of_am_revenue"] == pytest.approx(0.8) and c2["share_of_am_revenue"] == pytest.approx(0.2)
+
+
+def test_without_pipeline_or_deals_the_extra_figures_are_empty():
+    ds = build_dataset(deals=[("D1", "A1", "C1", "2025-05-01", 100_00)])
+    row = account_status(credited_deals(ds), "A1", Q4, AS_OF).iloc[0]
+    assert row["open_pipeline"] is None and row["open_opportunities"] == 0
+    assert row["won_count"] == 1 and row["lost_count"] == 0 and math.isnan(row["win_rate"])
+    assert row["open_issues"] == 0 and row["open_escalations"] == 0

@@ -1,0 +1,142 @@
+"""Backtest: no look-ahead, WAPE arithmetic, and the default beating seasonal naive on real data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import build_dataset
+from reportkit.backtest import (
+    backtest_cli,
+    backtest_cutoffs,
+    backtest_forecasts,
+    bias,
+    run_backtest,
+    summarise_backtest,
+    wape,
+    write_backtest,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+SOURCES = ROOT / "params" / "sources"
+
+realdata = [pytest.mark.realdata, pytest.mark.skipif(not DATA.is_dir(), reason=f"real data sets not found at {DATA}")]
+
+# FY = calendar year. 2022: 100.00 a quarter; 2023: 200.00 a quarter (first deal 2022-01-01: full prior year)
+ROWS = [
+    ("A", "2022-01-01", 100_00),
+    ("A", "2022-04-01", 100_00),
+    ("A", "2022-07-01", 100_00),
+    ("A", "2022-10-01", 100_00),
+    ("A", "2023-01-01", 200_00),
+    ("A", "2023-04-01", 200_00),
+    ("A", "2023-07-01", 200_00),
+    ("A", "2023-10-01", 200_00),
+]
+
+
+def dataset(rows=ROWS):
+    return build_dataset(deals=[(f"D{i}", "A1", "C1", d, a) for i, (_, d, a) in enumerate(rows)], first_month=1)
+
+
+def test_wape_and_bias_by_hand():
+    assert wape([100, 50], [90, 70]) == pytest.approx(30 / 150)
+    assert bias([100, 50], [90, 70]) == pytest.approx(10 / 150)
+    assert pd.isna(wape([0, 0], [1, 2]))
+
+
+def test_backtest_wape_hand_computed():
+    # cutoff 2023-03-31: actual rest of year 600.00; LY_YTD 100, LY_rest 300, LY_total 400, YTD 200
+    s = run_backtest(dataset(), levels=("company",), as_of_quarters=["FY2023-Q1"]).set_index(["scope", "method"])
+    w = s.xs("with prior year")["wape"]
+    assert w["seasonal_naive"] == pytest.approx(300 / 600)  # 300 vs 600
+    assert w["seasonal"] == pytest.approx(0.0)  # 300 x 2 = 600
+    assert w["blended"] == pytest.approx(225 / 600)  # 300 x (1 + 100/400) = 375
+    assert w["run_rate"] == pytest.approx(abs(600 - 200 * 275 / 90) / 600, abs=1e-4)  # 90 days elapsed, 275 left
+    assert s.xs("with prior year")["bias"]["seasonal_naive"] == pytest.approx(-0.5)
+    assert bool(s.loc[("with prior year", "blended"), "beats_baseline"])
+
+
+def test_no_look_ahead_changing_the_future_does_not_change_earlier_forecasts():
+    ds = dataset()
+    # the future after 2023-03-31: amounts x10, one deal moved earlier inside the future, a new account manager's deal
+    changed = [(e, d, a * 10 if d > "2023-03-31" else a) for e, d, a in ROWS]
+    changed[5] = ("A", "2023-09-15", 999_00)
+    ds2 = build_dataset(
+        ams=[("A1", "Alice", "East", None, None), ("A9", "Zed", "West", None, None)],
+        deals=[(f"D{i}", "A1", "C1", d, a) for i, (_, d, a) in enumerate(changed)] + [("X1", "A9", "C9", "2023-05-05", 5_000_00)],
+        first_month=1,
+    )
+    kw = dict(as_of_quarters=["FY2023-Q1"], levels=("account_manager", "team", "company"))
+    a = backtest_forecasts(ds, **kw)
+    b = backtest_forecasts(ds2, **kw)
+    key = ["level", "entity", "method"]
+    merged = a.merge(b, on=key, suffixes=("", "_changed"))
+    assert len(merged) == len(a)  # every earlier forecast is still made
+    assert (merged["forecast_remaining_cents"] == merged["forecast_remaining_cents_changed"]).all()
+    assert (merged["actual_remaining_cents"] != merged["actual_remaining_cents_changed"]).all()  # the future did change
+    # the newcomer only appears after the cutoff: forecast 0, a real miss
+    new = b.loc[(b["entity"] == "A9").to_numpy()]
+    assert (new["forecast_remaining_cents"] == 0).all() and (new["actual_remaining_cents"] == 5_000_00).all()
+
+
+def test_default_cutoffs_are_q1_to_q3_ends_covered_by_the_data():
+    assert [q.label for q in backtest_cutoffs(dataset())] == ["FY2022-Q1", "FY2022-Q2", "FY2022-Q3", "FY2023-Q1", "FY2023-Q2", "FY2023-Q3"]
+
+
+def test_without_a_prior_year_only_the_all_scope_exists():
+    d = backtest_forecasts(dataset(ROWS[:4]), levels=("company",))
+    s = summarise_backtest(d)
+    assert set(s["scope"]) == {"all"}
+    assert set(s["method"]) == {"run_rate", "blended"}  # seasonal methods undefined
+    assert (d.loc[d["method"] == "blended", "forecast_remaining_cents"].to_numpy() == d.loc[d["method"] == "run_rate", "forecast_remaining_cents"].to_numpy()).all()
+
+
+def test_pipeline_methods_are_refused():
+    with pytest.raises(ValueError, match="snapshot"):
+        backtest_forecasts(dataset(), methods=["weighted_pipeline"])
+
+
+def test_write_backtest_writes_csv_and_png(tmp_path):
+    d = backtest_forecasts(dataset())
+    paths = write_backtest(summarise_backtest(d), tmp_path, detail=d)
+    assert paths["chart"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "wape" in paths["summary"].read_text().splitlines()[0]
+    assert len(pd.read_csv(paths["detail"])) == len(d)
+
+
+@pytest.fixture(scope="module")
+def adventureworks():
+    from reportkit.mapping import load_dataset
+
+    return load_dataset(SOURCES / "adventureworks.yaml")
+
+
+@pytest.mark.parametrize("level", ["team", "company"])
+@pytest.mark.realdata
+@pytest.mark.skipif(not DATA.is_dir(), reason=f"real data sets not found at {DATA}")
+def test_adventureworks_default_beats_seasonal_naive(adventureworks, level):
+    s = run_backtest(adventureworks, levels=(level,))
+    row = s.loc[((s["scope"] == "with prior year") & (s["level"] == level) & (s["method"] == "blended")).to_numpy()].iloc[0]
+    assert row["n_cutoffs"] == 6  # FY2019 and FY2020, Q1..Q3
+    assert row["wape"] < row["baseline_wape"]
+    # figures quoted in docs/forecasting.md
+    assert row["wape"] == pytest.approx(0.106, abs=0.002)
+    assert row["baseline_wape"] == pytest.approx(0.278, abs=0.002)
+
+
+@pytest.mark.realdata
+@pytest.mark.skipif(not DATA.is_dir(), reason=f"real data sets not found at {DATA}")
+def test_maven_backtest_has_one_year_so_no_baseline(tmp_path, capsys):
+    assert backtest_cli(ROOT / "params" / "maven_crm.yaml", tmp_path) == 0
+    s = pd.read_csv(tmp_path / "backtest_summary.csv")
+    assert set(s["scope"]) == {"all"}  # no full prior year anywhere
+    co = s.loc[(s["level"] == "company") & (s["method"] == "blended")].iloc[0]
+    assert co["n_cutoffs"] == 3
+    assert co["wape"] == pytest.approx(0.119, abs=0.002)
+    assert (tmp_path / "backtest_wape.png").exists() and (tmp_path / "backtest_detail.csv").exists()
+    assert "wape" in capsys.readouterr().out
+
