@@ -1,0 +1,586 @@
+"""Run a whole batch: plan the reports, execute the templates, publish the outputs.
+
+:func:`run_batch` is what ``reportkit batch PARAMS.yaml`` calls::
+
+    DIR/
+      index.html                       every report, grouped by team, with status
+      manifest.json                    batch facts + one entry per report
+      account_managers/<slug>.ipynb    executed notebook (kept when it failed)
+      account_managers/<slug>.html     code and parameters hidden (only when ok)
+      account_managers/<slug>.xlsx     same figures as the notebook (only when ok)
+      teams/<slug>.{ipynb,html,xlsx}
+      .work/<kind>-<slug>.pkl          the report object each notebook rendered
+
+Flow:
+
+1. load the params (strict) and check the period label, the templates (exist, have
+   a ``parameters`` cell) and the ``reportkit`` kernel -- all *before* any kernel
+   starts; load and validate the dataset once;
+2. plan the reports (:func:`reportkit.reports.plan_reports`);
+3. per report: build the report object in-process, pickle it, execute the template
+   with Papermill, export HTML with nbconvert (inputs and the parameter cells
+   removed) and write the workbook with :mod:`reportkit.excel`. A failing report is
+   recorded (``status: failed`` + error) and the batch goes on;
+4. write ``manifest.json`` and ``index.html``.
+
+Every published file is written to a temporary name and moved into place with
+:func:`os.replace`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import html
+import json
+import logging
+import os
+import pickle
+import re
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+from urllib.parse import quote
+
+import nbformat
+
+from .errors import (
+    KernelNotFoundError,
+    OutputError,
+    ParamsError,
+    ReportkitError,
+    TemplateError,
+)
+from .params import BatchParams, load_params
+from .periods import FiscalCalendar, Period
+
+__all__ = [
+    "KERNEL_NAME",
+    "OUTPUT_FOLDERS",
+    "BatchResult",
+    "ReportResult",
+    "run_batch",
+    "load_batch_inputs",
+    "build_report",
+    "default_template_dir",
+    "check_template",
+    "check_kernel",
+    "export_html",
+    "slugify",
+]
+
+log = logging.getLogger(__name__)
+
+KERNEL_NAME = "reportkit"
+"""Jupyter kernel every template runs on (``make kernel`` installs it)."""
+
+OUTPUT_FOLDERS = {"account_manager": "account_managers", "team": "teams"}
+ID_PARAMETER = {"account_manager": "account_manager_id", "team": "team"}
+_HIDDEN_TAGS = ("injected-parameters", "parameters")
+
+
+# -- results ---------------------------------------------------------------------
+
+
+@dataclass
+class ReportResult:
+    """Outcome of one report of a batch (one entry of ``manifest.json``)."""
+
+    kind: str
+    id: str
+    name: str
+    team: str
+    status: str = "pending"  # "ok" or "failed"
+    outputs: dict[str, str] = field(default_factory=dict)  # format -> path relative to DIR
+    parameters: dict[str, str] = field(default_factory=dict)
+    duration_s: float = 0.0
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "id": self.id,
+            "name": self.name,
+            "team": self.team,
+            "status": self.status,
+            "outputs": dict(self.outputs),
+            "parameters": dict(self.parameters),
+            "duration_s": round(self.duration_s, 3),
+            "error": self.error,
+        }
+
+
+@dataclass
+class BatchResult:
+    """What :func:`run_batch` produced.
+
+    Attributes
+    ----------
+    output_dir : Path
+    manifest_path, index_path : Path
+    reports : list of ReportResult
+        In planned order.
+    """
+
+    output_dir: Path
+    manifest_path: Path
+    index_path: Path
+    reports: list[ReportResult]
+
+    @property
+    def ok(self) -> int:
+        """Number of reports that succeeded."""
+        return sum(r.status == "ok" for r in self.reports)
+
+    @property
+    def failed(self) -> int:
+        """Number of reports that failed."""
+        return sum(r.status != "ok" for r in self.reports)
+
+    def count(self, kind: str) -> int:
+        """Number of planned reports of ``kind``."""
+        return sum(r.kind == kind for r in self.reports)
+
+    def summary(self) -> str:
+        """Two lines: the counts, then where the index is."""
+        return (
+            f"{self.count('account_manager')} account-manager and {self.count('team')} team reports: "
+            f"{self.ok} ok, {self.failed} failed\nReports: {self.index_path}"
+        )
+
+
+# -- inputs ----------------------------------------------------------------------
+
+
+def load_batch_inputs(params_path: str | Path) -> tuple[BatchParams, Any]:
+    """Load the params and the dataset they name (what a template run by hand needs).
+
+    Parameters
+    ----------
+    params_path : str or Path
+
+    Returns
+    -------
+    (BatchParams, Dataset)
+
+    Raises
+    ------
+    ParamsError, MappingError, DataError, PeriodError
+        From the params loader, the mapping loader or the period check.
+    """
+    params = load_params(params_path)
+    _check_period(params.period, FiscalCalendar())
+    ds = _load_dataset(params)
+    _check_period(params.period, ds.calendar)
+    return params, ds
+
+
+def _load_dataset(params: BatchParams) -> Any:
+    """Load and validate the dataset once for the whole batch.
+
+    Quotas from ``params.quota_rule`` (sources without a quota table) are applied
+    by the report builders themselves (:func:`reportkit.reports.effective_quotas`),
+    which also add a note saying where the quotas came from; the batch therefore
+    passes the dataset on unchanged.
+    """
+    from .mapping import load_dataset
+
+    return load_dataset(params.resolve(params.source))
+
+
+def _check_period(label: str, calendar: FiscalCalendar) -> Period:
+    return Period.parse(label, calendar)
+
+
+def build_report(ds: Any, params: BatchParams, *, kind: str, report_id: str, period: str, as_of: datetime.date) -> Any:
+    """Build one report object with the domain builders of :mod:`reportkit.reports`."""
+    from . import reports
+
+    if kind == "account_manager":
+        return reports.build_account_manager_report(ds, report_id, period, params, as_of)
+    if kind == "team":
+        return reports.build_team_report(ds, report_id, period, params, as_of)
+    raise ParamsError(f"unknown report kind {kind!r}", hint=f"use one of {sorted(OUTPUT_FOLDERS)}")
+
+
+# -- environment checks ------------------------------------------------------------
+
+
+def default_template_dir() -> Path:
+    """The ``templates/`` folder: ``$REPORTKIT_TEMPLATES``, the repo's, or the package's."""
+    env = os.environ.get("REPORTKIT_TEMPLATES")
+    if env:
+        return Path(env).resolve()
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parents[1] / "templates", here / "templates"):
+        if candidate.is_dir():
+            return candidate
+    return here.parents[1] / "templates"
+
+
+def check_template(path: Path) -> nbformat.NotebookNode:
+    """Read a template and make sure it has a ``parameters``-tagged cell.
+
+    Raises
+    ------
+    TemplateError
+        Missing, unreadable, not a notebook, or no ``parameters`` cell.
+    """
+    if not path.is_file():
+        raise TemplateError(f"template {str(path)!r} does not exist", hint="reinstall reportkit or set REPORTKIT_TEMPLATES")
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception as exc:  # nbformat raises several unrelated types
+        raise TemplateError(f"template {str(path)!r} is not a readable notebook: {exc}") from None
+    if not any("parameters" in c.get("metadata", {}).get("tags", []) for c in nb.cells):
+        raise TemplateError(
+            f"template {str(path)!r} has no cell tagged 'parameters'",
+            hint="tag the cell that defines the parameters with 'parameters'",
+        )
+    return nb
+
+
+def check_kernel(name: str = KERNEL_NAME) -> None:
+    """Raise :class:`KernelNotFoundError` unless Jupyter kernel ``name`` is installed."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        KernelSpecManager().get_kernel_spec(name)
+    except NoSuchKernel:
+        raise KernelNotFoundError(
+            f"Jupyter kernel {name!r} is not installed",
+            hint=f"run 'make kernel' or 'python -m ipykernel install --sys-prefix --name {name}'",
+        ) from None
+
+
+# -- output helpers ----------------------------------------------------------------
+
+
+def slugify(text: str) -> str:
+    """A safe file-name stem: ASCII letters, digits and ``-``, lower case.
+
+    >>> slugify("Ana María / Team <West>")
+    'ana-maria-team-west'
+    >>> slugify("../..")
+    'report'
+    """
+    t = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode("ascii")
+    t = re.sub(r"[^A-Za-z0-9]+", "-", t).strip("-").lower()
+    return t[:80].strip("-") or "report"
+
+
+def _atomic_write(path: Path, data: bytes | str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        if isinstance(data, str):
+            tmp.write_text(data, encoding="utf-8")
+        else:
+            tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"cannot write {str(path)!r}: {exc}", hint="check the folder is writable and the disk has space") from None
+
+
+def _html_exporter() -> Any:
+    from nbconvert import HTMLExporter
+    from traitlets.config import Config
+
+    c = Config()
+    c.TagRemovePreprocessor.enabled = True
+    c.TagRemovePreprocessor.remove_cell_tags = set(_HIDDEN_TAGS)
+    c.HTMLExporter.exclude_input = True
+    c.HTMLExporter.exclude_input_prompt = True
+    c.HTMLExporter.exclude_output_prompt = True
+    c.HTMLExporter.anchor_link_text = ""
+    return HTMLExporter(config=c)
+
+
+def export_html(notebook: nbformat.NotebookNode, title: str | None = None) -> str:
+    """HTML of an executed notebook with all code and both parameter cells removed.
+
+    Code cells whose *outputs* are kept still lose their inputs (``exclude_input``);
+    the ``parameters`` and ``injected-parameters`` cells are removed entirely, so
+    no file path or id list from the batch leaks into the published page.
+    """
+    nb = nbformat.from_dict(notebook)
+    nb.cells = [c for c in nb.cells if not set(c.get("metadata", {}).get("tags", [])) & set(_HIDDEN_TAGS)]
+    if title:
+        nb.metadata["title"] = title
+    nb.metadata.pop("papermill", None)
+    body, _ = _html_exporter().from_notebook_node(nb)
+    return body
+
+
+def _relative(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+# -- the batch -------------------------------------------------------------------------
+
+
+def run_batch(
+    params_path: str | Path,
+    output_dir: str | Path,
+    *,
+    progress: bool = True,
+    template_dir: str | Path | None = None,
+    kernel_name: str = KERNEL_NAME,
+) -> BatchResult:
+    """Run every planned report of a params file and publish the outputs.
+
+    Parameters
+    ----------
+    params_path : str or Path
+        Batch params YAML (see :mod:`reportkit.params`).
+    output_dir : str or Path
+        Folder to write into (created if missing).
+    progress : bool, default True
+        Show a tqdm progress bar on stderr.
+    template_dir : str or Path, optional
+        Folder holding the templates (default :func:`default_template_dir`).
+    kernel_name : str, default "reportkit"
+
+    Returns
+    -------
+    BatchResult
+        Per-report outcomes in planned order; ``result.failed`` counts failures.
+
+    Raises
+    ------
+    InputError
+        Bad params, mapping, data or period -- raised before any kernel starts.
+    TemplateError, KernelNotFoundError
+        A template or the kernel is missing -- raised before any kernel starts.
+    OutputError
+        The output folder cannot be written.
+    """
+    started = _now()
+    params_path = Path(params_path)
+    out = Path(output_dir).resolve()
+    tdir = Path(template_dir).resolve() if template_dir else default_template_dir()
+
+    params = load_params(params_path)
+    _check_period(params.period, FiscalCalendar())
+    from .reports import REPORT_KINDS
+
+    kinds = [k for k in params.reports if k in REPORT_KINDS]
+    templates = {k: tdir / REPORT_KINDS[k].template for k in kinds}
+    for path in templates.values():
+        check_template(path)
+    check_kernel(kernel_name)
+
+    ds = _load_dataset(params)
+    period = _check_period(params.period, ds.calendar)
+
+    from .reports import plan_reports
+
+    specs = [s for s in plan_reports(ds, params) if s.kind in templates]
+
+    work = out / ".work"
+    try:
+        for sub in (out, work, *(out / OUTPUT_FOLDERS[k] for k in kinds)):
+            sub.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create output folder {str(out)!r}: {exc}", hint="choose a writable --output-dir") from None
+
+    results = [ReportResult(kind=s.kind, id=str(s.id), name=str(s.name), team=str(s.team)) for s in specs]
+    slugs = _unique_slugs(results)
+
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(results), disable=not progress, unit="report", desc="reports", leave=True)
+    try:
+        for res, slug in zip(results, slugs):
+            bar.set_postfix_str(res.name[:30], refresh=False)
+            _run_one(res, slug, ds, params, params_path, period, out, templates[res.kind], kernel_name)
+            bar.update(1)
+    finally:
+        bar.close()
+
+    finished = _now()
+    manifest_path = out / "manifest.json"
+    index_path = out / "index.html"
+    manifest = _manifest(params, params_path, period, started, finished, results)
+    _atomic_write(manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    _atomic_write(index_path, _index_html(params, period, results))
+    return BatchResult(out, manifest_path, index_path, results)
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def _unique_slugs(results: Iterable[ReportResult]) -> list[str]:
+    seen: dict[tuple[str, str], int] = {}
+    slugs = []
+    for r in results:
+        base = slugify(r.id if r.kind == "team" or r.id == r.name else f"{r.id}-{r.name}")
+        key = (r.kind, base)
+        seen[key] = seen.get(key, 0) + 1
+        slugs.append(base if seen[key] == 1 else f"{base}-{seen[key]}")
+    return slugs
+
+
+def _format_error(exc: BaseException) -> str:
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        value = str(exc.evalue).strip()
+        return f"{exc.ename}: {value} (cell {exc.cell_index})"
+    if isinstance(exc, ReportkitError):
+        return f"{type(exc).__name__}: {exc.message}" + (f" ({exc.hint})" if exc.hint else "")
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def _run_one(
+    res: ReportResult,
+    slug: str,
+    ds: Any,
+    params: BatchParams,
+    params_path: Path,
+    period: Period,
+    out: Path,
+    template: Path,
+    kernel_name: str,
+) -> None:
+    import papermill as pm
+
+    t0 = time.perf_counter()
+    folder = out / OUTPUT_FOLDERS[res.kind]
+    ipynb, html_path, xlsx = (folder / f"{slug}.{ext}" for ext in ("ipynb", "html", "xlsx"))
+    pkl = out / ".work" / f"{res.kind}-{slug}.pkl"
+    tmp_nb = out / ".work" / f"{res.kind}-{slug}.ipynb"
+    parameters = {
+        "params_file": str(params_path.resolve()),
+        ID_PARAMETER[res.kind]: res.id,
+        "period": period.label,
+        "as_of": params.as_of.isoformat(),
+        "report_data": str(pkl),
+    }
+    res.parameters = {
+        "params_file": str(params_path),
+        ID_PARAMETER[res.kind]: res.id,
+        "period": period.label,
+        "as_of": params.as_of.isoformat(),
+        "report_data": _relative(pkl, out),
+    }
+    # A report that fails now must not leave an earlier run's outputs published.
+    for stale in (html_path, xlsx):
+        stale.unlink(missing_ok=True)
+    try:
+        report = build_report(ds, params, kind=res.kind, report_id=res.id, period=period.label, as_of=params.as_of)
+        _atomic_write(pkl, pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL))
+        try:
+            pm.execute_notebook(
+                str(template),
+                str(tmp_nb),
+                parameters=parameters,
+                kernel_name=kernel_name,
+                cwd=str(template.parent),
+                execution_timeout=params.timeout_s,
+                progress_bar=False,
+                log_output=False,
+                # kernel start-up chatter (e.g. the TCP-encryption warning) is not
+                # the user's business; cell errors still land in the notebook
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+            )
+        finally:
+            if tmp_nb.exists():
+                os.replace(tmp_nb, ipynb)
+                res.outputs["ipynb"] = _relative(ipynb, out)
+        executed = nbformat.read(ipynb, as_version=4)
+        _atomic_write(html_path, export_html(executed, title=f"{res.name} — {period.label}"))
+        res.outputs["html"] = _relative(html_path, out)
+        from .excel import write_workbook
+
+        write_workbook(report, xlsx)
+        res.outputs["xlsx"] = _relative(xlsx, out)
+        res.status = "ok"
+    except Exception as exc:  # one report must not stop the batch
+        log.debug("report %s %s failed", res.kind, res.id, exc_info=True)
+        res.status = "failed"
+        res.error = _format_error(exc)
+        for path, key in ((html_path, "html"), (xlsx, "xlsx")):
+            path.unlink(missing_ok=True)
+            res.outputs.pop(key, None)
+    finally:
+        res.duration_s = time.perf_counter() - t0
+
+
+def _manifest(
+    params: BatchParams,
+    params_path: Path,
+    period: Period,
+    started: str,
+    finished: str,
+    results: list[ReportResult],
+) -> dict[str, Any]:
+    ok = sum(r.status == "ok" for r in results)
+    return {
+        "batch": {
+            "name": params.name,
+            "period": period.label,
+            "period_start": period.start.isoformat(),
+            "period_end": period.end.isoformat(),
+            "as_of": params.as_of.isoformat(),
+            "params_file": str(params_path),
+            "started": started,
+            "finished": finished,
+            "counts": {
+                "account_manager": sum(r.kind == "account_manager" for r in results),
+                "team": sum(r.kind == "team" for r in results),
+                "total": len(results),
+                "ok": ok,
+                "failed": len(results) - ok,
+            },
+        },
+        "reports": [r.to_json() for r in results],
+    }
+
+
+_INDEX_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem;color:#1a202c}
+h1{margin-bottom:.2rem} .meta{color:#4a5568;margin-top:0}
+table{border-collapse:collapse;margin:.5rem 0 1.5rem} th,td{padding:.3rem .8rem;border-bottom:1px solid #e2e8f0;text-align:left}
+.ok{color:#276749;font-weight:600} .failed{color:#c53030;font-weight:600} .error{color:#c53030;font-size:.9em}
+"""
+
+
+def _index_html(params: BatchParams, period: Period, results: list[ReportResult]) -> str:
+    esc = html.escape
+    groups: dict[str, list[ReportResult]] = {}
+    for r in results:
+        groups.setdefault(r.team, []).append(r)
+    ok = sum(r.status == "ok" for r in results)
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{esc(params.name)} — {esc(period.label)}</title>",
+        f"<style>{_INDEX_CSS}</style></head><body>",
+        f"<h1>{esc(params.name)} — {esc(period.label)}</h1>",
+        f'<p class="meta">As of {esc(params.as_of.isoformat())} · {len(results)} reports: '
+        f"{ok} ok, {len(results) - ok} failed</p>",
+    ]
+    for team, members in groups.items():
+        members = sorted(members, key=lambda r: (r.kind != "team",))
+        parts.append(f"<h2>{esc(team)}</h2>")
+        parts.append("<table><thead><tr><th>Report</th><th>Kind</th><th>Status</th><th>Files</th></tr></thead><tbody>")
+        for r in members:
+            links = " · ".join(
+                f'<a href="{esc(quote(path))}">{esc(fmt.upper() if fmt != "ipynb" else "notebook")}</a>'
+                for fmt, path in sorted(r.outputs.items(), key=lambda kv: ("html", "xlsx", "ipynb").index(kv[0]))
+            )
+            title = esc(r.name) if r.kind == "team" else f"{esc(r.name)} ({esc(r.id)})"
+            if "html" in r.outputs:
+                title = f'<a href="{esc(quote(r.outputs["html"]))}">{title}</a>'
+            status = f'<span class="{"ok" if r.status == "ok" else "failed"}">{esc(r.status)}</span>'
+            if r.error:
+                status += f'<div class="error">{esc(r.error)}</div>'
+            kind = "team" if r.kind == "team" else "account manager"
+            parts.append(f"<tr><td>{title}</td><td>{kind}</td><td>{status}</td><td>{links}</td></tr>")
+        parts.append("</tbody></table>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"

@@ -1,0 +1,280 @@
+"""reportkit batch: validation before kernels, outputs, manifest, index, failures, CLI."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import re
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import nbformat
+import openpyxl
+import pytest
+import yaml
+
+from reportkit import batch as batch_mod
+from reportkit.batch import BatchResult, ReportResult, export_html, run_batch, slugify
+from reportkit.cli import main
+from reportkit.errors import KernelNotFoundError, PeriodError, TemplateError
+from reportkit.params import load_params
+from reportkit.render import format_money, format_percent
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "params" / "demo.yaml"
+needs_demo = pytest.mark.skipif(not DEMO.exists(), reason="params/demo.yaml not present")
+
+
+def _params(tmp_path: Path, **changes) -> Path:
+    """A copy of the demo params (source made absolute) with ``changes`` applied."""
+    raw = yaml.safe_load(DEMO.read_text())
+    raw["source"] = str((DEMO.parent / raw["source"]).resolve())
+    raw.update(changes)
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return path
+
+
+def _no_kernel_may_start(monkeypatch):
+    def boom(*a, **k):  # pragma: no cover - only runs when the test fails
+        raise AssertionError("a kernel was started before validation finished")
+
+    import papermill
+
+    monkeypatch.setattr(papermill, "execute_notebook", boom)
+
+
+# -- fast: pure helpers -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, slug",
+    [("AM-001 Alice Andersen", "am-001-alice-andersen"), ("Ana María / <West>", "ana-maria-west"),
+     ("../../etc/passwd", "etc-passwd"), ("", "report"), ("***", "report")],
+)
+def test_slugs_are_safe_file_names(text, slug):
+    assert slugify(text) == slug
+
+
+def test_duplicate_slugs_get_a_suffix():
+    rs = [ReportResult("account_manager", "A 1", "x", "t"), ReportResult("account_manager", "a-1", "a-1", "t")]
+    assert batch_mod._unique_slugs(rs) == ["a-1-x", "a-1"]
+    rs = [ReportResult("team", "T", "T", "T"), ReportResult("team", "t", "t", "t")]
+    assert batch_mod._unique_slugs(rs) == ["t", "t-2"]
+
+
+def test_index_escapes_names_and_errors_and_groups_by_team(tmp_path):
+    params = load_params(_params(tmp_path, name="<b>Co</b>")) if DEMO.exists() else pytest.skip("no demo")
+    from reportkit.periods import FiscalCalendar, Period
+
+    period = Period.parse("FY2025-Q4", FiscalCalendar(7))
+    results = [
+        ReportResult("team", "t-1", "<script>alert(1)</script>", "<script>alert(1)</script>", "ok",
+                     {"html": "teams/t-1.html"}),
+        ReportResult("account_manager", "A&1", "Zoë <i>", "<script>alert(1)</script>", "failed",
+                     {"ipynb": "account_managers/a.ipynb"}, error="ValueError: <bad> (cell 3)"),
+    ]
+    page = batch_mod._index_html(params, period, results)
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+    assert "&lt;b&gt;Co&lt;/b&gt;" in page and "Zoë &lt;i&gt; (A&amp;1)" in page
+    assert "ValueError: &lt;bad&gt; (cell 3)" in page
+    assert page.count("<h2>") == 1  # both reports under one team heading
+    assert 'href="teams/t-1.html"' in page and 'href="account_managers/a.ipynb"' in page
+
+
+def test_export_html_drops_code_and_both_parameter_cells():
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('secret_path = "x"')
+    params.metadata["tags"] = ["parameters"]
+    injected = nbformat.v4.new_code_cell('secret_path = "/home/coordinator/.work/x.pkl"')
+    injected.metadata["tags"] = ["injected-parameters"]
+    shown = nbformat.v4.new_code_cell("print_me()")
+    shown.outputs = [nbformat.v4.new_output("stream", name="stdout", text="VISIBLE OUTPUT\n")]
+    nb.cells = [nbformat.v4.new_markdown_cell("# Title"), params, injected, shown]
+    page = export_html(nb, title="t")
+    assert "VISIBLE OUTPUT" in page and "Title" in page
+    assert "secret_path" not in page and ".pkl" not in page and "print_me" not in page
+
+
+# -- fast: validation happens before any kernel starts ------------------------------------
+
+
+@needs_demo
+def test_bad_period_is_refused_before_any_kernel(tmp_path, monkeypatch):
+    _no_kernel_may_start(monkeypatch)
+    with pytest.raises(PeriodError, match="FY2025-Q5"):
+        run_batch(_params(tmp_path, period="FY2025-Q5"), tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists()
+
+
+@needs_demo
+def test_missing_kernel_is_refused_before_any_kernel(tmp_path, monkeypatch):
+    _no_kernel_may_start(monkeypatch)
+    with pytest.raises(KernelNotFoundError, match="no-such-kernel") as info:
+        run_batch(_params(tmp_path), tmp_path / "out", progress=False, kernel_name="no-such-kernel")
+    assert "ipykernel install" in info.value.hint
+
+
+@needs_demo
+def test_template_without_parameters_cell_is_refused(tmp_path, monkeypatch):
+    _no_kernel_may_start(monkeypatch)
+    tdir = tmp_path / "templates"
+    tdir.mkdir()
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")]), tdir / "account_manager.ipynb")
+    shutil.copy(ROOT / "templates" / "team.ipynb", tdir / "team.ipynb")
+    with pytest.raises(TemplateError, match="no cell tagged 'parameters'"):
+        run_batch(_params(tmp_path), tmp_path / "out", progress=False, template_dir=tdir)
+
+
+@needs_demo
+def test_unknown_account_manager_is_an_input_error_with_exit_code_2(tmp_path, monkeypatch, capsys):
+    _no_kernel_may_start(monkeypatch)
+    code = main(["batch", str(_params(tmp_path, account_managers=["AM-999"])), "-o", str(tmp_path / "o"), "-q"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "AM-999" in err and err.startswith("reportkit: error:") and "Traceback" not in err
+
+
+def test_cli_missing_params_file_and_version(tmp_path, capsys):
+    assert main(["batch", str(tmp_path / "nope.yaml"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "does not exist" in err and "hint: check the path" in err and "Traceback" not in err
+    assert main(["batch", str(tmp_path / "nope.yaml"), "-q", "--debug"]) == 2
+    assert "Traceback" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0 and re.match(r"reportkit \d+\.\d+", capsys.readouterr().out)
+
+
+def test_every_cli_option_has_help():
+    from reportkit.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    for name, sp in sub.choices.items():
+        assert sp.description, name
+        for action in sp._actions:
+            assert action.help, f"{name} {action.dest} has no help"
+
+
+# -- slow: the real thing on the demo data -----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_batch(tmp_path_factory) -> BatchResult:
+    if not DEMO.exists():
+        pytest.skip("params/demo.yaml not present")
+    out = tmp_path_factory.mktemp("demo") / "reports"
+    return run_batch(DEMO, out, progress=False)
+
+
+def _load(result: BatchResult, entry: dict):
+    return pickle.loads((result.output_dir / entry["parameters"]["report_data"]).read_bytes())
+
+
+@pytest.mark.slow
+def test_demo_batch_writes_every_report_and_a_manifest(demo_batch):
+    out = demo_batch.output_dir
+    manifest = json.loads((out / "manifest.json").read_text())
+    b = manifest["batch"]
+    assert b["name"] == "Demo Co" and b["period"] == "FY2025-Q4" and b["as_of"] == "2025-12-31"
+    assert b["params_file"].endswith("demo.yaml") and b["started"] <= b["finished"]
+    assert b["counts"]["failed"] == 0 and b["counts"]["ok"] == b["counts"]["total"] == len(manifest["reports"])
+    assert b["counts"]["account_manager"] > 0 and b["counts"]["team"] > 0
+    for entry in manifest["reports"]:
+        assert set(entry) >= {"kind", "id", "name", "status", "outputs", "parameters", "duration_s", "error"}
+        assert entry["status"] == "ok" and entry["error"] is None
+        assert sorted(entry["outputs"]) == ["html", "ipynb", "xlsx"]
+        for rel in entry["outputs"].values():
+            assert not Path(rel).is_absolute() and (out / rel).is_file()
+        folder = "account_managers" if entry["kind"] == "account_manager" else "teams"
+        assert entry["outputs"]["html"].startswith(folder + "/")
+        assert entry["parameters"]["period"] == "FY2025-Q4" and entry["parameters"]["as_of"] == "2025-12-31"
+        assert isinstance(entry["parameters"].get("account_manager_id", entry["parameters"].get("team")), str)
+    assert not list(out.rglob(".*.tmp*"))  # atomic writes leave no temp files
+    index = (out / "index.html").read_text()
+    for entry in manifest["reports"]:
+        assert f'href="{entry["outputs"]["html"]}"' in index
+
+
+@pytest.mark.slow
+def test_demo_html_hides_code_and_parameters_and_shows_the_report_numbers(demo_batch):
+    manifest = json.loads(demo_batch.manifest_path.read_text())
+    for entry in manifest["reports"]:
+        page = (demo_batch.output_dir / entry["outputs"]["html"]).read_text()
+        assert "load_report" not in page and "import " not in page  # no code cells
+        assert "report_data" not in page and ".pkl" not in page and "params_file" not in page
+        assert "injected-parameters" not in page
+        report = _load(demo_batch, entry)
+        assert report.id == (entry["parameters"].get("account_manager_id") or entry["parameters"]["team"])
+        cur = report.currency
+        assert format_money(report.quarterly["revenue"].iloc[-1], cur) in page
+        assert format_percent(report.summary["attainment"]) in page
+        if report.kind == "account_manager":
+            for amount in report.commission["amount"]:
+                assert format_money(amount, cur) in page
+        else:
+            for total in report.commission_expense["total"]:
+                assert format_money(total, cur) in page
+
+
+@pytest.mark.slow
+def test_demo_xlsx_numbers_match_the_report_object(demo_batch):
+    manifest = json.loads(demo_batch.manifest_path.read_text())
+    for entry in manifest["reports"]:
+        report = _load(demo_batch, entry)
+        wb = openpyxl.load_workbook(demo_batch.output_dir / entry["outputs"]["xlsx"])
+        ws = wb["Quarterly results"]
+        header = [c.value for c in ws[1]]
+        col = header.index("Revenue")
+        got = [Decimal(repr(r[col].value)).quantize(Decimal("0.01")) for r in ws.iter_rows(min_row=2)]
+        assert got == list(report.quarterly["revenue"])
+        sheet, frame, column = (
+            ("Commission statement", report.commission, "Amount") if report.kind == "account_manager"
+            else ("Commission expense", report.commission_expense, "Total")
+        )
+        ws = wb[sheet]
+        header = [c.value for c in ws[1]]
+        col = header.index(column)
+        got = [Decimal(repr(r[col].value)).quantize(Decimal("0.01")) for r in ws.iter_rows(min_row=2)]
+        assert got == list(frame[column.lower()])
+        assert wb.properties.created.date() == report.as_of
+
+
+@pytest.mark.slow
+def test_a_failing_report_is_recorded_and_the_others_are_published(tmp_path, monkeypatch, capsys):
+    # a template whose extra cell fails for one account manager only
+    tdir = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", tdir)
+    nb = nbformat.read(tdir / "account_manager.ipynb", as_version=4)
+    nb.cells.insert(3, nbformat.v4.new_code_cell(
+        'if account_manager_id == "AM-002":\n    raise RuntimeError("forced failure for the test")'))
+    nbformat.write(nb, tdir / "account_manager.ipynb")
+    monkeypatch.setenv("REPORTKIT_TEMPLATES", str(tdir))
+    out = tmp_path / "out"
+    stale = out / "account_managers" / "am-002-bruno-baptiste.html"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("old report from an earlier run")
+    params = _params(tmp_path, account_managers=["AM-001", "AM-002"], reports=["account_manager"])
+
+    code = main(["batch", str(params), "--output-dir", str(out), "--quiet"])
+
+    captured = capsys.readouterr()
+    assert code == 1
+    assert "2 account-manager and 0 team reports: 1 ok, 1 failed" in captured.out
+    assert captured.out.rstrip().endswith("index.html") and "Reports: " in captured.out
+    assert "forced failure" in captured.err
+    manifest = json.loads((out / "manifest.json").read_text())
+    by_id = {r["id"]: r for r in manifest["reports"]}
+    assert by_id["AM-001"]["status"] == "ok" and sorted(by_id["AM-001"]["outputs"]) == ["html", "ipynb", "xlsx"]
+    failed = by_id["AM-002"]
+    assert failed["status"] == "failed"
+    assert failed["error"] == "RuntimeError: forced failure for the test (cell 4)"
+    assert failed["outputs"] == {"ipynb": "account_managers/am-002-bruno-baptiste.ipynb"}
+    kept = nbformat.read(out / failed["outputs"]["ipynb"], as_version=4)
+    assert any(o.get("ename") == "RuntimeError" for c in kept.cells if c.cell_type == "code" for o in c.outputs)
+    assert not stale.exists() and not stale.with_suffix(".xlsx").exists()
+    assert manifest["batch"]["counts"] == {"account_manager": 2, "team": 0, "total": 2, "ok": 1, "failed": 1}
+    index = (out / "index.html").read_text()
+    assert "forced failure for the test (cell 4)" in index and 'class="failed"' in index

@@ -1,0 +1,196 @@
+"""Display helpers: currency, percent, n/a, escaping, and loading a pickled report."""
+
+from __future__ import annotations
+
+import datetime
+import pickle
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+
+from reportkit import charts
+from reportkit.errors import ParamsError, TemplateError
+from reportkit.render import (
+    NA,
+    column_label,
+    format_cell,
+    format_date,
+    format_money,
+    format_percent,
+    heading,
+    load_report,
+    summary_table,
+    table,
+)
+from sample_reports import FORMULA, XSS, am_report, team_report
+
+
+@pytest.mark.parametrize(
+    "value, currency, expected",
+    [
+        (Decimal("1234.56"), "USD", "$1,234.56"),
+        (Decimal("1234.5"), "USD", "$1,234.50"),
+        (Decimal("-0.07"), "EUR", "-€0.07"),
+        (Decimal("0.00"), "GBP", "£0.00"),
+        (Decimal("1000000.00"), "CHF", "CHF 1,000,000.00"),
+        (None, "USD", NA),
+        (float("nan"), "USD", NA),
+        (Decimal("NaN"), "USD", NA),
+    ],
+)
+def test_money_is_currency_with_two_decimals_and_missing_is_na(value, currency, expected):
+    assert format_money(value, currency) == expected
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        (1.0, "100.0%"),
+        (0.7500083333, "75.0%"),
+        (0.12345, "12.3%"),
+        (0.00125, "0.1%"),  # half away from zero, not banker's rounding
+        (-1.5005, "-150.1%"),
+        (Decimal("0.05"), "5.0%"),
+        (float("nan"), NA),
+        (None, NA),
+        (float("inf"), NA),
+    ],
+)
+def test_attainment_is_percent_and_undefined_is_na_never_zero_or_inf(value, expected):
+    assert format_percent(value) == expected
+
+
+def test_cells_are_formatted_by_column_and_type():
+    assert format_cell(0.5, "attainment") == "50.0%"
+    assert format_cell(float("nan"), "forecast_attainment") == NA
+    assert format_cell(Decimal("12.30"), "revenue", "USD") == "$12.30"
+    assert format_cell(pd.Timestamp("2025-06-30"), "close_date") == "2025-06-30"
+    assert format_cell(pd.NaT, "close_date") == NA
+    assert format_cell(1234, "days_since_last_order") == "1,234"
+    assert format_cell(True, "missed") == "yes"
+    assert format_cell("00731", "account_manager_id") == "00731"
+    assert format_date(datetime.date(2025, 1, 2)) == "2025-01-02"
+
+
+def test_text_is_html_escaped_in_tables_and_headings():
+    report = am_report()
+    html = table(report.accounts, ["account_id", "account_name"]).to_html()
+    assert XSS not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert FORMULA in html  # shown as text, untouched
+    head = heading(report)._repr_html_()
+    assert "Ana &lt;Smith&gt;" in head and "<Smith>" not in head
+    assert "East &amp; Co" in head
+
+
+def test_table_shows_the_report_numbers_exactly():
+    report = am_report()
+    t = table(report.quarterly, ["period", "revenue", "quota", "attainment"], currency=report.currency)
+    assert t.headers == ("Period", "Revenue", "Quota", "Attainment")
+    assert t.rows == (
+        ("FY2025-Q1", "$10,000.00", "$10,000.00", "100.0%"),
+        ("FY2025-Q2", "$12,345.67", "$10,000.00", "123.5%"),
+        ("FY2025-Q3", "-$50.05", NA, NA),
+        ("FY2025-Q4", "$9,000.10", "$12,000.00", "75.0%"),
+    )
+    assert t.numeric == (False, True, True, True)
+    assert "$12,345.67" in t._repr_html_() and "$12,345.67" in repr(t)
+
+
+def test_table_with_unknown_column_names_the_available_ones():
+    with pytest.raises(TemplateError, match="revenu") as info:
+        table(am_report().quarterly, ["revenu"])
+    assert "revenue" in info.value.hint
+
+
+def test_table_max_rows_says_how_many_were_left_out():
+    t = table(am_report().quarterly, ["period"], max_rows=2)
+    assert len(t.rows) == 2 and "first 2 of 4 rows" in t.caption
+
+
+def test_empty_frame_renders_no_rows():
+    t = table(am_report().deals.iloc[0:0], ["deal_id", "amount"])
+    assert t.rows == () and "no rows" in t.to_html() and "(no rows)" in t.to_text()
+
+
+def test_summary_table_formats_money_and_attainment():
+    t = summary_table(team_report())
+    assert dict(t.rows) == {"Revenue": "$8,990.10", "Quota": "$12,000.00", "Attainment": "74.9%", "Members": "2"}
+
+
+def test_column_labels_are_readable():
+    assert column_label("revenue_last_year") == "Revenue last year"
+    assert column_label("ytd_revenue") == "YTD revenue"
+
+
+def test_load_report_unpickles_the_batch_report(tmp_path):
+    report = am_report()
+    pkl = tmp_path / "r.pkl"
+    pkl.write_bytes(pickle.dumps(report))
+    got = load_report(str(pkl), kind="account_manager", report_id="00731", period="FY2025-Q4", as_of="2025-06-30")
+    assert got.id == "00731" and got.quarterly["revenue"].tolist() == report.quarterly["revenue"].tolist()
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(kind="account_manager", report_id="AM-002"), "holds the report of '00731'"),
+        (dict(kind="team", report_id="00731"), "holds a 'account_manager' report"),
+        (dict(kind="account_manager", report_id="00731", period="FY2025-Q3"), "holds period"),
+        (dict(kind="account_manager", report_id="00731", as_of="2025-07-01"), "is as of"),
+    ],
+)
+def test_load_report_refuses_a_pickle_of_another_report(tmp_path, kwargs, message):
+    pkl = tmp_path / "r.pkl"
+    pkl.write_bytes(pickle.dumps(am_report()))
+    with pytest.raises(ParamsError, match=message):
+        load_report(str(pkl), **kwargs)
+
+
+def test_load_report_missing_pickle_and_bad_as_of_are_params_errors(tmp_path):
+    with pytest.raises(ParamsError, match="does not exist"):
+        load_report(str(tmp_path / "nope.pkl"), kind="team", report_id="x")
+    with pytest.raises(ParamsError, match="ISO date"):
+        load_report("", kind="team", report_id="x", params_file="p.yaml", as_of="31/12/2025")
+    with pytest.raises(ParamsError, match="neither report_data nor params_file"):
+        load_report("", kind="team", report_id="x")
+
+
+def test_charts_are_deterministic_png_without_metadata():
+    report, team = am_report(), team_report()
+    for make, obj in (
+        (charts.quarterly_chart, report),
+        (charts.team_quarterly_chart, team),
+        (charts.attainment_distribution_chart, team),
+    ):
+        a, b = charts.to_png(make(obj)), charts.to_png(make(obj))
+        assert a.startswith(b"\x89PNG") and a == b
+        assert b"matplotlib" not in a.lower()
+
+
+def test_quarterly_chart_plots_the_report_values_unchanged():
+    fig = charts.quarterly_chart(am_report())
+    ax = fig.axes[0]
+    revenue_bars, quota_bars = ax.containers
+    assert [round(p.get_height(), 2) for p in revenue_bars] == [10000.0, 12345.67, -50.05, 9000.1]
+    heights = [p.get_height() for p in quota_bars]
+    assert heights[0] == 10000.0 and heights[2] != heights[2]  # NaN quota: no bar
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["FY2025-Q1", "FY2025-Q2", "FY2025-Q3", "FY2025-Q4"]
+
+
+def test_notes_are_an_escaped_list_or_say_none():
+    from reportkit.render import notes
+
+    shown = notes(am_report(notes=("Quota <missing> for Q3", "b & c")))._repr_html_()
+    assert shown == "<ul><li>Quota &lt;missing&gt; for Q3</li><li>b &amp; c</li></ul>"
+    assert "No notes." in notes(am_report(notes=()))._repr_html_() and repr(notes(am_report(notes=()))) == "No notes."
+
+
+def test_chart_display_carries_alt_text_and_escapes_it():
+    from reportkit.render import figure
+
+    data, meta = figure(charts.quarterly_chart(am_report()))._repr_mimebundle_()
+    assert data["text/plain"] == "[chart] Ana <Smith>: revenue vs quota"
+    assert 'alt="Ana &lt;Smith&gt;: revenue vs quota"' in data["text/html"]
+    assert data["text/html"].startswith('<img src="data:image/png;base64,') and meta["image/png"]["alt"]
