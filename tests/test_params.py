@@ -83,3 +83,89 @@ def test_missing_file_and_bad_yaml_are_params_errors(tmp_path):
 def test_watch_policy_must_escalate_in_order(tmp_path):
     with pytest.raises(ParamsError, match="termination_review_after"):
         load_params(write(tmp_path, BASE + "performance: {watch_after: 3, termination_review_after: 2}\n"))
+
+
+# -- YAML's surprises ------------------------------------------------------------------
+def test_yaml_surprises_are_explained_with_the_text_as_written(tmp_path):
+    text = "source: s.yaml\nperiod: NO\nas_of: 2020-01-01\nname: 0731\naccount_managers: [0731]\n"
+    with pytest.raises(ParamsError) as info:
+        load_params(write(tmp_path, text))
+    msg = str(info.value)
+    assert "YAML reads the unquoted 'NO' as the boolean False" in msg and 'quote it ("NO")' in msg
+    assert "YAML reads the unquoted '0731' as the number 473" in msg  # YAML 1.1 octal
+    assert "key 'name'" in msg and "key 'account_managers'" in msg
+
+
+def test_on_as_a_key_is_refused(tmp_path):
+    with pytest.raises(ParamsError, match="key 'performance.on' is read by YAML as the boolean"):
+        load_params(write(tmp_path, BASE + "performance: {on: 2}\n"))
+
+
+def test_bare_dates_exponents_and_quoted_values_get_the_intended_types(tmp_path):
+    p = load_params(write(tmp_path, BASE + "timeout_s: 1e3\ncommission: {rate: 1e-2}\nname: '0731'\n"))
+    assert p.as_of == dt.date(2019, 9, 30)  # bare date
+    assert p.timeout_s == 1000.0  # YAML 1.1 reads 1e3 as text; the model makes it a number
+    assert p.commission.rate == Decimal("0.01")
+    assert p.name == "0731"
+
+
+def test_a_bare_date_where_a_label_is_expected_is_explained(tmp_path):
+    with pytest.raises(ParamsError) as info:
+        load_params(write(tmp_path, "source: s.yaml\nperiod: 2020-01-01\nas_of: 2020-01-01\n"))
+    assert "key 'period'" in str(info.value) and "as a date" in str(info.value)
+
+
+def test_params_file_with_only_comments_means_defaults_then_required_keys(tmp_path):
+    with pytest.raises(ParamsError) as info:
+        load_params(write(tmp_path, "# nothing yet\n"))
+    msg = str(info.value)
+    assert msg.count("is required but missing") == 3
+
+
+def test_unknown_key_in_a_nullable_section_is_refused_with_did_you_mean(tmp_path):
+    with pytest.raises(ParamsError, match=r"quota_rule.amout' is not allowed; did you mean 'amount'"):
+        load_params(write(tmp_path, BASE + "quota_rule: {amout: '5'}\n"))
+
+
+# -- command-line overrides ----------------------------------------------------------------
+def test_parse_overrides_keeps_strings_and_splits_lists():
+    from reportkit.params import parse_overrides
+
+    got = parse_overrides(["period=FY2020-Q1", "account_managers=00731,00812", "name=NO",
+                           "commission.rate=0.07", "as_of=2020-01-01", "timeout_s=1e3"])
+    assert got == {"period": "FY2020-Q1", "account_managers": ["00731", "00812"], "name": "NO",
+                   "commission": {"rate": "0.07"}, "as_of": "2020-01-01", "timeout_s": "1e3"}
+
+
+def test_overrides_merge_nested_keys_and_report_their_origin(tmp_path):
+    from reportkit.params import parse_overrides
+
+    path = write(tmp_path, BASE + "commission: {rate: '0.05', quota_bonus: {amount: '100'}}\n")
+    p = load_params(path, parse_overrides(["commission.rate=0.07", "account_managers=00731"]))
+    assert p.commission.rate == Decimal("0.07") and p.commission.quota_bonus.amount == Decimal("100")
+    assert p.account_managers == ("00731",)
+    with pytest.raises(ParamsError, match=r"command line \(-p commission.rate=...\)"):
+        load_params(path, parse_overrides(["commission.rate=lots"]))
+
+
+@pytest.mark.parametrize("item,message", [
+    ("perod=FY2020-Q1", "did you mean 'period'"),
+    ("commission.rte=0.1", "did you mean 'rate'"),
+    ("period", "is not key=value"),
+    ("=x", "empty key"),
+    ("commission=0.1", "is a section"),
+    ("period.x=1", "is a value, not a section"),
+    ("account_managers=00731,", "empty item"),
+])
+def test_bad_overrides_are_refused(item, message):
+    from reportkit.params import parse_overrides
+
+    with pytest.raises(ParamsError, match=message):
+        parse_overrides([item])
+
+
+def test_override_given_twice_is_refused():
+    from reportkit.params import parse_overrides
+
+    with pytest.raises(ParamsError, match="given twice"):
+        parse_overrides(["period=FY2020-Q1", "period=FY2020-Q2"])

@@ -30,7 +30,9 @@ Steps applied to each table, in this order:
 
 1. read every ``source`` (several files are concatenated; each has its own
    format / encoding / sep / sheet; ``inline:`` rows written in the YAML work too);
-2. ``na_values``: these exact cell texts mean *missing* (an empty cell always does);
+   blank rows are skipped; ``skip_rows`` / ``skip_footer`` drop declared title and footer rows;
+2. ``drop_rows_where``: drop rows whose cell is one of the listed texts (footers, subtotals);
+   ``na_values``: these exact cell texts mean *missing* (an empty cell always does);
 3. ``normalise``: exact value replacements per source column (``GTXPro -> GTX Pro``);
 4. ``filter``: keep rows whose column is in the listed values;
 5. ``unpivot``: wide columns to long rows (missing values dropped);
@@ -42,7 +44,14 @@ Steps applied to each table, in this order:
    the ``pipeline`` table, which declares its own source and filter);
 10. parse: dates with ``date_format`` (default ``%Y-%m-%d``), amounts as text -> Decimal
     (never float) x ``scale`` -> cents, half away from zero (:func:`reportkit.money.to_cents`);
-11. ``deduplicate``: drop repeated canonical rows (e.g. customers taken from order lines).
+11. ``deduplicate``: ``identical`` (= true) drops exact repeats, ``first`` / ``last`` keep one
+    row per id; otherwise a repeated id is a problem on every row that carries it.
+
+Amount forms (``amounts:``: thousands, decimal, symbol, accounting_negatives, scale),
+date formats, footers, duplicates, currencies and warnings are documented with an
+example per real-export case in ``docs/mapping.md``. ``Dataset.warnings`` lists what
+loading dropped or kept that a reader should know (footers, deduplicated rows,
+placeholder text kept as text, deals outside every quota period).
 
 Derived columns: ``currency`` (quotas, deals) defaults to the mapping's currency;
 a blank ``account_id`` in deals / pipeline becomes ``"(unassigned)"``; quotas'
@@ -56,10 +65,12 @@ source row (header = 1, first data row = 2) and the source column.
 
 from __future__ import annotations
 
+import datetime
+import json
 import re
 import string
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal
@@ -125,6 +136,13 @@ class Source(_Strict):
         relative to ``data_dir``.
     inline : list of {column: text}, optional
         Rows written in the YAML (facts not in the data, e.g. team membership).
+    skip_rows : int, default 0
+        Lines above the header (CSV / workbooks), e.g. a report title.
+    skip_footer : int, default 0
+        The last ``skip_footer`` non-blank rows are a footer (a grand total, a
+        "generated on" line) and are dropped; each dropped row is listed in
+        :attr:`Dataset.warnings`. Without it a footer row is data (and then
+        usually fails validation, naming its row).
     """
 
     file: str | None = None
@@ -135,6 +153,8 @@ class Source(_Strict):
     url: str | None = None
     query: str | None = None
     inline: list[dict[str, str]] | None = None
+    skip_rows: int = Field(0, ge=0, description="lines above the header (titles, export dates)")
+    skip_footer: int = Field(0, ge=0, description="last N non-blank rows are a footer (e.g. a grand total)")
 
     @field_validator("inline", mode="before")
     @classmethod
@@ -234,15 +254,43 @@ class Amount(_Strict):
     ----------
     scale : Decimal, default 1
         Multiplier to currency units (``1000`` for values in thousands).
-    thousands : str, optional
-        Thousands separator to remove (``","`` or ``"."`` or ``" "``).
-    decimal : str, default ``"."``
-        Decimal separator.
+    thousands : {",", ".", " ", "'", "’"}, optional
+        Thousands separator. When declared, digit groups must be of three
+        (``1,234,567.89``; ``1,23`` is refused). ``" "`` also accepts the
+        no-break spaces spreadsheets write.
+    decimal : {".", ","}, default ``"."``
+        Decimal separator (``","`` for ``1.234,56``).
+    symbol : str or list of str, optional
+        Currency sign(s) or code(s) allowed before or after the number
+        (``"$"``, ``["€", "EUR"]``): ``$1,234.50``, ``-$5``, ``1.234,56 €``.
+    accounting_negatives : bool, default False
+        ``(200.00)`` means -200.00 (accounting notation). Without it a value in
+        parentheses is refused.
+
+    Amounts are never read through a float and never guessed: a text that
+    does not fit the declared form is a data problem naming its row.
     """
 
     scale: Decimal = Decimal(1)
-    thousands: str | None = None
-    decimal: str = "."
+    thousands: Literal[",", ".", " ", "'", "’"] | None = None
+    decimal: Literal[".", ","] = "."
+    symbol: str | list[str] | None = None
+    accounting_negatives: bool = False
+
+    @property
+    def symbols(self) -> list[str]:
+        if self.symbol is None:
+            return []
+        return [self.symbol] if isinstance(self.symbol, str) else list(self.symbol)
+
+    @model_validator(mode="after")
+    def _separators(self) -> "Amount":
+        if self.thousands is not None and self.thousands == self.decimal:
+            raise ValueError(f"thousands and decimal separators are both {self.decimal!r}; they must differ")
+        for sym in self.symbols:
+            if not sym.strip() or any(ch.isdigit() or ch in "-+()" for ch in sym) or sym in (self.thousands, self.decimal):
+                raise ValueError(f"symbol {sym!r} must be a currency sign or code such as '$', '€' or 'USD'")
+        return self
 
     @field_validator("scale", mode="before")
     @classmethod
@@ -259,6 +307,7 @@ class TableMapping(_Strict):
     na_values: list[str] = []
     normalise: dict[str, dict[str, str]] = {}
     filter: dict[str, list[str]] = {}
+    drop_rows_where: dict[str, list[str]] = {}
     unpivot: Unpivot | None = None
     number: Number | None = None
     lookups: list[Lookup] = []
@@ -268,7 +317,7 @@ class TableMapping(_Strict):
     date_format: dict[str, str] = {}
     amounts: dict[str, Amount] = {}
     period_months: int | None = Field(None, ge=1, le=12)
-    deduplicate: bool = False
+    deduplicate: bool | Literal["identical", "first", "last"] = False
 
     @field_validator("na_values", mode="before")
     @classmethod
@@ -301,12 +350,29 @@ class TableMapping(_Strict):
                         _no_number(b, f"value for {a!r} in {key!r}")
         return v
 
-    @field_validator("filter", mode="before")
+    @field_validator("filter", "drop_rows_where", mode="before")
     @classmethod
     def _filter_list(cls, v: Any) -> Any:
         if isinstance(v, dict):
-            return {k: ([x] if isinstance(x, str) else x) for k, x in v.items()}
+            out = {}
+            for k, x in v.items():
+                items = [x] if isinstance(x, str) or x is None or isinstance(x, (bool, int, float)) else x
+                if isinstance(items, list):
+                    for item in items:
+                        if item is None or isinstance(item, bool):
+                            raise ValueError(f"value {item!r} of {k!r}: quote it in YAML (unquoted NULL, ~, yes, "
+                                             "no are not text); write \"\" for a blank cell")
+                        _no_number(item, f"value of {k!r}")
+                out[k] = items
+            return out
         return v
+
+    @property
+    def dedup_policy(self) -> str | None:
+        """``None`` (duplicates are errors), ``identical``, ``first`` or ``last``."""
+        if self.deduplicate is False:
+            return None
+        return "identical" if self.deduplicate is True else self.deduplicate
 
     @property
     def sources(self) -> list[Source]:
@@ -367,9 +433,15 @@ def _format_errors(exc: ValidationError, file: str) -> list[str]:
         where = ".".join(clean) or "(top level)"
         if err["type"] == "extra_forbidden":
             parent: Any = SourceMapping
+            dict_key_next = False
             for part in clean[:-1]:
+                if dict_key_next:  # a key of a {name: Model} dict, e.g. amounts.amount_cents
+                    dict_key_next = False
+                    continue
                 if isinstance(parent, type) and issubclass(parent, BaseModel) and part in parent.model_fields:
-                    parent = _model_of(parent.model_fields[part].annotation)
+                    ann = parent.model_fields[part].annotation
+                    dict_key_next = typing.get_origin(ann) is dict
+                    parent = _model_of(ann)
                 elif part.isdigit():
                     continue
                 else:
@@ -449,14 +521,25 @@ def _semantic_problems(m: SourceMapping, file: str) -> list[str]:
         if table == "deals" and tm.constants.get("stage") not in (None, *model.DEAL_STAGES):
             out.append(f"{file}: deals.constants.stage: {tm.constants['stage']!r} is not allowed (allowed: won, lost)")
         for name, fmt in tm.date_format.items():
-            if "%" not in fmt and fmt not in ("ISO8601", "mixed"):
+            if fmt == "mixed":
+                out.append(f"{file}: {table}.date_format.{name}: 'mixed' would guess each date's format "
+                           "(is 03/04/2025 March or April?); declare one format such as '%d/%m/%Y' or 'ISO8601'")
+            elif "%" not in fmt and fmt != "ISO8601":
                 out.append(f"{file}: {table}.date_format.{name}: {fmt!r} is not a strptime format such as %Y-%m-%d")
+            elif fmt != "ISO8601":
+                try:
+                    sample = datetime.datetime(2001, 2, 3, tzinfo=datetime.timezone.utc).strftime(fmt)
+                    datetime.datetime.strptime(sample, fmt)
+                except ValueError as exc:
+                    out.append(f"{file}: {table}.date_format.{name}: {fmt!r} is not a usable strptime format ({exc})")
         for src in tm.sources:
             if src.file is not None and src.format is None:
                 try:
                     format_of(src.file)
                 except MappingError as exc:
                     out.append(f"{file}: {table}.source: {exc.message}; add format: ({', '.join(FORMATS)})")
+        if tm.dedup_policy in ("first", "last") and table in ("quotas", "territories"):
+            pass  # keyed by (account_manager_id, period_start) / (account_manager_id, territory)
     if m.crediting == "territory" and m.territories is None:
         out.append(f"{file}: crediting: territory needs a territories: table")
     return out
@@ -516,6 +599,11 @@ class _Context:
     mapping_file: str
     cache: dict[tuple, pd.DataFrame] = field(default_factory=dict)
     problems: list[DataProblem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
 
     def read(self, src: Source, table: str) -> pd.DataFrame:
         """Raw text frame of ``src`` with ``_source_row`` and ``_source_file``."""
@@ -538,16 +626,27 @@ class _Context:
         else:
             path = base / src.file
             fmt = src.format or format_of(path)
-            key = (str(path), fmt, src.encoding, src.sep, src.sheet)
+            key = (str(path), fmt, src.encoding, src.sep, src.sheet, src.skip_rows)
             label = str(path) + (f"[{src.sheet}]" if src.sheet else "")
         if key not in self.cache:
             if key[0] == "sql":
                 df = read_source(url=key[1], query=src.query, format="sql")
             else:
-                df = read_source(path, format=fmt, encoding=src.encoding, sep=src.sep, sheet=src.sheet)
+                df = read_source(path, format=fmt, encoding=src.encoding, sep=src.sep, sheet=src.sheet,
+                                 skip_rows=src.skip_rows)
             df[_FILE] = label
             self.cache[key] = df
-        return self.cache[key].copy()
+        df = self.cache[key].copy()
+        if src.skip_footer:
+            if src.skip_footer > len(df):
+                raise MappingError(f"{label}: skip_footer: {src.skip_footer} but the source has only "
+                                   f"{len(df)} non-blank data rows", hint="lower skip_footer:")
+            footer = df.iloc[len(df) - src.skip_footer:]
+            for _, r in footer.iterrows():
+                cells = " | ".join(str(r[c]) for c in df.columns if not str(c).startswith("_source"))
+                self.note(f"{label}: footer row {int(r[_ROW])} skipped (skip_footer): {cells}")
+            df = df.iloc[:len(df) - src.skip_footer].reset_index(drop=True)
+        return df
 
 
 def _missing(s: pd.Series) -> pd.Series:
@@ -601,7 +700,7 @@ def _source_columns_needed(tm: TableMapping) -> tuple[list[str], set[str]]:
     """(source columns referenced, columns produced by transforms)."""
     produced: set[str] = set()
     needed: list[str] = []
-    needed += list(tm.normalise) + list(tm.filter)
+    needed += list(tm.normalise) + list(tm.filter) + list(tm.drop_rows_where)
     if tm.unpivot:
         needed += tm.unpivot.columns
         produced |= {tm.unpivot.key, tm.unpivot.value}
@@ -617,31 +716,114 @@ def _source_columns_needed(tm: TableMapping) -> tuple[list[str], set[str]]:
     return needed, produced
 
 
-def _parse_amounts(raw: pd.Series, spec: Amount) -> tuple[pd.Series, pd.Series]:
-    """(cents int64 with 0 where bad, mask of unparseable non-missing cells)."""
-    cache: dict[str, int | None] = {}
+# Texts that exports use for "no value". They are *never* treated as missing unless
+# the mapping declares them in na_values; they only improve messages and warnings.
+_PLACEHOLDERS = frozenset({"NULL", "null", "Null", "NA", "N/A", "n/a", "na", "#N/A", "-", "--", "None", "none",
+                           "nan", "NaN", "(null)", "(blank)", "?"})
+_MAX_UNITS = Decimal(10) ** 13  # 10 trillion currency units per cell: anything larger is a typo
+_MIN_DATE, _MAX_DATE = datetime.datetime(1900, 1, 1), datetime.datetime(2199, 12, 31)
+_DIGITS = "[0-9]"
+
+
+def _placeholder_hint(value: Any) -> str:
+    t = str(value).strip() if value is not None else ""
+    if t in _PLACEHOLDERS:
+        return f"; if {t!r} means 'no value' here, declare na_values: [{json.dumps(t)}] in the mapping"
+    return ""
+
+
+def _amount_pattern(spec: Amount) -> re.Pattern:
+    d = re.escape(spec.decimal)
+    if spec.thousands is None:
+        whole = f"{_DIGITS}+"
+    else:
+        t = "[ \u00a0\u202f]" if spec.thousands == " " else re.escape(spec.thousands)
+        whole = f"(?:{_DIGITS}{{1,3}}(?:{t}{_DIGITS}{{3}})+|{_DIGITS}+)"
+    return re.compile(f"^(?:{whole}(?:{d}{_DIGITS}*)?|{d}{_DIGITS}+)$")
+
+
+def _amount_form(spec: Amount) -> str:
+    parts = [f"decimal {spec.decimal!r}"]
+    if spec.thousands is not None:
+        parts.append(f"thousands {spec.thousands!r}")
+    if spec.symbols:
+        parts.append("symbol " + " or ".join(repr(x) for x in spec.symbols))
+    if spec.accounting_negatives:
+        parts.append("(negatives) in parentheses")
+    return ", ".join(parts)
+
+
+def _amount_hint(text: str, spec: Amount) -> str:
+    hints = []
+    if "(" in text and not spec.accounting_negatives:
+        hints.append("declare accounting_negatives: true if (...) means a negative amount")
+    signs = sorted({ch for ch in text if not (ch.isdigit() or ch in ".,-+() '\u00a0\u202f\u2019")})
+    if signs and not any(s in text for s in spec.symbols):
+        sym = "".join(signs)
+        hints.append(f"declare symbol: {json.dumps(sym, ensure_ascii=False)} if {sym!r} is a currency sign")
+    core = text.strip("()+-$€£¥ ")
+    if re.fullmatch(r"[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?", core) and (spec.thousands, spec.decimal) != (",", "."):
+        hints.append("declare thousands: ',' for amounts like 1,234.50")
+    elif re.fullmatch(r"[0-9]{1,3}(\.[0-9]{3})+(,[0-9]*)?|[0-9]+,[0-9]{1,2}", core) and spec.decimal != ",":
+        hints.append("declare decimal: ',' (and thousands: '.') for amounts like 1.234,56")
+    return ("; " + "; ".join(hints)) if hints else ""
+
+
+def _read_amount(text: str, spec: Amount, pattern: re.Pattern) -> Decimal | str:
+    """Decimal of an amount text, or the reason it is not one."""
+    t = text.strip()
+    neg = False
+    if spec.accounting_negatives and len(t) >= 2 and t[0] == "(" and t[-1] == ")":
+        neg, t = True, t[1:-1].strip()
+    signed = False
+    if t[:1] in ("-", "+"):
+        neg, signed, t = (neg != (t[0] == "-")), True, t[1:].strip()
+    for sym in sorted(spec.symbols, key=len, reverse=True):
+        if t.startswith(sym):
+            t = t[len(sym):].strip()
+            break
+        if t.endswith(sym):
+            t = t[: -len(sym)].strip()
+            break
+    if not signed and t[:1] in ("-", "+"):
+        neg, t = (neg != (t[0] == "-")), t[1:].strip()
+    if not pattern.match(t):
+        return (f"not an amount in the declared form ({_amount_form(spec)}; digits, an optional sign)"
+                + _amount_hint(text, spec))
+    if spec.thousands is not None:
+        for ch in ([spec.thousands, "\u00a0", "\u202f"] if spec.thousands == " " else [spec.thousands]):
+            t = t.replace(ch, "")
+    if spec.decimal != ".":
+        t = t.replace(spec.decimal, ".")
+    d = Decimal(t)
+    if abs(d) > _MAX_UNITS:
+        return f"amount {text.strip()!r} is larger than {_MAX_UNITS:,} (a typo or wrong separators?)"
+    return -d if neg else d
+
+
+def _parse_amounts(raw: pd.Series, spec: Amount) -> tuple[pd.Series, dict[Any, str]]:
+    """(cents int64 with 0 where bad, {index: reason} of unparseable non-missing cells)."""
+    pattern = _amount_pattern(spec)
+    cache: dict[str, int | str] = {}
     values = []
-    bad = []
-    for v in raw.tolist():
+    bad: dict[Any, str] = {}
+    for idx, v in zip(raw.index, raw.tolist()):
         if v is None or (isinstance(v, float) and v != v):
             values.append(0)
-            bad.append(False)
             continue
         if v not in cache:
-            t = str(v).strip().replace("\u00a0", "")
-            if spec.thousands:
-                t = t.replace(spec.thousands, "")
-            if spec.decimal != ".":
-                t = t.replace(spec.decimal, ".")
-            try:
-                d = Decimal(t)
-                cache[v] = to_cents(d * spec.scale) if d.is_finite() else None
-            except (InvalidOperation, ValueError):
-                cache[v] = None
+            got = _read_amount(str(v), spec, pattern)
+            cache[v] = to_cents(got * spec.scale) if isinstance(got, Decimal) else got
         c = cache[v]
-        values.append(0 if c is None else c)
-        bad.append(c is None)
-    return (pd.Series(values, index=raw.index, dtype="int64"), pd.Series(bad, index=raw.index, dtype=bool))
+        if isinstance(c, str):
+            bad[idx] = c
+            values.append(0)
+        else:
+            values.append(c)
+    return pd.Series(values, index=raw.index, dtype="int64"), bad
+
+
+_FLOAT = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
 
 
 def _parse_float(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -651,16 +833,131 @@ def _parse_float(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
             vals.append(float("nan"))
             bad.append(False)
             continue
-        try:
-            d = Decimal(str(v).strip())
-            if not d.is_finite():
-                raise InvalidOperation
-            vals.append(float(d))
+        t = str(v).strip()
+        if _FLOAT.match(t):
+            vals.append(float(Decimal(t)))
             bad.append(False)
-        except (InvalidOperation, ValueError):
+        else:
             vals.append(float("nan"))
             bad.append(True)
     return pd.Series(vals, index=raw.index, dtype="float64"), pd.Series(bad, index=raw.index, dtype=bool)
+
+
+def _date_hint(text: str, fmt: str, declared: bool) -> str:
+    if re.fullmatch(r"[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2,4}", text):
+        a, b = (int(x) for x in re.split(r"[/.-]", text)[:2])
+        sep = re.search(r"[/.-]", text).group(0)
+        yr = "%Y" if len(re.split(r"[/.-]", text)[2]) == 4 else "%y"
+        day_first, month_first = f"%d{sep}%m{sep}{yr}", f"%m{sep}%d{sep}{yr}"
+        if a <= 12 and b <= 12 and not declared:
+            return (f"; {text!r} is ambiguous (day first or month first?): declare date_format: "
+                    f"'{day_first}' or '{month_first}' for this column")
+        if not declared or fmt not in (day_first, month_first):
+            return f"; declare date_format: '{day_first}' or '{month_first}' for this column"
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9:.]+", text) and "%H" not in fmt:
+        return "; the value has a time of day: declare date_format: '%Y-%m-%d %H:%M:%S' (or 'ISO8601')"
+    return "" if declared else "; declare the column's format under date_format: in the mapping"
+
+
+def _parse_dates(raw: pd.Series, fmt: str, declared: bool) -> tuple[pd.Series, dict[Any, str]]:
+    """(datetime64[ns] at midnight, NaT where missing or bad; {index: reason} of bad cells).
+
+    Each text must match ``fmt`` exactly (``strptime``; ``ISO8601`` reads ISO dates
+    and times). A time zone offset is dropped (the local date is kept). Dates
+    outside 1900-01-01 .. 2199-12-31 are refused as typos.
+    """
+    cache: dict[str, datetime.datetime | str] = {}
+    values: list[Any] = []
+    bad: dict[Any, str] = {}
+    for idx, v in zip(raw.index, raw.tolist()):
+        if v is None or (isinstance(v, float) and v != v):
+            values.append(None)
+            continue
+        if v not in cache:
+            text = str(v).strip()
+            try:
+                d = (datetime.datetime.fromisoformat(text) if fmt == "ISO8601"
+                     else datetime.datetime.strptime(text, fmt))
+            except (ValueError, OverflowError, TypeError):
+                cache[v] = f"not a date in format {fmt}" + _date_hint(text, fmt, declared)
+            else:
+                d = d.replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
+                if not _MIN_DATE <= d <= _MAX_DATE:
+                    cache[v] = f"date {d.date().isoformat()} is outside 1900-01-01 .. 2199-12-31 (a typo?)"
+                else:
+                    cache[v] = d
+        got = cache[v]
+        if isinstance(got, str):
+            bad[idx] = got
+            values.append(None)
+        else:
+            values.append(got)
+    series = pd.Series(pd.to_datetime(pd.Series(values, index=raw.index, dtype="object")),
+                       index=raw.index).astype("datetime64[ns]")
+    return series, bad
+
+
+_UNIQUE_KEYS = {"account_managers": ["account_manager_id"], "deals": ["deal_id"], "accounts": ["account_id"],
+                "pipeline": ["opportunity_id"], "territories": ["account_manager_id", "territory"],
+                "quotas": ["account_manager_id", "period_start"]}
+
+
+def _where_rows(frame: pd.DataFrame, index: Any) -> str:
+    parts: dict[str, list[str]] = {}
+    for idx in index:
+        parts.setdefault(str(frame.at[idx, _FILE]), []).append(str(int(frame.at[idx, _ROW])))
+    return "; ".join(f"{f} row{'s' if len(r) > 1 else ''} {', '.join(r)}" for f, r in parts.items())
+
+
+def _deduplicate(ctx: _Context, table: str, tm: TableMapping, out: pd.DataFrame,
+                 src_cols: dict[str, str]) -> pd.DataFrame:
+    """Apply the declared ``deduplicate`` policy; report repeated ids (every row) otherwise."""
+    spec = list(model.COLUMNS[table])
+    keys = _UNIQUE_KEYS[table]
+    policy = tm.dedup_policy
+    if policy is not None:
+        if policy == "identical":
+            gone = out.duplicated(spec, keep="first")
+        else:
+            gone = out.duplicated(keys, keep="first" if policy == "first" else "last") & out[keys].notna().all(axis=1)
+        if gone.any():
+            ctx.note(f"{table}: {int(gone.sum())} repeated row(s) dropped (deduplicate: {policy}): "
+                     f"{_where_rows(out, out.index[gone][:20])}{' ...' if gone.sum() > 20 else ''}")
+            out = out[~gone].reset_index(drop=True)
+    if table in ("quotas", "territories"):
+        return out  # checked by the schema (territories) / allowed (quotas of several plans)
+    key = keys[0]
+    present = out[key].notna()
+    dup = out[key].duplicated(keep=False) & present
+    if dup.any():
+        groups = out[dup].groupby(key, sort=False).groups
+        fix = ("remove the repeated rows, or declare deduplicate: first | last (keep one row per id) "
+               "or deduplicate: identical (drop exact repeats only) for this table")
+        for value, idxs in groups.items():
+            for idx in idxs:
+                others = [i for i in idxs if i != idx]
+                ctx.problems.append(_problem(out, idx, src_cols.get(key, key), out.at[idx, key],
+                                             f"duplicate {key} {value!r}: also at {_where_rows(out, others)}; "
+                                             f"{fix}"))
+    return out
+
+
+def _currency_problems(ctx: _Context, table: str, out: pd.DataFrame, src_cols: dict[str, str]) -> None:
+    want = ctx.mapping.currency
+    cur = out["currency"]
+    bad = cur.notna() & (cur.astype("str") != want)
+    if not bad.any():
+        return
+    counts = cur[cur.notna()].astype("str").value_counts()
+    others = sorted(set(cur[bad].astype("str")))
+    summary = ", ".join(f"{c}: {int(counts[c])} row(s)" for c in [want, *others] if c in counts)
+    column = src_cols.get("currency", "currency")
+    for idx in out.index[bad]:
+        ctx.problems.append(_problem(
+            out, idx, column, out.at[idx, "currency"],
+            f"amount in {out.at[idx, 'currency']} but the dataset currency is {want} and reportkit has no "
+            f"exchange rates ({table} holds {summary}); filter these rows out (filter: / drop_rows_where:) "
+            f"or convert the amounts to {want} before loading"))
 
 
 def _problem(df: pd.DataFrame, idx: Any, column: str | None, value: Any, reason: str) -> DataProblem:
@@ -679,6 +976,13 @@ def _prepare(ctx: _Context, table: str, tm: TableMapping) -> pd.DataFrame:
     df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     data_cols = [c for c in df.columns if not str(c).startswith("_source")]
     df = df.astype({c: "str" for c in data_cols})
+    if tm.drop_rows_where:
+        drop = pd.Series(False, index=df.index)
+        for col, values in tm.drop_rows_where.items():
+            drop |= df[col].astype("str").str.strip().isin([v.strip() for v in values])
+        for idx in df.index[drop]:
+            ctx.note(f"{df.at[idx, _FILE]}: row {int(df.at[idx, _ROW])} dropped ({table}.drop_rows_where)")
+        df = df[~drop].reset_index(drop=True)
     df = _apply_na(df, tm.na_values, data_cols)
     df = _apply_normalise(df, tm.normalise)
     for col, values in tm.filter.items():
@@ -816,25 +1120,32 @@ def load_table(ctx: _Context, table: str, tm: TableMapping) -> tuple[pd.DataFram
         if kind == "str":
             out[name] = out[name].astype("str")
             out[name] = out[name].where(~_missing(out[name]), None)
+            text = out[name].dropna().astype("str").str.strip()
+            looks = text[text.isin(list(_PLACEHOLDERS))]
+            if len(looks) and name in tm.columns:
+                rows = ", ".join(str(r) for r in out.loc[looks.index, _ROW].head(5))
+                more = " ..." if len(looks) > 5 else ""
+                shown = ", ".join(sorted({repr(v) for v in looks}))
+                ctx.note(f"{table}.{name} (source column {column_label!r}): {len(looks)} cell(s) hold {shown} "
+                         f"(rows {rows}{more}); kept as text because the mapping does not declare them "
+                         f"missing (add them to na_values: if they mean 'no value')")
         elif kind == "date":
             if name == "period_end" and name not in tm.columns and tm.period_months is not None:
                 continue
             fmt = tm.date_format.get(name, DEFAULT_DATE_FORMAT)
-            text = out[name].astype("str").str.strip()
-            present = out[name].notna()
-            parsed = pd.to_datetime(text.where(present, None), format=fmt, errors="coerce")
-            bad = present & parsed.isna()
-            for idx in out.index[bad]:
+            parsed, reasons = _parse_dates(out[name], fmt, name in tm.date_format)
+            for idx, reason in reasons.items():
                 ctx.problems.append(_problem(out, idx, where(idx), out.at[idx, name],
-                                             f"not a date in format {fmt}"))
-            out[name] = parsed.astype("datetime64[ns]").dt.normalize()
+                                             reason + _placeholder_hint(out.at[idx, name])))
+            out[name] = parsed
         elif kind == "cents":
             if name not in tm.columns and name not in tm.constants:
                 continue
-            cents, bad = _parse_amounts(out[name], tm.amounts.get(name, Amount()))
-            for idx in out.index[bad]:
+            spec_amount = tm.amounts.get(name, Amount())
+            cents, reasons = _parse_amounts(out[name], spec_amount)
+            for idx, reason in reasons.items():
                 ctx.problems.append(_problem(out, idx, where(idx), out.at[idx, name],
-                                             "not an amount (digits with an optional sign and decimal point)"))
+                                             reason + _placeholder_hint(out.at[idx, name])))
             absent = out[name].isna()
             for idx in out.index[absent]:
                 ctx.problems.append(_problem(out, idx, where(idx), None, f"{name} is required (blank or missing)"))
@@ -842,13 +1153,16 @@ def load_table(ctx: _Context, table: str, tm: TableMapping) -> tuple[pd.DataFram
         elif kind == "float":
             vals, bad = _parse_float(out[name])
             for idx in out.index[bad]:
-                ctx.problems.append(_problem(out, idx, where(idx), out.at[idx, name], "not a number"))
+                ctx.problems.append(_problem(out, idx, where(idx), out.at[idx, name],
+                                             "not a number (digits with an optional sign and decimal point, "
+                                             "e.g. 0.25)" + _placeholder_hint(out.at[idx, name])))
             out[name] = vals
     if table == "quotas" and "period_end" not in tm.columns and tm.period_months is not None:
         out["period_end"] = (out["period_start"] + pd.DateOffset(months=tm.period_months)
                              - pd.Timedelta(days=1)).astype("datetime64[ns]")
-    if tm.deduplicate:
-        out = out[~out.duplicated(list(spec), keep="first")].reset_index(drop=True)
+    out = _deduplicate(ctx, table, tm, out, src_cols)
+    if table in ("quotas", "deals"):
+        _currency_problems(ctx, table, out, src_cols)
     ordered = list(spec) + [c for c in out.columns if c not in spec]
     return out[ordered].reset_index(drop=True), src_cols
 
@@ -900,6 +1214,7 @@ def load_dataset(mapping_path: str | Path) -> model.Dataset:
         crediting=m.crediting,
         sources=sources,
     )
+    ctx.problems.extend(_unknown_manager_summary(ds, src_cols))
     parse_problems = list(ctx.problems)
     try:
         return_ds = model.validate_dataset(ds, source_columns=src_cols)
@@ -909,7 +1224,59 @@ def load_dataset(mapping_path: str | Path) -> model.Dataset:
         raise _data_error(merged, mapping_path) from None
     if parse_problems:
         raise _data_error(parse_problems, mapping_path)
-    return return_ds
+    notes = list(ctx.notes) + _outside_quota_periods(return_ds)
+    return replace(return_ds, warnings=tuple(notes))
+
+
+def _unknown_manager_summary(ds: model.Dataset, src_cols: dict[str, dict[str, str]]) -> list[DataProblem]:
+    """One problem per row naming an account manager missing from the roster.
+
+    Each reason also names every unknown id of that table, so the first lines of
+    the error already tell the whole story (supersedes the model's per-row problem).
+    """
+    out = []
+    known = set(ds.account_managers["account_manager_id"].dropna().astype(str))
+    roster = ds.sources.get("account_managers") or "account_managers"
+    for table, col in (("deals", "account_manager_id"), ("quotas", "account_manager_id"),
+                       ("pipeline", "account_manager_id"), ("accounts", "owner_id")):
+        frame = ds.table(table)
+        if frame is None or not len(frame) or col not in frame.columns:
+            continue
+        ids = frame[col]
+        bad = ids.notna() & ~ids.astype(str).isin(known)
+        if not bad.any():
+            continue
+        unknown = sorted(set(ids[bad].astype(str)))
+        shown = ", ".join(repr(u) for u in unknown[:10]) + (" ..." if len(unknown) > 10 else "")
+        column = src_cols.get(table, {}).get(col, col)
+        for idx in frame.index[bad]:
+            value = str(frame.at[idx, col])
+            out.append(_problem(
+                frame, idx, column, value,
+                f"account manager {value!r} is not in the roster ({roster}){did_you_mean(value, known)}; "
+                f"{int(bad.sum())} {table} row(s) name unknown ids: {shown}; add them to the roster or "
+                f"correct the ids (ids are text: '00731' is not '731')"))
+    return out
+
+
+def _outside_quota_periods(ds: model.Dataset) -> list[str]:
+    """Warn about deals dated outside every quota period (they load; attainment is n/a there)."""
+    q, d = ds.quotas, ds.deals
+    if q is None or not len(q) or not len(d):
+        return []
+    spans = q[["period_start", "period_end"]].drop_duplicates().sort_values("period_start")
+    dates = d["close_date"]
+    inside = pd.Series(False, index=d.index)
+    for start, end in spans.itertuples(index=False):
+        inside |= (dates >= start) & (dates <= end)
+    n = int((~inside).sum())
+    if not n:
+        return []
+    lo, hi = spans["period_start"].min(), spans["period_end"].max()
+    ids = ", ".join(d.loc[~inside, "deal_id"].astype(str).head(5)) + (" ..." if n > 5 else "")
+    return [f"deals: {n} of {len(d)} deal(s) close outside every quota period "
+            f"(quotas cover {lo:%Y-%m-%d} .. {hi:%Y-%m-%d} with gaps where no period is defined): {ids}; "
+            f"they are loaded and count in their own periods, where attainment is n/a (no quota)"]
 
 
 def _data_error(problems: list[DataProblem], mapping_path: Path) -> DataError:

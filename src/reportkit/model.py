@@ -110,6 +110,12 @@ class Dataset:
         can credit several people, so team totals count each deal once).
     sources : dict
         table name -> where it was read from (for messages and provenance).
+    warnings : tuple of str
+        What loading did that a reader of the report should know but that is
+        not an error: footer rows skipped, rows dropped by ``drop_rows_where`` or
+        ``deduplicate``, placeholder-looking text (``NULL``) kept as text because
+        the mapping does not declare it missing, and how many deals close outside
+        every quota period. Empty for a clean load. See ``docs/mapping.md``.
     """
 
     account_managers: pd.DataFrame
@@ -122,6 +128,7 @@ class Dataset:
     calendar: FiscalCalendar = field(default_factory=FiscalCalendar)
     crediting: Literal["owner", "territory"] = "owner"
     sources: dict[str, str] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
 
     def table(self, name: str) -> pd.DataFrame | None:
         return getattr(self, name)

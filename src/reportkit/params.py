@@ -23,6 +23,7 @@ Example (``params/demo.yaml``)::
 from __future__ import annotations
 
 import datetime
+import typing
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -39,6 +40,7 @@ __all__ = [
     "QuotaRule",
     "PerformancePolicy",
     "load_params",
+    "parse_overrides",
     "format_validation_error",
 ]
 
@@ -178,29 +180,212 @@ class BatchParams(_Strict):
         return (self.base_dir / p).resolve()
 
 
-def format_validation_error(exc: ValidationError, file: str, model: type[BaseModel]) -> str:
-    """One line per problem: ``file: key 'a.b': message (got value); did you mean ...``."""
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model inside ``annotation`` (``QuotaRule | None`` -> ``QuotaRule``)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _is_sequence(annotation: Any) -> bool:
+    if typing.get_origin(annotation) in (tuple, list):
+        return True
+    return any(_is_sequence(a) for a in typing.get_args(annotation))
+
+
+_YAML_KINDS = {
+    "tag:yaml.org,2002:bool": "the boolean",
+    "tag:yaml.org,2002:int": "the number",
+    "tag:yaml.org,2002:float": "the number",
+    "tag:yaml.org,2002:timestamp": "a date",
+    "tag:yaml.org,2002:null": "null (nothing)",
+}
+
+
+def _yaml_node(root: Any, loc: tuple) -> Any:
+    """The YAML node at ``loc`` (keys / list positions) in a composed document, or None."""
+    node = root
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode) and k.value == str(part):
+                    node = v
+                    break
+            else:
+                return None
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+        else:
+            return None
+    return node
+
+
+def _yaml_note(root: Any, loc: tuple, got: Any) -> str:
+    """How YAML typed an unquoted value: ``; YAML reads NO as the boolean False: quote it ("NO") ...``."""
+    if root is None or isinstance(got, (str, dict)):
+        return ""
+    node = _yaml_node(root, loc)
+    if isinstance(got, list):
+        if not isinstance(node, yaml.SequenceNode):
+            return ""
+        notes = [_yaml_note(root, (*loc, i), v) for i, v in enumerate(got)]
+        return "".join(n for n in notes if n)
+    if not isinstance(node, yaml.ScalarNode) or node.style is not None or node.tag not in _YAML_KINDS:
+        return ""
+    shown = "" if node.tag.endswith(":timestamp") or node.tag.endswith(":null") else f" {got!r}"
+    return (f"; YAML reads the unquoted {node.value!r} as {_YAML_KINDS[node.tag]}{shown}: "
+            f"quote it (\"{node.value}\") if you meant the text")
+
+
+def _non_text_keys(node: Any, path: tuple = ()) -> list[str]:
+    """Mapping keys that YAML did not read as text (``on:``, ``yes:``, ``1:``)."""
+    out = []
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if isinstance(k, yaml.ScalarNode):
+                if k.style is None and k.tag != "tag:yaml.org,2002:str":
+                    where = ".".join([*path, k.value])
+                    out.append(f"key {where!r} is read by YAML as {_YAML_KINDS.get(k.tag, 'a non-text value')}, "
+                               f"not as text; quote it (\"{k.value}\")")
+                out += _non_text_keys(v, (*path, k.value))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            out += _non_text_keys(v, (*path, str(i)))
+    return out
+
+
+def format_validation_error(exc: ValidationError, file: str, model: type[BaseModel], *,
+                            yaml_root: Any = None, overridden: frozenset[tuple] = frozenset()) -> str:
+    """One line per problem: ``file: key 'a.b': message (got value); did you mean ...``.
+
+    ``yaml_root`` (the composed YAML document) lets a message show how YAML read
+    an unquoted value (``NO`` -> ``False``, ``0731`` -> ``473``). Keys in
+    ``overridden`` came from the command line and are reported as ``-p key=...``.
+    """
     lines = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        origin = file
+        for n in range(len(err["loc"]), 0, -1):
+            if tuple(str(p) for p in err["loc"][:n]) in overridden:
+                origin = f"command line (-p {'.'.join(str(p) for p in err['loc'][:n])}=...)"
+                break
         if err["type"] == "extra_forbidden":
             parent = model
             for part in err["loc"][:-1]:
                 field = parent.model_fields.get(str(part)) if hasattr(parent, "model_fields") else None
                 ann = getattr(field, "annotation", None)
-                parent = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
+                parent = _model_of(ann)
                 if parent is None:
                     break
-            allowed = list(parent.model_fields) if parent is not None else []
+            allowed = [a for a in (list(parent.model_fields) if parent is not None else []) if a != "base_dir"]
             hint = did_you_mean(str(err["loc"][-1]), allowed)
             lines.append(
-                f"{file}: key {loc!r} is not allowed{hint}"
+                f"{origin}: key {loc!r} is not allowed{hint}"
                 + (f" (allowed: {', '.join(allowed)})" if allowed and not hint else "")
             )
+        elif err["type"] == "missing":
+            lines.append(f"{origin}: key {loc!r} is required but missing")
         else:
             got = err.get("input")
-            lines.append(f"{file}: key {loc!r}: {err['msg']} (got {got!r})")
+            msg = err["msg"].removeprefix("Value error, ")
+            lines.append(f"{origin}: key {loc!r}: {msg} (got {got!r}){_yaml_note(yaml_root, err['loc'], got)}")
     return "\n".join(lines)
+
+
+def parse_overrides(items: typing.Iterable[str], model: type[BaseModel] | None = None) -> dict[str, Any]:
+    """Turn command-line ``-p key=value`` items into a nested dict of **strings**.
+
+    Values are never YAML-typed: ``00731`` stays ``"00731"``, ``NO`` stays ``"NO"``,
+    ``2020-01-01`` stays text (the params model converts it where a date is
+    expected). A dotted key sets a nested value (``commission.rate=0.07``). For a
+    list-valued key (``account_managers``, ``reports``) the value is split on
+    commas: ``account_managers=00731,00812`` -> ``["00731", "00812"]``.
+
+    >>> parse_overrides(["period=FY2020-Q1", "account_managers=00731,00812"])
+    {'period': 'FY2020-Q1', 'account_managers': ['00731', '00812']}
+
+    Parameters
+    ----------
+    items : iterable of str
+        ``key=value`` texts as given on the command line.
+    model : pydantic model class, default :class:`BatchParams`
+        Used to check the keys (did-you-mean) and to know which keys are lists.
+
+    Raises
+    ------
+    ParamsError
+        An item without ``=``, an empty or unknown key (with a did-you-mean), a
+        key given twice, a value under a key that is not a section, or an empty
+        list value.
+    """
+    model = model or BatchParams
+    out: dict[str, Any] = {}
+    seen: set[str] = set()
+    for item in items:
+        if not isinstance(item, str) or "=" not in item:
+            raise ParamsError(f"command line: -p {item!r} is not key=value",
+                              hint="write e.g. -p period=FY2020-Q1 (no spaces around =, or quote the whole item)")
+        key, value = item.split("=", 1)
+        key = key.strip()
+        parts = key.split(".")
+        if not key or any(not p for p in parts):
+            raise ParamsError(f"command line: -p {item!r} has an empty key", hint="write e.g. -p period=FY2020-Q1")
+        if key in seen:
+            raise ParamsError(f"command line: -p {key}= is given twice", hint="give each key once")
+        seen.add(key)
+        parent: type[BaseModel] | None = model
+        target = out
+        for i, part in enumerate(parts):
+            fields = {k: f for k, f in parent.model_fields.items() if k != "base_dir"}
+            if part not in fields:
+                where = ".".join(parts[: i + 1])
+                raise ParamsError(
+                    f"command line: -p {where}=...: key {where!r} is not allowed{did_you_mean(part, fields)}",
+                    hint=f"allowed here: {', '.join(fields)}")
+            ann = fields[part].annotation
+            if i < len(parts) - 1:
+                parent = _model_of(ann)
+                if parent is None:
+                    raise ParamsError(f"command line: -p {key}=...: {'.'.join(parts[: i + 1])!r} is a value, "
+                                      "not a section with keys")
+                nxt = target.setdefault(part, {})
+                if not isinstance(nxt, dict):
+                    raise ParamsError(f"command line: -p {key}=... conflicts with -p {'.'.join(parts[: i + 1])}=")
+                target = nxt
+                continue
+            if part in target:
+                raise ParamsError(f"command line: -p {key}=... conflicts with another -p {key}.*= item")
+            if _model_of(ann) is not None:
+                raise ParamsError(f"command line: -p {key}=...: {key!r} is a section; set its keys one by one, "
+                                  f"e.g. -p {key}.{next(iter(_model_of(ann).model_fields))}=...")
+            if _is_sequence(ann):
+                values = [v.strip() for v in value.split(",")]
+                if not value.strip() or any(v == "" for v in values):
+                    raise ParamsError(f"command line: -p {item!r}: empty item in a comma-separated list",
+                                      hint=f"e.g. -p {key}=a,b")
+                target[part] = values
+            else:
+                target[part] = value
+    return out
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any], path: tuple = ()) -> tuple[dict[str, Any], set[tuple]]:
+    merged = dict(base)
+    paths: set[tuple] = set()
+    for k, v in over.items():
+        here = (*path, str(k))
+        if isinstance(v, dict) and isinstance(merged.get(k), dict):
+            merged[k], sub = _deep_merge(merged[k], v, here)
+            paths |= sub
+        else:
+            merged[k] = v
+            paths.add(here)
+    return merged, paths
 
 
 def load_params(path: str | Path, overrides: dict[str, Any] | None = None) -> BatchParams:
@@ -212,8 +397,10 @@ def load_params(path: str | Path, overrides: dict[str, Any] | None = None) -> Ba
         The params file. An empty file means all defaults (and then fails on the
         required ``source``, ``period`` and ``as_of`` with a message saying so).
     overrides : dict, optional
-        Top-level keys to replace (from the command line); values are kept as given
-        (strings stay strings).
+        Keys to replace, e.g. from :func:`parse_overrides` (command-line ``-p``);
+        nested dicts are merged key by key (``{"commission": {"rate": "0.07"}}``
+        keeps the file's ``commission.quota_bonus``). Values are kept as given
+        (strings stay strings); errors in them are reported as ``command line``.
 
     Returns
     -------
@@ -234,17 +421,23 @@ def load_params(path: str | Path, overrides: dict[str, Any] | None = None) -> Ba
         raise ParamsError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     try:
         raw = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         raise ParamsError(f"{path}: not valid YAML: {exc}") from None
     if raw is None:
-        raw = {}
+        raw = {}  # an empty file (or only comments) means: all defaults
     if not isinstance(raw, dict):
         raise ParamsError(f"{path}: expected a mapping of keys to values, got {type(raw).__name__}")
+    bad_keys = _non_text_keys(root)
+    if bad_keys:
+        raise ParamsError("\n".join(f"{path}: {b}" for b in bad_keys))
+    overridden: set[tuple] = set()
     raw = dict(raw)
     if overrides:
-        raw.update(overrides)
+        raw, overridden = _deep_merge(raw, overrides)
     raw["base_dir"] = path.resolve().parent
     try:
         return BatchParams.model_validate(raw)
     except ValidationError as exc:
-        raise ParamsError(format_validation_error(exc, str(path), BatchParams)) from None
+        raise ParamsError(format_validation_error(exc, str(path), BatchParams, yaml_root=root,
+                                                  overridden=frozenset(overridden))) from None

@@ -9,6 +9,14 @@ Each frame also gets a ``_source_row`` column: the row number as a spreadsheet
 user counts it (header = row 1, first data row = 2; for SQL, row 1 is the first
 result row's "header" so the first result row is 2 as well, to keep one rule).
 
+Blank rows (every cell empty or whitespace) are skipped, keeping the row numbers
+of the other rows as the file shows them. A row with any data is never dropped by
+a reader: footers such as a grand total are dropped only when the mapping says so
+(``skip_footer`` / ``drop_rows_where``, see :mod:`reportkit.mapping`). Header names
+are stripped of surrounding whitespace; a blank header becomes ``Unnamed: <n>``
+(0-based position) and a header name that occurs twice is refused (a mapping could
+not tell the two columns apart).
+
 Supported formats: ``csv`` (any Python encoding, e.g. ``utf-8``, ``utf-8-sig``,
 ``utf-16``, ``cp1252``; any separator), ``xlsx`` (openpyxl), ``xls`` (xlrd),
 ``parquet`` (pyarrow) and ``sql`` (SQLAlchemy URL + query).
@@ -18,6 +26,8 @@ from __future__ import annotations
 
 import codecs
 import datetime
+import re
+from decimal import Decimal
 import warnings
 from pathlib import Path
 from typing import Literal
@@ -66,15 +76,60 @@ def _check_file(path: Path) -> None:
         raise MappingError(f"source {str(path)!r} is a folder, not a file", hint="name a file in file:")
 
 
-def _text_frame(df: pd.DataFrame) -> pd.DataFrame:
-    """All cells as text ('' for empty), columns as stripped-of-nothing str, plus _source_row."""
+def _float_text(v: float) -> str:
+    """Shortest text of a float without an exponent: ``1e16 -> '10000000000000000'``."""
+    if v != v:  # NaN
+        return ""
+    if v in (float("inf"), float("-inf")):
+        return repr(v)
+    if v.is_integer():
+        return str(int(v))
+    text = format(Decimal(repr(v)), "f")
+    return text
+
+
+def _header(names: list[object], label: str) -> list[str]:
+    """Source header texts: stripped, blanks named ``Unnamed: i``, duplicates refused."""
+    out = []
+    for i, n in enumerate(names):
+        t = "" if n is None or (isinstance(n, float) and n != n) else str(n)
+        t = t.strip()
+        out.append(t if t else f"Unnamed: {i}")
+    seen: dict[str, int] = {}
+    dups = []
+    for i, t in enumerate(out):
+        if t in seen:
+            dups.append(f"{t!r} (columns {seen[t] + 1} and {i + 1})")
+        else:
+            seen[t] = i
+    if dups:
+        raise MappingError(
+            f"{label}: the header names the same column twice: {', '.join(dups)}",
+            hint="rename one of them in the file (a mapping could not tell them apart)",
+        )
+    return out
+
+
+def _finish(df: pd.DataFrame, first_row: int = 2) -> pd.DataFrame:
+    """Add ``_source_row`` (first data row = ``first_row``) and drop blank rows."""
+    df[SOURCE_ROW] = pd.array(range(first_row, len(df) + first_row), dtype="int64")
+    data = [c for c in df.columns if c != SOURCE_ROW]
+    if data and len(df):
+        blank = pd.Series(True, index=df.index)
+        for c in data:
+            blank &= df[c].astype("str").str.strip() == ""
+        if blank.any():
+            df = df[~blank].reset_index(drop=True)
+    return df
+
+
+def _text_frame(df: pd.DataFrame, first_row: int = 2) -> pd.DataFrame:
+    """All cells as text ('' for empty) plus _source_row; blank rows dropped."""
     def cell(v: object) -> str:
         if v is None:
             return ""
         if isinstance(v, float):
-            if v != v:  # NaN
-                return ""
-            return repr(int(v)) if v.is_integer() else repr(v)
+            return _float_text(v)
         if isinstance(v, (pd.Timestamp, datetime.datetime)):
             return v.isoformat(sep=" ")
         if isinstance(v, datetime.date):
@@ -83,12 +138,13 @@ def _text_frame(df: pd.DataFrame) -> pd.DataFrame:
             return ""
         return str(v)
 
-    out = pd.DataFrame({str(c): pd.array([cell(v) for v in df[c].tolist()], dtype="str") for c in df.columns})
-    out[SOURCE_ROW] = pd.array(range(2, len(out) + 2), dtype="int64")
-    return out
+    names = _header(list(df.columns), "source")
+    out = pd.DataFrame({n: pd.array([cell(v) for v in df.iloc[:, i].tolist()], dtype="str")
+                        for i, n in enumerate(names)})
+    return _finish(out, first_row)
 
 
-def read_csv(path: str | Path, *, encoding: str = "utf-8", sep: str = ",") -> pd.DataFrame:
+def read_csv(path: str | Path, *, encoding: str = "utf-8", sep: str = ",", skip_rows: int = 0) -> pd.DataFrame:
     """Read a delimited text file with every cell as text.
 
     Parameters
@@ -99,20 +155,26 @@ def read_csv(path: str | Path, *, encoding: str = "utf-8", sep: str = ",") -> pd
         order), ``cp1252`` ... A UTF-8 BOM is removed from the first header with
         ``utf-8`` too.
     sep : str, default ``","``
+    skip_rows : int, default 0
+        Lines above the header (a report title, an export date) to skip; the
+        header is then on row ``skip_rows + 1`` and row numbers count from there
+        as the file shows them.
 
     Returns
     -------
     pandas.DataFrame
         Source columns (``str``; empty cells are ``""``) plus ``_source_row``
-        (int64, header = 1, first data row = 2).
+        (int64, header = 1, first data row = 2, counted in records as a
+        spreadsheet shows them). Blank rows are skipped.
 
     Raises
     ------
     MappingError
-        Missing file, unknown encoding name, or text that does not decode with
-        ``encoding`` (the message names the byte offset and suggests encodings).
+        Missing file, unknown encoding name, text that does not decode with
+        ``encoding`` (the message names the byte offset and suggests encodings),
+        or a header that names a column twice.
     DataError
-        A row with more fields than the header.
+        A row with more fields than the header (names the row), an empty file.
     """
     path = Path(path)
     _check_file(path)
@@ -123,29 +185,118 @@ def read_csv(path: str | Path, *, encoding: str = "utf-8", sep: str = ",") -> pd
                            hint="use e.g. utf-8, utf-8-sig, utf-16 or cp1252") from None
     if encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
         encoding = "utf-8-sig"  # tolerate a BOM; it is never data
+    if not sep:
+        raise MappingError(f"{path}: the separator sep: must not be empty", hint="e.g. sep: ',' or sep: \"\\t\"")
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, encoding=encoding,
-                         sep=sep, engine="c" if len(sep) == 1 else "python")
-    except UnicodeDecodeError as exc:
+        raw = pd.read_csv(path, header=None, dtype=str, keep_default_na=False, na_filter=False,
+                          encoding=encoding, sep=sep, skip_blank_lines=False, skiprows=skip_rows or None,
+                          engine="c" if len(sep) == 1 else "python")
+    except UnicodeError as exc:
+        where = f" ({exc.reason} at byte {exc.start})" if isinstance(exc, UnicodeDecodeError) else f" ({exc})"
         raise MappingError(
-            f"{path}: not readable as {encoding} ({exc.reason} at byte {exc.start})",
+            f"{path}: not readable as {encoding}{where}",
             hint="set encoding: in the source mapping (utf-16 for files that start with a BOM FF FE, "
                  "cp1252 for Windows 'ANSI' exports, utf-8-sig for Excel CSV UTF-8)",
         ) from None
     except pd.errors.ParserError as exc:
-        raise DataError(f"{path}: cannot be parsed as {sep!r}-separated text",
-                        [DataProblem(str(path), None, None, None, str(exc).strip())],
-                        hint="check sep: and quoting in the file") from None
+        text = str(exc).strip()
+        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
+        if m:
+            expected, line, saw = (int(g) for g in m.groups())
+            reason = (f"this row has {saw} fields but the header has {expected} (an unquoted {sep!r} "
+                      f"inside a value, e.g. an amount written 1{sep}234.50?)")
+            problem = DataProblem(str(path), line + skip_rows, None, None, reason)
+        else:
+            problem = DataProblem(str(path), None, None, None, text)
+        raise DataError(f"{path}: cannot be parsed as {sep!r}-separated text", [problem],
+                        hint="check sep: in the mapping and the quoting of values in the file; if lines above "
+                             "the header (a title, an export date) are not the header, declare skip_rows:") from None
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: the file is empty",
-                        [DataProblem(str(path), None, None, None, "no header row")]) from None
-    df.columns = [str(c) for c in df.columns]
-    df = df.astype("str")
-    df[SOURCE_ROW] = pd.array(range(2, len(df) + 2), dtype="int64")
-    return df
+                        [DataProblem(str(path), None, None, None,
+                                     "no header row (if the header is below some blank or title lines, "
+                                     "declare skip_rows:)")]) from None
+    except ValueError as exc:  # e.g. NUL bytes or a separator the parser cannot use
+        raise DataError(f"{path}: cannot be parsed as {sep!r}-separated text",
+                        [DataProblem(str(path), None, None, None, str(exc).splitlines()[0])],
+                        hint="check sep: and encoding: in the mapping") from None
+    header = _header(raw.iloc[0].tolist() if len(raw) else [], str(path))
+    body = raw.iloc[1:].reset_index(drop=True)
+    df = pd.DataFrame({n: body.iloc[:, i].astype("str") for i, n in enumerate(header)})
+    if not header:
+        raise DataError(f"{path}: the file is empty", [DataProblem(str(path), None, None, None, "no header row")])
+    return _finish(df, first_row=2 + skip_rows)
 
 
-def read_excel(path: str | Path, *, sheet: str | int | None = None, fmt: str | None = None) -> pd.DataFrame:
+def _xlsx_cell(c: object) -> str:
+    v = getattr(c, "value", None)
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        fmt = getattr(c, "number_format", "") or ""
+        if re.fullmatch(r"0+", fmt) and float(v).is_integer():
+            return str(int(v)).zfill(len(fmt))  # custom format '00000': the sheet shows 00731
+    if isinstance(v, float):
+        return _float_text(v)
+    if v is None:
+        return ""
+    if isinstance(v, datetime.datetime):
+        return v.isoformat(sep=" ")
+    if isinstance(v, datetime.date):
+        return v.isoformat()
+    return str(v)
+
+
+def _read_xlsx(path: Path, sheet: str | int | None, first_row: int) -> pd.DataFrame:
+    import openpyxl
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many unrelated types
+        raise MappingError(f"{path}: cannot open as xlsx workbook ({type(exc).__name__}: {exc})",
+                           hint="check format: (xls for Excel 97-2003, xlsx for newer files)") from None
+    try:
+        names = list(book.sheetnames)
+        ws = book[_pick_sheet(path, sheet, names)]
+        if getattr(ws, "max_row", None) is None:
+            ws.reset_dimensions()
+        rows = [[_xlsx_cell(c) for c in row] for row in ws.iter_rows()]
+    finally:
+        book.close()
+    skip = first_row - 2
+    rows = rows[skip:]
+    width = max((len(r) for r in rows), default=0)
+    rows = [r + [""] * (width - len(r)) for r in rows]
+    while rows and not any(x.strip() for x in rows[-1]):
+        rows.pop()
+    if not rows:
+        raise DataError(f"{path}: sheet {sheet!r} is empty",
+                        [DataProblem(str(path), None, None, None, "no header row")])
+    # trailing columns without header and without data (formatting only) are not columns
+    while width and rows[0][width - 1].strip() == "" and not any(r[width - 1].strip() for r in rows[1:]):
+        width -= 1
+    header = _header([x for x in rows[0][:width]], str(path))
+    df = pd.DataFrame({n: pd.array([r[i] for r in rows[1:]], dtype="str") for i, n in enumerate(header)})
+    return _finish(df, first_row)
+
+
+def _pick_sheet(path: Path, sheet: str | int | None, names: list[str]) -> str:
+    if sheet is None:
+        return names[0]
+    if isinstance(sheet, str) and sheet not in names:
+        raise MappingError(
+            f"{path}: no sheet {sheet!r}{did_you_mean(sheet, names)}",
+            hint=f"sheets in this workbook: {', '.join(names)}",
+        )
+    if isinstance(sheet, int):
+        if not 0 <= sheet < len(names):
+            raise MappingError(f"{path}: no sheet number {sheet}", hint=f"it has {len(names)} sheets")
+        return names[sheet]
+    return sheet
+
+
+def read_excel(path: str | Path, *, sheet: str | int | None = None, fmt: str | None = None,
+               skip_rows: int = 0) -> pd.DataFrame:
     """Read one sheet of an ``.xlsx`` (openpyxl) or ``.xls`` (xlrd) workbook as text.
 
     Parameters
@@ -155,12 +306,17 @@ def read_excel(path: str | Path, *, sheet: str | int | None = None, fmt: str | N
         Sheet name (or 0-based position); the first sheet when omitted.
     fmt : {"xlsx", "xls"}, optional
         Engine choice; from the extension when omitted.
+    skip_rows : int, default 0
+        Rows above the header to skip.
 
     Returns
     -------
     pandas.DataFrame
-        Text cells: numbers as their shortest text (``1``, ``22.368``), dates as
-        ISO text (``2013-11-08 00:00:00``), empty cells ``""``; plus ``_source_row``.
+        Text cells: text cells as typed (``00731`` stays ``00731``), numbers as
+        their shortest text without exponent (``1``, ``22.368``), whole numbers
+        shown with a zero-padding number format such as ``00000`` as the sheet
+        shows them (xlsx), dates as ISO text (``2013-11-08 00:00:00``), empty
+        cells ``""``; plus ``_source_row``. Blank rows are skipped.
 
     Raises
     ------
@@ -173,6 +329,8 @@ def read_excel(path: str | Path, *, sheet: str | int | None = None, fmt: str | N
     engine = {"xlsx": "openpyxl", "xls": "xlrd"}.get(fmt)
     if engine is None:
         raise MappingError(f"{path}: format {fmt!r} is not a workbook format", hint="use xlsx or xls")
+    if fmt == "xlsx":
+        return _read_xlsx(path, sheet, 2 + skip_rows)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -181,20 +339,18 @@ def read_excel(path: str | Path, *, sheet: str | int | None = None, fmt: str | N
         raise MappingError(f"{path}: cannot open as {fmt} workbook ({type(exc).__name__}: {exc})",
                            hint="check format: (xls for Excel 97-2003, xlsx for newer files)") from None
     with book:
-        names = list(book.sheet_names)
-        if sheet is None:
-            sheet = names[0]
-        if isinstance(sheet, str) and sheet not in names:
-            raise MappingError(
-                f"{path}: no sheet {sheet!r}{did_you_mean(sheet, names)}",
-                hint=f"sheets in this workbook: {', '.join(names)}",
-            )
-        if isinstance(sheet, int) and not 0 <= sheet < len(names):
-            raise MappingError(f"{path}: no sheet number {sheet}", hint=f"it has {len(names)} sheets")
+        name = _pick_sheet(path, sheet, list(book.sheet_names))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            raw = book.parse(sheet, dtype=object, keep_default_na=False, na_filter=False, header=0)
-    return _text_frame(raw)
+            raw = book.parse(name, dtype=object, keep_default_na=False, na_filter=False, header=None,
+                             skiprows=skip_rows or None)
+    if raw.empty:
+        raise DataError(f"{path}: sheet {name!r} is empty", [DataProblem(str(path), None, None, None, "no header row")])
+    header = raw.iloc[0].tolist()
+    body = raw.iloc[1:].reset_index(drop=True)
+    body.columns = range(body.shape[1])
+    body = body.rename(columns=dict(enumerate(header)))
+    return _text_frame(body, first_row=2 + skip_rows)
 
 
 def read_parquet(path: str | Path) -> pd.DataFrame:
@@ -257,6 +413,7 @@ def read_source(
     sheet: str | int | None = None,
     url: str | None = None,
     query: str | None = None,
+    skip_rows: int = 0,
 ) -> pd.DataFrame:
     """Read any supported source as an all-text frame with ``_source_row``.
 
@@ -272,6 +429,8 @@ def read_source(
         Workbooks only.
     url, query : str, optional
         SQL only.
+    skip_rows : int, default 0
+        CSV and workbooks: lines above the header to skip.
 
     Raises
     ------
@@ -292,7 +451,7 @@ def read_source(
     if path is None:
         raise MappingError(f"a {format} source needs file:")
     if format == "csv":
-        return read_csv(path, encoding=encoding, sep=sep)
+        return read_csv(path, encoding=encoding, sep=sep, skip_rows=skip_rows)
     if format in ("xlsx", "xls"):
-        return read_excel(path, sheet=sheet, fmt=format)
+        return read_excel(path, sheet=sheet, fmt=format, skip_rows=skip_rows)
     return read_parquet(path)

@@ -1,0 +1,178 @@
+"""Fuzzing the loader: whatever a table and its mapping contain, load_dataset either
+returns a valid Dataset or raises a ReportkitError with a message -- never another
+exception. Small generated CSVs (unicode, blanks, separators, money and date texts in
+and out of format, duplicate ids) are written to a temporary folder per example."""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reportkit import model
+from reportkit.errors import ReportkitError
+from reportkit.mapping import load_dataset
+
+IDS = ["00731", "731", "0042", "D1", "D2", "", " ", "NULL"]
+HOSTILE = ["", " ", "NULL", "NA", "-", "N/A", "$1,234.50", "(200.00)", "1.234,56", "1,23", "1e3", "12.5x",
+           "-0.005", "9" * 25, "2025-01-05", "2025-13-01", "03/04/2025", "31.12.2024", "0000-00-00",
+           "2025-01-05T10:00:00+02:00", "Grand Total", "Café", "€", "Zoë", '"', ",", ";", "\t", "\n", "﻿", "𝟙"]
+cell = st.one_of(st.sampled_from(HOSTILE), st.sampled_from(IDS), st.text(max_size=6),
+                 st.decimals(allow_nan=False, allow_infinity=False, places=2).map(str))
+HEADER = ["Deal ID", "Rep", "Client", "Closed", "Amount", "Currency"]
+
+row = st.fixed_dictionaries({
+    "Deal ID": st.one_of(st.sampled_from(IDS), cell),
+    "Rep": st.one_of(st.sampled_from(["00731", "00812"]), cell),
+    "Client": cell,
+    "Closed": st.one_of(st.sampled_from(["2025-01-05", "2025-02-28", "05/01/2025"]), cell),
+    "Amount": st.one_of(st.sampled_from(["10", "-7.50", "$1,000.00", "1.000,00"]), cell),
+    "Currency": st.sampled_from(["USD", "USD", "EUR", "", "NULL"]),
+})
+
+amount_spec = st.one_of(
+    st.none(),
+    st.fixed_dictionaries({}, optional={
+        "thousands": st.sampled_from([",", ".", " ", "'"]),
+        "decimal": st.sampled_from([".", ","]),
+        "symbol": st.sampled_from(["$", "€", "USD"]),
+        "accounting_negatives": st.booleans(),
+        "scale": st.sampled_from(["1", "1000", "0.01"]),
+    }),
+)
+mapping_spec = st.fixed_dictionaries({
+    "encoding": st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1252"]),
+    "declared_encoding": st.sampled_from(["same"] * 8 + [None, "utf-8", "utf-16", "cp1252"]),
+    "sep": st.sampled_from([",", ";", "\t"]),
+    "declared_sep": st.sampled_from(["same"] * 8 + [None, ",", ";", "\t"]),
+    "amounts": amount_spec,
+    "date_format": st.sampled_from([None, "%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "ISO8601", "%Y-%m-%dT%H:%M:%S%z"]),
+    "na_values": st.sampled_from([[], ["NULL"], ["NULL", "NA", "-"], [""]]),
+    "deduplicate": st.sampled_from([None, "true", "first", "last", "identical"]),
+    "skip_footer": st.integers(0, 2),
+    "drop_rows_where": st.sampled_from([None, {"Deal ID": ["Grand Total"]}, {"Amount": [""]}]),
+    "filter": st.sampled_from([None, {"Currency": ["USD"]}]),
+    "currency_column": st.booleans(),
+    "blank_lines": st.booleans(),
+    "header": st.sampled_from(["ok"] * 5 + ["missing_amount", "duplicate", "blank"]),
+})
+
+
+def _q(v: str) -> str:
+    return "'" + v.replace("'", "''") + "'"
+
+
+def write_case(folder: Path, rows: list[dict], spec: dict) -> Path:
+    (folder / "ams.csv").write_text("id,name,team,mgr\n00731,Ann,N,Nora\n00812,Bob,N,Nora\n", encoding="utf-8")
+    (folder / "quotas.csv").write_text("rep,from,to,target\n00731,2025-01-01,2025-03-31,100\n", encoding="utf-8")
+    header = list(HEADER)
+    if spec["header"] == "missing_amount":
+        header[4] = "Amt"
+    elif spec["header"] == "duplicate":
+        header[2] = "Rep"
+    elif spec["header"] == "blank":
+        header[5] = ""
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=spec["sep"], lineterminator="\n")
+    w.writerow(header)
+    for r in rows:
+        w.writerow([r[c] for c in HEADER])
+        if spec["blank_lines"]:
+            buf.write("\n")
+    try:
+        data = buf.getvalue().encode(spec["encoding"])
+    except UnicodeEncodeError:  # text cp1252 cannot hold: the export would have been UTF-8
+        spec["encoding"] = "utf-8"
+        data = buf.getvalue().encode("utf-8")
+    (folder / "deals.csv").write_bytes(data)
+
+    src = ["file: deals.csv"]
+    if spec["declared_encoding"] == "same":
+        spec = {**spec, "declared_encoding": spec["encoding"]}
+    if spec["declared_sep"] == "same":
+        spec = {**spec, "declared_sep": spec["sep"]}
+    if spec["declared_encoding"]:
+        src.append(f"encoding: {spec['declared_encoding']}")
+    if spec["declared_sep"]:
+        src.append(f"sep: {_q(spec['declared_sep'])}" if spec["declared_sep"] != "\t" else 'sep: "\\t"')
+    if spec["skip_footer"]:
+        src.append(f"skip_footer: {spec['skip_footer']}")
+    cols = "deal_id: Deal ID, account_manager_id: Rep, account_id: Client, close_date: Closed, amount_cents: Amount"
+    if spec["currency_column"]:
+        cols += ", currency: Currency"
+    lines = [
+        "calendar: {first_month: 1}", "currency: USD", "data_dir: .",
+        "account_managers:", "  source: {file: ams.csv}",
+        "  columns: {account_manager_id: id, name: name, team: team, sales_manager: mgr}",
+        "quotas:", "  source: {file: quotas.csv}",
+        "  columns: {account_manager_id: rep, period_start: from, period_end: to, quota_cents: target}",
+        "deals:", "  source: {" + ", ".join(src) + "}", "  columns: {" + cols + "}", "  constants: {stage: won}",
+    ]
+    if spec["amounts"] is not None:
+        a = ", ".join(f"{k}: {_q(v) if isinstance(v, str) else str(v).lower()}" for k, v in spec["amounts"].items())
+        lines.append("  amounts: {amount_cents: {" + a + "}}")
+    if spec["date_format"]:
+        lines.append("  date_format: {close_date: " + _q(spec["date_format"]) + "}")
+    if spec["na_values"]:
+        lines.append("  na_values: [" + ", ".join(_q(v) for v in spec["na_values"]) + "]")
+    if spec["deduplicate"]:
+        lines.append(f"  deduplicate: {spec['deduplicate']}")
+    for key in ("drop_rows_where", "filter"):
+        if spec[key]:
+            (col, vals), = spec[key].items()
+            lines.append(f"  {key}: {{{col}: [" + ", ".join(_q(v) for v in vals) + "]}")
+    path = folder / "mapping.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def check_dataset(ds: model.Dataset) -> None:
+    for table in model.TABLES:
+        frame = ds.table(table)
+        if frame is None:
+            continue
+        assert list(frame.columns) == list(model.COLUMNS[table])
+        assert isinstance(frame.index, pd.RangeIndex)
+    assert str(ds.deals["amount_cents"].dtype) == "int64"
+    assert str(ds.deals["close_date"].dtype) == "datetime64[ns]"
+    assert ds.deals["deal_id"].is_unique
+    assert ds.deals["deal_id"].notna().all()
+    assert set(ds.deals["account_manager_id"]) <= {"00731", "00812"}
+    assert (ds.deals["currency"] == "USD").all()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(row, min_size=0, max_size=6), spec=mapping_spec)
+def test_load_dataset_returns_a_dataset_or_a_reportkit_error(rows, spec):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_case(Path(tmp), rows, spec)
+        try:
+            ds = load_dataset(path)
+        except ReportkitError as exc:
+            assert str(exc).strip()
+            return
+        check_dataset(ds)
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=st.lists(st.fixed_dictionaries({
+    "Deal ID": st.sampled_from(["D1", "D2", "D3"]), "Rep": st.just("00731"), "Client": st.just("C"),
+    "Closed": st.just("2025-01-05"), "Amount": st.integers(-10**6, 10**6).map(str), "Currency": st.just("USD"),
+}), min_size=1, max_size=6), policy=st.sampled_from(["first", "last"]))
+def test_deduplicate_first_or_last_keeps_exactly_one_row_per_id(rows, policy):
+    spec = {"encoding": "utf-8", "declared_encoding": None, "sep": ",", "declared_sep": None, "amounts": None,
+            "date_format": None, "na_values": [], "deduplicate": policy, "skip_footer": 0,
+            "drop_rows_where": None, "filter": None, "currency_column": False, "blank_lines": False,
+            "header": "ok"}
+    with tempfile.TemporaryDirectory() as tmp:
+        ds = load_dataset(write_case(Path(tmp), rows, spec))
+    want = {}
+    for r in rows:
+        if policy == "last" or r["Deal ID"] not in want:
+            want[r["Deal ID"]] = int(r["Amount"]) * 100
+    assert dict(zip(ds.deals["deal_id"], ds.deals["amount_cents"])) == want
