@@ -42,6 +42,8 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .errors import DataError, DataProblem, OutputError, PlanError
 from .model import Dataset
@@ -133,20 +135,102 @@ def _ordinal_of_period(p: Period, kind: str) -> int:
 # ---------------------------------------------------------------------------
 # crediting
 # ---------------------------------------------------------------------------
+#
+# Id columns are pandas-3 ``str`` (Arrow-backed). Everything below turns them into
+# integer codes once, with Arrow hash kernels (``index_in``), and works on numpy
+# arrays from there on; strings are only looked up again for the rows of a
+# materialised frame (a statement, ``CommissionResult.credits``, excluded deals).
+_NAT = np.iinfo(np.int64).min  # NaT as int64 nanoseconds
+_DAY_NS = 86_400 * 10**9
+_CREDIT_KINDS = ["revenue", "overlay"]
+_SOURCES = ["owner", "split", "overlay split", "territory", "cancellation in period"]
+
+
+def _arrow_str(values):
+    """Values as an Arrow string array (zero-copy for pandas-3 ``str`` columns)."""
+    if isinstance(values, (pd.Series, pd.Index)):
+        values = values.array
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        arr = values
+    else:
+        try:
+            arr = pa.array(values, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            obj = np.asarray(values, dtype=object)
+            arr = pa.array([None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in obj],
+                           type=pa.large_string())
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        if pa.types.is_null(arr.type) or pa.types.is_dictionary(arr.type):
+            arr = arr.cast(pa.large_string())
+        else:
+            arr = pc.cast(arr, pa.large_string())
+    return arr
+
+
+def _np(arr) -> np.ndarray:
+    return arr.to_numpy() if isinstance(arr, pa.ChunkedArray) else arr.to_numpy(zero_copy_only=False)
+
+
+def _lookup(values, table) -> np.ndarray:
+    """Position of each value in ``table`` (distinct strings); -1 when absent or null."""
+    t = _arrow_str(table)
+    if isinstance(t, pa.ChunkedArray):
+        t = t.combine_chunks()
+    r = pc.index_in(_arrow_str(values), value_set=t)
+    return _np(r.fill_null(-1)).astype(np.int64, copy=False)
+
+
+def _isnull(values) -> np.ndarray:
+    return _np(pc.is_null(_arrow_str(values)))
+
+
 def _isin(values, allowed) -> np.ndarray:
-    """Fast exact membership for id columns (hash lookup on object arrays)."""
-    idx = pd.Index(np.asarray(allowed, dtype=object))
-    return idx.get_indexer(np.asarray(values, dtype=object)) >= 0
+    """Exact membership for id columns (Arrow hash lookup)."""
+    return _lookup(values, pd.unique(np.asarray(list(allowed), dtype=object))) >= 0 if len(values) else np.zeros(0, bool)
+
+
+def _take_str(values, rows: np.ndarray) -> np.ndarray:
+    """``values[rows]`` as an object array of str/None (rows < 0 give None)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    arr = _arrow_str(values)
+    ok = rows >= 0
+    out = np.full(len(rows), None, dtype=object)
+    if ok.any():
+        got = arr.take(pa.array(rows[ok])).to_pylist()
+        out[ok] = got
+    return out
+
+
+class _Ids:
+    """Integer codes for account-manager ids: known ids first, unknown ones appended."""
+
+    def __init__(self, known) -> None:
+        self.known = pd.unique(np.asarray(list(known), dtype=object))
+        self.extra: list[str] = []
+
+    def codes(self, values) -> np.ndarray:
+        c = _lookup(values, self.known)
+        miss = np.flatnonzero(c < 0)
+        if len(miss):
+            sub = _arrow_str(values).take(pa.array(miss))
+            for v in pc.unique(pc.drop_null(sub)).to_pylist():
+                self.extra.append(v)
+            c[miss] = np.where(_isnull(sub), -1, len(self.known) + _lookup(sub, self.extra))
+        return c
+
+    def strings(self) -> np.ndarray:
+        return np.concatenate([self.known, np.asarray(self.extra, dtype=object)])
 
 
 def _shares_ppm(values: pd.Series, file: str = "splits") -> np.ndarray:
     """Split shares (str, Decimal or float as written) -> exact integer ppm; each distinct value parsed once."""
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object).map(str))
+    values = pd.Series(values).reset_index(drop=True)
+    codes, uniques = pd.factorize(values)
     table = np.empty(len(uniques), dtype=np.int64)
     bad = []
     for u, v in enumerate(uniques):
         try:
-            d = Decimal(v)
+            d = Decimal(str(v))
             p = d * PPM
             if not d.is_finite() or p != p.to_integral_value() or d < 0 or d > 1:
                 raise ValueError
@@ -158,6 +242,206 @@ def _shares_ppm(values: pd.Series, file: str = "splits") -> np.ndarray:
                     for i in np.flatnonzero(np.isin(codes, bad) | (codes < 0))]
         raise DataError("split shares are invalid", problems)
     return table[codes]
+
+
+def _excluded_frame(deals: pd.DataFrame, rows: np.ndarray, am: np.ndarray, amount: np.ndarray,
+                    close_ns: np.ndarray, reason: str) -> pd.DataFrame:
+    return pd.DataFrame({
+        "deal_id": _take_str(deals["deal_id"], rows), "account_manager_id": am,
+        "close_date": pd.to_datetime(np.asarray(close_ns, np.int64).view("datetime64[ns]")),
+        "amount_cents": np.asarray(amount, np.int64), "reason": reason,
+    })
+
+
+@dataclass
+class _Credits:
+    """Credit lines as integer arrays (one row per AM credited by a deal)."""
+
+    drow: np.ndarray     # row of the deal in the deals frame
+    am: np.ndarray       # account-manager code (_Ids), >= 0
+    cdate: np.ndarray    # close date, int64 ns
+    credit: np.ndarray   # credit_cents
+    share: np.ndarray    # share_ppm
+    kind: np.ndarray     # index into _CREDIT_KINDS
+    source: np.ndarray   # index into _SOURCES
+
+    def take(self, idx) -> "_Credits":
+        return _Credits(*(getattr(self, f)[idx] for f in self.__dataclass_fields__))
+
+    @staticmethod
+    def concat(parts: list["_Credits"]) -> "_Credits":
+        if not parts:
+            return _Credits(*(np.zeros(0, np.int64) for _ in range(7)))
+        if len(parts) == 1:
+            return parts[0]
+        return _Credits(*(np.concatenate([getattr(p, f) for p in parts]) for f in _Credits.__dataclass_fields__))
+
+    def frame(self, deals: pd.DataFrame, ids: np.ndarray) -> pd.DataFrame:
+        amt = deals["amount_cents"].to_numpy(np.int64)
+        return pd.DataFrame({
+            "deal_id": _take_str(deals["deal_id"], self.drow),
+            "account_manager_id": ids[self.am] if len(self.am) else np.array([], dtype=object),
+            "account_id": _take_str(deals["account_id"], self.drow),
+            "close_date": pd.to_datetime(self.cdate.view("datetime64[ns]")),
+            "product": _take_str(deals["product"], self.drow),
+            "deal_amount_cents": amt[self.drow],
+            "credit_cents": self.credit.astype(np.int64),
+            "share_ppm": self.share.astype(np.int64),
+            "kind": np.asarray(_CREDIT_KINDS, dtype=object)[self.kind],
+            "source": np.asarray(_SOURCES, dtype=object)[self.source],
+        })
+
+
+def _credit_codes(deals, ids: _Ids, *, splits=None, accounts=None, territories=None, method="owner",
+                  handoff=True) -> tuple[_Credits, list[pd.DataFrame]]:
+    """The crediting rules of :func:`credit_deals` on integer codes (see there)."""
+    n_all = len(deals)
+    won = _np(pc.fill_null(pc.equal(_arrow_str(deals["stage"]), "won"), False))
+    close_all = deals["close_date"].to_numpy("datetime64[ns]").view(np.int64)
+    amount_all = deals["amount_cents"].to_numpy(np.int64)
+    W = np.flatnonzero(won)
+    excluded: list[pd.DataFrame] = []
+    owner_am = None
+
+    def owner_strings(rows):
+        return _take_str(deals["account_manager_id"], rows)
+
+    if handoff and accounts is not None and "handover_date" in accounts:
+        pos = _lookup(deals["account_id"], accounts["account_id"])[W]
+        ho_all = pd.to_datetime(accounts["handover_date"]).to_numpy("datetime64[ns]").view(np.int64)
+        ho = np.where(pos >= 0, ho_all[np.maximum(pos, 0)] if len(ho_all) else _NAT, _NAT)
+        before = (ho != _NAT) & (close_all[W] < ho)
+        if before.any():
+            r = W[before]
+            excluded.append(_excluded_frame(deals, r, owner_strings(r), amount_all[r], close_all[r],
+                                            "closed before the account's handover date (business development)"))
+            W = W[~before]
+
+    parts: list[_Credits] = []
+    if method == "territory":
+        if territories is None:
+            raise DataError("territory crediting needs a territories table (account_manager_id, territory)")
+        tcodes, tuniq = pd.factorize(territories["territory"].reset_index(drop=True))
+        t_am = ids.codes(territories["account_manager_id"])
+        dt = _lookup(_arrow_str(deals["territory"]).take(pa.array(W)), np.asarray(tuniq, dtype=object)) if len(W) else np.zeros(0, np.int64)
+        ordr = np.argsort(tcodes, kind="stable")
+        cnt_t = np.bincount(tcodes[tcodes >= 0], minlength=len(tuniq))
+        start_t = np.r_[0, np.cumsum(cnt_t)[:-1]] if len(tuniq) else np.zeros(0, np.int64)
+        cnt = np.where(dt >= 0, cnt_t[np.maximum(dt, 0)] if len(cnt_t) else 0, 0)
+        # territory rows with a null AM id count as "no AM" like the merge's NaN
+        none = cnt == 0
+        rows_out = []
+        if len(W):
+            rep = np.repeat(np.arange(len(W)), cnt)
+            within = np.arange(len(rep)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+            trow = ordr[start_t[dt[rep]] + within] if len(rep) else np.zeros(0, np.int64)
+            am = t_am[trow]
+            nulls = am < 0
+            # merged rows (deal x territory AM) in merge order; null AM -> excluded like "no AM"
+            mrow = W[rep]
+            bad_rows = np.r_[W[none], mrow[nulls]]
+            bad_pos = np.r_[np.flatnonzero(none), rep[nulls]]
+            if len(bad_rows):
+                o = np.argsort(bad_pos, kind="stable")
+                br = bad_rows[o]
+                excluded.append(_excluded_frame(deals, br, np.full(len(br), np.nan, dtype=object), amount_all[br],
+                                                close_all[br], "no account manager covers the deal's territory"))
+            keep = ~nulls
+            mrow, am = mrow[keep], am[keep]
+            a = amount_all[mrow]
+            parts.append(_Credits(mrow, am, close_all[mrow], a, np.full(len(mrow), PPM, np.int64),
+                                  np.full(len(mrow), 1, np.int64), np.full(len(mrow), 3, np.int64)))
+        W_owner = W[:0]
+    else:
+        W_owner = W
+
+    rev_deal = np.zeros(n_all, dtype=bool)
+    if splits is not None and len(splits):
+        s = splits[["deal_id", "account_manager_id", "share", "kind"]].reset_index(drop=True)
+        kcode = _lookup(s["kind"], _CREDIT_KINDS)
+        if (kcode < 0).any():
+            raise DataError("split kind must be 'revenue' or 'overlay'", [
+                DataProblem("splits", int(i) + 2, "kind", s.at[i, "kind"], "allowed: revenue, overlay")
+                for i in np.flatnonzero(kcode < 0)])
+        share = _shares_ppm(s["share"])
+        scode, suniq = pd.factorize(s["deal_id"])
+        pos = _lookup(deals["deal_id"], np.asarray(suniq, dtype=object))
+        deal_of_u = np.full(len(suniq) + 1, -1, dtype=np.int64)
+        hit = np.flatnonzero(pos >= 0)
+        deal_of_u[pos[hit]] = hit
+        sdrow = deal_of_u[scode]  # code -1 (null id) -> last slot -> -1
+        if (sdrow < 0).any():
+            raise DataError("split rows name deals that do not exist", [
+                DataProblem("splits", int(i) + 2, "deal_id", s.at[i, "deal_id"], "no such deal")
+                for i in np.flatnonzero(sdrow < 0)])
+        isrev_s = kcode == 0
+        tot = np.zeros(len(suniq), dtype=np.int64)
+        np.add.at(tot, scode[isrev_s], share[isrev_s])
+        has_rev = np.zeros(len(suniq), dtype=bool)
+        has_rev[scode[isrev_s]] = True
+        badt = np.flatnonzero(has_rev & (tot != PPM))
+        if len(badt):
+            raise DataError("revenue splits must total 100% per deal (overlay splits need not)", [
+                DataProblem("splits", None, "share", f"{suniq[k]}: {Decimal(int(tot[k])) / PPM}",
+                            "revenue shares of this deal must sum to 1") for k in badt])
+        rev_deal[sdrow[isrev_s]] = True
+        in_owner = np.zeros(n_all, dtype=bool)
+        in_owner[W_owner] = True
+        sel = np.flatnonzero(in_owner[sdrow])
+        if len(sel):
+            drow = sdrow[sel]
+            amt = amount_all[drow]
+            w = share[sel]
+            isrev = isrev_s[sel]
+            credit = np.zeros(len(sel), np.int64)
+            # overlay: each share rounded half away from zero
+            credit[~isrev] = rdiv(amt[~isrev] * w[~isrev], PPM)
+            # revenue: largest remainder so parts sum to the deal (money.allocate, vectorised)
+            ri = np.flatnonzero(isrev)
+            if len(ri):
+                g = drow[ri]
+                mag = np.abs(amt[ri])
+                exact = mag * w[ri]
+                fl, rem = exact // PPM, exact % PPM
+                o = np.lexsort((np.arange(len(ri)), -rem, g))
+                gs = g[o]
+                first = np.r_[True, gs[1:] != gs[:-1]]
+                seg = np.flatnonzero(first)
+                segid = np.cumsum(first) - 1
+                left = mag[o][seg] - np.add.reduceat(fl[o], seg)
+                rank = np.arange(len(o)) - seg[segid]
+                pm = np.empty(len(ri), np.int64)
+                pm[o] = fl[o] + (rank < left[segid])
+                credit[ri] = np.where(amt[ri] < 0, -pm, pm)
+            am = ids.codes(_arrow_str(s["account_manager_id"]).take(pa.array(sel)))
+            if (am < 0).any():
+                raise DataError("split rows need an account_manager_id", [
+                    DataProblem("splits", int(i) + 2, "account_manager_id", None, "required")
+                    for i in sel[am < 0]])
+            parts.append(_Credits(drow, am, close_all[drow], credit, w.astype(np.int64),
+                                  np.where(isrev, 0, 1).astype(np.int64), np.where(isrev, 1, 2).astype(np.int64)))
+
+    if len(W_owner):
+        own = W_owner[~rev_deal[W_owner]]
+        am = ids.codes(_arrow_str(deals["account_manager_id"]).take(pa.array(own))) if len(own) else np.zeros(0, np.int64)
+        none = am < 0
+        if none.any():
+            r = own[none]
+            excluded.append(_excluded_frame(deals, r, np.full(len(r), None, dtype=object), amount_all[r],
+                                            close_all[r], "deal has no owner"))
+            own, am = own[~none], am[~none]
+        a = amount_all[own]
+        parts.append(_Credits(own, am, close_all[own], a, np.full(len(own), PPM, np.int64),
+                              np.zeros(len(own), np.int64), np.zeros(len(own), np.int64)))
+    return _Credits.concat(parts), excluded
+
+
+_EXCLUDED_COLUMNS = ["deal_id", "account_manager_id", "close_date", "amount_cents", "reason"]
+
+
+def _concat_excluded(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=_EXCLUDED_COLUMNS)
 
 
 def credit_deals(
@@ -208,116 +492,11 @@ def credit_deals(
         Revenue splits of a deal not totalling 1; split shares not fractions;
         split rows for unknown deals.
     """
-    d = deals.loc[deals["stage"] == "won", ["deal_id", "account_manager_id", "account_id", "close_date",
-                                             "amount_cents", "territory", "product"]]
-    excluded = []
-    if handoff and accounts is not None and "handover_date" in accounts:
-        ho = d["account_id"].map(accounts.set_index("account_id")["handover_date"])
-        before = (ho.notna() & (d["close_date"] < ho)).to_numpy()
-        if before.any():
-            x = d.loc[before, ["deal_id", "account_manager_id", "close_date", "amount_cents"]].copy()
-            x["reason"] = "closed before the account's handover date (business development)"
-            excluded.append(x)
-            d = d.loc[~before]
-
-    parts = []
-    if method == "territory":
-        if territories is None:
-            raise DataError("territory crediting needs a territories table (account_manager_id, territory)")
-        m = d.drop(columns="account_manager_id").merge(territories[["territory", "account_manager_id"]],
-                                                       on="territory", how="left")
-        none = m["account_manager_id"].isna().to_numpy()
-        if none.any():
-            x = m.loc[none, ["deal_id", "account_manager_id", "close_date", "amount_cents"]].copy()
-            x["reason"] = "no account manager covers the deal's territory"
-            excluded.append(x)
-            m = m.loc[~none]
-        c = pd.DataFrame({
-            "deal_id": m["deal_id"].to_numpy(), "account_manager_id": m["account_manager_id"].to_numpy(),
-            "account_id": m["account_id"].to_numpy(), "close_date": m["close_date"].to_numpy(),
-            "product": m["product"].to_numpy(), "deal_amount_cents": m["amount_cents"].to_numpy(np.int64),
-            "credit_cents": m["amount_cents"].to_numpy(np.int64), "share_ppm": np.full(len(m), PPM, np.int64),
-            "kind": "overlay", "source": "territory",
-        })
-        parts.append(c)
-        d_owner = d.iloc[0:0]
-    else:
-        d_owner = d
-
-    split_rev_deals = np.array([], dtype=object)
-    if splits is not None and len(splits):
-        s = splits[["deal_id", "account_manager_id", "share", "kind"]].reset_index(drop=True)
-        bad_kind = pd.Series(~_isin(s["kind"], ["revenue", "overlay"]))
-        if bad_kind.any():
-            raise DataError("split kind must be 'revenue' or 'overlay'", [
-                DataProblem("splits", int(i) + 2, "kind", s.at[i, "kind"], "allowed: revenue, overlay")
-                for i in np.flatnonzero(bad_kind.to_numpy())])
-        s["share_ppm"] = _shares_ppm(s["share"])
-        unknown = pd.Series(~_isin(s["deal_id"], deals["deal_id"]))
-        if unknown.any():
-            raise DataError("split rows name deals that do not exist", [
-                DataProblem("splits", int(i) + 2, "deal_id", s.at[i, "deal_id"], "no such deal")
-                for i in np.flatnonzero(unknown.to_numpy())])
-        rev = s.loc[s["kind"] == "revenue"]
-        tot = rev.groupby("deal_id", sort=False)["share_ppm"].sum()
-        badt = tot[tot != PPM]
-        if len(badt):
-            raise DataError("revenue splits must total 100% per deal (overlay splits need not)", [
-                DataProblem("splits", None, "share", f"{k}: {Decimal(int(v)) / PPM}", "revenue shares of this deal must sum to 1")
-                for k, v in badt.items()])
-        split_rev_deals = tot.index.to_numpy()
-        sd = s.merge(d_owner.drop(columns="account_manager_id"), on="deal_id", how="inner")
-        if len(sd):
-            amt = sd["amount_cents"].to_numpy(np.int64)
-            w = sd["share_ppm"].to_numpy(np.int64)
-            isrev = (sd["kind"] == "revenue").to_numpy()
-            credit = np.zeros(len(sd), np.int64)
-            # overlay: each share rounded half away from zero
-            credit[~isrev] = rdiv(amt[~isrev] * w[~isrev], PPM)
-            # revenue: largest remainder so parts sum to the deal (money.allocate, vectorised)
-            if isrev.any():
-                r = sd.loc[isrev, ["deal_id"]].copy()
-                mag = np.abs(amt[isrev])
-                exact = mag * w[isrev]
-                fl = exact // PPM
-                rem = exact % PPM
-                r["fl"], r["rem"], r["pos"] = fl, rem, np.arange(len(r))
-                r["left"] = mag - r.groupby("deal_id", sort=False)["fl"].transform("sum").to_numpy()
-                r = r.sort_values(["deal_id", "rem", "pos"], ascending=[True, False, True], kind="stable")
-                r["rank"] = r.groupby("deal_id", sort=False).cumcount()
-                r = r.sort_values("pos")
-                parts_mag = r["fl"].to_numpy() + (r["rank"].to_numpy() < r["left"].to_numpy())
-                credit[isrev] = np.where(amt[isrev] < 0, -parts_mag, parts_mag)
-            parts.append(pd.DataFrame({
-                "deal_id": sd["deal_id"].to_numpy(), "account_manager_id": sd["account_manager_id"].to_numpy(),
-                "account_id": sd["account_id"].to_numpy(), "close_date": sd["close_date"].to_numpy(),
-                "product": sd["product"].to_numpy(), "deal_amount_cents": amt, "credit_cents": credit,
-                "share_ppm": w, "kind": np.where(isrev, "revenue", "overlay"),
-                "source": np.where(isrev, "split", "overlay split"),
-            }))
-
-    if len(d_owner):
-        own = d_owner.loc[~_isin(d_owner["deal_id"], split_rev_deals)]
-        none = own["account_manager_id"].isna().to_numpy()
-        if none.any():
-            x = own.loc[none, ["deal_id", "account_manager_id", "close_date", "amount_cents"]].copy()
-            x["reason"] = "deal has no owner"
-            excluded.append(x)
-            own = own.loc[~none]
-        parts.append(pd.DataFrame({
-            "deal_id": own["deal_id"].to_numpy(), "account_manager_id": own["account_manager_id"].to_numpy(),
-            "account_id": own["account_id"].to_numpy(), "close_date": own["close_date"].to_numpy(),
-            "product": own["product"].to_numpy(), "deal_amount_cents": own["amount_cents"].to_numpy(np.int64),
-            "credit_cents": own["amount_cents"].to_numpy(np.int64), "share_ppm": np.full(len(own), PPM, np.int64),
-            "kind": "revenue", "source": "owner",
-        }))
-    cols = ["deal_id", "account_manager_id", "account_id", "close_date", "product", "deal_amount_cents",
-            "credit_cents", "share_ppm", "kind", "source"]
-    credits = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
-    credits["close_date"] = pd.to_datetime(credits["close_date"])
-    exc = pd.concat(excluded, ignore_index=True) if excluded else pd.DataFrame(
-        columns=["deal_id", "account_manager_id", "close_date", "amount_cents", "reason"])
-    return credits[cols], exc
+    deals = deals.reset_index(drop=True)
+    ids = _Ids([])
+    cr, excluded = _credit_codes(deals, ids, splits=splits, accounts=accounts, territories=territories,
+                                 method=method, handoff=handoff)
+    return cr.frame(deals, ids.strings()), _concat_excluded(excluded)
 
 
 def team_totals(credits: pd.DataFrame, account_managers: pd.DataFrame) -> pd.DataFrame:
@@ -408,14 +587,13 @@ def quota_table(
     DataError
         A negative quota.
     """
-    ams = account_managers["account_manager_id"].astype(str).to_numpy()
+    ams = account_managers["account_manager_id"].astype(str).to_numpy(dtype=object)
     idx = {a: i for i, a in enumerate(ams)}
     A, P = len(ams), len(periods)
     base = np.zeros((A, P), dtype=np.int64)
     per_year = 4 if plan.period == "quarter" else 12
     spec = plan.quota
     weights = list(spec.seasonal_weights) if spec.split == "seasonal" else [1] * per_year
-    pnum = {(p.fiscal_year, p.number): j for j, p in enumerate(periods)}
 
     def split_year(total: int) -> list[int]:
         return allocate(int(total), weights)
@@ -425,29 +603,37 @@ def quota_table(
         for j, p in enumerate(periods):
             base[:, j] = parts[p.number - 1]
     elif quotas is not None and len(quotas):
-        q = quotas.loc[_isin(quotas["account_manager_id"], list(idx))]
-        qc = q["quota_cents"].to_numpy(np.int64)
+        qa = _lookup(quotas["account_manager_id"], ams)
+        keep = np.flatnonzero(qa >= 0)
+        qc = quotas["quota_cents"].to_numpy(np.int64)[keep]
         if (qc < 0).any():
             raise DataError("negative quota", [
                 DataProblem("quotas", int(i) + 2, "quota_cents", int(qc[i]), "quotas must be >= 0")
                 for i in np.flatnonzero(qc < 0)])
         cal = periods[0].calendar
-        starts = pd.to_datetime(q["period_start"]).dt.date.tolist()
-        ends = pd.to_datetime(q["period_end"]).dt.date.tolist()
-        rows = [idx[a] for a in q["account_manager_id"].tolist()]
-        for r, s, e, c in zip(rows, starts, ends, qc.tolist()):
-            fy = cal.fiscal_year(s)
-            yp = Period(cal, "year", fy)
-            if s == yp.start and e == yp.end:
-                for n, part in enumerate(split_year(c), start=1):
-                    j = pnum.get((fy, n))
-                    if j is not None:
-                        base[r, j] += part
-            else:
-                pp = cal.period_of(s, plan.period)
-                j = pnum.get((pp.fiscal_year, pp.number))
-                if j is not None:
-                    base[r, j] += c
+        rows = qa[keep]
+        s = pd.to_datetime(quotas["period_start"]).to_numpy("datetime64[ns]")[keep]
+        e = pd.to_datetime(quotas["period_end"]).to_numpy("datetime64[ns]")[keep]
+        # a row covering exactly its fiscal year is split into pay periods
+        fm = s.astype("datetime64[M]").astype(np.int64) - (cal.first_month - 1)  # fiscal month ordinal
+        y0 = (fm // 12) * 12 + (cal.first_month - 1)  # months since 1970-01 of the fiscal year start
+        ys = y0.astype("datetime64[M]").astype("datetime64[D]")
+        ye = (y0 + 12).astype("datetime64[M]").astype("datetime64[D]") - np.timedelta64(1, "D")
+        full = (s.astype("datetime64[D]") == ys) & (e.astype("datetime64[D]") == ye)
+        o0 = _ordinal_of_period(periods[0], plan.period)
+        j = _ordinals(s, cal, plan.period) - o0
+        ok = ~full & (j >= 0) & (j < P)
+        np.add.at(base, (rows[ok], j[ok]), qc[ok])
+        fy_abs = fm // 12 + 1970  # absolute fiscal-year index, as in _ordinals
+        first_ord = fy_abs * 12 if plan.period == "month" else fy_abs * 4
+        cache: dict[int, list[int]] = {}
+        for i in np.flatnonzero(full):
+            c = int(qc[i])
+            parts = cache.get(c) or cache.setdefault(c, split_year(c))
+            for n, part in enumerate(parts):
+                jj = int(first_ord[i]) + n - o0
+                if 0 <= jj < P:
+                    base[rows[i], jj] += part
 
     hire = pd.to_datetime(account_managers["hire_date"]).to_numpy("datetime64[D]")
     endd = pd.to_datetime(account_managers["end_date"]).to_numpy("datetime64[D]")
@@ -575,17 +761,49 @@ def tier_commission(
         credit = after - before
         rate = rates_ppm[k]
         return np.arange(n), k, credit, rate, rdiv(credit * rate, PPM)
-    upper = np.concatenate([bounds[:, 1:], np.full((bounds.shape[0], 1), _BIG)], axis=1)
-    lo = np.minimum(np.maximum(before[:, None], bounds), upper)
-    hi = np.minimum(np.maximum(after[:, None], bounds), upper)
+    K = bounds.shape[1]
+
+    def tier_of(x):
+        if bounds.shape[0] == 1:
+            return np.searchsorted(bounds[0], x, side="right") - 1
+        t = np.zeros(len(x), dtype=np.int64)
+        for k in range(1, K):
+            t += x >= bounds[:, k]
+        return t
+
+    # fast path: a line whose credit lies inside one tier is one slice (most lines)
+    lo_x = np.minimum(before, after)
+    hi_x = np.maximum(before, after)
+    t_lo = tier_of(lo_x)
+    t_hi = tier_of(hi_x - 1)
+    zero = before == after
+    single = zero | (t_lo == t_hi)
+    multi = np.flatnonzero(~single)
+    k1 = np.where(zero, tier_of(after), t_lo)  # zero-credit lines keep one line in the tier of their position
+    if not len(multi):
+        credit = after - before
+        rate = rates_ppm[k1]
+        return np.arange(n), k1, credit, rate, rdiv(credit * rate, PPM)
+    b = bounds if bounds.shape[0] == 1 else bounds[multi]
+    upper = np.concatenate([b[:, 1:], np.full((b.shape[0], 1), _BIG)], axis=1)
+    lo = np.minimum(np.maximum(before[multi][:, None], b), upper)
+    hi = np.minimum(np.maximum(after[multi][:, None], b), upper)
     sl = hi - lo
-    nz = sl != 0
-    empty = ~nz.any(axis=1)
-    if empty.any():  # zero-credit lines keep one line in the tier of their position
-        kz = (after[empty][:, None] >= (bounds if bounds.shape[0] == n else np.broadcast_to(bounds, (n, bounds.shape[1])))[empty]).sum(1) - 1
-        nz[np.flatnonzero(empty), kz] = True
-    rows, ks = np.nonzero(nz)
-    credit = sl[rows, ks]
+    mr, mk = np.nonzero(sl != 0)  # row-major: slices of a line in tier order
+    cnt = np.ones(n, dtype=np.int64)
+    cnt[multi] = np.bincount(mr, minlength=len(multi))
+    off = np.cumsum(cnt) - cnt
+    total_n = int(cnt.sum())
+    rows = np.repeat(np.arange(n), cnt)
+    ks = np.empty(total_n, dtype=np.int64)
+    credit = np.empty(total_n, dtype=np.int64)
+    sidx = np.flatnonzero(single)
+    ks[off[sidx]] = k1[sidx]
+    credit[off[sidx]] = (after - before)[sidx]
+    within = np.arange(len(mr)) - (np.cumsum(np.bincount(mr, minlength=len(multi))) - np.bincount(mr, minlength=len(multi)))[mr]
+    pos = off[multi[mr]] + within
+    ks[pos] = mk
+    credit[pos] = sl[mr, mk]
     rate = rates_ppm[ks]
     return rows, ks, credit, rate, rdiv(credit * rate, PPM)
 
@@ -613,17 +831,31 @@ def _rate(p: int) -> Decimal | None:
     return None if p < 0 else (Decimal(int(p)) / PPM)
 
 
-@dataclass
+_AWARDS = ["", "cash", "non_cash"]
+_LINE_FIELDS = ("am", "p", "kind", "drow", "cdate", "credit", "has_credit", "tier", "rate", "rule", "amount",
+                "award", "payout", "payable")
+
+
 class CommissionResult:
     """Vectorised engine output; statements are materialised per AM on request.
 
+    The engine keeps every line as integer numpy arrays (AM, period and deal as
+    codes). The frames below are built from them on first access (and cached):
+    only then are deal, AM and product ids looked up as strings.
+
     Attributes
     ----------
+    account_managers : numpy object array
+        AM ids; the AM code of a line indexes it.
+    periods : list of Period
+        The pay periods of the ledger.
     lines : DataFrame
         Every statement line in integer form: ``am (int code), p (period index),
-        kind (code into _KINDS), deal_id, close_date, product, credit_cents, tier
-        (1-based, 0 none), rate_ppm (-1 none), rule (categorical), amount_cents,
-        award, payout_date, payable``.
+        kind (code into _KINDS), deal_id, close_date, product, credit_cents,
+        has_credit, tier (1-based, 0 none), rate_ppm (-1 none), rule (categorical),
+        amount_cents, award, payout_date, payable``.
+    n_lines : int
+        Number of lines (without building ``lines``).
     summary : DataFrame
         One row per AM and period: ``account_manager_id, period, credit_cents,
         quota_cents, attainment (float, NaN if quota 0), ytd_credit_cents,
@@ -633,19 +865,63 @@ class CommissionResult:
         Crediting and quota tables the lines were computed from.
     """
 
-    account_managers: np.ndarray
-    periods: list[Period]
-    lines: pd.DataFrame
-    summary: pd.DataFrame
-    credits: pd.DataFrame
-    quotas: pd.DataFrame
-    excluded: pd.DataFrame
-    _order: np.ndarray | None = field(default=None, repr=False)
-    _starts: np.ndarray | None = field(default=None, repr=False)
+    def __init__(self, account_managers, periods, line_arrays, rule_cats, summary, credits, am_ids, deals,
+                 quotas, excluded) -> None:
+        self.account_managers = account_managers
+        self.periods = periods
+        self.summary = summary
+        self.quotas = quotas
+        self.excluded = excluded
+        self._L = line_arrays
+        self._rules = np.asarray(rule_cats, dtype=object)
+        self._credits = credits  # _Credits, in ledger order
+        self._am_ids = am_ids
+        self._deals = deals
+        self._lines_df: pd.DataFrame | None = None
+        self._credits_df: pd.DataFrame | None = None
+        self._order: np.ndarray | None = None
+        self._starts: np.ndarray | None = None
+        self._code = {a: i for i, a in enumerate(account_managers.tolist())}
+
+    @property
+    def n_lines(self) -> int:
+        return len(self._L["am"])
+
+    def _frame(self, rows: np.ndarray | None = None) -> pd.DataFrame:
+        L = self._L
+        pick = (lambda a: a) if rows is None else (lambda a: a[rows])
+        drow = pick(L["drow"])
+        d = self._deals
+        return pd.DataFrame({
+            "am": pick(L["am"]), "p": pick(L["p"]), "kind": pick(L["kind"]),
+            "deal_id": _take_str(d["deal_id"], drow),
+            "close_date": pd.to_datetime(pick(L["cdate"]).view("datetime64[ns]")),
+            "product": _take_str(d["product"], drow),
+            "credit_cents": pick(L["credit"]), "has_credit": pick(L["has_credit"]),
+            "tier": pick(L["tier"]), "rate_ppm": pick(L["rate"]),
+            "rule": pd.Categorical.from_codes(pick(L["rule"]), categories=pd.Index(self._rules, dtype=object))
+            if len(self._rules) else pd.Categorical([]),
+            "amount_cents": pick(L["amount"]),
+            "award": np.asarray(_AWARDS, dtype=object)[pick(L["award"])],
+            "payout_date": pd.to_datetime(pick(L["payout"]).view("datetime64[ns]")),
+            "payable": pick(L["payable"]),
+        })
+
+    @property
+    def lines(self) -> pd.DataFrame:
+        if self._lines_df is None:
+            self._lines_df = self._frame()
+        return self._lines_df
+
+    @property
+    def credits(self) -> pd.DataFrame:
+        if self._credits_df is None:
+            self._credits_df = self._credits.frame(self._deals, self._am_ids)
+        return self._credits_df
 
     def _index(self) -> None:
         if self._order is None:
-            am = self.lines["am"].to_numpy()
+            am = self._L["am"]
             self._order = np.argsort(am, kind="stable")
             self._starts = np.searchsorted(am[self._order], np.arange(len(self.account_managers) + 1))
 
@@ -660,16 +936,15 @@ class CommissionResult:
         KeyError
             Unknown account manager id.
         """
-        code = int(np.flatnonzero(self.account_managers == account_manager_id)[0]) if (
-            self.account_managers == account_manager_id).any() else None
+        code = self._code.get(account_manager_id)
         if code is None:
             raise KeyError(f"no statement for account manager {account_manager_id!r}")
         self._index()
         rows = self._order[self._starts[code]:self._starts[code + 1]]
-        x = self.lines.iloc[rows]
         if period is not None:
             pi = [p.label for p in self.periods].index(period)
-            x = x.loc[x["p"].to_numpy() == pi]
+            rows = rows[self._L["p"][rows] == pi]
+        x = self._frame(rows)
         x = x.sort_values(["p", "kind", "close_date", "deal_id", "tier"], kind="stable")
         labels = [p.label for p in self.periods]
         out = pd.DataFrame({
@@ -718,16 +993,53 @@ class Statements(Mapping):
 # ---------------------------------------------------------------------------
 # the engine
 # ---------------------------------------------------------------------------
-def _part(**cols) -> pd.DataFrame:
-    n = len(cols["am"])
-    defaults = dict(deal_id=None, close_date=pd.NaT, product=None, credit_cents=0, has_credit=False, tier=0,
-                    rate_ppm=-1, award="", payout_date=pd.NaT, payable=True)
-    for k, v in defaults.items():
-        cols.setdefault(k, v)
-    df = pd.DataFrame({k: (np.full(n, v, dtype=object) if v is None or isinstance(v, str) else
-                           (v if isinstance(v, (np.ndarray, list, pd.Series)) else np.full(n, v)))
-                       for k, v in cols.items()})
-    return df
+class _LineBuf:
+    """Statement lines collected as numpy column chunks (concatenated once)."""
+
+    DEFAULTS = dict(drow=-1, cdate=_NAT, credit=0, has_credit=False, tier=0, rate=-1, award=0, payout=_NAT, payable=True)
+
+    def __init__(self) -> None:
+        self.chunks: list[dict] = []
+
+    def add(self, **cols) -> None:
+        n = len(cols["am"])
+        if not n:
+            return
+        out = {}
+        for f in _LINE_FIELDS:
+            v = cols.get(f, self.DEFAULTS.get(f))
+            dt = bool if f in ("has_credit", "payable") else np.int64
+            out[f] = np.full(n, v, dtype=dt) if np.ndim(v) == 0 else np.asarray(v, dtype=dt)
+        self.chunks.append(out)
+
+    def finish(self) -> dict[str, np.ndarray]:
+        if not self.chunks:
+            return {f: np.zeros(0, dtype=bool if f in ("has_credit", "payable") else np.int64) for f in _LINE_FIELDS}
+        return {f: np.concatenate([c[f] for c in self.chunks]) for f in _LINE_FIELDS}
+
+
+def _sum_into(size: int, flat: np.ndarray, vals: np.ndarray) -> np.ndarray:
+    """Exact int64 ``bincount``: sums of ``vals`` per key ``flat`` in ``0..size-1`` (sorted segments + reduceat)."""
+    out = np.zeros(size, dtype=np.int64)
+    if not len(flat):
+        return out
+    if len(flat) > 1 and (flat[1:] < flat[:-1]).any():
+        o = np.argsort(flat, kind="stable")
+        flat, vals = flat[o], vals[o]
+    start = np.flatnonzero(np.r_[True, flat[1:] != flat[:-1]])
+    out[flat[start]] = np.add.reduceat(np.asarray(vals, np.int64), start)
+    return out
+
+
+def _segment_cumsum(key: np.ndarray, vals: np.ndarray) -> np.ndarray:
+    """Running sum of ``vals`` within runs of equal ``key`` (``key`` grouped contiguously)."""
+    if not len(vals):
+        return np.zeros(0, np.int64)
+    cs = np.cumsum(vals)
+    first = np.r_[True, key[1:] != key[:-1]]
+    seg = np.flatnonzero(first)
+    segid = np.cumsum(first) - 1
+    return cs - (cs[seg] - vals[seg])[segid]
 
 
 def compute(
@@ -820,7 +1132,8 @@ def compute(
     ams_df = ds.account_managers.reset_index(drop=True)
     ams = ams_df["account_manager_id"].astype(str).to_numpy(dtype=object)
     A = len(ams)
-    am_code = {a: i for i, a in enumerate(ams)}
+    ids = _Ids(ams)
+    am_code = {a: i for i, a in enumerate(ams.tolist())}
 
     # plan per (am, period)
     if len(plan_list) == 1 and assignments is None:
@@ -832,68 +1145,107 @@ def compute(
             if a.plan not in pos:
                 raise PlanError(f"assignment of {a.account_manager_id!r} names unknown plan {a.plan!r}",
                                 hint=f"allowed: {', '.join(names)}")
-        for i, am in enumerate(ams):
+        # only AMs named in an assignment have a plan (plan_for_period is None for the others)
+        for am in sorted({a.account_manager_id for a in assignments.assignments}):
+            i = am_code.get(am)
+            if i is None:
+                continue
             for j, p in enumerate(periods):
                 n = assignments.plan_for_period(am, p.start, p.end)
                 if n is not None:
                     pidx[i, j] = pos[n]
 
-    # ---- crediting
+    # ---- crediting (integer codes from here on)
+    deals = ds.deals.reset_index(drop=True)
+    amount_all = deals["amount_cents"].to_numpy(np.int64)
     pl0 = plan_list[0]
-    credits, excluded = credit_deals(ds.deals, splits=splits, accounts=ds.accounts, territories=ds.territories,
-                                     method=pl0.crediting.method, handoff=pl0.crediting.handoff)
-    unknown = pd.Series(~_isin(credits["account_manager_id"], list(am_code)), index=credits.index)
+    cr, excl = _credit_codes(deals, ids, splits=splits, accounts=ds.accounts, territories=ds.territories,
+                             method=pl0.crediting.method, handoff=pl0.crediting.handoff)
+    unknown = cr.am >= A
     if unknown.any():
-        x = credits.loc[unknown, ["deal_id", "account_manager_id", "close_date"]].copy()
-        x["amount_cents"] = credits.loc[unknown, "credit_cents"]
-        x["reason"] = "credited account manager is not in account_managers"
-        excluded = pd.concat([excluded, x], ignore_index=True)
-        credits = credits.loc[~unknown]
-    if len(credits) and (credits["credit_cents"].abs() > _LIMIT).any():
+        u = np.flatnonzero(unknown)
+        excl.append(_excluded_frame(deals, cr.drow[u], ids.strings()[cr.am[u]], cr.credit[u], cr.cdate[u],
+                                    "credited account manager is not in account_managers"))
+        cr = cr.take(np.flatnonzero(~unknown))
+    excluded = _concat_excluded(excl)
+    if len(cr.credit) and (np.abs(cr.credit) > _LIMIT).any():
         raise DataError(f"credit amounts beyond {_LIMIT} cents are outside the engine's exact range")
 
     # cancellations
-    claw_rows = None
+    claw = None
     if cancellations is not None and len(cancellations):
-        cx = cancellations.copy()
-        cx["cancel_date"] = pd.to_datetime(cx["cancel_date"])
-        if "amount_cents" not in cx:
-            cx["amount_cents"] = pd.NA
-        m = credits.merge(cx[["deal_id", "cancel_date", "amount_cents"]].rename(columns={"amount_cents": "cancel_cents"}),
-                          on="deal_id", how="inner")
-        m["cancel_cents"] = m["cancel_cents"].fillna(m["deal_amount_cents"].abs()).astype(np.int64)
-        m["cp"] = _ordinals(m["cancel_date"], cal, kind)
-        m["dp"] = _ordinals(m["close_date"], cal, kind)
-        # the AM's share of the cancelled amount, same sign as the deal
-        sign = np.sign(m["deal_amount_cents"].to_numpy())
-        den = np.abs(m["deal_amount_cents"].to_numpy(np.int64))
-        m["cancel_credit"] = -sign * rdiv(m["cancel_cents"].to_numpy(np.int64) * np.abs(m["credit_cents"].to_numpy(np.int64)),
-                                          np.where(den == 0, 1, den))
-        same = (m["cp"] == m["dp"]).to_numpy()
-        neg = m.loc[same].copy()
-        if len(neg):
-            neg = pd.DataFrame({
-                "deal_id": neg["deal_id"], "account_manager_id": neg["account_manager_id"],
-                "account_id": neg["account_id"], "close_date": neg["cancel_date"], "product": neg["product"],
-                "deal_amount_cents": neg["deal_amount_cents"], "credit_cents": neg["cancel_credit"],
-                "share_ppm": neg["share_ppm"], "kind": neg["kind"], "source": "cancellation in period",
-            })
-            credits = pd.concat([credits, neg], ignore_index=True)
-        claw_rows = m.loc[(m["cp"] > m["dp"]).to_numpy()]
+        cx = cancellations.reset_index(drop=True)
+        cx_date = pd.to_datetime(cx["cancel_date"]).to_numpy("datetime64[ns]").view(np.int64)
+        if "amount_cents" in cx:
+            cx_amt = pd.to_numeric(cx["amount_cents"]).to_numpy(dtype=float, na_value=np.nan)
+        else:
+            cx_amt = np.full(len(cx), np.nan)
+        cx_drow = _lookup(cx["deal_id"], deals["deal_id"]) if len(deals) else np.full(len(cx), -1)
+        # credits x cancellations on the deal (inner merge, credits order)
+        cand = np.flatnonzero(np.isin(cr.drow, cx_drow[cx_drow >= 0]))
+        if len(cand):
+            mm = pd.DataFrame({"drow": cr.drow[cand], "ci": cand}).merge(
+                pd.DataFrame({"drow": cx_drow, "xi": np.arange(len(cx))}), on="drow", how="inner")
+            ci, xi = mm["ci"].to_numpy(np.int64), mm["xi"].to_numpy(np.int64)
+        else:
+            ci = xi = np.zeros(0, np.int64)
+        dam = amount_all[cr.drow[ci]]
+        camt = cx_amt[xi]
+        cancel_cents = np.where(np.isnan(camt), np.abs(dam), np.nan_to_num(camt)).astype(np.int64)
+        cdate_x = cx_date[xi]
+        cp = _ordinals(cdate_x.view("datetime64[ns]"), cal, kind)
+        dp = _ordinals(cr.cdate[ci].view("datetime64[ns]"), cal, kind)
+        den = np.abs(dam)
+        cancel_credit = -np.sign(dam) * rdiv(cancel_cents * np.abs(cr.credit[ci]), np.where(den == 0, 1, den))
+        same = cp == dp
+        if same.any():
+            s_ = ci[same]
+            neg = _Credits(cr.drow[s_], cr.am[s_], cdate_x[same], cancel_credit[same], cr.share[s_], cr.kind[s_],
+                           np.full(int(same.sum()), 4, np.int64))
+            cr = _Credits.concat([cr, neg])
+        later = cp > dp
+        claw = dict(drow=cr.drow[ci[later]], am=cr.am[ci[later]], cdate=cr.cdate[ci[later]], cp=cp[later],
+                    cancel_cents=cancel_cents[later], cancel_credit=cancel_credit[later], dam=dam[later],
+                    cancel_date=cdate_x[later])
 
-    c_ord = _ordinals(credits["close_date"], cal, kind) if len(credits) else np.array([], np.int64)
+    c_ord = _ordinals(cr.cdate.view("datetime64[ns]"), cal, kind) if len(cr.credit) else np.array([], np.int64)
     inside = (c_ord >= o0) & (c_ord <= o1)
-    credits = credits.loc[inside].reset_index(drop=True)
-    c_p = (c_ord[inside] - o0).astype(np.int64)
-    c_am = credits["account_manager_id"].map(am_code).to_numpy(np.int64)
-    cdate = credits["close_date"].to_numpy("datetime64[ns]")
-    # order: am, period, close date, deal id (deal id tie-break via factorized codes of sorted ids)
-    did_codes = pd.factorize(credits["deal_id"], sort=True)[0] if len(credits) else np.array([], np.int64)
-    order = np.lexsort((did_codes, cdate, c_p, c_am))
-    credits = credits.iloc[order].reset_index(drop=True)
-    c_p, c_am, cdate = c_p[order], c_am[order], cdate[order]
-    credit = credits["credit_cents"].to_numpy(np.int64)
-    c_plan = pidx[c_am, c_p] if len(credits) else np.array([], np.int64)
+    if not inside.all():
+        cr = cr.take(np.flatnonzero(inside))
+        c_ord = c_ord[inside]
+    c_p = (c_ord - o0).astype(np.int64)
+    # ledger order: AM, period, close date, deal id (string order), then crediting order
+    n_c = len(cr.credit)
+    if n_c:
+        cd = cr.cdate
+        if (cd % _DAY_NS == 0).all():
+            day = (cd - cd.min()) // _DAY_NS
+            key = cr.am * (int(day.max()) + 1) + day
+            order = np.argsort(key, kind="stable")
+        else:
+            order = np.lexsort((cd, cr.am))
+            key = None
+        if key is not None:
+            ks = key[order]
+            tie = np.zeros(n_c, dtype=bool)
+            eq = ks[1:] == ks[:-1]
+            tie[1:] |= eq
+            tie[:-1] |= eq
+            tpos = np.flatnonzero(tie)
+            if len(tpos):
+                sub = order[tpos]
+                dids = _arrow_str(deals["deal_id"]).take(pa.array(cr.drow[sub]))
+                rk = _np(pc.rank(dids, sort_keys="ascending", tiebreaker="dense")).astype(np.int64)
+                order[tpos] = sub[np.lexsort((rk, ks[tpos]))]
+        else:
+            dids = _arrow_str(deals["deal_id"]).take(pa.array(cr.drow))
+            rk = _np(pc.rank(dids, sort_keys="ascending", tiebreaker="dense")).astype(np.int64)
+            order = np.lexsort((rk, cd, cr.am))
+        cr = cr.take(order)
+        c_p = c_p[order]
+    c_am, cdate, credit = cr.am, cr.cdate, cr.credit
+    c_plan = pidx[c_am, c_p] if n_c else np.array([], np.int64)
+    c_flat = c_am * P + c_p  # sorted
 
     # ---- quotas (per plan, combined by pidx)
     Q = np.zeros((A, P), dtype=np.int64)
@@ -907,8 +1259,7 @@ def compute(
         qt["plan"] = names[g]
         qframes.append(qt.loc[(pidx == g).reshape(-1)])
     quotas_out = pd.concat(qframes, ignore_index=True) if qframes else pd.DataFrame()
-    cred_ap = np.zeros((A, P), dtype=np.int64)
-    np.add.at(cred_ap, (c_am, c_p), credit)
+    cred_ap = _sum_into(A * P, c_flat, credit).reshape(A, P)
     ycum = np.zeros_like(cred_ap)
     yq = np.zeros_like(Q)
     for j in range(P):
@@ -920,19 +1271,23 @@ def compute(
             return np.where(q > 0, c / np.where(q > 0, q, 1), np.nan)
 
     # ---- commission lines per plan
-    parts: list[pd.DataFrame] = []
+    buf = _LineBuf()
     comm_ap = np.zeros((A, P), dtype=np.int64)
-    row_paid = np.zeros(len(credits), dtype=np.int64)
+    spif_ap = np.zeros((A, P), dtype=np.int64)
+    row_paid = np.zeros(n_c, dtype=np.int64)
     rule_cats: list[str] = []
+    rule_pos: dict[str, int] = {}
 
     def rule_codes(strings: list[str]) -> list[int]:
         out = []
         for s in strings:
-            if s not in rule_cats:
+            if s not in rule_pos:
+                rule_pos[s] = len(rule_cats)
                 rule_cats.append(s)
-            out.append(rule_cats.index(s))
+            out.append(rule_pos[s])
         return out
 
+    product_codes = None
     for g, pl in enumerate(plan_list):
         sel = np.flatnonzero(c_plan == g)
         if not len(sel):
@@ -941,7 +1296,7 @@ def compute(
         rates = np.array([ppm(t.rate) for t in rs.tiers], dtype=np.int64)
         tcodes = np.array(rule_codes(_tier_rules(pl)), dtype=np.int64)
         gate_code = rule_codes([f"{pl.name}: below gate {rs.gate} attainment: nothing earned"])[0] if rs.gate is not None else -1
-        cr = credit[sel]
+        cr_s = credit[sel]
         am_s, p_s = c_am[sel], c_p[sel]
 
         def run(idx_rows, before, after, total, qline, attline_c, attline_q):
@@ -957,24 +1312,23 @@ def compute(
             return idx_rows[rows], k, cc, rate, amt, rc
 
         if rs.accumulation == "per_deal":
-            mag = np.abs(cr)
-            sgn = np.where(cr < 0, -1, 1)
+            mag = np.abs(cr_s)
+            sgn = np.where(cr_s < 0, -1, 1)
             z = np.zeros_like(mag)
             r_, k, cc, rate, amt, rc = run(sel, z, mag, mag, None, cred_ap[am_s, p_s], Q[am_s, p_s])
             s2 = sgn[np.searchsorted(sel, r_)]
             cc, amt = cc * s2, amt * s2
             batches = [(r_, k, cc, rate, amt, rc, _KIND["commission"])]
         elif rs.accumulation == "per_period":
-            key = am_s * P + p_s
-            cum = pd.Series(cr).groupby(key).cumsum().to_numpy(np.int64)
-            before = cum - cr
+            cum = _segment_cumsum(am_s * P + p_s, cr_s)
+            before = cum - cr_s
             total = cred_ap[am_s, p_s]
-            batches = [(*run(sel, before, cum, total, Q[am_s, p_s], cred_ap[am_s, p_s], Q[am_s, p_s]), _KIND["commission"])]
+            qs = Q[am_s, p_s]
+            batches = [(*run(sel, before, cum, total, qs, total, qs), _KIND["commission"])]
         else:  # ytd with true-up
             yr = pyear[p_s]
-            key = am_s * 10000 + yr
-            cum = pd.Series(cr).groupby(key).cumsum().to_numpy(np.int64)
-            before = cum - cr
+            cum = _segment_cumsum(am_s * 10000 + yr, cr_s)
+            before = cum - cr_s
             batches = []
             prev_e = np.zeros(A, dtype=np.int64)
             for j in range(P):
@@ -986,79 +1340,70 @@ def compute(
                 ii = np.flatnonzero(m)
                 aa = am_s[ii]
                 r_, k, cc, rate, amt, rc = run(sel[ii], before[ii], cum[ii], ycum[aa, j], yq[aa, j], ycum[aa, j], yq[aa, j])
-                cur = p_s[np.searchsorted(sel, r_)] == j
+                cur = c_p[r_] == j
                 batches.append((r_[cur], k[cur], cc[cur], rate[cur], amt[cur], rc[cur], _KIND["commission"]))
-                e_now = np.zeros(A, dtype=np.int64)
-                np.add.at(e_now, c_am[r_], amt)
-                prior = np.zeros(A, dtype=np.int64)
-                np.add.at(prior, c_am[r_[~cur]], amt[~cur])
+                e_now = _sum_into(A, c_am[r_], amt)
+                prior = _sum_into(A, c_am[r_[~cur]], amt[~cur])
                 tu = prior - prev_e
                 prev_e = e_now
                 act = np.flatnonzero((tu != 0) & (pidx[:, j] == g))
                 if len(act):
-                    parts.append(_part(
-                        am=act, p=np.full(len(act), j), kind=np.full(len(act), _KIND["true_up"]),
-                        amount_cents=tu[act],
-                        rule=np.array(rule_codes([f"{pl.name}: YTD true-up: earlier deals of the year re-rated at the "
-                                                  f"year-to-date tier, minus commission already earned on them"]) * len(act)),
-                    ))
-                    np.add.at(comm_ap, (act, np.full(len(act), j)), tu[act])
+                    code = rule_codes([f"{pl.name}: YTD true-up: earlier deals of the year re-rated at the "
+                                       f"year-to-date tier, minus commission already earned on them"])[0]
+                    buf.add(am=act, p=j, kind=_KIND["true_up"], amount=tu[act], rule=code)
+                    comm_ap[act, j] += tu[act]
         for r_, k, cc, rate, amt, rc, kd in batches:
-            np.add.at(comm_ap, (c_am[r_], c_p[r_]), amt)
-            np.add.at(row_paid, r_, amt)
-            parts.append(pd.DataFrame({
-                "am": c_am[r_], "p": c_p[r_], "kind": np.full(len(r_), kd, dtype=np.int64), "src": r_,
-                "credit_cents": cc, "has_credit": True, "tier": k + 1, "rate_ppm": rate, "rule": rc,
-                "amount_cents": amt, "award": "", "payout_date": pd.NaT, "payable": True,
-            }))
+            comm_ap += _sum_into(A * P, c_flat[r_], amt).reshape(A, P)
+            row_paid += _sum_into(n_c, r_, amt)
+            buf.add(am=c_am[r_], p=c_p[r_], kind=kd, drow=cr.drow[r_], cdate=cdate[r_], credit=cc, has_credit=True,
+                    tier=k + 1, rate=rate, rule=rc, amount=amt)
 
         # SPIFs (outside the cap)
         for sp in pl.spifs:
-            m = (c_plan == g) & (cdate >= np.datetime64(sp.start, "ns")) & (cdate <= np.datetime64(sp.end, "ns"))
+            m = (c_plan == g) & (cdate >= np.datetime64(sp.start, "ns").astype(np.int64)) & \
+                (cdate <= np.datetime64(sp.end, "ns").astype(np.int64))
             if sp.products is not None:
-                m &= _isin(credits["product"], list(sp.products))
+                ok = _lookup(deals["product"], list(sp.products)) >= 0 if len(deals) else np.zeros(0, bool)
+                m &= ok[cr.drow]
             ii = np.flatnonzero(m)
             if not len(ii):
                 continue
             if sp.rate is not None:
                 amt = rdiv(credit[ii] * ppm(sp.rate), PPM)
-                rate = np.full(len(ii), ppm(sp.rate))
+                rate = ppm(sp.rate)
                 txt = f"{pl.name}: SPIF {sp.name!r}: {sp.rate} of credit on {', '.join(sp.products or ['all products'])} closed {sp.start}..{sp.end}"
             else:
                 amt = np.sign(credit[ii]) * Plan.cents(sp.amount_per_deal)
-                rate = np.full(len(ii), -1)
+                rate = -1
                 txt = f"{pl.name}: SPIF {sp.name!r}: {sp.amount_per_deal} per deal on {', '.join(sp.products or ['all products'])} closed {sp.start}..{sp.end}"
-            parts.append(pd.DataFrame({
-                "am": c_am[ii], "p": c_p[ii], "kind": _KIND["spif"], "src": ii, "credit_cents": credit[ii],
-                "has_credit": True, "tier": 0, "rate_ppm": rate, "rule": rule_codes([txt])[0], "amount_cents": amt,
-                "award": "cash", "payout_date": pd.NaT, "payable": True,
-            }))
+            spif_ap += _sum_into(A * P, c_flat[ii], amt).reshape(A, P)
+            buf.add(am=c_am[ii], p=c_p[ii], kind=_KIND["spif"], drow=cr.drow[ii], cdate=cdate[ii], credit=credit[ii],
+                    has_credit=True, tier=0, rate=rate, rule=rule_codes([txt])[0], amount=amt, award=1)
 
     # ---- per period ledger
     summary_cols = {k: np.zeros((A, P), dtype=np.int64) for k in
                     ["cap", "spif", "bonus_cash", "deferred", "clawback", "adjustment", "draw", "recovery", "payout", "balance"]}
-    spif_ap = np.zeros((A, P), dtype=np.int64)
-    for part in parts:
-        if len(part) and (part["kind"] == _KIND["spif"]).all():
-            np.add.at(spif_ap, (part["am"].to_numpy(np.int64), part["p"].to_numpy(np.int64)), part["amount_cents"].to_numpy(np.int64))
 
     # clawbacks per (am, period)
     claw_ap = np.zeros((A, P), dtype=np.int64)
-    if claw_rows is not None and len(claw_rows):
-        paid = pd.DataFrame({"deal_id": credits["deal_id"], "account_manager_id": credits["account_manager_id"],
-                             "paid": row_paid, "credit": credit})
-        paid = paid.groupby(["deal_id", "account_manager_id"], as_index=False).sum()
-        cw = claw_rows.merge(paid, on=["deal_id", "account_manager_id"], how="left")
-        for _, r in cw.iterrows():
-            j = int(r["cp"]) - o0
-            if not 0 <= j < P or r["account_manager_id"] not in am_code:
+    if claw is not None and len(claw["drow"]):
+        # commission paid per (deal, AM) in this ledger
+        ckey = cr.drow * (len(ids.strings()) + 1) + c_am
+        wkey = claw["drow"] * (len(ids.strings()) + 1) + claw["am"]
+        inset = np.flatnonzero(np.isin(ckey, wkey))
+        paid_by = pd.Series(row_paid[inset]).groupby(ckey[inset]).sum()
+        paid_w = paid_by.reindex(wkey).to_numpy(dtype=float)
+        for t in range(len(wkey)):
+            j = int(claw["cp"][t]) - o0
+            i = int(claw["am"][t])
+            if not 0 <= j < P or i >= A:
                 continue
-            i = am_code[r["account_manager_id"]]
-            g = pidx[i, j]
-            pl = plan_list[g] if g >= 0 else plan_list[0]
+            gg = pidx[i, j]
+            pl = plan_list[gg] if gg >= 0 else plan_list[0]
             cb = pl.clawback
-            days = (r["cancel_date"] - r["close_date"]).days
-            cc = int(r["cancel_credit"])
+            days = int((claw["cancel_date"][t] - claw["cdate"][t]) // _DAY_NS)
+            cc = int(claw["cancel_credit"][t])
+            dam_t, canc_t = int(claw["dam"][t]), int(claw["cancel_cents"][t])
             if cb.method == "none":
                 amt, txt, rate = 0, f"{pl.name}: clawback method none: cancellation not clawed back", -1
             elif cb.window_days is not None and days > cb.window_days:
@@ -1066,22 +1411,20 @@ def compute(
             elif cb.method == "plan_rate":
                 rate = ppm(cb.rate)
                 amt, txt = rdiv(cc * rate, PPM), f"{pl.name}: clawback at plan rate {cb.rate} of the cancelled credit"
-            elif pd.isna(r["paid"]):
+            elif np.isnan(paid_w[t]):
                 rate = ppm(pl.rates.tiers[0].rate)
                 amt = rdiv(cc * rate, PPM)
                 txt = f"{pl.name}: clawback: deal paid before the ledger start; tier 1 rate {pl.rates.tiers[0].rate}"
             else:
-                den = abs(int(r["deal_amount_cents"])) or 1
-                amt = -rdiv(int(r["paid"]) * int(r["cancel_cents"]), den) if int(r["deal_amount_cents"]) >= 0 else rdiv(int(r["paid"]) * int(r["cancel_cents"]), den)
+                paid = int(paid_w[t])
+                den = abs(dam_t) or 1
+                amt = -rdiv(paid * canc_t, den) if dam_t >= 0 else rdiv(paid * canc_t, den)
                 rate = -1
-                txt = (f"{pl.name}: clawback at the rate paid: commission paid {_money(int(r['paid']))} x cancelled "
-                       f"{_money(int(r['cancel_cents']))} / deal {_money(int(r['deal_amount_cents']))}")
+                txt = (f"{pl.name}: clawback at the rate paid: commission paid {_money(paid)} x cancelled "
+                       f"{_money(canc_t)} / deal {_money(dam_t)}")
             claw_ap[i, j] += amt
-            parts.append(_part(am=np.array([i]), p=np.array([j]), kind=np.array([_KIND["clawback"]]),
-                               deal_id=np.array([r["deal_id"]], dtype=object), close_date=np.array([r["close_date"]]),
-                               product=np.array([r["product"]], dtype=object), credit_cents=np.array([cc]),
-                               has_credit=np.array([True]), rate_ppm=np.array([rate]),
-                               rule=np.array(rule_codes([txt])), amount_cents=np.array([amt])))
+            buf.add(am=[i], p=j, kind=_KIND["clawback"], drow=int(claw["drow"][t]), cdate=int(claw["cdate"][t]),
+                    credit=cc, has_credit=True, rate=rate, rule=rule_codes([txt])[0], amount=amt)
 
     adj_ap = np.zeros((A, P), dtype=np.int64)
     if adjustments is not None and len(adjustments):
@@ -1091,8 +1434,8 @@ def compute(
                 continue
             i, j = am_code[a], labels.index(per)
             adj_ap[i, j] += int(amt)
-            parts.append(_part(am=np.array([i]), p=np.array([j]), kind=np.array([_KIND["adjustment"]]),
-                               rule=np.array(rule_codes([f"manual adjustment: {why}"])), amount_cents=np.array([int(amt)])))
+            buf.add(am=[i], p=j, kind=_KIND["adjustment"], rule=rule_codes([f"manual adjustment: {why}"])[0],
+                    amount=int(amt))
 
     G = len(plan_list)
 
@@ -1208,35 +1551,13 @@ def compute(
         summary_cols["payout"][:, j] = net - neg
         summary_cols["balance"][:, j] = balance
 
+    award_code = {"": 0, "cash": 1, "non_cash": 2}
     for r, j, kd, amt, txt, award, pdate, payable in misc:
-        parts.append(_part(am=r, p=np.full(len(r), j), kind=np.full(len(r), _KIND[kd]), amount_cents=np.asarray(amt, np.int64),
-                           rule=np.full(len(r), rule_codes([txt])[0]), award=award,
-                           payout_date=pd.NaT if pdate is None else pd.Timestamp(pdate), payable=payable))
+        buf.add(am=r, p=j, kind=_KIND[kd], amount=np.asarray(amt, np.int64), rule=rule_codes([txt])[0],
+                award=award_code[award], payout=_NAT if pdate is None else np.datetime64(pdate, "ns").astype(np.int64),
+                payable=payable)
 
-    lines = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else _part(
-        am=np.array([], np.int64), p=np.array([], np.int64), kind=np.array([], np.int64),
-        amount_cents=np.array([], np.int64), rule=np.array([], np.int64))
-    for col, v in (("deal_id", None), ("product", None), ("close_date", pd.NaT)):
-        if col not in lines:
-            lines[col] = np.full(len(lines), v, dtype=object)
-    src = lines["src"].to_numpy(dtype=float, na_value=np.nan) if "src" in lines else np.full(len(lines), np.nan)
-    has = ~pd.isna(src)
-    si = np.where(has, np.nan_to_num(src, nan=0), 0).astype(np.int64)
-    if has.any():
-        for col in ("deal_id", "product"):
-            vals = credits[col].to_numpy(dtype=object)[si]
-            base = lines[col].to_numpy(dtype=object) if col in lines else np.full(len(lines), None, dtype=object)
-            lines[col] = np.where(has, vals, base)
-        lines["close_date"] = np.where(has, cdate[si], pd.to_datetime(lines["close_date"]).to_numpy("datetime64[ns]"))
-    lines["rule"] = pd.Categorical.from_codes(lines["rule"].to_numpy(np.int64), categories=pd.Index(rule_cats, dtype=object)) \
-        if rule_cats else lines["rule"].astype(str)
-    lines["close_date"] = pd.to_datetime(lines["close_date"])
-    lines["payout_date"] = pd.to_datetime(lines["payout_date"])
-    lines = lines.drop(columns=["src"], errors="ignore")
-    for c_ in ("am", "p", "kind", "credit_cents", "tier", "rate_ppm", "amount_cents"):
-        lines[c_] = lines[c_].astype(np.int64)
-    lines["has_credit"] = lines["has_credit"].astype(bool)
-    lines["payable"] = lines["payable"].astype(bool)
+    L = buf.finish()
 
     summary = pd.DataFrame({
         "account_manager_id": np.repeat(ams, P),
@@ -1260,7 +1581,7 @@ def compute(
         "payout_cents": summary_cols["payout"].reshape(-1),
         "draw_balance_cents": summary_cols["balance"].reshape(-1),
     })
-    return CommissionResult(ams, periods, lines, summary, credits, quotas_out, excluded)
+    return CommissionResult(ams, periods, L, rule_cats, summary, cr, ids.strings(), deals, quotas_out, excluded)
 
 
 def statements(
