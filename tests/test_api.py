@@ -1,0 +1,193 @@
+"""The public API: complete ``__all__``, documented, cheap to import, and its figures
+equal the report objects' figures for the same inputs."""
+
+from __future__ import annotations
+
+import datetime
+import inspect
+import math
+import subprocess
+import sys
+import types
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import reportkit
+from reportkit import api
+from reportkit.errors import ParamsError, PeriodError, ReportkitError
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "params" / "demo.yaml"
+AS_OF = datetime.date(2025, 12, 31)
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return reportkit.load(DEMO)
+
+
+def test_all_names_resolve_and_none_is_a_module():
+    import reportkit.forecast  # noqa: F401  (a submodule must not shadow an API name)
+
+    for name in reportkit.__all__:
+        obj = getattr(reportkit, name)
+        assert not isinstance(obj, types.ModuleType), name
+
+
+def test_all_lists_every_api_function_and_error_class():
+    import reportkit.errors as errors
+
+    public_errors = {n for n in errors.__all__ if isinstance(getattr(errors, n), type)}
+    assert public_errors <= set(reportkit.__all__)
+    assert set(api.__all__) <= set(reportkit.__all__)
+    assert len(reportkit.__all__) == len(set(reportkit.__all__))
+    assert set(reportkit.__all__) <= set(dir(reportkit))
+
+
+def test_unknown_attribute_is_an_attribute_error():
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        reportkit.nope  # noqa: B018
+
+
+@pytest.mark.parametrize("name", [n for n in reportkit.__all__ if callable(getattr(reportkit, n))])
+def test_every_public_name_has_a_docstring(name):
+    obj = getattr(reportkit, name)
+    assert inspect.getdoc(obj), f"{name} has no docstring"
+
+
+@pytest.mark.parametrize("name", api.__all__ + ["what_if"])
+def test_api_functions_document_returns_raises_and_example(name):
+    doc = inspect.getdoc(getattr(reportkit, name))
+    for section in ("Parameters", "Returns", "Raises", "Examples"):
+        assert section in doc, f"{name}: no {section} section"
+
+
+def _run(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+
+
+def test_import_is_cheap_and_silent():
+    r = _run("import sys, reportkit; assert 'pandas' not in sys.modules, 'pandas imported'; print(len(reportkit.__all__))")
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ""
+
+
+def test_importing_the_api_and_explorer_emits_no_warnings():
+    r = _run("import reportkit.api, reportkit.explorer; from reportkit import attainment_table, Explorer")
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ""
+
+
+# -- figures agree with the report objects ------------------------------------------------
+
+
+@pytest.mark.parametrize("am", ["AM-001", "AM-006", "0731"])
+def test_account_manager_figures_equal_the_report(demo, am):
+    params, ds = demo
+    r = reportkit.build_account_manager_report(ds, am, params.period, params, AS_OF)
+
+    row = reportkit.attainment_table(ds, params.period, params, as_of=AS_OF, account_manager_ids=am).iloc[0]
+    assert row["revenue"] == r.summary["revenue"]
+    assert row["quota"] == r.summary["quota"]
+    assert row["attainment"] == pytest.approx(r.summary["attainment"], rel=0, abs=0) or (
+        r.summary["attainment"] is None and math.isnan(row["attainment"])
+    )
+
+    s = reportkit.commission_statement(ds, am, params.period, params, as_of=AS_OF)
+    assert s.total == r.summary["commission_total"]
+    assert isinstance(s.total, Decimal) and s.total == s.total.quantize(Decimal("0.01"))
+    pd.testing.assert_frame_equal(s.lines, r.commission)
+
+    acc = reportkit.account_status(ds, am, params.period, AS_OF, params)
+    pd.testing.assert_frame_equal(acc.reset_index(drop=True), r.accounts.reset_index(drop=True))
+
+    w = reportkit.performance_watch(ds, params.period, params, as_of=AS_OF)
+    mine = w.loc[w["account_manager_id"] == am].iloc[0]
+    assert (mine["status"], int(mine["consecutive_misses"])) == (r.summary["performance_status"], r.summary["consecutive_misses"])
+
+    f = reportkit.forecast_table(ds, params.period, params=params, as_of=AS_OF, method="run_rate")
+    fr = f.loc[f["entity"] == am].iloc[0]
+    assert fr["ytd_revenue"] == r.summary["ytd_revenue"]
+    assert fr["annual_quota"] == r.summary["annual_quota"]
+
+
+def test_team_figures_equal_the_team_report(demo):
+    params, ds = demo
+    t = reportkit.build_team_report(ds, "Team North", params.period, params, AS_OF)
+    a = reportkit.attainment_table(ds, params.period, params, as_of=AS_OF, team="Team North")
+    lb = t.leaderboard.set_index("account_manager_id").loc[a["account_manager_id"]]
+    assert list(a["revenue"]) == list(lb["revenue"])
+    assert list(a["quota"]) == list(lb["quota"])
+    assert a["attainment"].tolist() == pytest.approx(lb["attainment"].tolist(), nan_ok=True)
+    total = sum(reportkit.commission_statement(ds, m, params.period, params, as_of=AS_OF).total for m in a["account_manager_id"])
+    assert total == t.summary["commission_expense"]
+    w = reportkit.performance_watch(ds, params.period, params, as_of=AS_OF, team="Team North")
+    on_watch = w.loc[w["status"].isin(["performance watch", "termination review"]), "account_manager_id"].tolist()
+    assert on_watch == t.performance_watch["account_manager_id"].tolist()
+    ft = reportkit.forecast_table(ds, params.period, "team", params, as_of=AS_OF)
+    assert ft.loc[ft["entity"] == "Team North", "ytd_revenue"].iloc[0] == t.summary["ytd_revenue"]
+
+
+def test_attainment_table_columns_and_units(demo):
+    params, ds = demo
+    t = reportkit.attainment_table(ds, params.period, params, as_of=AS_OF)
+    assert list(t.columns) == ["account_manager_id", "name", "team", "period", "revenue", "quota", "attainment"]
+    assert t["attainment"].dtype == "float64"
+    assert all(isinstance(v, Decimal) for v in t["revenue"])
+    assert t["account_manager_id"].tolist().count("0731") == 1  # text id keeps its leading zero
+
+
+def test_zero_quota_attainment_is_nan_not_zero(make_dataset):
+    ds = make_dataset(
+        ams=[("A1", "Alice", "East", None, None)],
+        deals=[("D1", "A1", "C1", "2025-05-01", 100_00)],
+        quotas=[("A1", "2025-04-01", "2025-06-30", 0)],
+    )
+    t = reportkit.attainment_table(ds, "FY2025-Q4")
+    assert t.loc[0, "revenue"] == Decimal("100.00")
+    assert math.isnan(t.loc[0, "attainment"])
+
+
+def test_as_of_cuts_deals_after_it(make_dataset):
+    ds = make_dataset(
+        deals=[("D1", "A1", "C1", "2025-04-10", 100_00), ("D2", "A1", "C1", "2025-06-10", 50_00)],
+        quotas=[("A1", "2025-04-01", "2025-06-30", 300_00)],
+    )
+    assert reportkit.attainment_table(ds, "FY2025-Q4", as_of="2025-05-01").loc[0, "revenue"] == Decimal("100.00")
+    assert reportkit.attainment_table(ds, "FY2025-Q4").loc[0, "revenue"] == Decimal("150.00")
+
+
+def test_errors_are_reportkit_errors(demo):
+    params, ds = demo
+    with pytest.raises(PeriodError):
+        reportkit.attainment_table(ds, "2025Q4", params)
+    with pytest.raises(ParamsError, match="did you mean"):
+        reportkit.commission_statement(ds, "AM-01", params.period, params)
+    with pytest.raises(ParamsError, match="not an ISO date"):
+        reportkit.attainment_table(ds, params.period, params, as_of="31/12/2025")
+    with pytest.raises(ParamsError, match="Team Nort"):
+        reportkit.attainment_table(ds, params.period, params, team="Team Nort")
+    with pytest.raises(ReportkitError):
+        reportkit.load_params(ROOT / "params" / "missing.yaml")
+    assert issubclass(reportkit.ParamsError, reportkit.ReportkitError)
+
+
+def test_win_rates_and_sales_cycle(make_dataset):
+    ds = make_dataset(
+        deals=[
+            ("D1", "A1", "C1", "2025-04-10", 100_00, "won"),
+            ("D2", "A1", "C1", "2025-04-20", 0, "lost"),
+            ("D3", "A1", "C2", "2025-05-10", 300_00, "won"),
+        ]
+    )
+    w = reportkit.win_rates(ds, "account_id").set_index("account_id")
+    assert w.loc["C1", "win_rate"] == 0.5 and w.loc["C2", "win_rate"] == 1.0
+    assert w.loc["C1", "won_revenue"] == Decimal("100.00")
+    with pytest.raises(ParamsError, match="not a deals column"):
+        reportkit.win_rates(ds, "colour")
+    engaged = pd.Series(["2025-04-01", "2025-04-10", "2025-04-30"], index=["D1", "D2", "D3"])
+    c = reportkit.sales_cycle(ds, engaged, by="stage").set_index("stage")
+    assert c.loc["won", "median_days"] == 9.5 and c.loc["lost", "deals"] == 1

@@ -1,0 +1,138 @@
+"""Explorer widget callbacks, driven programmatically (no browser, no kernel)."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+import reportkit
+from reportkit.errors import ParamsError
+from reportkit.explorer import WHAT_IF_DEAL_ID, Explorer, what_if
+
+ROOT = Path(__file__).resolve().parents[1]
+AS_OF = datetime.date(2025, 12, 31)
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return reportkit.load(ROOT / "params" / "demo.yaml")
+
+
+@pytest.fixture
+def ex(demo):
+    params, ds = demo
+    return Explorer(ds, params, as_of="2025-12-31")
+
+
+def test_default_selection_shows_the_report(ex, demo):
+    params, ds = demo
+    assert (ex.team.value, ex.account_manager.value, ex.period.value) == ("Team North", "AM-001", "FY2025-Q4")
+    r = reportkit.build_account_manager_report(ds, "AM-001", "FY2025-Q4", params, AS_OF)
+    assert ex.report.summary == r.summary
+    assert "$133,419.56" in ex.summary.value  # revenue, as the report shows it
+    assert "FY2025-Q3" in ex.attainment.value and "<img" in ex.chart.value
+    assert "total $6,670.99" in ex.commission.value and r.summary["commission_total"] == Decimal("6670.99")
+    assert "Account status" in ex.accounts.value
+    assert ex.scenario.scenario == ex.scenario.baseline  # no what-if change yet
+
+
+def test_changing_the_team_dropdown_updates_account_managers_and_tables(ex):
+    before = (ex.summary.value, ex.commission.value, ex.chart.value)
+    ex.team.value = "Team West"
+    ids = [v for _, v in ex.account_manager.options]
+    assert "0731" in ids and "AM-001" not in ids
+    assert ex.report.team == "Team West" and ex.account_manager.value == ex.report.id
+    assert (ex.summary.value, ex.commission.value, ex.chart.value) != before
+    assert ex.report.name in ex.title.value
+
+
+def test_changing_the_account_manager_and_period_updates_figures(ex, demo):
+    params, ds = demo
+    ex.account_manager.value = "AM-002"
+    assert ex.report.id == "AM-002"
+    ex.period.value = "FY2025-Q2"
+    assert ex.report.period == "FY2025-Q2" and ex.account_manager.value == "AM-002"
+    r = reportkit.build_account_manager_report(ds, "AM-002", "FY2025-Q2", params, AS_OF)
+    assert ex.report.summary["commission_total"] == r.summary["commission_total"]
+    assert [v for _, v in ex.slip.options] == r.deals["deal_id"].tolist()
+
+
+def test_what_if_slip_moves_revenue_out_and_commission_falls(ex):
+    deals = ex.report.deals
+    big = deals.sort_values("amount").iloc[-1]
+    ex.slip.value = (big["deal_id"],)
+    s = ex.scenario
+    assert s.scenario["revenue"] == s.baseline["revenue"] - big["amount"]
+    assert s.scenario["commission"] == s.baseline["commission"] - (big["amount"] * Decimal("0.05")).quantize(Decimal("0.01"))
+    assert s.scenario["commission_total"] < s.baseline["commission_total"]
+    assert s.scenario["attainment"] < s.baseline["attainment"]
+    assert "slip to FY2026-Q1" in ex.what_if_table.value
+    # the loaded data is untouched: the report is unchanged
+    assert ex.report.summary["revenue"] == s.baseline["revenue"]
+
+
+def test_what_if_extra_revenue_can_earn_the_quota_bonus(ex):
+    base = ex.scenario.baseline
+    gap = base["quota"] - base["revenue"]
+    ex.extra_revenue.value = str(gap)
+    s = ex.scenario.scenario
+    assert s["revenue"] == base["quota"] and s["attainment"] == pytest.approx(1.0)
+    assert s["bonus"] == Decimal("2000.00")
+    assert s["commission_total"] == base["commission_total"] + (gap * Decimal("0.05")).quantize(Decimal("0.01")) + Decimal("2000.00")
+
+
+def test_what_if_rate_and_bonus_and_reset(ex):
+    ex.rate.value = "0.10"
+    assert ex.scenario.scenario["commission"] == ex.scenario.statement.lines.loc[
+        ex.scenario.statement.lines["rule"] == "flat_rate", "amount"
+    ].sum()
+    assert ex.scenario.scenario["commission"] > ex.scenario.baseline["commission"]
+    ex.rate.value = "ten percent"
+    assert "not an amount" in ex.message.value
+    ex.reset.click()
+    assert ex.message.value == "" and ex.scenario.scenario == ex.scenario.baseline
+
+
+def test_what_if_function_matches_a_changed_dataset(demo):
+    params, ds = demo
+    w = what_if(ds, "AM-001", "FY2025-Q4", params, AS_OF, extra_revenue="1000.00", rate="0.06")
+    assert w.scenario["revenue"] == w.baseline["revenue"] + Decimal("1000.00")
+    assert WHAT_IF_DEAL_ID in " ".join(w.statement.lines["description"])
+    assert WHAT_IF_DEAL_ID not in set(ds.deals["deal_id"])  # a copy was changed
+    with pytest.raises(ParamsError, match="not a deal of AM-001"):
+        what_if(ds, "AM-001", "FY2025-Q4", params, AS_OF, slip_deal_ids=["D-00001"])
+    with pytest.raises(ParamsError, match="float"):
+        what_if(ds, "AM-001", "FY2025-Q4", params, AS_OF, extra_revenue=0.1)
+    with pytest.raises(ParamsError, match="between 0 and 1"):
+        what_if(ds, "AM-001", "FY2025-Q4", params, AS_OF, rate="5")
+
+
+def test_initial_selection_by_account_manager_and_snapshot(demo):
+    params, ds = demo
+    ex = Explorer(ds, params, as_of=AS_OF, account_manager_id="0731")
+    assert ex.team.value == "Team West" and ex.report.id == "0731"
+    snap = ex.snapshot()
+    html = snap._repr_html_()
+    for part in ("Summary", "Commission", "Account status", "What if", "Kofi Kowalski", "<table"):
+        assert part in html
+    with pytest.raises(ParamsError, match="did you mean"):
+        Explorer(ds, params, as_of=AS_OF, team="Team Wst")
+
+
+def test_team_without_active_members_shows_a_message(make_dataset):
+    from reportkit.params import BatchParams
+
+    ds = make_dataset(
+        ams=[("A1", "Alice", "East", None, None), ("B1", "Ben", "Gone", None, "2020-01-01")],
+        deals=[("D1", "A1", "C1", "2025-05-01", 100_00)],
+        quotas=[("A1", "2025-04-01", "2025-06-30", 1000_00)],
+    )
+    params = BatchParams(source=Path("."), period="FY2025-Q4", as_of=datetime.date(2025, 6, 30))
+    ex = Explorer(ds, params)
+    ex.team.value = "Gone"
+    assert ex.account_manager.value is None and "No account manager" in ex.summary.value
+    ex.team.value = "East"
+    assert ex.report.id == "A1"
