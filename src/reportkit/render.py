@@ -396,7 +396,8 @@ def heading(report: Any) -> Heading:
         title = f"Team report: {report.name} — {report.period}"
         sub = f"Sales manager: {report.sales_manager} · as of {format_date(report.as_of)} · {report.currency}"
     else:
-        title = f"Account manager report: {report.name} ({report.id}) — {report.period}"
+        who = report.name if str(report.id) == str(report.name) else f"{report.name} ({report.id})"
+        title = f"Account manager report: {who} — {report.period}"
         sub = (
             f"Team: {report.team} · Sales manager: {report.sales_manager} · "
             f"as of {format_date(report.as_of)} · {report.currency}"

@@ -262,7 +262,19 @@ def effective_quotas(ds: Dataset, params: BatchParams, fiscal_years: list[int]) 
         what = f"{rule.amount} per {rule.per}" if rule.kind == "fixed" else (
             f"same quarter last year x (1 + {rule.growth}), else {rule.amount} per {rule.per}"
         )
-        return quotas_from_rule(ds, rule, fiscal_years), (f"Quotas set by the params quota rule ({rule.kind}: {what}).",)
+        quotas = quotas_from_rule(ds, rule, fiscal_years)
+        notes = [f"Quotas set by the params quota rule ({rule.kind}: {what})."]
+        # A rule only sets quotas where the data can be measured against them: quarters
+        # that end before the first deal of the source get no quota (attainment n/a),
+        # otherwise an empty history would count as a run of missed quarters.
+        if len(ds.deals) and len(quotas):
+            first_deal = pd.Timestamp(ds.deals["close_date"].min())
+            first_quarter = ds.calendar.period_of(first_deal.date(), "quarter")
+            keep = quotas["period_end"] >= pd.Timestamp(first_quarter.start)
+            if not keep.all():
+                quotas = quotas.loc[keep].reset_index(drop=True)
+                notes.append(f"No quota before {first_quarter.label}, where the source's deals begin.")
+        return quotas, tuple(notes)
     if rule is not None:
         return ds.quotas, ("The source has a quota table; the params quota rule is not used.",)
     return ds.quotas, ()
