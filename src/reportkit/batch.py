@@ -29,6 +29,7 @@ Every published file is written to a temporary name and moved into place with
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import html
 import json
@@ -36,8 +37,10 @@ import logging
 import os
 import pickle
 import re
+import threading
 import time
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -327,6 +330,7 @@ def run_batch(
     progress: bool = True,
     template_dir: str | Path | None = None,
     kernel_name: str = KERNEL_NAME,
+    jobs: int | None = None,
 ) -> BatchResult:
     """Run every planned report of a params file and publish the outputs.
 
@@ -341,6 +345,10 @@ def run_batch(
     template_dir : str or Path, optional
         Folder holding the templates (default :func:`default_template_dir`).
     kernel_name : str, default "reportkit"
+    jobs : int, optional
+        Reports executed at once, each in its own kernel process (default: the
+        number of CPU cores). Report objects are still built one at a time in
+        this process, from the dataset loaded once.
 
     Returns
     -------
@@ -390,12 +398,24 @@ def run_batch(
 
     from tqdm.auto import tqdm
 
+    if jobs is None:
+        jobs = os.cpu_count() or 1
+    if jobs < 1:
+        raise ParamsError(f"jobs must be at least 1, got {jobs}", hint="use --jobs 1 to run reports one at a time")
+    build_lock = threading.Lock()  # report objects share one cached context
+
+    def task(res: ReportResult, slug: str) -> ReportResult:
+        _run_one(res, slug, ds, params, params_path, period, out, templates[res.kind], kernel_name, build_lock)
+        return res
+
     bar = tqdm(total=len(results), disable=not progress, unit="report", desc="reports", leave=True)
     try:
-        for res, slug in zip(results, slugs):
-            bar.set_postfix_str(res.name[:30], refresh=False)
-            _run_one(res, slug, ds, params, params_path, period, out, templates[res.kind], kernel_name)
-            bar.update(1)
+        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="report") as pool:
+            futures = [pool.submit(task, res, slug) for res, slug in zip(results, slugs)]
+            for fut in as_completed(futures):
+                done = fut.result()  # _run_one records its own failures
+                bar.set_postfix_str(done.name[:30], refresh=False)
+                bar.update(1)
     finally:
         bar.close()
 
@@ -445,6 +465,7 @@ def _run_one(
     out: Path,
     template: Path,
     kernel_name: str,
+    build_lock: threading.Lock | None = None,
 ) -> None:
     import papermill as pm
 
@@ -471,7 +492,8 @@ def _run_one(
     for stale in (html_path, xlsx):
         stale.unlink(missing_ok=True)
     try:
-        report = build_report(ds, params, kind=res.kind, report_id=res.id, period=period.label, as_of=params.as_of)
+        with build_lock or contextlib.nullcontext():
+            report = build_report(ds, params, kind=res.kind, report_id=res.id, period=period.label, as_of=params.as_of)
         _atomic_write(pkl, pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL))
         try:
             pm.execute_notebook(

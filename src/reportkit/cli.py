@@ -59,8 +59,33 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="folder to write the reports into (default: reports/<params file stem>)",
     )
+    batch.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        metavar="N",
+        help="reports executed at once, each in its own kernel (default: number of CPU cores)",
+    )
     batch.add_argument("--quiet", "-q", action="store_true", help="no progress bar; print only the summary")
     batch.add_argument("--debug", action="store_true", help="show tracebacks and debug logging on errors")
+
+    backtest = sub.add_parser(
+        "backtest",
+        help="replay history: forecast the rest of each fiscal year at every quarter end and score it (WAPE, bias)",
+        description=(
+            "At each fiscal quarter end, forecast the rest of the fiscal year from the data up to that date "
+            "only, compare with what happened, and write WAPE and bias per method and level next to a "
+            "seasonal-naive baseline (CSV + PNG chart)."
+        ),
+    )
+    backtest.add_argument("params", metavar="PARAMS.yaml", help="batch params file naming the source")
+    backtest.add_argument(
+        "--output-dir",
+        "-o",
+        metavar="DIR",
+        help="folder to write backtest.csv and the chart into (default: reports/<params file stem>-backtest)",
+    )
+    backtest.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     return parser
 
 
@@ -99,7 +124,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         out = Path(args.output_dir) if args.output_dir else Path("reports") / Path(args.params).stem
         try:
-            result = run_batch(args.params, out, progress=not args.quiet)
+            result = run_batch(args.params, out, progress=not args.quiet, jobs=args.jobs)
         except ReportkitError as exc:
             return _fail(exc, debug)
         index = result.index_path
@@ -116,6 +141,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"  failed: {r.kind} {r.id} ({r.name}): {r.error}", file=sys.stderr)
         print(f"Reports: {index}")
         return 1 if result.failed else 0
+    if args.command == "backtest":
+        from .backtest import backtest_cli
+
+        out = Path(args.output_dir) if args.output_dir else Path("reports") / f"{Path(args.params).stem}-backtest"
+        try:
+            return backtest_cli(args.params, out)
+        except ReportkitError as exc:
+            return _fail(exc, debug)
     parser.error(f"unknown command {args.command!r}")  # pragma: no cover - argparse rejects first
     return 2
 
