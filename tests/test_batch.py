@@ -17,7 +17,7 @@ import yaml
 from reportkit import batch as batch_mod
 from reportkit.batch import BatchResult, ReportResult, export_html, run_batch, slugify
 from reportkit.cli import main
-from reportkit.errors import KernelNotFoundError, PeriodError, TemplateError
+from reportkit.errors import KernelNotFoundError, ParamsError, PeriodError, TemplateError
 from reportkit.params import load_params
 from reportkit.render import format_money, format_percent
 
@@ -278,3 +278,39 @@ def test_a_failing_report_is_recorded_and_the_others_are_published(tmp_path, mon
     assert manifest["batch"]["counts"] == {"account_manager": 2, "team": 0, "total": 2, "ok": 1, "failed": 1}
     index = (out / "index.html").read_text()
     assert "forced failure for the test (cell 4)" in index and 'class="failed"' in index
+
+
+def test_as_of_before_the_period_is_refused_before_any_kernel(tmp_path, monkeypatch):
+    _no_kernel_may_start(monkeypatch)
+    params = _params(tmp_path, as_of="2024-06-30")
+    with pytest.raises(ParamsError, match="before the period"):
+        run_batch(params, tmp_path / "out", progress=False)
+
+
+def test_kernel_start_failures_are_retried_but_cell_errors_are_not(monkeypatch):
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    from reportkit import batch as batch_mod
+
+    calls = []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        return "ran"
+
+    monkeypatch.setattr(pm, "execute_notebook", flaky)
+    assert batch_mod._execute_with_retry("in.ipynb", "out.ipynb") == "ran" and len(calls) == 2
+
+    cell_calls = []
+
+    def cell_error(*args, **kwargs):
+        cell_calls.append(1)
+        raise PapermillExecutionError(3, 1, "ValueError: boom", "ValueError", "boom", [])
+
+    monkeypatch.setattr(pm, "execute_notebook", cell_error)
+    with pytest.raises(PapermillExecutionError):
+        batch_mod._execute_with_retry("in.ipynb", "out.ipynb")
+    assert len(cell_calls) == 1

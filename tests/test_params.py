@@ -169,3 +169,8 @@ def test_override_given_twice_is_refused():
 
     with pytest.raises(ParamsError, match="given twice"):
         parse_overrides(["period=FY2020-Q1", "period=FY2020-Q2"])
+
+
+def test_impossible_bare_date_is_a_params_error_not_a_crash(tmp_path):
+    with pytest.raises(ParamsError, match="not a valid date"):
+        load_params(write(tmp_path, "source: s.yaml\nperiod: FY2025-Q4\nas_of: 2025-11-31\n"))

@@ -49,6 +49,7 @@ _ERRORS = (
     "TemplateError",
     "OutputError",
     "ReportFailed",
+    "BatchInterrupted",
 )
 _OTHER = {"what_if": "reportkit.explorer", "Explorer": "reportkit.explorer"}
 

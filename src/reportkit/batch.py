@@ -49,6 +49,7 @@ from urllib.parse import quote
 import nbformat
 
 from .errors import (
+    BatchInterrupted,
     KernelNotFoundError,
     OutputError,
     ParamsError,
@@ -381,6 +382,12 @@ def run_batch(
 
     ds = _load_dataset(params)
     period = _check_period(params.period, ds.calendar)
+    if params.as_of < period.start:
+        raise ParamsError(
+            f"{params_path}: as_of {params.as_of.isoformat()} is before the period {period.label} "
+            f"starts ({period.start.isoformat()}); every figure would be zero",
+            hint=f"set as_of to a date from {period.start.isoformat()} on, usually the period end {period.end.isoformat()}",
+        )
 
     from .reports import plan_reports
 
@@ -409,15 +416,29 @@ def run_batch(
         return res
 
     bar = tqdm(total=len(results), disable=not progress, unit="report", desc="reports", leave=True)
+    interrupted = False
     try:
         with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="report") as pool:
             futures = [pool.submit(task, res, slug) for res, slug in zip(results, slugs)]
-            for fut in as_completed(futures):
-                done = fut.result()  # _run_one records its own failures
-                bar.set_postfix_str(done.name[:30], refresh=False)
-                bar.update(1)
+            try:
+                for fut in as_completed(futures):
+                    done = fut.result()  # _run_one records its own failures
+                    bar.set_postfix_str(done.name[:30], refresh=False)
+                    bar.update(1)
+            except KeyboardInterrupt:
+                # Ctrl-C: start nothing new; reports already running end (their kernels
+                # got the same SIGINT); then the manifest records what happened.
+                interrupted = True
+                for fut in futures:
+                    fut.cancel()
+    except KeyboardInterrupt:
+        interrupted = True
     finally:
         bar.close()
+    for res in results:
+        if res.status == "pending":
+            res.status = "failed"
+            res.error = "not run: the batch was interrupted"
 
     finished = _now()
     manifest_path = out / "manifest.json"
@@ -425,6 +446,12 @@ def run_batch(
     manifest = _manifest(params, params_path, period, started, finished, results)
     _atomic_write(manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     _atomic_write(index_path, _index_html(params, period, results))
+    if interrupted:
+        raise BatchInterrupted(
+            f"batch interrupted: {sum(r.status == 'ok' for r in results)} of {len(results)} reports finished; "
+            f"the manifest at {manifest_path} lists the rest as not run",
+            hint="run the same command again to produce every report",
+        )
     return BatchResult(out, manifest_path, index_path, results)
 
 
@@ -455,6 +482,34 @@ def _format_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
+def _is_kernel_start_failure(exc: BaseException) -> bool:
+    """A kernel that never came up (port clash, slow start), as opposed to a cell error or a hang."""
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        return False
+    text = f"{type(exc).__name__}: {exc}"
+    return "Address already in use" in text or "died before replying to kernel_info" in text
+
+
+def _execute_with_retry(*args: Any, attempts: int = 2, **kwargs: Any) -> Any:
+    """``papermill.execute_notebook``, retried once when the kernel failed to *start*.
+
+    Starting several kernels at once can race for the same ZeroMQ port
+    (jupyter_client picks free ports before the kernel binds them); such a report is
+    started again in a fresh kernel. Cell errors and timeouts are never retried.
+    """
+    import papermill as pm
+
+    for attempt in range(1, attempts + 1):
+        try:
+            return pm.execute_notebook(*args, **kwargs)
+        except Exception as exc:
+            if attempt == attempts or not _is_kernel_start_failure(exc):
+                raise
+            log.warning("kernel failed to start (%s); retrying in a fresh kernel", exc)
+
+
 def _run_one(
     res: ReportResult,
     slug: str,
@@ -467,8 +522,6 @@ def _run_one(
     kernel_name: str,
     build_lock: threading.Lock | None = None,
 ) -> None:
-    import papermill as pm
-
     t0 = time.perf_counter()
     folder = out / OUTPUT_FOLDERS[res.kind]
     ipynb, html_path, xlsx = (folder / f"{slug}.{ext}" for ext in ("ipynb", "html", "xlsx"))
@@ -496,7 +549,7 @@ def _run_one(
             report = build_report(ds, params, kind=res.kind, report_id=res.id, period=period.label, as_of=params.as_of)
         _atomic_write(pkl, pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL))
         try:
-            pm.execute_notebook(
+            _execute_with_retry(
                 str(template),
                 str(tmp_nb),
                 parameters=parameters,

@@ -127,6 +127,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             result = run_batch(args.params, out, progress=not args.quiet, jobs=args.jobs)
         except ReportkitError as exc:
             return _fail(exc, debug)
+        except KeyboardInterrupt:
+            print("reportkit: interrupted before any report ran", file=sys.stderr)
+            return 130
         index = result.index_path
         try:
             index = index.relative_to(Path.cwd().resolve())

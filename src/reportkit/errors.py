@@ -16,7 +16,8 @@ can map each branch to its own exit code and a one-line message with the fix::
     │   ├── KernelNotFoundError
     │   ├── TemplateError          template missing or without a parameters cell
     │   └── OutputError            output folder not writable, disk full
-    └── ReportFailed               exit code 1: one or more reports of a batch failed
+    ├── ReportFailed               exit code 1: one or more reports of a batch failed
+    └── BatchInterrupted           exit code 130: Ctrl-C; the manifest lists what ran
 
 Messages name the bad value, the allowed set and the fix, e.g.::
 
@@ -43,6 +44,7 @@ __all__ = [
     "TemplateError",
     "OutputError",
     "ReportFailed",
+    "BatchInterrupted",
     "did_you_mean",
 ]
 
@@ -169,6 +171,12 @@ class ReportFailed(ReportkitError):
     """One or more reports of a batch failed; the others were still written."""
 
     exit_code = 1
+
+
+class BatchInterrupted(ReportkitError):
+    """The user interrupted a batch (Ctrl-C); finished reports and the manifest were written."""
+
+    exit_code = 130
 
 
 def did_you_mean(value: str, allowed: Iterable[str]) -> str:

@@ -424,6 +424,12 @@ def load_params(path: str | Path, overrides: dict[str, Any] | None = None) -> Ba
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         raise ParamsError(f"{path}: not valid YAML: {exc}") from None
+    except ValueError as exc:
+        # YAML turns bare dates into dates itself: 2025-11-31 fails inside the parser
+        raise ParamsError(
+            f"{path}: a value is not a valid date: {exc}",
+            hint="write dates as real calendar dates in YYYY-MM-DD form, e.g. as_of: 2025-11-30",
+        ) from None
     if raw is None:
         raw = {}  # an empty file (or only comments) means: all defaults
     if not isinstance(raw, dict):
