@@ -218,3 +218,21 @@ def test_copied_fixture_with_a_deleted_file_names_the_missing_file(tmp_path):
     (tmp_path / "w" / "targets.csv").unlink()
     with pytest.raises(MappingError, match="targets.csv"):
         load_dataset(tmp_path / "w" / "mapping.yaml")
+
+
+def test_data_dir_takes_an_environment_variable_with_a_default(tmp_path, monkeypatch):
+    mapping_file = tmp_path / "m.yaml"
+    mapping_file.write_text(MINIMAL.replace("data_dir: .", "data_dir: ${RK_TEST_DATA:-fallback}/set"))
+    monkeypatch.delenv("RK_TEST_DATA", raising=False)
+    m = load_mapping(mapping_file)
+    assert m.data_path == (tmp_path / "fallback" / "set").resolve()
+    monkeypatch.setenv("RK_TEST_DATA", str(tmp_path / "elsewhere"))
+    assert m.data_path == (tmp_path / "elsewhere" / "set").resolve()
+
+
+def test_data_dir_variable_without_default_must_be_set(tmp_path, monkeypatch):
+    mapping_file = tmp_path / "m.yaml"
+    mapping_file.write_text(MINIMAL.replace("data_dir: .", "data_dir: ${RK_TEST_UNSET}/x"))
+    monkeypatch.delenv("RK_TEST_UNSET", raising=False)
+    with pytest.raises(MappingError, match="RK_TEST_UNSET.*not set"):
+        load_mapping(mapping_file).data_path

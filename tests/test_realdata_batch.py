@@ -7,6 +7,7 @@ Skipped only when ``../shared/data`` (next to the repository) is absent.
 from __future__ import annotations
 
 import json
+import os
 import pickle
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -17,7 +18,7 @@ import pytest
 from reportkit.batch import run_batch
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
+DATA = Path(os.environ.get("REPORTKIT_DATA_DIR") or ROOT.parent / "shared" / "data")
 PARAMS = ROOT / "params"
 
 pytestmark = [

@@ -5,6 +5,7 @@ Skipped when ``../shared/data`` (next to the repository) is absent.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from reportkit.mapping import load_dataset
 from reportkit.params import load_params
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
+DATA = Path(os.environ.get("REPORTKIT_DATA_DIR") or ROOT.parent / "shared" / "data")
 SOURCES = ROOT / "params" / "sources"
 
 pytestmark = [

@@ -67,6 +67,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import re
 import string
 import typing
@@ -404,11 +405,43 @@ class SourceMapping(_Strict):
 
     @property
     def data_path(self) -> Path:
-        """``data_dir`` resolved against the mapping file's folder."""
-        p = Path(self.data_dir)
+        """``data_dir`` resolved against the mapping file's folder.
+
+        ``${NAME}`` and ``${NAME:-default}`` are replaced by the environment variable
+        ``NAME`` (or the default when it is unset or empty), so a mapping can say
+        ``${REPORTKIT_DATA_DIR:-../../../shared/data}/maven-crm-sales-opportunities``
+        and a clone that does not sit next to the data still finds it.
+
+        Raises
+        ------
+        MappingError
+            ``${NAME}`` without a default names a variable that is not set.
+        """
+        p = Path(_expand_env(self.data_dir, self.base_dir))
         if not p.is_absolute() and self.base_dir is not None:
             p = self.base_dir / p
         return p.resolve()
+
+
+_ENV_REF = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
+
+
+def _expand_env(text: str, base_dir: Path | None) -> str:
+    """Replace ``${NAME}`` / ``${NAME:-default}`` in ``text`` from the environment."""
+
+    def sub(m: re.Match[str]) -> str:
+        value = os.environ.get(m["name"], "")
+        if value:
+            return value
+        if m["default"] is not None:
+            return m["default"]
+        where = f" in {base_dir}" if base_dir is not None else ""
+        raise MappingError(
+            f"data_dir{where} uses ${{{m['name']}}}, which is not set",
+            hint=f"set {m['name']} to the data folder, or write ${{{m['name']}:-default}} in the mapping",
+        )
+
+    return _ENV_REF.sub(sub, text)
 
 
 # ---------------------------------------------------------------------------
