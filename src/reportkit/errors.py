@@ -27,7 +27,7 @@ Messages name the bad value, the allowed set and the fix, e.g.::
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 __all__ = [

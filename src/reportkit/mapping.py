@@ -70,17 +70,16 @@ import json
 import os
 import re
 import string
-import typing
 from dataclasses import dataclass, field, replace
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from . import model
+from ._yaml import format_validation_errors, read_yaml_mapping
 from .errors import DataError, DataProblem, MappingError, did_you_mean
 from .money import to_cents
 from .periods import FiscalCalendar
@@ -447,67 +446,6 @@ def _expand_env(text: str, base_dir: Path | None) -> str:
 # ---------------------------------------------------------------------------
 # Loading and checking the YAML
 # ---------------------------------------------------------------------------
-def _model_of(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in typing.get_args(annotation):
-        found = _model_of(arg)
-        if found is not None:
-            return found
-    return None
-
-
-def _format_errors(exc: ValidationError, file: str) -> list[str]:
-    lines = []
-    seen = set()
-    for err in exc.errors():
-        # pydantic adds union branch names to locations (e.g. 'Source', 'list[Source]'); drop them
-        clean = [str(p) for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in _MODEL_NAMES))]
-        where = ".".join(clean) or "(top level)"
-        if err["type"] == "extra_forbidden":
-            parent: Any = SourceMapping
-            dict_key_next = False
-            for part in clean[:-1]:
-                if dict_key_next:  # a key of a {name: Model} dict, e.g. amounts.amount_cents
-                    dict_key_next = False
-                    continue
-                if isinstance(parent, type) and issubclass(parent, BaseModel) and part in parent.model_fields:
-                    ann = parent.model_fields[part].annotation
-                    dict_key_next = typing.get_origin(ann) is dict
-                    parent = _model_of(ann)
-                elif part.isdigit():
-                    continue
-                else:
-                    parent = None
-                if parent is None:
-                    break
-            allowed = list(parent.model_fields) if parent is not None else []
-            allowed = [a for a in allowed if a != "base_dir"]
-            msg = (f"{file}: key {where!r} is not allowed{did_you_mean(clean[-1], allowed)}"
-                   + (f" (allowed: {', '.join(allowed)})" if allowed else ""))
-        else:
-            got = err.get("input")
-            text = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "literal_error":
-                msg = f"{file}: key {where!r}: {got!r} is not allowed; {text}{did_you_mean(str(got), _literal_values(err))}"
-            else:
-                shown = "" if isinstance(got, dict) else f" (got {got!r})"
-                msg = f"{file}: key {where!r}: {text}{shown}"
-        if msg not in seen:
-            seen.add(msg)
-            lines.append(msg)
-    return lines
-
-
-_MODEL_NAMES = {"Source", "Lookup", "Unpivot", "Number", "Amount", "TableMapping", "Calendar", "SourceMapping",
-                "str", "list", "dict"}
-
-
-def _literal_values(err: dict) -> list[str]:
-    expected = (err.get("ctx") or {}).get("expected", "")
-    return re.findall(r"'([^']*)'", expected)
-
-
 def _semantic_problems(m: SourceMapping, file: str) -> list[str]:
     out: list[str] = []
     derived = {
@@ -598,24 +536,15 @@ def load_mapping(path: str | Path) -> SourceMapping:
         names, required canonical columns left unmapped. All problems at once.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise MappingError(f"source mapping {str(path)!r} does not exist",
-                           hint="check source: in the params file (relative to the params file)") from None
-    except UnicodeDecodeError as exc:
-        raise MappingError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise MappingError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(raw, dict):
-        raise MappingError(f"{path}: expected a mapping of keys to values, got {type(raw).__name__}")
+    raw = read_yaml_mapping(
+        path, MappingError, what="source mapping",
+        missing_hint="check source: in the params file (relative to the params file)",
+    )
     raw["base_dir"] = path.resolve().parent
     try:
         m = SourceMapping.model_validate(raw)
     except ValidationError as exc:
-        lines = _format_errors(exc, str(path))
+        lines = format_validation_errors(exc, str(path), SourceMapping)
         raise MappingError("\n".join(lines), hint="fix the source mapping YAML") from None
     problems = _semantic_problems(m, str(path))
     if problems:
