@@ -140,3 +140,20 @@ def test_maven_backtest_has_one_year_so_no_baseline(tmp_path, capsys):
     assert (tmp_path / "backtest_wape.png").exists() and (tmp_path / "backtest_detail.csv").exists()
     assert "wape" in capsys.readouterr().out
 
+
+
+def test_console_summary_shows_percentages_and_no_raw_missing_markers():
+    import pandas as pd
+
+    from reportkit.backtest import format_summary
+
+    summary = pd.DataFrame(
+        {
+            "scope": ["all", "all"], "level": ["company", "company"], "method": ["blended", "seasonal_naive"],
+            "n_forecasts": [6, 6], "n_cutoffs": [6, 6], "wape": [0.105, 0.278], "bias": [-0.097, float("nan")],
+            "baseline_wape": [0.278, 0.278], "beats_baseline": [True, pd.NA],
+        }
+    )
+    text = format_summary(summary)
+    assert "10.5%" in text and "-9.7%" in text and "27.8%" in text and "yes" in text
+    assert "NaN" not in text and "<NA>" not in text and "n/a" in text

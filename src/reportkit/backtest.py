@@ -34,7 +34,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -342,6 +342,31 @@ def write_backtest(result: pd.DataFrame, output_dir: str | Path, *, detail: pd.D
     return paths
 
 
+def format_summary(summary: pd.DataFrame) -> str:
+    """The backtest summary as a console table: WAPE and bias in percent, n/a where undefined."""
+
+    def pct(v: Any) -> str:
+        return "n/a" if v is None or pd.isna(v) else f"{float(v) * 100:.1f}%"
+
+    def yes_no(v: Any) -> str:
+        return "" if v is None or pd.isna(v) else ("yes" if bool(v) else "no")
+
+    table = pd.DataFrame(
+        {
+            "scope": summary["scope"],
+            "level": summary["level"],
+            "method": summary["method"],
+            "forecasts": summary["n_forecasts"].astype(int),
+            "cutoffs": summary["n_cutoffs"].astype(int),
+            "WAPE": summary["wape"].map(pct),
+            "bias": summary["bias"].map(pct),
+            "seasonal-naive WAPE": summary["baseline_wape"].map(pct),
+            "beats it": summary["beats_baseline"].map(yes_no),
+        }
+    )
+    return table.to_string(index=False)
+
+
 def backtest_cli(params_path: str | Path, output_dir: str | Path) -> int:
     """Body of ``reportkit backtest PARAMS.yaml --output-dir DIR``.
 
@@ -351,22 +376,16 @@ def backtest_cli(params_path: str | Path, output_dir: str | Path) -> int:
     :class:`~reportkit.errors.ReportkitError` subclasses for the CLI to map
     to exit codes.
     """
-    from .mapping import load_dataset
-    from .params import load_params
+    from .loading import load_inputs
 
     params_path = Path(params_path)
-    params = load_params(params_path)
-    src = Path(params.source)
-    if not src.is_absolute():
-        src = params_path.parent / src
-    ds = load_dataset(src)
+    params, ds = load_inputs(params_path)
     ms = list(dict.fromkeys([*HISTORY_METHODS, BASELINE]))
     detail = backtest_forecasts(ds, methods=ms)
     summary = summarise_backtest(detail)
     name = getattr(params, "name", None) or params_path.stem
     paths = write_backtest(summary, output_dir, detail=detail, title=f"Backtest: {name}")
-    with pd.option_context("display.width", 160, "display.max_columns", 20):
-        print(summary.to_string(index=False))
+    print(format_summary(summary))
     print(f"wrote {', '.join(str(p) for p in paths.values())}")
     return 0
 
