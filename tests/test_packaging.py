@@ -33,3 +33,15 @@ def test_console_script_points_at_the_cli():
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert pyproject["project"]["scripts"]["reportkit"] == "reportkit.cli:main"
     assert pyproject["project"]["requires-python"] == ">=3.11"
+
+
+def test_templates_ship_inside_the_package():
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    st = pyproject["tool"]["setuptools"]
+    assert "reportkit.templates" in st["packages"]
+    assert st["package-dir"]["reportkit.templates"] == "templates"
+    assert st["package-data"]["reportkit.templates"] == ["*.ipynb"]
+    from reportkit.batch import default_template_dir
+
+    found = {p.name for p in default_template_dir().glob("*.ipynb")}
+    assert {"account_manager.ipynb", "team.ipynb"} <= found
