@@ -1,9 +1,15 @@
-"""Excel workbooks read back with openpyxl: cents, formats, no formulas, no NaN."""
+"""Excel workbooks read back with openpyxl: cents, formats, live formulas, no NaN.
+
+Values are read as a non-recalculating viewer sees them (``data_only=True``: the
+cached values xlsxwriter stores next to each formula); the formulas themselves
+are checked with ``data_only=False``.
+"""
 
 from __future__ import annotations
 
 import datetime
 import math
+import re
 import zipfile
 from decimal import Decimal
 
@@ -18,18 +24,22 @@ from sample_reports import FORMULA, XSS, am_report, team_report
 @pytest.fixture()
 def am_book(tmp_path):
     path = write_workbook(am_report(), tmp_path / "am.xlsx")
-    return openpyxl.load_workbook(path)
+    return openpyxl.load_workbook(path, data_only=True)
 
 
 @pytest.fixture()
 def team_book(tmp_path):
     path = write_workbook(team_report(), tmp_path / "team.xlsx")
-    return openpyxl.load_workbook(path)
+    return openpyxl.load_workbook(path, data_only=True)
 
 
-def _rows(ws):
+def _rows(ws, *, totals=False):
+    """Header and data rows; the bold total row at the bottom is skipped unless ``totals``."""
     header = [c.value for c in ws[1]]
-    return header, [dict(zip(header, (c for c in row))) for row in ws.iter_rows(min_row=2)]
+    rows = [dict(zip(header, (c for c in row))) for row in ws.iter_rows(min_row=2)]
+    if not totals and rows and any(c.font.bold for c in rows[-1].values()):
+        rows = rows[:-1]
+    return header, rows
 
 
 def test_sheet_names_follow_the_contract(am_book, team_book):
@@ -82,9 +92,17 @@ def test_text_from_data_never_becomes_a_formula(tmp_path, am_book):
     names = [r["Account name"] for r in rows]
     assert [c.value for c in names] == [XSS, FORMULA]
     assert all(c.data_type == "s" for c in names)
-    with zipfile.ZipFile(write_workbook(team_report(), tmp_path / "t.xlsx")) as z:
+    # the workbooks now hold live formulas (totals, attainment), but only reportkit's own:
+    # every <f> is a SUM / IF / COUNTIF(S) / reference, and no text from the data is one
+    path = write_workbook(team_report(), tmp_path / "t.xlsx")
+    with zipfile.ZipFile(path) as z:
         sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/sheet")]
-        assert sheets and not any(b"<f>" in z.read(n) for n in sheets)
+        assert sheets and not any(b"<f>1+1</f>" in z.read(n) for n in sheets)
+    book = openpyxl.load_workbook(path)
+    formulas = [c.value for ws in book.worksheets for row in ws.iter_rows() for c in row if c.data_type == "f"]
+    assert formulas and all(re.fullmatch(r"=(SUM|IF|COUNTIFS?|[A-Z]+\d+\+)[\s\S]*", f) for f in formulas), formulas
+    texts = [c.value for ws in book.worksheets for row in ws.iter_rows() for c in row if c.value == FORMULA]
+    assert len(texts) >= 4  # the name "=1+1" on every team sheet, as text
 
 
 def test_ids_stay_text(am_book, team_book):
@@ -125,3 +143,176 @@ def test_write_is_atomic_and_unwritable_folder_is_an_output_error(tmp_path):
         write_workbook(am_report(), tmp_path / "missing" / "x.xlsx")
     write_workbook(am_report(), tmp_path / "ok.xlsx")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ok.xlsx"]  # no temp file left behind
+
+
+# ---------------------------------------------------------------------------
+# live formulas, formats, charts, print setup, company workbook
+# ---------------------------------------------------------------------------
+
+from pathlib import Path
+
+from reportkit.excel import write_company_workbook
+
+ROOT = Path(__file__).resolve().parents[1]
+CENT = Decimal("0.01")
+
+
+def _cents(v):
+    return Decimal(repr(v)).quantize(CENT)
+
+
+@pytest.fixture(scope="module")
+def demo_reports():
+    from reportkit.batch import build_report, load_batch_inputs
+    from reportkit.reports import plan_reports
+
+    params, ds = load_batch_inputs(ROOT / "params" / "demo.yaml")
+    specs = plan_reports(ds, params)
+    ams = [s for s in specs if s.kind == "account_manager"][:3]
+    teams = [s for s in specs if s.kind == "team"]
+    build = lambda s: build_report(ds, params, kind=s.kind, report_id=s.id, period=params.period, as_of=params.as_of)  # noqa: E731
+    return [build(s) for s in ams], [build(s) for s in teams]
+
+
+def _formula_cells(path):
+    book = openpyxl.load_workbook(path)
+    return {(ws.title, c.coordinate): c.value for ws in book.worksheets for row in ws.iter_rows() for c in row if c.data_type == "f"}
+
+
+def test_commission_statement_has_a_sum_total_row_equal_to_the_statement(tmp_path):
+    path = write_workbook(am_report(), tmp_path / "am.xlsx")
+    ws = openpyxl.load_workbook(path)["Commission statement"]
+    cached = openpyxl.load_workbook(path, data_only=True)["Commission statement"]
+    header = [c.value for c in ws[1]]
+    amount = header.index("Amount") + 1
+    last = ws.max_row
+    assert ws.cell(last, header.index("Description") + 1).value == "Total"
+    assert ws.cell(last, amount).value == f"=SUM($E$2:$E${last - 1})"
+    assert _cents(cached.cell(last, amount).value) == am_report().summary["commission_total"]
+    assert ws.cell(last, amount).number_format == money_format("USD")
+    # the Summary's commission total points at that cell
+    summary = {r[0].value: r[1] for r in ws.parent["Summary"].iter_rows(min_row=2)}
+    assert summary["Commission total"].value == f"=SUM('Commission statement'!E{last})"
+
+
+def test_attainment_is_a_live_ratio_with_n_a_for_zero_quota(tmp_path):
+    report = am_report(quarterly=am_report().quarterly.assign(attainment=[1.0, 1.234567, float("nan"), 9000.10 / 12000]))
+    path = write_workbook(report, tmp_path / "am.xlsx")
+    ws = openpyxl.load_workbook(path)["Quarterly results"]
+    cached = openpyxl.load_workbook(path, data_only=True)["Quarterly results"]
+    for r in range(2, 6):
+        assert ws[f"F{r}"].value == f'=IF(E{r}=0,"n/a",D{r}/E{r})'
+    assert cached["F4"].value == "n/a" and cached["F5"].value == pytest.approx(9000.10 / 12000, abs=1e-12)
+    assert ws["F2"].number_format == "0.0%"
+
+
+def test_a_figure_that_is_not_the_plain_ratio_is_written_as_a_value(am_book):
+    # the sample's Q4 attainment (0.7500083333) is not 9000.10 / 12000 to 12 digits:
+    # a formula would recalculate to another number, so the figure itself is written
+    ws = am_book["Quarterly results"]
+    assert ws["F5"].value == pytest.approx(0.7500083333, abs=1e-15)
+
+
+def test_team_sheets_roll_up_with_sums(tmp_path):
+    path = write_workbook(team_report(), tmp_path / "team.xlsx")
+    f = _formula_cells(path)
+    assert f[("Commission expense", "E2")] == "=C2+D2"
+    assert f[("Commission expense", "E4")] == "=SUM($E$2:$E$3)"
+    assert f[("Forecast roll-up", "D4")] == "=SUM($D$2:$D$3)"
+    assert f[("Attainment distribution", "B5")] == "=COUNTIF('Leaderboard'!$F$2:$F$3,\"n/a\")"
+    book = openpyxl.load_workbook(path, data_only=True)
+    fr = book["Forecast roll-up"]
+    assert [c.value for c in fr[4]][:2] == ["(team)", "Team total"]
+    assert _cents(fr["C4"].value) == Decimal("31285.72")
+    _, rows = _rows(book["Commission expense"], totals=True)
+    assert _cents(rows[-1]["Total"].value) == Decimal("450.01")
+
+
+def test_demo_workbooks_cached_values_equal_the_report(tmp_path, demo_reports):
+    ams, teams = demo_reports
+    for rep in ams + teams:
+        path = write_workbook(rep, tmp_path / f"{rep.id}.xlsx")
+        book = openpyxl.load_workbook(path, data_only=True)
+        formulas = _formula_cells(path)
+        assert len(formulas) >= 5, rep.id
+        summary = {r[0].value: r[1].value for r in book["Summary"].iter_rows(min_row=2)}
+        for key, value in rep.summary.items():
+            label = __import__("reportkit.render", fromlist=["column_label"]).column_label(key)
+            got = summary[label]
+            if isinstance(value, Decimal):
+                assert _cents(got) == value, (rep.id, key)
+            elif isinstance(value, float):
+                assert got == pytest.approx(value, abs=1e-12), (rep.id, key)
+        if rep.kind == "team":
+            _, lb = _rows(book["Leaderboard"])
+            assert [_cents(r["Revenue"].value) for r in lb] == list(rep.leaderboard["revenue"])
+            assert [r["Attainment"].value for r in lb] == pytest.approx(list(rep.leaderboard["attainment"]), abs=1e-12)
+            assert ("Summary", "B6") in formulas or any(k[0] == "Summary" for k in formulas)
+            assert any(v.startswith("=SUM(") for (s, _), v in formulas.items() if s == "Commission expense")
+        else:
+            _, q = _rows(book["Quarterly results"])
+            assert [_cents(r["Revenue"].value) for r in q] == list(rep.quarterly["revenue"])
+            assert all(formulas[("Quarterly results", f"F{i}")].startswith("=IF(") for i in range(2, 2 + len(q)))
+            _, lines = _rows(book["Commission statement"], totals=True)
+            assert _cents(lines[-1]["Amount"].value) == rep.summary["commission_total"]
+
+
+def test_number_formats_tables_charts_and_print_setup(tmp_path, demo_reports):
+    ams, teams = demo_reports
+    path = write_workbook(ams[0], tmp_path / "am.xlsx")
+    book = openpyxl.load_workbook(path)
+    q = book["Quarterly results"]
+    assert q["B2"].number_format == "yyyy-mm-dd" and q["B2"].is_date
+    assert q["D2"].number_format == money_format("USD")
+    assert q.tables and list(q.tables.values())[0].ref.startswith("A1:")
+    assert q.conditional_formatting  # attainment bands
+    assert book["Deals"].auto_filter.ref.startswith("A1:")
+    for ws in book.worksheets:
+        assert ws.freeze_panes == "A2", ws.title
+        assert ws.page_setup.orientation == "landscape" and ws.sheet_properties.pageSetUpPr.fitToPage
+        assert ws.page_setup.fitToHeight == 0 and (ws.page_setup.fitToWidth or 1) == 1  # one page wide
+        assert ws.print_title_rows == "$1:$1", ws.title
+    with zipfile.ZipFile(path) as z:
+        charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
+        assert charts
+        xml = z.read(charts[0]).decode()
+        assert "<c:barChart>" in xml and "<c:lineChart>" in xml and "Quarterly results" in xml
+    team = write_workbook(teams[0], tmp_path / "team.xlsx")
+    with zipfile.ZipFile(team) as z:
+        xml = "".join(z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart"))
+        assert re.search(r"Leaderboard'?!\$F\$2", xml)  # attainment by account manager
+    props = openpyxl.load_workbook(team).properties
+    assert props.title == f"{teams[0].name} — {teams[0].period}" and props.subject == "Team report"
+    assert props.created == datetime.datetime.combine(teams[0].as_of, datetime.time())
+
+
+def test_company_workbook_rolls_up_the_teams(tmp_path, demo_reports):
+    _, teams = demo_reports
+    as_of = teams[0].as_of
+    path = write_company_workbook(list(reversed(teams)), tmp_path / "company.xlsx", title="Demo Co — FY2025-Q4", as_of=as_of, company="Demo Co")
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["Company"] + sorted(t.name for t in teams)
+    ws = book["Company"]
+    n = len(teams)
+    header = [c.value for c in ws[1]]
+    rev = header.index("Revenue")
+    assert ws.cell(n + 2, 1).value == "Company total"
+    assert ws.cell(n + 2, rev + 1).value.startswith("=SUM(")
+    assert ws.cell(2, rev + 1).value.startswith("='Team")  # references the team sheet's total row
+    cached = openpyxl.load_workbook(path, data_only=True)["Company"]
+    by_name = {t.name: t for t in teams}
+    for r in range(2, n + 2):
+        t = by_name[cached.cell(r, 1).value]
+        assert _cents(cached.cell(r, rev + 1).value) == t.summary["revenue"]
+        assert cached.cell(r, header.index("Attainment") + 1).value == pytest.approx(t.summary["attainment"], abs=1e-12)
+    assert _cents(cached.cell(n + 2, rev + 1).value) == sum((t.summary["revenue"] for t in teams), Decimal(0))
+    with zipfile.ZipFile(path) as z:
+        assert b"<Company>Demo Co</Company>" in z.read("docProps/app.xml")
+    assert book.properties.created == datetime.datetime.combine(as_of, datetime.time())
+    again = write_company_workbook(teams, tmp_path / "again.xlsx", title="Demo Co — FY2025-Q4", as_of=as_of, company="Demo Co")
+    assert again.read_bytes() == path.read_bytes()
+
+
+def test_company_workbook_refuses_mixed_currencies(tmp_path):
+    with pytest.raises(ValueError, match="currencies"):
+        write_company_workbook([team_report(), team_report(currency="EUR", name="B")], tmp_path / "c.xlsx", title="t", as_of=datetime.date(2025, 6, 30))

@@ -1,0 +1,144 @@
+"""LibreOffice recalculates every workbook formula to reportkit's figures, to the cent.
+
+Workbooks are converted headless with a throw-away profile that forces a full
+recalculation on load (``OOXMLRecalcMode`` = 0, "always"), then read with
+openpyxl ``data_only=True``: every formula cell of the original must hold, after
+recalculation, the figure reportkit wrote as its cached value (money to the cent,
+fractions to 1e-9, text exactly), and the Summary sheet must show the report's
+summary figures.
+"""
+
+from __future__ import annotations
+
+import datetime
+import shutil
+import subprocess
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from reportkit.excel import write_company_workbook, write_workbook
+from reportkit.render import column_label
+from sample_reports import am_report, team_report
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+
+pytestmark = pytest.mark.skipif(
+    SOFFICE is None,
+    reason="LibreOffice (soffice) is not installed: apt-get install -y --no-install-recommends libreoffice-calc-nogui",
+)
+
+_RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="ODFRecalcMode" oor:op="fuse"><value>0</value></prop></item>
+</oor:items>
+"""
+
+
+def recalculate(files: list[Path], tmp: Path) -> dict[Path, Path]:
+    """Convert ``files`` with LibreOffice (full recalculation); original -> converted path."""
+    profile = tmp / "lo-profile"
+    (profile / "user").mkdir(parents=True)
+    (profile / "user" / "registrymodifications.xcu").write_text(_RECALC_ALWAYS)
+    out = tmp / "recalculated"
+    out.mkdir()
+    cmd = [SOFFICE, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
+           "--convert-to", "xlsx", "--outdir", str(out), *map(str, files)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    result = {f: out / f.name for f in files}
+    missing = [f.name for f, c in result.items() if not c.exists()]
+    assert not missing, f"LibreOffice did not convert {missing}: {proc.stdout}\n{proc.stderr}"
+    return result
+
+
+def _same(cached, recalculated, number_format: str) -> bool:
+    if isinstance(cached, (int, float)) and not isinstance(cached, bool):
+        if not isinstance(recalculated, (int, float)):
+            return False
+        if "%" in number_format:
+            return abs(cached - recalculated) <= 1e-9
+        return Decimal(repr(cached)).quantize(Decimal("0.01")) == Decimal(repr(recalculated)).quantize(Decimal("0.01"))
+    return cached == recalculated
+
+
+def check_recalculated(original: Path, converted: Path, report=None) -> int:
+    formulas = openpyxl.load_workbook(original)
+    cached = openpyxl.load_workbook(original, data_only=True)
+    recalc = openpyxl.load_workbook(converted, data_only=True)
+    n = 0
+    bad = []
+    for ws in formulas.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                if c.data_type != "f":
+                    continue
+                n += 1
+                want = cached[ws.title][c.coordinate].value
+                got = recalc[ws.title][c.coordinate].value
+                if not _same(want, got, c.number_format):
+                    bad.append((ws.title, c.coordinate, c.value, want, got))
+    assert not bad, f"{original.name}: recalculated values differ from reportkit's: {bad[:10]}"
+    if report is not None:  # the Summary shows the report's figures after recalculation
+        summary = {r[0].value: r[1].value for r in recalc["Summary"].iter_rows(min_row=2)}
+        for key, value in (report.summary or {}).items():
+            got = summary[column_label(key)]
+            if isinstance(value, Decimal):
+                assert Decimal(repr(got)).quantize(Decimal("0.01")) == value, (original.name, key, got, value)
+            elif isinstance(value, float):
+                assert got == pytest.approx(value, abs=1e-9), (original.name, key)
+            elif value is None and key.endswith("attainment"):
+                assert got == "n/a", (original.name, key)
+    return n
+
+
+def _reports(params_file: Path, am_limit: int, team_limit: int):
+    from reportkit.batch import build_report, load_batch_inputs
+    from reportkit.reports import plan_reports
+
+    params, ds = load_batch_inputs(params_file)
+    specs = plan_reports(ds, params)
+    pick = [s for s in specs if s.kind == "account_manager"][:am_limit] + [s for s in specs if s.kind == "team"][:team_limit]
+    reports = [build_report(ds, params, kind=s.kind, report_id=s.id, period=params.period, as_of=params.as_of) for s in pick]
+    return params, reports
+
+
+def _write_all(tmp: Path, label: str, reports, company_title: str | None = None) -> list[tuple[Path, object]]:
+    out = []
+    for i, r in enumerate(reports):
+        out.append((write_workbook(r, tmp / f"{label}-{i:02d}-{r.kind}.xlsx"), r))
+    teams = [r for r in reports if r.kind == "team"]
+    if company_title and teams:
+        out.append((write_company_workbook(teams, tmp / f"{label}-company.xlsx", title=company_title, as_of=teams[0].as_of), None))
+    return out
+
+
+def test_libreoffice_recalculates_every_formula_to_reportkits_figures(tmp_path):
+    written = []
+    # hand-built awkward cases: zero / missing quota, refunds, formula-looking names;
+    # attainment consistent with revenue / quota so the ratios are live formulas
+    q = am_report().quarterly.assign(attainment=[1.0, 1.234567, float("nan"), 9000.10 / 12000])
+    written += _write_all(tmp_path, "sample", [am_report(quarterly=q, summary={**am_report().summary, "attainment": 9000.10 / 12000}), team_report()], "Sample")
+    params, demo = _reports(ROOT / "params" / "demo.yaml", am_limit=100, team_limit=100)  # the whole demo batch
+    written += _write_all(tmp_path, "demo", demo, f"{params.name} — {params.period}")
+    if DATA.is_dir():
+        for name in ("maven_crm", "adventureworks"):
+            p, reps = _reports(ROOT / "params" / f"{name}.yaml", am_limit=3, team_limit=2)
+            written += _write_all(tmp_path, name, reps, f"{p.name} — {p.period}")
+    # a canary with a deliberately stale cached value proves LibreOffice recalculated
+    import xlsxwriter
+
+    canary = tmp_path / "canary.xlsx"
+    wb = xlsxwriter.Workbook(str(canary))
+    wb.add_worksheet("S").write_formula(0, 0, "=1+1", None, 5)
+    wb.close()
+    converted = recalculate([w for w, _ in written] + [canary], tmp_path)
+    assert openpyxl.load_workbook(converted[canary], data_only=True)["S"]["A1"].value == 2
+    total = 0
+    for original, report in written:
+        total += check_recalculated(original, converted[original], report)
+    assert total > 100  # formulas were really there to check
