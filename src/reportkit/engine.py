@@ -730,6 +730,7 @@ def tier_commission(
     bounds: np.ndarray,
     rates_ppm: np.ndarray,
     method: str,
+    rows: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Apply a tier table to credit lines (vectorised, exact cents).
 
@@ -749,6 +750,9 @@ def tier_commission(
         ``flat``/``retroactive``: whole credit at the rate of the tier of ``total``.
         ``marginal``: the credit is cut at the bounds crossed between ``before`` and
         ``after``; each slice earns its tier's rate (one output line per slice).
+    rows : int64 array (n,), optional
+        Row of ``bounds`` for each line (``bounds`` then holds one bound set per
+        AM x pay period instead of one per line).
 
     Returns
     -------
@@ -756,19 +760,26 @@ def tier_commission(
         ``line`` indexes the input; ``amount = rdiv(credit x rate_ppm, 1e6)``.
     """
     n = len(before)
+    if rows is not None and bounds.shape[0] == 1:
+        rows = None
     if method != "marginal":
-        k = (total[:, None] >= bounds).sum(axis=1) - 1
+        bl = bounds if rows is None else bounds[rows]
+        k = (total[:, None] >= bl).sum(axis=1) - 1
         credit = after - before
         rate = rates_ppm[k]
         return np.arange(n), k, credit, rate, rdiv(credit * rate, PPM)
     K = bounds.shape[1]
 
-    def tier_of(x):
-        if bounds.shape[0] == 1:
+    # per-line bound columns, gathered once (bounds per AM x period: one take per tier)
+    cols = None if bounds.shape[0] == 1 else [
+        bounds[:, k] if rows is None else np.ascontiguousarray(bounds[:, k])[rows] for k in range(1, K)]
+
+    def tier_of(x, idx=None):
+        if cols is None:
             return np.searchsorted(bounds[0], x, side="right") - 1
         t = np.zeros(len(x), dtype=np.int64)
-        for k in range(1, K):
-            t += x >= bounds[:, k]
+        for col in cols:
+            t += x >= (col if idx is None else col[idx])
         return t
 
     # fast path: a line whose credit lies inside one tier is one slice (most lines)
@@ -779,12 +790,12 @@ def tier_commission(
     zero = before == after
     single = zero | (t_lo == t_hi)
     multi = np.flatnonzero(~single)
-    k1 = np.where(zero, tier_of(after), t_lo)  # zero-credit lines keep one line in the tier of their position
+    k1 = t_lo  # a zero-credit line keeps one line in the tier of its position (lo_x == after)
     if not len(multi):
         credit = after - before
         rate = rates_ppm[k1]
         return np.arange(n), k1, credit, rate, rdiv(credit * rate, PPM)
-    b = bounds if bounds.shape[0] == 1 else bounds[multi]
+    b = bounds if bounds.shape[0] == 1 else (bounds[multi] if rows is None else bounds[rows[multi]])
     upper = np.concatenate([b[:, 1:], np.full((b.shape[0], 1), _BIG)], axis=1)
     lo = np.minimum(np.maximum(before[multi][:, None], b), upper)
     hi = np.minimum(np.maximum(after[multi][:, None], b), upper)
@@ -885,7 +896,8 @@ class CommissionResult:
 
     @property
     def n_lines(self) -> int:
-        return len(self._L["am"])
+        L = self._L
+        return L.n if isinstance(L, _Lines) else len(L["am"])
 
     def _frame(self, rows: np.ndarray | None = None) -> pd.DataFrame:
         L = self._L
@@ -994,12 +1006,16 @@ class Statements(Mapping):
 # the engine
 # ---------------------------------------------------------------------------
 class _LineBuf:
-    """Statement lines collected as numpy column chunks (concatenated once)."""
+    """Statement lines collected as numpy column chunks (concatenated lazily, per column, on first use).
+
+    Scalar columns of a chunk (``kind`` of a whole batch, defaults) stay scalars
+    until a column is concatenated, so collecting 2 M lines copies nothing.
+    """
 
     DEFAULTS = dict(drow=-1, cdate=_NAT, credit=0, has_credit=False, tier=0, rate=-1, award=0, payout=_NAT, payable=True)
 
     def __init__(self) -> None:
-        self.chunks: list[dict] = []
+        self.chunks: list[tuple[int, dict]] = []
 
     def add(self, **cols) -> None:
         n = len(cols["am"])
@@ -1009,13 +1025,37 @@ class _LineBuf:
         for f in _LINE_FIELDS:
             v = cols.get(f, self.DEFAULTS.get(f))
             dt = bool if f in ("has_credit", "payable") else np.int64
-            out[f] = np.full(n, v, dtype=dt) if np.ndim(v) == 0 else np.asarray(v, dtype=dt)
-        self.chunks.append(out)
+            out[f] = v if np.ndim(v) == 0 else np.asarray(v, dtype=dt)
+        self.chunks.append((n, out))
 
-    def finish(self) -> dict[str, np.ndarray]:
-        if not self.chunks:
-            return {f: np.zeros(0, dtype=bool if f in ("has_credit", "payable") else np.int64) for f in _LINE_FIELDS}
-        return {f: np.concatenate([c[f] for c in self.chunks]) for f in _LINE_FIELDS}
+    def finish(self) -> "_Lines":
+        return _Lines(self.chunks)
+
+
+class _Lines(Mapping):
+    """Line columns by name; each column is concatenated from the chunks when first read."""
+
+    def __init__(self, chunks: list[tuple[int, dict]]) -> None:
+        self._chunks = chunks
+        self._cols: dict[str, np.ndarray] = {}
+        self.n = sum(n for n, _ in chunks)
+
+    def __getitem__(self, f: str) -> np.ndarray:
+        if f not in self._cols:
+            if f not in _LINE_FIELDS:
+                raise KeyError(f)
+            dt = bool if f in ("has_credit", "payable") else np.int64
+            parts = [np.full(n, c[f], dtype=dt) if np.ndim(c[f]) == 0 else c[f] for n, c in self._chunks]
+            self._cols[f] = np.concatenate(parts) if parts else np.zeros(0, dtype=dt)
+            if len(self._cols) == len(_LINE_FIELDS):
+                self._chunks = []
+        return self._cols[f]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_LINE_FIELDS)
+
+    def __len__(self) -> int:
+        return len(_LINE_FIELDS)
 
 
 def _sum_into(size: int, flat: np.ndarray, vals: np.ndarray) -> np.ndarray:
@@ -1299,9 +1339,15 @@ def compute(
         cr_s = credit[sel]
         am_s, p_s = c_am[sel], c_p[sel]
 
-        def run(idx_rows, before, after, total, qline, attline_c, attline_q):
-            b = _bounds(pl, qline) if rs.basis == "attainment" else _bounds(pl, np.zeros(1, np.int64))
-            rows, k, cc, rate, amt = tier_commission(before, after, total, b, rates, rs.method)
+        def run(idx_rows, before, after, total, qline, attline_c, attline_q, qtab=None, qidx=None):
+            bi = None
+            if rs.basis != "attainment":
+                b = _bounds(pl, np.zeros(1, np.int64))
+            elif qtab is not None:  # one bound set per AM x pay period, looked up per line
+                b, bi = _bounds(pl, qtab), qidx
+            else:
+                b = _bounds(pl, qline)
+            rows, k, cc, rate, amt = tier_commission(before, after, total, b, rates, rs.method, rows=bi)
             rc = tcodes[k]
             if rs.gate is not None:
                 q = attline_q[rows]
@@ -1320,11 +1366,12 @@ def compute(
             cc, amt = cc * s2, amt * s2
             batches = [(r_, k, cc, rate, amt, rc, _KIND["commission"])]
         elif rs.accumulation == "per_period":
-            cum = _segment_cumsum(am_s * P + p_s, cr_s)
+            f_s = c_flat[sel]
+            cum = _segment_cumsum(f_s, cr_s)
             before = cum - cr_s
-            total = cred_ap[am_s, p_s]
-            qs = Q[am_s, p_s]
-            batches = [(*run(sel, before, cum, total, qs, total, qs), _KIND["commission"])]
+            total = cred_ap.reshape(-1)[f_s]
+            qs = Q.reshape(-1)[f_s] if rs.gate is not None else None
+            batches = [(*run(sel, before, cum, total, qs, total, qs, qtab=Q.reshape(-1), qidx=f_s), _KIND["commission"])]
         else:  # ytd with true-up
             yr = pyear[p_s]
             cum = _segment_cumsum(am_s * 10000 + yr, cr_s)

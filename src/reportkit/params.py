@@ -38,6 +38,7 @@ __all__ = [
     "CommissionPolicy",
     "QuotaBonus",
     "QuotaRule",
+    "PlanRef",
     "PerformancePolicy",
     "load_params",
     "parse_overrides",
@@ -84,6 +85,32 @@ class CommissionPolicy(_Strict):
         if isinstance(v, bool):
             raise ValueError(f"{v!r} is not a rate")
         return str(v) if isinstance(v, float) else v
+
+
+class PlanRef(_Strict):
+    """Where the commission plan comes from (``plan:`` in the params file).
+
+    Either a path to one plan YAML (``plan: plans/overlay_territory.yaml``), or a
+    plans folder with an effective-dated assignments file::
+
+        plan: {path: plans, assignments: plans/assignments.yaml}
+
+    Paths are relative to the params file. With a folder, only the plans the
+    assignments name are used (they must share one pay period and one crediting
+    method, as :func:`reportkit.engine.compute` requires). When ``plan:`` is
+    given, the reports' commission comes from the plan engine
+    (:mod:`reportkit.engine`) and ``commission:`` is not used.
+    """
+
+    path: Path = Field(..., description="plan YAML file, or a folder of plans (then assignments is required)")
+    assignments: Path | None = Field(None, description="effective-dated assignments YAML (with a plans folder)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_str(cls, v: Any) -> Any:
+        if isinstance(v, (str, Path)):
+            return {"path": v}
+        return v
 
 
 class QuotaRule(_Strict):
@@ -141,6 +168,9 @@ class BatchParams(_Strict):
     as_of: datetime.date = Field(..., description="date the report is as of (never today())")
     reports: tuple[Literal["account_manager", "team"], ...] = ("account_manager", "team")
     commission: CommissionPolicy = CommissionPolicy()
+    plan: PlanRef | None = Field(
+        None, description="commission plan for the plan engine (replaces the flat-rate commission policy)"
+    )
     quota_rule: QuotaRule | None = None
     performance: PerformancePolicy = PerformancePolicy()
     account_managers: tuple[str, ...] | None = Field(

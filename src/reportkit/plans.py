@@ -54,6 +54,7 @@ __all__ = [
     "load_plan",
     "load_plans",
     "load_assignments",
+    "load_plan_source",
     "format_plan_error",
 ]
 
@@ -655,3 +656,44 @@ def load_assignments(path: str | Path, plans: typing.Iterable[str] | None = None
                     f"(allowed: {', '.join(known)})"
                 )
     return result
+
+
+def load_plan_source(
+    path: str | Path, assignments: str | Path | None = None
+) -> tuple[Plan | dict[str, Plan], PlanAssignments | None]:
+    """Plans and assignments for :func:`reportkit.engine.compute` from a params ``plan:`` entry.
+
+    Parameters
+    ----------
+    path : str or Path
+        One plan YAML file, or a folder of plan files.
+    assignments : str or Path, optional
+        Effective-dated assignments YAML; required with a folder. Only the plans
+        it names are returned (a folder may hold plans of other pay periods).
+
+    Returns
+    -------
+    (Plan, None) for one file; ({name: Plan}, PlanAssignments) for a folder.
+
+    Raises
+    ------
+    PlanError
+        Missing file or folder, a folder without assignments, bad plan or
+        assignment files.
+    """
+    path = Path(path)
+    if path.is_dir():
+        if assignments is None:
+            raise PlanError(f"plan: {str(path)!r} is a folder of plans; it needs 'assignments' (which AM is on "
+                            "which plan when)", hint="write plan: {path: plans, assignments: plans/assignments.yaml}")
+        plans = load_plans(path)
+        who = load_assignments(assignments, plans)
+        used = {a.plan for a in who.assignments}
+        return {n: p for n, p in plans.items() if n in used}, who
+    if not path.exists():
+        raise PlanError(f"plan file {str(path)!r} does not exist", hint="check the path (relative to the params file)")
+    plan = load_plan(path)
+    if assignments is not None:
+        who = load_assignments(assignments, [path.stem])
+        return {path.stem: plan}, who
+    return plan, None

@@ -1,0 +1,115 @@
+"""``reportkit statement``: CSV / xlsx statements equal the report's commission, total = sum of lines."""
+
+from __future__ import annotations
+
+import csv
+import os
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from reportkit.api import load
+from reportkit.errors import ParamsError
+from reportkit.params import load_params
+from reportkit.reports import build_account_manager_report, build_team_report, plan_reports
+from reportkit.statement import STATEMENT_FILE_COLUMNS, statement_cli
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("REPORTKIT_DATA_DIR") or ROOT.parent / "shared" / "data")
+DEMO = ROOT / "params" / "demo.yaml"
+AW = ROOT / "params" / "adventureworks.yaml"
+
+
+def read_csv(path: Path) -> tuple[list[dict], dict]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0].keys()) == list(STATEMENT_FILE_COLUMNS)
+    assert rows[-1]["rule"] == "total"
+    return rows[:-1], rows[-1]
+
+
+def check_statements(params_path: Path, out: Path, ams: list[str] | None = None) -> dict[str, Decimal]:
+    params, ds = load(params_path)
+    period = params.period
+    ids = ams or [s.id for s in plan_reports(ds, params) if s.kind == "account_manager"]
+    totals = {}
+    if ams is None:
+        assert statement_cli(params_path, period, output_dir=out) == 0
+    for am in ids:
+        if ams is not None:
+            assert statement_cli(params_path, period, am, out) == 0
+        lines, total = read_csv(out / f"statement-{am}-{period}.csv")
+        amounts = [Decimal(r["amount"]) for r in lines]
+        assert all(a == a.quantize(Decimal("0.01")) for a in amounts)
+        assert Decimal(total["amount"]) == sum(amounts, Decimal("0.00"))
+        report = build_account_manager_report(ds, am, period, params, params.as_of)
+        assert Decimal(total["amount"]) == report.summary["commission_total"]
+        assert [int(r["line"]) for r in lines] == report.commission["line"].tolist()
+        assert amounts == report.commission["amount"].tolist()
+        wb = openpyxl.load_workbook(out / f"statement-{am}-{period}.xlsx")
+        ws = wb["Statement"]
+        header = [c.value for c in ws[1]]
+        amount_col = header.index("Amount") + 1
+        xl = [ws.cell(row=i, column=amount_col).value for i in range(2, 2 + len(lines))]
+        assert [Decimal(repr(v)).quantize(Decimal("0.01")) for v in xl] == amounts
+        assert "$" in ws.cell(row=2, column=amount_col).number_format or not lines
+        assert str(ws.cell(row=2 + len(lines), column=amount_col).value).startswith("=")
+        totals[am] = Decimal(total["amount"])
+    return totals
+
+
+def test_demo_statements_equal_the_report_commission(tmp_path, capsys):
+    totals = check_statements(DEMO, tmp_path)
+    n = len(totals)
+    assert len(list(tmp_path.glob("statement-*.csv"))) == n
+    assert len(list(tmp_path.glob("statement-*.xlsx"))) == n
+    assert f"{n} statement(s) for FY2025-Q4" in capsys.readouterr().out
+    assert any(t > 0 for t in totals.values())
+
+
+def test_period_after_as_of_and_unknown_account_manager_are_refused(tmp_path):
+    with pytest.raises(ParamsError, match="before FY2026-Q2 starts"):
+        statement_cli(DEMO, "FY2026-Q2", output_dir=tmp_path)
+    with pytest.raises(ParamsError, match="not in the account managers table"):
+        statement_cli(DEMO, "FY2025-Q4", "nobody", tmp_path)
+
+
+def test_demo_with_a_plan_uses_the_engine(tmp_path):
+    """The demo data through the shipped standard plan: engine lines with tiers in the report and the file."""
+    text = DEMO.read_text(encoding="utf-8") + "plan: plans/standard.yaml\n"
+    p = DEMO.parent / f".test-statement-{os.getpid()}.yaml"
+    p.write_text(text, encoding="utf-8")
+    try:
+        params, ds = load(p)
+        am = [s.id for s in plan_reports(ds, params) if s.kind == "account_manager"][0]
+        r = build_account_manager_report(ds, am, params.period, params, params.as_of)
+        assert r.commission["rule"].str.startswith("tier:").any()
+        assert r.commission["tier"].dropna().isin([1, 2, 3, 4]).all()
+        assert r.summary["commission_total"] == sum(r.commission["amount"], Decimal("0.00"))
+        check_statements(p, tmp_path, [am])
+        team = build_team_report(ds, r.team, params.period, params, params.as_of)
+        row = team.commission_expense.loc[team.commission_expense["account_manager_id"] == am].iloc[0]
+        assert row["total"] == r.summary["commission_total"]
+        assert team.summary["commission_expense"] == sum(team.commission_expense["total"], Decimal("0.00"))
+    finally:
+        p.unlink()
+
+
+@pytest.mark.realdata
+@pytest.mark.skipif(not DATA.is_dir(), reason=f"real data sets not found at {DATA}")
+def test_adventureworks_statements_come_from_the_tiered_territory_plan(tmp_path):
+    params = load_params(AW)
+    assert params.plan is not None
+    totals = check_statements(AW, tmp_path)
+    assert len(totals) == 18
+    _, ds = load(AW)
+    r = build_account_manager_report(ds, "296", params.period, params, params.as_of)
+    # Lynn Tsoflias (Australia) beats quota: tier 2 and 3 lines and the quota-club bonus
+    assert set(r.commission["tier"].dropna()) >= {1, 2}
+    assert "bonus" in set(r.commission["rule"])
+    assert r.summary["bonus"] == Decimal("5000.00")
+    # commission basis is the territory credit the report shows as revenue
+    credit = sum(b for b, k in zip(r.commission["basis"], r.commission["rule"]) if k.startswith("tier:"))
+    assert credit == r.summary["revenue"]
