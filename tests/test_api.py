@@ -113,6 +113,15 @@ def test_account_manager_figures_equal_the_report(demo, am):
     assert fr["ytd_revenue"] == r.summary["ytd_revenue"]
     assert fr["annual_quota"] == r.summary["annual_quota"]
 
+    # the report's forecast is the blended method of forecast_table, its run-rate row the run_rate column
+    b = reportkit.forecast_table(ds, params.period, params=params, as_of=AS_OF).set_index("entity").loc[am]
+    head, rr = r.forecast.iloc[0], r.forecast.iloc[1]
+    assert (head["method"], rr["method"]) == ("blended", "run_rate")
+    for col in ("forecast", "low", "high", "annual_quota", "ytd_revenue"):
+        assert head[col] == b[col], col
+    assert head["basis"] == b["basis"] and r.summary["forecast"] == b["forecast"]
+    assert rr["forecast"] == b["run_rate"] == fr["forecast"] == r.summary["forecast_run_rate"]
+
 
 def test_team_figures_equal_the_team_report(demo):
     params, ds = demo
@@ -191,3 +200,24 @@ def test_win_rates_and_sales_cycle(make_dataset):
     engaged = pd.Series(["2025-04-01", "2025-04-10", "2025-04-30"], index=["D1", "D2", "D3"])
     c = reportkit.sales_cycle(ds, engaged, by="stage").set_index("stage")
     assert c.loc["won", "median_days"] == 9.5 and c.loc["lost", "deals"] == 1
+
+
+def test_commission_statement_follows_the_plan_engine_when_params_name_a_plan(tmp_path):
+    """An analyst's statement equals the report's on a params file with ``plan:``."""
+    import yaml
+
+    import reportkit as rk
+    from reportkit.reports import build_account_manager_report
+
+    root = Path(__file__).resolve().parents[1]
+    raw = yaml.safe_load((root / "params" / "demo.yaml").read_text())
+    raw["source"] = str((root / "params" / raw["source"]).resolve())
+    raw["plan"] = str((root / "params" / "plans" / "standard.yaml").resolve())
+    p = tmp_path / "plan.yaml"
+    p.write_text(yaml.safe_dump(raw))
+    params, ds = rk.load(p)
+    st = rk.commission_statement(ds, "AM-001", params.period, params)
+    rep = build_account_manager_report(ds, "AM-001", params.period, params, params.as_of)
+    assert any(str(r).startswith("tier") for r in rep.commission["rule"])  # the engine's lines, not the flat rate
+    assert st.total == rep.summary["commission_total"]
+    assert list(st.lines["amount"]) == list(rep.commission["amount"])

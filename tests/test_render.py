@@ -68,7 +68,7 @@ def test_cells_are_formatted_by_column_and_type():
     assert format_cell(pd.Timestamp("2025-06-30"), "close_date") == "2025-06-30"
     assert format_cell(pd.NaT, "close_date") == NA
     assert format_cell(1234, "days_since_last_order") == "1,234"
-    assert format_cell(True, "missed") == "yes"
+    assert format_cell(True, "missed") == "Yes"  # was "yes": booleans now read Yes/No (review issue 5)
     assert format_cell("00731", "account_manager_id") == "00731"
     assert format_date(datetime.date(2025, 1, 2)) == "2025-01-02"
 

@@ -349,13 +349,11 @@ def commission_statement(
     >>> s.total == s.lines["amount"].sum()                                                # doctest: +SKIP
     True
     """
-    from .commission import commission_statement as _statement
-    from .reports import _am_row
+    from .reports import commission_for
 
-    params, day, ctx = _resolve(ds, period, params, as_of)
-    am = str(account_manager_id)
-    _am_row(ds, am)  # ParamsError with a did-you-mean
-    return _statement(ctx.credited, am, ctx.period, params.commission, ctx.quota(am, ctx.period), until=ctx.cutoff)
+    params, day, _ctx = _resolve(ds, period, params, as_of)
+    # the report's own statement: the plan engine when params name a plan, else the flat policy
+    return commission_for(ds, params, str(account_manager_id), period, day)
 
 
 def account_status(
@@ -422,11 +420,15 @@ def forecast_table(
     """Annual forecast per account manager, team or the company.
 
     Wraps :func:`reportkit.forecast.annual_forecasts` with the report's credited
-    deals and effective quotas. ``ytd_revenue`` and ``annual_quota`` equal the
-    report's. The account-manager *report* shows the run-rate method
-    (:func:`reportkit.forecast.annual_forecast`); this function defaults to the
-    blended method and also returns every method's total in its own column
-    (``run_rate``, ``seasonal``, ``weighted_pipeline`` ...).
+    deals and effective quotas, exactly as the reports do: with the default
+    ``method="blended"`` an account manager's row (``forecast``, ``low``,
+    ``high``, ``forecast_attainment``, ``basis``) equals the first row of their
+    report's ``forecast`` table and its ``run_rate`` column the report's
+    run-rate row. Every method's total is also in its own column (``run_rate``,
+    ``seasonal``, ``weighted_pipeline`` ...). At ``level="team"`` the team is
+    forecast as one series (each deal once); the team *report*'s total row is
+    instead the sum of its active members' forecasts (the usual roll-up), so
+    ``ytd_revenue`` and ``annual_quota`` agree but the forecast may differ.
 
     Parameters
     ----------

@@ -22,7 +22,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-__all__ = ["quarterly_chart", "team_quarterly_chart", "attainment_distribution_chart", "to_png"]
+__all__ = ["quarterly_chart", "team_quarterly_chart", "attainment_distribution_chart", "to_png", "money_tick"]
 
 _RC = {
     "font.family": "DejaVu Sans",
@@ -52,18 +52,34 @@ def _num(value: Any) -> float:
     return f
 
 
-def _money_axis(currency: str) -> FuncFormatter:
-    def fmt(x: float, _pos: int) -> str:
-        ax = abs(x)
-        if ax >= 1e6:
-            text = f"{x / 1e6:,.1f}M"
-        elif ax >= 1e3:
-            text = f"{x / 1e3:,.0f}k"
-        else:
-            text = f"{x:,.0f}"
-        return f"{text} {currency}" if _pos == 0 else text
+_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "AUD": "A$", "CAD": "C$"}
 
-    return FuncFormatter(fmt)
+
+def money_tick(x: float, currency: str = "USD") -> str:
+    """Compact currency tick label: ``250000 -> '$250k'``, ``1.25e6 -> '$1.25M'``, ``0 -> '$0'``.
+
+    Known currencies get their symbol, others a prefix (``CHF 250k``); the sign
+    goes before the symbol (``-$50k``). Display only: the value is the axis
+    position, nothing is computed from it.
+    """
+    sign = "-" if x < 0 else ""
+    a = abs(x)
+    if a >= 1e9:
+        body = f"{a / 1e9:.2f}".rstrip("0").rstrip(".") + "B"
+    elif a >= 1e6:
+        body = f"{a / 1e6:.2f}".rstrip("0").rstrip(".") + "M"
+    elif a >= 1e3:
+        body = f"{a / 1e3:.1f}".rstrip("0").rstrip(".") + "k"
+    else:
+        body = f"{a:.0f}"
+    if body in ("0", "0k", "0M", "0B"):
+        sign, body = "", "0"
+    symbol = _SYMBOLS.get((currency or "").upper())
+    return f"{sign}{symbol}{body}" if symbol else f"{sign}{currency} {body}"
+
+
+def _money_axis(currency: str) -> FuncFormatter:
+    return FuncFormatter(lambda x, _pos: money_tick(x, currency))
 
 
 def _revenue_vs_quota(
@@ -81,8 +97,9 @@ def _revenue_vs_quota(
         ax.set_xticklabels([str(s) for s in labels])
         ax.yaxis.set_major_formatter(_money_axis(currency))
         ax.axhline(0, color="#4a5568", linewidth=0.6)
-        ax.set_title(title)
-        ax.legend(loc="upper left", frameon=False)
+        # title left, legend right, both above the plot: the legend never covers a bar
+        ax.set_title(title, loc="left", pad=14)
+        ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2, frameon=False, borderaxespad=0.2)
         if not labels:
             ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
         fig.tight_layout()

@@ -504,7 +504,8 @@ class Explorer:
         from .render import format_money, summary_table
 
         self.summary.value = summary_table(
-            r, ["revenue", "quota", "attainment", "ytd_revenue", "ytd_attainment", "commission_total", "forecast", "performance_status"]
+            r, ["period_label", "revenue", "quota", "attainment", "pace", "ytd_revenue", "ytd_attainment", "commission_total",
+                "forecast", "forecast_range", "performance_status"]
         ).to_html()
         self.attainment.value = _html_table(
             r.quarterly, ["period", "revenue", "quota", "attainment", "revenue_last_year", "growth_vs_last_year"], cur,

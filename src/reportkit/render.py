@@ -18,6 +18,7 @@ Formatting rules (the same in every template):
   ``rate``, ``probability``, ``trend``) -> percent with one decimal
   (``0.934`` -> ``93.4%``).
 * ``NaN`` / ``None`` / ``NaT`` -> ``n/a`` (never ``0 %`` or ``inf``).
+* booleans (Python, NumPy or pandas ``boolean``) -> ``Yes`` / ``No``.
 * dates -> ISO ``2025-12-31``.
 * every text value and header is HTML-escaped: a client called
   ``<script>alert(1)</script>`` is shown as that text, never run.
@@ -35,6 +36,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from .errors import ParamsError, TemplateError
@@ -50,6 +52,8 @@ __all__ = [
     "format_date",
     "format_cell",
     "column_label",
+    "resolve_params_file",
+    "SUMMARY_LAYOUT",
     "table",
     "summary_table",
     "heading",
@@ -63,7 +67,8 @@ NA = "n/a"
 """How a missing or undefined value is shown everywhere."""
 
 PERCENT_COLUMNS = frozenset(
-    {"attainment", "forecast_attainment", "growth_vs_last_year", "rate", "probability", "share", "trend"}
+    {"attainment", "forecast_attainment", "growth_vs_last_year", "rate", "probability", "share", "trend",
+     "share_of_am_revenue", "pace"}
 )
 """Columns (and summary keys) holding fractions shown as percent (1.0 == 100 %)."""
 
@@ -77,6 +82,65 @@ _LABELS = {
     "revenue_ytd": "Revenue YTD",
     "growth_vs_last_year": "Growth vs last year",
     "days_since_last_order": "Days since last order",
+    "share_of_am_revenue": "Share of AM revenue (YTD)",
+    "status_rule": "Status rule",
+    "win_rate": "Win rate",
+    "run_rate": "Run-rate forecast",
+    "quota_to_date": "Quota to date (prorated)",
+    "pace": "Pace (revenue / quota to date)",
+}
+
+#: Summary rows a template shows, in order: (key, label, when). ``when`` is
+#: ``"always"``, ``"to_date"`` (only while the period is not over), ``"nonzero"``
+#: (only when the value is not 0.00) or ``"not_cash"`` (only when it differs from
+#: ``commission_cash``, i.e. some of it is not paid now). Keys the report does not
+#: have are skipped; values are never computed here.
+SUMMARY_LAYOUT: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "account_manager": (
+        ("period_label", "Period", "always"),
+        ("revenue", "Revenue", "always"),
+        ("quota", "Quota", "always"),
+        ("attainment", "Attainment", "always"),
+        ("quota_to_date", "Quota to date (prorated)", "to_date"),
+        ("pace", "Pace (revenue / quota to date)", "to_date"),
+        ("ytd_revenue", "YTD revenue", "always"),
+        ("ytd_quota", "YTD quota", "always"),
+        ("ytd_attainment", "YTD attainment", "always"),
+        ("commission", "Commission on revenue", "always"),
+        ("bonus", "Quota bonus", "nonzero"),
+        ("commission_cash", "Payable now (cash)", "always"),
+        ("commission_deferred", "Deferred", "nonzero"),
+        ("commission_total", "Total earned (all awards)", "not_cash"),
+        ("forecast", "Annual forecast", "always"),
+        ("forecast_range", "Forecast range", "always"),
+        ("forecast_run_rate", "Run-rate forecast", "always"),
+        ("annual_quota", "Annual quota", "always"),
+        ("forecast_attainment", "Forecast attainment", "always"),
+        ("performance_status", "Performance status", "always"),
+        ("consecutive_misses", "Consecutive missed quarters", "always"),
+        ("deals_count", "Deals", "always"),
+        ("accounts_count", "Accounts", "always"),
+    ),
+    "team": (
+        ("period_label", "Period", "always"),
+        ("members", "Members", "always"),
+        ("revenue", "Revenue", "always"),
+        ("quota", "Quota", "always"),
+        ("attainment", "Attainment", "always"),
+        ("quota_to_date", "Quota to date (prorated)", "to_date"),
+        ("pace", "Pace (revenue / quota to date)", "to_date"),
+        ("ytd_revenue", "YTD revenue", "always"),
+        ("ytd_quota", "YTD quota", "always"),
+        ("ytd_attainment", "YTD attainment", "always"),
+        ("commission_expense", "Commission expense", "always"),
+        ("forecast", "Annual forecast", "always"),
+        ("forecast_range", "Forecast range", "always"),
+        ("forecast_run_rate", "Run-rate forecast", "always"),
+        ("annual_quota", "Annual quota", "always"),
+        ("forecast_attainment", "Forecast attainment", "always"),
+        ("on_watch", "On performance watch", "always"),
+        ("deals_count", "Deals", "always"),
+    ),
 }
 
 
@@ -94,8 +158,13 @@ def _is_missing(value: Any) -> bool:
         return False
 
 
+_MONEY_RATE_KEYS = frozenset({"run_rate", "forecast_run_rate"})  # money named *_rate: a forecast, not a fraction
+
+
 def _is_percent_key(name: str) -> bool:
     name = str(name)
+    if name in _MONEY_RATE_KEYS:
+        return False
     return name in PERCENT_COLUMNS or name.endswith("_attainment") or name.endswith("_rate") or name.startswith("attainment")
 
 
@@ -172,18 +241,18 @@ def format_cell(value: Any, column: str = "", currency: str = "USD") -> str:
 
     Percent columns (see :data:`PERCENT_COLUMNS`) print as percent; ``Decimal``
     values as money; dates as ISO; integers with thousands separators; floats
-    with two decimals; booleans as ``yes``/``no``; missing values as ``n/a``.
+    with two decimals; booleans as ``Yes``/``No``; missing values as ``n/a``.
     The result is plain (unescaped) text.
     """
     if _is_missing(value):
         return NA
+    if isinstance(value, (bool, np.bool_)):
+        return "Yes" if value else "No"
     if _is_percent_key(column):
         try:
             return format_percent(value)
         except (TypeError, ValueError, ArithmeticError):
             return str(value)
-    if isinstance(value, bool):
-        return "yes" if value else "no"
     if isinstance(value, Decimal):
         return format_money(value, currency)
     if isinstance(value, (datetime.date, pd.Timestamp)):
@@ -200,7 +269,8 @@ def column_label(column: str) -> str:
     """Human header for a column name: ``revenue_last_year -> 'Revenue last year'``."""
     if column in _LABELS:
         return _LABELS[column]
-    words = ["YTD" if w.lower() == "ytd" else ("ID" if w.lower() == "id" else w) for w in str(column).split("_") if w]
+    upper = {"ytd": "YTD", "id": "ID", "am": "AM"}
+    words = [upper.get(w.lower(), w) for w in str(column).split("_") if w]
     text = " ".join(words)
     return text[:1].upper() + text[1:]
 
@@ -222,12 +292,15 @@ class Table:
         Whether each column is right-aligned (numbers).
     caption : str
         Optional caption shown above the table.
+    footer : tuple of str
+        Optional total row (already formatted), shown after the rows in bold.
     """
 
     headers: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
     numeric: tuple[bool, ...]
     caption: str = ""
+    footer: tuple[str, ...] = ()
 
     def to_html(self) -> str:
         """Deterministic HTML; every header and cell is escaped."""
@@ -248,13 +321,20 @@ class Table:
                 style = ' style="text-align:right"' if num else ' style="text-align:left"'
                 out.append(f"<td{style}>{esc(cell)}</td>")
             out.append("</tr>")
-        out.append("</tbody></table>")
+        out.append("</tbody>")
+        if self.footer:
+            out.append('<tfoot><tr class="reportkit-total">')
+            for cell, num in zip(self.footer, self.numeric):
+                style = ' style="text-align:right;font-weight:bold"' if num else ' style="text-align:left;font-weight:bold"'
+                out.append(f"<td{style}>{esc(cell)}</td>")
+            out.append("</tr></tfoot>")
+        out.append("</table>")
         return "".join(out)
 
     def to_text(self) -> str:
         """Plain-text rendering with aligned columns (used for ``text/plain``)."""
         widths = [len(h) for h in self.headers]
-        for row in self.rows:
+        for row in self.rows + ((self.footer,) if self.footer else ()):
             widths = [max(w, len(c)) for w, c in zip(widths, row)]
 
         def line(cells: Sequence[str]) -> str:
@@ -268,6 +348,9 @@ class Table:
         lines.extend(line(r) for r in self.rows)
         if not self.rows:
             lines.append("(no rows)")
+        if self.footer:
+            lines.append("  ".join("-" * w for w in widths))
+            lines.append(line(self.footer))
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -308,6 +391,8 @@ def table(
     labels: Mapping[str, str] | None = None,
     caption: str = "",
     max_rows: int | None = None,
+    total: Mapping[str, Any] | None = None,
+    total_label: str = "Total",
 ) -> Table:
     """Format a report frame for display.
 
@@ -326,6 +411,12 @@ def table(
     caption : str, optional
     max_rows : int, optional
         Show at most this many rows (the caption says how many were left out).
+    total : mapping, optional
+        A total row ``{column: value}``: the values come from the report object
+        (e.g. ``report.summary["commission_total"]``, the sum of the rounded
+        lines), never summed here. Other columns are blank; ``total_label``
+        goes in the first column unless it has a total itself.
+    total_label : str, default "Total"
 
     Returns
     -------
@@ -360,11 +451,20 @@ def table(
     if max_rows is not None and len(frame) > max_rows:
         extra = f"first {max_rows} of {len(frame)} rows"
         caption = f"{caption} ({extra})" if caption else extra
+    footer: tuple[str, ...] = ()
+    if total is not None and cols:
+        unknown = [c for c in total if c not in cols]
+        if unknown:
+            raise TemplateError(f"total names column(s) {unknown} that the table does not show", hint=f"shown: {', '.join(cols)}")
+        footer = tuple(format_cell(total[c], c, currency) if c in total else "" for c in cols)
+        if cols[0] not in total:
+            footer = (total_label,) + footer[1:]
     return Table(
         headers=tuple(labels.get(c, column_label(c)) for c in cols),
         rows=rows,
         numeric=numeric,
         caption=caption,
+        footer=footer,
     )
 
 
@@ -381,12 +481,47 @@ def _numeric_column(series: pd.Series, name: str) -> bool:
 def summary_table(report: Any, keys: Sequence[str] | None = None) -> Table:
     """Two-column table (item, value) of ``report.summary``.
 
-    Keys that look like fractions (``attainment``, ``*_rate``...) show as percent,
+    By default the rows of :data:`SUMMARY_LAYOUT` for the report's kind, with
+    their labels, and only those that mean something for this report (the
+    quota to date and pace only while the period is not over; the quota bonus
+    and the deferred part only when not zero; the total of all awards only when
+    it differs from what is payable now). ``forecast_range`` shows
+    ``forecast_low`` to ``forecast_high``. With ``keys``, exactly those keys
+    (that exist), labelled the same way.
+
+    Keys that look like fractions (``attainment``, ``pace``...) show as percent,
     ``Decimal`` values as money in the report currency, everything else as text.
     """
     summary = dict(getattr(report, "summary", {}) or {})
-    items = list(summary) if keys is None else [k for k in keys if k in summary]
-    rows = tuple((column_label(k), format_cell(summary[k], k, report.currency)) for k in items)
+    cur = report.currency
+    layout = SUMMARY_LAYOUT.get(getattr(report, "kind", ""), ())
+    labels = {k: label for k, label, _ in layout}
+
+    def value(k: str) -> str | None:
+        if k == "forecast_range":
+            if "forecast_low" not in summary or "forecast_high" not in summary:
+                return None
+            lo, hi = summary["forecast_low"], summary["forecast_high"]
+            return NA if _is_missing(lo) or _is_missing(hi) else f"{format_cell(lo, 'forecast_low', cur)} to {format_cell(hi, 'forecast_high', cur)}"
+        return format_cell(summary[k], k, cur) if k in summary else None
+
+    def shown(k: str, when: str) -> bool:
+        v = summary.get(k)
+        if when == "to_date":
+            return summary.get("days_elapsed") is not None and summary.get("days_elapsed") != summary.get("days_in_period")
+        if when == "nonzero":
+            return not _is_missing(v) and v != 0
+        if when == "not_cash":
+            return "commission_cash" not in summary or v != summary["commission_cash"]
+        return True
+
+    if keys is None:
+        items = [k for k, _, when in layout if shown(k, when)] if layout else list(summary)
+    else:
+        items = list(keys)
+    rows = tuple(
+        (labels.get(k) or column_label(k), v) for k in items if (v := value(k)) is not None
+    )
     return Table(headers=("Item", "Value"), rows=rows, numeric=(False, True))
 
 
@@ -466,7 +601,8 @@ def figure(fig: Any, alt: str | None = None) -> Chart:
     from .charts import to_png
 
     if alt is None:
-        alt = "; ".join(t for t in (ax.get_title() for ax in fig.axes) if t) or "chart"
+        titles = (ax.get_title(loc=loc) for ax in fig.axes for loc in ("left", "center", "right"))
+        alt = "; ".join(t for t in titles if t) or "chart"
     return Chart(png=to_png(fig), alt=alt)
 
 
@@ -499,8 +635,10 @@ def load_report(
     report_id : str
         Account manager id (``"AM-001"``) or team name.
     params_file : str or Path, optional
-        Batch params YAML; relative paths are relative to the working directory
-        (the templates folder when run in JupyterLab).
+        Batch params YAML. A relative path is tried against the current working
+        directory first, then against the templates folder (where the template's
+        default ``../params/demo.yaml`` points); the error names both places
+        when it is in neither.
     period : str, optional
         Period label, e.g. ``"FY2025-Q4"``; default: the params file's period.
     as_of : str or datetime.date, optional
@@ -537,7 +675,7 @@ def load_report(
         raise ParamsError("neither report_data nor params_file is set", hint="set params_file to a params YAML")
     from .batch import build_report, load_batch_inputs  # deferred: the batch path needs the domain
 
-    params, ds = load_batch_inputs(params_file)
+    params, ds = load_batch_inputs(resolve_params_file(params_file))
     return build_report(
         ds,
         params,
@@ -545,6 +683,39 @@ def load_report(
         report_id=str(report_id),
         period=period or params.period,
         as_of=as_of_date or params.as_of,
+    )
+
+
+def resolve_params_file(params_file: str | Path, template_dir: str | Path | None = None) -> Path:
+    """Where a template's ``params_file`` is: as given, else relative to the templates folder.
+
+    An absolute path is returned as it is. A relative one is tried against the
+    current working directory first (a template run from the repository root, or
+    by ``papermill`` from anywhere), then against ``template_dir`` (default: the
+    folder :func:`reportkit.batch.default_template_dir` finds, the notebook's own
+    folder in JupyterLab).
+
+    Raises
+    ------
+    ParamsError
+        Neither exists; the message names both paths it tried.
+    """
+    path = Path(params_file)
+    if path.is_absolute():
+        return path
+    if path.exists():
+        return path
+    if template_dir is None:
+        from .batch import default_template_dir
+
+        template_dir = default_template_dir()
+    beside = Path(template_dir) / path
+    if beside.exists():
+        return beside
+    raise ParamsError(
+        f"params_file {str(params_file)!r} not found: tried {str(path.resolve())!r} (current directory) "
+        f"and {str(beside.resolve())!r} (templates folder)",
+        hint="give an absolute path, or one relative to the current directory or to the templates folder",
     )
 
 

@@ -13,13 +13,17 @@ report currency; attainment is a float fraction, NaN when undefined):
 
 AccountManagerReport
     quarterly   : period, period_start, period_end, revenue, quota, attainment,
-                  revenue_last_year, growth_vs_last_year (fraction, NaN if no base)
+                  revenue_last_year (None when the data set starts after last
+                  year's span), growth_vs_last_year (fraction, NaN if no base),
+                  days_elapsed, days_in_period (a quarter not over by as_of is
+                  compared like for like: see build_account_manager_report)
     commission  : line, description, basis, rate, amount, rule, award
     accounts    : account_id, account_name, segment, handover_date, revenue_period,
                   revenue_ytd, revenue_same_period_last_year, last_order_date,
                   days_since_last_order, trend, status, status_reason
-    forecast    : method, ytd_revenue, remaining_forecast, forecast, annual_quota,
-                  forecast_attainment, low, high
+    forecast    : method, basis, ytd_revenue, remaining_forecast, forecast, annual_quota,
+                  forecast_attainment, low, high   (row 1: ``blended``, the
+                  headline; row 2: ``run_rate``, range n/a)
     performance : period, attainment, missed, consecutive_misses, status
     deals       : deal_id, account_id, account_name, close_date, amount, stage, product
 TeamReport
@@ -27,8 +31,9 @@ TeamReport
                   commission, forecast, performance_status
     attainment_distribution : band, count
     quarterly   : period, revenue, quota, attainment
-    forecast    : account_manager_id, name, ytd_revenue, forecast, annual_quota,
-                  forecast_attainment, low, high   (last row: team total)
+    forecast    : account_manager_id, name, method, basis, ytd_revenue, forecast,
+                  annual_quota, forecast_attainment, low, high, run_rate
+                  (blended method; last row: team total)
     performance_watch : account_manager_id, name, consecutive_misses, status
     commission_expense : account_manager_id, name, commission, bonus, total
 """
@@ -40,17 +45,17 @@ import hashlib
 import math
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from .accounts import AccountStatusRules, account_status
-from .commission import CommissionStatement, commission_statement
+from .commission import CommissionStatement, commission_statement, plan_result, plan_statement
 from .crediting import credited_deals, credited_in, crediting_overlaps, team_revenue
 from .errors import ParamsError, did_you_mean
-from .forecast import annual_forecast, forecast_frame
+from .forecast import annual_forecasts, forecast_methods, level_revenue, open_pipeline
 from .model import Dataset
 from .money import cents_to_money, money_sum
 from .params import BatchParams
@@ -71,6 +76,7 @@ __all__ = [
     "plan_reports",
     "build_account_manager_report",
     "build_team_report",
+    "commission_for",
 ]
 
 
@@ -291,6 +297,24 @@ class _Context:
     history: tuple[Period, ...]
     year_quarters: tuple[Period, ...]
     splits: dict[str, pd.DataFrame] = field(default_factory=dict)
+    first_deal: datetime.date | None = None  # first close date of the whole data set (any stage)
+    forecast_cache: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def forecasts(self, ds: Dataset) -> pd.DataFrame:
+        """Blended annual forecast of every account manager, indexed by id (computed once per batch).
+
+        Exactly :func:`reportkit.api.forecast_table` (``level="account_manager"``):
+        :func:`reportkit.forecast.annual_forecasts` on the report's credited deals
+        and effective quotas, as of ``cutoff``.
+        """
+        if "account_manager" not in self.forecast_cache:
+            f = annual_forecasts(
+                ds, self.period.fiscal_year, self.cutoff, level="account_manager", method="blended",
+                credited=self.credited, quotas=self.quotas,
+            )
+            self.forecast_cache["account_manager"] = f.set_index(f["entity"].astype("str"), drop=False)
+        return self.forecast_cache["account_manager"]
+    engine: dict[str, Any] = field(default_factory=dict)  # params.plan: the engine result (computed once per batch)
 
     def split(self, kind: str) -> pd.DataFrame:
         """Quotas split by fiscal period of ``kind`` (computed once per batch)."""
@@ -339,6 +363,7 @@ def _context(ds: Dataset, params: BatchParams, period_label: str, as_of: datetim
         quota_notes=notes,
         history=tuple(history),
         year_quarters=tuple(period.quarters_to_date()),
+        first_deal=pd.Timestamp(ds.deals["close_date"].min()).date() if len(ds.deals) else None,
     )
     _CACHE.append((ds, period_label, as_of, key, ctx))
     del _CACHE[:-4]
@@ -397,6 +422,93 @@ def _date(v: Any) -> datetime.date | None:
     return None if v is None or pd.isna(v) else pd.Timestamp(v).date()
 
 
+def _commission(ds: Dataset, params: BatchParams, ctx: "_Context", account_manager_id: str,
+                quota_cents: int | None) -> CommissionStatement:
+    """The commission statement a report shows: the plan engine when ``params.plan`` is set, else the flat policy."""
+    if params.plan is None:
+        return commission_statement(ctx.credited, account_manager_id, ctx.period, params.commission, quota_cents,
+                                    until=ctx.cutoff)
+    if "result" not in ctx.engine:
+        from .plans import load_plan_source
+
+        ref = params.plan
+        plans, who = load_plan_source(params.resolve(ref.path),
+                                      None if ref.assignments is None else params.resolve(ref.assignments))
+        ctx.engine["result"] = plan_result(ds, plans, who, ctx.period, ctx.cutoff, ctx.quotas)
+    return plan_statement(ctx.engine["result"], account_manager_id, ctx.period)
+
+
+def commission_for(ds: Dataset, params: BatchParams, account_manager_id: str, period: str,
+                   as_of: datetime.date) -> CommissionStatement:
+    """One account manager's commission statement exactly as their report shows it (``reportkit statement``)."""
+    am_id = str(account_manager_id)
+    _am_row(ds, am_id)
+    ctx = _context(ds, params, period, as_of)
+    return _commission(ds, params, ctx, am_id, ctx.quota(am_id, ctx.period))
+
+
+def _one_year_earlier(d: datetime.date) -> datetime.date:
+    try:
+        return d.replace(year=d.year - 1)
+    except ValueError:  # 29 February
+        return d.replace(year=d.year - 1, day=28)
+
+
+def _elapsed_days(period: Period, cutoff: datetime.date) -> int:
+    """Days of ``period`` from its first day up to and including ``cutoff`` (0 before it starts)."""
+    return max(0, min((cutoff - period.start).days + 1, period.days))
+
+
+def _prorate(quota_cents: int | None, elapsed: int, days: int) -> int | None:
+    """``quota * elapsed / days`` in whole cents, exact Decimal, rounded half away from zero."""
+    if quota_cents is None or days <= 0:
+        return None
+    return int((Decimal(int(quota_cents)) * elapsed / days).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _period_label(period: Period, elapsed: int) -> str:
+    """``FY2025-Q4`` or, while the period is not over, ``FY2025-Q4 to date (15 of 92 days)``."""
+    if elapsed >= period.days:
+        return period.label
+    return f"{period.label} to date ({elapsed} of {period.days} days)"
+
+
+def _to_date_figures(period: Period, cutoff: datetime.date, revenue_cents: int, quota_cents: int | None) -> dict[str, Any]:
+    """Summary keys saying how far into the period the figures are and whether it is on pace."""
+    elapsed = _elapsed_days(period, cutoff)
+    qtd = _prorate(quota_cents, elapsed, period.days)
+    return {
+        "period_label": _period_label(period, elapsed),
+        "days_elapsed": elapsed,
+        "days_in_period": period.days,
+        "quota_to_date": _money(qtd),
+        "pace": _scalar_att(attainment(revenue_cents, qtd)),
+    }
+
+
+def _forecast_rows(f: pd.Series) -> pd.DataFrame:
+    """The AM report's forecast table from one row of :func:`reportkit.forecast.annual_forecasts`.
+
+    Row 1 is the blended method (the headline, with its range); row 2 the
+    run-rate method for comparison (its own range is not defined: n/a).
+    """
+    q = None if pd.isna(f["annual_quota_cents"]) else int(f["annual_quota_cents"])
+    ytd = int(f["ytd_cents"])
+    rows = []
+    for method, basis, cents, low, high in (
+        ("blended", str(f["basis"]), int(f["blended_cents"]), _money(f["low_cents"]), _money(f["high_cents"])),
+        ("run_rate", "run rate (YTD daily pace)", int(f["run_rate_cents"]), None, None),
+    ):
+        rows.append((method, basis, cents_to_money(ytd), cents_to_money(cents - ytd), cents_to_money(cents),
+                     _money(q), attainment(cents, q), low, high))
+    cols = ["method", "basis", "ytd_revenue", "remaining_forecast", "forecast", "annual_quota", "forecast_attainment", "low", "high"]
+    out = pd.DataFrame({c: pd.Series([r[i] for r in rows], dtype="object") for i, c in enumerate(cols)})
+    out["method"] = out["method"].astype("str")
+    out["basis"] = out["basis"].astype("str")
+    out["forecast_attainment"] = out["forecast_attainment"].astype("float64")
+    return out
+
+
 def _annual_quota(ctx: "_Context", ids: list[str], period: Period) -> dict[str, int | None]:
     qs = ctx.split("year")
     qs = qs.loc[(qs["period"] == period.year.label).to_numpy()].set_index("account_manager_id")["quota_cents"]
@@ -429,14 +541,40 @@ def build_account_manager_report(
         Report date. Figures count deals closed up to ``min(as_of, period end)``;
         account status days are counted to ``as_of``.
 
+    Notes
+    -----
+    A period not over by ``as_of`` (e.g. as of 2025-10-15 in FY2025-Q4) is
+    reported *to date* and compared like for like:
+
+    * ``attainment`` stays revenue / the **full** period quota (the standard
+      definition); ``quota_to_date`` is that quota prorated by days,
+      ``quota * days_elapsed / days_in_period`` rounded to the cent half away
+      from zero, and ``pace`` = revenue / ``quota_to_date`` (1.0 == on pace);
+    * ``revenue_last_year`` of a quarter not over covers the same span of last
+      year's quarter: its first day to the same calendar date one year before
+      the cutoff (29 February -> 28 February); ``growth_vs_last_year`` compares
+      the two spans;
+    * ``revenue_last_year`` is None (shown n/a, not 0.00) when the data set has
+      no deal (any stage, any account manager) closed on or before the end of
+      last year's span: there is no data to compare with, which is different
+      from a genuine zero;
+    * the summary's ``period_label`` and a note say ``FY2025-Q4 to date (15 of 92 days)``.
+
+    The forecast is :func:`reportkit.forecast.annual_forecasts` with the
+    ``blended`` method (the same figures as :func:`reportkit.api.forecast_table`);
+    the run-rate forecast is kept as a second row of ``forecast``.
+
     Returns
     -------
     AccountManagerReport
         Frames per the column contract at the top of this module; ``summary``
-        keys: ``revenue``, ``quota``, ``attainment``, ``ytd_revenue``,
-        ``ytd_quota``, ``ytd_attainment``, ``commission_total``,
-        ``commission``, ``bonus``, ``commission_cash``, ``forecast``,
-        ``forecast_low``, ``forecast_high``, ``annual_quota``,
+        keys: ``period_label``, ``days_elapsed``, ``days_in_period``,
+        ``revenue``, ``quota``, ``attainment``, ``quota_to_date``, ``pace``,
+        ``ytd_revenue``, ``ytd_quota``, ``ytd_attainment``, ``commission_total``
+        (all awards), ``commission``, ``bonus``, ``commission_cash`` (payable
+        now), ``commission_deferred``, ``forecast`` (blended),
+        ``forecast_method``, ``forecast_basis``, ``forecast_low``,
+        ``forecast_high``, ``forecast_run_rate``, ``annual_quota``,
         ``forecast_attainment``, ``performance_status``, ``consecutive_misses``,
         ``deals_count``, ``accounts_count``. Money is ``Decimal`` (None when there
         is no quota), attainment a float fraction or None when undefined.
@@ -461,10 +599,17 @@ def build_account_manager_report(
     quarters = list(ctx.year_quarters)
     ly_quarters = [q.same_period_last_year() for q in quarters]
     att = attainment_table(mine_all, ctx.quotas, [am_id], quarters, until=cutoff, quarter_quotas=ctx.split("quarter"))
-    ly = attainment_table(mine_all, ctx.quotas, [am_id], ly_quarters, until=cutoff, quarter_quotas=ctx.split("quarter"))
-    rev_ly = ly["revenue_cents"].to_numpy()
+    # like for like: a quarter not over by the cutoff is compared with the same days of last year's quarter
+    q_elapsed = [_elapsed_days(q, cutoff) for q in quarters]
+    rev_ly: list[int | None] = []
+    for q, lyq, n in zip(quarters, ly_quarters, q_elapsed):
+        ly_end = lyq.end if n >= q.days else min(lyq.end, _one_year_earlier(min(q.end, cutoff)))
+        if ctx.first_deal is None or ctx.first_deal > ly_end or ly_end < lyq.start:
+            rev_ly.append(None)  # no data back then: n/a, not a genuine zero
+        else:
+            rev_ly.append(int(credited_in(mine_all, lyq.start, ly_end)["credit_cents"].sum()))
     growth = [
-        (r - b) / abs(b) if b > 0 else math.nan for r, b in zip(att["revenue_cents"].to_numpy(), rev_ly)
+        (r - b) / abs(b) if b is not None and b > 0 else math.nan for r, b in zip(att["revenue_cents"].to_numpy(), rev_ly)
     ]
     quarterly = pd.DataFrame(
         {
@@ -476,6 +621,8 @@ def build_account_manager_report(
             "attainment": att["attainment"].astype("float64"),
             "revenue_last_year": pd.Series([_money(v) for v in rev_ly], dtype="object"),
             "growth_vs_last_year": pd.Series(growth, dtype="float64"),
+            "days_elapsed": pd.Series(q_elapsed, dtype="int64"),
+            "days_in_period": pd.Series([q.days for q in quarters], dtype="int64"),
         }
     )
 
@@ -487,13 +634,10 @@ def build_account_manager_report(
     ytd_cents = int(credited_in(mine_all, p.year.start, cutoff)["credit_cents"].sum())
     ytd_quota = _sum_opt([ctx.quota(am_id, x) for x in _ytd_periods(p)])
 
-    stmt = commission_statement(credited, am_id, p, params.commission, quota_cents, until=cutoff)
+    stmt = _commission(ds, params, ctx, am_id, quota_cents)
 
-    fc = annual_forecast(
-        mine_all, [am_id], p.fiscal_year, cutoff, ds.calendar, _annual_quota(ctx, [am_id], p)
-    )
-    forecast = fc.loc[:, ["method", "ytd_revenue", "remaining_forecast", "forecast", "annual_quota", "forecast_attainment", "low", "high"]]
-    f0 = fc.iloc[0]
+    forecast = _forecast_rows(ctx.forecasts(ds).loc[am_id])
+    f0, f_rr = forecast.iloc[0], forecast.iloc[1]
 
     hist = attainment_table(mine_all, ctx.quotas, [am_id], list(ctx.history), until=cutoff, quarter_quotas=ctx.split("quarter"))
     perf_all = performance_table(_perf_input(hist, as_of), params.performance)
@@ -529,6 +673,16 @@ def build_account_manager_report(
         notes.append(f"Quota for {p.label} is zero: attainment is n/a.")
     if as_of < p.end:
         notes.append(f"Figures as of {as_of.isoformat()}; {p.label} ends {p.end.isoformat()}.")
+    to_date = _to_date_figures(p, cutoff, revenue_cents, quota_cents)
+    if to_date["days_elapsed"] < p.days:
+        ly_p = p.same_period_last_year()
+        notes.append(
+            f"{to_date['period_label']}: attainment is against the full {p.kind} quota; pace is revenue against the "
+            f"quota prorated to date; growth vs last year compares with the same days of {ly_p.label} "
+            f"({ly_p.start.isoformat()} to {min(ly_p.end, _one_year_earlier(cutoff)).isoformat()})."
+        )
+    if any(v is None for v in rev_ly):
+        notes.append("Revenue last year is n/a where the data set has no deals that far back.")
     hire, end = _date(row.get("hire_date")), _date(row.get("end_date"))
     if hire is not None and hire > p.end:
         notes.append(f"Hired {hire.isoformat()}, after {p.label}.")
@@ -539,10 +693,16 @@ def build_account_manager_report(
     if accounts["handover_date"].notna().any():
         notes.append("Revenue an account booked before its handover date is not credited (business-development handoff).")
 
+    deferred = money_sum(a for a, w in zip(stmt.lines["amount"], stmt.lines["award"]) if str(w) == "deferred")
     summary: dict[str, Any] = {
+        "period_label": to_date["period_label"],
+        "days_elapsed": to_date["days_elapsed"],
+        "days_in_period": to_date["days_in_period"],
         "revenue": cents_to_money(revenue_cents),
         "quota": _money(quota_cents),
         "attainment": _scalar_att(att_p),
+        "quota_to_date": to_date["quota_to_date"],
+        "pace": to_date["pace"],
         "ytd_revenue": cents_to_money(ytd_cents),
         "ytd_quota": _money(ytd_quota),
         "ytd_attainment": _scalar_att(attainment(ytd_cents, ytd_quota)),
@@ -550,9 +710,13 @@ def build_account_manager_report(
         "commission": stmt.commission,
         "bonus": stmt.bonus,
         "commission_cash": stmt.cash_total,
+        "commission_deferred": deferred,
         "forecast": f0["forecast"],
+        "forecast_method": str(f0["method"]),
+        "forecast_basis": str(f0["basis"]),
         "forecast_low": f0["low"],
         "forecast_high": f0["high"],
+        "forecast_run_rate": f_rr["forecast"],
         "annual_quota": f0["annual_quota"],
         "forecast_attainment": _scalar_att(float(f0["forecast_attainment"])),
         "performance_status": status,
@@ -637,9 +801,15 @@ def build_team_report(
     -------
     TeamReport
         Frames per the column contract at the top of this module. ``summary``
-        keys: ``members``, ``revenue``, ``quota``, ``attainment``,
+        keys: ``period_label``, ``days_elapsed``, ``days_in_period``,
+        ``members``, ``revenue``, ``quota``, ``attainment``,
+        ``quota_to_date``, ``pace`` (as in :func:`build_account_manager_report`),
         ``ytd_revenue``, ``ytd_quota``, ``ytd_attainment``,
-        ``commission_expense``, ``forecast``, ``annual_quota``,
+        ``commission_expense`` (its ``total`` column summed),
+        ``commission_expense_commission``, ``commission_expense_bonus`` (its
+        ``commission`` / ``bonus`` columns summed), ``forecast`` (blended, team
+        total row), ``forecast_method``, ``forecast_low``, ``forecast_high``,
+        ``forecast_run_rate``, ``annual_quota``,
         ``forecast_attainment``, ``on_watch``, ``deals_count``,
         ``crediting_overlaps``. Contains only this team's members.
 
@@ -677,15 +847,15 @@ def build_team_report(
     quotas = {a: ctx.quota(a, p) for a in members}
     att = pd.Series([attainment(int(rev[a]), quotas[a]) for a in members], index=members, dtype="float64")
     stmts: dict[str, CommissionStatement] = {
-        a: commission_statement(credited, a, p, params.commission, quotas[a], until=cutoff) for a in members
+        a: _commission(ds, params, ctx, a, quotas[a]) for a in members
     }
     annual_q = _annual_quota(ctx, members, p)
-    fc = annual_forecast(credited, members, p.fiscal_year, cutoff, ds.calendar, annual_q)
+    fc = ctx.forecasts(ds).loc[members]
     hist = attainment_table(credited, ctx.quotas, members, list(ctx.history), until=cutoff, quarter_quotas=ctx.split("quarter"))
     perf = performance_table(_perf_input(hist, as_of), params.performance)
     standing = {a: current_status(perf.loc[(perf["account_manager_id"] == a).to_numpy()], params.performance) for a in members}
 
-    fc_by = fc.set_index("account_manager_id")
+    fc_by = fc
     leaderboard = pd.DataFrame(
         {
             "account_manager_id": pd.Series(members, dtype="str"),
@@ -720,27 +890,39 @@ def build_team_report(
         }
     )
 
-    # forecast roll-up: members, then a team total row
+    # forecast roll-up (blended): members, then a team total row. Without overlapping
+    # crediting the total is the sum of the members' forecasts (the usual roll-up);
+    # with an overlay inside the team the team's deals (each once) are forecast as one series.
     team_annual_q = _sum_opt(list(annual_q.values()))
+    keys = ("ytd_cents", "blended_cents", "run_rate_cents", "low_cents", "high_cents")
     if overlap:
-        tf = annual_forecast(_team_credits(credited, members), ["__team__"], p.fiscal_year, cutoff, ds.calendar, {"__team__": team_annual_q})
-        total_cents = {k: int(tf.iloc[0][k]) for k in ("ytd_cents", "forecast_cents", "low_cents", "high_cents")}
+        history_start = None if ctx.first_deal is None else min(ctx.first_deal, cutoff)
+        tm = forecast_methods(
+            level_revenue(credited, "team", members_df), [name], p.fiscal_year, cutoff, ds.calendar,
+            history_start=history_start, pipeline=open_pipeline(ds.pipeline, "team", cutoff, p.year.end, members_df),
+        ).iloc[0]
+        tot_c = {k: int(tm[k]) for k in keys}
+        tot_basis = str(tm["blended_basis"]) + ", team deals counted once"
     else:
-        total_cents = {k: int(fc[k].sum()) for k in ("ytd_cents", "forecast_cents", "low_cents", "high_cents")}
-    total = forecast_frame(
-        pd.DataFrame([{"account_manager_id": "TOTAL", "method": fc["method"].iloc[0], **total_cents, "annual_quota_cents": team_annual_q}])
-    )
-    fc_all = pd.concat([fc, total], ignore_index=True)
+        tot_c = {k: int(fc[k].astype("int64").sum()) for k in keys}
+        tot_basis = "sum of the members' forecasts"
+    f_rows = [
+        (a, am_names[a], str(fc.loc[a, "basis"]), *(int(fc.loc[a, k]) for k in keys), annual_q[a]) for a in members
+    ] + [("TOTAL", "Team total", tot_basis, *(tot_c[k] for k in keys), team_annual_q)]
+    money_col = lambda i: pd.Series([cents_to_money(r[i]) for r in f_rows], dtype="object")  # noqa: E731
     forecast = pd.DataFrame(
         {
-            "account_manager_id": fc_all["account_manager_id"].astype("str"),
-            "name": pd.Series([am_names.get(a, "Team total") for a in fc_all["account_manager_id"]], dtype="str"),
-            "ytd_revenue": fc_all["ytd_revenue"],
-            "forecast": fc_all["forecast"],
-            "annual_quota": fc_all["annual_quota"],
-            "forecast_attainment": fc_all["forecast_attainment"].astype("float64"),
-            "low": fc_all["low"],
-            "high": fc_all["high"],
+            "account_manager_id": pd.Series([r[0] for r in f_rows], dtype="str"),
+            "name": pd.Series([r[1] for r in f_rows], dtype="str"),
+            "method": pd.Series(["blended"] * len(f_rows), dtype="str"),
+            "basis": pd.Series([r[2] for r in f_rows], dtype="str"),
+            "ytd_revenue": money_col(3),
+            "forecast": money_col(4),
+            "annual_quota": pd.Series([_money(r[8]) for r in f_rows], dtype="object"),
+            "forecast_attainment": pd.Series([attainment(r[4], r[8]) for r in f_rows], dtype="float64"),
+            "low": money_col(6),
+            "high": money_col(7),
+            "run_rate": money_col(5),
         }
     )
 
@@ -781,17 +963,34 @@ def build_team_report(
     if as_of < p.end:
         notes.append(f"Figures as of {as_of.isoformat()}; {p.label} ends {p.end.isoformat()}.")
 
-    tot = total.iloc[0]
+    tot = forecast.iloc[-1]
+    to_date = _to_date_figures(p, cutoff, team_rev, team_quota)
+    if to_date["days_elapsed"] < p.days:
+        notes.append(
+            f"{to_date['period_label']}: attainment is against the full {p.kind} quota; pace is revenue against the "
+            "quota prorated to date."
+        )
     summary: dict[str, Any] = {
+        "period_label": to_date["period_label"],
+        "days_elapsed": to_date["days_elapsed"],
+        "days_in_period": to_date["days_in_period"],
         "members": len(members),
         "revenue": cents_to_money(team_rev),
         "quota": _money(team_quota),
         "attainment": _scalar_att(attainment(team_rev, team_quota)),
+        "quota_to_date": to_date["quota_to_date"],
+        "pace": to_date["pace"],
         "ytd_revenue": cents_to_money(ytd_rev),
         "ytd_quota": _money(ytd_quota),
         "ytd_attainment": _scalar_att(attainment(ytd_rev, ytd_quota)),
         "commission_expense": money_sum(s.total for s in stmts.values()),
+        "commission_expense_commission": money_sum(s.commission for s in stmts.values()),
+        "commission_expense_bonus": money_sum(s.bonus for s in stmts.values()),
         "forecast": tot["forecast"],
+        "forecast_method": "blended",
+        "forecast_low": tot["low"],
+        "forecast_high": tot["high"],
+        "forecast_run_rate": tot["run_rate"],
         "annual_quota": tot["annual_quota"],
         "forecast_attainment": _scalar_att(float(tot["forecast_attainment"])),
         "on_watch": len(watch),
