@@ -31,7 +31,7 @@ pytestmark = [
 
 def _batch(tmp_path_factory, name: str):
     out = tmp_path_factory.mktemp(name) / "reports"
-    result = run_batch(PARAMS / f"{name}.yaml", out, progress=False)
+    result = run_batch(PARAMS / f"{name}.yaml", out, progress=False, keep_work=True)
     manifest = json.loads(result.manifest_path.read_text())
     return result, manifest
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import hashlib
 import html
 import json
 import logging
@@ -100,6 +101,9 @@ class ReportResult:
     parameters: dict[str, str] = field(default_factory=dict)
     duration_s: float = 0.0
     error: str | None = None
+    reused: bool = False  # skipped by --resume / --only-failed: outputs of an earlier run kept
+    fingerprint: dict[str, str] | None = None  # sha256 of input, params, template, code
+
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -112,6 +116,8 @@ class ReportResult:
             "parameters": dict(self.parameters),
             "duration_s": round(self.duration_s, 3),
             "error": self.error,
+            "reused": self.reused,
+            "fingerprint": dict(self.fingerprint) if self.fingerprint else None,
         }
 
 
@@ -125,12 +131,21 @@ class BatchResult:
     manifest_path, index_path : Path
     reports : list of ReportResult
         In planned order.
+    removed : list of str
+        Files of an earlier run (listed in its manifest) that this run does not
+        produce and therefore deleted, relative to ``output_dir``.
     """
 
     output_dir: Path
     manifest_path: Path
     index_path: Path
     reports: list[ReportResult]
+    removed: list[str] = field(default_factory=list)
+
+    @property
+    def reused(self) -> int:
+        """Number of reports skipped by ``resume`` / ``only_failed`` (earlier outputs kept)."""
+        return sum(r.reused for r in self.reports)
 
     @property
     def ok(self) -> int:
@@ -148,9 +163,10 @@ class BatchResult:
 
     def summary(self) -> str:
         """Two lines: the counts, then where the index is."""
+        reused = f" ({self.reused} unchanged, kept from the previous run)" if self.reused else ""
         return (
             f"{self.count('account_manager')} account-manager and {self.count('team')} team reports: "
-            f"{self.ok} ok, {self.failed} failed\nReports: {self.index_path}"
+            f"{self.ok} ok, {self.failed} failed{reused}\nReports: {self.index_path}"
         )
 
 
@@ -330,8 +346,12 @@ def run_batch(
     *,
     progress: bool = True,
     template_dir: str | Path | None = None,
-    kernel_name: str = KERNEL_NAME,
+    kernel_name: str | None = None,
     jobs: int | None = None,
+    overrides: dict[str, Any] | None = None,
+    resume: bool = False,
+    only_failed: bool = False,
+    keep_work: bool = False,
 ) -> BatchResult:
     """Run every planned report of a params file and publish the outputs.
 
@@ -345,23 +365,43 @@ def run_batch(
         Show a tqdm progress bar on stderr.
     template_dir : str or Path, optional
         Folder holding the templates (default :func:`default_template_dir`).
-    kernel_name : str, default "reportkit"
+    kernel_name : str, optional
+        Jupyter kernel for every template. Default: the kernel each template names
+        in its metadata (``reportkit`` when it names none). Checked before any
+        report runs.
     jobs : int, optional
         Reports executed at once, each in its own kernel process (default: the
         number of CPU cores). Report objects are still built one at a time in
         this process, from the dataset loaded once.
+    overrides : dict, optional
+        Params keys replaced on top of the file (from ``-p key=value``, see
+        :func:`reportkit.params.parse_overrides`); e.g. ``{"timeout_s": "30"}``.
+    resume : bool, default False
+        Skip a report whose inputs (hash of its report object), parameters,
+        template and reportkit code are unchanged since the previous run in
+        ``output_dir`` and whose outputs still exist (hashes kept in manifest.json).
+    only_failed : bool, default False
+        Re-run only the reports that failed (or were not run) in the previous
+        manifest; reports that were ok and still have their files are kept as they are.
+    keep_work : bool, default False
+        Keep every ``.work/*.pkl`` report pickle. Otherwise the pickles of reports
+        that succeeded are removed at the end (those of failed reports are kept so
+        their notebook can be re-run by hand), and ``.work/`` goes when empty.
 
     Returns
     -------
     BatchResult
-        Per-report outcomes in planned order; ``result.failed`` counts failures.
+        Per-report outcomes in planned order; ``result.failed`` counts failures,
+        ``result.reused`` the reports skipped by ``resume`` / ``only_failed``,
+        ``result.removed`` the stale files of an earlier run that were deleted.
 
     Raises
     ------
     InputError
-        Bad params, mapping, data or period -- raised before any kernel starts.
+        Bad params, mapping, data or period -- raised before any kernel starts;
+        ``only_failed`` without a previous manifest.
     TemplateError, KernelNotFoundError
-        A template or the kernel is missing -- raised before any kernel starts.
+        A template or a kernel is missing -- raised before any kernel starts.
     OutputError
         The output folder cannot be written.
     """
@@ -370,15 +410,25 @@ def run_batch(
     out = Path(output_dir).resolve()
     tdir = Path(template_dir).resolve() if template_dir else default_template_dir()
 
-    params = load_params(params_path)
+    params = load_params(params_path, overrides=overrides or None)
     _check_period(params.period, FiscalCalendar())
     from .reports import REPORT_KINDS
 
     kinds = [k for k in params.reports if k in REPORT_KINDS]
     templates = {k: tdir / REPORT_KINDS[k].template for k in kinds}
-    for path in templates.values():
-        check_template(path)
-    check_kernel(kernel_name)
+    kernels: dict[str, str] = {}
+    for kind, path in templates.items():
+        nb = check_template(path)
+        kernels[kind] = kernel_name or nb.metadata.get("kernelspec", {}).get("name") or KERNEL_NAME
+    for name in sorted(set(kernels.values())):  # each missing kernel refused once, before any report
+        check_kernel(name)
+
+    previous = _read_previous_manifest(out)
+    if only_failed and previous is None:
+        raise ParamsError(
+            f"--only-failed: there is no readable manifest.json in {str(out)!r} from an earlier run",
+            hint="run the batch without --only-failed first",
+        )
 
     ds = _load_dataset(params)
     period = _check_period(params.period, ds.calendar)
@@ -402,6 +452,12 @@ def run_batch(
 
     results = [ReportResult(kind=s.kind, id=str(s.id), name=str(s.name), team=str(s.team)) for s in specs]
     slugs = _unique_slugs(results)
+    planned = {
+        _relative(out / OUTPUT_FOLDERS[r.kind] / f"{slug}.{ext}", out)
+        for r, slug in zip(results, slugs)
+        for ext in _FORMATS
+    }
+    removed = _remove_stale_outputs(out, previous, planned)
 
     from tqdm.auto import tqdm
 
@@ -410,9 +466,23 @@ def run_batch(
     if jobs < 1:
         raise ParamsError(f"jobs must be at least 1, got {jobs}", hint="use --jobs 1 to run reports one at a time")
     build_lock = threading.Lock()  # report objects share one cached context
+    prev_entries = {(e.get("kind"), e.get("id")): e for e in (previous or {}).get("reports", []) if isinstance(e, dict)}
+    fixed = {
+        "params": _params_hash(params, period),
+        "code": _code_hash(),
+        **{f"template:{k}": _file_hash(p) for k, p in templates.items()},
+    }
+    mode = "only_failed" if only_failed else "resume" if resume else None
+    team_objects: dict[str, Any] = {}  # for the company workbook
 
     def task(res: ReportResult, slug: str) -> ReportResult:
-        _run_one(res, slug, ds, params, params_path, period, out, templates[res.kind], kernel_name, build_lock)
+        _run_one(
+            res, slug, ds, params, params_path, period, out, templates[res.kind], kernels[res.kind], build_lock,
+            collect=team_objects if res.kind == "team" else None,
+            fingerprint_base={"params": fixed["params"], "template": fixed[f"template:{res.kind}"], "code": fixed["code"]},
+            previous=prev_entries.get((res.kind, res.id)),
+            mode=mode,
+        )
         return res
 
     bar = tqdm(total=len(results), disable=not progress, unit="report", desc="reports", leave=True)
@@ -440,42 +510,235 @@ def run_batch(
             res.status = "failed"
             res.error = "not run: the batch was interrupted"
 
+    _clean_work(work, out, results, keep_work)
+    company = None if interrupted else _write_company_workbook(
+        out, ds, params, period, results, team_objects, build_lock, previous)
     finished = _now()
     manifest_path = out / "manifest.json"
     index_path = out / "index.html"
     manifest = _manifest(params, params_path, period, started, finished, results)
+    manifest["batch"]["timeout_s"] = params.timeout_s
+    manifest["batch"]["mode"] = mode or "full"
+    manifest["batch"]["removed_stale"] = removed
+    manifest["batch"]["company_workbook"] = company
     _atomic_write(manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     _atomic_write(index_path, _index_html(params, period, results))
     if interrupted:
         raise BatchInterrupted(
             f"batch interrupted: {sum(r.status == 'ok' for r in results)} of {len(results)} reports finished; "
             f"the manifest at {manifest_path} lists the rest as not run",
-            hint="run the same command again to produce every report",
+            hint="run the same command again with --only-failed to produce the rest",
         )
-    return BatchResult(out, manifest_path, index_path, results)
+    return BatchResult(out, manifest_path, index_path, results, removed)
+
+
+COMPANY_WORKBOOK = "company.xlsx"
+
+
+def _write_company_workbook(
+    out: Path, ds: Any, params: BatchParams, period: Period, results: list[ReportResult],
+    team_objects: dict[str, Any], build_lock: threading.Lock, previous: dict[str, Any] | None,
+) -> str | None:
+    """``DIR/company.xlsx``: every team's figures, when every team report succeeded.
+
+    Returns its path relative to ``out``, or None (no team reports, a team failed, or
+    excel.py has no company workbook). An earlier run's company workbook is removed
+    when this run writes none.
+    """
+    path = out / COMPANY_WORKBOOK
+    teams = [r for r in results if r.kind == "team"]
+    try:
+        from .excel import write_company_workbook
+    except ImportError:  # pragma: no cover - excel.py without the company workbook
+        write_company_workbook = None
+    if write_company_workbook is None or not teams or any(r.status != "ok" for r in teams):
+        if previous and (previous.get("batch") or {}).get("company_workbook") == COMPANY_WORKBOOK:
+            path.unlink(missing_ok=True)
+        return None
+    try:
+        objects = []
+        for r in teams:  # reports kept by --only-failed were not rebuilt
+            if r.id not in team_objects:
+                with build_lock:
+                    team_objects[r.id] = build_report(ds, params, kind="team", report_id=r.id,
+                                                      period=period.label, as_of=params.as_of)
+            objects.append(team_objects[r.id])
+        write_company_workbook(objects, path, title=f"{params.name} — {period.label}", as_of=params.as_of,
+                               company=params.name)
+    except Exception:  # the reports are published; the roll-up is extra
+        log.warning("the company workbook could not be written", exc_info=True)
+        path.unlink(missing_ok=True)
+        return None
+    return COMPANY_WORKBOOK
 
 
 def _now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
 
 
+# -- output names ------------------------------------------------------------------------
+
+_FORMATS = ("ipynb", "html", "xlsx")
+_WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+_SLUG_MAX = 80
+
+
+def _short_hash(text: str, n: int = 8) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:n]
+
+
 def _unique_slugs(results: Iterable[ReportResult]) -> list[str]:
-    seen: dict[tuple[str, str], int] = {}
+    """One file-name stem per report, unique per output folder *ignoring case*.
+
+    The stem is :func:`slugify` of the id (teams, or when id == name) or of
+    ``id-name``. A stem cut at 80 characters, or one that collides with an earlier
+    report's (e.g. ids differing only in case or punctuation), gets ``-`` plus 8
+    hex digits of the SHA-1 of ``kind/id`` -- stable from run to run whatever else
+    the batch holds. Windows device names (``con``, ``nul``, ``com1`` ...) get a
+    ``-report`` suffix. Stems are ASCII ``[a-z0-9-]`` only, so no path can leave the
+    output folder.
+    """
+    taken: set[tuple[str, str]] = set()
     slugs = []
     for r in results:
-        base = slugify(r.id if r.kind == "team" or r.id == r.name else f"{r.id}-{r.name}")
-        key = (r.kind, base)
-        seen[key] = seen.get(key, 0) + 1
-        slugs.append(base if seen[key] == 1 else f"{base}-{seen[key]}")
+        raw = r.id if r.kind == "team" or r.id == r.name else f"{r.id}-{r.name}"
+        base = slugify(raw)
+        if len(re.sub(r"[^A-Za-z0-9]+", "-", unicodedata.normalize("NFKD", raw)).strip("-")) > _SLUG_MAX:
+            base = f"{base[: _SLUG_MAX - 9].rstrip('-')}-{_short_hash(r.kind + '/' + r.id)}"
+        if base in _WINDOWS_RESERVED:
+            base = f"{base}-report"
+        slug = base
+        n = 1
+        while (r.kind, slug) in taken:
+            slug = f"{base}-{_short_hash(r.kind + '/' + r.id + ('' if n == 1 else f'/{n}'))}"
+            n += 1
+        taken.add((r.kind, slug))
+        slugs.append(slug)
     return slugs
 
 
-def _format_error(exc: BaseException) -> str:
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+# -- previous runs: stale outputs, resume ---------------------------------------------------
+
+
+def _read_previous_manifest(out: Path) -> dict[str, Any] | None:
+    path = out / "manifest.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("reports"), list) else None
+
+
+def _remove_stale_outputs(out: Path, previous: dict[str, Any] | None, planned: set[str]) -> list[str]:
+    """Delete report files an earlier run listed in its manifest that this run does not plan.
+
+    Only paths named in the previous ``manifest.json`` are candidates (reportkit
+    wrote them), and only when they lie in a report folder of ``out`` and end in
+    ``.ipynb`` / ``.html`` / ``.xlsx``; nothing else in the folder is touched.
+    Returns the removed paths, relative to ``out``.
+    """
+    removed: list[str] = []
+    if not previous:
+        return removed
+    folders = set(OUTPUT_FOLDERS.values())
+    for entry in previous.get("reports", []):
+        outputs = entry.get("outputs") if isinstance(entry, dict) else None
+        if not isinstance(outputs, dict):
+            continue
+        for rel in outputs.values():
+            if not isinstance(rel, str) or rel in planned:
+                continue
+            path = out / rel
+            parts = Path(rel).parts
+            if (
+                len(parts) != 2 or parts[0] not in folders or path.suffix.lstrip(".") not in _FORMATS
+                or not _inside(path, out) or not path.is_file()
+            ):
+                continue
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed.append(rel)
+    if removed:
+        log.warning("removed %d report file(s) of an earlier run that this run does not produce", len(removed))
+    return sorted(removed)
+
+
+def _clean_work(work: Path, out: Path, results: list[ReportResult], keep_work: bool) -> None:
+    """Drop the report pickles of successful reports (all of them with ``keep_work``: none)."""
+    if keep_work:
+        return
+    keep = {r.parameters.get("report_data") for r in results if r.status != "ok"}
+    for pkl in work.glob("*.pkl"):
+        if _relative(pkl, out) not in keep:
+            pkl.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        work.rmdir()  # only when empty
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _file_hash(path: Path) -> str:
+    return _sha256(path.read_bytes())
+
+
+def _params_hash(params: BatchParams, period: Period) -> str:
+    """Hash of the params that shape a report's outputs (not the batch-only knobs)."""
+    data = params.model_dump(mode="json", exclude={"base_dir", "timeout_s", "account_managers", "reports", "source"})
+    data["period"] = period.label
+    return _sha256(json.dumps(data, sort_keys=True, default=str).encode("utf-8"))
+
+
+_CODE_HASH: str | None = None
+
+
+def _code_hash() -> str:
+    """Hash of reportkit's own source files: a code change re-renders every report."""
+    global _CODE_HASH
+    if _CODE_HASH is None:
+        h = hashlib.sha256()
+        pkg = Path(__file__).resolve().parent
+        for f in sorted(pkg.rglob("*.py")):
+            h.update(f.relative_to(pkg).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+        _CODE_HASH = h.hexdigest()
+    return _CODE_HASH
+
+
+def _can_reuse(prev: dict[str, Any] | None, res: ReportResult, expected: dict[str, str], out: Path,
+               fingerprint: dict[str, str] | None, mode: str | None) -> bool:
+    if not prev or mode is None or prev.get("status") != "ok":
+        return False
+    if prev.get("outputs") != expected or not all((out / rel).is_file() for rel in expected.values()):
+        return False
+    if mode == "only_failed":
+        return True
+    return fingerprint is not None and prev.get("fingerprint") == fingerprint
+
+
+# -- one report --------------------------------------------------------------------------------
+
+
+def _format_error(exc: BaseException, timeout_s: float | None = None, cell: int | None = None) -> str:
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
+    where = f" (cell {cell})" if cell is not None else ""
     if isinstance(exc, PapermillExecutionError):
         value = str(exc.evalue).strip()
         return f"{exc.ename}: {value} (cell {exc.cell_index})"
+    if isinstance(exc, CellTimeoutError):
+        return f"Timeout: the report ran longer than its timeout of {timeout_s:g} s (params timeout_s / --timeout){where}"
+    if isinstance(exc, DeadKernelError):
+        return f"DeadKernelError: the kernel died while running the report (it exited or was killed, e.g. out of memory){where}"
     if isinstance(exc, ReportkitError):
         return f"{type(exc).__name__}: {exc.message}" + (f" ({exc.hint})" if exc.hint else "")
     text = str(exc).strip().splitlines()
@@ -510,6 +773,60 @@ def _execute_with_retry(*args: Any, attempts: int = 2, **kwargs: Any) -> Any:
             log.warning("kernel failed to start (%s); retrying in a fresh kernel", exc)
 
 
+def _deadline_timeout(timeout_s: float) -> Any:
+    """An nbclient ``timeout_func``: each cell may use what is left of the report's budget."""
+    deadline = time.monotonic() + timeout_s
+
+    def remaining(cell: Any) -> float:
+        return max(1.0, deadline - time.monotonic())
+
+    return remaining
+
+
+def _publish_notebook(tmp_nb: Path, ipynb: Path, template: Path, out: Path) -> None:
+    """Move the executed notebook into place with papermill's absolute paths made relative."""
+    try:
+        nb = nbformat.read(tmp_nb, as_version=4)
+        pm_meta = nb.metadata.get("papermill", {})
+        pm_meta["input_path"] = template.name
+        pm_meta["output_path"] = _relative(ipynb, out)
+        _atomic_write(ipynb, nbformat.writes(nb))
+        tmp_nb.unlink(missing_ok=True)
+    except Exception:  # an unreadable notebook is still the evidence of what happened
+        os.replace(tmp_nb, ipynb)
+
+
+def _mark_failure(path: Path, message: str) -> int | None:
+    """Make a kernel death or a timeout visible in the kept notebook.
+
+    Papermill writes an error banner only for cell errors; for the other two ways
+    a report fails this adds the same kind of banner at the top and an ``error``
+    output on the cell that was running. Returns that cell's index (after the
+    banner) or None.
+    """
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception:  # the notebook may not have been written at all
+        return None
+    running = None
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and cell.get("metadata", {}).get("papermill", {}).get("start_time"):
+            running = i
+    if running is not None:
+        # after a timeout the cell may already show the KeyboardInterrupt of the
+        # interrupt; the reason goes below it
+        name, _, value = message.partition(": ")
+        nb.cells[running].outputs.append(nbformat.v4.new_output("error", ename=name, evalue=value, traceback=[message]))
+    banner = nbformat.v4.new_markdown_cell(
+        f'<span style="color:red; font-family:Helvetica Neue, Helvetica, Arial, sans-serif; font-size:2em;">'
+        f"This report failed: {html.escape(message)}</span>"
+    )
+    banner.metadata["tags"] = ["reportkit-error"]
+    nb.cells.insert(0, banner)
+    _atomic_write(path, nbformat.writes(nb))
+    return None if running is None else running + 1
+
+
 def _run_one(
     res: ReportResult,
     slug: str,
@@ -521,41 +838,68 @@ def _run_one(
     template: Path,
     kernel_name: str,
     build_lock: threading.Lock | None = None,
+    *,
+    fingerprint_base: dict[str, str] | None = None,
+    previous: dict[str, Any] | None = None,
+    mode: str | None = None,
+    collect: dict[str, Any] | None = None,
 ) -> None:
     t0 = time.perf_counter()
     folder = out / OUTPUT_FOLDERS[res.kind]
-    ipynb, html_path, xlsx = (folder / f"{slug}.{ext}" for ext in ("ipynb", "html", "xlsx"))
+    ipynb, html_path, xlsx = (folder / f"{slug}.{ext}" for ext in _FORMATS)
+    for path in (ipynb, html_path, xlsx):
+        if not _inside(path, folder):  # cannot happen with slugify's alphabet; belt and braces
+            raise OutputError(f"refusing to write {str(path)!r} outside {str(folder)!r}")
     pkl = out / ".work" / f"{res.kind}-{slug}.pkl"
     tmp_nb = out / ".work" / f"{res.kind}-{slug}.ipynb"
+    # The kernel runs in the output folder and gets paths relative to it: no absolute
+    # path of this machine ends up in the published notebook.
     parameters = {
-        "params_file": str(params_path.resolve()),
-        ID_PARAMETER[res.kind]: res.id,
-        "period": period.label,
-        "as_of": params.as_of.isoformat(),
-        "report_data": str(pkl),
-    }
-    res.parameters = {
-        "params_file": str(params_path),
+        "params_file": os.path.relpath(params_path.resolve(), out),
         ID_PARAMETER[res.kind]: res.id,
         "period": period.label,
         "as_of": params.as_of.isoformat(),
         "report_data": _relative(pkl, out),
     }
-    # A report that fails now must not leave an earlier run's outputs published.
-    for stale in (html_path, xlsx):
-        stale.unlink(missing_ok=True)
+    res.parameters = {**parameters, "params_file": str(params_path)}
+    expected = {ext: _relative(p, out) for ext, p in zip(_FORMATS, (ipynb, html_path, xlsx))}
+    executing = False
     try:
+        if mode == "only_failed" and _can_reuse(previous, res, expected, out, None, mode):
+            res.status, res.outputs, res.reused = "ok", dict(expected), True
+            res.fingerprint = previous.get("fingerprint")
+            return
         with build_lock or contextlib.nullcontext():
             report = build_report(ds, params, kind=res.kind, report_id=res.id, period=period.label, as_of=params.as_of)
-        _atomic_write(pkl, pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL))
+        if collect is not None:
+            collect[res.id] = report
+        blob = pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL)
+        fingerprint = None
+        if fingerprint_base is not None:
+            fingerprint = {"input": _sha256(blob), **fingerprint_base}
+            res.fingerprint = fingerprint
+        if _can_reuse(previous, res, expected, out, fingerprint, mode):
+            res.status = "ok"
+            res.outputs = dict(expected)
+            res.reused = True
+            res.fingerprint = previous.get("fingerprint") if mode == "only_failed" else fingerprint
+            return
+        # A report that fails now must not leave an earlier run's outputs published.
+        for stale in (ipynb, html_path, xlsx):
+            stale.unlink(missing_ok=True)
+        _atomic_write(pkl, blob)
+        executing = True
         try:
             _execute_with_retry(
                 str(template),
                 str(tmp_nb),
                 parameters=parameters,
                 kernel_name=kernel_name,
-                cwd=str(template.parent),
+                # the kernel starts in the output folder; papermill's own cwd= would
+                # os.chdir() the whole process, which races between report threads
+                resources={"metadata": {"path": str(out)}},
                 execution_timeout=params.timeout_s,
+                timeout_func=_deadline_timeout(params.timeout_s),
                 progress_bar=False,
                 log_output=False,
                 # kernel start-up chatter (e.g. the TCP-encryption warning) is not
@@ -564,8 +908,9 @@ def _run_one(
             )
         finally:
             if tmp_nb.exists():
-                os.replace(tmp_nb, ipynb)
+                _publish_notebook(tmp_nb, ipynb, template, out)
                 res.outputs["ipynb"] = _relative(ipynb, out)
+        executing = False
         executed = nbformat.read(ipynb, as_version=4)
         _atomic_write(html_path, export_html(executed, title=f"{res.name} — {period.label}"))
         res.outputs["html"] = _relative(html_path, out)
@@ -575,9 +920,14 @@ def _run_one(
         res.outputs["xlsx"] = _relative(xlsx, out)
         res.status = "ok"
     except Exception as exc:  # one report must not stop the batch
+        from papermill.exceptions import PapermillExecutionError
+
         log.debug("report %s %s failed", res.kind, res.id, exc_info=True)
         res.status = "failed"
-        res.error = _format_error(exc)
+        res.error = _format_error(exc, params.timeout_s)
+        if executing and not isinstance(exc, PapermillExecutionError) and ipynb.exists():
+            cell = _mark_failure(ipynb, res.error)
+            res.error = _format_error(exc, params.timeout_s, cell)
         for path, key in ((html_path, "html"), (xlsx, "xlsx")):
             path.unlink(missing_ok=True)
             res.outputs.pop(key, None)

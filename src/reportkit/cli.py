@@ -4,6 +4,9 @@
 
     reportkit batch params/demo.yaml                  # -> reports/demo/index.html
     reportkit batch params/demo.yaml --output-dir out --quiet
+    reportkit batch params/demo.yaml -p account_managers=00731,00812 -p commission.rate=0.07
+    reportkit batch params/demo.yaml --timeout 120 --resume     # skip unchanged reports
+    reportkit batch params/demo.yaml --only-failed              # re-run what failed last time
     reportkit --version
 
 Exit codes: 0 all reports ok; 1 one or more reports failed; 2 bad input (params,
@@ -20,7 +23,7 @@ import traceback
 from pathlib import Path
 from typing import Sequence
 
-from .errors import ReportkitError
+from .errors import ParamsError, ReportkitError
 
 __all__ = ["main", "build_parser", "version"]
 
@@ -66,6 +69,37 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="reports executed at once, each in its own kernel (default: number of CPU cores)",
     )
+    batch.add_argument(
+        "--param",
+        "-p",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a params key, repeatable; values stay text ('00731' keeps its zero); dotted keys "
+        "reach into sections (commission.rate=0.07); lists are comma-separated (account_managers=A,B)",
+    )
+    batch.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="per-report execution timeout; a report running longer fails (default: params timeout_s, 600)",
+    )
+    batch.add_argument(
+        "--resume",
+        action="store_true",
+        help="skip reports whose data, parameters, template and reportkit code are unchanged since the "
+        "previous run into the same folder and whose files still exist",
+    )
+    batch.add_argument(
+        "--only-failed",
+        action="store_true",
+        help="re-run only the reports that failed (or did not run) in the folder's previous manifest.json",
+    )
+    batch.add_argument(
+        "--keep-work",
+        action="store_true",
+        help="keep every .work/*.pkl report pickle (default: kept only for failed reports)",
+    )
     batch.add_argument("--quiet", "-q", action="store_true", help="no progress bar; print only the summary")
     batch.add_argument("--debug", action="store_true", help="show tracebacks and debug logging on errors")
 
@@ -86,6 +120,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder to write backtest.csv and the chart into (default: reports/<params file stem>-backtest)",
     )
     backtest.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+
+    statement = sub.add_parser(
+        "statement",
+        help="write commission statements (CSV and Excel) for a period",
+        description=(
+            "Write one commission statement per account manager for PERIOD as CSV and xlsx, with exactly "
+            "the lines and total the account manager's report shows."
+        ),
+    )
+    statement.add_argument("params", metavar="PARAMS.yaml", help="batch params file (source, as_of, plan)")
+    statement.add_argument("--period", required=True, metavar="LABEL", help="period label, e.g. FY2025-Q4")
+    statement.add_argument("--account-manager", metavar="ID", help="one account manager id (default: every active one)")
+    statement.add_argument(
+        "--output-dir", "-o", metavar="DIR", help="folder for the files (default: reports/statements)"
+    )
+    statement.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     return parser
 
 
@@ -122,9 +172,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "batch":
         from .batch import run_batch
 
+        from .params import parse_overrides
+
         out = Path(args.output_dir) if args.output_dir else Path("reports") / Path(args.params).stem
         try:
-            result = run_batch(args.params, out, progress=not args.quiet, jobs=args.jobs)
+            overrides = parse_overrides(args.param)
+            if args.timeout is not None:
+                if args.timeout <= 0:
+                    raise ParamsError(f"--timeout must be a positive number of seconds, got {args.timeout:g}")
+                overrides["timeout_s"] = repr(args.timeout)
+            result = run_batch(
+                args.params,
+                out,
+                progress=not args.quiet,
+                jobs=args.jobs,
+                overrides=overrides,
+                resume=args.resume,
+                only_failed=args.only_failed,
+                keep_work=args.keep_work,
+            )
         except ReportkitError as exc:
             return _fail(exc, debug)
         except KeyboardInterrupt:
@@ -135,10 +201,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             index = index.relative_to(Path.cwd().resolve())
         except ValueError:
             pass
+        reused = f" ({result.reused} unchanged, kept from the previous run)" if result.reused else ""
         print(
             f"{result.count('account_manager')} account-manager and {result.count('team')} team reports: "
-            f"{result.ok} ok, {result.failed} failed"
+            f"{result.ok} ok, {result.failed} failed{reused}"
         )
+        if result.removed:
+            print(
+                f"removed {len(result.removed)} file(s) an earlier run wrote for reports this run does not "
+                f"produce (listed in manifest.json under batch.removed_stale)",
+                file=sys.stderr,
+            )
         for r in result.reports:
             if r.status != "ok":
                 print(f"  failed: {r.kind} {r.id} ({r.name}): {r.error}", file=sys.stderr)
@@ -150,6 +223,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         out = Path(args.output_dir) if args.output_dir else Path("reports") / f"{Path(args.params).stem}-backtest"
         try:
             return backtest_cli(args.params, out)
+        except ReportkitError as exc:
+            return _fail(exc, debug)
+    if args.command == "statement":
+        from .statement import statement_cli
+
+        try:
+            return statement_cli(args.params, args.period, args.account_manager,
+                                 output_dir=args.output_dir or "reports/statements")
         except ReportkitError as exc:
             return _fail(exc, debug)
     parser.error(f"unknown command {args.command!r}")  # pragma: no cover - argparse rejects first

@@ -1,0 +1,144 @@
+"""Privacy: every published output of a report shows only its own people.
+
+For each account manager's report, every output (the executed notebook including the
+injected parameters, the HTML page, every cell of the workbook) is scanned for the
+other account managers' names, deal ids and commission amounts (formatted the way the
+report shows money). A team report may mention only its own members. Runs on the demo
+batch and, when ``../shared/data`` exists, on part of the Maven CRM batch.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import pickle
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from reportkit.batch import load_batch_inputs, run_batch
+from reportkit.render import format_money
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "params" / "demo.yaml"
+DATA = Path(os.environ.get("REPORTKIT_DATA_DIR") or ROOT.parent / "shared" / "data")
+MAVEN = ROOT / "params" / "maven_crm.yaml"
+
+pytestmark = pytest.mark.slow
+
+
+def _texts(out: Path, entry: dict) -> tuple[str, set[Decimal]]:
+    """Everything a reader of this report's files can see: the text, and the workbook's numbers."""
+    parts, numbers = [], set()
+    for fmt, rel in entry["outputs"].items():
+        path = out / rel
+        if fmt == "ipynb":
+            raw = path.read_text(encoding="utf-8")
+            parts.append(raw)
+            parts.append(json.dumps(json.loads(raw), ensure_ascii=False))  # \u escapes decoded
+        elif fmt == "html":
+            parts.append(html.unescape(path.read_text(encoding="utf-8")))
+        elif fmt == "xlsx":
+            wb = openpyxl.load_workbook(path)
+            for ws in wb.worksheets:
+                parts.append(ws.title)
+                for row in ws.iter_rows():
+                    for c in row:
+                        if isinstance(c.value, (int, float)) and not isinstance(c.value, bool):
+                            numbers.add(Decimal(repr(c.value)).quantize(Decimal("0.01")))
+                        elif c.value is not None:
+                            parts.append(str(c.value))
+            parts += [v for v in vars(wb.properties).values() if isinstance(v, str)]
+    return "\n".join(parts), numbers
+
+
+def _own_amounts(report) -> set[Decimal]:
+    """Every amount the report object itself holds (its own figures may repeat another's)."""
+    found: set[Decimal] = set()
+
+    def add(v):
+        if isinstance(v, Decimal):
+            found.add(v)
+        elif isinstance(v, pd.DataFrame):
+            for col in v.columns:
+                found.update(x for x in v[col] if isinstance(x, Decimal))
+        elif isinstance(v, dict):
+            for x in v.values():
+                add(x)
+
+    for value in vars(report).values():
+        add(value)
+    return found
+
+
+_TOKEN = re.compile(r"[\w-]+")
+
+
+def _check_batch(out: Path, ds) -> int:
+    """Scan every report of the batch in ``out``; returns the number of reports checked."""
+    manifest = json.loads((out / "manifest.json").read_text())
+    am = ds.account_managers
+    names = dict(zip(am["account_manager_id"].astype(str), am["name"].astype(str)))
+    team_of = dict(zip(am["account_manager_id"].astype(str), am["team"].astype(str)))
+    deals_of = {str(k): set(map(str, v)) for k, v in ds.deals.groupby("account_manager_id")["deal_id"]}
+    reports = {(e["kind"], e["id"]): pickle.loads((out / e["parameters"]["report_data"]).read_bytes())
+               for e in manifest["reports"]}
+    currency = next(iter(reports.values())).currency
+    # every account manager's commission lines, from their own statement in this batch
+    pay: dict[str, set[Decimal]] = {rid: {a for a in r.commission["amount"] if a} for (kind, rid), r in reports.items()
+                                    if kind == "account_manager"}
+    checked = 0
+    for entry in manifest["reports"]:
+        assert entry["status"] == "ok", entry
+        report = reports[(entry["kind"], entry["id"])]
+        allowed = {entry["id"]} if entry["kind"] == "account_manager" else {
+            a for a, t in team_of.items() if t == report.name}
+        text, numbers = _texts(out, entry)
+        tokens = set(_TOKEN.findall(text))
+        own = _own_amounts(report)
+        where = f"{entry['kind']} report {entry['id']!r}"
+        for other, name in names.items():
+            if other in allowed:
+                continue
+            if name not in {names[a] for a in allowed} and name in text:
+                assert not re.search(r"(?<![\w-])" + re.escape(name) + r"(?![\w-])", text), (
+                    f"{where} shows {other}'s name {name!r}")
+            leaked = deals_of.get(other, set()) & tokens
+            assert not leaked, f"{where} shows {other}'s deals {sorted(leaked)[:5]}"
+            for amount in pay.get(other, set()) - own:
+                shown = format_money(amount, currency)
+                assert shown not in text, f"{where} shows {other}'s commission {shown}"
+                if amount != amount.to_integral_value():  # whole numbers coincide too easily
+                    assert amount not in numbers, f"{where}: workbook holds {other}'s commission {amount}"
+        checked += 1
+    return checked
+
+
+@pytest.mark.skipif(not DEMO.exists(), reason="params/demo.yaml not present")
+def test_demo_reports_show_only_their_own_people(tmp_path_factory):
+    from test_batch import shared_demo_batch
+
+    result = shared_demo_batch(tmp_path_factory)
+    _, ds = load_batch_inputs(DEMO)
+    assert _check_batch(result.output_dir, ds) == len(result.reports) >= 14
+
+
+@pytest.mark.realdata
+@pytest.mark.filterwarnings("ignore:The xlrd engine is deprecated")
+@pytest.mark.skipif(not (DATA.is_dir() and MAVEN.exists()), reason=f"real data sets not found at {DATA}")
+def test_maven_reports_show_only_their_own_people(tmp_path):
+    params, ds = load_batch_inputs(MAVEN)
+    am = ds.account_managers.sort_values(["team", "name"])
+    first_team = am["team"].iloc[0]
+    ids = list(am.loc[am["team"] == first_team, "account_manager_id"].astype(str))[:3]
+    ids += list(am.loc[am["team"] != first_team, "account_manager_id"].astype(str))[:1]
+    out = tmp_path / "maven"
+    result = run_batch(MAVEN, out, progress=False, keep_work=True, jobs=2,
+                       overrides={"account_managers": ids})
+    assert result.failed == 0, [r.error for r in result.reports]
+    assert _check_batch(out, ds) == result.count("account_manager") + result.count("team")

@@ -1,0 +1,100 @@
+"""Re-running a batch into the same folder: same bytes, --resume, stale outputs, .work pickles."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+from reportkit.batch import run_batch
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "params" / "demo.yaml"
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not DEMO.exists(), reason="params/demo.yaml not present")]
+
+
+def _params(tmp_path: Path, **changes) -> Path:
+    raw = yaml.safe_load(DEMO.read_text())
+    raw["source"] = str((DEMO.parent / raw["source"]).resolve())
+    raw.update(changes)
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return path
+
+
+def _published(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.suffix in (".html", ".xlsx") and p.name != "index.html"}
+
+
+def test_rerun_resume_and_stale_outputs(tmp_path):
+    params = _params(tmp_path, account_managers=["AM-001"])  # AM-001 and Team North
+    out = tmp_path / "out"
+
+    cwd = Path.cwd()
+    first = run_batch(params, out, progress=False, jobs=2)
+    assert Path.cwd() == cwd  # running reports in parallel never moves the process's folder
+    assert first.ok == 2 and first.removed == []
+    files = _published(out)
+    assert len(files) == 5 and "company.xlsx" in files  # 2 reports x (html, xlsx) + the company workbook
+    # the report pickles are internal: gone after a successful batch
+    assert not (out / ".work").exists()
+    manifest = json.loads((out / "manifest.json").read_text())
+    for entry in manifest["reports"]:
+        assert set(entry["fingerprint"]) == {"input", "params", "template", "code"} and entry["reused"] is False
+    for rel in files:
+        if rel.endswith(".html"):
+            assert b".pkl" not in files[rel] and b".work" not in files[rel]
+
+    # the same batch again gives byte-identical HTML and workbooks
+    second = run_batch(params, out, progress=False, jobs=2)
+    assert second.ok == 2 and second.reused == 0
+    assert _published(out) == files
+
+    # --resume: nothing changed, nothing runs, nothing is rewritten
+    mtimes = {rel: (out / rel).stat().st_mtime_ns for rel in files if rel != "company.xlsx"}
+    third = run_batch(params, out, progress=False, resume=True)
+    assert third.ok == 2 and third.reused == 2
+    assert {rel: (out / rel).stat().st_mtime_ns for rel in mtimes} == mtimes
+    again = json.loads((out / "manifest.json").read_text())
+    assert [e["fingerprint"] for e in again["reports"]] == [e["fingerprint"] for e in manifest["reports"]]
+    assert again["batch"]["mode"] == "resume"
+
+    # a file reportkit did not write is never touched
+    mine = out / "account_managers" / "my-notes.txt"
+    mine.write_text("keep me")
+
+    # a changed parameter re-runs the report even with --resume; a batch without team
+    # reports removes the earlier company workbook too
+    # a changed parameter re-runs the report even with --resume; a smaller batch removes
+    # the files the previous manifest listed for reports it no longer produces
+    fourth = run_batch(params, out, progress=False, resume=True, keep_work=True,
+                       overrides={"reports": ["account_manager"], "commission": {"rate": "0.06"}})
+    assert fourth.ok == 1 and fourth.reused == 0
+    assert fourth.removed == sorted(
+        rel for e in manifest["reports"] if e["kind"] == "team" for rel in e["outputs"].values())
+    assert mine.read_text() == "keep me"
+    left = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    stem = Path(fourth.reports[0].outputs["html"]).with_suffix("").as_posix()
+    rel_pkl = fourth.reports[0].parameters["report_data"]
+    assert rel_pkl.startswith(".work/")  # --keep-work keeps the pickle
+    assert left == sorted([f"{stem}.html", f"{stem}.ipynb", f"{stem}.xlsx", "account_managers/my-notes.txt",
+                           "index.html", "manifest.json", rel_pkl])
+    # the published notebook names no absolute path of this machine
+    nb_text = (out / f"{stem}.ipynb").read_text()
+    assert str(tmp_path) not in nb_text and str(ROOT) not in nb_text
+    assert (out / f"{stem}.html").read_bytes() != files[f"{stem}.html"]  # 6 % commission now
+    last = json.loads((out / "manifest.json").read_text())
+    assert last["batch"]["removed_stale"] == fourth.removed
+
+
+def test_only_failed_without_a_previous_manifest_is_refused(tmp_path, monkeypatch):
+    from reportkit.cli import main
+
+    import papermill
+
+    monkeypatch.setattr(papermill, "execute_notebook", lambda *a, **k: pytest.fail("no kernel may start"))
+    assert main(["batch", str(_params(tmp_path)), "-o", str(tmp_path / "new"), "-q", "--only-failed"]) == 2
