@@ -31,6 +31,8 @@ lab: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_commission.py
+	$(BIN)/python benchmarks/bench_excel.py
+	$(BIN)/python benchmarks/bench_batch.py
 
 clean:
 	rm -rf reports build dist *.egg-info src/*.egg-info .pytest_cache
