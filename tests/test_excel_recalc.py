@@ -10,7 +10,6 @@ summary figures.
 
 from __future__ import annotations
 
-import datetime
 import shutil
 import subprocess
 from decimal import Decimal

@@ -17,7 +17,7 @@ from reportkit import charts
 from reportkit.errors import ParamsError
 from reportkit.render import format_cell, load_report, resolve_params_file, summary_table, table
 from reportkit.reports import _prorate, build_account_manager_report, build_team_report
-from sample_reports import am_report, team_report
+from sample_reports import am_report
 from test_templates import TEMPLATES, _read
 
 AMS = [("A1", "Alice", "East", None, None), ("A2", "Bob", "East", None, None)]

@@ -35,10 +35,10 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -301,7 +301,6 @@ def _credit_codes(deals, ids: _Ids, *, splits=None, accounts=None, territories=N
     amount_all = deals["amount_cents"].to_numpy(np.int64)
     W = np.flatnonzero(won)
     excluded: list[pd.DataFrame] = []
-    owner_am = None
 
     def owner_strings(rows):
         return _take_str(deals["account_manager_id"], rows)
@@ -330,7 +329,6 @@ def _credit_codes(deals, ids: _Ids, *, splits=None, accounts=None, territories=N
         cnt = np.where(dt >= 0, cnt_t[np.maximum(dt, 0)] if len(cnt_t) else 0, 0)
         # territory rows with a null AM id count as "no AM" like the merge's NaN
         none = cnt == 0
-        rows_out = []
         if len(W):
             rep = np.repeat(np.arange(len(W)), cnt)
             within = np.arange(len(rep)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
@@ -1166,8 +1164,6 @@ def compute(
     year_start = np.r_[True, pyear[1:] != pyear[:-1]]
     year_end = np.r_[pyear[1:] != pyear[:-1], True] & np.array([p.number == (4 if kind == "quarter" else 12) for p in periods])
     labels = [p.label for p in periods]
-    pst = np.array([np.datetime64(p.start, "ns") for p in periods])
-    pen = np.array([np.datetime64(p.end, "ns") for p in periods])
 
     ams_df = ds.account_managers.reset_index(drop=True)
     ams = ams_df["account_manager_id"].astype(str).to_numpy(dtype=object)
@@ -1327,7 +1323,6 @@ def compute(
             out.append(rule_pos[s])
         return out
 
-    product_codes = None
     for g, pl in enumerate(plan_list):
         sel = np.flatnonzero(c_plan == g)
         if not len(sel):
@@ -1499,7 +1494,6 @@ def compute(
     cap_paid_y = np.zeros(A, dtype=np.int64)
     balance = np.zeros(A, dtype=np.int64)
     neg_in = np.zeros(A, dtype=np.int64)
-    cap_rules = {}
     misc = []  # (am array, j, kind, amounts, rule code, award, payout_date, payable)
     for j in range(P):
         g = np.where(pidx[:, j] >= 0, pidx[:, j], G)

@@ -544,7 +544,7 @@ def write_frame_sheet(book: _Book, name: str, frame: pd.DataFrame | None, spec: 
     optional total row. Returns where everything went, for formulas elsewhere.
     """
     spec = spec or _Spec()
-    fmt, tz, ws_fmt = book.fmt, book.tz, None
+    fmt, tz = book.fmt, book.tz
     frame = frame if frame is not None else pd.DataFrame()
     frame = frame.reset_index(drop=True)
     cols = [str(c) for c in frame.columns]
