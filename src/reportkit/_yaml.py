@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import typing
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -36,7 +36,8 @@ def read_yaml_mapping(
     what: str,
     missing_hint: str = "check the path",
     empty_ok: bool = False,
-) -> dict[str, Any]:
+    node: bool = False,
+) -> Any:
     """Read a YAML file whose top level must be a mapping.
 
     Parameters
@@ -50,6 +51,9 @@ def read_yaml_mapping(
         The fix shown when the file does not exist.
     empty_ok : bool
         An empty file (or only comments) gives ``{}`` instead of an error.
+    node : bool
+        Also return the composed YAML node tree (to tell how YAML read a scalar):
+        the result is then ``(mapping, node)``.
 
     Raises
     ------
@@ -67,6 +71,7 @@ def read_yaml_mapping(
         raise error(f"{what} {str(path)!r} is a folder, not a file", hint=missing_hint) from None
     try:
         raw = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=yaml.SafeLoader) if node else None
     except yaml.YAMLError as exc:
         raise error(f"{path}: not valid YAML: {exc}") from None
     except ValueError as exc:
@@ -76,10 +81,10 @@ def read_yaml_mapping(
             hint="write dates as real calendar dates in YYYY-MM-DD form, e.g. 2025-11-30",
         ) from None
     if raw is None and empty_ok:
-        return {}
+        raw = {}
     if not isinstance(raw, dict):
         raise error(f"{path}: expected a mapping of keys to values, got {type(raw).__name__}")
-    return raw
+    return (raw, root) if node else raw
 
 
 def model_of(annotation: Any) -> type[BaseModel] | None:
@@ -114,12 +119,26 @@ def _literal_values(err: dict) -> list[str]:
     return re.findall(r"'([^']*)'", expected)
 
 
+def _field_keys(model: type[BaseModel], hidden: tuple[str, ...]) -> list[str]:
+    """The keys a user writes for ``model``: each field's alias when it has one."""
+    return [f.alias or name for name, f in model.model_fields.items() if name not in hidden]
+
+
+def _field(model: type[BaseModel], key: str) -> Any:
+    f = model.model_fields.get(key)
+    if f is None:  # written under its alias (``from:`` for ``lower``)
+        f = next((x for x in model.model_fields.values() if x.alias == key), None)
+    return f
+
+
 def format_validation_errors(
     exc: ValidationError,
     file: str,
     root: type[BaseModel],
     *,
     hidden: tuple[str, ...] = ("base_dir",),
+    origin: Callable[[tuple[str, ...]], str | None] | None = None,
+    note: Callable[[dict], str] | None = None,
 ) -> list[str]:
     """One message per problem of ``exc``, naming ``file``, the key path and the value.
 
@@ -132,6 +151,12 @@ def format_validation_errors(
         The model that was validated (to find the allowed keys of nested models).
     hidden : tuple of str
         Field names never offered as allowed keys (set by loaders, not users).
+    origin : callable, optional
+        ``origin(key_path)`` returns where a key came from when it was not the file
+        (e.g. ``"command line (-p period=...)"``), or ``None``.
+    note : callable, optional
+        ``note(error)`` returns text appended to a bad-value message (e.g. how YAML
+        read an unquoted value).
     """
     skip = _model_names(root) | {"str", "list", "dict", "int", "float", "bool"}
     lines: list[str] = []
@@ -139,6 +164,7 @@ def format_validation_errors(
         # pydantic adds union branch names to locations (e.g. 'Source', 'list[Source]'); drop them
         clean = [str(p) for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in skip))]
         where = ".".join(clean) or "(top level)"
+        src = (origin(tuple(clean)) if origin else None) or file
         if err["type"] == "extra_forbidden":
             parent: Any = root
             dict_key_next = False
@@ -146,29 +172,31 @@ def format_validation_errors(
                 if dict_key_next:  # a key of a {name: Model} dict, e.g. amounts.amount_cents
                     dict_key_next = False
                     continue
-                if isinstance(parent, type) and issubclass(parent, BaseModel) and part in parent.model_fields:
-                    ann = parent.model_fields[part].annotation
-                    dict_key_next = typing.get_origin(ann) is dict
-                    parent = model_of(ann)
+                f = _field(parent, part) if isinstance(parent, type) and issubclass(parent, BaseModel) else None
+                if f is not None:
+                    dict_key_next = typing.get_origin(f.annotation) is dict
+                    parent = model_of(f.annotation)
                 elif part.isdigit():
                     continue
                 else:
                     parent = None
                 if parent is None:
                     break
-            allowed = [a for a in (parent.model_fields if parent is not None else []) if a not in hidden]
+            allowed = _field_keys(parent, hidden) if parent is not None else []
             hint = did_you_mean(clean[-1] if clean else "", allowed)
-            msg = f"{file}: key {where!r} is not allowed{hint}" + (
-                f" (allowed: {', '.join(allowed)})" if allowed else ""
-            )
+            msg = f"{src}: key {where!r} is not allowed{hint}" + (f" (allowed: {', '.join(allowed)})" if allowed else "")
+        elif err["type"] == "missing":
+            msg = f"{src}: key {where!r} is required but missing"
         else:
             got = err.get("input")
             text = err["msg"].removeprefix("Value error, ")
+            extra = note(err) if note else ""
             if err["type"] == "literal_error":
-                msg = f"{file}: key {where!r}: {got!r} is not allowed; {text}{did_you_mean(str(got), _literal_values(err))}"
+                msg = (f"{src}: key {where!r}: {got!r} is not allowed; {text}"
+                       f"{did_you_mean(str(got), _literal_values(err))}{extra}")
             else:
                 shown = "" if isinstance(got, dict) else f" (got {got!r})"
-                msg = f"{file}: key {where!r}: {text}{shown}"
+                msg = f"{src}: key {where!r}: {text}{shown}{extra}"
         if msg not in lines:
             lines.append(msg)
     return lines

@@ -31,6 +31,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ._yaml import format_validation_errors, model_of, read_yaml_mapping
 from .errors import ParamsError, did_you_mean
 
 __all__ = [
@@ -210,17 +211,6 @@ class BatchParams(_Strict):
         return (self.base_dir / p).resolve()
 
 
-def _model_of(annotation: Any) -> type[BaseModel] | None:
-    """The pydantic model inside ``annotation`` (``QuotaRule | None`` -> ``QuotaRule``)."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in typing.get_args(annotation):
-        found = _model_of(arg)
-        if found is not None:
-            return found
-    return None
-
-
 def _is_sequence(annotation: Any) -> bool:
     if typing.get_origin(annotation) in (tuple, list):
         return True
@@ -295,36 +285,19 @@ def format_validation_error(exc: ValidationError, file: str, model: type[BaseMod
     ``yaml_root`` (the composed YAML document) lets a message show how YAML read
     an unquoted value (``NO`` -> ``False``, ``0731`` -> ``473``). Keys in
     ``overridden`` came from the command line and are reported as ``-p key=...``.
+    The formatting itself is :func:`reportkit._yaml.format_validation_errors`.
     """
-    lines = []
-    for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        origin = file
-        for n in range(len(err["loc"]), 0, -1):
-            if tuple(str(p) for p in err["loc"][:n]) in overridden:
-                origin = f"command line (-p {'.'.join(str(p) for p in err['loc'][:n])}=...)"
-                break
-        if err["type"] == "extra_forbidden":
-            parent = model
-            for part in err["loc"][:-1]:
-                field = parent.model_fields.get(str(part)) if hasattr(parent, "model_fields") else None
-                ann = getattr(field, "annotation", None)
-                parent = _model_of(ann)
-                if parent is None:
-                    break
-            allowed = [a for a in (list(parent.model_fields) if parent is not None else []) if a != "base_dir"]
-            hint = did_you_mean(str(err["loc"][-1]), allowed)
-            lines.append(
-                f"{origin}: key {loc!r} is not allowed{hint}"
-                + (f" (allowed: {', '.join(allowed)})" if allowed and not hint else "")
-            )
-        elif err["type"] == "missing":
-            lines.append(f"{origin}: key {loc!r} is required but missing")
-        else:
-            got = err.get("input")
-            msg = err["msg"].removeprefix("Value error, ")
-            lines.append(f"{origin}: key {loc!r}: {msg} (got {got!r}){_yaml_note(yaml_root, err['loc'], got)}")
-    return "\n".join(lines)
+
+    def origin(loc: tuple[str, ...]) -> str | None:
+        for n in range(len(loc), 0, -1):
+            if tuple(loc[:n]) in overridden:
+                return f"command line (-p {'.'.join(loc[:n])}=...)"
+        return None
+
+    def note(err: dict) -> str:
+        return _yaml_note(yaml_root, err["loc"], err.get("input"))
+
+    return "\n".join(format_validation_errors(exc, file, model, origin=origin, note=note))
 
 
 def parse_overrides(items: typing.Iterable[str], model: type[BaseModel] | None = None) -> dict[str, Any]:
@@ -379,7 +352,7 @@ def parse_overrides(items: typing.Iterable[str], model: type[BaseModel] | None =
                     hint=f"allowed here: {', '.join(fields)}")
             ann = fields[part].annotation
             if i < len(parts) - 1:
-                parent = _model_of(ann)
+                parent = model_of(ann)
                 if parent is None:
                     raise ParamsError(f"command line: -p {key}=...: {'.'.join(parts[: i + 1])!r} is a value, "
                                       "not a section with keys")
@@ -390,9 +363,9 @@ def parse_overrides(items: typing.Iterable[str], model: type[BaseModel] | None =
                 continue
             if part in target:
                 raise ParamsError(f"command line: -p {key}=... conflicts with another -p {key}.*= item")
-            if _model_of(ann) is not None:
+            if model_of(ann) is not None:
                 raise ParamsError(f"command line: -p {key}=...: {key!r} is a section; set its keys one by one, "
-                                  f"e.g. -p {key}.{next(iter(_model_of(ann).model_fields))}=...")
+                                  f"e.g. -p {key}.{next(iter(model_of(ann).model_fields))}=...")
             if _is_sequence(ann):
                 values = [v.strip() for v in value.split(",")]
                 if not value.strip() or any(v == "" for v in values):
@@ -443,27 +416,7 @@ def load_params(path: str | Path, overrides: dict[str, Any] | None = None) -> Ba
         the message names the file, each bad key and its value.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ParamsError(f"params file {str(path)!r} does not exist", hint="check the path") from None
-    except UnicodeDecodeError as exc:
-        raise ParamsError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    try:
-        raw = yaml.safe_load(text)
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        raise ParamsError(f"{path}: not valid YAML: {exc}") from None
-    except ValueError as exc:
-        # YAML turns bare dates into dates itself: 2025-11-31 fails inside the parser
-        raise ParamsError(
-            f"{path}: a value is not a valid date: {exc}",
-            hint="write dates as real calendar dates in YYYY-MM-DD form, e.g. as_of: 2025-11-30",
-        ) from None
-    if raw is None:
-        raw = {}  # an empty file (or only comments) means: all defaults
-    if not isinstance(raw, dict):
-        raise ParamsError(f"{path}: expected a mapping of keys to values, got {type(raw).__name__}")
+    raw, root = read_yaml_mapping(path, ParamsError, what="params file", empty_ok=True, node=True)
     bad_keys = _non_text_keys(root)
     if bad_keys:
         raise ParamsError("\n".join(f"{path}: {b}" for b in bad_keys))

@@ -25,15 +25,14 @@ Units
 from __future__ import annotations
 
 import datetime
-import types
 import typing
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from ._yaml import format_validation_errors, read_yaml_mapping
 from .errors import PlanError, did_you_mean
 
 __all__ = [
@@ -519,78 +518,17 @@ class PlanAssignments(_Strict):
 # ---------------------------------------------------------------------------
 # loading
 # ---------------------------------------------------------------------------
-def _submodel(ann: Any) -> type[BaseModel] | None:
-    """The pydantic model inside an annotation (``X``, ``X | None``, ``tuple[X, ...]``)."""
-    if isinstance(ann, type) and issubclass(ann, BaseModel):
-        return ann
-    origin = typing.get_origin(ann)
-    if origin in (typing.Union, types.UnionType, tuple, list):
-        for arg in typing.get_args(ann):
-            m = _submodel(arg)
-            if m is not None:
-                return m
-    return None
-
-
-def _field_names(model: type[BaseModel]) -> list[str]:
-    return [f.alias or name for name, f in model.model_fields.items()]
-
-
 def format_plan_error(exc: ValidationError, file: str, model: type[BaseModel]) -> str:
     """One line per problem naming file, key path, bad value and the allowed set.
 
-    Unlike :func:`reportkit.params.format_validation_error` this follows nested
-    lists of models (``tiers.1.rte``) to list the allowed keys there.
+    Nested lists of models (``rates.tiers.1.rte``) and aliases (``from:``) are
+    followed to list the allowed keys there (:func:`reportkit._yaml.format_validation_errors`).
     """
-    lines = []
-    for err in exc.errors():
-        loc = [p for p in err["loc"]]
-        where = ".".join(str(p) for p in loc) or "(top level)"
-        if err["type"] == "extra_forbidden":
-            parent: type[BaseModel] | None = model
-            for part in loc[:-1]:
-                if parent is None:
-                    break
-                if isinstance(part, int):
-                    continue
-                f = parent.model_fields.get(str(part))
-                if f is None:  # alias
-                    f = next((x for x in parent.model_fields.values() if x.alias == part), None)
-                parent = _submodel(f.annotation) if f is not None else None
-            allowed = _field_names(parent) if parent is not None else []
-            hint = did_you_mean(str(loc[-1]), allowed)
-            lines.append(
-                f"{file}: key {where!r} is not allowed{hint}"
-                + (f" (allowed: {', '.join(allowed)})" if allowed else "")
-            )
-        else:
-            got = err.get("input")
-            msg = err["msg"]
-            hint = ""
-            expected = (err.get("ctx") or {}).get("expected")
-            if err["type"] == "literal_error" and isinstance(got, str) and expected:
-                options = [s.strip().strip("'") for s in expected.replace(" or ", ",").split(",") if s.strip()]
-                hint = did_you_mean(got, options)
-            if isinstance(got, dict):
-                got = "{...}"
-            lines.append(f"{file}: key {where!r}: {msg} (got {got!r}){hint}")
-    return "\n".join(lines)
+    return "\n".join(format_validation_errors(exc, file, model))
 
 
 def _read_yaml(path: Path) -> dict:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PlanError(f"plan file {str(path)!r} does not exist", hint="check the path") from None
-    except UnicodeDecodeError as exc:
-        raise PlanError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise PlanError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(raw, dict):
-        raise PlanError(f"{path}: expected a mapping of keys to values, got {type(raw).__name__}")
-    return raw
+    return read_yaml_mapping(path, PlanError, what="plan file")
 
 
 def load_plan(path: str | Path) -> Plan:
