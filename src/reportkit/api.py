@@ -143,12 +143,9 @@ def load(params_file: str | Path) -> tuple["BatchParams", "Dataset"]:
     --------
     >>> params, ds = load("params/demo.yaml")   # doctest: +SKIP
     """
-    from .periods import Period
+    from .loading import load_inputs
 
-    params = load_params(params_file)
-    ds = load_dataset(params.resolve(params.source))
-    Period.parse(params.period, ds.calendar)
-    return params, ds
+    return load_inputs(params_file)
 
 
 # ---------------------------------------------------------------------------
@@ -157,18 +154,10 @@ def load(params_file: str | Path) -> tuple["BatchParams", "Dataset"]:
 
 
 def _as_date(value: Any) -> datetime.date | None:
-    from .errors import ParamsError
+    """``as_of`` as a date (``None`` for ``None``/``""``); see :func:`reportkit.loading.parse_date`."""
+    from .loading import parse_date
 
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    try:
-        return datetime.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ParamsError(f"as_of {value!r} is not an ISO date", hint="write it as YYYY-MM-DD, e.g. 2025-12-31") from None
+    return parse_date(value)
 
 
 def _resolve(ds: "Dataset", period: str, params: "BatchParams | None", as_of: Any) -> tuple["BatchParams", datetime.date, Any]:

@@ -174,39 +174,10 @@ class BatchResult:
 
 
 def load_batch_inputs(params_path: str | Path) -> tuple[BatchParams, Any]:
-    """Load the params and the dataset they name (what a template run by hand needs).
+    """Load the params and the dataset they name: :func:`reportkit.loading.load_inputs`."""
+    from .loading import load_inputs
 
-    Parameters
-    ----------
-    params_path : str or Path
-
-    Returns
-    -------
-    (BatchParams, Dataset)
-
-    Raises
-    ------
-    ParamsError, MappingError, DataError, PeriodError
-        From the params loader, the mapping loader or the period check.
-    """
-    params = load_params(params_path)
-    _check_period(params.period, FiscalCalendar())
-    ds = _load_dataset(params)
-    _check_period(params.period, ds.calendar)
-    return params, ds
-
-
-def _load_dataset(params: BatchParams) -> Any:
-    """Load and validate the dataset once for the whole batch.
-
-    Quotas from ``params.quota_rule`` (sources without a quota table) are applied
-    by the report builders themselves (:func:`reportkit.reports.effective_quotas`),
-    which also add a note saying where the quotas came from; the batch therefore
-    passes the dataset on unchanged.
-    """
-    from .mapping import load_dataset
-
-    return load_dataset(params.resolve(params.source))
+    return load_inputs(params_path)
 
 
 def _check_period(label: str, calendar: FiscalCalendar) -> Period:
@@ -430,7 +401,9 @@ def run_batch(
             hint="run the batch without --only-failed first",
         )
 
-    ds = _load_dataset(params)
+    from . import loading
+
+    ds = loading.load_source(params)
     period = _check_period(params.period, ds.calendar)
     if params.as_of < period.start:
         raise ParamsError(

@@ -14,9 +14,9 @@ from .errors import ParamsError
 from .mapping import load_dataset
 from .model import Dataset
 from .params import BatchParams, load_params
-from .periods import Period
+from .periods import FiscalCalendar, Period
 
-__all__ = ["load_inputs", "parse_date"]
+__all__ = ["load_inputs", "load_source", "parse_date"]
 
 
 def load_inputs(params_path: str | Path, overrides: dict[str, Any] | None = None) -> tuple[BatchParams, Dataset]:
@@ -41,9 +41,27 @@ def load_inputs(params_path: str | Path, overrides: dict[str, Any] | None = None
         ``period`` is not a label of the dataset's fiscal calendar.
     """
     params = load_params(params_path, overrides)
+    Period.parse(params.period, FiscalCalendar())  # a malformed label fails before any data is read
+    return params, load_source(params)
+
+
+def load_source(params: BatchParams) -> Dataset:
+    """The validated dataset ``params.source`` names, once for a whole batch.
+
+    Quotas from ``params.quota_rule`` (sources without a quota table) are applied by
+    the report builders (:func:`reportkit.reports.effective_quotas`), which also say in
+    a note where the quotas came from; the dataset is returned as the source gave it.
+
+    Raises
+    ------
+    MappingError, DataError
+        From the mapping loader (every bad cell at once).
+    PeriodError
+        ``params.period`` is not a label of the dataset's fiscal calendar.
+    """
     ds = load_dataset(params.resolve(params.source))
     Period.parse(params.period, ds.calendar)
-    return params, ds
+    return ds
 
 
 def parse_date(value: Any, what: str = "as_of") -> datetime.date | None:

@@ -656,7 +656,9 @@ def load_report(
     """
     if kind not in _ID_PARAM:
         raise ParamsError(f"unknown report kind {kind!r}", hint=f"use one of {sorted(_ID_PARAM)}")
-    as_of_date = _parse_as_of(as_of) if as_of not in (None, "") else None
+    from .loading import parse_date
+
+    as_of_date = parse_date(as_of)
     if report_data:
         path = Path(report_data)
         try:
@@ -673,9 +675,10 @@ def load_report(
         return report
     if not params_file:
         raise ParamsError("neither report_data nor params_file is set", hint="set params_file to a params YAML")
-    from .batch import build_report, load_batch_inputs  # deferred: the batch path needs the domain
+    from .batch import build_report  # deferred: the batch path needs the domain
+    from .loading import load_inputs
 
-    params, ds = load_batch_inputs(resolve_params_file(params_file))
+    params, ds = load_inputs(resolve_params_file(params_file))
     return build_report(
         ds,
         params,
@@ -717,17 +720,6 @@ def resolve_params_file(params_file: str | Path, template_dir: str | Path | None
         f"and {str(beside.resolve())!r} (templates folder)",
         hint="give an absolute path, or one relative to the current directory or to the templates folder",
     )
-
-
-def _parse_as_of(value: str | datetime.date) -> datetime.date:
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    try:
-        return datetime.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ParamsError(f"as_of {value!r} is not an ISO date", hint="write it as YYYY-MM-DD, e.g. 2025-12-31") from None
 
 
 def _check_matches(
