@@ -195,3 +195,27 @@ def build_batch_params() -> BatchParams:
             "performance": {"miss_below": 0.9, "watch_after": 2, "termination_review_after": 3},
         }
     )
+
+
+@pytest.fixture(scope="session")
+def real_batch(tmp_path_factory):
+    """``real_batch("maven_crm")``: that params file's whole batch, run once per test session.
+
+    The real-data figure tests and the privacy scan read the same outputs, so the
+    35 + 6 Maven reports are executed once, not once per test module. Report
+    pickles are kept (``keep_work``) so tests can compare outputs with the objects.
+    """
+    from pathlib import Path
+
+    from reportkit.batch import run_batch
+
+    params_dir = Path(__file__).resolve().parents[1] / "params"
+    cache: dict = {}
+
+    def get(name: str):
+        if name not in cache:
+            out = tmp_path_factory.mktemp(name) / "reports"
+            cache[name] = run_batch(params_dir / f"{name}.yaml", out, progress=False, keep_work=True)
+        return cache[name]
+
+    return get

@@ -15,7 +15,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from reportkit.batch import run_batch
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("REPORTKIT_DATA_DIR") or ROOT.parent / "shared" / "data")
@@ -29,9 +28,8 @@ pytestmark = [
 ]
 
 
-def _batch(tmp_path_factory, name: str):
-    out = tmp_path_factory.mktemp(name) / "reports"
-    result = run_batch(PARAMS / f"{name}.yaml", out, progress=False, keep_work=True)
+def _batch(real_batch, name: str):
+    result = real_batch(name)
     manifest = json.loads(result.manifest_path.read_text())
     return result, manifest
 
@@ -64,8 +62,8 @@ MAVEN_2017_QUARTERS = {  # SOURCE.md: won revenue by close quarter
 
 
 @pytest.fixture(scope="module")
-def maven(tmp_path_factory):
-    return _batch(tmp_path_factory, "maven_crm")
+def maven(real_batch):
+    return _batch(real_batch, "maven_crm")
 
 
 def test_maven_batch_gives_35_account_manager_and_6_team_reports_all_ok(maven):
@@ -117,8 +115,8 @@ AW = DATA / "adventureworks-pl300-reseller-sales"
 
 
 @pytest.fixture(scope="module")
-def adventureworks(tmp_path_factory):
-    return _batch(tmp_path_factory, "adventureworks")
+def adventureworks(real_batch):
+    return _batch(real_batch, "adventureworks")
 
 
 @pytest.fixture(scope="module")
@@ -181,8 +179,8 @@ def test_adventureworks_team_revenue_counts_each_overlapping_deal_once(adventure
 
 
 @pytest.fixture(scope="module")
-def superstore(tmp_path_factory):
-    return _batch(tmp_path_factory, "superstore")
+def superstore(real_batch):
+    return _batch(real_batch, "superstore")
 
 
 def test_superstore_batch_reports_each_regional_manager_from_the_xls(superstore):
