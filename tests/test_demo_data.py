@@ -69,5 +69,11 @@ def test_demo_dataset_contains_the_interesting_cases():
         misses.append(sold < 0.9 * quota)
     assert any(a and b for a, b in zip(misses, misses[1:]))
     assert len(ds.pipeline) > 0 and ds.pipeline["probability"].between(0, 1).all()
+    # service issues: two open escalations, both on accounts of AM-001, plus resolved / minor ones
+    si = ds.service_issues
+    open_esc = si[si["resolved"].isna() & (si["severity"] == "escalation")]
+    assert len(si) == 12 and len(open_esc) == 2
+    owners = ds.accounts.set_index("account_id").loc[open_esc["account_id"], "owner_id"]
+    assert set(owners) == {"AM-001"}
     # three fiscal years of deals
     assert ds.calendar.fiscal_years(ds.deals["close_date"]).unique().tolist() == [2023, 2024, 2025]

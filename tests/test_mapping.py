@@ -236,3 +236,44 @@ def test_data_dir_variable_without_default_must_be_set(tmp_path, monkeypatch):
     monkeypatch.delenv("RK_TEST_UNSET", raising=False)
     with pytest.raises(MappingError, match="RK_TEST_UNSET.*not set"):
         load_mapping(mapping_file).data_path
+
+
+SERVICE_ISSUES = """\
+service_issues:
+  source: {file: issues.csv}
+  na_values: ["-"]
+  columns: {issue_id: ticket, account_id: client, opened: opened, resolved: closed, severity: prio}
+  date_format: {opened: "%d/%m/%Y", resolved: "%d/%m/%Y"}
+  recode:
+    severity: {P1: escalation, P2: high, P3: low}
+"""
+
+
+def test_service_issues_table_loads_from_a_csv(tmp_path):
+    path = write_minimal(tmp_path, MINIMAL + SERVICE_ISSUES)
+    (tmp_path / "issues.csv").write_text(
+        "ticket,client,opened,closed,prio\nT-1,C1,03/02/2025,05/02/2025,P3\nT-2,C1,01/06/2025,-,P1\n"
+        "T-3,C2,15/06/2025,,P2\n", encoding="utf-8")
+    ds = load_dataset(path)
+    si = ds.service_issues
+    assert list(si.columns) == list(model.COLUMNS["service_issues"])
+    assert si["issue_id"].tolist() == ["T-1", "T-2", "T-3"]
+    assert str(si["opened"].dtype) == "datetime64[ns]" and str(si["resolved"].dtype) == "datetime64[ns]"
+    assert si["opened"].tolist() == [pd.Timestamp("2025-02-03"), pd.Timestamp("2025-06-01"), pd.Timestamp("2025-06-15")]
+    assert si["resolved"].isna().tolist() == [False, True, True]
+    assert si["severity"].tolist() == ["low", "escalation", "high"]
+    assert ds.sources["service_issues"].endswith("issues.csv")
+    assert load_dataset(write_minimal(tmp_path)).service_issues is None  # optional
+
+
+def test_service_issue_problems_name_file_row_and_source_column(tmp_path):
+    path = write_minimal(tmp_path, MINIMAL + SERVICE_ISSUES)
+    (tmp_path / "issues.csv").write_text(
+        "ticket,client,opened,closed,prio\nT-1,C1,03/02/2025,01/02/2025,P3\nT-1,C1,01/06/2025,,P1\n",
+        encoding="utf-8")
+    with pytest.raises(DataError) as exc:
+        load_dataset(path)
+    got = {(Path(p.file).name, p.row, p.column) for p in exc.value.problems}
+    assert ("issues.csv", 2, "closed") in got  # resolved before opened
+    assert {("issues.csv", 2, "ticket"), ("issues.csv", 3, "ticket")} <= got  # duplicate ticket, both rows
+    assert "resolved 2025-02-01 is before opened 2025-02-03" in str(exc.value)

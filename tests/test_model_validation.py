@@ -116,3 +116,40 @@ def test_duplicate_territory_assignment_is_a_problem():
 def test_schema_is_built_for_every_table():
     for table in model.TABLES:
         assert set(model.schema(table).columns) == set(model.COLUMNS[table])
+
+
+def issues(**over) -> pd.DataFrame:
+    cols = dict(issue_id=["I1", "I2"], account_id=["C1", "C2"], opened=["2025-01-10", "2025-02-01"],
+                resolved=["2025-01-12", None], severity=["high", "escalation"])
+    cols.update(over)
+    return frame("service_issues", **cols)
+
+
+def test_valid_service_issues_pass_with_open_issues_as_missing_resolved():
+    ds = model.validate_dataset(model.Dataset(ams(), model.empty_table("quotas"), deals(), service_issues=issues()))
+    assert list(ds.service_issues.columns) == list(model.COLUMNS["service_issues"])
+    assert ds.service_issues["resolved"].isna().tolist() == [False, True]
+
+
+def test_service_issue_resolved_before_opened_is_a_problem_at_its_row():
+    si = issues(resolved=["2025-01-09", "2025-02-01"]).assign(_source_file="issues.csv", _source_row=[2, 3])
+    with pytest.raises(DataError) as exc:
+        model.validate_dataset(model.Dataset(ams(), model.empty_table("quotas"), deals(), service_issues=si),
+                               source_columns={"service_issues": {"resolved": "closed_on"}})
+    (p,) = exc.value.problems  # resolved on the day it was opened is fine (row 3)
+    assert (p.file, p.row, p.column) == ("issues.csv", 2, "closed_on")
+    assert "resolved 2025-01-09 is before opened 2025-01-10" in p.reason
+
+
+def test_service_issues_need_unique_ids_and_known_accounts_when_accounts_are_given():
+    acc = frame("accounts", account_id=["C1", "C2"], name=["One", "Two"])
+    si = issues(issue_id=["I1", "I1"], account_id=["C1", "C9"])
+    with pytest.raises(DataError) as exc:
+        model.validate_dataset(model.Dataset(ams(), model.empty_table("quotas"), deals(), accounts=acc,
+                                             service_issues=si))
+    reasons = [p.reason for p in exc.value.problems]
+    assert any("duplicate issue_id" in r for r in reasons)
+    assert any("account 'C9' is not in accounts" in r for r in reasons)
+    # without an accounts table any account id is accepted
+    model.validate_dataset(model.Dataset(ams(), model.empty_table("quotas"), deals(),
+                                         service_issues=issues(account_id=["C1", "C9"])))

@@ -219,3 +219,31 @@ def test_team_revenue_equals_sum_of_members_for_any_deals(rows):
     assert t.summary["revenue"] == sum(t.leaderboard["revenue"], Decimal("0.00"))
     assert t.summary["ytd_revenue"] == t.forecast.iloc[-1]["ytd_revenue"] == sum(t.forecast.iloc[:-1]["ytd_revenue"], Decimal("0.00"))
     assert t.forecast.iloc[-1]["forecast"] == sum(t.forecast.iloc[:-1]["forecast"], Decimal("0.00"))
+
+
+def test_open_escalation_makes_an_account_at_risk_in_the_account_manager_report(tiny_dataset, batch_params):
+    from dataclasses import replace
+
+    si = pd.DataFrame({
+        "issue_id": pd.Series(["I1", "I2", "I3", "I4", "I5"], dtype="str"),
+        "account_id": pd.Series(["C1", "C2", "C3", "C2", "C7"], dtype="str"),
+        "opened": pd.to_datetime(pd.Series(["2025-06-01", "2025-07-02", "2025-05-01", "2025-03-01", "2025-06-01"])),
+        "resolved": pd.to_datetime(pd.Series([None, None, "2025-07-15", "2025-03-20", None], dtype="object")),
+        "severity": pd.Series(["escalation", "critical", "High", "escalation", "escalation"], dtype="str"),
+    })
+    before = build_account_manager_report(tiny_dataset, "A1", "FY2025-Q4", batch_params, AS_OF).accounts.set_index("account_id")
+    ds = replace(tiny_dataset, service_issues=si)
+    r = build_account_manager_report(ds, "A1", "FY2025-Q4", batch_params, AS_OF)
+    acc = r.accounts.set_index("account_id")
+    assert set(acc.index) == {"C1", "C2", "C3"}  # C7 (Carol's) escalation stays out of Alice's report
+    # C1: open escalation; C3: resolved after as_of, so still open at as_of
+    for a in ("C1", "C3"):
+        assert (acc.at[a, "status"], acc.at[a, "status_rule"], acc.at[a, "open_escalations"]) == ("at risk", "escalation", 1)
+        assert acc.at[a, "status_reason"] == "1 open service escalation(s)"
+    # C2: one issue opened after as_of (ignored), one resolved before it: status unchanged
+    assert acc.at["C2", "open_issues"] == 0 and acc.at["C2", "status_rule"] == before.at["C2", "status_rule"] != "escalation"
+    assert before.loc[["C1", "C3"], "status_rule"].ne("escalation").all()
+    # revenue figures do not move
+    assert r.accounts["revenue_period"].tolist() == before.loc[r.accounts["account_id"], "revenue_period"].tolist()
+    carol = build_account_manager_report(ds, "A3", "FY2025-Q4", batch_params, AS_OF).accounts.set_index("account_id")
+    assert carol.at["C7", "status_rule"] == "escalation"

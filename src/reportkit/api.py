@@ -362,7 +362,9 @@ def account_status(
         Period label; ``revenue_period`` covers it, ``revenue_ytd`` its fiscal
         year to date, both cut at ``as_of``.
     as_of : date or ISO str
-        Reference date for ``days_since_last_order`` and the status rules.
+        Reference date for ``days_since_last_order`` and the status rules
+        (service issues opened by then and not resolved by then are open; an
+        open escalation in ``ds.service_issues`` makes the account at risk).
     params : BatchParams, optional
         Only used to share the report's cached computation.
 
@@ -394,7 +396,8 @@ def account_status(
     params, day, ctx = _resolve(ds, period, params, as_of)
     am = str(account_manager_id)
     _am_row(ds, am)
-    return _status(ctx.credited, am, ctx.period, day, ds.accounts, AccountStatusRules(), deals=ds.deals, pipeline=ds.pipeline)
+    return _status(ctx.credited, am, ctx.period, day, ds.accounts, AccountStatusRules(), deals=ds.deals,
+                   pipeline=ds.pipeline, service_issues=ds.service_issues)
 
 
 def forecast_table(

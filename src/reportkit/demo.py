@@ -1,6 +1,6 @@
 """Deterministic synthetic demo data (the files in ``data/demo/``).
 
-``generate(out_dir)`` writes five small CSV files that ``params/sources/demo.yaml``
+``generate(out_dir)`` writes six small CSV files that ``params/sources/demo.yaml``
 maps into a Dataset (calendar fiscal year, USD, owner crediting, 2023-01 .. 2025-12):
 
 ``account_managers.csv``  am_id, full_name, team, sales_manager, region, hire_date, end_date
@@ -8,6 +8,7 @@ maps into a Dataset (calendar fiscal year, USD, owner crediting, 2023-01 .. 2025
 ``deals.csv``             deal_id, owner, account_id, close_date, amount, stage, product
 ``quotas.csv``            am_id, quarter_start, quarter_end, quota
 ``pipeline.csv``          opportunity_id, owner, account_id, stage, expected_close, amount
+``service_issues.csv``    ticket, account_id, opened, resolved, severity
 
 Amounts are text with two decimals (``"12345.67"``), dates ISO ``YYYY-MM-DD``.
 Output is byte-identical for the same seed (numpy ``default_rng``, fixed order,
@@ -21,7 +22,9 @@ Cases the demo contains on purpose:
 * ``AM-006`` sells at about half of quota from FY2025-Q2 on (performance watch);
 * a few returns: negative won amounts (``D-xxxxx-R``) referring to an earlier sale;
 * accounts handed over from business development mid-period (FY2025-Q4);
-* an open pipeline with three stages (probabilities are declared in the mapping).
+* an open pipeline with three stages (probabilities are declared in the mapping);
+* a dozen service issues: most resolved, one still open at ``medium`` severity, and
+  two open ``escalation`` issues on accounts of ``AM-001`` (those accounts are *at risk*).
 
 Run ``python -m reportkit.demo data/demo`` to regenerate.
 """
@@ -39,7 +42,7 @@ import numpy as np
 __all__ = ["generate", "DEFAULT_SEED", "FILES"]
 
 DEFAULT_SEED = 20251231
-FILES = ("account_managers.csv", "accounts.csv", "deals.csv", "quotas.csv", "pipeline.csv")
+FILES = ("account_managers.csv", "accounts.csv", "deals.csv", "quotas.csv", "pipeline.csv", "service_issues.csv")
 
 _TEAMS = [
     ("Team North", "Maria Keller", "North"),
@@ -57,6 +60,8 @@ _NEW_HIRE = "AM-012"
 _LEAVER = "AM-008"
 _LEAVER_END = datetime.date(2025, 6, 30)
 _WATCH = "AM-006"
+_ESCALATED = ("ACC-0021", "ACC-0041")  # accounts of AM-001 with an open escalation at the end of 2025
+_SEVERITIES = ["low", "medium", "high"]
 
 
 def _money(cents: int) -> str:
@@ -190,6 +195,21 @@ def generate(out_dir: str | Path, seed: int = DEFAULT_SEED) -> list[Path]:
             pipe_rows.append([f"OPP-{i + 1:02d}{k + 1:02d}", am_id, acc, stage, close.isoformat(),
                               _money(int(rng.integers(80, 600)) * 10_000)])
 
+    # -- service issues (drawn last: the files above do not depend on them) -----
+    issue_rows = []
+    for k in range(10):
+        acc = accounts[int(rng.integers(3, 60))][0]
+        opened = datetime.date(2024, 1, 1) + datetime.timedelta(days=int(rng.integers(0, 670)))
+        resolved = (opened + datetime.timedelta(days=int(rng.integers(1, 61)))).isoformat()
+        severity = _SEVERITIES[int(rng.integers(0, 3))]
+        if k == 9:
+            resolved, severity = "", "medium"  # still open, not an escalation
+        issue_rows.append([acc, opened.isoformat(), resolved, severity])
+    for acc, day in zip(_ESCALATED, (2, 15)):
+        issue_rows.append([acc, datetime.date(2025, 12, day).isoformat(), "", "escalation"])
+    issue_rows.sort(key=lambda r: (r[1], r[0]))
+    issue_rows = [[f"SI-{i + 1:04d}", *r] for i, r in enumerate(issue_rows)]
+
     files = [out / f for f in FILES]
     _write(files[0], ["am_id", "full_name", "team", "sales_manager", "region", "hire_date", "end_date"],
            [[a[0], a[1], a[2], a[3], a[4], a[5].isoformat(), a[6].isoformat() if a[6] else ""] for a in ams])
@@ -198,6 +218,7 @@ def generate(out_dir: str | Path, seed: int = DEFAULT_SEED) -> list[Path]:
     _write(files[2], ["deal_id", "owner", "account_id", "close_date", "amount", "stage", "product"], deal_rows)
     _write(files[3], ["am_id", "quarter_start", "quarter_end", "quota"], quota_rows)
     _write(files[4], ["opportunity_id", "owner", "account_id", "stage", "expected_close", "amount"], pipe_rows)
+    _write(files[5], ["ticket", "account_id", "opened", "resolved", "severity"], issue_rows)
     return files
 
 

@@ -397,6 +397,7 @@ class SourceMapping(_Strict):
     accounts: TableMapping | None = None
     pipeline: TableMapping | None = None
     territories: TableMapping | None = None
+    service_issues: TableMapping | None = None
     base_dir: Path | None = Field(None, exclude=True)
 
     def table(self, name: str) -> TableMapping | None:
@@ -861,6 +862,7 @@ def _parse_dates(raw: pd.Series, fmt: str, declared: bool) -> tuple[pd.Series, d
 
 _UNIQUE_KEYS = {"account_managers": ["account_manager_id"], "deals": ["deal_id"], "accounts": ["account_id"],
                 "pipeline": ["opportunity_id"], "territories": ["account_manager_id", "territory"],
+                "service_issues": ["issue_id"],
                 "quotas": ["account_manager_id", "period_start"]}
 
 

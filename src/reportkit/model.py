@@ -84,9 +84,16 @@ COLUMNS: dict[str, dict[str, tuple[str, bool]]] = {
         "account_manager_id": ("str", False),
         "territory": ("str", False),
     },
+    "service_issues": {
+        "issue_id": ("str", False),
+        "account_id": ("str", False),
+        "opened": ("date", False),
+        "resolved": ("date", True),
+        "severity": ("str", False),
+    },
 }
 REQUIRED_TABLES = ("account_managers", "quotas", "deals")
-OPTIONAL_TABLES = ("accounts", "pipeline", "territories")
+OPTIONAL_TABLES = ("accounts", "pipeline", "territories", "service_issues")
 TABLES = REQUIRED_TABLES + OPTIONAL_TABLES
 
 
@@ -98,8 +105,11 @@ class Dataset:
     ----------
     account_managers, quotas, deals : pandas.DataFrame
         Required tables; columns per :data:`COLUMNS`.
-    accounts, pipeline, territories : pandas.DataFrame or None
-        Optional tables. A report without them still renders.
+    accounts, pipeline, territories, service_issues : pandas.DataFrame or None
+        Optional tables. A report without them still renders. ``service_issues``
+        (one row per support issue: ``opened``, ``resolved`` empty while open,
+        ``severity``) feeds the account status: an open escalation makes an
+        account *at risk* (see :mod:`reportkit.accounts`).
     currency : str
         ISO 4217 code of every amount (a dataset is single-currency; mixed
         currencies without exchange rates are refused at load).
@@ -124,6 +134,7 @@ class Dataset:
     accounts: pd.DataFrame | None = None
     pipeline: pd.DataFrame | None = None
     territories: pd.DataFrame | None = None
+    service_issues: pd.DataFrame | None = None
     currency: str = "USD"
     calendar: FiscalCalendar = field(default_factory=FiscalCalendar)
     crediting: Literal["owner", "territory"] = "owner"
@@ -176,7 +187,7 @@ def schema(table: str) -> Any:
     pa = _pa()
     cols = {}
     unique = {"account_managers": "account_manager_id", "deals": "deal_id",
-              "accounts": "account_id", "pipeline": "opportunity_id"}
+              "accounts": "account_id", "pipeline": "opportunity_id", "service_issues": "issue_id"}
     for col, (kind, nullable) in COLUMNS[table].items():
         checks = []
         if table == "quotas" and col == "quota_cents":
@@ -340,6 +351,37 @@ def _reference_problems(ds: Dataset, source_columns: Mapping[str, Mapping[str, s
             file, row, src = _locate(ds.deals, idx, "account_manager_id", "deals", source_columns.get("deals"))
             out.append(DataProblem(file, row, src, None,
                                    "deal has no account manager; with crediting: owner every deal needs one"))
+    out.extend(_service_issue_problems(ds, source_columns))
+    return out
+
+
+def _service_issue_problems(ds: Dataset, source_columns: Mapping[str, Mapping[str, str]]) -> list[DataProblem]:
+    """``resolved`` before ``opened``; ``account_id`` not in ``accounts`` (when that table is given)."""
+    si = ds.service_issues
+    if si is None or not len(si) or any(c not in si.columns for c in ("account_id", "opened", "resolved")):
+        return []
+    out: list[DataProblem] = []
+    cols = source_columns.get("service_issues")
+    dates_ok = all(str(si[c].dtype) == "datetime64[ns]" for c in ("opened", "resolved"))  # else a dtype problem
+    before = (si["resolved"].notna() & si["opened"].notna() & (si["resolved"] < si["opened"])).to_numpy() \
+        if dates_ok else np.zeros(len(si), dtype=bool)
+    for idx in si.index[before]:
+        file, row, src = _locate(si, idx, "resolved", "service_issues", cols)
+        raw = f"{SOURCE_VALUE_PREFIX}resolved"
+        value = si.at[idx, raw] if raw in si.columns else si.at[idx, "resolved"]
+        out.append(DataProblem(file, row, src, value,
+                               f"resolved {si.at[idx, 'resolved']:%Y-%m-%d} is before opened "
+                               f"{si.at[idx, 'opened']:%Y-%m-%d}"))
+    accounts = ds.accounts
+    if accounts is not None and "account_id" in accounts.columns:
+        known = set(accounts["account_id"].dropna().astype(str))
+        ids = si["account_id"]
+        bad = (ids.notna() & ~ids.astype(str).isin(known)).to_numpy()
+        for idx in si.index[bad]:
+            file, row, src = _locate(si, idx, "account_id", "service_issues", cols)
+            value = str(si.at[idx, "account_id"])
+            out.append(DataProblem(file, row, src, value,
+                                   f"account {value!r} is not in accounts{did_you_mean(value, known)}"))
     return out
 
 
@@ -358,7 +400,8 @@ def validate_dataset(
 
     Checks each table against :func:`schema` plus cross-table rules: quotas,
     deals, pipeline, territories and account owners must reference existing
-    account managers; quotas and deals must all be in ``ds.currency``; with
+    account managers; service issues must not be resolved before they were
+    opened and, when ``accounts`` is given, must name an account in it; quotas and deals must all be in ``ds.currency``; with
     ``crediting == "owner"`` every deal needs an account manager.
 
     Parameters

@@ -645,7 +645,10 @@ def build_account_manager_report(
     keep = {q.label for q in ctx.history[-8:]}
     performance = perf_all.loc[perf_all["period"].isin(keep).to_numpy()].drop(columns="account_manager_id").reset_index(drop=True)
 
-    accounts = account_status(credited, am_id, p, as_of, ds.accounts, AccountStatusRules(), deals=ds.deals, pipeline=ds.pipeline)
+    # service issues: only counts per account of this AM reach the report (account_status keeps its
+    # own accounts); an issue counts as open at as_of when opened by then and not yet resolved
+    accounts = account_status(credited, am_id, p, as_of, ds.accounts, AccountStatusRules(), deals=ds.deals,
+                              pipeline=ds.pipeline, service_issues=ds.service_issues)
 
     names = {}
     if ds.accounts is not None and len(ds.accounts):
