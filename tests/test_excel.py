@@ -316,3 +316,130 @@ def test_company_workbook_rolls_up_the_teams(tmp_path, demo_reports):
 def test_company_workbook_refuses_mixed_currencies(tmp_path):
     with pytest.raises(ValueError, match="currencies"):
         write_company_workbook([team_report(), team_report(currency="EUR", name="B")], tmp_path / "c.xlsx", title="t", as_of=datetime.date(2025, 6, 30))
+
+
+# ---------------------------------------------------------------------------
+# params that shape the workbook: performance.miss_below (colour bands), timezone
+# ---------------------------------------------------------------------------
+
+import dataclasses
+
+import pandas as pd
+
+from reportkit.excel import attainment_bands
+
+MISS, SHORT, MET = "FFF8D7DA", "FFFFF3CD", "FFD4EDDA"  # red, amber, green fills
+_COND = re.compile(r"(>=|<)(-?[0-9.]+(?:E[-+]?[0-9]+)?)")
+
+
+def _band_rules(ws):
+    """Attainment colour rules of a sheet: [(range, low or None, high or None, fill)], read back."""
+    out = []
+    for cf in ws.conditional_formatting:
+        for rule in cf.rules:
+            assert rule.type == "expression" and rule.formula[0].startswith("AND(ISNUMBER("), rule.formula
+            bounds = {op: float(num) for op, num in _COND.findall(rule.formula[0])}
+            out.append((str(cf.sqref), bounds.get(">="), bounds.get("<"), rule.dxf.fill.bgColor.rgb))
+    return out
+
+
+def _band_of(value, rules):
+    """The fill the rules give ``value`` (None: uncoloured, e.g. the text n/a)."""
+    if not isinstance(value, (int, float)):
+        return None
+    hits = {fill for _, lo, hi, fill in rules if (lo is None or value >= lo) and (hi is None or value < hi)}
+    assert len(hits) <= 1, (value, rules)  # bands are disjoint
+    return hits.pop() if hits else None
+
+
+@pytest.fixture(scope="module")
+def policy_reports():
+    """Demo reports built with params miss_below 0.75 (default 0.9) and timezone Europe/Berlin."""
+    from reportkit.batch import build_report
+    from reportkit.loading import load_inputs
+
+    params, ds = load_inputs(ROOT / "params" / "demo.yaml", {"performance": {"miss_below": "0.75"}, "timezone": "Europe/Berlin"})
+    build = lambda kind, rid: build_report(ds, params, kind=kind, report_id=rid, period=params.period, as_of=params.as_of)  # noqa: E731
+    # AM-004: quarters at 51.8 %, 62.9 %, 94.7 %, 83.5 %: 83.5 % is a miss at 0.9 but not at 0.75
+    return build("account_manager", "AM-004"), build("team", "team-north")
+
+
+def test_reports_carry_the_params_miss_threshold_and_timezone(policy_reports):
+    am, team = policy_reports
+    assert (am.miss_below, am.timezone) == (0.75, "Europe/Berlin")
+    assert (team.miss_below, team.timezone) == (0.75, "Europe/Berlin")
+    assert (am_report().miss_below, am_report().timezone) == (0.9, "UTC")  # defaults = params defaults
+
+
+def test_attainment_bands_use_the_params_miss_threshold(tmp_path, policy_reports):
+    am, team = policy_reports
+    expected = {(None, 0.75, MISS), (0.75, 1.0, SHORT), (1.0, None, MET)}
+    book = openpyxl.load_workbook(write_workbook(am, tmp_path / "am.xlsx"))
+    for sheet in ("Summary", "Quarterly results", "Forecast"):
+        rules = _band_rules(book[sheet])
+        assert {r[1:] for r in rules} == expected, sheet
+    # a quarter is coloured as a miss exactly when the report calls it a miss
+    cached = openpyxl.load_workbook(tmp_path / "am.xlsx", data_only=True)
+    rules = _band_rules(book["Quarterly results"])
+    _, rows = _rows(cached["Quarterly results"])
+    missed = dict(zip(am.performance["period"], am.performance["missed"]))
+    checked = 0
+    for row in rows:
+        period, value = row["Period"].value, row["Attainment"].value
+        if period in missed and not pd.isna(missed[period]):
+            assert (_band_of(value, rules) == MISS) == bool(missed[period]), (period, value)
+            checked += 1
+    assert checked == 4
+    assert [_band_of(r["Attainment"].value, rules) for r in rows] == [MISS, MISS, SHORT, SHORT]  # 83.5 % is no miss here
+    team_book = openpyxl.load_workbook(write_workbook(team, tmp_path / "team.xlsx"))
+    for sheet in ("Summary", "Leaderboard", "Forecast roll-up", "Quarterly results"):
+        assert {r[1:] for r in _band_rules(team_book[sheet])} == expected, sheet
+
+
+def test_default_miss_threshold_keeps_the_90_percent_band(tmp_path):
+    book = openpyxl.load_workbook(write_workbook(am_report(), tmp_path / "am.xlsx"))
+    assert {r[1:] for r in _band_rules(book["Quarterly results"])} == {(None, 0.9, MISS), (0.9, 1.0, SHORT), (1.0, None, MET)}
+
+
+def test_miss_threshold_at_or_above_quota_colours_every_miss_red(tmp_path):
+    # miss_below 1.1: 105 % meets quota but is a miss, so it is red, never green
+    book = openpyxl.load_workbook(write_workbook(am_report(miss_below=1.1), tmp_path / "am.xlsx"))
+    rules = _band_rules(book["Quarterly results"])
+    assert {r[1:] for r in rules} == {(None, 1.1, MISS), (1.1, None, MET)}
+    assert [_band_of(v, rules) for v in (1.05, 1.1, 0.2, "n/a")] == [MISS, MET, MISS, None]
+    # an explicit argument wins over the report's threshold; the literal reads back exactly
+    book = openpyxl.load_workbook(write_workbook(am_report(miss_below=1.1), tmp_path / "x.xlsx", miss_below=0.85))
+    assert {r[1:] for r in _band_rules(book["Quarterly results"])} == {(None, 0.85, MISS), (0.85, 1.0, SHORT), (1.0, None, MET)}
+    assert attainment_bands(0.0) == ((None, 0.0, "#F8D7DA"), (0.0, 1.0, "#FFF3CD"), (1.0, None, "#D4EDDA"))
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -0.1, True, "0.9"])
+def test_invalid_miss_threshold_is_refused_before_a_file_is_written(tmp_path, bad):
+    with pytest.raises(ValueError, match="miss_below"):
+        write_workbook(am_report(), tmp_path / "am.xlsx", miss_below=bad)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_company_workbook_bands_follow_the_team_reports(tmp_path, policy_reports):
+    _, team = policy_reports
+    path = write_company_workbook([team], tmp_path / "company.xlsx", title="t", as_of=team.as_of)
+    book = openpyxl.load_workbook(path)
+    expected = {(None, 0.75, MISS), (0.75, 1.0, SHORT), (1.0, None, MET)}
+    for ws in book.worksheets:
+        assert {r[1:] for r in _band_rules(ws)} == expected, ws.title
+    with pytest.raises(ValueError, match="miss thresholds"):
+        write_company_workbook([team_report(), team_report(name="B", miss_below=0.8)], tmp_path / "c.xlsx", title="t",
+                               as_of=datetime.date(2025, 6, 30))
+
+
+def test_workbook_shows_timestamps_in_the_params_timezone(tmp_path, policy_reports):
+    am, _ = policy_reports
+    # 2025-06-30 22:30 UTC is 2025-07-01 00:30 in Berlin (summer time)
+    ts = pd.Timestamp("2025-06-30 22:30", tz="UTC")
+    deals = am.deals.head(1).copy()
+    deals["close_date"] = pd.Series([ts], dtype="object")
+    rep = dataclasses.replace(am, deals=deals)
+    _, rows = _rows(openpyxl.load_workbook(write_workbook(rep, tmp_path / "berlin.xlsx"), data_only=True)["Deals"])
+    assert rows[0]["Close date"].value == datetime.datetime(2025, 7, 1, 0, 30)
+    _, rows = _rows(openpyxl.load_workbook(write_workbook(rep, tmp_path / "utc.xlsx", timezone="UTC"), data_only=True)["Deals"])
+    assert rows[0]["Close date"].value == datetime.datetime(2025, 6, 30, 22, 30)

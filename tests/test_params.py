@@ -174,3 +174,41 @@ def test_override_given_twice_is_refused():
 def test_impossible_bare_date_is_a_params_error_not_a_crash(tmp_path):
     with pytest.raises(ParamsError, match="not a valid date"):
         load_params(write(tmp_path, "source: s.yaml\nperiod: FY2025-Q4\nas_of: 2025-11-31\n"))
+
+
+def test_timezone_defaults_to_utc_and_takes_an_iana_name(tmp_path):
+    assert load_params(write(tmp_path, BASE)).timezone == "UTC"
+    assert load_params(write(tmp_path, BASE + "timezone: Europe/Berlin\n")).timezone == "Europe/Berlin"
+    assert load_params(write(tmp_path, BASE + "timezone: America/Argentina/Buenos_Aires\n")).timezone == "America/Argentina/Buenos_Aires"
+
+
+@pytest.mark.parametrize(
+    "value, suggestion",
+    [("Europe/Berln", "did you mean 'Europe/Berlin'"), ("europe/berlin", "did you mean 'Europe/Berlin'"),
+     ("Mars/Olympus", None), ("/etc/localtime", None), ("'+02:00'", None), ("1", None)],
+)
+def test_unknown_timezone_is_a_params_error_naming_key_value_and_fix(tmp_path, value, suggestion):
+    with pytest.raises(ParamsError) as info:
+        load_params(write(tmp_path, BASE + f"timezone: {value}\n"))
+    msg = str(info.value)
+    assert "p.yaml" in msg and "key 'timezone'" in msg
+    assert repr(value.strip("'")) in msg or f"got {value}" in msg
+    assert "IANA" in msg and "'Europe/Berlin'" in msg  # the fix, with an example
+    if suggestion:
+        assert suggestion in msg
+
+
+def test_timezone_can_be_set_from_the_command_line(tmp_path):
+    from reportkit.params import parse_overrides
+
+    path = write(tmp_path, BASE + "timezone: Europe/Berlin\n")
+    assert load_params(path, parse_overrides(["timezone=Asia/Kolkata"])).timezone == "Asia/Kolkata"
+    with pytest.raises(ParamsError, match=r"command line \(-p timezone=\.\.\.\).*'Asia/Kolkatta'.*did you mean 'Asia/Kolkata'"):
+        load_params(path, parse_overrides(["timezone=Asia/Kolkatta"]))
+
+
+def test_miss_below_must_be_a_finite_fraction(tmp_path):
+    assert load_params(write(tmp_path, BASE + "performance: {miss_below: 0.75}\n")).performance.miss_below == 0.75
+    for bad in (".inf", "-0.1", ".nan"):
+        with pytest.raises(ParamsError, match="performance.miss_below"):
+            load_params(write(tmp_path, BASE + f"performance: {{miss_below: {bad}}}\n"))

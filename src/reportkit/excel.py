@@ -35,6 +35,10 @@ Rules (``docs/excel.md`` has the full layout):
   written in xlsxwriter's constant-memory mode: every sheet is written strictly
   row by row (this module always does), and Excel tables, which that mode does
   not support, become plain autofilter ranges.
+* Attainment cells are coloured by the performance policy (params
+  ``performance.miss_below``, carried by the report): red below the miss
+  threshold, amber up to quota, green from quota met (:func:`attainment_bands`).
+  Timezone-aware timestamps are shown in the params ``timezone``.
 * Workbook properties are fixed (created = ``as_of``) so the same report gives a
   byte-identical workbook; the file is written to a temporary name and moved into
   place with :func:`os.replace`.
@@ -60,6 +64,7 @@ import xlsxwriter.exceptions
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from .errors import OutputError
+from .params import DEFAULT_TIMEZONE, PerformancePolicy
 from .render import NA, _is_missing, _is_percent_key, column_label, format_cell
 
 __all__ = [
@@ -67,6 +72,7 @@ __all__ = [
     "write_company_workbook",
     "safe_sheet_name",
     "money_format",
+    "attainment_bands",
     "AM_SHEETS",
     "TEAM_SHEETS",
     "EXCEL_MAX_ROWS",
@@ -117,8 +123,55 @@ _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _FIRST_EXCEL_DATE = pd.Timestamp("1900-03-01")  # before it Excel's serials are off by one (1900 leap bug)
 _LAST_EXCEL_DATE = pd.Timestamp("9999-12-31 23:59:59")
 _ATTAINMENT_KEYS = ("attainment", "ytd_attainment", "forecast_attainment")
-_BANDS = ((None, 0.9, "#F8D7DA"), (0.9, 1.0, "#FFF3CD"), (1.0, None, "#D4EDDA"))
-"""Conditional-format bands of attainment cells: below 90 %, 90-100 %, 100 % and above."""
+_MISS, _SHORT, _MET = "#F8D7DA", "#FFF3CD", "#D4EDDA"  # red, amber, green fills
+QUOTA_MET = 1.0
+"""Attainment at which quota is met (the green band starts here, or at the miss threshold if higher)."""
+DEFAULT_MISS_BELOW = PerformancePolicy.model_fields["miss_below"].default
+"""The params default of ``performance.miss_below`` (0.9)."""
+
+
+def attainment_bands(miss_below: float = DEFAULT_MISS_BELOW) -> tuple[tuple[float | None, float | None, str], ...]:
+    """Conditional-format bands of attainment cells: ``(low inclusive, high exclusive, fill)``.
+
+    The bands follow the performance policy, so a workbook colours as a miss
+    exactly the quarters the report calls a miss:
+
+    * red: attainment ``< miss_below`` (a miss, see :mod:`reportkit.performance`);
+    * amber: ``miss_below <= attainment < 1.0`` (no miss, quota not met; absent
+      when ``miss_below >= 1.0``);
+    * green: ``attainment >= max(1.0, miss_below)`` (quota met and no miss).
+
+    Parameters
+    ----------
+    miss_below : float, default 0.9
+        Params ``performance.miss_below``: attainment fraction (1.0 == 100 %)
+        below which a quarter is a miss; finite and >= 0.
+
+    Returns
+    -------
+    tuple of (float or None, float or None, str)
+        Disjoint bands in order; ``None`` is an open end.
+
+    Raises
+    ------
+    ValueError
+        ``miss_below`` is not a finite number >= 0.
+
+    >>> attainment_bands(0.8)
+    ((None, 0.8, '#F8D7DA'), (0.8, 1.0, '#FFF3CD'), (1.0, None, '#D4EDDA'))
+    >>> attainment_bands(1.1)
+    ((None, 1.1, '#F8D7DA'), (1.1, None, '#D4EDDA'))
+    """
+    if isinstance(miss_below, bool) or not isinstance(miss_below, numbers.Real) or not math.isfinite(miss_below) or miss_below < 0:
+        raise ValueError(
+            f"miss_below must be a finite attainment fraction >= 0 (params performance.miss_below), got {miss_below!r}"
+        )
+    m = float(miss_below)
+    bands: list[tuple[float | None, float | None, str]] = [(None, m, _MISS)]
+    if m < QUOTA_MET:
+        bands.append((m, QUOTA_MET, _SHORT))
+    bands.append((max(m, QUOTA_MET), None, _MET))
+    return tuple(bands)
 
 
 # ---------------------------------------------------------------------------
@@ -241,7 +294,7 @@ def _ratio_cached(reported: Any) -> float | str:
 
 
 class _Formats:
-    def __init__(self, wb: xlsxwriter.Workbook, currency: str) -> None:
+    def __init__(self, wb: xlsxwriter.Workbook, currency: str, miss_below: float = DEFAULT_MISS_BELOW) -> None:
         self.header = wb.add_format({"bold": True, "bg_color": "#E2E8F0", "border": 1, "text_wrap": True, "valign": "top"})
         self.money = wb.add_format({"num_format": money_format(currency)})
         self.percent = wb.add_format({"num_format": "0.0%"})
@@ -257,7 +310,7 @@ class _Formats:
         self.total_integer = wb.add_format({"bold": True, "top": 1, "num_format": "#,##0"})
         self.total_na = wb.add_format({"bold": True, "top": 1, "align": "right", "font_color": "#718096"})
         self.total_blank = wb.add_format({"top": 1})
-        self.bands = [wb.add_format({"bg_color": color}) for _, _, color in _BANDS]
+        self.bands = [(lo, hi, wb.add_format({"bg_color": color})) for lo, hi, color in attainment_bands(miss_below)]
 
     def for_kind(self, kind: str, total: bool = False) -> Any:
         if total:
@@ -440,10 +493,12 @@ def _write_value(ws: Any, row: int, col: int, value: Any, kind: str, fmt: _Forma
 
 
 class _Book:
-    def __init__(self, path: Path, currency: str, tz: str | datetime.tzinfo, constant_memory: bool, overflow: str) -> None:
+    def __init__(self, path: Path, currency: str, tz: str | datetime.tzinfo, constant_memory: bool, overflow: str,
+                 miss_below: float = DEFAULT_MISS_BELOW) -> None:
         if overflow not in ("split", "error"):
             raise ValueError(f"overflow must be 'split' or 'error', got {overflow!r}")
         self.tz = _tzinfo(tz)
+        attainment_bands(miss_below)  # validate before a file is created
         self.currency = currency
         self.constant_memory = constant_memory
         self.overflow = overflow
@@ -458,7 +513,7 @@ class _Book:
                 "constant_memory": constant_memory,
             },
         )
-        self.fmt = _Formats(self.wb, currency)
+        self.fmt = _Formats(self.wb, currency, miss_below)
         self.names: list[str] = []
         self.tables = 0
 
@@ -739,13 +794,18 @@ def _total_row(book: _Book, ws: Any, sheet: str, r: int, frame: pd.DataFrame, co
 def _band_formats(ws: Any, r0: int, r1: int, col: int, fmt: _Formats) -> None:
     """Attainment bands by formula (a text ``n/a`` never matches a band)."""
     cell = xl_rowcol_to_cell(r0, col, col_abs=True)
-    for (lo, hi, _), band_fmt in zip(_BANDS, fmt.bands):
+    for lo, hi, band_fmt in fmt.bands:
         cond = [f"ISNUMBER({cell})"]
         if lo is not None:
-            cond.append(f"{cell}>={lo}")
+            cond.append(f"{cell}>={_xl_number(lo)}")
         if hi is not None:
-            cond.append(f"{cell}<{hi}")
+            cond.append(f"{cell}<{_xl_number(hi)}")
         ws.conditional_format(r0, col, r1, col, {"type": "formula", "criteria": "=AND(" + ",".join(cond) + ")", "format": band_fmt})
+
+
+def _xl_number(x: float) -> str:
+    """A float as an Excel formula literal that reads back as the same double (``0.85``, ``1E-05``)."""
+    return repr(float(x)).upper()
 
 
 def _widths(frame: pd.DataFrame, cols: list[str], kinds: list[str], labels: list[str], currency: str) -> list[float]:
@@ -759,21 +819,40 @@ def _widths(frame: pd.DataFrame, cols: list[str], kinds: list[str], labels: list
                 lens = s.map(lambda v: 0 if _is_missing(v) else len(str(v)), na_action=None) if s.dtype == object else s.astype("str").str.len()
                 w = max(w, int(pd.Series(lens).fillna(0).max()))
             elif k == "money":
-                vals = [abs(d) for d in (_dec(v) for v in s.tolist()) if d is not None]
-                if vals:
-                    w = max(w, len(format_cell(-max(vals), c, currency)))
+                widest = _max_abs(_dec(v) for v in s)
+                if widest is not None:
+                    w = max(w, len(format_cell(-widest, c, currency)))
             elif k == "percent":
-                vals = [abs(f) for f in (_frac(v) for v in s.tolist()) if f is not None]
-                w = max(w, len(format_cell(-max(vals), c, currency)) if vals else 3)
+                widest = _max_abs(_frac(v) for v in s)
+                w = max(w, len(format_cell(-widest, c, currency)) if widest is not None else 3)
             elif k == "date":
                 w = max(w, 16 if _has_time(s) else 10)
             elif k in ("integer", "number"):
-                vals = [abs(f) for f in (_frac(v) for v in s.tolist()) if f is not None]
-                w = max(w, len(format_cell(-int(max(vals)) if k == "integer" else -max(vals), c, currency)) if vals else 3)
+                widest = _max_abs(_frac(v) for v in s)
+                w = max(w, len(format_cell(-int(widest) if k == "integer" else -widest, c, currency)) if widest is not None else 3)
             elif k == "bool":
                 w = max(w, 3)
         out.append(min(max(w + 2, _MIN_WIDTH), _MAX_WIDTH))
     return out
+
+
+def _max_abs(values: Iterable[Any]) -> Any:
+    """Largest absolute value of ``values`` (None skipped; None when there is none), streamed.
+
+    Streaming matters on a million-row money column: a list of ``abs()`` copies
+    would hold a second Decimal per row (about 110 MB) while the sheet is written.
+    """
+    hi = lo = None
+    for v in values:
+        if v is None:
+            continue
+        if hi is None:
+            hi = lo = v
+        elif v > hi:
+            hi = v
+        elif v < lo:
+            lo = v
+    return None if hi is None else max(abs(hi), abs(lo))
 
 
 def _has_time(s: pd.Series) -> bool:
@@ -1041,7 +1120,8 @@ def write_workbook(
     path: str | Path,
     *,
     company: str = "",
-    timezone: str | datetime.tzinfo = "UTC",
+    timezone: str | datetime.tzinfo | None = None,
+    miss_below: float | None = None,
     overflow: str = "split",
     constant_memory: bool | None = None,
 ) -> Path:
@@ -1057,10 +1137,16 @@ def write_workbook(
         so readers never see half a file.
     company : str, default ""
         Document property *Company* (e.g. the params ``name``).
-    timezone : str or tzinfo, default "UTC"
-        The report's timezone: timezone-aware timestamps are converted to it
-        before the timezone is dropped (Excel has none), so a deal closed at
-        23:30 local time stays on its day. Naive timestamps are taken as local.
+    timezone : str or tzinfo, optional
+        The report's timezone (an IANA name such as ``"Europe/Berlin"``): timezone-aware
+        timestamps are converted to it before the timezone is dropped (Excel has
+        none), so a deal closed at 23:30 local time stays on its day. Naive
+        timestamps are taken as local. Default: the report's ``timezone`` (params
+        ``timezone``, itself UTC by default).
+    miss_below : float, optional
+        Attainment fraction below which a quarter is a miss: the red band of the
+        attainment colours (see :func:`attainment_bands`). Default: the report's
+        ``miss_below`` (params ``performance.miss_below``, 0.9 by default).
     overflow : {"split", "error"}, default "split"
         A frame longer than a sheet (1,048,575 rows below the header) continues on
         ``Deals (2)``, ``Deals (3)``...; ``"error"`` raises :class:`OutputError`.
@@ -1078,14 +1164,19 @@ def write_workbook(
     OutputError
         The file could not be written (folder missing, not writable, disk full),
         or a frame is too long for one sheet with ``overflow="error"``.
+    ValueError
+        An unknown timezone, a ``miss_below`` that is not a finite number >= 0,
+        or an ``overflow`` other than "split" / "error".
     """
     team = report.kind == "team"
+    tz = getattr(report, "timezone", DEFAULT_TIMEZONE) if timezone is None else timezone
+    mb = getattr(report, "miss_below", DEFAULT_MISS_BELOW) if miss_below is None else miss_below
     sheets = TEAM_SHEETS if team else AM_SHEETS
     frames = [getattr(report, attr, None) for _, attr in sheets]
     cm = _needs_constant_memory(frames) if constant_memory is None else bool(constant_memory)
 
     def build(tmp: Path) -> None:
-        book = _Book(tmp, report.currency, timezone, cm, overflow)
+        book = _Book(tmp, report.currency, tz, cm, overflow, mb)
         _props(
             book,
             f"{report.name} — {report.period}",
@@ -1182,24 +1273,32 @@ def write_company_workbook(
     figures reference its own sheet's total row where they agree. Each team
     sheet is that team's leaderboard with a ``Team total`` row.
 
+    Timezone and attainment colour bands come from the team reports (params
+    ``timezone`` and ``performance.miss_below``, carried by every report).
+
     Raises
     ------
     ValueError
-        The reports mix currencies or periods.
+        The reports mix currencies, periods, timezones or miss thresholds.
     OutputError
         The file could not be written.
     """
     reports = sorted(team_reports, key=lambda r: (str(r.name), str(r.id)))
     currencies = {r.currency for r in reports}
     periods = {r.period for r in reports}
-    if len(currencies) > 1 or len(periods) > 1:
+    zones = {str(getattr(r, "timezone", DEFAULT_TIMEZONE)) for r in reports}
+    misses = {float(getattr(r, "miss_below", DEFAULT_MISS_BELOW)) for r in reports}
+    if len(currencies) > 1 or len(periods) > 1 or len(zones) > 1 or len(misses) > 1:
         raise ValueError(
-            f"team reports mix currencies {sorted(currencies)} or periods {sorted(periods)}: one company workbook holds one of each"
+            f"team reports mix currencies {sorted(currencies)}, periods {sorted(periods)}, timezones {sorted(zones)} "
+            f"or miss thresholds {sorted(misses)}: one company workbook holds one of each (build them from one params file)"
         )
     currency = next(iter(currencies), "USD")
+    tz = next(iter(zones), DEFAULT_TIMEZONE)
+    mb = next(iter(misses), DEFAULT_MISS_BELOW)
 
     def build(tmp: Path) -> None:
-        book = _Book(tmp, currency, "UTC", False, "split")
+        book = _Book(tmp, currency, tz, False, "split", mb)
         _props(book, title, "Company roll-up", as_of, company, f"as of {as_of.isoformat()}; one sheet per team and a roll-up")
         rollup_sheet, rws = book.add_sheet("Company")
         team_totals: list[tuple[Any, _Placed]] = []

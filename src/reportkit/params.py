@@ -18,12 +18,15 @@ Example (``params/demo.yaml``)::
       miss_below: 0.9
       watch_after: 2
       termination_review_after: 3
+    timezone: Europe/Berlin        # IANA name; default UTC
 """
 
 from __future__ import annotations
 
 import datetime
+import functools
 import typing
+import zoneinfo
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -41,6 +44,8 @@ __all__ = [
     "QuotaRule",
     "PlanRef",
     "PerformancePolicy",
+    "DEFAULT_TIMEZONE",
+    "check_timezone",
     "load_params",
     "parse_overrides",
     "format_validation_error",
@@ -146,7 +151,8 @@ class PerformancePolicy(_Strict):
     Quarters with undefined attainment (no quota) neither miss nor lift.
     """
 
-    miss_below: float = Field(0.9, ge=0, description="attainment fraction below which a quarter is a miss")
+    miss_below: float = Field(0.9, ge=0, allow_inf_nan=False,
+                              description="attainment fraction below which a quarter is a miss")
     watch_after: int = Field(2, ge=1)
     termination_review_after: int = Field(3, ge=1)
 
@@ -158,6 +164,60 @@ class PerformancePolicy(_Strict):
                 f"watch_after ({self.watch_after})"
             )
         return self
+
+
+DEFAULT_TIMEZONE = "UTC"
+"""The report timezone when params give none."""
+
+
+@functools.lru_cache(maxsize=1)
+def _timezone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def check_timezone(value: Any) -> str:
+    """Validate a report timezone name: an IANA name such as ``Europe/Berlin``, or ``UTC``.
+
+    The name must match the IANA database exactly (case included), so a params
+    file means the same zone on every machine (a case-insensitive file system
+    would otherwise accept ``europe/berlin``).
+
+    Parameters
+    ----------
+    value : Any
+        The name as given (params YAML ``timezone:`` or ``-p timezone=...``).
+
+    Returns
+    -------
+    str
+        ``value`` unchanged.
+
+    Raises
+    ------
+    ValueError
+        ``value`` is not a string or not an IANA timezone name; the message gives
+        the closest name (did-you-mean) and examples.
+
+    >>> check_timezone("Europe/Berlin")
+    'Europe/Berlin'
+    """
+    fix = "Use an IANA name such as 'Europe/Berlin', 'America/New_York' or 'UTC' (zoneinfo.available_timezones())"
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{value!r} is not a timezone name. {fix}")
+    if value == DEFAULT_TIMEZONE:
+        return value
+    names = _timezone_names()
+    known = value in names if names else True
+    if known:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+            known = False
+    if not known:
+        same_case = [n for n in names if n.lower() == value.lower()]
+        hint = f"; did you mean {same_case[0]!r}?" if same_case else did_you_mean(value, sorted(names))
+        raise ValueError(f"{value!r} is not an IANA timezone name{hint or '.'} {fix}")
+    return value
 
 
 class BatchParams(_Strict):
@@ -178,6 +238,11 @@ class BatchParams(_Strict):
         None, description="restrict the batch to these account manager ids"
     )
     timeout_s: float = Field(600, gt=0, description="per-report execution timeout in seconds")
+    timezone: str = Field(
+        DEFAULT_TIMEZONE,
+        description="report timezone (IANA name, e.g. Europe/Berlin): the workbooks show timezone-aware "
+        "timestamps in it",
+    )
     base_dir: Path | None = Field(None, exclude=True, description="folder of the params file (set by the loader)")
 
     @field_validator("period", mode="before")
@@ -186,6 +251,11 @@ class BatchParams(_Strict):
         if not isinstance(v, str):
             raise ValueError(f"{v!r} must be a period label string such as FY2020-Q1")
         return v
+
+    @field_validator("timezone", mode="before")
+    @classmethod
+    def _timezone(cls, v: Any) -> Any:
+        return check_timezone(v)
 
     @field_validator("account_managers", mode="before")
     @classmethod

@@ -102,6 +102,8 @@ class AccountManagerReport:
     performance: pd.DataFrame
     deals: pd.DataFrame
     notes: tuple[str, ...] = ()
+    timezone: str = "UTC"  # params ``timezone``: the workbook shows tz-aware timestamps in it
+    miss_below: float = 0.9  # params ``performance.miss_below``: the workbook's attainment miss band
     kind: Literal["account_manager"] = "account_manager"
 
 
@@ -125,6 +127,8 @@ class TeamReport:
     performance_watch: pd.DataFrame
     commission_expense: pd.DataFrame
     notes: tuple[str, ...] = ()
+    timezone: str = "UTC"  # params ``timezone``: the workbook shows tz-aware timestamps in it
+    miss_below: float = 0.9  # params ``performance.miss_below``: the workbook's attainment miss band
     kind: Literal["team"] = "team"
 
 
@@ -746,6 +750,8 @@ def build_account_manager_report(
         performance=performance,
         deals=deals,
         notes=tuple(notes),
+        timezone=params.timezone,
+        miss_below=params.performance.miss_below,
     )
 
 
@@ -1018,4 +1024,6 @@ def build_team_report(
         performance_watch=performance_watch,
         commission_expense=commission_expense,
         notes=tuple(notes),
+        timezone=params.timezone,
+        miss_below=params.performance.miss_below,
     )
