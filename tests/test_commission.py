@@ -10,7 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import build_dataset
-from reportkit.commission import STATEMENT_COLUMNS, commission_statement
+from reportkit import engine
+from reportkit.commission import STATEMENT_COLUMNS, commission_statement, flat_plan
+from reportkit.errors import ParamsError
 from reportkit.crediting import credited_deals
 from reportkit.params import CommissionPolicy, QuotaBonus
 from reportkit.periods import FiscalCalendar, Period
@@ -104,3 +106,68 @@ def test_commission_never_falls_when_credited_revenue_rises(amounts, extra, rate
     after = statement(amounts + [extra], rate=rate, quota=quota, bonus=bonus)
     assert after.total >= before.total
     assert after.total == sum(after.lines["amount"], Decimal("0.00"))
+
+
+def test_a_negative_period_stays_negative_on_the_flat_statement():
+    # the compiled flat plan does not carry a negative net forward (no balance_out line)
+    s = statement([-100_00, 20_00])
+    assert s.lines["rule"].tolist() == ["flat_rate", "flat_rate"]
+    assert s.total == Decimal("-4.00") == s.cash_total
+
+
+def test_flat_policy_compiles_to_an_engine_plan_per_report_period():
+    policy = CommissionPolicy(rate=Decimal("0.05"), quota_bonus=QuotaBonus(attainment_at_least=0.9, amount=Decimal("10"),
+                                                                             award="merchandise"))
+    cal = FiscalCalendar(first_month=7)
+    q = flat_plan(policy, Period.parse("FY2025-Q2", cal), "USD")
+    assert (q.period, q.rates.method, [t.rate for t in q.rates.tiers]) == ("quarter", "flat", [Decimal("0.05")])
+    assert [(b.per, b.attainment_at_least, b.amount, b.award) for b in q.bonuses] == [
+        ("period", Decimal("0.9"), Decimal("10.00"), "non_cash")]
+    assert flat_plan(policy, Period.parse("FY2025-M03", cal), "USD").period == "month"
+    assert flat_plan(policy, Period.parse("FY2025", cal), "USD").bonuses[0].per == "year"
+    assert not q.carry_negative
+    with pytest.raises(ParamsError, match="more than 6 decimals"):
+        flat_plan(CommissionPolicy(rate=Decimal("0.0512345")), Period.parse("FY2025-Q2", cal), "USD")
+
+
+def test_flat_statement_amounts_are_the_engine_line_amounts():
+    ds = build_dataset(deals=[("D1", "A1", "C1", "2025-05-01", 1_234_50), ("D2", "A1", "C1", "2025-05-02", 10)])
+    s = commission_statement(credited_deals(ds), "A1", Q4, CommissionPolicy(rate=Decimal("0.05")), None)
+    cents = [engine.rdiv(c * 50_000, 10**6) for c in (1_234_50, 10)]  # the engine's exact integer rounding
+    assert [int(a * 100) for a in s.lines["amount"]] == cents == [6173, 1]
+
+
+# Recorded from the flat ``commission:`` code path before it was folded into the engine
+# (params/demo.yaml, as_of 2025-12-31); the engine path must give the same figures.
+DEMO_FY2025_BEFORE = {  # period: {AM: (statement total cents, bonus cents, lines)}, flat path before the fold
+    "FY2025-Q1": {"0731": (917502, 200000, 13), "AM-001": (696121, 0, 5), "AM-002": (776992, 0, 14), "AM-003": (1170765, 200000, 5), "AM-004": (310844, 0, 2), "AM-005": (542109, 0, 6), "AM-006": (717139, 0, 9), "AM-007": (770581, 0, 6), "AM-008": (385088, 0, 5), "AM-009": (694097, 0, 11), "AM-010": (813624, 0, 7), "AM-012": (0, 0, 0)},
+    "FY2025-Q2": {"0731": (633966, 0, 13), "AM-001": (735413, 0, 8), "AM-002": (753294, 0, 7), "AM-003": (768483, 0, 10), "AM-004": (377132, 0, 7), "AM-005": (629437, 0, 8), "AM-006": (315192, 0, 9), "AM-007": (1532140, 200000, 11), "AM-008": (677137, 0, 8), "AM-009": (529764, 0, 8), "AM-010": (590234, 0, 7), "AM-012": (0, 0, 0)},
+    "FY2025-Q3": {"0731": (604476, 0, 4), "AM-001": (718100, 0, 8), "AM-002": (695575, 0, 9), "AM-003": (1056900, 200000, 10), "AM-004": (568249, 0, 9), "AM-005": (652440, 0, 4), "AM-006": (470254, 0, 4), "AM-007": (1487752, 200000, 10), "AM-008": (0, 0, 0), "AM-009": (920463, 200000, 5), "AM-010": (1069653, 200000, 9), "AM-012": (0, 0, 0)},
+    "FY2025-Q4": {"0731": (900397, 200000, 8), "AM-001": (667099, 0, 8), "AM-002": (652041, 0, 6), "AM-003": (771172, 0, 7), "AM-004": (501184, 0, 8), "AM-005": (1155535, 200000, 9), "AM-006": (409200, 0, 6), "AM-007": (715844, 0, 3), "AM-008": (0, 0, 0), "AM-009": (966500, 200000, 7), "AM-010": (690171, 0, 7), "AM-012": (0, 0, 0)},
+    "FY2025": {"0731": (2656341, 0, 36), "AM-001": (2816733, 0, 29), "AM-002": (2877902, 0, 36), "AM-003": (3367320, 0, 30), "AM-004": (1757409, 0, 26), "AM-005": (2779521, 0, 26), "AM-006": (1911785, 0, 28), "AM-007": (4306317, 200000, 29), "AM-008": (1062225, 0, 13), "AM-009": (2710824, 0, 29), "AM-010": (2963682, 0, 29), "AM-012": (0, 0, 0)},
+    "FY2025-M12": {"0731": (769210, 200000, 5), "AM-001": (196810, 0, 4), "AM-002": (156012, 0, 2), "AM-003": (28807, 0, 1), "AM-004": (99452, 0, 1), "AM-005": (147679, 0, 2), "AM-006": (59861, 0, 1), "AM-007": (102718, 0, 1), "AM-008": (0, 0, 0), "AM-009": (59470, 0, 1), "AM-010": (173083, 0, 3), "AM-012": (0, 0, 0)},
+}
+
+
+@pytest.fixture(scope="module")
+def demo_inputs():
+    from pathlib import Path
+
+    from reportkit.loading import load_inputs
+
+    return load_inputs(Path(__file__).resolve().parents[1] / "params" / "demo.yaml")
+
+
+@pytest.mark.parametrize("period", list(DEMO_FY2025_BEFORE))
+def test_demo_commission_figures_unchanged_by_the_engine_path(demo_inputs, period):
+    import datetime
+
+    from reportkit.reports import commission_for
+
+    params, ds = demo_inputs
+    got = {}
+    for am in DEMO_FY2025_BEFORE[period]:
+        s = commission_for(ds, params, am, period, datetime.date(2025, 12, 31))
+        assert s.total == sum(s.lines["amount"], Decimal("0.00"))
+        got[am] = (int(s.total * 100), int(s.bonus * 100), len(s.lines))
+    assert got == DEMO_FY2025_BEFORE[period]

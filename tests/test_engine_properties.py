@@ -117,3 +117,28 @@ def test_rdiv_matches_decimal_half_away_from_zero(n, d):
     exact = (Decimal(n) / Decimal(d)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
     assert engine.rdiv(n, d) == int(exact)
     assert int(engine.rdiv(np.array([n]), d)[0]) == int(exact)
+
+
+@SET
+@given(st.integers(-10**6, 10**6), st.integers(1, 10**6))
+def test_rdiv_of_arrays_rounds_exact_halves_away_from_zero(q, d):
+    # num = q * d + d / 2 (or the nearest integer for odd d): exact halves for even d
+    num = np.array([q * d + d // 2, q * d - d // 2, -(q * d + d // 2)], dtype=np.int64)
+    want = [int((Decimal(int(v)) / Decimal(d)).quantize(Decimal(1), rounding=ROUND_HALF_UP)) for v in num]
+    assert engine.rdiv(num, d).tolist() == want
+
+
+deal_ids = st.text(alphabet=st.sampled_from(["a", "b", "Z", "0", "9", "\x00", "é", "\u4e2d", "\U0001f600"]), max_size=20)
+
+
+@SET
+@given(st.lists(deal_ids, min_size=1, max_size=12, unique=True),
+       st.lists(st.tuples(st.integers(0, 2), st.integers(0, 2), st.integers(0, 11)), min_size=1, max_size=80))
+def test_ledger_order_is_am_then_date_then_deal_id_string_order_then_input_order(ids, rows):
+    am = np.array([r[0] for r in rows], dtype=np.int64)
+    day = np.array([r[1] for r in rows], dtype=np.int64)
+    drow = np.array([r[2] % len(ids) for r in rows], dtype=np.int64)
+    cdate = np.datetime64("2025-01-01", "ns").astype(np.int64) + day * engine._DAY_NS
+    order = engine._ledger_order(am, cdate, drow, pd.Series(ids, dtype="str"))
+    want = sorted(range(len(rows)), key=lambda i: (am[i], day[i], ids[drow[i]], i))
+    assert order.tolist() == want

@@ -311,7 +311,9 @@ def commission_statement(
     period : str
         Period label, e.g. ``"FY2025-Q4"``.
     params : BatchParams
-        ``params.commission``: flat ``rate`` (fraction) and optional quota bonus.
+        ``params.plan`` (plan files) or else ``params.commission`` (flat ``rate``,
+        a fraction with at most 6 decimals, and optional quota bonus, compiled
+        into an engine plan); either way the lines come from the plan engine.
     as_of : date or ISO str, optional
         Deals closed after it are not paid. Default: the period's last day.
 
@@ -330,7 +332,8 @@ def commission_statement(
     PeriodError
         ``period`` is not a period label.
     ParamsError
-        ``account_manager_id`` is not in the data, or ``as_of`` is not a date.
+        ``account_manager_id`` is not in the data, ``as_of`` is not a date, or
+        the flat rate has more than 6 decimals.
 
     Examples
     --------
@@ -341,7 +344,7 @@ def commission_statement(
     from .reports import commission_for
 
     params, day, _ctx = _resolve(ds, period, params, as_of)
-    # the report's own statement: the plan engine when params name a plan, else the flat policy
+    # the report's own statement (the engine, with the plan files or the compiled flat policy)
     return commission_for(ds, params, str(account_manager_id), period, day)
 
 

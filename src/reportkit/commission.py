@@ -1,66 +1,67 @@
-"""Commission statements: one account manager, one period.
+"""Commission statements: one account manager, one report period, from the plan engine.
 
-The current policy (:class:`~reportkit.params.CommissionPolicy`) is a flat rate
-on credited won revenue plus an optional quota bonus:
+Every commission figure comes from :mod:`reportkit.engine`. A params file
+selects the plan:
 
-* one **flat-rate line per credited deal** closed in the period:
-  ``amount = round_money(basis * rate)`` with ``basis`` the credited amount
-  (``Decimal``, report currency) -- each line rounded to the cent half away from
-  zero (:func:`reportkit.money.round_money`), so a return (negative credit) gives
-  a negative line that mirrors the sale exactly;
-* one **quota bonus line** when the period's attainment is defined and
-  ``>= policy.quota_bonus.attainment_at_least``; its ``award`` says how it is
-  paid (``cash``, ``deferred`` or ``merchandise``, the latter valued at ``amount``);
+* ``params.plan``: plan YAML files (:func:`plan_result` once per batch,
+  :func:`plan_statement` per account manager);
+* otherwise the flat ``commission:`` policy
+  (:class:`~reportkit.params.CommissionPolicy`: a rate on credited won revenue
+  plus an optional quota bonus), compiled into an engine plan by
+  :func:`flat_plan` and run by :func:`flat_result` on the report's credited
+  deals (:func:`reportkit.crediting.credited_deals`: territory overlay with
+  owner fallback, handover rule), with the report's quota for the report
+  period. :func:`flat_statement` / :func:`commission_statement` give the
+  statement.
+
+The flat policy as a plan (``docs/commission.md``):
+
+* one **flat-rate line per credited deal** closed in the report period up to
+  ``until``: ``amount = round_money(basis * rate)`` with ``basis`` the credited
+  amount -- each line rounded to the cent half away from zero in the engine's
+  integer arithmetic (the rate must therefore have at most 6 decimals); a return
+  (negative credit) gives a negative line that mirrors the sale exactly;
+* one **quota bonus line** when the report period's attainment is defined and
+  ``>= policy.quota_bonus.attainment_at_least`` (an engine bonus: ``per: period``
+  on a month or quarter report, ``per: year`` on a year report); its ``award``
+  is ``cash``, ``deferred`` or ``merchandise`` (valued at ``amount``);
 * the statement **total is the sum of the rounded lines** (never a rounded sum
   of unrounded lines), per ``docs/architecture.md``.
 
-Statement lines have a fixed shape that a full plan engine (tiers, accelerators,
-caps, draws, clawbacks) will also fill: ``line`` (1-based int), ``description``,
-``basis`` (Decimal money or None), ``rate`` (Decimal fraction or None),
-``amount`` (Decimal money), ``rule`` (machine name of the rule that made the
-line, e.g. ``flat_rate``, ``quota_bonus``; later ``tier:2``, ``cap``, ``draw``,
-``clawback``) and ``award`` (``cash``, ``deferred``, ``merchandise``), then
-``deal_id`` (str or None) and ``tier`` (1-based int or None).
-
-Two policies fill that shape:
-
-* ``params.commission`` (no ``plan:`` in the params file): the flat rate above,
-  :func:`commission_statement`;
-* ``params.plan``: the incentive-compensation engine (:mod:`reportkit.engine`),
-  :func:`plan_result` once per batch and :func:`plan_statement` per account
-  manager. Each engine line keeps its deal, credit (``basis``), tier, rate and
-  amount; ``rule`` is ``tier:N`` for commission lines and the ledger step
-  otherwise (``true_up``, ``cap``, ``spif``, ``bonus``, ``clawback``, ``draw`` ...),
-  and ``description`` names the plan rule that made the line.
-
-The flat policy is kept as its own code path (not re-expressed as an engine
-plan) because it applies to any report period (month, quarter or year, the
-bonus on that period's attainment), uses the report's own crediting (territory
-overlay with owner fallback) and quota rules, and has ``deferred`` /
-``merchandise`` awards the engine does not model; see ``docs/commission.md``.
+Statement lines have one shape for both: ``line`` (1-based int),
+``description``, ``basis`` (Decimal money or None), ``rate`` (Decimal fraction
+or None), ``amount`` (Decimal money), ``rule`` (machine name of the rule that
+made the line: ``tier:N`` for rate-schedule lines and the ledger step otherwise
+-- ``true_up``, ``cap``, ``spif``, ``bonus``, ``clawback``, ``draw`` ...; the flat
+policy keeps its names ``flat_rate`` and ``quota_bonus``), ``award`` (``cash``,
+``deferred``, ``merchandise``), then ``deal_id`` (str or None) and ``tier``
+(1-based int or None).
 """
 
 from __future__ import annotations
 
-import datetime
-import math
-from dataclasses import dataclass
-from decimal import Decimal
-
-import pandas as pd
-
 import dataclasses
+import datetime
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, Decimal
 
 import numpy as np
+import pandas as pd
 
 from . import engine
 from .crediting import credited_in
+from .errors import ParamsError
+from .model import Dataset
 from .money import cents_to_money, money_sum, round_money
 from .params import CommissionPolicy
 from .periods import Period
+from .plans import PPM, Plan
 from .quota import attainment
 
-__all__ = ["STATEMENT_COLUMNS", "CommissionStatement", "commission_statement", "plan_result", "plan_statement"]
+__all__ = [
+    "STATEMENT_COLUMNS", "CommissionStatement", "commission_statement", "flat_plan", "flat_result",
+    "flat_statement", "plan_result", "plan_statement",
+]
 
 #: Columns of :attr:`CommissionStatement.lines`, in order.
 STATEMENT_COLUMNS = ("line", "description", "basis", "rate", "amount", "rule", "award", "deal_id", "tier")
@@ -80,9 +81,9 @@ class CommissionStatement:
     total : Decimal
         Sum of the rounded ``amount`` of every line (all awards).
     commission : Decimal
-        Sum of the flat-rate (revenue-based) lines.
+        Rate-schedule commission after the cap (the flat-rate lines of the flat policy).
     bonus : Decimal
-        Sum of the quota-bonus lines (0.00 when not earned).
+        Sum of the bonus lines (0.00 when not earned).
     cash_total : Decimal
         Sum of the lines whose award is ``cash`` (payable now).
     revenue : Decimal
@@ -106,6 +107,152 @@ def _pct(x: float | Decimal) -> str:
     return f"{float(x) * 100:.1f} %"
 
 
+# ---------------------------------------------------------------------------
+# the flat ``commission:`` policy as an engine plan
+# ---------------------------------------------------------------------------
+FLAT_PLAN_NAME = "Flat commission"
+_FLAT_AWARDS = {"cash": "cash", "deferred": "deferred", "merchandise": "non_cash"}
+
+
+def flat_plan(policy: CommissionPolicy, period: Period, currency: str) -> Plan:
+    """Compile the flat ``commission:`` policy into an engine plan for one report period.
+
+    The plan pays ``policy.rate`` on every credited deal (one ``flat`` tier from
+    0, amount basis) and, with a ``quota_bonus`` of a positive amount, a bonus
+    on the report period's attainment. Pay periods are months for a month
+    report and quarters otherwise; on a year report the bonus is ``per: year``
+    (year-to-date attainment in the last quarter). Quotas come from the run's
+    quotas table as they are (``proration: none``: the report's effective quota
+    already is the number to compare with). A negative period (returns above
+    sales) stays negative on the statement (``carry_negative: false``).
+
+    Parameters
+    ----------
+    policy : CommissionPolicy
+        ``rate`` (fraction, at most 6 decimals) and optional ``quota_bonus``.
+    period : Period
+        The report period (month, quarter or year).
+    currency : str
+        The dataset's currency (the plan must match it).
+
+    Returns
+    -------
+    Plan
+
+    Raises
+    ------
+    ParamsError
+        A rate with more than 6 decimals (the engine's rates are exact integers
+        in parts per million).
+
+    Notes
+    -----
+    The bonus threshold (a float fraction in params) is compared exactly:
+    ``credit x 1e6 >= ceil(threshold x 1e6) x quota`` in integers.
+    """
+    rate = Decimal(policy.rate)
+    if rate * PPM != (rate * PPM).to_integral_value():
+        raise ParamsError(f"commission.rate {rate} has more than 6 decimals",
+                          hint="commission rates are exact in parts per million, e.g. 0.05 or 0.0525")
+    raw: dict = {
+        "name": FLAT_PLAN_NAME, "currency": currency, "period": "month" if period.kind == "month" else "quarter",
+        "quota": {"source": "table", "split": "even", "proration": "none"}, "carry_negative": False,
+        "rates": {"method": "flat", "basis": "amount", "accumulation": "per_period",
+                  "tiers": [{"from": 0, "rate": str(rate)}]},
+    }
+    qb = policy.quota_bonus
+    if qb is not None and qb.amount > 0:
+        at_least = Decimal(repr(float(qb.attainment_at_least))).quantize(Decimal("0.000001"), rounding=ROUND_CEILING)
+        raw["bonuses"] = [{
+            "name": "quota bonus", "attainment_at_least": str(at_least),
+            "per": "year" if period.kind == "year" else "period",
+            "amount": str(round_money(qb.amount)), "award": _FLAT_AWARDS[qb.award],
+        }]
+    return Plan.model_validate(raw)
+
+
+def _first_pay_period(period: Period) -> Period:
+    return Period(period.calendar, "quarter", period.fiscal_year, 1) if period.kind == "year" else period
+
+
+def flat_result(
+    credited: pd.DataFrame,
+    account_managers: pd.DataFrame,
+    policy: CommissionPolicy,
+    period: Period,
+    quotas: pd.DataFrame,
+    *,
+    until: datetime.date | None = None,
+    currency: str = "USD",
+) -> engine.CommissionResult:
+    """Run the flat policy (:func:`flat_plan`) through the engine for every AM of a report period.
+
+    The engine's crediting is the identity here: each row of ``credited`` (the
+    report's crediting, one row per deal and credited AM) becomes an owner
+    deal of ``credit_cents``, so the flat policy pays on exactly the revenue the
+    report shows.
+
+    Parameters
+    ----------
+    credited : DataFrame
+        :func:`reportkit.crediting.credited_deals` output (any AMs).
+    account_managers : DataFrame
+        ``account_manager_id`` (``hire_date`` / ``end_date`` are not used: no proration).
+    policy : CommissionPolicy
+    period : Period
+        The report period (month, quarter or year).
+    quotas : DataFrame
+        ``account_manager_id, quota_cents``: each AM's quota for ``period`` (rows
+        of one AM are summed; an AM without a row has no quota: no bonus,
+        attainment NaN).
+    until : date, optional
+        Credits closed after this date are left out (the report's ``as_of``).
+    currency : str
+
+    Returns
+    -------
+    engine.CommissionResult
+        Pay periods of ``period`` only (nothing carries between periods on a flat plan).
+    """
+    plan = flat_plan(policy, period, currency)
+    end = period.end if until is None else min(period.end, until)
+    mine = credited_in(credited, period.start, end)
+    deals = pd.DataFrame({
+        "deal_id": mine["deal_id"].astype("str").to_numpy(),
+        "account_manager_id": mine["account_manager_id"].astype("str").to_numpy(),
+        "account_id": mine["account_id"].to_numpy(),
+        "close_date": pd.to_datetime(mine["close_date"]).to_numpy(),
+        "amount_cents": mine["credit_cents"].to_numpy(dtype=np.int64),
+        "currency": currency, "stage": "won", "territory": None,
+        "product": mine["product"].to_numpy() if "product" in mine else None,
+    })
+    ams = pd.DataFrame({"account_manager_id": account_managers["account_manager_id"].astype("str").to_numpy()})
+    ams["hire_date"] = pd.NaT
+    ams["end_date"] = pd.NaT
+    q = quotas.groupby(quotas["account_manager_id"].astype("str"))["quota_cents"].sum()
+    qt = pd.DataFrame({
+        "account_manager_id": q.index.to_numpy(dtype=object), "period_start": pd.Timestamp(period.start),
+        "period_end": pd.Timestamp(period.end), "quota_cents": q.to_numpy(dtype=np.int64), "currency": currency,
+    })
+    ds = Dataset(ams, qt, deals, currency=currency, calendar=period.calendar, crediting="owner")
+    return engine.compute(ds, plan, period.label, since=_first_pay_period(period).label)
+
+
+def flat_statement(result: engine.CommissionResult, account_manager_id: str, period: Period,
+                   policy: CommissionPolicy, credited: pd.DataFrame) -> CommissionStatement:
+    """One AM's flat-policy statement from :func:`flat_result` (lines as :func:`commission_statement`).
+
+    Lines are ordered by close date then deal id, the quota bonus last;
+    descriptions name the deal, its account and close date, and the bonus line
+    the attainment reached (its ``basis`` is the period's credited revenue).
+    """
+    am = str(account_manager_id)
+    mine = credited.loc[(credited["account_manager_id"] == am).to_numpy(), ["deal_id", "account_id"]]
+    accounts = dict(zip(mine["deal_id"].astype("str"), mine["account_id"].astype("str")))
+    qb = policy.quota_bonus
+    return plan_statement(result, am, period, flat=(accounts, None if qb is None else qb.attainment_at_least))
+
+
 def commission_statement(
     credited: pd.DataFrame,
     account_manager_id: str,
@@ -114,8 +261,9 @@ def commission_statement(
     quota_cents: int | None,
     *,
     until: datetime.date | None = None,
+    currency: str = "USD",
 ) -> CommissionStatement:
-    """Commission statement for one account manager and one period.
+    """Flat-policy commission statement for one account manager and one period (through the engine).
 
     Parameters
     ----------
@@ -126,79 +274,36 @@ def commission_statement(
     period : Period
         The statement period (month, quarter or year).
     policy : CommissionPolicy
-        Flat ``rate`` (fraction) and optional ``quota_bonus``.
+        Flat ``rate`` (fraction, at most 6 decimals) and optional ``quota_bonus``.
     quota_cents : int or None
         The account manager's quota for ``period`` (:func:`reportkit.quota.quota_for`);
         ``None`` or 0 means attainment is undefined and no bonus is paid.
     until : date, optional
         Ignore credits that closed after this date (the report's ``as_of``).
+    currency : str
+        Currency of the amounts (labels the engine run only).
 
     Returns
     -------
     CommissionStatement
         Lines ordered by close date then deal id, bonus last.
 
+    Raises
+    ------
+    ParamsError
+        A rate with more than 6 decimals.
+
     Examples
     --------
     A 1,234.50 deal at 5 % gives a 61.73 line (61.725 rounded half away from zero).
     """
-    end = period.end if until is None else min(period.end, until)
-    mine = credited_in(credited, period.start, end, str(account_manager_id))
-    mine = mine.sort_values(["close_date", "deal_id"], kind="stable")
-    rate = Decimal(policy.rate)
-    basis = [cents_to_money(c) for c in mine["credit_cents"].to_numpy()]
-    amounts = [round_money(b * rate) for b in basis]
-    dates = pd.to_datetime(mine["close_date"]).dt.strftime("%Y-%m-%d").to_numpy()
-    desc = [
-        f"Deal {d} ({a}) closed {dt}"
-        for d, a, dt in zip(mine["deal_id"].to_numpy(), mine["account_id"].to_numpy(), dates)
-    ]
-    n = len(basis)
-    lines = {
-        "line": list(range(1, n + 1)),
-        "description": desc,
-        "basis": list(basis),
-        "rate": [rate] * n,
-        "amount": list(amounts),
-        "rule": ["flat_rate"] * n,
-        "award": ["cash"] * n,
-        "deal_id": [str(d) for d in mine["deal_id"].to_numpy()],
-        "tier": [None] * n,
-    }
-    revenue_cents = int(mine["credit_cents"].sum()) if n else 0
-    att = attainment(revenue_cents, quota_cents)
-    bonus = Decimal("0.00")
-    qb = policy.quota_bonus
-    if qb is not None and not math.isnan(att) and att >= qb.attainment_at_least and qb.amount > 0:
-        bonus = round_money(qb.amount)
-        lines["line"].append(n + 1)
-        lines["description"].append(
-            f"Quota bonus: attainment {_pct(att)} >= {_pct(qb.attainment_at_least)} in {period.label}"
-        )
-        lines["basis"].append(cents_to_money(revenue_cents))
-        lines["rate"].append(None)
-        lines["amount"].append(bonus)
-        lines["rule"].append("quota_bonus")
-        lines["award"].append(qb.award)
-        lines["deal_id"].append(None)
-        lines["tier"].append(None)
-    frame = pd.DataFrame({k: pd.Series(v, dtype="object") for k, v in lines.items()})
-    frame["line"] = frame["line"].astype("int64")
-    frame["description"] = frame["description"].astype("str")
-    frame["rule"] = frame["rule"].astype("str")
-    frame["award"] = frame["award"].astype("str")
-    cash = money_sum(a for a, w in zip(lines["amount"], lines["award"]) if w == "cash")
-    return CommissionStatement(
-        account_manager_id=str(account_manager_id),
-        period=period.label,
-        lines=frame.loc[:, list(STATEMENT_COLUMNS)],
-        total=money_sum(lines["amount"]),
-        commission=money_sum(amounts),
-        bonus=bonus,
-        cash_total=cash,
-        revenue=cents_to_money(revenue_cents),
-        attainment=att,
-    )
+    am = str(account_manager_id)
+    mine = credited.loc[(credited["account_manager_id"].astype("str") == am).to_numpy()]
+    quotas = pd.DataFrame({"account_manager_id": [am] if quota_cents is not None else [],
+                           "quota_cents": pd.array([int(quota_cents)] if quota_cents is not None else [], dtype="int64")})
+    res = flat_result(mine, pd.DataFrame({"account_manager_id": [am]}), policy, period, quotas, until=until,
+                      currency=currency)
+    return flat_statement(res, am, period, policy, mine)
 
 
 # ---------------------------------------------------------------------------
@@ -251,7 +356,8 @@ def _award(award: str, payable: bool) -> str:
     return "merchandise" if award == "non_cash" else "deferred"
 
 
-def plan_statement(result: engine.CommissionResult, account_manager_id: str, period: Period) -> CommissionStatement:
+def plan_statement(result: engine.CommissionResult, account_manager_id: str, period: Period, *,
+                   flat: tuple[dict[str, str], float | None] | None = None) -> CommissionStatement:
     """One AM's statement for a report period from an engine result (see :func:`plan_result`).
 
     Lines are the engine's statement lines of the pay periods making up
@@ -262,6 +368,12 @@ def plan_statement(result: engine.CommissionResult, account_manager_id: str, per
     bonus lines (cash, deferred and non-cash), ``cash_total`` the payable lines
     (the period's payout), ``revenue`` the credit and ``attainment`` credit /
     quota of those pay periods (NaN when the quota is zero).
+
+    ``flat`` (``(account of each deal id, bonus threshold)``, given by
+    :func:`flat_statement`) words the lines of the compiled flat policy as the
+    flat policy always has: ``flat_rate`` lines described ``Deal D (account)
+    closed date`` without a tier, a ``quota_bonus`` line naming the attainment
+    reached, with the period's revenue as its basis.
     """
     am = str(account_manager_id)
     idx = _pay_periods(result, period)
@@ -271,26 +383,42 @@ def plan_statement(result: engine.CommissionResult, account_manager_id: str, per
         st = st.loc[st["period"].isin(labels).to_numpy()].reset_index(drop=True)
     else:
         st = pd.DataFrame(columns=engine.STATEMENT_COLUMNS)
+    summ = result.summary
+    rows = summ.loc[((summ["account_manager_id"] == am) & summ["period"].isin(labels)).to_numpy()]
+    credit = int(rows["credit_cents"].sum())
+    quota = int(rows["quota_cents"].sum())
+    att = attainment(credit, quota if len(rows) else None)
     several = len(labels) > 1
     desc, rules, awards, tiers = [], [], [], []
-    rule_text = st["rule"].tolist()
-    for per, kind, deal, day, tier, text, award, payable in zip(
+    basis = st["credit"].tolist()
+    for i, (per, kind, deal, day, tier, text, award, payable) in enumerate(zip(
         st["period"].tolist(), st["kind"].tolist(), st["deal_id"].tolist(), st["close_date"].tolist(),
-        st["tier"].tolist(), rule_text, st["award"].tolist(), st["payable"].tolist()
-    ):
+        st["tier"].tolist(), st["rule"].tolist(), st["award"].tolist(), st["payable"].tolist()
+    )):
+        awards.append(_award(str(award), bool(payable)))
+        if flat is not None and kind == "commission":
+            desc.append(f"Deal {deal} ({flat[0].get(deal)}) closed {day.isoformat()}")
+            rules.append("flat_rate")
+            tiers.append(None)
+            continue
+        if flat is not None and kind == "bonus":
+            desc.append(f"Quota bonus: attainment {_pct(att)} >= {_pct(flat[1])} in {period.label}")
+            rules.append("quota_bonus")
+            tiers.append(None)
+            basis[i] = cents_to_money(credit)
+            continue
         head = f"{per}: " if several else ""
         if deal is not None:
             head += f"Deal {deal}" + (f" closed {day.isoformat()}" if day is not None else "") + ": "
         desc.append(head + str(text))
         rules.append(f"tier:{int(tier)}" if kind == "commission" and tier is not None else kind)
-        awards.append(_award(str(award), bool(payable)))
         tiers.append(None if tier is None else int(tier))
     n = len(st)
     frame = pd.DataFrame(
         {
             "line": pd.Series(np.arange(1, n + 1), dtype="int64"),
             "description": pd.Series(desc, dtype="str"),
-            "basis": pd.Series(st["credit"].tolist(), dtype="object"),
+            "basis": pd.Series(basis, dtype="object"),
             "rate": pd.Series(st["rate"].tolist(), dtype="object"),
             "amount": pd.Series(st["amount"].tolist(), dtype="object"),
             "rule": pd.Series(rules, dtype="str"),
@@ -302,10 +430,6 @@ def plan_statement(result: engine.CommissionResult, account_manager_id: str, per
     amounts = frame["amount"].tolist()
     kinds = st["kind"].tolist()
     payable = st["payable"].tolist()
-    summ = result.summary
-    rows = summ.loc[((summ["account_manager_id"] == am) & summ["period"].isin(labels)).to_numpy()]
-    credit = int(rows["credit_cents"].sum())
-    quota = int(rows["quota_cents"].sum())
     return CommissionStatement(
         account_manager_id=am,
         period=period.label,
@@ -315,5 +439,5 @@ def plan_statement(result: engine.CommissionResult, account_manager_id: str, per
         bonus=money_sum(a for a, k in zip(amounts, kinds) if k == "bonus"),
         cash_total=money_sum(a for a, p in zip(amounts, payable) if p),
         revenue=cents_to_money(credit),
-        attainment=attainment(credit, quota if len(rows) else None),
+        attainment=att,
     )

@@ -1,7 +1,9 @@
 """Incentive-compensation engine: crediting, quotas, rate schedules, ledger, statements.
 
-This is the full engine that will replace the flat-rate :mod:`reportkit.commission`.
-Every statement line is traceable to a rule of a :class:`~reportkit.plans.Plan`.
+Every commission figure of the reports comes from here: plan files, or the params
+file's flat ``commission:`` policy compiled into a plan
+(:func:`reportkit.commission.flat_plan`). Every statement line is traceable to a
+rule of a :class:`~reportkit.plans.Plan`.
 
 Design (why it is fast and exact)
 ---------------------------------
@@ -26,7 +28,8 @@ Order of a pay period's ledger (each step one or more statement lines)
 6. ``adjustment``: manual adjustments.
 7. ``balance_in``: a negative balance carried from the previous period.
 8. ``draw`` / ``draw_recovery``: draw top-up or recovery of a recoverable draw.
-9. ``balance_out``: a negative net carried forward (this period pays 0).
+9. ``balance_out``: a negative net carried forward (this period pays 0), unless
+   the plan has ``carry_negative: false``.
 
 The payout of a period is the sum of its ``payable`` lines.
 """
@@ -101,9 +104,27 @@ def rdiv(num, den):
         q = (2 * abs(num) + den) // (2 * den)
         return q if num >= 0 else -q
     num = np.asarray(num, dtype=np.int64)
+    if isinstance(den, (int, np.integer)):
+        return _rdiv_inplace(num.copy(), int(den))
     a = np.abs(num)
     q = (2 * a + den) // (2 * den)
     return np.where(num < 0, -q, q)
+
+
+def _rdiv_inplace(num: np.ndarray, den: int) -> np.ndarray:
+    """:func:`rdiv` of an int64 array by a positive int, overwriting ``num`` (a temporary).
+
+    One floor division: ``(num + h) // den`` with ``h = den // 2``, minus 1 for a
+    negative ``num`` when ``den`` is even, rounds half away from zero (an exact half
+    only exists for even ``den``; for odd ``den``, ``den - 1 - h == h`` makes the same
+    expression round toward the nearer side).
+    """
+    neg = num < 0 if den % 2 == 0 else None
+    num += den // 2
+    if neg is not None:
+        num -= neg
+    np.floor_divide(num, den, out=num)
+    return num
 
 
 def _ceil_div(num, den):
@@ -118,6 +139,20 @@ def _ordinals(dates: pd.Series | np.ndarray, cal: FiscalCalendar, kind: str) -> 
     m = np.asarray(dates, dtype="datetime64[ns]").astype("datetime64[M]").astype(np.int64) + 1970 * 12
     f = m - (cal.first_month - 1)
     return f if kind == "month" else f // 3
+
+
+def _period_ordinals(cdate: np.ndarray, cal: FiscalCalendar, kind: str) -> np.ndarray:
+    """:func:`_ordinals` of int64-ns dates; midnight dates go through a per-day table (one gather)."""
+    if not len(cdate):
+        return np.zeros(0, dtype=np.int64)
+    lo = int(cdate.min())
+    rel = cdate - lo
+    day = rel // _DAY_NS
+    span = int(day.max()) + 1
+    if span > 4_000_000 or not (rel == day * _DAY_NS).all():
+        return _ordinals(cdate.view("datetime64[ns]"), cal, kind)
+    table = _ordinals((lo + np.arange(span, dtype=np.int64) * _DAY_NS).view("datetime64[ns]"), cal, kind)
+    return table[day]
 
 
 def _period_of_ordinal(o: int, cal: FiscalCalendar, kind: str) -> Period:
@@ -171,13 +206,16 @@ def _np(arr) -> np.ndarray:
     return arr.to_numpy() if isinstance(arr, pa.ChunkedArray) else arr.to_numpy(zero_copy_only=False)
 
 
-def _lookup(values, table) -> np.ndarray:
-    """Position of each value in ``table`` (distinct strings); -1 when absent or null."""
+def _lookup(values, table, dtype=np.int64) -> np.ndarray:
+    """Position of each value in ``table`` (distinct strings); -1 when absent or null.
+
+    ``dtype=np.int32`` keeps Arrow's int32 positions without a widening copy.
+    """
     t = _arrow_str(table)
     if isinstance(t, pa.ChunkedArray):
         t = t.combine_chunks()
     r = pc.index_in(_arrow_str(values), value_set=t)
-    return _np(r.fill_null(-1)).astype(np.int64, copy=False)
+    return _np(r.fill_null(-1)).astype(dtype, copy=False)
 
 
 def _isnull(values) -> np.ndarray:
@@ -207,16 +245,36 @@ class _Ids:
     def __init__(self, known) -> None:
         self.known = pd.unique(np.asarray(list(known), dtype=object))
         self.extra: list[str] = []
+        self._extra_set: set[str] = set()
 
-    def codes(self, values) -> np.ndarray:
+    def codes(self, values, rows: np.ndarray | None = None) -> np.ndarray:
+        """Codes of ``values`` (of ``values[rows]`` when ``rows`` is given); -1 for nulls.
+
+        With ``rows`` covering most of the column the whole column is looked up and
+        the rows picked from the codes (cheaper than taking the strings first).
+        """
+        if rows is not None:
+            if 2 * len(rows) < len(values):
+                return self.codes(_arrow_str(values).take(pa.array(rows)))
+            c = _lookup(values, self.known, np.int32)[rows]  # int32 codes: written into int64 columns later
+            miss = np.flatnonzero(c < 0)
+            if len(miss):
+                sub = _arrow_str(values).take(pa.array(rows[miss]))
+                c[miss] = self._extra(sub)
+            return c
         c = _lookup(values, self.known)
         miss = np.flatnonzero(c < 0)
         if len(miss):
-            sub = _arrow_str(values).take(pa.array(miss))
-            for v in pc.unique(pc.drop_null(sub)).to_pylist():
-                self.extra.append(v)
-            c[miss] = np.where(_isnull(sub), -1, len(self.known) + _lookup(sub, self.extra))
+            c[miss] = self._extra(_arrow_str(values).take(pa.array(miss)))
         return c
+
+    def _extra(self, sub) -> np.ndarray:
+        """Codes for ids not in ``known`` (appended in order of first appearance); -1 for nulls."""
+        for v in pc.unique(pc.drop_null(sub)).to_pylist():
+            if v not in self._extra_set:
+                self._extra_set.add(v)
+                self.extra.append(v)
+        return np.where(_isnull(sub), -1, len(self.known) + _lookup(sub, self.extra))
 
     def strings(self) -> np.ndarray:
         return np.concatenate([self.known, np.asarray(self.extra, dtype=object)])
@@ -261,20 +319,40 @@ class _Credits:
     am: np.ndarray       # account-manager code (_Ids), >= 0
     cdate: np.ndarray    # close date, int64 ns
     credit: np.ndarray   # credit_cents
-    share: np.ndarray    # share_ppm
-    kind: np.ndarray     # index into _CREDIT_KINDS
-    source: np.ndarray   # index into _SOURCES
+    share: np.ndarray    # share_ppm (int32: at most 1e6)
+    kind: np.ndarray     # index into _CREDIT_KINDS (int8)
+    source: np.ndarray   # index into _SOURCES (int8)
 
     def take(self, idx) -> "_Credits":
         return _Credits(*(getattr(self, f)[idx] for f in self.__dataclass_fields__))
 
     @staticmethod
     def concat(parts: list["_Credits"]) -> "_Credits":
-        if not parts:
-            return _Credits(*(np.zeros(0, np.int64) for _ in range(7)))
-        if len(parts) == 1:
-            return parts[0]
-        return _Credits(*(np.concatenate([getattr(p, f) for p in parts]) for f in _Credits.__dataclass_fields__))
+        """One set of arrays from parts whose fields are arrays, scalars, or ``(source, rows)``.
+
+        A ``(source, rows)`` field is gathered straight into the output
+        (``np.take(..., out=)``) and a scalar filled in, so a part never
+        allocates its own full-size columns before they are copied.
+        """
+        dtypes = (np.int64,) * 4 + (np.int32, np.int8, np.int8)
+        n = sum(len(p.drow) for p in parts)
+        cols = []
+        for f, dt in zip(_Credits.__dataclass_fields__, dtypes):
+            vals = [getattr(p, f) for p in parts]
+            if len(vals) == 1 and isinstance(vals[0], np.ndarray) and vals[0].dtype == np.result_type(dt, vals[0].dtype):
+                cols.append(vals[0])
+                continue
+            out = np.empty(n, dtype=np.result_type(dt, *(v.dtype for v in vals if isinstance(v, np.ndarray))))
+            a = 0
+            for p, v in zip(parts, vals):
+                b = a + len(p.drow)
+                if isinstance(v, tuple):
+                    np.take(v[0], v[1], out=out[a:b])
+                else:
+                    out[a:b] = v
+                a = b
+            cols.append(out)
+        return _Credits(*cols)
 
     def frame(self, deals: pd.DataFrame, ids: np.ndarray) -> pd.DataFrame:
         amt = deals["amount_cents"].to_numpy(np.int64)
@@ -346,9 +424,7 @@ def _credit_codes(deals, ids: _Ids, *, splits=None, accounts=None, territories=N
                                                 close_all[br], "no account manager covers the deal's territory"))
             keep = ~nulls
             mrow, am = mrow[keep], am[keep]
-            a = amount_all[mrow]
-            parts.append(_Credits(mrow, am, close_all[mrow], a, np.full(len(mrow), PPM, np.int64),
-                                  np.full(len(mrow), 1, np.int64), np.full(len(mrow), 3, np.int64)))
+            parts.append(_Credits(mrow, am, (close_all, mrow), (amount_all, mrow), PPM, 1, 3))  # filled by concat
         W_owner = W[:0]
     else:
         W_owner = W
@@ -362,8 +438,14 @@ def _credit_codes(deals, ids: _Ids, *, splits=None, accounts=None, territories=N
                 DataProblem("splits", int(i) + 2, "kind", s.at[i, "kind"], "allowed: revenue, overlay")
                 for i in np.flatnonzero(kcode < 0)])
         share = _shares_ppm(s["share"])
-        scode, suniq = pd.factorize(s["deal_id"])
-        pos = _lookup(deals["deal_id"], np.asarray(suniq, dtype=object))
+        # split deal ids -> codes (Arrow dictionary encoding, no Python strings), then the
+        # distinct ones looked up in the deals once
+        enc = pc.dictionary_encode(_arrow_str(s["deal_id"]))
+        if isinstance(enc, pa.ChunkedArray):
+            enc = enc.unify_dictionaries().combine_chunks() if enc.num_chunks != 1 else enc.chunk(0)
+        scode = _np(enc.indices.fill_null(-1)).astype(np.int64, copy=False)
+        suniq = enc.dictionary
+        pos = _lookup(deals["deal_id"], suniq)
         deal_of_u = np.full(len(suniq) + 1, -1, dtype=np.int64)
         hit = np.flatnonzero(pos >= 0)
         deal_of_u[pos[hit]] = hit
@@ -373,14 +455,15 @@ def _credit_codes(deals, ids: _Ids, *, splits=None, accounts=None, territories=N
                 DataProblem("splits", int(i) + 2, "deal_id", s.at[i, "deal_id"], "no such deal")
                 for i in np.flatnonzero(sdrow < 0)])
         isrev_s = kcode == 0
-        tot = np.zeros(len(suniq), dtype=np.int64)
-        np.add.at(tot, scode[isrev_s], share[isrev_s])
+        # revenue share total per distinct deal in ppm; float bincount is exact here because
+        # every partial sum is an integer below 2**53 (shares <= 1e6 ppm, far fewer than 9e9 rows)
+        tot = np.rint(np.bincount(scode[isrev_s], weights=share[isrev_s], minlength=len(suniq))).astype(np.int64)
         has_rev = np.zeros(len(suniq), dtype=bool)
         has_rev[scode[isrev_s]] = True
         badt = np.flatnonzero(has_rev & (tot != PPM))
         if len(badt):
             raise DataError("revenue splits must total 100% per deal (overlay splits need not)", [
-                DataProblem("splits", None, "share", f"{suniq[k]}: {Decimal(int(tot[k])) / PPM}",
+                DataProblem("splits", None, "share", f"{suniq[int(k)].as_py()}: {Decimal(int(tot[k])) / PPM}",
                             "revenue shares of this deal must sum to 1") for k in badt])
         rev_deal[sdrow[isrev_s]] = True
         in_owner = np.zeros(n_all, dtype=bool)
@@ -401,7 +484,11 @@ def _credit_codes(deals, ids: _Ids, *, splits=None, accounts=None, territories=N
                 mag = np.abs(amt[ri])
                 exact = mag * w[ri]
                 fl, rem = exact // PPM, exact % PPM
-                o = np.lexsort((np.arange(len(ri)), -rem, g))
+                m_ = len(ri)
+                if (n_all + 1) * PPM * m_ < 2**62:  # (deal, -remainder, position) as one unique int64 key
+                    o = np.sort((g * PPM + (PPM - 1 - rem)) * m_ + np.arange(m_)) % m_
+                else:
+                    o = np.lexsort((np.arange(m_), -rem, g))
                 gs = g[o]
                 first = np.r_[True, gs[1:] != gs[:-1]]
                 seg = np.flatnonzero(first)
@@ -411,26 +498,24 @@ def _credit_codes(deals, ids: _Ids, *, splits=None, accounts=None, territories=N
                 pm = np.empty(len(ri), np.int64)
                 pm[o] = fl[o] + (rank < left[segid])
                 credit[ri] = np.where(amt[ri] < 0, -pm, pm)
-            am = ids.codes(_arrow_str(s["account_manager_id"]).take(pa.array(sel)))
+            am = ids.codes(s["account_manager_id"], sel)
             if (am < 0).any():
                 raise DataError("split rows need an account_manager_id", [
                     DataProblem("splits", int(i) + 2, "account_manager_id", None, "required")
                     for i in sel[am < 0]])
-            parts.append(_Credits(drow, am, close_all[drow], credit, w.astype(np.int64),
-                                  np.where(isrev, 0, 1).astype(np.int64), np.where(isrev, 1, 2).astype(np.int64)))
+            parts.append(_Credits(drow, am, close_all[drow], credit, w.astype(np.int32),
+                                  np.where(isrev, 0, 1).astype(np.int8), np.where(isrev, 1, 2).astype(np.int8)))
 
     if len(W_owner):
         own = W_owner[~rev_deal[W_owner]]
-        am = ids.codes(_arrow_str(deals["account_manager_id"]).take(pa.array(own))) if len(own) else np.zeros(0, np.int64)
+        am = ids.codes(deals["account_manager_id"], own) if len(own) else np.zeros(0, np.int64)
         none = am < 0
         if none.any():
             r = own[none]
             excluded.append(_excluded_frame(deals, r, np.full(len(r), None, dtype=object), amount_all[r],
                                             close_all[r], "deal has no owner"))
             own, am = own[~none], am[~none]
-        a = amount_all[own]
-        parts.append(_Credits(own, am, close_all[own], a, np.full(len(own), PPM, np.int64),
-                              np.zeros(len(own), np.int64), np.zeros(len(own), np.int64)))
+        parts.append(_Credits(own, am, (close_all, own), (amount_all, own), PPM, 0, 0))  # filled by concat
     return _Credits.concat(parts), excluded
 
 
@@ -755,66 +840,90 @@ def tier_commission(
     Returns
     -------
     line, tier, credit, rate_ppm, amount : int64 arrays
-        ``line`` indexes the input; ``amount = rdiv(credit x rate_ppm, 1e6)``.
+        ``line`` indexes the input (non-decreasing; slices of a line in tier
+        order); ``amount = rdiv(credit x rate_ppm, 1e6)``.
     """
     n = len(before)
     if rows is not None and bounds.shape[0] == 1:
         rows = None
     if method != "marginal":
-        bl = bounds if rows is None else bounds[rows]
-        k = (total[:, None] >= bl).sum(axis=1) - 1
+        k = _tier_of(total, bounds, rows).astype(np.int64)
         credit = after - before
         rate = rates_ppm[k]
         return np.arange(n), k, credit, rate, rdiv(credit * rate, PPM)
+    line, k, credit, rate, amount = _marginal_slices(before, after, _tier_of(before, bounds, rows),
+                                                     _tier_of(after, bounds, rows), bounds, rates_ppm, rows)
+    return line, k.astype(np.int64), credit, rate.astype(np.int64), amount
+
+
+def _bound_columns(bounds: np.ndarray, rows: np.ndarray | None) -> list[np.ndarray]:
+    """Per-line lower bounds of tiers 2..K (column 0, -inf, is implied), each shape (n,)."""
+    return [np.ascontiguousarray(bounds[:, k]) if rows is None else np.ascontiguousarray(bounds[:, k])[rows]
+            for k in range(1, bounds.shape[1])]
+
+
+def _tier_of(x: np.ndarray, bounds: np.ndarray, rows: np.ndarray | None = None,
+             cols: list[np.ndarray] | None = None) -> np.ndarray:
+    """0-based tier of each basis value ``x``: the number of bounds 2..K that are ``<= x``.
+
+    ``bounds`` (1, K) is one table for every line; (m, K) one per line, or per
+    ``rows[i]`` when given; ``cols`` are precomputed per-line bound columns.
+    Returns int8 for fewer than 127 tiers (int64 otherwise).
+    """
     K = bounds.shape[1]
+    if bounds.shape[0] == 1:
+        return np.searchsorted(bounds[0], x, side="right") - 1
+    if cols is None:
+        cols = _bound_columns(bounds, rows)
+    t = np.zeros(len(x), dtype=np.int8 if K < 127 else np.int64)
+    for col in cols:
+        t += x >= col
+    return t
 
-    # per-line bound columns, gathered once (bounds per AM x period: one take per tier)
-    cols = None if bounds.shape[0] == 1 else [
-        bounds[:, k] if rows is None else np.ascontiguousarray(bounds[:, k])[rows] for k in range(1, K)]
 
-    def tier_of(x, idx=None):
-        if cols is None:
-            return np.searchsorted(bounds[0], x, side="right") - 1
-        t = np.zeros(len(x), dtype=np.int64)
-        for col in cols:
-            t += x >= (col if idx is None else col[idx])
-        return t
+def _marginal_slices(before, after, t_before, t_after, bounds, rates_ppm, rows=None):
+    """Marginal tiers given each line's tier at ``before`` and ``after`` (see :func:`tier_commission`).
 
-    # fast path: a line whose credit lies inside one tier is one slice (most lines)
-    lo_x = np.minimum(before, after)
-    hi_x = np.maximum(before, after)
-    t_lo = tier_of(lo_x)
-    t_hi = tier_of(hi_x - 1)
-    zero = before == after
-    single = zero | (t_lo == t_hi)
-    multi = np.flatnonzero(~single)
-    k1 = t_lo  # a zero-credit line keeps one line in the tier of its position (lo_x == after)
-    if not len(multi):
-        credit = after - before
-        rate = rates_ppm[k1]
-        return np.arange(n), k1, credit, rate, rdiv(credit * rate, PPM)
-    b = bounds if bounds.shape[0] == 1 else (bounds[multi] if rows is None else bounds[rows[multi]])
+    A line whose two ends are in the same tier is one slice in that tier (the
+    common case; a zero-credit line keeps the tier of its position). Only the
+    other lines -- a bound lies in ``(min, max]`` of the line -- are cut at the
+    bounds they cross; a line ending exactly on a bound stays one slice in the
+    lower tier.
+    """
+    n = len(before)
+    credit = after - before
+    cand = np.flatnonzero(t_before != t_after)
+    k = t_after.copy()
+    if not len(cand):
+        rate = rates_ppm[k]
+        return np.arange(n), k, credit, rate, _rdiv_inplace(credit * rate, PPM)
+    if bounds.shape[0] == 1:
+        b = bounds
+    else:
+        b = bounds[cand] if rows is None else bounds[rows[cand]]
     upper = np.concatenate([b[:, 1:], np.full((b.shape[0], 1), _BIG)], axis=1)
-    lo = np.minimum(np.maximum(before[multi][:, None], b), upper)
-    hi = np.minimum(np.maximum(after[multi][:, None], b), upper)
+    lo = np.minimum(np.maximum(before[cand][:, None], b), upper)
+    hi = np.minimum(np.maximum(after[cand][:, None], b), upper)
     sl = hi - lo
     mr, mk = np.nonzero(sl != 0)  # row-major: slices of a line in tier order
-    cnt = np.ones(n, dtype=np.int64)
-    cnt[multi] = np.bincount(mr, minlength=len(multi))
-    off = np.cumsum(cnt) - cnt
-    total_n = int(cnt.sum())
-    rows = np.repeat(np.arange(n), cnt)
-    ks = np.empty(total_n, dtype=np.int64)
-    credit = np.empty(total_n, dtype=np.int64)
-    sidx = np.flatnonzero(single)
-    ks[off[sidx]] = k1[sidx]
-    credit[off[sidx]] = (after - before)[sidx]
-    within = np.arange(len(mr)) - (np.cumsum(np.bincount(mr, minlength=len(multi))) - np.bincount(mr, minlength=len(multi)))[mr]
-    pos = off[multi[mr]] + within
-    ks[pos] = mk
-    credit[pos] = sl[mr, mk]
-    rate = rates_ppm[ks]
-    return rows, ks, credit, rate, rdiv(credit * rate, PPM)
+    cnt_c = np.bincount(mr, minlength=len(cand))
+    extra = cnt_c - 1
+    if not extra.any():  # every candidate ends exactly on a bound: one slice each, lower tier
+        k[cand[mr]] = mk
+        line = np.arange(n)
+    else:
+        first = cand + np.cumsum(extra) - extra  # output position of each candidate's first slice
+        within = np.arange(len(mr)) - (np.cumsum(cnt_c) - cnt_c)[mr]
+        pos = first[mr] + within
+        is_extra = np.zeros(n + int(extra.sum()), dtype=bool)
+        is_extra[pos[within > 0]] = True
+        line = np.arange(len(is_extra)) - np.cumsum(is_extra)  # input line of each output slice
+        k = np.take(k, line)
+        credit = np.take(credit, line)
+        k[pos] = mk
+        credit[pos] = sl[mr, mk]
+    rate = rates_ppm[k]
+    return line, k, credit, rate, _rdiv_inplace(credit * rate, PPM)
 
 
 def _tier_rules(plan: Plan) -> list[str]:
@@ -840,7 +949,7 @@ def _rate(p: int) -> Decimal | None:
     return None if p < 0 else (Decimal(int(p)) / PPM)
 
 
-_AWARDS = ["", "cash", "non_cash"]
+_AWARDS = ["", "cash", "non_cash", "deferred"]
 _LINE_FIELDS = ("am", "p", "kind", "drow", "cdate", "credit", "has_credit", "tier", "rate", "rule", "amount",
                 "award", "payout", "payable")
 
@@ -899,7 +1008,12 @@ class CommissionResult:
 
     def _frame(self, rows: np.ndarray | None = None) -> pd.DataFrame:
         L = self._L
-        pick = (lambda a: a) if rows is None else (lambda a: a[rows])
+        if rows is None:
+            def pick(a):
+                return a.astype(np.int64, copy=False) if a.dtype != bool else a
+        else:
+            def pick(a):
+                return a[rows].astype(np.int64, copy=False) if a.dtype != bool else a[rows]
         drow = pick(L["drow"])
         d = self._deals
         return pd.DataFrame({
@@ -1007,7 +1121,11 @@ class _LineBuf:
     """Statement lines collected as numpy column chunks (concatenated lazily, per column, on first use).
 
     Scalar columns of a chunk (``kind`` of a whole batch, defaults) stay scalars
-    until a column is concatenated, so collecting 2 M lines copies nothing.
+    until a column is concatenated, so collecting 2 M lines copies nothing; array
+    columns keep their integer dtype (tier as int8, rule and rate as int32), a
+    concatenated column has the narrowest integer type of its chunks, and the
+    frames built from it (:meth:`CommissionResult.statement`, ``lines``) widen
+    the rows they show to int64.
     """
 
     DEFAULTS = dict(drow=-1, cdate=_NAT, credit=0, has_credit=False, tier=0, rate=-1, award=0, payout=_NAT, payable=True)
@@ -1022,8 +1140,8 @@ class _LineBuf:
         out = {}
         for f in _LINE_FIELDS:
             v = cols.get(f, self.DEFAULTS.get(f))
-            dt = bool if f in ("has_credit", "payable") else np.int64
-            out[f] = v if np.ndim(v) == 0 else np.asarray(v, dtype=dt)
+            # arrays keep their (possibly narrow) integer dtype; columns become int64 when concatenated
+            out[f] = v if np.ndim(v) == 0 else np.asarray(v)
         self.chunks.append((n, out))
 
     def finish(self) -> "_Lines":
@@ -1042,9 +1160,13 @@ class _Lines(Mapping):
         if f not in self._cols:
             if f not in _LINE_FIELDS:
                 raise KeyError(f)
-            dt = bool if f in ("has_credit", "payable") else np.int64
+            if f in ("has_credit", "payable"):
+                dt = np.dtype(bool)
+            else:  # the narrowest integer type holding every chunk (frames widen to int64)
+                vals = [c[f] for _, c in self._chunks]
+                dt = np.result_type(np.int8, *(v.dtype if np.ndim(v) else np.min_scalar_type(v) for v in vals))
             parts = [np.full(n, c[f], dtype=dt) if np.ndim(c[f]) == 0 else c[f] for n, c in self._chunks]
-            self._cols[f] = np.concatenate(parts) if parts else np.zeros(0, dtype=dt)
+            self._cols[f] = np.concatenate(parts, dtype=dt) if parts else np.zeros(0, dtype=dt)
             if len(self._cols) == len(_LINE_FIELDS):
                 self._chunks = []
         return self._cols[f]
@@ -1054,6 +1176,169 @@ class _Lines(Mapping):
 
     def __len__(self) -> int:
         return len(_LINE_FIELDS)
+
+
+# ---------------------------------------------------------------------------
+# ledger order: (AM, close date, deal id string, crediting order) on integers
+# ---------------------------------------------------------------------------
+_U64_ONES = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
+_TIE_GROUP_PAIRWISE = 32  # runs of equal (AM, date) up to this size are ranked pairwise
+
+
+def _utf8_keys(values, rows: np.ndarray) -> list[np.ndarray]:
+    """Integer sort keys of the strings ``values[rows]`` (no Python strings).
+
+    Returns ``[w0, w1, ..., length]``: the UTF-8 bytes as big-endian ``uint64``
+    words, zero padded, then the byte length (``int64``). Comparing these tuples
+    lexicographically orders the strings exactly as ``str`` comparison does
+    (UTF-8 byte order is code point order; a proper prefix is smaller because it
+    is padded with zero bytes and is shorter). Nulls sort last.
+
+    Parameters
+    ----------
+    values : str column or Arrow string array, shape (n,)
+    rows : int64 array, shape (m,), indices into ``values``
+
+    Returns
+    -------
+    list of numpy arrays, each shape (m,)
+    """
+    arr = _arrow_str(values)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if not pa.types.is_large_string(arr.type):
+        arr = arr.cast(pa.large_string())
+    _, obuf, dbuf = arr.buffers()
+    off = np.frombuffer(obuf, dtype=np.int64, count=len(arr) + 1, offset=8 * arr.offset)
+    data = np.frombuffer(dbuf, dtype=np.uint8) if dbuf is not None else np.zeros(0, np.uint8)
+    st = off[rows]
+    ln = off[rows + 1] - st
+    nw = max(1, int(-(-int(ln.max(initial=0)) // 8)))
+    # only the bytes actually used, plus 8 zero bytes so every 8-byte window is in bounds
+    hi = int((st + 8 * nw).max(initial=0))
+    padded = np.zeros(hi + 8, dtype=np.uint8)
+    used = min(len(data), hi)
+    padded[:used] = data[:used]
+    win = np.lib.stride_tricks.as_strided(padded, shape=(hi + 1, 8), strides=(1, 1))
+    keys = []
+    for w in range(nw):
+        v = win[st + 8 * w].view(">u8").ravel().astype(np.uint64)
+        r = np.minimum(ln - 8 * w, 8)  # bytes of this word that belong to the string (<= 0: none)
+        shift = ((8 - np.maximum(r, 1)) * 8).astype(np.uint64)  # clear the bytes after the string
+        v >>= shift
+        v <<= shift
+        if (r <= 0).any():
+            v[r <= 0] = 0
+        keys.append(v)
+    keys.append(ln.astype(np.int64))
+    if arr.null_count:
+        null = _np(pc.is_null(arr))[rows]
+        for k in keys[:-1]:
+            k[null] = _U64_ONES
+        keys[-1][null] = np.iinfo(np.int64).max
+    return keys
+
+
+def _tuple_less(keys: list[np.ndarray], a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``keys[a] < keys[b]`` as tuples (lexicographic; the last key must be unique)."""
+    res = keys[-1][a] < keys[-1][b]
+    for k in reversed(keys[:-1]):
+        ka, kb = k[a], k[b]
+        res = (ka < kb) | ((ka == kb) & res)
+    return res
+
+
+def _rank_in_groups(keys: list[np.ndarray], gstart: np.ndarray, gsize: np.ndarray, gid: np.ndarray) -> np.ndarray:
+    """Rank of each row inside its group by the tuple ``keys`` (all keys unique within a group).
+
+    Groups are contiguous runs (``gstart``, ``gsize``; ``gid`` is each row's group). Small groups are ranked by
+    comparing each pair of rows once (vectorised over all groups; the typical run of
+    equal (AM, day) holds 2-3 lines); groups larger than ``_TIE_GROUP_PAIRWISE`` by
+    one ``lexsort``.
+    """
+    m = len(keys[0])
+    rank = np.zeros(m, dtype=np.int64)
+    size_of = np.take(gsize, gid)
+    rem = size_of - (np.arange(m) - np.take(gstart, gid)) - 1  # rows after this one in its group
+    big = gsize > _TIE_GROUP_PAIRWISE
+    if big.any():
+        brows = np.flatnonzero(size_of > _TIE_GROUP_PAIRWISE)
+        o = np.lexsort(tuple(k[brows] for k in reversed(keys)) + (gid[brows],))
+        bs = gsize[big]
+        rank[brows[o]] = np.arange(len(brows)) - np.repeat(np.cumsum(bs) - bs, bs)
+        rem[brows] = 0
+    act = np.flatnonzero(rem >= 1)
+    d = 1
+    while len(act):
+        j = act + d
+        less = _tuple_less(keys, j, act)  # the later row sorts before this one
+        rank[act] += less
+        rank[j] += ~less
+        d += 1
+        act = act[rem[act] >= d]
+    return rank
+
+
+def _ledger_order(am: np.ndarray, cdate: np.ndarray, drow: np.ndarray, deal_ids) -> np.ndarray:
+    """Permutation putting credit lines in ledger order.
+
+    Order: AM code, close date, deal id (string order, see :func:`_utf8_keys`),
+    then the crediting order (input position). One value sort of
+    ``(AM x day, position)`` packed in an int64 (midnight dates; else a
+    ``lexsort`` on (AM, close date)); only the runs that tie on (AM, date) are
+    then ordered by deal id, on integer keys of the id bytes.
+
+    Parameters
+    ----------
+    am, cdate, drow : int64 arrays, shape (n,)
+        AM code, close date (ns) and deal row of each line.
+    deal_ids : str column
+        The deals' ``deal_id`` (indexed by ``drow``).
+
+    Returns
+    -------
+    int64 array, shape (n,)
+    """
+    n = len(am)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    rel = cdate - cdate.min()
+    day = rel // _DAY_NS
+    span = int(day.max()) + 1
+    bits = max(1, int(n - 1).bit_length())
+    if (rel == day * _DAY_NS).all() and (int(am.max()) + 1) * span < 2 ** (62 - bits):
+        # sort (AM x day, input position) packed in one int64: a plain value sort (SIMD),
+        # stable by construction, that also yields the sorted keys
+        packed = np.sort(((am * span + day) << bits) | np.arange(n, dtype=np.int64))
+        order = packed & ((1 << bits) - 1)
+        ks = packed >> bits
+        eq = ks[1:] == ks[:-1]
+    else:
+        order = np.lexsort((cdate, am))
+        a_s, c_s = am[order], cdate[order]
+        eq = (a_s[1:] == a_s[:-1]) & (c_s[1:] == c_s[:-1])
+    if not eq.any():
+        return order
+    tie = np.zeros(n, dtype=bool)
+    tie[1:] = eq
+    tie[:-1] |= eq
+    tpos = np.flatnonzero(tie)
+    sub = order[tpos]
+    first = np.ones(len(tpos), dtype=bool)
+    first[1:] = ~eq[tpos[1:] - 1]
+    gstart = np.flatnonzero(first)
+    gsize = np.diff(np.r_[gstart, len(tpos)])
+    gid = np.cumsum(first) - 1
+    keys = _utf8_keys(deal_ids, drow[sub])
+    if int(keys[-1].max()) < 2**22 and n < 2**40:  # byte length and input position in one key
+        keys[-1] = (keys[-1] << 40) | sub
+    else:
+        keys.append(sub)
+    rank = _rank_in_groups(keys, gstart, gsize, gid)
+    out = np.empty(len(tpos), dtype=np.int64)
+    out[np.take(gstart, gid) + rank] = sub
+    order[tpos] = out
+    return order
 
 
 def _sum_into(size: int, flat: np.ndarray, vals: np.ndarray) -> np.ndarray:
@@ -1237,51 +1522,30 @@ def compute(
         if same.any():
             s_ = ci[same]
             neg = _Credits(cr.drow[s_], cr.am[s_], cdate_x[same], cancel_credit[same], cr.share[s_], cr.kind[s_],
-                           np.full(int(same.sum()), 4, np.int64))
+                           np.full(int(same.sum()), 4, np.int8))
             cr = _Credits.concat([cr, neg])
         later = cp > dp
         claw = dict(drow=cr.drow[ci[later]], am=cr.am[ci[later]], cdate=cr.cdate[ci[later]], cp=cp[later],
                     cancel_cents=cancel_cents[later], cancel_credit=cancel_credit[later], dam=dam[later],
                     cancel_date=cdate_x[later])
 
-    c_ord = _ordinals(cr.cdate.view("datetime64[ns]"), cal, kind) if len(cr.credit) else np.array([], np.int64)
+    c_ord = _period_ordinals(cr.cdate, cal, kind)
     inside = (c_ord >= o0) & (c_ord <= o1)
     if not inside.all():
         cr = cr.take(np.flatnonzero(inside))
         c_ord = c_ord[inside]
-    c_p = (c_ord - o0).astype(np.int64)
     # ledger order: AM, period, close date, deal id (string order), then crediting order
     n_c = len(cr.credit)
-    if n_c:
-        cd = cr.cdate
-        if (cd % _DAY_NS == 0).all():
-            day = (cd - cd.min()) // _DAY_NS
-            key = cr.am * (int(day.max()) + 1) + day
-            order = np.argsort(key, kind="stable")
-        else:
-            order = np.lexsort((cd, cr.am))
-            key = None
-        if key is not None:
-            ks = key[order]
-            tie = np.zeros(n_c, dtype=bool)
-            eq = ks[1:] == ks[:-1]
-            tie[1:] |= eq
-            tie[:-1] |= eq
-            tpos = np.flatnonzero(tie)
-            if len(tpos):
-                sub = order[tpos]
-                dids = _arrow_str(deals["deal_id"]).take(pa.array(cr.drow[sub]))
-                rk = _np(pc.rank(dids, sort_keys="ascending", tiebreaker="dense")).astype(np.int64)
-                order[tpos] = sub[np.lexsort((rk, ks[tpos]))]
-        else:
-            dids = _arrow_str(deals["deal_id"]).take(pa.array(cr.drow))
-            rk = _np(pc.rank(dids, sort_keys="ascending", tiebreaker="dense")).astype(np.int64)
-            order = np.lexsort((rk, cd, cr.am))
-        cr = cr.take(order)
-        c_p = c_p[order]
+    order = _ledger_order(cr.am, cr.cdate, cr.drow, deals["deal_id"])
+    cr = cr.take(order)
+    c_p = c_ord[order] - o0
     c_am, cdate, credit = cr.am, cr.cdate, cr.credit
-    c_plan = pidx[c_am, c_p] if n_c else np.array([], np.int64)
+    one_plan = len(plan_list) == 1 and assignments is None  # every line on plan 0
     c_flat = c_am * P + c_p  # sorted
+    c_plan = None if one_plan else pidx.reshape(-1)[c_flat]
+    # runs of equal (AM, period): the segments of the per-period sums
+    seg = np.flatnonzero(np.r_[True, c_flat[1:] != c_flat[:-1]]) if n_c else np.zeros(0, np.int64)
+    seg_len = np.diff(np.r_[seg, n_c])
 
     # ---- quotas (per plan, combined by pidx)
     Q = np.zeros((A, P), dtype=np.int64)
@@ -1295,7 +1559,10 @@ def compute(
         qt["plan"] = names[g]
         qframes.append(qt.loc[(pidx == g).reshape(-1)])
     quotas_out = pd.concat(qframes, ignore_index=True) if qframes else pd.DataFrame()
-    cred_ap = _sum_into(A * P, c_flat, credit).reshape(A, P)
+    cred_ap = np.zeros(A * P, dtype=np.int64)
+    if n_c:
+        cred_ap[c_flat[seg]] = np.add.reduceat(credit, seg)
+    cred_ap = cred_ap.reshape(A, P)
     ycum = np.zeros_like(cred_ap)
     yq = np.zeros_like(Q)
     for j in range(P):
@@ -1310,7 +1577,6 @@ def compute(
     buf = _LineBuf()
     comm_ap = np.zeros((A, P), dtype=np.int64)
     spif_ap = np.zeros((A, P), dtype=np.int64)
-    row_paid = np.zeros(n_c, dtype=np.int64)
     rule_cats: list[str] = []
     rule_pos: dict[str, int] = {}
 
@@ -1323,26 +1589,34 @@ def compute(
             out.append(rule_pos[s])
         return out
 
+    paid_batches = []  # (line rows, amounts) of commission lines, for clawbacks at the rate paid
+    # AM and period codes in narrow types for the per-line columns (widened when a frame is built)
+    am_narrow = c_am.astype(np.int32) if len(ids.strings()) < 2**31 else c_am
+    p_narrow = c_p.astype(np.int16) if P < 2**15 else c_p
     for g, pl in enumerate(plan_list):
-        sel = np.flatnonzero(c_plan == g)
+        whole = one_plan  # the plan covers every line: no selection copies
+        sel = np.arange(n_c) if whole else np.flatnonzero(c_plan == g)
         if not len(sel):
             continue
         rs = pl.rates
-        rates = np.array([ppm(t.rate) for t in rs.tiers], dtype=np.int64)
-        tcodes = np.array(rule_codes(_tier_rules(pl)), dtype=np.int64)
+        rates = np.array([ppm(t.rate) for t in rs.tiers], dtype=np.int32)  # ppm <= 1e6
+        tcodes = np.array(rule_codes(_tier_rules(pl)), dtype=np.int32)
         gate_code = rule_codes([f"{pl.name}: below gate {rs.gate} attainment: nothing earned"])[0] if rs.gate is not None else -1
-        cr_s = credit[sel]
-        am_s, p_s = c_am[sel], c_p[sel]
+        cr_s = credit if whole else credit[sel]
+        am_s, p_s = (c_am, c_p) if whole else (c_am[sel], c_p[sel])
 
-        def run(idx_rows, before, after, total, qline, attline_c, attline_q, qtab=None, qidx=None):
+        def run(idx_rows, before, after, total, qline, attline_c, attline_q, qtab=None, qidx=None, sliced=None):
             bi = None
-            if rs.basis != "attainment":
-                b = _bounds(pl, np.zeros(1, np.int64))
-            elif qtab is not None:  # one bound set per AM x pay period, looked up per line
-                b, bi = _bounds(pl, qtab), qidx
+            if sliced is not None:  # per-period marginal: tiers of both ends already known
+                rows, k, cc, rate, amt = sliced
             else:
-                b = _bounds(pl, qline)
-            rows, k, cc, rate, amt = tier_commission(before, after, total, b, rates, rs.method, rows=bi)
+                if rs.basis != "attainment":
+                    b = _bounds(pl, np.zeros(1, np.int64))
+                elif qtab is not None:  # one bound set per AM x pay period, looked up per line
+                    b, bi = _bounds(pl, qtab), qidx
+                else:
+                    b = _bounds(pl, qline)
+                rows, k, cc, rate, amt = tier_commission(before, after, total, b, rates, rs.method, rows=bi)
             rc = tcodes[k]
             if rs.gate is not None:
                 q = attline_q[rows]
@@ -1350,7 +1624,8 @@ def compute(
                 rate = np.where(below, 0, rate)
                 amt = np.where(below, 0, amt)
                 rc = np.where(below, gate_code, rc)
-            return idx_rows[rows], k, cc, rate, amt, rc
+            same = len(rows) == len(idx_rows)  # one slice per line: rows is the identity
+            return (idx_rows if same else idx_rows[rows]), k, cc, rate, amt, rc
 
         if rs.accumulation == "per_deal":
             mag = np.abs(cr_s)
@@ -1359,14 +1634,48 @@ def compute(
             r_, k, cc, rate, amt, rc = run(sel, z, mag, mag, None, cred_ap[am_s, p_s], Q[am_s, p_s])
             s2 = sgn[np.searchsorted(sel, r_)]
             cc, amt = cc * s2, amt * s2
-            batches = [(r_, k, cc, rate, amt, rc, _KIND["commission"])]
+            batches = [(r_, k, cc, rate, amt, rc, _KIND["commission"], whole and len(r_) == n_c)]
         elif rs.accumulation == "per_period":
-            f_s = c_flat[sel]
-            cum = _segment_cumsum(f_s, cr_s)
+            if whole:
+                f_s, st, sl_ = c_flat, seg, seg_len
+            else:
+                f_s = c_flat[sel]
+                st = np.flatnonzero(np.r_[True, f_s[1:] != f_s[:-1]])
+                sl_ = np.diff(np.r_[st, len(f_s)])
+            # running credit within each (AM, period) segment (int64 wrap-around cancels out)
+            seg_of = np.repeat(np.arange(len(st), dtype=np.int32), sl_)  # segment of each line
+            cum = np.cumsum(cr_s)
+            cum -= np.take(cum[st] - cr_s[st], seg_of)
             before = cum - cr_s
-            total = cred_ap.reshape(-1)[f_s]
             qs = Q.reshape(-1)[f_s] if rs.gate is not None else None
-            batches = [(*run(sel, before, cum, total, qs, total, qs, qtab=Q.reshape(-1), qidx=f_s), _KIND["commission"])]
+            sliced = None
+            if rs.method == "marginal":
+                # bounds per segment, repeated per line; the tier before a line is the tier
+                # after the previous line of its segment (0 credit at the segment start)
+                bseg = _bounds(pl, Q.reshape(-1)[f_s[st]]) if rs.basis == "attainment" else _bounds(pl, np.zeros(1, np.int64))
+                if bseg.shape[0] == 1:
+                    t_a = _tier_of(cum, bseg)
+                    t0 = np.full(len(st), _tier_of(np.zeros(1, np.int64), bseg)[0], dtype=t_a.dtype)
+                    bl, brow = bseg, None
+                else:
+                    t_a = np.zeros(len(cum), dtype=np.int8 if bseg.shape[1] < 127 else np.int64)
+                    bound = np.empty(len(cum), dtype=np.int64)
+                    for c_ in _bound_columns(bseg, None):
+                        t_a += cum >= np.take(c_, seg_of, out=bound)
+                    del bound
+                    t0 = _tier_of(np.zeros(len(st), np.int64), bseg)
+                    bl, brow = bseg, seg_of
+                t_b = np.empty_like(t_a)
+                t_b[1:] = t_a[:-1]
+                t_b[st] = t0
+                sliced = _marginal_slices(before, cum, t_b, t_a, bl, rates, brow)
+                total = None
+            else:
+                total = cred_ap.reshape(-1)[f_s]
+            tot_line = total if total is not None else (cred_ap.reshape(-1)[f_s] if rs.gate is not None else None)
+            r_, k, cc, rate, amt, rc = run(sel, before, cum, total, qs, tot_line, qs, qtab=Q.reshape(-1), qidx=f_s,
+                                           sliced=sliced)
+            batches = [(r_, k, cc, rate, amt, rc, _KIND["commission"], whole and len(r_) == n_c)]
         else:  # ytd with true-up
             yr = pyear[p_s]
             cum = _segment_cumsum(am_s * 10000 + yr, cr_s)
@@ -1383,7 +1692,7 @@ def compute(
                 aa = am_s[ii]
                 r_, k, cc, rate, amt, rc = run(sel[ii], before[ii], cum[ii], ycum[aa, j], yq[aa, j], ycum[aa, j], yq[aa, j])
                 cur = c_p[r_] == j
-                batches.append((r_[cur], k[cur], cc[cur], rate[cur], amt[cur], rc[cur], _KIND["commission"]))
+                batches.append((r_[cur], k[cur], cc[cur], rate[cur], amt[cur], rc[cur], _KIND["commission"], False))
                 e_now = _sum_into(A, c_am[r_], amt)
                 prior = _sum_into(A, c_am[r_[~cur]], amt[~cur])
                 tu = prior - prev_e
@@ -1394,15 +1703,16 @@ def compute(
                                        f"year-to-date tier, minus commission already earned on them"])[0]
                     buf.add(am=act, p=j, kind=_KIND["true_up"], amount=tu[act], rule=code)
                     comm_ap[act, j] += tu[act]
-        for r_, k, cc, rate, amt, rc, kd in batches:
-            comm_ap += _sum_into(A * P, c_flat[r_], amt).reshape(A, P)
-            row_paid += _sum_into(n_c, r_, amt)
-            buf.add(am=c_am[r_], p=c_p[r_], kind=kd, drow=cr.drow[r_], cdate=cdate[r_], credit=cc, has_credit=True,
-                    tier=k + 1, rate=rate, rule=rc, amount=amt)
+        for r_, k, cc, rate, amt, rc, kd, ident in batches:  # ident: r_ is every credit line once, in order
+            comm_ap += _sum_into(A * P, c_flat if ident else c_flat[r_], amt).reshape(A, P)
+            paid_batches.append((r_, amt))
+            buf.add(am=c_am if ident else np.take(am_narrow, r_), p=c_p if ident else np.take(p_narrow, r_), kind=kd,
+                    drow=cr.drow if ident else np.take(cr.drow, r_), cdate=cdate if ident else np.take(cdate, r_), credit=cc,
+                    has_credit=True, tier=k + 1, rate=rate, rule=rc, amount=amt)
 
         # SPIFs (outside the cap)
         for sp in pl.spifs:
-            m = (c_plan == g) & (cdate >= np.datetime64(sp.start, "ns").astype(np.int64)) & \
+            m = (True if one_plan else c_plan == g) & (cdate >= np.datetime64(sp.start, "ns").astype(np.int64)) & \
                 (cdate <= np.datetime64(sp.end, "ns").astype(np.int64))
             if sp.products is not None:
                 ok = _lookup(deals["product"], list(sp.products)) >= 0 if len(deals) else np.zeros(0, bool)
@@ -1433,6 +1743,9 @@ def compute(
         ckey = cr.drow * (len(ids.strings()) + 1) + c_am
         wkey = claw["drow"] * (len(ids.strings()) + 1) + claw["am"]
         inset = np.flatnonzero(np.isin(ckey, wkey))
+        row_paid = np.zeros(n_c, dtype=np.int64)
+        for r_, amt in paid_batches:
+            row_paid += _sum_into(n_c, r_, amt)
         paid_by = pd.Series(row_paid[inset]).groupby(ckey[inset]).sum()
         paid_w = paid_by.reindex(wkey).to_numpy(dtype=float)
         for t in range(len(wkey)):
@@ -1490,6 +1803,7 @@ def compute(
     draw_amt = attr(lambda p: Plan.cents(p.draw.amount) if p.draw else 0, 0)
     draw_rec = attr(lambda p: 1 if p.draw and p.draw.recoverable else 0, 0)
     draw_lim = attr(lambda p: ppm(p.draw.recovery_limit) if p.draw else PPM, PPM)
+    carry_neg = attr(lambda p: 1 if p.carry_negative else 0, 1)
     carry = np.zeros(A, dtype=np.int64)
     cap_paid_y = np.zeros(A, dtype=np.int64)
     balance = np.zeros(A, dtype=np.int64)
@@ -1542,7 +1856,7 @@ def compute(
                 amt = np.full(len(hit), Plan.cents(b.amount))
                 scope = "period" if b.per == "period" else "year-to-date"
                 txt = (f"{pl.name}: bonus {b.name!r}: {scope} attainment >= {b.attainment_at_least} "
-                       f"({b.award}{'' if payable else ', deferred to ' + pdate.isoformat()})")
+                       f"({b.award}{'' if payable else (' to ' if b.award == 'deferred' else ', deferred to ') + pdate.isoformat()})")
                 misc.append((hit, j, "bonus", amt, txt, b.award, pdate, payable))
                 if payable:
                     bonus_cash[hit] += amt
@@ -1578,7 +1892,7 @@ def compute(
                 lim = "" if pl.draw.recovery_limit == 1 else f" (at most {pl.draw.recovery_limit} of earnings above the draw)"
                 misc.append((r2, j, "draw_recovery", -recovery[r2], f"{pl.name}: recovery of the outstanding draw balance{lim}", "", None, True))
         net = E + topup - recovery
-        neg = np.minimum(net, 0)
+        neg = np.where(carry_neg[g] == 1, np.minimum(net, 0), 0)  # carried to the next period
         r3 = np.flatnonzero(neg < 0)
         if len(r3):
             misc.append((r3, j, "balance_out", -neg[r3], "negative balance carried forward to the next period", "", None, True))
@@ -1592,7 +1906,7 @@ def compute(
         summary_cols["payout"][:, j] = net - neg
         summary_cols["balance"][:, j] = balance
 
-    award_code = {"": 0, "cash": 1, "non_cash": 2}
+    award_code = {a: i for i, a in enumerate(_AWARDS)}
     for r, j, kd, amt, txt, award, pdate, payable in misc:
         buf.add(am=r, p=j, kind=_KIND[kd], amount=np.asarray(amt, np.int64), rule=rule_codes([txt])[0],
                 award=award_code[award], payout=_NAT if pdate is None else np.datetime64(pdate, "ns").astype(np.int64),

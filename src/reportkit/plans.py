@@ -205,14 +205,16 @@ class Bonus(_Strict):
     ``award: non_cash`` (a trip, merchandise) is recorded at ``amount`` as
     deferred compensation, never paid in cash. ``payout_after_days`` > 0 defers a
     cash award: it is recorded with its payout date (period end + days) and is
-    not payable in the period.
+    not payable in the period. ``award: deferred`` is cash paid after the period
+    (never payable in it; payout date = period end + ``payout_after_days``): the
+    ``deferred`` award of the params file's flat ``commission:`` policy.
     """
 
     name: str
     attainment_at_least: Decimal = Field(..., ge=0)
     per: Literal["period", "year"] = "period"
     amount: Decimal = Field(..., ge=0)
-    award: Literal["cash", "non_cash"] = "cash"
+    award: Literal["cash", "non_cash", "deferred"] = "cash"
     payout_after_days: int = Field(0, ge=0)
 
     _m = field_validator("amount", mode="before")(_money)
@@ -395,6 +397,12 @@ class Plan(_Strict):
     pay_mix : PayMix
     crediting, quota, rates, cap, bonuses, spifs, draw, clawback
         See each class.
+    carry_negative : bool
+        ``true`` (default): a negative net of a pay period (returns, clawbacks)
+        is carried to the next period (``balance_out`` / ``balance_in``) so a
+        period never pays below zero. ``false``: the negative net stays on the
+        period's statement (money owed back), as the flat ``commission:`` policy
+        of a params file has always shown it.
     """
 
     name: str
@@ -412,6 +420,7 @@ class Plan(_Strict):
     spifs: tuple[Spif, ...] = ()
     draw: Draw | None = None
     clawback: Clawback = Clawback()
+    carry_negative: bool = True
 
     _m = field_validator("base_salary", "ote", mode="before")(_money)
 

@@ -52,7 +52,7 @@ import numpy as np
 import pandas as pd
 
 from .accounts import AccountStatusRules, account_status
-from .commission import CommissionStatement, commission_statement, plan_result, plan_statement
+from .commission import CommissionStatement, flat_result, flat_statement, plan_result, plan_statement
 from .crediting import credited_deals, credited_in, crediting_overlaps, team_revenue
 from .errors import ParamsError, did_you_mean
 from .forecast import annual_forecasts, forecast_methods, level_revenue, open_pipeline
@@ -426,12 +426,19 @@ def _date(v: Any) -> datetime.date | None:
     return None if v is None or pd.isna(v) else pd.Timestamp(v).date()
 
 
-def _commission(ds: Dataset, params: BatchParams, ctx: "_Context", account_manager_id: str,
-                quota_cents: int | None) -> CommissionStatement:
-    """The commission statement a report shows: the plan engine when ``params.plan`` is set, else the flat policy."""
+def _commission(ds: Dataset, params: BatchParams, ctx: "_Context", account_manager_id: str) -> CommissionStatement:
+    """The commission statement a report shows, from the engine (computed once per batch).
+
+    ``params.plan``: the plan files; otherwise the flat ``commission:`` policy
+    compiled into an engine plan, on the report's credited deals and quotas.
+    """
     if params.plan is None:
-        return commission_statement(ctx.credited, account_manager_id, ctx.period, params.commission, quota_cents,
-                                    until=ctx.cutoff)
+        if "flat" not in ctx.engine:
+            s = ctx.split(ctx.period.kind)
+            quotas = s.loc[(s["period"] == ctx.period.label).to_numpy(), ["account_manager_id", "quota_cents"]]
+            ctx.engine["flat"] = flat_result(ctx.credited, ds.account_managers, params.commission, ctx.period, quotas,
+                                             until=ctx.cutoff, currency=ds.currency)
+        return flat_statement(ctx.engine["flat"], account_manager_id, ctx.period, params.commission, ctx.credited)
     if "result" not in ctx.engine:
         from .plans import load_plan_source
 
@@ -448,7 +455,7 @@ def commission_for(ds: Dataset, params: BatchParams, account_manager_id: str, pe
     am_id = str(account_manager_id)
     _am_row(ds, am_id)
     ctx = _context(ds, params, period, as_of)
-    return _commission(ds, params, ctx, am_id, ctx.quota(am_id, ctx.period))
+    return _commission(ds, params, ctx, am_id)
 
 
 def _one_year_earlier(d: datetime.date) -> datetime.date:
@@ -638,7 +645,7 @@ def build_account_manager_report(
     ytd_cents = int(credited_in(mine_all, p.year.start, cutoff)["credit_cents"].sum())
     ytd_quota = _sum_opt([ctx.quota(am_id, x) for x in _ytd_periods(p)])
 
-    stmt = _commission(ds, params, ctx, am_id, quota_cents)
+    stmt = _commission(ds, params, ctx, am_id)
 
     forecast = _forecast_rows(ctx.forecasts(ds).loc[am_id])
     f0, f_rr = forecast.iloc[0], forecast.iloc[1]
@@ -856,7 +863,7 @@ def build_team_report(
     quotas = {a: ctx.quota(a, p) for a in members}
     att = pd.Series([attainment(int(rev[a]), quotas[a]) for a in members], index=members, dtype="float64")
     stmts: dict[str, CommissionStatement] = {
-        a: _commission(ds, params, ctx, a, quotas[a]) for a in members
+        a: _commission(ds, params, ctx, a) for a in members
     }
     annual_q = _annual_quota(ctx, members, p)
     fc = ctx.forecasts(ds).loc[members]

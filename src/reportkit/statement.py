@@ -2,8 +2,8 @@
 
 One statement per account manager and period, with exactly the lines and total
 the account manager's report shows (:func:`reportkit.reports.commission_for`):
-the plan engine's lines when the params file has ``plan:``, else the flat-rate
-``commission:`` policy. Each file holds the lines (line, deal, description,
+the plan engine's lines, of the params file's ``plan:`` or else of its flat-rate
+``commission:`` policy compiled into an engine plan. Each file holds the lines (line, deal, description,
 basis, tier, rate, rule, amount, award) and a last ``total`` row that is the sum
 of the rounded lines.
 
