@@ -176,3 +176,77 @@ def test_deduplicate_first_or_last_keeps_exactly_one_row_per_id(rows, policy):
         if policy == "last" or r["Deal ID"] not in want:
             want[r["Deal ID"]] = int(r["Amount"]) * 100
     assert dict(zip(ds.deals["deal_id"], ds.deals["amount_cents"])) == want
+
+
+# Columns are converted vectorised; each cell must still get exactly what the rule for
+# one cell gives (amounts: text -> Decimal x scale -> cents half away from zero;
+# dates: strptime / fromisoformat, midnight, 1900..2199), including the reasons.
+plain_amount = st.builds(
+    lambda pad, sign, whole, point, frac, tail: f"{pad}{sign}{whole}{point}{frac}{tail}",
+    st.sampled_from(["", " ", "\t"]), st.sampled_from(["", "-", "+"]),
+    st.text("0123456789", max_size=16), st.sampled_from(["", ".", ","]), st.text("0123456789", max_size=9),
+    st.sampled_from(["", " "]))
+amount_text = st.one_of(plain_amount, st.sampled_from(HOSTILE), st.text(max_size=8),
+                        st.decimals(allow_nan=False, allow_infinity=False).map(str))
+
+
+@settings(max_examples=150, deadline=None)
+@given(texts=st.lists(st.one_of(st.none(), amount_text), max_size=25),
+       spec=st.fixed_dictionaries({}, optional={
+           "thousands": st.sampled_from([",", ".", " "]), "decimal": st.sampled_from([".", ","]),
+           "symbol": st.sampled_from(["$", "€"]), "accounting_negatives": st.booleans(),
+           "scale": st.sampled_from(["1", "10", "100", "1000", "0.01", "2.5"])}),
+       dtype=st.sampled_from(["str", "object"]))
+def test_amount_column_gives_each_cell_the_exact_decimal_cents(texts, spec, dtype):
+    from decimal import Decimal
+
+    from reportkit.mapping import Amount, _amount_pattern, _parse_amounts, _read_amount
+    from reportkit.money import to_cents
+
+    if spec.get("thousands") is not None and spec.get("thousands") == spec.get("decimal", "."):
+        spec.pop("thousands")
+    amount = Amount(**{k: (Decimal(v) if k == "scale" else v) for k, v in spec.items()})
+    got, bad = _parse_amounts(pd.Series(texts, dtype=dtype), amount)
+    pattern = _amount_pattern(amount)
+    for i, text in enumerate(texts):
+        want = None if text is None else _read_amount(text, amount, pattern)
+        if isinstance(want, str):
+            assert bad[i] == want and got[i] == 0
+        else:
+            assert i not in bad
+            assert got[i] == (0 if want is None else to_cents(want * amount.scale))
+
+
+date_text = st.one_of(
+    st.builds(lambda y, m, d, t: f"{y:04d}-{m:02d}-{d:02d}{t}", st.integers(0, 2400), st.integers(0, 13),
+              st.integers(0, 32), st.sampled_from(["", " 10:11:12", "T23:59:59", " 24:00:00", "T10:00:00+02:00"])),
+    st.builds(lambda y, m, d: f"{d:02d}.{m:02d}.{y:04d}", st.integers(1890, 2210), st.integers(0, 13),
+              st.integers(0, 32)),
+    st.sampled_from(HOSTILE), st.text("0123456789-./: T", max_size=20))
+
+
+@settings(max_examples=150, deadline=None)
+@given(texts=st.lists(st.one_of(st.none(), date_text), max_size=25),
+       fmt=st.sampled_from(["%Y-%m-%d", "ISO8601", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S%z"]),
+       declared=st.booleans())
+def test_date_column_gives_each_cell_what_strptime_gives(texts, fmt, declared):
+    import datetime
+
+    from reportkit.mapping import _parse_dates
+
+    got, bad = _parse_dates(pd.Series(texts, dtype="str"), fmt, declared)
+    for i, text in enumerate(texts):
+        if text is None:
+            assert pd.isna(got[i]) and i not in bad
+            continue
+        t = text.strip()
+        try:
+            d = datetime.datetime.fromisoformat(t) if fmt == "ISO8601" else datetime.datetime.strptime(t, fmt)
+        except ValueError:
+            assert bad[i].startswith(f"not a date in format {fmt}") and pd.isna(got[i])
+            continue
+        d = d.replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
+        if not datetime.datetime(1900, 1, 1) <= d <= datetime.datetime(2199, 12, 31):
+            assert "is outside 1900-01-01 .. 2199-12-31" in bad[i] and pd.isna(got[i])
+        else:
+            assert i not in bad and got[i] == pd.Timestamp(d)

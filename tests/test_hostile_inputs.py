@@ -165,6 +165,16 @@ def test_german_amount_read_with_english_separators_is_refused_not_misread(tmp_p
     (".5", {}, 50),
     ("0.005", {}, 1),
     ("-0.005", {}, -1),
+    ("0.0049999", {}, 0),
+    (" +007.125 ", {}, 713),
+    ("7.", {}, 700),
+    ("-1234,565", {"decimal": ","}, -123457),
+    ("1.2345", {"scale": 1000}, 123450),
+    ("1.234565", {"scale": 1000}, 123457),
+    ("-0.000005", {"scale": 1000}, -1),
+    ("2.5", {"scale": "0.5"}, 125),
+    ("9999999999999.99", {}, 999999999999999),
+    ("10000000000000", {}, 1000000000000000),
 ])
 def test_amount_forms(text, spec, cents):
     from reportkit.mapping import Amount, _parse_amounts
@@ -176,13 +186,51 @@ def test_amount_forms(text, spec, cents):
 @pytest.mark.parametrize("text,spec", [
     ("1,23", {"thousands": ","}), ("1,2345.00", {"thousands": ","}), ("1e3", {}), ("1_000", {}),
     ("12.5x", {}), ("(5)", {}), ("$5", {}), ("5 5", {}), ("--5", {}), ("NaN", {}), ("Infinity", {}),
-    ("١٢", {}), ("", {}), ("99999999999999999", {}),
+    ("١٢", {}), ("", {}), ("99999999999999999", {}), ("10000000000000.01", {}), (".", {}), ("-", {}),
+    ("+-5", {}), ("5-", {}),
 ])
 def test_amount_texts_that_are_refused(text, spec):
     from reportkit.mapping import Amount, _parse_amounts
 
     _, bad = _parse_amounts(pd.Series([text]), Amount(**spec))
     assert list(bad) == [0] and bad[0]
+
+
+def test_a_column_mixing_amount_forms_converts_each_cell_and_names_only_the_bad_ones():
+    from reportkit.mapping import Amount, _parse_amounts
+
+    texts = ["1,234.50", "12.345", None, "-0.005", "(5)", "1,234.50", "abc", "12.345"]
+    got, bad = _parse_amounts(pd.Series(texts, index=range(10, 18), dtype="str"), Amount(thousands=","))
+    assert got.tolist() == [123450, 1235, 0, -1, 0, 123450, 0, 1235]
+    assert got.index.tolist() == list(range(10, 18)) and str(got.dtype) == "int64"
+    assert sorted(bad) == [14, 16] and "accounting_negatives" in bad[14]
+
+
+def test_a_date_column_parses_each_distinct_text_once_and_names_every_bad_row():
+    from reportkit.mapping import _parse_dates
+
+    texts = ["2024-01-05", "2024-02-30", None, "2300-01-01", "2024-01-05", " 2024-1-6 ", "2024-02-30", "1899-12-31"]
+    got, bad = _parse_dates(pd.Series(texts, index=range(5, 13), dtype="str"), "%Y-%m-%d", False)
+    assert str(got.dtype) == "datetime64[ns]" and got.index.tolist() == list(range(5, 13))
+    assert got[5] == got[9] == pd.Timestamp("2024-01-05") and got[10] == pd.Timestamp("2024-01-06")
+    assert got[[6, 7, 8, 11, 12]].isna().all()
+    assert sorted(bad) == [6, 8, 11, 12]
+    assert bad[6] == bad[11] and bad[6].startswith("not a date in format %Y-%m-%d")
+    assert "2300-01-01 is outside 1900-01-01 .. 2199-12-31" in bad[8] and "1899-12-31" in bad[12]
+
+
+@pytest.mark.parametrize("fmt,texts,expected", [
+    ("%Y-%m-%d %H:%M:%S", ["2013-11-08 00:00:00", "2013-11-08 23:59:59", "2013-11-08 24:00:00"],
+     ["2013-11-08", "2013-11-08", None]),
+    ("%d.%m.%Y", ["31.12.2024", "29.02.2023", "1.2.2024"], ["2024-12-31", None, "2024-02-01"]),
+    ("ISO8601", ["2025-01-05", "2025-01-05T10:00:00+02:00", "2025-13-01"], ["2025-01-05", "2025-01-05", None]),
+])
+def test_dates_in_a_declared_format_parse_as_strptime_reads_them(fmt, texts, expected):
+    from reportkit.mapping import _parse_dates
+
+    got, bad = _parse_dates(pd.Series(texts, dtype="str"), fmt, True)
+    assert [None if pd.isna(v) else v.strftime("%Y-%m-%d") for v in got] == expected
+    assert sorted(bad) == [i for i, e in enumerate(expected) if e is None]
 
 
 def test_same_thousands_and_decimal_separator_is_a_mapping_error(tmp_path):

@@ -115,3 +115,73 @@ def test_unknown_format_lists_the_allowed_formats(tmp_path):
         read_source(tmp_path / "x.json", format="json")
     with pytest.raises(MappingError, match="cannot tell the format"):
         read_source(tmp_path / "x.json")
+
+
+# The multi-threaded (pyarrow) CSV reader is used only where it gives exactly what the
+# default reader gives; every other file goes to the default reader, which also words
+# the errors. Each case below is read both ways.
+CSV_CASES = {
+    "plain": b"id,name,amount\n00731,Zo\xc3\xab,1234.50\n0042,Ren\xc3\xa9,-7\n",
+    "no final newline": b"id,name\n1,a\n2,b",
+    "crlf": b"id,name\r\n1,a\r\n2,b\r\n",
+    "bom and quoted headers": b'\xef\xbb\xbf"Deal ID","Rep"\n"D1","007"\n',
+    "quotes and padding": b'id,name\n" 1 ","a ""b"" c"\n2,b"c\n',
+    "blank rows keep later row numbers": b"id,name\n1,a\n\n,\n \t, \n2,b\n",
+    "line break inside a quoted value": b'id,note\n1,"two\nlines"\n2,x\n',
+    "unterminated quote at the end": b'id,note\n1,a\n2,"open',
+    "lone carriage return": b"id,name\r1,a\r2,b\r",
+    "short row": b"id,name,x\n1,a\n2,b,c\n",
+    "long row": b"id,name\n1,a,extra\n",
+    "nul byte": b"id,name\n1,a\x00b\n",
+    "not utf-8": b"id,name\n1,caf\xe9\n",
+    "header only": b"id,name\n",
+    "empty": b"",
+    "blank header": b"id,,name\n1,x,a\n",
+    "header names a column twice": b"id,id\n1,2\n",
+}
+
+
+def _read_both(path, monkeypatch, **kw):
+    import reportkit.sources as sources
+
+    def outcome():
+        try:
+            df = read_csv(path, **kw)
+        except Exception as exc:  # noqa: BLE001 - the outcome compared is the error itself
+            return type(exc).__name__, str(exc), None
+        return "ok", None, df
+
+    fast = outcome()
+    with monkeypatch.context() as m:
+        m.setattr(sources, "_read_csv_arrow", lambda *a, **k: None)
+        default = outcome()
+    return fast, default
+
+
+@pytest.mark.parametrize("case", list(CSV_CASES))
+def test_fast_csv_reader_gives_what_the_default_reader_gives(tmp_path, monkeypatch, case):
+    path = tmp_path / "deals.csv"
+    path.write_bytes(CSV_CASES[case])
+    (kind, msg, df), (kind0, msg0, df0) = _read_both(path, monkeypatch)
+    assert (kind, msg) == (kind0, msg0)
+    if df0 is not None:
+        pd.testing.assert_frame_equal(df, df0)
+
+
+@pytest.mark.parametrize("sep", [",", ";", "\t", "|"])
+def test_plain_utf8_csv_is_read_by_the_multithreaded_reader_with_the_same_result(tmp_path, monkeypatch, sep):
+    from reportkit.sources import _read_csv_arrow
+
+    path = tmp_path / "deals.csv"
+    path.write_text(TEXT.replace(",", sep), encoding="utf-8")
+    assert _read_csv_arrow(path, sep) is not None
+    (_, _, df), (_, _, df0) = _read_both(path, monkeypatch, sep=sep)
+    pd.testing.assert_frame_equal(df, df0)
+    assert df["id"].tolist() == ["00731", "0042"] and df[SOURCE_ROW].tolist() == [2, 3]
+
+
+def test_blank_rows_skipped_by_the_fast_path_check_keep_the_row_numbers_the_file_shows(tmp_path):
+    path = tmp_path / "deals.csv"
+    path.write_text("id,name\n1,a\n\n , \n2,b\n", encoding="utf-8")
+    df = read_csv(path)
+    assert df["id"].tolist() == ["1", "2"] and df[SOURCE_ROW].tolist() == [2, 5]

@@ -43,7 +43,10 @@ Steps applied to each table, in this order:
    in ``deals`` a stage recoded to ``open`` drops the row (open opportunities belong to
    the ``pipeline`` table, which declares its own source and filter);
 10. parse: dates with ``date_format`` (default ``%Y-%m-%d``), amounts as text -> Decimal
-    (never float) x ``scale`` -> cents, half away from zero (:func:`reportkit.money.to_cents`);
+    (never float) x ``scale`` -> cents, half away from zero (:func:`reportkit.money.to_cents`).
+    Columns are parsed vectorised with the same result per cell: plain amounts
+    (``-1234.56``) by exact integer arithmetic on their digits, other forms and dates
+    once per distinct text; no amount passes through a float;
 11. ``deduplicate``: ``identical`` (= true) drops exact repeats, ``first`` / ``last`` keep one
     row per id; otherwise a repeated id is a problem on every row that carries it.
 
@@ -75,6 +78,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -620,7 +624,10 @@ def _apply_na(df: pd.DataFrame, na_values: list[str], columns: list[str]) -> pd.
     na = set(na_values)
     for c in columns:
         s = df[c]
-        mask = _missing(s) | s.isin(na) | s.astype("str").str.strip().isin(na)
+        stripped = s.astype("str").str.strip()
+        mask = s.isna() | (stripped == "")  # as _missing, stripping once
+        if na:
+            mask |= s.isin(na) | stripped.isin(na)
         if mask.any():
             df[c] = s.where(~mask, None)
     return df
@@ -764,25 +771,102 @@ def _read_amount(text: str, spec: Amount, pattern: re.Pattern) -> Decimal | str:
     return -d if neg else d
 
 
+def _arrow_text(raw: pd.Series) -> Any:
+    """``raw`` as a pyarrow string array (nulls where missing), or None if it holds non-text."""
+    import pyarrow as pa
+
+    try:
+        if isinstance(raw.dtype, pd.StringDtype):
+            return pa.array(raw.array)
+        return pa.array(raw.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    except (pa.ArrowException, TypeError, ValueError):
+        return None
+
+
+def _scale_shift(scale: Decimal) -> int | None:
+    """``j`` when ``scale == 10**j`` for ``0 <= j <= 3`` (handled vectorised), else None."""
+    for j in range(4):
+        if scale == Decimal(10) ** j:
+            return j
+    return None
+
+
+def _plain_amounts(raw: pd.Series, spec: Amount) -> tuple[np.ndarray, np.ndarray] | None:
+    """Vectorised cents of the cells written in the plain form, exactly (never via a float).
+
+    The plain form is an optional sign, digits and an optional decimal part
+    (``-1234.56``, ``.5``, ``7.``; the declared decimal separator), with optional
+    spaces or tabs around it: a form that :func:`_read_amount` accepts under every
+    declaration. Integer part, decimal part and sign are cut from the text with
+    one regular expression; the digits up to one place beyond the cent are read
+    as one integer, and the last digit rounds the cent half away from zero (the
+    rest of the digits cannot change that). Cells in any other form (thousands
+    separators, symbols, parentheses, more digits than int64 can hold, bad text)
+    are left to the per-value parser.
+
+    Returns
+    -------
+    (cents, done) : (numpy.ndarray of int64, numpy.ndarray of bool), or None
+        ``done`` marks the cells converted here; None when ``scale`` is not
+        1, 10, 100 or 1000 or the column is not text.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    shift = _scale_shift(spec.scale)
+    arr = _arrow_text(raw) if shift is not None else None
+    if arr is None or not len(arr):
+        return None
+    places = shift + 3  # cents, shifted by the scale, plus the rounding digit
+    whole_max = min(13, 18 - places)  # the integer read below stays within int64
+    d = re.escape(spec.decimal)
+    parts = pc.extract_regex(arr, rf"^[ \t]*(?P<sign>[+-]?)(?P<whole>[0-9]{{0,{whole_max}}})"
+                                  rf"(?:{d}(?P<frac>[0-9]*))?[ \t]*$")
+    whole = pc.fill_null(pc.struct_field(parts, "whole"), "")
+    frac = pc.fill_null(pc.struct_field(parts, "frac"), "")
+    done = pc.and_(pc.is_valid(parts),
+                   pc.greater(pc.add(pc.utf8_length(whole), pc.utf8_length(frac)), 0))
+    done = pc.fill_null(done, False)
+    digits = pc.binary_join_element_wise(
+        whole, pc.utf8_rpad(pc.utf8_slice_codeunits(frac, 0, places), places, "0"), pa.scalar("", whole.type))
+    digits = pc.if_else(done, digits, pa.scalar("0", digits.type))
+    scaled = pc.cast(digits, pa.int64()).to_numpy(zero_copy_only=False)
+    cents = scaled // 10 + (scaled % 10 >= 5)
+    neg = pc.fill_null(pc.equal(pc.struct_field(parts, "sign"), "-"), False).to_numpy(zero_copy_only=False)
+    done_np = done.to_numpy(zero_copy_only=False).astype(bool)
+    return np.where(neg, -cents, cents).astype("int64"), done_np
+
+
 def _parse_amounts(raw: pd.Series, spec: Amount) -> tuple[pd.Series, dict[Any, str]]:
-    """(cents int64 with 0 where bad, {index: reason} of unparseable non-missing cells)."""
-    pattern = _amount_pattern(spec)
-    cache: dict[str, int | str] = {}
-    values = []
+    """(cents int64 with 0 where bad, {index: reason} of unparseable non-missing cells).
+
+    Plain amounts are converted vectorised (:func:`_plain_amounts`); every other
+    distinct text once by :func:`_read_amount` (text -> Decimal x scale -> cents,
+    half away from zero). Both are exact: no amount passes through a float.
+    """
+    present = raw.notna().to_numpy()
+    values = np.zeros(len(raw), dtype="int64")
+    fast = _plain_amounts(raw, spec)
+    todo = present.copy()
+    if fast is not None:
+        values, done = fast
+        values[~done] = 0
+        todo &= ~done
     bad: dict[Any, str] = {}
-    for idx, v in zip(raw.index, raw.tolist()):
-        if v is None or (isinstance(v, float) and v != v):
-            values.append(0)
-            continue
-        if v not in cache:
+    if todo.any():
+        pattern = _amount_pattern(spec)
+        positions = np.flatnonzero(todo)
+        codes, uniques = pd.factorize(raw.iloc[positions], sort=False)
+        results: list[int | str] = []
+        for v in uniques:
             got = _read_amount(str(v), spec, pattern)
-            cache[v] = to_cents(got * spec.scale) if isinstance(got, Decimal) else got
-        c = cache[v]
-        if isinstance(c, str):
-            bad[idx] = c
-            values.append(0)
-        else:
-            values.append(c)
+            results.append(to_cents(got * spec.scale) if isinstance(got, Decimal) else got)
+        ok = np.array([not isinstance(r, str) for r in results], dtype=bool)
+        if ok.any():
+            cents_u = np.array([r if not isinstance(r, str) else 0 for r in results], dtype="int64")
+            values[positions] = cents_u[codes]
+        for pos, code in zip(positions[~ok[codes]], codes[~ok[codes]]):
+            bad[raw.index[pos]] = results[code]
     return pd.Series(values, index=raw.index, dtype="int64"), bad
 
 
@@ -790,19 +874,21 @@ _FLOAT = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
 
 
 def _parse_float(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
-    vals, bad = [], []
-    for v in raw.tolist():
-        if v is None or (isinstance(v, float) and v != v):
-            vals.append(float("nan"))
-            bad.append(False)
-            continue
-        t = str(v).strip()
-        if _FLOAT.match(t):
-            vals.append(float(Decimal(t)))
-            bad.append(False)
-        else:
-            vals.append(float("nan"))
-            bad.append(True)
+    """(float64 values, NaN where missing or bad; bool mask of bad non-missing cells), per distinct text."""
+    present = raw.notna().to_numpy()
+    vals = np.full(len(raw), np.nan, dtype="float64")
+    bad = np.zeros(len(raw), dtype=bool)
+    positions = np.flatnonzero(present)
+    if len(positions):
+        codes, uniques = pd.factorize(raw.iloc[positions], sort=False)
+        got = []
+        for v in uniques:
+            t = str(v).strip()
+            got.append(float(Decimal(t)) if _FLOAT.match(t) else None)
+        ok = np.array([g is not None for g in got], dtype=bool)
+        num = np.array([np.nan if g is None else g for g in got], dtype="float64")
+        vals[positions] = num[codes]
+        bad[positions] = ~ok[codes]
     return pd.Series(vals, index=raw.index, dtype="float64"), pd.Series(bad, index=raw.index, dtype=bool)
 
 
@@ -822,42 +908,94 @@ def _date_hint(text: str, fmt: str, declared: bool) -> str:
     return "" if declared else "; declare the column's format under date_format: in the mapping"
 
 
+# strptime directives read vectorised (fixed width digits) by _dates_vectorised
+_FIXED_DIRECTIVES = {"%Y": "[0-9]{4}", "%m": "[0-9]{2}", "%d": "[0-9]{2}", "%H": "[0-9]{2}", "%M": "[0-9]{2}",
+                     "%S": "[0-9]{2}"}
+
+
+def _fixed_width_pattern(fmt: str) -> str | None:
+    """A regex of the texts of ``fmt`` in fixed width (``%Y-%m-%d`` -> ``[0-9]{4}-...``), else None.
+
+    Only formats made of ``%Y %m %d %H %M %S`` and literal characters other than
+    ``%`` and whitespace qualify; ``ISO8601`` is read as ``%Y-%m-%d`` here.
+    """
+    if fmt == "ISO8601":
+        fmt = "%Y-%m-%d"
+    out = []
+    for token in re.findall(r"%.|[^%]", fmt):
+        if token in _FIXED_DIRECTIVES:
+            out.append(_FIXED_DIRECTIVES[token])
+        elif token.startswith("%") or token.isspace():
+            return None
+        else:
+            out.append(re.escape(token))
+    return "^" + "".join(out) + "$"
+
+
+def _dates_vectorised(texts: pd.Index, fmt: str) -> np.ndarray:
+    """datetime64[ns] of the texts in fixed width form (see :func:`_fixed_width_pattern`), NaT elsewhere.
+
+    A text of fixed width digits parses the same with pandas as with ``strptime``
+    (both refuse a 13th month or 30 February); NaT cells are left to ``strptime``,
+    which gives the reason.
+    """
+    out = np.full(len(texts), np.datetime64("NaT"), dtype="datetime64[ns]")
+    pattern = _fixed_width_pattern(fmt)
+    if pattern is None or not len(texts):
+        return out
+    s = pd.Series(texts.astype("str"), dtype="str")
+    shaped = s.str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
+    if shaped.any():
+        parsed = pd.to_datetime(s[shaped], format="%Y-%m-%d" if fmt == "ISO8601" else fmt, errors="coerce")
+        parsed = parsed.dt.normalize()
+        inside = (parsed.notna() & (parsed >= _MIN_DATE) & (parsed <= _MAX_DATE)).to_numpy(dtype=bool)
+        where = np.flatnonzero(shaped)[inside]  # outside the range: strptime and the range check say why
+        out[where] = parsed[inside].to_numpy(dtype="datetime64[ns]")
+    return out
+
+
 def _parse_dates(raw: pd.Series, fmt: str, declared: bool) -> tuple[pd.Series, dict[Any, str]]:
     """(datetime64[ns] at midnight, NaT where missing or bad; {index: reason} of bad cells).
 
     Each text must match ``fmt`` exactly (``strptime``; ``ISO8601`` reads ISO dates
     and times). A time zone offset is dropped (the local date is kept). Dates
     outside 1900-01-01 .. 2199-12-31 are refused as typos.
+
+    Each distinct text is parsed once: fixed width texts of simple formats
+    vectorised (:func:`_dates_vectorised`), the others with ``strptime`` /
+    ``fromisoformat``, which also give the reason a text is refused.
     """
-    cache: dict[str, datetime.datetime | str] = {}
-    values: list[Any] = []
+    present = raw.notna().to_numpy()
+    values = np.full(len(raw), np.datetime64("NaT"), dtype="datetime64[ns]")
     bad: dict[Any, str] = {}
-    for idx, v in zip(raw.index, raw.tolist()):
-        if v is None or (isinstance(v, float) and v != v):
-            values.append(None)
+    positions = np.flatnonzero(present)
+    if not len(positions):
+        return pd.Series(values, index=raw.index), bad
+    codes, uniques = pd.factorize(raw.iloc[positions], sort=False)
+    parsed = _dates_vectorised(uniques, fmt)
+    lo, hi = np.datetime64(_MIN_DATE, "ns"), np.datetime64(_MAX_DATE, "ns")
+    reasons: dict[int, str] = {}
+    for i in np.flatnonzero(np.isnat(parsed) | (parsed < lo) | (parsed > hi)):
+        text = str(uniques[i]).strip()
+        try:
+            d = (datetime.datetime.fromisoformat(text) if fmt == "ISO8601"
+                 else datetime.datetime.strptime(text, fmt))
+        except (ValueError, OverflowError, TypeError):
+            reasons[i] = f"not a date in format {fmt}" + _date_hint(text, fmt, declared)
             continue
-        if v not in cache:
-            text = str(v).strip()
-            try:
-                d = (datetime.datetime.fromisoformat(text) if fmt == "ISO8601"
-                     else datetime.datetime.strptime(text, fmt))
-            except (ValueError, OverflowError, TypeError):
-                cache[v] = f"not a date in format {fmt}" + _date_hint(text, fmt, declared)
-            else:
-                d = d.replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
-                if not _MIN_DATE <= d <= _MAX_DATE:
-                    cache[v] = f"date {d.date().isoformat()} is outside 1900-01-01 .. 2199-12-31 (a typo?)"
-                else:
-                    cache[v] = d
-        got = cache[v]
-        if isinstance(got, str):
-            bad[idx] = got
-            values.append(None)
+        d = d.replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
+        if not _MIN_DATE <= d <= _MAX_DATE:
+            reasons[i] = f"date {d.date().isoformat()} is outside 1900-01-01 .. 2199-12-31 (a typo?)"
+            parsed[i] = np.datetime64("NaT")
         else:
-            values.append(got)
-    series = pd.Series(pd.to_datetime(pd.Series(values, index=raw.index, dtype="object")),
-                       index=raw.index).astype("datetime64[ns]")
-    return series, bad
+            parsed[i] = np.datetime64(d, "ns")
+    values[positions] = parsed[codes]
+    if reasons:
+        is_bad = np.zeros(len(uniques), dtype=bool)
+        is_bad[list(reasons)] = True
+        for pos, code in zip(positions[is_bad[codes]], codes[is_bad[codes]]):
+            bad[raw.index[pos]] = reasons[int(code)]
+    return pd.Series(values, index=raw.index), bad
 
 
 _UNIQUE_KEYS = {"account_managers": ["account_manager_id"], "deals": ["deal_id"], "accounts": ["account_id"],
@@ -891,8 +1029,7 @@ def _deduplicate(ctx: _Context, table: str, tm: TableMapping, out: pd.DataFrame,
     if table in ("quotas", "territories"):
         return out  # checked by the schema (territories) / allowed (quotas of several plans)
     key = keys[0]
-    present = out[key].notna()
-    dup = out[key].duplicated(keep=False) & present
+    dup = _repeated(out[key])
     if dup.any():
         groups = out[dup].groupby(key, sort=False).groups
         fix = ("remove the repeated rows, or declare deduplicate: first | last (keep one row per id) "
@@ -904,6 +1041,29 @@ def _deduplicate(ctx: _Context, table: str, tm: TableMapping, out: pd.DataFrame,
                                              f"duplicate {key} {value!r}: also at {_where_rows(out, others)}; "
                                              f"{fix}"))
     return out
+
+
+def _recode(s: pd.Series, table_map: dict[str, str]) -> tuple[pd.Series, np.ndarray]:
+    """(``s`` translated by ``table_map``, missing where unknown or missing; bool mask of known cells).
+
+    Exact text comparison, vectorised (a hash lookup of each distinct text).
+    """
+    codes, uniques = pd.factorize(s, sort=False)
+    got = [table_map.get(u) if isinstance(u, str) else None for u in uniques]
+    known_u = np.array([g is not None for g in got] + [False], dtype=bool)  # code -1 (missing): not known
+    values = pd.array(got + [None], dtype="str")
+    recoded = pd.Series(values.take(codes if len(codes) else np.array([], dtype=np.intp)), index=s.index)
+    return recoded, known_u[codes]
+
+
+def _repeated(s: pd.Series) -> np.ndarray:
+    """Bool mask of the non-missing cells whose value occurs more than once (``duplicated(keep=False)``)."""
+    codes, _ = pd.factorize(s, sort=False)
+    present = codes >= 0
+    if not present.any():
+        return present
+    counts = np.bincount(codes[present])
+    return present & (counts[np.where(present, codes, 0)] > 1)
 
 
 def _currency_problems(ctx: _Context, table: str, out: pd.DataFrame, src_cols: dict[str, str]) -> None:
@@ -1042,25 +1202,24 @@ def load_table(ctx: _Context, table: str, tm: TableMapping) -> tuple[pd.DataFram
                                or (fields and tm.unpivot.value in fields)):
                 out[f"{model.SOURCE_COLUMN_PREFIX}{name}"] = df[_UNPIVOT_COL]
         elif name in tm.constants:
-            out[name] = pd.Series([tm.constants[name]] * len(df), index=df.index, dtype="str")
+            out[name] = pd.Series(tm.constants[name], index=df.index, dtype="str")
         elif name == "currency":
-            out[name] = pd.Series([ctx.mapping.currency] * len(df), index=df.index, dtype="str")
+            out[name] = pd.Series(ctx.mapping.currency, index=df.index, dtype="str")
         else:
-            out[name] = pd.Series([None] * len(df), index=df.index, dtype="str")
+            out[name] = pd.Series(None, index=df.index, dtype="str")
     out[_FILE] = df[_FILE]
     out[_ROW] = df[_ROW]
 
     # recode (before parsing; a deals stage recoded to 'open' leaves the table)
     for name, table_map in tm.recode.items():
         s = out[name]
-        present = s.notna()
-        unknown = present & ~s.isin(list(table_map))
+        recoded, known = _recode(s, table_map)
+        unknown = s.notna().to_numpy() & ~known
         for idx in out.index[unknown]:
             ctx.problems.append(_problem(out, idx, src_cols.get(name, name), s.at[idx],
                                          f"not a known value for {name} (allowed: {', '.join(table_map)})"
                                          f"{did_you_mean(str(s.at[idx]), table_map)}"))
-        out[name] = s.map(lambda v: table_map.get(v) if isinstance(v, str) else None).astype("str")
-        out.loc[unknown, name] = None
+        out[name] = recoded  # unknown and missing values become missing
         if unknown.any():
             out = out[~unknown]
     if table == "deals":
@@ -1073,7 +1232,7 @@ def load_table(ctx: _Context, table: str, tm: TableMapping) -> tuple[pd.DataFram
     # parse by kind (the source text is kept for messages about the parsed value)
     for name, (kind, _) in spec.items():
         if kind != "str" and name in out.columns:
-            out[f"{model.SOURCE_VALUE_PREFIX}{name}"] = out[name].astype("object")
+            out[f"{model.SOURCE_VALUE_PREFIX}{name}"] = out[name].copy()
     for name, (kind, nullable) in spec.items():
         column_label = src_cols.get(name, name)
         per_row = f"{model.SOURCE_COLUMN_PREFIX}{name}"
@@ -1082,10 +1241,11 @@ def load_table(ctx: _Context, table: str, tm: TableMapping) -> tuple[pd.DataFram
             return str(out.at[idx, per_row]) if per_row in out.columns else column_label
 
         if kind == "str":
-            out[name] = out[name].astype("str")
-            out[name] = out[name].where(~_missing(out[name]), None)
-            text = out[name].dropna().astype("str").str.strip()
-            looks = text[text.isin(list(_PLACEHOLDERS))]
+            s = out[name].astype("str")
+            stripped = s.str.strip()
+            blank = (s.isna() | (stripped == "")).to_numpy(dtype=bool)  # _missing, stripping once
+            out[name] = s.where(~blank, None) if blank.any() else s
+            looks = stripped[~blank & stripped.isin(list(_PLACEHOLDERS)).to_numpy(dtype=bool)]
             if len(looks) and name in tm.columns:
                 rows = ", ".join(str(r) for r in out.loc[looks.index, _ROW].head(5))
                 more = " ..." if len(looks) > 5 else ""
@@ -1170,7 +1330,7 @@ def load_dataset(mapping_path: str | Path) -> model.Dataset:
         frame, cols = load_table(ctx, table, tm)
         tables[table] = frame
         src_cols[table] = cols
-        sources[table] = ", ".join(dict.fromkeys(frame[model.SOURCE_FILE].astype(str))) if len(frame) else ""
+        sources[table] = ", ".join(frame[model.SOURCE_FILE].astype(str).unique()) if len(frame) else ""
     ds = model.Dataset(
         **tables,
         currency=m.currency,

@@ -20,6 +20,10 @@ not tell the two columns apart).
 Supported formats: ``csv`` (any Python encoding, e.g. ``utf-8``, ``utf-8-sig``,
 ``utf-16``, ``cp1252``; any separator), ``xlsx`` (openpyxl), ``xls`` (xlrd),
 ``parquet`` (pyarrow) and ``sql`` (SQLAlchemy URL + query).
+
+Large UTF-8 CSVs are read with pyarrow's multi-threaded parser when the result is
+certain to be the same as the pandas reader's (see :func:`_read_csv_arrow`); any other
+file, and every malformed one, goes through the pandas reader and its messages.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import warnings
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from .errors import DataError, DataProblem, MappingError, did_you_mean
@@ -112,13 +117,20 @@ def _header(names: list[object], label: str) -> list[str]:
 
 def _finish(df: pd.DataFrame, first_row: int = 2) -> pd.DataFrame:
     """Add ``_source_row`` (first data row = ``first_row``) and drop blank rows."""
-    df[SOURCE_ROW] = pd.array(range(first_row, len(df) + first_row), dtype="int64")
+    df[SOURCE_ROW] = np.arange(first_row, len(df) + first_row, dtype="int64")
     data = [c for c in df.columns if c != SOURCE_ROW]
     if data and len(df):
-        blank = pd.Series(True, index=df.index)
+        # rows still possibly blank; each further column is checked on those rows only,
+        # so a column that is never blank (an id) settles the question in one pass
+        candidates = np.arange(len(df))
         for c in data:
-            blank &= df[c].astype("str").str.strip() == ""
-        if blank.any():
+            col = df[c].iloc[candidates]
+            candidates = candidates[(col.astype("str").str.strip() == "").to_numpy(dtype=bool)]
+            if not len(candidates):
+                break
+        if len(candidates):
+            blank = np.zeros(len(df), dtype=bool)
+            blank[candidates] = True
             df = df[~blank].reset_index(drop=True)
     return df
 
@@ -187,6 +199,10 @@ def read_csv(path: str | Path, *, encoding: str = "utf-8", sep: str = ",", skip_
         encoding = "utf-8-sig"  # tolerate a BOM; it is never data
     if not sep:
         raise MappingError(f"{path}: the separator sep: must not be empty", hint="e.g. sep: ',' or sep: \"\\t\"")
+    if encoding == "utf-8-sig" and len(sep) == 1 and sep.isascii() and sep not in "\"\r\n" and not skip_rows:
+        fast = _read_csv_arrow(path, sep)
+        if fast is not None:
+            return fast
     try:
         raw = pd.read_csv(path, header=None, dtype=str, keep_default_na=False, na_filter=False,
                           encoding=encoding, sep=sep, skip_blank_lines=False, skiprows=skip_rows or None,
@@ -226,6 +242,60 @@ def read_csv(path: str | Path, *, encoding: str = "utf-8", sep: str = ",", skip_
     if not header:
         raise DataError(f"{path}: the file is empty", [DataProblem(str(path), None, None, None, "no header row")])
     return _finish(df, first_row=2 + skip_rows)
+
+
+def _read_csv_arrow(path: Path, sep: str) -> pd.DataFrame | None:
+    """Fast path of :func:`read_csv` (UTF-8, one-character separator, no ``skip_rows``).
+
+    Reads with pyarrow's multi-threaded CSV parser, every column as text. Used only
+    when the result is certain to equal the default (pandas C engine) path: every
+    physical line is one record (no blank lines, no line breaks inside quoted
+    values, no lone carriage returns), no NUL bytes, valid UTF-8, every row as wide
+    as the header. Anything else returns ``None`` and the caller takes the default
+    path, which also produces the error messages.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        As :func:`read_csv` returns it, or ``None`` when the fast path does not apply.
+    """
+    try:
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        return None
+    data = path.read_bytes()
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8):]
+    if not data or b"\x00" in data or (b"\r" in data and data.count(b"\r") != data.count(b"\r\n")):
+        return None
+    if not data.endswith(b"\n"):
+        data += b"\n"  # so that an unterminated quote at the end holds a line break (refused below)
+    lines = data.count(b"\n")
+    end = data.find(b"\n")
+    width = data[: end if end >= 0 else len(data)].count(sep.encode("utf-8")) + 1  # >= the header's fields
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(data),
+            read_options=pacsv.ReadOptions(autogenerate_column_names=True),
+            parse_options=pacsv.ParseOptions(delimiter=sep, quote_char='"', double_quote=True, escape_char=False,
+                                             newlines_in_values=False, ignore_empty_lines=True),
+            convert_options=pacsv.ConvertOptions(column_types={f"f{i}": pa.large_string() for i in range(width)},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except (pa.ArrowInvalid, pa.ArrowException, ValueError):
+        return None
+    del data
+    if table.num_rows != lines or not table.num_columns or any(t != pa.large_string() for t in table.schema.types):
+        return None  # a blank line or a line break inside a value: row numbers need the default path
+    # With as many rows as lines, only the last record can hold a line break (an
+    # unterminated quote running to the end of the file): the default path refuses it.
+    if any(("\n" in v or "\r" in v) for v in table.slice(table.num_rows - 1).to_pylist()[0].values()):
+        return None
+    header = _header(table.slice(0, 1).to_pylist()[0].values(), str(path))
+    body = table.slice(1)
+    df = pd.DataFrame({n: body.column(i).to_pandas().astype("str") for i, n in enumerate(header)})
+    return _finish(df, first_row=2)
 
 
 def _xlsx_cell(c: object) -> str:
