@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import openpyxl
 import pytest
-import yaml
+from demo_params import demo_params
 
 from reportkit import batch as batch_mod
 from reportkit.batch import BatchResult, ReportResult, export_html, run_batch, slugify
@@ -27,13 +27,7 @@ needs_demo = pytest.mark.skipif(not DEMO.exists(), reason="params/demo.yaml not 
 
 
 def _params(tmp_path: Path, **changes) -> Path:
-    """A copy of the demo params (source made absolute) with ``changes`` applied."""
-    raw = yaml.safe_load(DEMO.read_text())
-    raw["source"] = str((DEMO.parent / raw["source"]).resolve())
-    raw.update(changes)
-    path = tmp_path / "params.yaml"
-    path.write_text(yaml.safe_dump(raw, sort_keys=False))
-    return path
+    return demo_params(tmp_path, **changes)
 
 
 def _no_kernel_may_start(monkeypatch):
@@ -116,6 +110,35 @@ def test_export_html_drops_code_and_both_parameter_cells():
     page = export_html(nb, title="t")
     assert "VISIBLE OUTPUT" in page and "Title" in page
     assert "secret_path" not in page and ".pkl" not in page and "print_me" not in page
+
+
+def test_export_html_parses_to_the_same_page_as_nbconvert_without_its_soup_pass():
+    """The exporter skips HTMLExporter's BeautifulSoup pass; the page must not change."""
+    import base64
+
+    from bs4 import BeautifulSoup
+    from nbconvert import HTMLExporter
+
+    from reportkit import batch as batch_mod
+
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 32).decode()
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["language_info"] = {"name": "python", "pygments_lexer": "ipython3"}
+    plot = nbformat.v4.new_code_cell("plot()")
+    plot.outputs = [nbformat.v4.new_output("display_data", data={"image/png": png, "text/plain": "<Figure>"})]
+    table = nbformat.v4.new_code_cell("table()")
+    table.outputs = [nbformat.v4.new_output(
+        "display_data", data={"text/html": '<table class="rk"><tr><td>1 &amp; 2</td></tr></table><img src="x.png">'})]
+    err = nbformat.v4.new_code_cell("boom()")
+    err.outputs = [nbformat.v4.new_output("error", ename="ValueError", evalue="<bad>", traceback=["ValueError: <bad>"])]
+    nb.cells = [nbformat.v4.new_markdown_cell("# Title\n\n![chart](c.png) and <img src='y.png' alt='kept'>"),
+                plot, table, err, nbformat.v4.new_code_cell("print('x')")]
+    nb.metadata["title"] = "t"
+    ours = export_html(nb, title="t")
+    reference, _ = HTMLExporter(config=batch_mod._new_html_exporter().config).from_notebook_node(nb)
+    assert BeautifulSoup(ours, "html.parser") == BeautifulSoup(reference, "html.parser")
+    assert 'alt="No description has been provided for this image"' in ours and "alt='kept'" in ours
+    assert ours.count('tabindex="0"') == reference.count('tabindex="0"') > 0
 
 
 # -- fast: validation happens before any kernel starts ------------------------------------

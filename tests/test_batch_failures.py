@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-import yaml
+from demo_params import demo_params
 
 from reportkit.batch import run_batch
 from reportkit.cli import main
@@ -28,12 +28,7 @@ pytestmark = pytest.mark.skipif(not DEMO.exists(), reason="params/demo.yaml not 
 
 
 def _params(tmp_path: Path, **changes) -> Path:
-    raw = yaml.safe_load(DEMO.read_text())
-    raw["source"] = str((DEMO.parent / raw["source"]).resolve())
-    raw.update(changes)
-    path = tmp_path / "params.yaml"
-    path.write_text(yaml.safe_dump(raw, sort_keys=False))
-    return path
+    return demo_params(tmp_path, **changes)
 
 
 def _templates(tmp_path: Path, edit) -> Path:

@@ -17,10 +17,17 @@ def test_environment_yml_and_pyproject_declare_the_same_dependencies():
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     project = pyproject["project"]
     declared = {_name(r) for r in project["dependencies"]}
-    declared |= {_name(r) for r in project["optional-dependencies"]["test"]}
+    for extra in project["optional-dependencies"].values():  # the conda env installs every extra
+        declared |= {_name(r) for r in extra}
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     conda = {_name(d) for d in env["dependencies"] if isinstance(d, str)} - {"python", "pip"}
     assert conda == declared
+
+
+def test_the_test_extra_installs_the_dask_extra_so_make_env_can_run_the_dask_tests():
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert {"dask", "distributed"} == {_name(r) for r in extras["dask"]}
+    assert set(extras["dask"]) <= set(extras["test"])
 
 
 def test_named_dependencies_of_the_brief_are_declared():

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
+from demo_params import demo_params
 
 from reportkit.batch import run_batch
 
@@ -16,12 +16,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(not DEMO.exists(), reason="pa
 
 
 def _params(tmp_path: Path, **changes) -> Path:
-    raw = yaml.safe_load(DEMO.read_text())
-    raw["source"] = str((DEMO.parent / raw["source"]).resolve())
-    raw.update(changes)
-    path = tmp_path / "params.yaml"
-    path.write_text(yaml.safe_dump(raw, sort_keys=False))
-    return path
+    return demo_params(tmp_path, **changes)
 
 
 def _published(out: Path) -> dict[str, bytes]:

@@ -51,6 +51,7 @@ import nbformat
 
 from .errors import (
     BatchInterrupted,
+    EnvironmentError_,
     KernelNotFoundError,
     OutputError,
     ParamsError,
@@ -274,9 +275,62 @@ def _atomic_write(path: Path, data: bytes | str) -> None:
         raise OutputError(f"cannot write {str(path)!r}: {exc}", hint="check the folder is writable and the disk has space") from None
 
 
+_exporters = threading.local()
+
+
 def _html_exporter() -> Any:
+    """The HTML exporter of this thread, configured once and reused for every report."""
+    exporter = getattr(_exporters, "html", None)
+    if exporter is None:
+        exporter = _exporters.html = _new_html_exporter()
+    return exporter
+
+
+_IMG_WITHOUT_ALT = re.compile(r"<img\b(?![^>]*\balt=)", re.IGNORECASE)
+_FOCUSABLE = re.compile(
+    r'<div\b(?![^>]*\btabindex=)([^>]*\bclass="[^"]*\b(?:jp-Cell-inputWrapper|jp-OutputArea-output)\b[^"]*")'
+)
+
+
+def _accessible(page: str) -> str:
+    """What nbconvert's HTMLExporter adds with BeautifulSoup, added with two substitutions.
+
+    Images without ``alt`` get nbconvert's placeholder text; input wrappers and output
+    areas get ``tabindex="0"`` (keyboard focus). Pinned against nbconvert's own output
+    by ``tests/test_batch.py``.
+    """
+    page = _IMG_WITHOUT_ALT.sub('<img alt="No description has been provided for this image"', page)
+    return _FOCUSABLE.sub(r'<div\1 tabindex="0"', page)
+
+
+def _new_html_exporter() -> Any:
     from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
     from traitlets.config import Config
+
+    class _HTMLExporter(HTMLExporter):  # type: ignore[misc]
+        """nbconvert's HTMLExporter without its BeautifulSoup pass over the finished page.
+
+        ``HTMLExporter.from_notebook_node`` re-parses the whole page with
+        BeautifulSoup's pure-Python parser only to add ``alt`` text and ``tabindex``
+        attributes, then re-serialises it: about a second per report, more than the
+        rest of the export. This does the same rendering (the same filters, then the
+        template) and adds those attributes with :func:`_accessible`; a test checks that
+        the page parses to the same tree as nbconvert's.
+        """
+
+        def from_notebook_node(self, nb: Any, resources: Any = None, **kw: Any) -> Any:
+            langinfo = nb.metadata.get("language_info", {})
+            lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+            highlight_code = self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+            resources = self._init_resources(resources)
+            filter_data_type = WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources)
+            self.register_filter("highlight_code", highlight_code)
+            self.register_filter("filter_data_type", filter_data_type)
+            page, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+            return _accessible(page), resources
 
     c = Config()
     c.TagRemovePreprocessor.enabled = True
@@ -285,7 +339,7 @@ def _html_exporter() -> Any:
     c.HTMLExporter.exclude_input_prompt = True
     c.HTMLExporter.exclude_output_prompt = True
     c.HTMLExporter.anchor_link_text = ""
-    return HTMLExporter(config=c)
+    return _HTMLExporter(config=c)
 
 
 def export_html(notebook: nbformat.NotebookNode, title: str | None = None) -> str:
@@ -323,6 +377,8 @@ def run_batch(
     resume: bool = False,
     only_failed: bool = False,
     keep_work: bool = False,
+    warm_kernels: bool = True,
+    dask_scheduler: Any = None,
 ) -> BatchResult:
     """Run every planned report of a params file and publish the outputs.
 
@@ -358,6 +414,24 @@ def run_batch(
         Keep every ``.work/*.pkl`` report pickle. Otherwise the pickles of reports
         that succeeded are removed at the end (those of failed reports are kept so
         their notebook can be re-run by hand), and ``.work/`` goes when empty.
+    warm_kernels : bool, default True
+        Fork each report's kernel from a warm process that imported pandas,
+        matplotlib, ipykernel and reportkit once (:mod:`reportkit.kernels`): the
+        same single-use, isolated kernel, about a second cheaper to start. Used
+        only for a kernel spec running this interpreter's ``ipykernel_launcher``
+        on a system with ``fork``; False starts every kernel the ordinary way.
+        On a Dask cluster each worker process keeps its own warm process.
+    dask_scheduler : str or distributed.Client, optional
+        Execute the reports on a Dask distributed cluster instead of local threads:
+        the scheduler's address (``tcp://HOST:8786``; the client is closed at the
+        end) or a connected ``distributed.Client`` (left open). The data is still
+        loaded and every report object built and pickled here, once; each report's
+        template then runs on a worker (:func:`execute_report`), which must have
+        reportkit (with the same kernel) installed and see the output folder and
+        the templates at the same absolute paths (a shared filesystem). How many
+        reports run at once is the workers' business (``dask worker --nthreads``),
+        so ``jobs`` must not be given with it. A report whose worker raises, dies or
+        cannot see the shared files fails alone. Needs ``reportkit[dask]``.
 
     Returns
     -------
@@ -375,11 +449,22 @@ def run_batch(
         A template or a kernel is missing -- raised before any kernel starts.
     OutputError
         The output folder cannot be written.
+    EnvironmentError_
+        ``dask_scheduler`` cannot be reached, has no workers, or ``distributed`` is
+        not installed -- raised before any report runs.
+    ParamsError
+        ``jobs`` given together with ``dask_scheduler``.
     """
     started = _now()
     params_path = Path(params_path)
     out = Path(output_dir).resolve()
     tdir = Path(template_dir).resolve() if template_dir else default_template_dir()
+    if dask_scheduler is not None and jobs is not None:
+        raise ParamsError(
+            "--jobs cannot be combined with --dask-scheduler: on a Dask cluster the workers decide how many "
+            "reports run at once",
+            hint="drop --jobs and start the workers with 'dask worker ADDRESS --nthreads N' (N reports per worker)",
+        )
 
     params = load_params(params_path, overrides=overrides or None)
     _check_period(params.period, FiscalCalendar())
@@ -403,6 +488,11 @@ def run_batch(
 
     from . import loading
 
+    if warm_kernels and dask_scheduler is None:  # on Dask the workers fork the kernels
+        from . import kernels as warm
+
+        if warm.warm_kernels_available():
+            warm.start_warm_process()  # its imports overlap reading the data
     ds = loading.load_source(params)
     period = _check_period(params.period, ds.calendar)
     if params.as_of < period.start:
@@ -422,6 +512,8 @@ def run_batch(
             sub.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot create output folder {str(out)!r}: {exc}", hint="choose a writable --output-dir") from None
+    # connect (or fail, exit code 3) before any file of an earlier run is touched or any report runs
+    client, own_client = _dask_connect(dask_scheduler, warm_kernels) if dask_scheduler is not None else (None, False)
 
     results = [ReportResult(kind=s.kind, id=str(s.id), name=str(s.name), team=str(s.team)) for s in specs]
     slugs = _unique_slugs(results)
@@ -448,36 +540,51 @@ def run_batch(
     mode = "only_failed" if only_failed else "resume" if resume else None
     team_objects: dict[str, Any] = {}  # for the company workbook
 
-    def task(res: ReportResult, slug: str) -> ReportResult:
-        _run_one(
-            res, slug, ds, params, params_path, period, out, templates[res.kind], kernels[res.kind], build_lock,
+    def report_args(res: ReportResult) -> tuple[tuple, dict[str, Any]]:
+        """The arguments of :func:`_prepare` / :func:`_run_one` after ``res, slug``."""
+        return (ds, params, params_path, period, out, templates[res.kind], kernels[res.kind], build_lock), dict(
             collect=team_objects if res.kind == "team" else None,
             fingerprint_base={"params": fixed["params"], "template": fixed[f"template:{res.kind}"], "code": fixed["code"]},
             previous=prev_entries.get((res.kind, res.id)),
             mode=mode,
+            warm=warm_kernels,
         )
+
+    def task(res: ReportResult, slug: str) -> ReportResult:
+        args, kwargs = report_args(res)
+        _run_one(res, slug, *args, **kwargs)
         return res
+
+    def prepare(res: ReportResult, slug: str) -> tuple[ReportJob, Any] | None:
+        args, kwargs = report_args(res)
+        return _prepare(res, slug, *args, **kwargs)
 
     bar = tqdm(total=len(results), disable=not progress, unit="report", desc="reports", leave=True)
     interrupted = False
     try:
-        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="report") as pool:
-            futures = [pool.submit(task, res, slug) for res, slug in zip(results, slugs)]
-            try:
-                for fut in as_completed(futures):
-                    done = fut.result()  # _run_one records its own failures
-                    bar.set_postfix_str(done.name[:30], refresh=False)
-                    bar.update(1)
-            except KeyboardInterrupt:
-                # Ctrl-C: start nothing new; reports already running end (their kernels
-                # got the same SIGINT); then the manifest records what happened.
-                interrupted = True
-                for fut in futures:
-                    fut.cancel()
+        if client is not None:
+            interrupted = _run_on_dask(client, results, slugs, prepare, bar)
+        else:
+            with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="report") as pool:
+                futures = [pool.submit(task, res, slug) for res, slug in zip(results, slugs)]
+                try:
+                    for fut in as_completed(futures):
+                        done = fut.result()  # task records its own failures
+                        bar.set_postfix_str(done.name[:30], refresh=False)
+                        bar.update(1)
+                except KeyboardInterrupt:
+                    # Ctrl-C: start nothing new; reports already running end (their kernels
+                    # got the same SIGINT); then the manifest records what happened.
+                    interrupted = True
+                    for fut in futures:
+                        fut.cancel()
     except KeyboardInterrupt:
         interrupted = True
     finally:
         bar.close()
+        if own_client:
+            with contextlib.suppress(Exception):
+                client.close()
     for res in results:
         if res.status == "pending":
             res.status = "failed"
@@ -503,6 +610,184 @@ def run_batch(
             hint="run the same command again with --only-failed to produce the rest",
         )
     return BatchResult(out, manifest_path, index_path, results, removed)
+
+
+# -- Dask: reports executed on a distributed cluster ------------------------------------------
+
+DASK_WAIT_FOR_WORKERS_S = 60.0
+"""How long :func:`run_batch` waits for a Dask cluster without workers to get one."""
+
+_SHARED_FOLDER_HINT = (
+    "every Dask worker must see the output folder and the templates at the same absolute paths as the batch "
+    "machine (a shared filesystem such as NFS): mount the shared folder at that path on the worker, and "
+    "choose an --output-dir (and REPORTKIT_TEMPLATES, when reportkit is installed at different paths) on it"
+)
+
+
+def _dask_connect(scheduler: Any, warm: bool) -> tuple[Any, bool]:
+    """The ``distributed.Client`` of ``scheduler`` (an address or a Client) and whether it is ours to close.
+
+    Waits up to :data:`DASK_WAIT_FOR_WORKERS_S` for at least one worker and, with
+    ``warm``, asks the workers to start their warm kernel process now (so its imports
+    overlap the building of the report objects here).
+
+    Raises
+    ------
+    EnvironmentError_
+        ``distributed`` is not installed, the scheduler cannot be reached (or the
+        address is malformed), or it has no workers.
+    """
+    try:
+        import distributed
+    except ImportError:
+        raise EnvironmentError_(
+            "--dask-scheduler needs the 'distributed' package, which is not installed",
+            hint='pip install "reportkit[dask]" here and on every Dask worker',
+        ) from None
+    if isinstance(scheduler, distributed.Client):
+        client, own = scheduler, False
+        address = str(getattr(client.scheduler, "address", None) or "the client's scheduler")
+    else:
+        address = str(scheduler).strip()
+        try:
+            # the connect timeout is dask's distributed.comm.timeouts.connect (30 s by default;
+            # env DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT=5s)
+            client = distributed.Client(address, set_as_default=False)
+        except Exception as exc:  # OSError / TimeoutError: unreachable; ValueError, TypeError: bad address
+            text = str(exc).strip().splitlines()
+            raise EnvironmentError_(
+                f"cannot connect to the Dask scheduler at {address!r}: {type(exc).__name__}: {text[0] if text else ''}",
+                hint="start it with 'dask scheduler' on that machine (it prints the address, tcp://HOST:8786), check "
+                "the address, the port and the firewall; or leave out --dask-scheduler to run the reports here",
+            ) from None
+        own = True
+    try:
+        client.wait_for_workers(1, timeout=DASK_WAIT_FOR_WORKERS_S)
+    except Exception:
+        if own:
+            with contextlib.suppress(Exception):
+                client.close()
+        raise EnvironmentError_(
+            f"the Dask scheduler at {address!r} has no workers (none joined within {DASK_WAIT_FOR_WORKERS_S:g} s)",
+            hint=f"start 'dask worker {address}' on each machine that has reportkit[dask] installed and sees the "
+            "output folder at the same path",
+        ) from None
+    if warm:
+        with contextlib.suppress(Exception):  # an optimisation only: a worker forks its warm process on first use
+            client.run(_warm_up_worker, on_error="ignore")  # quick: starts a process, returns
+    return client, own
+
+
+def _warm_up_worker() -> None:
+    """Run on each Dask worker: start its warm kernel process (:mod:`reportkit.kernels`)."""
+    from . import kernels
+
+    if kernels.warm_kernels_available():
+        kernels.start_warm_process()
+
+
+def _worker_name() -> str:
+    import socket
+
+    try:
+        from distributed import get_worker
+
+        address = get_worker().address
+    except Exception:  # not on a worker (called directly)
+        address = "?"
+    return f"{address} ({socket.gethostname()}, pid {os.getpid()})"
+
+
+def _execute_on_worker(job: ReportJob) -> JobOutcome:
+    """:func:`execute_report` on a Dask worker, after checking the worker sees the shared files and the kernel.
+
+    Returns a failed :class:`JobOutcome` naming the worker and the fix when it cannot
+    read the template or the report pickle (no shared folder at that path) or has no
+    such Jupyter kernel; ``outcome.worker`` names the worker either way.
+    """
+    where = _worker_name()
+    out = Path(job.out)
+    for what, path in (("template", Path(job.template)), ("report pickle", out / job.parameters["report_data"])):
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as exc:
+            return JobOutcome(status="failed", worker=where, error=(
+                f"{type(exc).__name__}: the Dask worker {where} cannot read the {what} {str(path)!r} "
+                f"({exc.strerror or exc}): it does not see the output folder {str(out)!r}; {_SHARED_FOLDER_HINT}"
+            ))
+    try:
+        check_kernel(job.kernel_name)
+    except KernelNotFoundError as exc:
+        return JobOutcome(status="failed", worker=where,
+                          error=f"KernelNotFoundError: on the Dask worker {where}: {exc.message} ({exc.hint})")
+    outcome = execute_report(job)
+    outcome.worker = where
+    return outcome
+
+
+def _dask_error(exc: BaseException) -> str:
+    """The manifest error of a report whose Dask future raised (the worker, not the report, failed)."""
+    from concurrent.futures import CancelledError
+
+    from distributed import KilledWorker
+
+    if isinstance(exc, KilledWorker):
+        return ("KilledWorker: the Dask worker running the report died (killed, out of memory or lost) each time "
+                "the scheduler tried it; see the workers' logs")
+    if isinstance(exc, CancelledError):
+        return "CancelledError: the Dask cluster dropped the report (the connection to the scheduler was lost?)"
+    if isinstance(exc, ImportError) and "reportkit" in str(exc):
+        return (f"{type(exc).__name__}: {exc} on a Dask worker: install reportkit[dask] (the same version as "
+                "on the batch machine) on every worker")
+    return f"{_format_error(exc)} (raised on the Dask worker; see its log)"
+
+
+def _run_on_dask(client: Any, results: list[ReportResult], slugs: list[str],
+                 prepare: Any, bar: Any) -> bool:
+    """Build and pickle each report here, execute it on the cluster, record its outcome.
+
+    Each report is submitted as soon as it is prepared, as one task with a readable
+    key (``reportkit-<kind>-<slug>-<batch token>``), so workers start while the rest
+    are built. Returns True when interrupted (Ctrl-C): the futures not finished are
+    cancelled; reports already running on a worker run to their end there, but their
+    outcome is not recorded.
+    """
+    import uuid
+
+    import distributed
+
+    token = uuid.uuid4().hex[:8]
+    waiting: dict[Any, ReportResult] = {}
+    futures: list[Any] = []
+    finished = distributed.as_completed(loop=client.loop)
+    try:
+        for res, slug in zip(results, slugs):
+            prepared = prepare(res, slug)
+            if prepared is None:  # reused from the previous run, or failed while building
+                bar.update(1)
+                continue
+            job, _report = prepared
+            fut = client.submit(_execute_on_worker, job, pure=False, key=f"reportkit-{res.kind}-{slug}-{token}")
+            waiting[fut.key] = res
+            futures.append(fut)
+            finished.add(fut)
+        for fut in finished:
+            res = waiting.pop(fut.key)
+            try:
+                outcome = fut.result()
+            except Exception as exc:  # the worker, not the report, failed: this report only
+                outcome = JobOutcome(status="failed", error=_dask_error(exc))
+            if outcome.status != "ok" and outcome.worker and outcome.error and outcome.worker not in outcome.error:
+                outcome.error += f" [Dask worker {outcome.worker}]"
+            _record(res, outcome)
+            bar.set_postfix_str(res.name[:30], refresh=False)
+            bar.update(1)
+    except KeyboardInterrupt:
+        with contextlib.suppress(Exception):  # every future not recorded yet, done or not
+            client.cancel([f for f in futures if f.key in waiting])
+        return True
+    return False
 
 
 COMPANY_WORKBOOK = "company.xlsx"
@@ -728,6 +1013,59 @@ def _is_kernel_start_failure(exc: BaseException) -> bool:
     return "Address already in use" in text or "died before replying to kernel_info" in text
 
 
+_ENGINE = "reportkit"
+_SAVE_EVERY_S = 10.0
+_engine_lock = threading.Lock()
+
+
+def _register_engine() -> str:
+    """Register (once) the Papermill engine the batch runs templates with; return its name.
+
+    It is Papermill's own nbclient engine except for how often the executing notebook
+    is written to disk: Papermill writes it at the start and the end of every cell
+    (about 35 writes of a notebook with embedded charts per report, ~0.4 s); this
+    engine writes it at most every ``_SAVE_EVERY_S`` seconds while cells run, and
+    always at the end -- also when the report fails, since Papermill's
+    ``notebook_complete`` runs in a ``finally``. What ends up on disk is the same.
+    """
+    from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
+
+    with _engine_lock:
+        if _ENGINE in papermill_engines._engines:
+            return _ENGINE
+
+        class _Manager(NotebookExecutionManager):  # type: ignore[misc]
+            _last_save = float("-inf")
+            _final = False
+
+            def save(self, **kwargs: Any) -> None:
+                now = time.monotonic()
+                if self._final or now - self._last_save >= _SAVE_EVERY_S:
+                    self._last_save = now
+                    super().save(**kwargs)
+
+            def notebook_complete(self, **kwargs: Any) -> None:
+                self._final = True
+                super().notebook_complete(**kwargs)
+
+        class _Engine(NBClientEngine):  # type: ignore[misc]
+            @classmethod
+            def execute_notebook(cls, nb: Any, kernel_name: str, output_path: Any = None, progress_bar: bool = True,
+                                 log_output: bool = False, autosave_cell_every: int = 30, **kwargs: Any) -> Any:
+                nb_man = _Manager(nb, output_path=output_path, progress_bar=progress_bar, log_output=log_output,
+                                  autosave_cell_every=autosave_cell_every)
+                nb_man.notebook_start()
+                try:
+                    cls.execute_managed_notebook(nb_man, kernel_name, log_output=log_output, **kwargs)
+                finally:
+                    nb_man.cleanup_pbar()
+                    nb_man.notebook_complete()
+                return nb_man.nb
+
+        papermill_engines.register(_ENGINE, _Engine)
+        return _ENGINE
+
+
 def _execute_with_retry(*args: Any, attempts: int = 2, **kwargs: Any) -> Any:
     """``papermill.execute_notebook``, retried once when the kernel failed to *start*.
 
@@ -800,7 +1138,137 @@ def _mark_failure(path: Path, message: str) -> int | None:
     return None if running is None else running + 1
 
 
-def _run_one(
+@dataclass(frozen=True)
+class ReportJob:
+    """One report's execution, self-contained and picklable.
+
+    Built by the batch process after the report object is pickled to
+    ``out/report_data``; run by :func:`execute_report` in a local thread or on a Dask
+    worker (which must see ``out`` and ``template`` at the same paths).
+    """
+
+    kind: str
+    report_id: str
+    template: str
+    """Absolute path of the template notebook."""
+    kernel_name: str
+    out: str
+    """Absolute path of the batch output folder; the kernel starts in it."""
+    ipynb: str
+    html: str
+    xlsx: str
+    """Output paths, relative to ``out``."""
+    parameters: dict
+    """Papermill parameters (paths relative to ``out``); ``report_data`` is the pickle."""
+    title: str
+    timeout_s: float
+    warm: bool = True
+    """Fork the kernel from the warm process (:mod:`reportkit.kernels`) where possible."""
+
+
+@dataclass
+class JobOutcome:
+    """What :func:`execute_report` produced: ``status`` ok/failed, outputs relative to ``out``."""
+
+    status: str
+    outputs: dict = field(default_factory=dict)
+    error: str | None = None
+    duration_s: float = 0.0
+    worker: str | None = None
+    """The Dask worker that executed the report (address, host, pid); None for a local run."""
+
+
+_KERNEL_ARGS = [
+    # kernel start-up chatter (e.g. the TCP-encryption warning) is not the user's
+    # business; cell errors still land in the notebook
+    "--IPKernelApp.log_level=CRITICAL",
+    # a single-use kernel has no use for IPython's history database
+    "--HistoryManager.enabled=False",
+]
+
+
+def execute_report(job: ReportJob, report: Any = None) -> JobOutcome:
+    """Execute one report's template and publish its ipynb, HTML and xlsx.
+
+    Parameters
+    ----------
+    job : ReportJob
+        The report to run; its pickle must exist at ``job.out / job.parameters["report_data"]``.
+    report : AccountManagerReport or TeamReport, optional
+        The unpickled report object when the caller has it (local runs); otherwise it
+        is read from the pickle (a Dask worker).
+
+    Returns
+    -------
+    JobOutcome
+        Never raises for a failing report: a cell error, a dead or hung kernel, an
+        unwritable file all give ``status="failed"`` with the reason, the executed
+        notebook kept (with a failure banner) and no HTML or xlsx.
+    """
+    t0 = time.perf_counter()
+    out = Path(job.out)
+    ipynb, html_path, xlsx = out / job.ipynb, out / job.html, out / job.xlsx
+    tmp_nb = out / ".work" / f"{job.kind}-{ipynb.stem}.ipynb"
+    outcome = JobOutcome(status="failed")
+    executing = False
+    try:
+        engine_kwargs: dict[str, Any] = {}
+        if job.warm:
+            from . import kernels
+
+            if kernels.warm_kernels_available():
+                engine_kwargs["kernel_manager_class"] = kernels.WarmKernelManager
+        executing = True
+        try:
+            _execute_with_retry(
+                job.template,
+                str(tmp_nb),
+                parameters=job.parameters,
+                kernel_name=job.kernel_name,
+                # the kernel starts in the output folder; papermill's own cwd= would
+                # os.chdir() the whole process, which races between report threads
+                resources={"metadata": {"path": str(out)}},
+                execution_timeout=job.timeout_s,
+                timeout_func=_deadline_timeout(job.timeout_s),
+                progress_bar=False,
+                log_output=False,
+                extra_arguments=list(_KERNEL_ARGS),
+                engine_name=_register_engine(),
+                **engine_kwargs,
+            )
+        finally:
+            if tmp_nb.exists():
+                _publish_notebook(tmp_nb, ipynb, Path(job.template), out)
+                outcome.outputs["ipynb"] = job.ipynb
+        executing = False
+        executed = nbformat.read(ipynb, as_version=4)
+        _atomic_write(html_path, export_html(executed, title=job.title))
+        outcome.outputs["html"] = job.html
+        if report is None:
+            report = pickle.loads((out / job.parameters["report_data"]).read_bytes())
+        from .excel import write_workbook
+
+        write_workbook(report, xlsx)
+        outcome.outputs["xlsx"] = job.xlsx
+        outcome.status = "ok"
+    except Exception as exc:  # one report must not stop the batch
+        from papermill.exceptions import PapermillExecutionError
+
+        log.debug("report %s %s failed", job.kind, job.report_id, exc_info=True)
+        outcome.status = "failed"
+        outcome.error = _format_error(exc, job.timeout_s)
+        if executing and not isinstance(exc, PapermillExecutionError) and ipynb.exists():
+            cell = _mark_failure(ipynb, outcome.error)
+            outcome.error = _format_error(exc, job.timeout_s, cell)
+        for path, key in ((html_path, "html"), (xlsx, "xlsx")):
+            path.unlink(missing_ok=True)
+            outcome.outputs.pop(key, None)
+    finally:
+        outcome.duration_s = time.perf_counter() - t0
+    return outcome
+
+
+def _prepare(
     res: ReportResult,
     slug: str,
     ds: Any,
@@ -816,7 +1284,13 @@ def _run_one(
     previous: dict[str, Any] | None = None,
     mode: str | None = None,
     collect: dict[str, Any] | None = None,
-) -> None:
+    warm: bool = True,
+) -> tuple[ReportJob, Any] | None:
+    """Build and pickle one report object; return its job, or None when it needs no run.
+
+    None means the report is settled: reused from the previous run (``res`` says so)
+    or failed while building (``res.status == "failed"`` with the reason).
+    """
     t0 = time.perf_counter()
     folder = out / OUTPUT_FOLDERS[res.kind]
     ipynb, html_path, xlsx = (folder / f"{slug}.{ext}" for ext in _FORMATS)
@@ -824,7 +1298,6 @@ def _run_one(
         if not _inside(path, folder):  # cannot happen with slugify's alphabet; belt and braces
             raise OutputError(f"refusing to write {str(path)!r} outside {str(folder)!r}")
     pkl = out / ".work" / f"{res.kind}-{slug}.pkl"
-    tmp_nb = out / ".work" / f"{res.kind}-{slug}.ipynb"
     # The kernel runs in the output folder and gets paths relative to it: no absolute
     # path of this machine ends up in the published notebook.
     parameters = {
@@ -836,12 +1309,11 @@ def _run_one(
     }
     res.parameters = {**parameters, "params_file": str(params_path)}
     expected = {ext: _relative(p, out) for ext, p in zip(_FORMATS, (ipynb, html_path, xlsx))}
-    executing = False
     try:
         if mode == "only_failed" and _can_reuse(previous, res, expected, out, None, mode):
             res.status, res.outputs, res.reused = "ok", dict(expected), True
             res.fingerprint = previous.get("fingerprint")
-            return
+            return None
         with build_lock or contextlib.nullcontext():
             report = build_report(ds, params, kind=res.kind, report_id=res.id, period=period.label, as_of=params.as_of)
         if collect is not None:
@@ -856,56 +1328,48 @@ def _run_one(
             res.outputs = dict(expected)
             res.reused = True
             res.fingerprint = previous.get("fingerprint") if mode == "only_failed" else fingerprint
-            return
+            return None
         # A report that fails now must not leave an earlier run's outputs published.
         for stale in (ipynb, html_path, xlsx):
             stale.unlink(missing_ok=True)
         _atomic_write(pkl, blob)
-        executing = True
-        try:
-            _execute_with_retry(
-                str(template),
-                str(tmp_nb),
-                parameters=parameters,
-                kernel_name=kernel_name,
-                # the kernel starts in the output folder; papermill's own cwd= would
-                # os.chdir() the whole process, which races between report threads
-                resources={"metadata": {"path": str(out)}},
-                execution_timeout=params.timeout_s,
-                timeout_func=_deadline_timeout(params.timeout_s),
-                progress_bar=False,
-                log_output=False,
-                # kernel start-up chatter (e.g. the TCP-encryption warning) is not
-                # the user's business; cell errors still land in the notebook
-                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
-            )
-        finally:
-            if tmp_nb.exists():
-                _publish_notebook(tmp_nb, ipynb, template, out)
-                res.outputs["ipynb"] = _relative(ipynb, out)
-        executing = False
-        executed = nbformat.read(ipynb, as_version=4)
-        _atomic_write(html_path, export_html(executed, title=f"{res.name} — {period.label}"))
-        res.outputs["html"] = _relative(html_path, out)
-        from .excel import write_workbook
-
-        write_workbook(report, xlsx)
-        res.outputs["xlsx"] = _relative(xlsx, out)
-        res.status = "ok"
     except Exception as exc:  # one report must not stop the batch
-        from papermill.exceptions import PapermillExecutionError
-
         log.debug("report %s %s failed", res.kind, res.id, exc_info=True)
         res.status = "failed"
         res.error = _format_error(exc, params.timeout_s)
-        if executing and not isinstance(exc, PapermillExecutionError) and ipynb.exists():
-            cell = _mark_failure(ipynb, res.error)
-            res.error = _format_error(exc, params.timeout_s, cell)
-        for path, key in ((html_path, "html"), (xlsx, "xlsx")):
-            path.unlink(missing_ok=True)
-            res.outputs.pop(key, None)
+        return None
     finally:
         res.duration_s = time.perf_counter() - t0
+    job = ReportJob(
+        kind=res.kind,
+        report_id=res.id,
+        template=str(template),
+        kernel_name=kernel_name,
+        out=str(out),
+        ipynb=expected["ipynb"],
+        html=expected["html"],
+        xlsx=expected["xlsx"],
+        parameters=parameters,
+        title=f"{res.name} — {period.label}",
+        timeout_s=params.timeout_s,
+        warm=warm,
+    )
+    return job, report
+
+
+def _record(res: ReportResult, outcome: JobOutcome) -> None:
+    res.status = outcome.status
+    res.outputs.update(outcome.outputs)
+    res.error = outcome.error
+    res.duration_s += outcome.duration_s
+
+
+def _run_one(res: ReportResult, slug: str, *args: Any, **kwargs: Any) -> None:
+    """Prepare and execute one report in this process (see :func:`_prepare`, :func:`execute_report`)."""
+    prepared = _prepare(res, slug, *args, **kwargs)
+    if prepared is not None:
+        job, report = prepared
+        _record(res, execute_report(job, report))
 
 
 def _manifest(

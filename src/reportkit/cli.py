@@ -7,6 +7,7 @@
     reportkit batch params/demo.yaml -p account_managers=00731,00812 -p commission.rate=0.07
     reportkit batch params/demo.yaml --timeout 120 --resume     # skip unchanged reports
     reportkit batch params/demo.yaml --only-failed              # re-run what failed last time
+    reportkit batch params/demo.yaml --dask-scheduler tcp://scheduler:8786  # on a Dask cluster
     reportkit --version
 
 Exit codes: 0 all reports ok; 1 one or more reports failed; 2 bad input (params,
@@ -67,7 +68,15 @@ def build_parser() -> argparse.ArgumentParser:
         "-j",
         type=int,
         metavar="N",
-        help="reports executed at once, each in its own kernel (default: number of CPU cores)",
+        help="reports executed at once, each in its own kernel (default: number of CPU cores); "
+        "not with --dask-scheduler",
+    )
+    batch.add_argument(
+        "--dask-scheduler",
+        metavar="ADDRESS",
+        help="execute the reports on a Dask cluster, e.g. tcp://HOST:8786 (needs reportkit[dask]); every "
+        "worker needs reportkit and must see the output folder and templates at the same paths (shared "
+        "filesystem); how many reports run at once is set by the workers ('dask worker --nthreads N')",
     )
     batch.add_argument(
         "--param",
@@ -99,6 +108,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--keep-work",
         action="store_true",
         help="keep every .work/*.pkl report pickle (default: kept only for failed reports)",
+    )
+    batch.add_argument(
+        "--no-warm-kernels",
+        dest="warm_kernels",
+        action="store_false",
+        help="start every kernel the ordinary way instead of forking it from a warm process that "
+        "imported pandas and reportkit once (each report still gets its own fresh kernel either way)",
     )
     batch.add_argument("--quiet", "-q", action="store_true", help="no progress bar; print only the summary")
     batch.add_argument("--debug", action="store_true", help="show tracebacks and debug logging on errors")
@@ -190,6 +206,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 resume=args.resume,
                 only_failed=args.only_failed,
                 keep_work=args.keep_work,
+                warm_kernels=args.warm_kernels,
+                dask_scheduler=args.dask_scheduler,
             )
         except ReportkitError as exc:
             return _fail(exc, debug)

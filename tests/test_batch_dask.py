@@ -1,0 +1,260 @@
+"""reportkit batch on a Dask cluster (``--dask-scheduler``): same reports, executed by workers.
+
+One ``distributed.LocalCluster`` with two real worker processes on loopback serves the
+whole module. The batch process loads the data and builds every report object; the
+workers execute the templates. The demo batch run on the cluster publishes the same
+workbooks and HTML as a local run, its kernels run under the workers (forked from each
+worker's warm process), a report that fails on the cluster fails alone, and a scheduler
+that cannot be reached is refused before anything runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+from pathlib import Path
+
+import nbformat
+import openpyxl
+import pytest
+from demo_params import demo_params
+
+distributed = pytest.importorskip("distributed")
+
+from reportkit import batch as batch_mod  # noqa: E402
+from reportkit.batch import ReportJob, ReportResult, run_batch  # noqa: E402
+from reportkit.cli import main  # noqa: E402
+from reportkit.errors import EnvironmentError_  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "params" / "demo.yaml"
+pytestmark = pytest.mark.skipif(not DEMO.exists(), reason="params/demo.yaml not present")
+
+IDS = ["AM-001", "AM-002"]  # AM-002 is made to fail; both are in Team North
+
+# An extra template cell: record which process started this kernel (the kernel runs in
+# the output folder), then fail for AM-002 only.
+RECORD_AND_FAIL = """
+import json as _json, os as _os
+import psutil as _psutil
+_parent = _psutil.Process(_os.getppid())
+with open(f"kernel-{account_manager_id}.json", "w") as _f:
+    _json.dump({"parent_cmdline": _parent.cmdline(), "grandparent": _parent.ppid()}, _f)
+if account_manager_id == "AM-002":
+    raise RuntimeError("forced failure for the test")
+"""
+
+
+def _params(tmp_path: Path, **changes) -> Path:
+    return demo_params(tmp_path, **changes)
+
+
+def _templates(tmp_path: Path) -> Path:
+    tdir = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", tdir)
+    nb = nbformat.read(tdir / "account_manager.ipynb", as_version=4)
+    nb.cells.insert(3, nbformat.v4.new_code_cell(RECORD_AND_FAIL))
+    nbformat.write(nb, tdir / "account_manager.ipynb")
+    return tdir
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def client(cluster):
+    with distributed.Client(cluster, set_as_default=False) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory, cluster):
+    """The same batch (2 account managers + their team) run locally and on the cluster."""
+    tmp = tmp_path_factory.mktemp("dask-batch")
+    params, tdir = _params(tmp), _templates(tmp)
+    local = run_batch(params, tmp / "local", progress=False, template_dir=tdir, jobs=2,
+                      overrides={"account_managers": IDS})
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("REPORTKIT_TEMPLATES", str(tdir))  # the CLI has no --template-dir
+        code = main(["batch", str(params), "-o", str(tmp / "dask"), "-q", "-p", "account_managers=" + ",".join(IDS),
+                     "--dask-scheduler", cluster.scheduler_address])
+    manifest = json.loads((tmp / "dask" / "manifest.json").read_text())
+    return local, tmp / "dask", manifest, code
+
+
+def _by_id(reports):
+    return {(r["kind"], r["id"]): r for r in reports}
+
+
+def _cells(path: Path) -> dict[str, list[tuple]]:
+    wb = openpyxl.load_workbook(path)
+    return {ws.title: [tuple(c.value for c in row) for row in ws.iter_rows()] for ws in wb.worksheets}
+
+
+@pytest.mark.slow
+def test_a_batch_on_a_dask_cluster_publishes_the_reports_and_fails_only_the_failing_one(runs):
+    _local, out, manifest, code = runs
+    assert code == 1  # one report failed on purpose
+    by_id = _by_id(manifest["reports"])
+    assert set(by_id) == {("account_manager", "AM-001"), ("account_manager", "AM-002"), ("team", "team-north")}
+    for key in [("account_manager", "AM-001"), ("team", "team-north")]:
+        entry = by_id[key]
+        assert entry["status"] == "ok" and entry["error"] is None, entry
+        assert sorted(entry["outputs"]) == ["html", "ipynb", "xlsx"]
+        assert all((out / rel).is_file() for rel in entry["outputs"].values())
+    failed = by_id[("account_manager", "AM-002")]
+    assert failed["status"] == "failed"
+    assert failed["error"].startswith("RuntimeError: forced failure for the test (cell ")
+    assert "[Dask worker tcp://127.0.0.1:" in failed["error"]  # which machine to look at
+    assert failed["outputs"] == {"ipynb": "account_managers/am-002-bruno-baptiste.ipynb"}
+    assert not (out / "account_managers" / "am-002-bruno-baptiste.html").exists()
+    assert manifest["batch"]["company_workbook"] == "company.xlsx" and (out / "company.xlsx").is_file()
+    assert 'href="account_managers/am-001-alice-andersen.html"' in (out / "index.html").read_text()
+    # the failed report's pickle stays for debugging, the others are cleaned up
+    assert [p.name for p in (out / ".work").glob("*.pkl")] == ["account_manager-am-002-bruno-baptiste.pkl"]
+
+
+@pytest.mark.slow
+def test_reports_on_the_cluster_equal_those_of_a_local_run(runs):
+    local, out, manifest, _code = runs
+    local_manifest = json.loads(local.manifest_path.read_text())
+    here, there = _by_id(local_manifest["reports"]), _by_id(manifest["reports"])
+    assert {k: r["status"] for k, r in here.items()} == {k: r["status"] for k, r in there.items()}
+    assert {k: r["outputs"] for k, r in here.items()} == {k: r["outputs"] for k, r in there.items()}
+    compared = 0
+    for key, entry in here.items():
+        if entry["status"] != "ok":
+            continue
+        assert _cells(local.output_dir / entry["outputs"]["xlsx"]) == _cells(out / entry["outputs"]["xlsx"]), key
+        html_here = (local.output_dir / entry["outputs"]["html"]).read_bytes()
+        assert html_here == (out / entry["outputs"]["html"]).read_bytes(), key
+        compared += 1
+    assert compared == 2
+    assert _cells(local.output_dir / "company.xlsx") == _cells(out / "company.xlsx")
+
+
+@pytest.mark.slow
+def test_reports_on_the_cluster_run_under_the_workers_in_kernels_forked_from_their_warm_process(runs, client):
+    _local, out, _manifest, _code = runs
+    workers = set(client.run(os.getpid).values())
+    assert len(workers) == 2 and os.getpid() not in workers
+    for am in IDS:
+        seen = json.loads((out / f"kernel-{am}.json").read_text())
+        assert seen["grandparent"] in workers, seen  # kernel <- warm process <- worker
+        assert "reportkit._warm" in seen["parent_cmdline"], seen
+
+
+def _job(out: Path, template: Path, **changes) -> ReportJob:
+    fields = dict(
+        kind="account_manager", report_id="AM-001", template=str(template), kernel_name="reportkit", out=str(out),
+        ipynb="account_managers/a.ipynb", html="account_managers/a.html", xlsx="account_managers/a.xlsx",
+        parameters={"report_data": ".work/account_manager-a.pkl", "account_manager_id": "AM-001"},
+        title="A", timeout_s=60.0, warm=False,
+    )
+    fields.update(changes)
+    return ReportJob(**fields)
+
+
+def test_a_worker_that_cannot_see_the_output_folder_fails_the_report_with_the_fix(client, tmp_path):
+    template = ROOT / "templates" / "account_manager.ipynb"
+    job = _job(tmp_path / "not-shared", template)
+    outcome = client.submit(batch_mod._execute_on_worker, job, pure=False).result()
+    assert outcome.status == "failed"
+    assert outcome.error.startswith("FileNotFoundError: the Dask worker tcp://127.0.0.1:")
+    assert "cannot read the report pickle" in outcome.error and str(tmp_path / "not-shared") in outcome.error
+    assert "same absolute paths" in outcome.error and "shared filesystem" in outcome.error
+    assert outcome.worker and outcome.worker.startswith("tcp://127.0.0.1:")
+
+    job = _job(tmp_path, tmp_path / "elsewhere" / "account_manager.ipynb")
+    outcome = client.submit(batch_mod._execute_on_worker, job, pure=False).result()
+    assert outcome.status == "failed" and "cannot read the template" in outcome.error
+
+
+class _Bar:
+    def update(self, n):
+        pass
+
+    def set_postfix_str(self, *a, **k):
+        pass
+
+
+def test_an_exception_on_a_worker_fails_only_that_report_and_the_batch_goes_on(client, tmp_path):
+    template = ROOT / "templates" / "account_manager.ipynb"
+    results = [ReportResult("account_manager", "A", "A", "t"), ReportResult("account_manager", "B", "B", "t")]
+    jobs = {
+        "A": _job(tmp_path, template, parameters={}),  # KeyError on the worker: the future raises
+        "B": _job(tmp_path / "not-shared", template, report_id="B"),  # a failed outcome
+    }
+    interrupted = batch_mod._run_on_dask(client, results, ["a", "b"], lambda res, slug: (jobs[res.id], None), _Bar())
+    assert interrupted is False
+    a, b = results
+    assert a.status == "failed" and a.error == "KeyError: 'report_data' (raised on the Dask worker; see its log)"
+    assert b.status == "failed" and "cannot read the report pickle" in b.error
+
+
+def test_ctrl_c_while_preparing_cancels_the_reports_already_submitted(client, tmp_path, monkeypatch):
+    results = [ReportResult("account_manager", "A", "A", "t"), ReportResult("account_manager", "B", "B", "t")]
+    job = _job(tmp_path / "not-shared", ROOT / "templates" / "account_manager.ipynb")
+    cancelled = []
+    real_cancel = client.cancel
+
+    def cancel(futures, *a, **k):
+        cancelled.extend(f.key for f in futures)
+        return real_cancel(futures, *a, **k)
+
+    def prepare(res, slug):
+        if res.id == "B":
+            raise KeyboardInterrupt
+        return job, None
+
+    monkeypatch.setattr(client, "cancel", cancel)
+    assert batch_mod._run_on_dask(client, results, ["a", "b"], prepare, _Bar()) is True
+    assert [str(k).startswith("reportkit-account_manager-a-") for k in cancelled] == [True]
+    assert results[0].status == "pending" and results[1].status == "pending"  # run_batch: "not run: interrupted"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_an_unreachable_scheduler_is_refused_with_exit_code_3_before_anything_runs(tmp_path, monkeypatch, capsys):
+    import dask
+    import papermill
+
+    def boom(*a, **k):  # pragma: no cover - only runs when the test fails
+        raise AssertionError("a report ran although the scheduler cannot be reached")
+
+    monkeypatch.setattr(papermill, "execute_notebook", boom)
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    out = tmp_path / "out"
+    with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):
+        code = main(["batch", str(_params(tmp_path)), "-o", str(out), "-q", "-p", "account_managers=AM-001",
+                     "--dask-scheduler", address])
+        with pytest.raises(EnvironmentError_, match="cannot connect to the Dask scheduler"):
+            run_batch(_params(tmp_path), out, progress=False, dask_scheduler=address)
+    err = capsys.readouterr().err
+    assert code == 3
+    assert f"reportkit: error: cannot connect to the Dask scheduler at '{address}'" in err
+    assert "hint: start it with 'dask scheduler'" in err
+    assert not (out / "manifest.json").exists() and not list(out.rglob("*.pkl"))
+
+
+def test_jobs_with_a_dask_scheduler_is_refused_as_bad_input(tmp_path, capsys):
+    code = main(["batch", str(_params(tmp_path)), "-o", str(tmp_path / "o"), "-q", "-j", "2",
+                 "--dask-scheduler", "tcp://127.0.0.1:1"])
+    assert code == 2
+    assert "--jobs cannot be combined with --dask-scheduler" in capsys.readouterr().err
+
+
+def test_a_connected_client_is_used_and_left_open(client):
+    got, own = batch_mod._dask_connect(client, warm=False)
+    assert got is client and own is False

@@ -1,0 +1,179 @@
+"""Warm kernels: forked from a process that imported pandas once, still one fresh process per report.
+
+Pins what :mod:`reportkit.kernels` promises: a forked kernel runs code with the heavy
+modules already imported, in the folder it was asked for, as a child of the warm process
+(not of the batch process), in its own process group; interrupts and kills reach it; it
+ends when the warm process ends; a kernel spec of another interpreter is started the
+ordinary way; and -- the point of single-use kernels -- state one report sets never
+reaches another, whether the kernels are forked or fresh.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from demo_params import demo_params
+
+from reportkit import kernels
+from reportkit.batch import run_batch
+
+pytestmark = pytest.mark.skipif(not kernels.warm_kernels_available(), reason="needs os.fork")
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "params" / "demo.yaml"
+
+
+def _run(coro):
+    return asyncio.run(coro)
+
+
+async def _start(cwd: Path) -> tuple[kernels.WarmKernelManager, object]:
+    km = kernels.WarmKernelManager(kernel_name="reportkit")
+    await km.start_kernel(cwd=str(cwd), extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
+    kc = km.client()
+    kc.start_channels()
+    await kc.wait_for_ready(timeout=60)
+    return km, kc
+
+
+async def _eval(kc, code: str) -> str:
+    """Run ``code`` and return what it printed."""
+    chunks: list[str] = []
+
+    def hook(msg):
+        if msg["msg_type"] == "stream":
+            chunks.append(msg["content"]["text"])
+        elif msg["msg_type"] == "error":
+            chunks.append("ERROR " + msg["content"]["ename"])
+
+    await kc.execute_interactive(code, timeout=60, output_hook=hook)
+    return "".join(chunks).strip()
+
+
+def test_forked_kernel_has_heavy_modules_imported_runs_in_its_folder_and_is_a_child_of_the_warm_process(tmp_path):
+    async def go():
+        km, kc = await _start(tmp_path)
+        try:
+            assert isinstance(km.provisioner.process, kernels._ForkedProcess)
+            out = await _eval(kc, "import os, sys, json; print(json.dumps([os.getcwd(), os.getppid(), "
+                                  "os.getpgid(0) == os.getpid(), 'pandas' in sys.modules, 'reportkit.render' in sys.modules]))")
+            cwd, ppid, own_group, pandas_loaded, render_loaded = json.loads(out)
+            assert Path(cwd) == tmp_path
+            assert ppid == kernels.warm_process()._proc.pid != os.getpid()
+            assert own_group and pandas_loaded and render_loaded
+            assert await _eval(kc, "import pandas as pd; print(int(pd.Series([1, 2, 3]).sum()))") == "6"
+        finally:
+            kc.stop_channels()
+            await km.shutdown_kernel(now=True)
+        assert km.provisioner is None or not km.provisioner.has_process
+
+    _run(go())
+
+
+def test_interrupt_reaches_a_forked_kernel_and_a_killed_one_reports_its_exit(tmp_path):
+    async def go():
+        km, kc = await _start(tmp_path)
+        try:
+            msg_id = kc.execute("import time; time.sleep(60)")
+            await asyncio.sleep(1.0)
+            await km.interrupt_kernel()
+            reply = await kc.get_shell_msg(timeout=30)
+            assert reply["parent_header"]["msg_id"] == msg_id
+            assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "KeyboardInterrupt"
+            pid = km.provisioner.pid
+            os.kill(pid, signal.SIGKILL)
+            code = kernels.warm_process().wait(pid, timeout=30)
+            assert code == -signal.SIGKILL
+            assert not await km.is_alive()
+        finally:
+            kc.stop_channels()
+            await km.shutdown_kernel(now=True)
+
+    _run(go())
+
+
+def test_kernels_end_when_their_warm_process_ends(tmp_path):
+    wp = kernels.WarmProcess()
+    wp.start()
+    km_pid = wp.fork(["-f", str(tmp_path / "kernel.json")], str(tmp_path), dict(os.environ))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and wp.exitcode(km_pid) is not None:
+        time.sleep(0.1)
+    assert wp.exitcode(km_pid) is None  # running
+    wp.close()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            os.kill(km_pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("a kernel outlived its warm process")
+
+
+def test_kernel_spec_of_another_interpreter_is_started_the_ordinary_way(tmp_path):
+    other = tmp_path / "python"
+    other.symlink_to("/bin/sh")
+    assert kernels._forkable([str(other), "-m", "ipykernel_launcher", "-f", "c.json"]) is None
+    assert kernels._forkable([sys.executable, "-m", "something_else"]) is None
+    assert kernels._forkable([sys.executable, "-O", "-m", "ipykernel_launcher", "-f", "c.json"]) is None
+    assert kernels._forkable([sys.executable, "-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f", "c.json"]) == ["-f", "c.json"]
+
+
+def _params(tmp_path: Path, **changes) -> Path:
+    return demo_params(tmp_path, **changes)
+
+
+_LEAK_PROBE = """\
+import builtins, json, os, sys
+import reportkit
+seen = {
+    "module attribute": getattr(reportkit, "_probe_left_by", None),
+    "builtin": getattr(builtins, "_probe_left_by", None),
+    "environment": os.environ.get("REPORTKIT_PROBE_LEFT_BY"),
+    "sys.modules": "_probe_module" in sys.modules,
+    "pid": os.getpid(),
+}
+reportkit._probe_left_by = account_manager_id
+builtins._probe_left_by = account_manager_id
+os.environ["REPORTKIT_PROBE_LEFT_BY"] = account_manager_id
+sys.modules["_probe_module"] = reportkit
+print("PROBE " + json.dumps(seen))
+"""
+
+
+@pytest.mark.parametrize("warm", [True, False], ids=["warm", "fresh"])
+def test_state_set_by_one_report_never_reaches_another(tmp_path, warm):
+    tdir = tmp_path / "templates"
+    shutil.copytree(ROOT / "templates", tdir)
+    nb = nbformat.read(tdir / "account_manager.ipynb", as_version=4)
+    at = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])) + 1
+    nb.cells.insert(at, nbformat.v4.new_code_cell(_LEAK_PROBE))
+    nbformat.write(nb, tdir / "account_manager.ipynb")
+    ids = ["AM-001", "AM-002", "AM-003"]
+    result = run_batch(
+        _params(tmp_path, account_managers=ids, reports=["account_manager"]),
+        tmp_path / "out", progress=False, template_dir=tdir, jobs=1, warm_kernels=warm,
+    )
+    assert result.failed == 0 and result.ok == len(ids)
+    seen = []
+    for res in result.reports:
+        executed = nbformat.read(tmp_path / "out" / res.outputs["ipynb"], as_version=4)
+        text = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
+        line = next(ln for ln in text.splitlines() if ln.startswith("PROBE "))
+        seen.append(json.loads(line[len("PROBE "):]))
+    assert [s["module attribute"] for s in seen] == [None] * len(ids)
+    assert [s["builtin"] for s in seen] == [None] * len(ids)
+    assert [s["environment"] for s in seen] == [None] * len(ids)
+    assert [s["sys.modules"] for s in seen] == [False] * len(ids)
+    assert len({s["pid"] for s in seen}) == len(ids)  # one process per report
