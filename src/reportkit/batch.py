@@ -379,6 +379,7 @@ def run_batch(
     keep_work: bool = False,
     warm_kernels: bool = True,
     dask_scheduler: Any = None,
+    worker_processes: bool | None = None,
 ) -> BatchResult:
     """Run every planned report of a params file and publish the outputs.
 
@@ -432,6 +433,15 @@ def run_batch(
         reports run at once is the workers' business (``dask worker --nthreads``),
         so ``jobs`` must not be given with it. A report whose worker raises, dies or
         cannot see the shared files fails alone. Needs ``reportkit[dask]``.
+    worker_processes : bool, optional
+        Locally, execute each report (notebook client, HTML export, workbook) in one
+        of ``jobs`` long-lived worker processes rather than in this process's
+        threads, so that work uses every core (see :class:`_ExportWorkers`; the
+        outputs are the same). Report objects are still built here, from the data
+        loaded once. Default: worker processes when this program's ``__main__`` is
+        safe to re-import in them (the ``reportkit`` command, a notebook, ``python
+        -m``), threads otherwise; True forces them (a script whose top-level code is
+        under ``if __name__ == "__main__":``), False forces threads.
 
     Returns
     -------
@@ -485,14 +495,42 @@ def run_batch(
             f"--only-failed: there is no readable manifest.json in {str(out)!r} from an earlier run",
             hint="run the batch without --only-failed first",
         )
+    mode = "only_failed" if only_failed else "resume" if resume else None
 
-    from . import loading
+    if jobs is None:
+        jobs = os.cpu_count() or 1
+    if jobs < 1:
+        raise ParamsError(f"jobs must be at least 1, got {jobs}", hint="use --jobs 1 to run reports one at a time")
 
-    if warm_kernels and dask_scheduler is None:  # on Dask the workers fork the kernels
+    workers = None
+    if worker_processes is None:
+        worker_processes = _ExportWorkers.available()
+    if dask_scheduler is None and worker_processes:
+        # started now: the workers' imports and warm kernel processes overlap reading the data
+        workers = _ExportWorkers(jobs, warm_kernels)
+    elif warm_kernels and dask_scheduler is None:  # on Dask the workers fork the kernels
         from . import kernels as warm
 
         if warm.warm_kernels_available():
             warm.start_warm_process()  # its imports overlap reading the data
+    try:
+        return _execute_batch(
+            params_path=params_path, out=out, params=params, workers=workers, dask_scheduler=dask_scheduler,
+            jobs=jobs, progress=progress, keep_work=keep_work, warm_kernels=warm_kernels, mode=mode,
+            previous=previous, kinds=kinds, templates=templates, kernels=kernels, started=started,
+        )
+    finally:
+        if workers is not None:
+            workers.close()
+
+
+def _execute_batch(*, params_path: Path, out: Path, params: BatchParams, workers: "_ExportWorkers | None",
+                   dask_scheduler: Any, jobs: int, progress: bool, keep_work: bool, warm_kernels: bool,
+                   mode: str | None, previous: dict[str, Any] | None, kinds: list[str], templates: dict[str, Path],
+                   kernels: dict[str, str], started: str) -> BatchResult:
+    """The part of :func:`run_batch` after every check that needs no data: load, plan, run, publish."""
+    from . import loading
+
     ds = loading.load_source(params)
     period = _check_period(params.period, ds.calendar)
     if params.as_of < period.start:
@@ -526,10 +564,6 @@ def run_batch(
 
     from tqdm.auto import tqdm
 
-    if jobs is None:
-        jobs = os.cpu_count() or 1
-    if jobs < 1:
-        raise ParamsError(f"jobs must be at least 1, got {jobs}", hint="use --jobs 1 to run reports one at a time")
     build_lock = threading.Lock()  # report objects share one cached context
     prev_entries = {(e.get("kind"), e.get("id")): e for e in (previous or {}).get("reports", []) if isinstance(e, dict)}
     fixed = {
@@ -537,7 +571,6 @@ def run_batch(
         "code": _code_hash(),
         **{f"template:{k}": _file_hash(p) for k, p in templates.items()},
     }
-    mode = "only_failed" if only_failed else "resume" if resume else None
     team_objects: dict[str, Any] = {}  # for the company workbook
 
     def report_args(res: ReportResult) -> tuple[tuple, dict[str, Any]]:
@@ -552,7 +585,7 @@ def run_batch(
 
     def task(res: ReportResult, slug: str) -> ReportResult:
         args, kwargs = report_args(res)
-        _run_one(res, slug, *args, **kwargs)
+        _run_one(res, slug, *args, workers=workers, **kwargs)
         return res
 
     def prepare(res: ReportResult, slug: str) -> tuple[ReportJob, Any] | None:
@@ -565,7 +598,11 @@ def run_batch(
         if client is not None:
             interrupted = _run_on_dask(client, results, slugs, prepare, bar)
         else:
-            with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="report") as pool:
+            # With worker processes, twice as many threads: while ``jobs`` reports execute
+            # in the workers, the next ones are built here and wait in the pool's queue,
+            # so a worker that finishes starts its next report at once.
+            threads = 2 * jobs if workers is not None else jobs
+            with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="report") as pool:
                 futures = [pool.submit(task, res, slug) for res, slug in zip(results, slugs)]
                 try:
                     for fut in as_completed(futures):
@@ -1044,6 +1081,10 @@ def _register_engine() -> str:
                     self._last_save = now
                     super().save(**kwargs)
 
+            def notebook_start(self, **kwargs: Any) -> None:
+                self._last_save = time.monotonic()  # the first write waits _SAVE_EVERY_S too
+                super().notebook_start(**kwargs)
+
             def notebook_complete(self, **kwargs: Any) -> None:
                 self._final = True
                 super().notebook_complete(**kwargs)
@@ -1094,10 +1135,15 @@ def _deadline_timeout(timeout_s: float) -> Any:
     return remaining
 
 
-def _publish_notebook(tmp_nb: Path, ipynb: Path, template: Path, out: Path) -> None:
-    """Move the executed notebook into place with papermill's absolute paths made relative."""
+def _publish_notebook(tmp_nb: Path, ipynb: Path, template: Path, out: Path, nb: Any = None) -> None:
+    """Move the executed notebook into place with papermill's absolute paths made relative.
+
+    ``nb`` is the executed notebook when Papermill returned it (the report ran to the
+    end); otherwise the one Papermill last wrote to ``tmp_nb`` is read back.
+    """
     try:
-        nb = nbformat.read(tmp_nb, as_version=4)
+        if nb is None:
+            nb = nbformat.read(tmp_nb, as_version=4)
         pm_meta = nb.metadata.get("papermill", {})
         pm_meta["input_path"] = template.name
         pm_meta["output_path"] = _relative(ipynb, out)
@@ -1219,8 +1265,9 @@ def execute_report(job: ReportJob, report: Any = None) -> JobOutcome:
             if kernels.warm_kernels_available():
                 engine_kwargs["kernel_manager_class"] = kernels.WarmKernelManager
         executing = True
+        executed = None
         try:
-            _execute_with_retry(
+            executed = _execute_with_retry(
                 job.template,
                 str(tmp_nb),
                 parameters=job.parameters,
@@ -1238,10 +1285,9 @@ def execute_report(job: ReportJob, report: Any = None) -> JobOutcome:
             )
         finally:
             if tmp_nb.exists():
-                _publish_notebook(tmp_nb, ipynb, Path(job.template), out)
+                _publish_notebook(tmp_nb, ipynb, Path(job.template), out, executed)
                 outcome.outputs["ipynb"] = job.ipynb
         executing = False
-        executed = nbformat.read(ipynb, as_version=4)
         _atomic_write(html_path, export_html(executed, title=job.title))
         outcome.outputs["html"] = job.html
         if report is None:
@@ -1364,12 +1410,116 @@ def _record(res: ReportResult, outcome: JobOutcome) -> None:
     res.duration_s += outcome.duration_s
 
 
-def _run_one(res: ReportResult, slug: str, *args: Any, **kwargs: Any) -> None:
-    """Prepare and execute one report in this process (see :func:`_prepare`, :func:`execute_report`)."""
+def _run_one(res: ReportResult, slug: str, *args: Any, workers: "_ExportWorkers | None" = None, **kwargs: Any) -> None:
+    """Prepare one report here, then execute it in a worker process (or here, without ``workers``).
+
+    See :func:`_prepare` and :func:`execute_report`.
+    """
     prepared = _prepare(res, slug, *args, **kwargs)
     if prepared is not None:
         job, report = prepared
-        _record(res, execute_report(job, report))
+        _record(res, workers.run(job, report) if workers is not None else execute_report(job, report))
+
+
+_WORKER_PRELOAD = [
+    "reportkit.batch",
+    "reportkit.excel",
+    "reportkit.kernels",
+    "reportkit.reports",
+    "papermill",
+    "papermill.engines",
+    "nbclient",
+    "nbconvert",
+    "nbconvert.exporters.html",
+    "jupyter_client.manager",
+    "xlsxwriter",
+]
+"""What the report worker processes have imported before their first report (forkserver preload)."""
+
+
+def _worker_init(warm: bool) -> None:
+    """Start a report worker: its own warm kernel process, and its HTML exporter, up front."""
+    if warm:
+        from . import kernels
+
+        if kernels.warm_kernels_available():
+            kernels.start_warm_process()
+    _html_exporter()
+
+
+class _ExportWorkers:
+    """Long-lived worker processes that execute reports (:func:`execute_report`) for a local batch.
+
+    Each report's notebook client, HTML export and workbook writing run in one of
+    ``jobs`` worker processes, not in the batch process, so they use every core
+    instead of contending for one interpreter lock; each worker keeps its exporter and
+    its own warm kernel process for all the reports it runs (no process per export).
+    The workers are forked from multiprocessing's forkserver with reportkit, Papermill,
+    nbconvert and XlsxWriter preloaded. Like any multiprocessing program, a script
+    that calls :func:`run_batch` must keep its top-level code under
+    ``if __name__ == "__main__":``; where the workers cannot start (no forkserver, a
+    ``__main__`` that cannot be re-imported, a pool that broke), reports run in the
+    batch process's threads instead, with the same results.
+    """
+
+    def __init__(self, jobs: int, warm: bool) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(_WORKER_PRELOAD)
+        self._pool: Any = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init,
+                                              initargs=(warm,))
+        self._broken = False
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def available() -> bool:
+        """True where worker processes can start without side effects.
+
+        Needs multiprocessing's forkserver, and a ``__main__`` that a worker can
+        re-import safely (multiprocessing re-imports it in every worker): none at all
+        (an interactive interpreter, ``python -c``), a package's ``__main__`` (``python
+        -m reportkit``, ``python -m pytest``), an IPython kernel (a notebook), or a
+        console script of this environment (``reportkit``, ``pytest``), all of which
+        keep their work under ``if __name__ == "__main__":``. For any other script
+        (which might call :func:`run_batch` at top level) reports run in threads.
+        """
+        import multiprocessing
+        import sys
+        import sysconfig
+
+        if "forkserver" not in multiprocessing.get_all_start_methods():
+            return False
+        main = sys.modules.get("__main__")
+        name = getattr(getattr(main, "__spec__", None), "name", None) or ""
+        if name:
+            return name.endswith(".__main__") or name == "__main__" or name == "ipykernel_launcher"
+        path = getattr(main, "__file__", None)
+        if path is None:
+            return True
+        try:
+            return Path(path).resolve().parent == Path(sysconfig.get_path("scripts")).resolve()
+        except OSError:
+            return False
+
+    def run(self, job: ReportJob, report: Any) -> JobOutcome:
+        """Execute ``job`` in a worker; in this process when the pool cannot run it."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        if not self._broken:
+            try:
+                return self._pool.submit(execute_report, job).result()
+            except BrokenProcessPool as exc:
+                with self._lock:
+                    if not self._broken:
+                        log.warning("report worker processes failed (%s); running the remaining reports in "
+                                    "this process", exc)
+                    self._broken = True
+        return execute_report(job, report)
+
+    def close(self, cancel: bool = False) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=cancel)
 
 
 def _manifest(

@@ -29,6 +29,7 @@ kernels, and a kernel that survived sees its parent gone and exits.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import os
@@ -36,10 +37,14 @@ import signal
 import subprocess
 import sys
 import threading
+import time
+from queue import Empty
 from typing import Any
 
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
+from traitlets import DottedObjectName, Type
 
 __all__ = [
     "PRELOAD",
@@ -288,14 +293,82 @@ class WarmForkProvisioner(LocalProvisioner):  # type: ignore[misc]
             self.ip = km.ip
         return self.connection_info
 
+    async def wait(self) -> int | None:
+        """Wait for the kernel to end; as LocalProvisioner's, polling every 10 ms, not 100 ms.
+
+        The exit is known the moment the warm process reports it, so polling costs a
+        dictionary lookup; a report then hands its worker to the next one sooner.
+        """
+        if not isinstance(self.process, _ForkedProcess):
+            return await super().wait()
+        while self.process.poll() is None:
+            await asyncio.sleep(0.01)
+        ret = self.process.poll()
+        self.process = None
+        return ret
+
+
+class WarmKernelClient(AsyncKernelClient):  # type: ignore[misc]
+    """jupyter_client's ``AsyncKernelClient`` with a shorter wait at the end of ``wait_for_ready``.
+
+    jupyter_client's ``wait_for_ready`` ends by draining the IOPub channel until it has
+    been quiet for 0.2 s, which every report pays once, idle, after its kernel is
+    ready (about a fifth of a forked kernel's start). The drain is only there so that
+    start-up messages do not reach the first execution, and nbclient ignores any IOPub
+    message whose parent is not the request it is waiting for, so a 20 ms quiet period
+    is enough here. Everything else -- the kernel_info handshake, the check that IOPub
+    is connected (so no output of the first cell is lost), dead-kernel detection and the
+    timeout -- is jupyter_client's own logic, unchanged.
+    """
+
+    drain_quiet_s = 0.02
+
+    async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.time() + (float("inf") if timeout is None else timeout)
+        while True:
+            self.kernel_info()
+            try:
+                msg = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                pass
+            else:
+                if msg["msg_type"] == "kernel_info_reply":
+                    try:  # IOPub is connected once it delivers a message (the status of this request)
+                        await self.iopub_channel.get_msg(timeout=0.2)
+                    except Empty:
+                        pass
+                    else:
+                        self._handle_kernel_info_reply(msg)
+                        break
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.time() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+        while True:
+            try:
+                await self.iopub_channel.get_msg(timeout=self.drain_quiet_s)
+            except Empty:
+                break
+
+    wait_for_ready = _async_wait_for_ready  # AsyncKernelClient binds the name to the base method
+
 
 class WarmKernelManager(AsyncKernelManager):  # type: ignore[misc]
     """An ``AsyncKernelManager`` whose kernels come from :class:`WarmForkProvisioner`.
 
     Pass it to Papermill as ``kernel_manager_class=WarmKernelManager`` (nbclient's
     trait of that name). The kernel spec, connection file, ports and shutdown are the
-    ordinary jupyter_client ones.
+    ordinary jupyter_client ones; its clients are :class:`WarmKernelClient`, and it
+    notices a kernel's exit within 10 ms instead of 100 ms.
     """
+
+    client_class = DottedObjectName("reportkit.kernels.WarmKernelClient", config=True)
+    client_factory = Type(default_value=WarmKernelClient, klass=AsyncKernelClient, config=True)
+
+    async def _async_wait(self, pollinterval: float = 0.1) -> None:
+        # jupyter_client polls a shutting-down kernel every 100 ms; a forked kernel's
+        # exit is known as soon as the warm process reports it, so look every 10 ms
+        await super()._async_wait(pollinterval=min(pollinterval, 0.01))
 
     async def _async_pre_start_kernel(self, **kw: Any) -> Any:
         if self.provisioner is None:

@@ -430,8 +430,17 @@ def _commission(ds: Dataset, params: BatchParams, ctx: "_Context", account_manag
     """The commission statement a report shows, from the engine (computed once per batch).
 
     ``params.plan``: the plan files; otherwise the flat ``commission:`` policy
-    compiled into an engine plan, on the report's credited deals and quotas.
+    compiled into an engine plan, on the report's credited deals and quotas. Each
+    account manager's statement is made once per batch: their own report and their
+    team's report show the same (immutable) statement.
     """
+    key = ("statement", account_manager_id)
+    if key not in ctx.engine:
+        ctx.engine[key] = _make_statement(ds, params, ctx, account_manager_id)
+    return ctx.engine[key]
+
+
+def _make_statement(ds: Dataset, params: BatchParams, ctx: "_Context", account_manager_id: str) -> CommissionStatement:
     if params.plan is None:
         if "flat" not in ctx.engine:
             s = ctx.split(ctx.period.kind)
@@ -751,7 +760,7 @@ def build_account_manager_report(
         currency=ds.currency,
         summary=summary,
         quarterly=quarterly,
-        commission=stmt.lines,
+        commission=stmt.lines.copy(),  # the statement is shared with the team report: not its frame
         accounts=accounts,
         forecast=forecast.reset_index(drop=True),
         performance=performance,
