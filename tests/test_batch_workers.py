@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import sys
 import types
 from pathlib import Path
 
-import nbformat
 import openpyxl
 import pytest
 
-from demo_params import DEMO, ROOT, demo_params
+from demo_params import DEMO, demo_params, templates_with_cell
 from reportkit import batch as batch_mod
 from reportkit.batch import JobOutcome, run_batch
 
@@ -35,16 +33,6 @@ with open(f"kernel-{account_manager_id}.json", "w") as _f:
 """
 
 
-def _templates(tmp_path: Path) -> Path:
-    tdir = tmp_path / "templates"
-    shutil.copytree(ROOT / "templates", tdir)
-    nb = nbformat.read(tdir / "account_manager.ipynb", as_version=4)
-    at = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])) + 1
-    nb.cells.insert(at, nbformat.v4.new_code_cell(RECORD))
-    nbformat.write(nb, tdir / "account_manager.ipynb")
-    return tdir
-
-
 def _cells(path: Path) -> list[list[tuple]]:
     wb = openpyxl.load_workbook(path)
     return [[tuple(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets]
@@ -54,7 +42,7 @@ def _cells(path: Path) -> list[list[tuple]]:
 def both(tmp_path_factory):
     """The same two-report batch run with worker processes and with threads."""
     tmp = tmp_path_factory.mktemp("workers")
-    params, tdir = demo_params(tmp, account_managers=["AM-001", "AM-002"], reports=["account_manager"]), _templates(tmp)
+    params, tdir = demo_params(tmp, account_managers=["AM-001", "AM-002"], reports=["account_manager"]), templates_with_cell(tmp, RECORD)
     runs = {}
     for mode in (True, False):
         out = tmp / f"out-{mode}"

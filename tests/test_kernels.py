@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import signal
 import sys
 import time
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from demo_params import demo_params
+from demo_params import demo_params, templates_with_cell
 
 from reportkit import kernels
 from reportkit.batch import run_batch
@@ -154,12 +153,7 @@ print("PROBE " + json.dumps(seen))
 
 @pytest.mark.parametrize("warm", [True, False], ids=["warm", "fresh"])
 def test_state_set_by_one_report_never_reaches_another(tmp_path, warm):
-    tdir = tmp_path / "templates"
-    shutil.copytree(ROOT / "templates", tdir)
-    nb = nbformat.read(tdir / "account_manager.ipynb", as_version=4)
-    at = next(i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])) + 1
-    nb.cells.insert(at, nbformat.v4.new_code_cell(_LEAK_PROBE))
-    nbformat.write(nb, tdir / "account_manager.ipynb")
+    tdir = templates_with_cell(tmp_path, _LEAK_PROBE)
     ids = ["AM-001", "AM-002", "AM-003"]
     result = run_batch(
         _params(tmp_path, account_managers=ids, reports=["account_manager"]),
