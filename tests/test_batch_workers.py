@@ -103,7 +103,8 @@ def test_a_broken_worker_pool_hands_its_reports_back_to_the_batch_process(monkey
             pass
 
     workers = batch_mod._ExportWorkers.__new__(batch_mod._ExportWorkers)
-    workers._pool, workers._broken, workers._lock = BrokenPool(), False, __import__("threading").Lock()
+    workers._pool, workers._broken, workers._cancelled = BrokenPool(), False, False
+    workers._lock = __import__("threading").Lock()
     ran_here = []
 
     def here(job, report=None):
@@ -114,3 +115,30 @@ def test_a_broken_worker_pool_hands_its_reports_back_to_the_batch_process(monkey
     assert workers.run("job-1", None).status == "ok" and workers._broken
     assert workers.run("job-2", None).status == "ok"
     assert ran_here == ["job-1", "job-2"]
+
+
+def test_after_an_interrupt_queued_reports_are_left_pending_not_run_here(monkeypatch):
+    class ShutDownPool:
+        def submit(self, *a, **k):
+            raise RuntimeError("cannot schedule new futures after shutdown")
+
+    workers = batch_mod._ExportWorkers.__new__(batch_mod._ExportWorkers)
+    workers._pool, workers._broken, workers._cancelled = ShutDownPool(), False, False
+    workers._lock = __import__("threading").Lock()
+    monkeypatch.setattr(batch_mod, "execute_report", lambda *a, **k: pytest.fail("ran after the interrupt"))
+    with pytest.raises(RuntimeError):  # not interrupted: a real error is not hidden
+        workers.run("job-1", None)
+    workers._cancelled = True
+    assert workers.run("job-2", None).status == "pending"
+
+
+def test_report_workers_ignore_ctrl_c_so_running_reports_finish_and_are_recorded(monkeypatch):
+    import signal
+
+    monkeypatch.setattr(batch_mod, "_html_exporter", lambda: None)
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        batch_mod._worker_init(False)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, previous)

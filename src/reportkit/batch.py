@@ -544,14 +544,17 @@ def _execute_batch(*, params_path: Path, out: Path, params: BatchParams, workers
 
     specs = [s for s in plan_reports(ds, params) if s.kind in templates]
 
+    # connect (or fail, exit code 3) before anything is written or any report runs
+    client, own_client = _dask_connect(dask_scheduler, warm_kernels) if dask_scheduler is not None else (None, False)
     work = out / ".work"
     try:
         for sub in (out, work, *(out / OUTPUT_FOLDERS[k] for k in kinds)):
             sub.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
+        if own_client:
+            with contextlib.suppress(Exception):
+                client.close()
         raise OutputError(f"cannot create output folder {str(out)!r}: {exc}", hint="choose a writable --output-dir") from None
-    # connect (or fail, exit code 3) before any file of an earlier run is touched or any report runs
-    client, own_client = _dask_connect(dask_scheduler, warm_kernels) if dask_scheduler is not None else (None, False)
 
     results = [ReportResult(kind=s.kind, id=str(s.id), name=str(s.name), team=str(s.team)) for s in specs]
     slugs = _unique_slugs(results)
@@ -610,11 +613,14 @@ def _execute_batch(*, params_path: Path, out: Path, params: BatchParams, workers
                         bar.set_postfix_str(done.name[:30], refresh=False)
                         bar.update(1)
                 except KeyboardInterrupt:
-                    # Ctrl-C: start nothing new; reports already running end (their kernels
-                    # got the same SIGINT); then the manifest records what happened.
+                    # Ctrl-C: start nothing new; reports already running end (kernels and
+                    # worker processes ignore the terminal's SIGINT) and are recorded; then
+                    # the manifest records what happened.
                     interrupted = True
                     for fut in futures:
                         fut.cancel()
+                    if workers is not None:
+                        workers.cancel()
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -687,6 +693,12 @@ def _dask_connect(scheduler: Any, warm: bool) -> tuple[Any, bool]:
     else:
         address = str(scheduler).strip()
         try:
+            # an unknown scheme or a malformed address is refused here, before a Client exists
+            # (a Client whose constructor failed would wait 60 s to close when collected)
+            from distributed.comm import parse_address
+            from distributed.comm.registry import get_backend
+
+            get_backend(parse_address(address)[0])
             # the connect timeout is dask's distributed.comm.timeouts.connect (30 s by default;
             # env DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT=5s)
             client = distributed.Client(address, set_as_default=False)
@@ -1438,7 +1450,14 @@ _WORKER_PRELOAD = [
 
 
 def _worker_init(warm: bool) -> None:
-    """Start a report worker: its own warm kernel process, and its HTML exporter, up front."""
+    """Start a report worker: its own warm kernel process, and its HTML exporter, up front.
+
+    A worker ignores ^C, as the kernels do: the batch process decides what an
+    interrupt means (reports already running finish and are recorded; the rest do not start).
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if warm:
         from . import kernels
 
@@ -1471,6 +1490,7 @@ class _ExportWorkers:
         self._pool: Any = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_worker_init,
                                               initargs=(warm,))
         self._broken = False
+        self._cancelled = False
         self._lock = threading.Lock()
 
     @staticmethod
@@ -1505,21 +1525,35 @@ class _ExportWorkers:
 
     def run(self, job: ReportJob, report: Any) -> JobOutcome:
         """Execute ``job`` in a worker; in this process when the pool cannot run it."""
+        from concurrent.futures import CancelledError
         from concurrent.futures.process import BrokenProcessPool
 
+        if self._cancelled:
+            return JobOutcome(status="pending")
         if not self._broken:
             try:
                 return self._pool.submit(execute_report, job).result()
+            except CancelledError:  # the batch was interrupted before this report started
+                return JobOutcome(status="pending")
             except BrokenProcessPool as exc:
                 with self._lock:
                     if not self._broken:
                         log.warning("report worker processes failed (%s); running the remaining reports in "
                                     "this process", exc)
                     self._broken = True
+            except RuntimeError:  # submitted after cancel() shut the pool down (BrokenProcessPool is handled above)
+                if not self._cancelled:
+                    raise
+                return JobOutcome(status="pending")
         return execute_report(job, report)
 
-    def close(self, cancel: bool = False) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=cancel)
+    def cancel(self) -> None:
+        """Interrupted: reports queued for a worker do not start (those running finish)."""
+        self._cancelled = True
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
 
 
 def _manifest(
