@@ -1065,6 +1065,7 @@ def _is_kernel_start_failure(exc: BaseException) -> bool:
 _ENGINE = "reportkit"
 _SAVE_EVERY_S = 10.0
 _engine_lock = threading.Lock()
+_engine_registered = False
 
 
 def _register_engine() -> str:
@@ -1079,8 +1080,9 @@ def _register_engine() -> str:
     """
     from papermill.engines import NBClientEngine, NotebookExecutionManager, papermill_engines
 
+    global _engine_registered
     with _engine_lock:
-        if _ENGINE in papermill_engines._engines:
+        if _engine_registered:
             return _ENGINE
 
         class _Manager(NotebookExecutionManager):  # type: ignore[misc]
@@ -1116,6 +1118,7 @@ def _register_engine() -> str:
                 return nb_man.nb
 
         papermill_engines.register(_ENGINE, _Engine)
+        _engine_registered = True
         return _ENGINE
 
 

@@ -265,6 +265,11 @@ def _dec(v: Any) -> Decimal | None:
     return None
 
 
+def _dec_sum(values: Any) -> Decimal:
+    """Sum of money values (cells already rounded to the cent); missing ones count as 0."""
+    return sum((_dec(v) or Decimal(0) for v in values), Decimal("0.00"))
+
+
 def _frac(v: Any) -> float | None:
     if _is_missing(v) or isinstance(v, bool) or not isinstance(v, (numbers.Real, Decimal)):
         return None
@@ -739,7 +744,7 @@ def _sum_matches(values: Sequence[Any], target: Any) -> bool:
     t = _dec(target)
     if t is None:
         return False
-    return sum((_dec(v) or Decimal(0) for v in values), Decimal(0)) == t
+    return _dec_sum(values) == t
 
 
 def _total_row(book: _Book, ws: Any, sheet: str, r: int, frame: pd.DataFrame, cols: list[str], kinds: list[str], placed: _Placed, spec: _Spec) -> None:
@@ -759,7 +764,7 @@ def _total_row(book: _Book, ws: Any, sheet: str, r: int, frame: pd.DataFrame, co
             continue
         j = placed.columns[c]
         exp = _dec(expected)
-        lines = sum((_dec(v) or Decimal(0) for v in frame[c].tolist()), Decimal(0))
+        lines = _dec_sum(frame[c].tolist())
         money = kinds[j] in ("money", "text")
         f_total = fmt.total_money if money else fmt.total_integer
         if exp is not None and lines == exp:
@@ -952,22 +957,20 @@ def _am_spec(attr: str, report: Any) -> _Spec:
             return _Spec()
         total = (report.summary or {}).get("commission_total")
         if total is None:
-            total = sum((_dec(v) or Decimal(0) for v in frame["amount"]), Decimal("0.00"))
+            total = _dec_sum(frame["amount"])
         return _Spec(totals={"amount": total}, total_label="Total")
     return _Spec()
 
 
 def _team_spec(attr: str, report: Any) -> _Spec:
     s = report.summary or {}
-    if attr == "leaderboard":
-        return _Spec(ratios={"attainment": ("revenue", "quota")}, bands=("attainment",))
-    if attr == "quarterly":
+    if attr in ("leaderboard", "quarterly"):
         return _Spec(ratios={"attainment": ("revenue", "quota")}, bands=("attainment",))
     if attr == "commission_expense":
         frame = report.commission_expense
-        totals = {c: sum((_dec(v) or Decimal(0) for v in frame[c]), Decimal("0.00")) for c in ("commission", "bonus") if c in frame.columns}
+        totals = {c: _dec_sum(frame[c]) for c in ("commission", "bonus") if c in frame.columns}
         if "total" in frame.columns:
-            totals["total"] = s.get("commission_expense", sum((_dec(v) or Decimal(0) for v in frame["total"]), Decimal("0.00")))
+            totals["total"] = s.get("commission_expense", _dec_sum(frame["total"]))
         rs = {"total": ["commission", "bonus"]} if {"commission", "bonus", "total"} <= set(frame.columns) else {}
         return _Spec(row_sums=rs, totals=totals)
     return _Spec()
