@@ -96,6 +96,7 @@ def test_index_escapes_names_and_errors_and_groups_by_team(tmp_path):
     assert "ValueError: &lt;bad&gt; (cell 3)" in page
     assert page.count("<h2>") == 1  # both reports under one team heading
     assert 'href="teams/t-1.html"' in page and 'href="account_managers/a.ipynb"' in page
+    assert _self_closing_html_elements(page) == []
 
 
 def test_export_html_drops_code_and_both_parameter_cells():
@@ -112,8 +113,50 @@ def test_export_html_drops_code_and_both_parameter_cells():
     assert "secret_path" not in page and ".pkl" not in page and "print_me" not in page
 
 
+_VOID = frozenset("area base br col embed hr img input link meta source track wbr".split())
+
+
+def _self_closing_html_elements(page: str) -> list[str]:
+    """Non-void HTML elements written ``<tag ... />`` outside SVG and MathML.
+
+    An HTML5 parser (every browser) ignores that slash and leaves the element open,
+    while Python's ``html.parser`` closes it: ``<a class="anchor-link" ... />`` hid
+    every section after a report's first heading in a browser (issue #12).
+    tests/test_browser.py checks the pages in Chromium itself.
+    """
+    from html.parser import HTMLParser
+
+    class Finder(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.found: list[str] = []
+            self.foreign = 0
+
+        def handle_starttag(self, tag, attrs):
+            self.foreign += tag in ("svg", "math")
+
+        def handle_endtag(self, tag):
+            self.foreign -= tag in ("svg", "math")
+
+        def handle_startendtag(self, tag, attrs):
+            if tag not in _VOID and not self.foreign:
+                self.found.append(self.get_starttag_text())
+
+    finder = Finder()
+    finder.feed(page)
+    finder.close()
+    return finder.found
+
+
+def test_the_self_closing_check_finds_the_issue_12_heading_anchor():
+    page = '<h2 id="Q">Quarterly results<a class="anchor-link" href="#Q" /></h2><br/><svg><path d="M0"/></svg>'
+    assert _self_closing_html_elements(page) == ['<a class="anchor-link" href="#Q" />']
+
+
 def test_export_html_parses_to_the_same_page_as_nbconvert_without_its_soup_pass():
-    """The exporter skips HTMLExporter's BeautifulSoup pass; the page must not change."""
+    """The exporter skips HTMLExporter's BeautifulSoup pass; the page must not change,
+    and must hold nothing that pass used to repair (``html.parser`` reads a
+    self-closing ``<a/>`` as the empty link the soup writes back; a browser does not)."""
     import base64
 
     from bs4 import BeautifulSoup
@@ -131,12 +174,15 @@ def test_export_html_parses_to_the_same_page_as_nbconvert_without_its_soup_pass(
         "display_data", data={"text/html": '<table class="rk"><tr><td>1 &amp; 2</td></tr></table><img src="x.png">'})]
     err = nbformat.v4.new_code_cell("boom()")
     err.outputs = [nbformat.v4.new_output("error", ename="ValueError", evalue="<bad>", traceback=["ValueError: <bad>"])]
+    sections = nbformat.v4.new_markdown_cell("## Quarterly results\n\ntext\n\n### *Commission* `statement`\n\n#### Notes")
     nb.cells = [nbformat.v4.new_markdown_cell("# Title\n\n![chart](c.png) and <img src='y.png' alt='kept'>"),
-                plot, table, err, nbformat.v4.new_code_cell("print('x')")]
+                plot, sections, table, err, nbformat.v4.new_code_cell("print('x')")]
     nb.metadata["title"] = "t"
     ours = export_html(nb, title="t")
     reference, _ = HTMLExporter(config=batch_mod._new_html_exporter().config).from_notebook_node(nb)
     assert BeautifulSoup(ours, "html.parser") == BeautifulSoup(reference, "html.parser")
+    assert ours.count('class="anchor-link"') == 4  # one per heading, each closed
+    assert _self_closing_html_elements(ours) == []
     assert 'alt="No description has been provided for this image"' in ours and "alt='kept'" in ours
     assert ours.count('tabindex="0"') == reference.count('tabindex="0"') > 0
 

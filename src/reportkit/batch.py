@@ -317,8 +317,10 @@ def _new_html_exporter() -> Any:
         BeautifulSoup's pure-Python parser only to add ``alt`` text and ``tabindex``
         attributes, then re-serialises it: about a second per report, more than the
         rest of the export. This does the same rendering (the same filters, then the
-        template) and adds those attributes with :func:`_accessible`; a test checks that
-        the page parses to the same tree as nbconvert's.
+        template) and adds those attributes with :func:`_accessible`. The soup pass
+        also repaired markup a browser reads differently (see ``anchor_link_text``
+        below); ``tests/test_browser.py`` checks that Chromium builds the same page
+        from this exporter's output as from nbconvert's.
         """
 
         def from_notebook_node(self, nb: Any, resources: Any = None, **kw: Any) -> Any:
@@ -338,7 +340,14 @@ def _new_html_exporter() -> Any:
     c.HTMLExporter.exclude_input = True
     c.HTMLExporter.exclude_input_prompt = True
     c.HTMLExporter.exclude_output_prompt = True
-    c.HTMLExporter.anchor_link_text = ""
+    # Heading anchors get nbconvert's default text (the template's CSS hides them).
+    # nbconvert's ``add_anchor`` filter serialises each heading with ElementTree, an
+    # XML writer: an anchor with empty text comes out as ``<a class="anchor-link" .../>``,
+    # which a browser reads as an *open* link, and the lab template's
+    # ``a.anchor-link {display: none}`` then hides every section after the first
+    # heading. HTMLExporter's BeautifulSoup pass used to repair that; this exporter
+    # skips the pass, so ``anchor_link_text`` must never be empty.
+    c.HTMLExporter.anchor_link_text = "¶"
     return _HTMLExporter(config=c)
 
 
