@@ -1,5 +1,14 @@
-"""Headless Chromium opens the batch HTML and the explorer's HTML export: no console
-errors, a screenshot kept under test-artifacts/.
+"""Headless Chromium is the judge of the HTML reportkit writes.
+
+Python's ``html.parser`` is not an HTML5 parser: it reads ``<a ... />`` as an empty
+link, where a browser opens a link that swallows the rest of the page (issue #12:
+every section after the first heading was inside the template's hidden
+``a.anchor-link``). So these tests read what Chromium itself built: a copy of each
+page gets a script that walks the DOM after ``load`` and writes a JSON verdict
+(which tables, images, SVG charts, headings and paragraphs have no box, or sit in an
+element with ``display: none`` / ``visibility: hidden`` / ``hidden``) into a
+``<pre>``, read back with ``--dump-dom``. Full-page screenshots of each page kind
+are kept under ``test-artifacts/``.
 
 Needs Debian's ``chromium`` (``/usr/bin/chromium``, installed by .ci/run); skipped
 with a reason otherwise. Failures to fetch *external* resources (the widget
@@ -9,11 +18,15 @@ offline; every other console error fails the test.
 
 from __future__ import annotations
 
+import html
+import json
 import re
 import subprocess
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
 
+import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,18 +40,61 @@ pytestmark = [
 
 _CONSOLE = re.compile(r"(:CONSOLE|Uncaught)")
 _EXTERNAL = re.compile(r"(https?://(?!127\.0\.0\.1|localhost)[^\s\"']+|net::ERR_(NAME_NOT_RESOLVED|INTERNET_DISCONNECTED|CONNECTION_REFUSED|ADDRESS_UNREACHABLE|PROXY))")
+_WIDTH = 1280
+
+# Runs in the page after ``load`` (images decoded, layout done). An element is shown
+# when it has a non-empty box and neither it nor an ancestor is display:none,
+# visibility:hidden/collapse, opacity 0 or [hidden]. Elements inside an SVG are
+# judged with their <svg>. Headings are reported with their rendered text
+# (``innerText``: what is hidden, like the pilcrow of a heading anchor, is left out).
+_VERDICT_JS = """
+window.addEventListener("load", function () {
+  function hider(el) {
+    for (var a = el; a && a.nodeType === 1; a = a.parentElement) {
+      var s = getComputedStyle(a);
+      if (a.hidden || s.display === "none" || s.visibility === "hidden" || s.visibility === "collapse" || s.opacity === "0") {
+        var cls = typeof a.className === "string" ? a.className.trim() : "";
+        return a.tagName.toLowerCase() + (cls ? "." + cls.split(/\\s+/).join(".") : "");
+      }
+    }
+    return null;
+  }
+  var height = Math.ceil(document.documentElement.getBoundingClientRect().height);
+  var verdict = {counts: {}, hidden: [], headings: [], height: height};
+  var els = document.body.querySelectorAll("table, img, svg, h1, h2, h3, h4, h5, h6, p");
+  for (var i = 0; i < els.length; i++) {
+    var el = els[i], tag = el.tagName.toLowerCase();
+    if (el.parentElement && el.parentElement.closest("svg")) continue;
+    verdict.counts[tag] = (verdict.counts[tag] || 0) + 1;
+    var box = el.getBoundingClientRect(), hidden_by = hider(el);
+    var why = hidden_by ? "inside hidden " + hidden_by
+      : (el.getClientRects().length === 0 || box.width === 0 || box.height === 0) ? "no box" : null;
+    var text = (el.innerText || el.textContent || el.getAttribute("alt") || "").replace(/\\s+/g, " ").trim();
+    if (why) verdict.hidden.push({tag: tag, text: text.slice(0, 80), why: why});
+    else if (/^h[1-6]$/.test(tag)) verdict.headings.push(text);
+  }
+  var pre = document.createElement("pre");
+  pre.id = "reportkit-visibility";
+  pre.textContent = JSON.stringify(verdict);
+  document.body.appendChild(pre);
+});
+"""
+_VERDICT = re.compile(r'<pre id="reportkit-visibility">(.*?)</pre>', re.DOTALL)
 
 
-def _chromium(url: str, tmp: Path, screenshot: Path) -> tuple[str, str]:
-    """Run headless Chromium once on ``url``; (DOM, stderr log)."""
-    base = [
+def _run_chromium(tmp: Path, *args: str, height: int = 2000) -> subprocess.CompletedProcess:
+    cmd = [
         str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--no-first-run", "--disable-dev-shm-usage", f"--user-data-dir={tmp / 'profile'}",
-        "--enable-logging=stderr", "--v=0", "--window-size=1280,2000", "--virtual-time-budget=5000",
+        "--enable-logging=stderr", "--v=0", f"--window-size={_WIDTH},{height}", "--virtual-time-budget=5000", "--hide-scrollbars",
+        *args,
     ]
-    shot = subprocess.run(base + [f"--screenshot={screenshot}", url], capture_output=True, text=True, timeout=90)
-    dom = subprocess.run(base + ["--dump-dom", url], capture_output=True, text=True, timeout=90)
-    return dom.stdout, shot.stderr + dom.stderr
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=90)
+
+
+def _dump_dom(page: Path, tmp: Path) -> str:
+    """The document Chromium built from ``page`` (its DOM serialised after load)."""
+    return _run_chromium(tmp, "--dump-dom", page.resolve().as_uri()).stdout
 
 
 def _console_errors(log: str) -> list[str]:
@@ -48,16 +104,61 @@ def _console_errors(log: str) -> list[str]:
     return [line for line in log.splitlines() if _CONSOLE.search(line) and not _EXTERNAL.search(line)]
 
 
+def _visibility(page: Path, tmp: Path) -> tuple[dict, str]:
+    """Chromium's verdict on ``page``: (verdict, console log).
+
+    ``verdict["hidden"]`` lists every table, img, svg, heading and paragraph that is
+    not shown (tag, text, why); ``counts`` how many of each the DOM has;
+    ``headings`` the rendered text of the shown headings; ``height`` the page's
+    height in CSS pixels. The checked copy sits next to ``page`` so relative links
+    resolve the same.
+    """
+    copy = page.with_name(f"{page.stem}.visibility-check.html")
+    copy.write_text(page.read_text(encoding="utf-8") + f"<script>{_VERDICT_JS}</script>\n", encoding="utf-8")
+    try:
+        run = _run_chromium(tmp, "--dump-dom", copy.resolve().as_uri())
+    finally:
+        copy.unlink()
+    found = _VERDICT.search(run.stdout)
+    assert found, f"no verdict from Chromium for {page.name}: {run.stderr[-2000:]}"
+    return json.loads(html.unescape(found.group(1))), run.stderr
+
+
+def _full_page_screenshot(page: Path, name: str, height: int, tmp: Path) -> tuple[Path, str]:
+    """A screenshot of the whole of ``page`` (window as tall as the page) kept as a test artefact."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / f"{name}.png"
+    shot.unlink(missing_ok=True)
+    run = _run_chromium(tmp, f"--screenshot={shot}", page.resolve().as_uri(), height=min(max(height, 400) + 40, 16000))
+    assert shot.is_file() and shot.stat().st_size > 1000, f"no screenshot of {page.name}: {run.stderr[-2000:]}"
+    return shot, run.stderr
+
+
+def _tags_in_source(page: Path) -> dict[str, int]:
+    """How many tables, images, SVGs, headings and paragraphs the file's markup opens."""
+    text = page.read_text(encoding="utf-8")
+    counts = {tag: len(re.findall(rf"<{tag}[\s>/]", text, re.IGNORECASE))
+              for tag in ("table", "img", "svg", "h1", "h2", "h3", "h4", "h5", "h6", "p")}
+    return {tag: n for tag, n in counts.items() if n}
+
+
+def _markdown_headings(notebook: Path) -> list[str]:
+    """The headings of a notebook's markdown cells: the report's section titles."""
+    nb = nbformat.read(notebook, as_version=4)
+    return [m.group(1).strip() for cell in nb.cells if cell.cell_type == "markdown"
+            for m in re.finditer(r"^#{1,6}\s+(.+?)\s*#*\s*$", cell.source, re.MULTILINE)]
+
+
 def test_the_console_check_catches_errors(tmp_path):
     page = tmp_path / "broken.html"
     page.write_text('<html><body><p>x</p><script>console.error("bad-error"); null.x;</script></body></html>', encoding="utf-8")
-    _, log = _chromium(page.as_uri(), tmp_path, tmp_path / "broken.png")
-    errors = "\n".join(_console_errors(log))
+    errors = "\n".join(_console_errors(_run_chromium(tmp_path, "--dump-dom", page.as_uri()).stderr))
     assert "bad-error" in errors and "Uncaught TypeError" in errors
 
 
 @pytest.fixture(scope="module")
 def batch_html(tmp_path_factory) -> Path:
+    """One demo batch: AM-001's report and its team's report, plus index.html."""
     tmp = tmp_path_factory.mktemp("batch")
     params = tmp / "params.yaml"
     params.write_text(
@@ -74,9 +175,14 @@ def batch_html(tmp_path_factory) -> Path:
     return out
 
 
+def _report_page(batch: Path, folder: str) -> Path:
+    pages = sorted((batch / folder).glob("*.html"))
+    assert len(pages) == 1, pages
+    return pages[0]
+
+
 @pytest.fixture(scope="module")
 def explorer_html(tmp_path_factory) -> Path:
-    import nbformat
     import papermill as pm
     from nbconvert import HTMLExporter
 
@@ -86,27 +192,127 @@ def explorer_html(tmp_path_factory) -> Path:
     pm.execute_notebook(str(nb_path), str(executed), parameters={"params_file": str(ROOT / "params" / "demo.yaml")},
                         kernel_name="reportkit", cwd=str(nb_path.parent), progress_bar=False, execution_timeout=300)
     body, _ = HTMLExporter().from_notebook_node(nbformat.read(executed, as_version=4))
-    html = tmp / "explorer.html"
-    html.write_text(body, encoding="utf-8")
-    return html
+    html_path = tmp / "explorer.html"
+    html_path.write_text(body, encoding="utf-8")
+    return html_path
 
 
-def _check(page: Path, name: str, tmp_path: Path, must_show: list[str]) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    shot = ARTIFACTS / f"{name}.png"
-    dom, log = _chromium(page.resolve().as_uri(), tmp_path, shot)
-    (ARTIFACTS / f"{name}.console.log").write_text(log, encoding="utf-8")
-    assert shot.is_file() and shot.stat().st_size > 1000, "no screenshot"
-    assert not _console_errors(log), _console_errors(log)
-    for text in must_show:
-        assert text in dom, f"{text!r} not rendered in {page.name}"
+@pytest.mark.parametrize("folder", ["account_managers", "teams", "."], ids=["account-manager", "team", "index"])
+def test_chromium_shows_every_table_chart_heading_and_paragraph_of_each_batch_page(batch_html, folder, tmp_path):
+    page = batch_html / "index.html" if folder == "." else _report_page(batch_html, folder)
+    verdict, log = _visibility(page, tmp_path)
+    name = {"account_managers": "batch-account-manager", "teams": "batch-team", ".": "batch-index"}[folder]
+    _, shot_log = _full_page_screenshot(page, name, verdict["height"], tmp_path)
+    (ARTIFACTS / f"{name}.console.log").write_text(log + shot_log, encoding="utf-8")
+
+    assert verdict["hidden"] == [], f"{page.name}: content Chromium does not show: {verdict['hidden']}"
+    assert verdict["counts"] == _tags_in_source(page), "Chromium built other elements than the markup has"
+    assert verdict["counts"].get("table") and verdict["counts"].get("h1")
+    if folder != ".":
+        sections = _markdown_headings(page.with_suffix(".ipynb"))
+        assert len(sections) >= 5, sections
+        assert set(sections) <= set(verdict["headings"]), f"section headings not shown: {set(sections) - set(verdict['headings'])}"
+        assert verdict["counts"].get("img"), "no chart"
+    assert not _console_errors(log + shot_log), _console_errors(log + shot_log)
 
 
-def test_batch_index_and_report_render_without_console_errors(batch_html, tmp_path):
-    _check(batch_html / "index.html", "batch-index", tmp_path, ["AM-001"])
-    page = next((batch_html / "account_managers").glob("*.html"))
-    _check(page, "batch-account-manager", tmp_path, ["Commission statement", "<table"])
+def test_the_visibility_check_reports_the_sections_a_self_closing_heading_anchor_hides(batch_html, tmp_path):
+    """Issue #12's markup: the exporter wrote ``<a class="anchor-link" href="#..." />``."""
+    page = _report_page(batch_html, "account_managers")
+    text = page.read_text(encoding="utf-8")
+    old, n = re.subn(r'(<a class="anchor-link" href="[^"]*")>[^<]*</a>', r"\1 />", text)
+    assert n >= 5
+    broken = tmp_path / "self_closing_anchor_link.html"
+    broken.write_text(old, encoding="utf-8")
+
+    verdict, _ = _visibility(broken, tmp_path)
+
+    hidden = verdict["hidden"]
+    first, *later = _markdown_headings(page.with_suffix(".ipynb"))
+    assert first in verdict["headings"]
+    assert {"table", "img", "p"} <= {h["tag"] for h in hidden}
+    assert any(h["why"] == "inside hidden a.anchor-link" for h in hidden)
+    assert set(later) <= {h["text"] for h in hidden if h["tag"] == "h2"}
+
+
+class _Canonical(HTMLParser):
+    """A DOM as Chromium serialised it, one node a line, without what no reader sees:
+    attribute order, the spacing inside ``class``, and the length of whitespace runs
+    (collapsed to one space, as CSS renders them, except in pre, script and style)."""
+
+    _RAW = {"pre", "script", "style", "textarea"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lines: list[str] = []
+        self.text: list[str] = []
+        self.raw = 0
+
+    def _flush(self) -> None:
+        text = "".join(self.text)
+        self.text = []
+        if not self.raw:
+            text = re.sub(r"\s+", " ", text)
+        if text:
+            self.lines.append(f"text {text!r}")
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        self._flush()
+        attrs = sorted((k, " ".join((v or "").split()) if k == "class" else (v or "")) for k, v in attrs)
+        self.lines.append(f"<{tag} {attrs}")
+        self.raw += tag in self._RAW
+
+    def handle_endtag(self, tag: str) -> None:
+        self._flush()
+        self.lines.append(f"</{tag}>")
+        self.raw -= tag in self._RAW
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+    def handle_comment(self, data: str) -> None:
+        self._flush()
+        self.lines.append(f"<!--{data}-->")
+
+
+def _canonical_body(dom: str) -> str:
+    body = re.search(r"<body\b.*</body>", dom, re.DOTALL)
+    assert body, dom[:500]
+    parser = _Canonical()
+    parser.feed(body.group(0))
+    parser.close()
+    parser._flush()
+    return "\n".join(parser.lines)
+
+
+@pytest.mark.parametrize("folder", ["account_managers", "teams"], ids=["account-manager", "team"])
+def test_batch_html_is_the_page_chromium_builds_from_stock_nbconvert(batch_html, folder, tmp_path):
+    """The batch's exporter skips HTMLExporter's BeautifulSoup pass; in a browser the
+    page must be the one stock nbconvert writes for the same executed notebook and
+    the same configuration (inputs excluded, parameter cells removed)."""
+    from nbconvert import HTMLExporter
+
+    from reportkit import batch as batch_mod
+
+    page = _report_page(batch_html, folder)
+    nb = nbformat.read(page.with_suffix(".ipynb"), as_version=4)
+    title = re.search(r"<title>(.*?)</title>", page.read_text(encoding="utf-8"), re.DOTALL)
+    assert title
+    nb.metadata["title"] = html.unescape(title.group(1))
+    stock, _ = HTMLExporter(config=batch_mod._new_html_exporter().config).from_notebook_node(nb)
+    reference = tmp_path / "stock_nbconvert.html"
+    reference.write_text(stock, encoding="utf-8")
+
+    ours, theirs = (_canonical_body(_dump_dom(p, tmp_path)) for p in (page, reference))
+
+    assert "jp-Cell" in ours and "<table" in ours and "<img" in ours
+    assert ours == theirs
 
 
 def test_explorer_export_renders_without_console_errors(explorer_html, tmp_path):
-    _check(explorer_html, "explorer-export", tmp_path, ["Alice Andersen (AM-001)", "<table", "What if"])
+    verdict, log = _visibility(explorer_html, tmp_path)
+    _, shot_log = _full_page_screenshot(explorer_html, "explorer-export", verdict["height"], tmp_path)
+    assert not _console_errors(log + shot_log), _console_errors(log + shot_log)
+    assert verdict["hidden"] == [], verdict["hidden"]
+    assert {"Alice Andersen (AM-001) — FY2025-Q4", "What if"} <= set(verdict["headings"]), verdict["headings"]
+    assert verdict["counts"].get("table") and verdict["counts"].get("img")
