@@ -295,6 +295,21 @@ def test_demo_batch_writes_every_report_and_a_manifest(demo_batch):
         assert f'href="{entry["outputs"]["html"]}"' in index
 
 
+def test_export_html_takes_nbconvert_s_own_path_for_a_page_with_a_self_closing_tag():
+    """Raw HTML a template author wrote as ``<div .../>``: a browser leaves it open,
+    nbconvert's soup pass writes ``<div ...></div>``; the page must be nbconvert's."""
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell('## Notes\n\n<div class="note"/>\n\nStill shown after the note.')]
+    nb.metadata["title"] = "t"
+    ours = export_html(nb, title="t")
+    reference, _ = HTMLExporter(config=batch_mod._new_html_exporter().config).from_notebook_node(nb)
+    assert '<div class="note"></div>' in ours
+    assert ours == reference
+    assert _self_closing_html_elements(ours) == []
+
+
 @pytest.mark.slow
 def test_demo_html_hides_code_and_parameters_and_shows_the_report_numbers(demo_batch):
     manifest = json.loads(demo_batch.manifest_path.read_text())

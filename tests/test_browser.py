@@ -286,7 +286,7 @@ def _canonical_body(dom: str) -> str:
 
 
 @pytest.mark.parametrize("folder", ["account_managers", "teams"], ids=["account-manager", "team"])
-def test_batch_html_is_the_page_chromium_builds_from_stock_nbconvert(batch_html, folder, tmp_path):
+def test_batch_html_is_the_page_chromium_builds_from_stock_nbconvert(batch_html, folder, tmp_path, monkeypatch):
     """The batch's exporter skips HTMLExporter's BeautifulSoup pass; in a browser the
     page must be the one stock nbconvert writes for the same executed notebook and
     the same configuration (inputs excluded, parameter cells removed)."""
@@ -299,6 +299,9 @@ def test_batch_html_is_the_page_chromium_builds_from_stock_nbconvert(batch_html,
     title = re.search(r"<title>(.*?)</title>", page.read_text(encoding="utf-8"), re.DOTALL)
     assert title
     nb.metadata["title"] = html.unescape(title.group(1))
+    with monkeypatch.context() as without_soup:  # the published page came from the fast path
+        without_soup.setattr(HTMLExporter, "from_notebook_node", lambda *a, **k: pytest.fail("took the soup path"))
+        assert batch_mod.export_html(nb, title=nb.metadata["title"]) == page.read_text(encoding="utf-8")
     stock, _ = HTMLExporter(config=batch_mod._new_html_exporter().config).from_notebook_node(nb)
     reference = tmp_path / "stock_nbconvert.html"
     reference.write_text(stock, encoding="utf-8")
