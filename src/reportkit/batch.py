@@ -135,6 +135,10 @@ class BatchResult:
     removed : list of str
         Files of an earlier run (listed in its manifest) that this run does not
         produce and therefore deleted, relative to ``output_dir``.
+    company_error : str or None
+        Why the company workbook could not be written (the batch then fails,
+        exit code 1); None when it was written or not due (no team reports, or
+        a team report failed).
     """
 
     output_dir: Path
@@ -142,6 +146,7 @@ class BatchResult:
     index_path: Path
     reports: list[ReportResult]
     removed: list[str] = field(default_factory=list)
+    company_error: str | None = None
 
     @property
     def reused(self) -> int:
@@ -157,6 +162,11 @@ class BatchResult:
     def failed(self) -> int:
         """Number of reports that failed."""
         return sum(r.status != "ok" for r in self.reports)
+
+    @property
+    def succeeded(self) -> bool:
+        """True when every report and the company workbook (when due) were written: exit code 0."""
+        return not self.failed and self.company_error is None
 
     def count(self, kind: str) -> int:
         """Number of planned reports of ``kind``."""
@@ -634,7 +644,7 @@ def _execute_batch(*, params_path: Path, out: Path, params: BatchParams, workers
             res.error = "not run: the batch was interrupted"
 
     _clean_work(work, out, results, keep_work)
-    company = None if interrupted else _write_company_workbook(
+    company, company_error = (None, None) if interrupted else _write_company_workbook(
         out, ds, params, period, results, team_objects, build_lock, previous)
     finished = _now()
     manifest_path = out / "manifest.json"
@@ -644,6 +654,7 @@ def _execute_batch(*, params_path: Path, out: Path, params: BatchParams, workers
     manifest["batch"]["mode"] = mode or "full"
     manifest["batch"]["removed_stale"] = removed
     manifest["batch"]["company_workbook"] = company
+    manifest["batch"]["company_workbook_error"] = company_error
     _atomic_write(manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     _atomic_write(index_path, _index_html(params, period, results))
     if interrupted:
@@ -652,7 +663,7 @@ def _execute_batch(*, params_path: Path, out: Path, params: BatchParams, workers
             f"the manifest at {manifest_path} lists the rest as not run",
             hint="run the same command again with --only-failed to produce the rest",
         )
-    return BatchResult(out, manifest_path, index_path, results, removed)
+    return BatchResult(out, manifest_path, index_path, results, removed, company_error)
 
 
 # -- Dask: reports executed on a distributed cluster ------------------------------------------
@@ -845,24 +856,33 @@ COMPANY_WORKBOOK = "company.xlsx"
 def _write_company_workbook(
     out: Path, ds: Any, params: BatchParams, period: Period, results: list[ReportResult],
     team_objects: dict[str, Any], build_lock: threading.Lock, previous: dict[str, Any] | None,
-) -> str | None:
-    """``DIR/company.xlsx``: every team's figures, when every team report succeeded.
+) -> tuple[str | None, str | None]:
+    """``DIR/company.xlsx``: every team's figures and the company's, when every team report succeeded.
 
-    Returns its path relative to ``out``, or None (no team reports, a team failed, or
-    excel.py has no company workbook). An earlier run's company workbook is removed
-    when this run writes none.
+    The company row is :func:`reportkit.reports.build_company_rollup` (each deal
+    once), written by :func:`reportkit.excel.write_company_workbook`.
+
+    Returns
+    -------
+    (path, error)
+        ``path`` relative to ``out`` (None when no workbook is due: no team
+        reports, or a team report failed, which already fails the batch), and
+        ``error``: why a due workbook could not be written (the batch then fails;
+        None when written). Nothing half-written is left: the workbook is written
+        to a temporary name and moved into place, and on failure (or when none is
+        due) an earlier run's ``company.xlsx`` is removed, so the folder never
+        holds a company workbook that disagrees with its reports.
     """
     path = out / COMPANY_WORKBOOK
     teams = [r for r in results if r.kind == "team"]
-    try:
-        from .excel import write_company_workbook
-    except ImportError:  # pragma: no cover - excel.py without the company workbook
-        write_company_workbook = None
-    if write_company_workbook is None or not teams or any(r.status != "ok" for r in teams):
+    if not teams or any(r.status != "ok" for r in teams):
         if previous and (previous.get("batch") or {}).get("company_workbook") == COMPANY_WORKBOOK:
             path.unlink(missing_ok=True)
-        return None
+        return None, None
     try:
+        from .excel import write_company_workbook
+        from .reports import build_company_rollup
+
         objects = []
         for r in teams:  # reports kept by --only-failed were not rebuilt
             if r.id not in team_objects:
@@ -870,13 +890,16 @@ def _write_company_workbook(
                     team_objects[r.id] = build_report(ds, params, kind="team", report_id=r.id,
                                                       period=period.label, as_of=params.as_of)
             objects.append(team_objects[r.id])
+        with build_lock:
+            rollup = build_company_rollup(ds, objects, period.label, params, params.as_of)
         write_company_workbook(objects, path, title=f"{params.name} — {period.label}", as_of=params.as_of,
-                               company=params.name)
-    except Exception:  # the reports are published; the roll-up is extra
-        log.warning("the company workbook could not be written", exc_info=True)
-        path.unlink(missing_ok=True)
-        return None
-    return COMPANY_WORKBOOK
+                               rollup=rollup, company=params.name)
+    except Exception as exc:  # noqa: BLE001 - recorded in the manifest; the batch fails
+        log.debug("the company workbook could not be written", exc_info=True)
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+        return None, f"{COMPANY_WORKBOOK} not written: {type(exc).__name__}: {exc}"
+    return COMPANY_WORKBOOK, None
 
 
 def _now() -> str:

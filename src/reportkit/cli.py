@@ -10,7 +10,7 @@
     reportkit batch params/demo.yaml --dask-scheduler tcp://scheduler:8786  # on a Dask cluster
     reportkit --version
 
-Exit codes: 0 all reports ok; 1 one or more reports failed; 2 bad input (params,
+Exit codes: 0 all reports ok; 1 one or more reports (or the company workbook) failed; 2 bad input (params,
 mapping, data, plan, period); 3 environment (kernel, template, output folder).
 Errors print one line plus a hint on stderr; ``--debug`` adds the traceback.
 """
@@ -233,8 +233,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for r in result.reports:
             if r.status != "ok":
                 print(f"  failed: {r.kind} {r.id} ({r.name}): {r.error}", file=sys.stderr)
+        if result.company_error:
+            print(f"  failed: {result.company_error}", file=sys.stderr)
         print(f"Reports: {index}")
-        return 1 if result.failed else 0
+        return 0 if result.succeeded else 1
     if args.command == "backtest":
         from .backtest import backtest_cli
 

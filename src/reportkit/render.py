@@ -88,12 +88,15 @@ _LABELS = {
     "run_rate": "Run-rate forecast",
     "quota_to_date": "Quota to date (prorated)",
     "pace": "Pace (revenue / quota to date)",
+    "credited_revenue": "Credited revenue (attainment basis)",
 }
 
 #: Summary rows a template shows, in order: (key, label, when). ``when`` is
 #: ``"always"``, ``"to_date"`` (only while the period is not over), ``"nonzero"``
 #: (only when the value is not 0.00) or ``"not_cash"`` (only when it differs from
-#: ``commission_cash``, i.e. some of it is not paid now). Keys the report does not
+#: ``commission_cash``, i.e. some of it is not paid now) or ``"basis"`` (only when
+#: the team's ``attainment_basis_differs``: its credited revenue behind attainment is
+#: not its revenue, see :func:`reportkit.quota.pooled_attainment`). Keys the report does not
 #: have are skipped; values are never computed here.
 SUMMARY_LAYOUT: dict[str, tuple[tuple[str, str, str], ...]] = {
     "account_manager": (
@@ -124,12 +127,14 @@ SUMMARY_LAYOUT: dict[str, tuple[tuple[str, str, str], ...]] = {
     "team": (
         ("period_label", "Period", "always"),
         ("members", "Members", "always"),
-        ("revenue", "Revenue", "always"),
+        ("revenue", "Revenue (each deal once)", "always"),
+        ("credited_revenue", "Credited revenue (attainment basis)", "basis"),
         ("quota", "Quota", "always"),
         ("attainment", "Attainment", "always"),
         ("quota_to_date", "Quota to date (prorated)", "to_date"),
         ("pace", "Pace (revenue / quota to date)", "to_date"),
-        ("ytd_revenue", "YTD revenue", "always"),
+        ("ytd_revenue", "YTD revenue (each deal once)", "always"),
+        ("ytd_credited_revenue", "YTD credited revenue (attainment basis)", "basis"),
         ("ytd_quota", "YTD quota", "always"),
         ("ytd_attainment", "YTD attainment", "always"),
         ("commission_expense", "Commission expense", "always"),
@@ -511,6 +516,8 @@ def summary_table(report: Any, keys: Sequence[str] | None = None) -> Table:
             return summary.get("days_elapsed") is not None and summary.get("days_elapsed") != summary.get("days_in_period")
         if when == "nonzero":
             return not _is_missing(v) and v != 0
+        if when == "basis":
+            return bool(summary.get("attainment_basis_differs"))
         if when == "not_cash":
             return "commission_cash" not in summary or v != summary["commission_cash"]
         return True
