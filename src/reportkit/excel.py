@@ -63,6 +63,7 @@ import xlsxwriter
 import xlsxwriter.exceptions
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
+from .currency import currency_info
 from .errors import OutputError
 from .params import DEFAULT_TIMEZONE, PerformancePolicy
 from .render import NA, _is_missing, _is_percent_key, column_label, format_cell
@@ -116,7 +117,6 @@ _MAX_DATA_ROWS = EXCEL_MAX_ROWS - 1  # below the header row; tests lower it to e
 _CHUNK = 20_000  # rows converted at a time (bounds the memory of a 1M-row sheet)
 _TRUNCATED = " [truncated by reportkit: Excel holds at most 32,767 characters]"
 
-_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 _MIN_WIDTH, _MAX_WIDTH = 8, 60
 _INVALID_SHEET_CHARS = re.compile(r"[\[\]:*?/\\\x00-\x1f\x7f]")
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
@@ -180,16 +180,23 @@ def attainment_bands(miss_below: float = DEFAULT_MISS_BELOW) -> tuple[tuple[floa
 
 
 def money_format(currency: str) -> str:
-    """Excel number format for amounts in ``currency``, two decimals.
+    """Excel number format for amounts in ``currency``: its symbol and decimals.
+
+    Symbol and decimals (ISO 4217 minor units) come from
+    :func:`reportkit.currency.currency_info`; a code without a symbol follows
+    the number.
 
     >>> money_format("USD")
     '"$"#,##0.00;-"$"#,##0.00'
     >>> money_format("CHF")
     '#,##0.00 "CHF";-#,##0.00 "CHF"'
+    >>> money_format("JPY")
+    '"¥"#,##0;-"¥"#,##0'
     """
-    sym = _SYMBOLS.get((currency or "").upper())
-    if sym:
-        return f'"{sym}"#,##0.00;-"{sym}"#,##0.00'
+    info = currency_info(currency)
+    number = "#,##0" + ("." + "0" * info.minor_units if info.minor_units else "")
+    if info.symbol:
+        return f'"{info.symbol}"{number};-"{info.symbol}"{number}'
     code = (currency or "").replace('"', "")
     return f'{number} "{code}";-{number} "{code}"'
 

@@ -39,7 +39,9 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .currency import currency_info
 from .errors import ParamsError, TemplateError
+from .money import round_money
 
 __all__ = [
     "NA",
@@ -72,7 +74,6 @@ PERCENT_COLUMNS = frozenset(
 )
 """Columns (and summary keys) holding fractions shown as percent (1.0 == 100 %)."""
 
-_CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "AUD": "A$", "CAD": "C$"}
 
 _LABELS = {
     "account_manager_id": "Account manager ID",
@@ -177,7 +178,7 @@ def _is_percent_key(name: str) -> bool:
 
 
 def format_money(value: Any, currency: str = "USD") -> str:
-    """Format an amount as currency with two decimals.
+    """Format an amount as currency with the currency's decimals (its ISO 4217 minor units).
 
     Parameters
     ----------
@@ -185,8 +186,10 @@ def format_money(value: Any, currency: str = "USD") -> str:
         The amount, already rounded by the domain layer. Only its display is chosen
         here; a ``float`` is converted through ``str`` so ``0.1`` prints as ``0.10``.
     currency : str, default "USD"
-        ISO 4217 code. Known codes get their symbol (``$``, ``€``, ``£``); others are
-        printed as a prefix (``CHF 1,234.00``).
+        ISO 4217 code. Symbol and decimals come from
+        :func:`reportkit.currency.currency_info` (``$``, ``€``, ``£``; JPY with no
+        decimals, rounded half away from zero); codes without a symbol are printed
+        as a prefix (``CHF 1,234.00``).
 
     Returns
     -------
@@ -207,10 +210,11 @@ def format_money(value: Any, currency: str = "USD") -> str:
     d = value if isinstance(value, Decimal) else Decimal(str(value))
     if not d.is_finite():
         return NA
-    sign = "-" if d < 0 else ""
-    body = f"{abs(d):,.2f}"
-    symbol = _CURRENCY_SYMBOLS.get(currency.upper() if currency else "")
-    return f"{sign}{symbol}{body}" if symbol else f"{sign}{currency} {body}"
+    info = currency_info(currency)
+    shown = round_money(d, info.minor_units)
+    sign = "-" if shown < 0 else ""
+    body = f"{abs(shown):,.{info.minor_units}f}"
+    return f"{sign}{info.symbol}{body}" if info.symbol else f"{sign}{currency} {body}"
 
 
 def format_percent(value: Any, decimals: int = 1) -> str:
