@@ -60,6 +60,7 @@ from .errors import (
 )
 from .params import BatchParams, load_params
 from .periods import FiscalCalendar, Period
+from .reports import REPORT_KINDS
 
 __all__ = [
     "KERNEL_NAME",
@@ -81,8 +82,10 @@ log = logging.getLogger(__name__)
 KERNEL_NAME = "reportkit"
 """Jupyter kernel every template runs on (``make kernel`` installs it)."""
 
-OUTPUT_FOLDERS = {"account_manager": "account_managers", "team": "teams"}
-ID_PARAMETER = {"account_manager": "account_manager_id", "team": "team"}
+OUTPUT_FOLDERS = {k.name: k.folder for k in REPORT_KINDS.values()}
+"""Output subfolder per report kind (from the registry, :data:`reportkit.reports.REPORT_KINDS`)."""
+ID_PARAMETER = {k.name: k.id_parameter for k in REPORT_KINDS.values()}
+"""The template parameter naming the report, per kind (from the registry)."""
 _HIDDEN_TAGS = ("injected-parameters", "parameters")
 
 
@@ -172,13 +175,16 @@ class BatchResult:
         """Number of planned reports of ``kind``."""
         return sum(r.kind == kind for r in self.reports)
 
-    def summary(self) -> str:
-        """Two lines: the counts, then where the index is."""
+    def counts_line(self) -> str:
+        """``"11 account-manager and 3 team reports: 14 ok, 0 failed"``, every registered kind named."""
+        kinds = [f"{self.count(k.name)} {k.label.replace(' ', '-')}" for k in REPORT_KINDS.values()]
         reused = f" ({self.reused} unchanged, kept from the previous run)" if self.reused else ""
-        return (
-            f"{self.count('account_manager')} account-manager and {self.count('team')} team reports: "
-            f"{self.ok} ok, {self.failed} failed{reused}\nReports: {self.index_path}"
-        )
+        return f"{', '.join(kinds[:-1])} and {kinds[-1]} reports: {self.ok} ok, {self.failed} failed{reused}"
+
+    def summary(self) -> str:
+        """Two lines: the counts, then where the index is (plus a company workbook failure)."""
+        company = f"\nfailed: {self.company_error}" if self.company_error else ""
+        return f"{self.counts_line()}{company}\nReports: {self.index_path}"
 
 
 # -- inputs ----------------------------------------------------------------------
@@ -196,14 +202,10 @@ def _check_period(label: str, calendar: FiscalCalendar) -> Period:
 
 
 def build_report(ds: Any, params: BatchParams, *, kind: str, report_id: str, period: str, as_of: datetime.date) -> Any:
-    """Build one report object with the domain builders of :mod:`reportkit.reports`."""
-    from . import reports
-
-    if kind == "account_manager":
-        return reports.build_account_manager_report(ds, report_id, period, params, as_of)
-    if kind == "team":
-        return reports.build_team_report(ds, report_id, period, params, as_of)
-    raise ParamsError(f"unknown report kind {kind!r}", hint=f"use one of {sorted(OUTPUT_FOLDERS)}")
+    """Build one report object with its kind's builder in the registry (:data:`reportkit.reports.REPORT_KINDS`)."""
+    if kind not in REPORT_KINDS:
+        raise ParamsError(f"unknown report kind {kind!r}", hint=f"use one of {sorted(REPORT_KINDS)}")
+    return REPORT_KINDS[kind].build(ds, report_id, period, params, as_of)
 
 
 # -- environment checks ------------------------------------------------------------
@@ -488,7 +490,6 @@ def run_batch(
 
     params = load_params(params_path, overrides=overrides or None)
     _check_period(params.period, FiscalCalendar())
-    from .reports import REPORT_KINDS
 
     kinds = [k for k in params.reports if k in REPORT_KINDS]
     templates = {k: tdir / REPORT_KINDS[k].template for k in kinds}
@@ -931,7 +932,7 @@ def _unique_slugs(results: Iterable[ReportResult]) -> list[str]:
     taken: set[tuple[str, str]] = set()
     slugs = []
     for r in results:
-        raw = r.id if r.kind == "team" or r.id == r.name else f"{r.id}-{r.name}"
+        raw = r.id if REPORT_KINDS[r.kind].id_from_name or r.id == r.name else f"{r.id}-{r.name}"
         base = slugify(raw)
         if len(re.sub(r"[^A-Za-z0-9]+", "-", unicodedata.normalize("NFKD", raw)).strip("-")) > _SLUG_MAX:
             base = f"{base[: _SLUG_MAX - 9].rstrip('-')}-{_short_hash(r.kind + '/' + r.id)}"
@@ -1602,8 +1603,7 @@ def _manifest(
             "started": started,
             "finished": finished,
             "counts": {
-                "account_manager": sum(r.kind == "account_manager" for r in results),
-                "team": sum(r.kind == "team" for r in results),
+                **{k: sum(r.kind == k for r in results) for k in REPORT_KINDS},
                 "total": len(results),
                 "ok": ok,
                 "failed": len(results) - ok,
@@ -1637,7 +1637,7 @@ def _index_html(params: BatchParams, period: Period, results: list[ReportResult]
         f"{ok} ok, {len(results) - ok} failed</p>",
     ]
     for team, members in groups.items():
-        members = sorted(members, key=lambda r: (r.kind != "team",))
+        members = sorted(members, key=lambda r: (not REPORT_KINDS[r.kind].id_from_name,))  # the team's own report first
         parts.append(f"<h2>{esc(team)}</h2>")
         parts.append("<table><thead><tr><th>Report</th><th>Kind</th><th>Status</th><th>Files</th></tr></thead><tbody>")
         for r in members:
@@ -1645,13 +1645,13 @@ def _index_html(params: BatchParams, period: Period, results: list[ReportResult]
                 f'<a href="{esc(quote(path))}">{esc(fmt.upper() if fmt != "ipynb" else "notebook")}</a>'
                 for fmt, path in sorted(r.outputs.items(), key=lambda kv: ("html", "xlsx", "ipynb").index(kv[0]))
             )
-            title = esc(r.name) if r.kind == "team" else f"{esc(r.name)} ({esc(r.id)})"
+            title = esc(r.name) if REPORT_KINDS[r.kind].id_from_name else f"{esc(r.name)} ({esc(r.id)})"
             if "html" in r.outputs:
                 title = f'<a href="{esc(quote(r.outputs["html"]))}">{title}</a>'
             status = f'<span class="{"ok" if r.status == "ok" else "failed"}">{esc(r.status)}</span>'
             if r.error:
                 status += f'<div class="error">{esc(r.error)}</div>'
-            kind = "team" if r.kind == "team" else "account manager"
+            kind = esc(REPORT_KINDS[r.kind].label)
             parts.append(f"<tr><td>{title}</td><td>{kind}</td><td>{status}</td><td>{links}</td></tr>")
         parts.append("</tbody></table>")
     parts.append("</body></html>")

@@ -219,11 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             index = index.relative_to(Path.cwd().resolve())
         except ValueError:
             pass
-        reused = f" ({result.reused} unchanged, kept from the previous run)" if result.reused else ""
-        print(
-            f"{result.count('account_manager')} account-manager and {result.count('team')} team reports: "
-            f"{result.ok} ok, {result.failed} failed{reused}"
-        )
+        print(result.counts_line())
         if result.removed:
             print(
                 f"removed {len(result.removed)} file(s) an earlier run wrote for reports this run does not "

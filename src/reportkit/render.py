@@ -619,9 +619,6 @@ def figure(fig: Any, alt: str | None = None) -> Chart:
 
 # -- loading ----------------------------------------------------------------------
 
-_ID_PARAM = {"account_manager": "account_manager_id", "team": "team"}
-
-
 def load_report(
     report_data: str | Path = "",
     *,
@@ -665,8 +662,10 @@ def load_report(
         The pickle is missing/unreadable, or holds a different report than the
         parameters name, or ``as_of`` is not an ISO date.
     """
-    if kind not in _ID_PARAM:
-        raise ParamsError(f"unknown report kind {kind!r}", hint=f"use one of {sorted(_ID_PARAM)}")
+    from .reports import REPORT_KINDS  # the registry of kinds (unpickling a report imports it anyway)
+
+    if kind not in REPORT_KINDS:
+        raise ParamsError(f"unknown report kind {kind!r}", hint=f"use one of {sorted(REPORT_KINDS)}")
     from .loading import parse_date
 
     as_of_date = parse_date(as_of)
@@ -740,8 +739,10 @@ def _check_matches(
     if got_kind != kind:
         raise ParamsError(f"{source}: holds a {got_kind!r} report, the template renders {kind!r}")
     if str(report.id) != str(report_id):
+        from .reports import REPORT_KINDS
+
         raise ParamsError(
-            f"{source}: holds the report of {report.id!r} but {_ID_PARAM[kind]} is {report_id!r}"
+            f"{source}: holds the report of {report.id!r} but {REPORT_KINDS[kind].id_parameter} is {report_id!r}"
         )
     if period and report.period != period:
         raise ParamsError(f"{source}: holds period {report.period!r} but period is {period!r}")

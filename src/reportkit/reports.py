@@ -141,17 +141,54 @@ class TeamReport:
 
 @dataclass(frozen=True)
 class ReportKind:
-    """One registered kind of report: its template and how its outputs are named."""
+    """One registered kind of report: its template, builder and how its outputs are named.
+
+    Attributes
+    ----------
+    name : str
+        The kind, as in params ``reports`` and ``manifest.json`` (``"team"``).
+    template : str
+        File name under ``templates/``.
+    title : str
+        Document title of its workbook (``"Team report"``).
+    folder : str
+        Output subfolder of a batch (``"teams"``).
+    id_parameter : str
+        The template parameter naming the report (``"team"``).
+    label : str
+        One report of this kind in words, for the index and the CLI (``"team"``).
+    id_from_name : bool
+        The id is derived from the name (a team's slug): the name alone names the report.
+    builder : str
+        Name of this module's function ``(ds, report_id, period, params, as_of) -> report``.
+    """
 
     name: str
     template: str
     title: str
+    folder: str
+    id_parameter: str
+    label: str
+    id_from_name: bool
+    builder: str
+
+    def build(self, ds: Dataset, report_id: str, period: str, params: BatchParams, as_of: datetime.date) -> Any:
+        """Build one report object of this kind (see :attr:`builder`)."""
+        return globals()[self.builder](ds, report_id, period, params, as_of)
 
 
 REPORT_KINDS: dict[str, ReportKind] = {
-    "account_manager": ReportKind("account_manager", "account_manager.ipynb", "Account manager report"),
-    "team": ReportKind("team", "team.ipynb", "Team report"),
+    k.name: k
+    for k in (
+        ReportKind("account_manager", "account_manager.ipynb", "Account manager report", "account_managers",
+                   "account_manager_id", "account manager", False, "build_account_manager_report"),
+        ReportKind("team", "team.ipynb", "Team report", "teams", "team", "team", True, "build_team_report"),
+    )
 }
+"""The registry of report kinds, in planning order: batch, CLI, params, index and templates read it.
+
+Its names are :data:`reportkit.params.REPORT_KIND_NAMES` (params sits below this
+module and cannot import it; a test keeps the two equal)."""
 
 
 # ---------------------------------------------------------------------------
