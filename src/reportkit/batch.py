@@ -657,7 +657,7 @@ def _execute_batch(*, params_path: Path, out: Path, params: BatchParams, workers
     manifest["batch"]["company_workbook"] = company
     manifest["batch"]["company_workbook_error"] = company_error
     _atomic_write(manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-    _atomic_write(index_path, _index_html(params, period, results))
+    _atomic_write(index_path, _index_html(params, period, results, company_error))
     if interrupted:
         raise BatchInterrupted(
             f"batch interrupted: {sum(r.status == 'ok' for r in results)} of {len(results)} reports finished; "
@@ -1621,7 +1621,9 @@ table{border-collapse:collapse;margin:.5rem 0 1.5rem} th,td{padding:.3rem .8rem;
 """
 
 
-def _index_html(params: BatchParams, period: Period, results: list[ReportResult]) -> str:
+def _index_html(
+    params: BatchParams, period: Period, results: list[ReportResult], company_error: str | None = None
+) -> str:
     esc = html.escape
     groups: dict[str, list[ReportResult]] = {}
     for r in results:
@@ -1636,6 +1638,8 @@ def _index_html(params: BatchParams, period: Period, results: list[ReportResult]
         f'<p class="meta">As of {esc(params.as_of.isoformat())} · {len(results)} reports: '
         f"{ok} ok, {len(results) - ok} failed</p>",
     ]
+    if company_error:
+        parts.append(f'<p><span class="failed">failed</span> <span class="error">{esc(company_error)}</span></p>')
     for team, members in groups.items():
         members = sorted(members, key=lambda r: (not REPORT_KINDS[r.kind].id_from_name,))  # the team's own report first
         parts.append(f"<h2>{esc(team)}</h2>")
