@@ -396,6 +396,33 @@ def test_a_failing_report_is_recorded_and_the_others_are_published(tmp_path, mon
     assert "forced failure for the test (cell 4)" in index and 'class="failed"' in index
 
 
+@pytest.mark.slow
+@needs_demo
+def test_a_company_workbook_that_cannot_be_written_fails_the_batch(tmp_path, monkeypatch, capsys):
+    import reportkit.excel
+
+    def disk_full(*args, **kwargs):
+        raise OSError("disk full (forced for the test)")
+
+    monkeypatch.setattr(reportkit.excel, "write_company_workbook", disk_full)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "company.xlsx").write_text("an earlier run's roll-up, which no longer matches the reports")
+    params = _params(tmp_path, account_managers=["AM-001"], reports=["team"])
+
+    code = main(["batch", str(params), "--output-dir", str(out), "--quiet"])
+
+    captured = capsys.readouterr()
+    assert code == 1
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert [r["status"] for r in manifest["reports"]] == ["ok"]  # the team report itself is published
+    assert manifest["batch"]["company_workbook"] is None
+    assert manifest["batch"]["company_workbook_error"] == "company.xlsx not written: OSError: disk full (forced for the test)"
+    assert "failed: company.xlsx not written: OSError: disk full (forced for the test)" in captured.err
+    assert not (out / "company.xlsx").exists() and not list(out.rglob(".*.tmp*"))  # nothing stale or half-written
+    assert "company.xlsx not written: OSError: disk full (forced for the test)" in (out / "index.html").read_text()
+
+
 @needs_demo
 def test_cli_overrides_reach_the_batch_as_text(tmp_path, monkeypatch, capsys):
     seen = {}

@@ -174,6 +174,15 @@ def demo_reports():
     return [build(s) for s in ams], [build(s) for s in teams]
 
 
+@pytest.fixture(scope="module")
+def demo_rollup(demo_reports):
+    from reportkit.batch import load_batch_inputs
+    from reportkit.reports import build_company_rollup
+
+    params, ds = load_batch_inputs(ROOT / "params" / "demo.yaml")
+    return build_company_rollup(ds, demo_reports[1], params.period, params, params.as_of)
+
+
 def _formula_cells(path):
     book = openpyxl.load_workbook(path)
     return {(ws.title, c.coordinate): c.value for ws in book.worksheets for row in ws.iter_rows() for c in row if c.data_type == "f"}
@@ -286,10 +295,11 @@ def test_number_formats_tables_charts_and_print_setup(tmp_path, demo_reports):
     assert props.created == datetime.datetime.combine(teams[0].as_of, datetime.time())
 
 
-def test_company_workbook_rolls_up_the_teams(tmp_path, demo_reports):
+def test_company_workbook_rolls_up_the_teams(tmp_path, demo_reports, demo_rollup):
     _, teams = demo_reports
     as_of = teams[0].as_of
-    path = write_company_workbook(list(reversed(teams)), tmp_path / "company.xlsx", title="Demo Co — FY2025-Q4", as_of=as_of, company="Demo Co")
+    path = write_company_workbook(list(reversed(teams)), tmp_path / "company.xlsx", title="Demo Co — FY2025-Q4", as_of=as_of,
+                                  rollup=demo_rollup, company="Demo Co")
     book = openpyxl.load_workbook(path)
     assert book.sheetnames == ["Company"] + sorted(t.name for t in teams)
     ws = book["Company"]
@@ -305,17 +315,40 @@ def test_company_workbook_rolls_up_the_teams(tmp_path, demo_reports):
         t = by_name[cached.cell(r, 1).value]
         assert _cents(cached.cell(r, rev + 1).value) == t.summary["revenue"]
         assert cached.cell(r, header.index("Attainment") + 1).value == pytest.approx(t.summary["attainment"], abs=1e-12)
-    assert _cents(cached.cell(n + 2, rev + 1).value) == sum((t.summary["revenue"] for t in teams), Decimal(0))
+    # the demo credits each deal to its owner only: the company's revenue is the sum of the teams', a live SUM
+    assert demo_rollup["revenue"] == sum((t.summary["revenue"] for t in teams), Decimal(0))
+    assert _cents(cached.cell(n + 2, rev + 1).value) == demo_rollup["revenue"]
     with zipfile.ZipFile(path) as z:
         assert b"<Company>Demo Co</Company>" in z.read("docProps/app.xml")
     assert book.properties.created == datetime.datetime.combine(as_of, datetime.time())
-    again = write_company_workbook(teams, tmp_path / "again.xlsx", title="Demo Co — FY2025-Q4", as_of=as_of, company="Demo Co")
+    again = write_company_workbook(teams, tmp_path / "again.xlsx", title="Demo Co — FY2025-Q4", as_of=as_of,
+                                   rollup=demo_rollup, company="Demo Co")
     assert again.read_bytes() == path.read_bytes()
+
+
+def test_company_total_row_shows_the_company_figure_when_teams_share_deals(tmp_path):
+    # two teams carrying the same deals (AdventureWorks: "Executive" and "Sales leadership" both hold every deal):
+    # the company counts each deal once, so its revenue is less than the sum of the team rows
+    a, b = team_report(), team_report(id="B", name="Leadership")
+    rollup = {**a.summary, "members": 4, "notes": ("Company revenue counts every won deal once.",)}
+    path = write_company_workbook([a, b], tmp_path / "company.xlsx", title="t", as_of=a.as_of, rollup=rollup)
+    ws = openpyxl.load_workbook(path)["Company"]
+    cached = openpyxl.load_workbook(path, data_only=True)["Company"]
+    header = [c.value for c in ws[1]]
+    rev, members = header.index("Revenue") + 1, header.index("Members") + 1
+    assert ws.cell(4, 1).value == "Company total"
+    assert _cents(ws.cell(4, rev).value) == rollup["revenue"]  # the figure itself: a SUM would count the deals twice
+    assert ws.cell(4, members).value == "=SUM($C$2:$C$3)" and cached.cell(4, members).value == 4
+    assert ws.cell(4, header.index("Attainment") + 1).value.startswith("=IF(")  # quota and attainment still live
+    below = [ws.cell(r, 1).value for r in range(5, ws.max_row + 1) if ws.cell(r, 1).value]
+    assert below[0] == "Company revenue counts every won deal once."
+    assert "Revenue" in below[-1] and "not the sum of the team rows" in below[-1]
 
 
 def test_company_workbook_refuses_mixed_currencies(tmp_path):
     with pytest.raises(ValueError, match="currencies"):
-        write_company_workbook([team_report(), team_report(currency="EUR", name="B")], tmp_path / "c.xlsx", title="t", as_of=datetime.date(2025, 6, 30))
+        write_company_workbook([team_report(), team_report(currency="EUR", name="B")], tmp_path / "c.xlsx", title="t",
+                               as_of=datetime.date(2025, 6, 30), rollup={})
 
 
 # ---------------------------------------------------------------------------
@@ -422,14 +455,14 @@ def test_invalid_miss_threshold_is_refused_before_a_file_is_written(tmp_path, ba
 
 def test_company_workbook_bands_follow_the_team_reports(tmp_path, policy_reports):
     _, team = policy_reports
-    path = write_company_workbook([team], tmp_path / "company.xlsx", title="t", as_of=team.as_of)
+    path = write_company_workbook([team], tmp_path / "company.xlsx", title="t", as_of=team.as_of, rollup=dict(team.summary))
     book = openpyxl.load_workbook(path)
     expected = {(None, 0.75, MISS), (0.75, 1.0, SHORT), (1.0, None, MET)}
     for ws in book.worksheets:
         assert {r[1:] for r in _band_rules(ws)} == expected, ws.title
     with pytest.raises(ValueError, match="miss thresholds"):
         write_company_workbook([team_report(), team_report(name="B", miss_below=0.8)], tmp_path / "c.xlsx", title="t",
-                               as_of=datetime.date(2025, 6, 30))
+                               as_of=datetime.date(2025, 6, 30), rollup={})
 
 
 def test_workbook_shows_timestamps_in_the_params_timezone(tmp_path, policy_reports):

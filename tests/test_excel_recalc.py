@@ -19,6 +19,7 @@ import openpyxl
 import pytest
 
 from reportkit.excel import write_company_workbook, write_workbook
+from reportkit.reports import build_company_rollup
 from reportkit.render import column_label
 from sample_reports import am_report, team_report
 
@@ -103,16 +104,19 @@ def _reports(params_file: Path, am_limit: int, team_limit: int):
     specs = plan_reports(ds, params)
     pick = [s for s in specs if s.kind == "account_manager"][:am_limit] + [s for s in specs if s.kind == "team"][:team_limit]
     reports = [build_report(ds, params, kind=s.kind, report_id=s.id, period=params.period, as_of=params.as_of) for s in pick]
-    return params, reports
+    teams = [r for r in reports if r.kind == "team"]
+    rollup = build_company_rollup(ds, teams, params.period, params, params.as_of) if teams else None
+    return params, reports, rollup
 
 
-def _write_all(tmp: Path, label: str, reports, company_title: str | None = None) -> list[tuple[Path, object]]:
+def _write_all(tmp: Path, label: str, reports, company_title: str | None = None, rollup=None) -> list[tuple[Path, object]]:
     out = []
     for i, r in enumerate(reports):
         out.append((write_workbook(r, tmp / f"{label}-{i:02d}-{r.kind}.xlsx"), r))
     teams = [r for r in reports if r.kind == "team"]
     if company_title and teams:
-        out.append((write_company_workbook(teams, tmp / f"{label}-company.xlsx", title=company_title, as_of=teams[0].as_of), None))
+        path = write_company_workbook(teams, tmp / f"{label}-company.xlsx", title=company_title, as_of=teams[0].as_of, rollup=rollup)
+        out.append((path, None))
     return out
 
 
@@ -121,13 +125,15 @@ def test_libreoffice_recalculates_every_formula_to_reportkits_figures(tmp_path):
     # hand-built awkward cases: zero / missing quota, refunds, formula-looking names;
     # attainment consistent with revenue / quota so the ratios are live formulas
     q = am_report().quarterly.assign(attainment=[1.0, 1.234567, float("nan"), 9000.10 / 12000])
-    written += _write_all(tmp_path, "sample", [am_report(quarterly=q, summary={**am_report().summary, "attainment": 9000.10 / 12000}), team_report()], "Sample")
-    params, demo = _reports(ROOT / "params" / "demo.yaml", am_limit=100, team_limit=100)  # the whole demo batch
-    written += _write_all(tmp_path, "demo", demo, f"{params.name} — {params.period}")
+    one_team = team_report()  # a company of one team: the company row is that team's summary
+    written += _write_all(tmp_path, "sample", [am_report(quarterly=q, summary={**am_report().summary, "attainment": 9000.10 / 12000}), one_team],
+                          "Sample", rollup=dict(one_team.summary))
+    params, demo, rollup = _reports(ROOT / "params" / "demo.yaml", am_limit=100, team_limit=100)  # the whole demo batch
+    written += _write_all(tmp_path, "demo", demo, f"{params.name} — {params.period}", rollup)
     if DATA.is_dir():
         for name in ("maven_crm", "adventureworks"):
-            p, reps = _reports(ROOT / "params" / f"{name}.yaml", am_limit=3, team_limit=2)
-            written += _write_all(tmp_path, name, reps, f"{p.name} — {p.period}")
+            p, reps, rollup = _reports(ROOT / "params" / f"{name}.yaml", am_limit=3, team_limit=2)
+            written += _write_all(tmp_path, name, reps, f"{p.name} — {p.period}", rollup)
     # a canary with a deliberately stale cached value proves LibreOffice recalculated
     import xlsxwriter
 

@@ -175,6 +175,47 @@ def test_adventureworks_team_revenue_counts_each_overlapping_deal_once(adventure
     assert leadership.summary["revenue"] == company
 
 
+AW_COMPANY_FY2020_Q4 = Decimal("8971848.30")  # issue #12: the company's actual for FY2020-Q4 (YTD 36.57 M)
+
+
+def _sales_sum(frame) -> Decimal:
+    return sum((Decimal(repr(v)) for v in frame["SalesAmount"]), Decimal("0")).quantize(Decimal("0.01"))
+
+
+def test_adventureworks_company_workbook_counts_each_deal_once(adventureworks, aw_raw):
+    import openpyxl
+
+    result, manifest = adventureworks
+    sales, *_ = aw_raw
+    q4 = _sales_sum(sales[(sales["OrderDate"] >= "2020-04-01") & (sales["OrderDate"] <= "2020-06-30")])
+    ytd = _sales_sum(sales[(sales["OrderDate"] >= "2019-07-01") & (sales["OrderDate"] <= "2020-06-30")])
+    assert q4 == AW_COMPANY_FY2020_Q4 and (ytd / 1_000_000).quantize(Decimal("0.01")) == Decimal("36.57")
+    assert manifest["batch"]["company_workbook"] == "company.xlsx" and manifest["batch"]["company_workbook_error"] is None
+    ws = openpyxl.load_workbook(result.output_dir / "company.xlsx", data_only=True)["Company"]
+    header = [c.value for c in ws[1]]
+    rows = {r[0]: r for r in ws.iter_rows(min_row=2, values_only=True) if r[0]}
+    company = rows["Company total"]
+    cents = lambda v: Decimal(repr(v)).quantize(Decimal("0.01"))  # noqa: E731
+    assert cents(company[header.index("Revenue")]) == q4  # not the sum of the five teams (26.9 M)
+    assert cents(company[header.index("YTD revenue")]) == ytd
+    teams = [r for name, r in rows.items() if name in {t.name for t in _reports(result, manifest, "team").values()}]
+    assert sum(cents(r[header.index("Revenue")]) for r in teams) > q4  # the teams share deals
+    assert any("not the sum of the team rows" in str(name) for name in rows)  # the sheet says why
+
+
+def test_adventureworks_team_attainment_lies_within_its_members_and_says_how(adventureworks):
+    result, manifest = adventureworks
+    for team in _reports(result, manifest, "team").values():
+        att = team.leaderboard["attainment"].dropna()
+        assert att.min() - 1e-12 <= team.summary["attainment"] <= att.max() + 1e-12, team.name
+    na = next(t for t in _reports(result, manifest, "team").values() if t.name == "North America")
+    html = (result.output_dir / next(e for e in manifest["reports"] if e["kind"] == "team" and e["name"] == "North America")["outputs"]["html"]).read_text()
+    # overlapping territories: both the revenue (each deal once) and the attainment basis are shown, labelled
+    assert na.summary["credited_revenue"] > na.summary["revenue"]
+    assert "Revenue (each deal once)" in html and "Credited revenue (attainment basis)" in html
+    assert "Team attainment = the credited revenue of the members who have a quota" in html
+
+
 # -- Superstore -------------------------------------------------------------------------
 
 

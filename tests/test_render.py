@@ -116,7 +116,17 @@ def test_empty_frame_renders_no_rows():
 
 def test_summary_table_formats_money_and_attainment():
     t = summary_table(team_report())
-    assert dict(t.rows) == {"Revenue": "$8,990.10", "Quota": "$12,000.00", "Attainment": "74.9%", "Members": "2"}
+    assert dict(t.rows) == {"Revenue (each deal once)": "$8,990.10", "Quota": "$12,000.00", "Attainment": "74.9%", "Members": "2"}
+
+
+def test_team_summary_shows_the_attainment_basis_only_when_it_differs_from_revenue():
+    base = team_report()
+    same = summary_table(base)
+    assert "Credited revenue (attainment basis)" not in dict(same.rows)
+    overlap = team_report(summary={**base.summary, "credited_revenue": Decimal("9990.10"), "attainment_basis_differs": True})
+    rows = dict(summary_table(overlap).rows)
+    assert rows["Revenue (each deal once)"] == "$8,990.10"
+    assert rows["Credited revenue (attainment basis)"] == "$9,990.10"
 
 
 def test_column_labels_are_readable():

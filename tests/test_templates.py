@@ -110,3 +110,17 @@ def test_template_without_parameters_cell_is_a_template_error(tmp_path):
         check_template(path)
     with pytest.raises(TemplateError, match="does not exist"):
         check_template(tmp_path / "missing.ipynb")
+
+
+def test_every_registered_report_kind_is_accepted_by_params_and_has_its_template_and_id_parameter():
+    from reportkit import reports
+    from reportkit.batch import ID_PARAMETER, OUTPUT_FOLDERS
+    from reportkit.params import REPORT_KIND_NAMES
+
+    # params cannot import the registry (it sits below reports.py): its list of names must be the registry's
+    assert tuple(REPORT_KINDS) == REPORT_KIND_NAMES
+    assert OUTPUT_FOLDERS == {k: v.folder for k, v in REPORT_KINDS.items()}
+    for name, kind in REPORT_KINDS.items():
+        assert kind.name == name and (TEMPLATES / kind.template).is_file()
+        assert ID_PARAMETER[name] == kind.id_parameter in EXPECTED[name]
+        assert callable(getattr(reports, kind.builder))

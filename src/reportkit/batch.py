@@ -60,6 +60,7 @@ from .errors import (
 )
 from .params import BatchParams, load_params
 from .periods import FiscalCalendar, Period
+from .reports import REPORT_KINDS
 
 __all__ = [
     "KERNEL_NAME",
@@ -81,8 +82,10 @@ log = logging.getLogger(__name__)
 KERNEL_NAME = "reportkit"
 """Jupyter kernel every template runs on (``make kernel`` installs it)."""
 
-OUTPUT_FOLDERS = {"account_manager": "account_managers", "team": "teams"}
-ID_PARAMETER = {"account_manager": "account_manager_id", "team": "team"}
+OUTPUT_FOLDERS = {k.name: k.folder for k in REPORT_KINDS.values()}
+"""Output subfolder per report kind (from the registry, :data:`reportkit.reports.REPORT_KINDS`)."""
+ID_PARAMETER = {k.name: k.id_parameter for k in REPORT_KINDS.values()}
+"""The template parameter naming the report, per kind (from the registry)."""
 _HIDDEN_TAGS = ("injected-parameters", "parameters")
 
 
@@ -135,6 +138,10 @@ class BatchResult:
     removed : list of str
         Files of an earlier run (listed in its manifest) that this run does not
         produce and therefore deleted, relative to ``output_dir``.
+    company_error : str or None
+        Why the company workbook could not be written (the batch then fails,
+        exit code 1); None when it was written or not due (no team reports, or
+        a team report failed).
     """
 
     output_dir: Path
@@ -142,6 +149,7 @@ class BatchResult:
     index_path: Path
     reports: list[ReportResult]
     removed: list[str] = field(default_factory=list)
+    company_error: str | None = None
 
     @property
     def reused(self) -> int:
@@ -158,17 +166,25 @@ class BatchResult:
         """Number of reports that failed."""
         return sum(r.status != "ok" for r in self.reports)
 
+    @property
+    def succeeded(self) -> bool:
+        """True when every report and the company workbook (when due) were written: exit code 0."""
+        return not self.failed and self.company_error is None
+
     def count(self, kind: str) -> int:
         """Number of planned reports of ``kind``."""
         return sum(r.kind == kind for r in self.reports)
 
-    def summary(self) -> str:
-        """Two lines: the counts, then where the index is."""
+    def counts_line(self) -> str:
+        """``"11 account-manager and 3 team reports: 14 ok, 0 failed"``, every registered kind named."""
+        kinds = [f"{self.count(k.name)} {k.label.replace(' ', '-')}" for k in REPORT_KINDS.values()]
         reused = f" ({self.reused} unchanged, kept from the previous run)" if self.reused else ""
-        return (
-            f"{self.count('account_manager')} account-manager and {self.count('team')} team reports: "
-            f"{self.ok} ok, {self.failed} failed{reused}\nReports: {self.index_path}"
-        )
+        return f"{', '.join(kinds[:-1])} and {kinds[-1]} reports: {self.ok} ok, {self.failed} failed{reused}"
+
+    def summary(self) -> str:
+        """Two lines: the counts, then where the index is (plus a company workbook failure)."""
+        company = f"\nfailed: {self.company_error}" if self.company_error else ""
+        return f"{self.counts_line()}{company}\nReports: {self.index_path}"
 
 
 # -- inputs ----------------------------------------------------------------------
@@ -186,14 +202,10 @@ def _check_period(label: str, calendar: FiscalCalendar) -> Period:
 
 
 def build_report(ds: Any, params: BatchParams, *, kind: str, report_id: str, period: str, as_of: datetime.date) -> Any:
-    """Build one report object with the domain builders of :mod:`reportkit.reports`."""
-    from . import reports
-
-    if kind == "account_manager":
-        return reports.build_account_manager_report(ds, report_id, period, params, as_of)
-    if kind == "team":
-        return reports.build_team_report(ds, report_id, period, params, as_of)
-    raise ParamsError(f"unknown report kind {kind!r}", hint=f"use one of {sorted(OUTPUT_FOLDERS)}")
+    """Build one report object with its kind's builder in the registry (:data:`reportkit.reports.REPORT_KINDS`)."""
+    if kind not in REPORT_KINDS:
+        raise ParamsError(f"unknown report kind {kind!r}", hint=f"use one of {sorted(REPORT_KINDS)}")
+    return REPORT_KINDS[kind].build(ds, report_id, period, params, as_of)
 
 
 # -- environment checks ------------------------------------------------------------
@@ -501,7 +513,6 @@ def run_batch(
 
     params = load_params(params_path, overrides=overrides or None)
     _check_period(params.period, FiscalCalendar())
-    from .reports import REPORT_KINDS
 
     kinds = [k for k in params.reports if k in REPORT_KINDS]
     templates = {k: tdir / REPORT_KINDS[k].template for k in kinds}
@@ -657,7 +668,7 @@ def _execute_batch(*, params_path: Path, out: Path, params: BatchParams, workers
             res.error = "not run: the batch was interrupted"
 
     _clean_work(work, out, results, keep_work)
-    company = None if interrupted else _write_company_workbook(
+    company, company_error = (None, None) if interrupted else _write_company_workbook(
         out, ds, params, period, results, team_objects, build_lock, previous)
     finished = _now()
     manifest_path = out / "manifest.json"
@@ -667,15 +678,16 @@ def _execute_batch(*, params_path: Path, out: Path, params: BatchParams, workers
     manifest["batch"]["mode"] = mode or "full"
     manifest["batch"]["removed_stale"] = removed
     manifest["batch"]["company_workbook"] = company
+    manifest["batch"]["company_workbook_error"] = company_error
     _atomic_write(manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-    _atomic_write(index_path, _index_html(params, period, results))
+    _atomic_write(index_path, _index_html(params, period, results, company_error))
     if interrupted:
         raise BatchInterrupted(
             f"batch interrupted: {sum(r.status == 'ok' for r in results)} of {len(results)} reports finished; "
             f"the manifest at {manifest_path} lists the rest as not run",
             hint="run the same command again with --only-failed to produce the rest",
         )
-    return BatchResult(out, manifest_path, index_path, results, removed)
+    return BatchResult(out, manifest_path, index_path, results, removed, company_error)
 
 
 # -- Dask: reports executed on a distributed cluster ------------------------------------------
@@ -868,24 +880,33 @@ COMPANY_WORKBOOK = "company.xlsx"
 def _write_company_workbook(
     out: Path, ds: Any, params: BatchParams, period: Period, results: list[ReportResult],
     team_objects: dict[str, Any], build_lock: threading.Lock, previous: dict[str, Any] | None,
-) -> str | None:
-    """``DIR/company.xlsx``: every team's figures, when every team report succeeded.
+) -> tuple[str | None, str | None]:
+    """``DIR/company.xlsx``: every team's figures and the company's, when every team report succeeded.
 
-    Returns its path relative to ``out``, or None (no team reports, a team failed, or
-    excel.py has no company workbook). An earlier run's company workbook is removed
-    when this run writes none.
+    The company row is :func:`reportkit.reports.build_company_rollup` (each deal
+    once), written by :func:`reportkit.excel.write_company_workbook`.
+
+    Returns
+    -------
+    (path, error)
+        ``path`` relative to ``out`` (None when no workbook is due: no team
+        reports, or a team report failed, which already fails the batch), and
+        ``error``: why a due workbook could not be written (the batch then fails;
+        None when written). Nothing half-written is left: the workbook is written
+        to a temporary name and moved into place, and on failure (or when none is
+        due) an earlier run's ``company.xlsx`` is removed, so the folder never
+        holds a company workbook that disagrees with its reports.
     """
     path = out / COMPANY_WORKBOOK
     teams = [r for r in results if r.kind == "team"]
-    try:
-        from .excel import write_company_workbook
-    except ImportError:  # pragma: no cover - excel.py without the company workbook
-        write_company_workbook = None
-    if write_company_workbook is None or not teams or any(r.status != "ok" for r in teams):
+    if not teams or any(r.status != "ok" for r in teams):
         if previous and (previous.get("batch") or {}).get("company_workbook") == COMPANY_WORKBOOK:
             path.unlink(missing_ok=True)
-        return None
+        return None, None
     try:
+        from .excel import write_company_workbook
+        from .reports import build_company_rollup
+
         objects = []
         for r in teams:  # reports kept by --only-failed were not rebuilt
             if r.id not in team_objects:
@@ -893,13 +914,16 @@ def _write_company_workbook(
                     team_objects[r.id] = build_report(ds, params, kind="team", report_id=r.id,
                                                       period=period.label, as_of=params.as_of)
             objects.append(team_objects[r.id])
+        with build_lock:
+            rollup = build_company_rollup(ds, objects, period.label, params, params.as_of)
         write_company_workbook(objects, path, title=f"{params.name} — {period.label}", as_of=params.as_of,
-                               company=params.name)
-    except Exception:  # the reports are published; the roll-up is extra
-        log.warning("the company workbook could not be written", exc_info=True)
-        path.unlink(missing_ok=True)
-        return None
-    return COMPANY_WORKBOOK
+                               rollup=rollup, company=params.name)
+    except Exception as exc:  # noqa: BLE001 - recorded in the manifest; the batch fails
+        log.debug("the company workbook could not be written", exc_info=True)
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+        return None, f"{COMPANY_WORKBOOK} not written: {type(exc).__name__}: {exc}"
+    return COMPANY_WORKBOOK, None
 
 
 def _now() -> str:
@@ -931,7 +955,7 @@ def _unique_slugs(results: Iterable[ReportResult]) -> list[str]:
     taken: set[tuple[str, str]] = set()
     slugs = []
     for r in results:
-        raw = r.id if r.kind == "team" or r.id == r.name else f"{r.id}-{r.name}"
+        raw = r.id if REPORT_KINDS[r.kind].id_from_name or r.id == r.name else f"{r.id}-{r.name}"
         base = slugify(raw)
         if len(re.sub(r"[^A-Za-z0-9]+", "-", unicodedata.normalize("NFKD", raw)).strip("-")) > _SLUG_MAX:
             base = f"{base[: _SLUG_MAX - 9].rstrip('-')}-{_short_hash(r.kind + '/' + r.id)}"
@@ -1602,8 +1626,7 @@ def _manifest(
             "started": started,
             "finished": finished,
             "counts": {
-                "account_manager": sum(r.kind == "account_manager" for r in results),
-                "team": sum(r.kind == "team" for r in results),
+                **{k: sum(r.kind == k for r in results) for k in REPORT_KINDS},
                 "total": len(results),
                 "ok": ok,
                 "failed": len(results) - ok,
@@ -1621,7 +1644,9 @@ table{border-collapse:collapse;margin:.5rem 0 1.5rem} th,td{padding:.3rem .8rem;
 """
 
 
-def _index_html(params: BatchParams, period: Period, results: list[ReportResult]) -> str:
+def _index_html(
+    params: BatchParams, period: Period, results: list[ReportResult], company_error: str | None = None
+) -> str:
     esc = html.escape
     groups: dict[str, list[ReportResult]] = {}
     for r in results:
@@ -1636,8 +1661,10 @@ def _index_html(params: BatchParams, period: Period, results: list[ReportResult]
         f'<p class="meta">As of {esc(params.as_of.isoformat())} · {len(results)} reports: '
         f"{ok} ok, {len(results) - ok} failed</p>",
     ]
+    if company_error:
+        parts.append(f'<p><span class="failed">failed</span> <span class="error">{esc(company_error)}</span></p>')
     for team, members in groups.items():
-        members = sorted(members, key=lambda r: (r.kind != "team",))
+        members = sorted(members, key=lambda r: (not REPORT_KINDS[r.kind].id_from_name,))  # the team's own report first
         parts.append(f"<h2>{esc(team)}</h2>")
         parts.append("<table><thead><tr><th>Report</th><th>Kind</th><th>Status</th><th>Files</th></tr></thead><tbody>")
         for r in members:
@@ -1645,13 +1672,13 @@ def _index_html(params: BatchParams, period: Period, results: list[ReportResult]
                 f'<a href="{esc(quote(path))}">{esc(fmt.upper() if fmt != "ipynb" else "notebook")}</a>'
                 for fmt, path in sorted(r.outputs.items(), key=lambda kv: ("html", "xlsx", "ipynb").index(kv[0]))
             )
-            title = esc(r.name) if r.kind == "team" else f"{esc(r.name)} ({esc(r.id)})"
+            title = esc(r.name) if REPORT_KINDS[r.kind].id_from_name else f"{esc(r.name)} ({esc(r.id)})"
             if "html" in r.outputs:
                 title = f'<a href="{esc(quote(r.outputs["html"]))}">{title}</a>'
             status = f'<span class="{"ok" if r.status == "ok" else "failed"}">{esc(r.status)}</span>'
             if r.error:
                 status += f'<div class="error">{esc(r.error)}</div>'
-            kind = "team" if r.kind == "team" else "account manager"
+            kind = esc(REPORT_KINDS[r.kind].label)
             parts.append(f"<tr><td>{title}</td><td>{kind}</td><td>{status}</td><td>{links}</td></tr>")
         parts.append("</tbody></table>")
     parts.append("</body></html>")

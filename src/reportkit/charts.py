@@ -22,6 +22,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from .currency import currency_info
+
 __all__ = ["quarterly_chart", "team_quarterly_chart", "attainment_distribution_chart", "to_png", "money_tick"]
 
 _RC = {
@@ -52,13 +54,10 @@ def _num(value: Any) -> float:
     return f
 
 
-_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "AUD": "A$", "CAD": "C$"}
-
-
 def money_tick(x: float, currency: str = "USD") -> str:
     """Compact currency tick label: ``250000 -> '$250k'``, ``1.25e6 -> '$1.25M'``, ``0 -> '$0'``.
 
-    Known currencies get their symbol, others a prefix (``CHF 250k``); the sign
+    Currencies with a symbol (:func:`reportkit.currency.currency_info`) get it, others a prefix (``CHF 250k``); the sign
     goes before the symbol (``-$50k``). Display only: the value is the axis
     position, nothing is computed from it.
     """
@@ -74,7 +73,7 @@ def money_tick(x: float, currency: str = "USD") -> str:
         body = f"{a:.0f}"
     if body in ("0", "0k", "0M", "0B"):
         sign, body = "", "0"
-    symbol = _SYMBOLS.get((currency or "").upper())
+    symbol = currency_info(currency).symbol
     return f"{sign}{symbol}{body}" if symbol else f"{sign}{currency} {body}"
 
 

@@ -10,7 +10,7 @@
     reportkit batch params/demo.yaml --dask-scheduler tcp://scheduler:8786  # on a Dask cluster
     reportkit --version
 
-Exit codes: 0 all reports ok; 1 one or more reports failed; 2 bad input (params,
+Exit codes: 0 all reports ok; 1 one or more reports (or the company workbook) failed; 2 bad input (params,
 mapping, data, plan, period); 3 environment (kernel, template, output folder).
 Errors print one line plus a hint on stderr; ``--debug`` adds the traceback.
 """
@@ -219,11 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             index = index.relative_to(Path.cwd().resolve())
         except ValueError:
             pass
-        reused = f" ({result.reused} unchanged, kept from the previous run)" if result.reused else ""
-        print(
-            f"{result.count('account_manager')} account-manager and {result.count('team')} team reports: "
-            f"{result.ok} ok, {result.failed} failed{reused}"
-        )
+        print(result.counts_line())
         if result.removed:
             print(
                 f"removed {len(result.removed)} file(s) an earlier run wrote for reports this run does not "
@@ -233,8 +229,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for r in result.reports:
             if r.status != "ok":
                 print(f"  failed: {r.kind} {r.id} ({r.name}): {r.error}", file=sys.stderr)
+        if result.company_error:
+            print(f"  failed: {result.company_error}", file=sys.stderr)
         print(f"Reports: {index}")
-        return 1 if result.failed else 0
+        return 0 if result.succeeded else 1
     if args.command == "backtest":
         from .backtest import backtest_cli
 

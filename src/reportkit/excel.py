@@ -55,7 +55,7 @@ import zoneinfo
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Collection, Iterable, Sequence
+from typing import Any, Callable, Collection, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -63,6 +63,7 @@ import xlsxwriter
 import xlsxwriter.exceptions
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
+from .currency import currency_info
 from .errors import OutputError
 from .params import DEFAULT_TIMEZONE, PerformancePolicy
 from .render import NA, _is_missing, _is_percent_key, column_label, format_cell
@@ -116,7 +117,6 @@ _MAX_DATA_ROWS = EXCEL_MAX_ROWS - 1  # below the header row; tests lower it to e
 _CHUNK = 20_000  # rows converted at a time (bounds the memory of a 1M-row sheet)
 _TRUNCATED = " [truncated by reportkit: Excel holds at most 32,767 characters]"
 
-_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 _MIN_WIDTH, _MAX_WIDTH = 8, 60
 _INVALID_SHEET_CHARS = re.compile(r"[\[\]:*?/\\\x00-\x1f\x7f]")
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
@@ -180,18 +180,25 @@ def attainment_bands(miss_below: float = DEFAULT_MISS_BELOW) -> tuple[tuple[floa
 
 
 def money_format(currency: str) -> str:
-    """Excel number format for amounts in ``currency``, two decimals.
+    """Excel number format for amounts in ``currency``: its symbol and decimals.
+
+    Symbol and decimals (ISO 4217 minor units) come from
+    :func:`reportkit.currency.currency_info`; a code without a symbol follows
+    the number.
 
     >>> money_format("USD")
     '"$"#,##0.00;-"$"#,##0.00'
     >>> money_format("CHF")
     '#,##0.00 "CHF";-#,##0.00 "CHF"'
+    >>> money_format("JPY")
+    '"¥"#,##0;-"¥"#,##0'
     """
-    sym = _SYMBOLS.get((currency or "").upper())
-    if sym:
-        return f'"{sym}"#,##0.00;-"{sym}"#,##0.00'
+    info = currency_info(currency)
+    number = "#,##0" + ("." + "0" * info.minor_units if info.minor_units else "")
+    if info.symbol:
+        return f'"{info.symbol}"{number};-"{info.symbol}"{number}'
     code = (currency or "").replace('"', "")
-    return f'#,##0.00 "{code}";-#,##0.00 "{code}"'
+    return f'{number} "{code}";-{number} "{code}"'
 
 
 def safe_sheet_name(name: Any, taken: Collection[str] = ()) -> str:
@@ -907,6 +914,21 @@ _SUMMARY_RATIOS = {
 }
 
 
+def _ratio_keys(key: str, available: Collection[str]) -> tuple[str, str] | None:
+    """Numerator and denominator keys of a summary ratio.
+
+    A team's (or the company's) attainment divides its *credited revenue
+    (attainment basis)*, ``credited_revenue`` / ``ytd_credited_revenue``,
+    when the report has one (the team roll-up rule,
+    :func:`reportkit.quota.pooled_attainment`); otherwise ``revenue``.
+    """
+    ratio = _SUMMARY_RATIOS.get(key)
+    if ratio is None:
+        return None
+    basis = ratio[0].replace("revenue", "credited_revenue")
+    return (basis, ratio[1]) if basis != ratio[0] and basis in available else ratio
+
+
 def _write_summary(book: _Book, sheet: str, ws: Any, report: Any, links: dict[str, tuple[list[str], Any]]) -> None:
     """The Summary sheet: Item / Value, with attainment and linked totals live.
 
@@ -923,7 +945,7 @@ def _write_summary(book: _Book, sheet: str, ws: Any, report: Any, links: dict[st
     for i, (key, label, value) in enumerate(rows, start=1):
         ws.write_string(i, 0, label)
         kind = "percent" if _is_percent_key(key) else ("money" if isinstance(value, Decimal) else "")
-        ratio = _SUMMARY_RATIOS.get(key)
+        ratio = _ratio_keys(key, row_of)
         if ratio and ratio[0] in row_of and ratio[1] in row_of and _ratio_matches(summary.get(ratio[0]), summary.get(ratio[1]), value):
             num, den = xl_rowcol_to_cell(row_of[ratio[0]], 1), xl_rowcol_to_cell(row_of[ratio[1]], 1)
             cached = _ratio_cached(value)
@@ -964,6 +986,8 @@ def _am_spec(attr: str, report: Any) -> _Spec:
 
 def _team_spec(attr: str, report: Any) -> _Spec:
     s = report.summary or {}
+    if attr == "quarterly" and "credited_revenue" in report.quarterly.columns:
+        return _Spec(ratios={"attainment": ("credited_revenue", "quota")}, bands=("attainment",))
     if attr in ("leaderboard", "quarterly"):
         return _Spec(ratios={"attainment": ("revenue", "quota")}, bands=("attainment",))
     if attr == "commission_expense":
@@ -1231,9 +1255,11 @@ _ROLLUP_COLUMNS = (
     ("sales_manager", "Sales manager"),
     ("members", "Members"),
     ("revenue", "Revenue"),
+    ("credited_revenue", "Credited revenue (attainment basis)"),
     ("quota", "Quota"),
     ("attainment", "Attainment"),
     ("ytd_revenue", "YTD revenue"),
+    ("ytd_credited_revenue", "YTD credited revenue (attainment basis)"),
     ("ytd_quota", "YTD quota"),
     ("ytd_attainment", "YTD attainment"),
     ("commission_expense", "Commission expense"),
@@ -1250,6 +1276,7 @@ def write_company_workbook(
     *,
     title: str,
     as_of: datetime.date,
+    rollup: Mapping[str, Any],
     company: str = "",
 ) -> Path:
     """Write the company workbook of a batch: a roll-up sheet and one sheet per team.
@@ -1265,16 +1292,25 @@ def write_company_workbook(
         Document title, also the roll-up sheet's heading (e.g. ``"Demo Co — FY2025-Q4"``).
     as_of : date
         Report date; the workbook's *created* property.
+    rollup : mapping
+        The company's own figures, :func:`reportkit.reports.build_company_rollup`
+        (same keys as the team summaries, plus ``notes``). The ``Company total``
+        row shows exactly these.
     company : str, default ""
         Document property *Company*.
 
     Layout
     ------
-    ``Company``: one row per team (revenue, quota, attainment, YTD, commission
-    expense, forecast, annual quota, forecast attainment, on watch), then a
-    ``Company total`` row of ``SUM`` formulas and live attainment. Each team's
-    figures reference its own sheet's total row where they agree. Each team
-    sheet is that team's leaderboard with a ``Team total`` row.
+    ``Company``: one row per team (revenue, credited revenue (attainment
+    basis), quota, attainment, YTD, commission expense, forecast, annual
+    quota, forecast attainment, on watch), then the ``Company total`` row from
+    ``rollup``: a cell is ``SUM`` of the team rows where that sum is the company
+    figure, otherwise the company figure itself (teams that share deals would
+    double count), and attainment is live where it equals credited revenue /
+    quota. Below the table: ``rollup``'s notes, and which columns are not the sum
+    of the teams and why. Each team's figures reference its own sheet's total
+    row where they agree. Each team sheet is that team's leaderboard with a
+    ``Team total`` row.
 
     Timezone and attainment colour bands come from the team reports (params
     ``timezone`` and ``performance.miss_below``, carried by every report).
@@ -1323,13 +1359,15 @@ def write_company_workbook(
             placed = write_frame_sheet(book, str(rep.name), lb, spec, table=True)
             _attainment_chart(book, placed, "name", f"{rep.name}: attainment by account manager", len(lb))
             team_totals.append((rep, placed))
-        _write_rollup(book, rollup_sheet, rws, title, team_totals)
+        _write_rollup(book, rollup_sheet, rws, title, team_totals, rollup)
         book.wb.close()
 
     return _atomic(path, build)
 
 
-def _write_rollup(book: _Book, sheet: str, ws: Any, title: str, teams: list[tuple[Any, _Placed]]) -> None:
+def _write_rollup(
+    book: _Book, sheet: str, ws: Any, title: str, teams: list[tuple[Any, _Placed]], rollup: Mapping[str, Any]
+) -> None:
     fmt = book.fmt
     keys = [k for k, _ in _ROLLUP_COLUMNS]
     col = {k: j for j, k in enumerate(keys)}
@@ -1345,7 +1383,7 @@ def _write_rollup(book: _Book, sheet: str, ws: Any, title: str, teams: list[tupl
         for k in keys:
             v, j = s.get(k), col[k]
             widths[j] = max(widths[j], len(format_cell(v, k, book.currency)))
-            ratio = _SUMMARY_RATIOS.get(k)
+            ratio = _ratio_keys(k, {x for x in s if s[x] is not None})
             if ratio and _ratio_matches(s.get(ratio[0]), s.get(ratio[1]), v):
                 a, b = xl_rowcol_to_cell(i, col[ratio[0]]), xl_rowcol_to_cell(i, col[ratio[1]])
                 cached = _ratio_cached(v)
@@ -1361,31 +1399,47 @@ def _write_rollup(book: _Book, sheet: str, ws: Any, title: str, teams: list[tupl
     for j in range(len(keys)):
         ws.write_blank(r, j, None, fmt.total_blank)
     ws.write_string(r, 0, "Company total", fmt.total_label)
-    totals: dict[str, Any] = {}
+    not_summed: list[str] = []
     for k in keys:
         if kinds[k] not in ("money", "integer"):
             continue
+        v = rollup.get(k)
         vals = [(rep.summary or {}).get(k) for rep, _ in teams]
-        if k in ("members", "on_watch"):
-            ints = [int(v) for v in vals if isinstance(v, numbers.Integral)]
-            totals[k] = sum(ints)
-            if n:
-                ws.write_formula(r, col[k], f"=SUM({_range(None, 1, n, col[k])})", fmt.total_integer, totals[k])
+        if kinds[k] == "integer":
+            if isinstance(v, numbers.Integral) and n and v == sum(int(x) for x in vals if isinstance(x, numbers.Integral)):
+                ws.write_formula(r, col[k], f"=SUM({_range(None, 1, n, col[k])})", fmt.total_integer, int(v))
+            elif isinstance(v, numbers.Integral):
+                ws.write_number(r, col[k], int(v), fmt.total_integer)
             continue
-        decs = [_dec(v) for v in vals]
-        if not n or all(d is None for d in decs):
-            totals[k] = None
+        d = _dec(v)
+        if d is None:
             continue
-        totals[k] = sum((d for d in decs if d is not None), Decimal("0.00"))
-        ws.write_formula(r, col[k], f"=SUM({_range(None, 1, n, col[k])})", fmt.total_money, float(totals[k]))
-    for k, (a, b) in _SUMMARY_RATIOS.items():
-        num, den = totals.get(a), totals.get(b)
-        value = None if den is None or den == 0 else float(num or 0) / float(den)
-        cached = NA if value is None else value
-        ws.write_formula(
-            r, col[k], f'=IF({xl_rowcol_to_cell(r, col[b])}=0,"{NA}",{xl_rowcol_to_cell(r, col[a])}/{xl_rowcol_to_cell(r, col[b])})',
-            fmt.total_na if cached == NA else fmt.total_percent, cached,
+        if n and _sum_matches(vals, d):
+            ws.write_formula(r, col[k], f"=SUM({_range(None, 1, n, col[k])})", fmt.total_money, float(d))
+        else:
+            ws.write_number(r, col[k], float(d), fmt.total_money)
+            not_summed.append(dict(_ROLLUP_COLUMNS)[k])
+    for k in _SUMMARY_RATIOS:
+        a, b = _ratio_keys(k, {x for x in rollup if rollup[x] is not None})  # type: ignore[misc]
+        v = rollup.get(k)
+        if _ratio_matches(rollup.get(a), rollup.get(b), v):
+            cached = _ratio_cached(v)
+            ws.write_formula(
+                r, col[k], f'=IF({xl_rowcol_to_cell(r, col[b])}=0,"{NA}",{xl_rowcol_to_cell(r, col[a])}/{xl_rowcol_to_cell(r, col[b])})',
+                fmt.total_na if cached == NA else fmt.total_percent, cached,
+            )
+        elif _frac(v) is None:
+            ws.write_string(r, col[k], NA, fmt.total_na)
+        else:
+            ws.write_number(r, col[k], _frac(v), fmt.total_percent)
+    notes = [str(x) for x in rollup.get("notes", ())]
+    if not_summed:
+        notes.append(
+            f"Company total of {', '.join(not_summed)}: the company's own figure, not the sum of the team rows "
+            "(teams share deals or members' credits overlap, so a sum would count them twice)."
         )
+    for i, text in enumerate(notes):
+        ws.write_string(r + 2 + i, 0, _clean_text(text))
     for k in _ATTAINMENT_KEYS:
         _band_formats(ws, 1, r, col[k], fmt)
     for j, w in enumerate(widths):

@@ -23,13 +23,18 @@ __all__ = ["CENT", "to_cents", "cents_to_money", "round_money", "allocate", "mon
 CENT = Decimal("0.01")
 
 
-def round_money(value: Decimal | int | str) -> Decimal:
-    """Round to the cent, half away from zero.
+def round_money(value: Decimal | int | str, places: int = 2) -> Decimal:
+    """Round to the cent (or to ``places`` decimals), half away from zero.
+
+    ``places`` is for display in a currency whose minor unit is not the cent
+    (:func:`reportkit.currency.currency_info`: JPY 0, BHD 3).
 
     >>> round_money(Decimal("2.345")), round_money(Decimal("-2.345"))
     (Decimal('2.35'), Decimal('-2.35'))
+    >>> round_money(Decimal("1234.50"), places=0)
+    Decimal('1235')
     """
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    return Decimal(value).quantize(CENT if places == 2 else Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 def to_cents(value: Decimal | int | str) -> int:

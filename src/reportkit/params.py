@@ -45,6 +45,7 @@ __all__ = [
     "PlanRef",
     "PerformancePolicy",
     "DEFAULT_TIMEZONE",
+    "REPORT_KIND_NAMES",
     "check_timezone",
     "load_params",
     "parse_overrides",
@@ -220,6 +221,12 @@ def check_timezone(value: Any) -> str:
     return value
 
 
+REPORT_KIND_NAMES: tuple[str, ...] = ("account_manager", "team")
+"""Names of the report kinds params ``reports`` accepts: the keys of
+:data:`reportkit.reports.REPORT_KINDS`, the registry (which this module sits
+below and cannot import; a test keeps the two equal)."""
+
+
 class BatchParams(_Strict):
     """Everything one batch run needs besides the data itself."""
 
@@ -227,7 +234,7 @@ class BatchParams(_Strict):
     source: Path = Field(..., description="source mapping YAML, relative to the params file")
     period: str = Field(..., description="report period label, e.g. FY2020-Q1")
     as_of: datetime.date = Field(..., description="date the report is as of (never today())")
-    reports: tuple[Literal["account_manager", "team"], ...] = ("account_manager", "team")
+    reports: tuple[Literal[REPORT_KIND_NAMES], ...] = REPORT_KIND_NAMES  # type: ignore[valid-type]
     commission: CommissionPolicy = CommissionPolicy()
     plan: PlanRef | None = Field(
         None, description="commission plan for the plan engine (replaces the flat-rate commission policy)"

@@ -13,6 +13,11 @@ Rules (contract in ``docs/architecture.md``):
 * Attainment is a float fraction (1.0 == 100 %), credited revenue / quota.
   It is undefined -- ``NaN`` -- when the quota is missing or zero; a negative
   quota cannot occur (it is a :class:`~reportkit.errors.DataError` at load).
+* A group's attainment (team, company) is **pooled over its members who carry
+  a quota** (:func:`pooled_attainment`): the sum of those members' credited
+  revenue over the sum of their quotas, both counted per member. It is the
+  quota-weighted mean of their attainments, so it always lies between the
+  lowest and the highest of them.
 * When a source has no quota table, :func:`quotas_from_rule` builds one from the
   params' :class:`~reportkit.params.QuotaRule`.
 
@@ -28,7 +33,7 @@ from __future__ import annotations
 import datetime
 import math
 from decimal import Decimal
-from typing import Iterable, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
@@ -46,6 +51,8 @@ __all__ = [
     "attainment",
     "attainment_series",
     "attainment_table",
+    "PooledAttainment",
+    "pooled_attainment",
 ]
 
 _QUOTA_COLUMNS = ["account_manager_id", "period_start", "period_end", "quota_cents", "currency"]
@@ -258,6 +265,64 @@ def attainment(revenue_cents: int | float, quota_cents: int | float | None) -> f
     if math.isnan(q) or q == 0:
         return math.nan
     return float(revenue_cents) / q
+
+
+class PooledAttainment(NamedTuple):
+    """A group's attainment and the two figures it divides (see :func:`pooled_attainment`)."""
+
+    revenue_cents: int | None  # sum of the counted members' credited revenue (None: no member counted)
+    quota_cents: int | None  # sum of the counted members' quotas (None: no member counted)
+    attainment: float  # revenue_cents / quota_cents; NaN when no member is counted
+
+
+def pooled_attainment(
+    revenue_cents: Iterable[int | None], quota_cents: Iterable[int | float | None]
+) -> PooledAttainment:
+    """A team's (or the company's) attainment: the one roll-up rule.
+
+    Only members whose own attainment is defined (a quota above zero) count, in
+    the numerator **and** the denominator: attainment = sum of their credited
+    revenue / sum of their quotas. Numerator and denominator therefore count the
+    same way (with a territory overlay a deal counts once per member it credits,
+    exactly as in each member's quota), and the result is the quota-weighted mean
+    of the members' attainments: it lies within ``[min, max]`` of them. A member
+    without a quota (attainment n/a) is left out of both, so a new hire's revenue
+    does not lift the team above every measured member.
+
+    The revenue a reader sees as the team's revenue (each deal once,
+    :func:`reportkit.crediting.team_revenue`) can be lower than this numerator
+    when members' credits overlap; reports then show both figures.
+
+    Parameters
+    ----------
+    revenue_cents : iterable of int
+        Each member's credited revenue in the period, in cents (``None`` = 0).
+    quota_cents : iterable of int or None
+        Each member's quota in the same period, in cents, same order; ``None`` or
+        0 when the member has none.
+
+    Returns
+    -------
+    PooledAttainment
+        ``revenue_cents``, ``quota_cents`` (int, cents; ``None`` when no member
+        has a quota) and ``attainment`` (float fraction, NaN when undefined).
+
+    >>> pooled_attainment([150_00, 50_00, 70_00], [100_00, 100_00, None])
+    PooledAttainment(revenue_cents=20000, quota_cents=20000, attainment=1.0)
+    >>> pooled_attainment([10_00], [None]).attainment
+    nan
+    """
+    rev_sum, quota_sum = 0, 0
+    counted = False
+    for r, q in zip(revenue_cents, quota_cents, strict=True):
+        if q is None or (isinstance(q, float) and math.isnan(q)) or q == 0:
+            continue
+        counted = True
+        rev_sum += 0 if r is None else int(r)
+        quota_sum += int(q)
+    if not counted:
+        return PooledAttainment(None, None, math.nan)
+    return PooledAttainment(rev_sum, quota_sum, attainment(rev_sum, quota_sum))
 
 
 def attainment_series(revenue_cents: pd.Series, quota_cents: pd.Series) -> pd.Series:

@@ -39,7 +39,9 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .currency import currency_info
 from .errors import ParamsError, TemplateError
+from .money import round_money
 
 __all__ = [
     "NA",
@@ -72,7 +74,6 @@ PERCENT_COLUMNS = frozenset(
 )
 """Columns (and summary keys) holding fractions shown as percent (1.0 == 100 %)."""
 
-_CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "AUD": "A$", "CAD": "C$"}
 
 _LABELS = {
     "account_manager_id": "Account manager ID",
@@ -88,12 +89,15 @@ _LABELS = {
     "run_rate": "Run-rate forecast",
     "quota_to_date": "Quota to date (prorated)",
     "pace": "Pace (revenue / quota to date)",
+    "credited_revenue": "Credited revenue (attainment basis)",
 }
 
 #: Summary rows a template shows, in order: (key, label, when). ``when`` is
 #: ``"always"``, ``"to_date"`` (only while the period is not over), ``"nonzero"``
 #: (only when the value is not 0.00) or ``"not_cash"`` (only when it differs from
-#: ``commission_cash``, i.e. some of it is not paid now). Keys the report does not
+#: ``commission_cash``, i.e. some of it is not paid now) or ``"basis"`` (only when
+#: the team's ``attainment_basis_differs``: its credited revenue behind attainment is
+#: not its revenue, see :func:`reportkit.quota.pooled_attainment`). Keys the report does not
 #: have are skipped; values are never computed here.
 SUMMARY_LAYOUT: dict[str, tuple[tuple[str, str, str], ...]] = {
     "account_manager": (
@@ -124,12 +128,14 @@ SUMMARY_LAYOUT: dict[str, tuple[tuple[str, str, str], ...]] = {
     "team": (
         ("period_label", "Period", "always"),
         ("members", "Members", "always"),
-        ("revenue", "Revenue", "always"),
+        ("revenue", "Revenue (each deal once)", "always"),
+        ("credited_revenue", "Credited revenue (attainment basis)", "basis"),
         ("quota", "Quota", "always"),
         ("attainment", "Attainment", "always"),
         ("quota_to_date", "Quota to date (prorated)", "to_date"),
         ("pace", "Pace (revenue / quota to date)", "to_date"),
-        ("ytd_revenue", "YTD revenue", "always"),
+        ("ytd_revenue", "YTD revenue (each deal once)", "always"),
+        ("ytd_credited_revenue", "YTD credited revenue (attainment basis)", "basis"),
         ("ytd_quota", "YTD quota", "always"),
         ("ytd_attainment", "YTD attainment", "always"),
         ("commission_expense", "Commission expense", "always"),
@@ -172,7 +178,7 @@ def _is_percent_key(name: str) -> bool:
 
 
 def format_money(value: Any, currency: str = "USD") -> str:
-    """Format an amount as currency with two decimals.
+    """Format an amount as currency with the currency's decimals (its ISO 4217 minor units).
 
     Parameters
     ----------
@@ -180,8 +186,10 @@ def format_money(value: Any, currency: str = "USD") -> str:
         The amount, already rounded by the domain layer. Only its display is chosen
         here; a ``float`` is converted through ``str`` so ``0.1`` prints as ``0.10``.
     currency : str, default "USD"
-        ISO 4217 code. Known codes get their symbol (``$``, ``€``, ``£``); others are
-        printed as a prefix (``CHF 1,234.00``).
+        ISO 4217 code. Symbol and decimals come from
+        :func:`reportkit.currency.currency_info` (``$``, ``€``, ``£``; JPY with no
+        decimals, rounded half away from zero); codes without a symbol are printed
+        as a prefix (``CHF 1,234.00``).
 
     Returns
     -------
@@ -202,10 +210,11 @@ def format_money(value: Any, currency: str = "USD") -> str:
     d = value if isinstance(value, Decimal) else Decimal(str(value))
     if not d.is_finite():
         return NA
-    sign = "-" if d < 0 else ""
-    body = f"{abs(d):,.2f}"
-    symbol = _CURRENCY_SYMBOLS.get(currency.upper() if currency else "")
-    return f"{sign}{symbol}{body}" if symbol else f"{sign}{currency} {body}"
+    info = currency_info(currency)
+    shown = round_money(d, info.minor_units)
+    sign = "-" if shown < 0 else ""
+    body = f"{abs(shown):,.{info.minor_units}f}"
+    return f"{sign}{info.symbol}{body}" if info.symbol else f"{sign}{currency} {body}"
 
 
 def format_percent(value: Any, decimals: int = 1) -> str:
@@ -511,6 +520,8 @@ def summary_table(report: Any, keys: Sequence[str] | None = None) -> Table:
             return summary.get("days_elapsed") is not None and summary.get("days_elapsed") != summary.get("days_in_period")
         if when == "nonzero":
             return not _is_missing(v) and v != 0
+        if when == "basis":
+            return bool(summary.get("attainment_basis_differs"))
         if when == "not_cash":
             return "commission_cash" not in summary or v != summary["commission_cash"]
         return True
@@ -608,9 +619,6 @@ def figure(fig: Any, alt: str | None = None) -> Chart:
 
 # -- loading ----------------------------------------------------------------------
 
-_ID_PARAM = {"account_manager": "account_manager_id", "team": "team"}
-
-
 def load_report(
     report_data: str | Path = "",
     *,
@@ -654,8 +662,10 @@ def load_report(
         The pickle is missing/unreadable, or holds a different report than the
         parameters name, or ``as_of`` is not an ISO date.
     """
-    if kind not in _ID_PARAM:
-        raise ParamsError(f"unknown report kind {kind!r}", hint=f"use one of {sorted(_ID_PARAM)}")
+    from .reports import REPORT_KINDS  # the registry of kinds (unpickling a report imports it anyway)
+
+    if kind not in REPORT_KINDS:
+        raise ParamsError(f"unknown report kind {kind!r}", hint=f"use one of {sorted(REPORT_KINDS)}")
     from .loading import parse_date
 
     as_of_date = parse_date(as_of)
@@ -729,8 +739,10 @@ def _check_matches(
     if got_kind != kind:
         raise ParamsError(f"{source}: holds a {got_kind!r} report, the template renders {kind!r}")
     if str(report.id) != str(report_id):
+        from .reports import REPORT_KINDS
+
         raise ParamsError(
-            f"{source}: holds the report of {report.id!r} but {_ID_PARAM[kind]} is {report_id!r}"
+            f"{source}: holds the report of {report.id!r} but {REPORT_KINDS[kind].id_parameter} is {report_id!r}"
         )
     if period and report.period != period:
         raise ParamsError(f"{source}: holds period {report.period!r} but period is {period!r}")

@@ -30,10 +30,13 @@ TeamReport
     leaderboard : rank, account_manager_id, name, revenue, quota, attainment,
                   commission, forecast, performance_status
     attainment_distribution : band, count
-    quarterly   : period, revenue, quota, attainment
+    quarterly   : period, revenue (each deal once), credited_revenue (the
+                  members' own credits, attainment basis), quota, attainment
+                  (team roll-up rule: reportkit.quota.pooled_attainment)
     forecast    : account_manager_id, name, method, basis, ytd_revenue, forecast,
                   annual_quota, forecast_attainment, low, high, run_rate
-                  (blended method; last row: team total)
+                  (blended method; last row: team total, its forecast
+                  attainment by the team roll-up rule)
     performance_watch : account_manager_id, name, consecutive_misses, status
     commission_expense : account_manager_id, name, commission, bonus, total
 """
@@ -55,13 +58,13 @@ from .accounts import AccountStatusRules, account_status
 from .commission import CommissionStatement, flat_result, flat_statement, plan_result, plan_statement
 from .crediting import credited_deals, credited_in, crediting_overlaps, team_revenue
 from .errors import ParamsError, did_you_mean
-from .forecast import annual_forecasts, forecast_methods, level_revenue, open_pipeline
+from .forecast import COMPANY, annual_forecasts, forecast_methods, level_revenue, open_pipeline
 from .model import Dataset
 from .money import cents_to_money, money_sum
 from .params import BatchParams
 from .performance import current_status, performance_table
 from .periods import Period
-from .quota import attainment, attainment_table, quotas_from_rule, split_quotas
+from .quota import attainment, attainment_table, pooled_attainment, quotas_from_rule, split_quotas
 
 __all__ = [
     "AccountManagerReport",
@@ -70,6 +73,10 @@ __all__ = [
     "REPORT_KINDS",
     "ReportSpec",
     "ATTAINMENT_BANDS",
+    "TEAM_ATTAINMENT_RULE",
+    "COMPANY_REVENUE_RULE",
+    "COMPANY_ATTAINMENT_RULE",
+    "build_company_rollup",
     "team_slug",
     "active_account_managers",
     "effective_quotas",
@@ -134,17 +141,54 @@ class TeamReport:
 
 @dataclass(frozen=True)
 class ReportKind:
-    """One registered kind of report: its template and how its outputs are named."""
+    """One registered kind of report: its template, builder and how its outputs are named.
+
+    Attributes
+    ----------
+    name : str
+        The kind, as in params ``reports`` and ``manifest.json`` (``"team"``).
+    template : str
+        File name under ``templates/``.
+    title : str
+        Document title of its workbook (``"Team report"``).
+    folder : str
+        Output subfolder of a batch (``"teams"``).
+    id_parameter : str
+        The template parameter naming the report (``"team"``).
+    label : str
+        One report of this kind in words, for the index and the CLI (``"team"``).
+    id_from_name : bool
+        The id is derived from the name (a team's slug): the name alone names the report.
+    builder : str
+        Name of this module's function ``(ds, report_id, period, params, as_of) -> report``.
+    """
 
     name: str
-    template: str  # file name under templates/
+    template: str
     title: str
+    folder: str
+    id_parameter: str
+    label: str
+    id_from_name: bool
+    builder: str
+
+    def build(self, ds: Dataset, report_id: str, period: str, params: BatchParams, as_of: datetime.date) -> Any:
+        """Build one report object of this kind (see :attr:`builder`)."""
+        return globals()[self.builder](ds, report_id, period, params, as_of)
 
 
 REPORT_KINDS: dict[str, ReportKind] = {
-    "account_manager": ReportKind("account_manager", "account_manager.ipynb", "Account manager report"),
-    "team": ReportKind("team", "team.ipynb", "Team report"),
+    k.name: k
+    for k in (
+        ReportKind("account_manager", "account_manager.ipynb", "Account manager report", "account_managers",
+                   "account_manager_id", "account manager", False, "build_account_manager_report"),
+        ReportKind("team", "team.ipynb", "Team report", "teams", "team", "team", True, "build_team_report"),
+    )
 }
+"""The registry of report kinds, in planning order: batch, CLI, params, index and templates read it.
+
+Its names are :data:`reportkit.params.REPORT_KIND_NAMES` (params sits below this
+module and cannot import it; a test keeps the two equal)."""
 
 
 # ---------------------------------------------------------------------------
@@ -785,6 +829,14 @@ ATTAINMENT_BANDS: tuple[tuple[str, float, float], ...] = (
 )
 
 
+TEAM_ATTAINMENT_RULE = (
+    "Team attainment = the credited revenue of the members who have a quota, divided by the sum of their "
+    "quotas; each member's revenue counts as in their own report, and members without a quota count in "
+    "neither. So the team's attainment lies between its members' lowest and highest."
+)
+"""The team report's note stating its roll-up rule (one rule for the period, YTD, quarters and forecast)."""
+
+
 def _distribution(att: pd.Series) -> pd.DataFrame:
     a = att.astype("float64").to_numpy()
     rows = [(label, int(((a >= lo) & (a < hi)).sum())) for label, lo, hi in ATTAINMENT_BANDS]
@@ -815,28 +867,37 @@ def build_team_report(
     Members are the team's account managers active in the period
     (:func:`active_account_managers`).
 
-    Totals are total over total: team attainment = team revenue / team quota,
-    never a mean of members' ratios. Team revenue counts each deal once
-    (:func:`reportkit.crediting.team_revenue`): without overlapping crediting it
-    equals the sum of the members' revenue; with a territory overlay inside the
-    team it is less, and a note says so. Team quota is the sum of members'
-    quotas (None when no member has one).
+    Team revenue counts each deal once (:func:`reportkit.crediting.team_revenue`):
+    without overlapping crediting it equals the sum of the members' revenue; with
+    a territory overlay inside the team it is less, and a note says so.
+
+    Team attainment follows one roll-up rule, :func:`reportkit.quota.pooled_attainment`
+    (stated in the notes as :data:`TEAM_ATTAINMENT_RULE`): the members who have a
+    quota count, their credited revenue (``credited_revenue``) over their quotas
+    (``quota``), numerator and denominator counted the same way, so it lies within
+    the members' range. The same rule gives the YTD figures, each quarter of
+    ``quarterly`` and the team total's forecast attainment (members' blended
+    forecasts over their annual quotas). When ``credited_revenue`` differs from
+    ``revenue`` (overlapping credits, or revenue of members without a quota),
+    ``attainment_basis_differs`` is True and a note says so.
 
     Returns
     -------
     TeamReport
         Frames per the column contract at the top of this module. ``summary``
         keys: ``period_label``, ``days_elapsed``, ``days_in_period``,
-        ``members``, ``revenue``, ``quota``, ``attainment``,
-        ``quota_to_date``, ``pace`` (as in :func:`build_account_manager_report`),
-        ``ytd_revenue``, ``ytd_quota``, ``ytd_attainment``,
+        ``members``, ``revenue`` (each deal once), ``credited_revenue``,
+        ``quota``, ``attainment``, ``quota_to_date``, ``pace`` (attainment
+        revenue against the quota prorated to date),
+        ``ytd_revenue``, ``ytd_credited_revenue``, ``ytd_quota``, ``ytd_attainment``,
         ``commission_expense`` (its ``total`` column summed),
         ``commission_expense_commission``, ``commission_expense_bonus`` (its
         ``commission`` / ``bonus`` columns summed), ``forecast`` (blended, team
         total row), ``forecast_method``, ``forecast_low``, ``forecast_high``,
         ``forecast_run_rate``, ``annual_quota``,
         ``forecast_attainment``, ``on_watch``, ``deals_count``,
-        ``crediting_overlaps``. Contains only this team's members.
+        ``crediting_overlaps``, ``attainment_basis_differs``. Contains only this
+        team's members.
 
     Raises
     ------
@@ -902,23 +963,28 @@ def build_team_report(
     # team quarterly: revenue each deal once, quota total over total
     q_att = attainment_table(credited, ctx.quotas, members, list(ctx.year_quarters), until=cutoff, quarter_quotas=ctx.split("quarter"))
     q_rows = []
+    basis_differs = False
     for q in ctx.year_quarters:
         r = team_revenue(credited, members, q.start, min(q.end, cutoff))
-        qq = _sum_opt(q_att.loc[(q_att["period"] == q.label).to_numpy(), "quota_cents"].tolist())
-        q_rows.append((q.label, cents_to_money(r), _money(qq), attainment(r, qq)))
+        in_q = q_att.loc[(q_att["period"] == q.label).to_numpy()]
+        qp = pooled_attainment(in_q["revenue_cents"].tolist(), [None if pd.isna(x) else int(x) for x in in_q["quota_cents"]])
+        basis_differs |= qp.revenue_cents is not None and qp.revenue_cents != r
+        q_rows.append((q.label, cents_to_money(r), _money(qp.revenue_cents), _money(qp.quota_cents), qp.attainment))
     quarterly = pd.DataFrame(
         {
             "period": pd.Series([r[0] for r in q_rows], dtype="str"),
             "revenue": pd.Series([r[1] for r in q_rows], dtype="object"),
-            "quota": pd.Series([r[2] for r in q_rows], dtype="object"),
-            "attainment": pd.Series([r[3] for r in q_rows], dtype="float64"),
+            "credited_revenue": pd.Series([r[2] for r in q_rows], dtype="object"),
+            "quota": pd.Series([r[3] for r in q_rows], dtype="object"),
+            "attainment": pd.Series([r[4] for r in q_rows], dtype="float64"),
         }
     )
 
     # forecast roll-up (blended): members, then a team total row. Without overlapping
     # crediting the total is the sum of the members' forecasts (the usual roll-up);
     # with an overlay inside the team the team's deals (each once) are forecast as one series.
-    team_annual_q = _sum_opt(list(annual_q.values()))
+    fc_pooled = pooled_attainment([int(fc.loc[a, "blended_cents"]) for a in members], [annual_q[a] for a in members])
+    team_annual_q = fc_pooled.quota_cents
     keys = ("ytd_cents", "blended_cents", "run_rate_cents", "low_cents", "high_cents")
     if overlap:
         history_start = None if ctx.first_deal is None else min(ctx.first_deal, cutoff)
@@ -944,7 +1010,9 @@ def build_team_report(
             "ytd_revenue": money_col(3),
             "forecast": money_col(4),
             "annual_quota": pd.Series([_money(r[8]) for r in f_rows], dtype="object"),
-            "forecast_attainment": pd.Series([attainment(r[4], r[8]) for r in f_rows], dtype="float64"),
+            "forecast_attainment": pd.Series(
+                [attainment(r[4], r[8]) for r in f_rows[:-1]] + [fc_pooled.attainment], dtype="float64"
+            ),
             "low": money_col(6),
             "high": money_col(7),
             "run_rate": money_col(5),
@@ -972,9 +1040,21 @@ def build_team_report(
     )
 
     team_rev = team_revenue(credited, members, p.start, cutoff)
-    team_quota = _sum_opt(list(quotas.values()))
+    pooled = pooled_attainment([int(rev[a]) for a in members], [quotas[a] for a in members])
     ytd_rev = team_revenue(credited, members, p.year.start, cutoff)
-    ytd_quota = _sum_opt([ctx.quota(a, x) for a in members for x in _ytd_periods(p)])
+    ytd_by = credited_in(credited, p.year.start, cutoff).groupby("account_manager_id")["credit_cents"].sum()
+    ytd_pooled = pooled_attainment(
+        [int(ytd_by.get(a, 0)) for a in members], [_sum_opt([ctx.quota(a, x) for x in _ytd_periods(p)]) for a in members]
+    )
+    basis_differs |= any(
+        x.revenue_cents is not None and x.revenue_cents != r for x, r in ((pooled, team_rev), (ytd_pooled, ytd_rev))
+    )
+    notes.append(TEAM_ATTAINMENT_RULE)
+    if basis_differs:
+        notes.append(
+            "Credited revenue (attainment basis) differs from revenue: it sums the own credits of the members "
+            "with a quota, so a deal credited to two of them counts for both, as it does in their quotas."
+        )
     if overlap:
         notes.append(
             "Territory crediting overlaps within this team: a deal can credit several members, so team revenue "
@@ -989,7 +1069,7 @@ def build_team_report(
         notes.append(f"Figures as of {as_of.isoformat()}; {p.label} ends {p.end.isoformat()}.")
 
     tot = forecast.iloc[-1]
-    to_date = _to_date_figures(p, cutoff, team_rev, team_quota)
+    to_date = _to_date_figures(p, cutoff, pooled.revenue_cents or 0, pooled.quota_cents)
     if to_date["days_elapsed"] < p.days:
         notes.append(
             f"{to_date['period_label']}: attainment is against the full {p.kind} quota; pace is revenue against the "
@@ -1001,13 +1081,15 @@ def build_team_report(
         "days_in_period": to_date["days_in_period"],
         "members": len(members),
         "revenue": cents_to_money(team_rev),
-        "quota": _money(team_quota),
-        "attainment": _scalar_att(attainment(team_rev, team_quota)),
+        "credited_revenue": _money(pooled.revenue_cents),
+        "quota": _money(pooled.quota_cents),
+        "attainment": _scalar_att(pooled.attainment),
         "quota_to_date": to_date["quota_to_date"],
         "pace": to_date["pace"],
         "ytd_revenue": cents_to_money(ytd_rev),
-        "ytd_quota": _money(ytd_quota),
-        "ytd_attainment": _scalar_att(attainment(ytd_rev, ytd_quota)),
+        "ytd_credited_revenue": _money(ytd_pooled.revenue_cents),
+        "ytd_quota": _money(ytd_pooled.quota_cents),
+        "ytd_attainment": _scalar_att(ytd_pooled.attainment),
         "commission_expense": money_sum(s.total for s in stmts.values()),
         "commission_expense_commission": money_sum(s.commission for s in stmts.values()),
         "commission_expense_bonus": money_sum(s.bonus for s in stmts.values()),
@@ -1021,6 +1103,7 @@ def build_team_report(
         "on_watch": len(watch),
         "deals_count": int(in_period["deal_id"].nunique()),
         "crediting_overlaps": overlap,
+        "attainment_basis_differs": bool(basis_differs),
     }
     sales_manager = str(members_df["sales_manager"].iloc[0])
     return TeamReport(
@@ -1043,3 +1126,123 @@ def build_team_report(
         timezone=params.timezone,
         miss_below=params.performance.miss_below,
     )
+
+
+# ---------------------------------------------------------------------------
+# Company roll-up
+# ---------------------------------------------------------------------------
+
+COMPANY_REVENUE_RULE = (
+    "Company revenue counts every won deal credited to at least one member of the reported teams once, "
+    "however many people or teams it credits; it is not the sum of the team rows."
+)
+"""The company roll-up's note stating how company revenue is counted."""
+COMPANY_ATTAINMENT_RULE = (
+    "Company attainment = the credited revenue of every account manager who has a quota, divided by the sum "
+    "of their quotas (the team rule over all teams), so it lies between the lowest and the highest "
+    "account manager's attainment."
+)
+"""The company roll-up's note stating its attainment rule (:func:`reportkit.quota.pooled_attainment`)."""
+
+
+def build_company_rollup(
+    ds: Dataset,
+    team_reports: list[TeamReport] | tuple[TeamReport, ...],
+    period: str,
+    params: BatchParams,
+    as_of: datetime.date,
+) -> dict[str, Any]:
+    """The company row of a batch's roll-up: the teams' members as one group.
+
+    Rules
+    -----
+    * ``revenue`` / ``ytd_revenue``: every won deal credited to at least one
+      member of ``team_reports`` (after the business-development handover rule
+      of :mod:`reportkit.crediting`), **counted once**
+      (:func:`reportkit.crediting.team_revenue` over all members), not the sum of
+      the teams' revenue: teams can share deals (AdventureWorks' ``Executive``
+      and ``Sales leadership`` teams carry every deal of the company).
+    * ``attainment`` / ``ytd_attainment``: the team roll-up rule
+      (:func:`reportkit.quota.pooled_attainment`) over all members:
+      ``credited_revenue`` / ``quota``, so it lies within the range of every
+      account manager's attainment.
+    * ``forecast``: the members' blended forecasts summed when no deal credits
+      two members; otherwise the company's deals (each once) forecast as one
+      series. ``forecast_attainment`` is pooled over the members' forecasts and
+      annual quotas (same rule).
+    * ``members``, ``on_watch``, ``commission_expense``: sums over the teams
+      (every account manager is in exactly one team, so nobody counts twice).
+
+    Parameters
+    ----------
+    ds : Dataset
+    team_reports : sequence of TeamReport
+        The batch's team reports, all for ``period`` and ``as_of``.
+    period : str
+        Fiscal period label.
+    params : BatchParams
+    as_of : date
+
+    Returns
+    -------
+    dict
+        Keys ``team`` (``"Company total"``), ``members``, ``revenue``,
+        ``credited_revenue``, ``quota``, ``attainment``, ``ytd_revenue``,
+        ``ytd_credited_revenue``, ``ytd_quota``, ``ytd_attainment``,
+        ``commission_expense``, ``forecast``, ``annual_quota``,
+        ``forecast_attainment``, ``on_watch``, ``notes`` (tuple of str). Money is
+        ``Decimal`` (0.01), attainment a float fraction or None.
+
+    Raises
+    ------
+    ParamsError
+        A team report is for another period or date than asked.
+    """
+    ctx = _context(ds, params, period, as_of)
+    p, cutoff = ctx.period, ctx.cutoff
+    wrong = [t.name for t in team_reports if t.period != p.label or t.as_of != as_of]
+    if wrong:
+        raise ParamsError(f"team reports {wrong} are not for {p.label} as of {as_of.isoformat()}")
+    members = sorted({str(a) for t in team_reports for a in t.leaderboard["account_manager_id"]})
+    credited = ctx.credited.loc[ctx.credited["account_manager_id"].isin(members).to_numpy()]
+    in_period = credited_in(credited, p.start, cutoff).groupby("account_manager_id")["credit_cents"].sum()
+    in_ytd = credited_in(credited, p.year.start, cutoff).groupby("account_manager_id")["credit_cents"].sum()
+    pooled = pooled_attainment([int(in_period.get(a, 0)) for a in members], [ctx.quota(a, p) for a in members])
+    ytd_pooled = pooled_attainment(
+        [int(in_ytd.get(a, 0)) for a in members], [_sum_opt([ctx.quota(a, x) for x in _ytd_periods(p)]) for a in members]
+    )
+    fc = ctx.forecasts(ds).loc[members] if members else None
+    annual_q = _annual_quota(ctx, members, p)
+    fc_pooled = pooled_attainment(
+        [int(fc.loc[a, "blended_cents"]) for a in members] if fc is not None else [], [annual_q[a] for a in members]
+    )
+    if members and crediting_overlaps(credited, members):
+        am = ds.account_managers.loc[ds.account_managers["account_manager_id"].isin(members).to_numpy()]
+        history_start = None if ctx.first_deal is None else min(ctx.first_deal, cutoff)
+        pipeline = ds.pipeline
+        if pipeline is not None:
+            pipeline = pipeline.loc[pipeline["account_manager_id"].astype("str").isin(members).to_numpy()]
+        forecast_cents = int(forecast_methods(
+            level_revenue(credited, "company", am), [COMPANY], p.fiscal_year, cutoff, ds.calendar,
+            history_start=history_start, pipeline=open_pipeline(pipeline, "company", cutoff, p.year.end, am),
+        ).iloc[0]["blended_cents"])
+    else:
+        forecast_cents = int(fc["blended_cents"].astype("int64").sum()) if fc is not None else 0
+    return {
+        "team": "Company total",
+        "members": sum(int(t.summary.get("members", 0)) for t in team_reports),
+        "revenue": cents_to_money(team_revenue(credited, members, p.start, cutoff)),
+        "credited_revenue": _money(pooled.revenue_cents),
+        "quota": _money(pooled.quota_cents),
+        "attainment": _scalar_att(pooled.attainment),
+        "ytd_revenue": cents_to_money(team_revenue(credited, members, p.year.start, cutoff)),
+        "ytd_credited_revenue": _money(ytd_pooled.revenue_cents),
+        "ytd_quota": _money(ytd_pooled.quota_cents),
+        "ytd_attainment": _scalar_att(ytd_pooled.attainment),
+        "commission_expense": money_sum(t.summary["commission_expense"] for t in team_reports),
+        "forecast": cents_to_money(forecast_cents),
+        "annual_quota": _money(fc_pooled.quota_cents),
+        "forecast_attainment": _scalar_att(fc_pooled.attainment),
+        "on_watch": sum(int(t.summary.get("on_watch", 0)) for t in team_reports),
+        "notes": (COMPANY_REVENUE_RULE, COMPANY_ATTAINMENT_RULE),
+    }
