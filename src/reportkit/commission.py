@@ -319,13 +319,17 @@ def plan_result(
     period: Period,
     cutoff: datetime.date,
     quotas: pd.DataFrame | None = None,
+    source_mapping=None,
 ) -> engine.CommissionResult:
     """Run the engine for a report: every AM, pay periods from the fiscal-year start to ``period``.
 
     Deals closed after ``cutoff`` (the report's ``min(as_of, period end)``) are
     left out, so a statement as of a date never pays later deals. ``quotas``
     (the report's effective quota table, e.g. from a params quota rule) replaces
-    the dataset's quotas when given.
+    the dataset's quotas when given. The engine credits deals by the data set's
+    rule, as the report does (:func:`reportkit.engine.check_crediting`: a plan
+    whose crediting disagrees is refused with a ``PlanError`` naming the plan
+    file and ``source_mapping``, the mapping file).
     """
     deals = ds.deals
     keep = (deals["close_date"] <= np.datetime64(cutoff, "ns")).to_numpy()
@@ -335,7 +339,7 @@ def plan_result(
     if quotas is not None and quotas is not ds.quotas:
         changes["quotas"] = quotas
     run_ds = dataclasses.replace(ds, **changes) if changes else ds
-    return engine.compute(run_ds, plans, period.label, assignments=assignments)
+    return engine.compute(run_ds, plans, period.label, assignments=assignments, source_mapping=source_mapping)
 
 
 def _pay_periods(result: engine.CommissionResult, period: Period) -> list[int]:

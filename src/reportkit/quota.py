@@ -10,6 +10,11 @@ Rules (contract in ``docs/architecture.md``):
   the four quarters of a year add up to the yearly row to the cent and the
   twelve months add up to it too. A row that is not aligned to fiscal periods is
   split in proportion to the days it overlaps each period (also by ``allocate``).
+  This is the one splitting rule: the reports, the API and the plan engine
+  (:func:`reportkit.engine.quota_table`) all call :func:`split_quotas` /
+  :func:`split_year`. The only variant is a plan's ``quota.split: seasonal``,
+  which divides a whole-fiscal-year row by the plan's weights instead of evenly
+  (``year_weights``), still by ``allocate``.
 * Attainment is a float fraction (1.0 == 100 %), credited revenue / quota.
   It is undefined -- ``NaN`` -- when the quota is missing or zero; a negative
   quota cannot occur (it is a :class:`~reportkit.errors.DataError` at load).
@@ -19,8 +24,10 @@ Rules (contract in ``docs/architecture.md``):
 Money here is integer cents.
 
 Note on layering: :func:`quotas_from_rule` needs credited revenue for the
-``prior_year_growth`` rule, so this module imports :mod:`reportkit.crediting`
-(which imports nothing from here).
+``prior_year_growth`` rule and :func:`attainment_table` sums credits per period,
+so this module uses :mod:`reportkit.crediting`; crediting is a view over the plan
+engine, which splits quotas here, so the module is imported as a whole
+(``from . import crediting``) and its functions looked up when called.
 """
 
 from __future__ import annotations
@@ -33,7 +40,7 @@ from typing import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from .crediting import credited_deals, credited_revenue
+from . import crediting
 from .money import allocate, to_cents
 from .model import Dataset
 from .params import QuotaRule
@@ -42,6 +49,7 @@ from .periods import FiscalCalendar, Period, PeriodKind
 __all__ = [
     "quotas_from_rule",
     "split_quotas",
+    "split_year",
     "quota_for",
     "attainment",
     "attainment_series",
@@ -114,7 +122,7 @@ def quotas_from_rule(dataset: Dataset, rule: QuotaRule, fiscal_years: Iterable[i
     if rule.kind == "fixed":
         grid["quota_cents"] = fallback
     else:
-        rev = credited_revenue(credited_deals(dataset), cal, "quarter")
+        rev = crediting.credited_revenue(crediting.credited_deals(dataset), cal, "quarter")
         rev = rev.rename(columns={"period": "last_year", "revenue_cents": "ly_cents"})
         grid = grid.merge(rev[["account_manager_id", "last_year", "ly_cents"]], on=["account_manager_id", "last_year"], how="left")
         factor = Decimal(1) + rule.growth
@@ -156,6 +164,38 @@ def _split_aligned(cents: int, p: Period, kind: str) -> list[tuple[Period, int]]
     return out
 
 
+def split_year(
+    cents: int, calendar: FiscalCalendar, fiscal_year: int, kind: PeriodKind, weights: Sequence | None = None
+) -> list[tuple[Period, int]]:
+    """Split a quota covering fiscal year ``fiscal_year`` into its periods of ``kind``.
+
+    Parameters
+    ----------
+    cents : int
+        The year's quota in cents (>= 0).
+    calendar : FiscalCalendar
+    fiscal_year : int
+    kind : {"year", "quarter", "month"}
+    weights : sequence of fractions, optional
+        One weight per period of ``kind`` in the year (a plan's
+        ``quota.split: seasonal``). Without it the split is even and
+        hierarchical (1/4 per quarter, then 1/3 of a quarter per month).
+
+    Returns
+    -------
+    list of (Period, int)
+        The periods in order with their cents; they sum to ``cents``
+        (:func:`reportkit.money.allocate`, largest remainder).
+    """
+    year = Period(calendar, "year", int(fiscal_year), 1)
+    if weights is None or kind == "year":
+        return _split_aligned(int(cents), year, kind)
+    periods = calendar.periods_of_year(int(fiscal_year), kind)
+    if len(weights) != len(periods):
+        raise ValueError(f"{len(weights)} seasonal weights for {len(periods)} {kind}s a year")
+    return list(zip(periods, allocate(int(cents), list(weights))))
+
+
 def _split_by_days(cents: int, start: datetime.date, end: datetime.date, cal: FiscalCalendar, kind: str) -> list[tuple[Period, int]]:
     periods: list[Period] = []
     p = cal.period_of(start, kind)  # type: ignore[arg-type]
@@ -166,12 +206,26 @@ def _split_by_days(cents: int, start: datetime.date, end: datetime.date, cal: Fi
     return list(zip(periods, allocate(cents, weights)))
 
 
-def split_quotas(quotas: pd.DataFrame, calendar: FiscalCalendar, kind: PeriodKind = "quarter") -> pd.DataFrame:
+def split_quotas(
+    quotas: pd.DataFrame, calendar: FiscalCalendar, kind: PeriodKind = "quarter", year_weights: Sequence | None = None
+) -> pd.DataFrame:
     """Quota per account manager per fiscal period of ``kind``.
 
     Rows inside one period go to that period whole; longer rows are split as
-    described in the module docstring. The common case (rows no longer than the
-    target period) is vectorised; only longer rows are split one by one.
+    described in the module docstring (a monthly plan with a quarterly row of
+    90,000.00 gets 30,000.00 a month, never 90,000 / 0 / 0). The common case
+    (rows no longer than the target period) is vectorised; only longer rows are
+    split one by one.
+
+    Parameters
+    ----------
+    quotas : DataFrame
+        Canonical ``quotas`` table.
+    calendar : FiscalCalendar
+    kind : {"month", "quarter", "year"}
+    year_weights : sequence of fractions, optional
+        Split whole-fiscal-year rows by these weights (one per period of
+        ``kind``; :func:`split_year`) instead of evenly.
 
     Returns
     -------
@@ -201,7 +255,12 @@ def split_quotas(quotas: pd.DataFrame, calendar: FiscalCalendar, kind: PeriodKin
     for am, s, e, c in q.loc[~inside, ["account_manager_id", "period_start", "period_end", "quota_cents"]].itertuples(index=False):
         s, e = pd.Timestamp(s).date(), pd.Timestamp(e).date()
         aligned = _span_kind(s, e, calendar)
-        pieces = _split_aligned(int(c), aligned, kind) if aligned is not None else _split_by_days(int(c), s, e, calendar, kind)
+        if aligned is None:
+            pieces = _split_by_days(int(c), s, e, calendar, kind)
+        elif aligned.kind == "year":
+            pieces = split_year(int(c), calendar, aligned.fiscal_year, kind, year_weights)
+        else:
+            pieces = _split_aligned(int(c), aligned, kind)
         rows.extend((str(am), p.label, cents) for p, cents in pieces)
     if rows:
         parts.append(pd.DataFrame(rows, columns=["account_manager_id", "period", "quota_cents"]))
@@ -313,7 +372,7 @@ def attainment_table(
         }
     )
     c = credited.loc[credited["account_manager_id"].isin(ids).to_numpy()]
-    rev = credited_revenue(c, cal, "quarter", until=until)
+    rev = crediting.credited_revenue(c, cal, "quarter", until=until)
     if quarter_quotas is None:
         quarter_quotas = split_quotas(quotas.loc[quotas["account_manager_id"].isin(ids).to_numpy()], cal, "quarter")
     qs = quarter_quotas.loc[quarter_quotas["account_manager_id"].isin(ids).to_numpy()]
