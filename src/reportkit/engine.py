@@ -1099,6 +1099,25 @@ class CommissionResult:
         }, columns=STATEMENT_COLUMNS)
         return out.reset_index(drop=True)
 
+    def stand_in_credits(self, account_manager_id: str) -> dict[str, str]:
+        """Deals crediting the AM as their owner in place of a blank or uncovered territory.
+
+        Returns
+        -------
+        dict
+            ``deal_id -> source`` (``"owner (territory not covered)"`` or
+            ``"owner (no territory)"``); empty under owner crediting.
+        """
+        code = self._code.get(str(account_manager_id))
+        cr = self._credits
+        if code is None or not len(cr.source):
+            return {}
+        rows = np.flatnonzero((cr.am == code) & (cr.source >= _SOURCES.index("owner (territory not covered)")))
+        if not len(rows):
+            return {}
+        return dict(zip(_take_str(self._deals["deal_id"], cr.drow[rows]).tolist(),
+                        np.asarray(_SOURCES, dtype=object)[cr.source[rows]].tolist()))
+
     def payout(self, account_manager_id: str, period: str) -> Decimal:
         """Cash payable to the AM for ``period``: the sum of its payable rounded lines."""
         s = self.statement(account_manager_id, period)

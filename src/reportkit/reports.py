@@ -706,7 +706,7 @@ def build_account_manager_report(
     if end is not None and end < p.end:
         notes.append(f"Left on {end.isoformat()}.")
     if ds.crediting == "territory":
-        notes.append("Territory crediting: each deal in your territories credits you in full (an overlay; colleagues may be credited for the same deal).")
+        notes.append("Territory crediting: each deal in your territories credits you in full (an overlay; colleagues may be credited for the same deal); a deal whose territory is blank or covered by nobody credits its owner.")
     if accounts["handover_date"].notna().any():
         notes.append("Revenue an account booked before its handover date is not credited (business-development handoff).")
 
