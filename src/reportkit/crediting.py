@@ -36,6 +36,8 @@ import datetime
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import engine
 from .model import Dataset
@@ -105,32 +107,53 @@ def credited_deals(dataset: Dataset) -> pd.DataFrame:
     """
     deals = dataset.deals.reset_index(drop=True)
     cr = engine.credit_codes(dataset, deals)
-    drow = cr.drow
-    source = np.asarray(engine.CREDIT_SOURCES, dtype=object)[cr.source]
+    # order (close date, deal id, account manager id) on integer ranks, then gather every column once
+    deal_rank = _rank(deals["deal_id"])
+    am_rank = _rank(pd.Series(cr.ids, dtype="str"))
+    order = np.lexsort((am_rank[cr.am], deal_rank[cr.drow], cr.cdate)) if len(cr.drow) else np.zeros(0, np.int64)
+    drow, am, src = cr.drow[order], cr.am[order], cr.source[order]
+    territory = engine.CREDIT_SOURCES.index("territory")
 
-    def take(col: str):
-        return deals[col].to_numpy()[drow] if col in deals else None
+    def take(col: str, boxed: bool = False):  # ids stay Arrow strings; nullable text is boxed (object), as ever
+        if col not in deals:
+            return None
+        v = deals[col].take(drow).reset_index(drop=True)
+        return v.to_numpy(dtype=object) if boxed else v
 
     out = pd.DataFrame(
         {
             "deal_id": take("deal_id"),
-            "account_manager_id": cr.ids[cr.am] if len(cr.am) else np.array([], dtype=object),
-            "owner_id": take("account_manager_id"),
+            "account_manager_id": pd.Series(cr.ids, dtype="str").take(am).reset_index(drop=True),
+            "owner_id": take("account_manager_id", boxed=True),
             "account_id": take("account_id"),
-            "close_date": pd.to_datetime(cr.cdate.view("datetime64[ns]")),
+            "close_date": pd.to_datetime(cr.cdate[order].view("datetime64[ns]")),
             "amount_cents": deals["amount_cents"].to_numpy(np.int64)[drow],
-            "credit_cents": cr.credit.astype(np.int64),
-            "credit_type": np.where(source == "territory", "territory", "owner"),
-            "credit_source": source,
-            "territory": take("territory"),
-            "product": take("product"),
-            "stage": "won",
+            "credit_cents": cr.credit[order].astype(np.int64),
+            "credit_type": _strings(np.where(src == territory, 1, 0), ["owner", "territory"]),
+            "credit_source": _strings(src, engine.CREDIT_SOURCES),
+            "territory": take("territory", boxed=True),
+            "product": take("product", boxed=True),
+            "stage": _strings(np.zeros(len(drow), np.int8), ["won"]),
         }
     )
-    for col in ("deal_id", "account_manager_id", "account_id", "credit_type", "credit_source", "stage"):
-        out[col] = out[col].astype("str")
-    out = out.sort_values(["close_date", "deal_id", "account_manager_id"], kind="stable")
-    return out.loc[:, list(CREDIT_COLUMNS)].reset_index(drop=True)
+    for col in ("deal_id", "account_manager_id", "account_id"):
+        if out[col].dtype != "str":
+            out[col] = out[col].astype("str")
+    return out.loc[:, list(CREDIT_COLUMNS)]
+
+
+def _rank(values: pd.Series) -> np.ndarray:
+    """Rank of each value in string order (int64; ties broken by position)."""
+    idx = pc.sort_indices(pa.array(values.astype("str").array)) if len(values) else []
+    rank = np.empty(len(values), dtype=np.int64)
+    rank[np.asarray(idx, dtype=np.int64)] = np.arange(len(values))
+    return rank
+
+
+def _strings(codes: np.ndarray, labels) -> pd.Series:
+    """A ``str`` Series of ``labels[codes]`` built in Arrow (no Python string per row)."""
+    arr = pa.DictionaryArray.from_arrays(pa.array(np.asarray(codes, dtype=np.int32)), pa.array(list(labels), pa.large_string()))
+    return pd.Series(pd.array(arr.cast(pa.large_string()), dtype="str"))
 
 
 def credited_in(

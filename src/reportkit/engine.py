@@ -54,7 +54,7 @@ from .money import rdiv
 from .money import rdiv_inplace as _rdiv_inplace
 from .periods import _DAY_NS, FiscalCalendar, Period
 from .plans import PPM, Plan, PlanAssignments, ppm
-from .quota import split_quotas, split_year
+from . import quota as _quota  # module import: quota -> crediting -> engine is a cycle
 
 __all__ = [
     "rdiv",
@@ -704,9 +704,8 @@ def quota_table(
     spec = plan.quota
     cal = periods[0].calendar if P else None
     weights = list(spec.seasonal_weights) if spec.split == "seasonal" else None
-    col = {p.label: j for j, p in enumerate(periods)}
     if P and spec.source == "plan":
-        parts = [c for _, c in split_year(Plan.cents(spec.annual), cal, periods[0].fiscal_year, plan.period, weights)]
+        parts = [c for _, c in _quota.split_year(Plan.cents(spec.annual), cal, periods[0].fiscal_year, plan.period, weights)]
         for j, p in enumerate(periods):
             base[:, j] = parts[p.number - 1]
     elif P and quotas is not None and len(quotas):
@@ -719,12 +718,10 @@ def quota_table(
                 for i in np.flatnonzero(qc < 0)])
         # the one splitting rule (reportkit.quota): rows inside a pay period add up, longer
         # rows are split evenly by fiscal period (or by the plan's seasonal weights for a year)
-        sq = split_quotas(quotas.iloc[keep], cal, plan.period, year_weights=weights)
-        j = sq["period"].map(col).to_numpy(dtype=float, na_value=np.nan)
-        ok = ~np.isnan(j)
-        if ok.any():
-            r = _lookup(sq["account_manager_id"], ams)[ok]
-            np.add.at(base, (r, j[ok].astype(np.int64)), sq["quota_cents"].to_numpy(np.int64)[ok])
+        row, o, c = _quota.split_pieces(quotas, cal, plan.period, year_weights=weights)
+        j = o - periods[0].ordinal
+        ok = (qa[row] >= 0) & (j >= 0) & (j < P)
+        np.add.at(base, (qa[row[ok]], j[ok]), c[ok])
 
     hire = pd.to_datetime(account_managers["hire_date"]).to_numpy("datetime64[D]")
     endd = pd.to_datetime(account_managers["end_date"]).to_numpy("datetime64[D]")

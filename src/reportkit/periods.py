@@ -116,12 +116,12 @@ class FiscalCalendar:
         return [Period(self, kind, fy, n) for n in range(1, count + 1)]
 
     # -- period ordinals ----------------------------------------------------
-    # An ordinal numbers the months (or quarters) of all time consecutively, fiscal
-    # aligned: ordinal // 12 (months) or // 4 (quarters) is an absolute fiscal-year
-    # index, so ordinals of consecutive periods differ by 1. The plan engine keys its
-    # (AM x pay period) arrays with them.
+    # An ordinal numbers the months (quarters, years) of all time consecutively,
+    # fiscal aligned: ordinal // 12 (months) or // 4 (quarters) is an absolute
+    # fiscal-year index, so ordinals of consecutive periods differ by 1. The plan
+    # engine keys its (AM x pay period) arrays with them, quota splitting its sums.
     def ordinals(self, dates, kind: PeriodKind) -> np.ndarray:
-        """Ordinal of the ``kind`` ("month" or "quarter") period containing each date (int64 array).
+        """Ordinal of the ``kind`` period containing each date (int64 array).
 
         ``dates``: datetime64 values (array or Series) or int64 nanoseconds. Midnight
         dates spanning at most ~11,000 years go through a per-day table (one gather).
@@ -142,15 +142,13 @@ class FiscalCalendar:
 
     def _ordinals_direct(self, ns: np.ndarray, kind: str) -> np.ndarray:
         m = ns.view("datetime64[ns]").astype("datetime64[M]").astype(np.int64) + 1970 * 12
-        f = m - (self.first_month - 1)
-        return f if kind == "month" else f // 3
+        return (m - (self.first_month - 1)) // _MONTHS[kind]
 
     def period_of_ordinal(self, ordinal: int, kind: PeriodKind) -> "Period":
         """The ``kind`` period numbered ``ordinal`` (inverse of :meth:`ordinals`)."""
-        f = int(ordinal) if kind == "month" else int(ordinal) * 3
+        f = int(ordinal) * _MONTHS[kind]
         fy = f // 12 + (1 if self.first_month > 1 else 0)
-        fm = f % 12 + 1
-        return Period(self, kind, fy, fm if kind == "month" else (fm - 1) // 3 + 1)
+        return Period(self, kind, fy, (f % 12) // _MONTHS[kind] + 1)
 
     # -- vectorised API -----------------------------------------------------
     def fiscal_years(self, dates: pd.Series) -> pd.Series:
@@ -265,8 +263,9 @@ class Period:
 
     @property
     def ordinal(self) -> int:
-        """This month's or quarter's ordinal (:meth:`FiscalCalendar.ordinals`)."""
-        return int(self.calendar.ordinals(np.array([np.datetime64(self.start, "ns")]), self.kind)[0])
+        """This period's ordinal (:meth:`FiscalCalendar.ordinals`): consecutive periods differ by 1."""
+        s = self.start
+        return (s.year * 12 + s.month - 1 - (self.calendar.first_month - 1)) // _MONTHS[self.kind]
 
     def same_period_last_year(self) -> "Period":
         """The same fiscal period one fiscal year earlier (the period form of :func:`one_year_earlier`)."""

@@ -49,6 +49,7 @@ from .periods import FiscalCalendar, Period, PeriodKind
 __all__ = [
     "quotas_from_rule",
     "split_quotas",
+    "split_pieces",
     "split_year",
     "quota_for",
     "attainment",
@@ -206,6 +207,47 @@ def _split_by_days(cents: int, start: datetime.date, end: datetime.date, cal: Fi
     return list(zip(periods, allocate(cents, weights)))
 
 
+def split_pieces(
+    quotas: pd.DataFrame, calendar: FiscalCalendar, kind: PeriodKind, year_weights: Sequence | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The quota rows cut into periods of ``kind`` by the splitting rule (integer arrays, not grouped).
+
+    Returns
+    -------
+    row, ordinal, cents : int64 arrays
+        For each piece: the position of its row in ``quotas``, the ordinal of its
+        period (:meth:`~reportkit.periods.FiscalCalendar.ordinals`) and its cents.
+        A row inside one period is one piece; a longer row is split as in the
+        module docstring (its pieces sum to the row). :func:`split_quotas` groups
+        them by account manager and period; the plan engine adds them into its
+        (AM x pay period) array.
+    """
+    so = calendar.ordinals(pd.to_datetime(quotas["period_start"]).to_numpy("datetime64[ns]"), kind)
+    eo = calendar.ordinals(pd.to_datetime(quotas["period_end"]).to_numpy("datetime64[ns]"), kind)
+    inside = so == eo
+    rows, ords, cents = [np.flatnonzero(inside)], [so[inside]], [quotas["quota_cents"].to_numpy(np.int64)[inside]]
+    extra = []
+    long_rows = np.flatnonzero(~inside)
+    starts = pd.to_datetime(quotas["period_start"]).iloc[long_rows]
+    ends = pd.to_datetime(quotas["period_end"]).iloc[long_rows]
+    amounts = quotas["quota_cents"].iloc[long_rows]
+    for i, s, e, c in zip(long_rows.tolist(), starts, ends, amounts):
+        s, e = pd.Timestamp(s).date(), pd.Timestamp(e).date()
+        aligned = _span_kind(s, e, calendar)
+        if aligned is None:
+            pieces = _split_by_days(int(c), s, e, calendar, kind)
+        elif aligned.kind == "year":
+            pieces = split_year(int(c), calendar, aligned.fiscal_year, kind, year_weights)
+        else:
+            pieces = _split_aligned(int(c), aligned, kind)
+        extra.extend((i, p.ordinal, part) for p, part in pieces)
+    if extra:
+        rows.append(np.asarray([x[0] for x in extra], dtype=np.int64))
+        ords.append(np.asarray([x[1] for x in extra], dtype=np.int64))
+        cents.append(np.asarray([x[2] for x in extra], dtype=np.int64))
+    return np.concatenate(rows).astype(np.int64), np.concatenate(ords), np.concatenate(cents)
+
+
 def split_quotas(
     quotas: pd.DataFrame, calendar: FiscalCalendar, kind: PeriodKind = "quarter", year_weights: Sequence | None = None
 ) -> pd.DataFrame:
@@ -238,36 +280,27 @@ def split_quotas(
         return pd.DataFrame(
             {"account_manager_id": pd.Series([], dtype="str"), "period": pd.Series([], dtype="str"), "quota_cents": pd.Series([], dtype="int64")}
         )
-    q = quotas
-    start_label = calendar.labels(q["period_start"], kind)
-    end_label = calendar.labels(q["period_end"], kind)
-    inside = (start_label == end_label).to_numpy()
-    parts = [
-        pd.DataFrame(
-            {
-                "account_manager_id": q.loc[inside, "account_manager_id"].astype("str").to_numpy(),
-                "period": start_label[inside].to_numpy(),
-                "quota_cents": q.loc[inside, "quota_cents"].astype("int64").to_numpy(),
-            }
-        )
-    ]
-    rows = []
-    for am, s, e, c in q.loc[~inside, ["account_manager_id", "period_start", "period_end", "quota_cents"]].itertuples(index=False):
-        s, e = pd.Timestamp(s).date(), pd.Timestamp(e).date()
-        aligned = _span_kind(s, e, calendar)
-        if aligned is None:
-            pieces = _split_by_days(int(c), s, e, calendar, kind)
-        elif aligned.kind == "year":
-            pieces = split_year(int(c), calendar, aligned.fiscal_year, kind, year_weights)
-        else:
-            pieces = _split_aligned(int(c), aligned, kind)
-        rows.extend((str(am), p.label, cents) for p, cents in pieces)
-    if rows:
-        parts.append(pd.DataFrame(rows, columns=["account_manager_id", "period", "quota_cents"]))
-    out = pd.concat(parts, ignore_index=True)
-    out = out.groupby(["account_manager_id", "period"], sort=True)["quota_cents"].sum().reset_index()
-    out["quota_cents"] = out["quota_cents"].astype("int64")
-    return out
+    row, ord_v, c_v = split_pieces(quotas, calendar, kind, year_weights)
+    am_v = quotas["account_manager_id"].astype("str").to_numpy(dtype=object)[row]
+    # sum per (AM, period) on integer keys, ordered by AM id then period label (as text)
+    am_code, am_uniq = pd.factorize(am_v, sort=True)
+    o_uniq = np.unique(ord_v)
+    labels = np.asarray([calendar.period_of_ordinal(int(o), kind).label for o in o_uniq], dtype=object)
+    lab_rank = np.argsort(np.argsort(labels, kind="stable"), kind="stable")
+    key = am_code.astype(np.int64) * len(o_uniq) + lab_rank[np.searchsorted(o_uniq, ord_v)]
+    order = np.argsort(key, kind="stable")
+    key, c_v = key[order], c_v[order]
+    first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, np.int64)
+    k = key[first]
+    by_rank = np.empty(len(labels), dtype=object)
+    by_rank[lab_rank] = labels
+    return pd.DataFrame(
+        {
+            "account_manager_id": pd.Series(np.asarray(am_uniq, dtype=object)[k // len(o_uniq)], dtype="str"),
+            "period": pd.Series(by_rank[k % len(o_uniq)], dtype="str"),
+            "quota_cents": np.add.reduceat(c_v, first) if len(first) else np.zeros(0, np.int64),
+        }
+    )
 
 
 def quota_for(quotas: pd.DataFrame, account_manager_id: str, period: Period) -> int | None:
