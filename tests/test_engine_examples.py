@@ -261,7 +261,7 @@ def test_handoff_excludes_revenue_before_handover():
 def test_territory_overlay_credits_each_and_team_counts_once():
     terr = pd.DataFrame({"account_manager_id": ["a", "b"], "territory": ["North", "North"]})
     ds = dataset([("d1", None, "2025-02-01", "10000.00", "P", "ACC", "North")], ams=[("a", None, None), ("b", None, None)])
-    ds = type(ds)(ds.account_managers, ds.quotas, ds.deals, territories=terr, calendar=ds.calendar)
+    ds = type(ds)(ds.account_managers, ds.quotas, ds.deals, territories=terr, calendar=ds.calendar, crediting="territory")
     res = run(plan(crediting={"method": "territory"}), ds)
     # [HAND] both AMs credited 10,000 (overlay), each earns 10 % = 1,000.00; the team total is 10,000.00 once
     assert summary(res, "a", "FY2025-Q1", "commission_cents") == D("1000.00")

@@ -175,7 +175,7 @@ def backtest_forecasts(
     for q in backtest_cutoffs(dataset, as_of_quarters):
         cutoff = q.end
         year = q.year
-        ly = Period(cal, "year", q.fiscal_year - 1)
+        ly = year.same_period_last_year()
         past = _cut(dataset, cutoff)  # no look-ahead: everything below uses `past`
         credited = credited_deals(past)
         start = history_start if history_start is not None and history_start <= cutoff else cutoff

@@ -247,10 +247,15 @@ def flat_statement(result: engine.CommissionResult, account_manager_id: str, per
     the attainment reached (its ``basis`` is the period's credited revenue).
     """
     am = str(account_manager_id)
-    mine = credited.loc[(credited["account_manager_id"] == am).to_numpy(), ["deal_id", "account_id"]]
+    mine = credited.loc[(credited["account_manager_id"] == am).to_numpy()]
     accounts = dict(zip(mine["deal_id"].astype("str"), mine["account_id"].astype("str")))
     qb = policy.quota_bonus
-    return plan_statement(result, am, period, flat=(accounts, None if qb is None else qb.attainment_at_least))
+    sources = {}
+    if "credit_source" in mine:
+        stand_in = mine.loc[mine["credit_source"].str.startswith("owner (").to_numpy()]
+        sources = dict(zip(stand_in["deal_id"].astype("str"), stand_in["credit_source"].astype("str")))
+    return plan_statement(result, am, period, flat=(accounts, None if qb is None else qb.attainment_at_least),
+                          sources=sources)
 
 
 def commission_statement(
@@ -319,13 +324,17 @@ def plan_result(
     period: Period,
     cutoff: datetime.date,
     quotas: pd.DataFrame | None = None,
+    source_mapping=None,
 ) -> engine.CommissionResult:
     """Run the engine for a report: every AM, pay periods from the fiscal-year start to ``period``.
 
     Deals closed after ``cutoff`` (the report's ``min(as_of, period end)``) are
     left out, so a statement as of a date never pays later deals. ``quotas``
     (the report's effective quota table, e.g. from a params quota rule) replaces
-    the dataset's quotas when given.
+    the dataset's quotas when given. The engine credits deals by the data set's
+    rule, as the report does (:func:`reportkit.engine.check_crediting`: a plan
+    whose crediting disagrees is refused with a ``PlanError`` naming the plan
+    file and ``source_mapping``, the mapping file).
     """
     deals = ds.deals
     keep = (deals["close_date"] <= np.datetime64(cutoff, "ns")).to_numpy()
@@ -335,7 +344,7 @@ def plan_result(
     if quotas is not None and quotas is not ds.quotas:
         changes["quotas"] = quotas
     run_ds = dataclasses.replace(ds, **changes) if changes else ds
-    return engine.compute(run_ds, plans, period.label, assignments=assignments)
+    return engine.compute(run_ds, plans, period.label, assignments=assignments, source_mapping=source_mapping)
 
 
 def _pay_periods(result: engine.CommissionResult, period: Period) -> list[int]:
@@ -356,8 +365,14 @@ def _award(award: str, payable: bool) -> str:
     return "merchandise" if award == "non_cash" else "deferred"
 
 
+def _stand_in(source: str | None) -> str:
+    """Description suffix of a line whose deal credits the AM as its owner in place of a territory."""
+    return "" if source is None else f"; credited to you as the deal's {source}"
+
+
 def plan_statement(result: engine.CommissionResult, account_manager_id: str, period: Period, *,
-                   flat: tuple[dict[str, str], float | None] | None = None) -> CommissionStatement:
+                   flat: tuple[dict[str, str], float | None] | None = None,
+                   sources: dict[str, str] | None = None) -> CommissionStatement:
     """One AM's statement for a report period from an engine result (see :func:`plan_result`).
 
     Lines are the engine's statement lines of the pay periods making up
@@ -374,8 +389,16 @@ def plan_statement(result: engine.CommissionResult, account_manager_id: str, per
     flat policy always has: ``flat_rate`` lines described ``Deal D (account)
     closed date`` without a tier, a ``quota_bonus`` line naming the attainment
     reached, with the period's revenue as its basis.
+
+    A line whose deal credits the account manager as the deal's owner because
+    the deal's territory is blank or covered by nobody (territory crediting)
+    says so at the end of its description (``credited to you as the deal's
+    owner (territory not covered)``). ``sources`` (deal id -> credit source)
+    gives those deals; by default they are read from the engine's credits.
     """
     am = str(account_manager_id)
+    if sources is None:
+        sources = result.stand_in_credits(am)
     idx = _pay_periods(result, period)
     labels = [result.periods[i].label for i in idx]
     if am in result._code:
@@ -397,7 +420,7 @@ def plan_statement(result: engine.CommissionResult, account_manager_id: str, per
     )):
         awards.append(_award(str(award), bool(payable)))
         if flat is not None and kind == "commission":
-            desc.append(f"Deal {deal} ({flat[0].get(deal)}) closed {day.isoformat()}")
+            desc.append(f"Deal {deal} ({flat[0].get(deal)}) closed {day.isoformat()}{_stand_in(sources.get(deal))}")
             rules.append("flat_rate")
             tiers.append(None)
             continue
@@ -410,7 +433,7 @@ def plan_statement(result: engine.CommissionResult, account_manager_id: str, per
         head = f"{per}: " if several else ""
         if deal is not None:
             head += f"Deal {deal}" + (f" closed {day.isoformat()}" if day is not None else "") + ": "
-        desc.append(head + str(text))
+        desc.append(head + str(text) + (_stand_in(sources.get(deal)) if kind == "commission" else ""))
         rules.append(f"tier:{int(tier)}" if kind == "commission" and tier is not None else kind)
         tiers.append(None if tier is None else int(tier))
     n = len(st)

@@ -10,9 +10,15 @@ Two crediting modes exist (``Dataset.crediting``, see ``docs/architecture.md``):
     An *overlay*: a won deal credits **every** account manager assigned to its
     ``territory`` in the ``territories`` table, each with the full amount (the
     usual overlay-quota practice: specialists and the territory owner all carry
-    the deal). A deal whose territory is blank, or covered by nobody, falls back
-    to its owner when it has one. Because one deal credits several people, team
-    revenue counts each deal once (:func:`team_revenue`).
+    the deal). A deal whose territory is blank, or covered by nobody, credits
+    its owner when it has one (``credit_source`` says so: ``owner (no
+    territory)`` / ``owner (territory not covered)``); a deal with neither is
+    not credited. Because one deal credits several people, team revenue counts
+    each deal once (:func:`team_revenue`).
+
+These rules live once, in the plan engine (:func:`reportkit.engine.credit_deals`
+on integer codes); :func:`credited_deals` is a frame view of the engine's
+credits, so the revenue a report shows is the revenue commission is paid on.
 
 Business-development handoff (rule applied *here*, once, so quota attainment,
 commission, forecast and account status all agree): when the ``accounts`` table
@@ -30,7 +36,10 @@ import datetime
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from . import engine
 from .model import Dataset
 from .periods import FiscalCalendar
 
@@ -53,30 +62,19 @@ CREDIT_COLUMNS = (
     "amount_cents",
     "credit_cents",
     "credit_type",
+    "credit_source",
     "territory",
     "product",
     "stage",
 )
 
 
-def _won(deals: pd.DataFrame) -> pd.DataFrame:
-    stage = deals["stage"].astype("string").str.strip().str.lower()
-    return deals.loc[stage.eq("won").fillna(False).to_numpy()]
-
-
-def _apply_handover(won: pd.DataFrame, accounts: pd.DataFrame | None) -> pd.DataFrame:
-    if accounts is None or len(accounts) == 0 or "handover_date" not in accounts:
-        return won
-    handover = accounts.loc[accounts["handover_date"].notna(), ["account_id", "handover_date"]]
-    if handover.empty:
-        return won
-    hd = won["account_id"].map(handover.drop_duplicates("account_id").set_index("account_id")["handover_date"])
-    keep = hd.isna() | (won["close_date"] >= hd)
-    return won.loc[keep.to_numpy()]
-
-
 def credited_deals(dataset: Dataset) -> pd.DataFrame:
     """One row per (won deal, credited account manager).
+
+    A view over the plan engine's crediting (:func:`reportkit.engine.credit_deals`
+    rules, run on ``dataset.crediting``): the reports, the API, the explorer and
+    the engine credit the same deals to the same people.
 
     Parameters
     ----------
@@ -98,46 +96,64 @@ def credited_deals(dataset: Dataset) -> pd.DataFrame:
           (the full amount in both current modes; a split mode would put the
           person's share here, which is why it is a separate column)
         * ``credit_type`` (str) -- ``"owner"`` or ``"territory"``
+        * ``credit_source`` (str) -- why: ``"owner"``, ``"territory"``, or, under
+          territory crediting, ``"owner (territory not covered)"`` /
+          ``"owner (no territory)"`` when the owner stands in for the territory
 
         Sorted by ``close_date``, ``deal_id``, ``account_manager_id``; fresh RangeIndex.
         Won deals closed before their account's ``handover_date`` are excluded.
-        Deals with no one to credit (no owner, no covered territory) are dropped.
+        Deals with no one to credit (no owner, no covered territory) are dropped
+        (the engine lists them with a reason in ``CommissionResult.excluded``).
     """
-    deals = dataset.deals
-    won = _apply_handover(_won(deals), dataset.accounts)
-    base = pd.DataFrame(
+    deals = dataset.deals.reset_index(drop=True)
+    cr = engine.credit_codes(dataset, deals)
+    # order (close date, deal id, account manager id) on integer ranks, then gather every column once
+    deal_rank = _rank(deals["deal_id"])
+    am_rank = _rank(pd.Series(cr.ids, dtype="str"))
+    order = np.lexsort((am_rank[cr.am], deal_rank[cr.drow], cr.cdate)) if len(cr.drow) else np.zeros(0, np.int64)
+    drow, am, src = cr.drow[order], cr.am[order], cr.source[order]
+    territory = engine.CREDIT_SOURCES.index("territory")
+
+    def take(col: str, boxed: bool = False):  # ids stay Arrow strings; nullable text is boxed (object), as ever
+        if col not in deals:
+            return None
+        v = deals[col].take(drow).reset_index(drop=True)
+        return v.to_numpy(dtype=object) if boxed else v
+
+    out = pd.DataFrame(
         {
-            "deal_id": won["deal_id"].to_numpy(),
-            "owner_id": won["account_manager_id"].to_numpy(),
-            "account_id": won["account_id"].to_numpy(),
-            "close_date": won["close_date"].to_numpy(),
-            "amount_cents": won["amount_cents"].to_numpy(dtype="int64"),
-            "territory": won["territory"].to_numpy() if "territory" in won else None,
-            "product": won["product"].to_numpy() if "product" in won else None,
-            "stage": "won",
+            "deal_id": take("deal_id"),
+            "account_manager_id": pd.Series(cr.ids, dtype="str").take(am).reset_index(drop=True),
+            "owner_id": take("account_manager_id", boxed=True),
+            "account_id": take("account_id"),
+            "close_date": pd.to_datetime(cr.cdate[order].view("datetime64[ns]")),
+            "amount_cents": deals["amount_cents"].to_numpy(np.int64)[drow],
+            "credit_cents": cr.credit[order].astype(np.int64),
+            "credit_type": _strings(np.where(src == territory, 1, 0), ["owner", "territory"]),
+            "credit_source": _strings(src, engine.CREDIT_SOURCES),
+            "territory": take("territory", boxed=True),
+            "product": take("product", boxed=True),
+            "stage": _strings(np.zeros(len(drow), np.int8), ["won"]),
         }
     )
-    parts: list[pd.DataFrame] = []
-    fallback = base
-    if dataset.crediting == "territory" and dataset.territories is not None and len(dataset.territories):
-        terr = dataset.territories[["territory", "account_manager_id"]].drop_duplicates()
-        overlay = base.merge(terr, on="territory", how="inner")
-        overlay["credit_type"] = "territory"
-        parts.append(overlay)
-        covered = base["territory"].isin(terr["territory"]) & base["territory"].notna()
-        fallback = base.loc[~covered.to_numpy()]
-    owner = fallback.loc[fallback["owner_id"].notna().to_numpy()].copy()
-    owner["account_manager_id"] = owner["owner_id"]
-    owner["credit_type"] = "owner"
-    parts.append(owner)
-    out = pd.concat(parts, ignore_index=True) if parts else owner
-    out["credit_cents"] = out["amount_cents"].astype("int64")
-    out["amount_cents"] = out["amount_cents"].astype("int64")
-    out["close_date"] = pd.to_datetime(out["close_date"])
-    for col in ("deal_id", "account_manager_id", "account_id", "credit_type", "stage"):
-        out[col] = out[col].astype("str")
-    out = out.sort_values(["close_date", "deal_id", "account_manager_id"], kind="stable")
-    return out.loc[:, list(CREDIT_COLUMNS)].reset_index(drop=True)
+    for col in ("deal_id", "account_manager_id", "account_id"):
+        if out[col].dtype != "str":
+            out[col] = out[col].astype("str")
+    return out.loc[:, list(CREDIT_COLUMNS)]
+
+
+def _rank(values: pd.Series) -> np.ndarray:
+    """Rank of each value in string order (int64; ties broken by position)."""
+    idx = pc.sort_indices(pa.array(values.astype("str").array)) if len(values) else []
+    rank = np.empty(len(values), dtype=np.int64)
+    rank[np.asarray(idx, dtype=np.int64)] = np.arange(len(values))
+    return rank
+
+
+def _strings(codes: np.ndarray, labels) -> pd.Series:
+    """A ``str`` Series of ``labels[codes]`` built in Arrow (no Python string per row)."""
+    arr = pa.DictionaryArray.from_arrays(pa.array(np.asarray(codes, dtype=np.int32)), pa.array(list(labels), pa.large_string()))
+    return pd.Series(pd.array(arr.cast(pa.large_string()), dtype="str"))
 
 
 def credited_in(

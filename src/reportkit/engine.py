@@ -10,7 +10,7 @@ Design (why it is fast and exact)
 All arithmetic runs vectorised on ``int64`` **cents**; rates and attainment
 bounds are exact integers in parts per million (``0.08`` -> ``80000``). A line's
 amount is ``credit_cents x rate_ppm / 1e6`` rounded **half away from zero** to
-the cent in integer arithmetic (:func:`rdiv`), which equals
+the cent in integer arithmetic (:func:`reportkit.money.rdiv`), which equals
 ``money.round_money(Decimal(credit) * rate)`` exactly. Per-(AM, period) totals
 are sums of rounded lines (architecture.md, "A statement total is the sum of its
 rounded lines"). ``Decimal`` values are only materialised when a statement is
@@ -50,13 +50,18 @@ import pyarrow.compute as pc
 
 from .errors import DataError, DataProblem, OutputError, PlanError
 from .model import Dataset
-from .money import allocate
-from .periods import FiscalCalendar, Period
+from .money import rdiv
+from .money import rdiv_inplace as _rdiv_inplace
+from .periods import _DAY_NS, FiscalCalendar, Period
 from .plans import PPM, Plan, PlanAssignments, ppm
+from . import quota as _quota  # module import: quota -> crediting -> engine is a cycle
 
 __all__ = [
     "rdiv",
     "credit_deals",
+    "check_crediting",
+    "credit_codes",
+    "CREDIT_SOURCES",
     "team_totals",
     "quota_table",
     "tier_commission",
@@ -83,88 +88,13 @@ _BIG = np.int64(2**62)
 _LIMIT = 9 * 10**12  # cents; keeps cents x ppm inside int64
 
 
-# ---------------------------------------------------------------------------
-# exact integer rounding
-# ---------------------------------------------------------------------------
-def rdiv(num, den):
-    """``num / den`` rounded to an integer half away from zero, exactly (integers only).
-
-    Parameters
-    ----------
-    num : int or numpy int64 array
-    den : int or int64 array, > 0
-
-    Examples
-    --------
-    >>> rdiv(5, 2), rdiv(-5, 2), rdiv(7, 3)
-    (3, -3, 2)
-    """
-    if isinstance(num, (int, np.integer)) and isinstance(den, (int, np.integer)):
-        num, den = int(num), int(den)
-        q = (2 * abs(num) + den) // (2 * den)
-        return q if num >= 0 else -q
-    num = np.asarray(num, dtype=np.int64)
-    if isinstance(den, (int, np.integer)):
-        return _rdiv_inplace(num.copy(), int(den))
-    a = np.abs(num)
-    q = (2 * a + den) // (2 * den)
-    return np.where(num < 0, -q, q)
-
-
-def _rdiv_inplace(num: np.ndarray, den: int) -> np.ndarray:
-    """:func:`rdiv` of an int64 array by a positive int, overwriting ``num`` (a temporary).
-
-    One floor division: ``(num + h) // den`` with ``h = den // 2``, minus 1 for a
-    negative ``num`` when ``den`` is even, rounds half away from zero (an exact half
-    only exists for even ``den``; for odd ``den``, ``den - 1 - h == h`` makes the same
-    expression round toward the nearer side).
-    """
-    neg = num < 0 if den % 2 == 0 else None
-    num += den // 2
-    if neg is not None:
-        num -= neg
-    np.floor_divide(num, den, out=num)
-    return num
-
-
 def _ceil_div(num, den):
     return -((-num) // den)
 
 
-# ---------------------------------------------------------------------------
-# periods
-# ---------------------------------------------------------------------------
-def _ordinals(dates: pd.Series | np.ndarray, cal: FiscalCalendar, kind: str) -> np.ndarray:
-    """Absolute pay-period ordinal of each date (month ordinal, or quarter ordinal), fiscal-aligned."""
-    m = np.asarray(dates, dtype="datetime64[ns]").astype("datetime64[M]").astype(np.int64) + 1970 * 12
-    f = m - (cal.first_month - 1)
-    return f if kind == "month" else f // 3
-
-
-def _period_ordinals(cdate: np.ndarray, cal: FiscalCalendar, kind: str) -> np.ndarray:
-    """:func:`_ordinals` of int64-ns dates; midnight dates go through a per-day table (one gather)."""
-    if not len(cdate):
-        return np.zeros(0, dtype=np.int64)
-    lo = int(cdate.min())
-    rel = cdate - lo
-    day = rel // _DAY_NS
-    span = int(day.max()) + 1
-    if span > 4_000_000 or not (rel == day * _DAY_NS).all():
-        return _ordinals(cdate.view("datetime64[ns]"), cal, kind)
-    table = _ordinals((lo + np.arange(span, dtype=np.int64) * _DAY_NS).view("datetime64[ns]"), cal, kind)
-    return table[day]
-
-
-def _period_of_ordinal(o: int, cal: FiscalCalendar, kind: str) -> Period:
-    f = o if kind == "month" else o * 3
-    fy = f // 12 + (1 if cal.first_month > 1 else 0)
-    fm = f % 12 + 1
-    return Period(cal, kind, fy, fm if kind == "month" else (fm - 1) // 3 + 1)
-
-
-def _ordinal_of_period(p: Period, kind: str) -> int:
-    d = np.array([np.datetime64(p.start, "ns")])
-    return int(_ordinals(d, p.calendar, kind)[0])
+def _ordinals(dates, cal: FiscalCalendar, kind: str) -> np.ndarray:
+    """Pay-period ordinal of each date: :meth:`reportkit.periods.FiscalCalendar.ordinals` (the one home)."""
+    return cal.ordinals(dates, kind)
 
 
 # ---------------------------------------------------------------------------
@@ -176,9 +106,9 @@ def _ordinal_of_period(p: Period, kind: str) -> int:
 # arrays from there on; strings are only looked up again for the rows of a
 # materialised frame (a statement, ``CommissionResult.credits``, excluded deals).
 _NAT = np.iinfo(np.int64).min  # NaT as int64 nanoseconds
-_DAY_NS = 86_400 * 10**9
 _CREDIT_KINDS = ["revenue", "overlay"]
-_SOURCES = ["owner", "split", "overlay split", "territory", "cancellation in period"]
+_SOURCES = ["owner", "split", "overlay split", "territory", "cancellation in period",
+            "owner (territory not covered)", "owner (no territory)"]
 
 
 def _arrow_str(values):
@@ -395,37 +325,32 @@ def _credit_codes(deals, ids: _Ids, *, splits=None, accounts=None, territories=N
             W = W[~before]
 
     parts: list[_Credits] = []
+    fallback_source = None  # per deal row: _SOURCES code of an owner credit standing in for the territory
     if method == "territory":
-        if territories is None:
-            raise DataError("territory crediting needs a territories table (account_manager_id, territory)")
-        tcodes, tuniq = pd.factorize(territories["territory"].reset_index(drop=True))
-        t_am = ids.codes(territories["account_manager_id"])
-        dt = _lookup(_arrow_str(deals["territory"]).take(pa.array(W)), np.asarray(tuniq, dtype=object)) if len(W) else np.zeros(0, np.int64)
+        # rows with a blank account manager cover nothing (as if absent)
+        terr = territories if territories is not None else pd.DataFrame({"territory": [], "account_manager_id": []})
+        terr = terr.loc[~_isnull(terr["account_manager_id"])] if len(terr) else terr
+        tcodes, tuniq = pd.factorize(terr["territory"].reset_index(drop=True))
+        t_am = ids.codes(terr["account_manager_id"]) if len(terr) else np.zeros(0, np.int64)
+        dterr = _arrow_str(deals["territory"]).take(pa.array(W)) if len(W) else None
+        dt = _lookup(dterr, np.asarray(tuniq, dtype=object)) if len(W) and len(tuniq) else np.full(len(W), -1, np.int64)
         ordr = np.argsort(tcodes, kind="stable")
         cnt_t = np.bincount(tcodes[tcodes >= 0], minlength=len(tuniq))
         start_t = np.r_[0, np.cumsum(cnt_t)[:-1]] if len(tuniq) else np.zeros(0, np.int64)
         cnt = np.where(dt >= 0, cnt_t[np.maximum(dt, 0)] if len(cnt_t) else 0, 0)
-        # territory rows with a null AM id count as "no AM" like the merge's NaN
         none = cnt == 0
-        if len(W):
+        if len(W) and not none.all():
             rep = np.repeat(np.arange(len(W)), cnt)
             within = np.arange(len(rep)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-            trow = ordr[start_t[dt[rep]] + within] if len(rep) else np.zeros(0, np.int64)
-            am = t_am[trow]
-            nulls = am < 0
-            # merged rows (deal x territory AM) in merge order; null AM -> excluded like "no AM"
+            trow = ordr[start_t[dt[rep]] + within]
             mrow = W[rep]
-            bad_rows = np.r_[W[none], mrow[nulls]]
-            bad_pos = np.r_[np.flatnonzero(none), rep[nulls]]
-            if len(bad_rows):
-                o = np.argsort(bad_pos, kind="stable")
-                br = bad_rows[o]
-                excluded.append(_excluded_frame(deals, br, np.full(len(br), np.nan, dtype=object), amount_all[br],
-                                                close_all[br], "no account manager covers the deal's territory"))
-            keep = ~nulls
-            mrow, am = mrow[keep], am[keep]
-            parts.append(_Credits(mrow, am, (close_all, mrow), (amount_all, mrow), PPM, 1, 3))  # filled by concat
-        W_owner = W[:0]
+            parts.append(_Credits(mrow, t_am[trow], (close_all, mrow), (amount_all, mrow), PPM, 1, 3))  # filled by concat
+        # a blank territory, or one nobody covers, credits the deal's owner (nothing is silently lost)
+        W_owner = W[none]
+        fallback_source = np.zeros(n_all, dtype=np.int8)
+        blank = _isnull(dterr) if len(W) else np.zeros(0, bool)
+        fallback_source[W[none & blank]] = _SOURCES.index("owner (no territory)")
+        fallback_source[W[none & ~blank]] = _SOURCES.index("owner (territory not covered)")
     else:
         W_owner = W
 
@@ -512,11 +437,108 @@ def _credit_codes(deals, ids: _Ids, *, splits=None, accounts=None, territories=N
         none = am < 0
         if none.any():
             r = own[none]
+            why = "deal has no owner" if method != "territory" else \
+                "deal has no owner and its territory is blank or covered by no account manager"
             excluded.append(_excluded_frame(deals, r, np.full(len(r), None, dtype=object), amount_all[r],
-                                            close_all[r], "deal has no owner"))
+                                            close_all[r], why))
             own, am = own[~none], am[~none]
-        parts.append(_Credits(own, am, (close_all, own), (amount_all, own), PPM, 0, 0))  # filled by concat
+        src = 0 if fallback_source is None else (fallback_source, own)
+        parts.append(_Credits(own, am, (close_all, own), (amount_all, own), PPM, 0, src))  # filled by concat
     return _Credits.concat(parts), excluded
+
+
+def check_crediting(plans: Sequence[Plan], ds: Dataset, *, source_mapping: str | Path | None = None) -> tuple[str, bool]:
+    """The crediting a run uses: the data set's, which every plan must agree with.
+
+    The rule (``docs/commission.md``, "Crediting"): the data set's source
+    mapping (key ``crediting``, :attr:`Dataset.crediting`) decides who is
+    credited, for the reports and the engine alike, so commission is paid on
+    the revenue the report shows. A plan's ``crediting.method`` may be left out
+    (it follows the data set) or repeat it; a plan that says otherwise is
+    refused. The business-development handover rule (``accounts.handover_date``)
+    always applies; a plan's ``crediting.handoff: false`` is refused when the
+    data set has handover dates (it would pay on revenue the report does not
+    credit) and changes nothing otherwise.
+
+    Parameters
+    ----------
+    plans : sequence of Plan
+    ds : Dataset
+    source_mapping : str or Path, optional
+        The source mapping file the data set came from (named in the error).
+
+    Returns
+    -------
+    (method, handoff) : (str, bool)
+        ``ds.crediting`` and ``True``.
+
+    Raises
+    ------
+    PlanError
+        A plan's ``crediting.method`` differs from the data set's ``crediting``,
+        or ``crediting.handoff: false`` with handover dates in the data; the
+        message names the plan file and key, the mapping file and key, and the fix.
+    """
+    mapping = f"source mapping {str(source_mapping)!r}" if source_mapping else "the data set's source mapping"
+    for p in plans:
+        where = f"plan file {p.source_file!r}" if p.source_file else f"plan {p.name!r}"
+        if p.crediting.method is not None and p.crediting.method != ds.crediting:
+            raise PlanError(
+                f"{where} key 'crediting.method' is {p.crediting.method!r} but {mapping} key 'crediting' is "
+                f"{ds.crediting!r}: the reports credit deals by the data set's rule, so this plan would pay "
+                "commission on different revenue than the reports show",
+                hint=f"remove 'crediting.method' from the plan (a plan follows the data set) or set it to "
+                     f"{ds.crediting!r}; or change 'crediting' in the source mapping if the data set should "
+                     f"be credited by {p.crediting.method}",
+            )
+        acc = ds.accounts
+        if not p.crediting.handoff and acc is not None and "handover_date" in acc and acc["handover_date"].notna().any():
+            raise PlanError(
+                f"{where} key 'crediting.handoff' is false but {mapping} gives accounts a handover_date "
+                f"(accounts table {ds.sources.get('accounts', '')!r}): the reports never credit revenue an account "
+                "booked before its handover date, so this plan would pay on revenue the reports do not show",
+                hint="remove 'crediting.handoff: false' from the plan, or drop the handover_date column from the "
+                     "accounts mapping if business-development revenue should count",
+            )
+    return ds.crediting, True
+
+
+#: Why a credit line exists (``source`` of :func:`credit_deals`, ``credit_source`` of
+#: :func:`reportkit.crediting.credited_deals`).
+CREDIT_SOURCES = tuple(_SOURCES)
+
+
+@dataclass
+class DatasetCredits:
+    """The credit lines of a data set by its own crediting rule (:func:`credit_codes`).
+
+    Integer arrays, one entry per line: ``drow`` (row of the deal in the deals
+    frame given), ``am`` (index into ``ids``), ``cdate`` (close date, int64 ns),
+    ``credit`` (cents), ``source`` (index into :data:`CREDIT_SOURCES`);
+    ``excluded`` lists the won deals credited to nobody, with a reason.
+    """
+
+    drow: np.ndarray
+    am: np.ndarray
+    cdate: np.ndarray
+    credit: np.ndarray
+    source: np.ndarray
+    ids: np.ndarray
+    excluded: pd.DataFrame
+
+
+def credit_codes(ds: Dataset, deals: pd.DataFrame | None = None) -> DatasetCredits:
+    """Credit ``ds``'s won deals by ``ds.crediting`` with the handover rule: the reports' crediting.
+
+    The same code path as :func:`compute` (:func:`credit_deals`' rules, no
+    splits), so the reports and the engine credit identical lines.
+    ``deals`` (default ``ds.deals`` with a fresh index) must have a RangeIndex.
+    """
+    deals = ds.deals.reset_index(drop=True) if deals is None else deals
+    ids = _Ids(ds.account_managers["account_manager_id"].astype(str).to_numpy(dtype=object))
+    cr, excl = _credit_codes(deals, ids, accounts=ds.accounts, territories=ds.territories, method=ds.crediting,
+                             handoff=True)
+    return DatasetCredits(cr.drow, cr.am, cr.cdate, cr.credit, cr.source, ids.strings(), _concat_excluded(excl))
 
 
 _EXCLUDED_COLUMNS = ["deal_id", "account_manager_id", "close_date", "amount_cents", "reason"]
@@ -635,10 +657,15 @@ def quota_table(
 
     Rules
     -----
-    * Base quota: the quotas table rows (a row covering a whole fiscal year is
-      split into pay periods by ``plan.quota.split``; other rows count in the pay
-      period containing their ``period_start``), or ``plan.quota.annual`` split
-      the same way. Splits use largest remainder so parts sum to the annual quota.
+    * Base quota: the quotas table split into pay periods by the one rule of
+      :func:`reportkit.quota.split_quotas` (the rule the reports show): rows
+      inside a pay period add up; a longer row is split evenly by fiscal period
+      (a quarterly row on a monthly plan gives a third to each month), or in
+      proportion to days when it is not aligned to fiscal periods. With
+      ``plan.quota.split: seasonal`` a whole-fiscal-year row (and
+      ``plan.quota.annual`` with ``source: plan``) is split by the plan's
+      weights instead (:func:`reportkit.quota.split_year`). Splits use largest
+      remainder so the parts sum to the row.
     * Proration and ramp: ``quota = base x W / D`` rounded half away from zero to
       the cent, where ``D`` is the period's days and ``W`` sums, over the period's
       days on which the AM is active (on or after ``hire_date``, on or before
@@ -674,18 +701,14 @@ def quota_table(
     idx = {a: i for i, a in enumerate(ams)}
     A, P = len(ams), len(periods)
     base = np.zeros((A, P), dtype=np.int64)
-    per_year = 4 if plan.period == "quarter" else 12
     spec = plan.quota
-    weights = list(spec.seasonal_weights) if spec.split == "seasonal" else [1] * per_year
-
-    def split_year(total: int) -> list[int]:
-        return allocate(int(total), weights)
-
-    if spec.source == "plan":
-        parts = split_year(Plan.cents(spec.annual))
+    cal = periods[0].calendar if P else None
+    weights = list(spec.seasonal_weights) if spec.split == "seasonal" else None
+    if P and spec.source == "plan":
+        parts = [c for _, c in _quota.split_year(Plan.cents(spec.annual), cal, periods[0].fiscal_year, plan.period, weights)]
         for j, p in enumerate(periods):
             base[:, j] = parts[p.number - 1]
-    elif quotas is not None and len(quotas):
+    elif P and quotas is not None and len(quotas):
         qa = _lookup(quotas["account_manager_id"], ams)
         keep = np.flatnonzero(qa >= 0)
         qc = quotas["quota_cents"].to_numpy(np.int64)[keep]
@@ -693,30 +716,12 @@ def quota_table(
             raise DataError("negative quota", [
                 DataProblem("quotas", int(i) + 2, "quota_cents", int(qc[i]), "quotas must be >= 0")
                 for i in np.flatnonzero(qc < 0)])
-        cal = periods[0].calendar
-        rows = qa[keep]
-        s = pd.to_datetime(quotas["period_start"]).to_numpy("datetime64[ns]")[keep]
-        e = pd.to_datetime(quotas["period_end"]).to_numpy("datetime64[ns]")[keep]
-        # a row covering exactly its fiscal year is split into pay periods
-        fm = s.astype("datetime64[M]").astype(np.int64) - (cal.first_month - 1)  # fiscal month ordinal
-        y0 = (fm // 12) * 12 + (cal.first_month - 1)  # months since 1970-01 of the fiscal year start
-        ys = y0.astype("datetime64[M]").astype("datetime64[D]")
-        ye = (y0 + 12).astype("datetime64[M]").astype("datetime64[D]") - np.timedelta64(1, "D")
-        full = (s.astype("datetime64[D]") == ys) & (e.astype("datetime64[D]") == ye)
-        o0 = _ordinal_of_period(periods[0], plan.period)
-        j = _ordinals(s, cal, plan.period) - o0
-        ok = ~full & (j >= 0) & (j < P)
-        np.add.at(base, (rows[ok], j[ok]), qc[ok])
-        fy_abs = fm // 12 + 1970  # absolute fiscal-year index, as in _ordinals
-        first_ord = fy_abs * 12 if plan.period == "month" else fy_abs * 4
-        cache: dict[int, list[int]] = {}
-        for i in np.flatnonzero(full):
-            c = int(qc[i])
-            parts = cache.get(c) or cache.setdefault(c, split_year(c))
-            for n, part in enumerate(parts):
-                jj = int(first_ord[i]) + n - o0
-                if 0 <= jj < P:
-                    base[rows[i], jj] += part
+        # the one splitting rule (reportkit.quota): rows inside a pay period add up, longer
+        # rows are split evenly by fiscal period (or by the plan's seasonal weights for a year)
+        row, o, c = _quota.split_pieces(quotas, cal, plan.period, year_weights=weights)
+        j = o - periods[0].ordinal
+        ok = (qa[row] >= 0) & (j >= 0) & (j < P)
+        np.add.at(base, (qa[row[ok]], j[ok]), c[ok])
 
     hire = pd.to_datetime(account_managers["hire_date"]).to_numpy("datetime64[D]")
     endd = pd.to_datetime(account_managers["end_date"]).to_numpy("datetime64[D]")
@@ -1091,6 +1096,25 @@ class CommissionResult:
         }, columns=STATEMENT_COLUMNS)
         return out.reset_index(drop=True)
 
+    def stand_in_credits(self, account_manager_id: str) -> dict[str, str]:
+        """Deals crediting the AM as their owner in place of a blank or uncovered territory.
+
+        Returns
+        -------
+        dict
+            ``deal_id -> source`` (``"owner (territory not covered)"`` or
+            ``"owner (no territory)"``); empty under owner crediting.
+        """
+        code = self._code.get(str(account_manager_id))
+        cr = self._credits
+        if code is None or not len(cr.source):
+            return {}
+        rows = np.flatnonzero((cr.am == code) & (cr.source >= _SOURCES.index("owner (territory not covered)")))
+        if not len(rows):
+            return {}
+        return dict(zip(_take_str(self._deals["deal_id"], cr.drow[rows]).tolist(),
+                        np.asarray(_SOURCES, dtype=object)[cr.source[rows]].tolist()))
+
     def payout(self, account_manager_id: str, period: str) -> Decimal:
         """Cash payable to the AM for ``period``: the sum of its payable rounded lines."""
         s = self.statement(account_manager_id, period)
@@ -1376,6 +1400,7 @@ def compute(
     adjustments: pd.DataFrame | None = None,
     leaves: pd.DataFrame | None = None,
     since: str | None = None,
+    source_mapping: str | Path | None = None,
 ) -> CommissionResult:
     """Run the engine for every AM over the pay periods from ``since`` to ``period``.
 
@@ -1404,6 +1429,9 @@ def compute(
     since : str, optional
         First pay period of the ledger; default the first period of ``period``'s
         fiscal year. YTD accumulation, year caps and draws run from here.
+    source_mapping : str or Path, optional
+        The mapping file ``ds`` came from, named when a plan's crediting
+        disagrees with the data set's (:func:`check_crediting`).
 
     Returns
     -------
@@ -1412,7 +1440,8 @@ def compute(
     Raises
     ------
     PlanError
-        Plans disagree on pay period or crediting; currency mismatch; missing assignments.
+        Plans disagree on pay period; a plan's crediting disagrees with the data
+        set's (:func:`check_crediting`); currency mismatch; missing assignments.
     PeriodError
         Bad period label.
     DataError
@@ -1429,9 +1458,7 @@ def compute(
     if len(kinds) > 1:
         raise PlanError(f"plans mix pay periods {sorted(kinds)}; one run needs one pay period kind")
     kind = kinds.pop()
-    cred_methods = {(p.crediting.method, p.crediting.handoff) for p in plan_list}
-    if len(cred_methods) > 1:
-        raise PlanError(f"plans disagree on crediting {sorted(cred_methods)}; crediting happens once per run")
+    method, handoff = check_crediting(plan_list, ds, source_mapping=source_mapping)
     for p in plan_list:
         if p.currency != ds.currency:
             raise PlanError(f"plan {p.name!r} is in {p.currency} but the data is in {ds.currency}")
@@ -1442,8 +1469,8 @@ def compute(
     last = cal.period_of(target.end, kind)
     first = Period.parse(since, cal) if since else Period(cal, "year", last.fiscal_year)
     first = cal.period_of(first.start, kind)
-    o0, o1 = _ordinal_of_period(first, kind), _ordinal_of_period(last, kind)
-    periods = [_period_of_ordinal(o, cal, kind) for o in range(o0, o1 + 1)]
+    o0, o1 = first.ordinal, last.ordinal
+    periods = [cal.period_of_ordinal(o, kind) for o in range(o0, o1 + 1)]
     P = len(periods)
     pyear = np.array([p.fiscal_year for p in periods])
     year_start = np.r_[True, pyear[1:] != pyear[:-1]]
@@ -1479,9 +1506,8 @@ def compute(
     # ---- crediting (integer codes from here on)
     deals = ds.deals.reset_index(drop=True)
     amount_all = deals["amount_cents"].to_numpy(np.int64)
-    pl0 = plan_list[0]
     cr, excl = _credit_codes(deals, ids, splits=splits, accounts=ds.accounts, territories=ds.territories,
-                             method=pl0.crediting.method, handoff=pl0.crediting.handoff)
+                             method=method, handoff=handoff)
     unknown = cr.am >= A
     if unknown.any():
         u = np.flatnonzero(unknown)
@@ -1529,7 +1555,7 @@ def compute(
                     cancel_cents=cancel_cents[later], cancel_credit=cancel_credit[later], dam=dam[later],
                     cancel_date=cdate_x[later])
 
-    c_ord = _period_ordinals(cr.cdate, cal, kind)
+    c_ord = cal.ordinals(cr.cdate, kind)
     inside = (c_ord >= o0) & (c_ord <= o1)
     if not inside.all():
         cr = cr.take(np.flatnonzero(inside))

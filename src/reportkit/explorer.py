@@ -426,7 +426,7 @@ class Explorer:
 
     def _period_options(self, first: Period) -> list[str]:
         q = self.ds.calendar.period_of(first.end, "quarter")
-        start = Period(self.ds.calendar, "quarter", q.fiscal_year - 1, 1)
+        start = self.ds.calendar.period_of(q.year.same_period_last_year().start, "quarter")
         out = [start]
         while out[-1] != q and len(out) < 12:
             out.append(out[-1].shift(1))

@@ -60,7 +60,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from .crediting import credited_deals, credited_in
 from .model import Dataset
 from .money import cents_to_money
-from .periods import FiscalCalendar, Period
+from .periods import FiscalCalendar, Period, one_year_earlier
 from .quota import attainment, split_quotas
 
 __all__ = [
@@ -400,13 +400,6 @@ def _round_frac(x: Fraction) -> int:
     return r if x >= 0 else -r
 
 
-def _one_year_earlier(d: datetime.date) -> datetime.date:
-    try:
-        return d.replace(year=d.year - 1)
-    except ValueError:  # 29 February
-        return d.replace(year=d.year - 1, day=28)
-
-
 def _sum_between(rev: pd.DataFrame, start: datetime.date, end: datetime.date, ids: list[str]) -> dict[str, int]:
     """Sum of ``cents`` per entity for close dates in ``start..end`` (inclusive)."""
     if end < start or rev.empty:
@@ -514,7 +507,7 @@ def forecast_methods(
     cats = categories or ForecastCategories()
     ids = [str(e) for e in entities]
     year = Period(calendar, "year", int(fiscal_year))
-    ly = Period(calendar, "year", int(fiscal_year) - 1)
+    ly = year.same_period_last_year()
     cutoff_ts = np.datetime64(as_of, "ns")
     rev = revenue.loc[(revenue["close_date"] <= cutoff_ts).to_numpy()] if len(revenue) else revenue  # no look-ahead
     if history_start is None:
@@ -524,7 +517,7 @@ def forecast_methods(
     elapsed = max(0, (cutoff - data_start).days + 1) if cutoff >= data_start else 0
     remaining = max(0, (year.end - cutoff).days) if as_of >= year.start else year.days
     done = as_of >= year.end
-    ly_cut = _one_year_earlier(cutoff) if as_of >= year.start else ly.start - datetime.timedelta(days=1)
+    ly_cut = one_year_earlier(cutoff) if as_of >= year.start else ly.start - datetime.timedelta(days=1)
     full_prior = history_start <= ly.start
 
     ytd = _sum_between(rev, year.start, cutoff, ids) if as_of >= year.start else {e: 0 for e in ids}

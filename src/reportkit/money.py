@@ -11,6 +11,10 @@ Rules (also in the README):
   the sum of its already-rounded lines.
 * When an amount is split (a 60/40 split credit), :func:`allocate` gives the
   parts in whole cents that add up exactly to the whole (largest remainder).
+* Integer arithmetic on cents (the plan engine: ``credit_cents x rate_ppm /
+  1e6``, quota proration ``quota x days / period days``) rounds with
+  :func:`rdiv`, the same half-away-from-zero rule on integers and int64 arrays:
+  ``rdiv(c * r_ppm, 10**6) == to_cents(Decimal(c) / 100 * r_ppm / 10**6)`` exactly.
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Iterable, Sequence
 
-__all__ = ["CENT", "to_cents", "cents_to_money", "round_money", "allocate", "money_sum"]
+import numpy as np
+
+__all__ = ["CENT", "to_cents", "cents_to_money", "round_money", "allocate", "money_sum", "rdiv", "rdiv_inplace"]
 
 CENT = Decimal("0.01")
 
@@ -91,3 +97,51 @@ def allocate(total_cents: int, weights: Sequence[Decimal | int | str]) -> list[i
     for i in order[:left]:
         floors[i] += 1
     return [sign * f for f in floors]
+
+
+def rdiv(num, den):
+    """``num / den`` rounded to an integer half away from zero, exactly (integers only).
+
+    The integer form of :func:`round_money` / :func:`to_cents` (the one rounding
+    rule), for cents times a rate in parts per million and for prorations.
+
+    Parameters
+    ----------
+    num : int or numpy int64 array
+    den : int or int64 array, > 0
+
+    Returns
+    -------
+    int, or int64 array of the shape of ``num``
+
+    Examples
+    --------
+    >>> rdiv(5, 2), rdiv(-5, 2), rdiv(7, 3)
+    (3, -3, 2)
+    """
+    if isinstance(num, (int, np.integer)) and isinstance(den, (int, np.integer)):
+        num, den = int(num), int(den)
+        q = (2 * abs(num) + den) // (2 * den)
+        return q if num >= 0 else -q
+    num = np.asarray(num, dtype=np.int64)
+    if isinstance(den, (int, np.integer)):
+        return rdiv_inplace(num.copy(), int(den))
+    a = np.abs(num)
+    q = (2 * a + den) // (2 * den)
+    return np.where(num < 0, -q, q)
+
+
+def rdiv_inplace(num: np.ndarray, den: int) -> np.ndarray:
+    """:func:`rdiv` of an int64 array by a positive int, overwriting ``num`` (a temporary).
+
+    One floor division: ``(num + h) // den`` with ``h = den // 2``, minus 1 for a
+    negative ``num`` when ``den`` is even, rounds half away from zero (an exact half
+    only exists for even ``den``; for odd ``den``, ``den - 1 - h == h`` makes the same
+    expression round toward the nearer side).
+    """
+    neg = num < 0 if den % 2 == 0 else None
+    num += den // 2
+    if neg is not None:
+        num -= neg
+    np.floor_divide(num, den, out=num)
+    return num

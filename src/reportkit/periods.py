@@ -34,11 +34,30 @@ import pandas as pd
 
 from .errors import PeriodError
 
-__all__ = ["FiscalCalendar", "Period", "PeriodKind"]
+__all__ = ["FiscalCalendar", "Period", "PeriodKind", "one_year_earlier"]
 
 PeriodKind = Literal["year", "quarter", "month"]
 _MONTHS = {"year": 12, "quarter": 3, "month": 1}
 _LABEL = re.compile(r"^FY(?P<fy>\d{4})(?:-(?P<kind>[QM])(?P<n>\d{1,2}))?$")
+
+
+_DAY_NS = 86_400 * 10**9
+
+
+def one_year_earlier(d: datetime.date) -> datetime.date:
+    """The same calendar day one year earlier; 29 February gives 28 February.
+
+    The one "last year" rule for dates: like-for-like growth, the forecast's
+    seasonal basis, the backtest and the explorer compare with the same days a
+    year earlier (:meth:`Period.same_period_last_year` is its form for periods).
+
+    >>> one_year_earlier(datetime.date(2024, 2, 29))
+    datetime.date(2023, 2, 28)
+    """
+    try:
+        return d.replace(year=d.year - 1)
+    except ValueError:  # 29 February
+        return d.replace(year=d.year - 1, day=28)
 
 
 def _add_months(d: datetime.date, months: int) -> datetime.date:
@@ -95,6 +114,41 @@ class FiscalCalendar:
         """All periods of ``kind`` in fiscal year ``fy``, in order."""
         count = 12 // _MONTHS[kind]
         return [Period(self, kind, fy, n) for n in range(1, count + 1)]
+
+    # -- period ordinals ----------------------------------------------------
+    # An ordinal numbers the months (quarters, years) of all time consecutively,
+    # fiscal aligned: ordinal // 12 (months) or // 4 (quarters) is an absolute
+    # fiscal-year index, so ordinals of consecutive periods differ by 1. The plan
+    # engine keys its (AM x pay period) arrays with them, quota splitting its sums.
+    def ordinals(self, dates, kind: PeriodKind) -> np.ndarray:
+        """Ordinal of the ``kind`` period containing each date (int64 array).
+
+        ``dates``: datetime64 values (array or Series) or int64 nanoseconds. Midnight
+        dates spanning at most ~11,000 years go through a per-day table (one gather).
+        """
+        ns = np.asarray(dates)
+        if ns.dtype.kind == "M":
+            ns = ns.astype("datetime64[ns]").view(np.int64)
+        ns = ns.astype(np.int64, copy=False)
+        if not len(ns):
+            return np.zeros(0, dtype=np.int64)
+        lo = int(ns.min())
+        rel = ns - lo
+        day = rel // _DAY_NS
+        span = int(day.max()) + 1
+        if span > 4_000_000 or not (rel == day * _DAY_NS).all():
+            return self._ordinals_direct(ns, kind)
+        return self._ordinals_direct(lo + np.arange(span, dtype=np.int64) * _DAY_NS, kind)[day]
+
+    def _ordinals_direct(self, ns: np.ndarray, kind: str) -> np.ndarray:
+        m = ns.view("datetime64[ns]").astype("datetime64[M]").astype(np.int64) + 1970 * 12
+        return (m - (self.first_month - 1)) // _MONTHS[kind]
+
+    def period_of_ordinal(self, ordinal: int, kind: PeriodKind) -> "Period":
+        """The ``kind`` period numbered ``ordinal`` (inverse of :meth:`ordinals`)."""
+        f = int(ordinal) * _MONTHS[kind]
+        fy = f // 12 + (1 if self.first_month > 1 else 0)
+        return Period(self, kind, fy, (f % 12) // _MONTHS[kind] + 1)
 
     # -- vectorised API -----------------------------------------------------
     def fiscal_years(self, dates: pd.Series) -> pd.Series:
@@ -207,7 +261,14 @@ class Period:
     def previous(self) -> "Period":
         return self.shift(-1)
 
+    @property
+    def ordinal(self) -> int:
+        """This period's ordinal (:meth:`FiscalCalendar.ordinals`): consecutive periods differ by 1."""
+        s = self.start
+        return (s.year * 12 + s.month - 1 - (self.calendar.first_month - 1)) // _MONTHS[self.kind]
+
     def same_period_last_year(self) -> "Period":
+        """The same fiscal period one fiscal year earlier (the period form of :func:`one_year_earlier`)."""
         return Period(self.calendar, self.kind, self.fiscal_year - 1, self.number)
 
     def contains(self, d: datetime.date) -> bool:

@@ -30,7 +30,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from ._yaml import format_validation_errors, read_yaml_mapping
 from .errors import PlanError, did_you_mean
@@ -295,13 +295,19 @@ class Clawback(_Strict):
 class Crediting(_Strict):
     """Who is credited for a deal before any rate applies.
 
-    ``owner``: the deal owner (or the revenue splits of the deal). ``territory``:
-    every AM assigned to the deal's territory (an overlay). With ``handoff`` a
-    deal on an account closed before the account's ``handover_date`` (from
-    business development) is not credited.
+    Crediting is the data set's rule (the source mapping's ``crediting``, see
+    :func:`reportkit.engine.check_crediting`), so a plan pays on the revenue
+    the reports show. ``method`` left out (``None``) follows the data set;
+    ``owner`` or ``territory`` states it and must equal the data set's
+    (``owner``: the deal owner or the deal's revenue splits; ``territory``:
+    every AM assigned to the deal's territory, an overlay, with the owner
+    credited when the territory is blank or covered by nobody). ``handoff``:
+    a deal on an account closed before the account's ``handover_date`` (from
+    business development) is not credited; ``false`` is refused when the data
+    has handover dates.
     """
 
-    method: Literal["owner", "territory"] = "owner"
+    method: Literal["owner", "territory"] | None = None
     handoff: bool = True
 
 
@@ -421,8 +427,14 @@ class Plan(_Strict):
     draw: Draw | None = None
     clawback: Clawback = Clawback()
     carry_negative: bool = True
+    _source_file: str | None = PrivateAttr(default=None)
 
     _m = field_validator("base_salary", "ote", mode="before")(_money)
+
+    @property
+    def source_file(self) -> str | None:
+        """The YAML file the plan was read from (:func:`load_plan`), for messages; None when built in code."""
+        return self._source_file
 
     @model_validator(mode="after")
     def _mix(self) -> "Plan":
@@ -560,9 +572,11 @@ def load_plan(path: str | Path) -> Plan:
     path = Path(path)
     raw = _read_yaml(path)
     try:
-        return Plan.model_validate(raw)
+        plan = Plan.model_validate(raw)
     except ValidationError as exc:
         raise PlanError(format_plan_error(exc, str(path), Plan)) from None
+    plan._source_file = str(path)
+    return plan
 
 
 def load_plans(folder: str | Path) -> dict[str, Plan]:

@@ -10,6 +10,11 @@ Rules (contract in ``docs/architecture.md``):
   the four quarters of a year add up to the yearly row to the cent and the
   twelve months add up to it too. A row that is not aligned to fiscal periods is
   split in proportion to the days it overlaps each period (also by ``allocate``).
+  This is the one splitting rule: the reports, the API and the plan engine
+  (:func:`reportkit.engine.quota_table`) all call :func:`split_quotas` /
+  :func:`split_year`. The only variant is a plan's ``quota.split: seasonal``,
+  which divides a whole-fiscal-year row by the plan's weights instead of evenly
+  (``year_weights``), still by ``allocate``.
 * Attainment is a float fraction (1.0 == 100 %), credited revenue / quota.
   It is undefined -- ``NaN`` -- when the quota is missing or zero; a negative
   quota cannot occur (it is a :class:`~reportkit.errors.DataError` at load).
@@ -24,8 +29,10 @@ Rules (contract in ``docs/architecture.md``):
 Money here is integer cents.
 
 Note on layering: :func:`quotas_from_rule` needs credited revenue for the
-``prior_year_growth`` rule, so this module imports :mod:`reportkit.crediting`
-(which imports nothing from here).
+``prior_year_growth`` rule and :func:`attainment_table` sums credits per period,
+so this module uses :mod:`reportkit.crediting`; crediting is a view over the plan
+engine, which splits quotas here, so the module is imported as a whole
+(``from . import crediting``) and its functions looked up when called.
 """
 
 from __future__ import annotations
@@ -38,7 +45,7 @@ from typing import Iterable, NamedTuple, Sequence
 import numpy as np
 import pandas as pd
 
-from .crediting import credited_deals, credited_revenue
+from . import crediting
 from .money import allocate, to_cents
 from .model import Dataset
 from .params import QuotaRule
@@ -47,6 +54,8 @@ from .periods import FiscalCalendar, Period, PeriodKind
 __all__ = [
     "quotas_from_rule",
     "split_quotas",
+    "split_pieces",
+    "split_year",
     "quota_for",
     "attainment",
     "attainment_series",
@@ -121,7 +130,7 @@ def quotas_from_rule(dataset: Dataset, rule: QuotaRule, fiscal_years: Iterable[i
     if rule.kind == "fixed":
         grid["quota_cents"] = fallback
     else:
-        rev = credited_revenue(credited_deals(dataset), cal, "quarter")
+        rev = crediting.credited_revenue(crediting.credited_deals(dataset), cal, "quarter")
         rev = rev.rename(columns={"period": "last_year", "revenue_cents": "ly_cents"})
         grid = grid.merge(rev[["account_manager_id", "last_year", "ly_cents"]], on=["account_manager_id", "last_year"], how="left")
         factor = Decimal(1) + rule.growth
@@ -163,6 +172,38 @@ def _split_aligned(cents: int, p: Period, kind: str) -> list[tuple[Period, int]]
     return out
 
 
+def split_year(
+    cents: int, calendar: FiscalCalendar, fiscal_year: int, kind: PeriodKind, weights: Sequence | None = None
+) -> list[tuple[Period, int]]:
+    """Split a quota covering fiscal year ``fiscal_year`` into its periods of ``kind``.
+
+    Parameters
+    ----------
+    cents : int
+        The year's quota in cents (>= 0).
+    calendar : FiscalCalendar
+    fiscal_year : int
+    kind : {"year", "quarter", "month"}
+    weights : sequence of fractions, optional
+        One weight per period of ``kind`` in the year (a plan's
+        ``quota.split: seasonal``). Without it the split is even and
+        hierarchical (1/4 per quarter, then 1/3 of a quarter per month).
+
+    Returns
+    -------
+    list of (Period, int)
+        The periods in order with their cents; they sum to ``cents``
+        (:func:`reportkit.money.allocate`, largest remainder).
+    """
+    year = Period(calendar, "year", int(fiscal_year), 1)
+    if weights is None or kind == "year":
+        return _split_aligned(int(cents), year, kind)
+    periods = calendar.periods_of_year(int(fiscal_year), kind)
+    if len(weights) != len(periods):
+        raise ValueError(f"{len(weights)} seasonal weights for {len(periods)} {kind}s a year")
+    return list(zip(periods, allocate(int(cents), list(weights))))
+
+
 def _split_by_days(cents: int, start: datetime.date, end: datetime.date, cal: FiscalCalendar, kind: str) -> list[tuple[Period, int]]:
     periods: list[Period] = []
     p = cal.period_of(start, kind)  # type: ignore[arg-type]
@@ -173,12 +214,67 @@ def _split_by_days(cents: int, start: datetime.date, end: datetime.date, cal: Fi
     return list(zip(periods, allocate(cents, weights)))
 
 
-def split_quotas(quotas: pd.DataFrame, calendar: FiscalCalendar, kind: PeriodKind = "quarter") -> pd.DataFrame:
+def split_pieces(
+    quotas: pd.DataFrame, calendar: FiscalCalendar, kind: PeriodKind, year_weights: Sequence | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The quota rows cut into periods of ``kind`` by the splitting rule (integer arrays, not grouped).
+
+    Returns
+    -------
+    row, ordinal, cents : int64 arrays
+        For each piece: the position of its row in ``quotas``, the ordinal of its
+        period (:meth:`~reportkit.periods.FiscalCalendar.ordinals`) and its cents.
+        A row inside one period is one piece; a longer row is split as in the
+        module docstring (its pieces sum to the row). :func:`split_quotas` groups
+        them by account manager and period; the plan engine adds them into its
+        (AM x pay period) array.
+    """
+    so = calendar.ordinals(pd.to_datetime(quotas["period_start"]).to_numpy("datetime64[ns]"), kind)
+    eo = calendar.ordinals(pd.to_datetime(quotas["period_end"]).to_numpy("datetime64[ns]"), kind)
+    inside = so == eo
+    rows, ords, cents = [np.flatnonzero(inside)], [so[inside]], [quotas["quota_cents"].to_numpy(np.int64)[inside]]
+    extra = []
+    long_rows = np.flatnonzero(~inside)
+    starts = pd.to_datetime(quotas["period_start"]).iloc[long_rows]
+    ends = pd.to_datetime(quotas["period_end"]).iloc[long_rows]
+    amounts = quotas["quota_cents"].iloc[long_rows]
+    for i, s, e, c in zip(long_rows.tolist(), starts, ends, amounts):
+        s, e = pd.Timestamp(s).date(), pd.Timestamp(e).date()
+        aligned = _span_kind(s, e, calendar)
+        if aligned is None:
+            pieces = _split_by_days(int(c), s, e, calendar, kind)
+        elif aligned.kind == "year":
+            pieces = split_year(int(c), calendar, aligned.fiscal_year, kind, year_weights)
+        else:
+            pieces = _split_aligned(int(c), aligned, kind)
+        extra.extend((i, p.ordinal, part) for p, part in pieces)
+    if extra:
+        rows.append(np.asarray([x[0] for x in extra], dtype=np.int64))
+        ords.append(np.asarray([x[1] for x in extra], dtype=np.int64))
+        cents.append(np.asarray([x[2] for x in extra], dtype=np.int64))
+    return np.concatenate(rows).astype(np.int64), np.concatenate(ords), np.concatenate(cents)
+
+
+def split_quotas(
+    quotas: pd.DataFrame, calendar: FiscalCalendar, kind: PeriodKind = "quarter", year_weights: Sequence | None = None
+) -> pd.DataFrame:
     """Quota per account manager per fiscal period of ``kind``.
 
     Rows inside one period go to that period whole; longer rows are split as
-    described in the module docstring. The common case (rows no longer than the
-    target period) is vectorised; only longer rows are split one by one.
+    described in the module docstring (a monthly plan with a quarterly row of
+    90,000.00 gets 30,000.00 a month, never 90,000 / 0 / 0). The common case
+    (rows no longer than the target period) is vectorised; only longer rows are
+    split one by one.
+
+    Parameters
+    ----------
+    quotas : DataFrame
+        Canonical ``quotas`` table.
+    calendar : FiscalCalendar
+    kind : {"month", "quarter", "year"}
+    year_weights : sequence of fractions, optional
+        Split whole-fiscal-year rows by these weights (one per period of
+        ``kind``; :func:`split_year`) instead of evenly.
 
     Returns
     -------
@@ -191,31 +287,27 @@ def split_quotas(quotas: pd.DataFrame, calendar: FiscalCalendar, kind: PeriodKin
         return pd.DataFrame(
             {"account_manager_id": pd.Series([], dtype="str"), "period": pd.Series([], dtype="str"), "quota_cents": pd.Series([], dtype="int64")}
         )
-    q = quotas
-    start_label = calendar.labels(q["period_start"], kind)
-    end_label = calendar.labels(q["period_end"], kind)
-    inside = (start_label == end_label).to_numpy()
-    parts = [
-        pd.DataFrame(
-            {
-                "account_manager_id": q.loc[inside, "account_manager_id"].astype("str").to_numpy(),
-                "period": start_label[inside].to_numpy(),
-                "quota_cents": q.loc[inside, "quota_cents"].astype("int64").to_numpy(),
-            }
-        )
-    ]
-    rows = []
-    for am, s, e, c in q.loc[~inside, ["account_manager_id", "period_start", "period_end", "quota_cents"]].itertuples(index=False):
-        s, e = pd.Timestamp(s).date(), pd.Timestamp(e).date()
-        aligned = _span_kind(s, e, calendar)
-        pieces = _split_aligned(int(c), aligned, kind) if aligned is not None else _split_by_days(int(c), s, e, calendar, kind)
-        rows.extend((str(am), p.label, cents) for p, cents in pieces)
-    if rows:
-        parts.append(pd.DataFrame(rows, columns=["account_manager_id", "period", "quota_cents"]))
-    out = pd.concat(parts, ignore_index=True)
-    out = out.groupby(["account_manager_id", "period"], sort=True)["quota_cents"].sum().reset_index()
-    out["quota_cents"] = out["quota_cents"].astype("int64")
-    return out
+    row, ord_v, c_v = split_pieces(quotas, calendar, kind, year_weights)
+    am_v = quotas["account_manager_id"].astype("str").to_numpy(dtype=object)[row]
+    # sum per (AM, period) on integer keys, ordered by AM id then period label (as text)
+    am_code, am_uniq = pd.factorize(am_v, sort=True)
+    o_uniq = np.unique(ord_v)
+    labels = np.asarray([calendar.period_of_ordinal(int(o), kind).label for o in o_uniq], dtype=object)
+    lab_rank = np.argsort(np.argsort(labels, kind="stable"), kind="stable")
+    key = am_code.astype(np.int64) * len(o_uniq) + lab_rank[np.searchsorted(o_uniq, ord_v)]
+    order = np.argsort(key, kind="stable")
+    key, c_v = key[order], c_v[order]
+    first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, np.int64)
+    k = key[first]
+    by_rank = np.empty(len(labels), dtype=object)
+    by_rank[lab_rank] = labels
+    return pd.DataFrame(
+        {
+            "account_manager_id": pd.Series(np.asarray(am_uniq, dtype=object)[k // len(o_uniq)], dtype="str"),
+            "period": pd.Series(by_rank[k % len(o_uniq)], dtype="str"),
+            "quota_cents": np.add.reduceat(c_v, first) if len(first) else np.zeros(0, np.int64),
+        }
+    )
 
 
 def quota_for(quotas: pd.DataFrame, account_manager_id: str, period: Period) -> int | None:
@@ -378,7 +470,7 @@ def attainment_table(
         }
     )
     c = credited.loc[credited["account_manager_id"].isin(ids).to_numpy()]
-    rev = credited_revenue(c, cal, "quarter", until=until)
+    rev = crediting.credited_revenue(c, cal, "quarter", until=until)
     if quarter_quotas is None:
         quarter_quotas = split_quotas(quotas.loc[quotas["account_manager_id"].isin(ids).to_numpy()], cal, "quarter")
     qs = quarter_quotas.loc[quarter_quotas["account_manager_id"].isin(ids).to_numpy()]

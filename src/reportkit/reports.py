@@ -48,7 +48,7 @@ import hashlib
 import math
 import re
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any, Literal
 
 import numpy as np
@@ -60,10 +60,10 @@ from .crediting import credited_deals, credited_in, crediting_overlaps, team_rev
 from .errors import ParamsError, did_you_mean
 from .forecast import COMPANY, annual_forecasts, forecast_methods, level_revenue, open_pipeline
 from .model import Dataset
-from .money import cents_to_money, money_sum
+from .money import cents_to_money, money_sum, rdiv
 from .params import BatchParams
 from .performance import current_status, performance_table
-from .periods import Period
+from .periods import Period, one_year_earlier
 from .quota import attainment, attainment_table, pooled_attainment, quotas_from_rule, split_quotas
 
 __all__ = [
@@ -394,7 +394,7 @@ def _context(ds: Dataset, params: BatchParams, period_label: str, as_of: datetim
     years = list(range(period.fiscal_year - 2, period.fiscal_year + 1))
     quotas, notes = effective_quotas(ds, params, years)
     this_q = ds.calendar.period_of(period.end, "quarter")
-    first = Period(ds.calendar, "quarter", period.fiscal_year - 1, 1)
+    first = ds.calendar.period_of(period.year.same_period_last_year().start, "quarter")
     if len(quotas):
         earliest = ds.calendar.period_of(pd.Timestamp(quotas["period_start"].min()).date(), "quarter")
         if (earliest.fiscal_year, earliest.number) < (first.fiscal_year, first.number):
@@ -498,7 +498,8 @@ def _make_statement(ds: Dataset, params: BatchParams, ctx: "_Context", account_m
         ref = params.plan
         plans, who = load_plan_source(params.resolve(ref.path),
                                       None if ref.assignments is None else params.resolve(ref.assignments))
-        ctx.engine["result"] = plan_result(ds, plans, who, ctx.period, ctx.cutoff, ctx.quotas)
+        ctx.engine["result"] = plan_result(ds, plans, who, ctx.period, ctx.cutoff, ctx.quotas,
+                                           source_mapping=params.resolve(params.source))
     return plan_statement(ctx.engine["result"], account_manager_id, ctx.period)
 
 
@@ -511,23 +512,16 @@ def commission_for(ds: Dataset, params: BatchParams, account_manager_id: str, pe
     return _commission(ds, params, ctx, am_id)
 
 
-def _one_year_earlier(d: datetime.date) -> datetime.date:
-    try:
-        return d.replace(year=d.year - 1)
-    except ValueError:  # 29 February
-        return d.replace(year=d.year - 1, day=28)
-
-
 def _elapsed_days(period: Period, cutoff: datetime.date) -> int:
     """Days of ``period`` from its first day up to and including ``cutoff`` (0 before it starts)."""
     return max(0, min((cutoff - period.start).days + 1, period.days))
 
 
 def _prorate(quota_cents: int | None, elapsed: int, days: int) -> int | None:
-    """``quota * elapsed / days`` in whole cents, exact Decimal, rounded half away from zero."""
+    """``quota * elapsed / days`` in whole cents, exact, rounded half away from zero (:func:`reportkit.money.rdiv`)."""
     if quota_cents is None or days <= 0:
         return None
-    return int((Decimal(int(quota_cents)) * elapsed / days).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return rdiv(int(quota_cents) * elapsed, days)
 
 
 def _period_label(period: Period, elapsed: int) -> str:
@@ -667,7 +661,7 @@ def build_account_manager_report(
     q_elapsed = [_elapsed_days(q, cutoff) for q in quarters]
     rev_ly: list[int | None] = []
     for q, lyq, n in zip(quarters, ly_quarters, q_elapsed):
-        ly_end = lyq.end if n >= q.days else min(lyq.end, _one_year_earlier(min(q.end, cutoff)))
+        ly_end = lyq.end if n >= q.days else min(lyq.end, one_year_earlier(min(q.end, cutoff)))
         if ctx.first_deal is None or ctx.first_deal > ly_end or ly_end < lyq.start:
             rev_ly.append(None)  # no data back then: n/a, not a genuine zero
         else:
@@ -746,7 +740,7 @@ def build_account_manager_report(
         notes.append(
             f"{to_date['period_label']}: attainment is against the full {p.kind} quota; pace is revenue against the "
             f"quota prorated to date; growth vs last year compares with the same days of {ly_p.label} "
-            f"({ly_p.start.isoformat()} to {min(ly_p.end, _one_year_earlier(cutoff)).isoformat()})."
+            f"({ly_p.start.isoformat()} to {min(ly_p.end, one_year_earlier(cutoff)).isoformat()})."
         )
     if any(v is None for v in rev_ly):
         notes.append("Revenue last year is n/a where the data set has no deals that far back.")
@@ -756,7 +750,7 @@ def build_account_manager_report(
     if end is not None and end < p.end:
         notes.append(f"Left on {end.isoformat()}.")
     if ds.crediting == "territory":
-        notes.append("Territory crediting: each deal in your territories credits you in full (an overlay; colleagues may be credited for the same deal).")
+        notes.append("Territory crediting: each deal in your territories credits you in full (an overlay; colleagues may be credited for the same deal); a deal whose territory is blank or covered by nobody credits its owner.")
     if accounts["handover_date"].notna().any():
         notes.append("Revenue an account booked before its handover date is not credited (business-development handoff).")
 
