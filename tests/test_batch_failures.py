@@ -79,6 +79,18 @@ def test_template_naming_a_missing_kernel_is_refused_once_before_any_kernel(tmp_
 
 
 @pytest.mark.slow
+def test_plan_crediting_that_disagrees_with_the_data_set_is_refused_before_any_report_runs(tmp_path, monkeypatch, capsys):
+    """Issue #12: a territory-overlay plan on an owner-credited data set would pay on
+    revenue the reports never show; the batch refuses it once, as bad input, naming both files."""
+    _no_kernel_may_start(monkeypatch)
+    params = _params(tmp_path, plan=str(ROOT / "params" / "plans" / "overlay_territory.yaml"))
+    assert main(["batch", str(params), "-o", str(tmp_path / "out"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "overlay_territory.yaml" in err and "crediting.method" in err
+    assert "demo.yaml" in err and "'crediting'" in err
+    assert not (tmp_path / "out" / "account_managers").exists()
+
+
 def test_a_batch_with_one_report_failing_in_each_way_still_completes_the_others(tmp_path, monkeypatch, capsys):
     cell = (FIXTURES / "fail_for_chosen_ids.py").read_text()
     tdir = _templates(tmp_path, lambda nb: nb.cells.insert(3, nbformat.v4.new_code_cell(cell)))

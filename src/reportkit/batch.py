@@ -574,8 +574,9 @@ def _execute_batch(*, params_path: Path, out: Path, params: BatchParams, workers
             hint=f"set as_of to a date from {period.start.isoformat()} on, usually the period end {period.end.isoformat()}",
         )
 
-    from .reports import plan_reports
+    from .reports import load_checked_plans, plan_reports
 
+    load_checked_plans(ds, params)  # a plan that disagrees with the data set is bad input: exit 2, no report runs
     specs = [s for s in plan_reports(ds, params) if s.kind in templates]
 
     # connect (or fail, exit code 3) before anything is written or any report runs

@@ -103,8 +103,10 @@ class PlanRef(_Strict):
         plan: {path: plans, assignments: plans/assignments.yaml}
 
     Paths are relative to the params file. With a folder, only the plans the
-    assignments name are used (they must share one pay period and one crediting
-    method, as :func:`reportkit.engine.compute` requires). When ``plan:`` is
+    assignments name are used (they must share one pay period, as
+    :func:`reportkit.engine.compute` requires; a plan's ``crediting.method``, if
+    given, must equal the source mapping's ``crediting``, checked before any
+    report runs by :func:`reportkit.engine.check_crediting`). When ``plan:`` is
     given, the reports' commission comes from the plan engine
     (:mod:`reportkit.engine`) and ``commission:`` is not used.
     """

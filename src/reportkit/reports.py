@@ -493,14 +493,42 @@ def _make_statement(ds: Dataset, params: BatchParams, ctx: "_Context", account_m
                                              until=ctx.cutoff, currency=ds.currency)
         return flat_statement(ctx.engine["flat"], account_manager_id, ctx.period, params.commission, ctx.credited)
     if "result" not in ctx.engine:
-        from .plans import load_plan_source
-
-        ref = params.plan
-        plans, who = load_plan_source(params.resolve(ref.path),
-                                      None if ref.assignments is None else params.resolve(ref.assignments))
+        plans, who = load_checked_plans(ds, params)
         ctx.engine["result"] = plan_result(ds, plans, who, ctx.period, ctx.cutoff, ctx.quotas,
                                            source_mapping=params.resolve(params.source))
     return plan_statement(ctx.engine["result"], account_manager_id, ctx.period)
+
+
+def load_checked_plans(ds: Dataset, params: BatchParams) -> tuple[Any, Any]:
+    """The plans and assignments ``params.plan`` names, checked against the data set.
+
+    The batch calls this before any kernel starts, so a plan whose crediting
+    disagrees with the data set's (:func:`reportkit.engine.check_crediting`) is
+    refused once, as bad input (exit 2), instead of failing every report.
+
+    Returns
+    -------
+    (plans, assignments)
+        As :func:`reportkit.plans.load_plan_source` returns them; ``(None, None)``
+        when the params name no plan (the flat ``commission:`` policy).
+
+    Raises
+    ------
+    PlanError
+        A plan file or assignment file is invalid, or a plan's crediting setting
+        disagrees with the source mapping's (the message names both files and keys).
+    """
+    if params.plan is None:
+        return None, None
+    from . import engine
+    from .plans import load_plan_source
+
+    ref = params.plan
+    plans, who = load_plan_source(params.resolve(ref.path),
+                                  None if ref.assignments is None else params.resolve(ref.assignments))
+    engine.check_crediting(list(plans.values()) if isinstance(plans, dict) else [plans], ds,
+                           source_mapping=params.resolve(params.source))
+    return plans, who
 
 
 def commission_for(ds: Dataset, params: BatchParams, account_manager_id: str, period: str,
