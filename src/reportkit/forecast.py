@@ -57,9 +57,9 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .crediting import credited_deals, credited_in
+from .crediting import credited_deals, credited_in, revenue_cents_by
 from .model import Dataset
-from .money import cents_to_money
+from .money import cents_to_money, micros_to_cents
 from .periods import FiscalCalendar, Period
 from .quota import attainment, split_quotas
 
@@ -77,6 +77,7 @@ __all__ = [
     "HISTORY_METHODS",
     "ForecastCategories",
     "level_revenue",
+    "revenue_by_entity",
     "open_pipeline",
     "forecast_methods",
     "annual_quota_by_entity",
@@ -161,10 +162,10 @@ def annual_forecast(
     lq_rev = pd.Series(0, index=ids, dtype="int64")
     if elapsed:
         c = credited_in(credited, year.start, cutoff, ids)
-        ytd = ytd.add(c.groupby("account_manager_id")["credit_cents"].sum(), fill_value=0).astype("int64").reindex(ids)
+        ytd = ytd.add(revenue_cents_by(c, "account_manager_id"), fill_value=0).astype("int64").reindex(ids)
         if lq is not None:
             c2 = credited_in(credited, lq.start, lq.end, ids)
-            lq_rev = lq_rev.add(c2.groupby("account_manager_id")["credit_cents"].sum(), fill_value=0).astype("int64").reindex(ids)
+            lq_rev = lq_rev.add(revenue_cents_by(c2, "account_manager_id"), fill_value=0).astype("int64").reindex(ids)
 
     rows = []
     for am in ids:
@@ -277,6 +278,7 @@ def _empty_revenue() -> pd.DataFrame:
             "deal_id": pd.Series([], dtype="str"),
             "close_date": pd.Series([], dtype="datetime64[ns]"),
             "cents": pd.Series([], dtype="int64"),
+            "micros": pd.Series([], dtype="int64"),
         }
     )
 
@@ -307,7 +309,9 @@ def level_revenue(credited: pd.DataFrame, level: str, account_managers: pd.DataF
     Returns
     -------
     DataFrame
-        ``entity`` (str), ``deal_id`` (str), ``close_date`` (datetime64), ``cents`` (int64).
+        ``entity`` (str), ``deal_id`` (str), ``close_date`` (datetime64), ``cents`` (int64,
+        the line rounded to the cent), ``micros`` (int64, the exact amount: sums of
+        lines use it, rounded once by :func:`revenue_by_entity`).
     """
     if level not in LEVELS:
         raise ValueError(f"level {level!r} is not one of {LEVELS}")
@@ -320,6 +324,7 @@ def level_revenue(credited: pd.DataFrame, level: str, account_managers: pd.DataF
                 "deal_id": credited["deal_id"].astype("str").to_numpy(),
                 "close_date": credited["close_date"].to_numpy(),
                 "cents": credited["credit_cents"].astype("int64").to_numpy(),
+                "micros": credited["credit_micros"].astype("int64").to_numpy(),
             }
         )
     else:
@@ -337,6 +342,7 @@ def level_revenue(credited: pd.DataFrame, level: str, account_managers: pd.DataF
                 "deal_id": c["deal_id"].astype("str").to_numpy(),
                 "close_date": c["close_date"].to_numpy(),
                 "cents": c["amount_cents"].astype("int64").to_numpy(),
+                "micros": c["amount_micros"].astype("int64").to_numpy(),
             }
         ).drop_duplicates(["entity", "deal_id"])
     out["entity"] = out["entity"].astype("str")
@@ -412,8 +418,20 @@ def _sum_between(rev: pd.DataFrame, start: datetime.date, end: datetime.date, id
     if end < start or rev.empty:
         return {e: 0 for e in ids}
     m = (rev["close_date"] >= np.datetime64(start, "ns")) & (rev["close_date"] <= np.datetime64(end, "ns"))
-    g = rev.loc[m.to_numpy()].groupby("entity")["cents"].sum()
+    g = revenue_by_entity(rev.loc[m.to_numpy()])
     return {e: int(g.get(e, 0)) for e in ids}
+
+
+def revenue_by_entity(rev: pd.DataFrame) -> pd.Series:
+    """Revenue per ``entity`` of a :func:`level_revenue` frame in cents (int64 Series).
+
+    The exact ``micros`` summed and rounded once (:func:`reportkit.money.micros_to_cents`),
+    as every revenue aggregate; a frame without ``micros`` (built by hand) sums ``cents``.
+    """
+    if "micros" not in rev.columns:
+        return rev.groupby("entity")["cents"].sum().astype("int64")
+    g = rev.groupby("entity")["micros"].sum()
+    return pd.Series(micros_to_cents(g.to_numpy(np.int64)), index=g.index, dtype="int64")
 
 
 def forecast_methods(
