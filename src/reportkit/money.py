@@ -11,6 +11,9 @@ Rules (also in the README):
   the sum of its already-rounded lines.
 * When an amount is split (a 60/40 split credit), :func:`allocate` gives the
   parts in whole cents that add up exactly to the whole (largest remainder).
+* Deals also keep their exact amount in micros (millionths); a revenue total
+  is the exact sum of micros rounded to the cent once, by :func:`micros_to_cents`
+  (see "Exact source amounts" below).
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Iterable, Sequence
 
 import numpy as np
+
+from .errors import DataError
 
 __all__ = ["CENT", "to_cents", "cents_to_money", "round_money", "allocate", "money_sum",
            "MICROS_PER_CENT", "MICROS_PER_UNIT", "MAX_TOTAL_MICROS", "to_micros", "micros_to_cents",
@@ -173,8 +178,6 @@ def check_exact_range(micros: np.ndarray, what: str) -> None:
     """
     total = float(np.abs(np.asarray(micros, dtype=np.float64)).sum()) if len(micros) else 0.0
     if total >= MAX_TOTAL_MICROS * (1 - 1e-9):
-        from .errors import DataError
-
         raise DataError(
             f"{what}: amounts total {total / MICROS_PER_UNIT:,.0f} in magnitude, beyond the "
             f"{MAX_TOTAL_MICROS // MICROS_PER_UNIT:,} currency units that exact sums can hold",
