@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from reportkit import engine
 from reportkit.mapping import load_dataset
 from reportkit.params import load_params
+from reportkit.plans import Plan
 from reportkit.reports import build_account_manager_report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -148,7 +150,7 @@ def _cents(d: Decimal) -> Decimal:
     return d.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def test_superstore_every_manager_quarter_ties_to_the_source_total_to_the_cent(superstore):
+def test_superstore_every_manager_quarter_ties_to_the_source_total_in_reports_and_engine(superstore):
     params = load_params(ROOT / "params" / "superstore.yaml")
     exact = _superstore_source_sales()
     assert len(exact) == 64  # 4 regional managers x 16 quarters
@@ -162,3 +164,9 @@ def test_superstore_every_manager_quarter_ties_to_the_source_total_to_the_cent(s
             year_exact = sum((v for (a, p), v in exact.items() if a == am and p.startswith(f"FY{year}-")), Decimal(0))
             assert r.summary["ytd_revenue"] == _cents(year_exact), (am, year)
     assert shown == want
+    # the commission engine credits the same revenue per manager and quarter
+    flat = Plan.model_validate({"name": "flat 3 %", "currency": "USD",
+                                "rates": {"method": "flat", "basis": "amount", "tiers": [{"from": 0, "rate": "0.03"}]}})
+    s = engine.compute(superstore, flat, "FY2014", since="FY2011-Q1").summary
+    credited = {(a, p): Decimal(int(c)).scaleb(-2) for a, p, c in zip(s["account_manager_id"], s["period"], s["credit_cents"])}
+    assert credited == want
