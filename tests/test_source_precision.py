@@ -66,6 +66,14 @@ def test_team_revenue_ties_to_the_exact_team_total_not_the_sum_of_rounded_member
         "A1": Decimal("30.01"), "A2": Decimal("0.00")}
 
 
+def test_team_forecast_total_starts_from_the_same_exact_ytd_as_the_team_summary(sub_cent_sales):
+    t = build_team_report(sub_cent_sales, "North", "FY2025-Q4", build_batch_params(), AS_OF)
+    total = t.forecast.loc[t.forecast["account_manager_id"] == "TOTAL"].iloc[0]
+    members = t.forecast.loc[t.forecast["account_manager_id"] != "TOTAL", "ytd_revenue"].tolist()
+    assert members == [Decimal("30.01"), Decimal("1.00")]  # 30.012 and 1.0040005, each rounded
+    assert total["ytd_revenue"] == t.summary["ytd_revenue"] == Decimal("31.02")  # 31.0160005 rounded once
+
+
 def test_commission_lines_are_rounded_per_line_on_their_cents_and_the_engine_shows_the_report_revenue(sub_cent_sales):
     r = build_account_manager_report(sub_cent_sales, "A1", "FY2025-Q4", build_batch_params(), AS_OF)
     lines = r.commission.loc[r.commission["rule"] == "flat_rate"]

@@ -919,6 +919,11 @@ def build_team_report(
         tot_basis = str(tm["blended_basis"]) + ", team deals counted once"
     else:
         tot_c = {k: int(fc[k].astype("int64").sum()) for k in keys}
+        # every figure is YTD actuals plus a forecast part: the actuals are the team's exact
+        # YTD rounded once (the summary's ytd_revenue), not the sum of members' rounded YTDs
+        # (they differ by a few cents only when the source has sub-cent amounts)
+        drift = team_revenue(credited, members, p.year.start, min(as_of, p.year.end)) - tot_c["ytd_cents"]
+        tot_c = {k: v + drift for k, v in tot_c.items()}
         tot_basis = "sum of the members' forecasts"
     f_rows = [
         (a, am_names[a], str(fc.loc[a, "basis"]), *(int(fc.loc[a, k]) for k in keys), annual_q[a]) for a in members
