@@ -4,6 +4,7 @@ cancellations and adjustments are exact or refused with a clear error."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -149,3 +150,13 @@ def test_adjustment_amount_with_a_fraction_of_a_cent_is_refused():
     adj["amount_cents"] = [250.5]
     with pytest.raises(DataError, match="a fraction of a cent"):
         run(plan(), _one_deal(), adjustments=adj)
+
+
+def test_an_exact_amount_that_disagrees_with_its_cents_is_refused_at_validation(sub_cent_sales):
+    deals = sub_cent_sales.deals.copy()
+    deals.loc[deals["deal_id"] == "S1", "amount_cents"] = 2000  # changed, exact amount left stale
+    with pytest.raises(DataError) as exc:
+        model.validate_dataset(dataclasses.replace(sub_cent_sales, deals=deals))
+    (p,) = exc.value.problems
+    assert (p.column, p.value) == (model.AMOUNT_MICROS, 10_004_000)
+    assert "change both together" in p.reason

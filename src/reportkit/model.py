@@ -361,6 +361,26 @@ def _reference_problems(ds: Dataset, source_columns: Mapping[str, Mapping[str, s
             out.append(DataProblem(file, row, src, None,
                                    "deal has no account manager; with crediting: owner every deal needs one"))
     out.extend(_service_issue_problems(ds, source_columns))
+    out.extend(_exact_amount_problems(ds.deals, source_columns.get("deals")))
+    return out
+
+
+def _exact_amount_problems(deals: pd.DataFrame, cols: Mapping[str, str] | None) -> list[DataProblem]:
+    """``deals.amount_micros`` (when present) must be int64 and round to ``amount_cents``
+    (within half a cent: the two are rounded from the same source text)."""
+    if AMOUNT_MICROS not in deals.columns or "amount_cents" not in deals.columns:
+        return []
+    if str(deals[AMOUNT_MICROS].dtype) != "int64" or str(deals["amount_cents"].dtype) != "int64":
+        return [DataProblem("deals", None, AMOUNT_MICROS, str(deals[AMOUNT_MICROS].dtype),
+                            "deals.amount_micros must have dtype int64 (drop the column to use amount_cents)")]
+    gap = np.abs(deals[AMOUNT_MICROS].to_numpy(np.int64) - deals["amount_cents"].to_numpy(np.int64) * MICROS_PER_CENT)
+    out = []
+    for idx in deals.index[gap > MICROS_PER_CENT // 2]:
+        file, row, src = _locate(deals, idx, "amount_cents", "deals", cols)
+        out.append(DataProblem(file, row, AMOUNT_MICROS, int(deals.at[idx, AMOUNT_MICROS]),
+                               f"exact amount {int(deals.at[idx, AMOUNT_MICROS])} micros does not round to "
+                               f"amount_cents {int(deals.at[idx, 'amount_cents'])}: change both together, or "
+                               "drop amount_micros to use amount_cents"))
     return out
 
 
@@ -411,7 +431,8 @@ def validate_dataset(
     deals, pipeline, territories and account owners must reference existing
     account managers; service issues must not be resolved before they were
     opened and, when ``accounts`` is given, must name an account in it; quotas and deals must all be in ``ds.currency``; with
-    ``crediting == "owner"`` every deal needs an account manager.
+    ``crediting == "owner"`` every deal needs an account manager; a deal's
+    ``amount_micros`` (when given) must round to its ``amount_cents``.
 
     Parameters
     ----------
