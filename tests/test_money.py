@@ -107,6 +107,6 @@ def test_exact_total_equals_the_decimal_sum_rounded_once(values):
 
 
 def test_totals_beyond_the_exact_range_are_refused_with_the_fix():
-    with pytest.raises(DataError, match="beyond the 4,611,686,018,427 currency units") as exc:
+    with pytest.raises(DataError, match="exact sums hold less than 4,611,686,018,427 currency units") as exc:
         check_exact_range(np.array([2**61, 2**61], dtype=np.int64), "deals.amount_cents")
     assert "scale:" in exc.value.hint

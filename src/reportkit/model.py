@@ -373,7 +373,9 @@ def _exact_amount_problems(deals: pd.DataFrame, cols: Mapping[str, str] | None) 
     if str(deals[AMOUNT_MICROS].dtype) != "int64" or str(deals["amount_cents"].dtype) != "int64":
         return [DataProblem("deals", None, AMOUNT_MICROS, str(deals[AMOUNT_MICROS].dtype),
                             "deals.amount_micros must have dtype int64 (drop the column to use amount_cents)")]
-    gap = np.abs(deals[AMOUNT_MICROS].to_numpy(np.int64) - deals["amount_cents"].to_numpy(np.int64) * MICROS_PER_CENT)
+    gap = deals["amount_cents"].to_numpy(np.int64) * MICROS_PER_CENT  # one temporary, reused in place
+    np.subtract(deals[AMOUNT_MICROS].to_numpy(np.int64), gap, out=gap)
+    np.abs(gap, out=gap)
     out = []
     for idx in deals.index[gap > MICROS_PER_CENT // 2]:
         file, row, src = _locate(deals, idx, "amount_cents", "deals", cols)

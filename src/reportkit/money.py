@@ -176,10 +176,10 @@ def check_exact_range(micros: np.ndarray, what: str) -> None:
         When the magnitudes of ``micros`` total more than :data:`MAX_TOTAL_MICROS`
         (4,611,686,018,427 currency units); names ``what`` and the fix.
     """
-    total = float(np.abs(np.asarray(micros, dtype=np.float64)).sum()) if len(micros) else 0.0
+    total = float(np.abs(micros, dtype=np.float64).sum()) if len(micros) else 0.0  # one float temporary
     if total >= MAX_TOTAL_MICROS * (1 - 1e-9):
         raise DataError(
-            f"{what}: amounts total {total / MICROS_PER_UNIT:,.0f} in magnitude, beyond the "
-            f"{MAX_TOTAL_MICROS // MICROS_PER_UNIT:,} currency units that exact sums can hold",
+            f"{what}: amounts total {total / MICROS_PER_UNIT:,.0f} in magnitude; exact sums hold "
+            f"less than {MAX_TOTAL_MICROS // MICROS_PER_UNIT:,} currency units",
             hint="check the amount column's unit (scale:) and separators; a typo such as a missing "
                  "decimal point multiplies an amount by 100 or more")
