@@ -136,9 +136,11 @@ def check_dataset(ds: model.Dataset) -> None:
         frame = ds.table(table)
         if frame is None:
             continue
-        assert list(frame.columns) == list(model.COLUMNS[table])
+        exact = [model.AMOUNT_MICROS] if table == "deals" else []  # the deals' exact amounts
+        assert list(frame.columns) == list(model.COLUMNS[table]) + exact
         assert isinstance(frame.index, pd.RangeIndex)
     assert str(ds.deals["amount_cents"].dtype) == "int64"
+    assert str(ds.deals[model.AMOUNT_MICROS].dtype) == "int64"
     assert str(ds.deals["close_date"].dtype) == "datetime64[ns]"
     assert ds.deals["deal_id"].is_unique
     assert ds.deals["deal_id"].notna().all()
@@ -197,24 +199,25 @@ amount_text = st.one_of(plain_amount, st.sampled_from(HOSTILE), st.text(max_size
            "symbol": st.sampled_from(["$", "€"]), "accounting_negatives": st.booleans(),
            "scale": st.sampled_from(["1", "10", "100", "1000", "0.01", "2.5"])}),
        dtype=st.sampled_from(["str", "object"]))
-def test_amount_column_gives_each_cell_the_exact_decimal_cents(texts, spec, dtype):
+def test_amount_column_gives_each_cell_the_exact_decimal_cents_and_micros(texts, spec, dtype):
     from decimal import Decimal
 
-    from reportkit.mapping import Amount, _amount_pattern, _parse_amounts, _read_amount
-    from reportkit.money import to_cents
+    from reportkit.mapping import Amount, _amount_pattern, _parse_exact, _read_amount
+    from reportkit.money import to_cents, to_micros
 
     if spec.get("thousands") is not None and spec.get("thousands") == spec.get("decimal", "."):
         spec.pop("thousands")
     amount = Amount(**{k: (Decimal(v) if k == "scale" else v) for k, v in spec.items()})
-    got, bad = _parse_amounts(pd.Series(texts, dtype=dtype), amount)
+    got, micros, bad = _parse_exact(pd.Series(texts, dtype=dtype), amount)
     pattern = _amount_pattern(amount)
     for i, text in enumerate(texts):
         want = None if text is None else _read_amount(text, amount, pattern)
         if isinstance(want, str):
-            assert bad[i] == want and got[i] == 0
+            assert bad[i] == want and got[i] == 0 and micros[i] == 0
         else:
             assert i not in bad
             assert got[i] == (0 if want is None else to_cents(want * amount.scale))
+            assert micros[i] == (0 if want is None else to_micros(want * amount.scale))
 
 
 date_text = st.one_of(

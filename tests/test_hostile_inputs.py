@@ -173,8 +173,8 @@ def test_german_amount_read_with_english_separators_is_refused_not_misread(tmp_p
     ("1.234565", {"scale": 1000}, 123457),
     ("-0.000005", {"scale": 1000}, -1),
     ("2.5", {"scale": "0.5"}, 125),
-    ("9999999999999.99", {}, 999999999999999),
-    ("10000000000000", {}, 1000000000000000),
+    ("999999999999.99", {}, 99999999999999),
+    ("1000000000000", {}, 100000000000000),
 ])
 def test_amount_forms(text, spec, cents):
     from reportkit.mapping import Amount, _parse_amounts
@@ -186,7 +186,7 @@ def test_amount_forms(text, spec, cents):
 @pytest.mark.parametrize("text,spec", [
     ("1,23", {"thousands": ","}), ("1,2345.00", {"thousands": ","}), ("1e3", {}), ("1_000", {}),
     ("12.5x", {}), ("(5)", {}), ("$5", {}), ("5 5", {}), ("--5", {}), ("NaN", {}), ("Infinity", {}),
-    ("١٢", {}), ("", {}), ("99999999999999999", {}), ("10000000000000.01", {}), (".", {}), ("-", {}),
+    ("١٢", {}), ("", {}), ("99999999999999999", {}), ("1000000000000.01", {}), ("1000000000000", {"scale": 10000}), (".", {}), ("-", {}),
     ("+-5", {}), ("5-", {}),
 ])
 def test_amount_texts_that_are_refused(text, spec):

@@ -104,11 +104,13 @@ def test_minimal_mapping_gives_canonical_dtypes_and_empty_quotas(tmp_path):
     assert ds.quotas.empty and list(ds.quotas.columns) == list(model.COLUMNS["quotas"])
     assert str(ds.quotas["quota_cents"].dtype) == "int64"
     deals = ds.deals
-    assert list(deals.columns) == list(model.COLUMNS["deals"])  # no provenance columns left
+    # no provenance columns left; the exact amount beside the per-line cents
+    assert list(deals.columns) == list(model.COLUMNS["deals"]) + [model.AMOUNT_MICROS]
     assert str(deals["amount_cents"].dtype) == "int64"
     assert str(deals["close_date"].dtype) == "datetime64[ns]"
     # Decimal half away from zero per line: 100.005 -> 100.01, -0.005 -> -0.01
     assert deals["amount_cents"].tolist() == [10001, -1]
+    assert deals[model.AMOUNT_MICROS].tolist() == [100_005_000, -5_000]
     assert deals["account_id"].tolist() == ["C1", model.UNASSIGNED_ACCOUNT]
     assert deals["currency"].tolist() == ["USD", "USD"]
     assert ds.accounts is None and ds.pipeline is None

@@ -2,11 +2,23 @@
 
 from decimal import Decimal
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reportkit.money import allocate, cents_to_money, money_sum, round_money, to_cents
+from reportkit.errors import DataError
+from reportkit.money import (
+    allocate,
+    cents_to_money,
+    check_exact_range,
+    exact_total_cents,
+    micros_to_cents,
+    money_sum,
+    round_money,
+    to_cents,
+    to_micros,
+)
 
 
 @pytest.mark.parametrize(
@@ -65,3 +77,36 @@ def test_split_credits_always_sum_to_the_deal(total, weights):
 def test_non_finite_amount_is_refused():
     with pytest.raises(Exception):
         to_cents("NaN")
+
+
+@pytest.mark.parametrize(
+    "micros, cents",
+    [
+        (65_705_558_000, 6_570_556),  # Superstore 2012-Q4 East: 65,705.558 -> 65,705.56
+        (21_064_165_000, 2_106_417),  # an exact half cent: away from zero
+        (-21_064_165_000, -2_106_417),
+        (4_999, 0),
+        (-5_000, -1),
+    ],
+)
+def test_micros_to_cents_rounds_an_exact_total_half_away_from_zero(micros, cents):
+    assert micros_to_cents(micros) == cents
+    assert micros_to_cents(np.array([micros], dtype=np.int64)).tolist() == [cents]
+
+
+def test_exact_total_is_rounded_once_not_line_by_line():
+    lines = [to_micros("10.004")] * 3  # each line alone is 10.00
+    assert exact_total_cents(lines) == 3001 != 3 * to_cents("10.004")
+    assert exact_total_cents(np.array(lines, dtype=np.int64)) == 3001
+
+
+@given(st.lists(st.decimals(min_value=-10**6, max_value=10**6, places=6), max_size=30))
+def test_exact_total_equals_the_decimal_sum_rounded_once(values):
+    want = to_cents(sum(values, Decimal(0)))
+    assert exact_total_cents([to_micros(v) for v in values]) == want
+
+
+def test_totals_beyond_the_exact_range_are_refused_with_the_fix():
+    with pytest.raises(DataError, match="exact sums hold less than 4,611,686,018,427 currency units") as exc:
+        check_exact_range(np.array([2**61, 2**61], dtype=np.int64), "deals.amount_cents")
+    assert "scale:" in exc.value.hint

@@ -5,13 +5,19 @@ Skipped when ``../shared/data`` (next to the repository) is absent.
 
 from __future__ import annotations
 
+import datetime
 import os
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Context, Decimal
 from pathlib import Path
 
 import pytest
 
+from reportkit import engine
 from reportkit.mapping import load_dataset
 from reportkit.params import load_params
+from reportkit.plans import Plan
+from reportkit.reports import build_account_manager_report
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("REPORTKIT_DATA_DIR") or ROOT.parent / "shared" / "data")
@@ -100,10 +106,10 @@ def test_adventureworks_territory_attainment_is_plausible(adventureworks):
 def test_superstore_lines_total_and_managers(superstore):
     ds = superstore
     assert len(ds.deals) == 9994
-    # Sales has 3-4 decimals; each line is rounded half away from zero at load.
+    # Sales has 3-4 decimals: kept exact (micros) beside each line's own cents.
+    assert ds.deals["amount_micros"].sum() == 2_297_200_860_300  # SOURCE.md: total 2,297,200.86
     total = ds.deals["amount_cents"].sum()
-    assert abs(total - 2_297_200_86) <= 100  # within 1.00 of the unrounded total
-    assert total == 2_297_200_99  # the documented per-line rounding result
+    assert total == 2_297_201_07  # the lines rounded one by one drift 21 cents
     by_manager = (ds.deals.groupby("account_manager_id")["amount_cents"].sum() / 100).round(0)
     assert by_manager.to_dict() == {"Anna Andreadi": 725458, "Chuck Magee": 678781,
                                     "Kelly Williams": 501240, "Cassandra Brandow": 391722}
@@ -114,3 +120,53 @@ def test_superstore_lines_total_and_managers(superstore):
 def test_params_files_point_at_existing_mappings(name):
     params = load_params(ROOT / "params" / f"{name}.yaml")
     assert params.resolve(params.source).is_file()
+
+
+def _superstore_source_sales() -> dict[tuple[str, str], Decimal]:
+    """Exact sales per (regional manager, calendar quarter) from the raw .xls with Decimal.
+
+    Independent of reportkit: xlrd cells, each double read as Excel shows it (15
+    significant digits: 731.9399999999999 in the file is 731.94), summed exactly.
+    Managers by the order's Region (People sheet), as params/sources/superstore.yaml.
+    """
+    import xlrd
+
+    book = xlrd.open_workbook(str(DATA / "tableau-sample-superstore" / "Sample - Superstore.xls"))
+    people = book.sheet_by_name("People")
+    manager = {people.cell_value(r, 1): people.cell_value(r, 0) for r in range(1, people.nrows)}
+    orders = book.sheet_by_name("Orders")
+    head = [c.value for c in orders.row(0)]
+    i_date, i_region, i_sales = head.index("Order Date"), head.index("Region"), head.index("Sales")
+    shown = Context(prec=15)
+    total: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for r in range(1, orders.nrows):
+        day = xlrd.xldate_as_datetime(orders.cell_value(r, i_date), book.datemode)
+        key = (manager[orders.cell_value(r, i_region)], f"FY{day.year}-Q{(day.month - 1) // 3 + 1}")
+        total[key] += shown.plus(Decimal(repr(orders.cell_value(r, i_sales))))
+    return dict(total)
+
+
+def _cents(d: Decimal) -> Decimal:
+    return d.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def test_superstore_every_manager_quarter_ties_to_the_source_total_in_reports_and_engine(superstore):
+    params = load_params(ROOT / "params" / "superstore.yaml")
+    exact = _superstore_source_sales()
+    assert len(exact) == 64  # 4 regional managers x 16 quarters
+    want = {k: _cents(v) for k, v in exact.items()}
+    shown = {}
+    for year in range(2011, 2015):
+        for am in sorted({k[0] for k in exact}):
+            r = build_account_manager_report(superstore, am, f"FY{year}-Q4", params, datetime.date(year, 12, 31))
+            shown.update({(am, p): v for p, v in zip(r.quarterly["period"], r.quarterly["revenue"])})
+            assert r.summary["revenue"] == want[(am, f"FY{year}-Q4")]
+            year_exact = sum((v for (a, p), v in exact.items() if a == am and p.startswith(f"FY{year}-")), Decimal(0))
+            assert r.summary["ytd_revenue"] == _cents(year_exact), (am, year)
+    assert shown == want
+    # the commission engine credits the same revenue per manager and quarter
+    flat = Plan.model_validate({"name": "flat 3 %", "currency": "USD",
+                                "rates": {"method": "flat", "basis": "amount", "tiers": [{"from": 0, "rate": "0.03"}]}})
+    s = engine.compute(superstore, flat, "FY2014", since="FY2011-Q1").summary
+    credited = {(a, p): Decimal(int(c)).scaleb(-2) for a, p, c in zip(s["account_manager_id"], s["period"], s["credit_cents"])}
+    assert credited == want

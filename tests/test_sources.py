@@ -185,3 +185,41 @@ def test_blank_rows_skipped_by_the_fast_path_check_keep_the_row_numbers_the_file
     path.write_text("id,name\n1,a\n\n , \n2,b\n", encoding="utf-8")
     df = read_csv(path)
     assert df["id"].tolist() == ["1", "2"] and df[SOURCE_ROW].tolist() == [2, 5]
+
+
+def test_xlsx_number_cells_read_as_excel_shows_them_without_binary_noise(tmp_path):
+    # computed cells hold doubles such as 731.9399999999999; Excel shows 15 significant digits
+    path = tmp_path / "computed_sales.xlsx"
+    pd.DataFrame({"sales": [731.9399999999999, 22.368000000000002, 0.1 + 0.2, 2.5439999999999996, 22.368]}).to_excel(
+        path, index=False)
+    assert read_excel(path)["sales"].tolist() == ["731.94", "22.368", "0.3", "2.544", "22.368"]
+
+
+def test_parquet_decimal_column_is_read_exactly_without_exponent(tmp_path):
+    from decimal import Decimal
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "decimal_amounts.parquet"
+    values = [Decimal("22.368000"), Decimal("0.000000"), Decimal("-1000.000001"), None]
+    pq.write_table(pa.table({"id": ["a", "b", "c", "d"], "amount": pa.array(values, type=pa.decimal128(18, 6))}), path)
+    assert read_parquet(path)["amount"].tolist() == ["22.368000", "0.000000", "-1000.000001", ""]
+
+
+def test_parquet_float32_column_reads_its_own_shortest_text(tmp_path):
+    import numpy as np
+
+    path = tmp_path / "float32_amounts.parquet"
+    pd.DataFrame({"amount": np.array([0.1, 22.368, 7], dtype=np.float32)}).to_parquet(path)
+    assert read_parquet(path)["amount"].tolist() == ["0.1", "22.368", "7"]
+
+
+def test_sql_numbers_from_the_driver_are_read_as_text_without_a_float_rounding(tmp_path):
+    db = tmp_path / "computed_sales.db"
+    with sqlite3.connect(db) as con:
+        con.execute("create table deals (id text, amount real, n integer)")
+        con.executemany("insert into deals values (?, ?, ?)", [("1", 731.9399999999999, 12), ("2", 0.005, -3)])
+    df = read_sql(f"sqlite:///{db}", "select id, amount, n from deals order by id")
+    assert df["amount"].tolist() == ["731.94", "0.005"]
+    assert df["n"].tolist() == ["12", "-3"]

@@ -62,7 +62,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from .crediting import credited_in
+from .crediting import credited_in, revenue_cents_by
 from .money import cents_to_money
 from .periods import Period
 
@@ -139,7 +139,7 @@ class AccountStatusRules(BaseModel):
 
 
 def _sum_by_account(c: pd.DataFrame) -> pd.Series:
-    return c.groupby("account_id")["credit_cents"].sum()
+    return revenue_cents_by(c, "account_id")
 
 
 def _open_issues(service_issues: pd.DataFrame | None, ids: pd.Index, as_of: datetime.date, rules: AccountStatusRules) -> tuple[pd.Series, pd.Series]:

@@ -271,14 +271,14 @@ def attainment_table(
     """
     import pandas as pd
 
-    from .crediting import credited_in
+    from .crediting import credited_in, revenue_cents_by
     from .quota import attainment
 
     params, day, ctx = _resolve(ds, period, params, as_of)
     am = _account_managers(ds, ctx, team, account_manager_ids)
     ids = am["account_manager_id"].astype("str").tolist()
     in_period = credited_in(ctx.credited, ctx.period.start, ctx.cutoff, ids)
-    rev = in_period.groupby("account_manager_id")["credit_cents"].sum()
+    rev = revenue_cents_by(in_period, "account_manager_id")
     rev_cents = [int(rev.get(a, 0)) for a in ids]
     quotas = [ctx.quota(a, ctx.period) for a in ids]
     return pd.DataFrame(
@@ -679,8 +679,11 @@ def win_rates(ds: "Dataset", by: str | list[str] = "product") -> "pd.DataFrame":
     """
     import pandas as pd
 
+    import numpy as np
+
     from .errors import ParamsError, did_you_mean
-    from .money import cents_to_money
+    from .model import deal_micros
+    from .money import cents_to_money, micros_to_cents
 
     cols = [by] if isinstance(by, str) else list(by)
     d = ds.deals
@@ -690,8 +693,9 @@ def win_rates(ds: "Dataset", by: str | list[str] = "product") -> "pd.DataFrame":
                               hint=f"use one of {list(d.columns)}")
     keys = d[cols].astype("object").where(d[cols].notna(), "(none)").astype("str")
     won = (d["stage"] == "won").to_numpy()
-    frame = keys.assign(won=won.astype("int64"), lost=(~won).astype("int64"), won_cents=d["amount_cents"].where(won, 0))
-    g = frame.groupby(cols, sort=True).agg(won=("won", "sum"), lost=("lost", "sum"), won_cents=("won_cents", "sum")).reset_index()
+    frame = keys.assign(won=won.astype("int64"), lost=(~won).astype("int64"), won_micros=np.where(won, deal_micros(d), 0))
+    g = frame.groupby(cols, sort=True).agg(won=("won", "sum"), lost=("lost", "sum"), won_micros=("won_micros", "sum")).reset_index()
+    g["won_cents"] = micros_to_cents(g.pop("won_micros").to_numpy(np.int64))  # exact sum, rounded once
     g["closed"] = (g["won"] + g["lost"]).astype("int64")
     g["win_rate"] = (g["won"] / g["closed"]).astype("float64")
     g["won_revenue"] = pd.Series([cents_to_money(int(c)) for c in g["won_cents"]], dtype="object")

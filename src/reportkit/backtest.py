@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from .crediting import credited_deals
-from .forecast import DEFAULT_METHOD, HISTORY_METHODS, LEVELS, forecast_methods, level_revenue
+from .forecast import DEFAULT_METHOD, HISTORY_METHODS, LEVELS, forecast_methods, level_revenue, revenue_by_entity
 from .model import Dataset
 from .periods import Period
 
@@ -185,7 +185,7 @@ def backtest_forecasts(
         for lv in levels:
             rev = level_revenue(credited, lv, past.account_managers)
             fut = level_revenue(future, lv, dataset.account_managers)
-            actual = fut.groupby("entity")["cents"].sum()
+            actual = revenue_by_entity(fut)
             recent = rev.loc[(rev["close_date"] >= np.datetime64(ly.start, "ns")).to_numpy(), "entity"]
             ents = sorted(set(recent.unique()) | set(actual.index))
             if not ents:

@@ -223,6 +223,7 @@ def flat_result(
         "account_id": mine["account_id"].to_numpy(),
         "close_date": pd.to_datetime(mine["close_date"]).to_numpy(),
         "amount_cents": mine["credit_cents"].to_numpy(dtype=np.int64),
+        "amount_micros": mine["credit_micros"].to_numpy(dtype=np.int64),
         "currency": currency, "stage": "won", "territory": None,
         "product": mine["product"].to_numpy() if "product" in mine else None,
     })

@@ -26,7 +26,10 @@ gives an account a ``handover_date``, won deals of that account that closed
 **before** the handover date belonged to business development and credit no
 account manager. Deals on or after the handover date credit normally.
 
-Money is integer cents (``int64``) throughout this module; lost deals never
+Money is integer cents (``int64``) throughout this module, with each credit's
+exact source amount beside it in micros (``credit_micros``, see
+:mod:`reportkit.money`): revenue aggregates are exact sums of micros rounded to
+the cent once (:func:`revenue_cents`, :func:`revenue_cents_by`); lost deals never
 credit anybody.
 """
 
@@ -40,7 +43,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import engine
-from .model import Dataset
+from .model import Dataset, deal_micros
+from .money import check_exact_range, exact_total_cents, micros_to_cents
 from .periods import FiscalCalendar
 
 __all__ = [
@@ -50,6 +54,8 @@ __all__ = [
     "credited_in",
     "team_revenue",
     "crediting_overlaps",
+    "revenue_cents",
+    "revenue_cents_by",
 ]
 
 #: Columns of the frame returned by :func:`credited_deals`, in order.
@@ -61,6 +67,8 @@ CREDIT_COLUMNS = (
     "close_date",
     "amount_cents",
     "credit_cents",
+    "amount_micros",
+    "credit_micros",
     "credit_type",
     "credit_source",
     "territory",
@@ -95,6 +103,10 @@ def credited_deals(dataset: Dataset) -> pd.DataFrame:
         * ``credit_cents`` (int64) -- the amount credited to this account manager
           (the full amount in both current modes; a split mode would put the
           person's share here, which is why it is a separate column)
+        * ``amount_micros``, ``credit_micros`` (int64) -- the same two amounts exact,
+          in millionths of the currency unit: what revenue aggregates sum
+          (:func:`revenue_cents`); ``credit_cents`` is the same credit rounded to
+          the cent on its own (the basis of a commission line)
         * ``credit_type`` (str) -- ``"owner"`` or ``"territory"``
         * ``credit_source`` (str) -- why: ``"owner"``, ``"territory"``, or, under
           territory crediting, ``"owner (territory not covered)"`` /
@@ -102,8 +114,13 @@ def credited_deals(dataset: Dataset) -> pd.DataFrame:
 
         Sorted by ``close_date``, ``deal_id``, ``account_manager_id``; fresh RangeIndex.
         Won deals closed before their account's ``handover_date`` are excluded.
-        Deals with no one to credit (no owner, no covered territory) are dropped
-        (the engine lists them with a reason in ``CommissionResult.excluded``).
+        Deals with no one to credit (no owner, no covered territory) are dropped.
+
+    Raises
+    ------
+    DataError
+        The credited amounts total more than the exact int64 sums can hold
+        (:func:`reportkit.money.check_exact_range`).
     """
     deals = dataset.deals.reset_index(drop=True)
     cr = engine.credit_codes(dataset, deals)
@@ -129,6 +146,8 @@ def credited_deals(dataset: Dataset) -> pd.DataFrame:
             "close_date": pd.to_datetime(cr.cdate[order].view("datetime64[ns]")),
             "amount_cents": deals["amount_cents"].to_numpy(np.int64)[drow],
             "credit_cents": cr.credit[order].astype(np.int64),
+            "amount_micros": deal_micros(deals)[drow],
+            "credit_micros": cr.exact[order].astype(np.int64),
             "credit_type": _strings(np.where(src == territory, 1, 0), ["owner", "territory"]),
             "credit_source": _strings(src, engine.CREDIT_SOURCES),
             "territory": take("territory", boxed=True),
@@ -136,6 +155,7 @@ def credited_deals(dataset: Dataset) -> pd.DataFrame:
             "stage": _strings(np.zeros(len(drow), np.int8), ["won"]),
         }
     )
+    check_exact_range(out["credit_micros"].to_numpy(np.int64), "credited deals")
     for col in ("deal_id", "account_manager_id", "account_id"):
         if out[col].dtype != "str":
             out[col] = out[col].astype("str")
@@ -195,7 +215,8 @@ def credited_revenue(
     -------
     DataFrame
         ``account_manager_id`` (str), ``period`` (label, e.g. ``FY2020-Q1``),
-        ``revenue_cents`` (int64), ``deals`` (int64, number of credit rows).
+        ``revenue_cents`` (int64: the exact credited amount rounded once, as
+        :func:`revenue_cents`), ``deals`` (int64, number of credit rows).
     """
     c = credited
     if until is not None:
@@ -211,13 +232,13 @@ def credited_revenue(
         )
     labels = calendar.labels(c["close_date"], kind)  # type: ignore[arg-type]
     g = (
-        pd.DataFrame({"account_manager_id": c["account_manager_id"].to_numpy(), "period": labels.to_numpy(), "c": c["credit_cents"].to_numpy()})
+        pd.DataFrame({"account_manager_id": c["account_manager_id"].to_numpy(), "period": labels.to_numpy(), "c": c["credit_micros"].to_numpy()})
         .groupby(["account_manager_id", "period"], sort=True)["c"]
         .agg(["sum", "size"])
         .reset_index()
         .rename(columns={"sum": "revenue_cents", "size": "deals"})
     )
-    g["revenue_cents"] = g["revenue_cents"].astype("int64")
+    g["revenue_cents"] = micros_to_cents(g["revenue_cents"].to_numpy(np.int64))
     g["deals"] = g["deals"].astype("int64")
     return g
 
@@ -249,7 +270,7 @@ def team_revenue(
     Returns
     -------
     int
-        Cents.
+        Cents: the exact sum rounded once (:func:`revenue_cents`).
     """
     c = credited
     if start is not None or end is not None:
@@ -257,9 +278,9 @@ def team_revenue(
     c = c.loc[c["account_manager_id"].isin(list(members)).to_numpy()]
     if c.empty:
         return 0
-    g = c.groupby("deal_id", sort=False).agg(credit=("credit_cents", "sum"), amount=("amount_cents", "first"))
+    g = c.groupby("deal_id", sort=False).agg(credit=("credit_micros", "sum"), amount=("amount_micros", "first"))
     capped = np.sign(g["amount"]) * np.minimum(g["credit"].abs(), g["amount"].abs())
-    return int(capped.sum())
+    return exact_total_cents(capped.to_numpy(np.int64))
 
 
 def crediting_overlaps(credited: pd.DataFrame, members: list[str] | tuple[str, ...] | pd.Index) -> bool:
@@ -268,3 +289,32 @@ def crediting_overlaps(credited: pd.DataFrame, members: list[str] | tuple[str, .
     if c.empty:
         return False
     return bool(c.drop_duplicates().duplicated("deal_id").any())
+
+
+def revenue_cents(credited: pd.DataFrame) -> int:
+    """Revenue of some credit rows in cents: their exact amounts summed, rounded once.
+
+    The one rule of every revenue aggregate (an account manager's period, YTD, a
+    team, the company, forecast actuals): ``credit_micros`` summed exactly and
+    rounded to the cent half away from zero (:func:`reportkit.money.micros_to_cents`),
+    so a total ties to the source's own total. It may differ by a few cents from
+    the sum of the rows' ``credit_cents`` (each rounded on its own) when the
+    source has sub-cent amounts; for sources with at most 2 decimals both agree.
+
+    Parameters
+    ----------
+    credited : DataFrame
+        Rows of :func:`credited_deals` (any subset).
+
+    Returns
+    -------
+    int
+        Cents.
+    """
+    return exact_total_cents(credited["credit_micros"].to_numpy(np.int64))
+
+
+def revenue_cents_by(credited: pd.DataFrame, by: str | list[str]) -> pd.Series:
+    """:func:`revenue_cents` per group of ``by`` (column name(s) of ``credited``): int64 Series."""
+    s = credited.groupby(by, sort=True)["credit_micros"].sum()
+    return pd.Series(micros_to_cents(s.to_numpy(np.int64)), index=s.index, dtype="int64")

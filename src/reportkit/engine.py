@@ -13,7 +13,9 @@ amount is ``credit_cents x rate_ppm / 1e6`` rounded **half away from zero** to
 the cent in integer arithmetic (:func:`reportkit.money.rdiv`), which equals
 ``money.round_money(Decimal(credit) * rate)`` exactly. Per-(AM, period) totals
 are sums of rounded lines (architecture.md, "A statement total is the sum of its
-rounded lines"). ``Decimal`` values are only materialised when a statement is
+rounded lines"). Per-(AM, period) *credited revenue* (attainment, bonuses, the
+summary's ``credit_cents``) is the exact sum of the credits' micros rounded once
+(:func:`reportkit.money.micros_to_cents`), the figure the reports show. ``Decimal`` values are only materialised when a statement is
 requested (:meth:`CommissionResult.statement`).
 
 Order of a pay period's ledger (each step one or more statement lines)
@@ -48,9 +50,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .errors import DataError, DataProblem, OutputError, PlanError
-from .model import Dataset
-from .money import rdiv
+from .errors import DataError, DataProblem, OutputError, PlanError, did_you_mean
+from .model import Dataset, deal_micros
+from .money import MICROS_PER_CENT, check_exact_range, micros_to_cents, rdiv
 from .money import rdiv_inplace as _rdiv_inplace
 from .periods import _DAY_NS, FiscalCalendar, Period
 from .plans import PPM, Plan, PlanAssignments, ppm
@@ -252,6 +254,7 @@ class _Credits:
     share: np.ndarray    # share_ppm (int32: at most 1e6)
     kind: np.ndarray     # index into _CREDIT_KINDS (int8)
     source: np.ndarray   # index into _SOURCES (int8)
+    exact: np.ndarray    # the credit exact, in micros (money.py): what per-period sums add up
 
     def take(self, idx) -> "_Credits":
         return _Credits(*(getattr(self, f)[idx] for f in self.__dataclass_fields__))
@@ -264,7 +267,7 @@ class _Credits:
         (``np.take(..., out=)``) and a scalar filled in, so a part never
         allocates its own full-size columns before they are copied.
         """
-        dtypes = (np.int64,) * 4 + (np.int32, np.int8, np.int8)
+        dtypes = (np.int64,) * 4 + (np.int32, np.int8, np.int8, np.int64)
         n = sum(len(p.drow) for p in parts)
         cols = []
         for f, dt in zip(_Credits.__dataclass_fields__, dtypes):
@@ -293,7 +296,9 @@ class _Credits:
             "close_date": pd.to_datetime(self.cdate.view("datetime64[ns]")),
             "product": _take_str(deals["product"], self.drow),
             "deal_amount_cents": amt[self.drow],
+            "deal_amount_micros": deal_micros(deals)[self.drow],
             "credit_cents": self.credit.astype(np.int64),
+            "credit_micros": self.exact.astype(np.int64),
             "share_ppm": self.share.astype(np.int64),
             "kind": np.asarray(_CREDIT_KINDS, dtype=object)[self.kind],
             "source": np.asarray(_SOURCES, dtype=object)[self.source],
@@ -307,6 +312,7 @@ def _credit_codes(deals, ids: _Ids, *, splits=None, accounts=None, territories=N
     won = _np(pc.fill_null(pc.equal(_arrow_str(deals["stage"]), "won"), False))
     close_all = deals["close_date"].to_numpy("datetime64[ns]").view(np.int64)
     amount_all = deals["amount_cents"].to_numpy(np.int64)
+    micros_all = deal_micros(deals)
     W = np.flatnonzero(won)
     excluded: list[pd.DataFrame] = []
 
@@ -344,7 +350,7 @@ def _credit_codes(deals, ids: _Ids, *, splits=None, accounts=None, territories=N
             within = np.arange(len(rep)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
             trow = ordr[start_t[dt[rep]] + within]
             mrow = W[rep]
-            parts.append(_Credits(mrow, t_am[trow], (close_all, mrow), (amount_all, mrow), PPM, 1, 3))  # filled by concat
+            parts.append(_Credits(mrow, t_am[trow], (close_all, mrow), (amount_all, mrow), PPM, 1, 3, (micros_all, mrow)))  # filled by concat
         # a blank territory, or one nobody covers, credits the deal's owner (nothing is silently lost)
         W_owner = W[none]
         fallback_source = np.zeros(n_all, dtype=np.int8)
@@ -429,7 +435,8 @@ def _credit_codes(deals, ids: _Ids, *, splits=None, accounts=None, territories=N
                     DataProblem("splits", int(i) + 2, "account_manager_id", None, "required")
                     for i in sel[am < 0]])
             parts.append(_Credits(drow, am, close_all[drow], credit, w.astype(np.int32),
-                                  np.where(isrev, 0, 1).astype(np.int8), np.where(isrev, 1, 2).astype(np.int8)))
+                                  np.where(isrev, 0, 1).astype(np.int8), np.where(isrev, 1, 2).astype(np.int8),
+                                  credit * MICROS_PER_CENT))  # a split's exact credit is its allocated cents
 
     if len(W_owner):
         own = W_owner[~rev_deal[W_owner]]
@@ -443,7 +450,7 @@ def _credit_codes(deals, ids: _Ids, *, splits=None, accounts=None, territories=N
                                             close_all[r], why))
             own, am = own[~none], am[~none]
         src = 0 if fallback_source is None else (fallback_source, own)
-        parts.append(_Credits(own, am, (close_all, own), (amount_all, own), PPM, 0, src))  # filled by concat
+        parts.append(_Credits(own, am, (close_all, own), (amount_all, own), PPM, 0, src, (micros_all, own)))  # filled by concat
     return _Credits.concat(parts), excluded
 
 
@@ -514,14 +521,17 @@ class DatasetCredits:
 
     Integer arrays, one entry per line: ``drow`` (row of the deal in the deals
     frame given), ``am`` (index into ``ids``), ``cdate`` (close date, int64 ns),
-    ``credit`` (cents), ``source`` (index into :data:`CREDIT_SOURCES`);
-    ``excluded`` lists the won deals credited to nobody, with a reason.
+    ``credit`` (cents, the line rounded on its own), ``exact`` (the same credit
+    exact in micros, :mod:`reportkit.money`: what revenue totals sum),
+    ``source`` (index into :data:`CREDIT_SOURCES`); ``excluded`` lists the won
+    deals credited to nobody, with a reason.
     """
 
     drow: np.ndarray
     am: np.ndarray
     cdate: np.ndarray
     credit: np.ndarray
+    exact: np.ndarray
     source: np.ndarray
     ids: np.ndarray
     excluded: pd.DataFrame
@@ -538,7 +548,7 @@ def credit_codes(ds: Dataset, deals: pd.DataFrame | None = None) -> DatasetCredi
     ids = _Ids(ds.account_managers["account_manager_id"].astype(str).to_numpy(dtype=object))
     cr, excl = _credit_codes(deals, ids, accounts=ds.accounts, territories=ds.territories, method=ds.crediting,
                              handoff=True)
-    return DatasetCredits(cr.drow, cr.am, cr.cdate, cr.credit, cr.source, ids.strings(), _concat_excluded(excl))
+    return DatasetCredits(cr.drow, cr.am, cr.cdate, cr.credit, cr.exact, cr.source, ids.strings(), _concat_excluded(excl))
 
 
 _EXCLUDED_COLUMNS = ["deal_id", "account_manager_id", "close_date", "amount_cents", "reason"]
@@ -587,7 +597,9 @@ def credit_deals(
     -------
     credits : DataFrame
         ``deal_id, account_manager_id, account_id, close_date, product, deal_amount_cents,
-        credit_cents (int64), share_ppm (int64), kind ("revenue"|"overlay"), source``.
+        deal_amount_micros, credit_cents, credit_micros (int64), share_ppm (int64),
+        kind ("revenue"|"overlay"), source``. ``*_micros`` are the exact amounts
+        (money.py); a split's exact credit is its allocated cents.
     excluded : DataFrame
         Deals not credited with a ``reason`` column (handoff, no owner, no territory AM).
 
@@ -615,19 +627,26 @@ def team_totals(credits: pd.DataFrame, account_managers: pd.DataFrame) -> pd.Dat
     Returns
     -------
     DataFrame
-        ``team, revenue_cents, overlay_only_cents, total_cents`` (int64).
+        ``team, revenue_cents, overlay_only_cents, total_cents`` (int64), each the
+        exact sum (``credit_micros``, ``deal_amount_micros``) rounded to the cent once.
     """
     c = credits.merge(account_managers[["account_manager_id", "team"]], on="account_manager_id", how="inner")
-    rev = c.loc[c["kind"] == "revenue"].groupby("team")["credit_cents"].sum()
+    if "credit_micros" not in c.columns:  # a credits frame built by hand: its cents are exact
+        c["credit_micros"] = c["credit_cents"].astype(np.int64) * MICROS_PER_CENT
+    if "deal_amount_micros" not in c.columns:
+        c["deal_amount_micros"] = c["deal_amount_cents"].astype(np.int64) * MICROS_PER_CENT
+    rev = c.loc[c["kind"] == "revenue"].groupby("team")["credit_micros"].sum()
     has_rev = c.loc[c["kind"] == "revenue", ["team", "deal_id"]].drop_duplicates()
-    ov = c.loc[c["kind"] == "overlay", ["team", "deal_id", "deal_amount_cents"]].drop_duplicates(["team", "deal_id"])
+    ov = c.loc[c["kind"] == "overlay", ["team", "deal_id", "deal_amount_micros"]].drop_duplicates(["team", "deal_id"])
     ov = ov.merge(has_rev.assign(_r=True), on=["team", "deal_id"], how="left")
-    ov = ov.loc[ov["_r"].isna()].groupby("team")["deal_amount_cents"].sum()
+    ov = ov.loc[ov["_r"].isna()].groupby("team")["deal_amount_micros"].sum()
     teams = sorted(set(account_managers["team"]))
     out = pd.DataFrame({"team": teams})
-    out["revenue_cents"] = out["team"].map(rev).fillna(0).astype(np.int64)
-    out["overlay_only_cents"] = out["team"].map(ov).fillna(0).astype(np.int64)
-    out["total_cents"] = out["revenue_cents"] + out["overlay_only_cents"]
+    rev_m = out["team"].map(rev).fillna(0).astype(np.int64).to_numpy()
+    ov_m = out["team"].map(ov).fillna(0).astype(np.int64).to_numpy()
+    out["revenue_cents"] = micros_to_cents(rev_m)
+    out["overlay_only_cents"] = micros_to_cents(ov_m)
+    out["total_cents"] = micros_to_cents(rev_m + ov_m)
     return out
 
 
@@ -1389,6 +1408,82 @@ def _segment_cumsum(key: np.ndarray, vals: np.ndarray) -> np.ndarray:
     return cs - (cs[seg] - vals[seg])[segid]
 
 
+def _where(frame: pd.DataFrame, i: int, name: str) -> tuple[str, int]:
+    """(file, row) of row ``i`` of an input frame: its ``_source_file`` / ``_source_row``
+    columns when it was read from a file, else the frame's name and ``i + 2`` (as in a
+    CSV with a header row)."""
+    from .model import SOURCE_FILE, SOURCE_ROW
+
+    file = str(frame[SOURCE_FILE].iloc[i]) if SOURCE_FILE in frame.columns else name
+    row = int(frame[SOURCE_ROW].iloc[i]) if SOURCE_ROW in frame.columns else i + 2
+    return file, row
+
+
+def _whole_cents(frame: pd.DataFrame, column: str, name: str,
+                 blank_means: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Exact integer cents of ``frame[column]`` (int64) and a mask of blank cells.
+
+    A cell is an integer (``1250`` = 12.50), a whole-number ``Decimal`` or text
+    (``"1250"``), or a float that holds a whole number exactly (a nullable integer
+    column read into float64). Nothing is truncated or rounded: a fraction of a
+    cent, a non-number or (unless ``blank_means`` says what a blank means) a blank
+    is a :class:`DataError` naming the file, row, column, value and the fix.
+    """
+    vals = frame[column].tolist()
+    out = np.zeros(len(vals), dtype=np.int64)
+    blank = np.zeros(len(vals), dtype=bool)
+    problems = []
+    fix = (f"write {column} as whole cents (1250 = 12.50)"
+           + (f"; leave it empty when {blank_means}" if blank_means else ""))
+    for i, v in enumerate(vals):
+        if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, (float, np.floating)) and np.isnan(v)) \
+                or (isinstance(v, str) and not v.strip()):
+            if blank_means is None:
+                problems.append(DataProblem(*_where(frame, i, name), column, None, f"{column} is required; {fix}"))
+            blank[i] = True
+            continue
+        d = None
+        if isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)):
+            d = Decimal(int(v))
+        elif isinstance(v, (float, np.floating)):
+            d = Decimal(float(v)) if np.isfinite(v) and abs(v) < 2**53 else None
+        elif isinstance(v, (Decimal, str)):
+            try:
+                d = Decimal(str(v).strip())
+            except ArithmeticError:
+                d = None
+        if d is None or not d.is_finite() or d != d.to_integral_value() or abs(d) > _LIMIT:
+            why = ("a fraction of a cent" if d is not None and d.is_finite() and d != d.to_integral_value()
+                   else "not a whole number of cents within the engine's range")
+            problems.append(DataProblem(*_where(frame, i, name), column, v, f"{why}: {fix}"))
+            continue
+        out[i] = int(d)
+    if problems:
+        raise DataError(f"{name}: {len(problems)} amount(s) are not exact cents", problems,
+                        hint=f"{column} is integer cents, never a float to be rounded")
+    return out, blank
+
+
+def _check_adjustment_targets(adj: pd.DataFrame, am_code: Mapping[str, int], labels: list[str]) -> None:
+    """Refuse adjustments naming an account manager or a pay period this run does not compute."""
+    problems = []
+    span = f"{labels[0]} .. {labels[-1]}" if len(labels) > 1 else labels[0]
+    for i, (a, per) in enumerate(zip(adj["account_manager_id"].tolist(), adj["period"].tolist())):
+        if a is None or str(a) not in am_code:
+            problems.append(DataProblem(
+                *_where(adj, i, "adjustments"), "account_manager_id", a,
+                f"account manager {a!r} is not in account_managers{did_you_mean(str(a), am_code)}; "
+                "correct the id (ids are text: '00731' is not '731') or add the person to the roster"))
+        if per is None or str(per) not in labels:
+            problems.append(DataProblem(
+                *_where(adj, i, "adjustments"), "period", per,
+                f"pay period {per!r} is not computed by this run (pay periods {span})"
+                f"{did_you_mean(str(per), labels)}; correct the label, or run with since=/period= covering it"))
+    if problems:
+        raise DataError(f"adjustments: {len(problems)} row(s) name an unknown account manager or pay period",
+                        problems, hint="an adjustment that matches nobody is never skipped silently")
+
+
 def compute(
     ds: Dataset,
     plans: Plan | Mapping[str, Plan],
@@ -1419,11 +1514,14 @@ def compute(
     splits : DataFrame, optional
         ``deal_id, account_manager_id, share, kind`` (see :func:`credit_deals`).
     cancellations : DataFrame, optional
-        ``deal_id, cancel_date, amount_cents`` (magnitude cancelled; NA = whole deal).
+        ``deal_id, cancel_date, amount_cents`` (magnitude cancelled in integer
+        cents, read exactly: never through a float or truncated; NA = whole deal).
         In the deal's own period it is a negative credit; in a later period a
         clawback per ``plan.clawback``.
     adjustments : DataFrame, optional
-        ``account_manager_id, period, amount_cents, reason`` manual adjustments.
+        ``account_manager_id, period, amount_cents, reason`` manual adjustments
+        (integer cents); each must name an account manager of ``ds`` and a pay
+        period of this run.
     leaves : DataFrame, optional
         ``account_manager_id, start, end`` leaves of absence (quota proration).
     since : str, optional
@@ -1445,7 +1543,10 @@ def compute(
     PeriodError
         Bad period label.
     DataError
-        Bad splits, negative quotas, amounts beyond the exact-integer range.
+        Bad splits, negative quotas, amounts beyond the exact-integer range;
+        cancellation or adjustment amounts that are not whole cents; adjustments
+        naming an unknown account manager or a pay period outside the run (each
+        problem with file or frame, row, column, value and the fix).
     """
     if isinstance(plans, Plan):
         plan_list, names = [plans], [plans.name]
@@ -1517,6 +1618,7 @@ def compute(
     excluded = _concat_excluded(excl)
     if len(cr.credit) and (np.abs(cr.credit) > _LIMIT).any():
         raise DataError(f"credit amounts beyond {_LIMIT} cents are outside the engine's exact range")
+    check_exact_range(cr.exact, "credited deals")
 
     # cancellations
     claw = None
@@ -1524,9 +1626,9 @@ def compute(
         cx = cancellations.reset_index(drop=True)
         cx_date = pd.to_datetime(cx["cancel_date"]).to_numpy("datetime64[ns]").view(np.int64)
         if "amount_cents" in cx:
-            cx_amt = pd.to_numeric(cx["amount_cents"]).to_numpy(dtype=float, na_value=np.nan)
+            cx_amt, cx_whole = _whole_cents(cx, "amount_cents", "cancellations", blank_means="the whole deal is cancelled")
         else:
-            cx_amt = np.full(len(cx), np.nan)
+            cx_amt, cx_whole = np.zeros(len(cx), np.int64), np.ones(len(cx), dtype=bool)
         cx_drow = _lookup(cx["deal_id"], deals["deal_id"]) if len(deals) else np.full(len(cx), -1)
         # credits x cancellations on the deal (inner merge, credits order)
         cand = np.flatnonzero(np.isin(cr.drow, cx_drow[cx_drow >= 0]))
@@ -1537,18 +1639,20 @@ def compute(
         else:
             ci = xi = np.zeros(0, np.int64)
         dam = amount_all[cr.drow[ci]]
-        camt = cx_amt[xi]
-        cancel_cents = np.where(np.isnan(camt), np.abs(dam), np.nan_to_num(camt)).astype(np.int64)
+        whole_x = cx_whole[xi]
+        cancel_cents = np.where(whole_x, np.abs(dam), cx_amt[xi]).astype(np.int64)
         cdate_x = cx_date[xi]
         cp = _ordinals(cdate_x.view("datetime64[ns]"), cal, kind)
         dp = _ordinals(cr.cdate[ci].view("datetime64[ns]"), cal, kind)
         den = np.abs(dam)
         cancel_credit = -np.sign(dam) * rdiv(cancel_cents * np.abs(cr.credit[ci]), np.where(den == 0, 1, den))
+        # a whole-deal cancellation takes back the exact credit; a partial one its whole cents
+        cancel_exact = np.where(whole_x, -cr.exact[ci], cancel_credit * MICROS_PER_CENT)
         same = cp == dp
         if same.any():
             s_ = ci[same]
             neg = _Credits(cr.drow[s_], cr.am[s_], cdate_x[same], cancel_credit[same], cr.share[s_], cr.kind[s_],
-                           np.full(int(same.sum()), 4, np.int8))
+                           np.full(int(same.sum()), 4, np.int8), cancel_exact[same])
             cr = _Credits.concat([cr, neg])
         later = cp > dp
         claw = dict(drow=cr.drow[ci[later]], am=cr.am[ci[later]], cdate=cr.cdate[ci[later]], cp=cp[later],
@@ -1585,15 +1689,18 @@ def compute(
         qt["plan"] = names[g]
         qframes.append(qt.loc[(pidx == g).reshape(-1)])
     quotas_out = pd.concat(qframes, ignore_index=True) if qframes else pd.DataFrame()
+    # credited revenue per (AM, period) and year to date: exact sums of micros rounded once
+    # (money.micros_to_cents), the same figures the reports show; lines stay in cents
     cred_ap = np.zeros(A * P, dtype=np.int64)
     if n_c:
-        cred_ap[c_flat[seg]] = np.add.reduceat(credit, seg)
+        cred_ap[c_flat[seg]] = np.add.reduceat(cr.exact, seg)
     cred_ap = cred_ap.reshape(A, P)
     ycum = np.zeros_like(cred_ap)
     yq = np.zeros_like(Q)
     for j in range(P):
         ycum[:, j] = cred_ap[:, j] + (0 if year_start[j] else ycum[:, j - 1])
         yq[:, j] = Q[:, j] + (0 if year_start[j] else yq[:, j - 1])
+    cred_ap, ycum = micros_to_cents(cred_ap), micros_to_cents(ycum)
 
     def att(c, q):
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -1809,11 +1916,11 @@ def compute(
 
     adj_ap = np.zeros((A, P), dtype=np.int64)
     if adjustments is not None and len(adjustments):
-        for a, per, amt, why in zip(adjustments["account_manager_id"], adjustments["period"],
-                                    adjustments["amount_cents"], adjustments["reason"]):
-            if a not in am_code or per not in labels:
-                continue
-            i, j = am_code[a], labels.index(per)
+        adj = adjustments.reset_index(drop=True)
+        adj_cents, _ = _whole_cents(adj, "amount_cents", "adjustments")
+        _check_adjustment_targets(adj, am_code, labels)
+        for a, per, amt, why in zip(adj["account_manager_id"], adj["period"], adj_cents, adj["reason"]):
+            i, j = am_code[str(a)], labels.index(str(per))
             adj_ap[i, j] += int(amt)
             buf.add(am=[i], p=j, kind=_KIND["adjustment"], rule=rule_codes([f"manual adjustment: {why}"])[0],
                     amount=int(amt))

@@ -32,7 +32,8 @@ import pandas as pd
 
 from . import api
 from .errors import ParamsError, ReportkitError
-from .money import cents_to_money, to_cents
+from .model import AMOUNT_MICROS
+from .money import cents_to_money, to_cents, to_micros
 from .periods import Period
 
 __all__ = ["WhatIf", "what_if", "Explorer", "Snapshot", "WHAT_IF_DEAL_ID"]
@@ -239,7 +240,11 @@ def what_if(
             currency=ds.currency,
             stage="won",
         )
-        add = pd.DataFrame([row]).astype({"amount_cents": "int64", "close_date": "datetime64[ns]"})
+        dtypes = {"amount_cents": "int64", "close_date": "datetime64[ns]"}
+        if AMOUNT_MICROS in deals.columns:  # keep the exact column exact (int64, no NaN row)
+            row[AMOUNT_MICROS] = to_micros(extra)
+            dtypes[AMOUNT_MICROS] = "int64"
+        add = pd.DataFrame([row]).astype(dtypes)
         deals = pd.concat([deals, add], ignore_index=True)
         changes.append(f"extra revenue {cents_to_money(to_cents(extra))} {ds.currency} closing {cutoff.isoformat()}")
     new_ds = dataclasses.replace(ds, deals=deals)

@@ -49,7 +49,6 @@ frames of :func:`forecast_methods` carry int64 / Int64 cents).
 from __future__ import annotations
 
 import datetime
-from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Literal, Mapping, Sequence
 
@@ -57,9 +56,9 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .crediting import credited_deals, credited_in
+from .crediting import credited_deals, credited_in, revenue_cents_by
 from .model import Dataset
-from .money import cents_to_money
+from .money import cents_to_money, micros_to_cents, rdiv
 from .periods import FiscalCalendar, Period, one_year_earlier
 from .quota import attainment, split_quotas
 
@@ -77,6 +76,7 @@ __all__ = [
     "HISTORY_METHODS",
     "ForecastCategories",
     "level_revenue",
+    "revenue_by_entity",
     "open_pipeline",
     "forecast_methods",
     "annual_quota_by_entity",
@@ -99,15 +99,11 @@ FORECAST_COLUMNS = (
 )
 
 
-def _round_cents(x: Decimal) -> int:
-    return int(x.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
 def run_rate_cents(revenue_cents: int, days: int, remaining_days: int) -> int:
     """Revenue expected over ``remaining_days`` at the pace ``revenue_cents / days`` (cents, half away from zero)."""
     if days <= 0 or remaining_days <= 0:
         return 0
-    return _round_cents(Decimal(int(revenue_cents)) * remaining_days / days)
+    return rdiv(int(revenue_cents) * int(remaining_days), int(days))
 
 
 def last_full_quarter(calendar: FiscalCalendar, as_of: datetime.date) -> Period:
@@ -161,10 +157,10 @@ def annual_forecast(
     lq_rev = pd.Series(0, index=ids, dtype="int64")
     if elapsed:
         c = credited_in(credited, year.start, cutoff, ids)
-        ytd = ytd.add(c.groupby("account_manager_id")["credit_cents"].sum(), fill_value=0).astype("int64").reindex(ids)
+        ytd = ytd.add(revenue_cents_by(c, "account_manager_id"), fill_value=0).astype("int64").reindex(ids)
         if lq is not None:
             c2 = credited_in(credited, lq.start, lq.end, ids)
-            lq_rev = lq_rev.add(c2.groupby("account_manager_id")["credit_cents"].sum(), fill_value=0).astype("int64").reindex(ids)
+            lq_rev = lq_rev.add(revenue_cents_by(c2, "account_manager_id"), fill_value=0).astype("int64").reindex(ids)
 
     rows = []
     for am in ids:
@@ -277,6 +273,7 @@ def _empty_revenue() -> pd.DataFrame:
             "deal_id": pd.Series([], dtype="str"),
             "close_date": pd.Series([], dtype="datetime64[ns]"),
             "cents": pd.Series([], dtype="int64"),
+            "micros": pd.Series([], dtype="int64"),
         }
     )
 
@@ -307,7 +304,9 @@ def level_revenue(credited: pd.DataFrame, level: str, account_managers: pd.DataF
     Returns
     -------
     DataFrame
-        ``entity`` (str), ``deal_id`` (str), ``close_date`` (datetime64), ``cents`` (int64).
+        ``entity`` (str), ``deal_id`` (str), ``close_date`` (datetime64), ``cents`` (int64,
+        the line rounded to the cent), ``micros`` (int64, the exact amount: sums of
+        lines use it, rounded once by :func:`revenue_by_entity`).
     """
     if level not in LEVELS:
         raise ValueError(f"level {level!r} is not one of {LEVELS}")
@@ -320,6 +319,7 @@ def level_revenue(credited: pd.DataFrame, level: str, account_managers: pd.DataF
                 "deal_id": credited["deal_id"].astype("str").to_numpy(),
                 "close_date": credited["close_date"].to_numpy(),
                 "cents": credited["credit_cents"].astype("int64").to_numpy(),
+                "micros": credited["credit_micros"].astype("int64").to_numpy(),
             }
         )
     else:
@@ -337,6 +337,7 @@ def level_revenue(credited: pd.DataFrame, level: str, account_managers: pd.DataF
                 "deal_id": c["deal_id"].astype("str").to_numpy(),
                 "close_date": c["close_date"].to_numpy(),
                 "cents": c["amount_cents"].astype("int64").to_numpy(),
+                "micros": c["amount_micros"].astype("int64").to_numpy(),
             }
         ).drop_duplicates(["entity", "deal_id"])
     out["entity"] = out["entity"].astype("str")
@@ -395,9 +396,8 @@ def open_pipeline(
 
 
 def _round_frac(x: Fraction) -> int:
-    """Round a Fraction to an integer, half away from zero."""
-    r = int(abs(x) + Fraction(1, 2))
-    return r if x >= 0 else -r
+    """Round a Fraction to an integer, half away from zero (:func:`reportkit.money.rdiv`, the one rule)."""
+    return rdiv(x.numerator, x.denominator)
 
 
 def _sum_between(rev: pd.DataFrame, start: datetime.date, end: datetime.date, ids: list[str]) -> dict[str, int]:
@@ -405,8 +405,20 @@ def _sum_between(rev: pd.DataFrame, start: datetime.date, end: datetime.date, id
     if end < start or rev.empty:
         return {e: 0 for e in ids}
     m = (rev["close_date"] >= np.datetime64(start, "ns")) & (rev["close_date"] <= np.datetime64(end, "ns"))
-    g = rev.loc[m.to_numpy()].groupby("entity")["cents"].sum()
+    g = revenue_by_entity(rev.loc[m.to_numpy()])
     return {e: int(g.get(e, 0)) for e in ids}
+
+
+def revenue_by_entity(rev: pd.DataFrame) -> pd.Series:
+    """Revenue per ``entity`` of a :func:`level_revenue` frame in cents (int64 Series).
+
+    The exact ``micros`` summed and rounded once (:func:`reportkit.money.micros_to_cents`),
+    as every revenue aggregate; a frame without ``micros`` (built by hand) sums ``cents``.
+    """
+    if "micros" not in rev.columns:
+        return rev.groupby("entity")["cents"].sum().astype("int64")
+    g = rev.groupby("entity")["micros"].sum()
+    return pd.Series(micros_to_cents(g.to_numpy(np.int64)), index=g.index, dtype="int64")
 
 
 def forecast_methods(

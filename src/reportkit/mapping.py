@@ -85,7 +85,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from . import model
 from ._yaml import format_validation_errors, read_yaml_mapping
 from .errors import DataError, DataProblem, MappingError, did_you_mean
-from .money import to_cents
+from .money import MICROS_PER_CENT, MICROS_PER_UNIT, to_cents, to_micros
 from .periods import FiscalCalendar
 from .sources import FORMATS, format_of, read_source
 
@@ -690,7 +690,10 @@ def _source_columns_needed(tm: TableMapping) -> tuple[list[str], set[str]]:
 # the mapping declares them in na_values; they only improve messages and warnings.
 _PLACEHOLDERS = frozenset({"NULL", "null", "Null", "NA", "N/A", "n/a", "na", "#N/A", "-", "--", "None", "none",
                            "nan", "NaN", "(null)", "(blank)", "?"})
-_MAX_UNITS = Decimal(10) ** 13  # 10 trillion currency units per cell: anything larger is a typo
+# 1 trillion currency units per cell: anything larger is a typo (and 10x that would no
+# longer fit the exact amount, int64 micros: money.py)
+_MAX_UNITS = Decimal(10) ** 12
+_MAX_MICROS = 2**63 - 1  # one cell's exact amount after scale, in micros
 _MIN_DATE, _MAX_DATE = datetime.datetime(1900, 1, 1), datetime.datetime(2199, 12, 31)
 _DIGITS = "[0-9]"
 
@@ -768,6 +771,9 @@ def _read_amount(text: str, spec: Amount, pattern: re.Pattern) -> Decimal | str:
     d = Decimal(t)
     if abs(d) > _MAX_UNITS:
         return f"amount {text.strip()!r} is larger than {_MAX_UNITS:,} (a typo or wrong separators?)"
+    if abs(d * spec.scale) * MICROS_PER_UNIT > _MAX_MICROS:
+        return (f"amount {text.strip()!r} x scale {spec.scale} is beyond the "
+                f"{_MAX_MICROS // MICROS_PER_UNIT:,} currency units reportkit holds exactly (check scale:)")
     return -d if neg else d
 
 
@@ -791,22 +797,23 @@ def _scale_shift(scale: Decimal) -> int | None:
     return None
 
 
-def _plain_amounts(raw: pd.Series, spec: Amount) -> tuple[np.ndarray, np.ndarray] | None:
-    """Vectorised cents of the cells written in the plain form, exactly (never via a float).
+def _plain_amounts(raw: pd.Series, spec: Amount) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Vectorised cents and micros of the cells written in the plain form, exactly (never via a float).
 
     The plain form is an optional sign, digits and an optional decimal part
     (``-1234.56``, ``.5``, ``7.``; the declared decimal separator), with optional
     spaces or tabs around it: a form that :func:`_read_amount` accepts under every
     declaration. Integer part, decimal part and sign are cut from the text with
-    one regular expression; the digits up to one place beyond the cent are read
-    as one integer, and the last digit rounds the cent half away from zero (the
-    rest of the digits cannot change that). Cells in any other form (thousands
+    one regular expression; the digits up to one place beyond the micro are read
+    as one integer (truncated there); its last digit rounds the micro, and its
+    digit one place beyond the cent rounds the cent, each half away from zero
+    (the digits further right cannot change either). Cells in any other form (thousands
     separators, symbols, parentheses, more digits than int64 can hold, bad text)
     are left to the per-value parser.
 
     Returns
     -------
-    (cents, done) : (numpy.ndarray of int64, numpy.ndarray of bool), or None
+    (cents, micros, done) : (numpy.ndarray of int64 x 2, numpy.ndarray of bool), or None
         ``done`` marks the cells converted here; None when ``scale`` is not
         1, 10, 100 or 1000 or the column is not text.
     """
@@ -817,7 +824,7 @@ def _plain_amounts(raw: pd.Series, spec: Amount) -> tuple[np.ndarray, np.ndarray
     arr = _arrow_text(raw) if shift is not None else None
     if arr is None or not len(arr):
         return None
-    places = shift + 3  # cents, shifted by the scale, plus the rounding digit
+    places = shift + 7  # micros, shifted by the scale, plus the rounding digit
     whole_max = min(13, 18 - places)  # the integer read below stays within int64
     d = re.escape(spec.decimal)
     parts = pc.extract_regex(arr, rf"^[ \t]*(?P<sign>[+-]?)(?P<whole>[0-9]{{0,{whole_max}}})"
@@ -830,44 +837,60 @@ def _plain_amounts(raw: pd.Series, spec: Amount) -> tuple[np.ndarray, np.ndarray
     digits = pc.binary_join_element_wise(
         whole, pc.utf8_rpad(pc.utf8_slice_codeunits(frac, 0, places), places, "0"), pa.scalar("", whole.type))
     digits = pc.if_else(done, digits, pa.scalar("0", digits.type))
-    scaled = pc.cast(digits, pa.int64()).to_numpy(zero_copy_only=False)
+    scaled = pc.cast(digits, pa.int64()).to_numpy(zero_copy_only=False)  # amount x 10**7, truncated
+    micros = scaled // 10 + (scaled % 10 >= 5)
+    scaled = scaled // MICROS_PER_CENT  # amount x 10**3, truncated: cents and their rounding digit
     cents = scaled // 10 + (scaled % 10 >= 5)
     neg = pc.fill_null(pc.equal(pc.struct_field(parts, "sign"), "-"), False).to_numpy(zero_copy_only=False)
     done_np = done.to_numpy(zero_copy_only=False).astype(bool)
-    return np.where(neg, -cents, cents).astype("int64"), done_np
+    return np.where(neg, -cents, cents).astype("int64"), np.where(neg, -micros, micros).astype("int64"), done_np
 
 
 def _parse_amounts(raw: pd.Series, spec: Amount) -> tuple[pd.Series, dict[Any, str]]:
-    """(cents int64 with 0 where bad, {index: reason} of unparseable non-missing cells).
+    """(cents int64 with 0 where bad, {index: reason} of unparseable non-missing cells): :func:`_parse_exact`."""
+    cents, _, bad = _parse_exact(raw, spec)
+    return cents, bad
+
+
+def _parse_exact(raw: pd.Series, spec: Amount) -> tuple[pd.Series, pd.Series, dict[Any, str]]:
+    """(cents int64, micros int64, both 0 where bad; {index: reason} of unparseable non-missing cells).
 
     Plain amounts are converted vectorised (:func:`_plain_amounts`); every other
-    distinct text once by :func:`_read_amount` (text -> Decimal x scale -> cents,
-    half away from zero). Both are exact: no amount passes through a float.
+    distinct text once by :func:`_read_amount` (text -> Decimal x scale -> cents
+    and micros, each half away from zero from the full text). Both are exact: no
+    amount passes through a float.
     """
     present = raw.notna().to_numpy()
     values = np.zeros(len(raw), dtype="int64")
+    exact = np.zeros(len(raw), dtype="int64")
     fast = _plain_amounts(raw, spec)
     todo = present.copy()
     if fast is not None:
-        values, done = fast
+        values, exact, done = fast
         values[~done] = 0
+        exact[~done] = 0
         todo &= ~done
     bad: dict[Any, str] = {}
     if todo.any():
         pattern = _amount_pattern(spec)
         positions = np.flatnonzero(todo)
         codes, uniques = pd.factorize(raw.iloc[positions], sort=False)
-        results: list[int | str] = []
+        results: list[tuple[int, int] | str] = []
         for v in uniques:
             got = _read_amount(str(v), spec, pattern)
-            results.append(to_cents(got * spec.scale) if isinstance(got, Decimal) else got)
+            if isinstance(got, Decimal):
+                got = (to_cents(got * spec.scale), to_micros(got * spec.scale))
+            results.append(got)
         ok = np.array([not isinstance(r, str) for r in results], dtype=bool)
         if ok.any():
-            cents_u = np.array([r if not isinstance(r, str) else 0 for r in results], dtype="int64")
+            cents_u = np.array([r[0] if not isinstance(r, str) else 0 for r in results], dtype="int64")
+            micros_u = np.array([r[1] if not isinstance(r, str) else 0 for r in results], dtype="int64")
             values[positions] = cents_u[codes]
+            exact[positions] = micros_u[codes]
         for pos, code in zip(positions[~ok[codes]], codes[~ok[codes]]):
             bad[raw.index[pos]] = results[code]
-    return pd.Series(values, index=raw.index, dtype="int64"), bad
+    return (pd.Series(values, index=raw.index, dtype="int64"), pd.Series(exact, index=raw.index, dtype="int64"),
+            bad)
 
 
 _FLOAT = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
@@ -1266,7 +1289,7 @@ def load_table(ctx: _Context, table: str, tm: TableMapping) -> tuple[pd.DataFram
             if name not in tm.columns and name not in tm.constants:
                 continue
             spec_amount = tm.amounts.get(name, Amount())
-            cents, reasons = _parse_amounts(out[name], spec_amount)
+            cents, micros, reasons = _parse_exact(out[name], spec_amount)
             for idx, reason in reasons.items():
                 ctx.problems.append(_problem(out, idx, where(idx), out.at[idx, name],
                                              reason + _placeholder_hint(out.at[idx, name])))
@@ -1274,6 +1297,8 @@ def load_table(ctx: _Context, table: str, tm: TableMapping) -> tuple[pd.DataFram
             for idx in out.index[absent]:
                 ctx.problems.append(_problem(out, idx, where(idx), None, f"{name} is required (blank or missing)"))
             out[name] = cents
+            if table == "deals" and name == "amount_cents":  # the exact amount, for revenue sums
+                out[model.AMOUNT_MICROS] = micros
         elif kind == "float":
             vals, bad = _parse_float(out[name])
             for idx in out.index[bad]:

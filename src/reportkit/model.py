@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError, DataProblem, did_you_mean
+from .money import MICROS_PER_CENT, check_exact_range
 from .periods import FiscalCalendar
 
 __all__ = [
@@ -31,6 +32,8 @@ __all__ = [
     "validate_dataset",
     "strip_provenance",
     "empty_table",
+    "AMOUNT_MICROS",
+    "deal_micros",
 ]
 
 UNASSIGNED_ACCOUNT = "(unassigned)"
@@ -92,6 +95,12 @@ COLUMNS: dict[str, dict[str, tuple[str, bool]]] = {
         "severity": ("str", False),
     },
 }
+#: Optional exact column of ``deals`` (and of the frames derived from it): the source
+#: amount in millionths of the currency unit, int64, filled by the mapping at load.
+#: ``amount_cents`` is the same amount rounded to the cent per line. See
+#: :mod:`reportkit.money` ("Exact source amounts") and :func:`deal_micros`.
+AMOUNT_MICROS = "amount_micros"
+
 REQUIRED_TABLES = ("account_managers", "quotas", "deals")
 OPTIONAL_TABLES = ("accounts", "pipeline", "territories", "service_issues")
 TABLES = REQUIRED_TABLES + OPTIONAL_TABLES
@@ -352,6 +361,28 @@ def _reference_problems(ds: Dataset, source_columns: Mapping[str, Mapping[str, s
             out.append(DataProblem(file, row, src, None,
                                    "deal has no account manager; with crediting: owner every deal needs one"))
     out.extend(_service_issue_problems(ds, source_columns))
+    out.extend(_exact_amount_problems(ds.deals, source_columns.get("deals")))
+    return out
+
+
+def _exact_amount_problems(deals: pd.DataFrame, cols: Mapping[str, str] | None) -> list[DataProblem]:
+    """``deals.amount_micros`` (when present) must be int64 and round to ``amount_cents``
+    (within half a cent: the two are rounded from the same source text)."""
+    if AMOUNT_MICROS not in deals.columns or "amount_cents" not in deals.columns:
+        return []
+    if str(deals[AMOUNT_MICROS].dtype) != "int64" or str(deals["amount_cents"].dtype) != "int64":
+        return [DataProblem("deals", None, AMOUNT_MICROS, str(deals[AMOUNT_MICROS].dtype),
+                            "deals.amount_micros must have dtype int64 (drop the column to use amount_cents)")]
+    gap = deals["amount_cents"].to_numpy(np.int64) * MICROS_PER_CENT  # one temporary, reused in place
+    np.subtract(deals[AMOUNT_MICROS].to_numpy(np.int64), gap, out=gap)
+    np.abs(gap, out=gap)
+    out = []
+    for idx in deals.index[gap > MICROS_PER_CENT // 2]:
+        file, row, src = _locate(deals, idx, "amount_cents", "deals", cols)
+        out.append(DataProblem(file, row, AMOUNT_MICROS, int(deals.at[idx, AMOUNT_MICROS]),
+                               f"exact amount {int(deals.at[idx, AMOUNT_MICROS])} micros does not round to "
+                               f"amount_cents {int(deals.at[idx, 'amount_cents'])}: change both together, or "
+                               "drop amount_micros to use amount_cents"))
     return out
 
 
@@ -402,7 +433,8 @@ def validate_dataset(
     deals, pipeline, territories and account owners must reference existing
     account managers; service issues must not be resolved before they were
     opened and, when ``accounts`` is given, must name an account in it; quotas and deals must all be in ``ds.currency``; with
-    ``crediting == "owner"`` every deal needs an account manager.
+    ``crediting == "owner"`` every deal needs an account manager; a deal's
+    ``amount_micros`` (when given) must round to its ``amount_cents``.
 
     Parameters
     ----------
@@ -441,6 +473,34 @@ def validate_dataset(
         )
     cleaned = {t: (None if ds.table(t) is None else strip_provenance(ds.table(t))) for t in TABLES}
     return replace(ds, **cleaned)
+
+
+def deal_micros(deals: pd.DataFrame) -> np.ndarray:
+    """Exact amounts of ``deals`` in micros (int64), the input of every revenue aggregate.
+
+    ``deals[AMOUNT_MICROS]`` where the frame has it (the mapping fills it at load);
+    ``amount_cents * 10_000`` for rows without it (frames built by hand, rows added
+    by a what-if), which is exact for amounts with at most 2 decimals.
+
+    Raises
+    ------
+    DataError
+        When the amounts' total magnitude is beyond the exact int64 range
+        (:func:`reportkit.money.check_exact_range`).
+    """
+    cents = deals["amount_cents"].to_numpy(np.int64)
+    if AMOUNT_MICROS not in deals.columns:
+        out = cents * MICROS_PER_CENT
+    else:
+        m = deals[AMOUNT_MICROS]
+        if str(m.dtype) == "int64":
+            out = m.to_numpy(np.int64)
+        else:
+            missing = m.isna().to_numpy()
+            out = np.where(missing, cents * MICROS_PER_CENT,
+                           m.fillna(0).to_numpy(np.float64).astype(np.int64) if missing.any() else m.to_numpy(np.int64))
+    check_exact_range(out, "deals.amount_cents")
+    return out
 
 
 def empty_table(table: str) -> pd.DataFrame:

@@ -15,6 +15,9 @@ Rules (also in the README):
   1e6``, quota proration ``quota x days / period days``) rounds with
   :func:`rdiv`, the same half-away-from-zero rule on integers and int64 arrays:
   ``rdiv(c * r_ppm, 10**6) == to_cents(Decimal(c) / 100 * r_ppm / 10**6)`` exactly.
+* Deals also keep their exact amount in micros (millionths); a revenue total
+  is the exact sum of micros rounded to the cent once, by :func:`micros_to_cents`
+  (see "Exact source amounts" below).
 """
 
 from __future__ import annotations
@@ -24,7 +27,11 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-__all__ = ["CENT", "to_cents", "cents_to_money", "round_money", "allocate", "money_sum", "rdiv", "rdiv_inplace"]
+from .errors import DataError
+
+__all__ = ["CENT", "to_cents", "cents_to_money", "round_money", "allocate", "money_sum", "rdiv", "rdiv_inplace",
+           "MICROS_PER_CENT", "MICROS_PER_UNIT", "MAX_TOTAL_MICROS", "to_micros", "micros_to_cents",
+           "exact_total_cents", "check_exact_range"]
 
 CENT = Decimal("0.01")
 
@@ -145,3 +152,85 @@ def rdiv_inplace(num: np.ndarray, den: int) -> np.ndarray:
         num -= neg
     np.floor_divide(num, den, out=num)
     return num
+
+
+# ---------------------------------------------------------------------------
+# Exact source amounts: micros, summed exactly, rounded to the cent once
+# ---------------------------------------------------------------------------
+#
+# Canonical ``deals`` carry each amount twice: ``amount_cents`` (rounded to the
+# cent per line: the basis of a commission line and of a deal shown on its own)
+# and ``amount_micros`` (the source amount in millionths of the currency unit,
+# exact for every source with at most 6 decimals; more decimals are rounded
+# half away from zero at the sixth). Every revenue *aggregate* (per account
+# manager and period, team, company, YTD, attainment numerators, forecast
+# actuals) is the exact sum of micros rounded to the cent once, by
+# :func:`micros_to_cents`. For sources with at most 2 decimals
+# ``amount_micros == amount_cents * 10_000``, so both ways give the same cents.
+
+MICROS_PER_CENT = 10_000
+MICROS_PER_UNIT = 1_000_000
+#: Largest total magnitude (in micros) of the credited amounts of one dataset:
+#: keeps every partial sum (an account manager, a team, the company) inside int64.
+MAX_TOTAL_MICROS = 2**62
+
+
+def to_micros(value: Decimal | int | str) -> int:
+    """Amount in currency units -> integer millionths, half away from zero.
+
+    >>> to_micros("22.368"), to_micros("-0.0000005"), to_micros("1.23456749")
+    (22368000, -1, 1234567)
+
+    Raises
+    ------
+    decimal.InvalidOperation
+        If ``value`` is not a finite number.
+    """
+    d = Decimal(value)
+    if not d.is_finite():
+        raise InvalidOperation(f"not a finite amount: {value!r}")
+    return int((d * MICROS_PER_UNIT).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def micros_to_cents(micros):
+    """Exact amount(s) in micros -> cents, rounded half away from zero: the one rounding of an aggregate.
+
+    Parameters
+    ----------
+    micros : int or numpy array of int64
+        A sum of exact amounts (``amount_micros`` / ``credit_micros``).
+
+    Returns
+    -------
+    int or numpy.ndarray of int64
+        Cents; ``micros_to_cents(65_705_561_234) == 6_570_556`` (65,705.561234 -> 65,705.56).
+
+    >>> micros_to_cents(5_000), micros_to_cents(-5_000), micros_to_cents(4_999)
+    (1, -1, 0)
+    """
+    return rdiv(micros, MICROS_PER_CENT)  # the one integer rounding rule
+
+
+def exact_total_cents(micros) -> int:
+    """Cents of the exact sum of ``micros`` (an iterable or int64 array), rounded once."""
+    if isinstance(micros, np.ndarray):
+        return micros_to_cents(int(micros.sum(dtype=np.int64)))
+    return micros_to_cents(sum(int(m) for m in micros))
+
+
+def check_exact_range(micros: np.ndarray, what: str) -> None:
+    """Refuse amounts whose total magnitude could overflow an exact int64 sum.
+
+    Raises
+    ------
+    DataError
+        When the magnitudes of ``micros`` total more than :data:`MAX_TOTAL_MICROS`
+        (4,611,686,018,427 currency units); names ``what`` and the fix.
+    """
+    total = float(np.abs(micros, dtype=np.float64).sum()) if len(micros) else 0.0  # one float temporary
+    if total >= MAX_TOTAL_MICROS * (1 - 1e-9):
+        raise DataError(
+            f"{what}: amounts total {total / MICROS_PER_UNIT:,.0f} in magnitude; exact sums hold "
+            f"less than {MAX_TOTAL_MICROS // MICROS_PER_UNIT:,} currency units",
+            hint="check the amount column's unit (scale:) and separators; a typo such as a missing "
+                 "decimal point multiplies an amount by 100 or more")

@@ -56,7 +56,7 @@ import pandas as pd
 
 from .accounts import AccountStatusRules, account_status
 from .commission import CommissionStatement, flat_result, flat_statement, plan_result, plan_statement
-from .crediting import credited_deals, credited_in, crediting_overlaps, team_revenue
+from .crediting import credited_deals, credited_in, crediting_overlaps, revenue_cents, revenue_cents_by, team_revenue
 from .errors import ParamsError, did_you_mean
 from .forecast import COMPANY, annual_forecasts, forecast_methods, level_revenue, open_pipeline
 from .model import Dataset
@@ -693,7 +693,7 @@ def build_account_manager_report(
         if ctx.first_deal is None or ctx.first_deal > ly_end or ly_end < lyq.start:
             rev_ly.append(None)  # no data back then: n/a, not a genuine zero
         else:
-            rev_ly.append(int(credited_in(mine_all, lyq.start, ly_end)["credit_cents"].sum()))
+            rev_ly.append(revenue_cents(credited_in(mine_all, lyq.start, ly_end)))
     growth = [
         (r - b) / abs(b) if b is not None and b > 0 else math.nan for r, b in zip(att["revenue_cents"].to_numpy(), rev_ly)
     ]
@@ -714,10 +714,10 @@ def build_account_manager_report(
 
     # the period itself
     in_period = credited_in(mine_all, p.start, cutoff)
-    revenue_cents = int(in_period["credit_cents"].sum())
+    period_cents = revenue_cents(in_period)
     quota_cents = ctx.quota(am_id, p)
-    att_p = attainment(revenue_cents, quota_cents)
-    ytd_cents = int(credited_in(mine_all, p.year.start, cutoff)["credit_cents"].sum())
+    att_p = attainment(period_cents, quota_cents)
+    ytd_cents = revenue_cents(credited_in(mine_all, p.year.start, cutoff))
     ytd_quota = _sum_opt([ctx.quota(am_id, x) for x in _ytd_periods(p)])
 
     stmt = _commission(ds, params, ctx, am_id)
@@ -762,7 +762,7 @@ def build_account_manager_report(
         notes.append(f"Quota for {p.label} is zero: attainment is n/a.")
     if as_of < p.end:
         notes.append(f"Figures as of {as_of.isoformat()}; {p.label} ends {p.end.isoformat()}.")
-    to_date = _to_date_figures(p, cutoff, revenue_cents, quota_cents)
+    to_date = _to_date_figures(p, cutoff, period_cents, quota_cents)
     if to_date["days_elapsed"] < p.days:
         ly_p = p.same_period_last_year()
         notes.append(
@@ -787,7 +787,7 @@ def build_account_manager_report(
         "period_label": to_date["period_label"],
         "days_elapsed": to_date["days_elapsed"],
         "days_in_period": to_date["days_in_period"],
-        "revenue": cents_to_money(revenue_cents),
+        "revenue": cents_to_money(period_cents),
         "quota": _money(quota_cents),
         "attainment": _scalar_att(att_p),
         "quota_to_date": to_date["quota_to_date"],
@@ -866,17 +866,6 @@ def _distribution(att: pd.Series) -> pd.DataFrame:
     return pd.DataFrame({"band": pd.Series([r[0] for r in rows], dtype="str"), "count": pd.Series([r[1] for r in rows], dtype="int64")})
 
 
-def _team_credits(credited: pd.DataFrame, members: list[str]) -> pd.DataFrame:
-    """One credit row per deal for the team as a whole (each deal once, capped at its amount)."""
-    c = credited.loc[credited["account_manager_id"].isin(members).to_numpy()]
-    g = c.groupby("deal_id", sort=False).agg(
-        credit_cents=("credit_cents", "sum"), amount_cents=("amount_cents", "first"), close_date=("close_date", "first")
-    )
-    g["credit_cents"] = (np.sign(g["amount_cents"]) * np.minimum(g["credit_cents"].abs(), g["amount_cents"].abs())).astype("int64")
-    g["account_manager_id"] = "__team__"
-    return g.reset_index()
-
-
 def build_team_report(
     ds: Dataset,
     team: str,
@@ -951,7 +940,7 @@ def build_team_report(
 
     # per member, the period
     in_period = credited_in(credited, p.start, cutoff)
-    rev = in_period.groupby("account_manager_id")["credit_cents"].sum().reindex(members, fill_value=0).astype("int64")
+    rev = revenue_cents_by(in_period, "account_manager_id").reindex(members, fill_value=0).astype("int64")
     quotas = {a: ctx.quota(a, p) for a in members}
     att = pd.Series([attainment(int(rev[a]), quotas[a]) for a in members], index=members, dtype="float64")
     stmts: dict[str, CommissionStatement] = {
@@ -1018,6 +1007,11 @@ def build_team_report(
         tot_basis = str(tm["blended_basis"]) + ", team deals counted once"
     else:
         tot_c = {k: int(fc[k].astype("int64").sum()) for k in keys}
+        # every figure is YTD actuals plus a forecast part: the actuals are the team's exact
+        # YTD rounded once (the summary's ytd_revenue), not the sum of members' rounded YTDs
+        # (they differ by a few cents only when the source has sub-cent amounts)
+        drift = team_revenue(credited, members, p.year.start, min(as_of, p.year.end)) - tot_c["ytd_cents"]
+        tot_c = {k: v + drift for k, v in tot_c.items()}
         tot_basis = "sum of the members' forecasts"
     f_rows = [
         (a, am_names[a], str(fc.loc[a, "basis"]), *(int(fc.loc[a, k]) for k in keys), annual_q[a]) for a in members

@@ -31,7 +31,7 @@ from __future__ import annotations
 import codecs
 import datetime
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 import warnings
 from pathlib import Path
 from typing import Literal
@@ -81,16 +81,44 @@ def _check_file(path: Path) -> None:
         raise MappingError(f"source {str(path)!r} is a folder, not a file", hint="name a file in file:")
 
 
+#: Significant digits a spreadsheet shows of a number (Excel's display precision).
+EXCEL_DIGITS = 15
+_EXCEL = Context(prec=EXCEL_DIGITS, rounding=ROUND_HALF_UP)
+
+
 def _float_text(v: float) -> str:
-    """Shortest text of a float without an exponent: ``1e16 -> '10000000000000000'``."""
+    """A numeric cell (IEEE double) as the number the spreadsheet shows, without exponent.
+
+    The shortest text that reads back as the same double (``repr``), cut to Excel's
+    15 significant digits when it has more: a computed cell that holds
+    ``731.9399999999999`` or ``22.368000000000002`` is ``731.94`` / ``22.368``, as
+    Excel displays it and as it was meant (binary noise removed, nothing else).
+    Integers are written in full: ``1e16 -> '10000000000000000'``. Never goes
+    through a rounding to the cent: that is the mapping's job.
+    """
     if v != v:  # NaN
         return ""
     if v in (float("inf"), float("-inf")):
         return repr(v)
     if v.is_integer():
         return str(int(v))
-    text = format(Decimal(repr(v)), "f")
-    return text
+    d = Decimal(repr(v))
+    if len(d.as_tuple().digits) > EXCEL_DIGITS:
+        d = _EXCEL.plus(d).normalize()
+    return format(d, "f")
+
+
+def _number_text(v: object) -> str | None:
+    """Text of a numeric cell read exactly: float as :func:`_float_text`, ``numpy.float32``
+    as its own shortest text, ``Decimal`` (Parquet decimal columns, SQL ``NUMERIC``)
+    in full without exponent (``Decimal('1E+3') -> '1000'``); None for other values."""
+    if isinstance(v, np.float32):
+        return "" if v != v else np.format_float_positional(v, unique=True, trim="-")
+    if isinstance(v, float):
+        return _float_text(v)
+    if isinstance(v, Decimal):
+        return "" if v.is_nan() else (repr(float(v)) if v.is_infinite() else format(v, "f"))
+    return None
 
 
 def _header(names: list[object], label: str) -> list[str]:
@@ -140,8 +168,9 @@ def _text_frame(df: pd.DataFrame, first_row: int = 2) -> pd.DataFrame:
     def cell(v: object) -> str:
         if v is None:
             return ""
-        if isinstance(v, float):
-            return _float_text(v)
+        num = _number_text(v)
+        if num is not None:
+            return num
         if isinstance(v, (pd.Timestamp, datetime.datetime)):
             return v.isoformat(sep=" ")
         if isinstance(v, datetime.date):
@@ -150,8 +179,12 @@ def _text_frame(df: pd.DataFrame, first_row: int = 2) -> pd.DataFrame:
             return ""
         return str(v)
 
+    def cells(col: pd.Series) -> list:
+        # float32 columns keep their own width: tolist() would widen 0.1f to 0.10000000149011612
+        return list(col.to_numpy()) if col.dtype == np.float32 else col.tolist()
+
     names = _header(list(df.columns), "source")
-    out = pd.DataFrame({n: pd.array([cell(v) for v in df.iloc[:, i].tolist()], dtype="str")
+    out = pd.DataFrame({n: pd.array([cell(v) for v in cells(df.iloc[:, i])], dtype="str")
                         for i, n in enumerate(names)})
     return _finish(out, first_row)
 
