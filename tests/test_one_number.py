@@ -24,7 +24,7 @@ import yaml
 from reportkit import engine, reports
 from reportkit.errors import PlanError
 from reportkit.loading import load_inputs
-from reportkit.money import cents_to_money
+from reportkit.money import cents_to_money, micros_to_cents
 from reportkit.params import BatchParams
 from reportkit.periods import Period
 from reportkit.plans import Plan, load_plan, load_plan_source
@@ -67,6 +67,15 @@ def engine_figures(ds, params: BatchParams, plans, assignments=None) -> dict[str
     s = res.summary
     inside = {p.label for p in res.periods if period.start <= p.start and p.end <= period.end}
     s = s.loc[s["period"].isin(inside).to_numpy()].groupby("account_manager_id")[["credit_cents", "quota_cents"]].sum()
+    if len(inside) > 1:
+        # several pay periods (monthly pay, quarterly report): each period's credited revenue is
+        # rounded once on its own, so the report period's figure is the exact sum of the
+        # engine's credit lines in it, rounded once (money.micros_to_cents), as the report does
+        c = res.credits
+        c = c.loc[((c["close_date"] >= np.datetime64(period.start, "ns"))
+                   & (c["close_date"] <= np.datetime64(cutoff, "ns"))).to_numpy()]
+        exact = c.groupby("account_manager_id")["credit_micros"].sum()
+        s["credit_cents"] = [micros_to_cents(int(exact.get(a, 0))) for a in s.index]
     return {a: (cents_to_money(int(r.credit_cents)), cents_to_money(int(r.quota_cents))) for a, r in s.iterrows()}
 
 

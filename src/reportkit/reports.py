@@ -1058,7 +1058,7 @@ def build_team_report(
     team_rev = team_revenue(credited, members, p.start, cutoff)
     pooled = pooled_attainment([int(rev[a]) for a in members], [quotas[a] for a in members])
     ytd_rev = team_revenue(credited, members, p.year.start, cutoff)
-    ytd_by = credited_in(credited, p.year.start, cutoff).groupby("account_manager_id")["credit_cents"].sum()
+    ytd_by = revenue_cents_by(credited_in(credited, p.year.start, cutoff), "account_manager_id")
     ytd_pooled = pooled_attainment(
         [int(ytd_by.get(a, 0)) for a in members], [_sum_opt([ctx.quota(a, x) for x in _ytd_periods(p)]) for a in members]
     )
@@ -1221,8 +1221,8 @@ def build_company_rollup(
         raise ParamsError(f"team reports {wrong} are not for {p.label} as of {as_of.isoformat()}")
     members = sorted({str(a) for t in team_reports for a in t.leaderboard["account_manager_id"]})
     credited = ctx.credited.loc[ctx.credited["account_manager_id"].isin(members).to_numpy()]
-    in_period = credited_in(credited, p.start, cutoff).groupby("account_manager_id")["credit_cents"].sum()
-    in_ytd = credited_in(credited, p.year.start, cutoff).groupby("account_manager_id")["credit_cents"].sum()
+    in_period = revenue_cents_by(credited_in(credited, p.start, cutoff), "account_manager_id")
+    in_ytd = revenue_cents_by(credited_in(credited, p.year.start, cutoff), "account_manager_id")
     pooled = pooled_attainment([int(in_period.get(a, 0)) for a in members], [ctx.quota(a, p) for a in members])
     ytd_pooled = pooled_attainment(
         [int(in_ytd.get(a, 0)) for a in members], [_sum_opt([ctx.quota(a, x) for x in _ytd_periods(p)]) for a in members]
