@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime
 import math
+import os
 from decimal import Decimal
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -48,6 +50,8 @@ CASES = [
     ("escalation", BASE + [("C1", "2025-05-01", 105_00)], [("C1", "2025-06-01", None, "High")], "at risk", "escalation"),
     ("new", [("C1", "2025-03-01", 100_00)], None, "new", "new"),
     ("silent", [("C1", "2024-01-01", 100_00), ("C1", "2024-12-01", 100_00)], None, "at risk", "silent"),
+    # the data begins 2024-06-01, inside last year's quarter: +30 % would rest on two months of it
+    ("no_history", [("C1", "2024-06-01", 100_00), ("C1", "2025-05-01", 130_00)], None, "active", "no_history"),
     ("drop", BASE + [("C1", "2025-05-01", 40_00)], None, "at risk", "drop"),
     ("declining", BASE + [("C1", "2025-05-01", 80_00)], None, "declining", "declining"),
     ("growing", BASE + [("C1", "2025-05-01", 130_00)], None, "growing", "growing"),
@@ -133,3 +137,29 @@ def test_without_pipeline_or_deals_the_extra_figures_are_empty():
     assert row["open_pipeline"] is None and row["open_opportunities"] == 0
     assert row["won_count"] == 1 and row["lost_count"] == 0 and math.isnan(row["win_rate"])
     assert row["open_issues"] == 0 and row["open_escalations"] == 0
+
+
+# -- real data: Maven CRM holds 2017 only (first close date 2017-03-01) -----------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("REPORTKIT_DATA_DIR") or ROOT.parent / "shared" / "data")
+
+
+@pytest.mark.realdata
+@pytest.mark.skipif(not DATA.is_dir(), reason=f"real data sets not found at {DATA}")
+def test_no_maven_account_is_compared_with_fy2016_which_the_data_does_not_hold():
+    import reportkit as rk
+    from reportkit.reports import active_account_managers
+
+    params, ds = rk.load(ROOT / "params" / "maven_crm.yaml")
+    period = Period.parse(params.period, ds.calendar)
+    frames = [rk.account_status(ds, am, params.period, params.as_of, params=params)
+              for am in active_account_managers(ds, period)["account_manager_id"]]
+    out = pd.concat(frames, ignore_index=True)
+    assert len(out) > 100
+    comparisons = {"drop", "declining", "growing", "growing_from_zero"}
+    assert not set(out["status_rule"]) & comparisons, out["status_rule"].value_counts()
+    assert "growing" not in set(out["status"]) and "declining" not in set(out["status"])
+    assert out["revenue_same_period_last_year"].isna().all() and out["trend"].isna().all()
+    active = out.loc[out["status_rule"] == "no_history", "status_reason"]
+    assert len(active) and active.str.endswith("no comparison with FY2016-Q4: the data begins on 2017-03-01").all()

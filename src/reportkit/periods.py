@@ -34,7 +34,7 @@ import pandas as pd
 
 from .errors import PeriodError
 
-__all__ = ["FiscalCalendar", "Period", "PeriodKind"]
+__all__ = ["FiscalCalendar", "Period", "PeriodKind", "data_covers", "data_start"]
 
 PeriodKind = Literal["year", "quarter", "month"]
 _MONTHS = {"year": 12, "quarter": 3, "month": 1}
@@ -223,3 +223,45 @@ class Period:
         """Quarters of this period's fiscal year up to and including this one."""
         q_end = self.calendar.period_of(self.end, "quarter")
         return [Period(self.calendar, "quarter", self.fiscal_year, n) for n in range(1, q_end.number + 1)]
+
+
+def data_start(dates: pd.Series) -> datetime.date | None:
+    """First day a data set covers: the earliest of ``dates``; None when there is none.
+
+    Parameters
+    ----------
+    dates : Series of datetime64
+        For reports, ``deals.close_date`` of every deal (any stage, any account manager).
+
+    Returns
+    -------
+    date or None
+    """
+    first = pd.Series(dates).min() if len(dates) else pd.NaT
+    return None if pd.isna(first) else pd.Timestamp(first).date()
+
+
+def data_covers(first_date: datetime.date | None, start: datetime.date) -> bool:
+    """Whether data beginning on ``first_date`` covers a span that begins on ``start``.
+
+    The one rule for every comparison with history (the quarterly table's
+    ``revenue_last_year``, account status vs the same period last year): the data
+    must begin on or before the span's first day. A span the data begins inside or
+    after is *not covered*: its revenue is unknown (shown ``n/a``, not 0.00) and no
+    growth figure or status may rest on it.
+
+    Parameters
+    ----------
+    first_date : date or None
+        First day of the data (:func:`data_start`); None for an empty data set.
+    start : date
+        First day of the span compared with (e.g. last year's quarter).
+
+    Examples
+    --------
+    >>> data_covers(datetime.date(2017, 3, 1), datetime.date(2016, 10, 1))
+    False
+    >>> data_covers(datetime.date(2023, 1, 1), datetime.date(2024, 10, 1))
+    True
+    """
+    return first_date is not None and first_date <= start

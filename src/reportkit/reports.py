@@ -13,8 +13,8 @@ report currency; attainment is a float fraction, NaN when undefined):
 
 AccountManagerReport
     quarterly   : period, period_start, period_end, revenue, quota, attainment,
-                  revenue_last_year (None when the data set starts after last
-                  year's span), growth_vs_last_year (fraction, NaN if no base),
+                  revenue_last_year (None when the data set starts after the
+                  first day of last year's span), growth_vs_last_year (fraction, NaN if no base),
                   days_elapsed, days_in_period (a quarter not over by as_of is
                   compared like for like: see build_account_manager_report)
     commission  : line, description, basis, rate, amount, rule, award
@@ -60,7 +60,7 @@ from .model import Dataset
 from .money import cents_to_money, money_sum
 from .params import BatchParams
 from .performance import current_status, performance_table
-from .periods import Period
+from .periods import Period, data_covers, data_start
 from .quota import attainment, attainment_table, quotas_from_rule, split_quotas
 
 __all__ = [
@@ -367,7 +367,7 @@ def _context(ds: Dataset, params: BatchParams, period_label: str, as_of: datetim
         quota_notes=notes,
         history=tuple(history),
         year_quarters=tuple(period.quarters_to_date()),
-        first_deal=pd.Timestamp(ds.deals["close_date"].min()).date() if len(ds.deals) else None,
+        first_deal=data_start(ds.deals["close_date"]),
     )
     _CACHE.append((ds, period_label, as_of, key, ctx))
     del _CACHE[:-4]
@@ -574,10 +574,11 @@ def build_account_manager_report(
       year's quarter: its first day to the same calendar date one year before
       the cutoff (29 February -> 28 February); ``growth_vs_last_year`` compares
       the two spans;
-    * ``revenue_last_year`` is None (shown n/a, not 0.00) when the data set has
-      no deal (any stage, any account manager) closed on or before the end of
-      last year's span: there is no data to compare with, which is different
-      from a genuine zero;
+    * ``revenue_last_year`` is None (shown n/a, not 0.00) when the data set
+      does not cover last year's span: its first deal (any stage, any account
+      manager) closed after the span's first day
+      (:func:`reportkit.periods.data_covers`, the rule account status uses too);
+      unknown revenue is different from a genuine zero;
     * the summary's ``period_label`` and a note say ``FY2025-Q4 to date (15 of 92 days)``.
 
     The forecast is :func:`reportkit.forecast.annual_forecasts` with the
@@ -624,8 +625,8 @@ def build_account_manager_report(
     rev_ly: list[int | None] = []
     for q, lyq, n in zip(quarters, ly_quarters, q_elapsed):
         ly_end = lyq.end if n >= q.days else min(lyq.end, _one_year_earlier(min(q.end, cutoff)))
-        if ctx.first_deal is None or ctx.first_deal > ly_end or ly_end < lyq.start:
-            rev_ly.append(None)  # no data back then: n/a, not a genuine zero
+        if not data_covers(ctx.first_deal, lyq.start) or ly_end < lyq.start:
+            rev_ly.append(None)  # the data does not reach back to it: n/a, not a genuine zero
         else:
             rev_ly.append(int(credited_in(mine_all, lyq.start, ly_end)["credit_cents"].sum()))
     growth = [
@@ -668,7 +669,7 @@ def build_account_manager_report(
     # service issues: only counts per account of this AM reach the report (account_status keeps its
     # own accounts); an issue counts as open at as_of when opened by then and not yet resolved
     accounts = account_status(credited, am_id, p, as_of, ds.accounts, AccountStatusRules(), deals=ds.deals,
-                              pipeline=ds.pipeline, service_issues=ds.service_issues)
+                              pipeline=ds.pipeline, service_issues=ds.service_issues, history_start=ctx.first_deal)
 
     names = {}
     if ds.accounts is not None and len(ds.accounts):
@@ -705,7 +706,8 @@ def build_account_manager_report(
             f"({ly_p.start.isoformat()} to {min(ly_p.end, _one_year_earlier(cutoff)).isoformat()})."
         )
     if any(v is None for v in rev_ly):
-        notes.append("Revenue last year is n/a where the data set has no deals that far back.")
+        since = f" (its first deal closed on {ctx.first_deal.isoformat()})" if ctx.first_deal else ""
+        notes.append(f"Revenue last year is n/a where the data set does not reach back to the start of that quarter{since}.")
     hire, end = _date(row.get("hire_date")), _date(row.get("end_date"))
     if hire is not None and hire > p.end:
         notes.append(f"Hired {hire.isoformat()}, after {p.label}.")
