@@ -369,7 +369,8 @@ def account_status(
         (service issues opened by then and not resolved by then are open; an
         open escalation in ``ds.service_issues`` makes the account at risk).
     params : BatchParams, optional
-        Only used to share the report's cached computation.
+        Only used to share a report's computation inside
+        :func:`reportkit.reports.shared_contexts`; the figures do not depend on it.
 
     Returns
     -------

@@ -40,10 +40,13 @@ TeamReport
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import math
 import re
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
@@ -77,6 +80,7 @@ __all__ = [
     "build_account_manager_report",
     "build_team_report",
     "commission_for",
+    "shared_contexts",
 ]
 
 
@@ -333,16 +337,54 @@ class _Context:
         return int(hit.sum()) if len(hit) else None
 
 
-_CACHE: list[tuple[Dataset, str, datetime.date, str, _Context]] = []
+# Contexts shared inside ``shared_contexts()`` blocks (None outside every block: nothing is kept).
+_shared: list[tuple[Dataset, str, datetime.date, str, _Context]] | None = None
+_shared_depth = 0
+_shared_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def shared_contexts() -> Iterator[None]:
+    """Let the reports built inside this block share what they compute from one dataset.
+
+    A batch builds dozens of reports of one dataset, period and ``as_of``: inside
+    the block the credited deals, effective quotas, quota splits, forecasts and
+    plan-engine results are computed once per (dataset, period, ``as_of``,
+    params) and reused, instead of once per report. The block's owner promises
+    that the datasets it builds from do not change meanwhile: ``run_batch`` and
+    ``reportkit statement`` load their own dataset and never change it.
+
+    Outside every block nothing is kept: each call of a builder or of the
+    :mod:`reportkit.api` functions computes from the dataset as it is now, so an
+    analyst who edits ``ds.deals`` in place sees the edit in the next call. (A
+    cache keyed on the dataset's identity returned the old figures; one keyed on
+    its content would hash every deal on every call.) Blocks may nest and may be
+    used from several threads; the shared contexts are dropped when the
+    outermost block ends.
+    """
+    global _shared, _shared_depth
+    with _shared_lock:
+        _shared_depth += 1
+        if _shared is None:
+            _shared = []
+    try:
+        yield
+    finally:
+        with _shared_lock:
+            _shared_depth -= 1
+            if _shared_depth == 0:
+                _shared = None
 
 
 def _context(ds: Dataset, params: BatchParams, period_label: str, as_of: datetime.date) -> _Context:
-    """Compute (or reuse) what every report of one batch shares: credits, quotas, quarters.
+    """Compute what every report of one dataset, period and ``as_of`` shares: credits, quotas, quarters.
 
-    Cached by dataset identity so a batch crediting 2M deals does it once, not once per report.
+    Reused only inside a :func:`shared_contexts` block (a batch crediting 2M deals
+    does it once, not once per report); otherwise computed afresh on every call.
     """
     key = params.model_dump_json(exclude={"base_dir"})
-    for d, p, a, k, ctx in _CACHE:
+    shared = _shared
+    for d, p, a, k, ctx in shared or ():
         if d is ds and p == period_label and a == as_of and k == key:
             return ctx
     period = Period.parse(period_label, ds.calendar)
@@ -369,8 +411,8 @@ def _context(ds: Dataset, params: BatchParams, period_label: str, as_of: datetim
         year_quarters=tuple(period.quarters_to_date()),
         first_deal=data_start(ds.deals["close_date"]),
     )
-    _CACHE.append((ds, period_label, as_of, key, ctx))
-    del _CACHE[:-4]
+    if shared is not None:
+        shared.append((ds, period_label, as_of, key, ctx))
     return ctx
 
 
