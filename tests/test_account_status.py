@@ -11,10 +11,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import build_dataset
+from conftest import build_batch_params, build_dataset
 from reportkit.accounts import ACCOUNT_COLUMNS, STATUS_RULES, AccountStatusRules, account_status
 from reportkit.crediting import credited_deals
 from reportkit.periods import FiscalCalendar, Period
+from reportkit.reports import build_account_manager_report
 
 CAL = FiscalCalendar(first_month=7)
 Q4 = Period.parse("FY2025-Q4", CAL)  # 2025-04-01 .. 2025-06-30; last year 2024-04-01 .. 2024-06-30
@@ -129,6 +130,18 @@ def test_pipeline_won_lost_win_rate_and_share():
     assert (c2["won_count"], c2["lost_count"], c2["win_rate"]) == (1, 3, pytest.approx(0.25))
     # FY2025 YTD: C1 400.00, C2 100.00
     assert c1["share_of_am_revenue"] == pytest.approx(0.8) and c2["share_of_am_revenue"] == pytest.approx(0.2)
+
+
+def test_mid_period_status_compares_the_same_days_of_last_year_as_the_quarterly_table():
+    # as of 2025-04-15, 15 days into FY2025-Q4: 2024-04-01..04-15 had 100.00, the rest of FY2024-Q4 900.00
+    deals = [("C1", "2023-01-01", 1_00), ("C1", "2024-04-10", 100_00), ("C1", "2024-06-10", 900_00), ("C1", "2025-04-10", 130_00)]
+    mid = datetime.date(2025, 4, 15)
+    row = status_of(deals, as_of=mid).loc["C1"]
+    assert row["revenue_same_period_last_year"] == Decimal("100.00")
+    assert (row["status"], row["status_rule"]) == ("growing", "growing"), row["status_reason"]  # not 'at risk' at -87 %
+    ds = build_dataset(deals=[(f"D{i}", "A1", *d) for i, d in enumerate(deals)])
+    r = build_account_manager_report(ds, "A1", "FY2025-Q4", build_batch_params(), mid)
+    assert r.quarterly.set_index("period").loc["FY2025-Q4", "revenue_last_year"] == row["revenue_same_period_last_year"]
 
 
 def test_without_pipeline_or_deals_the_extra_figures_are_empty():

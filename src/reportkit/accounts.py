@@ -12,7 +12,10 @@ excludes it. The handoff date is shown in ``handover_date``.
 
 Figures per account (money ``Decimal``, cut at ``as_of``):
 
-* ``revenue_period`` / ``revenue_ytd`` / ``revenue_same_period_last_year``;
+* ``revenue_period`` / ``revenue_ytd`` / ``revenue_same_period_last_year``
+  (the span of :meth:`reportkit.periods.Period.last_year_span`, as in the
+  report's quarterly table: while the period is not over by ``as_of``, last
+  year's period up to the same date one year before ``as_of``);
   ``trend`` -- change of revenue in the period vs the same period last year,
   as a fraction (0.25 == +25 %), NaN when last year's revenue is zero or
   negative (no base). When the data does not cover the same period last year
@@ -232,7 +235,7 @@ def account_status(
     ids = pd.Index(ids.sort_values(), dtype="str")
     end = min(period.end, as_of)
     ly = period.same_period_last_year()
-    ly_end = min(ly.end, as_of)
+    _, ly_end = period.last_year_span(end)  # like for like while the period is not over by as_of
     if history_start is None:
         history_start = data_start((deals if deals is not None else credited)["close_date"])
     covered = data_covers(history_start, ly.start)  # else: no comparison with last year (rules 5-7)

@@ -34,7 +34,7 @@ import pandas as pd
 
 from .errors import PeriodError
 
-__all__ = ["FiscalCalendar", "Period", "PeriodKind", "data_covers", "data_start"]
+__all__ = ["FiscalCalendar", "Period", "PeriodKind", "data_covers", "data_start", "one_year_earlier"]
 
 PeriodKind = Literal["year", "quarter", "month"]
 _MONTHS = {"year": 12, "quarter": 3, "month": 1}
@@ -210,6 +210,23 @@ class Period:
     def same_period_last_year(self) -> "Period":
         return Period(self.calendar, self.kind, self.fiscal_year - 1, self.number)
 
+    def last_year_span(self, cutoff: datetime.date) -> tuple[datetime.date, datetime.date]:
+        """(first, last day) of last year to compare this period with, its figures cut at ``cutoff``.
+
+        The same period last year, whole when this period is over by ``cutoff``;
+        otherwise like for like: from its first day to the same calendar date one
+        year before ``cutoff`` (:func:`one_year_earlier`). The span is empty (last
+        day before the first) when ``cutoff`` is before this period starts.
+
+        Examples
+        --------
+        >>> q4 = Period.parse("FY2025-Q4", FiscalCalendar(first_month=7))
+        >>> q4.last_year_span(datetime.date(2025, 4, 15))
+        (datetime.date(2024, 4, 1), datetime.date(2024, 4, 15))
+        """
+        ly = self.same_period_last_year()
+        return ly.start, ly.end if cutoff >= self.end else min(ly.end, one_year_earlier(cutoff))
+
     def contains(self, d: datetime.date) -> bool:
         return self.start <= d <= self.end
 
@@ -223,6 +240,14 @@ class Period:
         """Quarters of this period's fiscal year up to and including this one."""
         q_end = self.calendar.period_of(self.end, "quarter")
         return [Period(self.calendar, "quarter", self.fiscal_year, n) for n in range(1, q_end.number + 1)]
+
+
+def one_year_earlier(d: datetime.date) -> datetime.date:
+    """The same calendar date one year before ``d`` (29 February -> 28 February)."""
+    try:
+        return d.replace(year=d.year - 1)
+    except ValueError:  # 29 February
+        return d.replace(year=d.year - 1, day=28)
 
 
 def data_start(dates: pd.Series) -> datetime.date | None:

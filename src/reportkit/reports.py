@@ -509,13 +509,6 @@ def commission_for(ds: Dataset, params: BatchParams, account_manager_id: str, pe
     return _commission(ds, params, ctx, am_id)
 
 
-def _one_year_earlier(d: datetime.date) -> datetime.date:
-    try:
-        return d.replace(year=d.year - 1)
-    except ValueError:  # 29 February
-        return d.replace(year=d.year - 1, day=28)
-
-
 def _elapsed_days(period: Period, cutoff: datetime.date) -> int:
     """Days of ``period`` from its first day up to and including ``cutoff`` (0 before it starts)."""
     return max(0, min((cutoff - period.start).days + 1, period.days))
@@ -665,8 +658,8 @@ def build_account_manager_report(
     # like for like: a quarter not over by the cutoff is compared with the same days of last year's quarter
     q_elapsed = [_elapsed_days(q, cutoff) for q in quarters]
     rev_ly: list[int | None] = []
-    for q, lyq, n in zip(quarters, ly_quarters, q_elapsed):
-        ly_end = lyq.end if n >= q.days else min(lyq.end, _one_year_earlier(min(q.end, cutoff)))
+    for q, lyq in zip(quarters, ly_quarters):
+        _, ly_end = q.last_year_span(cutoff)
         if not data_covers(ctx.first_deal, lyq.start) or ly_end < lyq.start:
             rev_ly.append(None)  # the data does not reach back to it: n/a, not a genuine zero
         else:
@@ -745,7 +738,7 @@ def build_account_manager_report(
         notes.append(
             f"{to_date['period_label']}: attainment is against the full {p.kind} quota; pace is revenue against the "
             f"quota prorated to date; growth vs last year compares with the same days of {ly_p.label} "
-            f"({ly_p.start.isoformat()} to {min(ly_p.end, _one_year_earlier(cutoff)).isoformat()})."
+            f"({ly_p.start.isoformat()} to {p.last_year_span(cutoff)[1].isoformat()})."
         )
     if any(v is None for v in rev_ly):
         since = f" (its first deal closed on {ctx.first_deal.isoformat()})" if ctx.first_deal else ""
