@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import datetime
 import math
+import os
 from decimal import Decimal
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from conftest import build_dataset
+from conftest import build_batch_params, build_dataset
 from reportkit.accounts import ACCOUNT_COLUMNS, STATUS_RULES, AccountStatusRules, account_status
 from reportkit.crediting import credited_deals
 from reportkit.periods import FiscalCalendar, Period
+from reportkit.reports import build_account_manager_report
 
 CAL = FiscalCalendar(first_month=7)
 Q4 = Period.parse("FY2025-Q4", CAL)  # 2025-04-01 .. 2025-06-30; last year 2024-04-01 .. 2024-06-30
@@ -48,6 +51,8 @@ CASES = [
     ("escalation", BASE + [("C1", "2025-05-01", 105_00)], [("C1", "2025-06-01", None, "High")], "at risk", "escalation"),
     ("new", [("C1", "2025-03-01", 100_00)], None, "new", "new"),
     ("silent", [("C1", "2024-01-01", 100_00), ("C1", "2024-12-01", 100_00)], None, "at risk", "silent"),
+    # the data begins 2024-06-01, inside last year's quarter: +30 % would rest on two months of it
+    ("no_history", [("C1", "2024-06-01", 100_00), ("C1", "2025-05-01", 130_00)], None, "active", "no_history"),
     ("drop", BASE + [("C1", "2025-05-01", 40_00)], None, "at risk", "drop"),
     ("declining", BASE + [("C1", "2025-05-01", 80_00)], None, "declining", "declining"),
     ("growing", BASE + [("C1", "2025-05-01", 130_00)], None, "growing", "growing"),
@@ -127,9 +132,47 @@ def test_pipeline_won_lost_win_rate_and_share():
     assert c1["share_of_am_revenue"] == pytest.approx(0.8) and c2["share_of_am_revenue"] == pytest.approx(0.2)
 
 
+def test_mid_period_status_compares_the_same_days_of_last_year_as_the_quarterly_table():
+    # as of 2025-04-15, 15 days into FY2025-Q4: 2024-04-01..04-15 had 100.00, the rest of FY2024-Q4 900.00
+    deals = [("C1", "2023-01-01", 1_00), ("C1", "2024-04-10", 100_00), ("C1", "2024-06-10", 900_00), ("C1", "2025-04-10", 130_00)]
+    mid = datetime.date(2025, 4, 15)
+    row = status_of(deals, as_of=mid).loc["C1"]
+    assert row["revenue_same_period_last_year"] == Decimal("100.00")
+    assert (row["status"], row["status_rule"]) == ("growing", "growing"), row["status_reason"]  # not 'at risk' at -87 %
+    ds = build_dataset(deals=[(f"D{i}", "A1", *d) for i, d in enumerate(deals)])
+    r = build_account_manager_report(ds, "A1", "FY2025-Q4", build_batch_params(), mid)
+    assert r.quarterly.set_index("period").loc["FY2025-Q4", "revenue_last_year"] == row["revenue_same_period_last_year"]
+
+
 def test_without_pipeline_or_deals_the_extra_figures_are_empty():
     ds = build_dataset(deals=[("D1", "A1", "C1", "2025-05-01", 100_00)])
     row = account_status(credited_deals(ds), "A1", Q4, AS_OF).iloc[0]
     assert row["open_pipeline"] is None and row["open_opportunities"] == 0
     assert row["won_count"] == 1 and row["lost_count"] == 0 and math.isnan(row["win_rate"])
     assert row["open_issues"] == 0 and row["open_escalations"] == 0
+
+
+# -- real data: Maven CRM holds 2017 only (first close date 2017-03-01) -----------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("REPORTKIT_DATA_DIR") or ROOT.parent / "shared" / "data")
+
+
+@pytest.mark.realdata
+@pytest.mark.skipif(not DATA.is_dir(), reason=f"real data sets not found at {DATA}")
+def test_no_maven_account_is_compared_with_fy2016_which_the_data_does_not_hold():
+    import reportkit as rk
+    from reportkit.reports import active_account_managers
+
+    params, ds = rk.load(ROOT / "params" / "maven_crm.yaml")
+    period = Period.parse(params.period, ds.calendar)
+    frames = [rk.account_status(ds, am, params.period, params.as_of, params=params)
+              for am in active_account_managers(ds, period)["account_manager_id"]]
+    out = pd.concat(frames, ignore_index=True)
+    assert len(out) > 100
+    comparisons = {"drop", "declining", "growing", "growing_from_zero"}
+    assert not set(out["status_rule"]) & comparisons, out["status_rule"].value_counts()
+    assert "growing" not in set(out["status"]) and "declining" not in set(out["status"])
+    assert out["revenue_same_period_last_year"].isna().all() and out["trend"].isna().all()
+    active = out.loc[out["status_rule"] == "no_history", "status_reason"]
+    assert len(active) and active.str.endswith("no comparison with FY2016-Q4: the data begins on 2017-03-01").all()

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime
+import math
 from decimal import Decimal
 
 import pytest
 
-from conftest import build_dataset
+from conftest import build_batch_params, build_dataset
 from reportkit.accounts import ACCOUNT_COLUMNS, AccountStatusRules, account_status
 from reportkit.crediting import credited_deals
 from reportkit.periods import FiscalCalendar, Period
+from reportkit.render import table
+from reportkit.reports import build_account_manager_report
 
 CAL = FiscalCalendar(first_month=7)
 Q4 = Period.parse("FY2025-Q4", CAL)  # 2025-04-01 .. 2025-06-30; last year 2024-04-01 .. 2024-06-30
@@ -46,7 +49,7 @@ def test_status_rules(case, deals, expected):
 
 def test_figures_and_days_since_last_order_are_relative_to_as_of():
     out = status_of(
-        [("C1", "2024-05-01", 100_00), ("C1", "2024-08-01", 7_00), ("C1", "2025-05-01", 80_00), ("C1", "2025-06-10", -5_00)],
+        [("C1", "2023-01-01", 1_00), ("C1", "2024-05-01", 100_00), ("C1", "2024-08-01", 7_00), ("C1", "2025-05-01", 80_00), ("C1", "2025-06-10", -5_00)],
         accounts=[("C1", "Contoso", "A1", None)],
     )
     row = out.loc["C1"]
@@ -76,6 +79,37 @@ def test_revenue_before_handover_does_not_count_for_the_account_manager():
 
 
 def test_thresholds_are_configurable():
-    deals = [("C1", "2025-05-01", 100_00)]  # first and last order 60 days before as_of
+    # first and last order 60 days before as_of; another account's deal makes the data cover last year
+    deals = [("C0", "2023-01-01", 1_00), ("C1", "2025-05-01", 100_00)]
     assert status_of(deals).loc["C1", "status"] == "new"
     assert status_of(deals, rules=AccountStatusRules(new_within_days=30)).loc["C1", "status"] == "growing"
+
+
+# -- comparisons with last year need data that covers last year ------------------------------
+# FY2024-Q4 (last year's quarter) is 2024-04-01 .. 2024-06-30. C1 first ordered on 2024-10-01
+# (not "new" at as_of) and has revenue in FY2025-Q4, none in FY2024-Q4.
+C1_SINCE_OCTOBER = [("C1", "2024-10-01", 50_00), ("C1", "2025-05-01", 130_00)]
+
+
+def test_growing_from_zero_needs_data_from_the_first_day_of_last_years_period():
+    covered = status_of([("C0", "2024-04-01", 1_00)] + C1_SINCE_OCTOBER).loc["C1"]  # data begins on that day
+    assert (covered["status"], covered["revenue_same_period_last_year"]) == ("growing", Decimal("0.00"))
+    assert covered["status_reason"] == "revenue in FY2025-Q4, none in FY2024-Q4"
+
+
+@pytest.mark.parametrize("history", [[("C0", "2024-04-02", 1_00)], []], ids=["begins-a-day-late", "begins-with-C1"])
+def test_no_status_compares_with_last_year_when_the_data_begins_after_it_started(history):
+    row = status_of(history + C1_SINCE_OCTOBER).loc["C1"]
+    first = (history or C1_SINCE_OCTOBER)[0][1]
+    assert (row["status"], row["status_rule"]) == ("active", "no_history")
+    assert row["status_reason"] == f"last order 60 days ago; no comparison with FY2024-Q4: the data begins on {first}"
+    assert row["revenue_same_period_last_year"] is None and math.isnan(row["trend"])
+
+
+def test_the_report_shows_last_year_as_na_in_the_accounts_and_the_quarterly_table_alike():
+    ds = build_dataset(deals=[(f"D{i}", "A1", a, d, c) for i, (a, d, c) in enumerate(C1_SINCE_OCTOBER)])
+    r = build_account_manager_report(ds, "A1", "FY2025-Q4", build_batch_params(), AS_OF)
+    accounts = table(r.accounts, ["account_id", "revenue_same_period_last_year", "trend", "status", "status_reason"]).rows
+    assert list(accounts) == [("C1", "n/a", "n/a", "active", "last order 60 days ago; no comparison with FY2024-Q4: the data begins on 2024-10-01")]
+    quarterly = table(r.quarterly, ["period", "revenue_last_year", "growth_vs_last_year"]).rows
+    assert [row[1:] for row in quarterly] == [("n/a", "n/a")] * 4

@@ -221,3 +221,39 @@ def test_commission_statement_follows_the_plan_engine_when_params_name_a_plan(tm
     assert any(str(r).startswith("tier") for r in rep.commission["rule"])  # the engine's lines, not the flat rate
     assert st.total == rep.summary["commission_total"]
     assert list(st.lines["amount"]) == list(rep.commission["amount"])
+
+
+# -- no stale figures: an analyst's in-place edit shows in the next call ---------------------------
+
+
+def test_an_in_place_edit_of_the_deals_shows_in_the_next_call(tiny_dataset, batch_params):
+    ds, p, period = tiny_dataset, batch_params, "FY2025-Q4"
+
+    def figures():
+        att = reportkit.attainment_table(ds, period, p, as_of=p.as_of).set_index("account_manager_id")
+        report = reportkit.build_account_manager_report(ds, "A1", period, p, p.as_of)
+        team = reportkit.build_team_report(ds, "East", period, p, p.as_of).leaderboard.set_index("account_manager_id")
+        statement = reportkit.commission_statement(ds, "A1", period, p, as_of=p.as_of)
+        return att.loc["A1", "revenue"], report.summary["revenue"], team.loc["A1", "revenue"], statement.revenue
+
+    before = figures()
+    assert len(set(before)) == 1  # every path shows the same revenue
+    deal = (ds.deals["deal_id"] == "D05").to_numpy()  # A1's deal closed in FY2025-Q4
+    added = Decimal(int(ds.deals.loc[deal, "amount_cents"].iloc[0])) / 100
+    ds.deals.loc[deal, "amount_cents"] *= 2  # the analyst doubles it in place
+    assert figures() == tuple(b + added for b in before)
+
+
+def test_reports_share_their_computation_only_inside_a_shared_contexts_block(tiny_dataset, batch_params):
+    from reportkit import reports
+
+    def context():
+        return reports._context(tiny_dataset, batch_params, "FY2025-Q4", batch_params.as_of)
+
+    assert context() is not context()  # outside a block nothing is kept
+    with reports.shared_contexts():
+        first = context()
+        with reports.shared_contexts():  # nested (a batch calling a helper that opens one too)
+            assert context() is first
+        assert context() is first
+    assert context() is not first and reports._shared is None  # dropped with the outermost block

@@ -196,6 +196,27 @@ def test_duplicate_lookup_key_is_refused(tmp_path):
         load_dataset(write_minimal(tmp_path, text))
 
 
+def test_unmapped_territory_is_missing_not_the_text_nan_and_the_deal_credits_its_owner(tmp_path):
+    # the territory comes from an optional lookup that knows region C1 only: C7 has no territory
+    text = MINIMAL.replace("amount_cents: value}", "amount_cents: value, territory: region}").replace(
+        "  constants: {stage: won}",
+        "  constants: {stage: won}\n  lookups:\n    - source: {inline: [{client: C1, region: North}]}\n"
+        "      key: client\n      columns: [region]\n      required: false",
+    ) + "crediting: territory\nterritories:\n  source: {file: territories.csv}\n" \
+        "  columns: {account_manager_id: id, territory: region}\n"
+    path = write_minimal(tmp_path, text, deals="ref,rep,client,closed,value\nD1,AM-1,C1,2025-01-05,1\nD2,AM-1,C7,2025-01-05,2\n")
+    (tmp_path / "territories.csv").write_text("id,region\nAM-1,North\n", encoding="utf-8")
+    ds = load_dataset(path)
+    territory = ds.deals.set_index("deal_id")["territory"]
+    assert territory["D1"] == "North"
+    assert pd.isna(territory["D2"])  # pandas 2.2's astype(str) made it the text 'nan'
+    assert "nan" not in territory.astype("object").dropna().tolist()
+    from reportkit.crediting import credited_deals
+
+    credits = credited_deals(ds).set_index("deal_id")
+    assert credits.loc["D2", "credit_type"] == "owner"  # no territory: the owner is credited, as for a blank cell
+
+
 def test_mapping_may_live_elsewhere_than_its_data(tmp_path):
     data = tmp_path / "data"
     data.mkdir()

@@ -52,3 +52,16 @@ def test_templates_ship_inside_the_package():
 
     found = {p.name for p in default_template_dir().glob("*.ipynb")}
     assert {"account_manager.ipynb", "team.ipynb"} <= found
+
+
+def test_environment_yml_and_pyproject_declare_the_same_version_bounds():
+    def bounds(reqs):
+        return {_name(r): re.sub(r"\s", "", r)[len(_name(r)):] for r in reqs}
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = bounds(project["dependencies"])
+    for extra in project["optional-dependencies"].values():
+        declared |= bounds(extra)
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    conda = bounds(d for d in env["dependencies"] if isinstance(d, str) and _name(d) not in ("python", "pip"))
+    assert conda == declared

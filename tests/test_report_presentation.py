@@ -36,7 +36,7 @@ def _params(**commission):
 @pytest.fixture
 def mid_quarter(make_dataset, make_quotas):
     deals = [
-        ("L1", "A1", "C1", "2024-04-05", 10_000_00),  # last year, inside the first 15 days of FY2024-Q4
+        ("L1", "A1", "C1", "2024-04-01", 10_000_00),  # last year, inside the first 15 days of FY2024-Q4 (the data's first day)
         ("L2", "A1", "C1", "2024-06-20", 90_000_00),  # last year, later in the quarter
         ("T1", "A1", "C1", "2025-04-10", 12_000_00),  # this year, to date
         ("T2", "A1", "C1", "2025-05-10", 50_000_00),  # after as_of
@@ -100,15 +100,19 @@ def test_revenue_last_year_is_na_without_data_and_zero_when_genuinely_zero(make_
     assert r.quarterly["revenue_last_year"].isna().all() and r.quarterly["growth_vs_last_year"].isna().all()
     shown = table(r.quarterly, ["period", "revenue_last_year", "growth_vs_last_year"]).rows
     assert all(row[1:] == ("n/a", "n/a") for row in shown)
-    assert any("no deals that far back" in n for n in r.notes)
-    # a deal (of anybody) in FY2024-Q1: the data set covers last year, so an empty quarter is a genuine zero
-    older = make_dataset(
-        ams=AMS, deals=[("T1", "A1", "C1", "2025-04-10", 100_00), ("O1", "A2", "C9", "2023-08-01", 5_00)],
-        quotas=make_quotas("A1", 2025, 1_000_00),
-    )
-    r2 = build_account_manager_report(older, "A1", "FY2025-Q4", _params(), datetime.date(2025, 6, 30))
+    assert "Revenue last year is n/a where the data set does not reach back to the start of that quarter " \
+        "(its first deal closed on 2025-04-10)." in r.notes
+    # a deal (of anybody) on FY2024-Q1's first day: the data set covers last year, so an empty quarter is a genuine zero
+    def since(first):
+        ds = make_dataset(ams=AMS, deals=[("T1", "A1", "C1", "2025-04-10", 100_00), ("O1", "A2", "C9", first, 5_00)],
+                          quotas=make_quotas("A1", 2025, 1_000_00))
+        return build_account_manager_report(ds, "A1", "FY2025-Q4", _params(), datetime.date(2025, 6, 30))
+
+    r2 = since("2023-07-01")
     assert r2.quarterly["revenue_last_year"].tolist() == [Decimal("0.00")] * 4
     assert "C9" not in r2.quarterly.to_csv()  # only a date boundary of the data set is used
+    # a data set beginning a day into FY2024-Q1 does not cover it: n/a there (periods.data_covers), zero after
+    assert since("2023-07-02").quarterly["revenue_last_year"].tolist() == [None] + [Decimal("0.00")] * 3
 
 
 # -- 3. summary: commission rows that mean something ---------------------------------------

@@ -12,10 +12,17 @@ excludes it. The handoff date is shown in ``handover_date``.
 
 Figures per account (money ``Decimal``, cut at ``as_of``):
 
-* ``revenue_period`` / ``revenue_ytd`` / ``revenue_same_period_last_year``;
+* ``revenue_period`` / ``revenue_ytd`` / ``revenue_same_period_last_year``
+  (the span of :meth:`reportkit.periods.Period.last_year_span`, as in the
+  report's quarterly table: while the period is not over by ``as_of``, last
+  year's period up to the same date one year before ``as_of``);
   ``trend`` -- change of revenue in the period vs the same period last year,
   as a fraction (0.25 == +25 %), NaN when last year's revenue is zero or
-  negative (no base).
+  negative (no base). When the data does not cover the same period last year
+  (it begins after that period's first day:
+  :func:`reportkit.periods.data_covers`, the rule of the report's quarterly
+  table) ``revenue_same_period_last_year`` is None (n/a: unknown, not zero)
+  and ``trend`` NaN.
 * ``last_order_date`` / ``days_since_last_order`` -- an *order* is a credited
   deal with a positive amount; returns do not refresh it.
 * ``open_pipeline`` / ``open_opportunities`` -- open opportunities of this
@@ -43,6 +50,9 @@ rule that fired is written to ``status_rule`` and explained in
 2. ``escalation`` -- **at risk**: an open service escalation.
 3. ``new`` -- **new**: first order within the last ``new_within_days`` days.
 4. ``silent`` -- **at risk**: no order for more than ``at_risk_after_days`` days.
+   ``no_history`` -- **active**: the data does not cover the same period last
+   year, so rules 5-7 (comparisons with last year) cannot apply; the reason
+   names the data's first day.
 5. ``drop`` -- **at risk**: revenue in the period fell by at least
    ``at_risk_drop`` vs the same period last year.
 6. ``declining`` -- **declining**: trend <= ``-declining_below``.
@@ -64,14 +74,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .crediting import credited_in, revenue_cents_by
 from .money import cents_to_money
-from .periods import Period
+from .periods import Period, data_covers, data_start
 
 __all__ = ["ACCOUNT_COLUMNS", "AccountStatusRules", "STATUSES", "STATUS_RULES", "SERVICE_ISSUE_COLUMNS", "account_status"]
 
-STATUSES = ("new", "growing", "stable", "declining", "at risk", "lapsed")
+STATUSES = ("new", "growing", "stable", "declining", "at risk", "lapsed", "active")
 
 #: Rule names written to ``status_rule`` (see the module docstring), in evaluation order.
-STATUS_RULES = ("lapsed", "escalation", "new", "silent", "drop", "declining", "growing", "growing_from_zero", "stable")
+STATUS_RULES = ("lapsed", "escalation", "new", "silent", "no_history", "drop", "declining", "growing", "growing_from_zero", "stable")
 
 #: Columns of the optional service-issues table.
 SERVICE_ISSUE_COLUMNS = ("account_id", "opened", "resolved", "severity")
@@ -173,6 +183,7 @@ def account_status(
     deals: pd.DataFrame | None = None,
     pipeline: pd.DataFrame | None = None,
     service_issues: pd.DataFrame | None = None,
+    history_start: datetime.date | None = None,
 ) -> pd.DataFrame:
     """Status of each client account of one account manager.
 
@@ -196,12 +207,19 @@ def account_status(
         Canonical ``pipeline`` table (open opportunities).
     service_issues : DataFrame, optional
         ``account_id``, ``opened``, ``resolved`` (empty = open), ``severity``.
+    history_start : date, optional
+        First day the data covers (:func:`reportkit.periods.data_start` of every
+        deal's close date; the reports pass the one their quarterly table uses).
+        Default: the earliest close date in ``deals``, else in ``credited``.
+        Comparisons with the same period last year apply only when it is on or
+        before that period's first day.
 
     Returns
     -------
     DataFrame
         Columns :data:`ACCOUNT_COLUMNS`; money columns are ``Decimal`` (report
-        currency; ``open_pipeline`` None without a pipeline table),
+        currency; ``open_pipeline`` None without a pipeline table,
+        ``revenue_same_period_last_year`` None when the data does not cover it),
         ``last_order_date`` / ``handover_date`` are ``datetime.date`` or None,
         ``days_since_last_order`` is ``Int64`` (NA when never ordered),
         ``trend`` / ``win_rate`` / ``share_of_am_revenue`` float fractions,
@@ -217,7 +235,10 @@ def account_status(
     ids = pd.Index(ids.sort_values(), dtype="str")
     end = min(period.end, as_of)
     ly = period.same_period_last_year()
-    ly_end = min(ly.end, as_of)
+    _, ly_end = period.last_year_span(end)  # like for like while the period is not over by as_of
+    if history_start is None:
+        history_start = data_start((deals if deals is not None else credited)["close_date"])
+    covered = data_covers(history_start, ly.start)  # else: no comparison with last year (rules 5-7)
     rp = _sum_by_account(credited_in(c, period.start, end)).reindex(ids, fill_value=0).astype("int64")
     ytd = _sum_by_account(credited_in(c, period.year.start, end)).reindex(ids, fill_value=0).astype("int64")
     rly = _sum_by_account(credited_in(c, ly.start, ly_end)).reindex(ids, fill_value=0).astype("int64")
@@ -228,7 +249,7 @@ def account_status(
     days = (as_of_ts - last).dt.days.astype("Int64")
     days_first = (as_of_ts - first).dt.days.astype("Int64")
     base = rly.astype("float64")
-    trend = ((rp - rly) / base.abs()).where(base > 0).astype("float64")
+    trend = ((rp - rly) / base.abs()).where((base > 0) & covered).astype("float64")
 
     # pipeline, won / lost, concentration, service issues
     pipe_amt: pd.Series | None = None
@@ -264,12 +285,13 @@ def account_status(
         esc,
         df <= rules.new_within_days,
         d > rules.at_risk_after_days,
+        np.full(len(ids), not covered),
         has_t & (t <= -rules.at_risk_drop),
         has_t & (t <= -rules.declining_below),
         has_t & (t >= rules.growing_above),
         ~has_t & (rp.to_numpy() > 0),
     ]
-    statuses = ["lapsed", "at risk", "new", "at risk", "at risk", "declining", "growing", "growing"]
+    statuses = ["lapsed", "at risk", "new", "at risk", "active", "at risk", "declining", "growing", "growing"]
     status = np.select(conds, statuses, default="stable")
     rule = np.select(conds, list(STATUS_RULES[:-1]), default="stable")
     pct = lambda x: f"{x * 100:+.0f} %"  # noqa: E731
@@ -286,12 +308,15 @@ def account_status(
         elif conds[3][i]:
             r = f"no order for {d[i]} days (at risk after {rules.at_risk_after_days})"
         elif conds[4][i]:
-            r = f"revenue {pct(t[i])} vs {ly.label} (at risk at -{rules.at_risk_drop * 100:.0f} % or worse)"
+            since = f"the data begins on {history_start.isoformat()}" if history_start else "the data has no deals"
+            r = f"last order {d[i]} days ago; no comparison with {ly.label}: {since}"
         elif conds[5][i]:
-            r = f"revenue {pct(t[i])} vs {ly.label} (declining at -{rules.declining_below * 100:.0f} % or worse)"
+            r = f"revenue {pct(t[i])} vs {ly.label} (at risk at -{rules.at_risk_drop * 100:.0f} % or worse)"
         elif conds[6][i]:
-            r = f"revenue {pct(t[i])} vs {ly.label} (growing at +{rules.growing_above * 100:.0f} % or more)"
+            r = f"revenue {pct(t[i])} vs {ly.label} (declining at -{rules.declining_below * 100:.0f} % or worse)"
         elif conds[7][i]:
+            r = f"revenue {pct(t[i])} vs {ly.label} (growing at +{rules.growing_above * 100:.0f} % or more)"
+        elif conds[8][i]:
             r = f"revenue in {period.label}, none in {ly.label}"
         elif has_t[i]:
             r = f"revenue {pct(t[i])} vs {ly.label} (within ±{rules.declining_below * 100:.0f}/{rules.growing_above * 100:.0f} %)"
@@ -321,7 +346,7 @@ def account_status(
             "handover_date": handover.to_numpy(),
             "revenue_period": money(rp),
             "revenue_ytd": money(ytd),
-            "revenue_same_period_last_year": money(rly),
+            "revenue_same_period_last_year": money(rly) if covered else pd.Series([None] * len(ids), dtype="object"),
             "last_order_date": pd.Series([None if pd.isna(x) else pd.Timestamp(x).date() for x in last], dtype="object"),
             "days_since_last_order": days.to_numpy(),
             "trend": t,

@@ -369,7 +369,8 @@ def account_status(
         (service issues opened by then and not resolved by then are open; an
         open escalation in ``ds.service_issues`` makes the account at risk).
     params : BatchParams, optional
-        Only used to share the report's cached computation.
+        Only used to share a report's computation inside
+        :func:`reportkit.reports.shared_contexts`; the figures do not depend on it.
 
     Returns
     -------
@@ -377,7 +378,8 @@ def account_status(
         One row per account, sorted by revenue in the period (desc): ``account_id``,
         ``account_name``, ``segment``, ``handover_date``, money columns
         ``revenue_period``, ``revenue_ytd``, ``revenue_same_period_last_year``
-        (Decimal), ``last_order_date`` (date or None), ``days_since_last_order``
+        (Decimal; None when the data does not reach back to that period's first
+        day), ``last_order_date`` (date or None), ``days_since_last_order``
         (Int64), ``trend`` (fraction), ``status``, ``status_reason`` and the
         further columns of :data:`reportkit.accounts.ACCOUNT_COLUMNS`.
 
@@ -400,7 +402,7 @@ def account_status(
     am = str(account_manager_id)
     _am_row(ds, am)
     return _status(ctx.credited, am, ctx.period, day, ds.accounts, AccountStatusRules(), deals=ds.deals,
-                   pipeline=ds.pipeline, service_issues=ds.service_issues)
+                   pipeline=ds.pipeline, service_issues=ds.service_issues, history_start=ctx.first_deal)
 
 
 def forecast_table(

@@ -547,12 +547,15 @@ def run_batch(
 
         if warm.warm_kernels_available():
             warm.start_warm_process()  # its imports overlap reading the data
+    from .reports import shared_contexts
+
     try:
-        return _execute_batch(
-            params_path=params_path, out=out, params=params, workers=workers, dask_scheduler=dask_scheduler,
-            jobs=jobs, progress=progress, keep_work=keep_work, warm_kernels=warm_kernels, mode=mode,
-            previous=previous, kinds=kinds, templates=templates, kernels=kernels, started=started,
-        )
+        with shared_contexts():  # the batch's reports share credits, quotas, forecasts, engine results
+            return _execute_batch(
+                params_path=params_path, out=out, params=params, workers=workers, dask_scheduler=dask_scheduler,
+                jobs=jobs, progress=progress, keep_work=keep_work, warm_kernels=warm_kernels, mode=mode,
+                previous=previous, kinds=kinds, templates=templates, kernels=kernels, started=started,
+            )
     finally:
         if workers is not None:
             workers.close()

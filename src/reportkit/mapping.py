@@ -1264,7 +1264,8 @@ def load_table(ctx: _Context, table: str, tm: TableMapping) -> tuple[pd.DataFram
             return str(out.at[idx, per_row]) if per_row in out.columns else column_label
 
         if kind == "str":
-            s = out[name].astype("str")
+            # missing stays missing: pandas < 3 turns NaN / None into the text 'nan' / 'None'
+            s = out[name].astype("str").where(out[name].notna())
             stripped = s.str.strip()
             blank = (s.isna() | (stripped == "")).to_numpy(dtype=bool)  # _missing, stripping once
             out[name] = s.where(~blank, None) if blank.any() else s

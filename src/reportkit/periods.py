@@ -34,7 +34,7 @@ import pandas as pd
 
 from .errors import PeriodError
 
-__all__ = ["FiscalCalendar", "Period", "PeriodKind", "one_year_earlier"]
+__all__ = ["FiscalCalendar", "Period", "PeriodKind", "data_covers", "data_start", "one_year_earlier"]
 
 PeriodKind = Literal["year", "quarter", "month"]
 _MONTHS = {"year": 12, "quarter": 3, "month": 1}
@@ -271,6 +271,23 @@ class Period:
         """The same fiscal period one fiscal year earlier (the period form of :func:`one_year_earlier`)."""
         return Period(self.calendar, self.kind, self.fiscal_year - 1, self.number)
 
+    def last_year_span(self, cutoff: datetime.date) -> tuple[datetime.date, datetime.date]:
+        """(first, last day) of last year to compare this period with, its figures cut at ``cutoff``.
+
+        The same period last year, whole when this period is over by ``cutoff``;
+        otherwise like for like: from its first day to the same calendar date one
+        year before ``cutoff`` (:func:`one_year_earlier`). The span is empty (last
+        day before the first) when ``cutoff`` is before this period starts.
+
+        Examples
+        --------
+        >>> q4 = Period.parse("FY2025-Q4", FiscalCalendar(first_month=7))
+        >>> q4.last_year_span(datetime.date(2025, 4, 15))
+        (datetime.date(2024, 4, 1), datetime.date(2024, 4, 15))
+        """
+        ly = self.same_period_last_year()
+        return ly.start, ly.end if cutoff >= self.end else min(ly.end, one_year_earlier(cutoff))
+
     def contains(self, d: datetime.date) -> bool:
         return self.start <= d <= self.end
 
@@ -284,3 +301,45 @@ class Period:
         """Quarters of this period's fiscal year up to and including this one."""
         q_end = self.calendar.period_of(self.end, "quarter")
         return [Period(self.calendar, "quarter", self.fiscal_year, n) for n in range(1, q_end.number + 1)]
+
+
+def data_start(dates: pd.Series) -> datetime.date | None:
+    """First day a data set covers: the earliest of ``dates``; None when there is none.
+
+    Parameters
+    ----------
+    dates : Series of datetime64
+        For reports, ``deals.close_date`` of every deal (any stage, any account manager).
+
+    Returns
+    -------
+    date or None
+    """
+    first = pd.Series(dates).min() if len(dates) else pd.NaT
+    return None if pd.isna(first) else pd.Timestamp(first).date()
+
+
+def data_covers(first_date: datetime.date | None, start: datetime.date) -> bool:
+    """Whether data beginning on ``first_date`` covers a span that begins on ``start``.
+
+    The one rule for every comparison with history (the quarterly table's
+    ``revenue_last_year``, account status vs the same period last year): the data
+    must begin on or before the span's first day. A span the data begins inside or
+    after is *not covered*: its revenue is unknown (shown ``n/a``, not 0.00) and no
+    growth figure or status may rest on it.
+
+    Parameters
+    ----------
+    first_date : date or None
+        First day of the data (:func:`data_start`); None for an empty data set.
+    start : date
+        First day of the span compared with (e.g. last year's quarter).
+
+    Examples
+    --------
+    >>> data_covers(datetime.date(2017, 3, 1), datetime.date(2016, 10, 1))
+    False
+    >>> data_covers(datetime.date(2023, 1, 1), datetime.date(2024, 10, 1))
+    True
+    """
+    return first_date is not None and first_date <= start

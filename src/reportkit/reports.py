@@ -13,8 +13,8 @@ report currency; attainment is a float fraction, NaN when undefined):
 
 AccountManagerReport
     quarterly   : period, period_start, period_end, revenue, quota, attainment,
-                  revenue_last_year (None when the data set starts after last
-                  year's span), growth_vs_last_year (fraction, NaN if no base),
+                  revenue_last_year (None when the data set starts after the
+                  first day of last year's span), growth_vs_last_year (fraction, NaN if no base),
                   days_elapsed, days_in_period (a quarter not over by as_of is
                   compared like for like: see build_account_manager_report)
     commission  : line, description, basis, rate, amount, rule, award
@@ -43,10 +43,13 @@ TeamReport
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import math
 import re
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
@@ -63,7 +66,7 @@ from .model import Dataset
 from .money import cents_to_money, money_sum, rdiv
 from .params import BatchParams
 from .performance import current_status, performance_table
-from .periods import Period, one_year_earlier
+from .periods import Period, data_covers, data_start
 from .quota import attainment, attainment_table, pooled_attainment, quotas_from_rule, split_quotas
 
 __all__ = [
@@ -84,6 +87,7 @@ __all__ = [
     "build_account_manager_report",
     "build_team_report",
     "commission_for",
+    "shared_contexts",
 ]
 
 
@@ -377,16 +381,54 @@ class _Context:
         return int(hit.sum()) if len(hit) else None
 
 
-_CACHE: list[tuple[Dataset, str, datetime.date, str, _Context]] = []
+# Contexts shared inside ``shared_contexts()`` blocks (None outside every block: nothing is kept).
+_shared: list[tuple[Dataset, str, datetime.date, str, _Context]] | None = None
+_shared_depth = 0
+_shared_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def shared_contexts() -> Iterator[None]:
+    """Let the reports built inside this block share what they compute from one dataset.
+
+    A batch builds dozens of reports of one dataset, period and ``as_of``: inside
+    the block the credited deals, effective quotas, quota splits, forecasts and
+    plan-engine results are computed once per (dataset, period, ``as_of``,
+    params) and reused, instead of once per report. The block's owner promises
+    that the datasets it builds from do not change meanwhile: ``run_batch`` and
+    ``reportkit statement`` load their own dataset and never change it.
+
+    Outside every block nothing is kept: each call of a builder or of the
+    :mod:`reportkit.api` functions computes from the dataset as it is now, so an
+    analyst who edits ``ds.deals`` in place sees the edit in the next call. (A
+    cache keyed on the dataset's identity returned the old figures; one keyed on
+    its content would hash every deal on every call.) Blocks may nest and may be
+    used from several threads; the shared contexts are dropped when the
+    outermost block ends.
+    """
+    global _shared, _shared_depth
+    with _shared_lock:
+        _shared_depth += 1
+        if _shared is None:
+            _shared = []
+    try:
+        yield
+    finally:
+        with _shared_lock:
+            _shared_depth -= 1
+            if _shared_depth == 0:
+                _shared = None
 
 
 def _context(ds: Dataset, params: BatchParams, period_label: str, as_of: datetime.date) -> _Context:
-    """Compute (or reuse) what every report of one batch shares: credits, quotas, quarters.
+    """Compute what every report of one dataset, period and ``as_of`` shares: credits, quotas, quarters.
 
-    Cached by dataset identity so a batch crediting 2M deals does it once, not once per report.
+    Reused only inside a :func:`shared_contexts` block (a batch crediting 2M deals
+    does it once, not once per report); otherwise computed afresh on every call.
     """
     key = params.model_dump_json(exclude={"base_dir"})
-    for d, p, a, k, ctx in _CACHE:
+    shared = _shared
+    for d, p, a, k, ctx in shared or ():
         if d is ds and p == period_label and a == as_of and k == key:
             return ctx
     period = Period.parse(period_label, ds.calendar)
@@ -411,10 +453,10 @@ def _context(ds: Dataset, params: BatchParams, period_label: str, as_of: datetim
         quota_notes=notes,
         history=tuple(history),
         year_quarters=tuple(period.quarters_to_date()),
-        first_deal=pd.Timestamp(ds.deals["close_date"].min()).date() if len(ds.deals) else None,
+        first_deal=data_start(ds.deals["close_date"]),
     )
-    _CACHE.append((ds, period_label, as_of, key, ctx))
-    del _CACHE[:-4]
+    if shared is not None:
+        shared.append((ds, period_label, as_of, key, ctx))
     return ctx
 
 
@@ -640,10 +682,11 @@ def build_account_manager_report(
       year's quarter: its first day to the same calendar date one year before
       the cutoff (29 February -> 28 February); ``growth_vs_last_year`` compares
       the two spans;
-    * ``revenue_last_year`` is None (shown n/a, not 0.00) when the data set has
-      no deal (any stage, any account manager) closed on or before the end of
-      last year's span: there is no data to compare with, which is different
-      from a genuine zero;
+    * ``revenue_last_year`` is None (shown n/a, not 0.00) when the data set
+      does not cover last year's span: its first deal (any stage, any account
+      manager) closed after the span's first day
+      (:func:`reportkit.periods.data_covers`, the rule account status uses too);
+      unknown revenue is different from a genuine zero;
     * the summary's ``period_label`` and a note say ``FY2025-Q4 to date (15 of 92 days)``.
 
     The forecast is :func:`reportkit.forecast.annual_forecasts` with the
@@ -688,10 +731,10 @@ def build_account_manager_report(
     # like for like: a quarter not over by the cutoff is compared with the same days of last year's quarter
     q_elapsed = [_elapsed_days(q, cutoff) for q in quarters]
     rev_ly: list[int | None] = []
-    for q, lyq, n in zip(quarters, ly_quarters, q_elapsed):
-        ly_end = lyq.end if n >= q.days else min(lyq.end, one_year_earlier(min(q.end, cutoff)))
-        if ctx.first_deal is None or ctx.first_deal > ly_end or ly_end < lyq.start:
-            rev_ly.append(None)  # no data back then: n/a, not a genuine zero
+    for q, lyq in zip(quarters, ly_quarters):
+        _, ly_end = q.last_year_span(cutoff)
+        if not data_covers(ctx.first_deal, lyq.start) or ly_end < lyq.start:
+            rev_ly.append(None)  # the data does not reach back to it: n/a, not a genuine zero
         else:
             rev_ly.append(revenue_cents(credited_in(mine_all, lyq.start, ly_end)))
     growth = [
@@ -734,7 +777,7 @@ def build_account_manager_report(
     # service issues: only counts per account of this AM reach the report (account_status keeps its
     # own accounts); an issue counts as open at as_of when opened by then and not yet resolved
     accounts = account_status(credited, am_id, p, as_of, ds.accounts, AccountStatusRules(), deals=ds.deals,
-                              pipeline=ds.pipeline, service_issues=ds.service_issues)
+                              pipeline=ds.pipeline, service_issues=ds.service_issues, history_start=ctx.first_deal)
 
     names = {}
     if ds.accounts is not None and len(ds.accounts):
@@ -768,10 +811,11 @@ def build_account_manager_report(
         notes.append(
             f"{to_date['period_label']}: attainment is against the full {p.kind} quota; pace is revenue against the "
             f"quota prorated to date; growth vs last year compares with the same days of {ly_p.label} "
-            f"({ly_p.start.isoformat()} to {min(ly_p.end, one_year_earlier(cutoff)).isoformat()})."
+            f"({ly_p.start.isoformat()} to {p.last_year_span(cutoff)[1].isoformat()})."
         )
     if any(v is None for v in rev_ly):
-        notes.append("Revenue last year is n/a where the data set has no deals that far back.")
+        since = f" (its first deal closed on {ctx.first_deal.isoformat()})" if ctx.first_deal else ""
+        notes.append(f"Revenue last year is n/a where the data set does not reach back to the start of that quarter{since}.")
     hire, end = _date(row.get("hire_date")), _date(row.get("end_date"))
     if hire is not None and hire > p.end:
         notes.append(f"Hired {hire.isoformat()}, after {p.label}.")

@@ -180,7 +180,7 @@ def statement_cli(
     """
     from .api import load
     from .periods import Period
-    from .reports import _am_row, active_account_managers, commission_for
+    from .reports import _am_row, active_account_managers, commission_for, shared_contexts
 
     params, ds = load(params_path)
     p = Period.parse(period, ds.calendar)
@@ -199,10 +199,11 @@ def statement_cli(
         if params.account_managers is not None:
             ids = [a for a in ids if a in set(params.account_managers)]
     written = 0
-    for am in ids:
-        stmt = commission_for(ds, params, am, p.label, as_of)
-        csv_path, _ = write_statement_files(stmt, output_dir, ds.currency)
-        print(f"{am}: {len(stmt.lines)} lines, total {stmt.total} {ds.currency} -> {csv_path}")
-        written += 1
+    with shared_contexts():  # one plan-engine run for every statement
+        for am in ids:
+            stmt = commission_for(ds, params, am, p.label, as_of)
+            csv_path, _ = write_statement_files(stmt, output_dir, ds.currency)
+            print(f"{am}: {len(stmt.lines)} lines, total {stmt.total} {ds.currency} -> {csv_path}")
+            written += 1
     print(f"{written} statement(s) for {p.label} as of {as_of.isoformat()} in {output_dir}")
     return 0
