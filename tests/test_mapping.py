@@ -300,3 +300,71 @@ def test_service_issue_problems_name_file_row_and_source_column(tmp_path):
     assert ("issues.csv", 2, "closed") in got  # resolved before opened
     assert {("issues.csv", 2, "ticket"), ("issues.csv", 3, "ticket")} <= got  # duplicate ticket, both rows
     assert "resolved 2025-02-01 is before opened 2025-02-03" in str(exc.value)
+
+
+# -- territory crediting: a won deal nobody is credited with is refused at load ------
+TERRITORY_MAPPING = MINIMAL.replace(
+    "account_id: client, close_date: closed, amount_cents: value}",
+    "account_id: client, close_date: closed, amount_cents: value, territory: region}",
+) + """\
+crediting: territory
+territories:
+  source: {file: territories.csv}
+  columns: {account_manager_id: id, territory: region}
+accounts:
+  source: {file: accounts.csv}
+  columns: {account_id: client, name: name, handover_date: handover}
+"""
+
+
+def write_ownerless_won_deals(tmp_path: Path) -> Path:
+    """D1 owned; D2 no owner, covered territory; D3 no owner, blank territory; D4 no owner,
+    territory 'South' covered by nobody; D5 no owner, no territory, but closed before its
+    account's handover (business development: credited to nobody by rule); D6 lost."""
+    path = write_minimal(tmp_path, TERRITORY_MAPPING, deals=(
+        "ref,rep,client,closed,value,region\n"
+        "D1,AM-1,C1,2025-01-05,100.00,North\n"
+        "D2,,C1,2025-01-06,200.00,North\n"
+        "D3,,C1,2025-01-07,300.00,\n"
+        "D4,,C1,2025-01-08,400.00,South\n"
+        "D5,,C2,2025-01-09,500.00,\n"
+    ))
+    (tmp_path / "territories.csv").write_text("id,region\nAM-1,North\n", encoding="utf-8")
+    (tmp_path / "accounts.csv").write_text("client,name,handover\nC1,One,\nC2,Two,2025-02-01\n", encoding="utf-8")
+    return path
+
+
+def test_won_deal_without_owner_or_covered_territory_is_refused_at_load_naming_row_and_fix(tmp_path):
+    with pytest.raises(DataError) as exc:
+        load_dataset(write_ownerless_won_deals(tmp_path))
+    problems = {(Path(p.file).name, p.row, p.column, p.value): p.reason for p in exc.value.problems}
+    assert set(problems) == {("deals.csv", 4, "region", None), ("deals.csv", 5, "region", "South")}
+    blank, uncovered = problems[("deals.csv", 4, "region", None)], problems[("deals.csv", 5, "region", "South")]
+    assert "'D3'" in blank and "column 'rep' is blank" in blank and "give the deal an owner" in blank
+    assert "'D4'" in uncovered and "add a territories row covering territory 'South'" in uncovered
+    assert "400.00 USD" in uncovered
+
+
+def test_ownerless_deal_closed_before_its_account_handover_still_loads_uncredited(tmp_path):
+    path = write_ownerless_won_deals(tmp_path)
+    deals = (tmp_path / "deals.csv").read_text(encoding="utf-8").splitlines()
+    (tmp_path / "deals.csv").write_text("\n".join(deals[:3] + deals[5:]) + "\n", encoding="utf-8")  # D1, D2, D5
+    ds = load_dataset(path)
+    from reportkit.crediting import credited_deals
+
+    assert set(credited_deals(ds)["deal_id"]) == {"D1", "D2"}  # D5 is business development's
+
+
+def test_batch_refuses_a_won_deal_nobody_is_credited_with_exit_2_naming_file_and_row(tmp_path, capsys):
+    from reportkit.cli import main
+
+    source = write_ownerless_won_deals(tmp_path)
+    params = tmp_path / "params.yaml"
+    params.write_text(f"name: T\nsource: {source.name}\nperiod: FY2025-Q1\nas_of: 2025-03-31\n"
+                      "commission: {rate: \"0.05\"}\nquota_rule: {kind: fixed, amount: \"1000.00\", per: quarter}\n",
+                      encoding="utf-8")
+    assert main(["batch", str(params), "-o", str(tmp_path / "out"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "deals.csv, row 5, column 'region': value 'South'" in err
+    assert "deals.csv, row 4, column 'region'" in err
+    assert not (tmp_path / "out" / "account_managers").exists()

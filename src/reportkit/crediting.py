@@ -13,7 +13,8 @@ Two crediting modes exist (``Dataset.crediting``, see ``docs/architecture.md``):
     the deal). A deal whose territory is blank, or covered by nobody, credits
     its owner when it has one (``credit_source`` says so: ``owner (no
     territory)`` / ``owner (territory not covered)``); a deal with neither is
-    not credited. Because one deal credits several people, team revenue counts
+    not credited (a loaded data set never has such a won deal:
+    :func:`reportkit.mapping.load_dataset` refuses it). Because one deal credits several people, team revenue counts
     each deal once (:func:`team_revenue`).
 
 These rules live once, in the plan engine (:func:`reportkit.engine.credit_deals`

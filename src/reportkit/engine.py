@@ -234,6 +234,14 @@ def _shares_ppm(values: pd.Series, file: str = "splits") -> np.ndarray:
     return table[codes]
 
 
+#: Why a won deal credits nobody for want of an owner, per crediting method (the ``reason``
+#: of such a deal in the ``excluded`` frames; :func:`ownerless_uncredited` finds them).
+NO_CREDIT_REASONS = {
+    "owner": "deal has no owner",
+    "territory": "deal has no owner and its territory is blank or covered by no account manager",
+}
+
+
 def _excluded_frame(deals: pd.DataFrame, rows: np.ndarray, am: np.ndarray, amount: np.ndarray,
                     close_ns: np.ndarray, reason: str) -> pd.DataFrame:
     return pd.DataFrame({
@@ -444,8 +452,7 @@ def _credit_codes(deals, ids: _Ids, *, splits=None, accounts=None, territories=N
         none = am < 0
         if none.any():
             r = own[none]
-            why = "deal has no owner" if method != "territory" else \
-                "deal has no owner and its territory is blank or covered by no account manager"
+            why = NO_CREDIT_REASONS[method]
             excluded.append(_excluded_frame(deals, r, np.full(len(r), None, dtype=object), amount_all[r],
                                             close_all[r], why))
             own, am = own[~none], am[~none]
@@ -549,6 +556,43 @@ def credit_codes(ds: Dataset, deals: pd.DataFrame | None = None) -> DatasetCredi
     cr, excl = _credit_codes(deals, ids, accounts=ds.accounts, territories=ds.territories, method=ds.crediting,
                              handoff=True)
     return DatasetCredits(cr.drow, cr.am, cr.cdate, cr.credit, cr.exact, cr.source, ids.strings(), _concat_excluded(excl))
+
+
+def ownerless_uncredited(ds: Dataset) -> np.ndarray:
+    """Rows of ``ds.deals`` that win revenue nobody is credited with, for want of an owner.
+
+    The won deals :func:`credit_codes` excludes with a reason of
+    :data:`NO_CREDIT_REASONS`: no ``account_manager_id`` and, with territory
+    crediting, a ``territory`` that is blank or covered by no account manager.
+    Deals closed before their account's ``handover_date`` are not among them
+    (business development: credited to nobody by rule). The rule is the
+    engine's own (the same code path on just the ownerless won deals), so the
+    load-time check of :func:`reportkit.mapping.load_dataset` refuses exactly the
+    deals the reports would leave out.
+
+    Parameters
+    ----------
+    ds : Dataset
+        Validated canonical tables (``deals`` with a RangeIndex).
+
+    Returns
+    -------
+    numpy.ndarray
+        Sorted int64 positions in ``ds.deals``; empty when every won deal has
+        someone to credit.
+    """
+    deals = ds.deals
+    won = _np(pc.fill_null(pc.equal(_arrow_str(deals["stage"]), "won"), False))
+    cand = np.flatnonzero(won & _isnull(deals["account_manager_id"]))
+    if not len(cand):
+        return cand.astype(np.int64)
+    # the candidates only, each deal id replaced by its position so excluded rows map back
+    sub = deals.iloc[cand].reset_index(drop=True).assign(deal_id=np.arange(len(cand)).astype(str))
+    _, excl = _credit_codes(sub, _Ids(ds.account_managers["account_manager_id"].astype(str)),
+                            accounts=ds.accounts, territories=ds.territories, method=ds.crediting, handoff=True)
+    why = NO_CREDIT_REASONS[ds.crediting]
+    pos = [f.loc[f["reason"] == why, "deal_id"].astype(int).to_numpy() for f in excl]
+    return np.sort(cand[np.concatenate(pos)]) if pos else np.zeros(0, np.int64)
 
 
 _EXCLUDED_COLUMNS = ["deal_id", "account_manager_id", "close_date", "amount_cents", "reason"]

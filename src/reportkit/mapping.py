@@ -82,7 +82,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from . import model
+from . import engine, model
 from ._yaml import format_validation_errors, read_yaml_mapping
 from .errors import DataError, DataProblem, MappingError, did_you_mean
 from .money import MICROS_PER_CENT, MICROS_PER_UNIT, to_cents, to_micros
@@ -1374,8 +1374,47 @@ def load_dataset(mapping_path: str | Path) -> model.Dataset:
         raise _data_error(merged, mapping_path) from None
     if parse_problems:
         raise _data_error(parse_problems, mapping_path)
+    uncredited = _uncredited_deal_problems(ds, return_ds, src_cols)
+    if uncredited:
+        raise _data_error(uncredited, mapping_path)
     notes = list(ctx.notes) + _outside_quota_periods(return_ds)
     return replace(return_ds, warnings=tuple(notes))
+
+
+def _uncredited_deal_problems(raw: model.Dataset, ds: model.Dataset,
+                              src_cols: dict[str, dict[str, str]]) -> list[DataProblem]:
+    """One problem per won deal that would credit nobody for want of an owner.
+
+    The rule is the engine's (:func:`reportkit.engine.ownerless_uncredited`: no
+    owner and, with ``crediting: territory``, a blank territory or one no account
+    manager covers; deals closed before their account's handover date are
+    business development and not listed). Run on the validated ``ds``; ``raw`` is
+    the same tables in the same order with provenance, for file and row.
+    """
+    if ds.crediting != "territory":
+        return []  # owner crediting refuses every blank owner in model.validate_dataset
+    rows = engine.ownerless_uncredited(ds)
+    if not len(rows):
+        return []
+    cols = src_cols.get("deals", {})
+    owner_col, terr_col = cols.get("account_manager_id", "account_manager_id"), cols.get("territory", "territory")
+    terr_file = raw.sources.get("territories") or "territories"
+    out = []
+    for i in rows:
+        deal = ds.deals.iloc[i]
+        territory = None if pd.isna(deal["territory"]) else str(deal["territory"])
+        head = (f"won deal {deal['deal_id']!r} ({Decimal(int(deal['amount_cents'])).scaleb(-2):,} {ds.currency}) has no owner "
+                f"(column {owner_col!r} is blank) and ")
+        if territory is None:
+            why = (f"no territory (column {terr_col!r} is blank), so it credits nobody and would be left out "
+                   "of every report and total; give the deal an owner or a territory that a territories row "
+                   f"({terr_file}) covers")
+        else:
+            why = (f"no account manager covers its territory {territory!r} in {terr_file}, so it credits nobody "
+                   "and would be left out of every report and total; give the deal an owner or add a "
+                   f"territories row covering territory {territory!r}")
+        out.append(_problem(raw.deals, raw.deals.index[i], terr_col, territory, head + why))
+    return out
 
 
 def _unknown_manager_summary(ds: model.Dataset, src_cols: dict[str, dict[str, str]]) -> list[DataProblem]:
