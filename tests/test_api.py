@@ -257,3 +257,24 @@ def test_reports_share_their_computation_only_inside_a_shared_contexts_block(tin
             assert context() is first
         assert context() is first
     assert context() is not first and reports._shared is None  # dropped with the outermost block
+
+
+def test_editing_amount_cents_as_the_readme_analyst_does_moves_revenue_attainment_and_commission_together():
+    """README, "For analysts": ``amount_cents`` is the documented amount; the hidden exact
+    ``amount_micros`` that no longer rounds to it must not keep the old revenue alive."""
+    params, ds = reportkit.load(DEMO)
+    deal = ds.deals["deal_id"] == "D-01339"
+    before = reportkit.attainment_table(ds, "FY2025-Q4", params=params).set_index("account_manager_id").loc["AM-001"]
+    old_amount = Decimal(int(ds.deals.loc[deal, "amount_cents"].iloc[0])).scaleb(-2)
+    assert old_amount > 0
+    ds.deals.loc[deal, "amount_cents"] = 0
+
+    after = reportkit.attainment_table(ds, "FY2025-Q4", params=params).set_index("account_manager_id").loc["AM-001"]
+    report = reportkit.build_account_manager_report(ds, "AM-001", "FY2025-Q4", params, as_of=AS_OF)
+    st = reportkit.commission_statement(ds, "AM-001", "FY2025-Q4", params)
+    new_revenue = before["revenue"] - old_amount
+    assert after["revenue"] == report.summary["revenue"] == st.revenue == new_revenue
+    assert after["attainment"] == pytest.approx(float(new_revenue / after["quota"]))
+    assert report.deals.set_index("deal_id").loc["D-01339", "amount"] == Decimal("0.00")
+    deal_line = st.lines.loc[st.lines["deal_id"] == "D-01339"].iloc[0]
+    assert deal_line["basis"] == deal_line["amount"] == Decimal("0.00")

@@ -152,11 +152,12 @@ def test_adjustment_amount_with_a_fraction_of_a_cent_is_refused():
         run(plan(), _one_deal(), adjustments=adj)
 
 
-def test_an_exact_amount_that_disagrees_with_its_cents_is_refused_at_validation(sub_cent_sales):
+def test_an_exact_amount_that_no_longer_rounds_to_its_edited_cents_yields_to_the_cents(sub_cent_sales):
     deals = sub_cent_sales.deals.copy()
-    deals.loc[deals["deal_id"] == "S1", "amount_cents"] = 2000  # changed, exact amount left stale
-    with pytest.raises(DataError) as exc:
-        model.validate_dataset(dataclasses.replace(sub_cent_sales, deals=deals))
-    (p,) = exc.value.problems
-    assert (p.column, p.value) == (model.AMOUNT_MICROS, 10_004_000)
-    assert "change both together" in p.reason
+    deals.loc[deals["deal_id"] == "S1", "amount_cents"] = 2000  # edited, exact amount left stale
+    ds = model.validate_dataset(dataclasses.replace(sub_cent_sales, deals=deals))  # editing the cents is enough
+    exact = dict(zip(ds.deals["deal_id"], model.deal_micros(ds.deals)))
+    assert exact["S1"] == 2000 * model.MICROS_PER_CENT  # the cents win
+    assert exact["S2"] == exact["S3"] == 10_004_000  # agreeing rows keep their sub-cent amount
+    r = build_account_manager_report(ds, "A1", "FY2025-Q4", build_batch_params(), AS_OF)
+    assert r.summary["revenue"] == Decimal("40.01")  # 20.00 + 10.004 + 10.004

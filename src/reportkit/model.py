@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import DataError, DataProblem, did_you_mean
-from .money import MICROS_PER_CENT, check_exact_range
+from .money import MICROS_PER_CENT, check_exact_range, micros_to_cents
 from .periods import FiscalCalendar
 
 __all__ = [
@@ -361,29 +361,19 @@ def _reference_problems(ds: Dataset, source_columns: Mapping[str, Mapping[str, s
             out.append(DataProblem(file, row, src, None,
                                    "deal has no account manager; with crediting: owner every deal needs one"))
     out.extend(_service_issue_problems(ds, source_columns))
-    out.extend(_exact_amount_problems(ds.deals, source_columns.get("deals")))
+    out.extend(_exact_amount_problems(ds.deals))
     return out
 
 
-def _exact_amount_problems(deals: pd.DataFrame, cols: Mapping[str, str] | None) -> list[DataProblem]:
-    """``deals.amount_micros`` (when present) must be int64 and round to ``amount_cents``
-    (within half a cent: the two are rounded from the same source text)."""
+def _exact_amount_problems(deals: pd.DataFrame) -> list[DataProblem]:
+    """``deals.amount_micros`` (when present) must be int64 (where it does not round to
+    ``amount_cents`` the cents win: :func:`deal_micros`)."""
     if AMOUNT_MICROS not in deals.columns or "amount_cents" not in deals.columns:
         return []
     if str(deals[AMOUNT_MICROS].dtype) != "int64" or str(deals["amount_cents"].dtype) != "int64":
         return [DataProblem("deals", None, AMOUNT_MICROS, str(deals[AMOUNT_MICROS].dtype),
                             "deals.amount_micros must have dtype int64 (drop the column to use amount_cents)")]
-    gap = deals["amount_cents"].to_numpy(np.int64) * MICROS_PER_CENT  # one temporary, reused in place
-    np.subtract(deals[AMOUNT_MICROS].to_numpy(np.int64), gap, out=gap)
-    np.abs(gap, out=gap)
-    out = []
-    for idx in deals.index[gap > MICROS_PER_CENT // 2]:
-        file, row, src = _locate(deals, idx, "amount_cents", "deals", cols)
-        out.append(DataProblem(file, row, AMOUNT_MICROS, int(deals.at[idx, AMOUNT_MICROS]),
-                               f"exact amount {int(deals.at[idx, AMOUNT_MICROS])} micros does not round to "
-                               f"amount_cents {int(deals.at[idx, 'amount_cents'])}: change both together, or "
-                               "drop amount_micros to use amount_cents"))
-    return out
+    return []
 
 
 def _service_issue_problems(ds: Dataset, source_columns: Mapping[str, Mapping[str, str]]) -> list[DataProblem]:
@@ -434,7 +424,8 @@ def validate_dataset(
     account managers; service issues must not be resolved before they were
     opened and, when ``accounts`` is given, must name an account in it; quotas and deals must all be in ``ds.currency``; with
     ``crediting == "owner"`` every deal needs an account manager; a deal's
-    ``amount_micros`` (when given) must round to its ``amount_cents``.
+    ``amount_micros`` (when given) must be int64 (it yields to ``amount_cents``
+    where the two disagree: :func:`deal_micros`).
 
     Parameters
     ----------
@@ -478,9 +469,28 @@ def validate_dataset(
 def deal_micros(deals: pd.DataFrame) -> np.ndarray:
     """Exact amounts of ``deals`` in micros (int64), the input of every revenue aggregate.
 
-    ``deals[AMOUNT_MICROS]`` where the frame has it (the mapping fills it at load);
-    ``amount_cents * 10_000`` for rows without it (frames built by hand, rows added
-    by a what-if), which is exact for amounts with at most 2 decimals.
+    The rule (README, "Money"): ``amount_cents`` is the deal's amount; the exact
+    ``amount_micros`` beside it (filled by the mapping at load, from the same source
+    text) refines it below the cent and is used only where it agrees, i.e. where
+    ``micros_to_cents(amount_micros) == amount_cents``. Elsewhere the cents win:
+    ``amount_cents * 10_000``. So editing ``amount_cents`` (an analyst's what-if,
+    ``ds.deals.loc[..., "amount_cents"] = 0``) is enough: revenue, attainment and
+    commission all follow it. Rows without ``amount_micros`` (frames built by hand,
+    rows added by a what-if) also use ``amount_cents * 10_000``, which is exact for
+    amounts with at most 2 decimals.
+
+    Parameters
+    ----------
+    deals : pandas.DataFrame
+        ``amount_cents`` (int64, cents) and optionally ``amount_micros`` (int64 or
+        nullable, millionths of the currency unit).
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 micros, one per row of ``deals``. Example: cents ``1000`` with micros
+        ``10_004_000`` (10.004) gives ``10_004_000``; cents edited to ``0`` with the
+        same micros gives ``0``.
 
     Raises
     ------
@@ -489,16 +499,20 @@ def deal_micros(deals: pd.DataFrame) -> np.ndarray:
         (:func:`reportkit.money.check_exact_range`).
     """
     cents = deals["amount_cents"].to_numpy(np.int64)
+    from_cents = cents * MICROS_PER_CENT
     if AMOUNT_MICROS not in deals.columns:
-        out = cents * MICROS_PER_CENT
+        out = from_cents
     else:
         m = deals[AMOUNT_MICROS]
         if str(m.dtype) == "int64":
             out = m.to_numpy(np.int64)
         else:
             missing = m.isna().to_numpy()
-            out = np.where(missing, cents * MICROS_PER_CENT,
+            out = np.where(missing, from_cents,
                            m.fillna(0).to_numpy(np.float64).astype(np.int64) if missing.any() else m.to_numpy(np.int64))
+        stale = micros_to_cents(out) != cents  # amount_cents edited without its micros: the cents win
+        if stale.any():
+            out = np.where(stale, from_cents, out)
     check_exact_range(out, "deals.amount_cents")
     return out
 
