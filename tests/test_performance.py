@@ -7,7 +7,8 @@ import math
 import pytest
 
 from reportkit.params import PerformancePolicy
-from reportkit.performance import PERFORMANCE_COLUMNS, current_status, performance_table, performance_watch
+from reportkit.performance import (PERFORMANCE_COLUMNS, current_status, performance_input, performance_table,
+                                   performance_watch)
 
 POLICY = PerformancePolicy(miss_below=0.9, watch_after=2, termination_review_after=3)
 NAN = math.nan
@@ -74,3 +75,44 @@ def test_performance_table_walks_each_account_manager_separately():
 def test_periods_and_attainments_must_align():
     with pytest.raises(ValueError):
         performance_watch(["FY2025-Q1"], [0.5, 0.6], POLICY)
+
+
+def _quarters_from_october(atts):
+    import datetime
+
+    import pandas as pd
+
+    starts = [datetime.date(2024, 10, 1), datetime.date(2025, 1, 1), datetime.date(2025, 4, 1), datetime.date(2025, 7, 1)]
+    ends = [datetime.date(2024, 12, 31), datetime.date(2025, 3, 31), datetime.date(2025, 6, 30), datetime.date(2025, 9, 30)]
+    return pd.DataFrame({"account_manager_id": "A1", "period": ["FY2025-Q1", "FY2025-Q2", "FY2025-Q3", "FY2025-Q4"],
+                         "period_start": pd.to_datetime(starts), "period_end": pd.to_datetime(ends),
+                         "attainment": atts})
+
+
+def test_quarter_begun_before_the_data_has_no_verdict_and_is_skipped_in_the_run():
+    import datetime
+
+    # the data begins on 2024-12-01: FY2025-Q1 (Oct-Dec) holds one month of sales, a "miss" it is not
+    att = _quarters_from_october([0.3, 0.5, 0.5, 0.5])
+    t = performance_table(performance_input(att, datetime.date(2025, 9, 30), datetime.date(2024, 12, 1)), POLICY)
+    assert t["status"].tolist() == ["n/a", "missed", "performance watch", "termination review"]
+    assert t["consecutive_misses"].tolist() == [0, 1, 2, 3]
+    assert t["note"].tolist() == ["data begins on 2024-12-01", None, None, None]
+    assert t["missed"].isna().tolist() == [True, False, False, False]
+
+
+def test_quarter_begun_before_the_data_neither_breaks_nor_extends_a_run_around_it():
+    # a run carried over a quarter with no verdict, as over an undefined one
+    f = performance_watch(["FY2025-Q1", "FY2025-Q2", "FY2025-Q3"], [0.5, 1.5, 0.5], POLICY,
+                          notes=[None, "data begins on 2025-01-15", None])
+    assert f["status"].tolist() == ["missed", "n/a", "performance watch"]
+    assert f["consecutive_misses"].tolist() == [1, 1, 2]
+
+
+def test_data_beginning_on_the_first_day_of_a_quarter_covers_it():
+    import datetime
+
+    att = _quarters_from_october([0.3, 0.5, 1.0, 0.5])
+    t = performance_table(performance_input(att, datetime.date(2025, 9, 30), datetime.date(2024, 10, 1)), POLICY)
+    assert t["status"].tolist() == ["missed", "performance watch", "on track", "missed"]
+    assert t["note"].isna().all()

@@ -99,6 +99,23 @@ def test_maven_agents_without_opportunities_still_get_a_report_that_says_so(mave
     assert any("No deals" in n for n in rep.notes)
 
 
+def test_maven_first_quarter_begun_before_the_data_is_n_a_for_every_agent_not_a_miss(maven):
+    """The data begins on 2017-03-01: FY2017-Q1 (January to March) has one month of sales
+    and no performance verdict; every report's table and notes say so."""
+    result, manifest = maven
+    ams = _reports(result, manifest, "account_manager")
+    assert len(ams) == 35
+    for e in manifest["reports"]:
+        if e["kind"] != "account_manager":
+            continue
+        rep = ams[e["id"]]
+        q1 = rep.performance.set_index("period").loc["FY2017-Q1"]
+        assert (q1["status"], q1["note"]) == ("n/a", "data begins on 2017-03-01"), e["id"]
+        assert pd.isna(q1["missed"]) and int(q1["consecutive_misses"]) == 0
+        html = (result.output_dir / e["outputs"]["html"]).read_text(encoding="utf-8")
+        assert "FY2017-Q1: data begins on 2017-03-01" in html, e["id"]
+
+
 def test_maven_team_revenue_is_the_sum_of_its_members(maven):
     result, manifest = maven
     ams = _reports(result, manifest, "account_manager")

@@ -497,7 +497,9 @@ def performance_watch(
         Only this team.
     history : bool, default False
         Return every quarter (``account_manager_id``, ``period``, ``attainment``,
-        ``missed``, ``consecutive_misses``, ``status``) instead of the standing.
+        ``missed``, ``consecutive_misses``, ``status``, ``note``) instead of the
+        standing. A quarter the data does not cover from its first day is ``n/a``
+        with a ``note`` and skipped (:mod:`reportkit.performance`).
 
     Returns
     -------
@@ -518,9 +520,8 @@ def performance_watch(
     """
     import pandas as pd
 
-    from .performance import current_status, performance_table
+    from .performance import current_status, performance_input, performance_table
     from .quota import attainment_table as _attainment_table
-    from .reports import _perf_input
 
     params, day, ctx = _resolve(ds, period, params, as_of)
     am = _account_managers(ds, ctx, team, None)
@@ -530,7 +531,7 @@ def performance_watch(
             consecutive_misses=pd.Series([], dtype="int64")
         )[["account_manager_id", "name", "team", "consecutive_misses", "status"]]
     hist = _attainment_table(ctx.credited, ctx.quotas, ids, list(ctx.history), until=ctx.cutoff, quarter_quotas=ctx.split("quarter"))
-    table = performance_table(_perf_input(hist, day), params.performance)
+    table = performance_table(performance_input(hist, day, ctx.first_deal), params.performance)
     if history:
         return table
     standing = [current_status(table.loc[(table["account_manager_id"] == a).to_numpy()], params.performance) for a in ids]

@@ -9,6 +9,14 @@ performance-management rules the params file documents):
 * a quarter with **undefined** attainment (no quota / zero quota, or not
   complete as of the report date) neither misses nor lifts: the run is carried
   over unchanged;
+* a quarter whose first day the data does not cover (the data set begins inside
+  or after it: :func:`reportkit.periods.data_covers`, the one rule of every
+  comparison with history) has **no verdict**, whatever its attainment on the
+  part the data holds: it is ``n/a`` with a ``note`` saying where the data
+  begins, and it is skipped like an undefined quarter (neither a miss nor a
+  lift; the run is carried over). Maven's data begins on 2017-03-01, so
+  FY2017-Q1 is ``n/a``, not a miss on one month of sales
+  (:func:`performance_input` applies both rules);
 * status of a quarter: ``"n/a"`` when undefined; otherwise, by the run length
   after it, ``"termination review"`` (>= ``termination_review_after``),
   ``"performance watch"`` (>= ``watch_after``), ``"missed"`` (a miss below the
@@ -19,23 +27,61 @@ Runs carry across fiscal years (Q4 then Q1 are consecutive quarters).
 
 from __future__ import annotations
 
+import datetime
 import math
 from typing import Iterable, Sequence
 
+import numpy as np
 import pandas as pd
 
 from .params import PerformancePolicy
+from .periods import data_covers
 
-__all__ = ["STATUSES", "PERFORMANCE_COLUMNS", "performance_watch", "performance_table", "current_status"]
+__all__ = ["STATUSES", "PERFORMANCE_COLUMNS", "performance_input", "performance_watch", "performance_table",
+           "current_status"]
 
 STATUSES = ("on track", "missed", "performance watch", "termination review", "n/a")
-PERFORMANCE_COLUMNS = ("period", "attainment", "missed", "consecutive_misses", "status")
+PERFORMANCE_COLUMNS = ("period", "attainment", "missed", "consecutive_misses", "status", "note")
+
+
+def performance_input(att: pd.DataFrame, as_of: datetime.date, data_start: datetime.date | None) -> pd.DataFrame:
+    """The quarters' attainment a verdict may rest on (input of :func:`performance_table`).
+
+    Parameters
+    ----------
+    att : DataFrame
+        ``account_manager_id``, ``period``, ``period_start``, ``period_end``
+        (datetime64 or date), ``attainment`` (fraction), e.g. from
+        :func:`reportkit.quota.attainment_table`.
+    as_of : date
+        The report date: a quarter not over by then has undefined attainment.
+    data_start : date or None
+        First day of the data (:func:`reportkit.periods.data_start` of every
+        deal's close date). A quarter that begins before it is not covered
+        (:func:`reportkit.periods.data_covers`): undefined attainment and a
+        ``note`` ``"data begins on 2017-03-01"`` (``"no data"`` for an empty data set).
+
+    Returns
+    -------
+    DataFrame
+        A copy of ``att`` with those attainments NaN and a ``note`` column
+        (str, None where the quarter is covered).
+    """
+    a = att.copy()
+    a.loc[(pd.to_datetime(a["period_end"]) > pd.Timestamp(as_of)).to_numpy(), "attainment"] = np.nan
+    starts = pd.to_datetime(a["period_start"])
+    uncovered = np.array([not data_covers(data_start, s.date()) for s in starts], dtype=bool)
+    a.loc[uncovered, "attainment"] = np.nan
+    why = "no data" if data_start is None else f"data begins on {data_start.isoformat()}"
+    a["note"] = pd.Series(np.where(uncovered, why, None), index=a.index, dtype="object")
+    return a
 
 
 def performance_watch(
     periods: Sequence[str],
     attainments: Iterable[float | None],
     policy: PerformancePolicy | None = None,
+    notes: Iterable[str | None] | None = None,
 ) -> pd.DataFrame:
     """Walk one account manager's quarters in order and give each its state.
 
@@ -48,6 +94,9 @@ def performance_watch(
     policy : PerformancePolicy, optional
         Defaults to ``PerformancePolicy()`` (miss below 0.9, watch after 2,
         termination review after 3).
+    notes : iterable of str or None, optional
+        Per quarter, why it has no verdict (:func:`performance_input`); a quarter
+        with a note is ``n/a`` and skipped whatever its attainment.
 
     Returns
     -------
@@ -55,7 +104,8 @@ def performance_watch(
         Columns :data:`PERFORMANCE_COLUMNS`: ``period`` (str), ``attainment``
         (float, NaN when undefined), ``missed`` (``boolean``, NA when
         undefined), ``consecutive_misses`` (int64, the run after this quarter),
-        ``status`` (one of :data:`STATUSES`).
+        ``status`` (one of :data:`STATUSES`), ``note`` (str or None: why a
+        quarter has no verdict).
 
     Raises
     ------
@@ -64,8 +114,10 @@ def performance_watch(
     """
     policy = policy or PerformancePolicy()
     atts = [math.nan if a is None or (isinstance(a, float) and math.isnan(a)) or pd.isna(a) else float(a) for a in attainments]
-    if len(atts) != len(periods):
-        raise ValueError(f"{len(periods)} periods but {len(atts)} attainments")
+    why = [None if n is None or pd.isna(n) else str(n) for n in notes] if notes is not None else [None] * len(atts)
+    if len(atts) != len(periods) or len(why) != len(periods):
+        raise ValueError(f"{len(periods)} periods but {len(atts)} attainments and {len(why)} notes")
+    atts = [math.nan if n is not None else a for a, n in zip(atts, why)]
     run = 0
     missed: list[bool | None] = []
     runs: list[int] = []
@@ -96,6 +148,7 @@ def performance_watch(
             "missed": pd.Series(missed, dtype="boolean"),
             "consecutive_misses": pd.Series(runs, dtype="int64"),
             "status": pd.Series(status, dtype="str"),
+            "note": pd.Series(why, dtype="object"),
         }
     )
 
@@ -106,9 +159,9 @@ def performance_table(att: pd.DataFrame, policy: PerformancePolicy | None = None
     Parameters
     ----------
     att : DataFrame
-        ``account_manager_id``, ``period``, ``attainment`` -- e.g. from
-        :func:`reportkit.quota.attainment_table` -- with each manager's quarters in
-        chronological order.
+        ``account_manager_id``, ``period``, ``attainment`` and optionally ``note``
+        -- e.g. :func:`performance_input` of :func:`reportkit.quota.attainment_table`
+        -- with each manager's quarters in chronological order.
 
     Returns
     -------
@@ -117,7 +170,8 @@ def performance_table(att: pd.DataFrame, policy: PerformancePolicy | None = None
     """
     parts = []
     for am, g in att.groupby("account_manager_id", sort=False):
-        f = performance_watch(g["period"].tolist(), g["attainment"].tolist(), policy)
+        f = performance_watch(g["period"].tolist(), g["attainment"].tolist(), policy,
+                              g["note"].tolist() if "note" in g else None)
         f.insert(0, "account_manager_id", str(am))
         parts.append(f)
     if not parts:

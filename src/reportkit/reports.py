@@ -24,7 +24,7 @@ AccountManagerReport
     forecast    : method, basis, ytd_revenue, remaining_forecast, forecast, annual_quota,
                   forecast_attainment, low, high   (row 1: ``blended``, the
                   headline; row 2: ``run_rate``, range n/a)
-    performance : period, attainment, missed, consecutive_misses, status
+    performance : period, attainment, missed, consecutive_misses, status, note
     deals       : deal_id, account_id, account_name, close_date, amount, stage, product
 TeamReport
     leaderboard : rank, account_manager_id, name, revenue, quota, attainment,
@@ -65,7 +65,7 @@ from .forecast import COMPANY, annual_forecasts, forecast_methods, level_revenue
 from .model import Dataset
 from .money import cents_to_money, money_sum, rdiv
 from .params import BatchParams
-from .performance import current_status, performance_table
+from .performance import current_status, performance_input, performance_table
 from .periods import Period, data_covers, data_start
 from .quota import attainment, attainment_table, pooled_attainment, quotas_from_rule, split_quotas
 
@@ -485,14 +485,6 @@ def _ytd_periods(period: Period) -> list[Period]:
     return before + [Period(period.calendar, "month", period.fiscal_year, m) for m in range(first_month, period.number + 1)]
 
 
-def _perf_input(att: pd.DataFrame, as_of: datetime.date) -> pd.DataFrame:
-    """Attainment for performance: quarters not complete by ``as_of`` are undefined."""
-    a = att.copy()
-    incomplete = (a["period_end"] > as_of).to_numpy()
-    a.loc[incomplete, "attainment"] = np.nan
-    return a
-
-
 def _am_row(ds: Dataset, account_manager_id: str) -> pd.Series:
     am = ds.account_managers
     hit = am.loc[(am["account_manager_id"] == str(account_manager_id)).to_numpy()]
@@ -769,10 +761,13 @@ def build_account_manager_report(
     f0, f_rr = forecast.iloc[0], forecast.iloc[1]
 
     hist = attainment_table(mine_all, ctx.quotas, [am_id], list(ctx.history), until=cutoff, quarter_quotas=ctx.split("quarter"))
-    perf_all = performance_table(_perf_input(hist, as_of), params.performance)
+    perf_all = performance_table(performance_input(hist, as_of, ctx.first_deal), params.performance)
     status, run = current_status(perf_all, params.performance)
     keep = {q.label for q in ctx.history[-8:]}
     performance = perf_all.loc[perf_all["period"].isin(keep).to_numpy()].drop(columns="account_manager_id").reset_index(drop=True)
+    for why, qs in performance.loc[performance["note"].notna().to_numpy()].groupby("note", sort=False)["period"]:
+        notes.append(f"Performance has no verdict (n/a) for {', '.join(qs)}: {why}, after the start of each; "
+                     "they count neither as a miss nor as a lift.")
 
     # service issues: only counts per account of this AM reach the report (account_status keeps its
     # own accounts); an issue counts as open at as_of when opened by then and not yet resolved
@@ -993,7 +988,7 @@ def build_team_report(
     annual_q = _annual_quota(ctx, members, p)
     fc = ctx.forecasts(ds).loc[members]
     hist = attainment_table(credited, ctx.quotas, members, list(ctx.history), until=cutoff, quarter_quotas=ctx.split("quarter"))
-    perf = performance_table(_perf_input(hist, as_of), params.performance)
+    perf = performance_table(performance_input(hist, as_of, ctx.first_deal), params.performance)
     standing = {a: current_status(perf.loc[(perf["account_manager_id"] == a).to_numpy()], params.performance) for a in members}
 
     fc_by = fc
