@@ -247,3 +247,20 @@ def test_open_escalation_makes_an_account_at_risk_in_the_account_manager_report(
     assert r.accounts["revenue_period"].tolist() == before.loc[r.accounts["account_id"], "revenue_period"].tolist()
     carol = build_account_manager_report(ds, "A3", "FY2025-Q4", batch_params, AS_OF).accounts.set_index("account_id")
     assert carol.at["C7", "status_rule"] == "escalation"
+
+
+def test_quarter_begun_before_the_first_deal_is_not_a_miss_and_does_not_lengthen_the_run(make_dataset, make_quotas,
+                                                                                            batch_params):
+    # fiscal year from July; the data begins on 2024-09-01, inside FY2025-Q1 (Jul-Sep): one month of it
+    ds = make_dataset(
+        deals=[("D1", "A1", "C1", "2024-09-01", 10_00), ("D2", "A1", "C1", "2024-11-01", 10_00),
+               ("D3", "A1", "C1", "2025-02-01", 10_00), ("D4", "A1", "C1", "2025-05-01", 10_00)],
+        quotas=make_quotas("A1", 2025, 100_00),
+    )
+    r = build_account_manager_report(ds, "A1", "FY2025-Q4", batch_params, AS_OF)
+    perf = r.performance.set_index("period")
+    assert (perf.loc["FY2025-Q1", "status"], perf.loc["FY2025-Q1", "note"]) == ("n/a", "data begins on 2024-09-01")
+    assert perf.loc[["FY2025-Q2", "FY2025-Q3", "FY2025-Q4"], "status"].tolist() == [
+        "missed", "performance watch", "termination review"]
+    assert r.summary["consecutive_misses"] == 3  # Q2..Q4, not four misses
+    assert any("FY2025-Q1: data begins on 2024-09-01" in n for n in r.notes)
