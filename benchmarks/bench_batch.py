@@ -143,8 +143,8 @@ def naive(params: Path, out: Path, reports: list[dict]) -> float:
 
 BIG = """\
 import sys, time
-from reportkit.mapping import load_dataset
-from reportkit.params import load_params
+from reportkit.data.mapping import load_dataset
+from reportkit.config.params import load_params
 import reportkit as rk
 params = load_params(sys.argv[1])
 t0 = time.perf_counter(); ds = load_dataset(params.resolve(params.source)); t1 = time.perf_counter()

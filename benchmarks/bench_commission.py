@@ -25,10 +25,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from reportkit import engine
-from reportkit.model import Dataset
-from reportkit.periods import FiscalCalendar
-from reportkit.plans import Plan
+from reportkit.domain import engine
+from reportkit.data.model import Dataset
+from reportkit.core.periods import FiscalCalendar
+from reportkit.config.plans import Plan
 
 PLAN = Plan.model_validate({
     "name": "bench", "currency": "USD", "period": "quarter",

@@ -4,7 +4,7 @@ Each measurement runs in its own subprocess so peak memory (``ru_maxrss``) is th
 writer's alone; the frame is built inside the subprocess the same way for both.
 
 The frame is what the report path hands the writer: the ``deals`` frame of an
-:class:`~reportkit.reports.AccountManagerReport` (columns, dtypes and value
+:class:`~reportkit.reports.builders.AccountManagerReport` (columns, dtypes and value
 types are checked against a real demo report before measuring: text columns
 ``str``, ``close_date`` as ``datetime.date`` objects, ``amount`` as ``Decimal``
 cents), written by the same ``write_workbook(report, path)`` call batch makes.
@@ -71,8 +71,8 @@ def _frame(rows: int):
 
 def _check_matches_report_frame() -> None:
     """Refuse to measure a frame unlike a real report's ``deals`` (columns, dtypes, value types)."""
-    from reportkit.batch import build_report
-    from reportkit.loading import load_inputs
+    from reportkit.reports.builders import build_report
+    from reportkit.config.loading import load_inputs
 
     root = Path(__file__).resolve().parents[1]
     params, ds = load_inputs(root / "params" / "demo.yaml")
@@ -110,7 +110,7 @@ def _child(which: str, rows: int, out: str) -> None:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
         from sample_reports import am_report
 
-        from reportkit.excel import write_workbook
+        from reportkit.render.excel import write_workbook
 
         write_workbook(am_report(deals=frame), out)  # as batch._run_one does
     else:

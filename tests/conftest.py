@@ -1,6 +1,6 @@
 """Shared fixtures: small in-memory Datasets built from readable rows.
 
-``make_dataset`` builds a canonical :class:`~reportkit.model.Dataset` from lists of
+``make_dataset`` builds a canonical :class:`~reportkit.data.model.Dataset` from lists of
 tuples (money in cents, dates as ISO strings) so each test states its own case.
 ``tiny_dataset`` is a two-team, four-person fiscal-July dataset used by the
 report tests.
@@ -14,9 +14,9 @@ from typing import Callable
 import pandas as pd
 import pytest
 
-from reportkit.model import Dataset
-from reportkit.params import BatchParams
-from reportkit.periods import FiscalCalendar
+from reportkit.data.model import Dataset
+from reportkit.config.params import BatchParams
+from reportkit.core.periods import FiscalCalendar
 
 
 def _dates(values):
@@ -207,7 +207,7 @@ def real_batch(tmp_path_factory):
     """
     from pathlib import Path
 
-    from reportkit.batch import run_batch
+    from reportkit.run.batch import run_batch
 
     params_dir = Path(__file__).resolve().parents[1] / "params"
     cache: dict = {}

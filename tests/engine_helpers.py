@@ -6,11 +6,11 @@ from decimal import Decimal
 
 import pandas as pd
 
-from reportkit import engine
-from reportkit.model import Dataset
-from reportkit.money import to_cents
-from reportkit.periods import FiscalCalendar
-from reportkit.plans import Plan
+from reportkit.domain import engine
+from reportkit.data.model import Dataset
+from reportkit.core.money import to_cents
+from reportkit.core.periods import FiscalCalendar
+from reportkit.config.plans import Plan
 
 CAL = FiscalCalendar(first_month=1)  # FY2025 == calendar 2025; Q1 2025 has 90 days
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pandas as pd
 
-from reportkit.reports import AccountManagerReport, TeamReport
+from reportkit.reports.builders import AccountManagerReport, TeamReport
 
 NAN = float("nan")
 D = Decimal

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 
 from conftest import build_batch_params, build_dataset
-from reportkit.accounts import ACCOUNT_COLUMNS, STATUS_RULES, AccountStatusRules, account_status
-from reportkit.crediting import credited_deals
-from reportkit.periods import FiscalCalendar, Period
-from reportkit.reports import build_account_manager_report
+from reportkit.domain.accounts import ACCOUNT_COLUMNS, STATUS_RULES, AccountStatusRules, account_status
+from reportkit.domain.crediting import credited_deals
+from reportkit.core.periods import FiscalCalendar, Period
+from reportkit.reports.builders import build_account_manager_report
 
 CAL = FiscalCalendar(first_month=7)
 Q4 = Period.parse("FY2025-Q4", CAL)  # 2025-04-01 .. 2025-06-30; last year 2024-04-01 .. 2024-06-30
@@ -162,7 +162,7 @@ DATA = Path(os.environ.get("REPORTKIT_DATA_DIR") or ROOT.parent / "shared" / "da
 @pytest.mark.skipif(not DATA.is_dir(), reason=f"real data sets not found at {DATA}")
 def test_no_maven_account_is_compared_with_fy2016_which_the_data_does_not_hold():
     import reportkit as rk
-    from reportkit.reports import active_account_managers
+    from reportkit.reports.builders import active_account_managers
 
     params, ds = rk.load(ROOT / "params" / "maven_crm.yaml")
     period = Period.parse(params.period, ds.calendar)

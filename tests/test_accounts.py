@@ -9,11 +9,11 @@ from decimal import Decimal
 import pytest
 
 from conftest import build_batch_params, build_dataset
-from reportkit.accounts import ACCOUNT_COLUMNS, AccountStatusRules, account_status
-from reportkit.crediting import credited_deals
-from reportkit.periods import FiscalCalendar, Period
-from reportkit.render import table
-from reportkit.reports import build_account_manager_report
+from reportkit.domain.accounts import ACCOUNT_COLUMNS, AccountStatusRules, account_status
+from reportkit.domain.crediting import credited_deals
+from reportkit.core.periods import FiscalCalendar, Period
+from reportkit.render.notebook import table
+from reportkit.reports.builders import build_account_manager_report
 
 CAL = FiscalCalendar(first_month=7)
 Q4 = Period.parse("FY2025-Q4", CAL)  # 2025-04-01 .. 2025-06-30; last year 2024-04-01 .. 2024-06-30

@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 
 import reportkit
-from reportkit import api
-from reportkit.errors import ParamsError, PeriodError, ReportkitError
+from reportkit.analysis import api
+from reportkit.core.errors import ParamsError, PeriodError, ReportkitError
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "params" / "demo.yaml"
@@ -30,7 +30,7 @@ def demo():
 
 
 def test_all_names_resolve_and_none_is_a_module():
-    import reportkit.forecast  # noqa: F401  (a submodule must not shadow an API name)
+    import reportkit.domain.forecast  # noqa: F401  (a submodule must not shadow an API name)
 
     for name in reportkit.__all__:
         obj = getattr(reportkit, name)
@@ -38,7 +38,7 @@ def test_all_names_resolve_and_none_is_a_module():
 
 
 def test_all_lists_every_api_function_and_error_class():
-    import reportkit.errors as errors
+    import reportkit.core.errors as errors
 
     public_errors = {n for n in errors.__all__ if isinstance(getattr(errors, n), type)}
     assert public_errors <= set(reportkit.__all__)
@@ -76,7 +76,7 @@ def test_import_is_cheap_and_silent():
 
 
 def test_importing_the_api_and_explorer_emits_no_warnings():
-    r = _run("import reportkit.api, reportkit.explorer; from reportkit import attainment_table, Explorer")
+    r = _run("import reportkit.analysis.api, reportkit.analysis.explorer; from reportkit import attainment_table, Explorer")
     assert r.returncode == 0, r.stderr
     assert r.stderr == ""
 
@@ -207,7 +207,7 @@ def test_commission_statement_follows_the_plan_engine_when_params_name_a_plan(tm
     import yaml
 
     import reportkit as rk
-    from reportkit.reports import build_account_manager_report
+    from reportkit.reports.builders import build_account_manager_report
 
     root = Path(__file__).resolve().parents[1]
     raw = yaml.safe_load((root / "params" / "demo.yaml").read_text())
@@ -245,7 +245,7 @@ def test_an_in_place_edit_of_the_deals_shows_in_the_next_call(tiny_dataset, batc
 
 
 def test_reports_share_their_computation_only_inside_a_shared_contexts_block(tiny_dataset, batch_params):
-    from reportkit import reports
+    from reportkit.reports import builders as reports
 
     def context():
         return reports._context(tiny_dataset, batch_params, "FY2025-Q4", batch_params.as_of)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from conftest import build_dataset
-from reportkit.backtest import (
+from reportkit.domain.backtest import (
     backtest_cli,
     backtest_cutoffs,
     backtest_forecasts,
@@ -110,7 +110,7 @@ def test_write_backtest_writes_csv_and_png(tmp_path):
 
 @pytest.fixture(scope="module")
 def adventureworks():
-    from reportkit.mapping import load_dataset
+    from reportkit.data.mapping import load_dataset
 
     return load_dataset(SOURCES / "adventureworks.yaml")
 
@@ -145,7 +145,7 @@ def test_maven_backtest_has_one_year_so_no_baseline(tmp_path, capsys):
 def test_console_summary_shows_percentages_and_no_raw_missing_markers():
     import pandas as pd
 
-    from reportkit.backtest import format_summary
+    from reportkit.domain.backtest import format_summary
 
     summary = pd.DataFrame(
         {

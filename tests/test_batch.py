@@ -14,12 +14,12 @@ import openpyxl
 import pytest
 from demo_params import demo_params
 
-from reportkit import batch as batch_mod
-from reportkit.batch import BatchResult, ReportResult, export_html, run_batch, slugify
+from reportkit.run import batch as batch_mod
+from reportkit.run.batch import BatchResult, ReportResult, export_html, run_batch, slugify
 from reportkit.cli import main
-from reportkit.errors import KernelNotFoundError, ParamsError, PeriodError, TemplateError
-from reportkit.params import load_params
-from reportkit.render import format_money, format_percent
+from reportkit.core.errors import KernelNotFoundError, ParamsError, PeriodError, TemplateError
+from reportkit.config.params import load_params
+from reportkit.render.notebook import format_money, format_percent
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "params" / "demo.yaml"
@@ -81,7 +81,7 @@ def test_slugs_of_hostile_ids_are_safe_unique_and_short():
 
 def test_index_escapes_names_and_errors_and_groups_by_team(tmp_path):
     params = load_params(_params(tmp_path, name="<b>Co</b>")) if DEMO.exists() else pytest.skip("no demo")
-    from reportkit.periods import FiscalCalendar, Period
+    from reportkit.core.periods import FiscalCalendar, Period
 
     period = Period.parse("FY2025-Q4", FiscalCalendar(7))
     results = [
@@ -162,7 +162,7 @@ def test_export_html_parses_to_the_same_page_as_nbconvert_without_its_soup_pass(
     from bs4 import BeautifulSoup
     from nbconvert import HTMLExporter
 
-    from reportkit import batch as batch_mod
+    from reportkit.run import batch as batch_mod
 
     png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 32).decode()
     nb = nbformat.v4.new_notebook()
@@ -399,12 +399,12 @@ def test_a_failing_report_is_recorded_and_the_others_are_published(tmp_path, mon
 @pytest.mark.slow
 @needs_demo
 def test_a_company_workbook_that_cannot_be_written_fails_the_batch(tmp_path, monkeypatch, capsys):
-    import reportkit.excel
+    import reportkit.render.excel
 
     def disk_full(*args, **kwargs):
         raise OSError("disk full (forced for the test)")
 
-    monkeypatch.setattr(reportkit.excel, "write_company_workbook", disk_full)
+    monkeypatch.setattr(reportkit.render.excel, "write_company_workbook", disk_full)
     out = tmp_path / "out"
     out.mkdir()
     (out / "company.xlsx").write_text("an earlier run's roll-up, which no longer matches the reports")
@@ -466,7 +466,7 @@ def test_hostile_report_ids_and_names_stay_inside_the_output_folder(tmp_path, mo
     deals = [(f"D{i}", a[0], "C1", "2025-05-10", 1_000_00 * (i + 1)) for i, a in enumerate(ams)]
     quotas = [q for a in ams for q in quarterly_quotas(a[0], 2025, 100_000_00)]
     ds = build_dataset(ams=[(a[0], a[1], a[2], None, None) for a in ams], deals=deals, quotas=quotas)
-    from reportkit import loading
+    from reportkit.config import loading
 
     monkeypatch.setattr(loading, "load_source", lambda params: ds)
     out = tmp_path / "deep" / "out"
@@ -490,7 +490,7 @@ def test_kernel_start_failures_are_retried_but_cell_errors_are_not(monkeypatch):
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
-    from reportkit import batch as batch_mod
+    from reportkit.run import batch as batch_mod
 
     calls = []
 

@@ -23,10 +23,10 @@ from demo_params import demo_params
 
 distributed = pytest.importorskip("distributed")
 
-from reportkit import batch as batch_mod  # noqa: E402
-from reportkit.batch import ReportJob, ReportResult, run_batch  # noqa: E402
+from reportkit.run import batch as batch_mod  # noqa: E402
+from reportkit.run.batch import ReportJob, ReportResult, run_batch  # noqa: E402
 from reportkit.cli import main  # noqa: E402
-from reportkit.errors import EnvironmentError_  # noqa: E402
+from reportkit.core.errors import EnvironmentError_  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "params" / "demo.yaml"
@@ -148,7 +148,7 @@ def test_reports_on_the_cluster_run_under_the_workers_in_kernels_forked_from_the
     for am in IDS:
         seen = json.loads((out / f"kernel-{am}.json").read_text())
         assert seen["grandparent"] in workers, seen  # kernel <- warm process <- worker
-        assert "reportkit._warm" in seen["parent_cmdline"], seen
+        assert "reportkit.run._warm" in seen["parent_cmdline"], seen
 
 
 def _job(out: Path, template: Path, **changes) -> ReportJob:

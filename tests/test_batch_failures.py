@@ -17,9 +17,9 @@ import nbformat
 import pytest
 from demo_params import demo_params
 
-from reportkit.batch import run_batch
+from reportkit.run.batch import run_batch
 from reportkit.cli import main
-from reportkit.errors import KernelNotFoundError, TemplateError
+from reportkit.core.errors import KernelNotFoundError, TemplateError
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "params" / "demo.yaml"

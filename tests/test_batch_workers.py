@@ -19,8 +19,8 @@ import openpyxl
 import pytest
 
 from demo_params import DEMO, demo_params, templates_with_cell
-from reportkit import batch as batch_mod
-from reportkit.batch import JobOutcome, run_batch
+from reportkit.run import batch as batch_mod
+from reportkit.run.batch import JobOutcome, run_batch
 
 pytestmark = pytest.mark.skipif(not DEMO.exists(), reason="params/demo.yaml not present")
 

@@ -292,7 +292,7 @@ def test_batch_html_is_the_page_chromium_builds_from_stock_nbconvert(batch_html,
     the same configuration (inputs excluded, parameter cells removed)."""
     from nbconvert import HTMLExporter
 
-    from reportkit import batch as batch_mod
+    from reportkit.run import batch as batch_mod
 
     page = _report_page(batch_html, folder)
     nb = nbformat.read(page.with_suffix(".ipynb"), as_version=4)

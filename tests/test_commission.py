@@ -10,12 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import build_dataset
-from reportkit import engine
-from reportkit.commission import STATEMENT_COLUMNS, commission_statement, flat_plan
-from reportkit.errors import ParamsError
-from reportkit.crediting import credited_deals
-from reportkit.params import CommissionPolicy, QuotaBonus
-from reportkit.periods import FiscalCalendar, Period
+from reportkit.domain import engine
+from reportkit.domain.commission import STATEMENT_COLUMNS, commission_statement, flat_plan
+from reportkit.core.errors import ParamsError
+from reportkit.domain.crediting import credited_deals
+from reportkit.config.params import CommissionPolicy, QuotaBonus
+from reportkit.core.periods import FiscalCalendar, Period
 
 Q4 = Period.parse("FY2025-Q4", FiscalCalendar(first_month=7))  # 2025-04-01 .. 2025-06-30
 
@@ -153,7 +153,7 @@ DEMO_FY2025_BEFORE = {  # period: {AM: (statement total cents, bonus cents, line
 def demo_inputs():
     from pathlib import Path
 
-    from reportkit.loading import load_inputs
+    from reportkit.config.loading import load_inputs
 
     return load_inputs(Path(__file__).resolve().parents[1] / "params" / "demo.yaml")
 
@@ -162,7 +162,7 @@ def demo_inputs():
 def test_demo_commission_figures_unchanged_by_the_engine_path(demo_inputs, period):
     import datetime
 
-    from reportkit.reports import commission_for
+    from reportkit.reports.builders import commission_for
 
     params, ds = demo_inputs
     got = {}

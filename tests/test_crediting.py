@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import build_dataset
-from reportkit.crediting import CREDIT_COLUMNS, credited_deals, crediting_overlaps, team_revenue
+from reportkit.domain.crediting import CREDIT_COLUMNS, credited_deals, crediting_overlaps, team_revenue
 
 AMS = [("A1", "Alice", "East", None, None), ("A2", "Bob", "East", None, None), ("A3", "Carol", "West", None, None)]
 

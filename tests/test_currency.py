@@ -6,10 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from reportkit.charts import money_tick
-from reportkit.currency import CURRENCIES, currency_info
-from reportkit.excel import money_format
-from reportkit.render import format_money
+from reportkit.render.charts import money_tick
+from reportkit.core.currency import CURRENCIES, currency_info
+from reportkit.render.excel import money_format
+from reportkit.render.notebook import format_money
 
 
 @pytest.mark.parametrize("code", sorted(CURRENCIES))

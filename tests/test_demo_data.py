@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from reportkit import demo
-from reportkit.mapping import load_dataset
-from reportkit.periods import Period
+from reportkit.data import demo
+from reportkit.data.mapping import load_dataset
+from reportkit.core.periods import Period
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "data" / "demo"
@@ -34,7 +34,7 @@ def test_two_runs_are_identical_and_another_seed_differs(tmp_path):
 
 def test_module_entry_point_writes_the_files(tmp_path):
     out = tmp_path / "demo"
-    subprocess.run([sys.executable, "-m", "reportkit.demo", str(out)], check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "reportkit.data.demo", str(out)], check=True, capture_output=True)
     assert sorted(p.name for p in out.iterdir()) == sorted(demo.FILES)
 
 

@@ -22,7 +22,7 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from reportkit import engine
+from reportkit.domain import engine
 from engine_helpers import dataset, lines, money_sum, plan, run, summary
 
 D = Decimal

@@ -10,9 +10,9 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reportkit import engine
-from reportkit.money import allocate
-from reportkit.plans import PPM
+from reportkit.domain import engine
+from reportkit.core.money import allocate
+from reportkit.config.plans import PPM
 from engine_helpers import dataset, plan, run, summary
 
 SET = settings(max_examples=40, deadline=None)

@@ -16,8 +16,8 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reportkit.money import allocate, round_money
-from reportkit.plans import PPM, ppm
+from reportkit.core.money import allocate, round_money
+from reportkit.config.plans import PPM, ppm
 from engine_helpers import dataset, plan, run
 
 AMS = ["a", "b", "c"]

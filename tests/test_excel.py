@@ -16,8 +16,8 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from reportkit.errors import OutputError
-from reportkit.excel import AM_SHEETS, TEAM_SHEETS, money_format, write_workbook
+from reportkit.core.errors import OutputError
+from reportkit.render.excel import AM_SHEETS, TEAM_SHEETS, money_format, write_workbook
 from sample_reports import FORMULA, XSS, am_report, team_report
 
 
@@ -151,7 +151,7 @@ def test_write_is_atomic_and_unwritable_folder_is_an_output_error(tmp_path):
 
 from pathlib import Path
 
-from reportkit.excel import write_company_workbook
+from reportkit.render.excel import write_company_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
 CENT = Decimal("0.01")
@@ -163,8 +163,9 @@ def _cents(v):
 
 @pytest.fixture(scope="module")
 def demo_reports():
-    from reportkit.batch import build_report, load_batch_inputs
-    from reportkit.reports import plan_reports
+    from reportkit.reports.builders import build_report
+    from reportkit.run.batch import load_batch_inputs
+    from reportkit.reports.builders import plan_reports
 
     params, ds = load_batch_inputs(ROOT / "params" / "demo.yaml")
     specs = plan_reports(ds, params)
@@ -176,8 +177,8 @@ def demo_reports():
 
 @pytest.fixture(scope="module")
 def demo_rollup(demo_reports):
-    from reportkit.batch import load_batch_inputs
-    from reportkit.reports import build_company_rollup
+    from reportkit.run.batch import load_batch_inputs
+    from reportkit.reports.builders import build_company_rollup
 
     params, ds = load_batch_inputs(ROOT / "params" / "demo.yaml")
     return build_company_rollup(ds, demo_reports[1], params.period, params, params.as_of)
@@ -246,7 +247,7 @@ def test_demo_workbooks_cached_values_equal_the_report(tmp_path, demo_reports):
         assert len(formulas) >= 5, rep.id
         summary = {r[0].value: r[1].value for r in book["Summary"].iter_rows(min_row=2)}
         for key, value in rep.summary.items():
-            label = __import__("reportkit.render", fromlist=["column_label"]).column_label(key)
+            label = __import__("reportkit.render.notebook", fromlist=["column_label"]).column_label(key)
             got = summary[label]
             if isinstance(value, Decimal):
                 assert _cents(got) == value, (rep.id, key)
@@ -359,7 +360,7 @@ import dataclasses
 
 import pandas as pd
 
-from reportkit.excel import attainment_bands
+from reportkit.render.excel import attainment_bands
 
 MISS, SHORT, MET = "FFF8D7DA", "FFFFF3CD", "FFD4EDDA"  # red, amber, green fills
 _COND = re.compile(r"(>=|<)(-?[0-9.]+(?:E[-+]?[0-9]+)?)")
@@ -388,8 +389,8 @@ def _band_of(value, rules):
 @pytest.fixture(scope="module")
 def policy_reports():
     """Demo reports built with params miss_below 0.75 (default 0.9) and timezone Europe/Berlin."""
-    from reportkit.batch import build_report
-    from reportkit.loading import load_inputs
+    from reportkit.reports.builders import build_report
+    from reportkit.config.loading import load_inputs
 
     params, ds = load_inputs(ROOT / "params" / "demo.yaml", {"performance": {"miss_below": "0.75"}, "timezone": "Europe/Berlin"})
     build = lambda kind, rid: build_report(ds, params, kind=kind, report_id=rid, period=params.period, as_of=params.as_of)  # noqa: E731

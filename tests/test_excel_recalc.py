@@ -18,9 +18,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from reportkit.excel import write_company_workbook, write_workbook
-from reportkit.reports import build_company_rollup
-from reportkit.render import column_label
+from reportkit.render.excel import write_company_workbook, write_workbook
+from reportkit.reports.builders import build_company_rollup
+from reportkit.render.notebook import column_label
 from sample_reports import am_report, team_report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,8 +97,9 @@ def check_recalculated(original: Path, converted: Path, report=None) -> int:
 
 
 def _reports(params_file: Path, am_limit: int, team_limit: int):
-    from reportkit.batch import build_report, load_batch_inputs
-    from reportkit.reports import plan_reports
+    from reportkit.reports.builders import build_report
+    from reportkit.run.batch import load_batch_inputs
+    from reportkit.reports.builders import plan_reports
 
     params, ds = load_batch_inputs(params_file)
     specs = plan_reports(ds, params)

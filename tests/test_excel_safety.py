@@ -11,9 +11,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-import reportkit.excel as excel
-from reportkit.errors import OutputError
-from reportkit.excel import EXCEL_MAX_ROWS, EXCEL_MAX_STRING, safe_sheet_name, write_workbook
+import reportkit.render.excel as excel
+from reportkit.core.errors import OutputError
+from reportkit.render.excel import EXCEL_MAX_ROWS, EXCEL_MAX_STRING, safe_sheet_name, write_workbook
 from sample_reports import am_report
 
 D = Decimal

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import reportkit
-from reportkit.errors import ParamsError
-from reportkit.explorer import WHAT_IF_DEAL_ID, Explorer, what_if
+from reportkit.core.errors import ParamsError
+from reportkit.analysis.explorer import WHAT_IF_DEAL_ID, Explorer, what_if
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = datetime.date(2025, 12, 31)
@@ -123,7 +123,7 @@ def test_initial_selection_by_account_manager_and_snapshot(demo):
 
 
 def test_team_without_active_members_shows_a_message(make_dataset):
-    from reportkit.params import BatchParams
+    from reportkit.config.params import BatchParams
 
     ds = make_dataset(
         ams=[("A1", "Alice", "East", None, None), ("B1", "Ben", "Gone", None, "2020-01-01")],

@@ -9,9 +9,9 @@ from decimal import Decimal
 import pytest
 
 from conftest import build_dataset
-from reportkit.crediting import credited_deals
-from reportkit.forecast import FORECAST_COLUMNS, annual_forecast, last_full_quarter
-from reportkit.periods import FiscalCalendar
+from reportkit.domain.crediting import credited_deals
+from reportkit.domain.forecast import FORECAST_COLUMNS, annual_forecast, last_full_quarter
+from reportkit.core.periods import FiscalCalendar
 
 CAL = FiscalCalendar(first_month=1)  # FY2023 == calendar 2023, 365 days
 

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from conftest import build_dataset, quarterly_quotas
-from reportkit.crediting import credited_deals
-from reportkit.forecast import (
+from reportkit.domain.crediting import credited_deals
+from reportkit.domain.forecast import (
     COMPANY,
     METHODS,
     ForecastCategories,
@@ -20,7 +20,7 @@ from reportkit.forecast import (
     level_revenue,
     open_pipeline,
 )
-from reportkit.periods import FiscalCalendar
+from reportkit.core.periods import FiscalCalendar
 
 CAL = FiscalCalendar(first_month=1)
 AS_OF = datetime.date(2023, 6, 30)  # 181 days elapsed, 184 remaining

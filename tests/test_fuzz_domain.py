@@ -6,7 +6,7 @@ outside every quota period, territory overlays, handover dates before and after
 deals, an optional pipeline) and params (flat rates 0..1, quota bonuses,
 performance policies, plans with retroactive / marginal tiers, caps, gates and
 draws) and runs them through the domain. Whatever the input, each call either
-returns a valid result or raises a :class:`~reportkit.errors.ReportkitError`
+returns a valid result or raises a :class:`~reportkit.core.errors.ReportkitError`
 subclass with a message -- never another exception -- and cheap invariants hold:
 
 * a statement's total is the sum of its lines; money is ``Decimal`` with two places,
@@ -32,12 +32,20 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reportkit import commission, crediting, engine, quota, reports
-from reportkit.errors import PlanError, ReportkitError
-from reportkit.model import Dataset, validate_dataset
-from reportkit.params import BatchParams
-from reportkit.periods import FiscalCalendar, Period
-from reportkit.plans import Plan
+from reportkit.domain import commission
+
+from reportkit.domain import crediting
+
+from reportkit.domain import engine
+
+from reportkit.domain import quota
+
+from reportkit.reports import builders as reports
+from reportkit.core.errors import PlanError, ReportkitError
+from reportkit.data.model import Dataset, validate_dataset
+from reportkit.config.params import BatchParams
+from reportkit.core.periods import FiscalCalendar, Period
+from reportkit.config.plans import Plan
 
 #: examples per property; raise it locally to hunt (REPORTKIT_FUZZ_EXAMPLES=500 pytest tests/test_fuzz_domain.py)
 EXAMPLES = int(os.environ.get("REPORTKIT_FUZZ_EXAMPLES", "40"))

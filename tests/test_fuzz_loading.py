@@ -14,9 +14,9 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reportkit import model
-from reportkit.errors import ReportkitError
-from reportkit.mapping import load_dataset
+from reportkit.data import model
+from reportkit.core.errors import ReportkitError
+from reportkit.data.mapping import load_dataset
 
 IDS = ["00731", "731", "0042", "D1", "D2", "", " ", "NULL"]
 HOSTILE = ["", " ", "NULL", "NA", "-", "N/A", "$1,234.50", "(200.00)", "1.234,56", "1,23", "1e3", "12.5x",
@@ -202,8 +202,8 @@ amount_text = st.one_of(plain_amount, st.sampled_from(HOSTILE), st.text(max_size
 def test_amount_column_gives_each_cell_the_exact_decimal_cents_and_micros(texts, spec, dtype):
     from decimal import Decimal
 
-    from reportkit.mapping import Amount, _amount_pattern, _parse_exact, _read_amount
-    from reportkit.money import to_cents, to_micros
+    from reportkit.data.mapping import Amount, _amount_pattern, _parse_exact, _read_amount
+    from reportkit.core.money import to_cents, to_micros
 
     if spec.get("thousands") is not None and spec.get("thousands") == spec.get("decimal", "."):
         spec.pop("thousands")
@@ -235,7 +235,7 @@ date_text = st.one_of(
 def test_date_column_gives_each_cell_what_strptime_gives(texts, fmt, declared):
     import datetime
 
-    from reportkit.mapping import _parse_dates
+    from reportkit.data.mapping import _parse_dates
 
     got, bad = _parse_dates(pd.Series(texts, dtype="str"), fmt, declared)
     for i, text in enumerate(texts):

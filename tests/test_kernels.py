@@ -1,6 +1,6 @@
 """Warm kernels: forked from a process that imported pandas once, still one fresh process per report.
 
-Pins what :mod:`reportkit.kernels` promises: a forked kernel runs code with the heavy
+Pins what :mod:`reportkit.run.kernels` promises: a forked kernel runs code with the heavy
 modules already imported, in the folder it was asked for, as a child of the warm process
 (not of the batch process), in its own process group; interrupts and kills reach it; it
 ends when the warm process ends; a kernel spec of another interpreter is started the
@@ -22,8 +22,8 @@ import nbformat
 import pytest
 from demo_params import demo_params, templates_with_cell
 
-from reportkit import kernels
-from reportkit.batch import run_batch
+from reportkit.run import kernels
+from reportkit.run.batch import run_batch
 
 pytestmark = pytest.mark.skipif(not kernels.warm_kernels_available(), reason="needs os.fork")
 
@@ -64,7 +64,7 @@ def test_forked_kernel_has_heavy_modules_imported_runs_in_its_folder_and_is_a_ch
         try:
             assert isinstance(km.provisioner.process, kernels._ForkedProcess)
             out = await _eval(kc, "import os, sys, json; print(json.dumps([os.getcwd(), os.getppid(), "
-                                  "os.getpgid(0) == os.getpid(), 'pandas' in sys.modules, 'reportkit.render' in sys.modules]))")
+                                  "os.getpgid(0) == os.getpid(), 'pandas' in sys.modules, 'reportkit.render.notebook' in sys.modules]))")
             cwd, ppid, own_group, pandas_loaded, render_loaded = json.loads(out)
             assert Path(cwd) == tmp_path
             assert ppid == kernels.warm_process()._proc.pid != os.getpid()

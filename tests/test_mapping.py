@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from reportkit import model
-from reportkit.errors import DataError, MappingError
-from reportkit.mapping import load_dataset, load_mapping
+from reportkit.data import model
+from reportkit.core.errors import DataError, MappingError
+from reportkit.data.mapping import load_dataset, load_mapping
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -211,7 +211,7 @@ def test_unmapped_territory_is_missing_not_the_text_nan_and_the_deal_credits_its
     assert territory["D1"] == "North"
     assert pd.isna(territory["D2"])  # pandas 2.2's astype(str) made it the text 'nan'
     assert "nan" not in territory.astype("object").dropna().tolist()
-    from reportkit.crediting import credited_deals
+    from reportkit.domain.crediting import credited_deals
 
     credits = credited_deals(ds).set_index("deal_id")
     assert credits.loc["D2", "credit_type"] == "owner"  # no territory: the owner is credited, as for a blank cell

@@ -7,9 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from reportkit import model
-from reportkit.errors import DataError
-from reportkit.mapping import load_dataset
+from reportkit.data import model
+from reportkit.core.errors import DataError
+from reportkit.data.mapping import load_dataset
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reportkit.errors import DataError
-from reportkit.money import (
+from reportkit.core.errors import DataError
+from reportkit.core.money import (
     allocate,
     cents_to_money,
     check_exact_range,

@@ -21,13 +21,15 @@ import numpy as np
 import pytest
 import yaml
 
-from reportkit import engine, reports
-from reportkit.errors import PlanError
-from reportkit.loading import load_inputs
-from reportkit.money import cents_to_money, micros_to_cents
-from reportkit.params import BatchParams
-from reportkit.periods import Period
-from reportkit.plans import Plan, load_plan, load_plan_source
+from reportkit.domain import engine
+
+from reportkit.reports import builders as reports
+from reportkit.core.errors import PlanError
+from reportkit.config.loading import load_inputs
+from reportkit.core.money import cents_to_money, micros_to_cents
+from reportkit.config.params import BatchParams
+from reportkit.core.periods import Period
+from reportkit.config.plans import Plan, load_plan, load_plan_source
 
 ROOT = Path(__file__).resolve().parents[1]
 PARAMS = ROOT / "params"

@@ -48,7 +48,7 @@ def test_templates_ship_inside_the_package():
     assert "reportkit.templates" in st["packages"]
     assert st["package-dir"]["reportkit.templates"] == "templates"
     assert st["package-data"]["reportkit.templates"] == ["*.ipynb"]
-    from reportkit.batch import default_template_dir
+    from reportkit.render.notebook import default_template_dir
 
     found = {p.name for p in default_template_dir().glob("*.ipynb")}
     assert {"account_manager.ipynb", "team.ipynb"} <= found

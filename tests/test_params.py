@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from reportkit.errors import ParamsError
-from reportkit.params import load_params
+from reportkit.core.errors import ParamsError
+from reportkit.config.params import load_params
 
 
 def write(tmp_path, text, name="p.yaml"):
@@ -129,7 +129,7 @@ def test_unknown_key_in_a_nullable_section_is_refused_with_did_you_mean(tmp_path
 
 # -- command-line overrides ----------------------------------------------------------------
 def test_parse_overrides_keeps_strings_and_splits_lists():
-    from reportkit.params import parse_overrides
+    from reportkit.config.params import parse_overrides
 
     got = parse_overrides(["period=FY2020-Q1", "account_managers=00731,00812", "name=NO",
                            "commission.rate=0.07", "as_of=2020-01-01", "timeout_s=1e3"])
@@ -138,7 +138,7 @@ def test_parse_overrides_keeps_strings_and_splits_lists():
 
 
 def test_overrides_merge_nested_keys_and_report_their_origin(tmp_path):
-    from reportkit.params import parse_overrides
+    from reportkit.config.params import parse_overrides
 
     path = write(tmp_path, BASE + "commission: {rate: '0.05', quota_bonus: {amount: '100'}}\n")
     p = load_params(path, parse_overrides(["commission.rate=0.07", "account_managers=00731"]))
@@ -158,14 +158,14 @@ def test_overrides_merge_nested_keys_and_report_their_origin(tmp_path):
     ("account_managers=00731,", "empty item"),
 ])
 def test_bad_overrides_are_refused(item, message):
-    from reportkit.params import parse_overrides
+    from reportkit.config.params import parse_overrides
 
     with pytest.raises(ParamsError, match=message):
         parse_overrides([item])
 
 
 def test_override_given_twice_is_refused():
-    from reportkit.params import parse_overrides
+    from reportkit.config.params import parse_overrides
 
     with pytest.raises(ParamsError, match="given twice"):
         parse_overrides(["period=FY2020-Q1", "period=FY2020-Q2"])
@@ -199,7 +199,7 @@ def test_unknown_timezone_is_a_params_error_naming_key_value_and_fix(tmp_path, v
 
 
 def test_timezone_can_be_set_from_the_command_line(tmp_path):
-    from reportkit.params import parse_overrides
+    from reportkit.config.params import parse_overrides
 
     path = write(tmp_path, BASE + "timezone: Europe/Berlin\n")
     assert load_params(path, parse_overrides(["timezone=Asia/Kolkata"])).timezone == "Asia/Kolkata"

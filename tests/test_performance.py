@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from reportkit.params import PerformancePolicy
-from reportkit.performance import (PERFORMANCE_COLUMNS, current_status, performance_input, performance_table,
-                                   performance_watch)
+from reportkit.config.params import PerformancePolicy
+from reportkit.domain.performance import (PERFORMANCE_COLUMNS, current_status, performance_input, performance_table,
+                                          performance_watch)
 
 POLICY = PerformancePolicy(miss_below=0.9, watch_after=2, termination_review_after=3)
 NAN = math.nan

@@ -5,8 +5,8 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from reportkit.errors import PeriodError
-from reportkit.periods import FiscalCalendar, Period
+from reportkit.core.errors import PeriodError
+from reportkit.core.periods import FiscalCalendar, Period
 
 JULY = FiscalCalendar(first_month=7)
 JAN = FiscalCalendar(first_month=1)

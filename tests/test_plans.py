@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from reportkit.errors import PlanError
-from reportkit.plans import load_assignments, load_plan, load_plans
+from reportkit.core.errors import PlanError
+from reportkit.config.plans import load_assignments, load_plan, load_plans
 
 PLANS = Path(__file__).resolve().parents[1] / "params" / "plans"
 MIN = 'name: t\nrates:\n  method: flat\n  basis: amount\n  tiers: [{from: 0, rate: "0.05"}]\n'

@@ -21,8 +21,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from reportkit.batch import load_batch_inputs
-from reportkit.render import format_money
+from reportkit.run.batch import load_batch_inputs
+from reportkit.render.notebook import format_money
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "params" / "demo.yaml"

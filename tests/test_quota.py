@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reportkit.money import allocate
-from reportkit.params import QuotaRule
-from reportkit.periods import FiscalCalendar, Period
-from reportkit.quota import attainment, attainment_series, attainment_table, quota_for, quotas_from_rule, split_quotas
-from reportkit.crediting import credited_deals
+from reportkit.core.money import allocate
+from reportkit.config.params import QuotaRule
+from reportkit.core.periods import FiscalCalendar, Period
+from reportkit.domain.quota import attainment, attainment_series, attainment_table, quota_for, quotas_from_rule, split_quotas
+from reportkit.domain.crediting import credited_deals
 
 CAL = FiscalCalendar(first_month=7)
 

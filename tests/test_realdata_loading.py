@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from reportkit import engine
-from reportkit.mapping import load_dataset
-from reportkit.params import load_params
-from reportkit.plans import Plan
-from reportkit.reports import build_account_manager_report
+from reportkit.domain import engine
+from reportkit.data.mapping import load_dataset
+from reportkit.config.params import load_params
+from reportkit.config.plans import Plan
+from reportkit.reports.builders import build_account_manager_report
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("REPORTKIT_DATA_DIR") or ROOT.parent / "shared" / "data")

@@ -9,9 +9,9 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from reportkit import charts
-from reportkit.errors import ParamsError, TemplateError
-from reportkit.render import (
+from reportkit.render import charts
+from reportkit.core.errors import ParamsError, TemplateError
+from reportkit.render.notebook import (
     NA,
     column_label,
     format_cell,
@@ -190,7 +190,7 @@ def test_quarterly_chart_plots_the_report_values_unchanged():
 
 
 def test_notes_are_an_escaped_list_or_say_none():
-    from reportkit.render import notes
+    from reportkit.render.notebook import notes
 
     shown = notes(am_report(notes=("Quota <missing> for Q3", "b & c")))._repr_html_()
     assert shown == "<ul><li>Quota &lt;missing&gt; for Q3</li><li>b &amp; c</li></ul>"
@@ -198,7 +198,7 @@ def test_notes_are_an_escaped_list_or_say_none():
 
 
 def test_chart_display_carries_alt_text_and_escapes_it():
-    from reportkit.render import figure
+    from reportkit.render.notebook import figure
 
     data, meta = figure(charts.quarterly_chart(am_report()))._repr_mimebundle_()
     assert data["text/plain"] == "[chart] Ana <Smith>: revenue vs quota"

@@ -13,10 +13,10 @@ import papermill as pm
 import pytest
 
 from conftest import build_batch_params
-from reportkit import charts
-from reportkit.errors import ParamsError
-from reportkit.render import format_cell, load_report, resolve_params_file, summary_table, table
-from reportkit.reports import _prorate, build_account_manager_report, build_team_report
+from reportkit.render import charts
+from reportkit.core.errors import ParamsError
+from reportkit.render.notebook import format_cell, load_report, resolve_params_file, summary_table, table
+from reportkit.reports.builders import _prorate, build_account_manager_report, build_team_report
 from sample_reports import am_report
 from test_templates import TEMPLATES, _read
 
@@ -129,7 +129,7 @@ def test_summary_shows_commission_cash_and_total_only_when_they_differ(tiny_data
 
 
 def test_summary_shows_bonus_deferred_and_total_when_the_bonus_is_deferred(make_dataset, make_quotas):
-    from reportkit.params import QuotaBonus
+    from reportkit.config.params import QuotaBonus
 
     ds = make_dataset(ams=AMS, deals=[("T1", "A1", "C1", "2025-04-10", 2_000_00)], quotas=make_quotas("A1", 2025, 1_000_00))
     params = _params(quota_bonus=QuotaBonus(attainment_at_least=1.0, amount=Decimal("500.00"), award="deferred"))

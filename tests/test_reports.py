@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import build_batch_params, build_dataset
-from reportkit.errors import ParamsError, PeriodError
-from reportkit.reports import (
+from reportkit.core.errors import ParamsError, PeriodError
+from reportkit.reports.builders import (
     AccountManagerReport,
     TeamReport,
     build_account_manager_report,

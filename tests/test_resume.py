@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from demo_params import demo_params
 
-from reportkit.batch import run_batch
+from reportkit.run.batch import run_batch
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "params" / "demo.yaml"

@@ -17,13 +17,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reportkit.crediting import credited_deals
-from reportkit.loading import load_inputs
-from reportkit.model import deal_micros
-from reportkit.money import cents_to_money, micros_to_cents
-from reportkit.periods import Period
-from reportkit.quota import pooled_attainment
-from reportkit.reports import TEAM_ATTAINMENT_RULE, build_company_rollup, build_team_report, plan_reports
+from reportkit.domain.crediting import credited_deals
+from reportkit.config.loading import load_inputs
+from reportkit.data.model import deal_micros
+from reportkit.core.money import cents_to_money, micros_to_cents
+from reportkit.core.periods import Period
+from reportkit.domain.quota import pooled_attainment
+from reportkit.reports.builders import TEAM_ATTAINMENT_RULE, build_company_rollup, build_team_report, plan_reports
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("REPORTKIT_DATA_DIR") or ROOT.parent / "shared" / "data")

@@ -15,10 +15,11 @@ import pytest
 from conftest import build_batch_params
 from engine_helpers import dataset, plan, run, summary
 from test_mapping import MINIMAL
-from reportkit import engine, model
-from reportkit.errors import DataError
-from reportkit.mapping import load_dataset
-from reportkit.reports import build_account_manager_report, build_team_report
+from reportkit.domain import engine
+from reportkit.data import model
+from reportkit.core.errors import DataError
+from reportkit.data.mapping import load_dataset
+from reportkit.reports.builders import build_account_manager_report, build_team_report
 
 # the minimal mapping of test_mapping, fiscal July, reading the case's file
 MAPPING = MINIMAL.replace("first_month: 1", "first_month: 7").replace("deals.csv", "sub_cent_sales.csv")

@@ -7,8 +7,8 @@ import sqlite3
 import pandas as pd
 import pytest
 
-from reportkit.errors import MappingError
-from reportkit.sources import SOURCE_ROW, read_csv, read_excel, read_parquet, read_source, read_sql
+from reportkit.core.errors import MappingError
+from reportkit.data.sources import SOURCE_ROW, read_csv, read_excel, read_parquet, read_source, read_sql
 
 TEXT = "id,name,amount,flag\n00731,Zoë,1234.50,NA\n0042,René,-7,NULL\n"
 
@@ -142,7 +142,7 @@ CSV_CASES = {
 
 
 def _read_both(path, monkeypatch, **kw):
-    import reportkit.sources as sources
+    import reportkit.data.sources as sources
 
     def outcome():
         try:
@@ -170,7 +170,7 @@ def test_fast_csv_reader_gives_what_the_default_reader_gives(tmp_path, monkeypat
 
 @pytest.mark.parametrize("sep", [",", ";", "\t", "|"])
 def test_plain_utf8_csv_is_read_by_the_multithreaded_reader_with_the_same_result(tmp_path, monkeypatch, sep):
-    from reportkit.sources import _read_csv_arrow
+    from reportkit.data.sources import _read_csv_arrow
 
     path = tmp_path / "deals.csv"
     path.write_text(TEXT.replace(",", sep), encoding="utf-8")

@@ -10,11 +10,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from reportkit.api import load
-from reportkit.errors import ParamsError
-from reportkit.params import load_params
-from reportkit.reports import build_account_manager_report, build_team_report, plan_reports
-from reportkit.statement import STATEMENT_FILE_COLUMNS, statement_cli
+from reportkit.analysis.api import load
+from reportkit.core.errors import ParamsError
+from reportkit.config.params import load_params
+from reportkit.reports.builders import build_account_manager_report, build_team_report, plan_reports
+from reportkit.render.statement import STATEMENT_FILE_COLUMNS, statement_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("REPORTKIT_DATA_DIR") or ROOT.parent / "shared" / "data")

@@ -10,9 +10,9 @@ import nbformat
 import papermill as pm
 import pytest
 
-from reportkit.batch import check_template
-from reportkit.errors import TemplateError
-from reportkit.reports import REPORT_KINDS
+from reportkit.run.batch import check_template
+from reportkit.core.errors import TemplateError
+from reportkit.reports.builders import REPORT_KINDS
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "templates"
@@ -113,9 +113,9 @@ def test_template_without_parameters_cell_is_a_template_error(tmp_path):
 
 
 def test_every_registered_report_kind_is_accepted_by_params_and_has_its_template_and_id_parameter():
-    from reportkit import reports
-    from reportkit.batch import ID_PARAMETER, OUTPUT_FOLDERS
-    from reportkit.params import REPORT_KIND_NAMES
+    from reportkit.reports import builders as reports
+    from reportkit.run.batch import ID_PARAMETER, OUTPUT_FOLDERS
+    from reportkit.config.params import REPORT_KIND_NAMES
 
     # params cannot import the registry (it sits below reports.py): its list of names must be the registry's
     assert tuple(REPORT_KINDS) == REPORT_KIND_NAMES

@@ -1,7 +1,7 @@
 """reportkit: reproducible quarterly sales reports from CRM / ERP exports.
 
 The public API for analysts (JupyterLab) is listed in ``__all__``; each name is
-a thin wrapper in :mod:`reportkit.api` over the domain functions the batch
+a thin wrapper in :mod:`reportkit.analysis.api` over the domain functions the batch
 reports use, so an analyst's figure equals the report's figure::
 
     import reportkit as rk
@@ -51,9 +51,9 @@ _ERRORS = (
     "ReportFailed",
     "BatchInterrupted",
 )
-_OTHER = {"what_if": "reportkit.explorer", "Explorer": "reportkit.explorer"}
+_OTHER = {"what_if": "reportkit.analysis.explorer", "Explorer": "reportkit.analysis.explorer"}
 
-_WHERE: dict[str, str] = {**{n: "reportkit.api" for n in _API}, **{n: "reportkit.errors" for n in _ERRORS}, **_OTHER}
+_WHERE: dict[str, str] = {**{n: "reportkit.analysis.api" for n in _API}, **{n: "reportkit.core.errors" for n in _ERRORS}, **_OTHER}
 
 __all__ = [*_API, "what_if", "Explorer", *_ERRORS]
 

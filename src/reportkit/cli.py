@@ -1,4 +1,4 @@
-"""Command-line interface: a thin face over :mod:`reportkit.batch`.
+"""Command-line interface: a thin face over :mod:`reportkit.run.batch`.
 
 ::
 
@@ -24,7 +24,7 @@ import traceback
 from pathlib import Path
 from typing import Sequence
 
-from .errors import ParamsError, ReportkitError
+from .core.errors import ParamsError, ReportkitError
 
 __all__ = ["main", "build_parser", "version"]
 
@@ -186,9 +186,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # papermill logs every cell at INFO and warns about things we already check
         logging.getLogger("papermill").setLevel(logging.ERROR)
     if args.command == "batch":
-        from .batch import run_batch
-
-        from .params import parse_overrides
+        # lazy (here and below): `reportkit --help` and argument errors import no layer
+        from .config.params import parse_overrides
+        from .run.batch import run_batch
 
         out = Path(args.output_dir) if args.output_dir else Path("reports") / Path(args.params).stem
         try:
@@ -234,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Reports: {index}")
         return 0 if result.succeeded else 1
     if args.command == "backtest":
-        from .backtest import backtest_cli
+        from .domain.backtest import backtest_cli
 
         out = Path(args.output_dir) if args.output_dir else Path("reports") / f"{Path(args.params).stem}-backtest"
         try:
@@ -242,7 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ReportkitError as exc:
             return _fail(exc, debug)
     if args.command == "statement":
-        from .statement import statement_cli
+        from .render.statement import statement_cli
 
         try:
             return statement_cli(args.params, args.period, args.account_manager,

@@ -1,0 +1,511 @@
+"""Batch parameters: the YAML file that drives ``reportkit batch``.
+
+A params file names the source mapping, the period, the ``as_of`` date and the
+policies (commission, quota rule, performance watch). It is validated strictly
+before any kernel starts: unknown keys are refused with a did-you-mean, IDs and
+labels stay strings, and every error names the file, the key and the bad value.
+
+Example (``params/demo.yaml``)::
+
+    name: Demo Co
+    source: sources/demo.yaml      # relative to this file
+    period: FY2025-Q4
+    as_of: 2025-12-31
+    commission:
+      rate: "0.05"
+      quota_bonus: {attainment_at_least: 1.0, amount: "2000.00", award: cash}
+    performance:
+      miss_below: 0.9
+      watch_after: 2
+      termination_review_after: 3
+    timezone: Europe/Berlin        # IANA name; default UTC
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import typing
+import zoneinfo
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from ..core._yaml import format_validation_errors, model_of, read_yaml_mapping
+from ..core.errors import ParamsError, did_you_mean
+
+__all__ = [
+    "BatchParams",
+    "CommissionPolicy",
+    "QuotaBonus",
+    "QuotaRule",
+    "PlanRef",
+    "PerformancePolicy",
+    "DEFAULT_TIMEZONE",
+    "REPORT_KIND_NAMES",
+    "check_timezone",
+    "load_params",
+    "parse_overrides",
+    "format_validation_error",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+def _money(v: Any) -> Any:
+    """Money in YAML: strings or ints are exact; floats are refused (0.1 is not exact)."""
+    if isinstance(v, bool):
+        raise ValueError(f"{v!r} is not an amount")
+    if isinstance(v, float):
+        raise ValueError(f"{v!r} is a float; write money as a quoted string, e.g. \"{v}\"")
+    return v
+
+
+class QuotaBonus(_Strict):
+    """A one-off bonus for reaching an attainment (fraction, 1.0 == 100 %) in the period."""
+
+    attainment_at_least: float = Field(1.0, ge=0, description="attainment fraction that earns the bonus")
+    amount: Decimal = Field(Decimal("0"), ge=0, description="bonus amount in the report currency")
+    award: Literal["cash", "deferred", "merchandise"] = "cash"
+
+    _m = field_validator("amount", mode="before")(_money)
+
+
+class CommissionPolicy(_Strict):
+    """Flat-rate commission on credited revenue plus a bonus for beating quota.
+
+    The full plan engine (tiers, accelerators, caps, draws, clawbacks) is
+    configured by ``plan:`` instead; see ``params/plans/``.
+    """
+
+    rate: Decimal = Field(Decimal("0.05"), ge=0, le=1, description="commission rate as a fraction of revenue")
+    quota_bonus: QuotaBonus | None = None
+
+    @field_validator("rate", mode="before")
+    @classmethod
+    def _rate(cls, v: Any) -> Any:
+        if isinstance(v, bool):
+            raise ValueError(f"{v!r} is not a rate")
+        return str(v) if isinstance(v, float) else v
+
+
+class PlanRef(_Strict):
+    """Where the commission plan comes from (``plan:`` in the params file).
+
+    Either a path to one plan YAML (``plan: plans/overlay_territory.yaml``), or a
+    plans folder with an effective-dated assignments file::
+
+        plan: {path: plans, assignments: plans/assignments.yaml}
+
+    Paths are relative to the params file. With a folder, only the plans the
+    assignments name are used (they must share one pay period, as
+    :func:`reportkit.domain.engine.compute` requires; a plan's ``crediting.method``, if
+    given, must equal the source mapping's ``crediting``, checked before any
+    report runs by :func:`reportkit.domain.engine.check_crediting`). When ``plan:`` is
+    given, the reports' commission comes from the plan engine
+    (:mod:`reportkit.domain.engine`) and ``commission:`` is not used.
+    """
+
+    path: Path = Field(..., description="plan YAML file, or a folder of plans (then assignments is required)")
+    assignments: Path | None = Field(None, description="effective-dated assignments YAML (with a plans folder)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_str(cls, v: Any) -> Any:
+        if isinstance(v, (str, Path)):
+            return {"path": v}
+        return v
+
+
+class QuotaRule(_Strict):
+    """Quota to use when the source has no quota table (Maven, Superstore).
+
+    ``kind: fixed`` gives every account manager ``amount`` per ``per`` period.
+    ``kind: prior_year_growth`` sets each quarter's quota to the same quarter of the
+    previous fiscal year times ``1 + growth``, falling back to ``amount`` when there
+    is no history.
+    """
+
+    kind: Literal["fixed", "prior_year_growth"] = "fixed"
+    amount: Decimal = Field(..., ge=0, description="quota amount per period, report currency")
+    per: Literal["quarter", "year"] = "quarter"
+    growth: Decimal = Decimal("0")
+
+    _m = field_validator("amount", mode="before")(_money)
+
+    @field_validator("growth", mode="before")
+    @classmethod
+    def _growth(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, float) else v
+
+
+class PerformancePolicy(_Strict):
+    """Performance-watch policy.
+
+    A quarter with attainment below ``miss_below`` is a *miss*. ``watch_after``
+    consecutive misses put the account manager on performance watch;
+    ``termination_review_after`` consecutive misses trigger a termination review.
+    A quarter at or above ``miss_below`` lifts the watch (the count restarts).
+    Quarters with undefined attainment (no quota) neither miss nor lift.
+    """
+
+    miss_below: float = Field(0.9, ge=0, allow_inf_nan=False,
+                              description="attainment fraction below which a quarter is a miss")
+    watch_after: int = Field(2, ge=1)
+    termination_review_after: int = Field(3, ge=1)
+
+    @model_validator(mode="after")
+    def _order(self) -> "PerformancePolicy":
+        if self.termination_review_after < self.watch_after:
+            raise ValueError(
+                f"termination_review_after ({self.termination_review_after}) must be >= "
+                f"watch_after ({self.watch_after})"
+            )
+        return self
+
+
+DEFAULT_TIMEZONE = "UTC"
+"""The report timezone when params give none."""
+
+
+@functools.lru_cache(maxsize=1)
+def _timezone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def check_timezone(value: Any) -> str:
+    """Validate a report timezone name: an IANA name such as ``Europe/Berlin``, or ``UTC``.
+
+    The name must match the IANA database exactly (case included), so a params
+    file means the same zone on every machine (a case-insensitive file system
+    would otherwise accept ``europe/berlin``).
+
+    Parameters
+    ----------
+    value : Any
+        The name as given (params YAML ``timezone:`` or ``-p timezone=...``).
+
+    Returns
+    -------
+    str
+        ``value`` unchanged.
+
+    Raises
+    ------
+    ValueError
+        ``value`` is not a string or not an IANA timezone name; the message gives
+        the closest name (did-you-mean) and examples.
+
+    >>> check_timezone("Europe/Berlin")
+    'Europe/Berlin'
+    """
+    fix = "Use an IANA name such as 'Europe/Berlin', 'America/New_York' or 'UTC' (zoneinfo.available_timezones())"
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{value!r} is not a timezone name. {fix}")
+    if value == DEFAULT_TIMEZONE:
+        return value
+    names = _timezone_names()
+    known = value in names if names else True
+    if known:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+            known = False
+    if not known:
+        same_case = [n for n in names if n.lower() == value.lower()]
+        hint = f"; did you mean {same_case[0]!r}?" if same_case else did_you_mean(value, sorted(names))
+        raise ValueError(f"{value!r} is not an IANA timezone name{hint or '.'} {fix}")
+    return value
+
+
+REPORT_KIND_NAMES: tuple[str, ...] = ("account_manager", "team")
+"""Names of the report kinds params ``reports`` accepts: the keys of
+:data:`reportkit.reports.builders.REPORT_KINDS`, the registry (which this module sits
+below and cannot import; a test keeps the two equal)."""
+
+
+class BatchParams(_Strict):
+    """Everything one batch run needs besides the data itself."""
+
+    name: str = Field("reportkit batch", description="title shown on the index page")
+    source: Path = Field(..., description="source mapping YAML, relative to the params file")
+    period: str = Field(..., description="report period label, e.g. FY2020-Q1")
+    as_of: datetime.date = Field(..., description="date the report is as of (never today())")
+    reports: tuple[Literal[REPORT_KIND_NAMES], ...] = REPORT_KIND_NAMES  # type: ignore[valid-type]
+    commission: CommissionPolicy = CommissionPolicy()
+    plan: PlanRef | None = Field(
+        None, description="commission plan for the plan engine (replaces the flat-rate commission policy)"
+    )
+    quota_rule: QuotaRule | None = None
+    performance: PerformancePolicy = PerformancePolicy()
+    account_managers: tuple[str, ...] | None = Field(
+        None, description="restrict the batch to these account manager ids"
+    )
+    timeout_s: float = Field(600, gt=0, description="per-report execution timeout in seconds")
+    timezone: str = Field(
+        DEFAULT_TIMEZONE,
+        description="report timezone (IANA name, e.g. Europe/Berlin): the workbooks show timezone-aware "
+        "timestamps in it",
+    )
+    base_dir: Path | None = Field(None, exclude=True, description="folder of the params file (set by the loader)")
+
+    @field_validator("period", mode="before")
+    @classmethod
+    def _period_str(cls, v: Any) -> Any:
+        if not isinstance(v, str):
+            raise ValueError(f"{v!r} must be a period label string such as FY2020-Q1")
+        return v
+
+    @field_validator("timezone", mode="before")
+    @classmethod
+    def _timezone(cls, v: Any) -> Any:
+        return check_timezone(v)
+
+    @field_validator("account_managers", mode="before")
+    @classmethod
+    def _ids_as_str(cls, v: Any) -> Any:
+        if v is None:
+            return v
+        if isinstance(v, (str, int)):
+            v = [v]
+        out = []
+        for item in v:
+            if not isinstance(item, str):
+                raise ValueError(
+                    f"account manager id {item!r} must be quoted in YAML (ids are text: '00731' is not 731)"
+                )
+            out.append(item)
+        return tuple(out)
+
+    def resolve(self, path: Path | str) -> Path:
+        """Resolve ``path`` relative to the params file's folder."""
+        p = Path(path)
+        if p.is_absolute() or self.base_dir is None:
+            return p
+        return (self.base_dir / p).resolve()
+
+
+def _is_sequence(annotation: Any) -> bool:
+    if typing.get_origin(annotation) in (tuple, list):
+        return True
+    return any(_is_sequence(a) for a in typing.get_args(annotation))
+
+
+_YAML_KINDS = {
+    "tag:yaml.org,2002:bool": "the boolean",
+    "tag:yaml.org,2002:int": "the number",
+    "tag:yaml.org,2002:float": "the number",
+    "tag:yaml.org,2002:timestamp": "a date",
+    "tag:yaml.org,2002:null": "null (nothing)",
+}
+
+
+def _yaml_node(root: Any, loc: tuple) -> Any:
+    """The YAML node at ``loc`` (keys / list positions) in a composed document, or None."""
+    node = root
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode) and k.value == str(part):
+                    node = v
+                    break
+            else:
+                return None
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+        else:
+            return None
+    return node
+
+
+def _yaml_note(root: Any, loc: tuple, got: Any) -> str:
+    """How YAML typed an unquoted value: ``; YAML reads NO as the boolean False: quote it ("NO") ...``."""
+    if root is None or isinstance(got, (str, dict)):
+        return ""
+    node = _yaml_node(root, loc)
+    if isinstance(got, list):
+        if not isinstance(node, yaml.SequenceNode):
+            return ""
+        notes = [_yaml_note(root, (*loc, i), v) for i, v in enumerate(got)]
+        return "".join(n for n in notes if n)
+    if not isinstance(node, yaml.ScalarNode) or node.style is not None or node.tag not in _YAML_KINDS:
+        return ""
+    shown = "" if node.tag.endswith(":timestamp") or node.tag.endswith(":null") else f" {got!r}"
+    return (f"; YAML reads the unquoted {node.value!r} as {_YAML_KINDS[node.tag]}{shown}: "
+            f"quote it (\"{node.value}\") if you meant the text")
+
+
+def _non_text_keys(node: Any, path: tuple = ()) -> list[str]:
+    """Mapping keys that YAML did not read as text (``on:``, ``yes:``, ``1:``)."""
+    out = []
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if isinstance(k, yaml.ScalarNode):
+                if k.style is None and k.tag != "tag:yaml.org,2002:str":
+                    where = ".".join([*path, k.value])
+                    out.append(f"key {where!r} is read by YAML as {_YAML_KINDS.get(k.tag, 'a non-text value')}, "
+                               f"not as text; quote it (\"{k.value}\")")
+                out += _non_text_keys(v, (*path, k.value))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            out += _non_text_keys(v, (*path, str(i)))
+    return out
+
+
+def format_validation_error(exc: ValidationError, file: str, model: type[BaseModel], *,
+                            yaml_root: Any = None, overridden: frozenset[tuple] = frozenset()) -> str:
+    """One line per problem: ``file: key 'a.b': message (got value); did you mean ...``.
+
+    ``yaml_root`` (the composed YAML document) lets a message show how YAML read
+    an unquoted value (``NO`` -> ``False``, ``0731`` -> ``473``). Keys in
+    ``overridden`` came from the command line and are reported as ``-p key=...``.
+    The formatting itself is :func:`reportkit.core._yaml.format_validation_errors`.
+    """
+
+    def origin(loc: tuple[str, ...]) -> str | None:
+        for n in range(len(loc), 0, -1):
+            if tuple(loc[:n]) in overridden:
+                return f"command line (-p {'.'.join(loc[:n])}=...)"
+        return None
+
+    def note(err: dict) -> str:
+        return _yaml_note(yaml_root, err["loc"], err.get("input"))
+
+    return "\n".join(format_validation_errors(exc, file, model, origin=origin, note=note))
+
+
+def parse_overrides(items: typing.Iterable[str], model: type[BaseModel] | None = None) -> dict[str, Any]:
+    """Turn command-line ``-p key=value`` items into a nested dict of **strings**.
+
+    Values are never YAML-typed: ``00731`` stays ``"00731"``, ``NO`` stays ``"NO"``,
+    ``2020-01-01`` stays text (the params model converts it where a date is
+    expected). A dotted key sets a nested value (``commission.rate=0.07``). For a
+    list-valued key (``account_managers``, ``reports``) the value is split on
+    commas: ``account_managers=00731,00812`` -> ``["00731", "00812"]``.
+
+    >>> parse_overrides(["period=FY2020-Q1", "account_managers=00731,00812"])
+    {'period': 'FY2020-Q1', 'account_managers': ['00731', '00812']}
+
+    Parameters
+    ----------
+    items : iterable of str
+        ``key=value`` texts as given on the command line.
+    model : pydantic model class, default :class:`BatchParams`
+        Used to check the keys (did-you-mean) and to know which keys are lists.
+
+    Raises
+    ------
+    ParamsError
+        An item without ``=``, an empty or unknown key (with a did-you-mean), a
+        key given twice, a value under a key that is not a section, or an empty
+        list value.
+    """
+    model = model or BatchParams
+    out: dict[str, Any] = {}
+    seen: set[str] = set()
+    for item in items:
+        if not isinstance(item, str) or "=" not in item:
+            raise ParamsError(f"command line: -p {item!r} is not key=value",
+                              hint="write e.g. -p period=FY2020-Q1 (no spaces around =, or quote the whole item)")
+        key, value = item.split("=", 1)
+        key = key.strip()
+        parts = key.split(".")
+        if not key or any(not p for p in parts):
+            raise ParamsError(f"command line: -p {item!r} has an empty key", hint="write e.g. -p period=FY2020-Q1")
+        if key in seen:
+            raise ParamsError(f"command line: -p {key}= is given twice", hint="give each key once")
+        seen.add(key)
+        parent: type[BaseModel] | None = model
+        target = out
+        for i, part in enumerate(parts):
+            fields = {k: f for k, f in parent.model_fields.items() if k != "base_dir"}
+            if part not in fields:
+                where = ".".join(parts[: i + 1])
+                raise ParamsError(
+                    f"command line: -p {where}=...: key {where!r} is not allowed{did_you_mean(part, fields)}",
+                    hint=f"allowed here: {', '.join(fields)}")
+            ann = fields[part].annotation
+            if i < len(parts) - 1:
+                parent = model_of(ann)
+                if parent is None:
+                    raise ParamsError(f"command line: -p {key}=...: {'.'.join(parts[: i + 1])!r} is a value, "
+                                      "not a section with keys")
+                nxt = target.setdefault(part, {})
+                if not isinstance(nxt, dict):
+                    raise ParamsError(f"command line: -p {key}=... conflicts with -p {'.'.join(parts[: i + 1])}=")
+                target = nxt
+                continue
+            if part in target:
+                raise ParamsError(f"command line: -p {key}=... conflicts with another -p {key}.*= item")
+            if model_of(ann) is not None:
+                raise ParamsError(f"command line: -p {key}=...: {key!r} is a section; set its keys one by one, "
+                                  f"e.g. -p {key}.{next(iter(model_of(ann).model_fields))}=...")
+            if _is_sequence(ann):
+                values = [v.strip() for v in value.split(",")]
+                if not value.strip() or any(v == "" for v in values):
+                    raise ParamsError(f"command line: -p {item!r}: empty item in a comma-separated list",
+                                      hint=f"e.g. -p {key}=a,b")
+                target[part] = values
+            else:
+                target[part] = value
+    return out
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any], path: tuple = ()) -> tuple[dict[str, Any], set[tuple]]:
+    merged = dict(base)
+    paths: set[tuple] = set()
+    for k, v in over.items():
+        here = (*path, str(k))
+        if isinstance(v, dict) and isinstance(merged.get(k), dict):
+            merged[k], sub = _deep_merge(merged[k], v, here)
+            paths |= sub
+        else:
+            merged[k] = v
+            paths.add(here)
+    return merged, paths
+
+
+def load_params(path: str | Path, overrides: dict[str, Any] | None = None) -> BatchParams:
+    """Read and validate a params YAML file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The params file. An empty file means all defaults (and then fails on the
+        required ``source``, ``period`` and ``as_of`` with a message saying so).
+    overrides : dict, optional
+        Keys to replace, e.g. from :func:`parse_overrides` (command-line ``-p``);
+        nested dicts are merged key by key (``{"commission": {"rate": "0.07"}}``
+        keeps the file's ``commission.quota_bonus``). Values are kept as given
+        (strings stay strings); errors in them are reported as ``command line``.
+
+    Returns
+    -------
+    BatchParams
+
+    Raises
+    ------
+    ParamsError
+        The file is missing, is not YAML, is not a mapping, or fails validation;
+        the message names the file, each bad key and its value.
+    """
+    path = Path(path)
+    raw, root = read_yaml_mapping(path, ParamsError, what="params file", empty_ok=True, node=True)
+    bad_keys = _non_text_keys(root)
+    if bad_keys:
+        raise ParamsError("\n".join(f"{path}: {b}" for b in bad_keys))
+    overridden: set[tuple] = set()
+    raw = dict(raw)
+    if overrides:
+        raw, overridden = _deep_merge(raw, overrides)
+    raw["base_dir"] = path.resolve().parent
+    try:
+        return BatchParams.model_validate(raw)
+    except ValidationError as exc:
+        raise ParamsError(format_validation_error(exc, str(path), BatchParams, yaml_root=root,
+                                                  overridden=frozenset(overridden))) from None

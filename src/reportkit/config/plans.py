@@ -1,0 +1,660 @@
+"""Incentive-compensation plans as validated YAML, and effective-dated assignment.
+
+A plan file (``params/plans/*.yaml``) is loaded into a frozen, typed
+:class:`Plan`. Validation is strict: unknown keys are refused with a
+did-you-mean and the list of allowed keys, money must be written as quoted
+strings (``"1000.00"``; a YAML float such as ``0.1`` is not exact), and every
+message names the file, the key path, the bad value and the allowed set::
+
+    params/plans/x.yaml: key 'rates.method': Input should be 'flat', 'retroactive'
+    or 'marginal' (got 'retro'); did you mean 'retroactive'?
+
+The format is documented with a worked example in ``docs/commission.md``.
+The engine that applies a plan is :mod:`reportkit.domain.engine`.
+
+Units
+-----
+* Money (``base_salary``, ``ote``, amount tier bounds, caps, bonuses, draws,
+  SPIF amounts) is currency units with at most two decimals, held as ``Decimal``.
+  :meth:`Plan.cents` converts to integer cents.
+* Rates and attainment bounds are fractions (``"0.08"`` == 8 %, ``1.0`` == 100 %
+  of quota) with at most six decimals, so the engine can hold them as exact
+  integers in parts per million (ppm).
+"""
+
+from __future__ import annotations
+
+import datetime
+import typing
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+
+from ..core._yaml import format_validation_errors, read_yaml_mapping
+from ..core.errors import PlanError, did_you_mean
+
+__all__ = [
+    "PPM",
+    "Tier",
+    "RateSchedule",
+    "Cap",
+    "Bonus",
+    "Spif",
+    "Draw",
+    "Clawback",
+    "Crediting",
+    "QuotaSpec",
+    "PayMix",
+    "Plan",
+    "PlanAssignment",
+    "PlanAssignments",
+    "load_plan",
+    "load_plans",
+    "load_assignments",
+    "load_plan_source",
+    "format_plan_error",
+]
+
+PPM = 1_000_000
+"""Rates and attainment fractions are held as integers in parts per million."""
+
+
+# ---------------------------------------------------------------------------
+# value helpers
+# ---------------------------------------------------------------------------
+def _money(v: Any) -> Any:
+    """Money: quoted strings or ints only; floats are refused (not exact)."""
+    if isinstance(v, bool):
+        raise ValueError(f"{v!r} is not an amount")
+    if isinstance(v, float):
+        raise ValueError(f'{v!r} is a float; write money as a quoted string, e.g. "{v:.2f}"')
+    if isinstance(v, (str, int, Decimal)):
+        try:
+            d = Decimal(str(v).strip())
+        except Exception:
+            raise ValueError(f"{v!r} is not an amount") from None
+        if not d.is_finite():
+            raise ValueError(f"{v!r} is not a finite amount")
+        if d != d.quantize(Decimal("0.01")):
+            raise ValueError(f"{v!r} has more than two decimals (amounts are whole cents)")
+        return d
+    return v
+
+
+def _fraction(v: Any) -> Any:
+    """Rates / attainment fractions: exact decimals with at most 6 places.
+
+    Floats are accepted through their shortest repr (``0.08`` -> ``Decimal('0.08')``),
+    which is what the YAML author wrote.
+    """
+    if isinstance(v, bool):
+        raise ValueError(f"{v!r} is not a number")
+    if isinstance(v, (int, float, str, Decimal)):
+        try:
+            d = Decimal(str(v).strip())
+        except Exception:
+            raise ValueError(f"{v!r} is not a number") from None
+        if not d.is_finite():
+            raise ValueError(f"{v!r} is not a finite number")
+        if d * PPM != (d * PPM).to_integral_value():
+            raise ValueError(f"{v!r} has more than six decimals")
+        return d
+    return v
+
+
+def ppm(d: Decimal) -> int:
+    """Exact ``Decimal`` fraction -> integer parts per million (``0.08 -> 80000``)."""
+    return int(d * PPM)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, populate_by_name=True)
+
+
+# ---------------------------------------------------------------------------
+# plan parts
+# ---------------------------------------------------------------------------
+class Tier(_Strict):
+    """One tier of a rate schedule: from ``from`` (inclusive) up to the next tier's ``from``.
+
+    Tier bounds are half-open ``[from, next_from)``: a total exactly on a bound
+    belongs to the **upper** tier (reaching the boundary earns the higher rate).
+    ``from`` is a currency amount when the schedule's ``basis`` is ``amount`` and
+    an attainment fraction (1.0 == 100 % of quota) when it is ``attainment``.
+    """
+
+    lo: Decimal = Field(..., alias="from", ge=0, description="lower bound, inclusive")
+    rate: Decimal = Field(..., ge=0, le=1, description="commission rate, fraction of credited revenue")
+    label: str | None = Field(None, description="e.g. 'base', 'accelerator', 'decelerator'")
+
+    _f = field_validator("lo", "rate", mode="before")(_fraction)
+
+
+class RateSchedule(_Strict):
+    """How commission is earned on credited revenue; each axis is explicit.
+
+    Attributes
+    ----------
+    method : {"flat", "retroactive", "marginal"}
+        ``flat``: one tier, one rate. ``retroactive``: the whole accumulated amount
+        earns the rate of the tier reached. ``marginal``: each slice earns its own
+        tier's rate (sources: Oracle Incentive Compensation "rate not split" vs
+        "rate is split"; Salesforce Spiff ``mamount``).
+    basis : {"amount", "attainment"}
+        Tier bounds in currency (``amount``) or as attainment fractions of quota.
+    accumulation : {"per_deal", "per_period", "ytd"}
+        What is measured against the tiers: each deal alone, the running total of
+        the pay period, or the running fiscal-year-to-date total with a true-up
+        (earned to date minus earned in earlier periods of the year).
+    tiers : list of Tier
+        First tier starts at 0; bounds strictly increase.
+    gate : fraction, optional
+        Threshold: below this attainment nothing is earned in the period.
+    """
+
+    method: Literal["flat", "retroactive", "marginal"] = "flat"
+    basis: Literal["amount", "attainment"] = "attainment"
+    accumulation: Literal["per_deal", "per_period", "ytd"] = "per_period"
+    tiers: tuple[Tier, ...] = Field(..., min_length=1)
+    gate: Decimal | None = Field(None, ge=0, description="attainment fraction below which nothing is earned")
+
+    _g = field_validator("gate", mode="before")(lambda v: None if v is None else _fraction(v))
+
+    @model_validator(mode="after")
+    def _check(self) -> "RateSchedule":
+        if self.tiers[0].lo != 0:
+            raise ValueError(f"the first tier must start at 0 (got from: {self.tiers[0].lo})")
+        los = [t.lo for t in self.tiers]
+        for a, b in zip(los, los[1:]):
+            if not b > a:
+                raise ValueError(f"tier bounds must strictly increase (got {a} then {b})")
+        if self.method == "flat" and len(self.tiers) != 1:
+            raise ValueError(f"method 'flat' takes exactly one tier (got {len(self.tiers)}); use retroactive or marginal")
+        if self.accumulation == "per_deal" and self.basis == "attainment":
+            raise ValueError("accumulation 'per_deal' needs basis 'amount' (a single deal has no attainment)")
+        if self.basis == "amount":
+            for t in self.tiers:
+                if t.lo != t.lo.quantize(Decimal("0.01")):
+                    raise ValueError(f"amount tier bound {t.lo} has more than two decimals")
+        return self
+
+
+class Cap(_Strict):
+    """A ceiling on commission paid (SPIFs and bonuses are outside the cap).
+
+    ``per: period`` caps each pay period; ``per: year`` caps the fiscal year's
+    cumulative commission. With ``carry_excess`` the capped-off excess is carried
+    to later periods (paid when there is room under the cap); without it the
+    excess is forfeited.
+    """
+
+    per: Literal["period", "year"] = "period"
+    amount: Decimal = Field(..., ge=0)
+    carry_excess: bool = False
+
+    _m = field_validator("amount", mode="before")(_money)
+
+
+class Bonus(_Strict):
+    """A fixed award for reaching an attainment.
+
+    ``per: period`` tests the pay period's attainment; ``per: year`` tests the
+    year-to-date attainment in the last pay period of the fiscal year.
+    ``award: non_cash`` (a trip, merchandise) is recorded at ``amount`` as
+    deferred compensation, never paid in cash. ``payout_after_days`` > 0 defers a
+    cash award: it is recorded with its payout date (period end + days) and is
+    not payable in the period. ``award: deferred`` is cash paid after the period
+    (never payable in it; payout date = period end + ``payout_after_days``): the
+    ``deferred`` award of the params file's flat ``commission:`` policy.
+    """
+
+    name: str
+    attainment_at_least: Decimal = Field(..., ge=0)
+    per: Literal["period", "year"] = "period"
+    amount: Decimal = Field(..., ge=0)
+    award: Literal["cash", "non_cash", "deferred"] = "cash"
+    payout_after_days: int = Field(0, ge=0)
+
+    _m = field_validator("amount", mode="before")(_money)
+    _f = field_validator("attainment_at_least", mode="before")(_fraction)
+
+
+class Spif(_Strict):
+    """Sales performance incentive fund: extra pay on deals closed in a date window.
+
+    Applies to credited revenue (the AM's own credit) on deals whose ``close_date``
+    is in ``[start, end]`` (inclusive) and whose product is in ``products`` (all
+    products when omitted). Pays ``rate`` x credit, or ``amount_per_deal`` per
+    credited deal. SPIFs are outside the cap.
+    """
+
+    name: str
+    start: datetime.date
+    end: datetime.date
+    products: tuple[str, ...] | None = None
+    rate: Decimal | None = Field(None, ge=0, le=1)
+    amount_per_deal: Decimal | None = Field(None, ge=0)
+
+    _f = field_validator("rate", mode="before")(lambda v: None if v is None else _fraction(v))
+    _m = field_validator("amount_per_deal", mode="before")(lambda v: None if v is None else _money(v))
+
+    @model_validator(mode="after")
+    def _check(self) -> "Spif":
+        if (self.rate is None) == (self.amount_per_deal is None):
+            raise ValueError("give exactly one of 'rate' or 'amount_per_deal'")
+        if self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+
+class Draw(_Strict):
+    """A draw against commission, paid in pay periods starting in ``[start, end]``.
+
+    In a draw period the AM receives at least ``amount``: if the period's net
+    earnings are below it, a top-up line pays the difference. A ``recoverable``
+    draw's top-ups form a balance that is recovered from later earnings above the
+    period's draw (at most ``recovery_limit`` of that excess per period; SHRM's
+    sample draw agreement uses 0.5). A non-recoverable draw is never recovered.
+    """
+
+    amount: Decimal = Field(..., ge=0, description="guaranteed amount per pay period")
+    recoverable: bool = True
+    start: datetime.date | None = None
+    end: datetime.date | None = None
+    recovery_limit: Decimal = Field(Decimal("1"), gt=0, le=1)
+
+    _m = field_validator("amount", mode="before")(_money)
+    _f = field_validator("recovery_limit", mode="before")(_fraction)
+
+
+class Clawback(_Strict):
+    """What happens when a deal paid in an earlier period is cancelled.
+
+    ``rate_paid`` (default): claw back the commission paid on that deal in
+    proportion to the cancelled amount (``paid x cancelled / deal amount``), i.e.
+    at the effective rate at which it was paid. ``plan_rate``: claw back
+    ``rate`` x the AM's cancelled credit. ``none``: no clawback. Cancellations
+    more than ``window_days`` after the close date are not clawed back.
+    """
+
+    method: Literal["rate_paid", "plan_rate", "none"] = "rate_paid"
+    rate: Decimal | None = Field(None, ge=0, le=1)
+    window_days: int | None = Field(None, ge=0)
+
+    _f = field_validator("rate", mode="before")(lambda v: None if v is None else _fraction(v))
+
+    @model_validator(mode="after")
+    def _check(self) -> "Clawback":
+        if self.method == "plan_rate" and self.rate is None:
+            raise ValueError("method 'plan_rate' needs 'rate'")
+        return self
+
+
+class Crediting(_Strict):
+    """Who is credited for a deal before any rate applies.
+
+    Crediting is the data set's rule (the source mapping's ``crediting``, see
+    :func:`reportkit.domain.engine.check_crediting`), so a plan pays on the revenue
+    the reports show. ``method`` left out (``None``) follows the data set;
+    ``owner`` or ``territory`` states it and must equal the data set's
+    (``owner``: the deal owner or the deal's revenue splits; ``territory``:
+    every AM assigned to the deal's territory, an overlay, with the owner
+    credited when the territory is blank or covered by nobody). ``handoff``:
+    a deal on an account closed before the account's ``handover_date`` (from
+    business development) is not credited; ``false`` is refused when the data
+    has handover dates.
+    """
+
+    method: Literal["owner", "territory"] | None = None
+    handoff: bool = True
+
+
+class QuotaSpec(_Strict):
+    """Where quotas come from and how they are shaped.
+
+    Attributes
+    ----------
+    source : {"table", "plan"}
+        The dataset's quotas table, or ``annual`` for every AM on the plan.
+    annual : money, optional
+        Annual quota when ``source: plan``.
+    split : {"even", "seasonal"}
+        How an annual quota is divided into pay periods (largest remainder, so
+        the parts sum to the annual figure).
+    seasonal_weights : list of fractions
+        One weight per pay period of the year, summing to exactly 1.
+    proration : {"active_days", "none"}
+        Scale the quota by active days (hires, leavers, leaves of absence).
+    ramp : list of fractions
+        Fraction of full quota by tenure month (month 1 starts on the hire date);
+        after the list ends the factor is 1.
+    """
+
+    source: Literal["table", "plan"] = "table"
+    annual: Decimal | None = Field(None, ge=0)
+    split: Literal["even", "seasonal"] = "even"
+    seasonal_weights: tuple[Decimal, ...] | None = None
+    proration: Literal["active_days", "none"] = "active_days"
+    ramp: tuple[Decimal, ...] = ()
+
+    @field_validator("annual", mode="before")
+    @classmethod
+    def _annual(cls, v: Any) -> Any:
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and v < 0:
+            raise ValueError(f"quota {v!r} is negative; quotas must be >= 0")
+        return None if v is None else _money(v)
+
+    @field_validator("seasonal_weights", "ramp", mode="before")
+    @classmethod
+    def _fracs(cls, v: Any) -> Any:
+        if v is None:
+            return v
+        if not isinstance(v, (list, tuple)):
+            raise ValueError(f"{v!r} must be a list of fractions")
+        return tuple(_fraction(x) for x in v)
+
+    @model_validator(mode="after")
+    def _check(self) -> "QuotaSpec":
+        if self.source == "plan" and self.annual is None:
+            raise ValueError("source 'plan' needs 'annual' (the annual quota amount)")
+        if self.split == "seasonal":
+            if not self.seasonal_weights:
+                raise ValueError("split 'seasonal' needs 'seasonal_weights'")
+            total = sum(self.seasonal_weights)
+            if total != 1:
+                raise ValueError(f"seasonal_weights must sum to 1 (got {total})")
+        if any(w < 0 for w in self.seasonal_weights or ()):
+            raise ValueError("seasonal_weights must be >= 0")
+        if any(r < 0 or r > 1 for r in self.ramp):
+            raise ValueError(f"ramp factors must be in 0..1 (got {[str(r) for r in self.ramp]})")
+        return self
+
+
+class PayMix(_Strict):
+    """Share of OTE paid as base salary and as variable pay; they sum to 1."""
+
+    base: Decimal = Field(..., ge=0, le=1)
+    variable: Decimal = Field(..., ge=0, le=1)
+
+    _f = field_validator("base", "variable", mode="before")(_fraction)
+
+    @model_validator(mode="after")
+    def _sum(self) -> "PayMix":
+        if self.base + self.variable != 1:
+            raise ValueError(f"base ({self.base}) + variable ({self.variable}) must equal 1")
+        return self
+
+
+class Plan(_Strict):
+    """A complete incentive-compensation plan (one YAML file).
+
+    Attributes
+    ----------
+    name : str
+    currency : str
+        ISO 4217; must match the dataset's currency.
+    period : {"quarter", "month"}
+        Pay period.
+    base_salary, ote : money
+        Annual base salary and on-target earnings; ``base_salary`` must equal
+        ``ote x pay_mix.base`` to the cent.
+    pay_mix : PayMix
+    crediting, quota, rates, cap, bonuses, spifs, draw, clawback
+        See each class.
+    carry_negative : bool
+        ``true`` (default): a negative net of a pay period (returns, clawbacks)
+        is carried to the next period (``balance_out`` / ``balance_in``) so a
+        period never pays below zero. ``false``: the negative net stays on the
+        period's statement (money owed back), as the flat ``commission:`` policy
+        of a params file has always shown it.
+    """
+
+    name: str
+    description: str | None = None
+    currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
+    period: Literal["quarter", "month"] = "quarter"
+    base_salary: Decimal = Field(Decimal("0"), ge=0)
+    ote: Decimal = Field(Decimal("0"), ge=0)
+    pay_mix: PayMix | None = None
+    crediting: Crediting = Crediting()
+    quota: QuotaSpec = QuotaSpec()
+    rates: RateSchedule
+    cap: Cap | None = None
+    bonuses: tuple[Bonus, ...] = ()
+    spifs: tuple[Spif, ...] = ()
+    draw: Draw | None = None
+    clawback: Clawback = Clawback()
+    carry_negative: bool = True
+    _source_file: str | None = PrivateAttr(default=None)
+
+    _m = field_validator("base_salary", "ote", mode="before")(_money)
+
+    @property
+    def source_file(self) -> str | None:
+        """The YAML file the plan was read from (:func:`load_plan`), for messages; None when built in code."""
+        return self._source_file
+
+    @model_validator(mode="after")
+    def _mix(self) -> "Plan":
+        if self.ote and self.base_salary > self.ote:
+            raise ValueError(f"base_salary ({self.base_salary}) exceeds ote ({self.ote})")
+        if self.pay_mix is not None:
+            expected = (self.ote * self.pay_mix.base).quantize(Decimal("0.01"))
+            if expected != self.base_salary:
+                raise ValueError(
+                    f"base_salary {self.base_salary} does not match ote {self.ote} x pay_mix.base "
+                    f"{self.pay_mix.base} = {expected}"
+                )
+        n = 4 if self.period == "quarter" else 12
+        if self.quota.seasonal_weights is not None and len(self.quota.seasonal_weights) != n:
+            raise ValueError(
+                f"quota.seasonal_weights has {len(self.quota.seasonal_weights)} weights; "
+                f"a {self.period} plan needs {n} (one per pay period of the year)"
+            )
+        return self
+
+    @property
+    def target_incentive(self) -> Decimal:
+        """Annual variable pay at 100 % attainment: ``ote - base_salary``."""
+        return self.ote - self.base_salary
+
+    @staticmethod
+    def cents(d: Decimal) -> int:
+        """Exact money ``Decimal`` (validated to two places) -> integer cents."""
+        return int(d * 100)
+
+
+# ---------------------------------------------------------------------------
+# assignments
+# ---------------------------------------------------------------------------
+class PlanAssignment(_Strict):
+    """One AM on one plan from ``start`` to ``end`` (inclusive; open-ended when ``end`` is None)."""
+
+    account_manager_id: str
+    plan: str
+    start: datetime.date
+    end: datetime.date | None = None
+
+    @field_validator("account_manager_id", mode="before")
+    @classmethod
+    def _id(cls, v: Any) -> Any:
+        if not isinstance(v, str):
+            raise ValueError(f"account manager id {v!r} must be quoted in YAML (ids are text: '00731' is not 731)")
+        return v
+
+    @model_validator(mode="after")
+    def _order(self) -> "PlanAssignment":
+        if self.end is not None and self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+
+class PlanAssignments(_Strict):
+    """Effective-dated plan assignments; an AM's assignments never overlap."""
+
+    assignments: tuple[PlanAssignment, ...] = ()
+
+    @model_validator(mode="after")
+    def _no_overlap(self) -> "PlanAssignments":
+        by_am: dict[str, list[PlanAssignment]] = {}
+        for a in self.assignments:
+            by_am.setdefault(a.account_manager_id, []).append(a)
+        for am, rows in by_am.items():
+            rows.sort(key=lambda a: a.start)
+            for x, y in zip(rows, rows[1:]):
+                if x.end is None or x.end >= y.start:
+                    raise ValueError(
+                        f"account manager {am!r}: plan {x.plan!r} from {x.start} to {x.end or 'open'} "
+                        f"overlaps plan {y.plan!r} from {y.start}"
+                    )
+        return self
+
+    def plan_for(self, account_manager_id: str, on: datetime.date) -> str | None:
+        """Name of the plan in effect for ``account_manager_id`` on date ``on`` (None if none)."""
+        for a in self.assignments:
+            if a.account_manager_id == account_manager_id and a.start <= on and (a.end is None or on <= a.end):
+                return a.plan
+        return None
+
+    def plan_for_period(self, account_manager_id: str, start: datetime.date, end: datetime.date) -> str | None:
+        """Plan for a pay period: the one in effect on its last day, else the latest one overlapping it.
+
+        A plan change inside a period therefore takes effect for the whole period
+        in which the new plan is in force at period end (documented in
+        ``docs/commission.md``).
+        """
+        name = self.plan_for(account_manager_id, end)
+        if name is not None:
+            return name
+        best = None
+        for a in self.assignments:
+            if a.account_manager_id == account_manager_id and a.start <= end and (a.end is None or a.end >= start):
+                if best is None or a.start > best.start:
+                    best = a
+        return None if best is None else best.plan
+
+
+# ---------------------------------------------------------------------------
+# loading
+# ---------------------------------------------------------------------------
+def format_plan_error(exc: ValidationError, file: str, model: type[BaseModel]) -> str:
+    """One line per problem naming file, key path, bad value and the allowed set.
+
+    Nested lists of models (``rates.tiers.1.rte``) and aliases (``from:``) are
+    followed to list the allowed keys there (:func:`reportkit.core._yaml.format_validation_errors`).
+    """
+    return "\n".join(format_validation_errors(exc, file, model))
+
+
+def _read_yaml(path: Path) -> dict:
+    return read_yaml_mapping(path, PlanError, what="plan file")
+
+
+def load_plan(path: str | Path) -> Plan:
+    """Read and validate one plan YAML file.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    Plan
+
+    Raises
+    ------
+    PlanError
+        Missing file, bad YAML, unknown keys, bad values; the message has one
+        line per problem naming the file, key, value and allowed set.
+    """
+    path = Path(path)
+    raw = _read_yaml(path)
+    try:
+        plan = Plan.model_validate(raw)
+    except ValidationError as exc:
+        raise PlanError(format_plan_error(exc, str(path), Plan)) from None
+    plan._source_file = str(path)
+    return plan
+
+
+def load_plans(folder: str | Path) -> dict[str, Plan]:
+    """Load every ``*.yaml`` plan in ``folder`` keyed by file stem (``standard``).
+
+    Files named ``assignments*.yaml`` are skipped (see :func:`load_assignments`).
+    """
+    folder = Path(folder)
+    out = {}
+    for p in sorted(folder.glob("*.yaml")):
+        if p.stem.startswith("assignments"):
+            continue
+        out[p.stem] = load_plan(p)
+    return out
+
+
+def load_assignments(path: str | Path, plans: typing.Iterable[str] | None = None) -> PlanAssignments:
+    """Read effective-dated plan assignments (``assignments: [{account_manager_id, plan, start, end}]``).
+
+    Raises
+    ------
+    PlanError
+        Bad keys/values, overlapping assignments of one AM, or (when ``plans`` is
+        given) a plan name that is not among ``plans``.
+    """
+    path = Path(path)
+    raw = _read_yaml(path)
+    try:
+        result = PlanAssignments.model_validate(raw)
+    except ValidationError as exc:
+        raise PlanError(format_plan_error(exc, str(path), PlanAssignments)) from None
+    if plans is not None:
+        known = sorted(plans)
+        for i, a in enumerate(result.assignments):
+            if a.plan not in known:
+                raise PlanError(
+                    f"{path}: key 'assignments.{i}.plan': unknown plan {a.plan!r}{did_you_mean(a.plan, known)} "
+                    f"(allowed: {', '.join(known)})"
+                )
+    return result
+
+
+def load_plan_source(
+    path: str | Path, assignments: str | Path | None = None
+) -> tuple[Plan | dict[str, Plan], PlanAssignments | None]:
+    """Plans and assignments for :func:`reportkit.domain.engine.compute` from a params ``plan:`` entry.
+
+    Parameters
+    ----------
+    path : str or Path
+        One plan YAML file, or a folder of plan files.
+    assignments : str or Path, optional
+        Effective-dated assignments YAML; required with a folder. Only the plans
+        it names are returned (a folder may hold plans of other pay periods).
+
+    Returns
+    -------
+    (Plan, None) for one file; ({name: Plan}, PlanAssignments) for a folder.
+
+    Raises
+    ------
+    PlanError
+        Missing file or folder, a folder without assignments, bad plan or
+        assignment files.
+    """
+    path = Path(path)
+    if path.is_dir():
+        if assignments is None:
+            raise PlanError(f"plan: {str(path)!r} is a folder of plans; it needs 'assignments' (which AM is on "
+                            "which plan when)", hint="write plan: {path: plans, assignments: plans/assignments.yaml}")
+        plans = load_plans(path)
+        who = load_assignments(assignments, plans)
+        used = {a.plan for a in who.assignments}
+        return {n: p for n, p in plans.items() if n in used}, who
+    if not path.exists():
+        raise PlanError(f"plan file {str(path)!r} does not exist", hint="check the path (relative to the params file)")
+    plan = load_plan(path)
+    if assignments is not None:
+        who = load_assignments(assignments, [path.stem])
+        return {path.stem: plan}, who
+    return plan, None

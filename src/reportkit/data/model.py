@@ -1,0 +1,522 @@
+"""Canonical tables and the :class:`Dataset` that holds them.
+
+Column names, dtypes and units are documented in ``docs/architecture.md`` and the
+README ("Data model"). The pandera schemas here are the single definition of what
+a valid canonical table is; :mod:`reportkit.data.mapping` produces frames that pass them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal, Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..core.errors import DataError, DataProblem, did_you_mean
+from ..core.money import MICROS_PER_CENT, check_exact_range, micros_to_cents
+from ..core.periods import FiscalCalendar
+
+__all__ = [
+    "Dataset",
+    "TABLES",
+    "REQUIRED_TABLES",
+    "OPTIONAL_TABLES",
+    "COLUMNS",
+    "UNASSIGNED_ACCOUNT",
+    "DEAL_STAGES",
+    "SOURCE_FILE",
+    "SOURCE_ROW",
+    "schema",
+    "table_problems",
+    "validate_dataset",
+    "strip_provenance",
+    "empty_table",
+    "AMOUNT_MICROS",
+    "deal_micros",
+]
+
+UNASSIGNED_ACCOUNT = "(unassigned)"
+
+# table -> ordered {column: (kind, nullable)}; kind is one of str, date, cents, float
+COLUMNS: dict[str, dict[str, tuple[str, bool]]] = {
+    "account_managers": {
+        "account_manager_id": ("str", False),
+        "name": ("str", False),
+        "team": ("str", False),
+        "sales_manager": ("str", False),
+        "region": ("str", True),
+        "hire_date": ("date", True),
+        "end_date": ("date", True),
+    },
+    "quotas": {
+        "account_manager_id": ("str", False),
+        "period_start": ("date", False),
+        "period_end": ("date", False),
+        "quota_cents": ("cents", False),
+        "currency": ("str", False),
+    },
+    "deals": {
+        "deal_id": ("str", False),
+        "account_manager_id": ("str", True),
+        "account_id": ("str", False),
+        "close_date": ("date", False),
+        "amount_cents": ("cents", False),
+        "currency": ("str", False),
+        "stage": ("str", False),
+        "territory": ("str", True),
+        "product": ("str", True),
+    },
+    "accounts": {
+        "account_id": ("str", False),
+        "name": ("str", False),
+        "segment": ("str", True),
+        "owner_id": ("str", True),
+        "handover_date": ("date", True),
+    },
+    "pipeline": {
+        "opportunity_id": ("str", False),
+        "account_manager_id": ("str", False),
+        "account_id": ("str", False),
+        "stage": ("str", False),
+        "probability": ("float", False),
+        "expected_close_date": ("date", True),
+        "amount_cents": ("cents", False),
+    },
+    "territories": {
+        "account_manager_id": ("str", False),
+        "territory": ("str", False),
+    },
+    "service_issues": {
+        "issue_id": ("str", False),
+        "account_id": ("str", False),
+        "opened": ("date", False),
+        "resolved": ("date", True),
+        "severity": ("str", False),
+    },
+}
+#: Optional exact column of ``deals`` (and of the frames derived from it): the source
+#: amount in millionths of the currency unit, int64, filled by the mapping at load.
+#: ``amount_cents`` is the same amount rounded to the cent per line. See
+#: :mod:`reportkit.core.money` ("Exact source amounts") and :func:`deal_micros`.
+AMOUNT_MICROS = "amount_micros"
+
+REQUIRED_TABLES = ("account_managers", "quotas", "deals")
+OPTIONAL_TABLES = ("accounts", "pipeline", "territories", "service_issues")
+TABLES = REQUIRED_TABLES + OPTIONAL_TABLES
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """All canonical tables of one source, validated.
+
+    Attributes
+    ----------
+    account_managers, quotas, deals : pandas.DataFrame
+        Required tables; columns per :data:`COLUMNS`.
+    accounts, pipeline, territories, service_issues : pandas.DataFrame or None
+        Optional tables. A report without them still renders. ``service_issues``
+        (one row per support issue: ``opened``, ``resolved`` empty while open,
+        ``severity``) feeds the account status: an open escalation makes an
+        account *at risk* (see :mod:`reportkit.domain.accounts`).
+    currency : str
+        ISO 4217 code of every amount (a dataset is single-currency; mixed
+        currencies without exchange rates are refused at load).
+    calendar : FiscalCalendar
+    crediting : {"owner", "territory"}
+        ``owner``: a deal credits its ``account_manager_id``. ``territory``: a deal
+        credits every AM assigned to its ``territory`` (an overlay: the same deal
+        can credit several people, so team totals count each deal once).
+    sources : dict
+        table name -> where it was read from (for messages and provenance).
+    warnings : tuple of str
+        What loading did that a reader of the report should know but that is
+        not an error: footer rows skipped, rows dropped by ``drop_rows_where`` or
+        ``deduplicate``, placeholder-looking text (``NULL``) kept as text because
+        the mapping does not declare it missing, and how many deals close outside
+        every quota period. Empty for a clean load. See ``docs/mapping.md``.
+    """
+
+    account_managers: pd.DataFrame
+    quotas: pd.DataFrame
+    deals: pd.DataFrame
+    accounts: pd.DataFrame | None = None
+    pipeline: pd.DataFrame | None = None
+    territories: pd.DataFrame | None = None
+    service_issues: pd.DataFrame | None = None
+    currency: str = "USD"
+    calendar: FiscalCalendar = field(default_factory=FiscalCalendar)
+    crediting: Literal["owner", "territory"] = "owner"
+    sources: dict[str, str] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        return getattr(self, name)
+
+
+# ---------------------------------------------------------------------------
+# Validation
+# ---------------------------------------------------------------------------
+#
+# Frames produced by :mod:`reportkit.data.mapping` carry two provenance columns until
+# validation: the source file and the source row number (header = row 1, first
+# data row = 2). :func:`validate_dataset` turns every failing cell into a
+# :class:`~reportkit.core.errors.DataProblem` naming that file, row and the *source*
+# column, then drops the provenance columns.
+
+SOURCE_FILE = "_source_file"
+SOURCE_ROW = "_source_row"
+SOURCE_COLUMN_PREFIX = "_source_column:"  # optional per-row source column (unpivoted values)
+SOURCE_VALUE_PREFIX = "_source_value:"  # optional source text of a parsed column (for messages)
+PROVENANCE_PREFIX = "_source_"
+
+_DTYPES = {"str": "str", "date": "datetime64[ns]", "cents": "int64", "float": "float64"}
+DEAL_STAGES = ("won", "lost")
+
+
+def _pa():
+    import pandera.pandas as pa  # imported lazily: pandera is slow to import
+
+    return pa
+
+
+def schema(table: str) -> Any:
+    """The pandera ``DataFrameSchema`` of canonical table ``table``.
+
+    Built from :data:`COLUMNS`: dtype per kind (``str``, ``datetime64[ns]``,
+    ``int64`` cents, ``float64``), nullability, unique ids, ``quota_cents >= 0``,
+    ``deals.stage`` in ``{won, lost}`` and ``pipeline.probability`` in ``[0, 1]``.
+    Provenance columns (``_source_*``) are allowed and ignored.
+
+    Raises
+    ------
+    KeyError
+        If ``table`` is not one of :data:`TABLES`.
+    """
+    pa = _pa()
+    cols = {}
+    unique = {"account_managers": "account_manager_id", "deals": "deal_id",
+              "accounts": "account_id", "pipeline": "opportunity_id", "service_issues": "issue_id"}
+    for col, (kind, nullable) in COLUMNS[table].items():
+        checks = []
+        if table == "quotas" and col == "quota_cents":
+            checks.append(pa.Check.ge(0, error="quota must be >= 0"))
+        if table == "deals" and col == "stage":
+            checks.append(pa.Check.isin(list(DEAL_STAGES), error="stage must be won or lost"))
+        if table == "pipeline" and col == "probability":
+            checks.append(pa.Check.in_range(0, 1, error="probability must be within 0..1"))
+        if kind == "str":
+            checks.append(pa.Check(lambda s: s.isna() | (s.astype("str").str.strip() != ""),
+                                   element_wise=False, error="blank text"))
+        cols[col] = pa.Column(
+            None,  # dtypes are checked by _dtype_problems (pandas 3 str / datetime units)
+            checks=checks,
+            nullable=nullable,
+            unique=(unique.get(table) == col),
+            required=True,
+        )
+    if table == "territories":
+        return pa.DataFrameSchema(cols, unique=["account_manager_id", "territory"], strict=False)
+    return pa.DataFrameSchema(cols, strict=False)
+
+
+def _reason(check: str, column: str, table: str) -> str:
+    if check == "not_nullable":
+        return f"{column} is required in {table} (blank or missing)"
+    if check == "field_uniqueness":
+        return f"duplicate {column}: ids must be unique in {table}"
+    if check == "multiple_fields_uniqueness":
+        return f"duplicate row in {table}"
+    if check == "column_in_dataframe":
+        return f"column {column} is missing from {table}"
+    return check
+
+
+def _dtype_problems(table: str, frame: pd.DataFrame, file: str) -> list[DataProblem]:
+    out = []
+    for col, (kind, _) in COLUMNS[table].items():
+        if col not in frame.columns:
+            continue
+        dt = frame[col].dtype
+        ok = {
+            "str": pd.api.types.is_string_dtype(dt) or dt == object,
+            "date": str(dt) == "datetime64[ns]",
+            "cents": str(dt) == "int64",
+            "float": str(dt) == "float64",
+        }[kind]
+        if not ok:
+            out.append(DataProblem(file, None, col, str(dt), f"{table}.{col} must have dtype {_DTYPES[kind]}"))
+    return out
+
+
+def _locate(frame: pd.DataFrame, index: Any, column: str | None, table: str,
+            source_columns: Mapping[str, str] | None) -> tuple[str, int | None, str | None]:
+    """(file, row, source column) of canonical cell ``frame.loc[index, column]``."""
+    file = table
+    row = None
+    if index is not None and not (isinstance(index, float) and np.isnan(index)) and index in frame.index:
+        if SOURCE_FILE in frame.columns:
+            file = str(frame.at[index, SOURCE_FILE])
+        if SOURCE_ROW in frame.columns:
+            r = frame.at[index, SOURCE_ROW]
+            row = None if pd.isna(r) else int(r)
+        per_row = f"{SOURCE_COLUMN_PREFIX}{column}"
+        if column is not None and per_row in frame.columns and pd.notna(frame.at[index, per_row]):
+            return file, row, str(frame.at[index, per_row])
+    elif SOURCE_FILE in frame.columns and len(frame):
+        file = str(frame[SOURCE_FILE].iloc[0])
+    src = (source_columns or {}).get(column, column) if column is not None else None
+    return file, row, src
+
+
+def table_problems(
+    table: str,
+    frame: pd.DataFrame,
+    *,
+    source_columns: Mapping[str, str] | None = None,
+) -> list[DataProblem]:
+    """Every problem of one canonical table (lazy: nothing is raised).
+
+    Parameters
+    ----------
+    table : str
+        One of :data:`TABLES`.
+    frame : pandas.DataFrame
+        The table, optionally with provenance columns ``_source_file`` and
+        ``_source_row`` (and ``_source_column:<canonical>`` for per-row source
+        column names, e.g. the month column an unpivoted quota came from).
+    source_columns : mapping, optional
+        canonical column -> source column name, used in the problems.
+
+    Returns
+    -------
+    list of DataProblem
+        Sorted by file and row; empty when the table is valid.
+    """
+    pa = _pa()
+    problems: list[DataProblem] = []
+    missing = [c for c in COLUMNS[table] if c not in frame.columns]
+    default_file = str(frame[SOURCE_FILE].iloc[0]) if SOURCE_FILE in frame.columns and len(frame) else table
+    for c in missing:
+        problems.append(DataProblem(default_file, None, c, None, f"{table} has no column {c!r}"))
+    if missing:
+        return problems
+    problems.extend(_dtype_problems(table, frame, default_file))
+    try:
+        schema(table).validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        fc = exc.failure_cases
+        for rec in fc.to_dict("records"):
+            column = rec.get("column")
+            check = str(rec.get("check"))
+            if check.startswith("dtype("):
+                continue
+            idx = rec.get("index")
+            if check == "multiple_fields_uniqueness":
+                column = None
+            file, row, src = _locate(frame, idx, column, table, source_columns)
+            value = rec.get("failure_case")
+            if column is not None and idx is not None and idx in frame.index:
+                raw = f"{SOURCE_VALUE_PREFIX}{column}"
+                value = frame.at[idx, raw] if raw in frame.columns else frame.at[idx, column]
+            if isinstance(value, float) and np.isnan(value):
+                value = None
+            elif value is pd.NaT:
+                value = None
+            problems.append(DataProblem(file, row, src, value, _reason(check, str(column), table)))
+    return problems
+
+
+def _reference_problems(ds: Dataset, source_columns: Mapping[str, Mapping[str, str]]) -> list[DataProblem]:
+    out: list[DataProblem] = []
+    known = set(ds.account_managers["account_manager_id"].dropna().astype(str))
+    checks = [("quotas", "account_manager_id"), ("deals", "account_manager_id"),
+              ("pipeline", "account_manager_id"), ("territories", "account_manager_id"),
+              ("accounts", "owner_id")]
+    for table, col in checks:
+        frame = ds.table(table)
+        if frame is None or col not in frame.columns:
+            continue
+        ids = frame[col]
+        bad = ids.notna() & ~ids.astype(str).isin(known)
+        for idx in frame.index[bad]:
+            file, row, src = _locate(frame, idx, col, table, source_columns.get(table))
+            out.append(DataProblem(file, row, src, frame.at[idx, col],
+                                   f"account manager {frame.at[idx, col]!r} is not in account_managers"
+                                   f"{did_you_mean(str(frame.at[idx, col]), known)}"))
+    for table in ("quotas", "deals"):
+        frame = ds.table(table)
+        if frame is None or "currency" not in frame.columns:
+            continue
+        bad = frame["currency"].notna() & (frame["currency"].astype(str) != ds.currency)
+        for idx in frame.index[bad]:
+            file, row, src = _locate(frame, idx, "currency", table, source_columns.get(table))
+            out.append(DataProblem(file, row, src, frame.at[idx, "currency"],
+                                   f"currency must be {ds.currency} (a dataset is single-currency; "
+                                   "convert amounts before loading)"))
+    if ds.crediting == "owner" and "account_manager_id" in ds.deals.columns:
+        bad = ds.deals["account_manager_id"].isna()
+        for idx in ds.deals.index[bad]:
+            file, row, src = _locate(ds.deals, idx, "account_manager_id", "deals", source_columns.get("deals"))
+            out.append(DataProblem(file, row, src, None,
+                                   "deal has no account manager; with crediting: owner every deal needs one"))
+    out.extend(_service_issue_problems(ds, source_columns))
+    out.extend(_exact_amount_problems(ds.deals))
+    return out
+
+
+def _exact_amount_problems(deals: pd.DataFrame) -> list[DataProblem]:
+    """``deals.amount_micros`` (when present) must be int64 (where it does not round to
+    ``amount_cents`` the cents win: :func:`deal_micros`)."""
+    if AMOUNT_MICROS not in deals.columns or "amount_cents" not in deals.columns:
+        return []
+    if str(deals[AMOUNT_MICROS].dtype) != "int64" or str(deals["amount_cents"].dtype) != "int64":
+        return [DataProblem("deals", None, AMOUNT_MICROS, str(deals[AMOUNT_MICROS].dtype),
+                            "deals.amount_micros must have dtype int64 (drop the column to use amount_cents)")]
+    return []
+
+
+def _service_issue_problems(ds: Dataset, source_columns: Mapping[str, Mapping[str, str]]) -> list[DataProblem]:
+    """``resolved`` before ``opened``; ``account_id`` not in ``accounts`` (when that table is given)."""
+    si = ds.service_issues
+    if si is None or not len(si) or any(c not in si.columns for c in ("account_id", "opened", "resolved")):
+        return []
+    out: list[DataProblem] = []
+    cols = source_columns.get("service_issues")
+    dates_ok = all(str(si[c].dtype) == "datetime64[ns]" for c in ("opened", "resolved"))  # else a dtype problem
+    before = (si["resolved"].notna() & si["opened"].notna() & (si["resolved"] < si["opened"])).to_numpy() \
+        if dates_ok else np.zeros(len(si), dtype=bool)
+    for idx in si.index[before]:
+        file, row, src = _locate(si, idx, "resolved", "service_issues", cols)
+        raw = f"{SOURCE_VALUE_PREFIX}resolved"
+        value = si.at[idx, raw] if raw in si.columns else si.at[idx, "resolved"]
+        out.append(DataProblem(file, row, src, value,
+                               f"resolved {si.at[idx, 'resolved']:%Y-%m-%d} is before opened "
+                               f"{si.at[idx, 'opened']:%Y-%m-%d}"))
+    accounts = ds.accounts
+    if accounts is not None and "account_id" in accounts.columns:
+        known = set(accounts["account_id"].dropna().astype(str))
+        ids = si["account_id"]
+        bad = (ids.notna() & ~ids.astype(str).isin(known)).to_numpy()
+        for idx in si.index[bad]:
+            file, row, src = _locate(si, idx, "account_id", "service_issues", cols)
+            value = str(si.at[idx, "account_id"])
+            out.append(DataProblem(file, row, src, value,
+                                   f"account {value!r} is not in accounts{did_you_mean(value, known)}"))
+    return out
+
+
+def strip_provenance(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` without ``_source_*`` columns, canonical column order and a fresh RangeIndex."""
+    keep = [c for c in frame.columns if not str(c).startswith(PROVENANCE_PREFIX)]
+    return frame[keep].reset_index(drop=True)
+
+
+def validate_dataset(
+    ds: Dataset,
+    *,
+    source_columns: Mapping[str, Mapping[str, str]] | None = None,
+) -> Dataset:
+    """Validate every table of ``ds`` and return it without provenance columns.
+
+    Checks each table against :func:`schema` plus cross-table rules: quotas,
+    deals, pipeline, territories and account owners must reference existing
+    account managers; service issues must not be resolved before they were
+    opened and, when ``accounts`` is given, must name an account in it; quotas and deals must all be in ``ds.currency``; with
+    ``crediting == "owner"`` every deal needs an account manager; a deal's
+    ``amount_micros`` (when given) must be int64 (it yields to ``amount_cents``
+    where the two disagree: :func:`deal_micros`).
+
+    Parameters
+    ----------
+    ds : Dataset
+        Tables possibly carrying ``_source_file`` / ``_source_row`` columns.
+    source_columns : mapping, optional
+        table -> {canonical column -> source column name}, for the messages.
+
+    Returns
+    -------
+    Dataset
+        Same tables, provenance columns dropped, fresh RangeIndex.
+
+    Raises
+    ------
+    DataError
+        Listing *every* problem found (file, source row, source column, value, reason).
+    """
+    source_columns = source_columns or {}
+    problems: list[DataProblem] = []
+    for table in TABLES:
+        frame = ds.table(table)
+        if frame is None:
+            if table in REQUIRED_TABLES:
+                problems.append(DataProblem(table, None, None, None, f"required table {table} is missing"))
+            continue
+        problems.extend(table_problems(table, frame, source_columns=source_columns.get(table)))
+    if "account_manager_id" in ds.account_managers.columns:
+        problems.extend(_reference_problems(ds, source_columns))
+    if problems:
+        n_files = sorted({p.file for p in problems})
+        raise DataError(
+            f"{len(problems)} data problem(s) in {', '.join(n_files)}",
+            problems,
+            hint="fix the listed cells (or the source mapping) and run again",
+        )
+    cleaned = {t: (None if ds.table(t) is None else strip_provenance(ds.table(t))) for t in TABLES}
+    return replace(ds, **cleaned)
+
+
+def deal_micros(deals: pd.DataFrame) -> np.ndarray:
+    """Exact amounts of ``deals`` in micros (int64), the input of every revenue aggregate.
+
+    The rule (README, "Money"): ``amount_cents`` is the deal's amount; the exact
+    ``amount_micros`` beside it (filled by the mapping at load, from the same source
+    text) refines it below the cent and is used only where it agrees, i.e. where
+    ``micros_to_cents(amount_micros) == amount_cents``. Elsewhere the cents win:
+    ``amount_cents * 10_000``. So editing ``amount_cents`` (an analyst's what-if,
+    ``ds.deals.loc[..., "amount_cents"] = 0``) is enough: revenue, attainment and
+    commission all follow it. Rows without ``amount_micros`` (frames built by hand,
+    rows added by a what-if) also use ``amount_cents * 10_000``, which is exact for
+    amounts with at most 2 decimals.
+
+    Parameters
+    ----------
+    deals : pandas.DataFrame
+        ``amount_cents`` (int64, cents) and optionally ``amount_micros`` (int64 or
+        nullable, millionths of the currency unit).
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 micros, one per row of ``deals``. Example: cents ``1000`` with micros
+        ``10_004_000`` (10.004) gives ``10_004_000``; cents edited to ``0`` with the
+        same micros gives ``0``.
+
+    Raises
+    ------
+    DataError
+        When the amounts' total magnitude is beyond the exact int64 range
+        (:func:`reportkit.core.money.check_exact_range`).
+    """
+    cents = deals["amount_cents"].to_numpy(np.int64)
+    from_cents = cents * MICROS_PER_CENT
+    if AMOUNT_MICROS not in deals.columns:
+        out = from_cents
+    else:
+        m = deals[AMOUNT_MICROS]
+        if str(m.dtype) == "int64":
+            out = m.to_numpy(np.int64)
+        else:
+            missing = m.isna().to_numpy()
+            out = np.where(missing, from_cents,
+                           m.fillna(0).to_numpy(np.float64).astype(np.int64) if missing.any() else m.to_numpy(np.int64))
+        stale = micros_to_cents(out) != cents  # amount_cents edited without its micros: the cents win
+        if stale.any():
+            out = np.where(stale, from_cents, out)
+    check_exact_range(out, "deals.amount_cents")
+    return out
+
+
+def empty_table(table: str) -> pd.DataFrame:
+    """An empty frame with the canonical columns and dtypes of ``table``."""
+    return pd.DataFrame({c: pd.Series(dtype=_DTYPES[k]) for c, (k, _) in COLUMNS[table].items()})

@@ -1,0 +1,370 @@
+"""Account status: one row per client account of one account manager.
+
+An account belongs to an account manager's list when it has credited revenue
+for them up to ``as_of`` (see :mod:`reportkit.domain.crediting`), or when the optional
+``accounts`` table names them as ``owner_id``.
+
+Business-development handoff: revenue an account booked before its
+``handover_date`` does not count for the account manager. The rule lives in
+:func:`reportkit.domain.crediting.credited_deals` (such deals credit nobody), so every
+figure here -- and the quota, commission and forecast figures -- already
+excludes it. The handoff date is shown in ``handover_date``.
+
+Figures per account (money ``Decimal``, cut at ``as_of``):
+
+* ``revenue_period`` / ``revenue_ytd`` / ``revenue_same_period_last_year``
+  (the span of :meth:`reportkit.core.periods.Period.last_year_span`, as in the
+  report's quarterly table: while the period is not over by ``as_of``, last
+  year's period up to the same date one year before ``as_of``);
+  ``trend`` -- change of revenue in the period vs the same period last year,
+  as a fraction (0.25 == +25 %), NaN when last year's revenue is zero or
+  negative (no base). When the data does not cover the same period last year
+  (it begins after that period's first day:
+  :func:`reportkit.core.periods.data_covers`, the rule of the report's quarterly
+  table) ``revenue_same_period_last_year`` is None (n/a: unknown, not zero)
+  and ``trend`` NaN.
+* ``last_order_date`` / ``days_since_last_order`` -- an *order* is a credited
+  deal with a positive amount; returns do not refresh it.
+* ``open_pipeline`` / ``open_opportunities`` -- open opportunities of this
+  account manager on the account (``Dataset.pipeline``; unweighted amount and
+  count; None / 0 without a pipeline table).
+* ``won_count`` / ``lost_count`` / ``win_rate`` -- deals closed in the last
+  ``AccountStatusRules.win_rate_window_days`` days up to ``as_of``: won = deals
+  credited to the account manager with a positive amount, lost = ``lost`` deals
+  the account manager owns (``deals.account_manager_id``; lost deals credit
+  nobody, so territory overlays do not see them). ``win_rate`` = won / (won +
+  lost), NaN when both are 0 or when the ``deals`` table is not given.
+* ``share_of_am_revenue`` -- the account's share of the account manager's YTD
+  revenue (concentration; NaN when that total is zero or negative).
+* ``open_issues`` / ``open_escalations`` -- from the optional service-issues
+  table (``account_id``, ``opened``, ``resolved``, ``severity``): issues opened
+  on or before ``as_of`` and not resolved by then (``resolved`` empty or after
+  ``as_of``); an escalation is an open issue whose ``severity`` (compared as
+  lower-case text) is in ``AccountStatusRules.escalation_severities``.
+
+Status rules (first match wins; thresholds in :class:`AccountStatusRules`; the
+rule that fired is written to ``status_rule`` and explained in
+``status_reason``):
+
+1. ``lapsed`` -- **lapsed**: no order in the last ``lapsed_after_days`` days (or never).
+2. ``escalation`` -- **at risk**: an open service escalation.
+3. ``new`` -- **new**: first order within the last ``new_within_days`` days.
+4. ``silent`` -- **at risk**: no order for more than ``at_risk_after_days`` days.
+   ``no_history`` -- **active**: the data does not cover the same period last
+   year, so rules 5-7 (comparisons with last year) cannot apply; the reason
+   names the data's first day.
+5. ``drop`` -- **at risk**: revenue in the period fell by at least
+   ``at_risk_drop`` vs the same period last year.
+6. ``declining`` -- **declining**: trend <= ``-declining_below``.
+7. ``growing`` -- **growing**: trend >= ``growing_above``; ``growing_from_zero``:
+   revenue in the period with none in the same period last year.
+8. ``stable`` -- **stable**: otherwise.
+
+A lapsed account stays lapsed even with an open escalation (the relationship is
+already gone; the issue still shows in ``open_escalations``).
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from .crediting import credited_in, revenue_cents_by
+from ..core.money import cents_to_money
+from ..core.periods import Period, data_covers, data_start
+
+__all__ = ["ACCOUNT_COLUMNS", "AccountStatusRules", "STATUSES", "STATUS_RULES", "SERVICE_ISSUE_COLUMNS", "account_status"]
+
+STATUSES = ("new", "growing", "stable", "declining", "at risk", "lapsed", "active")
+
+#: Rule names written to ``status_rule`` (see the module docstring), in evaluation order.
+STATUS_RULES = ("lapsed", "escalation", "new", "silent", "no_history", "drop", "declining", "growing", "growing_from_zero", "stable")
+
+#: Columns of the optional service-issues table.
+SERVICE_ISSUE_COLUMNS = ("account_id", "opened", "resolved", "severity")
+
+ACCOUNT_COLUMNS = (
+    "account_id",
+    "account_name",
+    "segment",
+    "handover_date",
+    "revenue_period",
+    "revenue_ytd",
+    "revenue_same_period_last_year",
+    "last_order_date",
+    "days_since_last_order",
+    "trend",
+    "status",
+    "status_reason",
+    "status_rule",
+    "open_pipeline",
+    "open_opportunities",
+    "won_count",
+    "lost_count",
+    "win_rate",
+    "share_of_am_revenue",
+    "open_issues",
+    "open_escalations",
+)
+
+
+class AccountStatusRules(BaseModel):
+    """Thresholds of the account status rules (defaults are a common B2B starting point).
+
+    Attributes
+    ----------
+    new_within_days : int
+        First order at most this many days before ``as_of`` -> ``new`` (default 180).
+    lapsed_after_days : int
+        No order for more than this many days -> ``lapsed`` (default 365).
+    at_risk_after_days : int
+        No order for more than this many days -> ``at risk`` (default 120).
+    at_risk_drop : float
+        Period revenue down by at least this fraction vs last year -> ``at risk`` (default 0.5).
+    declining_below : float
+        Trend at or below ``-declining_below`` -> ``declining`` (default 0.10).
+    growing_above : float
+        Trend at or above this -> ``growing`` (default 0.10).
+    escalation_severities : tuple of str
+        Service-issue severities (lower case) that count as an escalation; an
+        open one makes the account ``at risk`` (default critical, high, escalation).
+    win_rate_window_days : int
+        Won / lost counts and the win rate cover deals closed in this many days
+        up to ``as_of`` (default 365).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    new_within_days: int = Field(180, ge=0)
+    lapsed_after_days: int = Field(365, ge=1)
+    at_risk_after_days: int = Field(120, ge=1)
+    at_risk_drop: float = Field(0.5, gt=0, le=1)
+    declining_below: float = Field(0.10, ge=0)
+    growing_above: float = Field(0.10, ge=0)
+    escalation_severities: tuple[str, ...] = ("critical", "high", "escalation")
+    win_rate_window_days: int = Field(365, ge=1)
+
+
+def _sum_by_account(c: pd.DataFrame) -> pd.Series:
+    return revenue_cents_by(c, "account_id")
+
+
+def _open_issues(service_issues: pd.DataFrame | None, ids: pd.Index, as_of: datetime.date, rules: AccountStatusRules) -> tuple[pd.Series, pd.Series]:
+    zero = pd.Series(0, index=ids, dtype="int64")
+    if service_issues is None or len(service_issues) == 0:
+        return zero, zero.copy()
+    missing = [c for c in SERVICE_ISSUE_COLUMNS if c not in service_issues.columns]
+    if missing:
+        raise ValueError(f"service_issues lacks column(s) {missing}; expected {SERVICE_ISSUE_COLUMNS}")
+    si = service_issues
+    ts = np.datetime64(as_of, "ns")
+    opened = pd.to_datetime(si["opened"])
+    resolved = pd.to_datetime(si["resolved"])
+    is_open = (opened <= ts) & (resolved.isna() | (resolved > ts))
+    sev = si["severity"].astype("string").str.strip().str.lower()
+    esc = is_open & sev.isin([x.lower() for x in rules.escalation_severities]).fillna(False)
+    acc = si["account_id"].astype("str")
+    n_open = is_open.groupby(acc).sum().reindex(ids, fill_value=0).astype("int64")
+    n_esc = esc.groupby(acc).sum().reindex(ids, fill_value=0).astype("int64")
+    return n_open, n_esc
+
+
+def account_status(
+    credited: pd.DataFrame,
+    account_manager_id: str,
+    period: Period,
+    as_of: datetime.date,
+    accounts: pd.DataFrame | None = None,
+    rules: AccountStatusRules | None = None,
+    *,
+    deals: pd.DataFrame | None = None,
+    pipeline: pd.DataFrame | None = None,
+    service_issues: pd.DataFrame | None = None,
+    history_start: datetime.date | None = None,
+) -> pd.DataFrame:
+    """Status of each client account of one account manager.
+
+    Parameters
+    ----------
+    credited : DataFrame
+        Output of :func:`reportkit.domain.crediting.credited_deals`.
+    account_manager_id : str
+    period : Period
+        Report period; ``revenue_period`` covers it, ``revenue_ytd`` covers its
+        fiscal year up to its end, both cut at ``as_of``.
+    as_of : date
+        Reference date for ``days_since_last_order`` and the status rules.
+    accounts : DataFrame, optional
+        Canonical ``accounts`` table (names, segments, handover dates, owners).
+    rules : AccountStatusRules, optional
+    deals : DataFrame, optional
+        Canonical ``deals`` table, for the lost-deal counts and the win rate
+        (without it ``lost_count`` is 0 and ``win_rate`` NaN).
+    pipeline : DataFrame, optional
+        Canonical ``pipeline`` table (open opportunities).
+    service_issues : DataFrame, optional
+        ``account_id``, ``opened``, ``resolved`` (empty = open), ``severity``.
+    history_start : date, optional
+        First day the data covers (:func:`reportkit.core.periods.data_start` of every
+        deal's close date; the reports pass the one their quarterly table uses).
+        Default: the earliest close date in ``deals``, else in ``credited``.
+        Comparisons with the same period last year apply only when it is on or
+        before that period's first day.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`ACCOUNT_COLUMNS`; money columns are ``Decimal`` (report
+        currency; ``open_pipeline`` None without a pipeline table,
+        ``revenue_same_period_last_year`` None when the data does not cover it),
+        ``last_order_date`` / ``handover_date`` are ``datetime.date`` or None,
+        ``days_since_last_order`` is ``Int64`` (NA when never ordered),
+        ``trend`` / ``win_rate`` / ``share_of_am_revenue`` float fractions,
+        counts ``int64``. Sorted by revenue in the period (desc), then id.
+    """
+    rules = rules or AccountStatusRules()
+    am = str(account_manager_id)
+    c = credited_in(credited, None, as_of, am)
+    ids = pd.Index(c["account_id"].unique(), dtype="str")
+    if accounts is not None and len(accounts) and "owner_id" in accounts:
+        owned = accounts.loc[(accounts["owner_id"] == am).fillna(False).to_numpy(), "account_id"]
+        ids = ids.union(pd.Index(owned.astype("str")))
+    ids = pd.Index(ids.sort_values(), dtype="str")
+    end = min(period.end, as_of)
+    ly = period.same_period_last_year()
+    _, ly_end = period.last_year_span(end)  # like for like while the period is not over by as_of
+    if history_start is None:
+        history_start = data_start((deals if deals is not None else credited)["close_date"])
+    covered = data_covers(history_start, ly.start)  # else: no comparison with last year (rules 5-7)
+    rp = _sum_by_account(credited_in(c, period.start, end)).reindex(ids, fill_value=0).astype("int64")
+    ytd = _sum_by_account(credited_in(c, period.year.start, end)).reindex(ids, fill_value=0).astype("int64")
+    rly = _sum_by_account(credited_in(c, ly.start, ly_end)).reindex(ids, fill_value=0).astype("int64")
+    orders = c.loc[(c["amount_cents"] > 0).to_numpy()]
+    last = orders.groupby("account_id")["close_date"].max().reindex(ids)
+    first = orders.groupby("account_id")["close_date"].min().reindex(ids)
+    as_of_ts = pd.Timestamp(as_of)
+    days = (as_of_ts - last).dt.days.astype("Int64")
+    days_first = (as_of_ts - first).dt.days.astype("Int64")
+    base = rly.astype("float64")
+    trend = ((rp - rly) / base.abs()).where((base > 0) & covered).astype("float64")
+
+    # pipeline, won / lost, concentration, service issues
+    pipe_amt: pd.Series | None = None
+    pipe_n = pd.Series(0, index=ids, dtype="int64")
+    if pipeline is not None:
+        mine = pipeline.loc[(pipeline["account_manager_id"].astype("str") == am).to_numpy()]
+        pipe_amt = mine.groupby(mine["account_id"].astype("str"))["amount_cents"].sum().reindex(ids, fill_value=0).astype("int64")
+        pipe_n = mine.groupby(mine["account_id"].astype("str")).size().reindex(ids, fill_value=0).astype("int64")
+    win_start = as_of_ts - pd.Timedelta(days=rules.win_rate_window_days - 1)
+    w = orders.loc[(orders["close_date"] >= win_start).to_numpy()]
+    won = w.drop_duplicates("deal_id").groupby("account_id").size().reindex(ids, fill_value=0).astype("int64")
+    lost = pd.Series(0, index=ids, dtype="int64")
+    if deals is not None and len(deals):
+        st = deals["stage"].astype("string").str.strip().str.lower()
+        lm = (st == "lost").fillna(False) & (deals["account_manager_id"].astype("str") == am)
+        lm &= (deals["close_date"] >= win_start) & (deals["close_date"] <= as_of_ts)
+        ld = deals.loc[lm.to_numpy()]
+        lost = ld.groupby(ld["account_id"].astype("str")).size().reindex(ids, fill_value=0).astype("int64")
+    tried = (won + lost).astype("float64")
+    win_rate = (won / tried.where(tried > 0)).astype("float64") if deals is not None else pd.Series(np.nan, index=ids)
+    am_ytd = float(ytd.sum())
+    share = (ytd.astype("float64") / am_ytd) if am_ytd > 0 else pd.Series(np.nan, index=ids)
+    n_open, n_esc = _open_issues(service_issues, ids, as_of, rules)
+
+    never = last.isna().to_numpy()
+    d = days.fillna(10**9).to_numpy(dtype="int64")
+    df = days_first.fillna(10**9).to_numpy(dtype="int64")
+    t = trend.to_numpy()
+    has_t = ~np.isnan(t)
+    esc = n_esc.to_numpy() > 0
+    conds = [
+        never | (d > rules.lapsed_after_days),
+        esc,
+        df <= rules.new_within_days,
+        d > rules.at_risk_after_days,
+        np.full(len(ids), not covered),
+        has_t & (t <= -rules.at_risk_drop),
+        has_t & (t <= -rules.declining_below),
+        has_t & (t >= rules.growing_above),
+        ~has_t & (rp.to_numpy() > 0),
+    ]
+    statuses = ["lapsed", "at risk", "new", "at risk", "active", "at risk", "declining", "growing", "growing"]
+    status = np.select(conds, statuses, default="stable")
+    rule = np.select(conds, list(STATUS_RULES[:-1]), default="stable")
+    pct = lambda x: f"{x * 100:+.0f} %"  # noqa: E731
+    reasons = []
+    for i in range(len(ids)):
+        if never[i]:
+            r = "no order on record"
+        elif conds[0][i]:
+            r = f"no order for {d[i]} days (lapsed after {rules.lapsed_after_days})"
+        elif conds[1][i]:
+            r = f"{n_esc.iloc[i]} open service escalation(s)"
+        elif conds[2][i]:
+            r = f"first order {df[i]} days ago (new within {rules.new_within_days})"
+        elif conds[3][i]:
+            r = f"no order for {d[i]} days (at risk after {rules.at_risk_after_days})"
+        elif conds[4][i]:
+            since = f"the data begins on {history_start.isoformat()}" if history_start else "the data has no deals"
+            r = f"last order {d[i]} days ago; no comparison with {ly.label}: {since}"
+        elif conds[5][i]:
+            r = f"revenue {pct(t[i])} vs {ly.label} (at risk at -{rules.at_risk_drop * 100:.0f} % or worse)"
+        elif conds[6][i]:
+            r = f"revenue {pct(t[i])} vs {ly.label} (declining at -{rules.declining_below * 100:.0f} % or worse)"
+        elif conds[7][i]:
+            r = f"revenue {pct(t[i])} vs {ly.label} (growing at +{rules.growing_above * 100:.0f} % or more)"
+        elif conds[8][i]:
+            r = f"revenue in {period.label}, none in {ly.label}"
+        elif has_t[i]:
+            r = f"revenue {pct(t[i])} vs {ly.label} (within ±{rules.declining_below * 100:.0f}/{rules.growing_above * 100:.0f} %)"
+        else:
+            r = f"no revenue in {period.label} nor {ly.label}"
+        reasons.append(r)
+
+    names = pd.Series(ids, index=ids, dtype="str")
+    segment = pd.Series(None, index=ids, dtype="object")
+    handover = pd.Series(None, index=ids, dtype="object")
+    if accounts is not None and len(accounts):
+        a = accounts.drop_duplicates("account_id").set_index("account_id")
+        names = a["name"].reindex(ids).astype("str").where(a["name"].reindex(ids).notna(), names)
+        if "segment" in a:
+            segment = a["segment"].reindex(ids).astype("object")
+            segment = segment.where(segment.notna(), None)
+        if "handover_date" in a:
+            hd = a["handover_date"].reindex(ids)
+            handover = pd.Series([None if pd.isna(x) else pd.Timestamp(x).date() for x in hd], index=ids, dtype="object")
+
+    money = lambda s: pd.Series([cents_to_money(v) for v in s.to_numpy()], dtype="object")  # noqa: E731
+    out = pd.DataFrame(
+        {
+            "account_id": pd.Series(ids, dtype="str"),
+            "account_name": names.to_numpy(),
+            "segment": segment.to_numpy(),
+            "handover_date": handover.to_numpy(),
+            "revenue_period": money(rp),
+            "revenue_ytd": money(ytd),
+            "revenue_same_period_last_year": money(rly) if covered else pd.Series([None] * len(ids), dtype="object"),
+            "last_order_date": pd.Series([None if pd.isna(x) else pd.Timestamp(x).date() for x in last], dtype="object"),
+            "days_since_last_order": days.to_numpy(),
+            "trend": t,
+            "status": pd.Series(status, dtype="str"),
+            "status_reason": pd.Series(reasons, dtype="str"),
+            "status_rule": pd.Series(rule, dtype="str"),
+            "open_pipeline": money(pipe_amt) if pipe_amt is not None else pd.Series([None] * len(ids), dtype="object"),
+            "open_opportunities": pipe_n.to_numpy(),
+            "won_count": won.to_numpy(),
+            "lost_count": lost.to_numpy(),
+            "win_rate": win_rate.to_numpy(dtype="float64"),
+            "share_of_am_revenue": share.to_numpy(dtype="float64"),
+            "open_issues": n_open.to_numpy(),
+            "open_escalations": n_esc.to_numpy(),
+        }
+    )
+    out["account_name"] = out["account_name"].astype("str")
+    out["days_since_last_order"] = out["days_since_last_order"].astype("Int64")
+    out["_rp"] = rp.to_numpy()
+    out = out.sort_values(["_rp", "account_id"], ascending=[False, True], kind="stable").drop(columns="_rp")
+    return out.reset_index(drop=True)

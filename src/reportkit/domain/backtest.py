@@ -1,0 +1,390 @@
+"""Backtest of the annual forecast methods: replay history, measure WAPE and bias.
+
+At each fiscal quarter end ``q`` (Q1..Q3: at the Q4 end nothing of the year is
+left to forecast) that the data covers, :func:`backtest_forecasts`
+
+1. cuts the deals to ``close_date <= q.end`` **before anything else** (crediting,
+   history start, level roll-ups are all computed from the cut data set, and the
+   pipeline snapshot is dropped: it describes *today's* open deals, not the
+   pipeline as it stood at ``q.end``), so nothing after the cutoff can leak in;
+2. forecasts the rest of the fiscal year (``q.end`` + 1 day .. year end) for every
+   entity of every level with each method in :data:`reportkit.domain.forecast.HISTORY_METHODS`;
+3. compares with what actually closed in that window (from the full data).
+
+:func:`summarise_backtest` reports per level and method
+
+* **WAPE** = ``sum |actual - forecast| / sum |actual|`` (weighted absolute
+  percentage error: a volume-weighted MAPE that stays defined when a single
+  actual is 0; Kolassa & Schütz 2007) and
+* **bias** = ``sum (forecast - actual) / sum |actual|`` (positive = over-forecast),
+
+over the *remaining-year* amounts (the YTD part is known and would flatter the
+figures). The baseline is ``seasonal_naive`` (remaining quarters = the same
+quarters last year); it needs a full prior year, so the headline comparison
+(``scope == "with prior year"``) uses only the cutoffs where it exists. The
+``scope == "all"`` rows cover every cutoff for the methods defined there.
+
+:func:`run_backtest` = summarise(backtest_forecasts(...)); :func:`write_backtest`
+writes the CSVs and a PNG chart; :func:`backtest_cli` is the body of
+``reportkit backtest PARAMS.yaml --output-dir DIR``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .crediting import credited_deals
+from .forecast import DEFAULT_METHOD, HISTORY_METHODS, LEVELS, forecast_methods, level_revenue, revenue_by_entity
+from ..config.loading import load_inputs
+from ..data.model import Dataset
+from ..core.periods import Period
+
+__all__ = [
+    "BASELINE",
+    "DETAIL_COLUMNS",
+    "SUMMARY_COLUMNS",
+    "backtest_cutoffs",
+    "backtest_forecasts",
+    "summarise_backtest",
+    "run_backtest",
+    "write_backtest",
+    "backtest_cli",
+    "wape",
+    "bias",
+]
+
+#: The benchmark every method is compared with.
+BASELINE = "seasonal_naive"
+
+DETAIL_COLUMNS = (
+    "cutoff",
+    "quarter",
+    "fiscal_year",
+    "level",
+    "entity",
+    "method",
+    "full_prior_year",
+    "forecast_remaining_cents",
+    "actual_remaining_cents",
+)
+
+SUMMARY_COLUMNS = (
+    "scope",
+    "level",
+    "method",
+    "n_forecasts",
+    "n_cutoffs",
+    "actual_remaining",
+    "abs_error",
+    "wape",
+    "bias",
+    "baseline_wape",
+    "beats_baseline",
+)
+
+
+def wape(actual: Sequence[float] | pd.Series, forecast: Sequence[float] | pd.Series) -> float:
+    """``sum |actual - forecast| / sum |actual|``; NaN when every actual is 0.
+
+    >>> wape([100, 50], [90, 70])
+    0.2
+    """
+    a = np.asarray(actual, dtype="float64")
+    f = np.asarray(forecast, dtype="float64")
+    den = np.abs(a).sum()
+    return float(np.abs(a - f).sum() / den) if den else float("nan")
+
+
+def bias(actual: Sequence[float] | pd.Series, forecast: Sequence[float] | pd.Series) -> float:
+    """``sum (forecast - actual) / sum |actual|`` (positive = over-forecast); NaN when every actual is 0."""
+    a = np.asarray(actual, dtype="float64")
+    f = np.asarray(forecast, dtype="float64")
+    den = np.abs(a).sum()
+    return float((f - a).sum() / den) if den else float("nan")
+
+
+def backtest_cutoffs(dataset: Dataset, as_of_quarters: Sequence[str | Period] | None = None) -> list[Period]:
+    """Fiscal quarters whose end is a backtest cutoff.
+
+    Default: every Q1..Q3 whose end date is on or after the first deal and on or
+    before the last deal of the data set (so the quarter, and some of the rest of
+    the year, is covered). Explicit labels (``"FY2020-Q2"``) or Periods are taken
+    as given (Q4 is allowed but contributes nothing: no remaining year).
+    """
+    cal = dataset.calendar
+    if as_of_quarters is not None:
+        out = [q if isinstance(q, Period) else Period.parse(str(q), cal) for q in as_of_quarters]
+        for q in out:
+            if q.kind != "quarter":
+                raise ValueError(f"backtest cutoff {q.label} is not a fiscal quarter")
+        return out
+    d = dataset.deals["close_date"]
+    if d.dropna().empty:
+        return []
+    first, last = pd.Timestamp(d.min()).date(), pd.Timestamp(d.max()).date()
+    q = cal.period_of(first, "quarter")
+    out = []
+    while q.end <= last:
+        if q.number < 4 and q.end >= first:
+            out.append(q)
+        q = q.shift(1)
+    return out
+
+
+def _cut(dataset: Dataset, cutoff: datetime.date) -> Dataset:
+    """The data set as it stood at ``cutoff``: deals closed on or before it, no pipeline snapshot."""
+    deals = dataset.deals
+    keep = (deals["close_date"] <= np.datetime64(cutoff, "ns")).to_numpy()
+    return dataclasses.replace(dataset, deals=deals.loc[keep].reset_index(drop=True), pipeline=None)
+
+
+def backtest_forecasts(
+    dataset: Dataset,
+    *,
+    levels: Sequence[str] = ("account_manager", "team", "company"),
+    methods: Sequence[str] = HISTORY_METHODS,
+    as_of_quarters: Sequence[str | Period] | None = None,
+) -> pd.DataFrame:
+    """One row per (cutoff, level, entity, method): the remaining-year forecast and the actual.
+
+    Entities of a cutoff are those with revenue in the fiscal year before it, the
+    year to date, or the rest of the year (an entity that only appears after the
+    cutoff gets a forecast of 0 -- a real miss). ``forecast_remaining_cents`` is
+    NA where the method is undefined (seasonal methods without a full prior year).
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`DETAIL_COLUMNS`; ``cutoff`` is a ``datetime.date``.
+    """
+    for lv in levels:
+        if lv not in LEVELS:
+            raise ValueError(f"level {lv!r} is not one of {LEVELS}")
+    bad = [m for m in methods if m not in HISTORY_METHODS]
+    if bad:
+        raise ValueError(f"methods {bad} cannot be backtested (only {HISTORY_METHODS}; the pipeline is a snapshot)")
+    cal = dataset.calendar
+    full_credit = credited_deals(dataset)  # used for the *actuals* only
+    history_start = pd.Timestamp(dataset.deals["close_date"].min()).date() if len(dataset.deals) else None
+    rows: list[pd.DataFrame] = []
+    for q in backtest_cutoffs(dataset, as_of_quarters):
+        cutoff = q.end
+        year = q.year
+        ly = year.same_period_last_year()
+        past = _cut(dataset, cutoff)  # no look-ahead: everything below uses `past`
+        credited = credited_deals(past)
+        start = history_start if history_start is not None and history_start <= cutoff else cutoff
+        future = full_credit.loc[
+            ((full_credit["close_date"] > np.datetime64(cutoff, "ns")) & (full_credit["close_date"] <= np.datetime64(year.end, "ns"))).to_numpy()
+        ]
+        for lv in levels:
+            rev = level_revenue(credited, lv, past.account_managers)
+            fut = level_revenue(future, lv, dataset.account_managers)
+            actual = revenue_by_entity(fut)
+            recent = rev.loc[(rev["close_date"] >= np.datetime64(ly.start, "ns")).to_numpy(), "entity"]
+            ents = sorted(set(recent.unique()) | set(actual.index))
+            if not ents:
+                continue
+            f = forecast_methods(rev, ents, q.fiscal_year, cutoff, cal, history_start=start)
+            act = actual.reindex(ents, fill_value=0).astype("int64").to_numpy()
+            for m in methods:
+                fc = f[f"{m}_cents"].astype("Int64") - f["ytd_cents"]
+                rows.append(
+                    pd.DataFrame(
+                        {
+                            "cutoff": [cutoff] * len(ents),
+                            "quarter": q.label,
+                            "fiscal_year": q.fiscal_year,
+                            "level": lv,
+                            "entity": pd.Series(ents, dtype="str"),
+                            "method": m,
+                            "full_prior_year": f["full_prior_year"].to_numpy(),
+                            "forecast_remaining_cents": fc.to_numpy(),
+                            "actual_remaining_cents": act,
+                        }
+                    )
+                )
+    if not rows:
+        return pd.DataFrame({c: pd.Series([], dtype="object") for c in DETAIL_COLUMNS})
+    out = pd.concat(rows, ignore_index=True)
+    out["forecast_remaining_cents"] = out["forecast_remaining_cents"].astype("Int64")
+    out["actual_remaining_cents"] = out["actual_remaining_cents"].astype("int64")
+    for c in ("quarter", "level", "entity", "method"):
+        out[c] = out[c].astype("str")
+    return out.loc[:, list(DETAIL_COLUMNS)]
+
+
+def summarise_backtest(detail: pd.DataFrame) -> pd.DataFrame:
+    """WAPE and bias per scope, level and method from :func:`backtest_forecasts` rows.
+
+    ``scope == "with prior year"``: only forecasts made with a full prior year,
+    where the seasonal-naive baseline exists (the fair head-to-head);
+    ``scope == "all"``: every forecast where the method is defined.
+    ``baseline_wape`` is the baseline's WAPE on the *same* rows and
+    ``beats_baseline`` is ``wape < baseline_wape`` (NA without a baseline).
+    Money columns (``actual_remaining``, ``abs_error``) are in currency units (float).
+    """
+    out = []
+    if detail.empty:
+        return pd.DataFrame({c: pd.Series([], dtype="object") for c in SUMMARY_COLUMNS})
+    key = ["cutoff", "level", "entity"]
+    base = detail.loc[detail["method"] == BASELINE, key + ["forecast_remaining_cents"]].rename(columns={"forecast_remaining_cents": "_base"})
+    d = detail.merge(base, on=key, how="left") if len(base) else detail.assign(_base=pd.NA)
+    for scope in ("with prior year", "all"):
+        s = d.loc[d["full_prior_year"].astype(bool).to_numpy()] if scope == "with prior year" else d
+        s = s.loc[s["forecast_remaining_cents"].notna().to_numpy()]
+        for (lv, m), g in s.groupby(["level", "method"], sort=False):
+            a = g["actual_remaining_cents"].astype("float64")
+            f = g["forecast_remaining_cents"].astype("float64")
+            has_b = g["_base"].notna().to_numpy()
+            bw = wape(a[has_b], g.loc[has_b, "_base"].astype("float64")) if has_b.all() and len(g) else float("nan")
+            w = wape(a, f)
+            out.append(
+                {
+                    "scope": scope,
+                    "level": lv,
+                    "method": m,
+                    "n_forecasts": int(len(g)),
+                    "n_cutoffs": int(g["cutoff"].nunique()),
+                    "actual_remaining": float(a.sum()) / 100,
+                    "abs_error": float((a - f).abs().sum()) / 100,
+                    "wape": w,
+                    "bias": bias(a, f),
+                    "baseline_wape": bw,
+                    "beats_baseline": (pd.NA if np.isnan(bw) or m == BASELINE else bool(w < bw)),
+                }
+            )
+    res = pd.DataFrame(out, columns=list(SUMMARY_COLUMNS))
+    order = {lv: i for i, lv in enumerate(LEVELS)}
+    res["_o"] = res["level"].map(order)
+    res = res.sort_values(["scope", "_o", "method"], ascending=[False, True, True], kind="stable").drop(columns="_o")
+    res["beats_baseline"] = res["beats_baseline"].astype("boolean")
+    return res.reset_index(drop=True)
+
+
+def run_backtest(
+    dataset: Dataset,
+    *,
+    levels: Sequence[str] = ("account_manager", "team", "company"),
+    methods: Sequence[str] = HISTORY_METHODS,
+    as_of_quarters: Sequence[str | Period] | None = None,
+) -> pd.DataFrame:
+    """Replay history and report WAPE and bias per method and level (see the module docstring).
+
+    Parameters
+    ----------
+    dataset : Dataset
+    levels : sequence of {"account_manager", "team", "company"}
+    methods : sequence of str
+        Subset of :data:`reportkit.domain.forecast.HISTORY_METHODS`; the baseline
+        ``seasonal_naive`` is always added.
+    as_of_quarters : sequence of quarter labels or Periods, optional
+        Cutoffs (quarter ends); default :func:`backtest_cutoffs`.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`SUMMARY_COLUMNS`. The per-forecast rows are available
+        from :func:`backtest_forecasts` (same arguments).
+    """
+    ms = list(dict.fromkeys([*methods, BASELINE]))
+    return summarise_backtest(backtest_forecasts(dataset, levels=levels, methods=ms, as_of_quarters=as_of_quarters))
+
+
+def write_backtest(result: pd.DataFrame, output_dir: str | Path, *, detail: pd.DataFrame | None = None, title: str = "Forecast backtest") -> dict[str, Path]:
+    """Write ``backtest_summary.csv``, ``backtest_wape.png`` (and ``backtest_detail.csv`` when given).
+
+    The chart shows WAPE per level (groups) and method (bars) on the
+    ``with prior year`` scope when present, else ``all``; the default method
+    and the seasonal-naive baseline are labelled as such.
+
+    Returns
+    -------
+    dict
+        ``{"summary": path, "chart": path[, "detail": path]}``.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths: dict[str, Path] = {"summary": out / "backtest_summary.csv", "chart": out / "backtest_wape.png"}
+    result.to_csv(paths["summary"], index=False)
+    if detail is not None:
+        paths["detail"] = out / "backtest_detail.csv"
+        detail.to_csv(paths["detail"], index=False)
+    scope = "with prior year" if (result["scope"] == "with prior year").any() else "all"
+    r = result.loc[(result["scope"] == scope).to_numpy()]
+    levels = [lv for lv in LEVELS if lv in set(r["level"])]
+    methods = [m for m in HISTORY_METHODS if m in set(r["method"])]
+    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=100)
+    width = 0.8 / max(1, len(methods))
+    for i, m in enumerate(methods):
+        vals = [r.loc[((r["level"] == lv) & (r["method"] == m)).to_numpy(), "wape"] for lv in levels]
+        ys = [float(v.iloc[0]) * 100 if len(v) else np.nan for v in vals]
+        label = m + (" (default)" if m == DEFAULT_METHOD else " (baseline)" if m == BASELINE else "")
+        ax.bar(np.arange(len(levels)) + i * width - 0.4 + width / 2, ys, width, label=label)
+    ax.set_xticks(np.arange(len(levels)), [lv.replace("_", " ") for lv in levels])
+    ax.set_ylabel("WAPE of the remaining-year forecast (%)")
+    ax.set_title(f"{title} ({scope})")
+    ax.legend(fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(paths["chart"])
+    plt.close(fig)
+    return paths
+
+
+def format_summary(summary: pd.DataFrame) -> str:
+    """The backtest summary as a console table: WAPE and bias in percent, n/a where undefined."""
+
+    def pct(v: Any) -> str:
+        return "n/a" if v is None or pd.isna(v) else f"{float(v) * 100:.1f}%"
+
+    def yes_no(v: Any) -> str:
+        return "" if v is None or pd.isna(v) else ("yes" if bool(v) else "no")
+
+    table = pd.DataFrame(
+        {
+            "scope": summary["scope"],
+            "level": summary["level"],
+            "method": summary["method"],
+            "forecasts": summary["n_forecasts"].astype(int),
+            "cutoffs": summary["n_cutoffs"].astype(int),
+            "WAPE": summary["wape"].map(pct),
+            "bias": summary["bias"].map(pct),
+            "seasonal-naive WAPE": summary["baseline_wape"].map(pct),
+            "beats it": summary["beats_baseline"].map(yes_no),
+        }
+    )
+    return table.to_string(index=False)
+
+
+def backtest_cli(params_path: str | Path, output_dir: str | Path) -> int:
+    """Body of ``reportkit backtest PARAMS.yaml --output-dir DIR``.
+
+    Loads the params and their source, runs :func:`run_backtest` with the
+    defaults, writes the files of :func:`write_backtest` (with the detail
+    CSV) and prints the summary. Returns 0; errors propagate as
+    :class:`~reportkit.core.errors.ReportkitError` subclasses for the CLI to map
+    to exit codes.
+    """
+    params_path = Path(params_path)
+    params, ds = load_inputs(params_path)
+    ms = list(dict.fromkeys([*HISTORY_METHODS, BASELINE]))
+    detail = backtest_forecasts(ds, methods=ms)
+    summary = summarise_backtest(detail)
+    name = getattr(params, "name", None) or params_path.stem
+    paths = write_backtest(summary, output_dir, detail=detail, title=f"Backtest: {name}")
+    print(format_summary(summary))
+    print(f"wrote {', '.join(str(p) for p in paths.values())}")
+    return 0
+

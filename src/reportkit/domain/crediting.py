@@ -1,0 +1,321 @@
+"""Which won deals credit which account manager.
+
+Two crediting modes exist (``Dataset.crediting``, see ``docs/architecture.md``):
+
+``owner``
+    Each won deal credits its owner (``deals.account_manager_id``) with its full
+    amount. A deal credits exactly one person, so a team's revenue is the sum of
+    its members' revenue.
+``territory``
+    An *overlay*: a won deal credits **every** account manager assigned to its
+    ``territory`` in the ``territories`` table, each with the full amount (the
+    usual overlay-quota practice: specialists and the territory owner all carry
+    the deal). A deal whose territory is blank, or covered by nobody, credits
+    its owner when it has one (``credit_source`` says so: ``owner (no
+    territory)`` / ``owner (territory not covered)``); a deal with neither is
+    not credited (a loaded data set never has such a won deal:
+    :func:`reportkit.mapping.load_dataset` refuses it). Because one deal credits several people, team revenue counts
+    each deal once (:func:`team_revenue`).
+
+These rules live once, in the plan engine (:func:`reportkit.domain.engine.credit_deals`
+on integer codes); :func:`credited_deals` is a frame view of the engine's
+credits, so the revenue a report shows is the revenue commission is paid on.
+
+Business-development handoff (rule applied *here*, once, so quota attainment,
+commission, forecast and account status all agree): when the ``accounts`` table
+gives an account a ``handover_date``, won deals of that account that closed
+**before** the handover date belonged to business development and credit no
+account manager. Deals on or after the handover date credit normally.
+
+Money is integer cents (``int64``) throughout this module, with each credit's
+exact source amount beside it in micros (``credit_micros``, see
+:mod:`reportkit.core.money`): revenue aggregates are exact sums of micros rounded to
+the cent once (:func:`revenue_cents`, :func:`revenue_cents_by`); lost deals never
+credit anybody.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import engine
+from ..data.model import Dataset, deal_micros
+from ..core.money import check_exact_range, exact_total_cents, micros_to_cents
+from ..core.periods import FiscalCalendar
+
+__all__ = [
+    "CREDIT_COLUMNS",
+    "credited_deals",
+    "credited_revenue",
+    "credited_in",
+    "team_revenue",
+    "crediting_overlaps",
+    "revenue_cents",
+    "revenue_cents_by",
+]
+
+#: Columns of the frame returned by :func:`credited_deals`, in order.
+CREDIT_COLUMNS = (
+    "deal_id",
+    "account_manager_id",
+    "owner_id",
+    "account_id",
+    "close_date",
+    "amount_cents",
+    "credit_cents",
+    "amount_micros",
+    "credit_micros",
+    "credit_type",
+    "credit_source",
+    "territory",
+    "product",
+    "stage",
+)
+
+
+def credited_deals(dataset: Dataset) -> pd.DataFrame:
+    """One row per (won deal, credited account manager).
+
+    A view over the plan engine's crediting (:func:`reportkit.domain.engine.credit_deals`
+    rules, run on ``dataset.crediting``): the reports, the API, the explorer and
+    the engine credit the same deals to the same people.
+
+    Parameters
+    ----------
+    dataset : Dataset
+        Validated canonical tables; ``dataset.crediting`` picks the mode
+        (``owner`` or ``territory``, see the module docstring).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`CREDIT_COLUMNS`:
+
+        * ``deal_id``, ``account_id``, ``territory``, ``product``, ``stage`` -- from ``deals``
+        * ``account_manager_id`` (str) -- the credited account manager
+        * ``owner_id`` (str, nullable) -- the deal's owner in ``deals``
+        * ``close_date`` (datetime64)
+        * ``amount_cents`` (int64) -- the deal's amount, negative for returns
+        * ``credit_cents`` (int64) -- the amount credited to this account manager
+          (the full amount in both current modes; a split mode would put the
+          person's share here, which is why it is a separate column)
+        * ``amount_micros``, ``credit_micros`` (int64) -- the same two amounts exact,
+          in millionths of the currency unit: what revenue aggregates sum
+          (:func:`revenue_cents`); ``credit_cents`` is the same credit rounded to
+          the cent on its own (the basis of a commission line)
+        * ``credit_type`` (str) -- ``"owner"`` or ``"territory"``
+        * ``credit_source`` (str) -- why: ``"owner"``, ``"territory"``, or, under
+          territory crediting, ``"owner (territory not covered)"`` /
+          ``"owner (no territory)"`` when the owner stands in for the territory
+
+        Sorted by ``close_date``, ``deal_id``, ``account_manager_id``; fresh RangeIndex.
+        Won deals closed before their account's ``handover_date`` are excluded.
+        Deals with no one to credit (no owner, no covered territory) are dropped.
+
+    Raises
+    ------
+    DataError
+        The credited amounts total more than the exact int64 sums can hold
+        (:func:`reportkit.core.money.check_exact_range`).
+    """
+    deals = dataset.deals.reset_index(drop=True)
+    cr = engine.credit_codes(dataset, deals)
+    # order (close date, deal id, account manager id) on integer ranks, then gather every column once
+    deal_rank = _rank(deals["deal_id"])
+    am_rank = _rank(pd.Series(cr.ids, dtype="str"))
+    order = np.lexsort((am_rank[cr.am], deal_rank[cr.drow], cr.cdate)) if len(cr.drow) else np.zeros(0, np.int64)
+    drow, am, src = cr.drow[order], cr.am[order], cr.source[order]
+    territory = engine.CREDIT_SOURCES.index("territory")
+
+    def take(col: str, boxed: bool = False):  # ids stay Arrow strings; nullable text is boxed (object), as ever
+        if col not in deals:
+            return None
+        v = deals[col].take(drow).reset_index(drop=True)
+        return v.to_numpy(dtype=object) if boxed else v
+
+    out = pd.DataFrame(
+        {
+            "deal_id": take("deal_id"),
+            "account_manager_id": pd.Series(cr.ids, dtype="str").take(am).reset_index(drop=True),
+            "owner_id": take("account_manager_id", boxed=True),
+            "account_id": take("account_id"),
+            "close_date": pd.to_datetime(cr.cdate[order].view("datetime64[ns]")),
+            "amount_cents": deals["amount_cents"].to_numpy(np.int64)[drow],
+            "credit_cents": cr.credit[order].astype(np.int64),
+            "amount_micros": deal_micros(deals)[drow],
+            "credit_micros": cr.exact[order].astype(np.int64),
+            "credit_type": _strings(np.where(src == territory, 1, 0), ["owner", "territory"]),
+            "credit_source": _strings(src, engine.CREDIT_SOURCES),
+            "territory": take("territory", boxed=True),
+            "product": take("product", boxed=True),
+            "stage": _strings(np.zeros(len(drow), np.int8), ["won"]),
+        }
+    )
+    check_exact_range(out["credit_micros"].to_numpy(np.int64), "credited deals")
+    for col in ("deal_id", "account_manager_id", "account_id"):
+        if out[col].dtype != "str":
+            out[col] = out[col].astype("str")
+    return out.loc[:, list(CREDIT_COLUMNS)]
+
+
+def _rank(values: pd.Series) -> np.ndarray:
+    """Rank of each value in string order (int64; ties broken by position)."""
+    idx = pc.sort_indices(pa.array(values.astype("str").array)) if len(values) else []
+    rank = np.empty(len(values), dtype=np.int64)
+    rank[np.asarray(idx, dtype=np.int64)] = np.arange(len(values))
+    return rank
+
+
+def _strings(codes: np.ndarray, labels) -> pd.Series:
+    """A ``str`` Series of ``labels[codes]`` built in Arrow (no Python string per row)."""
+    arr = pa.DictionaryArray.from_arrays(pa.array(np.asarray(codes, dtype=np.int32)), pa.array(list(labels), pa.large_string()))
+    return pd.Series(pd.array(arr.cast(pa.large_string()), dtype="str"))
+
+
+def credited_in(
+    credited: pd.DataFrame,
+    start: datetime.date | None,
+    end: datetime.date | None,
+    account_manager_ids: str | list[str] | tuple[str, ...] | pd.Index | None = None,
+) -> pd.DataFrame:
+    """Rows of ``credited`` closed in ``start..end`` (inclusive; ``None`` = open), optionally for some AMs."""
+    mask = pd.Series(True, index=credited.index)
+    if start is not None:
+        mask &= credited["close_date"] >= np.datetime64(start, "ns")
+    if end is not None:
+        mask &= credited["close_date"] <= np.datetime64(end, "ns")
+    if account_manager_ids is not None:
+        ids = [account_manager_ids] if isinstance(account_manager_ids, str) else list(account_manager_ids)
+        mask &= credited["account_manager_id"].isin(ids)
+    return credited.loc[mask.to_numpy()]
+
+
+def credited_revenue(
+    credited: pd.DataFrame,
+    calendar: FiscalCalendar,
+    kind: str = "quarter",
+    until: datetime.date | None = None,
+) -> pd.DataFrame:
+    """Credited revenue per account manager per fiscal period (vectorised).
+
+    Parameters
+    ----------
+    credited : DataFrame
+        Output of :func:`credited_deals`.
+    calendar : FiscalCalendar
+    kind : {"quarter", "month", "year"}
+    until : date, optional
+        Ignore credits that closed after this date (the report's ``as_of``).
+
+    Returns
+    -------
+    DataFrame
+        ``account_manager_id`` (str), ``period`` (label, e.g. ``FY2020-Q1``),
+        ``revenue_cents`` (int64: the exact credited amount rounded once, as
+        :func:`revenue_cents`), ``deals`` (int64, number of credit rows).
+    """
+    c = credited
+    if until is not None:
+        c = c.loc[(c["close_date"] <= np.datetime64(until, "ns")).to_numpy()]
+    if c.empty:
+        return pd.DataFrame(
+            {
+                "account_manager_id": pd.Series([], dtype="str"),
+                "period": pd.Series([], dtype="str"),
+                "revenue_cents": pd.Series([], dtype="int64"),
+                "deals": pd.Series([], dtype="int64"),
+            }
+        )
+    labels = calendar.labels(c["close_date"], kind)  # type: ignore[arg-type]
+    g = (
+        pd.DataFrame({"account_manager_id": c["account_manager_id"].to_numpy(), "period": labels.to_numpy(), "c": c["credit_micros"].to_numpy()})
+        .groupby(["account_manager_id", "period"], sort=True)["c"]
+        .agg(["sum", "size"])
+        .reset_index()
+        .rename(columns={"sum": "revenue_cents", "size": "deals"})
+    )
+    g["revenue_cents"] = micros_to_cents(g["revenue_cents"].to_numpy(np.int64))
+    g["deals"] = g["deals"].astype("int64")
+    return g
+
+
+def team_revenue(
+    credited: pd.DataFrame,
+    members: list[str] | tuple[str, ...] | pd.Index,
+    start: datetime.date | None = None,
+    end: datetime.date | None = None,
+) -> int:
+    """A team's revenue in cents, counting each deal once.
+
+    For each deal credited to at least one member, the team counts the sum of the
+    members' credits on it, capped in magnitude at the deal's amount. With owner
+    crediting that is simply the sum of the members' revenue; with a territory
+    overlay where two members carry the same deal, the deal counts once (its
+    amount), not twice. (A future split mode, 60/40 between two members, would
+    also count the deal once: 60 % + 40 % = the amount.)
+
+    Parameters
+    ----------
+    credited : DataFrame
+        Output of :func:`credited_deals`.
+    members : sequence of str
+        Account manager ids of the team.
+    start, end : date, optional
+        Inclusive close-date bounds.
+
+    Returns
+    -------
+    int
+        Cents: the exact sum rounded once (:func:`revenue_cents`).
+    """
+    c = credited
+    if start is not None or end is not None:
+        c = credited_in(c, start, end)
+    c = c.loc[c["account_manager_id"].isin(list(members)).to_numpy()]
+    if c.empty:
+        return 0
+    g = c.groupby("deal_id", sort=False).agg(credit=("credit_micros", "sum"), amount=("amount_micros", "first"))
+    capped = np.sign(g["amount"]) * np.minimum(g["credit"].abs(), g["amount"].abs())
+    return exact_total_cents(capped.to_numpy(np.int64))
+
+
+def crediting_overlaps(credited: pd.DataFrame, members: list[str] | tuple[str, ...] | pd.Index) -> bool:
+    """True when some deal credits two or more of ``members`` (a territory overlay inside the team)."""
+    c = credited.loc[credited["account_manager_id"].isin(list(members)).to_numpy(), ["deal_id", "account_manager_id"]]
+    if c.empty:
+        return False
+    return bool(c.drop_duplicates().duplicated("deal_id").any())
+
+
+def revenue_cents(credited: pd.DataFrame) -> int:
+    """Revenue of some credit rows in cents: their exact amounts summed, rounded once.
+
+    The one rule of every revenue aggregate (an account manager's period, YTD, a
+    team, the company, forecast actuals): ``credit_micros`` summed exactly and
+    rounded to the cent half away from zero (:func:`reportkit.core.money.micros_to_cents`),
+    so a total ties to the source's own total. It may differ by a few cents from
+    the sum of the rows' ``credit_cents`` (each rounded on its own) when the
+    source has sub-cent amounts; for sources with at most 2 decimals both agree.
+
+    Parameters
+    ----------
+    credited : DataFrame
+        Rows of :func:`credited_deals` (any subset).
+
+    Returns
+    -------
+    int
+        Cents.
+    """
+    return exact_total_cents(credited["credit_micros"].to_numpy(np.int64))
+
+
+def revenue_cents_by(credited: pd.DataFrame, by: str | list[str]) -> pd.Series:
+    """:func:`revenue_cents` per group of ``by`` (column name(s) of ``credited``): int64 Series."""
+    s = credited.groupby(by, sort=True)["credit_micros"].sum()
+    return pd.Series(micros_to_cents(s.to_numpy(np.int64)), index=s.index, dtype="int64")

@@ -1,0 +1,739 @@
+"""Annual forecasts: run rate, seasonal, weighted pipeline, forecast categories, blended.
+
+Two layers live here:
+
+* :func:`annual_forecast` -- the original per-account-manager **run-rate**
+  forecast used by :mod:`reportkit.reports.builders` (unchanged, documented below).
+* :func:`forecast_methods` / :func:`annual_forecasts` -- every method side by
+  side for any *entity* (an account manager, a team or the company, see
+  :func:`level_revenue`), with the **blended default**, a low-high range and
+  the annual quota. :mod:`reportkit.domain.backtest` replays them on history.
+
+All methods forecast the fiscal-year total as ``YTD actual + remaining``; they
+differ in how they estimate the *remaining* part of the year. Notation: ``YTD``
+is revenue from the year start through ``as_of``; ``LY_YTD`` / ``LY_rest`` /
+``LY_total`` are the same dates one year earlier, the rest of last fiscal year,
+and the whole of last fiscal year. Full write-up with backtest figures:
+``docs/forecasting.md``.
+
+Run-rate method of :func:`annual_forecast` (the straight-line extrapolation of
+the pace so far; see e.g. Investopedia, *Run Rate*, and the "run-rate / trend"
+family in the forecasting chapters of sales-management texts):
+
+* ``ytd`` -- credited revenue from the first day of the fiscal year up to and
+  including ``as_of`` (clipped to the fiscal year).
+* ``elapsed`` -- days of the fiscal year up to and including ``as_of``;
+  ``remaining`` -- the days after it.
+* **forecast** ``= ytd + ytd / elapsed * remaining`` (the YTD daily pace carried
+  over the rest of the year), rounded to the cent half away from zero.
+* **range**: a second pace, the *last full quarter* -- the most recent fiscal
+  quarter that ended on or before ``as_of`` (it may be the previous year's Q4
+  early in a year) -- gives ``ytd + lq_revenue / lq_days * remaining``.
+  ``low`` and ``high`` are the smaller and larger of the two projections. The
+  spread shows how much the answer depends on the recent trend vs the year's
+  average; it is not a statistical confidence interval.
+* ``annual_quota`` -- sum of the fiscal year's quarterly quotas (``None`` when
+  the account manager has no quota in that year); ``forecast_attainment`` =
+  forecast / annual quota, NaN when undefined.
+
+Assumptions: revenue arrives evenly over calendar days (no seasonality, no
+pipeline); returns (negative credits) reduce the pace; deals after ``as_of`` are
+ignored; on or after the last day of the year the forecast is the actual. When
+no day of the year has elapsed (``as_of`` before the year starts) the forecast
+is 0 and the range collapses to it.
+
+Money: inputs in cents; outputs ``Decimal`` quantized to 0.01 (the method
+frames of :func:`forecast_methods` carry int64 / Int64 cents).
+"""
+
+from __future__ import annotations
+
+import datetime
+from fractions import Fraction
+from typing import Literal, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .crediting import credited_deals, credited_in, revenue_cents_by
+from ..data.model import Dataset
+from ..core.money import cents_to_money, micros_to_cents, rdiv
+from ..core.periods import FiscalCalendar, Period, one_year_earlier
+from .quota import attainment, split_quotas
+
+__all__ = [
+    "FORECAST_COLUMNS",
+    "METHOD",
+    "annual_forecast",
+    "forecast_frame",
+    "run_rate_cents",
+    "last_full_quarter",
+    "LEVELS",
+    "COMPANY",
+    "METHODS",
+    "DEFAULT_METHOD",
+    "HISTORY_METHODS",
+    "ForecastCategories",
+    "level_revenue",
+    "revenue_by_entity",
+    "open_pipeline",
+    "forecast_methods",
+    "annual_quota_by_entity",
+    "annual_forecasts",
+]
+
+METHOD = "run rate (YTD pace); range: last full quarter pace"
+
+#: Columns of :func:`annual_forecast`'s result.
+FORECAST_COLUMNS = (
+    "account_manager_id",
+    "method",
+    "ytd_revenue",
+    "remaining_forecast",
+    "forecast",
+    "annual_quota",
+    "forecast_attainment",
+    "low",
+    "high",
+)
+
+
+def run_rate_cents(revenue_cents: int, days: int, remaining_days: int) -> int:
+    """Revenue expected over ``remaining_days`` at the pace ``revenue_cents / days`` (cents, half away from zero)."""
+    if days <= 0 or remaining_days <= 0:
+        return 0
+    return rdiv(int(revenue_cents) * int(remaining_days), int(days))
+
+
+def last_full_quarter(calendar: FiscalCalendar, as_of: datetime.date) -> Period:
+    """The most recent fiscal quarter ending on or before ``as_of``."""
+    q = calendar.period_of(as_of, "quarter")
+    return q if q.end <= as_of else q.previous()
+
+
+def annual_forecast(
+    credited: pd.DataFrame,
+    account_manager_ids: Sequence[str],
+    fiscal_year: int,
+    as_of: datetime.date,
+    calendar: FiscalCalendar,
+    annual_quota_cents: Mapping[str, int | None] | None = None,
+) -> pd.DataFrame:
+    """Annual forecast for each account manager (see the module docstring for the method).
+
+    Parameters
+    ----------
+    credited : DataFrame
+        Output of :func:`reportkit.domain.crediting.credited_deals`.
+    account_manager_ids : sequence of str
+        One output row per id, in this order.
+    fiscal_year : int
+    as_of : date
+        The forecast date (never ``today()``).
+    calendar : FiscalCalendar
+    annual_quota_cents : mapping id -> cents or None, optional
+        Annual quota per account manager (sum of the year's quarterly quotas).
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`FORECAST_COLUMNS`: money columns ``ytd_revenue``,
+        ``remaining_forecast``, ``forecast``, ``annual_quota`` (None when no
+        quota), ``low``, ``high`` are ``Decimal``; ``forecast_attainment`` is a
+        float fraction (NaN when undefined). Also ``*_cents`` helper columns
+        (int64) for roll-ups: ``ytd_cents``, ``forecast_cents``, ``low_cents``,
+        ``high_cents``, ``annual_quota_cents`` (Int64).
+    """
+    year = Period(calendar, "year", int(fiscal_year))
+    ids = [str(a) for a in account_manager_ids]
+    quotas = dict(annual_quota_cents or {})
+    cutoff = min(as_of, year.end)
+    elapsed = max(0, (cutoff - year.start).days + 1) if as_of >= year.start else 0
+    remaining = year.days - elapsed
+    lq = last_full_quarter(calendar, cutoff) if elapsed else None
+
+    ytd = pd.Series(0, index=ids, dtype="int64")
+    lq_rev = pd.Series(0, index=ids, dtype="int64")
+    if elapsed:
+        c = credited_in(credited, year.start, cutoff, ids)
+        ytd = ytd.add(revenue_cents_by(c, "account_manager_id"), fill_value=0).astype("int64").reindex(ids)
+        if lq is not None:
+            c2 = credited_in(credited, lq.start, lq.end, ids)
+            lq_rev = lq_rev.add(revenue_cents_by(c2, "account_manager_id"), fill_value=0).astype("int64").reindex(ids)
+
+    rows = []
+    for am in ids:
+        y = int(ytd[am])
+        central = y + run_rate_cents(y, elapsed, remaining)
+        alt = y + (run_rate_cents(int(lq_rev[am]), lq.days, remaining) if lq is not None else 0)
+        if not elapsed:
+            alt = central
+        q = quotas.get(am)
+        rows.append(
+            {
+                "account_manager_id": am,
+                "method": METHOD,
+                "ytd_cents": y,
+                "forecast_cents": central,
+                "low_cents": min(central, alt),
+                "high_cents": max(central, alt),
+                "annual_quota_cents": q,
+            }
+        )
+    frame = pd.DataFrame(rows, columns=["account_manager_id", "method", "ytd_cents", "forecast_cents", "low_cents", "high_cents", "annual_quota_cents"])
+    return forecast_frame(frame)
+
+
+def forecast_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add the Decimal columns of :data:`FORECAST_COLUMNS` to a frame of ``*_cents`` columns (used for roll-ups)."""
+    f = frame.copy()
+    for col in ("ytd_cents", "forecast_cents", "low_cents", "high_cents"):
+        f[col] = f[col].astype("int64")
+    f["annual_quota_cents"] = f["annual_quota_cents"].astype("Int64")
+    money = lambda s: pd.Series([cents_to_money(v) for v in s], index=s.index, dtype="object")  # noqa: E731
+    f["ytd_revenue"] = money(f["ytd_cents"])
+    f["remaining_forecast"] = money(f["forecast_cents"] - f["ytd_cents"])
+    f["forecast"] = money(f["forecast_cents"])
+    f["annual_quota"] = pd.Series(
+        [None if pd.isna(v) else cents_to_money(int(v)) for v in f["annual_quota_cents"]], index=f.index, dtype="object"
+    )
+    f["forecast_attainment"] = [
+        attainment(fc, None if pd.isna(q) else int(q)) for fc, q in zip(f["forecast_cents"], f["annual_quota_cents"])
+    ]
+    f["forecast_attainment"] = f["forecast_attainment"].astype("float64")
+    f["low"] = money(f["low_cents"])
+    f["high"] = money(f["high_cents"])
+    lead = list(FORECAST_COLUMNS)
+    return f.loc[:, lead + [c for c in f.columns if c not in lead]]
+
+
+# ---------------------------------------------------------------------------
+# Forecast methods for any entity (account manager, team, company)
+# ---------------------------------------------------------------------------
+
+Level = Literal["account_manager", "team", "company"]
+
+#: Aggregation levels of :func:`level_revenue` / :func:`annual_forecasts`.
+LEVELS: tuple[str, ...] = ("account_manager", "team", "company")
+
+#: Entity id of the company level.
+COMPANY = "(company)"
+
+#: Every method of :func:`forecast_methods` (column ``<method>_cents``), in display order.
+METHODS: tuple[str, ...] = (
+    "run_rate",
+    "seasonal",
+    "seasonal_naive",
+    "weighted_pipeline",
+    "commit",
+    "best_case",
+    "pipeline",
+    "blended",
+)
+
+#: The default method (see :func:`forecast_methods`).
+DEFAULT_METHOD = "blended"
+
+#: Methods that use closed history only (the pipeline table is a snapshot of
+#: *today's* open opportunities, so pipeline methods cannot be replayed on history).
+HISTORY_METHODS: tuple[str, ...] = ("run_rate", "seasonal", "seasonal_naive", "blended")
+
+
+class ForecastCategories(BaseModel):
+    """Probability thresholds of the forecast categories (commit / best case / pipeline).
+
+    An open opportunity is in **commit** when its probability is at least
+    ``commit_at_least`` (default 0.7), in **best case** when it is at least
+    ``best_case_at_least`` (default 0.3) but below commit, otherwise in
+    **pipeline**. The category *forecasts* are cumulative, the way sales teams
+    quote them: commit = closed + commit opportunities; best case = commit +
+    best-case opportunities; pipeline = best case + the rest, so
+    ``commit <= best case <= pipeline``. Every open opportunity counts at its
+    probability-weighted amount, so the pipeline category equals the weighted
+    pipeline forecast.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    commit_at_least: float = Field(0.7, ge=0, le=1)
+    best_case_at_least: float = Field(0.3, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "ForecastCategories":
+        if self.best_case_at_least > self.commit_at_least:
+            raise ValueError("best_case_at_least must not exceed commit_at_least")
+        return self
+
+
+def _empty_revenue() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "entity": pd.Series([], dtype="str"),
+            "deal_id": pd.Series([], dtype="str"),
+            "close_date": pd.Series([], dtype="datetime64[ns]"),
+            "cents": pd.Series([], dtype="int64"),
+            "micros": pd.Series([], dtype="int64"),
+        }
+    )
+
+
+def _team_of(account_managers: pd.DataFrame | None) -> pd.Series:
+    if account_managers is None or len(account_managers) == 0:
+        return pd.Series([], dtype="str")
+    am = account_managers.drop_duplicates("account_manager_id")
+    return pd.Series(am["team"].astype("str").to_numpy(), index=am["account_manager_id"].astype("str").to_numpy())
+
+
+def level_revenue(credited: pd.DataFrame, level: str, account_managers: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Revenue rows of each entity of ``level``, every deal counted once per entity.
+
+    Parameters
+    ----------
+    credited : DataFrame
+        Output of :func:`reportkit.domain.crediting.credited_deals`.
+    level : {"account_manager", "team", "company"}
+        ``account_manager``: the credited account manager and their credit (an
+        overlay deal counts for each person it credits). ``team``: the
+        credited person's ``team`` in ``account_managers``; a deal that credits
+        several members of one team counts **once** for that team. ``company``:
+        every deal once (entity :data:`COMPANY`).
+    account_managers : DataFrame, optional
+        Needed for ``team``.
+
+    Returns
+    -------
+    DataFrame
+        ``entity`` (str), ``deal_id`` (str), ``close_date`` (datetime64), ``cents`` (int64,
+        the line rounded to the cent), ``micros`` (int64, the exact amount: sums of
+        lines use it, rounded once by :func:`revenue_by_entity`).
+    """
+    if level not in LEVELS:
+        raise ValueError(f"level {level!r} is not one of {LEVELS}")
+    if credited is None or len(credited) == 0:
+        return _empty_revenue()
+    if level == "account_manager":
+        out = pd.DataFrame(
+            {
+                "entity": credited["account_manager_id"].astype("str").to_numpy(),
+                "deal_id": credited["deal_id"].astype("str").to_numpy(),
+                "close_date": credited["close_date"].to_numpy(),
+                "cents": credited["credit_cents"].astype("int64").to_numpy(),
+                "micros": credited["credit_micros"].astype("int64").to_numpy(),
+            }
+        )
+    else:
+        if level == "team":
+            team = credited["account_manager_id"].astype("str").map(_team_of(account_managers))
+            keep = team.notna().to_numpy()
+            entity = team[keep].astype("str").to_numpy()
+            c = credited.loc[keep]
+        else:
+            c = credited
+            entity = np.full(len(c), COMPANY, dtype=object)
+        out = pd.DataFrame(
+            {
+                "entity": pd.Series(entity, dtype="str").to_numpy(),
+                "deal_id": c["deal_id"].astype("str").to_numpy(),
+                "close_date": c["close_date"].to_numpy(),
+                "cents": c["amount_cents"].astype("int64").to_numpy(),
+                "micros": c["amount_micros"].astype("int64").to_numpy(),
+            }
+        ).drop_duplicates(["entity", "deal_id"])
+    out["entity"] = out["entity"].astype("str")
+    out["close_date"] = pd.to_datetime(out["close_date"]).astype("datetime64[ns]")
+    return out.reset_index(drop=True)
+
+
+def open_pipeline(
+    pipeline: pd.DataFrame | None,
+    level: str,
+    as_of: datetime.date,
+    year_end: datetime.date,
+    account_managers: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Open opportunities that can still close in the fiscal year, per entity of ``level``.
+
+    Kept: opportunities whose ``expected_close_date`` is after ``as_of`` and on or
+    before ``year_end``, or undated (an undated open opportunity is assumed to
+    be workable this year). Overdue ones (expected before ``as_of`` but still
+    open) are left out: they have already slipped once.
+
+    Returns
+    -------
+    DataFrame
+        ``entity``, ``opportunity_id``, ``probability`` (float), ``amount_cents`` (int64),
+        ``weighted`` (float cents = probability x amount).
+    """
+    cols = {"entity": "str", "opportunity_id": "str", "probability": "float64", "amount_cents": "int64", "weighted": "float64"}
+    if pipeline is None or len(pipeline) == 0 or as_of >= year_end:
+        return pd.DataFrame({k: pd.Series([], dtype=v) for k, v in cols.items()})
+    ecd = pd.to_datetime(pipeline["expected_close_date"]) if "expected_close_date" in pipeline else pd.Series(pd.NaT, index=pipeline.index)
+    keep = ecd.isna() | ((ecd > np.datetime64(as_of, "ns")) & (ecd <= np.datetime64(year_end, "ns")))
+    p = pipeline.loc[keep.to_numpy()]
+    am = p["account_manager_id"].astype("str")
+    if level == "account_manager":
+        entity = am
+    elif level == "team":
+        entity = am.map(_team_of(account_managers))
+    elif level == "company":
+        entity = pd.Series(COMPANY, index=p.index)
+    else:
+        raise ValueError(f"level {level!r} is not one of {LEVELS}")
+    prob = pd.to_numeric(p["probability"], errors="coerce").fillna(0.0).clip(0, 1).astype("float64")
+    out = pd.DataFrame(
+        {
+            "entity": entity.to_numpy(),
+            "opportunity_id": p["opportunity_id"].astype("str").to_numpy(),
+            "probability": prob.to_numpy(),
+            "amount_cents": p["amount_cents"].astype("int64").to_numpy(),
+        }
+    )
+    out = out.loc[out["entity"].notna().to_numpy()].reset_index(drop=True)
+    out["entity"] = out["entity"].astype("str")
+    out["weighted"] = out["probability"] * out["amount_cents"]
+    return out
+
+
+def _round_frac(x: Fraction) -> int:
+    """Round a Fraction to an integer, half away from zero (:func:`reportkit.core.money.rdiv`, the one rule)."""
+    return rdiv(x.numerator, x.denominator)
+
+
+def _sum_between(rev: pd.DataFrame, start: datetime.date, end: datetime.date, ids: list[str]) -> dict[str, int]:
+    """Sum of ``cents`` per entity for close dates in ``start..end`` (inclusive)."""
+    if end < start or rev.empty:
+        return {e: 0 for e in ids}
+    m = (rev["close_date"] >= np.datetime64(start, "ns")) & (rev["close_date"] <= np.datetime64(end, "ns"))
+    g = revenue_by_entity(rev.loc[m.to_numpy()])
+    return {e: int(g.get(e, 0)) for e in ids}
+
+
+def revenue_by_entity(rev: pd.DataFrame) -> pd.Series:
+    """Revenue per ``entity`` of a :func:`level_revenue` frame in cents (int64 Series).
+
+    The exact ``micros`` summed and rounded once (:func:`reportkit.core.money.micros_to_cents`),
+    as every revenue aggregate; a frame without ``micros`` (built by hand) sums ``cents``.
+    """
+    if "micros" not in rev.columns:
+        return rev.groupby("entity")["cents"].sum().astype("int64")
+    g = rev.groupby("entity")["micros"].sum()
+    return pd.Series(micros_to_cents(g.to_numpy(np.int64)), index=g.index, dtype="int64")
+
+
+def forecast_methods(
+    revenue: pd.DataFrame,
+    entities: Sequence[str],
+    fiscal_year: int,
+    as_of: datetime.date,
+    calendar: FiscalCalendar,
+    *,
+    history_start: datetime.date | None = None,
+    pipeline: pd.DataFrame | None = None,
+    categories: ForecastCategories | None = None,
+) -> pd.DataFrame:
+    """Every forecast method for each entity, as full-year totals in cents.
+
+    Parameters
+    ----------
+    revenue : DataFrame
+        Output of :func:`level_revenue` (``entity``, ``close_date``, ``cents``).
+        Rows closed after ``as_of`` are dropped **first**, before anything else
+        is computed, so the result cannot depend on the future.
+    entities : sequence of str
+        One output row per entity, in this order.
+    fiscal_year : int
+    as_of : date
+        The forecast date (never ``today()``).
+    calendar : FiscalCalendar
+    history_start : date, optional
+        First day the data covers. Default: the earliest close date in
+        ``revenue`` (on or before ``as_of``). Run-rate days are counted from
+        ``max(year start, history_start)`` so a data set that starts in March
+        is not diluted by empty January-February; the seasonal methods need
+        ``history_start <= start of last fiscal year`` (a *full prior year*).
+    pipeline : DataFrame, optional
+        Output of :func:`open_pipeline` for this level (open opportunities as
+        of ``as_of``). Without it the pipeline methods equal the YTD actual.
+    categories : ForecastCategories, optional
+
+    Returns
+    -------
+    DataFrame
+        One row per entity. ``entity``; inputs ``ytd_cents``, ``ly_ytd_cents``
+        (same dates last year), ``ly_rest_cents`` (rest of last year),
+        ``ly_total_cents``, ``full_prior_year`` (bool), ``elapsed_days``,
+        ``remaining_days``, ``open_count`` and ``open_amount_cents`` (unweighted
+        open pipeline); one ``<method>_cents`` column per name in
+        :data:`METHODS` (the forecast *total* for the year; ``seasonal_cents``
+        and ``seasonal_naive_cents`` are ``Int64`` and NA without a full prior
+        year, the others ``int64``); ``blended_basis`` (which rule the default
+        used); ``low_cents`` / ``high_cents`` (the default's range).
+
+    Notes
+    -----
+    Remaining-year estimate of each method (total = ``YTD`` + it), with
+    ``LY_YTD``, ``LY_rest``, ``LY_total`` = last year's same dates, rest of year
+    and whole year:
+
+    ``run_rate``
+        ``YTD / elapsed_days * remaining_days``. Assumes revenue arrives evenly
+        over calendar days; no seasonality, no pipeline. (Straight-line run rate.)
+    ``seasonal``
+        ``LY_rest * YTD / LY_YTD``: the same periods last year scaled by the
+        YTD growth (the classic "same period last year x growth" or
+        seasonal-index method; Hyndman & Athanasopoulos, *Forecasting: Principles
+        and Practice*, ch. 5 seasonal naive with a level adjustment). Assumes
+        this year has last year's seasonal shape. NA without a full prior year
+        or when ``LY_YTD <= 0``; a negative growth is clipped to 0.
+    ``seasonal_naive``
+        ``LY_rest``: the remaining periods equal the same periods last year
+        (the standard benchmark; FPP ch. 5). Used as the backtest baseline.
+    ``weighted_pipeline``
+        Sum over open opportunities expected to close after ``as_of`` in the
+        year (or undated) of ``probability x amount``; the expected value of the
+        pipeline when stage probabilities are calibrated. Assumes no business
+        that is not yet in the pipeline will close this year.
+    ``commit`` / ``best_case`` / ``pipeline``
+        Forecast categories (:class:`ForecastCategories`): closed + weighted
+        open opportunities of probability >= commit threshold; + those >= the
+        best-case threshold; + all. Cumulative, so commit <= best case <= pipeline.
+    ``blended`` (the default, :data:`DEFAULT_METHOD`)
+        With a full prior year and ``LY_total > 0``: **damped seasonal**,
+        ``LY_rest * max(0, 1 + w * (g - 1))`` with ``g = YTD / LY_YTD`` and the
+        credibility weight ``w = LY_YTD / LY_total`` (the share of last year's
+        revenue that fell in the elapsed part of the year). Algebraically
+        ``LY_rest * max(0, 1 + (YTD - LY_YTD) / LY_total)``, so it is defined
+        even when ``LY_YTD`` is 0. Early in the year, when a quarter's growth
+        ratio is noisy, it stays close to seasonal naive; by the last quarter
+        it is close to the full seasonal method (credibility weighting as in
+        Bühlmann's credibility theory: trust an estimate in proportion to the
+        exposure behind it). Otherwise: **run rate**.
+        Range: ``low`` = the smallest and ``high`` = the largest of run rate,
+        seasonal (when defined) and the blended value; ``high`` then adds the
+        weighted open pipeline as upside (it may overlap business the
+        history-based methods already expect, so it is an optimistic bound).
+
+    On or after the last day of the year every method equals the actual.
+    """
+    cats = categories or ForecastCategories()
+    ids = [str(e) for e in entities]
+    year = Period(calendar, "year", int(fiscal_year))
+    ly = year.same_period_last_year()
+    cutoff_ts = np.datetime64(as_of, "ns")
+    rev = revenue.loc[(revenue["close_date"] <= cutoff_ts).to_numpy()] if len(revenue) else revenue  # no look-ahead
+    if history_start is None:
+        history_start = pd.Timestamp(rev["close_date"].min()).date() if len(rev) else as_of
+    cutoff = min(as_of, year.end)
+    data_start = max(year.start, history_start)
+    elapsed = max(0, (cutoff - data_start).days + 1) if cutoff >= data_start else 0
+    remaining = max(0, (year.end - cutoff).days) if as_of >= year.start else year.days
+    done = as_of >= year.end
+    ly_cut = one_year_earlier(cutoff) if as_of >= year.start else ly.start - datetime.timedelta(days=1)
+    full_prior = history_start <= ly.start
+
+    ytd = _sum_between(rev, year.start, cutoff, ids) if as_of >= year.start else {e: 0 for e in ids}
+    ly_ytd = _sum_between(rev, ly.start, min(ly_cut, ly.end), ids)
+    ly_rest = _sum_between(rev, ly_cut + datetime.timedelta(days=1), ly.end, ids)
+
+    pipe = pipeline if pipeline is not None and not done else None
+    bands: dict[str, dict[str, float]] = {"commit": {}, "best": {}, "low": {}}
+    count: dict[str, int] = {}
+    amount: dict[str, int] = {}
+    if pipe is not None and len(pipe):
+        pr = pipe["probability"]
+        band = np.where(pr >= cats.commit_at_least, "commit", np.where(pr >= cats.best_case_at_least, "best", "low"))
+        g = pipe.assign(band=band).groupby(["entity", "band"])["weighted"].sum()
+        for (e, b), v in g.items():
+            bands[b][str(e)] = float(v)
+        count = pipe.groupby("entity").size().astype(int).to_dict()
+        amount = pipe.groupby("entity")["amount_cents"].sum().astype("int64").to_dict()
+
+    def rnd(x: float) -> int:
+        return int(np.sign(x) * np.floor(abs(x) + 0.5))
+
+    rows = []
+    for e in ids:
+        y, lyy, lyr = ytd[e], ly_ytd[e], ly_rest[e]
+        lyt = lyy + lyr
+        rr = y + run_rate_cents(y, elapsed, remaining)
+        seas = naive = None
+        if done:
+            seas = naive = y if full_prior else None
+            blended, basis = y, "actual (year closed)"
+        else:
+            if full_prior:
+                naive = y + lyr
+                if lyy > 0:
+                    seas = y + _round_frac(lyr * max(Fraction(0), Fraction(y, lyy)))
+            if full_prior and lyt > 0:
+                blended = y + _round_frac(lyr * max(Fraction(0), 1 + Fraction(y - lyy, lyt)))
+                basis = "damped seasonal (full prior year)"
+            else:
+                blended, basis = rr, "run rate (no full prior year)"
+        c_, b_, l_ = (rnd(bands[k].get(e, 0.0)) for k in ("commit", "best", "low"))
+        commit = y + c_
+        best = commit + b_
+        pipe_total = best + l_
+        cands = [rr, blended] + ([seas] if seas is not None else [])
+        low = min(cands)
+        high = max(cands) + (pipe_total - y)
+        rows.append(
+            {
+                "entity": e,
+                "ytd_cents": y,
+                "ly_ytd_cents": lyy,
+                "ly_rest_cents": lyr,
+                "ly_total_cents": lyt,
+                "full_prior_year": bool(full_prior),
+                "elapsed_days": elapsed,
+                "remaining_days": remaining,
+                "open_count": int(count.get(e, 0)),
+                "open_amount_cents": int(amount.get(e, 0)),
+                "run_rate_cents": rr,
+                "seasonal_cents": seas,
+                "seasonal_naive_cents": naive,
+                "weighted_pipeline_cents": pipe_total,
+                "commit_cents": commit,
+                "best_case_cents": best,
+                "pipeline_cents": pipe_total,
+                "blended_cents": blended,
+                "blended_basis": basis,
+                "low_cents": low,
+                "high_cents": high,
+            }
+        )
+    out = pd.DataFrame(rows, columns=list(rows[0]) if rows else ["entity"])
+    if not rows:
+        return out
+    for col in out.columns:
+        if col.endswith("_cents") or col in ("elapsed_days", "remaining_days", "open_count"):
+            out[col] = out[col].astype("Int64" if col in ("seasonal_cents", "seasonal_naive_cents") else "int64")
+    out["entity"] = out["entity"].astype("str")
+    out["blended_basis"] = out["blended_basis"].astype("str")
+    return out
+
+
+def annual_quota_by_entity(
+    quotas: pd.DataFrame | None,
+    account_managers: pd.DataFrame,
+    level: str,
+    fiscal_year: int,
+    calendar: FiscalCalendar,
+) -> dict[str, int | None]:
+    """Annual quota (cents) per entity of ``level``; ``None`` = no quota row in that year.
+
+    A team's quota is the sum of its members' quotas and the company's the sum
+    of everybody's (the usual roll-up; with territory overlays this counts an
+    overlapping territory once per person, as the quota plan itself does).
+    """
+    empty: dict[str, int | None] = {}
+    if quotas is None or len(quotas) == 0:
+        return empty
+    y = split_quotas(quotas, calendar, "year")
+    y = y.loc[(y["period"] == f"FY{int(fiscal_year)}").to_numpy()]
+    per_am = y.groupby("account_manager_id")["quota_cents"].sum()
+    if level == "account_manager":
+        return {str(k): int(v) for k, v in per_am.items()}
+    if level == "team":
+        team = per_am.index.to_series().astype("str").map(_team_of(account_managers))
+        return {str(k): int(v) for k, v in per_am.groupby(team.to_numpy()).sum().items()}
+    return {COMPANY: int(per_am.sum())} if len(per_am) else empty
+
+
+def annual_forecasts(
+    dataset: Dataset,
+    fiscal_year: int,
+    as_of: datetime.date,
+    *,
+    level: str = "account_manager",
+    method: str = DEFAULT_METHOD,
+    credited: pd.DataFrame | None = None,
+    quotas: pd.DataFrame | None = None,
+    categories: ForecastCategories | None = None,
+) -> pd.DataFrame:
+    """Annual forecast per account manager, team or company against the annual quota.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    fiscal_year : int
+    as_of : date
+        Forecast date (never ``today()``); deals and crediting after it are ignored.
+    level : {"account_manager", "team", "company"}
+    method : str
+        One of :data:`METHODS`; default :data:`DEFAULT_METHOD` (``blended``).
+    credited : DataFrame, optional
+        ``credited_deals(dataset)`` when the caller already has it.
+    quotas : DataFrame, optional
+        Canonical quotas (default ``dataset.quotas``; pass the params-derived
+        quotas when the source has none).
+    categories : ForecastCategories, optional
+
+    Returns
+    -------
+    DataFrame
+        One row per entity (all account managers / all teams / the company):
+        ``level``, ``entity``, ``name``, ``method``, ``basis``; ``Decimal`` money
+        ``ytd_revenue``, ``forecast`` (the chosen method), ``low``, ``high`` (the
+        blended range), ``annual_quota`` (None when no quota), and every method
+        total (``run_rate``, ``seasonal``, ``seasonal_naive`` -- None when
+        undefined --, ``weighted_pipeline``, ``commit``, ``best_case``,
+        ``pipeline``); ``forecast_attainment`` (float, NaN when undefined);
+        ``open_count``; plus every ``*_cents`` column of :func:`forecast_methods`
+        and ``annual_quota_cents`` (Int64) for roll-ups and tests.
+    """
+    if method not in METHODS:
+        raise ValueError(f"method {method!r} is not one of {METHODS}")
+    if level not in LEVELS:
+        raise ValueError(f"level {level!r} is not one of {LEVELS}")
+    cal = dataset.calendar
+    year = Period(cal, "year", int(fiscal_year))
+    if credited is None:
+        credited = credited_deals(dataset)
+    credited = credited.loc[(credited["close_date"] <= np.datetime64(as_of, "ns")).to_numpy()]
+    rev = level_revenue(credited, level, dataset.account_managers)
+    am = dataset.account_managers
+    if level == "account_manager":
+        ids = am["account_manager_id"].astype("str").tolist()
+        names = dict(zip(ids, am["name"].astype("str")))
+    elif level == "team":
+        ids = sorted(am["team"].astype("str").unique().tolist())
+        names = {t: t for t in ids}
+    else:
+        ids, names = [COMPANY], {COMPANY: "Company"}
+    history_start = pd.Timestamp(dataset.deals["close_date"].min()).date() if len(dataset.deals) else None
+    if history_start is not None and history_start > as_of:
+        history_start = as_of
+    pipe = open_pipeline(dataset.pipeline, level, as_of, year.end, am)
+    f = forecast_methods(rev, ids, fiscal_year, as_of, cal, history_start=history_start, pipeline=pipe, categories=categories)
+    q = annual_quota_by_entity(dataset.quotas if quotas is None else quotas, am, level, fiscal_year, cal)
+
+    def money(col: str) -> pd.Series:
+        return pd.Series([None if pd.isna(v) else cents_to_money(int(v)) for v in f[col]], dtype="object")
+
+    out = pd.DataFrame(
+        {
+            "level": pd.Series([level] * len(f), dtype="str"),
+            "entity": f["entity"],
+            "name": pd.Series([names.get(e, e) for e in f["entity"]], dtype="str"),
+            "method": pd.Series([method] * len(f), dtype="str"),
+            "basis": f["blended_basis"] if method == "blended" else pd.Series([method.replace("_", " ")] * len(f), dtype="str"),
+            "ytd_revenue": money("ytd_cents"),
+            "forecast": money(f"{method}_cents"),
+            "low": money("low_cents"),
+            "high": money("high_cents"),
+            "annual_quota": pd.Series([None if q.get(e) is None else cents_to_money(q[e]) for e in f["entity"]], dtype="object"),
+        }
+    )
+    out["forecast_attainment"] = pd.Series(
+        [attainment(fc, q.get(e)) if not pd.isna(fc) else np.nan for fc, e in zip(f[f"{method}_cents"], f["entity"])], dtype="float64"
+    )
+    for m in METHODS:
+        out[m] = money(f"{m}_cents")
+    out["open_count"] = f["open_count"]
+    for col in f.columns:
+        if col.endswith("_cents"):
+            out[col] = f[col]
+    out["annual_quota_cents"] = pd.Series([q.get(e) for e in f["entity"]], dtype="Int64")
+    return out

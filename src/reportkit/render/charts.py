@@ -1,0 +1,153 @@
+"""Static, deterministic matplotlib charts drawn from report objects.
+
+Charts use :class:`matplotlib.figure.Figure` with the Agg canvas directly (no
+``pyplot``), so importing this module changes no global backend or state and a
+figure is never shown twice by the inline backend. Each figure is drawn inside a
+fixed ``rc_context`` and :func:`to_png` strips the PNG's software/date metadata,
+so the same report gives the same bytes on the same matplotlib version.
+
+No arithmetic happens here: the bars are the report's own ``revenue`` / ``quota``
+values (``Decimal`` converted to ``float`` only to place them on an axis).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from decimal import Decimal
+from typing import Any, Sequence
+
+import matplotlib
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from ..core.currency import currency_info
+
+__all__ = ["quarterly_chart", "team_quarterly_chart", "attainment_distribution_chart", "to_png", "money_tick"]
+
+_RC = {
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "svg.hashsalt": "reportkit",
+    "path.simplify": True,
+}
+_REVENUE = "#2b6cb0"
+_QUOTA = "#a0aec0"
+_SIZE = (7.0, 3.2)
+
+
+def _num(value: Any) -> float:
+    """Axis position of a value; missing values become NaN (no bar is drawn)."""
+    if value is None:
+        return math.nan
+    if isinstance(value, Decimal):
+        return float(value) if value.is_finite() else math.nan
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return math.nan
+    return f
+
+
+def money_tick(x: float, currency: str = "USD") -> str:
+    """Compact currency tick label: ``250000 -> '$250k'``, ``1.25e6 -> '$1.25M'``, ``0 -> '$0'``.
+
+    Currencies with a symbol (:func:`reportkit.core.currency.currency_info`) get it, others a prefix (``CHF 250k``); the sign
+    goes before the symbol (``-$50k``). Display only: the value is the axis
+    position, nothing is computed from it.
+    """
+    sign = "-" if x < 0 else ""
+    a = abs(x)
+    if a >= 1e9:
+        body = f"{a / 1e9:.2f}".rstrip("0").rstrip(".") + "B"
+    elif a >= 1e6:
+        body = f"{a / 1e6:.2f}".rstrip("0").rstrip(".") + "M"
+    elif a >= 1e3:
+        body = f"{a / 1e3:.1f}".rstrip("0").rstrip(".") + "k"
+    else:
+        body = f"{a:.0f}"
+    if body in ("0", "0k", "0M", "0B"):
+        sign, body = "", "0"
+    symbol = currency_info(currency).symbol
+    return f"{sign}{symbol}{body}" if symbol else f"{sign}{currency} {body}"
+
+
+def _money_axis(currency: str) -> FuncFormatter:
+    return FuncFormatter(lambda x, _pos: money_tick(x, currency))
+
+
+def _revenue_vs_quota(
+    labels: Sequence[str], revenue: Sequence[Any], quota: Sequence[Any], currency: str, title: str
+) -> Figure:
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=_SIZE)
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot(1, 1, 1)
+        x = list(range(len(labels)))
+        width = 0.38
+        ax.bar([i - width / 2 for i in x], [_num(v) for v in revenue], width, label="Revenue", color=_REVENUE)
+        ax.bar([i + width / 2 for i in x], [_num(v) for v in quota], width, label="Quota", color=_QUOTA)
+        ax.set_xticks(x)
+        ax.set_xticklabels([str(s) for s in labels])
+        ax.yaxis.set_major_formatter(_money_axis(currency))
+        ax.axhline(0, color="#4a5568", linewidth=0.6)
+        # title left, legend right, both above the plot: the legend never covers a bar
+        ax.set_title(title, loc="left", pad=14)
+        ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2, frameon=False, borderaxespad=0.2)
+        if not labels:
+            ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
+        fig.tight_layout()
+    return fig
+
+
+def quarterly_chart(report: Any) -> Figure:
+    """Revenue vs quota per quarter of an :class:`~reportkit.reports.builders.AccountManagerReport`.
+
+    Quarters with an undefined quota (NaN/None) show only the revenue bar.
+    """
+    q = report.quarterly
+    return _revenue_vs_quota(
+        list(q["period"]), list(q["revenue"]), list(q["quota"]), report.currency,
+        f"{report.name}: revenue vs quota",
+    )
+
+
+def team_quarterly_chart(report: Any) -> Figure:
+    """Team revenue vs team quota per quarter of a :class:`~reportkit.reports.builders.TeamReport`."""
+    q = report.quarterly
+    return _revenue_vs_quota(
+        list(q["period"]), list(q["revenue"]), list(q["quota"]), report.currency,
+        f"{report.name}: team revenue vs team quota",
+    )
+
+
+def attainment_distribution_chart(report: Any) -> Figure:
+    """Bar chart of how many account managers fall in each attainment band."""
+    dist = report.attainment_distribution
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=_SIZE)
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot(1, 1, 1)
+        bands = [str(b) for b in dist["band"]]
+        counts = [int(c) for c in dist["count"]]
+        ax.bar(range(len(bands)), counts, 0.6, color=_REVENUE)
+        ax.set_xticks(range(len(bands)))
+        ax.set_xticklabels(bands)
+        ax.set_ylabel("Account managers")
+        ax.yaxis.get_major_locator().set_params(integer=True)
+        ax.set_title(f"{report.name}: attainment distribution, {report.period}")
+        fig.tight_layout()
+    return fig
+
+
+def to_png(fig: Figure) -> bytes:
+    """PNG bytes of ``fig`` without date/software metadata (byte-stable)."""
+    buf = io.BytesIO()
+    with matplotlib.rc_context(_RC):
+        fig.savefig(buf, format="png", metadata={"Software": None})
+    return buf.getvalue()

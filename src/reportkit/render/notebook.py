@@ -1,0 +1,753 @@
+"""Display helpers for the notebook templates: load a report, format, show tables.
+
+Everything here is *display only*. Money arrives as ``Decimal`` already rounded by
+the domain layer and leaves as text (``$1,234.56``); nothing is added, scaled or
+rounded here beyond choosing how many decimals to print. The helpers make a
+template three lines per section::
+
+    report = load_report(report_data, kind="account_manager", report_id=account_manager_id,
+                         params_file=params_file, period=period, as_of=as_of)
+    heading(report)
+    table(report.quarterly, columns=["period", "revenue", "quota", "attainment"])
+
+Formatting rules (the same in every template):
+
+* ``Decimal`` money -> currency with two decimals and thousands separators
+  (``Decimal("-1234.5")`` -> ``-$1,234.50``).
+* fraction columns (``attainment``, ``*_attainment``, ``growth_vs_last_year``,
+  ``rate``, ``probability``, ``trend``) -> percent with one decimal
+  (``0.934`` -> ``93.4%``).
+* ``NaN`` / ``None`` / ``NaT`` -> ``n/a`` (never ``0 %`` or ``inf``).
+* booleans (Python, NumPy or pandas ``boolean``) -> ``Yes`` / ``No``.
+* dates -> ISO ``2025-12-31``.
+* every text value and header is HTML-escaped: a client called
+  ``<script>alert(1)</script>`` is shown as that text, never run.
+"""
+
+from __future__ import annotations
+
+import datetime
+import html
+import math
+import numbers
+import os
+import pickle
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..core.currency import currency_info
+from ..core.errors import ParamsError, TemplateError
+from ..config.loading import load_inputs, parse_date
+from ..core.money import round_money
+from ..reports.builders import REPORT_KINDS, build_report
+
+__all__ = [
+    "NA",
+    "PERCENT_COLUMNS",
+    "Table",
+    "Heading",
+    "load_report",
+    "format_money",
+    "format_percent",
+    "format_date",
+    "format_cell",
+    "column_label",
+    "resolve_params_file",
+    "SUMMARY_LAYOUT",
+    "table",
+    "summary_table",
+    "heading",
+    "notes",
+    "figure",
+    "Chart",
+    "Notes",
+]
+
+NA = "n/a"
+"""How a missing or undefined value is shown everywhere."""
+
+PERCENT_COLUMNS = frozenset(
+    {"attainment", "forecast_attainment", "growth_vs_last_year", "rate", "probability", "share", "trend",
+     "share_of_am_revenue", "pace"}
+)
+"""Columns (and summary keys) holding fractions shown as percent (1.0 == 100 %)."""
+
+
+_LABELS = {
+    "account_manager_id": "Account manager ID",
+    "account_id": "Account ID",
+    "deal_id": "Deal ID",
+    "ytd_revenue": "YTD revenue",
+    "revenue_ytd": "Revenue YTD",
+    "growth_vs_last_year": "Growth vs last year",
+    "days_since_last_order": "Days since last order",
+    "share_of_am_revenue": "Share of AM revenue (YTD)",
+    "status_rule": "Status rule",
+    "win_rate": "Win rate",
+    "run_rate": "Run-rate forecast",
+    "quota_to_date": "Quota to date (prorated)",
+    "pace": "Pace (revenue / quota to date)",
+    "credited_revenue": "Credited revenue (attainment basis)",
+}
+
+#: Summary rows a template shows, in order: (key, label, when). ``when`` is
+#: ``"always"``, ``"to_date"`` (only while the period is not over), ``"nonzero"``
+#: (only when the value is not 0.00) or ``"not_cash"`` (only when it differs from
+#: ``commission_cash``, i.e. some of it is not paid now) or ``"basis"`` (only when
+#: the team's ``attainment_basis_differs``: its credited revenue behind attainment is
+#: not its revenue, see :func:`reportkit.domain.quota.pooled_attainment`). Keys the report does not
+#: have are skipped; values are never computed here.
+SUMMARY_LAYOUT: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "account_manager": (
+        ("period_label", "Period", "always"),
+        ("revenue", "Revenue", "always"),
+        ("quota", "Quota", "always"),
+        ("attainment", "Attainment", "always"),
+        ("quota_to_date", "Quota to date (prorated)", "to_date"),
+        ("pace", "Pace (revenue / quota to date)", "to_date"),
+        ("ytd_revenue", "YTD revenue", "always"),
+        ("ytd_quota", "YTD quota", "always"),
+        ("ytd_attainment", "YTD attainment", "always"),
+        ("commission", "Commission on revenue", "always"),
+        ("bonus", "Quota bonus", "nonzero"),
+        ("commission_cash", "Payable now (cash)", "always"),
+        ("commission_deferred", "Deferred", "nonzero"),
+        ("commission_total", "Total earned (all awards)", "not_cash"),
+        ("forecast", "Annual forecast", "always"),
+        ("forecast_range", "Forecast range", "always"),
+        ("forecast_run_rate", "Run-rate forecast", "always"),
+        ("annual_quota", "Annual quota", "always"),
+        ("forecast_attainment", "Forecast attainment", "always"),
+        ("performance_status", "Performance status", "always"),
+        ("consecutive_misses", "Consecutive missed quarters", "always"),
+        ("deals_count", "Deals", "always"),
+        ("accounts_count", "Accounts", "always"),
+    ),
+    "team": (
+        ("period_label", "Period", "always"),
+        ("members", "Members", "always"),
+        ("revenue", "Revenue (each deal once)", "always"),
+        ("credited_revenue", "Credited revenue (attainment basis)", "basis"),
+        ("quota", "Quota", "always"),
+        ("attainment", "Attainment", "always"),
+        ("quota_to_date", "Quota to date (prorated)", "to_date"),
+        ("pace", "Pace (revenue / quota to date)", "to_date"),
+        ("ytd_revenue", "YTD revenue (each deal once)", "always"),
+        ("ytd_credited_revenue", "YTD credited revenue (attainment basis)", "basis"),
+        ("ytd_quota", "YTD quota", "always"),
+        ("ytd_attainment", "YTD attainment", "always"),
+        ("commission_expense", "Commission expense", "always"),
+        ("forecast", "Annual forecast", "always"),
+        ("forecast_range", "Forecast range", "always"),
+        ("forecast_run_rate", "Run-rate forecast", "always"),
+        ("annual_quota", "Annual quota", "always"),
+        ("forecast_attainment", "Forecast attainment", "always"),
+        ("on_watch", "On performance watch", "always"),
+        ("deals_count", "Deals", "always"),
+    ),
+}
+
+
+def _is_missing(value: Any) -> bool:
+    """True for None, NaN, NaT and pandas NA (and Decimal NaN)."""
+    if value is None:
+        return True
+    if isinstance(value, Decimal):
+        return value.is_nan()
+    if isinstance(value, float):
+        return math.isnan(value)
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+_MONEY_RATE_KEYS = frozenset({"run_rate", "forecast_run_rate"})  # money named *_rate: a forecast, not a fraction
+
+
+def _is_percent_key(name: str) -> bool:
+    name = str(name)
+    if name in _MONEY_RATE_KEYS:
+        return False
+    return name in PERCENT_COLUMNS or name.endswith("_attainment") or name.endswith("_rate") or name.startswith("attainment")
+
+
+# -- scalar formatting ------------------------------------------------------------
+
+
+def format_money(value: Any, currency: str = "USD") -> str:
+    """Format an amount as currency with the currency's decimals (its ISO 4217 minor units).
+
+    Parameters
+    ----------
+    value : Decimal, int, float or None
+        The amount, already rounded by the domain layer. Only its display is chosen
+        here; a ``float`` is converted through ``str`` so ``0.1`` prints as ``0.10``.
+    currency : str, default "USD"
+        ISO 4217 code. Symbol and decimals come from
+        :func:`reportkit.core.currency.currency_info` (``$``, ``€``, ``£``; JPY with no
+        decimals, rounded half away from zero); codes without a symbol are printed
+        as a prefix (``CHF 1,234.00``).
+
+    Returns
+    -------
+    str
+        ``"$1,234.56"``, ``"-$1,234.56"`` or ``"n/a"`` for missing values.
+
+    Examples
+    --------
+    >>> format_money(Decimal("1234.5"))
+    '$1,234.50'
+    >>> format_money(Decimal("-0.07"), "EUR")
+    '-€0.07'
+    >>> format_money(None)
+    'n/a'
+    """
+    if _is_missing(value):
+        return NA
+    d = value if isinstance(value, Decimal) else Decimal(str(value))
+    if not d.is_finite():
+        return NA
+    info = currency_info(currency)
+    shown = round_money(d, info.minor_units)
+    sign = "-" if shown < 0 else ""
+    body = f"{abs(shown):,.{info.minor_units}f}"
+    return f"{sign}{info.symbol}{body}" if info.symbol else f"{sign}{currency} {body}"
+
+
+def format_percent(value: Any, decimals: int = 1) -> str:
+    """Format a fraction as percent (``0.934 -> '93.4%'``); NaN/None/inf -> ``n/a``.
+
+    >>> format_percent(1.0), format_percent(float("nan")), format_percent(Decimal("0.05"))
+    ('100.0%', 'n/a', '5.0%')
+    """
+    if _is_missing(value):
+        return NA
+    d = value if isinstance(value, Decimal) else Decimal(repr(float(value)))
+    if not d.is_finite():
+        return NA
+    pct = (d * 100).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    return f"{pct:,.{decimals}f}%"
+
+
+def format_date(value: Any) -> str:
+    """ISO date ``YYYY-MM-DD`` for dates / timestamps; ``n/a`` for missing."""
+    if _is_missing(value):
+        return NA
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, datetime.datetime):
+        value = value.date()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
+def format_cell(value: Any, column: str = "", currency: str = "USD") -> str:
+    """Format one value for display, choosing the rule from its column and type.
+
+    Percent columns (see :data:`PERCENT_COLUMNS`) print as percent; ``Decimal``
+    values as money; dates as ISO; integers with thousands separators; floats
+    with two decimals; booleans as ``Yes``/``No``; missing values as ``n/a``.
+    The result is plain (unescaped) text.
+    """
+    if _is_missing(value):
+        return NA
+    if isinstance(value, (bool, np.bool_)):
+        return "Yes" if value else "No"
+    if _is_percent_key(column):
+        try:
+            return format_percent(value)
+        except (TypeError, ValueError, ArithmeticError):
+            return str(value)
+    if isinstance(value, Decimal):
+        return format_money(value, currency)
+    if isinstance(value, (datetime.date, pd.Timestamp)):
+        return format_date(value)
+    if isinstance(value, numbers.Integral):
+        return f"{int(value):,}"
+    if isinstance(value, numbers.Real):
+        f = float(value)
+        return NA if math.isinf(f) else f"{f:,.2f}"
+    return str(value)
+
+
+def column_label(column: str) -> str:
+    """Human header for a column name: ``revenue_last_year -> 'Revenue last year'``."""
+    if column in _LABELS:
+        return _LABELS[column]
+    upper = {"ytd": "YTD", "id": "ID", "am": "AM"}
+    words = [upper.get(w.lower(), w) for w in str(column).split("_") if w]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+# -- display objects ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Table:
+    """A formatted table that Jupyter shows as HTML and a console as text.
+
+    Attributes
+    ----------
+    headers : tuple of str
+        Column headers (plain text).
+    rows : tuple of tuple of str
+        Already formatted cells (plain text, escaped only when rendered to HTML).
+    numeric : tuple of bool
+        Whether each column is right-aligned (numbers).
+    caption : str
+        Optional caption shown above the table.
+    footer : tuple of str
+        Optional total row (already formatted), shown after the rows in bold.
+    """
+
+    headers: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    numeric: tuple[bool, ...]
+    caption: str = ""
+    footer: tuple[str, ...] = ()
+
+    def to_html(self) -> str:
+        """Deterministic HTML; every header and cell is escaped."""
+        esc = html.escape
+        out = ['<table class="reportkit-table">']
+        if self.caption:
+            out.append(f"<caption>{esc(self.caption)}</caption>")
+        out.append("<thead><tr>")
+        for h, num in zip(self.headers, self.numeric):
+            style = ' style="text-align:right"' if num else ' style="text-align:left"'
+            out.append(f"<th{style}>{esc(h)}</th>")
+        out.append("</tr></thead><tbody>")
+        if not self.rows:
+            out.append(f'<tr><td colspan="{max(len(self.headers), 1)}"><em>no rows</em></td></tr>')
+        for row in self.rows:
+            out.append("<tr>")
+            for cell, num in zip(row, self.numeric):
+                style = ' style="text-align:right"' if num else ' style="text-align:left"'
+                out.append(f"<td{style}>{esc(cell)}</td>")
+            out.append("</tr>")
+        out.append("</tbody>")
+        if self.footer:
+            out.append('<tfoot><tr class="reportkit-total">')
+            for cell, num in zip(self.footer, self.numeric):
+                style = ' style="text-align:right;font-weight:bold"' if num else ' style="text-align:left;font-weight:bold"'
+                out.append(f"<td{style}>{esc(cell)}</td>")
+            out.append("</tr></tfoot>")
+        out.append("</table>")
+        return "".join(out)
+
+    def to_text(self) -> str:
+        """Plain-text rendering with aligned columns (used for ``text/plain``)."""
+        widths = [len(h) for h in self.headers]
+        for row in self.rows + ((self.footer,) if self.footer else ()):
+            widths = [max(w, len(c)) for w, c in zip(widths, row)]
+
+        def line(cells: Sequence[str]) -> str:
+            return "  ".join(
+                c.rjust(w) if num else c.ljust(w) for c, w, num in zip(cells, widths, self.numeric)
+            ).rstrip()
+
+        lines = [self.caption] if self.caption else []
+        lines.append(line(self.headers))
+        lines.append("  ".join("-" * w for w in widths))
+        lines.extend(line(r) for r in self.rows)
+        if not self.rows:
+            lines.append("(no rows)")
+        if self.footer:
+            lines.append("  ".join("-" * w for w in widths))
+            lines.append(line(self.footer))
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def __repr__(self) -> str:
+        return self.to_text()
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A heading shown as escaped HTML (``<h1>``..``<h3>``) in Jupyter."""
+
+    text: str
+    level: int = 1
+    subtitle: str = ""
+
+    def _repr_html_(self) -> str:
+        level = min(max(int(self.level), 1), 6)
+        out = f"<h{level}>{html.escape(self.text)}</h{level}>"
+        if self.subtitle:
+            out += f"<p>{html.escape(self.subtitle)}</p>"
+        return out
+
+    def _repr_markdown_(self) -> str:
+        # Markdown renderers do not run raw HTML here: the text is escaped.
+        return self._repr_html_()
+
+    def __repr__(self) -> str:
+        return self.text + (f"\n{self.subtitle}" if self.subtitle else "")
+
+
+def table(
+    frame: pd.DataFrame,
+    columns: Sequence[str] | None = None,
+    *,
+    currency: str = "USD",
+    labels: Mapping[str, str] | None = None,
+    caption: str = "",
+    max_rows: int | None = None,
+    total: Mapping[str, Any] | None = None,
+    total_label: str = "Total",
+) -> Table:
+    """Format a report frame for display.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        A frame of a report object (its columns follow the contracts in
+        :mod:`reportkit.reports.builders`).
+    columns : sequence of str, optional
+        Which columns to show, in order (default: all). A missing column is a
+        :class:`~reportkit.core.errors.TemplateError` naming the available ones.
+    currency : str, default "USD"
+        Currency of the ``Decimal`` money columns.
+    labels : mapping, optional
+        Header overrides ``{column: label}``; otherwise :func:`column_label`.
+    caption : str, optional
+    max_rows : int, optional
+        Show at most this many rows (the caption says how many were left out).
+    total : mapping, optional
+        A total row ``{column: value}``: the values come from the report object
+        (e.g. ``report.summary["commission_total"]``, the sum of the rounded
+        lines), never summed here. Other columns are blank; ``total_label``
+        goes in the first column unless it has a total itself.
+    total_label : str, default "Total"
+
+    Returns
+    -------
+    Table
+        Shown as an HTML table by Jupyter; every cell already formatted.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"period": ["FY2025-Q1"], "revenue": [Decimal("1000.00")],
+    ...                    "attainment": [float("nan")]})
+    >>> print(table(df).to_text())
+    Period        Revenue  Attainment
+    ---------  ---------  ----------
+    FY2025-Q1  $1,000.00         n/a
+    """
+    if frame is None:
+        frame = pd.DataFrame()
+    cols = list(frame.columns) if columns is None else list(columns)
+    missing = [c for c in cols if c not in frame.columns]
+    if missing:
+        raise TemplateError(
+            f"table has no column(s) {missing}",
+            hint=f"available columns: {', '.join(map(str, frame.columns))}",
+        )
+    labels = dict(labels or {})
+    shown = frame if max_rows is None else frame.head(max_rows)
+    rows = tuple(
+        tuple(format_cell(v, c, currency) for c, v in zip(cols, values))
+        for values in shown[cols].itertuples(index=False, name=None)
+    ) if cols else tuple(() for _ in range(len(shown)))
+    numeric = tuple(_numeric_column(frame[c], c) for c in cols)
+    if max_rows is not None and len(frame) > max_rows:
+        extra = f"first {max_rows} of {len(frame)} rows"
+        caption = f"{caption} ({extra})" if caption else extra
+    footer: tuple[str, ...] = ()
+    if total is not None and cols:
+        unknown = [c for c in total if c not in cols]
+        if unknown:
+            raise TemplateError(f"total names column(s) {unknown} that the table does not show", hint=f"shown: {', '.join(cols)}")
+        footer = tuple(format_cell(total[c], c, currency) if c in total else "" for c in cols)
+        if cols[0] not in total:
+            footer = (total_label,) + footer[1:]
+    return Table(
+        headers=tuple(labels.get(c, column_label(c)) for c in cols),
+        rows=rows,
+        numeric=numeric,
+        caption=caption,
+        footer=footer,
+    )
+
+
+def _numeric_column(series: pd.Series, name: str) -> bool:
+    if _is_percent_key(name):
+        return True
+    for v in series:
+        if _is_missing(v):
+            continue
+        return isinstance(v, (Decimal, numbers.Real)) and not isinstance(v, bool)
+    return False
+
+
+def summary_table(report: Any, keys: Sequence[str] | None = None) -> Table:
+    """Two-column table (item, value) of ``report.summary``.
+
+    By default the rows of :data:`SUMMARY_LAYOUT` for the report's kind, with
+    their labels, and only those that mean something for this report (the
+    quota to date and pace only while the period is not over; the quota bonus
+    and the deferred part only when not zero; the total of all awards only when
+    it differs from what is payable now). ``forecast_range`` shows
+    ``forecast_low`` to ``forecast_high``. With ``keys``, exactly those keys
+    (that exist), labelled the same way.
+
+    Keys that look like fractions (``attainment``, ``pace``...) show as percent,
+    ``Decimal`` values as money in the report currency, everything else as text.
+    """
+    summary = dict(getattr(report, "summary", {}) or {})
+    cur = report.currency
+    layout = SUMMARY_LAYOUT.get(getattr(report, "kind", ""), ())
+    labels = {k: label for k, label, _ in layout}
+
+    def value(k: str) -> str | None:
+        if k == "forecast_range":
+            if "forecast_low" not in summary or "forecast_high" not in summary:
+                return None
+            lo, hi = summary["forecast_low"], summary["forecast_high"]
+            return NA if _is_missing(lo) or _is_missing(hi) else f"{format_cell(lo, 'forecast_low', cur)} to {format_cell(hi, 'forecast_high', cur)}"
+        return format_cell(summary[k], k, cur) if k in summary else None
+
+    def shown(k: str, when: str) -> bool:
+        v = summary.get(k)
+        if when == "to_date":
+            return summary.get("days_elapsed") is not None and summary.get("days_elapsed") != summary.get("days_in_period")
+        if when == "nonzero":
+            return not _is_missing(v) and v != 0
+        if when == "basis":
+            return bool(summary.get("attainment_basis_differs"))
+        if when == "not_cash":
+            return "commission_cash" not in summary or v != summary["commission_cash"]
+        return True
+
+    if keys is None:
+        items = [k for k, _, when in layout if shown(k, when)] if layout else list(summary)
+    else:
+        items = list(keys)
+    rows = tuple(
+        (labels.get(k) or column_label(k), v) for k in items if (v := value(k)) is not None
+    )
+    return Table(headers=("Item", "Value"), rows=rows, numeric=(False, True))
+
+
+def heading(report: Any) -> Heading:
+    """The report's title: who, which period, as of when (escaped)."""
+    if getattr(report, "kind", "") == "team":
+        title = f"Team report: {report.name} — {report.period}"
+        sub = f"Sales manager: {report.sales_manager} · as of {format_date(report.as_of)} · {report.currency}"
+    else:
+        who = report.name if str(report.id) == str(report.name) else f"{report.name} ({report.id})"
+        title = f"Account manager report: {who} — {report.period}"
+        sub = (
+            f"Team: {report.team} · Sales manager: {report.sales_manager} · "
+            f"as of {format_date(report.as_of)} · {report.currency}"
+        )
+    return Heading(title, 1, sub)
+
+
+@dataclass(frozen=True)
+class Notes:
+    """A report's notes (data caveats) as an escaped bullet list."""
+
+    items: tuple[str, ...]
+
+    def _repr_html_(self) -> str:
+        if not self.items:
+            return "<p><em>No notes.</em></p>"
+        return "<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in self.items) + "</ul>"
+
+    def __repr__(self) -> str:
+        return "\n".join(f"- {n}" for n in self.items) if self.items else "No notes."
+
+
+def notes(report: Any) -> Notes:
+    """The report's notes (data caveats, e.g. where quotas came from)."""
+    return Notes(tuple(str(n) for n in report.notes))
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A static PNG chart with alternative text, shown by Jupyter as an image.
+
+    The mime bundle carries the PNG, the same PNG as an ``<img alt=...>`` in
+    ``text/html`` (what the exported HTML shows) and a ``text/plain`` description
+    (what a console and a screen reader see).
+    """
+
+    png: bytes
+    alt: str
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict, dict]:
+        import base64
+
+        b64 = base64.b64encode(self.png).decode("ascii")
+        data = {
+            "image/png": b64,
+            # nbconvert's lab template drops the alt metadata of image/png; an <img>
+            # in text/html keeps it in the exported page (and is what it prefers).
+            "text/html": f'<img src="data:image/png;base64,{b64}" alt="{html.escape(self.alt)}">',
+            "text/plain": f"[chart] {self.alt}",
+        }
+        return data, {"image/png": {"alt": self.alt}}
+
+    def __repr__(self) -> str:
+        return f"[chart] {self.alt}"
+
+
+def figure(fig: Any, alt: str | None = None) -> Chart:
+    """Show a :mod:`reportkit.render.charts` figure as a static, deterministic PNG.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    alt : str, optional
+        Alternative text; default: the titles of the figure's axes.
+    """
+    from .charts import to_png  # lazy: matplotlib only for a template that shows a figure
+
+    if alt is None:
+        titles = (ax.get_title(loc=loc) for ax in fig.axes for loc in ("left", "center", "right"))
+        alt = "; ".join(t for t in titles if t) or "chart"
+    return Chart(png=to_png(fig), alt=alt)
+
+
+# -- loading ----------------------------------------------------------------------
+
+def load_report(
+    report_data: str | Path = "",
+    *,
+    kind: str,
+    report_id: str,
+    params_file: str | Path | None = None,
+    period: str | None = None,
+    as_of: str | datetime.date | None = None,
+) -> Any:
+    """Return the report object a template displays.
+
+    ``reportkit batch`` builds each report in-process and pickles it; the template
+    then only unpickles it (``report_data``). Run by hand with ``report_data`` empty,
+    the template builds the same object from ``params_file`` instead.
+
+    Parameters
+    ----------
+    report_data : str or Path
+        Pickle written by ``reportkit batch`` (trusted: only files it wrote), or
+        ``""`` to compute from ``params_file``.
+    kind : {"account_manager", "team"}
+    report_id : str
+        Account manager id (``"AM-001"``) or team name.
+    params_file : str or Path, optional
+        Batch params YAML. A relative path is tried against the current working
+        directory first, then against the templates folder (where the template's
+        default ``../params/demo.yaml`` points); the error names both places
+        when it is in neither.
+    period : str, optional
+        Period label, e.g. ``"FY2025-Q4"``; default: the params file's period.
+    as_of : str or datetime.date, optional
+        ISO date; default: the params file's ``as_of``.
+
+    Returns
+    -------
+    AccountManagerReport or TeamReport
+
+    Raises
+    ------
+    ParamsError
+        The pickle is missing/unreadable, or holds a different report than the
+        parameters name, or ``as_of`` is not an ISO date.
+    """
+    if kind not in REPORT_KINDS:
+        raise ParamsError(f"unknown report kind {kind!r}", hint=f"use one of {sorted(REPORT_KINDS)}")
+    as_of_date = parse_date(as_of)
+    if report_data:
+        path = Path(report_data)
+        try:
+            with path.open("rb") as fh:
+                report = pickle.load(fh)
+        except FileNotFoundError:
+            raise ParamsError(
+                f"report_data {str(path)!r} does not exist",
+                hint="leave report_data empty to compute the report from params_file",
+            ) from None
+        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
+            raise ParamsError(f"report_data {str(path)!r} is not a reportkit report pickle: {exc}") from None
+        _check_matches(report, kind, report_id, period, as_of_date, source=str(path))
+        return report
+    if not params_file:
+        raise ParamsError("neither report_data nor params_file is set", hint="set params_file to a params YAML")
+    params, ds = load_inputs(resolve_params_file(params_file))
+    return build_report(
+        ds,
+        params,
+        kind=kind,
+        report_id=str(report_id),
+        period=period or params.period,
+        as_of=as_of_date or params.as_of,
+    )
+
+def default_template_dir() -> Path:
+    """The ``templates/`` folder: ``$REPORTKIT_TEMPLATES``, the repo's, or the package's."""
+    env = os.environ.get("REPORTKIT_TEMPLATES")
+    if env:
+        return Path(env).resolve()
+    package = Path(__file__).resolve().parents[1]  # src/reportkit (this file: src/reportkit/render/)
+    for candidate in (package.parents[1] / "templates", package / "templates"):
+        if candidate.is_dir():
+            return candidate
+    return package.parents[1] / "templates"
+
+
+def resolve_params_file(params_file: str | Path, template_dir: str | Path | None = None) -> Path:
+    """Where a template's ``params_file`` is: as given, else relative to the templates folder.
+
+    An absolute path is returned as it is. A relative one is tried against the
+    current working directory first (a template run from the repository root, or
+    by ``papermill`` from anywhere), then against ``template_dir`` (default: the
+    folder :func:`default_template_dir` finds, the notebook's own
+    folder in JupyterLab).
+
+    Raises
+    ------
+    ParamsError
+        Neither exists; the message names both paths it tried.
+    """
+    path = Path(params_file)
+    if path.is_absolute():
+        return path
+    if path.exists():
+        return path
+    if template_dir is None:
+        template_dir = default_template_dir()
+    beside = Path(template_dir) / path
+    if beside.exists():
+        return beside
+    raise ParamsError(
+        f"params_file {str(params_file)!r} not found: tried {str(path.resolve())!r} (current directory) "
+        f"and {str(beside.resolve())!r} (templates folder)",
+        hint="give an absolute path, or one relative to the current directory or to the templates folder",
+    )
+
+
+def _check_matches(
+    report: Any, kind: str, report_id: str, period: str | None, as_of: datetime.date | None, source: str
+) -> None:
+    got_kind = getattr(report, "kind", None)
+    if got_kind != kind:
+        raise ParamsError(f"{source}: holds a {got_kind!r} report, the template renders {kind!r}")
+    if str(report.id) != str(report_id):
+        raise ParamsError(
+            f"{source}: holds the report of {report.id!r} but {REPORT_KINDS[kind].id_parameter} is {report_id!r}"
+        )
+    if period and report.period != period:
+        raise ParamsError(f"{source}: holds period {report.period!r} but period is {period!r}")
+    if as_of and report.as_of != as_of:
+        raise ParamsError(f"{source}: is as of {report.as_of} but as_of is {as_of}")

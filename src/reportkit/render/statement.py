@@ -1,0 +1,207 @@
+"""``reportkit statement``: commission statements as CSV and Excel files.
+
+One statement per account manager and period, with exactly the lines and total
+the account manager's report shows (:func:`reportkit.reports.builders.commission_for`):
+the plan engine's lines, of the params file's ``plan:`` or else of its flat-rate
+``commission:`` policy compiled into an engine plan. Each file holds the lines (line, deal, description,
+basis, tier, rate, rule, amount, award) and a last ``total`` row that is the sum
+of the rounded lines.
+
+Files, in ``output_dir``::
+
+    statement-<account manager id>-<period>.csv    UTF-8, money as plain decimals (1234.50)
+    statement-<account manager id>-<period>.xlsx   money as numbers with a currency format
+
+Usage (the CLI face is ``reportkit statement PARAMS.yaml --period P
+[--account-manager ID] --output-dir DIR``)::
+
+    >>> statement_cli("params/demo.yaml", "FY2025-Q4", output_dir="reports/statements")  # doctest: +SKIP
+    0
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from decimal import Decimal
+from pathlib import Path
+
+from ..config.loading import load_inputs
+from ..core.errors import OutputError, ParamsError
+from ..core.periods import Period
+from ..domain.commission import CommissionStatement
+from ..reports.builders import _am_row, active_account_managers, commission_for, shared_contexts
+from .excel import money_format
+
+__all__ = ["STATEMENT_FILE_COLUMNS", "statement_cli", "statement_rows", "write_statement_files"]
+
+#: Columns of a statement file, in order.
+STATEMENT_FILE_COLUMNS = (
+    "account_manager_id", "period", "line", "deal_id", "description", "basis", "tier", "rate", "rule", "amount", "award",
+)
+
+
+def _file_id(text: str) -> str:
+    """File-name-safe form of an id (letters, digits, ``.``, ``_``, ``-``; others become ``_``)."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", str(text)).strip("_") or "_"
+
+
+def _none(v):
+    if v is None:
+        return None
+    try:
+        import pandas as pd
+
+        if pd.isna(v):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return v
+
+
+def statement_rows(stmt: CommissionStatement) -> list[dict]:
+    """The statement's lines as dicts (:data:`STATEMENT_FILE_COLUMNS`) plus a last ``total`` row."""
+    rows = []
+    for r in stmt.lines.itertuples(index=False):
+        tier = _none(getattr(r, "tier", None))
+        rows.append({
+            "account_manager_id": stmt.account_manager_id,
+            "period": stmt.period,
+            "line": int(r.line),
+            "deal_id": _none(getattr(r, "deal_id", None)),
+            "description": str(r.description),
+            "basis": _none(r.basis),
+            "tier": None if tier is None else int(tier),
+            "rate": _none(r.rate),
+            "rule": str(r.rule),
+            "amount": r.amount,
+            "award": str(r.award),
+        })
+    total = sum((r["amount"] for r in rows), Decimal("0.00"))
+    rows.append({
+        "account_manager_id": stmt.account_manager_id, "period": stmt.period, "line": None, "deal_id": None,
+        "description": f"Total ({len(rows)} lines)", "basis": None, "tier": None, "rate": None, "rule": "total",
+        "amount": total, "award": None,
+    })
+    return rows
+
+
+def _text(v) -> str:
+    return "" if v is None else str(v)
+
+
+def write_statement_files(stmt: CommissionStatement, output_dir: str | Path, currency: str) -> tuple[Path, Path]:
+    """Write one statement as CSV and xlsx into ``output_dir``; returns the two paths.
+
+    Raises
+    ------
+    OutputError
+        A file cannot be written.
+    """
+    import xlsxwriter
+
+    out = Path(output_dir)
+    stem = f"statement-{_file_id(stmt.account_manager_id)}-{_file_id(stmt.period)}"
+    rows = statement_rows(stmt)
+    csv_path, xlsx_path = out / f"{stem}.csv", out / f"{stem}.xlsx"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with csv_path.open("w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(STATEMENT_FILE_COLUMNS)
+            for r in rows:
+                w.writerow([_text(r[c]) for c in STATEMENT_FILE_COLUMNS])
+        wb = xlsxwriter.Workbook(str(xlsx_path))
+        try:
+            ws = wb.add_worksheet("Statement")
+            bold = wb.add_format({"bold": True})
+            money = wb.add_format({"num_format": money_format(currency)})
+            money_bold = wb.add_format({"num_format": money_format(currency), "bold": True})
+            rate = wb.add_format({"num_format": "0.00##%"})
+            heads = [c.replace("_", " ").capitalize() for c in STATEMENT_FILE_COLUMNS]
+            ws.write_row(0, 0, heads, bold)
+            col = {c: i for i, c in enumerate(STATEMENT_FILE_COLUMNS)}
+            last = len(rows) - 1
+            for i, r in enumerate(rows, start=1):
+                is_total = i - 1 == last
+                for c in STATEMENT_FILE_COLUMNS:
+                    v = r[c]
+                    if v is None:
+                        continue
+                    j = col[c]
+                    if c == "amount" and is_total:
+                        a = xlsxwriter.utility.xl_rowcol_to_cell(1, j)
+                        b = xlsxwriter.utility.xl_rowcol_to_cell(max(last, 1), j)
+                        formula = f"=SUM({a}:{b})" if last else "=0"
+                        ws.write_formula(i, j, formula, money_bold, float(v))
+                    elif c in ("basis", "amount"):
+                        ws.write_number(i, j, float(v), money)
+                    elif c == "rate":
+                        ws.write_number(i, j, float(v), rate)
+                    elif c in ("line", "tier"):
+                        ws.write_number(i, j, int(v))
+                    else:
+                        ws.write_string(i, j, str(v), bold if is_total else None)
+            widths = {"description": 60, "deal_id": 14, "account_manager_id": 12, "rule": 14}
+            for c, j in col.items():
+                ws.set_column(j, j, widths.get(c, 12))
+            ws.freeze_panes(1, 0)
+        finally:
+            wb.close()
+    except OSError as exc:
+        raise OutputError(f"cannot write statement files in {str(out)!r}: {exc.strerror or exc}") from None
+    return csv_path, xlsx_path
+
+
+def statement_cli(
+    params_path: str | Path,
+    period: str,
+    account_manager_id: str | None = None,
+    output_dir: str | Path = "reports/statements",
+) -> int:
+    """Write commission statements for ``period`` as CSV and xlsx; returns the exit code (0).
+
+    Parameters
+    ----------
+    params_path : str or Path
+        Batch params file (source, ``as_of``, ``plan:`` or ``commission:``).
+    period : str
+        Period label, e.g. ``FY2025-Q4``. Deals count up to ``min(as_of, period end)``
+        with the params file's ``as_of``.
+    account_manager_id : str, optional
+        One account manager; default every account manager active in the period
+        (restricted to the params file's ``account_managers`` when given).
+    output_dir : str or Path
+
+    Raises
+    ------
+    ReportkitError
+        Bad params, mapping, data, plan or period (``ParamsError`` when the period
+        starts after ``as_of`` or the account manager is unknown); ``OutputError``
+        when files cannot be written. The CLI maps these to exit codes.
+    """
+    params, ds = load_inputs(params_path)
+    p = Period.parse(period, ds.calendar)
+    as_of = params.as_of
+    if as_of < p.start:
+        raise ParamsError(
+            f"{params_path}: as_of {as_of.isoformat()} is before {p.label} starts ({p.start.isoformat()})",
+            hint="choose a period that has begun by as_of, or change as_of in the params file",
+        )
+    if account_manager_id is not None:
+        _am_row(ds, str(account_manager_id))
+        ids = [str(account_manager_id)]
+    else:
+        active = active_account_managers(ds, p)
+        ids = sorted(active["account_manager_id"].astype("str").tolist())
+        if params.account_managers is not None:
+            ids = [a for a in ids if a in set(params.account_managers)]
+    written = 0
+    with shared_contexts():  # one plan-engine run for every statement
+        for am in ids:
+            stmt = commission_for(ds, params, am, p.label, as_of)
+            csv_path, _ = write_statement_files(stmt, output_dir, ds.currency)
+            print(f"{am}: {len(stmt.lines)} lines, total {stmt.total} {ds.currency} -> {csv_path}")
+            written += 1
+    print(f"{written} statement(s) for {p.label} as of {as_of.isoformat()} in {output_dir}")
+    return 0

@@ -1,0 +1,383 @@
+"""Pre-warmed, single-use Jupyter kernels: forked from a process that already imported pandas.
+
+A fresh ``python -m ipykernel_launcher`` spends most of its start-up importing
+(ipykernel, IPython, pandas, matplotlib, reportkit): about 1.5 s on a 2-core machine,
+paid again by every report of a batch. Here kernel processes are forked instead from
+a *warm* process (:mod:`reportkit.run._warm`) that imported those modules once and never
+started a kernel, a thread or a ZeroMQ context. Each forked kernel is still a
+separate, single-use process that runs one report and exits, so no state of one
+report can reach another; only the imported modules are shared, copy-on-write.
+
+It plugs into jupyter_client's own interfaces:
+
+* :class:`WarmForkProvisioner` is a kernel provisioner (a ``LocalProvisioner``) that,
+  instead of ``Popen(kernel_cmd)``, asks the warm process for a child running ipykernel
+  with the same connection file and arguments;
+* :class:`WarmKernelManager` is an ``AsyncKernelManager`` that uses that provisioner;
+  Papermill / nbclient take it as ``kernel_manager_class``.
+
+Only a kernel spec that runs *this* interpreter's ``ipykernel_launcher`` is forked
+(another environment's Python, say, starts the ordinary way), and only where
+``os.fork`` exists (Linux, macOS): :func:`warm_kernels_available`.
+
+The child's standard streams go to the null device (ipykernel sends what a cell prints
+to the notebook as usual); it starts its own session (``setsid``), so an interrupt or a
+kill reaches it and its children only; and it watches the warm process as its parent:
+when the batch process ends, the warm process's input closes, it ends and kills its
+kernels, and a kernel that survived sees its parent gone and exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from queue import Empty
+from typing import Any
+
+from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.manager import AsyncKernelManager
+from jupyter_client.provisioning import LocalProvisioner
+from traitlets import DottedObjectName, Type
+
+__all__ = [
+    "PRELOAD",
+    "WarmForkProvisioner",
+    "WarmKernelManager",
+    "WarmProcess",
+    "start_warm_process",
+    "warm_kernels_available",
+    "warm_process",
+]
+
+PRELOAD: tuple[str, ...] = (
+    "ipykernel.kernelapp",
+    "ipykernel.ipkernel",
+    "ipykernel.zmqshell",
+    "ipykernel.debugger",
+    "IPython.core.interactiveshell",
+    "IPython.core.oinspect",
+    "IPython.core.completer",
+    "psutil",
+    "pdb",
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "matplotlib",
+    "matplotlib.figure",
+    "matplotlib.backends.backend_agg",
+    "matplotlib_inline.backend_inline",
+    "reportkit.render.notebook",
+    "reportkit.render.charts",
+    "reportkit.reports.builders",
+)
+"""Modules the warm process imports once, before any kernel is forked from it.
+
+What the bundled templates import, plus the kernel machinery. A module that fails to
+import is skipped (the kernel imports it itself, as a fresh kernel would). Importing
+must not start threads that hold locks or a ZeroMQ context; none of these does.
+"""
+
+_LAUNCHER = "ipykernel_launcher"
+_INTERPRETER_OPTIONS = ("-Xfrozen_modules=off",)
+"""Interpreter options of the warm process: what ``ipykernel install`` writes into a kernel
+spec (for the debugger). A kernel command with other interpreter options is not forked."""
+
+
+def warm_kernels_available() -> bool:
+    """True where kernels can be forked from a warm process (needs ``os.fork``: Linux, macOS)."""
+    return hasattr(os, "fork") and sys.platform != "win32"
+
+
+class WarmProcess:
+    """Client of one warm process (:mod:`reportkit.run._warm`): fork requests and exit codes.
+
+    Thread-safe: report threads ask for kernels at the same time. If the warm process
+    dies, every kernel it forked is reported as ended (code -1) and the next request
+    starts a new warm process.
+    """
+
+    def __init__(self, preload: tuple[str, ...] = ()) -> None:
+        self.preload = tuple(preload) or PRELOAD
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
+        self._ids = itertools.count(1)
+        self._replies: dict[int, dict[str, Any]] = {}
+        self._exits: dict[int, int] = {}
+        self._mine: set[int] = set()
+        self._proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        """Start the warm process (idempotent); its imports then run while the caller works."""
+        with self._lock:
+            self._start_locked()
+
+    def _start_locked(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            return
+        self._proc = subprocess.Popen(
+            [sys.executable, *_INTERPRETER_OPTIONS, "-m", "reportkit.run._warm", *self.preload],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            close_fds=True,
+            start_new_session=True,  # a ^C in the terminal is the batch's to handle
+        )
+        threading.Thread(target=self._read, args=(self._proc,), name="reportkit-warm", daemon=True).start()
+
+    def _read(self, proc: subprocess.Popen) -> None:
+        assert proc.stdout is not None
+        for raw in proc.stdout:
+            msg = json.loads(raw)
+            with self._cond:
+                if "exit" in msg:
+                    self._exits[msg["exit"]] = msg["code"]
+                else:
+                    self._replies[msg["id"]] = msg
+                self._cond.notify_all()
+        with self._cond:  # the warm process is gone, and its kernels with it
+            for pid in self._mine:
+                self._exits.setdefault(pid, -1)
+            self._cond.notify_all()
+
+    def fork(self, argv: list[str], cwd: str | None, env: dict[str, str], timeout: float = 60.0) -> int:
+        """Fork a kernel running ipykernel with ``argv``; return its pid.
+
+        Raises
+        ------
+        RuntimeError
+            The warm process did not answer within ``timeout`` seconds or could not fork.
+        """
+        with self._cond:
+            self._start_locked()
+            proc = self._proc
+            assert proc is not None and proc.stdin is not None
+            rid = next(self._ids)
+            proc.stdin.write((json.dumps({"id": rid, "argv": argv, "cwd": cwd, "env": env}) + "\n").encode())
+            proc.stdin.flush()
+            if not self._cond.wait_for(lambda: rid in self._replies or proc.poll() is not None, timeout):
+                raise RuntimeError(f"the warm kernel process did not answer within {timeout:g} s")
+            msg = self._replies.pop(rid, None)
+            if msg is None or "pid" not in msg:
+                raise RuntimeError((msg or {}).get("error") or "the warm kernel process ended")
+            self._mine.add(msg["pid"])
+            return int(msg["pid"])
+
+    def exitcode(self, pid: int) -> int | None:
+        """The exit code of a forked kernel (negative: killed by that signal), None while it runs."""
+        with self._cond:
+            return self._exits.get(pid)
+
+    def wait(self, pid: int, timeout: float | None = None) -> int | None:
+        with self._cond:
+            self._cond.wait_for(lambda: pid in self._exits, timeout)
+            return self._exits.get(pid)
+
+    def close(self) -> None:
+        """End the warm process (its kernels end with it)."""
+        with self._lock:
+            proc, self._proc = self._proc, None
+        if proc is not None:
+            assert proc.stdin is not None
+            proc.stdin.close()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+_default: WarmProcess | None = None
+_default_lock = threading.Lock()
+
+
+def warm_process() -> WarmProcess:
+    """The process-wide :class:`WarmProcess` (created on first use, not started)."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = WarmProcess()
+        return _default
+
+
+def start_warm_process() -> WarmProcess:
+    """Start the process-wide warm process now, so its imports overlap other work."""
+    wp = warm_process()
+    wp.start()
+    return wp
+
+
+def _same_interpreter(executable: str) -> bool:
+    try:
+        return os.path.samefile(executable, sys.executable)
+    except OSError:
+        return False
+
+
+def _forkable(cmd: list[str]) -> list[str] | None:
+    """The ipykernel arguments of ``cmd`` when it runs this interpreter's launcher, else None.
+
+    Interpreter options before ``-m`` must be among those the warm process runs with
+    (``_INTERPRETER_OPTIONS``: ``-Xfrozen_modules=off``, which ``ipykernel install``
+    writes for the debugger); any other option means a kernel the warm process
+    cannot stand in for.
+    """
+    if not cmd or not _same_interpreter(cmd[0]):
+        return None
+    i = 1
+    while i < len(cmd) and cmd[i] in _INTERPRETER_OPTIONS:
+        i += 1
+    if cmd[i : i + 2] == ["-m", _LAUNCHER]:
+        return list(cmd[i + 2 :])
+    return None
+
+
+class _ForkedProcess:
+    """The ``Popen``-like handle LocalProvisioner expects, over a kernel forked by the warm process."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, warm: WarmProcess, pid: int) -> None:
+        self._warm = warm
+        self.pid = pid
+
+    def poll(self) -> int | None:
+        return self._warm.exitcode(self.pid)
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        return self._warm.wait(self.pid, timeout)
+
+    def send_signal(self, signum: int) -> None:
+        # like Popen.send_signal: a process known to have ended is not signalled
+        # (its pid may already belong to another process)
+        if self.poll() is not None:
+            return
+        try:
+            os.kill(self.pid, signum)
+        except ProcessLookupError:  # ended, and the warm process has not said so yet
+            pass
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+class WarmForkProvisioner(LocalProvisioner):  # type: ignore[misc]
+    """A local provisioner whose kernel process is forked from the warm process.
+
+    Falls back to :class:`LocalProvisioner`'s ``Popen`` when the kernel command is
+    not this interpreter's ``ipykernel_launcher`` or forking is unavailable.
+    """
+
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
+        argv = _forkable(cmd) if warm_kernels_available() else None
+        if argv is None:
+            return await super().launch_kernel(cmd, **kwargs)
+        warm = warm_process()
+        env = {str(k): str(v) for k, v in (kwargs.get("env") or os.environ).items()}
+        cwd = kwargs.get("cwd")
+        pid = warm.fork(argv, str(cwd) if cwd else None, env)
+        self.process = _ForkedProcess(warm, pid)
+        self.pid = pid
+        self.pgid = pid  # the child calls setsid(); until then killpg fails and the pid is signalled
+        self.cwd = cwd
+        km = self.parent
+        if km is not None:
+            self.ip = km.ip
+        return self.connection_info
+
+    async def wait(self) -> int | None:
+        """Wait for the kernel to end; as LocalProvisioner's, polling every 10 ms, not 100 ms.
+
+        The exit is known the moment the warm process reports it, so polling costs a
+        dictionary lookup; a report then hands its worker to the next one sooner.
+        """
+        if not isinstance(self.process, _ForkedProcess):
+            return await super().wait()
+        while self.process.poll() is None:
+            await asyncio.sleep(0.01)
+        ret = self.process.poll()
+        self.process = None
+        return ret
+
+
+class WarmKernelClient(AsyncKernelClient):  # type: ignore[misc]
+    """jupyter_client's ``AsyncKernelClient`` with a shorter wait at the end of ``wait_for_ready``.
+
+    jupyter_client's ``wait_for_ready`` ends by draining the IOPub channel until it has
+    been quiet for 0.2 s, which every report pays once, idle, after its kernel is
+    ready (about a fifth of a forked kernel's start). The drain is only there so that
+    start-up messages do not reach the first execution, and nbclient ignores any IOPub
+    message whose parent is not the request it is waiting for, so a 20 ms quiet period
+    is enough here. Everything else -- the kernel_info handshake, the check that IOPub
+    is connected (so no output of the first cell is lost), dead-kernel detection and the
+    timeout -- is jupyter_client's own logic, unchanged.
+    """
+
+    drain_quiet_s = 0.02
+
+    async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.time() + (float("inf") if timeout is None else timeout)
+        while True:
+            self.kernel_info()
+            try:
+                msg = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                pass
+            else:
+                if msg["msg_type"] == "kernel_info_reply":
+                    try:  # IOPub is connected once it delivers a message (the status of this request)
+                        await self.iopub_channel.get_msg(timeout=0.2)
+                    except Empty:
+                        pass
+                    else:
+                        self._handle_kernel_info_reply(msg)
+                        break
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.time() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
+        while True:
+            try:
+                await self.iopub_channel.get_msg(timeout=self.drain_quiet_s)
+            except Empty:
+                break
+
+    wait_for_ready = _async_wait_for_ready  # AsyncKernelClient binds the name to the base method
+
+
+class WarmKernelManager(AsyncKernelManager):  # type: ignore[misc]
+    """An ``AsyncKernelManager`` whose kernels come from :class:`WarmForkProvisioner`.
+
+    Pass it to Papermill as ``kernel_manager_class=WarmKernelManager`` (nbclient's
+    trait of that name). The kernel spec, connection file, ports and shutdown are the
+    ordinary jupyter_client ones; its clients are :class:`WarmKernelClient`, and it
+    notices a kernel's exit within 10 ms instead of 100 ms.
+    """
+
+    client_class = DottedObjectName("reportkit.run.kernels.WarmKernelClient", config=True)
+    client_factory = Type(default_value=WarmKernelClient, klass=AsyncKernelClient, config=True)
+
+    async def _async_wait(self, pollinterval: float = 0.1) -> None:
+        # jupyter_client polls a shutting-down kernel every 100 ms; a forked kernel's
+        # exit is known as soon as the warm process reports it, so look every 10 ms
+        await super()._async_wait(pollinterval=min(pollinterval, 0.01))
+
+    async def _async_pre_start_kernel(self, **kw: Any) -> Any:
+        if self.provisioner is None:
+            self.kernel_id = self.kernel_id or kw.pop("kernel_id", None) or _new_id()
+            self.provisioner = WarmForkProvisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
+        return await super()._async_pre_start_kernel(**kw)
+
+
+def _new_id() -> str:
+    import uuid
+
+    return str(uuid.uuid4())
