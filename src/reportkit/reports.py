@@ -35,8 +35,10 @@ TeamReport
                   (team roll-up rule: reportkit.quota.pooled_attainment)
     forecast    : account_manager_id, name, method, basis, ytd_revenue, forecast,
                   annual_quota, forecast_attainment, low, high, run_rate
-                  (blended method; last row: team total, its forecast
-                  attainment by the team roll-up rule)
+                  (blended method; last row ``TOTAL``: the team total on the
+                  attainment basis, the members' forecasts as an exact total
+                  rounded once, its forecast attainment = its forecast / its
+                  annual quota by the team roll-up rule)
     performance_watch : account_manager_id, name, consecutive_misses, status
     commission_expense : account_manager_id, name, commission, bonus, total
 """
@@ -993,9 +995,20 @@ def build_team_report(
     (``quota``), numerator and denominator counted the same way, so it lies within
     the members' range. The same rule gives the YTD figures, each quarter of
     ``quarterly`` and the team total's forecast attainment (members' blended
-    forecasts over their annual quotas). When ``credited_revenue`` differs from
-    ``revenue`` (overlapping credits, or revenue of members without a quota),
+    forecasts over their annual quotas). Every figure set against quota uses
+    this attainment basis (``credited_revenue``, ``ytd_credited_revenue``,
+    ``quarterly.credited_revenue``, ``credited_forecast`` = the forecast
+    roll-up's total row); ``revenue``, ``ytd_revenue`` and ``forecast`` count
+    each deal once and are never divided by quota. When a pair differs
+    (overlapping credits, or members without a quota)
     ``attainment_basis_differs`` is True and a note says so.
+
+    Totals follow one rule: the exact total rounded once (the members'
+    ``credit_micros`` summed; a forecast total adds the members' forecast parts
+    to their exact YTD credits), so with no overlap ``credited_revenue`` equals
+    ``revenue`` to the cent. Adding rounded member rows can differ by a cent;
+    the notes say so when the source has sub-cent amounts
+    (:data:`ROLLUP_TOTAL_RULE`).
 
     Returns
     -------
@@ -1008,9 +1021,10 @@ def build_team_report(
         ``ytd_revenue``, ``ytd_credited_revenue``, ``ytd_quota``, ``ytd_attainment``,
         ``commission_expense`` (its ``total`` column summed),
         ``commission_expense_commission``, ``commission_expense_bonus`` (its
-        ``commission`` / ``bonus`` columns summed), ``forecast`` (blended, team
-        total row), ``forecast_method``, ``forecast_low``, ``forecast_high``,
-        ``forecast_run_rate``, ``annual_quota``,
+        ``commission`` / ``bonus`` columns summed), ``forecast`` (blended, the team's
+        sales forecast, each deal once), ``forecast_method``, ``forecast_low``,
+        ``forecast_high``, ``forecast_run_rate`` (same basis), ``credited_forecast``
+        (the forecast roll-up's total row: attainment basis), ``annual_quota``,
         ``forecast_attainment``, ``on_watch``, ``deals_count``,
         ``crediting_overlaps``, ``attainment_basis_differs``. Contains only this
         team's members.
@@ -1295,10 +1309,13 @@ def build_company_rollup(
       (:func:`reportkit.quota.pooled_attainment`) over all members:
       ``credited_revenue`` / ``quota``, so it lies within the range of every
       account manager's attainment.
-    * ``forecast``: the members' blended forecasts summed when no deal credits
-      two members; otherwise the company's deals (each once) forecast as one
-      series. ``forecast_attainment`` is pooled over the members' forecasts and
-      annual quotas (same rule).
+    * ``forecast``: the members' blended forecasts totalled (exact YTD credits
+      plus forecast parts, rounded once: equal to a lone team's forecast) when
+      no deal credits two members; otherwise the company's deals (each once)
+      forecast as one series. ``credited_forecast`` is the attainment basis:
+      the members' forecasts (members with an annual quota) totalled the same
+      way; ``forecast_attainment`` = ``credited_forecast`` / ``annual_quota``
+      (same rule).
     * ``members``, ``on_watch``, ``commission_expense``: sums over the teams
       (every account manager is in exactly one team, so nobody counts twice).
 
@@ -1318,8 +1335,9 @@ def build_company_rollup(
         Keys ``team`` (``"Company total"``), ``members``, ``revenue``,
         ``credited_revenue``, ``quota``, ``attainment``, ``ytd_revenue``,
         ``ytd_credited_revenue``, ``ytd_quota``, ``ytd_attainment``,
-        ``commission_expense``, ``forecast``, ``annual_quota``,
-        ``forecast_attainment``, ``on_watch``, ``notes`` (tuple of str). Money is
+        ``commission_expense``, ``forecast``, ``credited_forecast``, ``annual_quota``,
+        ``forecast_attainment``, ``on_watch``, ``notes`` (tuple of str; with
+        :data:`ROLLUP_TOTAL_RULE` when the source has sub-cent amounts). Money is
         ``Decimal`` (0.01), attainment a float fraction or None.
 
     Raises
