@@ -83,7 +83,7 @@ def _money_axis(currency: str) -> FuncFormatter:
 
 def _revenue_vs_quota(
     labels: Sequence[str], revenue: Sequence[Any], quota: Sequence[Any], currency: str, title: str,
-    revenue_label: str = "Revenue",
+    revenue_label: str = "Revenue", title_above_legend: bool = False,
 ) -> Figure:
     with matplotlib.rc_context(_RC):
         fig = Figure(figsize=_SIZE)
@@ -98,7 +98,7 @@ def _revenue_vs_quota(
         ax.yaxis.set_major_formatter(_money_axis(currency))
         ax.axhline(0, color="#4a5568", linewidth=0.6)
         # title left, legend right, both above the plot: the legend never covers a bar
-        ax.set_title(title, loc="left", pad=14)
+        ax.set_title(title, loc="left", pad=30 if title_above_legend else 14)  # a long title: its own line
         ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2, frameon=False, borderaxespad=0.2)
         if not labels:
             ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
@@ -128,8 +128,8 @@ def team_quarterly_chart(report: Any) -> Figure:
     q = report.quarterly
     return _revenue_vs_quota(
         list(q["period"]), list(q["credited_revenue"]), list(q["quota"]), report.currency,
-        f"{report.name}: credited revenue (attainment basis) vs team quota",
-        revenue_label="Credited revenue (attainment basis)",
+        f"{report.name}: credited revenue (attainment basis) vs quota",
+        revenue_label="Credited revenue", title_above_legend=True,
     )
 
 
