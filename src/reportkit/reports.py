@@ -1194,7 +1194,7 @@ def build_team_report(
     )
     notes.append(TEAM_ATTAINMENT_RULE)
     if basis_differs:
-        notes.append(_basis_note(overlap, partial or any(quotas[a] is None for a in members)))
+        notes.append(_basis_note(overlap, partial or any(not quotas[a] for a in members)))
     if bool((ytd_micros % MICROS_PER_CENT != 0).any()):
         notes.append(ROLLUP_TOTAL_RULE)
     if overlap:
