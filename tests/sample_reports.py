@@ -158,6 +158,7 @@ def team_report(**overrides) -> TeamReport:
             {
                 "period": ["FY2025-Q3", "FY2025-Q4"],
                 "revenue": [D("100.00"), D("8990.10")],
+                "credited_revenue": [None, D("8990.10")],  # attainment basis: Q3 has no quota, nobody counted
                 "quota": [None, D("12000.00")],
                 "attainment": [NAN, 0.749175],
             }

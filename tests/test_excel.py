@@ -306,7 +306,7 @@ def test_company_workbook_rolls_up_the_teams(tmp_path, demo_reports, demo_rollup
     ws = book["Company"]
     n = len(teams)
     header = [c.value for c in ws[1]]
-    rev = header.index("Revenue")
+    rev = header.index("Revenue (each deal once)")
     assert ws.cell(n + 2, 1).value == "Company total"
     assert ws.cell(n + 2, rev + 1).value.startswith("=SUM(")
     assert ws.cell(2, rev + 1).value.startswith("='Team")  # references the team sheet's total row
@@ -336,7 +336,7 @@ def test_company_total_row_shows_the_company_figure_when_teams_share_deals(tmp_p
     ws = openpyxl.load_workbook(path)["Company"]
     cached = openpyxl.load_workbook(path, data_only=True)["Company"]
     header = [c.value for c in ws[1]]
-    rev, members = header.index("Revenue") + 1, header.index("Members") + 1
+    rev, members = header.index("Revenue (each deal once)") + 1, header.index("Members") + 1
     assert ws.cell(4, 1).value == "Company total"
     assert _cents(ws.cell(4, rev).value) == rollup["revenue"]  # the figure itself: a SUM would count the deals twice
     assert ws.cell(4, members).value == "=SUM($C$2:$C$3)" and cached.cell(4, members).value == 4

@@ -121,6 +121,7 @@ def _write_all(tmp: Path, label: str, reports, company_title: str | None = None,
     return out
 
 
+@pytest.mark.filterwarnings("ignore:The xlrd engine is deprecated")
 def test_libreoffice_recalculates_every_formula_to_reportkits_figures(tmp_path):
     written = []
     # hand-built awkward cases: zero / missing quota, refunds, formula-looking names;
@@ -132,7 +133,7 @@ def test_libreoffice_recalculates_every_formula_to_reportkits_figures(tmp_path):
     params, demo, rollup = _reports(ROOT / "params" / "demo.yaml", am_limit=100, team_limit=100)  # the whole demo batch
     written += _write_all(tmp_path, "demo", demo, f"{params.name} — {params.period}", rollup)
     if DATA.is_dir():
-        for name in ("maven_crm", "adventureworks"):
+        for name in ("maven_crm", "adventureworks", "superstore"):  # superstore: sub-cent amounts, exact totals
             p, reps, rollup = _reports(ROOT / "params" / f"{name}.yaml", am_limit=3, team_limit=2)
             written += _write_all(tmp_path, name, reps, f"{p.name} — {p.period}", rollup)
     # a canary with a deliberately stale cached value proves LibreOffice recalculated

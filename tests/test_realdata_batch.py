@@ -213,10 +213,10 @@ def test_adventureworks_company_workbook_counts_each_deal_once(adventureworks, a
     rows = {r[0]: r for r in ws.iter_rows(min_row=2, values_only=True) if r[0]}
     company = rows["Company total"]
     cents = lambda v: Decimal(repr(v)).quantize(Decimal("0.01"))  # noqa: E731
-    assert cents(company[header.index("Revenue")]) == q4  # not the sum of the five teams (26.9 M)
-    assert cents(company[header.index("YTD revenue")]) == ytd
+    assert cents(company[header.index("Revenue (each deal once)")]) == q4  # not the sum of the five teams (26.9 M)
+    assert cents(company[header.index("YTD revenue (each deal once)")]) == ytd
     teams = [r for name, r in rows.items() if name in {t.name for t in _reports(result, manifest, "team").values()}]
-    assert sum(cents(r[header.index("Revenue")]) for r in teams) > q4  # the teams share deals
+    assert sum(cents(r[header.index("Revenue (each deal once)")]) for r in teams) > q4  # the teams share deals
     assert any("not the sum of the team rows" in str(name) for name in rows)  # the sheet says why
 
 

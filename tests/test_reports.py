@@ -150,8 +150,13 @@ def test_overlapping_territory_crediting_counts_each_deal_once_and_says_so(make_
     assert t.summary["revenue"] == Decimal("140.00")
     assert sum(t.leaderboard["revenue"], Decimal("0.00")) == Decimal("240.00")
     assert t.quarterly["revenue"].iloc[-1] == Decimal("140.00")
-    assert t.forecast.iloc[-1]["ytd_revenue"] == Decimal("140.00")
     assert any("counts each deal once" in n for n in t.notes)
+    # the forecast total row is set against the annual quota: it is on the attainment basis (each member's
+    # own credits, D1 for both), while the summary's annual forecast is the team's sales figure (each deal once)
+    total = t.forecast.iloc[-1]
+    assert total["ytd_revenue"] == t.summary["ytd_credited_revenue"] == Decimal("240.00")
+    assert total["forecast"] == t.summary["credited_forecast"] > t.summary["forecast"]
+    assert total["name"] == "Team total (attainment basis)"
 
 
 def test_performance_watch_lists_members_on_watch(tiny_dataset, batch_params):

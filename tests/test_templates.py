@@ -94,7 +94,7 @@ def test_template_has_a_markdown_header_per_section(kind):
     headers = [ln for c in _read(kind).cells if c.cell_type == "markdown" for ln in c.source.splitlines() if ln.startswith("## ")]
     wanted = {
         "account_manager": ["Quarterly results", "Commission statement", "Account status", "Annual forecast", "Performance status"],
-        "team": ["Leaderboard", "Attainment distribution", "Team revenue vs team quota", "Commission expense",
+        "team": ["Leaderboard", "Attainment distribution", "Quarterly results vs team quota", "Commission expense",
                  "Forecast roll-up", "Performance watch"],
     }[kind]
     for section in wanted:

@@ -57,6 +57,7 @@ __all__ = [
     "crediting_overlaps",
     "revenue_cents",
     "revenue_cents_by",
+    "revenue_micros_by",
 ]
 
 #: Columns of the frame returned by :func:`credited_deals`, in order.
@@ -315,7 +316,16 @@ def revenue_cents(credited: pd.DataFrame) -> int:
     return exact_total_cents(credited["credit_micros"].to_numpy(np.int64))
 
 
+def revenue_micros_by(credited: pd.DataFrame, by: str | list[str]) -> pd.Series:
+    """Exact credited revenue (``credit_micros`` summed, not rounded) per group of ``by``: int64 Series.
+
+    For a roll-up that adds groups (a team's members) and rounds the total once
+    (:func:`reportkit.quota.pooled_attainment` with ``revenue_micros``).
+    """
+    return credited.groupby(by, sort=True)["credit_micros"].sum().astype("int64")
+
+
 def revenue_cents_by(credited: pd.DataFrame, by: str | list[str]) -> pd.Series:
     """:func:`revenue_cents` per group of ``by`` (column name(s) of ``credited``): int64 Series."""
-    s = credited.groupby(by, sort=True)["credit_micros"].sum()
+    s = revenue_micros_by(credited, by)
     return pd.Series(micros_to_cents(s.to_numpy(np.int64)), index=s.index, dtype="int64")

@@ -20,7 +20,8 @@ Rules (contract in ``docs/architecture.md``):
   quota cannot occur (it is a :class:`~reportkit.core.errors.DataError` at load).
 * A group's attainment (team, company) is **pooled over its members who carry
   a quota** (:func:`pooled_attainment`): the sum of those members' credited
-  revenue over the sum of their quotas, both counted per member. It is the
+  revenue (their exact credits summed, rounded once) over the sum of their
+  quotas, both counted per member. It is the
   quota-weighted mean of their attainments, so it always lies between the
   lowest and the highest of them.
 * When a source has no quota table, :func:`quotas_from_rule` builds one from the
@@ -46,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from . import crediting
-from ..core.money import allocate, to_cents
+from ..core.money import allocate, micros_to_cents, to_cents
 from ..data.model import Dataset
 from ..config.params import QuotaRule
 from ..core.periods import FiscalCalendar, Period, PeriodKind
@@ -368,7 +369,10 @@ class PooledAttainment(NamedTuple):
 
 
 def pooled_attainment(
-    revenue_cents: Iterable[int | None], quota_cents: Iterable[int | float | None]
+    revenue_cents: Iterable[int | None] | None,
+    quota_cents: Iterable[int | float | None],
+    *,
+    revenue_micros: Iterable[int | None] | None = None,
 ) -> PooledAttainment:
     """A team's (or the company's) attainment: the one roll-up rule.
 
@@ -385,13 +389,25 @@ def pooled_attainment(
     :func:`reportkit.domain.crediting.team_revenue`) can be lower than this numerator
     when members' credits overlap; reports then show both figures.
 
+    The numerator is an aggregate, so it is the exact sum rounded once: pass the
+    members' exact credits as ``revenue_micros`` (``credit_micros`` summed per
+    member, :func:`reportkit.crediting.revenue_micros_by`) and the result is their
+    total rounded once (:func:`reportkit.money.micros_to_cents`), not the sum of
+    per-member rounded cents. Without overlapping credits and with every member
+    counted it therefore equals the team's revenue to the cent. Forecasts (already
+    cents per member) are passed as ``revenue_cents``.
+
     Parameters
     ----------
-    revenue_cents : iterable of int
-        Each member's credited revenue in the period, in cents (``None`` = 0).
+    revenue_cents : iterable of int, or None
+        Each member's credited revenue (or forecast) in cents (``None`` = 0).
+        ``None`` when ``revenue_micros`` is given.
     quota_cents : iterable of int or None
         Each member's quota in the same period, in cents, same order; ``None`` or
         0 when the member has none.
+    revenue_micros : iterable of int, optional
+        Each member's exact credited revenue in micros (millionths of the
+        currency unit), same order; replaces ``revenue_cents``.
 
     Returns
     -------
@@ -403,10 +419,15 @@ def pooled_attainment(
     PooledAttainment(revenue_cents=20000, quota_cents=20000, attainment=1.0)
     >>> pooled_attainment([10_00], [None]).attainment
     nan
+    >>> pooled_attainment(None, [100_00, 100_00], revenue_micros=[1_004_000, 1_004_000]).revenue_cents  # 1.004 + 1.004
+    201
     """
+    if (revenue_cents is None) == (revenue_micros is None):
+        raise TypeError("pooled_attainment takes revenue_cents or revenue_micros (exactly one)")
+    exact = revenue_micros is not None
     rev_sum, quota_sum = 0, 0
     counted = False
-    for r, q in zip(revenue_cents, quota_cents, strict=True):
+    for r, q in zip(revenue_micros if exact else revenue_cents, quota_cents, strict=True):  # type: ignore[arg-type]
         if q is None or (isinstance(q, float) and math.isnan(q)) or q == 0:
             continue
         counted = True
@@ -414,6 +435,8 @@ def pooled_attainment(
         quota_sum += int(q)
     if not counted:
         return PooledAttainment(None, None, math.nan)
+    if exact:
+        rev_sum = micros_to_cents(rev_sum)  # the exact total, rounded once
     return PooledAttainment(rev_sum, quota_sum, attainment(rev_sum, quota_sum))
 
 

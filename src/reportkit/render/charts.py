@@ -7,7 +7,7 @@ fixed ``rc_context`` and :func:`to_png` strips the PNG's software/date metadata,
 so the same report gives the same bytes on the same matplotlib version.
 
 No arithmetic happens here: the bars are the report's own ``revenue`` / ``quota``
-values (``Decimal`` converted to ``float`` only to place them on an axis).
+values (a team's: ``credited_revenue`` / ``quota``, the attainment basis) (``Decimal`` converted to ``float`` only to place them on an axis).
 """
 
 from __future__ import annotations
@@ -82,7 +82,8 @@ def _money_axis(currency: str) -> FuncFormatter:
 
 
 def _revenue_vs_quota(
-    labels: Sequence[str], revenue: Sequence[Any], quota: Sequence[Any], currency: str, title: str
+    labels: Sequence[str], revenue: Sequence[Any], quota: Sequence[Any], currency: str, title: str,
+    revenue_label: str = "Revenue", title_above_legend: bool = False,
 ) -> Figure:
     with matplotlib.rc_context(_RC):
         fig = Figure(figsize=_SIZE)
@@ -90,14 +91,14 @@ def _revenue_vs_quota(
         ax = fig.add_subplot(1, 1, 1)
         x = list(range(len(labels)))
         width = 0.38
-        ax.bar([i - width / 2 for i in x], [_num(v) for v in revenue], width, label="Revenue", color=_REVENUE)
+        ax.bar([i - width / 2 for i in x], [_num(v) for v in revenue], width, label=revenue_label, color=_REVENUE)
         ax.bar([i + width / 2 for i in x], [_num(v) for v in quota], width, label="Quota", color=_QUOTA)
         ax.set_xticks(x)
         ax.set_xticklabels([str(s) for s in labels])
         ax.yaxis.set_major_formatter(_money_axis(currency))
         ax.axhline(0, color="#4a5568", linewidth=0.6)
         # title left, legend right, both above the plot: the legend never covers a bar
-        ax.set_title(title, loc="left", pad=14)
+        ax.set_title(title, loc="left", pad=30 if title_above_legend else 14)  # a long title: its own line
         ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2, frameon=False, borderaxespad=0.2)
         if not labels:
             ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes)
@@ -118,11 +119,17 @@ def quarterly_chart(report: Any) -> Figure:
 
 
 def team_quarterly_chart(report: Any) -> Figure:
-    """Team revenue vs team quota per quarter of a :class:`~reportkit.reports.builders.TeamReport`."""
+    """Team credited revenue (attainment basis) vs team quota per quarter of a :class:`~reportkit.reports.builders.TeamReport`.
+
+    A bar set next to a quota bar is on the attainment basis: the ``quarterly``
+    frame's ``credited_revenue`` (the numerator of its ``attainment``), never
+    the each-deal-once ``revenue`` (see :func:`reportkit.domain.quota.pooled_attainment`).
+    """
     q = report.quarterly
     return _revenue_vs_quota(
-        list(q["period"]), list(q["revenue"]), list(q["quota"]), report.currency,
-        f"{report.name}: team revenue vs team quota",
+        list(q["period"]), list(q["credited_revenue"]), list(q["quota"]), report.currency,
+        f"{report.name}: credited revenue (attainment basis) vs quota",
+        revenue_label="Credited revenue", title_above_legend=True,
     )
 
 

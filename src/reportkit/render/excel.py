@@ -915,19 +915,24 @@ _SUMMARY_RATIOS = {
 }
 
 
+#: A team's (or the company's) figure set against quota: its attainment basis.
+_BASIS_KEYS = {"revenue": "credited_revenue", "ytd_revenue": "ytd_credited_revenue", "forecast": "credited_forecast"}
+
+
 def _ratio_keys(key: str, available: Collection[str]) -> tuple[str, str] | None:
     """Numerator and denominator keys of a summary ratio.
 
-    A team's (or the company's) attainment divides its *credited revenue
-    (attainment basis)*, ``credited_revenue`` / ``ytd_credited_revenue``,
+    A team's (or the company's) attainment divides its *attainment basis*,
+    ``credited_revenue`` / ``ytd_credited_revenue`` / ``credited_forecast``,
     when the report has one (the team roll-up rule,
-    :func:`reportkit.domain.quota.pooled_attainment`); otherwise ``revenue``.
+    :func:`reportkit.domain.quota.pooled_attainment`); otherwise ``revenue`` /
+    ``ytd_revenue`` / ``forecast``.
     """
     ratio = _SUMMARY_RATIOS.get(key)
     if ratio is None:
         return None
-    basis = ratio[0].replace("revenue", "credited_revenue")
-    return (basis, ratio[1]) if basis != ratio[0] and basis in available else ratio
+    basis = _BASIS_KEYS[ratio[0]]
+    return (basis, ratio[1]) if basis in available else ratio
 
 
 def _write_summary(book: _Book, sheet: str, ws: Any, report: Any, links: dict[str, tuple[list[str], Any]]) -> None:
@@ -1062,13 +1067,14 @@ def _write_distribution(book: _Book, frame: pd.DataFrame, leaderboard: _Placed |
 # ---------------------------------------------------------------------------
 
 
-def _quarterly_chart(book: _Book, placed: _Placed, title: str, n: int) -> None:
-    if n < 1 or not {"period", "revenue"} <= set(placed.columns) or placed.chart_anchor is None:
+def _quarterly_chart(book: _Book, placed: _Placed, title: str, n: int, column: str = "revenue", name: str = "Revenue") -> None:
+    """Revenue columns (``column`` of the quarterly sheet, named ``name``) against a quota line."""
+    if n < 1 or not {"period", column} <= set(placed.columns) or placed.chart_anchor is None:
         return
     sheet, ws, anchor_col = placed.chart_anchor
     cats = [sheet, 1, placed.columns["period"], n, placed.columns["period"]]
     chart = book.wb.add_chart({"type": "column"})
-    chart.add_series({"name": "Revenue", "categories": cats, "values": [sheet, 1, placed.columns["revenue"], n, placed.columns["revenue"]], "fill": {"color": "#4472C4"}})
+    chart.add_series({"name": name, "categories": cats, "values": [sheet, 1, placed.columns[column], n, placed.columns[column]], "fill": {"color": "#4472C4"}})
     if "quota" in placed.columns:
         line = book.wb.add_chart({"type": "line"})
         line.add_series({"name": "Quota", "categories": cats, "values": [sheet, 1, placed.columns["quota"], n, placed.columns["quota"]],
@@ -1227,7 +1233,9 @@ def write_workbook(
         s = report.summary or {}
         if team:
             _attainment_chart(book, placed["leaderboard"], "name", "Attainment by account manager", len(report.leaderboard))
-            _quarterly_chart(book, placed["quarterly"], "Quarterly revenue against quota", len(report.quarterly))
+            # set against quota: the attainment basis (the quarterly attainment's numerator)
+            _quarterly_chart(book, placed["quarterly"], "Quarterly credited revenue (attainment basis) against quota",
+                             len(report.quarterly), "credited_revenue", "Credited revenue (attainment basis)")
             ce = placed["commission_expense"].total_ref("total")
             if ce:
                 links["commission_expense"] = ([ce], s.get("commission_expense"))
@@ -1253,16 +1261,17 @@ _ROLLUP_COLUMNS = (
     ("team", "Team"),
     ("sales_manager", "Sales manager"),
     ("members", "Members"),
-    ("revenue", "Revenue"),
+    ("revenue", "Revenue (each deal once)"),
     ("credited_revenue", "Credited revenue (attainment basis)"),
     ("quota", "Quota"),
     ("attainment", "Attainment"),
-    ("ytd_revenue", "YTD revenue"),
+    ("ytd_revenue", "YTD revenue (each deal once)"),
     ("ytd_credited_revenue", "YTD credited revenue (attainment basis)"),
     ("ytd_quota", "YTD quota"),
     ("ytd_attainment", "YTD attainment"),
     ("commission_expense", "Commission expense"),
-    ("forecast", "Forecast"),
+    ("forecast", "Forecast (each deal once)"),
+    ("credited_forecast", "Credited forecast (attainment basis)"),
     ("annual_quota", "Annual quota"),
     ("forecast_attainment", "Forecast attainment"),
     ("on_watch", "On watch"),
@@ -1300,9 +1309,10 @@ def write_company_workbook(
 
     Layout
     ------
-    ``Company``: one row per team (revenue, credited revenue (attainment
-    basis), quota, attainment, YTD, commission expense, forecast, annual
-    quota, forecast attainment, on watch), then the ``Company total`` row from
+    ``Company``: one row per team (revenue (each deal once), credited revenue
+    (attainment basis), quota, attainment, YTD, commission expense, forecast
+    (each deal once), credited forecast (attainment basis), annual quota,
+    forecast attainment, on watch), then the ``Company total`` row from
     ``rollup``: a cell is ``SUM`` of the team rows where that sum is the company
     figure, otherwise the company figure itself (teams that share deals would
     double count), and attainment is live where it equals credited revenue /

@@ -93,6 +93,7 @@ _LABELS = {
     "quota_to_date": "Quota to date (prorated)",
     "pace": "Pace (revenue / quota to date)",
     "credited_revenue": "Credited revenue (attainment basis)",
+    "credited_forecast": "Credited forecast (attainment basis)",
 }
 
 #: Summary rows a template shows, in order: (key, label, when). ``when`` is
@@ -136,15 +137,16 @@ SUMMARY_LAYOUT: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("quota", "Quota", "always"),
         ("attainment", "Attainment", "always"),
         ("quota_to_date", "Quota to date (prorated)", "to_date"),
-        ("pace", "Pace (revenue / quota to date)", "to_date"),
+        ("pace", "Pace (credited revenue / quota to date)", "to_date"),
         ("ytd_revenue", "YTD revenue (each deal once)", "always"),
         ("ytd_credited_revenue", "YTD credited revenue (attainment basis)", "basis"),
         ("ytd_quota", "YTD quota", "always"),
         ("ytd_attainment", "YTD attainment", "always"),
         ("commission_expense", "Commission expense", "always"),
-        ("forecast", "Annual forecast", "always"),
+        ("forecast", "Annual forecast (each deal once)", "always"),
         ("forecast_range", "Forecast range", "always"),
         ("forecast_run_rate", "Run-rate forecast", "always"),
+        ("credited_forecast", "Credited forecast (attainment basis)", "basis"),
         ("annual_quota", "Annual quota", "always"),
         ("forecast_attainment", "Forecast attainment", "always"),
         ("on_watch", "On performance watch", "always"),

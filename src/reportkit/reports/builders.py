@@ -35,8 +35,10 @@ TeamReport
                   (team roll-up rule: reportkit.domain.quota.pooled_attainment)
     forecast    : account_manager_id, name, method, basis, ytd_revenue, forecast,
                   annual_quota, forecast_attainment, low, high, run_rate
-                  (blended method; last row: team total, its forecast
-                  attainment by the team roll-up rule)
+                  (blended method; last row ``TOTAL``: the team total on the
+                  attainment basis, the members' forecasts as an exact total
+                  rounded once, its forecast attainment = its forecast / its
+                  annual quota by the team roll-up rule)
     performance_watch : account_manager_id, name, consecutive_misses, status
     commission_expense : account_manager_id, name, commission, bonus, total
 """
@@ -59,11 +61,13 @@ import pandas as pd
 
 from ..domain.accounts import AccountStatusRules, account_status
 from ..domain.commission import CommissionStatement, flat_result, flat_statement, plan_result, plan_statement
-from ..domain.crediting import credited_deals, credited_in, crediting_overlaps, revenue_cents, revenue_cents_by, team_revenue
+from ..domain.crediting import (
+    credited_deals, credited_in, crediting_overlaps, revenue_cents, revenue_cents_by, revenue_micros_by, team_revenue,
+)
 from ..core.errors import ParamsError, did_you_mean
 from ..domain.forecast import COMPANY, annual_forecasts, forecast_methods, level_revenue, open_pipeline
 from ..data.model import Dataset
-from ..core.money import cents_to_money, money_sum, rdiv
+from ..core.money import MICROS_PER_CENT, cents_to_money, money_sum, rdiv
 from ..config.params import BatchParams
 from ..config.plans import load_plan_source
 from ..domain import engine
@@ -79,6 +83,7 @@ __all__ = [
     "ReportSpec",
     "ATTAINMENT_BANDS",
     "TEAM_ATTAINMENT_RULE",
+    "ROLLUP_TOTAL_RULE",
     "COMPANY_REVENUE_RULE",
     "COMPANY_ATTAINMENT_RULE",
     "build_company_rollup",
@@ -634,6 +639,43 @@ def _annual_quota(ctx: "_Context", ids: list[str], period: Period) -> dict[str, 
     return {a: (int(qs[a]) if a in qs.index else None) for a in ids}
 
 
+#: The money columns of a forecast roll-up row (cents), in the order of the team's forecast frame.
+_FORECAST_KEYS = ("ytd_cents", "blended_cents", "run_rate_cents", "low_cents", "high_cents")
+
+
+def _forecast_rollup(
+    fc: pd.DataFrame, ids: list[str], ytd_micros: pd.Series, quota: list[int | None] | None
+) -> dict[str, Any]:
+    """Members' forecasts totalled under the one total rule: the exact total, rounded once.
+
+    Every forecast figure is the member's YTD actuals plus a forecast part
+    (whole cents). The total adds the members' *exact* YTD credits
+    (``ytd_micros``, :func:`reportkit.crediting.revenue_micros_by`) and their
+    forecast parts and rounds once, so its YTD equals the group's YTD revenue to
+    the cent; it can differ by a cent from adding the rounded member rows.
+    With ``quota`` (annual quota per member, same order) the total is the
+    attainment basis (:func:`reportkit.quota.pooled_attainment`: members
+    without a quota count in neither side); without, every member counts.
+
+    Returns
+    -------
+    dict
+        The keys of :data:`_FORECAST_KEYS` (cents) plus ``quota_cents`` and
+        ``attainment`` (of ``blended_cents``; None / NaN without ``quota``).
+    """
+    qs = quota if quota is not None else [1] * len(ids)  # every member counted
+    out: dict[str, Any] = {}
+    for k in _FORECAST_KEYS:
+        part = [int(fc.loc[a, k]) - int(fc.loc[a, "ytd_cents"]) for a in ids]
+        exact = [int(ytd_micros.get(a, 0)) + x * MICROS_PER_CENT for a, x in zip(ids, part)]
+        pooled = pooled_attainment(None, qs, revenue_micros=exact)
+        out[k] = pooled.revenue_cents
+        if k == "blended_cents":
+            out["quota_cents"] = pooled.quota_cents if quota is not None else None
+            out["attainment"] = pooled.attainment if quota is not None else math.nan
+    return out
+
+
 # ---------------------------------------------------------------------------
 # Account manager report
 # ---------------------------------------------------------------------------
@@ -896,6 +938,27 @@ TEAM_ATTAINMENT_RULE = (
 )
 """The team report's note stating its roll-up rule (one rule for the period, YTD, quarters and forecast)."""
 
+ROLLUP_TOTAL_RULE = (
+    "Totals are exact: a team or company total adds its members' exact amounts and rounds once, so adding "
+    "the rounded member rows of a column can give a cent or so more or less than its total row."
+)
+"""The note of a team report (and the company workbook) whose source has sub-cent amounts."""
+
+
+def _basis_note(overlap: bool, partial: bool) -> str:
+    """The team note saying which figures are on the attainment basis and why it differs from revenue."""
+    why = []
+    if overlap:
+        why.append("a deal credited to two members counts for both, as it does in their quotas")
+    if partial:
+        why.append("members without a quota count in neither side")
+    return (
+        "Every figure set against quota (attainment, pace, the quarterly chart's revenue bars, the forecast "
+        "total row and forecast attainment) uses credited revenue (attainment basis): the members' own "
+        f"credits{' (' + '; '.join(why) + ')' if why else ''}. Revenue (each deal once) and the annual forecast "
+        "(each deal once) are the team's sales figures and are never divided by quota."
+    )
+
 
 def _distribution(att: pd.Series) -> pd.DataFrame:
     a = att.astype("float64").to_numpy()
@@ -926,9 +989,20 @@ def build_team_report(
     (``quota``), numerator and denominator counted the same way, so it lies within
     the members' range. The same rule gives the YTD figures, each quarter of
     ``quarterly`` and the team total's forecast attainment (members' blended
-    forecasts over their annual quotas). When ``credited_revenue`` differs from
-    ``revenue`` (overlapping credits, or revenue of members without a quota),
+    forecasts over their annual quotas). Every figure set against quota uses
+    this attainment basis (``credited_revenue``, ``ytd_credited_revenue``,
+    ``quarterly.credited_revenue``, ``credited_forecast`` = the forecast
+    roll-up's total row); ``revenue``, ``ytd_revenue`` and ``forecast`` count
+    each deal once and are never divided by quota. When a pair differs
+    (overlapping credits, or members without a quota)
     ``attainment_basis_differs`` is True and a note says so.
+
+    Totals follow one rule: the exact total rounded once (the members'
+    ``credit_micros`` summed; a forecast total adds the members' forecast parts
+    to their exact YTD credits), so with no overlap ``credited_revenue`` equals
+    ``revenue`` to the cent. Adding rounded member rows can differ by a cent;
+    the notes say so when the source has sub-cent amounts
+    (:data:`ROLLUP_TOTAL_RULE`).
 
     Returns
     -------
@@ -941,9 +1015,10 @@ def build_team_report(
         ``ytd_revenue``, ``ytd_credited_revenue``, ``ytd_quota``, ``ytd_attainment``,
         ``commission_expense`` (its ``total`` column summed),
         ``commission_expense_commission``, ``commission_expense_bonus`` (its
-        ``commission`` / ``bonus`` columns summed), ``forecast`` (blended, team
-        total row), ``forecast_method``, ``forecast_low``, ``forecast_high``,
-        ``forecast_run_rate``, ``annual_quota``,
+        ``commission`` / ``bonus`` columns summed), ``forecast`` (blended, the team's
+        sales forecast, each deal once), ``forecast_method``, ``forecast_low``,
+        ``forecast_high``, ``forecast_run_rate`` (same basis), ``credited_forecast``
+        (the forecast roll-up's total row: attainment basis), ``annual_quota``,
         ``forecast_attainment``, ``on_watch``, ``deals_count``,
         ``crediting_overlaps``, ``attainment_basis_differs``. Contains only this
         team's members.
@@ -1016,7 +1091,11 @@ def build_team_report(
     for q in ctx.year_quarters:
         r = team_revenue(credited, members, q.start, min(q.end, cutoff))
         in_q = q_att.loc[(q_att["period"] == q.label).to_numpy()]
-        qp = pooled_attainment(in_q["revenue_cents"].tolist(), [None if pd.isna(x) else int(x) for x in in_q["quota_cents"]])
+        q_micros = revenue_micros_by(credited_in(credited, q.start, min(q.end, cutoff)), "account_manager_id")
+        qp = pooled_attainment(
+            None, [None if pd.isna(x) else int(x) for x in in_q["quota_cents"]],
+            revenue_micros=[int(q_micros.get(a, 0)) for a in in_q["account_manager_id"]],
+        )
         basis_differs |= qp.revenue_cents is not None and qp.revenue_cents != r
         q_rows.append((q.label, cents_to_money(r), _money(qp.revenue_cents), _money(qp.quota_cents), qp.attainment))
     quarterly = pd.DataFrame(
@@ -1029,31 +1108,32 @@ def build_team_report(
         }
     )
 
-    # forecast roll-up (blended): members, then a team total row. Without overlapping
-    # crediting the total is the sum of the members' forecasts (the usual roll-up);
-    # with an overlay inside the team the team's deals (each once) are forecast as one series.
-    fc_pooled = pooled_attainment([int(fc.loc[a, "blended_cents"]) for a in members], [annual_q[a] for a in members])
-    team_annual_q = fc_pooled.quota_cents
-    keys = ("ytd_cents", "blended_cents", "run_rate_cents", "low_cents", "high_cents")
+    # forecast roll-up (blended): members, then the team total row. The total row is what
+    # forecast attainment divides (the attainment basis: the members' forecasts, members
+    # with an annual quota); the team's own sales forecast (each deal once) is the summary's
+    # forecast. Totals follow the one total rule: exact total, rounded once.
+    ytd_micros = revenue_micros_by(credited_in(credited, p.year.start, cutoff), "account_manager_id")
+    basis_fc = _forecast_rollup(fc, members, ytd_micros, [annual_q[a] for a in members])
+    if basis_fc["quota_cents"] is None:  # no member has an annual quota: nothing is set against one
+        basis_fc = _forecast_rollup(fc, members, ytd_micros, None)
+    team_annual_q = basis_fc["quota_cents"]
     if overlap:
         history_start = None if ctx.first_deal is None else min(ctx.first_deal, cutoff)
         tm = forecast_methods(
             level_revenue(credited, "team", members_df), [name], p.fiscal_year, cutoff, ds.calendar,
             history_start=history_start, pipeline=open_pipeline(ds.pipeline, "team", cutoff, p.year.end, members_df),
         ).iloc[0]
-        tot_c = {k: int(tm[k]) for k in keys}
-        tot_basis = str(tm["blended_basis"]) + ", team deals counted once"
+        team_fc = {k: int(tm[k]) for k in _FORECAST_KEYS}
     else:
-        tot_c = {k: int(fc[k].astype("int64").sum()) for k in keys}
-        # every figure is YTD actuals plus a forecast part: the actuals are the team's exact
-        # YTD rounded once (the summary's ytd_revenue), not the sum of members' rounded YTDs
-        # (they differ by a few cents only when the source has sub-cent amounts)
-        drift = team_revenue(credited, members, p.year.start, min(as_of, p.year.end)) - tot_c["ytd_cents"]
-        tot_c = {k: v + drift for k, v in tot_c.items()}
-        tot_basis = "sum of the members' forecasts"
+        team_fc = _forecast_rollup(fc, members, ytd_micros, None)
+    partial = team_annual_q is not None and any(not q for q in annual_q.values())
+    tot_name = "Team total" if not (overlap or partial) else "Team total (attainment basis)"
+    tot_basis = "sum of the members' forecasts (exact total, rounded once)" + (
+        ", members with an annual quota" if partial else "") + (
+        "; a deal credited to two members counts for both" if overlap else "")
     f_rows = [
-        (a, am_names[a], str(fc.loc[a, "basis"]), *(int(fc.loc[a, k]) for k in keys), annual_q[a]) for a in members
-    ] + [("TOTAL", "Team total", tot_basis, *(tot_c[k] for k in keys), team_annual_q)]
+        (a, am_names[a], str(fc.loc[a, "basis"]), *(int(fc.loc[a, k]) for k in _FORECAST_KEYS), annual_q[a]) for a in members
+    ] + [("TOTAL", tot_name, tot_basis, *(basis_fc[k] for k in _FORECAST_KEYS), team_annual_q)]
     money_col = lambda i: pd.Series([cents_to_money(r[i]) for r in f_rows], dtype="object")  # noqa: E731
     forecast = pd.DataFrame(
         {
@@ -1065,7 +1145,7 @@ def build_team_report(
             "forecast": money_col(4),
             "annual_quota": pd.Series([_money(r[8]) for r in f_rows], dtype="object"),
             "forecast_attainment": pd.Series(
-                [attainment(r[4], r[8]) for r in f_rows[:-1]] + [fc_pooled.attainment], dtype="float64"
+                [attainment(r[4], r[8]) for r in f_rows[:-1]] + [basis_fc["attainment"]], dtype="float64"
             ),
             "low": money_col(6),
             "high": money_col(7),
@@ -1094,21 +1174,23 @@ def build_team_report(
     )
 
     team_rev = team_revenue(credited, members, p.start, cutoff)
-    pooled = pooled_attainment([int(rev[a]) for a in members], [quotas[a] for a in members])
+    rev_micros = revenue_micros_by(in_period, "account_manager_id")
+    pooled = pooled_attainment(None, [quotas[a] for a in members], revenue_micros=[int(rev_micros.get(a, 0)) for a in members])
     ytd_rev = team_revenue(credited, members, p.year.start, cutoff)
-    ytd_by = revenue_cents_by(credited_in(credited, p.year.start, cutoff), "account_manager_id")
     ytd_pooled = pooled_attainment(
-        [int(ytd_by.get(a, 0)) for a in members], [_sum_opt([ctx.quota(a, x) for x in _ytd_periods(p)]) for a in members]
+        None, [_sum_opt([ctx.quota(a, x) for x in _ytd_periods(p)]) for a in members],
+        revenue_micros=[int(ytd_micros.get(a, 0)) for a in members],
     )
     basis_differs |= any(
-        x.revenue_cents is not None and x.revenue_cents != r for x, r in ((pooled, team_rev), (ytd_pooled, ytd_rev))
+        x is not None and x != r
+        for x, r in ((pooled.revenue_cents, team_rev), (ytd_pooled.revenue_cents, ytd_rev),
+                     (basis_fc["blended_cents"], team_fc["blended_cents"]))
     )
     notes.append(TEAM_ATTAINMENT_RULE)
     if basis_differs:
-        notes.append(
-            "Credited revenue (attainment basis) differs from revenue: it sums the own credits of the members "
-            "with a quota, so a deal credited to two of them counts for both, as it does in their quotas."
-        )
+        notes.append(_basis_note(overlap, partial or any(not quotas[a] for a in members)))
+    if bool((ytd_micros % MICROS_PER_CENT != 0).any()):
+        notes.append(ROLLUP_TOTAL_RULE)
     if overlap:
         notes.append(
             "Territory crediting overlaps within this team: a deal can credit several members, so team revenue "
@@ -1147,11 +1229,12 @@ def build_team_report(
         "commission_expense": money_sum(s.total for s in stmts.values()),
         "commission_expense_commission": money_sum(s.commission for s in stmts.values()),
         "commission_expense_bonus": money_sum(s.bonus for s in stmts.values()),
-        "forecast": tot["forecast"],
+        "forecast": cents_to_money(team_fc["blended_cents"]),
         "forecast_method": "blended",
-        "forecast_low": tot["low"],
-        "forecast_high": tot["high"],
-        "forecast_run_rate": tot["run_rate"],
+        "forecast_low": cents_to_money(team_fc["low_cents"]),
+        "forecast_high": cents_to_money(team_fc["high_cents"]),
+        "forecast_run_rate": cents_to_money(team_fc["run_rate_cents"]),
+        "credited_forecast": tot["forecast"],
         "annual_quota": tot["annual_quota"],
         "forecast_attainment": _scalar_att(float(tot["forecast_attainment"])),
         "on_watch": len(watch),
@@ -1220,10 +1303,13 @@ def build_company_rollup(
       (:func:`reportkit.domain.quota.pooled_attainment`) over all members:
       ``credited_revenue`` / ``quota``, so it lies within the range of every
       account manager's attainment.
-    * ``forecast``: the members' blended forecasts summed when no deal credits
-      two members; otherwise the company's deals (each once) forecast as one
-      series. ``forecast_attainment`` is pooled over the members' forecasts and
-      annual quotas (same rule).
+    * ``forecast``: the members' blended forecasts totalled (exact YTD credits
+      plus forecast parts, rounded once: equal to a lone team's forecast) when
+      no deal credits two members; otherwise the company's deals (each once)
+      forecast as one series. ``credited_forecast`` is the attainment basis:
+      the members' forecasts (members with an annual quota) totalled the same
+      way; ``forecast_attainment`` = ``credited_forecast`` / ``annual_quota``
+      (same rule).
     * ``members``, ``on_watch``, ``commission_expense``: sums over the teams
       (every account manager is in exactly one team, so nobody counts twice).
 
@@ -1243,8 +1329,9 @@ def build_company_rollup(
         Keys ``team`` (``"Company total"``), ``members``, ``revenue``,
         ``credited_revenue``, ``quota``, ``attainment``, ``ytd_revenue``,
         ``ytd_credited_revenue``, ``ytd_quota``, ``ytd_attainment``,
-        ``commission_expense``, ``forecast``, ``annual_quota``,
-        ``forecast_attainment``, ``on_watch``, ``notes`` (tuple of str). Money is
+        ``commission_expense``, ``forecast``, ``credited_forecast``, ``annual_quota``,
+        ``forecast_attainment``, ``on_watch``, ``notes`` (tuple of str; with
+        :data:`ROLLUP_TOTAL_RULE` when the source has sub-cent amounts). Money is
         ``Decimal`` (0.01), attainment a float fraction or None.
 
     Raises
@@ -1259,17 +1346,18 @@ def build_company_rollup(
         raise ParamsError(f"team reports {wrong} are not for {p.label} as of {as_of.isoformat()}")
     members = sorted({str(a) for t in team_reports for a in t.leaderboard["account_manager_id"]})
     credited = ctx.credited.loc[ctx.credited["account_manager_id"].isin(members).to_numpy()]
-    in_period = revenue_cents_by(credited_in(credited, p.start, cutoff), "account_manager_id")
-    in_ytd = revenue_cents_by(credited_in(credited, p.year.start, cutoff), "account_manager_id")
-    pooled = pooled_attainment([int(in_period.get(a, 0)) for a in members], [ctx.quota(a, p) for a in members])
+    in_period = revenue_micros_by(credited_in(credited, p.start, cutoff), "account_manager_id")
+    in_ytd = revenue_micros_by(credited_in(credited, p.year.start, cutoff), "account_manager_id")
+    pooled = pooled_attainment(
+        None, [ctx.quota(a, p) for a in members], revenue_micros=[int(in_period.get(a, 0)) for a in members]
+    )
     ytd_pooled = pooled_attainment(
-        [int(in_ytd.get(a, 0)) for a in members], [_sum_opt([ctx.quota(a, x) for x in _ytd_periods(p)]) for a in members]
+        None, [_sum_opt([ctx.quota(a, x) for x in _ytd_periods(p)]) for a in members],
+        revenue_micros=[int(in_ytd.get(a, 0)) for a in members],
     )
-    fc = ctx.forecasts(ds).loc[members] if members else None
+    fc = ctx.forecasts(ds).loc[members]
     annual_q = _annual_quota(ctx, members, p)
-    fc_pooled = pooled_attainment(
-        [int(fc.loc[a, "blended_cents"]) for a in members] if fc is not None else [], [annual_q[a] for a in members]
-    )
+    basis_fc = _forecast_rollup(fc, members, in_ytd, [annual_q[a] for a in members])
     if members and crediting_overlaps(credited, members):
         am = ds.account_managers.loc[ds.account_managers["account_manager_id"].isin(members).to_numpy()]
         history_start = None if ctx.first_deal is None else min(ctx.first_deal, cutoff)
@@ -1281,7 +1369,7 @@ def build_company_rollup(
             history_start=history_start, pipeline=open_pipeline(pipeline, "company", cutoff, p.year.end, am),
         ).iloc[0]["blended_cents"])
     else:
-        forecast_cents = int(fc["blended_cents"].astype("int64").sum()) if fc is not None else 0
+        forecast_cents = _forecast_rollup(fc, members, in_ytd, None)["blended_cents"] or 0
     return {
         "team": "Company total",
         "members": sum(int(t.summary.get("members", 0)) for t in team_reports),
@@ -1295,10 +1383,12 @@ def build_company_rollup(
         "ytd_attainment": _scalar_att(ytd_pooled.attainment),
         "commission_expense": money_sum(t.summary["commission_expense"] for t in team_reports),
         "forecast": cents_to_money(forecast_cents),
-        "annual_quota": _money(fc_pooled.quota_cents),
-        "forecast_attainment": _scalar_att(fc_pooled.attainment),
+        "credited_forecast": _money(basis_fc["blended_cents"]),
+        "annual_quota": _money(basis_fc["quota_cents"]),
+        "forecast_attainment": _scalar_att(basis_fc["attainment"]),
         "on_watch": sum(int(t.summary.get("on_watch", 0)) for t in team_reports),
-        "notes": (COMPANY_REVENUE_RULE, COMPANY_ATTAINMENT_RULE),
+        "notes": (COMPANY_REVENUE_RULE, COMPANY_ATTAINMENT_RULE)
+        + ((ROLLUP_TOTAL_RULE,) if bool((in_ytd % MICROS_PER_CENT != 0).any()) else ()),
     }
 
 def build_report(ds: Any, params: BatchParams, *, kind: str, report_id: str, period: str, as_of: datetime.date) -> Any:
