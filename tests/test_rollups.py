@@ -235,3 +235,22 @@ def test_sub_cent_credits_pool_to_the_team_revenue_and_the_notes_say_totals_are_
     rollup = build_company_rollup(ds, [t], "FY2025-Q4", batch_params, datetime.date(2025, 6, 30))
     assert rollup["forecast"] == rollup["credited_forecast"] == rollup["ytd_revenue"] == Decimal("2.01")
     assert ROLLUP_TOTAL_RULE in rollup["notes"]
+
+
+@pytest.mark.parametrize("name", DATASETS)
+def test_the_analysts_team_forecast_attainment_is_the_team_reports(batches, name):
+    """``rk.forecast_table(level="team")`` follows the same roll-up rule as the team report:
+    members' forecasts over their annual quotas, never the each-deal-once team forecast over
+    the members' summed quotas (AdventureWorks' overlapping teams used to disagree)."""
+    import reportkit as rk
+
+    params, ds, teams, _ = batches(name)
+    table = rk.forecast_table(ds, params.period, level="team", params=params, as_of=params.as_of).set_index("entity")
+    for team in teams:
+        shown = team.summary["forecast_attainment"]
+        got = table.loc[team.name, "forecast_attainment"]
+        if shown is None:
+            assert math.isnan(got), team.name
+        else:
+            assert got == pytest.approx(shown, abs=1e-12), team.name
+            assert table.loc[team.name, "credited_forecast"] == team.summary["credited_forecast"], team.name

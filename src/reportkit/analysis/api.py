@@ -426,9 +426,10 @@ def forecast_table(
     report's ``forecast`` table and its ``run_rate`` column the report's
     run-rate row. Every method's total is also in its own column (``run_rate``,
     ``seasonal``, ``weighted_pipeline`` ...). At ``level="team"`` the team is
-    forecast as one series (each deal once); the team *report*'s total row is
-    instead the sum of its active members' forecasts (the usual roll-up), so
-    ``ytd_revenue`` and ``annual_quota`` agree but the forecast may differ.
+    forecast as one series (each deal once, every member the data has); its
+    ``forecast_attainment`` follows the one roll-up rule and equals the team
+    report's: the forecasts of the members active in the period over their
+    annual quotas (``credited_forecast``, :func:`reportkit.domain.quota.pooled_attainment`).
 
     Parameters
     ----------
@@ -465,9 +466,13 @@ def forecast_table(
     """
     from ..domain.forecast import annual_forecasts
 
+    from ..reports.builders import active_account_managers
+
     params, day, ctx = _resolve(ds, period, params, as_of)
+    active = active_account_managers(ds, ctx.period)["account_manager_id"].astype("str").tolist()
     return annual_forecasts(
-        ds, ctx.period.fiscal_year, ctx.cutoff, level=level, method=method, credited=ctx.credited, quotas=ctx.quotas
+        ds, ctx.period.fiscal_year, ctx.cutoff, level=level, method=method, credited=ctx.credited, quotas=ctx.quotas,
+        members=active
     )
 
 

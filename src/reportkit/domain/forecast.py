@@ -49,21 +49,24 @@ frames of :func:`forecast_methods` carry int64 / Int64 cents).
 from __future__ import annotations
 
 import datetime
+import math
 from fractions import Fraction
-from typing import Literal, Mapping, Sequence
+from typing import Any, Literal, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .crediting import credited_deals, credited_in, revenue_cents_by
+from .crediting import credited_deals, credited_in, revenue_cents_by, revenue_micros_by
 from ..data.model import Dataset
-from ..core.money import cents_to_money, micros_to_cents, rdiv
+from ..core.money import MICROS_PER_CENT, cents_to_money, micros_to_cents, rdiv
 from ..core.periods import FiscalCalendar, Period, one_year_earlier
-from .quota import attainment, split_quotas
+from .quota import attainment, pooled_attainment, split_quotas
 
 __all__ = [
     "FORECAST_COLUMNS",
+    "FORECAST_TOTAL_KEYS",
+    "pooled_forecast",
     "METHOD",
     "annual_forecast",
     "forecast_frame",
@@ -456,6 +459,10 @@ def forecast_methods(
         Output of :func:`open_pipeline` for this level (open opportunities as
         of ``as_of``). Without it the pipeline methods equal the YTD actual.
     categories : ForecastCategories, optional
+    members : sequence of str, optional
+        For ``level`` team or company: the account managers whose forecasts and
+        annual quotas a group's ``forecast_attainment`` pools (the reports pass
+        the managers active in the period); default every account manager.
 
     Returns
     -------
@@ -641,6 +648,66 @@ def annual_quota_by_entity(
     return {COMPANY: int(per_am.sum())} if len(per_am) else empty
 
 
+#: The money columns of a forecast roll-up row (cents), in the order of a team's forecast frame.
+FORECAST_TOTAL_KEYS = ("ytd_cents", "blended_cents", "run_rate_cents", "low_cents", "high_cents")
+
+
+def pooled_forecast(
+    fc: pd.DataFrame, ids: list[str], ytd_micros: pd.Series, quota: list[int | None] | None,
+    *, keys: Sequence[str] = FORECAST_TOTAL_KEYS, basis: str = "blended_cents",
+) -> dict[str, Any]:
+    """Members' forecasts totalled under the one total rule: the exact total, rounded once.
+
+    Every forecast figure is the member's YTD actuals plus a forecast part
+    (whole cents). The total adds the members' *exact* YTD credits
+    (``ytd_micros``, :func:`reportkit.domain.crediting.revenue_micros_by`) and their
+    forecast parts and rounds once, so its YTD equals the group's YTD revenue to
+    the cent; it can differ by a cent from adding the rounded member rows.
+    With ``quota`` (annual quota per member, same order) the total is the
+    attainment basis (:func:`reportkit.domain.quota.pooled_attainment`: members
+    without a quota count in neither side); without, every member counts. The
+    team report, the company roll-up and :func:`annual_forecasts` at team and
+    company level all total forecasts here.
+
+    Parameters
+    ----------
+    fc : DataFrame
+        Indexed by account manager id, with ``ytd_cents`` and the ``keys`` columns
+        (cents, as :func:`forecast_methods` gives them).
+    ids : list of str
+        The members.
+    ytd_micros : Series
+        Exact YTD credited revenue (micros) per member id.
+    quota : list of int or None, optional
+        Annual quota per member (cents), same order as ``ids``.
+    keys : sequence of str
+        The columns to total; a member whose value is missing makes that total None.
+    basis : str
+        The column whose total is divided by the quota (``attainment``).
+
+    Returns
+    -------
+    dict
+        Each of ``keys`` (cents or None) plus ``quota_cents`` and ``attainment``
+        (of ``basis``; None / NaN without ``quota``).
+    """
+    qs = quota if quota is not None else [1] * len(ids)  # every member counted
+    out: dict[str, Any] = {"quota_cents": None, "attainment": math.nan}
+    for k in keys:
+        vals = [fc.loc[a, k] for a in ids]
+        if any(pd.isna(v) for v in vals):
+            out[k] = None
+            continue
+        part = [int(v) - int(fc.loc[a, "ytd_cents"]) for a, v in zip(ids, vals)]
+        exact = [int(ytd_micros.get(a, 0)) + x * MICROS_PER_CENT for a, x in zip(ids, part)]
+        pooled = pooled_attainment(None, qs, revenue_micros=exact)
+        out[k] = pooled.revenue_cents
+        if k == basis and quota is not None:
+            out["quota_cents"] = pooled.quota_cents
+            out["attainment"] = pooled.attainment
+    return out
+
+
 def annual_forecasts(
     dataset: Dataset,
     fiscal_year: int,
@@ -651,6 +718,7 @@ def annual_forecasts(
     credited: pd.DataFrame | None = None,
     quotas: pd.DataFrame | None = None,
     categories: ForecastCategories | None = None,
+    members: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Annual forecast per account manager, team or company against the annual quota.
 
@@ -679,8 +747,10 @@ def annual_forecasts(
         blended range), ``annual_quota`` (None when no quota), and every method
         total (``run_rate``, ``seasonal``, ``seasonal_naive`` -- None when
         undefined --, ``weighted_pipeline``, ``commit``, ``best_case``,
-        ``pipeline``); ``forecast_attainment`` (float, NaN when undefined);
-        ``open_count``; plus every ``*_cents`` column of :func:`forecast_methods`
+        ``pipeline``); ``forecast_attainment`` (float, NaN when undefined; for
+        a team or the company the pooled rule, :func:`reportkit.domain.quota.pooled_attainment`:
+        the members' own forecasts over their annual quotas, given as
+        ``credited_forecast``, so it lies within the members' range); ``open_count``; plus every ``*_cents`` column of :func:`forecast_methods`
         and ``annual_quota_cents`` (Int64) for roll-ups and tests.
     """
     if method not in METHODS:
@@ -726,9 +796,37 @@ def annual_forecasts(
             "annual_quota": pd.Series([None if q.get(e) is None else cents_to_money(q[e]) for e in f["entity"]], dtype="object"),
         }
     )
-    out["forecast_attainment"] = pd.Series(
-        [attainment(fc, q.get(e)) if not pd.isna(fc) else np.nan for fc, e in zip(f[f"{method}_cents"], f["entity"])], dtype="float64"
-    )
+    if level == "account_manager":
+        out["forecast_attainment"] = pd.Series(
+            [attainment(fc, q.get(e)) if not pd.isna(fc) else np.nan for fc, e in zip(f[f"{method}_cents"], f["entity"])],
+            dtype="float64",
+        )
+    else:
+        # a group's forecast attainment follows the one roll-up rule (quota.pooled_attainment):
+        # its members' own forecasts over their annual quotas, never the each-deal-once group
+        # forecast over the members' summed quotas (which mixes two bases when credits overlap)
+        per_am = annual_forecasts(dataset, fiscal_year, as_of, level="account_manager", method=method,
+                                  credited=credited, quotas=quotas, categories=categories)
+        per_am = per_am.set_index(per_am["entity"].astype("str"), drop=False)
+        team_of = dict(zip(am["account_manager_id"].astype("str"), am["team"].astype("str")))
+        counted = None if members is None else {str(m) for m in members}
+        groups: dict[str, list[str]] = {e: [] for e in ids}
+        for a in per_am.index:
+            if counted is None or a in counted:
+                groups.setdefault(COMPANY if level == "company" else team_of.get(a, ""), []).append(a)
+        ytd_micros = revenue_micros_by(credited_in(credited, year.start, as_of), "account_manager_id")
+        col = f"{method}_cents"
+        pooled = {
+            e: pooled_forecast(per_am, rows, ytd_micros,
+                               [None if pd.isna(per_am.at[a, "annual_quota_cents"]) else int(per_am.at[a, "annual_quota_cents"])
+                                for a in rows],
+                               keys=(col,), basis=col)
+            for e, rows in groups.items()
+        }
+        out["forecast_attainment"] = pd.Series([pooled[e]["attainment"] for e in f["entity"]], dtype="float64")
+        out["credited_forecast"] = pd.Series(
+            [None if pooled[e][col] is None else cents_to_money(pooled[e][col]) for e in f["entity"]], dtype="object"
+        )
     for m in METHODS:
         out[m] = money(f"{m}_cents")
     out["open_count"] = f["open_count"]

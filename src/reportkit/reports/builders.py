@@ -66,6 +66,8 @@ from ..domain.crediting import (
 )
 from ..core.errors import ParamsError, did_you_mean
 from ..domain.forecast import COMPANY, annual_forecasts, forecast_methods, level_revenue, open_pipeline
+from ..domain.forecast import FORECAST_TOTAL_KEYS as _FORECAST_KEYS
+from ..domain.forecast import pooled_forecast as _forecast_rollup
 from ..data.model import Dataset
 from ..core.money import MICROS_PER_CENT, cents_to_money, money_sum, rdiv
 from ..config.params import BatchParams
@@ -640,42 +642,6 @@ def _annual_quota(ctx: "_Context", ids: list[str], period: Period) -> dict[str, 
 
 
 #: The money columns of a forecast roll-up row (cents), in the order of the team's forecast frame.
-_FORECAST_KEYS = ("ytd_cents", "blended_cents", "run_rate_cents", "low_cents", "high_cents")
-
-
-def _forecast_rollup(
-    fc: pd.DataFrame, ids: list[str], ytd_micros: pd.Series, quota: list[int | None] | None
-) -> dict[str, Any]:
-    """Members' forecasts totalled under the one total rule: the exact total, rounded once.
-
-    Every forecast figure is the member's YTD actuals plus a forecast part
-    (whole cents). The total adds the members' *exact* YTD credits
-    (``ytd_micros``, :func:`reportkit.crediting.revenue_micros_by`) and their
-    forecast parts and rounds once, so its YTD equals the group's YTD revenue to
-    the cent; it can differ by a cent from adding the rounded member rows.
-    With ``quota`` (annual quota per member, same order) the total is the
-    attainment basis (:func:`reportkit.quota.pooled_attainment`: members
-    without a quota count in neither side); without, every member counts.
-
-    Returns
-    -------
-    dict
-        The keys of :data:`_FORECAST_KEYS` (cents) plus ``quota_cents`` and
-        ``attainment`` (of ``blended_cents``; None / NaN without ``quota``).
-    """
-    qs = quota if quota is not None else [1] * len(ids)  # every member counted
-    out: dict[str, Any] = {}
-    for k in _FORECAST_KEYS:
-        part = [int(fc.loc[a, k]) - int(fc.loc[a, "ytd_cents"]) for a in ids]
-        exact = [int(ytd_micros.get(a, 0)) + x * MICROS_PER_CENT for a, x in zip(ids, part)]
-        pooled = pooled_attainment(None, qs, revenue_micros=exact)
-        out[k] = pooled.revenue_cents
-        if k == "blended_cents":
-            out["quota_cents"] = pooled.quota_cents if quota is not None else None
-            out["attainment"] = pooled.attainment if quota is not None else math.nan
-    return out
-
-
 # ---------------------------------------------------------------------------
 # Account manager report
 # ---------------------------------------------------------------------------
