@@ -72,7 +72,7 @@ def _frame(rows: int):
 def _check_matches_report_frame() -> None:
     """Refuse to measure a frame unlike a real report's ``deals`` (columns, dtypes, value types)."""
     from reportkit.reports.builders import build_report
-    from reportkit.config.loading import load_inputs
+    from reportkit.domain.loading import load_inputs
 
     root = Path(__file__).resolve().parents[1]
     params, ds = load_inputs(root / "params" / "demo.yaml")

@@ -466,7 +466,7 @@ def test_hostile_report_ids_and_names_stay_inside_the_output_folder(tmp_path, mo
     deals = [(f"D{i}", a[0], "C1", "2025-05-10", 1_000_00 * (i + 1)) for i, a in enumerate(ams)]
     quotas = [q for a in ams for q in quarterly_quotas(a[0], 2025, 100_000_00)]
     ds = build_dataset(ams=[(a[0], a[1], a[2], None, None) for a in ams], deals=deals, quotas=quotas)
-    from reportkit.config import loading
+    from reportkit.domain import loading
 
     monkeypatch.setattr(loading, "load_source", lambda params: ds)
     out = tmp_path / "deep" / "out"

@@ -153,7 +153,7 @@ DEMO_FY2025_BEFORE = {  # period: {AM: (statement total cents, bonus cents, line
 def demo_inputs():
     from pathlib import Path
 
-    from reportkit.config.loading import load_inputs
+    from reportkit.domain.loading import load_inputs
 
     return load_inputs(Path(__file__).resolve().parents[1] / "params" / "demo.yaml")
 

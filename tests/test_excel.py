@@ -390,7 +390,7 @@ def _band_of(value, rules):
 def policy_reports():
     """Demo reports built with params miss_below 0.75 (default 0.9) and timezone Europe/Berlin."""
     from reportkit.reports.builders import build_report
-    from reportkit.config.loading import load_inputs
+    from reportkit.domain.loading import load_inputs
 
     params, ds = load_inputs(ROOT / "params" / "demo.yaml", {"performance": {"miss_below": "0.75"}, "timezone": "Europe/Berlin"})
     build = lambda kind, rid: build_report(ds, params, kind=kind, report_id=rid, period=params.period, as_of=params.as_of)  # noqa: E731

@@ -9,6 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import reportkit as rk
+
 from reportkit.data import model
 from reportkit.core.errors import DataError, MappingError
 from reportkit.data.mapping import load_dataset, load_mapping
@@ -336,7 +338,7 @@ def write_ownerless_won_deals(tmp_path: Path) -> Path:
 
 def test_won_deal_without_owner_or_covered_territory_is_refused_at_load_naming_row_and_fix(tmp_path):
     with pytest.raises(DataError) as exc:
-        load_dataset(write_ownerless_won_deals(tmp_path))
+        rk.load_dataset(write_ownerless_won_deals(tmp_path))
     problems = {(Path(p.file).name, p.row, p.column, p.value): p.reason for p in exc.value.problems}
     assert set(problems) == {("deals.csv", 4, "region", None), ("deals.csv", 5, "region", "South")}
     blank, uncovered = problems[("deals.csv", 4, "region", None)], problems[("deals.csv", 5, "region", "South")]
@@ -349,7 +351,7 @@ def test_ownerless_deal_closed_before_its_account_handover_still_loads_uncredite
     path = write_ownerless_won_deals(tmp_path)
     deals = (tmp_path / "deals.csv").read_text(encoding="utf-8").splitlines()
     (tmp_path / "deals.csv").write_text("\n".join(deals[:3] + deals[5:]) + "\n", encoding="utf-8")  # D1, D2, D5
-    ds = load_dataset(path)
+    ds = rk.load_dataset(path)
     from reportkit.crediting import credited_deals
 
     assert set(credited_deals(ds)["deal_id"]) == {"D1", "D2"}  # D5 is business development's

@@ -25,7 +25,7 @@ from reportkit.domain import engine
 
 from reportkit.reports import builders as reports
 from reportkit.core.errors import PlanError
-from reportkit.config.loading import load_inputs
+from reportkit.domain.loading import load_inputs
 from reportkit.core.money import cents_to_money, micros_to_cents
 from reportkit.config.params import BatchParams
 from reportkit.core.periods import Period

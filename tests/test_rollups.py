@@ -21,7 +21,7 @@ import pytest
 
 from reportkit.render import charts
 from reportkit.domain.crediting import credited_deals
-from reportkit.config.loading import load_inputs
+from reportkit.domain.loading import load_inputs
 from reportkit.data.model import deal_micros
 from reportkit.core.money import cents_to_money, micros_to_cents
 from reportkit.core.periods import Period

@@ -121,8 +121,9 @@ def load_dataset(mapping_path: str | Path) -> "Dataset":
     ('USD', 12)
     """
     from ..data.mapping import load_dataset as _load_dataset
+    from ..domain.engine import ownerless_uncredited
 
-    return _load_dataset(mapping_path)
+    return _load_dataset(mapping_path, uncredited=ownerless_uncredited)
 
 
 def load(params_file: str | Path) -> tuple["BatchParams", "Dataset"]:
@@ -146,7 +147,7 @@ def load(params_file: str | Path) -> tuple["BatchParams", "Dataset"]:
     --------
     >>> params, ds = load("params/demo.yaml")   # doctest: +SKIP
     """
-    from ..config.loading import load_inputs
+    from ..domain.loading import load_inputs
 
     return load_inputs(params_file)
 
@@ -157,8 +158,8 @@ def load(params_file: str | Path) -> tuple["BatchParams", "Dataset"]:
 
 
 def _as_date(value: Any) -> datetime.date | None:
-    """``as_of`` as a date (``None`` for ``None``/``""``); see :func:`reportkit.config.loading.parse_date`."""
-    from ..config.loading import parse_date
+    """``as_of`` as a date (``None`` for ``None``/``""``); see :func:`reportkit.domain.loading.parse_date`."""
+    from ..domain.loading import parse_date
 
     return parse_date(value)
 

@@ -76,7 +76,7 @@ import string
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 import numpy as np
 import pandas as pd
@@ -1317,13 +1317,20 @@ def load_table(ctx: _Context, table: str, tm: TableMapping) -> tuple[pd.DataFram
     return out[ordered].reset_index(drop=True), src_cols
 
 
-def load_dataset(mapping_path: str | Path) -> model.Dataset:
+def load_dataset(mapping_path: str | Path, *, uncredited: Callable[[model.Dataset], np.ndarray] | None = None) -> model.Dataset:
     """Load and validate every table a source mapping declares.
 
     Parameters
     ----------
     mapping_path : str or Path
         The source mapping YAML (``params/sources/*.yaml``).
+    uncredited : callable, optional
+        The crediting rule's answer to "which won deals would credit nobody for
+        want of an owner" (positions in ``deals``): the loaders above the data
+        layer pass :func:`reportkit.domain.engine.ownerless_uncredited`
+        (:func:`reportkit.domain.loading.load_source`, ``rk.load_dataset``), so
+        such deals are refused here with their file and row. The rule stays in
+        the domain; this layer only names the rows.
 
     Returns
     -------
@@ -1374,18 +1381,18 @@ def load_dataset(mapping_path: str | Path) -> model.Dataset:
         raise _data_error(merged, mapping_path) from None
     if parse_problems:
         raise _data_error(parse_problems, mapping_path)
-    uncredited = _uncredited_deal_problems(ds, return_ds, src_cols)
+    uncredited = [] if uncredited is None else _uncredited_deal_problems(ds, return_ds, src_cols, uncredited)
     if uncredited:
         raise _data_error(uncredited, mapping_path)
     notes = list(ctx.notes) + _outside_quota_periods(return_ds)
     return replace(return_ds, warnings=tuple(notes))
 
 
-def _uncredited_deal_problems(raw: model.Dataset, ds: model.Dataset,
-                              src_cols: dict[str, dict[str, str]]) -> list[DataProblem]:
+def _uncredited_deal_problems(raw: model.Dataset, ds: model.Dataset, src_cols: dict[str, dict[str, str]],
+                              rule: Callable[[model.Dataset], np.ndarray]) -> list[DataProblem]:
     """One problem per won deal that would credit nobody for want of an owner.
 
-    The rule is the engine's (:func:`reportkit.engine.ownerless_uncredited`: no
+    The rule is the engine's (``rule``, :func:`reportkit.domain.engine.ownerless_uncredited`: no
     owner and, with ``crediting: territory``, a blank territory or one no account
     manager covers; deals closed before their account's handover date are
     business development and not listed). Run on the validated ``ds``; ``raw`` is
@@ -1393,11 +1400,7 @@ def _uncredited_deal_problems(raw: model.Dataset, ds: model.Dataset,
     """
     if ds.crediting != "territory":
         return []  # owner crediting refuses every blank owner in model.validate_dataset
-    # a documented exception to the layers (pyproject's [tool.importlinter] ignore_imports): the
-    # rule is the engine's crediting; it moves out of the data layer with the engine split (issue #16)
-    from ..domain import engine
-
-    rows = engine.ownerless_uncredited(ds)
+    rows = rule(ds)
     if not len(rows):
         return []
     cols = src_cols.get("deals", {})

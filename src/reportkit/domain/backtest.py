@@ -41,7 +41,7 @@ import pandas as pd
 
 from .crediting import credited_deals
 from .forecast import DEFAULT_METHOD, HISTORY_METHODS, LEVELS, forecast_methods, level_revenue, revenue_by_entity
-from ..config.loading import load_inputs
+from .loading import load_inputs
 from ..data.model import Dataset
 from ..core.periods import Period
 

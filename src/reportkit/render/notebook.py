@@ -42,7 +42,7 @@ import pandas as pd
 
 from ..core.currency import currency_info
 from ..core.errors import ParamsError, TemplateError
-from ..config.loading import load_inputs, parse_date
+from ..domain.loading import load_inputs, parse_date
 from ..core.money import round_money
 from ..reports.builders import REPORT_KINDS, build_report
 

@@ -26,7 +26,7 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
-from ..config.loading import load_inputs
+from ..domain.loading import load_inputs
 from ..core.errors import OutputError, ParamsError
 from ..core.periods import Period
 from ..domain.commission import CommissionStatement

@@ -58,7 +58,7 @@ from ..core.errors import (
     ReportkitError,
     TemplateError,
 )
-from ..config import loading
+from ..domain import loading
 from ..config.params import BatchParams, load_params
 from ..core.periods import FiscalCalendar, Period
 from ..render.notebook import default_template_dir
@@ -199,7 +199,7 @@ class BatchResult:
 
 
 def load_batch_inputs(params_path: str | Path) -> tuple[BatchParams, Any]:
-    """Load the params and the dataset they name: :func:`reportkit.config.loading.load_inputs`."""
+    """Load the params and the dataset they name: :func:`reportkit.domain.loading.load_inputs`."""
     return loading.load_inputs(params_path)
 
 

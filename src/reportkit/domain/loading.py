@@ -13,7 +13,8 @@ from typing import Any
 from ..core.errors import ParamsError
 from ..data.mapping import load_dataset
 from ..data.model import Dataset
-from .params import BatchParams, load_params
+from ..config.params import BatchParams, load_params
+from . import engine
 from ..core.periods import FiscalCalendar, Period
 
 __all__ = ["load_inputs", "load_source", "parse_date"]
@@ -59,7 +60,7 @@ def load_source(params: BatchParams) -> Dataset:
     PeriodError
         ``params.period`` is not a label of the dataset's fiscal calendar.
     """
-    ds = load_dataset(params.resolve(params.source))
+    ds = load_dataset(params.resolve(params.source), uncredited=engine.ownerless_uncredited)
     Period.parse(params.period, ds.calendar)
     return ds
 
