@@ -10,7 +10,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reportkit.domain import engine
+from reportkit.domain import crediting, engine
 from reportkit.core.money import allocate
 from reportkit.config.plans import PPM
 from engine_helpers import dataset, plan, run, summary
@@ -90,7 +90,7 @@ def test_split_credits_sum_to_the_deal(amount, raw):
                  [(f"x{i}", a, "2025-02-01", "1.00", "P") for i, a in enumerate(ams)])
     splits = pd.DataFrame({"deal_id": "d1", "account_manager_id": ams, "share": [str(Decimal(w) / PPM) for w in ws],
                            "kind": "revenue"})
-    credits, _ = engine.credit_deals(ds.deals, splits=splits)
+    credits, _ = crediting.credit_deals(ds.deals, splits=splits)
     got = credits.loc[credits["deal_id"] == "d1"].set_index("account_manager_id")["credit_cents"]
     assert int(got.sum()) == amount
     # identical to money.allocate (largest remainder, ties to the earlier part)

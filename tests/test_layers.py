@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import grimp
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,6 +42,19 @@ def test_import_linter_contracts_are_kept():
     done = subprocess.run([str(lint)], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "0 broken" in done.stdout
+
+
+def test_no_module_of_the_domain_is_part_of_an_import_cycle():
+    graph = grimp.build_graph("reportkit")
+    domain = sorted(m for m in graph.modules if m.startswith("reportkit.domain."))
+    cycles = [
+        (module, *graph.find_shortest_chain(importer=imported, imported=module))
+        for module in domain
+        for imported in sorted(graph.find_modules_directly_imported_by(module))
+        if graph.chain_exists(importer=imported, imported=module)
+    ]
+    assert domain and not cycles, "import cycles (each chain returns to its first module): " + "; ".join(
+        " -> ".join(chain) for chain in cycles)
 
 
 def test_architecture_map_lists_every_module_of_the_package():

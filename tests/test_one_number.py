@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 import yaml
 
-from reportkit.domain import engine
+from reportkit.domain import crediting, engine
 
 from reportkit.reports import builders as reports
 from reportkit.core.errors import PlanError
@@ -189,7 +189,7 @@ def test_blank_territory_credits_the_owner_in_report_and_engine(make_dataset):
     assert report(ds, params, "A1").summary["revenue"] == Decimal("40000.00")
     assert report(ds, params, "A2").summary["revenue"] == Decimal("25000.00")
     assert_engine_matches_reports(ds, params, measuring_plan("USD", "quarter"))
-    credits, excluded = engine.credit_deals(ds.deals, territories=ds.territories, method="territory")
+    credits, excluded = crediting.credit_deals(ds.deals, territories=ds.territories, method="territory")
     assert dict(zip(credits["deal_id"], credits["source"])) == {"D1": "territory", "D2": "owner (no territory)"}
     assert excluded.empty
 

@@ -121,7 +121,7 @@ def load_dataset(mapping_path: str | Path) -> "Dataset":
     ('USD', 12)
     """
     from ..data.mapping import load_dataset as _load_dataset
-    from ..domain.engine import ownerless_uncredited
+    from ..domain.crediting import ownerless_uncredited
 
     return _load_dataset(mapping_path, uncredited=ownerless_uncredited)
 

@@ -106,7 +106,7 @@ class PlanRef(_Strict):
     assignments name are used (they must share one pay period, as
     :func:`reportkit.domain.engine.compute` requires; a plan's ``crediting.method``, if
     given, must equal the source mapping's ``crediting``, checked before any
-    report runs by :func:`reportkit.domain.engine.check_crediting`). When ``plan:`` is
+    report runs by :func:`reportkit.domain.crediting.check_crediting`). When ``plan:`` is
     given, the reports' commission comes from the plan engine
     (:mod:`reportkit.domain.engine`) and ``commission:`` is not used.
     """

@@ -296,7 +296,7 @@ class Crediting(_Strict):
     """Who is credited for a deal before any rate applies.
 
     Crediting is the data set's rule (the source mapping's ``crediting``, see
-    :func:`reportkit.domain.engine.check_crediting`), so a plan pays on the revenue
+    :func:`reportkit.domain.crediting.check_crediting`), so a plan pays on the revenue
     the reports show. ``method`` left out (``None``) follows the data set;
     ``owner`` or ``territory`` states it and must equal the data set's
     (``owner``: the deal owner or the deal's revenue splits; ``territory``:

@@ -1327,7 +1327,7 @@ def load_dataset(mapping_path: str | Path, *, uncredited: Callable[[model.Datase
     uncredited : callable, optional
         The crediting rule's answer to "which won deals would credit nobody for
         want of an owner" (positions in ``deals``): the loaders above the data
-        layer pass :func:`reportkit.domain.engine.ownerless_uncredited`
+        layer pass :func:`reportkit.domain.crediting.ownerless_uncredited`
         (:func:`reportkit.domain.loading.load_source`, ``rk.load_dataset``), so
         such deals are refused here with their file and row. The rule stays in
         the domain; this layer only names the rows.
@@ -1392,7 +1392,7 @@ def _uncredited_deal_problems(raw: model.Dataset, ds: model.Dataset, src_cols: d
                               rule: Callable[[model.Dataset], np.ndarray]) -> list[DataProblem]:
     """One problem per won deal that would credit nobody for want of an owner.
 
-    The rule is the engine's (``rule``, :func:`reportkit.domain.engine.ownerless_uncredited`: no
+    The rule is the engine's (``rule``, :func:`reportkit.domain.crediting.ownerless_uncredited`: no
     owner and, with ``crediting: territory``, a blank territory or one no account
     manager covers; deals closed before their account's handover date are
     business development and not listed). Run on the validated ``ds``; ``raw`` is

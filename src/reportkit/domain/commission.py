@@ -333,7 +333,7 @@ def plan_result(
     left out, so a statement as of a date never pays later deals. ``quotas``
     (the report's effective quota table, e.g. from a params quota rule) replaces
     the dataset's quotas when given. The engine credits deals by the data set's
-    rule, as the report does (:func:`reportkit.domain.engine.check_crediting`: a plan
+    rule, as the report does (:func:`reportkit.domain.crediting.check_crediting`: a plan
     whose crediting disagrees is refused with a ``PlanError`` naming the plan
     file and ``source_mapping``, the mapping file).
     """

@@ -17,9 +17,12 @@ Two crediting modes exist (``Dataset.crediting``, see ``docs/architecture.md``):
     :func:`reportkit.mapping.load_dataset` refuses it). Because one deal credits several people, team revenue counts
     each deal once (:func:`team_revenue`).
 
-These rules live once, in the plan engine (:func:`reportkit.domain.engine.credit_deals`
-on integer codes); :func:`credited_deals` is a frame view of the engine's
-credits, so the revenue a report shows is the revenue commission is paid on.
+These rules live once, in the crediting core (:mod:`reportkit.domain._credit_core`,
+on integer codes; its public names are re-exported here: :func:`credit_deals`,
+:func:`credit_codes`, :func:`check_crediting`, :func:`ownerless_uncredited`,
+:data:`CREDIT_SOURCES`, :data:`NO_CREDIT_REASONS`); :func:`credited_deals` is a
+frame view of those credits, and the plan engine pays on the same ones, so the
+revenue a report shows is the revenue commission is paid on.
 
 Business-development handoff (rule applied *here*, once, so quota attainment,
 commission, forecast and account status all agree): when the ``accounts`` table
@@ -43,7 +46,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import engine
+from ._credit_core import (
+    CREDIT_SOURCES,
+    NO_CREDIT_REASONS,
+    DatasetCredits,
+    check_crediting,
+    credit_codes,
+    credit_deals,
+    ownerless_uncredited,
+)
 from ..data.model import Dataset, deal_micros
 from ..core.money import check_exact_range, exact_total_cents, micros_to_cents
 from ..core.periods import FiscalCalendar
@@ -58,6 +69,14 @@ __all__ = [
     "revenue_cents",
     "revenue_cents_by",
     "revenue_micros_by",
+    # the crediting core's public names (one home: _credit_core)
+    "credit_deals",
+    "credit_codes",
+    "check_crediting",
+    "ownerless_uncredited",
+    "DatasetCredits",
+    "CREDIT_SOURCES",
+    "NO_CREDIT_REASONS",
 ]
 
 #: Columns of the frame returned by :func:`credited_deals`, in order.
@@ -82,7 +101,7 @@ CREDIT_COLUMNS = (
 def credited_deals(dataset: Dataset) -> pd.DataFrame:
     """One row per (won deal, credited account manager).
 
-    A view over the plan engine's crediting (:func:`reportkit.domain.engine.credit_deals`
+    A view over the crediting core (:func:`credit_codes`: the :func:`credit_deals`
     rules, run on ``dataset.crediting``): the reports, the API, the explorer and
     the engine credit the same deals to the same people.
 
@@ -125,13 +144,13 @@ def credited_deals(dataset: Dataset) -> pd.DataFrame:
         (:func:`reportkit.core.money.check_exact_range`).
     """
     deals = dataset.deals.reset_index(drop=True)
-    cr = engine.credit_codes(dataset, deals)
+    cr = credit_codes(dataset, deals)
     # order (close date, deal id, account manager id) on integer ranks, then gather every column once
     deal_rank = _rank(deals["deal_id"])
     am_rank = _rank(pd.Series(cr.ids, dtype="str"))
     order = np.lexsort((am_rank[cr.am], deal_rank[cr.drow], cr.cdate)) if len(cr.drow) else np.zeros(0, np.int64)
     drow, am, src = cr.drow[order], cr.am[order], cr.source[order]
-    territory = engine.CREDIT_SOURCES.index("territory")
+    territory = CREDIT_SOURCES.index("territory")
 
     def take(col: str, boxed: bool = False):  # ids stay Arrow strings; nullable text is boxed (object), as ever
         if col not in deals:
@@ -151,7 +170,7 @@ def credited_deals(dataset: Dataset) -> pd.DataFrame:
             "amount_micros": deal_micros(deals)[drow],
             "credit_micros": cr.exact[order].astype(np.int64),
             "credit_type": _strings(np.where(src == territory, 1, 0), ["owner", "territory"]),
-            "credit_source": _strings(src, engine.CREDIT_SOURCES),
+            "credit_source": _strings(src, CREDIT_SOURCES),
             "territory": take("territory", boxed=True),
             "product": take("product", boxed=True),
             "stage": _strings(np.zeros(len(drow), np.int8), ["won"]),

@@ -14,7 +14,7 @@ from ..core.errors import ParamsError
 from ..data.mapping import load_dataset
 from ..data.model import Dataset
 from ..config.params import BatchParams, load_params
-from . import engine
+from .crediting import ownerless_uncredited
 from ..core.periods import FiscalCalendar, Period
 
 __all__ = ["load_inputs", "load_source", "parse_date"]
@@ -60,7 +60,7 @@ def load_source(params: BatchParams) -> Dataset:
     PeriodError
         ``params.period`` is not a label of the dataset's fiscal calendar.
     """
-    ds = load_dataset(params.resolve(params.source), uncredited=engine.ownerless_uncredited)
+    ds = load_dataset(params.resolve(params.source), uncredited=ownerless_uncredited)
     Period.parse(params.period, ds.calendar)
     return ds
 

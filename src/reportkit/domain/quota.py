@@ -29,11 +29,10 @@ Rules (contract in ``docs/architecture.md``):
 
 Money here is integer cents.
 
-Note on layering: :func:`quotas_from_rule` needs credited revenue for the
+Layering: :func:`quotas_from_rule` needs credited revenue for the
 ``prior_year_growth`` rule and :func:`attainment_table` sums credits per period,
-so this module uses :mod:`reportkit.domain.crediting`; crediting is a view over the plan
-engine, which splits quotas here, so the module is imported as a whole
-(``from . import crediting``) and its functions looked up when called.
+so this module uses :mod:`reportkit.domain.crediting`; the plan engine splits
+quotas here (domain order: crediting -> quota -> engine, no cycle).
 """
 
 from __future__ import annotations
@@ -46,7 +45,7 @@ from typing import Iterable, NamedTuple, Sequence
 import numpy as np
 import pandas as pd
 
-from . import crediting
+from .crediting import credited_deals, credited_revenue
 from ..core.money import allocate, micros_to_cents, to_cents
 from ..data.model import Dataset
 from ..config.params import QuotaRule
@@ -131,7 +130,7 @@ def quotas_from_rule(dataset: Dataset, rule: QuotaRule, fiscal_years: Iterable[i
     if rule.kind == "fixed":
         grid["quota_cents"] = fallback
     else:
-        rev = crediting.credited_revenue(crediting.credited_deals(dataset), cal, "quarter")
+        rev = credited_revenue(credited_deals(dataset), cal, "quarter")
         rev = rev.rename(columns={"period": "last_year", "revenue_cents": "ly_cents"})
         grid = grid.merge(rev[["account_manager_id", "last_year", "ly_cents"]], on=["account_manager_id", "last_year"], how="left")
         factor = Decimal(1) + rule.growth
@@ -391,7 +390,7 @@ def pooled_attainment(
 
     The numerator is an aggregate, so it is the exact sum rounded once: pass the
     members' exact credits as ``revenue_micros`` (``credit_micros`` summed per
-    member, :func:`reportkit.crediting.revenue_micros_by`) and the result is their
+    member, :func:`reportkit.domain.crediting.revenue_micros_by`) and the result is their
     total rounded once (:func:`reportkit.money.micros_to_cents`), not the sum of
     per-member rounded cents. Without overlapping credits and with every member
     counted it therefore equals the team's revenue to the cent. Forecasts (already
@@ -493,7 +492,7 @@ def attainment_table(
         }
     )
     c = credited.loc[credited["account_manager_id"].isin(ids).to_numpy()]
-    rev = crediting.credited_revenue(c, cal, "quarter", until=until)
+    rev = credited_revenue(c, cal, "quarter", until=until)
     if quarter_quotas is None:
         quarter_quotas = split_quotas(quotas.loc[quotas["account_manager_id"].isin(ids).to_numpy()], cal, "quarter")
     qs = quarter_quotas.loc[quarter_quotas["account_manager_id"].isin(ids).to_numpy()]

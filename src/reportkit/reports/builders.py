@@ -62,7 +62,8 @@ import pandas as pd
 from ..domain.accounts import AccountStatusRules, account_status
 from ..domain.commission import CommissionStatement, flat_result, flat_statement, plan_result, plan_statement
 from ..domain.crediting import (
-    credited_deals, credited_in, crediting_overlaps, revenue_cents, revenue_cents_by, revenue_micros_by, team_revenue,
+    check_crediting, credited_deals, credited_in, crediting_overlaps, revenue_cents, revenue_cents_by,
+    revenue_micros_by, team_revenue,
 )
 from ..core.errors import ParamsError, did_you_mean
 from ..domain.forecast import COMPANY, annual_forecasts, forecast_methods, level_revenue, open_pipeline
@@ -72,7 +73,6 @@ from ..data.model import Dataset
 from ..core.money import MICROS_PER_CENT, cents_to_money, money_sum, rdiv
 from ..config.params import BatchParams
 from ..config.plans import load_plan_source
-from ..domain import engine
 from ..domain.performance import current_status, performance_input, performance_table
 from ..core.periods import Period, data_covers, data_start
 from ..domain.quota import attainment, attainment_table, pooled_attainment, quotas_from_rule, split_quotas
@@ -546,7 +546,7 @@ def load_checked_plans(ds: Dataset, params: BatchParams) -> tuple[Any, Any]:
     """The plans and assignments ``params.plan`` names, checked against the data set.
 
     The batch calls this before any kernel starts, so a plan whose crediting
-    disagrees with the data set's (:func:`reportkit.domain.engine.check_crediting`) is
+    disagrees with the data set's (:func:`reportkit.domain.crediting.check_crediting`) is
     refused once, as bad input (exit 2), instead of failing every report.
 
     Returns
@@ -566,8 +566,8 @@ def load_checked_plans(ds: Dataset, params: BatchParams) -> tuple[Any, Any]:
     ref = params.plan
     plans, who = load_plan_source(params.resolve(ref.path),
                                   None if ref.assignments is None else params.resolve(ref.assignments))
-    engine.check_crediting(list(plans.values()) if isinstance(plans, dict) else [plans], ds,
-                           source_mapping=params.resolve(params.source))
+    check_crediting(list(plans.values()) if isinstance(plans, dict) else [plans], ds,
+                    source_mapping=params.resolve(params.source))
     return plans, who
 
 

@@ -1,0 +1,604 @@
+"""The crediting core: which won deals credit which account manager, on integer codes.
+
+The one implementation of the crediting rules (``docs/commission.md``,
+"Crediting"; ``docs/architecture.md``, "One home per domain rule"):
+:func:`credit_deals` (frames in, credit lines out), :func:`credit_codes` (a data
+set's own crediting, the arrays the reports and the engine read),
+:func:`ownerless_uncredited` (the load-time check), :func:`check_crediting` (a
+plan must credit as its data set does). :mod:`reportkit.domain.crediting`
+re-exports the public names and builds the reports' frame view on them;
+:mod:`reportkit.domain.engine` runs the commission ledger on the same arrays.
+This module imports neither (domain order: crediting -> quota -> engine).
+
+Money is integer cents (``int64``), with each credit's exact amount beside it
+in micros (:mod:`reportkit.core.money`); split shares are exact integer parts
+per million.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..core.errors import DataError, DataProblem, PlanError
+from ..core.money import MICROS_PER_CENT, rdiv
+from ..config.plans import PPM, Plan
+from ..data.model import Dataset, deal_micros
+
+__all__ = [
+    "credit_deals",
+    "check_crediting",
+    "credit_codes",
+    "ownerless_uncredited",
+    "DatasetCredits",
+    "CREDIT_SOURCES",
+    "NO_CREDIT_REASONS",
+]
+
+
+# ---------------------------------------------------------------------------
+# crediting
+# ---------------------------------------------------------------------------
+#
+# Id columns are pandas-3 ``str`` (Arrow-backed). Everything below turns them into
+# integer codes once, with Arrow hash kernels (``index_in``), and works on numpy
+# arrays from there on; strings are only looked up again for the rows of a
+# materialised frame (a statement, ``CommissionResult.credits``, excluded deals).
+_NAT = np.iinfo(np.int64).min  # NaT as int64 nanoseconds
+_CREDIT_KINDS = ["revenue", "overlay"]
+_SOURCES = ["owner", "split", "overlay split", "territory", "cancellation in period",
+            "owner (territory not covered)", "owner (no territory)"]
+
+
+def _arrow_str(values):
+    """Values as an Arrow string array (zero-copy for pandas-3 ``str`` columns)."""
+    if isinstance(values, (pd.Series, pd.Index)):
+        values = values.array
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        arr = values
+    else:
+        try:
+            arr = pa.array(values, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            obj = np.asarray(values, dtype=object)
+            arr = pa.array([None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in obj],
+                           type=pa.large_string())
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        if pa.types.is_null(arr.type) or pa.types.is_dictionary(arr.type):
+            arr = arr.cast(pa.large_string())
+        else:
+            arr = pc.cast(arr, pa.large_string())
+    return arr
+
+
+def _np(arr) -> np.ndarray:
+    return arr.to_numpy() if isinstance(arr, pa.ChunkedArray) else arr.to_numpy(zero_copy_only=False)
+
+
+def _lookup(values, table, dtype=np.int64) -> np.ndarray:
+    """Position of each value in ``table`` (distinct strings); -1 when absent or null.
+
+    ``dtype=np.int32`` keeps Arrow's int32 positions without a widening copy.
+    """
+    t = _arrow_str(table)
+    if isinstance(t, pa.ChunkedArray):
+        t = t.combine_chunks()
+    r = pc.index_in(_arrow_str(values), value_set=t)
+    return _np(r.fill_null(-1)).astype(dtype, copy=False)
+
+
+def _isnull(values) -> np.ndarray:
+    return _np(pc.is_null(_arrow_str(values)))
+
+
+def _isin(values, allowed) -> np.ndarray:
+    """Exact membership for id columns (Arrow hash lookup)."""
+    return _lookup(values, pd.unique(np.asarray(list(allowed), dtype=object))) >= 0 if len(values) else np.zeros(0, bool)
+
+
+def _take_str(values, rows: np.ndarray) -> np.ndarray:
+    """``values[rows]`` as an object array of str/None (rows < 0 give None)."""
+    rows = np.asarray(rows, dtype=np.int64)
+    arr = _arrow_str(values)
+    ok = rows >= 0
+    out = np.full(len(rows), None, dtype=object)
+    if ok.any():
+        got = arr.take(pa.array(rows[ok])).to_pylist()
+        out[ok] = got
+    return out
+
+
+class _Ids:
+    """Integer codes for account-manager ids: known ids first, unknown ones appended."""
+
+    def __init__(self, known) -> None:
+        self.known = pd.unique(np.asarray(list(known), dtype=object))
+        self.extra: list[str] = []
+        self._extra_set: set[str] = set()
+
+    def codes(self, values, rows: np.ndarray | None = None) -> np.ndarray:
+        """Codes of ``values`` (of ``values[rows]`` when ``rows`` is given); -1 for nulls.
+
+        With ``rows`` covering most of the column the whole column is looked up and
+        the rows picked from the codes (cheaper than taking the strings first).
+        """
+        if rows is not None:
+            if 2 * len(rows) < len(values):
+                return self.codes(_arrow_str(values).take(pa.array(rows)))
+            c = _lookup(values, self.known, np.int32)[rows]  # int32 codes: written into int64 columns later
+            miss = np.flatnonzero(c < 0)
+            if len(miss):
+                sub = _arrow_str(values).take(pa.array(rows[miss]))
+                c[miss] = self._extra(sub)
+            return c
+        c = _lookup(values, self.known)
+        miss = np.flatnonzero(c < 0)
+        if len(miss):
+            c[miss] = self._extra(_arrow_str(values).take(pa.array(miss)))
+        return c
+
+    def _extra(self, sub) -> np.ndarray:
+        """Codes for ids not in ``known`` (appended in order of first appearance); -1 for nulls."""
+        for v in pc.unique(pc.drop_null(sub)).to_pylist():
+            if v not in self._extra_set:
+                self._extra_set.add(v)
+                self.extra.append(v)
+        return np.where(_isnull(sub), -1, len(self.known) + _lookup(sub, self.extra))
+
+    def strings(self) -> np.ndarray:
+        return np.concatenate([self.known, np.asarray(self.extra, dtype=object)])
+
+
+def _shares_ppm(values: pd.Series, file: str = "splits") -> np.ndarray:
+    """Split shares (str, Decimal or float as written) -> exact integer ppm; each distinct value parsed once."""
+    values = pd.Series(values).reset_index(drop=True)
+    codes, uniques = pd.factorize(values)
+    table = np.empty(len(uniques), dtype=np.int64)
+    bad = []
+    for u, v in enumerate(uniques):
+        try:
+            d = Decimal(str(v))
+            p = d * PPM
+            if not d.is_finite() or p != p.to_integral_value() or d < 0 or d > 1:
+                raise ValueError
+            table[u] = int(p)
+        except Exception:
+            bad.append(u)
+    if bad or (codes < 0).any():
+        problems = [DataProblem(file, int(i) + 2, "share", values.iloc[i], "share must be a fraction 0..1 with at most 6 decimals")
+                    for i in np.flatnonzero(np.isin(codes, bad) | (codes < 0))]
+        raise DataError("split shares are invalid", problems)
+    return table[codes]
+
+
+#: Why a won deal credits nobody for want of an owner, per crediting method (the ``reason``
+#: of such a deal in the ``excluded`` frames; :func:`ownerless_uncredited` finds them).
+NO_CREDIT_REASONS = {
+    "owner": "deal has no owner",
+    "territory": "deal has no owner and its territory is blank or covered by no account manager",
+}
+
+
+def _excluded_frame(deals: pd.DataFrame, rows: np.ndarray, am: np.ndarray, amount: np.ndarray,
+                    close_ns: np.ndarray, reason: str) -> pd.DataFrame:
+    return pd.DataFrame({
+        "deal_id": _take_str(deals["deal_id"], rows), "account_manager_id": am,
+        "close_date": pd.to_datetime(np.asarray(close_ns, np.int64).view("datetime64[ns]")),
+        "amount_cents": np.asarray(amount, np.int64), "reason": reason,
+    })
+
+
+@dataclass
+class _Credits:
+    """Credit lines as integer arrays (one row per AM credited by a deal)."""
+
+    drow: np.ndarray     # row of the deal in the deals frame
+    am: np.ndarray       # account-manager code (_Ids), >= 0
+    cdate: np.ndarray    # close date, int64 ns
+    credit: np.ndarray   # credit_cents
+    share: np.ndarray    # share_ppm (int32: at most 1e6)
+    kind: np.ndarray     # index into _CREDIT_KINDS (int8)
+    source: np.ndarray   # index into _SOURCES (int8)
+    exact: np.ndarray    # the credit exact, in micros (money.py): what per-period sums add up
+
+    def take(self, idx) -> "_Credits":
+        return _Credits(*(getattr(self, f)[idx] for f in self.__dataclass_fields__))
+
+    @staticmethod
+    def concat(parts: list["_Credits"]) -> "_Credits":
+        """One set of arrays from parts whose fields are arrays, scalars, or ``(source, rows)``.
+
+        A ``(source, rows)`` field is gathered straight into the output
+        (``np.take(..., out=)``) and a scalar filled in, so a part never
+        allocates its own full-size columns before they are copied.
+        """
+        dtypes = (np.int64,) * 4 + (np.int32, np.int8, np.int8, np.int64)
+        n = sum(len(p.drow) for p in parts)
+        cols = []
+        for f, dt in zip(_Credits.__dataclass_fields__, dtypes):
+            vals = [getattr(p, f) for p in parts]
+            if len(vals) == 1 and isinstance(vals[0], np.ndarray) and vals[0].dtype == np.result_type(dt, vals[0].dtype):
+                cols.append(vals[0])
+                continue
+            out = np.empty(n, dtype=np.result_type(dt, *(v.dtype for v in vals if isinstance(v, np.ndarray))))
+            a = 0
+            for p, v in zip(parts, vals):
+                b = a + len(p.drow)
+                if isinstance(v, tuple):
+                    np.take(v[0], v[1], out=out[a:b])
+                else:
+                    out[a:b] = v
+                a = b
+            cols.append(out)
+        return _Credits(*cols)
+
+    def frame(self, deals: pd.DataFrame, ids: np.ndarray) -> pd.DataFrame:
+        amt = deals["amount_cents"].to_numpy(np.int64)
+        return pd.DataFrame({
+            "deal_id": _take_str(deals["deal_id"], self.drow),
+            "account_manager_id": ids[self.am] if len(self.am) else np.array([], dtype=object),
+            "account_id": _take_str(deals["account_id"], self.drow),
+            "close_date": pd.to_datetime(self.cdate.view("datetime64[ns]")),
+            "product": _take_str(deals["product"], self.drow),
+            "deal_amount_cents": amt[self.drow],
+            "deal_amount_micros": deal_micros(deals)[self.drow],
+            "credit_cents": self.credit.astype(np.int64),
+            "credit_micros": self.exact.astype(np.int64),
+            "share_ppm": self.share.astype(np.int64),
+            "kind": np.asarray(_CREDIT_KINDS, dtype=object)[self.kind],
+            "source": np.asarray(_SOURCES, dtype=object)[self.source],
+        })
+
+
+def _credit_codes(deals, ids: _Ids, *, splits=None, accounts=None, territories=None, method="owner",
+                  handoff=True) -> tuple[_Credits, list[pd.DataFrame]]:
+    """The crediting rules of :func:`credit_deals` on integer codes (see there)."""
+    n_all = len(deals)
+    won = _np(pc.fill_null(pc.equal(_arrow_str(deals["stage"]), "won"), False))
+    close_all = deals["close_date"].to_numpy("datetime64[ns]").view(np.int64)
+    amount_all = deals["amount_cents"].to_numpy(np.int64)
+    micros_all = deal_micros(deals)
+    W = np.flatnonzero(won)
+    excluded: list[pd.DataFrame] = []
+
+    def owner_strings(rows):
+        return _take_str(deals["account_manager_id"], rows)
+
+    if handoff and accounts is not None and "handover_date" in accounts:
+        pos = _lookup(deals["account_id"], accounts["account_id"])[W]
+        ho_all = pd.to_datetime(accounts["handover_date"]).to_numpy("datetime64[ns]").view(np.int64)
+        ho = np.where(pos >= 0, ho_all[np.maximum(pos, 0)] if len(ho_all) else _NAT, _NAT)
+        before = (ho != _NAT) & (close_all[W] < ho)
+        if before.any():
+            r = W[before]
+            excluded.append(_excluded_frame(deals, r, owner_strings(r), amount_all[r], close_all[r],
+                                            "closed before the account's handover date (business development)"))
+            W = W[~before]
+
+    parts: list[_Credits] = []
+    fallback_source = None  # per deal row: _SOURCES code of an owner credit standing in for the territory
+    if method == "territory":
+        # rows with a blank account manager cover nothing (as if absent)
+        terr = territories if territories is not None else pd.DataFrame({"territory": [], "account_manager_id": []})
+        terr = terr.loc[~_isnull(terr["account_manager_id"])] if len(terr) else terr
+        tcodes, tuniq = pd.factorize(terr["territory"].reset_index(drop=True))
+        t_am = ids.codes(terr["account_manager_id"]) if len(terr) else np.zeros(0, np.int64)
+        dterr = _arrow_str(deals["territory"]).take(pa.array(W)) if len(W) else None
+        dt = _lookup(dterr, np.asarray(tuniq, dtype=object)) if len(W) and len(tuniq) else np.full(len(W), -1, np.int64)
+        ordr = np.argsort(tcodes, kind="stable")
+        cnt_t = np.bincount(tcodes[tcodes >= 0], minlength=len(tuniq))
+        start_t = np.r_[0, np.cumsum(cnt_t)[:-1]] if len(tuniq) else np.zeros(0, np.int64)
+        cnt = np.where(dt >= 0, cnt_t[np.maximum(dt, 0)] if len(cnt_t) else 0, 0)
+        none = cnt == 0
+        if len(W) and not none.all():
+            rep = np.repeat(np.arange(len(W)), cnt)
+            within = np.arange(len(rep)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+            trow = ordr[start_t[dt[rep]] + within]
+            mrow = W[rep]
+            parts.append(_Credits(mrow, t_am[trow], (close_all, mrow), (amount_all, mrow), PPM, 1, 3, (micros_all, mrow)))  # filled by concat
+        # a blank territory, or one nobody covers, credits the deal's owner (nothing is silently lost)
+        W_owner = W[none]
+        fallback_source = np.zeros(n_all, dtype=np.int8)
+        blank = _isnull(dterr) if len(W) else np.zeros(0, bool)
+        fallback_source[W[none & blank]] = _SOURCES.index("owner (no territory)")
+        fallback_source[W[none & ~blank]] = _SOURCES.index("owner (territory not covered)")
+    else:
+        W_owner = W
+
+    rev_deal = np.zeros(n_all, dtype=bool)
+    if splits is not None and len(splits):
+        s = splits[["deal_id", "account_manager_id", "share", "kind"]].reset_index(drop=True)
+        kcode = _lookup(s["kind"], _CREDIT_KINDS)
+        if (kcode < 0).any():
+            raise DataError("split kind must be 'revenue' or 'overlay'", [
+                DataProblem("splits", int(i) + 2, "kind", s.at[i, "kind"], "allowed: revenue, overlay")
+                for i in np.flatnonzero(kcode < 0)])
+        share = _shares_ppm(s["share"])
+        # split deal ids -> codes (Arrow dictionary encoding, no Python strings), then the
+        # distinct ones looked up in the deals once
+        enc = pc.dictionary_encode(_arrow_str(s["deal_id"]))
+        if isinstance(enc, pa.ChunkedArray):
+            enc = enc.unify_dictionaries().combine_chunks() if enc.num_chunks != 1 else enc.chunk(0)
+        scode = _np(enc.indices.fill_null(-1)).astype(np.int64, copy=False)
+        suniq = enc.dictionary
+        pos = _lookup(deals["deal_id"], suniq)
+        deal_of_u = np.full(len(suniq) + 1, -1, dtype=np.int64)
+        hit = np.flatnonzero(pos >= 0)
+        deal_of_u[pos[hit]] = hit
+        sdrow = deal_of_u[scode]  # code -1 (null id) -> last slot -> -1
+        if (sdrow < 0).any():
+            raise DataError("split rows name deals that do not exist", [
+                DataProblem("splits", int(i) + 2, "deal_id", s.at[i, "deal_id"], "no such deal")
+                for i in np.flatnonzero(sdrow < 0)])
+        isrev_s = kcode == 0
+        # revenue share total per distinct deal in ppm; float bincount is exact here because
+        # every partial sum is an integer below 2**53 (shares <= 1e6 ppm, far fewer than 9e9 rows)
+        tot = np.rint(np.bincount(scode[isrev_s], weights=share[isrev_s], minlength=len(suniq))).astype(np.int64)
+        has_rev = np.zeros(len(suniq), dtype=bool)
+        has_rev[scode[isrev_s]] = True
+        badt = np.flatnonzero(has_rev & (tot != PPM))
+        if len(badt):
+            raise DataError("revenue splits must total 100% per deal (overlay splits need not)", [
+                DataProblem("splits", None, "share", f"{suniq[int(k)].as_py()}: {Decimal(int(tot[k])) / PPM}",
+                            "revenue shares of this deal must sum to 1") for k in badt])
+        rev_deal[sdrow[isrev_s]] = True
+        in_owner = np.zeros(n_all, dtype=bool)
+        in_owner[W_owner] = True
+        sel = np.flatnonzero(in_owner[sdrow])
+        if len(sel):
+            drow = sdrow[sel]
+            amt = amount_all[drow]
+            w = share[sel]
+            isrev = isrev_s[sel]
+            credit = np.zeros(len(sel), np.int64)
+            # overlay: each share rounded half away from zero
+            credit[~isrev] = rdiv(amt[~isrev] * w[~isrev], PPM)
+            # revenue: largest remainder so parts sum to the deal (money.allocate, vectorised)
+            ri = np.flatnonzero(isrev)
+            if len(ri):
+                g = drow[ri]
+                mag = np.abs(amt[ri])
+                exact = mag * w[ri]
+                fl, rem = exact // PPM, exact % PPM
+                m_ = len(ri)
+                if (n_all + 1) * PPM * m_ < 2**62:  # (deal, -remainder, position) as one unique int64 key
+                    o = np.sort((g * PPM + (PPM - 1 - rem)) * m_ + np.arange(m_)) % m_
+                else:
+                    o = np.lexsort((np.arange(m_), -rem, g))
+                gs = g[o]
+                first = np.r_[True, gs[1:] != gs[:-1]]
+                seg = np.flatnonzero(first)
+                segid = np.cumsum(first) - 1
+                left = mag[o][seg] - np.add.reduceat(fl[o], seg)
+                rank = np.arange(len(o)) - seg[segid]
+                pm = np.empty(len(ri), np.int64)
+                pm[o] = fl[o] + (rank < left[segid])
+                credit[ri] = np.where(amt[ri] < 0, -pm, pm)
+            am = ids.codes(s["account_manager_id"], sel)
+            if (am < 0).any():
+                raise DataError("split rows need an account_manager_id", [
+                    DataProblem("splits", int(i) + 2, "account_manager_id", None, "required")
+                    for i in sel[am < 0]])
+            parts.append(_Credits(drow, am, close_all[drow], credit, w.astype(np.int32),
+                                  np.where(isrev, 0, 1).astype(np.int8), np.where(isrev, 1, 2).astype(np.int8),
+                                  credit * MICROS_PER_CENT))  # a split's exact credit is its allocated cents
+
+    if len(W_owner):
+        own = W_owner[~rev_deal[W_owner]]
+        am = ids.codes(deals["account_manager_id"], own) if len(own) else np.zeros(0, np.int64)
+        none = am < 0
+        if none.any():
+            r = own[none]
+            why = NO_CREDIT_REASONS[method]
+            excluded.append(_excluded_frame(deals, r, np.full(len(r), None, dtype=object), amount_all[r],
+                                            close_all[r], why))
+            own, am = own[~none], am[~none]
+        src = 0 if fallback_source is None else (fallback_source, own)
+        parts.append(_Credits(own, am, (close_all, own), (amount_all, own), PPM, 0, src, (micros_all, own)))  # filled by concat
+    return _Credits.concat(parts), excluded
+
+
+def check_crediting(plans: Sequence[Plan], ds: Dataset, *, source_mapping: str | Path | None = None) -> tuple[str, bool]:
+    """The crediting a run uses: the data set's, which every plan must agree with.
+
+    The rule (``docs/commission.md``, "Crediting"): the data set's source
+    mapping (key ``crediting``, :attr:`Dataset.crediting`) decides who is
+    credited, for the reports and the engine alike, so commission is paid on
+    the revenue the report shows. A plan's ``crediting.method`` may be left out
+    (it follows the data set) or repeat it; a plan that says otherwise is
+    refused. The business-development handover rule (``accounts.handover_date``)
+    always applies; a plan's ``crediting.handoff: false`` is refused when the
+    data set has handover dates (it would pay on revenue the report does not
+    credit) and changes nothing otherwise.
+
+    Parameters
+    ----------
+    plans : sequence of Plan
+    ds : Dataset
+    source_mapping : str or Path, optional
+        The source mapping file the data set came from (named in the error).
+
+    Returns
+    -------
+    (method, handoff) : (str, bool)
+        ``ds.crediting`` and ``True``.
+
+    Raises
+    ------
+    PlanError
+        A plan's ``crediting.method`` differs from the data set's ``crediting``,
+        or ``crediting.handoff: false`` with handover dates in the data; the
+        message names the plan file and key, the mapping file and key, and the fix.
+    """
+    mapping = f"source mapping {str(source_mapping)!r}" if source_mapping else "the data set's source mapping"
+    for p in plans:
+        where = f"plan file {p.source_file!r}" if p.source_file else f"plan {p.name!r}"
+        if p.crediting.method is not None and p.crediting.method != ds.crediting:
+            raise PlanError(
+                f"{where} key 'crediting.method' is {p.crediting.method!r} but {mapping} key 'crediting' is "
+                f"{ds.crediting!r}: the reports credit deals by the data set's rule, so this plan would pay "
+                "commission on different revenue than the reports show",
+                hint=f"remove 'crediting.method' from the plan (a plan follows the data set) or set it to "
+                     f"{ds.crediting!r}; or change 'crediting' in the source mapping if the data set should "
+                     f"be credited by {p.crediting.method}",
+            )
+        acc = ds.accounts
+        if not p.crediting.handoff and acc is not None and "handover_date" in acc and acc["handover_date"].notna().any():
+            raise PlanError(
+                f"{where} key 'crediting.handoff' is false but {mapping} gives accounts a handover_date "
+                f"(accounts table {ds.sources.get('accounts', '')!r}): the reports never credit revenue an account "
+                "booked before its handover date, so this plan would pay on revenue the reports do not show",
+                hint="remove 'crediting.handoff: false' from the plan, or drop the handover_date column from the "
+                     "accounts mapping if business-development revenue should count",
+            )
+    return ds.crediting, True
+
+
+#: Why a credit line exists (``source`` of :func:`credit_deals`, ``credit_source`` of
+#: :func:`reportkit.domain.crediting.credited_deals`).
+CREDIT_SOURCES = tuple(_SOURCES)
+
+
+@dataclass
+class DatasetCredits:
+    """The credit lines of a data set by its own crediting rule (:func:`credit_codes`).
+
+    Integer arrays, one entry per line: ``drow`` (row of the deal in the deals
+    frame given), ``am`` (index into ``ids``), ``cdate`` (close date, int64 ns),
+    ``credit`` (cents, the line rounded on its own), ``exact`` (the same credit
+    exact in micros, :mod:`reportkit.core.money`: what revenue totals sum),
+    ``source`` (index into :data:`CREDIT_SOURCES`); ``excluded`` lists the won
+    deals credited to nobody, with a reason.
+    """
+
+    drow: np.ndarray
+    am: np.ndarray
+    cdate: np.ndarray
+    credit: np.ndarray
+    exact: np.ndarray
+    source: np.ndarray
+    ids: np.ndarray
+    excluded: pd.DataFrame
+
+
+def credit_codes(ds: Dataset, deals: pd.DataFrame | None = None) -> DatasetCredits:
+    """Credit ``ds``'s won deals by ``ds.crediting`` with the handover rule: the reports' crediting.
+
+    The same code path as :func:`compute` (:func:`credit_deals`' rules, no
+    splits), so the reports and the engine credit identical lines.
+    ``deals`` (default ``ds.deals`` with a fresh index) must have a RangeIndex.
+    """
+    deals = ds.deals.reset_index(drop=True) if deals is None else deals
+    ids = _Ids(ds.account_managers["account_manager_id"].astype(str).to_numpy(dtype=object))
+    cr, excl = _credit_codes(deals, ids, accounts=ds.accounts, territories=ds.territories, method=ds.crediting,
+                             handoff=True)
+    return DatasetCredits(cr.drow, cr.am, cr.cdate, cr.credit, cr.exact, cr.source, ids.strings(), _concat_excluded(excl))
+
+
+def ownerless_uncredited(ds: Dataset) -> np.ndarray:
+    """Rows of ``ds.deals`` that win revenue nobody is credited with, for want of an owner.
+
+    The won deals :func:`credit_codes` excludes with a reason of
+    :data:`NO_CREDIT_REASONS`: no ``account_manager_id`` and, with territory
+    crediting, a ``territory`` that is blank or covered by no account manager.
+    Deals closed before their account's ``handover_date`` are not among them
+    (business development: credited to nobody by rule). The rule is the
+    engine's own (the same code path on just the ownerless won deals), so the
+    load-time check of :func:`reportkit.mapping.load_dataset` refuses exactly the
+    deals the reports would leave out.
+
+    Parameters
+    ----------
+    ds : Dataset
+        Validated canonical tables (``deals`` with a RangeIndex).
+
+    Returns
+    -------
+    numpy.ndarray
+        Sorted int64 positions in ``ds.deals``; empty when every won deal has
+        someone to credit.
+    """
+    deals = ds.deals
+    won = _np(pc.fill_null(pc.equal(_arrow_str(deals["stage"]), "won"), False))
+    cand = np.flatnonzero(won & _isnull(deals["account_manager_id"]))
+    if not len(cand):
+        return cand.astype(np.int64)
+    # the candidates only, each deal id replaced by its position so excluded rows map back
+    sub = deals.iloc[cand].reset_index(drop=True).assign(deal_id=np.arange(len(cand)).astype(str))
+    _, excl = _credit_codes(sub, _Ids(ds.account_managers["account_manager_id"].astype(str)),
+                            accounts=ds.accounts, territories=ds.territories, method=ds.crediting, handoff=True)
+    why = NO_CREDIT_REASONS[ds.crediting]
+    pos = [f.loc[f["reason"] == why, "deal_id"].astype(int).to_numpy() for f in excl]
+    return np.sort(cand[np.concatenate(pos)]) if pos else np.zeros(0, np.int64)
+
+
+_EXCLUDED_COLUMNS = ["deal_id", "account_manager_id", "close_date", "amount_cents", "reason"]
+
+
+def _concat_excluded(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=_EXCLUDED_COLUMNS)
+
+
+def credit_deals(
+    deals: pd.DataFrame,
+    *,
+    splits: pd.DataFrame | None = None,
+    accounts: pd.DataFrame | None = None,
+    territories: pd.DataFrame | None = None,
+    method: str = "owner",
+    handoff: bool = True,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Credit won deals to account managers, before any rate applies.
+
+    Rules
+    -----
+    * ``owner``: the deal's ``account_manager_id`` gets 100 % as ``revenue`` credit.
+    * Splits (``deal_id, account_manager_id, share, kind``): the revenue splits of a
+      deal replace the owner credit and must total exactly 1; their cents are
+      allocated by largest remainder (:func:`reportkit.core.money.allocate`) so the
+      parts sum to the deal. ``overlay`` splits are extra credit (need not total 1),
+      each rounded half away from zero.
+    * ``territory``: every AM assigned to the deal's territory gets the full deal
+      as ``overlay`` credit (the same sale credits several people).
+    * Handoff: with ``handoff`` and an ``accounts`` table, a deal closed before its
+      account's ``handover_date`` is not credited (revenue from business
+      development before the handover does not count).
+    * Negative amounts (returns, cancellations booked as deals) give negative credit.
+
+    Parameters
+    ----------
+    deals : DataFrame
+        Canonical deals (model.COLUMNS["deals"]); only ``stage == "won"`` rows count.
+    splits, accounts, territories : DataFrame, optional
+    method : {"owner", "territory"}
+    handoff : bool
+
+    Returns
+    -------
+    credits : DataFrame
+        ``deal_id, account_manager_id, account_id, close_date, product, deal_amount_cents,
+        deal_amount_micros, credit_cents, credit_micros (int64), share_ppm (int64),
+        kind ("revenue"|"overlay"), source``. ``*_micros`` are the exact amounts
+        (money.py); a split's exact credit is its allocated cents.
+    excluded : DataFrame
+        Deals not credited with a ``reason`` column (handoff, no owner, no territory AM).
+
+    Raises
+    ------
+    DataError
+        Revenue splits of a deal not totalling 1; split shares not fractions;
+        split rows for unknown deals.
+    """
+    deals = deals.reset_index(drop=True)
+    ids = _Ids([])
+    cr, excluded = _credit_codes(deals, ids, splits=splits, accounts=accounts, territories=territories,
+                                 method=method, handoff=handoff)
+    return cr.frame(deals, ids.strings()), _concat_excluded(excluded)
