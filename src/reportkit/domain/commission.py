@@ -50,12 +50,11 @@ import pandas as pd
 
 from . import engine
 from .crediting import credited_in
-from ..core.errors import ParamsError
 from ..data.model import Dataset
 from ..core.money import cents_to_money, money_sum, round_money
 from ..config.params import CommissionPolicy
 from ..core.periods import Period
-from ..config.plans import PPM, Plan
+from ..config.plans import Plan
 from .quota import attainment
 
 __all__ = [
@@ -139,21 +138,12 @@ def flat_plan(policy: CommissionPolicy, period: Period, currency: str) -> Plan:
     -------
     Plan
 
-    Raises
-    ------
-    ParamsError
-        A rate with more than 6 decimals (the engine's rates are exact integers
-        in parts per million).
-
     Notes
     -----
     The bonus threshold (a float fraction in params) is compared exactly:
     ``credit x 1e6 >= ceil(threshold x 1e6) x quota`` in integers.
     """
-    rate = Decimal(policy.rate)
-    if rate * PPM != (rate * PPM).to_integral_value():
-        raise ParamsError(f"commission.rate {rate} has more than 6 decimals",
-                          hint="commission rates are exact in parts per million, e.g. 0.05 or 0.0525")
+    rate = Decimal(policy.rate)  # at most 6 decimals: checked by the Rate type (reportkit.core.types)
     raw: dict = {
         "name": FLAT_PLAN_NAME, "currency": currency, "period": "month" if period.kind == "month" else "quarter",
         "quota": {"source": "table", "split": "even", "proration": "none"}, "carry_negative": False,
@@ -293,11 +283,6 @@ def commission_statement(
     -------
     CommissionStatement
         Lines ordered by close date then deal id, bonus last.
-
-    Raises
-    ------
-    ParamsError
-        A rate with more than 6 decimals.
 
     Examples
     --------
