@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from conftest import build_dataset
 from reportkit.domain import engine
-from reportkit.domain.commission import STATEMENT_COLUMNS, commission_statement, flat_plan
+from reportkit.domain.commission import LINE_COLUMNS, commission_statement, flat_plan
 from pydantic import ValidationError
 from reportkit.domain.crediting import credited_deals
 from reportkit.config.params import CommissionPolicy, QuotaBonus
@@ -42,7 +42,7 @@ def statement(amounts, rate="0.05", quota=None, bonus=None, dates=None):
 )
 def test_each_deal_line_is_rounded_half_away_from_zero(amount_cents, rate, expected):
     s = statement([amount_cents], rate=rate)
-    assert list(s.lines.columns) == list(STATEMENT_COLUMNS)
+    assert list(s.lines.columns) == list(LINE_COLUMNS)
     assert s.lines["amount"].tolist() == [expected]
     assert s.lines["rule"].tolist() == ["flat_rate"]
     assert s.total == expected
@@ -89,7 +89,7 @@ def test_no_quota_bonus_below_threshold_or_when_attainment_is_undefined(quota):
 
 def test_no_deals_gives_an_empty_statement_with_zero_total():
     s = statement([])
-    assert s.lines.empty and list(s.lines.columns) == list(STATEMENT_COLUMNS)
+    assert s.lines.empty and list(s.lines.columns) == list(LINE_COLUMNS)
     assert s.total == Decimal("0.00")
 
 

@@ -58,12 +58,14 @@ from ..config.plans import Plan
 from .quota import attainment
 
 __all__ = [
-    "STATEMENT_COLUMNS", "CommissionStatement", "commission_statement", "flat_plan", "flat_result",
+    "LINE_COLUMNS", "CommissionStatement", "commission_statement", "flat_plan", "flat_result",
     "flat_statement", "plan_result", "plan_statement",
 ]
 
-#: Columns of :attr:`CommissionStatement.lines`, in order.
-STATEMENT_COLUMNS = ("line", "description", "basis", "rate", "amount", "rule", "award", "deal_id", "tier")
+#: Columns of :attr:`CommissionStatement.lines` (the reader's statement), in order. Built from
+#: the engine's ledger, whose columns are :data:`reportkit.domain.engine.STATEMENT_COLUMNS`
+#: (that name has one home: the engine's statement frame).
+LINE_COLUMNS = ("line", "description", "basis", "rate", "amount", "rule", "award", "deal_id", "tier")
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ class CommissionStatement:
     period : str
         Period label.
     lines : DataFrame
-        Columns :data:`STATEMENT_COLUMNS`; money as ``Decimal`` quantized to 0.01.
+        Columns :data:`LINE_COLUMNS`; money as ``Decimal`` quantized to 0.01.
     total : Decimal
         Sum of the rounded ``amount`` of every line (all awards).
     commission : Decimal
@@ -442,7 +444,7 @@ def plan_statement(result: engine.CommissionResult, account_manager_id: str, per
     return CommissionStatement(
         account_manager_id=am,
         period=period.label,
-        lines=frame.loc[:, list(STATEMENT_COLUMNS)],
+        lines=frame.loc[:, list(LINE_COLUMNS)],
         total=money_sum(amounts),
         commission=money_sum(a for a, k in zip(amounts, kinds) if k in _COMMISSION_KINDS),
         bonus=money_sum(a for a, k in zip(amounts, kinds) if k == "bonus"),
