@@ -307,7 +307,7 @@ def assert_no_bad_money(obj: Any, where: str) -> None:
 
 def assert_statement(stmt: commission.CommissionStatement, where: str) -> None:
     lines = stmt.lines
-    assert list(lines.columns) == list(commission.STATEMENT_COLUMNS)
+    assert list(lines.columns) == list(commission.LINE_COLUMNS)
     assert_money_column(lines, "amount", where)
     assert_money_column(lines, "basis", where, nullable=True)
     for name in ("total", "commission", "bonus", "cash_total", "revenue"):

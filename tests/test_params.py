@@ -93,7 +93,7 @@ def test_yaml_surprises_are_explained_with_the_text_as_written(tmp_path):
     msg = str(info.value)
     assert "YAML reads the unquoted 'NO' as the boolean False" in msg and 'quote it ("NO")' in msg
     assert "YAML reads the unquoted '0731' as the number 473" in msg  # YAML 1.1 octal
-    assert "key 'name'" in msg and "key 'account_managers'" in msg
+    assert "key 'name'" in msg and "key 'account_managers.0'" in msg  # the list item named
 
 
 def test_on_as_a_key_is_refused(tmp_path):

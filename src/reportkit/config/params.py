@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..core._yaml import format_validation_errors, model_of, read_yaml_mapping
 from ..core.errors import ParamsError, did_you_mean
+from ..core.types import FloatFraction, Fraction, Id, Money, Rate
 
 __all__ = [
     "BatchParams",
@@ -57,23 +58,12 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 
-def _money(v: Any) -> Any:
-    """Money in YAML: strings or ints are exact; floats are refused (0.1 is not exact)."""
-    if isinstance(v, bool):
-        raise ValueError(f"{v!r} is not an amount")
-    if isinstance(v, float):
-        raise ValueError(f"{v!r} is a float; write money as a quoted string, e.g. \"{v}\"")
-    return v
-
-
 class QuotaBonus(_Strict):
     """A one-off bonus for reaching an attainment (fraction, 1.0 == 100 %) in the period."""
 
-    attainment_at_least: float = Field(1.0, ge=0, description="attainment fraction that earns the bonus")
-    amount: Decimal = Field(Decimal("0"), ge=0, description="bonus amount in the report currency")
+    attainment_at_least: FloatFraction = Field(1.0, ge=0, description="attainment fraction that earns the bonus")
+    amount: Money = Field(Decimal("0"), ge=0, description="bonus amount in the report currency")
     award: Literal["cash", "deferred", "merchandise"] = "cash"
-
-    _m = field_validator("amount", mode="before")(_money)
 
 
 class CommissionPolicy(_Strict):
@@ -83,15 +73,8 @@ class CommissionPolicy(_Strict):
     configured by ``plan:`` instead; see ``params/plans/``.
     """
 
-    rate: Decimal = Field(Decimal("0.05"), ge=0, le=1, description="commission rate as a fraction of revenue")
+    rate: Rate = Field(Decimal("0.05"), ge=0, le=1, description="commission rate as a fraction of revenue")
     quota_bonus: QuotaBonus | None = None
-
-    @field_validator("rate", mode="before")
-    @classmethod
-    def _rate(cls, v: Any) -> Any:
-        if isinstance(v, bool):
-            raise ValueError(f"{v!r} is not a rate")
-        return str(v) if isinstance(v, float) else v
 
 
 class PlanRef(_Strict):
@@ -132,16 +115,9 @@ class QuotaRule(_Strict):
     """
 
     kind: Literal["fixed", "prior_year_growth"] = "fixed"
-    amount: Decimal = Field(..., ge=0, description="quota amount per period, report currency")
+    amount: Money = Field(..., ge=0, description="quota amount per period, report currency")
     per: Literal["quarter", "year"] = "quarter"
-    growth: Decimal = Decimal("0")
-
-    _m = field_validator("amount", mode="before")(_money)
-
-    @field_validator("growth", mode="before")
-    @classmethod
-    def _growth(cls, v: Any) -> Any:
-        return str(v) if isinstance(v, float) else v
+    growth: Fraction = Decimal("0")
 
 
 class PerformancePolicy(_Strict):
@@ -154,7 +130,7 @@ class PerformancePolicy(_Strict):
     Quarters with undefined attainment (no quota) neither miss nor lift.
     """
 
-    miss_below: float = Field(0.9, ge=0, allow_inf_nan=False,
+    miss_below: FloatFraction = Field(0.9, ge=0, allow_inf_nan=False,
                               description="attainment fraction below which a quarter is a miss")
     watch_after: int = Field(2, ge=1)
     termination_review_after: int = Field(3, ge=1)
@@ -243,7 +219,7 @@ class BatchParams(_Strict):
     )
     quota_rule: QuotaRule | None = None
     performance: PerformancePolicy = PerformancePolicy()
-    account_managers: tuple[str, ...] | None = Field(
+    account_managers: tuple[Id, ...] | None = Field(
         None, description="restrict the batch to these account manager ids"
     )
     timeout_s: float = Field(600, gt=0, description="per-report execution timeout in seconds")
@@ -268,19 +244,12 @@ class BatchParams(_Strict):
 
     @field_validator("account_managers", mode="before")
     @classmethod
-    def _ids_as_str(cls, v: Any) -> Any:
+    def _one_id_as_list(cls, v: Any) -> Any:
         if v is None:
             return v
         if isinstance(v, (str, int)):
             v = [v]
-        out = []
-        for item in v:
-            if not isinstance(item, str):
-                raise ValueError(
-                    f"account manager id {item!r} must be quoted in YAML (ids are text: '00731' is not 731)"
-                )
-            out.append(item)
-        return tuple(out)
+        return v
 
     def resolve(self, path: Path | str) -> Path:
         """Resolve ``path`` relative to the params file's folder."""

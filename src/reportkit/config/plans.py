@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from ..core._yaml import format_validation_errors, read_yaml_mapping
 from ..core.errors import PlanError, did_you_mean
+from ..core.types import PPM, Fraction, Id, Money, Rate
 
 __all__ = [
     "PPM",
@@ -57,53 +58,10 @@ __all__ = [
     "format_plan_error",
 ]
 
-PPM = 1_000_000
-"""Rates and attainment fractions are held as integers in parts per million."""
-
-
 # ---------------------------------------------------------------------------
-# value helpers
+# value helpers: the value types (Money, Rate, Fraction, Id) and PPM live in
+# reportkit.core.types, shared with params and mappings.
 # ---------------------------------------------------------------------------
-def _money(v: Any) -> Any:
-    """Money: quoted strings or ints only; floats are refused (not exact)."""
-    if isinstance(v, bool):
-        raise ValueError(f"{v!r} is not an amount")
-    if isinstance(v, float):
-        raise ValueError(f'{v!r} is a float; write money as a quoted string, e.g. "{v:.2f}"')
-    if isinstance(v, (str, int, Decimal)):
-        try:
-            d = Decimal(str(v).strip())
-        except Exception:
-            raise ValueError(f"{v!r} is not an amount") from None
-        if not d.is_finite():
-            raise ValueError(f"{v!r} is not a finite amount")
-        if d != d.quantize(Decimal("0.01")):
-            raise ValueError(f"{v!r} has more than two decimals (amounts are whole cents)")
-        return d
-    return v
-
-
-def _fraction(v: Any) -> Any:
-    """Rates / attainment fractions: exact decimals with at most 6 places.
-
-    Floats are accepted through their shortest repr (``0.08`` -> ``Decimal('0.08')``),
-    which is what the YAML author wrote.
-    """
-    if isinstance(v, bool):
-        raise ValueError(f"{v!r} is not a number")
-    if isinstance(v, (int, float, str, Decimal)):
-        try:
-            d = Decimal(str(v).strip())
-        except Exception:
-            raise ValueError(f"{v!r} is not a number") from None
-        if not d.is_finite():
-            raise ValueError(f"{v!r} is not a finite number")
-        if d * PPM != (d * PPM).to_integral_value():
-            raise ValueError(f"{v!r} has more than six decimals")
-        return d
-    return v
-
-
 def ppm(d: Decimal) -> int:
     """Exact ``Decimal`` fraction -> integer parts per million (``0.08 -> 80000``)."""
     return int(d * PPM)
@@ -125,11 +83,10 @@ class Tier(_Strict):
     an attainment fraction (1.0 == 100 % of quota) when it is ``attainment``.
     """
 
-    lo: Decimal = Field(..., alias="from", ge=0, description="lower bound, inclusive")
-    rate: Decimal = Field(..., ge=0, le=1, description="commission rate, fraction of credited revenue")
+    lo: Fraction = Field(..., alias="from", ge=0, description="lower bound, inclusive")
+    rate: Rate = Field(..., ge=0, le=1, description="commission rate, fraction of credited revenue")
     label: str | None = Field(None, description="e.g. 'base', 'accelerator', 'decelerator'")
 
-    _f = field_validator("lo", "rate", mode="before")(_fraction)
 
 
 class RateSchedule(_Strict):
@@ -158,9 +115,8 @@ class RateSchedule(_Strict):
     basis: Literal["amount", "attainment"] = "attainment"
     accumulation: Literal["per_deal", "per_period", "ytd"] = "per_period"
     tiers: tuple[Tier, ...] = Field(..., min_length=1)
-    gate: Decimal | None = Field(None, ge=0, description="attainment fraction below which nothing is earned")
+    gate: Fraction | None = Field(None, ge=0, description="attainment fraction below which nothing is earned")
 
-    _g = field_validator("gate", mode="before")(lambda v: None if v is None else _fraction(v))
 
     @model_validator(mode="after")
     def _check(self) -> "RateSchedule":
@@ -191,10 +147,9 @@ class Cap(_Strict):
     """
 
     per: Literal["period", "year"] = "period"
-    amount: Decimal = Field(..., ge=0)
+    amount: Money = Field(..., ge=0)
     carry_excess: bool = False
 
-    _m = field_validator("amount", mode="before")(_money)
 
 
 class Bonus(_Strict):
@@ -211,14 +166,12 @@ class Bonus(_Strict):
     """
 
     name: str
-    attainment_at_least: Decimal = Field(..., ge=0)
+    attainment_at_least: Fraction = Field(..., ge=0)
     per: Literal["period", "year"] = "period"
-    amount: Decimal = Field(..., ge=0)
+    amount: Money = Field(..., ge=0)
     award: Literal["cash", "non_cash", "deferred"] = "cash"
     payout_after_days: int = Field(0, ge=0)
 
-    _m = field_validator("amount", mode="before")(_money)
-    _f = field_validator("attainment_at_least", mode="before")(_fraction)
 
 
 class Spif(_Strict):
@@ -234,11 +187,9 @@ class Spif(_Strict):
     start: datetime.date
     end: datetime.date
     products: tuple[str, ...] | None = None
-    rate: Decimal | None = Field(None, ge=0, le=1)
-    amount_per_deal: Decimal | None = Field(None, ge=0)
+    rate: Rate | None = Field(None, ge=0, le=1)
+    amount_per_deal: Money | None = Field(None, ge=0)
 
-    _f = field_validator("rate", mode="before")(lambda v: None if v is None else _fraction(v))
-    _m = field_validator("amount_per_deal", mode="before")(lambda v: None if v is None else _money(v))
 
     @model_validator(mode="after")
     def _check(self) -> "Spif":
@@ -259,14 +210,12 @@ class Draw(_Strict):
     sample draw agreement uses 0.5). A non-recoverable draw is never recovered.
     """
 
-    amount: Decimal = Field(..., ge=0, description="guaranteed amount per pay period")
+    amount: Money = Field(..., ge=0, description="guaranteed amount per pay period")
     recoverable: bool = True
     start: datetime.date | None = None
     end: datetime.date | None = None
-    recovery_limit: Decimal = Field(Decimal("1"), gt=0, le=1)
+    recovery_limit: Fraction = Field(Decimal("1"), gt=0, le=1)
 
-    _m = field_validator("amount", mode="before")(_money)
-    _f = field_validator("recovery_limit", mode="before")(_fraction)
 
 
 class Clawback(_Strict):
@@ -280,10 +229,9 @@ class Clawback(_Strict):
     """
 
     method: Literal["rate_paid", "plan_rate", "none"] = "rate_paid"
-    rate: Decimal | None = Field(None, ge=0, le=1)
+    rate: Rate | None = Field(None, ge=0, le=1)
     window_days: int | None = Field(None, ge=0)
 
-    _f = field_validator("rate", mode="before")(lambda v: None if v is None else _fraction(v))
 
     @model_validator(mode="after")
     def _check(self) -> "Clawback":
@@ -333,18 +281,18 @@ class QuotaSpec(_Strict):
     """
 
     source: Literal["table", "plan"] = "table"
-    annual: Decimal | None = Field(None, ge=0)
+    annual: Money | None = Field(None, ge=0)
     split: Literal["even", "seasonal"] = "even"
-    seasonal_weights: tuple[Decimal, ...] | None = None
+    seasonal_weights: tuple[Fraction, ...] | None = None
     proration: Literal["active_days", "none"] = "active_days"
-    ramp: tuple[Decimal, ...] = ()
+    ramp: tuple[Fraction, ...] = ()
 
     @field_validator("annual", mode="before")
     @classmethod
     def _annual(cls, v: Any) -> Any:
         if isinstance(v, (int, float)) and not isinstance(v, bool) and v < 0:
             raise ValueError(f"quota {v!r} is negative; quotas must be >= 0")
-        return None if v is None else _money(v)
+        return v
 
     @field_validator("seasonal_weights", "ramp", mode="before")
     @classmethod
@@ -353,7 +301,7 @@ class QuotaSpec(_Strict):
             return v
         if not isinstance(v, (list, tuple)):
             raise ValueError(f"{v!r} must be a list of fractions")
-        return tuple(_fraction(x) for x in v)
+        return tuple(v)
 
     @model_validator(mode="after")
     def _check(self) -> "QuotaSpec":
@@ -375,10 +323,9 @@ class QuotaSpec(_Strict):
 class PayMix(_Strict):
     """Share of OTE paid as base salary and as variable pay; they sum to 1."""
 
-    base: Decimal = Field(..., ge=0, le=1)
-    variable: Decimal = Field(..., ge=0, le=1)
+    base: Fraction = Field(..., ge=0, le=1)
+    variable: Fraction = Field(..., ge=0, le=1)
 
-    _f = field_validator("base", "variable", mode="before")(_fraction)
 
     @model_validator(mode="after")
     def _sum(self) -> "PayMix":
@@ -415,8 +362,8 @@ class Plan(_Strict):
     description: str | None = None
     currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
     period: Literal["quarter", "month"] = "quarter"
-    base_salary: Decimal = Field(Decimal("0"), ge=0)
-    ote: Decimal = Field(Decimal("0"), ge=0)
+    base_salary: Money = Field(Decimal("0"), ge=0)
+    ote: Money = Field(Decimal("0"), ge=0)
     pay_mix: PayMix | None = None
     crediting: Crediting = Crediting()
     quota: QuotaSpec = QuotaSpec()
@@ -429,7 +376,6 @@ class Plan(_Strict):
     carry_negative: bool = True
     _source_file: str | None = PrivateAttr(default=None)
 
-    _m = field_validator("base_salary", "ote", mode="before")(_money)
 
     @property
     def source_file(self) -> str | None:
@@ -472,17 +418,10 @@ class Plan(_Strict):
 class PlanAssignment(_Strict):
     """One AM on one plan from ``start`` to ``end`` (inclusive; open-ended when ``end`` is None)."""
 
-    account_manager_id: str
+    account_manager_id: Id
     plan: str
     start: datetime.date
     end: datetime.date | None = None
-
-    @field_validator("account_manager_id", mode="before")
-    @classmethod
-    def _id(cls, v: Any) -> Any:
-        if not isinstance(v, str):
-            raise ValueError(f"account manager id {v!r} must be quoted in YAML (ids are text: '00731' is not 731)")
-        return v
 
     @model_validator(mode="after")
     def _order(self) -> "PlanAssignment":

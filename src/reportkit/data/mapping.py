@@ -87,6 +87,7 @@ from ..core._yaml import format_validation_errors, read_yaml_mapping
 from ..core.errors import DataError, DataProblem, MappingError, did_you_mean
 from ..core.money import MICROS_PER_CENT, MICROS_PER_UNIT, to_cents, to_micros
 from ..core.periods import FiscalCalendar
+from ..core.types import as_text
 from .sources import FORMATS, format_of, read_source
 
 __all__ = [
@@ -109,12 +110,6 @@ DEFAULT_DATE_FORMAT = "%Y-%m-%d"
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _no_number(v: Any, what: str) -> Any:
-    if isinstance(v, bool) or isinstance(v, (int, float)):
-        raise ValueError(f"{what} {v!r} must be quoted text in YAML (ids and amounts are text: '0731' is not 731)")
-    return v
 
 
 # ---------------------------------------------------------------------------
@@ -167,7 +162,7 @@ class Source(_Strict):
             for row in v:
                 if isinstance(row, dict):
                     for key, val in row.items():
-                        _no_number(val, f"inline value of {key!r}")
+                        as_text(val, f"inline value of {key!r}")
         return v
 
     @model_validator(mode="after")
@@ -333,7 +328,7 @@ class TableMapping(_Strict):
                         "YAML reads unquoted NULL / null / ~ / yes / no as a non-text value; "
                         "quote each placeholder, e.g. na_values: [\"NULL\", \"-\"]"
                     )
-                _no_number(item, "placeholder")
+                as_text(item, "placeholder")
         return v
 
     @field_validator("constants", mode="before")
@@ -341,7 +336,7 @@ class TableMapping(_Strict):
     def _const_text(cls, v: Any) -> Any:
         if isinstance(v, dict):
             for key, val in v.items():
-                _no_number(val, f"constant {key!r}")
+                as_text(val, f"constant {key!r}")
         return v
 
     @field_validator("recode", "normalise", mode="before")
@@ -351,7 +346,7 @@ class TableMapping(_Strict):
             for key, inner in v.items():
                 if isinstance(inner, dict):
                     for a, b in inner.items():
-                        _no_number(b, f"value for {a!r} in {key!r}")
+                        as_text(b, f"value for {a!r} in {key!r}")
         return v
 
     @field_validator("filter", "drop_rows_where", mode="before")
@@ -366,7 +361,7 @@ class TableMapping(_Strict):
                         if item is None or isinstance(item, bool):
                             raise ValueError(f"value {item!r} of {k!r}: quote it in YAML (unquoted NULL, ~, yes, "
                                              "no are not text); write \"\" for a blank cell")
-                        _no_number(item, f"value of {k!r}")
+                        as_text(item, f"value of {k!r}")
                 out[k] = items
             return out
         return v

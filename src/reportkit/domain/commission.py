@@ -50,21 +50,22 @@ import pandas as pd
 
 from . import engine
 from .crediting import credited_in
-from ..core.errors import ParamsError
 from ..data.model import Dataset
 from ..core.money import cents_to_money, money_sum, round_money
 from ..config.params import CommissionPolicy
 from ..core.periods import Period
-from ..config.plans import PPM, Plan
+from ..config.plans import Plan
 from .quota import attainment
 
 __all__ = [
-    "STATEMENT_COLUMNS", "CommissionStatement", "commission_statement", "flat_plan", "flat_result",
+    "LINE_COLUMNS", "CommissionStatement", "commission_statement", "flat_plan", "flat_result",
     "flat_statement", "plan_result", "plan_statement",
 ]
 
-#: Columns of :attr:`CommissionStatement.lines`, in order.
-STATEMENT_COLUMNS = ("line", "description", "basis", "rate", "amount", "rule", "award", "deal_id", "tier")
+#: Columns of :attr:`CommissionStatement.lines` (the reader's statement), in order. Built from
+#: the engine's ledger, whose columns are :data:`reportkit.domain.engine.STATEMENT_COLUMNS`
+#: (that name has one home: the engine's statement frame).
+LINE_COLUMNS = ("line", "description", "basis", "rate", "amount", "rule", "award", "deal_id", "tier")
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,7 @@ class CommissionStatement:
     period : str
         Period label.
     lines : DataFrame
-        Columns :data:`STATEMENT_COLUMNS`; money as ``Decimal`` quantized to 0.01.
+        Columns :data:`LINE_COLUMNS`; money as ``Decimal`` quantized to 0.01.
     total : Decimal
         Sum of the rounded ``amount`` of every line (all awards).
     commission : Decimal
@@ -139,21 +140,12 @@ def flat_plan(policy: CommissionPolicy, period: Period, currency: str) -> Plan:
     -------
     Plan
 
-    Raises
-    ------
-    ParamsError
-        A rate with more than 6 decimals (the engine's rates are exact integers
-        in parts per million).
-
     Notes
     -----
     The bonus threshold (a float fraction in params) is compared exactly:
     ``credit x 1e6 >= ceil(threshold x 1e6) x quota`` in integers.
     """
-    rate = Decimal(policy.rate)
-    if rate * PPM != (rate * PPM).to_integral_value():
-        raise ParamsError(f"commission.rate {rate} has more than 6 decimals",
-                          hint="commission rates are exact in parts per million, e.g. 0.05 or 0.0525")
+    rate = Decimal(policy.rate)  # at most 6 decimals: checked by the Rate type (reportkit.core.types)
     raw: dict = {
         "name": FLAT_PLAN_NAME, "currency": currency, "period": "month" if period.kind == "month" else "quarter",
         "quota": {"source": "table", "split": "even", "proration": "none"}, "carry_negative": False,
@@ -293,11 +285,6 @@ def commission_statement(
     -------
     CommissionStatement
         Lines ordered by close date then deal id, bonus last.
-
-    Raises
-    ------
-    ParamsError
-        A rate with more than 6 decimals.
 
     Examples
     --------
@@ -457,7 +444,7 @@ def plan_statement(result: engine.CommissionResult, account_manager_id: str, per
     return CommissionStatement(
         account_manager_id=am,
         period=period.label,
-        lines=frame.loc[:, list(STATEMENT_COLUMNS)],
+        lines=frame.loc[:, list(LINE_COLUMNS)],
         total=money_sum(amounts),
         commission=money_sum(a for a, k in zip(amounts, kinds) if k in _COMMISSION_KINDS),
         bonus=money_sum(a for a, k in zip(amounts, kinds) if k == "bonus"),

@@ -1,0 +1,180 @@
+"""One type per kind of value read from YAML: money, rates and fractions, ids.
+
+Params (:mod:`reportkit.config.params`), plans (:mod:`reportkit.config.plans`)
+and mappings (:mod:`reportkit.data.mapping`) annotate their fields with these
+types, so the same text is accepted or refused the same way in all three files,
+with the same message. The loaders add the file and the key path
+(:func:`reportkit.core._yaml.format_validation_errors`).
+
+=============  ======================  ==============================================
+type           held as                 accepted from YAML
+=============  ======================  ==============================================
+``Money``      ``Decimal``             quoted text or an int, at most 2 decimals
+                                       (whole cents); a YAML float is refused
+                                       (``0.1`` is not exact): quote it.
+``Rate``       ``Decimal`` fraction    text, int or float (read through its shortest
+``Fraction``   ``Decimal`` fraction    repr: ``0.07`` -> ``Decimal('0.07')``), at most
+                                       6 decimals (the engine holds fractions in
+                                       parts per million, :data:`PPM`); ``7%`` is
+                                       refused: write ``0.07``.
+``FloatFraction`` ``float``            as ``Fraction``, held as a float where the value
+                                       is a notebook parameter (params'
+                                       ``attainment_at_least``, ``miss_below``).
+``Id``         ``str``                 text only; a YAML number is refused: quote it
+                                       (``00731`` unquoted is read as ``731``).
+=============  ======================  ==============================================
+
+Attainment is a fraction (1.0 == 100 %). Bounds (``ge=0``, ``le=1``) stay on
+each field, since they belong to the field, not to the kind of value.
+
+Imports nothing else of reportkit (layer ``core``).
+
+>>> from pydantic import TypeAdapter
+>>> TypeAdapter(Money).validate_python("1250.50")
+Decimal('1250.50')
+>>> TypeAdapter(Rate).validate_python(0.07)
+Decimal('0.07')
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator
+
+from .money import round_money
+
+__all__ = ["PPM", "Money", "Rate", "Fraction", "FloatFraction", "Id", "to_money", "to_fraction", "to_id", "as_text"]
+
+PPM = 1_000_000
+"""Rates and attainment fractions are held by the engine as integers in parts per million."""
+
+
+
+def _finite_decimal(v: str | int | float | Decimal, what: str, write: str) -> Decimal:
+    """``Decimal`` of the text of ``v``; a ValueError saying ``v`` is not ``what``: write ``write``."""
+    try:
+        d = Decimal(str(v).strip())
+    except (InvalidOperation, ValueError):
+        raise ValueError(f"{v!r} is not {what}; write {write}") from None
+    if not d.is_finite():
+        raise ValueError(f"{v!r} is not a finite {what.split()[-1]}; write {write}")
+    return d
+
+
+def to_money(v: Any) -> Any:
+    """Validate a money amount (the rule of :data:`Money`).
+
+    Parameters
+    ----------
+    v : str, int or Decimal
+        An amount in the report currency, e.g. ``"1250.00"`` or ``1250``.
+
+    Returns
+    -------
+    Decimal
+        The amount as written (``"1250.5"`` -> ``Decimal('1250.5')``).
+
+    Raises
+    ------
+    ValueError
+        For a float (not exact: quote it), a bool, text that is not a number, an
+        infinite or NaN amount, or more than two decimals (amounts are whole cents).
+        The message names the bad value and the fix.
+
+    >>> to_money("0.125")
+    Traceback (most recent call last):
+    ...
+    ValueError: '0.125' has more than two decimals; amounts are whole cents: write e.g. "0.13"
+    """
+    if isinstance(v, bool):
+        raise ValueError(f'{v!r} is not an amount; write an amount as quoted text, e.g. "1250.00"')
+    if isinstance(v, float):
+        raise ValueError(f'{v!r} is a float (not exact); write money as a quoted string, e.g. "{v!r}"')
+    if not isinstance(v, (str, int, Decimal)):
+        return v  # pydantic's own Decimal check names the type
+    d = _finite_decimal(v, "an amount", 'digits with at most two decimals, e.g. "1250.00"')
+    if d != round_money(d):
+        raise ValueError(f'{v!r} has more than two decimals; amounts are whole cents: write e.g. "{round_money(d)}"')
+    return d
+
+
+def to_fraction(v: Any) -> Any:
+    """Validate a rate or fraction (the rule of :data:`Rate` and :data:`Fraction`).
+
+    Parameters
+    ----------
+    v : str, int, float or Decimal
+        A fraction (1.0 == 100 %), e.g. ``"0.07"`` or ``0.07``. A float is read
+        through its shortest repr, which is what the YAML author wrote.
+
+    Returns
+    -------
+    Decimal
+
+    Raises
+    ------
+    ValueError
+        For a bool, a percent text (``"7%"``: write ``0.07``), text that is not a
+        number, an infinite or NaN value, or more than six decimals.
+
+    >>> to_fraction("7%")
+    Traceback (most recent call last):
+    ...
+    ValueError: '7%' is a percent; write the fraction 0.07 (1.0 == 100 %)
+    """
+    if isinstance(v, bool):
+        raise ValueError(f"{v!r} is not a number; write a fraction such as 0.07 (1.0 == 100 %)")
+    if isinstance(v, str) and v.strip().endswith("%"):
+        try:
+            frac = Decimal(v.strip()[:-1].strip()) / 100
+            hint = f"the fraction {frac.normalize():f}"
+        except (InvalidOperation, ValueError):
+            hint = "a fraction such as 0.07"
+        raise ValueError(f"{v!r} is a percent; write {hint} (1.0 == 100 %)")
+    if not isinstance(v, (int, float, str, Decimal)):
+        return v
+    d = _finite_decimal(v, "a number", "a fraction such as 0.07 (1.0 == 100 %)")
+    if d * PPM != (d * PPM).to_integral_value():
+        raise ValueError(f"{v!r} has more than six decimals; fractions are held in parts per million")
+    return d
+
+
+def _to_float_fraction(v: Any) -> Any:
+    d = to_fraction(v)
+    return float(d) if isinstance(d, Decimal) else d
+
+
+def as_text(v: Any, what: str) -> Any:
+    """Refuse a YAML number or bool where text is meant (ids, and amounts a mapping reads as text).
+
+    Raises
+    ------
+    ValueError
+        ``{what} 731 must be quoted in YAML (ids and codes are text: '00731' is not 731)``.
+    """
+    if isinstance(v, (bool, int, float)):
+        raise ValueError(f"{what} {v!r} must be quoted in YAML (ids and codes are text: '00731' is not 731)")
+    return v
+
+
+def to_id(v: Any) -> Any:
+    """Validate an id (the rule of :data:`Id`): text only, never a YAML number."""
+    return as_text(v, "id")
+
+
+Money = Annotated[Decimal, BeforeValidator(to_money)]
+"""An amount in the report currency: ``Decimal``, whole cents, never from a YAML float."""
+
+Rate = Annotated[Decimal, BeforeValidator(to_fraction)]
+"""A commission rate as a ``Decimal`` fraction of revenue (``0.05`` == 5 %)."""
+
+Fraction = Annotated[Decimal, BeforeValidator(to_fraction)]
+"""An attainment threshold, weight or share as a ``Decimal`` fraction (1.0 == 100 %)."""
+
+FloatFraction = Annotated[float, BeforeValidator(_to_float_fraction)]
+"""A fraction checked like :data:`Fraction`, held as ``float`` (a notebook parameter)."""
+
+Id = Annotated[str, BeforeValidator(to_id)]
+"""An id (account manager, deal): text, so ``'00731'`` keeps its zeros."""
