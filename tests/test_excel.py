@@ -7,17 +7,22 @@ are checked with ``data_only=False``.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import math
 import re
 import zipfile
 from decimal import Decimal
+from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from reportkit.core.errors import OutputError
-from reportkit.render.excel import AM_SHEETS, TEAM_SHEETS, money_format, write_workbook
+from reportkit.render.excel import (
+    AM_SHEETS, TEAM_SHEETS, attainment_bands, money_format, write_company_workbook, write_workbook,
+)
 from sample_reports import FORMULA, XSS, am_report, team_report
 
 
@@ -148,10 +153,6 @@ def test_write_is_atomic_and_unwritable_folder_is_an_output_error(tmp_path):
 # ---------------------------------------------------------------------------
 # live formulas, formats, charts, print setup, company workbook
 # ---------------------------------------------------------------------------
-
-from pathlib import Path
-
-from reportkit.render.excel import write_company_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
 CENT = Decimal("0.01")
@@ -355,12 +356,6 @@ def test_company_workbook_refuses_mixed_currencies(tmp_path):
 # ---------------------------------------------------------------------------
 # params that shape the workbook: performance.miss_below (colour bands), timezone
 # ---------------------------------------------------------------------------
-
-import dataclasses
-
-import pandas as pd
-
-from reportkit.render.excel import attainment_bands
 
 MISS, SHORT, MET = "FFF8D7DA", "FFFFF3CD", "FFD4EDDA"  # red, amber, green fills
 _COND = re.compile(r"(>=|<)(-?[0-9.]+(?:E[-+]?[0-9]+)?)")

@@ -239,7 +239,7 @@ def _dtype_problems(table: str, frame: pd.DataFrame, file: str) -> list[DataProb
             continue
         dt = frame[col].dtype
         ok = {
-            "str": pd.api.types.is_string_dtype(dt) or dt == object,
+            "str": pd.api.types.is_string_dtype(dt) or dt == object,  # noqa: E721 (numpy dtype equality)
             "date": str(dt) == "datetime64[ns]",
             "cents": str(dt) == "int64",
             "float": str(dt) == "float64",
