@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 import reportkit.render.excel as excel
+import reportkit.render.excel_frames as excel_frames
 from reportkit.core.errors import OutputError
 from reportkit.render.excel import EXCEL_MAX_ROWS, EXCEL_MAX_STRING, safe_sheet_name, write_workbook
 from sample_reports import am_report
@@ -149,7 +150,7 @@ def _many_deals(n):
 
 def test_rows_beyond_a_sheet_continue_on_numbered_sheets(tmp_path, monkeypatch):
     assert EXCEL_MAX_ROWS == 1_048_576
-    monkeypatch.setattr(excel, "_MAX_DATA_ROWS", 10)
+    monkeypatch.setattr(excel_frames, "_MAX_DATA_ROWS", 10)
     deals = _many_deals(25)
     path = write_workbook(am_report(deals=deals), tmp_path / "split.xlsx")
     book = openpyxl.load_workbook(path)
@@ -195,7 +196,7 @@ def test_constant_memory_stream_escapes_text_like_xlsxwriter(tmp_path, monkeypat
     odd = [" lead", "trail ", "a & b < c > d", "ctl\x01x", "_x0041_", "ünï😀", "n/a", "=1+1"]
     deals = _many_deals(len(odd)).assign(account_name=odd)
     fast = write_workbook(am_report(deals=deals), tmp_path / "fast.xlsx", constant_memory=True)
-    monkeypatch.setattr(excel, "_can_stream", lambda ws: False)  # xlsxwriter's own constant-memory writer
+    monkeypatch.setattr(excel_frames, "_can_stream", lambda ws: False)  # xlsxwriter's own constant-memory writer
     slow = write_workbook(am_report(deals=deals), tmp_path / "slow.xlsx", constant_memory=True)
     a = [r for r in openpyxl.load_workbook(fast)["Deals"].iter_rows(values_only=True)]
     b = [r for r in openpyxl.load_workbook(slow)["Deals"].iter_rows(values_only=True)]

@@ -1,0 +1,336 @@
+"""Applying a table's mapping to its sources: raw text frames -> one canonical table.
+
+:func:`load_table` runs the steps of :mod:`reportkit.data.mapping` in order:
+prepare the source rows (read, drop, placeholders, normalise, filter, unpivot,
+number, lookups), build the canonical columns (``columns`` / ``constants`` /
+templates), recode, parse each column by its kind, derive ``period_end``,
+deduplicate and check the currency. Problems are collected, never raised, so
+one error lists them all.
+"""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import model
+from ..core.errors import did_you_mean
+from .mapping_lookups import _apply_lookup
+from .mapping_problems import _currency_problems, _problem, _where_rows
+from .mapping_read import _ROW, _FILE, _Context, _apply_na, _apply_normalise, _missing, _require_columns
+from .mapping_schema import Amount, TableMapping
+from .mapping_values import (
+    _PLACEHOLDERS, DEFAULT_DATE_FORMAT, _parse_dates, _parse_exact, _parse_float, _placeholder_hint, _recode,
+)
+
+_UNPIVOT_COL = "_source_unpivot_column"
+
+
+def _template_fields(text: str) -> list[str] | None:
+    """Field names of ``"{a}-{b}"``, or None when ``text`` is a plain column name."""
+    if "{" not in text:
+        return None
+    return [f for _, f, _, _ in string.Formatter().parse(text) if f]
+
+
+def _render(df: pd.DataFrame, text: str) -> pd.Series:
+    out = pd.Series([""] * len(df), index=df.index, dtype="str")
+    missing = pd.Series(False, index=df.index)
+    for literal, fname, _, _ in string.Formatter().parse(text):
+        out = out + literal
+        if fname:
+            col = df[fname]
+            missing |= col.isna()
+            out = out + col.fillna("").astype("str")
+    return out.where(~missing, None)
+
+
+def _source_columns_needed(tm: TableMapping) -> tuple[list[str], set[str]]:
+    """(source columns referenced, columns produced by transforms)."""
+    produced: set[str] = set()
+    needed: list[str] = []
+    needed += list(tm.normalise) + list(tm.filter) + list(tm.drop_rows_where)
+    if tm.unpivot:
+        needed += tm.unpivot.columns
+        produced |= {tm.unpivot.key, tm.unpivot.value}
+    if tm.number:
+        needed += tm.number.by
+        produced.add(tm.number.name)
+    for lk in tm.lookups:
+        needed += list(lk.keys)
+        produced |= set(lk.brought.values())
+    for text in tm.columns.values():
+        fields = _template_fields(text)
+        needed += fields if fields is not None else [text]
+    return needed, produced
+
+
+def _prepare(ctx: _Context, table: str, tm: TableMapping) -> pd.DataFrame:
+    """Steps 1-7: read, placeholders, normalise, filter, unpivot, number, lookups."""
+    needed, produced = _source_columns_needed(tm)
+    frames = []
+    for src in tm.sources:
+        df = ctx.read(src, table)
+        label = str(df[_FILE].iloc[0]) if len(df) else (src.file or "source")
+        _require_columns(df, [c for c in needed if c not in produced], label, f"{table} in the mapping")
+        frames.append(df)
+    df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    data_cols = [c for c in df.columns if not str(c).startswith("_source")]
+    df = df.astype({c: "str" for c in data_cols})
+    if tm.drop_rows_where:
+        drop = pd.Series(False, index=df.index)
+        for col, values in tm.drop_rows_where.items():
+            drop |= df[col].astype("str").str.strip().isin([v.strip() for v in values])
+        for idx in df.index[drop]:
+            ctx.note(f"{df.at[idx, _FILE]}: row {int(df.at[idx, _ROW])} dropped ({table}.drop_rows_where)")
+        df = df[~drop].reset_index(drop=True)
+    df = _apply_na(df, tm.na_values, data_cols)
+    df = _apply_normalise(df, tm.normalise)
+    for col, values in tm.filter.items():
+        df = df[df[col].isin(values)]
+    df = df.reset_index(drop=True)
+    if tm.unpivot:
+        up = tm.unpivot
+        ids = [c for c in df.columns if c not in up.columns]
+        long = df.melt(id_vars=ids, value_vars=up.columns, var_name=_UNPIVOT_COL, value_name=up.value)
+        long["_order"] = long[_UNPIVOT_COL].map({c: i for i, c in enumerate(up.columns)})
+        long = long[long[up.value].notna()].sort_values([_ROW, _FILE, "_order"], kind="stable")
+        key = long[_UNPIVOT_COL].astype("str")
+        if up.key_pattern:
+            key = key.str.extract(up.key_pattern, expand=False)
+        long[up.key] = key.astype("str")
+        df = long.drop(columns="_order").reset_index(drop=True)
+    if tm.number:
+        df[tm.number.name] = (df.groupby(tm.number.by, sort=False, dropna=False).cumcount() + 1).astype("str")
+    for lk in tm.lookups:
+        df = _apply_lookup(ctx, table, df, lk)
+    return df
+
+
+_UNIQUE_KEYS = {"account_managers": ["account_manager_id"], "deals": ["deal_id"], "accounts": ["account_id"],
+                "pipeline": ["opportunity_id"], "territories": ["account_manager_id", "territory"],
+                "service_issues": ["issue_id"],
+                "quotas": ["account_manager_id", "period_start"]}
+
+
+def _deduplicate(ctx: _Context, table: str, tm: TableMapping, out: pd.DataFrame,
+                 src_cols: dict[str, str]) -> pd.DataFrame:
+    """Apply the declared ``deduplicate`` policy; report repeated ids (every row) otherwise."""
+    spec = list(model.COLUMNS[table])
+    keys = _UNIQUE_KEYS[table]
+    policy = tm.dedup_policy
+    if policy is not None:
+        if policy == "identical":
+            gone = out.duplicated(spec, keep="first")
+        else:
+            gone = out.duplicated(keys, keep="first" if policy == "first" else "last") & out[keys].notna().all(axis=1)
+        if gone.any():
+            ctx.note(f"{table}: {int(gone.sum())} repeated row(s) dropped (deduplicate: {policy}): "
+                     f"{_where_rows(out, out.index[gone][:20])}{' ...' if gone.sum() > 20 else ''}")
+            out = out[~gone].reset_index(drop=True)
+    if table in ("quotas", "territories"):
+        return out  # checked by the schema (territories) / allowed (quotas of several plans)
+    key = keys[0]
+    dup = _repeated(out[key])
+    if dup.any():
+        groups = out[dup].groupby(key, sort=False).groups
+        fix = ("remove the repeated rows, or declare deduplicate: first | last (keep one row per id) "
+               "or deduplicate: identical (drop exact repeats only) for this table")
+        for value, idxs in groups.items():
+            for idx in idxs:
+                others = [i for i in idxs if i != idx]
+                ctx.problems.append(_problem(out, idx, src_cols.get(key, key), out.at[idx, key],
+                                             f"duplicate {key} {value!r}: also at {_where_rows(out, others)}; "
+                                             f"{fix}"))
+    return out
+
+
+def _repeated(s: pd.Series) -> np.ndarray:
+    """Bool mask of the non-missing cells whose value occurs more than once (``duplicated(keep=False)``)."""
+    codes, _ = pd.factorize(s, sort=False)
+    present = codes >= 0
+    if not present.any():
+        return present
+    counts = np.bincount(codes[present])
+    return present & (counts[np.where(present, codes, 0)] > 1)
+
+
+def load_table(ctx: _Context, table: str, tm: TableMapping) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Build one canonical table (with provenance columns) from its mapping.
+
+    Parse problems are appended to ``ctx.problems`` (the bad cell is left missing
+    or 0 so that validation can go on and report everything at once).
+
+    Returns
+    -------
+    (frame, source_columns)
+        ``frame`` has the canonical columns of ``table`` plus ``_source_file``,
+        ``_source_row`` and, for unpivoted values, ``_source_column:<canonical>``.
+        ``source_columns`` maps canonical -> source column name (or template).
+    """
+    rows = _prepare(ctx, table, tm)
+    out, src_cols = _canonical_columns(ctx, table, tm, rows)
+    out = _apply_recodes(ctx, tm, out, src_cols)
+    out = _derived_rows(table, out)
+    _parse_columns(ctx, table, tm, out, src_cols)
+    _derive_period_end(table, tm, out)
+    out = _deduplicate(ctx, table, tm, out, src_cols)
+    if table in ("quotas", "deals"):
+        _currency_problems(ctx, table, out, src_cols)
+    spec = model.COLUMNS[table]
+    ordered = list(spec) + [c for c in out.columns if c not in spec]
+    return out[ordered].reset_index(drop=True), src_cols
+
+
+def _canonical_columns(ctx: _Context, table: str, tm: TableMapping,
+                       df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Step 8: the canonical columns from ``columns`` (a source column or a template), ``constants``
+    or their default (``currency`` = the mapping's; otherwise missing), plus provenance.
+
+    Returns the frame (text, unparsed) and canonical -> source column name (or template).
+    """
+    out = pd.DataFrame(index=df.index)
+    src_cols: dict[str, str] = {}
+    for name in model.COLUMNS[table]:
+        if name in tm.columns:
+            text = tm.columns[name]
+            fields = _template_fields(text)
+            out[name] = _render(df, text) if fields is not None else df[text]
+            src_cols[name] = text
+            if tm.unpivot and ((fields is None and text == tm.unpivot.value)
+                               or (fields and tm.unpivot.value in fields)):
+                out[f"{model.SOURCE_COLUMN_PREFIX}{name}"] = df[_UNPIVOT_COL]
+        elif name in tm.constants:
+            out[name] = pd.Series(tm.constants[name], index=df.index, dtype="str")
+        elif name == "currency":
+            out[name] = pd.Series(ctx.mapping.currency, index=df.index, dtype="str")
+        else:
+            out[name] = pd.Series(None, index=df.index, dtype="str")
+    out[_FILE] = df[_FILE]
+    out[_ROW] = df[_ROW]
+    return out, src_cols
+
+
+def _apply_recodes(ctx: _Context, tm: TableMapping, out: pd.DataFrame, src_cols: dict[str, str]) -> pd.DataFrame:
+    """Step 9: ``recode`` (before parsing); a value the table does not list is a problem and its row leaves."""
+    for name, table_map in tm.recode.items():
+        s = out[name]
+        recoded, known = _recode(s, table_map)
+        unknown = s.notna().to_numpy() & ~known
+        for idx in out.index[unknown]:
+            ctx.problems.append(_problem(out, idx, src_cols.get(name, name), s.at[idx],
+                                         f"not a known value for {name} (allowed: {', '.join(table_map)})"
+                                         f"{did_you_mean(str(s.at[idx]), table_map)}"))
+        out[name] = recoded  # unknown and missing values become missing
+        if unknown.any():
+            out = out[~unknown]
+    return out
+
+
+def _derived_rows(table: str, out: pd.DataFrame) -> pd.DataFrame:
+    """A deals stage recoded to ``open`` leaves the table; a blank ``account_id`` is ``(unassigned)``."""
+    if table == "deals":
+        out = out[out["stage"].isna() | (out["stage"] != "open")]
+    if table in ("deals", "pipeline"):
+        blank = _missing(out["account_id"])
+        out.loc[blank, "account_id"] = model.UNASSIGNED_ACCOUNT
+    return out.reset_index(drop=True)
+
+
+def _parse_columns(ctx: _Context, table: str, tm: TableMapping, out: pd.DataFrame, src_cols: dict[str, str]) -> None:
+    """Step 10, in place: each canonical column parsed by its kind (text, date, cents, float).
+
+    The source text of every non-text column is kept first (``_source_value:<name>``),
+    for messages about the parsed value.
+    """
+    spec = model.COLUMNS[table]
+    for name, (kind, _) in spec.items():
+        if kind != "str" and name in out.columns:
+            out[f"{model.SOURCE_VALUE_PREFIX}{name}"] = out[name].copy()
+    for name, (kind, _) in spec.items():
+        column = _SourceColumn(out, name, src_cols.get(name, name))
+        if kind == "str":
+            _parse_text_column(ctx, table, tm, out, name, column.label)
+        elif kind == "date":
+            _parse_date_column(ctx, tm, out, name, column)
+        elif kind == "cents":
+            _parse_amount_column(ctx, table, tm, out, name, column)
+        elif kind == "float":
+            _parse_number_column(ctx, out, name, column)
+
+
+class _SourceColumn:
+    """The source column a canonical column's cell came from: the mapped one, or per row when unpivoted."""
+
+    def __init__(self, out: pd.DataFrame, name: str, label: str) -> None:
+        self.out, self.label = out, label
+        self.per_row = f"{model.SOURCE_COLUMN_PREFIX}{name}"
+
+    def at(self, idx: Any) -> str:
+        return str(self.out.at[idx, self.per_row]) if self.per_row in self.out.columns else self.label
+
+
+def _parse_text_column(ctx: _Context, table: str, tm: TableMapping, out: pd.DataFrame, name: str, label: str) -> None:
+    """Text: blank is missing; placeholder-looking texts the mapping keeps are noted (a warning)."""
+    # missing stays missing: pandas < 3 turns NaN / None into the text 'nan' / 'None'
+    s = out[name].astype("str").where(out[name].notna())
+    stripped = s.str.strip()
+    blank = (s.isna() | (stripped == "")).to_numpy(dtype=bool)  # _missing, stripping once
+    out[name] = s.where(~blank, None) if blank.any() else s
+    looks = stripped[~blank & stripped.isin(list(_PLACEHOLDERS)).to_numpy(dtype=bool)]
+    if len(looks) and name in tm.columns:
+        rows = ", ".join(str(r) for r in out.loc[looks.index, _ROW].head(5))
+        more = " ..." if len(looks) > 5 else ""
+        shown = ", ".join(sorted({repr(v) for v in looks}))
+        ctx.note(f"{table}.{name} (source column {label!r}): {len(looks)} cell(s) hold {shown} "
+                 f"(rows {rows}{more}); kept as text because the mapping does not declare them "
+                 f"missing (add them to na_values: if they mean 'no value')")
+
+
+def _parse_date_column(ctx: _Context, tm: TableMapping, out: pd.DataFrame, name: str, column: _SourceColumn) -> None:
+    """Dates in the column's ``date_format`` (default ``%Y-%m-%d``); a derived ``period_end`` is left for later."""
+    if name == "period_end" and name not in tm.columns and tm.period_months is not None:
+        return
+    fmt = tm.date_format.get(name, DEFAULT_DATE_FORMAT)
+    parsed, reasons = _parse_dates(out[name], fmt, name in tm.date_format)
+    for idx, reason in reasons.items():
+        ctx.problems.append(_problem(out, idx, column.at(idx), out.at[idx, name],
+                                     reason + _placeholder_hint(out.at[idx, name])))
+    out[name] = parsed
+
+
+def _parse_amount_column(ctx: _Context, table: str, tm: TableMapping, out: pd.DataFrame, name: str,
+                         column: _SourceColumn) -> None:
+    """Amounts to int64 cents (``amounts:`` form and scale); deals also keep the exact micros."""
+    if name not in tm.columns and name not in tm.constants:
+        return
+    cents, micros, reasons = _parse_exact(out[name], tm.amounts.get(name, Amount()))
+    for idx, reason in reasons.items():
+        ctx.problems.append(_problem(out, idx, column.at(idx), out.at[idx, name],
+                                     reason + _placeholder_hint(out.at[idx, name])))
+    absent = out[name].isna()
+    for idx in out.index[absent]:
+        ctx.problems.append(_problem(out, idx, column.at(idx), None, f"{name} is required (blank or missing)"))
+    out[name] = cents
+    if table == "deals" and name == "amount_cents":  # the exact amount, for revenue sums
+        out[model.AMOUNT_MICROS] = micros
+
+
+def _parse_number_column(ctx: _Context, out: pd.DataFrame, name: str, column: _SourceColumn) -> None:
+    """Plain decimal numbers (probabilities) to float64."""
+    vals, bad = _parse_float(out[name])
+    for idx in out.index[bad]:
+        ctx.problems.append(_problem(out, idx, column.at(idx), out.at[idx, name],
+                                     "not a number (digits with an optional sign and decimal point, "
+                                     "e.g. 0.25)" + _placeholder_hint(out.at[idx, name])))
+    out[name] = vals
+
+
+def _derive_period_end(table: str, tm: TableMapping, out: pd.DataFrame) -> None:
+    """Quotas' ``period_end`` from ``period_months`` when it is not mapped (in place)."""
+    if table == "quotas" and "period_end" not in tm.columns and tm.period_months is not None:
+        out["period_end"] = (out["period_start"] + pd.DateOffset(months=tm.period_months)
+                             - pd.Timedelta(days=1)).astype("datetime64[ns]")

@@ -1,0 +1,373 @@
+"""Value parsers of the source mapping: the text of one cell -> its canonical value.
+
+Amounts (text -> ``Decimal`` x ``scale`` -> integer cents and micros, half away
+from zero, never through a float; ``amounts:`` in the mapping), dates (one declared
+``date_format`` per column, never guessed), plain numbers (probabilities), recodes
+(exact text translation) and the placeholder texts that only improve messages.
+Each parser works on a whole column and returns the parsed values plus the reason
+for every bad cell; it reads each distinct text once (and plain amounts and
+fixed-width dates vectorised) with the same result per cell as the per-value rule.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..core.money import MICROS_PER_CENT, MICROS_PER_UNIT, to_cents, to_micros
+from .mapping_schema import Amount
+
+DEFAULT_DATE_FORMAT = "%Y-%m-%d"
+
+# Texts that exports use for "no value". They are *never* treated as missing unless
+# the mapping declares them in na_values; they only improve messages and warnings.
+_PLACEHOLDERS = frozenset({"NULL", "null", "Null", "NA", "N/A", "n/a", "na", "#N/A", "-", "--", "None", "none",
+                           "nan", "NaN", "(null)", "(blank)", "?"})
+# 1 trillion currency units per cell: anything larger is a typo (and 10x that would no
+# longer fit the exact amount, int64 micros: money.py)
+_MAX_UNITS = Decimal(10) ** 12
+_MAX_MICROS = 2**63 - 1  # one cell's exact amount after scale, in micros
+_MIN_DATE, _MAX_DATE = datetime.datetime(1900, 1, 1), datetime.datetime(2199, 12, 31)
+_DIGITS = "[0-9]"
+
+
+def _placeholder_hint(value: Any) -> str:
+    t = str(value).strip() if value is not None else ""
+    if t in _PLACEHOLDERS:
+        return f"; if {t!r} means 'no value' here, declare na_values: [{json.dumps(t)}] in the mapping"
+    return ""
+
+
+def _amount_pattern(spec: Amount) -> re.Pattern:
+    d = re.escape(spec.decimal)
+    if spec.thousands is None:
+        whole = f"{_DIGITS}+"
+    else:
+        t = "[ \u00a0\u202f]" if spec.thousands == " " else re.escape(spec.thousands)
+        whole = f"(?:{_DIGITS}{{1,3}}(?:{t}{_DIGITS}{{3}})+|{_DIGITS}+)"
+    return re.compile(f"^(?:{whole}(?:{d}{_DIGITS}*)?|{d}{_DIGITS}+)$")
+
+
+def _amount_form(spec: Amount) -> str:
+    parts = [f"decimal {spec.decimal!r}"]
+    if spec.thousands is not None:
+        parts.append(f"thousands {spec.thousands!r}")
+    if spec.symbols:
+        parts.append("symbol " + " or ".join(repr(x) for x in spec.symbols))
+    if spec.accounting_negatives:
+        parts.append("(negatives) in parentheses")
+    return ", ".join(parts)
+
+
+def _amount_hint(text: str, spec: Amount) -> str:
+    hints = []
+    if "(" in text and not spec.accounting_negatives:
+        hints.append("declare accounting_negatives: true if (...) means a negative amount")
+    signs = sorted({ch for ch in text if not (ch.isdigit() or ch in ".,-+() '\u00a0\u202f\u2019")})
+    if signs and not any(s in text for s in spec.symbols):
+        sym = "".join(signs)
+        hints.append(f"declare symbol: {json.dumps(sym, ensure_ascii=False)} if {sym!r} is a currency sign")
+    core = text.strip("()+-$€£¥ ")
+    if re.fullmatch(r"[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?", core) and (spec.thousands, spec.decimal) != (",", "."):
+        hints.append("declare thousands: ',' for amounts like 1,234.50")
+    elif re.fullmatch(r"[0-9]{1,3}(\.[0-9]{3})+(,[0-9]*)?|[0-9]+,[0-9]{1,2}", core) and spec.decimal != ",":
+        hints.append("declare decimal: ',' (and thousands: '.') for amounts like 1.234,56")
+    return ("; " + "; ".join(hints)) if hints else ""
+
+
+def _read_amount(text: str, spec: Amount, pattern: re.Pattern) -> Decimal | str:
+    """Decimal of an amount text, or the reason it is not one."""
+    t = text.strip()
+    neg = False
+    if spec.accounting_negatives and len(t) >= 2 and t[0] == "(" and t[-1] == ")":
+        neg, t = True, t[1:-1].strip()
+    signed = False
+    if t[:1] in ("-", "+"):
+        neg, signed, t = (neg != (t[0] == "-")), True, t[1:].strip()
+    for sym in sorted(spec.symbols, key=len, reverse=True):
+        if t.startswith(sym):
+            t = t[len(sym):].strip()
+            break
+        if t.endswith(sym):
+            t = t[: -len(sym)].strip()
+            break
+    if not signed and t[:1] in ("-", "+"):
+        neg, t = (neg != (t[0] == "-")), t[1:].strip()
+    if not pattern.match(t):
+        return (f"not an amount in the declared form ({_amount_form(spec)}; digits, an optional sign)"
+                + _amount_hint(text, spec))
+    if spec.thousands is not None:
+        for ch in ([spec.thousands, "\u00a0", "\u202f"] if spec.thousands == " " else [spec.thousands]):
+            t = t.replace(ch, "")
+    if spec.decimal != ".":
+        t = t.replace(spec.decimal, ".")
+    d = Decimal(t)
+    if abs(d) > _MAX_UNITS:
+        return f"amount {text.strip()!r} is larger than {_MAX_UNITS:,} (a typo or wrong separators?)"
+    if abs(d * spec.scale) * MICROS_PER_UNIT > _MAX_MICROS:
+        return (f"amount {text.strip()!r} x scale {spec.scale} is beyond the "
+                f"{_MAX_MICROS // MICROS_PER_UNIT:,} currency units reportkit holds exactly (check scale:)")
+    return -d if neg else d
+
+
+def _arrow_text(raw: pd.Series) -> Any:
+    """``raw`` as a pyarrow string array (nulls where missing), or None if it holds non-text."""
+    import pyarrow as pa
+
+    try:
+        if isinstance(raw.dtype, pd.StringDtype):
+            return pa.array(raw.array)
+        return pa.array(raw.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    except (pa.ArrowException, TypeError, ValueError):
+        return None
+
+
+def _scale_shift(scale: Decimal) -> int | None:
+    """``j`` when ``scale == 10**j`` for ``0 <= j <= 3`` (handled vectorised), else None."""
+    for j in range(4):
+        if scale == Decimal(10) ** j:
+            return j
+    return None
+
+
+def _plain_amounts(raw: pd.Series, spec: Amount) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Vectorised cents and micros of the cells written in the plain form, exactly (never via a float).
+
+    The plain form is an optional sign, digits and an optional decimal part
+    (``-1234.56``, ``.5``, ``7.``; the declared decimal separator), with optional
+    spaces or tabs around it: a form that :func:`_read_amount` accepts under every
+    declaration. Integer part, decimal part and sign are cut from the text with
+    one regular expression; the digits up to one place beyond the micro are read
+    as one integer (truncated there); its last digit rounds the micro, and its
+    digit one place beyond the cent rounds the cent, each half away from zero
+    (the digits further right cannot change either). Cells in any other form (thousands
+    separators, symbols, parentheses, more digits than int64 can hold, bad text)
+    are left to the per-value parser.
+
+    Returns
+    -------
+    (cents, micros, done) : (numpy.ndarray of int64 x 2, numpy.ndarray of bool), or None
+        ``done`` marks the cells converted here; None when ``scale`` is not
+        1, 10, 100 or 1000 or the column is not text.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    shift = _scale_shift(spec.scale)
+    arr = _arrow_text(raw) if shift is not None else None
+    if arr is None or not len(arr):
+        return None
+    places = shift + 7  # micros, shifted by the scale, plus the rounding digit
+    whole_max = min(13, 18 - places)  # the integer read below stays within int64
+    d = re.escape(spec.decimal)
+    parts = pc.extract_regex(arr, rf"^[ \t]*(?P<sign>[+-]?)(?P<whole>[0-9]{{0,{whole_max}}})"
+                                  rf"(?:{d}(?P<frac>[0-9]*))?[ \t]*$")
+    whole = pc.fill_null(pc.struct_field(parts, "whole"), "")
+    frac = pc.fill_null(pc.struct_field(parts, "frac"), "")
+    done = pc.and_(pc.is_valid(parts),
+                   pc.greater(pc.add(pc.utf8_length(whole), pc.utf8_length(frac)), 0))
+    done = pc.fill_null(done, False)
+    digits = pc.binary_join_element_wise(
+        whole, pc.utf8_rpad(pc.utf8_slice_codeunits(frac, 0, places), places, "0"), pa.scalar("", whole.type))
+    digits = pc.if_else(done, digits, pa.scalar("0", digits.type))
+    scaled = pc.cast(digits, pa.int64()).to_numpy(zero_copy_only=False)  # amount x 10**7, truncated
+    micros = scaled // 10 + (scaled % 10 >= 5)
+    scaled = scaled // MICROS_PER_CENT  # amount x 10**3, truncated: cents and their rounding digit
+    cents = scaled // 10 + (scaled % 10 >= 5)
+    neg = pc.fill_null(pc.equal(pc.struct_field(parts, "sign"), "-"), False).to_numpy(zero_copy_only=False)
+    done_np = done.to_numpy(zero_copy_only=False).astype(bool)
+    return np.where(neg, -cents, cents).astype("int64"), np.where(neg, -micros, micros).astype("int64"), done_np
+
+
+def _parse_amounts(raw: pd.Series, spec: Amount) -> tuple[pd.Series, dict[Any, str]]:
+    """(cents int64 with 0 where bad, {index: reason} of unparseable non-missing cells): :func:`_parse_exact`."""
+    cents, _, bad = _parse_exact(raw, spec)
+    return cents, bad
+
+
+def _parse_exact(raw: pd.Series, spec: Amount) -> tuple[pd.Series, pd.Series, dict[Any, str]]:
+    """(cents int64, micros int64, both 0 where bad; {index: reason} of unparseable non-missing cells).
+
+    Plain amounts are converted vectorised (:func:`_plain_amounts`); every other
+    distinct text once by :func:`_read_amount` (text -> Decimal x scale -> cents
+    and micros, each half away from zero from the full text). Both are exact: no
+    amount passes through a float.
+    """
+    present = raw.notna().to_numpy()
+    values = np.zeros(len(raw), dtype="int64")
+    exact = np.zeros(len(raw), dtype="int64")
+    fast = _plain_amounts(raw, spec)
+    todo = present.copy()
+    if fast is not None:
+        values, exact, done = fast
+        values[~done] = 0
+        exact[~done] = 0
+        todo &= ~done
+    bad: dict[Any, str] = {}
+    if todo.any():
+        pattern = _amount_pattern(spec)
+        positions = np.flatnonzero(todo)
+        codes, uniques = pd.factorize(raw.iloc[positions], sort=False)
+        results: list[tuple[int, int] | str] = []
+        for v in uniques:
+            got = _read_amount(str(v), spec, pattern)
+            if isinstance(got, Decimal):
+                got = (to_cents(got * spec.scale), to_micros(got * spec.scale))
+            results.append(got)
+        ok = np.array([not isinstance(r, str) for r in results], dtype=bool)
+        if ok.any():
+            cents_u = np.array([r[0] if not isinstance(r, str) else 0 for r in results], dtype="int64")
+            micros_u = np.array([r[1] if not isinstance(r, str) else 0 for r in results], dtype="int64")
+            values[positions] = cents_u[codes]
+            exact[positions] = micros_u[codes]
+        for pos, code in zip(positions[~ok[codes]], codes[~ok[codes]]):
+            bad[raw.index[pos]] = results[code]
+    return (pd.Series(values, index=raw.index, dtype="int64"), pd.Series(exact, index=raw.index, dtype="int64"),
+            bad)
+
+
+_FLOAT = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
+
+
+def _parse_float(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(float64 values, NaN where missing or bad; bool mask of bad non-missing cells), per distinct text."""
+    present = raw.notna().to_numpy()
+    vals = np.full(len(raw), np.nan, dtype="float64")
+    bad = np.zeros(len(raw), dtype=bool)
+    positions = np.flatnonzero(present)
+    if len(positions):
+        codes, uniques = pd.factorize(raw.iloc[positions], sort=False)
+        got = []
+        for v in uniques:
+            t = str(v).strip()
+            got.append(float(Decimal(t)) if _FLOAT.match(t) else None)
+        ok = np.array([g is not None for g in got], dtype=bool)
+        num = np.array([np.nan if g is None else g for g in got], dtype="float64")
+        vals[positions] = num[codes]
+        bad[positions] = ~ok[codes]
+    return pd.Series(vals, index=raw.index, dtype="float64"), pd.Series(bad, index=raw.index, dtype=bool)
+
+
+def _date_hint(text: str, fmt: str, declared: bool) -> str:
+    if re.fullmatch(r"[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2,4}", text):
+        a, b = (int(x) for x in re.split(r"[/.-]", text)[:2])
+        sep = re.search(r"[/.-]", text).group(0)
+        yr = "%Y" if len(re.split(r"[/.-]", text)[2]) == 4 else "%y"
+        day_first, month_first = f"%d{sep}%m{sep}{yr}", f"%m{sep}%d{sep}{yr}"
+        if a <= 12 and b <= 12 and not declared:
+            return (f"; {text!r} is ambiguous (day first or month first?): declare date_format: "
+                    f"'{day_first}' or '{month_first}' for this column")
+        if not declared or fmt not in (day_first, month_first):
+            return f"; declare date_format: '{day_first}' or '{month_first}' for this column"
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9:.]+", text) and "%H" not in fmt:
+        return "; the value has a time of day: declare date_format: '%Y-%m-%d %H:%M:%S' (or 'ISO8601')"
+    return "" if declared else "; declare the column's format under date_format: in the mapping"
+
+
+# strptime directives read vectorised (fixed width digits) by _dates_vectorised
+_FIXED_DIRECTIVES = {"%Y": "[0-9]{4}", "%m": "[0-9]{2}", "%d": "[0-9]{2}", "%H": "[0-9]{2}", "%M": "[0-9]{2}",
+                     "%S": "[0-9]{2}"}
+
+
+def _fixed_width_pattern(fmt: str) -> str | None:
+    """A regex of the texts of ``fmt`` in fixed width (``%Y-%m-%d`` -> ``[0-9]{4}-...``), else None.
+
+    Only formats made of ``%Y %m %d %H %M %S`` and literal characters other than
+    ``%`` and whitespace qualify; ``ISO8601`` is read as ``%Y-%m-%d`` here.
+    """
+    if fmt == "ISO8601":
+        fmt = "%Y-%m-%d"
+    out = []
+    for token in re.findall(r"%.|[^%]", fmt):
+        if token in _FIXED_DIRECTIVES:
+            out.append(_FIXED_DIRECTIVES[token])
+        elif token.startswith("%") or token.isspace():
+            return None
+        else:
+            out.append(re.escape(token))
+    return "^" + "".join(out) + "$"
+
+
+def _dates_vectorised(texts: pd.Index, fmt: str) -> np.ndarray:
+    """datetime64[ns] of the texts in fixed width form (see :func:`_fixed_width_pattern`), NaT elsewhere.
+
+    A text of fixed width digits parses the same with pandas as with ``strptime``
+    (both refuse a 13th month or 30 February); NaT cells are left to ``strptime``,
+    which gives the reason.
+    """
+    out = np.full(len(texts), np.datetime64("NaT"), dtype="datetime64[ns]")
+    pattern = _fixed_width_pattern(fmt)
+    if pattern is None or not len(texts):
+        return out
+    s = pd.Series(texts.astype("str"), dtype="str")
+    shaped = s.str.fullmatch(pattern).fillna(False).to_numpy(dtype=bool)
+    if shaped.any():
+        parsed = pd.to_datetime(s[shaped], format="%Y-%m-%d" if fmt == "ISO8601" else fmt, errors="coerce")
+        parsed = parsed.dt.normalize()
+        inside = (parsed.notna() & (parsed >= _MIN_DATE) & (parsed <= _MAX_DATE)).to_numpy(dtype=bool)
+        where = np.flatnonzero(shaped)[inside]  # outside the range: strptime and the range check say why
+        out[where] = parsed[inside].to_numpy(dtype="datetime64[ns]")
+    return out
+
+
+def _parse_dates(raw: pd.Series, fmt: str, declared: bool) -> tuple[pd.Series, dict[Any, str]]:
+    """(datetime64[ns] at midnight, NaT where missing or bad; {index: reason} of bad cells).
+
+    Each text must match ``fmt`` exactly (``strptime``; ``ISO8601`` reads ISO dates
+    and times). A time zone offset is dropped (the local date is kept). Dates
+    outside 1900-01-01 .. 2199-12-31 are refused as typos.
+
+    Each distinct text is parsed once: fixed width texts of simple formats
+    vectorised (:func:`_dates_vectorised`), the others with ``strptime`` /
+    ``fromisoformat``, which also give the reason a text is refused.
+    """
+    present = raw.notna().to_numpy()
+    values = np.full(len(raw), np.datetime64("NaT"), dtype="datetime64[ns]")
+    bad: dict[Any, str] = {}
+    positions = np.flatnonzero(present)
+    if not len(positions):
+        return pd.Series(values, index=raw.index), bad
+    codes, uniques = pd.factorize(raw.iloc[positions], sort=False)
+    parsed = _dates_vectorised(uniques, fmt)
+    lo, hi = np.datetime64(_MIN_DATE, "ns"), np.datetime64(_MAX_DATE, "ns")
+    reasons: dict[int, str] = {}
+    for i in np.flatnonzero(np.isnat(parsed) | (parsed < lo) | (parsed > hi)):
+        text = str(uniques[i]).strip()
+        try:
+            d = (datetime.datetime.fromisoformat(text) if fmt == "ISO8601"
+                 else datetime.datetime.strptime(text, fmt))
+        except (ValueError, OverflowError, TypeError):
+            reasons[i] = f"not a date in format {fmt}" + _date_hint(text, fmt, declared)
+            continue
+        d = d.replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
+        if not _MIN_DATE <= d <= _MAX_DATE:
+            reasons[i] = f"date {d.date().isoformat()} is outside 1900-01-01 .. 2199-12-31 (a typo?)"
+            parsed[i] = np.datetime64("NaT")
+        else:
+            parsed[i] = np.datetime64(d, "ns")
+    values[positions] = parsed[codes]
+    if reasons:
+        is_bad = np.zeros(len(uniques), dtype=bool)
+        is_bad[list(reasons)] = True
+        for pos, code in zip(positions[is_bad[codes]], codes[is_bad[codes]]):
+            bad[raw.index[pos]] = reasons[int(code)]
+    return pd.Series(values, index=raw.index), bad
+
+
+def _recode(s: pd.Series, table_map: dict[str, str]) -> tuple[pd.Series, np.ndarray]:
+    """(``s`` translated by ``table_map``, missing where unknown or missing; bool mask of known cells).
+
+    Exact text comparison, vectorised (a hash lookup of each distinct text).
+    """
+    codes, uniques = pd.factorize(s, sort=False)
+    got = [table_map.get(u) if isinstance(u, str) else None for u in uniques]
+    known_u = np.array([g is not None for g in got] + [False], dtype=bool)  # code -1 (missing): not known
+    values = pd.array(got + [None], dtype="str")
+    recoded = pd.Series(values.take(codes if len(codes) else np.array([], dtype=np.intp)), index=s.index)
+    return recoded, known_u[codes]

@@ -1,0 +1,154 @@
+"""The workbook: xlsxwriter's options, its format set, sheet naming, properties and the atomic write.
+
+Every workbook is opened the same way (text stays text: ``strings_to_formulas``,
+``strings_to_numbers`` and ``strings_to_urls`` off), its sheets are named by
+:func:`safe_sheet_name`, its properties are fixed (created = ``as_of``) so the
+same report gives a byte-identical file, and it is written to a temporary name
+and moved into place (:func:`_atomic`).
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import re
+import zoneinfo
+from pathlib import Path
+from typing import Any, Callable, Collection
+
+import xlsxwriter
+import xlsxwriter.exceptions
+
+from ..core.errors import OutputError
+from .excel_formats import DEFAULT_MISS_BELOW, _Formats, attainment_bands
+
+
+_INVALID_SHEET_CHARS = re.compile(r"[\[\]:*?/\\\x00-\x1f\x7f]")
+
+
+def safe_sheet_name(name: Any, taken: Collection[str] = ()) -> str:
+    """A valid, unique Excel sheet name for ``name``; deterministic.
+
+    Excel's rules: at most 31 characters (UTF-16 units), none of ``[ ] : * ? / \\``,
+    not starting or ending with ``'``, not ``History`` (reserved), unique ignoring
+    case. Invalid characters (and control characters) become ``_``; an empty
+    name becomes ``Sheet``; a clash gets `` (2)``, `` (3)``... with the base
+    shortened so the whole stays within 31 characters. The caller adds the
+    result to ``taken``.
+
+    >>> safe_sheet_name("Q1/Q2: [West]*")
+    'Q1_Q2_ _West__'
+    >>> safe_sheet_name("deals", taken={"Deals"})
+    'deals (2)'
+    >>> safe_sheet_name("history")
+    'history (2)'
+    """
+    text = _INVALID_SHEET_CHARS.sub("_", str(name if name is not None else "")).strip()
+    text = text.strip("'").strip() or "Sheet"
+    text = _utf16_cut(text, 31).rstrip("'").rstrip() or "Sheet"
+    used = {t.lower() for t in taken} | {"history"}
+    if text.lower() not in used:
+        return text
+    n = 2
+    while True:
+        suffix = f" ({n})"
+        base = _utf16_cut(text, 31 - len(suffix)).rstrip("'").rstrip() or "Sheet"
+        cand = base + suffix
+        if cand.lower() not in used:
+            return cand
+        n += 1
+
+
+def _utf16_cut(text: str, limit: int) -> str:
+    out, units = [], 0
+    for ch in text:
+        u = 2 if ord(ch) > 0xFFFF else 1
+        if units + u > limit:
+            break
+        out.append(ch)
+        units += u
+    return "".join(out)
+
+
+class _Book:
+    def __init__(self, path: Path, currency: str, tz: str | datetime.tzinfo, constant_memory: bool, overflow: str,
+                 miss_below: float = DEFAULT_MISS_BELOW) -> None:
+        if overflow not in ("split", "error"):
+            raise ValueError(f"overflow must be 'split' or 'error', got {overflow!r}")
+        self.tz = _tzinfo(tz)
+        attainment_bands(miss_below)  # validate before a file is created
+        self.currency = currency
+        self.constant_memory = constant_memory
+        self.overflow = overflow
+        self.wb = xlsxwriter.Workbook(
+            str(path),
+            {
+                "strings_to_formulas": False,
+                "strings_to_numbers": False,
+                "strings_to_urls": False,
+                "nan_inf_to_errors": False,
+                "default_date_format": "yyyy-mm-dd",
+                "constant_memory": constant_memory,
+            },
+        )
+        self.fmt = _Formats(self.wb, currency, miss_below)
+        self.names: list[str] = []
+        self.tables = 0
+
+    def add_sheet(self, name: str) -> tuple[str, Any]:
+        safe = safe_sheet_name(name, self.names)
+        self.names.append(safe)
+        ws = self.wb.add_worksheet(safe)
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(0)
+        ws.set_footer("&L&A&RPage &P of &N")
+        return safe, ws
+
+    def table_name(self, sheet: str) -> str:
+        self.tables += 1
+        return f"T{self.tables}_" + (re.sub(r"[^A-Za-z0-9_]", "_", sheet)[:200] or "Sheet")
+
+
+def _tzinfo(tz: str | datetime.tzinfo) -> datetime.tzinfo:
+    if isinstance(tz, datetime.tzinfo):
+        return tz
+    if str(tz).upper() == "UTC":
+        return datetime.timezone.utc
+    try:
+        return zoneinfo.ZoneInfo(str(tz))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown timezone {tz!r}: use an IANA name such as 'Europe/Berlin' or 'UTC'") from exc
+
+
+def _props(book: _Book, title: str, subject: str, as_of: datetime.date, company: str, comments: str) -> None:
+    book.wb.set_properties(
+        {
+            "title": title,
+            "subject": subject,
+            "author": "reportkit",
+            "manager": "",
+            "company": company or "",
+            "category": "Sales report",
+            "keywords": "reportkit, sales, quota, commission",
+            "comments": comments,
+            "created": datetime.datetime.combine(as_of, datetime.time()),
+        }
+    )
+
+
+def _atomic(path: Path, build: Callable[[Path], None]) -> Path:
+    path = Path(path)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.xlsx")
+    try:
+        build(tmp)
+        os.replace(tmp, path)
+    except (OSError, xlsxwriter.exceptions.FileCreateError) as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(
+            f"cannot write workbook {str(path)!r}: {exc}", hint="check the folder exists and is writable"
+        ) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path

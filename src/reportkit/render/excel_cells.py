@@ -1,0 +1,163 @@
+"""Cell values: a frame column's values -> what xlsxwriter writes (number, text, date serial, blank).
+
+``NaN`` / ``None`` / ``inf`` never become numbers (missing fractions show ``n/a``);
+text is always text, cut with a marker at Excel's 32,767 characters; dates are
+Excel serials in the report's timezone, or ISO text outside Excel's calendar.
+Columns are converted a chunk at a time (:func:`_convert`).
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import numbers
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .notebook import NA, _is_missing
+from .excel_formats import _Formats
+
+
+EXCEL_MAX_STRING = 32_767
+"""Characters in one cell."""
+
+
+_TRUNCATED = " [truncated by reportkit: Excel holds at most 32,767 characters]"
+
+
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_FIRST_EXCEL_DATE = pd.Timestamp("1900-03-01")  # before it Excel's serials are off by one (1900 leap bug)
+_LAST_EXCEL_DATE = pd.Timestamp("9999-12-31 23:59:59")
+
+
+def _clean_text(v: Any) -> str:
+    s = str(v)
+    if len(s) > EXCEL_MAX_STRING:
+        s = s[: EXCEL_MAX_STRING - len(_TRUNCATED)] + _TRUNCATED
+    return s
+
+
+def _to_local_naive(ts: pd.Timestamp, tz: datetime.tzinfo) -> pd.Timestamp:
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert(tz).tz_localize(None)
+    return ts
+
+
+def _date_cell(v: Any, tz: datetime.tzinfo, fmt: _Formats) -> Any:
+    """One date-like value -> (serial, format), text, or None."""
+    if _is_missing(v):
+        return None
+    try:
+        ts = _to_local_naive(pd.Timestamp(v), tz)
+    except (TypeError, ValueError, OverflowError):
+        return _clean_text(v)
+    if ts < _FIRST_EXCEL_DATE or ts > _LAST_EXCEL_DATE:
+        return ts.date().isoformat() if ts == ts.normalize() else ts.isoformat()
+    serial = (ts - _EXCEL_EPOCH) / pd.Timedelta(days=1)
+    return (float(serial), fmt.date if serial == int(serial) else fmt.datetime)
+
+
+def _convert(values: list, kind: str, tz: datetime.tzinfo, fmt: _Formats) -> list:
+    """Cell values of one column chunk.
+
+    Result items: ``float`` (a number in the column's format), ``str`` (text; in a
+    numeric column the ``n/a`` marker), ``None`` (blank) or ``(float, format)``.
+    """
+    if kind == "money" or kind == "number" or kind == "integer":
+        out = []
+        for v in values:
+            if v is None:
+                out.append(None)
+            elif type(v) is Decimal or type(v) is float or type(v) is int:
+                f = float(v)
+                out.append(f if math.isfinite(f) else (None if f != f else NA))
+            elif _is_missing(v):
+                out.append(None)
+            elif isinstance(v, (numbers.Real, Decimal)) and not isinstance(v, (bool, np.bool_)):
+                f = float(v)
+                out.append(f if math.isfinite(f) else (None if f != f else NA))
+            else:
+                out.append(_generic(v, tz, fmt))
+        return out
+    if kind == "percent":
+        out = []
+        for v in values:
+            if isinstance(v, (float, int, Decimal, numbers.Real)) and not isinstance(v, (bool, np.bool_)):
+                f = float(v)
+                out.append(f if math.isfinite(f) else NA)
+            elif _is_missing(v):
+                out.append(NA)
+            else:
+                out.append(_generic(v, tz, fmt))
+        return out
+    if kind == "date":
+        s = pd.Series(values, dtype="object")
+        try:
+            dt = pd.to_datetime(s)
+            if getattr(dt.dt, "tz", None) is not None:
+                dt = dt.dt.tz_convert(tz).dt.tz_localize(None)
+        except (TypeError, ValueError, OverflowError, pd.errors.OutOfBoundsDatetime):
+            return [_date_cell(v, tz, fmt) for v in values]
+        ok = dt.notna() & (dt >= _FIRST_EXCEL_DATE)
+        serial = ((dt - _EXCEL_EPOCH) / pd.Timedelta(days=1)).to_numpy(dtype="float64", na_value=np.nan)
+        whole = dt == dt.dt.normalize()
+        out = []
+        for i, (o, f, w) in enumerate(zip(ok.to_numpy(), serial.tolist(), whole.to_numpy())):
+            if o:
+                out.append(f if w else (f, fmt.datetime))
+            else:
+                out.append(_date_cell(values[i], tz, fmt))
+        return out
+    if kind == "bool":
+        return [None if _is_missing(v) else ("yes" if bool(v) else "no") for v in values]
+    # text
+    out = []
+    for v in values:
+        if type(v) is str:
+            out.append(v if len(v) <= EXCEL_MAX_STRING else _clean_text(v))
+        elif _is_missing(v):
+            out.append(None)
+        else:
+            out.append(_generic(v, tz, fmt))
+    return out
+
+
+def _generic(v: Any, tz: datetime.tzinfo, fmt: _Formats) -> Any:
+    """A value of an unexpected type in its column: written by its own type."""
+    if _is_missing(v):
+        return None
+    if isinstance(v, (bool, np.bool_)):
+        return "yes" if v else "no"
+    if isinstance(v, Decimal):
+        f = float(v)
+        return (f, fmt.money) if math.isfinite(f) else NA
+    if isinstance(v, numbers.Integral):
+        return (float(v), fmt.integer)
+    if isinstance(v, numbers.Real):
+        f = float(v)
+        return (f, fmt.number) if math.isfinite(f) else NA
+    if isinstance(v, (datetime.date, pd.Timestamp, np.datetime64)):
+        return _date_cell(v, tz, fmt)
+    return _clean_text(v)
+
+
+def _put(ws: Any, row: int, col: int, v: Any, col_fmt: Any, fmt: _Formats) -> None:
+    t = type(v)
+    if t is float:
+        ws.write_number(row, col, v, col_fmt)
+    elif t is str:
+        ws.write_string(row, col, v, fmt.na if (v == NA and col_fmt is not None) else None)
+    elif t is tuple:
+        ws.write_number(row, col, v[0], v[1])
+
+
+def _write_value(ws: Any, row: int, col: int, value: Any, kind: str, fmt: _Formats, tz: datetime.tzinfo) -> None:
+    """Write one cell of a mixed column (the Summary sheet)."""
+    if kind in ("money", "percent"):
+        v = _convert([value], kind, tz, fmt)[0]
+    else:
+        v = _generic(value, tz, fmt)
+    _put(ws, row, col, v, fmt.for_kind(kind) or (fmt.money if isinstance(value, Decimal) else None), fmt)

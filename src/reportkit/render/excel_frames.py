@@ -1,0 +1,324 @@
+"""List sheets: a frame written row by row, with live per-row formulas, a total row and bands.
+
+:func:`write_frame_sheet` writes one frame (header, data rows, optional total
+row) strictly row by row, so it also works in xlsxwriter's constant-memory mode
+(where plain data rows are streamed as XML, :func:`_stream_rows`); a frame longer
+than a sheet continues on numbered sheets. It returns where everything went
+(:class:`_Placed`), for formulas on other sheets.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Iterable
+
+import pandas as pd
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+from xlsxwriter.xmlwriter import XMLwriter as _XMLwriter
+
+from ..core.errors import OutputError
+from .notebook import NA, _is_missing, column_label, format_cell
+from .excel_book import _Book
+from .excel_cells import _clean_text, _convert, _put
+from .excel_formats import _Formats, _MAX_WIDTH, _MIN_WIDTH, _band_formats, _kind_of
+from .excel_formulas import _dec, _dec_sum, _frac, _range, _ratio_cached, _ratio_matches, _ref, _sum_matches
+
+
+EXCEL_MAX_ROWS = 1_048_576
+"""Rows in one worksheet (header included)."""
+
+
+_MAX_DATA_ROWS = EXCEL_MAX_ROWS - 1  # below the header row; tests lower it to exercise splitting
+_CHUNK = 20_000  # rows converted at a time (bounds the memory of a 1M-row sheet)
+
+
+@dataclass
+class _Placed:
+    """Where a frame landed: its parts (sheet, first data row, last data row) and columns."""
+
+    parts: list[tuple[str, int, int]]
+    columns: dict[str, int]
+    total_row: tuple[str, int] | None = None
+    totals: dict[str, Decimal | None] = field(default_factory=dict)
+    chart_anchor: tuple[str, Any, int] | None = None  # (sheet, worksheet, column) of the first part
+
+    def ranges(self, column: str, here: str | None = None) -> list[str]:
+        """Ranges of ``column`` over every part (unqualified on the sheet ``here``)."""
+        col = self.columns[column]
+        return [_range(None if s == here else s, r0, r1, col) for s, r0, r1 in self.parts if r1 >= r0]
+
+    def total_ref(self, column: str) -> str | None:
+        if self.total_row is None or column not in self.columns:
+            return None
+        return _ref(self.total_row[0], self.total_row[1], self.columns[column])
+
+
+@dataclass
+class _Spec:
+    """What a frame sheet computes live.
+
+    ratios : {target column: (numerator column, denominator column)} per row.
+    row_sums : {target column: [columns]} per row (commission + bonus = total).
+    totals : {column: reportkit's total} for a total row of ``SUM`` formulas (a
+        formula only when the lines sum to the figure, else the figure itself).
+    total_ratios : ratios to write in the total row.
+    total_label : text of the total row's first text column.
+    """
+
+    ratios: dict[str, tuple[str, str]] = field(default_factory=dict)
+    row_sums: dict[str, list[str]] = field(default_factory=dict)
+    totals: dict[str, Any] | None = None
+    total_ratios: dict[str, tuple[str, str]] = field(default_factory=dict)
+    total_label: str = "Total"
+    total_label_column: str | None = None
+    total_cells: dict[str, str] = field(default_factory=dict)
+    total_values: dict[str, Any] = field(default_factory=dict)
+    bands: tuple[str, ...] = ()
+
+
+def write_frame_sheet(book: _Book, name: str, frame: pd.DataFrame | None, spec: _Spec | None = None, *, table: bool = True) -> _Placed:
+    """Write ``frame`` as a list sheet (split over several sheets when too long).
+
+    Row by row, so it works in constant-memory mode: header, data rows, then the
+    optional total row. Returns where everything went, for formulas elsewhere.
+    """
+    spec = spec or _Spec()
+    fmt, tz = book.fmt, book.tz
+    frame = frame if frame is not None else pd.DataFrame()
+    frame = frame.reset_index(drop=True)
+    cols = [str(c) for c in frame.columns]
+    colidx = {c: j for j, c in enumerate(cols)}
+    kinds = [_kind_of(frame[c], c) for c in frame.columns]
+    col_fmts = [fmt.for_kind(k) for k in kinds]
+    labels = [column_label(c) for c in cols]
+    n = len(frame)
+    per_sheet = _MAX_DATA_ROWS - (1 if spec.totals is not None else 0)
+    n_parts = max(1, math.ceil(n / per_sheet)) if n else 1
+    if n_parts > 1 and book.overflow == "error":
+        raise OutputError(
+            f"sheet {name!r} would need {n:,} rows but an Excel sheet holds {_MAX_DATA_ROWS:,} below its header",
+            hint="write with overflow='split' to continue on sheets named like '" + f"{name} (2)'",
+        )
+    widths = _widths(frame, cols, kinds, labels, book.currency)
+    live = spec.ratios or spec.row_sums
+    placed = _Placed(parts=[], columns=colidx)
+    ratio_ok = {t: [_ratio_matches(frame.at[i, a], frame.at[i, b], frame.at[i, t]) for i in range(n)] for t, (a, b) in spec.ratios.items()} if live else {}
+    sum_ok = {
+        t: [_sum_matches([frame.at[i, c] for c in parts], frame.at[i, t]) for i in range(n)] for t, parts in spec.row_sums.items()
+    } if live else {}
+
+    for part in range(n_parts):
+        lo, hi = part * per_sheet, min(n, (part + 1) * per_sheet)
+        sheet, ws = book.add_sheet(name)
+        if part == 0:
+            placed.chart_anchor = (sheet, ws, len(cols) + 1)
+        for j, label in enumerate(labels):
+            ws.write_string(0, j, label, fmt.header)
+        stream = book.constant_memory and not live and _can_stream(ws) and hi > lo
+        if stream:
+            ws._write_single_row(1)  # flush the header row; data rows go straight to the sheet file
+        for start in range(lo, hi, _CHUNK):
+            stop = min(hi, start + _CHUNK)
+            chunk = [_convert(frame[c].iloc[start:stop].tolist(), k, tz, fmt) for c, k in zip(frame.columns, kinds)]
+            if stream:
+                _stream_rows(ws, chunk, start - lo + 1, col_fmts, fmt)
+                continue
+            for i in range(stop - start):
+                r = start - lo + i + 1
+                for j in range(len(cols)):
+                    v = chunk[j][i]
+                    if v is not None:
+                        _put(ws, r, j, v, col_fmts[j], fmt)
+                if live:
+                    k = start + i
+                    for t, (a, b) in spec.ratios.items():
+                        if ratio_ok[t][k]:
+                            ja, jb, jt = colidx[a], colidx[b], colidx[t]
+                            f = f'=IF({xl_rowcol_to_cell(r, jb)}=0,"{NA}",{xl_rowcol_to_cell(r, ja)}/{xl_rowcol_to_cell(r, jb)})'
+                            cached = _ratio_cached(frame.at[k, t])
+                            ws.write_formula(r, jt, f, fmt.na if cached == NA else fmt.percent, cached)
+                    for t, parts in spec.row_sums.items():
+                        if sum_ok[t][k]:
+                            f = "=" + "+".join(xl_rowcol_to_cell(r, colidx[c]) for c in parts)
+                            ws.write_formula(r, colidx[t], f, fmt.money, float(_dec(frame.at[k, t]) or 0))
+        last = hi - lo
+        if stream:
+            ws.previous_row = last
+            ws._check_dimensions(last, max(len(cols) - 1, 0))
+        placed.parts.append((sheet, 1, last))
+        ws.freeze_panes(1, 0)
+        for j, w in enumerate(widths):
+            ws.set_column(j, j, w)
+        if cols:
+            if table and not book.constant_memory and last >= 1:
+                ws.add_table(
+                    0, 0, last, len(cols) - 1,
+                    {
+                        "name": book.table_name(sheet),
+                        "style": "Table Style Light 9",
+                        "columns": [{"header": lab, "header_format": fmt.header} for lab in labels],
+                    },
+                )
+            else:
+                ws.autofilter(0, 0, max(last, 1), len(cols) - 1)
+            for c in spec.bands:
+                if c in colidx and last >= 1:
+                    _band_formats(ws, 1, last, colidx[c], fmt)
+        if part == n_parts - 1 and spec.totals is not None:
+            _total_row(book, ws, sheet, last + 1, frame, cols, kinds, placed, spec)
+    return placed
+
+
+def _can_stream(ws: Any) -> bool:
+    """Whether the constant-memory fast path can be used with this xlsxwriter."""
+    return all(hasattr(ws, a) for a in ("fh", "previous_row", "table", "_write_single_row", "_check_dimensions")) and hasattr(
+        _XMLwriter, "_escape_control_characters"
+    )
+
+
+_XML_ESCAPES = re.compile(r"[&<>]")
+_EDGE_SPACE = re.compile(r"^\s|\s$")
+
+
+def _xml_text(s: str) -> str:
+    s = _XMLwriter._escape_control_characters(s)
+    if _XML_ESCAPES.search(s):
+        s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return s
+
+
+def _stream_rows(ws: Any, chunk: list[list], first_row: int, col_fmts: list[Any], fmt: _Formats) -> None:
+    """Constant-memory fast path: write whole rows of cell XML to the sheet's row file.
+
+    Produces the same ``<row>/<c>`` XML xlsxwriter's own constant-memory writer
+    produces for numbers and inline strings (same escaping), without its per-cell
+    bookkeeping. Used only for plain data rows (no formulas) in constant-memory mode.
+    """
+    letters = [xl_col_to_name(j) for j in range(len(chunk))]
+    xf = [f' s="{f._get_xf_index()}"' if f is not None else "" for f in col_fmts]
+    na_xf = f' s="{fmt.na._get_xf_index()}"'
+    parts: list[str] = []
+    app = parts.append
+    for i, values in enumerate(zip(*chunk)):
+        r = first_row + i + 1  # 1-based row number in the XML
+        app(f'<row r="{r}">')
+        for j, v in enumerate(values):
+            t = type(v)
+            if t is float:
+                app(f'<c r="{letters[j]}{r}"{xf[j]}><v>{v:.16G}</v></c>')
+            elif t is str:
+                text = _xml_text(v)
+                sp = ' xml:space="preserve"' if _EDGE_SPACE.search(v) else ""
+                s_attr = na_xf if (v == NA and col_fmts[j] is not None) else ""
+                app(f'<c r="{letters[j]}{r}"{s_attr} t="inlineStr"><is><t{sp}>{text}</t></is></c>')
+            elif t is tuple:
+                app(f'<c r="{letters[j]}{r}" s="{v[1]._get_xf_index()}"><v>{v[0]:.16G}</v></c>')
+        app("</row>")
+    ws.fh.write("".join(parts))
+
+
+def _total_row(book: _Book, ws: Any, sheet: str, r: int, frame: pd.DataFrame, cols: list[str], kinds: list[str], placed: _Placed, spec: _Spec) -> None:
+    fmt = book.fmt
+    placed.total_row = (sheet, r)
+    label_col = next((j for j, k in enumerate(kinds) if k == "text" and cols[j] not in (spec.totals or {})), 0)
+    if spec.total_label_column in placed.columns:
+        label_col = placed.columns[spec.total_label_column]
+    for j in range(len(cols)):
+        ws.write_blank(r, j, None, fmt.total_blank)
+    ws.write_string(r, label_col, spec.total_label, fmt.total_label)
+    for c, text in spec.total_cells.items():
+        if c in placed.columns and placed.columns[c] != label_col:
+            ws.write_string(r, placed.columns[c], _clean_text(text), fmt.total_label)
+    for c, expected in (spec.totals or {}).items():
+        if c not in placed.columns:
+            continue
+        j = placed.columns[c]
+        exp = _dec(expected)
+        lines = _dec_sum(frame[c].tolist())
+        money = kinds[j] in ("money", "text")
+        f_total = fmt.total_money if money else fmt.total_integer
+        if exp is not None and lines == exp:
+            ws.write_formula(r, j, "=SUM(" + ",".join(placed.ranges(c, here=sheet)) + ")", f_total, float(exp))
+        elif exp is not None:
+            ws.write_number(r, j, float(exp), f_total)
+        spec.total_values[c] = exp
+        placed.totals[c] = exp
+    for c, (a, b) in spec.total_ratios.items():
+        if c not in placed.columns:
+            continue
+        j, ja, jb = placed.columns[c], placed.columns[a], placed.columns[b]
+        reported = spec.total_values.get(c)
+        if _ratio_matches(spec.total_values.get(a), spec.total_values.get(b), reported):
+            cached = _ratio_cached(reported)
+            ws.write_formula(
+                r, j, f'=IF({xl_rowcol_to_cell(r, jb)}=0,"{NA}",{xl_rowcol_to_cell(r, ja)}/{xl_rowcol_to_cell(r, jb)})',
+                fmt.total_na if cached == NA else fmt.total_percent, cached,
+            )
+        else:
+            v = _frac(reported)
+            if v is None:
+                ws.write_string(r, j, NA, fmt.total_na)
+            else:
+                ws.write_number(r, j, v, fmt.total_percent)
+    if spec.bands:
+        for c in spec.bands:
+            if c in placed.columns:
+                _band_formats(ws, r, r, placed.columns[c], fmt)
+
+
+def _widths(frame: pd.DataFrame, cols: list[str], kinds: list[str], labels: list[str], currency: str) -> list[float]:
+    """Column widths fitting the formatted values (vectorised; exact for text)."""
+    out = []
+    for c, k, label in zip(frame.columns, kinds, labels):
+        s = frame[c]
+        w = len(label)
+        if len(s):
+            if k == "text":
+                lens = s.map(lambda v: 0 if _is_missing(v) else len(str(v)), na_action=None) if s.dtype == object else s.astype("str").str.len()
+                w = max(w, int(pd.Series(lens).fillna(0).max()))
+            elif k == "money":
+                widest = _max_abs(_dec(v) for v in s)
+                if widest is not None:
+                    w = max(w, len(format_cell(-widest, c, currency)))
+            elif k == "percent":
+                widest = _max_abs(_frac(v) for v in s)
+                w = max(w, len(format_cell(-widest, c, currency)) if widest is not None else 3)
+            elif k == "date":
+                w = max(w, 16 if _has_time(s) else 10)
+            elif k in ("integer", "number"):
+                widest = _max_abs(_frac(v) for v in s)
+                w = max(w, len(format_cell(-int(widest) if k == "integer" else -widest, c, currency)) if widest is not None else 3)
+            elif k == "bool":
+                w = max(w, 3)
+        out.append(min(max(w + 2, _MIN_WIDTH), _MAX_WIDTH))
+    return out
+
+
+def _max_abs(values: Iterable[Any]) -> Any:
+    """Largest absolute value of ``values`` (None skipped; None when there is none), streamed.
+
+    Streaming matters on a million-row money column: a list of ``abs()`` copies
+    would hold a second Decimal per row (about 110 MB) while the sheet is written.
+    """
+    hi = lo = None
+    for v in values:
+        if v is None:
+            continue
+        if hi is None:
+            hi = lo = v
+        elif v > hi:
+            hi = v
+        elif v < lo:
+            lo = v
+    return None if hi is None else max(abs(hi), abs(lo))
+
+
+def _has_time(s: pd.Series) -> bool:
+    try:
+        dt = pd.to_datetime(s.head(1000))
+        return bool((dt.dropna() != dt.dropna().dt.normalize()).any())
+    except (TypeError, ValueError, OverflowError, pd.errors.OutOfBoundsDatetime, AttributeError):
+        return False

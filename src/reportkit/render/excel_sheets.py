@@ -1,0 +1,145 @@
+"""The list sheets of each report kind: which sheets, and what each computes live.
+
+An account manager's workbook: quarterly results (attainment live), commission
+statement (total = ``SUM`` of its lines), accounts, forecast, deals. A team's:
+leaderboard, attainment distribution (counts as ``COUNTIFS`` over the
+leaderboard), performance watch, forecast roll-up (with its team total row),
+commission expense (row sums and totals), quarterly results.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from ..reports.builders import ATTAINMENT_BANDS
+from .notebook import NA, _is_missing
+from .excel_book import _Book
+from .excel_formulas import _dec_sum, _frac
+from .excel_frames import _Placed, _Spec, write_frame_sheet
+
+
+AM_SHEETS: tuple[tuple[str, str], ...] = (
+    ("Quarterly results", "quarterly"),
+    ("Commission statement", "commission"),
+    ("Accounts", "accounts"),
+    ("Forecast", "forecast"),
+    ("Deals", "deals"),
+)
+"""Account-manager sheets after ``Summary``: (sheet name, report attribute)."""
+
+TEAM_SHEETS: tuple[tuple[str, str], ...] = (
+    ("Leaderboard", "leaderboard"),
+    ("Attainment distribution", "attainment_distribution"),
+    ("Performance watch", "performance_watch"),
+    ("Forecast roll-up", "forecast"),
+    ("Commission expense", "commission_expense"),
+    ("Quarterly results", "quarterly"),
+)
+"""Team sheets after ``Summary``: (sheet name, report attribute)."""
+
+
+def _am_spec(attr: str, report: Any) -> _Spec:
+    if attr == "quarterly":
+        return _Spec(ratios={"attainment": ("revenue", "quota")}, bands=("attainment",))
+    if attr == "forecast":
+        return _Spec(ratios={"forecast_attainment": ("forecast", "annual_quota")}, bands=("forecast_attainment",))
+    if attr == "commission":
+        frame = report.commission
+        if frame is None or "amount" not in frame.columns:
+            return _Spec()
+        total = (report.summary or {}).get("commission_total")
+        if total is None:
+            total = _dec_sum(frame["amount"])
+        return _Spec(totals={"amount": total}, total_label="Total")
+    return _Spec()
+
+
+def _team_spec(attr: str, report: Any) -> _Spec:
+    s = report.summary or {}
+    if attr == "quarterly" and "credited_revenue" in report.quarterly.columns:
+        return _Spec(ratios={"attainment": ("credited_revenue", "quota")}, bands=("attainment",))
+    if attr in ("leaderboard", "quarterly"):
+        return _Spec(ratios={"attainment": ("revenue", "quota")}, bands=("attainment",))
+    if attr == "commission_expense":
+        frame = report.commission_expense
+        totals = {c: _dec_sum(frame[c]) for c in ("commission", "bonus") if c in frame.columns}
+        if "total" in frame.columns:
+            totals["total"] = s.get("commission_expense", _dec_sum(frame["total"]))
+        rs = {"total": ["commission", "bonus"]} if {"commission", "bonus", "total"} <= set(frame.columns) else {}
+        return _Spec(row_sums=rs, totals=totals)
+    return _Spec()
+
+
+def _split_forecast_total(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series | None]:
+    """Team forecast roll-up: member rows, and the team-total row (the last one) if any."""
+    if frame is None or frame.empty or "account_manager_id" not in frame.columns:
+        return frame, None
+    last = frame.iloc[-1]
+    if str(last.get("account_manager_id")) in ("TOTAL", "(team)") or str(last.get("name", "")) == "Team total":
+        return frame.iloc[:-1].reset_index(drop=True), last
+    return frame, None
+
+
+def _write_forecast_rollup(book: _Book, frame: pd.DataFrame, table: bool) -> _Placed:
+    members, total = _split_forecast_total(frame)
+    spec = _Spec(ratios={"forecast_attainment": ("forecast", "annual_quota")}, bands=("forecast_attainment",))
+    if total is not None:
+        money_cols = [c for c in ("ytd_revenue", "forecast", "annual_quota", "low", "high") if c in members.columns]
+        spec.totals = {c: total[c] for c in money_cols}
+        spec.total_ratios = {"forecast_attainment": ("forecast", "annual_quota")} if "forecast_attainment" in members.columns else {}
+        spec.total_values = {"forecast_attainment": total.get("forecast_attainment")}
+        spec.total_label = str(total.get("name", "Team total"))
+        spec.total_label_column = "name"
+        spec.total_cells = {"account_manager_id": str(total.get("account_manager_id"))}  # the report's marker, e.g. TOTAL
+    return write_frame_sheet(book, "Forecast roll-up", members, spec, table=table)
+
+
+def _write_distribution(book: _Book, frame: pd.DataFrame, leaderboard: _Placed | None, lb_frame: pd.DataFrame | None) -> _Placed:
+    """Attainment bands: counts are COUNTIFS over the leaderboard when they agree."""
+    placed = write_frame_sheet(book, "Attainment distribution", frame, table=True)
+    if leaderboard is None or lb_frame is None or "attainment" not in leaderboard.columns or "count" not in placed.columns:
+        return placed
+    bounds = {label: (lo, hi) for label, lo, hi in ATTAINMENT_BANDS}
+    att = [_frac(v) for v in lb_frame["attainment"].tolist()]
+    rngs = leaderboard.ranges("attainment")
+    sheet, r0, _ = placed.parts[0]
+    ws = book.wb.get_worksheet_by_name(sheet)
+    jc = placed.columns["count"]
+    for i, (band, count) in enumerate(zip(frame["band"].tolist(), frame["count"].tolist())):
+        if band == NA:
+            expected = sum(1 for a in att if a is None)
+            formula = "=" + "+".join(f'COUNTIF({g},"{NA}")' for g in rngs)
+        elif band in bounds:
+            lo, hi = bounds[band]
+            expected = sum(1 for a in att if a is not None and lo <= a < hi)
+            crit = []
+            for g in rngs:
+                c = [g, '">=-1E+300"'] if not math.isfinite(lo) else [g, f'">={lo!r}"']
+                if math.isfinite(hi):
+                    c += [g, f'"<{hi!r}"']
+                crit.append("COUNTIFS(" + ",".join(c) + ")")
+            formula = "=" + "+".join(crit)
+        else:
+            continue
+        if not _is_missing(count) and int(count) == expected and rngs:
+            ws.write_formula(r0 + i, jc, formula, book.fmt.integer, int(count))
+    return placed
+
+
+def _write_report_sheets(book: _Book, report: Any, sheets: tuple[tuple[str, str], ...]) -> dict[str, _Placed]:
+    """Every list sheet of ``report`` after Summary, in order: {report attribute: where it went}."""
+    team = report.kind == "team"
+    placed: dict[str, _Placed] = {}
+    for sheet_name, attr in sheets:
+        frame = getattr(report, attr)
+        if team and attr == "forecast":
+            placed[attr] = _write_forecast_rollup(book, frame, table=True)
+        elif team and attr == "attainment_distribution":
+            placed[attr] = _write_distribution(book, frame, placed.get("leaderboard"), report.leaderboard)
+        else:
+            spec = _team_spec(attr, report) if team else _am_spec(attr, report)
+            placed[attr] = write_frame_sheet(book, sheet_name, frame, spec, table=attr not in ("accounts", "deals"))
+    return placed

@@ -1,0 +1,104 @@
+"""The Summary sheet: the report's identity and summary figures as Item / Value, live where they audit."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from xlsxwriter.utility import xl_rowcol_to_cell
+
+from .notebook import NA, _is_percent_key, column_label, format_cell
+from .excel_book import _Book
+from .excel_cells import _write_value
+from .excel_formats import _ATTAINMENT_KEYS, _MAX_WIDTH, _band_formats
+from .excel_formulas import _dec, _ratio_cached, _ratio_keys, _ratio_matches, _sum_matches
+from .excel_frames import _Placed
+
+
+def _summary_rows(report: Any) -> list[tuple[str, str, Any]]:
+    """(key, label, value) rows of the Summary sheet: identity first, then ``summary``."""
+    if report.kind == "team":
+        ident = [
+            ("team", "Team", report.name),
+            ("sales_manager", "Sales manager", report.sales_manager),
+        ]
+    else:
+        ident = [
+            ("account_manager_id", "Account manager ID", report.id),
+            ("name", "Name", report.name),
+            ("team", "Team", report.team),
+            ("sales_manager", "Sales manager", report.sales_manager),
+            ("region", "Region", report.region),
+        ]
+    ident += [
+        ("period", "Period", report.period),
+        ("period_start", "Period start", report.period_start),
+        ("period_end", "Period end", report.period_end),
+        ("as_of", "As of", report.as_of),
+        ("currency", "Currency", report.currency),
+    ]
+    rows = ident + [(str(k), column_label(str(k)), v) for k, v in (report.summary or {}).items()]
+    rows += [("note", "Note", n) for n in report.notes]
+    return rows
+
+
+def _write_summary(book: _Book, sheet: str, ws: Any, report: Any, links: dict[str, tuple[list[str], Any]]) -> None:
+    """The Summary sheet: Item / Value, with attainment and linked totals live.
+
+    ``links`` maps a summary key to (ranges or cells to SUM, expected figure): the
+    cell becomes ``=SUM(...)`` of that other sheet when the figures agree.
+    """
+    fmt, tz = book.fmt, book.tz
+    ws.write_string(0, 0, "Item", fmt.header)
+    ws.write_string(0, 1, "Value", fmt.header)
+    rows = _summary_rows(report)
+    row_of = {key: i for i, (key, _, _) in enumerate(rows, start=1)}
+    summary = report.summary or {}
+    width = 12
+    for i, (key, label, value) in enumerate(rows, start=1):
+        ws.write_string(i, 0, label)
+        kind = "percent" if _is_percent_key(key) else ("money" if isinstance(value, Decimal) else "")
+        ratio = _ratio_keys(key, row_of)
+        if ratio and ratio[0] in row_of and ratio[1] in row_of and _ratio_matches(summary.get(ratio[0]), summary.get(ratio[1]), value):
+            num, den = xl_rowcol_to_cell(row_of[ratio[0]], 1), xl_rowcol_to_cell(row_of[ratio[1]], 1)
+            cached = _ratio_cached(value)
+            ws.write_formula(i, 1, f'=IF({den}=0,"{NA}",{num}/{den})', fmt.na if cached == NA else fmt.percent, cached)
+            _band_formats(ws, i, i, 1, fmt)
+        elif key in links and isinstance(value, Decimal) and links[key][1] is not None and _dec(links[key][1]) == value:
+            ws.write_formula(i, 1, "=SUM(" + ",".join(links[key][0]) + ")", fmt.money, float(value))
+        else:
+            _write_value(ws, i, 1, value, kind, fmt, tz)
+            if key in _ATTAINMENT_KEYS:
+                _band_formats(ws, i, i, 1, fmt)
+        width = max(width, len(format_cell(value, key, report.currency)))
+    ws.set_column(0, 0, max(len(r[1]) for r in rows) + 2 if rows else 12)
+    ws.set_column(1, 1, min(width + 2, _MAX_WIDTH))
+    ws.freeze_panes(1, 0)
+
+
+def _summary_links(report: Any, placed: dict[str, _Placed]) -> dict[str, tuple[list[str], Any]]:
+    """Summary figures that are ``SUM`` of another sheet: {summary key: (ranges or cells, the figure)}.
+
+    Only where the lines sum to the figure to the cent: an account manager's
+    commission total (the statement's total row) and revenue (the deals' amounts);
+    a team's commission expense (its total row), revenue, quota and commission
+    (the leaderboard's columns).
+    """
+    s = report.summary or {}
+    links: dict[str, tuple[list[str], Any]] = {}
+    if report.kind == "team":
+        ce = placed["commission_expense"].total_ref("total")
+        if ce:
+            links["commission_expense"] = ([ce], s.get("commission_expense"))
+        lb = report.leaderboard
+        for key in ("revenue", "quota", "commission"):
+            if key in placed["leaderboard"].columns and key in s and _sum_matches(lb[key].tolist(), s.get(key)):
+                links[key] = (placed["leaderboard"].ranges(key), s.get(key))
+    else:
+        ct = placed["commission"].total_ref("amount")
+        if ct:
+            links["commission_total"] = ([ct], s.get("commission_total"))
+        deals = report.deals
+        if deals is not None and "amount" in deals.columns and _sum_matches(deals["amount"].tolist(), s.get("revenue")):
+            links["revenue"] = (placed["deals"].ranges("amount"), s.get("revenue"))
+    return links
