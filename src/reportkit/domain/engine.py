@@ -39,6 +39,28 @@ Order of a pay period's ledger (each step one or more statement lines)
    the plan has ``carry_negative: false``.
 
 The payout of a period is the sum of its ``payable`` lines.
+
+Where each step lives (:func:`compute` calls them in this order)
+-------------------------------------------------------------------
+* inputs (plans agree, pay periods, plan per AM and period, exact cents of side
+  tables): :mod:`~reportkit.domain.engine_inputs`
+* 1. credit deals, in ledger order: :mod:`~reportkit.domain.engine_credits`
+  (cancellations in the deal's own period: :mod:`~reportkit.domain.engine_clawbacks`)
+* 2-3. quotas per plan, attainment: :mod:`~reportkit.domain.engine_quotas`
+* 4. tiers and gates (``commission``, ``true_up``): :mod:`~reportkit.domain.engine_tiers`;
+  SPIFs: :mod:`~reportkit.domain.engine_bonuses`
+* 5. clawbacks: :mod:`~reportkit.domain.engine_clawbacks`; adjustments:
+  :mod:`~reportkit.domain.engine_adjustments`
+* 6. per pay period: caps (:mod:`~reportkit.domain.engine_caps`), bonuses
+  (:mod:`~reportkit.domain.engine_bonuses`), balances and draws down to the payout
+  (:mod:`~reportkit.domain.engine_draws`)
+* the ledger's lines and order: :mod:`~reportkit.domain.engine_ledger`; statements,
+  summary, CSV: :mod:`~reportkit.domain.engine_statements`
+
+This module is the façade: every name callers import from ``reportkit.domain.engine``
+(:func:`compute`, :func:`statements`, :class:`CommissionResult`,
+:data:`STATEMENT_COLUMNS`, :func:`quota_table`, :func:`tier_commission`,
+:func:`team_totals`, ...) is here.
 """
 
 from __future__ import annotations
@@ -51,7 +73,8 @@ import pandas as pd
 
 from ..config.plans import Plan, PlanAssignments
 from ..core.money import rdiv
-from ..core.periods import _DAY_NS, Period
+from ..core.periods import _DAY_NS as _DAY_NS  # re-exported: tests reach it here
+from ..core.periods import Period
 from ..data.model import Dataset
 from ._credit_core import CREDIT_SOURCES, _Ids, check_crediting, credit_codes, credit_deals
 from .engine_adjustments import adjustment_lines
@@ -61,10 +84,12 @@ from .engine_clawbacks import cancel_credits, clawback_lines
 from .engine_credits import credit_lines, credited_micros, in_ledger_order, team_totals
 from .engine_draws import settle_draws
 from .engine_inputs import check_plans, pay_periods, plans_per_period
-from .engine_ledger import Ledger, _ledger_order
+from .engine_ledger import Ledger
+from .engine_ledger import _ledger_order as _ledger_order  # re-exported: tests reach it here
 from .engine_quotas import attainment, quota_table, quotas_per_plan
 from .engine_statements import STATEMENT_COLUMNS, CommissionResult, Statements, summary_frame, write_statement_csv
-from .engine_tiers import _BIG, commission_lines, tier_commission
+from .engine_tiers import _BIG as _BIG  # re-exported: tests reach it here
+from .engine_tiers import commission_lines, tier_commission
 
 __all__ = [
     "rdiv",
@@ -82,9 +107,6 @@ __all__ = [
     "write_statement_csv",
     "STATEMENT_COLUMNS",
 ]
-
-# names tests and benchmarks reach through this module (their homes are the engine_* modules)
-_PRIVATE_REEXPORTS = (_BIG, _DAY_NS, _ledger_order)
 
 
 def compute(
