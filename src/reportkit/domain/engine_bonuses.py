@@ -20,7 +20,7 @@ from ..core.money import rdiv
 from ._credit_core import _lookup
 from .engine_credits import CreditLines
 from .engine_inputs import PayPeriods, PlanChoice
-from .engine_ledger import _KIND, Ledger, _sum_into
+from .engine_ledger import _KIND, Ledger, PeriodLine, _sum_into
 from .engine_quotas import Attainment
 
 
@@ -75,7 +75,7 @@ class Bonuses:
 
     cash: np.ndarray
     deferred: np.ndarray
-    entries: list[list]
+    entries: list[list[PeriodLine]]
 
 
 def bonus_awards(choice: PlanChoice, att: Attainment, span: PayPeriods) -> Bonuses:
@@ -89,7 +89,7 @@ def bonus_awards(choice: PlanChoice, att: Attainment, span: PayPeriods) -> Bonus
     A, P = att.quota.shape
     cash = np.zeros((A, P), dtype=np.int64)
     deferred = np.zeros((A, P), dtype=np.int64)
-    entries: list[list] = [[] for _ in range(P)]
+    entries: list[list[PeriodLine]] = [[] for _ in range(P)]
     year_end = span.year_end
     for j in range(P):
         g = choice.column(j)
@@ -112,7 +112,7 @@ def bonus_awards(choice: PlanChoice, att: Attainment, span: PayPeriods) -> Bonus
                 scope = "period" if b.per == "period" else "year-to-date"
                 txt = (f"{pl.name}: bonus {b.name!r}: {scope} attainment >= {b.attainment_at_least} "
                        f"({b.award}{'' if payable else (' to ' if b.award == 'deferred' else ', deferred to ') + pdate.isoformat()})")
-                entries[j].append((hit, j, "bonus", amt, txt, b.award, pdate, payable))
+                entries[j].append(PeriodLine(hit, j, "bonus", amt, txt, b.award, pdate, payable))
                 if payable:
                     bonus_cash[hit] += amt
                 else:

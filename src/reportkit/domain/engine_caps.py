@@ -12,6 +12,7 @@ import numpy as np
 
 from ..config.plans import Plan
 from .engine_inputs import PayPeriods, PlanChoice
+from .engine_ledger import PeriodLine
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class Capped:
 
     pay: np.ndarray
     cap: np.ndarray
-    entries: list[list]
+    entries: list[list[PeriodLine]]
 
 
 def apply_caps(commission: np.ndarray, choice: PlanChoice, span: PayPeriods) -> Capped:
@@ -50,7 +51,7 @@ def apply_caps(commission: np.ndarray, choice: PlanChoice, span: PayPeriods) -> 
     cap_paid_y = np.zeros(A, dtype=np.int64)
     pays = np.zeros((A, P), dtype=np.int64)
     caps = np.zeros((A, P), dtype=np.int64)
-    entries: list[list] = [[] for _ in range(P)]
+    entries: list[list[PeriodLine]] = [[] for _ in range(P)]
     year_start = span.year_start
     for j in range(P):
         g = choice.column(j)
@@ -75,9 +76,9 @@ def apply_caps(commission: np.ndarray, choice: PlanChoice, span: PayPeriods) -> 
             mg = g == gi
             r1 = np.flatnonzero(mg & (cin != 0))
             if len(r1):
-                entries[j].append((r1, j, "cap_carry_in", cin[r1], f"{pl.name}: cap excess carried in from earlier periods", "", None, True))
+                entries[j].append(PeriodLine(r1, j, "cap_carry_in", cin[r1], f"{pl.name}: cap excess carried in from earlier periods"))
             r2 = np.flatnonzero(mg & (excess != 0))
             if len(r2):
                 what = "carried to later periods" if pl.cap.carry_excess else "forfeited"
-                entries[j].append((r2, j, "cap", -excess[r2], f"{pl.name}: cap {pl.cap.amount} per {pl.cap.per}: excess {what}", "", None, True))
+                entries[j].append(PeriodLine(r2, j, "cap", -excess[r2], f"{pl.name}: cap {pl.cap.amount} per {pl.cap.per}: excess {what}"))
     return Capped(pays, caps, entries)

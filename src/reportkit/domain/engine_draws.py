@@ -17,6 +17,7 @@ import numpy as np
 from ..config.plans import PPM, Plan, ppm
 from ..core.money import rdiv
 from .engine_inputs import PayPeriods, PlanChoice
+from .engine_ledger import PeriodLine
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class Settled:
     recovery: np.ndarray
     payout: np.ndarray
     balance: np.ndarray
-    entries: list[list]
+    entries: list[list[PeriodLine]]
 
 
 def settle_draws(earnings: np.ndarray, choice: PlanChoice, span: PayPeriods) -> Settled:
@@ -54,13 +55,13 @@ def settle_draws(earnings: np.ndarray, choice: PlanChoice, span: PayPeriods) -> 
     balance = np.zeros(A, dtype=np.int64)
     neg_in = np.zeros(A, dtype=np.int64)
     out = {k: np.zeros((A, P), dtype=np.int64) for k in ("draw", "recovery", "payout", "balance")}
-    entries: list[list] = [[] for _ in range(P)]
+    entries: list[list[PeriodLine]] = [[] for _ in range(P)]
     for j in range(P):
         g = choice.column(j)
         E = earnings[:, j] + neg_in
         r0 = np.flatnonzero(neg_in != 0)
         if len(r0):
-            entries[j].append((r0, j, "balance_in", neg_in[r0], "negative balance carried from the previous period", "", None, True))
+            entries[j].append(PeriodLine(r0, j, "balance_in", neg_in[r0], "negative balance carried from the previous period"))
         in_draw = np.zeros(A, dtype=bool)
         for gi, pl in enumerate(choice.plans):
             if pl.draw is None:
@@ -82,16 +83,16 @@ def settle_draws(earnings: np.ndarray, choice: PlanChoice, span: PayPeriods) -> 
             r1 = np.flatnonzero(mg & (topup != 0))
             kindtxt = "recoverable" if pl.draw.recoverable else "non-recoverable"
             if len(r1):
-                entries[j].append((r1, j, "draw", topup[r1], f"{pl.name}: {kindtxt} draw of {pl.draw.amount}: top-up to the draw", "", None, True))
+                entries[j].append(PeriodLine(r1, j, "draw", topup[r1], f"{pl.name}: {kindtxt} draw of {pl.draw.amount}: top-up to the draw"))
             r2 = np.flatnonzero(mg & (recovery != 0))
             if len(r2):
                 lim = "" if pl.draw.recovery_limit == 1 else f" (at most {pl.draw.recovery_limit} of earnings above the draw)"
-                entries[j].append((r2, j, "draw_recovery", -recovery[r2], f"{pl.name}: recovery of the outstanding draw balance{lim}", "", None, True))
+                entries[j].append(PeriodLine(r2, j, "draw_recovery", -recovery[r2], f"{pl.name}: recovery of the outstanding draw balance{lim}"))
         net = E + topup - recovery
         neg = np.where(carry_neg[g] == 1, np.minimum(net, 0), 0)  # carried to the next period
         r3 = np.flatnonzero(neg < 0)
         if len(r3):
-            entries[j].append((r3, j, "balance_out", -neg[r3], "negative balance carried forward to the next period", "", None, True))
+            entries[j].append(PeriodLine(r3, j, "balance_out", -neg[r3], "negative balance carried forward to the next period"))
         neg_in = neg
         out["draw"][:, j] = topup
         out["recovery"][:, j] = -recovery

@@ -13,9 +13,10 @@ steps use (:func:`_sum_into`, :func:`_segment_cumsum`).
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -111,6 +112,24 @@ class _Lines(Mapping):
 
 
 
+class PeriodLine(NamedTuple):
+    """Lines of one per-period step without a deal (caps, bonuses, balances, draws) for some AMs.
+
+    ``rows``: AM codes; ``period``: pay-period index; ``kind``: a name of
+    :data:`_KINDS`; ``amounts``: cents per AM; ``rule``: the rule text; ``award``,
+    ``payout_date`` and ``payable`` as on a statement line.
+    """
+
+    rows: np.ndarray
+    period: int
+    kind: str
+    amounts: np.ndarray
+    rule: str
+    award: str = ""
+    payout_date: datetime.date | None = None
+    payable: bool = True
+
+
 class Ledger:
     """The lines a run writes and the rule texts they cite (codes in order of first use).
 
@@ -138,12 +157,8 @@ class Ledger:
     def add(self, **cols) -> None:
         self._buf.add(**cols)
 
-    def add_period_lines(self, entries: list) -> None:
-        """Lines of the per-period steps without a deal (caps, bonuses, draws, balances).
-
-        ``entries``: ``(am rows, period index, kind name, amounts, rule text, award,
-        payout date or None, payable)``, in statement order.
-        """
+    def add_period_lines(self, entries: list[PeriodLine]) -> None:
+        """Lines of the per-period steps without a deal (caps, bonuses, draws, balances), in statement order."""
         award_code = {a: i for i, a in enumerate(_AWARDS)}
         for r, j, kd, amt, txt, award, pdate, payable in entries:
             self.add(am=r, p=j, kind=_KIND[kd], amount=np.asarray(amt, np.int64), rule=self.rule(txt),

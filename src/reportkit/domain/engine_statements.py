@@ -21,6 +21,7 @@ import pandas as pd
 from ..core.errors import OutputError
 from ._credit_core import _SOURCES, _take_str
 from .engine_ledger import _AWARDS, _KINDS, _Lines, _money, _rate
+from .engine_quotas import Attainment
 
 STATEMENT_COLUMNS = [
     "account_manager_id", "period", "line", "kind", "deal_id", "close_date", "product",
@@ -209,12 +210,12 @@ class Statements(Mapping):
 
 
 def summary_frame(ams: np.ndarray, labels: list[str], plan_names: list[str], pidx: np.ndarray,
-                  columns: dict[str, np.ndarray], attainment) -> pd.DataFrame:
+                  columns: dict[str, np.ndarray], attainment: Attainment) -> pd.DataFrame:
     """One row per AM and pay period (:attr:`CommissionResult.summary`).
 
     ``columns``: the (A, P) int64 cents arrays by summary column name, in column
     order, after ``credit_cents`` / ``quota_cents`` / ``ytd_*`` (from
-    ``attainment``, a :class:`reportkit.domain.engine_quotas.Attainment`);
+    ``attainment``);
     attainment columns are fractions, NaN where the quota is 0.
     """
     A, P = len(ams), len(labels)
