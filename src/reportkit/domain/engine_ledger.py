@@ -1,6 +1,6 @@
 """The engine's payout ledger: statement lines as integer columns, in ledger order.
 
-A line is one row of a commission statement (:data:`KINDS` says which ledger step
+A line is one row of a commission statement (:data:`_KINDS` says which ledger step
 wrote it): AM and pay-period codes, the deal row it pays on, credit and amount in
 exact integer **cents**, tier, rate in parts per million, and a rule code into the
 ledger's rule texts (:class:`Ledger`). :mod:`reportkit.domain.engine_statements`
