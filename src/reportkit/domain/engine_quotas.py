@@ -1,0 +1,297 @@
+"""The engine's quotas and attainment: quota per AM and pay period under each plan.
+
+Steps 2 and 3 of :func:`reportkit.domain.engine.compute`. :func:`quota_table` gives a
+plan's quota per AM and pay period: the base quota split into pay periods by the one
+splitting rule of :mod:`reportkit.domain.quota` (called, never copied), then
+proration by active days and the plan's ramp. :func:`quotas_per_plan` combines the
+plans by who is on which, and :func:`attainment` sets credited revenue against quota
+for the period and the year to date.
+"""
+
+from __future__ import annotations
+
+import calendar as _c
+import datetime
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..config.plans import PPM, Plan, ppm
+from ..core.errors import DataError, DataProblem
+from ..core.money import micros_to_cents, rdiv
+from ..core.periods import Period
+from ._credit_core import _lookup
+from .engine_inputs import PayPeriods, PlanChoice
+from .quota import split_pieces, split_year
+
+
+def _tenure_month(h: datetime.date, d: datetime.date) -> int:
+    return (d.year - h.year) * 12 + d.month - h.month - (1 if d.day < h.day else 0) + 1
+
+
+def _add_months_same_day(h: datetime.date, n: int) -> datetime.date:
+    m0 = h.year * 12 + h.month - 1 + n
+    y, m = divmod(m0, 12)
+    return datetime.date(y, m + 1, min(h.day, _c.monthrange(y, m + 1)[1]))
+
+
+def quota_table(
+    account_managers: pd.DataFrame,
+    quotas: pd.DataFrame | None,
+    plan: Plan,
+    periods: Sequence[Period],
+    *,
+    leaves: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Quota per AM and pay period after split, proration and ramp.
+
+    Rules
+    -----
+    * Base quota: the quotas table split into pay periods by the one rule of
+      :func:`reportkit.domain.quota.split_quotas` (the rule the reports show): rows
+      inside a pay period add up; a longer row is split evenly by fiscal period
+      (a quarterly row on a monthly plan gives a third to each month), or in
+      proportion to days when it is not aligned to fiscal periods. With
+      ``plan.quota.split: seasonal`` a whole-fiscal-year row (and
+      ``plan.quota.annual`` with ``source: plan``) is split by the plan's
+      weights instead (:func:`reportkit.domain.quota.split_year`). Splits use largest
+      remainder so the parts sum to the row.
+    * Proration and ramp: ``quota = base x W / D`` rounded half away from zero to
+      the cent, where ``D`` is the period's days and ``W`` sums, over the period's
+      days on which the AM is active (on or after ``hire_date``, on or before
+      ``end_date``, not on a leave), the ramp factor of that day's tenure month
+      (1 after the ramp). With ``proration: none`` every day counts as active.
+      Linear in days (Xactly/QuotaPath-style daily proration; worked example: a
+      hire on day 45 of a 90-day quarter is active 46 days -> 46/90 of quota).
+
+    Parameters
+    ----------
+    account_managers : DataFrame
+        ``account_manager_id, hire_date, end_date``.
+    quotas : DataFrame or None
+        Canonical quotas (``quota_cents`` >= 0).
+    plan : Plan
+    periods : list of Period
+        Consecutive pay periods (``plan.period`` kind).
+    leaves : DataFrame, optional
+        ``account_manager_id, start, end`` (inclusive) leaves of absence.
+
+    Returns
+    -------
+    DataFrame
+        ``account_manager_id, period, period_start, period_end, days, active_days,
+        base_quota_cents, quota_cents`` (int64), one row per AM and period.
+
+    Raises
+    ------
+    DataError
+        A negative quota.
+    """
+    ams = account_managers["account_manager_id"].astype(str).to_numpy(dtype=object)
+    P = len(periods)
+    base = _base_quotas(ams, quotas, plan, periods)
+    days = np.array([p.days for p in periods], dtype=np.int64)
+    pst = np.array([np.datetime64(p.start, "D") for p in periods])
+    pen = np.array([np.datetime64(p.end, "D") for p in periods])
+    active = _active_days(account_managers, ams, plan, days, pst, pen, leaves)
+    quota = rdiv(base * active, days[None, :]) if len(ams) else base.copy()
+    if plan.quota.ramp and len(ams):
+        _ramp(quota, base, account_managers, ams, plan, periods, days, pst, pen, leaves)
+    return pd.DataFrame({
+        "account_manager_id": np.repeat(ams, P),
+        "period": np.tile([p.label for p in periods], len(ams)),
+        "period_start": np.tile(pst.astype("datetime64[ns]"), len(ams)),
+        "period_end": np.tile(pen.astype("datetime64[ns]"), len(ams)),
+        "days": np.tile(days, len(ams)),
+        "active_days": active.reshape(-1),
+        "base_quota_cents": base.reshape(-1),
+        "quota_cents": np.asarray(quota, dtype=np.int64).reshape(-1),
+    })
+
+
+def _base_quotas(ams: np.ndarray, quotas: pd.DataFrame | None, plan: Plan, periods: Sequence[Period]) -> np.ndarray:
+    """Base quota (cents) per AM and pay period, shape (A, P), before proration and ramp.
+
+    ``source: plan``: the plan's annual quota split by :func:`reportkit.domain.quota.split_year`;
+    else the quotas table split by :func:`reportkit.domain.quota.split_pieces`.
+
+    Raises
+    ------
+    DataError
+        A negative quota (naming the quotas row).
+    """
+    A, P = len(ams), len(periods)
+    base = np.zeros((A, P), dtype=np.int64)
+    spec = plan.quota
+    cal = periods[0].calendar if P else None
+    weights = list(spec.seasonal_weights) if spec.split == "seasonal" else None
+    if P and spec.source == "plan":
+        parts = [c for _, c in split_year(Plan.cents(spec.annual), cal, periods[0].fiscal_year, plan.period, weights)]
+        for j, p in enumerate(periods):
+            base[:, j] = parts[p.number - 1]
+    elif P and quotas is not None and len(quotas):
+        qa = _lookup(quotas["account_manager_id"], ams)
+        keep = np.flatnonzero(qa >= 0)
+        qc = quotas["quota_cents"].to_numpy(np.int64)[keep]
+        if (qc < 0).any():
+            raise DataError("negative quota", [
+                DataProblem("quotas", int(i) + 2, "quota_cents", int(qc[i]), "quotas must be >= 0")
+                for i in np.flatnonzero(qc < 0)])
+        # the one splitting rule (reportkit.domain.quota): rows inside a pay period add up, longer
+        # rows are split evenly by fiscal period (or by the plan's seasonal weights for a year)
+        row, o, c = split_pieces(quotas, cal, plan.period, year_weights=weights)
+        j = o - periods[0].ordinal
+        ok = (qa[row] >= 0) & (j >= 0) & (j < P)
+        np.add.at(base, (qa[row[ok]], j[ok]), c[ok])
+    return base
+
+
+def _active_days(account_managers: pd.DataFrame, ams: np.ndarray, plan: Plan, days: np.ndarray,
+                 pst: np.ndarray, pen: np.ndarray, leaves: pd.DataFrame | None) -> np.ndarray:
+    """Active days per AM and pay period, shape (A, P) int64.
+
+    ``proration: active_days``: the days on or after ``hire_date``, on or before
+    ``end_date``, not on a leave; ``proration: none``: every day of the period.
+    """
+    A, P = len(ams), len(days)
+    if plan.quota.proration != "active_days":
+        return np.broadcast_to(days, (A, P)).copy()
+    hire = pd.to_datetime(account_managers["hire_date"]).to_numpy("datetime64[D]")
+    endd = pd.to_datetime(account_managers["end_date"]).to_numpy("datetime64[D]")
+    lo = np.where(np.isnat(hire)[:, None], pst[None, :], np.maximum(hire[:, None], pst[None, :]))
+    hi = np.where(np.isnat(endd)[:, None], pen[None, :], np.minimum(endd[:, None], pen[None, :]))
+    active = np.clip((hi - lo).astype(np.int64) + 1, 0, None)
+    if leaves is not None and len(leaves):
+        idx = {a: i for i, a in enumerate(ams)}
+        for a, ls, le in zip(leaves["account_manager_id"], pd.to_datetime(leaves["start"]).to_numpy("datetime64[D]"),
+                             pd.to_datetime(leaves["end"]).to_numpy("datetime64[D]")):
+            r = idx.get(a)
+            if r is None:
+                continue
+            # overlap of the leave with the active window
+            l2 = np.maximum(lo[r], ls)
+            h2 = np.minimum(hi[r], le)
+            active[r] -= np.clip((h2 - l2).astype(np.int64) + 1, 0, None)
+    return active
+
+
+def _leave_days(leaves: pd.DataFrame | None, idx: dict) -> dict[int, set]:
+    """The days of leave of each AM row (inclusive ranges expanded to dates)."""
+    leave_days: dict[int, set] = {}
+    if leaves is not None and len(leaves):
+        for a, ls, le in zip(leaves["account_manager_id"], pd.to_datetime(leaves["start"]).dt.date,
+                             pd.to_datetime(leaves["end"]).dt.date):
+            if a in idx:
+                s = leave_days.setdefault(idx[a], set())
+                d = ls
+                while d <= le:
+                    s.add(d)
+                    d += datetime.timedelta(days=1)
+    return leave_days
+
+
+def _ramp(quota: np.ndarray, base: np.ndarray, account_managers: pd.DataFrame, ams: np.ndarray, plan: Plan,
+          periods: Sequence[Period], days: np.ndarray, pst: np.ndarray, pen: np.ndarray,
+          leaves: pd.DataFrame | None) -> None:
+    """Overwrite ``quota`` (in place) for the (AM, period) cells inside an AM's ramp.
+
+    ``quota = base x W / (D x 1e6)`` rounded half away from zero, where ``W`` sums
+    the ramp factor (ppm) of each active day's tenure month (1 after the ramp).
+    """
+    spec = plan.quota
+    A = len(ams)
+    ramp_ppm = [ppm(r) for r in spec.ramp]
+    nr = len(ramp_ppm)
+    leave_days = _leave_days(leaves, {a: i for i, a in enumerate(ams)})
+    hire = pd.to_datetime(account_managers["hire_date"]).to_numpy("datetime64[D]")
+    endd = pd.to_datetime(account_managers["end_date"]).to_numpy("datetime64[D]")
+    ramp_end = np.array([np.datetime64("NaT")] * A, dtype="datetime64[D]")
+    hd = account_managers["hire_date"]
+    for r in np.flatnonzero(~np.isnat(hire)):
+        h = pd.Timestamp(hd.iloc[r]).date()
+        ramp_end[r] = np.datetime64(_add_months_same_day(h, nr), "D")
+    for j, p in enumerate(periods):
+        touched = np.flatnonzero(~np.isnat(ramp_end) & (ramp_end > pst[j]) & (hire <= pen[j]))
+        for r in touched:
+            h = pd.Timestamp(hd.iloc[r]).date()
+            e = None if np.isnat(endd[r]) else pd.Timestamp(endd[r]).date()
+            w = 0
+            d = p.start
+            while d <= p.end:
+                act = spec.proration == "none" or (d >= h and (e is None or d <= e) and d not in leave_days.get(r, ()))
+                if act:
+                    t = _tenure_month(h, d)
+                    w += ramp_ppm[t - 1] if 1 <= t <= nr else PPM
+                d += datetime.timedelta(days=1)
+            quota[r, j] = rdiv(int(base[r, j]) * w, int(days[j]) * PPM)
+
+
+def quotas_per_plan(account_managers: pd.DataFrame, quotas: pd.DataFrame | None, choice: PlanChoice,
+                    span: PayPeriods, leaves: pd.DataFrame | None) -> tuple[np.ndarray, pd.DataFrame]:
+    """Quota per AM and pay period under the plan each AM is on (:func:`quota_table` per plan).
+
+    Returns
+    -------
+    Q, table
+        ``Q`` (A, P) int64 cents (0 where an AM has no plan); ``table`` the rows of
+        :func:`quota_table` of the plan in force, with a ``plan`` column.
+    """
+    A, P = len(account_managers), span.n
+    Q = np.zeros((A, P), dtype=np.int64)
+    qframes = []
+    for g, pl in enumerate(choice.plans):
+        if not (choice.pidx == g).any():
+            continue
+        qt = quota_table(account_managers, quotas, pl, span.periods, leaves=leaves)
+        qv = qt["quota_cents"].to_numpy(np.int64).reshape(A, P)
+        Q = np.where(choice.pidx == g, qv, Q)
+        qt["plan"] = choice.names[g]
+        qframes.append(qt.loc[(choice.pidx == g).reshape(-1)])
+    return Q, (pd.concat(qframes, ignore_index=True) if qframes else pd.DataFrame())
+
+
+@dataclass(frozen=True)
+class Attainment:
+    """Credited revenue and quota per AM and pay period, and year to date (each (A, P) int64 cents).
+
+    ``credit`` is the exact sum of the credits' micros rounded once
+    (:func:`reportkit.core.money.micros_to_cents`), the figure the reports show;
+    ``ytd_credit`` likewise over the fiscal year so far. Attainment is
+    ``credit / quota`` as a fraction (1.0 == 100 %), NaN where the quota is 0
+    (:meth:`fraction`); rules compare it exactly, ``credit x 1e6 >= at_least_ppm x quota``.
+    """
+
+    credit: np.ndarray
+    quota: np.ndarray
+    ytd_credit: np.ndarray
+    ytd_quota: np.ndarray
+
+    @staticmethod
+    def fraction(c: np.ndarray, q: np.ndarray) -> np.ndarray:
+        """``c / q`` as float, NaN where ``q`` is 0 (attainment undefined)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(q > 0, c / np.where(q > 0, q, 1), np.nan)
+
+
+def attainment(Q: np.ndarray, credit_micros: np.ndarray, year_start: np.ndarray) -> Attainment:
+    """Period and year-to-date credited revenue against quota.
+
+    Parameters
+    ----------
+    Q : int64 array (A, P)
+        Quota in cents (:func:`quotas_per_plan`).
+    credit_micros : int64 array (A, P)
+        Exact credited revenue in micros
+        (:func:`reportkit.domain.engine_credits.credited_micros`).
+    year_start : bool array (P,)
+        Where the year to date restarts.
+    """
+    P = Q.shape[1]
+    ycum = np.zeros_like(credit_micros)
+    yq = np.zeros_like(Q)
+    for j in range(P):
+        ycum[:, j] = credit_micros[:, j] + (0 if year_start[j] else ycum[:, j - 1])
+        yq[:, j] = Q[:, j] + (0 if year_start[j] else yq[:, j - 1])
+    return Attainment(micros_to_cents(credit_micros), Q, micros_to_cents(ycum), yq)

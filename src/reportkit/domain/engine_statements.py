@@ -1,0 +1,257 @@
+"""The engine's results: the payout ledger as statements, summaries and CSV.
+
+:class:`CommissionResult` holds every line of a run as integer columns
+(:mod:`reportkit.domain.engine_ledger`) and materialises, on request, one AM's
+statement with ``Decimal`` money (:data:`STATEMENT_COLUMNS`); :class:`Statements`
+is the lazy per-AM mapping :func:`reportkit.domain.engine.statements` returns;
+:func:`summary_frame` is the one row per AM and pay period of the run;
+:func:`write_statement_csv` writes a statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pandas as pd
+
+from ..core.errors import OutputError
+from ._credit_core import _SOURCES, _take_str
+from .engine_ledger import _AWARDS, _KINDS, _Lines, _money, _rate
+from .engine_quotas import Attainment
+
+STATEMENT_COLUMNS = [
+    "account_manager_id", "period", "line", "kind", "deal_id", "close_date", "product",
+    "credit", "tier", "rate", "rule", "amount", "award", "payout_date", "payable",
+]
+"""Columns of a statement frame (money as ``Decimal`` quantized to 0.01, rate as ``Decimal`` fraction)."""
+
+
+class CommissionResult:
+    """Vectorised engine output; statements are materialised per AM on request.
+
+    The engine keeps every line as integer numpy arrays (AM, period and deal as
+    codes). The frames below are built from them on first access (and cached):
+    only then are deal, AM and product ids looked up as strings.
+
+    Attributes
+    ----------
+    account_managers : numpy object array
+        AM ids; the AM code of a line indexes it.
+    periods : list of Period
+        The pay periods of the ledger.
+    lines : DataFrame
+        Every statement line in integer form: ``am (int code), p (period index),
+        kind (code into _KINDS), deal_id, close_date, product, credit_cents,
+        has_credit, tier (1-based, 0 none), rate_ppm (-1 none), rule (categorical),
+        amount_cents, award, payout_date, payable``.
+    n_lines : int
+        Number of lines (without building ``lines``).
+    summary : DataFrame
+        One row per AM and period: ``account_manager_id, period, credit_cents,
+        quota_cents, attainment (float, NaN if quota 0), ytd_credit_cents,
+        ytd_quota_cents, ytd_attainment, commission_cents, payout_cents,
+        deferred_cents, draw_balance_cents, plan``.
+    credits, quotas, excluded : DataFrame
+        Crediting and quota tables the lines were computed from.
+    """
+
+    def __init__(self, account_managers, periods, line_arrays, rule_cats, summary, credits, am_ids, deals,
+                 quotas, excluded) -> None:
+        self.account_managers = account_managers
+        self.periods = periods
+        self.summary = summary
+        self.quotas = quotas
+        self.excluded = excluded
+        self._L = line_arrays
+        self._rules = np.asarray(rule_cats, dtype=object)
+        self._credits = credits  # _Credits, in ledger order
+        self._am_ids = am_ids
+        self._deals = deals
+        self._lines_df: pd.DataFrame | None = None
+        self._credits_df: pd.DataFrame | None = None
+        self._order: np.ndarray | None = None
+        self._starts: np.ndarray | None = None
+        self._code = {a: i for i, a in enumerate(account_managers.tolist())}
+
+    @property
+    def n_lines(self) -> int:
+        L = self._L
+        return L.n if isinstance(L, _Lines) else len(L["am"])
+
+    def _frame(self, rows: np.ndarray | None = None) -> pd.DataFrame:
+        L = self._L
+        if rows is None:
+            def pick(a):
+                return a.astype(np.int64, copy=False) if a.dtype != bool else a
+        else:
+            def pick(a):
+                return a[rows].astype(np.int64, copy=False) if a.dtype != bool else a[rows]
+        drow = pick(L["drow"])
+        d = self._deals
+        return pd.DataFrame({
+            "am": pick(L["am"]), "p": pick(L["p"]), "kind": pick(L["kind"]),
+            "deal_id": _take_str(d["deal_id"], drow),
+            "close_date": pd.to_datetime(pick(L["cdate"]).view("datetime64[ns]")),
+            "product": _take_str(d["product"], drow),
+            "credit_cents": pick(L["credit"]), "has_credit": pick(L["has_credit"]),
+            "tier": pick(L["tier"]), "rate_ppm": pick(L["rate"]),
+            "rule": pd.Categorical.from_codes(pick(L["rule"]), categories=pd.Index(self._rules, dtype=object))
+            if len(self._rules) else pd.Categorical([]),
+            "amount_cents": pick(L["amount"]),
+            "award": np.asarray(_AWARDS, dtype=object)[pick(L["award"])],
+            "payout_date": pd.to_datetime(pick(L["payout"]).view("datetime64[ns]")),
+            "payable": pick(L["payable"]),
+        })
+
+    @property
+    def lines(self) -> pd.DataFrame:
+        if self._lines_df is None:
+            self._lines_df = self._frame()
+        return self._lines_df
+
+    @property
+    def credits(self) -> pd.DataFrame:
+        if self._credits_df is None:
+            self._credits_df = self._credits.frame(self._deals, self._am_ids)
+        return self._credits_df
+
+    def _index(self) -> None:
+        if self._order is None:
+            am = self._L["am"]
+            self._order = np.argsort(am, kind="stable")
+            self._starts = np.searchsorted(am[self._order], np.arange(len(self.account_managers) + 1))
+
+    def statement(self, account_manager_id: str, period: str | None = None) -> pd.DataFrame:
+        """One AM's statement lines with ``Decimal`` money (columns :data:`STATEMENT_COLUMNS`).
+
+        Lines are ordered by period, ledger step, close date and deal. ``period``
+        (a pay-period label) restricts to that period.
+
+        Raises
+        ------
+        KeyError
+            Unknown account manager id.
+        """
+        code = self._code.get(account_manager_id)
+        if code is None:
+            raise KeyError(f"no statement for account manager {account_manager_id!r}")
+        self._index()
+        rows = self._order[self._starts[code]:self._starts[code + 1]]
+        if period is not None:
+            pi = [p.label for p in self.periods].index(period)
+            rows = rows[self._L["p"][rows] == pi]
+        x = self._frame(rows)
+        x = x.sort_values(["p", "kind", "close_date", "deal_id", "tier"], kind="stable")
+        labels = [p.label for p in self.periods]
+        out = pd.DataFrame({
+            "account_manager_id": account_manager_id,
+            "period": [labels[i] for i in x["p"].tolist()],
+            "line": np.arange(1, len(x) + 1),
+            "kind": [_KINDS[i] for i in x["kind"].tolist()],
+            "deal_id": pd.Series([None if pd.isna(v) else v for v in x["deal_id"].tolist()], dtype=object),
+            "close_date": [None if pd.isna(d) else d.date() for d in x["close_date"]],
+            "product": pd.Series([None if pd.isna(v) else v for v in x["product"].tolist()], dtype=object),
+            "credit": [_money(c) if h else None for c, h in
+                       zip(x["credit_cents"].tolist(), x["has_credit"].tolist())],
+            "tier": pd.Series([None if t == 0 else t for t in x["tier"].tolist()], dtype=object),
+            "rate": [_rate(r) for r in x["rate_ppm"].tolist()],
+            "rule": x["rule"].astype(str).tolist(),
+            "amount": [_money(c) for c in x["amount_cents"].tolist()],
+            "award": x["award"].astype(str).tolist(),
+            "payout_date": [None if pd.isna(d) else d.date() for d in x["payout_date"]],
+            "payable": x["payable"].to_numpy(bool),
+        }, columns=STATEMENT_COLUMNS)
+        return out.reset_index(drop=True)
+
+    def stand_in_credits(self, account_manager_id: str) -> dict[str, str]:
+        """Deals crediting the AM as their owner in place of a blank or uncovered territory.
+
+        Returns
+        -------
+        dict
+            ``deal_id -> source`` (``"owner (territory not covered)"`` or
+            ``"owner (no territory)"``); empty under owner crediting.
+        """
+        code = self._code.get(str(account_manager_id))
+        cr = self._credits
+        if code is None or not len(cr.source):
+            return {}
+        rows = np.flatnonzero((cr.am == code) & (cr.source >= _SOURCES.index("owner (territory not covered)")))
+        if not len(rows):
+            return {}
+        return dict(zip(_take_str(self._deals["deal_id"], cr.drow[rows]).tolist(),
+                        np.asarray(_SOURCES, dtype=object)[cr.source[rows]].tolist()))
+
+    def payout(self, account_manager_id: str, period: str) -> Decimal:
+        """Cash payable to the AM for ``period``: the sum of its payable rounded lines."""
+        s = self.statement(account_manager_id, period)
+        return sum(s.loc[s["payable"], "amount"], Decimal("0.00"))
+
+
+class Statements(Mapping):
+    """Lazy mapping ``account_manager_id -> statement DataFrame`` over a :class:`CommissionResult`."""
+
+    def __init__(self, result: CommissionResult, period: str | None = None) -> None:
+        self.result = result
+        self.period = period
+
+    def __getitem__(self, key: str) -> pd.DataFrame:
+        return self.result.statement(key, self.period)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.result.account_managers.tolist())
+
+    def __len__(self) -> int:
+        return len(self.result.account_managers)
+
+
+def summary_frame(ams: np.ndarray, labels: list[str], plan_names: list[str], pidx: np.ndarray,
+                  columns: dict[str, np.ndarray], attainment: Attainment) -> pd.DataFrame:
+    """One row per AM and pay period (:attr:`CommissionResult.summary`).
+
+    ``columns``: the (A, P) int64 cents arrays by summary column name, in column
+    order, after ``credit_cents`` / ``quota_cents`` / ``ytd_*`` (from
+    ``attainment``);
+    attainment columns are fractions, NaN where the quota is 0.
+    """
+    A, P = len(ams), len(labels)
+    frame = {
+        "account_manager_id": np.repeat(ams, P),
+        "period": np.tile(labels, A),
+        "plan": [plan_names[g] if g >= 0 else None for g in pidx.reshape(-1)],
+        "credit_cents": attainment.credit.reshape(-1),
+        "quota_cents": attainment.quota.reshape(-1),
+        "attainment": attainment.fraction(attainment.credit, attainment.quota).reshape(-1),
+        "ytd_credit_cents": attainment.ytd_credit.reshape(-1),
+        "ytd_quota_cents": attainment.ytd_quota.reshape(-1),
+        "ytd_attainment": attainment.fraction(attainment.ytd_credit, attainment.ytd_quota).reshape(-1),
+    }
+    frame.update({name: values.reshape(-1) for name, values in columns.items()})
+    return pd.DataFrame(frame)
+
+
+def write_statement_csv(statement: pd.DataFrame, path: str | Path) -> Path:
+    """Write a statement frame as UTF-8 CSV: money as plain decimals (``1234.50``), dates ISO.
+
+    Raises
+    ------
+    OutputError
+        The file cannot be written.
+    """
+    path = Path(path)
+    out = statement.copy()
+    for c in ("credit", "rate", "amount"):
+        if c in out:
+            out[c] = [("" if v is None else str(v)) for v in out[c]]
+    for c in ("close_date", "payout_date"):
+        if c in out:
+            out[c] = [("" if v is None or pd.isna(v) else v.isoformat()) for v in out[c]]
+    try:
+        out.to_csv(path, index=False, encoding="utf-8", lineterminator="\n")
+    except OSError as exc:
+        raise OutputError(f"cannot write statement {str(path)!r}: {exc.strerror}") from None
+    return path

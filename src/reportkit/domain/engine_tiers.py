@@ -1,0 +1,400 @@
+"""The engine's rate schedules: tiers (flat, retroactive, marginal), gates and accumulation.
+
+Step 4 of :func:`reportkit.domain.engine.compute`. A plan's ``rates`` turn credit into
+commission lines: :func:`tier_commission` applies a tier table to credit lines
+(exact integer cents; rates and attainment bounds in parts per million), a gate pays
+nothing below an attainment, and :func:`commission_lines` accumulates the basis per
+deal, per pay period or year to date (with a true-up line for earlier deals of the
+year re-rated at the year's tier).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..config.plans import PPM, Plan, ppm
+from ..core.money import rdiv
+from ..core.money import rdiv_inplace as _rdiv_inplace
+from .engine_credits import CreditLines
+from .engine_inputs import PayPeriods, PlanChoice
+from .engine_ledger import _KIND, Ledger, _segment_cumsum, _sum_into
+from .engine_quotas import Attainment
+
+_BIG = np.int64(2**62)
+
+
+def _ceil_div(num, den):
+    return -((-num) // den)
+
+
+def _bounds(plan: Plan, q: np.ndarray) -> np.ndarray:
+    """Lower bounds in cents, shape (n, K); column 0 is -inf. ``q``: quota (cents) per line."""
+    rs = plan.rates
+    K = len(rs.tiers)
+    n = len(q)
+    b = np.empty((n, K), dtype=np.int64)
+    b[:, 0] = -_BIG
+    for k in range(1, K):
+        if rs.basis == "amount":
+            b[:, k] = Plan.cents(rs.tiers[k].lo)
+        else:
+            # smallest credit c with c / q >= lo  ->  ceil(lo_ppm x q / 1e6); undefined when q == 0
+            b[:, k] = np.where(q > 0, _ceil_div(ppm(rs.tiers[k].lo) * q, PPM), _BIG)
+    return b
+
+
+def tier_commission(
+    before: np.ndarray,
+    after: np.ndarray,
+    total: np.ndarray,
+    bounds: np.ndarray,
+    rates_ppm: np.ndarray,
+    method: str,
+    rows: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Apply a tier table to credit lines (vectorised, exact cents).
+
+    Parameters
+    ----------
+    before, after : int64 arrays (n,)
+        Accumulated basis (cents) before and after each line; the line's credit is
+        ``after - before`` (negative for returns).
+    total : int64 array (n,)
+        Accumulated basis at the end of the accumulation window (retroactive:
+        the tier reached).
+    bounds : int64 array (n, K) or (1, K)
+        Tier lower bounds in cents; column 0 is -inf. Half-open ``[lo, hi)``: a
+        basis exactly on a bound is in the upper tier.
+    rates_ppm : int64 array (K,)
+    method : {"flat", "retroactive", "marginal"}
+        ``flat``/``retroactive``: whole credit at the rate of the tier of ``total``.
+        ``marginal``: the credit is cut at the bounds crossed between ``before`` and
+        ``after``; each slice earns its tier's rate (one output line per slice).
+    rows : int64 array (n,), optional
+        Row of ``bounds`` for each line (``bounds`` then holds one bound set per
+        AM x pay period instead of one per line).
+
+    Returns
+    -------
+    line, tier, credit, rate_ppm, amount : int64 arrays
+        ``line`` indexes the input (non-decreasing; slices of a line in tier
+        order); ``amount = rdiv(credit x rate_ppm, 1e6)``.
+    """
+    n = len(before)
+    if rows is not None and bounds.shape[0] == 1:
+        rows = None
+    if method != "marginal":
+        k = _tier_of(total, bounds, rows).astype(np.int64)
+        credit = after - before
+        rate = rates_ppm[k]
+        return np.arange(n), k, credit, rate, rdiv(credit * rate, PPM)
+    line, k, credit, rate, amount = _marginal_slices(before, after, _tier_of(before, bounds, rows),
+                                                     _tier_of(after, bounds, rows), bounds, rates_ppm, rows)
+    return line, k.astype(np.int64), credit, rate.astype(np.int64), amount
+
+
+def _bound_columns(bounds: np.ndarray, rows: np.ndarray | None) -> list[np.ndarray]:
+    """Per-line lower bounds of tiers 2..K (column 0, -inf, is implied), each shape (n,)."""
+    return [np.ascontiguousarray(bounds[:, k]) if rows is None else np.ascontiguousarray(bounds[:, k])[rows]
+            for k in range(1, bounds.shape[1])]
+
+
+def _tier_of(x: np.ndarray, bounds: np.ndarray, rows: np.ndarray | None = None,
+             cols: list[np.ndarray] | None = None) -> np.ndarray:
+    """0-based tier of each basis value ``x``: the number of bounds 2..K that are ``<= x``.
+
+    ``bounds`` (1, K) is one table for every line; (m, K) one per line, or per
+    ``rows[i]`` when given; ``cols`` are precomputed per-line bound columns.
+    Returns int8 for fewer than 127 tiers (int64 otherwise).
+    """
+    K = bounds.shape[1]
+    if bounds.shape[0] == 1:
+        return np.searchsorted(bounds[0], x, side="right") - 1
+    if cols is None:
+        cols = _bound_columns(bounds, rows)
+    t = np.zeros(len(x), dtype=np.int8 if K < 127 else np.int64)
+    for col in cols:
+        t += x >= col
+    return t
+
+
+def _marginal_slices(before, after, t_before, t_after, bounds, rates_ppm, rows=None):
+    """Marginal tiers given each line's tier at ``before`` and ``after`` (see :func:`tier_commission`).
+
+    A line whose two ends are in the same tier is one slice in that tier (the
+    common case; a zero-credit line keeps the tier of its position). Only the
+    other lines -- a bound lies in ``(min, max]`` of the line -- are cut at the
+    bounds they cross; a line ending exactly on a bound stays one slice in the
+    lower tier.
+    """
+    n = len(before)
+    credit = after - before
+    cand = np.flatnonzero(t_before != t_after)
+    k = t_after.copy()
+    if not len(cand):
+        rate = rates_ppm[k]
+        return np.arange(n), k, credit, rate, _rdiv_inplace(credit * rate, PPM)
+    if bounds.shape[0] == 1:
+        b = bounds
+    else:
+        b = bounds[cand] if rows is None else bounds[rows[cand]]
+    upper = np.concatenate([b[:, 1:], np.full((b.shape[0], 1), _BIG)], axis=1)
+    lo = np.minimum(np.maximum(before[cand][:, None], b), upper)
+    hi = np.minimum(np.maximum(after[cand][:, None], b), upper)
+    sl = hi - lo
+    mr, mk = np.nonzero(sl != 0)  # row-major: slices of a line in tier order
+    cnt_c = np.bincount(mr, minlength=len(cand))
+    extra = cnt_c - 1
+    if not extra.any():  # every candidate ends exactly on a bound: one slice each, lower tier
+        k[cand[mr]] = mk
+        line = np.arange(n)
+    else:
+        first = cand + np.cumsum(extra) - extra  # output position of each candidate's first slice
+        within = np.arange(len(mr)) - (np.cumsum(cnt_c) - cnt_c)[mr]
+        pos = first[mr] + within
+        is_extra = np.zeros(n + int(extra.sum()), dtype=bool)
+        is_extra[pos[within > 0]] = True
+        line = np.arange(len(is_extra)) - np.cumsum(is_extra)  # input line of each output slice
+        k = np.take(k, line)
+        credit = np.take(credit, line)
+        k[pos] = mk
+        credit[pos] = sl[mr, mk]
+    rate = rates_ppm[k]
+    return line, k, credit, rate, _rdiv_inplace(credit * rate, PPM)
+
+
+def _tier_rules(plan: Plan) -> list[str]:
+    rs = plan.rates
+    out = []
+    for k, t in enumerate(rs.tiers):
+        hi = rs.tiers[k + 1].lo if k + 1 < len(rs.tiers) else None
+        unit = "" if rs.basis == "amount" else " of quota"
+        rng = f"[{t.lo}, {hi if hi is not None else 'inf'}){unit}"
+        lab = f" {t.label}" if t.label else ""
+        out.append(f"{plan.name}: {rs.method} {rs.basis} tiers, {rs.accumulation}; tier {k + 1}{lab} {rng} at {t.rate}")
+    return out
+
+
+
+# ---------------------------------------------------------------------------
+# commission lines: a plan's schedule over its credit lines
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Schedule:
+    """One plan's rate schedule ready for the lines: tier rates (ppm), the rule codes of its tiers and gate."""
+
+    plan: Plan
+    rates: np.ndarray
+    tcodes: np.ndarray
+    gate_code: int
+
+    @classmethod
+    def of(cls, pl: Plan, ledger: Ledger) -> "_Schedule":
+        rs = pl.rates
+        rates = np.array([ppm(t.rate) for t in rs.tiers], dtype=np.int32)  # ppm <= 1e6
+        tcodes = np.array(ledger.rule_codes(_tier_rules(pl)), dtype=np.int32)
+        gate_code = ledger.rule(f"{pl.name}: below gate {rs.gate} attainment: nothing earned") if rs.gate is not None else -1
+        return cls(pl, rates, tcodes, gate_code)
+
+    def lines(self, idx_rows, before, after, total, qline, attline_c, attline_q, qtab=None, qidx=None, sliced=None):
+        """Tier the lines ``idx_rows`` (basis ``before`` -> ``after``, tier reached ``total``), then the gate.
+
+        The bounds are per line (``qline``: quota cents), per AM x pay period
+        (``qtab`` looked up by ``qidx``) or one set (amount basis); ``sliced``: the
+        marginal slices already cut (per-period marginal). Below the gate (attainment
+        ``attline_c / attline_q`` under ``rates.gate``, quota > 0) a line earns 0 at rate
+        0 under the gate's rule.
+
+        Returns
+        -------
+        rows, tier (0-based), credit, rate_ppm, amount, rule code : arrays, one per slice
+        """
+        pl, rs = self.plan, self.plan.rates
+        bi = None
+        if sliced is not None:  # per-period marginal: tiers of both ends already known
+            rows, k, cc, rate, amt = sliced
+        else:
+            if rs.basis != "attainment":
+                b = _bounds(pl, np.zeros(1, np.int64))
+            elif qtab is not None:  # one bound set per AM x pay period, looked up per line
+                b, bi = _bounds(pl, qtab), qidx
+            else:
+                b = _bounds(pl, qline)
+            rows, k, cc, rate, amt = tier_commission(before, after, total, b, self.rates, rs.method, rows=bi)
+        rc = self.tcodes[k]
+        if rs.gate is not None:
+            q = attline_q[rows]
+            below = (q > 0) & (attline_c[rows] * PPM < ppm(rs.gate) * q)
+            rate = np.where(below, 0, rate)
+            amt = np.where(below, 0, amt)
+            rc = np.where(below, self.gate_code, rc)
+        same = len(rows) == len(idx_rows)  # one slice per line: rows is the identity
+        return (idx_rows if same else idx_rows[rows]), k, cc, rate, amt, rc
+
+
+def commission_lines(g: int, lines: CreditLines, choice: PlanChoice, att: Attainment, span: PayPeriods,
+                     ledger: Ledger) -> tuple[np.ndarray, list]:
+    """Commission lines of plan ``g`` on the credit lines of the AMs and periods it covers.
+
+    Parameters
+    ----------
+    lines : CreditLines
+        Credit lines in ledger order (``credit`` in integer cents).
+    att : Attainment
+        Quota and credited revenue per AM and pay period (cents): the tier bounds on
+        an attainment basis and the gate.
+
+    Returns
+    -------
+    commission, paid
+        ``commission`` (A, P) int64 cents: the sum of the plan's rounded lines (and
+        YTD true-ups) per AM and period; ``paid``: ``(credit line rows, amounts)`` of
+        each batch of lines, for clawbacks at the rate paid. The lines (kind
+        ``commission``, one per deal or per tier slice, and ``true_up``) are added to
+        ``ledger``.
+    """
+    pl = choice.plans[g]
+    A, P = att.quota.shape
+    comm_ap = np.zeros((A, P), dtype=np.int64)
+    paid: list = []
+    whole = choice.one_plan  # the plan covers every line: no selection copies
+    sel = np.arange(lines.n) if whole else np.flatnonzero(lines.plan == g)
+    if not len(sel):
+        return comm_ap, paid
+    sch = _Schedule.of(pl, ledger)
+    if pl.rates.accumulation == "per_deal":
+        batches = _per_deal(sch, lines, sel, whole, att)
+    elif pl.rates.accumulation == "per_period":
+        batches = _per_period(sch, lines, sel, whole, att)
+    else:
+        batches = _year_to_date(sch, g, lines, sel, whole, att, span, choice, ledger, comm_ap)
+    cr, c_flat = lines.cr, lines.flat
+    for r_, k, cc, rate, amt, rc, kd, ident in batches:  # ident: r_ is every credit line once, in order
+        comm_ap += _sum_into(A * P, c_flat if ident else c_flat[r_], amt).reshape(A, P)
+        paid.append((r_, amt))
+        ledger.add(am=cr.am if ident else np.take(lines.am_narrow, r_), p=lines.p if ident else np.take(lines.p_narrow, r_),
+                   kind=kd, drow=cr.drow if ident else np.take(cr.drow, r_),
+                   cdate=cr.cdate if ident else np.take(cr.cdate, r_), credit=cc,
+                   has_credit=True, tier=k + 1, rate=rate, rule=rc, amount=amt)
+    return comm_ap, paid
+
+
+def _per_deal(sch: _Schedule, lines: CreditLines, sel: np.ndarray, whole: bool, att: Attainment) -> list:
+    """``accumulation: per_deal``: each deal's credit alone through the tiers (a return at its own tier, negated)."""
+    credit = lines.cr.credit
+    cr_s = credit if whole else credit[sel]
+    am_s, p_s = (lines.cr.am, lines.p) if whole else (lines.cr.am[sel], lines.p[sel])
+    mag = np.abs(cr_s)
+    sgn = np.where(cr_s < 0, -1, 1)
+    z = np.zeros_like(mag)
+    r_, k, cc, rate, amt, rc = sch.lines(sel, z, mag, mag, None, att.credit[am_s, p_s], att.quota[am_s, p_s])
+    s2 = sgn[np.searchsorted(sel, r_)]
+    cc, amt = cc * s2, amt * s2
+    return [(r_, k, cc, rate, amt, rc, _KIND["commission"], whole and len(r_) == lines.n)]
+
+
+def _per_period(sch: _Schedule, lines: CreditLines, sel: np.ndarray, whole: bool, att: Attainment) -> list:
+    """``accumulation: per_period``: the basis accumulates over each AM's pay period, in ledger order.
+
+    Flat / retroactive: every line at the tier of the period's total. Marginal: each
+    line cut at the bounds its running credit crosses.
+    """
+    rs = sch.plan.rates
+    credit, c_flat = lines.cr.credit, lines.flat
+    cred_ap, Q = att.credit, att.quota
+    cr_s = credit if whole else credit[sel]
+    if whole:
+        f_s, st, sl_ = c_flat, lines.seg, lines.seg_len
+    else:
+        f_s = c_flat[sel]
+        st = np.flatnonzero(np.r_[True, f_s[1:] != f_s[:-1]])
+        sl_ = np.diff(np.r_[st, len(f_s)])
+    # running credit within each (AM, period) segment (int64 wrap-around cancels out)
+    seg_of = np.repeat(np.arange(len(st), dtype=np.int32), sl_)  # segment of each line
+    cum = np.cumsum(cr_s)
+    cum -= np.take(cum[st] - cr_s[st], seg_of)
+    before = cum - cr_s
+    qs = Q.reshape(-1)[f_s] if rs.gate is not None else None
+    sliced = None
+    if rs.method == "marginal":
+        sliced = _period_marginal_slices(sch, Q.reshape(-1)[f_s[st]], cum, before, st, seg_of)
+        total = None
+    else:
+        total = cred_ap.reshape(-1)[f_s]
+    tot_line = total if total is not None else (cred_ap.reshape(-1)[f_s] if rs.gate is not None else None)
+    r_, k, cc, rate, amt, rc = sch.lines(sel, before, cum, total, qs, tot_line, qs, qtab=Q.reshape(-1), qidx=f_s,
+                                         sliced=sliced)
+    return [(r_, k, cc, rate, amt, rc, _KIND["commission"], whole and len(r_) == lines.n)]
+
+
+def _period_marginal_slices(sch: _Schedule, q_seg: np.ndarray, cum: np.ndarray, before: np.ndarray,
+                            st: np.ndarray, seg_of: np.ndarray):
+    """Marginal slices of per-period lines: bounds per (AM, period) segment (quota ``q_seg``), repeated per line.
+
+    The tier before a line is the tier after the previous line of its segment (0
+    credit at the segment start), so each line's two ends are tiered once.
+    """
+    pl = sch.plan
+    bseg = _bounds(pl, q_seg) if pl.rates.basis == "attainment" else _bounds(pl, np.zeros(1, np.int64))
+    if bseg.shape[0] == 1:
+        t_a = _tier_of(cum, bseg)
+        t0 = np.full(len(st), _tier_of(np.zeros(1, np.int64), bseg)[0], dtype=t_a.dtype)
+        bl, brow = bseg, None
+    else:
+        t_a = np.zeros(len(cum), dtype=np.int8 if bseg.shape[1] < 127 else np.int64)
+        bound = np.empty(len(cum), dtype=np.int64)
+        for c_ in _bound_columns(bseg, None):
+            t_a += cum >= np.take(c_, seg_of, out=bound)
+        del bound
+        t0 = _tier_of(np.zeros(len(st), np.int64), bseg)
+        bl, brow = bseg, seg_of
+    t_b = np.empty_like(t_a)
+    t_b[1:] = t_a[:-1]
+    t_b[st] = t0
+    return _marginal_slices(before, cum, t_b, t_a, bl, sch.rates, brow)
+
+
+def _year_to_date(sch: _Schedule, g: int, lines: CreditLines, sel: np.ndarray, whole: bool, att: Attainment,
+                  span: PayPeriods, choice: PlanChoice, ledger: Ledger, comm_ap: np.ndarray) -> list:
+    """``accumulation: ytd``: each period re-tiers the year's lines so far at the year-to-date tier.
+
+    The current period's lines are paid at that tier; the difference for earlier
+    periods' lines, minus what they already earned, is a ``true_up`` line (added to
+    ``ledger`` and to ``comm_ap`` here).
+    """
+    pl = sch.plan
+    A, P = comm_ap.shape
+    c_am, c_p, credit = lines.cr.am, lines.p, lines.cr.credit
+    cr_s = credit if whole else credit[sel]
+    am_s, p_s = (c_am, c_p) if whole else (c_am[sel], c_p[sel])
+    pyear, year_start = span.fiscal_year, span.year_start
+    ycum, yq = att.ytd_credit, att.ytd_quota
+    yr = pyear[p_s]
+    cum = _segment_cumsum(am_s * 10000 + yr, cr_s)
+    before = cum - cr_s
+    batches = []
+    prev_e = np.zeros(A, dtype=np.int64)
+    for j in range(P):
+        if year_start[j]:
+            prev_e[:] = 0
+        m = (p_s <= j) & (yr == pyear[j])
+        if not m.any():
+            continue
+        ii = np.flatnonzero(m)
+        aa = am_s[ii]
+        r_, k, cc, rate, amt, rc = sch.lines(sel[ii], before[ii], cum[ii], ycum[aa, j], yq[aa, j], ycum[aa, j], yq[aa, j])
+        cur = c_p[r_] == j
+        batches.append((r_[cur], k[cur], cc[cur], rate[cur], amt[cur], rc[cur], _KIND["commission"], False))
+        e_now = _sum_into(A, c_am[r_], amt)
+        prior = _sum_into(A, c_am[r_[~cur]], amt[~cur])
+        tu = prior - prev_e
+        prev_e = e_now
+        act = np.flatnonzero((tu != 0) & (choice.pidx[:, j] == g))
+        if len(act):
+            code = ledger.rule(f"{pl.name}: YTD true-up: earlier deals of the year re-rated at the "
+                               f"year-to-date tier, minus commission already earned on them")
+            ledger.add(am=act, p=j, kind=_KIND["true_up"], amount=tu[act], rule=code)
+            comm_ap[act, j] += tu[act]
+    return batches
