@@ -37,7 +37,7 @@ from ..core.periods import Period
 from ..data.model import AMOUNT_MICROS
 from ..domain.crediting import credited_deals, credited_in
 from ..render.notebook import format_money, format_percent, summary_table, table
-from ..reports.builders import _am_row, active_account_managers
+from ..reports.planning import account_manager_row, active_account_managers
 from . import api
 
 __all__ = ["WhatIf", "what_if", "Explorer", "Snapshot", "WHAT_IF_DEAL_ID"]
@@ -202,7 +202,7 @@ def what_if(
     True
     """
     am = str(account_manager_id)
-    _am_row(ds, am)
+    account_manager_row(ds, am)
     day = api._as_date(as_of)
     if day is None:
         raise ParamsError("what_if needs as_of")
