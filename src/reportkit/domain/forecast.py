@@ -61,6 +61,7 @@ from .crediting import credited_deals, credited_in, revenue_cents_by, revenue_mi
 from ..data.model import Dataset
 from ..core.money import MICROS_PER_CENT, cents_to_money, micros_to_cents, rdiv
 from ..core.periods import FiscalCalendar, Period, one_year_earlier
+from ..core.types import PPM
 from .quota import attainment, pooled_attainment, split_quotas
 
 __all__ = [
@@ -424,6 +425,33 @@ def revenue_by_entity(rev: pd.DataFrame) -> pd.Series:
     return pd.Series(micros_to_cents(g.to_numpy(np.int64)), index=g.index, dtype="int64")
 
 
+def _pipeline_bands(
+    pipe: pd.DataFrame | None, cats: ForecastCategories,
+) -> tuple[dict[str, dict[str, int]], dict[str, int], dict[str, int]]:
+    """Weighted open pipeline per forecast category and entity, in whole cents, exact.
+
+    Each opportunity weighs ``probability x amount``, with the probability as integer
+    parts per million (the value the source wrote, to six decimals); a band's weighted
+    sum is exact and rounded once, half away from zero (:func:`reportkit.core.money.rdiv`,
+    the one rounding rule). Returns ``({"commit"|"best"|"low": {entity: cents}}, open
+    count per entity, unweighted open amount per entity)``.
+    """
+    bands: dict[str, dict[str, int]] = {"commit": {}, "best": {}, "low": {}}
+    if pipe is None or not len(pipe):
+        return bands, {}, {}
+    pr = pipe["probability"].to_numpy(dtype="float64")
+    band = np.where(pr >= cats.commit_at_least, "commit", np.where(pr >= cats.best_case_at_least, "best", "low"))
+    # exact: integer ppm x integer cents, as Python integers (object dtype), so no sum can overflow
+    ppm = np.rint(pr * PPM).astype("int64").astype(object)
+    weighted_ppm = ppm * pipe["amount_cents"].to_numpy(dtype="int64").astype(object)
+    g = pd.Series(weighted_ppm).groupby([pipe["entity"].astype("str").to_numpy(), band]).sum()
+    for (e, b), v in g.items():
+        bands[b][str(e)] = rdiv(int(v), PPM)
+    count = pipe.groupby("entity").size().astype(int).to_dict()
+    amount = pipe.groupby("entity")["amount_cents"].sum().astype("int64").to_dict()
+    return bands, count, amount
+
+
 def forecast_methods(
     revenue: pd.DataFrame,
     entities: Sequence[str],
@@ -544,21 +572,7 @@ def forecast_methods(
     ly_rest = _sum_between(rev, ly_cut + datetime.timedelta(days=1), ly.end, ids)
 
     pipe = pipeline if pipeline is not None and not done else None
-    bands: dict[str, dict[str, float]] = {"commit": {}, "best": {}, "low": {}}
-    count: dict[str, int] = {}
-    amount: dict[str, int] = {}
-    if pipe is not None and len(pipe):
-        pr = pipe["probability"]
-        band = np.where(pr >= cats.commit_at_least, "commit", np.where(pr >= cats.best_case_at_least, "best", "low"))
-        g = pipe.assign(band=band).groupby(["entity", "band"])["weighted"].sum()
-        for (e, b), v in g.items():
-            bands[b][str(e)] = float(v)
-        count = pipe.groupby("entity").size().astype(int).to_dict()
-        amount = pipe.groupby("entity")["amount_cents"].sum().astype("int64").to_dict()
-
-    def rnd(x: float) -> int:
-        return int(np.sign(x) * np.floor(abs(x) + 0.5))
-
+    bands, count, amount = _pipeline_bands(pipe, cats)
     rows = []
     for e in ids:
         y, lyy, lyr = ytd[e], ly_ytd[e], ly_rest[e]
@@ -578,7 +592,7 @@ def forecast_methods(
                 basis = "damped seasonal (full prior year)"
             else:
                 blended, basis = rr, "run rate (no full prior year)"
-        c_, b_, l_ = (rnd(bands[k].get(e, 0.0)) for k in ("commit", "best", "low"))
+        c_, b_, l_ = (bands[k].get(e, 0) for k in ("commit", "best", "low"))
         commit = y + c_
         best = commit + b_
         pipe_total = best + l_
