@@ -174,38 +174,6 @@ def build_team_report(
     basis_differs = _basis_differs(figures, quarterly, basis_fc, team_fc)
     notes = [*ctx.quota_notes, *_notes(ctx, figures, overlap, partial or any(not quotas[a] for a in members),
                                        basis_differs, [am_names[a] for a in members if quotas[a] is None], to_date)]
-    tot = forecast.iloc[-1]
-    summary: dict[str, Any] = {
-        "period_label": to_date["period_label"],
-        "days_elapsed": to_date["days_elapsed"],
-        "days_in_period": to_date["days_in_period"],
-        "members": len(members),
-        "revenue": cents_to_money(figures.revenue_cents),
-        "credited_revenue": money_or_none(figures.period.revenue_cents),
-        "quota": money_or_none(figures.period.quota_cents),
-        "attainment": fraction_or_none(figures.period.attainment),
-        "quota_to_date": to_date["quota_to_date"],
-        "pace": to_date["pace"],
-        "ytd_revenue": cents_to_money(figures.ytd_revenue_cents),
-        "ytd_credited_revenue": money_or_none(figures.ytd.revenue_cents),
-        "ytd_quota": money_or_none(figures.ytd.quota_cents),
-        "ytd_attainment": fraction_or_none(figures.ytd.attainment),
-        "commission_expense": money_sum(s.total for s in stmts.values()),
-        "commission_expense_commission": money_sum(s.commission for s in stmts.values()),
-        "commission_expense_bonus": money_sum(s.bonus for s in stmts.values()),
-        "forecast": cents_to_money(team_fc["blended_cents"]),
-        "forecast_method": "blended",
-        "forecast_low": cents_to_money(team_fc["low_cents"]),
-        "forecast_high": cents_to_money(team_fc["high_cents"]),
-        "forecast_run_rate": cents_to_money(team_fc["run_rate_cents"]),
-        "credited_forecast": tot["forecast"],
-        "annual_quota": tot["annual_quota"],
-        "forecast_attainment": fraction_or_none(float(tot["forecast_attainment"])),
-        "on_watch": len(watch),
-        "deals_count": int(figures.in_period["deal_id"].nunique()),
-        "crediting_overlaps": overlap,
-        "attainment_basis_differs": basis_differs,
-    }
     return TeamReport(
         id=slug,
         name=name,
@@ -215,7 +183,8 @@ def build_team_report(
         period_end=ctx.period.end,
         as_of=as_of,
         currency=ds.currency,
-        summary=summary,
+        summary=_summary(figures, to_date, stmts, team_fc, forecast, len(watch), overlap=overlap,
+                         basis_differs=basis_differs),
         leaderboard=leaderboard,
         attainment_distribution=_distribution(leaderboard["attainment"]),
         quarterly=quarterly,
@@ -397,3 +366,41 @@ def _notes(ctx: ReportContext, figures: GroupFigures, overlap: bool, partial: bo
     if figures.in_period.empty:
         notes.append(f"No deals closed in {p.label}.")
     return notes + as_of_notes(p, ctx.as_of) + to_date_note(p, to_date)
+
+
+def _summary(figures: GroupFigures, to_date: dict[str, Any], stmts: dict[str, CommissionStatement],
+             team_fc: dict[str, Any], forecast: pd.DataFrame, on_watch: int, *, overlap: bool,
+             basis_differs: bool) -> dict[str, Any]:
+    """The summary keys of the report (see :func:`build_team_report`); ``stmts`` has one statement per member."""
+    tot = forecast.iloc[-1]
+    return {
+        "period_label": to_date["period_label"],
+        "days_elapsed": to_date["days_elapsed"],
+        "days_in_period": to_date["days_in_period"],
+        "members": len(stmts),
+        "revenue": cents_to_money(figures.revenue_cents),
+        "credited_revenue": money_or_none(figures.period.revenue_cents),
+        "quota": money_or_none(figures.period.quota_cents),
+        "attainment": fraction_or_none(figures.period.attainment),
+        "quota_to_date": to_date["quota_to_date"],
+        "pace": to_date["pace"],
+        "ytd_revenue": cents_to_money(figures.ytd_revenue_cents),
+        "ytd_credited_revenue": money_or_none(figures.ytd.revenue_cents),
+        "ytd_quota": money_or_none(figures.ytd.quota_cents),
+        "ytd_attainment": fraction_or_none(figures.ytd.attainment),
+        "commission_expense": money_sum(s.total for s in stmts.values()),
+        "commission_expense_commission": money_sum(s.commission for s in stmts.values()),
+        "commission_expense_bonus": money_sum(s.bonus for s in stmts.values()),
+        "forecast": cents_to_money(team_fc["blended_cents"]),
+        "forecast_method": "blended",
+        "forecast_low": cents_to_money(team_fc["low_cents"]),
+        "forecast_high": cents_to_money(team_fc["high_cents"]),
+        "forecast_run_rate": cents_to_money(team_fc["run_rate_cents"]),
+        "credited_forecast": tot["forecast"],
+        "annual_quota": tot["annual_quota"],
+        "forecast_attainment": fraction_or_none(float(tot["forecast_attainment"])),
+        "on_watch": on_watch,
+        "deals_count": int(figures.in_period["deal_id"].nunique()),
+        "crediting_overlaps": overlap,
+        "attainment_basis_differs": basis_differs,
+    }
