@@ -118,6 +118,19 @@ def test_weighted_pipeline_and_categories_are_cumulative():
     assert r2["commit_cents"] == r2["pipeline_cents"] == 450_00 + 210_00
 
 
+@pytest.mark.parametrize(
+    "pipe, weighted_cents",
+    [
+        ([("O1", 0.29, 50, None)], 15),  # 0.29 x 50 = 14.5 exactly -> 15 (float: 14.499999999999998 -> 14)
+        ([("O1", 0.29, 1450, None)], 421),  # 420.5 -> 421 (float: 420.49999999999994 -> 420)
+        ([("O1", 0.1, 5, None), ("O2", 0.1, 5, None), ("O3", 0.1, 5, None)], 2),  # 1.5 in one band -> 2, rounded once
+    ],
+)
+def test_weighted_pipeline_rounds_the_exact_amount_half_away_from_zero(pipe, weighted_cents):
+    r = methods(pipe=pipe)
+    assert r["weighted_pipeline_cents"] == 450_00 + weighted_cents
+
+
 def test_range_spans_the_methods_plus_pipeline_upside():
     r = methods(pipe=PIPE)
     assert r["low_cents"] == 450_00 + 45746  # run rate is the lowest

@@ -61,8 +61,8 @@ ID_SLOTS = {
 def _problem(msg: str, key: str) -> str:
     """The message for ``key`` without the file name and key path (what every loader must agree on).
 
-    Params add how YAML read an unquoted value ("; YAML reads the unquoted ..."); plans
-    do not yet, so that note is left out of the comparison.
+    How YAML read an unquoted value ("; YAML reads the unquoted ...") is left out of the
+    comparison: it depends on how the value was written, not on the slot.
     """
     line = next(ln for ln in msg.splitlines() if key in ln)
     return re.sub(r"^.*?key '[^']*': ", "", line).split("; YAML reads the unquoted")[0]
@@ -128,3 +128,24 @@ def test_unquoted_id_is_refused_with_quote_it_in_params_plans_and_mappings(tmp_p
     msg = str(info.value)
     assert f"key '{key}'" in msg and read_as in msg, msg
     assert "must be quoted in YAML (ids and codes are text: '00731' is not 731)" in msg, msg
+
+
+@pytest.mark.parametrize("slot", ID_SLOTS)
+def test_a_refused_value_names_the_line_of_its_key_in_params_plans_and_mappings(tmp_path, slot):
+    key, load = ID_SLOTS[slot]
+    with pytest.raises(InputError) as info:
+        load(tmp_path, "00731")
+    (written,) = tmp_path.glob("*.yaml")
+    line_no = next(i for i, text in enumerate(written.read_text(encoding="utf-8").splitlines(), 1) if "00731" in text)
+    # (a mapping reports a bad constant at its section, deals.constants, on the same line)
+    message = next(ln for ln in str(info.value).splitlines() if f"key '{key.rsplit('.', 1)[0]}" in ln)
+    assert message.startswith(f"{written}, line {line_no}: key '"), message
+
+
+@pytest.mark.parametrize("slot", RATE_SLOTS)
+def test_a_value_yaml_typed_from_unquoted_text_says_how_in_params_and_plans(tmp_path, slot):
+    key, load = RATE_SLOTS[slot]
+    with pytest.raises(InputError) as info:
+        load(tmp_path, "yes")
+    message = next(ln for ln in str(info.value).splitlines() if f"key '{key}'" in ln)
+    assert message.endswith("; YAML reads the unquoted 'yes' as the boolean True: quote it (\"yes\") if you meant the text"), message

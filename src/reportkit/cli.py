@@ -22,7 +22,7 @@ import logging
 import sys
 import traceback
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from .core.errors import ParamsError, ReportkitError
 
@@ -48,6 +48,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"reportkit {version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_batch(sub)
+    _add_backtest(sub)
+    _add_statement(sub)
+    return parser
+
+
+def _add_batch(sub: Any) -> None:
+    """``reportkit batch``: run every planned report of a params file."""
     batch = sub.add_parser(
         "batch",
         help="run every account-manager and team report of a params file",
@@ -119,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--quiet", "-q", action="store_true", help="no progress bar; print only the summary")
     batch.add_argument("--debug", action="store_true", help="show tracebacks and debug logging on errors")
 
+
+def _add_backtest(sub: Any) -> None:
+    """``reportkit backtest``: replay history and score the forecast methods."""
     backtest = sub.add_parser(
         "backtest",
         help="replay history: forecast the rest of each fiscal year at every quarter end and score it (WAPE, bias)",
@@ -137,6 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     backtest.add_argument("--debug", action="store_true", help="show tracebacks on errors")
 
+
+def _add_statement(sub: Any) -> None:
+    """``reportkit statement``: commission statements as CSV and xlsx."""
     statement = sub.add_parser(
         "statement",
         help="write commission statements (CSV and Excel) for a period",
@@ -152,7 +166,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--output-dir", "-o", metavar="DIR", help="folder for the files (default: reports/statements)"
     )
     statement.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    return parser
 
 
 def _fail(exc: ReportkitError, debug: bool) -> int:

@@ -168,13 +168,13 @@ def _resolve(ds: "Dataset", period: str, params: "BatchParams | None", as_of: An
     """(params, as_of date, the shared report context) for one dataset / period / as_of."""
     from ..config.params import BatchParams
     from ..core.periods import Period
-    from ..reports.builders import _context
+    from ..reports.context import report_context
 
     p = Period.parse(str(period), ds.calendar)  # PeriodError with the allowed forms
     day = _as_date(as_of) or p.end
     if params is None:
         params = BatchParams(source=Path("."), period=p.label, as_of=day)
-    return params, day, _context(ds, params, p.label, day)
+    return params, day, report_context(ds, params, p.label, day)
 
 
 def _money(cents: Any):
@@ -398,13 +398,13 @@ def account_status(
     """
     from ..domain.accounts import AccountStatusRules, account_status as _status
     from ..core.errors import ParamsError
-    from ..reports.builders import _am_row
+    from ..reports.planning import account_manager_row
 
     if _as_date(as_of) is None:
         raise ParamsError("account_status needs as_of", hint="pass the report date, e.g. as_of='2025-12-31'")
     params, day, ctx = _resolve(ds, period, params, as_of)
     am = str(account_manager_id)
-    _am_row(ds, am)
+    account_manager_row(ds, am)
     return _status(ctx.credited, am, ctx.period, day, ds.accounts, AccountStatusRules(), deals=ds.deals,
                    pipeline=ds.pipeline, service_issues=ds.service_issues, history_start=ctx.first_deal)
 

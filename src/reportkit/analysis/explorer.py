@@ -36,8 +36,9 @@ from ..core.money import cents_to_money, to_cents, to_micros
 from ..core.periods import Period
 from ..data.model import AMOUNT_MICROS
 from ..domain.crediting import credited_deals, credited_in
+from ..domain.loading import parse_date
 from ..render.notebook import format_money, format_percent, summary_table, table
-from ..reports.builders import _am_row, active_account_managers
+from ..reports.planning import account_manager_row, active_account_managers
 from . import api
 
 __all__ = ["WhatIf", "what_if", "Explorer", "Snapshot", "WHAT_IF_DEAL_ID"]
@@ -202,51 +203,82 @@ def what_if(
     True
     """
     am = str(account_manager_id)
-    _am_row(ds, am)
-    day = api._as_date(as_of)
+    account_manager_row(ds, am)
+    day = parse_date(as_of)
     if day is None:
         raise ParamsError("what_if needs as_of")
     p = Period.parse(str(period), ds.calendar)
     baseline, _ = _figures(ds, am, p.label, params, day)
 
-    changes: list[str] = []
-    deals = ds.deals.copy()
     cutoff = max(p.start, min(day, p.end))
-    slip = [str(d) for d in slip_deal_ids]
-    if slip:
-        mine = credited_in(credited_deals(ds), p.start, cutoff, am)
-        eligible = set(mine["deal_id"].astype("str"))
-        bad = [d for d in slip if d not in eligible]
-        if bad:
-            raise ParamsError(
-                f"deal {bad[0]!r} is not a deal of {am} closed in {p.label}",
-                hint=f"choose one of {sorted(eligible)[:10]}",
-            )
-        nxt = p.shift(1)
-        mask = deals["deal_id"].astype("str").isin(slip).to_numpy()
-        deals.loc[mask, "close_date"] = pd.Timestamp(nxt.start)
-        changes.append(f"{len(slip)} deal(s) slip to {nxt.label} ({', '.join(slip)})")
-    extra = _parse_money(extra_revenue, "extra revenue")
-    if extra != 0:
-        row = {c: None for c in deals.columns}
-        row.update(
-            deal_id=WHAT_IF_DEAL_ID,
-            account_manager_id=am,
-            account_id="(what-if)",
-            close_date=pd.Timestamp(cutoff),
-            amount_cents=to_cents(extra),
-            currency=ds.currency,
-            stage="won",
-        )
-        dtypes = {"amount_cents": "int64", "close_date": "datetime64[ns]"}
-        if AMOUNT_MICROS in deals.columns:  # keep the exact column exact (int64, no NaN row)
-            row[AMOUNT_MICROS] = to_micros(extra)
-            dtypes[AMOUNT_MICROS] = "int64"
-        add = pd.DataFrame([row]).astype(dtypes)
-        deals = pd.concat([deals, add], ignore_index=True)
-        changes.append(f"extra revenue {cents_to_money(to_cents(extra))} {ds.currency} closing {cutoff.isoformat()}")
+    deals, slipped = _slip_deals(ds, am, p, cutoff, [str(d) for d in slip_deal_ids])
+    deals, added = _add_extra_deal(ds, deals, am, cutoff, _parse_money(extra_revenue, "extra revenue"))
+    new_params, params_changed = _changed_params(params, rate, bonus_amount)
+    changes = [*slipped, *added, *params_changed]
     new_ds = dataclasses.replace(ds, deals=deals)
 
+    scenario, stmt = _figures(new_ds, am, p.label, new_params, day)
+    return WhatIf(
+        account_manager_id=am,
+        period=p.label,
+        as_of=day,
+        currency=ds.currency,
+        baseline=baseline,
+        scenario=scenario,
+        changes=tuple(changes) or ("no change",),
+        statement=stmt,
+    )
+
+
+def _slip_deals(ds: Any, am: str, p: Period, cutoff: datetime.date, slip: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """A copy of ``ds.deals`` with the deals ``slip`` moved to the next period's first day, and the change said.
+
+    Raises ParamsError when a deal is not one of the account manager's deals in the period.
+    """
+    deals = ds.deals.copy()
+    if not slip:
+        return deals, []
+    mine = credited_in(credited_deals(ds), p.start, cutoff, am)
+    eligible = set(mine["deal_id"].astype("str"))
+    bad = [d for d in slip if d not in eligible]
+    if bad:
+        raise ParamsError(
+            f"deal {bad[0]!r} is not a deal of {am} closed in {p.label}",
+            hint=f"choose one of {sorted(eligible)[:10]}",
+        )
+    nxt = p.shift(1)
+    mask = deals["deal_id"].astype("str").isin(slip).to_numpy()
+    deals.loc[mask, "close_date"] = pd.Timestamp(nxt.start)
+    return deals, [f"{len(slip)} deal(s) slip to {nxt.label} ({', '.join(slip)})"]
+
+
+def _add_extra_deal(ds: Any, deals: pd.DataFrame, am: str, cutoff: datetime.date,
+                    extra: Decimal) -> tuple[pd.DataFrame, list[str]]:
+    """``deals`` plus one won deal of ``extra`` (:data:`WHAT_IF_DEAL_ID`) closing on ``cutoff``, and the change said."""
+    if extra == 0:
+        return deals, []
+    row = {c: None for c in deals.columns}
+    row.update(
+        deal_id=WHAT_IF_DEAL_ID,
+        account_manager_id=am,
+        account_id="(what-if)",
+        close_date=pd.Timestamp(cutoff),
+        amount_cents=to_cents(extra),
+        currency=ds.currency,
+        stage="won",
+    )
+    dtypes = {"amount_cents": "int64", "close_date": "datetime64[ns]"}
+    if AMOUNT_MICROS in deals.columns:  # keep the exact column exact (int64, no NaN row)
+        row[AMOUNT_MICROS] = to_micros(extra)
+        dtypes[AMOUNT_MICROS] = "int64"
+    add = pd.DataFrame([row]).astype(dtypes)
+    return (pd.concat([deals, add], ignore_index=True),
+            [f"extra revenue {cents_to_money(to_cents(extra))} {ds.currency} closing {cutoff.isoformat()}"])
+
+
+def _changed_params(params: Any, rate: Decimal | str | None, bonus_amount: Decimal | str | None) -> tuple[Any, list[str]]:
+    """``params`` with another flat commission rate and/or quota-bonus amount, and the changes said."""
+    changes: list[str] = []
     commission = params.commission
     if rate is not None and str(rate).strip() != "":
         r = _parse_rate(rate)
@@ -262,19 +294,7 @@ def what_if(
             qb = commission.quota_bonus or QuotaBonus()
             commission = commission.model_copy(update={"quota_bonus": qb.model_copy(update={"amount": b})})
             changes.append(f"quota bonus {b}")
-    new_params = params.model_copy(update={"commission": commission})
-
-    scenario, stmt = _figures(new_ds, am, p.label, new_params, day)
-    return WhatIf(
-        account_manager_id=am,
-        period=p.label,
-        as_of=day,
-        currency=ds.currency,
-        baseline=baseline,
-        scenario=scenario,
-        changes=tuple(changes) or ("no change",),
-        statement=stmt,
-    )
+    return params.model_copy(update={"commission": commission}), changes
 
 
 # ---------------------------------------------------------------------------
@@ -353,7 +373,7 @@ class Explorer:
         import ipywidgets as w
 
         self.ds, self.params = ds, params
-        self.as_of = api._as_date(as_of) or params.as_of
+        self.as_of = parse_date(as_of) or params.as_of
         first = Period.parse(str(period or params.period), ds.calendar)
         self.periods = self._period_options(first)
         am = ds.account_managers

@@ -31,10 +31,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ..core._yaml import format_validation_errors, model_of, read_yaml_mapping
+from ..core._yaml import format_validation_errors, model_of, non_text_keys, read_yaml_mapping
 from ..core.errors import ParamsError, did_you_mean
 from ..core.types import FloatFraction, Fraction, Id, Money, Rate
 
@@ -265,67 +264,6 @@ def _is_sequence(annotation: Any) -> bool:
     return any(_is_sequence(a) for a in typing.get_args(annotation))
 
 
-_YAML_KINDS = {
-    "tag:yaml.org,2002:bool": "the boolean",
-    "tag:yaml.org,2002:int": "the number",
-    "tag:yaml.org,2002:float": "the number",
-    "tag:yaml.org,2002:timestamp": "a date",
-    "tag:yaml.org,2002:null": "null (nothing)",
-}
-
-
-def _yaml_node(root: Any, loc: tuple) -> Any:
-    """The YAML node at ``loc`` (keys / list positions) in a composed document, or None."""
-    node = root
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            for k, v in node.value:
-                if isinstance(k, yaml.ScalarNode) and k.value == str(part):
-                    node = v
-                    break
-            else:
-                return None
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-            node = node.value[part]
-        else:
-            return None
-    return node
-
-
-def _yaml_note(root: Any, loc: tuple, got: Any) -> str:
-    """How YAML typed an unquoted value: ``; YAML reads NO as the boolean False: quote it ("NO") ...``."""
-    if root is None or isinstance(got, (str, dict)):
-        return ""
-    node = _yaml_node(root, loc)
-    if isinstance(got, list):
-        if not isinstance(node, yaml.SequenceNode):
-            return ""
-        notes = [_yaml_note(root, (*loc, i), v) for i, v in enumerate(got)]
-        return "".join(n for n in notes if n)
-    if not isinstance(node, yaml.ScalarNode) or node.style is not None or node.tag not in _YAML_KINDS:
-        return ""
-    shown = "" if node.tag.endswith(":timestamp") or node.tag.endswith(":null") else f" {got!r}"
-    return (f"; YAML reads the unquoted {node.value!r} as {_YAML_KINDS[node.tag]}{shown}: "
-            f"quote it (\"{node.value}\") if you meant the text")
-
-
-def _non_text_keys(node: Any, path: tuple = ()) -> list[str]:
-    """Mapping keys that YAML did not read as text (``on:``, ``yes:``, ``1:``)."""
-    out = []
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            if isinstance(k, yaml.ScalarNode):
-                if k.style is None and k.tag != "tag:yaml.org,2002:str":
-                    where = ".".join([*path, k.value])
-                    out.append(f"key {where!r} is read by YAML as {_YAML_KINDS.get(k.tag, 'a non-text value')}, "
-                               f"not as text; quote it (\"{k.value}\")")
-                out += _non_text_keys(v, (*path, k.value))
-    elif isinstance(node, yaml.SequenceNode):
-        for i, v in enumerate(node.value):
-            out += _non_text_keys(v, (*path, str(i)))
-    return out
-
-
 def format_validation_error(exc: ValidationError, file: str, model: type[BaseModel], *,
                             yaml_root: Any = None, overridden: frozenset[tuple] = frozenset()) -> str:
     """One line per problem: ``file: key 'a.b': message (got value); did you mean ...``.
@@ -342,10 +280,7 @@ def format_validation_error(exc: ValidationError, file: str, model: type[BaseMod
                 return f"command line (-p {'.'.join(loc[:n])}=...)"
         return None
 
-    def note(err: dict) -> str:
-        return _yaml_note(yaml_root, err["loc"], err.get("input"))
-
-    return "\n".join(format_validation_errors(exc, file, model, origin=origin, note=note))
+    return "\n".join(format_validation_errors(exc, file, model, origin=origin, yaml_root=yaml_root))
 
 
 def parse_overrides(items: typing.Iterable[str], model: type[BaseModel] | None = None) -> dict[str, Any]:
@@ -465,7 +400,7 @@ def load_params(path: str | Path, overrides: dict[str, Any] | None = None) -> Ba
     """
     path = Path(path)
     raw, root = read_yaml_mapping(path, ParamsError, what="params file", empty_ok=True, node=True)
-    bad_keys = _non_text_keys(root)
+    bad_keys = non_text_keys(root)
     if bad_keys:
         raise ParamsError("\n".join(f"{path}: {b}" for b in bad_keys))
     overridden: set[tuple] = set()

@@ -479,12 +479,14 @@ class PlanAssignments(_Strict):
 # loading
 # ---------------------------------------------------------------------------
 def format_plan_error(exc: ValidationError, file: str, model: type[BaseModel]) -> str:
-    """One line per problem naming file, key path, bad value and the allowed set.
+    """One line per problem naming file, line, key path, bad value and the allowed set.
 
     Nested lists of models (``rates.tiers.1.rte``) and aliases (``from:``) are
-    followed to list the allowed keys there (:func:`reportkit.core._yaml.format_validation_errors`).
+    followed to list the allowed keys there; the file is read again to name each
+    key's line and how YAML typed an unquoted value
+    (:func:`reportkit.core._yaml.format_validation_errors`, as params and mappings).
     """
-    return "\n".join(format_validation_errors(exc, file, model))
+    return "\n".join(format_validation_errors(exc, file, model, yaml_file=file))
 
 
 def _read_yaml(path: Path) -> dict:

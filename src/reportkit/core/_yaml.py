@@ -11,7 +11,13 @@ One home for what every YAML loader needs:
   line per problem: ``file: key 'a.b': what is wrong (got value)``; unknown keys
   get a did-you-mean and the allowed keys of the model they sit in (nested
   models, lists and ``{name: Model}`` dicts are followed); a value outside a
-  ``Literal`` gets the allowed set.
+  ``Literal`` gets the allowed set. Given the YAML document (``yaml_root=`` or
+  ``yaml_file=``) each line also names the line of the file the key is on, and a
+  bad value that YAML typed from unquoted text says so (:func:`yaml_value_note`):
+  ``file, line 7: key 'a.b': what is wrong (got False); YAML reads the unquoted 'NO'
+  as the boolean False: quote it ("NO") if you meant the text``. Params, plans and
+  source mappings all report through it.
+* :func:`non_text_keys`: mapping keys YAML did not read as text (``on:``, ``yes:``).
 """
 
 from __future__ import annotations
@@ -26,7 +32,8 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import InputError, did_you_mean
 
-__all__ = ["read_yaml_mapping", "format_validation_errors", "model_of"]
+__all__ = ["read_yaml_mapping", "format_validation_errors", "model_of", "yaml_node", "yaml_line", "yaml_value_note",
+           "non_text_keys", "YAML_KINDS"]
 
 
 def read_yaml_mapping(
@@ -87,6 +94,103 @@ def read_yaml_mapping(
     return (raw, root) if node else raw
 
 
+#: How YAML types unquoted scalars that are not text, in words.
+YAML_KINDS = {
+    "tag:yaml.org,2002:bool": "the boolean",
+    "tag:yaml.org,2002:int": "the number",
+    "tag:yaml.org,2002:float": "the number",
+    "tag:yaml.org,2002:timestamp": "a date",
+    "tag:yaml.org,2002:null": "null (nothing)",
+}
+
+
+def _walk(root: Any, loc: tuple) -> tuple[Any, Any]:
+    """(node at ``loc``, the key node or list item that names it) in a composed document; (None, None) if absent."""
+    node, named = root, root
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode) and k.value == str(part):
+                    node, named = v, k
+                    break
+            else:
+                return None, None
+        elif isinstance(node, yaml.SequenceNode) and str(part).isdigit() and int(part) < len(node.value):
+            node = named = node.value[int(part)]
+        else:
+            return None, None
+    return node, named
+
+
+def yaml_node(root: Any, loc: tuple) -> Any:
+    """The YAML node at ``loc`` (keys / list positions) in a composed document (``yaml.compose``), or None."""
+    return _walk(root, loc)[0]
+
+
+def yaml_line(root: Any, loc: tuple) -> int | None:
+    """The 1-based line of the file where the key (or list item) at ``loc`` is written, or None.
+
+    Examples
+    --------
+    >>> root = yaml.compose("period: FY2025-Q4\\ncommission:\\n  rate: 7%\\n", Loader=yaml.SafeLoader)
+    >>> yaml_line(root, ("commission", "rate")), yaml_line(root, ("nope",))
+    (3, None)
+    """
+    named = _walk(root, loc)[1] if loc else None
+    return None if named is None else named.start_mark.line + 1
+
+
+def yaml_value_note(root: Any, loc: tuple, got: Any) -> str:
+    """How YAML typed an unquoted value: ``; YAML reads the unquoted 'NO' as the boolean False: quote it ("NO") ...``.
+
+    Empty when the value was text, was quoted, or is not in the document.
+
+    Examples
+    --------
+    >>> root = yaml.compose("country: NO", Loader=yaml.SafeLoader)
+    >>> print(yaml_value_note(root, ("country",), False))
+    ; YAML reads the unquoted 'NO' as the boolean False: quote it ("NO") if you meant the text
+    """
+    if root is None or isinstance(got, (str, dict)):
+        return ""
+    node = yaml_node(root, loc)
+    if isinstance(got, list):
+        if not isinstance(node, yaml.SequenceNode):
+            return ""
+        notes = [yaml_value_note(root, (*loc, i), v) for i, v in enumerate(got)]
+        return "".join(n for n in notes if n)
+    if not isinstance(node, yaml.ScalarNode) or node.style is not None or node.tag not in YAML_KINDS:
+        return ""
+    shown = "" if node.tag.endswith(":timestamp") or node.tag.endswith(":null") else f" {got!r}"
+    return (f"; YAML reads the unquoted {node.value!r} as {YAML_KINDS[node.tag]}{shown}: "
+            f"quote it (\"{node.value}\") if you meant the text")
+
+
+def non_text_keys(node: Any, path: tuple = ()) -> list[str]:
+    """Mapping keys that YAML did not read as text (``on:``, ``yes:``, ``1:``), one message each."""
+    out = []
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if isinstance(k, yaml.ScalarNode):
+                if k.style is None and k.tag != "tag:yaml.org,2002:str":
+                    where = ".".join([*path, k.value])
+                    out.append(f"key {where!r} is read by YAML as {YAML_KINDS.get(k.tag, 'a non-text value')}, "
+                               f"not as text; quote it (\"{k.value}\")")
+                out += non_text_keys(v, (*path, k.value))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            out += non_text_keys(v, (*path, str(i)))
+    return out
+
+
+def _compose(path: str | Path) -> Any:
+    """The composed YAML document of ``path`` (to tell lines and how YAML typed values), or None if unreadable."""
+    try:
+        return yaml.compose(Path(path).read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError, ValueError):
+        return None
+
+
 def model_of(annotation: Any) -> type[BaseModel] | None:
     """The pydantic model inside ``annotation`` (``Rule | None`` -> ``Rule``, ``list[Tier]`` -> ``Tier``)."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
@@ -139,6 +243,8 @@ def format_validation_errors(
     hidden: tuple[str, ...] = ("base_dir",),
     origin: Callable[[tuple[str, ...]], str | None] | None = None,
     note: Callable[[dict], str] | None = None,
+    yaml_root: Any = None,
+    yaml_file: str | Path | None = None,
 ) -> list[str]:
     """One message per problem of ``exc``, naming ``file``, the key path and the value.
 
@@ -155,16 +261,27 @@ def format_validation_errors(
         ``origin(key_path)`` returns where a key came from when it was not the file
         (e.g. ``"command line (-p period=...)"``), or ``None``.
     note : callable, optional
-        ``note(error)`` returns text appended to a bad-value message (e.g. how YAML
-        read an unquoted value).
+        ``note(error)`` returns more text appended to a bad-value message.
+    yaml_root : yaml.Node, optional
+        The composed YAML document that was validated (``read_yaml_mapping(...,
+        node=True)``): each message names the line its key is on (``file, line 7:
+        key ...``) and a bad value YAML typed from unquoted text says so
+        (:func:`yaml_value_note`).
+    yaml_file : str or Path, optional
+        The YAML file that was validated, read again for the same (when the caller
+        has no ``yaml_root``).
     """
+    if yaml_root is None and yaml_file is not None:
+        yaml_root = _compose(yaml_file)
     skip = _model_names(root) | {"str", "list", "dict", "int", "float", "bool"}
     lines: list[str] = []
     for err in exc.errors():
         # pydantic adds union branch names to locations (e.g. 'Source', 'list[Source]'); drop them
         clean = [str(p) for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in skip))]
         where = ".".join(clean) or "(top level)"
-        src = (origin(tuple(clean)) if origin else None) or file
+        src = origin(tuple(clean)) if origin else None
+        line = yaml_line(yaml_root, tuple(clean)) if yaml_root is not None and src is None else None
+        src = src or (file if line is None else f"{file}, line {line}")
         if err["type"] == "extra_forbidden":
             parent: Any = root
             dict_key_next = False
@@ -190,7 +307,7 @@ def format_validation_errors(
         else:
             got = err.get("input")
             text = err["msg"].removeprefix("Value error, ")
-            extra = note(err) if note else ""
+            extra = yaml_value_note(yaml_root, err["loc"], got) + (note(err) if note else "")
             if err["type"] == "literal_error":
                 msg = (f"{src}: key {where!r}: {got!r} is not allowed; {text}"
                        f"{did_you_mean(str(got), _literal_values(err))}{extra}")

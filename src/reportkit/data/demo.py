@@ -101,9 +101,33 @@ def generate(out_dir: str | Path, seed: int = DEFAULT_SEED) -> list[Path]:
     rng = np.random.default_rng(seed)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    # one generator, drawn in this order: each step's draws follow the previous step's
+    ams = _account_managers(rng)
+    skill = {a[0]: float(rng.uniform(0.85, 1.25)) for a in ams}
+    base_quota = {a[0]: int(rng.integers(10, 19)) * 10_000_00 for a in ams}  # cents per quarter
+    accounts, owners_accounts = _accounts(rng, ams)
+    quota_rows, deal_rows = _quotas_and_deals(rng, ams, owners_accounts, skill, base_quota)
+    pipe_rows = _pipeline(rng, ams, owners_accounts)
+    issue_rows = _service_issues(rng, accounts)
 
-    # -- account managers -------------------------------------------------------
-    ams = []  # (id, name, team, manager, region, hire, end)
+    files = [out / f for f in FILES]
+    _write(files[0], ["am_id", "full_name", "team", "sales_manager", "region", "hire_date", "end_date"],
+           [[a[0], a[1], a[2], a[3], a[4], a[5].isoformat(), a[6].isoformat() if a[6] else ""] for a in ams])
+    _write(files[1], ["account_id", "account_name", "segment", "owner", "handover_date"],
+           [list(r) for r in accounts])
+    _write(files[2], ["deal_id", "owner", "account_id", "close_date", "amount", "stage", "product"], deal_rows)
+    _write(files[3], ["am_id", "quarter_start", "quarter_end", "quota"], quota_rows)
+    _write(files[4], ["opportunity_id", "owner", "account_id", "stage", "expected_close", "amount"], pipe_rows)
+    _write(files[5], ["ticket", "account_id", "opened", "resolved", "severity"], issue_rows)
+    return files
+
+
+def _account_managers(rng: np.random.Generator) -> list[tuple]:
+    """Four account managers per team, with the new hire and the leaver of the demo story.
+
+    Rows: (id, name, team, manager, region, hire date, end date or None).
+    """
+    ams = []
     n = 0
     for team, manager, region in _TEAMS:
         for _ in range(4):
@@ -116,11 +140,12 @@ def generate(out_dir: str | Path, seed: int = DEFAULT_SEED) -> list[Path]:
             if am_id == _LEAVER:
                 end = _LEAVER_END
             ams.append((am_id, f"{_FIRST[n - 1]} {_LAST[n - 1]}", team, manager, region, hire, end))
-    skill = {a[0]: float(rng.uniform(0.85, 1.25)) for a in ams}
-    base_quota = {a[0]: int(rng.integers(10, 19)) * 10_000_00 for a in ams}  # cents per quarter
+    return ams
 
-    # -- accounts ---------------------------------------------------------------
-    accounts = []  # (id, name, segment, owner, handover)
+
+def _accounts(rng: np.random.Generator, ams: list[tuple]) -> tuple[list[tuple], dict[str, list[str]]]:
+    """60 client accounts (id, name, segment, owner, handover) and the accounts each manager sells to."""
+    accounts = []
     owners_accounts: dict[str, list[str]] = {a[0]: [] for a in ams}
     active_owners = [a[0] for a in ams if a[0] not in (_NEW_HIRE, _LEAVER)]
     for i in range(1, 61):
@@ -140,8 +165,12 @@ def generate(out_dir: str | Path, seed: int = DEFAULT_SEED) -> list[Path]:
     for a in ams:
         if not owners_accounts[a[0]]:
             owners_accounts[a[0]] = [accounts[int(rng.integers(3, 60))][0] for _ in range(4)]
+    return accounts, owners_accounts
 
-    # -- quotas and deals -------------------------------------------------------
+
+def _quotas_and_deals(rng: np.random.Generator, ams: list[tuple], owners_accounts: dict[str, list[str]],
+                      skill: dict[str, float], base_quota: dict[str, int]) -> tuple[list[list[str]], list[list[str]]]:
+    """Quarterly quotas and the won and lost deals of each quarter, then three returns; deals by date and id."""
     quota_rows, deal_rows = [], []
     deal_no = 0
     for year, q in _QUARTERS:
@@ -165,17 +194,11 @@ def generate(out_dir: str | Path, seed: int = DEFAULT_SEED) -> list[Path]:
             for share in shares:
                 deal_no += 1
                 cents = max(50_000, int(round(target * float(share))))
-                d = start + datetime.timedelta(days=int(rng.integers(0, days + 1)))
-                acc = owners_accounts[am_id][int(rng.integers(0, len(owners_accounts[am_id])))]
-                prod = _PRODUCTS[int(rng.integers(0, len(_PRODUCTS)))]
-                deal_rows.append([f"D-{deal_no:05d}", am_id, acc, d.isoformat(), _money(cents), "Won", prod])
+                deal_rows.append(_deal(rng, deal_no, am_id, owners_accounts[am_id], start, days, cents, "Won"))
             for _ in range(int(rng.poisson(3))):
                 deal_no += 1
                 cents = int(rng.integers(5_000, 40_000)) * 100
-                d = start + datetime.timedelta(days=int(rng.integers(0, days + 1)))
-                acc = owners_accounts[am_id][int(rng.integers(0, len(owners_accounts[am_id])))]
-                prod = _PRODUCTS[int(rng.integers(0, len(_PRODUCTS)))]
-                deal_rows.append([f"D-{deal_no:05d}", am_id, acc, d.isoformat(), _money(cents), "Lost", prod])
+                deal_rows.append(_deal(rng, deal_no, am_id, owners_accounts[am_id], start, days, cents, "Lost"))
     # returns: negative won amounts a few weeks after three earlier sales
     won = [r for r in deal_rows if r[5] == "Won"]
     for idx in (17, 211, 404):
@@ -184,8 +207,20 @@ def generate(out_dir: str | Path, seed: int = DEFAULT_SEED) -> list[Path]:
         part = -(int(Decimal(orig[4]) * 100) // 2)  # half returned
         deal_rows.append([f"{orig[0]}-R", orig[1], orig[2], back.isoformat(), _money(part), "Won", orig[6]])
     deal_rows.sort(key=lambda r: (r[3], r[0]))
+    return quota_rows, deal_rows
 
-    # -- open pipeline ----------------------------------------------------------
+
+def _deal(rng: np.random.Generator, deal_no: int, am_id: str, accounts: list[str], start: datetime.date, days: int,
+          cents: int, stage: str) -> list[str]:
+    """One deal row: a day of the quarter, one of the manager's accounts and a product drawn, in that order."""
+    d = start + datetime.timedelta(days=int(rng.integers(0, days + 1)))
+    acc = accounts[int(rng.integers(0, len(accounts)))]
+    prod = _PRODUCTS[int(rng.integers(0, len(_PRODUCTS)))]
+    return [f"D-{deal_no:05d}", am_id, acc, d.isoformat(), _money(cents), stage, prod]
+
+
+def _pipeline(rng: np.random.Generator, ams: list[tuple], owners_accounts: dict[str, list[str]]) -> list[list[str]]:
+    """Two to five open opportunities per account manager still employed, expected in the first half of 2026."""
     pipe_rows = []
     for i, (am_id, *_rest) in enumerate(a for a in ams if a[0] != _LEAVER):
         for k in range(int(rng.integers(2, 6))):
@@ -194,8 +229,11 @@ def generate(out_dir: str | Path, seed: int = DEFAULT_SEED) -> list[Path]:
             acc = owners_accounts[am_id][int(rng.integers(0, len(owners_accounts[am_id])))]
             pipe_rows.append([f"OPP-{i + 1:02d}{k + 1:02d}", am_id, acc, stage, close.isoformat(),
                               _money(int(rng.integers(80, 600)) * 10_000)])
+    return pipe_rows
 
-    # -- service issues (drawn last: the files above do not depend on them) -----
+
+def _service_issues(rng: np.random.Generator, accounts: list[tuple]) -> list[list[str]]:
+    """Ten past issues (one still open, not an escalation) and two open escalations; drawn last."""
     issue_rows = []
     for k in range(10):
         acc = accounts[int(rng.integers(3, 60))][0]
@@ -208,18 +246,7 @@ def generate(out_dir: str | Path, seed: int = DEFAULT_SEED) -> list[Path]:
     for acc, day in zip(_ESCALATED, (2, 15)):
         issue_rows.append([acc, datetime.date(2025, 12, day).isoformat(), "", "escalation"])
     issue_rows.sort(key=lambda r: (r[1], r[0]))
-    issue_rows = [[f"SI-{i + 1:04d}", *r] for i, r in enumerate(issue_rows)]
-
-    files = [out / f for f in FILES]
-    _write(files[0], ["am_id", "full_name", "team", "sales_manager", "region", "hire_date", "end_date"],
-           [[a[0], a[1], a[2], a[3], a[4], a[5].isoformat(), a[6].isoformat() if a[6] else ""] for a in ams])
-    _write(files[1], ["account_id", "account_name", "segment", "owner", "handover_date"],
-           [list(r) for r in accounts])
-    _write(files[2], ["deal_id", "owner", "account_id", "close_date", "amount", "stage", "product"], deal_rows)
-    _write(files[3], ["am_id", "quarter_start", "quarter_end", "quota"], quota_rows)
-    _write(files[4], ["opportunity_id", "owner", "account_id", "stage", "expected_close", "amount"], pipe_rows)
-    _write(files[5], ["ticket", "account_id", "opened", "resolved", "severity"], issue_rows)
-    return files
+    return [[f"SI-{i + 1:04d}", *r] for i, r in enumerate(issue_rows)]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -465,7 +465,7 @@ def load_mapping(path: str | Path) -> SourceMapping:
     try:
         m = SourceMapping.model_validate(raw)
     except ValidationError as exc:
-        lines = format_validation_errors(exc, str(path), SourceMapping)
+        lines = format_validation_errors(exc, str(path), SourceMapping, yaml_file=path)
         raise MappingError("\n".join(lines), hint="fix the source mapping YAML") from None
     problems = _semantic_problems(m, str(path))
     if problems:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
@@ -259,150 +259,210 @@ class _Credits:
 
 def _credit_codes(deals, ids: _Ids, *, splits=None, accounts=None, territories=None, method="owner",
                   handoff=True) -> tuple[_Credits, list[pd.DataFrame]]:
-    """The crediting rules of :func:`credit_deals` on integer codes (see there)."""
-    n_all = len(deals)
-    won = _np(pc.fill_null(pc.equal(_arrow_str(deals["stage"]), "won"), False))
-    close_all = deals["close_date"].to_numpy("datetime64[ns]").view(np.int64)
-    amount_all = deals["amount_cents"].to_numpy(np.int64)
-    micros_all = deal_micros(deals)
-    W = np.flatnonzero(won)
+    """The crediting rules of :func:`credit_deals` on integer codes (see there).
+
+    In order: won deals; those closed before their account's handover date credit
+    nobody (business development); with territory crediting each covered deal credits
+    every account manager of its territory (an overlay), the others fall back to
+    their owner; revenue splits replace the owner's credit, overlay splits add to
+    it; the rest credits the owner (a deal with no owner credits nobody, excluded).
+    """
+    d = _DealArrays.of(deals)
     excluded: list[pd.DataFrame] = []
-
-    def owner_strings(rows):
-        return _take_str(deals["account_manager_id"], rows)
-
+    W = np.flatnonzero(d.won)
     if handoff and accounts is not None and "handover_date" in accounts:
-        pos = _lookup(deals["account_id"], accounts["account_id"])[W]
-        ho_all = pd.to_datetime(accounts["handover_date"]).to_numpy("datetime64[ns]").view(np.int64)
-        ho = np.where(pos >= 0, ho_all[np.maximum(pos, 0)] if len(ho_all) else _NAT, _NAT)
-        before = (ho != _NAT) & (close_all[W] < ho)
-        if before.any():
-            r = W[before]
-            excluded.append(_excluded_frame(deals, r, owner_strings(r), amount_all[r], close_all[r],
-                                            "closed before the account's handover date (business development)"))
-            W = W[~before]
-
+        W = _drop_before_handover(deals, d, W, accounts, excluded)
     parts: list[_Credits] = []
     fallback_source = None  # per deal row: _SOURCES code of an owner credit standing in for the territory
+    W_owner = W
     if method == "territory":
-        # rows with a blank account manager cover nothing (as if absent)
-        terr = territories if territories is not None else pd.DataFrame({"territory": [], "account_manager_id": []})
-        terr = terr.loc[~_isnull(terr["account_manager_id"])] if len(terr) else terr
-        tcodes, tuniq = pd.factorize(terr["territory"].reset_index(drop=True))
-        t_am = ids.codes(terr["account_manager_id"]) if len(terr) else np.zeros(0, np.int64)
-        dterr = _arrow_str(deals["territory"]).take(pa.array(W)) if len(W) else None
-        dt = _lookup(dterr, np.asarray(tuniq, dtype=object)) if len(W) and len(tuniq) else np.full(len(W), -1, np.int64)
-        ordr = np.argsort(tcodes, kind="stable")
-        cnt_t = np.bincount(tcodes[tcodes >= 0], minlength=len(tuniq))
-        start_t = np.r_[0, np.cumsum(cnt_t)[:-1]] if len(tuniq) else np.zeros(0, np.int64)
-        cnt = np.where(dt >= 0, cnt_t[np.maximum(dt, 0)] if len(cnt_t) else 0, 0)
-        none = cnt == 0
-        if len(W) and not none.all():
-            rep = np.repeat(np.arange(len(W)), cnt)
-            within = np.arange(len(rep)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-            trow = ordr[start_t[dt[rep]] + within]
-            mrow = W[rep]
-            parts.append(_Credits(mrow, t_am[trow], (close_all, mrow), (amount_all, mrow), PPM, 1, 3, (micros_all, mrow)))  # filled by concat
-        # a blank territory, or one nobody covers, credits the deal's owner (nothing is silently lost)
-        W_owner = W[none]
-        fallback_source = np.zeros(n_all, dtype=np.int8)
-        blank = _isnull(dterr) if len(W) else np.zeros(0, bool)
-        fallback_source[W[none & blank]] = _SOURCES.index("owner (no territory)")
-        fallback_source[W[none & ~blank]] = _SOURCES.index("owner (territory not covered)")
-    else:
-        W_owner = W
-
-    rev_deal = np.zeros(n_all, dtype=bool)
+        W_owner, fallback_source = _territory_credits(deals, d, W, ids, territories, parts)
+    rev_deal = np.zeros(d.n, dtype=bool)  # deals whose revenue splits replace the owner's credit
     if splits is not None and len(splits):
-        s = splits[["deal_id", "account_manager_id", "share", "kind"]].reset_index(drop=True)
-        kcode = _lookup(s["kind"], _CREDIT_KINDS)
-        if (kcode < 0).any():
-            raise DataError("split kind must be 'revenue' or 'overlay'", [
-                DataProblem("splits", int(i) + 2, "kind", s.at[i, "kind"], "allowed: revenue, overlay")
-                for i in np.flatnonzero(kcode < 0)])
-        share = _shares_ppm(s["share"])
-        # split deal ids -> codes (Arrow dictionary encoding, no Python strings), then the
-        # distinct ones looked up in the deals once
-        enc = pc.dictionary_encode(_arrow_str(s["deal_id"]))
-        if isinstance(enc, pa.ChunkedArray):
-            enc = enc.unify_dictionaries().combine_chunks() if enc.num_chunks != 1 else enc.chunk(0)
-        scode = _np(enc.indices.fill_null(-1)).astype(np.int64, copy=False)
-        suniq = enc.dictionary
-        pos = _lookup(deals["deal_id"], suniq)
-        deal_of_u = np.full(len(suniq) + 1, -1, dtype=np.int64)
-        hit = np.flatnonzero(pos >= 0)
-        deal_of_u[pos[hit]] = hit
-        sdrow = deal_of_u[scode]  # code -1 (null id) -> last slot -> -1
-        if (sdrow < 0).any():
-            raise DataError("split rows name deals that do not exist", [
-                DataProblem("splits", int(i) + 2, "deal_id", s.at[i, "deal_id"], "no such deal")
-                for i in np.flatnonzero(sdrow < 0)])
-        isrev_s = kcode == 0
-        # revenue share total per distinct deal in ppm; float bincount is exact here because
-        # every partial sum is an integer below 2**53 (shares <= 1e6 ppm, far fewer than 9e9 rows)
-        tot = np.rint(np.bincount(scode[isrev_s], weights=share[isrev_s], minlength=len(suniq))).astype(np.int64)
-        has_rev = np.zeros(len(suniq), dtype=bool)
-        has_rev[scode[isrev_s]] = True
-        badt = np.flatnonzero(has_rev & (tot != PPM))
-        if len(badt):
-            raise DataError("revenue splits must total 100% per deal (overlay splits need not)", [
-                DataProblem("splits", None, "share", f"{suniq[int(k)].as_py()}: {Decimal(int(tot[k])) / PPM}",
-                            "revenue shares of this deal must sum to 1") for k in badt])
-        rev_deal[sdrow[isrev_s]] = True
-        in_owner = np.zeros(n_all, dtype=bool)
-        in_owner[W_owner] = True
-        sel = np.flatnonzero(in_owner[sdrow])
-        if len(sel):
-            drow = sdrow[sel]
-            amt = amount_all[drow]
-            w = share[sel]
-            isrev = isrev_s[sel]
-            credit = np.zeros(len(sel), np.int64)
-            # overlay: each share rounded half away from zero
-            credit[~isrev] = rdiv(amt[~isrev] * w[~isrev], PPM)
-            # revenue: largest remainder so parts sum to the deal (money.allocate, vectorised)
-            ri = np.flatnonzero(isrev)
-            if len(ri):
-                g = drow[ri]
-                mag = np.abs(amt[ri])
-                exact = mag * w[ri]
-                fl, rem = exact // PPM, exact % PPM
-                m_ = len(ri)
-                if (n_all + 1) * PPM * m_ < 2**62:  # (deal, -remainder, position) as one unique int64 key
-                    o = np.sort((g * PPM + (PPM - 1 - rem)) * m_ + np.arange(m_)) % m_
-                else:
-                    o = np.lexsort((np.arange(m_), -rem, g))
-                gs = g[o]
-                first = np.r_[True, gs[1:] != gs[:-1]]
-                seg = np.flatnonzero(first)
-                segid = np.cumsum(first) - 1
-                left = mag[o][seg] - np.add.reduceat(fl[o], seg)
-                rank = np.arange(len(o)) - seg[segid]
-                pm = np.empty(len(ri), np.int64)
-                pm[o] = fl[o] + (rank < left[segid])
-                credit[ri] = np.where(amt[ri] < 0, -pm, pm)
-            am = ids.codes(s["account_manager_id"], sel)
-            if (am < 0).any():
-                raise DataError("split rows need an account_manager_id", [
-                    DataProblem("splits", int(i) + 2, "account_manager_id", None, "required")
-                    for i in sel[am < 0]])
-            parts.append(_Credits(drow, am, close_all[drow], credit, w.astype(np.int32),
-                                  np.where(isrev, 0, 1).astype(np.int8), np.where(isrev, 1, 2).astype(np.int8),
-                                  credit * MICROS_PER_CENT))  # a split's exact credit is its allocated cents
-
+        rev_deal = _split_credits(deals, d, W_owner, ids, splits, parts)
     if len(W_owner):
-        own = W_owner[~rev_deal[W_owner]]
-        am = ids.codes(deals["account_manager_id"], own) if len(own) else np.zeros(0, np.int64)
-        none = am < 0
-        if none.any():
-            r = own[none]
-            why = NO_CREDIT_REASONS[method]
-            excluded.append(_excluded_frame(deals, r, np.full(len(r), None, dtype=object), amount_all[r],
-                                            close_all[r], why))
-            own, am = own[~none], am[~none]
-        src = 0 if fallback_source is None else (fallback_source, own)
-        parts.append(_Credits(own, am, (close_all, own), (amount_all, own), PPM, 0, src, (micros_all, own)))  # filled by concat
+        _owner_credits(deals, d, W_owner[~rev_deal[W_owner]], ids, method, fallback_source, parts, excluded)
     return _Credits.concat(parts), excluded
+
+
+class _DealArrays(NamedTuple):
+    """The deal columns the crediting rules read, as NumPy arrays (one row per deal row)."""
+
+    n: int
+    won: np.ndarray  # bool: stage is won
+    close: np.ndarray  # int64 ns since the epoch
+    amount: np.ndarray  # int64 cents
+    micros: np.ndarray  # int64 exact amounts (micros)
+
+    @classmethod
+    def of(cls, deals) -> "_DealArrays":
+        return cls(len(deals), _np(pc.fill_null(pc.equal(_arrow_str(deals["stage"]), "won"), False)),
+                   deals["close_date"].to_numpy("datetime64[ns]").view(np.int64),
+                   deals["amount_cents"].to_numpy(np.int64), deal_micros(deals))
+
+
+def _drop_before_handover(deals, d: _DealArrays, W: np.ndarray, accounts, excluded: list[pd.DataFrame]) -> np.ndarray:
+    """``W`` without the deals closed before their account's handover date (added to ``excluded``)."""
+    pos = _lookup(deals["account_id"], accounts["account_id"])[W]
+    ho_all = pd.to_datetime(accounts["handover_date"]).to_numpy("datetime64[ns]").view(np.int64)
+    ho = np.where(pos >= 0, ho_all[np.maximum(pos, 0)] if len(ho_all) else _NAT, _NAT)
+    before = (ho != _NAT) & (d.close[W] < ho)
+    if not before.any():
+        return W
+    r = W[before]
+    excluded.append(_excluded_frame(deals, r, _take_str(deals["account_manager_id"], r), d.amount[r], d.close[r],
+                                    "closed before the account's handover date (business development)"))
+    return W[~before]
+
+
+def _territory_credits(deals, d: _DealArrays, W: np.ndarray, ids: _Ids, territories,
+                       parts: list[_Credits]) -> tuple[np.ndarray, np.ndarray]:
+    """Credit each deal of ``W`` to every account manager covering its territory (appended to ``parts``).
+
+    Returns the deals that credit their owner instead (blank territory, or one nobody
+    covers) and, per deal row, the ``_SOURCES`` code saying why.
+    """
+    # rows with a blank account manager cover nothing (as if absent)
+    terr = territories if territories is not None else pd.DataFrame({"territory": [], "account_manager_id": []})
+    terr = terr.loc[~_isnull(terr["account_manager_id"])] if len(terr) else terr
+    tcodes, tuniq = pd.factorize(terr["territory"].reset_index(drop=True))
+    t_am = ids.codes(terr["account_manager_id"]) if len(terr) else np.zeros(0, np.int64)
+    dterr = _arrow_str(deals["territory"]).take(pa.array(W)) if len(W) else None
+    dt = _lookup(dterr, np.asarray(tuniq, dtype=object)) if len(W) and len(tuniq) else np.full(len(W), -1, np.int64)
+    ordr = np.argsort(tcodes, kind="stable")
+    cnt_t = np.bincount(tcodes[tcodes >= 0], minlength=len(tuniq))
+    start_t = np.r_[0, np.cumsum(cnt_t)[:-1]] if len(tuniq) else np.zeros(0, np.int64)
+    cnt = np.where(dt >= 0, cnt_t[np.maximum(dt, 0)] if len(cnt_t) else 0, 0)
+    none = cnt == 0
+    if len(W) and not none.all():
+        rep = np.repeat(np.arange(len(W)), cnt)
+        within = np.arange(len(rep)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+        trow = ordr[start_t[dt[rep]] + within]
+        mrow = W[rep]
+        parts.append(_Credits(mrow, t_am[trow], (d.close, mrow), (d.amount, mrow), PPM, 1, 3, (d.micros, mrow)))  # filled by concat
+    # a blank territory, or one nobody covers, credits the deal's owner (nothing is silently lost)
+    fallback_source = np.zeros(d.n, dtype=np.int8)
+    blank = _isnull(dterr) if len(W) else np.zeros(0, bool)
+    fallback_source[W[none & blank]] = _SOURCES.index("owner (no territory)")
+    fallback_source[W[none & ~blank]] = _SOURCES.index("owner (territory not covered)")
+    return W[none], fallback_source
+
+
+def _split_rows(deals, splits) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
+    """The split rows checked against the deals: (rows, is a revenue split, share in ppm, the deal's row).
+
+    Raises DataError naming every bad row: an unknown kind, a deal that does not
+    exist, revenue shares of a deal that do not total 100 %.
+    """
+    s = splits[["deal_id", "account_manager_id", "share", "kind"]].reset_index(drop=True)
+    kcode = _lookup(s["kind"], _CREDIT_KINDS)
+    if (kcode < 0).any():
+        raise DataError("split kind must be 'revenue' or 'overlay'", [
+            DataProblem("splits", int(i) + 2, "kind", s.at[i, "kind"], "allowed: revenue, overlay")
+            for i in np.flatnonzero(kcode < 0)])
+    share = _shares_ppm(s["share"])
+    # split deal ids -> codes (Arrow dictionary encoding, no Python strings), then the
+    # distinct ones looked up in the deals once
+    enc = pc.dictionary_encode(_arrow_str(s["deal_id"]))
+    if isinstance(enc, pa.ChunkedArray):
+        enc = enc.unify_dictionaries().combine_chunks() if enc.num_chunks != 1 else enc.chunk(0)
+    scode = _np(enc.indices.fill_null(-1)).astype(np.int64, copy=False)
+    suniq = enc.dictionary
+    pos = _lookup(deals["deal_id"], suniq)
+    deal_of_u = np.full(len(suniq) + 1, -1, dtype=np.int64)
+    hit = np.flatnonzero(pos >= 0)
+    deal_of_u[pos[hit]] = hit
+    sdrow = deal_of_u[scode]  # code -1 (null id) -> last slot -> -1
+    if (sdrow < 0).any():
+        raise DataError("split rows name deals that do not exist", [
+            DataProblem("splits", int(i) + 2, "deal_id", s.at[i, "deal_id"], "no such deal")
+            for i in np.flatnonzero(sdrow < 0)])
+    isrev_s = kcode == 0
+    # revenue share total per distinct deal in ppm; float bincount is exact here because
+    # every partial sum is an integer below 2**53 (shares <= 1e6 ppm, far fewer than 9e9 rows)
+    tot = np.rint(np.bincount(scode[isrev_s], weights=share[isrev_s], minlength=len(suniq))).astype(np.int64)
+    has_rev = np.zeros(len(suniq), dtype=bool)
+    has_rev[scode[isrev_s]] = True
+    badt = np.flatnonzero(has_rev & (tot != PPM))
+    if len(badt):
+        raise DataError("revenue splits must total 100% per deal (overlay splits need not)", [
+            DataProblem("splits", None, "share", f"{suniq[int(k)].as_py()}: {Decimal(int(tot[k])) / PPM}",
+                        "revenue shares of this deal must sum to 1") for k in badt])
+    return s, isrev_s, share, sdrow
+
+
+def _split_credits(deals, d: _DealArrays, W_owner: np.ndarray, ids: _Ids, splits, parts: list[_Credits]) -> np.ndarray:
+    """Credit the splits of the deals in ``W_owner`` (appended to ``parts``); returns which deals have revenue splits.
+
+    Overlay shares are each rounded half away from zero; revenue shares are
+    allocated by largest remainder so a deal's parts sum to it (:func:`_allocate_revenue`).
+    """
+    s, isrev_s, share, sdrow = _split_rows(deals, splits)
+    rev_deal = np.zeros(d.n, dtype=bool)
+    rev_deal[sdrow[isrev_s]] = True
+    in_owner = np.zeros(d.n, dtype=bool)
+    in_owner[W_owner] = True
+    sel = np.flatnonzero(in_owner[sdrow])
+    if not len(sel):
+        return rev_deal
+    drow = sdrow[sel]
+    amt = d.amount[drow]
+    w = share[sel]
+    isrev = isrev_s[sel]
+    credit = np.zeros(len(sel), np.int64)
+    # overlay: each share rounded half away from zero
+    credit[~isrev] = rdiv(amt[~isrev] * w[~isrev], PPM)
+    ri = np.flatnonzero(isrev)
+    if len(ri):
+        credit[ri] = _allocate_revenue(drow[ri], amt[ri], w[ri], d.n)
+    am = ids.codes(s["account_manager_id"], sel)
+    if (am < 0).any():
+        raise DataError("split rows need an account_manager_id", [
+            DataProblem("splits", int(i) + 2, "account_manager_id", None, "required")
+            for i in sel[am < 0]])
+    parts.append(_Credits(drow, am, d.close[drow], credit, w.astype(np.int32),
+                          np.where(isrev, 0, 1).astype(np.int8), np.where(isrev, 1, 2).astype(np.int8),
+                          credit * MICROS_PER_CENT))  # a split's exact credit is its allocated cents
+    return rev_deal
+
+
+def _allocate_revenue(g: np.ndarray, amt: np.ndarray, w: np.ndarray, n_all: int) -> np.ndarray:
+    """Revenue split credits (cents): largest remainder per deal, so the parts sum to the deal.
+
+    :func:`reportkit.core.money.allocate`, vectorised: ``g`` the deal row of each
+    share, ``amt`` its deal's amount, ``w`` its share in ppm.
+    """
+    mag = np.abs(amt)
+    exact = mag * w
+    fl, rem = exact // PPM, exact % PPM
+    m_ = len(g)
+    if (n_all + 1) * PPM * m_ < 2**62:  # (deal, -remainder, position) as one unique int64 key
+        o = np.sort((g * PPM + (PPM - 1 - rem)) * m_ + np.arange(m_)) % m_
+    else:
+        o = np.lexsort((np.arange(m_), -rem, g))
+    gs = g[o]
+    first = np.r_[True, gs[1:] != gs[:-1]]
+    seg = np.flatnonzero(first)
+    segid = np.cumsum(first) - 1
+    left = mag[o][seg] - np.add.reduceat(fl[o], seg)
+    rank = np.arange(len(o)) - seg[segid]
+    pm = np.empty(m_, np.int64)
+    pm[o] = fl[o] + (rank < left[segid])
+    return np.where(amt < 0, -pm, pm)
+
+
+def _owner_credits(deals, d: _DealArrays, own: np.ndarray, ids: _Ids, method: str, fallback_source,
+                   parts: list[_Credits], excluded: list[pd.DataFrame]) -> None:
+    """Credit the deals ``own`` to their owner (appended to ``parts``); a deal with no owner credits nobody."""
+    am = ids.codes(deals["account_manager_id"], own) if len(own) else np.zeros(0, np.int64)
+    none = am < 0
+    if none.any():
+        r = own[none]
+        excluded.append(_excluded_frame(deals, r, np.full(len(r), None, dtype=object), d.amount[r], d.close[r],
+                                        NO_CREDIT_REASONS[method]))
+        own, am = own[~none], am[~none]
+    src = 0 if fallback_source is None else (fallback_source, own)
+    parts.append(_Credits(own, am, (d.close, own), (d.amount, own), PPM, 0, src, (d.micros, own)))  # filled by concat
 
 
 def check_crediting(plans: Sequence[Plan], ds: Dataset, *, source_mapping: str | Path | None = None) -> tuple[str, bool]:

@@ -67,6 +67,7 @@ already gone; the issue still shows in ``open_escalations``).
 from __future__ import annotations
 
 import datetime
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -228,114 +229,20 @@ def account_status(
     rules = rules or AccountStatusRules()
     am = str(account_manager_id)
     c = credited_in(credited, None, as_of, am)
-    ids = pd.Index(c["account_id"].unique(), dtype="str")
-    if accounts is not None and len(accounts) and "owner_id" in accounts:
-        owned = accounts.loc[(accounts["owner_id"] == am).fillna(False).to_numpy(), "account_id"]
-        ids = ids.union(pd.Index(owned.astype("str")))
-    ids = pd.Index(ids.sort_values(), dtype="str")
-    end = min(period.end, as_of)
+    ids = _account_ids(c, am, accounts)
     ly = period.same_period_last_year()
-    _, ly_end = period.last_year_span(end)  # like for like while the period is not over by as_of
     if history_start is None:
         history_start = data_start((deals if deals is not None else credited)["close_date"])
     covered = data_covers(history_start, ly.start)  # else: no comparison with last year (rules 5-7)
-    rp = _sum_by_account(credited_in(c, period.start, end)).reindex(ids, fill_value=0).astype("int64")
-    ytd = _sum_by_account(credited_in(c, period.year.start, end)).reindex(ids, fill_value=0).astype("int64")
-    rly = _sum_by_account(credited_in(c, ly.start, ly_end)).reindex(ids, fill_value=0).astype("int64")
-    orders = c.loc[(c["amount_cents"] > 0).to_numpy()]
-    last = orders.groupby("account_id")["close_date"].max().reindex(ids)
-    first = orders.groupby("account_id")["close_date"].min().reindex(ids)
-    as_of_ts = pd.Timestamp(as_of)
-    days = (as_of_ts - last).dt.days.astype("Int64")
-    days_first = (as_of_ts - first).dt.days.astype("Int64")
-    base = rly.astype("float64")
-    trend = ((rp - rly) / base.abs()).where((base > 0) & covered).astype("float64")
-
-    # pipeline, won / lost, concentration, service issues
-    pipe_amt: pd.Series | None = None
-    pipe_n = pd.Series(0, index=ids, dtype="int64")
-    if pipeline is not None:
-        mine = pipeline.loc[(pipeline["account_manager_id"].astype("str") == am).to_numpy()]
-        pipe_amt = mine.groupby(mine["account_id"].astype("str"))["amount_cents"].sum().reindex(ids, fill_value=0).astype("int64")
-        pipe_n = mine.groupby(mine["account_id"].astype("str")).size().reindex(ids, fill_value=0).astype("int64")
-    win_start = as_of_ts - pd.Timedelta(days=rules.win_rate_window_days - 1)
-    w = orders.loc[(orders["close_date"] >= win_start).to_numpy()]
-    won = w.drop_duplicates("deal_id").groupby("account_id").size().reindex(ids, fill_value=0).astype("int64")
-    lost = pd.Series(0, index=ids, dtype="int64")
-    if deals is not None and len(deals):
-        st = deals["stage"].astype("string").str.strip().str.lower()
-        lm = (st == "lost").fillna(False) & (deals["account_manager_id"].astype("str") == am)
-        lm &= (deals["close_date"] >= win_start) & (deals["close_date"] <= as_of_ts)
-        ld = deals.loc[lm.to_numpy()]
-        lost = ld.groupby(ld["account_id"].astype("str")).size().reindex(ids, fill_value=0).astype("int64")
-    tried = (won + lost).astype("float64")
-    win_rate = (won / tried.where(tried > 0)).astype("float64") if deals is not None else pd.Series(np.nan, index=ids)
-    am_ytd = float(ytd.sum())
-    share = (ytd.astype("float64") / am_ytd) if am_ytd > 0 else pd.Series(np.nan, index=ids)
+    rev = _revenue(c, ids, period, min(period.end, as_of), covered)
+    orders = _Orders.of(c, ids, as_of)
+    pipe_amt, pipe_n = _open_pipeline(pipeline, am, ids)
+    won, lost, win_rate = _win_loss(orders.frame, deals, am, ids, as_of, rules)
+    am_ytd = float(rev.ytd.sum())
+    share = (rev.ytd.astype("float64") / am_ytd) if am_ytd > 0 else pd.Series(np.nan, index=ids)
     n_open, n_esc = _open_issues(service_issues, ids, as_of, rules)
-
-    never = last.isna().to_numpy()
-    d = days.fillna(10**9).to_numpy(dtype="int64")
-    df = days_first.fillna(10**9).to_numpy(dtype="int64")
-    t = trend.to_numpy()
-    has_t = ~np.isnan(t)
-    esc = n_esc.to_numpy() > 0
-    conds = [
-        never | (d > rules.lapsed_after_days),
-        esc,
-        df <= rules.new_within_days,
-        d > rules.at_risk_after_days,
-        np.full(len(ids), not covered),
-        has_t & (t <= -rules.at_risk_drop),
-        has_t & (t <= -rules.declining_below),
-        has_t & (t >= rules.growing_above),
-        ~has_t & (rp.to_numpy() > 0),
-    ]
-    statuses = ["lapsed", "at risk", "new", "at risk", "active", "at risk", "declining", "growing", "growing"]
-    status = np.select(conds, statuses, default="stable")
-    rule = np.select(conds, list(STATUS_RULES[:-1]), default="stable")
-    pct = lambda x: f"{x * 100:+.0f} %"  # noqa: E731
-    reasons = []
-    for i in range(len(ids)):
-        if never[i]:
-            r = "no order on record"
-        elif conds[0][i]:
-            r = f"no order for {d[i]} days (lapsed after {rules.lapsed_after_days})"
-        elif conds[1][i]:
-            r = f"{n_esc.iloc[i]} open service escalation(s)"
-        elif conds[2][i]:
-            r = f"first order {df[i]} days ago (new within {rules.new_within_days})"
-        elif conds[3][i]:
-            r = f"no order for {d[i]} days (at risk after {rules.at_risk_after_days})"
-        elif conds[4][i]:
-            since = f"the data begins on {history_start.isoformat()}" if history_start else "the data has no deals"
-            r = f"last order {d[i]} days ago; no comparison with {ly.label}: {since}"
-        elif conds[5][i]:
-            r = f"revenue {pct(t[i])} vs {ly.label} (at risk at -{rules.at_risk_drop * 100:.0f} % or worse)"
-        elif conds[6][i]:
-            r = f"revenue {pct(t[i])} vs {ly.label} (declining at -{rules.declining_below * 100:.0f} % or worse)"
-        elif conds[7][i]:
-            r = f"revenue {pct(t[i])} vs {ly.label} (growing at +{rules.growing_above * 100:.0f} % or more)"
-        elif conds[8][i]:
-            r = f"revenue in {period.label}, none in {ly.label}"
-        elif has_t[i]:
-            r = f"revenue {pct(t[i])} vs {ly.label} (within ±{rules.declining_below * 100:.0f}/{rules.growing_above * 100:.0f} %)"
-        else:
-            r = f"no revenue in {period.label} nor {ly.label}"
-        reasons.append(r)
-
-    names = pd.Series(ids, index=ids, dtype="str")
-    segment = pd.Series(None, index=ids, dtype="object")
-    handover = pd.Series(None, index=ids, dtype="object")
-    if accounts is not None and len(accounts):
-        a = accounts.drop_duplicates("account_id").set_index("account_id")
-        names = a["name"].reindex(ids).astype("str").where(a["name"].reindex(ids).notna(), names)
-        if "segment" in a:
-            segment = a["segment"].reindex(ids).astype("object")
-            segment = segment.where(segment.notna(), None)
-        if "handover_date" in a:
-            hd = a["handover_date"].reindex(ids)
-            handover = pd.Series([None if pd.isna(x) else pd.Timestamp(x).date() for x in hd], index=ids, dtype="object")
+    status, rule, reasons = _classify(rev, orders, n_esc, covered, rules, period, history_start)
+    names, segment, handover = _account_labels(accounts, ids)
 
     money = lambda s: pd.Series([cents_to_money(v) for v in s.to_numpy()], dtype="object")  # noqa: E731
     out = pd.DataFrame(
@@ -344,12 +251,12 @@ def account_status(
             "account_name": names.to_numpy(),
             "segment": segment.to_numpy(),
             "handover_date": handover.to_numpy(),
-            "revenue_period": money(rp),
-            "revenue_ytd": money(ytd),
-            "revenue_same_period_last_year": money(rly) if covered else pd.Series([None] * len(ids), dtype="object"),
-            "last_order_date": pd.Series([None if pd.isna(x) else pd.Timestamp(x).date() for x in last], dtype="object"),
-            "days_since_last_order": days.to_numpy(),
-            "trend": t,
+            "revenue_period": money(rev.period),
+            "revenue_ytd": money(rev.ytd),
+            "revenue_same_period_last_year": money(rev.last_year) if covered else pd.Series([None] * len(ids), dtype="object"),
+            "last_order_date": pd.Series([None if pd.isna(x) else pd.Timestamp(x).date() for x in orders.last], dtype="object"),
+            "days_since_last_order": orders.days.to_numpy(),
+            "trend": rev.trend.to_numpy(),
             "status": pd.Series(status, dtype="str"),
             "status_reason": pd.Series(reasons, dtype="str"),
             "status_rule": pd.Series(rule, dtype="str"),
@@ -365,6 +272,156 @@ def account_status(
     )
     out["account_name"] = out["account_name"].astype("str")
     out["days_since_last_order"] = out["days_since_last_order"].astype("Int64")
-    out["_rp"] = rp.to_numpy()
+    out["_rp"] = rev.period.to_numpy()
     out = out.sort_values(["_rp", "account_id"], ascending=[False, True], kind="stable").drop(columns="_rp")
     return out.reset_index(drop=True)
+
+
+def _account_ids(c: pd.DataFrame, am: str, accounts: pd.DataFrame | None) -> pd.Index:
+    """The account manager's accounts: credited revenue for them, or ``owner_id`` in the accounts table."""
+    ids = pd.Index(c["account_id"].unique(), dtype="str")
+    if accounts is not None and len(accounts) and "owner_id" in accounts:
+        owned = accounts.loc[(accounts["owner_id"] == am).fillna(False).to_numpy(), "account_id"]
+        ids = ids.union(pd.Index(owned.astype("str")))
+    return pd.Index(ids.sort_values(), dtype="str")
+
+
+class _Revenue(NamedTuple):
+    period: pd.Series  # cents in the period, cut at as_of
+    ytd: pd.Series  # cents in the fiscal year to the period's end, cut at as_of
+    last_year: pd.Series  # cents in the same span last year (Period.last_year_span)
+    trend: pd.Series  # (period - last_year) / |last_year|, NaN without a base or without coverage
+
+
+def _revenue(c: pd.DataFrame, ids: pd.Index, period: Period, end: datetime.date, covered: bool) -> _Revenue:
+    """Revenue per account in the period, the year to date and the same span last year, and the trend."""
+    ly = period.same_period_last_year()
+    _, ly_end = period.last_year_span(end)  # like for like while the period is not over by as_of
+    rp = _sum_by_account(credited_in(c, period.start, end)).reindex(ids, fill_value=0).astype("int64")
+    ytd = _sum_by_account(credited_in(c, period.year.start, end)).reindex(ids, fill_value=0).astype("int64")
+    rly = _sum_by_account(credited_in(c, ly.start, ly_end)).reindex(ids, fill_value=0).astype("int64")
+    base = rly.astype("float64")
+    trend = ((rp - rly) / base.abs()).where((base > 0) & covered).astype("float64")
+    return _Revenue(rp, ytd, rly, trend)
+
+
+class _Orders(NamedTuple):
+    frame: pd.DataFrame  # the orders: credited deals with a positive amount (returns do not count)
+    last: pd.Series  # last order date per account (NaT: never)
+    days: pd.Series  # days since the last order (Int64, NA: never)
+    days_first: pd.Series  # days since the first order (Int64, NA: never)
+
+    @classmethod
+    def of(cls, c: pd.DataFrame, ids: pd.Index, as_of: datetime.date) -> "_Orders":
+        orders = c.loc[(c["amount_cents"] > 0).to_numpy()]
+        last = orders.groupby("account_id")["close_date"].max().reindex(ids)
+        first = orders.groupby("account_id")["close_date"].min().reindex(ids)
+        as_of_ts = pd.Timestamp(as_of)
+        return cls(orders, last, (as_of_ts - last).dt.days.astype("Int64"), (as_of_ts - first).dt.days.astype("Int64"))
+
+
+def _open_pipeline(pipeline: pd.DataFrame | None, am: str, ids: pd.Index) -> tuple[pd.Series | None, pd.Series]:
+    """Unweighted open pipeline (cents; None without a pipeline table) and open opportunities per account."""
+    if pipeline is None:
+        return None, pd.Series(0, index=ids, dtype="int64")
+    mine = pipeline.loc[(pipeline["account_manager_id"].astype("str") == am).to_numpy()]
+    by_account = mine.groupby(mine["account_id"].astype("str"))
+    return (by_account["amount_cents"].sum().reindex(ids, fill_value=0).astype("int64"),
+            by_account.size().reindex(ids, fill_value=0).astype("int64"))
+
+
+def _win_loss(orders: pd.DataFrame, deals: pd.DataFrame | None, am: str, ids: pd.Index, as_of: datetime.date,
+              rules: AccountStatusRules) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Won and lost deals per account in the win-rate window, and the win rate (NaN without ``deals``)."""
+    as_of_ts = pd.Timestamp(as_of)
+    win_start = as_of_ts - pd.Timedelta(days=rules.win_rate_window_days - 1)
+    w = orders.loc[(orders["close_date"] >= win_start).to_numpy()]
+    won = w.drop_duplicates("deal_id").groupby("account_id").size().reindex(ids, fill_value=0).astype("int64")
+    lost = pd.Series(0, index=ids, dtype="int64")
+    if deals is not None and len(deals):
+        st = deals["stage"].astype("string").str.strip().str.lower()
+        lm = (st == "lost").fillna(False) & (deals["account_manager_id"].astype("str") == am)
+        lm &= (deals["close_date"] >= win_start) & (deals["close_date"] <= as_of_ts)
+        ld = deals.loc[lm.to_numpy()]
+        lost = ld.groupby(ld["account_id"].astype("str")).size().reindex(ids, fill_value=0).astype("int64")
+    tried = (won + lost).astype("float64")
+    win_rate = (won / tried.where(tried > 0)).astype("float64") if deals is not None else pd.Series(np.nan, index=ids)
+    return won, lost, win_rate
+
+
+def _classify(rev: _Revenue, orders: _Orders, n_esc: pd.Series, covered: bool, rules: AccountStatusRules,
+              period: Period, history_start: datetime.date | None) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The status rules in order (first match wins): status, rule name and reason per account."""
+    n = len(rev.period)
+    never = orders.last.isna().to_numpy()
+    d = orders.days.fillna(10**9).to_numpy(dtype="int64")
+    df = orders.days_first.fillna(10**9).to_numpy(dtype="int64")
+    t = rev.trend.to_numpy()
+    has_t = ~np.isnan(t)
+    conds = [
+        never | (d > rules.lapsed_after_days),
+        n_esc.to_numpy() > 0,
+        df <= rules.new_within_days,
+        d > rules.at_risk_after_days,
+        np.full(n, not covered),
+        has_t & (t <= -rules.at_risk_drop),
+        has_t & (t <= -rules.declining_below),
+        has_t & (t >= rules.growing_above),
+        ~has_t & (rev.period.to_numpy() > 0),
+    ]
+    statuses = ["lapsed", "at risk", "new", "at risk", "active", "at risk", "declining", "growing", "growing"]
+    status = np.select(conds, statuses, default="stable")
+    rule = np.select(conds, list(STATUS_RULES[:-1]), default="stable")
+    fired = [next((k for k, cond in enumerate(conds) if cond[i]), None) for i in range(n)]
+    reasons = [_reason(fired[i], bool(never[i]), int(d[i]), int(df[i]), float(t[i]), int(n_esc.iloc[i]),
+                       rules, period, history_start) for i in range(n)]
+    return status, rule, reasons
+
+
+#: ``status_reason`` of each rule of :func:`_classify`, in its order (``str.format`` fields: see :func:`_reason`).
+_REASONS = (
+    "no order for {d} days (lapsed after {r.lapsed_after_days})",
+    "{n_esc} open service escalation(s)",
+    "first order {df} days ago (new within {r.new_within_days})",
+    "no order for {d} days (at risk after {r.at_risk_after_days})",
+    "last order {d} days ago; no comparison with {ly}: {since}",
+    "revenue {pct} vs {ly} (at risk at -{drop:.0f} % or worse)",
+    "revenue {pct} vs {ly} (declining at -{declining:.0f} % or worse)",
+    "revenue {pct} vs {ly} (growing at +{growing:.0f} % or more)",
+    "revenue in {period}, none in {ly}",
+)
+
+
+def _reason(fired: int | None, never: bool, d: int, df: int, t: float, n_esc: int, rules: AccountStatusRules,
+            period: Period, history_start: datetime.date | None) -> str:
+    """``status_reason``: the rule that fired (index into :data:`_REASONS`; None: stable), in words."""
+    if never:
+        return "no order on record"
+    fields = {
+        "d": d, "df": df, "n_esc": n_esc, "r": rules, "pct": f"{t * 100:+.0f} %",
+        "ly": period.same_period_last_year().label, "period": period.label,
+        "since": f"the data begins on {history_start.isoformat()}" if history_start else "the data has no deals",
+        "drop": rules.at_risk_drop * 100, "declining": rules.declining_below * 100, "growing": rules.growing_above * 100,
+    }
+    if fired is not None:
+        return _REASONS[fired].format(**fields)
+    if not np.isnan(t):
+        return "revenue {pct} vs {ly} (within ±{declining:.0f}/{growing:.0f} %)".format(**fields)
+    return "no revenue in {period} nor {ly}".format(**fields)
+
+
+def _account_labels(accounts: pd.DataFrame | None, ids: pd.Index) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Name (the id when unnamed), segment and handover date per account, from the accounts table."""
+    names = pd.Series(ids, index=ids, dtype="str")
+    segment = pd.Series(None, index=ids, dtype="object")
+    handover = pd.Series(None, index=ids, dtype="object")
+    if accounts is not None and len(accounts):
+        a = accounts.drop_duplicates("account_id").set_index("account_id")
+        names = a["name"].reindex(ids).astype("str").where(a["name"].reindex(ids).notna(), names)
+        if "segment" in a:
+            segment = a["segment"].reindex(ids).astype("object")
+            segment = segment.where(segment.notna(), None)
+        if "handover_date" in a:
+            hd = a["handover_date"].reindex(ids)
+            handover = pd.Series([None if pd.isna(x) else pd.Timestamp(x).date() for x in hd], index=ids, dtype="object")
+    return names, segment, handover

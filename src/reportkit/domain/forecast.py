@@ -9,6 +9,9 @@ Two layers live here:
   :func:`level_revenue`), with the **blended default**, a low-high range and
   the annual quota. :mod:`reportkit.domain.backtest` replays them on history.
 
+What they read, each entity's revenue rows and open pipeline per level, comes from
+:mod:`reportkit.domain.forecast_inputs` (its names are re-exported here).
+
 All methods forecast the fiscal-year total as ``YTD actual + remaining``; they
 differ in how they estimate the *remaining* part of the year. Notation: ``YTD``
 is revenue from the year start through ``as_of``; ``LY_YTD`` / ``LY_rest`` /
@@ -50,17 +53,20 @@ from __future__ import annotations
 
 import datetime
 import math
+from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Literal, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .crediting import credited_deals, credited_in, revenue_cents_by, revenue_micros_by
+from .forecast_inputs import COMPANY, LEVELS, level_revenue, open_pipeline, revenue_by_entity, team_of
 from ..data.model import Dataset
-from ..core.money import MICROS_PER_CENT, cents_to_money, micros_to_cents, rdiv
+from ..core.money import MICROS_PER_CENT, cents_to_money, rdiv
 from ..core.periods import FiscalCalendar, Period, one_year_earlier
+from ..core.types import PPM
 from .quota import attainment, pooled_attainment, split_quotas
 
 __all__ = [
@@ -215,14 +221,6 @@ def forecast_frame(frame: pd.DataFrame) -> pd.DataFrame:
 # Forecast methods for any entity (account manager, team, company)
 # ---------------------------------------------------------------------------
 
-Level = Literal["account_manager", "team", "company"]
-
-#: Aggregation levels of :func:`level_revenue` / :func:`annual_forecasts`.
-LEVELS: tuple[str, ...] = ("account_manager", "team", "company")
-
-#: Entity id of the company level.
-COMPANY = "(company)"
-
 #: Every method of :func:`forecast_methods` (column ``<method>_cents``), in display order.
 METHODS: tuple[str, ...] = (
     "run_rate",
@@ -269,135 +267,6 @@ class ForecastCategories(BaseModel):
         return self
 
 
-def _empty_revenue() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "entity": pd.Series([], dtype="str"),
-            "deal_id": pd.Series([], dtype="str"),
-            "close_date": pd.Series([], dtype="datetime64[ns]"),
-            "cents": pd.Series([], dtype="int64"),
-            "micros": pd.Series([], dtype="int64"),
-        }
-    )
-
-
-def _team_of(account_managers: pd.DataFrame | None) -> pd.Series:
-    if account_managers is None or len(account_managers) == 0:
-        return pd.Series([], dtype="str")
-    am = account_managers.drop_duplicates("account_manager_id")
-    return pd.Series(am["team"].astype("str").to_numpy(), index=am["account_manager_id"].astype("str").to_numpy())
-
-
-def level_revenue(credited: pd.DataFrame, level: str, account_managers: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Revenue rows of each entity of ``level``, every deal counted once per entity.
-
-    Parameters
-    ----------
-    credited : DataFrame
-        Output of :func:`reportkit.domain.crediting.credited_deals`.
-    level : {"account_manager", "team", "company"}
-        ``account_manager``: the credited account manager and their credit (an
-        overlay deal counts for each person it credits). ``team``: the
-        credited person's ``team`` in ``account_managers``; a deal that credits
-        several members of one team counts **once** for that team. ``company``:
-        every deal once (entity :data:`COMPANY`).
-    account_managers : DataFrame, optional
-        Needed for ``team``.
-
-    Returns
-    -------
-    DataFrame
-        ``entity`` (str), ``deal_id`` (str), ``close_date`` (datetime64), ``cents`` (int64,
-        the line rounded to the cent), ``micros`` (int64, the exact amount: sums of
-        lines use it, rounded once by :func:`revenue_by_entity`).
-    """
-    if level not in LEVELS:
-        raise ValueError(f"level {level!r} is not one of {LEVELS}")
-    if credited is None or len(credited) == 0:
-        return _empty_revenue()
-    if level == "account_manager":
-        out = pd.DataFrame(
-            {
-                "entity": credited["account_manager_id"].astype("str").to_numpy(),
-                "deal_id": credited["deal_id"].astype("str").to_numpy(),
-                "close_date": credited["close_date"].to_numpy(),
-                "cents": credited["credit_cents"].astype("int64").to_numpy(),
-                "micros": credited["credit_micros"].astype("int64").to_numpy(),
-            }
-        )
-    else:
-        if level == "team":
-            team = credited["account_manager_id"].astype("str").map(_team_of(account_managers))
-            keep = team.notna().to_numpy()
-            entity = team[keep].astype("str").to_numpy()
-            c = credited.loc[keep]
-        else:
-            c = credited
-            entity = np.full(len(c), COMPANY, dtype=object)
-        out = pd.DataFrame(
-            {
-                "entity": pd.Series(entity, dtype="str").to_numpy(),
-                "deal_id": c["deal_id"].astype("str").to_numpy(),
-                "close_date": c["close_date"].to_numpy(),
-                "cents": c["amount_cents"].astype("int64").to_numpy(),
-                "micros": c["amount_micros"].astype("int64").to_numpy(),
-            }
-        ).drop_duplicates(["entity", "deal_id"])
-    out["entity"] = out["entity"].astype("str")
-    out["close_date"] = pd.to_datetime(out["close_date"]).astype("datetime64[ns]")
-    return out.reset_index(drop=True)
-
-
-def open_pipeline(
-    pipeline: pd.DataFrame | None,
-    level: str,
-    as_of: datetime.date,
-    year_end: datetime.date,
-    account_managers: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """Open opportunities that can still close in the fiscal year, per entity of ``level``.
-
-    Kept: opportunities whose ``expected_close_date`` is after ``as_of`` and on or
-    before ``year_end``, or undated (an undated open opportunity is assumed to
-    be workable this year). Overdue ones (expected before ``as_of`` but still
-    open) are left out: they have already slipped once.
-
-    Returns
-    -------
-    DataFrame
-        ``entity``, ``opportunity_id``, ``probability`` (float), ``amount_cents`` (int64),
-        ``weighted`` (float cents = probability x amount).
-    """
-    cols = {"entity": "str", "opportunity_id": "str", "probability": "float64", "amount_cents": "int64", "weighted": "float64"}
-    if pipeline is None or len(pipeline) == 0 or as_of >= year_end:
-        return pd.DataFrame({k: pd.Series([], dtype=v) for k, v in cols.items()})
-    ecd = pd.to_datetime(pipeline["expected_close_date"]) if "expected_close_date" in pipeline else pd.Series(pd.NaT, index=pipeline.index)
-    keep = ecd.isna() | ((ecd > np.datetime64(as_of, "ns")) & (ecd <= np.datetime64(year_end, "ns")))
-    p = pipeline.loc[keep.to_numpy()]
-    am = p["account_manager_id"].astype("str")
-    if level == "account_manager":
-        entity = am
-    elif level == "team":
-        entity = am.map(_team_of(account_managers))
-    elif level == "company":
-        entity = pd.Series(COMPANY, index=p.index)
-    else:
-        raise ValueError(f"level {level!r} is not one of {LEVELS}")
-    prob = pd.to_numeric(p["probability"], errors="coerce").fillna(0.0).clip(0, 1).astype("float64")
-    out = pd.DataFrame(
-        {
-            "entity": entity.to_numpy(),
-            "opportunity_id": p["opportunity_id"].astype("str").to_numpy(),
-            "probability": prob.to_numpy(),
-            "amount_cents": p["amount_cents"].astype("int64").to_numpy(),
-        }
-    )
-    out = out.loc[out["entity"].notna().to_numpy()].reset_index(drop=True)
-    out["entity"] = out["entity"].astype("str")
-    out["weighted"] = out["probability"] * out["amount_cents"]
-    return out
-
-
 def _round_frac(x: Fraction) -> int:
     """Round a Fraction to an integer, half away from zero (:func:`reportkit.core.money.rdiv`, the one rule)."""
     return rdiv(x.numerator, x.denominator)
@@ -412,16 +281,31 @@ def _sum_between(rev: pd.DataFrame, start: datetime.date, end: datetime.date, id
     return {e: int(g.get(e, 0)) for e in ids}
 
 
-def revenue_by_entity(rev: pd.DataFrame) -> pd.Series:
-    """Revenue per ``entity`` of a :func:`level_revenue` frame in cents (int64 Series).
+def _pipeline_bands(
+    pipe: pd.DataFrame | None, cats: ForecastCategories,
+) -> tuple[dict[str, dict[str, int]], dict[str, int], dict[str, int]]:
+    """Weighted open pipeline per forecast category and entity, in whole cents, exact.
 
-    The exact ``micros`` summed and rounded once (:func:`reportkit.core.money.micros_to_cents`),
-    as every revenue aggregate; a frame without ``micros`` (built by hand) sums ``cents``.
+    Each opportunity weighs ``probability x amount``, with the probability as integer
+    parts per million (the value the source wrote, to six decimals); a band's weighted
+    sum is exact and rounded once, half away from zero (:func:`reportkit.core.money.rdiv`,
+    the one rounding rule). Returns ``({"commit"|"best"|"low": {entity: cents}}, open
+    count per entity, unweighted open amount per entity)``.
     """
-    if "micros" not in rev.columns:
-        return rev.groupby("entity")["cents"].sum().astype("int64")
-    g = rev.groupby("entity")["micros"].sum()
-    return pd.Series(micros_to_cents(g.to_numpy(np.int64)), index=g.index, dtype="int64")
+    bands: dict[str, dict[str, int]] = {"commit": {}, "best": {}, "low": {}}
+    if pipe is None or not len(pipe):
+        return bands, {}, {}
+    pr = pipe["probability"].to_numpy(dtype="float64")
+    band = np.where(pr >= cats.commit_at_least, "commit", np.where(pr >= cats.best_case_at_least, "best", "low"))
+    # exact: integer ppm x integer cents, as Python integers (object dtype), so no sum can overflow
+    ppm = np.rint(pr * PPM).astype("int64").astype(object)
+    weighted_ppm = ppm * pipe["amount_cents"].to_numpy(dtype="int64").astype(object)
+    g = pd.Series(weighted_ppm).groupby([pipe["entity"].astype("str").to_numpy(), band]).sum()
+    for (e, b), v in g.items():
+        bands[b][str(e)] = rdiv(int(v), PPM)
+    count = pipe.groupby("entity").size().astype(int).to_dict()
+    amount = pipe.groupby("entity")["amount_cents"].sum().astype("int64").to_dict()
+    return bands, count, amount
 
 
 def forecast_methods(
@@ -459,10 +343,6 @@ def forecast_methods(
         Output of :func:`open_pipeline` for this level (open opportunities as
         of ``as_of``). Without it the pipeline methods equal the YTD actual.
     categories : ForecastCategories, optional
-    members : sequence of str, optional
-        For ``level`` team or company: the account managers whose forecasts and
-        annual quotas a group's ``forecast_attainment`` pools (the reports pass
-        the managers active in the period); default every account manager.
 
     Returns
     -------
@@ -523,93 +403,23 @@ def forecast_methods(
 
     On or after the last day of the year every method equals the actual.
     """
-    cats = categories or ForecastCategories()
     ids = [str(e) for e in entities]
-    year = Period(calendar, "year", int(fiscal_year))
-    ly = year.same_period_last_year()
     cutoff_ts = np.datetime64(as_of, "ns")
     rev = revenue.loc[(revenue["close_date"] <= cutoff_ts).to_numpy()] if len(revenue) else revenue  # no look-ahead
     if history_start is None:
         history_start = pd.Timestamp(rev["close_date"].min()).date() if len(rev) else as_of
-    cutoff = min(as_of, year.end)
-    data_start = max(year.start, history_start)
-    elapsed = max(0, (cutoff - data_start).days + 1) if cutoff >= data_start else 0
-    remaining = max(0, (year.end - cutoff).days) if as_of >= year.start else year.days
-    done = as_of >= year.end
-    ly_cut = one_year_earlier(cutoff) if as_of >= year.start else ly.start - datetime.timedelta(days=1)
-    full_prior = history_start <= ly.start
-
-    ytd = _sum_between(rev, year.start, cutoff, ids) if as_of >= year.start else {e: 0 for e in ids}
-    ly_ytd = _sum_between(rev, ly.start, min(ly_cut, ly.end), ids)
-    ly_rest = _sum_between(rev, ly_cut + datetime.timedelta(days=1), ly.end, ids)
-
-    pipe = pipeline if pipeline is not None and not done else None
-    bands: dict[str, dict[str, float]] = {"commit": {}, "best": {}, "low": {}}
-    count: dict[str, int] = {}
-    amount: dict[str, int] = {}
-    if pipe is not None and len(pipe):
-        pr = pipe["probability"]
-        band = np.where(pr >= cats.commit_at_least, "commit", np.where(pr >= cats.best_case_at_least, "best", "low"))
-        g = pipe.assign(band=band).groupby(["entity", "band"])["weighted"].sum()
-        for (e, b), v in g.items():
-            bands[b][str(e)] = float(v)
-        count = pipe.groupby("entity").size().astype(int).to_dict()
-        amount = pipe.groupby("entity")["amount_cents"].sum().astype("int64").to_dict()
-
-    def rnd(x: float) -> int:
-        return int(np.sign(x) * np.floor(abs(x) + 0.5))
-
-    rows = []
-    for e in ids:
-        y, lyy, lyr = ytd[e], ly_ytd[e], ly_rest[e]
-        lyt = lyy + lyr
-        rr = y + run_rate_cents(y, elapsed, remaining)
-        seas = naive = None
-        if done:
-            seas = naive = y if full_prior else None
-            blended, basis = y, "actual (year closed)"
-        else:
-            if full_prior:
-                naive = y + lyr
-                if lyy > 0:
-                    seas = y + _round_frac(lyr * max(Fraction(0), Fraction(y, lyy)))
-            if full_prior and lyt > 0:
-                blended = y + _round_frac(lyr * max(Fraction(0), 1 + Fraction(y - lyy, lyt)))
-                basis = "damped seasonal (full prior year)"
-            else:
-                blended, basis = rr, "run rate (no full prior year)"
-        c_, b_, l_ = (rnd(bands[k].get(e, 0.0)) for k in ("commit", "best", "low"))
-        commit = y + c_
-        best = commit + b_
-        pipe_total = best + l_
-        cands = [rr, blended] + ([seas] if seas is not None else [])
-        low = min(cands)
-        high = max(cands) + (pipe_total - y)
-        rows.append(
-            {
-                "entity": e,
-                "ytd_cents": y,
-                "ly_ytd_cents": lyy,
-                "ly_rest_cents": lyr,
-                "ly_total_cents": lyt,
-                "full_prior_year": bool(full_prior),
-                "elapsed_days": elapsed,
-                "remaining_days": remaining,
-                "open_count": int(count.get(e, 0)),
-                "open_amount_cents": int(amount.get(e, 0)),
-                "run_rate_cents": rr,
-                "seasonal_cents": seas,
-                "seasonal_naive_cents": naive,
-                "weighted_pipeline_cents": pipe_total,
-                "commit_cents": commit,
-                "best_case_cents": best,
-                "pipeline_cents": pipe_total,
-                "blended_cents": blended,
-                "blended_basis": basis,
-                "low_cents": low,
-                "high_cents": high,
-            }
-        )
+    span = _YearSpan.of(calendar, fiscal_year, as_of, history_start)
+    year, ly = span.year, span.year.same_period_last_year()
+    ytd = _sum_between(rev, year.start, span.cutoff, ids) if as_of >= year.start else {e: 0 for e in ids}
+    ly_ytd = _sum_between(rev, ly.start, min(span.ly_cut, ly.end), ids)
+    ly_rest = _sum_between(rev, span.ly_cut + datetime.timedelta(days=1), ly.end, ids)
+    bands, count, amount = _pipeline_bands(pipeline if pipeline is not None and not span.done else None,
+                                           categories or ForecastCategories())
+    rows = [
+        _entity_methods(e, span, ytd[e], ly_ytd[e], ly_rest[e], {k: bands[k].get(e, 0) for k in bands},
+                        int(count.get(e, 0)), int(amount.get(e, 0)))
+        for e in ids
+    ]
     out = pd.DataFrame(rows, columns=list(rows[0]) if rows else ["entity"])
     if not rows:
         return out
@@ -619,6 +429,86 @@ def forecast_methods(
     out["entity"] = out["entity"].astype("str")
     out["blended_basis"] = out["blended_basis"].astype("str")
     return out
+
+
+@dataclass(frozen=True)
+class _YearSpan:
+    """The days of a fiscal year a forecast as of a date stands on (see :func:`forecast_methods`)."""
+
+    year: Period
+    cutoff: datetime.date  # min(as_of, year end)
+    elapsed: int  # days counted for the run rate: from max(year start, data start) to the cutoff
+    remaining: int  # days after the cutoff to the year end
+    done: bool  # the year is over: every method is the actual
+    ly_cut: datetime.date  # last year's same date as the cutoff (the day before last year when not started)
+    full_prior: bool  # the data covers the whole of last fiscal year
+
+    @classmethod
+    def of(cls, calendar: FiscalCalendar, fiscal_year: int, as_of: datetime.date,
+           history_start: datetime.date) -> "_YearSpan":
+        year = Period(calendar, "year", int(fiscal_year))
+        ly = year.same_period_last_year()
+        cutoff = min(as_of, year.end)
+        data_start = max(year.start, history_start)
+        return cls(
+            year=year,
+            cutoff=cutoff,
+            elapsed=max(0, (cutoff - data_start).days + 1) if cutoff >= data_start else 0,
+            remaining=max(0, (year.end - cutoff).days) if as_of >= year.start else year.days,
+            done=as_of >= year.end,
+            ly_cut=one_year_earlier(cutoff) if as_of >= year.start else ly.start - datetime.timedelta(days=1),
+            full_prior=history_start <= ly.start,
+        )
+
+
+def _history_methods(span: _YearSpan, y: int, lyy: int, lyr: int) -> tuple[int, int | None, int | None, int, str]:
+    """Run rate, seasonal, seasonal naive and blended totals (cents) and the blended basis, from closed history."""
+    rr = y + run_rate_cents(y, span.elapsed, span.remaining)
+    if span.done:
+        actual = y if span.full_prior else None
+        return rr, actual, actual, y, "actual (year closed)"
+    seas = naive = None
+    if span.full_prior:
+        naive = y + lyr
+        if lyy > 0:
+            seas = y + _round_frac(lyr * max(Fraction(0), Fraction(y, lyy)))
+    if span.full_prior and lyy + lyr > 0:
+        blended = y + _round_frac(lyr * max(Fraction(0), 1 + Fraction(y - lyy, lyy + lyr)))
+        return rr, seas, naive, blended, "damped seasonal (full prior year)"
+    return rr, seas, naive, rr, "run rate (no full prior year)"
+
+
+def _entity_methods(e: str, span: _YearSpan, y: int, lyy: int, lyr: int, bands: dict[str, int],
+                    open_count: int, open_amount: int) -> dict[str, Any]:
+    """One entity's row of :func:`forecast_methods`: the history methods, the categories and the range."""
+    rr, seas, naive, blended, basis = _history_methods(span, y, lyy, lyr)
+    commit = y + bands["commit"]
+    best = commit + bands["best"]
+    pipe_total = best + bands["low"]
+    cands = [rr, blended] + ([seas] if seas is not None else [])
+    return {
+        "entity": e,
+        "ytd_cents": y,
+        "ly_ytd_cents": lyy,
+        "ly_rest_cents": lyr,
+        "ly_total_cents": lyy + lyr,
+        "full_prior_year": bool(span.full_prior),
+        "elapsed_days": span.elapsed,
+        "remaining_days": span.remaining,
+        "open_count": open_count,
+        "open_amount_cents": open_amount,
+        "run_rate_cents": rr,
+        "seasonal_cents": seas,
+        "seasonal_naive_cents": naive,
+        "weighted_pipeline_cents": pipe_total,
+        "commit_cents": commit,
+        "best_case_cents": best,
+        "pipeline_cents": pipe_total,
+        "blended_cents": blended,
+        "blended_basis": basis,
+        "low_cents": min(cands),
+        "high_cents": max(cands) + (pipe_total - y),
+    }
 
 
 def annual_quota_by_entity(
@@ -643,7 +533,7 @@ def annual_quota_by_entity(
     if level == "account_manager":
         return {str(k): int(v) for k, v in per_am.items()}
     if level == "team":
-        team = per_am.index.to_series().astype("str").map(_team_of(account_managers))
+        team = per_am.index.to_series().astype("str").map(team_of(account_managers))
         return {str(k): int(v) for k, v in per_am.groupby(team.to_numpy()).sum().items()}
     return {COMPANY: int(per_am.sum())} if len(per_am) else empty
 
@@ -737,6 +627,10 @@ def annual_forecasts(
         Canonical quotas (default ``dataset.quotas``; pass the params-derived
         quotas when the source has none).
     categories : ForecastCategories, optional
+    members : sequence of str, optional
+        For ``level`` team or company: the account managers whose forecasts and
+        annual quotas a group's ``forecast_attainment`` pools (the reports pass
+        the managers active in the period); default every account manager.
 
     Returns
     -------
@@ -764,14 +658,7 @@ def annual_forecasts(
     credited = credited.loc[(credited["close_date"] <= np.datetime64(as_of, "ns")).to_numpy()]
     rev = level_revenue(credited, level, dataset.account_managers)
     am = dataset.account_managers
-    if level == "account_manager":
-        ids = am["account_manager_id"].astype("str").tolist()
-        names = dict(zip(ids, am["name"].astype("str")))
-    elif level == "team":
-        ids = sorted(am["team"].astype("str").unique().tolist())
-        names = {t: t for t in ids}
-    else:
-        ids, names = [COMPANY], {COMPANY: "Company"}
+    ids, names = _entities(am, level)
     history_start = pd.Timestamp(dataset.deals["close_date"].min()).date() if len(dataset.deals) else None
     if history_start is not None and history_start > as_of:
         history_start = as_of
@@ -802,30 +689,9 @@ def annual_forecasts(
             dtype="float64",
         )
     else:
-        # a group's forecast attainment follows the one roll-up rule (quota.pooled_attainment):
-        # its members' own forecasts over their annual quotas, never the each-deal-once group
-        # forecast over the members' summed quotas (which mixes two bases when credits overlap)
-        per_am = annual_forecasts(dataset, fiscal_year, as_of, level="account_manager", method=method,
-                                  credited=credited, quotas=quotas, categories=categories)
-        per_am = per_am.set_index(per_am["entity"].astype("str"), drop=False)
-        team_of = dict(zip(am["account_manager_id"].astype("str"), am["team"].astype("str")))
-        counted = None if members is None else {str(m) for m in members}
-        groups: dict[str, list[str]] = {e: [] for e in ids}
-        for a in per_am.index:
-            if counted is None or a in counted:
-                groups.setdefault(COMPANY if level == "company" else team_of.get(a, ""), []).append(a)
-        ytd_micros = revenue_micros_by(credited_in(credited, year.start, as_of), "account_manager_id")
-        col = f"{method}_cents"
-        pooled = {
-            e: pooled_forecast(per_am, rows, ytd_micros,
-                               [None if pd.isna(per_am.at[a, "annual_quota_cents"]) else int(per_am.at[a, "annual_quota_cents"])
-                                for a in rows],
-                               keys=(col,), basis=col)
-            for e, rows in groups.items()
-        }
-        out["forecast_attainment"] = pd.Series([pooled[e]["attainment"] for e in f["entity"]], dtype="float64")
-        out["credited_forecast"] = pd.Series(
-            [None if pooled[e][col] is None else cents_to_money(pooled[e][col]) for e in f["entity"]], dtype="object"
+        out["forecast_attainment"], out["credited_forecast"] = _group_forecast_attainment(
+            dataset, fiscal_year, as_of, level, method, f["entity"], ids,
+            credited=credited, quotas=quotas, categories=categories, members=members,
         )
     for m in METHODS:
         out[m] = money(f"{m}_cents")
@@ -835,3 +701,52 @@ def annual_forecasts(
             out[col] = f[col]
     out["annual_quota_cents"] = pd.Series([q.get(e) for e in f["entity"]], dtype="Int64")
     return out
+
+
+def _entities(am: pd.DataFrame, level: str) -> tuple[list[str], dict[str, str]]:
+    """The entities of ``level`` (every account manager / every team / the company) and their names."""
+    if level == "account_manager":
+        ids = am["account_manager_id"].astype("str").tolist()
+        return ids, dict(zip(ids, am["name"].astype("str")))
+    if level == "team":
+        ids = sorted(am["team"].astype("str").unique().tolist())
+        return ids, {t: t for t in ids}
+    return [COMPANY], {COMPANY: "Company"}
+
+
+def _group_forecast_attainment(
+    dataset: Dataset, fiscal_year: int, as_of: datetime.date, level: str, method: str, entities: pd.Series,
+    ids: list[str], *, credited: pd.DataFrame, quotas: pd.DataFrame | None,
+    categories: ForecastCategories | None, members: Sequence[str] | None,
+) -> tuple[pd.Series, pd.Series]:
+    """A team's or the company's ``forecast_attainment`` and ``credited_forecast``, by the one roll-up rule.
+
+    The rule is :func:`reportkit.domain.quota.pooled_attainment`: the members' own
+    forecasts over their annual quotas (:func:`pooled_forecast`), never the
+    each-deal-once group forecast over the members' summed quotas (which mixes two
+    bases when credits overlap). ``members`` restricts who counts (default everyone).
+    """
+    am = dataset.account_managers
+    year = Period(dataset.calendar, "year", int(fiscal_year))
+    per_am = annual_forecasts(dataset, fiscal_year, as_of, level="account_manager", method=method,
+                              credited=credited, quotas=quotas, categories=categories)
+    per_am = per_am.set_index(per_am["entity"].astype("str"), drop=False)
+    team_by_am = dict(zip(am["account_manager_id"].astype("str"), am["team"].astype("str")))
+    counted = None if members is None else {str(m) for m in members}
+    groups: dict[str, list[str]] = {e: [] for e in ids}
+    for a in per_am.index:
+        if counted is None or a in counted:
+            groups.setdefault(COMPANY if level == "company" else team_by_am.get(a, ""), []).append(a)
+    ytd_micros = revenue_micros_by(credited_in(credited, year.start, as_of), "account_manager_id")
+    col = f"{method}_cents"
+    pooled = {
+        e: pooled_forecast(per_am, rows, ytd_micros,
+                           [None if pd.isna(per_am.at[a, "annual_quota_cents"]) else int(per_am.at[a, "annual_quota_cents"])
+                            for a in rows],
+                           keys=(col,), basis=col)
+        for e, rows in groups.items()
+    }
+    return (
+        pd.Series([pooled[e]["attainment"] for e in entities], dtype="float64"),
+        pd.Series([None if pooled[e][col] is None else cents_to_money(pooled[e][col]) for e in entities], dtype="object"),
+    )

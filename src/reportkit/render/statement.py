@@ -30,7 +30,9 @@ from ..domain.loading import load_inputs
 from ..core.errors import OutputError, ParamsError
 from ..core.periods import Period
 from ..domain.commission import CommissionStatement
-from ..reports.builders import _am_row, active_account_managers, commission_for, shared_contexts
+from ..reports.context import shared_contexts
+from ..reports.planning import account_manager_row, active_account_managers
+from ..reports.statements import commission_for
 from .excel import money_format
 
 __all__ = ["STATEMENT_FILE_COLUMNS", "statement_cli", "statement_rows", "write_statement_files"]
@@ -189,7 +191,7 @@ def statement_cli(
             hint="choose a period that has begun by as_of, or change as_of in the params file",
         )
     if account_manager_id is not None:
-        _am_row(ds, str(account_manager_id))
+        account_manager_row(ds, str(account_manager_id))
         ids = [str(account_manager_id)]
     else:
         active = active_account_managers(ds, p)

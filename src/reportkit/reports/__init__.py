@@ -1,8 +1,10 @@
 """Layer 5, reports: report objects, their builders and the registry of report kinds.
 
-Everything lives in :mod:`reportkit.reports.builders`. ``reportkit.reports.NAME``
-keeps working for every name of it (the flat package's ``reportkit.reports``):
-a compatibility alias resolved on first use, see ``docs/architecture.md``.
+Each concern has its module (objects, kinds, planning, context, statements,
+sections, account_manager, team, company); :mod:`reportkit.reports.builders`
+re-exports all their names. ``reportkit.reports.NAME`` keeps working for every
+name of it (the flat package's ``reportkit.reports``): a compatibility alias
+resolved on first use, see ``docs/architecture.md``.
 """
 
 from __future__ import annotations

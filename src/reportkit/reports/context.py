@@ -1,0 +1,266 @@
+"""What every report of one dataset, period and ``as_of`` shares, computed once per batch.
+
+:func:`report_context` computes the credited deals, the effective quotas (and
+their splits by period), the quarters a report shows and the members' annual
+forecasts; :func:`shared_contexts` lets the reports built inside one block
+reuse them. :func:`effective_quotas` is the one rule of which quota table a
+report uses (the source's, else the params quota rule).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from ..config.params import BatchParams
+from ..core.periods import Period, data_start
+from ..data.model import Dataset
+from ..domain.crediting import credited_deals
+from ..domain.forecast import annual_forecasts
+from ..domain.quota import attainment_table, quotas_from_rule, split_quotas
+
+__all__ = ["ReportContext", "effective_quotas", "report_context", "shared_contexts", "ytd_periods"]
+
+
+def effective_quotas(ds: Dataset, params: BatchParams, fiscal_years: list[int]) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The quota table a report uses, and notes about where it came from.
+
+    The source's ``quotas`` table wins when it has rows; ``params.quota_rule``
+    is used when the source has no quota rows (Maven, Superstore). Returns the
+    table and the notes to show.
+    """
+    rule = params.quota_rule
+    has_table = ds.quotas is not None and len(ds.quotas) > 0
+    if rule is not None and not has_table:
+        what = f"{rule.amount} per {rule.per}" if rule.kind == "fixed" else (
+            f"same quarter last year x (1 + {rule.growth}), else {rule.amount} per {rule.per}"
+        )
+        quotas = quotas_from_rule(ds, rule, fiscal_years)
+        notes = [f"Quotas set by the params quota rule ({rule.kind}: {what})."]
+        # A rule only sets quotas where the data can be measured against them: quarters
+        # that end before the first deal of the source get no quota (attainment n/a),
+        # otherwise an empty history would count as a run of missed quarters.
+        if len(ds.deals) and len(quotas):
+            first_deal = pd.Timestamp(ds.deals["close_date"].min())
+            first_quarter = ds.calendar.period_of(first_deal.date(), "quarter")
+            keep = quotas["period_end"] >= pd.Timestamp(first_quarter.start)
+            if not keep.all():
+                quotas = quotas.loc[keep].reset_index(drop=True)
+                notes.append(f"No quota before {first_quarter.label}, where the source's deals begin.")
+        return quotas, tuple(notes)
+    if rule is not None:
+        return ds.quotas, ("The source has a quota table; the params quota rule is not used.",)
+    return ds.quotas, ()
+
+
+def ytd_periods(period: Period) -> list[Period]:
+    """Periods that together cover the fiscal year from its start to the end of ``period``.
+
+    A year is itself; a quarter is the year's quarters up to it; a month is the
+    quarters before its quarter plus that quarter's months up to it.
+
+    Examples
+    --------
+    >>> from reportkit.core.periods import FiscalCalendar
+    >>> [p.label for p in ytd_periods(Period.parse("FY2025-M05", FiscalCalendar()))]
+    ['FY2025-Q1', 'FY2025-M04', 'FY2025-M05']
+    """
+    if period.kind == "year":
+        return [period]
+    q = period.calendar.period_of(period.end, "quarter")
+    before = [Period(period.calendar, "quarter", period.fiscal_year, n) for n in range(1, q.number)]
+    if period.kind == "quarter":
+        return before + [period]
+    first_month = (q.number - 1) * 3 + 1
+    return before + [Period(period.calendar, "month", period.fiscal_year, m) for m in range(first_month, period.number + 1)]
+
+
+
+@dataclass(frozen=True)
+class ReportContext:
+    """What the reports of one dataset, period and ``as_of`` share (see :func:`report_context`).
+
+    Attributes
+    ----------
+    period : Period
+        The reported period.
+    as_of : date
+        The report date.
+    cutoff : date
+        ``min(as_of, period.end)``: deals closed after it do not count.
+    credited : DataFrame
+        :func:`reportkit.domain.crediting.credited_deals` of the whole data set.
+    quotas : DataFrame
+        :func:`effective_quotas` for the period's fiscal year and the two before.
+    quota_notes : tuple of str
+        Where the quotas came from, for the reports' notes.
+    history : tuple of Period
+        Quarters from last year's first quarter (or the first quarter with a
+        quota, when earlier) to the period's quarter: the performance history.
+    year_quarters : tuple of Period
+        The fiscal year's quarters up to the period's.
+    first_deal : date or None
+        First close date of the whole data set (any stage): the data's start
+        (:func:`reportkit.core.periods.data_start`).
+    """
+
+    period: Period
+    as_of: datetime.date
+    cutoff: datetime.date
+    credited: pd.DataFrame
+    quotas: pd.DataFrame
+    quota_notes: tuple[str, ...]
+    history: tuple[Period, ...]
+    year_quarters: tuple[Period, ...]
+    splits: dict[str, pd.DataFrame] = field(default_factory=dict)
+    first_deal: datetime.date | None = None  # first close date of the whole data set (any stage)
+    forecast_cache: dict[str, pd.DataFrame] = field(default_factory=dict)
+    engine: dict[str, Any] = field(default_factory=dict)  # commission statements and engine results (once per batch)
+
+    def forecasts(self, ds: Dataset) -> pd.DataFrame:
+        """Blended annual forecast of every account manager, indexed by id (computed once per batch).
+
+        Exactly :func:`reportkit.analysis.api.forecast_table` (``level="account_manager"``):
+        :func:`reportkit.domain.forecast.annual_forecasts` on the report's credited deals
+        and effective quotas, as of ``cutoff``.
+        """
+        if "account_manager" not in self.forecast_cache:
+            f = annual_forecasts(
+                ds, self.period.fiscal_year, self.cutoff, level="account_manager", method="blended",
+                credited=self.credited, quotas=self.quotas,
+            )
+            self.forecast_cache["account_manager"] = f.set_index(f["entity"].astype("str"), drop=False)
+        return self.forecast_cache["account_manager"]
+
+    def split(self, kind: str) -> pd.DataFrame:
+        """Quotas split by fiscal period of ``kind`` (computed once per batch)."""
+        if kind not in self.splits:
+            self.splits[kind] = split_quotas(self.quotas, self.period.calendar, kind)  # type: ignore[arg-type]
+        return self.splits[kind]
+
+    def quota(self, account_manager_id: str, period: Period) -> int | None:
+        """Same as :func:`reportkit.domain.quota.quota_for`, from the precomputed split."""
+        s = self.split(period.kind)
+        hit = s.loc[((s["account_manager_id"] == account_manager_id) & (s["period"] == period.label)).to_numpy(), "quota_cents"]
+        return int(hit.sum()) if len(hit) else None
+
+    def ytd_quota(self, account_manager_id: str) -> int | None:
+        """Quota cents from the fiscal year's start to the period's end (:func:`ytd_periods`); None if none is set."""
+        vals = [q for q in (self.quota(account_manager_id, x) for x in ytd_periods(self.period)) if q is not None]
+        return sum(vals) if vals else None
+
+    def annual_quotas(self, ids: list[str]) -> dict[str, int | None]:
+        """Each account manager's quota cents for the period's fiscal year (None: no quota)."""
+        qs = self.split("year")
+        qs = qs.loc[(qs["period"] == self.period.year.label).to_numpy()].set_index("account_manager_id")["quota_cents"]
+        return {a: (int(qs[a]) if a in qs.index else None) for a in ids}
+
+    def attainment(self, credited: pd.DataFrame, ids: list[str], quarters: list[Period]) -> pd.DataFrame:
+        """:func:`reportkit.domain.quota.attainment_table` of ``ids`` per quarter, up to ``cutoff``, on these quotas."""
+        return attainment_table(credited, self.quotas, ids, quarters, until=self.cutoff,
+                                quarter_quotas=self.split("quarter"))
+
+
+# Contexts shared inside ``shared_contexts()`` blocks (None outside every block: nothing is kept).
+_shared: list[tuple[Dataset, str, datetime.date, str, ReportContext]] | None = None
+_shared_depth = 0
+_shared_lock = threading.Lock()
+
+
+
+@contextlib.contextmanager
+def shared_contexts() -> Iterator[None]:
+    """Let the reports built inside this block share what they compute from one dataset.
+
+    A batch builds dozens of reports of one dataset, period and ``as_of``: inside
+    the block the credited deals, effective quotas, quota splits, forecasts and
+    plan-engine results are computed once per (dataset, period, ``as_of``,
+    params) and reused, instead of once per report. The block's owner promises
+    that the datasets it builds from do not change meanwhile: ``run_batch`` and
+    ``reportkit statement`` load their own dataset and never change it.
+
+    Outside every block nothing is kept: each call of a builder or of the
+    :mod:`reportkit.analysis.api` functions computes from the dataset as it is now, so an
+    analyst who edits ``ds.deals`` in place sees the edit in the next call. (A
+    cache keyed on the dataset's identity returned the old figures; one keyed on
+    its content would hash every deal on every call.) Blocks may nest and may be
+    used from several threads; the shared contexts are dropped when the
+    outermost block ends.
+    """
+    global _shared, _shared_depth
+    with _shared_lock:
+        _shared_depth += 1
+        if _shared is None:
+            _shared = []
+    try:
+        yield
+    finally:
+        with _shared_lock:
+            _shared_depth -= 1
+            if _shared_depth == 0:
+                _shared = None
+
+
+def report_context(ds: Dataset, params: BatchParams, period_label: str, as_of: datetime.date) -> ReportContext:
+    """Compute what every report of one dataset, period and ``as_of`` shares: credits, quotas, quarters.
+
+    Reused only inside a :func:`shared_contexts` block (a batch crediting 2M deals
+    does it once, not once per report); otherwise computed afresh on every call.
+
+    Parameters
+    ----------
+    ds : Dataset
+    params : BatchParams
+        Its quota rule decides the quotas (:func:`effective_quotas`).
+    period_label : str
+        Fiscal period label (``FY2025-Q4``; a month or year label also works).
+    as_of : date
+        Report date.
+
+    Returns
+    -------
+    ReportContext
+
+    Raises
+    ------
+    PeriodError
+        ``period_label`` is not a period label.
+    """
+    key = params.model_dump_json(exclude={"base_dir"})
+    shared = _shared
+    for d, p, a, k, ctx in shared or ():
+        if d is ds and p == period_label and a == as_of and k == key:
+            return ctx
+    period = Period.parse(period_label, ds.calendar)
+    cutoff = min(as_of, period.end)
+    years = list(range(period.fiscal_year - 2, period.fiscal_year + 1))
+    quotas, notes = effective_quotas(ds, params, years)
+    this_q = ds.calendar.period_of(period.end, "quarter")
+    first = ds.calendar.period_of(period.year.same_period_last_year().start, "quarter")
+    if len(quotas):
+        earliest = ds.calendar.period_of(pd.Timestamp(quotas["period_start"].min()).date(), "quarter")
+        if (earliest.fiscal_year, earliest.number) < (first.fiscal_year, first.number):
+            first = earliest
+    history = [first]
+    while history[-1] != this_q and len(history) < 200:
+        history.append(history[-1].shift(1))
+    ctx = ReportContext(
+        period=period,
+        as_of=as_of,
+        cutoff=cutoff,
+        credited=credited_deals(ds),
+        quotas=quotas,
+        quota_notes=notes,
+        history=tuple(history),
+        year_quarters=tuple(period.quarters_to_date()),
+        first_deal=data_start(ds.deals["close_date"]),
+    )
+    if shared is not None:
+        shared.append((ds, period_label, as_of, key, ctx))
+    return ctx

@@ -1,0 +1,107 @@
+"""Report objects: what one account manager's or one team's report shows, as plain figures.
+
+A report object holds *plain, already-computed* figures for one account manager
+or one team and one period: DataFrames, ``Decimal`` money and strings. Renderers
+(the notebook templates, :mod:`reportkit.render.charts`, :mod:`reportkit.render.excel`) only
+read it, so the notebook, the HTML and the workbook show the same cents.
+
+Privacy: a report object contains only its own account manager's (or team's)
+deals, accounts and pay; it never carries the full dataset.
+
+Column contracts (money columns hold ``Decimal`` quantized to 0.01 in the
+report currency; attainment is a float fraction, NaN when undefined):
+
+AccountManagerReport
+    quarterly   : period, period_start, period_end, revenue, quota, attainment,
+                  revenue_last_year (None when the data set starts after the
+                  first day of last year's span), growth_vs_last_year (fraction, NaN if no base),
+                  days_elapsed, days_in_period (a quarter not over by as_of is
+                  compared like for like: see build_account_manager_report)
+    commission  : line, description, basis, rate, amount, rule, award
+    accounts    : account_id, account_name, segment, handover_date, revenue_period,
+                  revenue_ytd, revenue_same_period_last_year, last_order_date,
+                  days_since_last_order, trend, status, status_reason
+    forecast    : method, basis, ytd_revenue, remaining_forecast, forecast, annual_quota,
+                  forecast_attainment, low, high   (row 1: ``blended``, the
+                  headline; row 2: ``run_rate``, range n/a)
+    performance : period, attainment, missed, consecutive_misses, status, note
+    deals       : deal_id, account_id, account_name, close_date, amount, stage, product
+TeamReport
+    leaderboard : rank, account_manager_id, name, revenue, quota, attainment,
+                  commission, forecast, performance_status
+    attainment_distribution : band, count
+    quarterly   : period, revenue (each deal once), credited_revenue (the
+                  members' own credits, attainment basis), quota, attainment
+                  (team roll-up rule: reportkit.domain.quota.pooled_attainment)
+    forecast    : account_manager_id, name, method, basis, ytd_revenue, forecast,
+                  annual_quota, forecast_attainment, low, high, run_rate
+                  (blended method; last row ``TOTAL``: the team total on the
+                  attainment basis, the members' forecasts as an exact total
+                  rounded once, its forecast attainment = its forecast / its
+                  annual quota by the team roll-up rule)
+    performance_watch : account_manager_id, name, consecutive_misses, status
+    commission_expense : account_manager_id, name, commission, bonus, total
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pandas as pd
+
+__all__ = ["AccountManagerReport", "TeamReport"]
+
+
+@dataclass(frozen=True)
+class AccountManagerReport:
+    """Everything one account manager's report shows for one period."""
+
+    id: str
+    name: str
+    team: str
+    sales_manager: str
+    region: str | None
+    period: str
+    period_start: datetime.date
+    period_end: datetime.date
+    as_of: datetime.date
+    currency: str
+    summary: dict[str, Any]
+    quarterly: pd.DataFrame
+    commission: pd.DataFrame
+    accounts: pd.DataFrame
+    forecast: pd.DataFrame
+    performance: pd.DataFrame
+    deals: pd.DataFrame
+    notes: tuple[str, ...] = ()
+    timezone: str = "UTC"  # params ``timezone``: the workbook shows tz-aware timestamps in it
+    miss_below: float = 0.9  # params ``performance.miss_below``: the workbook's attainment miss band
+    kind: Literal["account_manager"] = "account_manager"
+
+
+@dataclass(frozen=True)
+class TeamReport:
+    """Everything one sales manager's team report shows for one period."""
+
+    id: str
+    name: str
+    sales_manager: str
+    period: str
+    period_start: datetime.date
+    period_end: datetime.date
+    as_of: datetime.date
+    currency: str
+    summary: dict[str, Any]
+    leaderboard: pd.DataFrame
+    attainment_distribution: pd.DataFrame
+    quarterly: pd.DataFrame
+    forecast: pd.DataFrame
+    performance_watch: pd.DataFrame
+    commission_expense: pd.DataFrame
+    notes: tuple[str, ...] = ()
+    timezone: str = "UTC"  # params ``timezone``: the workbook shows tz-aware timestamps in it
+    miss_below: float = 0.9  # params ``performance.miss_below``: the workbook's attainment miss band
+    kind: Literal["team"] = "team"
+

@@ -1,0 +1,176 @@
+"""Who a batch reports on: the reports it plans, the active account managers, team ids.
+
+:func:`plan_reports` lists the reports of a period (one per active account
+manager, one per team with an active member); :func:`active_account_managers`
+is the one rule of who is active in a period; :func:`team_slug` /
+:func:`team_slugs` the one rule of a team's id; :func:`account_manager_row` finds
+one account manager or names the id that is not there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from ..config.params import BatchParams
+from ..core.errors import ParamsError, did_you_mean
+from ..core.periods import Period
+from ..data.model import Dataset
+
+__all__ = ["ReportSpec", "team_slug", "team_slugs", "active_account_managers", "account_manager_row", "plan_reports"]
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    """One report to build.
+
+    Attributes
+    ----------
+    kind : {"account_manager", "team"}
+    id : str
+        Stable id: the account manager id, or :func:`team_slug` of the team.
+    name : str
+        Account manager name, or team name.
+    team : str
+        The team (for an account manager: their team).
+    """
+
+    kind: Literal["account_manager", "team"]
+    id: str
+    name: str
+    team: str
+
+
+def team_slug(team: str) -> str:
+    """Stable, file-name-safe id of a team: ``"West Coast (A&B)" -> "west-coast-a-b"``.
+
+    Lower-case ASCII letters and digits joined by single hyphens. A name with no
+    such characters (e.g. only non-Latin letters) gets ``team-`` plus the first 8
+    hex digits of its SHA-1, which is stable across runs.
+    """
+    slug = re.sub(r"[^a-z0-9]+", "-", str(team).lower()).strip("-")
+    if not slug:
+        slug = "team-" + hashlib.sha1(str(team).encode("utf-8")).hexdigest()[:8]
+    return slug
+
+
+def team_slugs(teams: list[str]) -> dict[str, str]:
+    """The id of each team: :func:`team_slug`, plus a stable hash suffix where two slugs collide.
+
+    Parameters
+    ----------
+    teams : list of str
+        Every team name of the data set (a team's id must not depend on which
+        teams a batch reports on).
+
+    Returns
+    -------
+    dict
+        Team name -> id.
+
+    Examples
+    --------
+    >>> team_slugs(["West", "North"])
+    {'West': 'west', 'North': 'north'}
+    """
+    slugs = {t: team_slug(t) for t in teams}
+    counts: dict[str, int] = {}
+    for v in slugs.values():
+        counts[v] = counts.get(v, 0) + 1
+    return {
+        t: (v if counts[v] == 1 else f"{v}-{hashlib.sha1(t.encode('utf-8')).hexdigest()[:6]}") for t, v in slugs.items()
+    }
+
+
+def active_account_managers(ds: Dataset, period: Period) -> pd.DataFrame:
+    """Account managers active at some point of ``period``.
+
+    Active means ``hire_date`` is empty or on/before the period's last day, and
+    ``end_date`` is empty or on/after its first day (a leaver is active while the
+    date <= ``end_date``). Returns the matching ``account_managers`` rows.
+    """
+    am = ds.account_managers
+    start, end = np.datetime64(period.start, "ns"), np.datetime64(period.end, "ns")
+    hired = am["hire_date"].isna() | (am["hire_date"] <= end)
+    staying = am["end_date"].isna() | (am["end_date"] >= start)
+    return am.loc[(hired & staying).to_numpy()].reset_index(drop=True)
+
+
+def account_manager_row(ds: Dataset, account_manager_id: str) -> pd.Series:
+    """One account manager's row of ``ds.account_managers``.
+
+    Parameters
+    ----------
+    ds : Dataset
+    account_manager_id : str
+        Matched as a string against the ``account_manager_id`` column.
+
+    Returns
+    -------
+    Series
+        The row: ``account_manager_id``, ``name``, ``team``, ``sales_manager``,
+        ``region``, ``hire_date``, ``end_date`` ...
+
+    Raises
+    ------
+    ParamsError
+        The id is not in the account managers table (the message suggests the
+        closest id).
+    """
+    am = ds.account_managers
+    hit = am.loc[(am["account_manager_id"] == str(account_manager_id)).to_numpy()]
+    if hit.empty:
+        known = am["account_manager_id"].astype("str").tolist()
+        raise ParamsError(
+            f"account manager {str(account_manager_id)!r} is not in the account managers table" + did_you_mean(str(account_manager_id), known)
+        )
+    return hit.iloc[0]
+
+
+def plan_reports(ds: Dataset, params: BatchParams) -> list[ReportSpec]:
+    """The reports a batch builds for ``params.period``.
+
+    * one ``account_manager`` report per account manager active in the period
+      (see :func:`active_account_managers`), restricted to
+      ``params.account_managers`` when given;
+    * one ``team`` report per team with at least one such account manager.
+
+    Only the kinds in ``params.reports`` are planned. Order: account managers by
+    team, name, id; then teams by name.
+
+    Raises
+    ------
+    PeriodError
+        ``params.period`` is not a period label.
+    ParamsError
+        ``params.account_managers`` names an id that is not in the data.
+    """
+    period = Period.parse(params.period, ds.calendar)
+    active = active_account_managers(ds, period)
+    if params.account_managers is not None:
+        known = set(ds.account_managers["account_manager_id"].astype("str"))
+        unknown = [a for a in params.account_managers if a not in known]
+        if unknown:
+            raise ParamsError(
+                f"account_managers: {', '.join(repr(u) for u in unknown)} not in the account managers table"
+                + did_you_mean(unknown[0], sorted(known))
+            )
+        active = active.loc[active["account_manager_id"].isin(list(params.account_managers)).to_numpy()]
+    active = active.sort_values(["team", "name", "account_manager_id"], kind="stable")
+    specs: list[ReportSpec] = []
+    if "account_manager" in params.reports:
+        specs += [
+            ReportSpec("account_manager", str(r.account_manager_id), str(r.name), str(r.team))
+            for r in active.itertuples(index=False)
+        ]
+    if "team" in params.reports:
+        teams = sorted(set(active["team"].astype("str")))
+        slugs = team_slugs(sorted(set(ds.account_managers["team"].astype("str"))))
+        specs += [ReportSpec("team", slugs[t], t, t) for t in teams]
+    return specs
+

@@ -1,0 +1,232 @@
+"""The steps the account-manager, team and company reports share, each computed one way.
+
+* how far into the period the figures are (:func:`to_date_figures`: days elapsed,
+  the quota prorated to date, pace; :func:`as_of_notes`);
+* a group's period and YTD figures (:func:`group_figures`: revenue each deal once,
+  attainment by the team roll-up rule) and its sales forecast (:func:`group_forecast`);
+* the performance history of some account managers (:func:`performance_history`);
+* how a report shows money and fractions that may be undefined (:func:`money_or_none`,
+  :func:`fraction_or_none`).
+
+The rules themselves live in :mod:`reportkit.domain`; these steps only apply
+them to one report's members and context.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+
+from ..config.params import BatchParams
+from ..core.money import MICROS_PER_CENT, cents_to_money, rdiv
+from ..core.periods import Period
+from ..data.model import Dataset
+from ..domain.crediting import credited_in, revenue_micros_by, team_revenue
+from ..domain.forecast import FORECAST_TOTAL_KEYS, forecast_methods, level_revenue, open_pipeline, pooled_forecast
+from ..domain.performance import performance_input, performance_table
+from ..domain.quota import PooledAttainment, attainment, pooled_attainment
+from .context import ReportContext
+
+__all__ = [
+    "money_or_none", "fraction_or_none", "elapsed_days", "prorate", "to_date_figures", "to_date_note",
+    "as_of_notes", "GroupFigures", "group_figures", "group_forecast", "performance_history",
+]
+
+
+def money_or_none(cents: int | None) -> Decimal | None:
+    """Cents as report money (``Decimal``, 0.01), or None when there is no amount (no quota, n/a).
+
+    Examples
+    --------
+    >>> money_or_none(123456), money_or_none(None)
+    (Decimal('1234.56'), None)
+    """
+    return None if cents is None or pd.isna(cents) else cents_to_money(int(cents))
+
+
+def fraction_or_none(x: float | None) -> float | None:
+    """An attainment-like fraction for a summary: a float, or None when undefined (NaN).
+
+    Examples
+    --------
+    >>> fraction_or_none(0.5), fraction_or_none(float("nan"))
+    (0.5, None)
+    """
+    return None if x is None or math.isnan(x) else float(x)
+
+
+def elapsed_days(period: Period, cutoff: datetime.date) -> int:
+    """Days of ``period`` from its first day up to and including ``cutoff`` (0 before it starts)."""
+    return max(0, min((cutoff - period.start).days + 1, period.days))
+
+
+def prorate(quota_cents: int | None, elapsed: int, days: int) -> int | None:
+    """``quota * elapsed / days`` in whole cents, exact, rounded half away from zero (:func:`reportkit.core.money.rdiv`).
+
+    Examples
+    --------
+    >>> prorate(100, 1, 8), prorate(None, 1, 8)
+    (13, None)
+    """
+    if quota_cents is None or days <= 0:
+        return None
+    return rdiv(int(quota_cents) * elapsed, days)
+
+
+def _period_label(period: Period, elapsed: int) -> str:
+    """``FY2025-Q4`` or, while the period is not over, ``FY2025-Q4 to date (15 of 92 days)``."""
+    if elapsed >= period.days:
+        return period.label
+    return f"{period.label} to date ({elapsed} of {period.days} days)"
+
+
+def to_date_figures(period: Period, cutoff: datetime.date, revenue_cents: int, quota_cents: int | None) -> dict[str, Any]:
+    """Summary keys saying how far into the period the figures are and whether it is on pace.
+
+    Returns
+    -------
+    dict
+        ``period_label`` (``FY2025-Q4 to date (15 of 92 days)`` while the period is
+        not over), ``days_elapsed``, ``days_in_period``, ``quota_to_date`` (the
+        quota prorated by days, :func:`prorate`; Decimal or None) and ``pace``
+        (revenue / quota to date, a fraction; None when undefined).
+    """
+    elapsed = elapsed_days(period, cutoff)
+    qtd = prorate(quota_cents, elapsed, period.days)
+    return {
+        "period_label": _period_label(period, elapsed),
+        "days_elapsed": elapsed,
+        "days_in_period": period.days,
+        "quota_to_date": money_or_none(qtd),
+        "pace": fraction_or_none(attainment(revenue_cents, qtd)),
+    }
+
+
+def to_date_note(period: Period, to_date: dict[str, Any], growth: str = "") -> list[str]:
+    """The note of a period not over yet: attainment is against the full quota, pace against the prorated one.
+
+    ``growth`` (the account manager's report) adds how growth vs last year is compared.
+    """
+    if to_date["days_elapsed"] >= period.days:
+        return []
+    return [f"{to_date['period_label']}: attainment is against the full {period.kind} quota; pace is revenue "
+            f"against the quota prorated to date{growth}."]
+
+
+def as_of_notes(period: Period, as_of: datetime.date) -> list[str]:
+    """The note of a report dated before its period ends."""
+    if as_of < period.end:
+        return [f"Figures as of {as_of.isoformat()}; {period.label} ends {period.end.isoformat()}."]
+    return []
+
+
+@dataclass(frozen=True)
+class GroupFigures:
+    """A group's (team's, company's) period and YTD figures: revenue each deal once and the pooled attainment.
+
+    Attributes
+    ----------
+    in_period : DataFrame
+        The members' credited deals of the period up to the cutoff.
+    revenue_cents, ytd_revenue_cents : int
+        Revenue of the period / year to date, each deal once
+        (:func:`reportkit.domain.crediting.team_revenue`).
+    period, ytd : PooledAttainment
+        The team roll-up rule (:func:`reportkit.domain.quota.pooled_attainment`) over
+        the members' exact credits (micros) and quotas.
+    period_micros, ytd_micros : Series
+        Exact credited revenue (micros) per member id.
+    """
+
+    in_period: pd.DataFrame
+    revenue_cents: int
+    ytd_revenue_cents: int
+    period: PooledAttainment
+    ytd: PooledAttainment
+    period_micros: pd.Series
+    ytd_micros: pd.Series
+
+    @property
+    def sub_cent(self) -> bool:
+        """The members' YTD credits have sub-cent amounts: rounded rows may not add up to a total."""
+        return bool((self.ytd_micros % MICROS_PER_CENT != 0).any())
+
+
+def group_figures(ctx: ReportContext, credited: pd.DataFrame, members: list[str]) -> GroupFigures:
+    """The period and YTD figures of a group of account managers, by the one roll-up rule.
+
+    Parameters
+    ----------
+    ctx : ReportContext
+    credited : DataFrame
+        The members' credited deals (``ctx.credited`` restricted to ``members``).
+    members : list of str
+        Account manager ids.
+
+    Returns
+    -------
+    GroupFigures
+    """
+    p, cutoff = ctx.period, ctx.cutoff
+    in_period = credited_in(credited, p.start, cutoff)
+    period_micros = revenue_micros_by(in_period, "account_manager_id")
+    ytd_micros = revenue_micros_by(credited_in(credited, p.year.start, cutoff), "account_manager_id")
+    return GroupFigures(
+        in_period=in_period,
+        revenue_cents=team_revenue(credited, members, p.start, cutoff),
+        ytd_revenue_cents=team_revenue(credited, members, p.year.start, cutoff),
+        period=pooled_attainment(None, [ctx.quota(a, p) for a in members],
+                                 revenue_micros=[int(period_micros.get(a, 0)) for a in members]),
+        ytd=pooled_attainment(None, [ctx.ytd_quota(a) for a in members],
+                              revenue_micros=[int(ytd_micros.get(a, 0)) for a in members]),
+        period_micros=period_micros,
+        ytd_micros=ytd_micros,
+    )
+
+
+def group_forecast(ds: Dataset, ctx: ReportContext, credited: pd.DataFrame, members: list[str],
+                   ytd_micros: pd.Series, *, overlap: bool, level: str, entity: str) -> dict[str, Any]:
+    """A group's annual sales forecast (blended), each deal once.
+
+    Without overlapping credits it is the members' forecasts totalled
+    (:func:`reportkit.domain.forecast.pooled_forecast`: exact YTD credits plus forecast
+    parts, rounded once); with them (a deal credits two members) the group's deals,
+    each once, are forecast as one series at ``level`` (``"team"`` or ``"company"``,
+    named ``entity``) with the members' open pipeline.
+
+    Returns
+    -------
+    dict
+        :data:`reportkit.domain.forecast.FORECAST_TOTAL_KEYS` -> cents (int, or None
+        when the group has no member).
+    """
+    if not overlap:
+        return pooled_forecast(ctx.forecasts(ds).loc[members], members, ytd_micros, None)
+    p, cutoff = ctx.period, ctx.cutoff
+    ams = ds.account_managers
+    am = ams.loc[ams["account_manager_id"].isin(members).to_numpy()]
+    history_start = None if ctx.first_deal is None else min(ctx.first_deal, cutoff)
+    pipeline = ds.pipeline
+    if pipeline is not None:
+        pipeline = pipeline.loc[pipeline["account_manager_id"].astype("str").isin(members).to_numpy()]
+    row = forecast_methods(
+        level_revenue(credited, level, am), [entity], p.fiscal_year, cutoff, ds.calendar,
+        history_start=history_start, pipeline=open_pipeline(pipeline, level, cutoff, p.year.end, am),
+    ).iloc[0]
+    return {k: int(row[k]) for k in FORECAST_TOTAL_KEYS}
+
+
+def performance_history(ctx: ReportContext, params: BatchParams, credited: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
+    """Performance-watch verdicts of ``ids`` per quarter of ``ctx.history``.
+
+    :func:`reportkit.domain.performance.performance_table` on their attainment per
+    quarter; quarters not over by ``as_of`` or not covered by the data get no
+    verdict (:func:`reportkit.domain.performance.performance_input`).
+    """
+    hist = ctx.attainment(credited, ids, list(ctx.history))
+    return performance_table(performance_input(hist, ctx.as_of, ctx.first_deal), params.performance)

@@ -1,0 +1,111 @@
+"""The commission statement a report shows: from the plan engine, once per batch.
+
+:func:`commission_statement` is the one path from params to a statement (the
+params' plan files, else the flat ``commission:`` policy); the account manager's
+report, their team's report and ``reportkit statement`` (:func:`commission_for`)
+all read it, so they show the same cents. :func:`load_checked_plans` loads the
+plans and refuses one whose crediting disagrees with the data set.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from ..config.params import BatchParams
+from ..config.plans import load_plan_source
+from ..data.model import Dataset
+from ..domain.commission import CommissionStatement, flat_result, flat_statement, plan_result, plan_statement
+from ..domain.crediting import check_crediting
+from .context import ReportContext, report_context
+from .planning import account_manager_row
+
+__all__ = ["commission_statement", "load_checked_plans", "commission_for"]
+
+
+def commission_statement(ds: Dataset, params: BatchParams, ctx: ReportContext, account_manager_id: str) -> CommissionStatement:
+    """The commission statement a report shows, from the engine (computed once per batch).
+
+    ``params.plan``: the plan files; otherwise the flat ``commission:`` policy
+    compiled into an engine plan, on the report's credited deals and quotas. Each
+    account manager's statement is made once per batch: their own report and their
+    team's report show the same (immutable) statement.
+
+    Parameters
+    ----------
+    ds : Dataset
+    params : BatchParams
+    ctx : ReportContext
+        The batch's shared context (:func:`reportkit.reports.context.report_context`);
+        statements and engine results are kept in it.
+    account_manager_id : str
+
+    Returns
+    -------
+    CommissionStatement
+        Decimal lines; its total is the sum of its rounded lines.
+
+    Raises
+    ------
+    PlanError
+        A plan file named by the params is invalid (:func:`load_checked_plans`).
+    """
+    key = ("statement", account_manager_id)
+    if key not in ctx.engine:
+        ctx.engine[key] = _make_statement(ds, params, ctx, account_manager_id)
+    return ctx.engine[key]
+
+
+def _make_statement(ds: Dataset, params: BatchParams, ctx: ReportContext, account_manager_id: str) -> CommissionStatement:
+    if params.plan is None:
+        if "flat" not in ctx.engine:
+            s = ctx.split(ctx.period.kind)
+            quotas = s.loc[(s["period"] == ctx.period.label).to_numpy(), ["account_manager_id", "quota_cents"]]
+            ctx.engine["flat"] = flat_result(ctx.credited, ds.account_managers, params.commission, ctx.period, quotas,
+                                             until=ctx.cutoff, currency=ds.currency)
+        return flat_statement(ctx.engine["flat"], account_manager_id, ctx.period, params.commission, ctx.credited)
+    if "result" not in ctx.engine:
+        plans, who = load_checked_plans(ds, params)
+        ctx.engine["result"] = plan_result(ds, plans, who, ctx.period, ctx.cutoff, ctx.quotas,
+                                           source_mapping=params.resolve(params.source))
+    return plan_statement(ctx.engine["result"], account_manager_id, ctx.period)
+
+
+def load_checked_plans(ds: Dataset, params: BatchParams) -> tuple[Any, Any]:
+    """The plans and assignments ``params.plan`` names, checked against the data set.
+
+    The batch calls this before any kernel starts, so a plan whose crediting
+    disagrees with the data set's (:func:`reportkit.domain.crediting.check_crediting`) is
+    refused once, as bad input (exit 2), instead of failing every report.
+
+    Returns
+    -------
+    (plans, assignments)
+        As :func:`reportkit.config.plans.load_plan_source` returns them; ``(None, None)``
+        when the params name no plan (the flat ``commission:`` policy).
+
+    Raises
+    ------
+    PlanError
+        A plan file or assignment file is invalid, or a plan's crediting setting
+        disagrees with the source mapping's (the message names both files and keys).
+    """
+    if params.plan is None:
+        return None, None
+    ref = params.plan
+    plans, who = load_plan_source(params.resolve(ref.path),
+                                  None if ref.assignments is None else params.resolve(ref.assignments))
+    check_crediting(list(plans.values()) if isinstance(plans, dict) else [plans], ds,
+                    source_mapping=params.resolve(params.source))
+    return plans, who
+
+
+def commission_for(ds: Dataset, params: BatchParams, account_manager_id: str, period: str,
+                   as_of: datetime.date) -> CommissionStatement:
+    """One account manager's commission statement exactly as their report shows it (``reportkit statement``)."""
+    am_id = str(account_manager_id)
+    account_manager_row(ds, am_id)  # an unknown id is a ParamsError naming it
+    ctx = report_context(ds, params, period, as_of)
+    return commission_statement(ds, params, ctx, am_id)
+
+
