@@ -157,6 +157,7 @@ class Ids:
         return np.where(_isnull(sub), -1, len(self.known) + lookup(sub, self.extra))
 
     def strings(self) -> np.ndarray:
+        """Every id by its code: ``strings()[code]`` is the id (known ids, then the appended ones)."""
         return np.concatenate([self.known, np.asarray(self.extra, dtype=object)])
 
 
@@ -219,6 +220,7 @@ class Credits:
     exact: np.ndarray    # the credit exact, in micros (money.py): what per-period sums add up
 
     def take(self, idx) -> "Credits":
+        """The credit lines at ``idx`` (positions or a boolean mask), every column alike."""
         return Credits(*(getattr(self, f)[idx] for f in self.__dataclass_fields__))
 
     @staticmethod
@@ -250,6 +252,12 @@ class Credits:
         return Credits(*cols)
 
     def frame(self, deals: pd.DataFrame, ids: np.ndarray) -> pd.DataFrame:
+        """The credit lines as the frame :func:`credit_deals` returns (ids and sources as text).
+
+        Columns: deal_id, account_manager_id (``ids[code]``), account_id, close_date,
+        product, deal_amount_cents, deal_amount_micros, credit_cents, credit_micros
+        (int64), share_ppm (parts per million), kind (revenue / overlay), source.
+        """
         amt = deals["amount_cents"].to_numpy(np.int64)
         return pd.DataFrame({
             "deal_id": take_str(deals["deal_id"], self.drow),
@@ -321,7 +329,7 @@ def _drop_before_handover(deals, d: _DealArrays, W: np.ndarray, accounts, exclud
         return W
     r = W[before]
     excluded.append(excluded_frame(deals, r, take_str(deals["account_manager_id"], r), d.amount[r], d.close[r],
-                                    "closed before the account's handover date (business development)"))
+                                   "closed before the account's handover date (business development)"))
     return W[~before]
 
 
@@ -431,8 +439,8 @@ def _split_credits(deals, d: _DealArrays, W_owner: np.ndarray, ids: Ids, splits,
             DataProblem("splits", int(i) + 2, "account_manager_id", None, "required")
             for i in sel[am < 0]])
     parts.append(Credits(drow, am, d.close[drow], credit, w.astype(np.int32),
-                          np.where(isrev, 0, 1).astype(np.int8), np.where(isrev, 1, 2).astype(np.int8),
-                          credit * MICROS_PER_CENT))  # a split's exact credit is its allocated cents
+                         np.where(isrev, 0, 1).astype(np.int8), np.where(isrev, 1, 2).astype(np.int8),
+                         credit * MICROS_PER_CENT))  # a split's exact credit is its allocated cents
     return rev_deal
 
 
@@ -469,7 +477,7 @@ def _owner_credits(deals, d: _DealArrays, own: np.ndarray, ids: Ids, method: str
     if none.any():
         r = own[none]
         excluded.append(excluded_frame(deals, r, np.full(len(r), None, dtype=object), d.amount[r], d.close[r],
-                                        NO_CREDIT_REASONS[method]))
+                                       NO_CREDIT_REASONS[method]))
         own, am = own[~none], am[~none]
     src = 0 if fallback_source is None else (fallback_source, own)
     parts.append(Credits(own, am, (d.close, own), (d.amount, own), PPM, 0, src, (d.micros, own)))  # filled by concat
@@ -568,7 +576,7 @@ def credit_codes(ds: Dataset, deals: pd.DataFrame | None = None) -> DatasetCredi
     deals = ds.deals.reset_index(drop=True) if deals is None else deals
     ids = Ids(ds.account_managers["account_manager_id"].astype(str).to_numpy(dtype=object))
     cr, excl = apply_crediting(deals, ids, accounts=ds.accounts, territories=ds.territories, method=ds.crediting,
-                             handoff=True)
+                               handoff=True)
     return DatasetCredits(cr.drow, cr.am, cr.cdate, cr.credit, cr.exact, cr.source, ids.strings(), concat_excluded(excl))
 
 
@@ -603,7 +611,7 @@ def ownerless_uncredited(ds: Dataset) -> np.ndarray:
     # the candidates only, each deal id replaced by its position so excluded rows map back
     sub = deals.iloc[cand].reset_index(drop=True).assign(deal_id=np.arange(len(cand)).astype(str))
     _, excl = apply_crediting(sub, Ids(ds.account_managers["account_manager_id"].astype(str)),
-                            accounts=ds.accounts, territories=ds.territories, method=ds.crediting, handoff=True)
+                              accounts=ds.accounts, territories=ds.territories, method=ds.crediting, handoff=True)
     why = NO_CREDIT_REASONS[ds.crediting]
     pos = [f.loc[f["reason"] == why, "deal_id"].astype(int).to_numpy() for f in excl]
     return np.sort(cand[np.concatenate(pos)]) if pos else np.zeros(0, np.int64)
@@ -671,5 +679,5 @@ def credit_deals(
     deals = deals.reset_index(drop=True)
     ids = Ids([])
     cr, excluded = apply_crediting(deals, ids, splits=splits, accounts=accounts, territories=territories,
-                                 method=method, handoff=handoff)
+                                   method=method, handoff=handoff)
     return cr.frame(deals, ids.strings()), concat_excluded(excluded)

@@ -95,7 +95,7 @@ def cancel_credits(cr: Credits, cancellations: pd.DataFrame | None, deals: pd.Da
     if same.any():
         s_ = ci[same]
         neg = Credits(cr.drow[s_], cr.am[s_], cdate_x[same], cancel_credit[same], cr.share[s_], cr.kind[s_],
-                       np.full(int(same.sum()), 4, np.int8), cancel_exact[same])
+                      np.full(int(same.sum()), 4, np.int8), cancel_exact[same])
         cr = Credits.concat([cr, neg])
     later = cp > dp
     return cr, Clawbacks(cr.drow[ci[later]], cr.am[ci[later]], cr.cdate[ci[later]], cp[later],

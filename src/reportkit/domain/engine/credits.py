@@ -84,12 +84,12 @@ def credit_lines(ds: Dataset, deals: pd.DataFrame, ids: Ids, *, splits: pd.DataF
     """
     A = len(ds.account_managers)
     cr, excl = apply_crediting(deals, ids, splits=splits, accounts=ds.accounts, territories=ds.territories,
-                             method=method, handoff=handoff)
+                               method=method, handoff=handoff)
     unknown = cr.am >= A
     if unknown.any():
         u = np.flatnonzero(unknown)
         excl.append(excluded_frame(deals, cr.drow[u], ids.strings()[cr.am[u]], cr.credit[u], cr.cdate[u],
-                                    "credited account manager is not in account_managers"))
+                                   "credited account manager is not in account_managers"))
         cr = cr.take(np.flatnonzero(~unknown))
     excluded = concat_excluded(excl)
     if len(cr.credit) and (np.abs(cr.credit) > _LIMIT).any():
