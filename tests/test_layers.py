@@ -221,3 +221,22 @@ def test_the_private_name_rule_tells_its_own_package_from_another():
     assert _module_privacy("reportkit.domain.engine", "reportkit.domain._credit_core") is None
     assert _module_privacy("reportkit.config", "reportkit.domain._credit_core")
     assert _module_privacy("reportkit.run", "reportkit.run._warm") is None
+
+
+def test_no_module_of_a_package_is_named_after_a_name_its_init_defines():
+    # importing reportkit.domain.engine.statements would rebind engine.statements (the
+    # function callers use) to the module, depending on import order
+    clashes = []
+    for init in sorted(PACKAGE.rglob("__init__.py")):
+        modules = {p.stem for p in init.parent.glob("*.py")} | {p.name for p in init.parent.iterdir() if (p / "__init__.py").is_file()}
+        for node in ast.parse(init.read_text()).body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                names = {node.name}
+            elif isinstance(node, ast.Assign):
+                names = {t.id for t in node.targets if isinstance(t, ast.Name)}
+            elif isinstance(node, ast.ImportFrom) and node.module:  # not `from . import module` itself
+                names = {a.asname or a.name for a in node.names}
+            else:
+                continue
+            clashes += [f"{init.parent.relative_to(ROOT).as_posix()}/{n}.py" for n in sorted(names & modules)]
+    assert not clashes, f"modules named after a name their package's __init__.py defines: {clashes}"

@@ -55,7 +55,7 @@ Where each step lives (:func:`compute` calls them in this order)
   (:mod:`~reportkit.domain.engine.bonuses`), balances and draws down to the payout
   (:mod:`~reportkit.domain.engine.draws`)
 * the ledger's lines and order: :mod:`~reportkit.domain.engine.ledger`; statements,
-  summary, CSV: :mod:`~reportkit.domain.engine.statements`
+  summary, CSV: :mod:`~reportkit.domain.engine.results`
 
 This module is the façade: every name callers import from ``reportkit.domain.engine``
 (:func:`compute`, :func:`statements`, :class:`CommissionResult`,
@@ -85,7 +85,7 @@ from .draws import settle_draws
 from .inputs import check_plans, pay_periods, plans_per_period
 from .ledger import Ledger
 from .quotas import attainment, quota_table, quotas_per_plan
-from .statements import STATEMENT_COLUMNS, CommissionResult, Statements, summary_frame, write_statement_csv
+from .results import STATEMENT_COLUMNS, CommissionResult, Statements, summary_frame, write_statement_csv
 from .tiers import commission_lines, tier_commission
 
 __all__ = [

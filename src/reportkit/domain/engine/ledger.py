@@ -3,7 +3,7 @@
 A line is one row of a commission statement (:data:`_KINDS` says which ledger step
 wrote it): AM and pay-period codes, the deal row it pays on, credit and amount in
 exact integer **cents**, tier, rate in parts per million, and a rule code into the
-ledger's rule texts (:class:`Ledger`). :mod:`reportkit.domain.engine.statements`
+ledger's rule texts (:class:`Ledger`). :mod:`reportkit.domain.engine.results`
 turns them into frames and ``Decimal`` statements.
 
 Also here: the **ledger order** of credit lines (AM, close date, deal id in string
