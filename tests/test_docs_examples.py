@@ -1,6 +1,7 @@
 """The ``>>>`` examples in the package's docstrings run and show what they say.
 
-Every module of the layered subpackages is imported and its doctests run
+Every module of the layered subpackages, and of the packages inside them
+(``domain/engine/``, ``data/mapping/``, ``render/excel/``), is imported and its doctests run
 (``doctest`` with ``ELLIPSIS`` and ``NORMALIZE_WHITESPACE``); examples that need
 data or a kernel are marked ``# doctest: +SKIP`` in place. The flat package's
 compatibility aliases (``reportkit.api`` ...) are the same module objects and are
@@ -25,7 +26,7 @@ def _modules() -> list[str]:
     for layer in LAYERS:
         pkg = importlib.import_module(f"reportkit.{layer}")
         names.append(pkg.__name__)
-        names += [m.name for m in pkgutil.iter_modules(pkg.__path__, prefix=f"{pkg.__name__}.")]
+        names += [m.name for m in pkgutil.walk_packages(pkg.__path__, prefix=f"{pkg.__name__}.")]
     return sorted(names) + ["reportkit.cli"]
 
 

@@ -12,6 +12,9 @@ from hypothesis import strategies as st
 
 from reportkit.domain import crediting, engine
 from reportkit.core.money import allocate
+from reportkit.core.periods import DAY_NS
+from reportkit.domain.engine.ledger import _ledger_order
+from reportkit.domain.engine.tiers import _BIG
 from reportkit.config.plans import PPM
 from engine_helpers import dataset, plan, run, summary
 
@@ -27,7 +30,7 @@ def tiers(rates, bnds):
 
 
 def table(rates, bnds):
-    b = np.array([-engine._BIG] + bnds[: len(rates) - 1], dtype=np.int64)[None, :]
+    b = np.array([-_BIG] + bnds[: len(rates) - 1], dtype=np.int64)[None, :]
     return b, np.array(rates, dtype=np.int64)
 
 
@@ -138,7 +141,7 @@ def test_ledger_order_is_am_then_date_then_deal_id_string_order_then_input_order
     am = np.array([r[0] for r in rows], dtype=np.int64)
     day = np.array([r[1] for r in rows], dtype=np.int64)
     drow = np.array([r[2] % len(ids) for r in rows], dtype=np.int64)
-    cdate = np.datetime64("2025-01-01", "ns").astype(np.int64) + day * engine._DAY_NS
-    order = engine._ledger_order(am, cdate, drow, pd.Series(ids, dtype="str"))
+    cdate = np.datetime64("2025-01-01", "ns").astype(np.int64) + day * DAY_NS
+    order = _ledger_order(am, cdate, drow, pd.Series(ids, dtype="str"))
     want = sorted(range(len(rows)), key=lambda i: (am[i], day[i], ids[drow[i]], i))
     assert order.tolist() == want

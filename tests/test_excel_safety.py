@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import reportkit.render.excel as excel
-import reportkit.render.excel_frames as excel_frames
+import reportkit.render.excel.frames as excel_frames
 from reportkit.core.errors import OutputError
 from reportkit.render.excel import EXCEL_MAX_ROWS, EXCEL_MAX_STRING, safe_sheet_name, write_workbook
 from sample_reports import am_report

@@ -202,7 +202,8 @@ amount_text = st.one_of(plain_amount, st.sampled_from(HOSTILE), st.text(max_size
 def test_amount_column_gives_each_cell_the_exact_decimal_cents_and_micros(texts, spec, dtype):
     from decimal import Decimal
 
-    from reportkit.data.mapping import Amount, _amount_pattern, _parse_exact, _read_amount
+    from reportkit.data.mapping import Amount
+    from reportkit.data.mapping.values import _amount_pattern, _parse_exact, _read_amount
     from reportkit.core.money import to_cents, to_micros
 
     if spec.get("thousands") is not None and spec.get("thousands") == spec.get("decimal", "."):
@@ -235,7 +236,7 @@ date_text = st.one_of(
 def test_date_column_gives_each_cell_what_strptime_gives(texts, fmt, declared):
     import datetime
 
-    from reportkit.data.mapping import _parse_dates
+    from reportkit.data.mapping.values import _parse_dates
 
     got, bad = _parse_dates(pd.Series(texts, dtype="str"), fmt, declared)
     for i, text in enumerate(texts):

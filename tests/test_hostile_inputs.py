@@ -177,7 +177,8 @@ def test_german_amount_read_with_english_separators_is_refused_not_misread(tmp_p
     ("1000000000000", {}, 100000000000000),
 ])
 def test_amount_forms(text, spec, cents):
-    from reportkit.data.mapping import Amount, _parse_amounts
+    from reportkit.data.mapping import Amount
+    from reportkit.data.mapping.values import _parse_amounts
 
     got, bad = _parse_amounts(pd.Series([text]), Amount(**spec))
     assert not bad and got.tolist() == [cents]
@@ -190,14 +191,16 @@ def test_amount_forms(text, spec, cents):
     ("+-5", {}), ("5-", {}),
 ])
 def test_amount_texts_that_are_refused(text, spec):
-    from reportkit.data.mapping import Amount, _parse_amounts
+    from reportkit.data.mapping import Amount
+    from reportkit.data.mapping.values import _parse_amounts
 
     _, bad = _parse_amounts(pd.Series([text]), Amount(**spec))
     assert list(bad) == [0] and bad[0]
 
 
 def test_a_column_mixing_amount_forms_converts_each_cell_and_names_only_the_bad_ones():
-    from reportkit.data.mapping import Amount, _parse_amounts
+    from reportkit.data.mapping import Amount
+    from reportkit.data.mapping.values import _parse_amounts
 
     texts = ["1,234.50", "12.345", None, "-0.005", "(5)", "1,234.50", "abc", "12.345"]
     got, bad = _parse_amounts(pd.Series(texts, index=range(10, 18), dtype="str"), Amount(thousands=","))
@@ -207,7 +210,7 @@ def test_a_column_mixing_amount_forms_converts_each_cell_and_names_only_the_bad_
 
 
 def test_a_date_column_parses_each_distinct_text_once_and_names_every_bad_row():
-    from reportkit.data.mapping import _parse_dates
+    from reportkit.data.mapping.values import _parse_dates
 
     texts = ["2024-01-05", "2024-02-30", None, "2300-01-01", "2024-01-05", " 2024-1-6 ", "2024-02-30", "1899-12-31"]
     got, bad = _parse_dates(pd.Series(texts, index=range(5, 13), dtype="str"), "%Y-%m-%d", False)
@@ -226,7 +229,7 @@ def test_a_date_column_parses_each_distinct_text_once_and_names_every_bad_row():
     ("ISO8601", ["2025-01-05", "2025-01-05T10:00:00+02:00", "2025-13-01"], ["2025-01-05", "2025-01-05", None]),
 ])
 def test_dates_in_a_declared_format_parse_as_strptime_reads_them(fmt, texts, expected):
-    from reportkit.data.mapping import _parse_dates
+    from reportkit.data.mapping.values import _parse_dates
 
     got, bad = _parse_dates(pd.Series(texts, dtype="str"), fmt, True)
     assert [None if pd.isna(v) else v.strftime("%Y-%m-%d") for v in got] == expected

@@ -1,6 +1,7 @@
 """The layered package: import-linter's contracts hold, docs/architecture.md's map
 matches the package, and the flat package's import paths still work."""
 
+import ast
 import importlib
 import re
 import subprocess
@@ -22,18 +23,22 @@ def _map_section() -> str:
 
 
 def _modules_in_map() -> set[str]:
-    """Paths such as ``domain/engine.py`` the map's code block lists: a line ``domain/``
-    opens a folder, its modules are indented below it; unindented ``x.py`` are top level."""
+    """Paths such as ``domain/engine/ledger.py`` the map's code block lists: a line ``domain/``
+    opens a folder, ``  engine/`` (two more spaces per level) a folder inside it, and each
+    folder's modules are indented one level below it; unindented ``x.py`` are top level."""
     block = _map_section().split("```")[1]
-    folder, listed = "", set()
+    folders: list[str] = []
+    listed = set()
     for line in block.splitlines():
-        if m := re.match(r"(\w+)/\s", line + " "):
-            folder = m.group(1) + "/"
-        elif m := re.match(r"  (\w+\.py)\s", line + " "):
-            listed.add(folder + m.group(1))
-        elif m := re.match(r"(\w+\.py)\s", line + " "):
-            folder = ""
-            listed.add(m.group(1))
+        m = re.match(r"( *)(\w+)(/|\.py)\s", line + " ")
+        if not m or len(m.group(1)) % 2 or len(m.group(1)) // 2 > len(folders):
+            continue  # a description's continuation line
+        depth, name, kind = len(m.group(1)) // 2, m.group(2), m.group(3)
+        del folders[depth:]
+        if kind == "/":
+            folders.append(name)
+        else:
+            listed.add("/".join([*folders, name + ".py"]))
     return listed
 
 
@@ -125,3 +130,113 @@ def test_public_api_names_resolve_from_their_layers():
     for name in rk.__all__:
         value = getattr(rk, name)
         assert value.__module__.startswith(("reportkit.analysis.", "reportkit.core.")), (name, value.__module__)
+
+
+# Private names: a name with a leading underscore is private to the package directory
+# that defines it (its modules may import it from each other, nothing outside may); a
+# module whose own name starts with ``_`` is private to its parent package and that
+# package's subpackages. docs/architecture.md, "Private names".
+
+
+def _is_private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
+
+
+def _is_module(dotted: str) -> bool:
+    path = PACKAGE.parent.joinpath(*dotted.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
+def _is_package(dotted: str) -> bool:
+    return (PACKAGE.parent.joinpath(*dotted.split(".")) / "__init__.py").is_file()
+
+
+def _module_privacy(importer_pkg: str, module: str) -> str | None:
+    """Why importing ``module`` from package ``importer_pkg`` breaks the rule, or None."""
+    parts = module.split(".")
+    for i, part in enumerate(parts):
+        owner = ".".join(parts[:i])
+        if _is_private(part) and not (importer_pkg == owner or importer_pkg.startswith(owner + ".")):
+            return f"module {module} is private to {owner}"
+    return None
+
+
+def _name_privacy(importer_pkg: str, module: str, name: str) -> str | None:
+    """Why using ``module.name`` from package ``importer_pkg`` breaks the rule, or None."""
+    home = module if _is_package(module) else module.rpartition(".")[0]
+    if _is_private(name) and importer_pkg != home:
+        return f"{name} of {module} is private to {home}/"
+    return None
+
+
+def _private_name_violations() -> list[str]:
+    """Every import (and attribute use of an imported module) in src that breaks the rule."""
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+        package = ".".join(parts[:-1])  # the directory the importer sits in
+        where = path.relative_to(ROOT).as_posix()
+        tree = ast.parse(path.read_text(), str(path))
+        modules_bound: dict[str, str] = {}  # local name -> reportkit module it is bound to
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.split(".")[0] == "reportkit":
+                        modules_bound[alias.asname or alias.name] = alias.name
+                        if why := _module_privacy(package, alias.name):
+                            found.append(f"{where}:{node.lineno}: {why}")
+            elif isinstance(node, ast.ImportFrom):
+                base = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
+                target = ".".join([*base, *([node.module] if node.module else [])])
+                if target.split(".")[0] != "reportkit":
+                    continue
+                for alias in node.names:
+                    full = f"{target}.{alias.name}"
+                    if _is_module(full):
+                        modules_bound[alias.asname or alias.name] = full
+                        why = _module_privacy(package, full)
+                    else:
+                        why = _module_privacy(package, target) or _name_privacy(package, target, alias.name)
+                    if why:
+                        found.append(f"{where}:{node.lineno}: {why}")
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                    and node.value.id in modules_bound):
+                if why := _name_privacy(package, modules_bound[node.value.id], node.attr):
+                    found.append(f"{where}:{node.lineno}: {why}")
+    return found
+
+
+def test_private_names_are_used_only_inside_the_package_that_defines_them():
+    found = _private_name_violations()
+    assert not found, "private names used outside their package (give the name a public name in its one home):\n" + "\n".join(found)
+
+
+def test_the_private_name_rule_tells_its_own_package_from_another():
+    # the rule's own cases, on the real package: an engine module reaching the crediting
+    # core's private helper breaks it, the same name inside its own directory does not
+    assert _name_privacy("reportkit.domain.engine", "reportkit.domain._credit_core", "_isnull")
+    assert _name_privacy("reportkit.domain", "reportkit.domain._credit_core", "_isnull") is None
+    assert _name_privacy("reportkit.render.excel", "reportkit.render.excel", "_Book") is None
+    assert _module_privacy("reportkit.domain.engine", "reportkit.domain._credit_core") is None
+    assert _module_privacy("reportkit.config", "reportkit.domain._credit_core")
+    assert _module_privacy("reportkit.run", "reportkit.run._warm") is None
+
+
+def test_no_module_of_a_package_is_named_after_a_name_its_init_defines():
+    # importing reportkit.domain.engine.statements would rebind engine.statements (the
+    # function callers use) to the module, depending on import order
+    clashes = []
+    for init in sorted(PACKAGE.rglob("__init__.py")):
+        modules = {p.stem for p in init.parent.glob("*.py")} | {p.name for p in init.parent.iterdir() if (p / "__init__.py").is_file()}
+        for node in ast.parse(init.read_text()).body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                names = {node.name}
+            elif isinstance(node, ast.Assign):
+                names = {t.id for t in node.targets if isinstance(t, ast.Name)}
+            elif isinstance(node, ast.ImportFrom) and node.module:  # not `from . import module` itself
+                names = {a.asname or a.name for a in node.names}
+            else:
+                continue
+            clashes += [f"{init.parent.relative_to(ROOT).as_posix()}/{n}.py" for n in sorted(names & modules)]
+    assert not clashes, f"modules named after a name their package's __init__.py defines: {clashes}"

@@ -42,6 +42,14 @@ def test_console_script_points_at_the_cli():
     assert pyproject["project"]["requires-python"] == ">=3.11"
 
 
+def test_every_package_of_the_source_tree_ships_in_the_wheel():
+    # setuptools' explicit list: a package missing from it installs without its modules
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    src = ROOT / "src"
+    on_disk = {init.parent.relative_to(src).as_posix().replace("/", ".") for init in (src / "reportkit").rglob("__init__.py")}
+    assert sorted(on_disk - listed) == []
+
+
 def test_templates_ship_inside_the_package():
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     st = pyproject["tool"]["setuptools"]

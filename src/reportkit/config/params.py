@@ -33,7 +33,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ..core._yaml import format_validation_errors, model_of, non_text_keys, read_yaml_mapping
+from ..core.yaml_input import format_validation_errors, model_of, non_text_keys, read_yaml_mapping
 from ..core.errors import ParamsError, did_you_mean
 from ..core.types import FloatFraction, Fraction, Id, Money, Rate
 
@@ -271,7 +271,7 @@ def format_validation_error(exc: ValidationError, file: str, model: type[BaseMod
     ``yaml_root`` (the composed YAML document) lets a message show how YAML read
     an unquoted value (``NO`` -> ``False``, ``0731`` -> ``473``). Keys in
     ``overridden`` came from the command line and are reported as ``-p key=...``.
-    The formatting itself is :func:`reportkit.core._yaml.format_validation_errors`.
+    The formatting itself is :func:`reportkit.core.yaml_input.format_validation_errors`.
     """
 
     def origin(loc: tuple[str, ...]) -> str | None:

@@ -32,7 +32,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from ..core._yaml import format_validation_errors, read_yaml_mapping
+from ..core.yaml_input import format_validation_errors, read_yaml_mapping
 from ..core.errors import PlanError, did_you_mean
 from ..core.types import PPM, Fraction, Id, Money, Rate
 
@@ -484,7 +484,7 @@ def format_plan_error(exc: ValidationError, file: str, model: type[BaseModel]) -
     Nested lists of models (``rates.tiers.1.rte``) and aliases (``from:``) are
     followed to list the allowed keys there; the file is read again to name each
     key's line and how YAML typed an unquoted value
-    (:func:`reportkit.core._yaml.format_validation_errors`, as params and mappings).
+    (:func:`reportkit.core.yaml_input.format_validation_errors`, as params and mappings).
     """
     return "\n".join(format_validation_errors(exc, file, model, yaml_file=file))
 

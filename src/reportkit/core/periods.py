@@ -41,7 +41,8 @@ _MONTHS = {"year": 12, "quarter": 3, "month": 1}
 _LABEL = re.compile(r"^FY(?P<fy>\d{4})(?:-(?P<kind>[QM])(?P<n>\d{1,2}))?$")
 
 
-_DAY_NS = 86_400 * 10**9
+DAY_NS = 86_400 * 10**9
+"""Nanoseconds in a day: int64 datetime64[ns] values divided by it give whole days (period ordinals, the ledger's day keys)."""
 
 
 def one_year_earlier(d: datetime.date) -> datetime.date:
@@ -134,11 +135,11 @@ class FiscalCalendar:
             return np.zeros(0, dtype=np.int64)
         lo = int(ns.min())
         rel = ns - lo
-        day = rel // _DAY_NS
+        day = rel // DAY_NS
         span = int(day.max()) + 1
-        if span > 4_000_000 or not (rel == day * _DAY_NS).all():
+        if span > 4_000_000 or not (rel == day * DAY_NS).all():
             return self._ordinals_direct(ns, kind)
-        return self._ordinals_direct(lo + np.arange(span, dtype=np.int64) * _DAY_NS, kind)[day]
+        return self._ordinals_direct(lo + np.arange(span, dtype=np.int64) * DAY_NS, kind)[day]
 
     def _ordinals_direct(self, ns: np.ndarray, kind: str) -> np.ndarray:
         m = ns.view("datetime64[ns]").astype("datetime64[M]").astype(np.int64) + 1970 * 12

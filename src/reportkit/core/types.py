@@ -4,7 +4,7 @@ Params (:mod:`reportkit.config.params`), plans (:mod:`reportkit.config.plans`)
 and mappings (:mod:`reportkit.data.mapping`) annotate their fields with these
 types, so the same text is accepted or refused the same way in all three files,
 with the same message. The loaders add the file and the key path
-(:func:`reportkit.core._yaml.format_validation_errors`).
+(:func:`reportkit.core.yaml_input.format_validation_errors`).
 
 =============  ======================  ==============================================
 type           held as                 accepted from YAML

@@ -51,13 +51,16 @@ __all__ = [
 # integer codes once, with Arrow hash kernels (``index_in``), and works on numpy
 # arrays from there on; strings are only looked up again for the rows of a
 # materialised frame (a statement, ``CommissionResult.credits``, excluded deals).
-_NAT = np.iinfo(np.int64).min  # NaT as int64 nanoseconds
+# The helpers without a leading underscore (NAT, arrow_str, lookup, take_str, Ids,
+# Credits, apply_crediting, ...) are the domain's: the engine (domain/engine/) works on
+# the same codes. ``__all__`` lists what domain/crediting.py re-exports to the reports.
+NAT = np.iinfo(np.int64).min  # NaT as int64 nanoseconds
 _CREDIT_KINDS = ["revenue", "overlay"]
 _SOURCES = ["owner", "split", "overlay split", "territory", "cancellation in period",
             "owner (territory not covered)", "owner (no territory)"]
 
 
-def _arrow_str(values):
+def arrow_str(values):
     """Values as an Arrow string array (zero-copy for pandas-3 ``str`` columns)."""
     if isinstance(values, (pd.Series, pd.Index)):
         values = values.array
@@ -78,35 +81,36 @@ def _arrow_str(values):
     return arr
 
 
-def _np(arr) -> np.ndarray:
+def arrow_to_numpy(arr) -> np.ndarray:
+    """An Arrow array (or chunked array) as a NumPy array, without a copy where Arrow allows."""
     return arr.to_numpy() if isinstance(arr, pa.ChunkedArray) else arr.to_numpy(zero_copy_only=False)
 
 
-def _lookup(values, table, dtype=np.int64) -> np.ndarray:
+def lookup(values, table, dtype=np.int64) -> np.ndarray:
     """Position of each value in ``table`` (distinct strings); -1 when absent or null.
 
     ``dtype=np.int32`` keeps Arrow's int32 positions without a widening copy.
     """
-    t = _arrow_str(table)
+    t = arrow_str(table)
     if isinstance(t, pa.ChunkedArray):
         t = t.combine_chunks()
-    r = pc.index_in(_arrow_str(values), value_set=t)
-    return _np(r.fill_null(-1)).astype(dtype, copy=False)
+    r = pc.index_in(arrow_str(values), value_set=t)
+    return arrow_to_numpy(r.fill_null(-1)).astype(dtype, copy=False)
 
 
 def _isnull(values) -> np.ndarray:
-    return _np(pc.is_null(_arrow_str(values)))
+    return arrow_to_numpy(pc.is_null(arrow_str(values)))
 
 
 def _isin(values, allowed) -> np.ndarray:
     """Exact membership for id columns (Arrow hash lookup)."""
-    return _lookup(values, pd.unique(np.asarray(list(allowed), dtype=object))) >= 0 if len(values) else np.zeros(0, bool)
+    return lookup(values, pd.unique(np.asarray(list(allowed), dtype=object))) >= 0 if len(values) else np.zeros(0, bool)
 
 
-def _take_str(values, rows: np.ndarray) -> np.ndarray:
+def take_str(values, rows: np.ndarray) -> np.ndarray:
     """``values[rows]`` as an object array of str/None (rows < 0 give None)."""
     rows = np.asarray(rows, dtype=np.int64)
-    arr = _arrow_str(values)
+    arr = arrow_str(values)
     ok = rows >= 0
     out = np.full(len(rows), None, dtype=object)
     if ok.any():
@@ -115,7 +119,7 @@ def _take_str(values, rows: np.ndarray) -> np.ndarray:
     return out
 
 
-class _Ids:
+class Ids:
     """Integer codes for account-manager ids: known ids first, unknown ones appended."""
 
     def __init__(self, known) -> None:
@@ -131,17 +135,17 @@ class _Ids:
         """
         if rows is not None:
             if 2 * len(rows) < len(values):
-                return self.codes(_arrow_str(values).take(pa.array(rows)))
-            c = _lookup(values, self.known, np.int32)[rows]  # int32 codes: written into int64 columns later
+                return self.codes(arrow_str(values).take(pa.array(rows)))
+            c = lookup(values, self.known, np.int32)[rows]  # int32 codes: written into int64 columns later
             miss = np.flatnonzero(c < 0)
             if len(miss):
-                sub = _arrow_str(values).take(pa.array(rows[miss]))
+                sub = arrow_str(values).take(pa.array(rows[miss]))
                 c[miss] = self._extra(sub)
             return c
-        c = _lookup(values, self.known)
+        c = lookup(values, self.known)
         miss = np.flatnonzero(c < 0)
         if len(miss):
-            c[miss] = self._extra(_arrow_str(values).take(pa.array(miss)))
+            c[miss] = self._extra(arrow_str(values).take(pa.array(miss)))
         return c
 
     def _extra(self, sub) -> np.ndarray:
@@ -150,9 +154,10 @@ class _Ids:
             if v not in self._extra_set:
                 self._extra_set.add(v)
                 self.extra.append(v)
-        return np.where(_isnull(sub), -1, len(self.known) + _lookup(sub, self.extra))
+        return np.where(_isnull(sub), -1, len(self.known) + lookup(sub, self.extra))
 
     def strings(self) -> np.ndarray:
+        """Every id by its code: ``strings()[code]`` is the id (known ids, then the appended ones)."""
         return np.concatenate([self.known, np.asarray(self.extra, dtype=object)])
 
 
@@ -186,21 +191,27 @@ NO_CREDIT_REASONS = {
 }
 
 
-def _excluded_frame(deals: pd.DataFrame, rows: np.ndarray, am: np.ndarray, amount: np.ndarray,
-                    close_ns: np.ndarray, reason: str) -> pd.DataFrame:
+def excluded_frame(deals: pd.DataFrame, rows: np.ndarray, am: np.ndarray, amount: np.ndarray,
+                   close_ns: np.ndarray, reason: str) -> pd.DataFrame:
+    """The deals at ``rows`` that credit nobody, with the ``reason`` (one of :data:`NO_CREDIT_REASONS`).
+
+    Columns: deal_id, account_manager_id (the owner, or None), close_date, amount_cents
+    (int64 cents), reason; the frame :attr:`CommissionResult.excluded` and
+    :func:`credit_deals` show.
+    """
     return pd.DataFrame({
-        "deal_id": _take_str(deals["deal_id"], rows), "account_manager_id": am,
+        "deal_id": take_str(deals["deal_id"], rows), "account_manager_id": am,
         "close_date": pd.to_datetime(np.asarray(close_ns, np.int64).view("datetime64[ns]")),
         "amount_cents": np.asarray(amount, np.int64), "reason": reason,
     })
 
 
 @dataclass
-class _Credits:
+class Credits:
     """Credit lines as integer arrays (one row per AM credited by a deal)."""
 
     drow: np.ndarray     # row of the deal in the deals frame
-    am: np.ndarray       # account-manager code (_Ids), >= 0
+    am: np.ndarray       # account-manager code (Ids), >= 0
     cdate: np.ndarray    # close date, int64 ns
     credit: np.ndarray   # credit_cents
     share: np.ndarray    # share_ppm (int32: at most 1e6)
@@ -208,11 +219,12 @@ class _Credits:
     source: np.ndarray   # index into _SOURCES (int8)
     exact: np.ndarray    # the credit exact, in micros (money.py): what per-period sums add up
 
-    def take(self, idx) -> "_Credits":
-        return _Credits(*(getattr(self, f)[idx] for f in self.__dataclass_fields__))
+    def take(self, idx) -> "Credits":
+        """The credit lines at ``idx`` (positions or a boolean mask), every column alike."""
+        return Credits(*(getattr(self, f)[idx] for f in self.__dataclass_fields__))
 
     @staticmethod
-    def concat(parts: list["_Credits"]) -> "_Credits":
+    def concat(parts: list["Credits"]) -> "Credits":
         """One set of arrays from parts whose fields are arrays, scalars, or ``(source, rows)``.
 
         A ``(source, rows)`` field is gathered straight into the output
@@ -222,7 +234,7 @@ class _Credits:
         dtypes = (np.int64,) * 4 + (np.int32, np.int8, np.int8, np.int64)
         n = sum(len(p.drow) for p in parts)
         cols = []
-        for f, dt in zip(_Credits.__dataclass_fields__, dtypes):
+        for f, dt in zip(Credits.__dataclass_fields__, dtypes):
             vals = [getattr(p, f) for p in parts]
             if len(vals) == 1 and isinstance(vals[0], np.ndarray) and vals[0].dtype == np.result_type(dt, vals[0].dtype):
                 cols.append(vals[0])
@@ -237,16 +249,22 @@ class _Credits:
                     out[a:b] = v
                 a = b
             cols.append(out)
-        return _Credits(*cols)
+        return Credits(*cols)
 
     def frame(self, deals: pd.DataFrame, ids: np.ndarray) -> pd.DataFrame:
+        """The credit lines as the frame :func:`credit_deals` returns (ids and sources as text).
+
+        Columns: deal_id, account_manager_id (``ids[code]``), account_id, close_date,
+        product, deal_amount_cents, deal_amount_micros, credit_cents, credit_micros
+        (int64), share_ppm (parts per million), kind (revenue / overlay), source.
+        """
         amt = deals["amount_cents"].to_numpy(np.int64)
         return pd.DataFrame({
-            "deal_id": _take_str(deals["deal_id"], self.drow),
+            "deal_id": take_str(deals["deal_id"], self.drow),
             "account_manager_id": ids[self.am] if len(self.am) else np.array([], dtype=object),
-            "account_id": _take_str(deals["account_id"], self.drow),
+            "account_id": take_str(deals["account_id"], self.drow),
             "close_date": pd.to_datetime(self.cdate.view("datetime64[ns]")),
-            "product": _take_str(deals["product"], self.drow),
+            "product": take_str(deals["product"], self.drow),
             "deal_amount_cents": amt[self.drow],
             "deal_amount_micros": deal_micros(deals)[self.drow],
             "credit_cents": self.credit.astype(np.int64),
@@ -257,8 +275,8 @@ class _Credits:
         })
 
 
-def _credit_codes(deals, ids: _Ids, *, splits=None, accounts=None, territories=None, method="owner",
-                  handoff=True) -> tuple[_Credits, list[pd.DataFrame]]:
+def apply_crediting(deals, ids: Ids, *, splits=None, accounts=None, territories=None, method="owner",
+                    handoff=True) -> tuple[Credits, list[pd.DataFrame]]:
     """The crediting rules of :func:`credit_deals` on integer codes (see there).
 
     In order: won deals; those closed before their account's handover date credit
@@ -272,7 +290,7 @@ def _credit_codes(deals, ids: _Ids, *, splits=None, accounts=None, territories=N
     W = np.flatnonzero(d.won)
     if handoff and accounts is not None and "handover_date" in accounts:
         W = _drop_before_handover(deals, d, W, accounts, excluded)
-    parts: list[_Credits] = []
+    parts: list[Credits] = []
     fallback_source = None  # per deal row: _SOURCES code of an owner credit standing in for the territory
     W_owner = W
     if method == "territory":
@@ -282,7 +300,7 @@ def _credit_codes(deals, ids: _Ids, *, splits=None, accounts=None, territories=N
         rev_deal = _split_credits(deals, d, W_owner, ids, splits, parts)
     if len(W_owner):
         _owner_credits(deals, d, W_owner[~rev_deal[W_owner]], ids, method, fallback_source, parts, excluded)
-    return _Credits.concat(parts), excluded
+    return Credits.concat(parts), excluded
 
 
 class _DealArrays(NamedTuple):
@@ -296,27 +314,27 @@ class _DealArrays(NamedTuple):
 
     @classmethod
     def of(cls, deals) -> "_DealArrays":
-        return cls(len(deals), _np(pc.fill_null(pc.equal(_arrow_str(deals["stage"]), "won"), False)),
+        return cls(len(deals), arrow_to_numpy(pc.fill_null(pc.equal(arrow_str(deals["stage"]), "won"), False)),
                    deals["close_date"].to_numpy("datetime64[ns]").view(np.int64),
                    deals["amount_cents"].to_numpy(np.int64), deal_micros(deals))
 
 
 def _drop_before_handover(deals, d: _DealArrays, W: np.ndarray, accounts, excluded: list[pd.DataFrame]) -> np.ndarray:
     """``W`` without the deals closed before their account's handover date (added to ``excluded``)."""
-    pos = _lookup(deals["account_id"], accounts["account_id"])[W]
+    pos = lookup(deals["account_id"], accounts["account_id"])[W]
     ho_all = pd.to_datetime(accounts["handover_date"]).to_numpy("datetime64[ns]").view(np.int64)
-    ho = np.where(pos >= 0, ho_all[np.maximum(pos, 0)] if len(ho_all) else _NAT, _NAT)
-    before = (ho != _NAT) & (d.close[W] < ho)
+    ho = np.where(pos >= 0, ho_all[np.maximum(pos, 0)] if len(ho_all) else NAT, NAT)
+    before = (ho != NAT) & (d.close[W] < ho)
     if not before.any():
         return W
     r = W[before]
-    excluded.append(_excluded_frame(deals, r, _take_str(deals["account_manager_id"], r), d.amount[r], d.close[r],
-                                    "closed before the account's handover date (business development)"))
+    excluded.append(excluded_frame(deals, r, take_str(deals["account_manager_id"], r), d.amount[r], d.close[r],
+                                   "closed before the account's handover date (business development)"))
     return W[~before]
 
 
-def _territory_credits(deals, d: _DealArrays, W: np.ndarray, ids: _Ids, territories,
-                       parts: list[_Credits]) -> tuple[np.ndarray, np.ndarray]:
+def _territory_credits(deals, d: _DealArrays, W: np.ndarray, ids: Ids, territories,
+                       parts: list[Credits]) -> tuple[np.ndarray, np.ndarray]:
     """Credit each deal of ``W`` to every account manager covering its territory (appended to ``parts``).
 
     Returns the deals that credit their owner instead (blank territory, or one nobody
@@ -327,8 +345,8 @@ def _territory_credits(deals, d: _DealArrays, W: np.ndarray, ids: _Ids, territor
     terr = terr.loc[~_isnull(terr["account_manager_id"])] if len(terr) else terr
     tcodes, tuniq = pd.factorize(terr["territory"].reset_index(drop=True))
     t_am = ids.codes(terr["account_manager_id"]) if len(terr) else np.zeros(0, np.int64)
-    dterr = _arrow_str(deals["territory"]).take(pa.array(W)) if len(W) else None
-    dt = _lookup(dterr, np.asarray(tuniq, dtype=object)) if len(W) and len(tuniq) else np.full(len(W), -1, np.int64)
+    dterr = arrow_str(deals["territory"]).take(pa.array(W)) if len(W) else None
+    dt = lookup(dterr, np.asarray(tuniq, dtype=object)) if len(W) and len(tuniq) else np.full(len(W), -1, np.int64)
     ordr = np.argsort(tcodes, kind="stable")
     cnt_t = np.bincount(tcodes[tcodes >= 0], minlength=len(tuniq))
     start_t = np.r_[0, np.cumsum(cnt_t)[:-1]] if len(tuniq) else np.zeros(0, np.int64)
@@ -339,7 +357,7 @@ def _territory_credits(deals, d: _DealArrays, W: np.ndarray, ids: _Ids, territor
         within = np.arange(len(rep)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
         trow = ordr[start_t[dt[rep]] + within]
         mrow = W[rep]
-        parts.append(_Credits(mrow, t_am[trow], (d.close, mrow), (d.amount, mrow), PPM, 1, 3, (d.micros, mrow)))  # filled by concat
+        parts.append(Credits(mrow, t_am[trow], (d.close, mrow), (d.amount, mrow), PPM, 1, 3, (d.micros, mrow)))  # filled by concat
     # a blank territory, or one nobody covers, credits the deal's owner (nothing is silently lost)
     fallback_source = np.zeros(d.n, dtype=np.int8)
     blank = _isnull(dterr) if len(W) else np.zeros(0, bool)
@@ -355,7 +373,7 @@ def _split_rows(deals, splits) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np
     exist, revenue shares of a deal that do not total 100 %.
     """
     s = splits[["deal_id", "account_manager_id", "share", "kind"]].reset_index(drop=True)
-    kcode = _lookup(s["kind"], _CREDIT_KINDS)
+    kcode = lookup(s["kind"], _CREDIT_KINDS)
     if (kcode < 0).any():
         raise DataError("split kind must be 'revenue' or 'overlay'", [
             DataProblem("splits", int(i) + 2, "kind", s.at[i, "kind"], "allowed: revenue, overlay")
@@ -363,12 +381,12 @@ def _split_rows(deals, splits) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np
     share = _shares_ppm(s["share"])
     # split deal ids -> codes (Arrow dictionary encoding, no Python strings), then the
     # distinct ones looked up in the deals once
-    enc = pc.dictionary_encode(_arrow_str(s["deal_id"]))
+    enc = pc.dictionary_encode(arrow_str(s["deal_id"]))
     if isinstance(enc, pa.ChunkedArray):
         enc = enc.unify_dictionaries().combine_chunks() if enc.num_chunks != 1 else enc.chunk(0)
-    scode = _np(enc.indices.fill_null(-1)).astype(np.int64, copy=False)
+    scode = arrow_to_numpy(enc.indices.fill_null(-1)).astype(np.int64, copy=False)
     suniq = enc.dictionary
-    pos = _lookup(deals["deal_id"], suniq)
+    pos = lookup(deals["deal_id"], suniq)
     deal_of_u = np.full(len(suniq) + 1, -1, dtype=np.int64)
     hit = np.flatnonzero(pos >= 0)
     deal_of_u[pos[hit]] = hit
@@ -391,7 +409,7 @@ def _split_rows(deals, splits) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np
     return s, isrev_s, share, sdrow
 
 
-def _split_credits(deals, d: _DealArrays, W_owner: np.ndarray, ids: _Ids, splits, parts: list[_Credits]) -> np.ndarray:
+def _split_credits(deals, d: _DealArrays, W_owner: np.ndarray, ids: Ids, splits, parts: list[Credits]) -> np.ndarray:
     """Credit the splits of the deals in ``W_owner`` (appended to ``parts``); returns which deals have revenue splits.
 
     Overlay shares are each rounded half away from zero; revenue shares are
@@ -420,9 +438,9 @@ def _split_credits(deals, d: _DealArrays, W_owner: np.ndarray, ids: _Ids, splits
         raise DataError("split rows need an account_manager_id", [
             DataProblem("splits", int(i) + 2, "account_manager_id", None, "required")
             for i in sel[am < 0]])
-    parts.append(_Credits(drow, am, d.close[drow], credit, w.astype(np.int32),
-                          np.where(isrev, 0, 1).astype(np.int8), np.where(isrev, 1, 2).astype(np.int8),
-                          credit * MICROS_PER_CENT))  # a split's exact credit is its allocated cents
+    parts.append(Credits(drow, am, d.close[drow], credit, w.astype(np.int32),
+                         np.where(isrev, 0, 1).astype(np.int8), np.where(isrev, 1, 2).astype(np.int8),
+                         credit * MICROS_PER_CENT))  # a split's exact credit is its allocated cents
     return rev_deal
 
 
@@ -451,18 +469,18 @@ def _allocate_revenue(g: np.ndarray, amt: np.ndarray, w: np.ndarray, n_all: int)
     return np.where(amt < 0, -pm, pm)
 
 
-def _owner_credits(deals, d: _DealArrays, own: np.ndarray, ids: _Ids, method: str, fallback_source,
-                   parts: list[_Credits], excluded: list[pd.DataFrame]) -> None:
+def _owner_credits(deals, d: _DealArrays, own: np.ndarray, ids: Ids, method: str, fallback_source,
+                   parts: list[Credits], excluded: list[pd.DataFrame]) -> None:
     """Credit the deals ``own`` to their owner (appended to ``parts``); a deal with no owner credits nobody."""
     am = ids.codes(deals["account_manager_id"], own) if len(own) else np.zeros(0, np.int64)
     none = am < 0
     if none.any():
         r = own[none]
-        excluded.append(_excluded_frame(deals, r, np.full(len(r), None, dtype=object), d.amount[r], d.close[r],
-                                        NO_CREDIT_REASONS[method]))
+        excluded.append(excluded_frame(deals, r, np.full(len(r), None, dtype=object), d.amount[r], d.close[r],
+                                       NO_CREDIT_REASONS[method]))
         own, am = own[~none], am[~none]
     src = 0 if fallback_source is None else (fallback_source, own)
-    parts.append(_Credits(own, am, (d.close, own), (d.amount, own), PPM, 0, src, (d.micros, own)))  # filled by concat
+    parts.append(Credits(own, am, (d.close, own), (d.amount, own), PPM, 0, src, (d.micros, own)))  # filled by concat
 
 
 def check_crediting(plans: Sequence[Plan], ds: Dataset, *, source_mapping: str | Path | None = None) -> tuple[str, bool]:
@@ -556,10 +574,10 @@ def credit_codes(ds: Dataset, deals: pd.DataFrame | None = None) -> DatasetCredi
     ``deals`` (default ``ds.deals`` with a fresh index) must have a RangeIndex.
     """
     deals = ds.deals.reset_index(drop=True) if deals is None else deals
-    ids = _Ids(ds.account_managers["account_manager_id"].astype(str).to_numpy(dtype=object))
-    cr, excl = _credit_codes(deals, ids, accounts=ds.accounts, territories=ds.territories, method=ds.crediting,
-                             handoff=True)
-    return DatasetCredits(cr.drow, cr.am, cr.cdate, cr.credit, cr.exact, cr.source, ids.strings(), _concat_excluded(excl))
+    ids = Ids(ds.account_managers["account_manager_id"].astype(str).to_numpy(dtype=object))
+    cr, excl = apply_crediting(deals, ids, accounts=ds.accounts, territories=ds.territories, method=ds.crediting,
+                               handoff=True)
+    return DatasetCredits(cr.drow, cr.am, cr.cdate, cr.credit, cr.exact, cr.source, ids.strings(), concat_excluded(excl))
 
 
 def ownerless_uncredited(ds: Dataset) -> np.ndarray:
@@ -586,14 +604,14 @@ def ownerless_uncredited(ds: Dataset) -> np.ndarray:
         someone to credit.
     """
     deals = ds.deals
-    won = _np(pc.fill_null(pc.equal(_arrow_str(deals["stage"]), "won"), False))
+    won = arrow_to_numpy(pc.fill_null(pc.equal(arrow_str(deals["stage"]), "won"), False))
     cand = np.flatnonzero(won & _isnull(deals["account_manager_id"]))
     if not len(cand):
         return cand.astype(np.int64)
     # the candidates only, each deal id replaced by its position so excluded rows map back
     sub = deals.iloc[cand].reset_index(drop=True).assign(deal_id=np.arange(len(cand)).astype(str))
-    _, excl = _credit_codes(sub, _Ids(ds.account_managers["account_manager_id"].astype(str)),
-                            accounts=ds.accounts, territories=ds.territories, method=ds.crediting, handoff=True)
+    _, excl = apply_crediting(sub, Ids(ds.account_managers["account_manager_id"].astype(str)),
+                              accounts=ds.accounts, territories=ds.territories, method=ds.crediting, handoff=True)
     why = NO_CREDIT_REASONS[ds.crediting]
     pos = [f.loc[f["reason"] == why, "deal_id"].astype(int).to_numpy() for f in excl]
     return np.sort(cand[np.concatenate(pos)]) if pos else np.zeros(0, np.int64)
@@ -602,7 +620,8 @@ def ownerless_uncredited(ds: Dataset) -> np.ndarray:
 _EXCLUDED_COLUMNS = ["deal_id", "account_manager_id", "close_date", "amount_cents", "reason"]
 
 
-def _concat_excluded(frames: list[pd.DataFrame]) -> pd.DataFrame:
+def concat_excluded(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The excluded deals of every crediting step in one frame (the columns of :func:`excluded_frame`)."""
     frames = [f for f in frames if len(f)]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=_EXCLUDED_COLUMNS)
 
@@ -658,7 +677,7 @@ def credit_deals(
         split rows for unknown deals.
     """
     deals = deals.reset_index(drop=True)
-    ids = _Ids([])
-    cr, excluded = _credit_codes(deals, ids, splits=splits, accounts=accounts, territories=territories,
-                                 method=method, handoff=handoff)
-    return cr.frame(deals, ids.strings()), _concat_excluded(excluded)
+    ids = Ids([])
+    cr, excluded = apply_crediting(deals, ids, splits=splits, accounts=accounts, territories=territories,
+                                   method=method, handoff=handoff)
+    return cr.frame(deals, ids.strings()), concat_excluded(excluded)

@@ -45,6 +45,7 @@ from ..core.errors import ParamsError, TemplateError
 from ..domain.loading import load_inputs, parse_date
 from ..core.money import round_money
 from ..reports.builders import REPORT_KINDS, build_report
+from .cell_kinds import NA, PERCENT_COLUMNS, is_missing, is_percent_key
 
 __all__ = [
     "NA",
@@ -67,16 +68,6 @@ __all__ = [
     "Chart",
     "Notes",
 ]
-
-NA = "n/a"
-"""How a missing or undefined value is shown everywhere."""
-
-PERCENT_COLUMNS = frozenset(
-    {"attainment", "forecast_attainment", "growth_vs_last_year", "rate", "probability", "share", "trend",
-     "share_of_am_revenue", "pace"}
-)
-"""Columns (and summary keys) holding fractions shown as percent (1.0 == 100 %)."""
-
 
 _LABELS = {
     "account_manager_id": "Account manager ID",
@@ -155,30 +146,6 @@ SUMMARY_LAYOUT: dict[str, tuple[tuple[str, str, str], ...]] = {
 }
 
 
-def _is_missing(value: Any) -> bool:
-    """True for None, NaN, NaT and pandas NA (and Decimal NaN)."""
-    if value is None:
-        return True
-    if isinstance(value, Decimal):
-        return value.is_nan()
-    if isinstance(value, float):
-        return math.isnan(value)
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
-_MONEY_RATE_KEYS = frozenset({"run_rate", "forecast_run_rate"})  # money named *_rate: a forecast, not a fraction
-
-
-def _is_percent_key(name: str) -> bool:
-    name = str(name)
-    if name in _MONEY_RATE_KEYS:
-        return False
-    return name in PERCENT_COLUMNS or name.endswith("_attainment") or name.endswith("_rate") or name.startswith("attainment")
-
-
 # -- scalar formatting ------------------------------------------------------------
 
 
@@ -210,7 +177,7 @@ def format_money(value: Any, currency: str = "USD") -> str:
     >>> format_money(None)
     'n/a'
     """
-    if _is_missing(value):
+    if is_missing(value):
         return NA
     d = value if isinstance(value, Decimal) else Decimal(str(value))
     if not d.is_finite():
@@ -228,7 +195,7 @@ def format_percent(value: Any, decimals: int = 1) -> str:
     >>> format_percent(1.0), format_percent(float("nan")), format_percent(Decimal("0.05"))
     ('100.0%', 'n/a', '5.0%')
     """
-    if _is_missing(value):
+    if is_missing(value):
         return NA
     d = value if isinstance(value, Decimal) else Decimal(repr(float(value)))
     if not d.is_finite():
@@ -239,7 +206,7 @@ def format_percent(value: Any, decimals: int = 1) -> str:
 
 def format_date(value: Any) -> str:
     """ISO date ``YYYY-MM-DD`` for dates / timestamps; ``n/a`` for missing."""
-    if _is_missing(value):
+    if is_missing(value):
         return NA
     if isinstance(value, pd.Timestamp):
         value = value.to_pydatetime()
@@ -258,11 +225,11 @@ def format_cell(value: Any, column: str = "", currency: str = "USD") -> str:
     with two decimals; booleans as ``Yes``/``No``; missing values as ``n/a``.
     The result is plain (unescaped) text.
     """
-    if _is_missing(value):
+    if is_missing(value):
         return NA
     if isinstance(value, (bool, np.bool_)):
         return "Yes" if value else "No"
-    if _is_percent_key(column):
+    if is_percent_key(column):
         try:
             return format_percent(value)
         except (TypeError, ValueError, ArithmeticError):
@@ -483,10 +450,10 @@ def table(
 
 
 def _numeric_column(series: pd.Series, name: str) -> bool:
-    if _is_percent_key(name):
+    if is_percent_key(name):
         return True
     for v in series:
-        if _is_missing(v):
+        if is_missing(v):
             continue
         return isinstance(v, (Decimal, numbers.Real)) and not isinstance(v, bool)
     return False
@@ -516,7 +483,7 @@ def summary_table(report: Any, keys: Sequence[str] | None = None) -> Table:
             if "forecast_low" not in summary or "forecast_high" not in summary:
                 return None
             lo, hi = summary["forecast_low"], summary["forecast_high"]
-            return NA if _is_missing(lo) or _is_missing(hi) else f"{format_cell(lo, 'forecast_low', cur)} to {format_cell(hi, 'forecast_high', cur)}"
+            return NA if is_missing(lo) or is_missing(hi) else f"{format_cell(lo, 'forecast_low', cur)} to {format_cell(hi, 'forecast_high', cur)}"
         return format_cell(summary[k], k, cur) if k in summary else None
 
     def shown(k: str, when: str) -> bool:
@@ -524,7 +491,7 @@ def summary_table(report: Any, keys: Sequence[str] | None = None) -> Table:
         if when == "to_date":
             return summary.get("days_elapsed") is not None and summary.get("days_elapsed") != summary.get("days_in_period")
         if when == "nonzero":
-            return not _is_missing(v) and v != 0
+            return not is_missing(v) and v != 0
         if when == "basis":
             return bool(summary.get("attainment_basis_differs"))
         if when == "not_cash":

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config.plans import PPM, Plan, ppm
-from ..core.money import rdiv
-from .engine_inputs import PayPeriods, PlanChoice
-from .engine_ledger import PeriodLine
+from ...config.plans import PPM, Plan, ppm
+from ...core.money import rdiv
+from .inputs import PayPeriods, PlanChoice
+from .ledger import PeriodLine
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from . import model
-from ..core.errors import DataProblem, MappingError, did_you_mean
-from .mapping_schema import Source, SourceMapping
-from .sources import format_of, read_source
+from .. import model
+from ...core.errors import DataProblem, MappingError, did_you_mean
+from .schema import Source, SourceMapping
+from ..sources import format_of, read_source
 
 _ROW = model.SOURCE_ROW
 _FILE = model.SOURCE_FILE

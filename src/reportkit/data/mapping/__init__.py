@@ -68,12 +68,12 @@ source row (header = 1, first data row = 2) and the source column.
 Where each part lives (this module is the façade: every name below is importable
 from here, and :func:`load_dataset` is the one entry point):
 
-* :mod:`~reportkit.data.mapping_schema`: the YAML model and :func:`load_mapping`;
-* :mod:`~reportkit.data.mapping_read`: reading sources, steps 1-3 (the load context);
-* :mod:`~reportkit.data.mapping_lookups`: step 7, joins with other sources;
-* :mod:`~reportkit.data.mapping_values`: parsing amounts, dates, numbers, recodes;
-* :mod:`~reportkit.data.mapping_table`: :func:`load_table`, the steps in order;
-* :mod:`~reportkit.data.mapping_problems`: the messages and checks across cells.
+* :mod:`~reportkit.data.mapping.schema`: the YAML model and :func:`load_mapping`;
+* :mod:`~reportkit.data.mapping.read`: reading sources, steps 1-3 (the load context);
+* :mod:`~reportkit.data.mapping.lookups`: step 7, joins with other sources;
+* :mod:`~reportkit.data.mapping.values`: parsing amounts, dates, numbers, recodes;
+* :mod:`~reportkit.data.mapping.table`: :func:`load_table`, the steps in order;
+* :mod:`~reportkit.data.mapping.problems`: the messages and checks across cells.
 """
 
 from __future__ import annotations
@@ -85,21 +85,18 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from . import model
-from ..core.errors import DataError
-from ..core.periods import FiscalCalendar
-from .mapping_problems import (
+from .. import model
+from ...core.errors import DataError
+from ...core.periods import FiscalCalendar
+from .problems import (
     _data_error, _outside_quota_periods, _uncredited_deal_problems, _unknown_manager_summary,
 )
-from .mapping_read import _Context
-from .mapping_schema import (  # noqa: F401 (Calendar: importable from here as before)
+from .read import _Context
+from .schema import (  # noqa: F401 (Calendar: importable from here as before)
     Amount, Calendar, Lookup, Number, Source, SourceMapping, TableMapping, Unpivot, load_mapping,
 )
-from .mapping_table import load_table
-# the value parsers, under the names this module always had (tests and users import them from here)
-from .mapping_values import (  # noqa: F401
-    DEFAULT_DATE_FORMAT, _amount_pattern, _parse_amounts, _parse_dates, _parse_exact, _parse_float, _read_amount,
-)
+from .table import load_table
+from .values import DEFAULT_DATE_FORMAT  # noqa: F401 (importable from here as before)
 
 __all__ = [
     "Source",

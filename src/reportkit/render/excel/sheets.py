@@ -14,11 +14,11 @@ from typing import Any
 
 import pandas as pd
 
-from ..reports.builders import ATTAINMENT_BANDS
-from .notebook import NA, _is_missing
-from .excel_book import _Book
-from .excel_formulas import _dec_sum, _frac
-from .excel_frames import _Placed, _Spec, write_frame_sheet
+from ...reports.builders import ATTAINMENT_BANDS
+from ..cell_kinds import NA, is_missing
+from .book import _Book
+from .formulas import _dec_sum, _frac
+from .frames import _Placed, _Spec, write_frame_sheet
 
 
 AM_SHEETS: tuple[tuple[str, str], ...] = (
@@ -124,7 +124,7 @@ def _write_distribution(book: _Book, frame: pd.DataFrame, leaderboard: _Placed |
             formula = "=" + "+".join(crit)
         else:
             continue
-        if not _is_missing(count) and int(count) == expected and rngs:
+        if not is_missing(count) and int(count) == expected and rngs:
             ws.write_formula(r0 + i, jc, formula, book.fmt.integer, int(count))
     return placed
 

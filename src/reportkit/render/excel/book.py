@@ -19,8 +19,8 @@ from typing import Any, Callable, Collection
 import xlsxwriter
 import xlsxwriter.exceptions
 
-from ..core.errors import OutputError
-from .excel_formats import DEFAULT_MISS_BELOW, _Formats, attainment_bands
+from ...core.errors import OutputError
+from .formats import DEFAULT_MISS_BELOW, _Formats, attainment_bands
 
 
 _INVALID_SHEET_CHARS = re.compile(r"[\[\]:*?/\\\x00-\x1f\x7f]")

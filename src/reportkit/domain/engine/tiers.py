@@ -14,13 +14,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config.plans import PPM, Plan, ppm
-from ..core.money import rdiv
-from ..core.money import rdiv_inplace as _rdiv_inplace
-from .engine_credits import CreditLines
-from .engine_inputs import PayPeriods, PlanChoice
-from .engine_ledger import _KIND, Ledger, _segment_cumsum, _sum_into
-from .engine_quotas import Attainment
+from ...config.plans import PPM, Plan, ppm
+from ...core.money import rdiv
+from ...core.money import rdiv_inplace as _rdiv_inplace
+from .credits import CreditLines
+from .inputs import PayPeriods, PlanChoice
+from .ledger import _KIND, Ledger, _segment_cumsum, _sum_into
+from .quotas import Attainment
 
 _BIG = np.int64(2**62)
 

@@ -19,11 +19,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from . import model
-from ..core._yaml import format_validation_errors, read_yaml_mapping
-from ..core.errors import MappingError, did_you_mean
-from ..core.types import as_text
-from .sources import FORMATS, format_of
+from .. import model
+from ...core.yaml_input import format_validation_errors, read_yaml_mapping
+from ...core.errors import MappingError, did_you_mean
+from ...core.types import as_text
+from ..sources import FORMATS, format_of
 
 __all__ = ["Source", "Lookup", "Unpivot", "Number", "Amount", "TableMapping", "Calendar", "SourceMapping",
            "load_mapping"]

@@ -13,9 +13,9 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from ..core.errors import DataError, DataProblem, did_you_mean
-from .engine_inputs import _where, _whole_cents
-from .engine_ledger import _KIND, Ledger
+from ...core.errors import DataError, DataProblem, did_you_mean
+from .inputs import _where, _whole_cents
+from .ledger import _KIND, Ledger
 
 
 def adjustment_lines(adjustments: pd.DataFrame | None, am_code: Mapping[str, int], labels: list[str],

@@ -46,15 +46,15 @@ Rules (``docs/excel.md`` has the full layout):
 This module is the façade: the two writers and every name listed in ``__all__``
 are importable from here. Where each part lives:
 
-* :mod:`~reportkit.render.excel_formats`: the one format set, money formats, attainment bands;
-* :mod:`~reportkit.render.excel_formulas`: money columns and formulas (exact checks, references);
-* :mod:`~reportkit.render.excel_cells`: cell values (numbers, text, dates, ``n/a``);
-* :mod:`~reportkit.render.excel_book`: the workbook (options, sheet names, properties, atomic write);
-* :mod:`~reportkit.render.excel_frames`: list sheets (rows, live formulas, total row, splitting, streaming);
-* :mod:`~reportkit.render.excel_summary`: the Summary sheet;
-* :mod:`~reportkit.render.excel_sheets`: each report kind's list sheets;
-* :mod:`~reportkit.render.excel_charts`: charts;
-* :mod:`~reportkit.render.excel_company`: the company workbook.
+* :mod:`~reportkit.render.excel.formats`: the one format set, money formats, attainment bands;
+* :mod:`~reportkit.render.excel.formulas`: money columns and formulas (exact checks, references);
+* :mod:`~reportkit.render.excel.cells`: cell values (numbers, text, dates, ``n/a``);
+* :mod:`~reportkit.render.excel.book`: the workbook (options, sheet names, properties, atomic write);
+* :mod:`~reportkit.render.excel.frames`: list sheets (rows, live formulas, total row, splitting, streaming);
+* :mod:`~reportkit.render.excel.summary`: the Summary sheet;
+* :mod:`~reportkit.render.excel.sheets`: each report kind's list sheets;
+* :mod:`~reportkit.render.excel.charts`: charts;
+* :mod:`~reportkit.render.excel.company`: the company workbook.
 """
 
 from __future__ import annotations
@@ -65,15 +65,15 @@ from typing import Any, Iterable
 
 import pandas as pd
 
-from ..config.params import DEFAULT_TIMEZONE
-from .excel_book import _atomic, _Book, _props, safe_sheet_name
-from .excel_cells import EXCEL_MAX_STRING
-from .excel_charts import _report_charts
-from .excel_company import write_company_workbook
-from .excel_formats import QUOTA_MET, DEFAULT_MISS_BELOW, attainment_bands, money_format  # noqa: F401 (QUOTA_MET: as before)
-from .excel_frames import EXCEL_MAX_ROWS, write_frame_sheet  # noqa: F401 (write_frame_sheet: as before)
-from .excel_sheets import AM_SHEETS, TEAM_SHEETS, _write_report_sheets
-from .excel_summary import _summary_links, _write_summary
+from ...config.params import DEFAULT_TIMEZONE
+from .book import _atomic, _Book, _props, safe_sheet_name
+from .cells import EXCEL_MAX_STRING
+from .charts import _report_charts
+from .company import write_company_workbook
+from .formats import QUOTA_MET, DEFAULT_MISS_BELOW, attainment_bands, money_format  # noqa: F401 (QUOTA_MET: as before)
+from .frames import EXCEL_MAX_ROWS, write_frame_sheet  # noqa: F401 (write_frame_sheet: as before)
+from .sheets import AM_SHEETS, TEAM_SHEETS, _write_report_sheets
+from .summary import _summary_links, _write_summary
 
 __all__ = [
     "write_workbook",

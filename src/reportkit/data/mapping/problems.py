@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 import pandas as pd
 
-from . import model
-from ..core.errors import DataError, DataProblem, did_you_mean
+from .. import model
+from ...core.errors import DataError, DataProblem, did_you_mean
 
 if TYPE_CHECKING:
-    from .mapping_read import _Context
+    from .read import _Context
 
 _ROW = model.SOURCE_ROW
 _FILE = model.SOURCE_FILE

@@ -3,7 +3,7 @@
 A line is one row of a commission statement (:data:`_KINDS` says which ledger step
 wrote it): AM and pay-period codes, the deal row it pays on, credit and amount in
 exact integer **cents**, tier, rate in parts per million, and a rule code into the
-ledger's rule texts (:class:`Ledger`). :mod:`reportkit.domain.engine_statements`
+ledger's rule texts (:class:`Ledger`). :mod:`reportkit.domain.engine.results`
 turns them into frames and ``Decimal`` statements.
 
 Also here: the **ledger order** of credit lines (AM, close date, deal id in string
@@ -22,9 +22,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..config.plans import PPM
-from ..core.periods import _DAY_NS
-from ._credit_core import _NAT, _arrow_str, _np
+from ...config.plans import PPM
+from ...core.periods import DAY_NS
+from .._credit_core import NAT, arrow_str, arrow_to_numpy
 
 _KINDS = [
     "commission", "true_up", "cap_carry_in", "cap", "spif", "bonus", "clawback",
@@ -60,7 +60,7 @@ class _LineBuf:
     the rows they show to int64.
     """
 
-    DEFAULTS = dict(drow=-1, cdate=_NAT, credit=0, has_credit=False, tier=0, rate=-1, award=0, payout=_NAT, payable=True)
+    DEFAULTS = dict(drow=-1, cdate=NAT, credit=0, has_credit=False, tier=0, rate=-1, award=0, payout=NAT, payable=True)
 
     def __init__(self) -> None:
         self.chunks: list[tuple[int, dict]] = []
@@ -163,7 +163,7 @@ class Ledger:
         for r, j, kd, amt, txt, award, pdate, payable in entries:
             self.add(am=r, p=j, kind=_KIND[kd], amount=np.asarray(amt, np.int64), rule=self.rule(txt),
                      award=award_code[award],
-                     payout=_NAT if pdate is None else np.datetime64(pdate, "ns").astype(np.int64),
+                     payout=NAT if pdate is None else np.datetime64(pdate, "ns").astype(np.int64),
                      payable=payable)
 
     def finish(self) -> "_Lines":
@@ -195,7 +195,7 @@ def _utf8_keys(values, rows: np.ndarray) -> list[np.ndarray]:
     -------
     list of numpy arrays, each shape (m,)
     """
-    arr = _arrow_str(values)
+    arr = arrow_str(values)
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
     if not pa.types.is_large_string(arr.type):
@@ -224,7 +224,7 @@ def _utf8_keys(values, rows: np.ndarray) -> list[np.ndarray]:
         keys.append(v)
     keys.append(ln.astype(np.int64))
     if arr.null_count:
-        null = _np(pc.is_null(arr))[rows]
+        null = arrow_to_numpy(pc.is_null(arr))[rows]
         for k in keys[:-1]:
             k[null] = _U64_ONES
         keys[-1][null] = np.iinfo(np.int64).max
@@ -295,10 +295,10 @@ def _ledger_order(am: np.ndarray, cdate: np.ndarray, drow: np.ndarray, deal_ids)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     rel = cdate - cdate.min()
-    day = rel // _DAY_NS
+    day = rel // DAY_NS
     span = int(day.max()) + 1
     bits = max(1, int(n - 1).bit_length())
-    if (rel == day * _DAY_NS).all() and (int(am.max()) + 1) * span < 2 ** (62 - bits):
+    if (rel == day * DAY_NS).all() and (int(am.max()) + 1) * span < 2 ** (62 - bits):
         # sort (AM x day, input position) packed in one int64: a plain value sort (SIMD),
         # stable by construction, that also yields the sorted keys
         packed = np.sort(((am * span + day) << bits) | np.arange(n, dtype=np.int64))

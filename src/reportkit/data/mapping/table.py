@@ -16,13 +16,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import model
-from ..core.errors import did_you_mean
-from .mapping_lookups import _apply_lookup
-from .mapping_problems import _currency_problems, _problem, _where_rows
-from .mapping_read import _ROW, _FILE, _Context, _apply_na, _apply_normalise, _missing, _require_columns
-from .mapping_schema import Amount, TableMapping
-from .mapping_values import (
+from .. import model
+from ...core.errors import did_you_mean
+from .lookups import _apply_lookup
+from .problems import _currency_problems, _problem, _where_rows
+from .read import _ROW, _FILE, _Context, _apply_na, _apply_normalise, _missing, _require_columns
+from .schema import Amount, TableMapping
+from .values import (
     _PLACEHOLDERS, DEFAULT_DATE_FORMAT, _parse_dates, _parse_exact, _parse_float, _placeholder_hint, _recode,
 )
 

@@ -20,9 +20,9 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from ..core.currency import currency_info
-from ..config.params import PerformancePolicy
-from .notebook import _is_missing, _is_percent_key
+from ...core.currency import currency_info
+from ...config.params import PerformancePolicy
+from ..cell_kinds import is_missing, is_percent_key
 
 
 _MIN_WIDTH, _MAX_WIDTH = 8, 60
@@ -134,7 +134,7 @@ class _Formats:
 
 
 def _kind_of(series: pd.Series, name: str) -> str:
-    if _is_percent_key(name):
+    if is_percent_key(name):
         return "percent"
     if pd.api.types.is_bool_dtype(series.dtype):
         return "bool"
@@ -145,7 +145,7 @@ def _kind_of(series: pd.Series, name: str) -> str:
     if pd.api.types.is_float_dtype(series.dtype):
         return "number"
     for v in series:
-        if _is_missing(v):
+        if is_missing(v):
             continue
         if isinstance(v, (bool, np.bool_)):
             return "bool"

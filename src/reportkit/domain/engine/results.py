@@ -1,7 +1,7 @@
 """The engine's results: the payout ledger as statements, summaries and CSV.
 
 :class:`CommissionResult` holds every line of a run as integer columns
-(:mod:`reportkit.domain.engine_ledger`) and materialises, on request, one AM's
+(:mod:`reportkit.domain.engine.ledger`) and materialises, on request, one AM's
 statement with ``Decimal`` money (:data:`STATEMENT_COLUMNS`); :class:`Statements`
 is the lazy per-AM mapping :func:`reportkit.domain.engine.statements` returns;
 :func:`summary_frame` is the one row per AM and pay period of the run;
@@ -18,10 +18,10 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-from ..core.errors import OutputError
-from ._credit_core import _SOURCES, _take_str
-from .engine_ledger import _AWARDS, _KINDS, _Lines, _money, _rate
-from .engine_quotas import Attainment
+from ...core.errors import OutputError
+from .._credit_core import CREDIT_SOURCES, take_str
+from .ledger import _AWARDS, _KINDS, _Lines, _money, _rate
+from .quotas import Attainment
 
 STATEMENT_COLUMNS = [
     "account_manager_id", "period", "line", "kind", "deal_id", "close_date", "product",
@@ -68,7 +68,7 @@ class CommissionResult:
         self.excluded = excluded
         self._L = line_arrays
         self._rules = np.asarray(rule_cats, dtype=object)
-        self._credits = credits  # _Credits, in ledger order
+        self._credits = credits  # Credits, in ledger order
         self._am_ids = am_ids
         self._deals = deals
         self._lines_df: pd.DataFrame | None = None
@@ -94,9 +94,9 @@ class CommissionResult:
         d = self._deals
         return pd.DataFrame({
             "am": pick(L["am"]), "p": pick(L["p"]), "kind": pick(L["kind"]),
-            "deal_id": _take_str(d["deal_id"], drow),
+            "deal_id": take_str(d["deal_id"], drow),
             "close_date": pd.to_datetime(pick(L["cdate"]).view("datetime64[ns]")),
-            "product": _take_str(d["product"], drow),
+            "product": take_str(d["product"], drow),
             "credit_cents": pick(L["credit"]), "has_credit": pick(L["has_credit"]),
             "tier": pick(L["tier"]), "rate_ppm": pick(L["rate"]),
             "rule": pd.Categorical.from_codes(pick(L["rule"]), categories=pd.Index(self._rules, dtype=object))
@@ -180,11 +180,11 @@ class CommissionResult:
         cr = self._credits
         if code is None or not len(cr.source):
             return {}
-        rows = np.flatnonzero((cr.am == code) & (cr.source >= _SOURCES.index("owner (territory not covered)")))
+        rows = np.flatnonzero((cr.am == code) & (cr.source >= CREDIT_SOURCES.index("owner (territory not covered)")))
         if not len(rows):
             return {}
-        return dict(zip(_take_str(self._deals["deal_id"], cr.drow[rows]).tolist(),
-                        np.asarray(_SOURCES, dtype=object)[cr.source[rows]].tolist()))
+        return dict(zip(take_str(self._deals["deal_id"], cr.drow[rows]).tolist(),
+                        np.asarray(CREDIT_SOURCES, dtype=object)[cr.source[rows]].tolist()))
 
     def payout(self, account_manager_id: str, period: str) -> Decimal:
         """Cash payable to the AM for ``period``: the sum of its payable rounded lines."""

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..core.errors import DataError
-from ..core.money import MICROS_PER_CENT, check_exact_range, micros_to_cents
-from ..data.model import Dataset
-from ._credit_core import _concat_excluded, _credit_codes, _Credits, _excluded_frame, _Ids
-from .engine_inputs import _LIMIT, PayPeriods, PlanChoice
-from .engine_ledger import _ledger_order
+from ...core.errors import DataError
+from ...core.money import MICROS_PER_CENT, check_exact_range, micros_to_cents
+from ...data.model import Dataset
+from .._credit_core import concat_excluded, apply_crediting, Credits, excluded_frame, Ids
+from .inputs import _LIMIT, PayPeriods, PlanChoice
+from .ledger import _ledger_order
 
 
 def team_totals(credits: pd.DataFrame, account_managers: pd.DataFrame) -> pd.DataFrame:
@@ -58,15 +58,15 @@ def team_totals(credits: pd.DataFrame, account_managers: pd.DataFrame) -> pd.Dat
     return out
 
 
-def credit_lines(ds: Dataset, deals: pd.DataFrame, ids: _Ids, *, splits: pd.DataFrame | None, method: str,
-                 handoff: bool) -> tuple[_Credits, pd.DataFrame]:
-    """Credit lines of every won deal (:func:`reportkit.domain._credit_core._credit_codes`), integer codes.
+def credit_lines(ds: Dataset, deals: pd.DataFrame, ids: Ids, *, splits: pd.DataFrame | None, method: str,
+                 handoff: bool) -> tuple[Credits, pd.DataFrame]:
+    """Credit lines of every won deal (:func:`reportkit.domain._credit_core.apply_crediting`), integer codes.
 
     Parameters
     ----------
     deals : DataFrame
         ``ds.deals`` with a fresh RangeIndex (a line's ``drow`` indexes it).
-    ids : _Ids
+    ids : Ids
         AM id codes; codes ``>= len(account_managers)`` are AMs only a split names.
 
     Returns
@@ -83,15 +83,15 @@ def credit_lines(ds: Dataset, deals: pd.DataFrame, ids: _Ids, *, splits: pd.Data
         micros summing beyond int64: :func:`reportkit.core.money.check_exact_range`).
     """
     A = len(ds.account_managers)
-    cr, excl = _credit_codes(deals, ids, splits=splits, accounts=ds.accounts, territories=ds.territories,
-                             method=method, handoff=handoff)
+    cr, excl = apply_crediting(deals, ids, splits=splits, accounts=ds.accounts, territories=ds.territories,
+                               method=method, handoff=handoff)
     unknown = cr.am >= A
     if unknown.any():
         u = np.flatnonzero(unknown)
-        excl.append(_excluded_frame(deals, cr.drow[u], ids.strings()[cr.am[u]], cr.credit[u], cr.cdate[u],
-                                    "credited account manager is not in account_managers"))
+        excl.append(excluded_frame(deals, cr.drow[u], ids.strings()[cr.am[u]], cr.credit[u], cr.cdate[u],
+                                   "credited account manager is not in account_managers"))
         cr = cr.take(np.flatnonzero(~unknown))
-    excluded = _concat_excluded(excl)
+    excluded = concat_excluded(excl)
     if len(cr.credit) and (np.abs(cr.credit) > _LIMIT).any():
         raise DataError(f"credit amounts beyond {_LIMIT} cents are outside the engine's exact range")
     check_exact_range(cr.exact, "credited deals")
@@ -104,7 +104,7 @@ class CreditLines:
 
     Attributes
     ----------
-    cr : _Credits
+    cr : Credits
         The lines: ``am`` code, ``drow`` deal row, ``cdate`` (ns), ``credit`` (cents),
         ``exact`` (micros).
     p : int64 array
@@ -120,7 +120,7 @@ class CreditLines:
         (widened when a frame is built).
     """
 
-    cr: _Credits
+    cr: Credits
     p: np.ndarray
     flat: np.ndarray
     seg: np.ndarray
@@ -134,13 +134,13 @@ class CreditLines:
         return len(self.cr.credit)
 
 
-def in_ledger_order(cr: _Credits, deals: pd.DataFrame, span: PayPeriods, choice: PlanChoice,
+def in_ledger_order(cr: Credits, deals: pd.DataFrame, span: PayPeriods, choice: PlanChoice,
                     n_codes: int) -> CreditLines:
     """Keep the credit lines closed in the run's pay periods and put them in ledger order.
 
     Ledger order: AM, period, close date, deal id (string order), then crediting
-    order (:func:`reportkit.domain.engine_ledger._ledger_order`). ``n_codes``: the
-    number of AM id codes (:class:`_Ids`).
+    order (:func:`reportkit.domain.engine.ledger._ledger_order`). ``n_codes``: the
+    number of AM id codes (:class:`Ids`).
     """
     P = span.n
     c_ord = span.calendar.ordinals(cr.cdate, span.kind)

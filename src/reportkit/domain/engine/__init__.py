@@ -43,19 +43,19 @@ The payout of a period is the sum of its ``payable`` lines.
 Where each step lives (:func:`compute` calls them in this order)
 -------------------------------------------------------------------
 * inputs (plans agree, pay periods, plan per AM and period, exact cents of side
-  tables): :mod:`~reportkit.domain.engine_inputs`
-* 1. credit deals, in ledger order: :mod:`~reportkit.domain.engine_credits`
-  (cancellations in the deal's own period: :mod:`~reportkit.domain.engine_clawbacks`)
-* 2-3. quotas per plan, attainment: :mod:`~reportkit.domain.engine_quotas`
-* 4. tiers and gates (``commission``, ``true_up``): :mod:`~reportkit.domain.engine_tiers`;
-  SPIFs: :mod:`~reportkit.domain.engine_bonuses`
-* 5. clawbacks: :mod:`~reportkit.domain.engine_clawbacks`; adjustments:
-  :mod:`~reportkit.domain.engine_adjustments`
-* 6. per pay period: caps (:mod:`~reportkit.domain.engine_caps`), bonuses
-  (:mod:`~reportkit.domain.engine_bonuses`), balances and draws down to the payout
-  (:mod:`~reportkit.domain.engine_draws`)
-* the ledger's lines and order: :mod:`~reportkit.domain.engine_ledger`; statements,
-  summary, CSV: :mod:`~reportkit.domain.engine_statements`
+  tables): :mod:`~reportkit.domain.engine.inputs`
+* 1. credit deals, in ledger order: :mod:`~reportkit.domain.engine.credits`
+  (cancellations in the deal's own period: :mod:`~reportkit.domain.engine.clawbacks`)
+* 2-3. quotas per plan, attainment: :mod:`~reportkit.domain.engine.quotas`
+* 4. tiers and gates (``commission``, ``true_up``): :mod:`~reportkit.domain.engine.tiers`;
+  SPIFs: :mod:`~reportkit.domain.engine.bonuses`
+* 5. clawbacks: :mod:`~reportkit.domain.engine.clawbacks`; adjustments:
+  :mod:`~reportkit.domain.engine.adjustments`
+* 6. per pay period: caps (:mod:`~reportkit.domain.engine.caps`), bonuses
+  (:mod:`~reportkit.domain.engine.bonuses`), balances and draws down to the payout
+  (:mod:`~reportkit.domain.engine.draws`)
+* the ledger's lines and order: :mod:`~reportkit.domain.engine.ledger`; statements,
+  summary, CSV: :mod:`~reportkit.domain.engine.results`
 
 This module is the façade: every name callers import from ``reportkit.domain.engine``
 (:func:`compute`, :func:`statements`, :class:`CommissionResult`,
@@ -71,25 +71,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..config.plans import Plan, PlanAssignments
-from ..core.money import rdiv
-from ..core.periods import _DAY_NS as _DAY_NS  # re-exported: tests reach it here
-from ..core.periods import Period
-from ..data.model import Dataset
-from ._credit_core import CREDIT_SOURCES, _Ids, check_crediting, credit_codes, credit_deals
-from .engine_adjustments import adjustment_lines
-from .engine_bonuses import bonus_awards, spif_lines
-from .engine_caps import apply_caps
-from .engine_clawbacks import cancel_credits, clawback_lines
-from .engine_credits import credit_lines, credited_micros, in_ledger_order, team_totals
-from .engine_draws import settle_draws
-from .engine_inputs import check_plans, pay_periods, plans_per_period
-from .engine_ledger import Ledger
-from .engine_ledger import _ledger_order as _ledger_order  # re-exported: tests reach it here
-from .engine_quotas import attainment, quota_table, quotas_per_plan
-from .engine_statements import STATEMENT_COLUMNS, CommissionResult, Statements, summary_frame, write_statement_csv
-from .engine_tiers import _BIG as _BIG  # re-exported: tests reach it here
-from .engine_tiers import commission_lines, tier_commission
+from ...config.plans import Plan, PlanAssignments
+from ...core.money import rdiv
+from ...core.periods import Period
+from ...data.model import Dataset
+from .._credit_core import CREDIT_SOURCES, Ids, check_crediting, credit_codes, credit_deals
+from .adjustments import adjustment_lines
+from .bonuses import bonus_awards, spif_lines
+from .caps import apply_caps
+from .clawbacks import cancel_credits, clawback_lines
+from .credits import credit_lines, credited_micros, in_ledger_order, team_totals
+from .draws import settle_draws
+from .inputs import check_plans, pay_periods, plans_per_period
+from .ledger import Ledger
+from .quotas import attainment, quota_table, quotas_per_plan
+from .results import STATEMENT_COLUMNS, CommissionResult, Statements, summary_frame, write_statement_csv
+from .tiers import commission_lines, tier_commission
 
 __all__ = [
     "rdiv",
@@ -178,7 +175,7 @@ def compute(
     span = pay_periods(ds.calendar, kind, period, since)
     ams_df = ds.account_managers.reset_index(drop=True)
     ams = ams_df["account_manager_id"].astype(str).to_numpy(dtype=object)
-    ids = _Ids(ams)
+    ids = Ids(ams)
     am_code = {a: i for i, a in enumerate(ams.tolist())}
     choice = plans_per_period(plan_list, names, assignments, am_code, span)
     A, P = len(ams), span.n

@@ -15,13 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..config.plans import PPM, Plan, ppm
-from ..core.money import rdiv
-from ._credit_core import _lookup
-from .engine_credits import CreditLines
-from .engine_inputs import PayPeriods, PlanChoice
-from .engine_ledger import _KIND, Ledger, PeriodLine, _sum_into
-from .engine_quotas import Attainment
+from ...config.plans import PPM, Plan, ppm
+from ...core.money import rdiv
+from .._credit_core import lookup
+from .credits import CreditLines
+from .inputs import PayPeriods, PlanChoice
+from .ledger import _KIND, Ledger, PeriodLine, _sum_into
+from .quotas import Attainment
 
 
 def spif_lines(g: int, lines: CreditLines, choice: PlanChoice, deals: pd.DataFrame, A: int, P: int,
@@ -45,7 +45,7 @@ def spif_lines(g: int, lines: CreditLines, choice: PlanChoice, deals: pd.DataFra
         m = (True if choice.one_plan else lines.plan == g) & (cdate >= np.datetime64(sp.start, "ns").astype(np.int64)) & \
             (cdate <= np.datetime64(sp.end, "ns").astype(np.int64))
         if sp.products is not None:
-            ok = _lookup(deals["product"], list(sp.products)) >= 0 if len(deals) else np.zeros(0, bool)
+            ok = lookup(deals["product"], list(sp.products)) >= 0 if len(deals) else np.zeros(0, bool)
             m &= ok[cr.drow]
         ii = np.flatnonzero(m)
         if not len(ii):
@@ -70,7 +70,7 @@ class Bonuses:
 
     ``cash``: payable in the period; ``deferred``: non-cash or paid later (not in
     the payout); ``entries[j]``: period ``j``'s bonus lines
-    (:meth:`reportkit.domain.engine_ledger.Ledger.add_period_lines`).
+    (:meth:`reportkit.domain.engine.ledger.Ledger.add_period_lines`).
     """
 
     cash: np.ndarray

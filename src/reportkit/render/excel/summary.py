@@ -7,12 +7,13 @@ from typing import Any
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from .notebook import NA, _is_percent_key, column_label, format_cell
-from .excel_book import _Book
-from .excel_cells import _write_value
-from .excel_formats import _ATTAINMENT_KEYS, _MAX_WIDTH, _band_formats
-from .excel_formulas import _dec, _ratio_cached, _ratio_keys, _ratio_matches, _sum_matches
-from .excel_frames import _Placed
+from ..cell_kinds import NA, is_percent_key
+from ..notebook import column_label, format_cell
+from .book import _Book
+from .cells import _write_value
+from .formats import _ATTAINMENT_KEYS, _MAX_WIDTH, _band_formats
+from .formulas import _dec, _ratio_cached, _ratio_keys, _ratio_matches, _sum_matches
+from .frames import _Placed
 
 
 def _summary_rows(report: Any) -> list[tuple[str, str, Any]]:
@@ -57,7 +58,7 @@ def _write_summary(book: _Book, sheet: str, ws: Any, report: Any, links: dict[st
     width = 12
     for i, (key, label, value) in enumerate(rows, start=1):
         ws.write_string(i, 0, label)
-        kind = "percent" if _is_percent_key(key) else ("money" if isinstance(value, Decimal) else "")
+        kind = "percent" if is_percent_key(key) else ("money" if isinstance(value, Decimal) else "")
         ratio = _ratio_keys(key, row_of)
         if ratio and ratio[0] in row_of and ratio[1] in row_of and _ratio_matches(summary.get(ratio[0]), summary.get(ratio[1]), value):
             num, den = xl_rowcol_to_cell(row_of[ratio[0]], 1), xl_rowcol_to_cell(row_of[ratio[1]], 1)

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .notebook import NA, _is_missing
-from .excel_formats import _Formats
+from ..cell_kinds import NA, is_missing
+from .formats import _Formats
 
 
 EXCEL_MAX_STRING = 32_767
@@ -48,7 +48,7 @@ def _to_local_naive(ts: pd.Timestamp, tz: datetime.tzinfo) -> pd.Timestamp:
 
 def _date_cell(v: Any, tz: datetime.tzinfo, fmt: _Formats) -> Any:
     """One date-like value -> (serial, format), text, or None."""
-    if _is_missing(v):
+    if is_missing(v):
         return None
     try:
         ts = _to_local_naive(pd.Timestamp(v), tz)
@@ -74,7 +74,7 @@ def _convert(values: list, kind: str, tz: datetime.tzinfo, fmt: _Formats) -> lis
             elif type(v) is Decimal or type(v) is float or type(v) is int:
                 f = float(v)
                 out.append(f if math.isfinite(f) else (None if f != f else NA))
-            elif _is_missing(v):
+            elif is_missing(v):
                 out.append(None)
             elif isinstance(v, (numbers.Real, Decimal)) and not isinstance(v, (bool, np.bool_)):
                 f = float(v)
@@ -88,7 +88,7 @@ def _convert(values: list, kind: str, tz: datetime.tzinfo, fmt: _Formats) -> lis
             if isinstance(v, (float, int, Decimal, numbers.Real)) and not isinstance(v, (bool, np.bool_)):
                 f = float(v)
                 out.append(f if math.isfinite(f) else NA)
-            elif _is_missing(v):
+            elif is_missing(v):
                 out.append(NA)
             else:
                 out.append(_generic(v, tz, fmt))
@@ -112,13 +112,13 @@ def _convert(values: list, kind: str, tz: datetime.tzinfo, fmt: _Formats) -> lis
                 out.append(_date_cell(values[i], tz, fmt))
         return out
     if kind == "bool":
-        return [None if _is_missing(v) else ("yes" if bool(v) else "no") for v in values]
+        return [None if is_missing(v) else ("yes" if bool(v) else "no") for v in values]
     # text
     out = []
     for v in values:
         if type(v) is str:
             out.append(v if len(v) <= EXCEL_MAX_STRING else _clean_text(v))
-        elif _is_missing(v):
+        elif is_missing(v):
             out.append(None)
         else:
             out.append(_generic(v, tz, fmt))
@@ -127,7 +127,7 @@ def _convert(values: list, kind: str, tz: datetime.tzinfo, fmt: _Formats) -> lis
 
 def _generic(v: Any, tz: datetime.tzinfo, fmt: _Formats) -> Any:
     """A value of an unexpected type in its column: written by its own type."""
-    if _is_missing(v):
+    if is_missing(v):
         return None
     if isinstance(v, (bool, np.bool_)):
         return "yes" if v else "no"

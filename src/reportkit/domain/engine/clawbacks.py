@@ -13,13 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..config.plans import PPM, ppm
-from ..core.money import MICROS_PER_CENT, rdiv
-from ..core.periods import _DAY_NS
-from ._credit_core import _Credits, _lookup
-from .engine_credits import CreditLines
-from .engine_inputs import PayPeriods, PlanChoice, _whole_cents
-from .engine_ledger import _KIND, Ledger, _money, _sum_into
+from ...config.plans import PPM, ppm
+from ...core.money import MICROS_PER_CENT, rdiv
+from ...core.periods import DAY_NS
+from .._credit_core import Credits, lookup
+from .credits import CreditLines
+from .inputs import PayPeriods, PlanChoice, _whole_cents
+from .ledger import _KIND, Ledger, _money, _sum_into
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,8 @@ class Clawbacks:
     cancel_date: np.ndarray
 
 
-def cancel_credits(cr: _Credits, cancellations: pd.DataFrame | None, deals: pd.DataFrame,
-                   span: PayPeriods) -> tuple[_Credits, Clawbacks | None]:
+def cancel_credits(cr: Credits, cancellations: pd.DataFrame | None, deals: pd.DataFrame,
+                   span: PayPeriods) -> tuple[Credits, Clawbacks | None]:
     """Apply cancellations to the credit lines of their deals.
 
     Each credit line of a cancelled deal loses ``cancel / |deal amount|`` of its credit
@@ -72,7 +72,7 @@ def cancel_credits(cr: _Credits, cancellations: pd.DataFrame | None, deals: pd.D
         cx_amt, cx_whole = _whole_cents(cx, "amount_cents", "cancellations", blank_means="the whole deal is cancelled")
     else:
         cx_amt, cx_whole = np.zeros(len(cx), np.int64), np.ones(len(cx), dtype=bool)
-    cx_drow = _lookup(cx["deal_id"], deals["deal_id"]) if len(deals) else np.full(len(cx), -1)
+    cx_drow = lookup(cx["deal_id"], deals["deal_id"]) if len(deals) else np.full(len(cx), -1)
     # credits x cancellations on the deal (inner merge, credits order)
     cand = np.flatnonzero(np.isin(cr.drow, cx_drow[cx_drow >= 0]))
     if len(cand):
@@ -94,9 +94,9 @@ def cancel_credits(cr: _Credits, cancellations: pd.DataFrame | None, deals: pd.D
     same = cp == dp
     if same.any():
         s_ = ci[same]
-        neg = _Credits(cr.drow[s_], cr.am[s_], cdate_x[same], cancel_credit[same], cr.share[s_], cr.kind[s_],
-                       np.full(int(same.sum()), 4, np.int8), cancel_exact[same])
-        cr = _Credits.concat([cr, neg])
+        neg = Credits(cr.drow[s_], cr.am[s_], cdate_x[same], cancel_credit[same], cr.share[s_], cr.kind[s_],
+                      np.full(int(same.sum()), 4, np.int8), cancel_exact[same])
+        cr = Credits.concat([cr, neg])
     later = cp > dp
     return cr, Clawbacks(cr.drow[ci[later]], cr.am[ci[later]], cr.cdate[ci[later]], cp[later],
                          cancel_cents[later], cancel_credit[later], dam[later], cdate_x[later])
@@ -115,7 +115,7 @@ def clawback_lines(claw: Clawbacks | None, lines: CreditLines, paid: list, n_cod
     Parameters
     ----------
     paid : list of (credit line rows, amounts)
-        The commission lines' batches (:func:`reportkit.domain.engine_tiers.commission_lines`).
+        The commission lines' batches (:func:`reportkit.domain.engine.tiers.commission_lines`).
     n_codes : int
         The number of AM id codes (keys of (deal, AM)).
 
@@ -146,7 +146,7 @@ def clawback_lines(claw: Clawbacks | None, lines: CreditLines, paid: list, n_cod
         gg = choice.pidx[i, j]
         pl = choice.plans[gg] if gg >= 0 else choice.plans[0]
         cb = pl.clawback
-        days = int((claw.cancel_date[t] - claw.cdate[t]) // _DAY_NS)
+        days = int((claw.cancel_date[t] - claw.cdate[t]) // DAY_NS)
         cc = int(claw.cancel_credit[t])
         dam_t, canc_t = int(claw.dam[t]), int(claw.cancel_cents[t])
         if cb.method == "none":

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..core.money import MICROS_PER_CENT, MICROS_PER_UNIT, to_cents, to_micros
-from .mapping_schema import Amount
+from ...core.money import MICROS_PER_CENT, MICROS_PER_UNIT, to_cents, to_micros
+from .schema import Amount
 
 DEFAULT_DATE_FORMAT = "%Y-%m-%d"
 

@@ -19,12 +19,13 @@ import pandas as pd
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.xmlwriter import XMLwriter as _XMLwriter
 
-from ..core.errors import OutputError
-from .notebook import NA, _is_missing, column_label, format_cell
-from .excel_book import _Book
-from .excel_cells import _clean_text, _convert, _put
-from .excel_formats import _Formats, _MAX_WIDTH, _MIN_WIDTH, _band_formats, _kind_of
-from .excel_formulas import _dec, _dec_sum, _frac, _range, _ratio_cached, _ratio_matches, _ref, _sum_matches
+from ...core.errors import OutputError
+from ..cell_kinds import NA, is_missing
+from ..notebook import column_label, format_cell
+from .book import _Book
+from .cells import _clean_text, _convert, _put
+from .formats import _Formats, _MAX_WIDTH, _MIN_WIDTH, _band_formats, _kind_of
+from .formulas import _dec, _dec_sum, _frac, _range, _ratio_cached, _ratio_matches, _ref, _sum_matches
 
 
 EXCEL_MAX_ROWS = 1_048_576
@@ -277,7 +278,7 @@ def _widths(frame: pd.DataFrame, cols: list[str], kinds: list[str], labels: list
         w = len(label)
         if len(s):
             if k == "text":
-                lens = s.map(lambda v: 0 if _is_missing(v) else len(str(v)), na_action=None) if s.dtype == object else s.astype("str").str.len()
+                lens = s.map(lambda v: 0 if is_missing(v) else len(str(v)), na_action=None) if s.dtype == object else s.astype("str").str.len()
                 w = max(w, int(pd.Series(lens).fillna(0).max()))
             elif k == "money":
                 widest = _max_abs(_dec(v) for v in s)

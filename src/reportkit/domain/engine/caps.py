@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config.plans import Plan
-from .engine_inputs import PayPeriods, PlanChoice
-from .engine_ledger import PeriodLine
+from ...config.plans import Plan
+from .inputs import PayPeriods, PlanChoice
+from .ledger import PeriodLine
 
 
 @dataclass(frozen=True)

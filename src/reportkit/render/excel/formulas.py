@@ -17,7 +17,7 @@ from typing import Any, Collection, Sequence
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from .notebook import NA, _is_missing
+from ..cell_kinds import NA, is_missing
 
 
 def _quote_sheet(name: str) -> str:
@@ -37,7 +37,7 @@ def _range(sheet: str | None, r0: int, r1: int, col: int) -> str:
 
 def _dec(v: Any) -> Decimal | None:
     """A money value as Decimal (None when missing)."""
-    if _is_missing(v):
+    if is_missing(v):
         return None
     if isinstance(v, Decimal):
         return v if v.is_finite() else None
@@ -53,7 +53,7 @@ def _dec_sum(values: Any) -> Decimal:
 
 
 def _frac(v: Any) -> float | None:
-    if _is_missing(v) or isinstance(v, bool) or not isinstance(v, (numbers.Real, Decimal)):
+    if is_missing(v) or isinstance(v, bool) or not isinstance(v, (numbers.Real, Decimal)):
         return None
     f = float(v)
     return f if math.isfinite(f) else None

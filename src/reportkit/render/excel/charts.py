@@ -6,9 +6,9 @@ from typing import Any
 
 
 
-from .excel_book import _Book
-from .excel_formats import money_format
-from .excel_frames import _Placed
+from .book import _Book
+from .formats import money_format
+from .frames import _Placed
 
 
 def _quarterly_chart(book: _Book, placed: _Placed, title: str, n: int, column: str = "revenue", name: str = "Revenue") -> None:

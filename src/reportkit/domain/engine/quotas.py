@@ -18,13 +18,13 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
-from ..config.plans import PPM, Plan, ppm
-from ..core.errors import DataError, DataProblem
-from ..core.money import micros_to_cents, rdiv
-from ..core.periods import Period
-from ._credit_core import _lookup
-from .engine_inputs import PayPeriods, PlanChoice
-from .quota import split_pieces, split_year
+from ...config.plans import PPM, Plan, ppm
+from ...core.errors import DataError, DataProblem
+from ...core.money import micros_to_cents, rdiv
+from ...core.periods import Period
+from .._credit_core import lookup
+from .inputs import PayPeriods, PlanChoice
+from ..quota import split_pieces, split_year
 
 
 def _tenure_month(h: datetime.date, d: datetime.date) -> int:
@@ -132,7 +132,7 @@ def _base_quotas(ams: np.ndarray, quotas: pd.DataFrame | None, plan: Plan, perio
         for j, p in enumerate(periods):
             base[:, j] = parts[p.number - 1]
     elif P and quotas is not None and len(quotas):
-        qa = _lookup(quotas["account_manager_id"], ams)
+        qa = lookup(quotas["account_manager_id"], ams)
         keep = np.flatnonzero(qa >= 0)
         qc = quotas["quota_cents"].to_numpy(np.int64)[keep]
         if (qc < 0).any():
@@ -284,7 +284,7 @@ def attainment(Q: np.ndarray, credit_micros: np.ndarray, year_start: np.ndarray)
         Quota in cents (:func:`quotas_per_plan`).
     credit_micros : int64 array (A, P)
         Exact credited revenue in micros
-        (:func:`reportkit.domain.engine_credits.credited_micros`).
+        (:func:`reportkit.domain.engine.credits.credited_micros`).
     year_start : bool array (P,)
         Where the year to date restarts.
     """

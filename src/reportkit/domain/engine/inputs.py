@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..config.plans import Plan, PlanAssignments
-from ..core.errors import DataError, DataProblem, PlanError
-from ..core.periods import FiscalCalendar, Period
-from ..data.model import SOURCE_FILE, SOURCE_ROW, Dataset
-from ._credit_core import check_crediting
+from ...config.plans import Plan, PlanAssignments
+from ...core.errors import DataError, DataProblem, PlanError
+from ...core.periods import FiscalCalendar, Period
+from ...data.model import SOURCE_FILE, SOURCE_ROW, Dataset
+from .._credit_core import check_crediting
 
 _LIMIT = 9 * 10**12  # cents; keeps cents x ppm inside int64
 

@@ -9,14 +9,15 @@ from typing import Any, Mapping, Sequence
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from ..config.params import DEFAULT_TIMEZONE
-from .notebook import NA, _is_percent_key, format_cell
-from .excel_book import _Book, _atomic, _props
-from .excel_cells import _clean_text, _write_value
-from .excel_charts import _attainment_chart
-from .excel_formats import DEFAULT_MISS_BELOW, _ATTAINMENT_KEYS, _MAX_WIDTH, _MIN_WIDTH, _band_formats
-from .excel_formulas import _SUMMARY_RATIOS, _dec, _frac, _range, _ratio_cached, _ratio_keys, _ratio_matches, _sum_matches
-from .excel_frames import _Placed, _Spec, write_frame_sheet
+from ...config.params import DEFAULT_TIMEZONE
+from ..cell_kinds import NA, is_percent_key
+from ..notebook import format_cell
+from .book import _Book, _atomic, _props
+from .cells import _clean_text, _write_value
+from .charts import _attainment_chart
+from .formats import DEFAULT_MISS_BELOW, _ATTAINMENT_KEYS, _MAX_WIDTH, _MIN_WIDTH, _band_formats
+from .formulas import _SUMMARY_RATIOS, _dec, _frac, _range, _ratio_cached, _ratio_keys, _ratio_matches, _sum_matches
+from .frames import _Placed, _Spec, write_frame_sheet
 
 
 _ROLLUP_COLUMNS = (
@@ -142,7 +143,7 @@ def _write_rollup(
     fmt = book.fmt
     keys = [k for k, _ in _ROLLUP_COLUMNS]
     col = {k: j for j, k in enumerate(keys)}
-    kinds = {k: ("percent" if _is_percent_key(k) else "integer" if k in ("members", "on_watch") else "text" if k in ("team", "sales_manager") else "money") for k in keys}
+    kinds = {k: ("percent" if is_percent_key(k) else "integer" if k in ("members", "on_watch") else "text" if k in ("team", "sales_manager") else "money") for k in keys}
     for j, (_, label) in enumerate(_ROLLUP_COLUMNS):
         ws.write_string(0, j, label, fmt.header)
     links = {"revenue": "revenue", "quota": "quota", "commission_expense": "commission", "forecast": "forecast"}

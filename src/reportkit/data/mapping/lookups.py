@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..core.errors import MappingError, did_you_mean
-from .mapping_problems import _problem
-from .mapping_read import _ROW, _FILE, _Context, _apply_na, _apply_normalise, _require_columns
-from .mapping_schema import Lookup
+from ...core.errors import MappingError, did_you_mean
+from .problems import _problem
+from .read import _ROW, _FILE, _Context, _apply_na, _apply_normalise, _require_columns
+from .schema import Lookup
 
 
 def _apply_lookup(ctx: _Context, table: str, df: pd.DataFrame, lk: Lookup) -> pd.DataFrame:
