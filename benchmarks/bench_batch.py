@@ -77,27 +77,35 @@ def generate(folder: Path, managers: int, deals: int, teams: int = 5, seed: int 
     teams = max(1, min(teams, managers))
     ids = [f"AM-{i:04d}" for i in range(1, managers + 1)]
     team = [f"Team {chr(65 + i % teams)}" for i in range(managers)]
-    pd.DataFrame({
-        "am_id": ids, "full_name": [f"Manager {i:04d} Synthetic" for i in range(1, managers + 1)], "team": team,
-        "sales_manager": [f"Lead of {t}" for t in team], "region": "Region", "hire_date": "2020-01-01", "end_date": "",
-    }).to_csv(folder / "account_managers.csv", index=False)
+    pd.DataFrame(
+        {
+            "am_id": ids,
+            "full_name": [f"Manager {i:04d} Synthetic" for i in range(1, managers + 1)],
+            "team": team,
+            "sales_manager": [f"Lead of {t}" for t in team],
+            "region": "Region",
+            "hire_date": "2020-01-01",
+            "end_date": "",
+        }
+    ).to_csv(folder / "account_managers.csv", index=False)
     starts = pd.date_range("2024-01-01", periods=8, freq="QS")
-    q = [(a, s.date().isoformat(), (s + pd.offsets.QuarterEnd(0)).date().isoformat(), "250000.00")
-         for a in ids for s in starts]
+    q = [(a, s.date().isoformat(), (s + pd.offsets.QuarterEnd(0)).date().isoformat(), "250000.00") for a in ids for s in starts]
     pd.DataFrame(q, columns=["am_id", "quarter_start", "quarter_end", "quota"]).to_csv(folder / "quotas.csv", index=False)
     days = rng.integers(0, 731, deals)
     close = (np.datetime64("2024-01-01") + days.astype("timedelta64[D]")).astype(str)
     cents = rng.integers(10_000, 5_000_000, deals)
     cents[rng.random(deals) < 0.02] *= -1  # returns
-    pd.DataFrame({
-        "deal_id": [f"D-{i:07d}" for i in range(deals)],
-        "owner": np.asarray(ids)[rng.integers(0, managers, deals)],
-        "account_id": [f"ACC-{i:05d}" for i in rng.integers(0, max(10, managers * 20), deals)],
-        "close_date": close,
-        "amount": [f"{c // 100}.{abs(c) % 100:02d}" if c >= 0 else f"-{-c // 100}.{-c % 100:02d}" for c in cents],
-        "stage": np.where(rng.random(deals) < 0.8, "Won", "Lost"),
-        "product": np.asarray(["Core", "Plus", "Suite"])[rng.integers(0, 3, deals)],
-    }).to_csv(folder / "deals.csv", index=False)
+    pd.DataFrame(
+        {
+            "deal_id": [f"D-{i:07d}" for i in range(deals)],
+            "owner": np.asarray(ids)[rng.integers(0, managers, deals)],
+            "account_id": [f"ACC-{i:05d}" for i in rng.integers(0, max(10, managers * 20), deals)],
+            "close_date": close,
+            "amount": [f"{c // 100}.{abs(c) % 100:02d}" if c >= 0 else f"-{-c // 100}.{-c % 100:02d}" for c in cents],
+            "stage": np.where(rng.random(deals) < 0.8, "Won", "Lost"),
+            "product": np.asarray(["Core", "Plus", "Suite"])[rng.integers(0, 3, deals)],
+        }
+    ).to_csv(folder / "deals.csv", index=False)
     (folder / "source.yaml").write_text(MAPPING)
     (folder / "params.yaml").write_text(PARAMS)
     return folder / "params.yaml"
@@ -105,8 +113,10 @@ def generate(folder: Path, managers: int, deals: int, teams: int = 5, seed: int 
 
 def measured(cmd: list[str], **kw) -> tuple[float, float, str]:
     """Run ``cmd`` in a wrapper; returns (wall seconds, peak RSS in MB of its largest process, stdout)."""
-    wrapper = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
-               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(r.returncode)")
+    wrapper = (
+        "import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(r.returncode)"
+    )
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", wrapper, *cmd], capture_output=True, text=True, **kw)
     wall = time.perf_counter() - t0
@@ -132,12 +142,36 @@ def naive(params: Path, out: Path, reports: list[dict]) -> float:
         kind = r["kind"]
         nb = out / f"{i:04d}.ipynb"
         id_param = "account_manager_id" if kind == "account_manager" else "team"
-        subprocess.run([str(BIN / "papermill"), str(TEMPLATES / f"{kind}.ipynb"), str(nb), "-k", "reportkit",
-                        "-r", "params_file", str(params), "-r", id_param, r["id"], "-r", "period", "FY2025-Q4",
-                        "-r", "as_of", "2025-12-31", "--no-progress-bar", "--log-level", "ERROR"],
-                       check=True, capture_output=True, cwd=str(TEMPLATES))
-        subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(nb)],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [
+                str(BIN / "papermill"),
+                str(TEMPLATES / f"{kind}.ipynb"),
+                str(nb),
+                "-k",
+                "reportkit",
+                "-r",
+                "params_file",
+                str(params),
+                "-r",
+                id_param,
+                r["id"],
+                "-r",
+                "period",
+                "FY2025-Q4",
+                "-r",
+                "as_of",
+                "2025-12-31",
+                "--no-progress-bar",
+                "--log-level",
+                "ERROR",
+            ],
+            check=True,
+            capture_output=True,
+            cwd=str(TEMPLATES),
+        )
+        subprocess.run(
+            [str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(nb)], check=True, capture_output=True
+        )
     return time.perf_counter() - t0
 
 
@@ -162,8 +196,10 @@ def big_load(folder: Path, deals: int) -> str:
     p = generate(folder, 50, deals)
     _, rss_big, stdout = measured([sys.executable, "-c", BIG, str(p)])
     rows, t_load, t_agg, n_att = stdout.split()
-    return (f"{int(rows):,} deals: load + validate {float(t_load):.1f} s, aggregate (attainment of "
-            f"{n_att} managers) {float(t_agg):.2f} s, process peak RSS {rss_big:.0f} MB")
+    return (
+        f"{int(rows):,} deals: load + validate {float(t_load):.1f} s, aggregate (attainment of "
+        f"{n_att} managers) {float(t_agg):.2f} s, process peak RSS {rss_big:.0f} MB"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -203,8 +239,7 @@ def main(argv: list[str] | None = None) -> None:
                 m, d = max(1, args.managers * k // 4), max(100, args.deals * k // 4)
                 p = generate(root / f"scale{k}", m, d)
                 w, r, reps = reportkit_batch(p, root / f"scale{k}-out", args.jobs)
-                lines.append(f"scaling {k}x: {m} managers, {d:,} deals, {len(reps)} reports: "
-                             f"{w:.1f} s, peak RSS {r:.0f} MB")
+                lines.append(f"scaling {k}x: {m} managers, {d:,} deals, {len(reps)} reports: {w:.1f} s, peak RSS {r:.0f} MB")
         if args.big_deals:
             lines.append(big_load(root / "big", args.big_deals))
     finally:

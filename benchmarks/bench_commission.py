@@ -25,21 +25,33 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from reportkit.domain import engine
-from reportkit.data.model import Dataset
-from reportkit.core.periods import FiscalCalendar
 from reportkit.config.plans import Plan
+from reportkit.core.periods import FiscalCalendar
+from reportkit.data.model import Dataset
+from reportkit.domain import engine
 
-PLAN = Plan.model_validate({
-    "name": "bench", "currency": "USD", "period": "quarter",
-    "base_salary": "80000.00", "ote": "160000.00", "pay_mix": {"base": "0.5", "variable": "0.5"},
-    "rates": {"method": "marginal", "basis": "attainment", "accumulation": "per_period", "tiers": [
-        {"from": 0, "rate": "0.04", "label": "decelerator"},
-        {"from": "0.5", "rate": "0.08", "label": "base"},
-        {"from": "1.0", "rate": "0.12", "label": "accelerator"}]},
-    "cap": {"per": "period", "amount": "40000.00", "carry_excess": False},
-    "bonuses": [{"name": "quarter club", "attainment_at_least": "1.25", "amount": "1500.00"}],
-})
+PLAN = Plan.model_validate(
+    {
+        "name": "bench",
+        "currency": "USD",
+        "period": "quarter",
+        "base_salary": "80000.00",
+        "ote": "160000.00",
+        "pay_mix": {"base": "0.5", "variable": "0.5"},
+        "rates": {
+            "method": "marginal",
+            "basis": "attainment",
+            "accumulation": "per_period",
+            "tiers": [
+                {"from": 0, "rate": "0.04", "label": "decelerator"},
+                {"from": "0.5", "rate": "0.08", "label": "base"},
+                {"from": "1.0", "rate": "0.12", "label": "accelerator"},
+            ],
+        },
+        "cap": {"per": "period", "amount": "40000.00", "carry_excess": False},
+        "bonuses": [{"name": "quarter club", "attainment_at_least": "1.25", "amount": "1500.00"}],
+    }
+)
 
 
 def _str(arr: pa.Array) -> pd.Series:
@@ -62,10 +74,17 @@ def make_data(n_ams: int, deals_per_q: int = 50, seed: int = 7):
     """Canonical Dataset (``str`` id columns, as the engine's contract) + splits, built with numpy/Arrow."""
     rng = np.random.default_rng(seed)
     ids_pa = _prefixed("AM", np.arange(n_ams), 5)
-    ams = pd.DataFrame({"account_manager_id": _str(ids_pa), "name": _str(ids_pa),
-                        "team": _str(_prefixed("T", np.arange(n_ams) // 10)),
-                        "sales_manager": _const("x", n_ams), "region": _str(pa.nulls(n_ams, pa.large_string())),
-                        "hire_date": pd.NaT, "end_date": pd.NaT})
+    ams = pd.DataFrame(
+        {
+            "account_manager_id": _str(ids_pa),
+            "name": _str(ids_pa),
+            "team": _str(_prefixed("T", np.arange(n_ams) // 10)),
+            "sales_manager": _const("x", n_ams),
+            "region": _str(pa.nulls(n_ams, pa.large_string())),
+            "hire_date": pd.NaT,
+            "end_date": pd.NaT,
+        }
+    )
     ams["hire_date"] = pd.to_datetime(ams["hire_date"])
     ams["end_date"] = pd.to_datetime(ams["end_date"])
     n = n_ams * 4 * deals_per_q
@@ -76,15 +95,32 @@ def make_data(n_ams: int, deals_per_q: int = 50, seed: int = 7):
     amount = rng.integers(10_000, 2_000_000, n).astype(np.int64)
     amount[rng.random(n) < 0.02] *= -1  # returns
     deal_ids = _prefixed("D", np.arange(n))
-    deals = pd.DataFrame({"deal_id": _str(deal_ids), "account_manager_id": _str(ids_pa.take(pa.array(am))),
-                          "account_id": _const("ACC", n), "close_date": pd.to_datetime(dates.astype("datetime64[ns]")),
-                          "amount_cents": amount, "currency": _const("USD", n), "stage": _const("won", n),
-                          "territory": _str(pa.nulls(n, pa.large_string())),
-                          "product": _const("P", n)})
-    quotas = pd.DataFrame({"account_manager_id": _str(ids_pa.take(pa.array(np.repeat(np.arange(n_ams), 4)))),
-                           "period_start": pd.to_datetime(np.tile(np.array(["2025-01-01", "2025-04-01", "2025-07-01", "2025-10-01"], "datetime64[ns]"), n_ams)),
-                           "period_end": pd.to_datetime(np.tile(np.array(["2025-03-31", "2025-06-30", "2025-09-30", "2025-12-31"], "datetime64[ns]"), n_ams)),
-                           "quota_cents": np.full(4 * n_ams, 30_000_000, np.int64), "currency": _const("USD", 4 * n_ams)})
+    deals = pd.DataFrame(
+        {
+            "deal_id": _str(deal_ids),
+            "account_manager_id": _str(ids_pa.take(pa.array(am))),
+            "account_id": _const("ACC", n),
+            "close_date": pd.to_datetime(dates.astype("datetime64[ns]")),
+            "amount_cents": amount,
+            "currency": _const("USD", n),
+            "stage": _const("won", n),
+            "territory": _str(pa.nulls(n, pa.large_string())),
+            "product": _const("P", n),
+        }
+    )
+    quotas = pd.DataFrame(
+        {
+            "account_manager_id": _str(ids_pa.take(pa.array(np.repeat(np.arange(n_ams), 4)))),
+            "period_start": pd.to_datetime(
+                np.tile(np.array(["2025-01-01", "2025-04-01", "2025-07-01", "2025-10-01"], "datetime64[ns]"), n_ams)
+            ),
+            "period_end": pd.to_datetime(
+                np.tile(np.array(["2025-03-31", "2025-06-30", "2025-09-30", "2025-12-31"], "datetime64[ns]"), n_ams)
+            ),
+            "quota_cents": np.full(4 * n_ams, 30_000_000, np.int64),
+            "currency": _const("USD", 4 * n_ams),
+        }
+    )
     sp = np.flatnonzero(rng.random(n) < 0.10)
     ov = np.flatnonzero(rng.random(n) < 0.05)
     k = len(sp)
@@ -92,8 +128,14 @@ def make_data(n_ams: int, deals_per_q: int = 50, seed: int = 7):
     s_am = np.concatenate([am[sp], (am[sp] + 1) % n_ams, (am[ov] + 7) % n_ams])
     shares = pa.array(["0.6", "0.4", "0.5"], pa.large_string()).take(pa.array(np.repeat([0, 1, 2], [k, k, len(ov)])))
     kinds = pa.array(["revenue", "overlay"], pa.large_string()).take(pa.array(np.repeat([0, 1], [2 * k, len(ov)])))
-    splits = pd.DataFrame({"deal_id": _str(deal_ids.take(pa.array(s_deal))), "account_manager_id": _str(ids_pa.take(pa.array(s_am))),
-                           "share": _str(shares), "kind": _str(kinds)})
+    splits = pd.DataFrame(
+        {
+            "deal_id": _str(deal_ids.take(pa.array(s_deal))),
+            "account_manager_id": _str(ids_pa.take(pa.array(s_am))),
+            "share": _str(shares),
+            "kind": _str(kinds),
+        }
+    )
     ds = Dataset(ams, quotas, deals, calendar=FiscalCalendar(1))
     return ds, splits
 
@@ -103,7 +145,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("n_ams", nargs="?", type=int, default=10_000, help="account managers at scale 1 (default 10,000)")
     ap.add_argument("--scale", type=float, default=1.0, help="multiply the number of AMs (0.1 = quick run)")
     args = ap.parse_args(argv)
-    n_ams = max(1, int(round(args.n_ams * args.scale)))
+    n_ams = max(1, round(args.n_ams * args.scale))
     ds, splits = make_data(n_ams)
     n = len(ds.deals)
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -9,14 +9,14 @@ report tests.
 from __future__ import annotations
 
 import datetime
-from typing import Callable
+from collections.abc import Callable
 
 import pandas as pd
 import pytest
 
-from reportkit.data.model import Dataset
 from reportkit.config.params import BatchParams
 from reportkit.core.periods import FiscalCalendar
+from reportkit.data.model import Dataset
 
 
 def _dates(values):

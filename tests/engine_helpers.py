@@ -6,11 +6,11 @@ from decimal import Decimal
 
 import pandas as pd
 
-from reportkit.domain import engine
-from reportkit.data.model import Dataset
+from reportkit.config.plans import Plan
 from reportkit.core.money import to_cents
 from reportkit.core.periods import FiscalCalendar
-from reportkit.config.plans import Plan
+from reportkit.data.model import Dataset
+from reportkit.domain import engine
 
 CAL = FiscalCalendar(first_month=1)  # FY2025 == calendar 2025; Q1 2025 has 90 days
 
@@ -26,25 +26,39 @@ def dataset(deals, quotas=(), ams=None, accounts=None, territories=None) -> Data
     """deals: (deal_id, am, date, amount, product[, account, territory]); quotas: (am, start, end, amount)."""
     ids = sorted({d[1] for d in deals if d[1]} | {q[0] for q in quotas} | {a[0] for a in (ams or [])})
     extra = {a[0]: a for a in (ams or [])}
-    am = pd.DataFrame({
-        "account_manager_id": ids, "name": ids, "team": "T", "sales_manager": "S", "region": None,
-        "hire_date": pd.to_datetime([extra.get(i, (i, None, None))[1] for i in ids]),
-        "end_date": pd.to_datetime([extra.get(i, (i, None, None))[2] for i in ids]),
-    })
-    dl = pd.DataFrame({
-        "deal_id": [d[0] for d in deals], "account_manager_id": [d[1] for d in deals],
-        "account_id": [d[5] if len(d) > 5 else "ACC" for d in deals],
-        "close_date": pd.to_datetime([d[2] for d in deals]),
-        "amount_cents": pd.Series([to_cents(d[3]) for d in deals], dtype="int64"),
-        "currency": "USD", "stage": "won",
-        "territory": [d[6] if len(d) > 6 else None for d in deals],
-        "product": [d[4] for d in deals],
-    })
-    qt = pd.DataFrame({
-        "account_manager_id": [q[0] for q in quotas], "period_start": pd.to_datetime([q[1] for q in quotas]),
-        "period_end": pd.to_datetime([q[2] for q in quotas]),
-        "quota_cents": pd.Series([to_cents(q[3]) for q in quotas], dtype="int64"), "currency": "USD",
-    })
+    am = pd.DataFrame(
+        {
+            "account_manager_id": ids,
+            "name": ids,
+            "team": "T",
+            "sales_manager": "S",
+            "region": None,
+            "hire_date": pd.to_datetime([extra.get(i, (i, None, None))[1] for i in ids]),
+            "end_date": pd.to_datetime([extra.get(i, (i, None, None))[2] for i in ids]),
+        }
+    )
+    dl = pd.DataFrame(
+        {
+            "deal_id": [d[0] for d in deals],
+            "account_manager_id": [d[1] for d in deals],
+            "account_id": [d[5] if len(d) > 5 else "ACC" for d in deals],
+            "close_date": pd.to_datetime([d[2] for d in deals]),
+            "amount_cents": pd.Series([to_cents(d[3]) for d in deals], dtype="int64"),
+            "currency": "USD",
+            "stage": "won",
+            "territory": [d[6] if len(d) > 6 else None for d in deals],
+            "product": [d[4] for d in deals],
+        }
+    )
+    qt = pd.DataFrame(
+        {
+            "account_manager_id": [q[0] for q in quotas],
+            "period_start": pd.to_datetime([q[1] for q in quotas]),
+            "period_end": pd.to_datetime([q[2] for q in quotas]),
+            "quota_cents": pd.Series([to_cents(q[3]) for q in quotas], dtype="int64"),
+            "currency": "USD",
+        }
+    )
     return Dataset(am, qt, dl, accounts=accounts, territories=territories, calendar=CAL)
 
 

@@ -97,32 +97,32 @@ def am_report(**overrides) -> AccountManagerReport:
             "product": ["Widget", None],
         }
     )
-    fields = dict(
-        id="00731",
-        name="Ana <Smith>",
-        team="East & Co",
-        sales_manager="Bo Lee",
-        region=None,
-        period="FY2025-Q4",
-        period_start=datetime.date(2025, 4, 1),
-        period_end=datetime.date(2025, 6, 30),
-        as_of=datetime.date(2025, 6, 30),
-        currency="USD",
-        summary={
+    fields = {
+        "id": "00731",
+        "name": "Ana <Smith>",
+        "team": "East & Co",
+        "sales_manager": "Bo Lee",
+        "region": None,
+        "period": "FY2025-Q4",
+        "period_start": datetime.date(2025, 4, 1),
+        "period_end": datetime.date(2025, 6, 30),
+        "as_of": datetime.date(2025, 6, 30),
+        "currency": "USD",
+        "summary": {
             "revenue": D("9000.10"),
             "quota": D("12000.00"),
             "attainment": 0.7500083333,
             "commission_total": D("450.01"),
             "performance_status": "ok",
         },
-        quarterly=quarterly,
-        commission=commission,
-        accounts=accounts,
-        forecast=forecast,
-        performance=performance,
-        deals=deals,
-        notes=("Quota for FY2025-Q3 is missing; attainment shown as n/a.",),
-    )
+        "quarterly": quarterly,
+        "commission": commission,
+        "accounts": accounts,
+        "forecast": forecast,
+        "performance": performance,
+        "deals": deals,
+        "notes": ("Quota for FY2025-Q3 is missing; attainment shown as n/a.",),
+    }
     fields.update(overrides)
     return AccountManagerReport(**fields)
 
@@ -142,19 +142,19 @@ def team_report(**overrides) -> TeamReport:
             "performance_status": ["ok", "watch"],
         }
     )
-    fields = dict(
-        id="East & Co",
-        name="East & Co",
-        sales_manager="Bo Lee",
-        period="FY2025-Q4",
-        period_start=datetime.date(2025, 4, 1),
-        period_end=datetime.date(2025, 6, 30),
-        as_of=datetime.date(2025, 6, 30),
-        currency="USD",
-        summary={"revenue": D("8990.10"), "quota": D("12000.00"), "attainment": 0.7491750000, "members": 2},
-        leaderboard=leaderboard,
-        attainment_distribution=pd.DataFrame({"band": ["< 90%", "90-100%", ">= 100%", "n/a"], "count": [1, 0, 0, 1]}),
-        quarterly=pd.DataFrame(
+    fields = {
+        "id": "East & Co",
+        "name": "East & Co",
+        "sales_manager": "Bo Lee",
+        "period": "FY2025-Q4",
+        "period_start": datetime.date(2025, 4, 1),
+        "period_end": datetime.date(2025, 6, 30),
+        "as_of": datetime.date(2025, 6, 30),
+        "currency": "USD",
+        "summary": {"revenue": D("8990.10"), "quota": D("12000.00"), "attainment": 0.7491750000, "members": 2},
+        "leaderboard": leaderboard,
+        "attainment_distribution": pd.DataFrame({"band": ["< 90%", "90-100%", ">= 100%", "n/a"], "count": [1, 0, 0, 1]}),
+        "quarterly": pd.DataFrame(
             {
                 "period": ["FY2025-Q3", "FY2025-Q4"],
                 "revenue": [D("100.00"), D("8990.10")],
@@ -163,7 +163,7 @@ def team_report(**overrides) -> TeamReport:
                 "attainment": [NAN, 0.749175],
             }
         ),
-        forecast=pd.DataFrame(
+        "forecast": pd.DataFrame(
             {
                 "account_manager_id": ["00731", "AM-9", "(team)"],
                 "name": ["Ana <Smith>", FORMULA, "Team total"],
@@ -175,10 +175,10 @@ def team_report(**overrides) -> TeamReport:
                 "high": [D("31295.72"), D("0.00"), D("31295.72")],
             }
         ),
-        performance_watch=pd.DataFrame(
+        "performance_watch": pd.DataFrame(
             {"account_manager_id": ["AM-9"], "name": [FORMULA], "consecutive_misses": [2], "status": ["watch"]}
         ),
-        commission_expense=pd.DataFrame(
+        "commission_expense": pd.DataFrame(
             {
                 "account_manager_id": ["00731", "AM-9"],
                 "name": ["Ana <Smith>", FORMULA],
@@ -187,6 +187,6 @@ def team_report(**overrides) -> TeamReport:
                 "total": [D("450.01"), D("0.00")],
             }
         ),
-    )
+    }
     fields.update(overrides)
     return TeamReport(**fields)

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from conftest import build_batch_params, build_dataset
+
+from reportkit.core.periods import FiscalCalendar, Period
 from reportkit.domain.accounts import ACCOUNT_COLUMNS, STATUS_RULES, AccountStatusRules, account_status
 from reportkit.domain.crediting import credited_deals
-from reportkit.core.periods import FiscalCalendar, Period
 from reportkit.reports.builders import build_account_manager_report
 
 CAL = FiscalCalendar(first_month=7)
@@ -56,7 +56,13 @@ CASES = [
     ("drop", BASE + [("C1", "2025-05-01", 40_00)], None, "at risk", "drop"),
     ("declining", BASE + [("C1", "2025-05-01", 80_00)], None, "declining", "declining"),
     ("growing", BASE + [("C1", "2025-05-01", 130_00)], None, "growing", "growing"),
-    ("growing_from_zero", [("C1", "2023-01-01", 1_00), ("C1", "2024-03-01", 100_00), ("C1", "2025-05-01", 130_00)], None, "growing", "growing_from_zero"),
+    (
+        "growing_from_zero",
+        [("C1", "2023-01-01", 1_00), ("C1", "2024-03-01", 100_00), ("C1", "2025-05-01", 130_00)],
+        None,
+        "growing",
+        "growing_from_zero",
+    ),
     ("stable", BASE + [("C1", "2025-05-01", 105_00)], None, "stable", "stable"),
 ]
 
@@ -97,7 +103,10 @@ def test_an_escalation_on_a_new_account_makes_it_at_risk_but_lapsed_stays_lapsed
 
 def test_service_issues_need_their_columns():
     with pytest.raises(ValueError, match="severity"):
-        status_of(BASE, service_issues=pd.DataFrame({"account_id": ["C1"], "opened": [pd.Timestamp("2025-01-01")], "resolved": [pd.NaT]}))
+        status_of(
+            BASE,
+            service_issues=pd.DataFrame({"account_id": ["C1"], "opened": [pd.Timestamp("2025-01-01")], "resolved": [pd.NaT]}),
+        )
 
 
 def test_pipeline_won_lost_win_rate_and_share():
@@ -166,8 +175,10 @@ def test_no_maven_account_is_compared_with_fy2016_which_the_data_does_not_hold()
 
     params, ds = rk.load(ROOT / "params" / "maven_crm.yaml")
     period = Period.parse(params.period, ds.calendar)
-    frames = [rk.account_status(ds, am, params.period, params.as_of, params=params)
-              for am in active_account_managers(ds, period)["account_manager_id"]]
+    frames = [
+        rk.account_status(ds, am, params.period, params.as_of, params=params)
+        for am in active_account_managers(ds, period)["account_manager_id"]
+    ]
     out = pd.concat(frames, ignore_index=True)
     assert len(out) > 100
     comparisons = {"drop", "declining", "growing", "growing_from_zero"}

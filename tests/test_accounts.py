@@ -7,11 +7,11 @@ import math
 from decimal import Decimal
 
 import pytest
-
 from conftest import build_batch_params, build_dataset
+
+from reportkit.core.periods import FiscalCalendar, Period
 from reportkit.domain.accounts import ACCOUNT_COLUMNS, AccountStatusRules, account_status
 from reportkit.domain.crediting import credited_deals
-from reportkit.core.periods import FiscalCalendar, Period
 from reportkit.render.notebook import table
 from reportkit.reports.builders import build_account_manager_report
 
@@ -37,7 +37,11 @@ def status_of(deals, accounts=None, rules=None, as_of=AS_OF):
         ("at risk: halved", [("C1", "2023-01-01", 1_00), ("C1", "2024-05-01", 100_00), ("C1", "2025-05-01", 40_00)], "at risk"),
         ("declining", [("C1", "2023-01-01", 1_00), ("C1", "2024-05-01", 100_00), ("C1", "2025-05-01", 80_00)], "declining"),
         ("growing", [("C1", "2023-01-01", 1_00), ("C1", "2024-05-01", 100_00), ("C1", "2025-05-01", 130_00)], "growing"),
-        ("growing from nothing", [("C1", "2023-01-01", 1_00), ("C1", "2024-03-01", 100_00), ("C1", "2025-05-01", 130_00)], "growing"),
+        (
+            "growing from nothing",
+            [("C1", "2023-01-01", 1_00), ("C1", "2024-03-01", 100_00), ("C1", "2025-05-01", 130_00)],
+            "growing",
+        ),
         ("stable", [("C1", "2023-01-01", 1_00), ("C1", "2024-05-01", 100_00), ("C1", "2025-05-01", 105_00)], "stable"),
     ],
 )
@@ -49,7 +53,13 @@ def test_status_rules(case, deals, expected):
 
 def test_figures_and_days_since_last_order_are_relative_to_as_of():
     out = status_of(
-        [("C1", "2023-01-01", 1_00), ("C1", "2024-05-01", 100_00), ("C1", "2024-08-01", 7_00), ("C1", "2025-05-01", 80_00), ("C1", "2025-06-10", -5_00)],
+        [
+            ("C1", "2023-01-01", 1_00),
+            ("C1", "2024-05-01", 100_00),
+            ("C1", "2024-08-01", 7_00),
+            ("C1", "2025-05-01", 80_00),
+            ("C1", "2025-06-10", -5_00),
+        ],
         accounts=[("C1", "Contoso", "A1", None)],
     )
     row = out.loc["C1"]
@@ -110,6 +120,8 @@ def test_the_report_shows_last_year_as_na_in_the_accounts_and_the_quarterly_tabl
     ds = build_dataset(deals=[(f"D{i}", "A1", a, d, c) for i, (a, d, c) in enumerate(C1_SINCE_OCTOBER)])
     r = build_account_manager_report(ds, "A1", "FY2025-Q4", build_batch_params(), AS_OF)
     accounts = table(r.accounts, ["account_id", "revenue_same_period_last_year", "trend", "status", "status_reason"]).rows
-    assert list(accounts) == [("C1", "n/a", "n/a", "active", "last order 60 days ago; no comparison with FY2024-Q4: the data begins on 2024-10-01")]
+    assert list(accounts) == [
+        ("C1", "n/a", "n/a", "active", "last order 60 days ago; no comparison with FY2024-Q4: the data begins on 2024-10-01")
+    ]
     quarterly = table(r.quarterly, ["period", "revenue_last_year", "growth_vs_last_year"]).rows
     assert [row[1:] for row in quarterly] == [("n/a", "n/a")] * 4

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from conftest import build_dataset
+
 from reportkit.domain.backtest import (
     backtest_cli,
     backtest_cutoffs,
@@ -70,7 +70,7 @@ def test_no_look_ahead_changing_the_future_does_not_change_earlier_forecasts():
         deals=[(f"D{i}", "A1", "C1", d, a) for i, (_, d, a) in enumerate(changed)] + [("X1", "A9", "C9", "2023-05-05", 5_000_00)],
         first_month=1,
     )
-    kw = dict(as_of_quarters=["FY2023-Q1"], levels=("account_manager", "team", "company"))
+    kw = {"as_of_quarters": ["FY2023-Q1"], "levels": ("account_manager", "team", "company")}
     a = backtest_forecasts(ds, **kw)
     b = backtest_forecasts(ds2, **kw)
     key = ["level", "entity", "method"]
@@ -84,7 +84,14 @@ def test_no_look_ahead_changing_the_future_does_not_change_earlier_forecasts():
 
 
 def test_default_cutoffs_are_q1_to_q3_ends_covered_by_the_data():
-    assert [q.label for q in backtest_cutoffs(dataset())] == ["FY2022-Q1", "FY2022-Q2", "FY2022-Q3", "FY2023-Q1", "FY2023-Q2", "FY2023-Q3"]
+    assert [q.label for q in backtest_cutoffs(dataset())] == [
+        "FY2022-Q1",
+        "FY2022-Q2",
+        "FY2022-Q3",
+        "FY2023-Q1",
+        "FY2023-Q2",
+        "FY2023-Q3",
+    ]
 
 
 def test_without_a_prior_year_only_the_all_scope_exists():
@@ -92,7 +99,10 @@ def test_without_a_prior_year_only_the_all_scope_exists():
     s = summarise_backtest(d)
     assert set(s["scope"]) == {"all"}
     assert set(s["method"]) == {"run_rate", "blended"}  # seasonal methods undefined
-    assert (d.loc[d["method"] == "blended", "forecast_remaining_cents"].to_numpy() == d.loc[d["method"] == "run_rate", "forecast_remaining_cents"].to_numpy()).all()
+    assert (
+        d.loc[d["method"] == "blended", "forecast_remaining_cents"].to_numpy()
+        == d.loc[d["method"] == "run_rate", "forecast_remaining_cents"].to_numpy()
+    ).all()
 
 
 def test_pipeline_methods_are_refused():
@@ -141,7 +151,6 @@ def test_maven_backtest_has_one_year_so_no_baseline(tmp_path, capsys):
     assert "wape" in capsys.readouterr().out
 
 
-
 def test_console_summary_shows_percentages_and_no_raw_missing_markers():
     import pandas as pd
 
@@ -149,9 +158,15 @@ def test_console_summary_shows_percentages_and_no_raw_missing_markers():
 
     summary = pd.DataFrame(
         {
-            "scope": ["all", "all"], "level": ["company", "company"], "method": ["blended", "seasonal_naive"],
-            "n_forecasts": [6, 6], "n_cutoffs": [6, 6], "wape": [0.105, 0.278], "bias": [-0.097, float("nan")],
-            "baseline_wape": [0.278, 0.278], "beats_baseline": [True, pd.NA],
+            "scope": ["all", "all"],
+            "level": ["company", "company"],
+            "method": ["blended", "seasonal_naive"],
+            "n_forecasts": [6, 6],
+            "n_cutoffs": [6, 6],
+            "wape": [0.105, 0.278],
+            "bias": [-0.097, float("nan")],
+            "baseline_wape": [0.278, 0.278],
+            "beats_baseline": [True, pd.NA],
         }
     )
     text = format_summary(summary)

@@ -17,9 +17,9 @@ import nbformat
 import pytest
 from demo_params import demo_params
 
-from reportkit.run.batch import run_batch
 from reportkit.cli import main
 from reportkit.core.errors import KernelNotFoundError, TemplateError
+from reportkit.run.batch import run_batch
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "params" / "demo.yaml"
@@ -137,7 +137,8 @@ def test_a_batch_with_one_report_failing_in_each_way_still_completes_the_others(
     assert by_id["AM-005"]["duration_s"] < 60
     # the failed reports' pickles stay for debugging, the successful one's is gone
     assert sorted(p.name for p in (out / ".work").glob("*.pkl")) == sorted(
-        f"account_manager-{Path(by_id[a]['outputs']['ipynb']).stem}.pkl" for a in expected)
+        f"account_manager-{Path(by_id[a]['outputs']['ipynb']).stem}.pkl" for a in expected
+    )
     index = (out / "index.html").read_text()
     assert index.count('class="failed"') == 4
 

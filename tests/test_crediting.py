@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from conftest import build_dataset
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import build_dataset
 from reportkit.domain.crediting import CREDIT_COLUMNS, credited_deals, crediting_overlaps, team_revenue
 
 AMS = [("A1", "Alice", "East", None, None), ("A2", "Bob", "East", None, None), ("A3", "Carol", "West", None, None)]
@@ -14,7 +14,11 @@ AMS = [("A1", "Alice", "East", None, None), ("A2", "Bob", "East", None, None), (
 def test_owner_crediting_credits_each_won_deal_to_its_owner_once(make_dataset):
     ds = make_dataset(
         ams=AMS,
-        deals=[("D1", "A1", "C1", "2025-01-05", 100_00), ("D2", "A2", "C2", "2025-01-06", 50_00), ("D3", "A1", "C1", "2025-01-07", 70_00, "lost")],
+        deals=[
+            ("D1", "A1", "C1", "2025-01-05", 100_00),
+            ("D2", "A2", "C2", "2025-01-06", 50_00),
+            ("D3", "A1", "C1", "2025-01-07", 70_00, "lost"),
+        ],
     )
     c = credited_deals(ds)
     assert list(c.columns) == list(CREDIT_COLUMNS)
@@ -41,7 +45,11 @@ def test_territory_overlay_credits_every_am_of_the_territory_in_full(make_datase
 def test_deals_before_the_account_handover_date_credit_nobody(make_dataset):
     ds = make_dataset(
         ams=AMS,
-        deals=[("D1", "A1", "C1", "2025-01-05", 100_00), ("D2", "A1", "C1", "2025-03-01", 30_00), ("D3", "A1", "C2", "2024-01-01", 5_00)],
+        deals=[
+            ("D1", "A1", "C1", "2025-01-05", 100_00),
+            ("D2", "A1", "C1", "2025-03-01", 30_00),
+            ("D3", "A1", "C2", "2024-01-01", 5_00),
+        ],
         accounts=[("C1", "Contoso", "A1", "2025-03-01"), ("C2", "Fabrikam", "A1", None)],
     )
     assert sorted(credited_deals(ds)["deal_id"]) == ["D2", "D3"]
@@ -50,7 +58,10 @@ def test_deals_before_the_account_handover_date_credit_nobody(make_dataset):
 def test_team_revenue_counts_an_overlaid_deal_once(make_dataset):
     ds = make_dataset(
         ams=AMS,
-        deals=[("D1", None, "C1", "2025-01-05", 100_00, "won", "North"), ("D2", None, "C1", "2025-01-06", -20_00, "won", "North")],
+        deals=[
+            ("D1", None, "C1", "2025-01-05", 100_00, "won", "North"),
+            ("D2", None, "C1", "2025-01-06", -20_00, "won", "North"),
+        ],
         territories=[("A1", "North"), ("A2", "North")],
         crediting="territory",
     )
@@ -63,7 +74,7 @@ def test_team_revenue_counts_an_overlaid_deal_once(make_dataset):
 
 
 deal_rows = st.lists(
-    st.tuples(st.sampled_from(["A1", "A2", "A3"]), st.integers(-10**7, 10**8), st.integers(1, 28)),
+    st.tuples(st.sampled_from(["A1", "A2", "A3"]), st.integers(-(10**7), 10**8), st.integers(1, 28)),
     max_size=25,
 )
 

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from reportkit.render.charts import money_tick
 from reportkit.core.currency import CURRENCIES, currency_info
+from reportkit.render.charts import money_tick
 from reportkit.render.excel import money_format
 from reportkit.render.notebook import format_money
 
@@ -33,7 +33,9 @@ def test_notebook_chart_and_workbook_show_the_same_symbol(code):
 )
 def test_amounts_show_the_currencys_minor_units(code, amount, notebook, excel_number):
     assert format_money(Decimal(amount), code) == notebook
-    assert money_format(code).split(";")[0].replace(f'"{currency_info(code).symbol}"', "").replace(f' "{code}"', "") == excel_number
+    assert (
+        money_format(code).split(";")[0].replace(f'"{currency_info(code).symbol}"', "").replace(f' "{code}"', "") == excel_number
+    )
 
 
 def test_lower_case_codes_are_the_same_currency():

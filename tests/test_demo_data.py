@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 
+from reportkit.core.periods import Period
 from reportkit.data import demo
 from reportkit.data.mapping import load_dataset
-from reportkit.core.periods import Period
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "data" / "demo"
@@ -67,7 +68,7 @@ def test_demo_dataset_contains_the_interesting_cases():
         sold = won.loc[quarter.mask(won["close_date"]), "amount_cents"].sum()
         quota = quotas.loc[quotas["period_start"] == pd.Timestamp(quarter.start), "quota_cents"].sum()
         misses.append(sold < 0.9 * quota)
-    assert any(a and b for a, b in zip(misses, misses[1:]))
+    assert any(a and b for a, b in itertools.pairwise(misses))
     assert len(ds.pipeline) > 0 and ds.pipeline["probability"].between(0, 1).all()
     # service issues: two open escalations, both on accounts of AM-001, plus resolved / minor ones
     si = ds.service_issues

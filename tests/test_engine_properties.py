@@ -7,21 +7,21 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
+from engine_helpers import dataset, plan, run, summary
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reportkit.domain import crediting, engine
+from reportkit.config.plans import PPM
 from reportkit.core.money import allocate
 from reportkit.core.periods import DAY_NS
+from reportkit.domain import crediting, engine
 from reportkit.domain.engine.ledger import _ledger_order
 from reportkit.domain.engine.tiers import _BIG
-from reportkit.config.plans import PPM
-from engine_helpers import dataset, plan, run, summary
 
 SET = settings(max_examples=40, deadline=None)
 rates_rising = st.lists(st.integers(0, 200_000), min_size=1, max_size=5).map(sorted)
 bounds = st.lists(st.integers(1, 10**8), min_size=4, max_size=4, unique=True).map(sorted)
-amounts = st.lists(st.integers(-10**6, 10**8), min_size=1, max_size=12)
+amounts = st.lists(st.integers(-(10**6), 10**8), min_size=1, max_size=12)
 
 
 def tiers(rates, bnds):
@@ -70,8 +70,10 @@ def test_marginal_never_pays_more_than_retroactive_on_rising_rates(rates, bnds, 
 @SET
 @given(amounts, st.integers(0, 10**7), st.booleans(), st.sampled_from(["period", "year"]))
 def test_cap_is_never_exceeded(amts, cap_cents, carry, per):
-    deals = [(f"d{i}", "a", (datetime.date(2025, 1, 5) + datetime.timedelta(days=29 * i)).isoformat(),
-              str(Decimal(a).scaleb(-2)), "P") for i, a in enumerate(amts)]
+    deals = [
+        (f"d{i}", "a", (datetime.date(2025, 1, 5) + datetime.timedelta(days=29 * i)).isoformat(), str(Decimal(a).scaleb(-2)), "P")
+        for i, a in enumerate(amts)
+    ]
     p = plan(cap={"per": per, "amount": str(Decimal(cap_cents).scaleb(-2)), "carry_excess": carry})
     res = run(p, dataset(deals))
     s = res.summary
@@ -83,16 +85,19 @@ def test_cap_is_never_exceeded(amts, cap_cents, carry, per):
 
 
 @SET
-@given(st.integers(-10**10, 10**10), st.lists(st.integers(1, PPM), min_size=1, max_size=6))
+@given(st.integers(-(10**10), 10**10), st.lists(st.integers(1, PPM), min_size=1, max_size=6))
 def test_split_credits_sum_to_the_deal(amount, raw):
     # shares that total exactly 1: scale and give the rounding rest to the last share
     ws = [w * PPM // sum(raw) for w in raw]
     ws[-1] += PPM - sum(ws)
     ams = [f"m{i}" for i in range(len(ws))]
-    ds = dataset([("d1", "m0", "2025-02-01", str(Decimal(amount).scaleb(-2)), "P")] +
-                 [(f"x{i}", a, "2025-02-01", "1.00", "P") for i, a in enumerate(ams)])
-    splits = pd.DataFrame({"deal_id": "d1", "account_manager_id": ams, "share": [str(Decimal(w) / PPM) for w in ws],
-                           "kind": "revenue"})
+    ds = dataset(
+        [("d1", "m0", "2025-02-01", str(Decimal(amount).scaleb(-2)), "P")]
+        + [(f"x{i}", a, "2025-02-01", "1.00", "P") for i, a in enumerate(ams)]
+    )
+    splits = pd.DataFrame(
+        {"deal_id": "d1", "account_manager_id": ams, "share": [str(Decimal(w) / PPM) for w in ws], "kind": "revenue"}
+    )
     credits, _ = crediting.credit_deals(ds.deals, splits=splits)
     got = credits.loc[credits["deal_id"] == "d1"].set_index("account_manager_id")["credit_cents"]
     assert int(got.sum()) == amount
@@ -107,6 +112,7 @@ def test_proration_is_linear_in_days(base, d1, d2):
         hire = (datetime.date(2025, 1, 1) + datetime.timedelta(days=90 - active)).isoformat()
         ds = dataset([], [("a", "2025-01-01", "2025-03-31", str(Decimal(base).scaleb(-2)))], ams=[("a", hire, None)])
         return int(summary(run(plan(), ds, "FY2025-Q1"), "a", "FY2025-Q1", "quota_cents").scaleb(2))
+
     for days in (d1, d2):
         exact = Decimal(base) * days / 90
         assert q(days) == int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
@@ -115,7 +121,7 @@ def test_proration_is_linear_in_days(base, d1, d2):
 
 
 @SET
-@given(st.integers(-10**12, 10**12), st.integers(1, 10**9))
+@given(st.integers(-(10**12), 10**12), st.integers(1, 10**9))
 def test_rdiv_matches_decimal_half_away_from_zero(n, d):
     exact = (Decimal(n) / Decimal(d)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
     assert engine.rdiv(n, d) == int(exact)
@@ -123,7 +129,7 @@ def test_rdiv_matches_decimal_half_away_from_zero(n, d):
 
 
 @SET
-@given(st.integers(-10**6, 10**6), st.integers(1, 10**6))
+@given(st.integers(-(10**6), 10**6), st.integers(1, 10**6))
 def test_rdiv_of_arrays_rounds_exact_halves_away_from_zero(q, d):
     # num = q * d + d / 2 (or the nearest integer for odd d): exact halves for even d
     num = np.array([q * d + d // 2, q * d - d // 2, -(q * d + d // 2)], dtype=np.int64)
@@ -135,8 +141,10 @@ deal_ids = st.text(alphabet=st.sampled_from(["a", "b", "Z", "0", "9", "\x00", "Ã
 
 
 @SET
-@given(st.lists(deal_ids, min_size=1, max_size=12, unique=True),
-       st.lists(st.tuples(st.integers(0, 2), st.integers(0, 2), st.integers(0, 11)), min_size=1, max_size=80))
+@given(
+    st.lists(deal_ids, min_size=1, max_size=12, unique=True),
+    st.lists(st.tuples(st.integers(0, 2), st.integers(0, 2), st.integers(0, 11)), min_size=1, max_size=80),
+)
 def test_ledger_order_is_am_then_date_then_deal_id_string_order_then_input_order(ids, rows):
     am = np.array([r[0] for r in rows], dtype=np.int64)
     day = np.array([r[1] for r in rows], dtype=np.int64)

@@ -13,20 +13,24 @@ import math
 from decimal import Decimal
 
 import pandas as pd
+from engine_helpers import dataset, plan, run
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reportkit.core.money import allocate, round_money
 from reportkit.config.plans import PPM, ppm
-from engine_helpers import dataset, plan, run
+from reportkit.core.money import allocate, round_money
 
 AMS = ["a", "b", "c"]
 QUOTA = {"a": 5_000_000, "b": 0, "c": 12_345_678}  # cents per quarter; b has no quota
 DATES = ["2025-01-05", "2025-01-05", "2025-02-10", "2025-03-31", "2025-04-01", "2025-05-20"]
 
 deal_st = st.tuples(st.sampled_from(AMS), st.sampled_from(DATES), st.integers(-300_000, 4_000_000))
-split_st = st.tuples(st.integers(0, 40), st.sampled_from(AMS), st.sampled_from(["0.6", "0.333333", "0.25"]),
-                     st.sampled_from(["revenue", "overlay"]))
+split_st = st.tuples(
+    st.integers(0, 40),
+    st.sampled_from(AMS),
+    st.sampled_from(["0.6", "0.333333", "0.25"]),
+    st.sampled_from(["revenue", "overlay"]),
+)
 
 
 def reference(deals, splits, p):
@@ -55,14 +59,13 @@ def reference(deals, splits, p):
     out = {}
     for am in AMS:
         for q in (1, 2):
-            rows = sorted((c for c in credits if c[0] == am and (c[1] < "2025-04-01") == (q == 1)),
-                          key=lambda c: (c[1], c[2]))
+            rows = sorted((c for c in credits if c[0] == am and (c[1] < "2025-04-01") == (q == 1)), key=lambda c: (c[1], c[2]))
             quota = QUOTA[am]
             if rs.basis == "amount":
                 bounds = [int(t.lo * 100) for t in rs.tiers]
             else:
                 bounds = [0] + [(-(-ppm(t.lo) * quota // PPM)) if quota > 0 else 2**62 for t in rs.tiers[1:]]
-            bounds[0] = -2**62
+            bounds[0] = -(2**62)
             total = sum(c[3] for c in rows)
             lines, cum = [], 0
             for c in rows:
@@ -88,8 +91,12 @@ def reference(deals, splits, p):
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.lists(deal_st, min_size=1, max_size=40), st.lists(split_st, max_size=8),
-       st.sampled_from(["marginal", "retroactive"]), st.sampled_from(["amount", "attainment"]))
+@given(
+    st.lists(deal_st, min_size=1, max_size=40),
+    st.lists(split_st, max_size=8),
+    st.sampled_from(["marginal", "retroactive"]),
+    st.sampled_from(["amount", "attainment"]),
+)
 def test_engine_matches_slow_reference(raw_deals, raw_splits, method, basis):
     deals = [(f"d{i:02d}" if i % 3 else f"z{i}", am, date, amt) for i, (am, date, amt) in enumerate(raw_deals)]
     splits, seen = [], set()
@@ -103,21 +110,29 @@ def test_engine_matches_slow_reference(raw_deals, raw_splits, method, basis):
             splits += [(did, am, str(w), "revenue"), (did, AMS[(AMS.index(am) + 1) % 3], str(1 - w), "revenue")]
         else:
             splits.append((did, am, share, "overlay"))
-    tiers = ([{"from": 0, "rate": "0.04"}, {"from": "20000.00", "rate": "0.08"}, {"from": "45000.00", "rate": "0.125"}]
-             if basis == "amount" else
-             [{"from": 0, "rate": "0.04"}, {"from": "0.5", "rate": "0.08"}, {"from": "1.0", "rate": "0.125"}])
+    tiers = (
+        [{"from": 0, "rate": "0.04"}, {"from": "20000.00", "rate": "0.08"}, {"from": "45000.00", "rate": "0.125"}]
+        if basis == "amount"
+        else [{"from": 0, "rate": "0.04"}, {"from": "0.5", "rate": "0.08"}, {"from": "1.0", "rate": "0.125"}]
+    )
     p = plan(rates={"method": method, "basis": basis, "tiers": tiers})
-    ds = dataset([(d, am, date, str(Decimal(amt).scaleb(-2)), "P") for d, am, date, amt in deals],
-                 [(am, s, e, str(Decimal(QUOTA[am]).scaleb(-2))) for am in AMS
-                  for s, e in (("2025-01-01", "2025-03-31"), ("2025-04-01", "2025-06-30"))])
+    ds = dataset(
+        [(d, am, date, str(Decimal(amt).scaleb(-2)), "P") for d, am, date, amt in deals],
+        [
+            (am, s, e, str(Decimal(QUOTA[am]).scaleb(-2)))
+            for am in AMS
+            for s, e in (("2025-01-01", "2025-03-31"), ("2025-04-01", "2025-06-30"))
+        ],
+    )
     sp = pd.DataFrame(splits, columns=["deal_id", "account_manager_id", "share", "kind"]) if splits else None
     res = run(p, ds, "FY2025-Q2", splits=sp)
     ref = reference(deals, splits, p)
     for (am, q), want in ref.items():
         st_ = res.statement(am, f"FY2025-Q{q}")
         com = st_.loc[st_["kind"] == "commission"]
-        got = [(d, int(c * 100), t, int(a * 100)) for d, c, t, a in
-               zip(com["deal_id"], com["credit"], com["tier"], com["amount"])]
+        got = [
+            (d, int(c * 100), t, int(a * 100)) for d, c, t, a in zip(com["deal_id"], com["credit"], com["tier"], com["amount"])
+        ]
         assert got == want, (am, q)
         s = res.summary
         total = s.loc[(s["account_manager_id"] == am) & (s["period"] == f"FY2025-Q{q}"), "commission_cents"].iloc[0]

@@ -18,12 +18,17 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from sample_reports import FORMULA, XSS, am_report, team_report
 
 from reportkit.core.errors import OutputError
 from reportkit.render.excel import (
-    AM_SHEETS, TEAM_SHEETS, attainment_bands, money_format, write_company_workbook, write_workbook,
+    AM_SHEETS,
+    TEAM_SHEETS,
+    attainment_bands,
+    money_format,
+    write_company_workbook,
+    write_workbook,
 )
-from sample_reports import FORMULA, XSS, am_report, team_report
 
 
 @pytest.fixture()
@@ -51,7 +56,12 @@ def test_sheet_names_follow_the_contract(am_book, team_book):
     assert am_book.sheetnames == ["Summary"] + [s for s, _ in AM_SHEETS]
     assert am_book.sheetnames == ["Summary", "Quarterly results", "Commission statement", "Accounts", "Forecast", "Deals"]
     assert team_book.sheetnames[:6] == [
-        "Summary", "Leaderboard", "Attainment distribution", "Performance watch", "Forecast roll-up", "Commission expense",
+        "Summary",
+        "Leaderboard",
+        "Attainment distribution",
+        "Performance watch",
+        "Forecast roll-up",
+        "Commission expense",
     ]
     assert team_book.sheetnames == ["Summary"] + [s for s, _ in TEAM_SHEETS]
 
@@ -67,7 +77,8 @@ def test_money_is_a_number_equal_to_the_report_to_the_cent(am_book):
         assert cell.number_format == money_format("USD")
     _, commission = _rows(am_book["Commission statement"])
     assert [Decimal(repr(r["Amount"].value)).quantize(Decimal("0.01")) for r in commission] == [
-        Decimal("450.01"), Decimal("0.00"),
+        Decimal("450.01"),
+        Decimal("0.00"),
     ]
 
 
@@ -164,9 +175,8 @@ def _cents(v):
 
 @pytest.fixture(scope="module")
 def demo_reports():
-    from reportkit.reports.builders import build_report
+    from reportkit.reports.builders import build_report, plan_reports
     from reportkit.run.batch import load_batch_inputs
-    from reportkit.reports.builders import plan_reports
 
     params, ds = load_batch_inputs(ROOT / "params" / "demo.yaml")
     specs = plan_reports(ds, params)
@@ -178,8 +188,8 @@ def demo_reports():
 
 @pytest.fixture(scope="module")
 def demo_rollup(demo_reports):
-    from reportkit.run.batch import load_batch_inputs
     from reportkit.reports.builders import build_company_rollup
+    from reportkit.run.batch import load_batch_inputs
 
     params, ds = load_batch_inputs(ROOT / "params" / "demo.yaml")
     return build_company_rollup(ds, demo_reports[1], params.period, params, params.as_of)
@@ -187,7 +197,9 @@ def demo_rollup(demo_reports):
 
 def _formula_cells(path):
     book = openpyxl.load_workbook(path)
-    return {(ws.title, c.coordinate): c.value for ws in book.worksheets for row in ws.iter_rows() for c in row if c.data_type == "f"}
+    return {
+        (ws.title, c.coordinate): c.value for ws in book.worksheets for row in ws.iter_rows() for c in row if c.data_type == "f"
+    }
 
 
 def test_commission_statement_has_a_sum_total_row_equal_to_the_statement(tmp_path):
@@ -275,7 +287,7 @@ def test_number_formats_tables_charts_and_print_setup(tmp_path, demo_reports):
     q = book["Quarterly results"]
     assert q["B2"].number_format == "yyyy-mm-dd" and q["B2"].is_date
     assert q["D2"].number_format == money_format("USD")
-    assert q.tables and list(q.tables.values())[0].ref.startswith("A1:")
+    assert q.tables and next(iter(q.tables.values())).ref.startswith("A1:")
     assert q.conditional_formatting  # attainment bands
     assert book["Deals"].auto_filter.ref.startswith("A1:")
     for ws in book.worksheets:
@@ -300,8 +312,14 @@ def test_number_formats_tables_charts_and_print_setup(tmp_path, demo_reports):
 def test_company_workbook_rolls_up_the_teams(tmp_path, demo_reports, demo_rollup):
     _, teams = demo_reports
     as_of = teams[0].as_of
-    path = write_company_workbook(list(reversed(teams)), tmp_path / "company.xlsx", title="Demo Co — FY2025-Q4", as_of=as_of,
-                                  rollup=demo_rollup, company="Demo Co")
+    path = write_company_workbook(
+        list(reversed(teams)),
+        tmp_path / "company.xlsx",
+        title="Demo Co — FY2025-Q4",
+        as_of=as_of,
+        rollup=demo_rollup,
+        company="Demo Co",
+    )
     book = openpyxl.load_workbook(path)
     assert book.sheetnames == ["Company"] + sorted(t.name for t in teams)
     ws = book["Company"]
@@ -323,8 +341,9 @@ def test_company_workbook_rolls_up_the_teams(tmp_path, demo_reports, demo_rollup
     with zipfile.ZipFile(path) as z:
         assert b"<Company>Demo Co</Company>" in z.read("docProps/app.xml")
     assert book.properties.created == datetime.datetime.combine(as_of, datetime.time())
-    again = write_company_workbook(teams, tmp_path / "again.xlsx", title="Demo Co — FY2025-Q4", as_of=as_of,
-                                   rollup=demo_rollup, company="Demo Co")
+    again = write_company_workbook(
+        teams, tmp_path / "again.xlsx", title="Demo Co — FY2025-Q4", as_of=as_of, rollup=demo_rollup, company="Demo Co"
+    )
     assert again.read_bytes() == path.read_bytes()
 
 
@@ -349,8 +368,13 @@ def test_company_total_row_shows_the_company_figure_when_teams_share_deals(tmp_p
 
 def test_company_workbook_refuses_mixed_currencies(tmp_path):
     with pytest.raises(ValueError, match="currencies"):
-        write_company_workbook([team_report(), team_report(currency="EUR", name="B")], tmp_path / "c.xlsx", title="t",
-                               as_of=datetime.date(2025, 6, 30), rollup={})
+        write_company_workbook(
+            [team_report(), team_report(currency="EUR", name="B")],
+            tmp_path / "c.xlsx",
+            title="t",
+            as_of=datetime.date(2025, 6, 30),
+            rollup={},
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -384,8 +408,8 @@ def _band_of(value, rules):
 @pytest.fixture(scope="module")
 def policy_reports():
     """Demo reports built with params miss_below 0.75 (default 0.9) and timezone Europe/Berlin."""
-    from reportkit.reports.builders import build_report
     from reportkit.domain.loading import load_inputs
+    from reportkit.reports.builders import build_report
 
     params, ds = load_inputs(ROOT / "params" / "demo.yaml", {"performance": {"miss_below": "0.75"}, "timezone": "Europe/Berlin"})
     build = lambda kind, rid: build_report(ds, params, kind=kind, report_id=rid, period=params.period, as_of=params.as_of)  # noqa: E731
@@ -457,8 +481,13 @@ def test_company_workbook_bands_follow_the_team_reports(tmp_path, policy_reports
     for ws in book.worksheets:
         assert {r[1:] for r in _band_rules(ws)} == expected, ws.title
     with pytest.raises(ValueError, match="miss thresholds"):
-        write_company_workbook([team_report(), team_report(name="B", miss_below=0.8)], tmp_path / "c.xlsx", title="t",
-                               as_of=datetime.date(2025, 6, 30), rollup={})
+        write_company_workbook(
+            [team_report(), team_report(name="B", miss_below=0.8)],
+            tmp_path / "c.xlsx",
+            title="t",
+            as_of=datetime.date(2025, 6, 30),
+            rollup={},
+        )
 
 
 def test_workbook_shows_timestamps_in_the_params_timezone(tmp_path, policy_reports):

@@ -17,11 +17,11 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from sample_reports import am_report, team_report
 
 from reportkit.render.excel import write_company_workbook, write_workbook
-from reportkit.reports.builders import build_company_rollup
 from reportkit.render.notebook import column_label
-from sample_reports import am_report, team_report
+from reportkit.reports.builders import build_company_rollup
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -47,8 +47,17 @@ def recalculate(files: list[Path], tmp: Path) -> dict[Path, Path]:
     (profile / "user" / "registrymodifications.xcu").write_text(_RECALC_ALWAYS)
     out = tmp / "recalculated"
     out.mkdir()
-    cmd = [SOFFICE, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
-           "--convert-to", "xlsx", "--outdir", str(out), *map(str, files)]
+    cmd = [
+        SOFFICE,
+        f"-env:UserInstallation={profile.as_uri()}",
+        "--headless",
+        "--norestore",
+        "--convert-to",
+        "xlsx",
+        "--outdir",
+        str(out),
+        *map(str, files),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     result = {f: out / f.name for f in files}
     missing = [f.name for f, c in result.items() if not c.exists()]
@@ -97,9 +106,8 @@ def check_recalculated(original: Path, converted: Path, report=None) -> int:
 
 
 def _reports(params_file: Path, am_limit: int, team_limit: int):
-    from reportkit.reports.builders import build_report
+    from reportkit.reports.builders import build_report, plan_reports
     from reportkit.run.batch import load_batch_inputs
-    from reportkit.reports.builders import plan_reports
 
     params, ds = load_batch_inputs(params_file)
     specs = plan_reports(ds, params)
@@ -116,7 +124,9 @@ def _write_all(tmp: Path, label: str, reports, company_title: str | None = None,
         out.append((write_workbook(r, tmp / f"{label}-{i:02d}-{r.kind}.xlsx"), r))
     teams = [r for r in reports if r.kind == "team"]
     if company_title and teams:
-        path = write_company_workbook(teams, tmp / f"{label}-company.xlsx", title=company_title, as_of=teams[0].as_of, rollup=rollup)
+        path = write_company_workbook(
+            teams, tmp / f"{label}-company.xlsx", title=company_title, as_of=teams[0].as_of, rollup=rollup
+        )
         out.append((path, None))
     return out
 
@@ -128,8 +138,13 @@ def test_libreoffice_recalculates_every_formula_to_reportkits_figures(tmp_path):
     # attainment consistent with revenue / quota so the ratios are live formulas
     q = am_report().quarterly.assign(attainment=[1.0, 1.234567, float("nan"), 9000.10 / 12000])
     one_team = team_report()  # a company of one team: the company row is that team's summary
-    written += _write_all(tmp_path, "sample", [am_report(quarterly=q, summary={**am_report().summary, "attainment": 9000.10 / 12000}), one_team],
-                          "Sample", rollup=dict(one_team.summary))
+    written += _write_all(
+        tmp_path,
+        "sample",
+        [am_report(quarterly=q, summary={**am_report().summary, "attainment": 9000.10 / 12000}), one_team],
+        "Sample",
+        rollup=dict(one_team.summary),
+    )
     params, demo, rollup = _reports(ROOT / "params" / "demo.yaml", am_limit=100, team_limit=100)  # the whole demo batch
     written += _write_all(tmp_path, "demo", demo, f"{params.name} — {params.period}", rollup)
     if DATA.is_dir():

@@ -10,12 +10,12 @@ from decimal import Decimal
 import openpyxl
 import pandas as pd
 import pytest
+from sample_reports import am_report
 
 import reportkit.render.excel as excel
 import reportkit.render.excel.frames as excel_frames
 from reportkit.core.errors import OutputError
 from reportkit.render.excel import EXCEL_MAX_ROWS, EXCEL_MAX_STRING, safe_sheet_name, write_workbook
-from sample_reports import am_report
 
 D = Decimal
 
@@ -60,7 +60,7 @@ def test_safe_sheet_names_are_accepted_by_excel_writers_and_deterministic(tmp_pa
     assert openpyxl.load_workbook(tmp_path / "n.xlsx").sheetnames == taken
 
 
-HOSTILE = ["=1+1", "+SUM(A1:A9)", "-2+3", "@cmd", "=HYPERLINK(\"http://x\",\"y\")", "\t=1", "https://example.com/" + "a" * 3000]
+HOSTILE = ["=1+1", "+SUM(A1:A9)", "-2+3", "@cmd", '=HYPERLINK("http://x","y")', "\t=1", "https://example.com/" + "a" * 3000]
 
 
 def _cells(path, sheet):
@@ -160,7 +160,9 @@ def test_rows_beyond_a_sheet_continue_on_numbered_sheets(tmp_path, monkeypatch):
     assert all(book[s]["A1"].value == "Deal ID" for s in ("Deals", "Deals (2)", "Deals (3)"))
     # a total row sums across the parts
     lines = pd.DataFrame({"line": range(1, 16), "description": ["x"] * 15, "amount": [D("1.00")] * 15})
-    path = write_workbook(am_report(commission=lines, summary={**am_report().summary, "commission_total": D("15.00")}), tmp_path / "c.xlsx")
+    path = write_workbook(
+        am_report(commission=lines, summary={**am_report().summary, "commission_total": D("15.00")}), tmp_path / "c.xlsx"
+    )
     ws = openpyxl.load_workbook(path)["Commission statement (2)"]
     assert ws.cell(ws.max_row, 3).value == "=SUM('Commission statement'!$C$2:$C$10,$C$2:$C$7)"
     with pytest.raises(OutputError, match="an Excel sheet holds 10 below its header"):
@@ -177,7 +179,13 @@ def test_constant_memory_mode_writes_every_cell(tmp_path):
     assert len(rows) == 3000
     for (did, _, name, date, amount, stage, product), exp in zip(rows, deals.itertuples(index=False)):
         assert (did, name, date.date(), Decimal(repr(amount)).quantize(D("0.01")), stage, product) == (
-            exp.deal_id, exp.account_name, exp.close_date, exp.amount, exp.stage, None if pd.isna(exp.product) else exp.product)
+            exp.deal_id,
+            exp.account_name,
+            exp.close_date,
+            exp.amount,
+            exp.stage,
+            None if pd.isna(exp.product) else exp.product,
+        )
     assert not any(w.tables for w in book.worksheets)  # tables are not possible in that mode: autofilters instead
     assert book["Quarterly results"].auto_filter.ref == "A1:H5"
     cached = openpyxl.load_workbook(path, data_only=True)["Commission statement"]
@@ -198,8 +206,8 @@ def test_constant_memory_stream_escapes_text_like_xlsxwriter(tmp_path, monkeypat
     fast = write_workbook(am_report(deals=deals), tmp_path / "fast.xlsx", constant_memory=True)
     monkeypatch.setattr(excel_frames, "_can_stream", lambda ws: False)  # xlsxwriter's own constant-memory writer
     slow = write_workbook(am_report(deals=deals), tmp_path / "slow.xlsx", constant_memory=True)
-    a = [r for r in openpyxl.load_workbook(fast)["Deals"].iter_rows(values_only=True)]
-    b = [r for r in openpyxl.load_workbook(slow)["Deals"].iter_rows(values_only=True)]
+    a = list(openpyxl.load_workbook(fast)["Deals"].iter_rows(values_only=True))
+    b = list(openpyxl.load_workbook(slow)["Deals"].iter_rows(values_only=True))
     assert a == b
     with zipfile.ZipFile(fast) as z1, zipfile.ZipFile(slow) as z2:
         assert z1.read("xl/worksheets/sheet6.xml") == z2.read("xl/worksheets/sheet6.xml")  # byte-identical Deals XML

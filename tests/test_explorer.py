@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import reportkit
-from reportkit.core.errors import ParamsError
 from reportkit.analysis.explorer import WHAT_IF_DEAL_ID, Explorer, what_if
+from reportkit.core.errors import ParamsError
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = datetime.date(2025, 12, 31)
@@ -81,14 +81,17 @@ def test_what_if_extra_revenue_can_earn_the_quota_bonus(ex):
     s = ex.scenario.scenario
     assert s["revenue"] == base["quota"] and s["attainment"] == pytest.approx(1.0)
     assert s["bonus"] == Decimal("2000.00")
-    assert s["commission_total"] == base["commission_total"] + (gap * Decimal("0.05")).quantize(Decimal("0.01")) + Decimal("2000.00")
+    assert s["commission_total"] == base["commission_total"] + (gap * Decimal("0.05")).quantize(Decimal("0.01")) + Decimal(
+        "2000.00"
+    )
 
 
 def test_what_if_rate_and_bonus_and_reset(ex):
     ex.rate.value = "0.10"
-    assert ex.scenario.scenario["commission"] == ex.scenario.statement.lines.loc[
-        ex.scenario.statement.lines["rule"] == "flat_rate", "amount"
-    ].sum()
+    assert (
+        ex.scenario.scenario["commission"]
+        == ex.scenario.statement.lines.loc[ex.scenario.statement.lines["rule"] == "flat_rate", "amount"].sum()
+    )
     assert ex.scenario.scenario["commission"] > ex.scenario.baseline["commission"]
     ex.rate.value = "ten percent"
     assert "not an amount" in ex.message.value

@@ -7,11 +7,11 @@ import math
 from decimal import Decimal
 
 import pytest
-
 from conftest import build_dataset
+
+from reportkit.core.periods import FiscalCalendar
 from reportkit.domain.crediting import credited_deals
 from reportkit.domain.forecast import FORECAST_COLUMNS, annual_forecast, last_full_quarter
-from reportkit.core.periods import FiscalCalendar
 
 CAL = FiscalCalendar(first_month=1)  # FY2023 == calendar 2023, 365 days
 

@@ -8,8 +8,9 @@ from decimal import Decimal
 
 import pandas as pd
 import pytest
-
 from conftest import build_dataset, quarterly_quotas
+
+from reportkit.core.periods import FiscalCalendar
 from reportkit.domain.crediting import credited_deals
 from reportkit.domain.forecast import (
     COMPANY,
@@ -20,7 +21,6 @@ from reportkit.domain.forecast import (
     level_revenue,
     open_pipeline,
 )
-from reportkit.core.periods import FiscalCalendar
 
 CAL = FiscalCalendar(first_month=1)
 AS_OF = datetime.date(2023, 6, 30)  # 181 days elapsed, 184 remaining
@@ -176,7 +176,14 @@ def overlay_dataset():
         ("D2", "A3", "C2", "2023-01-01", 40_00, "won", "T2"),  # first deal: the data starts 1 Jan
     ]
     quotas = quarterly_quotas("A1", 2023, 100_00, 1) + quarterly_quotas("A2", 2023, 50_00, 1)
-    return build_dataset(ams=ams, deals=deals, quotas=quotas, territories=[("A1", "T1"), ("A2", "T1"), ("A3", "T2")], crediting="territory", first_month=1)
+    return build_dataset(
+        ams=ams,
+        deals=deals,
+        quotas=quotas,
+        territories=[("A1", "T1"), ("A2", "T1"), ("A3", "T2")],
+        crediting="territory",
+        first_month=1,
+    )
 
 
 def test_level_revenue_counts_a_deal_once_per_team_and_company():

@@ -32,26 +32,21 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reportkit.domain import commission
-
-from reportkit.domain import crediting
-
-from reportkit.domain import engine
-
-from reportkit.domain import quota
-
-from reportkit.reports import builders as reports
-from reportkit.core.errors import PlanError, ReportkitError
-from reportkit.data.model import Dataset, validate_dataset
 from reportkit.config.params import BatchParams
-from reportkit.core.periods import FiscalCalendar, Period
 from reportkit.config.plans import Plan
+from reportkit.core.errors import PlanError, ReportkitError
+from reportkit.core.periods import FiscalCalendar, Period
+from reportkit.data.model import Dataset, validate_dataset
+from reportkit.domain import commission, crediting, engine, quota
+from reportkit.reports import builders as reports
 
 #: examples per property; raise it locally to hunt (REPORTKIT_FUZZ_EXAMPLES=500 pytest tests/test_fuzz_domain.py)
 EXAMPLES = int(os.environ.get("REPORTKIT_FUZZ_EXAMPLES", "40"))
-SETTINGS = settings(max_examples=EXAMPLES, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                           HealthCheck.filter_too_much])
+SETTINGS = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+)
 
 AM_IDS = ["00731", "731", "A1", "Zoë-7", "東京01", "0", "NA", "nan", "None", "A1 "]  # text that looks missing
 TEAMS = ["East", "EAST", "Ост", "Team (A&B)", "東京", "west"]  # EAST/East and the non-Latin names share slugs
@@ -62,14 +57,20 @@ FIRST_DAY = datetime.date(2023, 1, 1)
 LAST_DAY = datetime.date(2025, 12, 31)
 # a few fixed dates make same-day ties likely; the range gives everything else
 dates = st.one_of(
-    st.sampled_from([datetime.date(2024, 6, 30), datetime.date(2024, 7, 1), datetime.date(2025, 3, 31),
-                     datetime.date(2025, 1, 1), datetime.date(2024, 2, 29)]),
+    st.sampled_from(
+        [
+            datetime.date(2024, 6, 30),
+            datetime.date(2024, 7, 1),
+            datetime.date(2025, 3, 31),
+            datetime.date(2025, 1, 1),
+            datetime.date(2024, 2, 29),
+        ]
+    ),
     st.dates(FIRST_DAY, LAST_DAY),
 )
-amounts = st.one_of(st.sampled_from([0, 1, -1, 50, -5_000_00, 1_000_000_00]), st.integers(-10**8, 10**9))
-HUGE = [10**13, -10**13]  # beyond the engine's exact-integer range (one deal in some data sets)
-name_text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc", "Zs", "Zl", "Zp"]),
-                    min_size=1, max_size=8)
+amounts = st.one_of(st.sampled_from([0, 1, -1, 50, -5_000_00, 1_000_000_00]), st.integers(-(10**8), 10**9))
+HUGE = [10**13, -(10**13)]  # beyond the engine's exact-integer range (one deal in some data sets)
+name_text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc", "Zs", "Zl", "Zp"]), min_size=1, max_size=8)
 
 
 def _ts(values) -> pd.Series:
@@ -93,15 +94,17 @@ def datasets(draw) -> Dataset:
         if hire is not None and end is not None and end < hire:
             hire, end = end, hire
         ams.append((i, draw(name_text), draw(st.sampled_from(TEAMS)), hire, end))
-    am = pd.DataFrame({
-        "account_manager_id": _str(a[0] for a in ams),
-        "name": _str(a[1] for a in ams),
-        "team": _str(a[2] for a in ams),
-        "sales_manager": _str(f"Mgr {a[2]}" for a in ams),
-        "region": _str(draw(st.sampled_from([None, "EMEA"])) for _ in ams),
-        "hire_date": _ts(a[3] for a in ams),
-        "end_date": _ts(a[4] for a in ams),
-    })
+    am = pd.DataFrame(
+        {
+            "account_manager_id": _str(a[0] for a in ams),
+            "name": _str(a[1] for a in ams),
+            "team": _str(a[2] for a in ams),
+            "sales_manager": _str(f"Mgr {a[2]}" for a in ams),
+            "region": _str(draw(st.sampled_from([None, "EMEA"])) for _ in ams),
+            "hire_date": _ts(a[3] for a in ams),
+            "end_date": _ts(a[4] for a in ams),
+        }
+    )
 
     q_rows = []
     for i in ids:
@@ -122,81 +125,127 @@ def datasets(draw) -> Dataset:
         elif shape == "odd":
             s, e = sorted([draw(dates), draw(dates)])
             q_rows.append((i, s, e, draw(st.integers(0, 10**8))))
-    quotas = pd.DataFrame({
-        "account_manager_id": _str(r[0] for r in q_rows),
-        "period_start": _ts(r[1] for r in q_rows),
-        "period_end": _ts(r[2] for r in q_rows),
-        "quota_cents": pd.Series([r[3] for r in q_rows], dtype="int64"),
-        "currency": _str("USD" for _ in q_rows),
-    })
+    quotas = pd.DataFrame(
+        {
+            "account_manager_id": _str(r[0] for r in q_rows),
+            "period_start": _ts(r[1] for r in q_rows),
+            "period_end": _ts(r[2] for r in q_rows),
+            "quota_cents": pd.Series([r[3] for r in q_rows], dtype="int64"),
+            "currency": _str("USD" for _ in q_rows),
+        }
+    )
 
     n = draw(st.integers(0, 12))
     d_rows = []
     for k in range(n):
         owner = draw(st.sampled_from(ids)) if mode == "owner" else draw(st.one_of(st.none(), st.sampled_from(ids)))
-        d_rows.append((
-            f"D{k:02d}" if k % 3 else f"{k:05d}", owner, draw(st.sampled_from(ACCOUNTS)), draw(dates), draw(amounts),
-            draw(st.sampled_from(["won", "won", "won", "lost"])), draw(st.sampled_from(TERRITORIES + [None])),
-            draw(st.sampled_from(PRODUCTS)),
-        ))
+        d_rows.append(
+            (
+                f"D{k:02d}" if k % 3 else f"{k:05d}",
+                owner,
+                draw(st.sampled_from(ACCOUNTS)),
+                draw(dates),
+                draw(amounts),
+                draw(st.sampled_from(["won", "won", "won", "lost"])),
+                draw(st.sampled_from(TERRITORIES + [None])),
+                draw(st.sampled_from(PRODUCTS)),
+            )
+        )
     if d_rows and draw(st.integers(0, 9)) == 0:
         k = draw(st.integers(0, len(d_rows) - 1))
         d_rows[k] = d_rows[k][:4] + (draw(st.sampled_from(HUGE)),) + d_rows[k][5:]
-    deals = pd.DataFrame({
-        "deal_id": _str(r[0] for r in d_rows),
-        "account_manager_id": _str(r[1] for r in d_rows),
-        "account_id": _str(r[2] for r in d_rows),
-        "close_date": _ts(r[3] for r in d_rows),
-        "amount_cents": pd.Series([r[4] for r in d_rows], dtype="int64"),
-        "currency": _str("USD" for _ in d_rows),
-        "stage": _str(r[5] for r in d_rows),
-        "territory": _str(r[6] for r in d_rows),
-        "product": _str(r[7] for r in d_rows),
-    })
+    deals = pd.DataFrame(
+        {
+            "deal_id": _str(r[0] for r in d_rows),
+            "account_manager_id": _str(r[1] for r in d_rows),
+            "account_id": _str(r[2] for r in d_rows),
+            "close_date": _ts(r[3] for r in d_rows),
+            "amount_cents": pd.Series([r[4] for r in d_rows], dtype="int64"),
+            "currency": _str("USD" for _ in d_rows),
+            "stage": _str(r[5] for r in d_rows),
+            "territory": _str(r[6] for r in d_rows),
+            "product": _str(r[7] for r in d_rows),
+        }
+    )
 
     accounts = None
     if draw(st.booleans()):
         acc_ids = draw(st.lists(st.sampled_from(ACCOUNTS), min_size=0, max_size=len(ACCOUNTS), unique=True))
-        rows = [(a, draw(name_text), draw(st.one_of(st.none(), st.sampled_from(ids))),
-                 draw(st.one_of(st.none(), dates))) for a in acc_ids]
-        accounts = pd.DataFrame({
-            "account_id": _str(r[0] for r in rows),
-            "name": _str(r[1] for r in rows),
-            "segment": _str(draw(st.sampled_from([None, "SMB"])) for _ in rows),
-            "owner_id": _str(r[2] for r in rows),
-            "handover_date": _ts(r[3] for r in rows),
-        })
+        rows = [
+            (a, draw(name_text), draw(st.one_of(st.none(), st.sampled_from(ids))), draw(st.one_of(st.none(), dates)))
+            for a in acc_ids
+        ]
+        accounts = pd.DataFrame(
+            {
+                "account_id": _str(r[0] for r in rows),
+                "name": _str(r[1] for r in rows),
+                "segment": _str(draw(st.sampled_from([None, "SMB"])) for _ in rows),
+                "owner_id": _str(r[2] for r in rows),
+                "handover_date": _ts(r[3] for r in rows),
+            }
+        )
 
     territories = None
     if mode == "territory" or draw(st.booleans()):
         pairs = draw(st.lists(st.tuples(st.sampled_from(ids), st.sampled_from(TERRITORIES)), max_size=6, unique=True))
-        territories = pd.DataFrame({"account_manager_id": _str(p[0] for p in pairs),
-                                    "territory": _str(p[1] for p in pairs)})
+        territories = pd.DataFrame({"account_manager_id": _str(p[0] for p in pairs), "territory": _str(p[1] for p in pairs)})
 
     pipeline = None
     if draw(st.booleans()):
         m = draw(st.integers(0, 4))
-        rows = [(f"O{k}", draw(st.sampled_from(ids)), draw(st.sampled_from(ACCOUNTS)),
-                 draw(st.sampled_from(["Qualify", "Proposal", "Négociation"])),
-                 draw(st.sampled_from([0.0, 0.1, 0.5, 1.0])), draw(st.one_of(st.none(), dates)), draw(amounts))
-                for k in range(m)]
-        pipeline = pd.DataFrame({
-            "opportunity_id": _str(r[0] for r in rows),
-            "account_manager_id": _str(r[1] for r in rows),
-            "account_id": _str(r[2] for r in rows),
-            "stage": _str(r[3] for r in rows),
-            "probability": pd.Series([r[4] for r in rows], dtype="float64"),
-            "expected_close_date": _ts(r[5] for r in rows),
-            "amount_cents": pd.Series([r[6] for r in rows], dtype="int64"),
-        })
+        rows = [
+            (
+                f"O{k}",
+                draw(st.sampled_from(ids)),
+                draw(st.sampled_from(ACCOUNTS)),
+                draw(st.sampled_from(["Qualify", "Proposal", "Négociation"])),
+                draw(st.sampled_from([0.0, 0.1, 0.5, 1.0])),
+                draw(st.one_of(st.none(), dates)),
+                draw(amounts),
+            )
+            for k in range(m)
+        ]
+        pipeline = pd.DataFrame(
+            {
+                "opportunity_id": _str(r[0] for r in rows),
+                "account_manager_id": _str(r[1] for r in rows),
+                "account_id": _str(r[2] for r in rows),
+                "stage": _str(r[3] for r in rows),
+                "probability": pd.Series([r[4] for r in rows], dtype="float64"),
+                "expected_close_date": _ts(r[5] for r in rows),
+                "amount_cents": pd.Series([r[6] for r in rows], dtype="int64"),
+            }
+        )
 
-    ds = Dataset(account_managers=am, quotas=quotas, deals=deals, accounts=accounts, pipeline=pipeline,
-                 territories=territories, currency="USD", calendar=cal, crediting=mode)
+    ds = Dataset(
+        account_managers=am,
+        quotas=quotas,
+        deals=deals,
+        accounts=accounts,
+        pipeline=pipeline,
+        territories=territories,
+        currency="USD",
+        calendar=cal,
+        crediting=mode,
+    )
     return ds  # valid canonical data by construction (test_generated_datasets_are_valid checks it)
 
 
-period_labels = st.sampled_from(["FY2024-Q1", "FY2024-Q4", "FY2025-Q1", "FY2025-Q2", "FY2025-Q3", "FY2025-Q4",
-                                 "FY2025", "FY2025-M03", "FY2024-M12", "FY2022-Q2", "FY2026"])
+period_labels = st.sampled_from(
+    [
+        "FY2024-Q1",
+        "FY2024-Q4",
+        "FY2025-Q1",
+        "FY2025-Q2",
+        "FY2025-Q3",
+        "FY2025-Q4",
+        "FY2025",
+        "FY2025-M03",
+        "FY2024-M12",
+        "FY2022-Q2",
+        "FY2026",
+    ]
+)
 rates = st.decimals(0, 1, places=4, allow_nan=False, allow_infinity=False)
 
 
@@ -215,13 +264,18 @@ def batch_params(draw) -> BatchParams:
             "award": draw(st.sampled_from(["cash", "deferred", "merchandise"])),
         }
     watch = draw(st.integers(1, 3))
-    raw["performance"] = {"miss_below": draw(st.sampled_from([0.0, 0.5, 0.9, 1.0, 2.0])), "watch_after": watch,
-                          "termination_review_after": watch + draw(st.integers(0, 2))}
+    raw["performance"] = {
+        "miss_below": draw(st.sampled_from([0.0, 0.5, 0.9, 1.0, 2.0])),
+        "watch_after": watch,
+        "termination_review_after": watch + draw(st.integers(0, 2)),
+    }
     if draw(st.booleans()):
-        raw["quota_rule"] = {"kind": draw(st.sampled_from(["fixed", "prior_year_growth"])),
-                             "amount": draw(st.sampled_from(["0", "1000.00", "50000.00"])),
-                             "per": draw(st.sampled_from(["quarter", "year"])),
-                             "growth": draw(st.sampled_from(["0", "0.1", "-0.5"]))}
+        raw["quota_rule"] = {
+            "kind": draw(st.sampled_from(["fixed", "prior_year_growth"])),
+            "amount": draw(st.sampled_from(["0", "1000.00", "50000.00"])),
+            "per": draw(st.sampled_from(["quarter", "year"])),
+            "growth": draw(st.sampled_from(["0", "0.1", "-0.5"])),
+        }
     return BatchParams.model_validate(raw)
 
 
@@ -242,27 +296,48 @@ def plan_dicts(draw) -> dict:
     rate_schedule: dict[str, Any] = {"method": method, "basis": basis, "accumulation": acc, "tiers": tiers}
     if draw(st.booleans()):
         rate_schedule["gate"] = draw(st.sampled_from(["0", "0.5", "1"]))
-    plan: dict[str, Any] = {"name": "fuzz", "currency": "USD", "period": draw(st.sampled_from(["quarter", "month"])),
-                            "rates": rate_schedule,
-                            "crediting": {"method": draw(st.sampled_from(["owner", "territory"])),
-                                          "handoff": draw(st.booleans())}}
+    plan: dict[str, Any] = {
+        "name": "fuzz",
+        "currency": "USD",
+        "period": draw(st.sampled_from(["quarter", "month"])),
+        "rates": rate_schedule,
+        "crediting": {"method": draw(st.sampled_from(["owner", "territory"])), "handoff": draw(st.booleans())},
+    }
     if draw(st.booleans()):
-        plan["cap"] = {"per": draw(st.sampled_from(["period", "year"])),
-                       "amount": draw(st.sampled_from(["0", "100.00", "5000.00"])), "carry_excess": draw(st.booleans())}
+        plan["cap"] = {
+            "per": draw(st.sampled_from(["period", "year"])),
+            "amount": draw(st.sampled_from(["0", "100.00", "5000.00"])),
+            "carry_excess": draw(st.booleans()),
+        }
     if draw(st.booleans()):
-        plan["bonuses"] = [{"name": "b", "attainment_at_least": draw(st.sampled_from(["0", "1", "1.5"])),
-                            "per": draw(st.sampled_from(["period", "year"])), "amount": "500.00",
-                            "award": draw(st.sampled_from(["cash", "non_cash"])),
-                            "payout_after_days": draw(st.sampled_from([0, 30]))}]
+        plan["bonuses"] = [
+            {
+                "name": "b",
+                "attainment_at_least": draw(st.sampled_from(["0", "1", "1.5"])),
+                "per": draw(st.sampled_from(["period", "year"])),
+                "amount": "500.00",
+                "award": draw(st.sampled_from(["cash", "non_cash"])),
+                "payout_after_days": draw(st.sampled_from([0, 30])),
+            }
+        ]
     if draw(st.booleans()):
-        plan["draw"] = {"amount": draw(st.sampled_from(["0", "1000.00"])), "recoverable": draw(st.booleans()),
-                        "recovery_limit": draw(st.sampled_from(["0.5", "1"]))}
+        plan["draw"] = {
+            "amount": draw(st.sampled_from(["0", "1000.00"])),
+            "recoverable": draw(st.booleans()),
+            "recovery_limit": draw(st.sampled_from(["0.5", "1"])),
+        }
     if draw(st.booleans()):
-        plan["quota"] = {"source": "plan", "annual": draw(st.sampled_from(["0", "400000.00"])),
-                         "proration": draw(st.sampled_from(["active_days", "none"]))}
+        plan["quota"] = {
+            "source": "plan",
+            "annual": draw(st.sampled_from(["0", "400000.00"])),
+            "proration": draw(st.sampled_from(["active_days", "none"])),
+        }
     if draw(st.booleans()):
-        plan["clawback"] = draw(st.sampled_from([{"method": "none"}, {"method": "plan_rate", "rate": "0.1"},
-                                                 {"method": "rate_paid", "window_days": 30}]))
+        plan["clawback"] = draw(
+            st.sampled_from(
+                [{"method": "none"}, {"method": "plan_rate", "rate": "0.1"}, {"method": "rate_paid", "window_days": 30}]
+            )
+        )
     Plan.model_validate(plan)  # valid by construction
     return plan
 
@@ -334,7 +409,11 @@ def call(fn, *args, **kwargs):
 # ---------------------------------------------------------------------------
 # properties
 # ---------------------------------------------------------------------------
-@settings(max_examples=max(1, EXAMPLES * 3 // 8), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=max(1, EXAMPLES * 3 // 8),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(ds=datasets())
 def test_generated_datasets_are_valid(ds):
     """The strategies only make valid canonical Datasets (so any failure below is the domain's)."""
@@ -385,8 +464,14 @@ def test_crediting_and_attainment(ds, label, as_of):
             assert total == int(per)
             assert not crediting.crediting_overlaps(credited, members)
         else:
-            assert abs(total) <= abs(int(crediting.credited_in(credited, period.start, period.end, members)
-                                         .drop_duplicates("deal_id")["amount_cents"].abs().sum()))
+            assert abs(total) <= abs(
+                int(
+                    crediting.credited_in(credited, period.start, period.end, members)
+                    .drop_duplicates("deal_id")["amount_cents"]
+                    .abs()
+                    .sum()
+                )
+            )
 
 
 @SETTINGS
@@ -433,7 +518,7 @@ def test_engine_compute_and_statements(ds, plan, label):
     p = Plan.model_validate(plan)
     if p.crediting.method != ds.crediting:
         # a plan crediting otherwise than the data set is refused, naming both keys
-        with pytest.raises(PlanError, match="crediting.method"):
+        with pytest.raises(PlanError, match=r"crediting.method"):
             engine.compute(ds, p, label)
         p = p.model_copy(update={"crediting": p.crediting.model_copy(update={"method": None})})
     res = call(engine.compute, ds, p, label)
@@ -514,7 +599,11 @@ def test_reports_flat_policy(ds, params):
     _run_reports(ds, params)
 
 
-@settings(max_examples=max(1, EXAMPLES * 5 // 8), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=max(1, EXAMPLES * 5 // 8),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(ds=datasets(), params=batch_params(), plan=plan_dicts())
 def test_reports_plan_engine(ds, params, plan):
     with tempfile.TemporaryDirectory() as tmp:

@@ -14,53 +14,94 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reportkit.data import model
 from reportkit.core.errors import ReportkitError
+from reportkit.data import model
 from reportkit.data.mapping import load_dataset
 
 IDS = ["00731", "731", "0042", "D1", "D2", "", " ", "NULL"]
-HOSTILE = ["", " ", "NULL", "NA", "-", "N/A", "$1,234.50", "(200.00)", "1.234,56", "1,23", "1e3", "12.5x",
-           "-0.005", "9" * 25, "2025-01-05", "2025-13-01", "03/04/2025", "31.12.2024", "0000-00-00",
-           "2025-01-05T10:00:00+02:00", "Grand Total", "Café", "€", "Zoë", '"', ",", ";", "\t", "\n", "﻿", "𝟙"]
-cell = st.one_of(st.sampled_from(HOSTILE), st.sampled_from(IDS), st.text(max_size=6),
-                 st.decimals(allow_nan=False, allow_infinity=False, places=2).map(str))
+HOSTILE = [
+    "",
+    " ",
+    "NULL",
+    "NA",
+    "-",
+    "N/A",
+    "$1,234.50",
+    "(200.00)",
+    "1.234,56",
+    "1,23",
+    "1e3",
+    "12.5x",
+    "-0.005",
+    "9" * 25,
+    "2025-01-05",
+    "2025-13-01",
+    "03/04/2025",
+    "31.12.2024",
+    "0000-00-00",
+    "2025-01-05T10:00:00+02:00",
+    "Grand Total",
+    "Café",
+    "€",
+    "Zoë",
+    '"',
+    ",",
+    ";",
+    "\t",
+    "\n",
+    "﻿",
+    "𝟙",
+]
+cell = st.one_of(
+    st.sampled_from(HOSTILE),
+    st.sampled_from(IDS),
+    st.text(max_size=6),
+    st.decimals(allow_nan=False, allow_infinity=False, places=2).map(str),
+)
 HEADER = ["Deal ID", "Rep", "Client", "Closed", "Amount", "Currency"]
 
-row = st.fixed_dictionaries({
-    "Deal ID": st.one_of(st.sampled_from(IDS), cell),
-    "Rep": st.one_of(st.sampled_from(["00731", "00812"]), cell),
-    "Client": cell,
-    "Closed": st.one_of(st.sampled_from(["2025-01-05", "2025-02-28", "05/01/2025"]), cell),
-    "Amount": st.one_of(st.sampled_from(["10", "-7.50", "$1,000.00", "1.000,00"]), cell),
-    "Currency": st.sampled_from(["USD", "USD", "EUR", "", "NULL"]),
-})
+row = st.fixed_dictionaries(
+    {
+        "Deal ID": st.one_of(st.sampled_from(IDS), cell),
+        "Rep": st.one_of(st.sampled_from(["00731", "00812"]), cell),
+        "Client": cell,
+        "Closed": st.one_of(st.sampled_from(["2025-01-05", "2025-02-28", "05/01/2025"]), cell),
+        "Amount": st.one_of(st.sampled_from(["10", "-7.50", "$1,000.00", "1.000,00"]), cell),
+        "Currency": st.sampled_from(["USD", "USD", "EUR", "", "NULL"]),
+    }
+)
 
 amount_spec = st.one_of(
     st.none(),
-    st.fixed_dictionaries({}, optional={
-        "thousands": st.sampled_from([",", ".", " ", "'"]),
-        "decimal": st.sampled_from([".", ","]),
-        "symbol": st.sampled_from(["$", "€", "USD"]),
-        "accounting_negatives": st.booleans(),
-        "scale": st.sampled_from(["1", "1000", "0.01"]),
-    }),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "thousands": st.sampled_from([",", ".", " ", "'"]),
+            "decimal": st.sampled_from([".", ","]),
+            "symbol": st.sampled_from(["$", "€", "USD"]),
+            "accounting_negatives": st.booleans(),
+            "scale": st.sampled_from(["1", "1000", "0.01"]),
+        },
+    ),
 )
-mapping_spec = st.fixed_dictionaries({
-    "encoding": st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1252"]),
-    "declared_encoding": st.sampled_from(["same"] * 8 + [None, "utf-8", "utf-16", "cp1252"]),
-    "sep": st.sampled_from([",", ";", "\t"]),
-    "declared_sep": st.sampled_from(["same"] * 8 + [None, ",", ";", "\t"]),
-    "amounts": amount_spec,
-    "date_format": st.sampled_from([None, "%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "ISO8601", "%Y-%m-%dT%H:%M:%S%z"]),
-    "na_values": st.sampled_from([[], ["NULL"], ["NULL", "NA", "-"], [""]]),
-    "deduplicate": st.sampled_from([None, "true", "first", "last", "identical"]),
-    "skip_footer": st.integers(0, 2),
-    "drop_rows_where": st.sampled_from([None, {"Deal ID": ["Grand Total"]}, {"Amount": [""]}]),
-    "filter": st.sampled_from([None, {"Currency": ["USD"]}]),
-    "currency_column": st.booleans(),
-    "blank_lines": st.booleans(),
-    "header": st.sampled_from(["ok"] * 5 + ["missing_amount", "duplicate", "blank"]),
-})
+mapping_spec = st.fixed_dictionaries(
+    {
+        "encoding": st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1252"]),
+        "declared_encoding": st.sampled_from(["same"] * 8 + [None, "utf-8", "utf-16", "cp1252"]),
+        "sep": st.sampled_from([",", ";", "\t"]),
+        "declared_sep": st.sampled_from(["same"] * 8 + [None, ",", ";", "\t"]),
+        "amounts": amount_spec,
+        "date_format": st.sampled_from([None, "%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "ISO8601", "%Y-%m-%dT%H:%M:%S%z"]),
+        "na_values": st.sampled_from([[], ["NULL"], ["NULL", "NA", "-"], [""]]),
+        "deduplicate": st.sampled_from([None, "true", "first", "last", "identical"]),
+        "skip_footer": st.integers(0, 2),
+        "drop_rows_where": st.sampled_from([None, {"Deal ID": ["Grand Total"]}, {"Amount": [""]}]),
+        "filter": st.sampled_from([None, {"Currency": ["USD"]}]),
+        "currency_column": st.booleans(),
+        "blank_lines": st.booleans(),
+        "header": st.sampled_from(["ok"] * 5 + ["missing_amount", "duplicate", "blank"]),
+    }
+)
 
 
 def _q(v: str) -> str:
@@ -106,12 +147,19 @@ def write_case(folder: Path, rows: list[dict], spec: dict) -> Path:
     if spec["currency_column"]:
         cols += ", currency: Currency"
     lines = [
-        "calendar: {first_month: 1}", "currency: USD", "data_dir: .",
-        "account_managers:", "  source: {file: ams.csv}",
+        "calendar: {first_month: 1}",
+        "currency: USD",
+        "data_dir: .",
+        "account_managers:",
+        "  source: {file: ams.csv}",
         "  columns: {account_manager_id: id, name: name, team: team, sales_manager: mgr}",
-        "quotas:", "  source: {file: quotas.csv}",
+        "quotas:",
+        "  source: {file: quotas.csv}",
         "  columns: {account_manager_id: rep, period_start: from, period_end: to, quota_cents: target}",
-        "deals:", "  source: {" + ", ".join(src) + "}", "  columns: {" + cols + "}", "  constants: {stage: won}",
+        "deals:",
+        "  source: {" + ", ".join(src) + "}",
+        "  columns: {" + cols + "}",
+        "  constants: {stage: won}",
     ]
     if spec["amounts"] is not None:
         a = ", ".join(f"{k}: {_q(v) if isinstance(v, str) else str(v).lower()}" for k, v in spec["amounts"].items())
@@ -124,7 +172,7 @@ def write_case(folder: Path, rows: list[dict], spec: dict) -> Path:
         lines.append(f"  deduplicate: {spec['deduplicate']}")
     for key in ("drop_rows_where", "filter"):
         if spec[key]:
-            (col, vals), = spec[key].items()
+            ((col, vals),) = spec[key].items()
             lines.append(f"  {key}: {{{col}: [" + ", ".join(_q(v) for v in vals) + "]}")
     path = folder / "mapping.yaml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -162,15 +210,40 @@ def test_load_dataset_returns_a_dataset_or_a_reportkit_error(rows, spec):
 
 
 @settings(max_examples=40, deadline=None)
-@given(rows=st.lists(st.fixed_dictionaries({
-    "Deal ID": st.sampled_from(["D1", "D2", "D3"]), "Rep": st.just("00731"), "Client": st.just("C"),
-    "Closed": st.just("2025-01-05"), "Amount": st.integers(-10**6, 10**6).map(str), "Currency": st.just("USD"),
-}), min_size=1, max_size=6), policy=st.sampled_from(["first", "last"]))
+@given(
+    rows=st.lists(
+        st.fixed_dictionaries(
+            {
+                "Deal ID": st.sampled_from(["D1", "D2", "D3"]),
+                "Rep": st.just("00731"),
+                "Client": st.just("C"),
+                "Closed": st.just("2025-01-05"),
+                "Amount": st.integers(-(10**6), 10**6).map(str),
+                "Currency": st.just("USD"),
+            }
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    policy=st.sampled_from(["first", "last"]),
+)
 def test_deduplicate_first_or_last_keeps_exactly_one_row_per_id(rows, policy):
-    spec = {"encoding": "utf-8", "declared_encoding": None, "sep": ",", "declared_sep": None, "amounts": None,
-            "date_format": None, "na_values": [], "deduplicate": policy, "skip_footer": 0,
-            "drop_rows_where": None, "filter": None, "currency_column": False, "blank_lines": False,
-            "header": "ok"}
+    spec = {
+        "encoding": "utf-8",
+        "declared_encoding": None,
+        "sep": ",",
+        "declared_sep": None,
+        "amounts": None,
+        "date_format": None,
+        "na_values": [],
+        "deduplicate": policy,
+        "skip_footer": 0,
+        "drop_rows_where": None,
+        "filter": None,
+        "currency_column": False,
+        "blank_lines": False,
+        "header": "ok",
+    }
     with tempfile.TemporaryDirectory() as tmp:
         ds = load_dataset(write_case(Path(tmp), rows, spec))
     want = {}
@@ -185,26 +258,39 @@ def test_deduplicate_first_or_last_keeps_exactly_one_row_per_id(rows, policy):
 # dates: strptime / fromisoformat, midnight, 1900..2199), including the reasons.
 plain_amount = st.builds(
     lambda pad, sign, whole, point, frac, tail: f"{pad}{sign}{whole}{point}{frac}{tail}",
-    st.sampled_from(["", " ", "\t"]), st.sampled_from(["", "-", "+"]),
-    st.text("0123456789", max_size=16), st.sampled_from(["", ".", ","]), st.text("0123456789", max_size=9),
-    st.sampled_from(["", " "]))
-amount_text = st.one_of(plain_amount, st.sampled_from(HOSTILE), st.text(max_size=8),
-                        st.decimals(allow_nan=False, allow_infinity=False).map(str))
+    st.sampled_from(["", " ", "\t"]),
+    st.sampled_from(["", "-", "+"]),
+    st.text("0123456789", max_size=16),
+    st.sampled_from(["", ".", ","]),
+    st.text("0123456789", max_size=9),
+    st.sampled_from(["", " "]),
+)
+amount_text = st.one_of(
+    plain_amount, st.sampled_from(HOSTILE), st.text(max_size=8), st.decimals(allow_nan=False, allow_infinity=False).map(str)
+)
 
 
 @settings(max_examples=150, deadline=None)
-@given(texts=st.lists(st.one_of(st.none(), amount_text), max_size=25),
-       spec=st.fixed_dictionaries({}, optional={
-           "thousands": st.sampled_from([",", ".", " "]), "decimal": st.sampled_from([".", ","]),
-           "symbol": st.sampled_from(["$", "€"]), "accounting_negatives": st.booleans(),
-           "scale": st.sampled_from(["1", "10", "100", "1000", "0.01", "2.5"])}),
-       dtype=st.sampled_from(["str", "object"]))
+@given(
+    texts=st.lists(st.one_of(st.none(), amount_text), max_size=25),
+    spec=st.fixed_dictionaries(
+        {},
+        optional={
+            "thousands": st.sampled_from([",", ".", " "]),
+            "decimal": st.sampled_from([".", ","]),
+            "symbol": st.sampled_from(["$", "€"]),
+            "accounting_negatives": st.booleans(),
+            "scale": st.sampled_from(["1", "10", "100", "1000", "0.01", "2.5"]),
+        },
+    ),
+    dtype=st.sampled_from(["str", "object"]),
+)
 def test_amount_column_gives_each_cell_the_exact_decimal_cents_and_micros(texts, spec, dtype):
     from decimal import Decimal
 
+    from reportkit.core.money import to_cents, to_micros
     from reportkit.data.mapping import Amount
     from reportkit.data.mapping.values import _amount_pattern, _parse_exact, _read_amount
-    from reportkit.core.money import to_cents, to_micros
 
     if spec.get("thousands") is not None and spec.get("thousands") == spec.get("decimal", "."):
         spec.pop("thousands")
@@ -222,17 +308,25 @@ def test_amount_column_gives_each_cell_the_exact_decimal_cents_and_micros(texts,
 
 
 date_text = st.one_of(
-    st.builds(lambda y, m, d, t: f"{y:04d}-{m:02d}-{d:02d}{t}", st.integers(0, 2400), st.integers(0, 13),
-              st.integers(0, 32), st.sampled_from(["", " 10:11:12", "T23:59:59", " 24:00:00", "T10:00:00+02:00"])),
-    st.builds(lambda y, m, d: f"{d:02d}.{m:02d}.{y:04d}", st.integers(1890, 2210), st.integers(0, 13),
-              st.integers(0, 32)),
-    st.sampled_from(HOSTILE), st.text("0123456789-./: T", max_size=20))
+    st.builds(
+        lambda y, m, d, t: f"{y:04d}-{m:02d}-{d:02d}{t}",
+        st.integers(0, 2400),
+        st.integers(0, 13),
+        st.integers(0, 32),
+        st.sampled_from(["", " 10:11:12", "T23:59:59", " 24:00:00", "T10:00:00+02:00"]),
+    ),
+    st.builds(lambda y, m, d: f"{d:02d}.{m:02d}.{y:04d}", st.integers(1890, 2210), st.integers(0, 13), st.integers(0, 32)),
+    st.sampled_from(HOSTILE),
+    st.text("0123456789-./: T", max_size=20),
+)
 
 
 @settings(max_examples=150, deadline=None)
-@given(texts=st.lists(st.one_of(st.none(), date_text), max_size=25),
-       fmt=st.sampled_from(["%Y-%m-%d", "ISO8601", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S%z"]),
-       declared=st.booleans())
+@given(
+    texts=st.lists(st.one_of(st.none(), date_text), max_size=25),
+    fmt=st.sampled_from(["%Y-%m-%d", "ISO8601", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S%z"]),
+    declared=st.booleans(),
+)
 def test_date_column_gives_each_cell_what_strptime_gives(texts, fmt, declared):
     import datetime
 

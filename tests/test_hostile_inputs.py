@@ -16,8 +16,16 @@ from reportkit.data.sources import read_excel
 HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
 
 
-def mapping(tmp_path: Path, deals_file: str, *, source: str = "", table: str = "",
-            columns: str = "", ams: str = "{file: account_managers.csv}", quotas: bool = True) -> Path:
+def mapping(
+    tmp_path: Path,
+    deals_file: str,
+    *,
+    source: str = "",
+    table: str = "",
+    columns: str = "",
+    ams: str = "{file: account_managers.csv}",
+    quotas: bool = True,
+) -> Path:
     """A mapping over the hostile fixtures: roster + quotas + one deals file (with extras)."""
     text = f"""\
 calendar: {{first_month: 1}}
@@ -27,9 +35,9 @@ account_managers:
   source: {ams}
   columns: {{account_manager_id: id, name: name, team: team, sales_manager: manager}}
 deals:
-  source: {{file: {deals_file}{(', ' + source) if source else ''}}}
+  source: {{file: {deals_file}{(", " + source) if source else ""}}}
   columns: {{deal_id: Deal ID, account_manager_id: Rep, account_id: Client, close_date: Closed,
-             amount_cents: Amount{(', ' + columns) if columns else ''}}}
+             amount_cents: Amount{(", " + columns) if columns else ""}}}
   constants: {{stage: won}}
 {table}"""
     if quotas:
@@ -70,9 +78,14 @@ def test_utf16_without_declared_encoding_is_refused_with_the_fix(tmp_path):
 
 
 def test_cp1252_semicolon_european_export(tmp_path):
-    ds = load_dataset(mapping(
-        tmp_path, "cp1252_semicolon.csv", source="encoding: cp1252, sep: ';'",
-        table="  date_format: {close_date: '%d.%m.%Y'}\n  amounts: {amount_cents: {thousands: '.', decimal: ','}}\n"))
+    ds = load_dataset(
+        mapping(
+            tmp_path,
+            "cp1252_semicolon.csv",
+            source="encoding: cp1252, sep: ';'",
+            table="  date_format: {close_date: '%d.%m.%Y'}\n  amounts: {amount_cents: {thousands: '.', decimal: ','}}\n",
+        )
+    )
     assert ds.deals["account_id"].tolist() == ["Café Müller", "Señor €uro"]
     assert ds.deals["amount_cents"].tolist() == [123456, -20000]
     assert ds.deals["close_date"].dt.strftime("%Y-%m-%d").tolist() == ["2025-01-05", "2025-02-01"]
@@ -108,8 +121,7 @@ def test_footer_declared_with_skip_footer_is_dropped_and_listed(tmp_path):
 
 
 def test_footer_declared_with_drop_rows_where(tmp_path):
-    ds = load_dataset(mapping(tmp_path, "footer_grand_total.csv",
-                              table="  drop_rows_where: {Deal ID: [Grand Total, Total]}\n"))
+    ds = load_dataset(mapping(tmp_path, "footer_grand_total.csv", table="  drop_rows_where: {Deal ID: [Grand Total, Total]}\n"))
     assert ds.deals["amount_cents"].sum() == 3000
     assert any("row 4 dropped" in w for w in ds.warnings)
 
@@ -123,8 +135,13 @@ def test_title_rows_above_the_header_need_skip_rows(tmp_path):
 
 # -- money as text --------------------------------------------------------------------------
 def test_money_as_text_en_us_with_declared_symbol_and_accounting_negatives(tmp_path):
-    ds = load_dataset(mapping(tmp_path, "money_as_text_en_us.csv", table=(
-        "  amounts: {amount_cents: {thousands: ',', symbol: '$', accounting_negatives: true}}\n")))
+    ds = load_dataset(
+        mapping(
+            tmp_path,
+            "money_as_text_en_us.csv",
+            table=("  amounts: {amount_cents: {thousands: ',', symbol: '$', accounting_negatives: true}}\n"),
+        )
+    )
     assert ds.deals["amount_cents"].tolist() == [123450, -20000, -500, 100_000_000]
 
 
@@ -134,48 +151,63 @@ def test_money_as_text_undeclared_is_refused_with_the_declaration_to_add(tmp_pat
     by_row = {p.row: p for p in exc.value.problems}
     assert set(by_row) == {2, 3, 4, 5}
     assert by_row[2].column == "Amount" and by_row[2].value == "$1,234.50"
-    assert "symbol: \"$\"" in by_row[2].reason and "thousands: ','" in by_row[2].reason
+    assert 'symbol: "$"' in by_row[2].reason and "thousands: ','" in by_row[2].reason
     assert "accounting_negatives: true" in by_row[3].reason
 
 
 def test_money_as_text_de_de(tmp_path):
-    ds = load_dataset(mapping(tmp_path, "money_as_text_de_de.csv", source="sep: ';'", table=(
-        "  amounts: {amount_cents: {thousands: '.', decimal: ',', symbol: '€'}}\n")))
+    ds = load_dataset(
+        mapping(
+            tmp_path,
+            "money_as_text_de_de.csv",
+            source="sep: ';'",
+            table=("  amounts: {amount_cents: {thousands: '.', decimal: ',', symbol: '€'}}\n"),
+        )
+    )
     assert ds.deals["amount_cents"].tolist() == [123456, -20000, 50]
 
 
 def test_german_amount_read_with_english_separators_is_refused_not_misread(tmp_path):
     with pytest.raises(DataError) as exc:
-        load_dataset(mapping(tmp_path, "money_as_text_de_de.csv", source="sep: ';'",
-                             table="  amounts: {amount_cents: {thousands: ',', symbol: '€'}}\n"))
+        load_dataset(
+            mapping(
+                tmp_path,
+                "money_as_text_de_de.csv",
+                source="sep: ';'",
+                table="  amounts: {amount_cents: {thousands: ',', symbol: '€'}}\n",
+            )
+        )
     p = {p.row: p for p in exc.value.problems}
     assert p[2].value == "1.234,56 €" and "decimal: ','" in p[2].reason
     assert 4 in p  # '0,5' is not 5 and not 0.5 under thousands ','
 
 
-@pytest.mark.parametrize("text,spec,cents", [
-    ("1,234.50", {"thousands": ","}, 123450),
-    ("1 234,50", {"thousands": " ", "decimal": ","}, 123450),
-    ("1\u00a0234,50", {"thousands": " ", "decimal": ","}, 123450),
-    ("1'234.50", {"thousands": "'"}, 123450),
-    ("(1,234.50)", {"thousands": ",", "accounting_negatives": True}, -123450),
-    ("($5)", {"symbol": "$", "accounting_negatives": True}, -500),
-    ("$-5", {"symbol": "$"}, -500),
-    ("EUR 12.5", {"symbol": ["€", "EUR"]}, 1250),
-    (".5", {}, 50),
-    ("0.005", {}, 1),
-    ("-0.005", {}, -1),
-    ("0.0049999", {}, 0),
-    (" +007.125 ", {}, 713),
-    ("7.", {}, 700),
-    ("-1234,565", {"decimal": ","}, -123457),
-    ("1.2345", {"scale": 1000}, 123450),
-    ("1.234565", {"scale": 1000}, 123457),
-    ("-0.000005", {"scale": 1000}, -1),
-    ("2.5", {"scale": "0.5"}, 125),
-    ("999999999999.99", {}, 99999999999999),
-    ("1000000000000", {}, 100000000000000),
-])
+@pytest.mark.parametrize(
+    "text,spec,cents",
+    [
+        ("1,234.50", {"thousands": ","}, 123450),
+        ("1 234,50", {"thousands": " ", "decimal": ","}, 123450),
+        ("1\u00a0234,50", {"thousands": " ", "decimal": ","}, 123450),
+        ("1'234.50", {"thousands": "'"}, 123450),
+        ("(1,234.50)", {"thousands": ",", "accounting_negatives": True}, -123450),
+        ("($5)", {"symbol": "$", "accounting_negatives": True}, -500),
+        ("$-5", {"symbol": "$"}, -500),
+        ("EUR 12.5", {"symbol": ["€", "EUR"]}, 1250),
+        (".5", {}, 50),
+        ("0.005", {}, 1),
+        ("-0.005", {}, -1),
+        ("0.0049999", {}, 0),
+        (" +007.125 ", {}, 713),
+        ("7.", {}, 700),
+        ("-1234,565", {"decimal": ","}, -123457),
+        ("1.2345", {"scale": 1000}, 123450),
+        ("1.234565", {"scale": 1000}, 123457),
+        ("-0.000005", {"scale": 1000}, -1),
+        ("2.5", {"scale": "0.5"}, 125),
+        ("999999999999.99", {}, 99999999999999),
+        ("1000000000000", {}, 100000000000000),
+    ],
+)
 def test_amount_forms(text, spec, cents):
     from reportkit.data.mapping import Amount
     from reportkit.data.mapping.values import _parse_amounts
@@ -184,12 +216,31 @@ def test_amount_forms(text, spec, cents):
     assert not bad and got.tolist() == [cents]
 
 
-@pytest.mark.parametrize("text,spec", [
-    ("1,23", {"thousands": ","}), ("1,2345.00", {"thousands": ","}), ("1e3", {}), ("1_000", {}),
-    ("12.5x", {}), ("(5)", {}), ("$5", {}), ("5 5", {}), ("--5", {}), ("NaN", {}), ("Infinity", {}),
-    ("١٢", {}), ("", {}), ("99999999999999999", {}), ("1000000000000.01", {}), ("1000000000000", {"scale": 10000}), (".", {}), ("-", {}),
-    ("+-5", {}), ("5-", {}),
-])
+@pytest.mark.parametrize(
+    "text,spec",
+    [
+        ("1,23", {"thousands": ","}),
+        ("1,2345.00", {"thousands": ","}),
+        ("1e3", {}),
+        ("1_000", {}),
+        ("12.5x", {}),
+        ("(5)", {}),
+        ("$5", {}),
+        ("5 5", {}),
+        ("--5", {}),
+        ("NaN", {}),
+        ("Infinity", {}),
+        ("١٢", {}),
+        ("", {}),
+        ("99999999999999999", {}),
+        ("1000000000000.01", {}),
+        ("1000000000000", {"scale": 10000}),
+        (".", {}),
+        ("-", {}),
+        ("+-5", {}),
+        ("5-", {}),
+    ],
+)
 def test_amount_texts_that_are_refused(text, spec):
     from reportkit.data.mapping import Amount
     from reportkit.data.mapping.values import _parse_amounts
@@ -222,12 +273,18 @@ def test_a_date_column_parses_each_distinct_text_once_and_names_every_bad_row():
     assert "2300-01-01 is outside 1900-01-01 .. 2199-12-31" in bad[8] and "1899-12-31" in bad[12]
 
 
-@pytest.mark.parametrize("fmt,texts,expected", [
-    ("%Y-%m-%d %H:%M:%S", ["2013-11-08 00:00:00", "2013-11-08 23:59:59", "2013-11-08 24:00:00"],
-     ["2013-11-08", "2013-11-08", None]),
-    ("%d.%m.%Y", ["31.12.2024", "29.02.2023", "1.2.2024"], ["2024-12-31", None, "2024-02-01"]),
-    ("ISO8601", ["2025-01-05", "2025-01-05T10:00:00+02:00", "2025-13-01"], ["2025-01-05", "2025-01-05", None]),
-])
+@pytest.mark.parametrize(
+    "fmt,texts,expected",
+    [
+        (
+            "%Y-%m-%d %H:%M:%S",
+            ["2013-11-08 00:00:00", "2013-11-08 23:59:59", "2013-11-08 24:00:00"],
+            ["2013-11-08", "2013-11-08", None],
+        ),
+        ("%d.%m.%Y", ["31.12.2024", "29.02.2023", "1.2.2024"], ["2024-12-31", None, "2024-02-01"]),
+        ("ISO8601", ["2025-01-05", "2025-01-05T10:00:00+02:00", "2025-13-01"], ["2025-01-05", "2025-01-05", None]),
+    ],
+)
 def test_dates_in_a_declared_format_parse_as_strptime_reads_them(fmt, texts, expected):
     from reportkit.data.mapping.values import _parse_dates
 
@@ -238,8 +295,9 @@ def test_dates_in_a_declared_format_parse_as_strptime_reads_them(fmt, texts, exp
 
 def test_same_thousands_and_decimal_separator_is_a_mapping_error(tmp_path):
     with pytest.raises(MappingError, match="must differ"):
-        load_dataset(mapping(tmp_path, "money_as_text_de_de.csv",
-                             table="  amounts: {amount_cents: {thousands: ',', decimal: ','}}\n"))
+        load_dataset(
+            mapping(tmp_path, "money_as_text_de_de.csv", table="  amounts: {amount_cents: {thousands: ',', decimal: ','}}\n")
+        )
 
 
 def test_unquoted_thousands_separator_splits_the_row_and_is_refused_at_its_row(tmp_path):
@@ -252,8 +310,13 @@ def test_unquoted_thousands_separator_splits_the_row_and_is_refused_at_its_row(t
 
 # -- ids with leading zeros ---------------------------------------------------------------------
 def test_leading_zero_ids_survive_lookups_and_joins(tmp_path):
-    ds = load_dataset(mapping(tmp_path, "leading_zero_ids.csv", table=(
-        "  lookups:\n    - source: {file: rep_codes.csv}\n      key: {RepCode: code}\n      columns: {am: Rep}\n")))
+    ds = load_dataset(
+        mapping(
+            tmp_path,
+            "leading_zero_ids.csv",
+            table=("  lookups:\n    - source: {file: rep_codes.csv}\n      key: {RepCode: code}\n      columns: {am: Rep}\n"),
+        )
+    )
     assert ds.deals["deal_id"].tolist() == ["000123", "000124"]
     # '0042' and '042' are different codes and map to different people
     assert ds.deals["account_manager_id"].tolist() == ["00731", "00812"]
@@ -262,8 +325,9 @@ def test_leading_zero_ids_survive_lookups_and_joins(tmp_path):
 def test_xlsx_roster_keeps_text_ids_and_zero_padded_number_formats(tmp_path):
     df = read_excel(HOSTILE / "roster_leading_zeros.xlsx")
     assert df["id"].tolist() == ["00731", "00812"]
-    ds = load_dataset(mapping(tmp_path, "utf16_comma.csv", source="encoding: utf-16",
-                              ams="{file: roster_leading_zeros.xlsx, sheet: Roster}"))
+    ds = load_dataset(
+        mapping(tmp_path, "utf16_comma.csv", source="encoding: utf-16", ams="{file: roster_leading_zeros.xlsx, sheet: Roster}")
+    )
     assert set(ds.account_managers["account_manager_id"]) == {"00731", "00812"}
     assert ds.deals["account_manager_id"].tolist() == ["00731", "00812"]
 
@@ -288,12 +352,18 @@ def test_null_placeholders_are_text_unless_declared(tmp_path):
         load_dataset(mapping(tmp_path, "null_placeholders.csv", columns="product: Product"))
     (p,) = exc.value.problems  # only the amount '-' is refused; NULL / NA stay text
     assert (p.row, p.column, p.value) == (4, "Amount", "-")
-    assert "na_values: [\"-\"]" in p.reason
+    assert 'na_values: ["-"]' in p.reason
 
 
 def test_null_placeholders_declared_become_missing(tmp_path):
-    ds = load_dataset(mapping(tmp_path, "null_placeholders.csv", columns="product: Product",
-                              table="  na_values: [\"NULL\", \"NA\"]\n  drop_rows_where: {Amount: ['-']}\n"))
+    ds = load_dataset(
+        mapping(
+            tmp_path,
+            "null_placeholders.csv",
+            columns="product: Product",
+            table='  na_values: ["NULL", "NA"]\n  drop_rows_where: {Amount: [\'-\']}\n',
+        )
+    )
     assert ds.deals["account_id"].tolist()[0] == "(unassigned)"  # NULL client -> unassigned
     assert pd.isna(ds.deals["product"].iloc[0])
     assert ds.deals["product"].iloc[1] == "-"  # '-' not declared missing: stays text, with a warning
@@ -332,8 +402,7 @@ def test_guessing_date_format_mixed_is_refused(tmp_path):
 def test_duplicate_deal_id_lists_both_rows(tmp_path):
     with pytest.raises(DataError) as exc:
         load_dataset(mapping(tmp_path, "duplicate_deal_id.csv"))
-    assert problems(exc.value) == {("duplicate_deal_id.csv", 2, "Deal ID", "D1"),
-                                   ("duplicate_deal_id.csv", 4, "Deal ID", "D1")}
+    assert problems(exc.value) == {("duplicate_deal_id.csv", 2, "Deal ID", "D1"), ("duplicate_deal_id.csv", 4, "Deal ID", "D1")}
     text = str(exc.value)
     assert "also at" in text and "row 4" in text and "deduplicate: first | last" in text
 
@@ -354,16 +423,16 @@ def test_identical_policy_does_not_hide_different_rows_with_the_same_id(tmp_path
 def test_mixed_currencies_without_rates_are_refused_naming_rows_and_currencies(tmp_path):
     with pytest.raises(DataError) as exc:
         load_dataset(mapping(tmp_path, "mixed_currencies.csv", columns="currency: Currency"))
-    assert problems(exc.value) == {("mixed_currencies.csv", 3, "Currency", "EUR"),
-                                   ("mixed_currencies.csv", 4, "Currency", "GBP")}
+    assert problems(exc.value) == {("mixed_currencies.csv", 3, "Currency", "EUR"), ("mixed_currencies.csv", 4, "Currency", "GBP")}
     reason = exc.value.problems[0].reason
     assert "USD: 1 row(s), EUR: 1 row(s), GBP: 1 row(s)" in reason
     assert "filter" in reason and "convert" in reason
 
 
 def test_mixed_currencies_filtered_by_the_mapping_load(tmp_path):
-    ds = load_dataset(mapping(tmp_path, "mixed_currencies.csv", columns="currency: Currency",
-                              table="  filter: {Currency: [USD]}\n"))
+    ds = load_dataset(
+        mapping(tmp_path, "mixed_currencies.csv", columns="currency: Currency", table="  filter: {Currency: [USD]}\n")
+    )
     assert ds.deals["deal_id"].tolist() == ["D1"]
 
 
@@ -382,27 +451,41 @@ def test_no_quota_table_means_no_period_warning(tmp_path):
 def test_unknown_account_managers_name_the_rows_and_the_ids(tmp_path):
     with pytest.raises(DataError) as exc:
         load_dataset(mapping(tmp_path, "unknown_account_manager.csv"))
-    assert problems(exc.value) == {("unknown_account_manager.csv", 3, "Rep", "731"),
-                                   ("unknown_account_manager.csv", 4, "Rep", "09999"),
-                                   ("unknown_account_manager.csv", 5, "Rep", "731")}
+    assert problems(exc.value) == {
+        ("unknown_account_manager.csv", 3, "Rep", "731"),
+        ("unknown_account_manager.csv", 4, "Rep", "09999"),
+        ("unknown_account_manager.csv", 5, "Rep", "731"),
+    }
     reason = exc.value.problems[0].reason
     assert "'09999', '731'" in reason and "'00731' is not '731'" in reason and "roster" in reason
 
 
 def test_every_refusal_is_a_reportkit_error_with_a_message(tmp_path):
-    for name in ("footer_grand_total.csv", "money_as_text_en_us.csv", "ambiguous_dates.csv",
-                 "duplicate_deal_id.csv", "unknown_account_manager.csv", "utf16_tab.csv"):
+    for name in (
+        "footer_grand_total.csv",
+        "money_as_text_en_us.csv",
+        "ambiguous_dates.csv",
+        "duplicate_deal_id.csv",
+        "unknown_account_manager.csv",
+        "utf16_tab.csv",
+    ):
         with pytest.raises(ReportkitError) as exc:
             load_dataset(mapping(tmp_path, name))
         assert name in str(exc.value)
 
 
 # -- mapping files: unknown keys at every level --------------------------------------------
-@pytest.mark.parametrize("table,message", [
-    ("  amounts: {amount_cents: {thousand: ','}}\n", "amounts.amount_cents.thousand' is not allowed; did you mean 'thousands'"),
-    ("  drop_rows_were: {Deal ID: [Total]}\n", "drop_rows_were' is not allowed; did you mean 'drop_rows_where'"),
-    ("  deduplicate: lastt\n", "did you mean 'last'"),
-])
+@pytest.mark.parametrize(
+    "table,message",
+    [
+        (
+            "  amounts: {amount_cents: {thousand: ','}}\n",
+            "amounts.amount_cents.thousand' is not allowed; did you mean 'thousands'",
+        ),
+        ("  drop_rows_were: {Deal ID: [Total]}\n", "drop_rows_were' is not allowed; did you mean 'drop_rows_where'"),
+        ("  deduplicate: lastt\n", "did you mean 'last'"),
+    ],
+)
 def test_mapping_keys_are_checked_with_did_you_mean(tmp_path, table, message):
     with pytest.raises(MappingError, match=message):
         load_dataset(mapping(tmp_path, "duplicate_deal_id.csv", table=table))

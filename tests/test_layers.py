@@ -59,7 +59,8 @@ def test_no_module_of_the_domain_is_part_of_an_import_cycle():
         if graph.chain_exists(importer=imported, imported=module)
     ]
     assert domain and not cycles, "import cycles (each chain returns to its first module): " + "; ".join(
-        " -> ".join(chain) for chain in cycles)
+        " -> ".join(chain) for chain in cycles
+    )
 
 
 def test_architecture_map_lists_every_module_of_the_package():
@@ -100,17 +101,22 @@ def test_old_module_paths_are_written_in_the_architecture_map():
 def test_flat_package_imports_of_user_templates_still_work():
     # what the flat package's templates and notebooks wrote
     from reportkit import charts
-    from reportkit.render import figure, heading, load_report, notes, summary_table, table
-    from reportkit.reports import REPORT_KINDS, AccountManagerReport, build_account_manager_report
-    from reportkit.render import notebook
-    from reportkit.reports import builders
+    from reportkit.render import figure, heading, load_report, notebook, notes, summary_table, table
+    from reportkit.reports import REPORT_KINDS, AccountManagerReport, build_account_manager_report, builders
 
     assert charts.to_png is importlib.import_module("reportkit.render.charts").to_png
     assert (figure, heading, load_report, notes, summary_table, table) == (
-        notebook.figure, notebook.heading, notebook.load_report, notebook.notes, notebook.summary_table, notebook.table,
+        notebook.figure,
+        notebook.heading,
+        notebook.load_report,
+        notebook.notes,
+        notebook.summary_table,
+        notebook.table,
     )
     assert (REPORT_KINDS, AccountManagerReport, build_account_manager_report) == (
-        builders.REPORT_KINDS, builders.AccountManagerReport, builders.build_account_manager_report,
+        builders.REPORT_KINDS,
+        builders.AccountManagerReport,
+        builders.build_account_manager_report,
     )
 
 
@@ -118,9 +124,9 @@ def test_an_unknown_name_of_an_old_path_is_an_attribute_error_naming_it():
     import reportkit.render
     import reportkit.reports
 
-    with pytest.raises(AttributeError, match="reportkit.render.*no_such_helper"):
+    with pytest.raises(AttributeError, match=r"reportkit.render.*no_such_helper"):
         reportkit.render.no_such_helper  # noqa: B018
-    with pytest.raises(AttributeError, match="reportkit.reports.*no_such_builder"):
+    with pytest.raises(AttributeError, match=r"reportkit.reports.*no_such_builder"):
         reportkit.reports.no_such_builder  # noqa: B018
 
 
@@ -200,16 +206,18 @@ def _private_name_violations() -> list[str]:
                     if why:
                         found.append(f"{where}:{node.lineno}: {why}")
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
-                    and node.value.id in modules_bound):
-                if why := _name_privacy(package, modules_bound[node.value.id], node.attr):
-                    found.append(f"{where}:{node.lineno}: {why}")
+            if not (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in modules_bound):
+                continue
+            if why := _name_privacy(package, modules_bound[node.value.id], node.attr):
+                found.append(f"{where}:{node.lineno}: {why}")
     return found
 
 
 def test_private_names_are_used_only_inside_the_package_that_defines_them():
     found = _private_name_violations()
-    assert not found, "private names used outside their package (give the name a public name in its one home):\n" + "\n".join(found)
+    assert not found, "private names used outside their package (give the name a public name in its one home):\n" + "\n".join(
+        found
+    )
 
 
 def test_the_private_name_rule_tells_its_own_package_from_another():
@@ -228,7 +236,9 @@ def test_no_module_of_a_package_is_named_after_a_name_its_init_defines():
     # function callers use) to the module, depending on import order
     clashes = []
     for init in sorted(PACKAGE.rglob("__init__.py")):
-        modules = {p.stem for p in init.parent.glob("*.py")} | {p.name for p in init.parent.iterdir() if (p / "__init__.py").is_file()}
+        modules = {p.stem for p in init.parent.glob("*.py")} | {
+            p.name for p in init.parent.iterdir() if (p / "__init__.py").is_file()
+        }
         for node in ast.parse(init.read_text()).body:
             if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
                 names = {node.name}

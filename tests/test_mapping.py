@@ -10,9 +10,8 @@ import pandas as pd
 import pytest
 
 import reportkit as rk
-
-from reportkit.data import model
 from reportkit.core.errors import DataError, MappingError
+from reportkit.data import model
 from reportkit.data.mapping import load_dataset, load_mapping
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -148,11 +147,12 @@ def test_transforms_on_wide_targets_and_european_cp1252_orders():
 def test_several_files_of_one_table_are_concatenated_with_their_own_options(tmp_path):
     text = MINIMAL.replace(
         "source: {file: deals.csv}",
-        "source:\n    - {file: deals.csv}\n    - {file: deals_june.csv, encoding: utf-16, sep: \"\\t\"}",
+        'source:\n    - {file: deals.csv}\n    - {file: deals_june.csv, encoding: utf-16, sep: "\\t"}',
     )
     path = write_minimal(tmp_path, text)
     (tmp_path / "deals_june.csv").write_bytes(
-        "ref\trep\tclient\tclosed\tvalue\textra\nD9\tAM-1\tC2\t2025-06-01\t5\tx\n".encode("utf-16"))
+        "ref\trep\tclient\tclosed\tvalue\textra\nD9\tAM-1\tC2\t2025-06-01\t5\tx\n".encode("utf-16")
+    )
     ds = load_dataset(path)
     assert ds.deals["deal_id"].tolist() == ["D1", "D2", "D9"]
     assert "deals_june.csv" in ds.sources["deals"]
@@ -182,7 +182,9 @@ def test_unmatched_lookup_key_is_a_data_problem_at_its_row(tmp_path):
         "      key: client\n      columns: [seg]",
     )
     with pytest.raises(DataError) as exc:
-        load_dataset(write_minimal(tmp_path, text, deals="ref,rep,client,closed,value\nD1,AM-1,C1,2025-01-05,1\nD2,AM-1,C7,2025-01-05,1\n"))
+        load_dataset(
+            write_minimal(tmp_path, text, deals="ref,rep,client,closed,value\nD1,AM-1,C1,2025-01-05,1\nD2,AM-1,C7,2025-01-05,1\n")
+        )
     (p,) = exc.value.problems
     assert p.file.endswith("deals.csv") and p.row == 3 and p.column == "client" and p.value == "C7"
     assert "no match in lookup" in p.reason
@@ -200,12 +202,15 @@ def test_duplicate_lookup_key_is_refused(tmp_path):
 
 def test_unmapped_territory_is_missing_not_the_text_nan_and_the_deal_credits_its_owner(tmp_path):
     # the territory comes from an optional lookup that knows region C1 only: C7 has no territory
-    text = MINIMAL.replace("amount_cents: value}", "amount_cents: value, territory: region}").replace(
-        "  constants: {stage: won}",
-        "  constants: {stage: won}\n  lookups:\n    - source: {inline: [{client: C1, region: North}]}\n"
-        "      key: client\n      columns: [region]\n      required: false",
-    ) + "crediting: territory\nterritories:\n  source: {file: territories.csv}\n" \
+    text = (
+        MINIMAL.replace("amount_cents: value}", "amount_cents: value, territory: region}").replace(
+            "  constants: {stage: won}",
+            "  constants: {stage: won}\n  lookups:\n    - source: {inline: [{client: C1, region: North}]}\n"
+            "      key: client\n      columns: [region]\n      required: false",
+        )
+        + "crediting: territory\nterritories:\n  source: {file: territories.csv}\n"
         "  columns: {account_manager_id: id, territory: region}\n"
+    )
     path = write_minimal(tmp_path, text, deals="ref,rep,client,closed,value\nD1,AM-1,C1,2025-01-05,1\nD2,AM-1,C7,2025-01-05,2\n")
     (tmp_path / "territories.csv").write_text("id,region\nAM-1,North\n", encoding="utf-8")
     ds = load_dataset(path)
@@ -241,7 +246,7 @@ def test_demo_mapping_loads_the_committed_demo_data():
 def test_copied_fixture_with_a_deleted_file_names_the_missing_file(tmp_path):
     shutil.copytree(FIXTURES / "wide_targets_cp1252", tmp_path / "w")
     (tmp_path / "w" / "targets.csv").unlink()
-    with pytest.raises(MappingError, match="targets.csv"):
+    with pytest.raises(MappingError, match=r"targets.csv"):
         load_dataset(tmp_path / "w" / "mapping.yaml")
 
 
@@ -259,8 +264,8 @@ def test_data_dir_variable_without_default_must_be_set(tmp_path, monkeypatch):
     mapping_file = tmp_path / "m.yaml"
     mapping_file.write_text(MINIMAL.replace("data_dir: .", "data_dir: ${RK_TEST_UNSET}/x"))
     monkeypatch.delenv("RK_TEST_UNSET", raising=False)
-    with pytest.raises(MappingError, match="RK_TEST_UNSET.*not set"):
-        load_mapping(mapping_file).data_path
+    with pytest.raises(MappingError, match=r"RK_TEST_UNSET.*not set"):
+        _ = load_mapping(mapping_file).data_path
 
 
 SERVICE_ISSUES = """\
@@ -277,8 +282,9 @@ service_issues:
 def test_service_issues_table_loads_from_a_csv(tmp_path):
     path = write_minimal(tmp_path, MINIMAL + SERVICE_ISSUES)
     (tmp_path / "issues.csv").write_text(
-        "ticket,client,opened,closed,prio\nT-1,C1,03/02/2025,05/02/2025,P3\nT-2,C1,01/06/2025,-,P1\n"
-        "T-3,C2,15/06/2025,,P2\n", encoding="utf-8")
+        "ticket,client,opened,closed,prio\nT-1,C1,03/02/2025,05/02/2025,P3\nT-2,C1,01/06/2025,-,P1\nT-3,C2,15/06/2025,,P2\n",
+        encoding="utf-8",
+    )
     ds = load_dataset(path)
     si = ds.service_issues
     assert list(si.columns) == list(model.COLUMNS["service_issues"])
@@ -294,8 +300,8 @@ def test_service_issues_table_loads_from_a_csv(tmp_path):
 def test_service_issue_problems_name_file_row_and_source_column(tmp_path):
     path = write_minimal(tmp_path, MINIMAL + SERVICE_ISSUES)
     (tmp_path / "issues.csv").write_text(
-        "ticket,client,opened,closed,prio\nT-1,C1,03/02/2025,01/02/2025,P3\nT-1,C1,01/06/2025,,P1\n",
-        encoding="utf-8")
+        "ticket,client,opened,closed,prio\nT-1,C1,03/02/2025,01/02/2025,P3\nT-1,C1,01/06/2025,,P1\n", encoding="utf-8"
+    )
     with pytest.raises(DataError) as exc:
         load_dataset(path)
     got = {(Path(p.file).name, p.row, p.column) for p in exc.value.problems}
@@ -305,10 +311,12 @@ def test_service_issue_problems_name_file_row_and_source_column(tmp_path):
 
 
 # -- territory crediting: a won deal nobody is credited with is refused at load ------
-TERRITORY_MAPPING = MINIMAL.replace(
-    "account_id: client, close_date: closed, amount_cents: value}",
-    "account_id: client, close_date: closed, amount_cents: value, territory: region}",
-) + """\
+TERRITORY_MAPPING = (
+    MINIMAL.replace(
+        "account_id: client, close_date: closed, amount_cents: value}",
+        "account_id: client, close_date: closed, amount_cents: value, territory: region}",
+    )
+    + """\
 crediting: territory
 territories:
   source: {file: territories.csv}
@@ -317,20 +325,25 @@ accounts:
   source: {file: accounts.csv}
   columns: {account_id: client, name: name, handover_date: handover}
 """
+)
 
 
 def write_ownerless_won_deals(tmp_path: Path) -> Path:
     """D1 owned; D2 no owner, covered territory; D3 no owner, blank territory; D4 no owner,
     territory 'South' covered by nobody; D5 no owner, no territory, but closed before its
     account's handover (business development: credited to nobody by rule); D6 lost."""
-    path = write_minimal(tmp_path, TERRITORY_MAPPING, deals=(
-        "ref,rep,client,closed,value,region\n"
-        "D1,AM-1,C1,2025-01-05,100.00,North\n"
-        "D2,,C1,2025-01-06,200.00,North\n"
-        "D3,,C1,2025-01-07,300.00,\n"
-        "D4,,C1,2025-01-08,400.00,South\n"
-        "D5,,C2,2025-01-09,500.00,\n"
-    ))
+    path = write_minimal(
+        tmp_path,
+        TERRITORY_MAPPING,
+        deals=(
+            "ref,rep,client,closed,value,region\n"
+            "D1,AM-1,C1,2025-01-05,100.00,North\n"
+            "D2,,C1,2025-01-06,200.00,North\n"
+            "D3,,C1,2025-01-07,300.00,\n"
+            "D4,,C1,2025-01-08,400.00,South\n"
+            "D5,,C2,2025-01-09,500.00,\n"
+        ),
+    )
     (tmp_path / "territories.csv").write_text("id,region\nAM-1,North\n", encoding="utf-8")
     (tmp_path / "accounts.csv").write_text("client,name,handover\nC1,One,\nC2,Two,2025-02-01\n", encoding="utf-8")
     return path
@@ -362,9 +375,11 @@ def test_batch_refuses_a_won_deal_nobody_is_credited_with_exit_2_naming_file_and
 
     source = write_ownerless_won_deals(tmp_path)
     params = tmp_path / "params.yaml"
-    params.write_text(f"name: T\nsource: {source.name}\nperiod: FY2025-Q1\nas_of: 2025-03-31\n"
-                      "commission: {rate: \"0.05\"}\nquota_rule: {kind: fixed, amount: \"1000.00\", per: quarter}\n",
-                      encoding="utf-8")
+    params.write_text(
+        f"name: T\nsource: {source.name}\nperiod: FY2025-Q1\nas_of: 2025-03-31\n"
+        'commission: {rate: "0.05"}\nquota_rule: {kind: fixed, amount: "1000.00", per: quarter}\n',
+        encoding="utf-8",
+    )
     assert main(["batch", str(params), "-o", str(tmp_path / "out"), "-q"]) == 2
     err = capsys.readouterr().err
     assert "deals.csv, row 5, column 'region': value 'South'" in err

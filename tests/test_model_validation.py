@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from reportkit.data import model
 from reportkit.core.errors import DataError
+from reportkit.data import model
 from reportkit.data.mapping import load_dataset
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -26,14 +26,25 @@ def frame(table: str, **cols) -> pd.DataFrame:
 
 
 def ams() -> pd.DataFrame:
-    return frame("account_managers", account_manager_id=["AM-1", "AM-2"], name=["Ann", "Bob"],
-                 team=["N", "N"], sales_manager=["Nora", "Nora"])
+    return frame(
+        "account_managers",
+        account_manager_id=["AM-1", "AM-2"],
+        name=["Ann", "Bob"],
+        team=["N", "N"],
+        sales_manager=["Nora", "Nora"],
+    )
 
 
 def deals(**over) -> pd.DataFrame:
-    cols = dict(deal_id=["D1", "D2"], account_manager_id=["AM-1", "AM-2"], account_id=["C1", "C2"],
-                close_date=["2025-01-01", "2025-01-02"], amount_cents=[100, -50], currency=["USD", "USD"],
-                stage=["won", "lost"])
+    cols = {
+        "deal_id": ["D1", "D2"],
+        "account_manager_id": ["AM-1", "AM-2"],
+        "account_id": ["C1", "C2"],
+        "close_date": ["2025-01-01", "2025-01-02"],
+        "amount_cents": [100, -50],
+        "currency": ["USD", "USD"],
+        "stage": ["won", "lost"],
+    }
     cols.update(over)
     return frame("deals", **cols)
 
@@ -65,10 +76,16 @@ def test_valid_dataset_passes_and_loses_provenance_columns():
 
 
 def test_stage_probability_and_blank_ids_are_checked_without_provenance():
-    pipe = frame("pipeline", opportunity_id=["O1", "O1"], account_manager_id=["AM-1", "AM-1"],
-                 account_id=["C1", "C1"], stage=["Open", "Open"], probability=[0.5, 1.5], amount_cents=[1, 2])
-    ds = model.Dataset(ams(), model.empty_table("quotas"), deals(stage=["won", "open"], deal_id=["D1", " "]),
-                       pipeline=pipe)
+    pipe = frame(
+        "pipeline",
+        opportunity_id=["O1", "O1"],
+        account_manager_id=["AM-1", "AM-1"],
+        account_id=["C1", "C1"],
+        stage=["Open", "Open"],
+        probability=[0.5, 1.5],
+        amount_cents=[1, 2],
+    )
+    ds = model.Dataset(ams(), model.empty_table("quotas"), deals(stage=["won", "open"], deal_id=["D1", " "]), pipeline=pipe)
     with pytest.raises(DataError) as exc:
         model.validate_dataset(ds)
     reasons = {(p.file, p.row, p.column): p.reason for p in exc.value.problems}
@@ -91,8 +108,7 @@ def test_owner_crediting_needs_an_owner_but_territory_crediting_does_not():
     with pytest.raises(DataError, match="every deal needs one"):
         model.validate_dataset(model.Dataset(ams(), model.empty_table("quotas"), d, crediting="owner"))
     terr = frame("territories", account_manager_id=["AM-1", "AM-2"], territory=["5", "6"])
-    ds = model.validate_dataset(model.Dataset(ams(), model.empty_table("quotas"), d, territories=terr,
-                                              crediting="territory"))
+    ds = model.validate_dataset(model.Dataset(ams(), model.empty_table("quotas"), d, territories=terr, crediting="territory"))
     assert ds.deals["account_manager_id"].isna().sum() == 1
 
 
@@ -100,17 +116,20 @@ def test_references_to_unknown_account_managers_in_every_table():
     terr = frame("territories", account_manager_id=["AM-3"], territory=["1"])
     acc = frame("accounts", account_id=["C1"], name=["Client"], owner_id=["AM-7"])
     with pytest.raises(DataError) as exc:
-        model.validate_dataset(model.Dataset(ams(), model.empty_table("quotas"), deals(account_manager_id=["AM-1", "AM-4"]),
-                                             accounts=acc, territories=terr))
-    assert {(p.file, p.value) for p in exc.value.problems} == {("deals", "AM-4"), ("accounts", "AM-7"),
-                                                               ("territories", "AM-3")}
+        model.validate_dataset(
+            model.Dataset(
+                ams(), model.empty_table("quotas"), deals(account_manager_id=["AM-1", "AM-4"]), accounts=acc, territories=terr
+            )
+        )
+    assert {(p.file, p.value) for p in exc.value.problems} == {("deals", "AM-4"), ("accounts", "AM-7"), ("territories", "AM-3")}
 
 
 def test_duplicate_territory_assignment_is_a_problem():
     terr = frame("territories", account_manager_id=["AM-1", "AM-1"], territory=["1", "1"])
     with pytest.raises(DataError, match="duplicate row in territories"):
-        model.validate_dataset(model.Dataset(ams(), model.empty_table("quotas"), deals(), territories=terr,
-                                             crediting="territory"))
+        model.validate_dataset(
+            model.Dataset(ams(), model.empty_table("quotas"), deals(), territories=terr, crediting="territory")
+        )
 
 
 def test_schema_is_built_for_every_table():
@@ -119,8 +138,13 @@ def test_schema_is_built_for_every_table():
 
 
 def issues(**over) -> pd.DataFrame:
-    cols = dict(issue_id=["I1", "I2"], account_id=["C1", "C2"], opened=["2025-01-10", "2025-02-01"],
-                resolved=["2025-01-12", None], severity=["high", "escalation"])
+    cols = {
+        "issue_id": ["I1", "I2"],
+        "account_id": ["C1", "C2"],
+        "opened": ["2025-01-10", "2025-02-01"],
+        "resolved": ["2025-01-12", None],
+        "severity": ["high", "escalation"],
+    }
     cols.update(over)
     return frame("service_issues", **cols)
 
@@ -134,8 +158,10 @@ def test_valid_service_issues_pass_with_open_issues_as_missing_resolved():
 def test_service_issue_resolved_before_opened_is_a_problem_at_its_row():
     si = issues(resolved=["2025-01-09", "2025-02-01"]).assign(_source_file="issues.csv", _source_row=[2, 3])
     with pytest.raises(DataError) as exc:
-        model.validate_dataset(model.Dataset(ams(), model.empty_table("quotas"), deals(), service_issues=si),
-                               source_columns={"service_issues": {"resolved": "closed_on"}})
+        model.validate_dataset(
+            model.Dataset(ams(), model.empty_table("quotas"), deals(), service_issues=si),
+            source_columns={"service_issues": {"resolved": "closed_on"}},
+        )
     (p,) = exc.value.problems  # resolved on the day it was opened is fine (row 3)
     assert (p.file, p.row, p.column) == ("issues.csv", 2, "closed_on")
     assert "resolved 2025-01-09 is before opened 2025-01-10" in p.reason
@@ -145,11 +171,11 @@ def test_service_issues_need_unique_ids_and_known_accounts_when_accounts_are_giv
     acc = frame("accounts", account_id=["C1", "C2"], name=["One", "Two"])
     si = issues(issue_id=["I1", "I1"], account_id=["C1", "C9"])
     with pytest.raises(DataError) as exc:
-        model.validate_dataset(model.Dataset(ams(), model.empty_table("quotas"), deals(), accounts=acc,
-                                             service_issues=si))
+        model.validate_dataset(model.Dataset(ams(), model.empty_table("quotas"), deals(), accounts=acc, service_issues=si))
     reasons = [p.reason for p in exc.value.problems]
     assert any("duplicate issue_id" in r for r in reasons)
     assert any("account 'C9' is not in accounts" in r for r in reasons)
     # without an accounts table any account id is accepted
-    model.validate_dataset(model.Dataset(ams(), model.empty_table("quotas"), deals(),
-                                         service_issues=issues(account_id=["C1", "C9"])))
+    model.validate_dataset(
+        model.Dataset(ams(), model.empty_table("quotas"), deals(), service_issues=issues(account_id=["C1", "C9"]))
+    )

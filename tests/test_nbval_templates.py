@@ -51,8 +51,12 @@ def regenerate() -> None:
     for name, (template, params) in REFERENCES.items():
         out = NOTEBOOKS / name
         nb = pm.execute_notebook(
-            str(TEMPLATES / template), None, parameters=params, kernel_name="reportkit",
-            cwd=str(NOTEBOOKS), progress_bar=False,
+            str(TEMPLATES / template),
+            None,
+            parameters=params,
+            kernel_name="reportkit",
+            cwd=str(NOTEBOOKS),
+            progress_bar=False,
         )
         nbformat.write(_strip_volatile_metadata(nb), out)
         print(f"wrote {out.relative_to(ROOT)}")
@@ -82,9 +86,17 @@ def test_reference_notebooks_match_the_current_templates(name):
 @pytest.mark.skipif(not DEMO.exists(), reason="params/demo.yaml not present")
 def test_templates_reproduce_the_reference_outputs_under_nbval():
     cmd = [
-        sys.executable, "-m", "pytest", "--nbval", "-q", "-p", "no:cacheprovider",
-        "--nbval-kernel-name", "reportkit",
-        "--nbval-sanitize-with", str(SANITIZE),
+        sys.executable,
+        "-m",
+        "pytest",
+        "--nbval",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "--nbval-kernel-name",
+        "reportkit",
+        "--nbval-sanitize-with",
+        str(SANITIZE),
         *[str(NOTEBOOKS / n) for n in sorted(REFERENCES)],
     ]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)

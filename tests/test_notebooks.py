@@ -104,8 +104,13 @@ def executed(tmp_path_factory) -> dict[str, Path]:
             params["params_file"] = str(PARAMS_FILE[path.name])
         out = out_dir / path.name
         pm.execute_notebook(
-            str(path), str(out), parameters=params, kernel_name=KERNEL, cwd=str(path.parent),
-            progress_bar=False, execution_timeout=300,
+            str(path),
+            str(out),
+            parameters=params,
+            kernel_name=KERNEL,
+            cwd=str(path.parent),
+            progress_bar=False,
+            execution_timeout=300,
         )
         done[path.name] = out
     return done
@@ -125,7 +130,7 @@ def test_explorer_saves_widget_state_and_a_static_snapshot(executed):
     state = nb["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
     values = " ".join(str(m["state"].get("value", "")) for m in state.values())
     assert "Commission statement" in values  # the HTML widgets' tables are saved
-    last = [o for o in nb["cells"][-1]["outputs"] if "data" in o][0]["data"]["text/html"]
+    last = next(o for o in nb["cells"][-1]["outputs"] if "data" in o)["data"]["text/html"]
     for part in ("Alice Andersen (AM-001)", "<table", "What if"):
         assert part in "".join(last)
 
@@ -144,8 +149,13 @@ def test_worked_analyses_skip_cleanly_without_data(tmp_path, name):
     path = ROOT / "notebooks" / name
     out = tmp_path / name
     pm.execute_notebook(
-        str(path), str(out), parameters={"data_dir": str(tmp_path / "nothing"), "params_file": str(PARAMS_FILE[name])},
-        kernel_name=KERNEL, cwd=str(path.parent), progress_bar=False, execution_timeout=120,
+        str(path),
+        str(out),
+        parameters={"data_dir": str(tmp_path / "nothing"), "params_file": str(PARAMS_FILE[name])},
+        kernel_name=KERNEL,
+        cwd=str(path.parent),
+        progress_bar=False,
+        execution_timeout=120,
     )
     text = _output_text(out)
     assert "data not found" in text and "analysis skipped" in text
@@ -158,9 +168,30 @@ def test_nbval_reproduces_the_executed_notebooks(executed, tmp_path):
     ini.write_text("[pytest]\n", encoding="utf-8")
     files = [str(p) for p in executed.values()]
     r = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-c", str(ini), "--rootdir", str(tmp_path), "-p", "no:cacheprovider",
-         "--nbval", "--nbval-sanitize-with", str(cfg), "--nbval-kernel-name", KERNEL, "--nbval-cell-timeout", "300", *files],
-        capture_output=True, text=True, timeout=600, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-c",
+            str(ini),
+            "--rootdir",
+            str(tmp_path),
+            "-p",
+            "no:cacheprovider",
+            "--nbval",
+            "--nbval-sanitize-with",
+            str(cfg),
+            "--nbval-kernel-name",
+            KERNEL,
+            "--nbval-cell-timeout",
+            "300",
+            *files,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
     )
     assert r.returncode == 0, r.stdout[-6000:] + r.stderr[-2000:]
 
@@ -175,9 +206,21 @@ def test_jupyter_lab_starts_and_lists_the_reportkit_kernel(tmp_path):
     port = _free_port()
     log = (tmp_path / "lab.log").open("w")
     proc = subprocess.Popen(
-        [str(VENV_BIN / "jupyter"), "lab", "--no-browser", f"--port={port}", "--ServerApp.token=", "--ServerApp.password=",
-         "--ServerApp.ip=127.0.0.1", f"--ServerApp.root_dir={ROOT}"] + (["--allow-root"] if os.geteuid() == 0 else []),
-        stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path, env={**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")},
+        [
+            str(VENV_BIN / "jupyter"),
+            "lab",
+            "--no-browser",
+            f"--port={port}",
+            "--ServerApp.token=",
+            "--ServerApp.password=",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.root_dir={ROOT}",
+        ]
+        + (["--allow-root"] if os.geteuid() == 0 else []),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+        env={**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime")},
     )
     try:
         deadline = time.monotonic() + 60

@@ -21,15 +21,14 @@ import numpy as np
 import pytest
 import yaml
 
-from reportkit.domain import crediting, engine
-
-from reportkit.reports import builders as reports
-from reportkit.core.errors import PlanError
-from reportkit.domain.loading import load_inputs
-from reportkit.core.money import cents_to_money, micros_to_cents
 from reportkit.config.params import BatchParams
-from reportkit.core.periods import Period
 from reportkit.config.plans import Plan, load_plan, load_plan_source
+from reportkit.core.errors import PlanError
+from reportkit.core.money import cents_to_money, micros_to_cents
+from reportkit.core.periods import Period
+from reportkit.domain import crediting, engine
+from reportkit.domain.loading import load_inputs
+from reportkit.reports import builders as reports
 
 ROOT = Path(__file__).resolve().parents[1]
 PARAMS = ROOT / "params"
@@ -46,11 +45,15 @@ realdata = [
 
 def measuring_plan(currency: str, pay_period: str) -> Plan:
     """A plan that only credits and measures: quotas from the table as they are, no rate."""
-    return Plan.model_validate({
-        "name": "measure", "currency": currency, "period": pay_period,
-        "quota": {"source": "table", "proration": "none"},
-        "rates": {"method": "flat", "basis": "amount", "tiers": [{"from": 0, "rate": "0"}]},
-    })
+    return Plan.model_validate(
+        {
+            "name": "measure",
+            "currency": currency,
+            "period": pay_period,
+            "quota": {"source": "table", "proration": "none"},
+            "rates": {"method": "flat", "basis": "amount", "tiers": [{"from": 0, "rate": "0"}]},
+        }
+    )
 
 
 def engine_figures(ds, params: BatchParams, plans, assignments=None) -> dict[str, tuple[Decimal, Decimal]]:
@@ -74,8 +77,9 @@ def engine_figures(ds, params: BatchParams, plans, assignments=None) -> dict[str
         # rounded once on its own, so the report period's figure is the exact sum of the
         # engine's credit lines in it, rounded once (money.micros_to_cents), as the report does
         c = res.credits
-        c = c.loc[((c["close_date"] >= np.datetime64(period.start, "ns"))
-                   & (c["close_date"] <= np.datetime64(cutoff, "ns"))).to_numpy()]
+        c = c.loc[
+            ((c["close_date"] >= np.datetime64(period.start, "ns")) & (c["close_date"] <= np.datetime64(cutoff, "ns"))).to_numpy()
+        ]
         exact = c.groupby("account_manager_id")["credit_micros"].sum()
         s["credit_cents"] = [micros_to_cents(int(exact.get(a, 0))) for a in s.index]
     return {a: (cents_to_money(int(r.credit_cents)), cents_to_money(int(r.quota_cents))) for a, r in s.iterrows()}
@@ -107,8 +111,9 @@ def _params(name: str):
     params, ds = load_inputs(PARAMS / f"{name}.yaml")
     if params.plan is None:
         return params, ds, None, None
-    plans, who = load_plan_source(params.resolve(params.plan.path),
-                                  None if params.plan.assignments is None else params.resolve(params.plan.assignments))
+    plans, who = load_plan_source(
+        params.resolve(params.plan.path), None if params.plan.assignments is None else params.resolve(params.plan.assignments)
+    )
     return params, ds, plans, who
 
 
@@ -118,11 +123,14 @@ def test_demo_engine_credits_and_quota_equal_every_report():
         assert_engine_matches_reports(ds, params, measuring_plan(ds.currency, pay))
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param("maven_crm", marks=realdata),
-    pytest.param("superstore", marks=realdata),
-    pytest.param("adventureworks", marks=realdata),
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("maven_crm", marks=realdata),
+        pytest.param("superstore", marks=realdata),
+        pytest.param("adventureworks", marks=realdata),
+    ],
+)
 def test_real_data_engine_credits_and_quota_equal_every_report(name):
     params, ds, plans, who = _params(name)
     for pay in ("quarter", "month"):
@@ -141,9 +149,13 @@ QUOTA_Q2 = [("A1", "2025-04-01", "2025-06-30", 100_000_00), ("A2", "2025-04-01",
 
 def write_plan(tmp_path: Path, **changes) -> Path:
     """A 10 % flat plan on credited revenue, quarterly, quotas from the table unprorated."""
-    raw = {"name": "Ten percent", "currency": "USD", "period": "quarter",
-           "quota": {"source": "table", "proration": "none"},
-           "rates": {"method": "flat", "basis": "amount", "tiers": [{"from": 0, "rate": "0.10"}]}}
+    raw = {
+        "name": "Ten percent",
+        "currency": "USD",
+        "period": "quarter",
+        "quota": {"source": "table", "proration": "none"},
+        "rates": {"method": "flat", "basis": "amount", "tiers": [{"from": 0, "rate": "0.10"}]},
+    }
     raw.update(changes)
     path = tmp_path / "ten_percent.yaml"
     path.write_text(yaml.safe_dump(raw, sort_keys=False))
@@ -151,8 +163,12 @@ def write_plan(tmp_path: Path, **changes) -> Path:
 
 
 def crafted_params(plan: Path | None = None, period: str = "FY2025-Q2") -> BatchParams:
-    raw = {"source": "sources/crafted.yaml", "period": period, "as_of": datetime.date(2025, 6, 30),
-           "commission": {"rate": "0.10"}}
+    raw = {
+        "source": "sources/crafted.yaml",
+        "period": period,
+        "as_of": datetime.date(2025, 6, 30),
+        "commission": {"rate": "0.10"},
+    }
     if plan is not None:
         raw["plan"] = str(plan)
     return BatchParams.model_validate(raw)
@@ -164,10 +180,17 @@ def report(ds, params, am="A1"):
 
 def test_uncovered_territory_credits_the_owner_in_report_and_engine_and_the_statement_says_so(make_dataset, tmp_path):
     # the issue's case: 100,000 in A1's territory plus 70,000 in a territory nobody covers
-    ds = make_dataset(ams=AM, territories=TERRITORIES, crediting="territory", first_month=1, quotas=QUOTA_Q2, deals=[
-        ("D1", "A1", "C1", "2025-04-10", 100_000_00, "won", "North"),
-        ("D2", "A1", "C2", "2025-05-10", 70_000_00, "won", "Atlantis"),
-    ])
+    ds = make_dataset(
+        ams=AM,
+        territories=TERRITORIES,
+        crediting="territory",
+        first_month=1,
+        quotas=QUOTA_Q2,
+        deals=[
+            ("D1", "A1", "C1", "2025-04-10", 100_000_00, "won", "North"),
+            ("D2", "A1", "C2", "2025-05-10", 70_000_00, "won", "Atlantis"),
+        ],
+    )
     params = crafted_params(write_plan(tmp_path, crediting={"method": "territory"}))
     r = report(ds, params)
     assert r.summary["revenue"] == Decimal("170000.00")
@@ -181,10 +204,17 @@ def test_uncovered_territory_credits_the_owner_in_report_and_engine_and_the_stat
 
 
 def test_blank_territory_credits_the_owner_in_report_and_engine(make_dataset):
-    ds = make_dataset(ams=AM, territories=TERRITORIES, crediting="territory", first_month=1, quotas=QUOTA_Q2, deals=[
-        ("D1", "A2", "C1", "2025-04-10", 40_000_00, "won", "North"),  # credits A1 (territory), not its owner A2
-        ("D2", "A2", "C2", "2025-05-10", 25_000_00, "won", None),     # blank territory: its owner A2
-    ])
+    ds = make_dataset(
+        ams=AM,
+        territories=TERRITORIES,
+        crediting="territory",
+        first_month=1,
+        quotas=QUOTA_Q2,
+        deals=[
+            ("D1", "A2", "C1", "2025-04-10", 40_000_00, "won", "North"),  # credits A1 (territory), not its owner A2
+            ("D2", "A2", "C2", "2025-05-10", 25_000_00, "won", None),  # blank territory: its owner A2
+        ],
+    )
     params = crafted_params()
     assert report(ds, params, "A1").summary["revenue"] == Decimal("40000.00")
     assert report(ds, params, "A2").summary["revenue"] == Decimal("25000.00")
@@ -195,28 +225,47 @@ def test_blank_territory_credits_the_owner_in_report_and_engine(make_dataset):
 
 
 def test_deal_with_neither_owner_nor_covered_territory_is_excluded_with_its_reason(make_dataset):
-    ds = make_dataset(ams=AM, territories=TERRITORIES, crediting="territory", first_month=1, quotas=QUOTA_Q2, deals=[
-        ("D1", None, "C1", "2025-04-10", 5_000_00, "won", "Atlantis"),
-    ])
+    ds = make_dataset(
+        ams=AM,
+        territories=TERRITORIES,
+        crediting="territory",
+        first_month=1,
+        quotas=QUOTA_Q2,
+        deals=[
+            ("D1", None, "C1", "2025-04-10", 5_000_00, "won", "Atlantis"),
+        ],
+    )
     res = engine.compute(ds, measuring_plan("USD", "quarter"), "FY2025-Q2")
     assert res.excluded["deal_id"].tolist() == ["D1"]
     assert "no owner" in res.excluded["reason"].iloc[0] and "covered by no account manager" in res.excluded["reason"].iloc[0]
     assert report(ds, crafted_params()).summary["revenue"] == ZERO
 
 
-@pytest.mark.parametrize("close, credited", [("2025-04-30", ZERO), ("2025-05-01", Decimal("9000.00"))],
-                         ids=["closed_before_handover", "closed_on_handover_day"])
+@pytest.mark.parametrize(
+    "close, credited",
+    [("2025-04-30", ZERO), ("2025-05-01", Decimal("9000.00"))],
+    ids=["closed_before_handover", "closed_on_handover_day"],
+)
 def test_handover_credits_only_deals_from_the_handover_date_in_report_and_engine(make_dataset, close, credited):
-    ds = make_dataset(ams=AM, first_month=1, quotas=QUOTA_Q2, accounts=[("C1", "Client", "A1", "2025-05-01")],
-                      deals=[("D1", "A1", "C1", close, 9_000_00)])
+    ds = make_dataset(
+        ams=AM,
+        first_month=1,
+        quotas=QUOTA_Q2,
+        accounts=[("C1", "Client", "A1", "2025-05-01")],
+        deals=[("D1", "A1", "C1", close, 9_000_00)],
+    )
     params = crafted_params()
     assert report(ds, params).summary["revenue"] == credited
     assert_engine_matches_reports(ds, params, measuring_plan("USD", "quarter"))
 
 
 def test_monthly_plan_splits_a_quarterly_quota_row_into_thirds_as_the_monthly_report_shows(make_dataset):
-    ds = make_dataset(ams=AM, first_month=1, quotas=[("A1", "2025-04-01", "2025-06-30", 90_000_00)],
-                      deals=[("D1", "A1", "C1", "2025-04-10", 1_000_00)])
+    ds = make_dataset(
+        ams=AM,
+        first_month=1,
+        quotas=[("A1", "2025-04-01", "2025-06-30", 90_000_00)],
+        deals=[("D1", "A1", "C1", "2025-04-10", 1_000_00)],
+    )
     res = engine.compute(ds, measuring_plan("USD", "month"), "FY2025-Q2", since="FY2025-M04")
     s = res.summary.loc[res.summary["account_manager_id"] == "A1"]
     assert s["quota_cents"].tolist() == [30_000_00, 30_000_00, 30_000_00]  # never 90,000 / 0 / 0
@@ -238,17 +287,28 @@ def test_plan_crediting_that_disagrees_with_the_data_set_is_refused_naming_both_
 
 
 def test_plan_without_a_crediting_method_follows_the_data_set(make_dataset, tmp_path):
-    ds = make_dataset(ams=AM, territories=TERRITORIES, crediting="territory", first_month=1, quotas=QUOTA_Q2,
-                      deals=[("D1", "A2", "C1", "2025-04-10", 1_000_00, "won", "North")])
+    ds = make_dataset(
+        ams=AM,
+        territories=TERRITORIES,
+        crediting="territory",
+        first_month=1,
+        quotas=QUOTA_Q2,
+        deals=[("D1", "A2", "C1", "2025-04-10", 1_000_00, "won", "North")],
+    )
     params = crafted_params(write_plan(tmp_path))
     assert report(ds, params, "A1").summary["commission_total"] == Decimal("100.00")
 
 
 def test_plan_handoff_false_is_refused_when_the_data_has_handover_dates(make_dataset, tmp_path):
-    ds = make_dataset(ams=AM, first_month=1, quotas=QUOTA_Q2, accounts=[("C1", "Client", "A1", "2025-05-01")],
-                      deals=[("D1", "A1", "C1", "2025-04-10", 1_000_00)])
+    ds = make_dataset(
+        ams=AM,
+        first_month=1,
+        quotas=QUOTA_Q2,
+        accounts=[("C1", "Client", "A1", "2025-05-01")],
+        deals=[("D1", "A1", "C1", "2025-04-10", 1_000_00)],
+    )
     plan = Plan.model_validate({**yaml.safe_load(write_plan(tmp_path).read_text()), "crediting": {"handoff": False}})
-    with pytest.raises(PlanError, match="'crediting.handoff' is false"):
+    with pytest.raises(PlanError, match=r"'crediting.handoff' is false"):
         engine.compute(ds, plan, "FY2025-Q2")
     ds_without = make_dataset(ams=AM, first_month=1, quotas=QUOTA_Q2, deals=[("D1", "A1", "C1", "2025-04-10", 1_000_00)])
     assert engine.compute(ds_without, plan, "FY2025-Q2").summary["credit_cents"].sum() == 1_000_00

@@ -64,7 +64,7 @@ def test_templates_ship_inside_the_package():
 
 def test_environment_yml_and_pyproject_declare_the_same_version_bounds():
     def bounds(reqs):
-        return {_name(r): re.sub(r"\s", "", r)[len(_name(r)):] for r in reqs}
+        return {_name(r): re.sub(r"\s", "", r)[len(_name(r)) :] for r in reqs}
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     declared = bounds(project["dependencies"])

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from reportkit.core.errors import ParamsError
 from reportkit.config.params import load_params
+from reportkit.core.errors import ParamsError
 
 
 def write(tmp_path, text, name="p.yaml"):
@@ -97,7 +97,7 @@ def test_yaml_surprises_are_explained_with_the_text_as_written(tmp_path):
 
 
 def test_on_as_a_key_is_refused(tmp_path):
-    with pytest.raises(ParamsError, match="key 'performance.on' is read by YAML as the boolean"):
+    with pytest.raises(ParamsError, match=r"key 'performance.on' is read by YAML as the boolean"):
         load_params(write(tmp_path, BASE + "performance: {on: 2}\n"))
 
 
@@ -131,10 +131,24 @@ def test_unknown_key_in_a_nullable_section_is_refused_with_did_you_mean(tmp_path
 def test_parse_overrides_keeps_strings_and_splits_lists():
     from reportkit.config.params import parse_overrides
 
-    got = parse_overrides(["period=FY2020-Q1", "account_managers=00731,00812", "name=NO",
-                           "commission.rate=0.07", "as_of=2020-01-01", "timeout_s=1e3"])
-    assert got == {"period": "FY2020-Q1", "account_managers": ["00731", "00812"], "name": "NO",
-                   "commission": {"rate": "0.07"}, "as_of": "2020-01-01", "timeout_s": "1e3"}
+    got = parse_overrides(
+        [
+            "period=FY2020-Q1",
+            "account_managers=00731,00812",
+            "name=NO",
+            "commission.rate=0.07",
+            "as_of=2020-01-01",
+            "timeout_s=1e3",
+        ]
+    )
+    assert got == {
+        "period": "FY2020-Q1",
+        "account_managers": ["00731", "00812"],
+        "name": "NO",
+        "commission": {"rate": "0.07"},
+        "as_of": "2020-01-01",
+        "timeout_s": "1e3",
+    }
 
 
 def test_overrides_merge_nested_keys_and_report_their_origin(tmp_path):
@@ -148,15 +162,18 @@ def test_overrides_merge_nested_keys_and_report_their_origin(tmp_path):
         load_params(path, parse_overrides(["commission.rate=lots"]))
 
 
-@pytest.mark.parametrize("item,message", [
-    ("perod=FY2020-Q1", "did you mean 'period'"),
-    ("commission.rte=0.1", "did you mean 'rate'"),
-    ("period", "is not key=value"),
-    ("=x", "empty key"),
-    ("commission=0.1", "is a section"),
-    ("period.x=1", "is a value, not a section"),
-    ("account_managers=00731,", "empty item"),
-])
+@pytest.mark.parametrize(
+    "item,message",
+    [
+        ("perod=FY2020-Q1", "did you mean 'period'"),
+        ("commission.rte=0.1", "did you mean 'rate'"),
+        ("period", "is not key=value"),
+        ("=x", "empty key"),
+        ("commission=0.1", "is a section"),
+        ("period.x=1", "is a value, not a section"),
+        ("account_managers=00731,", "empty item"),
+    ],
+)
 def test_bad_overrides_are_refused(item, message):
     from reportkit.config.params import parse_overrides
 
@@ -179,13 +196,22 @@ def test_impossible_bare_date_is_a_params_error_not_a_crash(tmp_path):
 def test_timezone_defaults_to_utc_and_takes_an_iana_name(tmp_path):
     assert load_params(write(tmp_path, BASE)).timezone == "UTC"
     assert load_params(write(tmp_path, BASE + "timezone: Europe/Berlin\n")).timezone == "Europe/Berlin"
-    assert load_params(write(tmp_path, BASE + "timezone: America/Argentina/Buenos_Aires\n")).timezone == "America/Argentina/Buenos_Aires"
+    assert (
+        load_params(write(tmp_path, BASE + "timezone: America/Argentina/Buenos_Aires\n")).timezone
+        == "America/Argentina/Buenos_Aires"
+    )
 
 
 @pytest.mark.parametrize(
     "value, suggestion",
-    [("Europe/Berln", "did you mean 'Europe/Berlin'"), ("europe/berlin", "did you mean 'Europe/Berlin'"),
-     ("Mars/Olympus", None), ("/etc/localtime", None), ("'+02:00'", None), ("1", None)],
+    [
+        ("Europe/Berln", "did you mean 'Europe/Berlin'"),
+        ("europe/berlin", "did you mean 'Europe/Berlin'"),
+        ("Mars/Olympus", None),
+        ("/etc/localtime", None),
+        ("'+02:00'", None),
+        ("1", None),
+    ],
 )
 def test_unknown_timezone_is_a_params_error_naming_key_value_and_fix(tmp_path, value, suggestion):
     with pytest.raises(ParamsError) as info:
@@ -210,5 +236,5 @@ def test_timezone_can_be_set_from_the_command_line(tmp_path):
 def test_miss_below_must_be_a_finite_fraction(tmp_path):
     assert load_params(write(tmp_path, BASE + "performance: {miss_below: 0.75}\n")).performance.miss_below == 0.75
     for bad in (".inf", "-0.1", ".nan"):
-        with pytest.raises(ParamsError, match="performance.miss_below"):
+        with pytest.raises(ParamsError, match=r"performance.miss_below"):
             load_params(write(tmp_path, BASE + f"performance: {{miss_below: {bad}}}\n"))

@@ -7,8 +7,13 @@ import math
 import pytest
 
 from reportkit.config.params import PerformancePolicy
-from reportkit.domain.performance import (PERFORMANCE_COLUMNS, current_status, performance_input, performance_table,
-                                          performance_watch)
+from reportkit.domain.performance import (
+    PERFORMANCE_COLUMNS,
+    current_status,
+    performance_input,
+    performance_table,
+    performance_watch,
+)
 
 POLICY = PerformancePolicy(miss_below=0.9, watch_after=2, termination_review_after=3)
 NAN = math.nan
@@ -84,9 +89,15 @@ def _quarters_from_october(atts):
 
     starts = [datetime.date(2024, 10, 1), datetime.date(2025, 1, 1), datetime.date(2025, 4, 1), datetime.date(2025, 7, 1)]
     ends = [datetime.date(2024, 12, 31), datetime.date(2025, 3, 31), datetime.date(2025, 6, 30), datetime.date(2025, 9, 30)]
-    return pd.DataFrame({"account_manager_id": "A1", "period": ["FY2025-Q1", "FY2025-Q2", "FY2025-Q3", "FY2025-Q4"],
-                         "period_start": pd.to_datetime(starts), "period_end": pd.to_datetime(ends),
-                         "attainment": atts})
+    return pd.DataFrame(
+        {
+            "account_manager_id": "A1",
+            "period": ["FY2025-Q1", "FY2025-Q2", "FY2025-Q3", "FY2025-Q4"],
+            "period_start": pd.to_datetime(starts),
+            "period_end": pd.to_datetime(ends),
+            "attainment": atts,
+        }
+    )
 
 
 def test_quarter_begun_before_the_data_has_no_verdict_and_is_skipped_in_the_run():
@@ -103,8 +114,9 @@ def test_quarter_begun_before_the_data_has_no_verdict_and_is_skipped_in_the_run(
 
 def test_quarter_begun_before_the_data_neither_breaks_nor_extends_a_run_around_it():
     # a run carried over a quarter with no verdict, as over an undefined one
-    f = performance_watch(["FY2025-Q1", "FY2025-Q2", "FY2025-Q3"], [0.5, 1.5, 0.5], POLICY,
-                          notes=[None, "data begins on 2025-01-15", None])
+    f = performance_watch(
+        ["FY2025-Q1", "FY2025-Q2", "FY2025-Q3"], [0.5, 1.5, 0.5], POLICY, notes=[None, "data begins on 2025-01-15", None]
+    )
     assert f["status"].tolist() == ["missed", "n/a", "performance watch"]
     assert f["consecutive_misses"].tolist() == [1, 1, 2]
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from reportkit.core.errors import PlanError
 from reportkit.config.plans import load_assignments, load_plan, load_plans
+from reportkit.core.errors import PlanError
 
 PLANS = Path(__file__).resolve().parents[1] / "params" / "plans"
 MIN = 'name: t\nrates:\n  method: flat\n  basis: amount\n  tiers: [{from: 0, rate: "0.05"}]\n'
@@ -67,8 +67,10 @@ def test_money_as_float_is_refused(tmp_path):
 
 
 def test_tiers_must_start_at_zero_and_increase(tmp_path):
-    text = ('name: t\nrates:\n  method: marginal\n  basis: amount\n'
-            '  tiers: [{from: 0, rate: "0.05"}, {from: "10.00", rate: "0.1"}, {from: "5.00", rate: "0.2"}]\n')
+    text = (
+        "name: t\nrates:\n  method: marginal\n  basis: amount\n"
+        '  tiers: [{from: 0, rate: "0.05"}, {from: "10.00", rate: "0.1"}, {from: "5.00", rate: "0.2"}]\n'
+    )
     with pytest.raises(PlanError) as info:
         load_plan(write(tmp_path, text))
     assert "strictly increase" in str(info.value)
@@ -104,8 +106,10 @@ def test_assignments_are_effective_dated():
 
 
 def test_overlapping_assignments_are_refused(tmp_path):
-    text = ("assignments:\n  - {account_manager_id: '1', plan: a, start: 2025-01-01, end: 2025-06-30}\n"
-            "  - {account_manager_id: '1', plan: b, start: 2025-06-01}\n")
+    text = (
+        "assignments:\n  - {account_manager_id: '1', plan: a, start: 2025-01-01, end: 2025-06-30}\n"
+        "  - {account_manager_id: '1', plan: b, start: 2025-06-01}\n"
+    )
     with pytest.raises(PlanError, match="overlaps"):
         load_assignments(write(tmp_path, text, "assignments.yaml"))
 
@@ -114,5 +118,7 @@ def test_unquoted_numeric_id_and_unknown_plan_are_refused(tmp_path):
     with pytest.raises(PlanError, match="must be quoted"):
         load_assignments(write(tmp_path, "assignments:\n  - {account_manager_id: 731, plan: a, start: 2025-01-01}\n"))
     with pytest.raises(PlanError, match="did you mean 'standard'"):
-        load_assignments(write(tmp_path, "assignments:\n  - {account_manager_id: '7', plan: standrd, start: 2025-01-01}\n"),
-                         plans=["standard", "retroactive_ytd"])
+        load_assignments(
+            write(tmp_path, "assignments:\n  - {account_manager_id: '7', plan: standrd, start: 2025-01-01}\n"),
+            plans=["standard", "retroactive_ytd"],
+        )

@@ -21,8 +21,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from reportkit.run.batch import load_batch_inputs
 from reportkit.render.notebook import format_money
+from reportkit.run.batch import load_batch_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "params" / "demo.yaml"
@@ -86,18 +86,19 @@ def _check_batch(out: Path, ds) -> int:
     names = dict(zip(am["account_manager_id"].astype(str), am["name"].astype(str)))
     team_of = dict(zip(am["account_manager_id"].astype(str), am["team"].astype(str)))
     deals_of = {str(k): set(map(str, v)) for k, v in ds.deals.groupby("account_manager_id")["deal_id"]}
-    reports = {(e["kind"], e["id"]): pickle.loads((out / e["parameters"]["report_data"]).read_bytes())
-               for e in manifest["reports"]}
+    reports = {
+        (e["kind"], e["id"]): pickle.loads((out / e["parameters"]["report_data"]).read_bytes()) for e in manifest["reports"]
+    }
     currency = next(iter(reports.values())).currency
     # every account manager's commission lines, from their own statement in this batch
-    pay: dict[str, set[Decimal]] = {rid: {a for a in r.commission["amount"] if a} for (kind, rid), r in reports.items()
-                                    if kind == "account_manager"}
+    pay: dict[str, set[Decimal]] = {
+        rid: {a for a in r.commission["amount"] if a} for (kind, rid), r in reports.items() if kind == "account_manager"
+    }
     checked = 0
     for entry in manifest["reports"]:
         assert entry["status"] == "ok", entry
         report = reports[(entry["kind"], entry["id"])]
-        allowed = {entry["id"]} if entry["kind"] == "account_manager" else {
-            a for a, t in team_of.items() if t == report.name}
+        allowed = {entry["id"]} if entry["kind"] == "account_manager" else {a for a, t in team_of.items() if t == report.name}
         text, numbers = _texts(out, entry)
         tokens = set(_TOKEN.findall(text))
         own = _own_amounts(report)
@@ -107,7 +108,8 @@ def _check_batch(out: Path, ds) -> int:
                 continue
             if name not in {names[a] for a in allowed} and name in text:
                 assert not re.search(r"(?<![\w-])" + re.escape(name) + r"(?![\w-])", text), (
-                    f"{where} shows {other}'s name {name!r}")
+                    f"{where} shows {other}'s name {name!r}"
+                )
             leaked = deals_of.get(other, set()) & tokens
             assert not leaked, f"{where} shows {other}'s deals {sorted(leaked)[:5]}"
             for amount in pay.get(other, set()) - own:

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reportkit.core.money import allocate
 from reportkit.config.params import QuotaRule
+from reportkit.core.money import allocate
 from reportkit.core.periods import FiscalCalendar, Period
-from reportkit.domain.quota import attainment, attainment_series, attainment_table, quota_for, quotas_from_rule, split_quotas
 from reportkit.domain.crediting import credited_deals
+from reportkit.domain.quota import attainment, attainment_series, attainment_table, quota_for, quotas_from_rule, split_quotas
 
 CAL = FiscalCalendar(first_month=7)
 
@@ -56,7 +56,11 @@ def test_yearly_row_split_to_months_sums_to_each_quarter_and_the_year(make_datas
 
 
 def test_monthly_rows_add_up_to_the_quarter(make_dataset):
-    rows = [("A1", "2024-07-01", "2024-07-31", 10_00), ("A1", "2024-08-01", "2024-08-31", 20_00), ("A1", "2024-09-01", "2024-09-30", 30_00)]
+    rows = [
+        ("A1", "2024-07-01", "2024-07-31", 10_00),
+        ("A1", "2024-08-01", "2024-08-31", 20_00),
+        ("A1", "2024-09-01", "2024-09-30", 30_00),
+    ]
     ds = make_dataset(quotas=rows)
     assert quota_for(ds.quotas, "A1", P("FY2025-Q1")) == 60_00
     assert quota_for(ds.quotas, "A1", P("FY2025-M02")) == 20_00
@@ -85,7 +89,7 @@ def test_attainment_is_revenue_over_quota(revenue, quota, expected):
     assert attainment(revenue, quota) == pytest.approx(expected)
 
 
-@given(revenue=st.integers(-10**12, 10**12), quota=st.one_of(st.none(), st.integers(0, 10**12)))
+@given(revenue=st.integers(-(10**12), 10**12), quota=st.one_of(st.none(), st.integers(0, 10**12)))
 def test_attainment_undefined_iff_quota_missing_or_zero(revenue, quota):
     a = attainment(revenue, quota)
     assert math.isnan(a) == (quota is None or quota == 0)
@@ -127,7 +131,11 @@ def test_attainment_table_matches_the_scalar_functions(tiny_dataset):
         q = Period.parse(row.period, CAL)
         expected_quota = quota_for(tiny_dataset.quotas, row.account_manager_id, q)
         assert (None if pd.isna(row.quota_cents) else int(row.quota_cents)) == expected_quota
-        rev = int(credited.loc[(credited["account_manager_id"] == row.account_manager_id) & q.mask(credited["close_date"]), "credit_cents"].sum())
+        rev = int(
+            credited.loc[
+                (credited["account_manager_id"] == row.account_manager_id) & q.mask(credited["close_date"]), "credit_cents"
+            ].sum()
+        )
         assert row.revenue_cents == rev
         exp = attainment(rev, expected_quota)
         assert (math.isnan(row.attainment) and math.isnan(exp)) or row.attainment == pytest.approx(exp)

@@ -15,7 +15,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("REPORTKIT_DATA_DIR") or ROOT.parent / "shared" / "data")
 PARAMS = ROOT / "params"
@@ -182,7 +181,7 @@ def test_adventureworks_revenue_is_territory_sales_and_quota_is_the_monthly_targ
 
 def test_adventureworks_team_revenue_counts_each_overlapping_deal_once(adventureworks, aw_raw):
     result, manifest = adventureworks
-    sales, terr, *_ = aw_raw
+    sales, _terr, *_ = aw_raw
     teams = _reports(result, manifest, "team")
     leadership = next(t for t in teams.values() if t.name == "Sales leadership")
     # the three regional managers cover all ten territories between them: the team's
@@ -226,7 +225,10 @@ def test_adventureworks_team_attainment_lies_within_its_members_and_says_how(adv
         att = team.leaderboard["attainment"].dropna()
         assert att.min() - 1e-12 <= team.summary["attainment"] <= att.max() + 1e-12, team.name
     na = next(t for t in _reports(result, manifest, "team").values() if t.name == "North America")
-    html = (result.output_dir / next(e for e in manifest["reports"] if e["kind"] == "team" and e["name"] == "North America")["outputs"]["html"]).read_text()
+    html = (
+        result.output_dir
+        / next(e for e in manifest["reports"] if e["kind"] == "team" and e["name"] == "North America")["outputs"]["html"]
+    ).read_text()
     # overlapping territories: both the revenue (each deal once) and the attainment basis are shown, labelled
     assert na.summary["credited_revenue"] > na.summary["revenue"]
     assert "Revenue (each deal once)" in html and "Credited revenue (attainment basis)" in html

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from reportkit.domain import engine
-from reportkit.data.mapping import load_dataset
 from reportkit.config.params import load_params
 from reportkit.config.plans import Plan
+from reportkit.data.mapping import load_dataset
+from reportkit.domain import engine
 from reportkit.reports.builders import build_account_manager_report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,8 +99,10 @@ def test_adventureworks_territory_attainment_is_plausible(adventureworks):
     assert len(attainment) >= 14
     assert attainment.between(0.85, 1.6).all(), attainment.to_dict()
     # Brian Welcker's FY2020 target (60 M) against all territory sales (about 36.6 M)
-    assert target.index.size and quotas.loc[(quotas["fy"] == 2020) & (quotas["account_manager_id"] == "277"),
-                                            "quota_cents"].sum() == 60_000_000_00
+    assert (
+        target.index.size
+        and quotas.loc[(quotas["fy"] == 2020) & (quotas["account_manager_id"] == "277"), "quota_cents"].sum() == 60_000_000_00
+    )
 
 
 def test_superstore_lines_total_and_managers(superstore):
@@ -111,8 +113,12 @@ def test_superstore_lines_total_and_managers(superstore):
     total = ds.deals["amount_cents"].sum()
     assert total == 2_297_201_07  # the lines rounded one by one drift 21 cents
     by_manager = (ds.deals.groupby("account_manager_id")["amount_cents"].sum() / 100).round(0)
-    assert by_manager.to_dict() == {"Anna Andreadi": 725458, "Chuck Magee": 678781,
-                                    "Kelly Williams": 501240, "Cassandra Brandow": 391722}
+    assert by_manager.to_dict() == {
+        "Anna Andreadi": 725458,
+        "Chuck Magee": 678781,
+        "Kelly Williams": 501240,
+        "Cassandra Brandow": 391722,
+    }
     assert len(ds.account_managers) == 4 and len(ds.accounts) == 793
 
 
@@ -165,8 +171,13 @@ def test_superstore_every_manager_quarter_ties_to_the_source_total_in_reports_an
             assert r.summary["ytd_revenue"] == _cents(year_exact), (am, year)
     assert shown == want
     # the commission engine credits the same revenue per manager and quarter
-    flat = Plan.model_validate({"name": "flat 3 %", "currency": "USD",
-                                "rates": {"method": "flat", "basis": "amount", "tiers": [{"from": 0, "rate": "0.03"}]}})
+    flat = Plan.model_validate(
+        {
+            "name": "flat 3 %",
+            "currency": "USD",
+            "rates": {"method": "flat", "basis": "amount", "tiers": [{"from": 0, "rate": "0.03"}]},
+        }
+    )
     s = engine.compute(superstore, flat, "FY2014", since="FY2011-Q1").summary
     credited = {(a, p): Decimal(int(c)).scaleb(-2) for a, p, c in zip(s["account_manager_id"], s["period"], s["credit_cents"])}
     assert credited == want

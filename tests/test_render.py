@@ -8,9 +8,10 @@ from decimal import Decimal
 
 import pandas as pd
 import pytest
+from sample_reports import FORMULA, XSS, am_report, team_report
 
-from reportkit.render import charts
 from reportkit.core.errors import ParamsError, TemplateError
+from reportkit.render import charts
 from reportkit.render.notebook import (
     NA,
     column_label,
@@ -23,7 +24,6 @@ from reportkit.render.notebook import (
     summary_table,
     table,
 )
-from sample_reports import FORMULA, XSS, am_report, team_report
 
 
 @pytest.mark.parametrize(
@@ -145,10 +145,10 @@ def test_load_report_unpickles_the_batch_report(tmp_path):
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        (dict(kind="account_manager", report_id="AM-002"), "holds the report of '00731'"),
-        (dict(kind="team", report_id="00731"), "holds a 'account_manager' report"),
-        (dict(kind="account_manager", report_id="00731", period="FY2025-Q3"), "holds period"),
-        (dict(kind="account_manager", report_id="00731", as_of="2025-07-01"), "is as of"),
+        ({"kind": "account_manager", "report_id": "AM-002"}, "holds the report of '00731'"),
+        ({"kind": "team", "report_id": "00731"}, "holds a 'account_manager' report"),
+        ({"kind": "account_manager", "report_id": "00731", "period": "FY2025-Q3"}, "holds period"),
+        ({"kind": "account_manager", "report_id": "00731", "as_of": "2025-07-01"}, "is as of"),
     ],
 )
 def test_load_report_refuses_a_pickle_of_another_report(tmp_path, kwargs, message):

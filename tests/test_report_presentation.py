@@ -11,14 +11,14 @@ import numpy as np
 import pandas as pd
 import papermill as pm
 import pytest
-
 from conftest import build_batch_params
-from reportkit.render import charts
-from reportkit.core.errors import ParamsError
-from reportkit.render.notebook import format_cell, load_report, resolve_params_file, summary_table, table
-from reportkit.reports.builders import _prorate, build_account_manager_report, build_team_report
 from sample_reports import am_report
 from test_templates import TEMPLATES, _read
+
+from reportkit.core.errors import ParamsError
+from reportkit.render import charts
+from reportkit.render.notebook import format_cell, load_report, resolve_params_file, summary_table, table
+from reportkit.reports.builders import _prorate, build_account_manager_report, build_team_report
 
 AMS = [("A1", "Alice", "East", None, None), ("A2", "Bob", "East", None, None)]
 
@@ -95,17 +95,25 @@ def test_prorated_quota_rounds_exact_half_cents_away_from_zero():
 
 
 def test_revenue_last_year_is_na_without_data_and_zero_when_genuinely_zero(make_dataset, make_quotas):
-    only_this_year = make_dataset(ams=AMS, deals=[("T1", "A1", "C1", "2025-04-10", 100_00)], quotas=make_quotas("A1", 2025, 1_000_00))
+    only_this_year = make_dataset(
+        ams=AMS, deals=[("T1", "A1", "C1", "2025-04-10", 100_00)], quotas=make_quotas("A1", 2025, 1_000_00)
+    )
     r = build_account_manager_report(only_this_year, "A1", "FY2025-Q4", _params(), datetime.date(2025, 6, 30))
     assert r.quarterly["revenue_last_year"].isna().all() and r.quarterly["growth_vs_last_year"].isna().all()
     shown = table(r.quarterly, ["period", "revenue_last_year", "growth_vs_last_year"]).rows
     assert all(row[1:] == ("n/a", "n/a") for row in shown)
-    assert "Revenue last year is n/a where the data set does not reach back to the start of that quarter " \
+    assert (
+        "Revenue last year is n/a where the data set does not reach back to the start of that quarter "
         "(its first deal closed on 2025-04-10)." in r.notes
+    )
+
     # a deal (of anybody) on FY2024-Q1's first day: the data set covers last year, so an empty quarter is a genuine zero
     def since(first):
-        ds = make_dataset(ams=AMS, deals=[("T1", "A1", "C1", "2025-04-10", 100_00), ("O1", "A2", "C9", first, 5_00)],
-                          quotas=make_quotas("A1", 2025, 1_000_00))
+        ds = make_dataset(
+            ams=AMS,
+            deals=[("T1", "A1", "C1", "2025-04-10", 100_00), ("O1", "A2", "C9", first, 5_00)],
+            quotas=make_quotas("A1", 2025, 1_000_00),
+        )
         return build_account_manager_report(ds, "A1", "FY2025-Q4", _params(), datetime.date(2025, 6, 30))
 
     r2 = since("2023-07-01")
@@ -153,7 +161,10 @@ def test_total_row_shows_the_given_report_total_not_a_sum():
         table(r.commission, ["line"], total={"amount": Decimal("1")})
 
 
-@pytest.mark.parametrize("kind, cell, frame", [("account_manager", "commission-table", "commission"), ("team", "commission-table", "commission_expense")])
+@pytest.mark.parametrize(
+    "kind, cell, frame",
+    [("account_manager", "commission-table", "commission"), ("team", "commission-table", "commission_expense")],
+)
 def test_templates_render_a_total_row_from_the_report_summary(kind, cell, frame):
     src = next(c.source for c in _read(kind).cells if c.get("id") == cell)
     assert "total=" in src and "report.summary[" in src and "sum(" not in src
@@ -184,7 +195,7 @@ def test_template_has_no_generic_title_only_the_report_heading(kind):
     nb = _read(kind)
     h1 = [ln for c in nb.cells if c.cell_type == "markdown" for ln in c.source.splitlines() if ln.startswith("# ")]
     assert h1 == []
-    first_code = [c for c in nb.cells if c.cell_type == "code" and "parameters" not in c.metadata.get("tags", [])][0]
+    first_code = next(c for c in nb.cells if c.cell_type == "code" and "parameters" not in c.metadata.get("tags", []))
     assert first_code.source.rstrip().endswith("heading(report)")
     assert nb.cells[0].cell_type == "code"  # nothing shown before the heading
 

@@ -20,8 +20,11 @@ def _params(tmp_path: Path, **changes) -> Path:
 
 
 def _published(out: Path) -> dict[str, bytes]:
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
-            if p.suffix in (".html", ".xlsx") and p.name != "index.html"}
+    return {
+        p.relative_to(out).as_posix(): p.read_bytes()
+        for p in sorted(out.rglob("*"))
+        if p.suffix in (".html", ".xlsx") and p.name != "index.html"
+    }
 
 
 def test_rerun_resume_and_stale_outputs(tmp_path):
@@ -65,18 +68,24 @@ def test_rerun_resume_and_stale_outputs(tmp_path):
     # reports removes the earlier company workbook too
     # a changed parameter re-runs the report even with --resume; a smaller batch removes
     # the files the previous manifest listed for reports it no longer produces
-    fourth = run_batch(params, out, progress=False, resume=True, keep_work=True,
-                       overrides={"reports": ["account_manager"], "commission": {"rate": "0.06"}})
+    fourth = run_batch(
+        params,
+        out,
+        progress=False,
+        resume=True,
+        keep_work=True,
+        overrides={"reports": ["account_manager"], "commission": {"rate": "0.06"}},
+    )
     assert fourth.ok == 1 and fourth.reused == 0
-    assert fourth.removed == sorted(
-        rel for e in manifest["reports"] if e["kind"] == "team" for rel in e["outputs"].values())
+    assert fourth.removed == sorted(rel for e in manifest["reports"] if e["kind"] == "team" for rel in e["outputs"].values())
     assert mine.read_text() == "keep me"
     left = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     stem = Path(fourth.reports[0].outputs["html"]).with_suffix("").as_posix()
     rel_pkl = fourth.reports[0].parameters["report_data"]
     assert rel_pkl.startswith(".work/")  # --keep-work keeps the pickle
-    assert left == sorted([f"{stem}.html", f"{stem}.ipynb", f"{stem}.xlsx", "account_managers/my-notes.txt",
-                           "index.html", "manifest.json", rel_pkl])
+    assert left == sorted(
+        [f"{stem}.html", f"{stem}.ipynb", f"{stem}.xlsx", "account_managers/my-notes.txt", "index.html", "manifest.json", rel_pkl]
+    )
     # the published notebook names no absolute path of this machine
     nb_text = (out / f"{stem}.ipynb").read_text()
     assert str(tmp_path) not in nb_text and str(ROOT) not in nb_text
@@ -86,9 +95,9 @@ def test_rerun_resume_and_stale_outputs(tmp_path):
 
 
 def test_only_failed_without_a_previous_manifest_is_refused(tmp_path, monkeypatch):
-    from reportkit.cli import main
-
     import papermill
+
+    from reportkit.cli import main
 
     monkeypatch.setattr(papermill, "execute_notebook", lambda *a, **k: pytest.fail("no kernel may start"))
     assert main(["batch", str(_params(tmp_path)), "-o", str(tmp_path / "new"), "-q", "--only-failed"]) == 2

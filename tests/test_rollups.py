@@ -19,15 +19,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reportkit.render import charts
-from reportkit.domain.crediting import credited_deals
-from reportkit.domain.loading import load_inputs
-from reportkit.data.model import deal_micros
 from reportkit.core.money import cents_to_money, micros_to_cents
 from reportkit.core.periods import Period
+from reportkit.data.model import deal_micros
+from reportkit.domain.crediting import credited_deals
+from reportkit.domain.loading import load_inputs
 from reportkit.domain.quota import attainment, pooled_attainment
+from reportkit.render import charts
 from reportkit.reports.builders import (
-    ROLLUP_TOTAL_RULE, TEAM_ATTAINMENT_RULE, build_company_rollup, build_team_report, plan_reports,
+    ROLLUP_TOTAL_RULE,
+    TEAM_ATTAINMENT_RULE,
+    build_company_rollup,
+    build_team_report,
+    plan_reports,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,7 +42,9 @@ DATASETS = [
     pytest.param("demo", id="demo"),
     pytest.param("maven_crm", id="maven_crm", marks=_REAL),
     pytest.param("adventureworks", id="adventureworks", marks=_REAL),
-    pytest.param("superstore", id="superstore", marks=_REAL + [pytest.mark.filterwarnings("ignore:The xlrd engine is deprecated")]),
+    pytest.param(
+        "superstore", id="superstore", marks=_REAL + [pytest.mark.filterwarnings("ignore:The xlrd engine is deprecated")]
+    ),
 ]
 
 
@@ -51,7 +57,8 @@ def batches():
             params, ds = load_inputs(ROOT / "params" / f"{name}.yaml")
             teams = [
                 build_team_report(ds, s.id, params.period, params, params.as_of)
-                for s in plan_reports(ds, params) if s.kind == "team"
+                for s in plan_reports(ds, params)
+                if s.kind == "team"
             ]
             cache[name] = (params, ds, teams, build_company_rollup(ds, teams, params.period, params, params.as_of))
         return cache[name]
@@ -65,7 +72,12 @@ def _credit_micros(params, ds, members: list[str], span: str) -> int:
     start = period.start if span == "period" else period.year.start
     c = credited_deals(ds)
     c = c.loc[c["account_manager_id"].isin(members).to_numpy()]
-    c = c.loc[((c["close_date"] >= np.datetime64(start, "ns")) & (c["close_date"] <= np.datetime64(min(params.as_of, period.end), "ns"))).to_numpy()]
+    c = c.loc[
+        (
+            (c["close_date"] >= np.datetime64(start, "ns"))
+            & (c["close_date"] <= np.datetime64(min(params.as_of, period.end), "ns"))
+        ).to_numpy()
+    ]
     return int(c["credit_micros"].sum())
 
 
@@ -74,7 +86,7 @@ def _ratio(num, den) -> float:
 
 
 def _same(a, b) -> bool:
-    return (a is None or math.isnan(a)) and (b is None or math.isnan(b)) or a == pytest.approx(b, rel=1e-12)
+    return ((a is None or math.isnan(a)) and (b is None or math.isnan(b))) or a == pytest.approx(b, rel=1e-12)
 
 
 def _members_range(team) -> tuple[float, float] | None:
@@ -159,7 +171,7 @@ def test_every_figure_set_against_quota_uses_the_attainment_basis(batches, name)
         s, q = team.summary, team.quarterly
         # the chart's bars next to the quota bars are the quarterly table's attainment numerator
         fig = charts.team_quarterly_chart(team)
-        bars, quota_bars = fig.axes[0].containers
+        bars, _quota_bars = fig.axes[0].containers
         assert bars.get_label() == "Credited revenue" and "(attainment basis)" in fig.axes[0].get_title(loc="left")
         heights = [b.get_height() for b in bars]
         for h, c, qt, att in zip(heights, q["credited_revenue"], q["quota"], q["attainment"]):
@@ -183,8 +195,12 @@ def test_without_overlapping_credits_credited_revenue_equals_revenue_to_the_cent
     _, _, teams, _ = batches(name)
     for team in teams:
         s = team.summary
-        pairs = [(s["credited_revenue"], s["revenue"]), (s["ytd_credited_revenue"], s["ytd_revenue"]),
-                 (s["credited_forecast"], s["forecast"]), *zip(team.quarterly["credited_revenue"], team.quarterly["revenue"])]
+        pairs = [
+            (s["credited_revenue"], s["revenue"]),
+            (s["ytd_credited_revenue"], s["ytd_revenue"]),
+            (s["credited_forecast"], s["forecast"]),
+            *zip(team.quarterly["credited_revenue"], team.quarterly["revenue"]),
+        ]
         # the flag that shows the second column is true exactly when some pair really differs
         assert s["attainment_basis_differs"] == any(c is not None and c != r for c, r in pairs), team.name
         everyone_counted = team.leaderboard["attainment"].notna().all() and team.forecast["forecast_attainment"].notna().all()
@@ -200,16 +216,28 @@ def test_forecast_total_rows_are_the_exact_total_rounded_once_for_team_and_compa
     for team in teams:
         members = team.forecast.iloc[:-1]
         ytd = {a: _credit_micros(params, ds, [a], "ytd") for a in members["account_manager_id"]}
-        counted = members.loc[members["forecast_attainment"].notna().to_numpy()] if team.summary["annual_quota"] is not None else members
-        expected = micros_to_cents(sum(ytd[r.account_manager_id] + int((r.forecast - r.ytd_revenue) * 100) * 10_000
-                                       for r in counted.itertuples()))
+        counted = (
+            members.loc[members["forecast_attainment"].notna().to_numpy()]
+            if team.summary["annual_quota"] is not None
+            else members
+        )
+        expected = micros_to_cents(
+            sum(ytd[r.account_manager_id] + int((r.forecast - r.ytd_revenue) * 100) * 10_000 for r in counted.itertuples())
+        )
         total = team.forecast.iloc[-1]
         assert total["forecast"] == cents_to_money(expected), team.name
         assert total["ytd_revenue"] == cents_to_money(micros_to_cents(sum(ytd[a] for a in counted["account_manager_id"])))
-        exact_parts += sum(ytd[r.account_manager_id] + int((r.forecast - r.ytd_revenue) * 100) * 10_000 for r in members.itertuples())
+        exact_parts += sum(
+            ytd[r.account_manager_id] + int((r.forecast - r.ytd_revenue) * 100) * 10_000 for r in members.itertuples()
+        )
         if not team.summary["crediting_overlaps"]:
             assert team.summary["forecast"] == cents_to_money(
-                micros_to_cents(sum(ytd[r.account_manager_id] + int((r.forecast - r.ytd_revenue) * 100) * 10_000 for r in members.itertuples())))
+                micros_to_cents(
+                    sum(
+                        ytd[r.account_manager_id] + int((r.forecast - r.ytd_revenue) * 100) * 10_000 for r in members.itertuples()
+                    )
+                )
+            )
     if len(teams) == 1 and not teams[0].summary["crediting_overlaps"]:
         # one team, no overlap: the company's forecast is its team's, the same exact total rounded once
         assert rollup["forecast"] == teams[0].summary["forecast"] == cents_to_money(micros_to_cents(exact_parts))

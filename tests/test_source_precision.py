@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from conftest import build_batch_params
 from engine_helpers import dataset, plan, run, summary
 from test_mapping import MINIMAL
-from reportkit.domain import engine
-from reportkit.data import model
+
 from reportkit.core.errors import DataError
+from reportkit.data import model
 from reportkit.data.mapping import load_dataset
+from reportkit.domain import engine
 from reportkit.reports.builders import build_account_manager_report, build_team_report
 
 # the minimal mapping of test_mapping, fiscal July, reading the case's file
@@ -49,8 +49,13 @@ def sub_cent_sales(tmp_path: Path) -> model.Dataset:
 def test_loading_keeps_each_amount_exact_beside_its_per_line_cents(sub_cent_sales):
     d = sub_cent_sales.deals.set_index("deal_id")
     assert d["amount_cents"].to_dict() == {"S1": 1000, "S2": 1000, "S3": 1000, "S4": 0, "S5": 100}
-    assert d[model.AMOUNT_MICROS].to_dict() == {"S1": 10_004_000, "S2": 10_004_000, "S3": 10_004_000,
-                                                "S4": 4_000, "S5": 1_000_001}
+    assert d[model.AMOUNT_MICROS].to_dict() == {
+        "S1": 10_004_000,
+        "S2": 10_004_000,
+        "S3": 10_004_000,
+        "S4": 4_000,
+        "S5": 1_000_001,
+    }
 
 
 def test_report_revenue_is_the_exact_sum_rounded_once_and_deal_lines_are_rounded_each(sub_cent_sales):
@@ -64,8 +69,7 @@ def test_report_revenue_is_the_exact_sum_rounded_once_and_deal_lines_are_rounded
 def test_team_revenue_ties_to_the_exact_team_total_not_the_sum_of_rounded_members(sub_cent_sales):
     t = build_team_report(sub_cent_sales, "North", "FY2025-Q4", build_batch_params(), AS_OF)
     assert t.summary["revenue"] == Decimal("30.02")  # 30.012 + 0.004 = 30.016
-    assert t.leaderboard.set_index("account_manager_id")["revenue"].to_dict() == {
-        "A1": Decimal("30.01"), "A2": Decimal("0.00")}
+    assert t.leaderboard.set_index("account_manager_id")["revenue"].to_dict() == {"A1": Decimal("30.01"), "A2": Decimal("0.00")}
 
 
 def test_team_forecast_total_starts_from_the_same_exact_ytd_as_the_team_summary(sub_cent_sales):
@@ -103,11 +107,19 @@ def test_partial_cancellation_amount_is_read_as_exact_cents_in_any_whole_form(wr
     assert summary(res, "a", "FY2025-Q1", "credit_cents") == Decimal("8000.00")
 
 
-@pytest.mark.parametrize("written,why", [(199999.5, "a fraction of a cent"), ("12.50", "a fraction of a cent"),
-                                         ("abc", "not a whole number of cents"), (True, "not a whole number of cents")])
+@pytest.mark.parametrize(
+    "written,why",
+    [
+        (199999.5, "a fraction of a cent"),
+        ("12.50", "a fraction of a cent"),
+        ("abc", "not a whole number of cents"),
+        (True, "not a whole number of cents"),
+    ],
+)
 def test_cancellation_amount_that_is_not_whole_cents_is_refused_naming_row_and_value(written, why):
-    cancel = pd.DataFrame({"deal_id": ["d1", "d1"], "cancel_date": pd.to_datetime(["2025-03-01"] * 2),
-                           "amount_cents": [100, written]})
+    cancel = pd.DataFrame(
+        {"deal_id": ["d1", "d1"], "cancel_date": pd.to_datetime(["2025-03-01"] * 2), "amount_cents": [100, written]}
+    )
     with pytest.raises(DataError) as exc:
         run(plan(), _one_deal(), cancellations=cancel)
     (p,) = exc.value.problems
@@ -116,8 +128,9 @@ def test_cancellation_amount_that_is_not_whole_cents_is_refused_naming_row_and_v
 
 
 def _adjust(am, period, **extra):
-    return pd.DataFrame({"account_manager_id": [am], "period": [period], "amount_cents": [25000],
-                         "reason": ["missed credit"], **extra})
+    return pd.DataFrame(
+        {"account_manager_id": [am], "period": [period], "amount_cents": [25000], "reason": ["missed credit"], **extra}
+    )
 
 
 def test_adjustment_naming_an_unknown_account_manager_is_refused_with_did_you_mean():

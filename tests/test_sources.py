@@ -67,9 +67,14 @@ def test_unknown_encoding_name_is_a_mapping_error(tmp_path):
 def test_xlsx_sheet_as_text_and_missing_sheet_lists_the_sheets(tmp_path):
     path = tmp_path / "book.xlsx"
     with pd.ExcelWriter(path, engine="openpyxl") as xw:
-        pd.DataFrame({"Row ID": [1, 2], "Sales": [22.368, 10.0], "Customer": ["A", "B"],
-                      "Order Date": pd.to_datetime(["2013-11-08", "2014-01-02"])}).to_excel(
-            xw, sheet_name="Orders", index=False)
+        pd.DataFrame(
+            {
+                "Row ID": [1, 2],
+                "Sales": [22.368, 10.0],
+                "Customer": ["A", "B"],
+                "Order Date": pd.to_datetime(["2013-11-08", "2014-01-02"]),
+            }
+        ).to_excel(xw, sheet_name="Orders", index=False)
         pd.DataFrame({"Person": ["Anna"], "Region": ["West"]}).to_excel(xw, sheet_name="People", index=False)
     df = read_excel(path, sheet="Orders")
     assert df["Row ID"].tolist() == ["1", "2"]
@@ -95,8 +100,7 @@ def test_sql_query_against_a_real_sqlite_file(tmp_path):
     db = tmp_path / "crm.db"
     with sqlite3.connect(db) as con:
         con.execute("create table deals (id text, amount text, closed text)")
-        con.executemany("insert into deals values (?, ?, ?)",
-                        [("0001", "10.50", "2025-01-02"), ("0002", None, "2025-01-03")])
+        con.executemany("insert into deals values (?, ?, ?)", [("0001", "10.50", "2025-01-02"), ("0002", None, "2025-01-03")])
     df = read_sql(f"sqlite:///{db}", "select id, amount, closed from deals order by id")
     assert df["id"].tolist() == ["0001", "0002"]
     assert df["amount"].tolist() == ["10.50", ""]
@@ -147,7 +151,7 @@ def _read_both(path, monkeypatch, **kw):
     def outcome():
         try:
             df = read_csv(path, **kw)
-        except Exception as exc:  # noqa: BLE001 - the outcome compared is the error itself
+        except Exception as exc:
             return type(exc).__name__, str(exc), None
         return "ok", None, df
 
@@ -191,7 +195,8 @@ def test_xlsx_number_cells_read_as_excel_shows_them_without_binary_noise(tmp_pat
     # computed cells hold doubles such as 731.9399999999999; Excel shows 15 significant digits
     path = tmp_path / "computed_sales.xlsx"
     pd.DataFrame({"sales": [731.9399999999999, 22.368000000000002, 0.1 + 0.2, 2.5439999999999996, 22.368]}).to_excel(
-        path, index=False)
+        path, index=False
+    )
     assert read_excel(path)["sales"].tolist() == ["731.94", "22.368", "0.3", "2.544", "22.368"]
 
 

@@ -11,10 +11,10 @@ import openpyxl
 import pytest
 
 from reportkit.analysis.api import load
-from reportkit.core.errors import ParamsError
 from reportkit.config.params import load_params
-from reportkit.reports.builders import build_account_manager_report, build_team_report, plan_reports
+from reportkit.core.errors import ParamsError
 from reportkit.render.statement import STATEMENT_FILE_COLUMNS, statement_cli
+from reportkit.reports.builders import build_account_manager_report, build_team_report, plan_reports
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("REPORTKIT_DATA_DIR") or ROOT.parent / "shared" / "data")
@@ -83,7 +83,7 @@ def test_demo_with_a_plan_uses_the_engine(tmp_path):
     p.write_text(text, encoding="utf-8")
     try:
         params, ds = load(p)
-        am = [s.id for s in plan_reports(ds, params) if s.kind == "account_manager"][0]
+        am = next(s.id for s in plan_reports(ds, params) if s.kind == "account_manager")
         r = build_account_manager_report(ds, am, params.period, params, params.as_of)
         assert r.commission["rule"].str.startswith("tier:").any()
         assert r.commission["tier"].dropna().isin([1, 2, 3, 4]).all()

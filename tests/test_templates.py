@@ -10,9 +10,9 @@ import nbformat
 import papermill as pm
 import pytest
 
-from reportkit.run.batch import check_template
 from reportkit.core.errors import TemplateError
 from reportkit.reports.builders import REPORT_KINDS
+from reportkit.run.batch import check_template
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "templates"
@@ -93,9 +93,21 @@ def test_cells_are_thin_no_arithmetic_no_today_no_full_dataset(kind):
 def test_template_has_a_markdown_header_per_section(kind):
     headers = [ln for c in _read(kind).cells if c.cell_type == "markdown" for ln in c.source.splitlines() if ln.startswith("## ")]
     wanted = {
-        "account_manager": ["Quarterly results", "Commission statement", "Account status", "Annual forecast", "Performance status"],
-        "team": ["Leaderboard", "Attainment distribution", "Quarterly results vs team quota", "Commission expense",
-                 "Forecast roll-up", "Performance watch"],
+        "account_manager": [
+            "Quarterly results",
+            "Commission statement",
+            "Account status",
+            "Annual forecast",
+            "Performance status",
+        ],
+        "team": [
+            "Leaderboard",
+            "Attainment distribution",
+            "Quarterly results vs team quota",
+            "Commission expense",
+            "Forecast roll-up",
+            "Performance watch",
+        ],
     }[kind]
     for section in wanted:
         assert f"## {section}" in headers
@@ -113,13 +125,13 @@ def test_template_without_parameters_cell_is_a_template_error(tmp_path):
 
 
 def test_every_registered_report_kind_is_accepted_by_params_and_has_its_template_and_id_parameter():
+    from reportkit.config.params import REPORT_KIND_NAMES
     from reportkit.reports import builders as reports
     from reportkit.run.batch import ID_PARAMETER, OUTPUT_FOLDERS
-    from reportkit.config.params import REPORT_KIND_NAMES
 
     # params cannot import the registry (it sits below reports.py): its list of names must be the registry's
     assert tuple(REPORT_KINDS) == REPORT_KIND_NAMES
-    assert OUTPUT_FOLDERS == {k: v.folder for k, v in REPORT_KINDS.items()}
+    assert {k: v.folder for k, v in REPORT_KINDS.items()} == OUTPUT_FOLDERS
     for name, kind in REPORT_KINDS.items():
         assert kind.name == name and (TEMPLATES / kind.template).is_file()
         assert ID_PARAMETER[name] == kind.id_parameter in EXPECTED[name]

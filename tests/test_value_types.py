@@ -12,14 +12,14 @@ import re
 from decimal import Decimal
 
 import pytest
+from test_mapping import MINIMAL
 
 from reportkit.config.params import load_params
 from reportkit.config.plans import load_assignments, load_plan
 from reportkit.core.errors import InputError
 from reportkit.data.mapping import load_mapping
-from test_mapping import MINIMAL
 
-PLAN = 'name: t\nrates:\n  method: flat\n  basis: amount\n  tiers: [{from: 0, rate: RATE}]\n'
+PLAN = "name: t\nrates:\n  method: flat\n  basis: amount\n  tiers: [{from: 0, rate: RATE}]\n"
 PARAMS = "source: sources/x.yaml\nperiod: FY2020-Q1\nas_of: 2019-09-30\n"
 MAPPING = MINIMAL.replace("constants: {stage: won}", "constants: {stage: won, territory: VALUE}")
 
@@ -36,25 +36,31 @@ def _slot(key, name, text, loader, get):
 
 
 MONEY_SLOTS = {
-    "params": _slot("quota_rule.amount", "p.yaml", PARAMS + "quota_rule: {amount: VALUE}\n", load_params,
-                    lambda p: p.quota_rule.amount),
-    "plan": _slot("cap.amount", "plan.yaml", PLAN.replace("RATE", '"0.05"') + "cap: {amount: VALUE}\n", load_plan,
-                  lambda p: p.cap.amount),
+    "params": _slot(
+        "quota_rule.amount", "p.yaml", PARAMS + "quota_rule: {amount: VALUE}\n", load_params, lambda p: p.quota_rule.amount
+    ),
+    "plan": _slot(
+        "cap.amount", "plan.yaml", PLAN.replace("RATE", '"0.05"') + "cap: {amount: VALUE}\n", load_plan, lambda p: p.cap.amount
+    ),
 }
 RATE_SLOTS = {
-    "params": _slot("commission.rate", "p.yaml", PARAMS + "commission: {rate: VALUE}\n", load_params,
-                    lambda p: p.commission.rate),
-    "plan": _slot("rates.tiers.0.rate", "plan.yaml", PLAN.replace("RATE", "VALUE"), load_plan,
-                  lambda p: p.rates.tiers[0].rate),
+    "params": _slot(
+        "commission.rate", "p.yaml", PARAMS + "commission: {rate: VALUE}\n", load_params, lambda p: p.commission.rate
+    ),
+    "plan": _slot("rates.tiers.0.rate", "plan.yaml", PLAN.replace("RATE", "VALUE"), load_plan, lambda p: p.rates.tiers[0].rate),
 }
 ID_SLOTS = {
-    "params": _slot("account_managers.0", "p.yaml", PARAMS + "account_managers: [VALUE]\n", load_params,
-                    lambda p: p.account_managers[0]),
-    "assignments": _slot("assignments.0.account_manager_id", "a.yaml",
-                         "assignments:\n  - {account_manager_id: VALUE, plan: standard, start: 2025-01-01}\n",
-                         load_assignments, lambda a: a.assignments[0].account_manager_id),
-    "mapping": _slot("deals.constants", "mapping.yaml", MAPPING, load_mapping,
-                     lambda m: m.deals.constants["territory"]),
+    "params": _slot(
+        "account_managers.0", "p.yaml", PARAMS + "account_managers: [VALUE]\n", load_params, lambda p: p.account_managers[0]
+    ),
+    "assignments": _slot(
+        "assignments.0.account_manager_id",
+        "a.yaml",
+        "assignments:\n  - {account_manager_id: VALUE, plan: standard, start: 2025-01-01}\n",
+        load_assignments,
+        lambda a: a.assignments[0].account_manager_id,
+    ),
+    "mapping": _slot("deals.constants", "mapping.yaml", MAPPING, load_mapping, lambda m: m.deals.constants["territory"]),
 }
 
 
@@ -89,8 +95,7 @@ REFUSED = [
 ]
 
 
-@pytest.mark.parametrize(("kind", "slots", "yaml_value", "shown", "fix"), REFUSED,
-                         ids=[f"{r[0]}-{r[2]}" for r in REFUSED])
+@pytest.mark.parametrize(("kind", "slots", "yaml_value", "shown", "fix"), REFUSED, ids=[f"{r[0]}-{r[2]}" for r in REFUSED])
 def test_refused_value_gives_one_message_naming_key_value_and_fix_in_params_and_plans(
     tmp_path, kind, slots, yaml_value, shown, fix
 ):
@@ -148,4 +153,6 @@ def test_a_value_yaml_typed_from_unquoted_text_says_how_in_params_and_plans(tmp_
     with pytest.raises(InputError) as info:
         load(tmp_path, "yes")
     message = next(ln for ln in str(info.value).splitlines() if f"key '{key}'" in ln)
-    assert message.endswith("; YAML reads the unquoted 'yes' as the boolean True: quote it (\"yes\") if you meant the text"), message
+    assert message.endswith("; YAML reads the unquoted 'yes' as the boolean True: quote it (\"yes\") if you meant the text"), (
+        message
+    )

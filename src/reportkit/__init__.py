@@ -53,7 +53,11 @@ _ERRORS = (
 )
 _OTHER = {"what_if": "reportkit.analysis.explorer", "Explorer": "reportkit.analysis.explorer"}
 
-_WHERE: dict[str, str] = {**{n: "reportkit.analysis.api" for n in _API}, **{n: "reportkit.core.errors" for n in _ERRORS}, **_OTHER}
+_WHERE: dict[str, str] = {
+    **dict.fromkeys(_API, "reportkit.analysis.api"),
+    **dict.fromkeys(_ERRORS, "reportkit.core.errors"),
+    **_OTHER,
+}
 
 __all__ = [*_API, "what_if", "Explorer", *_ERRORS]
 

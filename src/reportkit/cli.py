@@ -18,11 +18,13 @@ Errors print one line plus a hint on stderr; ``--debug`` adds the traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from .core.errors import ParamsError, ReportkitError
 
@@ -76,8 +78,7 @@ def _add_batch(sub: Any) -> None:
         "-j",
         type=int,
         metavar="N",
-        help="reports executed at once, each in its own kernel (default: number of CPU cores); "
-        "not with --dask-scheduler",
+        help="reports executed at once, each in its own kernel (default: number of CPU cores); not with --dask-scheduler",
     )
     batch.add_argument(
         "--dask-scheduler",
@@ -162,9 +163,7 @@ def _add_statement(sub: Any) -> None:
     statement.add_argument("params", metavar="PARAMS.yaml", help="batch params file (source, as_of, plan)")
     statement.add_argument("--period", required=True, metavar="LABEL", help="period label, e.g. FY2025-Q4")
     statement.add_argument("--account-manager", metavar="ID", help="one account manager id (default: every active one)")
-    statement.add_argument(
-        "--output-dir", "-o", metavar="DIR", help="folder for the files (default: reports/statements)"
-    )
+    statement.add_argument("--output-dir", "-o", metavar="DIR", help="folder for the files (default: reports/statements)")
     statement.add_argument("--debug", action="store_true", help="show tracebacks on errors")
 
 
@@ -228,10 +227,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("reportkit: interrupted before any report ran", file=sys.stderr)
             return 130
         index = result.index_path
-        try:
+        with contextlib.suppress(ValueError):
             index = index.relative_to(Path.cwd().resolve())
-        except ValueError:
-            pass
         print(result.counts_line())
         if result.removed:
             print(
@@ -258,8 +255,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .render.statement import statement_cli
 
         try:
-            return statement_cli(args.params, args.period, args.account_manager,
-                                 output_dir=args.output_dir or "reports/statements")
+            return statement_cli(
+                args.params, args.period, args.account_manager, output_dir=args.output_dir or "reports/statements"
+            )
         except ReportkitError as exc:
             return _fail(exc, debug)
     parser.error(f"unknown command {args.command!r}")  # pragma: no cover - argparse rejects first

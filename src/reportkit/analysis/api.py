@@ -35,9 +35,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import pandas as pd
 
-    from ..domain.commission import CommissionStatement
-    from ..data.model import Dataset
     from ..config.params import BatchParams
+    from ..data.model import Dataset
+    from ..domain.commission import CommissionStatement
     from ..reports.builders import AccountManagerReport, TeamReport
 
 __all__ = [
@@ -61,7 +61,7 @@ __all__ = [
 # ---------------------------------------------------------------------------
 
 
-def load_params(path: str | Path) -> "BatchParams":
+def load_params(path: str | Path) -> BatchParams:
     """Read and validate a batch params YAML file.
 
     Parameters
@@ -93,7 +93,7 @@ def load_params(path: str | Path) -> "BatchParams":
     return _load_params(path)
 
 
-def load_dataset(mapping_path: str | Path) -> "Dataset":
+def load_dataset(mapping_path: str | Path) -> Dataset:
     """Load and validate every table a source mapping declares.
 
     Parameters
@@ -126,7 +126,7 @@ def load_dataset(mapping_path: str | Path) -> "Dataset":
     return _load_dataset(mapping_path, uncredited=ownerless_uncredited)
 
 
-def load(params_file: str | Path) -> tuple["BatchParams", "Dataset"]:
+def load(params_file: str | Path) -> tuple[BatchParams, Dataset]:
     """Load a params file and the dataset its ``source`` names (what a batch loads).
 
     Parameters
@@ -164,7 +164,7 @@ def _as_date(value: Any) -> datetime.date | None:
     return parse_date(value)
 
 
-def _resolve(ds: "Dataset", period: str, params: "BatchParams | None", as_of: Any) -> tuple["BatchParams", datetime.date, Any]:
+def _resolve(ds: Dataset, period: str, params: BatchParams | None, as_of: Any) -> tuple[BatchParams, datetime.date, Any]:
     """(params, as_of date, the shared report context) for one dataset / period / as_of."""
     from ..config.params import BatchParams
     from ..core.periods import Period
@@ -185,7 +185,7 @@ def _money(cents: Any):
     return None if cents is None or pd.isna(cents) else cents_to_money(int(cents))
 
 
-def _account_managers(ds: "Dataset", ctx: Any, team: str | None, account_manager_ids: Any) -> "pd.DataFrame":
+def _account_managers(ds: Dataset, ctx: Any, team: str | None, account_manager_ids: Any) -> pd.DataFrame:
     from ..core.errors import ParamsError, did_you_mean
     from ..reports.builders import active_account_managers
 
@@ -213,14 +213,14 @@ def _account_managers(ds: "Dataset", ctx: Any, team: str | None, account_manager
 
 
 def attainment_table(
-    ds: "Dataset",
+    ds: Dataset,
     period: str,
-    params: "BatchParams | None" = None,
+    params: BatchParams | None = None,
     *,
     as_of: datetime.date | str | None = None,
     team: str | None = None,
     account_manager_ids: str | list[str] | None = None,
-) -> "pd.DataFrame":
+) -> pd.DataFrame:
     """Revenue, quota and attainment per account manager for one period.
 
     The same figures as the reports: revenue is the credited won revenue closed
@@ -278,7 +278,7 @@ def attainment_table(
     from ..domain.crediting import credited_in, revenue_cents_by
     from ..domain.quota import attainment
 
-    params, day, ctx = _resolve(ds, period, params, as_of)
+    params, _day, ctx = _resolve(ds, period, params, as_of)
     am = _account_managers(ds, ctx, team, account_manager_ids)
     ids = am["account_manager_id"].astype("str").tolist()
     in_period = credited_in(ctx.credited, ctx.period.start, ctx.cutoff, ids)
@@ -299,13 +299,13 @@ def attainment_table(
 
 
 def commission_statement(
-    ds: "Dataset",
+    ds: Dataset,
     account_manager_id: str,
     period: str,
-    params: "BatchParams",
+    params: BatchParams,
     *,
     as_of: datetime.date | str | None = None,
-) -> "CommissionStatement":
+) -> CommissionStatement:
     """One account manager's commission statement, exactly as the report shows it.
 
     Parameters
@@ -353,12 +353,12 @@ def commission_statement(
 
 
 def account_status(
-    ds: "Dataset",
+    ds: Dataset,
     account_manager_id: str,
     period: str,
     as_of: datetime.date | str,
-    params: "BatchParams | None" = None,
-) -> "pd.DataFrame":
+    params: BatchParams | None = None,
+) -> pd.DataFrame:
     """Status of each client account of one account manager (the report's table).
 
     Parameters
@@ -396,8 +396,9 @@ def account_status(
     --------
     >>> account_status(ds, "AM-001", "FY2025-Q4", "2025-12-31")[["account_id", "status"]]  # doctest: +SKIP
     """
-    from ..domain.accounts import AccountStatusRules, account_status as _status
     from ..core.errors import ParamsError
+    from ..domain.accounts import AccountStatusRules
+    from ..domain.accounts import account_status as _status
     from ..reports.planning import account_manager_row
 
     if _as_date(as_of) is None:
@@ -405,19 +406,29 @@ def account_status(
     params, day, ctx = _resolve(ds, period, params, as_of)
     am = str(account_manager_id)
     account_manager_row(ds, am)
-    return _status(ctx.credited, am, ctx.period, day, ds.accounts, AccountStatusRules(), deals=ds.deals,
-                   pipeline=ds.pipeline, service_issues=ds.service_issues, history_start=ctx.first_deal)
+    return _status(
+        ctx.credited,
+        am,
+        ctx.period,
+        day,
+        ds.accounts,
+        AccountStatusRules(),
+        deals=ds.deals,
+        pipeline=ds.pipeline,
+        service_issues=ds.service_issues,
+        history_start=ctx.first_deal,
+    )
 
 
 def forecast_table(
-    ds: "Dataset",
+    ds: Dataset,
     period: str,
     level: str = "account_manager",
-    params: "BatchParams | None" = None,
+    params: BatchParams | None = None,
     *,
     as_of: datetime.date | str | None = None,
     method: str = "blended",
-) -> "pd.DataFrame":
+) -> pd.DataFrame:
     """Annual forecast per account manager, team or the company.
 
     Wraps :func:`reportkit.domain.forecast.annual_forecasts` with the report's credited
@@ -466,26 +477,31 @@ def forecast_table(
     >>> forecast_table(ds, "FY2025-Q4", level="team", as_of="2025-12-31")[["entity", "forecast"]]  # doctest: +SKIP
     """
     from ..domain.forecast import annual_forecasts
-
     from ..reports.builders import active_account_managers
 
-    params, day, ctx = _resolve(ds, period, params, as_of)
+    params, _day, ctx = _resolve(ds, period, params, as_of)
     active = active_account_managers(ds, ctx.period)["account_manager_id"].astype("str").tolist()
     return annual_forecasts(
-        ds, ctx.period.fiscal_year, ctx.cutoff, level=level, method=method, credited=ctx.credited, quotas=ctx.quotas,
-        members=active
+        ds,
+        ctx.period.fiscal_year,
+        ctx.cutoff,
+        level=level,
+        method=method,
+        credited=ctx.credited,
+        quotas=ctx.quotas,
+        members=active,
     )
 
 
 def performance_watch(
-    ds: "Dataset",
+    ds: Dataset,
     period: str,
-    params: "BatchParams | None" = None,
+    params: BatchParams | None = None,
     *,
     as_of: datetime.date | str | None = None,
     team: str | None = None,
     history: bool = False,
-) -> "pd.DataFrame":
+) -> pd.DataFrame:
     """Performance-watch standing of each account manager after ``period``.
 
     Quarters are walked from the start of the previous fiscal year (or the first
@@ -539,7 +555,9 @@ def performance_watch(
         return pd.DataFrame({c: pd.Series([], dtype="str") for c in ("account_manager_id", "name", "team", "status")}).assign(
             consecutive_misses=pd.Series([], dtype="int64")
         )[["account_manager_id", "name", "team", "consecutive_misses", "status"]]
-    hist = _attainment_table(ctx.credited, ctx.quotas, ids, list(ctx.history), until=ctx.cutoff, quarter_quotas=ctx.split("quarter"))
+    hist = _attainment_table(
+        ctx.credited, ctx.quotas, ids, list(ctx.history), until=ctx.cutoff, quarter_quotas=ctx.split("quarter")
+    )
     table = performance_table(performance_input(hist, day, ctx.first_deal), params.performance)
     if history:
         return table
@@ -561,12 +579,12 @@ def performance_watch(
 
 
 def build_account_manager_report(
-    ds: "Dataset",
+    ds: Dataset,
     account_manager_id: str,
     period: str,
-    params: "BatchParams",
+    params: BatchParams,
     as_of: datetime.date | str,
-) -> "AccountManagerReport":
+) -> AccountManagerReport:
     """The report object one account manager's batch report displays.
 
     Parameters
@@ -608,12 +626,12 @@ def build_account_manager_report(
 
 
 def build_team_report(
-    ds: "Dataset",
+    ds: Dataset,
     team: str,
     period: str,
-    params: "BatchParams",
+    params: BatchParams,
     as_of: datetime.date | str,
-) -> "TeamReport":
+) -> TeamReport:
     """The report object one sales manager's team report displays.
 
     Parameters
@@ -658,7 +676,7 @@ def build_team_report(
 # ---------------------------------------------------------------------------
 
 
-def win_rates(ds: "Dataset", by: str | list[str] = "product") -> "pd.DataFrame":
+def win_rates(ds: Dataset, by: str | list[str] = "product") -> pd.DataFrame:
     """Win rate of closed deals, grouped by deal columns.
 
     Counts come from the canonical ``deals`` table (won and lost deals; open
@@ -689,37 +707,44 @@ def win_rates(ds: "Dataset", by: str | list[str] = "product") -> "pd.DataFrame":
     --------
     >>> win_rates(ds, "product")[["product", "closed", "win_rate"]]   # doctest: +SKIP
     """
+    import numpy as np
     import pandas as pd
 
-    import numpy as np
-
     from ..core.errors import ParamsError, did_you_mean
-    from ..data.model import deal_micros
     from ..core.money import cents_to_money, micros_to_cents
+    from ..data.model import deal_micros
 
     cols = [by] if isinstance(by, str) else list(by)
     d = ds.deals
     for c in cols:
         if c not in d.columns:
-            raise ParamsError(f"win_rates: {c!r} is not a deals column" + did_you_mean(c, list(d.columns)),
-                              hint=f"use one of {list(d.columns)}")
+            raise ParamsError(
+                f"win_rates: {c!r} is not a deals column" + did_you_mean(c, list(d.columns)), hint=f"use one of {list(d.columns)}"
+            )
     keys = d[cols].astype("object").where(d[cols].notna(), "(none)").astype("str")
     won = (d["stage"] == "won").to_numpy()
     frame = keys.assign(won=won.astype("int64"), lost=(~won).astype("int64"), won_micros=np.where(won, deal_micros(d), 0))
-    g = frame.groupby(cols, sort=True).agg(won=("won", "sum"), lost=("lost", "sum"), won_micros=("won_micros", "sum")).reset_index()
+    g = (
+        frame.groupby(cols, sort=True)
+        .agg(won=("won", "sum"), lost=("lost", "sum"), won_micros=("won_micros", "sum"))
+        .reset_index()
+    )
     g["won_cents"] = micros_to_cents(g.pop("won_micros").to_numpy(np.int64))  # exact sum, rounded once
     g["closed"] = (g["won"] + g["lost"]).astype("int64")
     g["win_rate"] = (g["won"] / g["closed"]).astype("float64")
     g["won_revenue"] = pd.Series([cents_to_money(int(c)) for c in g["won_cents"]], dtype="object")
     g["average_won_deal"] = pd.Series(
-        [cents_to_money(int(c) // int(n) if c >= 0 else -((-int(c)) // int(n))) if n else None for c, n in zip(g["won_cents"], g["won"])],
+        [
+            cents_to_money(int(c) // int(n) if c >= 0 else -((-int(c)) // int(n))) if n else None
+            for c, n in zip(g["won_cents"], g["won"])
+        ],
         dtype="object",
     )
     g = g.sort_values(["closed", *cols], ascending=[False] + [True] * len(cols), kind="stable")
     return g[[*cols, "won", "lost", "closed", "win_rate", "won_revenue", "average_won_deal"]].reset_index(drop=True)
 
 
-def sales_cycle(ds: "Dataset", engage_dates: "pd.Series", by: str | list[str] = "product") -> "pd.DataFrame":
+def sales_cycle(ds: Dataset, engage_dates: pd.Series, by: str | list[str] = "product") -> pd.DataFrame:
     """Sales-cycle length (days from first engagement to close) of closed deals.
 
     The canonical model has no engagement date, so the caller passes it from the

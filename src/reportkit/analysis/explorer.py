@@ -24,9 +24,10 @@ import base64
 import dataclasses
 import datetime
 import html
+from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import pandas as pd
 
@@ -252,12 +253,13 @@ def _slip_deals(ds: Any, am: str, p: Period, cutoff: datetime.date, slip: list[s
     return deals, [f"{len(slip)} deal(s) slip to {nxt.label} ({', '.join(slip)})"]
 
 
-def _add_extra_deal(ds: Any, deals: pd.DataFrame, am: str, cutoff: datetime.date,
-                    extra: Decimal) -> tuple[pd.DataFrame, list[str]]:
+def _add_extra_deal(
+    ds: Any, deals: pd.DataFrame, am: str, cutoff: datetime.date, extra: Decimal
+) -> tuple[pd.DataFrame, list[str]]:
     """``deals`` plus one won deal of ``extra`` (:data:`WHAT_IF_DEAL_ID`) closing on ``cutoff``, and the change said."""
     if extra == 0:
         return deals, []
-    row = {c: None for c in deals.columns}
+    row = dict.fromkeys(deals.columns)
     row.update(
         deal_id=WHAT_IF_DEAL_ID,
         account_manager_id=am,
@@ -272,8 +274,10 @@ def _add_extra_deal(ds: Any, deals: pd.DataFrame, am: str, cutoff: datetime.date
         row[AMOUNT_MICROS] = to_micros(extra)
         dtypes[AMOUNT_MICROS] = "int64"
     add = pd.DataFrame([row]).astype(dtypes)
-    return (pd.concat([deals, add], ignore_index=True),
-            [f"extra revenue {cents_to_money(to_cents(extra))} {ds.currency} closing {cutoff.isoformat()}"])
+    return (
+        pd.concat([deals, add], ignore_index=True),
+        [f"extra revenue {cents_to_money(to_cents(extra))} {ds.currency} closing {cutoff.isoformat()}"],
+    )
 
 
 def _changed_params(params: Any, rate: Decimal | str | None, bonus_amount: Decimal | str | None) -> tuple[Any, list[str]]:
@@ -321,7 +325,9 @@ class Snapshot:
 # ---------------------------------------------------------------------------
 
 
-def _html_table(frame: pd.DataFrame, columns: list[str] | None, currency: str, caption: str = "", max_rows: int | None = None) -> str:
+def _html_table(
+    frame: pd.DataFrame, columns: list[str] | None, currency: str, caption: str = "", max_rows: int | None = None
+) -> str:
     return table(frame, columns, currency=currency, caption=caption, max_rows=max_rows).to_html()
 
 
@@ -394,7 +400,9 @@ class Explorer:
         self.slip = w.SelectMultiple(options=[], rows=6, description="Deals slipping to next quarter", style=style)
         qb = params.commission.quota_bonus
         self.rate = w.Text(value=str(params.commission.rate), description="Commission rate (fraction)", style=style)
-        self.bonus = w.Text(value=str(qb.amount if qb is not None else "0.00"), description=f"Quota bonus ({ds.currency})", style=style)
+        self.bonus = w.Text(
+            value=str(qb.amount if qb is not None else "0.00"), description=f"Quota bonus ({ds.currency})", style=style
+        )
         self.reset = w.Button(description="Reset what-if")
         self.summary, self.attainment, self.commission, self.accounts = (w.HTML() for _ in range(4))
         self.chart, self.what_if_table, self.message, self.title = (w.HTML() for _ in range(4))
@@ -421,7 +429,9 @@ class Explorer:
                 self.what_if_table,
             ]
         )
-        tabs = w.Tab(children=[w.VBox([self.summary]), w.VBox([self.attainment, self.chart]), self.commission, self.accounts, what_if_box])
+        tabs = w.Tab(
+            children=[w.VBox([self.summary]), w.VBox([self.attainment, self.chart]), self.commission, self.accounts, what_if_box]
+        )
         for i, t in enumerate(["Summary", "Attainment", "Commission", "Account status", "What if"]):
             tabs.set_title(i, t)
         self.widget = w.VBox([w.HBox([self.team, self.account_manager, self.period]), self.title, self.message, tabs])
@@ -437,11 +447,17 @@ class Explorer:
         period: str | None = None,
         team: str | None = None,
         account_manager_id: str | None = None,
-    ) -> "Explorer":
+    ) -> Explorer:
         """Load ``params_file`` and its dataset (:func:`reportkit.analysis.api.load`) and build an explorer."""
         params, ds = api.load(params_file)
-        return cls(ds, params, as_of=as_of or None, period=period or None, team=team or None,
-                   account_manager_id=account_manager_id or None)
+        return cls(
+            ds,
+            params,
+            as_of=as_of or None,
+            period=period or None,
+            team=team or None,
+            account_manager_id=account_manager_id or None,
+        )
 
     def _period_options(self, first: Period) -> list[str]:
         q = self.ds.calendar.period_of(first.end, "quarter")
@@ -519,20 +535,47 @@ class Explorer:
             f"<p>Team: {html.escape(r.team)} · as of {r.as_of.isoformat()} · {html.escape(cur)}</p>"
         )
         self.summary.value = summary_table(
-            r, ["period_label", "revenue", "quota", "attainment", "pace", "ytd_revenue", "ytd_attainment", "commission_total",
-                "forecast", "forecast_range", "performance_status"]
+            r,
+            [
+                "period_label",
+                "revenue",
+                "quota",
+                "attainment",
+                "pace",
+                "ytd_revenue",
+                "ytd_attainment",
+                "commission_total",
+                "forecast",
+                "forecast_range",
+                "performance_status",
+            ],
         ).to_html()
         self.attainment.value = _html_table(
-            r.quarterly, ["period", "revenue", "quota", "attainment", "revenue_last_year", "growth_vs_last_year"], cur,
+            r.quarterly,
+            ["period", "revenue", "quota", "attainment", "revenue_last_year", "growth_vs_last_year"],
+            cur,
             caption="Quarterly revenue against quota",
         )
         self.commission.value = _html_table(
-            r.commission, ["line", "description", "basis", "rate", "amount", "rule", "award"], cur,
+            r.commission,
+            ["line", "description", "basis", "rate", "amount", "rule", "award"],
+            cur,
             caption=f"Commission statement, total {format_money(r.summary['commission_total'], cur)}",
         )
         self.accounts.value = _html_table(
-            r.accounts, ["account_id", "account_name", "revenue_period", "revenue_ytd", "last_order_date",
-                         "days_since_last_order", "trend", "status", "status_reason"], cur,
+            r.accounts,
+            [
+                "account_id",
+                "account_name",
+                "revenue_period",
+                "revenue_ytd",
+                "last_order_date",
+                "days_since_last_order",
+                "trend",
+                "status",
+                "status_reason",
+            ],
+            cur,
             caption="Account status",
         )
         self.chart.value = self._chart_html(r)
@@ -563,18 +606,22 @@ class Explorer:
             return
         try:
             self.scenario = what_if(
-                self.ds, self.report.id, self.period.value, self.params, self.as_of,
-                extra_revenue=self.extra_revenue.value, slip_deal_ids=self.slip.value,
-                rate=self.rate.value, bonus_amount=self.bonus.value,
+                self.ds,
+                self.report.id,
+                self.period.value,
+                self.params,
+                self.as_of,
+                extra_revenue=self.extra_revenue.value,
+                slip_deal_ids=self.slip.value,
+                rate=self.rate.value,
+                bonus_amount=self.bonus.value,
             )
         except ReportkitError as exc:
             self.message.value = f'<p style="color:#b00020">What-if: {html.escape(str(exc))}</p>'
             return
         self.message.value = ""
         s = self.scenario
-        self.what_if_table.value = _html_table(
-            s.table(), None, s.currency, caption="What if: " + "; ".join(s.changes)
-        )
+        self.what_if_table.value = _html_table(s.table(), None, s.currency, caption="What if: " + "; ".join(s.changes))
 
     def snapshot(self) -> Snapshot:
         """Static HTML (and text) of the current selection: every table the widget shows."""

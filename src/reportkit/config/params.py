@@ -33,9 +33,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from ..core.yaml_input import format_validation_errors, model_of, non_text_keys, read_yaml_mapping
 from ..core.errors import ParamsError, did_you_mean
 from ..core.types import FloatFraction, Fraction, Id, Money, Rate
+from ..core.yaml_input import format_validation_errors, model_of, non_text_keys, read_yaml_mapping
 
 __all__ = [
     "BatchParams",
@@ -129,17 +129,17 @@ class PerformancePolicy(_Strict):
     Quarters with undefined attainment (no quota) neither miss nor lift.
     """
 
-    miss_below: FloatFraction = Field(0.9, ge=0, allow_inf_nan=False,
-                              description="attainment fraction below which a quarter is a miss")
+    miss_below: FloatFraction = Field(
+        0.9, ge=0, allow_inf_nan=False, description="attainment fraction below which a quarter is a miss"
+    )
     watch_after: int = Field(2, ge=1)
     termination_review_after: int = Field(3, ge=1)
 
     @model_validator(mode="after")
-    def _order(self) -> "PerformancePolicy":
+    def _order(self) -> PerformancePolicy:
         if self.termination_review_after < self.watch_after:
             raise ValueError(
-                f"termination_review_after ({self.termination_review_after}) must be >= "
-                f"watch_after ({self.watch_after})"
+                f"termination_review_after ({self.termination_review_after}) must be >= watch_after ({self.watch_after})"
             )
         return self
 
@@ -218,14 +218,11 @@ class BatchParams(_Strict):
     )
     quota_rule: QuotaRule | None = None
     performance: PerformancePolicy = PerformancePolicy()
-    account_managers: tuple[Id, ...] | None = Field(
-        None, description="restrict the batch to these account manager ids"
-    )
+    account_managers: tuple[Id, ...] | None = Field(None, description="restrict the batch to these account manager ids")
     timeout_s: float = Field(600, gt=0, description="per-report execution timeout in seconds")
     timezone: str = Field(
         DEFAULT_TIMEZONE,
-        description="report timezone (IANA name, e.g. Europe/Berlin): the workbooks show timezone-aware "
-        "timestamps in it",
+        description="report timezone (IANA name, e.g. Europe/Berlin): the workbooks show timezone-aware timestamps in it",
     )
     base_dir: Path | None = Field(None, exclude=True, description="folder of the params file (set by the loader)")
 
@@ -264,8 +261,9 @@ def _is_sequence(annotation: Any) -> bool:
     return any(_is_sequence(a) for a in typing.get_args(annotation))
 
 
-def format_validation_error(exc: ValidationError, file: str, model: type[BaseModel], *,
-                            yaml_root: Any = None, overridden: frozenset[tuple] = frozenset()) -> str:
+def format_validation_error(
+    exc: ValidationError, file: str, model: type[BaseModel], *, yaml_root: Any = None, overridden: frozenset[tuple] = frozenset()
+) -> str:
     """One line per problem: ``file: key 'a.b': message (got value); did you mean ...``.
 
     ``yaml_root`` (the composed YAML document) lets a message show how YAML read
@@ -314,8 +312,10 @@ def parse_overrides(items: typing.Iterable[str], model: type[BaseModel] | None =
     seen: set[str] = set()
     for item in items:
         if not isinstance(item, str) or "=" not in item:
-            raise ParamsError(f"command line: -p {item!r} is not key=value",
-                              hint="write e.g. -p period=FY2020-Q1 (no spaces around =, or quote the whole item)")
+            raise ParamsError(
+                f"command line: -p {item!r} is not key=value",
+                hint="write e.g. -p period=FY2020-Q1 (no spaces around =, or quote the whole item)",
+            )
         key, value = item.split("=", 1)
         key = key.strip()
         parts = key.split(".")
@@ -332,13 +332,15 @@ def parse_overrides(items: typing.Iterable[str], model: type[BaseModel] | None =
                 where = ".".join(parts[: i + 1])
                 raise ParamsError(
                     f"command line: -p {where}=...: key {where!r} is not allowed{did_you_mean(part, fields)}",
-                    hint=f"allowed here: {', '.join(fields)}")
+                    hint=f"allowed here: {', '.join(fields)}",
+                )
             ann = fields[part].annotation
             if i < len(parts) - 1:
                 parent = model_of(ann)
                 if parent is None:
-                    raise ParamsError(f"command line: -p {key}=...: {'.'.join(parts[: i + 1])!r} is a value, "
-                                      "not a section with keys")
+                    raise ParamsError(
+                        f"command line: -p {key}=...: {'.'.join(parts[: i + 1])!r} is a value, not a section with keys"
+                    )
                 nxt = target.setdefault(part, {})
                 if not isinstance(nxt, dict):
                     raise ParamsError(f"command line: -p {key}=... conflicts with -p {'.'.join(parts[: i + 1])}=")
@@ -347,13 +349,16 @@ def parse_overrides(items: typing.Iterable[str], model: type[BaseModel] | None =
             if part in target:
                 raise ParamsError(f"command line: -p {key}=... conflicts with another -p {key}.*= item")
             if model_of(ann) is not None:
-                raise ParamsError(f"command line: -p {key}=...: {key!r} is a section; set its keys one by one, "
-                                  f"e.g. -p {key}.{next(iter(model_of(ann).model_fields))}=...")
+                raise ParamsError(
+                    f"command line: -p {key}=...: {key!r} is a section; set its keys one by one, "
+                    f"e.g. -p {key}.{next(iter(model_of(ann).model_fields))}=..."
+                )
             if _is_sequence(ann):
                 values = [v.strip() for v in value.split(",")]
                 if not value.strip() or any(v == "" for v in values):
-                    raise ParamsError(f"command line: -p {item!r}: empty item in a comma-separated list",
-                                      hint=f"e.g. -p {key}=a,b")
+                    raise ParamsError(
+                        f"command line: -p {item!r}: empty item in a comma-separated list", hint=f"e.g. -p {key}=a,b"
+                    )
                 target[part] = values
             else:
                 target[part] = value
@@ -411,5 +416,6 @@ def load_params(path: str | Path, overrides: dict[str, Any] | None = None) -> Ba
     try:
         return BatchParams.model_validate(raw)
     except ValidationError as exc:
-        raise ParamsError(format_validation_error(exc, str(path), BatchParams, yaml_root=root,
-                                                  overridden=frozenset(overridden))) from None
+        raise ParamsError(
+            format_validation_error(exc, str(path), BatchParams, yaml_root=root, overridden=frozenset(overridden))
+        ) from None

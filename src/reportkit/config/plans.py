@@ -25,6 +25,7 @@ Units
 from __future__ import annotations
 
 import datetime
+import itertools
 import typing
 from decimal import Decimal
 from pathlib import Path
@@ -32,9 +33,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from ..core.yaml_input import format_validation_errors, read_yaml_mapping
 from ..core.errors import PlanError, did_you_mean
 from ..core.types import PPM, Fraction, Id, Money, Rate
+from ..core.yaml_input import format_validation_errors, read_yaml_mapping
 
 __all__ = [
     "PPM",
@@ -57,6 +58,7 @@ __all__ = [
     "load_plan_source",
     "format_plan_error",
 ]
+
 
 # ---------------------------------------------------------------------------
 # value helpers: the value types (Money, Rate, Fraction, Id) and PPM live in
@@ -88,7 +90,6 @@ class Tier(_Strict):
     label: str | None = Field(None, description="e.g. 'base', 'accelerator', 'decelerator'")
 
 
-
 class RateSchedule(_Strict):
     """How commission is earned on credited revenue; each axis is explicit.
 
@@ -117,13 +118,12 @@ class RateSchedule(_Strict):
     tiers: tuple[Tier, ...] = Field(..., min_length=1)
     gate: Fraction | None = Field(None, ge=0, description="attainment fraction below which nothing is earned")
 
-
     @model_validator(mode="after")
-    def _check(self) -> "RateSchedule":
+    def _check(self) -> RateSchedule:
         if self.tiers[0].lo != 0:
             raise ValueError(f"the first tier must start at 0 (got from: {self.tiers[0].lo})")
         los = [t.lo for t in self.tiers]
-        for a, b in zip(los, los[1:]):
+        for a, b in itertools.pairwise(los):
             if not b > a:
                 raise ValueError(f"tier bounds must strictly increase (got {a} then {b})")
         if self.method == "flat" and len(self.tiers) != 1:
@@ -151,7 +151,6 @@ class Cap(_Strict):
     carry_excess: bool = False
 
 
-
 class Bonus(_Strict):
     """A fixed award for reaching an attainment.
 
@@ -173,7 +172,6 @@ class Bonus(_Strict):
     payout_after_days: int = Field(0, ge=0)
 
 
-
 class Spif(_Strict):
     """Sales performance incentive fund: extra pay on deals closed in a date window.
 
@@ -190,9 +188,8 @@ class Spif(_Strict):
     rate: Rate | None = Field(None, ge=0, le=1)
     amount_per_deal: Money | None = Field(None, ge=0)
 
-
     @model_validator(mode="after")
-    def _check(self) -> "Spif":
+    def _check(self) -> Spif:
         if (self.rate is None) == (self.amount_per_deal is None):
             raise ValueError("give exactly one of 'rate' or 'amount_per_deal'")
         if self.end < self.start:
@@ -217,7 +214,6 @@ class Draw(_Strict):
     recovery_limit: Fraction = Field(Decimal("1"), gt=0, le=1)
 
 
-
 class Clawback(_Strict):
     """What happens when a deal paid in an earlier period is cancelled.
 
@@ -232,9 +228,8 @@ class Clawback(_Strict):
     rate: Rate | None = Field(None, ge=0, le=1)
     window_days: int | None = Field(None, ge=0)
 
-
     @model_validator(mode="after")
-    def _check(self) -> "Clawback":
+    def _check(self) -> Clawback:
         if self.method == "plan_rate" and self.rate is None:
             raise ValueError("method 'plan_rate' needs 'rate'")
         return self
@@ -304,7 +299,7 @@ class QuotaSpec(_Strict):
         return tuple(v)
 
     @model_validator(mode="after")
-    def _check(self) -> "QuotaSpec":
+    def _check(self) -> QuotaSpec:
         if self.source == "plan" and self.annual is None:
             raise ValueError("source 'plan' needs 'annual' (the annual quota amount)")
         if self.split == "seasonal":
@@ -326,9 +321,8 @@ class PayMix(_Strict):
     base: Fraction = Field(..., ge=0, le=1)
     variable: Fraction = Field(..., ge=0, le=1)
 
-
     @model_validator(mode="after")
-    def _sum(self) -> "PayMix":
+    def _sum(self) -> PayMix:
         if self.base + self.variable != 1:
             raise ValueError(f"base ({self.base}) + variable ({self.variable}) must equal 1")
         return self
@@ -376,14 +370,13 @@ class Plan(_Strict):
     carry_negative: bool = True
     _source_file: str | None = PrivateAttr(default=None)
 
-
     @property
     def source_file(self) -> str | None:
         """The YAML file the plan was read from (:func:`load_plan`), for messages; None when built in code."""
         return self._source_file
 
     @model_validator(mode="after")
-    def _mix(self) -> "Plan":
+    def _mix(self) -> Plan:
         if self.ote and self.base_salary > self.ote:
             raise ValueError(f"base_salary ({self.base_salary}) exceeds ote ({self.ote})")
         if self.pay_mix is not None:
@@ -424,7 +417,7 @@ class PlanAssignment(_Strict):
     end: datetime.date | None = None
 
     @model_validator(mode="after")
-    def _order(self) -> "PlanAssignment":
+    def _order(self) -> PlanAssignment:
         if self.end is not None and self.end < self.start:
             raise ValueError(f"end {self.end} is before start {self.start}")
         return self
@@ -436,13 +429,13 @@ class PlanAssignments(_Strict):
     assignments: tuple[PlanAssignment, ...] = ()
 
     @model_validator(mode="after")
-    def _no_overlap(self) -> "PlanAssignments":
+    def _no_overlap(self) -> PlanAssignments:
         by_am: dict[str, list[PlanAssignment]] = {}
         for a in self.assignments:
             by_am.setdefault(a.account_manager_id, []).append(a)
         for am, rows in by_am.items():
             rows.sort(key=lambda a: a.start)
-            for x, y in zip(rows, rows[1:]):
+            for x, y in itertools.pairwise(rows):
                 if x.end is None or x.end >= y.start:
                     raise ValueError(
                         f"account manager {am!r}: plan {x.plan!r} from {x.start} to {x.end or 'open'} "
@@ -469,9 +462,9 @@ class PlanAssignments(_Strict):
             return name
         best = None
         for a in self.assignments:
-            if a.account_manager_id == account_manager_id and a.start <= end and (a.end is None or a.end >= start):
-                if best is None or a.start > best.start:
-                    best = a
+            overlaps = a.account_manager_id == account_manager_id and a.start <= end and (a.end is None or a.end >= start)
+            if overlaps and (best is None or a.start > best.start):
+                best = a
         return None if best is None else best.plan
 
 
@@ -586,8 +579,10 @@ def load_plan_source(
     path = Path(path)
     if path.is_dir():
         if assignments is None:
-            raise PlanError(f"plan: {str(path)!r} is a folder of plans; it needs 'assignments' (which AM is on "
-                            "which plan when)", hint="write plan: {path: plans, assignments: plans/assignments.yaml}")
+            raise PlanError(
+                f"plan: {str(path)!r} is a folder of plans; it needs 'assignments' (which AM is on which plan when)",
+                hint="write plan: {path: plans, assignments: plans/assignments.yaml}",
+            )
         plans = load_plans(path)
         who = load_assignments(assignments, plans)
         used = {a.plan for a in who.assignments}

@@ -27,8 +27,8 @@ Messages name the bad value, the allowed set and the fix, e.g.::
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 __all__ = [
     "ReportkitError",

@@ -22,16 +22,30 @@ Rules (also in the README):
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Iterable, Sequence
 
 import numpy as np
 
 from .errors import DataError
 
-__all__ = ["CENT", "to_cents", "cents_to_money", "round_money", "allocate", "money_sum", "rdiv", "rdiv_inplace",
-           "MICROS_PER_CENT", "MICROS_PER_UNIT", "MAX_TOTAL_MICROS", "to_micros", "micros_to_cents",
-           "exact_total_cents", "check_exact_range"]
+__all__ = [
+    "CENT",
+    "to_cents",
+    "cents_to_money",
+    "round_money",
+    "allocate",
+    "money_sum",
+    "rdiv",
+    "rdiv_inplace",
+    "MICROS_PER_CENT",
+    "MICROS_PER_UNIT",
+    "MAX_TOTAL_MICROS",
+    "to_micros",
+    "micros_to_cents",
+    "exact_total_cents",
+    "check_exact_range",
+]
 
 CENT = Decimal("0.01")
 
@@ -233,4 +247,5 @@ def check_exact_range(micros: np.ndarray, what: str) -> None:
             f"{what}: amounts total {total / MICROS_PER_UNIT:,.0f} in magnitude; exact sums hold "
             f"less than {MAX_TOTAL_MICROS // MICROS_PER_UNIT:,} currency units",
             hint="check the amount column's unit (scale:) and separators; a typo such as a missing "
-                 "decimal point multiplies an amount by 100 or more")
+            "decimal point multiplies an amount by 100 or more",
+        )

@@ -103,7 +103,7 @@ class FiscalCalendar:
         """First day of fiscal year ``fy``."""
         return datetime.date(fy - (1 if self.first_month > 1 else 0), self.first_month, 1)
 
-    def period_of(self, d: datetime.date, kind: PeriodKind = "quarter") -> "Period":
+    def period_of(self, d: datetime.date, kind: PeriodKind = "quarter") -> Period:
         """The period of ``kind`` that contains date ``d``."""
         if isinstance(d, datetime.datetime):
             d = d.date()
@@ -111,7 +111,7 @@ class FiscalCalendar:
         n = {"year": 1, "quarter": (fm - 1) // 3 + 1, "month": fm}[kind]
         return Period(self, kind, self.fiscal_year(d), n)
 
-    def periods_of_year(self, fy: int, kind: PeriodKind = "quarter") -> list["Period"]:
+    def periods_of_year(self, fy: int, kind: PeriodKind = "quarter") -> list[Period]:
         """All periods of ``kind`` in fiscal year ``fy``, in order."""
         count = 12 // _MONTHS[kind]
         return [Period(self, kind, fy, n) for n in range(1, count + 1)]
@@ -145,7 +145,7 @@ class FiscalCalendar:
         m = ns.view("datetime64[ns]").astype("datetime64[M]").astype(np.int64) + 1970 * 12
         return (m - (self.first_month - 1)) // _MONTHS[kind]
 
-    def period_of_ordinal(self, ordinal: int, kind: PeriodKind) -> "Period":
+    def period_of_ordinal(self, ordinal: int, kind: PeriodKind) -> Period:
         """The ``kind`` period numbered ``ordinal`` (inverse of :meth:`ordinals`)."""
         f = int(ordinal) * _MONTHS[kind]
         fy = f // 12 + (1 if self.first_month > 1 else 0)
@@ -196,7 +196,7 @@ class Period:
             raise PeriodError(f"no {self.kind} number {self.number} in a fiscal year")
 
     @classmethod
-    def parse(cls, label: str, calendar: FiscalCalendar) -> "Period":
+    def parse(cls, label: str, calendar: FiscalCalendar) -> Period:
         """Parse ``FY2020``, ``FY2020-Q3`` or ``FY2020-M07``.
 
         Raises
@@ -249,17 +249,17 @@ class Period:
         return (self.end - self.start).days + 1
 
     @property
-    def year(self) -> "Period":
+    def year(self) -> Period:
         """The fiscal year that contains this period."""
         return Period(self.calendar, "year", self.fiscal_year, 1)
 
-    def shift(self, n: int) -> "Period":
+    def shift(self, n: int) -> Period:
         """The period ``n`` steps later (negative: earlier) of the same kind."""
         per_year = 12 // _MONTHS[self.kind]
         idx = self.fiscal_year * per_year + (self.number - 1) + n
         return Period(self.calendar, self.kind, idx // per_year, idx % per_year + 1)
 
-    def previous(self) -> "Period":
+    def previous(self) -> Period:
         return self.shift(-1)
 
     @property
@@ -268,7 +268,7 @@ class Period:
         s = self.start
         return (s.year * 12 + s.month - 1 - (self.calendar.first_month - 1)) // _MONTHS[self.kind]
 
-    def same_period_last_year(self) -> "Period":
+    def same_period_last_year(self) -> Period:
         """The same fiscal period one fiscal year earlier (the period form of :func:`one_year_earlier`)."""
         return Period(self.calendar, self.kind, self.fiscal_year - 1, self.number)
 
@@ -298,7 +298,7 @@ class Period:
         end = np.datetime64(self.end, "ns")
         return (dates >= start) & (dates <= end)
 
-    def quarters_to_date(self) -> list["Period"]:
+    def quarters_to_date(self) -> list[Period]:
         """Quarters of this period's fiscal year up to and including this one."""
         q_end = self.calendar.period_of(self.end, "quarter")
         return [Period(self.calendar, "quarter", self.fiscal_year, n) for n in range(1, q_end.number + 1)]

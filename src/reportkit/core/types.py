@@ -51,7 +51,6 @@ PPM = 1_000_000
 """Rates and attainment fractions are held by the engine as integers in parts per million."""
 
 
-
 def _finite_decimal(v: str | int | float | Decimal, what: str, write: str) -> Decimal:
     """``Decimal`` of the text of ``v``; a ValueError saying ``v`` is not ``what``: write ``write``."""
     try:

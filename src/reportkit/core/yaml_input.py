@@ -24,16 +24,25 @@ from __future__ import annotations
 
 import re
 import typing
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from .errors import InputError, did_you_mean
 
-__all__ = ["read_yaml_mapping", "format_validation_errors", "model_of", "yaml_node", "yaml_line", "yaml_value_note",
-           "non_text_keys", "YAML_KINDS"]
+__all__ = [
+    "read_yaml_mapping",
+    "format_validation_errors",
+    "model_of",
+    "yaml_node",
+    "yaml_line",
+    "yaml_value_note",
+    "non_text_keys",
+    "YAML_KINDS",
+]
 
 
 def read_yaml_mapping(
@@ -162,8 +171,10 @@ def yaml_value_note(root: Any, loc: tuple, got: Any) -> str:
     if not isinstance(node, yaml.ScalarNode) or node.style is not None or node.tag not in YAML_KINDS:
         return ""
     shown = "" if node.tag.endswith(":timestamp") or node.tag.endswith(":null") else f" {got!r}"
-    return (f"; YAML reads the unquoted {node.value!r} as {YAML_KINDS[node.tag]}{shown}: "
-            f"quote it (\"{node.value}\") if you meant the text")
+    return (
+        f"; YAML reads the unquoted {node.value!r} as {YAML_KINDS[node.tag]}{shown}: "
+        f'quote it ("{node.value}") if you meant the text'
+    )
 
 
 def non_text_keys(node: Any, path: tuple = ()) -> list[str]:
@@ -174,8 +185,10 @@ def non_text_keys(node: Any, path: tuple = ()) -> list[str]:
             if isinstance(k, yaml.ScalarNode):
                 if k.style is None and k.tag != "tag:yaml.org,2002:str":
                     where = ".".join([*path, k.value])
-                    out.append(f"key {where!r} is read by YAML as {YAML_KINDS.get(k.tag, 'a non-text value')}, "
-                               f"not as text; quote it (\"{k.value}\")")
+                    out.append(
+                        f"key {where!r} is read by YAML as {YAML_KINDS.get(k.tag, 'a non-text value')}, "
+                        f'not as text; quote it ("{k.value}")'
+                    )
                 out += non_text_keys(v, (*path, k.value))
     elif isinstance(node, yaml.SequenceNode):
         for i, v in enumerate(node.value):
@@ -309,8 +322,7 @@ def format_validation_errors(
             text = err["msg"].removeprefix("Value error, ")
             extra = yaml_value_note(yaml_root, err["loc"], got) + (note(err) if note else "")
             if err["type"] == "literal_error":
-                msg = (f"{src}: key {where!r}: {got!r} is not allowed; {text}"
-                       f"{did_you_mean(str(got), _literal_values(err))}{extra}")
+                msg = f"{src}: key {where!r}: {got!r} is not allowed; {text}{did_you_mean(str(got), _literal_values(err))}{extra}"
             else:
                 shown = "" if isinstance(got, dict) else f" (got {got!r})"
                 msg = f"{src}: key {where!r}: {text}{shown}{extra}"

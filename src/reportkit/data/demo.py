@@ -50,8 +50,20 @@ _TEAMS = [
     ("Team West", "Grace Liu", "West"),
 ]
 _FIRST = ["Alice", "Bruno", "Chen", "Dana", "Elif", "Farid", "Greta", "Hugo", "Ines", "Jonas", "Kofi", "Lena"]
-_LAST = ["Andersen", "Baptiste", "Costa", "Dubois", "Eriksen", "Fischer", "Garcia", "Horvath", "Ivanova",
-         "Jensen", "Kowalski", "Lindqvist"]
+_LAST = [
+    "Andersen",
+    "Baptiste",
+    "Costa",
+    "Dubois",
+    "Eriksen",
+    "Fischer",
+    "Garcia",
+    "Horvath",
+    "Ivanova",
+    "Jensen",
+    "Kowalski",
+    "Lindqvist",
+]
 _SEGMENTS = ["Enterprise", "Mid-Market", "SMB"]
 _PRODUCTS = ["Analytics Suite", "Cloud Storage", "Support Plan", "Training Pack", "Data Connector"]
 _OPEN_STAGES = ["Qualify", "Propose", "Negotiate"]
@@ -111,10 +123,12 @@ def generate(out_dir: str | Path, seed: int = DEFAULT_SEED) -> list[Path]:
     issue_rows = _service_issues(rng, accounts)
 
     files = [out / f for f in FILES]
-    _write(files[0], ["am_id", "full_name", "team", "sales_manager", "region", "hire_date", "end_date"],
-           [[a[0], a[1], a[2], a[3], a[4], a[5].isoformat(), a[6].isoformat() if a[6] else ""] for a in ams])
-    _write(files[1], ["account_id", "account_name", "segment", "owner", "handover_date"],
-           [list(r) for r in accounts])
+    _write(
+        files[0],
+        ["am_id", "full_name", "team", "sales_manager", "region", "hire_date", "end_date"],
+        [[a[0], a[1], a[2], a[3], a[4], a[5].isoformat(), a[6].isoformat() if a[6] else ""] for a in ams],
+    )
+    _write(files[1], ["account_id", "account_name", "segment", "owner", "handover_date"], [list(r) for r in accounts])
     _write(files[2], ["deal_id", "owner", "account_id", "close_date", "amount", "stage", "product"], deal_rows)
     _write(files[3], ["am_id", "quarter_start", "quarter_end", "quota"], quota_rows)
     _write(files[4], ["opportunity_id", "owner", "account_id", "stage", "expected_close", "amount"], pipe_rows)
@@ -168,8 +182,13 @@ def _accounts(rng: np.random.Generator, ams: list[tuple]) -> tuple[list[tuple], 
     return accounts, owners_accounts
 
 
-def _quotas_and_deals(rng: np.random.Generator, ams: list[tuple], owners_accounts: dict[str, list[str]],
-                      skill: dict[str, float], base_quota: dict[str, int]) -> tuple[list[list[str]], list[list[str]]]:
+def _quotas_and_deals(
+    rng: np.random.Generator,
+    ams: list[tuple],
+    owners_accounts: dict[str, list[str]],
+    skill: dict[str, float],
+    base_quota: dict[str, int],
+) -> tuple[list[list[str]], list[list[str]]]:
     """Quarterly quotas and the won and lost deals of each quarter, then three returns; deals by date and id."""
     quota_rows, deal_rows = [], []
     deal_no = 0
@@ -193,7 +212,7 @@ def _quotas_and_deals(rng: np.random.Generator, ams: list[tuple], owners_account
             days = (end - start).days
             for share in shares:
                 deal_no += 1
-                cents = max(50_000, int(round(target * float(share))))
+                cents = max(50_000, round(target * float(share)))
                 deal_rows.append(_deal(rng, deal_no, am_id, owners_accounts[am_id], start, days, cents, "Won"))
             for _ in range(int(rng.poisson(3))):
                 deal_no += 1
@@ -210,8 +229,16 @@ def _quotas_and_deals(rng: np.random.Generator, ams: list[tuple], owners_account
     return quota_rows, deal_rows
 
 
-def _deal(rng: np.random.Generator, deal_no: int, am_id: str, accounts: list[str], start: datetime.date, days: int,
-          cents: int, stage: str) -> list[str]:
+def _deal(
+    rng: np.random.Generator,
+    deal_no: int,
+    am_id: str,
+    accounts: list[str],
+    start: datetime.date,
+    days: int,
+    cents: int,
+    stage: str,
+) -> list[str]:
     """One deal row: a day of the quarter, one of the manager's accounts and a product drawn, in that order."""
     d = start + datetime.timedelta(days=int(rng.integers(0, days + 1)))
     acc = accounts[int(rng.integers(0, len(accounts)))]
@@ -227,8 +254,9 @@ def _pipeline(rng: np.random.Generator, ams: list[tuple], owners_accounts: dict[
             stage = _OPEN_STAGES[int(rng.integers(0, 3))]
             close = datetime.date(2026, 1, 1) + datetime.timedelta(days=int(rng.integers(0, 170)))
             acc = owners_accounts[am_id][int(rng.integers(0, len(owners_accounts[am_id])))]
-            pipe_rows.append([f"OPP-{i + 1:02d}{k + 1:02d}", am_id, acc, stage, close.isoformat(),
-                              _money(int(rng.integers(80, 600)) * 10_000)])
+            pipe_rows.append(
+                [f"OPP-{i + 1:02d}{k + 1:02d}", am_id, acc, stage, close.isoformat(), _money(int(rng.integers(80, 600)) * 10_000)]
+            )
     return pipe_rows
 
 

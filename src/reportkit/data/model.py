@@ -7,8 +7,9 @@ a valid canonical table is; :mod:`reportkit.data.mapping` produces frames that p
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -195,8 +196,13 @@ def schema(table: str) -> Any:
     """
     pa = _pa()
     cols = {}
-    unique = {"account_managers": "account_manager_id", "deals": "deal_id",
-              "accounts": "account_id", "pipeline": "opportunity_id", "service_issues": "issue_id"}
+    unique = {
+        "account_managers": "account_manager_id",
+        "deals": "deal_id",
+        "accounts": "account_id",
+        "pipeline": "opportunity_id",
+        "service_issues": "issue_id",
+    }
     for col, (kind, nullable) in COLUMNS[table].items():
         checks = []
         if table == "quotas" and col == "quota_cents":
@@ -206,8 +212,9 @@ def schema(table: str) -> Any:
         if table == "pipeline" and col == "probability":
             checks.append(pa.Check.in_range(0, 1, error="probability must be within 0..1"))
         if kind == "str":
-            checks.append(pa.Check(lambda s: s.isna() | (s.astype("str").str.strip() != ""),
-                                   element_wise=False, error="blank text"))
+            checks.append(
+                pa.Check(lambda s: s.isna() | (s.astype("str").str.strip() != ""), element_wise=False, error="blank text")
+            )
         cols[col] = pa.Column(
             None,  # dtypes are checked by _dtype_problems (pandas 3 str / datetime units)
             checks=checks,
@@ -249,8 +256,9 @@ def _dtype_problems(table: str, frame: pd.DataFrame, file: str) -> list[DataProb
     return out
 
 
-def _locate(frame: pd.DataFrame, index: Any, column: str | None, table: str,
-            source_columns: Mapping[str, str] | None) -> tuple[str, int | None, str | None]:
+def _locate(
+    frame: pd.DataFrame, index: Any, column: str | None, table: str, source_columns: Mapping[str, str] | None
+) -> tuple[str, int | None, str | None]:
     """(file, row, source column) of canonical cell ``frame.loc[index, column]``."""
     file = table
     row = None
@@ -319,9 +327,7 @@ def table_problems(
             if column is not None and idx is not None and idx in frame.index:
                 raw = f"{SOURCE_VALUE_PREFIX}{column}"
                 value = frame.at[idx, raw] if raw in frame.columns else frame.at[idx, column]
-            if isinstance(value, float) and np.isnan(value):
-                value = None
-            elif value is pd.NaT:
+            if (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
                 value = None
             problems.append(DataProblem(file, row, src, value, _reason(check, str(column), table)))
     return problems
@@ -330,9 +336,13 @@ def table_problems(
 def _reference_problems(ds: Dataset, source_columns: Mapping[str, Mapping[str, str]]) -> list[DataProblem]:
     out: list[DataProblem] = []
     known = set(ds.account_managers["account_manager_id"].dropna().astype(str))
-    checks = [("quotas", "account_manager_id"), ("deals", "account_manager_id"),
-              ("pipeline", "account_manager_id"), ("territories", "account_manager_id"),
-              ("accounts", "owner_id")]
+    checks = [
+        ("quotas", "account_manager_id"),
+        ("deals", "account_manager_id"),
+        ("pipeline", "account_manager_id"),
+        ("territories", "account_manager_id"),
+        ("accounts", "owner_id"),
+    ]
     for table, col in checks:
         frame = ds.table(table)
         if frame is None or col not in frame.columns:
@@ -341,9 +351,16 @@ def _reference_problems(ds: Dataset, source_columns: Mapping[str, Mapping[str, s
         bad = ids.notna() & ~ids.astype(str).isin(known)
         for idx in frame.index[bad]:
             file, row, src = _locate(frame, idx, col, table, source_columns.get(table))
-            out.append(DataProblem(file, row, src, frame.at[idx, col],
-                                   f"account manager {frame.at[idx, col]!r} is not in account_managers"
-                                   f"{did_you_mean(str(frame.at[idx, col]), known)}"))
+            out.append(
+                DataProblem(
+                    file,
+                    row,
+                    src,
+                    frame.at[idx, col],
+                    f"account manager {frame.at[idx, col]!r} is not in account_managers"
+                    f"{did_you_mean(str(frame.at[idx, col]), known)}",
+                )
+            )
     for table in ("quotas", "deals"):
         frame = ds.table(table)
         if frame is None or "currency" not in frame.columns:
@@ -351,15 +368,22 @@ def _reference_problems(ds: Dataset, source_columns: Mapping[str, Mapping[str, s
         bad = frame["currency"].notna() & (frame["currency"].astype(str) != ds.currency)
         for idx in frame.index[bad]:
             file, row, src = _locate(frame, idx, "currency", table, source_columns.get(table))
-            out.append(DataProblem(file, row, src, frame.at[idx, "currency"],
-                                   f"currency must be {ds.currency} (a dataset is single-currency; "
-                                   "convert amounts before loading)"))
+            out.append(
+                DataProblem(
+                    file,
+                    row,
+                    src,
+                    frame.at[idx, "currency"],
+                    f"currency must be {ds.currency} (a dataset is single-currency; convert amounts before loading)",
+                )
+            )
     if ds.crediting == "owner" and "account_manager_id" in ds.deals.columns:
         bad = ds.deals["account_manager_id"].isna()
         for idx in ds.deals.index[bad]:
             file, row, src = _locate(ds.deals, idx, "account_manager_id", "deals", source_columns.get("deals"))
-            out.append(DataProblem(file, row, src, None,
-                                   "deal has no account manager; with crediting: owner every deal needs one"))
+            out.append(
+                DataProblem(file, row, src, None, "deal has no account manager; with crediting: owner every deal needs one")
+            )
     out.extend(_service_issue_problems(ds, source_columns))
     out.extend(_exact_amount_problems(ds.deals))
     return out
@@ -371,8 +395,15 @@ def _exact_amount_problems(deals: pd.DataFrame) -> list[DataProblem]:
     if AMOUNT_MICROS not in deals.columns or "amount_cents" not in deals.columns:
         return []
     if str(deals[AMOUNT_MICROS].dtype) != "int64" or str(deals["amount_cents"].dtype) != "int64":
-        return [DataProblem("deals", None, AMOUNT_MICROS, str(deals[AMOUNT_MICROS].dtype),
-                            "deals.amount_micros must have dtype int64 (drop the column to use amount_cents)")]
+        return [
+            DataProblem(
+                "deals",
+                None,
+                AMOUNT_MICROS,
+                str(deals[AMOUNT_MICROS].dtype),
+                "deals.amount_micros must have dtype int64 (drop the column to use amount_cents)",
+            )
+        ]
     return []
 
 
@@ -384,15 +415,24 @@ def _service_issue_problems(ds: Dataset, source_columns: Mapping[str, Mapping[st
     out: list[DataProblem] = []
     cols = source_columns.get("service_issues")
     dates_ok = all(str(si[c].dtype) == "datetime64[ns]" for c in ("opened", "resolved"))  # else a dtype problem
-    before = (si["resolved"].notna() & si["opened"].notna() & (si["resolved"] < si["opened"])).to_numpy() \
-        if dates_ok else np.zeros(len(si), dtype=bool)
+    before = (
+        (si["resolved"].notna() & si["opened"].notna() & (si["resolved"] < si["opened"])).to_numpy()
+        if dates_ok
+        else np.zeros(len(si), dtype=bool)
+    )
     for idx in si.index[before]:
         file, row, src = _locate(si, idx, "resolved", "service_issues", cols)
         raw = f"{SOURCE_VALUE_PREFIX}resolved"
         value = si.at[idx, raw] if raw in si.columns else si.at[idx, "resolved"]
-        out.append(DataProblem(file, row, src, value,
-                               f"resolved {si.at[idx, 'resolved']:%Y-%m-%d} is before opened "
-                               f"{si.at[idx, 'opened']:%Y-%m-%d}"))
+        out.append(
+            DataProblem(
+                file,
+                row,
+                src,
+                value,
+                f"resolved {si.at[idx, 'resolved']:%Y-%m-%d} is before opened {si.at[idx, 'opened']:%Y-%m-%d}",
+            )
+        )
     accounts = ds.accounts
     if accounts is not None and "account_id" in accounts.columns:
         known = set(accounts["account_id"].dropna().astype(str))
@@ -401,8 +441,7 @@ def _service_issue_problems(ds: Dataset, source_columns: Mapping[str, Mapping[st
         for idx in si.index[bad]:
             file, row, src = _locate(si, idx, "account_id", "service_issues", cols)
             value = str(si.at[idx, "account_id"])
-            out.append(DataProblem(file, row, src, value,
-                                   f"account {value!r} is not in accounts{did_you_mean(value, known)}"))
+            out.append(DataProblem(file, row, src, value, f"account {value!r} is not in accounts{did_you_mean(value, known)}"))
     return out
 
 
@@ -508,8 +547,9 @@ def deal_micros(deals: pd.DataFrame) -> np.ndarray:
             out = m.to_numpy(np.int64)
         else:
             missing = m.isna().to_numpy()
-            out = np.where(missing, from_cents,
-                           m.fillna(0).to_numpy(np.float64).astype(np.int64) if missing.any() else m.to_numpy(np.int64))
+            out = np.where(
+                missing, from_cents, m.fillna(0).to_numpy(np.float64).astype(np.int64) if missing.any() else m.to_numpy(np.int64)
+            )
         stale = micros_to_cents(out) != cents  # amount_cents edited without its micros: the cents win
         if stale.any():
             out = np.where(stale, from_cents, out)

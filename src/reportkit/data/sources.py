@@ -31,8 +31,8 @@ from __future__ import annotations
 import codecs
 import datetime
 import re
-from decimal import ROUND_HALF_UP, Context, Decimal
 import warnings
+from decimal import ROUND_HALF_UP, Context, Decimal
 from pathlib import Path
 from typing import Literal
 
@@ -46,8 +46,16 @@ __all__ = ["FORMATS", "SOURCE_ROW", "read_csv", "read_excel", "read_parquet", "r
 SOURCE_ROW = "_source_row"
 FORMATS = ("csv", "xlsx", "xls", "parquet", "sql")
 Format = Literal["csv", "xlsx", "xls", "parquet", "sql"]
-_EXT = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls",
-        ".parquet": "parquet", ".pq": "parquet"}
+_EXT = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".tsv": "csv",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".xls": "xls",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
 
 
 def format_of(path: str | Path) -> str:
@@ -165,6 +173,7 @@ def _finish(df: pd.DataFrame, first_row: int = 2) -> pd.DataFrame:
 
 def _text_frame(df: pd.DataFrame, first_row: int = 2) -> pd.DataFrame:
     """All cells as text ('' for empty) plus _source_row; blank rows dropped."""
+
     def cell(v: object) -> str:
         if v is None:
             return ""
@@ -184,8 +193,7 @@ def _text_frame(df: pd.DataFrame, first_row: int = 2) -> pd.DataFrame:
         return list(col.to_numpy()) if col.dtype == np.float32 else col.tolist()
 
     names = _header(list(df.columns), "source")
-    out = pd.DataFrame({n: pd.array([cell(v) for v in cells(df.iloc[:, i])], dtype="str")
-                        for i, n in enumerate(names)})
+    out = pd.DataFrame({n: pd.array([cell(v) for v in cells(df.iloc[:, i])], dtype="str") for i, n in enumerate(names)})
     return _finish(out, first_row)
 
 
@@ -226,49 +234,72 @@ def read_csv(path: str | Path, *, encoding: str = "utf-8", sep: str = ",", skip_
     try:
         codecs.lookup(encoding)
     except LookupError:
-        raise MappingError(f"{path}: unknown encoding {encoding!r}",
-                           hint="use e.g. utf-8, utf-8-sig, utf-16 or cp1252") from None
+        raise MappingError(f"{path}: unknown encoding {encoding!r}", hint="use e.g. utf-8, utf-8-sig, utf-16 or cp1252") from None
     if encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
         encoding = "utf-8-sig"  # tolerate a BOM; it is never data
     if not sep:
         raise MappingError(f"{path}: the separator sep: must not be empty", hint="e.g. sep: ',' or sep: \"\\t\"")
-    if encoding == "utf-8-sig" and len(sep) == 1 and sep.isascii() and sep not in "\"\r\n" and not skip_rows:
+    if encoding == "utf-8-sig" and len(sep) == 1 and sep.isascii() and sep not in '"\r\n' and not skip_rows:
         fast = _read_csv_arrow(path, sep)
         if fast is not None:
             return fast
     try:
-        raw = pd.read_csv(path, header=None, dtype=str, keep_default_na=False, na_filter=False,
-                          encoding=encoding, sep=sep, skip_blank_lines=False, skiprows=skip_rows or None,
-                          engine="c" if len(sep) == 1 else "python")
+        raw = pd.read_csv(
+            path,
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            encoding=encoding,
+            sep=sep,
+            skip_blank_lines=False,
+            skiprows=skip_rows or None,
+            engine="c" if len(sep) == 1 else "python",
+        )
     except UnicodeError as exc:
         where = f" ({exc.reason} at byte {exc.start})" if isinstance(exc, UnicodeDecodeError) else f" ({exc})"
         raise MappingError(
             f"{path}: not readable as {encoding}{where}",
             hint="set encoding: in the source mapping (utf-16 for files that start with a BOM FF FE, "
-                 "cp1252 for Windows 'ANSI' exports, utf-8-sig for Excel CSV UTF-8)",
+            "cp1252 for Windows 'ANSI' exports, utf-8-sig for Excel CSV UTF-8)",
         ) from None
     except pd.errors.ParserError as exc:
         text = str(exc).strip()
         m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
         if m:
             expected, line, saw = (int(g) for g in m.groups())
-            reason = (f"this row has {saw} fields but the header has {expected} (an unquoted {sep!r} "
-                      f"inside a value, e.g. an amount written 1{sep}234.50?)")
+            reason = (
+                f"this row has {saw} fields but the header has {expected} (an unquoted {sep!r} "
+                f"inside a value, e.g. an amount written 1{sep}234.50?)"
+            )
             problem = DataProblem(str(path), line + skip_rows, None, None, reason)
         else:
             problem = DataProblem(str(path), None, None, None, text)
-        raise DataError(f"{path}: cannot be parsed as {sep!r}-separated text", [problem],
-                        hint="check sep: in the mapping and the quoting of values in the file; if lines above "
-                             "the header (a title, an export date) are not the header, declare skip_rows:") from None
+        raise DataError(
+            f"{path}: cannot be parsed as {sep!r}-separated text",
+            [problem],
+            hint="check sep: in the mapping and the quoting of values in the file; if lines above "
+            "the header (a title, an export date) are not the header, declare skip_rows:",
+        ) from None
     except pd.errors.EmptyDataError:
-        raise DataError(f"{path}: the file is empty",
-                        [DataProblem(str(path), None, None, None,
-                                     "no header row (if the header is below some blank or title lines, "
-                                     "declare skip_rows:)")]) from None
+        raise DataError(
+            f"{path}: the file is empty",
+            [
+                DataProblem(
+                    str(path),
+                    None,
+                    None,
+                    None,
+                    "no header row (if the header is below some blank or title lines, declare skip_rows:)",
+                )
+            ],
+        ) from None
     except ValueError as exc:  # e.g. NUL bytes or a separator the parser cannot use
-        raise DataError(f"{path}: cannot be parsed as {sep!r}-separated text",
-                        [DataProblem(str(path), None, None, None, str(exc).splitlines()[0])],
-                        hint="check sep: and encoding: in the mapping") from None
+        raise DataError(
+            f"{path}: cannot be parsed as {sep!r}-separated text",
+            [DataProblem(str(path), None, None, None, str(exc).splitlines()[0])],
+            hint="check sep: and encoding: in the mapping",
+        ) from None
     header = _header(raw.iloc[0].tolist() if len(raw) else [], str(path))
     body = raw.iloc[1:].reset_index(drop=True)
     df = pd.DataFrame({n: body.iloc[:, i].astype("str") for i, n in enumerate(header)})
@@ -299,7 +330,7 @@ def _read_csv_arrow(path: Path, sep: str) -> pd.DataFrame | None:
         return None
     data = path.read_bytes()
     if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
+        data = data[len(codecs.BOM_UTF8) :]
     if not data or b"\x00" in data or (b"\r" in data and data.count(b"\r") != data.count(b"\r\n")):
         return None
     if not data.endswith(b"\n"):
@@ -311,10 +342,19 @@ def _read_csv_arrow(path: Path, sep: str) -> pd.DataFrame | None:
         table = pacsv.read_csv(
             pa.py_buffer(data),
             read_options=pacsv.ReadOptions(autogenerate_column_names=True),
-            parse_options=pacsv.ParseOptions(delimiter=sep, quote_char='"', double_quote=True, escape_char=False,
-                                             newlines_in_values=False, ignore_empty_lines=True),
-            convert_options=pacsv.ConvertOptions(column_types={f"f{i}": pa.large_string() for i in range(width)},
-                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+            parse_options=pacsv.ParseOptions(
+                delimiter=sep,
+                quote_char='"',
+                double_quote=True,
+                escape_char=False,
+                newlines_in_values=False,
+                ignore_empty_lines=True,
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={f"f{i}": pa.large_string() for i in range(width)},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
         )
     except (pa.ArrowInvalid, pa.ArrowException, ValueError):
         return None
@@ -355,9 +395,11 @@ def _read_xlsx(path: Path, sheet: str | int | None, first_row: int) -> pd.DataFr
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - openpyxl raises many unrelated types
-        raise MappingError(f"{path}: cannot open as xlsx workbook ({type(exc).__name__}: {exc})",
-                           hint="check format: (xls for Excel 97-2003, xlsx for newer files)") from None
+    except Exception as exc:
+        raise MappingError(
+            f"{path}: cannot open as xlsx workbook ({type(exc).__name__}: {exc})",
+            hint="check format: (xls for Excel 97-2003, xlsx for newer files)",
+        ) from None
     try:
         names = list(book.sheetnames)
         ws = book[_pick_sheet(path, sheet, names)]
@@ -373,12 +415,11 @@ def _read_xlsx(path: Path, sheet: str | int | None, first_row: int) -> pd.DataFr
     while rows and not any(x.strip() for x in rows[-1]):
         rows.pop()
     if not rows:
-        raise DataError(f"{path}: sheet {sheet!r} is empty",
-                        [DataProblem(str(path), None, None, None, "no header row")])
+        raise DataError(f"{path}: sheet {sheet!r} is empty", [DataProblem(str(path), None, None, None, "no header row")])
     # trailing columns without header and without data (formatting only) are not columns
     while width and rows[0][width - 1].strip() == "" and not any(r[width - 1].strip() for r in rows[1:]):
         width -= 1
-    header = _header([x for x in rows[0][:width]], str(path))
+    header = _header(list(rows[0][:width]), str(path))
     df = pd.DataFrame({n: pd.array([r[i] for r in rows[1:]], dtype="str") for i, n in enumerate(header)})
     return _finish(df, first_row)
 
@@ -398,8 +439,7 @@ def _pick_sheet(path: Path, sheet: str | int | None, names: list[str]) -> str:
     return sheet
 
 
-def read_excel(path: str | Path, *, sheet: str | int | None = None, fmt: str | None = None,
-               skip_rows: int = 0) -> pd.DataFrame:
+def read_excel(path: str | Path, *, sheet: str | int | None = None, fmt: str | None = None, skip_rows: int = 0) -> pd.DataFrame:
     """Read one sheet of an ``.xlsx`` (openpyxl) or ``.xls`` (xlrd) workbook as text.
 
     Parameters
@@ -438,15 +478,16 @@ def read_excel(path: str | Path, *, sheet: str | int | None = None, fmt: str | N
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             book = pd.ExcelFile(path, engine=engine)
-    except Exception as exc:  # noqa: BLE001 - engines raise many unrelated types
-        raise MappingError(f"{path}: cannot open as {fmt} workbook ({type(exc).__name__}: {exc})",
-                           hint="check format: (xls for Excel 97-2003, xlsx for newer files)") from None
+    except Exception as exc:
+        raise MappingError(
+            f"{path}: cannot open as {fmt} workbook ({type(exc).__name__}: {exc})",
+            hint="check format: (xls for Excel 97-2003, xlsx for newer files)",
+        ) from None
     with book:
         name = _pick_sheet(path, sheet, list(book.sheet_names))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            raw = book.parse(name, dtype=object, keep_default_na=False, na_filter=False, header=None,
-                             skiprows=skip_rows or None)
+            raw = book.parse(name, dtype=object, keep_default_na=False, na_filter=False, header=None, skiprows=skip_rows or None)
     if raw.empty:
         raise DataError(f"{path}: sheet {name!r} is empty", [DataProblem(str(path), None, None, None, "no header row")])
     header = raw.iloc[0].tolist()
@@ -468,7 +509,7 @@ def read_parquet(path: str | Path) -> pd.DataFrame:
     _check_file(path)
     try:
         raw = pd.read_parquet(path)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise MappingError(f"{path}: cannot read as parquet ({type(exc).__name__}: {exc})") from None
     return _text_frame(raw)
 
@@ -492,16 +533,18 @@ def read_sql(url: str, query: str) -> pd.DataFrame:
 
     try:
         engine = sa.create_engine(url)
-    except Exception as exc:  # noqa: BLE001
-        raise MappingError(f"sql source {url!r}: bad database URL ({exc})",
-                           hint="write an SQLAlchemy URL such as sqlite:///path/to/file.db") from None
+    except Exception as exc:
+        raise MappingError(
+            f"sql source {url!r}: bad database URL ({exc})", hint="write an SQLAlchemy URL such as sqlite:///path/to/file.db"
+        ) from None
     try:
         with engine.connect() as conn:
             raw = pd.read_sql_query(sa.text(query), conn, dtype=object, coerce_float=False)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         msg = str(exc).splitlines()[0]
-        raise MappingError(f"sql source {url!r}: query failed: {msg}",
-                           hint="check url: and query: in the source mapping") from None
+        raise MappingError(
+            f"sql source {url!r}: query failed: {msg}", hint="check url: and query: in the source mapping"
+        ) from None
     finally:
         engine.dispose()
     return _text_frame(raw)
@@ -545,8 +588,9 @@ def read_source(
     if format is None:
         format = "sql" if url is not None else format_of(path or "")
     if format not in FORMATS:
-        raise MappingError(f"unknown source format {format!r}{did_you_mean(format, FORMATS)}",
-                           hint=f"allowed: {', '.join(FORMATS)}")
+        raise MappingError(
+            f"unknown source format {format!r}{did_you_mean(format, FORMATS)}", hint=f"allowed: {', '.join(FORMATS)}"
+        )
     if format == "sql":
         if not url or not query:
             raise MappingError("an sql source needs both url: and query:")

@@ -17,19 +17,20 @@ per million.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import NamedTuple, Sequence
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..config.plans import PPM, Plan
 from ..core.errors import DataError, DataProblem, PlanError
 from ..core.money import MICROS_PER_CENT, rdiv
-from ..config.plans import PPM, Plan
 from ..data.model import Dataset, deal_micros
 
 __all__ = [
@@ -56,8 +57,15 @@ __all__ = [
 # the same codes. ``__all__`` lists what domain/crediting.py re-exports to the reports.
 NAT = np.iinfo(np.int64).min  # NaT as int64 nanoseconds
 _CREDIT_KINDS = ["revenue", "overlay"]
-_SOURCES = ["owner", "split", "overlay split", "territory", "cancellation in period",
-            "owner (territory not covered)", "owner (no territory)"]
+_SOURCES = [
+    "owner",
+    "split",
+    "overlay split",
+    "territory",
+    "cancellation in period",
+    "owner (territory not covered)",
+    "owner (no territory)",
+]
 
 
 def arrow_str(values):
@@ -71,8 +79,9 @@ def arrow_str(values):
             arr = pa.array(values, from_pandas=True)
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             obj = np.asarray(values, dtype=object)
-            arr = pa.array([None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in obj],
-                           type=pa.large_string())
+            arr = pa.array(
+                [None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in obj], type=pa.large_string()
+            )
     if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
         if pa.types.is_null(arr.type) or pa.types.is_dictionary(arr.type):
             arr = arr.cast(pa.large_string())
@@ -177,8 +186,10 @@ def _shares_ppm(values: pd.Series, file: str = "splits") -> np.ndarray:
         except Exception:
             bad.append(u)
     if bad or (codes < 0).any():
-        problems = [DataProblem(file, int(i) + 2, "share", values.iloc[i], "share must be a fraction 0..1 with at most 6 decimals")
-                    for i in np.flatnonzero(np.isin(codes, bad) | (codes < 0))]
+        problems = [
+            DataProblem(file, int(i) + 2, "share", values.iloc[i], "share must be a fraction 0..1 with at most 6 decimals")
+            for i in np.flatnonzero(np.isin(codes, bad) | (codes < 0))
+        ]
         raise DataError("split shares are invalid", problems)
     return table[codes]
 
@@ -191,40 +202,45 @@ NO_CREDIT_REASONS = {
 }
 
 
-def excluded_frame(deals: pd.DataFrame, rows: np.ndarray, am: np.ndarray, amount: np.ndarray,
-                   close_ns: np.ndarray, reason: str) -> pd.DataFrame:
+def excluded_frame(
+    deals: pd.DataFrame, rows: np.ndarray, am: np.ndarray, amount: np.ndarray, close_ns: np.ndarray, reason: str
+) -> pd.DataFrame:
     """The deals at ``rows`` that credit nobody, with the ``reason`` (one of :data:`NO_CREDIT_REASONS`).
 
     Columns: deal_id, account_manager_id (the owner, or None), close_date, amount_cents
     (int64 cents), reason; the frame :attr:`CommissionResult.excluded` and
     :func:`credit_deals` show.
     """
-    return pd.DataFrame({
-        "deal_id": take_str(deals["deal_id"], rows), "account_manager_id": am,
-        "close_date": pd.to_datetime(np.asarray(close_ns, np.int64).view("datetime64[ns]")),
-        "amount_cents": np.asarray(amount, np.int64), "reason": reason,
-    })
+    return pd.DataFrame(
+        {
+            "deal_id": take_str(deals["deal_id"], rows),
+            "account_manager_id": am,
+            "close_date": pd.to_datetime(np.asarray(close_ns, np.int64).view("datetime64[ns]")),
+            "amount_cents": np.asarray(amount, np.int64),
+            "reason": reason,
+        }
+    )
 
 
 @dataclass
 class Credits:
     """Credit lines as integer arrays (one row per AM credited by a deal)."""
 
-    drow: np.ndarray     # row of the deal in the deals frame
-    am: np.ndarray       # account-manager code (Ids), >= 0
-    cdate: np.ndarray    # close date, int64 ns
-    credit: np.ndarray   # credit_cents
-    share: np.ndarray    # share_ppm (int32: at most 1e6)
-    kind: np.ndarray     # index into _CREDIT_KINDS (int8)
-    source: np.ndarray   # index into _SOURCES (int8)
-    exact: np.ndarray    # the credit exact, in micros (money.py): what per-period sums add up
+    drow: np.ndarray  # row of the deal in the deals frame
+    am: np.ndarray  # account-manager code (Ids), >= 0
+    cdate: np.ndarray  # close date, int64 ns
+    credit: np.ndarray  # credit_cents
+    share: np.ndarray  # share_ppm (int32: at most 1e6)
+    kind: np.ndarray  # index into _CREDIT_KINDS (int8)
+    source: np.ndarray  # index into _SOURCES (int8)
+    exact: np.ndarray  # the credit exact, in micros (money.py): what per-period sums add up
 
-    def take(self, idx) -> "Credits":
+    def take(self, idx) -> Credits:
         """The credit lines at ``idx`` (positions or a boolean mask), every column alike."""
         return Credits(*(getattr(self, f)[idx] for f in self.__dataclass_fields__))
 
     @staticmethod
-    def concat(parts: list["Credits"]) -> "Credits":
+    def concat(parts: list[Credits]) -> Credits:
         """One set of arrays from parts whose fields are arrays, scalars, or ``(source, rows)``.
 
         A ``(source, rows)`` field is gathered straight into the output
@@ -259,24 +275,27 @@ class Credits:
         (int64), share_ppm (parts per million), kind (revenue / overlay), source.
         """
         amt = deals["amount_cents"].to_numpy(np.int64)
-        return pd.DataFrame({
-            "deal_id": take_str(deals["deal_id"], self.drow),
-            "account_manager_id": ids[self.am] if len(self.am) else np.array([], dtype=object),
-            "account_id": take_str(deals["account_id"], self.drow),
-            "close_date": pd.to_datetime(self.cdate.view("datetime64[ns]")),
-            "product": take_str(deals["product"], self.drow),
-            "deal_amount_cents": amt[self.drow],
-            "deal_amount_micros": deal_micros(deals)[self.drow],
-            "credit_cents": self.credit.astype(np.int64),
-            "credit_micros": self.exact.astype(np.int64),
-            "share_ppm": self.share.astype(np.int64),
-            "kind": np.asarray(_CREDIT_KINDS, dtype=object)[self.kind],
-            "source": np.asarray(_SOURCES, dtype=object)[self.source],
-        })
+        return pd.DataFrame(
+            {
+                "deal_id": take_str(deals["deal_id"], self.drow),
+                "account_manager_id": ids[self.am] if len(self.am) else np.array([], dtype=object),
+                "account_id": take_str(deals["account_id"], self.drow),
+                "close_date": pd.to_datetime(self.cdate.view("datetime64[ns]")),
+                "product": take_str(deals["product"], self.drow),
+                "deal_amount_cents": amt[self.drow],
+                "deal_amount_micros": deal_micros(deals)[self.drow],
+                "credit_cents": self.credit.astype(np.int64),
+                "credit_micros": self.exact.astype(np.int64),
+                "share_ppm": self.share.astype(np.int64),
+                "kind": np.asarray(_CREDIT_KINDS, dtype=object)[self.kind],
+                "source": np.asarray(_SOURCES, dtype=object)[self.source],
+            }
+        )
 
 
-def apply_crediting(deals, ids: Ids, *, splits=None, accounts=None, territories=None, method="owner",
-                    handoff=True) -> tuple[Credits, list[pd.DataFrame]]:
+def apply_crediting(
+    deals, ids: Ids, *, splits=None, accounts=None, territories=None, method="owner", handoff=True
+) -> tuple[Credits, list[pd.DataFrame]]:
     """The crediting rules of :func:`credit_deals` on integer codes (see there).
 
     In order: won deals; those closed before their account's handover date credit
@@ -313,10 +332,14 @@ class _DealArrays(NamedTuple):
     micros: np.ndarray  # int64 exact amounts (micros)
 
     @classmethod
-    def of(cls, deals) -> "_DealArrays":
-        return cls(len(deals), arrow_to_numpy(pc.fill_null(pc.equal(arrow_str(deals["stage"]), "won"), False)),
-                   deals["close_date"].to_numpy("datetime64[ns]").view(np.int64),
-                   deals["amount_cents"].to_numpy(np.int64), deal_micros(deals))
+    def of(cls, deals) -> _DealArrays:
+        return cls(
+            len(deals),
+            arrow_to_numpy(pc.fill_null(pc.equal(arrow_str(deals["stage"]), "won"), False)),
+            deals["close_date"].to_numpy("datetime64[ns]").view(np.int64),
+            deals["amount_cents"].to_numpy(np.int64),
+            deal_micros(deals),
+        )
 
 
 def _drop_before_handover(deals, d: _DealArrays, W: np.ndarray, accounts, excluded: list[pd.DataFrame]) -> np.ndarray:
@@ -328,13 +351,22 @@ def _drop_before_handover(deals, d: _DealArrays, W: np.ndarray, accounts, exclud
     if not before.any():
         return W
     r = W[before]
-    excluded.append(excluded_frame(deals, r, take_str(deals["account_manager_id"], r), d.amount[r], d.close[r],
-                                   "closed before the account's handover date (business development)"))
+    excluded.append(
+        excluded_frame(
+            deals,
+            r,
+            take_str(deals["account_manager_id"], r),
+            d.amount[r],
+            d.close[r],
+            "closed before the account's handover date (business development)",
+        )
+    )
     return W[~before]
 
 
-def _territory_credits(deals, d: _DealArrays, W: np.ndarray, ids: Ids, territories,
-                       parts: list[Credits]) -> tuple[np.ndarray, np.ndarray]:
+def _territory_credits(
+    deals, d: _DealArrays, W: np.ndarray, ids: Ids, territories, parts: list[Credits]
+) -> tuple[np.ndarray, np.ndarray]:
     """Credit each deal of ``W`` to every account manager covering its territory (appended to ``parts``).
 
     Returns the deals that credit their owner instead (blank territory, or one nobody
@@ -357,7 +389,9 @@ def _territory_credits(deals, d: _DealArrays, W: np.ndarray, ids: Ids, territori
         within = np.arange(len(rep)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
         trow = ordr[start_t[dt[rep]] + within]
         mrow = W[rep]
-        parts.append(Credits(mrow, t_am[trow], (d.close, mrow), (d.amount, mrow), PPM, 1, 3, (d.micros, mrow)))  # filled by concat
+        parts.append(
+            Credits(mrow, t_am[trow], (d.close, mrow), (d.amount, mrow), PPM, 1, 3, (d.micros, mrow))
+        )  # filled by concat
     # a blank territory, or one nobody covers, credits the deal's owner (nothing is silently lost)
     fallback_source = np.zeros(d.n, dtype=np.int8)
     blank = _isnull(dterr) if len(W) else np.zeros(0, bool)
@@ -375,9 +409,13 @@ def _split_rows(deals, splits) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np
     s = splits[["deal_id", "account_manager_id", "share", "kind"]].reset_index(drop=True)
     kcode = lookup(s["kind"], _CREDIT_KINDS)
     if (kcode < 0).any():
-        raise DataError("split kind must be 'revenue' or 'overlay'", [
-            DataProblem("splits", int(i) + 2, "kind", s.at[i, "kind"], "allowed: revenue, overlay")
-            for i in np.flatnonzero(kcode < 0)])
+        raise DataError(
+            "split kind must be 'revenue' or 'overlay'",
+            [
+                DataProblem("splits", int(i) + 2, "kind", s.at[i, "kind"], "allowed: revenue, overlay")
+                for i in np.flatnonzero(kcode < 0)
+            ],
+        )
     share = _shares_ppm(s["share"])
     # split deal ids -> codes (Arrow dictionary encoding, no Python strings), then the
     # distinct ones looked up in the deals once
@@ -392,9 +430,10 @@ def _split_rows(deals, splits) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np
     deal_of_u[pos[hit]] = hit
     sdrow = deal_of_u[scode]  # code -1 (null id) -> last slot -> -1
     if (sdrow < 0).any():
-        raise DataError("split rows name deals that do not exist", [
-            DataProblem("splits", int(i) + 2, "deal_id", s.at[i, "deal_id"], "no such deal")
-            for i in np.flatnonzero(sdrow < 0)])
+        raise DataError(
+            "split rows name deals that do not exist",
+            [DataProblem("splits", int(i) + 2, "deal_id", s.at[i, "deal_id"], "no such deal") for i in np.flatnonzero(sdrow < 0)],
+        )
     isrev_s = kcode == 0
     # revenue share total per distinct deal in ppm; float bincount is exact here because
     # every partial sum is an integer below 2**53 (shares <= 1e6 ppm, far fewer than 9e9 rows)
@@ -403,9 +442,19 @@ def _split_rows(deals, splits) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np
     has_rev[scode[isrev_s]] = True
     badt = np.flatnonzero(has_rev & (tot != PPM))
     if len(badt):
-        raise DataError("revenue splits must total 100% per deal (overlay splits need not)", [
-            DataProblem("splits", None, "share", f"{suniq[int(k)].as_py()}: {Decimal(int(tot[k])) / PPM}",
-                        "revenue shares of this deal must sum to 1") for k in badt])
+        raise DataError(
+            "revenue splits must total 100% per deal (overlay splits need not)",
+            [
+                DataProblem(
+                    "splits",
+                    None,
+                    "share",
+                    f"{suniq[int(k)].as_py()}: {Decimal(int(tot[k])) / PPM}",
+                    "revenue shares of this deal must sum to 1",
+                )
+                for k in badt
+            ],
+        )
     return s, isrev_s, share, sdrow
 
 
@@ -435,12 +484,22 @@ def _split_credits(deals, d: _DealArrays, W_owner: np.ndarray, ids: Ids, splits,
         credit[ri] = _allocate_revenue(drow[ri], amt[ri], w[ri], d.n)
     am = ids.codes(s["account_manager_id"], sel)
     if (am < 0).any():
-        raise DataError("split rows need an account_manager_id", [
-            DataProblem("splits", int(i) + 2, "account_manager_id", None, "required")
-            for i in sel[am < 0]])
-    parts.append(Credits(drow, am, d.close[drow], credit, w.astype(np.int32),
-                         np.where(isrev, 0, 1).astype(np.int8), np.where(isrev, 1, 2).astype(np.int8),
-                         credit * MICROS_PER_CENT))  # a split's exact credit is its allocated cents
+        raise DataError(
+            "split rows need an account_manager_id",
+            [DataProblem("splits", int(i) + 2, "account_manager_id", None, "required") for i in sel[am < 0]],
+        )
+    parts.append(
+        Credits(
+            drow,
+            am,
+            d.close[drow],
+            credit,
+            w.astype(np.int32),
+            np.where(isrev, 0, 1).astype(np.int8),
+            np.where(isrev, 1, 2).astype(np.int8),
+            credit * MICROS_PER_CENT,
+        )
+    )  # a split's exact credit is its allocated cents
     return rev_deal
 
 
@@ -469,15 +528,24 @@ def _allocate_revenue(g: np.ndarray, amt: np.ndarray, w: np.ndarray, n_all: int)
     return np.where(amt < 0, -pm, pm)
 
 
-def _owner_credits(deals, d: _DealArrays, own: np.ndarray, ids: Ids, method: str, fallback_source,
-                   parts: list[Credits], excluded: list[pd.DataFrame]) -> None:
+def _owner_credits(
+    deals,
+    d: _DealArrays,
+    own: np.ndarray,
+    ids: Ids,
+    method: str,
+    fallback_source,
+    parts: list[Credits],
+    excluded: list[pd.DataFrame],
+) -> None:
     """Credit the deals ``own`` to their owner (appended to ``parts``); a deal with no owner credits nobody."""
     am = ids.codes(deals["account_manager_id"], own) if len(own) else np.zeros(0, np.int64)
     none = am < 0
     if none.any():
         r = own[none]
-        excluded.append(excluded_frame(deals, r, np.full(len(r), None, dtype=object), d.amount[r], d.close[r],
-                                       NO_CREDIT_REASONS[method]))
+        excluded.append(
+            excluded_frame(deals, r, np.full(len(r), None, dtype=object), d.amount[r], d.close[r], NO_CREDIT_REASONS[method])
+        )
         own, am = own[~none], am[~none]
     src = 0 if fallback_source is None else (fallback_source, own)
     parts.append(Credits(own, am, (d.close, own), (d.amount, own), PPM, 0, src, (d.micros, own)))  # filled by concat
@@ -524,8 +592,8 @@ def check_crediting(plans: Sequence[Plan], ds: Dataset, *, source_mapping: str |
                 f"{ds.crediting!r}: the reports credit deals by the data set's rule, so this plan would pay "
                 "commission on different revenue than the reports show",
                 hint=f"remove 'crediting.method' from the plan (a plan follows the data set) or set it to "
-                     f"{ds.crediting!r}; or change 'crediting' in the source mapping if the data set should "
-                     f"be credited by {p.crediting.method}",
+                f"{ds.crediting!r}; or change 'crediting' in the source mapping if the data set should "
+                f"be credited by {p.crediting.method}",
             )
         acc = ds.accounts
         if not p.crediting.handoff and acc is not None and "handover_date" in acc and acc["handover_date"].notna().any():
@@ -534,7 +602,7 @@ def check_crediting(plans: Sequence[Plan], ds: Dataset, *, source_mapping: str |
                 f"(accounts table {ds.sources.get('accounts', '')!r}): the reports never credit revenue an account "
                 "booked before its handover date, so this plan would pay on revenue the reports do not show",
                 hint="remove 'crediting.handoff: false' from the plan, or drop the handover_date column from the "
-                     "accounts mapping if business-development revenue should count",
+                "accounts mapping if business-development revenue should count",
             )
     return ds.crediting, True
 
@@ -575,8 +643,7 @@ def credit_codes(ds: Dataset, deals: pd.DataFrame | None = None) -> DatasetCredi
     """
     deals = ds.deals.reset_index(drop=True) if deals is None else deals
     ids = Ids(ds.account_managers["account_manager_id"].astype(str).to_numpy(dtype=object))
-    cr, excl = apply_crediting(deals, ids, accounts=ds.accounts, territories=ds.territories, method=ds.crediting,
-                               handoff=True)
+    cr, excl = apply_crediting(deals, ids, accounts=ds.accounts, territories=ds.territories, method=ds.crediting, handoff=True)
     return DatasetCredits(cr.drow, cr.am, cr.cdate, cr.credit, cr.exact, cr.source, ids.strings(), concat_excluded(excl))
 
 
@@ -610,8 +677,14 @@ def ownerless_uncredited(ds: Dataset) -> np.ndarray:
         return cand.astype(np.int64)
     # the candidates only, each deal id replaced by its position so excluded rows map back
     sub = deals.iloc[cand].reset_index(drop=True).assign(deal_id=np.arange(len(cand)).astype(str))
-    _, excl = apply_crediting(sub, Ids(ds.account_managers["account_manager_id"].astype(str)),
-                              accounts=ds.accounts, territories=ds.territories, method=ds.crediting, handoff=True)
+    _, excl = apply_crediting(
+        sub,
+        Ids(ds.account_managers["account_manager_id"].astype(str)),
+        accounts=ds.accounts,
+        territories=ds.territories,
+        method=ds.crediting,
+        handoff=True,
+    )
     why = NO_CREDIT_REASONS[ds.crediting]
     pos = [f.loc[f["reason"] == why, "deal_id"].astype(int).to_numpy() for f in excl]
     return np.sort(cand[np.concatenate(pos)]) if pos else np.zeros(0, np.int64)
@@ -678,6 +751,7 @@ def credit_deals(
     """
     deals = deals.reset_index(drop=True)
     ids = Ids([])
-    cr, excluded = apply_crediting(deals, ids, splits=splits, accounts=accounts, territories=territories,
-                                   method=method, handoff=handoff)
+    cr, excluded = apply_crediting(
+        deals, ids, splits=splits, accounts=accounts, territories=territories, method=method, handoff=handoff
+    )
     return cr.frame(deals, ids.strings()), concat_excluded(excluded)

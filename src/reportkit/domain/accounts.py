@@ -73,16 +73,27 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from .crediting import credited_in, revenue_cents_by
 from ..core.money import cents_to_money
 from ..core.periods import Period, data_covers, data_start
+from .crediting import credited_in, revenue_cents_by
 
 __all__ = ["ACCOUNT_COLUMNS", "AccountStatusRules", "STATUSES", "STATUS_RULES", "SERVICE_ISSUE_COLUMNS", "account_status"]
 
 STATUSES = ("new", "growing", "stable", "declining", "at risk", "lapsed", "active")
 
 #: Rule names written to ``status_rule`` (see the module docstring), in evaluation order.
-STATUS_RULES = ("lapsed", "escalation", "new", "silent", "no_history", "drop", "declining", "growing", "growing_from_zero", "stable")
+STATUS_RULES = (
+    "lapsed",
+    "escalation",
+    "new",
+    "silent",
+    "no_history",
+    "drop",
+    "declining",
+    "growing",
+    "growing_from_zero",
+    "stable",
+)
 
 #: Columns of the optional service-issues table.
 SERVICE_ISSUE_COLUMNS = ("account_id", "opened", "resolved", "severity")
@@ -153,7 +164,9 @@ def _sum_by_account(c: pd.DataFrame) -> pd.Series:
     return revenue_cents_by(c, "account_id")
 
 
-def _open_issues(service_issues: pd.DataFrame | None, ids: pd.Index, as_of: datetime.date, rules: AccountStatusRules) -> tuple[pd.Series, pd.Series]:
+def _open_issues(
+    service_issues: pd.DataFrame | None, ids: pd.Index, as_of: datetime.date, rules: AccountStatusRules
+) -> tuple[pd.Series, pd.Series]:
     zero = pd.Series(0, index=ids, dtype="int64")
     if service_issues is None or len(service_issues) == 0:
         return zero, zero.copy()
@@ -312,7 +325,7 @@ class _Orders(NamedTuple):
     days_first: pd.Series  # days since the first order (Int64, NA: never)
 
     @classmethod
-    def of(cls, c: pd.DataFrame, ids: pd.Index, as_of: datetime.date) -> "_Orders":
+    def of(cls, c: pd.DataFrame, ids: pd.Index, as_of: datetime.date) -> _Orders:
         orders = c.loc[(c["amount_cents"] > 0).to_numpy()]
         last = orders.groupby("account_id")["close_date"].max().reindex(ids)
         first = orders.groupby("account_id")["close_date"].min().reindex(ids)
@@ -326,12 +339,15 @@ def _open_pipeline(pipeline: pd.DataFrame | None, am: str, ids: pd.Index) -> tup
         return None, pd.Series(0, index=ids, dtype="int64")
     mine = pipeline.loc[(pipeline["account_manager_id"].astype("str") == am).to_numpy()]
     by_account = mine.groupby(mine["account_id"].astype("str"))
-    return (by_account["amount_cents"].sum().reindex(ids, fill_value=0).astype("int64"),
-            by_account.size().reindex(ids, fill_value=0).astype("int64"))
+    return (
+        by_account["amount_cents"].sum().reindex(ids, fill_value=0).astype("int64"),
+        by_account.size().reindex(ids, fill_value=0).astype("int64"),
+    )
 
 
-def _win_loss(orders: pd.DataFrame, deals: pd.DataFrame | None, am: str, ids: pd.Index, as_of: datetime.date,
-              rules: AccountStatusRules) -> tuple[pd.Series, pd.Series, pd.Series]:
+def _win_loss(
+    orders: pd.DataFrame, deals: pd.DataFrame | None, am: str, ids: pd.Index, as_of: datetime.date, rules: AccountStatusRules
+) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Won and lost deals per account in the win-rate window, and the win rate (NaN without ``deals``)."""
     as_of_ts = pd.Timestamp(as_of)
     win_start = as_of_ts - pd.Timedelta(days=rules.win_rate_window_days - 1)
@@ -349,8 +365,15 @@ def _win_loss(orders: pd.DataFrame, deals: pd.DataFrame | None, am: str, ids: pd
     return won, lost, win_rate
 
 
-def _classify(rev: _Revenue, orders: _Orders, n_esc: pd.Series, covered: bool, rules: AccountStatusRules,
-              period: Period, history_start: datetime.date | None) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def _classify(
+    rev: _Revenue,
+    orders: _Orders,
+    n_esc: pd.Series,
+    covered: bool,
+    rules: AccountStatusRules,
+    period: Period,
+    history_start: datetime.date | None,
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """The status rules in order (first match wins): status, rule name and reason per account."""
     n = len(rev.period)
     never = orders.last.isna().to_numpy()
@@ -373,8 +396,10 @@ def _classify(rev: _Revenue, orders: _Orders, n_esc: pd.Series, covered: bool, r
     status = np.select(conds, statuses, default="stable")
     rule = np.select(conds, list(STATUS_RULES[:-1]), default="stable")
     fired = [next((k for k, cond in enumerate(conds) if cond[i]), None) for i in range(n)]
-    reasons = [_reason(fired[i], bool(never[i]), int(d[i]), int(df[i]), float(t[i]), int(n_esc.iloc[i]),
-                       rules, period, history_start) for i in range(n)]
+    reasons = [
+        _reason(fired[i], bool(never[i]), int(d[i]), int(df[i]), float(t[i]), int(n_esc.iloc[i]), rules, period, history_start)
+        for i in range(n)
+    ]
     return status, rule, reasons
 
 
@@ -392,16 +417,32 @@ _REASONS = (
 )
 
 
-def _reason(fired: int | None, never: bool, d: int, df: int, t: float, n_esc: int, rules: AccountStatusRules,
-            period: Period, history_start: datetime.date | None) -> str:
+def _reason(
+    fired: int | None,
+    never: bool,
+    d: int,
+    df: int,
+    t: float,
+    n_esc: int,
+    rules: AccountStatusRules,
+    period: Period,
+    history_start: datetime.date | None,
+) -> str:
     """``status_reason``: the rule that fired (index into :data:`_REASONS`; None: stable), in words."""
     if never:
         return "no order on record"
     fields = {
-        "d": d, "df": df, "n_esc": n_esc, "r": rules, "pct": f"{t * 100:+.0f} %",
-        "ly": period.same_period_last_year().label, "period": period.label,
+        "d": d,
+        "df": df,
+        "n_esc": n_esc,
+        "r": rules,
+        "pct": f"{t * 100:+.0f} %",
+        "ly": period.same_period_last_year().label,
+        "period": period.label,
         "since": f"the data begins on {history_start.isoformat()}" if history_start else "the data has no deals",
-        "drop": rules.at_risk_drop * 100, "declining": rules.declining_below * 100, "growing": rules.growing_above * 100,
+        "drop": rules.at_risk_drop * 100,
+        "declining": rules.declining_below * 100,
+        "growing": rules.growing_above * 100,
     }
     if fired is not None:
         return _REASONS[fired].format(**fields)

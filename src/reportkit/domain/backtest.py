@@ -33,17 +33,18 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from ..core.periods import Period
+from ..data.model import Dataset
 from .crediting import credited_deals
 from .forecast import DEFAULT_METHOD, HISTORY_METHODS, LEVELS, forecast_methods, level_revenue, revenue_by_entity
 from .loading import load_inputs
-from ..data.model import Dataset
-from ..core.periods import Period
 
 __all__ = [
     "BASELINE",
@@ -181,7 +182,10 @@ def backtest_forecasts(
         credited = credited_deals(past)
         start = history_start if history_start is not None and history_start <= cutoff else cutoff
         future = full_credit.loc[
-            ((full_credit["close_date"] > np.datetime64(cutoff, "ns")) & (full_credit["close_date"] <= np.datetime64(year.end, "ns"))).to_numpy()
+            (
+                (full_credit["close_date"] > np.datetime64(cutoff, "ns"))
+                & (full_credit["close_date"] <= np.datetime64(year.end, "ns"))
+            ).to_numpy()
         ]
         for lv in levels:
             rev = level_revenue(credited, lv, past.account_managers)
@@ -234,7 +238,9 @@ def summarise_backtest(detail: pd.DataFrame) -> pd.DataFrame:
     if detail.empty:
         return pd.DataFrame({c: pd.Series([], dtype="object") for c in SUMMARY_COLUMNS})
     key = ["cutoff", "level", "entity"]
-    base = detail.loc[detail["method"] == BASELINE, key + ["forecast_remaining_cents"]].rename(columns={"forecast_remaining_cents": "_base"})
+    base = detail.loc[detail["method"] == BASELINE, key + ["forecast_remaining_cents"]].rename(
+        columns={"forecast_remaining_cents": "_base"}
+    )
     d = detail.merge(base, on=key, how="left") if len(base) else detail.assign(_base=pd.NA)
     for scope in ("with prior year", "all"):
         s = d.loc[d["full_prior_year"].astype(bool).to_numpy()] if scope == "with prior year" else d
@@ -250,7 +256,7 @@ def summarise_backtest(detail: pd.DataFrame) -> pd.DataFrame:
                     "scope": scope,
                     "level": lv,
                     "method": m,
-                    "n_forecasts": int(len(g)),
+                    "n_forecasts": len(g),
                     "n_cutoffs": int(g["cutoff"].nunique()),
                     "actual_remaining": float(a.sum()) / 100,
                     "abs_error": float((a - f).abs().sum()) / 100,
@@ -297,7 +303,9 @@ def run_backtest(
     return summarise_backtest(backtest_forecasts(dataset, levels=levels, methods=ms, as_of_quarters=as_of_quarters))
 
 
-def write_backtest(result: pd.DataFrame, output_dir: str | Path, *, detail: pd.DataFrame | None = None, title: str = "Forecast backtest") -> dict[str, Path]:
+def write_backtest(
+    result: pd.DataFrame, output_dir: str | Path, *, detail: pd.DataFrame | None = None, title: str = "Forecast backtest"
+) -> dict[str, Path]:
     """Write ``backtest_summary.csv``, ``backtest_wape.png`` (and ``backtest_detail.csv`` when given).
 
     The chart shows WAPE per level (groups) and method (bars) on the
@@ -387,4 +395,3 @@ def backtest_cli(params_path: str | Path, output_dir: str | Path) -> int:
     print(format_summary(summary))
     print(f"wrote {', '.join(str(p) for p in paths.values())}")
     return 0
-

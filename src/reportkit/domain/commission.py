@@ -48,18 +48,24 @@ from decimal import ROUND_CEILING, Decimal
 import numpy as np
 import pandas as pd
 
+from ..config.params import CommissionPolicy
+from ..config.plans import Plan
+from ..core.money import cents_to_money, money_sum, round_money
+from ..core.periods import Period
+from ..data.model import Dataset
 from . import engine
 from .crediting import credited_in
-from ..data.model import Dataset
-from ..core.money import cents_to_money, money_sum, round_money
-from ..config.params import CommissionPolicy
-from ..core.periods import Period
-from ..config.plans import Plan
 from .quota import attainment
 
 __all__ = [
-    "LINE_COLUMNS", "CommissionStatement", "commission_statement", "flat_plan", "flat_result",
-    "flat_statement", "plan_result", "plan_statement",
+    "LINE_COLUMNS",
+    "CommissionStatement",
+    "commission_statement",
+    "flat_plan",
+    "flat_result",
+    "flat_statement",
+    "plan_result",
+    "plan_statement",
 ]
 
 #: Columns of :attr:`CommissionStatement.lines` (the reader's statement), in order. Built from
@@ -147,19 +153,25 @@ def flat_plan(policy: CommissionPolicy, period: Period, currency: str) -> Plan:
     """
     rate = Decimal(policy.rate)  # at most 6 decimals: checked by the Rate type (reportkit.core.types)
     raw: dict = {
-        "name": FLAT_PLAN_NAME, "currency": currency, "period": "month" if period.kind == "month" else "quarter",
-        "quota": {"source": "table", "split": "even", "proration": "none"}, "carry_negative": False,
-        "rates": {"method": "flat", "basis": "amount", "accumulation": "per_period",
-                  "tiers": [{"from": 0, "rate": str(rate)}]},
+        "name": FLAT_PLAN_NAME,
+        "currency": currency,
+        "period": "month" if period.kind == "month" else "quarter",
+        "quota": {"source": "table", "split": "even", "proration": "none"},
+        "carry_negative": False,
+        "rates": {"method": "flat", "basis": "amount", "accumulation": "per_period", "tiers": [{"from": 0, "rate": str(rate)}]},
     }
     qb = policy.quota_bonus
     if qb is not None and qb.amount > 0:
         at_least = Decimal(repr(float(qb.attainment_at_least))).quantize(Decimal("0.000001"), rounding=ROUND_CEILING)
-        raw["bonuses"] = [{
-            "name": "quota bonus", "attainment_at_least": str(at_least),
-            "per": "year" if period.kind == "year" else "period",
-            "amount": str(round_money(qb.amount)), "award": _FLAT_AWARDS[qb.award],
-        }]
+        raw["bonuses"] = [
+            {
+                "name": "quota bonus",
+                "attainment_at_least": str(at_least),
+                "per": "year" if period.kind == "year" else "period",
+                "amount": str(round_money(qb.amount)),
+                "award": _FLAT_AWARDS[qb.award],
+            }
+        ]
     return Plan.model_validate(raw)
 
 
@@ -209,30 +221,40 @@ def flat_result(
     plan = flat_plan(policy, period, currency)
     end = period.end if until is None else min(period.end, until)
     mine = credited_in(credited, period.start, end)
-    deals = pd.DataFrame({
-        "deal_id": mine["deal_id"].astype("str").to_numpy(),
-        "account_manager_id": mine["account_manager_id"].astype("str").to_numpy(),
-        "account_id": mine["account_id"].to_numpy(),
-        "close_date": pd.to_datetime(mine["close_date"]).to_numpy(),
-        "amount_cents": mine["credit_cents"].to_numpy(dtype=np.int64),
-        "amount_micros": mine["credit_micros"].to_numpy(dtype=np.int64),
-        "currency": currency, "stage": "won", "territory": None,
-        "product": mine["product"].to_numpy() if "product" in mine else None,
-    })
+    deals = pd.DataFrame(
+        {
+            "deal_id": mine["deal_id"].astype("str").to_numpy(),
+            "account_manager_id": mine["account_manager_id"].astype("str").to_numpy(),
+            "account_id": mine["account_id"].to_numpy(),
+            "close_date": pd.to_datetime(mine["close_date"]).to_numpy(),
+            "amount_cents": mine["credit_cents"].to_numpy(dtype=np.int64),
+            "amount_micros": mine["credit_micros"].to_numpy(dtype=np.int64),
+            "currency": currency,
+            "stage": "won",
+            "territory": None,
+            "product": mine["product"].to_numpy() if "product" in mine else None,
+        }
+    )
     ams = pd.DataFrame({"account_manager_id": account_managers["account_manager_id"].astype("str").to_numpy()})
     ams["hire_date"] = pd.NaT
     ams["end_date"] = pd.NaT
     q = quotas.groupby(quotas["account_manager_id"].astype("str"))["quota_cents"].sum()
-    qt = pd.DataFrame({
-        "account_manager_id": q.index.to_numpy(dtype=object), "period_start": pd.Timestamp(period.start),
-        "period_end": pd.Timestamp(period.end), "quota_cents": q.to_numpy(dtype=np.int64), "currency": currency,
-    })
+    qt = pd.DataFrame(
+        {
+            "account_manager_id": q.index.to_numpy(dtype=object),
+            "period_start": pd.Timestamp(period.start),
+            "period_end": pd.Timestamp(period.end),
+            "quota_cents": q.to_numpy(dtype=np.int64),
+            "currency": currency,
+        }
+    )
     ds = Dataset(ams, qt, deals, currency=currency, calendar=period.calendar, crediting="owner")
     return engine.compute(ds, plan, period.label, since=_first_pay_period(period).label)
 
 
-def flat_statement(result: engine.CommissionResult, account_manager_id: str, period: Period,
-                   policy: CommissionPolicy, credited: pd.DataFrame) -> CommissionStatement:
+def flat_statement(
+    result: engine.CommissionResult, account_manager_id: str, period: Period, policy: CommissionPolicy, credited: pd.DataFrame
+) -> CommissionStatement:
     """One AM's flat-policy statement from :func:`flat_result` (lines as :func:`commission_statement`).
 
     Lines are ordered by close date then deal id, the quota bonus last;
@@ -247,8 +269,7 @@ def flat_statement(result: engine.CommissionResult, account_manager_id: str, per
     if "credit_source" in mine:
         stand_in = mine.loc[mine["credit_source"].str.startswith("owner (").to_numpy()]
         sources = dict(zip(stand_in["deal_id"].astype("str"), stand_in["credit_source"].astype("str")))
-    return plan_statement(result, am, period, flat=(accounts, None if qb is None else qb.attainment_at_least),
-                          sources=sources)
+    return plan_statement(result, am, period, flat=(accounts, None if qb is None else qb.attainment_at_least), sources=sources)
 
 
 def commission_statement(
@@ -292,10 +313,13 @@ def commission_statement(
     """
     am = str(account_manager_id)
     mine = credited.loc[(credited["account_manager_id"].astype("str") == am).to_numpy()]
-    quotas = pd.DataFrame({"account_manager_id": [am] if quota_cents is not None else [],
-                           "quota_cents": pd.array([int(quota_cents)] if quota_cents is not None else [], dtype="int64")})
-    res = flat_result(mine, pd.DataFrame({"account_manager_id": [am]}), policy, period, quotas, until=until,
-                      currency=currency)
+    quotas = pd.DataFrame(
+        {
+            "account_manager_id": [am] if quota_cents is not None else [],
+            "quota_cents": pd.array([int(quota_cents)] if quota_cents is not None else [], dtype="int64"),
+        }
+    )
+    res = flat_result(mine, pd.DataFrame({"account_manager_id": [am]}), policy, period, quotas, until=until, currency=currency)
     return flat_statement(res, am, period, policy, mine)
 
 
@@ -306,7 +330,7 @@ _COMMISSION_KINDS = frozenset({"commission", "true_up", "cap_carry_in", "cap"})
 
 
 def plan_result(
-    ds: "engine.Dataset",
+    ds: engine.Dataset,
     plans,
     assignments,
     period: Period,
@@ -358,9 +382,14 @@ def _stand_in(source: str | None) -> str:
     return "" if source is None else f"; credited to you as the deal's {source}"
 
 
-def plan_statement(result: engine.CommissionResult, account_manager_id: str, period: Period, *,
-                   flat: tuple[dict[str, str], float | None] | None = None,
-                   sources: dict[str, str] | None = None) -> CommissionStatement:
+def plan_statement(
+    result: engine.CommissionResult,
+    account_manager_id: str,
+    period: Period,
+    *,
+    flat: tuple[dict[str, str], float | None] | None = None,
+    sources: dict[str, str] | None = None,
+) -> CommissionStatement:
     """One AM's statement for a report period from an engine result (see :func:`plan_result`).
 
     Lines are the engine's statement lines of the pay periods making up
@@ -402,10 +431,18 @@ def plan_statement(result: engine.CommissionResult, account_manager_id: str, per
     several = len(labels) > 1
     desc, rules, awards, tiers = [], [], [], []
     basis = st["credit"].tolist()
-    for i, (per, kind, deal, day, tier, text, award, payable) in enumerate(zip(
-        st["period"].tolist(), st["kind"].tolist(), st["deal_id"].tolist(), st["close_date"].tolist(),
-        st["tier"].tolist(), st["rule"].tolist(), st["award"].tolist(), st["payable"].tolist()
-    )):
+    for i, (per, kind, deal, day, tier, text, award, payable) in enumerate(
+        zip(
+            st["period"].tolist(),
+            st["kind"].tolist(),
+            st["deal_id"].tolist(),
+            st["close_date"].tolist(),
+            st["tier"].tolist(),
+            st["rule"].tolist(),
+            st["award"].tolist(),
+            st["payable"].tolist(),
+        )
+    ):
         awards.append(_award(str(award), bool(payable)))
         if flat is not None and kind == "commission":
             desc.append(f"Deal {deal} ({flat[0].get(deal)}) closed {day.isoformat()}{_stand_in(sources.get(deal))}")

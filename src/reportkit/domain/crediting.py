@@ -46,6 +46,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..core.money import check_exact_range, exact_total_cents, micros_to_cents
+from ..core.periods import FiscalCalendar
+from ..data.model import Dataset, deal_micros
 from ._credit_core import (
     CREDIT_SOURCES,
     NO_CREDIT_REASONS,
@@ -55,9 +58,6 @@ from ._credit_core import (
     credit_deals,
     ownerless_uncredited,
 )
-from ..data.model import Dataset, deal_micros
-from ..core.money import check_exact_range, exact_total_cents, micros_to_cents
-from ..core.periods import FiscalCalendar
 
 __all__ = [
     "CREDIT_COLUMNS",
@@ -253,7 +253,13 @@ def credited_revenue(
         )
     labels = calendar.labels(c["close_date"], kind)  # type: ignore[arg-type]
     g = (
-        pd.DataFrame({"account_manager_id": c["account_manager_id"].to_numpy(), "period": labels.to_numpy(), "c": c["credit_micros"].to_numpy()})
+        pd.DataFrame(
+            {
+                "account_manager_id": c["account_manager_id"].to_numpy(),
+                "period": labels.to_numpy(),
+                "c": c["credit_micros"].to_numpy(),
+            }
+        )
         .groupby(["account_manager_id", "period"], sort=True)["c"]
         .agg(["sum", "size"])
         .reset_index()

@@ -53,20 +53,21 @@ from __future__ import annotations
 
 import datetime
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .crediting import credited_deals, credited_in, revenue_cents_by, revenue_micros_by
-from .forecast_inputs import COMPANY, LEVELS, level_revenue, open_pipeline, revenue_by_entity, team_of
-from ..data.model import Dataset
 from ..core.money import MICROS_PER_CENT, cents_to_money, rdiv
 from ..core.periods import FiscalCalendar, Period, one_year_earlier
 from ..core.types import PPM
+from ..data.model import Dataset
+from .crediting import credited_deals, credited_in, revenue_cents_by, revenue_micros_by
+from .forecast_inputs import COMPANY, LEVELS, level_revenue, open_pipeline, revenue_by_entity, team_of
 from .quota import attainment, pooled_attainment, split_quotas
 
 __all__ = [
@@ -190,7 +191,10 @@ def annual_forecast(
                 "annual_quota_cents": q,
             }
         )
-    frame = pd.DataFrame(rows, columns=["account_manager_id", "method", "ytd_cents", "forecast_cents", "low_cents", "high_cents", "annual_quota_cents"])
+    frame = pd.DataFrame(
+        rows,
+        columns=["account_manager_id", "method", "ytd_cents", "forecast_cents", "low_cents", "high_cents", "annual_quota_cents"],
+    )
     return forecast_frame(frame)
 
 
@@ -261,7 +265,7 @@ class ForecastCategories(BaseModel):
     best_case_at_least: float = Field(0.3, ge=0, le=1)
 
     @model_validator(mode="after")
-    def _ordered(self) -> "ForecastCategories":
+    def _ordered(self) -> ForecastCategories:
         if self.best_case_at_least > self.commit_at_least:
             raise ValueError("best_case_at_least must not exceed commit_at_least")
         return self
@@ -275,14 +279,15 @@ def _round_frac(x: Fraction) -> int:
 def _sum_between(rev: pd.DataFrame, start: datetime.date, end: datetime.date, ids: list[str]) -> dict[str, int]:
     """Sum of ``cents`` per entity for close dates in ``start..end`` (inclusive)."""
     if end < start or rev.empty:
-        return {e: 0 for e in ids}
+        return dict.fromkeys(ids, 0)
     m = (rev["close_date"] >= np.datetime64(start, "ns")) & (rev["close_date"] <= np.datetime64(end, "ns"))
     g = revenue_by_entity(rev.loc[m.to_numpy()])
     return {e: int(g.get(e, 0)) for e in ids}
 
 
 def _pipeline_bands(
-    pipe: pd.DataFrame | None, cats: ForecastCategories,
+    pipe: pd.DataFrame | None,
+    cats: ForecastCategories,
 ) -> tuple[dict[str, dict[str, int]], dict[str, int], dict[str, int]]:
     """Weighted open pipeline per forecast category and entity, in whole cents, exact.
 
@@ -410,14 +415,23 @@ def forecast_methods(
         history_start = pd.Timestamp(rev["close_date"].min()).date() if len(rev) else as_of
     span = _YearSpan.of(calendar, fiscal_year, as_of, history_start)
     year, ly = span.year, span.year.same_period_last_year()
-    ytd = _sum_between(rev, year.start, span.cutoff, ids) if as_of >= year.start else {e: 0 for e in ids}
+    ytd = _sum_between(rev, year.start, span.cutoff, ids) if as_of >= year.start else dict.fromkeys(ids, 0)
     ly_ytd = _sum_between(rev, ly.start, min(span.ly_cut, ly.end), ids)
     ly_rest = _sum_between(rev, span.ly_cut + datetime.timedelta(days=1), ly.end, ids)
-    bands, count, amount = _pipeline_bands(pipeline if pipeline is not None and not span.done else None,
-                                           categories or ForecastCategories())
+    bands, count, amount = _pipeline_bands(
+        pipeline if pipeline is not None and not span.done else None, categories or ForecastCategories()
+    )
     rows = [
-        _entity_methods(e, span, ytd[e], ly_ytd[e], ly_rest[e], {k: bands[k].get(e, 0) for k in bands},
-                        int(count.get(e, 0)), int(amount.get(e, 0)))
+        _entity_methods(
+            e,
+            span,
+            ytd[e],
+            ly_ytd[e],
+            ly_rest[e],
+            {k: bands[k].get(e, 0) for k in bands},
+            int(count.get(e, 0)),
+            int(amount.get(e, 0)),
+        )
         for e in ids
     ]
     out = pd.DataFrame(rows, columns=list(rows[0]) if rows else ["entity"])
@@ -444,8 +458,7 @@ class _YearSpan:
     full_prior: bool  # the data covers the whole of last fiscal year
 
     @classmethod
-    def of(cls, calendar: FiscalCalendar, fiscal_year: int, as_of: datetime.date,
-           history_start: datetime.date) -> "_YearSpan":
+    def of(cls, calendar: FiscalCalendar, fiscal_year: int, as_of: datetime.date, history_start: datetime.date) -> _YearSpan:
         year = Period(calendar, "year", int(fiscal_year))
         ly = year.same_period_last_year()
         cutoff = min(as_of, year.end)
@@ -478,8 +491,9 @@ def _history_methods(span: _YearSpan, y: int, lyy: int, lyr: int) -> tuple[int, 
     return rr, seas, naive, rr, "run rate (no full prior year)"
 
 
-def _entity_methods(e: str, span: _YearSpan, y: int, lyy: int, lyr: int, bands: dict[str, int],
-                    open_count: int, open_amount: int) -> dict[str, Any]:
+def _entity_methods(
+    e: str, span: _YearSpan, y: int, lyy: int, lyr: int, bands: dict[str, int], open_count: int, open_amount: int
+) -> dict[str, Any]:
     """One entity's row of :func:`forecast_methods`: the history methods, the categories and the range."""
     rr, seas, naive, blended, basis = _history_methods(span, y, lyy, lyr)
     commit = y + bands["commit"]
@@ -543,8 +557,13 @@ FORECAST_TOTAL_KEYS = ("ytd_cents", "blended_cents", "run_rate_cents", "low_cent
 
 
 def pooled_forecast(
-    fc: pd.DataFrame, ids: list[str], ytd_micros: pd.Series, quota: list[int | None] | None,
-    *, keys: Sequence[str] = FORECAST_TOTAL_KEYS, basis: str = "blended_cents",
+    fc: pd.DataFrame,
+    ids: list[str],
+    ytd_micros: pd.Series,
+    quota: list[int | None] | None,
+    *,
+    keys: Sequence[str] = FORECAST_TOTAL_KEYS,
+    basis: str = "blended_cents",
 ) -> dict[str, Any]:
     """Members' forecasts totalled under the one total rule: the exact total, rounded once.
 
@@ -690,8 +709,17 @@ def annual_forecasts(
         )
     else:
         out["forecast_attainment"], out["credited_forecast"] = _group_forecast_attainment(
-            dataset, fiscal_year, as_of, level, method, f["entity"], ids,
-            credited=credited, quotas=quotas, categories=categories, members=members,
+            dataset,
+            fiscal_year,
+            as_of,
+            level,
+            method,
+            f["entity"],
+            ids,
+            credited=credited,
+            quotas=quotas,
+            categories=categories,
+            members=members,
         )
     for m in METHODS:
         out[m] = money(f"{m}_cents")
@@ -715,9 +743,18 @@ def _entities(am: pd.DataFrame, level: str) -> tuple[list[str], dict[str, str]]:
 
 
 def _group_forecast_attainment(
-    dataset: Dataset, fiscal_year: int, as_of: datetime.date, level: str, method: str, entities: pd.Series,
-    ids: list[str], *, credited: pd.DataFrame, quotas: pd.DataFrame | None,
-    categories: ForecastCategories | None, members: Sequence[str] | None,
+    dataset: Dataset,
+    fiscal_year: int,
+    as_of: datetime.date,
+    level: str,
+    method: str,
+    entities: pd.Series,
+    ids: list[str],
+    *,
+    credited: pd.DataFrame,
+    quotas: pd.DataFrame | None,
+    categories: ForecastCategories | None,
+    members: Sequence[str] | None,
 ) -> tuple[pd.Series, pd.Series]:
     """A team's or the company's ``forecast_attainment`` and ``credited_forecast``, by the one roll-up rule.
 
@@ -728,8 +765,16 @@ def _group_forecast_attainment(
     """
     am = dataset.account_managers
     year = Period(dataset.calendar, "year", int(fiscal_year))
-    per_am = annual_forecasts(dataset, fiscal_year, as_of, level="account_manager", method=method,
-                              credited=credited, quotas=quotas, categories=categories)
+    per_am = annual_forecasts(
+        dataset,
+        fiscal_year,
+        as_of,
+        level="account_manager",
+        method=method,
+        credited=credited,
+        quotas=quotas,
+        categories=categories,
+    )
     per_am = per_am.set_index(per_am["entity"].astype("str"), drop=False)
     team_by_am = dict(zip(am["account_manager_id"].astype("str"), am["team"].astype("str")))
     counted = None if members is None else {str(m) for m in members}
@@ -740,10 +785,14 @@ def _group_forecast_attainment(
     ytd_micros = revenue_micros_by(credited_in(credited, year.start, as_of), "account_manager_id")
     col = f"{method}_cents"
     pooled = {
-        e: pooled_forecast(per_am, rows, ytd_micros,
-                           [None if pd.isna(per_am.at[a, "annual_quota_cents"]) else int(per_am.at[a, "annual_quota_cents"])
-                            for a in rows],
-                           keys=(col,), basis=col)
+        e: pooled_forecast(
+            per_am,
+            rows,
+            ytd_micros,
+            [None if pd.isna(per_am.at[a, "annual_quota_cents"]) else int(per_am.at[a, "annual_quota_cents"]) for a in rows],
+            keys=(col,),
+            basis=col,
+        )
         for e, rows in groups.items()
     }
     return (

@@ -132,7 +132,11 @@ def open_pipeline(
     cols = {"entity": "str", "opportunity_id": "str", "probability": "float64", "amount_cents": "int64", "weighted": "float64"}
     if pipeline is None or len(pipeline) == 0 or as_of >= year_end:
         return pd.DataFrame({k: pd.Series([], dtype=v) for k, v in cols.items()})
-    ecd = pd.to_datetime(pipeline["expected_close_date"]) if "expected_close_date" in pipeline else pd.Series(pd.NaT, index=pipeline.index)
+    ecd = (
+        pd.to_datetime(pipeline["expected_close_date"])
+        if "expected_close_date" in pipeline
+        else pd.Series(pd.NaT, index=pipeline.index)
+    )
     keep = ecd.isna() | ((ecd > np.datetime64(as_of, "ns")) & (ecd <= np.datetime64(year_end, "ns")))
     p = pipeline.loc[keep.to_numpy()]
     am = p["account_manager_id"].astype("str")

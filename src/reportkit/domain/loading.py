@@ -10,12 +10,12 @@ import datetime
 from pathlib import Path
 from typing import Any
 
+from ..config.params import BatchParams, load_params
 from ..core.errors import ParamsError
+from ..core.periods import FiscalCalendar, Period
 from ..data.mapping import load_dataset
 from ..data.model import Dataset
-from ..config.params import BatchParams, load_params
 from .crediting import ownerless_uncredited
-from ..core.periods import FiscalCalendar, Period
 
 __all__ = ["load_inputs", "load_source", "parse_date"]
 

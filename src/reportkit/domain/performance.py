@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import datetime
 import math
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -37,8 +37,7 @@ import pandas as pd
 from ..config.params import PerformancePolicy
 from ..core.periods import data_covers
 
-__all__ = ["STATUSES", "PERFORMANCE_COLUMNS", "performance_input", "performance_watch", "performance_table",
-           "current_status"]
+__all__ = ["STATUSES", "PERFORMANCE_COLUMNS", "performance_input", "performance_watch", "performance_table", "current_status"]
 
 STATUSES = ("on track", "missed", "performance watch", "termination review", "n/a")
 PERFORMANCE_COLUMNS = ("period", "attainment", "missed", "consecutive_misses", "status", "note")
@@ -170,8 +169,7 @@ def performance_table(att: pd.DataFrame, policy: PerformancePolicy | None = None
     """
     parts = []
     for am, g in att.groupby("account_manager_id", sort=False):
-        f = performance_watch(g["period"].tolist(), g["attainment"].tolist(), policy,
-                              g["note"].tolist() if "note" in g else None)
+        f = performance_watch(g["period"].tolist(), g["attainment"].tolist(), policy, g["note"].tolist() if "note" in g else None)
         f.insert(0, "account_manager_id", str(am))
         parts.append(f)
     if not parts:

@@ -39,17 +39,18 @@ from __future__ import annotations
 
 import datetime
 import math
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import Iterable, NamedTuple, Sequence
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from .crediting import credited_deals, credited_revenue
-from ..core.money import allocate, micros_to_cents, to_cents
-from ..data.model import Dataset
 from ..config.params import QuotaRule
+from ..core.money import allocate, micros_to_cents, to_cents
 from ..core.periods import FiscalCalendar, Period, PeriodKind
+from ..data.model import Dataset
+from .crediting import credited_deals, credited_revenue
 
 __all__ = [
     "quotas_from_rule",
@@ -108,7 +109,7 @@ def quotas_from_rule(dataset: Dataset, rule: QuotaRule, fiscal_years: Iterable[i
         ``period_end`` (datetime64, inclusive), ``quota_cents`` (int64, >= 0),
         ``currency`` (str). Sorted by account manager then period.
     """
-    years = sorted(set(int(y) for y in fiscal_years))
+    years = sorted({int(y) for y in fiscal_years})
     ams = dataset.account_managers["account_manager_id"].astype("str").tolist()
     if not years or not ams:
         return _empty_quotas()
@@ -132,11 +133,11 @@ def quotas_from_rule(dataset: Dataset, rule: QuotaRule, fiscal_years: Iterable[i
     else:
         rev = credited_revenue(credited_deals(dataset), cal, "quarter")
         rev = rev.rename(columns={"period": "last_year", "revenue_cents": "ly_cents"})
-        grid = grid.merge(rev[["account_manager_id", "last_year", "ly_cents"]], on=["account_manager_id", "last_year"], how="left")
-        factor = Decimal(1) + rule.growth
-        grown = grid["ly_cents"].map(
-            lambda c: None if pd.isna(c) or c <= 0 else max(0, to_cents(Decimal(int(c)) * factor / 100))
+        grid = grid.merge(
+            rev[["account_manager_id", "last_year", "ly_cents"]], on=["account_manager_id", "last_year"], how="left"
         )
+        factor = Decimal(1) + rule.growth
+        grown = grid["ly_cents"].map(lambda c: None if pd.isna(c) or c <= 0 else max(0, to_cents(Decimal(int(c)) * factor / 100)))
         grid["quota_cents"] = grown.where(grown.notna(), fallback).astype("int64")
     grid["currency"] = dataset.currency
     out = grid[_QUOTA_COLUMNS].sort_values(["account_manager_id", "period_start"], kind="stable")
@@ -204,7 +205,9 @@ def split_year(
     return list(zip(periods, allocate(int(cents), list(weights))))
 
 
-def _split_by_days(cents: int, start: datetime.date, end: datetime.date, cal: FiscalCalendar, kind: str) -> list[tuple[Period, int]]:
+def _split_by_days(
+    cents: int, start: datetime.date, end: datetime.date, cal: FiscalCalendar, kind: str
+) -> list[tuple[Period, int]]:
     periods: list[Period] = []
     p = cal.period_of(start, kind)  # type: ignore[arg-type]
     while p.start <= end:
@@ -285,7 +288,11 @@ def split_quotas(
     """
     if quotas is None or len(quotas) == 0:
         return pd.DataFrame(
-            {"account_manager_id": pd.Series([], dtype="str"), "period": pd.Series([], dtype="str"), "quota_cents": pd.Series([], dtype="int64")}
+            {
+                "account_manager_id": pd.Series([], dtype="str"),
+                "period": pd.Series([], dtype="str"),
+                "quota_cents": pd.Series([], dtype="int64"),
+            }
         )
     row, ord_v, c_v = split_pieces(quotas, calendar, kind, year_weights)
     am_v = quotas["account_manager_id"].astype("str").to_numpy(dtype=object)[row]

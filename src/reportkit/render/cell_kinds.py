@@ -21,8 +21,17 @@ NA = "n/a"
 """How a missing or undefined value is shown everywhere."""
 
 PERCENT_COLUMNS = frozenset(
-    {"attainment", "forecast_attainment", "growth_vs_last_year", "rate", "probability", "share", "trend",
-     "share_of_am_revenue", "pace"}
+    {
+        "attainment",
+        "forecast_attainment",
+        "growth_vs_last_year",
+        "rate",
+        "probability",
+        "share",
+        "trend",
+        "share_of_am_revenue",
+        "pace",
+    }
 )
 """Columns (and summary keys) holding fractions shown as percent (1.0 == 100 %)."""
 
@@ -85,4 +94,4 @@ def is_percent_key(name: str) -> bool:
     name = str(name)
     if name in _MONEY_RATE_KEYS:
         return False
-    return name in PERCENT_COLUMNS or name.endswith("_attainment") or name.endswith("_rate") or name.startswith("attainment")
+    return name in PERCENT_COLUMNS or name.endswith(("_attainment", "_rate")) or name.startswith("attainment")

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any, Sequence
+from typing import Any
 
 import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -82,8 +83,13 @@ def _money_axis(currency: str) -> FuncFormatter:
 
 
 def _revenue_vs_quota(
-    labels: Sequence[str], revenue: Sequence[Any], quota: Sequence[Any], currency: str, title: str,
-    revenue_label: str = "Revenue", title_above_legend: bool = False,
+    labels: Sequence[str],
+    revenue: Sequence[Any],
+    quota: Sequence[Any],
+    currency: str,
+    title: str,
+    revenue_label: str = "Revenue",
+    title_above_legend: bool = False,
 ) -> Figure:
     with matplotlib.rc_context(_RC):
         fig = Figure(figsize=_SIZE)
@@ -113,7 +119,10 @@ def quarterly_chart(report: Any) -> Figure:
     """
     q = report.quarterly
     return _revenue_vs_quota(
-        list(q["period"]), list(q["revenue"]), list(q["quota"]), report.currency,
+        list(q["period"]),
+        list(q["revenue"]),
+        list(q["quota"]),
+        report.currency,
         f"{report.name}: revenue vs quota",
     )
 
@@ -127,9 +136,13 @@ def team_quarterly_chart(report: Any) -> Figure:
     """
     q = report.quarterly
     return _revenue_vs_quota(
-        list(q["period"]), list(q["credited_revenue"]), list(q["quota"]), report.currency,
+        list(q["period"]),
+        list(q["credited_revenue"]),
+        list(q["quota"]),
+        report.currency,
         f"{report.name}: credited revenue (attainment basis) vs quota",
-        revenue_label="Credited revenue", title_above_legend=True,
+        revenue_label="Credited revenue",
+        title_above_legend=True,
     )
 
 

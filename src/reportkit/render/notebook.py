@@ -32,18 +32,19 @@ import math
 import numbers
 import os
 import pickle
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..core.currency import currency_info
 from ..core.errors import ParamsError, TemplateError
-from ..domain.loading import load_inputs, parse_date
 from ..core.money import round_money
+from ..domain.loading import load_inputs, parse_date
 from ..reports.builders import REPORT_KINDS, build_report
 from .cell_kinds import NA, PERCENT_COLUMNS, is_missing, is_percent_key
 
@@ -319,9 +320,7 @@ class Table:
             widths = [max(w, len(c)) for w, c in zip(widths, row)]
 
         def line(cells: Sequence[str]) -> str:
-            return "  ".join(
-                c.rjust(w) if num else c.ljust(w) for c, w, num in zip(cells, widths, self.numeric)
-            ).rstrip()
+            return "  ".join(c.rjust(w) if num else c.ljust(w) for c, w, num in zip(cells, widths, self.numeric)).rstrip()
 
         lines = [self.caption] if self.caption else []
         lines.append(line(self.headers))
@@ -424,10 +423,14 @@ def table(
         )
     labels = dict(labels or {})
     shown = frame if max_rows is None else frame.head(max_rows)
-    rows = tuple(
-        tuple(format_cell(v, c, currency) for c, v in zip(cols, values))
-        for values in shown[cols].itertuples(index=False, name=None)
-    ) if cols else tuple(() for _ in range(len(shown)))
+    rows = (
+        tuple(
+            tuple(format_cell(v, c, currency) for c, v in zip(cols, values))
+            for values in shown[cols].itertuples(index=False, name=None)
+        )
+        if cols
+        else tuple(() for _ in range(len(shown)))
+    )
     numeric = tuple(_numeric_column(frame[c], c) for c in cols)
     if max_rows is not None and len(frame) > max_rows:
         extra = f"first {max_rows} of {len(frame)} rows"
@@ -483,7 +486,11 @@ def summary_table(report: Any, keys: Sequence[str] | None = None) -> Table:
             if "forecast_low" not in summary or "forecast_high" not in summary:
                 return None
             lo, hi = summary["forecast_low"], summary["forecast_high"]
-            return NA if is_missing(lo) or is_missing(hi) else f"{format_cell(lo, 'forecast_low', cur)} to {format_cell(hi, 'forecast_high', cur)}"
+            return (
+                NA
+                if is_missing(lo) or is_missing(hi)
+                else f"{format_cell(lo, 'forecast_low', cur)} to {format_cell(hi, 'forecast_high', cur)}"
+            )
         return format_cell(summary[k], k, cur) if k in summary else None
 
     def shown(k: str, when: str) -> bool:
@@ -502,9 +509,7 @@ def summary_table(report: Any, keys: Sequence[str] | None = None) -> Table:
         items = [k for k, _, when in layout if shown(k, when)] if layout else list(summary)
     else:
         items = list(keys)
-    rows = tuple(
-        (labels.get(k) or column_label(k), v) for k in items if (v := value(k)) is not None
-    )
+    rows = tuple((labels.get(k) or column_label(k), v) for k in items if (v := value(k)) is not None)
     return Table(headers=("Item", "Value"), rows=rows, numeric=(False, True))
 
 
@@ -517,8 +522,7 @@ def heading(report: Any) -> Heading:
         who = report.name if str(report.id) == str(report.name) else f"{report.name} ({report.id})"
         title = f"Account manager report: {who} — {report.period}"
         sub = (
-            f"Team: {report.team} · Sales manager: {report.sales_manager} · "
-            f"as of {format_date(report.as_of)} · {report.currency}"
+            f"Team: {report.team} · Sales manager: {report.sales_manager} · as of {format_date(report.as_of)} · {report.currency}"
         )
     return Heading(title, 1, sub)
 
@@ -590,6 +594,7 @@ def figure(fig: Any, alt: str | None = None) -> Chart:
 
 
 # -- loading ----------------------------------------------------------------------
+
 
 def load_report(
     report_data: str | Path = "",
@@ -663,6 +668,7 @@ def load_report(
         as_of=as_of_date or params.as_of,
     )
 
+
 def default_template_dir() -> Path:
     """The ``templates/`` folder: ``$REPORTKIT_TEMPLATES``, the repo's, or the package's."""
     env = os.environ.get("REPORTKIT_TEMPLATES")
@@ -706,16 +712,12 @@ def resolve_params_file(params_file: str | Path, template_dir: str | Path | None
     )
 
 
-def _check_matches(
-    report: Any, kind: str, report_id: str, period: str | None, as_of: datetime.date | None, source: str
-) -> None:
+def _check_matches(report: Any, kind: str, report_id: str, period: str | None, as_of: datetime.date | None, source: str) -> None:
     got_kind = getattr(report, "kind", None)
     if got_kind != kind:
         raise ParamsError(f"{source}: holds a {got_kind!r} report, the template renders {kind!r}")
     if str(report.id) != str(report_id):
-        raise ParamsError(
-            f"{source}: holds the report of {report.id!r} but {REPORT_KINDS[kind].id_parameter} is {report_id!r}"
-        )
+        raise ParamsError(f"{source}: holds the report of {report.id!r} but {REPORT_KINDS[kind].id_parameter} is {report_id!r}")
     if period and report.period != period:
         raise ParamsError(f"{source}: holds period {report.period!r} but period is {period!r}")
     if as_of and report.as_of != as_of:

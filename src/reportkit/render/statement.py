@@ -26,10 +26,10 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
-from ..domain.loading import load_inputs
 from ..core.errors import OutputError, ParamsError
 from ..core.periods import Period
 from ..domain.commission import CommissionStatement
+from ..domain.loading import load_inputs
 from ..reports.context import shared_contexts
 from ..reports.planning import account_manager_row, active_account_managers
 from ..reports.statements import commission_for
@@ -39,7 +39,17 @@ __all__ = ["STATEMENT_FILE_COLUMNS", "statement_cli", "statement_rows", "write_s
 
 #: Columns of a statement file, in order.
 STATEMENT_FILE_COLUMNS = (
-    "account_manager_id", "period", "line", "deal_id", "description", "basis", "tier", "rate", "rule", "amount", "award",
+    "account_manager_id",
+    "period",
+    "line",
+    "deal_id",
+    "description",
+    "basis",
+    "tier",
+    "rate",
+    "rule",
+    "amount",
+    "award",
 )
 
 
@@ -66,25 +76,37 @@ def statement_rows(stmt: CommissionStatement) -> list[dict]:
     rows = []
     for r in stmt.lines.itertuples(index=False):
         tier = _none(getattr(r, "tier", None))
-        rows.append({
+        rows.append(
+            {
+                "account_manager_id": stmt.account_manager_id,
+                "period": stmt.period,
+                "line": int(r.line),
+                "deal_id": _none(getattr(r, "deal_id", None)),
+                "description": str(r.description),
+                "basis": _none(r.basis),
+                "tier": None if tier is None else int(tier),
+                "rate": _none(r.rate),
+                "rule": str(r.rule),
+                "amount": r.amount,
+                "award": str(r.award),
+            }
+        )
+    total = sum((r["amount"] for r in rows), Decimal("0.00"))
+    rows.append(
+        {
             "account_manager_id": stmt.account_manager_id,
             "period": stmt.period,
-            "line": int(r.line),
-            "deal_id": _none(getattr(r, "deal_id", None)),
-            "description": str(r.description),
-            "basis": _none(r.basis),
-            "tier": None if tier is None else int(tier),
-            "rate": _none(r.rate),
-            "rule": str(r.rule),
-            "amount": r.amount,
-            "award": str(r.award),
-        })
-    total = sum((r["amount"] for r in rows), Decimal("0.00"))
-    rows.append({
-        "account_manager_id": stmt.account_manager_id, "period": stmt.period, "line": None, "deal_id": None,
-        "description": f"Total ({len(rows)} lines)", "basis": None, "tier": None, "rate": None, "rule": "total",
-        "amount": total, "award": None,
-    })
+            "line": None,
+            "deal_id": None,
+            "description": f"Total ({len(rows)} lines)",
+            "basis": None,
+            "tier": None,
+            "rate": None,
+            "rule": "total",
+            "amount": total,
+            "award": None,
+        }
+    )
     return rows
 
 

@@ -26,7 +26,13 @@ from .context import ReportContext, report_context
 from .objects import AccountManagerReport
 from .planning import account_manager_row
 from .sections import (
-    as_of_notes, elapsed_days, fraction_or_none, money_or_none, performance_history, to_date_figures, to_date_note,
+    as_of_notes,
+    elapsed_days,
+    fraction_or_none,
+    money_or_none,
+    performance_history,
+    to_date_figures,
+    to_date_note,
 )
 from .statements import commission_statement
 
@@ -113,12 +119,21 @@ def build_account_manager_report(
     performance, standing, performance_notes = _performance(ctx, params, mine, am_id)
     # service issues: only counts per account of this AM reach the report (account_status keeps its
     # own accounts); an issue counts as open at as_of when opened by then and not yet resolved
-    accounts = account_status(ctx.credited, am_id, ctx.period, as_of, ds.accounts, AccountStatusRules(), deals=ds.deals,
-                              pipeline=ds.pipeline, service_issues=ds.service_issues, history_start=ctx.first_deal)
+    accounts = account_status(
+        ctx.credited,
+        am_id,
+        ctx.period,
+        as_of,
+        ds.accounts,
+        AccountStatusRules(),
+        deals=ds.deals,
+        pipeline=ds.pipeline,
+        service_issues=ds.service_issues,
+        history_start=ctx.first_deal,
+    )
     deals = _deals(ds, figures["in_period"])
     to_date = to_date_figures(ctx.period, ctx.cutoff, figures["revenue_cents"], figures["quota_cents"])
-    notes = [*ctx.quota_notes, *performance_notes,
-             *_notes(ds, ctx, row, figures, quarterly, deals, accounts, to_date)]
+    notes = [*ctx.quota_notes, *performance_notes, *_notes(ds, ctx, row, figures, quarterly, deals, accounts, to_date)]
     return AccountManagerReport(
         id=am_id,
         name=str(row["name"]),
@@ -156,9 +171,7 @@ def _quarterly(ctx: ReportContext, mine: pd.DataFrame, am_id: str) -> pd.DataFra
             rev_ly.append(None)  # the data does not reach back to it: n/a, not a genuine zero
         else:
             rev_ly.append(revenue_cents(credited_in(mine, lyq.start, ly_end)))
-    growth = [
-        (r - b) / abs(b) if b is not None and b > 0 else math.nan for r, b in zip(att["revenue_cents"].to_numpy(), rev_ly)
-    ]
+    growth = [(r - b) / abs(b) if b is not None and b > 0 else math.nan for r, b in zip(att["revenue_cents"].to_numpy(), rev_ly)]
     return pd.DataFrame(
         {
             "period": att["period"].astype("str"),
@@ -201,9 +214,30 @@ def _forecast_rows(f: pd.Series) -> pd.DataFrame:
         ("blended", str(f["basis"]), int(f["blended_cents"]), money_or_none(f["low_cents"]), money_or_none(f["high_cents"])),
         ("run_rate", "run rate (YTD daily pace)", int(f["run_rate_cents"]), None, None),
     ):
-        rows.append((method, basis, cents_to_money(ytd), cents_to_money(cents - ytd), cents_to_money(cents),
-                     money_or_none(q), attainment(cents, q), low, high))
-    cols = ["method", "basis", "ytd_revenue", "remaining_forecast", "forecast", "annual_quota", "forecast_attainment", "low", "high"]
+        rows.append(
+            (
+                method,
+                basis,
+                cents_to_money(ytd),
+                cents_to_money(cents - ytd),
+                cents_to_money(cents),
+                money_or_none(q),
+                attainment(cents, q),
+                low,
+                high,
+            )
+        )
+    cols = [
+        "method",
+        "basis",
+        "ytd_revenue",
+        "remaining_forecast",
+        "forecast",
+        "annual_quota",
+        "forecast_attainment",
+        "low",
+        "high",
+    ]
     out = pd.DataFrame({c: pd.Series([r[i] for r in rows], dtype="object") for i, c in enumerate(cols)})
     out["method"] = out["method"].astype("str")
     out["basis"] = out["basis"].astype("str")
@@ -211,8 +245,9 @@ def _forecast_rows(f: pd.Series) -> pd.DataFrame:
     return out
 
 
-def _performance(ctx: ReportContext, params: BatchParams, mine: pd.DataFrame,
-                 am_id: str) -> tuple[pd.DataFrame, tuple[str, int], list[str]]:
+def _performance(
+    ctx: ReportContext, params: BatchParams, mine: pd.DataFrame, am_id: str
+) -> tuple[pd.DataFrame, tuple[str, int], list[str]]:
     """The last eight quarters' verdicts, the current standing (status, consecutive misses) and the n/a notes."""
     perf_all = performance_history(ctx, params, mine, [am_id])
     standing = current_status(perf_all, params.performance)
@@ -251,8 +286,16 @@ def _deals(ds: Dataset, in_period: pd.DataFrame) -> pd.DataFrame:
     return deals
 
 
-def _notes(ds: Dataset, ctx: ReportContext, row: pd.Series, figures: dict[str, Any], quarterly: pd.DataFrame,
-           deals: pd.DataFrame, accounts: pd.DataFrame, to_date: dict[str, Any]) -> list[str]:
+def _notes(
+    ds: Dataset,
+    ctx: ReportContext,
+    row: pd.Series,
+    figures: dict[str, Any],
+    quarterly: pd.DataFrame,
+    deals: pd.DataFrame,
+    accounts: pd.DataFrame,
+    to_date: dict[str, Any],
+) -> list[str]:
     """What the reader must know to read the figures right: gaps, dates, crediting rules that applied."""
     p, cutoff, as_of = ctx.period, ctx.cutoff, ctx.as_of
     notes: list[str] = []
@@ -265,8 +308,12 @@ def _notes(ds: Dataset, ctx: ReportContext, row: pd.Series, figures: dict[str, A
     notes += as_of_notes(p, as_of)
     if to_date["days_elapsed"] < p.days:
         ly_p = p.same_period_last_year()
-        notes += to_date_note(p, to_date, f"; growth vs last year compares with the same days of {ly_p.label} "
-                                          f"({ly_p.start.isoformat()} to {p.last_year_span(cutoff)[1].isoformat()})")
+        notes += to_date_note(
+            p,
+            to_date,
+            f"; growth vs last year compares with the same days of {ly_p.label} "
+            f"({ly_p.start.isoformat()} to {p.last_year_span(cutoff)[1].isoformat()})",
+        )
     if quarterly["revenue_last_year"].isna().any():
         since = f" (its first deal closed on {ctx.first_deal.isoformat()})" if ctx.first_deal else ""
         notes.append(f"Revenue last year is n/a where the data set does not reach back to the start of that quarter{since}.")
@@ -276,14 +323,22 @@ def _notes(ds: Dataset, ctx: ReportContext, row: pd.Series, figures: dict[str, A
     if end is not None and end < p.end:
         notes.append(f"Left on {end.isoformat()}.")
     if ds.crediting == "territory":
-        notes.append("Territory crediting: each deal in your territories credits you in full (an overlay; colleagues may be credited for the same deal); a deal whose territory is blank or covered by nobody credits its owner.")
+        notes.append(
+            "Territory crediting: each deal in your territories credits you in full (an overlay; colleagues may be credited for the same deal); a deal whose territory is blank or covered by nobody credits its owner."
+        )
     if accounts["handover_date"].notna().any():
         notes.append("Revenue an account booked before its handover date is not credited (business-development handoff).")
     return notes
 
 
-def _summary(figures: dict[str, Any], to_date: dict[str, Any], stmt: CommissionStatement, forecast: pd.DataFrame,
-             standing: tuple[str, int], accounts: pd.DataFrame) -> dict[str, Any]:
+def _summary(
+    figures: dict[str, Any],
+    to_date: dict[str, Any],
+    stmt: CommissionStatement,
+    forecast: pd.DataFrame,
+    standing: tuple[str, int],
+    accounts: pd.DataFrame,
+) -> dict[str, Any]:
     """The summary keys of the report (see :func:`build_account_manager_report`)."""
     f0, f_rr = forecast.iloc[0], forecast.iloc[1]
     deferred = money_sum(a for a, w in zip(stmt.lines["amount"], stmt.lines["award"]) if str(w) == "deferred")
@@ -315,5 +370,5 @@ def _summary(figures: dict[str, Any], to_date: dict[str, Any], stmt: CommissionS
         "performance_status": standing[0],
         "consecutive_misses": standing[1],
         "deals_count": int(figures["in_period"]["deal_id"].nunique()),
-        "accounts_count": int(len(accounts)),
+        "accounts_count": len(accounts),
     }

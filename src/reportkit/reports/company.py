@@ -99,8 +99,16 @@ def build_company_rollup(
     figures = group_figures(ctx, credited, members)
     annual_q = ctx.annual_quotas(members)
     basis_fc = pooled_forecast(ctx.forecasts(ds).loc[members], members, figures.ytd_micros, [annual_q[a] for a in members])
-    sales_fc = group_forecast(ds, ctx, credited, members, figures.ytd_micros,
-                              overlap=bool(members) and crediting_overlaps(credited, members), level="company", entity=COMPANY)
+    sales_fc = group_forecast(
+        ds,
+        ctx,
+        credited,
+        members,
+        figures.ytd_micros,
+        overlap=bool(members) and crediting_overlaps(credited, members),
+        level="company",
+        entity=COMPANY,
+    )
     return {
         "team": "Company total",
         "members": sum(int(t.summary.get("members", 0)) for t in team_reports),

@@ -38,8 +38,10 @@ def effective_quotas(ds: Dataset, params: BatchParams, fiscal_years: list[int]) 
     rule = params.quota_rule
     has_table = ds.quotas is not None and len(ds.quotas) > 0
     if rule is not None and not has_table:
-        what = f"{rule.amount} per {rule.per}" if rule.kind == "fixed" else (
-            f"same quarter last year x (1 + {rule.growth}), else {rule.amount} per {rule.per}"
+        what = (
+            f"{rule.amount} per {rule.per}"
+            if rule.kind == "fixed"
+            else (f"same quarter last year x (1 + {rule.growth}), else {rule.amount} per {rule.per}")
         )
         quotas = quotas_from_rule(ds, rule, fiscal_years)
         notes = [f"Quotas set by the params quota rule ({rule.kind}: {what})."]
@@ -79,7 +81,6 @@ def ytd_periods(period: Period) -> list[Period]:
         return before + [period]
     first_month = (q.number - 1) * 3 + 1
     return before + [Period(period.calendar, "month", period.fiscal_year, m) for m in range(first_month, period.number + 1)]
-
 
 
 @dataclass(frozen=True)
@@ -132,8 +133,13 @@ class ReportContext:
         """
         if "account_manager" not in self.forecast_cache:
             f = annual_forecasts(
-                ds, self.period.fiscal_year, self.cutoff, level="account_manager", method="blended",
-                credited=self.credited, quotas=self.quotas,
+                ds,
+                self.period.fiscal_year,
+                self.cutoff,
+                level="account_manager",
+                method="blended",
+                credited=self.credited,
+                quotas=self.quotas,
             )
             self.forecast_cache["account_manager"] = f.set_index(f["entity"].astype("str"), drop=False)
         return self.forecast_cache["account_manager"]
@@ -163,15 +169,13 @@ class ReportContext:
 
     def attainment(self, credited: pd.DataFrame, ids: list[str], quarters: list[Period]) -> pd.DataFrame:
         """:func:`reportkit.domain.quota.attainment_table` of ``ids`` per quarter, up to ``cutoff``, on these quotas."""
-        return attainment_table(credited, self.quotas, ids, quarters, until=self.cutoff,
-                                quarter_quotas=self.split("quarter"))
+        return attainment_table(credited, self.quotas, ids, quarters, until=self.cutoff, quarter_quotas=self.split("quarter"))
 
 
 # Contexts shared inside ``shared_contexts()`` blocks (None outside every block: nothing is kept).
 _shared: list[tuple[Dataset, str, datetime.date, str, ReportContext]] | None = None
 _shared_depth = 0
 _shared_lock = threading.Lock()
-
 
 
 @contextlib.contextmanager

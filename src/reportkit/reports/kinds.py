@@ -7,8 +7,9 @@ The batch, the CLI, the index and :func:`reportkit.render.notebook.load_report` 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from ..config.params import BatchParams
 from ..core.errors import ParamsError
@@ -67,8 +68,16 @@ class ReportKind:
 REPORT_KINDS: dict[str, ReportKind] = {
     k.name: k
     for k in (
-        ReportKind("account_manager", "account_manager.ipynb", "Account manager report", "account_managers",
-                   "account_manager_id", "account manager", False, "build_account_manager_report"),
+        ReportKind(
+            "account_manager",
+            "account_manager.ipynb",
+            "Account manager report",
+            "account_managers",
+            "account_manager_id",
+            "account manager",
+            False,
+            "build_account_manager_report",
+        ),
         ReportKind("team", "team.ipynb", "Team report", "teams", "team", "team", True, "build_team_report"),
     )
 }
@@ -76,7 +85,6 @@ REPORT_KINDS: dict[str, ReportKind] = {
 
 Its names are :data:`reportkit.config.params.REPORT_KIND_NAMES` (params sits below this
 module and cannot import it; a test keeps the two equal)."""
-
 
 
 def build_report(ds: Any, params: BatchParams, *, kind: str, report_id: str, period: str, as_of: datetime.date) -> Any:

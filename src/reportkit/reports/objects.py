@@ -104,4 +104,3 @@ class TeamReport:
     timezone: str = "UTC"  # params ``timezone``: the workbook shows tz-aware timestamps in it
     miss_below: float = 0.9  # params ``performance.miss_below``: the workbook's attainment miss band
     kind: Literal["team"] = "team"
-

@@ -82,9 +82,7 @@ def team_slugs(teams: list[str]) -> dict[str, str]:
     counts: dict[str, int] = {}
     for v in slugs.values():
         counts[v] = counts.get(v, 0) + 1
-    return {
-        t: (v if counts[v] == 1 else f"{v}-{hashlib.sha1(t.encode('utf-8')).hexdigest()[:6]}") for t, v in slugs.items()
-    }
+    return {t: (v if counts[v] == 1 else f"{v}-{hashlib.sha1(t.encode('utf-8')).hexdigest()[:6]}") for t, v in slugs.items()}
 
 
 def active_account_managers(ds: Dataset, period: Period) -> pd.DataFrame:
@@ -127,7 +125,8 @@ def account_manager_row(ds: Dataset, account_manager_id: str) -> pd.Series:
     if hit.empty:
         known = am["account_manager_id"].astype("str").tolist()
         raise ParamsError(
-            f"account manager {str(account_manager_id)!r} is not in the account managers table" + did_you_mean(str(account_manager_id), known)
+            f"account manager {str(account_manager_id)!r} is not in the account managers table"
+            + did_you_mean(str(account_manager_id), known)
         )
     return hit.iloc[0]
 
@@ -173,4 +172,3 @@ def plan_reports(ds: Dataset, params: BatchParams) -> list[ReportSpec]:
         slugs = team_slugs(sorted(set(ds.account_managers["team"].astype("str"))))
         specs += [ReportSpec("team", slugs[t], t, t) for t in teams]
     return specs
-

@@ -33,8 +33,17 @@ from ..domain.quota import PooledAttainment, attainment, pooled_attainment
 from .context import ReportContext
 
 __all__ = [
-    "money_or_none", "fraction_or_none", "elapsed_days", "prorate", "to_date_figures", "to_date_note",
-    "as_of_notes", "GroupFigures", "group_figures", "group_forecast", "performance_history",
+    "money_or_none",
+    "fraction_or_none",
+    "elapsed_days",
+    "prorate",
+    "to_date_figures",
+    "to_date_note",
+    "as_of_notes",
+    "GroupFigures",
+    "group_figures",
+    "group_forecast",
+    "performance_history",
 ]
 
 
@@ -114,8 +123,10 @@ def to_date_note(period: Period, to_date: dict[str, Any], growth: str = "") -> l
     """
     if to_date["days_elapsed"] >= period.days:
         return []
-    return [f"{to_date['period_label']}: attainment is against the full {period.kind} quota; pace is revenue "
-            f"against the quota prorated to date{growth}."]
+    return [
+        f"{to_date['period_label']}: attainment is against the full {period.kind} quota; pace is revenue "
+        f"against the quota prorated to date{growth}."
+    ]
 
 
 def as_of_notes(period: Period, as_of: datetime.date) -> list[str]:
@@ -180,17 +191,28 @@ def group_figures(ctx: ReportContext, credited: pd.DataFrame, members: list[str]
         in_period=in_period,
         revenue_cents=team_revenue(credited, members, p.start, cutoff),
         ytd_revenue_cents=team_revenue(credited, members, p.year.start, cutoff),
-        period=pooled_attainment(None, [ctx.quota(a, p) for a in members],
-                                 revenue_micros=[int(period_micros.get(a, 0)) for a in members]),
-        ytd=pooled_attainment(None, [ctx.ytd_quota(a) for a in members],
-                              revenue_micros=[int(ytd_micros.get(a, 0)) for a in members]),
+        period=pooled_attainment(
+            None, [ctx.quota(a, p) for a in members], revenue_micros=[int(period_micros.get(a, 0)) for a in members]
+        ),
+        ytd=pooled_attainment(
+            None, [ctx.ytd_quota(a) for a in members], revenue_micros=[int(ytd_micros.get(a, 0)) for a in members]
+        ),
         period_micros=period_micros,
         ytd_micros=ytd_micros,
     )
 
 
-def group_forecast(ds: Dataset, ctx: ReportContext, credited: pd.DataFrame, members: list[str],
-                   ytd_micros: pd.Series, *, overlap: bool, level: str, entity: str) -> dict[str, Any]:
+def group_forecast(
+    ds: Dataset,
+    ctx: ReportContext,
+    credited: pd.DataFrame,
+    members: list[str],
+    ytd_micros: pd.Series,
+    *,
+    overlap: bool,
+    level: str,
+    entity: str,
+) -> dict[str, Any]:
     """A group's annual sales forecast (blended), each deal once.
 
     Without overlapping credits it is the members' forecasts totalled
@@ -215,8 +237,13 @@ def group_forecast(ds: Dataset, ctx: ReportContext, credited: pd.DataFrame, memb
     if pipeline is not None:
         pipeline = pipeline.loc[pipeline["account_manager_id"].astype("str").isin(members).to_numpy()]
     row = forecast_methods(
-        level_revenue(credited, level, am), [entity], p.fiscal_year, cutoff, ds.calendar,
-        history_start=history_start, pipeline=open_pipeline(pipeline, level, cutoff, p.year.end, am),
+        level_revenue(credited, level, am),
+        [entity],
+        p.fiscal_year,
+        cutoff,
+        ds.calendar,
+        history_start=history_start,
+        pipeline=open_pipeline(pipeline, level, cutoff, p.year.end, am),
     ).iloc[0]
     return {k: int(row[k]) for k in FORECAST_TOTAL_KEYS}
 

@@ -61,13 +61,15 @@ def _make_statement(ds: Dataset, params: BatchParams, ctx: ReportContext, accoun
         if "flat" not in ctx.engine:
             s = ctx.split(ctx.period.kind)
             quotas = s.loc[(s["period"] == ctx.period.label).to_numpy(), ["account_manager_id", "quota_cents"]]
-            ctx.engine["flat"] = flat_result(ctx.credited, ds.account_managers, params.commission, ctx.period, quotas,
-                                             until=ctx.cutoff, currency=ds.currency)
+            ctx.engine["flat"] = flat_result(
+                ctx.credited, ds.account_managers, params.commission, ctx.period, quotas, until=ctx.cutoff, currency=ds.currency
+            )
         return flat_statement(ctx.engine["flat"], account_manager_id, ctx.period, params.commission, ctx.credited)
     if "result" not in ctx.engine:
         plans, who = load_checked_plans(ds, params)
-        ctx.engine["result"] = plan_result(ds, plans, who, ctx.period, ctx.cutoff, ctx.quotas,
-                                           source_mapping=params.resolve(params.source))
+        ctx.engine["result"] = plan_result(
+            ds, plans, who, ctx.period, ctx.cutoff, ctx.quotas, source_mapping=params.resolve(params.source)
+        )
     return plan_statement(ctx.engine["result"], account_manager_id, ctx.period)
 
 
@@ -93,19 +95,18 @@ def load_checked_plans(ds: Dataset, params: BatchParams) -> tuple[Any, Any]:
     if params.plan is None:
         return None, None
     ref = params.plan
-    plans, who = load_plan_source(params.resolve(ref.path),
-                                  None if ref.assignments is None else params.resolve(ref.assignments))
-    check_crediting(list(plans.values()) if isinstance(plans, dict) else [plans], ds,
-                    source_mapping=params.resolve(params.source))
+    plans, who = load_plan_source(params.resolve(ref.path), None if ref.assignments is None else params.resolve(ref.assignments))
+    check_crediting(
+        list(plans.values()) if isinstance(plans, dict) else [plans], ds, source_mapping=params.resolve(params.source)
+    )
     return plans, who
 
 
-def commission_for(ds: Dataset, params: BatchParams, account_manager_id: str, period: str,
-                   as_of: datetime.date) -> CommissionStatement:
+def commission_for(
+    ds: Dataset, params: BatchParams, account_manager_id: str, period: str, as_of: datetime.date
+) -> CommissionStatement:
     """One account manager's commission statement exactly as their report shows it (``reportkit statement``)."""
     am_id = str(account_manager_id)
     account_manager_row(ds, am_id)  # an unknown id is a ParamsError naming it
     ctx = report_context(ds, params, period, as_of)
     return commission_statement(ds, params, ctx, am_id)
-
-

@@ -30,8 +30,15 @@ from .context import ReportContext, report_context
 from .objects import TeamReport
 from .planning import active_account_managers, team_slugs
 from .sections import (
-    GroupFigures, as_of_notes, fraction_or_none, group_figures, group_forecast, money_or_none, performance_history,
-    to_date_figures, to_date_note,
+    GroupFigures,
+    as_of_notes,
+    fraction_or_none,
+    group_figures,
+    group_forecast,
+    money_or_none,
+    performance_history,
+    to_date_figures,
+    to_date_note,
 )
 from .statements import commission_statement
 
@@ -82,7 +89,9 @@ def _distribution(att: pd.Series) -> pd.DataFrame:
     a = att.astype("float64").to_numpy()
     rows = [(label, int(((a >= lo) & (a < hi)).sum())) for label, lo, hi in ATTAINMENT_BANDS]
     rows.append(("n/a", int(np.isnan(a).sum())))
-    return pd.DataFrame({"band": pd.Series([r[0] for r in rows], dtype="str"), "count": pd.Series([r[1] for r in rows], dtype="int64")})
+    return pd.DataFrame(
+        {"band": pd.Series([r[0] for r in rows], dtype="str"), "count": pd.Series([r[1] for r in rows], dtype="int64")}
+    )
 
 
 def build_team_report(
@@ -172,8 +181,18 @@ def build_team_report(
     watch = [a for a in members if standing[a][0] in ("performance watch", "termination review")]
     to_date = to_date_figures(ctx.period, ctx.cutoff, figures.period.revenue_cents or 0, figures.period.quota_cents)
     basis_differs = _basis_differs(figures, quarterly, basis_fc, team_fc)
-    notes = [*ctx.quota_notes, *_notes(ctx, figures, overlap, partial or any(not quotas[a] for a in members),
-                                       basis_differs, [am_names[a] for a in members if quotas[a] is None], to_date)]
+    notes = [
+        *ctx.quota_notes,
+        *_notes(
+            ctx,
+            figures,
+            overlap,
+            partial or any(not quotas[a] for a in members),
+            basis_differs,
+            [am_names[a] for a in members if quotas[a] is None],
+            to_date,
+        ),
+    ]
     return TeamReport(
         id=slug,
         name=name,
@@ -183,8 +202,7 @@ def build_team_report(
         period_end=ctx.period.end,
         as_of=as_of,
         currency=ds.currency,
-        summary=_summary(figures, to_date, stmts, team_fc, forecast, len(watch), overlap=overlap,
-                         basis_differs=basis_differs),
+        summary=_summary(figures, to_date, stmts, team_fc, forecast, len(watch), overlap=overlap, basis_differs=basis_differs),
         leaderboard=leaderboard,
         attainment_distribution=_distribution(leaderboard["attainment"]),
         quarterly=quarterly,
@@ -217,9 +235,15 @@ def _team_members(ds: Dataset, period: Period, team: str) -> tuple[str, str, pd.
     return name, slugs[name], members_df
 
 
-def _leaderboard(in_period: pd.DataFrame, fc: pd.DataFrame, members: list[str], am_names: dict[str, str],
-                 quotas: dict[str, int | None], stmts: dict[str, CommissionStatement],
-                 standing: dict[str, tuple[str, int]]) -> pd.DataFrame:
+def _leaderboard(
+    in_period: pd.DataFrame,
+    fc: pd.DataFrame,
+    members: list[str],
+    am_names: dict[str, str],
+    quotas: dict[str, int | None],
+    stmts: dict[str, CommissionStatement],
+    standing: dict[str, tuple[str, int]],
+) -> pd.DataFrame:
     """The members ranked by attainment (n/a last), then revenue, then id."""
     rev = revenue_cents_by(in_period, "account_manager_id").reindex(members, fill_value=0).astype("int64")
     att = pd.Series([attainment(int(rev[a]), quotas[a]) for a in members], index=members, dtype="float64")
@@ -235,9 +259,11 @@ def _leaderboard(in_period: pd.DataFrame, fc: pd.DataFrame, members: list[str], 
             "performance_status": pd.Series([standing[a][0] for a in members], dtype="str"),
         }
     )
-    order = pd.DataFrame(
-        {"att": att.fillna(-math.inf).to_numpy(), "rev": rev.to_numpy(), "id": members}
-    ).sort_values(["att", "rev", "id"], ascending=[False, False, True], kind="stable").index
+    order = (
+        pd.DataFrame({"att": att.fillna(-math.inf).to_numpy(), "rev": rev.to_numpy(), "id": members})
+        .sort_values(["att", "rev", "id"], ascending=[False, False, True], kind="stable")
+        .index
+    )
     leaderboard = leaderboard.loc[order].reset_index(drop=True)
     leaderboard.insert(0, "rank", pd.Series(range(1, len(members) + 1), dtype="int64"))
     return leaderboard
@@ -253,7 +279,8 @@ def _quarterly(ctx: ReportContext, credited: pd.DataFrame, members: list[str]) -
         in_q = q_att.loc[(q_att["period"] == q.label).to_numpy()]
         q_micros = revenue_micros_by(credited_in(credited, q.start, min(q.end, cutoff)), "account_manager_id")
         qp = pooled_attainment(
-            None, [None if pd.isna(x) else int(x) for x in in_q["quota_cents"]],
+            None,
+            [None if pd.isna(x) else int(x) for x in in_q["quota_cents"]],
             revenue_micros=[int(q_micros.get(a, 0)) for a in in_q["account_manager_id"]],
         )
         q_rows.append((q.label, cents_to_money(r), money_or_none(qp.revenue_cents), money_or_none(qp.quota_cents), qp.attainment))
@@ -268,8 +295,9 @@ def _quarterly(ctx: ReportContext, credited: pd.DataFrame, members: list[str]) -
     )
 
 
-def _credited_forecast(fc: pd.DataFrame, members: list[str], ytd_micros: pd.Series,
-                       annual_q: dict[str, int | None]) -> dict[str, Any]:
+def _credited_forecast(
+    fc: pd.DataFrame, members: list[str], ytd_micros: pd.Series, annual_q: dict[str, int | None]
+) -> dict[str, Any]:
     """The forecast roll-up's total row: the attainment basis that forecast attainment divides.
 
     The members' forecasts (members with an annual quota) totalled by the one total
@@ -281,13 +309,23 @@ def _credited_forecast(fc: pd.DataFrame, members: list[str], ytd_micros: pd.Seri
     return basis_fc
 
 
-def _forecast_table(fc: pd.DataFrame, members: list[str], am_names: dict[str, str], annual_q: dict[str, int | None],
-                    basis_fc: dict[str, Any], *, overlap: bool, partial: bool) -> pd.DataFrame:
+def _forecast_table(
+    fc: pd.DataFrame,
+    members: list[str],
+    am_names: dict[str, str],
+    annual_q: dict[str, int | None],
+    basis_fc: dict[str, Any],
+    *,
+    overlap: bool,
+    partial: bool,
+) -> pd.DataFrame:
     """The forecast roll-up (blended): one row per member, then the ``TOTAL`` row on the attainment basis."""
     tot_name = "Team total" if not (overlap or partial) else "Team total (attainment basis)"
-    tot_basis = "sum of the members' forecasts (exact total, rounded once)" + (
-        ", members with an annual quota" if partial else "") + (
-        "; a deal credited to two members counts for both" if overlap else "")
+    tot_basis = (
+        "sum of the members' forecasts (exact total, rounded once)"
+        + (", members with an annual quota" if partial else "")
+        + ("; a deal credited to two members counts for both" if overlap else "")
+    )
     f_rows = [
         (a, am_names[a], str(fc.loc[a, "basis"]), *(int(fc.loc[a, k]) for k in FORECAST_TOTAL_KEYS), annual_q[a]) for a in members
     ] + [("TOTAL", tot_name, tot_basis, *(basis_fc[k] for k in FORECAST_TOTAL_KEYS), basis_fc["quota_cents"])]
@@ -341,14 +379,23 @@ def _basis_differs(figures: GroupFigures, quarterly: pd.DataFrame, basis_fc: dic
     quarters = any(c is not None and c != r for r, c in zip(quarterly["revenue"], quarterly["credited_revenue"]))
     return quarters or any(
         basis is not None and basis != sales
-        for basis, sales in ((figures.period.revenue_cents, figures.revenue_cents),
-                             (figures.ytd.revenue_cents, figures.ytd_revenue_cents),
-                             (basis_fc["blended_cents"], team_fc["blended_cents"]))
+        for basis, sales in (
+            (figures.period.revenue_cents, figures.revenue_cents),
+            (figures.ytd.revenue_cents, figures.ytd_revenue_cents),
+            (basis_fc["blended_cents"], team_fc["blended_cents"]),
+        )
     )
 
 
-def _notes(ctx: ReportContext, figures: GroupFigures, overlap: bool, partial: bool, basis_differs: bool,
-           no_quota: list[str], to_date: dict[str, Any]) -> list[str]:
+def _notes(
+    ctx: ReportContext,
+    figures: GroupFigures,
+    overlap: bool,
+    partial: bool,
+    basis_differs: bool,
+    no_quota: list[str],
+    to_date: dict[str, Any],
+) -> list[str]:
     """The team's roll-up rules, and what the reader must know to read the figures right."""
     p = ctx.period
     notes = [TEAM_ATTAINMENT_RULE]
@@ -368,9 +415,17 @@ def _notes(ctx: ReportContext, figures: GroupFigures, overlap: bool, partial: bo
     return notes + as_of_notes(p, ctx.as_of) + to_date_note(p, to_date)
 
 
-def _summary(figures: GroupFigures, to_date: dict[str, Any], stmts: dict[str, CommissionStatement],
-             team_fc: dict[str, Any], forecast: pd.DataFrame, on_watch: int, *, overlap: bool,
-             basis_differs: bool) -> dict[str, Any]:
+def _summary(
+    figures: GroupFigures,
+    to_date: dict[str, Any],
+    stmts: dict[str, CommissionStatement],
+    team_fc: dict[str, Any],
+    forecast: pd.DataFrame,
+    on_watch: int,
+    *,
+    overlap: bool,
+    basis_differs: bool,
+) -> dict[str, Any]:
     """The summary keys of the report (see :func:`build_team_report`); ``stmts`` has one statement per member."""
     tot = forecast.iloc[-1]
     return {

@@ -78,22 +78,33 @@ from here, and :func:`load_dataset` is the one entry point):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 
-from .. import model
 from ...core.errors import DataError
 from ...core.periods import FiscalCalendar
+from .. import model
 from .problems import (
-    _data_error, _outside_quota_periods, _uncredited_deal_problems, _unknown_manager_summary,
+    _data_error,
+    _outside_quota_periods,
+    _uncredited_deal_problems,
+    _unknown_manager_summary,
 )
 from .read import _Context
 from .schema import (  # noqa: F401 (Calendar: importable from here as before)
-    Amount, Calendar, Lookup, Number, Source, SourceMapping, TableMapping, Unpivot, load_mapping,
+    Amount,
+    Calendar,
+    Lookup,
+    Number,
+    Source,
+    SourceMapping,
+    TableMapping,
+    Unpivot,
+    load_mapping,
 )
 from .table import load_table
 from .values import DEFAULT_DATE_FORMAT  # noqa: F401 (importable from here as before)

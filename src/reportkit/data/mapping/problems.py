@@ -8,15 +8,16 @@ would credit nobody, deals outside every quota period (a warning, not a problem)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from .. import model
 from ...core.errors import DataError, DataProblem, did_you_mean
+from .. import model
 
 if TYPE_CHECKING:
     from .read import _Context
@@ -47,15 +48,22 @@ def _currency_problems(ctx: _Context, table: str, out: pd.DataFrame, src_cols: d
     summary = ", ".join(f"{c}: {int(counts[c])} row(s)" for c in [want, *others] if c in counts)
     column = src_cols.get("currency", "currency")
     for idx in out.index[bad]:
-        ctx.problems.append(_problem(
-            out, idx, column, out.at[idx, "currency"],
-            f"amount in {out.at[idx, 'currency']} but the dataset currency is {want} and reportkit has no "
-            f"exchange rates ({table} holds {summary}); filter these rows out (filter: / drop_rows_where:) "
-            f"or convert the amounts to {want} before loading"))
+        ctx.problems.append(
+            _problem(
+                out,
+                idx,
+                column,
+                out.at[idx, "currency"],
+                f"amount in {out.at[idx, 'currency']} but the dataset currency is {want} and reportkit has no "
+                f"exchange rates ({table} holds {summary}); filter these rows out (filter: / drop_rows_where:) "
+                f"or convert the amounts to {want} before loading",
+            )
+        )
 
 
-def _uncredited_deal_problems(raw: model.Dataset, ds: model.Dataset, src_cols: dict[str, dict[str, str]],
-                              rule: Callable[[model.Dataset], np.ndarray]) -> list[DataProblem]:
+def _uncredited_deal_problems(
+    raw: model.Dataset, ds: model.Dataset, src_cols: dict[str, dict[str, str]], rule: Callable[[model.Dataset], np.ndarray]
+) -> list[DataProblem]:
     """One problem per won deal that would credit nobody for want of an owner.
 
     The rule is the engine's (``rule``, :func:`reportkit.domain.crediting.ownerless_uncredited`: no
@@ -76,16 +84,22 @@ def _uncredited_deal_problems(raw: model.Dataset, ds: model.Dataset, src_cols: d
     for i in rows:
         deal = ds.deals.iloc[i]
         territory = None if pd.isna(deal["territory"]) else str(deal["territory"])
-        head = (f"won deal {deal['deal_id']!r} ({Decimal(int(deal['amount_cents'])).scaleb(-2):,} {ds.currency}) has no owner "
-                f"(column {owner_col!r} is blank) and ")
+        head = (
+            f"won deal {deal['deal_id']!r} ({Decimal(int(deal['amount_cents'])).scaleb(-2):,} {ds.currency}) has no owner "
+            f"(column {owner_col!r} is blank) and "
+        )
         if territory is None:
-            why = (f"no territory (column {terr_col!r} is blank), so it credits nobody and would be left out "
-                   "of every report and total; give the deal an owner or a territory that a territories row "
-                   f"({terr_file}) covers")
+            why = (
+                f"no territory (column {terr_col!r} is blank), so it credits nobody and would be left out "
+                "of every report and total; give the deal an owner or a territory that a territories row "
+                f"({terr_file}) covers"
+            )
         else:
-            why = (f"no account manager covers its territory {territory!r} in {terr_file}, so it credits nobody "
-                   "and would be left out of every report and total; give the deal an owner or add a "
-                   f"territories row covering territory {territory!r}")
+            why = (
+                f"no account manager covers its territory {territory!r} in {terr_file}, so it credits nobody "
+                "and would be left out of every report and total; give the deal an owner or add a "
+                f"territories row covering territory {territory!r}"
+            )
         out.append(_problem(raw.deals, raw.deals.index[i], terr_col, territory, head + why))
     return out
 
@@ -99,8 +113,12 @@ def _unknown_manager_summary(ds: model.Dataset, src_cols: dict[str, dict[str, st
     out = []
     known = set(ds.account_managers["account_manager_id"].dropna().astype(str))
     roster = ds.sources.get("account_managers") or "account_managers"
-    for table, col in (("deals", "account_manager_id"), ("quotas", "account_manager_id"),
-                       ("pipeline", "account_manager_id"), ("accounts", "owner_id")):
+    for table, col in (
+        ("deals", "account_manager_id"),
+        ("quotas", "account_manager_id"),
+        ("pipeline", "account_manager_id"),
+        ("accounts", "owner_id"),
+    ):
         frame = ds.table(table)
         if frame is None or not len(frame) or col not in frame.columns:
             continue
@@ -113,11 +131,17 @@ def _unknown_manager_summary(ds: model.Dataset, src_cols: dict[str, dict[str, st
         column = src_cols.get(table, {}).get(col, col)
         for idx in frame.index[bad]:
             value = str(frame.at[idx, col])
-            out.append(_problem(
-                frame, idx, column, value,
-                f"account manager {value!r} is not in the roster ({roster}){did_you_mean(value, known)}; "
-                f"{int(bad.sum())} {table} row(s) name unknown ids: {shown}; add them to the roster or "
-                f"correct the ids (ids are text: '00731' is not '731')"))
+            out.append(
+                _problem(
+                    frame,
+                    idx,
+                    column,
+                    value,
+                    f"account manager {value!r} is not in the roster ({roster}){did_you_mean(value, known)}; "
+                    f"{int(bad.sum())} {table} row(s) name unknown ids: {shown}; add them to the roster or "
+                    f"correct the ids (ids are text: '00731' is not '731')",
+                )
+            )
     return out
 
 
@@ -136,9 +160,11 @@ def _outside_quota_periods(ds: model.Dataset) -> list[str]:
         return []
     lo, hi = spans["period_start"].min(), spans["period_end"].max()
     ids = ", ".join(d.loc[~inside, "deal_id"].astype(str).head(5)) + (" ..." if n > 5 else "")
-    return [f"deals: {n} of {len(d)} deal(s) close outside every quota period "
-            f"(quotas cover {lo:%Y-%m-%d} .. {hi:%Y-%m-%d} with gaps where no period is defined): {ids}; "
-            f"they are loaded and count in their own periods, where attainment is n/a (no quota)"]
+    return [
+        f"deals: {n} of {len(d)} deal(s) close outside every quota period "
+        f"(quotas cover {lo:%Y-%m-%d} .. {hi:%Y-%m-%d} with gaps where no period is defined): {ids}; "
+        f"they are loaded and count in their own periods, where attainment is n/a (no quota)"
+    ]
 
 
 def _data_error(problems: list[DataProblem], mapping_path: Path) -> DataError:

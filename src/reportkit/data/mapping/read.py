@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from .. import model
 from ...core.errors import DataProblem, MappingError, did_you_mean
-from .schema import Source, SourceMapping
+from .. import model
 from ..sources import format_of, read_source
+from .schema import Source, SourceMapping
 
 _ROW = model.SOURCE_ROW
 _FILE = model.SOURCE_FILE
@@ -63,20 +63,21 @@ class _Context:
             if key[0] == "sql":
                 df = read_source(url=key[1], query=src.query, format="sql")
             else:
-                df = read_source(path, format=fmt, encoding=src.encoding, sep=src.sep, sheet=src.sheet,
-                                 skip_rows=src.skip_rows)
+                df = read_source(path, format=fmt, encoding=src.encoding, sep=src.sep, sheet=src.sheet, skip_rows=src.skip_rows)
             df[_FILE] = label
             self.cache[key] = df
         df = self.cache[key].copy()
         if src.skip_footer:
             if src.skip_footer > len(df):
-                raise MappingError(f"{label}: skip_footer: {src.skip_footer} but the source has only "
-                                   f"{len(df)} non-blank data rows", hint="lower skip_footer:")
-            footer = df.iloc[len(df) - src.skip_footer:]
+                raise MappingError(
+                    f"{label}: skip_footer: {src.skip_footer} but the source has only {len(df)} non-blank data rows",
+                    hint="lower skip_footer:",
+                )
+            footer = df.iloc[len(df) - src.skip_footer :]
             for _, r in footer.iterrows():
                 cells = " | ".join(str(r[c]) for c in df.columns if not str(c).startswith("_source"))
                 self.note(f"{label}: footer row {int(r[_ROW])} skipped (skip_footer): {cells}")
-            df = df.iloc[:len(df) - src.skip_footer].reset_index(drop=True)
+            df = df.iloc[: len(df) - src.skip_footer].reset_index(drop=True)
         return df
 
 

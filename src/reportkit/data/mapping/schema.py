@@ -19,14 +19,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .. import model
-from ...core.yaml_input import format_validation_errors, read_yaml_mapping
 from ...core.errors import MappingError, did_you_mean
 from ...core.types import as_text
+from ...core.yaml_input import format_validation_errors, read_yaml_mapping
+from .. import model
 from ..sources import FORMATS, format_of
 
-__all__ = ["Source", "Lookup", "Unpivot", "Number", "Amount", "TableMapping", "Calendar", "SourceMapping",
-           "load_mapping"]
+__all__ = ["Source", "Lookup", "Unpivot", "Number", "Amount", "TableMapping", "Calendar", "SourceMapping", "load_mapping"]
 
 
 class _Strict(BaseModel):
@@ -87,7 +86,7 @@ class Source(_Strict):
         return v
 
     @model_validator(mode="after")
-    def _one_kind(self) -> "Source":
+    def _one_kind(self) -> Source:
         kinds = [k for k, v in (("file", self.file), ("url", self.url), ("inline", self.inline)) if v is not None]
         if len(kinds) != 1:
             raise ValueError(f"a source needs exactly one of file:, url: (+ query:) or inline: (got {kinds or 'none'})")
@@ -204,7 +203,7 @@ class Amount(_Strict):
         return [self.symbol] if isinstance(self.symbol, str) else list(self.symbol)
 
     @model_validator(mode="after")
-    def _separators(self) -> "Amount":
+    def _separators(self) -> Amount:
         if self.thousands is not None and self.thousands == self.decimal:
             raise ValueError(f"thousands and decimal separators are both {self.decimal!r}; they must differ")
         for sym in self.symbols:
@@ -247,7 +246,7 @@ class TableMapping(_Strict):
                 if item is None or isinstance(item, bool):
                     raise ValueError(
                         "YAML reads unquoted NULL / null / ~ / yes / no as a non-text value; "
-                        "quote each placeholder, e.g. na_values: [\"NULL\", \"-\"]"
+                        'quote each placeholder, e.g. na_values: ["NULL", "-"]'
                     )
                 as_text(item, "placeholder")
         return v
@@ -280,8 +279,10 @@ class TableMapping(_Strict):
                 if isinstance(items, list):
                     for item in items:
                         if item is None or isinstance(item, bool):
-                            raise ValueError(f"value {item!r} of {k!r}: quote it in YAML (unquoted NULL, ~, yes, "
-                                             "no are not text); write \"\" for a blank cell")
+                            raise ValueError(
+                                f"value {item!r} of {k!r}: quote it in YAML (unquoted NULL, ~, yes, "
+                                'no are not text); write "" for a blank cell'
+                            )
                         as_text(item, f"value of {k!r}")
                 out[k] = items
             return out
@@ -385,42 +386,52 @@ def _semantic_problems(m: SourceMapping, file: str) -> list[str]:
         for key in ("columns", "constants", "recode", "date_format", "amounts"):
             for name in getattr(tm, key):
                 if name not in cols:
-                    out.append(f"{file}: {table}.{key}: {name!r} is not a column of {table}"
-                               f"{did_you_mean(name, allowed)} (allowed: {', '.join(allowed)})")
+                    out.append(
+                        f"{file}: {table}.{key}: {name!r} is not a column of {table}"
+                        f"{did_you_mean(name, allowed)} (allowed: {', '.join(allowed)})"
+                    )
         for name in tm.amounts:
             if name in cols and cols[name][0] != "cents":
-                out.append(f"{file}: {table}.amounts: {name!r} is not an amount column "
-                           f"(amount columns: {', '.join(c for c, (k, _) in cols.items() if k == 'cents')})")
+                out.append(
+                    f"{file}: {table}.amounts: {name!r} is not an amount column "
+                    f"(amount columns: {', '.join(c for c, (k, _) in cols.items() if k == 'cents')})"
+                )
         for name in tm.date_format:
             if name in cols and cols[name][0] != "date":
                 out.append(f"{file}: {table}.date_format: {name!r} is not a date column")
         for name in set(tm.columns) & set(tm.constants):
             out.append(f"{file}: {table}: {name!r} is in both columns and constants; keep one")
-        for name, (kind, nullable) in cols.items():
+        for name, (_kind, nullable) in cols.items():
             covered = name in tm.columns or name in tm.constants
             if name == "period_end" and tm.period_months is not None:
                 covered = True
             if not covered and not nullable and name not in derived.get(table, set()) - {"period_end"}:
-                out.append(f"{file}: {table}: column {name!r} is required; map it under columns: "
-                           f"(a source column) or constants: (a literal)")
+                out.append(
+                    f"{file}: {table}: column {name!r} is required; map it under columns: "
+                    f"(a source column) or constants: (a literal)"
+                )
         if tm.period_months is not None and table != "quotas":
             out.append(f"{file}: {table}.period_months is only for quotas")
         if table == "deals" and "stage" in tm.recode:
             bad = {v for v in tm.recode["stage"].values() if v not in (*model.DEAL_STAGES, "open")}
             for v in sorted(bad):
-                out.append(f"{file}: deals.recode.stage: {v!r} is not allowed{did_you_mean(v, ['won', 'lost', 'open'])}"
-                           " (allowed: won, lost, open)")
+                out.append(
+                    f"{file}: deals.recode.stage: {v!r} is not allowed{did_you_mean(v, ['won', 'lost', 'open'])}"
+                    " (allowed: won, lost, open)"
+                )
         if table == "deals" and tm.constants.get("stage") not in (None, *model.DEAL_STAGES):
             out.append(f"{file}: deals.constants.stage: {tm.constants['stage']!r} is not allowed (allowed: won, lost)")
         for name, fmt in tm.date_format.items():
             if fmt == "mixed":
-                out.append(f"{file}: {table}.date_format.{name}: 'mixed' would guess each date's format "
-                           "(is 03/04/2025 March or April?); declare one format such as '%d/%m/%Y' or 'ISO8601'")
+                out.append(
+                    f"{file}: {table}.date_format.{name}: 'mixed' would guess each date's format "
+                    "(is 03/04/2025 March or April?); declare one format such as '%d/%m/%Y' or 'ISO8601'"
+                )
             elif "%" not in fmt and fmt != "ISO8601":
                 out.append(f"{file}: {table}.date_format.{name}: {fmt!r} is not a strptime format such as %Y-%m-%d")
             elif fmt != "ISO8601":
                 try:
-                    sample = datetime.datetime(2001, 2, 3, tzinfo=datetime.timezone.utc).strftime(fmt)
+                    sample = datetime.datetime(2001, 2, 3, tzinfo=datetime.UTC).strftime(fmt)
                     datetime.datetime.strptime(sample, fmt)
                 except ValueError as exc:
                     out.append(f"{file}: {table}.date_format.{name}: {fmt!r} is not a usable strptime format ({exc})")
@@ -458,7 +469,9 @@ def load_mapping(path: str | Path) -> SourceMapping:
     """
     path = Path(path)
     raw = read_yaml_mapping(
-        path, MappingError, what="source mapping",
+        path,
+        MappingError,
+        what="source mapping",
         missing_hint="check source: in the params file (relative to the params file)",
     )
     raw["base_dir"] = path.resolve().parent

@@ -16,14 +16,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import model
 from ...core.errors import did_you_mean
+from .. import model
 from .lookups import _apply_lookup
 from .problems import _currency_problems, _problem, _where_rows
-from .read import _ROW, _FILE, _Context, _apply_na, _apply_normalise, _missing, _require_columns
+from .read import _FILE, _ROW, _apply_na, _apply_normalise, _Context, _missing, _require_columns
 from .schema import Amount, TableMapping
 from .values import (
-    _PLACEHOLDERS, DEFAULT_DATE_FORMAT, _parse_dates, _parse_exact, _parse_float, _placeholder_hint, _recode,
+    _PLACEHOLDERS,
+    DEFAULT_DATE_FORMAT,
+    _parse_dates,
+    _parse_exact,
+    _parse_float,
+    _placeholder_hint,
+    _recode,
 )
 
 _UNPIVOT_COL = "_source_unpivot_column"
@@ -79,7 +85,7 @@ def _prepare(ctx: _Context, table: str, tm: TableMapping) -> pd.DataFrame:
         frames.append(df)
     df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     data_cols = [c for c in df.columns if not str(c).startswith("_source")]
-    df = df.astype({c: "str" for c in data_cols})
+    df = df.astype(dict.fromkeys(data_cols, "str"))
     if tm.drop_rows_where:
         drop = pd.Series(False, index=df.index)
         for col, values in tm.drop_rows_where.items():
@@ -110,14 +116,18 @@ def _prepare(ctx: _Context, table: str, tm: TableMapping) -> pd.DataFrame:
     return df
 
 
-_UNIQUE_KEYS = {"account_managers": ["account_manager_id"], "deals": ["deal_id"], "accounts": ["account_id"],
-                "pipeline": ["opportunity_id"], "territories": ["account_manager_id", "territory"],
-                "service_issues": ["issue_id"],
-                "quotas": ["account_manager_id", "period_start"]}
+_UNIQUE_KEYS = {
+    "account_managers": ["account_manager_id"],
+    "deals": ["deal_id"],
+    "accounts": ["account_id"],
+    "pipeline": ["opportunity_id"],
+    "territories": ["account_manager_id", "territory"],
+    "service_issues": ["issue_id"],
+    "quotas": ["account_manager_id", "period_start"],
+}
 
 
-def _deduplicate(ctx: _Context, table: str, tm: TableMapping, out: pd.DataFrame,
-                 src_cols: dict[str, str]) -> pd.DataFrame:
+def _deduplicate(ctx: _Context, table: str, tm: TableMapping, out: pd.DataFrame, src_cols: dict[str, str]) -> pd.DataFrame:
     """Apply the declared ``deduplicate`` policy; report repeated ids (every row) otherwise."""
     spec = list(model.COLUMNS[table])
     keys = _UNIQUE_KEYS[table]
@@ -128,8 +138,10 @@ def _deduplicate(ctx: _Context, table: str, tm: TableMapping, out: pd.DataFrame,
         else:
             gone = out.duplicated(keys, keep="first" if policy == "first" else "last") & out[keys].notna().all(axis=1)
         if gone.any():
-            ctx.note(f"{table}: {int(gone.sum())} repeated row(s) dropped (deduplicate: {policy}): "
-                     f"{_where_rows(out, out.index[gone][:20])}{' ...' if gone.sum() > 20 else ''}")
+            ctx.note(
+                f"{table}: {int(gone.sum())} repeated row(s) dropped (deduplicate: {policy}): "
+                f"{_where_rows(out, out.index[gone][:20])}{' ...' if gone.sum() > 20 else ''}"
+            )
             out = out[~gone].reset_index(drop=True)
     if table in ("quotas", "territories"):
         return out  # checked by the schema (territories) / allowed (quotas of several plans)
@@ -137,14 +149,22 @@ def _deduplicate(ctx: _Context, table: str, tm: TableMapping, out: pd.DataFrame,
     dup = _repeated(out[key])
     if dup.any():
         groups = out[dup].groupby(key, sort=False).groups
-        fix = ("remove the repeated rows, or declare deduplicate: first | last (keep one row per id) "
-               "or deduplicate: identical (drop exact repeats only) for this table")
+        fix = (
+            "remove the repeated rows, or declare deduplicate: first | last (keep one row per id) "
+            "or deduplicate: identical (drop exact repeats only) for this table"
+        )
         for value, idxs in groups.items():
             for idx in idxs:
                 others = [i for i in idxs if i != idx]
-                ctx.problems.append(_problem(out, idx, src_cols.get(key, key), out.at[idx, key],
-                                             f"duplicate {key} {value!r}: also at {_where_rows(out, others)}; "
-                                             f"{fix}"))
+                ctx.problems.append(
+                    _problem(
+                        out,
+                        idx,
+                        src_cols.get(key, key),
+                        out.at[idx, key],
+                        f"duplicate {key} {value!r}: also at {_where_rows(out, others)}; {fix}",
+                    )
+                )
     return out
 
 
@@ -185,8 +205,7 @@ def load_table(ctx: _Context, table: str, tm: TableMapping) -> tuple[pd.DataFram
     return out[ordered].reset_index(drop=True), src_cols
 
 
-def _canonical_columns(ctx: _Context, table: str, tm: TableMapping,
-                       df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+def _canonical_columns(ctx: _Context, table: str, tm: TableMapping, df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
     """Step 8: the canonical columns from ``columns`` (a source column or a template), ``constants``
     or their default (``currency`` = the mapping's; otherwise missing), plus provenance.
 
@@ -200,8 +219,7 @@ def _canonical_columns(ctx: _Context, table: str, tm: TableMapping,
             fields = _template_fields(text)
             out[name] = _render(df, text) if fields is not None else df[text]
             src_cols[name] = text
-            if tm.unpivot and ((fields is None and text == tm.unpivot.value)
-                               or (fields and tm.unpivot.value in fields)):
+            if tm.unpivot and ((fields is None and text == tm.unpivot.value) or (fields and tm.unpivot.value in fields)):
                 out[f"{model.SOURCE_COLUMN_PREFIX}{name}"] = df[_UNPIVOT_COL]
         elif name in tm.constants:
             out[name] = pd.Series(tm.constants[name], index=df.index, dtype="str")
@@ -221,9 +239,15 @@ def _apply_recodes(ctx: _Context, tm: TableMapping, out: pd.DataFrame, src_cols:
         recoded, known = _recode(s, table_map)
         unknown = s.notna().to_numpy() & ~known
         for idx in out.index[unknown]:
-            ctx.problems.append(_problem(out, idx, src_cols.get(name, name), s.at[idx],
-                                         f"not a known value for {name} (allowed: {', '.join(table_map)})"
-                                         f"{did_you_mean(str(s.at[idx]), table_map)}"))
+            ctx.problems.append(
+                _problem(
+                    out,
+                    idx,
+                    src_cols.get(name, name),
+                    s.at[idx],
+                    f"not a known value for {name} (allowed: {', '.join(table_map)}){did_you_mean(str(s.at[idx]), table_map)}",
+                )
+            )
         out[name] = recoded  # unknown and missing values become missing
         if unknown.any():
             out = out[~unknown]
@@ -285,9 +309,11 @@ def _parse_text_column(ctx: _Context, table: str, tm: TableMapping, out: pd.Data
         rows = ", ".join(str(r) for r in out.loc[looks.index, _ROW].head(5))
         more = " ..." if len(looks) > 5 else ""
         shown = ", ".join(sorted({repr(v) for v in looks}))
-        ctx.note(f"{table}.{name} (source column {label!r}): {len(looks)} cell(s) hold {shown} "
-                 f"(rows {rows}{more}); kept as text because the mapping does not declare them "
-                 f"missing (add them to na_values: if they mean 'no value')")
+        ctx.note(
+            f"{table}.{name} (source column {label!r}): {len(looks)} cell(s) hold {shown} "
+            f"(rows {rows}{more}); kept as text because the mapping does not declare them "
+            f"missing (add them to na_values: if they mean 'no value')"
+        )
 
 
 def _parse_date_column(ctx: _Context, tm: TableMapping, out: pd.DataFrame, name: str, column: _SourceColumn) -> None:
@@ -297,20 +323,19 @@ def _parse_date_column(ctx: _Context, tm: TableMapping, out: pd.DataFrame, name:
     fmt = tm.date_format.get(name, DEFAULT_DATE_FORMAT)
     parsed, reasons = _parse_dates(out[name], fmt, name in tm.date_format)
     for idx, reason in reasons.items():
-        ctx.problems.append(_problem(out, idx, column.at(idx), out.at[idx, name],
-                                     reason + _placeholder_hint(out.at[idx, name])))
+        ctx.problems.append(_problem(out, idx, column.at(idx), out.at[idx, name], reason + _placeholder_hint(out.at[idx, name])))
     out[name] = parsed
 
 
-def _parse_amount_column(ctx: _Context, table: str, tm: TableMapping, out: pd.DataFrame, name: str,
-                         column: _SourceColumn) -> None:
+def _parse_amount_column(
+    ctx: _Context, table: str, tm: TableMapping, out: pd.DataFrame, name: str, column: _SourceColumn
+) -> None:
     """Amounts to int64 cents (``amounts:`` form and scale); deals also keep the exact micros."""
     if name not in tm.columns and name not in tm.constants:
         return
     cents, micros, reasons = _parse_exact(out[name], tm.amounts.get(name, Amount()))
     for idx, reason in reasons.items():
-        ctx.problems.append(_problem(out, idx, column.at(idx), out.at[idx, name],
-                                     reason + _placeholder_hint(out.at[idx, name])))
+        ctx.problems.append(_problem(out, idx, column.at(idx), out.at[idx, name], reason + _placeholder_hint(out.at[idx, name])))
     absent = out[name].isna()
     for idx in out.index[absent]:
         ctx.problems.append(_problem(out, idx, column.at(idx), None, f"{name} is required (blank or missing)"))
@@ -323,14 +348,21 @@ def _parse_number_column(ctx: _Context, out: pd.DataFrame, name: str, column: _S
     """Plain decimal numbers (probabilities) to float64."""
     vals, bad = _parse_float(out[name])
     for idx in out.index[bad]:
-        ctx.problems.append(_problem(out, idx, column.at(idx), out.at[idx, name],
-                                     "not a number (digits with an optional sign and decimal point, "
-                                     "e.g. 0.25)" + _placeholder_hint(out.at[idx, name])))
+        ctx.problems.append(
+            _problem(
+                out,
+                idx,
+                column.at(idx),
+                out.at[idx, name],
+                "not a number (digits with an optional sign and decimal point, e.g. 0.25)" + _placeholder_hint(out.at[idx, name]),
+            )
+        )
     out[name] = vals
 
 
 def _derive_period_end(table: str, tm: TableMapping, out: pd.DataFrame) -> None:
     """Quotas' ``period_end`` from ``period_months`` when it is not mapped (in place)."""
     if table == "quotas" and "period_end" not in tm.columns and tm.period_months is not None:
-        out["period_end"] = (out["period_start"] + pd.DateOffset(months=tm.period_months)
-                             - pd.Timedelta(days=1)).astype("datetime64[ns]")
+        out["period_end"] = (out["period_start"] + pd.DateOffset(months=tm.period_months) - pd.Timedelta(days=1)).astype(
+            "datetime64[ns]"
+        )

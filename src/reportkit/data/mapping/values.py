@@ -27,8 +27,9 @@ DEFAULT_DATE_FORMAT = "%Y-%m-%d"
 
 # Texts that exports use for "no value". They are *never* treated as missing unless
 # the mapping declares them in na_values; they only improve messages and warnings.
-_PLACEHOLDERS = frozenset({"NULL", "null", "Null", "NA", "N/A", "n/a", "na", "#N/A", "-", "--", "None", "none",
-                           "nan", "NaN", "(null)", "(blank)", "?"})
+_PLACEHOLDERS = frozenset(
+    {"NULL", "null", "Null", "NA", "N/A", "n/a", "na", "#N/A", "-", "--", "None", "none", "nan", "NaN", "(null)", "(blank)", "?"}
+)
 # 1 trillion currency units per cell: anything larger is a typo (and 10x that would no
 # longer fit the exact amount, int64 micros: money.py)
 _MAX_UNITS = Decimal(10) ** 12
@@ -92,7 +93,7 @@ def _read_amount(text: str, spec: Amount, pattern: re.Pattern) -> Decimal | str:
         neg, signed, t = (neg != (t[0] == "-")), True, t[1:].strip()
     for sym in sorted(spec.symbols, key=len, reverse=True):
         if t.startswith(sym):
-            t = t[len(sym):].strip()
+            t = t[len(sym) :].strip()
             break
         if t.endswith(sym):
             t = t[: -len(sym)].strip()
@@ -100,10 +101,9 @@ def _read_amount(text: str, spec: Amount, pattern: re.Pattern) -> Decimal | str:
     if not signed and t[:1] in ("-", "+"):
         neg, t = (neg != (t[0] == "-")), t[1:].strip()
     if not pattern.match(t):
-        return (f"not an amount in the declared form ({_amount_form(spec)}; digits, an optional sign)"
-                + _amount_hint(text, spec))
+        return f"not an amount in the declared form ({_amount_form(spec)}; digits, an optional sign)" + _amount_hint(text, spec)
     if spec.thousands is not None:
-        for ch in ([spec.thousands, "\u00a0", "\u202f"] if spec.thousands == " " else [spec.thousands]):
+        for ch in [spec.thousands, "\u00a0", "\u202f"] if spec.thousands == " " else [spec.thousands]:
             t = t.replace(ch, "")
     if spec.decimal != ".":
         t = t.replace(spec.decimal, ".")
@@ -111,8 +111,10 @@ def _read_amount(text: str, spec: Amount, pattern: re.Pattern) -> Decimal | str:
     if abs(d) > _MAX_UNITS:
         return f"amount {text.strip()!r} is larger than {_MAX_UNITS:,} (a typo or wrong separators?)"
     if abs(d * spec.scale) * MICROS_PER_UNIT > _MAX_MICROS:
-        return (f"amount {text.strip()!r} x scale {spec.scale} is beyond the "
-                f"{_MAX_MICROS // MICROS_PER_UNIT:,} currency units reportkit holds exactly (check scale:)")
+        return (
+            f"amount {text.strip()!r} x scale {spec.scale} is beyond the "
+            f"{_MAX_MICROS // MICROS_PER_UNIT:,} currency units reportkit holds exactly (check scale:)"
+        )
     return -d if neg else d
 
 
@@ -166,15 +168,18 @@ def _plain_amounts(raw: pd.Series, spec: Amount) -> tuple[np.ndarray, np.ndarray
     places = shift + 7  # micros, shifted by the scale, plus the rounding digit
     whole_max = min(13, 18 - places)  # the integer read below stays within int64
     d = re.escape(spec.decimal)
-    parts = pc.extract_regex(arr, rf"^[ \t]*(?P<sign>[+-]?)(?P<whole>[0-9]{{0,{whole_max}}})"
-                                  rf"(?:{d}(?P<frac>[0-9]*))?[ \t]*$")
+    parts = pc.extract_regex(
+        arr,
+        rf"^[ \t]*(?P<sign>[+-]?)(?P<whole>[0-9]{{0,{whole_max}}})"
+        rf"(?:{d}(?P<frac>[0-9]*))?[ \t]*$",
+    )
     whole = pc.fill_null(pc.struct_field(parts, "whole"), "")
     frac = pc.fill_null(pc.struct_field(parts, "frac"), "")
-    done = pc.and_(pc.is_valid(parts),
-                   pc.greater(pc.add(pc.utf8_length(whole), pc.utf8_length(frac)), 0))
+    done = pc.and_(pc.is_valid(parts), pc.greater(pc.add(pc.utf8_length(whole), pc.utf8_length(frac)), 0))
     done = pc.fill_null(done, False)
     digits = pc.binary_join_element_wise(
-        whole, pc.utf8_rpad(pc.utf8_slice_codeunits(frac, 0, places), places, "0"), pa.scalar("", whole.type))
+        whole, pc.utf8_rpad(pc.utf8_slice_codeunits(frac, 0, places), places, "0"), pa.scalar("", whole.type)
+    )
     digits = pc.if_else(done, digits, pa.scalar("0", digits.type))
     scaled = pc.cast(digits, pa.int64()).to_numpy(zero_copy_only=False)  # amount x 10**7, truncated
     micros = scaled // 10 + (scaled % 10 >= 5)
@@ -228,8 +233,7 @@ def _parse_exact(raw: pd.Series, spec: Amount) -> tuple[pd.Series, pd.Series, di
             exact[positions] = micros_u[codes]
         for pos, code in zip(positions[~ok[codes]], codes[~ok[codes]]):
             bad[raw.index[pos]] = results[code]
-    return (pd.Series(values, index=raw.index, dtype="int64"), pd.Series(exact, index=raw.index, dtype="int64"),
-            bad)
+    return (pd.Series(values, index=raw.index, dtype="int64"), pd.Series(exact, index=raw.index, dtype="int64"), bad)
 
 
 _FLOAT = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
@@ -261,8 +265,10 @@ def _date_hint(text: str, fmt: str, declared: bool) -> str:
         yr = "%Y" if len(re.split(r"[/.-]", text)[2]) == 4 else "%y"
         day_first, month_first = f"%d{sep}%m{sep}{yr}", f"%m{sep}%d{sep}{yr}"
         if a <= 12 and b <= 12 and not declared:
-            return (f"; {text!r} is ambiguous (day first or month first?): declare date_format: "
-                    f"'{day_first}' or '{month_first}' for this column")
+            return (
+                f"; {text!r} is ambiguous (day first or month first?): declare date_format: "
+                f"'{day_first}' or '{month_first}' for this column"
+            )
         if not declared or fmt not in (day_first, month_first):
             return f"; declare date_format: '{day_first}' or '{month_first}' for this column"
     if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9:.]+", text) and "%H" not in fmt:
@@ -271,8 +277,7 @@ def _date_hint(text: str, fmt: str, declared: bool) -> str:
 
 
 # strptime directives read vectorised (fixed width digits) by _dates_vectorised
-_FIXED_DIRECTIVES = {"%Y": "[0-9]{4}", "%m": "[0-9]{2}", "%d": "[0-9]{2}", "%H": "[0-9]{2}", "%M": "[0-9]{2}",
-                     "%S": "[0-9]{2}"}
+_FIXED_DIRECTIVES = {"%Y": "[0-9]{4}", "%m": "[0-9]{2}", "%d": "[0-9]{2}", "%H": "[0-9]{2}", "%M": "[0-9]{2}", "%S": "[0-9]{2}"}
 
 
 def _fixed_width_pattern(fmt: str) -> str | None:
@@ -340,8 +345,7 @@ def _parse_dates(raw: pd.Series, fmt: str, declared: bool) -> tuple[pd.Series, d
     for i in np.flatnonzero(np.isnat(parsed) | (parsed < lo) | (parsed > hi)):
         text = str(uniques[i]).strip()
         try:
-            d = (datetime.datetime.fromisoformat(text) if fmt == "ISO8601"
-                 else datetime.datetime.strptime(text, fmt))
+            d = datetime.datetime.fromisoformat(text) if fmt == "ISO8601" else datetime.datetime.strptime(text, fmt)
         except (ValueError, OverflowError, TypeError):
             reasons[i] = f"not a date in format {fmt}" + _date_hint(text, fmt, declared)
             continue

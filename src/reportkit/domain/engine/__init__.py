@@ -207,24 +207,31 @@ def compute(
     capped = apply_caps(comm_ap, choice, span)
     bonus = bonus_awards(choice, att, span)
     settled = settle_draws(capped.pay + spif_ap + bonus.cash + claw_ap + adj_ap, choice, span)
-    ledger.add_period_lines([e for j in range(P)
-                             for e in capped.entries[j] + bonus.entries[j] + settled.entries[j]])
+    ledger.add_period_lines([e for j in range(P) for e in capped.entries[j] + bonus.entries[j] + settled.entries[j]])
 
-    summary = summary_frame(ams, span.labels, names, choice.pidx, {
-        "commission_cents": comm_ap,
-        "cap_cents": capped.cap,
-        "spif_cents": spif_ap,
-        "bonus_cash_cents": bonus.cash,
-        "deferred_cents": bonus.deferred,
-        "clawback_cents": claw_ap,
-        "adjustment_cents": adj_ap,
-        "draw_cents": settled.draw,
-        "draw_recovery_cents": settled.recovery,
-        "payout_cents": settled.payout,
-        "draw_balance_cents": settled.balance,
-    }, att)
-    return CommissionResult(ams, span.periods, ledger.finish(), ledger.rules, summary, lines.cr, ids.strings(),
-                            deals, quotas_out, excluded)
+    summary = summary_frame(
+        ams,
+        span.labels,
+        names,
+        choice.pidx,
+        {
+            "commission_cents": comm_ap,
+            "cap_cents": capped.cap,
+            "spif_cents": spif_ap,
+            "bonus_cash_cents": bonus.cash,
+            "deferred_cents": bonus.deferred,
+            "clawback_cents": claw_ap,
+            "adjustment_cents": adj_ap,
+            "draw_cents": settled.draw,
+            "draw_recovery_cents": settled.recovery,
+            "payout_cents": settled.payout,
+            "draw_balance_cents": settled.balance,
+        },
+        att,
+    )
+    return CommissionResult(
+        ams, span.periods, ledger.finish(), ledger.rules, summary, lines.cr, ids.strings(), deals, quotas_out, excluded
+    )
 
 
 def statements(
@@ -246,4 +253,3 @@ def statements(
     res = compute(ds, plans, period, **kwargs)
     p = Period.parse(period, ds.calendar)
     return Statements(res, p.label if p.kind == res.periods[-1].kind else None)
-

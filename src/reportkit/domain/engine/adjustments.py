@@ -18,8 +18,9 @@ from .inputs import _where, _whole_cents
 from .ledger import _KIND, Ledger
 
 
-def adjustment_lines(adjustments: pd.DataFrame | None, am_code: Mapping[str, int], labels: list[str],
-                     ledger: Ledger) -> np.ndarray:
+def adjustment_lines(
+    adjustments: pd.DataFrame | None, am_code: Mapping[str, int], labels: list[str], ledger: Ledger
+) -> np.ndarray:
     """Adjustment lines (rule ``manual adjustment: <reason>``) added to ``ledger``.
 
     Returns
@@ -42,8 +43,7 @@ def adjustment_lines(adjustments: pd.DataFrame | None, am_code: Mapping[str, int
     for a, per, amt, why in zip(adj["account_manager_id"], adj["period"], adj_cents, adj["reason"]):
         i, j = am_code[str(a)], labels.index(str(per))
         adj_ap[i, j] += int(amt)
-        ledger.add(am=[i], p=j, kind=_KIND["adjustment"], rule=ledger.rule(f"manual adjustment: {why}"),
-                   amount=int(amt))
+        ledger.add(am=[i], p=j, kind=_KIND["adjustment"], rule=ledger.rule(f"manual adjustment: {why}"), amount=int(amt))
     return adj_ap
 
 
@@ -53,15 +53,28 @@ def _check_adjustment_targets(adj: pd.DataFrame, am_code: Mapping[str, int], lab
     span = f"{labels[0]} .. {labels[-1]}" if len(labels) > 1 else labels[0]
     for i, (a, per) in enumerate(zip(adj["account_manager_id"].tolist(), adj["period"].tolist())):
         if a is None or str(a) not in am_code:
-            problems.append(DataProblem(
-                *_where(adj, i, "adjustments"), "account_manager_id", a,
-                f"account manager {a!r} is not in account_managers{did_you_mean(str(a), am_code)}; "
-                "correct the id (ids are text: '00731' is not '731') or add the person to the roster"))
+            problems.append(
+                DataProblem(
+                    *_where(adj, i, "adjustments"),
+                    "account_manager_id",
+                    a,
+                    f"account manager {a!r} is not in account_managers{did_you_mean(str(a), am_code)}; "
+                    "correct the id (ids are text: '00731' is not '731') or add the person to the roster",
+                )
+            )
         if per is None or str(per) not in labels:
-            problems.append(DataProblem(
-                *_where(adj, i, "adjustments"), "period", per,
-                f"pay period {per!r} is not computed by this run (pay periods {span})"
-                f"{did_you_mean(str(per), labels)}; correct the label, or run with since=/period= covering it"))
+            problems.append(
+                DataProblem(
+                    *_where(adj, i, "adjustments"),
+                    "period",
+                    per,
+                    f"pay period {per!r} is not computed by this run (pay periods {span})"
+                    f"{did_you_mean(str(per), labels)}; correct the label, or run with since=/period= covering it",
+                )
+            )
     if problems:
-        raise DataError(f"adjustments: {len(problems)} row(s) name an unknown account manager or pay period",
-                        problems, hint="an adjustment that matches nobody is never skipped silently")
+        raise DataError(
+            f"adjustments: {len(problems)} row(s) name an unknown account manager or pay period",
+            problems,
+            hint="an adjustment that matches nobody is never skipped silently",
+        )

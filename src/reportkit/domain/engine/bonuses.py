@@ -24,8 +24,7 @@ from .ledger import _KIND, Ledger, PeriodLine, _sum_into
 from .quotas import Attainment
 
 
-def spif_lines(g: int, lines: CreditLines, choice: PlanChoice, deals: pd.DataFrame, A: int, P: int,
-               ledger: Ledger) -> np.ndarray:
+def spif_lines(g: int, lines: CreditLines, choice: PlanChoice, deals: pd.DataFrame, A: int, P: int, ledger: Ledger) -> np.ndarray:
     """SPIF lines of plan ``g``: each SPIF on the plan's credit lines closed in its window (and products).
 
     A SPIF pays ``rate`` of the line's credit (rounded half away from zero to the
@@ -42,8 +41,11 @@ def spif_lines(g: int, lines: CreditLines, choice: PlanChoice, deals: pd.DataFra
     c_am, c_p, c_flat, cdate, credit = cr.am, lines.p, lines.flat, cr.cdate, cr.credit
     spif_ap = np.zeros((A, P), dtype=np.int64)
     for sp in pl.spifs:
-        m = (True if choice.one_plan else lines.plan == g) & (cdate >= np.datetime64(sp.start, "ns").astype(np.int64)) & \
-            (cdate <= np.datetime64(sp.end, "ns").astype(np.int64))
+        m = (
+            (True if choice.one_plan else lines.plan == g)
+            & (cdate >= np.datetime64(sp.start, "ns").astype(np.int64))
+            & (cdate <= np.datetime64(sp.end, "ns").astype(np.int64))
+        )
         if sp.products is not None:
             ok = lookup(deals["product"], list(sp.products)) >= 0 if len(deals) else np.zeros(0, bool)
             m &= ok[cr.drow]
@@ -59,8 +61,20 @@ def spif_lines(g: int, lines: CreditLines, choice: PlanChoice, deals: pd.DataFra
             rate = -1
             txt = f"{pl.name}: SPIF {sp.name!r}: {sp.amount_per_deal} per deal on {', '.join(sp.products or ['all products'])} closed {sp.start}..{sp.end}"
         spif_ap += _sum_into(A * P, c_flat[ii], amt).reshape(A, P)
-        ledger.add(am=c_am[ii], p=c_p[ii], kind=_KIND["spif"], drow=cr.drow[ii], cdate=cdate[ii], credit=credit[ii],
-                   has_credit=True, tier=0, rate=rate, rule=ledger.rule(txt), amount=amt, award=1)
+        ledger.add(
+            am=c_am[ii],
+            p=c_p[ii],
+            kind=_KIND["spif"],
+            drow=cr.drow[ii],
+            cdate=cdate[ii],
+            credit=credit[ii],
+            has_credit=True,
+            tier=0,
+            rate=rate,
+            rule=ledger.rule(txt),
+            amount=amt,
+            award=1,
+        )
     return spif_ap
 
 
@@ -110,8 +124,10 @@ def bonus_awards(choice: PlanChoice, att: Attainment, span: PayPeriods) -> Bonus
                 payable = b.award == "cash" and b.payout_after_days == 0
                 amt = np.full(len(hit), Plan.cents(b.amount))
                 scope = "period" if b.per == "period" else "year-to-date"
-                txt = (f"{pl.name}: bonus {b.name!r}: {scope} attainment >= {b.attainment_at_least} "
-                       f"({b.award}{'' if payable else (' to ' if b.award == 'deferred' else ', deferred to ') + pdate.isoformat()})")
+                txt = (
+                    f"{pl.name}: bonus {b.name!r}: {scope} attainment >= {b.attainment_at_least} "
+                    f"({b.award}{'' if payable else (' to ' if b.award == 'deferred' else ', deferred to ') + pdate.isoformat()})"
+                )
                 entries[j].append(PeriodLine(hit, j, "bonus", amt, txt, b.award, pdate, payable))
                 if payable:
                     bonus_cash[hit] += amt

@@ -76,9 +76,13 @@ def apply_caps(commission: np.ndarray, choice: PlanChoice, span: PayPeriods) -> 
             mg = g == gi
             r1 = np.flatnonzero(mg & (cin != 0))
             if len(r1):
-                entries[j].append(PeriodLine(r1, j, "cap_carry_in", cin[r1], f"{pl.name}: cap excess carried in from earlier periods"))
+                entries[j].append(
+                    PeriodLine(r1, j, "cap_carry_in", cin[r1], f"{pl.name}: cap excess carried in from earlier periods")
+                )
             r2 = np.flatnonzero(mg & (excess != 0))
             if len(r2):
                 what = "carried to later periods" if pl.cap.carry_excess else "forfeited"
-                entries[j].append(PeriodLine(r2, j, "cap", -excess[r2], f"{pl.name}: cap {pl.cap.amount} per {pl.cap.per}: excess {what}"))
+                entries[j].append(
+                    PeriodLine(r2, j, "cap", -excess[r2], f"{pl.name}: cap {pl.cap.amount} per {pl.cap.per}: excess {what}")
+                )
     return Capped(pays, caps, entries)

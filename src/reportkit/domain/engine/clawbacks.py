@@ -42,8 +42,9 @@ class Clawbacks:
     cancel_date: np.ndarray
 
 
-def cancel_credits(cr: Credits, cancellations: pd.DataFrame | None, deals: pd.DataFrame,
-                   span: PayPeriods) -> tuple[Credits, Clawbacks | None]:
+def cancel_credits(
+    cr: Credits, cancellations: pd.DataFrame | None, deals: pd.DataFrame, span: PayPeriods
+) -> tuple[Credits, Clawbacks | None]:
     """Apply cancellations to the credit lines of their deals.
 
     Each credit line of a cancelled deal loses ``cancel / |deal amount|`` of its credit
@@ -77,7 +78,8 @@ def cancel_credits(cr: Credits, cancellations: pd.DataFrame | None, deals: pd.Da
     cand = np.flatnonzero(np.isin(cr.drow, cx_drow[cx_drow >= 0]))
     if len(cand):
         mm = pd.DataFrame({"drow": cr.drow[cand], "ci": cand}).merge(
-            pd.DataFrame({"drow": cx_drow, "xi": np.arange(len(cx))}), on="drow", how="inner")
+            pd.DataFrame({"drow": cx_drow, "xi": np.arange(len(cx))}), on="drow", how="inner"
+        )
         ci, xi = mm["ci"].to_numpy(np.int64), mm["xi"].to_numpy(np.int64)
     else:
         ci = xi = np.zeros(0, np.int64)
@@ -94,16 +96,33 @@ def cancel_credits(cr: Credits, cancellations: pd.DataFrame | None, deals: pd.Da
     same = cp == dp
     if same.any():
         s_ = ci[same]
-        neg = Credits(cr.drow[s_], cr.am[s_], cdate_x[same], cancel_credit[same], cr.share[s_], cr.kind[s_],
-                      np.full(int(same.sum()), 4, np.int8), cancel_exact[same])
+        neg = Credits(
+            cr.drow[s_],
+            cr.am[s_],
+            cdate_x[same],
+            cancel_credit[same],
+            cr.share[s_],
+            cr.kind[s_],
+            np.full(int(same.sum()), 4, np.int8),
+            cancel_exact[same],
+        )
         cr = Credits.concat([cr, neg])
     later = cp > dp
-    return cr, Clawbacks(cr.drow[ci[later]], cr.am[ci[later]], cr.cdate[ci[later]], cp[later],
-                         cancel_cents[later], cancel_credit[later], dam[later], cdate_x[later])
+    return cr, Clawbacks(
+        cr.drow[ci[later]],
+        cr.am[ci[later]],
+        cr.cdate[ci[later]],
+        cp[later],
+        cancel_cents[later],
+        cancel_credit[later],
+        dam[later],
+        cdate_x[later],
+    )
 
 
-def clawback_lines(claw: Clawbacks | None, lines: CreditLines, paid: list, n_codes: int, choice: PlanChoice,
-                   span: PayPeriods, ledger: Ledger) -> np.ndarray:
+def clawback_lines(
+    claw: Clawbacks | None, lines: CreditLines, paid: list, n_codes: int, choice: PlanChoice, span: PayPeriods, ledger: Ledger
+) -> np.ndarray:
     """Clawback lines for credit lines cancelled in a later pay period of the run.
 
     Per the plan in force in the cancellation's period (``plan.clawback``):
@@ -152,7 +171,11 @@ def clawback_lines(claw: Clawbacks | None, lines: CreditLines, paid: list, n_cod
         if cb.method == "none":
             amt, txt, rate = 0, f"{pl.name}: clawback method none: cancellation not clawed back", -1
         elif cb.window_days is not None and days > cb.window_days:
-            amt, txt, rate = 0, f"{pl.name}: cancelled {days} days after close, outside the {cb.window_days}-day clawback window", -1
+            amt, txt, rate = (
+                0,
+                f"{pl.name}: cancelled {days} days after close, outside the {cb.window_days}-day clawback window",
+                -1,
+            )
         elif cb.method == "plan_rate":
             rate = ppm(cb.rate)
             amt, txt = rdiv(cc * rate, PPM), f"{pl.name}: clawback at plan rate {cb.rate} of the cancelled credit"
@@ -165,9 +188,21 @@ def clawback_lines(claw: Clawbacks | None, lines: CreditLines, paid: list, n_cod
             den = abs(dam_t) or 1
             amt = -rdiv(paid_t * canc_t, den) if dam_t >= 0 else rdiv(paid_t * canc_t, den)
             rate = -1
-            txt = (f"{pl.name}: clawback at the rate paid: commission paid {_money(paid_t)} x cancelled "
-                   f"{_money(canc_t)} / deal {_money(dam_t)}")
+            txt = (
+                f"{pl.name}: clawback at the rate paid: commission paid {_money(paid_t)} x cancelled "
+                f"{_money(canc_t)} / deal {_money(dam_t)}"
+            )
         claw_ap[i, j] += amt
-        ledger.add(am=[i], p=j, kind=_KIND["clawback"], drow=int(claw.drow[t]), cdate=int(claw.cdate[t]),
-                   credit=cc, has_credit=True, rate=rate, rule=ledger.rule(txt), amount=amt)
+        ledger.add(
+            am=[i],
+            p=j,
+            kind=_KIND["clawback"],
+            drow=int(claw.drow[t]),
+            cdate=int(claw.cdate[t]),
+            credit=cc,
+            has_credit=True,
+            rate=rate,
+            rule=ledger.rule(txt),
+            amount=amt,
+        )
     return claw_ap

@@ -19,7 +19,7 @@ import pandas as pd
 from ...core.errors import DataError
 from ...core.money import MICROS_PER_CENT, check_exact_range, micros_to_cents
 from ...data.model import Dataset
-from .._credit_core import concat_excluded, apply_crediting, Credits, excluded_frame, Ids
+from .._credit_core import Credits, Ids, apply_crediting, concat_excluded, excluded_frame
 from .inputs import _LIMIT, PayPeriods, PlanChoice
 from .ledger import _ledger_order
 
@@ -58,8 +58,9 @@ def team_totals(credits: pd.DataFrame, account_managers: pd.DataFrame) -> pd.Dat
     return out
 
 
-def credit_lines(ds: Dataset, deals: pd.DataFrame, ids: Ids, *, splits: pd.DataFrame | None, method: str,
-                 handoff: bool) -> tuple[Credits, pd.DataFrame]:
+def credit_lines(
+    ds: Dataset, deals: pd.DataFrame, ids: Ids, *, splits: pd.DataFrame | None, method: str, handoff: bool
+) -> tuple[Credits, pd.DataFrame]:
     """Credit lines of every won deal (:func:`reportkit.domain._credit_core.apply_crediting`), integer codes.
 
     Parameters
@@ -83,13 +84,22 @@ def credit_lines(ds: Dataset, deals: pd.DataFrame, ids: Ids, *, splits: pd.DataF
         micros summing beyond int64: :func:`reportkit.core.money.check_exact_range`).
     """
     A = len(ds.account_managers)
-    cr, excl = apply_crediting(deals, ids, splits=splits, accounts=ds.accounts, territories=ds.territories,
-                               method=method, handoff=handoff)
+    cr, excl = apply_crediting(
+        deals, ids, splits=splits, accounts=ds.accounts, territories=ds.territories, method=method, handoff=handoff
+    )
     unknown = cr.am >= A
     if unknown.any():
         u = np.flatnonzero(unknown)
-        excl.append(excluded_frame(deals, cr.drow[u], ids.strings()[cr.am[u]], cr.credit[u], cr.cdate[u],
-                                   "credited account manager is not in account_managers"))
+        excl.append(
+            excluded_frame(
+                deals,
+                cr.drow[u],
+                ids.strings()[cr.am[u]],
+                cr.credit[u],
+                cr.cdate[u],
+                "credited account manager is not in account_managers",
+            )
+        )
         cr = cr.take(np.flatnonzero(~unknown))
     excluded = concat_excluded(excl)
     if len(cr.credit) and (np.abs(cr.credit) > _LIMIT).any():
@@ -134,8 +144,7 @@ class CreditLines:
         return len(self.cr.credit)
 
 
-def in_ledger_order(cr: Credits, deals: pd.DataFrame, span: PayPeriods, choice: PlanChoice,
-                    n_codes: int) -> CreditLines:
+def in_ledger_order(cr: Credits, deals: pd.DataFrame, span: PayPeriods, choice: PlanChoice, n_codes: int) -> CreditLines:
     """Keep the credit lines closed in the run's pay periods and put them in ledger order.
 
     Ledger order: AM, period, close date, deal id (string order), then crediting

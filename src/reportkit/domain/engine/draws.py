@@ -71,7 +71,7 @@ def settle_draws(earnings: np.ndarray, choice: PlanChoice, span: PayPeriods) -> 
             if ok:
                 in_draw |= g == gi
         dp = np.where(in_draw, draw_amt[g], 0)
-        topup = np.where(in_draw & (E < dp), dp - E, 0)
+        topup = np.where(in_draw & (dp > E), dp - E, 0)
         rec_room = np.where(draw_rec[g] == 1, rdiv(np.maximum(E - dp, 0) * draw_lim[g], PPM), 0)
         recovery = np.minimum(balance, rec_room)
         balance = balance + np.where(draw_rec[g] == 1, topup, 0) - recovery
@@ -83,11 +83,15 @@ def settle_draws(earnings: np.ndarray, choice: PlanChoice, span: PayPeriods) -> 
             r1 = np.flatnonzero(mg & (topup != 0))
             kindtxt = "recoverable" if pl.draw.recoverable else "non-recoverable"
             if len(r1):
-                entries[j].append(PeriodLine(r1, j, "draw", topup[r1], f"{pl.name}: {kindtxt} draw of {pl.draw.amount}: top-up to the draw"))
+                entries[j].append(
+                    PeriodLine(r1, j, "draw", topup[r1], f"{pl.name}: {kindtxt} draw of {pl.draw.amount}: top-up to the draw")
+                )
             r2 = np.flatnonzero(mg & (recovery != 0))
             if len(r2):
                 lim = "" if pl.draw.recovery_limit == 1 else f" (at most {pl.draw.recovery_limit} of earnings above the draw)"
-                entries[j].append(PeriodLine(r2, j, "draw_recovery", -recovery[r2], f"{pl.name}: recovery of the outstanding draw balance{lim}"))
+                entries[j].append(
+                    PeriodLine(r2, j, "draw_recovery", -recovery[r2], f"{pl.name}: recovery of the outstanding draw balance{lim}")
+                )
         net = E + topup - recovery
         neg = np.where(carry_neg[g] == 1, np.minimum(net, 0), 0)  # carried to the next period
         r3 = np.flatnonzero(neg < 0)

@@ -169,8 +169,9 @@ def plans_per_period(
     pos = {n: i for i, n in enumerate(names)}
     for a in assignments.assignments:
         if a.plan not in pos:
-            raise PlanError(f"assignment of {a.account_manager_id!r} names unknown plan {a.plan!r}",
-                            hint=f"allowed: {', '.join(names)}")
+            raise PlanError(
+                f"assignment of {a.account_manager_id!r} names unknown plan {a.plan!r}", hint=f"allowed: {', '.join(names)}"
+            )
     # only AMs named in an assignment have a plan (plan_for_period is None for the others)
     for am in sorted({a.account_manager_id for a in assignments.assignments}):
         i = am_code.get(am)
@@ -195,8 +196,7 @@ def _where(frame: pd.DataFrame, i: int, name: str) -> tuple[str, int]:
     return file, row
 
 
-def _whole_cents(frame: pd.DataFrame, column: str, name: str,
-                 blank_means: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _whole_cents(frame: pd.DataFrame, column: str, name: str, blank_means: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Exact integer cents of ``frame[column]`` (int64) and a mask of blank cells.
 
     A cell is an integer (``1250`` = 12.50), a whole-number ``Decimal`` or text
@@ -209,11 +209,15 @@ def _whole_cents(frame: pd.DataFrame, column: str, name: str,
     out = np.zeros(len(vals), dtype=np.int64)
     blank = np.zeros(len(vals), dtype=bool)
     problems = []
-    fix = (f"write {column} as whole cents (1250 = 12.50)"
-           + (f"; leave it empty when {blank_means}" if blank_means else ""))
+    fix = f"write {column} as whole cents (1250 = 12.50)" + (f"; leave it empty when {blank_means}" if blank_means else "")
     for i, v in enumerate(vals):
-        if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, (float, np.floating)) and np.isnan(v)) \
-                or (isinstance(v, str) and not v.strip()):
+        if (
+            v is None
+            or v is pd.NA
+            or v is pd.NaT
+            or (isinstance(v, (float, np.floating)) and np.isnan(v))
+            or (isinstance(v, str) and not v.strip())
+        ):
             if blank_means is None:
                 problems.append(DataProblem(*_where(frame, i, name), column, None, f"{column} is required; {fix}"))
             blank[i] = True
@@ -229,12 +233,18 @@ def _whole_cents(frame: pd.DataFrame, column: str, name: str,
             except ArithmeticError:
                 d = None
         if d is None or not d.is_finite() or d != d.to_integral_value() or abs(d) > _LIMIT:
-            why = ("a fraction of a cent" if d is not None and d.is_finite() and d != d.to_integral_value()
-                   else "not a whole number of cents within the engine's range")
+            why = (
+                "a fraction of a cent"
+                if d is not None and d.is_finite() and d != d.to_integral_value()
+                else "not a whole number of cents within the engine's range"
+            )
             problems.append(DataProblem(*_where(frame, i, name), column, v, f"{why}: {fix}"))
             continue
         out[i] = int(d)
     if problems:
-        raise DataError(f"{name}: {len(problems)} amount(s) are not exact cents", problems,
-                        hint=f"{column} is integer cents, never a float to be rounded")
+        raise DataError(
+            f"{name}: {len(problems)} amount(s) are not exact cents",
+            problems,
+            hint=f"{column} is integer cents, never a float to be rounded",
+        )
     return out, blank

@@ -14,9 +14,9 @@ steps use (:func:`_sum_into`, :func:`_segment_cumsum`).
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
-from typing import Iterator, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -27,8 +27,18 @@ from ...core.periods import DAY_NS
 from .._credit_core import NAT, arrow_str, arrow_to_numpy
 
 _KINDS = [
-    "commission", "true_up", "cap_carry_in", "cap", "spif", "bonus", "clawback",
-    "adjustment", "balance_in", "draw", "draw_recovery", "balance_out",
+    "commission",
+    "true_up",
+    "cap_carry_in",
+    "cap",
+    "spif",
+    "bonus",
+    "clawback",
+    "adjustment",
+    "balance_in",
+    "draw",
+    "draw_recovery",
+    "balance_out",
 ]
 """Ledger steps, in the order a pay period's statement lists them (docs/commission.md)."""
 _KIND = {k: i for i, k in enumerate(_KINDS)}
@@ -45,8 +55,22 @@ def _rate(p: int) -> Decimal | None:
     return None if p < 0 else (Decimal(int(p)) / PPM)
 
 
-_LINE_FIELDS = ("am", "p", "kind", "drow", "cdate", "credit", "has_credit", "tier", "rate", "rule", "amount",
-                "award", "payout", "payable")
+_LINE_FIELDS = (
+    "am",
+    "p",
+    "kind",
+    "drow",
+    "cdate",
+    "credit",
+    "has_credit",
+    "tier",
+    "rate",
+    "rule",
+    "amount",
+    "award",
+    "payout",
+    "payable",
+)
 
 
 class _LineBuf:
@@ -60,7 +84,17 @@ class _LineBuf:
     the rows they show to int64.
     """
 
-    DEFAULTS = dict(drow=-1, cdate=NAT, credit=0, has_credit=False, tier=0, rate=-1, award=0, payout=NAT, payable=True)
+    DEFAULTS: ClassVar[dict[str, Any]] = {
+        "drow": -1,
+        "cdate": NAT,
+        "credit": 0,
+        "has_credit": False,
+        "tier": 0,
+        "rate": -1,
+        "award": 0,
+        "payout": NAT,
+        "payable": True,
+    }
 
     def __init__(self) -> None:
         self.chunks: list[tuple[int, dict]] = []
@@ -76,7 +110,7 @@ class _LineBuf:
             out[f] = v if np.ndim(v) == 0 else np.asarray(v)
         self.chunks.append((n, out))
 
-    def finish(self) -> "_Lines":
+    def finish(self) -> _Lines:
         return _Lines(self.chunks)
 
 
@@ -108,8 +142,6 @@ class _Lines(Mapping):
 
     def __len__(self) -> int:
         return len(_LINE_FIELDS)
-
-
 
 
 class PeriodLine(NamedTuple):
@@ -161,12 +193,18 @@ class Ledger:
         """Lines of the per-period steps without a deal (caps, bonuses, draws, balances), in statement order."""
         award_code = {a: i for i, a in enumerate(_AWARDS)}
         for r, j, kd, amt, txt, award, pdate, payable in entries:
-            self.add(am=r, p=j, kind=_KIND[kd], amount=np.asarray(amt, np.int64), rule=self.rule(txt),
-                     award=award_code[award],
-                     payout=NAT if pdate is None else np.datetime64(pdate, "ns").astype(np.int64),
-                     payable=payable)
+            self.add(
+                am=r,
+                p=j,
+                kind=_KIND[kd],
+                amount=np.asarray(amt, np.int64),
+                rule=self.rule(txt),
+                award=award_code[award],
+                payout=NAT if pdate is None else np.datetime64(pdate, "ns").astype(np.int64),
+                payable=payable,
+            )
 
-    def finish(self) -> "_Lines":
+    def finish(self) -> _Lines:
         return self._buf.finish()
 
 
@@ -355,4 +393,3 @@ def _segment_cumsum(key: np.ndarray, vals: np.ndarray) -> np.ndarray:
     seg = np.flatnonzero(first)
     segid = np.cumsum(first) - 1
     return cs - (cs[seg] - vals[seg])[segid]
-

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import calendar as _c
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -23,8 +23,8 @@ from ...core.errors import DataError, DataProblem
 from ...core.money import micros_to_cents, rdiv
 from ...core.periods import Period
 from .._credit_core import lookup
-from .inputs import PayPeriods, PlanChoice
 from ..quota import split_pieces, split_year
+from .inputs import PayPeriods, PlanChoice
 
 
 def _tenure_month(h: datetime.date, d: datetime.date) -> int:
@@ -99,16 +99,18 @@ def quota_table(
     quota = rdiv(base * active, days[None, :]) if len(ams) else base.copy()
     if plan.quota.ramp and len(ams):
         _ramp(quota, base, account_managers, ams, plan, periods, days, pst, pen, leaves)
-    return pd.DataFrame({
-        "account_manager_id": np.repeat(ams, P),
-        "period": np.tile([p.label for p in periods], len(ams)),
-        "period_start": np.tile(pst.astype("datetime64[ns]"), len(ams)),
-        "period_end": np.tile(pen.astype("datetime64[ns]"), len(ams)),
-        "days": np.tile(days, len(ams)),
-        "active_days": active.reshape(-1),
-        "base_quota_cents": base.reshape(-1),
-        "quota_cents": np.asarray(quota, dtype=np.int64).reshape(-1),
-    })
+    return pd.DataFrame(
+        {
+            "account_manager_id": np.repeat(ams, P),
+            "period": np.tile([p.label for p in periods], len(ams)),
+            "period_start": np.tile(pst.astype("datetime64[ns]"), len(ams)),
+            "period_end": np.tile(pen.astype("datetime64[ns]"), len(ams)),
+            "days": np.tile(days, len(ams)),
+            "active_days": active.reshape(-1),
+            "base_quota_cents": base.reshape(-1),
+            "quota_cents": np.asarray(quota, dtype=np.int64).reshape(-1),
+        }
+    )
 
 
 def _base_quotas(ams: np.ndarray, quotas: pd.DataFrame | None, plan: Plan, periods: Sequence[Period]) -> np.ndarray:
@@ -136,9 +138,13 @@ def _base_quotas(ams: np.ndarray, quotas: pd.DataFrame | None, plan: Plan, perio
         keep = np.flatnonzero(qa >= 0)
         qc = quotas["quota_cents"].to_numpy(np.int64)[keep]
         if (qc < 0).any():
-            raise DataError("negative quota", [
-                DataProblem("quotas", int(i) + 2, "quota_cents", int(qc[i]), "quotas must be >= 0")
-                for i in np.flatnonzero(qc < 0)])
+            raise DataError(
+                "negative quota",
+                [
+                    DataProblem("quotas", int(i) + 2, "quota_cents", int(qc[i]), "quotas must be >= 0")
+                    for i in np.flatnonzero(qc < 0)
+                ],
+            )
         # the one splitting rule (reportkit.domain.quota): rows inside a pay period add up, longer
         # rows are split evenly by fiscal period (or by the plan's seasonal weights for a year)
         row, o, c = split_pieces(quotas, cal, plan.period, year_weights=weights)
@@ -148,8 +154,15 @@ def _base_quotas(ams: np.ndarray, quotas: pd.DataFrame | None, plan: Plan, perio
     return base
 
 
-def _active_days(account_managers: pd.DataFrame, ams: np.ndarray, plan: Plan, days: np.ndarray,
-                 pst: np.ndarray, pen: np.ndarray, leaves: pd.DataFrame | None) -> np.ndarray:
+def _active_days(
+    account_managers: pd.DataFrame,
+    ams: np.ndarray,
+    plan: Plan,
+    days: np.ndarray,
+    pst: np.ndarray,
+    pen: np.ndarray,
+    leaves: pd.DataFrame | None,
+) -> np.ndarray:
     """Active days per AM and pay period, shape (A, P) int64.
 
     ``proration: active_days``: the days on or after ``hire_date``, on or before
@@ -165,8 +178,11 @@ def _active_days(account_managers: pd.DataFrame, ams: np.ndarray, plan: Plan, da
     active = np.clip((hi - lo).astype(np.int64) + 1, 0, None)
     if leaves is not None and len(leaves):
         idx = {a: i for i, a in enumerate(ams)}
-        for a, ls, le in zip(leaves["account_manager_id"], pd.to_datetime(leaves["start"]).to_numpy("datetime64[D]"),
-                             pd.to_datetime(leaves["end"]).to_numpy("datetime64[D]")):
+        for a, ls, le in zip(
+            leaves["account_manager_id"],
+            pd.to_datetime(leaves["start"]).to_numpy("datetime64[D]"),
+            pd.to_datetime(leaves["end"]).to_numpy("datetime64[D]"),
+        ):
             r = idx.get(a)
             if r is None:
                 continue
@@ -181,8 +197,9 @@ def _leave_days(leaves: pd.DataFrame | None, idx: dict) -> dict[int, set]:
     """The days of leave of each AM row (inclusive ranges expanded to dates)."""
     leave_days: dict[int, set] = {}
     if leaves is not None and len(leaves):
-        for a, ls, le in zip(leaves["account_manager_id"], pd.to_datetime(leaves["start"]).dt.date,
-                             pd.to_datetime(leaves["end"]).dt.date):
+        for a, ls, le in zip(
+            leaves["account_manager_id"], pd.to_datetime(leaves["start"]).dt.date, pd.to_datetime(leaves["end"]).dt.date
+        ):
             if a in idx:
                 s = leave_days.setdefault(idx[a], set())
                 d = ls
@@ -192,9 +209,18 @@ def _leave_days(leaves: pd.DataFrame | None, idx: dict) -> dict[int, set]:
     return leave_days
 
 
-def _ramp(quota: np.ndarray, base: np.ndarray, account_managers: pd.DataFrame, ams: np.ndarray, plan: Plan,
-          periods: Sequence[Period], days: np.ndarray, pst: np.ndarray, pen: np.ndarray,
-          leaves: pd.DataFrame | None) -> None:
+def _ramp(
+    quota: np.ndarray,
+    base: np.ndarray,
+    account_managers: pd.DataFrame,
+    ams: np.ndarray,
+    plan: Plan,
+    periods: Sequence[Period],
+    days: np.ndarray,
+    pst: np.ndarray,
+    pen: np.ndarray,
+    leaves: pd.DataFrame | None,
+) -> None:
     """Overwrite ``quota`` (in place) for the (AM, period) cells inside an AM's ramp.
 
     ``quota = base x W / (D x 1e6)`` rounded half away from zero, where ``W`` sums
@@ -228,8 +254,9 @@ def _ramp(quota: np.ndarray, base: np.ndarray, account_managers: pd.DataFrame, a
             quota[r, j] = rdiv(int(base[r, j]) * w, int(days[j]) * PPM)
 
 
-def quotas_per_plan(account_managers: pd.DataFrame, quotas: pd.DataFrame | None, choice: PlanChoice,
-                    span: PayPeriods, leaves: pd.DataFrame | None) -> tuple[np.ndarray, pd.DataFrame]:
+def quotas_per_plan(
+    account_managers: pd.DataFrame, quotas: pd.DataFrame | None, choice: PlanChoice, span: PayPeriods, leaves: pd.DataFrame | None
+) -> tuple[np.ndarray, pd.DataFrame]:
     """Quota per AM and pay period under the plan each AM is on (:func:`quota_table` per plan).
 
     Returns

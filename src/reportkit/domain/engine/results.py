@@ -10,10 +10,9 @@ is the lazy per-AM mapping :func:`reportkit.domain.engine.statements` returns;
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -24,8 +23,21 @@ from .ledger import _AWARDS, _KINDS, _Lines, _money, _rate
 from .quotas import Attainment
 
 STATEMENT_COLUMNS = [
-    "account_manager_id", "period", "line", "kind", "deal_id", "close_date", "product",
-    "credit", "tier", "rate", "rule", "amount", "award", "payout_date", "payable",
+    "account_manager_id",
+    "period",
+    "line",
+    "kind",
+    "deal_id",
+    "close_date",
+    "product",
+    "credit",
+    "tier",
+    "rate",
+    "rule",
+    "amount",
+    "award",
+    "payout_date",
+    "payable",
 ]
 """Columns of a statement frame (money as ``Decimal`` quantized to 0.01, rate as ``Decimal`` fraction)."""
 
@@ -59,8 +71,9 @@ class CommissionResult:
         Crediting and quota tables the lines were computed from.
     """
 
-    def __init__(self, account_managers, periods, line_arrays, rule_cats, summary, credits, am_ids, deals,
-                 quotas, excluded) -> None:
+    def __init__(
+        self, account_managers, periods, line_arrays, rule_cats, summary, credits, am_ids, deals, quotas, excluded
+    ) -> None:
         self.account_managers = account_managers
         self.periods = periods
         self.summary = summary
@@ -85,27 +98,37 @@ class CommissionResult:
     def _frame(self, rows: np.ndarray | None = None) -> pd.DataFrame:
         L = self._L
         if rows is None:
+
             def pick(a):
                 return a.astype(np.int64, copy=False) if a.dtype != bool else a
         else:
+
             def pick(a):
                 return a[rows].astype(np.int64, copy=False) if a.dtype != bool else a[rows]
+
         drow = pick(L["drow"])
         d = self._deals
-        return pd.DataFrame({
-            "am": pick(L["am"]), "p": pick(L["p"]), "kind": pick(L["kind"]),
-            "deal_id": take_str(d["deal_id"], drow),
-            "close_date": pd.to_datetime(pick(L["cdate"]).view("datetime64[ns]")),
-            "product": take_str(d["product"], drow),
-            "credit_cents": pick(L["credit"]), "has_credit": pick(L["has_credit"]),
-            "tier": pick(L["tier"]), "rate_ppm": pick(L["rate"]),
-            "rule": pd.Categorical.from_codes(pick(L["rule"]), categories=pd.Index(self._rules, dtype=object))
-            if len(self._rules) else pd.Categorical([]),
-            "amount_cents": pick(L["amount"]),
-            "award": np.asarray(_AWARDS, dtype=object)[pick(L["award"])],
-            "payout_date": pd.to_datetime(pick(L["payout"]).view("datetime64[ns]")),
-            "payable": pick(L["payable"]),
-        })
+        return pd.DataFrame(
+            {
+                "am": pick(L["am"]),
+                "p": pick(L["p"]),
+                "kind": pick(L["kind"]),
+                "deal_id": take_str(d["deal_id"], drow),
+                "close_date": pd.to_datetime(pick(L["cdate"]).view("datetime64[ns]")),
+                "product": take_str(d["product"], drow),
+                "credit_cents": pick(L["credit"]),
+                "has_credit": pick(L["has_credit"]),
+                "tier": pick(L["tier"]),
+                "rate_ppm": pick(L["rate"]),
+                "rule": pd.Categorical.from_codes(pick(L["rule"]), categories=pd.Index(self._rules, dtype=object))
+                if len(self._rules)
+                else pd.Categorical([]),
+                "amount_cents": pick(L["amount"]),
+                "award": np.asarray(_AWARDS, dtype=object)[pick(L["award"])],
+                "payout_date": pd.to_datetime(pick(L["payout"]).view("datetime64[ns]")),
+                "payable": pick(L["payable"]),
+            }
+        )
 
     @property
     def lines(self) -> pd.DataFrame:
@@ -140,31 +163,33 @@ class CommissionResult:
         if code is None:
             raise KeyError(f"no statement for account manager {account_manager_id!r}")
         self._index()
-        rows = self._order[self._starts[code]:self._starts[code + 1]]
+        rows = self._order[self._starts[code] : self._starts[code + 1]]
         if period is not None:
             pi = [p.label for p in self.periods].index(period)
             rows = rows[self._L["p"][rows] == pi]
         x = self._frame(rows)
         x = x.sort_values(["p", "kind", "close_date", "deal_id", "tier"], kind="stable")
         labels = [p.label for p in self.periods]
-        out = pd.DataFrame({
-            "account_manager_id": account_manager_id,
-            "period": [labels[i] for i in x["p"].tolist()],
-            "line": np.arange(1, len(x) + 1),
-            "kind": [_KINDS[i] for i in x["kind"].tolist()],
-            "deal_id": pd.Series([None if pd.isna(v) else v for v in x["deal_id"].tolist()], dtype=object),
-            "close_date": [None if pd.isna(d) else d.date() for d in x["close_date"]],
-            "product": pd.Series([None if pd.isna(v) else v for v in x["product"].tolist()], dtype=object),
-            "credit": [_money(c) if h else None for c, h in
-                       zip(x["credit_cents"].tolist(), x["has_credit"].tolist())],
-            "tier": pd.Series([None if t == 0 else t for t in x["tier"].tolist()], dtype=object),
-            "rate": [_rate(r) for r in x["rate_ppm"].tolist()],
-            "rule": x["rule"].astype(str).tolist(),
-            "amount": [_money(c) for c in x["amount_cents"].tolist()],
-            "award": x["award"].astype(str).tolist(),
-            "payout_date": [None if pd.isna(d) else d.date() for d in x["payout_date"]],
-            "payable": x["payable"].to_numpy(bool),
-        }, columns=STATEMENT_COLUMNS)
+        out = pd.DataFrame(
+            {
+                "account_manager_id": account_manager_id,
+                "period": [labels[i] for i in x["p"].tolist()],
+                "line": np.arange(1, len(x) + 1),
+                "kind": [_KINDS[i] for i in x["kind"].tolist()],
+                "deal_id": pd.Series([None if pd.isna(v) else v for v in x["deal_id"].tolist()], dtype=object),
+                "close_date": [None if pd.isna(d) else d.date() for d in x["close_date"]],
+                "product": pd.Series([None if pd.isna(v) else v for v in x["product"].tolist()], dtype=object),
+                "credit": [_money(c) if h else None for c, h in zip(x["credit_cents"].tolist(), x["has_credit"].tolist())],
+                "tier": pd.Series([None if t == 0 else t for t in x["tier"].tolist()], dtype=object),
+                "rate": [_rate(r) for r in x["rate_ppm"].tolist()],
+                "rule": x["rule"].astype(str).tolist(),
+                "amount": [_money(c) for c in x["amount_cents"].tolist()],
+                "award": x["award"].astype(str).tolist(),
+                "payout_date": [None if pd.isna(d) else d.date() for d in x["payout_date"]],
+                "payable": x["payable"].to_numpy(bool),
+            },
+            columns=STATEMENT_COLUMNS,
+        )
         return out.reset_index(drop=True)
 
     def stand_in_credits(self, account_manager_id: str) -> dict[str, str]:
@@ -183,8 +208,12 @@ class CommissionResult:
         rows = np.flatnonzero((cr.am == code) & (cr.source >= CREDIT_SOURCES.index("owner (territory not covered)")))
         if not len(rows):
             return {}
-        return dict(zip(take_str(self._deals["deal_id"], cr.drow[rows]).tolist(),
-                        np.asarray(CREDIT_SOURCES, dtype=object)[cr.source[rows]].tolist()))
+        return dict(
+            zip(
+                take_str(self._deals["deal_id"], cr.drow[rows]).tolist(),
+                np.asarray(CREDIT_SOURCES, dtype=object)[cr.source[rows]].tolist(),
+            )
+        )
 
     def payout(self, account_manager_id: str, period: str) -> Decimal:
         """Cash payable to the AM for ``period``: the sum of its payable rounded lines."""
@@ -209,8 +238,14 @@ class Statements(Mapping):
         return len(self.result.account_managers)
 
 
-def summary_frame(ams: np.ndarray, labels: list[str], plan_names: list[str], pidx: np.ndarray,
-                  columns: dict[str, np.ndarray], attainment: Attainment) -> pd.DataFrame:
+def summary_frame(
+    ams: np.ndarray,
+    labels: list[str],
+    plan_names: list[str],
+    pidx: np.ndarray,
+    columns: dict[str, np.ndarray],
+    attainment: Attainment,
+) -> pd.DataFrame:
     """One row per AM and pay period (:attr:`CommissionResult.summary`).
 
     ``columns``: the (A, P) int64 cents arrays by summary column name, in column

@@ -90,19 +90,23 @@ def tier_commission(
         credit = after - before
         rate = rates_ppm[k]
         return np.arange(n), k, credit, rate, rdiv(credit * rate, PPM)
-    line, k, credit, rate, amount = _marginal_slices(before, after, _tier_of(before, bounds, rows),
-                                                     _tier_of(after, bounds, rows), bounds, rates_ppm, rows)
+    line, k, credit, rate, amount = _marginal_slices(
+        before, after, _tier_of(before, bounds, rows), _tier_of(after, bounds, rows), bounds, rates_ppm, rows
+    )
     return line, k.astype(np.int64), credit, rate.astype(np.int64), amount
 
 
 def _bound_columns(bounds: np.ndarray, rows: np.ndarray | None) -> list[np.ndarray]:
     """Per-line lower bounds of tiers 2..K (column 0, -inf, is implied), each shape (n,)."""
-    return [np.ascontiguousarray(bounds[:, k]) if rows is None else np.ascontiguousarray(bounds[:, k])[rows]
-            for k in range(1, bounds.shape[1])]
+    return [
+        np.ascontiguousarray(bounds[:, k]) if rows is None else np.ascontiguousarray(bounds[:, k])[rows]
+        for k in range(1, bounds.shape[1])
+    ]
 
 
-def _tier_of(x: np.ndarray, bounds: np.ndarray, rows: np.ndarray | None = None,
-             cols: list[np.ndarray] | None = None) -> np.ndarray:
+def _tier_of(
+    x: np.ndarray, bounds: np.ndarray, rows: np.ndarray | None = None, cols: list[np.ndarray] | None = None
+) -> np.ndarray:
     """0-based tier of each basis value ``x``: the number of bounds 2..K that are ``<= x``.
 
     ``bounds`` (1, K) is one table for every line; (m, K) one per line, or per
@@ -177,7 +181,6 @@ def _tier_rules(plan: Plan) -> list[str]:
     return out
 
 
-
 # ---------------------------------------------------------------------------
 # commission lines: a plan's schedule over its credit lines
 # ---------------------------------------------------------------------------
@@ -191,7 +194,7 @@ class _Schedule:
     gate_code: int
 
     @classmethod
-    def of(cls, pl: Plan, ledger: Ledger) -> "_Schedule":
+    def of(cls, pl: Plan, ledger: Ledger) -> _Schedule:
         rs = pl.rates
         rates = np.array([ppm(t.rate) for t in rs.tiers], dtype=np.int32)  # ppm <= 1e6
         tcodes = np.array(ledger.rule_codes(_tier_rules(pl)), dtype=np.int32)
@@ -234,8 +237,9 @@ class _Schedule:
         return (idx_rows if same else idx_rows[rows]), k, cc, rate, amt, rc
 
 
-def commission_lines(g: int, lines: CreditLines, choice: PlanChoice, att: Attainment, span: PayPeriods,
-                     ledger: Ledger) -> tuple[np.ndarray, list]:
+def commission_lines(
+    g: int, lines: CreditLines, choice: PlanChoice, att: Attainment, span: PayPeriods, ledger: Ledger
+) -> tuple[np.ndarray, list]:
     """Commission lines of plan ``g`` on the credit lines of the AMs and periods it covers.
 
     Parameters
@@ -274,10 +278,19 @@ def commission_lines(g: int, lines: CreditLines, choice: PlanChoice, att: Attain
     for r_, k, cc, rate, amt, rc, kd, ident in batches:  # ident: r_ is every credit line once, in order
         comm_ap += _sum_into(A * P, c_flat if ident else c_flat[r_], amt).reshape(A, P)
         paid.append((r_, amt))
-        ledger.add(am=cr.am if ident else np.take(lines.am_narrow, r_), p=lines.p if ident else np.take(lines.p_narrow, r_),
-                   kind=kd, drow=cr.drow if ident else np.take(cr.drow, r_),
-                   cdate=cr.cdate if ident else np.take(cr.cdate, r_), credit=cc,
-                   has_credit=True, tier=k + 1, rate=rate, rule=rc, amount=amt)
+        ledger.add(
+            am=cr.am if ident else np.take(lines.am_narrow, r_),
+            p=lines.p if ident else np.take(lines.p_narrow, r_),
+            kind=kd,
+            drow=cr.drow if ident else np.take(cr.drow, r_),
+            cdate=cr.cdate if ident else np.take(cr.cdate, r_),
+            credit=cc,
+            has_credit=True,
+            tier=k + 1,
+            rate=rate,
+            rule=rc,
+            amount=amt,
+        )
     return comm_ap, paid
 
 
@@ -324,13 +337,13 @@ def _per_period(sch: _Schedule, lines: CreditLines, sel: np.ndarray, whole: bool
     else:
         total = cred_ap.reshape(-1)[f_s]
     tot_line = total if total is not None else (cred_ap.reshape(-1)[f_s] if rs.gate is not None else None)
-    r_, k, cc, rate, amt, rc = sch.lines(sel, before, cum, total, qs, tot_line, qs, qtab=Q.reshape(-1), qidx=f_s,
-                                         sliced=sliced)
+    r_, k, cc, rate, amt, rc = sch.lines(sel, before, cum, total, qs, tot_line, qs, qtab=Q.reshape(-1), qidx=f_s, sliced=sliced)
     return [(r_, k, cc, rate, amt, rc, _KIND["commission"], whole and len(r_) == lines.n)]
 
 
-def _period_marginal_slices(sch: _Schedule, q_seg: np.ndarray, cum: np.ndarray, before: np.ndarray,
-                            st: np.ndarray, seg_of: np.ndarray):
+def _period_marginal_slices(
+    sch: _Schedule, q_seg: np.ndarray, cum: np.ndarray, before: np.ndarray, st: np.ndarray, seg_of: np.ndarray
+):
     """Marginal slices of per-period lines: bounds per (AM, period) segment (quota ``q_seg``), repeated per line.
 
     The tier before a line is the tier after the previous line of its segment (0
@@ -356,8 +369,18 @@ def _period_marginal_slices(sch: _Schedule, q_seg: np.ndarray, cum: np.ndarray, 
     return _marginal_slices(before, cum, t_b, t_a, bl, sch.rates, brow)
 
 
-def _year_to_date(sch: _Schedule, g: int, lines: CreditLines, sel: np.ndarray, whole: bool, att: Attainment,
-                  span: PayPeriods, choice: PlanChoice, ledger: Ledger, comm_ap: np.ndarray) -> list:
+def _year_to_date(
+    sch: _Schedule,
+    g: int,
+    lines: CreditLines,
+    sel: np.ndarray,
+    whole: bool,
+    att: Attainment,
+    span: PayPeriods,
+    choice: PlanChoice,
+    ledger: Ledger,
+    comm_ap: np.ndarray,
+) -> list:
     """``accumulation: ytd``: each period re-tiers the year's lines so far at the year-to-date tier.
 
     The current period's lines are paid at that tier; the difference for earlier
@@ -393,8 +416,10 @@ def _year_to_date(sch: _Schedule, g: int, lines: CreditLines, sel: np.ndarray, w
         prev_e = e_now
         act = np.flatnonzero((tu != 0) & (choice.pidx[:, j] == g))
         if len(act):
-            code = ledger.rule(f"{pl.name}: YTD true-up: earlier deals of the year re-rated at the "
-                               f"year-to-date tier, minus commission already earned on them")
+            code = ledger.rule(
+                f"{pl.name}: YTD true-up: earlier deals of the year re-rated at the "
+                f"year-to-date tier, minus commission already earned on them"
+            )
             ledger.add(am=act, p=j, kind=_KIND["true_up"], amount=tu[act], rule=code)
             comm_ap[act, j] += tu[act]
     return batches

@@ -60,8 +60,9 @@ are importable from here. Where each part lives:
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import pandas as pd
 
@@ -70,7 +71,7 @@ from .book import _atomic, _Book, _props, safe_sheet_name
 from .cells import EXCEL_MAX_STRING
 from .charts import _report_charts
 from .company import write_company_workbook
-from .formats import QUOTA_MET, DEFAULT_MISS_BELOW, attainment_bands, money_format  # noqa: F401 (QUOTA_MET: as before)
+from .formats import DEFAULT_MISS_BELOW, QUOTA_MET, attainment_bands, money_format  # noqa: F401 (QUOTA_MET: as before)
 from .frames import EXCEL_MAX_ROWS, write_frame_sheet  # noqa: F401 (write_frame_sheet: as before)
 from .sheets import AM_SHEETS, TEAM_SHEETS, _write_report_sheets
 from .summary import _summary_links, _write_summary

@@ -13,15 +13,15 @@ import datetime
 import os
 import re
 import zoneinfo
+from collections.abc import Callable, Collection
 from pathlib import Path
-from typing import Any, Callable, Collection
+from typing import Any
 
 import xlsxwriter
 import xlsxwriter.exceptions
 
 from ...core.errors import OutputError
 from .formats import DEFAULT_MISS_BELOW, _Formats, attainment_bands
-
 
 _INVALID_SHEET_CHARS = re.compile(r"[\[\]:*?/\\\x00-\x1f\x7f]")
 
@@ -71,8 +71,15 @@ def _utf16_cut(text: str, limit: int) -> str:
 
 
 class _Book:
-    def __init__(self, path: Path, currency: str, tz: str | datetime.tzinfo, constant_memory: bool, overflow: str,
-                 miss_below: float = DEFAULT_MISS_BELOW) -> None:
+    def __init__(
+        self,
+        path: Path,
+        currency: str,
+        tz: str | datetime.tzinfo,
+        constant_memory: bool,
+        overflow: str,
+        miss_below: float = DEFAULT_MISS_BELOW,
+    ) -> None:
         if overflow not in ("split", "error"):
             raise ValueError(f"overflow must be 'split' or 'error', got {overflow!r}")
         self.tz = _tzinfo(tz)
@@ -114,7 +121,7 @@ def _tzinfo(tz: str | datetime.tzinfo) -> datetime.tzinfo:
     if isinstance(tz, datetime.tzinfo):
         return tz
     if str(tz).upper() == "UTC":
-        return datetime.timezone.utc
+        return datetime.UTC
     try:
         return zoneinfo.ZoneInfo(str(tz))
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
@@ -145,9 +152,7 @@ def _atomic(path: Path, build: Callable[[Path], None]) -> Path:
         os.replace(tmp, path)
     except (OSError, xlsxwriter.exceptions.FileCreateError) as exc:
         tmp.unlink(missing_ok=True)
-        raise OutputError(
-            f"cannot write workbook {str(path)!r}: {exc}", hint="check the folder exists and is writable"
-        ) from None
+        raise OutputError(f"cannot write workbook {str(path)!r}: {exc}", hint="check the folder exists and is writable") from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

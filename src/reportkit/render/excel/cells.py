@@ -20,7 +20,6 @@ import pandas as pd
 from ..cell_kinds import NA, is_missing
 from .formats import _Formats
 
-
 EXCEL_MAX_STRING = 32_767
 """Characters in one cell."""
 

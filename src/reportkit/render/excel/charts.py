@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-
-
 from .book import _Book
 from .formats import money_format
 from .frames import _Placed
@@ -18,11 +16,25 @@ def _quarterly_chart(book: _Book, placed: _Placed, title: str, n: int, column: s
     sheet, ws, anchor_col = placed.chart_anchor
     cats = [sheet, 1, placed.columns["period"], n, placed.columns["period"]]
     chart = book.wb.add_chart({"type": "column"})
-    chart.add_series({"name": name, "categories": cats, "values": [sheet, 1, placed.columns[column], n, placed.columns[column]], "fill": {"color": "#4472C4"}})
+    chart.add_series(
+        {
+            "name": name,
+            "categories": cats,
+            "values": [sheet, 1, placed.columns[column], n, placed.columns[column]],
+            "fill": {"color": "#4472C4"},
+        }
+    )
     if "quota" in placed.columns:
         line = book.wb.add_chart({"type": "line"})
-        line.add_series({"name": "Quota", "categories": cats, "values": [sheet, 1, placed.columns["quota"], n, placed.columns["quota"]],
-                         "line": {"color": "#C00000", "width": 2.25}, "marker": {"type": "diamond"}})
+        line.add_series(
+            {
+                "name": "Quota",
+                "categories": cats,
+                "values": [sheet, 1, placed.columns["quota"], n, placed.columns["quota"]],
+                "line": {"color": "#C00000", "width": 2.25},
+                "marker": {"type": "diamond"},
+            }
+        )
         chart.combine(line)
     chart.set_title({"name": title})
     chart.set_y_axis({"num_format": money_format(book.currency), "major_gridlines": {"visible": True}})
@@ -35,13 +47,15 @@ def _attainment_chart(book: _Book, placed: _Placed, label_col: str, title: str, 
         return
     sheet, ws, anchor_col = placed.chart_anchor
     chart = book.wb.add_chart({"type": "bar"})
-    chart.add_series({
-        "name": "Attainment",
-        "categories": [sheet, 1, placed.columns[label_col], n, placed.columns[label_col]],
-        "values": [sheet, 1, placed.columns["attainment"], n, placed.columns["attainment"]],
-        "fill": {"color": "#4472C4"},
-        "data_labels": {"value": True, "num_format": "0.0%"},
-    })
+    chart.add_series(
+        {
+            "name": "Attainment",
+            "categories": [sheet, 1, placed.columns[label_col], n, placed.columns[label_col]],
+            "values": [sheet, 1, placed.columns["attainment"], n, placed.columns["attainment"]],
+            "fill": {"color": "#4472C4"},
+            "data_labels": {"value": True, "num_format": "0.0%"},
+        }
+    )
     chart.set_title({"name": title})
     chart.set_x_axis({"num_format": "0%", "min": 0})
     chart.set_y_axis({"reverse": True})
@@ -54,7 +68,13 @@ def _report_charts(book: _Book, report: Any, placed: dict[str, _Placed]) -> None
     if report.kind == "team":
         _attainment_chart(book, placed["leaderboard"], "name", "Attainment by account manager", len(report.leaderboard))
         # set against quota: the attainment basis (the quarterly attainment's numerator)
-        _quarterly_chart(book, placed["quarterly"], "Quarterly credited revenue (attainment basis) against quota",
-                         len(report.quarterly), "credited_revenue", "Credited revenue (attainment basis)")
+        _quarterly_chart(
+            book,
+            placed["quarterly"],
+            "Quarterly credited revenue (attainment basis) against quota",
+            len(report.quarterly),
+            "credited_revenue",
+            "Credited revenue (attainment basis)",
+        )
     else:
         _quarterly_chart(book, placed["quarterly"], "Quarterly revenue against quota", len(report.quarterly))

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import datetime
 import numbers
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from ...config.params import DEFAULT_TIMEZONE
 from ..cell_kinds import NA, is_percent_key
 from ..notebook import format_cell
-from .book import _Book, _atomic, _props
+from .book import _atomic, _Book, _props
 from .cells import _clean_text, _write_value
 from .charts import _attainment_chart
-from .formats import DEFAULT_MISS_BELOW, _ATTAINMENT_KEYS, _MAX_WIDTH, _MIN_WIDTH, _band_formats
+from .formats import _ATTAINMENT_KEYS, _MAX_WIDTH, _MIN_WIDTH, DEFAULT_MISS_BELOW, _band_formats
 from .formulas import _SUMMARY_RATIOS, _dec, _frac, _range, _ratio_cached, _ratio_keys, _ratio_matches, _sum_matches
 from .frames import _Placed, _Spec, write_frame_sheet
-
 
 _ROLLUP_COLUMNS = (
     ("team", "Team"),
@@ -117,7 +117,12 @@ def write_company_workbook(
             lb = rep.leaderboard
             s = rep.summary or {}
             totals = {}
-            for key, sk in (("revenue", "revenue"), ("quota", "quota"), ("commission", "commission_expense"), ("forecast", "forecast")):
+            for key, sk in (
+                ("revenue", "revenue"),
+                ("quota", "quota"),
+                ("commission", "commission_expense"),
+                ("forecast", "forecast"),
+            ):
                 if key in lb.columns:
                     totals[key] = s.get(sk)
             spec = _Spec(
@@ -143,7 +148,18 @@ def _write_rollup(
     fmt = book.fmt
     keys = [k for k, _ in _ROLLUP_COLUMNS]
     col = {k: j for j, k in enumerate(keys)}
-    kinds = {k: ("percent" if is_percent_key(k) else "integer" if k in ("members", "on_watch") else "text" if k in ("team", "sales_manager") else "money") for k in keys}
+    kinds = {
+        k: (
+            "percent"
+            if is_percent_key(k)
+            else "integer"
+            if k in ("members", "on_watch")
+            else "text"
+            if k in ("team", "sales_manager")
+            else "money"
+        )
+        for k in keys
+    }
     for j, (_, label) in enumerate(_ROLLUP_COLUMNS):
         ws.write_string(0, j, label, fmt.header)
     links = {"revenue": "revenue", "quota": "quota", "commission_expense": "commission", "forecast": "forecast"}
@@ -197,8 +213,11 @@ def _write_rollup(
         if _ratio_matches(rollup.get(a), rollup.get(b), v):
             cached = _ratio_cached(v)
             ws.write_formula(
-                r, col[k], f'=IF({xl_rowcol_to_cell(r, col[b])}=0,"{NA}",{xl_rowcol_to_cell(r, col[a])}/{xl_rowcol_to_cell(r, col[b])})',
-                fmt.total_na if cached == NA else fmt.total_percent, cached,
+                r,
+                col[k],
+                f'=IF({xl_rowcol_to_cell(r, col[b])}=0,"{NA}",{xl_rowcol_to_cell(r, col[a])}/{xl_rowcol_to_cell(r, col[b])})',
+                fmt.total_na if cached == NA else fmt.total_percent,
+                cached,
             )
         elif _frac(v) is None:
             ws.write_string(r, col[k], NA, fmt.total_na)
@@ -218,10 +237,17 @@ def _write_rollup(
         ws.set_column(j, j, min(max(w + 2, _MIN_WIDTH), _MAX_WIDTH))
     ws.freeze_panes(1, 0)
     if n:
-        ws.add_table(0, 0, n, len(keys) - 1, {
-            "name": book.table_name(sheet), "style": "Table Style Light 9",
-            "columns": [{"header": label, "header_format": fmt.header} for _, label in _ROLLUP_COLUMNS],
-        })
+        ws.add_table(
+            0,
+            0,
+            n,
+            len(keys) - 1,
+            {
+                "name": book.table_name(sheet),
+                "style": "Table Style Light 9",
+                "columns": [{"header": label, "header_format": fmt.header} for _, label in _ROLLUP_COLUMNS],
+            },
+        )
         placed = _Placed(parts=[(sheet, 1, n)], columns=col, chart_anchor=(sheet, ws, len(keys) + 1))
         _attainment_chart(book, placed, "team", "Attainment by team", n)
     else:

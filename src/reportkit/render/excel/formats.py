@@ -20,10 +20,9 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from ...core.currency import currency_info
 from ...config.params import PerformancePolicy
+from ...core.currency import currency_info
 from ..cell_kinds import is_missing, is_percent_key
-
 
 _MIN_WIDTH, _MAX_WIDTH = 8, 60
 
@@ -68,7 +67,12 @@ def attainment_bands(miss_below: float = DEFAULT_MISS_BELOW) -> tuple[tuple[floa
     >>> attainment_bands(1.1)
     ((None, 1.1, '#F8D7DA'), (1.1, None, '#D4EDDA'))
     """
-    if isinstance(miss_below, bool) or not isinstance(miss_below, numbers.Real) or not math.isfinite(miss_below) or miss_below < 0:
+    if (
+        isinstance(miss_below, bool)
+        or not isinstance(miss_below, numbers.Real)
+        or not math.isfinite(miss_below)
+        or miss_below < 0
+    ):
         raise ValueError(
             f"miss_below must be a finite attainment fraction >= 0 (params performance.miss_below), got {miss_below!r}"
         )
@@ -123,7 +127,9 @@ class _Formats:
 
     def for_kind(self, kind: str, total: bool = False) -> Any:
         if total:
-            return {"money": self.total_money, "percent": self.total_percent, "integer": self.total_integer}.get(kind, self.total_blank)
+            return {"money": self.total_money, "percent": self.total_percent, "integer": self.total_integer}.get(
+                kind, self.total_blank
+            )
         return {
             "money": self.money,
             "percent": self.percent,
@@ -170,7 +176,9 @@ def _band_formats(ws: Any, r0: int, r1: int, col: int, fmt: _Formats) -> None:
             cond.append(f"{cell}>={_xl_number(lo)}")
         if hi is not None:
             cond.append(f"{cell}<{_xl_number(hi)}")
-        ws.conditional_format(r0, col, r1, col, {"type": "formula", "criteria": "=AND(" + ",".join(cond) + ")", "format": band_fmt})
+        ws.conditional_format(
+            r0, col, r1, col, {"type": "formula", "criteria": "=AND(" + ",".join(cond) + ")", "format": band_fmt}
+        )
 
 
 def _xl_number(x: float) -> str:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Collection, Sequence
 from decimal import Decimal
-from typing import Any, Collection, Sequence
+from typing import Any
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any
 
 import pandas as pd
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
@@ -24,9 +25,8 @@ from ..cell_kinds import NA, is_missing
 from ..notebook import column_label, format_cell
 from .book import _Book
 from .cells import _clean_text, _convert, _put
-from .formats import _Formats, _MAX_WIDTH, _MIN_WIDTH, _band_formats, _kind_of
+from .formats import _MAX_WIDTH, _MIN_WIDTH, _band_formats, _Formats, _kind_of
 from .formulas import _dec, _dec_sum, _frac, _range, _ratio_cached, _ratio_matches, _ref, _sum_matches
-
 
 EXCEL_MAX_ROWS = 1_048_576
 """Rows in one worksheet (header included)."""
@@ -80,7 +80,9 @@ class _Spec:
     bands: tuple[str, ...] = ()
 
 
-def write_frame_sheet(book: _Book, name: str, frame: pd.DataFrame | None, spec: _Spec | None = None, *, table: bool = True) -> _Placed:
+def write_frame_sheet(
+    book: _Book, name: str, frame: pd.DataFrame | None, spec: _Spec | None = None, *, table: bool = True
+) -> _Placed:
     """Write ``frame`` as a list sheet (split over several sheets when too long).
 
     Row by row, so it works in constant-memory mode: header, data rows, then the
@@ -106,10 +108,22 @@ def write_frame_sheet(book: _Book, name: str, frame: pd.DataFrame | None, spec: 
     widths = _widths(frame, cols, kinds, labels, book.currency)
     live = spec.ratios or spec.row_sums
     placed = _Placed(parts=[], columns=colidx)
-    ratio_ok = {t: [_ratio_matches(frame.at[i, a], frame.at[i, b], frame.at[i, t]) for i in range(n)] for t, (a, b) in spec.ratios.items()} if live else {}
-    sum_ok = {
-        t: [_sum_matches([frame.at[i, c] for c in parts], frame.at[i, t]) for i in range(n)] for t, parts in spec.row_sums.items()
-    } if live else {}
+    ratio_ok = (
+        {
+            t: [_ratio_matches(frame.at[i, a], frame.at[i, b], frame.at[i, t]) for i in range(n)]
+            for t, (a, b) in spec.ratios.items()
+        }
+        if live
+        else {}
+    )
+    sum_ok = (
+        {
+            t: [_sum_matches([frame.at[i, c] for c in parts], frame.at[i, t]) for i in range(n)]
+            for t, parts in spec.row_sums.items()
+        }
+        if live
+        else {}
+    )
 
     for part in range(n_parts):
         lo, hi = part * per_sheet, min(n, (part + 1) * per_sheet)
@@ -156,7 +170,10 @@ def write_frame_sheet(book: _Book, name: str, frame: pd.DataFrame | None, spec: 
         if cols:
             if table and not book.constant_memory and last >= 1:
                 ws.add_table(
-                    0, 0, last, len(cols) - 1,
+                    0,
+                    0,
+                    last,
+                    len(cols) - 1,
                     {
                         "name": book.table_name(sheet),
                         "style": "Table Style Light 9",
@@ -221,7 +238,9 @@ def _stream_rows(ws: Any, chunk: list[list], first_row: int, col_fmts: list[Any]
     ws.fh.write("".join(parts))
 
 
-def _total_row(book: _Book, ws: Any, sheet: str, r: int, frame: pd.DataFrame, cols: list[str], kinds: list[str], placed: _Placed, spec: _Spec) -> None:
+def _total_row(
+    book: _Book, ws: Any, sheet: str, r: int, frame: pd.DataFrame, cols: list[str], kinds: list[str], placed: _Placed, spec: _Spec
+) -> None:
     fmt = book.fmt
     placed.total_row = (sheet, r)
     label_col = next((j for j, k in enumerate(kinds) if k == "text" and cols[j] not in (spec.totals or {})), 0)
@@ -255,8 +274,11 @@ def _total_row(book: _Book, ws: Any, sheet: str, r: int, frame: pd.DataFrame, co
         if _ratio_matches(spec.total_values.get(a), spec.total_values.get(b), reported):
             cached = _ratio_cached(reported)
             ws.write_formula(
-                r, j, f'=IF({xl_rowcol_to_cell(r, jb)}=0,"{NA}",{xl_rowcol_to_cell(r, ja)}/{xl_rowcol_to_cell(r, jb)})',
-                fmt.total_na if cached == NA else fmt.total_percent, cached,
+                r,
+                j,
+                f'=IF({xl_rowcol_to_cell(r, jb)}=0,"{NA}",{xl_rowcol_to_cell(r, ja)}/{xl_rowcol_to_cell(r, jb)})',
+                fmt.total_na if cached == NA else fmt.total_percent,
+                cached,
             )
         else:
             v = _frac(reported)
@@ -278,7 +300,11 @@ def _widths(frame: pd.DataFrame, cols: list[str], kinds: list[str], labels: list
         w = len(label)
         if len(s):
             if k == "text":
-                lens = s.map(lambda v: 0 if is_missing(v) else len(str(v)), na_action=None) if s.dtype == object else s.astype("str").str.len()
+                lens = (
+                    s.map(lambda v: 0 if is_missing(v) else len(str(v)), na_action=None)
+                    if s.dtype == object
+                    else s.astype("str").str.len()
+                )
                 w = max(w, int(pd.Series(lens).fillna(0).max()))
             elif k == "money":
                 widest = _max_abs(_dec(v) for v in s)
@@ -291,7 +317,9 @@ def _widths(frame: pd.DataFrame, cols: list[str], kinds: list[str], labels: list
                 w = max(w, 16 if _has_time(s) else 10)
             elif k in ("integer", "number"):
                 widest = _max_abs(_frac(v) for v in s)
-                w = max(w, len(format_cell(-int(widest) if k == "integer" else -widest, c, currency)) if widest is not None else 3)
+                w = max(
+                    w, len(format_cell(-int(widest) if k == "integer" else -widest, c, currency)) if widest is not None else 3
+                )
             elif k == "bool":
                 w = max(w, 3)
         out.append(min(max(w + 2, _MIN_WIDTH), _MAX_WIDTH))

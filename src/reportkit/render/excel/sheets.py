@@ -20,7 +20,6 @@ from .book import _Book
 from .formulas import _dec_sum, _frac
 from .frames import _Placed, _Spec, write_frame_sheet
 
-
 AM_SHEETS: tuple[tuple[str, str], ...] = (
     ("Quarterly results", "quarterly"),
     ("Commission statement", "commission"),
@@ -89,7 +88,9 @@ def _write_forecast_rollup(book: _Book, frame: pd.DataFrame, table: bool) -> _Pl
     if total is not None:
         money_cols = [c for c in ("ytd_revenue", "forecast", "annual_quota", "low", "high") if c in members.columns]
         spec.totals = {c: total[c] for c in money_cols}
-        spec.total_ratios = {"forecast_attainment": ("forecast", "annual_quota")} if "forecast_attainment" in members.columns else {}
+        spec.total_ratios = (
+            {"forecast_attainment": ("forecast", "annual_quota")} if "forecast_attainment" in members.columns else {}
+        )
         spec.total_values = {"forecast_attainment": total.get("forecast_attainment")}
         spec.total_label = str(total.get("name", "Team total"))
         spec.total_label_column = "name"

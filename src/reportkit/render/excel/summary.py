@@ -60,7 +60,12 @@ def _write_summary(book: _Book, sheet: str, ws: Any, report: Any, links: dict[st
         ws.write_string(i, 0, label)
         kind = "percent" if is_percent_key(key) else ("money" if isinstance(value, Decimal) else "")
         ratio = _ratio_keys(key, row_of)
-        if ratio and ratio[0] in row_of and ratio[1] in row_of and _ratio_matches(summary.get(ratio[0]), summary.get(ratio[1]), value):
+        if (
+            ratio
+            and ratio[0] in row_of
+            and ratio[1] in row_of
+            and _ratio_matches(summary.get(ratio[0]), summary.get(ratio[1]), value)
+        ):
             num, den = xl_rowcol_to_cell(row_of[ratio[0]], 1), xl_rowcol_to_cell(row_of[ratio[1]], 1)
             cached = _ratio_cached(value)
             ws.write_formula(i, 1, f'=IF({den}=0,"{NA}",{num}/{den})', fmt.na if cached == NA else fmt.percent, cached)
