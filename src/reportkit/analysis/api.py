@@ -397,27 +397,14 @@ def account_status(
     >>> account_status(ds, "AM-001", "FY2025-Q4", "2025-12-31")[["account_id", "status"]]  # doctest: +SKIP
     """
     from ..core.errors import ParamsError
-    from ..domain.accounts import AccountStatusRules
-    from ..domain.accounts import account_status as _status
     from ..reports.planning import account_manager_row
 
     if _as_date(as_of) is None:
         raise ParamsError("account_status needs as_of", hint="pass the report date, e.g. as_of='2025-12-31'")
-    params, day, ctx = _resolve(ds, period, params, as_of)
+    _, _, ctx = _resolve(ds, period, params, as_of)
     am = str(account_manager_id)
     account_manager_row(ds, am)
-    return _status(
-        ctx.credited,
-        am,
-        ctx.period,
-        day,
-        ds.accounts,
-        AccountStatusRules(),
-        deals=ds.deals,
-        pipeline=ds.pipeline,
-        service_issues=ds.service_issues,
-        history_start=ctx.first_deal,
-    )
+    return ctx.account_status(ds, am)
 
 
 def forecast_table(

@@ -17,7 +17,6 @@ from ..config.params import BatchParams
 from ..core.money import cents_to_money, money_sum
 from ..core.periods import data_covers
 from ..data.model import Dataset
-from ..domain.accounts import AccountStatusRules, account_status
 from ..domain.commission import CommissionStatement
 from ..domain.crediting import credited_in, revenue_cents
 from ..domain.performance import current_status
@@ -119,18 +118,7 @@ def build_account_manager_report(
     performance, standing, performance_notes = _performance(ctx, params, mine, am_id)
     # service issues: only counts per account of this AM reach the report (account_status keeps its
     # own accounts); an issue counts as open at as_of when opened by then and not yet resolved
-    accounts = account_status(
-        ctx.credited,
-        am_id,
-        ctx.period,
-        as_of,
-        ds.accounts,
-        AccountStatusRules(),
-        deals=ds.deals,
-        pipeline=ds.pipeline,
-        service_issues=ds.service_issues,
-        history_start=ctx.first_deal,
-    )
+    accounts = ctx.account_status(ds, am_id)
     deals = _deals(ds, figures["in_period"])
     to_date = to_date_figures(ctx.period, ctx.cutoff, figures["revenue_cents"], figures["quota_cents"])
     notes = [*ctx.quota_notes, *performance_notes, *_notes(ds, ctx, row, figures, quarterly, deals, accounts, to_date)]

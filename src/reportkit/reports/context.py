@@ -21,6 +21,7 @@ import pandas as pd
 from ..config.params import BatchParams
 from ..core.periods import Period, data_start
 from ..data.model import Dataset
+from ..domain.accounts import AccountStatusRules, account_status
 from ..domain.crediting import credited_deals
 from ..domain.forecast import annual_forecasts
 from ..domain.quota import attainment_table, quotas_from_rule, split_quotas
@@ -143,6 +144,33 @@ class ReportContext:
             )
             self.forecast_cache["account_manager"] = f.set_index(f["entity"].astype("str"), drop=False)
         return self.forecast_cache["account_manager"]
+
+    def account_status(self, ds: Dataset, account_manager_id: str) -> pd.DataFrame:
+        """Status of one account manager's client accounts as of ``as_of``: the one call
+        the account-manager report and :func:`reportkit.analysis.api.account_status` share.
+
+        :func:`reportkit.domain.accounts.account_status` on the report's credited deals,
+        with the default :class:`~reportkit.domain.accounts.AccountStatusRules`, the data
+        set's accounts, deals, pipeline and service issues, and the data's first close
+        date as the start of its history (no "last year" before it).
+
+        Returns
+        -------
+        DataFrame
+            One row per account, columns as ``account_status`` documents.
+        """
+        return account_status(
+            self.credited,
+            account_manager_id,
+            self.period,
+            self.as_of,
+            ds.accounts,
+            AccountStatusRules(),
+            deals=ds.deals,
+            pipeline=ds.pipeline,
+            service_issues=ds.service_issues,
+            history_start=self.first_deal,
+        )
 
     def split(self, kind: str) -> pd.DataFrame:
         """Quotas split by fiscal period of ``kind`` (computed once per batch)."""
