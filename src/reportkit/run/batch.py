@@ -45,8 +45,11 @@ from ..core.periods import FiscalCalendar, Period
 from ..domain import loading
 from ..render.notebook import default_template_dir
 from ..reports.builders import REPORT_KINDS, load_checked_plans, plan_reports, shared_contexts
-from .company import COMPANY_WORKBOOK, write_company_workbook
-from .execute import JobOutcome, ReportJob, execute_report
+from .company import COMPANY_WORKBOOK as COMPANY_WORKBOOK  # re-exported, as are the other `X as X`
+from .company import write_company_workbook
+from .execute import JobOutcome as JobOutcome
+from .execute import ReportJob as ReportJob
+from .execute import execute_report as execute_report
 from .html import export_html
 from .index import index_html
 from .local import LocalPool, run_local, worker_processes_available
@@ -63,10 +66,12 @@ from .outputs import (
     slugify,
     unique_slugs,
 )
-from .plan import ID_PARAMETER, BatchPlan
+from .plan import ID_PARAMETER as ID_PARAMETER
+from .plan import BatchPlan
 from .preflight import KERNEL_NAME, check_kernel, check_period, check_template, load_batch_inputs
 from .results import BatchResult, ReportResult
-from .scaleout import DASK_WAIT_FOR_WORKERS_S, dask_connect, run_on_dask
+from .scaleout import DASK_WAIT_FOR_WORKERS_S as DASK_WAIT_FOR_WORKERS_S
+from .scaleout import dask_connect, run_on_dask
 
 __all__ = [
     "KERNEL_NAME",
@@ -81,9 +86,6 @@ __all__ = [
     "slugify",
 ]
 
-# Also importable from here, as before the split (tests, benchmarks, users' code):
-# ID_PARAMETER, COMPANY_WORKBOOK, DASK_WAIT_FOR_WORKERS_S, ReportJob, JobOutcome, execute_report.
-_REEXPORTED = (ID_PARAMETER, COMPANY_WORKBOOK, DASK_WAIT_FOR_WORKERS_S, ReportJob, JobOutcome, execute_report)
 
 
 def run_batch(

@@ -81,6 +81,12 @@ _KERNEL_ARGS = [
 
 
 def format_error(exc: BaseException, timeout_s: float | None = None, cell: int | None = None) -> str:
+    """The one-line reason a report failed, as the manifest and index show it.
+
+    A cell error names the exception and cell; a timeout the budget (``timeout_s``);
+    a dead kernel what may have killed it; a :class:`ReportkitError` its message and
+    hint. ``cell`` (the cell that was running) is added for timeouts and dead kernels.
+    """
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 

@@ -39,6 +39,7 @@ _SLUG_MAX = 80
 
 
 def now_utc() -> str:
+    """Now, UTC, to the second, ISO 8601 (the manifest's ``started`` / ``finished``)."""
     return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
 
 
@@ -90,10 +91,12 @@ def unique_slugs(results: Iterable[ReportResult]) -> list[str]:
 
 
 def relative(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` with ``/`` separators (as the manifest and index write it)."""
     return path.relative_to(root).as_posix()
 
 
 def inside(path: Path, root: Path) -> bool:
+    """True when ``path`` (symbolic links resolved) lies in ``root``."""
     try:
         path.resolve().relative_to(root.resolve())
         return True
@@ -102,6 +105,13 @@ def inside(path: Path, root: Path) -> bool:
 
 
 def atomic_write(path: Path, data: bytes | str) -> None:
+    """Write ``data`` (text as UTF-8) to a temporary name beside ``path``, then move it into place.
+
+    Raises
+    ------
+    OutputError
+        The folder is not writable or the disk is full (nothing half-written is left).
+    """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         if isinstance(data, str):
@@ -115,6 +125,7 @@ def atomic_write(path: Path, data: bytes | str) -> None:
 
 
 def read_previous_manifest(out: Path) -> dict[str, Any] | None:
+    """The previous run's ``manifest.json`` in ``out``; None when missing or unreadable."""
     path = out / "manifest.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -177,6 +188,11 @@ def build_manifest(
     finished: str,
     results: list[ReportResult],
 ) -> dict[str, Any]:
+    """``manifest.json``'s content: ``{"batch": {name, period, as_of, counts...}, "reports": [...]}``.
+
+    The batch adds the run's own facts to ``batch`` (mode, timeout, stale files
+    removed, the company workbook); the README's "Output layout" lists the keys.
+    """
     ok = sum(r.status == "ok" for r in results)
     return {
         "batch": {

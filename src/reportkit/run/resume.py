@@ -19,10 +19,12 @@ from .results import ReportResult
 __all__: list[str] = []
 
 def sha256(data: bytes) -> str:
+    """Hex SHA-256 of ``data``."""
     return hashlib.sha256(data).hexdigest()
 
 
 def file_hash(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes (a template's fingerprint)."""
     return sha256(path.read_bytes())
 
 
@@ -50,6 +52,13 @@ def code_hash() -> str:
 
 def can_reuse(prev: dict[str, Any] | None, res: ReportResult, expected: dict[str, str], out: Path,
                fingerprint: dict[str, str] | None, mode: str | None) -> bool:
+    """The reuse rule: may this run keep the report's outputs of the previous run?
+
+    Only with ``mode`` (``resume`` or ``only_failed``), only when the previous entry
+    was ok, names the same files and they all exist; then ``only_failed`` keeps it,
+    and ``resume`` keeps it when the fingerprint (input, params, template, code) is
+    unchanged.
+    """
     if not prev or mode is None or prev.get("status") != "ok":
         return False
     if prev.get("outputs") != expected or not all((out / rel).is_file() for rel in expected.values()):
