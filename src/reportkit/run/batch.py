@@ -200,14 +200,18 @@ def run_batch(
     pool = _local_pool(_jobs(jobs), warm_kernels, worker_processes) if dask_scheduler is None else None
     try:
         with shared_contexts():  # the batch's reports share credits, quotas, forecasts, engine results
-            return _execute_batch(
+            result = _execute_batch(
                 params_path=params_path, out=out, params=params, pool=pool, dask_scheduler=dask_scheduler,
                 progress=progress, keep_work=keep_work, warm_kernels=warm_kernels, mode=mode, previous=previous,
                 templates=templates, kernels=kernels, started=started,
             )
-    finally:
-        if pool is not None:
-            pool.close()
+    except BaseException:
+        if pool is not None:  # bad data, say: the workers need not finish starting first
+            pool.cancel()
+        raise
+    if pool is not None:
+        pool.close()
+    return result
 
 
 def _refuse_jobs_with_dask(jobs: int | None, dask_scheduler: Any) -> None:
@@ -252,10 +256,10 @@ def _jobs(jobs: int | None) -> int:
 
 
 def _local_pool(jobs: int, warm_kernels: bool, worker_processes: bool | None) -> LocalPool:
-    """The local batch's one pool: worker processes where they can start, else threads of this process.
+    """The local batch's one pool, started: worker processes where they can start, else threads of this process.
 
-    With threads and warm kernels, this process's warm kernel process starts now, so
-    its imports overlap reading the data (each worker process starts its own).
+    Started now, so that the workers' imports and warm kernel processes (or, with
+    threads and warm kernels, this process's warm kernel process) overlap reading the data.
     """
     processes = worker_processes_available() if worker_processes is None else worker_processes
     if warm_kernels and not processes:
@@ -263,7 +267,9 @@ def _local_pool(jobs: int, warm_kernels: bool, worker_processes: bool | None) ->
 
         if warm.warm_kernels_available():
             warm.start_warm_process()
-    return LocalPool(jobs, warm_kernels, processes)
+    pool = LocalPool(jobs, warm_kernels, processes)
+    pool.start()
+    return pool
 
 
 def _execute_batch(*, params_path: Path, out: Path, params: BatchParams, pool: LocalPool | None,

@@ -105,8 +105,9 @@ def _worker_init(warm: bool, preload: Iterable[str] = WORKER_PRELOAD) -> None:
 class LocalPool:
     """The one executor of a local batch: ``jobs`` report worker processes, or ``jobs`` threads.
 
-    ProcessPoolExecutor starts a worker process when a report is submitted and no worker
-    is idle, up to ``jobs``. If the process pool breaks (a worker died), the pool carries on with threads of this process and the reports
+    :meth:`start` starts the worker processes before the data is loaded, so the
+    workers' imports and warm kernel processes overlap the loading. If the process
+    pool breaks (a worker died), the pool carries on with threads of this process and the reports
     that were in the broken pool run again there, with the same results.
 
     Parameters
@@ -129,6 +130,16 @@ class LocalPool:
                                                  initargs=(warm,))
         else:
             self._executor = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="report")
+
+    def start(self) -> None:
+        """Start the worker processes now, so their imports and warm kernel processes overlap other work.
+
+        ProcessPoolExecutor starts a worker when a task is submitted and none is idle:
+        one no-op task per worker starts them all. No-op with threads.
+        """
+        if self.processes:
+            for _ in range(self.jobs):
+                self._executor.submit(int)
 
     def submit(self, job: ReportJob, report: Any) -> Future:
         """Execute ``job`` in a worker (it reads the report pickle) or in a thread (given ``report``)."""
