@@ -112,7 +112,7 @@ def _child(which: str, rows: int, out: str) -> None:
 
         from reportkit.render.excel import write_workbook
 
-        write_workbook(am_report(deals=frame), out)  # as batch._run_one does
+        write_workbook(am_report(deals=frame), out)  # as run/execute.py's execute_report does
     else:
         frame.to_excel(out, engine="xlsxwriter", sheet_name="Deals", index=False)
     seconds = time.perf_counter() - t0

@@ -15,6 +15,8 @@ import pytest
 from demo_params import demo_params
 
 from reportkit.run import batch as batch_mod
+from reportkit.run import engine, index, outputs
+from reportkit.run import html as html_mod
 from reportkit.run.batch import BatchResult, ReportResult, export_html, run_batch, slugify
 from reportkit.cli import main
 from reportkit.core.errors import KernelNotFoundError, ParamsError, PeriodError, TemplateError
@@ -53,12 +55,12 @@ def test_slugs_are_safe_file_names(text, slug):
 
 def test_duplicate_slugs_get_a_stable_hash_suffix():
     rs = [ReportResult("account_manager", "A 1", "x", "t"), ReportResult("account_manager", "a-1", "a-1", "t")]
-    assert batch_mod._unique_slugs(rs) == ["a-1-x", "a-1"]
+    assert outputs.unique_slugs(rs) == ["a-1-x", "a-1"]
     rs = [ReportResult("team", "T", "T", "T"), ReportResult("team", "t", "t", "t")]
-    first, second = batch_mod._unique_slugs(rs)
+    first, second = outputs.unique_slugs(rs)
     assert first == "t" and re.fullmatch(r"t-[0-9a-f]{8}", second)
     # the suffix depends on the report only, not on what else the batch holds
-    assert batch_mod._unique_slugs([ReportResult("team", "X", "X", "X"), *rs])[2] == second
+    assert outputs.unique_slugs([ReportResult("team", "X", "X", "X"), *rs])[2] == second
 
 
 HOSTILE = [
@@ -70,13 +72,13 @@ HOSTILE = [
 
 def test_slugs_of_hostile_ids_are_safe_unique_and_short():
     rs = [ReportResult("account_manager", i, n, "t") for i, n in HOSTILE]
-    slugs = batch_mod._unique_slugs(rs)
+    slugs = outputs.unique_slugs(rs)
     assert len({s.casefold() for s in slugs}) == len(slugs)  # unique even on case-insensitive disks
     for s in slugs:
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", s) and len(s) <= 80
-        assert s.split(".")[0] not in batch_mod._WINDOWS_RESERVED
+        assert s.split(".")[0] not in outputs._WINDOWS_RESERVED
     assert slugs[1] == "con-report" and slugs[2] == "nul-report" and slugs[3] == "com1-report"
-    assert batch_mod._unique_slugs(rs) == slugs  # deterministic
+    assert outputs.unique_slugs(rs) == slugs  # deterministic
 
 
 def test_index_escapes_names_and_errors_and_groups_by_team(tmp_path):
@@ -90,7 +92,7 @@ def test_index_escapes_names_and_errors_and_groups_by_team(tmp_path):
         ReportResult("account_manager", "A&1", "Zoë <i>", "<script>alert(1)</script>", "failed",
                      {"ipynb": "account_managers/a.ipynb"}, error="ValueError: <bad> (cell 3)"),
     ]
-    page = batch_mod._index_html(params, period, results)
+    page = index.index_html(params, period, results)
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
     assert "&lt;b&gt;Co&lt;/b&gt;" in page and "Zoë &lt;i&gt; (A&amp;1)" in page
     assert "ValueError: &lt;bad&gt; (cell 3)" in page
@@ -162,8 +164,6 @@ def test_export_html_parses_to_the_same_page_as_nbconvert_without_its_soup_pass(
     from bs4 import BeautifulSoup
     from nbconvert import HTMLExporter
 
-    from reportkit.run import batch as batch_mod
-
     png = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\0" * 32).decode()
     nb = nbformat.v4.new_notebook()
     nb.metadata["language_info"] = {"name": "python", "pygments_lexer": "ipython3"}
@@ -179,7 +179,7 @@ def test_export_html_parses_to_the_same_page_as_nbconvert_without_its_soup_pass(
                 plot, sections, table, err, nbformat.v4.new_code_cell("print('x')")]
     nb.metadata["title"] = "t"
     ours = export_html(nb, title="t")
-    reference, _ = HTMLExporter(config=batch_mod._new_html_exporter().config).from_notebook_node(nb)
+    reference, _ = HTMLExporter(config=html_mod._new_html_exporter().config).from_notebook_node(nb)
     assert BeautifulSoup(ours, "html.parser") == BeautifulSoup(reference, "html.parser")
     assert ours.count('class="anchor-link"') == 4  # one per heading, each closed
     assert _self_closing_html_elements(ours) == []
@@ -304,7 +304,7 @@ def test_export_html_takes_nbconvert_s_own_path_for_a_page_with_a_self_closing_t
     nb.cells = [nbformat.v4.new_markdown_cell('## Notes\n\n<div class="note"/>\n\nStill shown after the note.')]
     nb.metadata["title"] = "t"
     ours = export_html(nb, title="t")
-    reference, _ = HTMLExporter(config=batch_mod._new_html_exporter().config).from_notebook_node(nb)
+    reference, _ = HTMLExporter(config=html_mod._new_html_exporter().config).from_notebook_node(nb)
     assert '<div class="note"></div>' in ours
     assert ours == reference
     assert _self_closing_html_elements(ours) == []
@@ -490,8 +490,6 @@ def test_kernel_start_failures_are_retried_but_cell_errors_are_not(monkeypatch):
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
-    from reportkit.run import batch as batch_mod
-
     calls = []
 
     def flaky(*args, **kwargs):
@@ -501,7 +499,7 @@ def test_kernel_start_failures_are_retried_but_cell_errors_are_not(monkeypatch):
         return "ran"
 
     monkeypatch.setattr(pm, "execute_notebook", flaky)
-    assert batch_mod._execute_with_retry("in.ipynb", "out.ipynb") == "ran" and len(calls) == 2
+    assert engine.execute_with_retry("in.ipynb", "out.ipynb") == "ran" and len(calls) == 2
 
     cell_calls = []
 
@@ -511,5 +509,46 @@ def test_kernel_start_failures_are_retried_but_cell_errors_are_not(monkeypatch):
 
     monkeypatch.setattr(pm, "execute_notebook", cell_error)
     with pytest.raises(PapermillExecutionError):
-        batch_mod._execute_with_retry("in.ipynb", "out.ipynb")
+        engine.execute_with_retry("in.ipynb", "out.ipynb")
     assert len(cell_calls) == 1
+
+
+@pytest.mark.slow
+def test_the_batch_papermill_engine_writes_the_same_notebook_as_papermill_s_stock_engine(tmp_path):
+    """``run/engine.py`` writes the executing notebook less often; what it returns and
+    what ends up on disk must be what Papermill's own nbclient engine gives, also
+    when a cell fails (the final write happens after the error)."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    from reportkit.run import kernels
+
+    def notebook(*sources):
+        nb = nbformat.v4.new_notebook()
+        nb.metadata["kernelspec"] = {"name": "reportkit", "display_name": "Python (reportkit)", "language": "python"}
+        nb.cells = [nbformat.v4.new_code_cell(s) for s in sources]
+        path = tmp_path / f"in-{len(list(tmp_path.glob('in-*')))}.ipynb"
+        nbformat.write(nb, path)
+        return path
+
+    def run(path, engine_name):
+        out = tmp_path / f"{path.stem}-{engine_name}.ipynb"
+        try:
+            returned = pm.execute_notebook(str(path), str(out), kernel_name="reportkit", progress_bar=False,
+                                           engine_name=engine_name, kernel_manager_class=kernels.WarmKernelManager)
+        except PapermillExecutionError:
+            returned = None
+        on_disk = nbformat.read(out, as_version=4)
+        outputs = [c.get("outputs") for c in on_disk.cells if c.cell_type == "code"]
+        if returned is not None:
+            assert [c.get("outputs") for c in returned.cells if c.cell_type == "code"] == outputs
+        return [c.cell_type for c in on_disk.cells], outputs
+
+    ok = notebook("print('one')", "from IPython.display import HTML\nHTML('<b>2</b>')", "3 * 7")
+    failing = notebook("print('before')", "raise ValueError('boom')", "print('never')")
+    ours = engine.register_engine()
+    for path in (ok, failing):
+        assert run(path, ours) == run(path, "nbclient")
+    cell_types, outputs = run(failing, ours)
+    assert cell_types[0] == "markdown"  # Papermill's error banner
+    assert outputs[1][0]["ename"] == "ValueError" and outputs[2] == []

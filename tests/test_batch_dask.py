@@ -23,7 +23,7 @@ from demo_params import demo_params
 
 distributed = pytest.importorskip("distributed")
 
-from reportkit.run import batch as batch_mod  # noqa: E402
+from reportkit.run import scaleout  # noqa: E402
 from reportkit.run.batch import ReportJob, ReportResult, run_batch  # noqa: E402
 from reportkit.cli import main  # noqa: E402
 from reportkit.core.errors import EnvironmentError_  # noqa: E402
@@ -165,7 +165,7 @@ def _job(out: Path, template: Path, **changes) -> ReportJob:
 def test_a_worker_that_cannot_see_the_output_folder_fails_the_report_with_the_fix(client, tmp_path):
     template = ROOT / "templates" / "account_manager.ipynb"
     job = _job(tmp_path / "not-shared", template)
-    outcome = client.submit(batch_mod._execute_on_worker, job, pure=False).result()
+    outcome = client.submit(scaleout._execute_on_worker, job, pure=False).result()
     assert outcome.status == "failed"
     assert outcome.error.startswith("FileNotFoundError: the Dask worker tcp://127.0.0.1:")
     assert "cannot read the report pickle" in outcome.error and str(tmp_path / "not-shared") in outcome.error
@@ -173,7 +173,7 @@ def test_a_worker_that_cannot_see_the_output_folder_fails_the_report_with_the_fi
     assert outcome.worker and outcome.worker.startswith("tcp://127.0.0.1:")
 
     job = _job(tmp_path, tmp_path / "elsewhere" / "account_manager.ipynb")
-    outcome = client.submit(batch_mod._execute_on_worker, job, pure=False).result()
+    outcome = client.submit(scaleout._execute_on_worker, job, pure=False).result()
     assert outcome.status == "failed" and "cannot read the template" in outcome.error
 
 
@@ -192,7 +192,7 @@ def test_an_exception_on_a_worker_fails_only_that_report_and_the_batch_goes_on(c
         "A": _job(tmp_path, template, parameters={}),  # KeyError on the worker: the future raises
         "B": _job(tmp_path / "not-shared", template, report_id="B"),  # a failed outcome
     }
-    interrupted = batch_mod._run_on_dask(client, results, ["a", "b"], lambda res, slug: (jobs[res.id], None), _Bar())
+    interrupted = scaleout.run_on_dask(client, results, ["a", "b"], lambda res, slug: (jobs[res.id], None), _Bar())
     assert interrupted is False
     a, b = results
     assert a.status == "failed" and a.error == "KeyError: 'report_data' (raised on the Dask worker; see its log)"
@@ -215,7 +215,7 @@ def test_ctrl_c_while_preparing_cancels_the_reports_already_submitted(client, tm
         return job, None
 
     monkeypatch.setattr(client, "cancel", cancel)
-    assert batch_mod._run_on_dask(client, results, ["a", "b"], prepare, _Bar()) is True
+    assert scaleout.run_on_dask(client, results, ["a", "b"], prepare, _Bar()) is True
     assert [str(k).startswith("reportkit-account_manager-a-") for k in cancelled] == [True]
     assert results[0].status == "pending" and results[1].status == "pending"  # run_batch: "not run: interrupted"
 
@@ -256,5 +256,5 @@ def test_jobs_with_a_dask_scheduler_is_refused_as_bad_input(tmp_path, capsys):
 
 
 def test_a_connected_client_is_used_and_left_open(client):
-    got, own = batch_mod._dask_connect(client, warm=False)
+    got, own = scaleout.dask_connect(client, warm=False)
     assert got is client and own is False

@@ -2,25 +2,35 @@
 
 ``run_batch`` executes each report (notebook client, HTML export, workbook) in one of
 ``jobs`` long-lived worker processes when this program's ``__main__`` is safe to
-re-import there, and in threads otherwise. Pinned here: the published files do not
-depend on which; the kernels really run under the workers; which programs count as
-safe; and a pool that breaks hands its reports back to the batch process.
+re-import there, and in threads otherwise, through one bounded submit loop
+(:func:`reportkit.run.local.run_local`). Pinned here: the published files do not
+depend on which; the kernels really run under the workers; the caller's process
+keeps its global state; which programs count as safe; a pool that breaks hands its
+reports back to the batch process; after ^C queued reports do not start.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
+import multiprocessing.forkserver
+import os
+import signal
 import sys
+import threading
+import time
 import types
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import openpyxl
 import pytest
 
 from demo_params import DEMO, demo_params, templates_with_cell
-from reportkit.run import batch as batch_mod
-from reportkit.run.batch import JobOutcome, run_batch
+from reportkit.run import local
+from reportkit.run.batch import JobOutcome, ReportResult, run_batch
 
 pytestmark = pytest.mark.skipif(not DEMO.exists(), reason="params/demo.yaml not present")
 
@@ -38,20 +48,39 @@ def _cells(path: Path) -> list[list[tuple]]:
     return [[tuple(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets]
 
 
+def _process_state() -> dict:
+    """What a library call must leave as it found it in the caller's process (a user's notebook)."""
+    handlers = {}
+    for sig in signal.valid_signals():
+        try:
+            handlers[sig] = signal.getsignal(sig)
+        except (OSError, ValueError):
+            pass
+    return {
+        "start method": multiprocessing.get_start_method(allow_none=True),
+        "forkserver preload": list(multiprocessing.forkserver._forkserver._preload_modules),
+        "signal handlers": handlers,
+        "environment": dict(os.environ),
+        "working directory": os.getcwd(),
+    }
+
+
 @pytest.fixture(scope="module")
 def both(tmp_path_factory):
-    """The same two-report batch run with worker processes and with threads."""
+    """The same two-report batch run with worker processes and with threads, and the caller's state around each."""
     tmp = tmp_path_factory.mktemp("workers")
     params, tdir = demo_params(tmp, account_managers=["AM-001", "AM-002"], reports=["account_manager"]), templates_with_cell(tmp, RECORD)
     runs = {}
     for mode in (True, False):
         out = tmp / f"out-{mode}"
-        runs[mode] = (out, run_batch(params, out, progress=False, template_dir=tdir, jobs=2, worker_processes=mode))
+        before = _process_state()
+        result = run_batch(params, out, progress=False, template_dir=tdir, jobs=2, worker_processes=mode)
+        runs[mode] = (out, result, before, _process_state())
     return runs
 
 
 def test_worker_processes_publish_the_same_reports_as_threads(both):
-    (out_p, res_p), (out_t, res_t) = both[True], both[False]
+    (out_p, res_p, *_), (out_t, res_t, *_) = both[True], both[False]
     assert res_p.ok == res_t.ok == 2 and res_p.failed == res_t.failed == 0
     for rp, rt in zip(res_p.reports, res_t.reports):
         assert rp.outputs == rt.outputs
@@ -63,13 +92,20 @@ def test_worker_processes_publish_the_same_reports_as_threads(both):
 def test_kernels_run_under_the_worker_processes_not_the_batch_process(both):
     import os
 
-    for mode, (out, _) in both.items():
+    for mode, (out, *_) in both.items():
         executors = {json.loads(p.read_text())["executor"] for p in out.glob("kernel-*.json")}
         assert len(executors) >= 1
         if mode:
             assert os.getpid() not in executors
         else:
             assert executors == {os.getpid()}
+
+
+@pytest.mark.parametrize("processes", [True, False], ids=["worker processes", "threads"])
+def test_run_batch_leaves_the_callers_multiprocessing_signals_and_environment_as_they_were(both, processes):
+    _out, result, before, after = both[processes]
+    assert result.ok == 2
+    assert after == before
 
 
 @pytest.mark.parametrize(
@@ -89,56 +125,97 @@ def test_kernels_run_under_the_worker_processes_not_the_batch_process(both):
 )
 def test_worker_processes_are_used_only_where_main_is_safe_to_reimport(monkeypatch, main, safe):
     monkeypatch.setitem(sys.modules, "__main__", main)
-    assert batch_mod._ExportWorkers.available() is safe
+    assert local.worker_processes_available() is safe
+
+
+class _Bar:
+    def __init__(self):
+        self.n = 0
+
+    def update(self, n):
+        self.n += n
+
+    def set_postfix_str(self, *a, **k):
+        pass
+
+
+def _reports(*ids):
+    results = [ReportResult("account_manager", i, f"AM {i}", "West") for i in ids]
+    return results, list(ids), lambda res, slug: (f"job-{slug}", None)
 
 
 def test_a_broken_worker_pool_hands_its_reports_back_to_the_batch_process(monkeypatch):
-    from concurrent.futures.process import BrokenProcessPool
-
     class BrokenPool:
         def submit(self, *a, **k):
-            raise BrokenProcessPool("a worker died")
+            fut = Future()
+            fut.set_exception(BrokenProcessPool("a worker died"))
+            return fut
 
         def shutdown(self, **k):
             pass
 
-    workers = batch_mod._ExportWorkers.__new__(batch_mod._ExportWorkers)
-    workers._pool, workers._broken, workers._cancelled = BrokenPool(), False, False
-    workers._lock = __import__("threading").Lock()
+    pool = local.LocalPool(jobs=2, warm=False, processes=False)
+    pool._executor.shutdown()
+    pool._executor, pool.processes = BrokenPool(), True
     ran_here = []
 
     def here(job, report=None):
-        ran_here.append(job)
+        ran_here.append((job, threading.current_thread() is not threading.main_thread()))
         return JobOutcome(status="ok")
 
-    monkeypatch.setattr(batch_mod, "execute_report", here)
-    assert workers.run("job-1", None).status == "ok" and workers._broken
-    assert workers.run("job-2", None).status == "ok"
-    assert ran_here == ["job-1", "job-2"]
+    monkeypatch.setattr(local, "execute_report", here)
+    results, slugs, prepare = _reports("a", "b", "c")
+    bar = _Bar()
+    try:
+        assert local.run_local(pool, results, slugs, prepare, bar) is False
+    finally:
+        pool.close()
+    assert [r.status for r in results] == ["ok", "ok", "ok"] and bar.n == 3
+    assert sorted(ran_here) == [("job-a", True), ("job-b", True), ("job-c", True)]  # in this process's threads
+    assert pool.processes is False
 
 
-def test_after_an_interrupt_queued_reports_are_left_pending_not_run_here(monkeypatch):
-    class ShutDownPool:
-        def submit(self, *a, **k):
-            raise RuntimeError("cannot schedule new futures after shutdown")
+def test_after_an_interrupt_queued_reports_do_not_start_and_running_ones_are_recorded(monkeypatch):
+    release = threading.Event()
+    started = []
 
-    workers = batch_mod._ExportWorkers.__new__(batch_mod._ExportWorkers)
-    workers._pool, workers._broken, workers._cancelled = ShutDownPool(), False, False
-    workers._lock = __import__("threading").Lock()
-    monkeypatch.setattr(batch_mod, "execute_report", lambda *a, **k: pytest.fail("ran after the interrupt"))
-    with pytest.raises(RuntimeError):  # not interrupted: a real error is not hidden
-        workers.run("job-1", None)
-    workers._cancelled = True
-    assert workers.run("job-2", None).status == "pending"
+    def execute(job, report=None):
+        started.append(job)
+        release.wait(10)
+        return JobOutcome(status="ok", outputs={"html": f"{job}.html"})
+
+    def ctrl_c(futures, return_when):  # ^C arrives while the loop waits for the first report
+        for _ in range(1000):
+            if started:
+                break
+            time.sleep(0.01)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(local, "execute_report", execute)
+    monkeypatch.setattr(local, "wait", ctrl_c)
+    pool = local.LocalPool(jobs=1, warm=False, processes=False)  # at most 2 in flight: a runs, b queued
+    cancel = pool.cancel
+
+    def cancel_then_let_a_finish():
+        cancel()
+        release.set()
+
+    pool.cancel = cancel_then_let_a_finish
+    results, slugs, prepare = _reports("a", "b", "c")
+    try:
+        assert local.run_local(pool, results, slugs, prepare, _Bar()) is True
+    finally:
+        pool.close()
+    assert started == ["job-a"]
+    assert [r.status for r in results] == ["ok", "pending", "pending"]  # run_batch: "not run: interrupted"
+    assert results[0].outputs == {"html": "job-a.html"}
 
 
 def test_report_workers_ignore_ctrl_c_so_running_reports_finish_and_are_recorded(monkeypatch):
-    import signal
-
-    monkeypatch.setattr(batch_mod, "_html_exporter", lambda: None)
+    monkeypatch.setattr(local, "_html_exporter", lambda: None)
     previous = signal.getsignal(signal.SIGINT)
     try:
-        batch_mod._worker_init(False)
+        local._worker_init(False, preload=())
         assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     finally:
         signal.signal(signal.SIGINT, previous)

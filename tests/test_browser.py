@@ -293,6 +293,7 @@ def test_batch_html_is_the_page_chromium_builds_from_stock_nbconvert(batch_html,
     from nbconvert import HTMLExporter
 
     from reportkit.run import batch as batch_mod
+    from reportkit.run import html as html_mod
 
     page = _report_page(batch_html, folder)
     nb = nbformat.read(page.with_suffix(".ipynb"), as_version=4)
@@ -302,7 +303,7 @@ def test_batch_html_is_the_page_chromium_builds_from_stock_nbconvert(batch_html,
     with monkeypatch.context() as without_soup:  # the published page came from the fast path
         without_soup.setattr(HTMLExporter, "from_notebook_node", lambda *a, **k: pytest.fail("took the soup path"))
         assert batch_mod.export_html(nb, title=nb.metadata["title"]) == page.read_text(encoding="utf-8")
-    stock, _ = HTMLExporter(config=batch_mod._new_html_exporter().config).from_notebook_node(nb)
+    stock, _ = HTMLExporter(config=html_mod._new_html_exporter().config).from_notebook_node(nb)
     reference = tmp_path / "stock_nbconvert.html"
     reference.write_text(stock, encoding="utf-8")
 

@@ -120,6 +120,55 @@ def test_kernels_end_when_their_warm_process_ends(tmp_path):
         pytest.fail("a kernel outlived its warm process")
 
 
+def test_shutting_down_a_warm_kernel_leaves_no_process(tmp_path):
+    """``WarmKernelManager`` polls a forked kernel's exit every 10 ms instead of jupyter_client's
+    100 ms; its shutdown must still end the kernel and reap it, as jupyter_client's does."""
+
+    async def go():
+        km, kc = await _start(tmp_path)
+        pid = km.provisioner.pid
+        kc.stop_channels()
+        await km.shutdown_kernel()
+        assert not await km.is_alive()
+        return pid
+
+    pid = _run(go())
+    assert kernels.warm_process().exitcode(pid) is not None  # ended, and its warm process reaped it
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_the_warm_process_runs_no_thread_when_it_forks(tmp_path):
+    """A fork copies only the forking thread: a lock another thread held stays locked in the kernel.
+
+    The warm process, with every module of ``kernels.PRELOAD`` imported and its chart
+    drawn, reports its threads just before each fork (``threading.active_count()``
+    and, on Linux, ``/proc/self/task``): one, every time.
+    """
+    import subprocess
+
+    proc = subprocess.Popen([sys.executable, "-m", "reportkit.run._warm", *kernels.PRELOAD],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    replies = []
+    try:
+        for rid in (1, 2):  # ``--help``: the child prints ipykernel's help to the null device and exits
+            request = {"id": rid, "argv": ["--help"], "cwd": str(tmp_path), "env": dict(os.environ)}
+            proc.stdin.write((json.dumps(request) + "\n").encode())
+            proc.stdin.flush()
+            while True:
+                msg = json.loads(proc.stdout.readline())
+                if msg.get("id") == rid:
+                    replies.append(msg)
+                    break
+    finally:
+        proc.stdin.close()
+        proc.wait(30)
+    assert [m.get("error") for m in replies] == [None, None]
+    assert [m["threads"] for m in replies] == [1, 1]
+    if sys.platform.startswith("linux"):
+        assert [m["tasks"] for m in replies] == [1, 1]
+
+
 def test_kernel_spec_of_another_interpreter_is_started_the_ordinary_way(tmp_path):
     other = tmp_path / "python"
     other.symlink_to("/bin/sh")

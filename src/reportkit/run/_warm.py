@@ -7,7 +7,11 @@ imported module prints can corrupt the protocol). One JSON object per line:
 
 * request ``{"id": N, "argv": [...], "cwd": "...", "env": {...}}``: fork a child that
   runs ``ipykernel`` with ``argv`` (the arguments after ``-m ipykernel_launcher``);
-  reply ``{"id": N, "pid": PID}`` (or ``{"id": N, "error": "..."}``);
+  reply ``{"id": N, "pid": PID, "threads": T, "tasks": K}`` (or ``{"id": N, "error": "..."}``),
+  where ``T`` is ``threading.active_count()`` and ``K`` the number of the process's
+  kernel tasks (``/proc/self/task``; None off Linux) just before the fork: both 1, as
+  ``tests/test_kernels.py`` checks, since a thread of this process would not exist in
+  the child and any lock it held there would stay locked;
 * when a child ends: ``{"exit": PID, "code": CODE}`` (a negative code is the signal).
 
 This process never starts a kernel, a ZeroMQ context or a thread itself, so a fork of
@@ -24,6 +28,7 @@ import os
 import selectors
 import signal
 import sys
+import threading
 
 
 def _kernel_main(argv: list[str], cwd: str | None, env: dict[str, str], protocol_fds: tuple[int, ...]) -> int:
@@ -55,6 +60,17 @@ def _kernel_main(argv: list[str], cwd: str | None, env: dict[str, str], protocol
     # parent poller then ends the kernel too.
     IPKernelApp.launch_instance([*argv, f"--IPKernelApp.parent_handle={os.getppid()}"])
     return 0
+
+
+SINGLE_THREADED = {
+    "OPENBLAS_NUM_THREADS": "1",  # numpy's OpenBLAS starts a thread pool when imported
+    "JE_ARROW_MALLOC_CONF": "background_thread:false",  # pyarrow's jemalloc starts a background thread
+}
+"""Environment that keeps the native libraries of :data:`reportkit.run.kernels.PRELOAD` from
+starting threads when imported. Set in this process before it imports them: a fork copies
+only the calling thread, so this process must have no other. Its kernels inherit the
+libraries as configured here (single-threaded BLAS: ``--jobs`` kernels run at once, one
+per core, so a thread pool per kernel would only oversubscribe the cores)."""
 
 
 def _preload(modules: list[str]) -> None:
@@ -89,6 +105,15 @@ def _warm_up() -> None:
         pass
 
 
+def _threads() -> dict[str, int | None]:
+    """This process's threads: Python's count, and the kernel's (Linux ``/proc/self/task``; None elsewhere)."""
+    try:
+        tasks: int | None = len(os.listdir("/proc/self/task"))
+    except OSError:
+        tasks = None
+    return {"threads": threading.active_count(), "tasks": tasks}
+
+
 def serve(modules: list[str]) -> None:
     """Import ``modules``, then serve fork requests until standard input closes."""
     out_fd = os.dup(1)
@@ -96,6 +121,7 @@ def serve(modules: list[str]) -> None:
     os.dup2(devnull, 1)
     os.close(devnull)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.environ.update(SINGLE_THREADED)
     _preload(modules)
     _warm_up()
 
@@ -123,6 +149,7 @@ def serve(modules: list[str]) -> None:
             reply({"exit": pid, "code": os.waitstatus_to_exitcode(status)})
 
     def fork(req: dict) -> None:
+        threads = _threads()
         try:
             pid = os.fork()
         except OSError as exc:
@@ -139,7 +166,7 @@ def serve(modules: list[str]) -> None:
             finally:
                 os._exit(code)
         children.add(pid)
-        reply({"id": req["id"], "pid": pid})
+        reply({"id": req["id"], "pid": pid, **threads})
 
     sel = selectors.DefaultSelector()
     sel.register(0, selectors.EVENT_READ)

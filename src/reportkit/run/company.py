@@ -1,0 +1,64 @@
+"""``DIR/company.xlsx``: every team's figures and the company roll-up, written when every team report is ok."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from pathlib import Path
+from typing import Any
+
+from ..config.params import BatchParams
+from ..core.periods import Period
+from ..render import excel
+from ..reports.builders import build_company_rollup, build_report
+from .results import ReportResult
+
+__all__ = ["COMPANY_WORKBOOK", "write_company_workbook"]
+
+log = logging.getLogger(__name__)
+
+COMPANY_WORKBOOK = "company.xlsx"
+
+
+def write_company_workbook(
+    out: Path, ds: Any, params: BatchParams, period: Period, results: list[ReportResult],
+    team_objects: dict[str, Any], previous: dict[str, Any] | None,
+) -> tuple[str | None, str | None]:
+    """``DIR/company.xlsx``: every team's figures and the company's, when every team report succeeded.
+
+    The company row is :func:`reportkit.reports.builders.build_company_rollup` (each deal
+    once), written by :func:`reportkit.render.excel.write_company_workbook`.
+
+    Returns
+    -------
+    (path, error)
+        ``path`` relative to ``out`` (None when no workbook is due: no team
+        reports, or a team report failed, which already fails the batch), and
+        ``error``: why a due workbook could not be written (the batch then fails;
+        None when written). Nothing half-written is left: the workbook is written
+        to a temporary name and moved into place, and on failure (or when none is
+        due) an earlier run's ``company.xlsx`` is removed, so the folder never
+        holds a company workbook that disagrees with its reports.
+    """
+    path = out / COMPANY_WORKBOOK
+    teams = [r for r in results if r.kind == "team"]
+    if not teams or any(r.status != "ok" for r in teams):
+        if previous and (previous.get("batch") or {}).get("company_workbook") == COMPANY_WORKBOOK:
+            path.unlink(missing_ok=True)
+        return None, None
+    try:
+        objects = []
+        for r in teams:  # reports kept by --only-failed were not rebuilt
+            if r.id not in team_objects:
+                team_objects[r.id] = build_report(ds, params, kind="team", report_id=r.id,
+                                                  period=period.label, as_of=params.as_of)
+            objects.append(team_objects[r.id])
+        rollup = build_company_rollup(ds, objects, period.label, params, params.as_of)
+        excel.write_company_workbook(objects, path, title=f"{params.name} — {period.label}", as_of=params.as_of,
+                               rollup=rollup, company=params.name)
+    except Exception as exc:  # noqa: BLE001 - recorded in the manifest; the batch fails
+        log.debug("the company workbook could not be written", exc_info=True)
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+        return None, f"{COMPANY_WORKBOOK} not written: {type(exc).__name__}: {exc}"
+    return COMPANY_WORKBOOK, None

@@ -1,0 +1,99 @@
+"""How a template is run through Papermill: the batch's Papermill engine and the kernel-start retry.
+
+:func:`execute_notebook` is ``papermill.execute_notebook`` with the engine
+registered by :func:`register_engine` (Papermill's nbclient engine writing the
+executing notebook less often) and one retry when the kernel failed to *start*.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+__all__: list[str] = []
+
+log = logging.getLogger(__name__)
+
+_ENGINE = "reportkit"
+_SAVE_EVERY_S = 10.0
+_engine_lock = threading.Lock()
+_engine_registered = False
+
+
+def register_engine() -> str:
+    """Register (once) the Papermill engine the batch runs templates with; return its name.
+
+    It is Papermill's own nbclient engine except for how often the executing notebook
+    is written to disk: Papermill writes it at the start and the end of every cell;
+    this engine writes it at the start, at most every ``_SAVE_EVERY_S`` seconds while
+    cells run, and always at the end -- also when the report fails, since Papermill's
+    ``notebook_complete`` runs in a ``finally``. What ends up on disk is the same
+    (``tests/test_batch.py`` runs a notebook through both engines and compares).
+
+    Measured (``benchmarks/bench_internals.py``, demo account-manager template, 2 shared
+    cores): 0.88 s per report against 0.95 s with Papermill's stock engine, 0.07 s (7 %)
+    saved; more for notebooks with more cells or larger embedded charts.
+
+    It uses only Papermill's engine extension point (an ``Engine`` subclass overriding
+    ``execute_managed_notebook``, registered in ``papermill_engines``) and
+    ``NotebookExecutionManager.save``, as documented for papermill 2.x (pinned
+    ``papermill>=2.6,<3`` in pyproject.toml and environment.yml).
+    """
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    global _engine_registered
+    with _engine_lock:
+        if _engine_registered:
+            return _ENGINE
+
+        class _Engine(NBClientEngine):  # type: ignore[misc]
+            @classmethod
+            def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, **kwargs: Any) -> Any:
+                save = nb_man.save
+                last = time.monotonic()
+
+                def save_now_and_then(**kw: Any) -> None:
+                    nonlocal last
+                    if time.monotonic() - last >= _SAVE_EVERY_S:
+                        last = time.monotonic()
+                        save(**kw)
+
+                nb_man.save = save_now_and_then  # what the cell hooks call while cells run
+                try:
+                    return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+                finally:
+                    del nb_man.save  # Papermill's notebook_complete, run next, writes the final notebook
+
+        papermill_engines.register(_ENGINE, _Engine)
+        _engine_registered = True
+        return _ENGINE
+
+
+def _is_kernel_start_failure(exc: BaseException) -> bool:
+    """A kernel that never came up (port clash, slow start), as opposed to a cell error or a hang."""
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(exc, PapermillExecutionError):
+        return False
+    text = f"{type(exc).__name__}: {exc}"
+    return "Address already in use" in text or "died before replying to kernel_info" in text
+
+
+def execute_with_retry(*args: Any, attempts: int = 2, **kwargs: Any) -> Any:
+    """``papermill.execute_notebook``, retried once when the kernel failed to *start*.
+
+    Starting several kernels at once can race for the same ZeroMQ port
+    (jupyter_client picks free ports before the kernel binds them); such a report is
+    started again in a fresh kernel. Cell errors and timeouts are never retried.
+    """
+    import papermill as pm
+
+    for attempt in range(1, attempts + 1):
+        try:
+            return pm.execute_notebook(*args, **kwargs)
+        except Exception as exc:
+            if attempt == attempts or not _is_kernel_start_failure(exc):
+                raise
+            log.warning("kernel failed to start (%s); retrying in a fresh kernel", exc)

@@ -1,0 +1,242 @@
+"""One report's execution: :class:`ReportJob` in, :class:`JobOutcome` out (:func:`execute_report`).
+
+The same function runs a report in a local worker process, in a thread of the batch
+process or on a Dask worker: it executes the template through Papermill in a
+single-use kernel, publishes the executed notebook (relative paths only), exports
+the HTML and writes the workbook. It never raises for a failing report: the outcome
+says why, the notebook is kept with the failure visible, and no HTML or workbook
+of it is published.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import pickle
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from ..core.errors import ReportkitError
+from ..render import excel
+from .engine import execute_with_retry, register_engine
+from .html import export_html
+from .outputs import atomic_write, relative
+
+__all__ = ["JobOutcome", "ReportJob", "execute_report"]
+
+log = logging.getLogger(__name__)
+
+@dataclass(frozen=True)
+class ReportJob:
+    """One report's execution, self-contained and picklable.
+
+    Built by the batch process after the report object is pickled to
+    ``out/report_data``; run by :func:`execute_report` in a local thread or on a Dask
+    worker (which must see ``out`` and ``template`` at the same paths).
+    """
+
+    kind: str
+    report_id: str
+    template: str
+    """Absolute path of the template notebook."""
+    kernel_name: str
+    out: str
+    """Absolute path of the batch output folder; the kernel starts in it."""
+    ipynb: str
+    html: str
+    xlsx: str
+    """Output paths, relative to ``out``."""
+    parameters: dict
+    """Papermill parameters (paths relative to ``out``); ``report_data`` is the pickle."""
+    title: str
+    timeout_s: float
+    warm: bool = True
+    """Fork the kernel from the warm process (:mod:`reportkit.run.kernels`) where possible."""
+
+
+@dataclass
+class JobOutcome:
+    """What :func:`execute_report` produced: ``status`` ok/failed, outputs relative to ``out``."""
+
+    status: str
+    outputs: dict = field(default_factory=dict)
+    error: str | None = None
+    duration_s: float = 0.0
+    worker: str | None = None
+    """The Dask worker that executed the report (address, host, pid); None for a local run."""
+
+
+_KERNEL_ARGS = [
+    # kernel start-up chatter (e.g. the TCP-encryption warning) is not the user's
+    # business; cell errors still land in the notebook
+    "--IPKernelApp.log_level=CRITICAL",
+    # a single-use kernel has no use for IPython's history database
+    "--HistoryManager.enabled=False",
+]
+
+
+def format_error(exc: BaseException, timeout_s: float | None = None, cell: int | None = None) -> str:
+    """The one-line reason a report failed, as the manifest and index show it.
+
+    A cell error names the exception and cell; a timeout the budget (``timeout_s``);
+    a dead kernel what may have killed it; a :class:`ReportkitError` its message and
+    hint. ``cell`` (the cell that was running) is added for timeouts and dead kernels.
+    """
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
+
+    where = f" (cell {cell})" if cell is not None else ""
+    if isinstance(exc, PapermillExecutionError):
+        value = str(exc.evalue).strip()
+        return f"{exc.ename}: {value} (cell {exc.cell_index})"
+    if isinstance(exc, CellTimeoutError):
+        return f"Timeout: the report ran longer than its timeout of {timeout_s:g} s (params timeout_s / --timeout){where}"
+    if isinstance(exc, DeadKernelError):
+        return f"DeadKernelError: the kernel died while running the report (it exited or was killed, e.g. out of memory){where}"
+    if isinstance(exc, ReportkitError):
+        return f"{type(exc).__name__}: {exc.message}" + (f" ({exc.hint})" if exc.hint else "")
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+def _deadline_timeout(timeout_s: float) -> Any:
+    """An nbclient ``timeout_func``: each cell may use what is left of the report's budget."""
+    deadline = time.monotonic() + timeout_s
+
+    def remaining(cell: Any) -> float:
+        return max(1.0, deadline - time.monotonic())
+
+    return remaining
+
+
+def _publish_notebook(tmp_nb: Path, ipynb: Path, template: Path, out: Path, nb: Any = None) -> None:
+    """Move the executed notebook into place with papermill's absolute paths made relative.
+
+    ``nb`` is the executed notebook when Papermill returned it (the report ran to the
+    end); otherwise the one Papermill last wrote to ``tmp_nb`` is read back.
+    """
+    try:
+        if nb is None:
+            nb = nbformat.read(tmp_nb, as_version=4)
+        pm_meta = nb.metadata.get("papermill", {})
+        pm_meta["input_path"] = template.name
+        pm_meta["output_path"] = relative(ipynb, out)
+        atomic_write(ipynb, nbformat.writes(nb))
+        tmp_nb.unlink(missing_ok=True)
+    except Exception:  # an unreadable notebook is still the evidence of what happened
+        os.replace(tmp_nb, ipynb)
+
+
+def _mark_failure(path: Path, message: str) -> int | None:
+    """Make a kernel death or a timeout visible in the kept notebook.
+
+    Papermill writes an error banner only for cell errors; for the other two ways
+    a report fails this adds the same kind of banner at the top and an ``error``
+    output on the cell that was running. Returns that cell's index (after the
+    banner) or None.
+    """
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception:  # the notebook may not have been written at all
+        return None
+    running = None
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and cell.get("metadata", {}).get("papermill", {}).get("start_time"):
+            running = i
+    if running is not None:
+        # after a timeout the cell may already show the KeyboardInterrupt of the
+        # interrupt; the reason goes below it
+        name, _, value = message.partition(": ")
+        nb.cells[running].outputs.append(nbformat.v4.new_output("error", ename=name, evalue=value, traceback=[message]))
+    banner = nbformat.v4.new_markdown_cell(
+        f'<span style="color:red; font-family:Helvetica Neue, Helvetica, Arial, sans-serif; font-size:2em;">'
+        f"This report failed: {html.escape(message)}</span>"
+    )
+    banner.metadata["tags"] = ["reportkit-error"]
+    nb.cells.insert(0, banner)
+    atomic_write(path, nbformat.writes(nb))
+    return None if running is None else running + 1
+
+
+def execute_report(job: ReportJob, report: Any = None) -> JobOutcome:
+    """Execute one report's template and publish its ipynb, HTML and xlsx.
+
+    Parameters
+    ----------
+    job : ReportJob
+        The report to run; its pickle must exist at ``job.out / job.parameters["report_data"]``.
+    report : AccountManagerReport or TeamReport, optional
+        The unpickled report object when the caller has it (local runs); otherwise it
+        is read from the pickle (a Dask worker).
+
+    Returns
+    -------
+    JobOutcome
+        Never raises for a failing report: a cell error, a dead or hung kernel, an
+        unwritable file all give ``status="failed"`` with the reason, the executed
+        notebook kept (with a failure banner) and no HTML or xlsx.
+    """
+    t0 = time.perf_counter()
+    out = Path(job.out)
+    ipynb, html_path, xlsx = out / job.ipynb, out / job.html, out / job.xlsx
+    tmp_nb = out / ".work" / f"{job.kind}-{ipynb.stem}.ipynb"
+    outcome = JobOutcome(status="failed")
+    executing = False
+    try:
+        engine_kwargs: dict[str, Any] = {}
+        if job.warm:
+            from . import kernels
+
+            if kernels.warm_kernels_available():
+                engine_kwargs["kernel_manager_class"] = kernels.WarmKernelManager
+        executing = True
+        executed = None
+        try:
+            executed = execute_with_retry(
+                job.template,
+                str(tmp_nb),
+                parameters=job.parameters,
+                kernel_name=job.kernel_name,
+                # the kernel starts in the output folder; papermill's own cwd= would
+                # os.chdir() the whole process, which races between report threads
+                resources={"metadata": {"path": str(out)}},
+                execution_timeout=job.timeout_s,
+                timeout_func=_deadline_timeout(job.timeout_s),
+                progress_bar=False,
+                log_output=False,
+                extra_arguments=list(_KERNEL_ARGS),
+                engine_name=register_engine(),
+                **engine_kwargs,
+            )
+        finally:
+            if tmp_nb.exists():
+                _publish_notebook(tmp_nb, ipynb, Path(job.template), out, executed)
+                outcome.outputs["ipynb"] = job.ipynb
+        executing = False
+        atomic_write(html_path, export_html(executed, title=job.title))
+        outcome.outputs["html"] = job.html
+        if report is None:
+            report = pickle.loads((out / job.parameters["report_data"]).read_bytes())
+        excel.write_workbook(report, xlsx)
+        outcome.outputs["xlsx"] = job.xlsx
+        outcome.status = "ok"
+    except Exception as exc:  # one report must not stop the batch
+        from papermill.exceptions import PapermillExecutionError
+
+        log.debug("report %s %s failed", job.kind, job.report_id, exc_info=True)
+        outcome.status = "failed"
+        outcome.error = format_error(exc, job.timeout_s)
+        if executing and not isinstance(exc, PapermillExecutionError) and ipynb.exists():
+            cell = _mark_failure(ipynb, outcome.error)
+            outcome.error = format_error(exc, job.timeout_s, cell)
+        for path, key in ((html_path, "html"), (xlsx, "xlsx")):
+            path.unlink(missing_ok=True)
+            outcome.outputs.pop(key, None)
+    finally:
+        outcome.duration_s = time.perf_counter() - t0
+    return outcome

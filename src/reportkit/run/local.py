@@ -1,0 +1,242 @@
+"""A local batch's reports on this machine: one pool, one bounded submit loop.
+
+:func:`run_local` is the loop. In the batch process's main thread it builds the next
+report (:meth:`reportkit.run.plan.BatchPlan.prepare`), submits its job to the pool
+while fewer than ``2 × jobs`` reports are in flight (``jobs`` executing, as many built
+and queued, so a worker that frees up starts its next report at once), and records
+each outcome as it completes (``concurrent.futures.wait(FIRST_COMPLETED)``).
+
+The pool (:class:`LocalPool`) is either ``jobs`` long-lived *report worker* processes
+(:func:`worker_processes_available`) that each execute reports end to end -- notebook
+client, HTML export, workbook -- with their own warm kernel process, or, where worker
+processes cannot start, ``jobs`` threads of the batch process doing the same. Nothing
+feeds the pool but the loop, and the caller's process keeps its global state: the
+workers come from a multiprocessing *context* object (forkserver) with an initializer;
+no module-level setter (start method, forkserver preload, signal handlers) is called
+in the caller.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import multiprocessing
+import signal
+import sys
+import sysconfig
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures import as_completed
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from .execute import JobOutcome, ReportJob, execute_report
+from .html import _html_exporter
+from .plan import record
+from .results import ReportResult
+
+__all__ = ["LocalPool", "run_local", "worker_processes_available"]
+
+log = logging.getLogger(__name__)
+
+WORKER_PRELOAD = (
+    "reportkit.run.execute",
+    "reportkit.render.excel",
+    "reportkit.run.kernels",
+    "reportkit.reports.builders",
+    "papermill",
+    "papermill.engines",
+    "nbclient",
+    "nbconvert",
+    "nbconvert.exporters.html",
+    "jupyter_client.manager",
+    "xlsxwriter",
+)
+"""What a report worker imports before its first report (its initializer, :func:`_worker_init`)."""
+
+Prepare = Callable[[ReportResult, str], "tuple[ReportJob, Any] | None"]
+
+
+def worker_processes_available() -> bool:
+    """True where worker processes can start without side effects.
+
+    Needs multiprocessing's forkserver, and a ``__main__`` that a worker can
+    re-import safely (multiprocessing re-imports it in every worker): none at all
+    (an interactive interpreter, ``python -c``), a package's ``__main__`` (``python
+    -m reportkit``, ``python -m pytest``), an IPython kernel (a notebook), or a
+    console script of this environment (``reportkit``, ``pytest``), all of which
+    keep their work under ``if __name__ == "__main__":``. For any other script
+    (which might call :func:`reportkit.run.batch.run_batch` at top level) reports
+    run in threads.
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return False
+    main = sys.modules.get("__main__")
+    name = getattr(getattr(main, "__spec__", None), "name", None) or ""
+    if name:
+        return name.endswith(".__main__") or name == "__main__" or name == "ipykernel_launcher"
+    path = getattr(main, "__file__", None)
+    if path is None:
+        return True
+    try:
+        return Path(path).resolve().parent == Path(sysconfig.get_path("scripts")).resolve()
+    except OSError:
+        return False
+
+
+def _worker_init(warm: bool, preload: Iterable[str] = WORKER_PRELOAD) -> None:
+    """Start a report worker: its own warm kernel process, its imports and its HTML exporter, up front.
+
+    A worker ignores ^C, as the kernels do: the batch process decides what an
+    interrupt means (reports already running finish and are recorded; the rest do
+    not start). This runs in the worker, never in the batch process.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if warm:
+        from . import kernels  # lazy: jupyter_client's kernel machinery only for warm kernels
+
+        if kernels.warm_kernels_available():
+            kernels.start_warm_process()  # its imports run while this worker imports its own
+    for name in preload:
+        importlib.import_module(name)
+    _html_exporter()
+
+
+class LocalPool:
+    """The one executor of a local batch: ``jobs`` report worker processes, or ``jobs`` threads.
+
+    :meth:`start` starts the worker processes before the data is loaded, so the
+    workers' imports and warm kernel processes overlap the loading. If the process
+    pool breaks (a worker died), the pool carries on with threads of this process and the reports
+    that were in the broken pool run again there, with the same results.
+
+    Parameters
+    ----------
+    jobs : int
+        Reports executed at once.
+    warm : bool
+        Each worker starts its own warm kernel process (:mod:`reportkit.run.kernels`).
+    processes : bool
+        Worker processes (True) or threads of this process (False).
+    """
+
+    def __init__(self, jobs: int, warm: bool, processes: bool) -> None:
+        self.jobs = jobs
+        self.processes = processes
+        self._executor: Executor
+        if processes:
+            context = multiprocessing.get_context("forkserver")  # a context object: no global setter
+            self._executor = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_init,
+                                                 initargs=(warm,))
+        else:
+            self._executor = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="report")
+
+    def start(self) -> None:
+        """Start the worker processes now, so their imports and warm kernel processes overlap other work.
+
+        ProcessPoolExecutor starts a worker when a task is submitted and none is idle:
+        one no-op task per worker starts them all. No-op with threads.
+        """
+        if self.processes:
+            for _ in range(self.jobs):
+                self._executor.submit(int)
+
+    def submit(self, job: ReportJob, report: Any) -> Future:
+        """Execute ``job`` in a worker (it reads the report pickle) or in a thread (given ``report``)."""
+        if self.processes:
+            try:
+                return self._executor.submit(execute_report, job)
+            except BrokenProcessPool as exc:
+                self.fall_back_to_threads(exc)
+        return self._executor.submit(execute_report, job, report)
+
+    def fall_back_to_threads(self, exc: BaseException) -> None:
+        """The process pool broke: run this and every later report in threads of this process."""
+        if not self.processes:
+            return
+        log.warning("report worker processes failed (%s); running the remaining reports in this process", exc)
+        # not cancel_futures: the broken pool fails each of its reports with BrokenProcessPool,
+        # which run_local submits again here (a cancelled future would never complete)
+        self._executor.shutdown(wait=False)
+        self._executor = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="report")
+        self.processes = False
+
+    def cancel(self) -> None:
+        """Interrupted: reports queued in the pool do not start (those running finish)."""
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        """Wait for the reports still running, then end the workers (and their warm processes)."""
+        self._executor.shutdown(wait=True)
+
+
+def run_local(pool: LocalPool, results: list[ReportResult], slugs: list[str], prepare: Prepare, bar: Any) -> bool:
+    """Prepare each report here, execute it in ``pool``, record its outcome; True when interrupted.
+
+    At most ``2 × pool.jobs`` reports are in flight. On Ctrl-C nothing new is
+    prepared or started, the reports already executing run to their end and are
+    recorded (workers and kernels ignore the terminal's ^C), and the rest stay
+    ``pending`` (:func:`reportkit.run.batch.run_batch` marks them not run).
+    """
+    todo = iter(zip(results, slugs))
+    in_flight: dict[Future, tuple[ReportResult, ReportJob, Any]] = {}
+
+    def done(res: ReportResult, outcome: JobOutcome) -> None:
+        record(res, outcome)
+        bar.set_postfix_str(res.name[:30], refresh=False)
+        bar.update(1)
+
+    try:
+        while True:
+            _fill(pool, todo, in_flight, prepare, bar, limit=2 * pool.jobs)
+            if not in_flight:
+                return False
+            finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                res, job, report = in_flight.pop(fut)
+                try:
+                    outcome = fut.result()
+                except BrokenProcessPool as exc:  # a worker died: run the report again in this process
+                    pool.fall_back_to_threads(exc)
+                    in_flight[pool.submit(job, report)] = (res, job, report)
+                    continue
+                done(res, outcome)
+    except KeyboardInterrupt:
+        pool.cancel()
+        _finish_running(in_flight, done)
+        return True
+
+
+def _fill(pool: LocalPool, todo: Any, in_flight: dict, prepare: Prepare, bar: Any, *, limit: int) -> None:
+    """Prepare and submit reports until ``limit`` are in flight or none is left."""
+    while len(in_flight) < limit:
+        nxt = next(todo, None)
+        if nxt is None:
+            return
+        res, slug = nxt
+        prepared = prepare(res, slug)
+        if prepared is None:  # reused from the previous run, or failed while building
+            bar.update(1)
+            continue
+        job, report = prepared
+        in_flight[pool.submit(job, report)] = (res, job, report)
+
+
+def _finish_running(in_flight: dict, done: Callable[[ReportResult, JobOutcome], None]) -> None:
+    """After an interrupt: record the reports that were already executing as they end.
+
+    Cancelled (queued) reports stay pending; a second ^C stops waiting. (A future the
+    pool cancelled at shutdown never counts as completed for ``as_completed``, so only
+    the others are waited for.)
+    """
+    running = [fut for fut in in_flight if not fut.cancelled()]
+    try:
+        for fut in as_completed(running):
+            res, _job, _report = in_flight.pop(fut)
+            try:
+                outcome = fut.result()
+            except Exception:  # noqa: BLE001 - the pool broke meanwhile: the report counts as not run
+                continue
+            done(res, outcome)
+    except KeyboardInterrupt:
+        pass

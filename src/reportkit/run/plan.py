@@ -1,0 +1,178 @@
+"""A batch's plan: for each planned report, its files, its report object and its :class:`ReportJob`.
+
+Which reports a batch holds is the registry's rule
+(:func:`reportkit.reports.builders.plan_reports`); :class:`BatchPlan` holds what
+every report of one batch shares (the dataset, params, period, output folder,
+templates, kernels, the previous run's manifest) and turns one planned report into
+the job a runner executes (:meth:`BatchPlan.prepare`): the report object built here,
+in the batch process, from the data loaded once, pickled to ``.work/``, unless the
+previous run's outputs can be reused. Runners (:mod:`reportkit.run.local`,
+:mod:`reportkit.run.scaleout`) call ``prepare`` then :func:`record` the outcome.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import pickle
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..config.params import BatchParams
+from ..core.errors import OutputError
+from ..core.periods import Period
+from ..reports.builders import REPORT_KINDS, build_report
+from .execute import JobOutcome, ReportJob, format_error
+from .outputs import FORMATS, OUTPUT_FOLDERS, atomic_write, inside, relative
+from .resume import can_reuse, code_hash, file_hash, params_hash, sha256
+from .results import ReportResult
+
+__all__ = ["ID_PARAMETER", "BatchPlan", "record"]
+
+log = logging.getLogger(__name__)
+
+ID_PARAMETER = {k.name: k.id_parameter for k in REPORT_KINDS.values()}
+"""The template parameter naming the report, per kind (from the registry)."""
+
+
+@dataclass
+class BatchPlan:
+    """What every report of one batch shares, and how one report becomes a job.
+
+    Attributes
+    ----------
+    ds : Dataset
+        Loaded and validated once.
+    params : BatchParams
+    params_path : Path
+        As given (the manifest shows it); the kernel gets it relative to ``out``.
+    period : Period
+    out : Path
+        The output folder, absolute.
+    templates, kernels : dict
+        Template path and Jupyter kernel name per report kind.
+    previous : dict or None
+        The previous run's ``manifest.json`` in ``out``.
+    mode : {"resume", "only_failed"} or None
+        Which earlier outputs may be reused (None: none).
+    warm : bool
+        Fork kernels from the warm process (:mod:`reportkit.run.kernels`).
+    team_objects : dict
+        Team report objects built by :meth:`prepare`, by id, for the company workbook.
+    """
+
+    ds: Any
+    params: BatchParams
+    params_path: Path
+    period: Period
+    out: Path
+    templates: dict[str, Path]
+    kernels: dict[str, str]
+    previous: dict[str, Any] | None = None
+    mode: str | None = None
+    warm: bool = True
+    team_objects: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._previous_entries = {
+            (e.get("kind"), e.get("id")): e for e in (self.previous or {}).get("reports", []) if isinstance(e, dict)
+        }
+        self._fixed = {
+            "params": params_hash(self.params, self.period),
+            "code": code_hash(),
+            **{f"template:{k}": file_hash(p) for k, p in self.templates.items()},
+        }
+
+    def prepare(self, res: ReportResult, slug: str) -> tuple[ReportJob, Any] | None:
+        """Build and pickle one report object; return its job and the object, or None when it needs no run.
+
+        None means the report is settled: reused from the previous run (``res`` says so)
+        or failed while building (``res.status == "failed"`` with the reason).
+        """
+        t0 = time.perf_counter()
+        expected = self._output_paths(res, slug)
+        pkl = self.out / ".work" / f"{res.kind}-{slug}.pkl"
+        parameters = self._parameters(res, pkl)
+        res.parameters = {**parameters, "params_file": str(self.params_path)}
+        previous = self._previous_entries.get((res.kind, res.id))
+        try:
+            if self.mode == "only_failed" and can_reuse(previous, res, expected, self.out, None, self.mode):
+                res.status, res.outputs, res.reused = "ok", dict(expected), True
+                res.fingerprint = previous.get("fingerprint")
+                return None
+            report = build_report(self.ds, self.params, kind=res.kind, report_id=res.id, period=self.period.label,
+                                  as_of=self.params.as_of)
+            if res.kind == "team":
+                self.team_objects[res.id] = report
+            blob = pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL)
+            res.fingerprint = fingerprint = {
+                "input": sha256(blob),
+                "params": self._fixed["params"],
+                "template": self._fixed[f"template:{res.kind}"],
+                "code": self._fixed["code"],
+            }
+            if can_reuse(previous, res, expected, self.out, fingerprint, self.mode):
+                res.status, res.outputs, res.reused = "ok", dict(expected), True
+                res.fingerprint = previous.get("fingerprint") if self.mode == "only_failed" else fingerprint
+                return None
+            # A report that fails now must not leave an earlier run's outputs published.
+            for rel in expected.values():
+                (self.out / rel).unlink(missing_ok=True)
+            atomic_write(pkl, blob)
+        except Exception as exc:  # one report must not stop the batch
+            log.debug("report %s %s failed", res.kind, res.id, exc_info=True)
+            res.status = "failed"
+            res.error = format_error(exc, self.params.timeout_s)
+            return None
+        finally:
+            res.duration_s = time.perf_counter() - t0
+        return self._job(res, expected, parameters), report
+
+    def _output_paths(self, res: ReportResult, slug: str) -> dict[str, str]:
+        """The report's files per format, relative to ``out``; refuses a path outside its folder."""
+        folder = self.out / OUTPUT_FOLDERS[res.kind]
+        paths = {ext: folder / f"{slug}.{ext}" for ext in FORMATS}
+        for path in paths.values():
+            if not inside(path, folder):  # cannot happen with slugify's alphabet; belt and braces
+                raise OutputError(f"refusing to write {str(path)!r} outside {str(folder)!r}")
+        return {ext: relative(p, self.out) for ext, p in paths.items()}
+
+    def _parameters(self, res: ReportResult, pkl: Path) -> dict[str, str]:
+        """The template's parameters.
+
+        The kernel runs in the output folder and gets paths relative to it: no absolute
+        path of this machine ends up in the published notebook.
+        """
+        return {
+            "params_file": os.path.relpath(self.params_path.resolve(), self.out),
+            ID_PARAMETER[res.kind]: res.id,
+            "period": self.period.label,
+            "as_of": self.params.as_of.isoformat(),
+            "report_data": relative(pkl, self.out),
+        }
+
+    def _job(self, res: ReportResult, expected: dict[str, str], parameters: dict[str, str]) -> ReportJob:
+        return ReportJob(
+            kind=res.kind,
+            report_id=res.id,
+            template=str(self.templates[res.kind]),
+            kernel_name=self.kernels[res.kind],
+            out=str(self.out),
+            ipynb=expected["ipynb"],
+            html=expected["html"],
+            xlsx=expected["xlsx"],
+            parameters=parameters,
+            title=f"{res.name} — {self.period.label}",
+            timeout_s=self.params.timeout_s,
+            warm=self.warm,
+        )
+
+
+def record(res: ReportResult, outcome: JobOutcome) -> None:
+    """Copy a job's outcome into its report's result (the time adds to the build time)."""
+    res.status = outcome.status
+    res.outputs.update(outcome.outputs)
+    res.error = outcome.error
+    res.duration_s += outcome.duration_s

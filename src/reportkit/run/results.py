@@ -1,0 +1,110 @@
+"""What a batch produced: one :class:`ReportResult` per report, the :class:`BatchResult` of the run.
+
+A ``ReportResult`` is one entry of ``manifest.json`` (:meth:`ReportResult.to_json`);
+``BatchResult`` is what :func:`reportkit.run.batch.run_batch` returns, with the counts
+the CLI prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..reports.builders import REPORT_KINDS
+
+__all__ = ["BatchResult", "ReportResult"]
+
+
+@dataclass
+class ReportResult:
+    """Outcome of one report of a batch (one entry of ``manifest.json``)."""
+
+    kind: str
+    id: str
+    name: str
+    team: str
+    status: str = "pending"  # "ok" or "failed"
+    outputs: dict[str, str] = field(default_factory=dict)  # format -> path relative to DIR
+    parameters: dict[str, str] = field(default_factory=dict)
+    duration_s: float = 0.0
+    error: str | None = None
+    reused: bool = False  # skipped by --resume / --only-failed: outputs of an earlier run kept
+    fingerprint: dict[str, str] | None = None  # sha256 of input, params, template, code
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "id": self.id,
+            "name": self.name,
+            "team": self.team,
+            "status": self.status,
+            "outputs": dict(self.outputs),
+            "parameters": dict(self.parameters),
+            "duration_s": round(self.duration_s, 3),
+            "error": self.error,
+            "reused": self.reused,
+            "fingerprint": dict(self.fingerprint) if self.fingerprint else None,
+        }
+
+
+@dataclass
+class BatchResult:
+    """What :func:`run_batch` produced.
+
+    Attributes
+    ----------
+    output_dir : Path
+    manifest_path, index_path : Path
+    reports : list of ReportResult
+        In planned order.
+    removed : list of str
+        Files of an earlier run (listed in its manifest) that this run does not
+        produce and therefore deleted, relative to ``output_dir``.
+    company_error : str or None
+        Why the company workbook could not be written (the batch then fails,
+        exit code 1); None when it was written or not due (no team reports, or
+        a team report failed).
+    """
+
+    output_dir: Path
+    manifest_path: Path
+    index_path: Path
+    reports: list[ReportResult]
+    removed: list[str] = field(default_factory=list)
+    company_error: str | None = None
+
+    @property
+    def reused(self) -> int:
+        """Number of reports skipped by ``resume`` / ``only_failed`` (earlier outputs kept)."""
+        return sum(r.reused for r in self.reports)
+
+    @property
+    def ok(self) -> int:
+        """Number of reports that succeeded."""
+        return sum(r.status == "ok" for r in self.reports)
+
+    @property
+    def failed(self) -> int:
+        """Number of reports that failed."""
+        return sum(r.status != "ok" for r in self.reports)
+
+    @property
+    def succeeded(self) -> bool:
+        """True when every report and the company workbook (when due) were written: exit code 0."""
+        return not self.failed and self.company_error is None
+
+    def count(self, kind: str) -> int:
+        """Number of planned reports of ``kind``."""
+        return sum(r.kind == kind for r in self.reports)
+
+    def counts_line(self) -> str:
+        """``"11 account-manager and 3 team reports: 14 ok, 0 failed"``, every registered kind named."""
+        kinds = [f"{self.count(k.name)} {k.label.replace(' ', '-')}" for k in REPORT_KINDS.values()]
+        reused = f" ({self.reused} unchanged, kept from the previous run)" if self.reused else ""
+        return f"{', '.join(kinds[:-1])} and {kinds[-1]} reports: {self.ok} ok, {self.failed} failed{reused}"
+
+    def summary(self) -> str:
+        """Two lines: the counts, then where the index is (plus a company workbook failure)."""
+        company = f"\nfailed: {self.company_error}" if self.company_error else ""
+        return f"{self.counts_line()}{company}\nReports: {self.index_path}"
