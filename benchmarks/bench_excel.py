@@ -71,8 +71,8 @@ def _frame(rows: int):
 
 def _check_matches_report_frame() -> None:
     """Refuse to measure a frame unlike a real report's ``deals`` (columns, dtypes, value types)."""
-    from reportkit.reports.builders import build_report
     from reportkit.domain.loading import load_inputs
+    from reportkit.reports.builders import build_report
 
     root = Path(__file__).resolve().parents[1]
     params, ds = load_inputs(root / "params" / "demo.yaml")
@@ -116,14 +116,27 @@ def _child(which: str, rows: int, out: str) -> None:
     else:
         frame.to_excel(out, engine="xlsxwriter", sheet_name="Deals", index=False)
     seconds = time.perf_counter() - t0
-    print(json.dumps({"seconds": seconds, "peak_mb": _rss_mb(), "frame_mb": frame_mb, "built_peak_mb": built_peak_mb,
-                      "bytes": Path(out).stat().st_size}))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "peak_mb": _rss_mb(),
+                "frame_mb": frame_mb,
+                "built_peak_mb": built_peak_mb,
+                "bytes": Path(out).stat().st_size,
+            }
+        )
+    )
 
 
 def _measure(which: str, rows: int, tmp: str) -> tuple[dict, str]:
     out = str(Path(tmp) / f"{which}.xlsx")
-    proc = subprocess.run([sys.executable, __file__, "--child", which, "--rows", str(rows), "--out", out],
-                          capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, __file__, "--child", which, "--rows", str(rows), "--out", out],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(proc.stdout.strip().splitlines()[-1]), out
 
 
@@ -178,10 +191,16 @@ def main() -> None:
         rk, rk_path = _measure("reportkit", a.rows, tmp)
         pd_, _ = _measure("pandas", a.rows, tmp)
         checked = None if a.no_verify else _verify_cents(rk_path, a.rows)
-    print(f"deal detail sheet, {a.rows:,} rows x 7 columns, as a report's deals frame "
-          f"(process with the frame built: {rk['frame_mb']:.0f} MB resident, {rk['built_peak_mb']:.0f} MB peak)")
-    print(f"reportkit write_workbook : {rk['seconds']:7.1f} s  peak {rk['peak_mb']:6.0f} MB  ({rk['bytes'] / 1e6:.1f} MB file, whole AM workbook)")
-    print(f"DataFrame.to_excel       : {pd_['seconds']:7.1f} s  peak {pd_['peak_mb']:6.0f} MB  ({pd_['bytes'] / 1e6:.1f} MB file, one sheet)")
+    print(
+        f"deal detail sheet, {a.rows:,} rows x 7 columns, as a report's deals frame "
+        f"(process with the frame built: {rk['frame_mb']:.0f} MB resident, {rk['built_peak_mb']:.0f} MB peak)"
+    )
+    print(
+        f"reportkit write_workbook : {rk['seconds']:7.1f} s  peak {rk['peak_mb']:6.0f} MB  ({rk['bytes'] / 1e6:.1f} MB file, whole AM workbook)"
+    )
+    print(
+        f"DataFrame.to_excel       : {pd_['seconds']:7.1f} s  peak {pd_['peak_mb']:6.0f} MB  ({pd_['bytes'] / 1e6:.1f} MB file, one sheet)"
+    )
     if checked is not None:
         print(f"amounts read back: {checked:,} cells, each the report's cents")
     print(f"time ratio reportkit/pandas: {rk['seconds'] / pd_['seconds']:.2f}")

@@ -12,7 +12,7 @@ pays. This measures each against the library's stock behaviour, on this machine:
    IOPub drain against jupyter_client's ``AsyncKernelClient.wait_for_ready`` (200 ms),
    and ``WarmKernelManager``'s 10 ms exit polling against jupyter_client's 100 ms, on
    forked kernels.
-3. **Papermill engine** (``run/engine.py``): the ``reportkit`` engine (notebook written
+3. **Papermill engine** (``run/papermill_engine.py``): the ``reportkit`` engine (notebook written
    at most every 10 s while cells run) against Papermill's stock ``nbclient`` engine,
    executing ``templates/account_manager.ipynb`` with its defaults (the demo data).
 
@@ -108,14 +108,21 @@ def bench_kernels(repeat: int) -> tuple[tuple[float, float], tuple[float, float]
 def bench_engine(repeat: int) -> tuple[float, float]:
     import papermill as pm
 
-    from reportkit.run import engine, kernels
+    from reportkit.run import kernels
+    from reportkit.run import papermill_engine as engine
 
     template = ROOT / "templates" / "account_manager.ipynb"
 
     def run(engine_name: str, out: Path) -> None:
-        pm.execute_notebook(str(template), str(out), kernel_name="reportkit", progress_bar=False,
-                            engine_name=engine_name, kernel_manager_class=kernels.WarmKernelManager,
-                            resources={"metadata": {"path": str(ROOT / "templates")}})
+        pm.execute_notebook(
+            str(template),
+            str(out),
+            kernel_name="reportkit",
+            progress_bar=False,
+            engine_name=engine_name,
+            kernel_manager_class=kernels.WarmKernelManager,
+            resources={"metadata": {"path": str(ROOT / "templates")}},
+        )
 
     ours_name = engine.register_engine()
     kernels.start_warm_process()
@@ -132,8 +139,12 @@ def bench_engine(repeat: int) -> tuple[float, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--notebooks", type=Path, default=ROOT / "reports" / "demo",
-                    help="a batch output folder with executed notebooks (default reports/demo)")
+    ap.add_argument(
+        "--notebooks",
+        type=Path,
+        default=ROOT / "reports" / "demo",
+        help="a batch output folder with executed notebooks (default reports/demo)",
+    )
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
 
@@ -141,12 +152,9 @@ def main() -> None:
     (r_stock, r_ours), (d_stock, d_ours) = bench_kernels(args.repeat)
     e_stock, e_ours = bench_engine(max(1, args.repeat // 2))
     print(f"html export per report:      nbconvert {h_stock:.3f} s, ours {h_ours:.3f} s, saves {h_stock - h_ours:.3f} s")
-    print(f"kernel ready (forked):       jupyter_client {r_stock:.3f} s, ours {r_ours:.3f} s, "
-          f"saves {r_stock - r_ours:.3f} s")
-    print(f"kernel shutdown (forked):    jupyter_client {d_stock:.3f} s, ours {d_ours:.3f} s, "
-          f"saves {d_stock - d_ours:.3f} s")
-    print(f"template run (papermill):    nbclient engine {e_stock:.3f} s, ours {e_ours:.3f} s, "
-          f"saves {e_stock - e_ours:.3f} s")
+    print(f"kernel ready (forked):       jupyter_client {r_stock:.3f} s, ours {r_ours:.3f} s, saves {r_stock - r_ours:.3f} s")
+    print(f"kernel shutdown (forked):    jupyter_client {d_stock:.3f} s, ours {d_ours:.3f} s, saves {d_stock - d_ours:.3f} s")
+    print(f"template run (papermill):    nbclient engine {e_stock:.3f} s, ours {e_ours:.3f} s, saves {e_stock - e_ours:.3f} s")
 
 
 if __name__ == "__main__":

@@ -14,14 +14,15 @@ import openpyxl
 import pytest
 from demo_params import demo_params
 
-from reportkit.run import batch as batch_mod
-from reportkit.run import engine, index, outputs
-from reportkit.run import html as html_mod
-from reportkit.run.batch import BatchResult, ReportResult, export_html, run_batch, slugify
 from reportkit.cli import main
-from reportkit.core.errors import KernelNotFoundError, ParamsError, PeriodError, TemplateError
 from reportkit.config.params import load_params
+from reportkit.core.errors import KernelNotFoundError, ParamsError, PeriodError, TemplateError
 from reportkit.render.notebook import format_money, format_percent
+from reportkit.run import batch as batch_mod
+from reportkit.run import html as html_mod
+from reportkit.run import index, outputs
+from reportkit.run import papermill_engine as engine
+from reportkit.run.batch import BatchResult, ReportResult, export_html, run_batch, slugify
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "params" / "demo.yaml"
@@ -46,8 +47,13 @@ def _no_kernel_may_start(monkeypatch):
 
 @pytest.mark.parametrize(
     "text, slug",
-    [("AM-001 Alice Andersen", "am-001-alice-andersen"), ("Ana María / <West>", "ana-maria-west"),
-     ("../../etc/passwd", "etc-passwd"), ("", "report"), ("***", "report")],
+    [
+        ("AM-001 Alice Andersen", "am-001-alice-andersen"),
+        ("Ana María / <West>", "ana-maria-west"),
+        ("../../etc/passwd", "etc-passwd"),
+        ("", "report"),
+        ("***", "report"),
+    ],
 )
 def test_slugs_are_safe_file_names(text, slug):
     assert slugify(text) == slug
@@ -64,9 +70,20 @@ def test_duplicate_slugs_get_a_stable_hash_suffix():
 
 
 HOSTILE = [
-    ("../../etc/passwd", "Eve / Mallory"), ("con", "con"), ("NUL", "NUL"), ("com1", "com1"),
-    ("am:7", "Bob"), ("AM:7", "bob"), ("AM:7 ", "BOB"), ("x" * 200, "y" * 200), ("x" * 200 + "z", "y" * 200),
-    ("..", ".."), ("C:\\Windows", "aux"), ("a-1", "a-1"), ("a-1-2", "a-1-2"), ("A 1", "a 1"),
+    ("../../etc/passwd", "Eve / Mallory"),
+    ("con", "con"),
+    ("NUL", "NUL"),
+    ("com1", "com1"),
+    ("am:7", "Bob"),
+    ("AM:7", "bob"),
+    ("AM:7 ", "BOB"),
+    ("x" * 200, "y" * 200),
+    ("x" * 200 + "z", "y" * 200),
+    ("..", ".."),
+    ("C:\\Windows", "aux"),
+    ("a-1", "a-1"),
+    ("a-1-2", "a-1-2"),
+    ("A 1", "a 1"),
 ]
 
 
@@ -87,10 +104,16 @@ def test_index_escapes_names_and_errors_and_groups_by_team(tmp_path):
 
     period = Period.parse("FY2025-Q4", FiscalCalendar(7))
     results = [
-        ReportResult("team", "t-1", "<script>alert(1)</script>", "<script>alert(1)</script>", "ok",
-                     {"html": "teams/t-1.html"}),
-        ReportResult("account_manager", "A&1", "Zoë <i>", "<script>alert(1)</script>", "failed",
-                     {"ipynb": "account_managers/a.ipynb"}, error="ValueError: <bad> (cell 3)"),
+        ReportResult("team", "t-1", "<script>alert(1)</script>", "<script>alert(1)</script>", "ok", {"html": "teams/t-1.html"}),
+        ReportResult(
+            "account_manager",
+            "A&1",
+            "Zoë <i>",
+            "<script>alert(1)</script>",
+            "failed",
+            {"ipynb": "account_managers/a.ipynb"},
+            error="ValueError: <bad> (cell 3)",
+        ),
     ]
     page = index.index_html(params, period, results)
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
@@ -115,7 +138,7 @@ def test_export_html_drops_code_and_both_parameter_cells():
     assert "secret_path" not in page and ".pkl" not in page and "print_me" not in page
 
 
-_VOID = frozenset("area base br col embed hr img input link meta source track wbr".split())
+_VOID = frozenset(["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"])
 
 
 def _self_closing_html_elements(page: str) -> list[str]:
@@ -170,13 +193,22 @@ def test_export_html_parses_to_the_same_page_as_nbconvert_without_its_soup_pass(
     plot = nbformat.v4.new_code_cell("plot()")
     plot.outputs = [nbformat.v4.new_output("display_data", data={"image/png": png, "text/plain": "<Figure>"})]
     table = nbformat.v4.new_code_cell("table()")
-    table.outputs = [nbformat.v4.new_output(
-        "display_data", data={"text/html": '<table class="rk"><tr><td>1 &amp; 2</td></tr></table><img src="x.png">'})]
+    table.outputs = [
+        nbformat.v4.new_output(
+            "display_data", data={"text/html": '<table class="rk"><tr><td>1 &amp; 2</td></tr></table><img src="x.png">'}
+        )
+    ]
     err = nbformat.v4.new_code_cell("boom()")
     err.outputs = [nbformat.v4.new_output("error", ename="ValueError", evalue="<bad>", traceback=["ValueError: <bad>"])]
     sections = nbformat.v4.new_markdown_cell("## Quarterly results\n\ntext\n\n### *Commission* `statement`\n\n#### Notes")
-    nb.cells = [nbformat.v4.new_markdown_cell("# Title\n\n![chart](c.png) and <img src='y.png' alt='kept'>"),
-                plot, sections, table, err, nbformat.v4.new_code_cell("print('x')")]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Title\n\n![chart](c.png) and <img src='y.png' alt='kept'>"),
+        plot,
+        sections,
+        table,
+        err,
+        nbformat.v4.new_code_cell("print('x')"),
+    ]
     nb.metadata["title"] = "t"
     ours = export_html(nb, title="t")
     reference, _ = HTMLExporter(config=html_mod._new_html_exporter().config).from_notebook_node(nb)
@@ -340,18 +372,25 @@ def test_demo_xlsx_numbers_match_the_report_object(demo_batch):
         ws = wb["Quarterly results"]
         header = [c.value for c in ws[1]]
         col = header.index("Revenue")
-        got = [Decimal(repr(r[col].value)).quantize(Decimal("0.01")) for r in ws.iter_rows(min_row=2)
-               if isinstance(r[col].value, (int, float))]  # data rows (the workbook may add a totals block)
+        got = [
+            Decimal(repr(r[col].value)).quantize(Decimal("0.01"))
+            for r in ws.iter_rows(min_row=2)
+            if isinstance(r[col].value, (int, float))
+        ]  # data rows (the workbook may add a totals block)
         assert got[: len(report.quarterly)] == list(report.quarterly["revenue"])
         sheet, frame, column = (
-            ("Commission statement", report.commission, "Amount") if report.kind == "account_manager"
+            ("Commission statement", report.commission, "Amount")
+            if report.kind == "account_manager"
             else ("Commission expense", report.commission_expense, "Total")
         )
         ws = wb[sheet]
         header = [c.value for c in ws[1]]
         col = header.index(column)
-        got = [Decimal(repr(r[col].value)).quantize(Decimal("0.01")) for r in ws.iter_rows(min_row=2)
-               if isinstance(r[col].value, (int, float))]
+        got = [
+            Decimal(repr(r[col].value)).quantize(Decimal("0.01"))
+            for r in ws.iter_rows(min_row=2)
+            if isinstance(r[col].value, (int, float))
+        ]
         if report.kind == "team" and not got:
             continue  # excel.py writes the team totals as formulas (its own tests check them)
         assert got[: len(frame)] == list(frame[column.lower()])
@@ -364,8 +403,9 @@ def test_a_failing_report_is_recorded_and_the_others_are_published(tmp_path, mon
     tdir = tmp_path / "templates"
     shutil.copytree(ROOT / "templates", tdir)
     nb = nbformat.read(tdir / "account_manager.ipynb", as_version=4)
-    nb.cells.insert(3, nbformat.v4.new_code_cell(
-        'if account_manager_id == "AM-002":\n    raise RuntimeError("forced failure for the test")'))
+    nb.cells.insert(
+        3, nbformat.v4.new_code_cell('if account_manager_id == "AM-002":\n    raise RuntimeError("forced failure for the test")')
+    )
     nbformat.write(nb, tdir / "account_manager.ipynb")
     monkeypatch.setenv("REPORTKIT_TEMPLATES", str(tdir))
     out = tmp_path / "out"
@@ -432,12 +472,32 @@ def test_cli_overrides_reach_the_batch_as_text(tmp_path, monkeypatch, capsys):
         return BatchResult(Path(out), Path(out) / "manifest.json", Path(out) / "index.html", [])
 
     monkeypatch.setattr(batch_mod, "run_batch", fake_run_batch)
-    code = main(["batch", str(DEMO), "-o", str(tmp_path / "o"), "-q", "-p", "account_managers=00731,00812",
-                 "-p", "commission.rate=0.07", "--param", "period=FY2025-Q3", "--timeout", "5",
-                 "--resume", "--keep-work"])
+    code = main(
+        [
+            "batch",
+            str(DEMO),
+            "-o",
+            str(tmp_path / "o"),
+            "-q",
+            "-p",
+            "account_managers=00731,00812",
+            "-p",
+            "commission.rate=0.07",
+            "--param",
+            "period=FY2025-Q3",
+            "--timeout",
+            "5",
+            "--resume",
+            "--keep-work",
+        ]
+    )
     assert code == 0
-    assert seen["overrides"] == {"account_managers": ["00731", "00812"], "commission": {"rate": "0.07"},
-                                 "period": "FY2025-Q3", "timeout_s": "5.0"}
+    assert seen["overrides"] == {
+        "account_managers": ["00731", "00812"],
+        "commission": {"rate": "0.07"},
+        "period": "FY2025-Q3",
+        "timeout_s": "5.0",
+    }
     assert seen["resume"] is True and seen["keep_work"] is True and seen["only_failed"] is False
 
 
@@ -461,8 +521,13 @@ def test_cli_override_ids_keep_leading_zeros_and_bad_keys_get_a_suggestion(tmp_p
 def test_hostile_report_ids_and_names_stay_inside_the_output_folder(tmp_path, monkeypatch):
     from conftest import build_dataset, quarterly_quotas
 
-    ams = [("../../etc/passwd", "Eve / Mallory", "../..:con"), ("con", "con", "../..:con"),
-           ("am:7", "Bob", "../..:con"), ("AM:7", "bob", "../..:con"), ("x" * 200, "y" * 200, "../..:con")]
+    ams = [
+        ("../../etc/passwd", "Eve / Mallory", "../..:con"),
+        ("con", "con", "../..:con"),
+        ("am:7", "Bob", "../..:con"),
+        ("AM:7", "bob", "../..:con"),
+        ("x" * 200, "y" * 200, "../..:con"),
+    ]
     deals = [(f"D{i}", a[0], "C1", "2025-05-10", 1_000_00 * (i + 1)) for i, a in enumerate(ams)]
     quotas = [q for a in ams for q in quarterly_quotas(a[0], 2025, 100_000_00)]
     ds = build_dataset(ams=[(a[0], a[1], a[2], None, None) for a in ams], deals=deals, quotas=quotas)
@@ -515,7 +580,7 @@ def test_kernel_start_failures_are_retried_but_cell_errors_are_not(monkeypatch):
 
 @pytest.mark.slow
 def test_the_batch_papermill_engine_writes_the_same_notebook_as_papermill_s_stock_engine(tmp_path):
-    """``run/engine.py`` writes the executing notebook less often; what it returns and
+    """``run/papermill_engine.py`` writes the executing notebook less often; what it returns and
     what ends up on disk must be what Papermill's own nbclient engine gives, also
     when a cell fails (the final write happens after the error)."""
     import papermill as pm
@@ -534,8 +599,14 @@ def test_the_batch_papermill_engine_writes_the_same_notebook_as_papermill_s_stoc
     def run(path, engine_name):
         out = tmp_path / f"{path.stem}-{engine_name}.ipynb"
         try:
-            returned = pm.execute_notebook(str(path), str(out), kernel_name="reportkit", progress_bar=False,
-                                           engine_name=engine_name, kernel_manager_class=kernels.WarmKernelManager)
+            returned = pm.execute_notebook(
+                str(path),
+                str(out),
+                kernel_name="reportkit",
+                progress_bar=False,
+                engine_name=engine_name,
+                kernel_manager_class=kernels.WarmKernelManager,
+            )
         except PapermillExecutionError:
             returned = None
         on_disk = nbformat.read(out, as_version=4)

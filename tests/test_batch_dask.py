@@ -23,10 +23,10 @@ from demo_params import demo_params
 
 distributed = pytest.importorskip("distributed")
 
-from reportkit.run import scaleout  # noqa: E402
-from reportkit.run.batch import ReportJob, ReportResult, run_batch  # noqa: E402
 from reportkit.cli import main  # noqa: E402
 from reportkit.core.errors import EnvironmentError_  # noqa: E402
+from reportkit.run import scaleout  # noqa: E402
+from reportkit.run.batch import ReportJob, ReportResult, run_batch  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "params" / "demo.yaml"
@@ -79,12 +79,22 @@ def runs(tmp_path_factory, cluster):
     """The same batch (2 account managers + their team) run locally and on the cluster."""
     tmp = tmp_path_factory.mktemp("dask-batch")
     params, tdir = _params(tmp), _templates(tmp)
-    local = run_batch(params, tmp / "local", progress=False, template_dir=tdir, jobs=2,
-                      overrides={"account_managers": IDS})
+    local = run_batch(params, tmp / "local", progress=False, template_dir=tdir, jobs=2, overrides={"account_managers": IDS})
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("REPORTKIT_TEMPLATES", str(tdir))  # the CLI has no --template-dir
-        code = main(["batch", str(params), "-o", str(tmp / "dask"), "-q", "-p", "account_managers=" + ",".join(IDS),
-                     "--dask-scheduler", cluster.scheduler_address])
+        code = main(
+            [
+                "batch",
+                str(params),
+                "-o",
+                str(tmp / "dask"),
+                "-q",
+                "-p",
+                "account_managers=" + ",".join(IDS),
+                "--dask-scheduler",
+                cluster.scheduler_address,
+            ]
+        )
     manifest = json.loads((tmp / "dask" / "manifest.json").read_text())
     return local, tmp / "dask", manifest, code
 
@@ -152,12 +162,20 @@ def test_reports_on_the_cluster_run_under_the_workers_in_kernels_forked_from_the
 
 
 def _job(out: Path, template: Path, **changes) -> ReportJob:
-    fields = dict(
-        kind="account_manager", report_id="AM-001", template=str(template), kernel_name="reportkit", out=str(out),
-        ipynb="account_managers/a.ipynb", html="account_managers/a.html", xlsx="account_managers/a.xlsx",
-        parameters={"report_data": ".work/account_manager-a.pkl", "account_manager_id": "AM-001"},
-        title="A", timeout_s=60.0, warm=False,
-    )
+    fields = {
+        "kind": "account_manager",
+        "report_id": "AM-001",
+        "template": str(template),
+        "kernel_name": "reportkit",
+        "out": str(out),
+        "ipynb": "account_managers/a.ipynb",
+        "html": "account_managers/a.html",
+        "xlsx": "account_managers/a.xlsx",
+        "parameters": {"report_data": ".work/account_manager-a.pkl", "account_manager_id": "AM-001"},
+        "title": "A",
+        "timeout_s": 60.0,
+        "warm": False,
+    }
     fields.update(changes)
     return ReportJob(**fields)
 
@@ -237,8 +255,9 @@ def test_an_unreachable_scheduler_is_refused_with_exit_code_3_before_anything_ru
     address = f"tcp://127.0.0.1:{_free_port()}"
     out = tmp_path / "out"
     with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):
-        code = main(["batch", str(_params(tmp_path)), "-o", str(out), "-q", "-p", "account_managers=AM-001",
-                     "--dask-scheduler", address])
+        code = main(
+            ["batch", str(_params(tmp_path)), "-o", str(out), "-q", "-p", "account_managers=AM-001", "--dask-scheduler", address]
+        )
         with pytest.raises(EnvironmentError_, match="cannot connect to the Dask scheduler"):
             run_batch(_params(tmp_path), out, progress=False, dask_scheduler=address)
     err = capsys.readouterr().err
@@ -249,8 +268,9 @@ def test_an_unreachable_scheduler_is_refused_with_exit_code_3_before_anything_ru
 
 
 def test_jobs_with_a_dask_scheduler_is_refused_as_bad_input(tmp_path, capsys):
-    code = main(["batch", str(_params(tmp_path)), "-o", str(tmp_path / "o"), "-q", "-j", "2",
-                 "--dask-scheduler", "tcp://127.0.0.1:1"])
+    code = main(
+        ["batch", str(_params(tmp_path)), "-o", str(tmp_path / "o"), "-q", "-j", "2", "--dask-scheduler", "tcp://127.0.0.1:1"]
+    )
     assert code == 2
     assert "--jobs cannot be combined with --dask-scheduler" in capsys.readouterr().err
 

@@ -11,6 +11,7 @@ reports back to the batch process; after ^C queued reports do not start.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import multiprocessing
@@ -27,8 +28,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-
 from demo_params import DEMO, demo_params, templates_with_cell
+
 from reportkit.run import local
 from reportkit.run.batch import JobOutcome, ReportResult, run_batch
 
@@ -52,10 +53,8 @@ def _process_state() -> dict:
     """What a library call must leave as it found it in the caller's process (a user's notebook)."""
     handlers = {}
     for sig in signal.valid_signals():
-        try:
+        with contextlib.suppress(OSError, ValueError):
             handlers[sig] = signal.getsignal(sig)
-        except (OSError, ValueError):
-            pass
     return {
         "start method": multiprocessing.get_start_method(allow_none=True),
         "forkserver preload": list(multiprocessing.forkserver._forkserver._preload_modules),
@@ -69,7 +68,10 @@ def _process_state() -> dict:
 def both(tmp_path_factory):
     """The same two-report batch run with worker processes and with threads, and the caller's state around each."""
     tmp = tmp_path_factory.mktemp("workers")
-    params, tdir = demo_params(tmp, account_managers=["AM-001", "AM-002"], reports=["account_manager"]), templates_with_cell(tmp, RECORD)
+    params, tdir = (
+        demo_params(tmp, account_managers=["AM-001", "AM-002"], reports=["account_manager"]),
+        templates_with_cell(tmp, RECORD),
+    )
     runs = {}
     for mode in (True, False):
         out = tmp / f"out-{mode}"
@@ -120,8 +122,16 @@ def test_run_batch_leaves_the_callers_multiprocessing_signals_and_environment_as
         (types.SimpleNamespace(__spec__=None, __file__="/home/coordinator/run_quarter.py"), False),
         (types.SimpleNamespace(__spec__=None, __file__="<stdin>"), False),
     ],
-    ids=["python -m reportkit", "python -m pytest", "notebook", "python -m user module", "interactive",
-         "console script", "user script", "piped script"],
+    ids=[
+        "python -m reportkit",
+        "python -m pytest",
+        "notebook",
+        "python -m user module",
+        "interactive",
+        "console script",
+        "user script",
+        "piped script",
+    ],
 )
 def test_worker_processes_are_used_only_where_main_is_safe_to_reimport(monkeypatch, main, safe):
     monkeypatch.setitem(sys.modules, "__main__", main)

@@ -25,6 +25,7 @@ import subprocess
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import ClassVar
 
 import nbformat
 import pytest
@@ -35,11 +36,15 @@ ARTIFACTS = ROOT / "test-artifacts"
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="headless checks need Debian's chromium at /usr/bin/chromium (apt-get install chromium)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="headless checks need Debian's chromium at /usr/bin/chromium (apt-get install chromium)"
+    ),
 ]
 
 _CONSOLE = re.compile(r"(:CONSOLE|Uncaught)")
-_EXTERNAL = re.compile(r"(https?://(?!127\.0\.0\.1|localhost)[^\s\"']+|net::ERR_(NAME_NOT_RESOLVED|INTERNET_DISCONNECTED|CONNECTION_REFUSED|ADDRESS_UNREACHABLE|PROXY))")
+_EXTERNAL = re.compile(
+    r"(https?://(?!127\.0\.0\.1|localhost)[^\s\"']+|net::ERR_(NAME_NOT_RESOLVED|INTERNET_DISCONNECTED|CONNECTION_REFUSED|ADDRESS_UNREACHABLE|PROXY))"
+)
 _WIDTH = 1280
 
 # Runs in the page after ``load`` (images decoded, layout done). An element is shown
@@ -84,9 +89,19 @@ _VERDICT = re.compile(r'<pre id="reportkit-visibility">(.*?)</pre>', re.DOTALL)
 
 def _run_chromium(tmp: Path, *args: str, height: int = 2000) -> subprocess.CompletedProcess:
     cmd = [
-        str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--no-first-run", "--disable-dev-shm-usage", f"--user-data-dir={tmp / 'profile'}",
-        "--enable-logging=stderr", "--v=0", f"--window-size={_WIDTH},{height}", "--virtual-time-budget=5000", "--hide-scrollbars",
+        str(CHROMIUM),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--no-first-run",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={tmp / 'profile'}",
+        "--enable-logging=stderr",
+        "--v=0",
+        f"--window-size={_WIDTH},{height}",
+        "--virtual-time-budget=5000",
+        "--hide-scrollbars",
         *args,
     ]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=90)
@@ -137,16 +152,22 @@ def _full_page_screenshot(page: Path, name: str, height: int, tmp: Path) -> tupl
 def _tags_in_source(page: Path) -> dict[str, int]:
     """How many tables, images, SVGs, headings and paragraphs the file's markup opens."""
     text = page.read_text(encoding="utf-8")
-    counts = {tag: len(re.findall(rf"<{tag}[\s>/]", text, re.IGNORECASE))
-              for tag in ("table", "img", "svg", "h1", "h2", "h3", "h4", "h5", "h6", "p")}
+    counts = {
+        tag: len(re.findall(rf"<{tag}[\s>/]", text, re.IGNORECASE))
+        for tag in ("table", "img", "svg", "h1", "h2", "h3", "h4", "h5", "h6", "p")
+    }
     return {tag: n for tag, n in counts.items() if n}
 
 
 def _markdown_headings(notebook: Path) -> list[str]:
     """The headings of a notebook's markdown cells: the report's section titles."""
     nb = nbformat.read(notebook, as_version=4)
-    return [m.group(1).strip() for cell in nb.cells if cell.cell_type == "markdown"
-            for m in re.finditer(r"^#{1,6}\s+(.+?)\s*#*\s*$", cell.source, re.MULTILINE)]
+    return [
+        m.group(1).strip()
+        for cell in nb.cells
+        if cell.cell_type == "markdown"
+        for m in re.finditer(r"^#{1,6}\s+(.+?)\s*#*\s*$", cell.source, re.MULTILINE)
+    ]
 
 
 def test_the_console_check_catches_errors(tmp_path):
@@ -162,15 +183,19 @@ def batch_html(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("batch")
     params = tmp / "params.yaml"
     params.write_text(
-        (ROOT / "params" / "demo.yaml").read_text(encoding="utf-8").replace(
-            "source: sources/demo.yaml", f"source: {ROOT / 'params' / 'sources' / 'demo.yaml'}"
-        )
+        (ROOT / "params" / "demo.yaml")
+        .read_text(encoding="utf-8")
+        .replace("source: sources/demo.yaml", f"source: {ROOT / 'params' / 'sources' / 'demo.yaml'}")
         + "account_managers: ['AM-001']\nreports: [account_manager, team]\n",
         encoding="utf-8",
     )
     out = tmp / "out"
-    r = subprocess.run([str(Path(sys.executable).parent / "reportkit"), "batch", str(params), "-o", str(out), "-q"],
-                       capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [str(Path(sys.executable).parent / "reportkit"), "batch", str(params), "-o", str(out), "-q"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     return out
 
@@ -189,8 +214,15 @@ def explorer_html(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("explorer")
     nb_path = ROOT / "notebooks" / "explorer.ipynb"
     executed = tmp / "explorer.ipynb"
-    pm.execute_notebook(str(nb_path), str(executed), parameters={"params_file": str(ROOT / "params" / "demo.yaml")},
-                        kernel_name="reportkit", cwd=str(nb_path.parent), progress_bar=False, execution_timeout=300)
+    pm.execute_notebook(
+        str(nb_path),
+        str(executed),
+        parameters={"params_file": str(ROOT / "params" / "demo.yaml")},
+        kernel_name="reportkit",
+        cwd=str(nb_path.parent),
+        progress_bar=False,
+        execution_timeout=300,
+    )
     body, _ = HTMLExporter().from_notebook_node(nbformat.read(executed, as_version=4))
     html_path = tmp / "explorer.html"
     html_path.write_text(body, encoding="utf-8")
@@ -211,7 +243,9 @@ def test_chromium_shows_every_table_chart_heading_and_paragraph_of_each_batch_pa
     if folder != ".":
         sections = _markdown_headings(page.with_suffix(".ipynb"))
         assert len(sections) >= 5, sections
-        assert set(sections) <= set(verdict["headings"]), f"section headings not shown: {set(sections) - set(verdict['headings'])}"
+        assert set(sections) <= set(verdict["headings"]), (
+            f"section headings not shown: {set(sections) - set(verdict['headings'])}"
+        )
         assert verdict["counts"].get("img"), "no chart"
     assert not _console_errors(log + shot_log), _console_errors(log + shot_log)
 
@@ -240,7 +274,7 @@ class _Canonical(HTMLParser):
     attribute order, the spacing inside ``class``, and the length of whitespace runs
     (collapsed to one space, as CSS renders them, except in pre, script and style)."""
 
-    _RAW = {"pre", "script", "style", "textarea"}
+    _RAW: ClassVar[frozenset[str]] = frozenset({"pre", "script", "style", "textarea"})
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)

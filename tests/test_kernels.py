@@ -63,8 +63,11 @@ def test_forked_kernel_has_heavy_modules_imported_runs_in_its_folder_and_is_a_ch
         km, kc = await _start(tmp_path)
         try:
             assert isinstance(km.provisioner.process, kernels._ForkedProcess)
-            out = await _eval(kc, "import os, sys, json; print(json.dumps([os.getcwd(), os.getppid(), "
-                                  "os.getpgid(0) == os.getpid(), 'pandas' in sys.modules, 'reportkit.render.notebook' in sys.modules]))")
+            out = await _eval(
+                kc,
+                "import os, sys, json; print(json.dumps([os.getcwd(), os.getppid(), "
+                "os.getpgid(0) == os.getpid(), 'pandas' in sys.modules, 'reportkit.render.notebook' in sys.modules]))",
+            )
             cwd, ppid, own_group, pandas_loaded, render_loaded = json.loads(out)
             assert Path(cwd) == tmp_path
             assert ppid == kernels.warm_process()._proc.pid != os.getpid()
@@ -147,8 +150,12 @@ def test_the_warm_process_runs_no_thread_when_it_forks(tmp_path):
     """
     import subprocess
 
-    proc = subprocess.Popen([sys.executable, "-m", "reportkit.run._warm", *kernels.PRELOAD],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reportkit.run._warm", *kernels.PRELOAD],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
     replies = []
     try:
         for rid in (1, 2):  # ``--help``: the child prints ipykernel's help to the null device and exits
@@ -175,7 +182,10 @@ def test_kernel_spec_of_another_interpreter_is_started_the_ordinary_way(tmp_path
     assert kernels._forkable([str(other), "-m", "ipykernel_launcher", "-f", "c.json"]) is None
     assert kernels._forkable([sys.executable, "-m", "something_else"]) is None
     assert kernels._forkable([sys.executable, "-O", "-m", "ipykernel_launcher", "-f", "c.json"]) is None
-    assert kernels._forkable([sys.executable, "-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f", "c.json"]) == ["-f", "c.json"]
+    assert kernels._forkable([sys.executable, "-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f", "c.json"]) == [
+        "-f",
+        "c.json",
+    ]
 
 
 def _params(tmp_path: Path, **changes) -> Path:
@@ -206,7 +216,11 @@ def test_state_set_by_one_report_never_reaches_another(tmp_path, warm):
     ids = ["AM-001", "AM-002", "AM-003"]
     result = run_batch(
         _params(tmp_path, account_managers=ids, reports=["account_manager"]),
-        tmp_path / "out", progress=False, template_dir=tdir, jobs=1, warm_kernels=warm,
+        tmp_path / "out",
+        progress=False,
+        template_dir=tdir,
+        jobs=1,
+        warm_kernels=warm,
     )
     assert result.failed == 0 and result.ok == len(ids)
     seen = []
@@ -214,7 +228,7 @@ def test_state_set_by_one_report_never_reaches_another(tmp_path, warm):
         executed = nbformat.read(tmp_path / "out" / res.outputs["ipynb"], as_version=4)
         text = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
         line = next(ln for ln in text.splitlines() if ln.startswith("PROBE "))
-        seen.append(json.loads(line[len("PROBE "):]))
+        seen.append(json.loads(line[len("PROBE ") :]))
     assert [s["module attribute"] for s in seen] == [None] * len(ids)
     assert [s["builtin"] for s in seen] == [None] * len(ids)
     assert [s["environment"] for s in seen] == [None] * len(ids)

@@ -23,6 +23,7 @@ ends, however it ends.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import selectors
@@ -75,10 +76,8 @@ per core, so a thread pool per kernel would only oversubscribe the cores)."""
 
 def _preload(modules: list[str]) -> None:
     for name in modules:
-        try:
+        with contextlib.suppress(Exception):
             __import__(name)
-        except Exception:  # noqa: BLE001 - the kernel imports it itself, as a fresh one would
-            pass
 
 
 def _warm_up() -> None:
@@ -101,7 +100,7 @@ def _warm_up() -> None:
         ax.set_title("0")
         ax.bar([0], [1])
         fig.savefig(io.BytesIO(), format="png")
-    except Exception:  # noqa: BLE001 - only an optimisation
+    except Exception:
         pass
 
 
@@ -161,7 +160,7 @@ def serve(modules: list[str]) -> None:
                 code = _kernel_main(req["argv"], req.get("cwd"), req["env"], (0, out_fd, wake_r, wake_w))
             except SystemExit as exc:
                 code = exc.code if isinstance(exc.code, int) else 0
-            except BaseException:  # noqa: BLE001 - the kernel failed to start or crashed
+            except BaseException:
                 code = 1
             finally:
                 os._exit(code)
@@ -175,10 +174,8 @@ def serve(modules: list[str]) -> None:
         while True:
             for key, _ in sel.select():
                 if key.fileobj == wake_r:
-                    try:
+                    with contextlib.suppress(BlockingIOError):
                         os.read(wake_r, 4096)
-                    except BlockingIOError:
-                        pass
                     reap()
                     continue
                 data = os.read(0, 1 << 16)
@@ -195,10 +192,8 @@ def serve(modules: list[str]) -> None:
             try:
                 os.killpg(pid, signal.SIGKILL)
             except OSError:
-                try:
+                with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
 
 
 if __name__ == "__main__":

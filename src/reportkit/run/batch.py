@@ -87,7 +87,6 @@ __all__ = [
 ]
 
 
-
 def run_batch(
     params_path: str | Path,
     output_dir: str | Path,
@@ -201,9 +200,19 @@ def run_batch(
     try:
         with shared_contexts():  # the batch's reports share credits, quotas, forecasts, engine results
             result = _execute_batch(
-                params_path=params_path, out=out, params=params, pool=pool, dask_scheduler=dask_scheduler,
-                progress=progress, keep_work=keep_work, warm_kernels=warm_kernels, mode=mode, previous=previous,
-                templates=templates, kernels=kernels, started=started,
+                params_path=params_path,
+                out=out,
+                params=params,
+                pool=pool,
+                dask_scheduler=dask_scheduler,
+                progress=progress,
+                keep_work=keep_work,
+                warm_kernels=warm_kernels,
+                mode=mode,
+                previous=previous,
+                templates=templates,
+                kernels=kernels,
+                started=started,
             )
     except BaseException:
         if pool is not None:  # bad data, say: the workers need not finish starting first
@@ -217,14 +226,14 @@ def run_batch(
 def _refuse_jobs_with_dask(jobs: int | None, dask_scheduler: Any) -> None:
     if dask_scheduler is not None and jobs is not None:
         raise ParamsError(
-            "--jobs cannot be combined with --dask-scheduler: on a Dask cluster the workers decide how many "
-            "reports run at once",
+            "--jobs cannot be combined with --dask-scheduler: on a Dask cluster the workers decide how many reports run at once",
             hint="drop --jobs and start the workers with 'dask worker ADDRESS --nthreads N' (N reports per worker)",
         )
 
 
-def _check_templates_and_kernels(params: BatchParams, tdir: Path,
-                                 kernel_name: str | None) -> tuple[dict[str, Path], dict[str, str]]:
+def _check_templates_and_kernels(
+    params: BatchParams, tdir: Path, kernel_name: str | None
+) -> tuple[dict[str, Path], dict[str, str]]:
     """Template path and kernel name per report kind of ``params.reports``, each checked before any report runs."""
     templates = {k: tdir / REPORT_KINDS[k].template for k in params.reports if k in REPORT_KINDS}
     kernels: dict[str, str] = {}
@@ -272,10 +281,22 @@ def _local_pool(jobs: int, warm_kernels: bool, worker_processes: bool | None) ->
     return pool
 
 
-def _execute_batch(*, params_path: Path, out: Path, params: BatchParams, pool: LocalPool | None,
-                   dask_scheduler: Any, progress: bool, keep_work: bool, warm_kernels: bool, mode: str | None,
-                   previous: dict[str, Any] | None, templates: dict[str, Path], kernels: dict[str, str],
-                   started: str) -> BatchResult:
+def _execute_batch(
+    *,
+    params_path: Path,
+    out: Path,
+    params: BatchParams,
+    pool: LocalPool | None,
+    dask_scheduler: Any,
+    progress: bool,
+    keep_work: bool,
+    warm_kernels: bool,
+    mode: str | None,
+    previous: dict[str, Any] | None,
+    templates: dict[str, Path],
+    kernels: dict[str, str],
+    started: str,
+) -> BatchResult:
     """The part of :func:`run_batch` after every check that needs no data: load, plan, run, publish."""
     ds = loading.load_source(params)
     period = _check_as_of(params, params_path, ds)
@@ -301,11 +322,17 @@ def _execute_batch(*, params_path: Path, out: Path, params: BatchParams, pool: L
             res.error = "not run: the batch was interrupted"
 
     clean_work(work, out, results, keep_work)
-    company, company_error = (None, None) if interrupted else write_company_workbook(
-        out, ds, params, period, results, plan.team_objects, previous)
+    company, company_error = (
+        (None, None) if interrupted else write_company_workbook(out, ds, params, period, results, plan.team_objects, previous)
+    )
     manifest = build_manifest(params, params_path, period, started, now_utc(), results)
-    manifest["batch"].update(timeout_s=params.timeout_s, mode=mode or "full", removed_stale=removed,
-                             company_workbook=company, company_workbook_error=company_error)
+    manifest["batch"].update(
+        timeout_s=params.timeout_s,
+        mode=mode or "full",
+        removed_stale=removed,
+        company_workbook=company,
+        company_workbook_error=company_error,
+    )
     manifest_path, index_path = out / "manifest.json", out / "index.html"
     atomic_write(manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     atomic_write(index_path, index_html(params, period, results, company_error))
@@ -343,15 +370,12 @@ def _make_folders(out: Path, templates: dict[str, Path]) -> Path:
 
 def _planned_files(out: Path, results: list[ReportResult], slugs: list[str]) -> set[str]:
     """Every file this run may publish, relative to ``out`` (an earlier run's others are stale)."""
-    return {
-        relative(out / OUTPUT_FOLDERS[r.kind] / f"{slug}.{ext}", out)
-        for r, slug in zip(results, slugs)
-        for ext in FORMATS
-    }
+    return {relative(out / OUTPUT_FOLDERS[r.kind] / f"{slug}.{ext}", out) for r, slug in zip(results, slugs) for ext in FORMATS}
 
 
-def _run_reports(plan: BatchPlan, results: list[ReportResult], slugs: list[str], pool: LocalPool | None,
-                 client: Any, progress: bool) -> bool:
+def _run_reports(
+    plan: BatchPlan, results: list[ReportResult], slugs: list[str], pool: LocalPool | None, client: Any, progress: bool
+) -> bool:
     """Prepare, execute and record every report, locally or on Dask, with a progress bar; True when interrupted."""
     from tqdm.auto import tqdm
 

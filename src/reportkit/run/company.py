@@ -21,8 +21,13 @@ COMPANY_WORKBOOK = "company.xlsx"
 
 
 def write_company_workbook(
-    out: Path, ds: Any, params: BatchParams, period: Period, results: list[ReportResult],
-    team_objects: dict[str, Any], previous: dict[str, Any] | None,
+    out: Path,
+    ds: Any,
+    params: BatchParams,
+    period: Period,
+    results: list[ReportResult],
+    team_objects: dict[str, Any],
+    previous: dict[str, Any] | None,
 ) -> tuple[str | None, str | None]:
     """``DIR/company.xlsx``: every team's figures and the company's, when every team report succeeded.
 
@@ -50,13 +55,15 @@ def write_company_workbook(
         objects = []
         for r in teams:  # reports kept by --only-failed were not rebuilt
             if r.id not in team_objects:
-                team_objects[r.id] = build_report(ds, params, kind="team", report_id=r.id,
-                                                  period=period.label, as_of=params.as_of)
+                team_objects[r.id] = build_report(
+                    ds, params, kind="team", report_id=r.id, period=period.label, as_of=params.as_of
+                )
             objects.append(team_objects[r.id])
         rollup = build_company_rollup(ds, objects, period.label, params, params.as_of)
-        excel.write_company_workbook(objects, path, title=f"{params.name} — {period.label}", as_of=params.as_of,
-                               rollup=rollup, company=params.name)
-    except Exception as exc:  # noqa: BLE001 - recorded in the manifest; the batch fails
+        excel.write_company_workbook(
+            objects, path, title=f"{params.name} — {period.label}", as_of=params.as_of, rollup=rollup, company=params.name
+        )
+    except Exception as exc:
         log.debug("the company workbook could not be written", exc_info=True)
         with contextlib.suppress(OSError):
             path.unlink(missing_ok=True)

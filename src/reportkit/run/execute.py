@@ -23,13 +23,14 @@ import nbformat
 
 from ..core.errors import ReportkitError
 from ..render import excel
-from .engine import execute_with_retry, register_engine
 from .html import export_html
 from .outputs import atomic_write, relative
+from .papermill_engine import execute_with_retry, register_engine
 
 __all__ = ["JobOutcome", "ReportJob", "execute_report"]
 
 log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class ReportJob:

@@ -24,9 +24,7 @@ table{border-collapse:collapse;margin:.5rem 0 1.5rem} th,td{padding:.3rem .8rem;
 """
 
 
-def index_html(
-    params: BatchParams, period: Period, results: list[ReportResult], company_error: str | None = None
-) -> str:
+def index_html(params: BatchParams, period: Period, results: list[ReportResult], company_error: str | None = None) -> str:
     """The page: one table per team (its own report first), each report's status, error and files."""
     esc = html.escape
     groups: dict[str, list[ReportResult]] = {}

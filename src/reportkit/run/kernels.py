@@ -30,6 +30,7 @@ kernels, and a kernel that survived sees its parent gone and exits.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import os
@@ -257,10 +258,8 @@ class _ForkedProcess:
         # (its pid may already belong to another process)
         if self.poll() is not None:
             return
-        try:
+        with contextlib.suppress(ProcessLookupError):  # ended, and the warm process has not said so yet
             os.kill(self.pid, signum)
-        except ProcessLookupError:  # ended, and the warm process has not said so yet
-            pass
 
     def terminate(self) -> None:
         self.send_signal(signal.SIGTERM)

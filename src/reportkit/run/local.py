@@ -24,11 +24,11 @@ import multiprocessing
 import signal
 import sys
 import sysconfig
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
-from concurrent.futures import as_completed
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from .execute import JobOutcome, ReportJob, execute_report
 from .html import _html_exporter
@@ -126,8 +126,7 @@ class LocalPool:
         self._executor: Executor
         if processes:
             context = multiprocessing.get_context("forkserver")  # a context object: no global setter
-            self._executor = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_init,
-                                                 initargs=(warm,))
+            self._executor = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_init, initargs=(warm,))
         else:
             self._executor = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="report")
 
@@ -235,7 +234,7 @@ def _finish_running(in_flight: dict, done: Callable[[ReportResult, JobOutcome], 
             res, _job, _report = in_flight.pop(fut)
             try:
                 outcome = fut.result()
-            except Exception:  # noqa: BLE001 - the pool broke meanwhile: the report counts as not run
+            except Exception:
                 continue
             done(res, outcome)
     except KeyboardInterrupt:

@@ -17,8 +17,9 @@ import logging
 import os
 import re
 import unicodedata
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from ..config.params import BatchParams
 from ..core.errors import OutputError
@@ -40,7 +41,7 @@ _SLUG_MAX = 80
 
 def now_utc() -> str:
     """Now, UTC, to the second, ISO 8601 (the manifest's ``started`` / ``finished``)."""
-    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
+    return datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat()
 
 
 def slugify(text: str) -> str:
@@ -121,7 +122,9 @@ def atomic_write(path: Path, data: bytes | str) -> None:
         os.replace(tmp, path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {str(path)!r}: {exc}", hint="check the folder is writable and the disk has space") from None
+        raise OutputError(
+            f"cannot write {str(path)!r}: {exc}", hint="check the folder is writable and the disk has space"
+        ) from None
 
 
 def read_previous_manifest(out: Path) -> dict[str, Any] | None:
@@ -156,8 +159,11 @@ def remove_stale_outputs(out: Path, previous: dict[str, Any] | None, planned: se
             path = out / rel
             parts = Path(rel).parts
             if (
-                len(parts) != 2 or parts[0] not in folders or path.suffix.lstrip(".") not in FORMATS
-                or not inside(path, out) or not path.is_file()
+                len(parts) != 2
+                or parts[0] not in folders
+                or path.suffix.lstrip(".") not in FORMATS
+                or not inside(path, out)
+                or not path.is_file()
             ):
                 continue
             with contextlib.suppress(OSError):

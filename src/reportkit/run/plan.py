@@ -26,8 +26,8 @@ from ..core.periods import Period
 from ..reports.builders import REPORT_KINDS, build_report
 from .execute import JobOutcome, ReportJob, format_error
 from .outputs import FORMATS, OUTPUT_FOLDERS, atomic_write, inside, relative
-from .resume import can_reuse, code_hash, file_hash, params_hash, sha256
 from .results import ReportResult
+from .resume import can_reuse, code_hash, file_hash, params_hash, sha256
 
 __all__ = ["ID_PARAMETER", "BatchPlan", "record"]
 
@@ -102,8 +102,9 @@ class BatchPlan:
                 res.status, res.outputs, res.reused = "ok", dict(expected), True
                 res.fingerprint = previous.get("fingerprint")
                 return None
-            report = build_report(self.ds, self.params, kind=res.kind, report_id=res.id, period=self.period.label,
-                                  as_of=self.params.as_of)
+            report = build_report(
+                self.ds, self.params, kind=res.kind, report_id=res.id, period=self.period.label, as_of=self.params.as_of
+            )
             if res.kind == "team":
                 self.team_objects[res.id] = report
             blob = pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL)

@@ -18,6 +18,7 @@ from .results import ReportResult
 
 __all__: list[str] = []
 
+
 def sha256(data: bytes) -> str:
     """Hex SHA-256 of ``data``."""
     return hashlib.sha256(data).hexdigest()
@@ -50,8 +51,14 @@ def code_hash() -> str:
     return _CODE_HASH
 
 
-def can_reuse(prev: dict[str, Any] | None, res: ReportResult, expected: dict[str, str], out: Path,
-               fingerprint: dict[str, str] | None, mode: str | None) -> bool:
+def can_reuse(
+    prev: dict[str, Any] | None,
+    res: ReportResult,
+    expected: dict[str, str],
+    out: Path,
+    fingerprint: dict[str, str] | None,
+    mode: str | None,
+) -> bool:
     """The reuse rule: may this run keep the report's outputs of the previous run?
 
     Only with ``mode`` (``resume`` or ``only_failed``), only when the previous entry

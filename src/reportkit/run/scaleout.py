@@ -127,15 +127,20 @@ def _execute_on_worker(job: ReportJob) -> JobOutcome:
             with open(path, "rb"):
                 pass
         except OSError as exc:
-            return JobOutcome(status="failed", worker=where, error=(
-                f"{type(exc).__name__}: the Dask worker {where} cannot read the {what} {str(path)!r} "
-                f"({exc.strerror or exc}): it does not see the output folder {str(out)!r}; {_SHARED_FOLDER_HINT}"
-            ))
+            return JobOutcome(
+                status="failed",
+                worker=where,
+                error=(
+                    f"{type(exc).__name__}: the Dask worker {where} cannot read the {what} {str(path)!r} "
+                    f"({exc.strerror or exc}): it does not see the output folder {str(out)!r}; {_SHARED_FOLDER_HINT}"
+                ),
+            )
     try:
         check_kernel(job.kernel_name)
     except KernelNotFoundError as exc:
-        return JobOutcome(status="failed", worker=where,
-                          error=f"KernelNotFoundError: on the Dask worker {where}: {exc.message} ({exc.hint})")
+        return JobOutcome(
+            status="failed", worker=where, error=f"KernelNotFoundError: on the Dask worker {where}: {exc.message} ({exc.hint})"
+        )
     outcome = execute_report(job)
     outcome.worker = where
     return outcome
@@ -148,18 +153,21 @@ def _dask_error(exc: BaseException) -> str:
     from distributed import KilledWorker
 
     if isinstance(exc, KilledWorker):
-        return ("KilledWorker: the Dask worker running the report died (killed, out of memory or lost) each time "
-                "the scheduler tried it; see the workers' logs")
+        return (
+            "KilledWorker: the Dask worker running the report died (killed, out of memory or lost) each time "
+            "the scheduler tried it; see the workers' logs"
+        )
     if isinstance(exc, CancelledError):
         return "CancelledError: the Dask cluster dropped the report (the connection to the scheduler was lost?)"
     if isinstance(exc, ImportError) and "reportkit" in str(exc):
-        return (f"{type(exc).__name__}: {exc} on a Dask worker: install reportkit[dask] (the same version as "
-                "on the batch machine) on every worker")
+        return (
+            f"{type(exc).__name__}: {exc} on a Dask worker: install reportkit[dask] (the same version as "
+            "on the batch machine) on every worker"
+        )
     return f"{format_error(exc)} (raised on the Dask worker; see its log)"
 
 
-def run_on_dask(client: Any, results: list[ReportResult], slugs: list[str],
-                 prepare: Any, bar: Any) -> bool:
+def run_on_dask(client: Any, results: list[ReportResult], slugs: list[str], prepare: Any, bar: Any) -> bool:
     """Build and pickle each report here, execute it on the cluster, record its outcome.
 
     Each report is submitted as soon as it is prepared, as one task with a readable
