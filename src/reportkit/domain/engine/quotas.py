@@ -62,7 +62,10 @@ def quota_table(
       the cent, where ``D`` is the period's days and ``W`` sums, over the period's
       days on which the AM is active (on or after ``hire_date``, on or before
       ``end_date``, not on a leave), the ramp factor of that day's tenure month
-      (1 after the ramp). With ``proration: none`` every day counts as active.
+      (1 after the ramp). With ``proration: none`` every day counts as active. A
+      ramp written as amounts (``quota.ramp_amounts``) has the exact factor
+      ``amount_k / (base / months per pay period)`` (a whole tenure month on a
+      monthly plan gets exactly ``amount_k``; docs/commission.md, "Plan shapes: credit").
       Linear in days (Xactly/QuotaPath-style daily proration; worked example: a
       hire on day 45 of a 90-day quarter is active 46 days -> 46/90 of quota).
 
@@ -97,7 +100,7 @@ def quota_table(
     pen = np.array([np.datetime64(p.end, "D") for p in periods])
     active = _active_days(account_managers, ams, plan, days, pst, pen, leaves)
     quota = rdiv(base * active, days[None, :]) if len(ams) else base.copy()
-    if plan.quota.ramp and len(ams):
+    if (plan.quota.ramp or plan.quota.ramp_amounts) and len(ams):
         _ramp(quota, base, account_managers, ams, plan, periods, days, pst, pen, leaves)
     return pd.DataFrame(
         {
@@ -223,13 +226,18 @@ def _ramp(
 ) -> None:
     """Overwrite ``quota`` (in place) for the (AM, period) cells inside an AM's ramp.
 
-    ``quota = base x W / (D x 1e6)`` rounded half away from zero, where ``W`` sums
-    the ramp factor (ppm) of each active day's tenure month (1 after the ramp).
+    ``quota = N / (D x 1e6)`` rounded half away from zero, where ``N`` sums over
+    the active days ``base x`` the ramp factor (ppm) of the day's tenure month (1e6
+    after the ramp). A ramp given as amounts (``ramp_amounts``) weighs a day of
+    tenure month ``k`` exactly ``amount_k x months per pay period x 1e6`` (the
+    factor ``amount_k / (base / months)`` without dividing), so a whole tenure
+    month on a monthly plan is exactly its amount.
     """
     spec = plan.quota
     A = len(ams)
     ramp_ppm = [ppm(r) for r in spec.ramp]
-    nr = len(ramp_ppm)
+    amounts = [Plan.cents(a) * PPM for a in spec.ramp_amounts]
+    nr = len(ramp_ppm) or len(amounts)
     leave_days = _leave_days(leaves, {a: i for i, a in enumerate(ams)})
     hire = pd.to_datetime(account_managers["hire_date"]).to_numpy("datetime64[D]")
     endd = pd.to_datetime(account_managers["end_date"]).to_numpy("datetime64[D]")
@@ -240,7 +248,10 @@ def _ramp(
         ramp_end[r] = np.datetime64(_add_months_same_day(h, nr), "D")
     for j, p in enumerate(periods):
         touched = np.flatnonzero(~np.isnat(ramp_end) & (ramp_end > pst[j]) & (hire <= pen[j]))
+        months = 3 if p.kind == "quarter" else 1
         for r in touched:
+            b = int(base[r, j])
+            day = [x * months for x in amounts] if amounts else [b * f for f in ramp_ppm]
             h = pd.Timestamp(hd.iloc[r]).date()
             e = None if np.isnat(endd[r]) else pd.Timestamp(endd[r]).date()
             w = 0
@@ -249,9 +260,9 @@ def _ramp(
                 act = spec.proration == "none" or (d >= h and (e is None or d <= e) and d not in leave_days.get(r, ()))
                 if act:
                     t = _tenure_month(h, d)
-                    w += ramp_ppm[t - 1] if 1 <= t <= nr else PPM
+                    w += day[t - 1] if 1 <= t <= nr else b * PPM
                 d += datetime.timedelta(days=1)
-            quota[r, j] = rdiv(int(base[r, j]) * w, int(days[j]) * PPM)
+            quota[r, j] = rdiv(w, int(days[j]) * PPM)
 
 
 def quotas_per_plan(
