@@ -139,16 +139,89 @@ def test_ramp_amounts_on_a_quarterly_plan_weigh_each_day_at_three_times_the_mont
     assert quotas(res, ["FY2025-Q1", "FY2025-Q2"]) == [Decimal("60000.00"), Decimal("135000.00")]
 
 
-def test_ramp_and_ramp_amounts_together_are_refused_naming_file_and_key(tmp_path):
-    extra = 'quota:\n  ramp: ["0.5"]\n  ramp_amounts: ["10000.00"]\n'
+# ---------------------------------------------------------------------------
+# item 8: proration by whole months, seasonal weights per quarter or per month
+# ---------------------------------------------------------------------------
+SEASONAL_Q = 'quota:\n  split: seasonal\n  seasonal_weights: ["0.2", "0.2", "0.2", "0.4"]\n  proration: {proration}\n'
+QUARTERS = [f"FY2025-Q{q}" for q in range(1, 5)]
+
+
+def starter(hire, annual="100000.00"):
+    return dataset(
+        [("d1", "joe", "2025-03-10", "100.00", "P")],
+        [("joe", "2025-01-01", "2025-12-31", annual)],
+        ams=[("joe", hire, None)],
+    )
+
+
+def test_whole_month_proration_of_a_march_starter_on_quarterly_seasonal_weights(tmp_path):
+    res = run(plan_file(tmp_path, SEASONAL_Q.format(proration="months")), starter("2025-03-01"), "FY2025-Q4")
+    # Q1: 100,000 x 0.2 x 1 month / 3 = 6,666.666... -> 6,666.67; year 86,666.67
+    assert quotas(res, QUARTERS) == [Decimal(x) for x in ("6666.67", "20000.00", "20000.00", "40000.00")]
+
+
+def test_the_same_starter_prorated_by_days_gets_31_of_90_days(tmp_path):
+    res = run(plan_file(tmp_path, SEASONAL_Q.format(proration="active_days")), starter("2025-03-01"), "FY2025-Q1")
+    assert quotas(res, ["FY2025-Q1"]) == [Decimal("6888.89")]  # 20,000 x 31 / 90 = 6,888.888...
+
+
+def test_a_month_the_rep_joins_after_its_first_day_does_not_count_under_whole_months(tmp_path):
+    res = run(plan_file(tmp_path, SEASONAL_Q.format(proration="months")), starter("2025-03-02"), "FY2025-Q2")
+    assert quotas(res, QUARTERS[:2]) == [Decimal("0.00"), Decimal("20000.00")]
+
+
+def test_quarterly_weights_on_a_monthly_plan_split_each_quarter_evenly_into_months(tmp_path):
+    res = run(plan_file(tmp_path, SEASONAL_Q.format(proration="months"), period="month"), starter("2025-01-01"), "FY2025-M12")
+    # Q4 = 40,000.00 -> 13,333.34 + 13,333.33 + 13,333.33 (largest remainder, ties to the earlier month)
+    got = quotas(res, ["FY2025-M01", "FY2025-M10", "FY2025-M11", "FY2025-M12"])
+    assert got == [Decimal("6666.67"), Decimal("13333.34"), Decimal("13333.33"), Decimal("13333.33")]
+
+
+MONTHLY_WEIGHTS = (
+    "quota:\n  split: seasonal\n  proration: months\n"
+    '  seasonal_weights: ["0.06", "0.06", "0.08", "0.08", "0.08", "0.08", "0.08", "0.08", "0.08", "0.08", "0.08", "0.16"]\n'
+)
+
+
+def test_monthly_weights_on_a_quarterly_plan_weigh_the_counted_months_by_their_own_weight(tmp_path):
+    res = run(plan_file(tmp_path, MONTHLY_WEIGHTS), starter("2025-03-01", "120000.00"), "FY2025-Q4")
+    # Q1 = 120,000 x 0.20 = 24,000; March counts 0.08 of Q1's 0.20 -> 9,600.00; Q4 = 0.32 -> 38,400.00
+    assert quotas(res, QUARTERS) == [Decimal(x) for x in ("9600.00", "28800.00", "28800.00", "38400.00")]
+
+
+def test_ramp_amounts_under_whole_months_start_with_the_first_whole_month(tmp_path):
+    extra = 'quota:\n  proration: months\n  ramp_amounts: ["10000.00", "20000.00", "30000.00"]\n'
+    hired_first = run(plan_file(tmp_path, extra), joe("2025-01-01"), "FY2025-Q2")
+    hired_mid = run(plan_file(tmp_path, extra), joe("2025-01-15"), "FY2025-Q2")
+    # 1 Jan: 10,000 + 20,000 + 30,000; 15 Jan: Jan not whole, Feb is ramp month 1: 10,000 + 20,000; Q2 30,000 + 2 x 45,000
+    assert quotas(hired_first, QUARTERS[:2]) == [Decimal("60000.00"), Decimal("135000.00")]
+    assert quotas(hired_mid, QUARTERS[:2]) == [Decimal("30000.00"), Decimal("120000.00")]
+
+
+# ---------------------------------------------------------------------------
+# bad credit-group keys: PlanError naming the file, the key path, the value and the fix
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("extra", "fragments"),
+    [
+        pytest.param(
+            'quota:\n  ramp: ["0.5"]\n  ramp_amounts: ["10000.00"]\n', ["key 'quota'", "not both"], id="ramp_and_ramp_amounts"
+        ),
+        pytest.param("quota:\n  ramp_amounts: [10000.5]\n", ["quota.ramp_amounts.0", "quoted string"], id="ramp_amount_float"),
+        pytest.param(
+            'quota:\n  split: seasonal\n  seasonal_weights: ["0.2", "0.2", "0.2", "0.2", "0.2"]\n',
+            ["5 weights", "give 4 (one per quarter) or 12 (one per month)"],
+            id="five_seasonal_weights",
+        ),
+        pytest.param(
+            "quota:\n  proration: month\n", ["quota.proration", "'active_days'", "did you mean 'months'"], id="proration_typo"
+        ),
+    ],
+)
+def test_bad_credit_plan_keys_are_refused_naming_file_key_value_and_fix(tmp_path, extra, fragments):
     with pytest.raises(PlanError) as info:
         plan_file(tmp_path, extra)
     msg = str(info.value)
-    assert "plan.yaml" in msg and "quota" in msg and "not both" in msg
-
-
-def test_ramp_amount_as_a_yaml_float_is_refused_as_inexact(tmp_path):
-    with pytest.raises(PlanError) as info:
-        plan_file(tmp_path, "quota:\n  ramp_amounts: [10000.5]\n")
-    msg = str(info.value)
-    assert "quota.ramp_amounts.0" in msg and "quoted string" in msg
+    assert "plan.yaml" in msg
+    for f in fragments:
+        assert f in msg

@@ -276,9 +276,17 @@ class QuotaSpec(_Strict):
         How an annual quota is divided into pay periods (largest remainder, so
         the parts sum to the annual figure).
     seasonal_weights : list of fractions
-        One weight per pay period of the year, summing to exactly 1.
-    proration : {"active_days", "none"}
-        Scale the quota by active days (hires, leavers, leaves of absence).
+        4 weights (one per fiscal quarter) or 12 (one per fiscal month), summing
+        to exactly 1, on a quarterly or a monthly plan alike (credit group, issue
+        #13 item 8): quarterly weights on a monthly plan split each quarter evenly
+        into its months; monthly weights on a quarterly plan make a quarter the
+        sum of its months (:func:`reportkit.domain.quota.split_year`).
+    proration : {"active_days", "months", "none"}
+        Scale the quota by active days (hires, leavers, leaves of absence), or by
+        whole months (``months``, issue #13 item 8): a fiscal month counts when the
+        AM is active on every day of it, and a pay period's quota is its base x the
+        weight of its counted months / the weight of all its months (each month
+        weighs 1, or its seasonal weight when 12 are given).
     ramp : list of fractions
         Fraction of full quota by tenure month (month 1 starts on the hire date);
         after the list ends the factor is 1.
@@ -295,7 +303,7 @@ class QuotaSpec(_Strict):
     annual: Money | None = Field(None, ge=0)
     split: Literal["even", "seasonal"] = "even"
     seasonal_weights: tuple[Fraction, ...] | None = None
-    proration: Literal["active_days", "none"] = "active_days"
+    proration: Literal["active_days", "months", "none"] = "active_days"
     ramp: tuple[Fraction, ...] = ()
     # --- credit group (issue #13 items 8, 9): ramps as amounts ---
     ramp_amounts: tuple[Money, ...] = ()
@@ -409,11 +417,10 @@ class Plan(_Strict):
                     f"base_salary {self.base_salary} does not match ote {self.ote} x pay_mix.base "
                     f"{self.pay_mix.base} = {expected}"
                 )
-        n = 4 if self.period == "quarter" else 12
-        if self.quota.seasonal_weights is not None and len(self.quota.seasonal_weights) != n:
+        if self.quota.seasonal_weights is not None and len(self.quota.seasonal_weights) not in (4, 12):
             raise ValueError(
-                f"quota.seasonal_weights has {len(self.quota.seasonal_weights)} weights; "
-                f"a {self.period} plan needs {n} (one per pay period of the year)"
+                f"quota.seasonal_weights has {len(self.quota.seasonal_weights)} weights; give 4 (one per "
+                "quarter) or 12 (one per month), on a quarterly or a monthly plan alike"
             )
         return self
 

@@ -170,18 +170,13 @@ class Ids:
         return np.concatenate([self.known, np.asarray(self.extra, dtype=object)])
 
 
-#: ``share`` written as ``equal`` in a revenue split row: the deal is shared equally among its
-#: revenue rows (an equal split among three is thirds, not rounded fractions that must sum to 1).
+#: A revenue split row's ``share`` for an exact 1 / n of the deal among its n revenue rows.
 EQUAL_SHARE = "equal"
 _EQUAL = -1  # the ppm table's code of an ``equal`` share
 
 
 def _shares_ppm(values: pd.Series, file: str = "splits") -> np.ndarray:
-    """Split shares (str, Decimal or float as written) -> exact integer ppm; each distinct value parsed once.
-
-    A share written ``equal`` (:data:`EQUAL_SHARE`, any case) is returned as ``-1``: the
-    caller (:func:`_split_rows`) turns it into ``1 / n`` of the deal.
-    """
+    """Split shares (str, Decimal or float as written) -> exact integer ppm (``equal``: -1); each value parsed once."""
     values = pd.Series(values).reset_index(drop=True)
     codes, uniques = pd.factorize(values)
     table = np.empty(len(uniques), dtype=np.int64)
@@ -199,15 +194,9 @@ def _shares_ppm(values: pd.Series, file: str = "splits") -> np.ndarray:
         except Exception:
             bad.append(u)
     if bad or (codes < 0).any():
+        why = f"share must be a fraction 0..1 with at most 6 decimals, or {EQUAL_SHARE!r} for an equal revenue split"
         problems = [
-            DataProblem(
-                file,
-                int(i) + 2,
-                "share",
-                values.iloc[i],
-                f"share must be a fraction 0..1 with at most 6 decimals, or {EQUAL_SHARE!r} for an equal revenue split",
-            )
-            for i in np.flatnonzero(np.isin(codes, bad) | (codes < 0))
+            DataProblem(file, int(i) + 2, "share", values.iloc[i], why) for i in np.flatnonzero(np.isin(codes, bad) | (codes < 0))
         ]
         raise DataError("split shares are invalid", problems)
     return table[codes]
@@ -419,19 +408,11 @@ def _territory_credits(
     return W[none], fallback_source
 
 
-class _SplitRows(NamedTuple):
-    """The split rows checked against the deals (:func:`_split_rows`), one entry per row."""
+def _split_rows(deals, splits) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The split rows checked against the deals: (rows, is a revenue split, share in ppm, the deal's row, weight, den).
 
-    s: pd.DataFrame  # the rows: deal_id, account_manager_id, share, kind
-    isrev: np.ndarray  # bool: a revenue split
-    share: np.ndarray  # int64 share in ppm (an equal share: 1 / n rounded to the ppm, shown only)
-    drow: np.ndarray  # int64 row of the deal in the deals frame
-    weight: np.ndarray  # int64 exact share = weight / den: (ppm, 1e6), or (1, n) for an equal share
-    den: np.ndarray  # int64
-
-
-def _split_rows(deals, splits) -> _SplitRows:
-    """The split rows checked against the deals: kind, share (exact ``weight / den``), the deal's row.
+    The exact share of a row is ``weight / den`` (ppm / 1e6, or 1 / n for an equal
+    share, whose ``share`` in ppm is 1 / n rounded: shown only).
 
     A revenue row whose share is ``equal`` gives the deal ``1 / n`` to each of its
     ``n`` revenue rows, exactly (every revenue row of that deal must say ``equal``).
@@ -492,7 +473,7 @@ def _split_rows(deals, splits) -> _SplitRows:
                 for k in badt
             ],
         )
-    return _SplitRows(s, isrev_s, share, sdrow, weight, den)
+    return s, isrev_s, share, sdrow, weight, den
 
 
 def _equal_shares(s: pd.DataFrame, isrev: np.ndarray, share: np.ndarray, scode: np.ndarray, n_deals: int):
@@ -510,28 +491,12 @@ def _equal_shares(s: pd.DataFrame, isrev: np.ndarray, share: np.ndarray, scode: 
     n_eq = np.bincount(scode[eq], minlength=n_deals)
     mixed = np.flatnonzero(isrev & ~eq & (n_eq[np.maximum(scode, 0)] > 0))
     if len(bad_ov) or len(mixed):
-        problems = [
-            DataProblem(
-                "splits",
-                int(i) + 2,
-                "share",
-                s.at[i, "share"],
-                "'equal' shares a deal among its revenue rows; an overlay share is a fraction 0..1 of the deal",
-            )
-            for i in bad_ov
-        ] + [
-            DataProblem(
-                "splits",
-                int(i) + 2,
-                "share",
-                s.at[i, "share"],
-                f"deal {s.at[i, 'deal_id']!r} has "
-                f"revenue rows with share {EQUAL_SHARE!r}: write {EQUAL_SHARE!r} on all of its revenue rows "
-                "or fractions summing to 1 on all of them",
-            )
-            for i in mixed
-        ]
-        raise DataError("split shares are invalid", sorted(problems, key=lambda p: p.row))
+        ov = "'equal' shares a deal among its revenue rows; an overlay share is a fraction 0..1 of the deal"
+        mix = f"write {EQUAL_SHARE!r} on all of its revenue rows (some say it) or fractions summing to 1 on all"
+        rows = sorted([(int(i), ov) for i in bad_ov] + [(int(i), mix) for i in mixed])
+        raise DataError(
+            "split shares are invalid", [DataProblem("splits", i + 2, "share", s.at[i, "share"], why) for i, why in rows]
+        )
     n = n_eq[scode[eq]]
     weight[eq], den[eq] = 1, n
     share[eq] = rdiv(np.full(len(n), PPM, dtype=np.int64), n)
