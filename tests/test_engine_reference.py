@@ -208,3 +208,37 @@ def test_ramped_prorated_quotas_match_the_slow_fraction_reference(base, hire, ra
     res = run(p, ds, "FY2025-Q4")
     got = [int(v) for v in res.summary.sort_values("period")["quota_cents"]]
     assert got == reference_quarter_quotas(base, hire, ramp, amounts, proration)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    st.lists(deal_st, min_size=1, max_size=30),
+    st.lists(st.tuples(st.integers(0, 40), st.integers(1, 3)), max_size=6),
+    st.sampled_from(["marginal", "retroactive"]),
+)
+def test_equal_splits_through_the_engine_match_the_slow_reference(raw_deals, raw_equal, method):
+    """``share: equal`` among n is the reference's largest remainder with n equal weights."""
+    deals = [(f"d{i:02d}", am, date, amt) for i, (am, date, amt) in enumerate(raw_deals)]
+    engine_splits, ref_splits, seen = [], [], set()
+    for k, n in raw_equal:
+        did = deals[k % len(deals)][0]
+        if did in seen:
+            continue
+        seen.add(did)
+        for am in AMS[:n]:
+            engine_splits.append((did, am, "equal", "revenue"))
+            ref_splits.append((did, am, "1", "revenue"))  # allocate normalises the weights: 1 / n each
+    tiers = [{"from": 0, "rate": "0.04"}, {"from": "20000.00", "rate": "0.08"}, {"from": "45000.00", "rate": "0.125"}]
+    p = plan(rates={"method": method, "basis": "amount", "tiers": tiers})
+    ds = dataset(
+        [(d, am, date, str(Decimal(amt).scaleb(-2)), "P") for d, am, date, amt in deals], ams=[(a, None, None) for a in AMS]
+    )
+    sp = pd.DataFrame(engine_splits, columns=["deal_id", "account_manager_id", "share", "kind"]) if engine_splits else None
+    res = run(p, ds, "FY2025-Q2", splits=sp)
+    for (am, q), want in reference(deals, ref_splits, p).items():
+        st_ = res.statement(am, f"FY2025-Q{q}")
+        com = st_.loc[st_["kind"] == "commission"]
+        got = [
+            (d, int(c * 100), t, int(a * 100)) for d, c, t, a in zip(com["deal_id"], com["credit"], com["tier"], com["amount"])
+        ]
+        assert got == want, (am, q)
