@@ -153,3 +153,52 @@ def test_ledger_order_is_am_then_date_then_deal_id_string_order_then_input_order
     order = _ledger_order(am, cdate, drow, pd.Series(ids, dtype="str"))
     want = sorted(range(len(rows)), key=lambda i: (am[i], day[i], ids[drow[i]], i))
     assert order.tolist() == want
+
+
+# ---------------------------------------------------------------------------
+# credit group (issue #13 items 17, 9, 8): equal splits, ramps as amounts, whole-month proration
+# ---------------------------------------------------------------------------
+@SET
+@given(st.integers(-(10**10), 10**10), st.integers(1, 12))
+def test_equal_split_credits_sum_to_the_deal_and_differ_by_at_most_a_cent(amount, n):
+    ams = [f"m{i}" for i in range(n)]
+    ds = dataset(
+        [("d1", "m0", "2025-02-01", str(Decimal(amount).scaleb(-2)), "P")]
+        + [(f"x{i}", a, "2025-02-01", "1.00", "P") for i, a in enumerate(ams)]
+    )
+    splits = pd.DataFrame({"deal_id": "d1", "account_manager_id": ams, "share": "equal", "kind": "revenue"})
+    credits, _ = crediting.credit_deals(ds.deals, splits=splits)
+    got = credits.loc[credits["deal_id"] == "d1"].set_index("account_manager_id")["credit_cents"]
+    assert int(got.sum()) == amount
+    assert int(got.max()) - int(got.min()) <= 1
+    # exactly money.allocate with n equal weights (largest remainder, extra cents to the earlier rows)
+    assert [int(got[a]) for a in ams] == allocate(amount, [1] * n)
+
+
+@SET
+@given(st.lists(st.integers(0, 10**9), min_size=1, max_size=4), st.integers(1, 12), st.integers(0, 10**9))
+def test_ramp_amounts_are_the_quotas_of_whole_tenure_months_on_a_monthly_plan(amounts, hire_month, monthly):
+    ramp = [str(Decimal(a).scaleb(-2)) for a in amounts]
+    hire = datetime.date(2025, hire_month, 1)
+    ds = dataset(
+        [], [("a", "2025-01-01", "2025-12-31", str(Decimal(monthly * 12).scaleb(-2)))], ams=[("a", hire.isoformat(), None)]
+    )
+    res = run(plan(period="month", quota={"ramp_amounts": ramp}), ds, "FY2025-M12")
+    for k in range(hire_month, 13):
+        want = amounts[k - hire_month] if k - hire_month < len(amounts) else monthly
+        assert summary(res, "a", f"FY2025-M{k:02d}", "quota_cents").scaleb(2) == want
+
+
+@SET
+@given(st.integers(0, 10**10), st.integers(1, 3), st.integers(0, 27), st.booleans())
+def test_whole_month_proration_counts_only_months_active_on_every_day(base, month, day_offset, prorate_months):
+    hire = datetime.date(2025, month, 1 + day_offset)
+    ds = dataset([], [("a", "2025-01-01", "2025-03-31", str(Decimal(base).scaleb(-2)))], ams=[("a", hire.isoformat(), None)])
+    proration = "months" if prorate_months else "active_days"
+    q = int(summary(run(plan(quota={"proration": proration}), ds, "FY2025-Q1"), "a", "FY2025-Q1", "quota_cents").scaleb(2))
+    if prorate_months:
+        whole = 3 - month + (1 if day_offset == 0 else 0)  # the hire month counts only from its first day
+        exact = Decimal(base) * whole / 3
+    else:
+        exact = Decimal(base) * ((datetime.date(2025, 3, 31) - hire).days + 1) / 90
+    assert q == int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))

@@ -9,8 +9,11 @@ order, cuts credits at the tier bounds with Python ints and rounds every line wi
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 import math
 from decimal import Decimal
+from fractions import Fraction
 
 import pandas as pd
 from engine_helpers import dataset, plan, run
@@ -138,3 +141,104 @@ def test_engine_matches_slow_reference(raw_deals, raw_splits, method, basis):
         total = s.loc[(s["account_manager_id"] == am) & (s["period"] == f"FY2025-Q{q}"), "commission_cents"].iloc[0]
         assert int(total) == sum(w[3] for w in want)
         assert not math.isinf(s["attainment"].fillna(0).max())
+
+
+# ---------------------------------------------------------------------------
+# credit group (issue #13 items 9, 8): ramped, prorated quotas against a slow Fraction reference
+# ---------------------------------------------------------------------------
+def _half_away(x) -> int:
+    """A Fraction rounded to an integer half away from zero (money.round_money on whole cents)."""
+    return int(round_money(Decimal(x.numerator) / Decimal(x.denominator) / 100) * 100)
+
+
+def reference_quarter_quotas(base, hire, ramp, amounts, proration):
+    """Quota (cents) of each 2025 quarter for a quarterly base of ``base`` cents, walked day by day or month by month.
+
+    A ramp factor is a Fraction: ``ramp`` ppm / 1e6, or an amount over the full month's quota (base / 3).
+    """
+    n = len(ramp) or len(amounts)
+
+    def factor(k):
+        if not 1 <= k <= n:
+            return Fraction(1)
+        return Fraction(ramp[k - 1], PPM) if ramp else Fraction(amounts[k - 1] * 3, base)
+
+    out = []
+    for q in range(4):
+        months = [dt.date(2025, 3 * q + i + 1, 1) for i in range(3)]
+        if proration == "months":
+            first = hire if hire.day == 1 else dt.date(hire.year + hire.month // 12, hire.month % 12 + 1, 1)
+            total = Fraction(0)
+            for m in months:
+                if m >= first:  # whole month: hired on or before its first day
+                    k = (m.year - first.year) * 12 + m.month - first.month + 1
+                    total += Fraction(base, 3) * factor(k)
+        else:
+            start, end = months[0], dt.date(2025, 3 * q + 3, calendar.monthrange(2025, 3 * q + 3)[1])
+            days, w, d = (end - start).days + 1, Fraction(0), start
+            while d <= end:
+                if d >= hire:
+                    k = (d.year - hire.year) * 12 + d.month - hire.month - (1 if d.day < hire.day else 0) + 1
+                    w += factor(k)
+                d += dt.timedelta(days=1)
+            total = base * w / days
+        out.append(_half_away(total))
+    return out
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.integers(1, 10**9),
+    st.dates(min_value=pd.Timestamp("2025-01-01").date(), max_value=pd.Timestamp("2025-09-30").date()),
+    st.lists(st.integers(0, PPM), min_size=1, max_size=5),
+    st.booleans(),
+    st.sampled_from(["active_days", "months"]),
+)
+def test_ramped_prorated_quotas_match_the_slow_fraction_reference(base, hire, raw, as_amounts, proration):
+    amounts = [r * base // (3 * PPM) for r in raw] if as_amounts else []  # up to a full month's quota, in cents
+    ramp = [] if as_amounts else raw
+    quota = {"proration": proration}
+    if as_amounts:
+        quota["ramp_amounts"] = [str(Decimal(a).scaleb(-2)) for a in amounts]
+    else:
+        quota["ramp"] = [str(Decimal(r) / PPM) for r in ramp]
+    p = plan(quota=quota)
+    year = str(Decimal(base * 4).scaleb(-2))
+    ds = dataset([], [("a", "2025-01-01", "2025-12-31", year)], ams=[("a", hire.isoformat(), None)])
+    res = run(p, ds, "FY2025-Q4")
+    got = [int(v) for v in res.summary.sort_values("period")["quota_cents"]]
+    assert got == reference_quarter_quotas(base, hire, ramp, amounts, proration)
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    st.lists(deal_st, min_size=1, max_size=30),
+    st.lists(st.tuples(st.integers(0, 40), st.integers(1, 3)), max_size=6),
+    st.sampled_from(["marginal", "retroactive"]),
+)
+def test_equal_splits_through_the_engine_match_the_slow_reference(raw_deals, raw_equal, method):
+    """``share: equal`` among n is the reference's largest remainder with n equal weights."""
+    deals = [(f"d{i:02d}", am, date, amt) for i, (am, date, amt) in enumerate(raw_deals)]
+    engine_splits, ref_splits, seen = [], [], set()
+    for k, n in raw_equal:
+        did = deals[k % len(deals)][0]
+        if did in seen:
+            continue
+        seen.add(did)
+        for am in AMS[:n]:
+            engine_splits.append((did, am, "equal", "revenue"))
+            ref_splits.append((did, am, "1", "revenue"))  # allocate normalises the weights: 1 / n each
+    tiers = [{"from": 0, "rate": "0.04"}, {"from": "20000.00", "rate": "0.08"}, {"from": "45000.00", "rate": "0.125"}]
+    p = plan(rates={"method": method, "basis": "amount", "tiers": tiers})
+    ds = dataset(
+        [(d, am, date, str(Decimal(amt).scaleb(-2)), "P") for d, am, date, amt in deals], ams=[(a, None, None) for a in AMS]
+    )
+    sp = pd.DataFrame(engine_splits, columns=["deal_id", "account_manager_id", "share", "kind"]) if engine_splits else None
+    res = run(p, ds, "FY2025-Q2", splits=sp)
+    for (am, q), want in reference(deals, ref_splits, p).items():
+        st_ = res.statement(am, f"FY2025-Q{q}")
+        com = st_.loc[st_["kind"] == "commission"]
+        got = [
+            (d, int(c * 100), t, int(a * 100)) for d, c, t, a in zip(com["deal_id"], com["credit"], com["tier"], com["amount"])
+        ]
+        assert got == want, (am, q)

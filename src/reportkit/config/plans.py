@@ -31,7 +31,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from ..core.errors import PlanError, did_you_mean
 from ..core.types import PPM, Fraction, Id, Money, Rate
@@ -267,20 +276,37 @@ class QuotaSpec(_Strict):
         How an annual quota is divided into pay periods (largest remainder, so
         the parts sum to the annual figure).
     seasonal_weights : list of fractions
-        One weight per pay period of the year, summing to exactly 1.
-    proration : {"active_days", "none"}
-        Scale the quota by active days (hires, leavers, leaves of absence).
+        4 weights (one per fiscal quarter) or 12 (one per fiscal month), summing
+        to exactly 1, on a quarterly or a monthly plan alike (credit group, issue
+        #13 item 8): quarterly weights on a monthly plan split each quarter evenly
+        into its months; monthly weights on a quarterly plan make a quarter the
+        sum of its months (:func:`reportkit.domain.quota.split_year`).
+    proration : {"active_days", "months", "none"}
+        Scale the quota by active days (hires, leavers, leaves of absence), or by
+        whole months (``months``, issue #13 item 8): a fiscal month counts when the
+        AM is active on every day of it, and a pay period's quota is its base x the
+        weight of its counted months / the weight of all its months (each month
+        weighs 1, or its seasonal weight when 12 are given).
     ramp : list of fractions
         Fraction of full quota by tenure month (month 1 starts on the hire date);
         after the list ends the factor is 1.
+    ramp_amounts : list of money
+        The ramp written as amounts instead (credit group, issue #13 item 9): the
+        quota of a whole tenure month 1, 2, ... in currency, used exactly (no
+        fraction of full quota, so no cent lost: 10,000.00 of a 45,000.00 monthly
+        quota is not 0.222222). A day of tenure month ``k`` weighs ``amount_k x
+        months per pay period`` against the full quota's ``base``; after the list
+        ends the full quota applies. Give ``ramp`` or ``ramp_amounts``, not both.
     """
 
     source: Literal["table", "plan"] = "table"
     annual: Money | None = Field(None, ge=0)
     split: Literal["even", "seasonal"] = "even"
     seasonal_weights: tuple[Fraction, ...] | None = None
-    proration: Literal["active_days", "none"] = "active_days"
+    proration: Literal["active_days", "months", "none"] = "active_days"
     ramp: tuple[Fraction, ...] = ()
+    # --- credit group (issue #13 items 8, 9): ramps as amounts ---
+    ramp_amounts: tuple[Money, ...] = ()
 
     @field_validator("annual", mode="before")
     @classmethod
@@ -289,13 +315,14 @@ class QuotaSpec(_Strict):
             raise ValueError(f"quota {v!r} is negative; quotas must be >= 0")
         return v
 
-    @field_validator("seasonal_weights", "ramp", mode="before")
+    @field_validator("seasonal_weights", "ramp", "ramp_amounts", mode="before")
     @classmethod
-    def _fracs(cls, v: Any) -> Any:
+    def _fracs(cls, v: Any, info: ValidationInfo) -> Any:
         if v is None:
             return v
         if not isinstance(v, (list, tuple)):
-            raise ValueError(f"{v!r} must be a list of fractions")
+            what = "amounts" if info.field_name == "ramp_amounts" else "fractions"
+            raise ValueError(f"{v!r} must be a list of {what}")
         return tuple(v)
 
     @model_validator(mode="after")
@@ -312,6 +339,10 @@ class QuotaSpec(_Strict):
             raise ValueError("seasonal_weights must be >= 0")
         if any(r < 0 or r > 1 for r in self.ramp):
             raise ValueError(f"ramp factors must be in 0..1 (got {[str(r) for r in self.ramp]})")
+        if self.ramp and self.ramp_amounts:
+            raise ValueError("give 'ramp' (fractions of full quota) or 'ramp_amounts' (quota amounts per tenure month), not both")
+        if any(a < 0 for a in self.ramp_amounts):
+            raise ValueError(f"ramp_amounts must be >= 0 (got {[str(a) for a in self.ramp_amounts]})")
         return self
 
 
@@ -386,11 +417,10 @@ class Plan(_Strict):
                     f"base_salary {self.base_salary} does not match ote {self.ote} x pay_mix.base "
                     f"{self.pay_mix.base} = {expected}"
                 )
-        n = 4 if self.period == "quarter" else 12
-        if self.quota.seasonal_weights is not None and len(self.quota.seasonal_weights) != n:
+        if self.quota.seasonal_weights is not None and len(self.quota.seasonal_weights) not in (4, 12):
             raise ValueError(
-                f"quota.seasonal_weights has {len(self.quota.seasonal_weights)} weights; "
-                f"a {self.period} plan needs {n} (one per pay period of the year)"
+                f"quota.seasonal_weights has {len(self.quota.seasonal_weights)} weights; give 4 (one per "
+                "quarter) or 12 (one per month), on a quarterly or a monthly plan alike"
             )
         return self
 

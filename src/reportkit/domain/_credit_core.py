@@ -170,13 +170,21 @@ class Ids:
         return np.concatenate([self.known, np.asarray(self.extra, dtype=object)])
 
 
+#: A revenue split row's ``share`` for an exact 1 / n of the deal among its n revenue rows.
+EQUAL_SHARE = "equal"
+_EQUAL = -1  # the ppm table's code of an ``equal`` share
+
+
 def _shares_ppm(values: pd.Series, file: str = "splits") -> np.ndarray:
-    """Split shares (str, Decimal or float as written) -> exact integer ppm; each distinct value parsed once."""
+    """Split shares (str, Decimal or float as written) -> exact integer ppm (``equal``: -1); each value parsed once."""
     values = pd.Series(values).reset_index(drop=True)
     codes, uniques = pd.factorize(values)
     table = np.empty(len(uniques), dtype=np.int64)
     bad = []
     for u, v in enumerate(uniques):
+        if isinstance(v, str) and v.strip().lower() == EQUAL_SHARE:
+            table[u] = _EQUAL
+            continue
         try:
             d = Decimal(str(v))
             p = d * PPM
@@ -186,9 +194,9 @@ def _shares_ppm(values: pd.Series, file: str = "splits") -> np.ndarray:
         except Exception:
             bad.append(u)
     if bad or (codes < 0).any():
+        why = f"share must be a fraction 0..1 with at most 6 decimals, or {EQUAL_SHARE!r} for an equal revenue split"
         problems = [
-            DataProblem(file, int(i) + 2, "share", values.iloc[i], "share must be a fraction 0..1 with at most 6 decimals")
-            for i in np.flatnonzero(np.isin(codes, bad) | (codes < 0))
+            DataProblem(file, int(i) + 2, "share", values.iloc[i], why) for i in np.flatnonzero(np.isin(codes, bad) | (codes < 0))
         ]
         raise DataError("split shares are invalid", problems)
     return table[codes]
@@ -400,11 +408,17 @@ def _territory_credits(
     return W[none], fallback_source
 
 
-def _split_rows(deals, splits) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
-    """The split rows checked against the deals: (rows, is a revenue split, share in ppm, the deal's row).
+def _split_rows(deals, splits) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The split rows checked against the deals: (rows, is a revenue split, share in ppm, the deal's row, weight, den).
 
+    The exact share of a row is ``weight / den`` (ppm / 1e6, or 1 / n for an equal
+    share, whose ``share`` in ppm is 1 / n rounded: shown only).
+
+    A revenue row whose share is ``equal`` gives the deal ``1 / n`` to each of its
+    ``n`` revenue rows, exactly (every revenue row of that deal must say ``equal``).
     Raises DataError naming every bad row: an unknown kind, a deal that does not
-    exist, revenue shares of a deal that do not total 100 %.
+    exist, ``equal`` on an overlay row or beside numeric revenue shares of the same
+    deal, revenue shares of a deal that do not total 100 %.
     """
     s = splits[["deal_id", "account_manager_id", "share", "kind"]].reset_index(drop=True)
     kcode = lookup(s["kind"], _CREDIT_KINDS)
@@ -435,12 +449,15 @@ def _split_rows(deals, splits) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np
             [DataProblem("splits", int(i) + 2, "deal_id", s.at[i, "deal_id"], "no such deal") for i in np.flatnonzero(sdrow < 0)],
         )
     isrev_s = kcode == 0
+    weight, den = _equal_shares(s, isrev_s, share, scode, len(suniq))
     # revenue share total per distinct deal in ppm; float bincount is exact here because
     # every partial sum is an integer below 2**53 (shares <= 1e6 ppm, far fewer than 9e9 rows)
     tot = np.rint(np.bincount(scode[isrev_s], weights=share[isrev_s], minlength=len(suniq))).astype(np.int64)
     has_rev = np.zeros(len(suniq), dtype=bool)
     has_rev[scode[isrev_s]] = True
-    badt = np.flatnonzero(has_rev & (tot != PPM))
+    equal_deal = np.zeros(len(suniq), dtype=bool)
+    equal_deal[scode[den != PPM]] = True
+    badt = np.flatnonzero(has_rev & ~equal_deal & (tot != PPM))
     if len(badt):
         raise DataError(
             "revenue splits must total 100% per deal (overlay splits need not)",
@@ -450,21 +467,50 @@ def _split_rows(deals, splits) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np
                     None,
                     "share",
                     f"{suniq[int(k)].as_py()}: {Decimal(int(tot[k])) / PPM}",
-                    "revenue shares of this deal must sum to 1",
+                    "revenue shares of this deal must sum to 1 (for an equal split among n people, write "
+                    f"share {EQUAL_SHARE!r} on each of the deal's revenue rows)",
                 )
                 for k in badt
             ],
         )
-    return s, isrev_s, share, sdrow
+    return s, isrev_s, share, sdrow, weight, den
+
+
+def _equal_shares(s: pd.DataFrame, isrev: np.ndarray, share: np.ndarray, scode: np.ndarray, n_deals: int):
+    """Exact shares ``weight / den`` of the split rows; ``share`` of the ``equal`` rows set to 1 / n in ppm.
+
+    A deal's ``n`` ``equal`` revenue rows each get ``1 / n`` (``weight`` 1, ``den`` n);
+    other rows their ppm over 1e6. Raises DataError for ``equal`` on an overlay row,
+    or beside a numeric revenue share of the same deal.
+    """
+    eq = share == _EQUAL
+    weight, den = share.copy(), np.full(len(share), PPM, dtype=np.int64)
+    if not eq.any():
+        return weight, den
+    bad_ov = np.flatnonzero(eq & ~isrev)
+    n_eq = np.bincount(scode[eq], minlength=n_deals)
+    mixed = np.flatnonzero(isrev & ~eq & (n_eq[np.maximum(scode, 0)] > 0))
+    if len(bad_ov) or len(mixed):
+        ov = "'equal' shares a deal among its revenue rows; an overlay share is a fraction 0..1 of the deal"
+        mix = f"write {EQUAL_SHARE!r} on all of its revenue rows (some say it) or fractions summing to 1 on all"
+        rows = sorted([(int(i), ov) for i in bad_ov] + [(int(i), mix) for i in mixed])
+        raise DataError(
+            "split shares are invalid", [DataProblem("splits", i + 2, "share", s.at[i, "share"], why) for i, why in rows]
+        )
+    n = n_eq[scode[eq]]
+    weight[eq], den[eq] = 1, n
+    share[eq] = rdiv(np.full(len(n), PPM, dtype=np.int64), n)
+    return weight, den
 
 
 def _split_credits(deals, d: _DealArrays, W_owner: np.ndarray, ids: Ids, splits, parts: list[Credits]) -> np.ndarray:
     """Credit the splits of the deals in ``W_owner`` (appended to ``parts``); returns which deals have revenue splits.
 
     Overlay shares are each rounded half away from zero; revenue shares are
-    allocated by largest remainder so a deal's parts sum to it (:func:`_allocate_revenue`).
+    allocated by largest remainder so a deal's parts sum to it (:func:`_allocate_revenue`),
+    an ``equal`` split as exact ``1 / n`` shares.
     """
-    s, isrev_s, share, sdrow = _split_rows(deals, splits)
+    s, isrev_s, share, sdrow, weight, den = _split_rows(deals, splits)
     rev_deal = np.zeros(d.n, dtype=bool)
     rev_deal[sdrow[isrev_s]] = True
     in_owner = np.zeros(d.n, dtype=bool)
@@ -481,7 +527,9 @@ def _split_credits(deals, d: _DealArrays, W_owner: np.ndarray, ids: Ids, splits,
     credit[~isrev] = rdiv(amt[~isrev] * w[~isrev], PPM)
     ri = np.flatnonzero(isrev)
     if len(ri):
-        credit[ri] = _allocate_revenue(drow[ri], amt[ri], w[ri], d.n)
+        sr = sel[ri]
+        exact_w = (weight[sr], den[sr]) if (den[sr] != PPM).any() else (w[ri], PPM)
+        credit[ri] = _allocate_revenue(drow[ri], amt[ri], *exact_w, d.n)
     am = ids.codes(s["account_manager_id"], sel)
     if (am < 0).any():
         raise DataError(
@@ -503,15 +551,17 @@ def _split_credits(deals, d: _DealArrays, W_owner: np.ndarray, ids: Ids, splits,
     return rev_deal
 
 
-def _allocate_revenue(g: np.ndarray, amt: np.ndarray, w: np.ndarray, n_all: int) -> np.ndarray:
+def _allocate_revenue(g: np.ndarray, amt: np.ndarray, w: np.ndarray, den, n_all: int) -> np.ndarray:
     """Revenue split credits (cents): largest remainder per deal, so the parts sum to the deal.
 
     :func:`reportkit.core.money.allocate`, vectorised: ``g`` the deal row of each
-    share, ``amt`` its deal's amount, ``w`` its share in ppm.
+    share, ``amt`` its deal's amount, ``w / den`` its exact share (``den`` 1e6 for a
+    share in ppm, ``n`` for an equal share among ``n``; one ``den`` per deal, at most
+    1e6). Ties in the remainder go to the earlier split row, as in ``allocate``.
     """
     mag = np.abs(amt)
     exact = mag * w
-    fl, rem = exact // PPM, exact % PPM
+    fl, rem = exact // den, exact % den
     m_ = len(g)
     if (n_all + 1) * PPM * m_ < 2**62:  # (deal, -remainder, position) as one unique int64 key
         o = np.sort((g * PPM + (PPM - 1 - rem)) * m_ + np.arange(m_)) % m_

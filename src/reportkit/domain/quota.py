@@ -57,6 +57,7 @@ __all__ = [
     "split_quotas",
     "split_pieces",
     "split_year",
+    "fiscal_months",
     "quota_for",
     "attainment",
     "attainment_series",
@@ -153,12 +154,19 @@ def _span_kind(start: datetime.date, end: datetime.date, cal: FiscalCalendar) ->
     return None
 
 
+def fiscal_months(p: Period) -> list[Period]:
+    """The fiscal months of a fiscal month, quarter or year, in order (a month is its own one month)."""
+    if p.kind == "month":
+        return [p]
+    first = (p.number - 1) * 3 + 1 if p.kind == "quarter" else 1
+    return [Period(p.calendar, "month", p.fiscal_year, first + i) for i in range(3 if p.kind == "quarter" else 12)]
+
+
 def _children(p: Period) -> list[Period]:
     if p.kind == "year":
         return p.calendar.periods_of_year(p.fiscal_year, "quarter")
     if p.kind == "quarter":
-        first = (p.number - 1) * 3 + 1
-        return [Period(p.calendar, "month", p.fiscal_year, first + i) for i in range(3)]
+        return fiscal_months(p)
     return []
 
 
@@ -186,9 +194,12 @@ def split_year(
     fiscal_year : int
     kind : {"year", "quarter", "month"}
     weights : sequence of fractions, optional
-        One weight per period of ``kind`` in the year (a plan's
-        ``quota.split: seasonal``). Without it the split is even and
-        hierarchical (1/4 per quarter, then 1/3 of a quarter per month).
+        Seasonal weights (a plan's ``quota.split: seasonal``): 4 (one per
+        quarter) or 12 (one per month). Without them the split is even and
+        hierarchical (1/4 per quarter, then 1/3 of a quarter per month). Weights
+        finer than ``kind`` (12 for quarters) allocate the year to months and a
+        quarter is the sum of its months; coarser ones (4 for months) allocate
+        the year to quarters, then each quarter evenly to its months.
 
     Returns
     -------
@@ -199,10 +210,18 @@ def split_year(
     year = Period(calendar, "year", int(fiscal_year), 1)
     if weights is None or kind == "year":
         return _split_aligned(int(cents), year, kind)
-    periods = calendar.periods_of_year(int(fiscal_year), kind)
-    if len(weights) != len(periods):
-        raise ValueError(f"{len(weights)} seasonal weights for {len(periods)} {kind}s a year")
-    return list(zip(periods, allocate(int(cents), list(weights))))
+    if len(weights) not in (4, 12):
+        raise ValueError(f"{len(weights)} seasonal weights: give 4 (one per quarter) or 12 (one per month)")
+    by = "quarter" if len(weights) == 4 else "month"
+    parts = list(zip(calendar.periods_of_year(int(fiscal_year), by), allocate(int(cents), list(weights))))
+    if by == kind:
+        return parts
+    if kind == "month":  # quarterly weights, each quarter evenly into its months
+        return [piece for q, c in parts for piece in _split_aligned(c, q, "month")]
+    return [
+        (q, sum(c for _, c in parts[3 * i : 3 * i + 3]))
+        for i, q in enumerate(calendar.periods_of_year(int(fiscal_year), "quarter"))
+    ]
 
 
 def _split_by_days(

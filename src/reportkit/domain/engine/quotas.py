@@ -23,7 +23,7 @@ from ...core.errors import DataError, DataProblem
 from ...core.money import micros_to_cents, rdiv
 from ...core.periods import Period
 from .._credit_core import lookup
-from ..quota import split_pieces, split_year
+from ..quota import fiscal_months, split_pieces, split_year
 from .inputs import PayPeriods, PlanChoice
 
 
@@ -62,7 +62,10 @@ def quota_table(
       the cent, where ``D`` is the period's days and ``W`` sums, over the period's
       days on which the AM is active (on or after ``hire_date``, on or before
       ``end_date``, not on a leave), the ramp factor of that day's tenure month
-      (1 after the ramp). With ``proration: none`` every day counts as active.
+      (1 after the ramp). With ``proration: none`` every day counts as active. A
+      ramp written as amounts (``quota.ramp_amounts``) has the exact factor
+      ``amount_k / (base / months per pay period)`` (a whole tenure month on a
+      monthly plan gets exactly ``amount_k``; docs/commission.md, "Plan shapes: credit").
       Linear in days (Xactly/QuotaPath-style daily proration; worked example: a
       hire on day 45 of a 90-day quarter is active 46 days -> 46/90 of quota).
 
@@ -96,8 +99,11 @@ def quota_table(
     pst = np.array([np.datetime64(p.start, "D") for p in periods])
     pen = np.array([np.datetime64(p.end, "D") for p in periods])
     active = _active_days(account_managers, ams, plan, days, pst, pen, leaves)
-    quota = rdiv(base * active, days[None, :]) if len(ams) else base.copy()
-    if plan.quota.ramp and len(ams):
+    if plan.quota.proration == "months" and len(ams):
+        quota = _month_quotas(base, account_managers, ams, plan, periods, leaves)
+    else:
+        quota = rdiv(base * active, days[None, :]) if len(ams) else base.copy()
+    if plan.quota.proration != "months" and (plan.quota.ramp or plan.quota.ramp_amounts) and len(ams):
         _ramp(quota, base, account_managers, ams, plan, periods, days, pst, pen, leaves)
     return pd.DataFrame(
         {
@@ -165,11 +171,11 @@ def _active_days(
 ) -> np.ndarray:
     """Active days per AM and pay period, shape (A, P) int64.
 
-    ``proration: active_days``: the days on or after ``hire_date``, on or before
-    ``end_date``, not on a leave; ``proration: none``: every day of the period.
+    ``proration: active_days`` or ``months``: the days on or after ``hire_date``, on
+    or before ``end_date``, not on a leave; ``proration: none``: every day of the period.
     """
     A, P = len(ams), len(days)
-    if plan.quota.proration != "active_days":
+    if plan.quota.proration == "none":
         return np.broadcast_to(days, (A, P)).copy()
     hire = pd.to_datetime(account_managers["hire_date"]).to_numpy("datetime64[D]")
     endd = pd.to_datetime(account_managers["end_date"]).to_numpy("datetime64[D]")
@@ -223,13 +229,18 @@ def _ramp(
 ) -> None:
     """Overwrite ``quota`` (in place) for the (AM, period) cells inside an AM's ramp.
 
-    ``quota = base x W / (D x 1e6)`` rounded half away from zero, where ``W`` sums
-    the ramp factor (ppm) of each active day's tenure month (1 after the ramp).
+    ``quota = N / (D x 1e6)`` rounded half away from zero, where ``N`` sums over
+    the active days ``base x`` the ramp factor (ppm) of the day's tenure month (1e6
+    after the ramp). A ramp given as amounts (``ramp_amounts``) weighs a day of
+    tenure month ``k`` exactly ``amount_k x months per pay period x 1e6`` (the
+    factor ``amount_k / (base / months)`` without dividing), so a whole tenure
+    month on a monthly plan is exactly its amount.
     """
     spec = plan.quota
     A = len(ams)
     ramp_ppm = [ppm(r) for r in spec.ramp]
-    nr = len(ramp_ppm)
+    amounts = [Plan.cents(a) * PPM for a in spec.ramp_amounts]
+    nr = len(ramp_ppm) or len(amounts)
     leave_days = _leave_days(leaves, {a: i for i, a in enumerate(ams)})
     hire = pd.to_datetime(account_managers["hire_date"]).to_numpy("datetime64[D]")
     endd = pd.to_datetime(account_managers["end_date"]).to_numpy("datetime64[D]")
@@ -240,7 +251,10 @@ def _ramp(
         ramp_end[r] = np.datetime64(_add_months_same_day(h, nr), "D")
     for j, p in enumerate(periods):
         touched = np.flatnonzero(~np.isnat(ramp_end) & (ramp_end > pst[j]) & (hire <= pen[j]))
+        months = 3 if p.kind == "quarter" else 1
         for r in touched:
+            b = int(base[r, j])
+            day = [x * months for x in amounts] if amounts else [b * f for f in ramp_ppm]
             h = pd.Timestamp(hd.iloc[r]).date()
             e = None if np.isnat(endd[r]) else pd.Timestamp(endd[r]).date()
             w = 0
@@ -249,9 +263,82 @@ def _ramp(
                 act = spec.proration == "none" or (d >= h and (e is None or d <= e) and d not in leave_days.get(r, ()))
                 if act:
                     t = _tenure_month(h, d)
-                    w += ramp_ppm[t - 1] if 1 <= t <= nr else PPM
+                    w += day[t - 1] if 1 <= t <= nr else b * PPM
                 d += datetime.timedelta(days=1)
-            quota[r, j] = rdiv(int(base[r, j]) * w, int(days[j]) * PPM)
+            quota[r, j] = rdiv(w, int(days[j]) * PPM)
+
+
+def _month_quotas(
+    base: np.ndarray,
+    account_managers: pd.DataFrame,
+    ams: np.ndarray,
+    plan: Plan,
+    periods: Sequence[Period],
+    leaves: pd.DataFrame | None,
+) -> np.ndarray:
+    """Quota per AM and pay period under ``proration: months``, shape (A, P) int64 cents.
+
+    A fiscal month counts when the AM is active on every one of its days (hired on
+    or before its first day, not ended before its last, no leave in it). Quota =
+    ``base x Wa / Wt`` rounded half away from zero once, where ``Wt`` sums the
+    weights of the pay period's months and ``Wa`` those of its counted months;
+    a month weighs 1, or its seasonal weight (ppm) when the plan gives 12 weights
+    on a quarterly plan. A ramp (``ramp`` / ``ramp_amounts``) then goes by whole
+    months: ramp month 1 is the first whole month after the hire (the hire month
+    when the hire is on its first day); a counted month in ramp month ``k`` adds
+    ``base x w x factor_k`` (an amount: exactly ``amount_k``) instead of ``base x w``.
+    """
+    spec = plan.quota
+    months = [fiscal_months(p) for p in periods]
+    per = len(months[0])
+    flat = [m for ms in months for m in ms]
+    mdays = np.array([m.days for m in flat], dtype=np.int64)
+    mst = np.array([np.datetime64(m.start, "D") for m in flat])
+    men = np.array([np.datetime64(m.end, "D") for m in flat])
+    whole = _active_days(account_managers, ams, plan, mdays, mst, men, leaves) == mdays[None, :]
+    sw = spec.seasonal_weights
+    if plan.period == "quarter" and spec.split == "seasonal" and sw is not None and len(sw) == 12:
+        w = np.array([ppm(sw[m.number - 1]) for m in flat], dtype=object)
+    else:
+        w = np.ones(len(flat), dtype=object)
+    A, P = base.shape
+    # Python ints (object arrays): base x summed ppm weights can pass int64
+    wt = w.reshape(P, per).sum(axis=1)
+    wa = (whole.astype(object) * w[None, :]).reshape(A, P, per).sum(axis=2)
+    num = base.astype(object) * wa
+    quota = np.array([[rdiv(int(num[r, j]), int(wt[j])) if wt[j] else 0 for j in range(P)] for r in range(A)], dtype=np.int64)
+    if spec.ramp or spec.ramp_amounts:
+        _ramp_months(quota, base, whole, w, wt, account_managers, plan, months)
+    return quota.reshape(A, P)
+
+
+def _ramp_months(quota, base, whole, w, wt, account_managers, plan: Plan, months: list[list[Period]]) -> None:
+    """Overwrite ``quota`` (in place) for the pay periods inside a ramp by whole months (:func:`_month_quotas`)."""
+    spec = plan.quota
+    ramp_ppm = [ppm(r) for r in spec.ramp]
+    amounts = [Plan.cents(a) * PPM for a in spec.ramp_amounts]
+    nr = len(ramp_ppm) or len(amounts)
+    per = len(months[0])
+    cal = months[0][0].calendar
+    for r, h in enumerate(pd.to_datetime(account_managers["hire_date"])):
+        if pd.isna(h):
+            continue
+        hm = cal.period_of(h.date(), "month")
+        first = hm.ordinal if hm.start == h.date() else hm.ordinal + 1
+        for j, ms in enumerate(months):
+            ks = [m.ordinal - first + 1 for m in ms]
+            if not wt[j] or not any(1 <= k <= nr for k in ks):
+                continue
+            b, n = int(base[r, j]), 0
+            for i, k in enumerate(ks):
+                if not whole[r, j * per + i]:
+                    continue
+                wi = int(w[j * per + i])
+                if 1 <= k <= nr:
+                    n += amounts[k - 1] * int(wt[j]) if amounts else b * wi * ramp_ppm[k - 1]
+                else:
+                    n += b * wi * PPM
+            quota[r, j] = rdiv(n, int(wt[j]) * PPM)
 
 
 def quotas_per_plan(
