@@ -46,6 +46,7 @@ __all__ = [
     "Spif",
     "Draw",
     "Clawback",
+    "DealLimits",
     "Crediting",
     "QuotaSpec",
     "PayMix",
@@ -144,11 +145,32 @@ class Cap(_Strict):
     cumulative commission. With ``carry_excess`` the capped-off excess is carried
     to later periods (paid when there is room under the cap); without it the
     excess is forfeited.
+
+    Attributes
+    ----------
+    per : {"period", "year"}
+    amount : money, optional
+        The cap in currency.
+    of_ti : fraction, optional
+        The cap as a multiple of the target incentive (TI, ``ote - base_salary``;
+        ``"2.0"`` == 200 % of TI): per period, of the period's TI; per year, of the
+        target incentive of the year so far. TI is prorated by active days like
+        quota (see ``docs/commission.md``, "Plan shapes: incentive"). Give exactly
+        one of ``amount`` and ``of_ti``.
+    carry_excess : bool
     """
 
     per: Literal["period", "year"] = "period"
-    amount: Money = Field(..., ge=0)
+    amount: Money | None = Field(None, ge=0)
+    # -- incentive group (issue #13 item 4): cap as a multiple of TI
+    of_ti: Fraction | None = Field(None, ge=0, description="cap as a multiple of the target incentive (TI)")
     carry_excess: bool = False
+
+    @model_validator(mode="after")
+    def _one_amount(self) -> Cap:
+        if (self.amount is None) == (self.of_ti is None):
+            raise ValueError("give exactly one of 'amount' (currency) or 'of_ti' (a multiple of the target incentive)")
+        return self
 
 
 class Bonus(_Strict):
@@ -167,9 +189,17 @@ class Bonus(_Strict):
     name: str
     attainment_at_least: Fraction = Field(..., ge=0)
     per: Literal["period", "year"] = "period"
-    amount: Money = Field(..., ge=0)
+    amount: Money | None = Field(None, ge=0)
+    # -- incentive group (issue #13 item 4): a bonus (kicker) as a fraction of TI
+    of_ti: Fraction | None = Field(None, ge=0, description="bonus as a fraction of the target incentive (TI)")
     award: Literal["cash", "non_cash", "deferred"] = "cash"
     payout_after_days: int = Field(0, ge=0)
+
+    @model_validator(mode="after")
+    def _one_amount(self) -> Bonus:
+        if (self.amount is None) == (self.of_ti is None):
+            raise ValueError("give exactly one of 'amount' (currency) or 'of_ti' (a fraction of the target incentive)")
+        return self
 
 
 class Spif(_Strict):
@@ -232,6 +262,42 @@ class Clawback(_Strict):
     def _check(self) -> Clawback:
         if self.method == "plan_rate" and self.rate is None:
             raise ValueError("method 'plan_rate' needs 'rate'")
+        return self
+
+
+class DealLimits(_Strict):
+    """Per-deal minimum and maximum commission (issue #13 item 5, incentive group).
+
+    Applied to each account manager's commission on each deal in a pay period
+    (the sum of the deal's rate-schedule lines, tier slices included): a deal
+    that earned commission (> 0) below ``min`` is topped up to ``min``; a deal
+    above the maximum is cut down to it. Each adjustment is its own statement
+    line naming the deal. A deal that earned nothing (a gate, a 0 % tier, a
+    return) is never lifted. A clawback of the deal later claws back at the
+    amount actually paid, the limit included (``clawback.method: rate_paid``).
+
+    Attributes
+    ----------
+    min : money, optional
+        Smallest commission on a deal that earns commission.
+    max : money, optional
+        Largest commission on one deal.
+    max_of_ti : fraction, optional
+        Largest commission on one deal as a fraction of the annual target
+        incentive (TI; ``"1.0"`` == one year's TI). With ``max`` too, the
+        smaller applies.
+    """
+
+    min: Money | None = Field(None, ge=0)
+    max: Money | None = Field(None, ge=0)
+    max_of_ti: Fraction | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _check(self) -> DealLimits:
+        if self.min is None and self.max is None and self.max_of_ti is None:
+            raise ValueError("give at least one of 'min', 'max' or 'max_of_ti'")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}")
         return self
 
 
@@ -350,6 +416,18 @@ class Plan(_Strict):
         period never pays below zero. ``false``: the negative net stays on the
         period's statement (money owed back), as the flat ``commission:`` policy
         of a params file has always shown it.
+    deal_limits : DealLimits, optional
+        Per-deal minimum and maximum commission.
+    undefined_attainment : {"pay_nothing", "base_tier", "refuse"}, optional
+        What a pay period with a zero quota (attainment undefined) earns under
+        an attainment-based rate schedule or gate: ``pay_nothing`` (every
+        commission line 0 at rate 0), ``base_tier`` (the first tier's rate, and
+        through the gate), ``refuse`` (the run stops with a ``PlanError`` naming
+        the account managers and periods). Left out: ``base_tier`` for a plan
+        without a gate (the behaviour before the key existed) and
+        ``pay_nothing`` for a gated plan (a gate is never passed on undefined
+        attainment unless the plan says ``base_tier``). Attainment bonuses are
+        never earned on undefined attainment.
     """
 
     name: str
@@ -368,6 +446,9 @@ class Plan(_Strict):
     draw: Draw | None = None
     clawback: Clawback = Clawback()
     carry_negative: bool = True
+    # -- incentive group (issue #13 items 5 and 16): per-deal limits, undefined attainment
+    deal_limits: DealLimits | None = None
+    undefined_attainment: Literal["pay_nothing", "base_tier", "refuse"] | None = None
     _source_file: str | None = PrivateAttr(default=None)
 
     @property
@@ -393,6 +474,37 @@ class Plan(_Strict):
                 f"a {self.period} plan needs {n} (one per pay period of the year)"
             )
         return self
+
+    @model_validator(mode="after")
+    def _incentive(self) -> Plan:
+        # incentive group (issue #13 items 4 and 5): amounts given as multiples of TI need a TI
+        uses_ti = [
+            k
+            for k, used in (
+                ("cap.of_ti", self.cap is not None and self.cap.of_ti is not None),
+                *((f"bonuses.{i}.of_ti", b.of_ti is not None) for i, b in enumerate(self.bonuses)),
+                ("deal_limits.max_of_ti", self.deal_limits is not None and self.deal_limits.max_of_ti is not None),
+            )
+            if used
+        ]
+        if uses_ti and self.target_incentive <= 0:
+            raise ValueError(
+                f"{', '.join(uses_ti)} is a multiple of the target incentive, but the plan has none "
+                f"(TI = ote - base_salary = {self.ote} - {self.base_salary}); set 'ote' and 'base_salary'"
+            )
+        if self.deal_limits is not None and self.rates.accumulation == "ytd":
+            raise ValueError(
+                "deal_limits cannot be combined with rates.accumulation 'ytd' (a YTD true-up re-rates earlier deals); "
+                "use accumulation 'per_period' or 'per_deal', or leave deal_limits out"
+            )
+        return self
+
+    @property
+    def undefined_attainment_policy(self) -> str:
+        """``undefined_attainment`` as declared, else ``pay_nothing`` for a gated plan and ``base_tier`` otherwise."""
+        if self.undefined_attainment is not None:
+            return self.undefined_attainment
+        return "pay_nothing" if self.rates.gate is not None else "base_tier"
 
     @property
     def target_incentive(self) -> Decimal:
