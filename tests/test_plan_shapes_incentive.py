@@ -18,6 +18,10 @@ Sources:
            200 % of the targeted amount", "pro-rated to reflect a partial year"
   [DRAFTS] alldrafts.com ... target-bonus: a bonus as a percentage of the target bonus,
            "prorated based upon the number of days" employed
+  [QP]     intercom.help/quotapath ... automatic-commission-rates: "Base Commission Rate =
+           Variable Pay / Quota", accelerated rate = base rate x multiplier
+  [STUDY]  study.com commission lesson (mirrored at investguiding.com): OTE 100,000, 50 %
+           variable, quota 500,000 -> commission rate 50,000 / 500,000 = 10 %
   [WAW]    worldatwork.org ... stop-setting-unachievable-sales-quotas: a threshold, "a
            minimum level of performance, that reps must reach before earning any incentives"
 """
@@ -73,6 +77,19 @@ KICKER_TENTH_OF_TI = (
     "name: kicker 10 % of TI\n" + TI_80K + 'rates: {method: flat, basis: amount, tiers: [{from: 0, rate: "0.05"}]}\n'
     'bonuses: [{name: kicker, attainment_at_least: "1.0", per: period, of_ti: "0.10"}]\n'
 )
+BCR_PLAN_OTE_100K_QUOTA_500K = """\
+name: BCR
+ote: "100000.00"
+pay_mix: {base: "0.5", variable: "0.5"}
+base_salary: "50000.00"
+quota: {source: plan, annual: "500000.00"}
+rates:
+  method: marginal
+  basis: attainment
+  tiers:
+    - {from: 0, bcr_multiple: "1.0", label: base}
+    - {from: "1.0", bcr_multiple: "1.5", label: accelerator}
+"""
 GATED_ATTAINMENT_PLAN = """\
 name: gated
 rates:
@@ -184,6 +201,26 @@ def test_bonus_as_a_fraction_of_target_incentive_is_prorated_by_active_days(tmp_
     assert summary(res, "a", "FY2025-Q1", "payout_cents") == D("3000.00") + D("1111.11")
 
 
+def test_tier_rates_written_as_multiples_of_bcr_pay_the_target_incentive_at_quota(tmp_path):
+    p = plan_file(tmp_path, BCR_PLAN_OTE_100K_QUOTA_500K)
+    assert [t.rate for t in p.rates.tiers] == [D("0.1"), D("0.15")]  # BCR 50,000 / 500,000; 1.5 x BCR
+    deals = [("r1", "a", "2025-02-01", "150000.00", "P")]  # Q1 quota 500,000 / 4 = 125,000: 120 %
+    res = run(p, dataset(deals, ams=[("a", None, None)]), "FY2025-Q1")
+    com = lines(res, "a", "FY2025-Q1", "commission")
+    # 125,000 x 10 % = 12,500.00 (a quarter of TI at 100 %) + 25,000 x 15 % = 3,750.00
+    assert com["amount"].tolist() == [D("12500.00"), D("3750.00")]
+    assert summary(res, "a", "FY2025-Q1", "commission_cents") == D("16250.00")
+
+
+def test_bcr_that_does_not_terminate_is_rounded_half_away_from_zero_to_six_decimals(tmp_path):
+    text = BCR_PLAN_OTE_100K_QUOTA_500K.replace('"500000.00"', '"600000.00"')
+    p = plan_file(tmp_path, text)
+    assert [t.rate for t in p.rates.tiers] == [D("0.083333"), D("0.125")]  # 50,000 / 600,000 = 0.0833333...
+    deals = [("r1", "a", "2025-02-01", "150000.00", "P")]  # exactly 100 % of the Q1 quota of 150,000
+    res = run(p, dataset(deals, ams=[("a", None, None)]), "FY2025-Q1")
+    assert summary(res, "a", "FY2025-Q1", "commission_cents") == D("12499.95")  # not 12,500.00: the rate's rounding
+
+
 # item 16: undefined attainment ---------------------------------------------------------
 def test_gated_plan_pays_nothing_through_the_gate_when_the_quota_is_zero(tmp_path):
     res = run(plan_file(tmp_path, GATED_ATTAINMENT_PLAN), dataset(ONE_DEAL_10K, ZERO_QUOTA_Q1), "FY2025-Q1")
@@ -231,11 +268,30 @@ def test_ungated_plan_keeps_paying_the_first_tier_on_zero_quota_when_the_key_is_
         ("deal_limits: {}\n", ["'deal_limits'", "give at least one of 'min', 'max' or 'max_of_ti'"]),
         ('deal_limits: {min: "10.00", max: "5.00"}\n', ["'deal_limits'", "min 10.00 is above max 5.00"]),
         ("undefined_attainment: pay_nothng\n", ["'undefined_attainment'", "did you mean 'pay_nothing'"]),
+        (
+            'rates: {method: flat, basis: amount, tiers: [{from: 0, bcr_multiple: "1"}]}\n',
+            ["rates.tiers.0.bcr_multiple (1) needs the plan's annual quota", "source: plan"],
+        ),
+        (
+            'quota: {source: plan, annual: "1000.00"}\nrates: {method: flat, basis: amount, tiers: [{from: 0, bcr_multiple: "1"}]}\n',
+            ["rates.tiers.0.bcr_multiple (1) needs a target incentive", "set 'ote' and 'base_salary'"],
+        ),
+        ("rates: {method: flat, basis: amount, tiers: [{from: 0}]}\n", ["'rates.tiers.0'", "give 'rate'"]),
     ],
-    ids=["of_ti_without_ti", "cap_amount_and_of_ti", "bonus_without_amount", "empty_limits", "min_above_max", "typo"],
+    ids=[
+        "of_ti_without_ti",
+        "cap_amount_and_of_ti",
+        "bonus_without_amount",
+        "empty_limits",
+        "min_above_max",
+        "typo",
+        "bcr_no_annual",
+        "bcr_no_ti",
+        "tier_no_rate",
+    ],
 )
 def test_bad_incentive_keys_are_refused_with_file_key_and_fix(tmp_path, extra, expected):
-    base = 'name: t\nrates: {method: flat, basis: amount, tiers: [{from: 0, rate: "0.10"}]}\n'
+    base = "name: t\n" + ("" if "rates:" in extra else 'rates: {method: flat, basis: amount, tiers: [{from: 0, rate: "0.10"}]}\n')
     with pytest.raises(PlanError) as info:
         plan_file(tmp_path, base + extra, name="bad_incentive.yaml")
     msg = str(info.value)

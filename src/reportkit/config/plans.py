@@ -34,6 +34,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from ..core.errors import PlanError, did_you_mean
+from ..core.money import rdiv
 from ..core.types import PPM, Fraction, Id, Money, Rate
 from ..core.yaml_input import format_validation_errors, read_yaml_mapping
 
@@ -84,11 +85,28 @@ class Tier(_Strict):
     belongs to the **upper** tier (reaching the boundary earns the higher rate).
     ``from`` is a currency amount when the schedule's ``basis`` is ``amount`` and
     an attainment fraction (1.0 == 100 % of quota) when it is ``attainment``.
+
+    ``bcr_multiple`` instead of ``rate``: the rate is that multiple of the plan's
+    base commission rate (BCR = target incentive / annual quota, QuotaPath's
+    "Base Commission Rate = Variable Pay / Quota"; ``"1.5"`` == an accelerator at
+    1.5 x BCR). The plan computes ``rate`` when it is loaded, rounded half away
+    from zero to six decimals (:meth:`Plan._bcr_rates`); it needs ``ote``,
+    ``base_salary`` and ``quota: {source: plan, annual: ...}``.
     """
 
     lo: Fraction = Field(..., alias="from", ge=0, description="lower bound, inclusive")
-    rate: Rate = Field(..., ge=0, le=1, description="commission rate, fraction of credited revenue")
+    rate: Rate | None = Field(None, ge=0, le=1, description="commission rate, fraction of credited revenue")
     label: str | None = Field(None, description="e.g. 'base', 'accelerator', 'decelerator'")
+    # -- incentive group (issue #13 item 4): the rate as a multiple of the base commission rate
+    bcr_multiple: Fraction | None = Field(
+        None, ge=0, description="rate = bcr_multiple x BCR, BCR = target incentive / annual quota (see Plan)"
+    )
+
+    @model_validator(mode="after")
+    def _one_rate(self) -> Tier:
+        if self.rate is None and self.bcr_multiple is None:
+            raise ValueError("give 'rate' (a fraction) or 'bcr_multiple' (a multiple of the base commission rate)")
+        return self
 
 
 class RateSchedule(_Strict):
@@ -497,6 +515,43 @@ class Plan(_Strict):
                 "deal_limits cannot be combined with rates.accumulation 'ytd' (a YTD true-up re-rates earlier deals); "
                 "use accumulation 'per_period' or 'per_deal', or leave deal_limits out"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _bcr_rates(self) -> Plan:
+        # incentive group (issue #13 item 4): rates as multiples of BCR = TI / annual quota, exactly
+        # rounded half away from zero to parts per million (the precision of every engine rate)
+        multiples = [(i, t) for i, t in enumerate(self.rates.tiers) if t.bcr_multiple is not None]
+        if not multiples:
+            return self
+        i0, t0 = multiples[0]
+        key = f"rates.tiers.{i0}.bcr_multiple"
+        if any(t.rate is not None for _, t in multiples):
+            i1 = next(i for i, t in multiples if t.rate is not None)
+            raise ValueError(f"rates.tiers.{i1}: give 'rate' or 'bcr_multiple', not both")
+        if self.quota.source != "plan" or not self.quota.annual:
+            raise ValueError(
+                f"{key} ({t0.bcr_multiple}) needs the plan's annual quota: BCR = target incentive / annual quota; "
+                "set quota: {source: plan, annual: \"...\"} or write the tier's 'rate'"
+            )
+        ti = Plan.cents(self.target_incentive)
+        if ti <= 0:
+            raise ValueError(
+                f"{key} ({t0.bcr_multiple}) needs a target incentive (TI = ote - base_salary = "
+                f"{self.ote} - {self.base_salary}); set 'ote' and 'base_salary'"
+            )
+        annual = Plan.cents(self.quota.annual)
+        tiers = list(self.rates.tiers)
+        for i, t in multiples:
+            rate = Decimal(rdiv(ti * ppm(t.bcr_multiple), annual)) / PPM
+            if rate > 1:
+                raise ValueError(
+                    f"rates.tiers.{i}.bcr_multiple: {t.bcr_multiple} x BCR ({self.target_incentive} / "
+                    f"{self.quota.annual}) = {rate}, above 1 (100 % of credited revenue)"
+                )
+            tiers[i] = t.model_copy(update={"rate": rate})
+        # the model is frozen: the derived rates are set once, here, while it is validated
+        object.__setattr__(self, "rates", self.rates.model_copy(update={"tiers": tuple(tiers)}))
         return self
 
     @property
