@@ -142,6 +142,15 @@ def test_clawback_after_a_minimum_takes_back_the_amount_paid_not_the_rate_earned
     assert "commission paid 1000.00" in str(claw["rule"].iloc[0])
 
 
+def test_per_deal_minimum_applies_to_the_deal_net_of_a_cancellation_in_its_own_period(tmp_path):
+    half_of_s1_in_q1 = pd.DataFrame({"deal_id": ["s1"], "cancel_date": ["2025-03-20"], "amount_cents": [2_500_000]})
+    res = run(plan_file(tmp_path, SALKIN_PER_DEAL_MINIMUM), dataset(SALKIN_DEALS), "FY2025-Q1", cancellations=half_of_s1_in_q1)
+    s1 = lines(res, "a", "FY2025-Q1").query("deal_id == 's1'")
+    # 500.00 earned - 250.00 cancelled = 250.00 net, topped up by 750.00 to the minimum
+    assert s1["amount"].tolist() == [D("500.00"), D("-250.00"), D("750.00")]
+    assert s1["kind"].tolist() == ["commission", "commission", "deal_limit"]
+
+
 def test_per_deal_minimum_and_maximum_bound_each_deal_and_never_lift_a_return(tmp_path):
     deals = [
         ("f1", "a", "2025-01-05", "300.00", "P"),  # 30.00 -> 50.00

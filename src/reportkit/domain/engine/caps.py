@@ -18,7 +18,7 @@ import pandas as pd
 
 from ...config.plans import PPM, Plan, ppm
 from ...core.money import rdiv
-from .._credit_core import lookup
+from .._credit_core import CREDIT_SOURCES, lookup
 from .credits import CreditLines
 from .inputs import PayPeriods, PlanChoice
 from .ledger import _KIND, Ledger, PeriodLine, _sum_into
@@ -36,6 +36,9 @@ class Capped:
     pay: np.ndarray
     cap: np.ndarray
     entries: list[list[PeriodLine]]
+
+
+_CANCELLED = CREDIT_SOURCES.index("cancellation in period")
 
 
 def periods_per_year(plan: Plan) -> int:
@@ -224,14 +227,23 @@ def deal_limit_lines(
     lim = pl.deal_limits
     if lim is None or not paid:
         return out, []
-    rows = np.concatenate([r for r, _ in paid])
-    amt = np.concatenate([np.asarray(a, np.int64) for _, a in paid])
+    if len(paid) == 1:
+        rows, amt = paid[0][0], np.asarray(paid[0][1], np.int64)
+    else:
+        rows = np.concatenate([r for r, _ in paid])
+        amt = np.concatenate([np.asarray(a, np.int64) for _, a in paid])
     if not len(rows):
         return out, []
     cr = lines.cr
     key = lines.flat[rows] * (int(cr.drow.max(initial=0)) + 1) + cr.drow[rows]
-    o = np.argsort(key, kind="stable")
-    ks, rs_, am_s = key[o], rows[o], amt[o]
+    # in ledger order (AM, close date, deal id) a deal's lines for one AM are adjacent, unless
+    # a cancellation in the period (dated on its cancel date) sits elsewhere: sort only then
+    adjacent = len(paid) == 1 and not (cr.source == _CANCELLED).any() and bool((rows[1:] >= rows[:-1]).all())
+    if adjacent:
+        ks, rs_, am_s = key, rows, amt
+    else:
+        o = np.argsort(key, kind="stable")
+        ks, rs_, am_s = key[o], rows[o], amt[o]
     first = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]])
     last = np.r_[first[1:], len(ks)] - 1
     total = np.add.reduceat(am_s, first)
