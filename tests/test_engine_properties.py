@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import numpy as np
 import pandas as pd
 from engine_helpers import dataset, plan, run, summary
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from reportkit.config.plans import PPM
@@ -202,3 +202,75 @@ def test_whole_month_proration_counts_only_months_active_on_every_day(base, mont
     else:
         exact = Decimal(base) * ((datetime.date(2025, 3, 31) - hire).days + 1) / 90
     assert q == int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+# ---------------------------------------------------------------------------
+# incentive group (issue #13 items 4, 5, 16)
+# ---------------------------------------------------------------------------
+@SET
+@given(
+    st.lists(st.integers(-(10**6), 10**9), min_size=1, max_size=10),
+    st.one_of(st.none(), st.integers(0, 10**6)),
+    st.one_of(st.none(), st.integers(10**6, 10**8)),
+    st.sampled_from(["0.05", "0.123457"]),
+)
+def test_per_deal_limits_keep_every_paid_deal_between_min_and_max(amts, lo, hi, rate):
+    deals = [(f"d{i}", "a", "2025-02-01", str(Decimal(a).scaleb(-2)), "P") for i, a in enumerate(amts)]
+    limits = {k: str(Decimal(v).scaleb(-2)) for k, v in (("min", lo), ("max", hi)) if v is not None} or {"max": "99999999.99"}
+    p = plan(rates={"method": "flat", "basis": "amount", "tiers": [{"from": 0, "rate": rate}]}, deal_limits=limits)
+    res = run(p, dataset(deals), "FY2025-Q1")
+    st_ = res.statement("a", "FY2025-Q1")
+    st_ = st_.loc[st_["kind"].isin(["commission", "deal_limit"])]
+    per_deal = st_.groupby("deal_id")["amount"].sum()
+    for i, a in enumerate(amts):
+        earned = (Decimal(a).scaleb(-2) * Decimal(rate)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        got = per_deal[f"d{i}"]
+        if earned <= 0:
+            assert got == earned  # nothing earned, or a return: never lifted
+        else:
+            assert lo is None or got >= Decimal(lo).scaleb(-2)
+            assert hi is None or got <= Decimal(hi).scaleb(-2)
+    assert summary(res, "a", "FY2025-Q1", "commission_cents") == sum(per_deal, Decimal(0))
+
+
+@SET
+@given(st.integers(0, 89), st.integers(0, 10**9), st.sampled_from(["0.5", "1.0", "2.5"]))
+def test_cap_of_target_incentive_is_never_exceeded_and_is_linear_in_active_days(hire_day, amount, of_ti):
+    hire = datetime.date(2025, 1, 1) + datetime.timedelta(days=hire_day)
+    p = plan(ote="160000.00", base_salary="80000.00", cap={"per": "period", "of_ti": of_ti})
+    ds = dataset([("d1", "a", "2025-03-31", str(Decimal(amount).scaleb(-2)), "P")], ams=[("a", hire.isoformat(), None)])
+    s = run(p, ds, "FY2025-Q1").summary
+    paid = int((s["commission_cents"] + s["cap_cents"]).iloc[0])
+    active = 90 - hire_day
+    ti = (Decimal(8_000_000) * active / 360).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    cap = (ti * Decimal(of_ti)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    assert paid == min(int((Decimal(amount) / 10).quantize(Decimal(1), rounding=ROUND_HALF_UP)), int(cap))
+
+
+@SET
+@given(st.lists(st.integers(0, 10**9), min_size=1, max_size=6), st.sampled_from(["0", "0.3", "1.0"]))
+def test_gated_plan_never_pays_on_a_zero_quota_unless_it_says_base_tier(amts, gate):
+    deals = [(f"d{i}", "a", "2025-02-01", str(Decimal(a).scaleb(-2)), "P") for i, a in enumerate(amts)]
+    rates = {"method": "retroactive", "basis": "attainment", "gate": gate, "tiers": [{"from": 0, "rate": "0.05"}]}
+    ds = dataset(deals, [("a", "2025-01-01", "2025-03-31", "0.00")])
+    assert summary(run(plan(rates=rates), ds, "FY2025-Q1"), "a", "FY2025-Q1", "commission_cents") == 0
+    paid = summary(
+        run(plan(rates=rates, undefined_attainment="base_tier"), ds, "FY2025-Q1"), "a", "FY2025-Q1", "commission_cents"
+    )
+    assert paid == sum(
+        ((Decimal(a).scaleb(-2) * Decimal("0.05")).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) for a in amts), Decimal(0)
+    )
+
+
+@SET
+@given(st.integers(1, 10**8), st.integers(1, 10**10), st.sampled_from(["0.5", "1.0", "1.75"]))
+def test_bcr_rate_is_ti_over_annual_quota_to_the_nearest_millionth(ti_cents, annual_cents, multiple):
+    raw = {"method": "flat", "basis": "attainment", "tiers": [{"from": 0, "bcr_multiple": multiple}]}
+    exact = Decimal(ti_cents) / Decimal(annual_cents) * Decimal(multiple)
+    kw = {
+        "ote": str(Decimal(ti_cents).scaleb(-2)),
+        "quota": {"source": "plan", "annual": str(Decimal(annual_cents).scaleb(-2))},
+    }
+    assume(exact <= 1)  # above 100 % of credited revenue is refused (test_plan_shapes_incentive)
+    p = plan(rates=raw, **kw)
+    assert p.rates.tiers[0].rate == exact.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)

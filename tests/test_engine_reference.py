@@ -10,6 +10,7 @@ order, cuts credits at the tier bounds with Python ints and rounds every line wi
 from __future__ import annotations
 
 import calendar
+import datetime as _dt
 import datetime as dt
 import math
 from decimal import Decimal
@@ -242,3 +243,95 @@ def test_equal_splits_through_the_engine_match_the_slow_reference(raw_deals, raw
             (d, int(c * 100), t, int(a * 100)) for d, c, t, a in zip(com["deal_id"], com["credit"], com["tier"], com["amount"])
         ]
         assert got == want, (am, q)
+
+
+# ---------------------------------------------------------------------------
+# incentive group (issue #13 items 4, 5, 16): target incentive, per-deal limits,
+# undefined attainment, against a Decimal reference
+# ---------------------------------------------------------------------------
+def incentive_reference(deals, hire, quota_cents, rate, lim, cap_of_ti, bonus, policy):
+    """{quarter: (commission after cap, bonus)} in cents, walked deal by deal with Decimal.
+
+    Flat ``rate`` on each deal (amount basis) behind a 50 % gate; a zero quota follows
+    ``policy``; ``lim`` = (min, max) cents or None per side; TI 80,000.00 a year prorated by
+    active days; the cap is ``cap_of_ti x`` the quarter's TI; ``bonus`` = (threshold, of_ti).
+    """
+    ti_year = Decimal("80000.00")
+    out = {}
+    for q, (start, end) in enumerate(
+        ((_dt.date(2025, 1, 1), _dt.date(2025, 3, 31)), (_dt.date(2025, 4, 1), _dt.date(2025, 6, 30))), 1
+    ):
+        days = (end - start).days + 1
+        active = (end - max(start, hire)).days + 1 if hire <= end else 0
+        quota = round_money(Decimal(quota_cents) / 100 * active / days)
+        ti = round_money(ti_year * active / (4 * days))
+        mine = [d for d in deals if start.isoformat() <= d[1] <= end.isoformat()]
+        credit = sum((Decimal(d[2]) / 100 for d in mine), Decimal(0))
+        commission = Decimal(0)
+        for _, _, amt in mine:
+            line = round_money(Decimal(amt) / 100 * rate)
+            if quota == 0:
+                if policy == "pay_nothing":
+                    line = Decimal(0)
+            elif credit < Decimal("0.5") * quota:
+                line = Decimal(0)
+            if lim[0] is not None and Decimal(0) < line < Decimal(lim[0]) / 100:
+                line = Decimal(lim[0]) / 100
+            if lim[1] is not None and line > Decimal(lim[1]) / 100:
+                line = Decimal(lim[1]) / 100
+            commission += line
+        cap = round_money(cap_of_ti * ti)
+        paid = min(commission, cap)
+        earned_bonus = round_money(bonus[1] * ti) if quota > 0 and credit >= bonus[0] * quota else Decimal(0)
+        out[q] = (int(paid * 100), int(earned_bonus * 100))
+    return out
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(DATES[2:]), st.integers(-300_000, 40_000_000)), min_size=1, max_size=12),
+    st.integers(0, 89),
+    st.sampled_from([0, 5_000_000, 12_345_678]),
+    st.sampled_from(["0.07", "0.123457"]),
+    st.tuples(st.one_of(st.none(), st.integers(1, 200_000)), st.one_of(st.none(), st.integers(200_000, 2_000_000))),
+    st.sampled_from(["0.5", "2.0", "1.333333"]),
+    st.tuples(st.sampled_from(["0.8", "1.0"]), st.sampled_from(["0.1", "0.05"])),
+    st.sampled_from([None, "pay_nothing", "base_tier"]),
+)
+def test_incentive_shapes_match_the_decimal_reference(raw, hire_day, quota_cents, rate, lim, cap_of_ti, bonus, policy):
+    hire = _dt.date(2025, 1, 1) + _dt.timedelta(days=hire_day)
+    deals = [(f"i{i:02d}", date, amt) for i, (date, amt) in enumerate(raw)]
+    limits = {k: str(Decimal(v).scaleb(-2)) for k, v in zip(("min", "max"), lim) if v is not None}
+    p = plan(
+        ote="160000.00",
+        base_salary="80000.00",
+        rates={"method": "flat", "basis": "amount", "gate": "0.5", "tiers": [{"from": 0, "rate": rate}]},
+        cap={"per": "period", "of_ti": cap_of_ti},
+        bonuses=[{"name": "kicker", "attainment_at_least": bonus[0], "of_ti": bonus[1]}],
+        **({"deal_limits": limits} if limits else {}),
+        **({"undefined_attainment": policy} if policy else {}),
+    )
+    ds = dataset(
+        [(d, "a", date, str(Decimal(amt).scaleb(-2)), "P") for d, date, amt in deals],
+        [
+            ("a", s, e, str(Decimal(quota_cents).scaleb(-2)))
+            for s, e in (("2025-01-01", "2025-03-31"), ("2025-04-01", "2025-06-30"))
+        ],
+        ams=[("a", hire.isoformat(), None)],
+    )
+    res = run(p, ds, "FY2025-Q2")
+    want = incentive_reference(
+        deals,
+        hire,
+        quota_cents,
+        Decimal(rate),
+        lim,
+        Decimal(cap_of_ti),
+        (Decimal(bonus[0]), Decimal(bonus[1])),
+        p.undefined_attainment_policy,
+    )
+    s = res.summary.set_index("period")
+    for q, (paid, bonus_cents) in want.items():
+        row = s.loc[f"FY2025-Q{q}"]
+        assert int(row["commission_cents"] + row["cap_cents"]) == paid, q
+        assert int(row["bonus_cash_cents"]) == bonus_cents, q

@@ -43,6 +43,7 @@ from pydantic import (
 )
 
 from ..core.errors import PlanError, did_you_mean
+from ..core.money import rdiv
 from ..core.types import PPM, Fraction, Id, Money, Rate
 from ..core.yaml_input import format_validation_errors, read_yaml_mapping
 
@@ -55,6 +56,7 @@ __all__ = [
     "Spif",
     "Draw",
     "Clawback",
+    "DealLimits",
     "Crediting",
     "QuotaSpec",
     "PayMix",
@@ -92,11 +94,28 @@ class Tier(_Strict):
     belongs to the **upper** tier (reaching the boundary earns the higher rate).
     ``from`` is a currency amount when the schedule's ``basis`` is ``amount`` and
     an attainment fraction (1.0 == 100 % of quota) when it is ``attainment``.
+
+    ``bcr_multiple`` instead of ``rate``: the rate is that multiple of the plan's
+    base commission rate (BCR = target incentive / annual quota, QuotaPath's
+    "Base Commission Rate = Variable Pay / Quota"; ``"1.5"`` == an accelerator at
+    1.5 x BCR). The plan computes ``rate`` when it is loaded, rounded half away
+    from zero to six decimals (:meth:`Plan._bcr_rates`); it needs ``ote``,
+    ``base_salary`` and ``quota: {source: plan, annual: ...}``.
     """
 
     lo: Fraction = Field(..., alias="from", ge=0, description="lower bound, inclusive")
-    rate: Rate = Field(..., ge=0, le=1, description="commission rate, fraction of credited revenue")
+    rate: Rate | None = Field(None, ge=0, le=1, description="commission rate, fraction of credited revenue")
     label: str | None = Field(None, description="e.g. 'base', 'accelerator', 'decelerator'")
+    # -- incentive group (issue #13 item 4): the rate as a multiple of the base commission rate
+    bcr_multiple: Fraction | None = Field(
+        None, ge=0, description="rate = bcr_multiple x BCR, BCR = target incentive / annual quota (see Plan)"
+    )
+
+    @model_validator(mode="after")
+    def _one_rate(self) -> Tier:
+        if self.rate is None and self.bcr_multiple is None:
+            raise ValueError("give 'rate' (a fraction) or 'bcr_multiple' (a multiple of the base commission rate)")
+        return self
 
 
 class RateSchedule(_Strict):
@@ -153,11 +172,32 @@ class Cap(_Strict):
     cumulative commission. With ``carry_excess`` the capped-off excess is carried
     to later periods (paid when there is room under the cap); without it the
     excess is forfeited.
+
+    Attributes
+    ----------
+    per : {"period", "year"}
+    amount : money, optional
+        The cap in currency.
+    of_ti : fraction, optional
+        The cap as a multiple of the target incentive (TI, ``ote - base_salary``;
+        ``"2.0"`` == 200 % of TI): per period, of the period's TI; per year, of the
+        target incentive of the year so far. TI is prorated by active days like
+        quota (see ``docs/commission.md``, "Plan shapes: incentive"). Give exactly
+        one of ``amount`` and ``of_ti``.
+    carry_excess : bool
     """
 
     per: Literal["period", "year"] = "period"
-    amount: Money = Field(..., ge=0)
+    amount: Money | None = Field(None, ge=0)
+    # -- incentive group (issue #13 item 4): cap as a multiple of TI
+    of_ti: Fraction | None = Field(None, ge=0, description="cap as a multiple of the target incentive (TI)")
     carry_excess: bool = False
+
+    @model_validator(mode="after")
+    def _one_amount(self) -> Cap:
+        if (self.amount is None) == (self.of_ti is None):
+            raise ValueError("give exactly one of 'amount' (currency) or 'of_ti' (a multiple of the target incentive)")
+        return self
 
 
 class Bonus(_Strict):
@@ -176,9 +216,17 @@ class Bonus(_Strict):
     name: str
     attainment_at_least: Fraction = Field(..., ge=0)
     per: Literal["period", "year"] = "period"
-    amount: Money = Field(..., ge=0)
+    amount: Money | None = Field(None, ge=0)
+    # -- incentive group (issue #13 item 4): a bonus (kicker) as a fraction of TI
+    of_ti: Fraction | None = Field(None, ge=0, description="bonus as a fraction of the target incentive (TI)")
     award: Literal["cash", "non_cash", "deferred"] = "cash"
     payout_after_days: int = Field(0, ge=0)
+
+    @model_validator(mode="after")
+    def _one_amount(self) -> Bonus:
+        if (self.amount is None) == (self.of_ti is None):
+            raise ValueError("give exactly one of 'amount' (currency) or 'of_ti' (a fraction of the target incentive)")
+        return self
 
 
 class Spif(_Strict):
@@ -241,6 +289,42 @@ class Clawback(_Strict):
     def _check(self) -> Clawback:
         if self.method == "plan_rate" and self.rate is None:
             raise ValueError("method 'plan_rate' needs 'rate'")
+        return self
+
+
+class DealLimits(_Strict):
+    """Per-deal minimum and maximum commission (issue #13 item 5, incentive group).
+
+    Applied to each account manager's commission on each deal in a pay period
+    (the sum of the deal's rate-schedule lines, tier slices included): a deal
+    that earned commission (> 0) below ``min`` is topped up to ``min``; a deal
+    above the maximum is cut down to it. Each adjustment is its own statement
+    line naming the deal. A deal that earned nothing (a gate, a 0 % tier, a
+    return) is never lifted. A clawback of the deal later claws back at the
+    amount actually paid, the limit included (``clawback.method: rate_paid``).
+
+    Attributes
+    ----------
+    min : money, optional
+        Smallest commission on a deal that earns commission.
+    max : money, optional
+        Largest commission on one deal.
+    max_of_ti : fraction, optional
+        Largest commission on one deal as a fraction of the annual target
+        incentive (TI; ``"1.0"`` == one year's TI). With ``max`` too, the
+        smaller applies.
+    """
+
+    min: Money | None = Field(None, ge=0)
+    max: Money | None = Field(None, ge=0)
+    max_of_ti: Fraction | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _check(self) -> DealLimits:
+        if self.min is None and self.max is None and self.max_of_ti is None:
+            raise ValueError("give at least one of 'min', 'max' or 'max_of_ti'")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}")
         return self
 
 
@@ -381,6 +465,18 @@ class Plan(_Strict):
         period never pays below zero. ``false``: the negative net stays on the
         period's statement (money owed back), as the flat ``commission:`` policy
         of a params file has always shown it.
+    deal_limits : DealLimits, optional
+        Per-deal minimum and maximum commission.
+    undefined_attainment : {"pay_nothing", "base_tier", "refuse"}, optional
+        What a pay period with a zero quota (attainment undefined) earns under
+        an attainment-based rate schedule or gate: ``pay_nothing`` (every
+        commission line 0 at rate 0), ``base_tier`` (the first tier's rate, and
+        through the gate), ``refuse`` (the run stops with a ``PlanError`` naming
+        the account managers and periods). Left out: ``base_tier`` for a plan
+        without a gate (the behaviour before the key existed) and
+        ``pay_nothing`` for a gated plan (a gate is never passed on undefined
+        attainment unless the plan says ``base_tier``). Attainment bonuses are
+        never earned on undefined attainment.
     """
 
     name: str
@@ -399,6 +495,9 @@ class Plan(_Strict):
     draw: Draw | None = None
     clawback: Clawback = Clawback()
     carry_negative: bool = True
+    # -- incentive group (issue #13 items 5 and 16): per-deal limits, undefined attainment
+    deal_limits: DealLimits | None = None
+    undefined_attainment: Literal["pay_nothing", "base_tier", "refuse"] | None = None
     _source_file: str | None = PrivateAttr(default=None)
 
     @property
@@ -423,6 +522,74 @@ class Plan(_Strict):
                 "quarter) or 12 (one per month), on a quarterly or a monthly plan alike"
             )
         return self
+
+    @model_validator(mode="after")
+    def _incentive(self) -> Plan:
+        # incentive group (issue #13 items 4 and 5): amounts given as multiples of TI need a TI
+        uses_ti = [
+            k
+            for k, used in (
+                ("cap.of_ti", self.cap is not None and self.cap.of_ti is not None),
+                *((f"bonuses.{i}.of_ti", b.of_ti is not None) for i, b in enumerate(self.bonuses)),
+                ("deal_limits.max_of_ti", self.deal_limits is not None and self.deal_limits.max_of_ti is not None),
+            )
+            if used
+        ]
+        if uses_ti and self.target_incentive <= 0:
+            raise ValueError(
+                f"{', '.join(uses_ti)} is a multiple of the target incentive, but the plan has none "
+                f"(TI = ote - base_salary = {self.ote} - {self.base_salary}); set 'ote' and 'base_salary'"
+            )
+        if self.deal_limits is not None and self.rates.accumulation == "ytd":
+            raise ValueError(
+                "deal_limits cannot be combined with rates.accumulation 'ytd' (a YTD true-up re-rates earlier deals); "
+                "use accumulation 'per_period' or 'per_deal', or leave deal_limits out"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _bcr_rates(self) -> Plan:
+        # incentive group (issue #13 item 4): rates as multiples of BCR = TI / annual quota, exactly
+        # rounded half away from zero to parts per million (the precision of every engine rate)
+        multiples = [(i, t) for i, t in enumerate(self.rates.tiers) if t.bcr_multiple is not None]
+        if not multiples:
+            return self
+        i0, t0 = multiples[0]
+        key = f"rates.tiers.{i0}.bcr_multiple"
+        if any(t.rate is not None for _, t in multiples):
+            i1 = next(i for i, t in multiples if t.rate is not None)
+            raise ValueError(f"rates.tiers.{i1}: give 'rate' or 'bcr_multiple', not both")
+        if self.quota.source != "plan" or not self.quota.annual:
+            raise ValueError(
+                f"{key} ({t0.bcr_multiple}) needs the plan's annual quota: BCR = target incentive / annual quota; "
+                "set quota: {source: plan, annual: \"...\"} or write the tier's 'rate'"
+            )
+        ti = Plan.cents(self.target_incentive)
+        if ti <= 0:
+            raise ValueError(
+                f"{key} ({t0.bcr_multiple}) needs a target incentive (TI = ote - base_salary = "
+                f"{self.ote} - {self.base_salary}); set 'ote' and 'base_salary'"
+            )
+        annual = Plan.cents(self.quota.annual)
+        tiers = list(self.rates.tiers)
+        for i, t in multiples:
+            rate = Decimal(rdiv(ti * ppm(t.bcr_multiple), annual)) / PPM
+            if rate > 1:
+                raise ValueError(
+                    f"rates.tiers.{i}.bcr_multiple: {t.bcr_multiple} x BCR ({self.target_incentive} / "
+                    f"{self.quota.annual}) = {rate}, above 1 (100 % of credited revenue)"
+                )
+            tiers[i] = t.model_copy(update={"rate": rate})
+        # the model is frozen: the derived rates are set once, here, while it is validated
+        object.__setattr__(self, "rates", self.rates.model_copy(update={"tiers": tuple(tiers)}))
+        return self
+
+    @property
+    def undefined_attainment_policy(self) -> str:
+        """``undefined_attainment`` as declared, else ``pay_nothing`` for a gated plan and ``base_tier`` otherwise."""
+        if self.undefined_attainment is not None:
+            return self.undefined_attainment
+        return "pay_nothing" if self.rates.gate is not None else "base_tier"
 
     @property
     def target_incentive(self) -> Decimal:

@@ -326,7 +326,7 @@ def commission_statement(
 # ---------------------------------------------------------------------------
 # plan engine path (params.plan)
 # ---------------------------------------------------------------------------
-_COMMISSION_KINDS = frozenset({"commission", "true_up", "cap_carry_in", "cap"})
+_COMMISSION_KINDS = frozenset({"commission", "deal_limit", "true_up", "cap_carry_in", "cap"})
 
 
 def plan_result(
@@ -396,7 +396,7 @@ def plan_statement(
     ``period`` (ordered by pay period, ledger step, close date, deal, tier);
     amounts are the engine's rounded cents, so ``total`` is the sum of the
     rounded lines. ``commission`` is rate-schedule commission after the cap
-    (``commission``, ``true_up``, ``cap_carry_in``, ``cap`` lines), ``bonus`` the
+    (``commission``, ``deal_limit``, ``true_up``, ``cap_carry_in``, ``cap`` lines), ``bonus`` the
     bonus lines (cash, deferred and non-cash), ``cash_total`` the payable lines
     (the period's payout), ``revenue`` the credit and ``attainment`` credit /
     quota of those pay periods (NaN when the quota is zero).

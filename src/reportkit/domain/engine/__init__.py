@@ -26,7 +26,9 @@ requested (:meth:`CommissionResult.statement`).
 Order of a pay period's ledger (each step one or more statement lines)
 --------------------------------------------------------------------------
 1. ``commission``: credited deals through the rate schedule (one line per deal,
-   or per tier slice of a deal under marginal tiers); ``true_up`` for YTD plans.
+   or per tier slice of a deal under marginal tiers); ``deal_limit``: a deal's
+   commission lifted to the plan's per-deal minimum or cut to its maximum;
+   ``true_up`` for YTD plans.
 2. ``cap_carry_in`` / ``cap``: carried excess paid, excess above the cap removed.
 3. ``spif``: SPIF lines (outside the cap).
 4. ``bonus``: attainment bonuses (cash payable now; non-cash or deferred recorded
@@ -47,11 +49,13 @@ Where each step lives (:func:`compute` calls them in this order)
 * 1. credit deals, in ledger order: :mod:`~reportkit.domain.engine.credits`
   (cancellations in the deal's own period: :mod:`~reportkit.domain.engine.clawbacks`)
 * 2-3. quotas per plan, attainment: :mod:`~reportkit.domain.engine.quotas`
-* 4. tiers and gates (``commission``, ``true_up``): :mod:`~reportkit.domain.engine.tiers`;
-  SPIFs: :mod:`~reportkit.domain.engine.bonuses`
+* 4. tiers and gates (``commission``, ``true_up``) and the undefined-attainment
+  policy: :mod:`~reportkit.domain.engine.tiers`; per-deal limits (``deal_limit``):
+  :mod:`~reportkit.domain.engine.caps`; SPIFs: :mod:`~reportkit.domain.engine.bonuses`
 * 5. clawbacks: :mod:`~reportkit.domain.engine.clawbacks`; adjustments:
   :mod:`~reportkit.domain.engine.adjustments`
-* 6. per pay period: caps (:mod:`~reportkit.domain.engine.caps`), bonuses
+* 6. per pay period: caps and the target incentive they and bonuses may be
+  multiples of (:mod:`~reportkit.domain.engine.caps`), bonuses
   (:mod:`~reportkit.domain.engine.bonuses`), balances and draws down to the payout
   (:mod:`~reportkit.domain.engine.draws`)
 * the ledger's lines and order: :mod:`~reportkit.domain.engine.ledger`; statements,
@@ -78,7 +82,7 @@ from ...data.model import Dataset
 from .._credit_core import CREDIT_SOURCES, Ids, check_crediting, credit_codes, credit_deals
 from .adjustments import adjustment_lines
 from .bonuses import bonus_awards, spif_lines
-from .caps import apply_caps
+from .caps import apply_caps, deal_limit_lines, period_target_incentive, uses_target_incentive
 from .clawbacks import cancel_credits, clawback_lines
 from .credits import credit_lines, credited_micros, in_ledger_order, team_totals
 from .draws import settle_draws
@@ -86,7 +90,7 @@ from .inputs import check_plans, pay_periods, plans_per_period
 from .ledger import Ledger
 from .quotas import attainment, quota_table, quotas_per_plan
 from .results import STATEMENT_COLUMNS, CommissionResult, Statements, summary_frame, write_statement_csv
-from .tiers import commission_lines, tier_commission
+from .tiers import check_undefined_attainment, commission_lines, tier_commission
 
 __all__ = [
     "rdiv",
@@ -161,7 +165,8 @@ def compute(
     ------
     PlanError
         Plans disagree on pay period; a plan's crediting disagrees with the data
-        set's (:func:`check_crediting`); currency mismatch; missing assignments.
+        set's (:func:`check_crediting`); currency mismatch; missing assignments;
+        a plan with ``undefined_attainment: refuse`` meets a zero quota.
     PeriodError
         Bad period label.
     DataError
@@ -195,17 +200,24 @@ def compute(
     spif_ap = np.zeros((A, P), dtype=np.int64)
     paid = []  # (line rows, amounts) of commission lines, for clawbacks at the rate paid
     for g in range(len(plan_list)):
+        check_undefined_attainment(g, lines, choice, att, span, ams)
         comm_g, paid_g = commission_lines(g, lines, choice, att, span, ledger)
-        comm_ap += comm_g
-        paid += paid_g
+        # per-deal minimum / maximum commission: lines after the deal's, paid as commission
+        lim_g, paid_lim = deal_limit_lines(g, lines, paid_g, choice, ledger, A, P)
+        comm_ap += comm_g + lim_g
+        paid += paid_g + paid_lim
         spif_ap += spif_lines(g, lines, choice, deals, A, P, ledger)
     # 5. clawbacks of deals cancelled in a later period; manual adjustments
     claw_ap = clawback_lines(claw, lines, paid, len(ids.strings()), choice, span, ledger)
     adj_ap = adjustment_lines(adjustments, am_code, span.labels, ledger)
 
-    # 6. per pay period: caps, bonuses, then draws and balances down to the payout
-    capped = apply_caps(comm_ap, choice, span)
-    bonus = bonus_awards(choice, att, span)
+    # 6. per pay period: caps, bonuses (either may be a multiple of the target incentive,
+    # prorated like quota), then draws and balances down to the payout
+    ti = ti_ytd = None
+    if any(uses_target_incentive(p) for p in plan_list):
+        ti, ti_ytd = period_target_incentive(choice, span, quotas_out, ams)
+    capped = apply_caps(comm_ap, choice, span, ti, ti_ytd)
+    bonus = bonus_awards(choice, att, span, ti, ti_ytd)
     settled = settle_draws(capped.pay + spif_ap + bonus.cash + claw_ap + adj_ap, choice, span)
     ledger.add_period_lines([e for j in range(P) for e in capped.entries[j] + bonus.entries[j] + settled.entries[j]])
 

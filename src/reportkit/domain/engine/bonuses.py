@@ -92,13 +92,24 @@ class Bonuses:
     entries: list[list[PeriodLine]]
 
 
-def bonus_awards(choice: PlanChoice, att: Attainment, span: PayPeriods) -> Bonuses:
+def bonus_awards(
+    choice: PlanChoice, att: Attainment, span: PayPeriods, ti: np.ndarray | None = None, ti_ytd: np.ndarray | None = None
+) -> Bonuses:
     """The bonuses each AM earns in each pay period under the plan in force.
 
     A ``per: period`` bonus looks at the period's attainment, a ``per: year`` bonus
     at the year-to-date attainment in the fiscal year's last period; it is earned
     when the quota is positive and ``credit / quota >= attainment_at_least``
-    (compared exactly in integers).
+    (compared exactly in integers): never on undefined attainment (quota 0).
+
+    Parameters
+    ----------
+    ti, ti_ytd : int64 arrays (A, P), optional
+        Target incentive per AM and pay period, and of the fiscal year so far, in
+        cents (:func:`reportkit.domain.engine.caps.period_target_incentive`). A
+        bonus given as ``of_ti`` pays ``of_ti x`` the period's TI (``per: period``)
+        or the year's TI (``per: year``: the sum of the year's period TIs), rounded
+        half away from zero to the cent.
     """
     A, P = att.quota.shape
     cash = np.zeros((A, P), dtype=np.int64)
@@ -122,10 +133,15 @@ def bonus_awards(choice: PlanChoice, att: Attainment, span: PayPeriods) -> Bonus
                     continue
                 pdate = span.periods[j].end + datetime.timedelta(days=b.payout_after_days)
                 payable = b.award == "cash" and b.payout_after_days == 0
-                amt = np.full(len(hit), Plan.cents(b.amount))
                 scope = "period" if b.per == "period" else "year-to-date"
+                if b.of_ti is None:
+                    amt, of = np.full(len(hit), Plan.cents(b.amount)), ""
+                else:  # a fraction of TI (incentive group, issue #13 item 4)
+                    base = (ti if b.per == "period" else ti_ytd)[hit, j]
+                    amt = rdiv(base * ppm(b.of_ti), PPM)
+                    of = f" of {b.of_ti} x the {'period' if b.per == 'period' else 'year'}'s target incentive"
                 txt = (
-                    f"{pl.name}: bonus {b.name!r}: {scope} attainment >= {b.attainment_at_least} "
+                    f"{pl.name}: bonus {b.name!r}{of}: {scope} attainment >= {b.attainment_at_least} "
                     f"({b.award}{'' if payable else (' to ' if b.award == 'deferred' else ', deferred to ') + pdate.isoformat()})"
                 )
                 entries[j].append(PeriodLine(hit, j, "bonus", amt, txt, b.award, pdate, payable))

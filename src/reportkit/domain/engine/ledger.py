@@ -28,6 +28,7 @@ from .._credit_core import NAT, arrow_str, arrow_to_numpy
 
 _KINDS = [
     "commission",
+    "deal_limit",  # per-deal minimum / maximum commission (incentive group, issue #13 item 5)
     "true_up",
     "cap_carry_in",
     "cap",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...config.plans import PPM, Plan, ppm
+from ...core.errors import PlanError
 from ...core.money import rdiv
 from ...core.money import rdiv_inplace as _rdiv_inplace
 from .credits import CreditLines
@@ -181,6 +182,46 @@ def _tier_rules(plan: Plan) -> list[str]:
     return out
 
 
+def uses_attainment(plan: Plan) -> bool:
+    """Whether a plan's rate schedule depends on attainment (attainment tiers or a gate)."""
+    return plan.rates.basis == "attainment" or plan.rates.gate is not None
+
+
+def check_undefined_attainment(
+    g: int, lines: CreditLines, choice: PlanChoice, att: Attainment, span: PayPeriods, ams: np.ndarray
+) -> None:
+    """Refuse the run when plan ``g`` says ``undefined_attainment: refuse`` and a quota is 0.
+
+    Only pay periods in which an account manager on the plan has credit lines
+    count (nothing to pay, nothing to refuse; ``ams``: the id of each AM code), and only when the plan's schedule
+    uses attainment (:func:`uses_attainment`; per-period quota, or year-to-date
+    quota for ``accumulation: ytd``).
+
+    Raises
+    ------
+    PlanError
+        Naming the plan file, the key ``undefined_attainment``, each account
+        manager and pay period with a zero quota, and the fix.
+    """
+    pl = choice.plans[g]
+    if pl.undefined_attainment_policy != "refuse" or not uses_attainment(pl) or not lines.n:
+        return
+    q = att.ytd_quota if pl.rates.accumulation == "ytd" else att.quota
+    on = lines.flat if choice.one_plan else lines.flat[lines.plan == g]
+    A, P = q.shape
+    has = np.zeros(A * P, dtype=bool)
+    has[on] = True
+    bad = np.flatnonzero(has & (q.reshape(-1) == 0))
+    if not len(bad):
+        return
+    where = ", ".join(f"account manager {ams[i]!r} in {span.labels[j]}" for i, j in zip((bad // P).tolist(), (bad % P).tolist()))
+    raise PlanError(
+        f"{pl.source_file or pl.name}: key 'undefined_attainment': 'refuse': the quota is 0 (attainment undefined) for {where}",
+        hint="give these account managers a quota for the period, or set undefined_attainment to "
+        "'pay_nothing' or 'base_tier' (allowed: pay_nothing, base_tier, refuse)",
+    )
+
+
 # ---------------------------------------------------------------------------
 # commission lines: a plan's schedule over its credit lines
 # ---------------------------------------------------------------------------
@@ -192,6 +233,7 @@ class _Schedule:
     rates: np.ndarray
     tcodes: np.ndarray
     gate_code: int
+    undefined_code: int = -1  # rule of a line not paid because attainment is undefined (quota 0); -1: paid
 
     @classmethod
     def of(cls, pl: Plan, ledger: Ledger) -> _Schedule:
@@ -199,7 +241,12 @@ class _Schedule:
         rates = np.array([ppm(t.rate) for t in rs.tiers], dtype=np.int32)  # ppm <= 1e6
         tcodes = np.array(ledger.rule_codes(_tier_rules(pl)), dtype=np.int32)
         gate_code = ledger.rule(f"{pl.name}: below gate {rs.gate} attainment: nothing earned") if rs.gate is not None else -1
-        return cls(pl, rates, tcodes, gate_code)
+        undefined = -1
+        if uses_attainment(pl) and pl.undefined_attainment_policy == "pay_nothing":
+            undefined = ledger.rule(
+                f"{pl.name}: quota 0, attainment undefined: nothing earned (undefined_attainment: pay_nothing)"
+            )
+        return cls(pl, rates, tcodes, gate_code, undefined)
 
     def lines(self, idx_rows, before, after, total, qline, attline_c, attline_q, qtab=None, qidx=None, sliced=None):
         """Tier the lines ``idx_rows`` (basis ``before`` -> ``after``, tier reached ``total``), then the gate.
@@ -233,6 +280,11 @@ class _Schedule:
             rate = np.where(below, 0, rate)
             amt = np.where(below, 0, amt)
             rc = np.where(below, self.gate_code, rc)
+        if self.undefined_code >= 0:  # undefined_attainment: pay_nothing (incentive group, issue #13 item 16)
+            undefined = attline_q[rows] == 0
+            rate = np.where(undefined, 0, rate)
+            amt = np.where(undefined, 0, amt)
+            rc = np.where(undefined, self.undefined_code, rc)
         same = len(rows) == len(idx_rows)  # one slice per line: rows is the identity
         return (idx_rows if same else idx_rows[rows]), k, cc, rate, amt, rc
 
@@ -329,7 +381,7 @@ def _per_period(sch: _Schedule, lines: CreditLines, sel: np.ndarray, whole: bool
     cum = np.cumsum(cr_s)
     cum -= np.take(cum[st] - cr_s[st], seg_of)
     before = cum - cr_s
-    qs = Q.reshape(-1)[f_s] if rs.gate is not None else None
+    qs = Q.reshape(-1)[f_s] if rs.gate is not None or sch.undefined_code >= 0 else None
     sliced = None
     if rs.method == "marginal":
         sliced = _period_marginal_slices(sch, Q.reshape(-1)[f_s[st]], cum, before, st, seg_of)
