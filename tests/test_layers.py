@@ -250,3 +250,36 @@ def test_no_module_of_a_package_is_named_after_a_name_its_init_defines():
                 continue
             clashes += [f"{init.parent.relative_to(ROOT).as_posix()}/{n}.py" for n in sorted(names & modules)]
     assert not clashes, f"modules named after a name their package's __init__.py defines: {clashes}"
+
+
+# Sizes a reader can hold in their head (issue #16): "no module over about 800 lines, no
+# function over about 120". Lines as `ruff format` lays them out; a function's docstring
+# does not count against it (a long docstring is a virtue), a module's does.
+MAX_MODULE_LINES = 850
+MAX_FUNCTION_LINES = 120
+
+
+def _function_lines(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    lines = node.end_lineno - node.lineno + 1
+    first = node.body[0]
+    if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+        lines -= first.end_lineno - first.lineno + 1
+    return lines
+
+
+def test_no_module_is_longer_than_about_800_lines():
+    long = {
+        p.relative_to(PACKAGE).as_posix(): n
+        for p in PACKAGE.rglob("*.py")
+        if (n := len(p.read_text().splitlines())) > MAX_MODULE_LINES
+    }
+    assert not long, f"split these modules by concern (lines > {MAX_MODULE_LINES}): {long}"
+
+
+def test_no_function_is_longer_than_about_120_lines():
+    long = {}
+    for p in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(p.read_text())):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and _function_lines(node) > MAX_FUNCTION_LINES:
+                long[f"{p.relative_to(PACKAGE).as_posix()}:{node.name}"] = _function_lines(node)
+    assert not long, f"make these functions named steps (lines without docstring > {MAX_FUNCTION_LINES}): {long}"
