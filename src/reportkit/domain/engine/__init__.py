@@ -79,7 +79,7 @@ from .._credit_core import CREDIT_SOURCES, Ids, check_crediting, credit_codes, c
 from .adjustments import adjustment_lines
 from .bonuses import bonus_awards, spif_lines
 from .caps import apply_caps
-from .clawbacks import cancel_credits, clawback_lines
+from .clawbacks import cancel_credits, clawback_lines, restatement_lines
 from .credits import credit_lines, credited_micros, in_ledger_order, team_totals
 from .draws import settle_draws
 from .inputs import check_plans, pay_periods, plans_per_period
@@ -148,7 +148,9 @@ def compute(
         ``account_manager_id, start, end`` leaves of absence (quota proration).
     since : str, optional
         First pay period of the ledger; default the first period of ``period``'s
-        fiscal year. YTD accumulation, year caps and draws run from here.
+        fiscal year. Draws run from here; a plan with YTD tiers, a
+        yearly cap or a yearly bonus reaches back to the first period of
+        ``since``'s fiscal year by itself (:func:`~reportkit.domain.engine.inputs.year_to_date`).
     source_mapping : str or Path, optional
         The mapping file ``ds`` came from, named when a plan's crediting
         disagrees with the data set's (:func:`check_crediting`).
@@ -172,7 +174,7 @@ def compute(
     """
     # inputs: the plans agree; the pay periods; who is on which plan
     plan_list, names, kind, method, handoff = check_plans(plans, ds, assignments, source_mapping)
-    span = pay_periods(ds.calendar, kind, period, since)
+    span = pay_periods(ds.calendar, kind, period, since, plan_list)
     ams_df = ds.account_managers.reset_index(drop=True)
     ams = ams_df["account_manager_id"].astype(str).to_numpy(dtype=object)
     ids = Ids(ams)
@@ -183,7 +185,7 @@ def compute(
 
     # 1. credit deals (cancellations in the deal's own period are negative credits), in ledger order
     cr, excluded = credit_lines(ds, deals, ids, splits=splits, method=method, handoff=handoff)
-    cr, claw = cancel_credits(cr, cancellations, deals, span)
+    cr, claw = cancel_credits(cr, cancellations, deals, span, choice)
     lines = in_ledger_order(cr, deals, span, choice, len(ids.strings()))
     # 2. quotas per plan; 3. attainment (credited revenue against quota, period and YTD)
     Q, quotas_out = quotas_per_plan(ams_df, ds.quotas, choice, span, leaves)
@@ -201,6 +203,17 @@ def compute(
         spif_ap += spif_lines(g, lines, choice, deals, A, P, ledger)
     # 5. clawbacks of deals cancelled in a later period; manual adjustments
     claw_ap = clawback_lines(claw, lines, paid, len(ids.strings()), choice, span, ledger)
+    # clawback.method restate: the origin period re-run without the cancelled credit
+    claw_ap += restatement_lines(
+        claw,
+        lines.cr,
+        comm_ap,
+        lambda c: _rate_schedule(c, deals, span, choice, len(ids.strings()), Q),
+        choice,
+        span,
+        ledger,
+        deals,
+    )
     adj_ap = adjustment_lines(adjustments, am_code, span.labels, ledger)
 
     # 6. per pay period: caps, bonuses, then draws and balances down to the payout
@@ -232,6 +245,21 @@ def compute(
     return CommissionResult(
         ams, span.periods, ledger.finish(), ledger.rules, summary, lines.cr, ids.strings(), deals, quotas_out, excluded
     )
+
+
+def _rate_schedule(cr, deals, span, choice, n_codes: int, Q) -> np.ndarray:
+    """Rate-schedule commission (A, P) of the run's plans on credit lines ``cr`` (steps 1-4 again, no lines kept).
+
+    The ``rerun`` of :func:`~reportkit.domain.engine.clawbacks.restatement_lines`: the same
+    ledger order, attainment and tier step as :func:`compute`, on a scratch ledger.
+    """
+    A, P = choice.pidx.shape
+    lines = in_ledger_order(cr, deals, span, choice, n_codes)
+    att = attainment(Q, credited_micros(lines, A, P), span.year_start)
+    scratch, total = Ledger(), np.zeros((A, P), dtype=np.int64)
+    for g in range(len(choice.plans)):
+        total += commission_lines(g, lines, choice, att, span, scratch)[0]
+    return total
 
 
 def statements(
