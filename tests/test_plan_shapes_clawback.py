@@ -30,17 +30,18 @@ from reportkit.domain import engine
 
 D = Decimal
 
+
+def marginal_5_10(name: str, basis: str, accelerator_from: str) -> str:
+    """Plan YAML: marginal tiers per quarter, 5 % ("base") then 10 % ("accelerator") from ``accelerator_from``."""
+    return (
+        f"name: {name}\nperiod: quarter\nrates:\n  method: marginal\n  basis: {basis}\n  tiers:\n"
+        '    - {from: 0, rate: "0.05", label: base}\n'
+        f'    - {{from: "{accelerator_from}", rate: "0.10", label: accelerator}}\n'
+    )
+
+
 # [50K]: marginal amount tiers per quarter, 5 % up to 450,000.00 and 10 % above
-TIERS_5_10_AT_450K = """\
-name: clawback example
-period: quarter
-rates:
-  method: marginal
-  basis: amount
-  tiers:
-    - {from: 0, rate: "0.05", label: base}
-    - {from: "450000.00", rate: "0.10", label: accelerator}
-"""
+TIERS_5_10_AT_450K = marginal_5_10("clawback example", "amount", "450000.00")
 
 
 def plan_file(tmp_path, name: str, text: str):
@@ -191,3 +192,48 @@ def test_the_engine_names_a_negative_quota_in_the_plan_currency(tmp_path):
     with pytest.raises(DataError) as err:
         engine.compute(ds, plan_file(tmp_path, "plain", TIERS_5_10_AT_450K), "FY2025-Q1")
     assert "'-5,000.00 USD'" in str(err.value) and "500000" not in str(err.value)
+
+
+# -- a statement line says in words which component, tier, rate and deals made it ------------
+ATTAINMENT_5_10 = marginal_5_10("Standard", "attainment", "1.0")
+
+
+def test_the_statement_file_says_each_line_in_words_without_internal_codes(tmp_path):
+    import csv
+
+    from reportkit.core.periods import Period
+    from reportkit.domain.commission import plan_statement
+    from reportkit.render.statement import write_statement_files
+
+    plan = plan_file(tmp_path, "standard", ATTAINMENT_5_10)
+    ds = dataset(
+        [("A", "rep", "2025-01-15", "8000.00", "X"), ("B", "rep", "2025-02-15", "4000.00", "X")],
+        quotas=[("rep", "2025-01-01", "2025-03-31", "10000.00")],
+    )
+    res = engine.compute(ds, plan, "FY2025-Q1")
+    stmt = plan_statement(res, "rep", Period.parse("FY2025-Q1", ds.calendar))
+    csv_path, _ = write_statement_files(stmt, tmp_path / "out", "USD")
+    with csv_path.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    # B crosses 100 % of the 10,000.00 quota: 2,000.00 in the base tier, 2,000.00 in the accelerator
+    b2 = rows[2]
+    assert (b2["deal_id"], b2["basis"], b2["rate"], b2["amount"]) == ("B", "2000.00", "0.1", "200.00")
+    assert b2["rule"] == "commission, tier 2 at 10 %"
+    assert b2["description"] == (
+        'Deal B closed 2025-02-15: Standard: commission, tier 2 "accelerator" (from 100 % of quota; '
+        "marginal: the part of the credit inside this tier, measured on the pay period's running total) at 10 %"
+    )
+    assert rows[0]["rule"] == "commission, tier 1 at 5 %" and "up to 100 % of quota" in rows[0]["description"]
+    assert not any("tier:" in r["rule"] or "_" in r["rule"] for r in rows)
+    assert rows[-1]["rule"] == "total" and rows[-1]["amount"] == "700.00"  # 400.00 + 100.00 + 200.00
+
+
+def test_a_restatement_line_says_in_words_which_period_it_restates(tmp_path):
+    from reportkit.core.periods import Period
+    from reportkit.domain.commission import plan_statement
+
+    res = run_method(tmp_path, "restate")
+    stmt = plan_statement(res, "rep", Period.parse("FY2025-Q2", res.periods[0].calendar))
+    last = stmt.lines.iloc[-1]
+    assert last["rule"] == "prior-period adjustment" and last["amount"] == D("-4500.00")
+    assert "restates FY2025-Q1" in last["description"] and "B" in last["description"]

@@ -85,7 +85,7 @@ from .draws import settle_draws
 from .inputs import check_plans, pay_periods, plans_per_period
 from .ledger import Ledger
 from .quotas import attainment, quota_table, quotas_per_plan
-from .results import STATEMENT_COLUMNS, CommissionResult, Statements, summary_frame, write_statement_csv
+from .results import STATEMENT_COLUMNS, CommissionResult, Statements, rule_words, summary_frame, write_statement_csv
 from .tiers import commission_lines, tier_commission
 
 __all__ = [
@@ -103,6 +103,7 @@ __all__ = [
     "statements",
     "write_statement_csv",
     "STATEMENT_COLUMNS",
+    "rule_words",
 ]
 
 
@@ -243,7 +244,7 @@ def compute(
         att,
     )
     return CommissionResult(
-        ams, span.periods, ledger.finish(), ledger.rules, summary, lines.cr, ids.strings(), deals, quotas_out, excluded
+        ams, span.periods, ledger.finish(), ledger.rules, summary, lines.cr, ids.strings(), deals, quotas_out, excluded, choice
     )
 
 
