@@ -31,7 +31,9 @@ Order of a pay period's ledger (each step one or more statement lines)
 3. ``spif``: SPIF lines (outside the cap).
 4. ``bonus``: attainment bonuses (cash payable now; non-cash or deferred recorded
    with a payout date, ``payable=False``).
-5. ``clawback``: deals paid in an earlier period and cancelled in this one.
+5. ``clawback`` / ``prior_period_adjustment``: deals paid in an earlier period and
+   cancelled in this one (per ``plan.clawback.method``; a ``negative_deal`` plan books
+   them as negative credits in step 1 instead).
 6. ``adjustment``: manual adjustments.
 7. ``balance_in``: a negative balance carried from the previous period.
 8. ``draw`` / ``draw_recovery``: draw top-up or recovery of a recoverable draw.
@@ -66,6 +68,7 @@ This module is the façade: every name callers import from ``reportkit.domain.en
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -205,16 +208,8 @@ def compute(
     # 5. clawbacks of deals cancelled in a later period; manual adjustments
     claw_ap = clawback_lines(claw, lines, paid, len(ids.strings()), choice, span, ledger)
     # clawback.method restate: the origin period re-run without the cancelled credit
-    claw_ap += restatement_lines(
-        claw,
-        lines.cr,
-        comm_ap,
-        lambda c: _rate_schedule(c, deals, span, choice, len(ids.strings()), Q),
-        choice,
-        span,
-        ledger,
-        deals,
-    )
+    rerun = partial(_rate_schedule, deals=deals, span=span, choice=choice, n_codes=len(ids.strings()), Q=Q)
+    claw_ap += restatement_lines(claw, lines.cr, comm_ap, rerun, choice, span, ledger, deals)
     adj_ap = adjustment_lines(adjustments, am_code, span.labels, ledger)
 
     # 6. per pay period: caps, bonuses, then draws and balances down to the payout
