@@ -237,3 +237,15 @@ def test_a_restatement_line_says_in_words_which_period_it_restates(tmp_path):
     last = stmt.lines.iloc[-1]
     assert last["rule"] == "prior-period adjustment" and last["amount"] == D("-4500.00")
     assert "restates FY2025-Q1" in last["description"] and "B" in last["description"]
+
+
+def test_restate_charges_back_a_deal_whose_origin_period_is_before_the_run(tmp_path):
+    plan = plan_file(tmp_path, "restate_old", TIERS_5_10_AT_450K + "clawback: {method: restate}\n")
+    ds = dataset([("OLD", "rep", "2024-11-20", "10000.00", "X"), ("N", "rep", "2025-01-15", "1000.00", "X")])
+    cx = pd.DataFrame(
+        {"deal_id": ["OLD"], "cancel_date": pd.to_datetime(["2025-02-01"]), "amount_cents": pd.array([None], dtype="Int64")}
+    )
+    res = engine.compute(ds, plan, "FY2025-Q1", cancellations=cx)  # the ledger starts at FY2025-Q1: FY2024-Q4 cannot be restated
+    claw = lines(res, "rep", "FY2025-Q1", "clawback")
+    assert claw["amount"].tolist() == [D("-500.00")]  # 10,000.00 x 5 % (tier 1): never dropped
+    assert "paid before the ledger start" in claw["rule"].iloc[0]

@@ -166,6 +166,11 @@ def _by_method(choice: PlanChoice | None, span: PayPeriods, am, cp, days, method
     return ok & is_m[g] & (np.asarray(days) <= window[g])
 
 
+def _origin_in_run(claw: Clawbacks, span: PayPeriods) -> np.ndarray:
+    """Whether each cancelled credit's origin pay period is in the run (else it cannot be restated)."""
+    return span.calendar.ordinals(claw.cdate.view("datetime64[ns]"), span.kind) >= span.o0
+
+
 def _negative_deal(choice, span, am, cp, days) -> np.ndarray:
     return _by_method(choice, span, am, cp, days, NEGATIVE_DEAL)
 
@@ -177,7 +182,8 @@ def clawback_lines(
 
     Per the plan in force in the cancellation's period (``plan.clawback``):
     ``method: none`` claws back nothing; outside ``window_days`` after close nothing;
-    ``restate`` is left to :func:`restatement_lines`;
+    ``restate`` is left to :func:`restatement_lines` when the origin period is in the
+    run (otherwise it is charged back like ``rate_paid``: nothing is dropped);
     ``plan_rate`` takes ``rate`` of the cancelled credit; otherwise the commission paid
     on the deal in this ledger times ``cancelled / deal amount`` (rounded half away from
     zero), or the tier-1 rate when the deal was paid before the ledger's start.
@@ -208,6 +214,7 @@ def clawback_lines(
         row_paid += _sum_into(n_c, r_, amt)
     paid_by = pd.Series(row_paid[inset]).groupby(ckey[inset]).sum()
     paid_w = paid_by.reindex(wkey).to_numpy(dtype=float)
+    in_run = _origin_in_run(claw, span)
     for t in range(len(wkey)):
         j = int(claw.cp[t]) - span.o0
         i = int(claw.am[t])
@@ -227,7 +234,7 @@ def clawback_lines(
                 f"{pl.name}: cancelled {days} days after close, outside the {cb.window_days}-day clawback window",
                 -1,
             )
-        elif cb.method == RESTATE:
+        elif cb.method == RESTATE and in_run[t]:
             continue  # restated in its origin period: restatement_lines
         elif cb.method == "plan_rate":
             rate = ppm(cb.rate)
@@ -281,7 +288,10 @@ def restatement_lines(
     minus what was paid for it (or restated before), saying which period it restates
     and which deals were cancelled. Only the rate-schedule commission is restated
     (SPIFs, caps, bonuses and draws of the origin period stand), and a cancellation
-    outside ``window_days`` is not restated (:func:`clawback_lines` records it).
+    outside ``window_days`` is not restated (:func:`clawback_lines` records it), nor
+    one whose origin period is before the run's first period (:func:`clawback_lines`
+    charges it back at the tier-1 rate, as ``rate_paid`` does for a deal paid before the
+    ledger's start).
 
     Parameters
     ----------
@@ -305,7 +315,7 @@ def restatement_lines(
     if claw is None or claw.origin is None or not len(claw.drow):
         return out
     days = (claw.cancel_date - claw.cdate) // DAY_NS
-    mine = _by_method(choice, span, claw.am, claw.cp, days, RESTATE)
+    mine = _by_method(choice, span, claw.am, claw.cp, days, RESTATE) & _origin_in_run(claw, span)
     if not mine.any():
         return out
     labels = span.labels
