@@ -274,3 +274,86 @@ def test_bcr_rate_is_ti_over_annual_quota_to_the_nearest_millionth(ti_cents, ann
     assume(exact <= 1)  # above 100 % of credited revenue is refused (test_plan_shapes_incentive)
     p = plan(rates=raw, **kw)
     assert p.rates.tiers[0].rate == exact.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
+
+
+# ---------------------------------------------------------------------------
+# clawback methods and YTD reach-back (clawback group, issue #13)
+# ---------------------------------------------------------------------------
+claw_q1 = st.lists(st.integers(1, 5 * 10**6), min_size=1, max_size=6)
+claw_rates = st.sampled_from(["0.05", "0.075", "0.1", "0.125"])
+
+
+def _claw_run(amounts_q1, pick, cancel, claw_method, rates=None):
+    """One AM: Q1 deals (cents), deal ``pick`` cancelled in Q2 (``cancel`` cents, None = whole)."""
+    deals = [(f"d{i}", "a", f"2025-0{1 + i % 3}-1{i % 9}", str(Decimal(a).scaleb(-2)), "P") for i, a in enumerate(amounts_q1)]
+    deals.append(("late", "a", "2025-04-15", "1000.00", "P"))
+    p = plan(rates=rates, clawback={"method": claw_method})
+    cx = pd.DataFrame(
+        {
+            "deal_id": [f"d{pick % len(amounts_q1)}"],
+            "cancel_date": pd.to_datetime(["2025-05-20"]),
+            "amount_cents": pd.array([cancel], dtype="Int64"),
+        }
+    )
+    return run(p, dataset(deals), "FY2025-Q2", cancellations=cx)
+
+
+def _q2_booking(res):
+    st_ = res.statement("a", "FY2025-Q2")
+    return int(sum(st_["amount"], Decimal("0.00")) * 100)
+
+
+@SET
+@given(claw_q1, st.integers(0, 5), st.one_of(st.none(), st.integers(1, 10**6)), claw_rates)
+def test_on_a_flat_rate_restating_equals_a_negative_deal_and_the_charge_back_is_within_a_cent(amts, pick, cancel, rate):
+    if cancel is not None:
+        cancel = min(cancel, amts[pick % len(amts)])
+    rates = {"method": "flat", "basis": "amount", "tiers": [{"from": 0, "rate": rate}]}
+    restate = _q2_booking(_claw_run(amts, pick, cancel, "restate", rates))
+    negative = _q2_booking(_claw_run(amts, pick, cancel, "negative_deal", rates))
+    charge = _q2_booking(_claw_run(amts, pick, cancel, "rate_paid", rates))
+    assert restate == negative
+    assert abs(charge - negative) <= 1
+
+
+@SET
+@given(
+    claw_q1,
+    st.integers(0, 5),
+    st.one_of(st.none(), st.integers(1, 10**6)),
+    st.sampled_from(["rate_paid", "restate", "negative_deal"]),
+    st.sampled_from(["marginal", "retroactive"]),
+)
+def test_a_cancellation_never_raises_what_the_later_period_pays_on_rising_rates(amts, pick, cancel, claw_method, method):
+    if cancel is not None:
+        cancel = min(cancel, amts[pick % len(amts)])
+    rates = {
+        "method": method,
+        "basis": "amount",
+        "tiers": [{"from": 0, "rate": "0.04"}, {"from": "10000.00", "rate": "0.08"}, {"from": "30000.00", "rate": "0.12"}],
+    }
+    without = _claw_run(amts, pick, cancel, "none", rates)
+    assert _q2_booking(_claw_run(amts, pick, cancel, claw_method, rates)) <= _q2_booking(without)
+
+
+@SET
+@given(
+    st.lists(st.tuples(st.integers(0, 364), st.integers(-(10**5), 5 * 10**6)), min_size=1, max_size=12),
+    st.integers(1, 4),
+    st.sampled_from(["marginal", "retroactive"]),
+)
+def test_a_ytd_quarter_is_the_same_whatever_start_the_caller_gives(raw, q, method):
+    start = datetime.date(2025, 1, 1)
+    deals = [
+        (f"d{i}", "a", str(start + datetime.timedelta(days=d)), str(Decimal(a).scaleb(-2)), "P") for i, (d, a) in enumerate(raw)
+    ]
+    rates = {
+        "method": method,
+        "basis": "amount",
+        "accumulation": "ytd",
+        "tiers": [{"from": 0, "rate": "0.04"}, {"from": "20000.00", "rate": "0.1"}],
+    }
+    ds, p = dataset(deals), plan(rates=rates)
+    whole = run(p, ds, f"FY2025-Q{q}").statement("a", f"FY2025-Q{q}")
+    asked = run(p, ds, f"FY2025-Q{q}", since=f"FY2025-Q{q}").statement("a", f"FY2025-Q{q}")
+    pd.testing.assert_frame_equal(whole, asked)

@@ -335,3 +335,84 @@ def test_incentive_shapes_match_the_decimal_reference(raw, hire_day, quota_cents
         row = s.loc[f"FY2025-Q{q}"]
         assert int(row["commission_cents"] + row["cap_cents"]) == paid, q
         assert int(row["bonus_cash_cents"]) == bonus_cents, q
+
+
+# ---------------------------------------------------------------------------
+# clawback methods (clawback group, issue #13): a slow reference of rate_paid, restate
+# and negative_deal; self-contained (one AM, amount tiers, a Q1 deal cancelled in Q2)
+# ---------------------------------------------------------------------------
+CLAW_TIERS = [{"from": 0, "rate": "0.04"}, {"from": "20000.00", "rate": "0.08"}, {"from": "45000.00", "rate": "0.125"}]
+CLAW_Q1_DATES = ["2025-01-05", "2025-02-10", "2025-02-10", "2025-03-31"]
+CLAW_Q2_DATES = ["2025-04-01", "2025-05-05", "2025-06-30"]
+
+
+def _claw_reference_lines(credits, method):
+    """Rate-schedule lines of one pay period: credits ``(date, deal_id, order, cents)`` -> ``[(deal_id, cents)]``.
+
+    Ledger order (close date, deal id, crediting order: a cancellation after its deal);
+    per_period running total cut at the bounds (marginal) or the period total's tier for
+    every line (retroactive); each line rounded half away from zero with ``round_money``.
+    """
+    bounds = [-(2**62)] + [int(Decimal(t["from"]) * 100) for t in CLAW_TIERS[1:]]
+    rates = [ppm(Decimal(t["rate"])) for t in CLAW_TIERS]
+    rows = sorted(credits)
+    total, cum, out = sum(c[3] for c in rows), 0, []
+    for _, did, _, cr in rows:
+        before, after = cum, cum + cr
+        cum = after
+        if method == "retroactive":
+            k = max(i for i, b in enumerate(bounds) if total >= b)
+            out.append((did, cr * rates[k]))
+            continue
+        for k, lo in enumerate(bounds):
+            hi = bounds[k + 1] if k + 1 < len(bounds) else 2**62
+            x = min(max(after, lo), hi) - min(max(before, lo), hi)
+            if x:
+                out.append((did, x * rates[k]))
+    return [(d, int(round_money(Decimal(a) / PPM / 100) * 100)) for d, a in out]
+
+
+def claw_reference(q1, q2, cancelled, cancel_cents, claw_method, method):
+    """Expected Q2 booking of a Q1 deal's cancellation (cents): ``(kind, amount)`` of the clawback, or Q2 commission."""
+    c1 = [(date, did, 0, amt) for did, date, amt in q1]
+    c2 = [(date, did, 0, amt) for did, date, amt in q2]
+    x_date, x_amt = next((date, amt) for did, date, amt in q1 if did == cancelled)
+    paid_q1 = _claw_reference_lines(c1, method)
+    if claw_method == "rate_paid":
+        paid = sum(a for d, a in paid_q1 if d == cancelled)
+        return "clawback", -int(round_money(Decimal(paid) * cancel_cents / x_amt / 100) * 100)
+    if claw_method == "restate":
+        restated = _claw_reference_lines(c1 + [(x_date, cancelled, 1, -cancel_cents)], method)
+        return "prior_period_adjustment", sum(a for _, a in restated) - sum(a for _, a in paid_q1)
+    q2_lines = _claw_reference_lines(c2 + [("2025-05-05", cancelled, 1, -cancel_cents)], method)
+    return "commission", sum(a for _, a in q2_lines)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(CLAW_Q1_DATES), st.integers(1, 3_000_000)), min_size=1, max_size=8),
+    st.lists(st.tuples(st.sampled_from(CLAW_Q2_DATES), st.integers(-200_000, 3_000_000)), max_size=6),
+    st.integers(0, 7),
+    st.one_of(st.none(), st.integers(1, 3_000_000)),
+    st.sampled_from(["rate_paid", "restate", "negative_deal"]),
+    st.sampled_from(["marginal", "retroactive"]),
+)
+def test_clawback_methods_match_slow_reference(raw_q1, raw_q2, pick, partial, claw_method, method):
+    q1 = [(f"q1-{i}", date, amt) for i, (date, amt) in enumerate(raw_q1)]
+    q2 = [(f"q2-{i}", date, amt) for i, (date, amt) in enumerate(raw_q2)]
+    cancelled, _, x_amt = q1[pick % len(q1)]
+    cancel_cents = x_amt if partial is None else min(partial, x_amt)
+    p = plan(rates={"method": method, "basis": "amount", "tiers": CLAW_TIERS}, clawback={"method": claw_method})
+    ds = dataset([(d, "a", date, str(Decimal(amt).scaleb(-2)), "P") for d, date, amt in q1 + q2])
+    cx = pd.DataFrame(
+        {
+            "deal_id": [cancelled],
+            "cancel_date": pd.to_datetime(["2025-05-05"]),
+            "amount_cents": pd.array([None if partial is None else cancel_cents], dtype="Int64"),
+        }
+    )
+    res = run(p, ds, "FY2025-Q2", cancellations=cx)
+    kind, want = claw_reference(q1, q2, cancelled, cancel_cents, claw_method, method)
+    st_ = res.statement("a", "FY2025-Q2")
+    got = sum(int(a * 100) for a in st_.loc[st_["kind"] == kind, "amount"])
+    assert got == want, (kind, st_[["kind", "deal_id", "credit", "amount"]])

@@ -85,7 +85,7 @@ def test_demo_with_a_plan_uses_the_engine(tmp_path):
         params, ds = load(p)
         am = next(s.id for s in plan_reports(ds, params) if s.kind == "account_manager")
         r = build_account_manager_report(ds, am, params.period, params, params.as_of)
-        assert r.commission["rule"].str.startswith("tier:").any()
+        assert r.commission["rule"].str.startswith("commission, tier ").any()
         assert r.commission["tier"].dropna().isin([1, 2, 3, 4]).all()
         assert r.summary["commission_total"] == sum(r.commission["amount"], Decimal("0.00"))
         check_statements(p, tmp_path, [am])
@@ -111,5 +111,5 @@ def test_adventureworks_statements_come_from_the_tiered_territory_plan(tmp_path)
     assert "bonus" in set(r.commission["rule"])
     assert r.summary["bonus"] == Decimal("5000.00")
     # commission basis is the territory credit the report shows as revenue
-    credit = sum(b for b, k in zip(r.commission["basis"], r.commission["rule"]) if k.startswith("tier:"))
+    credit = sum(b for b, k in zip(r.commission["basis"], r.commission["rule"]) if k.startswith("commission, tier "))
     assert credit == r.summary["revenue"]

@@ -272,16 +272,35 @@ class Draw(_Strict):
 
 
 class Clawback(_Strict):
-    """What happens when a deal paid in an earlier period is cancelled.
+    """What happens when a deal paid in an earlier period is cancelled (the clawback method).
 
-    ``rate_paid`` (default): claw back the commission paid on that deal in
-    proportion to the cancelled amount (``paid x cancelled / deal amount``), i.e.
-    at the effective rate at which it was paid. ``plan_rate``: claw back
-    ``rate`` x the AM's cancelled credit. ``none``: no clawback. Cancellations
-    more than ``window_days`` after the close date are not clawed back.
+    The plan in force in the cancellation's pay period decides. Methods, in the ICM
+    vendors' terms (worked examples in ``docs/commission.md``, "Plan shapes: clawbacks
+    and statements"):
+
+    * ``rate_paid`` (default): **charge back in the current period at the original
+      rate**: a ``clawback`` line in the cancellation's period taking back the
+      commission paid on that deal in proportion to the cancelled amount
+      (``paid x cancelled / deal amount``), i.e. at the effective rate it was paid at
+      (Xactly's commission clawback rule).
+    * ``plan_rate``: a ``clawback`` line of ``rate`` x the AM's cancelled credit.
+    * ``restate``: **restate the origin period**: its rate-schedule commission is
+      recomputed without the cancelled credit (its attainment and tiers too) and the
+      difference is a ``prior_period_adjustment`` line in the cancellation's period
+      that names the period it restates. Refused with ``rates.accumulation: ytd``
+      (a YTD plan re-rates the year each period through its true-up: use
+      ``negative_deal`` there).
+    * ``negative_deal``: **a negative deal in the current period**: the cancelled
+      credit is a negative credit on the cancellation day, through the current
+      period's rate schedule, attainment, caps and bonuses (like a return).
+    * ``none``: a zero ``clawback`` line (nothing taken back).
+
+    Cancellations more than ``window_days`` (days, >= 0) after the close date are not
+    clawed back by any method (a zero ``clawback`` line says so).
     """
 
-    method: Literal["rate_paid", "plan_rate", "none"] = "rate_paid"
+    # clawback group (issue #13): restate and negative_deal added to the methods
+    method: Literal["rate_paid", "plan_rate", "restate", "negative_deal", "none"] = "rate_paid"
     rate: Rate | None = Field(None, ge=0, le=1)
     window_days: int | None = Field(None, ge=0)
 
@@ -289,6 +308,11 @@ class Clawback(_Strict):
     def _check(self) -> Clawback:
         if self.method == "plan_rate" and self.rate is None:
             raise ValueError("method 'plan_rate' needs 'rate'")
+        if self.rate is not None and self.method != "plan_rate":
+            raise ValueError(
+                f"'rate' ({self.rate}) is only used by method 'plan_rate' (got method {self.method!r}); "
+                f"remove 'rate' or set method: plan_rate"
+            )
         return self
 
 
@@ -516,6 +540,13 @@ class Plan(_Strict):
                     f"base_salary {self.base_salary} does not match ote {self.ote} x pay_mix.base "
                     f"{self.pay_mix.base} = {expected}"
                 )
+        # clawback group (issue #13): a YTD plan restates through its true-up already
+        if self.clawback.method == "restate" and self.rates.accumulation == "ytd":
+            raise ValueError(
+                "clawback.method 'restate' cannot be used with rates.accumulation 'ytd' (allowed there: "
+                "'rate_paid', 'plan_rate', 'negative_deal', 'none'): a ytd plan re-rates the whole year every "
+                "period through its true-up; use clawback.method: negative_deal for the same effect"
+            )
         if self.quota.seasonal_weights is not None and len(self.quota.seasonal_weights) not in (4, 12):
             raise ValueError(
                 f"quota.seasonal_weights has {len(self.quota.seasonal_weights)} weights; give 4 (one per "

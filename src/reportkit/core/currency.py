@@ -19,8 +19,11 @@ units decide how many decimals a report *shows*, rounded half away from zero by
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
-__all__ = ["Currency", "CURRENCIES", "currency_info"]
+from .money import round_money
+
+__all__ = ["Currency", "CURRENCIES", "currency_info", "cents_text"]
 
 
 @dataclass(frozen=True)
@@ -69,3 +72,31 @@ def currency_info(code: str | None) -> Currency:
     """
     key = (code or "").strip().upper()
     return CURRENCIES.get(key) or Currency(key, None, 2)
+
+
+def cents_text(cents: int, currency: str | None) -> str:
+    """An amount held in integer hundredths, as text for a message: ``-5,000.00 USD``.
+
+    The figure a reader would type, never the internal cents (``np.int64(-500000)``):
+    grouped thousands, the currency's decimals (its ISO 4217 minor units, rounded half
+    away from zero by :func:`reportkit.core.money.round_money`) and the ISO code after it,
+    so it reads the same in every error message whatever the currency's symbol.
+
+    Parameters
+    ----------
+    cents : int
+        Amount in hundredths of the currency unit (the canonical ``*_cents`` columns).
+    currency : str or None
+        ISO 4217 code; None or blank shows the amount without a code.
+
+    Examples
+    --------
+    >>> cents_text(-500000, "USD")
+    '-5,000.00 USD'
+    >>> cents_text(123456, "JPY"), cents_text(5, None)
+    ('1,235 JPY', '0.05')
+    """
+    info = currency_info(currency)
+    shown = round_money(Decimal(int(cents)) / 100, info.minor_units)
+    body = f"{shown:,.{info.minor_units}f}"
+    return f"{body} {info.code}" if info.code else body

@@ -35,6 +35,7 @@ from .errors import InputError, did_you_mean
 
 __all__ = [
     "read_yaml_mapping",
+    "yaml_syntax_message",
     "format_validation_errors",
     "model_of",
     "yaml_node",
@@ -89,7 +90,7 @@ def read_yaml_mapping(
         raw = yaml.safe_load(text)
         root = yaml.compose(text, Loader=yaml.SafeLoader) if node else None
     except yaml.YAMLError as exc:
-        raise error(f"{path}: not valid YAML: {exc}") from None
+        raise error(yaml_syntax_message(path, exc), hint=_YAML_SYNTAX_HINT) from None
     except ValueError as exc:
         # YAML turns bare dates into dates itself: 2025-11-31 fails inside the parser
         raise error(
@@ -101,6 +102,39 @@ def read_yaml_mapping(
     if not isinstance(raw, dict):
         raise error(f"{path}: expected a mapping of keys to values, got {type(raw).__name__}")
     return (raw, root) if node else raw
+
+
+_YAML_SYNTAX_HINT = (
+    "fix the YAML at that line: indent nested keys by the same spaces, close every [ ] and { }, "
+    "and quote values that contain ': ' or start with a special character"
+)
+
+
+def yaml_syntax_message(path: str | Path, exc: yaml.YAMLError) -> str:
+    """A YAML syntax error as ``file, line L, column C: not valid YAML: problem``.
+
+    The parser's own text names ``<unicode string>`` (it parsed a string); this names
+    the file and the 1-based line and column of the problem, then what the parser
+    saw (and, when it says so, where the construct it was reading started).
+
+    Examples
+    --------
+    >>> try:
+    ...     yaml.safe_load("name: x\\nrates:\\n  tiers: [a, b\\n  method: flat\\n")
+    ... except yaml.YAMLError as exc:
+    ...     print(yaml_syntax_message("plans/x.yaml", exc))
+    plans/x.yaml, line 4, column 9: not valid YAML: expected ',' or ']', but got ':' (while parsing a flow sequence that starts on line 3, column 10)
+    """
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).split("\n", 1)[0]
+    where = f"{path}" if mark is None else f"{path}, line {mark.line + 1}, column {mark.column + 1}"
+    context, cmark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    started = ""
+    if context:
+        started = f" ({context}" + (
+            f" that starts on line {cmark.line + 1}, column {cmark.column + 1})" if cmark is not None else ")"
+        )
+    return f"{where}: not valid YAML: {problem}{started}"
 
 
 #: How YAML types unquoted scalars that are not text, in words.

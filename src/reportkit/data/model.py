@@ -14,6 +14,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from ..core.currency import cents_text
 from ..core.errors import DataError, DataProblem, did_you_mean
 from ..core.money import MICROS_PER_CENT, check_exact_range, micros_to_cents
 from ..core.periods import FiscalCalendar
@@ -282,6 +283,7 @@ def table_problems(
     frame: pd.DataFrame,
     *,
     source_columns: Mapping[str, str] | None = None,
+    currency: str | None = None,
 ) -> list[DataProblem]:
     """Every problem of one canonical table (lazy: nothing is raised).
 
@@ -295,6 +297,10 @@ def table_problems(
         column names, e.g. the month column an unpivoted quota came from).
     source_columns : mapping, optional
         canonical column -> source column name, used in the problems.
+    currency : str, optional
+        The data set's ISO 4217 code: a bad money value read without its source text
+        is shown in that currency (``-5,000.00 USD``, :func:`reportkit.core.currency.cents_text`),
+        never as the internal cents.
 
     Returns
     -------
@@ -327,6 +333,8 @@ def table_problems(
             if column is not None and idx is not None and idx in frame.index:
                 raw = f"{SOURCE_VALUE_PREFIX}{column}"
                 value = frame.at[idx, raw] if raw in frame.columns else frame.at[idx, column]
+                if raw not in frame.columns and COLUMNS[table].get(column, ("",))[0] == "cents" and _is_int(value):
+                    value = cents_text(int(value), currency)
             if (isinstance(value, float) and np.isnan(value)) or value is pd.NaT:
                 value = None
             problems.append(DataProblem(file, row, src, value, _reason(check, str(column), table)))
@@ -451,6 +459,10 @@ def strip_provenance(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[keep].reset_index(drop=True)
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
 def validate_dataset(
     ds: Dataset,
     *,
@@ -491,7 +503,7 @@ def validate_dataset(
             if table in REQUIRED_TABLES:
                 problems.append(DataProblem(table, None, None, None, f"required table {table} is missing"))
             continue
-        problems.extend(table_problems(table, frame, source_columns=source_columns.get(table)))
+        problems.extend(table_problems(table, frame, source_columns=source_columns.get(table), currency=ds.currency))
     if "account_manager_id" in ds.account_managers.columns:
         problems.extend(_reference_problems(ds, source_columns))
     if problems:

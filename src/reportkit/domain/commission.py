@@ -30,10 +30,11 @@ The flat policy as a plan (``docs/commission.md``):
 
 Statement lines have one shape for both: ``line`` (1-based int),
 ``description``, ``basis`` (Decimal money or None), ``rate`` (Decimal fraction
-or None), ``amount`` (Decimal money), ``rule`` (machine name of the rule that
-made the line: ``tier:N`` for rate-schedule lines and the ledger step otherwise
--- ``true_up``, ``cap``, ``spif``, ``bonus``, ``clawback``, ``draw`` ...; the flat
-policy keeps its names ``flat_rate`` and ``quota_bonus``), ``award`` (``cash``,
+or None), ``amount`` (Decimal money), ``rule`` (the rule that made the line in
+words, from :func:`reportkit.domain.engine.rule_words`: ``commission, tier 2 at 8 %``
+for a rate-schedule line, ``commission at 5 %`` for the flat policy's, the ledger
+step otherwise -- ``year-to-date true-up``, ``cap``, ``SPIF``, ``bonus``,
+``clawback``, ``prior-period adjustment``, ``draw`` ...), ``award`` (``cash``,
 ``deferred``, ``merchandise``), then ``deal_id`` (str or None) and ``tier``
 (1-based int or None).
 """
@@ -403,9 +404,9 @@ def plan_statement(
 
     ``flat`` (``(account of each deal id, bonus threshold)``, given by
     :func:`flat_statement`) words the lines of the compiled flat policy as the
-    flat policy always has: ``flat_rate`` lines described ``Deal D (account)
-    closed date`` without a tier, a ``quota_bonus`` line naming the attainment
-    reached, with the period's revenue as its basis.
+    flat policy always has: flat-rate lines (rule ``commission at 5 %``) described
+    ``Deal D (account) closed date`` without a tier, a bonus line naming the
+    attainment reached, with the period's revenue as its basis.
 
     A line whose deal credits the account manager as the deal's owner because
     the deal's territory is blank or covered by nobody (territory crediting)
@@ -431,14 +432,15 @@ def plan_statement(
     several = len(labels) > 1
     desc, rules, awards, tiers = [], [], [], []
     basis = st["credit"].tolist()
-    for i, (per, kind, deal, day, tier, text, award, payable) in enumerate(
+    for i, (per, kind, deal, day, tier, rate, words, award, payable) in enumerate(
         zip(
             st["period"].tolist(),
             st["kind"].tolist(),
             st["deal_id"].tolist(),
             st["close_date"].tolist(),
             st["tier"].tolist(),
-            st["rule"].tolist(),
+            st["rate"].tolist(),
+            st["description"].tolist(),
             st["award"].tolist(),
             st["payable"].tolist(),
         )
@@ -446,20 +448,20 @@ def plan_statement(
         awards.append(_award(str(award), bool(payable)))
         if flat is not None and kind == "commission":
             desc.append(f"Deal {deal} ({flat[0].get(deal)}) closed {day.isoformat()}{_stand_in(sources.get(deal))}")
-            rules.append("flat_rate")
+            rules.append(engine.rule_words(kind, None, rate))
             tiers.append(None)
             continue
         if flat is not None and kind == "bonus":
             desc.append(f"Quota bonus: attainment {_pct(att)} >= {_pct(flat[1])} in {period.label}")
-            rules.append("quota_bonus")
+            rules.append(engine.rule_words(kind))
             tiers.append(None)
             basis[i] = cents_to_money(credit)
             continue
         head = f"{per}: " if several else ""
         if deal is not None:
             head += f"Deal {deal}" + (f" closed {day.isoformat()}" if day is not None else "") + ": "
-        desc.append(head + str(text) + (_stand_in(sources.get(deal)) if kind == "commission" else ""))
-        rules.append(f"tier:{int(tier)}" if kind == "commission" and tier is not None else kind)
+        desc.append(head + str(words) + (_stand_in(sources.get(deal)) if kind == "commission" else ""))
+        rules.append(engine.rule_words(kind, tier if kind == "commission" else None, rate))
         tiers.append(None if tier is None else int(tier))
     n = len(st)
     frame = pd.DataFrame(

@@ -33,7 +33,9 @@ Order of a pay period's ledger (each step one or more statement lines)
 3. ``spif``: SPIF lines (outside the cap).
 4. ``bonus``: attainment bonuses (cash payable now; non-cash or deferred recorded
    with a payout date, ``payable=False``).
-5. ``clawback``: deals paid in an earlier period and cancelled in this one.
+5. ``clawback`` / ``prior_period_adjustment``: deals paid in an earlier period and
+   cancelled in this one (per ``plan.clawback.method``; a ``negative_deal`` plan books
+   them as negative credits in step 1 instead).
 6. ``adjustment``: manual adjustments.
 7. ``balance_in``: a negative balance carried from the previous period.
 8. ``draw`` / ``draw_recovery``: draw top-up or recovery of a recoverable draw.
@@ -70,6 +72,7 @@ This module is the façade: every name callers import from ``reportkit.domain.en
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -83,13 +86,13 @@ from .._credit_core import CREDIT_SOURCES, Ids, check_crediting, credit_codes, c
 from .adjustments import adjustment_lines
 from .bonuses import bonus_awards, spif_lines
 from .caps import apply_caps, deal_limit_lines, period_target_incentive, uses_target_incentive
-from .clawbacks import cancel_credits, clawback_lines
+from .clawbacks import cancel_credits, clawback_lines, restatement_lines
 from .credits import credit_lines, credited_micros, in_ledger_order, team_totals
 from .draws import settle_draws
 from .inputs import check_plans, pay_periods, plans_per_period
 from .ledger import Ledger
 from .quotas import attainment, quota_table, quotas_per_plan
-from .results import STATEMENT_COLUMNS, CommissionResult, Statements, summary_frame, write_statement_csv
+from .results import STATEMENT_COLUMNS, CommissionResult, Statements, rule_words, summary_frame, write_statement_csv
 from .tiers import check_undefined_attainment, commission_lines, tier_commission
 
 __all__ = [
@@ -107,6 +110,7 @@ __all__ = [
     "statements",
     "write_statement_csv",
     "STATEMENT_COLUMNS",
+    "rule_words",
 ]
 
 
@@ -152,7 +156,9 @@ def compute(
         ``account_manager_id, start, end`` leaves of absence (quota proration).
     since : str, optional
         First pay period of the ledger; default the first period of ``period``'s
-        fiscal year. YTD accumulation, year caps and draws run from here.
+        fiscal year. Draws run from here; a plan with YTD tiers, a
+        yearly cap or a yearly bonus reaches back to the first period of
+        ``since``'s fiscal year by itself (:func:`~reportkit.domain.engine.inputs.year_to_date`).
     source_mapping : str or Path, optional
         The mapping file ``ds`` came from, named when a plan's crediting
         disagrees with the data set's (:func:`check_crediting`).
@@ -177,7 +183,7 @@ def compute(
     """
     # inputs: the plans agree; the pay periods; who is on which plan
     plan_list, names, kind, method, handoff = check_plans(plans, ds, assignments, source_mapping)
-    span = pay_periods(ds.calendar, kind, period, since)
+    span = pay_periods(ds.calendar, kind, period, since, plan_list)
     ams_df = ds.account_managers.reset_index(drop=True)
     ams = ams_df["account_manager_id"].astype(str).to_numpy(dtype=object)
     ids = Ids(ams)
@@ -188,7 +194,7 @@ def compute(
 
     # 1. credit deals (cancellations in the deal's own period are negative credits), in ledger order
     cr, excluded = credit_lines(ds, deals, ids, splits=splits, method=method, handoff=handoff)
-    cr, claw = cancel_credits(cr, cancellations, deals, span)
+    cr, claw = cancel_credits(cr, cancellations, deals, span, choice)
     lines = in_ledger_order(cr, deals, span, choice, len(ids.strings()))
     # 2. quotas per plan; 3. attainment (credited revenue against quota, period and YTD)
     Q, quotas_out = quotas_per_plan(ams_df, ds.quotas, choice, span, leaves)
@@ -197,6 +203,7 @@ def compute(
     # 4. tiers: each plan's rate schedule over its credit lines, then its SPIFs
     ledger = Ledger()
     comm_ap = np.zeros((A, P), dtype=np.int64)
+    rate_ap = np.zeros((A, P), dtype=np.int64)  # the rate schedules' part of comm_ap (what restate re-runs)
     spif_ap = np.zeros((A, P), dtype=np.int64)
     paid = []  # (line rows, amounts) of commission lines, for clawbacks at the rate paid
     for g in range(len(plan_list)):
@@ -204,11 +211,15 @@ def compute(
         comm_g, paid_g = commission_lines(g, lines, choice, att, span, ledger)
         # per-deal minimum / maximum commission: lines after the deal's, paid as commission
         lim_g, paid_lim = deal_limit_lines(g, lines, paid_g, choice, ledger, A, P)
+        rate_ap += comm_g
         comm_ap += comm_g + lim_g
         paid += paid_g + paid_lim
         spif_ap += spif_lines(g, lines, choice, deals, A, P, ledger)
     # 5. clawbacks of deals cancelled in a later period; manual adjustments
     claw_ap = clawback_lines(claw, lines, paid, len(ids.strings()), choice, span, ledger)
+    # clawback.method restate: the origin period re-run without the cancelled credit
+    rerun = partial(_rate_schedule, deals=deals, span=span, choice=choice, n_codes=len(ids.strings()), Q=Q)
+    claw_ap += restatement_lines(claw, lines.cr, rate_ap, rerun, choice, span, ledger, deals)
     adj_ap = adjustment_lines(adjustments, am_code, span.labels, ledger)
 
     # 6. per pay period: caps, bonuses (either may be a multiple of the target incentive,
@@ -242,8 +253,23 @@ def compute(
         att,
     )
     return CommissionResult(
-        ams, span.periods, ledger.finish(), ledger.rules, summary, lines.cr, ids.strings(), deals, quotas_out, excluded
+        ams, span.periods, ledger.finish(), ledger.rules, summary, lines.cr, ids.strings(), deals, quotas_out, excluded, choice
     )
+
+
+def _rate_schedule(cr, deals, span, choice, n_codes: int, Q) -> np.ndarray:
+    """Rate-schedule commission (A, P) of the run's plans on credit lines ``cr`` (steps 1-4 again, no lines kept).
+
+    The ``rerun`` of :func:`~reportkit.domain.engine.clawbacks.restatement_lines`: the same
+    ledger order, attainment and tier step as :func:`compute`, on a scratch ledger.
+    """
+    A, P = choice.pidx.shape
+    lines = in_ledger_order(cr, deals, span, choice, n_codes)
+    att = attainment(Q, credited_micros(lines, A, P), span.year_start)
+    scratch, total = Ledger(), np.zeros((A, P), dtype=np.int64)
+    for g in range(len(choice.plans)):
+        total += commission_lines(g, lines, choice, att, span, scratch)[0]
+    return total
 
 
 def statements(

@@ -10,7 +10,7 @@ side tables (cancellations, adjustments) is read as exact whole cents
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -129,8 +129,27 @@ def check_plans(
     return plan_list, names, kind, method, handoff
 
 
-def pay_periods(cal: FiscalCalendar, kind: str, period: str, since: str | None) -> PayPeriods:
+def year_to_date(plan: Plan) -> bool:
+    """Whether a plan's figures of a pay period depend on the earlier periods of its fiscal year.
+
+    True for YTD tiers (``rates.accumulation: ytd``), a yearly cap (``cap.per: year``)
+    and a yearly bonus (``bonuses[].per: year``): a ledger of such a plan must start at
+    the fiscal year's first pay period (:func:`pay_periods`).
+    """
+    return (
+        plan.rates.accumulation == "ytd"
+        or (plan.cap is not None and plan.cap.per == "year")
+        or any(b.per == "year" for b in plan.bonuses)
+    )
+
+
+def pay_periods(cal: FiscalCalendar, kind: str, period: str, since: str | None, plans: Sequence[Plan] = ()) -> PayPeriods:
     """Pay periods from ``since`` (default: the start of ``period``'s fiscal year) through ``period``.
+
+    When one of ``plans`` is year-to-date (:func:`year_to_date`), the ledger reaches back
+    by itself to the first pay period of ``since``'s fiscal year, so a quarter of a YTD
+    plan is computed on the whole year so far whatever start the caller gives
+    (issue #13, item 18); the earlier periods' lines are in the result too.
 
     Raises
     ------
@@ -141,6 +160,8 @@ def pay_periods(cal: FiscalCalendar, kind: str, period: str, since: str | None) 
     last = cal.period_of(target.end, kind)
     first = Period.parse(since, cal) if since else Period(cal, "year", last.fiscal_year)
     first = cal.period_of(first.start, kind)
+    if since and any(year_to_date(p) for p in plans):
+        first = cal.period_of(Period(cal, "year", first.fiscal_year).start, kind)
     o0, o1 = first.ordinal, last.ordinal
     return PayPeriods(cal, kind, [cal.period_of_ordinal(o, kind) for o in range(o0, o1 + 1)], o0, o1)
 

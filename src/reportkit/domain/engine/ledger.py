@@ -35,6 +35,7 @@ _KINDS = [
     "spif",
     "bonus",
     "clawback",
+    "prior_period_adjustment",  # a clawback that restates its origin period (clawback.method: restate)
     "adjustment",
     "balance_in",
     "draw",

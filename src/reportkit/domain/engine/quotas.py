@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ...config.plans import PPM, Plan, ppm
+from ...core.currency import cents_text
 from ...core.errors import DataError, DataProblem
 from ...core.money import micros_to_cents, rdiv
 from ...core.periods import Period
@@ -147,7 +148,7 @@ def _base_quotas(ams: np.ndarray, quotas: pd.DataFrame | None, plan: Plan, perio
             raise DataError(
                 "negative quota",
                 [
-                    DataProblem("quotas", int(i) + 2, "quota_cents", int(qc[i]), "quotas must be >= 0")
+                    DataProblem("quotas", int(i) + 2, "quota_cents", cents_text(int(qc[i]), plan.currency), "quotas must be >= 0")
                     for i in np.flatnonzero(qc < 0)
                 ],
             )

@@ -22,6 +22,118 @@ from .._credit_core import CREDIT_SOURCES, take_str
 from .ledger import _AWARDS, _KINDS, _Lines, _money, _rate
 from .quotas import Attainment
 
+# ---------------------------------------------------------------------------
+# a statement line in words (clawback group, issue #13): the one home of the words a
+# reader sees in the `rule` and `description` of a line; renderers only show them
+# ---------------------------------------------------------------------------
+STEP_WORDS = {
+    "commission": "commission",
+    "deal_limit": "per-deal minimum or maximum",
+    "true_up": "year-to-date true-up",
+    "cap_carry_in": "capped commission paid later",
+    "cap": "cap",
+    "spif": "SPIF",
+    "bonus": "bonus",
+    "clawback": "clawback",
+    "prior_period_adjustment": "prior-period adjustment",
+    "adjustment": "manual adjustment",
+    "balance_in": "negative balance brought forward",
+    "draw": "draw",
+    "draw_recovery": "draw recovery",
+    "balance_out": "negative balance carried forward",
+}
+"""Each ledger step (:data:`reportkit.domain.engine.ledger._KINDS`) in the words of a statement."""
+
+_METHOD_WORDS = {
+    "flat": "one rate on all of the credit",
+    "retroactive": "retroactive: all of the credit at the rate of the tier reached",
+    "marginal": "marginal: the part of the credit inside this tier",
+}
+_ACCUMULATION_WORDS = {
+    "per_deal": "the deal alone",
+    "per_period": "the pay period's running total",
+    "ytd": "the year-to-date running total",
+}
+
+
+def percent_words(rate: Decimal | float | str) -> str:
+    """A rate fraction as a reader writes it: ``0.05 -> '5 %'``, ``0.125 -> '12.5 %'``.
+
+    Examples
+    --------
+    >>> percent_words(Decimal("0.05")), percent_words("0.125"), percent_words(Decimal("1"))
+    ('5 %', '12.5 %', '100 %')
+    """
+    pct = (Decimal(str(rate)) * 100).normalize()
+    return f"{pct:f} %"
+
+
+def rule_words(kind: str, tier: int | None = None, rate: Decimal | None = None) -> str:
+    """The ``rule`` of a statement line in words: the ledger step, with tier and rate for commission.
+
+    Parameters
+    ----------
+    kind : str
+        Ledger step (``commission``, ``clawback``, ...; :data:`STEP_WORDS`).
+    tier : int, optional
+        1-based tier of a rate-schedule line (None for a line without tiers).
+    rate : Decimal, optional
+        The line's rate as a fraction.
+
+    Examples
+    --------
+    >>> rule_words("commission", 2, Decimal("0.08")), rule_words("commission", None, Decimal("0.05"))
+    ('commission, tier 2 at 8 %', 'commission at 5 %')
+    >>> rule_words("prior_period_adjustment")
+    'prior-period adjustment'
+    """
+    words = STEP_WORDS.get(kind, kind.replace("_", " "))
+    if tier is not None:
+        words += f", tier {int(tier)}"
+    if rate is not None and kind in ("commission", "spif"):
+        words += f" at {percent_words(rate)}"
+    return words
+
+
+def tier_words(plan, tier: int) -> str:
+    """A plan's tier in words: bounds, label, how it applies and its rate.
+
+    ``tier 2 "accelerator" (from 100 % of quota; marginal: the part of the credit inside this
+    tier, measured on the pay period's running total) at 12 %``. Amount bounds are
+    written as money (``from 10,000.00 up to 50,000.00``), attainment bounds as
+    percentages of quota. A tier the plan does not have is just ``tier N``.
+    """
+    rs = plan.rates
+    if not 1 <= tier <= len(rs.tiers):
+        return f"tier {tier}"
+    t = rs.tiers[tier - 1]
+    hi = rs.tiers[tier].lo if tier < len(rs.tiers) else None
+
+    def bound(v: Decimal) -> str:
+        return f"{v:,.2f}" if rs.basis == "amount" else percent_words(v)
+
+    span_ = f"from {bound(t.lo)}" + (f" up to {bound(hi)}" if hi is not None else "")
+    if rs.basis == "attainment":
+        span_ += " of quota"
+    label = f' "{t.label}"' if t.label else ""
+    how = _METHOD_WORDS.get(rs.method, rs.method)
+    return f"tier {tier}{label} ({span_}; {how}, measured on {_ACCUMULATION_WORDS.get(rs.accumulation, rs.accumulation)}) at {percent_words(t.rate)}"
+
+
+def line_words(kind: str, tier: int, rule_text: str, plan=None) -> str:
+    """A statement line in words (the ``description`` of the engine's statement).
+
+    A rate-schedule line names its plan, the component and its tier in words
+    (:func:`tier_words`: bounds, label, how the tier applies, rate); every other line
+    (true-up, cap, SPIF, bonus, clawback, prior-period adjustment, draw, balance, a
+    line below the gate) is its rule text, which the step already writes in words
+    with the figures it used.
+    """
+    if kind == "commission" and tier and plan is not None and "gate" not in rule_text:
+        return f"{plan.name}: commission, {tier_words(plan, int(tier))}"
+    return rule_text
+
+
 STATEMENT_COLUMNS = [
     "account_manager_id",
     "period",
@@ -38,8 +150,11 @@ STATEMENT_COLUMNS = [
     "award",
     "payout_date",
     "payable",
+    "description",
 ]
-"""Columns of a statement frame (money as ``Decimal`` quantized to 0.01, rate as ``Decimal`` fraction)."""
+"""Columns of a statement frame (money as ``Decimal`` quantized to 0.01, rate as ``Decimal`` fraction).
+
+``rule`` is the engine's rule text; ``description`` the line in words (:func:`line_words`)."""
 
 
 class CommissionResult:
@@ -72,8 +187,9 @@ class CommissionResult:
     """
 
     def __init__(
-        self, account_managers, periods, line_arrays, rule_cats, summary, credits, am_ids, deals, quotas, excluded
+        self, account_managers, periods, line_arrays, rule_cats, summary, credits, am_ids, deals, quotas, excluded, choice=None
     ) -> None:
+        self._choice = choice  # PlanChoice: the plan of each AM and period, for the words of a line
         self.account_managers = account_managers
         self.periods = periods
         self.summary = summary
@@ -170,6 +286,7 @@ class CommissionResult:
         x = self._frame(rows)
         x = x.sort_values(["p", "kind", "close_date", "deal_id", "tier"], kind="stable")
         labels = [p.label for p in self.periods]
+        plans = [self._plan_of(code, j) for j in x["p"].tolist()]
         out = pd.DataFrame(
             {
                 "account_manager_id": account_manager_id,
@@ -187,10 +304,22 @@ class CommissionResult:
                 "award": x["award"].astype(str).tolist(),
                 "payout_date": [None if pd.isna(d) else d.date() for d in x["payout_date"]],
                 "payable": x["payable"].to_numpy(bool),
+                "description": [
+                    line_words(_KINDS[k], t, str(r), pl)
+                    for k, t, r, pl in zip(x["kind"].tolist(), x["tier"].tolist(), x["rule"].tolist(), plans)
+                ],
             },
             columns=STATEMENT_COLUMNS,
         )
         return out.reset_index(drop=True)
+
+    def _plan_of(self, code: int, j: int):
+        """The plan of AM ``code`` in pay period ``j`` (None when unknown)."""
+        ch = self._choice
+        if ch is None:
+            return None
+        g = int(ch.pidx[code, j]) if code < ch.pidx.shape[0] else -1
+        return ch.plans[g] if g >= 0 else None
 
     def stand_in_credits(self, account_manager_id: str) -> dict[str, str]:
         """Deals crediting the AM as their owner in place of a blank or uncovered territory.
