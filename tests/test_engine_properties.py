@@ -153,3 +153,41 @@ def test_ledger_order_is_am_then_date_then_deal_id_string_order_then_input_order
     order = _ledger_order(am, cdate, drow, pd.Series(ids, dtype="str"))
     want = sorted(range(len(rows)), key=lambda i: (am[i], day[i], ids[drow[i]], i))
     assert order.tolist() == want
+
+
+# ---------------------------------------------------------------------------
+# plan shapes, tiers group (issue #13 items 1 and 3): boundary tie-break and the overage method
+# ---------------------------------------------------------------------------
+def shape_total(method, credits, rates, bnds, boundary="upper"):
+    """Commission of ``credits`` (cents, in order) on amount tiers through ``engine.tier_commission``."""
+    c = np.array(credits, dtype=np.int64)
+    after = np.cumsum(c)
+    b, r = table(rates, bnds)
+    reach = b + np.array([0] + [1] * (b.shape[1] - 1), dtype=np.int64) if boundary == "lower" else None
+    *_, amt = engine.tier_commission(after - c, after, np.full(len(c), after[-1]), b, r, method, reach_bounds=reach)
+    return int(amt.sum())
+
+
+@SET
+@given(rates_rising, bounds, st.lists(st.integers(0, 10**8), min_size=1, max_size=10))
+def test_overage_pays_between_marginal_and_retroactive_on_rising_rates(rates, bnds, credits):
+    rates = rates if len(rates) > 1 else rates * 2
+    slack = 2 * len(credits) * len(rates)  # per-line rounding, half a cent per slice
+    over = shape_total("overage", credits, rates, bnds)
+    assert shape_total("marginal", credits, rates, bnds) <= over + slack
+    assert over <= shape_total("retroactive", credits, rates, bnds) + slack
+
+
+@SET
+@given(rates_rising, bounds, st.lists(st.integers(0, 10**8), min_size=1, max_size=10), st.booleans())
+def test_boundary_lower_differs_from_upper_only_when_the_total_is_exactly_on_a_bound(rates, bnds, credits, on_bound):
+    tot = sum(credits)
+    if on_bound:  # move the second tier's bound onto the total (the others keep their gaps above it)
+        bnds = [tot] + [tot + b for b in bnds[1:]]
+    on = tot in bnds[: len(rates) - 1]
+    for method in ("retroactive", "overage"):
+        lower, upper = shape_total(method, credits, rates, bnds, "lower"), shape_total(method, credits, rates, bnds)
+        assert lower <= upper
+        if not on:
+            assert lower == upper
+    assert shape_total("marginal", credits, rates, bnds, "lower") == shape_total("marginal", credits, rates, bnds)

@@ -138,3 +138,98 @@ def test_engine_matches_slow_reference(raw_deals, raw_splits, method, basis):
         total = s.loc[(s["account_manager_id"] == am) & (s["period"] == f"FY2025-Q{q}"), "commission_cents"].iloc[0]
         assert int(total) == sum(w[3] for w in want)
         assert not math.isinf(s["attainment"].fillna(0).max())
+
+
+# ---------------------------------------------------------------------------
+# plan shapes, tiers group (issue #13 items 1 and 3): boundary tie-break and the overage method
+# ---------------------------------------------------------------------------
+def _tier_reached(total, quota, rs):
+    """0-based tier of a period total: Decimal attainment (or amount) against each ``from``, by ``rs.boundary``."""
+    if rs.basis == "amount":
+        x = Decimal(total) / 100
+    else:
+        x = Decimal(total) / quota if quota > 0 else Decimal(-1)  # undefined attainment: tier 1
+    on = [k for k, t in enumerate(rs.tiers) if k == 0 or (x > t.lo if rs.boundary == "lower" else x >= t.lo)]
+    return on[-1] if x >= 0 else 0
+
+
+def reference_tier_shapes(deals, p):
+    """{(am, quarter): [(deal_id, credit_cents, tier, amount_cents), ...]} for owner deals, per period.
+
+    Tier reached with Decimal attainment compared to ``from`` (``>=`` for ``boundary:
+    upper``, ``>`` for ``lower``); slices cut at the exact Decimal bounds of each tier
+    (the first whole cent at or above ``from x quota``); ``overage`` cuts at tier 2's bound only.
+    """
+    rs = p.rates
+    rates = [t.rate for t in rs.tiers]
+    out = {}
+    for am in AMS:
+        for q in (1, 2):
+            rows = sorted((d for d in deals if d[1] == am and (d[2] < "2025-04-01") == (q == 1)), key=lambda d: (d[2], d[0]))
+            quota = Decimal(QUOTA[am])
+            if rs.basis == "amount":
+                cuts = [t.lo * 100 for t in rs.tiers]
+            else:
+                cuts = [t.lo * quota if quota > 0 else Decimal(2**62) for t in rs.tiers]
+            cuts = [Decimal(-(2**62))] + [Decimal(math.ceil(c)) for c in cuts[1:]]
+            total = sum(d[3] for d in rows)
+            k_tot = _tier_reached(total, quota, rs)
+            lines, cum = [], 0
+            for d in rows:
+                before, after = cum, cum + d[3]
+                cum = after
+                if rs.method == "retroactive":
+                    lines.append((d[0], d[3], k_tot + 1, d[3] * rates[k_tot]))
+                    continue
+                bands = cuts[:2] if rs.method == "overage" else cuts
+                sl = []
+                for k, lo in enumerate(bands):
+                    hi = bands[k + 1] if k + 1 < len(bands) else Decimal(2**62)
+                    x = int(min(max(after, lo), hi) - min(max(before, lo), hi))
+                    if x:
+                        kk = k_tot if (rs.method == "overage" and k == 1) else k
+                        sl.append((d[0], x, kk + 1, x * rates[kk]))
+                if not sl:
+                    k = max(i for i, b in enumerate(bands) if after >= b)
+                    kk = k_tot if (rs.method == "overage" and k == 1) else k
+                    sl = [(d[0], 0, kk + 1, 0)]
+                lines += sl
+            out[(am, q)] = [(did, cr, t, int(round_money(Decimal(a) / 100) * 100)) for did, cr, t, a in lines]
+    return out
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(deal_st, min_size=1, max_size=30),
+    st.sampled_from(["marginal", "retroactive", "overage"]),
+    st.sampled_from(["amount", "attainment"]),
+    st.sampled_from(["upper", "lower"]),
+    st.booleans(),
+)
+def test_boundary_and_overage_match_the_slow_reference(raw_deals, method, basis, boundary, land_on_bound):
+    deals = [(f"d{i:02d}", am, date, amt) for i, (am, date, amt) in enumerate(raw_deals)]
+    if land_on_bound:  # a last deal that puts a's Q1 total exactly on a bound (amount 20,000.00 / attainment 0.5)
+        tot = sum(d[3] for d in deals if d[1] == "a" and d[2] < "2025-04-01")
+        deals.append(("d99", "a", "2025-03-31", (2_000_000 if basis == "amount" else QUOTA["a"] // 2) - tot))
+    tiers = (
+        [{"from": 0, "rate": "0.04"}, {"from": "20000.00", "rate": "0.08"}, {"from": "45000.00", "rate": "0.125"}]
+        if basis == "amount"
+        else [{"from": 0, "rate": "0.04"}, {"from": "0.5", "rate": "0.08"}, {"from": "1.0", "rate": "0.125"}]
+    )
+    p = plan(rates={"method": method, "basis": basis, "boundary": boundary, "tiers": tiers})
+    ds = dataset(
+        [(d, am, date, str(Decimal(amt).scaleb(-2)), "P") for d, am, date, amt in deals],
+        [
+            (am, s, e, str(Decimal(QUOTA[am]).scaleb(-2)))
+            for am in AMS
+            for s, e in (("2025-01-01", "2025-03-31"), ("2025-04-01", "2025-06-30"))
+        ],
+    )
+    res = run(p, ds, "FY2025-Q2")
+    for (am, q), want in reference_tier_shapes(deals, p).items():
+        com = res.statement(am, f"FY2025-Q{q}")
+        com = com.loc[com["kind"] == "commission"]
+        got = [
+            (d, int(c * 100), t, int(a * 100)) for d, c, t, a in zip(com["deal_id"], com["credit"], com["tier"], com["amount"])
+        ]
+        assert got == want, (am, q)

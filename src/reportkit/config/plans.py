@@ -80,7 +80,8 @@ class Tier(_Strict):
     """One tier of a rate schedule: from ``from`` (inclusive) up to the next tier's ``from``.
 
     Tier bounds are half-open ``[from, next_from)``: a total exactly on a bound
-    belongs to the **upper** tier (reaching the boundary earns the higher rate).
+    belongs to the **upper** tier (reaching the boundary earns the higher rate),
+    unless the schedule says ``boundary: lower`` (``(from, next_from]``).
     ``from`` is a currency amount when the schedule's ``basis`` is ``amount`` and
     an attainment fraction (1.0 == 100 % of quota) when it is ``attainment``.
     """
@@ -95,11 +96,15 @@ class RateSchedule(_Strict):
 
     Attributes
     ----------
-    method : {"flat", "retroactive", "marginal"}
+    method : {"flat", "retroactive", "marginal", "overage"}
         ``flat``: one tier, one rate. ``retroactive``: the whole accumulated amount
         earns the rate of the tier reached. ``marginal``: each slice earns its own
         tier's rate (sources: Oracle Incentive Compensation "rate not split" vs
-        "rate is split"; Salesforce Spiff ``mamount``).
+        "rate is split"; Salesforce Spiff ``mamount``). ``overage`` (an accelerator
+        semantic, at least two tiers): credit below the second tier's ``from`` earns
+        the first tier's rate; all credit from there on (the overage) earns the rate
+        of the tier the accumulated total reaches (Sales Cookie, "non-cumulative
+        tiers, but only pay commissions for revenue above 100 % of quota").
     basis : {"amount", "attainment"}
         Tier bounds in currency (``amount``) or as attainment fractions of quota.
     accumulation : {"per_deal", "per_period", "ytd"}
@@ -110,13 +115,23 @@ class RateSchedule(_Strict):
         First tier starts at 0; bounds strictly increase.
     gate : fraction, optional
         Threshold: below this attainment nothing is earned in the period.
+    boundary : {"upper", "lower"}
+        Which tier a total exactly on a tier's ``from`` is in (tiers group): ``upper``
+        (default, ``[from, next_from)``) or ``lower`` (``(from, next_from]``, the
+        default of Salesforce Spiff's ``range_lookup``). It decides the tier reached
+        (``flat``, ``retroactive``, ``overage``); ``marginal`` slices are the same
+        either way (the credit below a bound earns the lower rate, above it the
+        upper). On attainment, ``lower`` puts the bound at the smallest credit whose
+        attainment exceeds ``from``: ``floor(from x quota) + 1`` cent.
     """
 
-    method: Literal["flat", "retroactive", "marginal"] = "flat"
+    method: Literal["flat", "retroactive", "marginal", "overage"] = "flat"
     basis: Literal["amount", "attainment"] = "attainment"
     accumulation: Literal["per_deal", "per_period", "ytd"] = "per_period"
     tiers: tuple[Tier, ...] = Field(..., min_length=1)
     gate: Fraction | None = Field(None, ge=0, description="attainment fraction below which nothing is earned")
+    # plan shapes, tiers group (issue #13 items 1 and 3): boundary tie-break; method "overage" above
+    boundary: Literal["upper", "lower"] = Field("upper", description="tier of a total exactly on a bound")
 
     @model_validator(mode="after")
     def _check(self) -> RateSchedule:
@@ -128,6 +143,11 @@ class RateSchedule(_Strict):
                 raise ValueError(f"tier bounds must strictly increase (got {a} then {b})")
         if self.method == "flat" and len(self.tiers) != 1:
             raise ValueError(f"method 'flat' takes exactly one tier (got {len(self.tiers)}); use retroactive or marginal")
+        if self.method == "overage" and len(self.tiers) < 2:
+            raise ValueError(
+                "method 'overage' needs at least two tiers (a base tier and the accelerator tiers whose rate "
+                f"the overage earns; got {len(self.tiers)}); add a tier or use method 'flat'"
+            )
         if self.accumulation == "per_deal" and self.basis == "attainment":
             raise ValueError("accumulation 'per_deal' needs basis 'amount' (a single deal has no attainment)")
         if self.basis == "amount":

@@ -1,4 +1,4 @@
-"""The engine's rate schedules: tiers (flat, retroactive, marginal), gates and accumulation.
+"""The engine's rate schedules: tiers (flat, retroactive, marginal, overage), gates and accumulation.
 
 Step 4 of :func:`reportkit.domain.engine.compute`. A plan's ``rates`` turn credit into
 commission lines: :func:`tier_commission` applies a tier table to credit lines
@@ -29,8 +29,14 @@ def _ceil_div(num, den):
     return -((-num) // den)
 
 
-def _bounds(plan: Plan, q: np.ndarray) -> np.ndarray:
-    """Lower bounds in cents, shape (n, K); column 0 is -inf. ``q``: quota (cents) per line."""
+def _bounds(plan: Plan, q: np.ndarray, boundary: str = "upper") -> np.ndarray:
+    """Lower bounds in cents, shape (n, K); column 0 is -inf. ``q``: quota (cents) per line.
+
+    ``boundary`` (``rates.boundary``): ``upper`` gives the smallest basis *in* tier k
+    (a basis on ``from`` is in tier k); ``lower`` the smallest basis *above* ``from``
+    (a basis on ``from`` stays in tier k - 1): one cent more on amounts,
+    ``floor(from x quota) + 1`` on attainment.
+    """
     rs = plan.rates
     K = len(rs.tiers)
     n = len(q)
@@ -38,7 +44,10 @@ def _bounds(plan: Plan, q: np.ndarray) -> np.ndarray:
     b[:, 0] = -_BIG
     for k in range(1, K):
         if rs.basis == "amount":
-            b[:, k] = Plan.cents(rs.tiers[k].lo)
+            b[:, k] = Plan.cents(rs.tiers[k].lo) + (boundary == "lower")
+        elif boundary == "lower":
+            # smallest credit c with c / q > lo  ->  floor(lo_ppm x q / 1e6) + 1
+            b[:, k] = np.where(q > 0, ppm(rs.tiers[k].lo) * q // PPM + 1, _BIG)
         else:
             # smallest credit c with c / q >= lo  ->  ceil(lo_ppm x q / 1e6); undefined when q == 0
             b[:, k] = np.where(q > 0, _ceil_div(ppm(rs.tiers[k].lo) * q, PPM), _BIG)
@@ -53,6 +62,7 @@ def tier_commission(
     rates_ppm: np.ndarray,
     method: str,
     rows: np.ndarray | None = None,
+    reach_bounds: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Apply a tier table to credit lines (vectorised, exact cents).
 
@@ -68,13 +78,18 @@ def tier_commission(
         Tier lower bounds in cents; column 0 is -inf. Half-open ``[lo, hi)``: a
         basis exactly on a bound is in the upper tier.
     rates_ppm : int64 array (K,)
-    method : {"flat", "retroactive", "marginal"}
+    method : {"flat", "retroactive", "marginal", "overage"}
         ``flat``/``retroactive``: whole credit at the rate of the tier of ``total``.
         ``marginal``: the credit is cut at the bounds crossed between ``before`` and
         ``after``; each slice earns its tier's rate (one output line per slice).
+        ``overage``: the credit is cut at the second tier's bound; the slice below
+        earns tier 1's rate, the slice above the rate of the tier of ``total``.
     rows : int64 array (n,), optional
         Row of ``bounds`` for each line (``bounds`` then holds one bound set per
         AM x pay period instead of one per line).
+    reach_bounds : int64 array like ``bounds``, optional
+        Bounds for the tier ``total`` reaches when they differ from the cut bounds
+        (``rates.boundary: lower``, see ``tiers._bounds``); default ``bounds``.
 
     Returns
     -------
@@ -85,8 +100,11 @@ def tier_commission(
     n = len(before)
     if rows is not None and bounds.shape[0] == 1:
         rows = None
+    reach = bounds if reach_bounds is None else reach_bounds
+    if method == "overage":
+        return _overage_slices(before, after, _tier_of(total, reach, rows).astype(np.int64), bounds, rates_ppm, rows)
     if method != "marginal":
-        k = _tier_of(total, bounds, rows).astype(np.int64)
+        k = _tier_of(total, reach, rows).astype(np.int64)
         credit = after - before
         rate = rates_ppm[k]
         return np.arange(n), k, credit, rate, rdiv(credit * rate, PPM)
@@ -94,6 +112,21 @@ def tier_commission(
         before, after, _tier_of(before, bounds, rows), _tier_of(after, bounds, rows), bounds, rates_ppm, rows
     )
     return line, k.astype(np.int64), credit, rate.astype(np.int64), amount
+
+
+def _overage_slices(before, after, reached, bounds, rates_ppm, rows=None):
+    """``method: overage``: cut each line at tier 2's bound; below it tier 1, above it the tier ``reached``.
+
+    ``reached`` (n,) is the 0-based tier of each line's accumulated total. A line
+    that ends exactly on the bound stays one slice below it (as under marginal).
+    """
+    b2 = np.ascontiguousarray(bounds[:, :2])
+    line, band, credit, _, _ = _marginal_slices(
+        before, after, _tier_of(before, b2, rows), _tier_of(after, b2, rows), b2, rates_ppm[:2], rows
+    )
+    k = np.where(band == 0, 0, reached[line]).astype(np.int64)
+    rate = rates_ppm[k].astype(np.int64)
+    return line, k, credit, rate, rdiv(credit * rate, PPM)
 
 
 def _bound_columns(bounds: np.ndarray, rows: np.ndarray | None) -> list[np.ndarray]:
@@ -172,12 +205,23 @@ def _marginal_slices(before, after, t_before, t_after, bounds, rates_ppm, rows=N
 def _tier_rules(plan: Plan) -> list[str]:
     rs = plan.rates
     out = []
+    lower = rs.boundary == "lower"
     for k, t in enumerate(rs.tiers):
         hi = rs.tiers[k + 1].lo if k + 1 < len(rs.tiers) else None
         unit = "" if rs.basis == "amount" else " of quota"
-        rng = f"[{t.lo}, {hi if hi is not None else 'inf'}){unit}"
+        if lower:  # a total on a bound is in the tier below: (from, next_from]
+            rng = f"{'[' if k == 0 else '('}{t.lo}, {f'{hi}]' if hi is not None else 'inf)'}{unit}"
+        else:
+            rng = f"[{t.lo}, {hi if hi is not None else 'inf'}){unit}"
         lab = f" {t.label}" if t.label else ""
-        out.append(f"{plan.name}: {rs.method} {rs.basis} tiers, {rs.accumulation}; tier {k + 1}{lab} {rng} at {t.rate}")
+        rule = f"{plan.name}: {rs.method} {rs.basis} tiers, {rs.accumulation}; tier {k + 1}{lab} {rng} at {t.rate}"
+        if rs.method == "overage":
+            rule += (
+                f": credit below {rs.tiers[1].lo}{unit} at tier 1's rate"
+                if k == 0
+                else f": credit from {rs.tiers[1].lo}{unit} on, paid at the rate of the tier the total reached"
+            )
+        out.append(rule)
     return out
 
 
@@ -220,12 +264,14 @@ class _Schedule:
             rows, k, cc, rate, amt = sliced
         else:
             if rs.basis != "attainment":
-                b = _bounds(pl, np.zeros(1, np.int64))
+                q = np.zeros(1, np.int64)
             elif qtab is not None:  # one bound set per AM x pay period, looked up per line
-                b, bi = _bounds(pl, qtab), qidx
+                q, bi = qtab, qidx
             else:
-                b = _bounds(pl, qline)
-            rows, k, cc, rate, amt = tier_commission(before, after, total, b, self.rates, rs.method, rows=bi)
+                q = qline
+            b = _bounds(pl, q)
+            reach = _bounds(pl, q, "lower") if rs.boundary == "lower" and rs.method != "marginal" else None
+            rows, k, cc, rate, amt = tier_commission(before, after, total, b, self.rates, rs.method, rows=bi, reach_bounds=reach)
         rc = self.tcodes[k]
         if rs.gate is not None:
             q = attline_q[rows]

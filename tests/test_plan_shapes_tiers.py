@@ -1,0 +1,197 @@
+"""Plan shapes, tiers group (issue #13): tier boundary tie-break and accelerator semantics.
+
+Each test pins a worked example of ``docs/commission.md`` ("Plan shapes: tiers") to the
+cent through the public path: the plan YAML read from a file, ``engine.compute``, and the
+statement an account manager reads (deal, credit, tier, rate, amount, rule).
+
+Sources (numbers re-derived by hand in the doc):
+  [SPIFF-RL] help.salesforce.com ... spiff_function_ref_range_lookup  (tiebreak_below: without it,
+             a value on a bound uses the lower tier)
+  [SPIFF-M]  trailhead.salesforce.com ... salesforce-spiff-marginal-payout-rules  (tiers 0-60 %: 10 %,
+             60-100 %: 15 %, from 100 %: 18.75 %; yearly quota 447,920)
+  [SCOOK]    support2.salescookie.com ... difference-between-cumulative-and-non-cumulative-tiers
+             (6 % / 8 % from 100 % / 10 % from 150 %; cumulative, non-cumulative, and non-cumulative
+             paid only on revenue above 100 % of quota)
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from engine_helpers import dataset, lines, money_sum, run, summary
+
+from reportkit.config.plans import load_plan
+from reportkit.core.errors import PlanError
+
+D = Decimal
+Q1 = ("2025-01-01", "2025-03-31")
+
+SPIFF_TIERS = """rates:
+  method: retroactive
+  basis: attainment
+  accumulation: per_period
+  boundary: {boundary}
+  tiers:
+    - {{from: 0, rate: "0.10"}}
+    - {{from: "0.6", rate: "0.15"}}
+    - {{from: "1.0", rate: "0.1875", label: accelerator}}
+"""
+
+SALES_COOKIE = """rates:
+  method: {method}
+  basis: attainment
+  accumulation: per_period
+  tiers:
+    - {{from: 0, rate: "0.06", label: base}}
+    - {{from: "1.0", rate: "0.08", label: accelerator}}
+    - {{from: "1.5", rate: "0.10", label: accelerator}}
+"""
+
+
+def plan_file(tmp_path, rates: str, name: str = "plan.yaml"):
+    p = tmp_path / name
+    p.write_text("name: shapes\ncurrency: USD\nperiod: quarter\n" + rates, encoding="utf-8")
+    return load_plan(p)
+
+
+def statement_rows(res, am="a", per="FY2025-Q1"):
+    """(deal, credit, tier, rate, amount) of the commission lines, as the statement shows them."""
+    s = lines(res, am, per, "commission")
+    return list(zip(s["deal_id"], s["credit"], s["tier"], s["rate"], s["amount"]))
+
+
+def spiff_book(d2="147920.00"):
+    """Two deals that together reach exactly the quota 447,920.00 of [SPIFF-M] (100 % attainment)."""
+    return dataset(
+        [("d1", "a", "2025-01-15", "300000.00", "P"), ("d2", "a", "2025-02-15", d2, "P")],
+        [("a", *Q1, "447920.00")],
+    )
+
+
+# ---------------------------------------------------------------------------
+# item 1: tier boundary tie-break
+# ---------------------------------------------------------------------------
+def test_total_exactly_on_a_bound_pays_the_upper_tier_by_default(tmp_path):
+    res = run(plan_file(tmp_path, SPIFF_TIERS.format(boundary="upper")), spiff_book(), "FY2025-Q1")
+    assert statement_rows(res) == [
+        ("d1", D("300000.00"), 3, D("0.1875"), D("56250.00")),
+        ("d2", D("147920.00"), 3, D("0.1875"), D("27735.00")),
+    ]
+    assert summary(res, "a", "FY2025-Q1", "commission_cents") == D("83985.00")
+
+
+def test_boundary_lower_keeps_a_total_exactly_on_a_bound_in_the_lower_tier(tmp_path):
+    res = run(plan_file(tmp_path, SPIFF_TIERS.format(boundary="lower")), spiff_book(), "FY2025-Q1")
+    assert statement_rows(res) == [
+        ("d1", D("300000.00"), 2, D("0.15"), D("45000.00")),
+        ("d2", D("147920.00"), 2, D("0.15"), D("22188.00")),
+    ]
+    assert summary(res, "a", "FY2025-Q1", "commission_cents") == D("67188.00")
+    rule = lines(res, "a", "FY2025-Q1", "commission")["rule"].iloc[0]
+    assert "tier 2 (0.6, 1.0] of quota at 0.15" in rule
+
+
+def test_boundary_lower_pays_the_upper_tier_one_cent_above_the_bound(tmp_path):
+    res = run(plan_file(tmp_path, SPIFF_TIERS.format(boundary="lower")), spiff_book("147920.01"), "FY2025-Q1")
+    # 147,920.01 x 18.75 % = 27,735.001875 -> 27,735.00 (half away from zero, per line)
+    assert statement_rows(res)[1] == ("d2", D("147920.01"), 3, D("0.1875"), D("27735.00"))
+    assert summary(res, "a", "FY2025-Q1", "commission_cents") == D("83985.00")
+
+
+def test_boundary_lower_on_attainment_puts_the_bound_above_floor_of_from_times_quota(tmp_path):
+    # 60 % of 447,920.00 is 268,752.00 exactly: on the bound -> 10 %; one cent more -> 15 %
+    p = plan_file(tmp_path, SPIFF_TIERS.format(boundary="lower"))
+    on = run(p, dataset([("d1", "a", "2025-01-15", "268752.00", "P")], [("a", *Q1, "447920.00")]), "FY2025-Q1")
+    above = run(p, dataset([("d1", "a", "2025-01-15", "268752.01", "P")], [("a", *Q1, "447920.00")]), "FY2025-Q1")
+    assert statement_rows(on) == [("d1", D("268752.00"), 1, D("0.10"), D("26875.20"))]
+    assert statement_rows(above) == [("d1", D("268752.01"), 2, D("0.15"), D("40312.80"))]
+
+
+def test_boundary_lower_on_amount_tiers_keeps_a_deal_on_the_bound_in_the_lower_tier(tmp_path):
+    rates = (
+        'rates: {method: retroactive, basis: amount, accumulation: per_deal, boundary: lower, tiers: [{from: 0, rate: "0.05"}, '
+        '{from: "10000.00", rate: "0.10"}]}\n'
+    )
+    res = run(
+        plan_file(tmp_path, rates),
+        dataset([("d1", "a", "2025-01-15", "10000.00", "P"), ("d2", "a", "2025-01-16", "10000.01", "P")]),
+        "FY2025-Q1",
+    )
+    assert statement_rows(res) == [
+        ("d1", D("10000.00"), 1, D("0.05"), D("500.00")),
+        ("d2", D("10000.01"), 2, D("0.10"), D("1000.00")),
+    ]
+
+
+def test_boundary_does_not_change_marginal_slices(tmp_path):
+    book = spiff_book()
+    upper = run(plan_file(tmp_path, SPIFF_TIERS.format(boundary="upper").replace("retroactive", "marginal")), book, "FY2025-Q1")
+    lower = run(plan_file(tmp_path, SPIFF_TIERS.format(boundary="lower").replace("retroactive", "marginal")), book, "FY2025-Q1")
+    assert [r[1:] for r in statement_rows(upper)] == [r[1:] for r in statement_rows(lower)]
+
+
+def test_boundary_typo_names_key_value_allowed_set_and_did_you_mean(tmp_path):
+    with pytest.raises(PlanError) as info:
+        plan_file(tmp_path, SPIFF_TIERS.format(boundary="lowr"))
+    msg = str(info.value)
+    assert "plan.yaml" in msg and "rates.boundary" in msg and "'lowr'" in msg
+    assert "'upper'" in msg and "did you mean 'lower'" in msg
+
+
+# ---------------------------------------------------------------------------
+# item 3: accelerator semantics (marginal per band, retroactive on everything, overage at the band reached)
+# ---------------------------------------------------------------------------
+def sales_cookie_book():
+    """Quota 100,000.00; d1 90,000.00 then d2 70,000.05: 160 % attainment, in the top band of [SCOOK]."""
+    return dataset(
+        [("d1", "a", "2025-01-10", "90000.00", "P"), ("d2", "a", "2025-02-10", "70000.05", "P")],
+        [("a", *Q1, "100000.00")],
+    )
+
+
+def test_overage_pays_quota_at_base_and_all_overage_at_the_rate_of_the_band_reached(tmp_path):
+    res = run(plan_file(tmp_path, SALES_COOKIE.format(method="overage")), sales_cookie_book(), "FY2025-Q1")
+    assert statement_rows(res) == [
+        ("d1", D("90000.00"), 1, D("0.06"), D("5400.00")),
+        ("d2", D("10000.00"), 1, D("0.06"), D("600.00")),
+        # 60,000.05 x 10 % = 6,000.005 -> 6,000.01 (half away from zero)
+        ("d2", D("60000.05"), 3, D("0.10"), D("6000.01")),
+    ]
+    assert summary(res, "a", "FY2025-Q1", "commission_cents") == D("12000.01")
+    rule = lines(res, "a", "FY2025-Q1", "commission")["rule"].iloc[2]
+    assert "paid at the rate of the tier the total reached" in rule
+
+
+def test_marginal_pays_each_band_at_its_own_rate_on_the_same_book(tmp_path):
+    res = run(plan_file(tmp_path, SALES_COOKIE.format(method="marginal")), sales_cookie_book(), "FY2025-Q1")
+    assert statement_rows(res) == [
+        ("d1", D("90000.00"), 1, D("0.06"), D("5400.00")),
+        ("d2", D("10000.00"), 1, D("0.06"), D("600.00")),
+        ("d2", D("50000.00"), 2, D("0.08"), D("4000.00")),
+        ("d2", D("10000.05"), 3, D("0.10"), D("1000.01")),
+    ]
+    assert money_sum(lines(res, "a", "FY2025-Q1", "commission")) == D("11000.01")
+
+
+def test_retroactive_pays_everything_at_the_rate_of_the_band_reached_on_the_same_book(tmp_path):
+    res = run(plan_file(tmp_path, SALES_COOKIE.format(method="retroactive")), sales_cookie_book(), "FY2025-Q1")
+    assert statement_rows(res) == [
+        ("d1", D("90000.00"), 3, D("0.10"), D("9000.00")),
+        ("d2", D("70000.05"), 3, D("0.10"), D("7000.01")),
+    ]
+    assert summary(res, "a", "FY2025-Q1", "commission_cents") == D("16000.01")
+
+
+def test_overage_below_quota_pays_every_deal_at_the_base_rate(tmp_path):
+    book = dataset([("d1", "a", "2025-01-10", "90000.00", "P")], [("a", *Q1, "100000.00")])
+    res = run(plan_file(tmp_path, SALES_COOKIE.format(method="overage")), book, "FY2025-Q1")
+    assert statement_rows(res) == [("d1", D("90000.00"), 1, D("0.06"), D("5400.00"))]
+
+
+def test_overage_with_one_tier_is_refused_with_the_fix(tmp_path):
+    rates = 'rates: {method: overage, basis: amount, tiers: [{from: 0, rate: "0.05"}]}\n'
+    with pytest.raises(PlanError) as info:
+        plan_file(tmp_path, rates)
+    msg = str(info.value)
+    assert "plan.yaml" in msg and "rates" in msg and "'overage' needs at least two tiers" in msg and "use method 'flat'" in msg
