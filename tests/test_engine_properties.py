@@ -191,3 +191,28 @@ def test_boundary_lower_differs_from_upper_only_when_the_total_is_exactly_on_a_b
         if not on:
             assert lower == upper
     assert shape_total("marginal", credits, rates, bnds, "lower") == shape_total("marginal", credits, rates, bnds)
+
+
+@settings(max_examples=20, deadline=None)
+@given(rates_rising, bounds, st.lists(st.integers(-(10**5), 10**7), min_size=1, max_size=8))
+def test_marginal_schedule_split_at_a_bound_into_a_component_pays_the_same_lines(rates, bnds, credits):
+    # item 2: rates below the second tier's bound + a component from it == the one schedule, line for line
+    rates = rates if len(rates) > 1 else rates * 2
+    tt = tiers(rates, bnds)
+    cut = tt[1]["from"]
+    deals = [(f"d{i}", "a", f"2025-01-{i + 1:02d}", str(Decimal(c).scaleb(-2)), "P") for i, c in enumerate(credits)]
+    ds = dataset(deals)
+    one = run(plan(rates={"method": "marginal", "basis": "amount", "tiers": tt}), ds, "FY2025-Q1")
+    split = plan(
+        rates={"method": "marginal", "basis": "amount", "tiers": tt, "applies_below": cut},
+        rate_components=[{"name": "above", "method": "marginal", "basis": "amount", "tiers": tt, "applies_from": cut}],
+    )
+    two = run(split, ds, "FY2025-Q1")
+
+    def rows(res):
+        s = res.statement("a", "FY2025-Q1")
+        s = s.loc[(s["kind"] == "commission") & (s["credit"] != 0)]
+        return sorted(zip(s["deal_id"], s["credit"], s["tier"], s["amount"]))
+
+    assert rows(two) == rows(one)
+    assert summary(two, "a", "FY2025-Q1", "commission_cents") == summary(one, "a", "FY2025-Q1", "commission_cents")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 from engine_helpers import dataset, plan, run
 from hypothesis import given, settings
@@ -143,6 +144,24 @@ def test_engine_matches_slow_reference(raw_deals, raw_splits, method, basis):
 # ---------------------------------------------------------------------------
 # plan shapes, tiers group (issue #13 items 1 and 3): boundary tie-break and the overage method
 # ---------------------------------------------------------------------------
+def owner_book(deals):
+    """Owner deals ``(deal_id, am, date, cents)`` and the quarterly QUOTA of each AM for Q1 and Q2."""
+    quarters = (("2025-01-01", "2025-03-31"), ("2025-04-01", "2025-06-30"))
+    return dataset(
+        [(d, am, date, str(Decimal(amt).scaleb(-2)), "P") for d, am, date, amt in deals],
+        [(am, s, e, str(Decimal(QUOTA[am]).scaleb(-2))) for am in AMS for s, e in quarters],
+    )
+
+
+def _window_cents(x, quota, basis, absent):
+    """A window bound in cents: the amount, or the first whole cent at or above ``x`` of the quota (inf without quota)."""
+    if x is None:
+        return absent
+    if basis == "amount":
+        return int(x * 100)
+    return math.ceil(x * quota) if quota > 0 else 2**62
+
+
 def _tier_reached(total, quota, rs):
     """0-based tier of a period total: Decimal attainment (or amount) against each ``from``, by ``rs.boundary``."""
     if rs.basis == "amount":
@@ -153,14 +172,14 @@ def _tier_reached(total, quota, rs):
     return on[-1] if x >= 0 else 0
 
 
-def reference_tier_shapes(deals, p):
-    """{(am, quarter): [(deal_id, credit_cents, tier, amount_cents), ...]} for owner deals, per period.
+def reference_tier_shapes(deals, rs):
+    """{(am, quarter): [(deal_id, credit_cents, tier, amount_cents), ...]} of schedule ``rs``, owner deals, per period.
 
     Tier reached with Decimal attainment compared to ``from`` (``>=`` for ``boundary:
     upper``, ``>`` for ``lower``); slices cut at the exact Decimal bounds of each tier
-    (the first whole cent at or above ``from x quota``); ``overage`` cuts at tier 2's bound only.
+    (the first whole cent at or above ``from x quota``); ``overage`` cuts at tier 2's bound only;
+    ``applies_from`` / ``applies_below`` clip each deal's running credit (no line when nothing is left).
     """
-    rs = p.rates
     rates = [t.rate for t in rs.tiers]
     out = {}
     for am in AMS:
@@ -172,14 +191,22 @@ def reference_tier_shapes(deals, p):
             else:
                 cuts = [t.lo * quota if quota > 0 else Decimal(2**62) for t in rs.tiers]
             cuts = [Decimal(-(2**62))] + [Decimal(math.ceil(c)) for c in cuts[1:]]
+            w_lo, w_hi = (
+                _window_cents(x, quota, rs.basis, absent)
+                for x, absent in ((rs.applies_from, -(2**62)), (rs.applies_below, 2**62))
+            )
             total = sum(d[3] for d in rows)
             k_tot = _tier_reached(total, quota, rs)
             lines, cum = [], 0
             for d in rows:
                 before, after = cum, cum + d[3]
                 cum = after
+                if rs.windowed:
+                    before, after = min(max(before, w_lo), w_hi), min(max(after, w_lo), w_hi)
+                    if before == after:
+                        continue
                 if rs.method == "retroactive":
-                    lines.append((d[0], d[3], k_tot + 1, d[3] * rates[k_tot]))
+                    lines.append((d[0], after - before, k_tot + 1, (after - before) * rates[k_tot]))
                     continue
                 bands = cuts[:2] if rs.method == "overage" else cuts
                 sl = []
@@ -217,19 +244,46 @@ def test_boundary_and_overage_match_the_slow_reference(raw_deals, method, basis,
         else [{"from": 0, "rate": "0.04"}, {"from": "0.5", "rate": "0.08"}, {"from": "1.0", "rate": "0.125"}]
     )
     p = plan(rates={"method": method, "basis": basis, "boundary": boundary, "tiers": tiers})
-    ds = dataset(
-        [(d, am, date, str(Decimal(amt).scaleb(-2)), "P") for d, am, date, amt in deals],
-        [
-            (am, s, e, str(Decimal(QUOTA[am]).scaleb(-2)))
-            for am in AMS
-            for s, e in (("2025-01-01", "2025-03-31"), ("2025-04-01", "2025-06-30"))
-        ],
-    )
-    res = run(p, ds, "FY2025-Q2")
-    for (am, q), want in reference_tier_shapes(deals, p).items():
+    res = run(p, owner_book(deals), "FY2025-Q2")
+    for (am, q), want in reference_tier_shapes(deals, p.rates).items():
         com = res.statement(am, f"FY2025-Q{q}")
         com = com.loc[com["kind"] == "commission"]
         got = [
             (d, int(c * 100), t, int(a * 100)) for d, c, t, a in zip(com["deal_id"], com["credit"], com["tier"], com["amount"])
         ]
         assert got == want, (am, q)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(deal_st, min_size=1, max_size=30),
+    st.sampled_from(["marginal", "retroactive", "overage"]),
+    st.sampled_from(["marginal", "flat"]),
+    st.sampled_from(["amount", "attainment"]),
+)
+def test_rate_components_match_the_slow_reference_schedule_by_schedule(raw_deals, base, accel, basis):
+    deals = [(f"d{i:02d}", am, date, amt) for i, (am, date, amt) in enumerate(raw_deals)]
+    if basis == "amount":
+        up_to, base_tiers = "30000.00", [{"from": 0, "rate": "0.04"}, {"from": "15000.00", "rate": "0.08"}]
+    else:
+        up_to, base_tiers = "1.0", [{"from": 0, "rate": "0.04"}, {"from": "0.5", "rate": "0.08"}]
+    acc_tiers = (
+        [{"from": 0, "rate": "0.125"}] if accel == "flat" else [{"from": 0, "rate": "0.125"}, {"from": up_to, "rate": "0.15"}]
+    )
+    p = plan(
+        rates={"method": base, "basis": basis, "applies_below": up_to, "tiers": base_tiers},
+        rate_components=[{"name": "acc", "method": accel, "basis": basis, "applies_from": up_to, "tiers": acc_tiers}],
+    )
+    res = run(p, owner_book(deals), "FY2025-Q2")
+    ref_base = reference_tier_shapes(deals, p.rates)
+    ref_acc = reference_tier_shapes(deals, p.rate_components[0])
+    for am, q in ref_base:
+        com = res.statement(am, f"FY2025-Q{q}")
+        com = com.loc[com["kind"] == "commission"]
+        is_acc = np.array(["component acc" in r for r in com["rule"]], dtype=bool)
+        for part, want in ((~is_acc, ref_base[(am, q)]), (is_acc, ref_acc[(am, q)])):
+            c = com.loc[part]
+            got = [(d, int(x * 100), t, int(a * 100)) for d, x, t, a in zip(c["deal_id"], c["credit"], c["tier"], c["amount"])]
+            assert sorted(got) == sorted(want), (am, q)
+        total = res.summary.set_index(["account_manager_id", "period"]).loc[(am, f"FY2025-Q{q}"), "commission_cents"]
+        assert int(total) == sum(w[3] for w in ref_base[(am, q)] + ref_acc[(am, q)])

@@ -195,3 +195,101 @@ def test_overage_with_one_tier_is_refused_with_the_fix(tmp_path):
         plan_file(tmp_path, rates)
     msg = str(info.value)
     assert "plan.yaml" in msg and "rates" in msg and "'overage' needs at least two tiers" in msg and "use method 'flat'" in msg
+
+
+# ---------------------------------------------------------------------------
+# item 2: several rate components in one plan, each its own statement lines
+# ---------------------------------------------------------------------------
+QUOTAPATH = """period: month
+rates:                      # decelerator that lifts retroactively at 50 %, on credit up to quota
+  method: retroactive
+  basis: attainment
+  applies_below: "1.0"
+  tiers:
+    - {from: 0, rate: "0.05", label: decelerator}
+    - {from: "0.5", rate: "0.10", label: base}
+rate_components:
+  - name: accelerator       # 20 % on the credit above quota, deal by deal
+    method: flat
+    basis: attainment
+    applies_from: "1.0"
+    tiers: [{from: 0, rate: "0.20", label: accelerator}]
+"""
+
+
+def quotapath_book():
+    """[QPATH] monthly quota 33,000.00; January 41,500.53 credited (125.8 %), February 15,000.00 (45.5 %)."""
+    months = [("2025-01-01", "2025-01-31"), ("2025-02-01", "2025-02-28")]
+    return dataset(
+        [
+            ("d1", "a", "2025-01-05", "10000.00", "P"),
+            ("d2", "a", "2025-01-12", "12000.00", "P"),
+            ("d3", "a", "2025-01-20", "15000.00", "P"),
+            ("d4", "a", "2025-01-28", "4500.53", "P"),
+            ("d5", "a", "2025-02-10", "15000.00", "P"),
+        ],
+        [("a", s, e, "33000.00") for s, e in months],
+    )
+
+
+def component_plan(tmp_path, text=QUOTAPATH):
+    p = tmp_path / "plan.yaml"
+    p.write_text("name: AE\ncurrency: USD\n" + text, encoding="utf-8")
+    return load_plan(p)
+
+
+def test_components_pay_retroactive_base_up_to_quota_and_a_marginal_accelerator_above_it(tmp_path):
+    res = run(component_plan(tmp_path), quotapath_book(), "FY2025-M02")
+    s = lines(res, "a", "FY2025-M01", "commission")
+    got = list(zip(s["deal_id"], s["credit"], s["tier"], s["rate"], s["amount"]))
+    # a deal's lines are in tier order (statement order: period, step, date, deal, tier); the
+    # rule names the component of each
+    assert got == [
+        ("d1", D("10000.00"), 2, D("0.10"), D("1000.00")),
+        ("d2", D("12000.00"), 2, D("0.10"), D("1200.00")),
+        ("d3", D("4000.00"), 1, D("0.20"), D("800.00")),  # above quota: accelerator component
+        ("d3", D("11000.00"), 2, D("0.10"), D("1100.00")),  # up to quota: base, retroactive
+        # 4,500.53 x 20 % = 900.106 -> 900.11
+        ("d4", D("4500.53"), 1, D("0.20"), D("900.11")),
+    ]
+    assert summary(res, "a", "FY2025-M01", "commission_cents") == D("5000.11")
+    acc = s.loc[s["rate"] == D("0.20"), "rule"]
+    assert acc.str.contains("AE, component accelerator: flat attainment tiers, per_period; on credit from 1.0 of quota").all()
+    base = s.loc[s["rate"] == D("0.10"), "rule"]
+    assert base.str.contains("on credit below 1.0 of quota; tier 2 base").all()
+
+
+def test_components_decelerator_pays_half_rate_below_the_threshold(tmp_path):
+    res = run(component_plan(tmp_path), quotapath_book(), "FY2025-M02")
+    assert statement_rows(res, per="FY2025-M02") == [("d5", D("15000.00"), 1, D("0.05"), D("750.00"))]
+    assert summary(res, "a", "FY2025-M02", "commission_cents") == D("750.00")
+
+
+def test_plan_without_components_keeps_its_single_schedule(tmp_path):
+    one = QUOTAPATH.split("rate_components:")[0].replace('  applies_below: "1.0"\n', "")
+    res = run(component_plan(tmp_path, one), quotapath_book(), "FY2025-M01")
+    # retroactive on everything at 10 %: 41,500.53 x 10 % per line
+    assert summary(res, "a", "FY2025-M01", "commission_cents") == D("4150.05")
+
+
+def test_component_names_must_be_unique(tmp_path):
+    text = QUOTAPATH + '  - {name: accelerator, method: flat, basis: amount, tiers: [{from: 0, rate: "0.01"}]}\n'
+    with pytest.raises(PlanError) as info:
+        component_plan(tmp_path, text)
+    msg = str(info.value)
+    assert "plan.yaml" in msg and "rate_components names must be unique (repeated: accelerator)" in msg
+
+
+def test_empty_window_is_refused_with_key_and_values(tmp_path):
+    text = QUOTAPATH.replace('applies_from: "1.0"', 'applies_from: "1.0"\n    applies_below: "0.8"')
+    with pytest.raises(PlanError) as info:
+        component_plan(tmp_path, text)
+    msg = str(info.value)
+    assert "rate_components.0" in msg and "applies_below (0.8) must be above applies_from (1.0)" in msg
+
+
+def test_component_key_typo_has_did_you_mean(tmp_path):
+    with pytest.raises(PlanError) as info:
+        component_plan(tmp_path, QUOTAPATH.replace("applies_from", "apply_from"))
+    msg = str(info.value)
+    assert "rate_components.0.apply_from" in msg and "did you mean 'applies_from'" in msg

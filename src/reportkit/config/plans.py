@@ -41,6 +41,7 @@ __all__ = [
     "PPM",
     "Tier",
     "RateSchedule",
+    "RateComponent",
     "Cap",
     "Bonus",
     "Spif",
@@ -123,6 +124,14 @@ class RateSchedule(_Strict):
         either way (the credit below a bound earns the lower rate, above it the
         upper). On attainment, ``lower`` puts the bound at the smallest credit whose
         attainment exceeds ``from``: ``floor(from x quota) + 1`` cent.
+    applies_from, applies_below : fraction or money, optional
+        The window of credit the schedule pays on (tiers group), in the schedule's
+        ``basis``: only the part of each line's accumulated credit in
+        ``[applies_from, applies_below)`` earns this schedule's rates (bounds in cents
+        as a tier's ``from``); lines with no credit in the window have no line. The
+        tier reached is still that of the whole total. Used by :class:`RateComponent`
+        to pay e.g. a retroactive schedule up to quota and a marginal accelerator
+        above it. Undefined attainment (no quota) puts both bounds at infinity.
     """
 
     method: Literal["flat", "retroactive", "marginal", "overage"] = "flat"
@@ -132,6 +141,9 @@ class RateSchedule(_Strict):
     gate: Fraction | None = Field(None, ge=0, description="attainment fraction below which nothing is earned")
     # plan shapes, tiers group (issue #13 items 1 and 3): boundary tie-break; method "overage" above
     boundary: Literal["upper", "lower"] = Field("upper", description="tier of a total exactly on a bound")
+    # plan shapes, tiers group (issue #13 item 2): the window of credit a schedule pays on
+    applies_from: Fraction | None = Field(None, ge=0, description="pays on credit from here (schedule basis)")
+    applies_below: Fraction | None = Field(None, gt=0, description="pays on credit below here (schedule basis)")
 
     @model_validator(mode="after")
     def _check(self) -> RateSchedule:
@@ -154,7 +166,41 @@ class RateSchedule(_Strict):
             for t in self.tiers:
                 if t.lo != t.lo.quantize(Decimal("0.01")):
                     raise ValueError(f"amount tier bound {t.lo} has more than two decimals")
+        self._check_window()
         return self
+
+    def _check_window(self) -> None:
+        lo, hi = self.applies_from, self.applies_below
+        if lo is not None and hi is not None and not hi > lo:
+            raise ValueError(f"applies_below ({hi}) must be above applies_from ({lo}); the window would be empty")
+        if self.basis == "amount":
+            for key, v in (("applies_from", lo), ("applies_below", hi)):
+                if v is not None and v != v.quantize(Decimal("0.01")):
+                    raise ValueError(f"{key} {v} is an amount (basis 'amount') and has more than two decimals")
+
+    @property
+    def windowed(self) -> bool:
+        """True when ``applies_from`` or ``applies_below`` limits the credit the schedule pays on."""
+        return self.applies_from is not None or self.applies_below is not None
+
+
+class RateComponent(RateSchedule):
+    """One more rate schedule of a plan, paid on the same credit as ``rates``, on its own statement lines.
+
+    Every key of :class:`RateSchedule` plus ``name`` (tiers group, issue #13 item 2).
+    Each component's lines name it (``<plan>, component <name>: ...``); their amounts
+    add to the plan's commission before the cap. With ``applies_from`` /
+    ``applies_below`` a plan can pay a retroactive schedule (a decelerator that lifts
+    once a threshold is passed) on credit up to quota and a marginal accelerator on
+    credit above it.
+
+    Attributes
+    ----------
+    name : str
+        The component's name on the statement (unique in the plan).
+    """
+
+    name: str = Field(..., min_length=1)
 
 
 class Cap(_Strict):
@@ -364,6 +410,9 @@ class Plan(_Strict):
     pay_mix : PayMix
     crediting, quota, rates, cap, bonuses, spifs, draw, clawback
         See each class.
+    rate_components : list of RateComponent
+        More rate schedules paid on the same credit as ``rates``, each on its own
+        statement lines (tiers group); empty by default.
     carry_negative : bool
         ``true`` (default): a negative net of a pay period (returns, clawbacks)
         is carried to the next period (``balance_out`` / ``balance_in``) so a
@@ -382,6 +431,8 @@ class Plan(_Strict):
     crediting: Crediting = Crediting()
     quota: QuotaSpec = QuotaSpec()
     rates: RateSchedule
+    # plan shapes, tiers group (issue #13 item 2): more rate schedules, each its own statement lines
+    rate_components: tuple[RateComponent, ...] = ()
     cap: Cap | None = None
     bonuses: tuple[Bonus, ...] = ()
     spifs: tuple[Spif, ...] = ()
@@ -406,6 +457,10 @@ class Plan(_Strict):
                     f"base_salary {self.base_salary} does not match ote {self.ote} x pay_mix.base "
                     f"{self.pay_mix.base} = {expected}"
                 )
+        names = [c.name for c in self.rate_components]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"rate_components names must be unique (repeated: {', '.join(dup)}); rename one")
         n = 4 if self.period == "quarter" else 12
         if self.quota.seasonal_weights is not None and len(self.quota.seasonal_weights) != n:
             raise ValueError(

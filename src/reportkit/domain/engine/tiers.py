@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...config.plans import PPM, Plan, ppm
+from ...config.plans import PPM, Plan, RateSchedule, ppm
 from ...core.money import rdiv
 from ...core.money import rdiv_inplace as _rdiv_inplace
 from .credits import CreditLines
@@ -29,7 +29,7 @@ def _ceil_div(num, den):
     return -((-num) // den)
 
 
-def _bounds(plan: Plan, q: np.ndarray, boundary: str = "upper") -> np.ndarray:
+def _bounds(rs: RateSchedule, q: np.ndarray, boundary: str = "upper") -> np.ndarray:
     """Lower bounds in cents, shape (n, K); column 0 is -inf. ``q``: quota (cents) per line.
 
     ``boundary`` (``rates.boundary``): ``upper`` gives the smallest basis *in* tier k
@@ -37,7 +37,6 @@ def _bounds(plan: Plan, q: np.ndarray, boundary: str = "upper") -> np.ndarray:
     (a basis on ``from`` stays in tier k - 1): one cent more on amounts,
     ``floor(from x quota) + 1`` on attainment.
     """
-    rs = plan.rates
     K = len(rs.tiers)
     n = len(q)
     b = np.empty((n, K), dtype=np.int64)
@@ -52,6 +51,24 @@ def _bounds(plan: Plan, q: np.ndarray, boundary: str = "upper") -> np.ndarray:
             # smallest credit c with c / q >= lo  ->  ceil(lo_ppm x q / 1e6); undefined when q == 0
             b[:, k] = np.where(q > 0, _ceil_div(ppm(rs.tiers[k].lo) * q, PPM), _BIG)
     return b
+
+
+def _window(rs: RateSchedule, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``applies_from`` / ``applies_below`` in cents per quota of ``q``, as a tier bound (``-inf`` / ``inf`` when absent).
+
+    On attainment the bound is ``ceil(x x quota)``; with no quota (undefined
+    attainment) both are ``inf``: a window from a threshold pays nothing, one below
+    a threshold pays everything.
+    """
+
+    def at(x, absent):
+        if x is None:
+            return np.full(len(q), absent, dtype=np.int64)
+        if rs.basis == "amount":
+            return np.full(len(q), Plan.cents(x), dtype=np.int64)
+        return np.where(q > 0, _ceil_div(ppm(x) * q, PPM), _BIG)
+
+    return at(rs.applies_from, -_BIG), at(rs.applies_below, _BIG)
 
 
 def tier_commission(
@@ -202,19 +219,28 @@ def _marginal_slices(before, after, t_before, t_after, bounds, rates_ppm, rows=N
     return line, k, credit, rate, _rdiv_inplace(credit * rate, PPM)
 
 
-def _tier_rules(plan: Plan) -> list[str]:
-    rs = plan.rates
+def _tier_rules(title: str, rs: RateSchedule) -> list[str]:
+    """The rule text of each tier of ``rs`` (``title``: the plan's name, and its component's)."""
     out = []
     lower = rs.boundary == "lower"
+    unit = "" if rs.basis == "amount" else " of quota"
+    window = ""
+    if rs.windowed:
+        window = "".join(
+            [
+                f" from {rs.applies_from}{unit}" if rs.applies_from is not None else "",
+                f" below {rs.applies_below}{unit}" if rs.applies_below is not None else "",
+            ]
+        )
+        window = f"; on credit{window}"
     for k, t in enumerate(rs.tiers):
         hi = rs.tiers[k + 1].lo if k + 1 < len(rs.tiers) else None
-        unit = "" if rs.basis == "amount" else " of quota"
         if lower:  # a total on a bound is in the tier below: (from, next_from]
             rng = f"{'[' if k == 0 else '('}{t.lo}, {f'{hi}]' if hi is not None else 'inf)'}{unit}"
         else:
             rng = f"[{t.lo}, {hi if hi is not None else 'inf'}){unit}"
         lab = f" {t.label}" if t.label else ""
-        rule = f"{plan.name}: {rs.method} {rs.basis} tiers, {rs.accumulation}; tier {k + 1}{lab} {rng} at {t.rate}"
+        rule = f"{title}: {rs.method} {rs.basis} tiers, {rs.accumulation}{window}; tier {k + 1}{lab} {rng} at {t.rate}"
         if rs.method == "overage":
             rule += (
                 f": credit below {rs.tiers[1].lo}{unit} at tier 1's rate"
@@ -230,20 +256,32 @@ def _tier_rules(plan: Plan) -> list[str]:
 # ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Schedule:
-    """One plan's rate schedule ready for the lines: tier rates (ppm), the rule codes of its tiers and gate."""
+    """One rate schedule of a plan ready for the lines: tier rates (ppm), the rule codes of its tiers and gate.
+
+    ``rs`` is the plan's ``rates`` or one of its ``rate_components``; ``title`` names
+    the plan (and the component) in the rule texts.
+    """
 
     plan: Plan
+    rs: RateSchedule
+    title: str
     rates: np.ndarray
     tcodes: np.ndarray
     gate_code: int
 
     @classmethod
-    def of(cls, pl: Plan, ledger: Ledger) -> _Schedule:
-        rs = pl.rates
+    def of(cls, pl: Plan, ledger: Ledger, rs: RateSchedule | None = None, name: str | None = None) -> _Schedule:
+        rs = pl.rates if rs is None else rs
+        title = pl.name if name is None else f"{pl.name}, component {name}"
         rates = np.array([ppm(t.rate) for t in rs.tiers], dtype=np.int32)  # ppm <= 1e6
-        tcodes = np.array(ledger.rule_codes(_tier_rules(pl)), dtype=np.int32)
-        gate_code = ledger.rule(f"{pl.name}: below gate {rs.gate} attainment: nothing earned") if rs.gate is not None else -1
-        return cls(pl, rates, tcodes, gate_code)
+        tcodes = np.array(ledger.rule_codes(_tier_rules(title, rs)), dtype=np.int32)
+        gate_code = ledger.rule(f"{title}: below gate {rs.gate} attainment: nothing earned") if rs.gate is not None else -1
+        return cls(pl, rs, title, rates, tcodes, gate_code)
+
+    @classmethod
+    def all_of(cls, pl: Plan, ledger: Ledger) -> list[_Schedule]:
+        """The plan's ``rates`` then each of its ``rate_components``, in the plan's order."""
+        return [cls.of(pl, ledger)] + [cls.of(pl, ledger, c, c.name) for c in pl.rate_components]
 
     def lines(self, idx_rows, before, after, total, qline, attline_c, attline_q, qtab=None, qidx=None, sliced=None):
         """Tier the lines ``idx_rows`` (basis ``before`` -> ``after``, tier reached ``total``), then the gate.
@@ -252,13 +290,15 @@ class _Schedule:
         (``qtab`` looked up by ``qidx``) or one set (amount basis); ``sliced``: the
         marginal slices already cut (per-period marginal). Below the gate (attainment
         ``attline_c / attline_q`` under ``rates.gate``, quota > 0) a line earns 0 at rate
-        0 under the gate's rule.
+        0 under the gate's rule. A windowed schedule (``applies_from`` /
+        ``applies_below``) pays only the part of each line's basis inside the window;
+        lines with none are left out.
 
         Returns
         -------
         rows, tier (0-based), credit, rate_ppm, amount, rule code : arrays, one per slice
         """
-        pl, rs = self.plan, self.plan.rates
+        rs = self.rs
         bi = None
         if sliced is not None:  # per-period marginal: tiers of both ends already known
             rows, k, cc, rate, amt = sliced
@@ -269,8 +309,12 @@ class _Schedule:
                 q, bi = qtab, qidx
             else:
                 q = qline
-            b = _bounds(pl, q)
-            reach = _bounds(pl, q, "lower") if rs.boundary == "lower" and rs.method != "marginal" else None
+            if rs.windowed:
+                idx_rows, before, after, total, attline_c, attline_q, bi = _in_window(
+                    rs, q, bi, idx_rows, before, after, total, attline_c, attline_q
+                )
+            b = _bounds(rs, q)
+            reach = _bounds(rs, q, "lower") if rs.boundary == "lower" and rs.method != "marginal" else None
             rows, k, cc, rate, amt = tier_commission(before, after, total, b, self.rates, rs.method, rows=bi, reach_bounds=reach)
         rc = self.tcodes[k]
         if rs.gate is not None:
@@ -281,6 +325,27 @@ class _Schedule:
             rc = np.where(below, self.gate_code, rc)
         same = len(rows) == len(idx_rows)  # one slice per line: rows is the identity
         return (idx_rows if same else idx_rows[rows]), k, cc, rate, amt, rc
+
+
+def _in_window(rs, q, bi, idx_rows, before, after, total, attline_c, attline_q):
+    """Clip each line's basis ``before -> after`` to the schedule's window; keep the lines with credit in it.
+
+    ``q``: quota cents per line, per ``bi`` row, or one (amount basis). Returns the
+    kept ``idx_rows, before, after, total, attline_c, attline_q, bi``.
+    """
+    lo, hi = _window(rs, q)
+    if len(lo) == 1:
+        lo, hi = lo[0], hi[0]
+    elif bi is not None:
+        lo, hi = lo[bi], hi[bi]
+    b = np.minimum(np.maximum(before, lo), hi)
+    a = np.minimum(np.maximum(after, lo), hi)
+    keep = np.flatnonzero(a != b)
+
+    def sub(x):
+        return None if x is None else x[keep]
+
+    return idx_rows[keep], b[keep], a[keep], sub(total), sub(attline_c), sub(attline_q), sub(bi)
 
 
 def commission_lines(
@@ -313,13 +378,14 @@ def commission_lines(
     sel = np.arange(lines.n) if whole else np.flatnonzero(lines.plan == g)
     if not len(sel):
         return comm_ap, paid
-    sch = _Schedule.of(pl, ledger)
-    if pl.rates.accumulation == "per_deal":
-        batches = _per_deal(sch, lines, sel, whole, att)
-    elif pl.rates.accumulation == "per_period":
-        batches = _per_period(sch, lines, sel, whole, att)
-    else:
-        batches = _year_to_date(sch, g, lines, sel, whole, att, span, choice, ledger, comm_ap)
+    batches = []
+    for sch in _Schedule.all_of(pl, ledger):  # rates, then each rate component: its own lines
+        if sch.rs.accumulation == "per_deal":
+            batches += _per_deal(sch, lines, sel, whole, att)
+        elif sch.rs.accumulation == "per_period":
+            batches += _per_period(sch, lines, sel, whole, att)
+        else:
+            batches += _year_to_date(sch, g, lines, sel, whole, att, span, choice, ledger, comm_ap)
     cr, c_flat = lines.cr, lines.flat
     for r_, k, cc, rate, amt, rc, kd, ident in batches:  # ident: r_ is every credit line once, in order
         comm_ap += _sum_into(A * P, c_flat if ident else c_flat[r_], amt).reshape(A, P)
@@ -340,6 +406,15 @@ def commission_lines(
     return comm_ap, paid
 
 
+def _ident(sch: _Schedule, whole: bool, r_: np.ndarray, lines: CreditLines) -> bool:
+    """``r_`` is every credit line once, in order: the plan covers every line and none was cut or left out.
+
+    Lines are cut into slices (marginal) or left out (a windowed schedule), so equal
+    lengths prove the identity only without a window.
+    """
+    return whole and len(r_) == lines.n and not sch.rs.windowed
+
+
 def _per_deal(sch: _Schedule, lines: CreditLines, sel: np.ndarray, whole: bool, att: Attainment) -> list:
     """``accumulation: per_deal``: each deal's credit alone through the tiers (a return at its own tier, negated)."""
     credit = lines.cr.credit
@@ -351,7 +426,7 @@ def _per_deal(sch: _Schedule, lines: CreditLines, sel: np.ndarray, whole: bool, 
     r_, k, cc, rate, amt, rc = sch.lines(sel, z, mag, mag, None, att.credit[am_s, p_s], att.quota[am_s, p_s])
     s2 = sgn[np.searchsorted(sel, r_)]
     cc, amt = cc * s2, amt * s2
-    return [(r_, k, cc, rate, amt, rc, _KIND["commission"], whole and len(r_) == lines.n)]
+    return [(r_, k, cc, rate, amt, rc, _KIND["commission"], _ident(sch, whole, r_, lines))]
 
 
 def _per_period(sch: _Schedule, lines: CreditLines, sel: np.ndarray, whole: bool, att: Attainment) -> list:
@@ -360,7 +435,7 @@ def _per_period(sch: _Schedule, lines: CreditLines, sel: np.ndarray, whole: bool
     Flat / retroactive: every line at the tier of the period's total. Marginal: each
     line cut at the bounds its running credit crosses.
     """
-    rs = sch.plan.rates
+    rs = sch.rs
     credit, c_flat = lines.cr.credit, lines.flat
     cred_ap, Q = att.credit, att.quota
     cr_s = credit if whole else credit[sel]
@@ -377,14 +452,14 @@ def _per_period(sch: _Schedule, lines: CreditLines, sel: np.ndarray, whole: bool
     before = cum - cr_s
     qs = Q.reshape(-1)[f_s] if rs.gate is not None else None
     sliced = None
-    if rs.method == "marginal":
+    if rs.method == "marginal" and not rs.windowed:
         sliced = _period_marginal_slices(sch, Q.reshape(-1)[f_s[st]], cum, before, st, seg_of)
         total = None
     else:
         total = cred_ap.reshape(-1)[f_s]
     tot_line = total if total is not None else (cred_ap.reshape(-1)[f_s] if rs.gate is not None else None)
     r_, k, cc, rate, amt, rc = sch.lines(sel, before, cum, total, qs, tot_line, qs, qtab=Q.reshape(-1), qidx=f_s, sliced=sliced)
-    return [(r_, k, cc, rate, amt, rc, _KIND["commission"], whole and len(r_) == lines.n)]
+    return [(r_, k, cc, rate, amt, rc, _KIND["commission"], _ident(sch, whole, r_, lines))]
 
 
 def _period_marginal_slices(
@@ -395,8 +470,8 @@ def _period_marginal_slices(
     The tier before a line is the tier after the previous line of its segment (0
     credit at the segment start), so each line's two ends are tiered once.
     """
-    pl = sch.plan
-    bseg = _bounds(pl, q_seg) if pl.rates.basis == "attainment" else _bounds(pl, np.zeros(1, np.int64))
+    rs = sch.rs
+    bseg = _bounds(rs, q_seg) if rs.basis == "attainment" else _bounds(rs, np.zeros(1, np.int64))
     if bseg.shape[0] == 1:
         t_a = _tier_of(cum, bseg)
         t0 = np.full(len(st), _tier_of(np.zeros(1, np.int64), bseg)[0], dtype=t_a.dtype)
@@ -433,7 +508,6 @@ def _year_to_date(
     periods' lines, minus what they already earned, is a ``true_up`` line (added to
     ``ledger`` and to ``comm_ap`` here).
     """
-    pl = sch.plan
     A, P = comm_ap.shape
     c_am, c_p, credit = lines.cr.am, lines.p, lines.cr.credit
     cr_s = credit if whole else credit[sel]
@@ -463,7 +537,7 @@ def _year_to_date(
         act = np.flatnonzero((tu != 0) & (choice.pidx[:, j] == g))
         if len(act):
             code = ledger.rule(
-                f"{pl.name}: YTD true-up: earlier deals of the year re-rated at the "
+                f"{sch.title}: YTD true-up: earlier deals of the year re-rated at the "
                 f"year-to-date tier, minus commission already earned on them"
             )
             ledger.add(am=act, p=j, kind=_KIND["true_up"], amount=tu[act], rule=code)
