@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pandas as pd
 import pytest
 from engine_helpers import dataset, lines, money_sum, run, summary
 
@@ -293,3 +294,32 @@ def test_component_key_typo_has_did_you_mean(tmp_path):
         component_plan(tmp_path, QUOTAPATH.replace("applies_from", "apply_from"))
     msg = str(info.value)
     assert "rate_components.0.apply_from" in msg and "did you mean 'applies_from'" in msg
+
+
+def test_components_on_ytd_true_up_earlier_deals_and_a_clawback_takes_back_every_components_lines(tmp_path):
+    rates = """rates:
+  method: retroactive
+  basis: attainment
+  accumulation: ytd
+  applies_below: "1.0"
+  tiers: [{from: 0, rate: "0.05"}, {from: "0.5", rate: "0.10"}]
+rate_components:
+  - {name: acc, method: flat, basis: attainment, accumulation: ytd, applies_from: "1.0", tiers: [{from: 0, rate: "0.20"}]}
+"""
+    q2 = ("2025-04-01", "2025-06-30")
+    ds = dataset(
+        [("d1", "a", "2025-01-10", "40000.00", "P"), ("d2", "a", "2025-04-10", "180000.00", "P")],
+        [("a", *Q1, "100000.00"), ("a", *q2, "100000.00")],
+    )
+    canc = pd.DataFrame({"deal_id": ["d2"], "cancel_date": pd.to_datetime(["2025-07-15"]), "amount_cents": [18_000_000]})
+    res = run(plan_file(tmp_path, rates), ds, "FY2025-Q3", cancellations=canc)
+    # Q1: 40 % of 100,000.00 -> 5 %; Q2: YTD 220,000.00 of 200,000.00 -> base 10 % below 200,000.00
+    # (d1 re-rated: 4,000.00 - 2,000.00 paid = true-up 2,000.00), accelerator 20 % on the 20,000.00 above
+    assert statement_rows(res) == [("d1", D("40000.00"), 1, D("0.05"), D("2000.00"))]
+    assert statement_rows(res, per="FY2025-Q2") == [
+        ("d2", D("20000.00"), 1, D("0.20"), D("4000.00")),
+        ("d2", D("160000.00"), 2, D("0.10"), D("16000.00")),
+    ]
+    assert money_sum(lines(res, "a", "FY2025-Q2", "true_up")) == D("2000.00")
+    # the whole deal cancelled in Q3: both components' lines on d2 (16,000.00 + 4,000.00) come back
+    assert money_sum(lines(res, "a", "FY2025-Q3", "clawback")) == D("-20000.00")
