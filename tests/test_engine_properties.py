@@ -11,12 +11,12 @@ from engine_helpers import dataset, plan, run, summary
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reportkit.config.plans import PPM
+from reportkit.config.plans import PPM, RateSchedule
 from reportkit.core.money import allocate
 from reportkit.core.periods import DAY_NS
 from reportkit.domain import crediting, engine
 from reportkit.domain.engine.ledger import _ledger_order
-from reportkit.domain.engine.tiers import _BIG
+from reportkit.domain.engine.tiers import _BIG, curve_commission
 
 SET = settings(max_examples=40, deadline=None)
 rates_rising = st.lists(st.integers(0, 200_000), min_size=1, max_size=5).map(sorted)
@@ -216,3 +216,22 @@ def test_marginal_schedule_split_at_a_bound_into_a_component_pays_the_same_lines
 
     assert rows(two) == rows(one)
     assert summary(two, "a", "FY2025-Q1", "commission_cents") == summary(one, "a", "FY2025-Q1", "commission_cents")
+
+
+@SET
+@given(st.lists(st.integers(-(10**5), 10**8), min_size=1, max_size=12), st.integers(1, 10**9))
+def test_pay_curve_lines_sum_to_the_curve_at_the_total_rounded_once(credits, quota_cents):
+    # item 12: per-line rises of the rounded curve telescope: sum of lines == round(F(total)) - round(F(0))
+    rs = RateSchedule.model_validate(
+        {
+            "method": "curve",
+            "basis": "attainment",
+            "curve": [{"at": 0, "pay": "0"}, {"at": "0.5", "pay": "1000.01"}, {"at": "1.2", "pay": "7777.77"}],
+        }
+    )
+    c = np.array(credits, dtype=np.int64)
+    after = np.cumsum(c)
+    q = np.full(len(c), quota_cents, dtype=np.int64)
+    *_, amt = curve_commission(rs, after - c, after, q)
+    *_, whole = curve_commission(rs, np.zeros(1, np.int64), after[-1:], q[:1])
+    assert int(amt.sum()) == int(whole[0])

@@ -153,6 +153,13 @@ def owner_book(deals):
     )
 
 
+def commission_rows(res, am, q):
+    """(deal, credit cents, tier, amount cents) of the commission lines on ``am``'s FY2025-Q``q`` statement."""
+    com = res.statement(am, f"FY2025-Q{q}")
+    com = com.loc[com["kind"] == "commission"]
+    return [(d, int(c * 100), t, int(a * 100)) for d, c, t, a in zip(com["deal_id"], com["credit"], com["tier"], com["amount"])]
+
+
 def _window_cents(x, quota, basis, absent):
     """A window bound in cents: the amount, or the first whole cent at or above ``x`` of the quota (inf without quota)."""
     if x is None:
@@ -246,12 +253,7 @@ def test_boundary_and_overage_match_the_slow_reference(raw_deals, method, basis,
     p = plan(rates={"method": method, "basis": basis, "boundary": boundary, "tiers": tiers})
     res = run(p, owner_book(deals), "FY2025-Q2")
     for (am, q), want in reference_tier_shapes(deals, p.rates).items():
-        com = res.statement(am, f"FY2025-Q{q}")
-        com = com.loc[com["kind"] == "commission"]
-        got = [
-            (d, int(c * 100), t, int(a * 100)) for d, c, t, a in zip(com["deal_id"], com["credit"], com["tier"], com["amount"])
-        ]
-        assert got == want, (am, q)
+        assert commission_rows(res, am, q) == want, (am, q)
 
 
 @settings(max_examples=30, deadline=None)
@@ -287,3 +289,51 @@ def test_rate_components_match_the_slow_reference_schedule_by_schedule(raw_deals
             assert sorted(got) == sorted(want), (am, q)
         total = res.summary.set_index(["account_manager_id", "period"]).loc[(am, f"FY2025-Q{q}"), "commission_cents"]
         assert int(total) == sum(w[3] for w in ref_base[(am, q)] + ref_acc[(am, q)])
+
+
+def reference_curve(deals, rs):
+    """{(am, quarter): [(deal_id, credit_cents, segment, amount_cents), ...]} of a pay curve, per period, in Decimal.
+
+    F(x) is linear between the points (first ``pay`` below 0 / without quota, last
+    ``pay`` beyond the last point), rounded with ``money.round_money``; a deal earns
+    F(after) - F(before).
+    """
+    xs = [p.at for p in rs.curve]
+    ys = [p.pay for p in rs.curve]
+    out = {}
+    for am in AMS:
+        quota = Decimal(QUOTA[am]) / 100
+
+        def F(cents, quota=quota):
+            x = Decimal(cents) / 100
+            if rs.basis == "attainment":
+                x = x / quota if quota > 0 else Decimal(-1)
+            if x < 0:
+                return ys[0], 0
+            seg = sum(1 for a in xs[1:] if x >= a)
+            if seg == len(xs) - 1:
+                return ys[-1], seg
+            y = ys[seg] + (ys[seg + 1] - ys[seg]) * (x - xs[seg]) / (xs[seg + 1] - xs[seg])
+            return round_money(y), seg
+
+        for q in (1, 2):
+            rows = sorted((d for d in deals if d[1] == am and (d[2] < "2025-04-01") == (q == 1)), key=lambda d: (d[2], d[0]))
+            lines, cum = [], 0
+            for d in rows:
+                (fb, _), (fa, seg) = F(cum), F(cum + d[3])
+                cum += d[3]
+                lines.append((d[0], d[3], seg + 1, int((fa - fb) * 100)))
+            out[(am, q)] = lines
+    return out
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(deal_st, min_size=1, max_size=30), st.sampled_from(["amount", "attainment"]))
+def test_pay_curve_matches_the_slow_reference(raw_deals, basis):
+    deals = [(f"d{i:02d}", am, date, amt) for i, (am, date, amt) in enumerate(raw_deals)]
+    ats = ["0", "20000.00", "45000.00", "90000.00"] if basis == "amount" else ["0", "0.5", "1.0", "1.7"]
+    pays = ["0", "1000.00", "3333.33", "9000.01"]
+    p = plan(rates={"method": "curve", "basis": basis, "curve": [{"at": a, "pay": y} for a, y in zip(ats, pays)]})
+    res = run(p, owner_book(deals), "FY2025-Q2")
+    for (am, q), want in reference_curve(deals, p.rates).items():
+        assert commission_rows(res, am, q) == want, (am, q)

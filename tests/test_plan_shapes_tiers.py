@@ -323,3 +323,105 @@ rate_components:
     assert money_sum(lines(res, "a", "FY2025-Q2", "true_up")) == D("2000.00")
     # the whole deal cancelled in Q3: both components' lines on d2 (16,000.00 + 4,000.00) come back
     assert money_sum(lines(res, "a", "FY2025-Q3", "clawback")) == D("-20000.00")
+
+
+# ---------------------------------------------------------------------------
+# item 12: pay curves, linear between points (Oracle's interpolated rate table)
+# ---------------------------------------------------------------------------
+ORACLE_CURVE = """period: {period}
+rates:
+  method: curve
+  basis: amount
+  accumulation: {accumulation}
+  curve:                    # [ORCL-I] tiers 0-1,000: 10; 1,000-3,000: 40; 3,000-8,000: 100; 8,000-20,000: 2,000
+    - {{at: 0, pay: "0"}}
+    - {{at: "1000.00", pay: "10.00"}}
+    - {{at: "3000.00", pay: "50.00"}}
+    - {{at: "8000.00", pay: "150.00"}}
+    - {{at: "20000.00", pay: "2150.00"}}
+"""
+
+
+def oracle_book():
+    """[ORCL-I] T1-T6 of 2015 (here 2025: FY2025 is the calendar year)."""
+    return dataset(
+        [
+            ("T1", "a", "2025-01-01", "200.00", "P"),
+            ("T2", "a", "2025-01-02", "300.00", "P"),
+            ("T3", "a", "2025-01-15", "1500.00", "P"),
+            ("T4", "a", "2025-02-01", "1200.00", "P"),
+            ("T5", "a", "2025-02-15", "2000.00", "P"),
+            ("T6", "a", "2025-03-01", "4500.00", "P"),
+        ]
+    )
+
+
+def test_curve_per_transaction_pays_oracles_interpolated_earnings(tmp_path):
+    p = plan_file(tmp_path, ORACLE_CURVE.format(period="quarter", accumulation="per_deal"))
+    res = run(p, oracle_book(), "FY2025-Q1")
+    s = lines(res, "a", "FY2025-Q1", "commission")
+    assert list(zip(s["deal_id"], s["credit"], s["tier"], s["amount"])) == [
+        ("T1", D("200.00"), 1, D("2.00")),  # 200 / 1,000 x 10
+        ("T2", D("300.00"), 1, D("3.00")),
+        ("T3", D("1500.00"), 2, D("20.00")),  # 10 + 500 / 2,000 x 40
+        ("T4", D("1200.00"), 2, D("14.00")),
+        ("T5", D("2000.00"), 2, D("30.00")),
+        ("T6", D("4500.00"), 3, D("80.00")),  # 10 + 40 + 1,500 / 5,000 x 100
+    ]
+    assert s["rate"].isna().all()  # a curve has no rate: the line's rule says how it was paid
+    assert "pay curve on amount, per_deal; segment 3 from 3000.00 (pays 50.00) to 8000.00" in s["rule"].iloc[5]
+    assert summary(res, "a", "FY2025-Q1", "commission_cents") == D("149.00")
+
+
+def test_curve_accumulated_per_month_pays_each_deal_the_rise_of_the_curve(tmp_path):
+    p = plan_file(tmp_path, ORACLE_CURVE.format(period="month", accumulation="per_period"))
+    res = run(p, oracle_book(), "FY2025-M03")
+    got = {per: statement_rows(res, per=per) for per in ("FY2025-M01", "FY2025-M02", "FY2025-M03")}
+    assert [(r[0], r[4]) for r in got["FY2025-M01"]] == [("T1", D("2.00")), ("T2", D("3.00")), ("T3", D("25.00"))]
+    assert [(r[0], r[4]) for r in got["FY2025-M02"]] == [("T4", D("14.00")), ("T5", D("40.00"))]  # F(3,200) = 54
+    assert [(r[0], r[4]) for r in got["FY2025-M03"]] == [("T6", D("80.00"))]
+
+
+def test_curve_on_attainment_rounds_the_accumulated_payout_once_per_point(tmp_path):
+    rates = """rates:
+  method: curve
+  basis: attainment
+  curve: [{at: 0, pay: "0"}, {at: "0.5", pay: "5000.00"}, {at: "1.0", pay: "20000.00"}, {at: "1.5", pay: "40000.00"}]
+"""
+    book = dataset(
+        [("d1", "a", "2025-01-10", "123456.78", "P"), ("d2", "a", "2025-02-10", "209876.55", "P")],
+        [("a", *Q1, "300000.00")],
+    )
+    res = run(plan_file(tmp_path, rates), book, "FY2025-Q1")
+    # F(123,456.78) = 5,000 x 123,456.78 / 150,000 = 4,115.226 -> 4,115.23
+    # F(333,333.33) = 20,000 + 20,000 x 33,333.33 / 150,000 = 24,444.444 -> 24,444.44; d2 = 24,444.44 - 4,115.23
+    assert [(r[0], r[2], r[4]) for r in statement_rows(res)] == [("d1", 1, D("4115.23")), ("d2", 3, D("20329.21"))]
+    assert summary(res, "a", "FY2025-Q1", "commission_cents") == D("24444.44")
+
+
+def test_curve_beyond_its_last_point_pays_nothing_more(tmp_path):
+    p = plan_file(tmp_path, ORACLE_CURVE.format(period="quarter", accumulation="per_deal"))
+    res = run(p, dataset([("d1", "a", "2025-01-10", "25000.00", "P")]), "FY2025-Q1")
+    assert statement_rows(res) == [("d1", D("25000.00"), 5, None, D("2150.00"))]
+
+
+@pytest.mark.parametrize(
+    ("rates", "message"),
+    [
+        (
+            'rates: {method: curve, basis: amount, curve: [{at: "10.00", pay: "1.00"}, {at: "20.00", pay: "2.00"}]}',
+            "the first curve point must be at 0",
+        ),
+        ('rates: {method: curve, basis: amount, curve: [{at: 0, pay: "0"}]}', "needs at least two 'curve' points"),
+        ('rates: {method: curve, basis: amount, curve: [{at: 0, pay: "0"}, {at: 0, pay: "1.00"}]}', "must strictly increase"),
+        (
+            'rates: {method: marginal, basis: amount, curve: [{at: 0, pay: "0"}, {at: "1.00", pay: "1.00"}]}',
+            "only read with method 'curve'",
+        ),
+        ("rates: {method: marginal, basis: amount}", "method 'marginal' needs 'tiers'"),
+    ],
+)
+def test_bad_curves_are_refused_with_the_fix(tmp_path, rates, message):
+    with pytest.raises(PlanError) as info:
+        plan_file(tmp_path, rates + "\n")
+    assert "plan.yaml" in str(info.value) and "rates" in str(info.value) and message in str(info.value)

@@ -40,6 +40,7 @@ from ..core.yaml_input import format_validation_errors, read_yaml_mapping
 __all__ = [
     "PPM",
     "Tier",
+    "CurvePoint",
     "RateSchedule",
     "RateComponent",
     "Cap",
@@ -92,12 +93,23 @@ class Tier(_Strict):
     label: str | None = Field(None, description="e.g. 'base', 'accelerator', 'decelerator'")
 
 
+class CurvePoint(_Strict):
+    """One point of a pay curve (tiers group, issue #13 item 12): at ``at`` the accumulated payout is ``pay``.
+
+    ``at`` is in the schedule's ``basis`` (an amount, or an attainment fraction,
+    1.0 == 100 % of quota); ``pay`` is money (currency units, two decimals).
+    """
+
+    at: Fraction = Field(..., ge=0, description="measure: amount or attainment fraction")
+    pay: Money = Field(..., ge=0, description="accumulated payout at this point")
+
+
 class RateSchedule(_Strict):
     """How commission is earned on credited revenue; each axis is explicit.
 
     Attributes
     ----------
-    method : {"flat", "retroactive", "marginal", "overage"}
+    method : {"flat", "retroactive", "marginal", "overage", "curve"}
         ``flat``: one tier, one rate. ``retroactive``: the whole accumulated amount
         earns the rate of the tier reached. ``marginal``: each slice earns its own
         tier's rate (sources: Oracle Incentive Compensation "rate not split" vs
@@ -106,6 +118,7 @@ class RateSchedule(_Strict):
         the first tier's rate; all credit from there on (the overage) earns the rate
         of the tier the accumulated total reaches (Sales Cookie, "non-cumulative
         tiers, but only pay commissions for revenue above 100 % of quota").
+        ``curve``: a pay curve instead of tiers (``curve``, no ``tiers``).
     basis : {"amount", "attainment"}
         Tier bounds in currency (``amount``) or as attainment fractions of quota.
     accumulation : {"per_deal", "per_period", "ytd"}
@@ -113,7 +126,13 @@ class RateSchedule(_Strict):
         the pay period, or the running fiscal-year-to-date total with a true-up
         (earned to date minus earned in earlier periods of the year).
     tiers : list of Tier
-        First tier starts at 0; bounds strictly increase.
+        First tier starts at 0; bounds strictly increase. Not with ``method: curve``.
+    curve : list of CurvePoint
+        ``method: curve`` only (tiers group): the accumulated payout is linear
+        between the points (Oracle Incentive Compensation's interpolated rate table);
+        the first point is at 0, ``at`` strictly increases, beyond the last point the
+        payout stays at its ``pay``. Each deal earns the rise of the curve, rounded
+        to the cent, over its credit: ``round(F(after)) - round(F(before))``.
     gate : fraction, optional
         Threshold: below this attainment nothing is earned in the period.
     boundary : {"upper", "lower"}
@@ -134,19 +153,27 @@ class RateSchedule(_Strict):
         above it. Undefined attainment (no quota) puts both bounds at infinity.
     """
 
-    method: Literal["flat", "retroactive", "marginal", "overage"] = "flat"
+    method: Literal["flat", "retroactive", "marginal", "overage", "curve"] = "flat"
     basis: Literal["amount", "attainment"] = "attainment"
     accumulation: Literal["per_deal", "per_period", "ytd"] = "per_period"
-    tiers: tuple[Tier, ...] = Field(..., min_length=1)
+    tiers: tuple[Tier, ...] = ()
     gate: Fraction | None = Field(None, ge=0, description="attainment fraction below which nothing is earned")
     # plan shapes, tiers group (issue #13 items 1 and 3): boundary tie-break; method "overage" above
     boundary: Literal["upper", "lower"] = Field("upper", description="tier of a total exactly on a bound")
     # plan shapes, tiers group (issue #13 item 2): the window of credit a schedule pays on
     applies_from: Fraction | None = Field(None, ge=0, description="pays on credit from here (schedule basis)")
     applies_below: Fraction | None = Field(None, gt=0, description="pays on credit below here (schedule basis)")
+    # plan shapes, tiers group (issue #13 item 12): a pay curve, linear between points
+    curve: tuple[CurvePoint, ...] = ()
 
     @model_validator(mode="after")
     def _check(self) -> RateSchedule:
+        if self.method == "curve" or self.curve:
+            self._check_curve()
+            self._check_window()
+            return self
+        if not self.tiers:
+            raise ValueError(f"method '{self.method}' needs 'tiers' (a list of {{from, rate}}, the first from 0)")
         if self.tiers[0].lo != 0:
             raise ValueError(f"the first tier must start at 0 (got from: {self.tiers[0].lo})")
         los = [t.lo for t in self.tiers]
@@ -168,6 +195,25 @@ class RateSchedule(_Strict):
                     raise ValueError(f"amount tier bound {t.lo} has more than two decimals")
         self._check_window()
         return self
+
+    def _check_curve(self) -> None:
+        if self.method != "curve":
+            raise ValueError(
+                f"'curve' is only read with method 'curve' (got method '{self.method}'); remove it or set method: curve"
+            )
+        if self.tiers:
+            raise ValueError("method 'curve' pays by its 'curve' points; remove 'tiers'")
+        if len(self.curve) < 2:
+            raise ValueError(f"method 'curve' needs at least two 'curve' points {{at, pay}} (got {len(self.curve)})")
+        if self.curve[0].at != 0:
+            raise ValueError(f"the first curve point must be at 0 (got at: {self.curve[0].at})")
+        for a, b in itertools.pairwise(self.curve):
+            if not b.at > a.at:
+                raise ValueError(f"curve points 'at' must strictly increase (got {a.at} then {b.at})")
+        if self.basis == "amount":
+            for pt in self.curve:
+                if pt.at != pt.at.quantize(Decimal("0.01")):
+                    raise ValueError(f"curve point at {pt.at} is an amount (basis 'amount') and has more than two decimals")
 
     def _check_window(self) -> None:
         lo, hi = self.applies_from, self.applies_below

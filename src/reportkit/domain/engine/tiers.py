@@ -10,6 +10,7 @@ year re-rated at the year's tier).
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -219,6 +220,19 @@ def _marginal_slices(before, after, t_before, t_after, bounds, rates_ppm, rows=N
     return line, k, credit, rate, _rdiv_inplace(credit * rate, PPM)
 
 
+def _curve_rules(title: str, rs: RateSchedule, unit: str, window: str) -> list[str]:
+    """Rule text of each segment of a pay curve (the last: beyond its last point)."""
+    pts = rs.curve
+    head = f"{title}: pay curve on {rs.basis}, {rs.accumulation}{window}; "
+    out = [
+        f"{head}segment {k + 1} from {a.at}{unit} (pays {a.pay}) to {b.at}{unit} (pays {b.pay}), linear: "
+        f"the deal earns the rise of the curve over its credit"
+        for k, (a, b) in enumerate(itertools.pairwise(pts))
+    ]
+    out.append(f"{head}beyond the last point {pts[-1].at}{unit} the payout stays {pts[-1].pay}: nothing more earned")
+    return out
+
+
 def _tier_rules(title: str, rs: RateSchedule) -> list[str]:
     """The rule text of each tier of ``rs`` (``title``: the plan's name, and its component's)."""
     out = []
@@ -233,6 +247,8 @@ def _tier_rules(title: str, rs: RateSchedule) -> list[str]:
             ]
         )
         window = f"; on credit{window}"
+    if rs.method == "curve":
+        return _curve_rules(title, rs, unit, window)
     for k, t in enumerate(rs.tiers):
         hi = rs.tiers[k + 1].lo if k + 1 < len(rs.tiers) else None
         if lower:  # a total on a bound is in the tier below: (from, next_from]
@@ -273,7 +289,7 @@ class _Schedule:
     def of(cls, pl: Plan, ledger: Ledger, rs: RateSchedule | None = None, name: str | None = None) -> _Schedule:
         rs = pl.rates if rs is None else rs
         title = pl.name if name is None else f"{pl.name}, component {name}"
-        rates = np.array([ppm(t.rate) for t in rs.tiers], dtype=np.int32)  # ppm <= 1e6
+        rates = np.array([ppm(t.rate) for t in rs.tiers], dtype=np.int32)  # ppm <= 1e6; empty for a curve
         tcodes = np.array(ledger.rule_codes(_tier_rules(title, rs)), dtype=np.int32)
         gate_code = ledger.rule(f"{title}: below gate {rs.gate} attainment: nothing earned") if rs.gate is not None else -1
         return cls(pl, rs, title, rates, tcodes, gate_code)
@@ -313,9 +329,14 @@ class _Schedule:
                 idx_rows, before, after, total, attline_c, attline_q, bi = _in_window(
                     rs, q, bi, idx_rows, before, after, total, attline_c, attline_q
                 )
-            b = _bounds(rs, q)
-            reach = _bounds(rs, q, "lower") if rs.boundary == "lower" and rs.method != "marginal" else None
-            rows, k, cc, rate, amt = tier_commission(before, after, total, b, self.rates, rs.method, rows=bi, reach_bounds=reach)
+            if rs.method == "curve":
+                rows, k, cc, rate, amt = curve_commission(rs, before, after, q if bi is None else q[bi])
+            else:
+                b = _bounds(rs, q)
+                reach = _bounds(rs, q, "lower") if rs.boundary == "lower" and rs.method != "marginal" else None
+                rows, k, cc, rate, amt = tier_commission(
+                    before, after, total, b, self.rates, rs.method, rows=bi, reach_bounds=reach
+                )
         rc = self.tcodes[k]
         if rs.gate is not None:
             q = attline_q[rows]
@@ -325,6 +346,75 @@ class _Schedule:
             rc = np.where(below, self.gate_code, rc)
         same = len(rows) == len(idx_rows)  # one slice per line: rows is the identity
         return (idx_rows if same else idx_rows[rows]), k, cc, rate, amt, rc
+
+
+def _half_away(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """``num / den`` rounded half away from zero, on Python-int (object) arrays; ``den`` > 0."""
+    mag = (2 * abs(num) + den) // (2 * den)
+    return np.where(num < 0, -mag, mag)
+
+
+def _curve_cents(rs: RateSchedule, c: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Accumulated payout of a pay curve at basis ``c`` (cents), rounded to the cent, and its segment.
+
+    Amount basis: ``x = c``; attainment: ``x = c / q`` (``q`` quota cents per line; no
+    quota: the curve at 0). Exact: Python integers (the products outgrow int64),
+    ``y_k + (y_k+1 - y_k) x (x - x_k) / (x_k+1 - x_k)`` rounded half away from zero.
+    Below the first point the curve is its first ``pay``; beyond the last, its last.
+    """
+    pts = rs.curve
+    ys = [Plan.cents(p.pay) for p in pts]
+    c_o = c.astype(object)
+    if rs.basis == "amount":
+        xs = [Plan.cents(p.at) for p in pts]
+        xn, xd = c_o, np.ones(len(c), dtype=object)  # x = xn / xd in the units of xs
+    else:
+        xs = [ppm(p.at) for p in pts]
+        q_o = np.broadcast_to(q, c.shape).astype(object)
+        has_q = q_o > 0
+        xn, xd = np.where(has_q, c_o * PPM, 0), np.where(has_q, q_o, 1)
+    seg = np.zeros(len(c), dtype=np.int64)
+    for k in range(1, len(xs)):
+        seg += xn >= xs[k] * xd
+    out = np.full(len(c), ys[-1], dtype=object)
+    for k in range(len(xs) - 1):
+        m = (seg == k) & (xn >= 0)
+        if m.any():
+            den = (xs[k + 1] - xs[k]) * xd[m]
+            out[m] = _half_away(ys[k] * den + (ys[k + 1] - ys[k]) * (xn[m] - xs[k] * xd[m]), den)
+    out[xn < 0] = ys[0]
+    return out.astype(np.int64), seg
+
+
+def curve_commission(
+    rs: RateSchedule, before: np.ndarray, after: np.ndarray, q: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``method: curve``: each line earns the rise of the pay curve from ``before`` to ``after``.
+
+    Parameters
+    ----------
+    rs : RateSchedule
+        A schedule with ``curve`` points (``at`` in the basis, ``pay`` money).
+    before, after : int64 arrays (n,)
+        Accumulated basis (cents) before and after each line.
+    q : int64 array (n,) or (1,)
+        Quota cents per line (attainment basis; ignored on amounts).
+
+    Returns
+    -------
+    line, segment, credit, rate_ppm, amount : int64 arrays
+        One output per line; ``segment`` is the 0-based curve segment of ``after``
+        (the number of points beyond the first that are at or below it); ``rate_ppm``
+        is -1 (a curve has no rate); ``amount = round(F(after)) - round(F(before))``
+        cents, so a pay period's lines sum to the curve at its total, rounded once.
+
+    Source: Oracle Incentive Compensation, "Examples of Calculating Earnings Using
+    Interpolated Rates" (docs/commission.md, "Plan shapes: tiers").
+    """
+    fa, seg = _curve_cents(rs, after, q)
+    fb, _ = _curve_cents(rs, before, q)
+    n = len(after)
+    return np.arange(n), seg, after - before, np.full(n, -1, dtype=np.int64), fa - fb
 
 
 def _in_window(rs, q, bi, idx_rows, before, after, total, attline_c, attline_q):
