@@ -419,6 +419,10 @@ def test_curve_beyond_its_last_point_pays_nothing_more(tmp_path):
             "only read with method 'curve'",
         ),
         ("rates: {method: marginal, basis: amount}", "method 'marginal' needs 'tiers'"),
+        (
+            'rates: {method: curve, basis: attainment, accumulation: per_deal, curve: [{at: 0, pay: "0"}, {at: 1, pay: "1.00"}]}',
+            "accumulation 'per_deal' needs basis 'amount'",
+        ),
     ],
 )
 def test_bad_curves_are_refused_with_the_fix(tmp_path, rates, message):

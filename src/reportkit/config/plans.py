@@ -15,7 +15,8 @@ The engine that applies a plan is :mod:`reportkit.domain.engine`.
 Units
 -----
 * Money (``base_salary``, ``ote``, amount tier bounds, caps, bonuses, draws,
-  SPIF amounts) is currency units with at most two decimals, held as ``Decimal``.
+  SPIF amounts, a pay curve's ``pay``) is currency units with at most two decimals,
+  held as ``Decimal``.
   :meth:`Plan.cents` converts to integer cents.
 * Rates and attainment bounds are fractions (``"0.08"`` == 8 %, ``1.0`` == 100 %
   of quota) with at most six decimals, so the engine can hold them as exact
@@ -168,6 +169,8 @@ class RateSchedule(_Strict):
 
     @model_validator(mode="after")
     def _check(self) -> RateSchedule:
+        if self.accumulation == "per_deal" and self.basis == "attainment":
+            raise ValueError("accumulation 'per_deal' needs basis 'amount' (a single deal has no attainment)")
         if self.method == "curve" or self.curve:
             self._check_curve()
             self._check_window()
@@ -187,8 +190,6 @@ class RateSchedule(_Strict):
                 "method 'overage' needs at least two tiers (a base tier and the accelerator tiers whose rate "
                 f"the overage earns; got {len(self.tiers)}); add a tier or use method 'flat'"
             )
-        if self.accumulation == "per_deal" and self.basis == "attainment":
-            raise ValueError("accumulation 'per_deal' needs basis 'amount' (a single deal has no attainment)")
         if self.basis == "amount":
             for t in self.tiers:
                 if t.lo != t.lo.quantize(Decimal("0.01")):
