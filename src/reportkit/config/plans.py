@@ -6,8 +6,8 @@ did-you-mean and the list of allowed keys, money must be written as quoted
 strings (``"1000.00"``; a YAML float such as ``0.1`` is not exact), and every
 message names the file, the key path, the bad value and the allowed set::
 
-    params/plans/x.yaml: key 'rates.method': Input should be 'flat', 'retroactive'
-    or 'marginal' (got 'retro'); did you mean 'retroactive'?
+    params/plans/x.yaml: key 'rates.method': Input should be 'flat', 'retroactive',
+    'marginal', 'overage' or 'curve' (got 'retro'); did you mean 'retroactive'?
 
 The format is documented with a worked example in ``docs/commission.md``.
 The engine that applies a plan is :mod:`reportkit.domain.engine`.

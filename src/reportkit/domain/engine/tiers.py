@@ -1,11 +1,13 @@
-"""The engine's rate schedules: tiers (flat, retroactive, marginal, overage), gates and accumulation.
+"""The engine's rate schedules: tiers (flat, retroactive, marginal, overage), pay curves, gates and accumulation.
 
-Step 4 of :func:`reportkit.domain.engine.compute`. A plan's ``rates`` turn credit into
-commission lines: :func:`tier_commission` applies a tier table to credit lines
-(exact integer cents; rates and attainment bounds in parts per million), a gate pays
-nothing below an attainment, and :func:`commission_lines` accumulates the basis per
-deal, per pay period or year to date (with a true-up line for earlier deals of the
-year re-rated at the year's tier).
+Step 4 of :func:`reportkit.domain.engine.compute`. A plan's ``rates`` (and each of its
+``rate_components``, on their own lines) turn credit into commission lines:
+:func:`tier_commission` applies a tier table to credit lines (exact integer cents;
+rates and attainment bounds in parts per million), :func:`curve_commission` a pay
+curve, a gate pays nothing below an attainment, a window (``applies_from`` /
+``applies_below``) limits the credit a schedule pays on, and :func:`commission_lines`
+accumulates the basis per deal, per pay period or year to date (with a true-up line
+for earlier deals of the year re-rated at the year's tier).
 """
 
 from __future__ import annotations
