@@ -219,7 +219,7 @@ def test_marginal_schedule_split_at_a_bound_into_a_component_pays_the_same_lines
 
 
 @SET
-@given(st.lists(st.integers(-(10**5), 10**8), min_size=1, max_size=12), st.integers(1, 10**9))
+@given(st.lists(st.integers(-(10**5), 10**8), min_size=1, max_size=12), st.one_of(st.integers(1, 10**9), st.just(10**13)))
 def test_pay_curve_lines_sum_to_the_curve_at_the_total_rounded_once(credits, quota_cents):
     # item 12: per-line rises of the rounded curve telescope: sum of lines == round(F(total)) - round(F(0))
     rs = RateSchedule.model_validate(
@@ -235,3 +235,9 @@ def test_pay_curve_lines_sum_to_the_curve_at_the_total_rounded_once(credits, quo
     *_, amt = curve_commission(rs, after - c, after, q)
     *_, whole = curve_commission(rs, np.zeros(1, np.int64), after[-1:], q[:1])
     assert int(amt.sum()) == int(whole[0])
+    # and that is the curve at the total in Decimal, half up (a quota of 10**13 cents takes the Python-int path)
+    x = max(Decimal(int(after[-1])), Decimal(0)) / quota_cents
+    pts = [(Decimal(0), Decimal(0)), (Decimal("0.5"), Decimal("100001")), (Decimal("1.2"), Decimal("777777"))]
+    k = sum(1 for a, _ in pts[1:] if x >= a)
+    want = pts[-1][1] if k == 2 else pts[k][1] + (pts[k + 1][1] - pts[k][1]) * (x - pts[k][0]) / (pts[k + 1][0] - pts[k][0])
+    assert int(whole[0]) == int(want.quantize(Decimal(1), rounding=ROUND_HALF_UP))

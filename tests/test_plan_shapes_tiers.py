@@ -429,3 +429,10 @@ def test_bad_curves_are_refused_with_the_fix(tmp_path, rates, message):
     with pytest.raises(PlanError) as info:
         plan_file(tmp_path, rates + "\n")
     assert "plan.yaml" in str(info.value) and "rates" in str(info.value) and message in str(info.value)
+
+
+def test_curve_rounds_an_exact_half_cent_away_from_zero(tmp_path):
+    # on Oracle's curve 1,000.00 pays 10.00: 0.50 is at 0.005 -> 0.01, 0.49 at 0.0049 -> 0.00
+    p = plan_file(tmp_path, ORACLE_CURVE.format(period="quarter", accumulation="per_deal"))
+    res = run(p, dataset([("d1", "a", "2025-01-10", "0.50", "P"), ("d2", "a", "2025-01-11", "0.49", "P")]), "FY2025-Q1")
+    assert [(r[0], r[4]) for r in statement_rows(res)] == [("d1", D("0.01")), ("d2", D("0.00"))]

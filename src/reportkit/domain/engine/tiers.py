@@ -360,32 +360,48 @@ def _curve_cents(rs: RateSchedule, c: np.ndarray, q: np.ndarray) -> tuple[np.nda
     """Accumulated payout of a pay curve at basis ``c`` (cents), rounded to the cent, and its segment.
 
     Amount basis: ``x = c``; attainment: ``x = c / q`` (``q`` quota cents per line; no
-    quota: the curve at 0). Exact: Python integers (the products outgrow int64),
-    ``y_k + (y_k+1 - y_k) x (x - x_k) / (x_k+1 - x_k)`` rounded half away from zero.
-    Below the first point the curve is its first ``pay``; beyond the last, its last.
+    quota: the curve at 0). ``F = y_k + (y_k+1 - y_k) x (x - x_k) / (x_k+1 - x_k)``
+    rounded half away from zero (``F >= 0``: half up). Below the first point the
+    curve is its first ``pay``; beyond the last, its last. Exact: ``x`` is held as
+    ``xn / xd`` in integers; the rise ``y_k+1 - y_k`` times a fraction in ``[0, 1)`` is
+    estimated in float64 and only lines whose estimate lies within the float error
+    of a half cent are recomputed in Python integers (the products outgrow int64).
     """
     pts = rs.curve
     ys = [Plan.cents(p.pay) for p in pts]
-    c_o = c.astype(object)
+    n = len(c)
     if rs.basis == "amount":
         xs = [Plan.cents(p.at) for p in pts]
-        xn, xd = c_o, np.ones(len(c), dtype=object)  # x = xn / xd in the units of xs
+        xn, xd = c.astype(np.int64), np.ones(n, dtype=np.int64)
     else:
         xs = [ppm(p.at) for p in pts]
-        q_o = np.broadcast_to(q, c.shape).astype(object)
-        has_q = q_o > 0
-        xn, xd = np.where(has_q, c_o * PPM, 0), np.where(has_q, q_o, 1)
-    seg = np.zeros(len(c), dtype=np.int64)
+        qq = np.broadcast_to(q, c.shape).astype(np.int64)
+        big = n and (int(np.abs(c).max()) * PPM >= 2**62 or max(xs) * int(qq.max()) >= 2**62)
+        if big:  # beyond int64 (quotas or credits near the engine's range): all in Python integers
+            qq = qq.astype(object)
+            c = c.astype(object)
+        has_q = qq > 0
+        xn, xd = np.where(has_q, c * PPM, 0), np.where(has_q, qq, 1)
+    seg = np.zeros(n, dtype=np.int64)
     for k in range(1, len(xs)):
         seg += xn >= xs[k] * xd
-    out = np.full(len(c), ys[-1], dtype=object)
+    out = np.full(n, ys[-1], dtype=np.int64)
     for k in range(len(xs) - 1):
-        m = (seg == k) & (xn >= 0)
-        if m.any():
-            den = (xs[k + 1] - xs[k]) * xd[m]
-            out[m] = _half_away(ys[k] * den + (ys[k + 1] - ys[k]) * (xn[m] - xs[k] * xd[m]), den)
+        m = np.flatnonzero((seg == k) & (xn >= 0))
+        if not len(m):
+            continue
+        dy = ys[k + 1] - ys[k]
+        r, den = xn[m] - xs[k] * xd[m], (xs[k + 1] - xs[k]) * xd[m]  # 0 <= r < den
+        t = dy * (r.astype(np.float64) / den.astype(np.float64)) + 0.5
+        fl = np.floor(t)
+        tol = 1e-6 + 1e-14 * abs(dy)  # float error of t is below 1e-15 x |dy|
+        amb = np.flatnonzero((t - fl < tol) | (t - fl > 1 - tol))
+        out[m] = ys[k] + fl.astype(np.int64)
+        if len(amb):
+            r_o, den_o = r[amb].astype(object), den[amb].astype(object)
+            out[m[amb]] = _half_away(ys[k] * den_o + dy * r_o, den_o).astype(np.int64)
     out[xn < 0] = ys[0]
-    return out.astype(np.int64), seg
+    return out, seg
 
 
 def curve_commission(
