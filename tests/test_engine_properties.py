@@ -11,12 +11,12 @@ from engine_helpers import dataset, plan, run, summary
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from reportkit.config.plans import PPM
+from reportkit.config.plans import PPM, RateSchedule
 from reportkit.core.money import allocate
 from reportkit.core.periods import DAY_NS
 from reportkit.domain import crediting, engine
 from reportkit.domain.engine.ledger import _ledger_order
-from reportkit.domain.engine.tiers import _BIG
+from reportkit.domain.engine.tiers import _BIG, curve_commission
 
 SET = settings(max_examples=40, deadline=None)
 rates_rising = st.lists(st.integers(0, 200_000), min_size=1, max_size=5).map(sorted)
@@ -357,3 +357,91 @@ def test_a_ytd_quarter_is_the_same_whatever_start_the_caller_gives(raw, q, metho
     whole = run(p, ds, f"FY2025-Q{q}").statement("a", f"FY2025-Q{q}")
     asked = run(p, ds, f"FY2025-Q{q}", since=f"FY2025-Q{q}").statement("a", f"FY2025-Q{q}")
     pd.testing.assert_frame_equal(whole, asked)
+
+
+# ---------------------------------------------------------------------------
+# plan shapes, tiers group (issue #13 items 1 and 3): boundary tie-break and the overage method
+# ---------------------------------------------------------------------------
+def shape_total(method, credits, rates, bnds, boundary="upper"):
+    """Commission of ``credits`` (cents, in order) on amount tiers through ``engine.tier_commission``."""
+    c = np.array(credits, dtype=np.int64)
+    after = np.cumsum(c)
+    b, r = table(rates, bnds)
+    reach = b + np.array([0] + [1] * (b.shape[1] - 1), dtype=np.int64) if boundary == "lower" else None
+    *_, amt = engine.tier_commission(after - c, after, np.full(len(c), after[-1]), b, r, method, reach_bounds=reach)
+    return int(amt.sum())
+
+
+@SET
+@given(rates_rising, bounds, st.lists(st.integers(0, 10**8), min_size=1, max_size=10))
+def test_overage_pays_between_marginal_and_retroactive_on_rising_rates(rates, bnds, credits):
+    rates = rates if len(rates) > 1 else rates * 2
+    slack = 2 * len(credits) * len(rates)  # per-line rounding, half a cent per slice
+    over = shape_total("overage", credits, rates, bnds)
+    assert shape_total("marginal", credits, rates, bnds) <= over + slack
+    assert over <= shape_total("retroactive", credits, rates, bnds) + slack
+
+
+@SET
+@given(rates_rising, bounds, st.lists(st.integers(0, 10**8), min_size=1, max_size=10), st.booleans())
+def test_boundary_lower_differs_from_upper_only_when_the_total_is_exactly_on_a_bound(rates, bnds, credits, on_bound):
+    tot = sum(credits)
+    if on_bound:  # move the second tier's bound onto the total (the others keep their gaps above it)
+        bnds = [tot] + [tot + b for b in bnds[1:]]
+    on = tot in bnds[: len(rates) - 1]
+    for method in ("retroactive", "overage"):
+        lower, upper = shape_total(method, credits, rates, bnds, "lower"), shape_total(method, credits, rates, bnds)
+        assert lower <= upper
+        if not on:
+            assert lower == upper
+    assert shape_total("marginal", credits, rates, bnds, "lower") == shape_total("marginal", credits, rates, bnds)
+
+
+@settings(max_examples=20, deadline=None)
+@given(rates_rising, bounds, st.lists(st.integers(-(10**5), 10**7), min_size=1, max_size=8))
+def test_marginal_schedule_split_at_a_bound_into_a_component_pays_the_same_lines(rates, bnds, credits):
+    # item 2: rates below the second tier's bound + a component from it == the one schedule, line for line
+    rates = rates if len(rates) > 1 else rates * 2
+    tt = tiers(rates, bnds)
+    cut = tt[1]["from"]
+    deals = [(f"d{i}", "a", f"2025-01-{i + 1:02d}", str(Decimal(c).scaleb(-2)), "P") for i, c in enumerate(credits)]
+    ds = dataset(deals)
+    one = run(plan(rates={"method": "marginal", "basis": "amount", "tiers": tt}), ds, "FY2025-Q1")
+    split = plan(
+        rates={"method": "marginal", "basis": "amount", "tiers": tt, "applies_below": cut},
+        rate_components=[{"name": "above", "method": "marginal", "basis": "amount", "tiers": tt, "applies_from": cut}],
+    )
+    two = run(split, ds, "FY2025-Q1")
+
+    def rows(res):
+        s = res.statement("a", "FY2025-Q1")
+        s = s.loc[(s["kind"] == "commission") & (s["credit"] != 0)]
+        return sorted(zip(s["deal_id"], s["credit"], s["tier"], s["amount"]))
+
+    assert rows(two) == rows(one)
+    assert summary(two, "a", "FY2025-Q1", "commission_cents") == summary(one, "a", "FY2025-Q1", "commission_cents")
+
+
+@SET
+@given(st.lists(st.integers(-(10**5), 10**8), min_size=1, max_size=12), st.one_of(st.integers(1, 10**9), st.just(10**13)))
+def test_pay_curve_lines_sum_to_the_curve_at_the_total_rounded_once(credits, quota_cents):
+    # item 12: per-line rises of the rounded curve telescope: sum of lines == round(F(total)) - round(F(0))
+    rs = RateSchedule.model_validate(
+        {
+            "method": "curve",
+            "basis": "attainment",
+            "curve": [{"at": 0, "pay": "0"}, {"at": "0.5", "pay": "1000.01"}, {"at": "1.2", "pay": "7777.77"}],
+        }
+    )
+    c = np.array(credits, dtype=np.int64)
+    after = np.cumsum(c)
+    q = np.full(len(c), quota_cents, dtype=np.int64)
+    *_, amt = curve_commission(rs, after - c, after, q)
+    *_, whole = curve_commission(rs, np.zeros(1, np.int64), after[-1:], q[:1])
+    assert int(amt.sum()) == int(whole[0])
+    # and that is the curve at the total in Decimal, half up (a quota of 10**13 cents takes the Python-int path)
+    x = max(Decimal(int(after[-1])), Decimal(0)) / quota_cents
+    pts = [(Decimal(0), Decimal(0)), (Decimal("0.5"), Decimal("100001")), (Decimal("1.2"), Decimal("777777"))]
+    k = sum(1 for a, _ in pts[1:] if x >= a)
+    want = pts[-1][1] if k == 2 else pts[k][1] + (pts[k + 1][1] - pts[k][1]) * (x - pts[k][0]) / (pts[k + 1][0] - pts[k][0])
+    assert int(whole[0]) == int(want.quantize(Decimal(1), rounding=ROUND_HALF_UP))

@@ -16,6 +16,7 @@ import math
 from decimal import Decimal
 from fractions import Fraction
 
+import numpy as np
 import pandas as pd
 from engine_helpers import dataset, plan, run
 from hypothesis import given, settings
@@ -416,3 +417,201 @@ def test_clawback_methods_match_slow_reference(raw_q1, raw_q2, pick, partial, cl
     st_ = res.statement("a", "FY2025-Q2")
     got = sum(int(a * 100) for a in st_.loc[st_["kind"] == kind, "amount"])
     assert got == want, (kind, st_[["kind", "deal_id", "credit", "amount"]])
+
+
+# ---------------------------------------------------------------------------
+# plan shapes, tiers group (issue #13 items 1 and 3): boundary tie-break and the overage method
+# ---------------------------------------------------------------------------
+def owner_book(deals):
+    """Owner deals ``(deal_id, am, date, cents)`` and the quarterly QUOTA of each AM for Q1 and Q2."""
+    quarters = (("2025-01-01", "2025-03-31"), ("2025-04-01", "2025-06-30"))
+    return dataset(
+        [(d, am, date, str(Decimal(amt).scaleb(-2)), "P") for d, am, date, amt in deals],
+        [(am, s, e, str(Decimal(QUOTA[am]).scaleb(-2))) for am in AMS for s, e in quarters],
+    )
+
+
+def commission_rows(res, am, q):
+    """(deal, credit cents, tier, amount cents) of the commission lines on ``am``'s FY2025-Q``q`` statement."""
+    com = res.statement(am, f"FY2025-Q{q}")
+    com = com.loc[com["kind"] == "commission"]
+    return [(d, int(c * 100), t, int(a * 100)) for d, c, t, a in zip(com["deal_id"], com["credit"], com["tier"], com["amount"])]
+
+
+def _window_cents(x, quota, basis, absent):
+    """A window bound in cents: the amount, or the first whole cent at or above ``x`` of the quota (inf without quota)."""
+    if x is None:
+        return absent
+    if basis == "amount":
+        return int(x * 100)
+    return math.ceil(x * quota) if quota > 0 else 2**62
+
+
+def _tier_reached(total, quota, rs):
+    """0-based tier of a period total: Decimal attainment (or amount) against each ``from``, by ``rs.boundary``."""
+    if rs.basis == "amount":
+        x = Decimal(total) / 100
+    else:
+        x = Decimal(total) / quota if quota > 0 else Decimal(-1)  # undefined attainment: tier 1
+    on = [k for k, t in enumerate(rs.tiers) if k == 0 or (x > t.lo if rs.boundary == "lower" else x >= t.lo)]
+    return on[-1] if x >= 0 else 0
+
+
+def reference_tier_shapes(deals, rs):
+    """{(am, quarter): [(deal_id, credit_cents, tier, amount_cents), ...]} of schedule ``rs``, owner deals, per period.
+
+    Tier reached with Decimal attainment compared to ``from`` (``>=`` for ``boundary:
+    upper``, ``>`` for ``lower``); slices cut at the exact Decimal bounds of each tier
+    (the first whole cent at or above ``from x quota``); ``overage`` cuts at tier 2's bound only;
+    ``applies_from`` / ``applies_below`` clip each deal's running credit (no line when nothing is left).
+    """
+    rates = [t.rate for t in rs.tiers]
+    out = {}
+    for am in AMS:
+        for q in (1, 2):
+            rows = sorted((d for d in deals if d[1] == am and (d[2] < "2025-04-01") == (q == 1)), key=lambda d: (d[2], d[0]))
+            quota = Decimal(QUOTA[am])
+            if rs.basis == "amount":
+                cuts = [t.lo * 100 for t in rs.tiers]
+            else:
+                cuts = [t.lo * quota if quota > 0 else Decimal(2**62) for t in rs.tiers]
+            cuts = [Decimal(-(2**62))] + [Decimal(math.ceil(c)) for c in cuts[1:]]
+            w_lo, w_hi = (
+                _window_cents(x, quota, rs.basis, absent)
+                for x, absent in ((rs.applies_from, -(2**62)), (rs.applies_below, 2**62))
+            )
+            total = sum(d[3] for d in rows)
+            k_tot = _tier_reached(total, quota, rs)
+            lines, cum = [], 0
+            for d in rows:
+                before, after = cum, cum + d[3]
+                cum = after
+                if rs.windowed:
+                    before, after = min(max(before, w_lo), w_hi), min(max(after, w_lo), w_hi)
+                    if before == after:
+                        continue
+                if rs.method == "retroactive":
+                    lines.append((d[0], after - before, k_tot + 1, (after - before) * rates[k_tot]))
+                    continue
+                bands = cuts[:2] if rs.method == "overage" else cuts
+                sl = []
+                for k, lo in enumerate(bands):
+                    hi = bands[k + 1] if k + 1 < len(bands) else Decimal(2**62)
+                    x = int(min(max(after, lo), hi) - min(max(before, lo), hi))
+                    if x:
+                        kk = k_tot if (rs.method == "overage" and k == 1) else k
+                        sl.append((d[0], x, kk + 1, x * rates[kk]))
+                if not sl:
+                    k = max(i for i, b in enumerate(bands) if after >= b)
+                    kk = k_tot if (rs.method == "overage" and k == 1) else k
+                    sl = [(d[0], 0, kk + 1, 0)]
+                lines += sl
+            out[(am, q)] = [(did, cr, t, int(round_money(Decimal(a) / 100) * 100)) for did, cr, t, a in lines]
+    return out
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(deal_st, min_size=1, max_size=30),
+    st.sampled_from(["marginal", "retroactive", "overage"]),
+    st.sampled_from(["amount", "attainment"]),
+    st.sampled_from(["upper", "lower"]),
+    st.booleans(),
+)
+def test_boundary_and_overage_match_the_slow_reference(raw_deals, method, basis, boundary, land_on_bound):
+    deals = [(f"d{i:02d}", am, date, amt) for i, (am, date, amt) in enumerate(raw_deals)]
+    if land_on_bound:  # a last deal that puts a's Q1 total exactly on a bound (amount 20,000.00 / attainment 0.5)
+        tot = sum(d[3] for d in deals if d[1] == "a" and d[2] < "2025-04-01")
+        deals.append(("d99", "a", "2025-03-31", (2_000_000 if basis == "amount" else QUOTA["a"] // 2) - tot))
+    tiers = (
+        [{"from": 0, "rate": "0.04"}, {"from": "20000.00", "rate": "0.08"}, {"from": "45000.00", "rate": "0.125"}]
+        if basis == "amount"
+        else [{"from": 0, "rate": "0.04"}, {"from": "0.5", "rate": "0.08"}, {"from": "1.0", "rate": "0.125"}]
+    )
+    p = plan(rates={"method": method, "basis": basis, "boundary": boundary, "tiers": tiers})
+    res = run(p, owner_book(deals), "FY2025-Q2")
+    for (am, q), want in reference_tier_shapes(deals, p.rates).items():
+        assert commission_rows(res, am, q) == want, (am, q)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(deal_st, min_size=1, max_size=30),
+    st.sampled_from(["marginal", "retroactive", "overage"]),
+    st.sampled_from(["marginal", "flat"]),
+    st.sampled_from(["amount", "attainment"]),
+)
+def test_rate_components_match_the_slow_reference_schedule_by_schedule(raw_deals, base, accel, basis):
+    deals = [(f"d{i:02d}", am, date, amt) for i, (am, date, amt) in enumerate(raw_deals)]
+    if basis == "amount":
+        up_to, base_tiers = "30000.00", [{"from": 0, "rate": "0.04"}, {"from": "15000.00", "rate": "0.08"}]
+    else:
+        up_to, base_tiers = "1.0", [{"from": 0, "rate": "0.04"}, {"from": "0.5", "rate": "0.08"}]
+    acc_tiers = (
+        [{"from": 0, "rate": "0.125"}] if accel == "flat" else [{"from": 0, "rate": "0.125"}, {"from": up_to, "rate": "0.15"}]
+    )
+    p = plan(
+        rates={"method": base, "basis": basis, "applies_below": up_to, "tiers": base_tiers},
+        rate_components=[{"name": "acc", "method": accel, "basis": basis, "applies_from": up_to, "tiers": acc_tiers}],
+    )
+    res = run(p, owner_book(deals), "FY2025-Q2")
+    ref_base = reference_tier_shapes(deals, p.rates)
+    ref_acc = reference_tier_shapes(deals, p.rate_components[0])
+    for am, q in ref_base:
+        com = res.statement(am, f"FY2025-Q{q}")
+        com = com.loc[com["kind"] == "commission"]
+        is_acc = np.array(["component acc" in r for r in com["rule"]], dtype=bool)
+        for part, want in ((~is_acc, ref_base[(am, q)]), (is_acc, ref_acc[(am, q)])):
+            c = com.loc[part]
+            got = [(d, int(x * 100), t, int(a * 100)) for d, x, t, a in zip(c["deal_id"], c["credit"], c["tier"], c["amount"])]
+            assert sorted(got) == sorted(want), (am, q)
+        total = res.summary.set_index(["account_manager_id", "period"]).loc[(am, f"FY2025-Q{q}"), "commission_cents"]
+        assert int(total) == sum(w[3] for w in ref_base[(am, q)] + ref_acc[(am, q)])
+
+
+def reference_curve(deals, rs):
+    """{(am, quarter): [(deal_id, credit_cents, segment, amount_cents), ...]} of a pay curve, per period, in Decimal.
+
+    F(x) is linear between the points (first ``pay`` below 0 / without quota, last
+    ``pay`` beyond the last point), rounded with ``money.round_money``; a deal earns
+    F(after) - F(before).
+    """
+    xs = [p.at for p in rs.curve]
+    ys = [p.pay for p in rs.curve]
+    out = {}
+    for am in AMS:
+        quota = Decimal(QUOTA[am]) / 100
+
+        def F(cents, quota=quota):
+            x = Decimal(cents) / 100
+            if rs.basis == "attainment":
+                x = x / quota if quota > 0 else Decimal(-1)
+            if x < 0:
+                return ys[0], 0
+            seg = sum(1 for a in xs[1:] if x >= a)
+            if seg == len(xs) - 1:
+                return ys[-1], seg
+            y = ys[seg] + (ys[seg + 1] - ys[seg]) * (x - xs[seg]) / (xs[seg + 1] - xs[seg])
+            return round_money(y), seg
+
+        for q in (1, 2):
+            rows = sorted((d for d in deals if d[1] == am and (d[2] < "2025-04-01") == (q == 1)), key=lambda d: (d[2], d[0]))
+            lines, cum = [], 0
+            for d in rows:
+                (fb, _), (fa, seg) = F(cum), F(cum + d[3])
+                cum += d[3]
+                lines.append((d[0], d[3], seg + 1, int((fa - fb) * 100)))
+            out[(am, q)] = lines
+    return out
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(deal_st, min_size=1, max_size=30), st.sampled_from(["amount", "attainment"]))
+def test_pay_curve_matches_the_slow_reference(raw_deals, basis):
+    deals = [(f"d{i:02d}", am, date, amt) for i, (am, date, amt) in enumerate(raw_deals)]
+    ats = ["0", "20000.00", "45000.00", "90000.00"] if basis == "amount" else ["0", "0.5", "1.0", "1.7"]
+    pays = ["0", "1000.00", "3333.33", "9000.01"]
+    p = plan(rates={"method": "curve", "basis": basis, "curve": [{"at": a, "pay": y} for a, y in zip(ats, pays)]})
+    res = run(p, owner_book(deals), "FY2025-Q2")
+    for (am, q), want in reference_curve(deals, p.rates).items():
+        assert commission_rows(res, am, q) == want, (am, q)

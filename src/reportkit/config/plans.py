@@ -6,8 +6,8 @@ did-you-mean and the list of allowed keys, money must be written as quoted
 strings (``"1000.00"``; a YAML float such as ``0.1`` is not exact), and every
 message names the file, the key path, the bad value and the allowed set::
 
-    params/plans/x.yaml: key 'rates.method': Input should be 'flat', 'retroactive'
-    or 'marginal' (got 'retro'); did you mean 'retroactive'?
+    params/plans/x.yaml: key 'rates.method': Input should be 'flat', 'retroactive',
+    'marginal', 'overage' or 'curve' (got 'retro'); did you mean 'retroactive'?
 
 The format is documented with a worked example in ``docs/commission.md``.
 The engine that applies a plan is :mod:`reportkit.domain.engine`.
@@ -15,7 +15,8 @@ The engine that applies a plan is :mod:`reportkit.domain.engine`.
 Units
 -----
 * Money (``base_salary``, ``ote``, amount tier bounds, caps, bonuses, draws,
-  SPIF amounts) is currency units with at most two decimals, held as ``Decimal``.
+  SPIF amounts, a pay curve's ``pay``) is currency units with at most two decimals,
+  held as ``Decimal``.
   :meth:`Plan.cents` converts to integer cents.
 * Rates and attainment bounds are fractions (``"0.08"`` == 8 %, ``1.0`` == 100 %
   of quota) with at most six decimals, so the engine can hold them as exact
@@ -29,28 +30,27 @@ import itertools
 import typing
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     PrivateAttr,
     ValidationError,
-    ValidationInfo,
-    field_validator,
     model_validator,
 )
 
 from ..core.errors import PlanError, did_you_mean
 from ..core.money import rdiv
-from ..core.types import PPM, Fraction, Id, Money, Rate
+from ..core.types import PPM, Id, Money
 from ..core.yaml_input import format_validation_errors, read_yaml_mapping
 
 __all__ = [
     "PPM",
     "Tier",
+    "CurvePoint",
     "RateSchedule",
+    "RateComponent",
     "Cap",
     "Bonus",
     "Spif",
@@ -71,400 +71,23 @@ __all__ = [
 ]
 
 
-# ---------------------------------------------------------------------------
-# value helpers: the value types (Money, Rate, Fraction, Id) and PPM live in
-# reportkit.core.types, shared with params and mappings.
-# ---------------------------------------------------------------------------
-def ppm(d: Decimal) -> int:
-    """Exact ``Decimal`` fraction -> integer parts per million (``0.08 -> 80000``)."""
-    return int(d * PPM)
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, populate_by_name=True)
-
-
-# ---------------------------------------------------------------------------
-# plan parts
-# ---------------------------------------------------------------------------
-class Tier(_Strict):
-    """One tier of a rate schedule: from ``from`` (inclusive) up to the next tier's ``from``.
-
-    Tier bounds are half-open ``[from, next_from)``: a total exactly on a bound
-    belongs to the **upper** tier (reaching the boundary earns the higher rate).
-    ``from`` is a currency amount when the schedule's ``basis`` is ``amount`` and
-    an attainment fraction (1.0 == 100 % of quota) when it is ``attainment``.
-
-    ``bcr_multiple`` instead of ``rate``: the rate is that multiple of the plan's
-    base commission rate (BCR = target incentive / annual quota, QuotaPath's
-    "Base Commission Rate = Variable Pay / Quota"; ``"1.5"`` == an accelerator at
-    1.5 x BCR). The plan computes ``rate`` when it is loaded, rounded half away
-    from zero to six decimals (:meth:`Plan._bcr_rates`); it needs ``ote``,
-    ``base_salary`` and ``quota: {source: plan, annual: ...}``.
-    """
-
-    lo: Fraction = Field(..., alias="from", ge=0, description="lower bound, inclusive")
-    rate: Rate | None = Field(None, ge=0, le=1, description="commission rate, fraction of credited revenue")
-    label: str | None = Field(None, description="e.g. 'base', 'accelerator', 'decelerator'")
-    # -- incentive group (issue #13 item 4): the rate as a multiple of the base commission rate
-    bcr_multiple: Fraction | None = Field(
-        None, ge=0, description="rate = bcr_multiple x BCR, BCR = target incentive / annual quota (see Plan)"
-    )
-
-    @model_validator(mode="after")
-    def _one_rate(self) -> Tier:
-        if self.rate is None and self.bcr_multiple is None:
-            raise ValueError("give 'rate' (a fraction) or 'bcr_multiple' (a multiple of the base commission rate)")
-        return self
-
-
-class RateSchedule(_Strict):
-    """How commission is earned on credited revenue; each axis is explicit.
-
-    Attributes
-    ----------
-    method : {"flat", "retroactive", "marginal"}
-        ``flat``: one tier, one rate. ``retroactive``: the whole accumulated amount
-        earns the rate of the tier reached. ``marginal``: each slice earns its own
-        tier's rate (sources: Oracle Incentive Compensation "rate not split" vs
-        "rate is split"; Salesforce Spiff ``mamount``).
-    basis : {"amount", "attainment"}
-        Tier bounds in currency (``amount``) or as attainment fractions of quota.
-    accumulation : {"per_deal", "per_period", "ytd"}
-        What is measured against the tiers: each deal alone, the running total of
-        the pay period, or the running fiscal-year-to-date total with a true-up
-        (earned to date minus earned in earlier periods of the year).
-    tiers : list of Tier
-        First tier starts at 0; bounds strictly increase.
-    gate : fraction, optional
-        Threshold: below this attainment nothing is earned in the period.
-    """
-
-    method: Literal["flat", "retroactive", "marginal"] = "flat"
-    basis: Literal["amount", "attainment"] = "attainment"
-    accumulation: Literal["per_deal", "per_period", "ytd"] = "per_period"
-    tiers: tuple[Tier, ...] = Field(..., min_length=1)
-    gate: Fraction | None = Field(None, ge=0, description="attainment fraction below which nothing is earned")
-
-    @model_validator(mode="after")
-    def _check(self) -> RateSchedule:
-        if self.tiers[0].lo != 0:
-            raise ValueError(f"the first tier must start at 0 (got from: {self.tiers[0].lo})")
-        los = [t.lo for t in self.tiers]
-        for a, b in itertools.pairwise(los):
-            if not b > a:
-                raise ValueError(f"tier bounds must strictly increase (got {a} then {b})")
-        if self.method == "flat" and len(self.tiers) != 1:
-            raise ValueError(f"method 'flat' takes exactly one tier (got {len(self.tiers)}); use retroactive or marginal")
-        if self.accumulation == "per_deal" and self.basis == "attainment":
-            raise ValueError("accumulation 'per_deal' needs basis 'amount' (a single deal has no attainment)")
-        if self.basis == "amount":
-            for t in self.tiers:
-                if t.lo != t.lo.quantize(Decimal("0.01")):
-                    raise ValueError(f"amount tier bound {t.lo} has more than two decimals")
-        return self
-
-
-class Cap(_Strict):
-    """A ceiling on commission paid (SPIFs and bonuses are outside the cap).
-
-    ``per: period`` caps each pay period; ``per: year`` caps the fiscal year's
-    cumulative commission. With ``carry_excess`` the capped-off excess is carried
-    to later periods (paid when there is room under the cap); without it the
-    excess is forfeited.
-
-    Attributes
-    ----------
-    per : {"period", "year"}
-    amount : money, optional
-        The cap in currency.
-    of_ti : fraction, optional
-        The cap as a multiple of the target incentive (TI, ``ote - base_salary``;
-        ``"2.0"`` == 200 % of TI): per period, of the period's TI; per year, of the
-        target incentive of the year so far. TI is prorated by active days like
-        quota (see ``docs/commission.md``, "Plan shapes: incentive"). Give exactly
-        one of ``amount`` and ``of_ti``.
-    carry_excess : bool
-    """
-
-    per: Literal["period", "year"] = "period"
-    amount: Money | None = Field(None, ge=0)
-    # -- incentive group (issue #13 item 4): cap as a multiple of TI
-    of_ti: Fraction | None = Field(None, ge=0, description="cap as a multiple of the target incentive (TI)")
-    carry_excess: bool = False
-
-    @model_validator(mode="after")
-    def _one_amount(self) -> Cap:
-        if (self.amount is None) == (self.of_ti is None):
-            raise ValueError("give exactly one of 'amount' (currency) or 'of_ti' (a multiple of the target incentive)")
-        return self
-
-
-class Bonus(_Strict):
-    """A fixed award for reaching an attainment.
-
-    ``per: period`` tests the pay period's attainment; ``per: year`` tests the
-    year-to-date attainment in the last pay period of the fiscal year.
-    ``award: non_cash`` (a trip, merchandise) is recorded at ``amount`` as
-    deferred compensation, never paid in cash. ``payout_after_days`` > 0 defers a
-    cash award: it is recorded with its payout date (period end + days) and is
-    not payable in the period. ``award: deferred`` is cash paid after the period
-    (never payable in it; payout date = period end + ``payout_after_days``): the
-    ``deferred`` award of the params file's flat ``commission:`` policy.
-    """
-
-    name: str
-    attainment_at_least: Fraction = Field(..., ge=0)
-    per: Literal["period", "year"] = "period"
-    amount: Money | None = Field(None, ge=0)
-    # -- incentive group (issue #13 item 4): a bonus (kicker) as a fraction of TI
-    of_ti: Fraction | None = Field(None, ge=0, description="bonus as a fraction of the target incentive (TI)")
-    award: Literal["cash", "non_cash", "deferred"] = "cash"
-    payout_after_days: int = Field(0, ge=0)
-
-    @model_validator(mode="after")
-    def _one_amount(self) -> Bonus:
-        if (self.amount is None) == (self.of_ti is None):
-            raise ValueError("give exactly one of 'amount' (currency) or 'of_ti' (a fraction of the target incentive)")
-        return self
-
-
-class Spif(_Strict):
-    """Sales performance incentive fund: extra pay on deals closed in a date window.
-
-    Applies to credited revenue (the AM's own credit) on deals whose ``close_date``
-    is in ``[start, end]`` (inclusive) and whose product is in ``products`` (all
-    products when omitted). Pays ``rate`` x credit, or ``amount_per_deal`` per
-    credited deal. SPIFs are outside the cap.
-    """
-
-    name: str
-    start: datetime.date
-    end: datetime.date
-    products: tuple[str, ...] | None = None
-    rate: Rate | None = Field(None, ge=0, le=1)
-    amount_per_deal: Money | None = Field(None, ge=0)
-
-    @model_validator(mode="after")
-    def _check(self) -> Spif:
-        if (self.rate is None) == (self.amount_per_deal is None):
-            raise ValueError("give exactly one of 'rate' or 'amount_per_deal'")
-        if self.end < self.start:
-            raise ValueError(f"end {self.end} is before start {self.start}")
-        return self
-
-
-class Draw(_Strict):
-    """A draw against commission, paid in pay periods starting in ``[start, end]``.
-
-    In a draw period the AM receives at least ``amount``: if the period's net
-    earnings are below it, a top-up line pays the difference. A ``recoverable``
-    draw's top-ups form a balance that is recovered from later earnings above the
-    period's draw (at most ``recovery_limit`` of that excess per period; SHRM's
-    sample draw agreement uses 0.5). A non-recoverable draw is never recovered.
-    """
-
-    amount: Money = Field(..., ge=0, description="guaranteed amount per pay period")
-    recoverable: bool = True
-    start: datetime.date | None = None
-    end: datetime.date | None = None
-    recovery_limit: Fraction = Field(Decimal("1"), gt=0, le=1)
-
-
-class Clawback(_Strict):
-    """What happens when a deal paid in an earlier period is cancelled (the clawback method).
-
-    The plan in force in the cancellation's pay period decides. Methods, in the ICM
-    vendors' terms (worked examples in ``docs/commission.md``, "Plan shapes: clawbacks
-    and statements"):
-
-    * ``rate_paid`` (default): **charge back in the current period at the original
-      rate**: a ``clawback`` line in the cancellation's period taking back the
-      commission paid on that deal in proportion to the cancelled amount
-      (``paid x cancelled / deal amount``), i.e. at the effective rate it was paid at
-      (Xactly's commission clawback rule).
-    * ``plan_rate``: a ``clawback`` line of ``rate`` x the AM's cancelled credit.
-    * ``restate``: **restate the origin period**: its rate-schedule commission is
-      recomputed without the cancelled credit (its attainment and tiers too) and the
-      difference is a ``prior_period_adjustment`` line in the cancellation's period
-      that names the period it restates. Refused with ``rates.accumulation: ytd``
-      (a YTD plan re-rates the year each period through its true-up: use
-      ``negative_deal`` there).
-    * ``negative_deal``: **a negative deal in the current period**: the cancelled
-      credit is a negative credit on the cancellation day, through the current
-      period's rate schedule, attainment, caps and bonuses (like a return).
-    * ``none``: a zero ``clawback`` line (nothing taken back).
-
-    Cancellations more than ``window_days`` (days, >= 0) after the close date are not
-    clawed back by any method (a zero ``clawback`` line says so).
-    """
-
-    # clawback group (issue #13): restate and negative_deal added to the methods
-    method: Literal["rate_paid", "plan_rate", "restate", "negative_deal", "none"] = "rate_paid"
-    rate: Rate | None = Field(None, ge=0, le=1)
-    window_days: int | None = Field(None, ge=0)
-
-    @model_validator(mode="after")
-    def _check(self) -> Clawback:
-        if self.method == "plan_rate" and self.rate is None:
-            raise ValueError("method 'plan_rate' needs 'rate'")
-        if self.rate is not None and self.method != "plan_rate":
-            raise ValueError(
-                f"'rate' ({self.rate}) is only used by method 'plan_rate' (got method {self.method!r}); "
-                f"remove 'rate' or set method: plan_rate"
-            )
-        return self
-
-
-class DealLimits(_Strict):
-    """Per-deal minimum and maximum commission (issue #13 item 5, incentive group).
-
-    Applied to each account manager's commission on each deal in a pay period
-    (the sum of the deal's rate-schedule lines, tier slices included): a deal
-    that earned commission (> 0) below ``min`` is topped up to ``min``; a deal
-    above the maximum is cut down to it. Each adjustment is its own statement
-    line naming the deal. A deal that earned nothing (a gate, a 0 % tier, a
-    return) is never lifted. A clawback of the deal later claws back at the
-    amount actually paid, the limit included (``clawback.method: rate_paid``).
-
-    Attributes
-    ----------
-    min : money, optional
-        Smallest commission on a deal that earns commission.
-    max : money, optional
-        Largest commission on one deal.
-    max_of_ti : fraction, optional
-        Largest commission on one deal as a fraction of the annual target
-        incentive (TI; ``"1.0"`` == one year's TI). With ``max`` too, the
-        smaller applies.
-    """
-
-    min: Money | None = Field(None, ge=0)
-    max: Money | None = Field(None, ge=0)
-    max_of_ti: Fraction | None = Field(None, gt=0)
-
-    @model_validator(mode="after")
-    def _check(self) -> DealLimits:
-        if self.min is None and self.max is None and self.max_of_ti is None:
-            raise ValueError("give at least one of 'min', 'max' or 'max_of_ti'")
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"min {self.min} is above max {self.max}")
-        return self
-
-
-class Crediting(_Strict):
-    """Who is credited for a deal before any rate applies.
-
-    Crediting is the data set's rule (the source mapping's ``crediting``, see
-    :func:`reportkit.domain.crediting.check_crediting`), so a plan pays on the revenue
-    the reports show. ``method`` left out (``None``) follows the data set;
-    ``owner`` or ``territory`` states it and must equal the data set's
-    (``owner``: the deal owner or the deal's revenue splits; ``territory``:
-    every AM assigned to the deal's territory, an overlay, with the owner
-    credited when the territory is blank or covered by nobody). ``handoff``:
-    a deal on an account closed before the account's ``handover_date`` (from
-    business development) is not credited; ``false`` is refused when the data
-    has handover dates.
-    """
-
-    method: Literal["owner", "territory"] | None = None
-    handoff: bool = True
-
-
-class QuotaSpec(_Strict):
-    """Where quotas come from and how they are shaped.
-
-    Attributes
-    ----------
-    source : {"table", "plan"}
-        The dataset's quotas table, or ``annual`` for every AM on the plan.
-    annual : money, optional
-        Annual quota when ``source: plan``.
-    split : {"even", "seasonal"}
-        How an annual quota is divided into pay periods (largest remainder, so
-        the parts sum to the annual figure).
-    seasonal_weights : list of fractions
-        4 weights (one per fiscal quarter) or 12 (one per fiscal month), summing
-        to exactly 1, on a quarterly or a monthly plan alike (credit group, issue
-        #13 item 8): quarterly weights on a monthly plan split each quarter evenly
-        into its months; monthly weights on a quarterly plan make a quarter the
-        sum of its months (:func:`reportkit.domain.quota.split_year`).
-    proration : {"active_days", "months", "none"}
-        Scale the quota by active days (hires, leavers, leaves of absence), or by
-        whole months (``months``, issue #13 item 8): a fiscal month counts when the
-        AM is active on every day of it, and a pay period's quota is its base x the
-        weight of its counted months / the weight of all its months (each month
-        weighs 1, or its seasonal weight when 12 are given).
-    ramp : list of fractions
-        Fraction of full quota by tenure month (month 1 starts on the hire date);
-        after the list ends the factor is 1.
-    ramp_amounts : list of money
-        The ramp written as amounts instead (credit group, issue #13 item 9): the
-        quota of a whole tenure month 1, 2, ... in currency, used exactly (no
-        fraction of full quota, so no cent lost: 10,000.00 of a 45,000.00 monthly
-        quota is not 0.222222). A day of tenure month ``k`` weighs ``amount_k x
-        months per pay period`` against the full quota's ``base``; after the list
-        ends the full quota applies. Give ``ramp`` or ``ramp_amounts``, not both.
-    """
-
-    source: Literal["table", "plan"] = "table"
-    annual: Money | None = Field(None, ge=0)
-    split: Literal["even", "seasonal"] = "even"
-    seasonal_weights: tuple[Fraction, ...] | None = None
-    proration: Literal["active_days", "months", "none"] = "active_days"
-    ramp: tuple[Fraction, ...] = ()
-    # --- credit group (issue #13 items 8, 9): ramps as amounts ---
-    ramp_amounts: tuple[Money, ...] = ()
-
-    @field_validator("annual", mode="before")
-    @classmethod
-    def _annual(cls, v: Any) -> Any:
-        if isinstance(v, (int, float)) and not isinstance(v, bool) and v < 0:
-            raise ValueError(f"quota {v!r} is negative; quotas must be >= 0")
-        return v
-
-    @field_validator("seasonal_weights", "ramp", "ramp_amounts", mode="before")
-    @classmethod
-    def _fracs(cls, v: Any, info: ValidationInfo) -> Any:
-        if v is None:
-            return v
-        if not isinstance(v, (list, tuple)):
-            what = "amounts" if info.field_name == "ramp_amounts" else "fractions"
-            raise ValueError(f"{v!r} must be a list of {what}")
-        return tuple(v)
-
-    @model_validator(mode="after")
-    def _check(self) -> QuotaSpec:
-        if self.source == "plan" and self.annual is None:
-            raise ValueError("source 'plan' needs 'annual' (the annual quota amount)")
-        if self.split == "seasonal":
-            if not self.seasonal_weights:
-                raise ValueError("split 'seasonal' needs 'seasonal_weights'")
-            total = sum(self.seasonal_weights)
-            if total != 1:
-                raise ValueError(f"seasonal_weights must sum to 1 (got {total})")
-        if any(w < 0 for w in self.seasonal_weights or ()):
-            raise ValueError("seasonal_weights must be >= 0")
-        if any(r < 0 or r > 1 for r in self.ramp):
-            raise ValueError(f"ramp factors must be in 0..1 (got {[str(r) for r in self.ramp]})")
-        if self.ramp and self.ramp_amounts:
-            raise ValueError("give 'ramp' (fractions of full quota) or 'ramp_amounts' (quota amounts per tenure month), not both")
-        if any(a < 0 for a in self.ramp_amounts):
-            raise ValueError(f"ramp_amounts must be >= 0 (got {[str(a) for a in self.ramp_amounts]})")
-        return self
-
-
-class PayMix(_Strict):
-    """Share of OTE paid as base salary and as variable pay; they sum to 1."""
-
-    base: Fraction = Field(..., ge=0, le=1)
-    variable: Fraction = Field(..., ge=0, le=1)
-
-    @model_validator(mode="after")
-    def _sum(self) -> PayMix:
-        if self.base + self.variable != 1:
-            raise ValueError(f"base ({self.base}) + variable ({self.variable}) must equal 1")
-        return self
+from .plan_parts import (
+    Bonus,
+    Cap,
+    Clawback,
+    Crediting,
+    CurvePoint,
+    DealLimits,
+    Draw,
+    PayMix,
+    QuotaSpec,
+    RateComponent,
+    RateSchedule,
+    Spif,
+    Tier,
+    _Strict,
+    ppm,
+)
 
 
 class Plan(_Strict):
@@ -483,6 +106,9 @@ class Plan(_Strict):
     pay_mix : PayMix
     crediting, quota, rates, cap, bonuses, spifs, draw, clawback
         See each class.
+    rate_components : list of RateComponent
+        More rate schedules paid on the same credit as ``rates``, each on its own
+        statement lines (tiers group); empty by default.
     carry_negative : bool
         ``true`` (default): a negative net of a pay period (returns, clawbacks)
         is carried to the next period (``balance_out`` / ``balance_in``) so a
@@ -513,6 +139,8 @@ class Plan(_Strict):
     crediting: Crediting = Crediting()
     quota: QuotaSpec = QuotaSpec()
     rates: RateSchedule
+    # plan shapes, tiers group (issue #13 item 2): more rate schedules, each its own statement lines
+    rate_components: tuple[RateComponent, ...] = ()
     cap: Cap | None = None
     bonuses: tuple[Bonus, ...] = ()
     spifs: tuple[Spif, ...] = ()
@@ -540,6 +168,10 @@ class Plan(_Strict):
                     f"base_salary {self.base_salary} does not match ote {self.ote} x pay_mix.base "
                     f"{self.pay_mix.base} = {expected}"
                 )
+        names = [c.name for c in self.rate_components]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"rate_components names must be unique (repeated: {', '.join(dup)}); rename one")
         # clawback group (issue #13): a YTD plan restates through its true-up already
         if self.clawback.method == "restate" and self.rates.accumulation == "ytd":
             raise ValueError(
@@ -617,7 +249,13 @@ class Plan(_Strict):
 
     @property
     def undefined_attainment_policy(self) -> str:
-        """``undefined_attainment`` as declared, else ``pay_nothing`` for a gated plan and ``base_tier`` otherwise."""
+        """``undefined_attainment`` as declared, else ``pay_nothing`` for a gated plan and ``base_tier`` otherwise.
+
+        With ``rate_components`` the default is per schedule: a gated schedule pays
+        nothing on undefined attainment, an ungated one its base tier
+        (the engine's tier step, ``domain/engine/tiers.py``); this property is the
+        plan's ``rates``' default.
+        """
         if self.undefined_attainment is not None:
             return self.undefined_attainment
         return "pay_nothing" if self.rates.gate is not None else "base_tier"

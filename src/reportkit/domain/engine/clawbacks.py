@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -240,9 +241,10 @@ def clawback_lines(
             rate = ppm(cb.rate)
             amt, txt = rdiv(cc * rate, PPM), f"{pl.name}: clawback at plan rate {cb.rate} of the cancelled credit"
         elif np.isnan(paid_w[t]):
-            rate = ppm(pl.rates.tiers[0].rate)
+            r1 = pl.rates.tiers[0].rate if pl.rates.tiers else Decimal(0)  # a pay curve (method curve) has no tiers
+            rate = ppm(r1)
             amt = rdiv(cc * rate, PPM)
-            txt = f"{pl.name}: clawback: deal paid before the ledger start; tier 1 rate {pl.rates.tiers[0].rate}"
+            txt = f"{pl.name}: clawback: deal paid before the ledger start; tier 1 rate {r1}"
         else:
             paid_t = int(paid_w[t])
             den = abs(dam_t) or 1

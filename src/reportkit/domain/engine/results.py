@@ -47,6 +47,7 @@ STEP_WORDS = {
 _METHOD_WORDS = {
     "flat": "one rate on all of the credit",
     "retroactive": "retroactive: all of the credit at the rate of the tier reached",
+    "overage": "overage: the credit below tier 2 at the first rate, all of it above at the rate of the tier reached",
     "marginal": "marginal: the part of the credit inside this tier",
 }
 _ACCUMULATION_WORDS = {
@@ -95,42 +96,85 @@ def rule_words(kind: str, tier: int | None = None, rate: Decimal | None = None) 
     return words
 
 
-def tier_words(plan, tier: int) -> str:
-    """A plan's tier in words: bounds, label, how it applies and its rate.
+def tier_words(plan, tier: int, rs=None) -> str:
+    """A tier of a plan's rate schedule in words: bounds, label, how it applies and its rate.
 
     ``tier 2 "accelerator" (from 100 % of quota; marginal: the part of the credit inside this
     tier, measured on the pay period's running total) at 12 %``. Amount bounds are
     written as money (``from 10,000.00 up to 50,000.00``), attainment bounds as
-    percentages of quota. A tier the plan does not have is just ``tier N``.
+    percentages of quota; with ``boundary: lower`` a total exactly on a bound stays
+    below it (``above ... up to and including ...``). A pay curve's "tier" is its
+    segment (``segment 1 of the pay curve, from 0 to 50 % of quota (pays 0.00 to
+    1,000.00), linear``). ``rs`` is the schedule that paid the line (the plan's
+    ``rates`` by default, or one of its ``rate_components``). A tier the schedule does
+    not have is just ``tier N``.
     """
-    rs = plan.rates
-    if not 1 <= tier <= len(rs.tiers):
-        return f"tier {tier}"
-    t = rs.tiers[tier - 1]
-    hi = rs.tiers[tier].lo if tier < len(rs.tiers) else None
+    rs = plan.rates if rs is None else rs
+    unit = "" if rs.basis == "amount" else " of quota"
 
     def bound(v: Decimal) -> str:
         return f"{v:,.2f}" if rs.basis == "amount" else percent_words(v)
 
-    span_ = f"from {bound(t.lo)}" + (f" up to {bound(hi)}" if hi is not None else "")
-    if rs.basis == "attainment":
-        span_ += " of quota"
+    measured = _ACCUMULATION_WORDS.get(rs.accumulation, rs.accumulation)
+    if rs.method == "curve":
+        pts = rs.curve
+        if not 1 <= tier <= len(pts):
+            return f"segment {tier} of the pay curve"
+        if tier == len(pts):
+            return f"beyond the pay curve's last point ({bound(pts[-1].at)}{unit}, pays {pts[-1].pay:,.2f}): nothing more"
+        a, b = pts[tier - 1], pts[tier]
+        return (
+            f"segment {tier} of the pay curve, from {bound(a.at)} to {bound(b.at)}{unit} (pays {a.pay:,.2f} to "
+            f"{b.pay:,.2f}), linear, measured on {measured}"
+        )
+    if not 1 <= tier <= len(rs.tiers):
+        return f"tier {tier}"
+    t = rs.tiers[tier - 1]
+    hi = rs.tiers[tier].lo if tier < len(rs.tiers) else None
+    if rs.boundary == "lower" and tier > 1:
+        span_ = f"above {bound(t.lo)}" + (f" up to and including {bound(hi)}" if hi is not None else "")
+    elif rs.boundary == "lower":
+        span_ = f"from {bound(t.lo)}" + (f" up to and including {bound(hi)}" if hi is not None else "")
+    else:
+        span_ = f"from {bound(t.lo)}" + (f" up to {bound(hi)}" if hi is not None else "")
+    span_ += unit
     label = f' "{t.label}"' if t.label else ""
     how = _METHOD_WORDS.get(rs.method, rs.method)
-    return f"tier {tier}{label} ({span_}; {how}, measured on {_ACCUMULATION_WORDS.get(rs.accumulation, rs.accumulation)}) at {percent_words(t.rate)}"
+    return f"tier {tier}{label} ({span_}; {how}, measured on {measured}) at {percent_words(t.rate)}"
+
+
+def _paying_schedule(plan, rule_text: str):
+    """(schedule, words) of the schedule that wrote a rate-schedule line: the plan's
+    ``rates``, or the ``rate_components`` entry its rule text names (the tier step titles
+    a component's rules ``"<plan>, component <name>: ..."``)."""
+    prefix = f"{plan.name}, component "
+    if rule_text.startswith(prefix):
+        name = rule_text[len(prefix) :].split(":", 1)[0]
+        for c in plan.rate_components:
+            if c.name == name:
+                return c, f"commission, component {name}"
+    return plan.rates, "commission"
 
 
 def line_words(kind: str, tier: int, rule_text: str, plan=None) -> str:
     """A statement line in words (the ``description`` of the engine's statement).
 
-    A rate-schedule line names its plan, the component and its tier in words
-    (:func:`tier_words`: bounds, label, how the tier applies, rate); every other line
-    (true-up, cap, SPIF, bonus, clawback, prior-period adjustment, draw, balance, a
-    line below the gate) is its rule text, which the step already writes in words
-    with the figures it used.
+    A rate-schedule line names its plan, the component that paid it and its tier in
+    words (:func:`tier_words`: bounds, label, how the tier applies, rate; a pay
+    curve's segment); every other line (true-up, cap, SPIF, bonus, clawback,
+    prior-period adjustment, draw, balance, a line below the gate or with attainment
+    undefined) is its rule text, which the step already writes in words with the
+    figures it used.
     """
-    if kind == "commission" and tier and plan is not None and "gate" not in rule_text:
-        return f"{plan.name}: commission, {tier_words(plan, int(tier))}"
+    if (
+        kind == "commission"
+        and tier
+        and plan is not None
+        and ": below gate " not in rule_text
+        and "attainment undefined" not in rule_text
+    ):
+        rs, what = _paying_schedule(plan, rule_text)
+        return f"{plan.name}: {what}, {tier_words(plan, int(tier), rs)}"
     return rule_text
 
 

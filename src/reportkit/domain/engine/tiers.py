@@ -1,20 +1,23 @@
-"""The engine's rate schedules: tiers (flat, retroactive, marginal), gates and accumulation.
+"""The engine's rate schedules: tiers (flat, retroactive, marginal, overage), pay curves, gates and accumulation.
 
-Step 4 of :func:`reportkit.domain.engine.compute`. A plan's ``rates`` turn credit into
-commission lines: :func:`tier_commission` applies a tier table to credit lines
-(exact integer cents; rates and attainment bounds in parts per million), a gate pays
-nothing below an attainment, and :func:`commission_lines` accumulates the basis per
-deal, per pay period or year to date (with a true-up line for earlier deals of the
-year re-rated at the year's tier).
+Step 4 of :func:`reportkit.domain.engine.compute`. A plan's ``rates`` (and each of its
+``rate_components``, on their own lines) turn credit into commission lines:
+:func:`tier_commission` applies a tier table to credit lines (exact integer cents;
+rates and attainment bounds in parts per million), :func:`curve_commission` a pay
+curve, a gate pays nothing below an attainment, a window (``applies_from`` /
+``applies_below``) limits the credit a schedule pays on, and :func:`commission_lines`
+accumulates the basis per deal, per pay period or year to date (with a true-up line
+for earlier deals of the year re-rated at the year's tier).
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
 
-from ...config.plans import PPM, Plan, ppm
+from ...config.plans import PPM, Plan, RateSchedule, ppm
 from ...core.errors import PlanError
 from ...core.money import rdiv
 from ...core.money import rdiv_inplace as _rdiv_inplace
@@ -30,20 +33,46 @@ def _ceil_div(num, den):
     return -((-num) // den)
 
 
-def _bounds(plan: Plan, q: np.ndarray) -> np.ndarray:
-    """Lower bounds in cents, shape (n, K); column 0 is -inf. ``q``: quota (cents) per line."""
-    rs = plan.rates
+def _bounds(rs: RateSchedule, q: np.ndarray, boundary: str = "upper") -> np.ndarray:
+    """Lower bounds in cents, shape (n, K); column 0 is -inf. ``q``: quota (cents) per line.
+
+    ``boundary`` (``rates.boundary``): ``upper`` gives the smallest basis *in* tier k
+    (a basis on ``from`` is in tier k); ``lower`` the smallest basis *above* ``from``
+    (a basis on ``from`` stays in tier k - 1): one cent more on amounts,
+    ``floor(from x quota) + 1`` on attainment.
+    """
     K = len(rs.tiers)
     n = len(q)
     b = np.empty((n, K), dtype=np.int64)
     b[:, 0] = -_BIG
     for k in range(1, K):
         if rs.basis == "amount":
-            b[:, k] = Plan.cents(rs.tiers[k].lo)
+            b[:, k] = Plan.cents(rs.tiers[k].lo) + (boundary == "lower")
+        elif boundary == "lower":
+            # smallest credit c with c / q > lo  ->  floor(lo_ppm x q / 1e6) + 1
+            b[:, k] = np.where(q > 0, ppm(rs.tiers[k].lo) * q // PPM + 1, _BIG)
         else:
             # smallest credit c with c / q >= lo  ->  ceil(lo_ppm x q / 1e6); undefined when q == 0
             b[:, k] = np.where(q > 0, _ceil_div(ppm(rs.tiers[k].lo) * q, PPM), _BIG)
     return b
+
+
+def _window(rs: RateSchedule, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``applies_from`` / ``applies_below`` in cents per quota of ``q``, as a tier bound (``-inf`` / ``inf`` when absent).
+
+    On attainment the bound is ``ceil(x x quota)``; with no quota (undefined
+    attainment) both are ``inf``: a window from a threshold pays nothing, one below
+    a threshold pays everything.
+    """
+
+    def at(x, absent):
+        if x is None:
+            return np.full(len(q), absent, dtype=np.int64)
+        if rs.basis == "amount":
+            return np.full(len(q), Plan.cents(x), dtype=np.int64)
+        return np.where(q > 0, _ceil_div(ppm(x) * q, PPM), _BIG)
+
+    return at(rs.applies_from, -_BIG), at(rs.applies_below, _BIG)
 
 
 def tier_commission(
@@ -54,6 +83,7 @@ def tier_commission(
     rates_ppm: np.ndarray,
     method: str,
     rows: np.ndarray | None = None,
+    reach_bounds: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Apply a tier table to credit lines (vectorised, exact cents).
 
@@ -69,13 +99,18 @@ def tier_commission(
         Tier lower bounds in cents; column 0 is -inf. Half-open ``[lo, hi)``: a
         basis exactly on a bound is in the upper tier.
     rates_ppm : int64 array (K,)
-    method : {"flat", "retroactive", "marginal"}
+    method : {"flat", "retroactive", "marginal", "overage"}
         ``flat``/``retroactive``: whole credit at the rate of the tier of ``total``.
         ``marginal``: the credit is cut at the bounds crossed between ``before`` and
         ``after``; each slice earns its tier's rate (one output line per slice).
+        ``overage``: the credit is cut at the second tier's bound; the slice below
+        earns tier 1's rate, the slice above the rate of the tier of ``total``.
     rows : int64 array (n,), optional
         Row of ``bounds`` for each line (``bounds`` then holds one bound set per
         AM x pay period instead of one per line).
+    reach_bounds : int64 array like ``bounds``, optional
+        Bounds for the tier ``total`` reaches when they differ from the cut bounds
+        (``rates.boundary: lower``, see ``tiers._bounds``); default ``bounds``.
 
     Returns
     -------
@@ -86,8 +121,11 @@ def tier_commission(
     n = len(before)
     if rows is not None and bounds.shape[0] == 1:
         rows = None
+    reach = bounds if reach_bounds is None else reach_bounds
+    if method == "overage":
+        return _overage_slices(before, after, _tier_of(total, reach, rows).astype(np.int64), bounds, rates_ppm, rows)
     if method != "marginal":
-        k = _tier_of(total, bounds, rows).astype(np.int64)
+        k = _tier_of(total, reach, rows).astype(np.int64)
         credit = after - before
         rate = rates_ppm[k]
         return np.arange(n), k, credit, rate, rdiv(credit * rate, PPM)
@@ -95,6 +133,21 @@ def tier_commission(
         before, after, _tier_of(before, bounds, rows), _tier_of(after, bounds, rows), bounds, rates_ppm, rows
     )
     return line, k.astype(np.int64), credit, rate.astype(np.int64), amount
+
+
+def _overage_slices(before, after, reached, bounds, rates_ppm, rows=None):
+    """``method: overage``: cut each line at tier 2's bound; below it tier 1, above it the tier ``reached``.
+
+    ``reached`` (n,) is the 0-based tier of each line's accumulated total. A line
+    that ends exactly on the bound stays one slice below it (as under marginal).
+    """
+    b2 = np.ascontiguousarray(bounds[:, :2])
+    line, band, credit, _, _ = _marginal_slices(
+        before, after, _tier_of(before, b2, rows), _tier_of(after, b2, rows), b2, rates_ppm[:2], rows
+    )
+    k = np.where(band == 0, 0, reached[line]).astype(np.int64)
+    rate = rates_ppm[k].astype(np.int64)
+    return line, k, credit, rate, rdiv(credit * rate, PPM)
 
 
 def _bound_columns(bounds: np.ndarray, rows: np.ndarray | None) -> list[np.ndarray]:
@@ -170,21 +223,57 @@ def _marginal_slices(before, after, t_before, t_after, bounds, rates_ppm, rows=N
     return line, k, credit, rate, _rdiv_inplace(credit * rate, PPM)
 
 
-def _tier_rules(plan: Plan) -> list[str]:
-    rs = plan.rates
+def _curve_rules(title: str, rs: RateSchedule, unit: str, window: str) -> list[str]:
+    """Rule text of each segment of a pay curve (the last: beyond its last point)."""
+    pts = rs.curve
+    head = f"{title}: pay curve on {rs.basis}, {rs.accumulation}{window}; "
+    out = [
+        f"{head}segment {k + 1} from {a.at}{unit} (pays {a.pay}) to {b.at}{unit} (pays {b.pay}), linear: "
+        f"the deal earns the rise of the curve over its credit"
+        for k, (a, b) in enumerate(itertools.pairwise(pts))
+    ]
+    out.append(f"{head}beyond the last point {pts[-1].at}{unit} the payout stays {pts[-1].pay}: nothing more earned")
+    return out
+
+
+def _tier_rules(title: str, rs: RateSchedule) -> list[str]:
+    """The rule text of each tier of ``rs`` (``title``: the plan's name, and its component's)."""
     out = []
+    lower = rs.boundary == "lower"
+    unit = "" if rs.basis == "amount" else " of quota"
+    window = ""
+    if rs.windowed:
+        window = "".join(
+            [
+                f" from {rs.applies_from}{unit}" if rs.applies_from is not None else "",
+                f" below {rs.applies_below}{unit}" if rs.applies_below is not None else "",
+            ]
+        )
+        window = f"; on credit{window}"
+    if rs.method == "curve":
+        return _curve_rules(title, rs, unit, window)
     for k, t in enumerate(rs.tiers):
         hi = rs.tiers[k + 1].lo if k + 1 < len(rs.tiers) else None
-        unit = "" if rs.basis == "amount" else " of quota"
-        rng = f"[{t.lo}, {hi if hi is not None else 'inf'}){unit}"
+        if lower:  # a total on a bound is in the tier below: (from, next_from]
+            rng = f"{'[' if k == 0 else '('}{t.lo}, {f'{hi}]' if hi is not None else 'inf)'}{unit}"
+        else:
+            rng = f"[{t.lo}, {hi if hi is not None else 'inf'}){unit}"
         lab = f" {t.label}" if t.label else ""
-        out.append(f"{plan.name}: {rs.method} {rs.basis} tiers, {rs.accumulation}; tier {k + 1}{lab} {rng} at {t.rate}")
+        rule = f"{title}: {rs.method} {rs.basis} tiers, {rs.accumulation}{window}; tier {k + 1}{lab} {rng} at {t.rate}"
+        if rs.method == "overage":
+            rule += (
+                f": credit below {rs.tiers[1].lo}{unit} at tier 1's rate"
+                if k == 0
+                else f": credit from {rs.tiers[1].lo}{unit} on, paid at the rate of the tier the total reached"
+            )
+        out.append(rule)
     return out
 
 
 def uses_attainment(plan: Plan) -> bool:
-    """Whether a plan's rate schedule depends on attainment (attainment tiers or a gate)."""
-    return plan.rates.basis == "attainment" or plan.rates.gate is not None
+    """Whether a plan's rate schedules (its ``rates`` or any of its ``rate_components``)
+    depend on attainment (attainment tiers or a gate)."""
+    return any(rs.basis == "attainment" or rs.gate is not None for rs in (plan.rates, *plan.rate_components))
 
 
 def check_undefined_attainment(
@@ -227,26 +316,38 @@ def check_undefined_attainment(
 # ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Schedule:
-    """One plan's rate schedule ready for the lines: tier rates (ppm), the rule codes of its tiers and gate."""
+    """One rate schedule of a plan ready for the lines: tier rates (ppm), the rule codes of its tiers and gate.
+
+    ``rs`` is the plan's ``rates`` or one of its ``rate_components``; ``title`` names
+    the plan (and the component) in the rule texts.
+    """
 
     plan: Plan
+    rs: RateSchedule
+    title: str
     rates: np.ndarray
     tcodes: np.ndarray
     gate_code: int
     undefined_code: int = -1  # rule of a line not paid because attainment is undefined (quota 0); -1: paid
 
     @classmethod
-    def of(cls, pl: Plan, ledger: Ledger) -> _Schedule:
-        rs = pl.rates
-        rates = np.array([ppm(t.rate) for t in rs.tiers], dtype=np.int32)  # ppm <= 1e6
-        tcodes = np.array(ledger.rule_codes(_tier_rules(pl)), dtype=np.int32)
-        gate_code = ledger.rule(f"{pl.name}: below gate {rs.gate} attainment: nothing earned") if rs.gate is not None else -1
+    def of(cls, pl: Plan, ledger: Ledger, rs: RateSchedule | None = None, name: str | None = None) -> _Schedule:
+        rs = pl.rates if rs is None else rs
+        title = pl.name if name is None else f"{pl.name}, component {name}"
+        rates = np.array([ppm(t.rate) for t in rs.tiers], dtype=np.int32)  # ppm <= 1e6; empty for a curve
+        tcodes = np.array(ledger.rule_codes(_tier_rules(title, rs)), dtype=np.int32)
+        gate_code = ledger.rule(f"{title}: below gate {rs.gate} attainment: nothing earned") if rs.gate is not None else -1
         undefined = -1
-        if uses_attainment(pl) and pl.undefined_attainment_policy == "pay_nothing":
-            undefined = ledger.rule(
-                f"{pl.name}: quota 0, attainment undefined: nothing earned (undefined_attainment: pay_nothing)"
-            )
-        return cls(pl, rates, tcodes, gate_code, undefined)
+        # the policy as declared, else per schedule: a gated schedule never pays through its gate
+        policy = pl.undefined_attainment or ("pay_nothing" if rs.gate is not None else "base_tier")
+        if (rs.basis == "attainment" or rs.gate is not None) and policy == "pay_nothing":
+            undefined = ledger.rule(f"{title}: quota 0, attainment undefined: nothing earned (undefined_attainment: pay_nothing)")
+        return cls(pl, rs, title, rates, tcodes, gate_code, undefined)
+
+    @classmethod
+    def all_of(cls, pl: Plan, ledger: Ledger) -> list[_Schedule]:
+        """The plan's ``rates`` then each of its ``rate_components``, in the plan's order."""
+        return [cls.of(pl, ledger)] + [cls.of(pl, ledger, c, c.name) for c in pl.rate_components]
 
     def lines(self, idx_rows, before, after, total, qline, attline_c, attline_q, qtab=None, qidx=None, sliced=None):
         """Tier the lines ``idx_rows`` (basis ``before`` -> ``after``, tier reached ``total``), then the gate.
@@ -255,24 +356,37 @@ class _Schedule:
         (``qtab`` looked up by ``qidx``) or one set (amount basis); ``sliced``: the
         marginal slices already cut (per-period marginal). Below the gate (attainment
         ``attline_c / attline_q`` under ``rates.gate``, quota > 0) a line earns 0 at rate
-        0 under the gate's rule.
+        0 under the gate's rule. A windowed schedule (``applies_from`` /
+        ``applies_below``) pays only the part of each line's basis inside the window;
+        lines with none are left out.
 
         Returns
         -------
         rows, tier (0-based), credit, rate_ppm, amount, rule code : arrays, one per slice
         """
-        pl, rs = self.plan, self.plan.rates
+        rs = self.rs
         bi = None
         if sliced is not None:  # per-period marginal: tiers of both ends already known
             rows, k, cc, rate, amt = sliced
         else:
             if rs.basis != "attainment":
-                b = _bounds(pl, np.zeros(1, np.int64))
+                q = np.zeros(1, np.int64)
             elif qtab is not None:  # one bound set per AM x pay period, looked up per line
-                b, bi = _bounds(pl, qtab), qidx
+                q, bi = qtab, qidx
             else:
-                b = _bounds(pl, qline)
-            rows, k, cc, rate, amt = tier_commission(before, after, total, b, self.rates, rs.method, rows=bi)
+                q = qline
+            if rs.windowed:
+                idx_rows, before, after, total, attline_c, attline_q, bi = _in_window(
+                    rs, q, bi, idx_rows, before, after, total, attline_c, attline_q
+                )
+            if rs.method == "curve":
+                rows, k, cc, rate, amt = curve_commission(rs, before, after, q if bi is None else q[bi])
+            else:
+                b = _bounds(rs, q)
+                reach = _bounds(rs, q, "lower") if rs.boundary == "lower" and rs.method != "marginal" else None
+                rows, k, cc, rate, amt = tier_commission(
+                    before, after, total, b, self.rates, rs.method, rows=bi, reach_bounds=reach
+                )
         rc = self.tcodes[k]
         if rs.gate is not None:
             q = attline_q[rows]
@@ -287,6 +401,112 @@ class _Schedule:
             rc = np.where(undefined, self.undefined_code, rc)
         same = len(rows) == len(idx_rows)  # one slice per line: rows is the identity
         return (idx_rows if same else idx_rows[rows]), k, cc, rate, amt, rc
+
+
+def _half_away(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """``num / den`` rounded half away from zero, on Python-int (object) arrays; ``den`` > 0."""
+    mag = (2 * abs(num) + den) // (2 * den)
+    return np.where(num < 0, -mag, mag)
+
+
+def _curve_cents(rs: RateSchedule, c: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Accumulated payout of a pay curve at basis ``c`` (cents), rounded to the cent, and its segment.
+
+    Amount basis: ``x = c``; attainment: ``x = c / q`` (``q`` quota cents per line; no
+    quota: the curve at 0). ``F = y_k + (y_k+1 - y_k) x (x - x_k) / (x_k+1 - x_k)``
+    rounded half away from zero (``F >= 0``: half up). Below the first point the
+    curve is its first ``pay``; beyond the last, its last. Exact: ``x`` is held as
+    ``xn / xd`` in integers; the rise ``y_k+1 - y_k`` times a fraction in ``[0, 1)`` is
+    estimated in float64 and only lines whose estimate lies within the float error
+    of a half cent are recomputed in Python integers (the products outgrow int64).
+    """
+    pts = rs.curve
+    ys = [Plan.cents(p.pay) for p in pts]
+    n = len(c)
+    if rs.basis == "amount":
+        xs = [Plan.cents(p.at) for p in pts]
+        xn, xd = c.astype(np.int64), np.ones(n, dtype=np.int64)
+    else:
+        xs = [ppm(p.at) for p in pts]
+        qq = np.broadcast_to(q, c.shape).astype(np.int64)
+        big = n and (int(np.abs(c).max()) * PPM >= 2**62 or max(xs) * int(qq.max()) >= 2**62)
+        if big:  # beyond int64 (quotas or credits near the engine's range): all in Python integers
+            qq = qq.astype(object)
+            c = c.astype(object)
+        has_q = qq > 0
+        xn, xd = np.where(has_q, c * PPM, 0), np.where(has_q, qq, 1)
+    seg = np.zeros(n, dtype=np.int64)
+    for k in range(1, len(xs)):
+        seg += xn >= xs[k] * xd
+    out = np.full(n, ys[-1], dtype=np.int64)
+    for k in range(len(xs) - 1):
+        m = np.flatnonzero((seg == k) & (xn >= 0))
+        if not len(m):
+            continue
+        dy = ys[k + 1] - ys[k]
+        r, den = xn[m] - xs[k] * xd[m], (xs[k + 1] - xs[k]) * xd[m]  # 0 <= r < den
+        t = dy * (r.astype(np.float64) / den.astype(np.float64)) + 0.5
+        fl = np.floor(t)
+        tol = 1e-6 + 1e-14 * abs(dy)  # float error of t is below 1e-15 x |dy|
+        amb = np.flatnonzero((t - fl < tol) | (t - fl > 1 - tol))
+        out[m] = ys[k] + fl.astype(np.int64)
+        if len(amb):
+            r_o, den_o = r[amb].astype(object), den[amb].astype(object)
+            out[m[amb]] = _half_away(ys[k] * den_o + dy * r_o, den_o).astype(np.int64)
+    out[xn < 0] = ys[0]
+    return out, seg
+
+
+def curve_commission(
+    rs: RateSchedule, before: np.ndarray, after: np.ndarray, q: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``method: curve``: each line earns the rise of the pay curve from ``before`` to ``after``.
+
+    Parameters
+    ----------
+    rs : RateSchedule
+        A schedule with ``curve`` points (``at`` in the basis, ``pay`` money).
+    before, after : int64 arrays (n,)
+        Accumulated basis (cents) before and after each line.
+    q : int64 array (n,) or (1,)
+        Quota cents per line (attainment basis; ignored on amounts).
+
+    Returns
+    -------
+    line, segment, credit, rate_ppm, amount : int64 arrays
+        One output per line; ``segment`` is the 0-based curve segment of ``after``
+        (the number of points beyond the first that are at or below it); ``rate_ppm``
+        is -1 (a curve has no rate); ``amount = round(F(after)) - round(F(before))``
+        cents, so a pay period's lines sum to the curve at its total, rounded once.
+
+    Source: Oracle Incentive Compensation, "Examples of Calculating Earnings Using
+    Interpolated Rates" (docs/commission.md, "Plan shapes: tiers").
+    """
+    fa, seg = _curve_cents(rs, after, q)
+    fb, _ = _curve_cents(rs, before, q)
+    n = len(after)
+    return np.arange(n), seg, after - before, np.full(n, -1, dtype=np.int64), fa - fb
+
+
+def _in_window(rs, q, bi, idx_rows, before, after, total, attline_c, attline_q):
+    """Clip each line's basis ``before -> after`` to the schedule's window; keep the lines with credit in it.
+
+    ``q``: quota cents per line, per ``bi`` row, or one (amount basis). Returns the
+    kept ``idx_rows, before, after, total, attline_c, attline_q, bi``.
+    """
+    lo, hi = _window(rs, q)
+    if len(lo) == 1:
+        lo, hi = lo[0], hi[0]
+    elif bi is not None:
+        lo, hi = lo[bi], hi[bi]
+    b = np.minimum(np.maximum(before, lo), hi)
+    a = np.minimum(np.maximum(after, lo), hi)
+    keep = np.flatnonzero(a != b)
+
+    def sub(x):
+        return None if x is None else x[keep]
+
+    return idx_rows[keep], b[keep], a[keep], sub(total), sub(attline_c), sub(attline_q), sub(bi)
 
 
 def commission_lines(
@@ -319,13 +539,14 @@ def commission_lines(
     sel = np.arange(lines.n) if whole else np.flatnonzero(lines.plan == g)
     if not len(sel):
         return comm_ap, paid
-    sch = _Schedule.of(pl, ledger)
-    if pl.rates.accumulation == "per_deal":
-        batches = _per_deal(sch, lines, sel, whole, att)
-    elif pl.rates.accumulation == "per_period":
-        batches = _per_period(sch, lines, sel, whole, att)
-    else:
-        batches = _year_to_date(sch, g, lines, sel, whole, att, span, choice, ledger, comm_ap)
+    batches = []
+    for sch in _Schedule.all_of(pl, ledger):  # rates, then each rate component: its own lines
+        if sch.rs.accumulation == "per_deal":
+            batches += _per_deal(sch, lines, sel, whole, att)
+        elif sch.rs.accumulation == "per_period":
+            batches += _per_period(sch, lines, sel, whole, att)
+        else:
+            batches += _year_to_date(sch, g, lines, sel, whole, att, span, choice, ledger, comm_ap)
     cr, c_flat = lines.cr, lines.flat
     for r_, k, cc, rate, amt, rc, kd, ident in batches:  # ident: r_ is every credit line once, in order
         comm_ap += _sum_into(A * P, c_flat if ident else c_flat[r_], amt).reshape(A, P)
@@ -346,6 +567,15 @@ def commission_lines(
     return comm_ap, paid
 
 
+def _ident(sch: _Schedule, whole: bool, r_: np.ndarray, lines: CreditLines) -> bool:
+    """``r_`` is every credit line once, in order: the plan covers every line and none was cut or left out.
+
+    Lines are cut into slices (marginal) or left out (a windowed schedule), so equal
+    lengths prove the identity only without a window.
+    """
+    return whole and len(r_) == lines.n and not sch.rs.windowed
+
+
 def _per_deal(sch: _Schedule, lines: CreditLines, sel: np.ndarray, whole: bool, att: Attainment) -> list:
     """``accumulation: per_deal``: each deal's credit alone through the tiers (a return at its own tier, negated)."""
     credit = lines.cr.credit
@@ -357,7 +587,7 @@ def _per_deal(sch: _Schedule, lines: CreditLines, sel: np.ndarray, whole: bool, 
     r_, k, cc, rate, amt, rc = sch.lines(sel, z, mag, mag, None, att.credit[am_s, p_s], att.quota[am_s, p_s])
     s2 = sgn[np.searchsorted(sel, r_)]
     cc, amt = cc * s2, amt * s2
-    return [(r_, k, cc, rate, amt, rc, _KIND["commission"], whole and len(r_) == lines.n)]
+    return [(r_, k, cc, rate, amt, rc, _KIND["commission"], _ident(sch, whole, r_, lines))]
 
 
 def _per_period(sch: _Schedule, lines: CreditLines, sel: np.ndarray, whole: bool, att: Attainment) -> list:
@@ -366,7 +596,7 @@ def _per_period(sch: _Schedule, lines: CreditLines, sel: np.ndarray, whole: bool
     Flat / retroactive: every line at the tier of the period's total. Marginal: each
     line cut at the bounds its running credit crosses.
     """
-    rs = sch.plan.rates
+    rs = sch.rs
     credit, c_flat = lines.cr.credit, lines.flat
     cred_ap, Q = att.credit, att.quota
     cr_s = credit if whole else credit[sel]
@@ -383,14 +613,14 @@ def _per_period(sch: _Schedule, lines: CreditLines, sel: np.ndarray, whole: bool
     before = cum - cr_s
     qs = Q.reshape(-1)[f_s] if rs.gate is not None or sch.undefined_code >= 0 else None
     sliced = None
-    if rs.method == "marginal":
+    if rs.method == "marginal" and not rs.windowed:
         sliced = _period_marginal_slices(sch, Q.reshape(-1)[f_s[st]], cum, before, st, seg_of)
         total = None
     else:
         total = cred_ap.reshape(-1)[f_s]
     tot_line = total if total is not None else (cred_ap.reshape(-1)[f_s] if rs.gate is not None else None)
     r_, k, cc, rate, amt, rc = sch.lines(sel, before, cum, total, qs, tot_line, qs, qtab=Q.reshape(-1), qidx=f_s, sliced=sliced)
-    return [(r_, k, cc, rate, amt, rc, _KIND["commission"], whole and len(r_) == lines.n)]
+    return [(r_, k, cc, rate, amt, rc, _KIND["commission"], _ident(sch, whole, r_, lines))]
 
 
 def _period_marginal_slices(
@@ -401,8 +631,8 @@ def _period_marginal_slices(
     The tier before a line is the tier after the previous line of its segment (0
     credit at the segment start), so each line's two ends are tiered once.
     """
-    pl = sch.plan
-    bseg = _bounds(pl, q_seg) if pl.rates.basis == "attainment" else _bounds(pl, np.zeros(1, np.int64))
+    rs = sch.rs
+    bseg = _bounds(rs, q_seg) if rs.basis == "attainment" else _bounds(rs, np.zeros(1, np.int64))
     if bseg.shape[0] == 1:
         t_a = _tier_of(cum, bseg)
         t0 = np.full(len(st), _tier_of(np.zeros(1, np.int64), bseg)[0], dtype=t_a.dtype)
@@ -439,7 +669,6 @@ def _year_to_date(
     periods' lines, minus what they already earned, is a ``true_up`` line (added to
     ``ledger`` and to ``comm_ap`` here).
     """
-    pl = sch.plan
     A, P = comm_ap.shape
     c_am, c_p, credit = lines.cr.am, lines.p, lines.cr.credit
     cr_s = credit if whole else credit[sel]
@@ -469,7 +698,7 @@ def _year_to_date(
         act = np.flatnonzero((tu != 0) & (choice.pidx[:, j] == g))
         if len(act):
             code = ledger.rule(
-                f"{pl.name}: YTD true-up: earlier deals of the year re-rated at the "
+                f"{sch.title}: YTD true-up: earlier deals of the year re-rated at the "
                 f"year-to-date tier, minus commission already earned on them"
             )
             ledger.add(am=act, p=j, kind=_KIND["true_up"], amount=tu[act], rule=code)
