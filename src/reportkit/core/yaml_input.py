@@ -6,7 +6,8 @@ One home for what every YAML loader needs:
   file, undecodable bytes, invalid YAML (including impossible bare dates such
   as ``2025-11-31``, which the YAML parser itself rejects) and a top level that
   is not a mapping into the caller's :class:`~reportkit.core.errors.InputError`
-  subclass, naming the file.
+  subclass, naming the file. A key given twice in one mapping is refused with both
+  lines (plain YAML keeps the last one silently: a second ``period:`` would win).
 * :func:`format_validation_errors` turns a pydantic ``ValidationError`` into one
   line per problem: ``file: key 'a.b': what is wrong (got value)``; unknown keys
   get a did-you-mean and the allowed keys of the model they sit in (nested
@@ -87,8 +88,14 @@ def read_yaml_mapping(
     except IsADirectoryError:
         raise error(f"{what} {str(path)!r} is a folder, not a file", hint=missing_hint) from None
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader
         root = yaml.compose(text, Loader=yaml.SafeLoader) if node else None
+    except _DuplicateKey as exc:
+        raise error(
+            f"{path}, line {exc.line}: key {exc.key!r} is given twice in the same mapping (lines {exc.first} and "
+            f"{exc.line}); YAML would silently keep the last one",
+            hint="keep one of them",
+        ) from None
     except yaml.YAMLError as exc:
         raise error(yaml_syntax_message(path, exc), hint=_YAML_SYNTAX_HINT) from None
     except ValueError as exc:
@@ -102,6 +109,31 @@ def read_yaml_mapping(
     if not isinstance(raw, dict):
         raise error(f"{path}: expected a mapping of keys to values, got {type(raw).__name__}")
     return (raw, root) if node else raw
+
+
+class _DuplicateKey(yaml.YAMLError):
+    def __init__(self, key: Any, first: int, line: int) -> None:
+        super().__init__(f"key {key!r} on lines {first} and {line}")
+        self.key, self.first, self.line = key, first, line
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a key given twice in one mapping (merge keys ``<<`` aside)."""
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> dict:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                if key in seen:
+                    raise _DuplicateKey(key, seen[key], line)
+                seen[key] = line
+            except TypeError:  # an unhashable key: the base constructor says so
+                continue
+        return super().construct_mapping(node, deep)
 
 
 _YAML_SYNTAX_HINT = (
