@@ -210,6 +210,16 @@ def test_bonus_as_a_fraction_of_target_incentive_is_prorated_by_active_days(tmp_
     assert summary(res, "a", "FY2025-Q1", "payout_cents") == D("3000.00") + D("1111.11")
 
 
+def test_target_incentive_is_prorated_by_whole_months_when_quota_is(tmp_path):
+    # proration: months: hired 10 Feb, only March is a whole month (1 of Q1's 3), for quota and TI alike
+    deals = [("k1", "a", "2025-03-01", "60000.00", "P")]
+    ds = dataset(deals, [("a", *Q1, "90000.00")], ams=HIRED_10_FEB)
+    res = run(plan_file(tmp_path, KICKER_TENTH_OF_TI + "quota: {proration: months}\n"), ds, "FY2025-Q1")
+    assert summary(res, "a", "FY2025-Q1", "quota_cents") == D("30000.00")  # 90,000.00 x 1/3
+    # TI 80,000.00 / 4 x 1/3 = 6,666.666... -> 6,666.67; kicker 10 % of it = 666.67 (by days it was 1,111.11)
+    assert lines(res, "a", "FY2025-Q1", "bonus")["amount"].tolist() == [D("666.67")]
+
+
 def test_tier_rates_written_as_multiples_of_bcr_pay_the_target_incentive_at_quota(tmp_path):
     p = plan_file(tmp_path, BCR_PLAN_OTE_100K_QUOTA_500K)
     assert [t.rate for t in p.rates.tiers] == [D("0.1"), D("0.15")]  # BCR 50,000 / 500,000; 1.5 x BCR

@@ -58,18 +58,20 @@ def uses_target_incentive(plan: Plan) -> bool:
 def period_target_incentive(
     choice: PlanChoice, span: PayPeriods, quotas_out: pd.DataFrame, ams: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Target incentive (TI) per AM and pay period, prorated by active days like quota.
+    """Target incentive (TI) per AM and pay period, prorated like quota.
 
-    ``TI_period = (ote - base_salary) x active_days / (periods_per_year x days)``
+    ``TI_period = (ote - base_salary) x prorate_num / (periods_per_year x prorate_den)``
     in cents, rounded half away from zero (:func:`reportkit.core.money.rdiv`), of
-    the plan in force; active days are the quota table's (hire, exit, leaves;
-    ``proration: none`` counts every day). A ramp lowers quota, not TI.
+    the plan in force; the share is the quota table's: active days / days (hire,
+    exit, leaves; ``proration: none`` counts every day), or under ``proration:
+    months`` the whole months counted / months in the period. A ramp or seasonal
+    weights shape quota, not TI.
 
     Parameters
     ----------
     quotas_out : DataFrame
         :func:`reportkit.domain.engine.quotas.quotas_per_plan`'s table
-        (``account_manager_id, period, days, active_days``).
+        (``account_manager_id, period, prorate_num, prorate_den``).
     ams : object array (A,)
         Account manager id of each AM code.
 
@@ -90,9 +92,9 @@ def period_target_incentive(
     g = choice.pidx[a, j]
     ti_year = choice.attr(lambda p: Plan.cents(p.target_incentive), 0)[:-1]
     n = choice.attr(periods_per_year, 1)[:-1]
-    active = quotas_out["active_days"].to_numpy(np.int64)[ok]
-    days = quotas_out["days"].to_numpy(np.int64)[ok]
-    ti[a, j] = rdiv(ti_year[g] * active, n[g] * days)
+    num = quotas_out["prorate_num"].to_numpy(np.int64)[ok]
+    den = quotas_out["prorate_den"].to_numpy(np.int64)[ok]
+    ti[a, j] = rdiv(ti_year[g] * num, n[g] * den)
     ti_ytd = np.zeros_like(ti)
     for j in range(P):
         ti_ytd[:, j] = ti[:, j] + (0 if span.year_start[j] else ti_ytd[:, j - 1])

@@ -86,7 +86,11 @@ def quota_table(
     -------
     DataFrame
         ``account_manager_id, period, period_start, period_end, days, active_days,
-        base_quota_cents, quota_cents`` (int64), one row per AM and period.
+        prorate_num, prorate_den, base_quota_cents, quota_cents`` (int64), one row per AM
+        and period. ``prorate_num / prorate_den`` is the share of the period the AM
+        counts for: active days / days, or under ``proration: months`` whole months
+        counted / months in the period (unweighted); the target incentive is prorated
+        by it (:func:`reportkit.domain.engine.caps.period_target_incentive`).
 
     Raises
     ------
@@ -100,8 +104,11 @@ def quota_table(
     pst = np.array([np.datetime64(p.start, "D") for p in periods])
     pen = np.array([np.datetime64(p.end, "D") for p in periods])
     active = _active_days(account_managers, ams, plan, days, pst, pen, leaves)
+    # the share of each pay period the AM counts for (quota above, target incentive in caps.py)
+    prorate_num, prorate_den = active, np.broadcast_to(days[None, :], active.shape)
     if plan.quota.proration == "months" and len(ams):
-        quota = _month_quotas(base, account_managers, ams, plan, periods, leaves)
+        quota, counted, per = _month_quotas(base, account_managers, ams, plan, periods, leaves)
+        prorate_num, prorate_den = counted, np.full(counted.shape, per, dtype=np.int64)
     else:
         quota = rdiv(base * active, days[None, :]) if len(ams) else base.copy()
     if plan.quota.proration != "months" and (plan.quota.ramp or plan.quota.ramp_amounts) and len(ams):
@@ -114,6 +121,8 @@ def quota_table(
             "period_end": np.tile(pen.astype("datetime64[ns]"), len(ams)),
             "days": np.tile(days, len(ams)),
             "active_days": active.reshape(-1),
+            "prorate_num": np.asarray(prorate_num, dtype=np.int64).reshape(-1),
+            "prorate_den": np.asarray(prorate_den, dtype=np.int64).reshape(-1),
             "base_quota_cents": base.reshape(-1),
             "quota_cents": np.asarray(quota, dtype=np.int64).reshape(-1),
         }
@@ -277,7 +286,8 @@ def _month_quotas(
     periods: Sequence[Period],
     leaves: pd.DataFrame | None,
 ) -> np.ndarray:
-    """Quota per AM and pay period under ``proration: months``, shape (A, P) int64 cents.
+    """Quota per AM and pay period under ``proration: months``, shape (A, P) int64 cents,
+    with the whole months counted per AM and pay period (A, P) and the months per period.
 
     A fiscal month counts when the AM is active on every one of its days (hired on
     or before its first day, not ended before its last, no leave in it). Quota =
@@ -310,7 +320,8 @@ def _month_quotas(
     quota = np.array([[rdiv(int(num[r, j]), int(wt[j])) if wt[j] else 0 for j in range(P)] for r in range(A)], dtype=np.int64)
     if spec.ramp or spec.ramp_amounts:
         _ramp_months(quota, base, whole, w, wt, account_managers, plan, months)
-    return quota.reshape(A, P)
+    counted = whole.reshape(A, P, per).sum(axis=2).astype(np.int64)
+    return quota.reshape(A, P), counted, per
 
 
 def _ramp_months(quota, base, whole, w, wt, account_managers, plan: Plan, months: list[list[Period]]) -> None:
