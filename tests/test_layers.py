@@ -74,28 +74,72 @@ def test_every_module_the_architecture_map_lists_exists():
     assert not gone, f"docs/architecture.md, 'Package map', lists modules that do not exist: {gone}"
 
 
-# The flat package's modules that shipped notebooks, users' templates and pickles name.
-ALIASES = {
-    "reportkit.charts": "reportkit.render.charts",
-    "reportkit.api": "reportkit.analysis.api",
-    "reportkit.explorer": "reportkit.analysis.explorer",
-    "reportkit.crediting": "reportkit.domain.crediting",
-    "reportkit.periods": "reportkit.core.periods",
-    "reportkit.mapping": "reportkit.data.mapping",
-    "reportkit.backtest": "reportkit.domain.backtest",
-    "reportkit.forecast": "reportkit.domain.forecast",
+# The flat package's public modules (before the layers) and what they are now: the
+# contract users' own templates and notebooks rely on (reportkit/_flat_paths.py).
+FLAT_MODULES = {
+    "accounts": "domain.accounts",
+    "api": "analysis.api",
+    "backtest": "domain.backtest",
+    "batch": "run.batch",
+    "charts": "render.charts",
+    "commission": "domain.commission",
+    "crediting": "domain.crediting",
+    "currency": "core.currency",
+    "demo": "data.demo",
+    "engine": "domain.engine",
+    "errors": "core.errors",
+    "excel": "render.excel",
+    "explorer": "analysis.explorer",
+    "forecast": "domain.forecast",
+    "kernels": "run.kernels",
+    "loading": "domain.loading",
+    "mapping": "data.mapping",
+    "model": "data.model",
+    "money": "core.money",
+    "params": "config.params",
+    "performance": "domain.performance",
+    "periods": "core.periods",
+    "plans": "config.plans",
+    "quota": "domain.quota",
+    "sources": "data.sources",
+    "statement": "render.statement",
 }
 
 
-@pytest.mark.parametrize("old, new", sorted(ALIASES.items()))
+@pytest.mark.parametrize("old, new", sorted(FLAT_MODULES.items()))
 def test_old_module_path_is_the_new_module(old, new):
-    assert importlib.import_module(old) is importlib.import_module(new)
+    assert importlib.import_module(f"reportkit.{old}") is importlib.import_module(f"reportkit.{new}")
 
 
-def test_old_module_paths_are_written_in_the_architecture_map():
-    section = _map_section()
-    for old in [*ALIASES, "reportkit.render", "reportkit.reports"]:
-        assert f"`{old}`" in section, old
+def test_old_module_paths_work_in_a_fresh_interpreter_as_a_user_writes_them():
+    code = (
+        "from reportkit import engine; from reportkit.plans import load_plan; import reportkit.mapping as m; "
+        "import reportkit.domain.engine as e, reportkit.config.plans as p, reportkit.data.mapping as dm; "
+        "assert engine is e and load_plan is p.load_plan and m is dm; "
+        "assert e.__spec__.name == 'reportkit.domain.engine'"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_package_itself_never_imports_an_old_path():
+    old = {f"reportkit.{name}" for name in FLAT_MODULES}
+    found = []
+    for p in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(p.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            found += [f"{p.relative_to(PACKAGE)}: {n}" for n in names if n in old]
+    assert not found, found
+
+
+def test_old_module_paths_are_written_in_the_architecture_docs():
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    for old in ["reportkit.render", "reportkit.reports", "reportkit.engine", "reportkit.plans", "reportkit.mapping"]:
+        assert f"`{old}`" in text, old
 
 
 def test_flat_package_imports_of_user_templates_still_work():

@@ -11,13 +11,19 @@ reports use, so an analyst's figure equals the report's figure::
 
 Money is ``decimal.Decimal`` in the dataset's currency, attainment a float
 fraction (1.0 == 100 %, NaN / None when undefined). Importing this package is
-cheap and has no side effects: names are imported on first use.
+cheap: names are imported on first use. Its one side effect is an import hook that
+answers the flat package's old module paths (``reportkit.engine``, ``reportkit.plans``,
+...) with the modules they are now (:mod:`reportkit._flat_paths`).
 """
 
 from __future__ import annotations
 
 import importlib
 from typing import Any
+
+from . import _flat_paths
+
+_flat_paths.install()
 
 __version__ = "0.1.0"
 
@@ -72,4 +78,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    return sorted({*__all__, "__version__"})

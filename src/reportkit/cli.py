@@ -145,7 +145,7 @@ def _add_backtest(sub: Any) -> None:
         "--output-dir",
         "-o",
         metavar="DIR",
-        help="folder to write backtest.csv and the chart into (default: reports/<params file stem>-backtest)",
+        help="folder to write backtest_summary.csv, backtest_detail.csv and the chart backtest_wape.png into (default: reports/<params file stem>-backtest)",
     )
     backtest.add_argument("--debug", action="store_true", help="show tracebacks on errors")
 

@@ -511,7 +511,7 @@ def performance_watch(
         Return every quarter (``account_manager_id``, ``period``, ``attainment``,
         ``missed``, ``consecutive_misses``, ``status``, ``note``) instead of the
         standing. A quarter the data does not cover from its first day is ``n/a``
-        with a ``note`` and skipped (:mod:`reportkit.performance`).
+        with a ``note`` and skipped (:mod:`reportkit.domain.performance`).
 
     Returns
     -------

@@ -706,7 +706,7 @@ def ownerless_uncredited(ds: Dataset) -> np.ndarray:
     Deals closed before their account's ``handover_date`` are not among them
     (business development: credited to nobody by rule). The rule is the
     engine's own (the same code path on just the ownerless won deals), so the
-    load-time check of :func:`reportkit.mapping.load_dataset` refuses exactly the
+    load-time check of :func:`reportkit.data.mapping.load_dataset` refuses exactly the
     deals the reports would leave out.
 
     Parameters

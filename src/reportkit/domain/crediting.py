@@ -14,7 +14,7 @@ Two crediting modes exist (``Dataset.crediting``, see ``docs/architecture.md``):
     its owner when it has one (``credit_source`` says so: ``owner (no
     territory)`` / ``owner (territory not covered)``); a deal with neither is
     not credited (a loaded data set never has such a won deal:
-    :func:`reportkit.mapping.load_dataset` refuses it). Because one deal credits several people, team revenue counts
+    :func:`reportkit.data.mapping.load_dataset` refuses it). Because one deal credits several people, team revenue counts
     each deal once (:func:`team_revenue`).
 
 These rules live once, in the crediting core (:mod:`reportkit.domain._credit_core`,
@@ -345,7 +345,7 @@ def revenue_micros_by(credited: pd.DataFrame, by: str | list[str]) -> pd.Series:
     """Exact credited revenue (``credit_micros`` summed, not rounded) per group of ``by``: int64 Series.
 
     For a roll-up that adds groups (a team's members) and rounds the total once
-    (:func:`reportkit.quota.pooled_attainment` with ``revenue_micros``).
+    (:func:`reportkit.domain.quota.pooled_attainment` with ``revenue_micros``).
     """
     return credited.groupby(by, sort=True)["credit_micros"].sum().astype("int64")
 

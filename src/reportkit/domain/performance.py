@@ -10,7 +10,7 @@ performance-management rules the params file documents):
   complete as of the report date) neither misses nor lifts: the run is carried
   over unchanged;
 * a quarter whose first day the data does not cover (the data set begins inside
-  or after it: :func:`reportkit.periods.data_covers`, the one rule of every
+  or after it: :func:`reportkit.core.periods.data_covers`, the one rule of every
   comparison with history) has **no verdict**, whatever its attainment on the
   part the data holds: it is ``n/a`` with a ``note`` saying where the data
   begins, and it is skipped like an undefined quarter (neither a miss nor a
@@ -51,13 +51,13 @@ def performance_input(att: pd.DataFrame, as_of: datetime.date, data_start: datet
     att : DataFrame
         ``account_manager_id``, ``period``, ``period_start``, ``period_end``
         (datetime64 or date), ``attainment`` (fraction), e.g. from
-        :func:`reportkit.quota.attainment_table`.
+        :func:`reportkit.domain.quota.attainment_table`.
     as_of : date
         The report date: a quarter not over by then has undefined attainment.
     data_start : date or None
-        First day of the data (:func:`reportkit.periods.data_start` of every
+        First day of the data (:func:`reportkit.core.periods.data_start` of every
         deal's close date). A quarter that begins before it is not covered
-        (:func:`reportkit.periods.data_covers`): undefined attainment and a
+        (:func:`reportkit.core.periods.data_covers`): undefined attainment and a
         ``note`` ``"data begins on 2017-03-01"`` (``"no data"`` for an empty data set).
 
     Returns

@@ -417,7 +417,7 @@ def pooled_attainment(
     The numerator is an aggregate, so it is the exact sum rounded once: pass the
     members' exact credits as ``revenue_micros`` (``credit_micros`` summed per
     member, :func:`reportkit.domain.crediting.revenue_micros_by`) and the result is their
-    total rounded once (:func:`reportkit.money.micros_to_cents`), not the sum of
+    total rounded once (:func:`reportkit.core.money.micros_to_cents`), not the sum of
     per-member rounded cents. Without overlapping credits and with every member
     counted it therefore equals the team's revenue to the cent. Forecasts (already
     cents per member) are passed as ``revenue_cents``.
