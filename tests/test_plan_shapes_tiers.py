@@ -52,7 +52,8 @@ SALES_COOKIE = """rates:
 
 def plan_file(tmp_path, rates: str, name: str = "plan.yaml"):
     p = tmp_path / name
-    p.write_text("name: shapes\ncurrency: USD\nperiod: quarter\n" + rates, encoding="utf-8")
+    period = "" if rates.startswith("period:") else "period: quarter\n"  # a key given twice is refused
+    p.write_text("name: shapes\ncurrency: USD\n" + period + rates, encoding="utf-8")
     return load_plan(p)
 
 
