@@ -9,15 +9,14 @@ import pytest
 from conftest import build_dataset
 
 from reportkit.domain.backtest import (
-    backtest_cli,
     backtest_cutoffs,
     backtest_forecasts,
     bias,
     run_backtest,
     summarise_backtest,
     wape,
-    write_backtest,
 )
+from reportkit.render.backtest import backtest_cli, format_summary, write_backtest
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -153,8 +152,6 @@ def test_maven_backtest_has_one_year_so_no_baseline(tmp_path, capsys):
 
 def test_console_summary_shows_percentages_and_no_raw_missing_markers():
     import pandas as pd
-
-    from reportkit.domain.backtest import format_summary
 
     summary = pd.DataFrame(
         {

@@ -244,7 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"Reports: {index}")
         return 0 if result.succeeded else 1
     if args.command == "backtest":
-        from .domain.backtest import backtest_cli
+        from .render.backtest import backtest_cli
 
         out = Path(args.output_dir) if args.output_dir else Path("reports") / f"{Path(args.params).stem}-backtest"
         try:
