@@ -244,13 +244,13 @@ def test_components_pay_retroactive_base_up_to_quota_and_a_marginal_accelerator_
     res = run(component_plan(tmp_path), quotapath_book(), "FY2025-M02")
     s = lines(res, "a", "FY2025-M01", "commission")
     got = list(zip(s["deal_id"], s["credit"], s["tier"], s["rate"], s["amount"]))
-    # a deal's lines are in tier order (statement order: period, step, date, deal, tier); the
-    # rule names the component of each
+    # a deal's lines follow the plan: its rates, then each rate component, each in tier order
+    # (statement order: period, step, date, deal, schedule, tier); the rule names the component
     assert got == [
         ("d1", D("10000.00"), 2, D("0.10"), D("1000.00")),
         ("d2", D("12000.00"), 2, D("0.10"), D("1200.00")),
-        ("d3", D("4000.00"), 1, D("0.20"), D("800.00")),  # above quota: accelerator component
         ("d3", D("11000.00"), 2, D("0.10"), D("1100.00")),  # up to quota: base, retroactive
+        ("d3", D("4000.00"), 1, D("0.20"), D("800.00")),  # above quota: accelerator component
         # 4,500.53 x 20 % = 900.106 -> 900.11
         ("d4", D("4500.53"), 1, D("0.20"), D("900.11")),
     ]
@@ -318,8 +318,8 @@ rate_components:
     # (d1 re-rated: 4,000.00 - 2,000.00 paid = true-up 2,000.00), accelerator 20 % on the 20,000.00 above
     assert statement_rows(res) == [("d1", D("40000.00"), 1, D("0.05"), D("2000.00"))]
     assert statement_rows(res, per="FY2025-Q2") == [
-        ("d2", D("20000.00"), 1, D("0.20"), D("4000.00")),
-        ("d2", D("160000.00"), 2, D("0.10"), D("16000.00")),
+        ("d2", D("160000.00"), 2, D("0.10"), D("16000.00")),  # the plan's rates first
+        ("d2", D("20000.00"), 1, D("0.20"), D("4000.00")),  # then its accelerator component
     ]
     assert money_sum(lines(res, "a", "FY2025-Q2", "true_up")) == D("2000.00")
     # the whole deal cancelled in Q3: both components' lines on d2 (16,000.00 + 4,000.00) come back
@@ -449,6 +449,8 @@ def test_statement_words_name_the_component_curve_segment_and_lower_boundary_tha
     got = dict(zip(zip(words["deal_id"], words["tier"], words["rate"].astype(str)), words["description"]))
     assert got[("d2", 1, "0.15")].startswith("t: commission, component kicker, tier 1 (from 0.00;")
     assert got[("d2", 2, "0.08")].startswith('t: commission, tier 2 "accelerator" (from 20,000.00;')
+    d2 = words.loc[words["deal_id"] == "d2", "description"].tolist()
+    assert [("component kicker" in w) for w in d2] == [False, True]  # rates first, then the component
 
     curve = {"method": "curve", "basis": "amount"}
     curve["curve"] = [{"at": 0, "pay": "0"}, {"at": "50000.00", "pay": "2000.00"}, {"at": "100000.00", "pay": "6000.00"}]

@@ -311,7 +311,9 @@ class CommissionResult:
     def statement(self, account_manager_id: str, period: str | None = None) -> pd.DataFrame:
         """One AM's statement lines with ``Decimal`` money (columns :data:`STATEMENT_COLUMNS`).
 
-        Lines are ordered by period, ledger step, close date and deal. ``period``
+        Lines are ordered by period, ledger step, close date and deal, then a deal's
+        lines by the plan's schedules (``rates``, then each of ``rate_components``) and
+        their tiers. ``period``
         (a pay-period label) restricts to that period.
 
         Raises
@@ -328,7 +330,10 @@ class CommissionResult:
             pi = [p.label for p in self.periods].index(period)
             rows = rows[self._L["p"][rows] == pi]
         x = self._frame(rows)
-        x = x.sort_values(["p", "kind", "close_date", "deal_id", "tier"], kind="stable")
+        # a deal's lines in the order of the plan's schedules and their tiers: the rule codes
+        # are registered in that order (rates' tiers, then each rate component's)
+        x["schedule_order"] = x["rule"].cat.codes
+        x = x.sort_values(["p", "kind", "close_date", "deal_id", "schedule_order", "tier"], kind="stable")
         labels = [p.label for p in self.periods]
         plans = [self._plan_of(code, j) for j in x["p"].tolist()]
         out = pd.DataFrame(
