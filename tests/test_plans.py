@@ -90,6 +90,20 @@ def test_seasonal_weights_must_sum_to_one(tmp_path):
     assert "sum to 1" in str(info.value) and "0.8" in str(info.value)
 
 
+@pytest.mark.parametrize(
+    "quota, words",
+    [
+        ('{source: table, annual: "600000.00"}', ["'annual' (600000.00) is read only with source 'plan'", "set source: plan"]),
+        ('{split: even, seasonal_weights: ["0.25", "0.25", "0.25", "0.25"]}', ["only with split 'seasonal'", "set split"]),
+    ],
+    ids=["annual-with-table-source", "weights-with-even-split"],
+)
+def test_a_quota_key_the_plan_would_ignore_is_refused_naming_the_fix(tmp_path, quota, words):
+    with pytest.raises(PlanError) as info:
+        load_plan(write(tmp_path, MIN + f"quota: {quota}\n"))
+    assert all(w in str(info.value) for w in words), str(info.value)
+
+
 def test_missing_file_is_a_plan_error(tmp_path):
     with pytest.raises(PlanError, match="does not exist"):
         load_plan(tmp_path / "nope.yaml")

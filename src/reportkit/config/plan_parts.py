@@ -503,6 +503,16 @@ class QuotaSpec(_Strict):
     def _check(self) -> QuotaSpec:
         if self.source == "plan" and self.annual is None:
             raise ValueError("source 'plan' needs 'annual' (the annual quota amount)")
+        if self.source == "table" and self.annual is not None:
+            raise ValueError(
+                f"'annual' ({self.annual}) is read only with source 'plan'; with source 'table' the quotas come from "
+                "the data set's quotas table: remove 'annual', or set source: plan to use it"
+            )
+        if self.split == "even" and self.seasonal_weights:
+            raise ValueError(
+                "seasonal_weights are used only with split 'seasonal' (split is 'even'): set split: seasonal, "
+                "or remove seasonal_weights"
+            )
         if self.split == "seasonal":
             if not self.seasonal_weights:
                 raise ValueError("split 'seasonal' needs 'seasonal_weights'")
