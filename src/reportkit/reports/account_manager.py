@@ -19,6 +19,7 @@ from ..core.periods import data_covers
 from ..data.model import Dataset
 from ..domain.commission import CommissionStatement
 from ..domain.crediting import credited_in, revenue_cents
+from ..domain.forecast import FORECAST_COLUMNS
 from ..domain.performance import current_status
 from ..domain.quota import attainment
 from .context import ReportContext, report_context
@@ -215,17 +216,8 @@ def _forecast_rows(f: pd.Series) -> pd.DataFrame:
                 high,
             )
         )
-    cols = [
-        "method",
-        "basis",
-        "ytd_revenue",
-        "remaining_forecast",
-        "forecast",
-        "annual_quota",
-        "forecast_attainment",
-        "low",
-        "high",
-    ]
+    # the report's forecast rows: method and basis, then the forecast table's figures
+    cols = ["method", "basis", *FORECAST_COLUMNS[FORECAST_COLUMNS.index("ytd_revenue") :]]
     out = pd.DataFrame({c: pd.Series([r[i] for r in rows], dtype="object") for i, c in enumerate(cols)})
     out["method"] = out["method"].astype("str")
     out["basis"] = out["basis"].astype("str")
