@@ -337,6 +337,9 @@ class PlanAssignments(_Strict):
 # ---------------------------------------------------------------------------
 # loading
 # ---------------------------------------------------------------------------
+_M = typing.TypeVar("_M", bound=BaseModel)
+
+
 def format_plan_error(exc: ValidationError, file: str, model: type[BaseModel]) -> str:
     """One line per problem naming file, line, key path, bad value and the allowed set.
 
@@ -350,6 +353,15 @@ def format_plan_error(exc: ValidationError, file: str, model: type[BaseModel]) -
 
 def _read_yaml(path: Path) -> dict:
     return read_yaml_mapping(path, PlanError, what="plan file")
+
+
+def _load_model(path: Path, model: type[_M]) -> _M:
+    """Read ``path`` and validate it as ``model``; every problem is a PlanError naming the file."""
+    raw = _read_yaml(path)
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise PlanError(format_plan_error(exc, str(path), model)) from None
 
 
 def load_plan(path: str | Path) -> Plan:
@@ -370,11 +382,7 @@ def load_plan(path: str | Path) -> Plan:
         line per problem naming the file, key, value and allowed set.
     """
     path = Path(path)
-    raw = _read_yaml(path)
-    try:
-        plan = Plan.model_validate(raw)
-    except ValidationError as exc:
-        raise PlanError(format_plan_error(exc, str(path), Plan)) from None
+    plan = _load_model(path, Plan)
     plan._source_file = str(path)
     return plan
 
@@ -403,11 +411,7 @@ def load_assignments(path: str | Path, plans: typing.Iterable[str] | None = None
         given) a plan name that is not among ``plans``.
     """
     path = Path(path)
-    raw = _read_yaml(path)
-    try:
-        result = PlanAssignments.model_validate(raw)
-    except ValidationError as exc:
-        raise PlanError(format_plan_error(exc, str(path), PlanAssignments)) from None
+    result = _load_model(path, PlanAssignments)
     if plans is not None:
         known = sorted(plans)
         for i, a in enumerate(result.assignments):
