@@ -92,7 +92,9 @@ def load_checked_plans(ds: Dataset, params: BatchParams) -> tuple[Any, Any]:
     ------
     PlanError
         A plan file or assignment file is invalid, or a plan's crediting setting
-        disagrees with the source mapping's (the message names both files and keys).
+        disagrees with the source mapping's (the message names both files and keys),
+        or a won deal has a deal type the plan's ``crediting.deal_type_factors`` does not
+        know and there is no ``default`` (:func:`reportkit.domain.crediting.deal_type_factor_ppm`).
     """
     if params.plan is None:
         return None, None
