@@ -172,7 +172,9 @@ def compute(
     PlanError
         Plans disagree on pay period; a plan's crediting disagrees with the data
         set's (:func:`check_crediting`); currency mismatch; missing assignments;
-        a plan with ``undefined_attainment: refuse`` meets a zero quota.
+        a plan with ``undefined_attainment: refuse`` meets a zero quota; plans give different
+        ``crediting.deal_type_factors``, or a won deal's type is not in them and there is no
+        ``default`` (:func:`reportkit.domain.crediting.deal_type_factor_ppm`).
     PeriodError
         Bad period label.
     DataError
