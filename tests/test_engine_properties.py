@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -445,3 +446,47 @@ def test_pay_curve_lines_sum_to_the_curve_at_the_total_rounded_once(credits, quo
     k = sum(1 for a, _ in pts[1:] if x >= a)
     want = pts[-1][1] if k == 2 else pts[k][1] + (pts[k + 1][1] - pts[k][1]) * (x - pts[k][0]) / (pts[k + 1][0] - pts[k][0])
     assert int(whole[0]) == int(want.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+# ---------------------------------------------------------------------------
+# crediting factors by deal type (dealtype group, issue #13 item 15)
+# ---------------------------------------------------------------------------
+typed_deals = st.lists(st.tuples(st.integers(1, 10**7), st.sampled_from(["renewal", "new_logo", None])), min_size=1, max_size=10)
+
+
+def _typed_run(deals, factors, applies_to, rates=("0.05", "0.08", "0.12")):
+    """Owner deals of AM ``a`` in FY2025-Q1 (quota 100,000.00) with deal types, a retroactive attainment plan."""
+    ds = dataset(
+        [(f"d{i:02d}", "a", "2025-02-03", str(Decimal(c).scaleb(-2)), "P") for i, (c, _) in enumerate(deals)],
+        [("a", "2025-01-01", "2025-03-31", "100000.00")],
+    )
+    ds = dataclasses.replace(ds, deals=ds.deals.assign(deal_type=pd.Series([t for _, t in deals], dtype="str")))
+    tiers = [{"from": lo, "rate": r} for lo, r in zip(("0", "0.8", "1.0"), rates)]
+    crediting = {} if factors is None else {"deal_type_factors": {"applies_to": applies_to, "factors": factors}}
+    return run(plan(rates={"method": "retroactive", "basis": "attainment", "tiers": tiers}, crediting=crediting), ds, "FY2025-Q1")
+
+
+@SET
+@given(typed_deals, st.sampled_from(["quota_credit", "both"]))
+def test_deal_type_factors_of_one_credit_and_pay_as_a_plan_without_them(deals, applies_to):
+    ones = {"renewal": "1", "new_logo": "1.000000", "default": "1"}
+    with_ones, without = _typed_run(deals, ones, applies_to), _typed_run(deals, None, applies_to)
+    pd.testing.assert_frame_equal(with_ones.summary.drop(columns="plan"), without.summary.drop(columns="plan"))
+    got, want = with_ones.statement("a"), without.statement("a")
+    cols = [c for c in got.columns if c not in ("description", "rule")]
+    pd.testing.assert_frame_equal(got[cols], want[cols])
+
+
+@SET
+@given(typed_deals, st.integers(0, 2_000_000), st.integers(0, 2_000_000))
+def test_a_higher_quota_credit_factor_never_lowers_the_commission_on_rising_rates(deals, f1, f2):
+    lo, hi = sorted((f1, f2))
+
+    def paid(f):
+        res = _typed_run(deals, {"renewal": str(Decimal(f) / PPM), "default": "1"}, "quota_credit")
+        return int(res.summary["commission_cents"].sum()), res
+
+    (low, r_lo), (high, r_hi) = paid(lo), paid(hi)
+    assert high >= low
+    # the commissionable amount never moves: every line's basis is the deal's amount
+    assert r_lo.statement("a")["credit"].tolist() == r_hi.statement("a")["credit"].tolist()

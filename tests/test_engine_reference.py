@@ -10,6 +10,7 @@ order, cuts credits at the tier bounds with Python ints and rounds every line wi
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import datetime as _dt
 import datetime as dt
 import math
@@ -614,4 +615,81 @@ def test_pay_curve_matches_the_slow_reference(raw_deals, basis):
     p = plan(rates={"method": "curve", "basis": basis, "curve": [{"at": a, "pay": y} for a, y in zip(ats, pays)]})
     res = run(p, owner_book(deals), "FY2025-Q2")
     for (am, q), want in reference_curve(deals, p.rates).items():
+        assert commission_rows(res, am, q) == want, (am, q)
+
+
+# ---------------------------------------------------------------------------
+# crediting factors by deal type (dealtype group, issue #13 item 15)
+# ---------------------------------------------------------------------------
+DEAL_TYPES = ["new_logo", "Renewal ", None, "expansion"]
+TYPE_FACTORS = {"new_logo": "1.2", "renewal": "0.5", "default": "0.333333"}
+TYPE_TIERS = [(Decimal("0"), Decimal("0.05")), (Decimal("0.8"), Decimal("0.08")), (Decimal("1.0"), Decimal("0.12"))]
+
+
+def _type_factor(t):
+    """The factor of a deal type as the data writes it: stripped, lower case (the test's types have no inner spaces)."""
+    key = None if t is None else t.strip().lower()
+    return Decimal(TYPE_FACTORS.get(key, TYPE_FACTORS["default"]))
+
+
+def reference_deal_types(deals, types, applies_to, method):
+    """{(am, quarter): [(deal_id, credit_cents, tier, amount_cents), ...]} with crediting factors by deal type.
+
+    Decimal throughout: a deal's credit toward quota is its amount x factor in micros
+    (rounded half away from zero), a period's credit toward quota their sum rounded to
+    the cent once; the commission basis is the amount (``quota_credit``) or the amount x
+    factor rounded to the cent (``both``); tiers on attainment per pay period,
+    retroactive (the tier of the credit toward quota) or marginal (slices of the running
+    basis, ``both`` only), each line rounded with ``money.round_money``.
+    """
+    out = {}
+    for am in AMS:
+        for q in (1, 2):
+            rows = sorted(
+                ((d, t) for d, t in zip(deals, types) if d[1] == am and (d[2] < "2025-04-01") == (q == 1)),
+                key=lambda x: (x[0][2], x[0][0]),
+            )
+            quota = QUOTA[am]
+            micros = [round_money(Decimal(d[3]) * 10_000 * _type_factor(t), 0) for d, t in rows]
+            toward_quota = int(round_money(sum(micros, Decimal(0)) / 10_000, 0))
+            basis = [
+                d[3] if applies_to == "quota_credit" else int(round_money(Decimal(d[3]) * _type_factor(t), 0)) for d, t in rows
+            ]
+            big = 2**62
+            bounds = [-big] + [math.ceil(lo * quota) if quota > 0 else big for lo, _ in TYPE_TIERS[1:]] + [big]
+            lines, cum = [], 0
+            for (d, _), b in zip(rows, basis):
+                before, after = cum, cum + b
+                cum = after
+                if method == "retroactive":
+                    k = max(i for i in range(3) if toward_quota >= bounds[i])
+                    lines.append((d[0], b, k + 1, int(round_money(Decimal(b) * TYPE_TIERS[k][1] / 100) * 100)))
+                    continue
+                cut = [
+                    (k, min(max(after, bounds[k]), bounds[k + 1]) - min(max(before, bounds[k]), bounds[k + 1])) for k in range(3)
+                ]
+                cut = [(k, s) for k, s in cut if s] or [(max(i for i in range(3) if after >= bounds[i]), 0)]
+                lines += [(d[0], s, k + 1, int(round_money(Decimal(s) * TYPE_TIERS[k][1] / 100) * 100)) for k, s in cut]
+            out[(am, q)] = lines
+    return out
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(st.tuples(deal_st, st.sampled_from(DEAL_TYPES)), min_size=1, max_size=30),
+    st.sampled_from([("quota_credit", "retroactive"), ("both", "retroactive"), ("both", "marginal")]),
+)
+def test_deal_type_factors_match_the_slow_decimal_reference(raw, shape):
+    applies_to, method = shape
+    deals = [(f"d{i:02d}", am, date, amt) for i, ((am, date, amt), _) in enumerate(raw)]
+    types = [t for _, t in raw]
+    tiers = [{"from": str(lo), "rate": str(r)} for lo, r in TYPE_TIERS]
+    p = plan(
+        rates={"method": method, "basis": "attainment", "tiers": tiers},
+        crediting={"deal_type_factors": {"applies_to": applies_to, "factors": TYPE_FACTORS}},
+    )
+    ds = owner_book(deals)
+    ds = dataclasses.replace(ds, deals=ds.deals.assign(deal_type=pd.Series(types, dtype="str")))
+    res = run(p, ds, "FY2025-Q2")
+    for (am, q), want in reference_deal_types(deals, types, applies_to, method).items():
         assert commission_rows(res, am, q) == want, (am, q)

@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -312,3 +313,50 @@ def test_plan_handoff_false_is_refused_when_the_data_has_handover_dates(make_dat
         engine.compute(ds, plan, "FY2025-Q2")
     ds_without = make_dataset(ams=AM, first_month=1, quotas=QUOTA_Q2, deals=[("D1", "A1", "C1", "2025-04-10", 1_000_00)])
     assert engine.compute(ds_without, plan, "FY2025-Q2").summary["credit_cents"].sum() == 1_000_00
+
+
+# ---------------------------------------------------------------------------
+# crediting factors by deal type (dealtype group, issue #13 item 15): one credit for both
+# ---------------------------------------------------------------------------
+def typed_dataset(make_dataset):
+    """A1: a new logo, a renewal and a deal without a type in FY2025-Q2 (quota 100,000.00); A2: a renewal."""
+    ds = make_dataset(
+        ams=AM,
+        first_month=1,
+        quotas=QUOTA_Q2,
+        deals=[
+            ("D1", "A1", "C1", "2025-04-10", 50_000_00),
+            ("D2", "A1", "C2", "2025-05-10", 40_000_00),
+            ("D3", "A1", "C3", "2025-06-10", 10_000_00),
+            ("D4", "A2", "C4", "2025-05-20", 30_000_00),
+            ("D5", "A2", "C5", "2025-01-02", 1_000_00, "lost"),  # the data begins before FY2025-Q2: a verdict
+        ],
+    )
+    types = pd.Series(["New Logo", "renewal", None, "Renewal", "renewal"], dtype="str")
+    return dataclasses.replace(ds, deals=ds.deals.assign(deal_type=types))
+
+
+@pytest.mark.parametrize("applies_to", ["quota_credit", "both"])
+def test_deal_type_factors_credit_the_reports_and_the_engine_alike(make_dataset, tmp_path, applies_to):
+    ds = typed_dataset(make_dataset)
+    factors = {"applies_to": applies_to, "factors": {"new_logo": "1.2", "renewal": "0.5", "default": "1"}}
+    params = crafted_params(write_plan(tmp_path, crediting={"deal_type_factors": factors}))
+    r = report(ds, params)
+    # 50,000 x 1.2 + 40,000 x 0.5 + 10,000 x 1 = 90,000.00 toward a 100,000.00 quota
+    assert r.summary["revenue"] == Decimal("90000.00")
+    assert r.summary["attainment"] == pytest.approx(0.9)
+    assert report(ds, params, "A2").summary["revenue"] == Decimal("15000.00")
+    # the statement: 10 % of the full 100,000.00 (quota credit only) or of the 90,000.00 credited (both)
+    assert r.summary["commission_total"] == (Decimal("10000.00") if applies_to == "quota_credit" else Decimal("9000.00"))
+    # the deals the report lists, the performance watch and the quarterly table read the same credit
+    assert r.deals["amount"].tolist() == [Decimal("60000.00"), Decimal("20000.00"), Decimal("10000.00")]
+    q2 = r.performance.set_index("period").loc["FY2025-Q2"]
+    assert q2["attainment"] == pytest.approx(0.9) and bool(q2["missed"]) is False
+    assert r.quarterly.set_index("period").loc["FY2025-Q2", "revenue"] == Decimal("90000.00")
+    assert_engine_matches_reports(ds, params, load_plan(params.plan.path))
+
+
+def test_reports_without_deal_type_factors_ignore_the_deal_type_column(make_dataset):
+    ds = typed_dataset(make_dataset)
+    assert report(ds, crafted_params()).summary["revenue"] == Decimal("100000.00")
+    assert_engine_matches_reports(ds, crafted_params(), measuring_plan("USD", "quarter"))

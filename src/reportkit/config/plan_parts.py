@@ -24,6 +24,7 @@ from pydantic import (
     model_validator,
 )
 
+from ..core.errors import did_you_mean
 from ..core.types import PPM, Fraction, Money, Rate
 
 
@@ -418,6 +419,118 @@ class DealLimits(_Strict):
         return self
 
 
+# ---------------------------------------------------------------------------
+# dealtype group (issue #13 item 15): crediting factors by deal type
+# ---------------------------------------------------------------------------
+#: The ``factors`` key of the factor of every deal type the plan does not list (and of a
+#: deal with no type).
+DEAL_TYPE_DEFAULT = "default"
+
+
+def deal_type_key(value: object) -> str | None:
+    """The one normal form of a deal type: stripped, lower case, spaces and hyphens as ``_``.
+
+    ``"Renewal "``, ``"renewal"`` and ``"RENEWAL"`` are ``"renewal"``; ``"New Logo"`` and
+    ``"new-logo"`` are ``"new_logo"``. Blank or missing is ``None`` (a deal with no type).
+    Plan keys (:class:`DealTypeFactors`) and the deals' ``deal_type`` are compared in
+    this form; a source's own words for a type (``New Business``) are mapped to the
+    plan's in the source mapping (``recode: {deal_type: {...}}``).
+
+    Examples
+    --------
+    >>> deal_type_key(" New Logo"), deal_type_key("RENEWAL"), deal_type_key("  ")
+    ('new_logo', 'renewal', None)
+    """
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    text = "_".join(str(value).replace("-", " ").split()).lower()
+    return text or None
+
+
+class DealTypeFactors(_Strict):
+    """Crediting factors by deal type: how much of a deal's credit counts (dealtype group, issue #13 item 15).
+
+    A factor multiplies a deal's credit by its ``deal_type`` (the deals' optional
+    column): ``{new_logo: "1.2", renewal: "0.5", default: "1.0"}`` counts a new logo
+    at 120 % and a renewal at 50 %. The crediting core applies it to each credit line
+    (:func:`reportkit.domain.crediting.deal_type_factor_ppm`), so the reports' credited
+    revenue and attainment and the engine's are the same number.
+
+    Attributes
+    ----------
+    applies_to : {"quota_credit", "both"}
+        Required, so a plan says what it means. ``quota_credit``: the factor scales
+        the credit that counts toward quota (attainment, the tier reached, gates,
+        bonuses: what the reports show as credited revenue); commission is paid on
+        the deal's full credit, the commissionable amount (Siebel Incentive
+        Compensation's *Quota Credit Revenue* vs *Commission Credit Revenue*; Sales
+        Cookie's "Renewal deals do not retire quota, but are still eligible for
+        commissions"). Only rate schedules whose tier is the period's (or year's)
+        total take it: ``flat`` / ``retroactive`` per pay period or year to date, and
+        amount tiers per deal (a marginal, overage or curve schedule cuts each deal
+        on its running credit, which would then have two sizes: refused with the fix).
+        ``both``: the factor scales the credit itself, so commission is paid on the
+        factored credit too (a credit multiplier, like a split share).
+    factors : mapping of deal type -> fraction
+        Exact fractions with at most six decimals, ``0 <= factor <= 10`` (``"1.2"`` ==
+        120 %); keys in the normal form of :func:`deal_type_key` (``Renewal`` is
+        ``renewal``). The key ``default`` is the factor of every other type and of a
+        deal with no type; without it, such a deal stops the run with a ``PlanError``
+        naming the deal, its type and the plan's types.
+    """
+
+    applies_to: Literal["quota_credit", "both"]
+    factors: dict[str, Fraction]
+
+    @field_validator("factors", mode="after")
+    @classmethod
+    def _normal_keys(cls, v: dict[str, Decimal]) -> dict[str, Decimal]:
+        if not v:
+            raise ValueError('give at least one deal type and its factor, e.g. {renewal: "0.5", default: "1.0"}')
+        out: dict[str, Decimal] = {}
+        written: dict[str, str] = {}
+        for key, factor in v.items():
+            k = deal_type_key(key)
+            if k is None:
+                raise ValueError("a deal type key is blank; name the type, e.g. renewal")
+            if k in out:
+                raise ValueError(f"deal types {written[k]!r} and {key!r} are both {k!r} once normalised; keep one")
+            written[k] = key
+            if factor < 0 or factor > 10:
+                raise ValueError(f'factor {factor} of {key!r} is outside 0..10 (a fraction: "0.5" == 50 %)')
+            out[k] = factor
+        return out
+
+    @property
+    def ppm(self) -> dict[str, int]:
+        """Each type's factor in exact parts per million (``default`` included when given)."""
+        return {k: ppm(f) for k, f in self.factors.items()}
+
+    @property
+    def default(self) -> Decimal | None:
+        """The factor of a type the plan does not list (``None``: such a deal is refused)."""
+        return self.factors.get(DEAL_TYPE_DEFAULT)
+
+    def lookup(self, types: list[object]) -> list[int | None]:
+        """Factor in ppm of each deal type as the data writes it (normalised by :func:`deal_type_key`);
+        ``default`` for a type not listed and for no type; ``None`` where there is neither."""
+        table, dflt = self.ppm, self.ppm.get(DEAL_TYPE_DEFAULT)
+        return [table.get(k, dflt) if (k := deal_type_key(t)) != DEAL_TYPE_DEFAULT else dflt for t in types]
+
+    def unknown_message(self, where: str, deal_type: object, deal_id: str, n_deals: int) -> tuple[str, str]:
+        """(message, hint) of a ``PlanError`` for deals whose type the factors do not know (no ``default``)."""
+        known = sorted(k for k in self.factors if k != DEAL_TYPE_DEFAULT)
+        key = deal_type_key(deal_type)
+        what = "no deal type" if key is None else f"deal type {deal_type!r}"
+        more = f" (and {n_deals - 1} more deal(s))" if n_deals > 1 else ""
+        return (
+            f"{where} key 'crediting.deal_type_factors.factors': deal {deal_id!r}{more} has {what}, which is not one "
+            f"of the plan's deal types (allowed: {', '.join(known)}){did_you_mean(key or '', known) if key else ''}",
+            "add the type to crediting.deal_type_factors.factors, or a 'default' factor for every type not listed; "
+            "or map the source's word to one of the plan's types in the source mapping (deals: recode: {deal_type: {...}})",
+        )
+
+
 class Crediting(_Strict):
     """Who is credited for a deal before any rate applies.
 
@@ -430,11 +543,15 @@ class Crediting(_Strict):
     credited when the territory is blank or covered by nobody). ``handoff``:
     a deal on an account closed before the account's ``handover_date`` (from
     business development) is not credited; ``false`` is refused when the data
-    has handover dates.
+    has handover dates. ``deal_type_factors`` (dealtype group, issue #13 item 15):
+    how much of a deal's credit counts by its deal type, see :class:`DealTypeFactors`;
+    every plan of a run must give the same (crediting is one rule per run).
     """
 
     method: Literal["owner", "territory"] | None = None
     handoff: bool = True
+    # -- dealtype group (issue #13 item 15): crediting factors by deal type
+    deal_type_factors: DealTypeFactors | None = None
 
 
 class QuotaSpec(_Strict):

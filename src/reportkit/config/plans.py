@@ -58,6 +58,10 @@ __all__ = [
     "Clawback",
     "DealLimits",
     "Crediting",
+    "DealTypeFactors",
+    "DEAL_TYPE_DEFAULT",
+    "deal_type_key",
+    "deal_type_plan",
     "QuotaSpec",
     "PayMix",
     "Plan",
@@ -72,12 +76,14 @@ __all__ = [
 
 
 from .plan_parts import (
+    DEAL_TYPE_DEFAULT,
     Bonus,
     Cap,
     Clawback,
     Crediting,
     CurvePoint,
     DealLimits,
+    DealTypeFactors,
     Draw,
     PayMix,
     QuotaSpec,
@@ -86,6 +92,7 @@ from .plan_parts import (
     Spif,
     Tier,
     _Strict,
+    deal_type_key,
     ppm,
 )
 
@@ -211,6 +218,30 @@ class Plan(_Strict):
         return self
 
     @model_validator(mode="after")
+    def _deal_type_factors(self) -> Plan:
+        # dealtype group (issue #13 item 15): a factor on quota credit only needs schedules whose
+        # tier is the period's (or year's) total; a running credit would have two sizes
+        dt = self.crediting.deal_type_factors
+        if dt is None or dt.applies_to != "quota_credit":
+            return self
+        for key, rs in (("rates", self.rates), *((f"rate_components.{i}", c) for i, c in enumerate(self.rate_components))):
+            why = None
+            if rs.method in ("marginal", "overage", "curve"):
+                why = f"{key}.method is {rs.method!r}, which cuts each deal on its running credit"
+            elif rs.windowed:
+                why = f"{key} has applies_from / applies_below, which cut each deal on its running credit"
+            elif rs.accumulation == "per_deal" and rs.basis == "attainment":
+                why = f"{key} tiers each deal alone on attainment (accumulation per_deal, basis attainment)"
+            if why:
+                raise ValueError(
+                    f"crediting.deal_type_factors.applies_to 'quota_credit' (allowed: quota_credit, both): {why}, "
+                    "and a deal's credit toward quota and its commissionable amount would cut differently; "
+                    "use applies_to: both (the factor scales the commission too), or a flat or retroactive "
+                    "schedule per pay period or year to date"
+                )
+        return self
+
+    @model_validator(mode="after")
     def _bcr_rates(self) -> Plan:
         # incentive group (issue #13 item 4): rates as multiples of BCR = TI / annual quota, exactly
         # rounded half away from zero to parts per million (the precision of every engine rate)
@@ -269,6 +300,34 @@ class Plan(_Strict):
     def cents(d: Decimal) -> int:
         """Exact money ``Decimal`` (validated to two places) -> integer cents."""
         return int(d * 100)
+
+
+def deal_type_plan(plans) -> Plan | None:
+    """The plan whose ``crediting.deal_type_factors`` a run credits by (None: no plan gives factors).
+
+    Dealtype group (issue #13 item 15). Crediting is one rule per run (the reports show
+    one credited revenue): every plan of the run must give the same factors, or none.
+
+    Parameters
+    ----------
+    plans : sequence of Plan, or mapping name -> Plan
+
+    Raises
+    ------
+    PlanError
+        Two plans give different factors (naming both plan files, and the fix).
+    """
+    plans = list(plans.values()) if isinstance(plans, dict) else [plans] if isinstance(plans, Plan) else list(plans)
+    given = [p for p in plans if p.crediting.deal_type_factors is not None]
+    for p in plans:
+        if given and p.crediting.deal_type_factors != given[0].crediting.deal_type_factors:
+            a, b = (x.source_file or x.name for x in (given[0], p))
+            raise PlanError(
+                f"plans {a!r} and {b!r} give different crediting.deal_type_factors: a run credits deals by one "
+                "rule, so the reports show one credited revenue",
+                hint="give every plan of the run the same crediting.deal_type_factors (or none)",
+            )
+    return given[0] if given else None
 
 
 # ---------------------------------------------------------------------------

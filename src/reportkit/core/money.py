@@ -38,6 +38,7 @@ __all__ = [
     "money_sum",
     "rdiv",
     "rdiv_inplace",
+    "mul_ppm",
     "MICROS_PER_CENT",
     "MICROS_PER_UNIT",
     "MAX_TOTAL_MICROS",
@@ -166,6 +167,27 @@ def rdiv_inplace(num: np.ndarray, den: int) -> np.ndarray:
         num -= neg
     np.floor_divide(num, den, out=num)
     return num
+
+
+def mul_ppm(values: np.ndarray, factor_ppm: np.ndarray) -> np.ndarray:
+    """``values x factor_ppm / 1e6`` rounded half away from zero, exactly, without int64 overflow.
+
+    For amounts (cents or micros) times an exact fraction in parts per million (a
+    crediting factor by deal type: ``0.5`` is 500,000). ``|values|`` is split into
+    whole millions and a remainder, so no product exceeds ``|values| / 1e6 x factor``
+    or ``1e6 x factor`` (int64 holds both for factors up to 10 and any amount the
+    engine accepts). Equals :func:`rdiv` ``(values * factor_ppm, 10**6)``.
+
+    Examples
+    --------
+    >>> mul_ppm(np.array([1_000_001, -3, 5]), np.array([500_000, 500_000, 100_000])).tolist()
+    [500001, -2, 1]
+    """
+    v = np.asarray(values, dtype=np.int64)
+    f = np.asarray(factor_ppm, dtype=np.int64)
+    q, r = np.divmod(np.abs(v), 1_000_000)
+    mag = q * f + rdiv(r * f, 1_000_000)
+    return np.where(v < 0, -mag, mag)
 
 
 # ---------------------------------------------------------------------------

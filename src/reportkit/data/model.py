@@ -36,6 +36,9 @@ __all__ = [
     "empty_table",
     "AMOUNT_MICROS",
     "deal_micros",
+    "DEAL_TYPE",
+    "OPTIONAL_COLUMNS",
+    "table_columns",
 ]
 
 UNASSIGNED_ACCOUNT = "(unassigned)"
@@ -102,6 +105,23 @@ COLUMNS: dict[str, dict[str, tuple[str, bool]]] = {
 #: ``amount_cents`` is the same amount rounded to the cent per line. See
 #: :mod:`reportkit.core.money` ("Exact source amounts") and :func:`deal_micros`.
 AMOUNT_MICROS = "amount_micros"
+
+#: Optional column of ``deals`` (dealtype group, issue #13 item 15): the deal's type
+#: (``renewal``, ``new_logo``, ...), text, nullable; mapped like any other column
+#: (``columns: {deal_type: Type}``, ``recode`` for the source's own words) and read by
+#: the crediting core when a plan gives crediting factors by deal type
+#: (:class:`reportkit.config.plans.DealTypeFactors`). Absent, a data set has no types.
+DEAL_TYPE = "deal_type"
+
+#: Columns a table may have beyond :data:`COLUMNS`: validated when present, never
+#: required (table -> {column: (kind, nullable)}, as in :data:`COLUMNS`).
+OPTIONAL_COLUMNS: dict[str, dict[str, tuple[str, bool]]] = {"deals": {DEAL_TYPE: ("str", True)}}
+
+
+def table_columns(table: str) -> dict[str, tuple[str, bool]]:
+    """:data:`COLUMNS` of ``table`` then its :data:`OPTIONAL_COLUMNS`: every column a mapping may fill."""
+    return {**COLUMNS[table], **OPTIONAL_COLUMNS.get(table, {})}
+
 
 REQUIRED_TABLES = ("account_managers", "quotas", "deals")
 OPTIONAL_TABLES = ("accounts", "pipeline", "territories", "service_issues")
@@ -223,6 +243,13 @@ def schema(table: str) -> Any:
             unique=(unique.get(table) == col),
             required=True,
         )
+    for col, (_kind, nullable) in OPTIONAL_COLUMNS.get(table, {}).items():  # text columns, checked when present
+        cols[col] = pa.Column(
+            None,
+            checks=[pa.Check(lambda s: s.isna() | (s.astype("str").str.strip() != ""), element_wise=False, error="blank text")],
+            nullable=nullable,
+            required=False,
+        )
     if table == "territories":
         return pa.DataFrameSchema(cols, unique=["account_manager_id", "territory"], strict=False)
     return pa.DataFrameSchema(cols, strict=False)
@@ -242,7 +269,7 @@ def _reason(check: str, column: str, table: str) -> str:
 
 def _dtype_problems(table: str, frame: pd.DataFrame, file: str) -> list[DataProblem]:
     out = []
-    for col, (kind, _) in COLUMNS[table].items():
+    for col, (kind, _) in table_columns(table).items():
         if col not in frame.columns:
             continue
         dt = frame[col].dtype

@@ -17,6 +17,7 @@ per million.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -30,8 +31,8 @@ import pyarrow.compute as pc
 
 from ..config.plans import PPM, Plan
 from ..core.errors import DataError, DataProblem, PlanError
-from ..core.money import MICROS_PER_CENT, rdiv
-from ..data.model import Dataset, deal_micros
+from ..core.money import MICROS_PER_CENT, micros_to_cents, mul_ppm, rdiv
+from ..data.model import DEAL_TYPE, Dataset, deal_micros
 
 __all__ = [
     "credit_deals",
@@ -41,6 +42,7 @@ __all__ = [
     "DatasetCredits",
     "CREDIT_SOURCES",
     "NO_CREDIT_REASONS",
+    "deal_type_factor_ppm",
 ]
 
 
@@ -302,7 +304,7 @@ class Credits:
 
 
 def apply_crediting(
-    deals, ids: Ids, *, splits=None, accounts=None, territories=None, method="owner", handoff=True
+    deals, ids: Ids, *, splits=None, accounts=None, territories=None, method="owner", handoff=True, deal_types=None
 ) -> tuple[Credits, list[pd.DataFrame]]:
     """The crediting rules of :func:`credit_deals` on integer codes (see there).
 
@@ -311,6 +313,11 @@ def apply_crediting(
     every account manager of its territory (an overlay), the others fall back to
     their owner; revenue splits replace the owner's credit, overlay splits add to
     it; the rest credits the owner (a deal with no owner credits nobody, excluded).
+    Last, with ``deal_types`` (the run's plan with ``crediting.deal_type_factors``,
+    :func:`reportkit.config.plans.deal_type_plan`), each line's exact credit is multiplied
+    by its deal's factor (:func:`deal_type_factor_ppm`), rounded half away from zero
+    to the micro; the line's cents (a commission line's basis) too when the factors
+    apply to ``both``; with ``quota_credit`` they stay the commissionable amount.
     """
     d = _DealArrays.of(deals)
     excluded: list[pd.DataFrame] = []
@@ -327,7 +334,35 @@ def apply_crediting(
         rev_deal = _split_credits(deals, d, W_owner, ids, splits, parts)
     if len(W_owner):
         _owner_credits(deals, d, W_owner[~rev_deal[W_owner]], ids, method, fallback_source, parts, excluded)
-    return Credits.concat(parts), excluded
+    cr = Credits.concat(parts)
+    if deal_types is not None:  # the exact credit (micros) times the factor; the line's cents too with 'both'
+        f = deal_type_factor_ppm(deals, cr.drow, deal_types)
+        both = deal_types.crediting.deal_type_factors.applies_to == "both"
+        cr = dataclasses.replace(cr, exact=mul_ppm(cr.exact, f), credit=mul_ppm(cr.credit, f) if both else cr.credit)
+    return cr, excluded
+
+
+def deal_type_factor_ppm(deals: pd.DataFrame, rows: np.ndarray, plan: Plan) -> np.ndarray:
+    """The crediting factor (int64 parts per million) of the deals at ``rows`` by their ``deal_type``.
+
+    Dealtype group, issue #13 item 15: the plan's ``crediting.deal_type_factors``
+    (:class:`reportkit.config.plans.DealTypeFactors`), types compared in their normal
+    form (:func:`reportkit.config.plans.deal_type_key`), ``default`` for a type not
+    listed and for a deal without one (no ``deal_type`` column: none has one). Raises
+    PlanError (plan file, key, the first such deal and its type, the plan's types, the
+    fix) when there is no ``default``.
+    """
+    dt = plan.crediting.deal_type_factors
+    codes, uniq = pd.factorize(deals[DEAL_TYPE]) if DEAL_TYPE in deals.columns else (np.full(len(deals), -1), [])
+    uniq = [*uniq, None]  # the last slot: no type (code -1)
+    table = dt.lookup(uniq)
+    c = np.asarray(codes, dtype=np.int64)[rows]
+    bad = np.flatnonzero(np.isin(c % len(table), [i for i, v in enumerate(table) if v is None]))
+    if len(bad):
+        where = f"plan file {plan.source_file!r}" if plan.source_file else f"plan {plan.name!r}"
+        msg, hint = dt.unknown_message(where, uniq[c[bad[0]]], deals["deal_id"].iloc[int(rows[bad[0]])], len(bad))
+        raise PlanError(msg, hint=hint)
+    return np.asarray([0 if v is None else v for v in table], dtype=np.int64)[c]
 
 
 class _DealArrays(NamedTuple):
@@ -684,17 +719,22 @@ class DatasetCredits:
     excluded: pd.DataFrame
 
 
-def credit_codes(ds: Dataset, deals: pd.DataFrame | None = None) -> DatasetCredits:
+def credit_codes(ds: Dataset, deals: pd.DataFrame | None = None, *, deal_types: Plan | None = None) -> DatasetCredits:
     """Credit ``ds``'s won deals by ``ds.crediting`` with the handover rule: the reports' crediting.
 
     The same code path as :func:`compute` (:func:`credit_deals`' rules, no
     splits), so the reports and the engine credit identical lines.
     ``deals`` (default ``ds.deals`` with a fresh index) must have a RangeIndex.
+    ``deal_types``: the run's plan with crediting factors by deal type; the lines'
+    ``credit`` is then the credit toward quota (the exact credit rounded on its own).
     """
     deals = ds.deals.reset_index(drop=True) if deals is None else deals
     ids = Ids(ds.account_managers["account_manager_id"].astype(str).to_numpy(dtype=object))
-    cr, excl = apply_crediting(deals, ids, accounts=ds.accounts, territories=ds.territories, method=ds.crediting, handoff=True)
-    return DatasetCredits(cr.drow, cr.am, cr.cdate, cr.credit, cr.exact, cr.source, ids.strings(), concat_excluded(excl))
+    cr, excl = apply_crediting(
+        deals, ids, accounts=ds.accounts, territories=ds.territories, method=ds.crediting, handoff=True, deal_types=deal_types
+    )
+    credit = cr.credit if deal_types is None else micros_to_cents(cr.exact)
+    return DatasetCredits(cr.drow, cr.am, cr.cdate, credit, cr.exact, cr.source, ids.strings(), concat_excluded(excl))
 
 
 def ownerless_uncredited(ds: Dataset) -> np.ndarray:

@@ -46,6 +46,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..config.plans import Plan
 from ..core.money import check_exact_range, exact_total_cents, micros_to_cents
 from ..core.periods import FiscalCalendar
 from ..data.model import Dataset, deal_micros
@@ -56,6 +57,7 @@ from ._credit_core import (
     check_crediting,
     credit_codes,
     credit_deals,
+    deal_type_factor_ppm,
     ownerless_uncredited,
 )
 
@@ -77,6 +79,7 @@ __all__ = [
     "DatasetCredits",
     "CREDIT_SOURCES",
     "NO_CREDIT_REASONS",
+    "deal_type_factor_ppm",
 ]
 
 #: Columns of the frame returned by :func:`credited_deals`, in order.
@@ -98,7 +101,7 @@ CREDIT_COLUMNS = (
 )
 
 
-def credited_deals(dataset: Dataset) -> pd.DataFrame:
+def credited_deals(dataset: Dataset, *, deal_types: Plan | None = None) -> pd.DataFrame:
     """One row per (won deal, credited account manager).
 
     A view over the crediting core (:func:`credit_codes`: the :func:`credit_deals`
@@ -110,6 +113,12 @@ def credited_deals(dataset: Dataset) -> pd.DataFrame:
     dataset : Dataset
         Validated canonical tables; ``dataset.crediting`` picks the mode
         (``owner`` or ``territory``, see the module docstring).
+    deal_types : Plan, optional
+        The run's plan with crediting factors by deal type
+        (:func:`reportkit.config.plans.deal_type_plan`; dealtype group, issue #13
+        item 15): each credit is then the deal's credit times its factor, the credit
+        toward quota the statement measures attainment on (``docs/commission.md``,
+        "Plan shapes: crediting factors by deal type").
 
     Returns
     -------
@@ -144,7 +153,7 @@ def credited_deals(dataset: Dataset) -> pd.DataFrame:
         (:func:`reportkit.core.money.check_exact_range`).
     """
     deals = dataset.deals.reset_index(drop=True)
-    cr = credit_codes(dataset, deals)
+    cr = credit_codes(dataset, deals, deal_types=deal_types)
     # order (close date, deal id, account manager id) on integer ranks, then gather every column once
     deal_rank = _rank(deals["deal_id"])
     am_rank = _rank(pd.Series(cr.ids, dtype="str"))

@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from ..config.params import BatchParams
+from ..config.plans import Plan, deal_type_plan, load_plan_source
 from ..core.periods import Period, data_start
 from ..data.model import Dataset
 from ..domain.accounts import AccountStatusRules, account_status
@@ -26,7 +27,7 @@ from ..domain.crediting import credited_deals
 from ..domain.forecast import annual_forecasts
 from ..domain.quota import attainment_table, quotas_from_rule, split_quotas
 
-__all__ = ["ReportContext", "effective_quotas", "report_context", "shared_contexts", "ytd_periods"]
+__all__ = ["ReportContext", "effective_quotas", "report_context", "shared_contexts", "ytd_periods", "params_deal_type_plan"]
 
 
 def effective_quotas(ds: Dataset, params: BatchParams, fiscal_years: list[int]) -> tuple[pd.DataFrame, tuple[str, ...]]:
@@ -60,6 +61,27 @@ def effective_quotas(ds: Dataset, params: BatchParams, fiscal_years: list[int]) 
     if rule is not None:
         return ds.quotas, ("The source has a quota table; the params quota rule is not used.",)
     return ds.quotas, ()
+
+
+def params_deal_type_plan(params: BatchParams) -> Plan | None:
+    """The params' plan whose crediting factors by deal type the reports credit by (None: none).
+
+    Dealtype group (issue #13 item 15): a plan's ``crediting.deal_type_factors`` is a
+    crediting rule, so the reports' credited revenue, attainment and performance watch
+    use it as the statement does (:func:`reportkit.config.plans.deal_type_plan`: every
+    plan of the params' plan source must give the same factors). ``None`` without
+    ``plan:`` (the flat ``commission:`` policy has no factors).
+    """
+    return None if params.plan is None else deal_type_plan(params_plans(params)[0])
+
+
+def params_plans(params: BatchParams) -> tuple[Any, Any]:
+    """The plans and assignments ``params.plan`` names (:func:`reportkit.config.plans.load_plan_source`).
+
+    Raises PlanError for an invalid plan or assignments file; ``params.plan`` must be set.
+    """
+    ref = params.plan
+    return load_plan_source(params.resolve(ref.path), None if ref.assignments is None else params.resolve(ref.assignments))
 
 
 def ytd_periods(period: Period) -> list[Period]:
@@ -97,7 +119,8 @@ class ReportContext:
     cutoff : date
         ``min(as_of, period.end)``: deals closed after it do not count.
     credited : DataFrame
-        :func:`reportkit.domain.crediting.credited_deals` of the whole data set.
+        :func:`reportkit.domain.crediting.credited_deals` of the whole data set, with the
+        params' plan's crediting factors by deal type (:func:`params_deal_type_plan`).
     quotas : DataFrame
         :func:`effective_quotas` for the period's fiscal year and the two before.
     quota_notes : tuple of str
@@ -286,7 +309,7 @@ def report_context(ds: Dataset, params: BatchParams, period_label: str, as_of: d
         period=period,
         as_of=as_of,
         cutoff=cutoff,
-        credited=credited_deals(ds),
+        credited=credited_deals(ds, deal_types=params_deal_type_plan(params)),
         quotas=quotas,
         quota_notes=notes,
         history=tuple(history),

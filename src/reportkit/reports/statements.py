@@ -12,12 +12,14 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
+import numpy as np
+
 from ..config.params import BatchParams
-from ..config.plans import load_plan_source
+from ..config.plans import deal_type_plan
 from ..data.model import Dataset
 from ..domain.commission import CommissionStatement, flat_result, flat_statement, plan_result, plan_statement
-from ..domain.crediting import check_crediting
-from .context import ReportContext, report_context
+from ..domain.crediting import check_crediting, deal_type_factor_ppm
+from .context import ReportContext, params_plans, report_context
 from .planning import account_manager_row
 
 __all__ = ["commission_statement", "load_checked_plans", "commission_for"]
@@ -90,15 +92,19 @@ def load_checked_plans(ds: Dataset, params: BatchParams) -> tuple[Any, Any]:
     ------
     PlanError
         A plan file or assignment file is invalid, or a plan's crediting setting
-        disagrees with the source mapping's (the message names both files and keys).
+        disagrees with the source mapping's (the message names both files and keys),
+        or a won deal has a deal type the plan's ``crediting.deal_type_factors`` does not
+        know and there is no ``default`` (:func:`reportkit.domain.crediting.deal_type_factor_ppm`).
     """
     if params.plan is None:
         return None, None
-    ref = params.plan
-    plans, who = load_plan_source(params.resolve(ref.path), None if ref.assignments is None else params.resolve(ref.assignments))
+    plans, who = params_plans(params)
     check_crediting(
         list(plans.values()) if isinstance(plans, dict) else [plans], ds, source_mapping=params.resolve(params.source)
     )
+    dt_plan = deal_type_plan(plans)  # dealtype group: a won deal of a type the plan does not know is refused up front
+    if dt_plan is not None:
+        deal_type_factor_ppm(ds.deals, np.flatnonzero((ds.deals["stage"] == "won").to_numpy()), dt_plan)
     return plans, who
 
 

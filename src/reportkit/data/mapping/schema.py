@@ -381,7 +381,7 @@ def _semantic_problems(m: SourceMapping, file: str) -> list[str]:
             if table in ("account_managers", "deals"):
                 out.append(f"{file}: table {table!r} is required")
             continue
-        cols = model.COLUMNS[table]
+        cols = model.table_columns(table)  # the canonical columns, then the optional ones (deals.deal_type)
         allowed = list(cols)
         for key in ("columns", "constants", "recode", "date_format", "amounts"):
             for name in getattr(tm, key):

@@ -213,7 +213,8 @@ def _canonical_columns(ctx: _Context, table: str, tm: TableMapping, df: pd.DataF
     """
     out = pd.DataFrame(index=df.index)
     src_cols: dict[str, str] = {}
-    for name in model.COLUMNS[table]:
+    optional = [c for c in model.OPTIONAL_COLUMNS.get(table, {}) if c in tm.columns or c in tm.constants]  # only when mapped
+    for name in [*model.COLUMNS[table], *optional]:
         if name in tm.columns:
             text = tm.columns[name]
             fields = _template_fields(text)
@@ -270,7 +271,7 @@ def _parse_columns(ctx: _Context, table: str, tm: TableMapping, out: pd.DataFram
     The source text of every non-text column is kept first (``_source_value:<name>``),
     for messages about the parsed value.
     """
-    spec = model.COLUMNS[table]
+    spec = {c: k for c, k in model.table_columns(table).items() if c in out.columns}  # optional columns when mapped
     for name, (kind, _) in spec.items():
         if kind != "str" and name in out.columns:
             out[f"{model.SOURCE_VALUE_PREFIX}{name}"] = out[name].copy()

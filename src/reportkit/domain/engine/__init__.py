@@ -78,7 +78,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ...config.plans import Plan, PlanAssignments
+from ...config.plans import Plan, PlanAssignments, deal_type_plan
 from ...core.money import rdiv
 from ...core.periods import Period
 from ...data.model import Dataset
@@ -172,7 +172,9 @@ def compute(
     PlanError
         Plans disagree on pay period; a plan's crediting disagrees with the data
         set's (:func:`check_crediting`); currency mismatch; missing assignments;
-        a plan with ``undefined_attainment: refuse`` meets a zero quota.
+        a plan with ``undefined_attainment: refuse`` meets a zero quota; plans give different
+        ``crediting.deal_type_factors``, or a won deal's type is not in them and there is no
+        ``default`` (:func:`reportkit.domain.crediting.deal_type_factor_ppm`).
     PeriodError
         Bad period label.
     DataError
@@ -193,7 +195,8 @@ def compute(
     deals = ds.deals.reset_index(drop=True)
 
     # 1. credit deals (cancellations in the deal's own period are negative credits), in ledger order
-    cr, excluded = credit_lines(ds, deals, ids, splits=splits, method=method, handoff=handoff)
+    deal_types = deal_type_plan(plan_list)  # crediting factors by deal type, one rule per run (dealtype group)
+    cr, excluded = credit_lines(ds, deals, ids, splits=splits, method=method, handoff=handoff, deal_types=deal_types)
     cr, claw = cancel_credits(cr, cancellations, deals, span, choice)
     lines = in_ledger_order(cr, deals, span, choice, len(ids.strings()))
     # 2. quotas per plan; 3. attainment (credited revenue against quota, period and YTD)

@@ -25,10 +25,10 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from ...config.plans import PPM, ppm
-from ...core.money import MICROS_PER_CENT, rdiv
+from ...config.plans import PPM, deal_type_plan, ppm
+from ...core.money import MICROS_PER_CENT, mul_ppm, rdiv
 from ...core.periods import DAY_NS
-from .._credit_core import Credits, lookup
+from .._credit_core import Credits, deal_type_factor_ppm, lookup
 from .credits import CreditLines
 from .inputs import PayPeriods, PlanChoice, _whole_cents
 from .ledger import _KIND, Ledger, _money, _sum_into
@@ -58,6 +58,19 @@ class Clawbacks:
     dam: np.ndarray
     cancel_date: np.ndarray
     origin: Credits | None = None
+
+
+def _quota_credit_micros(cents: np.ndarray, deals: pd.DataFrame, rows: np.ndarray, choice: PlanChoice | None) -> np.ndarray:
+    """Credit toward quota (micros) of commission credits ``cents`` of the deals at ``rows`` (dealtype group).
+
+    ``cents x 10,000``; times the deal's factor when the run's deal-type factors apply
+    to ``quota_credit`` only (:func:`reportkit.domain.crediting.deal_type_factor_ppm`).
+    """
+    m = np.asarray(cents, dtype=np.int64) * MICROS_PER_CENT
+    plan = None if choice is None else deal_type_plan(choice.plans)
+    if plan is None or plan.crediting.deal_type_factors.applies_to == "both":
+        return m
+    return mul_ppm(m, deal_type_factor_ppm(deals, rows, plan))
 
 
 def cancel_credits(
@@ -117,8 +130,9 @@ def cancel_credits(
     dp = cal.ordinals(cr.cdate[ci].view("datetime64[ns]"), kind)
     den = np.abs(dam)
     cancel_credit = -np.sign(dam) * rdiv(cancel_cents * np.abs(cr.credit[ci]), np.where(den == 0, 1, den))
-    # a whole-deal cancellation takes back the exact credit; a partial one its whole cents
-    cancel_exact = np.where(whole_x, -cr.exact[ci], cancel_credit * MICROS_PER_CENT)
+    # a whole-deal cancellation takes back the exact credit; a partial one its whole cents (of credit
+    # toward quota: times the deal's factor when a plan's deal-type factors apply to quota credit only)
+    cancel_exact = np.where(whole_x, -cr.exact[ci], _quota_credit_micros(cancel_credit, deals, cr.drow[ci], choice))
     # the cancelled credit as negative credit lines dated on the cancellation day
     neg_all = Credits(
         cr.drow[ci], cr.am[ci], cdate_x, cancel_credit, cr.share[ci], cr.kind[ci], np.full(len(ci), 4, np.int8), cancel_exact

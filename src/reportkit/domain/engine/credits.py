@@ -59,7 +59,7 @@ def team_totals(credits: pd.DataFrame, account_managers: pd.DataFrame) -> pd.Dat
 
 
 def credit_lines(
-    ds: Dataset, deals: pd.DataFrame, ids: Ids, *, splits: pd.DataFrame | None, method: str, handoff: bool
+    ds: Dataset, deals: pd.DataFrame, ids: Ids, *, splits: pd.DataFrame | None, method: str, handoff: bool, deal_types=None
 ) -> tuple[Credits, pd.DataFrame]:
     """Credit lines of every won deal (:func:`reportkit.domain._credit_core.apply_crediting`), integer codes.
 
@@ -69,6 +69,8 @@ def credit_lines(
         ``ds.deals`` with a fresh RangeIndex (a line's ``drow`` indexes it).
     ids : Ids
         AM id codes; codes ``>= len(account_managers)`` are AMs only a split names.
+    deal_types : Plan, optional
+        The run's plan with crediting factors by deal type (dealtype group).
 
     Returns
     -------
@@ -85,7 +87,14 @@ def credit_lines(
     """
     A = len(ds.account_managers)
     cr, excl = apply_crediting(
-        deals, ids, splits=splits, accounts=ds.accounts, territories=ds.territories, method=method, handoff=handoff
+        deals,
+        ids,
+        splits=splits,
+        accounts=ds.accounts,
+        territories=ds.territories,
+        method=method,
+        handoff=handoff,
+        deal_types=deal_types,
     )
     unknown = cr.am >= A
     if unknown.any():

@@ -17,7 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ...config.plans import DEAL_TYPE_DEFAULT, deal_type_key
 from ...core.errors import OutputError
+from ...data.model import DEAL_TYPE
 from .._credit_core import CREDIT_SOURCES, take_str
 from .ledger import _AWARDS, _KINDS, _Lines, _money, _rate
 from .quotas import Attainment
@@ -178,6 +180,44 @@ def line_words(kind: str, tier: int, rule_text: str, plan=None) -> str:
     return rule_text
 
 
+def deal_type_words(plan, deal_type: str | None) -> str:
+    """The crediting factor of a deal's type in words, for its commission lines (dealtype group, issue #13 item 15).
+
+    ``""`` when the plan gives no ``crediting.deal_type_factors``. With factors on
+    ``both`` the line's credit is already the factored one; on ``quota_credit`` the
+    line pays on the full credit and only the credit toward quota is factored.
+
+    Examples
+    --------
+    >>> from reportkit.config.plans import Plan
+    >>> p = Plan.model_validate({"name": "p", "crediting": {"deal_type_factors": {"applies_to": "both",
+    ...     "factors": {"renewal": "0.5", "default": "1"}}}, "rates": {"tiers": [{"from": 0, "rate": "0.1"}]}})
+    >>> deal_type_words(p, "Renewal"), deal_type_words(p, None)
+    ('renewal credited at 50 %', 'no deal type: credited at 100 % (default)')
+    """
+    dt = None if plan is None else plan.crediting.deal_type_factors
+    if dt is None:
+        return ""
+    key = deal_type_key(deal_type)
+    known = key is not None and key in dt.factors and key != DEAL_TYPE_DEFAULT
+    factor = dt.factors[key] if known else dt.default
+    if factor is None:
+        return ""
+    who = key if known else ("no deal type" if key is None else key) + ":"
+    words = f"{who} credited at {percent_words(factor)}"
+    if not known:
+        words += " (default)"
+    if dt.applies_to == "quota_credit":
+        words += " toward quota; commission on the full credit"
+    return words
+
+
+def _with_type(description: str, plan, deal_type) -> str:
+    """``description`` followed by :func:`deal_type_words` (``deal_type`` False: as it is)."""
+    words = "" if deal_type is False else deal_type_words(plan, deal_type)
+    return f"{description}; {words}" if words else description
+
+
 STATEMENT_COLUMNS = [
     "account_manager_id",
     "period",
@@ -336,6 +376,7 @@ class CommissionResult:
         x = x.sort_values(["p", "kind", "close_date", "deal_id", "schedule_order", "tier"], kind="stable")
         labels = [p.label for p in self.periods]
         plans = [self._plan_of(code, j) for j in x["p"].tolist()]
+        types = self._deal_types(rows[x.index.to_numpy()], x["kind"].to_numpy(), plans)
         out = pd.DataFrame(
             {
                 "account_manager_id": account_manager_id,
@@ -354,13 +395,25 @@ class CommissionResult:
                 "payout_date": [None if pd.isna(d) else d.date() for d in x["payout_date"]],
                 "payable": x["payable"].to_numpy(bool),
                 "description": [
-                    line_words(_KINDS[k], t, str(r), pl)
-                    for k, t, r, pl in zip(x["kind"].tolist(), x["tier"].tolist(), x["rule"].tolist(), plans)
+                    _with_type(line_words(_KINDS[k], t, str(r), pl), pl, ty)
+                    for k, t, r, pl, ty in zip(x["kind"].tolist(), x["tier"].tolist(), x["rule"].tolist(), plans, types)
                 ],
             },
             columns=STATEMENT_COLUMNS,
         )
         return out.reset_index(drop=True)
+
+    def _deal_types(self, rows: np.ndarray, kinds: np.ndarray, plans: list) -> list:
+        """Per line: ``False`` (no words), or the deal's type (``None``: none) for a commission line of a deal
+        whose plan has crediting factors by deal type (dealtype group: :func:`deal_type_words`)."""
+        with_f = [pl is not None and pl.crediting.deal_type_factors is not None for pl in plans]
+        if not any(with_f):
+            return [False] * len(rows)
+        drow = self._L["drow"][rows].astype(np.int64)
+        col = self._deals[DEAL_TYPE] if DEAL_TYPE in self._deals.columns else None
+        got = take_str(col, drow) if col is not None else np.full(len(rows), None, dtype=object)
+        ok = (kinds == _KINDS.index("commission")) & (drow >= 0) & np.asarray(with_f)
+        return [g if o else False for g, o in zip(got.tolist(), ok.tolist())]
 
     def _plan_of(self, code: int, j: int):
         """The plan of AM ``code`` in pay period ``j`` (None when unknown)."""
