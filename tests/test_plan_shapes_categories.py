@@ -10,6 +10,7 @@ manager's and the team's report; the reader's view is checked in the workbook
 from __future__ import annotations
 
 import datetime
+import re
 import shutil
 from decimal import Decimal
 from pathlib import Path
@@ -207,3 +208,29 @@ def test_forecast_categories_belong_to_the_pipeline_table_only(tmp_path):
     (src / "mapping.yaml").write_text(text)
     with pytest.raises(MappingError, match=r"deals\.forecast_categories: only the pipeline table"):
         rk.load(src / "params.yaml")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs Debian's chromium at /usr/bin/chromium")
+def test_the_batch_page_shows_the_categories_table_and_its_rule_in_chromium(tmp_path):
+    import subprocess
+    import sys
+
+    from test_browser import _dump_dom, _visibility
+
+    src = _copy_example(tmp_path)
+    params = src / "params.yaml"
+    params.write_text(params.read_text() + "account_managers: ['AM-1']\nreports: [account_manager]\n")
+    out = tmp_path / "out"
+    cli = str(Path(sys.executable).parent / "reportkit")
+    r = subprocess.run([cli, "batch", str(params), "-o", str(out), "-q"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    (page,) = sorted((out / "account_managers").glob("*.html"))
+    verdict, _log = _visibility(page, tmp_path)
+    assert verdict["hidden"] == [] and "Forecast categories" in verdict["headings"]
+    dom = _dump_dom(page, tmp_path)
+    section = dom[dom.index("<h2>Forecast categories</h2>") :]
+    assert "never Closed" in section[: section.index("<table")]
+    rows = re.findall(r"<tr><td[^>]*>([^<]*)</td>(?:<td[^>]*>[^<]*</td>)*?<td[^>]*>(\$[0-9,.]+)</td></tr>", section)
+    assert dict(rows[:11])["Open Pipeline"] == "$525.50"
+    assert dict(rows[:11])["Commit Forecast"] == "$150.00"
