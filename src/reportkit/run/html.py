@@ -67,7 +67,16 @@ def _new_html_exporter() -> Any:
     from nbconvert.exporters.templateexporter import TemplateExporter
     from nbconvert.filters.highlight import Highlight2HTML
     from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+    from nbconvert.preprocessors import Preprocessor
     from traitlets.config import Config
+
+    class _DropEmptyOptionalSections(Preprocessor):  # type: ignore[misc]
+        """Removes the ``optional-section`` cells that showed nothing (part of the configuration, so
+        stock nbconvert with the same configuration writes the same page)."""
+
+        def preprocess(self, nb: Any, resources: Any) -> Any:
+            nb.cells = [c for c in nb.cells if not _empty_optional(c)]
+            return nb, resources
 
     class _HTMLExporter(HTMLExporter):  # type: ignore[misc]
         """nbconvert's HTMLExporter without its BeautifulSoup pass over the finished page.
@@ -109,6 +118,7 @@ def _new_html_exporter() -> Any:
     c = Config()
     c.TagRemovePreprocessor.enabled = True
     c.TagRemovePreprocessor.remove_cell_tags = set(HIDDEN_TAGS)
+    c.HTMLExporter.preprocessors = [_DropEmptyOptionalSections]
     c.HTMLExporter.exclude_input = True
     c.HTMLExporter.exclude_input_prompt = True
     c.HTMLExporter.exclude_output_prompt = True
