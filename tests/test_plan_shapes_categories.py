@@ -234,3 +234,20 @@ def test_the_batch_page_shows_the_categories_table_and_its_rule_in_chromium(tmp_
     rows = re.findall(r"<tr><td[^>]*>([^<]*)</td>(?:<td[^>]*>[^<]*</td>)*?<td[^>]*>(\$[0-9,.]+)</td></tr>", section)
     assert dict(rows[:11])["Open Pipeline"] == "$525.50"
     assert dict(rows[:11])["Commit Forecast"] == "$150.00"
+
+
+def test_the_api_table_is_the_reports_table_for_each_level(example):
+    params, ds = example
+    got = rk.forecast_categories_table(ds, "FY2025-Q4", "team", params, as_of=AS_OF)
+    team = build_team_report(ds, "East", "FY2025-Q4", params, AS_OF).forecast_categories
+    assert got.drop(columns=["level", "entity"]).equals(team)
+    am = rk.forecast_categories_table(ds, "FY2025-Q4", params=params, as_of=AS_OF)
+    mine = build_account_manager_report(ds, "AM-1", "FY2025-Q4", params, AS_OF).forecast_categories
+    assert am.loc[(am["entity"] == "AM-1").to_numpy()].drop(columns=["level", "entity"]).reset_index(drop=True).equals(mine)
+    company = rk.forecast_categories_table(ds, "FY2025-Q4", "company", params, as_of=AS_OF)
+    assert _amounts(company)["Open Pipeline"] == Decimal("725.50")  # one team: the company is the team
+
+
+def test_the_api_says_where_to_declare_categories_when_the_data_has_none(tiny_dataset):
+    with pytest.raises(MappingError, match="declares no forecast categories"):
+        rk.forecast_categories_table(tiny_dataset, "FY2025-Q4")
