@@ -491,32 +491,25 @@ def forecast_categories_table(
 ) -> pd.DataFrame:
     """Salesforce's forecast categories per account manager, team or the company, in one period.
 
-    :func:`reportkit.domain.forecast_categories.forecast_category_table` for each
-    entity, as the reports show it: an account manager's rows equal their report's
-    ``forecast_categories``, a team's its team report's (the members active in the
-    period, each opportunity and each won deal once), the company's every active
-    account manager's. Rules and worked example: ``docs/forecasting.md``,
-    "Forecast categories (Salesforce)".
+    :func:`reportkit.domain.forecast_categories.forecast_categories_by_entity` over the
+    account managers active in the period, as the reports show it: an account
+    manager's rows equal their report's ``forecast_categories``, a team's its team
+    report's. Rules and worked example: ``docs/forecasting.md``, "Forecast categories
+    (Salesforce)".
 
     Parameters
     ----------
-    ds : Dataset
-        A data set whose source mapping declares forecast categories
-        (``pipeline.forecast_categories`` or a mapped ``forecast_category`` column).
-    period : str
-        Period label, e.g. ``"FY2025-Q4"``.
+    ds, period, params
+        As for :func:`forecast_table`.
     level : {"account_manager", "team", "company"}
-    params : BatchParams, optional
     as_of : date or ISO str, optional
-        Won deals count up to ``min(as_of, period end)``; undated opportunities count
-        when the period contains ``as_of``. Default: the period's last day.
+        Default: the period's last day.
 
     Returns
     -------
     pandas.DataFrame
-        ``level``, ``entity`` (account manager id, team name or ``(company)``), then
-        the columns of :data:`reportkit.domain.forecast_categories.FORECAST_CATEGORY_COLUMNS`
-        (``amount`` is Decimal money), 11 rows per entity.
+        ``level``, ``entity``, then ``key``, ``forecast``, ``kind``, ``includes``,
+        ``opportunities``, ``amount`` (Decimal money); 11 rows per entity.
 
     Raises
     ------
@@ -529,15 +522,10 @@ def forecast_categories_table(
     --------
     >>> forecast_categories_table(ds, "FY2025-Q4", "team", as_of="2025-11-15")  # doctest: +SKIP
     """
-    import pandas as pd
-
     from ..core.errors import MappingError
-    from ..domain.forecast import COMPANY, LEVELS
-    from ..domain.forecast_categories import forecast_category_table, has_forecast_categories
+    from ..domain.forecast_categories import forecast_categories_by_entity, has_forecast_categories
     from ..reports.builders import active_account_managers
 
-    if level not in LEVELS:
-        raise ValueError(f"level {level!r} is not one of {', '.join(LEVELS)}")
     if not has_forecast_categories(ds.pipeline):
         raise MappingError(
             "the data set declares no forecast categories",
@@ -545,20 +533,7 @@ def forecast_categories_table(
         )
     _params, day, ctx = _resolve(ds, period, params, as_of)
     am = active_account_managers(ds, ctx.period)
-    ids = am["account_manager_id"].astype("str")
-    if level == "account_manager":
-        groups = {a: [a] for a in ids}
-    elif level == "team":
-        groups = {str(t): ids[(am["team"].astype("str") == t).to_numpy()].tolist() for t in sorted(set(am["team"].astype("str")))}
-    else:
-        groups = {COMPANY: ids.tolist()}
-    p = ctx.period
-    frames = [
-        forecast_category_table(ctx.credited, ds.pipeline, members, p.start, p.end, day).assign(level=level, entity=entity)
-        for entity, members in groups.items()
-    ]
-    out = pd.concat(frames, ignore_index=True)
-    return out[["level", "entity", *[c for c in out.columns if c not in ("level", "entity")]]]
+    return forecast_categories_by_entity(ctx.credited, ds.pipeline, am, level, ctx.period.start, ctx.period.end, day)
 
 
 def performance_watch(

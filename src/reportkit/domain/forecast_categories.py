@@ -39,6 +39,7 @@ import pandas as pd
 from ..core.money import cents_to_money
 from ..data.model import FORECAST_CATEGORY
 from .crediting import credited_in, team_revenue
+from .forecast_inputs import COMPANY, LEVELS
 
 __all__ = [
     "CATEGORY_LABELS",
@@ -49,6 +50,7 @@ __all__ = [
     "opportunities_in_period",
     "category_amounts",
     "forecast_category_table",
+    "forecast_categories_by_entity",
     "rollup_rule",
 ]
 
@@ -218,3 +220,52 @@ def forecast_category_table(
     out["opportunities"] = out["opportunities"].astype("int64")
     out["amount"] = pd.Series([cents_to_money(int(c)) for c in out["amount"]], dtype="object")
     return out
+
+
+def forecast_categories_by_entity(
+    credited: pd.DataFrame,
+    pipeline: pd.DataFrame,
+    account_managers: pd.DataFrame,
+    level: str,
+    start: datetime.date,
+    end: datetime.date,
+    as_of: datetime.date,
+) -> pd.DataFrame:
+    """:func:`forecast_category_table` of every entity of ``level``, stacked.
+
+    Parameters
+    ----------
+    account_managers : DataFrame
+        The account managers to report (``account_manager_id``, ``team``): each is an
+        entity at ``"account_manager"``; a team's rows are its members at ``"team"``;
+        all of them are the company (entity ``(company)``) at ``"company"``.
+    level : {"account_manager", "team", "company"}
+    credited, pipeline, start, end, as_of
+        As for :func:`forecast_category_table`.
+
+    Returns
+    -------
+    DataFrame
+        ``level``, ``entity``, then :data:`FORECAST_CATEGORY_COLUMNS`; 11 rows per entity.
+
+    Raises
+    ------
+    ValueError
+        Unknown ``level``.
+    """
+    if level not in LEVELS:
+        raise ValueError(f"level {level!r} is not one of {', '.join(LEVELS)}")
+    ids = account_managers["account_manager_id"].astype("str")
+    teams = account_managers["team"].astype("str")
+    if level == "account_manager":
+        groups = {a: [a] for a in ids}
+    elif level == "team":
+        groups = {t: ids[(teams == t).to_numpy()].tolist() for t in sorted(set(teams))}
+    else:
+        groups = {COMPANY: ids.tolist()}
+    frames = [
+        forecast_category_table(credited, pipeline, members, start, end, as_of).assign(level=level, entity=entity)
+        for entity, members in groups.items()
+    ]
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(FORECAST_CATEGORY_COLUMNS))
+    return out.reindex(columns=["level", "entity", *FORECAST_CATEGORY_COLUMNS])
