@@ -490,3 +490,47 @@ def test_a_higher_quota_credit_factor_never_lowers_the_commission_on_rising_rate
     assert high >= low
     # the commissionable amount never moves: every line's basis is the deal's amount
     assert r_lo.statement("a")["credit"].tolist() == r_hi.statement("a")["credit"].tolist()
+# -- forecast categories (issue #13 item 11, group "categories"): self-contained --
+_FC_CATS = ("pipeline", "best_case", "most_likely", "commit", "omitted")
+_FC_DEAL_DATES = ["2024-12-31", "2025-01-01", "2025-02-01", "2025-02-02", "2025-03-31"]
+_FC_DATES = [None, "2025-01-01", "2025-02-14", "2025-03-31", "2025-04-01", "2024-12-31"]
+_fc_opps = st.lists(
+    st.tuples(st.sampled_from(["a", "b"]), st.sampled_from(_FC_CATS), st.sampled_from(_FC_DATES), st.integers(0, 10**9)),
+    max_size=12,
+)
+_fc_deals = st.lists(
+    st.tuples(st.sampled_from(["a", "b"]), st.sampled_from(_FC_DEAL_DATES), st.integers(-(10**6), 10**9)), max_size=8
+)
+
+
+def _fc_table(deals, opps, members):
+    from category_helpers import pipeline_frame
+
+    from reportkit.domain.forecast_categories import forecast_category_table
+
+    ds = dataset(
+        [(f"D{i}", am, d, Decimal(c) / 100, "P") for i, (am, d, c) in enumerate(deals)] or [("D0", "a", "2024-01-01", 0, "P")]
+    )
+    t = forecast_category_table(
+        crediting.credited_deals(ds),
+        pipeline_frame(opps),
+        members,
+        datetime.date(2025, 1, 1),
+        datetime.date(2025, 3, 31),
+        datetime.date(2025, 2, 1),
+    )
+    return dict(zip(t["key"], (int(a * 100) for a in t["amount"])))
+
+
+@SET
+@given(_fc_deals, _fc_opps)
+def test_forecast_category_rollups_are_exact_sums_and_open_pipeline_never_moves_with_won_deals(deals, opps):
+    from reportkit.domain.forecast_categories import CUMULATIVE_ROLLUPS
+
+    got = _fc_table(deals, opps, ["a", "b"])
+    for key, _name, adds in CUMULATIVE_ROLLUPS:
+        assert got[key] == sum(got[c] for c in adds)
+    assert got["open_pipeline"] == _fc_table([], opps, ["a", "b"])["open_pipeline"]
+    # a group is its members added up: each opportunity and (owner crediting) each won deal once
+    one, two = _fc_table(deals, opps, ["a"]), _fc_table(deals, opps, ["b"])
+    assert all(got[k] == one[k] + two[k] for k in got)

@@ -693,3 +693,54 @@ def test_deal_type_factors_match_the_slow_decimal_reference(raw, shape):
     res = run(p, ds, "FY2025-Q2")
     for (am, q), want in reference_deal_types(deals, types, applies_to, method).items():
         assert commission_rows(res, am, q) == want, (am, q)
+# -- forecast categories (issue #13 item 11, group "categories"): a slow reference, self-contained --
+_FC_OPEN = ("pipeline", "best_case", "most_likely", "commit", "omitted")
+_FC_Q = (dt.date(2025, 1, 1), dt.date(2025, 3, 31))
+
+
+def _fc_reference(deals, opps, as_of):
+    """{key: Decimal} by Salesforce's rules, row by row in Decimal (not the code under test)."""
+    start, end = _FC_Q
+    cutoff = min(as_of, end)
+    amount = dict.fromkeys(("closed", *_FC_OPEN), Decimal(0))
+    for _am, day, cents in deals:
+        if start <= dt.date.fromisoformat(day) <= cutoff:
+            amount["closed"] += Decimal(cents) / 100
+    for _am, cat, day, cents in opps:
+        when = None if day is None else dt.date.fromisoformat(day)
+        if (when is None and start <= as_of <= end) or (when is not None and start <= when <= end):
+            amount[cat] += Decimal(cents) / 100
+    out = dict(amount)
+    out["closed_only"] = amount["closed"]
+    out["commit_forecast"] = out["closed_only"] + amount["commit"]
+    out["most_likely_forecast"] = out["commit_forecast"] + amount["most_likely"]
+    out["best_case_forecast"] = out["most_likely_forecast"] + amount["best_case"]
+    out["open_pipeline"] = amount["pipeline"] + amount["best_case"] + amount["most_likely"] + amount["commit"]
+    return out
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(AMS), st.sampled_from(DATES), st.integers(-300_000, 4_000_000)), max_size=8),
+    st.lists(
+        st.tuples(
+            st.sampled_from(AMS),
+            st.sampled_from(_FC_OPEN),
+            st.sampled_from([None, "2024-12-31", "2025-01-01", "2025-03-31", "2025-04-01"]),
+            st.integers(0, 10**9),
+        ),
+        max_size=10,
+    ),
+    st.sampled_from([dt.date(2024, 12, 15), dt.date(2025, 2, 10), dt.date(2025, 3, 31), dt.date(2025, 6, 30)]),
+)
+def test_forecast_categories_match_the_slow_reference(raw_deals, opps, as_of):
+    from category_helpers import pipeline_frame
+
+    from reportkit.domain.crediting import credited_deals
+    from reportkit.domain.forecast_categories import forecast_category_table
+
+    deals = [(f"D{i}", am, day, Decimal(c) / 100, "P") for i, (am, day, c) in enumerate(raw_deals)]
+    ds = dataset(deals or [("D0", "a", "2020-01-01", 0, "P")])
+    pipeline = pipeline_frame(opps)
+    got = forecast_category_table(credited_deals(ds), pipeline, AMS, *_FC_Q, as_of)
+    assert dict(zip(got["key"], got["amount"])) == _fc_reference(raw_deals, opps, as_of)

@@ -34,6 +34,7 @@ _API = (
     "attainment_table",
     "commission_statement",
     "forecast_table",
+    "forecast_categories_table",
     "account_status",
     "performance_watch",
     "build_account_manager_report",

@@ -47,6 +47,7 @@ __all__ = [
     "attainment_table",
     "commission_statement",
     "forecast_table",
+    "forecast_categories_table",
     "account_status",
     "performance_watch",
     "build_account_manager_report",
@@ -478,6 +479,61 @@ def forecast_table(
         quotas=ctx.quotas,
         members=active,
     )
+
+
+def forecast_categories_table(
+    ds: Dataset,
+    period: str,
+    level: str = "account_manager",
+    params: BatchParams | None = None,
+    *,
+    as_of: datetime.date | str | None = None,
+) -> pd.DataFrame:
+    """Salesforce's forecast categories per account manager, team or the company, in one period.
+
+    :func:`reportkit.domain.forecast_categories.forecast_categories_by_entity` over the
+    account managers active in the period, as the reports show it: an account
+    manager's rows equal their report's ``forecast_categories``, a team's its team
+    report's. Rules and worked example: ``docs/forecasting.md``, "Forecast categories
+    (Salesforce)".
+
+    Parameters
+    ----------
+    ds, period, params
+        As for :func:`forecast_table`.
+    level : {"account_manager", "team", "company"}
+    as_of : date or ISO str, optional
+        Default: the period's last day.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``level``, ``entity``, then ``key``, ``forecast``, ``kind``, ``includes``,
+        ``opportunities``, ``amount`` (Decimal money); 11 rows per entity.
+
+    Raises
+    ------
+    MappingError
+        The data set declares no forecast categories (the message says where to declare them).
+    ValueError
+        Unknown ``level``.
+
+    Examples
+    --------
+    >>> forecast_categories_table(ds, "FY2025-Q4", "team", as_of="2025-11-15")  # doctest: +SKIP
+    """
+    from ..core.errors import MappingError
+    from ..domain.forecast_categories import forecast_categories_by_entity, has_forecast_categories
+    from ..reports.builders import active_account_managers
+
+    if not has_forecast_categories(ds.pipeline):
+        raise MappingError(
+            "the data set declares no forecast categories",
+            hint="add pipeline.forecast_categories (stage -> category) to the source mapping (docs/mapping.md)",
+        )
+    _params, day, ctx = _resolve(ds, period, params, as_of)
+    am = active_account_managers(ds, ctx.period)
+    return forecast_categories_by_entity(ctx.credited, ds.pipeline, am, level, ctx.period.start, ctx.period.end, day)
 
 
 def performance_watch(

@@ -39,6 +39,9 @@ __all__ = [
     "DEAL_TYPE",
     "OPTIONAL_COLUMNS",
     "table_columns",
+    "FORECAST_CATEGORY",
+    "FORECAST_CATEGORIES",
+    "OPEN_FORECAST_CATEGORIES",
 ]
 
 UNASSIGNED_ACCOUNT = "(unassigned)"
@@ -122,6 +125,17 @@ def table_columns(table: str) -> dict[str, tuple[str, bool]]:
     """:data:`COLUMNS` of ``table`` then its :data:`OPTIONAL_COLUMNS`: every column a mapping may fill."""
     return {**COLUMNS[table], **OPTIONAL_COLUMNS.get(table, {})}
 
+# -- forecast categories (issue #13 item 11, group "categories") --
+#: Optional column of ``pipeline``: each open opportunity's forecast category (text,
+#: one of :data:`OPEN_FORECAST_CATEGORIES`), filled by the source mapping from its
+#: ``pipeline.forecast_categories`` stage table or a mapped ``forecast_category``
+#: column (a rep's override). Absent: no categories are declared and no report shows them.
+FORECAST_CATEGORY = "forecast_category"
+#: Salesforce's forecast categories, from the earliest stage to won
+#: (help.salesforce.com, "Forecast Categories"; ``docs/forecasting.md``).
+FORECAST_CATEGORIES = ("pipeline", "best_case", "most_likely", "commit", "closed", "omitted")
+#: The categories an *open* opportunity may be in: Closed is the won deals (``deals``).
+OPEN_FORECAST_CATEGORIES = ("pipeline", "best_case", "most_likely", "commit", "omitted")
 
 REQUIRED_TABLES = ("account_managers", "quotas", "deals")
 OPTIONAL_TABLES = ("accounts", "pipeline", "territories", "service_issues")
@@ -421,6 +435,24 @@ def _reference_problems(ds: Dataset, source_columns: Mapping[str, Mapping[str, s
             )
     out.extend(_service_issue_problems(ds, source_columns))
     out.extend(_exact_amount_problems(ds.deals))
+    out.extend(_forecast_category_problems(ds.pipeline, source_columns.get("pipeline")))
+    return out
+
+
+def _forecast_category_problems(pipeline: pd.DataFrame | None, source_columns: Mapping[str, str] | None) -> list[DataProblem]:
+    """``pipeline.forecast_category`` (when present) is on every row and an open category."""
+    if pipeline is None or FORECAST_CATEGORY not in pipeline.columns:
+        return []
+    out: list[DataProblem] = []
+    cats = pipeline[FORECAST_CATEGORY]
+    bad = (cats.isna() | ~cats.astype("str").isin(OPEN_FORECAST_CATEGORIES)).to_numpy()
+    for idx in pipeline.index[bad]:
+        file, row, src = _locate(pipeline, idx, FORECAST_CATEGORY, "pipeline", source_columns)
+        value = None if pd.isna(cats.at[idx]) else str(cats.at[idx])
+        closed = " (Closed is the won deals of the deals table, never an open opportunity)" if value == "closed" else ""
+        hint = did_you_mean(str(value), OPEN_FORECAST_CATEGORIES) if value else ""
+        reason = f"forecast_category must be one of {', '.join(OPEN_FORECAST_CATEGORIES)}{closed}{hint}"
+        out.append(DataProblem(file, row, src, value, reason))
     return out
 
 

@@ -68,6 +68,8 @@ __all__ = [
     "figure",
     "Chart",
     "Notes",
+    "Section",
+    "forecast_categories",
 ]
 
 _LABELS = {
@@ -545,6 +547,42 @@ class Notes:
 def notes(report: Any) -> Notes:
     """The report's notes (data caveats, e.g. where quotas came from)."""
     return Notes(tuple(str(n) for n in report.notes))
+
+
+@dataclass(frozen=True)
+class Section:
+    """A section a report has only sometimes: a heading, a paragraph of rules in words, then a table (escaped)."""
+
+    title: str
+    text: str
+    body: Table
+
+    def _repr_html_(self) -> str:
+        return f"<h2>{html.escape(self.title)}</h2><p>{html.escape(self.text)}</p>{self.body.to_html()}"
+
+    def __repr__(self) -> str:
+        return f"{self.title}\n{self.text}\n{self.body.to_text()}"
+
+
+def forecast_categories(report: Any) -> Section | None:
+    """The report's forecast categories with the roll-up rule beside them, or None (no output) when undeclared.
+
+    The rows and amounts are the report's (``report.forecast_categories``,
+    :func:`reportkit.domain.forecast_categories.forecast_category_table`); the
+    text is ``report.forecast_categories_rule``. A template cell tagged
+    ``optional-section`` shows it; without categories the cell has no output and
+    the exported page leaves it out.
+    """
+    frame = getattr(report, "forecast_categories", None)
+    if frame is None:
+        return None
+    body = table(
+        frame,
+        ["forecast", "includes", "opportunities", "amount"],
+        currency=report.currency,
+        labels={"forecast": "Forecast category", "opportunities": "Opportunities (deals for Closed)"},
+    )
+    return Section("Forecast categories", str(getattr(report, "forecast_categories_rule", "")), body)
 
 
 @dataclass(frozen=True)

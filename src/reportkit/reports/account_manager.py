@@ -28,6 +28,7 @@ from .planning import account_manager_row
 from .sections import (
     as_of_notes,
     elapsed_days,
+    forecast_categories_section,
     fraction_or_none,
     money_or_none,
     performance_history,
@@ -123,6 +124,7 @@ def build_account_manager_report(
     deals = _deals(ds, figures["in_period"])
     to_date = to_date_figures(ctx.period, ctx.cutoff, figures["revenue_cents"], figures["quota_cents"])
     notes = [*ctx.quota_notes, *performance_notes, *_notes(ds, ctx, row, figures, quarterly, deals, accounts, to_date)]
+    categories, categories_rule = forecast_categories_section(ds, ctx, [am_id])
     return AccountManagerReport(
         id=am_id,
         name=str(row["name"]),
@@ -144,6 +146,8 @@ def build_account_manager_report(
         notes=tuple(notes),
         timezone=params.timezone,
         miss_below=params.performance.miss_below,
+        forecast_categories=categories,
+        forecast_categories_rule=categories_rule,
     )
 
 

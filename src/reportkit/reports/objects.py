@@ -26,6 +26,10 @@ AccountManagerReport
                   headline; row 2: ``run_rate``, range n/a)
     performance : period, attainment, missed, consecutive_misses, status, note
     deals       : deal_id, account_id, account_name, close_date, amount, stage, product
+    forecast_categories : key, forecast, kind, includes, opportunities, amount
+                  (None unless the data declares forecast categories:
+                  reportkit.domain.forecast_categories.forecast_category_table;
+                  forecast_categories_rule says the roll-up rule in words)
 TeamReport
     leaderboard : rank, account_manager_id, name, revenue, quota, attainment,
                   commission, forecast, performance_status
@@ -41,6 +45,8 @@ TeamReport
                   annual quota by the team roll-up rule)
     performance_watch : account_manager_id, name, consecutive_misses, status
     commission_expense : account_manager_id, name, commission, bonus, total
+    forecast_categories : as for AccountManagerReport, the team's (each
+                  opportunity and each won deal once)
 """
 
 from __future__ import annotations
@@ -78,6 +84,9 @@ class AccountManagerReport:
     notes: tuple[str, ...] = ()
     timezone: str = "UTC"  # params ``timezone``: the workbook shows tz-aware timestamps in it
     miss_below: float = 0.9  # params ``performance.miss_below``: the workbook's attainment miss band
+    # forecast categories (issue #13 item 11): None unless the data declares them
+    forecast_categories: pd.DataFrame | None = None
+    forecast_categories_rule: str = ""
     kind: Literal["account_manager"] = "account_manager"
 
 
@@ -103,4 +112,7 @@ class TeamReport:
     notes: tuple[str, ...] = ()
     timezone: str = "UTC"  # params ``timezone``: the workbook shows tz-aware timestamps in it
     miss_below: float = 0.9  # params ``performance.miss_below``: the workbook's attainment miss band
+    # forecast categories (issue #13 item 11): None unless the data declares them
+    forecast_categories: pd.DataFrame | None = None
+    forecast_categories_rule: str = ""
     kind: Literal["team"] = "team"

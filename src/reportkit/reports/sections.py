@@ -5,6 +5,8 @@
 * a group's period and YTD figures (:func:`group_figures`: revenue each deal once,
   attainment by the team roll-up rule) and its sales forecast (:func:`group_forecast`);
 * the performance history of some account managers (:func:`performance_history`);
+* a group's forecast categories in the period, when the data declares them
+  (:func:`forecast_categories_section`);
 * how a report shows money and fractions that may be undefined (:func:`money_or_none`,
   :func:`fraction_or_none`).
 
@@ -28,6 +30,7 @@ from ..core.periods import Period
 from ..data.model import Dataset
 from ..domain.crediting import credited_in, revenue_micros_by, team_revenue
 from ..domain.forecast import FORECAST_TOTAL_KEYS, forecast_methods, level_revenue, open_pipeline, pooled_forecast
+from ..domain.forecast_categories import forecast_category_table, has_forecast_categories, rollup_rule
 from ..domain.performance import performance_input, performance_table
 from ..domain.quota import PooledAttainment, attainment, pooled_attainment
 from .context import ReportContext
@@ -44,6 +47,7 @@ __all__ = [
     "group_figures",
     "group_forecast",
     "performance_history",
+    "forecast_categories_section",
 ]
 
 
@@ -257,3 +261,19 @@ def performance_history(ctx: ReportContext, params: BatchParams, credited: pd.Da
     """
     hist = ctx.attainment(credited, ids, list(ctx.history))
     return performance_table(performance_input(hist, ctx.as_of, ctx.first_deal), params.performance)
+
+
+def forecast_categories_section(ds: Dataset, ctx: ReportContext, members: list[str]) -> tuple[pd.DataFrame | None, str]:
+    """A group's forecast categories in the report's period and the roll-up rule in words; ``(None, "")`` when undeclared.
+
+    :func:`reportkit.domain.forecast_categories.forecast_category_table` over
+    ``members`` (one account manager, or a team: each opportunity and each won
+    deal once), shown only when the data set's pipeline has forecast categories
+    (the source mapping's ``pipeline.forecast_categories`` or a mapped
+    ``forecast_category`` column).
+    """
+    if not has_forecast_categories(ds.pipeline):
+        return None, ""
+    p = ctx.period
+    table = forecast_category_table(ctx.credited, ds.pipeline, members, p.start, p.end, ctx.as_of)
+    return table, rollup_rule(p.label)

@@ -32,6 +32,7 @@ from .planning import active_account_managers, team_slugs
 from .sections import (
     GroupFigures,
     as_of_notes,
+    forecast_categories_section,
     fraction_or_none,
     group_figures,
     group_forecast,
@@ -193,6 +194,7 @@ def build_team_report(
             to_date,
         ),
     ]
+    categories, categories_rule = forecast_categories_section(ds, ctx, members)
     return TeamReport(
         id=slug,
         name=name,
@@ -212,6 +214,8 @@ def build_team_report(
         notes=tuple(notes),
         timezone=params.timezone,
         miss_below=params.performance.miss_below,
+        forecast_categories=categories,
+        forecast_categories_rule=categories_rule,
     )
 
 

@@ -15,11 +15,16 @@ from typing import Any
 
 import nbformat
 
-__all__ = ["HIDDEN_TAGS", "export_html"]
+__all__ = ["HIDDEN_TAGS", "OPTIONAL_SECTION_TAG", "export_html"]
 
 HIDDEN_TAGS = ("injected-parameters", "parameters")
 
 """Cell tags of the two parameter cells, removed from every published page."""
+
+OPTIONAL_SECTION_TAG = "optional-section"
+"""Tag of a template cell that shows a section only some reports have (forecast categories):
+without outputs the cell is removed from the page, so a report without the section
+exports exactly as before the cell existed."""
 
 
 _exporters = threading.local()
@@ -62,7 +67,16 @@ def _new_html_exporter() -> Any:
     from nbconvert.exporters.templateexporter import TemplateExporter
     from nbconvert.filters.highlight import Highlight2HTML
     from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+    from nbconvert.preprocessors import Preprocessor
     from traitlets.config import Config
+
+    class _DropEmptyOptionalSections(Preprocessor):  # type: ignore[misc]
+        """Removes the ``optional-section`` cells that showed nothing (part of the configuration, so
+        stock nbconvert with the same configuration writes the same page)."""
+
+        def preprocess(self, nb: Any, resources: Any) -> Any:
+            nb.cells = [c for c in nb.cells if not _empty_optional(c)]
+            return nb, resources
 
     class _HTMLExporter(HTMLExporter):  # type: ignore[misc]
         """nbconvert's HTMLExporter without its BeautifulSoup pass over the finished page.
@@ -104,6 +118,7 @@ def _new_html_exporter() -> Any:
     c = Config()
     c.TagRemovePreprocessor.enabled = True
     c.TagRemovePreprocessor.remove_cell_tags = set(HIDDEN_TAGS)
+    c.HTMLExporter.preprocessors = [_DropEmptyOptionalSections]
     c.HTMLExporter.exclude_input = True
     c.HTMLExporter.exclude_input_prompt = True
     c.HTMLExporter.exclude_output_prompt = True
@@ -119,15 +134,23 @@ def _new_html_exporter() -> Any:
     return _HTMLExporter(config=c)
 
 
+def _empty_optional(cell: Any) -> bool:
+    """An ``optional-section`` cell that showed nothing (the report has no such section)."""
+    return OPTIONAL_SECTION_TAG in cell.get("metadata", {}).get("tags", []) and not cell.get("outputs")
+
+
 def export_html(notebook: nbformat.NotebookNode, title: str | None = None) -> str:
     """HTML of an executed notebook with all code and both parameter cells removed.
 
     Code cells whose *outputs* are kept still lose their inputs (``exclude_input``);
     the ``parameters`` and ``injected-parameters`` cells are removed entirely, so
-    no file path or id list from the batch leaks into the published page.
+    no file path or id list from the batch leaks into the published page, and so
+    is an ``optional-section`` cell without outputs.
     """
     nb = nbformat.from_dict(notebook)
-    nb.cells = [c for c in nb.cells if not set(c.get("metadata", {}).get("tags", [])) & set(HIDDEN_TAGS)]
+    nb.cells = [
+        c for c in nb.cells if not set(c.get("metadata", {}).get("tags", [])) & set(HIDDEN_TAGS) and not _empty_optional(c)
+    ]
     if title:
         nb.metadata["title"] = title
     nb.metadata.pop("papermill", None)

@@ -237,6 +237,19 @@ class TableMapping(_Strict):
     amounts: dict[str, Amount] = {}
     period_months: int | None = Field(None, ge=1, le=12)
     deduplicate: bool | Literal["identical", "first", "last"] = False
+    # -- forecast categories (issue #13 item 11, group "categories"): pipeline only --
+    forecast_categories: dict[str, Literal["pipeline", "best_case", "most_likely", "commit", "closed", "omitted"]] = Field(
+        {},
+        description="pipeline stage -> Salesforce forecast category (docs/mapping.md, 'Forecast categories')",
+    )
+
+    @field_validator("forecast_categories", mode="before")
+    @classmethod
+    def _stage_text(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            for stage in v:
+                as_text(stage, f"stage {stage!r} of forecast_categories")
+        return v
 
     @field_validator("na_values", mode="before")
     @classmethod
@@ -383,9 +396,10 @@ def _semantic_problems(m: SourceMapping, file: str) -> list[str]:
             continue
         cols = model.table_columns(table)  # the canonical columns, then the optional ones (deals.deal_type)
         allowed = list(cols)
+        out += _forecast_category_problems(table, tm, file)
         for key in ("columns", "constants", "recode", "date_format", "amounts"):
             for name in getattr(tm, key):
-                if name not in cols:
+                if name not in cols and not (key == "columns" and table == "pipeline" and name == model.FORECAST_CATEGORY):
                     out.append(
                         f"{file}: {table}.{key}: {name!r} is not a column of {table}"
                         f"{did_you_mean(name, allowed)} (allowed: {', '.join(allowed)})"
@@ -446,6 +460,13 @@ def _semantic_problems(m: SourceMapping, file: str) -> list[str]:
     if m.crediting == "territory" and m.territories is None:
         out.append(f"{file}: crediting: territory needs a territories: table")
     return out
+
+
+def _forecast_category_problems(table: str, tm: TableMapping, file: str) -> list[str]:
+    """``forecast_categories`` maps the pipeline table's stages; no other table has it."""
+    if table == "pipeline" or not tm.forecast_categories:
+        return []
+    return [f"{file}: {table}.forecast_categories: only the pipeline table has forecast categories (its stages)"]
 
 
 def load_mapping(path: str | Path) -> SourceMapping:

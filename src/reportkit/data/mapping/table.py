@@ -194,6 +194,8 @@ def load_table(ctx: _Context, table: str, tm: TableMapping) -> tuple[pd.DataFram
     rows = _prepare(ctx, table, tm)
     out, src_cols = _canonical_columns(ctx, table, tm, rows)
     out = _apply_recodes(ctx, tm, out, src_cols)
+    if table == "pipeline":
+        out = _forecast_category_column(ctx, tm, rows, out, src_cols)
     out = _derived_rows(table, out)
     _parse_columns(ctx, table, tm, out, src_cols)
     _derive_period_end(table, tm, out)
@@ -367,3 +369,70 @@ def _derive_period_end(table: str, tm: TableMapping, out: pd.DataFrame) -> None:
         out["period_end"] = (out["period_start"] + pd.DateOffset(months=tm.period_months) - pd.Timedelta(days=1)).astype(
             "datetime64[ns]"
         )
+
+
+# -- forecast categories (issue #13 item 11, group "categories") --
+def _category_key(text: str) -> str:
+    """``Best Case`` / ``BestCase`` / ``best_case`` -> ``bestcase`` (Salesforce labels and API names alike)."""
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+_CATEGORY_KEYS = {_category_key(c): c for c in model.FORECAST_CATEGORIES}
+
+
+def _forecast_category_column(
+    ctx: _Context, tm: TableMapping, rows: pd.DataFrame, out: pd.DataFrame, src_cols: dict[str, str]
+) -> pd.DataFrame:
+    """The pipeline's ``forecast_category``: the mapped column where a row has one, else its stage's category.
+
+    Only when the mapping declares ``forecast_categories`` or maps ``forecast_category``
+    (otherwise the table has no such column and no report shows categories). A row
+    without a category (its stage not in ``forecast_categories``, no override) and a
+    value that is no category are problems naming the row; an open opportunity in
+    *Closed* is one too (Closed is the won deals), checked by :func:`reportkit.data.model.validate_dataset`.
+    """
+    name = model.FORECAST_CATEGORY
+    mapped = name in tm.columns
+    if not mapped and not tm.forecast_categories:
+        return out
+    given = pd.Series(None, index=out.index, dtype="object")
+    bad = pd.Series(False, index=out.index)
+    if mapped:
+        text = tm.columns[name]
+        raw = (_render(rows, text) if _template_fields(text) is not None else rows[text]).loc[out.index]
+        src_cols[name] = text
+        raw = raw.where(~_missing(raw), None)
+        given = raw.map(lambda v: None if v is None else _CATEGORY_KEYS.get(_category_key(str(v))))
+        bad = raw.notna() & given.isna()
+        for idx in out.index[bad.to_numpy()]:
+            v = str(raw.at[idx])
+            ctx.problems.append(
+                _problem(
+                    out,
+                    idx,
+                    text,
+                    v,
+                    f"not a forecast category (allowed: {', '.join(model.OPEN_FORECAST_CATEGORIES)}, "
+                    f"or Salesforce's labels such as 'Best Case'){did_you_mean(v, model.FORECAST_CATEGORIES)}",
+                )
+            )
+    from_stage = out["stage"].map(lambda v: tm.forecast_categories.get(str(v)) if isinstance(v, str) else None)
+    cat = given.where(given.notna(), from_stage)
+    stages = list(tm.forecast_categories)
+    for idx in out.index[(cat.isna() & ~bad & out["stage"].notna()).to_numpy()]:
+        stage = str(out.at[idx, "stage"])
+        declared = f"declared stages: {', '.join(stages)}{did_you_mean(stage, stages)}" if stages else "no stage table"
+        ctx.problems.append(
+            _problem(
+                out,
+                idx,
+                src_cols.get("stage", "stage"),
+                stage,
+                f"stage {stage!r} has no forecast category ({declared}); add it to pipeline.forecast_categories "
+                f"in the source mapping{' or fill the ' + repr(tm.columns[name]) + ' column' if mapped else ''}",
+            )
+        )
+    out[name] = cat.astype("str").where(cat.notna(), None)
+    # rows with a problem leave (as recode's): a blank stage stays, for validation to report (stage is required)
+    placed = ((cat.notna() & ~bad) | out["stage"].isna()).to_numpy()
+    return out if placed.all() else out[placed]

@@ -4,7 +4,10 @@ An account manager's workbook: quarterly results (attainment live), commission
 statement (total = ``SUM`` of its lines), accounts, forecast, deals. A team's:
 leaderboard, attainment distribution (counts as ``COUNTIFS`` over the
 leaderboard), performance watch, forecast roll-up (with its team total row),
-commission expense (row sums and totals), quarterly results.
+commission expense (row sums and totals), quarterly results. Either kind adds
+*Forecast categories* last when the report has them (:data:`OPTIONAL_SHEETS`:
+each cumulative roll-up is a live sum of its categories' cells, the rule in
+words below the table).
 """
 
 from __future__ import annotations
@@ -13,11 +16,13 @@ import math
 from typing import Any
 
 import pandas as pd
+from xlsxwriter.utility import xl_rowcol_to_cell
 
+from ...domain.forecast_categories import CUMULATIVE_ROLLUPS
 from ...reports.builders import ATTAINMENT_BANDS
 from ..cell_kinds import NA, is_missing
 from .book import _Book
-from .formulas import _dec_sum, _frac
+from .formulas import _dec, _dec_sum, _frac
 from .frames import _Placed, _Spec, write_frame_sheet
 
 AM_SHEETS: tuple[tuple[str, str], ...] = (
@@ -38,6 +43,9 @@ TEAM_SHEETS: tuple[tuple[str, str], ...] = (
     ("Quarterly results", "quarterly"),
 )
 """Team sheets after ``Summary``: (sheet name, report attribute)."""
+
+OPTIONAL_SHEETS: tuple[tuple[str, str], ...] = (("Forecast categories", "forecast_categories"),)
+"""Sheets after the kind's own, written only when the report has the attribute (not None)."""
 
 
 def _am_spec(attr: str, report: Any) -> _Spec:
@@ -143,4 +151,32 @@ def _write_report_sheets(book: _Book, report: Any, sheets: tuple[tuple[str, str]
         else:
             spec = _team_spec(attr, report) if team else _am_spec(attr, report)
             placed[attr] = write_frame_sheet(book, sheet_name, frame, spec, table=attr not in ("accounts", "deals"))
+    if getattr(report, "forecast_categories", None) is not None:
+        placed["forecast_categories"] = _write_forecast_categories(book, report)
+    return placed
+
+
+def _write_forecast_categories(book: _Book, report: Any) -> _Placed:
+    """The forecast categories: single categories, then each cumulative roll-up as ``=`` the sum of its categories' cells.
+
+    A roll-up's formula is written only where its categories' amounts add up to it
+    to the cent (always, by the rule: :mod:`reportkit.domain.forecast_categories`);
+    the roll-up rule in words goes two rows below the table.
+    """
+    frame = report.forecast_categories
+    shown = frame[["forecast", "includes", "opportunities", "amount"]]
+    sheet_name = OPTIONAL_SHEETS[0][0]
+    placed = write_frame_sheet(book, sheet_name, shown, table=True)
+    sheet, r0, r1 = placed.parts[0]
+    ws = book.wb.get_worksheet_by_name(sheet)
+    ja = placed.columns["amount"]
+    row_of = {str(k): r0 + i for i, k in enumerate(frame["key"])}
+    amount = {str(k): _dec(v) for k, v in zip(frame["key"], frame["amount"])}
+    for key, _name, adds in CUMULATIVE_ROLLUPS:
+        if key not in row_of or any(c not in row_of for c in adds):
+            continue
+        if sum(amount[c] or 0 for c in adds) == amount[key]:
+            f = "=" + "+".join(xl_rowcol_to_cell(row_of[c], ja) for c in adds)
+            ws.write_formula(row_of[key], ja, f, book.fmt.money, float(amount[key] or 0))
+    ws.write_string(r1 + 2, 0, str(getattr(report, "forecast_categories_rule", "")))
     return placed
