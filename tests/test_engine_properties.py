@@ -490,6 +490,8 @@ def test_a_higher_quota_credit_factor_never_lowers_the_commission_on_rising_rate
     assert high >= low
     # the commissionable amount never moves: every line's basis is the deal's amount
     assert r_lo.statement("a")["credit"].tolist() == r_hi.statement("a")["credit"].tolist()
+
+
 # -- forecast categories (issue #13 item 11, group "categories"): self-contained --
 _FC_CATS = ("pipeline", "best_case", "most_likely", "commit", "omitted")
 _FC_DEAL_DATES = ["2024-12-31", "2025-01-01", "2025-02-01", "2025-02-02", "2025-03-31"]

@@ -693,6 +693,8 @@ def test_deal_type_factors_match_the_slow_decimal_reference(raw, shape):
     res = run(p, ds, "FY2025-Q2")
     for (am, q), want in reference_deal_types(deals, types, applies_to, method).items():
         assert commission_rows(res, am, q) == want, (am, q)
+
+
 # -- forecast categories (issue #13 item 11, group "categories"): a slow reference, self-contained --
 _FC_OPEN = ("pipeline", "best_case", "most_likely", "commit", "omitted")
 _FC_Q = (dt.date(2025, 1, 1), dt.date(2025, 3, 31))

@@ -125,6 +125,7 @@ def table_columns(table: str) -> dict[str, tuple[str, bool]]:
     """:data:`COLUMNS` of ``table`` then its :data:`OPTIONAL_COLUMNS`: every column a mapping may fill."""
     return {**COLUMNS[table], **OPTIONAL_COLUMNS.get(table, {})}
 
+
 # -- forecast categories (issue #13 item 11, group "categories") --
 #: Optional column of ``pipeline``: each open opportunity's forecast category (text,
 #: one of :data:`OPEN_FORECAST_CATEGORIES`), filled by the source mapping from its
