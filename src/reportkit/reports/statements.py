@@ -9,18 +9,25 @@ plans and refuses one whose crediting disagrees with the data set.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from typing import Any
 
+import pandas as pd
+
 from ..config.params import BatchParams
 from ..config.plans import load_plan_source
+from ..data.fx import conversion_words, deal_fx, has_fx
 from ..data.model import Dataset
 from ..domain.commission import CommissionStatement, flat_result, flat_statement, plan_result, plan_statement
 from ..domain.crediting import check_crediting
 from .context import ReportContext, report_context
 from .planning import account_manager_row
 
-__all__ = ["commission_statement", "load_checked_plans", "commission_for"]
+__all__ = ["commission_statement", "load_checked_plans", "commission_for", "CONVERSION_COLUMN"]
+
+CONVERSION_COLUMN = "conversion"
+"""Column a statement's lines gain when the deals were converted from other currencies (fx group)."""
 
 
 def commission_statement(ds: Dataset, params: BatchParams, ctx: ReportContext, account_manager_id: str) -> CommissionStatement:
@@ -43,7 +50,9 @@ def commission_statement(ds: Dataset, params: BatchParams, ctx: ReportContext, a
     Returns
     -------
     CommissionStatement
-        Decimal lines; its total is the sum of its rounded lines.
+        Decimal lines; its total is the sum of its rounded lines. When the deals were
+        converted from other currencies at load, the lines have a last
+        :data:`CONVERSION_COLUMN` saying each deal's conversion in words.
 
     Raises
     ------
@@ -52,8 +61,31 @@ def commission_statement(ds: Dataset, params: BatchParams, ctx: ReportContext, a
     """
     key = ("statement", account_manager_id)
     if key not in ctx.engine:
-        ctx.engine[key] = _make_statement(ds, params, ctx, account_manager_id)
+        ctx.engine[key] = _with_conversion(_make_statement(ds, params, ctx, account_manager_id), ds)
     return ctx.engine[key]
+
+
+def _with_conversion(stmt: CommissionStatement, ds: Dataset) -> CommissionStatement:
+    """The statement with a ``conversion`` column when the deals were converted at load (fx group).
+
+    Each line of a deal in another currency says in words how its amount was made:
+    ``10,000.00 EUR x 1.2866 = 12,866.00 USD (rate of 2013-05-21)``
+    (:func:`reportkit.data.fx.conversion_words`); lines without a deal, or of a deal
+    already in the reporting currency, say nothing. A data set without an ``fx_rates``
+    table gets the statement unchanged.
+    """
+    if not has_fx(ds.deals):
+        return stmt
+    conv = deal_fx(ds.deals, stmt.lines["deal_id"].tolist())
+    words = [
+        "" if cur is None else conversion_words(cur, orig, rate, conv_amt, ds.currency, basis)
+        for cur, orig, rate, conv_amt, basis in conv[
+            ["original_currency", "original_amount", "fx_rate", "converted_amount", "fx_rate_basis"]
+        ].itertuples(index=False)
+    ]
+    lines = stmt.lines.copy()
+    lines[CONVERSION_COLUMN] = pd.Series(words, index=lines.index, dtype="str")
+    return dataclasses.replace(stmt, lines=lines)
 
 
 def _make_statement(ds: Dataset, params: BatchParams, ctx: ReportContext, account_manager_id: str) -> CommissionStatement:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ...core.errors import OutputError
+from ...data.fx import deal_fx, has_fx
 from .._credit_core import CREDIT_SOURCES, take_str
 from .ledger import _AWARDS, _KINDS, _Lines, _money, _rate
 from .quotas import Attainment
@@ -200,6 +201,14 @@ STATEMENT_COLUMNS = [
 
 ``rule`` is the engine's rule text; ``description`` the line in words (:func:`line_words`)."""
 
+# fx group (issue #13 item 10): a statement of deals converted from other currencies
+FX_STATEMENT_COLUMNS = ["original_currency", "original_amount", "fx_rate", "converted_amount", "fx_rate_basis"]
+"""Columns after :data:`STATEMENT_COLUMNS` when the deals were converted at load
+(:func:`reportkit.data.fx.has_fx`): the deal's source currency and exact amount, the rate
+used (``Decimal``, reporting-currency units per unit), the converted amount (``Decimal``
+0.01, ``original x rate`` rounded half away from zero: the deal's amount the credit comes
+from) and which rate in words (:func:`reportkit.data.fx.deal_fx`). ``None`` on lines without a deal."""
+
 
 class CommissionResult:
     """Vectorised engine output; statements are materialised per AM on request.
@@ -360,6 +369,10 @@ class CommissionResult:
             },
             columns=STATEMENT_COLUMNS,
         )
+        if has_fx(self._deals):
+            conv = deal_fx(self._deals, out["deal_id"].tolist())
+            for c in FX_STATEMENT_COLUMNS:
+                out[c] = conv[c].to_numpy()
         return out.reset_index(drop=True)
 
     def _plan_of(self, code: int, j: int):
@@ -457,7 +470,7 @@ def write_statement_csv(statement: pd.DataFrame, path: str | Path) -> Path:
     """
     path = Path(path)
     out = statement.copy()
-    for c in ("credit", "rate", "amount"):
+    for c in ("credit", "rate", "amount", "original_amount", "fx_rate", "converted_amount"):
         if c in out:
             out[c] = [("" if v is None else str(v)) for v in out[c]]
     for c in ("close_date", "payout_date"):
