@@ -11,17 +11,21 @@ deals without a rate, bad rate rows) are copies of those files with one thing ch
 from __future__ import annotations
 
 import csv
+import datetime
 import shutil
 from decimal import Decimal
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 import reportkit as rk
 from reportkit.config.plans import load_plan
 from reportkit.core.errors import DataError, MappingError, PlanError
 from reportkit.domain import engine
+from reportkit.render.excel import write_workbook
 from reportkit.render.statement import statement_cli
+from reportkit.reports.account_manager import build_account_manager_report
 
 ECB = Path(__file__).parent / "fixtures" / "fx_ecb_may_2013"
 D = Decimal
@@ -99,14 +103,18 @@ def test_report_figures_and_the_statement_show_the_same_converted_amounts():
     st = rk.commission_statement(ds, "ana", "FY2013-Q2", params)
     assert table.loc["ana", "revenue"] == st.revenue == D("21097.46")
     assert st.total == sum(st.lines["amount"]) == D("2109.75")
-    words = dict(zip(st.lines["deal_id"], st.lines["conversion"]))
+    words = {
+        d: text.split("; converted: ")[1] if "; converted: " in text else None
+        for d, text in zip(st.lines["deal_id"], st.lines["description"])
+    }
     assert words == {
         "D1": "10,000.00 EUR x 1.2866 = 12,866.00 USD (rate of 2013-05-21)",
         "D2": "2,500.55 EUR x 1.2923 = 3,231.46 USD (rate of 2013-05-22)",
-        "D3": "",
+        "D3": None,
         "D4": "25.00 EUR x 1.2866 = 32.17 USD (rate of 2013-05-21)",
         "R1": "-25.00 EUR x 1.2866 = -32.17 USD (rate of 2013-05-21)",
     }
+    assert list(st.lines.columns) == ["line", "description", "basis", "rate", "amount", "rule", "award", "deal_id", "tier"]
 
 
 def test_statement_files_show_original_amount_currency_rate_and_converted_amount_beside_each_line(tmp_path, capsys):
@@ -218,3 +226,16 @@ def test_a_deal_with_a_blank_currency_is_refused_as_blank_not_taken_for_the_repo
         rk.load_dataset(variant(tmp_path, files={"deals.csv": deals}))
     (p,) = exc.value.problems
     assert (p.row, p.column) == (7, "currency") and "currency is required" in p.reason
+
+
+def test_the_account_managers_workbook_shows_each_deals_conversion_on_its_commission_line(tmp_path):
+    params, ds = rk.load(ECB / "params.yaml")
+    report = build_account_manager_report(ds, "ana", "FY2013-Q2", params, datetime.date(2013, 6, 30))
+    sheet = openpyxl.load_workbook(write_workbook(report, tmp_path / "ana.xlsx"))["Commission statement"]
+    rows = list(sheet.iter_rows(values_only=True))
+    col = {name: j for j, name in enumerate(rows[0])}
+    shown = {r[col["Deal ID"]]: (r[col["Basis"]], r[col["Amount"]], r[col["Description"]]) for r in rows[1:-1]}
+    basis, amount, description = shown["D2"]
+    assert (basis, amount) == (3231.46, 323.15)
+    assert description.endswith("; converted: 2,500.55 EUR x 1.2923 = 3,231.46 USD (rate of 2013-05-22)")
+    assert "converted" not in shown["D3"][2]

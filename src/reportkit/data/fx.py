@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.errors import DataProblem
-from ..core.money import CENT, MICROS_PER_CENT, rdiv, round_money
+from ..core.money import CENT, MICROS_PER_CENT, check_exact_range, rdiv, round_money
 from ..core.periods import FiscalCalendar
 from . import model
 
@@ -56,6 +56,7 @@ __all__ = [
     "convert_deals",
     "has_fx",
     "deal_fx",
+    "DealConversions",
     "conversion_words",
 ]
 
@@ -128,7 +129,9 @@ def _rate_table(
                 )
             )
             continue
-        value, why = (None, "a rate is required") if text is None else _rate_int(text)
+        if text is None or (isinstance(text, float) and np.isnan(text)):
+            continue  # a blank rate is the schema's problem
+        value, why = _rate_int(text)
         if value is None:
             problems.append(DataProblem(*_where(fx_rates, i, "fx_rates"), cols.get("rate", "rate"), text, f"rate {why}"))
             continue
@@ -202,13 +205,21 @@ def _average_rates(
 
 
 def _convert_cents(micros: np.ndarray, rate: np.ndarray) -> np.ndarray:
-    """``micros x rate / 1e8`` in cents, rounded half away from zero per deal (exact)."""
+    """``micros x rate / 1e8`` in cents, rounded half away from zero per deal (exact).
+
+    Raises
+    ------
+    DataError
+        A converted amount beyond the exact range (:func:`reportkit.core.money.check_exact_range`).
+    """
     if not len(micros):
         return np.zeros(0, dtype=np.int64)
     biggest = int(np.abs(micros).max()) * int(rate.max())
     if biggest < 2**62:
         return rdiv(micros * rate, _PER_CENT)
-    return np.array([rdiv(int(m) * int(r), _PER_CENT) for m, r in zip(micros.tolist(), rate.tolist())], dtype=np.int64)
+    cents = [rdiv(int(m) * int(r), _PER_CENT) for m, r in zip(micros.tolist(), rate.tolist())]
+    check_exact_range(np.array([float(c) * MICROS_PER_CENT for c in cents]), "deals converted with fx_rates")
+    return np.array(cents, dtype=np.int64)
 
 
 def convert_deals(
@@ -322,6 +333,48 @@ def _no_rate(
     )
 
 
+class DealConversions:
+    """Look up deals' conversions by id, built once per ``deals`` table (a batch's statements share it).
+
+    ``DealConversions(deals)(deal_ids)`` is :func:`deal_fx`; building it indexes the deal ids
+    once (a hash of every id), so many statements over one data set pay that once.
+    """
+
+    COLUMNS = ("original_currency", "original_amount", "fx_rate", "converted_amount", "fx_rate_basis")
+
+    def __init__(self, deals: pd.DataFrame) -> None:
+        self.deals = deals
+        self._index = pd.Index(deals["deal_id"].astype("str").to_numpy(dtype=object))
+
+    def __call__(self, deal_ids: Any) -> pd.DataFrame:
+        ids = [None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in deal_ids]
+        d = self.deals
+        pos = self._index.get_indexer(pd.Index([i if i is not None else "" for i in ids], dtype=object))
+        if not self._index.is_unique:  # a data set built by hand: the first row of an id
+            first = pd.Series(np.arange(len(d)), index=self._index)
+            first = first[~first.index.duplicated()]
+            pos = np.array([int(first.get(i, -1)) if i is not None else -1 for i in ids], dtype=np.int64)
+        rows = []
+        for i, k in zip(ids, pos.tolist()):
+            if i is None or k < 0:
+                rows.append((None, None, None, None, None))
+                continue
+            m = int(d["original_amount_micros"].iat[k])
+            original = Decimal(m).scaleb(-6)
+            original = original.quantize(CENT) if m % MICROS_PER_CENT == 0 else original.normalize()
+            basis = d["fx_rate_basis"].iat[k]
+            rows.append(
+                (
+                    str(d["original_currency"].iat[k]),
+                    original,
+                    Decimal(str(d["fx_rate"].iat[k])),
+                    Decimal(int(d["amount_cents"].iat[k])).scaleb(-2),
+                    None if basis is None or (isinstance(basis, float) and np.isnan(basis)) else str(basis),
+                )
+            )
+        return pd.DataFrame(rows, columns=list(self.COLUMNS), dtype=object)
+
+
 def deal_fx(deals: pd.DataFrame, deal_ids: Any) -> pd.DataFrame:
     """The conversion of each deal in ``deal_ids``: what a statement shows beside its lines.
 
@@ -340,33 +393,10 @@ def deal_fx(deals: pd.DataFrame, deal_ids: Any) -> pd.DataFrame:
         ``fx_rate`` (``Decimal``, units of the reporting currency per unit),
         ``converted_amount`` (``Decimal`` 0.01 in the reporting currency: the deal's
         amount, ``original x rate`` rounded half away from zero), ``fx_rate_basis``
-        (str: ``rate of 2013-05-21``). All ``None`` for a line without a deal.
+        (str: ``rate of 2013-05-21``). All ``None`` for a line without a deal. Many
+        look-ups over one table: :class:`DealConversions`.
     """
-    ids = [None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in deal_ids]
-    pos = pd.Series(np.arange(len(deals)), index=deals["deal_id"].astype("str").to_numpy())
-    pos = pos[~pos.index.duplicated()]
-    rows = []
-    for d in ids:
-        if d is None or d not in pos.index:
-            rows.append((None, None, None, None, None))
-            continue
-        i = int(pos[d])
-        m = int(deals["original_amount_micros"].iloc[i])
-        original = Decimal(m).scaleb(-6)
-        original = original.quantize(CENT) if m % MICROS_PER_CENT == 0 else original.normalize()
-        basis = deals["fx_rate_basis"].iloc[i]
-        rows.append(
-            (
-                str(deals["original_currency"].iloc[i]),
-                original,
-                Decimal(str(deals["fx_rate"].iloc[i])),
-                Decimal(int(deals["amount_cents"].iloc[i])).scaleb(-2),
-                None if basis is None or (isinstance(basis, float) and np.isnan(basis)) else str(basis),
-            )
-        )
-    return pd.DataFrame(
-        rows, columns=["original_currency", "original_amount", "fx_rate", "converted_amount", "fx_rate_basis"], dtype=object
-    )
+    return DealConversions(deals)(deal_ids)
 
 
 def conversion_words(

@@ -30,7 +30,7 @@ import pandas as pd
 
 from ..core.errors import OutputError, ParamsError
 from ..core.periods import Period
-from ..data.fx import deal_fx, has_fx
+from ..data.fx import DealConversions, has_fx
 from ..domain.commission import CommissionStatement
 from ..domain.loading import load_inputs
 from ..reports.context import shared_contexts
@@ -267,10 +267,11 @@ def statement_cli(
         if params.account_managers is not None:
             ids = [a for a in ids if a in set(params.account_managers)]
     written = 0
+    fx = DealConversions(ds.deals) if has_fx(ds.deals) else None  # deals converted from other currencies
     with shared_contexts():  # one plan-engine run for every statement
         for am in ids:
             stmt = commission_for(ds, params, am, p.label, as_of)
-            conversions = deal_fx(ds.deals, stmt.lines["deal_id"].tolist()) if has_fx(ds.deals) else None
+            conversions = fx(stmt.lines["deal_id"].tolist()) if fx is not None else None
             csv_path, _ = write_statement_files(stmt, output_dir, ds.currency, conversions)
             print(f"{am}: {len(stmt.lines)} lines, total {stmt.total} {ds.currency} -> {csv_path}")
             written += 1

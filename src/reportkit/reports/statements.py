@@ -17,17 +17,14 @@ import pandas as pd
 
 from ..config.params import BatchParams
 from ..config.plans import load_plan_source
-from ..data.fx import conversion_words, deal_fx, has_fx
+from ..data.fx import DealConversions, conversion_words, has_fx
 from ..data.model import Dataset
 from ..domain.commission import CommissionStatement, flat_result, flat_statement, plan_result, plan_statement
 from ..domain.crediting import check_crediting
 from .context import ReportContext, report_context
 from .planning import account_manager_row
 
-__all__ = ["commission_statement", "load_checked_plans", "commission_for", "CONVERSION_COLUMN"]
-
-CONVERSION_COLUMN = "conversion"
-"""Column a statement's lines gain when the deals were converted from other currencies (fx group)."""
+__all__ = ["commission_statement", "load_checked_plans", "commission_for"]
 
 
 def commission_statement(ds: Dataset, params: BatchParams, ctx: ReportContext, account_manager_id: str) -> CommissionStatement:
@@ -51,8 +48,8 @@ def commission_statement(ds: Dataset, params: BatchParams, ctx: ReportContext, a
     -------
     CommissionStatement
         Decimal lines; its total is the sum of its rounded lines. When the deals were
-        converted from other currencies at load, the lines have a last
-        :data:`CONVERSION_COLUMN` saying each deal's conversion in words.
+        converted from other currencies at load, the description of each line of a deal
+        in another currency ends with its conversion in words.
 
     Raises
     ------
@@ -61,22 +58,26 @@ def commission_statement(ds: Dataset, params: BatchParams, ctx: ReportContext, a
     """
     key = ("statement", account_manager_id)
     if key not in ctx.engine:
-        ctx.engine[key] = _with_conversion(_make_statement(ds, params, ctx, account_manager_id), ds)
+        ctx.engine[key] = _with_conversion(_make_statement(ds, params, ctx, account_manager_id), ds, ctx)
     return ctx.engine[key]
 
 
-def _with_conversion(stmt: CommissionStatement, ds: Dataset) -> CommissionStatement:
-    """The statement with a ``conversion`` column when the deals were converted at load (fx group).
+def _with_conversion(stmt: CommissionStatement, ds: Dataset, ctx: ReportContext) -> CommissionStatement:
+    """The statement whose lines say how a deal in another currency was converted (fx group).
 
-    Each line of a deal in another currency says in words how its amount was made:
-    ``10,000.00 EUR x 1.2866 = 12,866.00 USD (rate of 2013-05-21)``
-    (:func:`reportkit.data.fx.conversion_words`); lines without a deal, or of a deal
-    already in the reporting currency, say nothing. A data set without an ``fx_rates``
-    table gets the statement unchanged.
+    The ``description`` of each line of a deal converted at load ends with its
+    conversion in words: ``...; converted: 10,000.00 EUR x 1.2866 = 12,866.00 USD (rate
+    of 2013-05-21)`` (:func:`reportkit.data.fx.conversion_words`), so every place that
+    shows the statement (the report's notebook and workbook, ``reportkit statement``)
+    shows original amount, rate and converted amount. Lines without a deal, or of a deal
+    already in the reporting currency, are unchanged; so is the statement of a data set
+    without an ``fx_rates`` table.
     """
     if not has_fx(ds.deals):
         return stmt
-    conv = deal_fx(ds.deals, stmt.lines["deal_id"].tolist())
+    if "fx" not in ctx.engine:
+        ctx.engine["fx"] = DealConversions(ds.deals)
+    conv = ctx.engine["fx"](stmt.lines["deal_id"].tolist())
     words = [
         "" if cur is None else conversion_words(cur, orig, rate, conv_amt, ds.currency, basis)
         for cur, orig, rate, conv_amt, basis in conv[
@@ -84,7 +85,11 @@ def _with_conversion(stmt: CommissionStatement, ds: Dataset) -> CommissionStatem
         ].itertuples(index=False)
     ]
     lines = stmt.lines.copy()
-    lines[CONVERSION_COLUMN] = pd.Series(words, index=lines.index, dtype="str")
+    lines["description"] = pd.Series(
+        [d + (f"; converted: {w}" if w else "") for d, w in zip(lines["description"].tolist(), words)],
+        index=lines.index,
+        dtype="str",
+    )
     return dataclasses.replace(stmt, lines=lines)
 
 

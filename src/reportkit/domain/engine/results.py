@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ...core.errors import OutputError
-from ...data.fx import deal_fx, has_fx
+from ...data.fx import DealConversions, has_fx
 from .._credit_core import CREDIT_SOURCES, take_str
 from .ledger import _AWARDS, _KINDS, _Lines, _money, _rate
 from .quotas import Attainment
@@ -258,6 +258,7 @@ class CommissionResult:
         self._order: np.ndarray | None = None
         self._starts: np.ndarray | None = None
         self._code = {a: i for i, a in enumerate(account_managers.tolist())}
+        self._fx: DealConversions | None = None  # deals converted from other currencies, looked up by id
 
     @property
     def n_lines(self) -> int:
@@ -370,7 +371,9 @@ class CommissionResult:
             columns=STATEMENT_COLUMNS,
         )
         if has_fx(self._deals):
-            conv = deal_fx(self._deals, out["deal_id"].tolist())
+            if self._fx is None:
+                self._fx = DealConversions(self._deals)
+            conv = self._fx(out["deal_id"].tolist())
             for c in FX_STATEMENT_COLUMNS:
                 out[c] = conv[c].to_numpy()
         return out.reset_index(drop=True)
