@@ -166,42 +166,36 @@ def _day(ns: int) -> str:
     return f"{pd.Timestamp(int(ns)):%Y-%m-%d}"
 
 
-def _rates_at_close(days_t: np.ndarray, rates_t: np.ndarray, close: np.ndarray) -> tuple[np.ndarray, list[str | None]]:
-    """Rate in force on each close date (latest dated on or before it); 0 where there is none."""
+def _rates_at_close(days_t: np.ndarray, rates_t: np.ndarray, close: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rate in force on each close date (latest dated on or before it) and its words; 0 / None where there is none."""
     k = np.searchsorted(days_t, close, side="right") - 1
     ok = k >= 0
-    rate = np.where(ok, rates_t[np.where(ok, k, 0)], 0)
-    basis = [f"rate of {_day(days_t[j])}" if j >= 0 else None for j in k.tolist()]
-    return rate, basis
+    at = np.where(ok, k, 0)
+    rate = np.where(ok, rates_t[at], 0)
+    words = np.array([f"rate of {_day(d)}" for d in days_t.tolist()], dtype=object)
+    return rate, np.where(ok, words[at], None)
 
 
 def _average_rates(
     days_t: np.ndarray, rates_t: np.ndarray, close: np.ndarray, calendar: FiscalCalendar, kind: str
-) -> tuple[np.ndarray, list[str | None]]:
+) -> tuple[np.ndarray, np.ndarray]:
     """Mean of the rates dated in each close date's month / fiscal quarter, rounded half away
-    from zero to :data:`RATE_DECIMALS` decimals; 0 where the period has no rate."""
+    from zero to :data:`RATE_DECIMALS` decimals, and its words; 0 / None where the period has no rate."""
     key_t = calendar.ordinals(days_t, kind)
+    keys = np.unique(key_t)
+    mean = np.zeros(len(keys), dtype=np.int64)
+    words = np.empty(len(keys), dtype=object)
+    for n, key in enumerate(keys.tolist()):
+        sel = rates_t[key_t == key].tolist()
+        # round_money on the exact mean (the one rounding rule), back to x 1e8
+        mean[n] = int(round_money(Decimal(sum(sel)) / len(sel) / _SCALE, places=RATE_DECIMALS).scaleb(RATE_DECIMALS))
+        span = calendar.period_of_ordinal(key, kind)
+        label = f"{span.start:%Y-%m}" if kind == "month" else span.label
+        words[n] = f"average of {len(sel)} rate{'s' if len(sel) > 1 else ''} dated in {label}"
     key_d = calendar.ordinals(close, kind)
-    means: dict[int, tuple[int, int]] = {}
-    for key in np.unique(key_t).tolist():
-        sel = rates_t[key_t == key]
-        total = sum(int(r) for r in sel.tolist())
-        # round_money on the exact mean (one rounding rule): Decimal, then back to x 1e8
-        mean = round_money(Decimal(total) / len(sel) / _SCALE, places=RATE_DECIMALS)
-        means[key] = (int(mean.scaleb(RATE_DECIMALS)), len(sel))
-    rate = np.array([means.get(k, (0, 0))[0] for k in key_d.tolist()], dtype=np.int64)
-    basis = []
-    for k in key_d.tolist():
-        if k not in means:
-            basis.append(None)
-            continue
-        label = calendar.period_of_ordinal(k, kind).label
-        if kind == "month":
-            start = calendar.period_of_ordinal(k, kind).start
-            label = f"{start:%Y-%m}"
-        n = means[k][1]
-        basis.append(f"average of {n} rate{'s' if n > 1 else ''} dated in {label}")
-    return rate, basis
+    at = np.clip(np.searchsorted(keys, key_d), 0, len(keys) - 1)
+    ok = keys[at] == key_d
+    return np.where(ok, mean[at], 0), np.where(ok, words[at], None)
 
 
 def _convert_cents(micros: np.ndarray, rate: np.ndarray) -> np.ndarray:
@@ -214,12 +208,18 @@ def _convert_cents(micros: np.ndarray, rate: np.ndarray) -> np.ndarray:
     """
     if not len(micros):
         return np.zeros(0, dtype=np.int64)
-    biggest = int(np.abs(micros).max()) * int(rate.max())
-    if biggest < 2**62:
-        return rdiv(micros * rate, _PER_CENT)
-    cents = [rdiv(int(m) * int(r), _PER_CENT) for m, r in zip(micros.tolist(), rate.tolist())]
-    check_exact_range(np.array([float(c) * MICROS_PER_CENT for c in cents]), "deals converted with fx_rates")
-    return np.array(cents, dtype=np.int64)
+    # a whole number of cents (the usual source amount) is cents x rate / 1e8: smaller products
+    whole = micros % MICROS_PER_CENT == 0
+    base = np.where(whole, micros // MICROS_PER_CENT, micros)
+    den = np.where(whole, _SCALE, _PER_CENT)
+    fits = np.abs(base).astype(np.float64) * rate.astype(np.float64) < 2.0**61  # int64 product, with margin
+    out = np.zeros(len(micros), dtype=np.int64)
+    out[fits] = rdiv(base[fits] * rate[fits], den[fits])
+    if not fits.all():  # beyond int64: Python integers, the same rule
+        big = [rdiv(int(b) * int(r), int(d)) for b, r, d in zip(base[~fits].tolist(), rate[~fits].tolist(), den[~fits].tolist())]
+        check_exact_range(np.array([float(c) * MICROS_PER_CENT for c in big]), "deals converted with fx_rates")
+        out[~fits] = big
+    return out
 
 
 def convert_deals(
@@ -264,15 +264,17 @@ def convert_deals(
     out = deals.copy()
     micros = model.deal_micros(deals) if len(deals) else np.zeros(0, dtype=np.int64)
     known = deals["currency"].notna().to_numpy()  # a blank currency stays blank: the schema names it
-    cur = deals["currency"].astype("str").where(known, reporting).to_numpy(dtype=object)
+    codes, names = pd.factorize(deals["currency"].astype("str").where(known, reporting))
     close = deals["close_date"].to_numpy("datetime64[ns]").view(np.int64)
     cents = deals["amount_cents"].to_numpy(np.int64).copy()
     new_micros = micros.copy()
     rate_text = np.full(len(deals), "1", dtype=object)
     basis = np.full(len(deals), None, dtype=object)
     dated = deals["close_date"].notna().to_numpy()
-    for c in sorted(set(cur.tolist()) - {reporting}):
-        rows = np.flatnonzero((cur == c) & dated)
+    for k, c in sorted(enumerate(names.tolist()), key=lambda kc: kc[1]):
+        if c == reporting:
+            continue
+        rows = np.flatnonzero((codes == k) & dated)
         if c in table:
             days_t, rates_t = table[c]
             if conversion == "close_date":
@@ -281,19 +283,20 @@ def convert_deals(
                 kind = "month" if conversion == "month_average" else "quarter"
                 rate, words = _average_rates(days_t, rates_t, close[rows], calendar, kind)
         else:
-            rate, words = np.zeros(len(rows), dtype=np.int64), [None] * len(rows)
+            rate, words = np.zeros(len(rows), dtype=np.int64), np.full(len(rows), None, dtype=object)
         found = rate > 0
         converted = _convert_cents(micros[rows[found]], rate[found])
         cents[rows[found]] = converted
         new_micros[rows[found]] = converted * MICROS_PER_CENT
-        rate_text[rows[found]] = [_text(r) for r in rate[found].tolist()]
+        distinct, inverse = np.unique(rate[found], return_inverse=True)
+        rate_text[rows[found]] = np.array([_text(r) for r in distinct.tolist()], dtype=object)[inverse]
         basis[rows] = words
         for i in rows[~found].tolist():
             problems.append(_no_rate(deals, i, c, conversion, c in table, calendar, cols.get("deals", {}), reporting))
     out["amount_cents"] = cents
     out[model.AMOUNT_MICROS] = new_micros
     out["currency"] = pd.Series(np.where(known, reporting, None), index=out.index, dtype="str")
-    out["original_currency"] = pd.Series(cur, index=out.index, dtype="str")
+    out["original_currency"] = pd.Series(np.asarray(names, dtype=object)[codes], index=out.index, dtype="str")
     out["original_amount_micros"] = micros
     out["fx_rate"] = pd.Series(rate_text, index=out.index, dtype="str")
     out["fx_rate_basis"] = pd.Series(basis, index=out.index, dtype="str").where(pd.notna(basis), None)
