@@ -168,7 +168,7 @@ def test_without_an_fx_table_a_second_currency_is_refused_with_how_to_declare_on
 def test_bad_rate_rows_are_refused_with_file_row_column_value_and_fix(tmp_path):
     rates = (
         'currency,date,usd_per_unit\nEUR,2013-05-21,1.2866\nEUR,2013-05-22,"1,2923"\nEUR,2013-05-23,-1\n'
-        "EUR,2013-05-24,1.123456789\nUSD,2013-05-21,1\nEUR,2013-05-21,1.3\n"
+        "EUR,2013-05-24,1.123456789\nUSD,2013-05-21,1.1\nEUR,2013-05-21,1.3\nUSD,2013-05-22,1.0\n"
     )
     with pytest.raises(DataError) as exc:
         rk.load_dataset(variant(tmp_path, files={"fx_rates.csv": rates}))
@@ -176,8 +176,12 @@ def test_bad_rate_rows_are_refused_with_file_row_column_value_and_fix(tmp_path):
     assert got[3][:2] == ("usd_per_unit", "1,2923") and "not a number" in got[3][2]
     assert "positive" in got[4][2]
     assert "more than 8 decimals" in got[5][2]
-    assert got[6][:2] == ("currency", "USD") and "reporting currency" in got[6][2]
+    assert (
+        got[6][:2] == ("usd_per_unit", "1.1")
+        and "USD is the reporting currency (the mapping's currency): its rate is 1" in got[6][2]
+    )
     assert "a second, different rate for EUR on 2013-05-21" in got[7][2]
+    assert 8 not in got  # USD at 1.0: the reporting currency's own rate, harmless
 
 
 def test_a_mapping_must_declare_how_deals_are_converted(tmp_path):

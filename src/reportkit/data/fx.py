@@ -119,19 +119,21 @@ def _rate_table(
         if cur is None or (isinstance(cur, float) and np.isnan(cur)) or not valid_date[i]:
             continue  # a blank currency or date is the schema's problem
         cur = str(cur)
-        if cur == reporting:
-            problems.append(
-                DataProblem(
-                    *_where(fx_rates, i, "fx_rates"),
-                    cols.get("currency", "currency"),
-                    cur,
-                    f"{cur} is the reporting currency (the mapping's currency); it needs no rate: remove the row",
-                )
-            )
-            continue
         if text is None or (isinstance(text, float) and np.isnan(text)):
             continue  # a blank rate is the schema's problem
         value, why = _rate_int(text)
+        if cur == reporting:  # a row of 1 for the reporting currency (as CRMs list it) is harmless
+            if value != _SCALE:
+                problems.append(
+                    DataProblem(
+                        *_where(fx_rates, i, "fx_rates"),
+                        cols.get("rate", "rate"),
+                        text,
+                        f"{cur} is the reporting currency (the mapping's currency): its rate is 1; "
+                        "correct the rate or remove the row",
+                    )
+                )
+            continue
         if value is None:
             problems.append(DataProblem(*_where(fx_rates, i, "fx_rates"), cols.get("rate", "rate"), text, f"rate {why}"))
             continue
