@@ -8,7 +8,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
-from engine_helpers import dataset, plan, run, summary
+from engine_helpers import CAL, dataset, plan, run, summary
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -536,3 +536,60 @@ def test_forecast_category_rollups_are_exact_sums_and_open_pipeline_never_moves_
     # a group is its members added up: each opportunity and (owner crediting) each won deal once
     one, two = _fc_table(deals, opps, ["a"]), _fc_table(deals, opps, ["b"])
     assert all(got[k] == one[k] + two[k] for k in got)
+
+
+# plan shapes, fx group (issue #13 item 10): deals in several currencies, converted at load
+# ---------------------------------------------------------------------------
+def fx_convert(micros, rate_1e8, day="2025-02-03"):
+    """Converted cents of deals of ``micros`` in EUR at one rate dated ``day`` (``data.fx.convert_deals``)."""
+    from reportkit.data.fx import convert_deals
+
+    n = len(micros)
+    deals = pd.DataFrame(
+        {
+            "deal_id": [f"d{i}" for i in range(n)],
+            "close_date": pd.to_datetime([day] * n),
+            "amount_cents": pd.Series(
+                [(2 * abs(m) + 10**4) // (2 * 10**4) * (1 if m >= 0 else -1) for m in micros], dtype="int64"
+            ),
+            "amount_micros": pd.Series(micros, dtype="int64"),
+            "currency": "EUR",
+        }
+    )
+    rates = pd.DataFrame({"currency": ["EUR"], "rate_date": pd.to_datetime([day]), "rate": [str(Decimal(rate_1e8).scaleb(-8))]})
+    out, problems = convert_deals(deals, rates, "USD", "close_date", engine_calendar())
+    assert problems == []
+    return out["amount_cents"].tolist()
+
+
+def engine_calendar():
+    return CAL
+
+
+@SET
+@given(st.lists(st.integers(-(10**15), 10**15), min_size=1, max_size=10), st.integers(1, 10**11))
+def test_a_conversion_is_odd_and_never_falls_when_the_source_amount_rises(micros, rate):
+    conv = fx_convert(micros, rate)
+    assert fx_convert([-m for m in micros], rate) == [-c for c in conv]
+    rising = [c for _, c in sorted(zip(micros, conv))]
+    assert rising == sorted(rising)
+    exact = [Decimal(m).scaleb(-6) * Decimal(rate).scaleb(-8) for m in micros]
+    assert conv == [int(e.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) * 100) for e in exact]
+
+
+@SET
+@given(st.lists(st.integers(-(10**6), 10**8), min_size=1, max_size=10), st.integers(1, 3 * 10**8))
+def test_a_converted_deal_pays_what_the_same_amount_booked_in_the_reporting_currency_pays(cents, rate):
+    conv = fx_convert([c * 10**4 for c in cents], rate)
+    booked = dataset([(f"d{i}", "a", "2025-02-03", str(Decimal(c).scaleb(-2)), "P") for i, c in enumerate(conv)])
+    res_booked = run(plan(), booked, "FY2025-Q1")
+    converted = booked.deals.copy()
+    converted["amount_cents"] = conv
+    converted["original_currency"] = "EUR"
+    converted["original_amount_micros"] = [c * 10**4 for c in cents]
+    converted["fx_rate"] = str(Decimal(rate).scaleb(-8))
+    converted["fx_rate_basis"] = "rate of 2025-02-03"
+    res_conv = run(plan(), dataclasses.replace(booked, deals=converted), "FY2025-Q1")
+    assert summary(res_conv, "a", "FY2025-Q1", "payout_cents") == summary(res_booked, "a", "FY2025-Q1", "payout_cents")
+    st_conv = res_conv.statement("a")
+    assert st_conv["converted_amount"].tolist() == st_conv["credit"].tolist()

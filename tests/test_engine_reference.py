@@ -746,3 +746,97 @@ def test_forecast_categories_match_the_slow_reference(raw_deals, opps, as_of):
     pipeline = pipeline_frame(opps)
     got = forecast_category_table(credited_deals(ds), pipeline, AMS, *_FC_Q, as_of)
     assert dict(zip(got["key"], got["amount"])) == _fc_reference(raw_deals, opps, as_of)
+
+
+# ---------------------------------------------------------------------------
+# plan shapes, fx group (issue #13 item 10): deals in several currencies, converted at load
+# ---------------------------------------------------------------------------
+FX_RATE_DAYS = ["2025-01-02", "2025-01-20", "2025-02-14", "2025-03-31", "2025-04-01", "2025-05-15"]
+fx_rate_st = st.tuples(st.sampled_from(["EUR", "GBP"]), st.sampled_from(FX_RATE_DAYS), st.integers(1, 3 * 10**8))
+fx_deal_st = st.tuples(
+    st.sampled_from(AMS), st.sampled_from(DATES), st.integers(-(10**9), 4 * 10**10), st.sampled_from(["USD", "EUR", "GBP"])
+)
+
+
+def fx_reference_rate(cur, day, rates, conversion):
+    """The Decimal rate of a deal in ``cur`` closed on ``day`` (None without one), by the rule written out."""
+    mine = {}
+    for c, d, r in rates:  # the first row of a currency and day wins (the strategy never disagrees on a day)
+        if c == cur:
+            mine.setdefault(d, Decimal(r).scaleb(-8))
+    if conversion == "close_date":
+        before = [d for d in mine if d <= day]
+        return mine[max(before)] if before else None
+
+    def span(d):
+        y, m = int(d[:4]), int(d[5:7])
+        return (y, m) if conversion == "month_average" else (y, (m - 1) // 3)
+
+    same = [r for d, r in mine.items() if span(d) == span(day)]
+    return round_money(sum(same) / len(same), places=8) if same else None
+
+
+def fx_reference(deals, rates, conversion):
+    """{deal_id: converted cents or None (no rate)}: exact source amount x rate, rounded half away from zero."""
+    out = {}
+    for d, _am, day, micros, cur in deals:
+        amount = Decimal(micros).scaleb(-6)
+        if cur == "USD":
+            out[d] = int(round_money(amount) * 100)
+            continue
+        rate = fx_reference_rate(cur, day, rates, conversion)
+        out[d] = None if rate is None else int(round_money(amount * rate) * 100)
+    return out
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(fx_deal_st, min_size=1, max_size=25),
+    st.lists(fx_rate_st, min_size=0, max_size=8, unique_by=lambda r: (r[0], r[1])),
+    st.sampled_from(["close_date", "month_average", "quarter_average"]),
+)
+def test_fx_conversion_and_the_commission_on_it_match_the_decimal_reference(raw_deals, rates, conversion):
+    from reportkit.data.fx import convert_deals
+    from reportkit.data.model import Dataset
+
+    deals = [(f"d{i:02d}", am, day, micros, cur) for i, (am, day, micros, cur) in enumerate(raw_deals)]
+    frame = pd.DataFrame(
+        {
+            "deal_id": [d[0] for d in deals],
+            "account_manager_id": [d[1] for d in deals],
+            "account_id": "ACC",
+            "close_date": pd.to_datetime([d[2] for d in deals]),
+            "amount_cents": pd.Series([int(round_money(Decimal(d[3]).scaleb(-6)) * 100) for d in deals], dtype="int64"),
+            "amount_micros": pd.Series([d[3] for d in deals], dtype="int64"),
+            "currency": [d[4] for d in deals],
+            "stage": "won",
+            "territory": None,
+            "product": "P",
+        }
+    )
+    table = pd.DataFrame(
+        {
+            "currency": [r[0] for r in rates],
+            "rate_date": pd.to_datetime([r[1] for r in rates]),
+            "rate": [str(Decimal(r[2]).scaleb(-8)) for r in rates],
+        }
+    )
+    want = fx_reference(deals, rates, conversion)
+    base = owner_book([])
+    out, problems = convert_deals(frame, table, "USD", conversion, base.calendar)
+    missing = {d for d, c in want.items() if c is None}
+    assert {p.reason.split("'")[1] for p in problems} == missing
+    got = dict(zip(out["deal_id"], out["amount_cents"].tolist()))
+    assert {d: got[d] for d in want if d not in missing} == {d: c for d, c in want.items() if c is not None}
+    # the engine pays on the converted amount: flat 10 % per line, rounded half away from zero
+    kept = out.loc[~out["deal_id"].isin(missing)].reset_index(drop=True)
+    ds = Dataset(base.account_managers, base.quotas, kept, calendar=base.calendar)
+    res = run(plan(), ds, "FY2025-Q2")
+    for am in AMS:
+        for q in (1, 2):
+            rows = sorted(
+                (d for d in deals if d[1] == am and d[0] not in missing and (d[2] < "2025-04-01") == (q == 1)),
+                key=lambda d: (d[2], d[0]),
+            )
+            ref = [(d[0], want[d[0]], 1, int(round_money(Decimal(want[d[0]]) / 100 * Decimal("0.10")) * 100)) for d in rows]
+            assert commission_rows(res, am, q) == ref, (am, q)

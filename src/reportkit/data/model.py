@@ -102,6 +102,13 @@ COLUMNS: dict[str, dict[str, tuple[str, bool]]] = {
         "resolved": ("date", True),
         "severity": ("str", False),
     },
+    # fx group (issue #13 item 10): the dated FX rate table; units of the reporting
+    # currency per unit of ``currency``, kept as exact text (data/fx.py reads it)
+    "fx_rates": {
+        "currency": ("str", False),
+        "rate_date": ("date", False),
+        "rate": ("str", False),
+    },
 }
 #: Optional exact column of ``deals`` (and of the frames derived from it): the source
 #: amount in millionths of the currency unit, int64, filled by the mapping at load.
@@ -139,7 +146,7 @@ FORECAST_CATEGORIES = ("pipeline", "best_case", "most_likely", "commit", "closed
 OPEN_FORECAST_CATEGORIES = ("pipeline", "best_case", "most_likely", "commit", "omitted")
 
 REQUIRED_TABLES = ("account_managers", "quotas", "deals")
-OPTIONAL_TABLES = ("accounts", "pipeline", "territories", "service_issues")
+OPTIONAL_TABLES = ("accounts", "pipeline", "territories", "service_issues", "fx_rates")
 TABLES = REQUIRED_TABLES + OPTIONAL_TABLES
 
 
@@ -156,9 +163,15 @@ class Dataset:
         (one row per support issue: ``opened``, ``resolved`` empty while open,
         ``severity``) feeds the account status: an open escalation makes an
         account *at risk* (see :mod:`reportkit.domain.accounts`).
+    fx_rates : pandas.DataFrame or None
+        The dated FX rate table the deals were converted with (``currency,
+        rate_date, rate``; :mod:`reportkit.data.fx`), kept for provenance.
     currency : str
-        ISO 4217 code of every amount (a dataset is single-currency; mixed
-        currencies without exchange rates are refused at load).
+        ISO 4217 code of every amount: the reporting currency. Deals in other
+        currencies are converted to it at load when the mapping declares an
+        ``fx_rates`` table (each deal keeps its ``original_currency``,
+        ``original_amount_micros`` and ``fx_rate``); without one, mixed currencies
+        are refused at load.
     calendar : FiscalCalendar
     crediting : {"owner", "territory"}
         ``owner``: a deal credits its ``account_manager_id``. ``territory``: a deal
@@ -181,6 +194,7 @@ class Dataset:
     pipeline: pd.DataFrame | None = None
     territories: pd.DataFrame | None = None
     service_issues: pd.DataFrame | None = None
+    fx_rates: pd.DataFrame | None = None
     currency: str = "USD"
     calendar: FiscalCalendar = field(default_factory=FiscalCalendar)
     crediting: Literal["owner", "territory"] = "owner"
@@ -267,6 +281,8 @@ def schema(table: str) -> Any:
         )
     if table == "territories":
         return pa.DataFrameSchema(cols, unique=["account_manager_id", "territory"], strict=False)
+    if table == "fx_rates":  # two rows of one currency and day are checked by data/fx.py (same rate: kept)
+        return pa.DataFrameSchema(cols, strict=False)
     return pa.DataFrameSchema(cols, strict=False)
 
 
@@ -424,7 +440,13 @@ def _reference_problems(ds: Dataset, source_columns: Mapping[str, Mapping[str, s
                     row,
                     src,
                     frame.at[idx, "currency"],
-                    f"currency must be {ds.currency} (a dataset is single-currency; convert amounts before loading)",
+                    f"currency must be {ds.currency} (the data set's reporting currency); "
+                    + (
+                        "quotas are set in the currency the plan pays in: convert them before loading"
+                        if table == "quotas"
+                        else "declare an fx_rates table in the source mapping to convert deals at load "
+                        "(docs/mapping.md, 'Deals in several currencies'), or convert amounts before loading"
+                    ),
                 )
             )
     if ds.crediting == "owner" and "account_manager_id" in ds.deals.columns:

@@ -26,8 +26,11 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
+import pandas as pd
+
 from ..core.errors import OutputError, ParamsError
 from ..core.periods import Period
+from ..data.fx import DealConversions, has_fx
 from ..domain.commission import CommissionStatement
 from ..domain.loading import load_inputs
 from ..reports.context import shared_contexts
@@ -35,7 +38,14 @@ from ..reports.planning import account_manager_row, active_account_managers
 from ..reports.statements import commission_for
 from .excel import money_format
 
-__all__ = ["STATEMENT_FILE_COLUMNS", "statement_cli", "statement_rows", "write_statement_files"]
+__all__ = [
+    "STATEMENT_FILE_COLUMNS",
+    "FX_FILE_COLUMNS",
+    "file_columns",
+    "statement_cli",
+    "statement_rows",
+    "write_statement_files",
+]
 
 #: Columns of a statement file, in order.
 STATEMENT_FILE_COLUMNS = (
@@ -71,10 +81,31 @@ def _none(v):
     return v
 
 
-def statement_rows(stmt: CommissionStatement) -> list[dict]:
-    """The statement's lines as dicts (:data:`STATEMENT_FILE_COLUMNS`) plus a last ``total`` row."""
+#: Columns a statement file gains after ``description`` when the deals were converted from
+#: other currencies at load (fx group): the deal's source amount and currency, the rate used
+#: and the converted amount (``original x rate`` rounded half away from zero), the ``basis``
+#: of its lines (:func:`reportkit.data.fx.deal_fx`).
+FX_FILE_COLUMNS = ("original_amount", "original_currency", "fx_rate", "converted_amount")
+
+
+def file_columns(conversions: pd.DataFrame | None) -> tuple[str, ...]:
+    """The columns of a statement file: :data:`STATEMENT_FILE_COLUMNS`, with :data:`FX_FILE_COLUMNS`
+    after ``description`` when ``conversions`` is given."""
+    if conversions is None:
+        return STATEMENT_FILE_COLUMNS
+    at = STATEMENT_FILE_COLUMNS.index("description") + 1
+    return STATEMENT_FILE_COLUMNS[:at] + FX_FILE_COLUMNS + STATEMENT_FILE_COLUMNS[at:]
+
+
+def statement_rows(stmt: CommissionStatement, conversions: pd.DataFrame | None = None) -> list[dict]:
+    """The statement's lines as dicts (:func:`file_columns`) plus a last ``total`` row.
+
+    ``conversions`` (:func:`reportkit.data.fx.deal_fx` of the lines' deal ids, one row per
+    line) adds :data:`FX_FILE_COLUMNS` to each line (``None`` on lines without a deal).
+    """
     rows = []
-    for r in stmt.lines.itertuples(index=False):
+    conv = None if conversions is None else conversions.to_dict("records")
+    for i, r in enumerate(stmt.lines.itertuples(index=False)):
         tier = _none(getattr(r, "tier", None))
         rows.append(
             {
@@ -91,6 +122,8 @@ def statement_rows(stmt: CommissionStatement) -> list[dict]:
                 "award": str(r.award),
             }
         )
+        if conv is not None:
+            rows[-1].update({c: conv[i][c] for c in FX_FILE_COLUMNS})
     total = sum((r["amount"] for r in rows), Decimal("0.00"))
     rows.append(
         {
@@ -106,6 +139,7 @@ def statement_rows(stmt: CommissionStatement) -> list[dict]:
             "amount": total,
             "award": None,
         }
+        | dict.fromkeys(FX_FILE_COLUMNS if conv is not None else ())
     )
     return rows
 
@@ -114,8 +148,13 @@ def _text(v) -> str:
     return "" if v is None else str(v)
 
 
-def write_statement_files(stmt: CommissionStatement, output_dir: str | Path, currency: str) -> tuple[Path, Path]:
+def write_statement_files(
+    stmt: CommissionStatement, output_dir: str | Path, currency: str, conversions: pd.DataFrame | None = None
+) -> tuple[Path, Path]:
     """Write one statement as CSV and xlsx into ``output_dir``; returns the two paths.
+
+    ``conversions``: see :func:`statement_rows` (deals converted from other currencies:
+    original amount, its currency, the rate and the converted amount beside each line).
 
     Raises
     ------
@@ -126,15 +165,16 @@ def write_statement_files(stmt: CommissionStatement, output_dir: str | Path, cur
 
     out = Path(output_dir)
     stem = f"statement-{_file_id(stmt.account_manager_id)}-{_file_id(stmt.period)}"
-    rows = statement_rows(stmt)
+    rows = statement_rows(stmt, conversions)
+    columns = file_columns(conversions)
     csv_path, xlsx_path = out / f"{stem}.csv", out / f"{stem}.xlsx"
     try:
         out.mkdir(parents=True, exist_ok=True)
         with csv_path.open("w", encoding="utf-8", newline="") as fh:
             w = csv.writer(fh, lineterminator="\n")
-            w.writerow(STATEMENT_FILE_COLUMNS)
+            w.writerow(columns)
             for r in rows:
-                w.writerow([_text(r[c]) for c in STATEMENT_FILE_COLUMNS])
+                w.writerow([_text(r[c]) for c in columns])
         wb = xlsxwriter.Workbook(str(xlsx_path))
         try:
             ws = wb.add_worksheet("Statement")
@@ -142,13 +182,17 @@ def write_statement_files(stmt: CommissionStatement, output_dir: str | Path, cur
             money = wb.add_format({"num_format": money_format(currency)})
             money_bold = wb.add_format({"num_format": money_format(currency), "bold": True})
             rate = wb.add_format({"num_format": "0.00##%"})
-            heads = [c.replace("_", " ").capitalize() for c in STATEMENT_FILE_COLUMNS]
+            plain = {
+                "original_amount": wb.add_format({"num_format": "#,##0.00####"}),
+                "fx_rate": wb.add_format({"num_format": "0.0000####"}),
+            }
+            heads = [c.replace("_", " ").capitalize() for c in columns]
             ws.write_row(0, 0, heads, bold)
-            col = {c: i for i, c in enumerate(STATEMENT_FILE_COLUMNS)}
+            col = {c: i for i, c in enumerate(columns)}
             last = len(rows) - 1
             for i, r in enumerate(rows, start=1):
                 is_total = i - 1 == last
-                for c in STATEMENT_FILE_COLUMNS:
+                for c in columns:
                     v = r[c]
                     if v is None:
                         continue
@@ -158,8 +202,10 @@ def write_statement_files(stmt: CommissionStatement, output_dir: str | Path, cur
                         b = xlsxwriter.utility.xl_rowcol_to_cell(max(last, 1), j)
                         formula = f"=SUM({a}:{b})" if last else "=0"
                         ws.write_formula(i, j, formula, money_bold, float(v))
-                    elif c in ("basis", "amount"):
+                    elif c in ("basis", "amount", "converted_amount"):
                         ws.write_number(i, j, float(v), money)
+                    elif c in plain:
+                        ws.write_number(i, j, float(v), plain[c])
                     elif c == "rate":
                         ws.write_number(i, j, float(v), rate)
                     elif c in ("line", "tier"):
@@ -221,10 +267,12 @@ def statement_cli(
         if params.account_managers is not None:
             ids = [a for a in ids if a in set(params.account_managers)]
     written = 0
+    fx = DealConversions(ds.deals) if has_fx(ds.deals) else None  # deals converted from other currencies
     with shared_contexts():  # one plan-engine run for every statement
         for am in ids:
             stmt = commission_for(ds, params, am, p.label, as_of)
-            csv_path, _ = write_statement_files(stmt, output_dir, ds.currency)
+            conversions = fx(stmt.lines["deal_id"].tolist()) if fx is not None else None
+            csv_path, _ = write_statement_files(stmt, output_dir, ds.currency, conversions)
             print(f"{am}: {len(stmt.lines)} lines, total {stmt.total} {ds.currency} -> {csv_path}")
             written += 1
     print(f"{written} statement(s) for {p.label} as of {as_of.isoformat()} in {output_dir}")

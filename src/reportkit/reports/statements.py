@@ -9,13 +9,16 @@ plans and refuses one whose crediting disagrees with the data set.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ..config.params import BatchParams
 from ..config.plans import deal_type_plan
+from ..data.fx import DealConversions, conversion_words, has_fx
 from ..data.model import Dataset
 from ..domain.commission import CommissionStatement, flat_result, flat_statement, plan_result, plan_statement
 from ..domain.crediting import check_crediting, deal_type_factor_ppm
@@ -45,7 +48,9 @@ def commission_statement(ds: Dataset, params: BatchParams, ctx: ReportContext, a
     Returns
     -------
     CommissionStatement
-        Decimal lines; its total is the sum of its rounded lines.
+        Decimal lines; its total is the sum of its rounded lines. When the deals were
+        converted from other currencies at load, the description of each line of a deal
+        in another currency ends with its conversion in words.
 
     Raises
     ------
@@ -54,8 +59,39 @@ def commission_statement(ds: Dataset, params: BatchParams, ctx: ReportContext, a
     """
     key = ("statement", account_manager_id)
     if key not in ctx.engine:
-        ctx.engine[key] = _make_statement(ds, params, ctx, account_manager_id)
+        ctx.engine[key] = _with_conversion(_make_statement(ds, params, ctx, account_manager_id), ds, ctx)
     return ctx.engine[key]
+
+
+def _with_conversion(stmt: CommissionStatement, ds: Dataset, ctx: ReportContext) -> CommissionStatement:
+    """The statement whose lines say how a deal in another currency was converted (fx group).
+
+    The ``description`` of each line of a deal converted at load ends with its
+    conversion in words: ``...; converted: 10,000.00 EUR x 1.2866 = 12,866.00 USD (rate
+    of 2013-05-21)`` (:func:`reportkit.data.fx.conversion_words`), so every place that
+    shows the statement (the report's notebook and workbook, ``reportkit statement``)
+    shows original amount, rate and converted amount. Lines without a deal, or of a deal
+    already in the reporting currency, are unchanged; so is the statement of a data set
+    without an ``fx_rates`` table.
+    """
+    if not has_fx(ds.deals):
+        return stmt
+    if "fx" not in ctx.engine:
+        ctx.engine["fx"] = DealConversions(ds.deals)
+    conv = ctx.engine["fx"](stmt.lines["deal_id"].tolist())
+    words = [
+        "" if cur is None else conversion_words(cur, orig, rate, conv_amt, ds.currency, basis)
+        for cur, orig, rate, conv_amt, basis in conv[
+            ["original_currency", "original_amount", "fx_rate", "converted_amount", "fx_rate_basis"]
+        ].itertuples(index=False)
+    ]
+    lines = stmt.lines.copy()
+    lines["description"] = pd.Series(
+        [d + (f"; converted: {w}" if w else "") for d, w in zip(lines["description"].tolist(), words)],
+        index=lines.index,
+        dtype="str",
+    )
+    return dataclasses.replace(stmt, lines=lines)
 
 
 def _make_statement(ds: Dataset, params: BatchParams, ctx: ReportContext, account_manager_id: str) -> CommissionStatement:

@@ -56,6 +56,12 @@ example per real-export case in ``docs/mapping.md``. ``Dataset.warnings`` lists 
 loading dropped or kept that a reader should know (footers, deduplicated rows,
 placeholder text kept as text, deals outside every quota period).
 
+Deals in several currencies: with an ``fx_rates`` table (``currency, rate_date, rate``
+and its required ``conversion``), deals in other currencies are converted to the
+mapping's currency once every table is read (:func:`reportkit.data.fx.convert_deals`:
+the one conversion, so every report and the engine see the same amount); a deal without
+a rate for its date is a problem naming the deal, currency and date.
+
 Derived columns: ``currency`` (quotas, deals) defaults to the mapping's currency;
 a blank ``account_id`` in deals / pipeline becomes ``"(unassigned)"``; quotas'
 ``period_end`` comes from ``period_months`` when not mapped. A mapping without
@@ -87,7 +93,7 @@ import pandas as pd
 
 from ...core.errors import DataError
 from ...core.periods import FiscalCalendar
-from .. import model
+from .. import fx, model
 from .problems import (
     _data_error,
     _outside_quota_periods,
@@ -152,7 +158,8 @@ def load_dataset(mapping_path: str | Path, *, uncredited: Callable[[model.Datase
     DataError
         Bad cells (unparseable dates or amounts, unknown stage values, unmatched
         lookups, duplicate ids, negative quotas, unknown account managers, mixed
-        currencies ...): *all* of them, each with file, row, column and value.
+        currencies without an ``fx_rates`` table, deals without a rate for their date,
+        bad rate rows ...): *all* of them, each with file, row, column and value.
     """
     mapping_path = Path(mapping_path)
     m = load_mapping(mapping_path)
@@ -169,6 +176,8 @@ def load_dataset(mapping_path: str | Path, *, uncredited: Callable[[model.Datase
         tables[table] = frame
         src_cols[table] = cols
         sources[table] = ", ".join(frame[model.SOURCE_FILE].astype(str).unique()) if len(frame) else ""
+    if m.fx_rates is not None:  # the one conversion: every report and the engine read the converted deals
+        tables["deals"] = _convert(ctx, tables, src_cols, m)
     ds = model.Dataset(
         **tables,
         currency=m.currency,
@@ -191,3 +200,23 @@ def load_dataset(mapping_path: str | Path, *, uncredited: Callable[[model.Datase
         raise _data_error(uncredited, mapping_path)
     notes = list(ctx.notes) + _outside_quota_periods(return_ds)
     return replace(return_ds, warnings=tuple(notes))
+
+
+def _convert(
+    ctx: _Context, tables: dict[str, pd.DataFrame | None], src_cols: dict[str, dict[str, str]], m: SourceMapping
+) -> pd.DataFrame:
+    """Deals converted to the mapping's currency with its ``fx_rates`` (:func:`reportkit.data.fx.convert_deals`).
+
+    Rows whose dates or amounts did not parse are left as they are (their problems are
+    already listed); the conversion's problems join the load's.
+    """
+    deals, rates = tables["deals"], tables["fx_rates"]
+    dated = rates["rate_date"].notna() if str(rates["rate_date"].dtype) == "datetime64[ns]" else None
+    if dated is None or str(deals["close_date"].dtype) != "datetime64[ns]" or str(deals["amount_cents"].dtype) != "int64":
+        return deals  # a column that did not parse is already a problem
+    calendar = FiscalCalendar(first_month=m.calendar.first_month)
+    out, problems = fx.convert_deals(
+        deals, rates[dated.to_numpy()], m.currency, m.fx_rates.conversion, calendar, source_columns=src_cols
+    )
+    ctx.problems.extend(problems)
+    return out

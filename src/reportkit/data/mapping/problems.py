@@ -54,9 +54,15 @@ def _currency_problems(ctx: _Context, table: str, out: pd.DataFrame, src_cols: d
                 idx,
                 column,
                 out.at[idx, "currency"],
-                f"amount in {out.at[idx, 'currency']} but the dataset currency is {want} and reportkit has no "
-                f"exchange rates ({table} holds {summary}); filter these rows out (filter: / drop_rows_where:) "
-                f"or convert the amounts to {want} before loading",
+                f"amount in {out.at[idx, 'currency']} but the dataset currency is {want} ({table} holds {summary}); "
+                + (
+                    f"quotas are set in the currency the plan pays in: convert them to {want} before loading "
+                    "(an fx_rates table converts deals only)"
+                    if table == "quotas"
+                    else "declare an fx_rates table in the source mapping (currency, rate_date, rate: units of "
+                    f"{want} per unit; docs/mapping.md, 'Deals in several currencies') to convert deals at load, "
+                    f"or filter these rows out (filter: / drop_rows_where:) or convert the amounts to {want} before loading"
+                ),
             )
         )
 

@@ -313,6 +313,26 @@ class TableMapping(_Strict):
         return list(self.source) if isinstance(self.source, list) else [self.source]
 
 
+class FxRatesMapping(TableMapping):
+    """The dated FX rate table (fx group, issue #13 item 10): a table mapping plus ``conversion``.
+
+    Columns ``currency`` (ISO 4217), ``rate_date``, ``rate`` (units of the mapping's
+    ``currency``, the reporting currency, per unit of ``currency``; an exact decimal
+    with at most 8 decimals). With it, deals in other currencies are converted at
+    load (:mod:`reportkit.data.fx`), once, for every report and the engine.
+
+    Attributes
+    ----------
+    conversion : {"close_date", "month_average", "quarter_average"}
+        Required: the rate a deal takes. ``close_date``: the latest rate dated on or
+        before its close date; ``month_average`` / ``quarter_average``: the mean of
+        the rates dated in its close date's calendar month / fiscal quarter, rounded
+        half away from zero to 8 decimals.
+    """
+
+    conversion: Literal["close_date", "month_average", "quarter_average"]
+
+
 class Calendar(_Strict):
     first_month: int = Field(1, ge=1, le=12, description="calendar month the fiscal year starts in")
 
@@ -332,6 +352,7 @@ class SourceMapping(_Strict):
     pipeline: TableMapping | None = None
     territories: TableMapping | None = None
     service_issues: TableMapping | None = None
+    fx_rates: FxRatesMapping | None = None  # deals in several currencies (data/fx.py)
     base_dir: Path | None = Field(None, exclude=True)
 
     def table(self, name: str) -> TableMapping | None:
@@ -399,6 +420,14 @@ def _semantic_problems(m: SourceMapping, file: str) -> list[str]:
         out += _forecast_category_problems(table, tm, file)
         for key in ("columns", "constants", "recode", "date_format", "amounts"):
             for name in getattr(tm, key):
+                if table == "pipeline" and name == "currency":  # fx group: open amounts are never converted
+                    out.append(
+                        f"{file}: pipeline.{key}: 'currency': pipeline amounts are read in the reporting currency "
+                        f"({m.currency}); an open opportunity has no close date to take a rate from, so reportkit "
+                        f"does not convert them: keep only {m.currency} rows (filter: {{<currency column>: "
+                        f"[{m.currency}]}}) and remove 'currency' from pipeline.{key}"
+                    )
+                    continue
                 if name not in cols and not (key == "columns" and table == "pipeline" and name == model.FORECAST_CATEGORY):
                     out.append(
                         f"{file}: {table}.{key}: {name!r} is not a column of {table}"

@@ -124,6 +124,7 @@ _UNIQUE_KEYS = {
     "territories": ["account_manager_id", "territory"],
     "service_issues": ["issue_id"],
     "quotas": ["account_manager_id", "period_start"],
+    "fx_rates": ["currency", "rate_date"],
 }
 
 
@@ -143,8 +144,8 @@ def _deduplicate(ctx: _Context, table: str, tm: TableMapping, out: pd.DataFrame,
                 f"{_where_rows(out, out.index[gone][:20])}{' ...' if gone.sum() > 20 else ''}"
             )
             out = out[~gone].reset_index(drop=True)
-    if table in ("quotas", "territories"):
-        return out  # checked by the schema (territories) / allowed (quotas of several plans)
+    if table in ("quotas", "territories", "fx_rates"):
+        return out  # checked by the schema (territories), data/fx.py (fx_rates) / allowed (quotas of several plans)
     key = keys[0]
     dup = _repeated(out[key])
     if dup.any():
@@ -200,7 +201,7 @@ def load_table(ctx: _Context, table: str, tm: TableMapping) -> tuple[pd.DataFram
     _parse_columns(ctx, table, tm, out, src_cols)
     _derive_period_end(table, tm, out)
     out = _deduplicate(ctx, table, tm, out, src_cols)
-    if table in ("quotas", "deals"):
+    if table == "quotas" or (table == "deals" and ctx.mapping.fx_rates is None):  # fx_rates: deals converted at load
         _currency_problems(ctx, table, out, src_cols)
     spec = model.COLUMNS[table]
     ordered = list(spec) + [c for c in out.columns if c not in spec]

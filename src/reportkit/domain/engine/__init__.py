@@ -92,7 +92,15 @@ from .draws import settle_draws
 from .inputs import check_plans, pay_periods, plans_per_period
 from .ledger import Ledger
 from .quotas import attainment, quota_table, quotas_per_plan
-from .results import STATEMENT_COLUMNS, CommissionResult, Statements, rule_words, summary_frame, write_statement_csv
+from .results import (
+    FX_STATEMENT_COLUMNS,
+    STATEMENT_COLUMNS,
+    CommissionResult,
+    Statements,
+    rule_words,
+    summary_frame,
+    write_statement_csv,
+)
 from .tiers import check_undefined_attainment, commission_lines, tier_commission
 
 __all__ = [
@@ -110,6 +118,7 @@ __all__ = [
     "statements",
     "write_statement_csv",
     "STATEMENT_COLUMNS",
+    "FX_STATEMENT_COLUMNS",
     "rule_words",
 ]
 

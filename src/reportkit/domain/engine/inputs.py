@@ -122,11 +122,34 @@ def check_plans(
     kind = kinds.pop()
     method, handoff = check_crediting(plan_list, ds, source_mapping=source_mapping)
     for p in plan_list:
-        if p.currency != ds.currency:
-            raise PlanError(f"plan {p.name!r} is in {p.currency} but the data is in {ds.currency}")
+        _check_payout_currency(p, ds.currency)
     if len(plan_list) > 1 and assignments is None:
         raise PlanError("several plans need assignments (which AM is on which plan when)")
     return plan_list, names, kind, method, handoff
+
+
+def _check_payout_currency(plan: Plan, reporting: str) -> None:
+    """A plan pays in its ``currency``, which must be the data set's reporting currency (fx group).
+
+    Deals in other currencies are converted to the reporting currency once, at load
+    (:mod:`reportkit.data.fx`), so quota, attainment and commission are all in it; a
+    plan in another currency would need a second conversion of the payout, which
+    reportkit does not make.
+
+    Raises
+    ------
+    PlanError
+        Naming the plan file, the key ``currency``, both currencies and the fix.
+    """
+    if plan.currency == reporting:
+        return
+    where = f"{plan.source_file}: " if plan.source_file else ""
+    raise PlanError(
+        f"{where}key 'currency': plan {plan.name!r} pays in {plan.currency} but the data set's reporting "
+        f"currency is {reporting} (allowed: {reporting})",
+        hint=f"set currency: {reporting} (the payout currency is the reporting currency; deals in other "
+        "currencies are converted to it at load by the source mapping's fx_rates table)",
+    )
 
 
 def year_to_date(plan: Plan) -> bool:

@@ -19,6 +19,7 @@ import pandas as pd
 
 from ...config.plans import DEAL_TYPE_DEFAULT, deal_type_key
 from ...core.errors import OutputError
+from ...data.fx import DealConversions, has_fx
 from ...data.model import DEAL_TYPE
 from .._credit_core import CREDIT_SOURCES, take_str
 from .ledger import _AWARDS, _KINDS, _Lines, _money, _rate
@@ -240,6 +241,14 @@ STATEMENT_COLUMNS = [
 
 ``rule`` is the engine's rule text; ``description`` the line in words (:func:`line_words`)."""
 
+# fx group (issue #13 item 10): a statement of deals converted from other currencies
+FX_STATEMENT_COLUMNS = ["original_currency", "original_amount", "fx_rate", "converted_amount", "fx_rate_basis"]
+"""Columns after :data:`STATEMENT_COLUMNS` when the deals were converted at load
+(:func:`reportkit.data.fx.has_fx`): the deal's source currency and exact amount, the rate
+used (``Decimal``, reporting-currency units per unit), the converted amount (``Decimal``
+0.01, ``original x rate`` rounded half away from zero: the deal's amount the credit comes
+from) and which rate in words (:func:`reportkit.data.fx.deal_fx`). ``None`` on lines without a deal."""
+
 
 class CommissionResult:
     """Vectorised engine output; statements are materialised per AM on request.
@@ -289,6 +298,7 @@ class CommissionResult:
         self._order: np.ndarray | None = None
         self._starts: np.ndarray | None = None
         self._code = {a: i for i, a in enumerate(account_managers.tolist())}
+        self._fx: DealConversions | None = None  # deals converted from other currencies, looked up by id
 
     @property
     def n_lines(self) -> int:
@@ -401,6 +411,12 @@ class CommissionResult:
             },
             columns=STATEMENT_COLUMNS,
         )
+        if has_fx(self._deals):
+            if self._fx is None:
+                self._fx = DealConversions(self._deals)
+            conv = self._fx(out["deal_id"].tolist())
+            for c in FX_STATEMENT_COLUMNS:
+                out[c] = conv[c].to_numpy()
         return out.reset_index(drop=True)
 
     def _deal_types(self, rows: np.ndarray, kinds: np.ndarray, plans: list) -> list:
@@ -510,7 +526,7 @@ def write_statement_csv(statement: pd.DataFrame, path: str | Path) -> Path:
     """
     path = Path(path)
     out = statement.copy()
-    for c in ("credit", "rate", "amount"):
+    for c in ("credit", "rate", "amount", "original_amount", "fx_rate", "converted_amount"):
         if c in out:
             out[c] = [("" if v is None else str(v)) for v in out[c]]
     for c in ("close_date", "payout_date"):
