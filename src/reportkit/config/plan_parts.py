@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from ..core.types import PPM, Fraction, Money, Rate
+from ..core.yaml_input import KeyedValueError
 
 
 # ---------------------------------------------------------------------------
@@ -502,31 +503,52 @@ class QuotaSpec(_Strict):
     @model_validator(mode="after")
     def _check(self) -> QuotaSpec:
         if self.source == "plan" and self.annual is None:
-            raise ValueError("source 'plan' needs 'annual' (the annual quota amount)")
+            raise KeyedValueError("source 'plan' needs 'annual' (the annual quota amount)", "source", "plan")
         if self.source == "table" and self.annual is not None:
-            raise ValueError(
+            raise KeyedValueError(
                 f"'annual' ({self.annual}) is read only with source 'plan'; with source 'table' the quotas come from "
-                "the data set's quotas table: remove 'annual', or set source: plan to use it"
+                "the data set's quotas table: remove 'annual', or set source: plan to use it",
+                "annual",
+                str(self.annual),
             )
         if self.split == "even" and self.seasonal_weights:
-            raise ValueError(
+            raise KeyedValueError(
                 "seasonal_weights are used only with split 'seasonal' (split is 'even'): set split: seasonal, "
-                "or remove seasonal_weights"
+                "or remove seasonal_weights",
+                "seasonal_weights",
+                [str(w) for w in self.seasonal_weights],
             )
         if self.split == "seasonal":
             if not self.seasonal_weights:
-                raise ValueError("split 'seasonal' needs 'seasonal_weights'")
+                raise KeyedValueError("split 'seasonal' needs 'seasonal_weights'", "split", "seasonal")
             total = sum(self.seasonal_weights)
             if total != 1:
-                raise ValueError(f"seasonal_weights must sum to 1 (got {total})")
-        if any(w < 0 for w in self.seasonal_weights or ()):
-            raise ValueError("seasonal_weights must be >= 0")
-        if any(r < 0 or r > 1 for r in self.ramp):
-            raise ValueError(f"ramp factors must be in 0..1 (got {[str(r) for r in self.ramp]})")
+                raise KeyedValueError(
+                    f"seasonal_weights must sum to 1 (got {total})", "seasonal_weights", [str(w) for w in self.seasonal_weights]
+                )
+        for i, w in enumerate(self.seasonal_weights or ()):
+            if w < 0:
+                raise KeyedValueError("seasonal_weights must be >= 0", ("seasonal_weights", i), str(w))
+        for i, r in enumerate(self.ramp):
+            if r < 0 or r > 1:
+                raise KeyedValueError(
+                    "ramp factors must be in 0..1: a ramp factor is a fraction of the full quota (0.25 == 25 %)",
+                    ("ramp", i),
+                    str(r),
+                )
         if self.ramp and self.ramp_amounts:
-            raise ValueError("give 'ramp' (fractions of full quota) or 'ramp_amounts' (quota amounts per tenure month), not both")
-        if any(a < 0 for a in self.ramp_amounts):
-            raise ValueError(f"ramp_amounts must be >= 0 (got {[str(a) for a in self.ramp_amounts]})")
+            raise KeyedValueError(
+                "give 'ramp' (fractions of full quota) or 'ramp_amounts' (quota amounts per tenure month), not both",
+                "ramp_amounts",
+                [str(a) for a in self.ramp_amounts],
+            )
+        for i, a in enumerate(self.ramp_amounts):
+            if a < 0:
+                raise KeyedValueError(
+                    "ramp_amounts must be >= 0: each is the quota of a whole tenure month in currency",
+                    ("ramp_amounts", i),
+                    str(a),
+                )
         return self
 
 
