@@ -20,11 +20,11 @@ import pandas as pd
 
 from ...config.plans import PPM, Plan, ppm
 from ...core.currency import cents_text
-from ...core.errors import DataError, DataProblem
+from ...core.errors import DataError, DataProblem, PlanError
 from ...core.money import micros_to_cents, rdiv
 from ...core.periods import Period
 from .._credit_core import lookup
-from ..quota import fiscal_months, split_pieces, split_year
+from ..quota import fiscal_months, split_pieces, split_year, whole_year_rows
 from .inputs import PayPeriods, PlanChoice
 
 
@@ -45,6 +45,7 @@ def quota_table(
     periods: Sequence[Period],
     *,
     leaves: pd.DataFrame | None = None,
+    on_plan: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Quota per AM and pay period after split, proration and ramp.
 
@@ -81,6 +82,9 @@ def quota_table(
         Consecutive pay periods (``plan.period`` kind).
     leaves : DataFrame, optional
         ``account_manager_id, start, end`` (inclusive) leaves of absence.
+    on_plan : bool array (A,), optional
+        The account managers the plan is for (default: all); only their quota rows
+        are checked against the plan's ``quota`` keys.
 
     Returns
     -------
@@ -96,9 +100,15 @@ def quota_table(
     ------
     DataError
         A negative quota.
+    PlanError
+        ``quota.split: seasonal`` with quota rows of the plan's account managers that
+        are not whole fiscal years (the weights would do nothing), or a
+        ``quota.ramp_amounts`` amount above a full month of the quota it ramps.
     """
     ams = account_managers["account_manager_id"].astype(str).to_numpy(dtype=object)
     P = len(periods)
+    if plan.quota.split == "seasonal" and plan.quota.source == "table" and P:
+        check_seasonal_rows(quotas, ams, plan, periods, on_plan)
     base = _base_quotas(ams, quotas, plan, periods)
     days = np.array([p.days for p in periods], dtype=np.int64)
     pst = np.array([np.datetime64(p.start, "D") for p in periods])
@@ -126,6 +136,45 @@ def quota_table(
             "base_quota_cents": base.reshape(-1),
             "quota_cents": np.asarray(quota, dtype=np.int64).reshape(-1),
         }
+    )
+
+
+def check_seasonal_rows(
+    quotas: pd.DataFrame | None, ams: np.ndarray, plan: Plan, periods: Sequence[Period], on_plan: np.ndarray | None = None
+) -> None:
+    """Refuse ``quota.split: seasonal`` on quota rows that are not whole fiscal years.
+
+    Seasonal weights split a whole-fiscal-year quota (:func:`reportkit.domain.quota.split_year`);
+    a quarterly or monthly row is already per period, so the weights would do nothing
+    and the plan would say one thing while paying another. Only rows of ``ams`` (those
+    in ``on_plan``) overlapping ``periods`` count.
+
+    Raises
+    ------
+    PlanError
+        Naming the plan file, key ``quota.split``, the first such quotas row (row
+        number as in a CSV with a header, AM, dates) and the fix.
+    """
+    if quotas is None or not len(quotas):
+        return
+    qa = lookup(quotas["account_manager_id"], ams)
+    mine = qa >= 0
+    if on_plan is not None:
+        mine &= np.asarray(on_plan, dtype=bool)[np.maximum(qa, 0)]
+    st = pd.to_datetime(quotas["period_start"]).to_numpy("datetime64[D]")
+    en = pd.to_datetime(quotas["period_end"]).to_numpy("datetime64[D]")
+    mine &= (en >= np.datetime64(periods[0].start, "D")) & (st <= np.datetime64(periods[-1].end, "D"))
+    bad = np.flatnonzero(mine & ~whole_year_rows(quotas, periods[0].calendar))
+    if not len(bad):
+        return
+    i = int(bad[0])
+    raise PlanError(
+        f"{plan.source_file or plan.name}: key 'quota.split': 'seasonal' splits a whole-year quota by "
+        f"quota.seasonal_weights, but {len(bad)} quota row(s) of this plan's account managers are not whole fiscal "
+        f"years, so the weights would do nothing (first: quotas row {i + 2}, account manager "
+        f"{quotas['account_manager_id'].iloc[i]!r}, {st[i]} to {en[i]})",
+        hint="remove split and seasonal_weights from the plan's quota (the quotas table is already per period), "
+        "or give the quotas table one row per account manager and fiscal year",
     )
 
 
@@ -273,9 +322,33 @@ def _ramp(
                 act = spec.proration == "none" or (d >= h and (e is None or d <= e) and d not in leave_days.get(r, ()))
                 if act:
                     t = _tenure_month(h, d)
+                    if 1 <= t <= nr and amounts and day[t - 1] > b * PPM:
+                        _ramp_above_full(plan, t, ams[r], p, rdiv(b, months))
                     w += day[t - 1] if 1 <= t <= nr else b * PPM
                 d += datetime.timedelta(days=1)
             quota[r, j] = rdiv(w, int(days[j]) * PPM)
+
+
+def _ramp_above_full(plan: Plan, k: int, am: str, period: Period, full_cents: int) -> None:
+    """Refuse a ramp amount (tenure month ``k``) above the full quota of a month it ramps (``full_cents``).
+
+    A ramp lowers a new hire's quota; an amount above the full quota would raise it,
+    which is a typo (an annual or quarterly figure) more often than a plan.
+
+    Raises
+    ------
+    PlanError
+        Naming the plan file, key ``quota.ramp_amounts.<k-1>``, the amount, the
+        account manager, the period and the full monthly quota.
+    """
+    amount = plan.quota.ramp_amounts[k - 1]
+    raise PlanError(
+        f"{plan.source_file or plan.name}: key 'quota.ramp_amounts.{k - 1}': {amount} (tenure month {k}) is above the "
+        f"full quota of a month, {cents_text(full_cents, plan.currency)}, for account manager {str(am)!r} in "
+        f"{period.label}: a ramp lowers a new hire's quota",
+        hint=f"give tenure month {k} a quota of at most {cents_text(full_cents, plan.currency)} (a month's amount, not "
+        "a quarter's or a year's), or remove it",
+    )
 
 
 def _month_quotas(
@@ -347,6 +420,8 @@ def _ramp_months(quota, base, whole, w, wt, account_managers, plan: Plan, months
                     continue
                 wi = int(w[j * per + i])
                 if 1 <= k <= nr:
+                    if amounts and amounts[k - 1] * int(wt[j]) > b * wi * PPM:
+                        _ramp_above_full(plan, k, account_managers["account_manager_id"].iloc[r], ms[i], rdiv(b * wi, int(wt[j])))
                     n += amounts[k - 1] * int(wt[j]) if amounts else b * wi * ramp_ppm[k - 1]
                 else:
                     n += b * wi * PPM
@@ -370,7 +445,7 @@ def quotas_per_plan(
     for g, pl in enumerate(choice.plans):
         if not (choice.pidx == g).any():
             continue
-        qt = quota_table(account_managers, quotas, pl, span.periods, leaves=leaves)
+        qt = quota_table(account_managers, quotas, pl, span.periods, leaves=leaves, on_plan=(choice.pidx == g).any(axis=1))
         qv = qt["quota_cents"].to_numpy(np.int64).reshape(A, P)
         Q = np.where(choice.pidx == g, qv, Q)
         qt["plan"] = choice.names[g]
