@@ -191,6 +191,9 @@ def compute(
     choice = plans_per_period(plan_list, names, assignments, am_code, span)
     A, P = len(ams), span.n
     deals = ds.deals.reset_index(drop=True)
+    # the pay periods asked for (``period``; the earlier ones feed balances and year-to-date figures)
+    asked_from = Period.parse(period, ds.calendar).start
+    asked = np.array([p.end >= asked_from for p in span.periods], dtype=bool)
 
     # 1. credit deals (cancellations in the deal's own period are negative credits), in ledger order
     cr, excluded = credit_lines(ds, deals, ids, splits=splits, method=method, handoff=handoff)
@@ -207,7 +210,7 @@ def compute(
     spif_ap = np.zeros((A, P), dtype=np.int64)
     paid = []  # (line rows, amounts) of commission lines, for clawbacks at the rate paid
     for g in range(len(plan_list)):
-        check_undefined_attainment(g, lines, choice, att, span, ams)
+        check_undefined_attainment(g, lines, choice, att, span, ams, asked)
         comm_g, paid_g = commission_lines(g, lines, choice, att, span, ledger)
         # per-deal minimum / maximum commission: lines after the deal's, paid as commission
         lim_g, paid_lim = deal_limit_lines(g, lines, paid_g, choice, ledger, A, P)
@@ -253,7 +256,18 @@ def compute(
         att,
     )
     return CommissionResult(
-        ams, span.periods, ledger.finish(), ledger.rules, summary, lines.cr, ids.strings(), deals, quotas_out, excluded, choice
+        ams,
+        span.periods,
+        ledger.finish(),
+        ledger.rules,
+        summary,
+        lines.cr,
+        ids.strings(),
+        deals,
+        quotas_out,
+        excluded,
+        choice,
+        rule_schedule=ledger.rule_schedule,
     )
 
 

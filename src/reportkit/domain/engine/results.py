@@ -143,37 +143,35 @@ def tier_words(plan, tier: int, rs=None) -> str:
     return f"tier {tier}{label} ({span_}; {how}, measured on {measured}) at {percent_words(t.rate)}"
 
 
-def _paying_schedule(plan, rule_text: str):
-    """(schedule, words) of the schedule that wrote a rate-schedule line: the plan's
-    ``rates``, or the ``rate_components`` entry its rule text names (the tier step titles
-    a component's rules ``"<plan>, component <name>: ..."``)."""
-    prefix = f"{plan.name}, component "
-    if rule_text.startswith(prefix):
-        name = rule_text[len(prefix) :].split(":", 1)[0]
-        for c in plan.rate_components:
-            if c.name == name:
-                return c, f"commission, component {name}"
+def _paying_schedule(plan, schedule: str):
+    """(schedule, words) of the schedule that wrote a rate-schedule line: the plan's ``rates``
+    (``schedule == ""``) or its ``rate_components`` entry of that name."""
+    for c in plan.rate_components:
+        if schedule and c.name == schedule:
+            return c, f"commission, component {schedule}"
     return plan.rates, "commission"
 
 
-def line_words(kind: str, tier: int, rule_text: str, plan=None) -> str:
+def line_words(kind: str, tier: int, rule_text: str, plan=None, schedule: str | None = None) -> str:
     """A statement line in words (the ``description`` of the engine's statement).
 
-    A rate-schedule line names its plan, the component that paid it and its tier in
-    words (:func:`tier_words`: bounds, label, how the tier applies, rate; a pay
-    curve's segment); every other line (true-up, cap, SPIF, bonus, clawback,
-    prior-period adjustment, draw, balance, a line below the gate or with attainment
-    undefined) is its rule text, which the step already writes in words with the
-    figures it used.
+    A rate-schedule line -- one whose rule the tier step registered as a tier of a
+    schedule (``schedule``: ``""`` for the plan's ``rates``, else the rate component's
+    name; :attr:`reportkit.domain.engine.ledger.Ledger.rule_schedule`) -- names its
+    plan, the component that paid it and its tier in words (:func:`tier_words`:
+    bounds, label, how the tier applies, rate; a pay curve's segment). Every other
+    line (true-up, cap, SPIF, bonus, clawback, prior-period adjustment, draw,
+    balance, a line below the gate or with attainment undefined: ``schedule`` None)
+    is its rule text, which the step already writes in words with the figures it
+    used. The words never depend on parsing the rule text.
+
+    Examples
+    --------
+    >>> line_words("commission", 1, "plan X: below gate 0.5 attainment: nothing earned")
+    'plan X: below gate 0.5 attainment: nothing earned'
     """
-    if (
-        kind == "commission"
-        and tier
-        and plan is not None
-        and ": below gate " not in rule_text
-        and "attainment undefined" not in rule_text
-    ):
-        rs, what = _paying_schedule(plan, rule_text)
+    if kind == "commission" and tier and plan is not None and schedule is not None:
+        rs, what = _paying_schedule(plan, schedule)
         return f"{plan.name}: {what}, {tier_words(plan, int(tier), rs)}"
     return rule_text
 
@@ -231,9 +229,23 @@ class CommissionResult:
     """
 
     def __init__(
-        self, account_managers, periods, line_arrays, rule_cats, summary, credits, am_ids, deals, quotas, excluded, choice=None
+        self,
+        account_managers,
+        periods,
+        line_arrays,
+        rule_cats,
+        summary,
+        credits,
+        am_ids,
+        deals,
+        quotas,
+        excluded,
+        choice=None,
+        rule_schedule=None,
     ) -> None:
         self._choice = choice  # PlanChoice: the plan of each AM and period, for the words of a line
+        # rule code -> the rate schedule whose tier it is ("" the plan's rates); other rules are absent
+        self._rule_schedule: dict[int, str] = dict(rule_schedule or {})
         self.account_managers = account_managers
         self.periods = periods
         self.summary = summary
@@ -354,8 +366,10 @@ class CommissionResult:
                 "payout_date": [None if pd.isna(d) else d.date() for d in x["payout_date"]],
                 "payable": x["payable"].to_numpy(bool),
                 "description": [
-                    line_words(_KINDS[k], t, str(r), pl)
-                    for k, t, r, pl in zip(x["kind"].tolist(), x["tier"].tolist(), x["rule"].tolist(), plans)
+                    line_words(_KINDS[k], t, str(r), pl, self._rule_schedule.get(c))
+                    for k, t, r, pl, c in zip(
+                        x["kind"].tolist(), x["tier"].tolist(), x["rule"].tolist(), plans, x["schedule_order"].tolist()
+                    )
                 ],
             },
             columns=STATEMENT_COLUMNS,

@@ -22,7 +22,7 @@ from ...core.errors import PlanError
 from ...core.money import rdiv
 from ...core.money import rdiv_inplace as _rdiv_inplace
 from .credits import CreditLines
-from .inputs import PayPeriods, PlanChoice
+from .inputs import PayPeriods, PlanChoice, year_to_date
 from .ledger import _KIND, Ledger, _segment_cumsum, _sum_into
 from .quotas import Attainment
 
@@ -277,7 +277,13 @@ def uses_attainment(plan: Plan) -> bool:
 
 
 def check_undefined_attainment(
-    g: int, lines: CreditLines, choice: PlanChoice, att: Attainment, span: PayPeriods, ams: np.ndarray
+    g: int,
+    lines: CreditLines,
+    choice: PlanChoice,
+    att: Attainment,
+    span: PayPeriods,
+    ams: np.ndarray,
+    asked: np.ndarray | None = None,
 ) -> None:
     """Refuse the run when plan ``g`` says ``undefined_attainment: refuse`` and a quota is 0.
 
@@ -285,6 +291,14 @@ def check_undefined_attainment(
     count (nothing to pay, nothing to refuse; ``ams``: the id of each AM code), and only when the plan's schedule
     uses attainment (:func:`uses_attainment`; per-period quota, or year-to-date
     quota for ``accumulation: ytd``).
+
+    Which periods: for a plan whose pay periods stand alone (not year to date:
+    :func:`~reportkit.domain.engine.inputs.year_to_date` is false) only the periods
+    asked for (``asked``, bool per pay period; default all), so a zero quota in an
+    earlier quarter of the ledger does not stop a later quarter's statement (those
+    earlier lines pay nothing, :class:`_Schedule`). For a year-to-date or cumulative
+    plan every period of the ledger up to the one asked for counts: its figures
+    build on them.
 
     Raises
     ------
@@ -300,6 +314,8 @@ def check_undefined_attainment(
     A, P = q.shape
     has = np.zeros(A * P, dtype=bool)
     has[on] = True
+    if asked is not None and not year_to_date(pl):  # periods that stand alone: only those asked for
+        has &= np.tile(np.asarray(asked, dtype=bool), A)
     bad = np.flatnonzero(has & (q.reshape(-1) == 0))
     if not len(bad):
         return
@@ -335,13 +351,20 @@ class _Schedule:
         rs = pl.rates if rs is None else rs
         title = pl.name if name is None else f"{pl.name}, component {name}"
         rates = np.array([ppm(t.rate) for t in rs.tiers], dtype=np.int32)  # ppm <= 1e6; empty for a curve
-        tcodes = np.array(ledger.rule_codes(_tier_rules(title, rs)), dtype=np.int32)
+        tcodes = np.array(ledger.rule_codes(_tier_rules(title, rs), schedule=name or ""), dtype=np.int32)
         gate_code = ledger.rule(f"{title}: below gate {rs.gate} attainment: nothing earned") if rs.gate is not None else -1
         undefined = -1
         # the policy as declared, else per schedule: a gated schedule never pays through its gate
         policy = pl.undefined_attainment or ("pay_nothing" if rs.gate is not None else "base_tier")
         if (rs.basis == "attainment" or rs.gate is not None) and policy == "pay_nothing":
             undefined = ledger.rule(f"{title}: quota 0, attainment undefined: nothing earned (undefined_attainment: pay_nothing)")
+        elif (rs.basis == "attainment" or rs.gate is not None) and policy == "refuse":
+            # refuse concerns the periods asked for (check_undefined_attainment); an earlier period of
+            # the ledger with quota 0 earns nothing rather than paying through the missing quota
+            undefined = ledger.rule(
+                f"{title}: quota 0, attainment undefined in a period before the one asked for: nothing earned "
+                "(undefined_attainment: refuse applies to the periods asked for)"
+            )
         return cls(pl, rs, title, rates, tcodes, gate_code, undefined)
 
     @classmethod

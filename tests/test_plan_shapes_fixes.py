@@ -1,0 +1,189 @@
+"""Open defects of issue #13 in shapes already shipped (the fixes group), each pinned by a test.
+
+Every worked example is the one in docs/commission.md, "Plan shapes: fixes", where its
+public source is cited and the arithmetic is done by hand. Plans are YAML files loaded
+with ``load_plan`` (the public path) and run through ``engine.compute``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from engine_helpers import dataset, lines, run, summary
+
+from reportkit.config.plans import load_plan
+from reportkit.core.errors import PlanError
+
+D = Decimal
+Q1 = ("2025-01-01", "2025-03-31")
+Q2 = ("2025-04-01", "2025-06-30")
+
+
+def plan_file(tmp_path, text, name="plan.yaml"):
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return load_plan(p)
+
+
+def refusal(tmp_path, text) -> str:
+    with pytest.raises(PlanError) as info:
+        plan_file(tmp_path, text)
+    return str(info.value)
+
+
+# fixture plans named after the case -------------------------------------------------
+SEASONAL_ON_A_QUARTERLY_TABLE = """\
+name: seasonal on quarterly rows
+quota: {source: table, split: seasonal, seasonal_weights: ["0.20", "0.25", "0.25", "0.30"]}
+rates: {method: flat, basis: attainment, tiers: [{from: 0, rate: "0.05"}]}
+"""
+RAMP_AMOUNT_ABOVE_A_MONTH_OF_QUOTA = """\
+name: ramp above full quota
+period: month
+quota: {source: table, ramp_amounts: ["10000.00", "60000.00"]}
+rates: {method: flat, basis: attainment, tiers: [{from: 0, rate: "0.05"}]}
+"""
+REFUSE_PER_PERIOD = """\
+name: refuse per period
+undefined_attainment: refuse
+rates: {method: retroactive, basis: attainment, tiers: [{from: 0, rate: "0.05"}, {from: "1.0", rate: "0.10"}]}
+"""
+REFUSE_YTD = """\
+name: refuse ytd
+undefined_attainment: refuse
+rates: {method: retroactive, basis: attainment, accumulation: ytd, tiers: [{from: 0, rate: "0.05"}, {from: "1.0", rate: "0.10"}]}
+"""
+GATED_MARGINAL = """\
+name: gated
+rates:
+  method: marginal
+  basis: attainment
+  gate: "0.5"
+  tiers: [{from: 0, rate: "0.05", label: base}, {from: "1.0", rate: "0.10", label: accelerator}]
+"""
+# a rate component whose name reads like a gate rule: words must not come from parsing the text
+COMPONENT_NAMED_LIKE_A_GATE = """\
+name: named like a gate
+rates: {method: flat, basis: amount, tiers: [{from: 0, rate: "0.05"}]}
+rate_components:
+  - {name: "x: below gate 2", method: flat, basis: amount, tiers: [{from: 0, rate: "0.01", label: kicker}]}
+"""
+
+
+# item 4: contradictory quota keys ---------------------------------------------------
+def test_seasonal_split_on_a_quarterly_quotas_table_is_refused_naming_key_row_and_fix(tmp_path):
+    ds = dataset([("d1", "a", "2025-02-01", "1000.00", "P")], [("a", *Q1, "90000.00")])
+    with pytest.raises(PlanError) as info:
+        run(plan_file(tmp_path, SEASONAL_ON_A_QUARTERLY_TABLE), ds, "FY2025-Q1")
+    msg = str(info.value)
+    assert "plan.yaml: key 'quota.split': 'seasonal'" in msg
+    assert "quotas row 2, account manager 'a', 2025-01-01 to 2025-03-31" in msg
+    assert "remove split and seasonal_weights" in msg
+
+
+def test_seasonal_split_on_a_whole_year_quotas_row_splits_it_by_the_weights(tmp_path):
+    ds = dataset([("d1", "a", "2025-02-01", "1000.00", "P")], [("a", "2025-01-01", "2025-12-31", "100000.00")])
+    res = run(plan_file(tmp_path, SEASONAL_ON_A_QUARTERLY_TABLE), ds, "FY2025-Q2")
+    assert summary(res, "a", "FY2025-Q1", "quota_cents") == D("20000.00")
+    assert summary(res, "a", "FY2025-Q2", "quota_cents") == D("25000.00")
+
+
+def test_shipped_standard_plan_does_not_declare_seasonal_weights_its_quarterly_table_ignores():
+    std = load_plan("params/plans/standard.yaml")
+    assert std.quota.source == "table" and std.quota.split == "even" and std.quota.seasonal_weights is None
+
+
+def test_ramp_amount_above_a_full_month_of_quota_is_refused_naming_the_key_and_the_full_quota(tmp_path):
+    # monthly quota 45,000.00; tenure month 2 says 60,000.00: a quarter's figure, not a month's
+    quotas = [("a", f"2025-{m:02d}-01", f"2025-{m:02d}-{d}", "45000.00") for m, d in ((1, 31), (2, 28), (3, 31))]
+    ds = dataset([("d1", "a", "2025-02-10", "1000.00", "P")], quotas, ams=[("a", "2025-01-01", None)])
+    with pytest.raises(PlanError) as info:
+        run(plan_file(tmp_path, RAMP_AMOUNT_ABOVE_A_MONTH_OF_QUOTA), ds, "FY2025-M03")
+    msg = str(info.value)
+    assert "plan.yaml: key 'quota.ramp_amounts.1': 60000.00 (tenure month 2)" in msg
+    assert "above the full quota of a month, 45,000.00" in msg and "account manager 'a' in FY2025-M02" in msg
+
+
+def test_ramp_amount_above_the_plans_own_monthly_quota_is_refused_when_the_plan_loads(tmp_path):
+    text = 'name: r\nquota: {source: plan, annual: "120000.00", ramp_amounts: ["5000.00", "12000.00"]}\n'
+    text += 'rates: {method: flat, basis: attainment, tiers: [{from: 0, rate: "0.05"}]}\n'
+    msg = refusal(tmp_path, text)
+    assert "plan.yaml, line 2: key 'quota.ramp_amounts.1'" in msg and "(got '12000.00')" in msg
+    assert "10,000.00" in msg  # 120,000.00 / 12
+
+
+# item 5: cross-field errors name their key path and line ---------------------------------
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        pytest.param(
+            'name: x\note: "100000.00"\nbase_salary: "150000.00"\nrates: {method: flat, tiers: [{from: 0, rate: "0.1"}]}\n',
+            "plan.yaml, line 3: key 'base_salary'",
+            id="base_salary_above_ote",
+        ),
+        pytest.param(
+            'name: x\nrates: {method: flat, tiers: [{from: 0, rate: "0.1"}]}\ncap: {of_ti: "2.0"}\n',
+            "plan.yaml, line 3: key 'cap.of_ti'",
+            id="of_ti_without_ote",
+        ),
+        pytest.param(
+            'name: x\note: "100000.00"\nbase_salary: "50000.00"\nquota: {source: plan, annual: "500000.00"}\n'
+            'rates:\n  method: flat\n  tiers:\n    - {from: 0, rate: "0.1", bcr_multiple: "1.0"}\n',
+            "plan.yaml, line 8: key 'rates.tiers.0.rate'",
+            id="rate_with_bcr_multiple",
+        ),
+        pytest.param(
+            'name: x\nquota:\n  ramp_amounts: ["1000.00", "-5.00"]\nrates: {method: flat, tiers: [{from: 0, rate: "0.1"}]}\n',
+            "plan.yaml, line 3: key 'quota.ramp_amounts.1'",
+            id="negative_ramp_amount",
+        ),
+    ],
+)
+def test_cross_field_plan_errors_name_the_key_path_and_its_yaml_line(tmp_path, text, where):
+    msg = refusal(tmp_path, text)
+    assert where in msg
+    assert "(top level)" not in msg and "key 'quota':" not in msg
+
+
+# item 6: undefined_attainment: refuse on per-period and year-to-date plans ------------------
+ZERO_Q1_THEN_Q2 = [("a", *Q1, "0.00"), ("a", *Q2, "20000.00")]
+DEALS_Q1_Q2 = [("d1", "a", "2025-02-01", "10000.00", "P"), ("d2", "a", "2025-05-01", "10000.00", "P")]
+
+
+def test_refuse_on_a_per_period_plan_concerns_only_the_period_asked_for(tmp_path):
+    res = run(plan_file(tmp_path, REFUSE_PER_PERIOD), dataset(DEALS_Q1_Q2, ZERO_Q1_THEN_Q2), "FY2025-Q2")
+    # Q2 stands alone: 10,000.00 on a 20,000.00 quota, 50 % -> 5 % = 500.00
+    assert summary(res, "a", "FY2025-Q2", "commission_cents") == D("500.00")
+    # the earlier quarter with no quota earns nothing (it is not paid through the missing quota)
+    q1 = lines(res, "a", "FY2025-Q1", "commission")
+    assert q1["amount"].tolist() == [D("0.00")]
+    assert "before the one asked for" in q1["rule"].iloc[0]
+
+
+def test_refuse_on_a_per_period_plan_still_stops_the_period_asked_for(tmp_path):
+    with pytest.raises(PlanError, match=r"key 'undefined_attainment': 'refuse'.*account manager 'a' in FY2025-Q1"):
+        run(plan_file(tmp_path, REFUSE_PER_PERIOD), dataset(DEALS_Q1_Q2, ZERO_Q1_THEN_Q2), "FY2025-Q1")
+
+
+def test_refuse_on_a_year_to_date_plan_counts_a_zero_quota_in_an_earlier_period(tmp_path):
+    with pytest.raises(PlanError, match=r"'refuse'.*account manager 'a' in FY2025-Q1"):
+        run(plan_file(tmp_path, REFUSE_YTD), dataset(DEALS_Q1_Q2, ZERO_Q1_THEN_Q2), "FY2025-Q2")
+
+
+# item 7: a line's words come from its kind, never from parsing its rule text -------------
+def test_a_line_below_the_gate_reads_as_its_rule_and_a_paid_line_as_its_tier(tmp_path):
+    deals = [("g1", "a", "2025-01-10", "4000.00", "P"), ("g2", "b", "2025-01-10", "6000.00", "P")]
+    ds = dataset(deals, [("a", *Q1, "10000.00"), ("b", *Q1, "10000.00")])
+    res = run(plan_file(tmp_path, GATED_MARGINAL), ds, "FY2025-Q1")
+    below = lines(res, "a", "FY2025-Q1", "commission")
+    assert below["description"].tolist() == ["gated: below gate 0.5 attainment: nothing earned"]
+    paid = lines(res, "b", "FY2025-Q1", "commission")
+    assert paid["description"].iloc[0].startswith('gated: commission, tier 1 "base" (from 0 % up to 100 % of quota')
+
+
+def test_a_rate_component_named_like_a_gate_rule_is_still_described_as_its_tier(tmp_path):
+    res = run(plan_file(tmp_path, COMPONENT_NAMED_LIKE_A_GATE), dataset([("k1", "a", "2025-01-10", "1000.00", "P")]), "FY2025-Q1")
+    words = lines(res, "a", "FY2025-Q1", "commission")["description"].tolist()
+    assert words[1].startswith('named like a gate: commission, component x: below gate 2, tier 1 "kicker"')
+    assert words[1].endswith("at 1 %")
