@@ -445,3 +445,28 @@ def test_pay_curve_lines_sum_to_the_curve_at_the_total_rounded_once(credits, quo
     k = sum(1 for a, _ in pts[1:] if x >= a)
     want = pts[-1][1] if k == 2 else pts[k][1] + (pts[k + 1][1] - pts[k][1]) * (x - pts[k][0]) / (pts[k + 1][0] - pts[k][0])
     assert int(whole[0]) == int(want.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+# ---------------------------------------------------------------------------
+# fixes group (issue #13): a BCR rate is kept exact, so a BCR plan pays the TI at quota
+# ---------------------------------------------------------------------------
+@SET
+@given(st.integers(1, 10**8), st.integers(1, 10**10), st.sampled_from(["1.0", "0.75", "1.5"]))
+def test_a_bcr_plan_at_exactly_quota_pays_ti_times_multiple_times_the_quota_share_rounded_once(ti_cents, annual_cents, multiple):
+    from fractions import Fraction
+
+    raw = {"method": "flat", "basis": "attainment", "tiers": [{"from": 0, "bcr_multiple": multiple}]}
+    exact = Fraction(ti_cents) * Fraction(multiple) / annual_cents
+    assume(exact <= 1)
+    kw = {
+        "ote": str(Decimal(ti_cents).scaleb(-2)),
+        "quota": {"source": "plan", "annual": str(Decimal(annual_cents).scaleb(-2))},
+    }
+    p = plan(rates=raw, **kw)
+    assert p.rates.tiers[0].exact_rate == exact
+    q1 = allocate(annual_cents, [1, 1, 1, 1])[0]  # the plan's Q1 quota (even split, largest remainder)
+    assume(q1 > 0)
+    ds = dataset([("d1", "a", "2025-02-01", str(Decimal(q1).scaleb(-2)), "P")])
+    got = summary(run(p, ds, "FY2025-Q1"), "a", "FY2025-Q1", "commission_cents")
+    want = Fraction(q1) * exact  # cents, rounded half away from zero once
+    assert got == Decimal(int(want + Fraction(1, 2)) if want >= 0 else -int(-want + Fraction(1, 2))).scaleb(-2)

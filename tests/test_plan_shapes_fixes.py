@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 from engine_helpers import dataset, lines, run, summary
+from test_plan_shapes_incentive import BCR_PLAN_OTE_100K_QUOTA_500K
 
 from reportkit.config.plans import load_plan
 from reportkit.core.errors import PlanError
@@ -187,3 +188,41 @@ def test_a_rate_component_named_like_a_gate_rule_is_still_described_as_its_tier(
     words = lines(res, "a", "FY2025-Q1", "commission")["description"].tolist()
     assert words[1].startswith('named like a gate: commission, component x: below gate 2, tier 1 "kicker"')
     assert words[1].endswith("at 1 %")
+
+
+# item 1: a BCR that does not terminate is kept exact ------------------------------------
+# the incentive group's BCR plan (OTE 100,000.00, half variable) on a quota of 600,000.00: BCR 1/12
+BCR_TI_50K_QUOTA_600K = BCR_PLAN_OTE_100K_QUOTA_500K.replace('"500000.00"', '"600000.00"')
+
+
+def test_bcr_that_does_not_terminate_pays_the_target_incentive_to_the_cent_at_quota(tmp_path):
+    p = plan_file(tmp_path, BCR_TI_50K_QUOTA_600K)
+    # BCR = 50,000 / 600,000 = 1/12 exactly; shown rounded to six decimals
+    assert [t.rate for t in p.rates.tiers] == [D("0.083333"), D("0.125")]
+    deals = [("r1", "a", "2025-02-01", "150000.00", "P")]  # exactly 100 % of the Q1 quota of 150,000.00
+    res = run(p, dataset(deals, ams=[("a", None, None)]), "FY2025-Q1")
+    # 150,000.00 x 1/12 = 12,500.00: a quarter of the TI (12,499.95 at the rounded rate)
+    assert summary(res, "a", "FY2025-Q1", "commission_cents") == D("12500.00")
+    line = lines(res, "a", "FY2025-Q1", "commission")
+    assert line["rate"].tolist() == [D("0.083333")]
+    assert "1.0 x the base commission rate = 1/12" in line["description"].iloc[0]
+
+
+def test_bcr_lines_are_each_rounded_once_half_away_from_zero_and_sum_to_the_total(tmp_path):
+    p = plan_file(tmp_path, BCR_TI_50K_QUOTA_600K)
+    deals = [
+        ("r1", "a", "2025-01-10", "100000.01", "P"),  # x 1/12 = 8,333.334166... -> 8,333.33
+        ("r2", "a", "2025-02-10", "60000.00", "P"),  # 49,999.99 below quota x 1/12 = 4,166.665833 -> 4,166.67
+        # and 10,000.01 above it x 1.5/12 = 1/8: 1,250.00125 -> 1,250.00
+        ("r3", "a", "2025-03-10", "-6.00", "P"),  # a return above quota x 1/8 = -0.75
+    ]
+    res = run(p, dataset(deals, ams=[("a", None, None)]), "FY2025-Q1")
+    com = lines(res, "a", "FY2025-Q1", "commission")
+    assert com["amount"].tolist() == [D("8333.33"), D("4166.67"), D("1250.00"), D("-0.75")]
+    assert summary(res, "a", "FY2025-Q1", "commission_cents") == D("13749.25") == sum(com["amount"])
+
+
+def test_bcr_multiple_above_one_hundred_percent_is_refused_naming_the_tier(tmp_path):
+    text = BCR_TI_50K_QUOTA_600K.replace('bcr_multiple: "1.5"', 'bcr_multiple: "13"')
+    msg = refusal(tmp_path, text)
+    assert "key 'rates.tiers.1.bcr_multiple'" in msg and "above 1 (100 % of credited revenue)" in msg

@@ -11,6 +11,7 @@ most six decimals (1.0 == 100 % of quota).
 from __future__ import annotations
 
 import datetime
+import fractions
 import itertools
 from decimal import Decimal
 from typing import Any, Literal
@@ -19,6 +20,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -68,6 +70,28 @@ class Tier(_Strict):
     bcr_multiple: Fraction | None = Field(
         None, ge=0, description="rate = bcr_multiple x BCR, BCR = target incentive / annual quota (see Plan)"
     )
+    # -- fixes group (issue #13): a bcr_multiple tier's exact rate, set by Plan._bcr_rates
+    _exact: fractions.Fraction | None = PrivateAttr(default=None)
+
+    @property
+    def exact_rate(self) -> fractions.Fraction:
+        """The tier's rate as an exact fraction (1 == 100 % of credited revenue).
+
+        ``rate`` itself for a tier written with ``rate`` (at most six decimals, so
+        ``ppm / 1e6``); for a ``bcr_multiple`` tier ``TI x bcr_multiple / annual
+        quota`` unrounded (``50,000.00 / 600,000.00 = 1/12``), while ``rate`` holds it
+        rounded half away from zero to six decimals for display. The engine pays
+        ``credit x exact_rate`` rounded once per line (``engine/tiers.py``), so a BCR
+        plan pays the target incentive to the cent at quota.
+
+        Examples
+        --------
+        >>> Tier.model_validate({"from": 0, "rate": "0.08"}).exact_rate
+        Fraction(2, 25)
+        """
+        if self._exact is not None:
+            return self._exact
+        return fractions.Fraction(ppm(self.rate or Decimal(0)), PPM)
 
     @model_validator(mode="after")
     def _one_rate(self) -> Tier:

@@ -26,6 +26,7 @@ Units
 from __future__ import annotations
 
 import datetime
+import fractions
 import itertools
 import typing
 from decimal import Decimal
@@ -253,8 +254,8 @@ class Plan(_Strict):
 
     @model_validator(mode="after")
     def _bcr_rates(self) -> Plan:
-        # incentive group (issue #13 item 4): rates as multiples of BCR = TI / annual quota, exactly
-        # rounded half away from zero to parts per million (the precision of every engine rate)
+        # incentive group (issue #13 item 4): rates as multiples of BCR = TI / annual quota; kept exact
+        # (Tier.exact_rate, fixes group), shown in ``rate`` rounded half away from zero to six decimals
         multiples = [(i, t) for i, t in enumerate(self.rates.tiers) if t.bcr_multiple is not None]
         if not multiples:
             return self
@@ -282,13 +283,18 @@ class Plan(_Strict):
         annual = Plan.cents(self.quota.annual)
         tiers = list(self.rates.tiers)
         for i, t in multiples:
-            rate = Decimal(rdiv(ti * ppm(t.bcr_multiple), annual)) / PPM
-            if rate > 1:
-                raise ValueError(
+            # fixes group (issue #13): the rate is kept exact (TI x multiple / annual quota); ``rate``
+            # shows it rounded half away from zero to six decimals
+            exact = fractions.Fraction(ti * ppm(t.bcr_multiple), annual * PPM)
+            if exact > 1:
+                raise KeyedValueError(
                     f"rates.tiers.{i}.bcr_multiple: {t.bcr_multiple} x BCR ({self.target_incentive} / "
-                    f"{self.quota.annual}) = {rate}, above 1 (100 % of credited revenue)"
+                    f"{self.quota.annual}) = {float(exact):.6f}, above 1 (100 % of credited revenue); lower the multiple",
+                    ("rates", "tiers", i, "bcr_multiple"),
+                    str(t.bcr_multiple),
                 )
-            tiers[i] = t.model_copy(update={"rate": rate})
+            tiers[i] = t.model_copy(update={"rate": Decimal(rdiv(ti * ppm(t.bcr_multiple), annual)) / PPM})
+            tiers[i]._exact = exact
         # the model is frozen: the derived rates are set once, here, while it is validated
         object.__setattr__(self, "rates", self.rates.model_copy(update={"tiers": tuple(tiers)}))
         return self

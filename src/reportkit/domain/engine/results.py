@@ -140,7 +140,10 @@ def tier_words(plan, tier: int, rs=None) -> str:
     span_ += unit
     label = f' "{t.label}"' if t.label else ""
     how = _METHOD_WORDS.get(rs.method, rs.method)
-    return f"tier {tier}{label} ({span_}; {how}, measured on {measured}) at {percent_words(t.rate)}"
+    rate = percent_words(t.rate)
+    if t.bcr_multiple is not None:  # an exact rate derived from the base commission rate (fixes group)
+        rate = f"{t.bcr_multiple} x the base commission rate = {t.exact_rate} (about {rate})"
+    return f"tier {tier}{label} ({span_}; {how}, measured on {measured}) at {rate}"
 
 
 def _paying_schedule(plan, schedule: str):

@@ -13,6 +13,7 @@ for earlier deals of the year re-rated at the year's tier).
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -259,7 +260,8 @@ def _tier_rules(title: str, rs: RateSchedule) -> list[str]:
         else:
             rng = f"[{t.lo}, {hi if hi is not None else 'inf'}){unit}"
         lab = f" {t.label}" if t.label else ""
-        rule = f"{title}: {rs.method} {rs.basis} tiers, {rs.accumulation}{window}; tier {k + 1}{lab} {rng} at {t.rate}"
+        rate = t.rate if t.bcr_multiple is None else f"{t.bcr_multiple} x BCR = {t.exact_rate} exactly (about {t.rate})"
+        rule = f"{title}: {rs.method} {rs.basis} tiers, {rs.accumulation}{window}; tier {k + 1}{lab} {rng} at {rate}"
         if rs.method == "overage":
             rule += (
                 f": credit below {rs.tiers[1].lo}{unit} at tier 1's rate"
@@ -345,6 +347,8 @@ class _Schedule:
     tcodes: np.ndarray
     gate_code: int
     undefined_code: int = -1  # rule of a line not paid because attainment is undefined (quota 0); -1: paid
+    # fixes group (issue #13): tier rates that are not whole ppm (a BCR), as numerators over one denominator
+    exact: tuple[np.ndarray, int] | None = None
 
     @classmethod
     def of(cls, pl: Plan, ledger: Ledger, rs: RateSchedule | None = None, name: str | None = None) -> _Schedule:
@@ -365,7 +369,7 @@ class _Schedule:
                 f"{title}: quota 0, attainment undefined in a period before the one asked for: nothing earned "
                 "(undefined_attainment: refuse applies to the periods asked for)"
             )
-        return cls(pl, rs, title, rates, tcodes, gate_code, undefined)
+        return cls(pl, rs, title, rates, tcodes, gate_code, undefined, _exact_rates(rs))
 
     @classmethod
     def all_of(cls, pl: Plan, ledger: Ledger) -> list[_Schedule]:
@@ -410,6 +414,8 @@ class _Schedule:
                 rows, k, cc, rate, amt = tier_commission(
                     before, after, total, b, self.rates, rs.method, rows=bi, reach_bounds=reach
                 )
+        if self.exact is not None:  # a rate that is not whole ppm (a BCR): credit x num / den, rounded once
+            amt = exact_amounts(cc, self.exact[0][k], self.exact[1])
         rc = self.tcodes[k]
         if rs.gate is not None:
             q = attline_q[rows]
@@ -424,6 +430,49 @@ class _Schedule:
             rc = np.where(undefined, self.undefined_code, rc)
         same = len(rows) == len(idx_rows)  # one slice per line: rows is the identity
         return (idx_rows if same else idx_rows[rows]), k, cc, rate, amt, rc
+
+
+def _exact_rates(rs: RateSchedule) -> tuple[np.ndarray, int] | None:
+    """The tier rates of ``rs`` as integer numerators over one denominator, when ppm cannot hold them.
+
+    A rate written in the plan has at most six decimals: ppm is exact and the
+    common path stays as it is (None). A rate derived as a multiple of the base
+    commission rate (:attr:`reportkit.config.plans.Tier.exact_rate`, e.g. 1/12) is
+    not: its tiers get ``(nums, den)`` with ``rate_k == nums[k] / den`` exactly.
+    """
+    fr = [t.exact_rate for t in rs.tiers]
+    den = math.lcm(*(f.denominator for f in fr)) if fr else 1
+    if PPM % den == 0:
+        return None
+    return np.array([f.numerator * (den // f.denominator) for f in fr], dtype=object), den
+
+
+def exact_amounts(credit: np.ndarray, num: np.ndarray, den: int) -> np.ndarray:
+    """``credit x num / den`` per line, rounded half away from zero once (int64 cents).
+
+    Parameters
+    ----------
+    credit : int64 array (n,)
+        Each line's credit in cents (negative for returns).
+    num : array (n,)
+        The numerator of each line's exact rate over ``den``.
+    den : int
+        The common denominator (> 0).
+
+    In int64 when the products cannot overflow, else in Python integers.
+
+    Examples
+    --------
+    >>> exact_amounts(np.array([15_000_000, -7]), np.array([1, 1], dtype=object), 12).tolist()
+    [1250000, -1]
+    """
+    n = len(credit)
+    if not n:
+        return np.zeros(0, dtype=np.int64)
+    big = int(np.abs(credit).max()) * int(max(abs(int(x)) for x in num)) >= 2**62 or den >= 2**61
+    if not big:
+        return rdiv(credit.astype(np.int64) * num.astype(np.int64), den)
+    return np.array([rdiv(int(c) * int(x), den) for c, x in zip(credit.tolist(), num.tolist())], dtype=np.int64)
 
 
 def _half_away(num: np.ndarray, den: np.ndarray) -> np.ndarray:
