@@ -226,3 +226,114 @@ def test_bcr_multiple_above_one_hundred_percent_is_refused_naming_the_tier(tmp_p
     text = BCR_TI_50K_QUOTA_600K.replace('bcr_multiple: "1.5"', 'bcr_multiple: "13"')
     msg = refusal(tmp_path, text)
     assert "key 'rates.tiers.1.bcr_multiple'" in msg and "above 1 (100 % of credited revenue)" in msg
+
+
+# item 3: the quota a report shows is the quota the plan pays on ----------------------------
+def test_report_shows_the_plans_own_quota_not_the_quotas_table_when_the_plan_says_source_plan(tmp_path):
+    from pathlib import Path
+
+    from reportkit.analysis.api import load
+    from reportkit.domain.commission import plan_result
+    from reportkit.reports.builders import build_account_manager_report
+    from reportkit.reports.context import report_context
+
+    root = Path(__file__).resolve().parents[1]
+    plan = tmp_path / "plan_quota_720k.yaml"  # 180,000.00 a quarter; the demo's table says 170,000.00 for AM-003
+    plan.write_text(
+        'name: plan quota\nquota: {source: plan, annual: "720000.00", proration: none}\n'
+        'rates: {method: flat, basis: attainment, tiers: [{from: 0, rate: "0.05"}]}\n',
+        encoding="utf-8",
+    )
+    demo = root / "params" / "demo.yaml"
+    params_file = demo.parent / f".test-plan-quota-{tmp_path.name}.yaml"
+    params_file.write_text(demo.read_text(encoding="utf-8") + f"plan: {plan.as_posix()}\n", encoding="utf-8")
+    try:
+        params, ds = load(params_file)
+        report = build_account_manager_report(ds, "AM-003", params.period, params, params.as_of)
+        ctx = report_context(ds, params, params.period, params.as_of)
+        engine_quota = plan_result(ds, *(load_plan(plan), None), ctx.period, ctx.cutoff, ctx.plan_input_quotas).summary
+        want = engine_quota.loc[
+            (engine_quota["account_manager_id"] == "AM-003") & (engine_quota["period"] == params.period), "quota_cents"
+        ].iloc[0]
+        assert want == 18_000_000
+        assert report.summary["quota"] == D("180000.00")  # the engine's quota, not the table's 170,000.00
+        assert report.summary["annual_quota"] == D("720000.00") and report.summary["ytd_quota"] == D("720000.00")
+        assert report.summary["attainment"] == pytest.approx(float(report.summary["revenue"] / D("180000.00")))
+        # the performance history (performance watch) measures the quarter on the same quota
+        q4 = report.performance.loc[report.performance["period"] == params.period, "attainment"].iloc[0]
+        assert q4 == pytest.approx(report.summary["attainment"])
+    finally:
+        params_file.unlink()
+
+
+# item 2: a pay curve as a percent of the target incentive ----------------------------------
+# mrexcel.com thread 857705: annual commission opportunity 21,000; at 100 % of quota 100 % of it,
+# then 2 % of it for every 1 % above quota up to 150 %, then 1 % per 1 % up to 200 %
+CURVE_OF_TI_YTD = """\
+name: curve of TI
+ote: "21000.00"
+quota: {source: plan, annual: "1000000.00", proration: none}
+rates:
+  method: curve
+  basis: attainment
+  accumulation: ytd
+  curve:
+    - {at: 0, of_ti: "0"}
+    - {at: "1.0", of_ti: "1.0"}
+    - {at: "1.5", of_ti: "2.0"}
+    - {at: "2.0", of_ti: "2.5"}
+"""
+
+
+@pytest.mark.parametrize(
+    ("q4_deal", "year_payout"),
+    [
+        pytest.param("300000.00", D("23100.00"), id="105_percent_pays_21000_plus_2100"),
+        pytest.param("400000.00", D("27300.00"), id="115_percent_pays_21000_plus_6300"),
+    ],
+)
+def test_pay_curve_of_the_target_incentive_pays_the_sources_overachievement(tmp_path, q4_deal, year_payout):
+    deals = [
+        ("y1", "a", "2025-02-01", "250000.00", "P"),
+        ("y2", "a", "2025-05-01", "250000.00", "P"),
+        ("y3", "a", "2025-08-01", "250000.00", "P"),
+        ("y4", "a", "2025-11-01", q4_deal, "P"),
+    ]
+    res = run(plan_file(tmp_path, CURVE_OF_TI_YTD), dataset(deals), "FY2025-Q4")
+    year = [summary(res, "a", f"FY2025-Q{q}", "commission_cents") for q in (1, 2, 3, 4)]
+    # Q1..Q3 at 100 % of the YTD quota: 100 % of the YTD TI, 5,250.00 a quarter
+    assert year[:3] == [D("5250.00")] * 3
+    assert sum(year) == year_payout
+    words = lines(res, "a", "FY2025-Q4", "commission")["description"].iloc[0]
+    assert "segment 2 of the pay curve, from 100 % to 150 % of quota (pays 100 % of the target incentive to 200 %" in words
+
+
+CURVE_OF_TI_PER_PERIOD = """\
+name: curve of TI per quarter
+ote: "160000.00"
+base_salary: "80000.00"
+rates:
+  method: curve
+  basis: attainment
+  curve: [{at: 0, of_ti: "0"}, {at: "1.0", of_ti: "1.0"}, {at: "1.5", of_ti: "2.0"}]
+"""
+
+
+def test_pay_curve_of_the_target_incentive_uses_the_ti_prorated_with_quota_for_a_mid_quarter_hire(tmp_path):
+    # hired 10 Feb: active 50 of Q1's 90 days; quota 90,000.00 x 50/90 = 50,000.00; TI 80,000 x 50/360 = 11,111.11
+    ds = dataset(
+        [("h1", "a", "2025-02-20", "50000.00", "P"), ("h2", "a", "2025-03-20", "25000.00", "P")],
+        [("a", *Q1, "90000.00")],
+        ams=[("a", "2025-02-10", None)],
+    )
+    res = run(plan_file(tmp_path, CURVE_OF_TI_PER_PERIOD), ds, "FY2025-Q1")
+    com = lines(res, "a", "FY2025-Q1", "commission")
+    # 100 % -> 1.0 x 11,111.11; 150 % -> 2.0 x 11,111.11 = 22,222.22, the second deal the rise
+    assert com["amount"].tolist() == [D("11111.11"), D("11111.11")]
+    assert summary(res, "a", "FY2025-Q1", "commission_cents") == D("22222.22")
+
+
+def test_a_curve_mixing_money_and_fractions_of_ti_is_refused_naming_the_point(tmp_path):
+    text = CURVE_OF_TI_PER_PERIOD.replace('{at: "1.5", of_ti: "2.0"}', '{at: "1.5", pay: "2000.00"}')
+    msg = refusal(tmp_path, text)
+    assert "key 'rates.curve.2'" in msg and "all 'pay' (money) or all 'of_ti'" in msg

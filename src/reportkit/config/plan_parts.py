@@ -104,11 +104,29 @@ class CurvePoint(_Strict):
     """One point of a pay curve (tiers group, issue #13 item 12): at ``at`` the accumulated payout is ``pay``.
 
     ``at`` is in the schedule's ``basis`` (an amount, or an attainment fraction,
-    1.0 == 100 % of quota); ``pay`` is money (currency units, two decimals).
+    1.0 == 100 % of quota); ``pay`` is money (currency units, two decimals). Instead
+    of ``pay``, ``of_ti`` gives the payout as a fraction of the target incentive (TI,
+    ``ote - base_salary``) of the pay period, prorated like quota (fixes group, issue
+    #13; ``of_ti: "1.0"`` at ``at: "1.0"`` == 100 % of TI at 100 % attainment, the way
+    Oracle and Xactly express pay curves). All points of a curve use the same one.
     """
 
     at: Fraction = Field(..., ge=0, description="measure: amount or attainment fraction")
-    pay: Money = Field(..., ge=0, description="accumulated payout at this point")
+    pay: Money | None = Field(None, ge=0, description="accumulated payout at this point")
+    # -- fixes group (issue #13): the payout as a fraction of the (prorated) target incentive
+    of_ti: Fraction | None = Field(
+        None, ge=0, description="accumulated payout at this point as a fraction of the period's target incentive"
+    )
+
+    @model_validator(mode="after")
+    def _one_pay(self) -> CurvePoint:
+        if (self.pay is None) == (self.of_ti is None):
+            raise KeyedValueError(
+                "give exactly one of 'pay' (money) or 'of_ti' (a fraction of the target incentive, 1.0 == 100 % of TI)",
+                "of_ti" if self.of_ti is not None else "pay",
+                None if self.pay is None else str(self.pay),
+            )
+        return self
 
 
 class RateSchedule(_Strict):
@@ -217,6 +235,28 @@ class RateSchedule(_Strict):
         for a, b in itertools.pairwise(self.curve):
             if not b.at > a.at:
                 raise ValueError(f"curve points 'at' must strictly increase (got {a.at} then {b.at})")
+        of_ti = [pt.of_ti is not None for pt in self.curve]
+        if any(of_ti) and not all(of_ti):
+            i = of_ti.index(not of_ti[0])
+            raise KeyedValueError(
+                "every curve point gives its payout the same way: all 'pay' (money) or all 'of_ti' (fractions of "
+                "the target incentive); rewrite this point like the first",
+                ("curve", i),
+                None,
+            )
+        if all(of_ti) and self.accumulation != "per_period" and self.accumulation != "ytd":
+            raise KeyedValueError(
+                "a curve of 'of_ti' points pays a fraction of a pay period's target incentive: it needs accumulation "
+                "'per_period' or 'ytd' (the TI of the year so far)",
+                "accumulation",
+                self.accumulation,
+            )
+        if all(of_ti) and self.windowed:
+            raise KeyedValueError(
+                "a curve of 'of_ti' points cannot take applies_from / applies_below; remove the window",
+                "applies_from" if self.applies_from is not None else "applies_below",
+                str(self.applies_from if self.applies_from is not None else self.applies_below),
+            )
         if self.basis == "amount":
             for pt in self.curve:
                 if pt.at != pt.at.quantize(Decimal("0.01")):
@@ -230,6 +270,11 @@ class RateSchedule(_Strict):
             for key, v in (("applies_from", lo), ("applies_below", hi)):
                 if v is not None and v != v.quantize(Decimal("0.01")):
                     raise ValueError(f"{key} {v} is an amount (basis 'amount') and has more than two decimals")
+
+    @property
+    def curve_of_ti(self) -> bool:
+        """True for a pay curve whose points give the payout as fractions of the target incentive (``of_ti``)."""
+        return bool(self.curve) and self.curve[0].of_ti is not None
 
     @property
     def windowed(self) -> bool:

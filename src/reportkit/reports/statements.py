@@ -13,11 +13,10 @@ import datetime
 from typing import Any
 
 from ..config.params import BatchParams
-from ..config.plans import load_plan_source
 from ..data.model import Dataset
 from ..domain.commission import CommissionStatement, flat_result, flat_statement, plan_result, plan_statement
 from ..domain.crediting import check_crediting
-from .context import ReportContext, report_context
+from .context import ReportContext, plan_source, report_context
 from .planning import account_manager_row
 
 __all__ = ["commission_statement", "load_checked_plans", "commission_for"]
@@ -68,7 +67,7 @@ def _make_statement(ds: Dataset, params: BatchParams, ctx: ReportContext, accoun
     if "result" not in ctx.engine:
         plans, who = load_checked_plans(ds, params)
         ctx.engine["result"] = plan_result(
-            ds, plans, who, ctx.period, ctx.cutoff, ctx.quotas, source_mapping=params.resolve(params.source)
+            ds, plans, who, ctx.period, ctx.cutoff, ctx.plan_input_quotas, source_mapping=params.resolve(params.source)
         )
     return plan_statement(ctx.engine["result"], account_manager_id, ctx.period)
 
@@ -94,8 +93,7 @@ def load_checked_plans(ds: Dataset, params: BatchParams) -> tuple[Any, Any]:
     """
     if params.plan is None:
         return None, None
-    ref = params.plan
-    plans, who = load_plan_source(params.resolve(ref.path), None if ref.assignments is None else params.resolve(ref.assignments))
+    plans, who = plan_source(params)
     check_crediting(
         list(plans.values()) if isinstance(plans, dict) else [plans], ds, source_mapping=params.resolve(params.source)
     )

@@ -91,7 +91,7 @@ from .credits import credit_lines, credited_micros, in_ledger_order, team_totals
 from .draws import settle_draws
 from .inputs import check_plans, pay_periods, plans_per_period
 from .ledger import Ledger
-from .quotas import attainment, quota_table, quotas_per_plan
+from .quotas import attainment, quota_table, quotas_per_plan, quotas_shown
 from .results import STATEMENT_COLUMNS, CommissionResult, Statements, rule_words, summary_frame, write_statement_csv
 from .tiers import check_undefined_attainment, commission_lines, tier_commission
 
@@ -103,6 +103,7 @@ __all__ = [
     "CREDIT_SOURCES",
     "team_totals",
     "quota_table",
+    "quotas_shown",
     "tier_commission",
     "compute",
     "CommissionResult",
@@ -202,6 +203,11 @@ def compute(
     # 2. quotas per plan; 3. attainment (credited revenue against quota, period and YTD)
     Q, quotas_out = quotas_per_plan(ams_df, ds.quotas, choice, span, leaves)
     att = attainment(Q, credited_micros(lines, A, P), span.year_start)
+    # target incentive per AM and pay period, prorated like quota: pay curves (of_ti), caps, bonuses
+    ti = ti_ytd = None
+    if any(uses_target_incentive(p) for p in plan_list):
+        ti, ti_ytd = period_target_incentive(choice, span, quotas_out, ams)
+    tis = None if ti is None else (ti, ti_ytd)
 
     # 4. tiers: each plan's rate schedule over its credit lines, then its SPIFs
     ledger = Ledger()
@@ -211,7 +217,7 @@ def compute(
     paid = []  # (line rows, amounts) of commission lines, for clawbacks at the rate paid
     for g in range(len(plan_list)):
         check_undefined_attainment(g, lines, choice, att, span, ams, asked)
-        comm_g, paid_g = commission_lines(g, lines, choice, att, span, ledger)
+        comm_g, paid_g = commission_lines(g, lines, choice, att, span, ledger, tis)
         # per-deal minimum / maximum commission: lines after the deal's, paid as commission
         lim_g, paid_lim = deal_limit_lines(g, lines, paid_g, choice, ledger, A, P)
         rate_ap += comm_g
@@ -221,15 +227,12 @@ def compute(
     # 5. clawbacks of deals cancelled in a later period; manual adjustments
     claw_ap = clawback_lines(claw, lines, paid, len(ids.strings()), choice, span, ledger)
     # clawback.method restate: the origin period re-run without the cancelled credit
-    rerun = partial(_rate_schedule, deals=deals, span=span, choice=choice, n_codes=len(ids.strings()), Q=Q)
+    rerun = partial(_rate_schedule, deals=deals, span=span, choice=choice, n_codes=len(ids.strings()), Q=Q, ti=tis)
     claw_ap += restatement_lines(claw, lines.cr, rate_ap, rerun, choice, span, ledger, deals)
     adj_ap = adjustment_lines(adjustments, am_code, span.labels, ledger)
 
     # 6. per pay period: caps, bonuses (either may be a multiple of the target incentive,
     # prorated like quota), then draws and balances down to the payout
-    ti = ti_ytd = None
-    if any(uses_target_incentive(p) for p in plan_list):
-        ti, ti_ytd = period_target_incentive(choice, span, quotas_out, ams)
     capped = apply_caps(comm_ap, choice, span, ti, ti_ytd)
     bonus = bonus_awards(choice, att, span, ti, ti_ytd)
     settled = settle_draws(capped.pay + spif_ap + bonus.cash + claw_ap + adj_ap, choice, span)
@@ -271,7 +274,7 @@ def compute(
     )
 
 
-def _rate_schedule(cr, deals, span, choice, n_codes: int, Q) -> np.ndarray:
+def _rate_schedule(cr, deals, span, choice, n_codes: int, Q, ti=None) -> np.ndarray:
     """Rate-schedule commission (A, P) of the run's plans on credit lines ``cr`` (steps 1-4 again, no lines kept).
 
     The ``rerun`` of :func:`~reportkit.domain.engine.clawbacks.restatement_lines`: the same
@@ -282,7 +285,7 @@ def _rate_schedule(cr, deals, span, choice, n_codes: int, Q) -> np.ndarray:
     att = attainment(Q, credited_micros(lines, A, P), span.year_start)
     scratch, total = Ledger(), np.zeros((A, P), dtype=np.int64)
     for g in range(len(choice.plans)):
-        total += commission_lines(g, lines, choice, att, span, scratch)[0]
+        total += commission_lines(g, lines, choice, att, span, scratch, ti)[0]
     return total
 
 

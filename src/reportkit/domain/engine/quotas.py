@@ -12,20 +12,22 @@ from __future__ import annotations
 
 import calendar as _c
 import datetime
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ...config.plans import PPM, Plan, ppm
+from ...config.plans import PPM, Plan, PlanAssignments, ppm
 from ...core.currency import cents_text
 from ...core.errors import DataError, DataProblem, PlanError
 from ...core.money import micros_to_cents, rdiv
 from ...core.periods import Period
+from ...data.model import Dataset
 from .._credit_core import lookup
 from ..quota import fiscal_months, split_pieces, split_year, whole_year_rows
-from .inputs import PayPeriods, PlanChoice
+from .inputs import PayPeriods, PlanChoice, check_plans, pay_periods, plans_per_period
 
 
 def _tenure_month(h: datetime.date, d: datetime.date) -> int:
@@ -496,3 +498,76 @@ def attainment(Q: np.ndarray, credit_micros: np.ndarray, year_start: np.ndarray)
         ycum[:, j] = credit_micros[:, j] + (0 if year_start[j] else ycum[:, j - 1])
         yq[:, j] = Q[:, j] + (0 if year_start[j] else yq[:, j - 1])
     return Attainment(micros_to_cents(credit_micros), Q, micros_to_cents(ycum), yq)
+
+
+def quotas_shown(
+    ds: Dataset,
+    plans: Plan | Mapping[str, Plan],
+    assignments: PlanAssignments | None,
+    quotas: pd.DataFrame | None,
+    fiscal_years: Sequence[int],
+    source_mapping: str | Path | None = None,
+) -> pd.DataFrame:
+    """The quota table a report shows when a plan pays: the plan's own quota wherever a plan is in force.
+
+    One number everywhere (fixes group, issue #13): for every account manager and
+    pay period of ``fiscal_years`` on a plan, the quota is the one the engine
+    measures attainment against (:func:`quotas_per_plan`: ``source: plan``'s annual
+    quota or the quotas table, split, prorated by active days, ramped). Elsewhere
+    (no plan in force, or an account manager no plan names) the rows of ``quotas``
+    stay, cut into pay periods by the one splitting rule
+    (:func:`reportkit.domain.quota.split_pieces`).
+
+    Parameters
+    ----------
+    ds : Dataset
+        Account managers (hire and end dates) and calendar.
+    plans, assignments
+        As :func:`reportkit.domain.engine.compute` takes them.
+    quotas : DataFrame or None
+        The quota table the engine is given (the data set's, or a params quota rule's).
+    fiscal_years : sequence of int
+        The fiscal years the report covers.
+
+    Returns
+    -------
+    DataFrame
+        Canonical quota rows (``account_manager_id, period_start, period_end,
+        quota_cents, currency``), one per account manager and pay period (cents, int64).
+
+    Raises
+    ------
+    PlanError
+        As :func:`reportkit.domain.engine.compute` for the plans (pay periods,
+        crediting, currency, assignments, contradictory quota keys).
+    """
+    plan_list, names, kind, _, _ = check_plans(plans, ds, assignments, source_mapping)
+    years = sorted(int(y) for y in fiscal_years)
+    cal = ds.calendar
+    span = pay_periods(cal, kind, f"FY{years[-1]}", f"FY{years[0]}")
+    ams_df = ds.account_managers.reset_index(drop=True)
+    ams = ams_df["account_manager_id"].astype(str).to_numpy(dtype=object)
+    choice = plans_per_period(plan_list, names, assignments, {a: i for i, a in enumerate(ams.tolist())}, span)
+    _, table = quotas_per_plan(ams_df, quotas, choice, span, None)
+    cols = ["account_manager_id", "period_start", "period_end", "quota_cents"]
+    shown = table[cols] if len(table) else pd.DataFrame(columns=cols)
+    covered = set(zip(shown["account_manager_id"].astype(str), pd.to_datetime(shown["period_start"])))
+    rest = []
+    if quotas is not None and len(quotas):
+        row, o, c = split_pieces(quotas, cal, kind)
+        qa = quotas["account_manager_id"].astype(str).to_numpy(dtype=object)
+        for r, oo, cc in zip(row.tolist(), o.tolist(), c.tolist()):
+            p = cal.period_of_ordinal(int(oo), kind)
+            if (qa[r], pd.Timestamp(p.start)) not in covered:
+                rest.append((qa[r], pd.Timestamp(p.start), pd.Timestamp(p.end), int(cc)))
+    out = pd.concat([shown, pd.DataFrame(rest, columns=cols)], ignore_index=True)
+    out["account_manager_id"] = out["account_manager_id"].astype("str")
+    out["period_start"] = pd.to_datetime(out["period_start"])
+    out["period_end"] = pd.to_datetime(out["period_end"])
+    out["quota_cents"] = out["quota_cents"].astype("int64")
+    out["currency"] = ds.currency
+    # sum pieces of one account manager and pay period (several table rows inside it)
+    out = out.groupby(["account_manager_id", "period_start", "period_end", "currency"], as_index=False, sort=True)[
+        "quota_cents"
+    ].sum()
+    return out[[*cols, "currency"]]

@@ -118,14 +118,18 @@ def tier_words(plan, tier: int, rs=None) -> str:
     measured = _ACCUMULATION_WORDS.get(rs.accumulation, rs.accumulation)
     if rs.method == "curve":
         pts = rs.curve
+
+        def pays(pt) -> str:  # money, or a fraction of the period's target incentive (fixes group)
+            return f"{pt.pay:,.2f}" if pt.of_ti is None else f"{percent_words(pt.of_ti)} of the target incentive"
+
         if not 1 <= tier <= len(pts):
             return f"segment {tier} of the pay curve"
         if tier == len(pts):
-            return f"beyond the pay curve's last point ({bound(pts[-1].at)}{unit}, pays {pts[-1].pay:,.2f}): nothing more"
+            return f"beyond the pay curve's last point ({bound(pts[-1].at)}{unit}, pays {pays(pts[-1])}): nothing more"
         a, b = pts[tier - 1], pts[tier]
         return (
-            f"segment {tier} of the pay curve, from {bound(a.at)} to {bound(b.at)}{unit} (pays {a.pay:,.2f} to "
-            f"{b.pay:,.2f}), linear, measured on {measured}"
+            f"segment {tier} of the pay curve, from {bound(a.at)} to {bound(b.at)}{unit} (pays {pays(a)} to "
+            f"{pays(b)}), linear, measured on {measured}"
         )
     if not 1 <= tier <= len(rs.tiers):
         return f"tier {tier}"

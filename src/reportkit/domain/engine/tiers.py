@@ -228,12 +228,16 @@ def _curve_rules(title: str, rs: RateSchedule, unit: str, window: str) -> list[s
     """Rule text of each segment of a pay curve (the last: beyond its last point)."""
     pts = rs.curve
     head = f"{title}: pay curve on {rs.basis}, {rs.accumulation}{window}; "
+
+    def pays(pt):  # money, or a fraction of the period's (prorated) target incentive
+        return pt.pay if pt.of_ti is None else f"{pt.of_ti} x the target incentive"
+
     out = [
-        f"{head}segment {k + 1} from {a.at}{unit} (pays {a.pay}) to {b.at}{unit} (pays {b.pay}), linear: "
+        f"{head}segment {k + 1} from {a.at}{unit} (pays {pays(a)}) to {b.at}{unit} (pays {pays(b)}), linear: "
         f"the deal earns the rise of the curve over its credit"
         for k, (a, b) in enumerate(itertools.pairwise(pts))
     ]
-    out.append(f"{head}beyond the last point {pts[-1].at}{unit} the payout stays {pts[-1].pay}: nothing more earned")
+    out.append(f"{head}beyond the last point {pts[-1].at}{unit} the payout stays {pays(pts[-1])}: nothing more earned")
     return out
 
 
@@ -376,7 +380,7 @@ class _Schedule:
         """The plan's ``rates`` then each of its ``rate_components``, in the plan's order."""
         return [cls.of(pl, ledger)] + [cls.of(pl, ledger, c, c.name) for c in pl.rate_components]
 
-    def lines(self, idx_rows, before, after, total, qline, attline_c, attline_q, qtab=None, qidx=None, sliced=None):
+    def lines(self, idx_rows, before, after, total, qline, attline_c, attline_q, qtab=None, qidx=None, sliced=None, ti=None):
         """Tier the lines ``idx_rows`` (basis ``before`` -> ``after``, tier reached ``total``), then the gate.
 
         The bounds are per line (``qline``: quota cents), per AM x pay period
@@ -407,7 +411,7 @@ class _Schedule:
                     rs, q, bi, idx_rows, before, after, total, attline_c, attline_q
                 )
             if rs.method == "curve":
-                rows, k, cc, rate, amt = curve_commission(rs, before, after, q if bi is None else q[bi])
+                rows, k, cc, rate, amt = curve_commission(rs, before, after, q if bi is None else q[bi], ti)
             else:
                 b = _bounds(rs, q)
                 reach = _bounds(rs, q, "lower") if rs.boundary == "lower" and rs.method != "marginal" else None
@@ -529,8 +533,41 @@ def _curve_cents(rs: RateSchedule, c: np.ndarray, q: np.ndarray) -> tuple[np.nda
     return out, seg
 
 
+def _curve_ti_cents(rs: RateSchedule, c: np.ndarray, q: np.ndarray, ti: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_curve_cents` of a curve of ``of_ti`` points: the payout is ``TI x y(x)``, ``ti`` cents per line.
+
+    ``y`` is linear between the points' ``of_ti`` (ppm); ``F = TI x y / 1e6`` rounded
+    half away from zero once, in Python integers (exact whatever the sizes).
+    """
+    pts = rs.curve
+    ys = [ppm(p.of_ti) for p in pts]
+    n = len(c)
+    c = np.asarray(c).astype(object)
+    tt = np.broadcast_to(ti, (n,)).astype(object)
+    if rs.basis == "amount":
+        xs = [Plan.cents(p.at) for p in pts]
+        xn, xd = c, np.ones(n, dtype=object)
+    else:
+        xs = [ppm(p.at) for p in pts]
+        qq = np.broadcast_to(q, (n,)).astype(object)
+        has_q = qq > 0
+        xn, xd = np.where(has_q, c * PPM, 0), np.where(has_q, qq, 1)
+    seg = np.zeros(n, dtype=np.int64)
+    for k in range(1, len(xs)):
+        seg += (xn >= xs[k] * xd).astype(np.int64)
+    out = _half_away(tt * ys[-1], np.full(n, PPM, dtype=object))
+    for k in range(len(xs) - 1):
+        m = np.flatnonzero((seg == k) & (xn >= 0))
+        if len(m):
+            r, den = xn[m] - xs[k] * xd[m], (xs[k + 1] - xs[k]) * xd[m]
+            out[m] = _half_away(tt[m] * (ys[k] * den + (ys[k + 1] - ys[k]) * r), den * PPM)
+    neg = np.flatnonzero(xn < 0)
+    out[neg] = _half_away(tt[neg] * ys[0], np.full(len(neg), PPM, dtype=object))
+    return out.astype(np.int64), seg
+
+
 def curve_commission(
-    rs: RateSchedule, before: np.ndarray, after: np.ndarray, q: np.ndarray
+    rs: RateSchedule, before: np.ndarray, after: np.ndarray, q: np.ndarray, ti: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``method: curve``: each line earns the rise of the pay curve from ``before`` to ``after``.
 
@@ -542,6 +579,10 @@ def curve_commission(
         Accumulated basis (cents) before and after each line.
     q : int64 array (n,) or (1,)
         Quota cents per line (attainment basis; ignored on amounts).
+    ti : int64 array (n,), optional
+        The target incentive (cents) of each line's pay period, prorated like quota
+        (year to date for ``accumulation: ytd``): needed by a curve of ``of_ti``
+        points, whose payout is ``TI x`` the curve (fixes group, issue #13).
 
     Returns
     -------
@@ -554,8 +595,12 @@ def curve_commission(
     Source: Oracle Incentive Compensation, "Examples of Calculating Earnings Using
     Interpolated Rates" (docs/commission.md, "Plan shapes: tiers").
     """
-    fa, seg = _curve_cents(rs, after, q)
-    fb, _ = _curve_cents(rs, before, q)
+    if rs.curve_of_ti:
+        fa, seg = _curve_ti_cents(rs, after, q, ti)
+        fb, _ = _curve_ti_cents(rs, before, q, ti)
+    else:
+        fa, seg = _curve_cents(rs, after, q)
+        fb, _ = _curve_cents(rs, before, q)
     n = len(after)
     return np.arange(n), seg, after - before, np.full(n, -1, dtype=np.int64), fa - fb
 
@@ -582,7 +627,13 @@ def _in_window(rs, q, bi, idx_rows, before, after, total, attline_c, attline_q):
 
 
 def commission_lines(
-    g: int, lines: CreditLines, choice: PlanChoice, att: Attainment, span: PayPeriods, ledger: Ledger
+    g: int,
+    lines: CreditLines,
+    choice: PlanChoice,
+    att: Attainment,
+    span: PayPeriods,
+    ledger: Ledger,
+    ti: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, list]:
     """Commission lines of plan ``g`` on the credit lines of the AMs and periods it covers.
 
@@ -593,6 +644,10 @@ def commission_lines(
     att : Attainment
         Quota and credited revenue per AM and pay period (cents): the tier bounds on
         an attainment basis and the gate.
+    ti : (ti, ti_ytd), optional
+        Target incentive cents per AM and pay period, and year to date
+        (:func:`reportkit.domain.engine.caps.period_target_incentive`): a pay curve of
+        ``of_ti`` points pays fractions of it.
 
     Returns
     -------
@@ -613,12 +668,15 @@ def commission_lines(
         return comm_ap, paid
     batches = []
     for sch in _Schedule.all_of(pl, ledger):  # rates, then each rate component: its own lines
+        if sch.rs.curve_of_ti and ti is None:
+            raise PlanError(f"{pl.source_file or pl.name}: a pay curve of 'of_ti' points needs the target incentive")
         if sch.rs.accumulation == "per_deal":
             batches += _per_deal(sch, lines, sel, whole, att)
         elif sch.rs.accumulation == "per_period":
-            batches += _per_period(sch, lines, sel, whole, att)
+            batches += _per_period(sch, lines, sel, whole, att, ti[0] if sch.rs.curve_of_ti else None)
         else:
-            batches += _year_to_date(sch, g, lines, sel, whole, att, span, choice, ledger, comm_ap)
+            ti_ytd = ti[1] if sch.rs.curve_of_ti else None
+            batches += _year_to_date(sch, g, lines, sel, whole, att, span, choice, ledger, comm_ap, ti_ytd)
     cr, c_flat = lines.cr, lines.flat
     for r_, k, cc, rate, amt, rc, kd, ident in batches:  # ident: r_ is every credit line once, in order
         comm_ap += _sum_into(A * P, c_flat if ident else c_flat[r_], amt).reshape(A, P)
@@ -662,7 +720,9 @@ def _per_deal(sch: _Schedule, lines: CreditLines, sel: np.ndarray, whole: bool, 
     return [(r_, k, cc, rate, amt, rc, _KIND["commission"], _ident(sch, whole, r_, lines))]
 
 
-def _per_period(sch: _Schedule, lines: CreditLines, sel: np.ndarray, whole: bool, att: Attainment) -> list:
+def _per_period(
+    sch: _Schedule, lines: CreditLines, sel: np.ndarray, whole: bool, att: Attainment, ti: np.ndarray | None = None
+) -> list:
     """``accumulation: per_period``: the basis accumulates over each AM's pay period, in ledger order.
 
     Flat / retroactive: every line at the tier of the period's total. Marginal: each
@@ -691,7 +751,10 @@ def _per_period(sch: _Schedule, lines: CreditLines, sel: np.ndarray, whole: bool
     else:
         total = cred_ap.reshape(-1)[f_s]
     tot_line = total if total is not None else (cred_ap.reshape(-1)[f_s] if rs.gate is not None else None)
-    r_, k, cc, rate, amt, rc = sch.lines(sel, before, cum, total, qs, tot_line, qs, qtab=Q.reshape(-1), qidx=f_s, sliced=sliced)
+    ti_l = None if ti is None else ti.reshape(-1)[f_s]  # a curve of of_ti points: the period's TI per line
+    r_, k, cc, rate, amt, rc = sch.lines(
+        sel, before, cum, total, qs, tot_line, qs, qtab=Q.reshape(-1), qidx=f_s, sliced=sliced, ti=ti_l
+    )
     return [(r_, k, cc, rate, amt, rc, _KIND["commission"], _ident(sch, whole, r_, lines))]
 
 
@@ -734,6 +797,7 @@ def _year_to_date(
     choice: PlanChoice,
     ledger: Ledger,
     comm_ap: np.ndarray,
+    ti_ytd: np.ndarray | None = None,
 ) -> list:
     """``accumulation: ytd``: each period re-tiers the year's lines so far at the year-to-date tier.
 
@@ -760,7 +824,16 @@ def _year_to_date(
             continue
         ii = np.flatnonzero(m)
         aa = am_s[ii]
-        r_, k, cc, rate, amt, rc = sch.lines(sel[ii], before[ii], cum[ii], ycum[aa, j], yq[aa, j], ycum[aa, j], yq[aa, j])
+        r_, k, cc, rate, amt, rc = sch.lines(
+            sel[ii],
+            before[ii],
+            cum[ii],
+            ycum[aa, j],
+            yq[aa, j],
+            ycum[aa, j],
+            yq[aa, j],
+            ti=None if ti_ytd is None else ti_ytd[aa, j],
+        )
         cur = c_p[r_] == j
         batches.append((r_[cur], k[cur], cc[cur], rate[cur], amt[cur], rc[cur], _KIND["commission"], False))
         e_now = _sum_into(A, c_am[r_], amt)
