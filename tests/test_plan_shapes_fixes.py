@@ -357,3 +357,18 @@ def test_contract_cancelled_two_months_after_signing_claws_back_the_commission_p
     res = run(plan_file(tmp_path, HUBSPOT_FIVE_PERCENT_CLAWBACK), ds, "FY2025-Q2", cancellations=cancelled)
     assert summary(res, "a", "FY2025-Q1", "commission_cents") == D("1000.00")
     assert lines(res, "a", "FY2025-Q2", "clawback")["amount"].tolist() == [D("-1000.00")]
+
+
+def test_quotas_shown_are_prorated_as_the_plan_pays_and_no_quota_stays_no_quota(tmp_path):
+    from reportkit.domain.engine import quotas_shown
+
+    p = plan_file(tmp_path, 'name: table plan\nrates: {method: flat, basis: attainment, tiers: [{from: 0, rate: "0.05"}]}\n')
+    ds = dataset(
+        [("d1", "a", "2025-02-20", "1000.00", "P"), ("d2", "b", "2025-02-20", "1000.00", "P")],
+        [("a", *Q1, "90000.00")],
+        ams=[("a", "2025-02-10", None), ("b", None, None)],
+    )
+    shown = quotas_shown(ds, p, None, ds.quotas, [2025])
+    # a: 90,000.00 x 50 / 90 days = 50,000.00, the quota the engine pays on; b has no quota row: none shown
+    assert shown[["account_manager_id", "quota_cents"]].values.tolist() == [["a", 5_000_000]]
+    assert summary(run(p, ds, "FY2025-Q1"), "a", "FY2025-Q1", "quota_cents") == D("50000.00")

@@ -550,16 +550,23 @@ def quotas_shown(
     choice = plans_per_period(plan_list, names, assignments, {a: i for i, a in enumerate(ams.tolist())}, span)
     _, table = quotas_per_plan(ams_df, quotas, choice, span, None)
     cols = ["account_manager_id", "period_start", "period_end", "quota_cents"]
-    shown = table[cols] if len(table) else pd.DataFrame(columns=cols)
-    covered = set(zip(shown["account_manager_id"].astype(str), pd.to_datetime(shown["period_start"])))
-    rest = []
+    pieces = []  # the source table cut into pay periods: (AM, start, end, cents)
     if quotas is not None and len(quotas):
         row, o, c = split_pieces(quotas, cal, kind)
         qa = quotas["account_manager_id"].astype(str).to_numpy(dtype=object)
         for r, oo, cc in zip(row.tolist(), o.tolist(), c.tolist()):
             p = cal.period_of_ordinal(int(oo), kind)
-            if (qa[r], pd.Timestamp(p.start)) not in covered:
-                rest.append((qa[r], pd.Timestamp(p.start), pd.Timestamp(p.end), int(cc)))
+            pieces.append((qa[r], pd.Timestamp(p.start), pd.Timestamp(p.end), int(cc)))
+    has_table = {(a, st) for a, st, _, _ in pieces}
+    shown = table[cols] if len(table) else pd.DataFrame(columns=cols)
+    if len(shown):
+        # a plan's own quota (source: plan) always; a quotas-table plan's only where the table gives one
+        # (no row stays "no quota", never a quota of 0)
+        own = table["plan"].map({n: pl.quota.source == "plan" for n, pl in zip(names, plan_list)}).to_numpy(bool)
+        in_table = [(str(a), pd.Timestamp(st)) in has_table for a, st in zip(shown["account_manager_id"], shown["period_start"])]
+        shown = shown.loc[own | np.asarray(in_table, dtype=bool)]
+    covered = set(zip(shown["account_manager_id"].astype(str), pd.to_datetime(shown["period_start"])))
+    rest = [piece for piece in pieces if (piece[0], piece[1]) not in covered]
     out = pd.concat([shown, pd.DataFrame(rest, columns=cols)], ignore_index=True)
     out["account_manager_id"] = out["account_manager_id"].astype("str")
     out["period_start"] = pd.to_datetime(out["period_start"])
