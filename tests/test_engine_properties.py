@@ -179,6 +179,7 @@ def test_equal_split_credits_sum_to_the_deal_and_differ_by_at_most_a_cent(amount
 @SET
 @given(st.lists(st.integers(0, 10**9), min_size=1, max_size=4), st.integers(1, 12), st.integers(0, 10**9))
 def test_ramp_amounts_are_the_quotas_of_whole_tenure_months_on_a_monthly_plan(amounts, hire_month, monthly):
+    amounts = [a % (monthly + 1) for a in amounts]  # a ramp never above the full month (refused: fixes group)
     ramp = [str(Decimal(a).scaleb(-2)) for a in amounts]
     hire = datetime.date(2025, hire_month, 1)
     ds = dataset(
@@ -593,3 +594,28 @@ def test_a_converted_deal_pays_what_the_same_amount_booked_in_the_reporting_curr
     assert summary(res_conv, "a", "FY2025-Q1", "payout_cents") == summary(res_booked, "a", "FY2025-Q1", "payout_cents")
     st_conv = res_conv.statement("a")
     assert st_conv["converted_amount"].tolist() == st_conv["credit"].tolist()
+
+
+# ---------------------------------------------------------------------------
+# fixes group (issue #13): a BCR rate is kept exact, so a BCR plan pays the TI at quota
+# ---------------------------------------------------------------------------
+@SET
+@given(st.integers(1, 10**8), st.integers(1, 10**10), st.sampled_from(["1.0", "0.75", "1.5"]))
+def test_a_bcr_plan_at_exactly_quota_pays_ti_times_multiple_times_the_quota_share_rounded_once(ti_cents, annual_cents, multiple):
+    from fractions import Fraction
+
+    raw = {"method": "flat", "basis": "attainment", "tiers": [{"from": 0, "bcr_multiple": multiple}]}
+    exact = Fraction(ti_cents) * Fraction(multiple) / annual_cents
+    assume(exact <= 1)
+    kw = {
+        "ote": str(Decimal(ti_cents).scaleb(-2)),
+        "quota": {"source": "plan", "annual": str(Decimal(annual_cents).scaleb(-2))},
+    }
+    p = plan(rates=raw, **kw)
+    assert p.rates.tiers[0].exact_rate == exact
+    q1 = allocate(annual_cents, [1, 1, 1, 1])[0]  # the plan's Q1 quota (even split, largest remainder)
+    assume(q1 > 0)
+    ds = dataset([("d1", "a", "2025-02-01", str(Decimal(q1).scaleb(-2)), "P")])
+    got = summary(run(p, ds, "FY2025-Q1"), "a", "FY2025-Q1", "commission_cents")
+    want = Fraction(q1) * exact  # cents, rounded half away from zero once
+    assert got == Decimal(int(want + Fraction(1, 2)) if want >= 0 else -int(-want + Fraction(1, 2))).scaleb(-2)

@@ -840,3 +840,71 @@ def test_fx_conversion_and_the_commission_on_it_match_the_decimal_reference(raw_
             )
             ref = [(d[0], want[d[0]], 1, int(round_money(Decimal(want[d[0]]) / 100 * Decimal("0.10")) * 100)) for d in rows]
             assert commission_rows(res, am, q) == ref, (am, q)
+
+
+# ---------------------------------------------------------------------------
+# fixes group (issue #13): BCR tiers at their exact rate (TI x multiple / annual quota) in Fractions
+# ---------------------------------------------------------------------------
+def _round_fraction(x: Fraction) -> int:
+    """A Fraction of cents rounded half away from zero to whole cents."""
+    n = int(abs(x) + Fraction(1, 2))
+    return n if x >= 0 else -n
+
+
+def reference_bcr(deals, ti_cents, annual_cents, multiples, method):
+    """{quarter: [(deal_id, credit, tier, amount), ...]} of AM a on BCR tiers ``[0, 1.0)`` and ``[1.0, inf)``.
+
+    Rates ``Fraction(ti) x m / annual`` exactly; quarterly quota = the annual quota split
+    evenly by largest remainder; marginal slices cut at ``ceil(quota)``; each slice
+    rounded half away from zero once.
+    """
+    rates = [Fraction(ti_cents) * Fraction(m) / annual_cents for m in multiples]
+    quotas = allocate(annual_cents, [1, 1, 1, 1])
+    out = {}
+    for q in (1, 2):
+        rows = sorted((d for d in deals if (d[2] < "2025-04-01") == (q == 1)), key=lambda d: (d[2], d[0]))
+        bound = quotas[q - 1] if quotas[q - 1] > 0 else 2**62
+        total = sum(d[3] for d in rows)
+        lines, cum = [], 0
+        for d in rows:
+            before, after = cum, cum + d[3]
+            cum = after
+            if method == "retroactive":
+                k = 1 if total >= bound else 0
+                lines.append((d[0], d[3], k + 1, _round_fraction(d[3] * rates[k])))
+                continue
+            sl = []
+            for k, (lo, hi) in enumerate(((-(2**62), bound), (bound, 2**62))):
+                x = min(max(after, lo), hi) - min(max(before, lo), hi)
+                if x:
+                    sl.append((d[0], x, k + 1, _round_fraction(x * rates[k])))
+            lines += sl or [(d[0], 0, 2 if after >= bound else 1, 0)]
+        out[q] = lines
+    return out
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(DATES), st.integers(-300_000, 40_000_000)), min_size=1, max_size=20),
+    st.integers(1, 10**8),
+    st.integers(10**6, 10**10),
+    st.sampled_from([("1.0", "1.5"), ("0.5", "2.0"), ("1", "1.333333")]),
+    st.sampled_from(["marginal", "retroactive"]),
+)
+def test_bcr_tiers_match_the_slow_fraction_reference(raw, ti_cents, annual_cents, multiples, method):
+    from hypothesis import assume
+
+    assume(Fraction(ti_cents) * Fraction(multiples[1]) <= annual_cents)  # rates <= 100 %
+    deals = [(f"d{i:02d}", "a", date, amt) for i, (date, amt) in enumerate(raw)]
+    p = plan(
+        rates={
+            "method": method,
+            "basis": "attainment",
+            "tiers": [{"from": 0, "bcr_multiple": multiples[0]}, {"from": "1.0", "bcr_multiple": multiples[1]}],
+        },
+        ote=str(Decimal(ti_cents).scaleb(-2)),
+        quota={"source": "plan", "annual": str(Decimal(annual_cents).scaleb(-2))},
+    )
+    res = run(p, dataset([(d, am, date, str(Decimal(a).scaleb(-2)), "P") for d, am, date, a in deals]), "FY2025-Q2")
+    for q, want in reference_bcr(deals, ti_cents, annual_cents, multiples, method).items():
+        assert commission_rows(res, "a", q) == want, q

@@ -205,7 +205,9 @@ def test_ramp_amounts_under_whole_months_start_with_the_first_whole_month(tmp_pa
     ("extra", "fragments"),
     [
         pytest.param(
-            'quota:\n  ramp: ["0.5"]\n  ramp_amounts: ["10000.00"]\n', ["key 'quota'", "not both"], id="ramp_and_ramp_amounts"
+            'quota:\n  ramp: ["0.5"]\n  ramp_amounts: ["10000.00"]\n',
+            ["key 'quota.ramp_amounts'", "not both"],
+            id="ramp_and_ramp_amounts",
         ),
         pytest.param("quota:\n  ramp_amounts: [10000.5]\n", ["quota.ramp_amounts.0", "quoted string"], id="ramp_amount_float"),
         pytest.param(

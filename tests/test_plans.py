@@ -29,7 +29,7 @@ def test_shipped_plans_load_with_their_documented_values():
     assert [t.rate for t in std.rates.tiers] == [Decimal("0.04"), Decimal("0.08"), Decimal("0.12"), Decimal("0.15")]
     assert std.cap.amount == Decimal("60000.00") and std.cap.carry_excess
     assert std.target_incentive == Decimal("80000.00")
-    assert sum(std.quota.seasonal_weights) == 1
+    assert std.quota.source == "table" and std.quota.split == "even"  # quarterly quota rows: no seasonal weights
 
 
 def test_unknown_top_level_key_has_did_you_mean(tmp_path):

@@ -11,6 +11,7 @@ most six decimals (1.0 == 100 % of quota).
 from __future__ import annotations
 
 import datetime
+import fractions
 import itertools
 from decimal import Decimal
 from typing import Any, Literal
@@ -19,6 +20,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -26,6 +28,7 @@ from pydantic import (
 
 from ..core.errors import did_you_mean
 from ..core.types import PPM, Fraction, Money, Rate
+from ..core.yaml_input import KeyedValueError
 
 
 # ---------------------------------------------------------------------------
@@ -68,6 +71,28 @@ class Tier(_Strict):
     bcr_multiple: Fraction | None = Field(
         None, ge=0, description="rate = bcr_multiple x BCR, BCR = target incentive / annual quota (see Plan)"
     )
+    # -- fixes group (issue #13): a bcr_multiple tier's exact rate, set by Plan._bcr_rates
+    _exact: fractions.Fraction | None = PrivateAttr(default=None)
+
+    @property
+    def exact_rate(self) -> fractions.Fraction:
+        """The tier's rate as an exact fraction (1 == 100 % of credited revenue).
+
+        ``rate`` itself for a tier written with ``rate`` (at most six decimals, so
+        ``ppm / 1e6``); for a ``bcr_multiple`` tier ``TI x bcr_multiple / annual
+        quota`` unrounded (``50,000.00 / 600,000.00 = 1/12``), while ``rate`` holds it
+        rounded half away from zero to six decimals for display. The engine pays
+        ``credit x exact_rate`` rounded once per line (``engine/tiers.py``), so a BCR
+        plan pays the target incentive to the cent at quota.
+
+        Examples
+        --------
+        >>> Tier.model_validate({"from": 0, "rate": "0.08"}).exact_rate
+        Fraction(2, 25)
+        """
+        if self._exact is not None:
+            return self._exact
+        return fractions.Fraction(ppm(self.rate or Decimal(0)), PPM)
 
     @model_validator(mode="after")
     def _one_rate(self) -> Tier:
@@ -80,11 +105,29 @@ class CurvePoint(_Strict):
     """One point of a pay curve (tiers group, issue #13 item 12): at ``at`` the accumulated payout is ``pay``.
 
     ``at`` is in the schedule's ``basis`` (an amount, or an attainment fraction,
-    1.0 == 100 % of quota); ``pay`` is money (currency units, two decimals).
+    1.0 == 100 % of quota); ``pay`` is money (currency units, two decimals). Instead
+    of ``pay``, ``of_ti`` gives the payout as a fraction of the target incentive (TI,
+    ``ote - base_salary``) of the pay period, prorated like quota (fixes group, issue
+    #13; ``of_ti: "1.0"`` at ``at: "1.0"`` == 100 % of TI at 100 % attainment, the way
+    Oracle and Xactly express pay curves). All points of a curve use the same one.
     """
 
     at: Fraction = Field(..., ge=0, description="measure: amount or attainment fraction")
-    pay: Money = Field(..., ge=0, description="accumulated payout at this point")
+    pay: Money | None = Field(None, ge=0, description="accumulated payout at this point")
+    # -- fixes group (issue #13): the payout as a fraction of the (prorated) target incentive
+    of_ti: Fraction | None = Field(
+        None, ge=0, description="accumulated payout at this point as a fraction of the period's target incentive"
+    )
+
+    @model_validator(mode="after")
+    def _one_pay(self) -> CurvePoint:
+        if (self.pay is None) == (self.of_ti is None):
+            raise KeyedValueError(
+                "give exactly one of 'pay' (money) or 'of_ti' (a fraction of the target incentive, 1.0 == 100 % of TI)",
+                "of_ti" if self.of_ti is not None else "pay",
+                None if self.pay is None else str(self.pay),
+            )
+        return self
 
 
 class RateSchedule(_Strict):
@@ -193,6 +236,28 @@ class RateSchedule(_Strict):
         for a, b in itertools.pairwise(self.curve):
             if not b.at > a.at:
                 raise ValueError(f"curve points 'at' must strictly increase (got {a.at} then {b.at})")
+        of_ti = [pt.of_ti is not None for pt in self.curve]
+        if any(of_ti) and not all(of_ti):
+            i = of_ti.index(not of_ti[0])
+            raise KeyedValueError(
+                "every curve point gives its payout the same way: all 'pay' (money) or all 'of_ti' (fractions of "
+                "the target incentive); rewrite this point like the first",
+                ("curve", i),
+                None,
+            )
+        if all(of_ti) and self.accumulation != "per_period" and self.accumulation != "ytd":
+            raise KeyedValueError(
+                "a curve of 'of_ti' points pays a fraction of a pay period's target incentive: it needs accumulation "
+                "'per_period' or 'ytd' (the TI of the year so far)",
+                "accumulation",
+                self.accumulation,
+            )
+        if all(of_ti) and self.windowed:
+            raise KeyedValueError(
+                "a curve of 'of_ti' points cannot take applies_from / applies_below; remove the window",
+                "applies_from" if self.applies_from is not None else "applies_below",
+                str(self.applies_from if self.applies_from is not None else self.applies_below),
+            )
         if self.basis == "amount":
             for pt in self.curve:
                 if pt.at != pt.at.quantize(Decimal("0.01")):
@@ -206,6 +271,11 @@ class RateSchedule(_Strict):
             for key, v in (("applies_from", lo), ("applies_below", hi)):
                 if v is not None and v != v.quantize(Decimal("0.01")):
                     raise ValueError(f"{key} {v} is an amount (basis 'amount') and has more than two decimals")
+
+    @property
+    def curve_of_ti(self) -> bool:
+        """True for a pay curve whose points give the payout as fractions of the target incentive (``of_ti``)."""
+        return bool(self.curve) and self.curve[0].of_ti is not None
 
     @property
     def windowed(self) -> bool:
@@ -619,31 +689,52 @@ class QuotaSpec(_Strict):
     @model_validator(mode="after")
     def _check(self) -> QuotaSpec:
         if self.source == "plan" and self.annual is None:
-            raise ValueError("source 'plan' needs 'annual' (the annual quota amount)")
+            raise KeyedValueError("source 'plan' needs 'annual' (the annual quota amount)", "source", "plan")
         if self.source == "table" and self.annual is not None:
-            raise ValueError(
+            raise KeyedValueError(
                 f"'annual' ({self.annual}) is read only with source 'plan'; with source 'table' the quotas come from "
-                "the data set's quotas table: remove 'annual', or set source: plan to use it"
+                "the data set's quotas table: remove 'annual', or set source: plan to use it",
+                "annual",
+                str(self.annual),
             )
         if self.split == "even" and self.seasonal_weights:
-            raise ValueError(
+            raise KeyedValueError(
                 "seasonal_weights are used only with split 'seasonal' (split is 'even'): set split: seasonal, "
-                "or remove seasonal_weights"
+                "or remove seasonal_weights",
+                "seasonal_weights",
+                [str(w) for w in self.seasonal_weights],
             )
         if self.split == "seasonal":
             if not self.seasonal_weights:
-                raise ValueError("split 'seasonal' needs 'seasonal_weights'")
+                raise KeyedValueError("split 'seasonal' needs 'seasonal_weights'", "split", "seasonal")
             total = sum(self.seasonal_weights)
             if total != 1:
-                raise ValueError(f"seasonal_weights must sum to 1 (got {total})")
-        if any(w < 0 for w in self.seasonal_weights or ()):
-            raise ValueError("seasonal_weights must be >= 0")
-        if any(r < 0 or r > 1 for r in self.ramp):
-            raise ValueError(f"ramp factors must be in 0..1 (got {[str(r) for r in self.ramp]})")
+                raise KeyedValueError(
+                    f"seasonal_weights must sum to 1 (got {total})", "seasonal_weights", [str(w) for w in self.seasonal_weights]
+                )
+        for i, w in enumerate(self.seasonal_weights or ()):
+            if w < 0:
+                raise KeyedValueError("seasonal_weights must be >= 0", ("seasonal_weights", i), str(w))
+        for i, r in enumerate(self.ramp):
+            if r < 0 or r > 1:
+                raise KeyedValueError(
+                    "ramp factors must be in 0..1: a ramp factor is a fraction of the full quota (0.25 == 25 %)",
+                    ("ramp", i),
+                    str(r),
+                )
         if self.ramp and self.ramp_amounts:
-            raise ValueError("give 'ramp' (fractions of full quota) or 'ramp_amounts' (quota amounts per tenure month), not both")
-        if any(a < 0 for a in self.ramp_amounts):
-            raise ValueError(f"ramp_amounts must be >= 0 (got {[str(a) for a in self.ramp_amounts]})")
+            raise KeyedValueError(
+                "give 'ramp' (fractions of full quota) or 'ramp_amounts' (quota amounts per tenure month), not both",
+                "ramp_amounts",
+                [str(a) for a in self.ramp_amounts],
+            )
+        for i, a in enumerate(self.ramp_amounts):
+            if a < 0:
+                raise KeyedValueError(
+                    "ramp_amounts must be >= 0: each is the quota of a whole tenure month in currency",
+                    ("ramp_amounts", i),
+                    str(a),
+                )
         return self
 
 

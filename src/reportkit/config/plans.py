@@ -26,6 +26,7 @@ Units
 from __future__ import annotations
 
 import datetime
+import fractions
 import itertools
 import typing
 from decimal import Decimal
@@ -43,7 +44,7 @@ from pydantic import (
 from ..core.errors import PlanError, did_you_mean
 from ..core.money import rdiv
 from ..core.types import PPM, Id, Money
-from ..core.yaml_input import format_validation_errors, read_yaml_mapping
+from ..core.yaml_input import KeyedValueError, format_validation_errors, read_yaml_mapping
 
 __all__ = [
     "PPM",
@@ -95,6 +96,11 @@ from .plan_parts import (
     deal_type_key,
     ppm,
 )
+
+
+def _keyed(key: str, value: object):
+    """A :class:`KeyedValueError` maker for ``key`` and ``value``: ``raise _keyed(k, v)(message)``."""
+    return lambda message: KeyedValueError(message, key, value)
 
 
 class Plan(_Strict):
@@ -167,51 +173,87 @@ class Plan(_Strict):
     @model_validator(mode="after")
     def _mix(self) -> Plan:
         if self.ote and self.base_salary > self.ote:
-            raise ValueError(f"base_salary ({self.base_salary}) exceeds ote ({self.ote})")
+            raise KeyedValueError(
+                f"base_salary ({self.base_salary}) exceeds ote ({self.ote}): on-target earnings include the base; "
+                "lower base_salary or raise ote",
+                "base_salary",
+                str(self.base_salary),
+            )
         if self.pay_mix is not None:
             expected = (self.ote * self.pay_mix.base).quantize(Decimal("0.01"))
             if expected != self.base_salary:
-                raise ValueError(
+                raise KeyedValueError(
                     f"base_salary {self.base_salary} does not match ote {self.ote} x pay_mix.base "
-                    f"{self.pay_mix.base} = {expected}"
+                    f"{self.pay_mix.base} = {expected}; set base_salary to {expected} or change pay_mix",
+                    "base_salary",
+                    str(self.base_salary),
                 )
         names = [c.name for c in self.rate_components]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
-            raise ValueError(f"rate_components names must be unique (repeated: {', '.join(dup)}); rename one")
+            last = max(i for i, n in enumerate(names) if n in dup)
+            raise KeyedValueError(
+                f"rate_components names must be unique (repeated: {', '.join(dup)}); rename one",
+                ("rate_components", last, "name"),
+                names[last],
+            )
         # clawback group (issue #13): a YTD plan restates through its true-up already
         if self.clawback.method == "restate" and self.rates.accumulation == "ytd":
-            raise ValueError(
+            raise _keyed("clawback.method", "restate")(
                 "clawback.method 'restate' cannot be used with rates.accumulation 'ytd' (allowed there: "
                 "'rate_paid', 'plan_rate', 'negative_deal', 'none'): a ytd plan re-rates the whole year every "
                 "period through its true-up; use clawback.method: negative_deal for the same effect"
             )
         if self.quota.seasonal_weights is not None and len(self.quota.seasonal_weights) not in (4, 12):
-            raise ValueError(
+            raise _keyed("quota.seasonal_weights", [str(w) for w in self.quota.seasonal_weights])(
                 f"quota.seasonal_weights has {len(self.quota.seasonal_weights)} weights; give 4 (one per "
                 "quarter) or 12 (one per month), on a quarterly or a monthly plan alike"
             )
         return self
 
     @model_validator(mode="after")
+    def _ramp_within_quota(self) -> Plan:
+        # fixes group (issue #13): a ramp amount lowers a month's quota, never raises it; the plan's
+        # own quota is known here (a quotas table's is checked by the engine, engine/quotas.py)
+        q = self.quota
+        if q.source != "plan" or not q.ramp_amounts or q.annual is None:
+            return self
+        annual = Plan.cents(q.annual)
+        if q.split == "seasonal" and q.seasonal_weights:
+            w = q.seasonal_weights
+            share = max(w) if len(w) == 12 else max(w) / 3
+        else:
+            share = Decimal(1) / 12
+        full = int((annual * share).to_integral_value(rounding="ROUND_CEILING"))  # the largest month, to the cent
+        for i, a in enumerate(q.ramp_amounts):
+            if Plan.cents(a) > full:
+                raise KeyedValueError(
+                    f"quota.ramp_amounts.{i}: {a} is above the full quota of a month ({Decimal(full).scaleb(-2):,.2f} of the annual "
+                    f"{q.annual}): a ramp lowers a new hire's quota; give at most a month's quota, or remove it",
+                    ("quota", "ramp_amounts", i),
+                    str(a),
+                )
+        return self
+
+    @model_validator(mode="after")
     def _incentive(self) -> Plan:
         # incentive group (issue #13 items 4 and 5): amounts given as multiples of TI need a TI
         uses_ti = [
-            k
-            for k, used in (
-                ("cap.of_ti", self.cap is not None and self.cap.of_ti is not None),
-                *((f"bonuses.{i}.of_ti", b.of_ti is not None) for i, b in enumerate(self.bonuses)),
-                ("deal_limits.max_of_ti", self.deal_limits is not None and self.deal_limits.max_of_ti is not None),
+            (k, v)
+            for k, v in (
+                ("cap.of_ti", self.cap.of_ti if self.cap is not None else None),
+                *((f"bonuses.{i}.of_ti", b.of_ti) for i, b in enumerate(self.bonuses)),
+                ("deal_limits.max_of_ti", self.deal_limits.max_of_ti if self.deal_limits is not None else None),
             )
-            if used
+            if v is not None
         ]
         if uses_ti and self.target_incentive <= 0:
-            raise ValueError(
-                f"{', '.join(uses_ti)} is a multiple of the target incentive, but the plan has none "
+            raise _keyed(uses_ti[0][0], str(uses_ti[0][1]))(
+                f"{', '.join(k for k, _ in uses_ti)} is a multiple of the target incentive, but the plan has none "
                 f"(TI = ote - base_salary = {self.ote} - {self.base_salary}); set 'ote' and 'base_salary'"
             )
         if self.deal_limits is not None and self.rates.accumulation == "ytd":
-            raise ValueError(
+            raise _keyed("deal_limits", None)(
                 "deal_limits cannot be combined with rates.accumulation 'ytd' (a YTD true-up re-rates earlier deals); "
                 "use accumulation 'per_period' or 'per_deal', or leave deal_limits out"
             )
@@ -243,8 +285,8 @@ class Plan(_Strict):
 
     @model_validator(mode="after")
     def _bcr_rates(self) -> Plan:
-        # incentive group (issue #13 item 4): rates as multiples of BCR = TI / annual quota, exactly
-        # rounded half away from zero to parts per million (the precision of every engine rate)
+        # incentive group (issue #13 item 4): rates as multiples of BCR = TI / annual quota; kept exact
+        # (Tier.exact_rate, fixes group), shown in ``rate`` rounded half away from zero to six decimals
         multiples = [(i, t) for i, t in enumerate(self.rates.tiers) if t.bcr_multiple is not None]
         if not multiples:
             return self
@@ -252,28 +294,38 @@ class Plan(_Strict):
         key = f"rates.tiers.{i0}.bcr_multiple"
         if any(t.rate is not None for _, t in multiples):
             i1 = next(i for i, t in multiples if t.rate is not None)
-            raise ValueError(f"rates.tiers.{i1}: give 'rate' or 'bcr_multiple', not both")
+            raise KeyedValueError(
+                f"rates.tiers.{i1}: give 'rate' or 'bcr_multiple', not both: 'rate' is a fixed fraction, "
+                "'bcr_multiple' a multiple of the base commission rate; remove one",
+                ("rates", "tiers", i1, "rate"),
+                str(multiples[[i for i, _ in multiples].index(i1)][1].rate),
+            )
         if self.quota.source != "plan" or not self.quota.annual:
-            raise ValueError(
+            raise _keyed(key, str(t0.bcr_multiple))(
                 f"{key} ({t0.bcr_multiple}) needs the plan's annual quota: BCR = target incentive / annual quota; "
                 "set quota: {source: plan, annual: \"...\"} or write the tier's 'rate'"
             )
         ti = Plan.cents(self.target_incentive)
         if ti <= 0:
-            raise ValueError(
+            raise _keyed(key, str(t0.bcr_multiple))(
                 f"{key} ({t0.bcr_multiple}) needs a target incentive (TI = ote - base_salary = "
                 f"{self.ote} - {self.base_salary}); set 'ote' and 'base_salary'"
             )
         annual = Plan.cents(self.quota.annual)
         tiers = list(self.rates.tiers)
         for i, t in multiples:
-            rate = Decimal(rdiv(ti * ppm(t.bcr_multiple), annual)) / PPM
-            if rate > 1:
-                raise ValueError(
+            # fixes group (issue #13): the rate is kept exact (TI x multiple / annual quota); ``rate``
+            # shows it rounded half away from zero to six decimals
+            exact = fractions.Fraction(ti * ppm(t.bcr_multiple), annual * PPM)
+            if exact > 1:
+                raise KeyedValueError(
                     f"rates.tiers.{i}.bcr_multiple: {t.bcr_multiple} x BCR ({self.target_incentive} / "
-                    f"{self.quota.annual}) = {rate}, above 1 (100 % of credited revenue)"
+                    f"{self.quota.annual}) = {float(exact):.6f}, above 1 (100 % of credited revenue); lower the multiple",
+                    ("rates", "tiers", i, "bcr_multiple"),
+                    str(t.bcr_multiple),
                 )
-            tiers[i] = t.model_copy(update={"rate": rate})
+            tiers[i] = t.model_copy(update={"rate": Decimal(rdiv(ti * ppm(t.bcr_multiple), annual)) / PPM})
+            tiers[i]._exact = exact
         # the model is frozen: the derived rates are set once, here, while it is validated
         object.__setattr__(self, "rates", self.rates.model_copy(update={"tiers": tuple(tiers)}))
         return self

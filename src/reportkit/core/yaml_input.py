@@ -44,7 +44,39 @@ __all__ = [
     "yaml_value_note",
     "non_text_keys",
     "YAML_KINDS",
+    "KeyedValueError",
 ]
+
+
+class KeyedValueError(ValueError):
+    """A cross-field problem a model validator finds, naming the key it is about.
+
+    Raise it from a pydantic ``model_validator`` instead of a bare ``ValueError``:
+    :func:`format_validation_errors` then names ``key`` (relative to the model that
+    raised it, e.g. ``("ramp_amounts", 0)`` inside ``quota``), its YAML line and
+    ``value``, as it does for a single-field error, instead of the model's own path
+    (``'(top level)'`` for a plan).
+
+    Parameters
+    ----------
+    message : str
+        What is wrong and the fix.
+    key : str or tuple
+        Key path below the validated model (``"rates.tiers.0.rate"`` or a tuple).
+    value : object
+        The bad value, shown as ``(got ...)``.
+
+    Examples
+    --------
+    >>> e = KeyedValueError("base_salary 9 exceeds ote 5", "base_salary", 9)
+    >>> e.key, e.value
+    (('base_salary',), 9)
+    """
+
+    def __init__(self, message: str, key: str | tuple, value: Any) -> None:
+        super().__init__(message)
+        self.key = tuple(key.split(".")) if isinstance(key, str) else tuple(key)
+        self.value = value
 
 
 def read_yaml_mapping(
@@ -357,6 +389,10 @@ def format_validation_errors(
     for err in exc.errors():
         # pydantic adds union branch names to locations (e.g. 'Source', 'list[Source]'); drop them
         clean = [str(p) for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in skip))]
+        keyed = (err.get("ctx") or {}).get("error")
+        if isinstance(keyed, KeyedValueError):  # a cross-field check names the key it is about
+            clean += [str(k) for k in keyed.key]
+            err = {**err, "loc": tuple(clean), "input": keyed.value}
         where = ".".join(clean) or "(top level)"
         src = origin(tuple(clean)) if origin else None
         line = yaml_line(yaml_root, tuple(clean)) if yaml_root is not None and src is None else None

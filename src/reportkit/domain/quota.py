@@ -58,6 +58,7 @@ __all__ = [
     "split_pieces",
     "split_year",
     "fiscal_months",
+    "whole_year_rows",
     "quota_for",
     "attainment",
     "attainment_series",
@@ -152,6 +153,29 @@ def _span_kind(start: datetime.date, end: datetime.date, cal: FiscalCalendar) ->
         if p.start == start and p.end == end:
             return p
     return None
+
+
+def whole_year_rows(quotas: pd.DataFrame, calendar: FiscalCalendar) -> np.ndarray:
+    """Which quota rows cover exactly one whole fiscal year (bool array, one per row).
+
+    Only these rows are split by seasonal weights (:func:`split_year`); a plan's
+    ``quota.split: seasonal`` does nothing to any other row, so the plan engine
+    refuses that combination (:mod:`reportkit.domain.engine.quotas`).
+
+    Examples
+    --------
+    >>> from reportkit.core.periods import FiscalCalendar
+    >>> q = pd.DataFrame({"period_start": ["2025-01-01", "2025-01-01"], "period_end": ["2025-12-31", "2025-03-31"]})
+    >>> whole_year_rows(q, FiscalCalendar()).tolist()
+    [True, False]
+    """
+    starts = pd.to_datetime(quotas["period_start"]).dt.date
+    ends = pd.to_datetime(quotas["period_end"]).dt.date
+    out = []
+    for s, e in zip(starts, ends):
+        p = _span_kind(s, e, calendar)
+        out.append(p is not None and p.kind == "year")
+    return np.asarray(out, dtype=bool)
 
 
 def fiscal_months(p: Period) -> list[Period]:

@@ -24,14 +24,53 @@ from ..core.periods import Period, data_start
 from ..data.model import Dataset
 from ..domain.accounts import AccountStatusRules, account_status
 from ..domain.crediting import credited_deals
+from ..domain.engine import quotas_shown
 from ..domain.forecast import annual_forecasts
 from ..domain.quota import attainment_table, quotas_from_rule, split_quotas
 
-__all__ = ["ReportContext", "effective_quotas", "report_context", "shared_contexts", "ytd_periods", "params_deal_type_plan"]
+__all__ = [
+    "ReportContext",
+    "effective_quotas",
+    "engine_quotas",
+    "params_deal_type_plan",
+    "report_context",
+    "shared_contexts",
+    "ytd_periods",
+]
 
 
 def effective_quotas(ds: Dataset, params: BatchParams, fiscal_years: list[int]) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    """The quota table a report uses, and notes about where it came from.
+    """The quota table a report shows, and notes about where it came from.
+
+    The quota a plan pays on is the quota every report shows (fixes group, issue
+    #13): with ``params.plan``, each account manager's quota in each pay period a
+    plan covers is the plan's own (:func:`reportkit.domain.engine.quotas_shown`: the
+    plan's annual quota with ``quota.source: plan``, prorated by active days and
+    ramped, exactly as the engine measures attainment). Elsewhere, and without a
+    plan, :func:`engine_quotas`: the source's table, else the params quota rule.
+    Returns the table and the notes to show.
+
+    Raises
+    ------
+    PlanError
+        A plan named by the params is invalid or contradicts the data set.
+    """
+    return _plan_quotas(ds, params, fiscal_years, *engine_quotas(ds, params, fiscal_years))
+
+
+def _plan_quotas(
+    ds: Dataset, params: BatchParams, fiscal_years: list[int], quotas: pd.DataFrame, notes: tuple[str, ...]
+) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """``quotas`` (the engine's input) with the plan's own quota wherever a plan pays (:func:`effective_quotas`)."""
+    if params.plan is None:
+        return quotas, notes
+    plans, who = params_plans(params)
+    shown = quotas_shown(ds, plans, who, quotas, fiscal_years, source_mapping=params.resolve(params.source))
+    return shown, (*notes, "Quotas of account managers on a commission plan are the plan's: prorated and ramped as it pays.")
+
+
+def engine_quotas(ds: Dataset, params: BatchParams, fiscal_years: list[int]) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The quota table the plan engine is given (before a plan shapes it), and notes about where it came from.
 
     The source's ``quotas`` table wins when it has rows; ``params.quota_rule``
     is used when the source has no quota rows (Maven, Superstore). Returns the
@@ -122,7 +161,11 @@ class ReportContext:
         :func:`reportkit.domain.crediting.credited_deals` of the whole data set, with the
         params' plan's crediting factors by deal type (:func:`params_deal_type_plan`).
     quotas : DataFrame
-        :func:`effective_quotas` for the period's fiscal year and the two before.
+        :func:`effective_quotas` for the period's fiscal year and the two before: the
+        quotas every report shows (a plan's own where a plan pays).
+    plan_input_quotas : DataFrame or None
+        :func:`engine_quotas`, the table the plan engine is given (it shapes it into
+        the quotas above); None when it is ``quotas`` (no plan).
     quota_notes : tuple of str
         Where the quotas came from, for the reports' notes.
     history : tuple of Period
@@ -147,6 +190,7 @@ class ReportContext:
     first_deal: datetime.date | None = None  # first close date of the whole data set (any stage)
     forecast_cache: dict[str, pd.DataFrame] = field(default_factory=dict)
     engine: dict[str, Any] = field(default_factory=dict)  # commission statements and engine results (once per batch)
+    plan_input_quotas: pd.DataFrame | None = None  # what the plan engine is given (fixes group, issue #13)
 
     def forecasts(self, ds: Dataset) -> pd.DataFrame:
         """Blended annual forecast of every account manager, indexed by id (computed once per batch).
@@ -295,7 +339,10 @@ def report_context(ds: Dataset, params: BatchParams, period_label: str, as_of: d
     period = Period.parse(period_label, ds.calendar)
     cutoff = min(as_of, period.end)
     years = list(range(period.fiscal_year - 2, period.fiscal_year + 1))
-    quotas, notes = effective_quotas(ds, params, years)
+    plan_input, notes = engine_quotas(ds, params, years)
+    quotas, notes = _plan_quotas(ds, params, years, plan_input, notes)
+    if params.plan is None:
+        plan_input = None
     this_q = ds.calendar.period_of(period.end, "quarter")
     first = ds.calendar.period_of(period.year.same_period_last_year().start, "quarter")
     if len(quotas):
@@ -315,6 +362,7 @@ def report_context(ds: Dataset, params: BatchParams, period_label: str, as_of: d
         history=tuple(history),
         year_quarters=tuple(period.quarters_to_date()),
         first_deal=data_start(ds.deals["close_date"]),
+        plan_input_quotas=plan_input,
     )
     if shared is not None:
         shared.append((ds, period_label, as_of, key, ctx))

@@ -106,7 +106,7 @@ def _make_statement(ds: Dataset, params: BatchParams, ctx: ReportContext, accoun
     if "result" not in ctx.engine:
         plans, who = load_checked_plans(ds, params)
         ctx.engine["result"] = plan_result(
-            ds, plans, who, ctx.period, ctx.cutoff, ctx.quotas, source_mapping=params.resolve(params.source)
+            ds, plans, who, ctx.period, ctx.cutoff, ctx.plan_input_quotas, source_mapping=params.resolve(params.source)
         )
     return plan_statement(ctx.engine["result"], account_manager_id, ctx.period)
 

@@ -91,7 +91,7 @@ from .credits import credit_lines, credited_micros, in_ledger_order, team_totals
 from .draws import settle_draws
 from .inputs import check_plans, pay_periods, plans_per_period
 from .ledger import Ledger
-from .quotas import attainment, quota_table, quotas_per_plan
+from .quotas import attainment, quota_table, quotas_per_plan, quotas_shown
 from .results import (
     FX_STATEMENT_COLUMNS,
     STATEMENT_COLUMNS,
@@ -111,6 +111,7 @@ __all__ = [
     "CREDIT_SOURCES",
     "team_totals",
     "quota_table",
+    "quotas_shown",
     "tier_commission",
     "compute",
     "CommissionResult",
@@ -202,6 +203,9 @@ def compute(
     choice = plans_per_period(plan_list, names, assignments, am_code, span)
     A, P = len(ams), span.n
     deals = ds.deals.reset_index(drop=True)
+    # the pay periods asked for (``period``; the earlier ones feed balances and year-to-date figures)
+    asked_from = Period.parse(period, ds.calendar).start
+    asked = np.array([p.end >= asked_from for p in span.periods], dtype=bool)
 
     # 1. credit deals (cancellations in the deal's own period are negative credits), in ledger order
     deal_types = deal_type_plan(plan_list)  # crediting factors by deal type, one rule per run (dealtype group)
@@ -211,6 +215,11 @@ def compute(
     # 2. quotas per plan; 3. attainment (credited revenue against quota, period and YTD)
     Q, quotas_out = quotas_per_plan(ams_df, ds.quotas, choice, span, leaves)
     att = attainment(Q, credited_micros(lines, A, P), span.year_start)
+    # target incentive per AM and pay period, prorated like quota: pay curves (of_ti), caps, bonuses
+    ti = ti_ytd = None
+    if any(uses_target_incentive(p) for p in plan_list):
+        ti, ti_ytd = period_target_incentive(choice, span, quotas_out, ams)
+    tis = None if ti is None else (ti, ti_ytd)
 
     # 4. tiers: each plan's rate schedule over its credit lines, then its SPIFs
     ledger = Ledger()
@@ -219,8 +228,8 @@ def compute(
     spif_ap = np.zeros((A, P), dtype=np.int64)
     paid = []  # (line rows, amounts) of commission lines, for clawbacks at the rate paid
     for g in range(len(plan_list)):
-        check_undefined_attainment(g, lines, choice, att, span, ams)
-        comm_g, paid_g = commission_lines(g, lines, choice, att, span, ledger)
+        check_undefined_attainment(g, lines, choice, att, span, ams, asked)
+        comm_g, paid_g = commission_lines(g, lines, choice, att, span, ledger, tis)
         # per-deal minimum / maximum commission: lines after the deal's, paid as commission
         lim_g, paid_lim = deal_limit_lines(g, lines, paid_g, choice, ledger, A, P)
         rate_ap += comm_g
@@ -230,15 +239,12 @@ def compute(
     # 5. clawbacks of deals cancelled in a later period; manual adjustments
     claw_ap = clawback_lines(claw, lines, paid, len(ids.strings()), choice, span, ledger)
     # clawback.method restate: the origin period re-run without the cancelled credit
-    rerun = partial(_rate_schedule, deals=deals, span=span, choice=choice, n_codes=len(ids.strings()), Q=Q)
+    rerun = partial(_rate_schedule, deals=deals, span=span, choice=choice, n_codes=len(ids.strings()), Q=Q, ti=tis)
     claw_ap += restatement_lines(claw, lines.cr, rate_ap, rerun, choice, span, ledger, deals)
     adj_ap = adjustment_lines(adjustments, am_code, span.labels, ledger)
 
     # 6. per pay period: caps, bonuses (either may be a multiple of the target incentive,
     # prorated like quota), then draws and balances down to the payout
-    ti = ti_ytd = None
-    if any(uses_target_incentive(p) for p in plan_list):
-        ti, ti_ytd = period_target_incentive(choice, span, quotas_out, ams)
     capped = apply_caps(comm_ap, choice, span, ti, ti_ytd)
     bonus = bonus_awards(choice, att, span, ti, ti_ytd)
     settled = settle_draws(capped.pay + spif_ap + bonus.cash + claw_ap + adj_ap, choice, span)
@@ -265,11 +271,22 @@ def compute(
         att,
     )
     return CommissionResult(
-        ams, span.periods, ledger.finish(), ledger.rules, summary, lines.cr, ids.strings(), deals, quotas_out, excluded, choice
+        ams,
+        span.periods,
+        ledger.finish(),
+        ledger.rules,
+        summary,
+        lines.cr,
+        ids.strings(),
+        deals,
+        quotas_out,
+        excluded,
+        choice,
+        rule_schedule=ledger.rule_schedule,
     )
 
 
-def _rate_schedule(cr, deals, span, choice, n_codes: int, Q) -> np.ndarray:
+def _rate_schedule(cr, deals, span, choice, n_codes: int, Q, ti=None) -> np.ndarray:
     """Rate-schedule commission (A, P) of the run's plans on credit lines ``cr`` (steps 1-4 again, no lines kept).
 
     The ``rerun`` of :func:`~reportkit.domain.engine.clawbacks.restatement_lines`: the same
@@ -280,7 +297,7 @@ def _rate_schedule(cr, deals, span, choice, n_codes: int, Q) -> np.ndarray:
     att = attainment(Q, credited_micros(lines, A, P), span.year_start)
     scratch, total = Ledger(), np.zeros((A, P), dtype=np.int64)
     for g in range(len(choice.plans)):
-        total += commission_lines(g, lines, choice, att, span, scratch)[0]
+        total += commission_lines(g, lines, choice, att, span, scratch, ti)[0]
     return total
 
 

@@ -169,20 +169,29 @@ class Ledger:
 
     ``add`` takes line columns (numpy arrays or scalars, see :class:`_LineBuf`);
     ``rule`` / ``rule_codes`` turn rule texts into codes, each text once.
+    ``rule_schedule`` says which rules are a rate schedule's tiers, and of which
+    schedule: the step that writes a tier line registers its rules with
+    ``schedule=`` (``""`` for the plan's ``rates``, else the rate component's name),
+    so the words of a line (:func:`reportkit.domain.engine.results.line_words`) never
+    depend on parsing its text; a line below a gate or on undefined attainment has
+    a rule without a schedule.
     """
 
     def __init__(self) -> None:
         self._buf = _LineBuf()
         self.rules: list[str] = []
         self._pos: dict[str, int] = {}
+        self.rule_schedule: dict[int, str] = {}
 
-    def rule_codes(self, strings: list[str]) -> list[int]:
+    def rule_codes(self, strings: list[str], schedule: str | None = None) -> list[int]:
         out = []
         for s in strings:
             if s not in self._pos:
                 self._pos[s] = len(self.rules)
                 self.rules.append(s)
             out.append(self._pos[s])
+            if schedule is not None:
+                self.rule_schedule[self._pos[s]] = schedule
         return out
 
     def rule(self, text: str) -> int:

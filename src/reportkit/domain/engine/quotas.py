@@ -12,20 +12,22 @@ from __future__ import annotations
 
 import calendar as _c
 import datetime
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ...config.plans import PPM, Plan, ppm
+from ...config.plans import PPM, Plan, PlanAssignments, ppm
 from ...core.currency import cents_text
-from ...core.errors import DataError, DataProblem
+from ...core.errors import DataError, DataProblem, PlanError
 from ...core.money import micros_to_cents, rdiv
 from ...core.periods import Period
+from ...data.model import Dataset
 from .._credit_core import lookup
-from ..quota import fiscal_months, split_pieces, split_year
-from .inputs import PayPeriods, PlanChoice
+from ..quota import fiscal_months, split_pieces, split_year, whole_year_rows
+from .inputs import PayPeriods, PlanChoice, check_plans, pay_periods, plans_per_period
 
 
 def _tenure_month(h: datetime.date, d: datetime.date) -> int:
@@ -45,6 +47,7 @@ def quota_table(
     periods: Sequence[Period],
     *,
     leaves: pd.DataFrame | None = None,
+    on_plan: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Quota per AM and pay period after split, proration and ramp.
 
@@ -81,6 +84,9 @@ def quota_table(
         Consecutive pay periods (``plan.period`` kind).
     leaves : DataFrame, optional
         ``account_manager_id, start, end`` (inclusive) leaves of absence.
+    on_plan : bool array (A,), optional
+        The account managers the plan is for (default: all); only their quota rows
+        are checked against the plan's ``quota`` keys.
 
     Returns
     -------
@@ -96,9 +102,15 @@ def quota_table(
     ------
     DataError
         A negative quota.
+    PlanError
+        ``quota.split: seasonal`` with quota rows of the plan's account managers that
+        are not whole fiscal years (the weights would do nothing), or a
+        ``quota.ramp_amounts`` amount above a full month of the quota it ramps.
     """
     ams = account_managers["account_manager_id"].astype(str).to_numpy(dtype=object)
     P = len(periods)
+    if plan.quota.split == "seasonal" and plan.quota.source == "table" and P:
+        check_seasonal_rows(quotas, ams, plan, periods, on_plan)
     base = _base_quotas(ams, quotas, plan, periods)
     days = np.array([p.days for p in periods], dtype=np.int64)
     pst = np.array([np.datetime64(p.start, "D") for p in periods])
@@ -126,6 +138,45 @@ def quota_table(
             "base_quota_cents": base.reshape(-1),
             "quota_cents": np.asarray(quota, dtype=np.int64).reshape(-1),
         }
+    )
+
+
+def check_seasonal_rows(
+    quotas: pd.DataFrame | None, ams: np.ndarray, plan: Plan, periods: Sequence[Period], on_plan: np.ndarray | None = None
+) -> None:
+    """Refuse ``quota.split: seasonal`` on quota rows that are not whole fiscal years.
+
+    Seasonal weights split a whole-fiscal-year quota (:func:`reportkit.domain.quota.split_year`);
+    a quarterly or monthly row is already per period, so the weights would do nothing
+    and the plan would say one thing while paying another. Only rows of ``ams`` (those
+    in ``on_plan``) overlapping ``periods`` count.
+
+    Raises
+    ------
+    PlanError
+        Naming the plan file, key ``quota.split``, the first such quotas row (row
+        number as in a CSV with a header, AM, dates) and the fix.
+    """
+    if quotas is None or not len(quotas):
+        return
+    qa = lookup(quotas["account_manager_id"], ams)
+    mine = qa >= 0
+    if on_plan is not None:
+        mine &= np.asarray(on_plan, dtype=bool)[np.maximum(qa, 0)]
+    st = pd.to_datetime(quotas["period_start"]).to_numpy("datetime64[D]")
+    en = pd.to_datetime(quotas["period_end"]).to_numpy("datetime64[D]")
+    mine &= (en >= np.datetime64(periods[0].start, "D")) & (st <= np.datetime64(periods[-1].end, "D"))
+    bad = np.flatnonzero(mine & ~whole_year_rows(quotas, periods[0].calendar))
+    if not len(bad):
+        return
+    i = int(bad[0])
+    raise PlanError(
+        f"{plan.source_file or plan.name}: key 'quota.split': 'seasonal' splits a whole-year quota by "
+        f"quota.seasonal_weights, but {len(bad)} quota row(s) of this plan's account managers are not whole fiscal "
+        f"years, so the weights would do nothing (first: quotas row {i + 2}, account manager "
+        f"{quotas['account_manager_id'].iloc[i]!r}, {st[i]} to {en[i]})",
+        hint="remove split and seasonal_weights from the plan's quota (the quotas table is already per period), "
+        "or give the quotas table one row per account manager and fiscal year",
     )
 
 
@@ -273,9 +324,33 @@ def _ramp(
                 act = spec.proration == "none" or (d >= h and (e is None or d <= e) and d not in leave_days.get(r, ()))
                 if act:
                     t = _tenure_month(h, d)
+                    if 1 <= t <= nr and amounts and day[t - 1] > b * PPM:
+                        _ramp_above_full(plan, t, ams[r], p, rdiv(b, months))
                     w += day[t - 1] if 1 <= t <= nr else b * PPM
                 d += datetime.timedelta(days=1)
             quota[r, j] = rdiv(w, int(days[j]) * PPM)
+
+
+def _ramp_above_full(plan: Plan, k: int, am: str, period: Period, full_cents: int) -> None:
+    """Refuse a ramp amount (tenure month ``k``) above the full quota of a month it ramps (``full_cents``).
+
+    A ramp lowers a new hire's quota; an amount above the full quota would raise it,
+    which is a typo (an annual or quarterly figure) more often than a plan.
+
+    Raises
+    ------
+    PlanError
+        Naming the plan file, key ``quota.ramp_amounts.<k-1>``, the amount, the
+        account manager, the period and the full monthly quota.
+    """
+    amount = plan.quota.ramp_amounts[k - 1]
+    raise PlanError(
+        f"{plan.source_file or plan.name}: key 'quota.ramp_amounts.{k - 1}': {amount} (tenure month {k}) is above the "
+        f"full quota of a month, {cents_text(full_cents, plan.currency)}, for account manager {str(am)!r} in "
+        f"{period.label}: a ramp lowers a new hire's quota",
+        hint=f"give tenure month {k} a quota of at most {cents_text(full_cents, plan.currency)} (a month's amount, not "
+        "a quarter's or a year's), or remove it",
+    )
 
 
 def _month_quotas(
@@ -347,6 +422,8 @@ def _ramp_months(quota, base, whole, w, wt, account_managers, plan: Plan, months
                     continue
                 wi = int(w[j * per + i])
                 if 1 <= k <= nr:
+                    if amounts and amounts[k - 1] * int(wt[j]) > b * wi * PPM:
+                        _ramp_above_full(plan, k, account_managers["account_manager_id"].iloc[r], ms[i], rdiv(b * wi, int(wt[j])))
                     n += amounts[k - 1] * int(wt[j]) if amounts else b * wi * ramp_ppm[k - 1]
                 else:
                     n += b * wi * PPM
@@ -370,7 +447,7 @@ def quotas_per_plan(
     for g, pl in enumerate(choice.plans):
         if not (choice.pidx == g).any():
             continue
-        qt = quota_table(account_managers, quotas, pl, span.periods, leaves=leaves)
+        qt = quota_table(account_managers, quotas, pl, span.periods, leaves=leaves, on_plan=(choice.pidx == g).any(axis=1))
         qv = qt["quota_cents"].to_numpy(np.int64).reshape(A, P)
         Q = np.where(choice.pidx == g, qv, Q)
         qt["plan"] = choice.names[g]
@@ -421,3 +498,83 @@ def attainment(Q: np.ndarray, credit_micros: np.ndarray, year_start: np.ndarray)
         ycum[:, j] = credit_micros[:, j] + (0 if year_start[j] else ycum[:, j - 1])
         yq[:, j] = Q[:, j] + (0 if year_start[j] else yq[:, j - 1])
     return Attainment(micros_to_cents(credit_micros), Q, micros_to_cents(ycum), yq)
+
+
+def quotas_shown(
+    ds: Dataset,
+    plans: Plan | Mapping[str, Plan],
+    assignments: PlanAssignments | None,
+    quotas: pd.DataFrame | None,
+    fiscal_years: Sequence[int],
+    source_mapping: str | Path | None = None,
+) -> pd.DataFrame:
+    """The quota table a report shows when a plan pays: the plan's own quota wherever a plan is in force.
+
+    One number everywhere (fixes group, issue #13): for every account manager and
+    pay period of ``fiscal_years`` on a plan, the quota is the one the engine
+    measures attainment against (:func:`quotas_per_plan`: ``source: plan``'s annual
+    quota or the quotas table, split, prorated by active days, ramped). Elsewhere
+    (no plan in force, or an account manager no plan names) the rows of ``quotas``
+    stay, cut into pay periods by the one splitting rule
+    (:func:`reportkit.domain.quota.split_pieces`).
+
+    Parameters
+    ----------
+    ds : Dataset
+        Account managers (hire and end dates) and calendar.
+    plans, assignments
+        As :func:`reportkit.domain.engine.compute` takes them.
+    quotas : DataFrame or None
+        The quota table the engine is given (the data set's, or a params quota rule's).
+    fiscal_years : sequence of int
+        The fiscal years the report covers.
+
+    Returns
+    -------
+    DataFrame
+        Canonical quota rows (``account_manager_id, period_start, period_end,
+        quota_cents, currency``), one per account manager and pay period (cents, int64).
+
+    Raises
+    ------
+    PlanError
+        As :func:`reportkit.domain.engine.compute` for the plans (pay periods,
+        crediting, currency, assignments, contradictory quota keys).
+    """
+    plan_list, names, kind, _, _ = check_plans(plans, ds, assignments, source_mapping)
+    years = sorted(int(y) for y in fiscal_years)
+    cal = ds.calendar
+    span = pay_periods(cal, kind, f"FY{years[-1]}", f"FY{years[0]}")
+    ams_df = ds.account_managers.reset_index(drop=True)
+    ams = ams_df["account_manager_id"].astype(str).to_numpy(dtype=object)
+    choice = plans_per_period(plan_list, names, assignments, {a: i for i, a in enumerate(ams.tolist())}, span)
+    _, table = quotas_per_plan(ams_df, quotas, choice, span, None)
+    cols = ["account_manager_id", "period_start", "period_end", "quota_cents"]
+    pieces = []  # the source table cut into pay periods: (AM, start, end, cents)
+    if quotas is not None and len(quotas):
+        row, o, c = split_pieces(quotas, cal, kind)
+        qa = quotas["account_manager_id"].astype(str).to_numpy(dtype=object)
+        for r, oo, cc in zip(row.tolist(), o.tolist(), c.tolist()):
+            p = cal.period_of_ordinal(int(oo), kind)
+            pieces.append((qa[r], pd.Timestamp(p.start), pd.Timestamp(p.end), int(cc)))
+    has_table = {(a, st) for a, st, _, _ in pieces}
+    shown = table[cols] if len(table) else pd.DataFrame(columns=cols)
+    if len(shown):
+        # a plan's own quota (source: plan) always; a quotas-table plan's only where the table gives one
+        # (no row stays "no quota", never a quota of 0)
+        own = table["plan"].map({n: pl.quota.source == "plan" for n, pl in zip(names, plan_list)}).to_numpy(bool)
+        in_table = [(str(a), pd.Timestamp(st)) in has_table for a, st in zip(shown["account_manager_id"], shown["period_start"])]
+        shown = shown.loc[own | np.asarray(in_table, dtype=bool)]
+    covered = set(zip(shown["account_manager_id"].astype(str), pd.to_datetime(shown["period_start"])))
+    rest = [piece for piece in pieces if (piece[0], piece[1]) not in covered]
+    out = pd.concat([shown, pd.DataFrame(rest, columns=cols)], ignore_index=True)
+    out["account_manager_id"] = out["account_manager_id"].astype("str")
+    out["period_start"] = pd.to_datetime(out["period_start"])
+    out["period_end"] = pd.to_datetime(out["period_end"])
+    out["quota_cents"] = out["quota_cents"].astype("int64")
+    out["currency"] = ds.currency
+    # sum pieces of one account manager and pay period (several table rows inside it)
+    out = out.groupby(["account_manager_id", "period_start", "period_end", "currency"], as_index=False, sort=True)[
+        "quota_cents"
+    ].sum()
+    return out[[*cols, "currency"]]

@@ -121,14 +121,18 @@ def tier_words(plan, tier: int, rs=None) -> str:
     measured = _ACCUMULATION_WORDS.get(rs.accumulation, rs.accumulation)
     if rs.method == "curve":
         pts = rs.curve
+
+        def pays(pt) -> str:  # money, or a fraction of the period's target incentive (fixes group)
+            return f"{pt.pay:,.2f}" if pt.of_ti is None else f"{percent_words(pt.of_ti)} of the target incentive"
+
         if not 1 <= tier <= len(pts):
             return f"segment {tier} of the pay curve"
         if tier == len(pts):
-            return f"beyond the pay curve's last point ({bound(pts[-1].at)}{unit}, pays {pts[-1].pay:,.2f}): nothing more"
+            return f"beyond the pay curve's last point ({bound(pts[-1].at)}{unit}, pays {pays(pts[-1])}): nothing more"
         a, b = pts[tier - 1], pts[tier]
         return (
-            f"segment {tier} of the pay curve, from {bound(a.at)} to {bound(b.at)}{unit} (pays {a.pay:,.2f} to "
-            f"{b.pay:,.2f}), linear, measured on {measured}"
+            f"segment {tier} of the pay curve, from {bound(a.at)} to {bound(b.at)}{unit} (pays {pays(a)} to "
+            f"{pays(b)}), linear, measured on {measured}"
         )
     if not 1 <= tier <= len(rs.tiers):
         return f"tier {tier}"
@@ -143,40 +147,41 @@ def tier_words(plan, tier: int, rs=None) -> str:
     span_ += unit
     label = f' "{t.label}"' if t.label else ""
     how = _METHOD_WORDS.get(rs.method, rs.method)
-    return f"tier {tier}{label} ({span_}; {how}, measured on {measured}) at {percent_words(t.rate)}"
+    rate = percent_words(t.rate)
+    if t.bcr_multiple is not None:  # an exact rate derived from the base commission rate (fixes group)
+        rate = f"{t.bcr_multiple} x the base commission rate = {t.exact_rate} (about {rate})"
+    return f"tier {tier}{label} ({span_}; {how}, measured on {measured}) at {rate}"
 
 
-def _paying_schedule(plan, rule_text: str):
-    """(schedule, words) of the schedule that wrote a rate-schedule line: the plan's
-    ``rates``, or the ``rate_components`` entry its rule text names (the tier step titles
-    a component's rules ``"<plan>, component <name>: ..."``)."""
-    prefix = f"{plan.name}, component "
-    if rule_text.startswith(prefix):
-        name = rule_text[len(prefix) :].split(":", 1)[0]
-        for c in plan.rate_components:
-            if c.name == name:
-                return c, f"commission, component {name}"
+def _paying_schedule(plan, schedule: str):
+    """(schedule, words) of the schedule that wrote a rate-schedule line: the plan's ``rates``
+    (``schedule == ""``) or its ``rate_components`` entry of that name."""
+    for c in plan.rate_components:
+        if schedule and c.name == schedule:
+            return c, f"commission, component {schedule}"
     return plan.rates, "commission"
 
 
-def line_words(kind: str, tier: int, rule_text: str, plan=None) -> str:
+def line_words(kind: str, tier: int, rule_text: str, plan=None, schedule: str | None = None) -> str:
     """A statement line in words (the ``description`` of the engine's statement).
 
-    A rate-schedule line names its plan, the component that paid it and its tier in
-    words (:func:`tier_words`: bounds, label, how the tier applies, rate; a pay
-    curve's segment); every other line (true-up, cap, SPIF, bonus, clawback,
-    prior-period adjustment, draw, balance, a line below the gate or with attainment
-    undefined) is its rule text, which the step already writes in words with the
-    figures it used.
+    A rate-schedule line -- one whose rule the tier step registered as a tier of a
+    schedule (``schedule``: ``""`` for the plan's ``rates``, else the rate component's
+    name; :attr:`reportkit.domain.engine.ledger.Ledger.rule_schedule`) -- names its
+    plan, the component that paid it and its tier in words (:func:`tier_words`:
+    bounds, label, how the tier applies, rate; a pay curve's segment). Every other
+    line (true-up, cap, SPIF, bonus, clawback, prior-period adjustment, draw,
+    balance, a line below the gate or with attainment undefined: ``schedule`` None)
+    is its rule text, which the step already writes in words with the figures it
+    used. The words never depend on parsing the rule text.
+
+    Examples
+    --------
+    >>> line_words("commission", 1, "plan X: below gate 0.5 attainment: nothing earned")
+    'plan X: below gate 0.5 attainment: nothing earned'
     """
-    if (
-        kind == "commission"
-        and tier
-        and plan is not None
-        and ": below gate " not in rule_text
-        and "attainment undefined" not in rule_text
-    ):
-        rs, what = _paying_schedule(plan, rule_text)
+    if kind == "commission" and tier and plan is not None and schedule is not None:
+        rs, what = _paying_schedule(plan, schedule)
         return f"{plan.name}: {what}, {tier_words(plan, int(tier), rs)}"
     return rule_text
 
@@ -280,9 +285,23 @@ class CommissionResult:
     """
 
     def __init__(
-        self, account_managers, periods, line_arrays, rule_cats, summary, credits, am_ids, deals, quotas, excluded, choice=None
+        self,
+        account_managers,
+        periods,
+        line_arrays,
+        rule_cats,
+        summary,
+        credits,
+        am_ids,
+        deals,
+        quotas,
+        excluded,
+        choice=None,
+        rule_schedule=None,
     ) -> None:
         self._choice = choice  # PlanChoice: the plan of each AM and period, for the words of a line
+        # rule code -> the rate schedule whose tier it is ("" the plan's rates); other rules are absent
+        self._rule_schedule: dict[int, str] = dict(rule_schedule or {})
         self.account_managers = account_managers
         self.periods = periods
         self.summary = summary
@@ -405,8 +424,15 @@ class CommissionResult:
                 "payout_date": [None if pd.isna(d) else d.date() for d in x["payout_date"]],
                 "payable": x["payable"].to_numpy(bool),
                 "description": [
-                    _with_type(line_words(_KINDS[k], t, str(r), pl), pl, ty)
-                    for k, t, r, pl, ty in zip(x["kind"].tolist(), x["tier"].tolist(), x["rule"].tolist(), plans, types)
+                    _with_type(line_words(_KINDS[k], t, str(r), pl, self._rule_schedule.get(c)), pl, ty)
+                    for k, t, r, pl, ty, c in zip(
+                        x["kind"].tolist(),
+                        x["tier"].tolist(),
+                        x["rule"].tolist(),
+                        plans,
+                        types,
+                        x["schedule_order"].tolist(),
+                    )
                 ],
             },
             columns=STATEMENT_COLUMNS,

@@ -13,6 +13,7 @@ for earlier deals of the year re-rated at the year's tier).
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +23,8 @@ from ...core.errors import PlanError
 from ...core.money import rdiv
 from ...core.money import rdiv_inplace as _rdiv_inplace
 from .credits import CreditLines
-from .inputs import PayPeriods, PlanChoice
+from .curves import curve_commission
+from .inputs import PayPeriods, PlanChoice, year_to_date
 from .ledger import _KIND, Ledger, _segment_cumsum, _sum_into
 from .quotas import Attainment
 
@@ -227,12 +229,16 @@ def _curve_rules(title: str, rs: RateSchedule, unit: str, window: str) -> list[s
     """Rule text of each segment of a pay curve (the last: beyond its last point)."""
     pts = rs.curve
     head = f"{title}: pay curve on {rs.basis}, {rs.accumulation}{window}; "
+
+    def pays(pt):  # money, or a fraction of the period's (prorated) target incentive
+        return pt.pay if pt.of_ti is None else f"{pt.of_ti} x the target incentive"
+
     out = [
-        f"{head}segment {k + 1} from {a.at}{unit} (pays {a.pay}) to {b.at}{unit} (pays {b.pay}), linear: "
+        f"{head}segment {k + 1} from {a.at}{unit} (pays {pays(a)}) to {b.at}{unit} (pays {pays(b)}), linear: "
         f"the deal earns the rise of the curve over its credit"
         for k, (a, b) in enumerate(itertools.pairwise(pts))
     ]
-    out.append(f"{head}beyond the last point {pts[-1].at}{unit} the payout stays {pts[-1].pay}: nothing more earned")
+    out.append(f"{head}beyond the last point {pts[-1].at}{unit} the payout stays {pays(pts[-1])}: nothing more earned")
     return out
 
 
@@ -259,7 +265,8 @@ def _tier_rules(title: str, rs: RateSchedule) -> list[str]:
         else:
             rng = f"[{t.lo}, {hi if hi is not None else 'inf'}){unit}"
         lab = f" {t.label}" if t.label else ""
-        rule = f"{title}: {rs.method} {rs.basis} tiers, {rs.accumulation}{window}; tier {k + 1}{lab} {rng} at {t.rate}"
+        rate = t.rate if t.bcr_multiple is None else f"{t.bcr_multiple} x BCR = {t.exact_rate} exactly (about {t.rate})"
+        rule = f"{title}: {rs.method} {rs.basis} tiers, {rs.accumulation}{window}; tier {k + 1}{lab} {rng} at {rate}"
         if rs.method == "overage":
             rule += (
                 f": credit below {rs.tiers[1].lo}{unit} at tier 1's rate"
@@ -277,7 +284,13 @@ def uses_attainment(plan: Plan) -> bool:
 
 
 def check_undefined_attainment(
-    g: int, lines: CreditLines, choice: PlanChoice, att: Attainment, span: PayPeriods, ams: np.ndarray
+    g: int,
+    lines: CreditLines,
+    choice: PlanChoice,
+    att: Attainment,
+    span: PayPeriods,
+    ams: np.ndarray,
+    asked: np.ndarray | None = None,
 ) -> None:
     """Refuse the run when plan ``g`` says ``undefined_attainment: refuse`` and a quota is 0.
 
@@ -285,6 +298,14 @@ def check_undefined_attainment(
     count (nothing to pay, nothing to refuse; ``ams``: the id of each AM code), and only when the plan's schedule
     uses attainment (:func:`uses_attainment`; per-period quota, or year-to-date
     quota for ``accumulation: ytd``).
+
+    Which periods: for a plan whose pay periods stand alone (not year to date:
+    :func:`~reportkit.domain.engine.inputs.year_to_date` is false) only the periods
+    asked for (``asked``, bool per pay period; default all), so a zero quota in an
+    earlier quarter of the ledger does not stop a later quarter's statement (those
+    earlier lines pay nothing, :class:`_Schedule`). For a year-to-date or cumulative
+    plan every period of the ledger up to the one asked for counts: its figures
+    build on them.
 
     Raises
     ------
@@ -300,6 +321,8 @@ def check_undefined_attainment(
     A, P = q.shape
     has = np.zeros(A * P, dtype=bool)
     has[on] = True
+    if asked is not None and not year_to_date(pl):  # periods that stand alone: only those asked for
+        has &= np.tile(np.asarray(asked, dtype=bool), A)
     bad = np.flatnonzero(has & (q.reshape(-1) == 0))
     if not len(bad):
         return
@@ -329,27 +352,36 @@ class _Schedule:
     tcodes: np.ndarray
     gate_code: int
     undefined_code: int = -1  # rule of a line not paid because attainment is undefined (quota 0); -1: paid
+    # fixes group (issue #13): tier rates that are not whole ppm (a BCR), as numerators over one denominator
+    exact: tuple[np.ndarray, int] | None = None
 
     @classmethod
     def of(cls, pl: Plan, ledger: Ledger, rs: RateSchedule | None = None, name: str | None = None) -> _Schedule:
         rs = pl.rates if rs is None else rs
         title = pl.name if name is None else f"{pl.name}, component {name}"
         rates = np.array([ppm(t.rate) for t in rs.tiers], dtype=np.int32)  # ppm <= 1e6; empty for a curve
-        tcodes = np.array(ledger.rule_codes(_tier_rules(title, rs)), dtype=np.int32)
+        tcodes = np.array(ledger.rule_codes(_tier_rules(title, rs), schedule=name or ""), dtype=np.int32)
         gate_code = ledger.rule(f"{title}: below gate {rs.gate} attainment: nothing earned") if rs.gate is not None else -1
         undefined = -1
         # the policy as declared, else per schedule: a gated schedule never pays through its gate
         policy = pl.undefined_attainment or ("pay_nothing" if rs.gate is not None else "base_tier")
         if (rs.basis == "attainment" or rs.gate is not None) and policy == "pay_nothing":
             undefined = ledger.rule(f"{title}: quota 0, attainment undefined: nothing earned (undefined_attainment: pay_nothing)")
-        return cls(pl, rs, title, rates, tcodes, gate_code, undefined)
+        elif (rs.basis == "attainment" or rs.gate is not None) and policy == "refuse":
+            # refuse concerns the periods asked for (check_undefined_attainment); an earlier period of
+            # the ledger with quota 0 earns nothing rather than paying through the missing quota
+            undefined = ledger.rule(
+                f"{title}: quota 0, attainment undefined in a period before the one asked for: nothing earned "
+                "(undefined_attainment: refuse applies to the periods asked for)"
+            )
+        return cls(pl, rs, title, rates, tcodes, gate_code, undefined, _exact_rates(rs))
 
     @classmethod
     def all_of(cls, pl: Plan, ledger: Ledger) -> list[_Schedule]:
         """The plan's ``rates`` then each of its ``rate_components``, in the plan's order."""
         return [cls.of(pl, ledger)] + [cls.of(pl, ledger, c, c.name) for c in pl.rate_components]
 
-    def lines(self, idx_rows, before, after, total, qline, attline_c, attline_q, qtab=None, qidx=None, sliced=None):
+    def lines(self, idx_rows, before, after, total, qline, attline_c, attline_q, qtab=None, qidx=None, sliced=None, ti=None):
         """Tier the lines ``idx_rows`` (basis ``before`` -> ``after``, tier reached ``total``), then the gate.
 
         The bounds are per line (``qline``: quota cents), per AM x pay period
@@ -380,13 +412,15 @@ class _Schedule:
                     rs, q, bi, idx_rows, before, after, total, attline_c, attline_q
                 )
             if rs.method == "curve":
-                rows, k, cc, rate, amt = curve_commission(rs, before, after, q if bi is None else q[bi])
+                rows, k, cc, rate, amt = curve_commission(rs, before, after, q if bi is None else q[bi], ti)
             else:
                 b = _bounds(rs, q)
                 reach = _bounds(rs, q, "lower") if rs.boundary == "lower" and rs.method != "marginal" else None
                 rows, k, cc, rate, amt = tier_commission(
                     before, after, total, b, self.rates, rs.method, rows=bi, reach_bounds=reach
                 )
+        if self.exact is not None:  # a rate that is not whole ppm (a BCR): credit x num / den, rounded once
+            amt = exact_amounts(cc, self.exact[0][k], self.exact[1])
         rc = self.tcodes[k]
         if rs.gate is not None:
             q = attline_q[rows]
@@ -403,89 +437,47 @@ class _Schedule:
         return (idx_rows if same else idx_rows[rows]), k, cc, rate, amt, rc
 
 
-def _half_away(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    """``num / den`` rounded half away from zero, on Python-int (object) arrays; ``den`` > 0."""
-    mag = (2 * abs(num) + den) // (2 * den)
-    return np.where(num < 0, -mag, mag)
+def _exact_rates(rs: RateSchedule) -> tuple[np.ndarray, int] | None:
+    """The tier rates of ``rs`` as integer numerators over one denominator, when ppm cannot hold them.
 
-
-def _curve_cents(rs: RateSchedule, c: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Accumulated payout of a pay curve at basis ``c`` (cents), rounded to the cent, and its segment.
-
-    Amount basis: ``x = c``; attainment: ``x = c / q`` (``q`` quota cents per line; no
-    quota: the curve at 0). ``F = y_k + (y_k+1 - y_k) x (x - x_k) / (x_k+1 - x_k)``
-    rounded half away from zero (``F >= 0``: half up). Below the first point the
-    curve is its first ``pay``; beyond the last, its last. Exact: ``x`` is held as
-    ``xn / xd`` in integers; the rise ``y_k+1 - y_k`` times a fraction in ``[0, 1)`` is
-    estimated in float64 and only lines whose estimate lies within the float error
-    of a half cent are recomputed in Python integers (the products outgrow int64).
+    A rate written in the plan has at most six decimals: ppm is exact and the
+    common path stays as it is (None). A rate derived as a multiple of the base
+    commission rate (:attr:`reportkit.config.plans.Tier.exact_rate`, e.g. 1/12) is
+    not: its tiers get ``(nums, den)`` with ``rate_k == nums[k] / den`` exactly.
     """
-    pts = rs.curve
-    ys = [Plan.cents(p.pay) for p in pts]
-    n = len(c)
-    if rs.basis == "amount":
-        xs = [Plan.cents(p.at) for p in pts]
-        xn, xd = c.astype(np.int64), np.ones(n, dtype=np.int64)
-    else:
-        xs = [ppm(p.at) for p in pts]
-        qq = np.broadcast_to(q, c.shape).astype(np.int64)
-        big = n and (int(np.abs(c).max()) * PPM >= 2**62 or max(xs) * int(qq.max()) >= 2**62)
-        if big:  # beyond int64 (quotas or credits near the engine's range): all in Python integers
-            qq = qq.astype(object)
-            c = c.astype(object)
-        has_q = qq > 0
-        xn, xd = np.where(has_q, c * PPM, 0), np.where(has_q, qq, 1)
-    seg = np.zeros(n, dtype=np.int64)
-    for k in range(1, len(xs)):
-        seg += xn >= xs[k] * xd
-    out = np.full(n, ys[-1], dtype=np.int64)
-    for k in range(len(xs) - 1):
-        m = np.flatnonzero((seg == k) & (xn >= 0))
-        if not len(m):
-            continue
-        dy = ys[k + 1] - ys[k]
-        r, den = xn[m] - xs[k] * xd[m], (xs[k + 1] - xs[k]) * xd[m]  # 0 <= r < den
-        t = dy * (r.astype(np.float64) / den.astype(np.float64)) + 0.5
-        fl = np.floor(t)
-        tol = 1e-6 + 1e-14 * abs(dy)  # float error of t is below 1e-15 x |dy|
-        amb = np.flatnonzero((t - fl < tol) | (t - fl > 1 - tol))
-        out[m] = ys[k] + fl.astype(np.int64)
-        if len(amb):
-            r_o, den_o = r[amb].astype(object), den[amb].astype(object)
-            out[m[amb]] = _half_away(ys[k] * den_o + dy * r_o, den_o).astype(np.int64)
-    out[xn < 0] = ys[0]
-    return out, seg
+    fr = [t.exact_rate for t in rs.tiers]
+    den = math.lcm(*(f.denominator for f in fr)) if fr else 1
+    if PPM % den == 0:
+        return None
+    return np.array([f.numerator * (den // f.denominator) for f in fr], dtype=object), den
 
 
-def curve_commission(
-    rs: RateSchedule, before: np.ndarray, after: np.ndarray, q: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``method: curve``: each line earns the rise of the pay curve from ``before`` to ``after``.
+def exact_amounts(credit: np.ndarray, num: np.ndarray, den: int) -> np.ndarray:
+    """``credit x num / den`` per line, rounded half away from zero once (int64 cents).
 
     Parameters
     ----------
-    rs : RateSchedule
-        A schedule with ``curve`` points (``at`` in the basis, ``pay`` money).
-    before, after : int64 arrays (n,)
-        Accumulated basis (cents) before and after each line.
-    q : int64 array (n,) or (1,)
-        Quota cents per line (attainment basis; ignored on amounts).
+    credit : int64 array (n,)
+        Each line's credit in cents (negative for returns).
+    num : array (n,)
+        The numerator of each line's exact rate over ``den``.
+    den : int
+        The common denominator (> 0).
 
-    Returns
-    -------
-    line, segment, credit, rate_ppm, amount : int64 arrays
-        One output per line; ``segment`` is the 0-based curve segment of ``after``
-        (the number of points beyond the first that are at or below it); ``rate_ppm``
-        is -1 (a curve has no rate); ``amount = round(F(after)) - round(F(before))``
-        cents, so a pay period's lines sum to the curve at its total, rounded once.
+    In int64 when the products cannot overflow, else in Python integers.
 
-    Source: Oracle Incentive Compensation, "Examples of Calculating Earnings Using
-    Interpolated Rates" (docs/commission.md, "Plan shapes: tiers").
+    Examples
+    --------
+    >>> exact_amounts(np.array([15_000_000, -7]), np.array([1, 1], dtype=object), 12).tolist()
+    [1250000, -1]
     """
-    fa, seg = _curve_cents(rs, after, q)
-    fb, _ = _curve_cents(rs, before, q)
-    n = len(after)
-    return np.arange(n), seg, after - before, np.full(n, -1, dtype=np.int64), fa - fb
+    n = len(credit)
+    if not n:
+        return np.zeros(0, dtype=np.int64)
+    big = int(np.abs(credit).max()) * int(max(abs(int(x)) for x in num)) >= 2**62 or den >= 2**61
+    if not big:
+        return rdiv(credit.astype(np.int64) * num.astype(np.int64), den)
+    return np.array([rdiv(int(c) * int(x), den) for c, x in zip(credit.tolist(), num.tolist())], dtype=np.int64)
 
 
 def _in_window(rs, q, bi, idx_rows, before, after, total, attline_c, attline_q):
@@ -510,7 +502,13 @@ def _in_window(rs, q, bi, idx_rows, before, after, total, attline_c, attline_q):
 
 
 def commission_lines(
-    g: int, lines: CreditLines, choice: PlanChoice, att: Attainment, span: PayPeriods, ledger: Ledger
+    g: int,
+    lines: CreditLines,
+    choice: PlanChoice,
+    att: Attainment,
+    span: PayPeriods,
+    ledger: Ledger,
+    ti: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, list]:
     """Commission lines of plan ``g`` on the credit lines of the AMs and periods it covers.
 
@@ -521,6 +519,10 @@ def commission_lines(
     att : Attainment
         Quota and credited revenue per AM and pay period (cents): the tier bounds on
         an attainment basis and the gate.
+    ti : (ti, ti_ytd), optional
+        Target incentive cents per AM and pay period, and year to date
+        (:func:`reportkit.domain.engine.caps.period_target_incentive`): a pay curve of
+        ``of_ti`` points pays fractions of it.
 
     Returns
     -------
@@ -541,12 +543,15 @@ def commission_lines(
         return comm_ap, paid
     batches = []
     for sch in _Schedule.all_of(pl, ledger):  # rates, then each rate component: its own lines
+        if sch.rs.curve_of_ti and ti is None:
+            raise PlanError(f"{pl.source_file or pl.name}: a pay curve of 'of_ti' points needs the target incentive")
         if sch.rs.accumulation == "per_deal":
             batches += _per_deal(sch, lines, sel, whole, att)
         elif sch.rs.accumulation == "per_period":
-            batches += _per_period(sch, lines, sel, whole, att)
+            batches += _per_period(sch, lines, sel, whole, att, ti[0] if sch.rs.curve_of_ti else None)
         else:
-            batches += _year_to_date(sch, g, lines, sel, whole, att, span, choice, ledger, comm_ap)
+            ti_ytd = ti[1] if sch.rs.curve_of_ti else None
+            batches += _year_to_date(sch, g, lines, sel, whole, att, span, choice, ledger, comm_ap, ti_ytd)
     cr, c_flat = lines.cr, lines.flat
     for r_, k, cc, rate, amt, rc, kd, ident in batches:  # ident: r_ is every credit line once, in order
         comm_ap += _sum_into(A * P, c_flat if ident else c_flat[r_], amt).reshape(A, P)
@@ -590,7 +595,9 @@ def _per_deal(sch: _Schedule, lines: CreditLines, sel: np.ndarray, whole: bool, 
     return [(r_, k, cc, rate, amt, rc, _KIND["commission"], _ident(sch, whole, r_, lines))]
 
 
-def _per_period(sch: _Schedule, lines: CreditLines, sel: np.ndarray, whole: bool, att: Attainment) -> list:
+def _per_period(
+    sch: _Schedule, lines: CreditLines, sel: np.ndarray, whole: bool, att: Attainment, ti: np.ndarray | None = None
+) -> list:
     """``accumulation: per_period``: the basis accumulates over each AM's pay period, in ledger order.
 
     Flat / retroactive: every line at the tier of the period's total. Marginal: each
@@ -619,7 +626,10 @@ def _per_period(sch: _Schedule, lines: CreditLines, sel: np.ndarray, whole: bool
     else:
         total = cred_ap.reshape(-1)[f_s]
     tot_line = total if total is not None else (cred_ap.reshape(-1)[f_s] if rs.gate is not None else None)
-    r_, k, cc, rate, amt, rc = sch.lines(sel, before, cum, total, qs, tot_line, qs, qtab=Q.reshape(-1), qidx=f_s, sliced=sliced)
+    ti_l = None if ti is None else ti.reshape(-1)[f_s]  # a curve of of_ti points: the period's TI per line
+    r_, k, cc, rate, amt, rc = sch.lines(
+        sel, before, cum, total, qs, tot_line, qs, qtab=Q.reshape(-1), qidx=f_s, sliced=sliced, ti=ti_l
+    )
     return [(r_, k, cc, rate, amt, rc, _KIND["commission"], _ident(sch, whole, r_, lines))]
 
 
@@ -662,6 +672,7 @@ def _year_to_date(
     choice: PlanChoice,
     ledger: Ledger,
     comm_ap: np.ndarray,
+    ti_ytd: np.ndarray | None = None,
 ) -> list:
     """``accumulation: ytd``: each period re-tiers the year's lines so far at the year-to-date tier.
 
@@ -688,7 +699,16 @@ def _year_to_date(
             continue
         ii = np.flatnonzero(m)
         aa = am_s[ii]
-        r_, k, cc, rate, amt, rc = sch.lines(sel[ii], before[ii], cum[ii], ycum[aa, j], yq[aa, j], ycum[aa, j], yq[aa, j])
+        r_, k, cc, rate, amt, rc = sch.lines(
+            sel[ii],
+            before[ii],
+            cum[ii],
+            ycum[aa, j],
+            yq[aa, j],
+            ycum[aa, j],
+            yq[aa, j],
+            ti=None if ti_ytd is None else ti_ytd[aa, j],
+        )
         cur = c_p[r_] == j
         batches.append((r_[cur], k[cur], cc[cur], rate[cur], amt[cur], rc[cur], _KIND["commission"], False))
         e_now = _sum_into(A, c_am[r_], amt)
