@@ -57,6 +57,8 @@ __all__ = [
     "Draw",
     "Clawback",
     "DealLimits",
+    "Measure",
+    "Multiplier",
     "Crediting",
     "QuotaSpec",
     "PayMix",
@@ -79,6 +81,8 @@ from .plan_parts import (
     CurvePoint,
     DealLimits,
     Draw,
+    Measure,
+    Multiplier,
     PayMix,
     QuotaSpec,
     RateComponent,
@@ -150,6 +154,9 @@ class Plan(_Strict):
     # -- incentive group (issue #13 items 5 and 16): per-deal limits, undefined attainment
     deal_limits: DealLimits | None = None
     undefined_attainment: Literal["pay_nothing", "base_tier", "refuse"] | None = None
+    # -- measures group (issue #13 items 13 and 14): weighted measures, conditional multipliers
+    measures: tuple[Measure, ...] = ()
+    multipliers: tuple[Multiplier, ...] = ()
     _source_file: str | None = PrivateAttr(default=None)
 
     @property
@@ -208,6 +215,41 @@ class Plan(_Strict):
                 "deal_limits cannot be combined with rates.accumulation 'ytd' (a YTD true-up re-rates earlier deals); "
                 "use accumulation 'per_period' or 'per_deal', or leave deal_limits out"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _measures(self) -> Plan:
+        # measures group (issue #13 items 13 and 14): weights sum to 1, names unique, a TI to weigh
+        if self.measures:
+            names = [m.name for m in self.measures]
+            dup = sorted({n for n in names if names.count(n) > 1})
+            if dup:
+                raise ValueError(f"measures names must be unique (repeated: {', '.join(dup)}); rename one")
+            total = sum(m.weight for m in self.measures)
+            if total != 1:
+                shown = " + ".join(f"{m.weight} ({m.name})" for m in self.measures)
+                raise ValueError(
+                    f"measures weights must sum to exactly 1 (got {shown} = {total}); "
+                    f"change a weight by {1 - total} so they sum to 1"
+                )
+            if self.target_incentive <= 0:
+                raise ValueError(
+                    "measures pay weight x attainment x the target incentive, but the plan has none "
+                    f"(TI = ote - base_salary = {self.ote} - {self.base_salary}); set 'ote' and 'base_salary'"
+                )
+        seen: dict[tuple[str, Decimal], int] = {}
+        for i, m in enumerate(self.multipliers):
+            key = (m.measure, m.at_least)
+            if key in seen:
+                raise ValueError(
+                    f"multipliers.{i} repeats multipliers.{seen[key]}: measure {m.measure!r} at_least {m.at_least}; "
+                    "give each threshold of a measure once (the highest threshold reached applies)"
+                )
+            seen[key] = i
+            if m.measure == "revenue" and m.default is not None:
+                raise ValueError(
+                    f"multipliers.{i}: measure 'revenue' is the period's revenue attainment and takes no 'default'; remove it"
+                )
         return self
 
     @model_validator(mode="after")

@@ -319,6 +319,7 @@ class SourceMapping(_Strict):
     pipeline: TableMapping | None = None
     territories: TableMapping | None = None
     service_issues: TableMapping | None = None
+    measures: TableMapping | None = None  # measures group (issue #13 items 13, 14)
     base_dir: Path | None = Field(None, exclude=True)
 
     def table(self, name: str) -> TableMapping | None:

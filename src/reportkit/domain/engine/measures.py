@@ -1,0 +1,315 @@
+"""The engine's weighted measures and conditional multipliers (measures group, issue #13 items 13 and 14).
+
+A step of :func:`reportkit.domain.engine.compute` after the tiers, per-deal limits and
+clawbacks, before the cap: :func:`measure_step` writes, per account manager and pay
+period under a plan with ``measures`` or ``multipliers``,
+
+* one ``measure`` line per weighted measure: ``weight x attainment x TI_period``,
+  rounded half away from zero to the cent (attainment capped at the measure's ``cap``,
+  never below 0; undefined on a zero quota: nothing earned);
+* one ``multiplier`` line per multiplier that applies: the period's commission (its
+  rate-schedule lines, per-deal limits and measure lines) x ``factor`` minus that
+  commission, rounded half away from zero; multipliers on different measures compound
+  in plan order, on the same measure the highest threshold reached applies.
+
+Both are commission, so the cap applies after them. Values of measures other than
+revenue come from the data set's ``measures`` table (:data:`reportkit.data.model.COLUMNS`),
+one row per account manager, pay period (its exact first and last day) and measure,
+in exact millionths. Revenue is the credited revenue and quota of
+:func:`reportkit.domain.engine.quotas.attainment` (the crediting core's credit, the
+plan's quota), the figures every report shows. The words of each line come from
+:mod:`reportkit.domain.engine.results` (:func:`measure_words`, :func:`multiplier_words`),
+which is why this step sits above the other steps in the engine's layer contract.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+from ...config.plans import PPM, Plan, ppm
+from ...core.errors import DataError, DataProblem, did_you_mean
+from ...core.money import rdiv
+from .._credit_core import lookup
+from .inputs import PayPeriods, PlanChoice
+from .ledger import PeriodLine
+from .quotas import Attainment
+from .results import measure_words, multiplier_words
+
+
+@dataclass(frozen=True)
+class MeasureLines:
+    """What the measures step adds per AM and pay period (int64 cents, shape (A, P)).
+
+    ``measure``: the weighted measures' lines; ``multiplier``: the multipliers' lines;
+    ``entries[j]``: period ``j``'s lines (:class:`~reportkit.domain.engine.ledger.PeriodLine`),
+    measures then multipliers, in plan order.
+    """
+
+    measure: np.ndarray
+    multiplier: np.ndarray
+    entries: list[list[PeriodLine]]
+
+
+def uses_measures(plan: Plan) -> bool:
+    """Whether a plan has weighted measures or conditional multipliers."""
+    return bool(plan.measures or plan.multipliers)
+
+
+def _table_measures(plan: Plan) -> list[tuple[str, str, Decimal | None]]:
+    """(name, key path, default) of each measure a plan reads from the measures table."""
+    out = [(m.name, f"measures.{i}", m.default) for i, m in enumerate(plan.measures) if m.source_kind == "table"]
+    out += [(m.measure, f"multipliers.{i}", m.default) for i, m in enumerate(plan.multipliers) if m.measure != "revenue"]
+    return out
+
+
+def measure_values(
+    table: pd.DataFrame | None, names: set[str], ams: np.ndarray, span: PayPeriods, file: str = "measures"
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """The measures table's values per measure as (A, P) arrays: ``(value_micros, present)``.
+
+    A row counts for the pay period whose first and last day are its ``period_start``
+    and ``period_end``. A row of a measure in ``names`` that overlaps a pay period of
+    the run without being one is a ``DataError`` (a measure is per pay period: a
+    quarterly CSAT on a monthly plan is ambiguous); rows outside the run and rows of
+    other measures are not read.
+
+    Raises
+    ------
+    DataError
+        Rows not aligned to the run's pay periods, naming ``file``, the row (table
+        row + 2, as in a CSV with a header), the dates and the fix.
+    """
+    A, P = len(ams), span.n
+    out = {n: (np.zeros((A, P), dtype=np.int64), np.zeros((A, P), dtype=bool)) for n in names}
+    if table is None or not len(table) or not names:
+        return out
+    t = table.reset_index(drop=True)
+    mine = t["measure"].astype(str).isin(sorted(names)).to_numpy()
+    starts = np.array([np.datetime64(p.start, "ns") for p in span.periods])
+    ends = np.array([np.datetime64(p.end, "ns") for p in span.periods])
+    ps = t["period_start"].to_numpy("datetime64[ns]")
+    pe = t["period_end"].to_numpy("datetime64[ns]")
+    j = np.searchsorted(starts, ps)
+    jc = np.minimum(j, P - 1)
+    aligned = (j < P) & (starts[jc] == ps) & (ends[jc] == pe)
+    overlaps = (ps <= ends[-1]) & (pe >= starts[0])
+    bad = np.flatnonzero(mine & overlaps & ~aligned)
+    if len(bad):
+        raise DataError(
+            f"{file}: {len(bad)} measures row(s) do not cover exactly one pay period of the run",
+            [
+                DataProblem(
+                    file,
+                    int(i) + 2,
+                    "period_start",
+                    f"{pd.Timestamp(ps[i]).date()}..{pd.Timestamp(pe[i]).date()}",
+                    f"measure {t.at[i, 'measure']!r}: a value is per pay period ("
+                    + ", ".join(f"{p.label} {p.start}..{p.end}" for p in span.periods[:4])
+                    + (" ..." if P > 4 else "")
+                    + ")",
+                )
+                for i in bad
+            ],
+            hint="give one row per account manager, pay period and measure, with the pay period's first and last day",
+        )
+    a = lookup(t["account_manager_id"].astype(str), ams)
+    use = np.flatnonzero(mine & aligned & (a >= 0))
+    vals = t["value_micros"].to_numpy(np.int64)
+    meas = t["measure"].astype(str).to_numpy(dtype=object)
+    for i in use:
+        v, has = out[meas[i]]
+        v[a[i], j[i]] = vals[i]
+        has[a[i], j[i]] = True
+    return out
+
+
+def _missing(choice: PlanChoice, active: np.ndarray, values: dict, ams: np.ndarray, span: PayPeriods, table, file: str) -> None:
+    """Refuse a run in which a plan needs a table measure that an active AM lacks in a period (no default)."""
+    problems = []
+    known = sorted(set(table["measure"].astype(str))) if table is not None and len(table) else []
+    for g, pl in enumerate(choice.plans):
+        for name, key, default in _table_measures(pl):
+            if default is not None:
+                continue
+            _, has = values[name]
+            for a, j in zip(*np.nonzero((choice.pidx == g) & active & ~has)):
+                p = span.periods[j]
+                problems.append(
+                    DataProblem(
+                        file,
+                        None,
+                        "measure",
+                        name,
+                        f"no value of measure {name!r} for account manager {ams[a]!r} in {p.label} ({p.start}..{p.end}), "
+                        f"which plan {pl.source_file or pl.name!r} reads (key '{key}'){did_you_mean(name, known)}",
+                    )
+                )
+    if problems:
+        raise DataError(
+            f"{file}: {len(problems)} measure value(s) missing",
+            problems,
+            hint="add the rows to the measures table (account_manager_id, period_start, period_end, measure, value), "
+            "or give the plan's measure or multiplier a 'default'",
+        )
+
+
+def _active(quotas_out: pd.DataFrame, ams: np.ndarray, span: PayPeriods) -> np.ndarray:
+    """(A, P) bool: the AM counts for some of the pay period (the quota table's ``prorate_num > 0``)."""
+    act = np.zeros((len(ams), span.n), dtype=bool)
+    if not len(quotas_out):
+        return act
+    a = lookup(quotas_out["account_manager_id"], ams)
+    j = lookup(quotas_out["period"], span.labels)
+    ok = (a >= 0) & (j >= 0)
+    act[a[ok], j[ok]] = quotas_out["prorate_num"].to_numpy(np.int64)[ok] > 0
+    return act
+
+
+def measure_step(
+    choice: PlanChoice,
+    att: Attainment,
+    span: PayPeriods,
+    ti: np.ndarray | None,
+    commission: np.ndarray,
+    table: pd.DataFrame | None,
+    quotas_out: pd.DataFrame,
+    ams: np.ndarray,
+    file: str = "measures",
+) -> MeasureLines:
+    """Weighted measure lines, then multiplier lines, of every AM and pay period whose plan has them.
+
+    Parameters
+    ----------
+    choice, att, span
+        The run's plans per AM and period, credited revenue and quota (cents), pay periods.
+    ti : int64 array (A, P) or None
+        Target incentive per AM and pay period in cents
+        (:func:`reportkit.domain.engine.caps.period_target_incentive`); needed by ``measures``.
+    commission : int64 array (A, P)
+        The period's commission so far (rate-schedule lines and per-deal limits), cents.
+    table : DataFrame or None
+        The data set's ``measures`` table (``account_manager_id, period_start,
+        period_end, measure, value_micros``).
+    quotas_out : DataFrame
+        The run's quota table (who is active in which period: only they need values).
+    file : str
+        Where the measures table came from, for messages.
+
+    Returns
+    -------
+    MeasureLines
+
+    Raises
+    ------
+    DataError
+        A measure value an active AM on the plan needs is missing (and the plan gives no
+        ``default``): every missing (AM, measure, period) named; rows not aligned to pay periods.
+    """
+    A, P = choice.pidx.shape
+    measure = np.zeros((A, P), dtype=np.int64)
+    multiplier = np.zeros((A, P), dtype=np.int64)
+    entries: list[list[PeriodLine]] = [[] for _ in range(P)]
+    names = {n for pl in choice.plans for n, _, _ in _table_measures(pl)}
+    values = measure_values(table, names, ams, span, file)
+    active = _active(quotas_out, ams, span)
+    _missing(choice, active, values, ams, span, table, file)
+    for g, pl in enumerate(choice.plans):
+        if not uses_measures(pl):
+            continue
+        for j in range(P):
+            rows = np.flatnonzero((choice.pidx[:, j] == g) & active[:, j])
+            if not len(rows):
+                continue
+            for m in pl.measures:
+                amt, texts = _measure_amounts(pl, m, rows, j, att, ti, values)
+                measure[rows, j] += amt
+                entries[j] += [PeriodLine(rows[k : k + 1], j, "measure", amt[k : k + 1], texts[k]) for k in range(len(rows))]
+            base = commission[rows, j] + measure[rows, j]
+            for _name, pick in _multipliers_reached(pl, rows, j, att, values):
+                for k in np.flatnonzero(pick >= 0):
+                    b = int(base[k])
+                    if b <= 0:  # a commission of zero or less is never multiplied
+                        continue
+                    mu = pl.multipliers[pick[k]]
+                    amt = rdiv(b * ppm(mu.factor), PPM) - b
+                    value = _multiplier_value(mu.measure, rows[k], j, att, values, mu.default)
+                    txt = multiplier_words(pl.name, mu.measure, value, mu.at_least, mu.factor, b, amt)
+                    entries[j].append(PeriodLine(rows[k : k + 1], j, "multiplier", np.array([amt], dtype=np.int64), txt))
+                    multiplier[rows[k], j] += amt
+                    base[k] += amt
+    return MeasureLines(measure, multiplier, entries)
+
+
+def _measure_amounts(pl: Plan, m, rows: np.ndarray, j: int, att: Attainment, ti, values) -> tuple[np.ndarray, list[str]]:
+    """Cents and words of measure ``m``'s line for AMs ``rows`` in period ``j``: ``weight x attainment x TI``."""
+    w = ppm(m.weight)
+    cap = None if m.cap is None else ppm(m.cap)
+    amt = np.zeros(len(rows), dtype=np.int64)
+    texts = []
+    for k, a in enumerate(rows.tolist()):
+        t = int(ti[a, j]) if ti is not None else 0
+        if m.source_kind == "revenue":
+            num, den = int(att.credit[a, j]), int(att.quota[a, j])
+            value, target = _cents_text(num), _cents_text(den)
+        else:
+            v, has = values[m.name]
+            num = int(v[a, j]) if has[a, j] else ppm(m.default)
+            den = ppm(m.target)
+            value, target = f"{Decimal(num).scaleb(-6).normalize():f}", f"{m.target.normalize():f}"
+        if den <= 0:  # attainment undefined (quota 0): nothing earned
+            texts.append(measure_words(pl.name, m.name, m.weight, value, target, None, m.cap, t, 0))
+            continue
+        pn, pd_ = max(num, 0), den  # paid attainment: capped, never below 0
+        if cap is not None and pn * PPM > cap * pd_:
+            pn, pd_ = cap, PPM
+        amt[k] = rdiv(t * w * pn, PPM * pd_)
+        exact = Decimal(num) / Decimal(den)
+        texts.append(measure_words(pl.name, m.name, m.weight, value, target, exact, m.cap, t, int(amt[k])))
+    return amt, texts
+
+
+def _cents_text(c: int) -> str:
+    return f"{Decimal(int(c)).scaleb(-2):,.2f}"
+
+
+def _multiplier_value(measure: str, a: int, j: int, att: Attainment, values, default) -> Decimal | None:
+    """The measure a multiplier reads for AM ``a`` in period ``j`` as an exact fraction (None: undefined)."""
+    if measure == "revenue":
+        q = int(att.quota[a, j])
+        return None if q <= 0 else Decimal(int(att.credit[a, j])) / q
+    v, has = values[measure]
+    return Decimal(int(v[a, j]) if has[a, j] else ppm(default)) / PPM
+
+
+def _multipliers_reached(pl: Plan, rows: np.ndarray, j: int, att: Attainment, values):
+    """Per measure of the plan's multipliers (in plan order): the index of the entry applying to each row (-1: none).
+
+    The entry with the highest ``at_least`` the row's value reaches (compared exactly);
+    revenue attainment on a zero quota reaches none.
+    """
+    order: list[str] = []
+    for mu in pl.multipliers:
+        if mu.measure not in order:
+            order.append(mu.measure)
+    for name in order:
+        pick = np.full(len(rows), -1, dtype=np.int64)
+        best = [None] * len(rows)
+        for i, mu in enumerate(pl.multipliers):
+            if mu.measure != name:
+                continue
+            thr = ppm(mu.at_least)
+            for k, a in enumerate(rows.tolist()):
+                if name == "revenue":
+                    q = int(att.quota[a, j])
+                    ok = q > 0 and int(att.credit[a, j]) * PPM >= thr * q
+                else:
+                    v, has = values[name]
+                    val = int(v[a, j]) if has[a, j] else ppm(mu.default) if mu.default is not None else None
+                    ok = val is not None and val >= thr
+                if ok and (best[k] is None or mu.at_least > best[k]):
+                    pick[k], best[k] = i, mu.at_least
+        yield name, pick
