@@ -406,8 +406,10 @@ class CommissionResult:
             rows = rows[self._L["p"][rows] == pi]
         x = self._frame(rows)
         # a deal's lines in the order of the plan's schedules and their tiers: the rule codes
-        # are registered in that order (rates' tiers, then each rate component's)
-        x["schedule_order"] = x["rule"].cat.codes
+        # are registered in that order (rates' tiers, then each rate component's); lines
+        # without a deal (a period's measures, multipliers, bonuses ...) keep the order the
+        # step wrote them in, the plan's (a rule text first used by another AM has an earlier code)
+        x["schedule_order"] = np.where(x["deal_id"].isna(), 0, x["rule"].cat.codes)
         x = x.sort_values(["p", "kind", "close_date", "deal_id", "schedule_order", "tier"], kind="stable")
         labels = [p.label for p in self.periods]
         plans = [self._plan_of(code, j) for j in x["p"].tolist()]
