@@ -239,10 +239,9 @@ def compute(
     # the period's commission; both are commission, so the cap applies after them
     if any(uses_measures(p) for p in plan_list):
         meas = measure_step(
-            choice, att, span, ti, comm_ap, ds.measures, quotas_out, ams, ds.sources.get("measures") or "measures"
+            choice, att, span, ti, comm_ap, ds.measures, quotas_out, ams, ledger, ds.sources.get("measures") or "measures"
         )
         comm_ap = comm_ap + meas.measure + meas.multiplier
-        ledger.add_period_lines([e for j in range(P) for e in meas.entries[j]])
     capped = apply_caps(comm_ap, choice, span, ti, ti_ytd)
     bonus = bonus_awards(choice, att, span, ti, ti_ytd)
     settled = settle_draws(capped.pay + spif_ap + bonus.cash + claw_ap + adj_ap, choice, span)

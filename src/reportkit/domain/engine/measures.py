@@ -32,26 +32,24 @@ import pandas as pd
 
 from ...config.plans import PPM, Plan, ppm
 from ...core.errors import DataError, DataProblem, did_you_mean
-from ...core.money import rdiv
 from .._credit_core import lookup
 from .inputs import PayPeriods, PlanChoice
-from .ledger import PeriodLine
+from .ledger import _KIND, Ledger
 from .quotas import Attainment
-from .results import measure_words, multiplier_words
+from .results import _money_words, measure_words, multiplier_words
 
 
 @dataclass(frozen=True)
 class MeasureLines:
-    """What the measures step adds per AM and pay period (int64 cents, shape (A, P)).
+    """What the measures step added per AM and pay period (int64 cents, shape (A, P)).
 
-    ``measure``: the weighted measures' lines; ``multiplier``: the multipliers' lines;
-    ``entries[j]``: period ``j``'s lines (:class:`~reportkit.domain.engine.ledger.PeriodLine`),
-    measures then multipliers, in plan order.
+    ``measure``: the weighted measures' lines; ``multiplier``: the multipliers' lines.
+    The lines themselves (kinds ``measure`` and ``multiplier``, no deal) are in the ledger,
+    each period's in plan order: measures, then multipliers.
     """
 
     measure: np.ndarray
     multiplier: np.ndarray
-    entries: list[list[PeriodLine]]
 
 
 def uses_measures(plan: Plan) -> bool:
@@ -178,6 +176,7 @@ def measure_step(
     table: pd.DataFrame | None,
     quotas_out: pd.DataFrame,
     ams: np.ndarray,
+    ledger: Ledger,
     file: str = "measures",
 ) -> MeasureLines:
     """Weighted measure lines, then multiplier lines, of every AM and pay period whose plan has them.
@@ -196,6 +195,9 @@ def measure_step(
         period_end, measure, value_micros``).
     quotas_out : DataFrame
         The run's quota table (who is active in which period: only they need values).
+    ledger : Ledger
+        Receives the lines (kinds ``measure`` and ``multiplier``), one batch per measure
+        or multiplier and pay period, in plan order.
     file : str
         Where the measures table came from, for messages.
 
@@ -212,7 +214,6 @@ def measure_step(
     A, P = choice.pidx.shape
     measure = np.zeros((A, P), dtype=np.int64)
     multiplier = np.zeros((A, P), dtype=np.int64)
-    entries: list[list[PeriodLine]] = [[] for _ in range(P)]
     names = {n for pl in choice.plans for n, _, _ in _table_measures(pl)}
     values = measure_values(table, names, ams, span, file)
     active = _active(quotas_out, ams, span)
@@ -227,53 +228,75 @@ def measure_step(
             for m in pl.measures:
                 amt, texts = _measure_amounts(pl, m, rows, j, att, ti, values)
                 measure[rows, j] += amt
-                entries[j] += [PeriodLine(rows[k : k + 1], j, "measure", amt[k : k + 1], texts[k]) for k in range(len(rows))]
+                _add(ledger, "measure", rows, j, amt, texts)
             base = commission[rows, j] + measure[rows, j]
             for _name, pick in _multipliers_reached(pl, rows, j, att, values):
-                for k in np.flatnonzero(pick >= 0):
-                    b = int(base[k])
-                    if b <= 0:  # a commission of zero or less is never multiplied
-                        continue
-                    mu = pl.multipliers[pick[k]]
-                    amt = rdiv(b * ppm(mu.factor), PPM) - b
-                    value = _multiplier_value(mu.measure, rows[k], j, att, values, mu.default)
-                    txt = multiplier_words(pl.name, mu.measure, value, mu.at_least, mu.factor, b, amt)
-                    entries[j].append(PeriodLine(rows[k : k + 1], j, "multiplier", np.array([amt], dtype=np.int64), txt))
-                    multiplier[rows[k], j] += amt
-                    base[k] += amt
-    return MeasureLines(measure, multiplier, entries)
+                hit = np.flatnonzero((pick >= 0) & (base > 0))  # a commission of zero or less is never multiplied
+                if not len(hit):
+                    continue
+                f_ppm = np.array([ppm(pl.multipliers[i].factor) for i in pick[hit]], dtype=object)
+                b = base[hit].astype(object)
+                amt = np.array(_half_away(b * f_ppm, PPM) - b, dtype=np.int64)
+                texts = []
+                for k, i, bk, ak in zip(hit.tolist(), pick[hit].tolist(), b.tolist(), amt.tolist()):
+                    mu = pl.multipliers[i]
+                    value = _multiplier_value(mu.measure, int(rows[k]), j, att, values, mu.default)
+                    texts.append(multiplier_words(pl.name, mu.measure, value, mu.at_least, mu.factor, bk, ak))
+                multiplier[rows[hit], j] += amt
+                base[hit] += amt
+                _add(ledger, "multiplier", rows[hit], j, amt, texts)
+    return MeasureLines(measure, multiplier)
+
+
+def _add(ledger: Ledger, kind: str, rows: np.ndarray, j: int, amt: np.ndarray, texts: list[str]) -> None:
+    """One batch of period lines without a deal: AMs ``rows`` in period ``j``, each with its own words."""
+    ledger.add(
+        am=rows,
+        p=j,
+        kind=_KIND[kind],
+        amount=np.asarray(amt, dtype=np.int64),
+        rule=np.array(ledger.rule_codes(texts), dtype=np.int64),
+    )
+
+
+def _half_away(num: np.ndarray, den) -> np.ndarray:
+    """Exact ``num / den`` rounded half away from zero, on object arrays of Python ints (no int64 overflow)."""
+    q = (2 * np.abs(num) + den) // (2 * den)
+    return np.where(num < 0, -q, q)
 
 
 def _measure_amounts(pl: Plan, m, rows: np.ndarray, j: int, att: Attainment, ti, values) -> tuple[np.ndarray, list[str]]:
-    """Cents and words of measure ``m``'s line for AMs ``rows`` in period ``j``: ``weight x attainment x TI``."""
-    w = ppm(m.weight)
-    cap = None if m.cap is None else ppm(m.cap)
-    amt = np.zeros(len(rows), dtype=np.int64)
-    texts = []
-    for k, a in enumerate(rows.tolist()):
-        t = int(ti[a, j]) if ti is not None else 0
-        if m.source_kind == "revenue":
-            num, den = int(att.credit[a, j]), int(att.quota[a, j])
-            value, target = _cents_text(num), _cents_text(den)
-        else:
-            v, has = values[m.name]
-            num = int(v[a, j]) if has[a, j] else ppm(m.default)
-            den = ppm(m.target)
-            value, target = f"{Decimal(num).scaleb(-6).normalize():f}", f"{m.target.normalize():f}"
-        if den <= 0:  # attainment undefined (quota 0): nothing earned
-            texts.append(measure_words(pl.name, m.name, m.weight, value, target, None, m.cap, t, 0))
-            continue
-        pn, pd_ = max(num, 0), den  # paid attainment: capped, never below 0
-        if cap is not None and pn * PPM > cap * pd_:
-            pn, pd_ = cap, PPM
-        amt[k] = rdiv(t * w * pn, PPM * pd_)
-        exact = Decimal(num) / Decimal(den)
-        texts.append(measure_words(pl.name, m.name, m.weight, value, target, exact, m.cap, t, int(amt[k])))
+    """Cents and words of measure ``m``'s lines for AMs ``rows`` in period ``j``: ``weight x attainment x TI``.
+
+    Exact in Python integers: ``round(TI x weight_ppm x paid_num / (1e6 x paid_den))``, the
+    paid attainment ``num / den`` capped at ``cap`` and never below 0; nothing where the
+    target (quota) is 0.
+    """
+    t = (ti[rows, j] if ti is not None else np.zeros(len(rows), dtype=np.int64)).astype(object)
+    if m.source_kind == "revenue":
+        num, den = att.credit[rows, j].astype(object), att.quota[rows, j].astype(object)
+        value = [_money_words(c) for c in num.tolist()]
+        target = [_money_words(c) for c in den.tolist()]
+    else:
+        v, has = values[m.name]
+        num = np.where(has[rows, j], v[rows, j], ppm(m.default) if m.default is not None else 0).astype(object)
+        den = np.full(len(rows), ppm(m.target), dtype=object)
+        value = [f"{Decimal(int(x)).scaleb(-6).normalize():f}" for x in num.tolist()]
+        target = [f"{m.target.normalize():f}"] * len(rows)
+    defined = den > 0
+    pn = np.where(defined, np.maximum(num, 0), 0)
+    pd_ = np.where(defined, den, 1)
+    if m.cap is not None:
+        over = pn * PPM > ppm(m.cap) * pd_
+        pn, pd_ = np.where(over, ppm(m.cap), pn), np.where(over, PPM, pd_)
+    amt = np.array(_half_away(t * ppm(m.weight) * pn, PPM * pd_), dtype=np.int64)
+    texts = [
+        measure_words(
+            pl.name, m.name, m.weight, vk, tk, Decimal(int(n)) / Decimal(int(d)) if ok else None, m.cap, int(tt), int(a)
+        )
+        for vk, tk, n, d, ok, tt, a in zip(value, target, num.tolist(), den.tolist(), defined.tolist(), t.tolist(), amt.tolist())
+    ]
     return amt, texts
-
-
-def _cents_text(c: int) -> str:
-    return f"{Decimal(int(c)).scaleb(-2):,.2f}"
 
 
 def _multiplier_value(measure: str, a: int, j: int, att: Attainment, values, default) -> Decimal | None:

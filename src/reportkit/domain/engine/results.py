@@ -10,6 +10,7 @@ is the lazy per-AM mapping :func:`reportkit.domain.engine.statements` returns;
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -59,6 +60,7 @@ _ACCUMULATION_WORDS = {
 }
 
 
+@functools.lru_cache(maxsize=4096)
 def percent_words(rate: Decimal | float | str) -> str:
     """A rate fraction as a reader writes it: ``0.05 -> '5 %'``, ``0.125 -> '12.5 %'``.
 
@@ -99,8 +101,9 @@ def rule_words(kind: str, tier: int | None = None, rate: Decimal | None = None) 
 
 
 def _money_words(cents: int) -> str:
-    """Integer cents as a reader writes money: ``2500000 -> '25,000.00'``."""
-    return f"{Decimal(int(cents)).scaleb(-2):,.2f}"
+    """Integer cents as a reader writes money: ``2500000 -> '25,000.00'``, ``-5 -> '-0.05'``."""
+    c = int(cents)
+    return f"{'-' if c < 0 else ''}{abs(c) // 100:,}.{abs(c) % 100:02d}"
 
 
 def _number_words(d: Decimal) -> str:
