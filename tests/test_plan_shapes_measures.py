@@ -20,6 +20,7 @@ Sources:
 
 from __future__ import annotations
 
+import csv
 import datetime
 from dataclasses import replace
 from decimal import Decimal
@@ -34,6 +35,7 @@ import reportkit as rk
 from reportkit.config.params import BatchParams
 from reportkit.core.errors import DataError, PlanError
 from reportkit.data.mapping import load_dataset
+from reportkit.render.statement import statement_cli
 
 D = Decimal
 Q1 = ("2025-01-01", "2025-03-31")
@@ -135,7 +137,7 @@ def test_measure_weights_that_do_not_sum_to_one_are_refused_with_the_fix(tmp_pat
         plan_file(tmp_path, WEIGHTS_0_7_AND_0_2, "short.yaml")
     msg = str(exc.value)
     assert "short.yaml" in msg
-    assert "measures weights must sum to exactly 1 (got 0.7 (revenue) + 0.2 (new_logos) = 0.9)" in msg
+    assert "key 'measures': weights must sum to exactly 1 (got 0.7 (revenue) + 0.2 (new_logos) = 0.9)" in msg
     assert "change a weight by 0.1" in msg
 
 
@@ -264,7 +266,7 @@ def test_the_cap_applies_after_the_multiplier(tmp_path):
 
 def test_repeated_multiplier_threshold_is_refused(tmp_path):
     text = CSAT_KICKER + '  - {measure: csat, at_least: "0.9", factor: "1.3"}\n'
-    with pytest.raises(PlanError, match=r"multipliers\.4 repeats multipliers\.2: measure 'csat' at_least 0\.9"):
+    with pytest.raises(PlanError, match=r"key 'multipliers': entry 4 repeats entry 2: measure 'csat' at_least 0\.9"):
         plan_file(tmp_path, text, "repeated.yaml")
 
 
@@ -279,3 +281,17 @@ def test_measures_reach_the_report_and_rk_commission_statement(tmp_path):
     measure_lines = st.lines.loc[st.lines["description"].str.contains("measure revenue|measure renewals")]
     assert measure_lines["amount"].tolist() == [D("28760.49"), D("4875.00")]
     assert st.total == D("33635.49")
+
+
+def test_reportkit_statement_reads_the_measures_table_of_the_source_mapping(tmp_path):
+    mapping = scorecard_source(tmp_path, "AM-1,2025-01-01,2025-03-31,renewals,45000\n")
+    (tmp_path / "scorecard.yaml").write_text(ISPM_80_20, encoding="utf-8")
+    params = tmp_path / "params.yaml"
+    params.write_text(f"source: {mapping.name}\nperiod: FY2025-Q1\nas_of: 2025-03-31\nplan: scorecard.yaml\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert statement_cli(params, "FY2025-Q1", "AM-1", out) == 0
+    with (out / "statement-AM-1-FY2025-Q1.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    measure_rows = [r for r in rows if "measure re" in r["description"]]
+    assert [r["amount"] for r in measure_rows] == ["28760.49", "4875.00"]
+    assert rows[-1]["rule"] == "total" and rows[-1]["amount"] == "33635.49"

@@ -150,7 +150,7 @@ def _missing(choice: PlanChoice, active: np.ndarray, values: dict, ams: np.ndarr
         raise DataError(
             f"{file}: {len(problems)} measure value(s) missing",
             problems,
-            hint="add the rows to the measures table (account_manager_id, period_start, period_end, measure, value), "
+            hint="add the rows to the measures table (account_manager_id, period_start, period_end, measure, value_micros), "
             "or give the plan's measure or multiplier a 'default'",
         )
 
