@@ -118,8 +118,8 @@ def measure_values(
     use = np.flatnonzero(mine & aligned & (a >= 0))
     vals = t["value_micros"].to_numpy(np.int64)
     meas = t["measure"].astype(str).to_numpy(dtype=object)
-    for i in use:
-        v, has = out[meas[i]]
+    for name, (v, has) in out.items():
+        i = use[meas[use] == name]
         v[a[i], j[i]] = vals[i]
         has[a[i], j[i]] = True
     return out
@@ -311,28 +311,24 @@ def _multiplier_value(measure: str, a: int, j: int, att: Attainment, values, def
 def _multipliers_reached(pl: Plan, rows: np.ndarray, j: int, att: Attainment, values):
     """Per measure of the plan's multipliers (in plan order): the index of the entry applying to each row (-1: none).
 
-    The entry with the highest ``at_least`` the row's value reaches (compared exactly);
-    revenue attainment on a zero quota reaches none.
+    The entry with the highest ``at_least`` the row's value reaches (compared exactly, in
+    Python integers); revenue attainment on a zero quota reaches none.
     """
     order: list[str] = []
     for mu in pl.multipliers:
         if mu.measure not in order:
             order.append(mu.measure)
     for name in order:
+        entries = sorted((mu.at_least, i) for i, mu in enumerate(pl.multipliers) if mu.measure == name)
         pick = np.full(len(rows), -1, dtype=np.int64)
-        best = [None] * len(rows)
-        for i, mu in enumerate(pl.multipliers):
-            if mu.measure != name:
-                continue
-            thr = ppm(mu.at_least)
-            for k, a in enumerate(rows.tolist()):
-                if name == "revenue":
-                    q = int(att.quota[a, j])
-                    ok = q > 0 and int(att.credit[a, j]) * PPM >= thr * q
-                else:
-                    v, has = values[name]
-                    val = int(v[a, j]) if has[a, j] else ppm(mu.default) if mu.default is not None else None
-                    ok = val is not None and val >= thr
-                if ok and (best[k] is None or mu.at_least > best[k]):
-                    pick[k], best[k] = i, mu.at_least
+        for at_least, i in entries:  # rising thresholds: a later one reached replaces an earlier one
+            thr = ppm(at_least)
+            if name == "revenue":
+                q = att.quota[rows, j].astype(object)
+                ok = (q > 0) & (att.credit[rows, j].astype(object) * PPM >= thr * q)
+            else:
+                v, has = values[name]
+                d = pl.multipliers[i].default
+                ok = np.where(has[rows, j], v[rows, j] >= thr, d is not None and ppm(d) >= thr)
+            pick[np.asarray(ok, dtype=bool)] = i
         yield name, pick
