@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pandas as pd
 
-from reportkit.config.plans import Plan
+from reportkit.config.plans import Plan, load_plan
 from reportkit.core.money import to_cents
 from reportkit.core.periods import FiscalCalendar
 from reportkit.data.model import Dataset
@@ -20,6 +20,13 @@ def plan(rates=None, **kw) -> Plan:
     raw = {"name": "t", "rates": rates or {"method": "flat", "basis": "amount", "tiers": [{"from": 0, "rate": "0.10"}]}}
     raw.update(kw)
     return Plan.model_validate(raw)
+
+
+def plan_from_yaml(tmp_path, text: str, name: str = "plan.yaml") -> Plan:
+    """Write plan YAML ``text`` to ``tmp_path / name`` and load it the public way (:func:`load_plan`)."""
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return load_plan(p)
 
 
 def dataset(deals, quotas=(), ams=None, accounts=None, territories=None) -> Dataset:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
@@ -619,3 +620,71 @@ def test_a_bcr_plan_at_exactly_quota_pays_ti_times_multiple_times_the_quota_shar
     got = summary(run(p, ds, "FY2025-Q1"), "a", "FY2025-Q1", "commission_cents")
     want = Fraction(q1) * exact  # cents, rounded half away from zero once
     assert got == Decimal(int(want + Fraction(1, 2)) if want >= 0 else -int(-want + Fraction(1, 2))).scaleb(-2)
+
+
+# ---------------------------------------------------------------------------
+# measures group (issue #13 items 13 and 14): weighted measures and conditional multipliers
+# ---------------------------------------------------------------------------
+def _one_measure_table(am_values: dict[str, dict[str, int]]) -> pd.DataFrame:
+    """A Q1 2025 measures table: {am: {measure: value in millionths}}."""
+    rows = [(am, m, v) for am, vals in am_values.items() for m, v in vals.items()]
+    return pd.DataFrame(
+        {
+            "account_manager_id": [r[0] for r in rows],
+            "period_start": pd.to_datetime(["2025-01-01"] * len(rows)),
+            "period_end": pd.to_datetime(["2025-03-31"] * len(rows)),
+            "measure": [r[1] for r in rows],
+            "value_micros": pd.Series([r[2] for r in rows], dtype="int64"),
+        }
+    )
+
+
+@SET
+@given(st.integers(1, 10**9), st.lists(st.integers(1, 10**6), min_size=2, max_size=5))
+def test_weighted_measures_at_target_pay_the_period_target_incentive_within_half_a_cent_per_measure(ti_cents, raw):
+    # weights: exact millionths summing to 1 (the last takes the rest)
+    w = [max(1, r * PPM // (sum(raw) * 2)) for r in raw[:-1]]
+    assume(sum(w) < PPM)
+    w.append(PPM - sum(w))
+    names = [f"m{i}" for i in range(len(w))]
+    p = plan(
+        period="quarter",
+        ote=str(Decimal(ti_cents * 4).scaleb(-2)),
+        measures=[{"name": n, "weight": str(Decimal(x) / PPM), "target": "1"} for n, x in zip(names, w)],
+    )
+    ds = dataset([("d1", "a", "2025-02-01", "0.00", "P")])
+    res = run(p, replace(ds, measures=_one_measure_table({"a": dict.fromkeys(names, PPM)})), "FY2025-Q1")
+    got = res.statement("a", "FY2025-Q1")
+    paid = [int(a * 100) for a in got.loc[got["kind"] == "measure", "amount"]]
+    assert len(paid) == len(w)
+    assert abs(sum(paid) - ti_cents) * 2 <= len(w)  # each line rounds once, by at most half a cent
+
+
+@SET
+@given(
+    st.lists(st.integers(-(10**5), 10**8), min_size=1, max_size=6),
+    st.integers(0, PPM),
+    st.integers(0, PPM),
+)
+def test_a_higher_csat_never_pays_less_when_the_factors_rise_with_the_threshold(amts, csat_lo, csat_hi):
+    lo, hi = sorted((csat_lo, csat_hi))
+    p = plan(
+        period="quarter",
+        multipliers=[
+            {"measure": "csat", "at_least": "0", "factor": "0.8"},
+            {"measure": "csat", "at_least": "0.7", "factor": "1.0"},
+            {"measure": "csat", "at_least": "0.9", "factor": "1.15"},
+        ],
+    )
+    deals = [(f"d{i}", "a", "2025-02-01", str(Decimal(x).scaleb(-2)), "P") for i, x in enumerate(amts)]
+    ds = dataset(deals)
+    pay = [
+        summary(
+            run(p, replace(ds, measures=_one_measure_table({"a": {"csat": v}})), "FY2025-Q1"),
+            "a",
+            "FY2025-Q1",
+            "commission_cents",
+        )
+        for v in (lo, hi)
+    ]
+    assert pay[1] >= pay[0]

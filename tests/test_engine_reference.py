@@ -14,6 +14,7 @@ import dataclasses
 import datetime as _dt
 import datetime as dt
 import math
+from dataclasses import replace as _dt_replace
 from decimal import Decimal
 from fractions import Fraction
 
@@ -908,3 +909,92 @@ def test_bcr_tiers_match_the_slow_fraction_reference(raw, ti_cents, annual_cents
     res = run(p, dataset([(d, am, date, str(Decimal(a).scaleb(-2)), "P") for d, am, date, a in deals]), "FY2025-Q2")
     for q, want in reference_bcr(deals, ti_cents, annual_cents, multiples, method).items():
         assert commission_rows(res, "a", q) == want, q
+
+
+# ---------------------------------------------------------------------------
+# measures group (issue #13 items 13 and 14): weighted measures and conditional multipliers
+# ---------------------------------------------------------------------------
+MEASURE_TI_Q = Decimal("25000.00")  # ote 150,000.00 - base 50,000.00 = TI 100,000.00 a year, a quarter of it
+CSAT_TABLE = [(Decimal("0"), Decimal("0.8")), (Decimal("0.8"), Decimal("1")), (Decimal("0.9"), Decimal("1.1"))]
+
+
+def _half_away_cents(x: Fraction) -> int:
+    """An exact amount in cents rounded half away from zero to a whole cent (the one rounding rule, on a Fraction)."""
+    n = math.floor(abs(x) + Fraction(1, 2))
+    return n if x >= 0 else -n
+
+
+def reference_measures(deals, values, weights, cap):
+    """{(am, quarter): (measure cents [revenue, logos], multiplier cents or None)}, exact (Fraction and Decimal).
+
+    Each measure: ``TI_q x weight x min(max(attainment, 0), cap)`` rounded half away from
+    zero to the cent, revenue on the deals' credit over QUOTA (nothing on a zero quota),
+    logos ``value / 3``; then the CSAT table's factor for the highest threshold reached, on
+    the period's commission (5 % per deal, rounded per line, plus the measure lines) when
+    it is above 0: ``round_money(commission x factor) - commission``.
+    """
+    ti_cents = Fraction(int(MEASURE_TI_Q * 100))
+    out = {}
+    for am in AMS:
+        for q in (1, 2):
+            mine = [d for d in deals if d[1] == am and (d[2] < "2025-04-01") == (q == 1)]
+            commission = sum((round_money(Decimal(d[3]) / 100 * Decimal("0.05")) for d in mine), Decimal(0))
+            credit = sum(d[3] for d in mine)
+            atts = [Fraction(credit, QUOTA[am]) if QUOTA[am] > 0 else None, Fraction(values[(am, q, "logos")]) / 3]
+            lines = []
+            for w, a in zip(weights, atts):
+                paid = Fraction(0) if a is None else max(a, Fraction(0))
+                if cap is not None:
+                    paid = min(paid, Fraction(cap))
+                lines.append(_half_away_cents(ti_cents * Fraction(w) * paid))
+            base = commission + Decimal(sum(lines)) / 100
+            factor = max((f for at, f in CSAT_TABLE if values[(am, q, "csat")] >= at), default=None)
+            multiplied = None if base <= 0 or factor is None else round_money(base * factor) - base
+            out[(am, q)] = (lines, None if multiplied is None else int(multiplied * 100))
+    return out
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(deal_st, min_size=1, max_size=25),
+    st.lists(st.integers(0, 9_000_000), min_size=6, max_size=6),  # logos values in millionths (0..9)
+    st.lists(st.integers(0, 1_000_000), min_size=6, max_size=6),  # csat in millionths (0..1)
+    st.sampled_from([("0.7", "0.3"), ("0.333333", "0.666667"), ("0.5", "0.5")]),
+    st.sampled_from([None, "1.5", "1.0"]),
+)
+def test_weighted_measures_and_multipliers_match_the_slow_reference(raw_deals, logos, csat, weights, cap):
+    deals = [(f"d{i:02d}", am, date, amt) for i, (am, date, amt) in enumerate(raw_deals)]
+    keys = [(am, q) for am in AMS for q in (1, 2)]
+    values = {(am, q, "logos"): Decimal(v).scaleb(-6) for (am, q), v in zip(keys, logos)}
+    values |= {(am, q, "csat"): Decimal(v).scaleb(-6) for (am, q), v in zip(keys, csat)}
+    capped = {} if cap is None else {"cap": cap}
+    p = plan(
+        rates={"method": "flat", "basis": "amount", "tiers": [{"from": 0, "rate": "0.05"}]},
+        ote="150000.00",
+        base_salary="50000.00",
+        measures=[
+            {"name": "revenue", "weight": weights[0], **capped},
+            {"name": "logos", "weight": weights[1], "target": "3", **capped},
+        ],
+        multipliers=[{"measure": "csat", "at_least": str(at), "factor": str(f)} for at, f in CSAT_TABLE],
+    )
+    quarters = {1: ("2025-01-01", "2025-03-31"), 2: ("2025-04-01", "2025-06-30")}
+    rows = [(am, *quarters[q], m, int(v * PPM)) for (am, q, m), v in values.items()]
+    table = pd.DataFrame(
+        {
+            "account_manager_id": [r[0] for r in rows],
+            "period_start": pd.to_datetime([r[1] for r in rows]),
+            "period_end": pd.to_datetime([r[2] for r in rows]),
+            "measure": [r[3] for r in rows],
+            "value_micros": pd.Series([r[4] for r in rows], dtype="int64"),
+        }
+    )
+    ds = _dt_replace(owner_book(deals), measures=table)
+    res = run(p, ds, "FY2025-Q2")
+    want_all = reference_measures(deals, values, [Decimal(w) for w in weights], None if cap is None else Decimal(cap))
+    for (am, q), (want_measures, want_multiplier) in want_all.items():
+        st_ = res.statement(am, f"FY2025-Q{q}")
+        got_measures = [int(a * 100) for a in st_.loc[st_["kind"] == "measure", "amount"]]
+        got_multiplier = [int(a * 100) for a in st_.loc[st_["kind"] == "multiplier", "amount"]]
+        assert got_measures == want_measures, (am, q)
+        assert got_multiplier == ([] if want_multiplier is None else [want_multiplier]), (am, q)

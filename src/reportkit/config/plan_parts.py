@@ -601,6 +601,109 @@ class DealTypeFactors(_Strict):
         )
 
 
+# measures group (issue #13 items 13 and 14): weighted measures, conditional multipliers
+# ---------------------------------------------------------------------------
+MEASURE_SOURCES = ("revenue", "table")
+"""Where a measure's value comes from: ``revenue`` (credited revenue against quota) or ``table`` (the measures table)."""
+
+
+class Measure(_Strict):
+    """One weighted measure of a plan: a share of the target incentive paid on its attainment.
+
+    A pay period's line for the measure is ``weight x attainment x TI_period``, rounded
+    half away from zero to the cent, where ``attainment`` is capped at ``cap`` (no cap
+    when left out) and ``TI_period`` is the period's target incentive, prorated like
+    quota (:func:`reportkit.domain.engine.caps.period_target_incentive`). Weights of a
+    plan's measures sum to exactly 1 (:class:`reportkit.config.plans.Plan`). Worked
+    example and sources: ``docs/commission.md``, "Plan shapes: measures".
+
+    Attributes
+    ----------
+    name : str
+        The measure's name on the statement; with ``source: table`` also its name in
+        the measures table's ``measure`` column (``new_logos``, ``margin``).
+    weight : fraction
+        Share of the target incentive at 100 % attainment (``"0.7"`` == 70 %), > 0.
+    source : {"revenue", "table"}
+        ``revenue`` (the default for a measure named ``revenue``): the pay period's
+        credited revenue against its quota, the same credit and quota as the rate
+        schedule (the crediting core and the plan's quota; attainment undefined on a
+        zero quota pays nothing). ``table``: the account manager's value for the pay
+        period in the data set's ``measures`` table against ``target``.
+    target : fraction, optional
+        ``source: table`` only: the value that is 100 % attainment (``"3"`` new logos),
+        > 0, at most six decimals.
+    cap : fraction, optional
+        Highest attainment paid (``"1.5"`` == 150 %); left out: no cap.
+    default : fraction, optional
+        ``source: table`` only: the value used when the table has none for an account
+        manager and pay period; left out, a missing value is a ``DataError``.
+    """
+
+    name: str = Field(..., min_length=1)
+    weight: Fraction = Field(..., gt=0, le=1)
+    source: Literal["revenue", "table"] | None = None
+    target: Fraction | None = Field(None, gt=0)
+    cap: Fraction | None = Field(None, gt=0)
+    default: Fraction | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Measure:
+        src = self.source_kind
+        if src == "revenue" and self.target is not None:
+            raise ValueError(
+                f"measure {self.name!r} is revenue (credited revenue against the plan's quota): it takes no 'target'; "
+                "remove 'target' (set the quota in the quotas table or quota.annual), or set source: table"
+            )
+        if src == "revenue" and self.default is not None:
+            raise ValueError(f"measure {self.name!r} is revenue: 'default' is only read with source: table; remove it")
+        if src == "table" and self.target is None:
+            raise ValueError(
+                f"measure {self.name!r} (source: table) needs 'target': the value that is 100 % attainment, e.g. target: \"3\""
+            )
+        return self
+
+    @property
+    def source_kind(self) -> str:
+        """``source`` as declared, else ``revenue`` for a measure named ``revenue`` and ``table`` otherwise."""
+        if self.source is not None:
+            return self.source
+        return "revenue" if self.name == "revenue" else "table"
+
+
+class Multiplier(_Strict):
+    """A conditional multiplier (kicker or modifier) of a pay period's commission by another measure.
+
+    When the account manager's ``measure`` for the pay period is at least ``at_least``
+    the period's commission (rate-schedule lines, per-deal limits and weighted measures,
+    before the cap) is multiplied by ``factor``: a ``multiplier`` line of
+    ``round(commission x factor) - commission``. Several entries on the same measure
+    form a table: the one with the highest ``at_least`` reached applies. Entries on
+    different measures compound, in plan order. A commission of zero or less is never
+    multiplied. Source: Oracle (Siebel) Incentive Compensation, "Creating a
+    Multiplier" (``docs/commission.md``, "Plan shapes: measures").
+
+    Attributes
+    ----------
+    measure : str
+        ``revenue`` (the period's revenue attainment, credited revenue / quota; no
+        multiplier applies when the quota is 0) or a measure of the data set's
+        measures table (``csat``), compared as its value (0.92 == 92 %).
+    at_least : fraction
+        Threshold, inclusive (``"0.9"``).
+    factor : fraction
+        Multiplier of the commission (``"1.1"`` == x 1.10; ``"0.8"`` lowers it), >= 0.
+    default : fraction, optional
+        The measure's value when the table has none for an account manager and pay
+        period; left out, a missing value is a ``DataError``.
+    """
+
+    measure: str = Field(..., min_length=1)
+    at_least: Fraction = Field(..., ge=0)
+    factor: Fraction = Field(..., ge=0)
+    default: Fraction | None = None
+
+
 class Crediting(_Strict):
     """Who is credited for a deal before any rate applies.
 

@@ -38,6 +38,8 @@ from pydantic import (
     Field,
     PrivateAttr,
     ValidationError,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -58,6 +60,8 @@ __all__ = [
     "Draw",
     "Clawback",
     "DealLimits",
+    "Measure",
+    "Multiplier",
     "Crediting",
     "DealTypeFactors",
     "DEAL_TYPE_DEFAULT",
@@ -86,6 +90,8 @@ from .plan_parts import (
     DealLimits,
     DealTypeFactors,
     Draw,
+    Measure,
+    Multiplier,
     PayMix,
     QuotaSpec,
     RateComponent,
@@ -163,6 +169,9 @@ class Plan(_Strict):
     # -- incentive group (issue #13 items 5 and 16): per-deal limits, undefined attainment
     deal_limits: DealLimits | None = None
     undefined_attainment: Literal["pay_nothing", "base_tier", "refuse"] | None = None
+    # -- measures group (issue #13 items 13 and 14): weighted measures, conditional multipliers
+    measures: tuple[Measure, ...] = ()
+    multipliers: tuple[Multiplier, ...] = ()
     _source_file: str | None = PrivateAttr(default=None)
 
     @property
@@ -258,6 +267,49 @@ class Plan(_Strict):
                 "use accumulation 'per_period' or 'per_deal', or leave deal_limits out"
             )
         return self
+
+    @field_validator("measures")
+    @classmethod
+    def _measures(cls, v: tuple[Measure, ...], info: ValidationInfo) -> tuple[Measure, ...]:
+        # measures group (issue #13 item 13): names unique, weights sum to exactly 1, a TI to weigh
+        if not v:
+            return v
+        names = [m.name for m in v]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"measure names must be unique (repeated: {', '.join(dup)}); rename one")
+        total = sum(m.weight for m in v)
+        if total != 1:
+            shown = " + ".join(f"{m.weight} ({m.name})" for m in v)
+            raise ValueError(
+                f"weights must sum to exactly 1 (got {shown} = {total}); change a weight by {1 - total} so they sum to 1"
+            )
+        ote, base = info.data.get("ote", Decimal(0)), info.data.get("base_salary", Decimal(0))
+        if ote - base <= 0:
+            raise ValueError(
+                "measures pay weight x attainment x the target incentive, but the plan has none "
+                f"(TI = ote - base_salary = {ote} - {base}); set 'ote' and 'base_salary'"
+            )
+        return v
+
+    @field_validator("multipliers")
+    @classmethod
+    def _multipliers(cls, v: tuple[Multiplier, ...]) -> tuple[Multiplier, ...]:
+        # measures group (issue #13 item 14): one factor per threshold of a measure
+        seen: dict[tuple[str, Decimal], int] = {}
+        for i, m in enumerate(v):
+            key = (m.measure, m.at_least)
+            if key in seen:
+                raise ValueError(
+                    f"entry {i} repeats entry {seen[key]}: measure {m.measure!r} at_least {m.at_least}; "
+                    "give each threshold of a measure once (the highest threshold reached applies)"
+                )
+            seen[key] = i
+            if m.measure == "revenue" and m.default is not None:
+                raise ValueError(
+                    f"entry {i}: measure 'revenue' is the period's revenue attainment and takes no 'default'; remove it"
+                )
+        return v
 
     @model_validator(mode="after")
     def _deal_type_factors(self) -> Plan:

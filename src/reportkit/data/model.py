@@ -46,7 +46,8 @@ __all__ = [
 
 UNASSIGNED_ACCOUNT = "(unassigned)"
 
-# table -> ordered {column: (kind, nullable)}; kind is one of str, date, cents, float
+# table -> ordered {column: (kind, nullable)}; kind is one of str, date, cents, float,
+# micros (an exact decimal in millionths, int64: a measure's value)
 COLUMNS: dict[str, dict[str, tuple[str, bool]]] = {
     "account_managers": {
         "account_manager_id": ("str", False),
@@ -109,6 +110,14 @@ COLUMNS: dict[str, dict[str, tuple[str, bool]]] = {
         "rate_date": ("date", False),
         "rate": ("str", False),
     },
+    # measures group (issue #13 items 13, 14): a measure other than revenue per AM and pay period
+    "measures": {
+        "account_manager_id": ("str", False),
+        "period_start": ("date", False),
+        "period_end": ("date", False),
+        "measure": ("str", False),
+        "value_micros": ("micros", False),
+    },
 }
 #: Optional exact column of ``deals`` (and of the frames derived from it): the source
 #: amount in millionths of the currency unit, int64, filled by the mapping at load.
@@ -146,7 +155,7 @@ FORECAST_CATEGORIES = ("pipeline", "best_case", "most_likely", "commit", "closed
 OPEN_FORECAST_CATEGORIES = ("pipeline", "best_case", "most_likely", "commit", "omitted")
 
 REQUIRED_TABLES = ("account_managers", "quotas", "deals")
-OPTIONAL_TABLES = ("accounts", "pipeline", "territories", "service_issues", "fx_rates")
+OPTIONAL_TABLES = ("accounts", "pipeline", "territories", "service_issues", "fx_rates", "measures")
 TABLES = REQUIRED_TABLES + OPTIONAL_TABLES
 
 
@@ -166,6 +175,11 @@ class Dataset:
     fx_rates : pandas.DataFrame or None
         The dated FX rate table the deals were converted with (``currency,
         rate_date, rate``; :mod:`reportkit.data.fx`), kept for provenance.
+    measures : pandas.DataFrame or None
+        Optional (measures group, issue #13 items 13 and 14): one value per account
+        manager, pay period and measure (``new_logos``, ``csat``, ``margin``...), exact
+        in millionths (``value_micros``, int64: 0.92 -> 920000), read by plans with
+        ``measures`` or ``multipliers`` (:mod:`reportkit.domain.engine.measures`).
     currency : str
         ISO 4217 code of every amount: the reporting currency. Deals in other
         currencies are converted to it at load when the mapping declares an
@@ -195,6 +209,7 @@ class Dataset:
     territories: pd.DataFrame | None = None
     service_issues: pd.DataFrame | None = None
     fx_rates: pd.DataFrame | None = None
+    measures: pd.DataFrame | None = None  # measures group (issue #13 items 13, 14)
     currency: str = "USD"
     calendar: FiscalCalendar = field(default_factory=FiscalCalendar)
     crediting: Literal["owner", "territory"] = "owner"
@@ -221,7 +236,7 @@ SOURCE_COLUMN_PREFIX = "_source_column:"  # optional per-row source column (unpi
 SOURCE_VALUE_PREFIX = "_source_value:"  # optional source text of a parsed column (for messages)
 PROVENANCE_PREFIX = "_source_"
 
-_DTYPES = {"str": "str", "date": "datetime64[ns]", "cents": "int64", "float": "float64"}
+_DTYPES = {"str": "str", "date": "datetime64[ns]", "cents": "int64", "float": "float64", "micros": "int64"}
 DEAL_STAGES = ("won", "lost")
 
 
@@ -283,6 +298,8 @@ def schema(table: str) -> Any:
         return pa.DataFrameSchema(cols, unique=["account_manager_id", "territory"], strict=False)
     if table == "fx_rates":  # two rows of one currency and day are checked by data/fx.py (same rate: kept)
         return pa.DataFrameSchema(cols, strict=False)
+    if table == "measures":  # one value per AM, period and measure
+        return pa.DataFrameSchema(cols, unique=["account_manager_id", "period_start", "period_end", "measure"], strict=False)
     return pa.DataFrameSchema(cols, strict=False)
 
 
@@ -309,6 +326,7 @@ def _dtype_problems(table: str, frame: pd.DataFrame, file: str) -> list[DataProb
             "date": str(dt) == "datetime64[ns]",
             "cents": str(dt) == "int64",
             "float": str(dt) == "float64",
+            "micros": str(dt) == "int64",
         }[kind]
         if not ok:
             out.append(DataProblem(file, None, col, str(dt), f"{table}.{col} must have dtype {_DTYPES[kind]}"))
@@ -407,6 +425,7 @@ def _reference_problems(ds: Dataset, source_columns: Mapping[str, Mapping[str, s
         ("deals", "account_manager_id"),
         ("pipeline", "account_manager_id"),
         ("territories", "account_manager_id"),
+        ("measures", "account_manager_id"),
         ("accounts", "owner_id"),
     ]
     for table, col in checks:

@@ -327,7 +327,7 @@ def commission_statement(
 # ---------------------------------------------------------------------------
 # plan engine path (params.plan)
 # ---------------------------------------------------------------------------
-_COMMISSION_KINDS = frozenset({"commission", "deal_limit", "true_up", "cap_carry_in", "cap"})
+_COMMISSION_KINDS = frozenset({"commission", "deal_limit", "true_up", "measure", "multiplier", "cap_carry_in", "cap"})
 
 
 def plan_result(

@@ -353,6 +353,7 @@ class SourceMapping(_Strict):
     territories: TableMapping | None = None
     service_issues: TableMapping | None = None
     fx_rates: FxRatesMapping | None = None  # deals in several currencies (data/fx.py)
+    measures: TableMapping | None = None  # measures group (issue #13 items 13, 14)
     base_dir: Path | None = Field(None, exclude=True)
 
     def table(self, name: str) -> TableMapping | None:

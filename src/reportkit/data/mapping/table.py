@@ -125,6 +125,7 @@ _UNIQUE_KEYS = {
     "service_issues": ["issue_id"],
     "quotas": ["account_manager_id", "period_start"],
     "fx_rates": ["currency", "rate_date"],
+    "measures": ["account_manager_id", "period_start", "period_end", "measure"],
 }
 
 
@@ -288,6 +289,8 @@ def _parse_columns(ctx: _Context, table: str, tm: TableMapping, out: pd.DataFram
             _parse_amount_column(ctx, table, tm, out, name, column)
         elif kind == "float":
             _parse_number_column(ctx, out, name, column)
+        elif kind == "micros":
+            _parse_micros_column(ctx, out, name, column)
 
 
 class _SourceColumn:
@@ -346,6 +349,21 @@ def _parse_amount_column(
     out[name] = cents
     if table == "deals" and name == "amount_cents":  # the exact amount, for revenue sums
         out[model.AMOUNT_MICROS] = micros
+
+
+def _parse_micros_column(ctx: _Context, out: pd.DataFrame, name: str, column: _SourceColumn) -> None:
+    """Exact decimals (a measure's value, ``0.92``, ``3``) to int64 millionths, read from their text.
+
+    The amount parser's rule (``values._parse_exact``): digits with
+    an optional sign and decimal point, more than six decimals rounded half away from zero
+    at the sixth; never through a float.
+    """
+    _, micros, reasons = _parse_exact(out[name], Amount())
+    for idx, reason in reasons.items():
+        ctx.problems.append(_problem(out, idx, column.at(idx), out.at[idx, name], reason + _placeholder_hint(out.at[idx, name])))
+    for idx in out.index[out[name].isna()]:
+        ctx.problems.append(_problem(out, idx, column.at(idx), None, f"{name} is required (blank or missing)"))
+    out[name] = micros
 
 
 def _parse_number_column(ctx: _Context, out: pd.DataFrame, name: str, column: _SourceColumn) -> None:

@@ -28,7 +28,8 @@ Order of a pay period's ledger (each step one or more statement lines)
 1. ``commission``: credited deals through the rate schedule (one line per deal,
    or per tier slice of a deal under marginal tiers); ``deal_limit``: a deal's
    commission lifted to the plan's per-deal minimum or cut to its maximum;
-   ``true_up`` for YTD plans.
+   ``true_up`` for YTD plans; ``measure``: a weighted measure's share of the target
+   incentive; ``multiplier``: the period's commission multiplied by another measure.
 2. ``cap_carry_in`` / ``cap``: carried excess paid, excess above the cap removed.
 3. ``spif``: SPIF lines (outside the cap).
 4. ``bonus``: attainment bonuses (cash payable now; non-cash or deferred recorded
@@ -53,7 +54,9 @@ Where each step lives (:func:`compute` calls them in this order)
 * 2-3. quotas per plan, attainment: :mod:`~reportkit.domain.engine.quotas`
 * 4. tiers and gates (``commission``, ``true_up``) and the undefined-attainment
   policy: :mod:`~reportkit.domain.engine.tiers`; per-deal limits (``deal_limit``):
-  :mod:`~reportkit.domain.engine.caps`; SPIFs: :mod:`~reportkit.domain.engine.bonuses`
+  :mod:`~reportkit.domain.engine.caps`; SPIFs: :mod:`~reportkit.domain.engine.bonuses`;
+  weighted measures and conditional multipliers (``measure``, ``multiplier``, before
+  the cap): :mod:`~reportkit.domain.engine.measures`
 * 5. clawbacks: :mod:`~reportkit.domain.engine.clawbacks`; adjustments:
   :mod:`~reportkit.domain.engine.adjustments`
 * 6. per pay period: caps and the target incentive they and bonuses may be
@@ -91,6 +94,7 @@ from .credits import credit_lines, credited_micros, in_ledger_order, team_totals
 from .draws import settle_draws
 from .inputs import check_plans, pay_periods, plans_per_period
 from .ledger import Ledger
+from .measures import measure_step, uses_measures
 from .quotas import attainment, quota_table, quotas_per_plan, quotas_shown
 from .results import (
     FX_STATEMENT_COLUMNS,
@@ -173,6 +177,9 @@ def compute(
         The mapping file ``ds`` came from, named when a plan's crediting
         disagrees with the data set's (:func:`check_crediting`).
 
+    A plan with ``measures`` or ``multipliers`` reads measures other than revenue from
+    ``ds.measures`` (:mod:`~reportkit.domain.engine.measures`).
+
     Returns
     -------
     CommissionResult
@@ -191,7 +198,8 @@ def compute(
         Bad splits, negative quotas, amounts beyond the exact-integer range;
         cancellation or adjustment amounts that are not whole cents; adjustments
         naming an unknown account manager or a pay period outside the run (each
-        problem with file or frame, row, column, value and the fix).
+        problem with file or frame, row, column, value and the fix); a measure value a
+        plan needs missing for an account manager and period (naming both and the measure).
     """
     # inputs: the plans agree; the pay periods; who is on which plan
     plan_list, names, kind, method, handoff = check_plans(plans, ds, assignments, source_mapping)
@@ -217,7 +225,7 @@ def compute(
     att = attainment(Q, credited_micros(lines, A, P), span.year_start)
     # target incentive per AM and pay period, prorated like quota: pay curves (of_ti), caps, bonuses
     ti = ti_ytd = None
-    if any(uses_target_incentive(p) for p in plan_list):
+    if any(uses_target_incentive(p) or p.measures for p in plan_list):
         ti, ti_ytd = period_target_incentive(choice, span, quotas_out, ams)
     tis = None if ti is None else (ti, ti_ytd)
 
@@ -245,6 +253,13 @@ def compute(
 
     # 6. per pay period: caps, bonuses (either may be a multiple of the target incentive,
     # prorated like quota), then draws and balances down to the payout
+    # measures group (issue #13 items 13, 14): weighted measures, then conditional multipliers of
+    # the period's commission; both are commission, so the cap applies after them
+    if any(uses_measures(p) for p in plan_list):
+        meas = measure_step(
+            choice, att, span, ti, comm_ap, ds.measures, quotas_out, ams, ledger, ds.sources.get("measures") or "measures"
+        )
+        comm_ap = comm_ap + meas.measure + meas.multiplier
     capped = apply_caps(comm_ap, choice, span, ti, ti_ytd)
     bonus = bonus_awards(choice, att, span, ti, ti_ytd)
     settled = settle_draws(capped.pay + spif_ap + bonus.cash + claw_ap + adj_ap, choice, span)

@@ -30,6 +30,8 @@ _KINDS = [
     "commission",
     "deal_limit",  # per-deal minimum / maximum commission (incentive group, issue #13 item 5)
     "true_up",
+    "measure",  # a weighted measure's share of the target incentive (measures group, issue #13 item 13)
+    "multiplier",  # a conditional multiplier of the period's commission (measures group, issue #13 item 14)
     "cap_carry_in",
     "cap",
     "spif",

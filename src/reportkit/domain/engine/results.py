@@ -10,6 +10,7 @@ is the lazy per-AM mapping :func:`reportkit.domain.engine.statements` returns;
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -33,6 +34,8 @@ STEP_WORDS = {
     "commission": "commission",
     "deal_limit": "per-deal minimum or maximum",
     "true_up": "year-to-date true-up",
+    "measure": "weighted measure",
+    "multiplier": "multiplier",
     "cap_carry_in": "capped commission paid later",
     "cap": "cap",
     "spif": "SPIF",
@@ -60,6 +63,7 @@ _ACCUMULATION_WORDS = {
 }
 
 
+@functools.lru_cache(maxsize=4096)
 def percent_words(rate: Decimal | float | str) -> str:
     """A rate fraction as a reader writes it: ``0.05 -> '5 %'``, ``0.125 -> '12.5 %'``.
 
@@ -97,6 +101,80 @@ def rule_words(kind: str, tier: int | None = None, rate: Decimal | None = None) 
     if rate is not None and kind in ("commission", "spif"):
         words += f" at {percent_words(rate)}"
     return words
+
+
+def _money_words(cents: int) -> str:
+    """Integer cents as a reader writes money: ``2500000 -> '25,000.00'``, ``-5 -> '-0.05'``."""
+    c = int(cents)
+    return f"{'-' if c < 0 else ''}{abs(c) // 100:,}.{abs(c) % 100:02d}"
+
+
+def _number_words(d: Decimal) -> str:
+    """An exact decimal without trailing zeros: ``Decimal('3.000000') -> '3'``."""
+    return f"{d.normalize():f}"
+
+
+def measure_words(
+    plan_name: str,
+    name: str,
+    weight: Decimal,
+    value: str,
+    target: str,
+    attainment: Decimal | None,
+    cap: Decimal | None,
+    ti_cents: int,
+    amount_cents: int,
+) -> str:
+    """A weighted measure's statement line in words (measures group, issue #13 item 13).
+
+    ``value`` / ``target`` are already written for the reader (money for revenue, the
+    number for a table measure); ``attainment`` is the exact fraction (None:
+    undefined, quota 0), shown as a percent rounded half away from zero to two
+    decimals, with the cap when it bit.
+
+    Examples
+    --------
+    >>> measure_words("Scorecard", "new_logos", Decimal("0.3"), "4", "3", Decimal(4) / 3, Decimal("1.5"), 2500000, 1000000)
+    'Scorecard: measure new_logos (weight 30 %): 4 of target 3 = attainment 133.33 % x 30 % x target incentive 25,000.00 = 10,000.00'
+    >>> measure_words("S", "revenue", Decimal("0.7"), "0.00", "0.00", None, None, 2500000, 0)
+    'S: measure revenue (weight 70 %): 0.00 of target 0.00: quota 0, attainment undefined: nothing earned'
+    """
+    head = f"{plan_name}: measure {name} (weight {percent_words(weight)}): {value} of target {target}"
+    if attainment is None:
+        return f"{head}: quota 0, attainment undefined: nothing earned"
+    shown = percent_words((attainment * 100).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP") / 100)
+    paid = attainment
+    if cap is not None and attainment > cap:
+        shown += f", capped at {percent_words(cap)}"
+        paid = cap
+    if paid < 0:
+        shown += ", below 0: paid as 0 %"
+    return (
+        f"{head} = attainment {shown} x {percent_words(weight)} x target incentive {_money_words(ti_cents)} = "
+        f"{_money_words(amount_cents)}"
+    )
+
+
+def multiplier_words(
+    plan_name: str, measure: str, value: Decimal | None, at_least: Decimal, factor: Decimal, base_cents: int, amount_cents: int
+) -> str:
+    """A conditional multiplier's statement line in words (measures group, issue #13 item 14).
+
+    The measure's value and threshold as percentages (they are fractions, 1.0 == 100 %),
+    the commission it multiplies and the factor:
+
+    Examples
+    --------
+    >>> multiplier_words("Std", "csat", Decimal("0.92"), Decimal("0.9"), Decimal("1.1"), 500000, 50000)
+    'Std: multiplier: csat 92 % ≥ 90 %: commission 5,000.00 × 1.10 = 5,500.00 (+500.00)'
+    """
+    f = factor.quantize(Decimal("0.01")) if factor == factor.quantize(Decimal("0.01")) else factor.normalize()
+    what = "revenue attainment" if measure == "revenue" else measure
+    return (
+        f"{plan_name}: multiplier: {what} {percent_words(value)} ≥ {percent_words(at_least)}: commission "
+        f"{_money_words(base_cents)} × {f:f} = {_money_words(base_cents + amount_cents)} "
+        f"({'+' if amount_cents >= 0 else '-'}{_money_words(abs(amount_cents))})"
+    )
 
 
 def tier_words(plan, tier: int, rs=None) -> str:
@@ -400,8 +478,10 @@ class CommissionResult:
             rows = rows[self._L["p"][rows] == pi]
         x = self._frame(rows)
         # a deal's lines in the order of the plan's schedules and their tiers: the rule codes
-        # are registered in that order (rates' tiers, then each rate component's)
-        x["schedule_order"] = x["rule"].cat.codes
+        # are registered in that order (rates' tiers, then each rate component's); lines
+        # without a deal (a period's measures, multipliers, bonuses ...) keep the order the
+        # step wrote them in, the plan's (a rule text first used by another AM has an earlier code)
+        x["schedule_order"] = np.where(x["deal_id"].isna(), 0, x["rule"].cat.codes)
         x = x.sort_values(["p", "kind", "close_date", "deal_id", "schedule_order", "tier"], kind="stable")
         labels = [p.label for p in self.periods]
         plans = [self._plan_of(code, j) for j in x["p"].tolist()]
