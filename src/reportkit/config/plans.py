@@ -59,6 +59,7 @@ __all__ = [
     "DealLimits",
     "Crediting",
     "QuotaSpec",
+    "SplitSpec",
     "PayMix",
     "Plan",
     "PlanAssignment",
@@ -84,6 +85,7 @@ from .plan_parts import (
     RateComponent,
     RateSchedule,
     Spif,
+    SplitSpec,
     Tier,
     _Strict,
     ppm,
@@ -150,6 +152,8 @@ class Plan(_Strict):
     # -- incentive group (issue #13 items 5 and 16): per-deal limits, undefined attainment
     deal_limits: DealLimits | None = None
     undefined_attainment: Literal["pay_nothing", "base_tier", "refuse"] | None = None
+    # -- splits group (issue #13 item 7): split credit first, or split the whole deal's payout
+    splits: SplitSpec = SplitSpec()
     _source_file: str | None = PrivateAttr(default=None)
 
     @property
@@ -207,6 +211,29 @@ class Plan(_Strict):
             raise ValueError(
                 "deal_limits cannot be combined with rates.accumulation 'ytd' (a YTD true-up re-rates earlier deals); "
                 "use accumulation 'per_period' or 'per_deal', or leave deal_limits out"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _split_mode(self) -> Plan:
+        # splits group (issue #13 item 7): shapes that re-rate or limit one participant's lines alone
+        if self.splits.mode != "split_payout":
+            return self
+        clash = [
+            k
+            for k, used in (
+                ("rates.accumulation: ytd", any(rs.accumulation == "ytd" for rs in (self.rates, *self.rate_components))),
+                ("deal_limits", self.deal_limits is not None),
+                ("clawback.method: restate", self.clawback.method == "restate"),
+            )
+            if used
+        ]
+        if clash:
+            raise ValueError(
+                f"splits.mode 'split_payout' cannot be combined with {', '.join(clash)} (allowed modes: "
+                "credit_first, split_payout): each re-rates or limits one participant's lines on their own, not the "
+                "whole deal's payout; use splits.mode: credit_first, or accumulation per_period / per_deal, no "
+                "deal_limits and clawback.method rate_paid"
             )
         return self
 

@@ -319,6 +319,7 @@ class SourceMapping(_Strict):
     pipeline: TableMapping | None = None
     territories: TableMapping | None = None
     service_issues: TableMapping | None = None
+    splits: TableMapping | None = None  # splits group (issue #13 item 7): deal_id, account_manager_id, share, kind
     base_dir: Path | None = Field(None, exclude=True)
 
     def table(self, name: str) -> TableMapping | None:
@@ -374,6 +375,7 @@ def _semantic_problems(m: SourceMapping, file: str) -> list[str]:
         "quotas": {"currency", "period_end"},
         "deals": {"currency", "account_id"},
         "pipeline": {"account_id"},
+        "splits": {"kind"},  # default: revenue
     }
     for table in model.TABLES:
         tm = m.table(table)

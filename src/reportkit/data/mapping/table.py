@@ -124,6 +124,7 @@ _UNIQUE_KEYS = {
     "territories": ["account_manager_id", "territory"],
     "service_issues": ["issue_id"],
     "quotas": ["account_manager_id", "period_start"],
+    "splits": ["deal_id", "account_manager_id"],
 }
 
 
@@ -143,8 +144,8 @@ def _deduplicate(ctx: _Context, table: str, tm: TableMapping, out: pd.DataFrame,
                 f"{_where_rows(out, out.index[gone][:20])}{' ...' if gone.sum() > 20 else ''}"
             )
             out = out[~gone].reset_index(drop=True)
-    if table in ("quotas", "territories"):
-        return out  # checked by the schema (territories) / allowed (quotas of several plans)
+    if table in ("quotas", "territories", "splits"):
+        return out  # checked by the schema (territories), model.check_splits (splits) / allowed (quotas of several plans)
     key = keys[0]
     dup = _repeated(out[key])
     if dup.any():
@@ -207,7 +208,8 @@ def load_table(ctx: _Context, table: str, tm: TableMapping) -> tuple[pd.DataFram
 
 def _canonical_columns(ctx: _Context, table: str, tm: TableMapping, df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
     """Step 8: the canonical columns from ``columns`` (a source column or a template), ``constants``
-    or their default (``currency`` = the mapping's; otherwise missing), plus provenance.
+    or their default (``currency`` = the mapping's, a split's ``kind`` = ``revenue``; otherwise missing),
+    plus provenance.
 
     Returns the frame (text, unparsed) and canonical -> source column name (or template).
     """
@@ -225,6 +227,8 @@ def _canonical_columns(ctx: _Context, table: str, tm: TableMapping, df: pd.DataF
             out[name] = pd.Series(tm.constants[name], index=df.index, dtype="str")
         elif name == "currency":
             out[name] = pd.Series(ctx.mapping.currency, index=df.index, dtype="str")
+        elif table == "splits" and name == "kind":  # a split row without a kind shares revenue
+            out[name] = pd.Series(model.SPLIT_KINDS[0], index=df.index, dtype="str")
         else:
             out[name] = pd.Series(None, index=df.index, dtype="str")
     out[_FILE] = df[_FILE]

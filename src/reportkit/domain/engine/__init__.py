@@ -72,6 +72,7 @@ This module is the façade: every name callers import from ``reportkit.domain.en
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -82,17 +83,25 @@ from ...config.plans import Plan, PlanAssignments
 from ...core.money import rdiv
 from ...core.periods import Period
 from ...data.model import Dataset
-from .._credit_core import CREDIT_SOURCES, Ids, check_crediting, credit_codes, credit_deals
+from .._credit_core import CREDIT_SOURCES, Ids, check_crediting, credit_codes, credit_deals, splits_of_deals
 from .adjustments import adjustment_lines
 from .bonuses import bonus_awards, spif_lines
 from .caps import apply_caps, deal_limit_lines, period_target_incentive, uses_target_incentive
 from .clawbacks import cancel_credits, clawback_lines, restatement_lines
-from .credits import credit_lines, credited_micros, in_ledger_order, team_totals
+from .credits import credit_lines, credited_micros, in_ledger_order, payout_split, split_mode, team_totals
 from .draws import settle_draws
 from .inputs import check_plans, pay_periods, plans_per_period
 from .ledger import Ledger
 from .quotas import attainment, quota_table, quotas_per_plan
-from .results import STATEMENT_COLUMNS, CommissionResult, Statements, rule_words, summary_frame, write_statement_csv
+from .results import (
+    STATEMENT_COLUMNS,
+    CommissionResult,
+    Statements,
+    rule_words,
+    split_words,
+    summary_frame,
+    write_statement_csv,
+)
 from .tiers import check_undefined_attainment, commission_lines, tier_commission
 
 __all__ = [
@@ -111,6 +120,7 @@ __all__ = [
     "write_statement_csv",
     "STATEMENT_COLUMNS",
     "rule_words",
+    "split_words",
 ]
 
 
@@ -142,7 +152,10 @@ def compute(
     assignments : PlanAssignments, optional
         Required when ``plans`` is a mapping with more than one plan.
     splits : DataFrame, optional
-        ``deal_id, account_manager_id, share, kind`` (see :func:`credit_deals`).
+        ``deal_id, account_manager_id, share, kind`` (see :func:`credit_deals`);
+        default the data set's own ``ds.splits`` (rows of deals in ``ds.deals``). The
+        plans' ``splits.mode`` says how a shared deal is paid (credit first, or the
+        whole deal's payout shared: :func:`~reportkit.domain.engine.credits.payout_split`).
     cancellations : DataFrame, optional
         ``deal_id, cancel_date, amount_cents`` (magnitude cancelled in integer
         cents, read exactly: never through a float or truncated; NA = whole deal).
@@ -170,7 +183,7 @@ def compute(
     Raises
     ------
     PlanError
-        Plans disagree on pay period; a plan's crediting disagrees with the data
+        Plans disagree on pay period or on ``splits.mode``; a plan's crediting disagrees with the data
         set's (:func:`check_crediting`); currency mismatch; missing assignments;
         a plan with ``undefined_attainment: refuse`` meets a zero quota.
     PeriodError
@@ -192,13 +205,21 @@ def compute(
     A, P = len(ams), span.n
     deals = ds.deals.reset_index(drop=True)
 
-    # 1. credit deals (cancellations in the deal's own period are negative credits), in ledger order
+    # 1. credit deals (cancellations in the deal's own period are negative credits), in ledger order;
+    # the data set's own splits table unless the caller passes one
+    mode = split_mode(choice)
+    if splits is None:
+        splits = splits_of_deals(ds.splits, deals)
     cr, excluded = credit_lines(ds, deals, ids, splits=splits, method=method, handoff=handoff)
     cr, claw = cancel_credits(cr, cancellations, deals, span, choice)
-    lines = in_ledger_order(cr, deals, span, choice, len(ids.strings()))
+    lines = in_ledger_order(cr, deals, span, choice, len(ids.strings()), positions=mode == "split_payout")
     # 2. quotas per plan; 3. attainment (credited revenue against quota, period and YTD)
     Q, quotas_out = quotas_per_plan(ams_df, ds.quotas, choice, span, leaves)
     att = attainment(Q, credited_micros(lines, A, P), span.year_start)
+    # splits.mode split_payout: the rate schedules measure each split deal whole (quota credit stays the share)
+    payout = payout_split(lines, len(deals), excluded, splits) if mode == "split_payout" else None
+    if payout is not None:
+        payout = replace(payout, att=attainment(Q, credited_micros(payout.lines, A, P), span.year_start))
 
     # 4. tiers: each plan's rate schedule over its credit lines, then its SPIFs
     ledger = Ledger()
@@ -208,7 +229,7 @@ def compute(
     paid = []  # (line rows, amounts) of commission lines, for clawbacks at the rate paid
     for g in range(len(plan_list)):
         check_undefined_attainment(g, lines, choice, att, span, ams)
-        comm_g, paid_g = commission_lines(g, lines, choice, att, span, ledger)
+        comm_g, paid_g = commission_lines(g, lines, choice, att, span, ledger, payout)
         # per-deal minimum / maximum commission: lines after the deal's, paid as commission
         lim_g, paid_lim = deal_limit_lines(g, lines, paid_g, choice, ledger, A, P)
         rate_ap += comm_g
