@@ -48,7 +48,8 @@ Where each step lives (:func:`compute` calls them in this order)
 -------------------------------------------------------------------
 * inputs (plans agree, pay periods, plan per AM and period, exact cents of side
   tables): :mod:`~reportkit.domain.engine.inputs`
-* 1. credit deals, in ledger order: :mod:`~reportkit.domain.engine.credits`
+* 1. credit deals, in ledger order, and the split mode (a ``split_payout`` plan's
+  whole-deal basis): :mod:`~reportkit.domain.engine.credits`
   (cancellations in the deal's own period: :mod:`~reportkit.domain.engine.clawbacks`)
 * 2-3. quotas per plan, attainment: :mod:`~reportkit.domain.engine.quotas`
 * 4. tiers and gates (``commission``, ``true_up``) and the undefined-attainment

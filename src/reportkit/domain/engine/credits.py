@@ -6,7 +6,10 @@ in :mod:`reportkit.domain._credit_core` (re-exported by
 (:func:`credit_lines`), keeps those of the run's pay periods in ledger order with
 their (AM, period) segments (:func:`in_ledger_order`), and sums the credited revenue
 per AM and period exactly (:func:`credited_micros`). :func:`team_totals` is the
-team view of a run's credits.
+team view of a run's credits. A plan's ``splits.mode`` (:func:`split_mode`) says how a
+deal shared by revenue splits is paid: ``credit_first`` pays each share on its own, and
+``split_payout`` measures the whole deal on its primary's schedule
+(:func:`payout_split`) and shares each line among the participants (:func:`share_payout`).
 """
 
 from __future__ import annotations
