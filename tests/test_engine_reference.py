@@ -38,6 +38,16 @@ split_st = st.tuples(
 )
 
 
+def tier_bounds(rs, quota):
+    """Lower bound of each tier in cents (the first -inf): the amount, or the first whole cent at or above ``from x quota``."""
+    if rs.basis == "amount":
+        bounds = [int(t.lo * 100) for t in rs.tiers]
+    else:
+        bounds = [0] + [(-(-ppm(t.lo) * quota // PPM)) if quota > 0 else 2**62 for t in rs.tiers[1:]]
+    bounds[0] = -(2**62)
+    return bounds
+
+
 def reference(deals, splits, p):
     """{(am, quarter): [(deal_id, credit_cents, tier, amount_cents), ...]} in statement order."""
     # crediting order (the tie-break after close date and deal id): split rows in their
@@ -65,12 +75,7 @@ def reference(deals, splits, p):
     for am in AMS:
         for q in (1, 2):
             rows = sorted((c for c in credits if c[0] == am and (c[1] < "2025-04-01") == (q == 1)), key=lambda c: (c[1], c[2]))
-            quota = QUOTA[am]
-            if rs.basis == "amount":
-                bounds = [int(t.lo * 100) for t in rs.tiers]
-            else:
-                bounds = [0] + [(-(-ppm(t.lo) * quota // PPM)) if quota > 0 else 2**62 for t in rs.tiers[1:]]
-            bounds[0] = -(2**62)
+            bounds = tier_bounds(rs, QUOTA[am])
             total = sum(c[3] for c in rows)
             lines, cum = [], 0
             for c in rows:
@@ -636,12 +641,7 @@ def reference_split_payout(deals, shared, rs):
                 d for d in deals if (shared[d[0]][0][0] if d[0] in shared else d[1]) == am and (d[2] < "2025-04-01") == (q == 1)
             ]
             rows.sort(key=lambda d: (d[2], d[0]))
-            quota = QUOTA[am]
-            if rs.basis == "amount":
-                bounds = [int(t.lo * 100) for t in rs.tiers]
-            else:
-                bounds = [0] + [(-(-ppm(t.lo) * quota // PPM)) if quota > 0 else 2**62 for t in rs.tiers[1:]]
-            bounds[0] = -(2**62)
+            bounds = tier_bounds(rs, QUOTA[am])
             total, cum = sum(d[3] for d in rows), 0
             for did, _, _, amt in rows:
                 before, after = cum, cum + amt
