@@ -477,17 +477,46 @@ class SplitRows(NamedTuple):
     problems: list[DataProblem]
 
 
-def _index_in(values: pd.Series, table) -> np.ndarray:
+def _arrow_text(values):
+    """Text values as an Arrow string array (zero-copy for pandas ``str`` columns; other values as their text)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        arr = values
+    else:
+        v = values.array if isinstance(values, (pd.Series, pd.Index)) else list(values)
+        try:
+            arr = pa.array(v, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            obj = pd.Series(v, dtype=object)
+            arr = pa.array([None if pd.isna(x) else str(x) for x in obj], type=pa.large_string())
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        arr = arr.cast(pa.large_string()) if pa.types.is_null(arr.type) else pc.cast(arr, pa.large_string())
+    return arr
+
+
+def _index_in(values, table) -> np.ndarray:
     """Position of each text value in ``table`` (distinct texts); -1 when absent or missing (Arrow hash lookup)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    arr = pa.array(pd.Series(values, dtype="str").array)
-    t = table if isinstance(table, (pa.Array, pa.ChunkedArray)) else pa.array(pd.Series(list(table), dtype="str").array)
+    t = _arrow_text(table)
     if isinstance(t, pa.ChunkedArray):
         t = t.combine_chunks()
-    r = pc.index_in(arr, value_set=t).fill_null(-1)
-    return np.asarray(r.to_numpy(zero_copy_only=False), dtype=np.int64)
+    r = pc.index_in(_arrow_text(values), value_set=t).fill_null(-1)
+    return np.asarray(r.to_numpy() if isinstance(r, pa.ChunkedArray) else r.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _dictionary(values) -> tuple[np.ndarray, object]:
+    """(code of each value, -1 for missing; the distinct values as an Arrow array): Arrow dictionary encoding."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    enc = pc.dictionary_encode(_arrow_text(values))
+    if isinstance(enc, pa.ChunkedArray):
+        enc = enc.unify_dictionaries().combine_chunks() if enc.num_chunks != 1 else enc.chunk(0)
+    return np.asarray(enc.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64), enc.dictionary
 
 
 def _split_shares(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -566,7 +595,7 @@ def check_splits(splits: pd.DataFrame, deals: pd.DataFrame, *, source_columns: M
         for c, has in present.items():
             for i in np.flatnonzero(~has):
                 add(int(i), c, None, f"{c} is required in splits (blank or missing)")
-    kind = _index_in(s["kind"].astype("str").str.strip().str.lower().where(s["kind"].notna()), SPLIT_KINDS)
+    kind = _index_in(s["kind"], SPLIT_KINDS)
     for i in np.flatnonzero((kind < 0) & present["kind"]):
         add(int(i), "kind", s.at[i, "kind"], f"allowed: revenue, overlay{did_you_mean(str(s.at[i, 'kind']), SPLIT_KINDS)}")
     share, bad_share = _split_shares(s["share"])
@@ -574,11 +603,9 @@ def check_splits(splits: pd.DataFrame, deals: pd.DataFrame, *, source_columns: M
     for i in np.flatnonzero(bad_share & present["share"]):
         add(int(i), "share", s.at[i, "share"], why)
     # split deal ids -> codes, the distinct ones looked up in the deals once
-    scode, suniq = pd.factorize(pd.Series(s["deal_id"], dtype="str"))
-    scode = np.asarray(scode, dtype=np.int64)
-    pos = (
-        _index_in(deals["deal_id"], pd.Series(suniq, dtype="str").to_numpy(dtype=object)) if len(suniq) else np.zeros(0, np.int64)
-    )
+    scode, suniq = _dictionary(s["deal_id"])
+    pos = _index_in(deals["deal_id"], suniq) if len(suniq) else np.zeros(0, np.int64)
+
     deal_of_u = np.full(len(suniq) + 1, -1, dtype=np.int64)
     hit = np.flatnonzero(pos >= 0)
     deal_of_u[pos[hit]] = hit
@@ -595,15 +622,17 @@ def check_splits(splits: pd.DataFrame, deals: pd.DataFrame, *, source_columns: M
     has_rev[scode[isrev]] = True
     equal_deal = np.zeros(len(suniq), dtype=bool)
     equal_deal[scode[ok & (den != _PPM)]] = True
+    bad_total = np.flatnonzero(has_rev & ~equal_deal & (tot != _PPM))
     first = np.full(len(suniq), -1, dtype=np.int64)  # the first revenue row of each deal (named in its problem)
-    rev_rows = np.flatnonzero(isrev)
-    u, at = np.unique(scode[rev_rows], return_index=True)
-    first[u] = rev_rows[at]
-    for k in np.flatnonzero(has_rev & ~equal_deal & (tot != _PPM)):
+    if len(bad_total):
+        rev_rows = np.flatnonzero(isrev)
+        u, at = np.unique(scode[rev_rows], return_index=True)
+        first[u] = rev_rows[at]
+    for k in bad_total:
         add(
             int(first[k]),
             "share",
-            f"{suniq[int(k)]}: {Decimal(int(tot[k])) / _PPM}",
+            f"{suniq[int(k)].as_py()}: {Decimal(int(tot[k])) / _PPM}",
             "revenue shares of this deal must sum to 1 (for an equal split among n people, write share "
             f"{EQUAL_SHARE!r} on each of the deal's revenue rows)",
         )

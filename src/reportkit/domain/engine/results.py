@@ -272,6 +272,7 @@ class CommissionResult:
         self._credits_df: pd.DataFrame | None = None
         self._order: np.ndarray | None = None
         self._starts: np.ndarray | None = None
+        self._split_rows: np.ndarray | None = None
         self._code = {a: i for i, a in enumerate(account_managers.tolist())}
 
     @property
@@ -391,7 +392,9 @@ class CommissionResult:
     def _split_lines(self, code: int, rows: np.ndarray, kinds: np.ndarray, plans: list, described: list[str]) -> None:
         """Append :func:`split_words` to the descriptions of the AM's commission lines of split deals (in place)."""
         cr = self._credits
-        mine = np.flatnonzero((cr.am == code) & (cr.source == CREDIT_SOURCES.index("split")))
+        if self._split_rows is None:  # the revenue split credit lines, found once per result
+            self._split_rows = np.flatnonzero(cr.source == CREDIT_SOURCES.index("split"))
+        mine = self._split_rows[cr.am[self._split_rows] == code]
         if not len(mine):
             return
         shares = dict(zip(cr.drow[mine].tolist(), cr.share[mine].tolist()))
