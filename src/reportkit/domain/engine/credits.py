@@ -296,9 +296,12 @@ def payout_split(
         return None
     split_deal = np.zeros(n_deals, dtype=bool)
     split_deal[cr.drow[is_rev_split]] = True
-    cand = np.flatnonzero((cr.kind == 0) & np.isin(cr.source, (_REVENUE_SPLIT, _CANCELLED)) & split_deal[cr.drow])
-    o = np.lexsort((lines.pos[cand], cr.cdate[cand], cr.source[cand], cr.drow[cand]))
-    members = cand[o]
+    cancelled = cr.source == _CANCELLED
+    cand = np.flatnonzero((cr.kind == 0) & (is_rev_split | cancelled) & split_deal[cr.drow])
+    if not cancelled[cand].any() and n_deals * (lines.n + 1) < 2**62:  # sales only: one value sort of (deal, position)
+        members = cand[np.argsort(cr.drow[cand] * (lines.n + 1) + lines.pos[cand])]
+    else:
+        members = cand[np.lexsort((lines.pos[cand], cr.cdate[cand], cr.source[cand], cr.drow[cand]))]
     key_d, key_s, key_c = cr.drow[members], cr.source[members], cr.cdate[members]
     first = np.r_[True, (key_d[1:] != key_d[:-1]) | (key_s[1:] != key_s[:-1]) | (key_c[1:] != key_c[:-1])]
     mstart = np.flatnonzero(first)
