@@ -319,3 +319,22 @@ def test_rk_commission_statement_takes_a_splits_frame_and_names_a_bad_row(tmp_pa
     with pytest.raises(DataError) as info:
         rk.commission_statement(ds, "sdr", "FY2025-Q1", params, splits=splits([("D", "ae", "0.7", "revenue")]))
     assert "splits, row 2, column 'share': value 'D: 0.7'" in str(info.value)
+
+
+def test_an_ownerless_deal_in_an_uncovered_territory_that_a_revenue_split_credits_is_not_refused(make_dataset):
+    from reportkit.domain.crediting import credited_deals, ownerless_uncredited
+
+    ds = make_dataset(
+        ams=[("A1", "Alice", "East", None, None), ("A2", "Bob", "East", None, None)],
+        territories=[("A1", "North")],
+        crediting="territory",
+        first_month=1,
+        deals=[
+            ("D1", None, "C1", "2025-04-10", 10_000_00, "won", "Atlantis"),
+            ("D2", None, "C1", "2025-04-11", 5_00, "won", None),
+        ],
+    )
+    ds = dataclasses.replace(ds, splits=splits([("D1", "A1", "0.5", "revenue"), ("D1", "A2", "0.5", "revenue")]))
+    assert ownerless_uncredited(ds).tolist() == [1]  # D2 credits nobody; D1 credits its split
+    c = credited_deals(ds)
+    assert c.loc[c["deal_id"] == "D1", "credit_cents"].tolist() == [5_000_00, 5_000_00]

@@ -642,6 +642,15 @@ def splits_of_deals(splits: pd.DataFrame | None, deals: pd.DataFrame) -> pd.Data
     return splits.loc[keep].reset_index(drop=True) if keep.any() else None
 
 
+def _splits_by_position(splits: pd.DataFrame | None, ids: pd.Series) -> pd.DataFrame | None:
+    """The split rows of the deals ``ids``, each deal id replaced by its position in ``ids`` (as text)."""
+    if splits is None or not len(splits):
+        return None
+    pos = lookup(splits["deal_id"], pd.unique(ids.to_numpy(dtype=object)))
+    keep = pos >= 0
+    return splits.loc[keep].assign(deal_id=pos[keep].astype(str)).reset_index(drop=True) if keep.any() else None
+
+
 def ownerless_uncredited(ds: Dataset) -> np.ndarray:
     """Rows of ``ds.deals`` that win revenue nobody is credited with, for want of an owner.
 
@@ -675,6 +684,7 @@ def ownerless_uncredited(ds: Dataset) -> np.ndarray:
     _, excl = apply_crediting(
         sub,
         Ids(ds.account_managers["account_manager_id"].astype(str)),
+        splits=_splits_by_position(ds.splits, deals["deal_id"].iloc[cand]),  # a revenue split credits an ownerless deal
         accounts=ds.accounts,
         territories=ds.territories,
         method=ds.crediting,
