@@ -222,7 +222,13 @@ def with_splits(ds: model.Dataset, splits: pd.DataFrame | str | Path) -> model.D
         frame, problems = _read_splits_file(path, ds)
         where = str(path)
     if problems:
-        raise _data_error(problems, Path(where))
+        err = _data_error(problems, Path(where))
+        raise DataError(
+            str(err.message).split("\n", 1)[0],
+            err.problems,
+            hint="fix the listed splits rows: deal_id a deal of the data set, account_manager_id in the roster, share a "
+            "fraction 0..1 (at most 6 decimals) or 'equal', a deal's revenue shares summing to 1, kind revenue | overlay",
+        )
     return replace(ds, splits=model.strip_provenance(frame), sources={**ds.sources, "splits": where})
 
 
