@@ -30,7 +30,8 @@ import pyarrow.compute as pc
 from ..config.plans import PPM, Plan
 from ..core.errors import DataError, DataProblem, PlanError
 from ..core.money import MICROS_PER_CENT, rdiv
-from ..data.model import COLUMNS, Dataset, check_splits, deal_micros
+from ..data.model import COLUMNS, Dataset, deal_micros
+from ..data.splits import check_splits
 
 SPLIT_COLUMNS = tuple(COLUMNS["splits"])  # deal_id, account_manager_id, share, kind
 
@@ -380,7 +381,7 @@ def _territory_credits(
 def _split_rows(deals, splits) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The split rows checked against the deals: (rows, is a revenue split, share in ppm, the deal's row, weight, den).
 
-    The rules are :func:`reportkit.data.model.check_splits` (their one home, also run
+    The rules are :func:`reportkit.data.splits.check_splits` (their one home, also run
     when a source mapping loads a splits table); the exact share of a row is
     ``weight / den`` (ppm / 1e6, or 1 / n for an equal share, whose ``share`` in ppm
     is 1 / n rounded: shown only).
@@ -627,7 +628,7 @@ def splits_of_deals(splits: pd.DataFrame | None, deals: pd.DataFrame) -> pd.Data
 
     A run on a subset of a data set's deals (deals up to a report's cut-off date, a
     caller's filter) keeps the splits of those deals only; the table itself was
-    checked whole when it was loaded (:func:`reportkit.data.model.check_splits`).
+    checked whole when it was loaded (:func:`reportkit.data.splits.check_splits`).
     """
     if splits is None or not len(splits):
         return None

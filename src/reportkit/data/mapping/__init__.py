@@ -88,6 +88,7 @@ import pandas as pd
 from ...core.errors import DataError
 from ...core.periods import FiscalCalendar
 from .. import model
+from ..splits import check_splits, splits_problems
 from .problems import (
     _data_error,
     _outside_quota_periods,
@@ -178,6 +179,8 @@ def load_dataset(mapping_path: str | Path, *, uncredited: Callable[[model.Datase
         sources=sources,
     )
     ctx.problems.extend(_unknown_manager_summary(ds, src_cols))
+    if ds.splits is not None and all(c in ds.splits.columns for c in model.COLUMNS["splits"]):  # the splits rules
+        ctx.problems.extend(check_splits(ds.splits, ds.deals, source_columns=src_cols.get("splits")).problems)
     parse_problems = list(ctx.problems)
     try:
         return_ds = model.validate_dataset(ds, source_columns=src_cols)
@@ -209,14 +212,14 @@ def with_splits(ds: model.Dataset, splits: pd.DataFrame | str | Path) -> model.D
     MappingError
         The file does not exist, or lacks a required column.
     DataError
-        Every bad row at once (:func:`reportkit.data.model.splits_problems`: an unknown
+        Every bad row at once (:func:`reportkit.data.splits.splits_problems`: an unknown
         deal or account manager, a share that is not a fraction or ``equal``, shares of a
         deal not summing to 1, ``equal`` mixed with fractions), each with the file, row,
         column, value and the fix.
     """
     if isinstance(splits, pd.DataFrame):
         frame, where = splits.reset_index(drop=True), "splits"
-        problems = model.splits_problems(ds, frame)
+        problems = splits_problems(ds, frame)
     else:
         path = Path(splits).resolve()
         frame, problems = _read_splits_file(path, ds)
@@ -242,5 +245,5 @@ def _read_splits_file(path: Path, ds: model.Dataset) -> tuple[pd.DataFrame, list
     optional = [c for c in ("kind",) if c in head.columns]
     tm = m.splits.model_copy(update={"columns": {c: c for c in ("deal_id", "account_manager_id", "share", *optional)}})
     frame, cols = load_table(ctx, "splits", tm)
-    problems = list(ctx.problems) + model.splits_problems(ds, frame, source_columns=cols)
+    problems = list(ctx.problems) + splits_problems(ds, frame, source_columns=cols)
     return frame, problems

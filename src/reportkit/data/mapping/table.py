@@ -18,6 +18,7 @@ import pandas as pd
 
 from ...core.errors import did_you_mean
 from .. import model
+from ..splits import SPLIT_KINDS
 from .lookups import _apply_lookup
 from .problems import _currency_problems, _problem, _where_rows
 from .read import _FILE, _ROW, _apply_na, _apply_normalise, _Context, _missing, _require_columns
@@ -145,7 +146,7 @@ def _deduplicate(ctx: _Context, table: str, tm: TableMapping, out: pd.DataFrame,
             )
             out = out[~gone].reset_index(drop=True)
     if table in ("quotas", "territories", "splits"):
-        return out  # checked by the schema (territories), model.check_splits (splits) / allowed (quotas of several plans)
+        return out  # checked by the schema (territories), data.splits.check_splits (splits) / allowed (quotas of several plans)
     key = keys[0]
     dup = _repeated(out[key])
     if dup.any():
@@ -228,7 +229,7 @@ def _canonical_columns(ctx: _Context, table: str, tm: TableMapping, df: pd.DataF
         elif name == "currency":
             out[name] = pd.Series(ctx.mapping.currency, index=df.index, dtype="str")
         elif table == "splits" and name == "kind":  # a split row without a kind shares revenue
-            out[name] = pd.Series(model.SPLIT_KINDS[0], index=df.index, dtype="str")
+            out[name] = pd.Series(SPLIT_KINDS[0], index=df.index, dtype="str")
         else:
             out[name] = pd.Series(None, index=df.index, dtype="str")
     out[_FILE] = df[_FILE]
