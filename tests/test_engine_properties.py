@@ -688,3 +688,47 @@ def test_a_higher_csat_never_pays_less_when_the_factors_rise_with_the_threshold(
         for v in (lo, hi)
     ]
     assert pay[1] >= pay[0]
+
+
+# ---------------------------------------------------------------------------
+# splits group (issue #13 item 7): splits.mode split_payout
+# ---------------------------------------------------------------------------
+@SET
+@given(
+    st.lists(st.tuples(st.sampled_from(["a", "b"]), st.integers(1, 89), st.integers(-(10**6), 10**8)), max_size=10),
+    st.integers(1, 89),
+    st.integers(1, 10**8),
+    st.integers(1, PPM - 1),
+    st.sampled_from(["marginal", "retroactive"]),
+)
+def test_split_payout_pays_in_all_what_the_deal_pays_when_the_primary_closes_it_alone(book, day, amount, share, method):
+    # the shared deal's lines add up, tier by tier, to the primary's lines had they closed it alone;
+    # every other line is unchanged, and the quota credit is the credited share as under credit_first
+    def date(d):
+        return (datetime.date(2025, 1, 1) + datetime.timedelta(days=d)).isoformat()
+
+    deals = [(f"d{i}", am, date(d), str(Decimal(c).scaleb(-2)), "P") for i, (am, d, c) in enumerate(book)]
+    shared = ("s", "a", date(day), str(Decimal(amount).scaleb(-2)), "P")
+    tt = [{"from": 0, "rate": "0.04"}, {"from": "20000.00", "rate": "0.08"}, {"from": "45000.00", "rate": "0.125"}]
+    rates = {"method": method, "basis": "amount", "tiers": tt}
+    w = Decimal(share) / PPM
+    sp = pd.DataFrame({"deal_id": ["s", "s"], "account_manager_id": ["a", "b"], "share": [str(w), str(1 - w)], "kind": "revenue"})
+    ds = dataset([*deals, shared], ams=[("a", None, None), ("b", None, None)])
+    paid = run(plan(rates=rates, splits={"mode": "split_payout"}), ds, "FY2025-Q1", splits=sp)
+    alone = run(plan(rates=rates), ds, "FY2025-Q1")
+    first = run(plan(rates=rates), ds, "FY2025-Q1", splits=sp)
+
+    def rows(res, am):
+        s = res.statement(am, "FY2025-Q1")
+        s = s.loc[s["kind"] == "commission"]
+        return list(zip(s["deal_id"], s["tier"], s["credit"], s["amount"]))
+
+    a, b = rows(paid, "a"), rows(paid, "b")
+    assert [r for r in a if r[0] != "s"] == [r for r in rows(alone, "a") if r[0] != "s"]
+    assert [r for r in b if r[0] != "s"] == [r for r in rows(alone, "b") if r[0] != "s"]
+    whole = sorted(r for r in rows(alone, "a") if r[0] == "s")
+    mine, theirs = sorted(r for r in a if r[0] == "s"), sorted(r for r in b if r[0] == "s")
+    assert [(t, c) for _, t, c, _ in mine] == [(t, c) for _, t, c, _ in whole] == [(t, c) for _, t, c, _ in theirs]
+    assert [x[3] + y[3] for x, y in zip(mine, theirs)] == [z[3] for z in whole]
+    for am in ("a", "b"):
+        assert summary(paid, am, "FY2025-Q1", "credit_cents") == summary(first, am, "FY2025-Q1", "credit_cents")

@@ -40,6 +40,16 @@ split_st = st.tuples(
 )
 
 
+def tier_bounds(rs, quota):
+    """Lower bound of each tier in cents (the first -inf): the amount, or the first whole cent at or above ``from x quota``."""
+    if rs.basis == "amount":
+        bounds = [int(t.lo * 100) for t in rs.tiers]
+    else:
+        bounds = [0] + [(-(-ppm(t.lo) * quota // PPM)) if quota > 0 else 2**62 for t in rs.tiers[1:]]
+    bounds[0] = -(2**62)
+    return bounds
+
+
 def reference(deals, splits, p):
     """{(am, quarter): [(deal_id, credit_cents, tier, amount_cents), ...]} in statement order."""
     # crediting order (the tie-break after close date and deal id): split rows in their
@@ -67,12 +77,7 @@ def reference(deals, splits, p):
     for am in AMS:
         for q in (1, 2):
             rows = sorted((c for c in credits if c[0] == am and (c[1] < "2025-04-01") == (q == 1)), key=lambda c: (c[1], c[2]))
-            quota = QUOTA[am]
-            if rs.basis == "amount":
-                bounds = [int(t.lo * 100) for t in rs.tiers]
-            else:
-                bounds = [0] + [(-(-ppm(t.lo) * quota // PPM)) if quota > 0 else 2**62 for t in rs.tiers[1:]]
-            bounds[0] = -(2**62)
+            bounds = tier_bounds(rs, QUOTA[am])
             total = sum(c[3] for c in rows)
             lines, cum = [], 0
             for c in rows:
@@ -998,3 +1003,78 @@ def test_weighted_measures_and_multipliers_match_the_slow_reference(raw_deals, l
         got_multiplier = [int(a * 100) for a in st_.loc[st_["kind"] == "multiplier", "amount"]]
         assert got_measures == want_measures, (am, q)
         assert got_multiplier == ([] if want_multiplier is None else [want_multiplier]), (am, q)
+
+
+# ---------------------------------------------------------------------------
+# splits group (issue #13 item 7): splits.mode split_payout against a slow Decimal reference
+# ---------------------------------------------------------------------------
+def reference_split_payout(deals, shared, rs):
+    """{(am, quarter): sorted [(deal_id, credit_cents, tier, amount_cents), ...]} of a ``split_payout`` plan.
+
+    ``shared``: deal id -> [(am, share), ...] in split-row order (the first is the primary).
+    Each AM's basis walks its own deals and, whole, the deals they are primary of, in
+    (close date, deal id) order; a line of a shared deal is then split by ``allocate``
+    over the deal's shares (ties to the earlier row).
+    """
+    rates = [ppm(t.rate) for t in rs.tiers]
+    out = {(am, q): [] for am in AMS for q in (1, 2)}
+    for am in AMS:
+        for q in (1, 2):
+            rows = [
+                d for d in deals if (shared[d[0]][0][0] if d[0] in shared else d[1]) == am and (d[2] < "2025-04-01") == (q == 1)
+            ]
+            rows.sort(key=lambda d: (d[2], d[0]))
+            bounds = tier_bounds(rs, QUOTA[am])
+            total, cum = sum(d[3] for d in rows), 0
+            for did, _, _, amt in rows:
+                before, after = cum, cum + amt
+                cum = after
+                if rs.method == "retroactive":
+                    k = max(i for i, b in enumerate(bounds) if total >= b)
+                    sl = [(amt, k)]
+                else:
+                    sl = [
+                        (min(max(after, lo), hi) - min(max(before, lo), hi), k)
+                        for k, (lo, hi) in enumerate(zip(bounds, [*bounds[1:], 2**62]))
+                    ]
+                    sl = [x for x in sl if x[0]] or [(0, max(i for i, b in enumerate(bounds) if after >= b))]
+                for credit, k in sl:
+                    cents = int(round_money(Decimal(credit * rates[k]) / PPM / 100) * 100)
+                    who = shared.get(did, [(am, "1")])
+                    for (m, _), part in zip(who, allocate(cents, [w for _, w in who])):
+                        out[(m, q)].append((did, credit, k + 1, part))
+    return {key: sorted(v) for key, v in out.items()}
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(deal_st, min_size=1, max_size=30),
+    st.lists(st.tuples(st.integers(0, 40), st.sampled_from(AMS), st.sampled_from(["0.6", "0.25", "equal"])), max_size=8),
+    st.sampled_from(["marginal", "retroactive"]),
+    st.sampled_from(["amount", "attainment"]),
+)
+def test_split_payout_matches_the_slow_reference(raw_deals, raw_splits, method, basis):
+    deals = [(f"d{i:02d}", am, date, amt) for i, (am, date, amt) in enumerate(raw_deals)]
+    shared, rows = {}, []
+    for k, am, share in raw_splits:
+        did = deals[k % len(deals)][0]
+        if did in shared:
+            continue
+        others = AMS[AMS.index(am) :] + AMS[: AMS.index(am)]
+        if share == "equal":
+            shared[did] = [(a, "1") for a in others]
+            rows += [(did, a, "equal", "revenue") for a in others]
+        else:
+            w = Decimal(share)
+            shared[did] = [(others[0], str(w)), (others[1], str(1 - w))]
+            rows += [(did, a, s, "revenue") for a, s in shared[did]]
+    tiers = (
+        [{"from": 0, "rate": "0.04"}, {"from": "20000.00", "rate": "0.08"}, {"from": "45000.00", "rate": "0.125"}]
+        if basis == "amount"
+        else [{"from": 0, "rate": "0.04"}, {"from": "0.5", "rate": "0.08"}, {"from": "1.0", "rate": "0.125"}]
+    )
+    p = plan(rates={"method": method, "basis": basis, "tiers": tiers}, splits={"mode": "split_payout"})
+    sp = pd.DataFrame(rows, columns=["deal_id", "account_manager_id", "share", "kind"]) if rows else None
+    res = run(p, owner_book(deals), "FY2025-Q2", splits=sp)
+    for (am, q), want in reference_split_payout(deals, shared, p.rates).items():
+        assert sorted(commission_rows(res, am, q)) == want, (am, q)

@@ -360,3 +360,36 @@ def test_reports_without_deal_type_factors_ignore_the_deal_type_column(make_data
     ds = typed_dataset(make_dataset)
     assert report(ds, crafted_params()).summary["revenue"] == Decimal("100000.00")
     assert_engine_matches_reports(ds, crafted_params(), measuring_plan("USD", "quarter"))
+
+
+# ---------------------------------------------------------------------------
+# splits group (issue #13 item 7): a data set with a splits table
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("mode", ["credit_first", "split_payout"])
+def test_splits_table_credits_each_share_in_report_and_engine_alike(make_dataset, tmp_path, mode):
+    import pandas as pd
+
+    ds = make_dataset(
+        ams=AM,
+        first_month=1,
+        quotas=QUOTA_Q2,
+        deals=[
+            ("D1", "A1", "C1", "2025-04-10", 100_000_01),
+            ("D2", "A2", "C2", "2025-05-10", 30_000_00),
+            ("D3", "A1", "C1", "2025-07-02", 50_000_00),  # after the cut-off: its split rows stay out
+        ],
+    )
+    sp = pd.DataFrame(
+        {
+            "deal_id": ["D1", "D1", "D2", "D3", "D3"],
+            "account_manager_id": ["A1", "A2", "A2", "A1", "A2"],
+            "share": ["0.6", "0.4", "1", "equal", "equal"],
+            "kind": "revenue",
+        }
+    )
+    ds = dataclasses.replace(ds, splits=sp)
+    params = crafted_params(write_plan(tmp_path, splits={"mode": mode}))
+    assert report(ds, params, "A1").summary["revenue"] == Decimal("60000.01")  # 60 % of 100,000.01, largest remainder
+    assert report(ds, params, "A2").summary["revenue"] == Decimal("70000.00")
+    assert_engine_matches_reports(ds, params, measuring_plan("USD", "quarter"))
+    assert_engine_matches_reports(ds, params, load_plan(params.plan.path))

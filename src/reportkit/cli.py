@@ -164,6 +164,12 @@ def _add_statement(sub: Any) -> None:
     statement.add_argument("--period", required=True, metavar="LABEL", help="period label, e.g. FY2025-Q4")
     statement.add_argument("--account-manager", metavar="ID", help="one account manager id (default: every active one)")
     statement.add_argument("--output-dir", "-o", metavar="DIR", help="folder for the files (default: reports/statements)")
+    statement.add_argument(
+        "--splits",
+        metavar="FILE",
+        help="deal splits (CSV, xlsx or parquet: deal_id, account_manager_id, share, optional kind) replacing the "
+        "source mapping's splits table; every bad row is listed with its file and row",
+    )
     statement.add_argument("--debug", action="store_true", help="show tracebacks on errors")
 
 
@@ -256,7 +262,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         try:
             return statement_cli(
-                args.params, args.period, args.account_manager, output_dir=args.output_dir or "reports/statements"
+                args.params,
+                args.period,
+                args.account_manager,
+                output_dir=args.output_dir or "reports/statements",
+                splits=args.splits,
             )
         except ReportkitError as exc:
             return _fail(exc, debug)

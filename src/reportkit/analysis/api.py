@@ -306,6 +306,7 @@ def commission_statement(
     params: BatchParams,
     *,
     as_of: datetime.date | str | None = None,
+    splits: pd.DataFrame | str | Path | None = None,
 ) -> CommissionStatement:
     """One account manager's commission statement, exactly as the report shows it.
 
@@ -321,6 +322,12 @@ def commission_statement(
         into an engine plan); either way the lines come from the plan engine.
     as_of : date or ISO str, optional
         Deals closed after it are not paid. Default: the period's last day.
+    splits : DataFrame, str or Path, optional
+        A splits table (``deal_id, account_manager_id, share[, kind]``; a frame or a
+        CSV / xlsx / parquet file) replacing the data set's own ``splits``
+        (:func:`reportkit.data.mapping.with_splits`): the statement, its credited
+        revenue and attainment all count each participant's share (and the plan's
+        ``splits.mode`` says how a shared deal is paid).
 
     Returns
     -------
@@ -339,6 +346,8 @@ def commission_statement(
     ParamsError
         ``account_manager_id`` is not in the data, ``as_of`` is not a date, or
         the flat rate has more than 6 decimals.
+    DataError
+        Bad ``splits`` rows (file or frame, row, column, value and the fix).
 
     Examples
     --------
@@ -346,8 +355,11 @@ def commission_statement(
     >>> s.total == s.lines["amount"].sum()                                                # doctest: +SKIP
     True
     """
+    from ..data.mapping import with_splits
     from ..reports.builders import commission_for
 
+    if splits is not None:
+        ds = with_splits(ds, splits)
     params, day, _ctx = _resolve(ds, period, params, as_of)
     # the report's own statement (the engine, with the plan files or the compiled flat policy)
     return commission_for(ds, params, str(account_manager_id), period, day)

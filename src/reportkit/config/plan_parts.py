@@ -727,6 +727,35 @@ class Crediting(_Strict):
     deal_type_factors: DealTypeFactors | None = None
 
 
+class SplitSpec(_Strict):
+    """How a deal shared by a ``splits`` table is paid (splits group, issue #13 item 7).
+
+    ``mode``:
+
+    * ``credit_first`` (default, the behaviour before this key): each participant is
+      credited their share of the deal and their own rate schedule pays on that
+      credit ("split credit").
+    * ``split_payout``: the commission is computed **on the whole deal**, on the rate
+      schedule of the deal's **primary** participant (its first revenue row in the
+      splits table) as if the primary had closed it alone: their running total and
+      the tier their total reaches count the whole deal. That payout, line by line,
+      is then shared among the deal's revenue participants by their split shares,
+      to the cent by largest remainder (ties to the earlier split row), so the shares
+      add up exactly to the whole deal's payout ("split commission").
+
+    Either way each participant's **quota credit** (attainment, bonuses, the
+    reports' credited revenue) is their credited share, and a clawback takes back
+    from each participant the cancelled fraction of what they were paid. Overlay
+    split rows are extra credit, paid on their own schedule in both modes. Every plan
+    of a run must use the same mode. ``split_payout`` cannot be combined with
+    ``rates.accumulation: ytd``, ``deal_limits`` or ``clawback.method: restate``
+    (each re-rates or limits one participant's lines on their own).
+    Worked examples: ``docs/commission.md``, "Plan shapes: splits".
+    """
+
+    mode: Literal["credit_first", "split_payout"] = "credit_first"
+
+
 class QuotaSpec(_Strict):
     """Where quotas come from and how they are shaped.
 

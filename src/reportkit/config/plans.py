@@ -68,6 +68,7 @@ __all__ = [
     "deal_type_key",
     "deal_type_plan",
     "QuotaSpec",
+    "SplitSpec",
     "PayMix",
     "Plan",
     "PlanAssignment",
@@ -97,6 +98,7 @@ from .plan_parts import (
     RateComponent,
     RateSchedule,
     Spif,
+    SplitSpec,
     Tier,
     _Strict,
     deal_type_key,
@@ -172,6 +174,8 @@ class Plan(_Strict):
     # -- measures group (issue #13 items 13 and 14): weighted measures, conditional multipliers
     measures: tuple[Measure, ...] = ()
     multipliers: tuple[Multiplier, ...] = ()
+    # -- splits group (issue #13 item 7): split credit first, or split the whole deal's payout
+    splits: SplitSpec = SplitSpec()
     _source_file: str | None = PrivateAttr(default=None)
 
     @property
@@ -333,6 +337,29 @@ class Plan(_Strict):
                     "use applies_to: both (the factor scales the commission too), or a flat or retroactive "
                     "schedule per pay period or year to date"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _split_mode(self) -> Plan:
+        # splits group (issue #13 item 7): shapes that re-rate or limit one participant's lines alone
+        if self.splits.mode != "split_payout":
+            return self
+        clash = [
+            k
+            for k, used in (
+                ("rates.accumulation: ytd", any(rs.accumulation == "ytd" for rs in (self.rates, *self.rate_components))),
+                ("deal_limits", self.deal_limits is not None),
+                ("clawback.method: restate", self.clawback.method == "restate"),
+            )
+            if used
+        ]
+        if clash:
+            raise ValueError(
+                f"splits.mode 'split_payout' cannot be combined with {', '.join(clash)} (allowed modes: "
+                "credit_first, split_payout): each re-rates or limits one participant's lines on their own, not the "
+                "whole deal's payout; use splits.mode: credit_first, or accumulation per_period / per_deal, no "
+                "deal_limits and clawback.method rate_paid"
+            )
         return self
 
     @model_validator(mode="after")

@@ -118,6 +118,13 @@ COLUMNS: dict[str, dict[str, tuple[str, bool]]] = {
         "measure": ("str", False),
         "value_micros": ("micros", False),
     },
+    # splits group (issue #13 item 7): who shares a deal, and how much (rules: data/splits.py)
+    "splits": {
+        "deal_id": ("str", False),
+        "account_manager_id": ("str", False),
+        "share": ("str", False),  # text read exactly: a fraction 0..1 (at most 6 decimals) or "equal"
+        "kind": ("str", False),  # revenue | overlay (the mapping's default: revenue)
+    },
 }
 #: Optional exact column of ``deals`` (and of the frames derived from it): the source
 #: amount in millionths of the currency unit, int64, filled by the mapping at load.
@@ -155,7 +162,7 @@ FORECAST_CATEGORIES = ("pipeline", "best_case", "most_likely", "commit", "closed
 OPEN_FORECAST_CATEGORIES = ("pipeline", "best_case", "most_likely", "commit", "omitted")
 
 REQUIRED_TABLES = ("account_managers", "quotas", "deals")
-OPTIONAL_TABLES = ("accounts", "pipeline", "territories", "service_issues", "fx_rates", "measures")
+OPTIONAL_TABLES = ("accounts", "pipeline", "territories", "service_issues", "fx_rates", "measures", "splits")
 TABLES = REQUIRED_TABLES + OPTIONAL_TABLES
 
 
@@ -193,6 +200,12 @@ class Dataset:
         can credit several people, so team totals count each deal once).
     sources : dict
         table name -> where it was read from (for messages and provenance).
+    splits : pandas.DataFrame or None
+        Optional deal splits (``deal_id, account_manager_id, share, kind``; see
+        :func:`reportkit.data.splits.check_splits`): a deal's revenue splits replace its owner's credit
+        for every report and the plan engine alike (``docs/commission.md``,
+        "Plan shapes: splits"). Kept after ``warnings`` so positional
+        construction is unchanged.
     warnings : tuple of str
         What loading did that a reader of the report should know but that is
         not an error: footer rows skipped, rows dropped by ``drop_rows_where`` or
@@ -215,6 +228,7 @@ class Dataset:
     crediting: Literal["owner", "territory"] = "owner"
     sources: dict[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    splits: pd.DataFrame | None = None  # splits group (issue #13 item 7)
 
     def table(self, name: str) -> pd.DataFrame | None:
         return getattr(self, name)
@@ -427,6 +441,7 @@ def _reference_problems(ds: Dataset, source_columns: Mapping[str, Mapping[str, s
         ("territories", "account_manager_id"),
         ("measures", "account_manager_id"),
         ("accounts", "owner_id"),
+        ("splits", "account_manager_id"),
     ]
     for table, col in checks:
         frame = ds.table(table)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import NamedTuple
 
@@ -32,7 +31,10 @@ import pyarrow.compute as pc
 from ..config.plans import PPM, Plan
 from ..core.errors import DataError, DataProblem, PlanError
 from ..core.money import MICROS_PER_CENT, micros_to_cents, mul_ppm, rdiv
-from ..data.model import DEAL_TYPE, Dataset, deal_micros
+from ..data.model import COLUMNS, DEAL_TYPE, Dataset, deal_micros
+from ..data.splits import check_splits
+
+SPLIT_COLUMNS = tuple(COLUMNS["splits"])  # deal_id, account_manager_id, share, kind
 
 __all__ = [
     "credit_deals",
@@ -170,38 +172,6 @@ class Ids:
     def strings(self) -> np.ndarray:
         """Every id by its code: ``strings()[code]`` is the id (known ids, then the appended ones)."""
         return np.concatenate([self.known, np.asarray(self.extra, dtype=object)])
-
-
-#: A revenue split row's ``share`` for an exact 1 / n of the deal among its n revenue rows.
-EQUAL_SHARE = "equal"
-_EQUAL = -1  # the ppm table's code of an ``equal`` share
-
-
-def _shares_ppm(values: pd.Series, file: str = "splits") -> np.ndarray:
-    """Split shares (str, Decimal or float as written) -> exact integer ppm (``equal``: -1); each value parsed once."""
-    values = pd.Series(values).reset_index(drop=True)
-    codes, uniques = pd.factorize(values)
-    table = np.empty(len(uniques), dtype=np.int64)
-    bad = []
-    for u, v in enumerate(uniques):
-        if isinstance(v, str) and v.strip().lower() == EQUAL_SHARE:
-            table[u] = _EQUAL
-            continue
-        try:
-            d = Decimal(str(v))
-            p = d * PPM
-            if not d.is_finite() or p != p.to_integral_value() or d < 0 or d > 1:
-                raise ValueError
-            table[u] = int(p)
-        except Exception:
-            bad.append(u)
-    if bad or (codes < 0).any():
-        why = f"share must be a fraction 0..1 with at most 6 decimals, or {EQUAL_SHARE!r} for an equal revenue split"
-        problems = [
-            DataProblem(file, int(i) + 2, "share", values.iloc[i], why) for i in np.flatnonzero(np.isin(codes, bad) | (codes < 0))
-        ]
-        raise DataError("split shares are invalid", problems)
-    return table[codes]
 
 
 #: Why a won deal credits nobody for want of an owner, per crediting method (the ``reason``
@@ -446,96 +416,29 @@ def _territory_credits(
 def _split_rows(deals, splits) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The split rows checked against the deals: (rows, is a revenue split, share in ppm, the deal's row, weight, den).
 
-    The exact share of a row is ``weight / den`` (ppm / 1e6, or 1 / n for an equal
-    share, whose ``share`` in ppm is 1 / n rounded: shown only).
+    The rules are :func:`reportkit.data.splits.check_splits` (their one home, also run
+    when a source mapping loads a splits table); the exact share of a row is
+    ``weight / den`` (ppm / 1e6, or 1 / n for an equal share, whose ``share`` in ppm
+    is 1 / n rounded: shown only).
 
-    A revenue row whose share is ``equal`` gives the deal ``1 / n`` to each of its
-    ``n`` revenue rows, exactly (every revenue row of that deal must say ``equal``).
-    Raises DataError naming every bad row: an unknown kind, a deal that does not
-    exist, ``equal`` on an overlay row or beside numeric revenue shares of the same
-    deal, revenue shares of a deal that do not total 100 %.
+    Raises
+    ------
+    DataError
+        Naming every bad row (frame row + 2, as in a CSV with a header, or the source
+        file and row): an unknown kind, a share that is not a fraction or ``equal``, a
+        deal that does not exist, ``equal`` on an overlay row or beside numeric revenue
+        shares of the same deal, revenue shares of a deal that do not total 100 %.
     """
-    s = splits[["deal_id", "account_manager_id", "share", "kind"]].reset_index(drop=True)
-    kcode = lookup(s["kind"], _CREDIT_KINDS)
-    if (kcode < 0).any():
+    s = splits[[c for c in splits.columns if c in SPLIT_COLUMNS or str(c).startswith("_source_")]].reset_index(drop=True)
+    chk = check_splits(s, deals)
+    if chk.problems:
         raise DataError(
-            "split kind must be 'revenue' or 'overlay'",
-            [
-                DataProblem("splits", int(i) + 2, "kind", s.at[i, "kind"], "allowed: revenue, overlay")
-                for i in np.flatnonzero(kcode < 0)
-            ],
+            f"{len(chk.problems)} bad split row(s)",
+            chk.problems,
+            hint="fix the listed splits rows (kind revenue | overlay; share a fraction 0..1 or 'equal'; "
+            "revenue shares of a deal summing to 1; deal ids of the deals table)",
         )
-    share = _shares_ppm(s["share"])
-    # split deal ids -> codes (Arrow dictionary encoding, no Python strings), then the
-    # distinct ones looked up in the deals once
-    enc = pc.dictionary_encode(arrow_str(s["deal_id"]))
-    if isinstance(enc, pa.ChunkedArray):
-        enc = enc.unify_dictionaries().combine_chunks() if enc.num_chunks != 1 else enc.chunk(0)
-    scode = arrow_to_numpy(enc.indices.fill_null(-1)).astype(np.int64, copy=False)
-    suniq = enc.dictionary
-    pos = lookup(deals["deal_id"], suniq)
-    deal_of_u = np.full(len(suniq) + 1, -1, dtype=np.int64)
-    hit = np.flatnonzero(pos >= 0)
-    deal_of_u[pos[hit]] = hit
-    sdrow = deal_of_u[scode]  # code -1 (null id) -> last slot -> -1
-    if (sdrow < 0).any():
-        raise DataError(
-            "split rows name deals that do not exist",
-            [DataProblem("splits", int(i) + 2, "deal_id", s.at[i, "deal_id"], "no such deal") for i in np.flatnonzero(sdrow < 0)],
-        )
-    isrev_s = kcode == 0
-    weight, den = _equal_shares(s, isrev_s, share, scode, len(suniq))
-    # revenue share total per distinct deal in ppm; float bincount is exact here because
-    # every partial sum is an integer below 2**53 (shares <= 1e6 ppm, far fewer than 9e9 rows)
-    tot = np.rint(np.bincount(scode[isrev_s], weights=share[isrev_s], minlength=len(suniq))).astype(np.int64)
-    has_rev = np.zeros(len(suniq), dtype=bool)
-    has_rev[scode[isrev_s]] = True
-    equal_deal = np.zeros(len(suniq), dtype=bool)
-    equal_deal[scode[den != PPM]] = True
-    badt = np.flatnonzero(has_rev & ~equal_deal & (tot != PPM))
-    if len(badt):
-        raise DataError(
-            "revenue splits must total 100% per deal (overlay splits need not)",
-            [
-                DataProblem(
-                    "splits",
-                    None,
-                    "share",
-                    f"{suniq[int(k)].as_py()}: {Decimal(int(tot[k])) / PPM}",
-                    "revenue shares of this deal must sum to 1 (for an equal split among n people, write "
-                    f"share {EQUAL_SHARE!r} on each of the deal's revenue rows)",
-                )
-                for k in badt
-            ],
-        )
-    return s, isrev_s, share, sdrow, weight, den
-
-
-def _equal_shares(s: pd.DataFrame, isrev: np.ndarray, share: np.ndarray, scode: np.ndarray, n_deals: int):
-    """Exact shares ``weight / den`` of the split rows; ``share`` of the ``equal`` rows set to 1 / n in ppm.
-
-    A deal's ``n`` ``equal`` revenue rows each get ``1 / n`` (``weight`` 1, ``den`` n);
-    other rows their ppm over 1e6. Raises DataError for ``equal`` on an overlay row,
-    or beside a numeric revenue share of the same deal.
-    """
-    eq = share == _EQUAL
-    weight, den = share.copy(), np.full(len(share), PPM, dtype=np.int64)
-    if not eq.any():
-        return weight, den
-    bad_ov = np.flatnonzero(eq & ~isrev)
-    n_eq = np.bincount(scode[eq], minlength=n_deals)
-    mixed = np.flatnonzero(isrev & ~eq & (n_eq[np.maximum(scode, 0)] > 0))
-    if len(bad_ov) or len(mixed):
-        ov = "'equal' shares a deal among its revenue rows; an overlay share is a fraction 0..1 of the deal"
-        mix = f"write {EQUAL_SHARE!r} on all of its revenue rows (some say it) or fractions summing to 1 on all"
-        rows = sorted([(int(i), ov) for i in bad_ov] + [(int(i), mix) for i in mixed])
-        raise DataError(
-            "split shares are invalid", [DataProblem("splits", i + 2, "share", s.at[i, "share"], why) for i, why in rows]
-        )
-    n = n_eq[scode[eq]]
-    weight[eq], den[eq] = 1, n
-    share[eq] = rdiv(np.full(len(n), PPM, dtype=np.int64), n)
-    return weight, den
+    return s, chk.kind == 0, chk.share, chk.drow, chk.weight, chk.den
 
 
 def _split_credits(deals, d: _DealArrays, W_owner: np.ndarray, ids: Ids, splits, parts: list[Credits]) -> np.ndarray:
@@ -611,6 +514,19 @@ def _allocate_revenue(g: np.ndarray, amt: np.ndarray, w: np.ndarray, den, n_all:
     pm = np.empty(m_, np.int64)
     pm[o] = fl[o] + (rank < left[segid])
     return np.where(amt < 0, -pm, pm)
+
+
+def allocate_by_share(g: np.ndarray, amt: np.ndarray, w: np.ndarray, den, n_all: int) -> np.ndarray:
+    """Whole cents of ``amt`` by exact shares ``w / den``: largest remainder per group ``g``, ties to the earlier entry.
+
+    The one rule of a revenue split's allocation (:func:`reportkit.core.money.allocate`,
+    vectorised), for a deal's credit and, under ``splits.mode: split_payout``, for a
+    payout line shared among the deal's participants
+    (:func:`reportkit.domain.engine.credits.share_payout`). ``g``: the group (0 ..
+    ``n_all`` - 1) of each entry, ``amt`` its group's amount, ``w / den`` its share (the
+    shares of a group sum to 1; ``den`` at most 1e6).
+    """
+    return _allocate_revenue(g, amt, w, den, n_all)
 
 
 def _owner_credits(
@@ -722,19 +638,56 @@ class DatasetCredits:
 def credit_codes(ds: Dataset, deals: pd.DataFrame | None = None, *, deal_types: Plan | None = None) -> DatasetCredits:
     """Credit ``ds``'s won deals by ``ds.crediting`` with the handover rule: the reports' crediting.
 
-    The same code path as :func:`compute` (:func:`credit_deals`' rules, no
-    splits), so the reports and the engine credit identical lines.
-    ``deals`` (default ``ds.deals`` with a fresh index) must have a RangeIndex.
-    ``deal_types``: the run's plan with crediting factors by deal type; the lines'
-    ``credit`` is then the credit toward quota (the exact credit rounded on its own).
+    The same code path as :func:`compute` (:func:`credit_deals`' rules, with the data
+    set's own ``splits`` table when it has one), so the reports and the engine credit
+    identical lines. ``deals`` (default ``ds.deals`` with a fresh index) must have a
+    RangeIndex; split rows of deals that are not in ``deals`` (a caller's subset) are
+    left out. ``deal_types``: the run's plan with crediting factors by deal type; the
+    lines' ``credit`` is then the credit toward quota (the exact credit rounded on its own).
     """
     deals = ds.deals.reset_index(drop=True) if deals is None else deals
     ids = Ids(ds.account_managers["account_manager_id"].astype(str).to_numpy(dtype=object))
     cr, excl = apply_crediting(
-        deals, ids, accounts=ds.accounts, territories=ds.territories, method=ds.crediting, handoff=True, deal_types=deal_types
+        deals,
+        ids,
+        splits=splits_of_deals(ds.splits, deals),
+        accounts=ds.accounts,
+        territories=ds.territories,
+        method=ds.crediting,
+        handoff=True,
+        deal_types=deal_types,
     )
     credit = cr.credit if deal_types is None else micros_to_cents(cr.exact)
     return DatasetCredits(cr.drow, cr.am, cr.cdate, credit, cr.exact, cr.source, ids.strings(), concat_excluded(excl))
+
+
+def splits_of_deals(splits: pd.DataFrame | None, deals: pd.DataFrame) -> pd.DataFrame | None:
+    """The rows of a splits table whose deal is in ``deals`` (None when there are none).
+
+    A run on a subset of a data set's deals (deals up to a report's cut-off date, a
+    caller's filter) keeps the splits of those deals only; the table itself was
+    checked whole when it was loaded (:func:`reportkit.data.splits.check_splits`).
+    """
+    if splits is None or not len(splits):
+        return None
+    codes, uniq = pd.factorize(splits["deal_id"])
+    found = np.zeros(len(uniq) + 1, dtype=bool)  # the last slot: a missing id (code -1)
+    if len(deals) and len(uniq):
+        pos = lookup(deals["deal_id"], np.asarray(uniq, dtype=object))  # the deals against the few split ids
+        found[pos[pos >= 0]] = True
+    keep = found[codes]
+    if keep.all():
+        return splits
+    return splits.loc[keep].reset_index(drop=True) if keep.any() else None
+
+
+def _splits_by_position(splits: pd.DataFrame | None, ids: pd.Series) -> pd.DataFrame | None:
+    """The split rows of the deals ``ids``, each deal id replaced by its position in ``ids`` (as text)."""
+    if splits is None or not len(splits):
+        return None
+    pos = lookup(splits["deal_id"], pd.unique(ids.to_numpy(dtype=object)))
+    keep = pos >= 0
+    return splits.loc[keep].assign(deal_id=pos[keep].astype(str)).reset_index(drop=True) if keep.any() else None
 
 
 def ownerless_uncredited(ds: Dataset) -> np.ndarray:
@@ -770,6 +723,7 @@ def ownerless_uncredited(ds: Dataset) -> np.ndarray:
     _, excl = apply_crediting(
         sub,
         Ids(ds.account_managers["account_manager_id"].astype(str)),
+        splits=_splits_by_position(ds.splits, deals["deal_id"].iloc[cand]),  # a revenue split credits an ownerless deal
         accounts=ds.accounts,
         territories=ds.territories,
         method=ds.crediting,

@@ -268,7 +268,7 @@ def flat_statement(
     qb = policy.quota_bonus
     sources = {}
     if "credit_source" in mine:
-        stand_in = mine.loc[mine["credit_source"].str.startswith("owner (").to_numpy()]
+        stand_in = mine.loc[(mine["credit_source"].str.startswith("owner (") | (mine["credit_source"] == "split")).to_numpy()]
         sources = dict(zip(stand_in["deal_id"].astype("str"), stand_in["credit_source"].astype("str")))
     return plan_statement(result, am, period, flat=(accounts, None if qb is None else qb.attainment_at_least), sources=sources)
 
@@ -379,7 +379,10 @@ def _award(award: str, payable: bool) -> str:
 
 
 def _stand_in(source: str | None) -> str:
-    """Description suffix of a line whose deal credits the AM as its owner in place of a territory."""
+    """Description suffix of a line whose deal credits the AM as its owner in place of a territory,
+    or as one of its revenue splits (the flat policy credits first: :func:`engine.split_words`)."""
+    if source == "split":
+        return f"; {engine.split_words('credit_first')}"
     return "" if source is None else f"; credited to you as the deal's {source}"
 
 

@@ -13,7 +13,7 @@ Files, in ``output_dir``::
     statement-<account manager id>-<period>.xlsx   money as numbers with a currency format
 
 Usage (the CLI face is ``reportkit statement PARAMS.yaml --period P
-[--account-manager ID] --output-dir DIR``)::
+[--account-manager ID] [--splits FILE] --output-dir DIR``)::
 
     >>> statement_cli("params/demo.yaml", "FY2025-Q4", output_dir="reports/statements")  # doctest: +SKIP
     0
@@ -31,6 +31,7 @@ import pandas as pd
 from ..core.errors import OutputError, ParamsError
 from ..core.periods import Period
 from ..data.fx import DealConversions, has_fx
+from ..data.mapping import with_splits
 from ..domain.commission import CommissionStatement
 from ..domain.loading import load_inputs
 from ..reports.context import shared_contexts
@@ -228,6 +229,7 @@ def statement_cli(
     period: str,
     account_manager_id: str | None = None,
     output_dir: str | Path = "reports/statements",
+    splits: str | Path | None = None,
 ) -> int:
     """Write commission statements for ``period`` as CSV and xlsx; returns the exit code (0).
 
@@ -242,6 +244,9 @@ def statement_cli(
         One account manager; default every account manager active in the period
         (restricted to the params file's ``account_managers`` when given).
     output_dir : str or Path
+    splits : str or Path, optional
+        A splits file (``--splits``) replacing the source mapping's ``splits`` table
+        (:func:`reportkit.data.mapping.with_splits`); relative to the working folder.
 
     Raises
     ------
@@ -251,6 +256,8 @@ def statement_cli(
         when files cannot be written. The CLI maps these to exit codes.
     """
     params, ds = load_inputs(params_path)
+    if splits is not None:
+        ds = with_splits(ds, splits)
     p = Period.parse(period, ds.calendar)
     as_of = params.as_of
     if as_of < p.start:

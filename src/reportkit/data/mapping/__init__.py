@@ -94,6 +94,7 @@ import pandas as pd
 from ...core.errors import DataError
 from ...core.periods import FiscalCalendar
 from .. import fx, model
+from ..splits import check_splits, splits_problems
 from .problems import (
     _data_error,
     _outside_quota_periods,
@@ -125,6 +126,7 @@ __all__ = [
     "SourceMapping",
     "load_mapping",
     "load_dataset",
+    "with_splits",
 ]
 
 
@@ -186,6 +188,8 @@ def load_dataset(mapping_path: str | Path, *, uncredited: Callable[[model.Datase
         sources=sources,
     )
     ctx.problems.extend(_unknown_manager_summary(ds, src_cols))
+    if ds.splits is not None and all(c in ds.splits.columns for c in model.COLUMNS["splits"]):  # the splits rules
+        ctx.problems.extend(check_splits(ds.splits, ds.deals, source_columns=src_cols.get("splits")).problems)
     parse_problems = list(ctx.problems)
     try:
         return_ds = model.validate_dataset(ds, source_columns=src_cols)
@@ -220,3 +224,55 @@ def _convert(
     )
     ctx.problems.extend(problems)
     return out
+
+
+def with_splits(ds: model.Dataset, splits: pd.DataFrame | str | Path) -> model.Dataset:
+    """``ds`` with a splits table given on its own: a file (read like a mapped table) or a frame.
+
+    The table a source mapping's ``splits:`` would give (``deal_id, account_manager_id,
+    share`` and optionally ``kind``, default ``revenue``; ``share`` a fraction 0..1 or
+    ``equal``), for ``reportkit statement --splits FILE`` and
+    ``rk.commission_statement(..., splits=...)``. It replaces the data set's own
+    ``splits`` table, if any. A file (CSV, xlsx, xls, parquet) is read as text with
+    its rows numbered like a source's (header = 1); it must name the columns above.
+
+    Raises
+    ------
+    MappingError
+        The file does not exist, or lacks a required column.
+    DataError
+        Every bad row at once (:func:`reportkit.data.splits.splits_problems`: an unknown
+        deal or account manager, a share that is not a fraction or ``equal``, shares of a
+        deal not summing to 1, ``equal`` mixed with fractions), each with the file, row,
+        column, value and the fix.
+    """
+    if isinstance(splits, pd.DataFrame):
+        frame, where = splits.reset_index(drop=True), "splits"
+        problems = splits_problems(ds, frame)
+    else:
+        path = Path(splits).resolve()
+        frame, problems = _read_splits_file(path, ds)
+        where = str(path)
+    if problems:
+        err = _data_error(problems, Path(where))
+        raise DataError(
+            str(err.message).split("\n", 1)[0],
+            err.problems,
+            hint="fix the listed splits rows: deal_id a deal of the data set, account_manager_id in the roster, share a "
+            "fraction 0..1 (at most 6 decimals) or 'equal', a deal's revenue shares summing to 1, kind revenue | overlay",
+        )
+    return replace(ds, splits=model.strip_provenance(frame), sources={**ds.sources, "splits": where})
+
+
+def _read_splits_file(path: Path, ds: model.Dataset) -> tuple[pd.DataFrame, list]:
+    """A splits file read through a one-table mapping (its columns by their canonical names)."""
+    raw = {"file": path.name}
+    names = {"account_managers": {"source": raw}, "deals": {"source": raw}}
+    m = SourceMapping.model_validate({**names, "currency": ds.currency, "data_dir": str(path.parent), "splits": {"source": raw}})
+    ctx = _Context(m, str(path))
+    head = ctx.read(m.splits.sources[0], "splits")
+    optional = [c for c in ("kind",) if c in head.columns]
+    tm = m.splits.model_copy(update={"columns": {c: c for c in ("deal_id", "account_manager_id", "share", *optional)}})
+    frame, cols = load_table(ctx, "splits", tm)
+    problems = list(ctx.problems) + splits_problems(ds, frame, source_columns=cols)
+    return frame, problems

@@ -124,6 +124,7 @@ def _unknown_manager_summary(ds: model.Dataset, src_cols: dict[str, dict[str, st
         ("quotas", "account_manager_id"),
         ("pipeline", "account_manager_id"),
         ("accounts", "owner_id"),
+        ("splits", "account_manager_id"),
     ):
         frame = ds.table(table)
         if frame is None or not len(frame) or col not in frame.columns:

@@ -354,6 +354,7 @@ class SourceMapping(_Strict):
     service_issues: TableMapping | None = None
     fx_rates: FxRatesMapping | None = None  # deals in several currencies (data/fx.py)
     measures: TableMapping | None = None  # measures group (issue #13 items 13, 14)
+    splits: TableMapping | None = None  # splits group (issue #13 item 7): deal_id, account_manager_id, share, kind
     base_dir: Path | None = Field(None, exclude=True)
 
     def table(self, name: str) -> TableMapping | None:
@@ -409,6 +410,7 @@ def _semantic_problems(m: SourceMapping, file: str) -> list[str]:
         "quotas": {"currency", "period_end"},
         "deals": {"currency", "account_id"},
         "pipeline": {"account_id"},
+        "splits": {"kind"},  # default: revenue
     }
     for table in model.TABLES:
         tm = m.table(table)

@@ -18,6 +18,7 @@ import pandas as pd
 
 from ...core.errors import did_you_mean
 from .. import model
+from ..splits import SPLIT_KINDS
 from .lookups import _apply_lookup
 from .problems import _currency_problems, _problem, _where_rows
 from .read import _FILE, _ROW, _apply_na, _apply_normalise, _Context, _missing, _require_columns
@@ -126,6 +127,7 @@ _UNIQUE_KEYS = {
     "quotas": ["account_manager_id", "period_start"],
     "fx_rates": ["currency", "rate_date"],
     "measures": ["account_manager_id", "period_start", "period_end", "measure"],
+    "splits": ["deal_id", "account_manager_id"],
 }
 
 
@@ -145,8 +147,8 @@ def _deduplicate(ctx: _Context, table: str, tm: TableMapping, out: pd.DataFrame,
                 f"{_where_rows(out, out.index[gone][:20])}{' ...' if gone.sum() > 20 else ''}"
             )
             out = out[~gone].reset_index(drop=True)
-    if table in ("quotas", "territories", "fx_rates"):
-        return out  # checked by the schema (territories), data/fx.py (fx_rates) / allowed (quotas of several plans)
+    if table in ("quotas", "territories", "fx_rates", "splits"):
+        return out  # checked by the schema (territories), data/fx.py (fx_rates), data.splits.check_splits (splits) / allowed (quotas of several plans)
     key = keys[0]
     dup = _repeated(out[key])
     if dup.any():
@@ -211,7 +213,8 @@ def load_table(ctx: _Context, table: str, tm: TableMapping) -> tuple[pd.DataFram
 
 def _canonical_columns(ctx: _Context, table: str, tm: TableMapping, df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
     """Step 8: the canonical columns from ``columns`` (a source column or a template), ``constants``
-    or their default (``currency`` = the mapping's; otherwise missing), plus provenance.
+    or their default (``currency`` = the mapping's, a split's ``kind`` = ``revenue``; otherwise missing),
+    plus provenance.
 
     Returns the frame (text, unparsed) and canonical -> source column name (or template).
     """
@@ -230,6 +233,8 @@ def _canonical_columns(ctx: _Context, table: str, tm: TableMapping, df: pd.DataF
             out[name] = pd.Series(tm.constants[name], index=df.index, dtype="str")
         elif name == "currency":
             out[name] = pd.Series(ctx.mapping.currency, index=df.index, dtype="str")
+        elif table == "splits" and name == "kind":  # a split row without a kind shares revenue
+            out[name] = pd.Series(SPLIT_KINDS[0], index=df.index, dtype="str")
         else:
             out[name] = pd.Series(None, index=df.index, dtype="str")
     out[_FILE] = df[_FILE]

@@ -49,7 +49,8 @@ Where each step lives (:func:`compute` calls them in this order)
 -------------------------------------------------------------------
 * inputs (plans agree, pay periods, plan per AM and period, exact cents of side
   tables): :mod:`~reportkit.domain.engine.inputs`
-* 1. credit deals, in ledger order: :mod:`~reportkit.domain.engine.credits`
+* 1. credit deals, in ledger order, and the split mode (a ``split_payout`` plan's
+  whole-deal basis): :mod:`~reportkit.domain.engine.credits`
   (cancellations in the deal's own period: :mod:`~reportkit.domain.engine.clawbacks`)
 * 2-3. quotas per plan, attainment: :mod:`~reportkit.domain.engine.quotas`
 * 4. tiers and gates (``commission``, ``true_up``) and the undefined-attainment
@@ -75,6 +76,7 @@ This module is the façade: every name callers import from ``reportkit.domain.en
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -85,12 +87,12 @@ from ...config.plans import Plan, PlanAssignments, deal_type_plan
 from ...core.money import rdiv
 from ...core.periods import Period
 from ...data.model import Dataset
-from .._credit_core import CREDIT_SOURCES, Ids, check_crediting, credit_codes, credit_deals
+from .._credit_core import CREDIT_SOURCES, Ids, check_crediting, credit_codes, credit_deals, splits_of_deals
 from .adjustments import adjustment_lines
 from .bonuses import bonus_awards, spif_lines
 from .caps import apply_caps, deal_limit_lines, period_target_incentive, uses_target_incentive
 from .clawbacks import cancel_credits, clawback_lines, restatement_lines
-from .credits import credit_lines, credited_micros, in_ledger_order, team_totals
+from .credits import credit_lines, credited_micros, in_ledger_order, payout_split, split_mode, team_totals
 from .draws import settle_draws
 from .inputs import check_plans, pay_periods, plans_per_period
 from .ledger import Ledger
@@ -102,6 +104,7 @@ from .results import (
     CommissionResult,
     Statements,
     rule_words,
+    split_words,
     summary_frame,
     write_statement_csv,
 )
@@ -125,6 +128,7 @@ __all__ = [
     "STATEMENT_COLUMNS",
     "FX_STATEMENT_COLUMNS",
     "rule_words",
+    "split_words",
 ]
 
 
@@ -156,7 +160,10 @@ def compute(
     assignments : PlanAssignments, optional
         Required when ``plans`` is a mapping with more than one plan.
     splits : DataFrame, optional
-        ``deal_id, account_manager_id, share, kind`` (see :func:`credit_deals`).
+        ``deal_id, account_manager_id, share, kind`` (see :func:`credit_deals`);
+        default the data set's own ``ds.splits`` (rows of deals in ``ds.deals``). The
+        plans' ``splits.mode`` says how a shared deal is paid (credit first, or the
+        whole deal's payout shared: :func:`~reportkit.domain.engine.credits.payout_split`).
     cancellations : DataFrame, optional
         ``deal_id, cancel_date, amount_cents`` (magnitude cancelled in integer
         cents, read exactly: never through a float or truncated; NA = whole deal).
@@ -187,7 +194,7 @@ def compute(
     Raises
     ------
     PlanError
-        Plans disagree on pay period; a plan's crediting disagrees with the data
+        Plans disagree on pay period or on ``splits.mode``; a plan's crediting disagrees with the data
         set's (:func:`check_crediting`); currency mismatch; missing assignments;
         a plan with ``undefined_attainment: refuse`` meets a zero quota; plans give different
         ``crediting.deal_type_factors``, or a won deal's type is not in them and there is no
@@ -215,11 +222,15 @@ def compute(
     asked_from = Period.parse(period, ds.calendar).start
     asked = np.array([p.end >= asked_from for p in span.periods], dtype=bool)
 
-    # 1. credit deals (cancellations in the deal's own period are negative credits), in ledger order
+    # 1. credit deals (cancellations in the deal's own period are negative credits), in ledger order;
+    # the data set's own splits table unless the caller passes one
     deal_types = deal_type_plan(plan_list)  # crediting factors by deal type, one rule per run (dealtype group)
+    mode = split_mode(choice)
+    if splits is None:
+        splits = splits_of_deals(ds.splits, deals)
     cr, excluded = credit_lines(ds, deals, ids, splits=splits, method=method, handoff=handoff, deal_types=deal_types)
     cr, claw = cancel_credits(cr, cancellations, deals, span, choice)
-    lines = in_ledger_order(cr, deals, span, choice, len(ids.strings()))
+    lines = in_ledger_order(cr, deals, span, choice, len(ids.strings()), positions=mode == "split_payout")
     # 2. quotas per plan; 3. attainment (credited revenue against quota, period and YTD)
     Q, quotas_out = quotas_per_plan(ams_df, ds.quotas, choice, span, leaves)
     att = attainment(Q, credited_micros(lines, A, P), span.year_start)
@@ -228,6 +239,10 @@ def compute(
     if any(uses_target_incentive(p) or p.measures for p in plan_list):
         ti, ti_ytd = period_target_incentive(choice, span, quotas_out, ams)
     tis = None if ti is None else (ti, ti_ytd)
+    # splits.mode split_payout: the rate schedules measure each split deal whole (quota credit stays the share)
+    payout = payout_split(lines, len(deals), excluded, splits) if mode == "split_payout" else None
+    if payout is not None:
+        payout = replace(payout, att=attainment(Q, credited_micros(payout.lines, A, P), span.year_start))
 
     # 4. tiers: each plan's rate schedule over its credit lines, then its SPIFs
     ledger = Ledger()
@@ -237,7 +252,7 @@ def compute(
     paid = []  # (line rows, amounts) of commission lines, for clawbacks at the rate paid
     for g in range(len(plan_list)):
         check_undefined_attainment(g, lines, choice, att, span, ams, asked)
-        comm_g, paid_g = commission_lines(g, lines, choice, att, span, ledger, tis)
+        comm_g, paid_g = commission_lines(g, lines, choice, att, span, ledger, tis, payout)
         # per-deal minimum / maximum commission: lines after the deal's, paid as commission
         lim_g, paid_lim = deal_limit_lines(g, lines, paid_g, choice, ledger, A, P)
         rate_ap += comm_g

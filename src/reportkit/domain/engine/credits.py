@@ -6,22 +6,29 @@ in :mod:`reportkit.domain._credit_core` (re-exported by
 (:func:`credit_lines`), keeps those of the run's pay periods in ledger order with
 their (AM, period) segments (:func:`in_ledger_order`), and sums the credited revenue
 per AM and period exactly (:func:`credited_micros`). :func:`team_totals` is the
-team view of a run's credits.
+team view of a run's credits. A plan's ``splits.mode`` (:func:`split_mode`) says how a
+deal shared by revenue splits is paid: ``credit_first`` pays each share on its own, and
+``split_payout`` measures the whole deal on its primary's schedule
+(:func:`payout_split`) and shares each line among the participants (:func:`share_payout`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from ...core.errors import DataError
+from ...config.plans import PPM
+from ...core.errors import DataError, DataProblem, PlanError
 from ...core.money import MICROS_PER_CENT, check_exact_range, micros_to_cents
 from ...data.model import Dataset
-from .._credit_core import Credits, Ids, apply_crediting, concat_excluded, excluded_frame
+from .._credit_core import Credits, Ids, allocate_by_share, apply_crediting, concat_excluded, excluded_frame
 from .inputs import _LIMIT, PayPeriods, PlanChoice
 from .ledger import _ledger_order
+
+_NOT_AN_AM = "credited account manager is not in account_managers"  # an excluded credit's reason
 
 
 def team_totals(credits: pd.DataFrame, account_managers: pd.DataFrame) -> pd.DataFrame:
@@ -106,7 +113,7 @@ def credit_lines(
                 ids.strings()[cr.am[u]],
                 cr.credit[u],
                 cr.cdate[u],
-                "credited account manager is not in account_managers",
+                _NOT_AN_AM,
             )
         )
         cr = cr.take(np.flatnonzero(~unknown))
@@ -137,6 +144,9 @@ class CreditLines:
     am_narrow, p_narrow : int arrays
         ``cr.am`` and ``p`` in narrow integer types, for the statement lines' columns
         (widened when a frame is built).
+    pos : int64 array or None
+        Each line's position in crediting order (``in_ledger_order(..., positions=True)``:
+        a split's rows in the splits table's order); None when not asked for.
     """
 
     cr: Credits
@@ -147,18 +157,22 @@ class CreditLines:
     plan: np.ndarray | None
     am_narrow: np.ndarray
     p_narrow: np.ndarray
+    pos: np.ndarray | None = None
 
     @property
     def n(self) -> int:
         return len(self.cr.credit)
 
 
-def in_ledger_order(cr: Credits, deals: pd.DataFrame, span: PayPeriods, choice: PlanChoice, n_codes: int) -> CreditLines:
+def in_ledger_order(
+    cr: Credits, deals: pd.DataFrame, span: PayPeriods, choice: PlanChoice, n_codes: int, *, positions: bool = False
+) -> CreditLines:
     """Keep the credit lines closed in the run's pay periods and put them in ledger order.
 
     Ledger order: AM, period, close date, deal id (string order), then crediting
     order (:func:`reportkit.domain.engine.ledger._ledger_order`). ``n_codes``: the
-    number of AM id codes (:class:`Ids`).
+    number of AM id codes (:class:`Ids`). ``positions``: keep each line's crediting
+    position (:attr:`CreditLines.pos`, what :func:`payout_split` orders a split by).
     """
     P = span.n
     c_ord = span.calendar.ordinals(cr.cdate, span.kind)
@@ -178,7 +192,7 @@ def in_ledger_order(cr: Credits, deals: pd.DataFrame, span: PayPeriods, choice: 
     # AM and period codes in narrow types for the per-line columns (widened when a frame is built)
     am_narrow = cr.am.astype(np.int32) if n_codes < 2**31 else cr.am
     p_narrow = c_p.astype(np.int16) if P < 2**15 else c_p
-    return CreditLines(cr, c_p, c_flat, seg, seg_len, c_plan, am_narrow, p_narrow)
+    return CreditLines(cr, c_p, c_flat, seg, seg_len, c_plan, am_narrow, p_narrow, order if positions else None)
 
 
 def credited_micros(lines: CreditLines, A: int, P: int) -> np.ndarray:
@@ -187,3 +201,173 @@ def credited_micros(lines: CreditLines, A: int, P: int) -> np.ndarray:
     if lines.n:
         cred_ap[lines.flat[lines.seg]] = np.add.reduceat(lines.cr.exact, lines.seg)
     return cred_ap.reshape(A, P)
+
+
+# ---------------------------------------------------------------------------
+# split modes (splits group, issue #13 item 7): credit first, or split the whole deal's payout
+# ---------------------------------------------------------------------------
+_REVENUE_SPLIT, _CANCELLED = 1, 4  # the core's credit sources "split" and "cancellation in period"
+
+
+def split_mode(choice: PlanChoice) -> str:
+    """The run's ``splits.mode`` (every plan of a run must say the same).
+
+    Raises
+    ------
+    PlanError
+        Two plans of the run disagree, naming both files, the key and the fix.
+    """
+    modes = {p.splits.mode for p in choice.plans}
+    if len(modes) > 1:
+        where = ", ".join(f"{p.source_file or p.name!r}: {p.splits.mode}" for p in choice.plans)
+        raise PlanError(
+            f"key 'splits.mode' differs between the plans of one run ({where}): a shared deal is paid one way for "
+            "all of its participants",
+            hint="give every plan the same splits.mode (allowed: credit_first, split_payout)",
+        )
+    return modes.pop() if modes else "credit_first"
+
+
+@dataclass(frozen=True)
+class PayoutSplit:
+    """The whole-deal basis of ``splits.mode: split_payout`` and how its payout is shared.
+
+    A *group* is the revenue split lines of one deal from one event (the sale, or a
+    cancellation booked in a period), in crediting order; its first line is the
+    **primary**'s (the deal's first revenue row in the splits table).
+
+    Attributes
+    ----------
+    lines : CreditLines
+        The run's lines with each group's whole credit (cents and exact micros) on
+        its primary's line and 0 on the others: what the rate schedules pay on.
+    group : int64 array
+        The group of each credit line, -1 for a line that is not a revenue split's.
+    primary : bool array
+        Whether a line is its group's primary.
+    members : int64 array
+        Every group's lines (rows of the run's lines), group after group, in
+        crediting order; ``mstart``, ``mlen`` give each group's run.
+    weight, den : int64 arrays
+        Each member's exact share ``weight / den`` of the group's payout (its split
+        share in ppm over 1e6; an equal split's 1 / n).
+    att : object
+        The attainment (:class:`~reportkit.domain.engine.quotas.Attainment`) of the
+        whole-deal basis: the tiers' totals and gates (set by ``compute``).
+    """
+
+    lines: CreditLines
+    group: np.ndarray
+    primary: np.ndarray
+    members: np.ndarray
+    mstart: np.ndarray
+    mlen: np.ndarray
+    weight: np.ndarray
+    den: np.ndarray
+    att: object = None
+
+
+def payout_split(
+    lines: CreditLines, n_deals: int, excluded: pd.DataFrame | None = None, splits: pd.DataFrame | None = None
+) -> PayoutSplit | None:
+    """The whole-deal basis of a ``split_payout`` run (None when no line is a revenue split's).
+
+    ``lines`` must carry crediting positions (``in_ledger_order(..., positions=True)``).
+    The primary's line of each group carries the group's whole credit (the sum of its
+    members' credits: the deal amount for a sale, the cancelled amount for a
+    cancellation), the others 0; quota credit is untouched (``lines`` stays as it is).
+
+    Raises
+    ------
+    DataError
+        A revenue split names an account manager who is not in ``account_managers``
+        (``excluded``): their share of the whole deal's payout would go to nobody or
+        to the others.
+    """
+    if excluded is not None and splits is not None and len(excluded):
+        gone = excluded.loc[
+            (excluded["reason"] == _NOT_AN_AM) & excluded["deal_id"].isin(splits["deal_id"]).to_numpy(),
+            ["deal_id", "account_manager_id"],
+        ]
+        if len(gone):
+            raise DataError(
+                "splits.mode split_payout shares a deal's commission among its split rows, but some name an account "
+                "manager who is not in account_managers",
+                [
+                    DataProblem("splits", None, "account_manager_id", f"{d}: {a}", "not in account_managers")
+                    for d, a in gone.itertuples(index=False)
+                ],
+                hint="add these account managers to account_managers, or correct the splits rows",
+            )
+    cr = lines.cr
+    is_rev_split = (cr.source == _REVENUE_SPLIT) & (cr.kind == 0)
+    if not is_rev_split.any():
+        return None
+    split_deal = np.zeros(n_deals, dtype=bool)
+    split_deal[cr.drow[is_rev_split]] = True
+    cancelled = cr.source == _CANCELLED
+    cand = np.flatnonzero((cr.kind == 0) & (is_rev_split | cancelled) & split_deal[cr.drow])
+    if not cancelled[cand].any() and n_deals * (lines.n + 1) < 2**62:  # sales only: one value sort of (deal, position)
+        members = cand[np.argsort(cr.drow[cand] * (lines.n + 1) + lines.pos[cand])]
+    else:
+        members = cand[np.lexsort((lines.pos[cand], cr.cdate[cand], cr.source[cand], cr.drow[cand]))]
+    key_d, key_s, key_c = cr.drow[members], cr.source[members], cr.cdate[members]
+    first = np.r_[True, (key_d[1:] != key_d[:-1]) | (key_s[1:] != key_s[:-1]) | (key_c[1:] != key_c[:-1])]
+    mstart = np.flatnonzero(first)
+    mlen = np.diff(np.r_[mstart, len(members)])
+    gid = np.cumsum(first) - 1
+    group = np.full(lines.n, -1, dtype=np.int64)
+    group[members] = gid
+    primary = np.zeros(lines.n, dtype=bool)
+    primary[members[mstart]] = True
+    credit, exact = cr.credit.copy(), cr.exact.copy()
+    credit[members], exact[members] = 0, 0
+    credit[members[mstart]] = np.add.reduceat(cr.credit[members], mstart)
+    exact[members[mstart]] = np.add.reduceat(cr.exact[members], mstart)
+    basis = dataclasses.replace(lines, cr=dataclasses.replace(cr, credit=credit, exact=exact))
+    # exact shares: the split's ppm, or 1 / n for a group whose n equal shares do not make 1e6 (share 'equal')
+    share = cr.share[members].astype(np.int64)
+    tot = np.add.reduceat(share, mstart)
+    lo, hi = np.minimum.reduceat(share, mstart), np.maximum.reduceat(share, mstart)
+    equal = (lo == hi) & (tot != PPM)
+    weight = np.where(equal[gid], 1, share)
+    den = np.where(equal[gid], mlen[gid], PPM)
+    return PayoutSplit(basis, group, primary, members, mstart, mlen, weight, den)
+
+
+def share_payout(payout: PayoutSplit, r_, k, cc, rate, amt, rc):
+    """A batch of commission lines on the whole-deal basis, as each participant's share.
+
+    A line (slice) of a group's primary becomes one line per member of the group:
+    the same tier, credit (the whole deal's slice) and rate, and the member's share of
+    its amount, allocated to the cent by largest remainder
+    (:func:`reportkit.domain._credit_core.allocate_by_share`, ties to the earlier split
+    row), so the shares add up to the line exactly. The other members' own lines
+    (0 credit on the basis) are dropped; lines outside every group pass unchanged.
+
+    Returns
+    -------
+    rows, tier, credit, rate_ppm, amount, rule code : arrays
+    """
+    grp = payout.group[r_]
+    plain = np.flatnonzero(grp < 0)
+    pi = np.flatnonzero((grp >= 0) & payout.primary[r_])
+    g = grp[pi]
+    cnt = payout.mlen[g]
+    rep = np.repeat(np.arange(len(pi)), cnt)
+    within = np.arange(len(rep)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    mem = payout.mstart[g][rep] + within
+    shared = allocate_by_share(rep, amt[pi][rep], payout.weight[mem], payout.den[mem], len(pi))
+
+    def cat(x, y):
+        return np.concatenate([x[plain], y])
+
+    pr = pi[rep]
+    return (
+        cat(r_, payout.members[mem]),
+        cat(k, k[pr]),
+        cat(cc, cc[pr]),
+        cat(rate, rate[pr]),
+        cat(amt, shared),
+        cat(rc, rc[pr]),
+    )

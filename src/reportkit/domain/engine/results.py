@@ -302,6 +302,30 @@ def _with_type(description: str, plan, deal_type) -> str:
     return f"{description}; {words}" if words else description
 
 
+def split_words(mode: str, share_ppm: int | None = None) -> str:
+    """How a commission line of a deal shared by a split was made, in words (splits group, issue #13 item 7).
+
+    ``mode`` is the plan's ``splits.mode``; ``share_ppm`` the account manager's split
+    share in parts per million (an equal split's 1 / n rounded; None: not shown). Appended to the
+    description of every commission line of a split deal, so a reader sees which mode
+    made it.
+
+    Examples
+    --------
+    >>> split_words("credit_first", 600_000)
+    'split credit first: your 60 % share of the deal is your credit, paid on your own rate schedule'
+    >>> split_words("split_payout", 400_000)
+    "split payout: your 40 % share of the commission on the whole deal (the credit shown), measured at the running total of the deal's primary (its first split row) and shared to the cent by largest remainder"
+    """
+    pct = "" if share_ppm is None else percent_words(Decimal(int(share_ppm)) / 1_000_000) + " "
+    if mode == "split_payout":
+        return (
+            f"split payout: your {pct}share of the commission on the whole deal (the credit shown), measured at the "
+            "running total of the deal's primary (its first split row) and shared to the cent by largest remainder"
+        )
+    return f"split credit first: your {pct}share of the deal is your credit, paid on your own rate schedule"
+
+
 STATEMENT_COLUMNS = [
     "account_manager_id",
     "period",
@@ -394,6 +418,7 @@ class CommissionResult:
         self._credits_df: pd.DataFrame | None = None
         self._order: np.ndarray | None = None
         self._starts: np.ndarray | None = None
+        self._split_rows: np.ndarray | None = None
         self._code = {a: i for i, a in enumerate(account_managers.tolist())}
         self._fx: DealConversions | None = None  # deals converted from other currencies, looked up by id
 
@@ -486,6 +511,18 @@ class CommissionResult:
         labels = [p.label for p in self.periods]
         plans = [self._plan_of(code, j) for j in x["p"].tolist()]
         types = self._deal_types(rows[x.index.to_numpy()], x["kind"].to_numpy(), plans)
+        described = [
+            _with_type(line_words(_KINDS[k], t, str(r), pl, self._rule_schedule.get(c)), pl, ty)
+            for k, t, r, pl, ty, c in zip(
+                x["kind"].tolist(),
+                x["tier"].tolist(),
+                x["rule"].tolist(),
+                plans,
+                types,
+                x["schedule_order"].tolist(),
+            )
+        ]
+        self._split_lines(code, rows[x.index.to_numpy()], x["kind"].to_numpy(), plans, described)
         out = pd.DataFrame(
             {
                 "account_manager_id": account_manager_id,
@@ -503,17 +540,7 @@ class CommissionResult:
                 "award": x["award"].astype(str).tolist(),
                 "payout_date": [None if pd.isna(d) else d.date() for d in x["payout_date"]],
                 "payable": x["payable"].to_numpy(bool),
-                "description": [
-                    _with_type(line_words(_KINDS[k], t, str(r), pl, self._rule_schedule.get(c)), pl, ty)
-                    for k, t, r, pl, ty, c in zip(
-                        x["kind"].tolist(),
-                        x["tier"].tolist(),
-                        x["rule"].tolist(),
-                        plans,
-                        types,
-                        x["schedule_order"].tolist(),
-                    )
-                ],
+                "description": described,
             },
             columns=STATEMENT_COLUMNS,
         )
@@ -536,6 +563,21 @@ class CommissionResult:
         got = take_str(col, drow) if col is not None else np.full(len(rows), None, dtype=object)
         ok = (kinds == _KINDS.index("commission")) & (drow >= 0) & np.asarray(with_f)
         return [g if o else False for g, o in zip(got.tolist(), ok.tolist())]
+
+    def _split_lines(self, code: int, rows: np.ndarray, kinds: np.ndarray, plans: list, described: list[str]) -> None:
+        """Append :func:`split_words` to the descriptions of the AM's commission lines of split deals (in place)."""
+        cr = self._credits
+        if self._split_rows is None:  # the revenue split credit lines, found once per result
+            self._split_rows = np.flatnonzero(cr.source == CREDIT_SOURCES.index("split"))
+        mine = self._split_rows[cr.am[self._split_rows] == code]
+        if not len(mine):
+            return
+        shares = dict(zip(cr.drow[mine].tolist(), cr.share[mine].tolist()))
+        drows = self._L["drow"][rows].tolist()
+        for i, (kind, d) in enumerate(zip(kinds.tolist(), drows)):
+            if _KINDS[kind] == "commission" and d in shares:
+                mode = plans[i].splits.mode if plans[i] is not None else "credit_first"
+                described[i] = f"{described[i]}; {split_words(mode, shares[d])}"
 
     def _plan_of(self, code: int, j: int):
         """The plan of AM ``code`` in pay period ``j`` (None when unknown)."""

@@ -22,7 +22,7 @@ from ...config.plans import PPM, Plan, RateSchedule, ppm
 from ...core.errors import PlanError
 from ...core.money import rdiv
 from ...core.money import rdiv_inplace as _rdiv_inplace
-from .credits import CreditLines
+from .credits import CreditLines, PayoutSplit, share_payout
 from .curves import curve_commission
 from .inputs import PayPeriods, PlanChoice, year_to_date
 from .ledger import _KIND, Ledger, _segment_cumsum, _sum_into
@@ -509,6 +509,7 @@ def commission_lines(
     span: PayPeriods,
     ledger: Ledger,
     ti: tuple[np.ndarray, np.ndarray] | None = None,
+    payout: PayoutSplit | None = None,
 ) -> tuple[np.ndarray, list]:
     """Commission lines of plan ``g`` on the credit lines of the AMs and periods it covers.
 
@@ -523,6 +524,12 @@ def commission_lines(
         Target incentive cents per AM and pay period, and year to date
         (:func:`reportkit.domain.engine.caps.period_target_incentive`): a pay curve of
         ``of_ti`` points pays fractions of it.
+    payout : PayoutSplit, optional
+        A ``splits.mode: split_payout`` run's whole-deal basis
+        (:func:`~reportkit.domain.engine.credits.payout_split`): the schedules pay on
+        ``payout.lines`` with ``payout.att`` (each deal shared by a split measured
+        whole, at its primary's running total), and each line of a split deal is
+        shared among its participants (:func:`~reportkit.domain.engine.credits.share_payout`).
 
     Returns
     -------
@@ -537,6 +544,9 @@ def commission_lines(
     A, P = att.quota.shape
     comm_ap = np.zeros((A, P), dtype=np.int64)
     paid: list = []
+    shared = payout is not None and pl.splits.mode == "split_payout"
+    if shared:  # splits group (issue #13 item 7): the schedules measure each split deal whole
+        lines, att = payout.lines, payout.att
     whole = choice.one_plan  # the plan covers every line: no selection copies
     sel = np.arange(lines.n) if whole else np.flatnonzero(lines.plan == g)
     if not len(sel):
@@ -554,6 +564,9 @@ def commission_lines(
             batches += _year_to_date(sch, g, lines, sel, whole, att, span, choice, ledger, comm_ap, ti_ytd)
     cr, c_flat = lines.cr, lines.flat
     for r_, k, cc, rate, amt, rc, kd, ident in batches:  # ident: r_ is every credit line once, in order
+        if shared:  # each line of a split deal becomes its participants' shares of it
+            r_, k, cc, rate, amt, rc = share_payout(payout, r_, k, cc, rate, amt, rc)
+            ident = False
         comm_ap += _sum_into(A * P, c_flat if ident else c_flat[r_], amt).reshape(A, P)
         paid.append((r_, amt))
         ledger.add(
