@@ -81,27 +81,29 @@ __all__ = [
 ]
 
 
-from .plan_parts import (
+from .plan_counts import (
     DEAL_TYPE_DEFAULT,
+    Crediting,
+    DealTypeFactors,
+    Measure,
+    Multiplier,
+    SplitSpec,
+    deal_type_key,
+)
+from .plan_parts import (
     Bonus,
     Cap,
     Clawback,
-    Crediting,
     CurvePoint,
     DealLimits,
-    DealTypeFactors,
     Draw,
-    Measure,
-    Multiplier,
     PayMix,
     QuotaSpec,
     RateComponent,
     RateSchedule,
     Spif,
-    SplitSpec,
     Tier,
     _Strict,
-    deal_type_key,
     ppm,
 )
 
