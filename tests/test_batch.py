@@ -370,11 +370,11 @@ def test_demo_xlsx_numbers_match_the_report_object(demo_batch):
         report = _load(demo_batch, entry)
         wb = openpyxl.load_workbook(demo_batch.output_dir / entry["outputs"]["xlsx"])
         ws = wb["Quarterly results"]
-        header = [c.value for c in ws[1]]
+        header = [c.value for c in ws[2]]  # row 1: the title row
         col = header.index("Revenue")
         got = [
             Decimal(repr(r[col].value)).quantize(Decimal("0.01"))
-            for r in ws.iter_rows(min_row=2)
+            for r in ws.iter_rows(min_row=3)
             if isinstance(r[col].value, (int, float))
         ]  # data rows (the workbook may add a totals block)
         assert got[: len(report.quarterly)] == list(report.quarterly["revenue"])
@@ -384,11 +384,11 @@ def test_demo_xlsx_numbers_match_the_report_object(demo_batch):
             else ("Commission expense", report.commission_expense, "Total")
         )
         ws = wb[sheet]
-        header = [c.value for c in ws[1]]
+        header = [c.value for c in ws[2]]
         col = header.index(column)
         got = [
             Decimal(repr(r[col].value)).quantize(Decimal("0.01"))
-            for r in ws.iter_rows(min_row=2)
+            for r in ws.iter_rows(min_row=3)
             if isinstance(r[col].value, (int, float))
         ]
         if report.kind == "team" and not got:
