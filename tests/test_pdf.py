@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 from demo_params import demo_params
 
-from reportkit.render.notebook import column_label, table
+from reportkit.render.notebook import table
 from reportkit.render.pdf import PdfPage, pdf_unavailable, render_pdf
 from reportkit.render.titles import PrintTitle
 from reportkit.run.batch import run_batch
@@ -208,3 +208,41 @@ def test_a_pdf_that_fails_keeps_the_reports_other_files_and_resume_writes_it(tmp
     entry = json.loads((out / "manifest.json").read_text())["reports"][0]
     assert again.succeeded and not entry["reused"] and entry["output_errors"] == {}
     assert (out / entry["outputs"]["pdf"]).is_file()
+
+
+def test_pdf_params_default_off_and_refuse_an_unknown_paper(tmp_path):
+    from reportkit.config.params import load_params
+    from reportkit.core.errors import ParamsError
+    from reportkit.run.outputs import report_formats
+
+    plain = load_params(demo_params(tmp_path, pdf={}))
+    assert (plain.pdf.enabled, plain.pdf.paper, plain.pdf.orientation) == (False, "A4", "landscape")
+    assert report_formats(plain) == ("ipynb", "html", "xlsx")
+    on = load_params(demo_params(tmp_path, pdf={"enabled": True, "paper": "Letter"}))
+    assert report_formats(on) == ("ipynb", "html", "xlsx", "pdf") and on.pdf.paper == "Letter"
+    with pytest.raises(ParamsError, match=r"pdf\.paper.*'A4' or 'Letter'"):
+        load_params(demo_params(tmp_path, pdf={"enabled": True, "paper": "A5"}))
+
+
+def test_a_batch_asking_for_pdfs_where_they_cannot_be_made_stops_before_any_report(tmp_path, monkeypatch):
+    import reportkit.render.pdf as pdf
+    from reportkit.core.errors import EnvironmentError_
+
+    monkeypatch.setattr(pdf, "pdf_unavailable", lambda: "PDF output needs WeasyPrint, which is not installed")
+    with pytest.raises(EnvironmentError_, match="needs WeasyPrint") as err:
+        run_batch(demo_params(tmp_path, pdf={"enabled": True}), tmp_path / "out", progress=False)
+    assert err.value.exit_code == 3 and "-p pdf.enabled=false" in err.value.hint
+    assert not (tmp_path / "out").exists()
+
+
+def test_turning_pdfs_off_removes_the_pdfs_an_earlier_run_listed(tmp_path):
+    from reportkit.run.outputs import remove_stale_outputs
+
+    out = tmp_path / "out"
+    (out / "teams").mkdir(parents=True)
+    for ext in ("html", "pdf"):
+        (out / "teams" / f"t.{ext}").write_text("x")
+    (out / "teams" / "mine.pdf").write_text("not listed: never touched")
+    previous = {"reports": [{"outputs": {"html": "teams/t.html", "pdf": "teams/t.pdf"}}]}
+    assert remove_stale_outputs(out, previous, {"teams/t.html"}) == ["teams/t.pdf"]
+    assert sorted(p.name for p in (out / "teams").iterdir()) == ["mine.pdf", "t.html"]
