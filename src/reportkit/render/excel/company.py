@@ -64,7 +64,9 @@ def write_company_workbook(
     path : str or Path
         Destination ``.xlsx`` (written atomically).
     title : str
-        Document title, also the roll-up sheet's heading (e.g. ``"Demo Co — FY2025-Q4"``).
+        Document title (e.g. ``"Demo Co — FY2025-Q4"``). Every sheet's title row says
+        ``"<company> · Company roll-up · <period> · as of <as_of>"``
+        (:class:`reportkit.render.titles.PrintTitle`).
     as_of : date
         Report date; the workbook's *created* property.
     rollup : mapping
@@ -72,7 +74,7 @@ def write_company_workbook(
         (same keys as the team summaries, plus ``notes``). The ``Company total``
         row shows exactly these.
     company : str, default ""
-        Document property *Company*.
+        Document property *Company*, and the first part of every sheet's title row.
 
     Layout
     ------
