@@ -313,7 +313,7 @@ def test_demo_batch_writes_every_report_and_a_manifest(demo_batch):
     for entry in manifest["reports"]:
         assert set(entry) >= {"kind", "id", "name", "status", "outputs", "parameters", "duration_s", "error"}
         assert entry["status"] == "ok" and entry["error"] is None
-        assert sorted(entry["outputs"]) == ["html", "ipynb", "xlsx"]
+        assert sorted(entry["outputs"]) == ["html", "ipynb", "pdf", "xlsx"]
         for rel in entry["outputs"].values():
             assert not Path(rel).is_absolute() and (out / rel).is_file()
         folder = "account_managers" if entry["kind"] == "account_manager" else "teams"
@@ -370,11 +370,11 @@ def test_demo_xlsx_numbers_match_the_report_object(demo_batch):
         report = _load(demo_batch, entry)
         wb = openpyxl.load_workbook(demo_batch.output_dir / entry["outputs"]["xlsx"])
         ws = wb["Quarterly results"]
-        header = [c.value for c in ws[1]]
+        header = [c.value for c in ws[2]]  # row 1: the title row
         col = header.index("Revenue")
         got = [
             Decimal(repr(r[col].value)).quantize(Decimal("0.01"))
-            for r in ws.iter_rows(min_row=2)
+            for r in ws.iter_rows(min_row=3)
             if isinstance(r[col].value, (int, float))
         ]  # data rows (the workbook may add a totals block)
         assert got[: len(report.quarterly)] == list(report.quarterly["revenue"])
@@ -384,11 +384,11 @@ def test_demo_xlsx_numbers_match_the_report_object(demo_batch):
             else ("Commission expense", report.commission_expense, "Total")
         )
         ws = wb[sheet]
-        header = [c.value for c in ws[1]]
+        header = [c.value for c in ws[2]]
         col = header.index(column)
         got = [
             Decimal(repr(r[col].value)).quantize(Decimal("0.01"))
-            for r in ws.iter_rows(min_row=2)
+            for r in ws.iter_rows(min_row=3)
             if isinstance(r[col].value, (int, float))
         ]
         if report.kind == "team" and not got:
@@ -423,7 +423,7 @@ def test_a_failing_report_is_recorded_and_the_others_are_published(tmp_path, mon
     assert "forced failure" in captured.err
     manifest = json.loads((out / "manifest.json").read_text())
     by_id = {r["id"]: r for r in manifest["reports"]}
-    assert by_id["AM-001"]["status"] == "ok" and sorted(by_id["AM-001"]["outputs"]) == ["html", "ipynb", "xlsx"]
+    assert by_id["AM-001"]["status"] == "ok" and sorted(by_id["AM-001"]["outputs"]) == ["html", "ipynb", "pdf", "xlsx"]
     failed = by_id["AM-002"]
     assert failed["status"] == "failed"
     assert failed["error"] == "RuntimeError: forced failure for the test (cell 4)"

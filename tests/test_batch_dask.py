@@ -117,7 +117,7 @@ def test_a_batch_on_a_dask_cluster_publishes_the_reports_and_fails_only_the_fail
     for key in [("account_manager", "AM-001"), ("team", "team-north")]:
         entry = by_id[key]
         assert entry["status"] == "ok" and entry["error"] is None, entry
-        assert sorted(entry["outputs"]) == ["html", "ipynb", "xlsx"]
+        assert sorted(entry["outputs"]) == ["html", "ipynb", "pdf", "xlsx"]
         assert all((out / rel).is_file() for rel in entry["outputs"].values())
     failed = by_id[("account_manager", "AM-002")]
     assert failed["status"] == "failed"

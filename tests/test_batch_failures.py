@@ -113,7 +113,7 @@ def test_a_batch_with_one_report_failing_in_each_way_still_completes_the_others(
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["batch"]["timeout_s"] == 15
     by_id = {r["id"]: r for r in manifest["reports"]}
-    assert by_id["AM-001"]["status"] == "ok" and sorted(by_id["AM-001"]["outputs"]) == ["html", "ipynb", "xlsx"]
+    assert by_id["AM-001"]["status"] == "ok" and sorted(by_id["AM-001"]["outputs"]) == ["html", "ipynb", "pdf", "xlsx"]
     expected = {
         "AM-002": ("RuntimeError: forced failure for the test", "RuntimeError"),
         "AM-003": ("DeadKernelError: the kernel died", "DeadKernelError"),

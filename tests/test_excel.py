@@ -30,6 +30,9 @@ from reportkit.render.excel import (
     write_workbook,
 )
 
+HEADER_ROW = 2
+"""Row 1 of every sheet is the title row (company, report, period, as-of); the column headers are row 2."""
+
 
 @pytest.fixture()
 def am_book(tmp_path):
@@ -45,8 +48,8 @@ def team_book(tmp_path):
 
 def _rows(ws, *, totals=False):
     """Header and data rows; the bold total row at the bottom is skipped unless ``totals``."""
-    header = [c.value for c in ws[1]]
-    rows = [dict(zip(header, (c for c in row))) for row in ws.iter_rows(min_row=2)]
+    header = [c.value for c in ws[HEADER_ROW]]
+    rows = [dict(zip(header, (c for c in row))) for row in ws.iter_rows(min_row=HEADER_ROW + 1)]
     if not totals and rows and any(c.font.bold for c in rows[-1].values()):
         rows = rows[:-1]
     return header, rows
@@ -122,7 +125,7 @@ def test_text_from_data_never_becomes_a_formula(tmp_path, am_book):
 
 
 def test_ids_stay_text(am_book, team_book):
-    summary = {r[0].value: r[1].value for r in am_book["Summary"].iter_rows(min_row=2)}
+    summary = {r[0].value: r[1].value for r in am_book["Summary"].iter_rows(min_row=HEADER_ROW + 1)}
     assert summary["Account manager ID"] == "00731"
     assert summary["Revenue"] == pytest.approx(9000.10) and summary["Attainment"] == pytest.approx(0.7500083333)
     _, lb = _rows(team_book["Leaderboard"])
@@ -131,10 +134,10 @@ def test_ids_stay_text(am_book, team_book):
 
 def test_header_is_frozen_filtered_and_columns_are_sized(am_book):
     ws = am_book["Accounts"]
-    assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:")
+    assert ws.freeze_panes == "A3"  # the title row and the header row stay in view
+    assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A2:")
     assert ws.column_dimensions["B"].width >= len("<script>alert(1)</script>")
-    assert ws["A1"].font.bold
+    assert ws["A2"].font.bold
 
 
 def test_workbook_is_deterministic_and_dated_as_of(tmp_path):
@@ -206,15 +209,15 @@ def test_commission_statement_has_a_sum_total_row_equal_to_the_statement(tmp_pat
     path = write_workbook(am_report(), tmp_path / "am.xlsx")
     ws = openpyxl.load_workbook(path)["Commission statement"]
     cached = openpyxl.load_workbook(path, data_only=True)["Commission statement"]
-    header = [c.value for c in ws[1]]
+    header = [c.value for c in ws[HEADER_ROW]]
     amount = header.index("Amount") + 1
     last = ws.max_row
     assert ws.cell(last, header.index("Description") + 1).value == "Total"
-    assert ws.cell(last, amount).value == f"=SUM($E$2:$E${last - 1})"
+    assert ws.cell(last, amount).value == f"=SUM($E$3:$E${last - 1})"
     assert _cents(cached.cell(last, amount).value) == am_report().summary["commission_total"]
     assert ws.cell(last, amount).number_format == money_format("USD")
     # the Summary's commission total points at that cell
-    summary = {r[0].value: r[1] for r in ws.parent["Summary"].iter_rows(min_row=2)}
+    summary = {r[0].value: r[1] for r in ws.parent["Summary"].iter_rows(min_row=HEADER_ROW + 1)}
     assert summary["Commission total"].value == f"=SUM('Commission statement'!E{last})"
 
 
@@ -223,30 +226,30 @@ def test_attainment_is_a_live_ratio_with_n_a_for_zero_quota(tmp_path):
     path = write_workbook(report, tmp_path / "am.xlsx")
     ws = openpyxl.load_workbook(path)["Quarterly results"]
     cached = openpyxl.load_workbook(path, data_only=True)["Quarterly results"]
-    for r in range(2, 6):
+    for r in range(3, 7):
         assert ws[f"F{r}"].value == f'=IF(E{r}=0,"n/a",D{r}/E{r})'
-    assert cached["F4"].value == "n/a" and cached["F5"].value == pytest.approx(9000.10 / 12000, abs=1e-12)
-    assert ws["F2"].number_format == "0.0%"
+    assert cached["F5"].value == "n/a" and cached["F6"].value == pytest.approx(9000.10 / 12000, abs=1e-12)
+    assert ws["F3"].number_format == "0.0%"
 
 
 def test_a_figure_that_is_not_the_plain_ratio_is_written_as_a_value(am_book):
     # the sample's Q4 attainment (0.7500083333) is not 9000.10 / 12000 to 12 digits:
     # a formula would recalculate to another number, so the figure itself is written
     ws = am_book["Quarterly results"]
-    assert ws["F5"].value == pytest.approx(0.7500083333, abs=1e-15)
+    assert ws["F6"].value == pytest.approx(0.7500083333, abs=1e-15)
 
 
 def test_team_sheets_roll_up_with_sums(tmp_path):
     path = write_workbook(team_report(), tmp_path / "team.xlsx")
     f = _formula_cells(path)
-    assert f[("Commission expense", "E2")] == "=C2+D2"
-    assert f[("Commission expense", "E4")] == "=SUM($E$2:$E$3)"
-    assert f[("Forecast roll-up", "D4")] == "=SUM($D$2:$D$3)"
-    assert f[("Attainment distribution", "B5")] == "=COUNTIF('Leaderboard'!$F$2:$F$3,\"n/a\")"
+    assert f[("Commission expense", "E3")] == "=C3+D3"
+    assert f[("Commission expense", "E5")] == "=SUM($E$3:$E$4)"
+    assert f[("Forecast roll-up", "D5")] == "=SUM($D$3:$D$4)"
+    assert f[("Attainment distribution", "B6")] == "=COUNTIF('Leaderboard'!$F$3:$F$4,\"n/a\")"
     book = openpyxl.load_workbook(path, data_only=True)
     fr = book["Forecast roll-up"]
-    assert [c.value for c in fr[4]][:2] == ["(team)", "Team total"]
-    assert _cents(fr["C4"].value) == Decimal("31285.72")
+    assert [c.value for c in fr[5]][:2] == ["(team)", "Team total"]
+    assert _cents(fr["C5"].value) == Decimal("31285.72")
     _, rows = _rows(book["Commission expense"], totals=True)
     assert _cents(rows[-1]["Total"].value) == Decimal("450.01")
 
@@ -258,7 +261,7 @@ def test_demo_workbooks_cached_values_equal_the_report(tmp_path, demo_reports):
         book = openpyxl.load_workbook(path, data_only=True)
         formulas = _formula_cells(path)
         assert len(formulas) >= 5, rep.id
-        summary = {r[0].value: r[1].value for r in book["Summary"].iter_rows(min_row=2)}
+        summary = {r[0].value: r[1].value for r in book["Summary"].iter_rows(min_row=HEADER_ROW + 1)}
         for key, value in rep.summary.items():
             label = __import__("reportkit.render.notebook", fromlist=["column_label"]).column_label(key)
             got = summary[label]
@@ -275,26 +278,30 @@ def test_demo_workbooks_cached_values_equal_the_report(tmp_path, demo_reports):
         else:
             _, q = _rows(book["Quarterly results"])
             assert [_cents(r["Revenue"].value) for r in q] == list(rep.quarterly["revenue"])
-            assert all(formulas[("Quarterly results", f"F{i}")].startswith("=IF(") for i in range(2, 2 + len(q)))
+            assert all(formulas[("Quarterly results", f"F{i}")].startswith("=IF(") for i in range(3, 3 + len(q)))
             _, lines = _rows(book["Commission statement"], totals=True)
             assert _cents(lines[-1]["Amount"].value) == rep.summary["commission_total"]
 
 
 def test_number_formats_tables_charts_and_print_setup(tmp_path, demo_reports):
     ams, teams = demo_reports
-    path = write_workbook(ams[0], tmp_path / "am.xlsx")
+    rep = ams[0]
+    path = write_workbook(rep, tmp_path / "am.xlsx", company="Demo Co")
+    title = f"Demo Co · Account manager report: {rep.name} ({rep.id}) · {rep.period} · as of {rep.as_of.isoformat()}"
     book = openpyxl.load_workbook(path)
     q = book["Quarterly results"]
-    assert q["B2"].number_format == "yyyy-mm-dd" and q["B2"].is_date
-    assert q["D2"].number_format == money_format("USD")
-    assert q.tables and next(iter(q.tables.values())).ref.startswith("A1:")
+    assert q["B3"].number_format == "yyyy-mm-dd" and q["B3"].is_date
+    assert q["D3"].number_format == money_format("USD")
+    assert q.tables and next(iter(q.tables.values())).ref.startswith("A2:")
     assert q.conditional_formatting  # attainment bands
-    assert book["Deals"].auto_filter.ref.startswith("A1:")
+    assert book["Deals"].auto_filter.ref.startswith("A2:")
     for ws in book.worksheets:
-        assert ws.freeze_panes == "A2", ws.title
+        assert ws["A1"].value == title, ws.title  # the title row: company, report, period, as-of
+        assert ws.freeze_panes == "A3", ws.title
         assert ws.page_setup.orientation == "landscape" and ws.sheet_properties.pageSetUpPr.fitToPage
         assert ws.page_setup.fitToHeight == 0 and (ws.page_setup.fitToWidth or 1) == 1  # one page wide
-        assert ws.print_title_rows == "$1:$1", ws.title
+        assert ws.print_title_rows == "$1:$2", ws.title  # title row and column headers on every printed page
+        assert "Page &P of &N" in ws.oddFooter.right.text and ws.oddHeader.center.text == "&A"
     with zipfile.ZipFile(path) as z:
         charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
         assert charts
@@ -303,7 +310,7 @@ def test_number_formats_tables_charts_and_print_setup(tmp_path, demo_reports):
     team = write_workbook(teams[0], tmp_path / "team.xlsx")
     with zipfile.ZipFile(team) as z:
         xml = "".join(z.read(n).decode() for n in z.namelist() if n.startswith("xl/charts/chart"))
-        assert re.search(r"Leaderboard'?!\$F\$2", xml)  # attainment by account manager
+        assert re.search(r"Leaderboard'?!\$F\$3", xml)  # attainment by account manager
     props = openpyxl.load_workbook(team).properties
     assert props.title == f"{teams[0].name} — {teams[0].period}" and props.subject == "Team report"
     assert props.created == datetime.datetime.combine(teams[0].as_of, datetime.time())
@@ -324,20 +331,20 @@ def test_company_workbook_rolls_up_the_teams(tmp_path, demo_reports, demo_rollup
     assert book.sheetnames == ["Company"] + sorted(t.name for t in teams)
     ws = book["Company"]
     n = len(teams)
-    header = [c.value for c in ws[1]]
+    header = [c.value for c in ws[HEADER_ROW]]
     rev = header.index("Revenue (each deal once)")
-    assert ws.cell(n + 2, 1).value == "Company total"
-    assert ws.cell(n + 2, rev + 1).value.startswith("=SUM(")
-    assert ws.cell(2, rev + 1).value.startswith("='Team")  # references the team sheet's total row
+    assert ws.cell(n + 3, 1).value == "Company total"
+    assert ws.cell(n + 3, rev + 1).value.startswith("=SUM(")
+    assert ws.cell(3, rev + 1).value.startswith("='Team")  # references the team sheet's total row
     cached = openpyxl.load_workbook(path, data_only=True)["Company"]
     by_name = {t.name: t for t in teams}
-    for r in range(2, n + 2):
+    for r in range(3, n + 3):
         t = by_name[cached.cell(r, 1).value]
         assert _cents(cached.cell(r, rev + 1).value) == t.summary["revenue"]
         assert cached.cell(r, header.index("Attainment") + 1).value == pytest.approx(t.summary["attainment"], abs=1e-12)
     # the demo credits each deal to its owner only: the company's revenue is the sum of the teams', a live SUM
     assert demo_rollup["revenue"] == sum((t.summary["revenue"] for t in teams), Decimal(0))
-    assert _cents(cached.cell(n + 2, rev + 1).value) == demo_rollup["revenue"]
+    assert _cents(cached.cell(n + 3, rev + 1).value) == demo_rollup["revenue"]
     with zipfile.ZipFile(path) as z:
         assert b"<Company>Demo Co</Company>" in z.read("docProps/app.xml")
     assert book.properties.created == datetime.datetime.combine(as_of, datetime.time())
@@ -355,13 +362,13 @@ def test_company_total_row_shows_the_company_figure_when_teams_share_deals(tmp_p
     path = write_company_workbook([a, b], tmp_path / "company.xlsx", title="t", as_of=a.as_of, rollup=rollup)
     ws = openpyxl.load_workbook(path)["Company"]
     cached = openpyxl.load_workbook(path, data_only=True)["Company"]
-    header = [c.value for c in ws[1]]
+    header = [c.value for c in ws[HEADER_ROW]]
     rev, members = header.index("Revenue (each deal once)") + 1, header.index("Members") + 1
-    assert ws.cell(4, 1).value == "Company total"
-    assert _cents(ws.cell(4, rev).value) == rollup["revenue"]  # the figure itself: a SUM would count the deals twice
-    assert ws.cell(4, members).value == "=SUM($C$2:$C$3)" and cached.cell(4, members).value == 4
-    assert ws.cell(4, header.index("Attainment") + 1).value.startswith("=IF(")  # quota and attainment still live
-    below = [ws.cell(r, 1).value for r in range(5, ws.max_row + 1) if ws.cell(r, 1).value]
+    assert ws.cell(5, 1).value == "Company total"
+    assert _cents(ws.cell(5, rev).value) == rollup["revenue"]  # the figure itself: a SUM would count the deals twice
+    assert ws.cell(5, members).value == "=SUM($C$3:$C$4)" and cached.cell(5, members).value == 4
+    assert ws.cell(5, header.index("Attainment") + 1).value.startswith("=IF(")  # quota and attainment still live
+    below = [ws.cell(r, 1).value for r in range(6, ws.max_row + 1) if ws.cell(r, 1).value]
     assert below[0] == "Company revenue counts every won deal once."
     assert "Revenue" in below[-1] and "not the sum of the team rows" in below[-1]
 

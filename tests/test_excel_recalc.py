@@ -40,12 +40,12 @@ _RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def recalculate(files: list[Path], tmp: Path) -> dict[Path, Path]:
-    """Convert ``files`` with LibreOffice (full recalculation); original -> converted path."""
+def recalculate(files: list[Path], tmp: Path, to: str = "xlsx") -> dict[Path, Path]:
+    """Convert ``files`` with LibreOffice (full recalculation) to ``to`` (xlsx, or pdf: printed); original -> converted path."""
     profile = tmp / "lo-profile"
     (profile / "user").mkdir(parents=True)
     (profile / "user" / "registrymodifications.xcu").write_text(_RECALC_ALWAYS)
-    out = tmp / "recalculated"
+    out = tmp / ("recalculated" if to == "xlsx" else f"converted-{to}")
     out.mkdir()
     cmd = [
         SOFFICE,
@@ -53,13 +53,13 @@ def recalculate(files: list[Path], tmp: Path) -> dict[Path, Path]:
         "--headless",
         "--norestore",
         "--convert-to",
-        "xlsx",
+        to,
         "--outdir",
         str(out),
         *map(str, files),
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    result = {f: out / f.name for f in files}
+    result = {f: out / f"{f.stem}.{to}" for f in files}
     missing = [f.name for f, c in result.items() if not c.exists()]
     assert not missing, f"LibreOffice did not convert {missing}: {proc.stdout}\n{proc.stderr}"
     return result
@@ -93,7 +93,7 @@ def check_recalculated(original: Path, converted: Path, report=None) -> int:
                     bad.append((ws.title, c.coordinate, c.value, want, got))
     assert not bad, f"{original.name}: recalculated values differ from reportkit's: {bad[:10]}"
     if report is not None:  # the Summary shows the report's figures after recalculation
-        summary = {r[0].value: r[1].value for r in recalc["Summary"].iter_rows(min_row=2)}
+        summary = {r[0].value: r[1].value for r in recalc["Summary"].iter_rows(min_row=3)}  # below the title and header rows
         for key, value in (report.summary or {}).items():
             got = summary[column_label(key)]
             if isinstance(value, Decimal):

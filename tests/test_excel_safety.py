@@ -63,10 +63,14 @@ def test_safe_sheet_names_are_accepted_by_excel_writers_and_deterministic(tmp_pa
 HOSTILE = ["=1+1", "+SUM(A1:A9)", "-2+3", "@cmd", '=HYPERLINK("http://x","y")', "\t=1", "https://example.com/" + "a" * 3000]
 
 
+HEADER_ROW = 2
+"""Row 1 of every sheet is the title row (company, report, period, as-of); the column headers are row 2."""
+
+
 def _cells(path, sheet):
     ws = openpyxl.load_workbook(path)[sheet]
-    header = [c.value for c in ws[1]]
-    return header, list(ws.iter_rows(min_row=2))
+    header = [c.value for c in ws[HEADER_ROW]]
+    return header, list(ws.iter_rows(min_row=HEADER_ROW + 1))
 
 
 def test_text_that_looks_like_a_formula_or_url_stays_text(tmp_path):
@@ -100,7 +104,7 @@ def test_nan_and_inf_never_reach_a_cell(tmp_path):
                 for c in row:
                     assert not (isinstance(c.value, float) and not math.isfinite(c.value)), (ws.title, c.coordinate)
                     assert c.data_type != "e", (ws.title, c.coordinate)
-    rows = list(openpyxl.load_workbook(path, data_only=True)["Quarterly results"].iter_rows(min_row=2))
+    rows = list(openpyxl.load_workbook(path, data_only=True)["Quarterly results"].iter_rows(min_row=HEADER_ROW + 1))
     assert [r[5].value for r in rows] == ["n/a"] * 4
 
 
@@ -155,17 +159,19 @@ def test_rows_beyond_a_sheet_continue_on_numbered_sheets(tmp_path, monkeypatch):
     path = write_workbook(am_report(deals=deals), tmp_path / "split.xlsx")
     book = openpyxl.load_workbook(path)
     assert book.sheetnames[-3:] == ["Deals", "Deals (2)", "Deals (3)"]
-    got = [r[0].value for s in ("Deals", "Deals (2)", "Deals (3)") for r in book[s].iter_rows(min_row=2)]
+    got = [r[0].value for s in ("Deals", "Deals (2)", "Deals (3)") for r in book[s].iter_rows(min_row=HEADER_ROW + 1)]
     assert got == list(deals["deal_id"])  # nothing cut, order kept
-    assert all(book[s]["A1"].value == "Deal ID" for s in ("Deals", "Deals (2)", "Deals (3)"))
+    assert all(book[s]["A2"].value == "Deal ID" for s in ("Deals", "Deals (2)", "Deals (3)"))
+    assert all(book[s]["A1"].value == book["Summary"]["A1"].value for s in ("Deals (2)", "Deals (3)"))  # the title row too
     # a total row sums across the parts
     lines = pd.DataFrame({"line": range(1, 16), "description": ["x"] * 15, "amount": [D("1.00")] * 15})
     path = write_workbook(
         am_report(commission=lines, summary={**am_report().summary, "commission_total": D("15.00")}), tmp_path / "c.xlsx"
     )
     ws = openpyxl.load_workbook(path)["Commission statement (2)"]
-    assert ws.cell(ws.max_row, 3).value == "=SUM('Commission statement'!$C$2:$C$10,$C$2:$C$7)"
-    with pytest.raises(OutputError, match="an Excel sheet holds 10 below its header"):
+    # 10 rows a sheet less the title row (and the total row on the last part): 8 + 7 lines
+    assert ws.cell(ws.max_row, 3).value == "=SUM('Commission statement'!$C$3:$C$10,$C$3:$C$9)"
+    with pytest.raises(OutputError, match="an Excel sheet holds 9 below its header"):
         write_workbook(am_report(deals=deals), tmp_path / "refused.xlsx", overflow="error")
     assert not (tmp_path / "refused.xlsx").exists()
 
@@ -175,7 +181,7 @@ def test_constant_memory_mode_writes_every_cell(tmp_path):
     path = write_workbook(am_report(deals=deals), tmp_path / "cm.xlsx", constant_memory=True)
     book = openpyxl.load_workbook(path)
     ws = book["Deals"]
-    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    rows = list(ws.iter_rows(min_row=HEADER_ROW + 1, values_only=True))
     assert len(rows) == 3000
     for (did, _, name, date, amount, stage, product), exp in zip(rows, deals.itertuples(index=False)):
         assert (did, name, date.date(), Decimal(repr(amount)).quantize(D("0.01")), stage, product) == (
@@ -187,7 +193,7 @@ def test_constant_memory_mode_writes_every_cell(tmp_path):
             None if pd.isna(exp.product) else exp.product,
         )
     assert not any(w.tables for w in book.worksheets)  # tables are not possible in that mode: autofilters instead
-    assert book["Quarterly results"].auto_filter.ref == "A1:H5"
+    assert book["Quarterly results"].auto_filter.ref == "A2:H6"
     cached = openpyxl.load_workbook(path, data_only=True)["Commission statement"]
     assert Decimal(repr(cached.cell(cached.max_row, 5).value)).quantize(D("0.01")) == D("450.01")
 
@@ -197,7 +203,7 @@ def test_large_frames_switch_to_constant_memory_automatically(tmp_path, monkeypa
     path = write_workbook(am_report(deals=_many_deals(150)), tmp_path / "auto.xlsx")
     book = openpyxl.load_workbook(path)
     assert not any(w.tables for w in book.worksheets)
-    assert book["Deals"].max_row == 151
+    assert book["Deals"].max_row == 152  # title, header, 150 deals
 
 
 def test_constant_memory_stream_escapes_text_like_xlsxwriter(tmp_path, monkeypatch):
@@ -211,4 +217,4 @@ def test_constant_memory_stream_escapes_text_like_xlsxwriter(tmp_path, monkeypat
     assert a == b
     with zipfile.ZipFile(fast) as z1, zipfile.ZipFile(slow) as z2:
         assert z1.read("xl/worksheets/sheet6.xml") == z2.read("xl/worksheets/sheet6.xml")  # byte-identical Deals XML
-    assert [r[2] for r in a[1:]][:3] == [" lead", "trail ", "a & b < c > d"]
+    assert [r[2] for r in a[HEADER_ROW:]][:3] == [" lead", "trail ", "a & b < c > d"]

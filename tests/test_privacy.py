@@ -14,6 +14,8 @@ import json
 import os
 import pickle
 import re
+import shutil
+import subprocess
 from decimal import Decimal
 from pathlib import Path
 
@@ -43,6 +45,8 @@ def _texts(out: Path, entry: dict) -> tuple[str, set[Decimal]]:
             parts.append(json.dumps(json.loads(raw), ensure_ascii=False))  # \u escapes decoded
         elif fmt == "html":
             parts.append(html.unescape(path.read_text(encoding="utf-8")))
+        elif fmt == "pdf" and shutil.which("pdftotext"):  # the printed pages, as a reader reads them
+            parts.append(subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout)
         elif fmt == "xlsx":
             wb = openpyxl.load_workbook(path)
             for ws in wb.worksheets:

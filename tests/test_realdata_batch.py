@@ -208,8 +208,8 @@ def test_adventureworks_company_workbook_counts_each_deal_once(adventureworks, a
     assert q4 == AW_COMPANY_FY2020_Q4 and (ytd / 1_000_000).quantize(Decimal("0.01")) == Decimal("36.57")
     assert manifest["batch"]["company_workbook"] == "company.xlsx" and manifest["batch"]["company_workbook_error"] is None
     ws = openpyxl.load_workbook(result.output_dir / "company.xlsx", data_only=True)["Company"]
-    header = [c.value for c in ws[1]]
-    rows = {r[0]: r for r in ws.iter_rows(min_row=2, values_only=True) if r[0]}
+    header = [c.value for c in ws[2]]  # row 1: the title row
+    rows = {r[0]: r for r in ws.iter_rows(min_row=3, values_only=True) if r[0]}
     company = rows["Company total"]
     cents = lambda v: Decimal(repr(v)).quantize(Decimal("0.01"))  # noqa: E731
     assert cents(company[header.index("Revenue (each deal once)")]) == q4  # not the sum of the five teams (26.9 M)

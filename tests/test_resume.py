@@ -23,7 +23,7 @@ def _published(out: Path) -> dict[str, bytes]:
     return {
         p.relative_to(out).as_posix(): p.read_bytes()
         for p in sorted(out.rglob("*"))
-        if p.suffix in (".html", ".xlsx") and p.name != "index.html"
+        if p.suffix in (".html", ".xlsx", ".pdf") and p.name != "index.html"
     }
 
 
@@ -36,7 +36,7 @@ def test_rerun_resume_and_stale_outputs(tmp_path):
     assert Path.cwd() == cwd  # running reports in parallel never moves the process's folder
     assert first.ok == 2 and first.removed == []
     files = _published(out)
-    assert len(files) == 5 and "company.xlsx" in files  # 2 reports x (html, xlsx) + the company workbook
+    assert len(files) == 7 and "company.xlsx" in files  # 2 reports x (html, xlsx, pdf) + the company workbook
     # the report pickles are internal: gone after a successful batch
     assert not (out / ".work").exists()
     manifest = json.loads((out / "manifest.json").read_text())
@@ -46,7 +46,7 @@ def test_rerun_resume_and_stale_outputs(tmp_path):
         if rel.endswith(".html"):
             assert b".pkl" not in files[rel] and b".work" not in files[rel]
 
-    # the same batch again gives byte-identical HTML and workbooks
+    # the same batch again gives byte-identical HTML, PDFs and workbooks
     second = run_batch(params, out, progress=False, jobs=2)
     assert second.ok == 2 and second.reused == 0
     assert _published(out) == files
@@ -84,7 +84,16 @@ def test_rerun_resume_and_stale_outputs(tmp_path):
     rel_pkl = fourth.reports[0].parameters["report_data"]
     assert rel_pkl.startswith(".work/")  # --keep-work keeps the pickle
     assert left == sorted(
-        [f"{stem}.html", f"{stem}.ipynb", f"{stem}.xlsx", "account_managers/my-notes.txt", "index.html", "manifest.json", rel_pkl]
+        [
+            f"{stem}.html",
+            f"{stem}.ipynb",
+            f"{stem}.pdf",
+            f"{stem}.xlsx",
+            "account_managers/my-notes.txt",
+            "index.html",
+            "manifest.json",
+            rel_pkl,
+        ]
     )
     # the published notebook names no absolute path of this machine
     nb_text = (out / f"{stem}.ipynb").read_text()

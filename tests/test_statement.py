@@ -50,12 +50,18 @@ def check_statements(params_path: Path, out: Path, ams: list[str] | None = None)
         assert amounts == report.commission["amount"].tolist()
         wb = openpyxl.load_workbook(out / f"statement-{am}-{period}.xlsx")
         ws = wb["Statement"]
-        header = [c.value for c in ws[1]]
+        # the title row names the account manager by name and id, the period and as-of
+        who = str(ds.account_managers.set_index("account_manager_id").at[am, "name"])
+        assert (
+            ws["A1"].value == f"{params.name} · Commission statement: {who} ({am}) · {period} · as of {params.as_of.isoformat()}"
+        )
+        assert ws.print_title_rows == "$1:$2" and ws.page_setup.orientation == "landscape"
+        header = [c.value for c in ws[2]]
         amount_col = header.index("Amount") + 1
-        xl = [ws.cell(row=i, column=amount_col).value for i in range(2, 2 + len(lines))]
+        xl = [ws.cell(row=i, column=amount_col).value for i in range(3, 3 + len(lines))]
         assert [Decimal(repr(v)).quantize(Decimal("0.01")) for v in xl] == amounts
-        assert "$" in ws.cell(row=2, column=amount_col).number_format or not lines
-        assert str(ws.cell(row=2 + len(lines), column=amount_col).value).startswith("=")
+        assert "$" in ws.cell(row=3, column=amount_col).number_format or not lines
+        assert str(ws.cell(row=3 + len(lines), column=amount_col).value).startswith("=")
         totals[am] = Decimal(total["amount"])
     return totals
 

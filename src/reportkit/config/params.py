@@ -44,6 +44,7 @@ __all__ = [
     "QuotaRule",
     "PlanRef",
     "PerformancePolicy",
+    "PdfOptions",
     "DEFAULT_TIMEZONE",
     "REPORT_KIND_NAMES",
     "check_timezone",
@@ -144,6 +145,21 @@ class PerformancePolicy(_Strict):
         return self
 
 
+class PdfOptions(_Strict):
+    """PDF output of every report (``pdf:`` in the params file; ``docs/pdf.md``).
+
+    Off by default, so a batch that does not ask for PDFs costs what it did; the
+    demo params turn it on. ``paper`` is the sheet size, ``orientation`` its
+    direction (landscape by default: the reports' widest tables have 15 columns).
+    A PDF that cannot be rendered fails alone: the report keeps its other files and
+    the manifest and index say why.
+    """
+
+    enabled: bool = Field(False, description="write a PDF of every report beside its HTML and workbook")
+    paper: Literal["A4", "Letter"] = Field("A4", description="page size: A4 (210 x 297 mm) or Letter (8.5 x 11 in)")
+    orientation: Literal["landscape", "portrait"] = Field("landscape", description="page direction")
+
+
 DEFAULT_TIMEZONE = "UTC"
 """The report timezone when params give none."""
 
@@ -224,6 +240,7 @@ class BatchParams(_Strict):
         DEFAULT_TIMEZONE,
         description="report timezone (IANA name, e.g. Europe/Berlin): the workbooks show timezone-aware timestamps in it",
     )
+    pdf: PdfOptions = PdfOptions()
     base_dir: Path | None = Field(None, exclude=True, description="folder of the params file (set by the loader)")
 
     @field_validator("period", mode="before")

@@ -25,7 +25,7 @@ from matplotlib.ticker import FuncFormatter
 
 from ..core.currency import currency_info
 
-__all__ = ["quarterly_chart", "team_quarterly_chart", "attainment_distribution_chart", "to_png", "money_tick"]
+__all__ = ["quarterly_chart", "team_quarterly_chart", "attainment_distribution_chart", "to_png", "to_svg", "money_tick"]
 
 _RC = {
     "font.family": "DejaVu Sans",
@@ -163,6 +163,18 @@ def attainment_distribution_chart(report: Any) -> Figure:
         ax.set_title(f"{report.name}: attainment distribution, {report.period}")
         fig.tight_layout()
     return fig
+
+
+def to_svg(fig: Figure) -> str:
+    """SVG text of ``fig`` (vector, text kept as text in DejaVu Sans), without a date (byte-stable).
+
+    The PDF prints this; ids are derived from ``svg.hashsalt``, so the same
+    figure gives the same text on the same matplotlib version.
+    """
+    buf = io.StringIO()
+    with matplotlib.rc_context({**_RC, "svg.fonttype": "none"}):
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    return buf.getvalue()
 
 
 def to_png(fig: Figure) -> bytes:

@@ -590,12 +590,15 @@ class Chart:
     """A static PNG chart with alternative text, shown by Jupyter as an image.
 
     The mime bundle carries the PNG, the same PNG as an ``<img alt=...>`` in
-    ``text/html`` (what the exported HTML shows) and a ``text/plain`` description
-    (what a console and a screen reader see).
+    ``text/html`` (what the exported HTML shows), a ``text/plain`` description
+    (what a console and a screen reader see) and, when given, the same chart as
+    vector ``image/svg+xml`` (what the PDF prints; the page and JupyterLab prefer
+    the ``text/html``).
     """
 
     png: bytes
     alt: str
+    svg: str | None = None
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict, dict]:
         import base64
@@ -608,6 +611,8 @@ class Chart:
             "text/html": f'<img src="data:image/png;base64,{b64}" alt="{html.escape(self.alt)}">',
             "text/plain": f"[chart] {self.alt}",
         }
+        if self.svg:
+            data["image/svg+xml"] = self.svg
         return data, {"image/png": {"alt": self.alt}}
 
     def __repr__(self) -> str:
@@ -615,7 +620,7 @@ class Chart:
 
 
 def figure(fig: Any, alt: str | None = None) -> Chart:
-    """Show a :mod:`reportkit.render.charts` figure as a static, deterministic PNG.
+    """Show a :mod:`reportkit.render.charts` figure as a static, deterministic PNG (and SVG for print).
 
     Parameters
     ----------
@@ -623,12 +628,12 @@ def figure(fig: Any, alt: str | None = None) -> Chart:
     alt : str, optional
         Alternative text; default: the titles of the figure's axes.
     """
-    from .charts import to_png  # lazy: matplotlib only for a template that shows a figure
+    from .charts import to_png, to_svg  # lazy: matplotlib only for a template that shows a figure
 
     if alt is None:
         titles = (ax.get_title(loc=loc) for ax in fig.axes for loc in ("left", "center", "right"))
         alt = "; ".join(t for t in titles if t) or "chart"
-    return Chart(png=to_png(fig), alt=alt)
+    return Chart(png=to_png(fig), alt=alt, svg=to_svg(fig))
 
 
 # -- loading ----------------------------------------------------------------------

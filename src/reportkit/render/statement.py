@@ -22,6 +22,7 @@ Usage (the CLI face is ``reportkit statement PARAMS.yaml --period P
 from __future__ import annotations
 
 import csv
+import datetime
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -38,6 +39,8 @@ from ..reports.context import shared_contexts
 from ..reports.planning import account_manager_row, active_account_managers
 from ..reports.statements import commission_for
 from .excel import money_format
+from .excel.book import print_setup
+from .titles import statement_title
 
 __all__ = [
     "STATEMENT_FILE_COLUMNS",
@@ -150,12 +153,37 @@ def _text(v) -> str:
 
 
 def write_statement_files(
-    stmt: CommissionStatement, output_dir: str | Path, currency: str, conversions: pd.DataFrame | None = None
+    stmt: CommissionStatement,
+    output_dir: str | Path,
+    currency: str,
+    conversions: pd.DataFrame | None = None,
+    *,
+    name: str | None = None,
+    as_of: datetime.date | None = None,
+    company: str = "",
 ) -> tuple[Path, Path]:
     """Write one statement as CSV and xlsx into ``output_dir``; returns the two paths.
 
-    ``conversions``: see :func:`statement_rows` (deals converted from other currencies:
-    original amount, its currency, the rate and the converted amount beside each line).
+    The workbook's sheet prints as every reportkit sheet does
+    (:func:`reportkit.render.excel.book.print_setup`): a title row naming the
+    company, the account manager by name and id, the period and as-of; landscape,
+    one page wide, title and header rows repeated, page numbers.
+
+    Parameters
+    ----------
+    stmt : CommissionStatement
+    output_dir : str or Path
+    currency : str
+        ISO code of the amounts (their number format).
+    conversions : DataFrame, optional
+        See :func:`statement_rows` (deals converted from other currencies: original
+        amount, its currency, the rate and the converted amount beside each line).
+    name : str, optional
+        The account manager's name (the title row shows it with the id).
+    as_of : date, optional
+        The statement's as-of date (the title row); default the period's label only.
+    company : str, default ""
+        The params ``name``.
 
     Raises
     ------
@@ -187,20 +215,25 @@ def write_statement_files(
                 "original_amount": wb.add_format({"num_format": "#,##0.00####"}),
                 "fx_rate": wb.add_format({"num_format": "0.0000####"}),
             }
-            heads = [c.replace("_", " ").capitalize() for c in columns]
-            ws.write_row(0, 0, heads, bold)
+            title_format = wb.add_format({"bold": True, "font_size": 12, "text_wrap": True, "valign": "top"})
+            widths = {"description": 60, "deal_id": 14, "account_manager_id": 12, "rule": 14}
             col = {c: i for i, c in enumerate(columns)}
+            title = statement_title(stmt.account_manager_id, name, stmt.period, as_of, company) if as_of else None
+            h = 0 if title is None else 1  # the header row, below the title row
+            print_setup(ws, title, h, title_format, len(col), sum(widths.get(c, 12) for c in col))
+            heads = [c.replace("_", " ").capitalize() for c in columns]
+            ws.write_row(h, 0, heads, bold)
             last = len(rows) - 1
-            for i, r in enumerate(rows, start=1):
-                is_total = i - 1 == last
+            for i, r in enumerate(rows, start=h + 1):
+                is_total = i - h - 1 == last
                 for c in columns:
                     v = r[c]
                     if v is None:
                         continue
                     j = col[c]
                     if c == "amount" and is_total:
-                        a = xlsxwriter.utility.xl_rowcol_to_cell(1, j)
-                        b = xlsxwriter.utility.xl_rowcol_to_cell(max(last, 1), j)
+                        a = xlsxwriter.utility.xl_rowcol_to_cell(h + 1, j)
+                        b = xlsxwriter.utility.xl_rowcol_to_cell(h + max(last, 1), j)
                         formula = f"=SUM({a}:{b})" if last else "=0"
                         ws.write_formula(i, j, formula, money_bold, float(v))
                     elif c in ("basis", "amount", "converted_amount"):
@@ -213,10 +246,9 @@ def write_statement_files(
                         ws.write_number(i, j, int(v))
                     else:
                         ws.write_string(i, j, str(v), bold if is_total else None)
-            widths = {"description": 60, "deal_id": 14, "account_manager_id": 12, "rule": 14}
             for c, j in col.items():
                 ws.set_column(j, j, widths.get(c, 12))
-            ws.freeze_panes(1, 0)
+            ws.freeze_panes(h + 1, 0)
         finally:
             wb.close()
     except OSError as exc:
@@ -279,7 +311,10 @@ def statement_cli(
         for am in ids:
             stmt = commission_for(ds, params, am, p.label, as_of)
             conversions = fx(stmt.lines["deal_id"].tolist()) if fx is not None else None
-            csv_path, _ = write_statement_files(stmt, output_dir, ds.currency, conversions)
+            name = str(account_manager_row(ds, am)["name"])
+            csv_path, _ = write_statement_files(
+                stmt, output_dir, ds.currency, conversions, name=name, as_of=as_of, company=params.name
+            )
             print(f"{am}: {len(stmt.lines)} lines, total {stmt.total} {ds.currency} -> {csv_path}")
             written += 1
     print(f"{written} statement(s) for {p.label} as of {as_of.isoformat()} in {output_dir}")

@@ -54,7 +54,6 @@ from .html import export_html
 from .index import index_html
 from .local import LocalPool, run_local, worker_processes_available
 from .outputs import (
-    FORMATS,
     OUTPUT_FOLDERS,
     atomic_write,
     build_manifest,
@@ -63,12 +62,14 @@ from .outputs import (
     read_previous_manifest,
     relative,
     remove_stale_outputs,
+    report_formats,
+    report_paths,
     slugify,
     unique_slugs,
 )
 from .plan import ID_PARAMETER as ID_PARAMETER
 from .plan import BatchPlan
-from .preflight import KERNEL_NAME, check_kernel, check_period, check_template, load_batch_inputs
+from .preflight import KERNEL_NAME, check_kernel, check_pdf, check_period, check_template, load_batch_inputs
 from .results import BatchResult, ReportResult
 from .scaleout import DASK_WAIT_FOR_WORKERS_S as DASK_WAIT_FOR_WORKERS_S
 from .scaleout import dask_connect, run_on_dask
@@ -195,8 +196,9 @@ def run_batch(
     params = load_params(params_path, overrides=overrides or None)
     check_period(params.period, FiscalCalendar())
     templates, kernels = _check_templates_and_kernels(params, tdir, kernel_name)
+    check_pdf(params)
     previous, mode = _previous_run(out, resume, only_failed)
-    pool = _local_pool(_jobs(jobs), warm_kernels, worker_processes) if dask_scheduler is None else None
+    pool = _local_pool(_jobs(jobs), warm_kernels, worker_processes, params.pdf.enabled) if dask_scheduler is None else None
     try:
         with shared_contexts():  # the batch's reports share credits, quotas, forecasts, engine results
             result = _execute_batch(
@@ -264,7 +266,7 @@ def _jobs(jobs: int | None) -> int:
     return jobs
 
 
-def _local_pool(jobs: int, warm_kernels: bool, worker_processes: bool | None) -> LocalPool:
+def _local_pool(jobs: int, warm_kernels: bool, worker_processes: bool | None, pdf: bool = False) -> LocalPool:
     """The local batch's one pool, started: worker processes where they can start, else threads of this process.
 
     Started now, so that the workers' imports and warm kernel processes (or, with
@@ -276,7 +278,7 @@ def _local_pool(jobs: int, warm_kernels: bool, worker_processes: bool | None) ->
 
         if warm.warm_kernels_available():
             warm.start_warm_process()
-    pool = LocalPool(jobs, warm_kernels, processes)
+    pool = LocalPool(jobs, warm_kernels, processes, pdf)
     pool.start()
     return pool
 
@@ -309,7 +311,7 @@ def _execute_batch(
         work = _make_folders(out, templates)
         results = [ReportResult(kind=s.kind, id=str(s.id), name=str(s.name), team=str(s.team)) for s in specs]
         slugs = unique_slugs(results)
-        removed = remove_stale_outputs(out, previous, _planned_files(out, results, slugs))
+        removed = remove_stale_outputs(out, previous, _planned_files(out, results, slugs, report_formats(params)))
         plan = BatchPlan(ds, params, params_path, period, out, templates, kernels, previous, mode, warm_kernels)
         interrupted = _run_reports(plan, results, slugs, pool, client, progress)
     finally:
@@ -368,9 +370,9 @@ def _make_folders(out: Path, templates: dict[str, Path]) -> Path:
     return work
 
 
-def _planned_files(out: Path, results: list[ReportResult], slugs: list[str]) -> set[str]:
+def _planned_files(out: Path, results: list[ReportResult], slugs: list[str], formats: tuple[str, ...]) -> set[str]:
     """Every file this run may publish, relative to ``out`` (an earlier run's others are stale)."""
-    return {relative(out / OUTPUT_FOLDERS[r.kind] / f"{slug}.{ext}", out) for r, slug in zip(results, slugs) for ext in FORMATS}
+    return {relative(p, out) for r, slug in zip(results, slugs) for p in report_paths(out, r.kind, slug, formats).values()}
 
 
 def _run_reports(

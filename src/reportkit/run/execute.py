@@ -3,7 +3,7 @@
 The same function runs a report in a local worker process, in a thread of the batch
 process or on a Dask worker: it executes the template through Papermill in a
 single-use kernel, publishes the executed notebook (relative paths only), exports
-the HTML and writes the workbook. It never raises for a failing report: the outcome
+the HTML and writes the workbook (and the PDF, when the batch asks for one). It never raises for a failing report: the outcome
 says why, the notebook is kept with the failure visible, and no HTML or workbook
 of it is published.
 """
@@ -23,7 +23,9 @@ import nbformat
 
 from ..core.errors import ReportkitError
 from ..render import excel
-from .html import export_html
+from ..render.pdf import PdfPage, render_pdf
+from ..render.titles import print_title
+from .html import export_html, export_print_body
 from .outputs import atomic_write, relative
 from .papermill_engine import execute_with_retry, register_engine
 
@@ -58,6 +60,12 @@ class ReportJob:
     timeout_s: float
     warm: bool = True
     """Fork the kernel from the warm process (:mod:`reportkit.run.kernels`) where possible."""
+    company: str = ""
+    """The params ``name``: the workbook's and the PDF's title name it."""
+    pdf: str | None = None
+    """The PDF's path relative to ``out``; None when the batch writes no PDFs (params ``pdf.enabled``)."""
+    pdf_paper: str = "A4"
+    pdf_orientation: str = "landscape"
 
 
 @dataclass
@@ -67,6 +75,8 @@ class JobOutcome:
     status: str
     outputs: dict = field(default_factory=dict)
     error: str | None = None
+    output_errors: dict = field(default_factory=dict)
+    """Formats that could not be written although the report is ok (``{"pdf": reason}``)."""
     duration_s: float = 0.0
     worker: str | None = None
     """The Dask worker that executed the report (address, host, pid); None for a local run."""
@@ -164,6 +174,24 @@ def _mark_failure(path: Path, message: str) -> int | None:
     return None if running is None else running + 1
 
 
+def _publish_pdf(job: ReportJob, executed: Any, report: Any, outcome: JobOutcome) -> None:
+    """Write the report's PDF (atomically); a failure is recorded in ``outcome.output_errors`` and leaves no file.
+
+    The report stays ok: its notebook, HTML and workbook are published whatever
+    happens to its PDF.
+    """
+    assert job.pdf is not None
+    path = Path(job.out) / job.pdf
+    try:
+        page = PdfPage(print_title(report, job.company), job.pdf_paper, job.pdf_orientation)  # type: ignore[arg-type]
+        atomic_write(path, render_pdf(export_print_body(executed), page))
+        outcome.outputs["pdf"] = job.pdf
+    except Exception as exc:  # one PDF must not fail its report or the batch
+        log.debug("PDF of %s %s failed", job.kind, job.report_id, exc_info=True)
+        path.unlink(missing_ok=True)
+        outcome.output_errors["pdf"] = format_error(exc)
+
+
 def execute_report(job: ReportJob, report: Any = None) -> JobOutcome:
     """Execute one report's template and publish its ipynb, HTML and xlsx.
 
@@ -180,7 +208,9 @@ def execute_report(job: ReportJob, report: Any = None) -> JobOutcome:
     JobOutcome
         Never raises for a failing report: a cell error, a dead or hung kernel, an
         unwritable file all give ``status="failed"`` with the reason, the executed
-        notebook kept (with a failure banner) and no HTML or xlsx.
+        notebook kept (with a failure banner) and no HTML, xlsx or PDF. A PDF that
+        cannot be rendered leaves the report ok, without a PDF, and its reason in
+        ``output_errors["pdf"]``.
     """
     t0 = time.perf_counter()
     out = Path(job.out)
@@ -223,9 +253,11 @@ def execute_report(job: ReportJob, report: Any = None) -> JobOutcome:
         outcome.outputs["html"] = job.html
         if report is None:
             report = pickle.loads((out / job.parameters["report_data"]).read_bytes())
-        excel.write_workbook(report, xlsx)
+        excel.write_workbook(report, xlsx, company=job.company)
         outcome.outputs["xlsx"] = job.xlsx
         outcome.status = "ok"
+        if job.pdf is not None:
+            _publish_pdf(job, executed, report, outcome)
     except Exception as exc:  # one report must not stop the batch
         from papermill.exceptions import PapermillExecutionError
 
@@ -235,8 +267,10 @@ def execute_report(job: ReportJob, report: Any = None) -> JobOutcome:
         if executing and not isinstance(exc, PapermillExecutionError) and ipynb.exists():
             cell = _mark_failure(ipynb, outcome.error)
             outcome.error = format_error(exc, job.timeout_s, cell)
-        for path, key in ((html_path, "html"), (xlsx, "xlsx")):
-            path.unlink(missing_ok=True)
+        for key in ("html", "xlsx", "pdf"):
+            rel = getattr(job, key)
+            if rel is not None:
+                (out / rel).unlink(missing_ok=True)
             outcome.outputs.pop(key, None)
     finally:
         outcome.duration_s = time.perf_counter() - t0

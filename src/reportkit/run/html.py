@@ -15,7 +15,7 @@ from typing import Any
 
 import nbformat
 
-__all__ = ["HIDDEN_TAGS", "OPTIONAL_SECTION_TAG", "export_html"]
+__all__ = ["HIDDEN_TAGS", "OPTIONAL_SECTION_TAG", "export_html", "export_print_body"]
 
 HIDDEN_TAGS = ("injected-parameters", "parameters")
 
@@ -62,13 +62,72 @@ def _accessible(page: str) -> str:
 _SELF_CLOSED = re.compile(r"<(?!(?:area|base|br|col|embed|hr|img|input|link|meta|source|track|wbr)[\s/>])[A-Za-z][^<>]*/>")
 
 
+def _hidden_code_config() -> Any:
+    """nbconvert configuration shared by the page and the print body: no code, no prompts, no parameter cells."""
+    from traitlets.config import Config
+
+    c = Config()
+    c.TagRemovePreprocessor.enabled = True
+    c.TagRemovePreprocessor.remove_cell_tags = set(HIDDEN_TAGS)
+    c.HTMLExporter.exclude_input = True
+    c.HTMLExporter.exclude_input_prompt = True
+    c.HTMLExporter.exclude_output_prompt = True
+    return c
+
+
+_PRINT_PRIORITY = [
+    "image/svg+xml",  # a chart's vector drawing before its PNG <img> (crisp on paper)
+    "text/html",
+    "text/markdown",
+    "image/png",
+    "image/jpeg",
+    "text/plain",
+]
+
+
+def _print_exporter() -> Any:
+    """This thread's exporter of a report's cells for print (nbconvert's ``basic`` template: markup, no page CSS)."""
+    exporter = getattr(_exporters, "print", None)
+    if exporter is None:
+        from nbconvert import HTMLExporter
+
+        c = _hidden_code_config()
+        # not empty, for the reason given in _new_html_exporter (an empty anchor is written
+        # self-closed and an HTML parser leaves it open); the print style hides it
+        c.HTMLExporter.anchor_link_text = "¶"
+        c.NbConvertBase.display_data_priority = _PRINT_PRIORITY
+        exporter = _exporters.print = HTMLExporter(config=c, template_name="basic")
+    return exporter
+
+
+def _published(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy of the executed notebook without both parameter cells, the ``optional-section`` cells that
+    showed nothing, and papermill's run metadata."""
+    nb = nbformat.from_dict(notebook)
+    nb.cells = [
+        c for c in nb.cells if not set(c.get("metadata", {}).get("tags", [])) & set(HIDDEN_TAGS) and not _empty_optional(c)
+    ]
+    nb.metadata.pop("papermill", None)
+    return nb
+
+
+def export_print_body(notebook: nbformat.NotebookNode) -> str:
+    """The report's cells as HTML for print: what :func:`export_html` shows, without the page's CSS.
+
+    The same cells and outputs as the published page (code, prompts and both
+    parameter cells hidden); a chart is its SVG where the notebook has one. The
+    PDF renderer (:mod:`reportkit.render.pdf`) lays it out on paper.
+    """
+    body, _ = _print_exporter().from_notebook_node(_published(notebook))
+    return body
+
+
 def _new_html_exporter() -> Any:
     from nbconvert import HTMLExporter
     from nbconvert.exporters.templateexporter import TemplateExporter
     from nbconvert.filters.highlight import Highlight2HTML
     from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
     from nbconvert.preprocessors import Preprocessor
-    from traitlets.config import Config
 
     class _DropEmptyOptionalSections(Preprocessor):  # type: ignore[misc]
         """Removes the ``optional-section`` cells that showed nothing (part of the configuration, so
@@ -115,13 +174,8 @@ def _new_html_exporter() -> Any:
                 return super().from_notebook_node(nb, given, **kw)
             return _accessible(page), resources
 
-    c = Config()
-    c.TagRemovePreprocessor.enabled = True
-    c.TagRemovePreprocessor.remove_cell_tags = set(HIDDEN_TAGS)
+    c = _hidden_code_config()
     c.HTMLExporter.preprocessors = [_DropEmptyOptionalSections]
-    c.HTMLExporter.exclude_input = True
-    c.HTMLExporter.exclude_input_prompt = True
-    c.HTMLExporter.exclude_output_prompt = True
     # Heading anchors get nbconvert's default text (the template's CSS hides them).
     # nbconvert's ``add_anchor`` filter serialises each heading with ElementTree, an
     # XML writer: an anchor with empty text comes out as ``<a class="anchor-link" .../>``,
@@ -147,12 +201,8 @@ def export_html(notebook: nbformat.NotebookNode, title: str | None = None) -> st
     no file path or id list from the batch leaks into the published page, and so
     is an ``optional-section`` cell without outputs.
     """
-    nb = nbformat.from_dict(notebook)
-    nb.cells = [
-        c for c in nb.cells if not set(c.get("metadata", {}).get("tags", [])) & set(HIDDEN_TAGS) and not _empty_optional(c)
-    ]
+    nb = _published(notebook)
     if title:
         nb.metadata["title"] = title
-    nb.metadata.pop("papermill", None)
     body, _ = _html_exporter().from_notebook_node(nb)
     return body

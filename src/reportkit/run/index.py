@@ -24,6 +24,10 @@ table{border-collapse:collapse;margin:.5rem 0 1.5rem} th,td{padding:.3rem .8rem;
 """
 
 
+_LINK_ORDER = ("html", "pdf", "xlsx", "ipynb")
+"""The order of a report's file links (every format of :data:`reportkit.run.outputs.FORMATS`)."""
+
+
 def index_html(params: BatchParams, period: Period, results: list[ReportResult], company_error: str | None = None) -> str:
     """The page: one table per team (its own report first), each report's status, error and files."""
     esc = html.escape
@@ -49,8 +53,11 @@ def index_html(params: BatchParams, period: Period, results: list[ReportResult],
         for r in members:
             links = " · ".join(
                 f'<a href="{esc(quote(path))}">{esc(fmt.upper() if fmt != "ipynb" else "notebook")}</a>'
-                for fmt, path in sorted(r.outputs.items(), key=lambda kv: ("html", "xlsx", "ipynb").index(kv[0]))
+                for fmt, path in sorted(r.outputs.items(), key=lambda kv: _LINK_ORDER.index(kv[0]))
             )
+            for fmt, reason in sorted(r.output_errors.items()):
+                links += f'<div class="error">{esc(fmt.upper())} not written: {esc(reason)}</div>'
+
             title = esc(r.name) if REPORT_KINDS[r.kind].id_from_name else f"{esc(r.name)} ({esc(r.id)})"
             if "html" in r.outputs:
                 title = f'<a href="{esc(quote(r.outputs["html"]))}">{title}</a>'

@@ -84,8 +84,10 @@ def worker_processes_available() -> bool:
         return False
 
 
-def _worker_init(warm: bool, preload: Iterable[str] = WORKER_PRELOAD) -> None:
+def _worker_init(warm: bool, preload: Iterable[str] = WORKER_PRELOAD, pdf: bool = False) -> None:
     """Start a report worker: its own warm kernel process, its imports and its HTML exporter, up front.
+
+    With ``pdf`` (params ``pdf.enabled``) also its PDF renderer, reused for every report it runs.
 
     A worker ignores ^C, as the kernels do: the batch process decides what an
     interrupt means (reports already running finish and are recorded; the rest do
@@ -100,6 +102,10 @@ def _worker_init(warm: bool, preload: Iterable[str] = WORKER_PRELOAD) -> None:
     for name in preload:
         importlib.import_module(name)
     _html_exporter()
+    if pdf:
+        from ..render.pdf import warm_renderer  # lazy: WeasyPrint only for a batch that writes PDFs
+
+        warm_renderer()
 
 
 class LocalPool:
@@ -118,15 +124,19 @@ class LocalPool:
         Each worker starts its own warm kernel process (:mod:`reportkit.run.kernels`).
     processes : bool
         Worker processes (True) or threads of this process (False).
+    pdf : bool, default False
+        Each worker process builds its PDF renderer when it starts (params ``pdf.enabled``).
     """
 
-    def __init__(self, jobs: int, warm: bool, processes: bool) -> None:
+    def __init__(self, jobs: int, warm: bool, processes: bool, pdf: bool = False) -> None:
         self.jobs = jobs
         self.processes = processes
         self._executor: Executor
         if processes:
             context = multiprocessing.get_context("forkserver")  # a context object: no global setter
-            self._executor = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_init, initargs=(warm,))
+            self._executor = ProcessPoolExecutor(
+                max_workers=jobs, mp_context=context, initializer=_worker_init, initargs=(warm, WORKER_PRELOAD, pdf)
+            )
         else:
             self._executor = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="report")
 

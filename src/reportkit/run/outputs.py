@@ -2,7 +2,7 @@
 
 Every published file is written to a temporary name and moved into place with
 :func:`os.replace` (:func:`atomic_write`). A report's files are
-``DIR/<kind folder>/<slug>.{ipynb,html,xlsx}`` (:func:`unique_slugs`); re-running
+``DIR/<kind folder>/<slug>.{ipynb,html,xlsx}`` and ``.pdf`` when params ``pdf.enabled`` (:func:`unique_slugs`); re-running
 into a folder removes only the files the previous ``manifest.json`` listed that this
 run does not produce (:func:`remove_stale_outputs`).
 """
@@ -34,9 +34,20 @@ log = logging.getLogger(__name__)
 OUTPUT_FOLDERS = {k.name: k.folder for k in REPORT_KINDS.values()}
 """Output subfolder per report kind (from the registry, :data:`reportkit.reports.builders.REPORT_KINDS`)."""
 
-FORMATS = ("ipynb", "html", "xlsx")
+FORMATS = ("ipynb", "html", "xlsx", "pdf")
+"""Every format a report may be published in (``pdf`` only when params ``pdf.enabled``)."""
 _WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
 _SLUG_MAX = 80
+
+
+def report_formats(params: BatchParams) -> tuple[str, ...]:
+    """The formats this batch publishes for each report: notebook, HTML, workbook, and PDF when ``pdf.enabled``."""
+    return tuple(f for f in FORMATS if f != "pdf" or params.pdf.enabled)
+
+
+def report_paths(out: Path, kind: str, slug: str, formats: Iterable[str]) -> dict[str, Path]:
+    """A report's file per format: ``out/<kind folder>/<slug>.<format>``."""
+    return {ext: out / OUTPUT_FOLDERS[kind] / f"{slug}.{ext}" for ext in formats}
 
 
 def now_utc() -> str:
@@ -142,7 +153,7 @@ def remove_stale_outputs(out: Path, previous: dict[str, Any] | None, planned: se
 
     Only paths named in the previous ``manifest.json`` are candidates (reportkit
     wrote them), and only when they lie in a report folder of ``out`` and end in
-    ``.ipynb`` / ``.html`` / ``.xlsx``; nothing else in the folder is touched.
+    ``.ipynb`` / ``.html`` / ``.xlsx`` / ``.pdf``; nothing else in the folder is touched.
     Returns the removed paths, relative to ``out``.
     """
     removed: list[str] = []

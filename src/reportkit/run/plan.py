@@ -25,7 +25,7 @@ from ..core.errors import OutputError
 from ..core.periods import Period
 from ..reports.builders import REPORT_KINDS, build_report
 from .execute import JobOutcome, ReportJob, format_error
-from .outputs import FORMATS, OUTPUT_FOLDERS, atomic_write, inside, relative
+from .outputs import OUTPUT_FOLDERS, atomic_write, inside, relative, report_formats, report_paths
 from .results import ReportResult
 from .resume import can_reuse, code_hash, file_hash, params_hash, sha256
 
@@ -134,7 +134,7 @@ class BatchPlan:
     def _output_paths(self, res: ReportResult, slug: str) -> dict[str, str]:
         """The report's files per format, relative to ``out``; refuses a path outside its folder."""
         folder = self.out / OUTPUT_FOLDERS[res.kind]
-        paths = {ext: folder / f"{slug}.{ext}" for ext in FORMATS}
+        paths = report_paths(self.out, res.kind, slug, report_formats(self.params))
         for path in paths.values():
             if not inside(path, folder):  # cannot happen with slugify's alphabet; belt and braces
                 raise OutputError(f"refusing to write {str(path)!r} outside {str(folder)!r}")
@@ -168,6 +168,10 @@ class BatchPlan:
             title=f"{res.name} — {self.period.label}",
             timeout_s=self.params.timeout_s,
             warm=self.warm,
+            company=self.params.name,
+            pdf=expected.get("pdf"),
+            pdf_paper=self.params.pdf.paper,
+            pdf_orientation=self.params.pdf.orientation,
         )
 
 
@@ -176,4 +180,5 @@ def record(res: ReportResult, outcome: JobOutcome) -> None:
     res.status = outcome.status
     res.outputs.update(outcome.outputs)
     res.error = outcome.error
+    res.output_errors = dict(outcome.output_errors)
     res.duration_s += outcome.duration_s

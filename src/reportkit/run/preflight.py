@@ -13,11 +13,11 @@ from typing import Any
 import nbformat
 
 from ..config.params import BatchParams
-from ..core.errors import KernelNotFoundError, TemplateError
+from ..core.errors import EnvironmentError_, KernelNotFoundError, TemplateError
 from ..core.periods import FiscalCalendar, Period
 from ..domain import loading
 
-__all__ = ["KERNEL_NAME", "check_kernel", "check_period", "check_template", "load_batch_inputs"]
+__all__ = ["KERNEL_NAME", "check_kernel", "check_pdf", "check_period", "check_template", "load_batch_inputs"]
 
 KERNEL_NAME = "reportkit"
 """Jupyter kernel every template runs on (``make kernel`` installs it)."""
@@ -72,3 +72,20 @@ def check_kernel(name: str = KERNEL_NAME) -> None:
             f"Jupyter kernel {name!r} is not installed",
             hint=f"run 'make kernel' or 'python -m ipykernel install --sys-prefix --name {name}'",
         ) from None
+
+
+def check_pdf(params: BatchParams) -> None:
+    """With params ``pdf.enabled``, refuse to start where PDFs cannot be written (WeasyPrint or Pango missing).
+
+    Raises
+    ------
+    EnvironmentError_
+        Naming what is missing and how to install it (exit code 3), before any report runs.
+    """
+    if not params.pdf.enabled:
+        return
+    from ..render.pdf import pdf_unavailable  # lazy: WeasyPrint only for a batch that writes PDFs
+
+    reason = pdf_unavailable()
+    if reason:
+        raise EnvironmentError_(reason, hint="or turn PDFs off for this batch: -p pdf.enabled=false")

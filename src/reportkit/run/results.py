@@ -31,6 +31,7 @@ class ReportResult:
     error: str | None = None
     reused: bool = False  # skipped by --resume / --only-failed: outputs of an earlier run kept
     fingerprint: dict[str, str] | None = None  # sha256 of input, params, template, code
+    output_errors: dict[str, str] = field(default_factory=dict)  # format -> why it was not written (an ok report's PDF)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -45,6 +46,7 @@ class ReportResult:
             "error": self.error,
             "reused": self.reused,
             "fingerprint": dict(self.fingerprint) if self.fingerprint else None,
+            "output_errors": dict(self.output_errors),
         }
 
 
@@ -90,9 +92,14 @@ class BatchResult:
         return sum(r.status != "ok" for r in self.reports)
 
     @property
+    def output_failures(self) -> int:
+        """Number of ok reports with a file that could not be written (a PDF; ``output_errors``)."""
+        return sum(bool(r.output_errors) for r in self.reports)
+
+    @property
     def succeeded(self) -> bool:
-        """True when every report and the company workbook (when due) were written: exit code 0."""
-        return not self.failed and self.company_error is None
+        """True when every report, each of its files and the company workbook (when due) were written: exit code 0."""
+        return not self.failed and not self.output_failures and self.company_error is None
 
     def count(self, kind: str) -> int:
         """Number of planned reports of ``kind``."""
@@ -107,4 +114,10 @@ class BatchResult:
     def summary(self) -> str:
         """Two lines: the counts, then where the index is (plus a company workbook failure)."""
         company = f"\nfailed: {self.company_error}" if self.company_error else ""
-        return f"{self.counts_line()}{company}\nReports: {self.index_path}"
+        files = ""
+        if self.output_failures:
+            kinds = sorted({k for r in self.reports for k in r.output_errors})
+            files = (
+                f"\n{' and '.join(k.upper() for k in kinds)} not written for {self.output_failures} report(s): see manifest.json"
+            )
+        return f"{self.counts_line()}{company}{files}\nReports: {self.index_path}"

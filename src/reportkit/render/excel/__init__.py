@@ -67,6 +67,7 @@ from typing import Any
 import pandas as pd
 
 from ...config.params import DEFAULT_TIMEZONE
+from ..titles import print_title
 from .book import _atomic, _Book, _props, safe_sheet_name
 from .cells import EXCEL_MAX_STRING
 from .charts import _report_charts
@@ -124,7 +125,8 @@ def write_workbook(
         a temporary file next to it and moved into place with :func:`os.replace`,
         so readers never see half a file.
     company : str, default ""
-        Document property *Company* (e.g. the params ``name``).
+        Document property *Company* (e.g. the params ``name``), and the first part of
+        the title row every sheet starts with (company, report, period, as-of).
     timezone : str or tzinfo, optional
         The report's timezone (an IANA name such as ``"Europe/Berlin"``): timezone-aware
         timestamps are converted to it before the timezone is dropped (Excel has
@@ -163,9 +165,9 @@ def write_workbook(
         constant_memory = _needs_constant_memory(getattr(report, attr, None) for _, attr in sheets)
 
     def build(tmp: Path) -> None:
-        book = _Book(tmp, report.currency, tz, bool(constant_memory), overflow, mb)
+        book = _Book(tmp, report.currency, tz, bool(constant_memory), overflow, mb, title=print_title(report, company))
         _report_properties(book, report, company)
-        summary_sheet, summary_ws = book.add_sheet("Summary")
+        summary_sheet, summary_ws = book.add_sheet("Summary", 2)
         placed = _write_report_sheets(book, report, sheets)
         _report_charts(book, report, placed)
         _write_summary(book, summary_sheet, summary_ws, report, _summary_links(report, placed))

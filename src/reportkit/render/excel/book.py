@@ -10,6 +10,7 @@ and moved into place (:func:`_atomic`).
 from __future__ import annotations
 
 import datetime
+import math
 import os
 import re
 import zoneinfo
@@ -21,6 +22,7 @@ import xlsxwriter
 import xlsxwriter.exceptions
 
 from ...core.errors import OutputError
+from ..titles import PrintTitle
 from .formats import DEFAULT_MISS_BELOW, _Formats, attainment_bands
 
 _INVALID_SHEET_CHARS = re.compile(r"[\[\]:*?/\\\x00-\x1f\x7f]")
@@ -70,6 +72,54 @@ def _utf16_cut(text: str, limit: int) -> str:
     return "".join(out)
 
 
+def _header_text(text: str, limit: int = 80) -> str:
+    """``text`` for an Excel page header or footer: ``&`` doubled (a lone ``&`` starts a code), cut to ``limit``."""
+    text = " ".join(str(text).split())
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return text.replace("&", "&&")
+
+
+def fit_title_row(ws: Any, title: PrintTitle | None, width: float | None) -> None:
+    """Make the title row tall enough for its wrapped text over columns ``width`` characters wide in total."""
+    if title is None:
+        return
+    # a 12-point bold line holds about 0.8 characters per character of column width
+    lines = max(1, math.ceil(len(title.text) / max(1.0, 0.8 * width))) if width else 1
+    ws.set_row(0, 17 * lines)
+
+
+def print_setup(
+    ws: Any, title: PrintTitle | None, header_row: int, title_format: Any = None, columns: int = 1, width: float | None = None
+) -> None:
+    """Page setup of every sheet reportkit writes: the one rule for printing a workbook.
+
+    * the title row (row 0, when ``title`` is given): company, report, period and
+      as-of as a real cell (:class:`reportkit.render.titles.PrintTitle`), merged
+      over the sheet's ``columns`` and wrapped, so it prints within the page's
+      width (``width``: the columns' total width in characters, to size the row);
+    * landscape, fit to one page wide (as many pages tall as it takes);
+    * the title row and the column header row (``header_row``) repeated on every
+      printed page;
+    * page header: company, sheet name, period and as-of; page footer: the report
+      and ``Page N of M``.
+    """
+    if title is not None:
+        if columns > 1:
+            ws.merge_range(0, 0, 0, columns - 1, title.text, title_format)
+        else:
+            ws.write_string(0, 0, title.text, title_format)
+        fit_title_row(ws, title, width)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0, header_row)
+    if title is not None:
+        ws.set_header(f"&L{_header_text(title.company)}&C&A&R{_header_text(title.when)}")
+        ws.set_footer(f"&L{_header_text(title.report)}&RPage &P of &N")
+    else:
+        ws.set_footer("&L&A&RPage &P of &N")
+
+
 class _Book:
     def __init__(
         self,
@@ -79,6 +129,7 @@ class _Book:
         constant_memory: bool,
         overflow: str,
         miss_below: float = DEFAULT_MISS_BELOW,
+        title: PrintTitle | None = None,
     ) -> None:
         if overflow not in ("split", "error"):
             raise ValueError(f"overflow must be 'split' or 'error', got {overflow!r}")
@@ -101,15 +152,19 @@ class _Book:
         self.fmt = _Formats(self.wb, currency, miss_below)
         self.names: list[str] = []
         self.tables = 0
+        self.title = title
+        self.header_row = 0 if title is None else 1
+        """Row of every sheet's column headers: below the title row when there is one."""
 
-    def add_sheet(self, name: str) -> tuple[str, Any]:
+    def add_sheet(self, name: str, columns: int = 1, width: float | None = None) -> tuple[str, Any]:
+        """A new sheet, named safely, with the title row over ``columns`` and the page setup (:func:`print_setup`).
+
+        ``width`` is the total width of those columns in characters (sizes the title row).
+        """
         safe = safe_sheet_name(name, self.names)
         self.names.append(safe)
         ws = self.wb.add_worksheet(safe)
-        ws.set_landscape()
-        ws.fit_to_pages(1, 0)
-        ws.repeat_rows(0)
-        ws.set_footer("&L&A&RPage &P of &N")
+        print_setup(ws, self.title, self.header_row, self.fmt.print_title, columns, width)
         return safe, ws
 
     def table_name(self, sheet: str) -> str:

@@ -148,7 +148,10 @@ def _put(ws: Any, row: int, col: int, v: Any, col_fmt: Any, fmt: _Formats) -> No
     if t is float:
         ws.write_number(row, col, v, col_fmt)
     elif t is str:
-        ws.write_string(row, col, v, fmt.na if (v == NA and col_fmt is not None) else None)
+        if col_fmt is fmt.wrap:  # a long-text column: the text wraps in its cell
+            ws.write_string(row, col, v, col_fmt)
+        else:
+            ws.write_string(row, col, v, fmt.na if (v == NA and col_fmt is not None) else None)
     elif t is tuple:
         ws.write_number(row, col, v[0], v[1])
 

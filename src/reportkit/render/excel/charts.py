@@ -1,4 +1,9 @@
-"""Native Excel charts over the sheets' cells (no figure is computed here)."""
+"""Native Excel charts over the sheets' cells (no figure is computed here).
+
+A chart sits below its table, after a page break, so it prints on a page of its own,
+as wide as the table (at least its default size): a sheet printed one page wide
+keeps its table's text size however wide the chart is.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +13,31 @@ from .book import _Book
 from .formats import money_format
 from .frames import _Placed
 
+_CHART_PX = 480  # xlsxwriter's default chart width (x_scale 1)
+
+
+def _insert_below(placed: _Placed, chart: Any, y_scale: float) -> None:
+    """Insert ``chart`` at the placed table's chart anchor, after a page break, as wide as the table."""
+    assert placed.chart_anchor is not None
+    _, ws, row = placed.chart_anchor
+    table_px = placed.width * 7 + 5 * len(placed.columns)  # Excel's pixels for a width in characters
+    ws.set_h_pagebreaks([row])
+    ws.insert_chart(row, 0, chart, {"x_scale": max(1.3, min(2.5, table_px / _CHART_PX)), "y_scale": y_scale})
+
 
 def _quarterly_chart(book: _Book, placed: _Placed, title: str, n: int, column: str = "revenue", name: str = "Revenue") -> None:
     """Revenue columns (``column`` of the quarterly sheet, named ``name``) against a quota line."""
     if n < 1 or not {"period", column} <= set(placed.columns) or placed.chart_anchor is None:
         return
-    sheet, ws, anchor_col = placed.chart_anchor
-    cats = [sheet, 1, placed.columns["period"], n, placed.columns["period"]]
+    sheet = placed.chart_anchor[0]
+    r0 = placed.parts[0][1]
+    cats = [sheet, r0, placed.columns["period"], r0 + n - 1, placed.columns["period"]]
     chart = book.wb.add_chart({"type": "column"})
     chart.add_series(
         {
             "name": name,
             "categories": cats,
-            "values": [sheet, 1, placed.columns[column], n, placed.columns[column]],
+            "values": [sheet, r0, placed.columns[column], r0 + n - 1, placed.columns[column]],
             "fill": {"color": "#4472C4"},
         }
     )
@@ -30,7 +47,7 @@ def _quarterly_chart(book: _Book, placed: _Placed, title: str, n: int, column: s
             {
                 "name": "Quota",
                 "categories": cats,
-                "values": [sheet, 1, placed.columns["quota"], n, placed.columns["quota"]],
+                "values": [sheet, r0, placed.columns["quota"], r0 + n - 1, placed.columns["quota"]],
                 "line": {"color": "#C00000", "width": 2.25},
                 "marker": {"type": "diamond"},
             }
@@ -39,19 +56,20 @@ def _quarterly_chart(book: _Book, placed: _Placed, title: str, n: int, column: s
     chart.set_title({"name": title})
     chart.set_y_axis({"num_format": money_format(book.currency), "major_gridlines": {"visible": True}})
     chart.set_legend({"position": "bottom"})
-    ws.insert_chart(1, anchor_col, chart, {"x_scale": 1.3, "y_scale": 1.2})
+    _insert_below(placed, chart, 1.2)
 
 
 def _attainment_chart(book: _Book, placed: _Placed, label_col: str, title: str, n: int) -> None:
     if n < 1 or label_col not in placed.columns or "attainment" not in placed.columns or placed.chart_anchor is None:
         return
-    sheet, ws, anchor_col = placed.chart_anchor
+    sheet, _, _ = placed.chart_anchor
+    r0 = placed.parts[0][1]
     chart = book.wb.add_chart({"type": "bar"})
     chart.add_series(
         {
             "name": "Attainment",
-            "categories": [sheet, 1, placed.columns[label_col], n, placed.columns[label_col]],
-            "values": [sheet, 1, placed.columns["attainment"], n, placed.columns["attainment"]],
+            "categories": [sheet, r0, placed.columns[label_col], r0 + n - 1, placed.columns[label_col]],
+            "values": [sheet, r0, placed.columns["attainment"], r0 + n - 1, placed.columns["attainment"]],
             "fill": {"color": "#4472C4"},
             "data_labels": {"value": True, "num_format": "0.0%"},
         }
@@ -60,7 +78,7 @@ def _attainment_chart(book: _Book, placed: _Placed, label_col: str, title: str, 
     chart.set_x_axis({"num_format": "0%", "min": 0})
     chart.set_y_axis({"reverse": True})
     chart.set_legend({"none": True})
-    ws.insert_chart(1, anchor_col, chart, {"x_scale": 1.3, "y_scale": max(1.0, min(4.0, n / 12))})
+    _insert_below(placed, chart, max(1.0, min(4.0, n / 12)))
 
 
 def _report_charts(book: _Book, report: Any, placed: dict[str, _Placed]) -> None:

@@ -13,12 +13,16 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from ...config.params import DEFAULT_TIMEZONE
 from ..cell_kinds import NA, is_percent_key
 from ..notebook import format_cell
-from .book import _atomic, _Book, _props
+from ..titles import PrintTitle
+from .book import _atomic, _Book, _props, fit_title_row
 from .cells import _clean_text, _write_value
 from .charts import _attainment_chart
 from .formats import _ATTAINMENT_KEYS, _MAX_WIDTH, _MIN_WIDTH, DEFAULT_MISS_BELOW, _band_formats
 from .formulas import _SUMMARY_RATIOS, _dec, _frac, _range, _ratio_cached, _ratio_keys, _ratio_matches, _sum_matches
 from .frames import _Placed, _Spec, write_frame_sheet
+
+COMPANY_REPORT = "Company roll-up"
+"""The company workbook in words (its title row and printed footer)."""
 
 _ROLLUP_COLUMNS = (
     ("team", "Team"),
@@ -60,7 +64,9 @@ def write_company_workbook(
     path : str or Path
         Destination ``.xlsx`` (written atomically).
     title : str
-        Document title, also the roll-up sheet's heading (e.g. ``"Demo Co — FY2025-Q4"``).
+        Document title (e.g. ``"Demo Co — FY2025-Q4"``). Every sheet's title row says
+        ``"<company> · Company roll-up · <period> · as of <as_of>"``
+        (:class:`reportkit.render.titles.PrintTitle`).
     as_of : date
         Report date; the workbook's *created* property.
     rollup : mapping
@@ -68,7 +74,7 @@ def write_company_workbook(
         (same keys as the team summaries, plus ``notes``). The ``Company total``
         row shows exactly these.
     company : str, default ""
-        Document property *Company*.
+        Document property *Company*, and the first part of every sheet's title row.
 
     Layout
     ------
@@ -109,9 +115,10 @@ def write_company_workbook(
     mb = next(iter(misses), DEFAULT_MISS_BELOW)
 
     def build(tmp: Path) -> None:
-        book = _Book(tmp, currency, tz, False, "split", mb)
+        period = next(iter(periods), "")
+        book = _Book(tmp, currency, tz, False, "split", mb, title=PrintTitle(company, COMPANY_REPORT, period, as_of))
         _props(book, title, "Company roll-up", as_of, company, f"as of {as_of.isoformat()}; one sheet per team and a roll-up")
-        rollup_sheet, rws = book.add_sheet("Company")
+        rollup_sheet, rws = book.add_sheet("Company", len(_ROLLUP_COLUMNS))
         team_totals: list[tuple[Any, _Placed]] = []
         for rep in reports:
             lb = rep.leaderboard
@@ -160,12 +167,13 @@ def _write_rollup(
         )
         for k in keys
     }
+    h = book.header_row
     for j, (_, label) in enumerate(_ROLLUP_COLUMNS):
-        ws.write_string(0, j, label, fmt.header)
+        ws.write_string(h, j, label, fmt.header)
     links = {"revenue": "revenue", "quota": "quota", "commission_expense": "commission", "forecast": "forecast"}
     widths = [len(label) for _, label in _ROLLUP_COLUMNS]
     n = len(teams)
-    for i, (rep, placed) in enumerate(teams, start=1):
+    for i, (rep, placed) in enumerate(teams, start=h + 1):
         s = dict(rep.summary or {})
         s.update(team=rep.name, sales_manager=rep.sales_manager)
         for k in keys:
@@ -183,7 +191,7 @@ def _write_rollup(
                 continue
             _write_value(ws, i, j, v, kinds[k] if kinds[k] != "text" else "", fmt, book.tz)
     # company total
-    r = n + 1
+    r = h + n + 1
     for j in range(len(keys)):
         ws.write_blank(r, j, None, fmt.total_blank)
     ws.write_string(r, 0, "Company total", fmt.total_label)
@@ -195,7 +203,7 @@ def _write_rollup(
         vals = [(rep.summary or {}).get(k) for rep, _ in teams]
         if kinds[k] == "integer":
             if isinstance(v, numbers.Integral) and n and v == sum(int(x) for x in vals if isinstance(x, numbers.Integral)):
-                ws.write_formula(r, col[k], f"=SUM({_range(None, 1, n, col[k])})", fmt.total_integer, int(v))
+                ws.write_formula(r, col[k], f"=SUM({_range(None, h + 1, h + n, col[k])})", fmt.total_integer, int(v))
             elif isinstance(v, numbers.Integral):
                 ws.write_number(r, col[k], int(v), fmt.total_integer)
             continue
@@ -203,7 +211,7 @@ def _write_rollup(
         if d is None:
             continue
         if n and _sum_matches(vals, d):
-            ws.write_formula(r, col[k], f"=SUM({_range(None, 1, n, col[k])})", fmt.total_money, float(d))
+            ws.write_formula(r, col[k], f"=SUM({_range(None, h + 1, h + n, col[k])})", fmt.total_money, float(d))
         else:
             ws.write_number(r, col[k], float(d), fmt.total_money)
             not_summed.append(dict(_ROLLUP_COLUMNS)[k])
@@ -232,15 +240,17 @@ def _write_rollup(
     for i, text in enumerate(notes):
         ws.write_string(r + 2 + i, 0, _clean_text(text))
     for k in _ATTAINMENT_KEYS:
-        _band_formats(ws, 1, r, col[k], fmt)
+        _band_formats(ws, h + 1, r, col[k], fmt)
+    widths = [min(max(w + 2, _MIN_WIDTH), _MAX_WIDTH) for w in widths]
     for j, w in enumerate(widths):
-        ws.set_column(j, j, min(max(w + 2, _MIN_WIDTH), _MAX_WIDTH))
-    ws.freeze_panes(1, 0)
+        ws.set_column(j, j, w)
+    fit_title_row(ws, book.title, sum(widths))
+    ws.freeze_panes(h + 1, 0)
     if n:
         ws.add_table(
+            h,
             0,
-            0,
-            n,
+            h + n,
             len(keys) - 1,
             {
                 "name": book.table_name(sheet),
@@ -248,7 +258,8 @@ def _write_rollup(
                 "columns": [{"header": label, "header_format": fmt.header} for _, label in _ROLLUP_COLUMNS],
             },
         )
-        placed = _Placed(parts=[(sheet, 1, n)], columns=col, chart_anchor=(sheet, ws, len(keys) + 1))
+        below = r + 2 + len(notes) + 1  # under the total row and the notes
+        placed = _Placed(parts=[(sheet, h + 1, h + n)], columns=col, chart_anchor=(sheet, ws, below), width=sum(widths))
         _attainment_chart(book, placed, "team", "Attainment by team", n)
     else:
-        ws.autofilter(0, 0, 1, len(keys) - 1)
+        ws.autofilter(h, 0, h + 1, len(keys) - 1)

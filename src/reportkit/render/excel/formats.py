@@ -117,6 +117,8 @@ class _Formats:
         self.number = wb.add_format({"num_format": "#,##0.00"})
         self.na = wb.add_format({"align": "right", "font_color": "#718096"})
         self.title = wb.add_format({"bold": True, "font_size": 14})
+        self.wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+        self.print_title = wb.add_format({"bold": True, "font_size": 12, "text_wrap": True, "valign": "top"})
         self.total_label = wb.add_format({"bold": True, "top": 1})
         self.total_money = wb.add_format({"bold": True, "top": 1, "num_format": money_format(currency)})
         self.total_percent = wb.add_format({"bold": True, "top": 1, "num_format": "0.0%"})

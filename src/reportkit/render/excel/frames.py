@@ -44,7 +44,8 @@ class _Placed:
     columns: dict[str, int]
     total_row: tuple[str, int] | None = None
     totals: dict[str, Decimal | None] = field(default_factory=dict)
-    chart_anchor: tuple[str, Any, int] | None = None  # (sheet, worksheet, column) of the first part
+    chart_anchor: tuple[str, Any, int] | None = None  # (sheet, worksheet, row) where a chart of it goes
+    width: float = 0.0  # the columns' total width in characters (a chart below is sized to it)
 
     def ranges(self, column: str, here: str | None = None) -> list[str]:
         """Ranges of ``column`` over every part (unqualified on the sheet ``here``)."""
@@ -98,14 +99,18 @@ def write_frame_sheet(
     col_fmts = [fmt.for_kind(k) for k in kinds]
     labels = [column_label(c) for c in cols]
     n = len(frame)
-    per_sheet = _MAX_DATA_ROWS - (1 if spec.totals is not None else 0)
+    h = book.header_row  # the column headers' row (below the title row)
+    per_sheet = _MAX_DATA_ROWS - h - (1 if spec.totals is not None else 0)
     n_parts = max(1, math.ceil(n / per_sheet)) if n else 1
     if n_parts > 1 and book.overflow == "error":
         raise OutputError(
-            f"sheet {name!r} would need {n:,} rows but an Excel sheet holds {_MAX_DATA_ROWS:,} below its header",
+            f"sheet {name!r} would need {n:,} rows but an Excel sheet holds {_MAX_DATA_ROWS - h:,} below its header",
             hint="write with overflow='split' to continue on sheets named like '" + f"{name} (2)'",
         )
     widths = _widths(frame, cols, kinds, labels, book.currency)
+    wrapped = [j for j, k in enumerate(kinds) if k == "text" and widths[j] > _WRAP_WIDTH]
+    for j in wrapped:  # long text wraps in its cell rather than widening the printed page
+        widths[j], col_fmts[j] = _WRAP_WIDTH, fmt.wrap
     live = spec.ratios or spec.row_sums
     placed = _Placed(parts=[], columns=colidx)
     ratio_ok = (
@@ -127,22 +132,25 @@ def write_frame_sheet(
 
     for part in range(n_parts):
         lo, hi = part * per_sheet, min(n, (part + 1) * per_sheet)
-        sheet, ws = book.add_sheet(name)
+        sheet, ws = book.add_sheet(name, max(len(cols), 1), sum(widths))
         if part == 0:
-            placed.chart_anchor = (sheet, ws, len(cols) + 1)
+            placed.width = sum(widths)
+        ws.set_row(h, _wrapped_height(labels, widths))  # the header labels wrap in their cells
         for j, label in enumerate(labels):
-            ws.write_string(0, j, label, fmt.header)
+            ws.write_string(h, j, label, fmt.header)
         stream = book.constant_memory and not live and _can_stream(ws) and hi > lo
         if stream:
-            ws._write_single_row(1)  # flush the header row; data rows go straight to the sheet file
+            ws._write_single_row(h + 1)  # flush the header row; data rows go straight to the sheet file
         for start in range(lo, hi, _CHUNK):
             stop = min(hi, start + _CHUNK)
             chunk = [_convert(frame[c].iloc[start:stop].tolist(), k, tz, fmt) for c, k in zip(frame.columns, kinds)]
             if stream:
-                _stream_rows(ws, chunk, start - lo + 1, col_fmts, fmt)
+                _stream_rows(ws, chunk, start - lo + h + 1, col_fmts, fmt)
                 continue
             for i in range(stop - start):
-                r = start - lo + i + 1
+                r = start - lo + i + h + 1
+                if wrapped:
+                    ws.set_row(r, _wrapped_height([chunk[j][i] for j in wrapped], [widths[j] for j in wrapped]))
                 for j in range(len(cols)):
                     v = chunk[j][i]
                     if v is not None:
@@ -159,18 +167,19 @@ def write_frame_sheet(
                         if sum_ok[t][k]:
                             f = "=" + "+".join(xl_rowcol_to_cell(r, colidx[c]) for c in parts)
                             ws.write_formula(r, colidx[t], f, fmt.money, float(_dec(frame.at[k, t]) or 0))
-        last = hi - lo
+        rows = hi - lo
+        last = h + rows  # the last data row (the header row when there is none)
         if stream:
             ws.previous_row = last
             ws._check_dimensions(last, max(len(cols) - 1, 0))
-        placed.parts.append((sheet, 1, last))
-        ws.freeze_panes(1, 0)
+        placed.parts.append((sheet, h + 1, last))
+        ws.freeze_panes(h + 1, 0)
         for j, w in enumerate(widths):
             ws.set_column(j, j, w)
         if cols:
-            if table and not book.constant_memory and last >= 1:
+            if table and not book.constant_memory and rows >= 1:
                 ws.add_table(
-                    0,
+                    h,
                     0,
                     last,
                     len(cols) - 1,
@@ -181,12 +190,14 @@ def write_frame_sheet(
                     },
                 )
             else:
-                ws.autofilter(0, 0, max(last, 1), len(cols) - 1)
+                ws.autofilter(h, 0, max(last, h + 1), len(cols) - 1)
             for c in spec.bands:
-                if c in colidx and last >= 1:
-                    _band_formats(ws, 1, last, colidx[c], fmt)
+                if c in colidx and rows >= 1:
+                    _band_formats(ws, h + 1, last, colidx[c], fmt)
         if part == n_parts - 1 and spec.totals is not None:
             _total_row(book, ws, sheet, last + 1, frame, cols, kinds, placed, spec)
+        if part == 0:  # a chart goes below the first part's rows (and its total row), on a page of its own
+            placed.chart_anchor = (sheet, ws, last + (2 if placed.total_row and placed.total_row[0] == sheet else 1) + 1)
     return placed
 
 
@@ -292,12 +303,33 @@ def _total_row(
                 _band_formats(ws, r, r, placed.columns[c], fmt)
 
 
+def _wrapped_height(texts: list[Any], widths: list[float]) -> float:
+    """Row height (points) that shows each text wrapped in its column: 15 points a line.
+
+    Neither Excel nor LibreOffice sizes a row to wrapped text when it opens a file;
+    this estimates the lines (about one character per unit of width, words kept whole).
+    """
+    lines = 1
+    for text, width in zip(texts, widths):
+        if isinstance(text, str) and text:
+            lines = max(lines, math.ceil(len(text) * 1.15 / max(width - 2, 1)))
+    return 15.0 * lines
+
+
+_WRAP_WIDTH = 32
+"""Widest text column (characters); longer text wraps in its cell, so a sheet printed one page wide stays legible."""
+
+
 def _widths(frame: pd.DataFrame, cols: list[str], kinds: list[str], labels: list[str], currency: str) -> list[float]:
-    """Column widths fitting the formatted values (vectorised; exact for text)."""
+    """Column widths fitting the formatted values (vectorised; exact for text).
+
+    A header label wraps in its cell (the header format wraps), so it needs only its
+    longest word: a column is as wide as its values, not as its title.
+    """
     out = []
     for c, k, label in zip(frame.columns, kinds, labels):
         s = frame[c]
-        w = len(label)
+        w = max((len(word) for word in label.split()), default=0)
         if len(s):
             if k == "text":
                 lens = (

@@ -9,7 +9,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from ..cell_kinds import NA, is_percent_key
 from ..notebook import column_label, format_cell
-from .book import _Book
+from .book import _Book, fit_title_row
 from .cells import _write_value
 from .formats import _ATTAINMENT_KEYS, _MAX_WIDTH, _band_formats
 from .formulas import _dec, _ratio_cached, _ratio_keys, _ratio_matches, _sum_matches
@@ -50,13 +50,16 @@ def _write_summary(book: _Book, sheet: str, ws: Any, report: Any, links: dict[st
     cell becomes ``=SUM(...)`` of that other sheet when the figures agree.
     """
     fmt, tz = book.fmt, book.tz
-    ws.write_string(0, 0, "Item", fmt.header)
-    ws.write_string(0, 1, "Value", fmt.header)
+    h = book.header_row
     rows = _summary_rows(report)
-    row_of = {key: i for i, (key, _, _) in enumerate(rows, start=1)}
+    row_of = {key: i for i, (key, _, _) in enumerate(rows, start=h + 1)}
     summary = report.summary or {}
-    width = 12
-    for i, (key, label, value) in enumerate(rows, start=1):
+    width = max([12] + [len(format_cell(value, key, report.currency)) for key, _, value in rows])
+    label_width = max(len(r[1]) for r in rows) + 2 if rows else 12
+    fit_title_row(ws, book.title, label_width + min(width + 2, _MAX_WIDTH))  # before any other row is written
+    ws.write_string(h, 0, "Item", fmt.header)
+    ws.write_string(h, 1, "Value", fmt.header)
+    for i, (key, label, value) in enumerate(rows, start=h + 1):
         ws.write_string(i, 0, label)
         kind = "percent" if is_percent_key(key) else ("money" if isinstance(value, Decimal) else "")
         ratio = _ratio_keys(key, row_of)
@@ -76,10 +79,9 @@ def _write_summary(book: _Book, sheet: str, ws: Any, report: Any, links: dict[st
             _write_value(ws, i, 1, value, kind, fmt, tz)
             if key in _ATTAINMENT_KEYS:
                 _band_formats(ws, i, i, 1, fmt)
-        width = max(width, len(format_cell(value, key, report.currency)))
-    ws.set_column(0, 0, max(len(r[1]) for r in rows) + 2 if rows else 12)
+    ws.set_column(0, 0, label_width)
     ws.set_column(1, 1, min(width + 2, _MAX_WIDTH))
-    ws.freeze_panes(1, 0)
+    ws.freeze_panes(h + 1, 0)
 
 
 def _summary_links(report: Any, placed: dict[str, _Placed]) -> dict[str, tuple[list[str], Any]]:

@@ -1,0 +1,248 @@
+"""Report PDFs, read as a reader reads them: poppler's pdftotext / pdfinfo / pdfimages on the batch's files.
+
+One small demo batch (one account manager and its team, PDFs on) is run once; its
+PDFs are checked against the same report's HTML and workbook: the headline figures
+are the same text, every page carries the running header and ``page N of M``, the
+paper is the params', charts are vector. A long table is printed on its own to see
+its header repeated; a PDF that cannot be rendered fails alone.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import json
+import re
+import shutil
+import subprocess
+from decimal import Decimal
+from pathlib import Path
+
+import nbformat
+import openpyxl
+import pandas as pd
+import pytest
+from demo_params import demo_params
+
+from reportkit.render.notebook import table
+from reportkit.render.pdf import PdfPage, pdf_unavailable, render_pdf
+from reportkit.render.titles import PrintTitle
+from reportkit.run.batch import run_batch
+from reportkit.run.html import export_print_body
+
+pytestmark = [
+    pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is not installed: apt-get install poppler-utils"),
+    pytest.mark.skipif(pdf_unavailable() is not None, reason=str(pdf_unavailable())),
+]
+
+
+def pdf_pages(path: Path) -> list[str]:
+    """The text of each page, laid out as on paper (``pdftotext -layout``)."""
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    pages = text.split("\f")
+    return pages[:-1] if pages and not pages[-1].strip() else pages
+
+
+def pdf_info(path: Path) -> dict[str, str]:
+    out = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    return {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in out.splitlines())}
+
+
+def html_summary(page: str) -> dict[str, str]:
+    """Item -> Value of the summary table of a published HTML report (what the browser shows)."""
+    rows = re.findall(r"<tr><td[^>]*>([^<]*)</td><td[^>]*>([^<]*)</td></tr>", page)
+    return {html_lib.unescape(k): html_lib.unescape(v) for k, v in rows}
+
+
+@pytest.fixture(scope="module")
+def small_batch(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("pdf-batch")
+    params = demo_params(tmp, account_managers=["AM-001"], pdf={"enabled": True, "paper": "A4"})
+    result = run_batch(params, tmp / "out", progress=False)
+    manifest = json.loads((tmp / "out" / "manifest.json").read_text())
+    return result, {(r["kind"], r["id"]): r for r in manifest["reports"]}
+
+
+def _files(result, entry):
+    return {fmt: result.output_dir / rel for fmt, rel in entry["outputs"].items()}
+
+
+@pytest.mark.slow
+def test_each_report_has_a_pdf_recorded_in_the_manifest_and_linked_from_the_index(small_batch):
+    result, entries = small_batch
+    assert result.succeeded, result.summary()
+    index = (result.output_dir / "index.html").read_text()
+    for entry in entries.values():
+        assert entry["status"] == "ok" and entry["output_errors"] == {}
+        pdf = _files(result, entry)["pdf"]
+        assert pdf.is_file() and pdf.read_bytes().startswith(b"%PDF-")
+        assert f'href="{entry["outputs"]["pdf"]}"' in index
+    assert not list(result.output_dir.rglob(".*.tmp"))  # nothing half-written left
+
+
+HEADLINES = {
+    # (label on the HTML page and in the PDF, label in the workbook's Summary)
+    "account_manager": [("Revenue", "Revenue"), ("Quota", "Quota"), ("Attainment", "Attainment")],
+    "team": [
+        ("Revenue (each deal once)", "Revenue"),
+        ("Quota", "Quota"),
+        ("Attainment", "Attainment"),
+        ("Commission expense", "Commission expense"),
+    ],
+}
+
+
+def _figure(text: str) -> Decimal:
+    """A figure as printed (``$1,234.50``, ``83.4%``) as a number (a percentage as a fraction)."""
+    if text.endswith("%"):
+        return Decimal(text[:-1]) / 100
+    return Decimal(text.replace("$", "").replace(",", ""))
+
+
+def _same_figure(printed: str, workbook_value: float) -> bool:
+    shown = _figure(printed)
+    places = Decimal("0.001") if printed.endswith("%") else Decimal("0.01")  # as many places as printed
+    return shown == Decimal(repr(workbook_value)).quantize(places)
+
+
+@pytest.mark.slow
+def test_the_pdf_shows_the_headline_figures_of_the_html_and_the_workbook(small_batch):
+    result, entries = small_batch
+    for (kind, _), entry in entries.items():
+        files = _files(result, entry)
+        shown = html_summary(files["html"].read_text())
+        workbook = {r[0].value: r[1].value for r in openpyxl.load_workbook(files["xlsx"], data_only=True)["Summary"].iter_rows()}
+        text = "\n".join(pdf_pages(files["pdf"]))
+        for label, wb_label in HEADLINES[kind]:
+            value = shown[label]
+            # the same line in the PDF: the label, then the value the HTML shows ...
+            assert re.search(rf"^\s*{re.escape(label)}\s+{re.escape(value)}\s*$", text, re.MULTILINE), (kind, label, value)
+            # ... which is the workbook's figure
+            assert _same_figure(value, workbook[wb_label]), (kind, label, value, workbook[wb_label])
+        if kind == "account_manager":  # the commission statement's total line
+            totals = re.findall(r"^\s*Total\s+(\$[\d,]+\.\d\d)\s*$", text, re.MULTILINE)
+            assert len(totals) == 1 and _same_figure(totals[0], workbook["Commission total"]), totals
+
+
+@pytest.mark.slow
+def test_every_page_carries_the_running_header_and_page_n_of_m(small_batch):
+    result, entries = small_batch
+    for entry in entries.values():
+        pdf = _files(result, entry)["pdf"]
+        pages = pdf_pages(pdf)
+        n = int(pdf_info(pdf)["Pages"])
+        assert len(pages) == n >= 2
+        who = entry["name"] if entry["kind"] == "team" else f"{entry['name']} ({entry['id']})"
+        for i, page in enumerate(pages, start=1):
+            head = page.strip().splitlines()[0]
+            assert head.startswith("Demo Co · ") and who in head and "FY2025-Q4 · as of 2025-12-31" in head, (i, head)
+            assert page.rstrip().splitlines()[-1].strip() == f"page {i} of {n}"
+
+
+@pytest.mark.slow
+def test_paper_follows_params_and_charts_are_vector(small_batch):
+    result, entries = small_batch
+    for entry in entries.values():
+        pdf = _files(result, entry)["pdf"]
+        assert "(A4)" in pdf_info(pdf)["Page size"] and pdf_info(pdf)["Page size"].startswith("841.89 x 595.2")  # A4 landscape
+        images = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
+        assert len(images.strip().splitlines()) == 2, images  # only the listing's header: no bitmap chart
+    # Letter, portrait, from the same notebook
+    entry = entries[("account_manager", "AM-001")]
+    nb = nbformat.read(_files(result, entry)["ipynb"], as_version=4)
+    title = PrintTitle(
+        "Demo Co", "Account manager report: Alice Andersen (AM-001)", "FY2025-Q4", pd.Timestamp("2025-12-31").date()
+    )
+    letter = result.output_dir / "letter.pdf"
+    letter.write_bytes(render_pdf(export_print_body(nb), PdfPage(title, "Letter", "portrait")))
+    assert pdf_info(letter)["Page size"].startswith("612 x 792")
+
+
+def test_a_long_table_breaks_between_rows_and_repeats_its_header_on_each_page(tmp_path):
+    frame = pd.DataFrame(
+        {
+            "account_id": [f"ACC-{i:04d}" for i in range(240)],
+            "revenue_period": [Decimal(i * 1000 + 25) / 100 for i in range(240)],
+            "status": ["at risk" if i % 7 == 0 else "growing" for i in range(240)],
+        }
+    )
+    shown = table(frame, list(frame.columns), currency="USD")
+    bundle = shown._repr_html_()
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("table(...)")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": bundle, "text/plain": "table"})]
+    nb.cells = [nbformat.v4.new_markdown_cell("## Account status"), cell]
+    title = PrintTitle("Long Co", "Account manager report: A (1)", "FY2025-Q4", pd.Timestamp("2025-12-31").date())
+    pdf = tmp_path / "long.pdf"
+    pdf.write_bytes(render_pdf(export_print_body(nb), PdfPage(title, "A4", "portrait")))
+    pages = pdf_pages(pdf)
+    assert len(pages) >= 3
+    header = re.compile(r"^\s*Account ID\s+Revenue period\s+Status\s*$", re.MULTILINE)
+    rows_seen = []
+    for page in pages:
+        assert len(header.findall(page)) == 1, page[:400]  # the header row on every page, once
+        rows_seen += re.findall(r"ACC-\d{4}", page)
+    assert rows_seen == list(frame["account_id"])  # every row once, in order: no row split or lost
+
+
+@pytest.mark.slow
+def test_a_pdf_that_fails_keeps_the_reports_other_files_and_resume_writes_it(tmp_path, monkeypatch):
+    import reportkit.run.execute as execute
+
+    def broken(body, page):
+        raise RuntimeError("renderer exploded for the test")
+
+    monkeypatch.setattr(execute, "render_pdf", broken)
+    params = demo_params(tmp_path, account_managers=["AM-001"], reports=["account_manager"], pdf={"enabled": True})
+    out = tmp_path / "out"
+    result = run_batch(params, out, progress=False, worker_processes=False)  # threads: the patch applies
+    entry = json.loads((out / "manifest.json").read_text())["reports"][0]
+    assert entry["status"] == "ok" and sorted(entry["outputs"]) == ["html", "ipynb", "xlsx"]
+    assert entry["output_errors"] == {"pdf": "RuntimeError: renderer exploded for the test"}
+    assert not result.succeeded and "PDF not written for 1 report(s)" in result.summary()
+    assert "PDF not written: RuntimeError: renderer exploded for the test" in (out / "index.html").read_text()
+    assert not list(out.rglob("*.pdf")) and not list(out.rglob(".*.tmp"))
+    assert all((out / rel).is_file() for rel in entry["outputs"].values())
+
+    monkeypatch.undo()
+    again = run_batch(params, out, progress=False, worker_processes=False, resume=True)
+    entry = json.loads((out / "manifest.json").read_text())["reports"][0]
+    assert again.succeeded and not entry["reused"] and entry["output_errors"] == {}
+    assert (out / entry["outputs"]["pdf"]).is_file()
+
+
+def test_pdf_params_default_off_and_refuse_an_unknown_paper(tmp_path):
+    from reportkit.config.params import load_params
+    from reportkit.core.errors import ParamsError
+    from reportkit.run.outputs import report_formats
+
+    plain = load_params(demo_params(tmp_path, pdf={}))
+    assert (plain.pdf.enabled, plain.pdf.paper, plain.pdf.orientation) == (False, "A4", "landscape")
+    assert report_formats(plain) == ("ipynb", "html", "xlsx")
+    on = load_params(demo_params(tmp_path, pdf={"enabled": True, "paper": "Letter"}))
+    assert report_formats(on) == ("ipynb", "html", "xlsx", "pdf") and on.pdf.paper == "Letter"
+    with pytest.raises(ParamsError, match=r"pdf\.paper.*'A4' or 'Letter'"):
+        load_params(demo_params(tmp_path, pdf={"enabled": True, "paper": "A5"}))
+
+
+def test_a_batch_asking_for_pdfs_where_they_cannot_be_made_stops_before_any_report(tmp_path, monkeypatch):
+    import reportkit.render.pdf as pdf
+    from reportkit.core.errors import EnvironmentError_
+
+    monkeypatch.setattr(pdf, "pdf_unavailable", lambda: "PDF output needs WeasyPrint, which is not installed")
+    with pytest.raises(EnvironmentError_, match="needs WeasyPrint") as err:
+        run_batch(demo_params(tmp_path, pdf={"enabled": True}), tmp_path / "out", progress=False)
+    assert err.value.exit_code == 3 and "-p pdf.enabled=false" in err.value.hint
+    assert not (tmp_path / "out").exists()
+
+
+def test_turning_pdfs_off_removes_the_pdfs_an_earlier_run_listed(tmp_path):
+    from reportkit.run.outputs import remove_stale_outputs
+
+    out = tmp_path / "out"
+    (out / "teams").mkdir(parents=True)
+    for ext in ("html", "pdf"):
+        (out / "teams" / f"t.{ext}").write_text("x")
+    (out / "teams" / "mine.pdf").write_text("not listed: never touched")
+    previous = {"reports": [{"outputs": {"html": "teams/t.html", "pdf": "teams/t.pdf"}}]}
+    assert remove_stale_outputs(out, previous, {"teams/t.html"}) == ["teams/t.pdf"]
+    assert sorted(p.name for p in (out / "teams").iterdir()) == ["mine.pdf", "t.html"]
