@@ -237,8 +237,8 @@ def test_the_account_managers_workbook_shows_each_deals_conversion_on_its_commis
     report = build_account_manager_report(ds, "ana", "FY2013-Q2", params, datetime.date(2013, 6, 30))
     sheet = openpyxl.load_workbook(write_workbook(report, tmp_path / "ana.xlsx"))["Commission statement"]
     rows = list(sheet.iter_rows(values_only=True))
-    col = {name: j for j, name in enumerate(rows[0])}
-    shown = {r[col["Deal ID"]]: (r[col["Basis"]], r[col["Amount"]], r[col["Description"]]) for r in rows[1:-1]}
+    col = {name: j for j, name in enumerate(rows[1])}  # row 1: the title row (company, report, period, as-of)
+    shown = {r[col["Deal ID"]]: (r[col["Basis"]], r[col["Amount"]], r[col["Description"]]) for r in rows[2:-1]}
     basis, amount, description = shown["D2"]
     assert (basis, amount) == (3231.46, 323.15)
     assert description.endswith("; converted: 2,500.55 EUR x 1.2923 = 3,231.46 USD (rate of 2013-05-22)")
