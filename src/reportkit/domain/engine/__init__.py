@@ -106,6 +106,7 @@ from .results import (
     rule_words,
     split_words,
     summary_frame,
+    with_payout_currency,
     write_statement_csv,
 )
 from .tiers import check_undefined_attainment, commission_lines, tier_commission
@@ -300,6 +301,8 @@ def compute(
         },
         att,
     )
+    # fx2 group (issue #13 item 10): a plan paying in another currency converts each period's payout once
+    summary = with_payout_currency(summary, ds, choice, span, settled.payout, asked)
     return CommissionResult(
         ams,
         span.periods,
