@@ -250,7 +250,7 @@ class Plan(_Strict):
     def _payout_currency(self) -> Plan:
         # fx2 group (issue #13 item 10): a second currency needs its rate declared, and only then
         if self.converts_payout and self.payout_conversion is None:
-            raise _keyed("payout_conversion", None)(
+            raise _keyed("payout_currency", self.payout_currency)(
                 f"payout_currency {self.payout_currency} differs from currency {self.currency}, so the payout "
                 "is converted and the plan must say at which rate (allowed: period_end | period_average); "
                 "add payout_conversion: period_end (the rate in force on the pay period's last day) or "

@@ -301,8 +301,7 @@ def compute(
         },
         att,
     )
-    # fx2 group (issue #13 item 10): a plan paying in another currency converts each period's payout once
-    summary = with_payout_currency(summary, ds, choice, span, settled.payout, asked)
+    summary = with_payout_currency(summary, ds, choice, span, settled.payout, asked)  # fx2: each payout converted once
     return CommissionResult(
         ams,
         span.periods,

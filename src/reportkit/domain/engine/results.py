@@ -633,7 +633,7 @@ class CommissionResult:
             rows = rows.loc[rows["period"].isin(periods).to_numpy()]
         out = []
         for r in rows.itertuples(index=False):
-            ok = r.payout_fx_rate is not None
+            ok = isinstance(r.payout_fx_rate, str)  # no rate: None (an earlier period the run reached back to)
             cents, conv = int(r.payout_cents), (int(r.payout_converted_cents) if ok else None)
             rate_int = int(Decimal(r.payout_fx_rate).scaleb(8)) if ok else 0
             out.append(
@@ -750,9 +750,10 @@ def with_payout_currency(summary: pd.DataFrame, ds, choice, span, payout: np.nda
         conv[k] = to_payout_cents(int(flat_pay[k]), int(flat_rate[k]))
     out = summary.copy()
     out["currency"] = ds.currency
-    out["payout_currency"] = cur.reshape(-1)
-    out["payout_fx_rate"] = [None if r == 0 else format(Decimal(int(r)).scaleb(-8).normalize(), "f") for r in flat_rate]
-    out["payout_fx_basis"] = basis.reshape(-1)
+    out["payout_currency"] = pd.Series(cur.reshape(-1), index=out.index, dtype=object)
+    text = [None if r == 0 else format(Decimal(int(r)).scaleb(-8).normalize(), "f") for r in flat_rate]
+    out["payout_fx_rate"] = pd.Series(text, index=out.index, dtype=object)
+    out["payout_fx_basis"] = pd.Series(basis.reshape(-1), index=out.index, dtype=object)
     out["payout_converted_cents"] = conv
     return out
 
