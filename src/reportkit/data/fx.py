@@ -479,19 +479,28 @@ def payout_rates(
     return [int(r) for r in rate.tolist()], list(words)
 
 
-def to_payout_cents(cents: int, rate: int) -> int:
+def to_payout_cents(cents, rate):
     """A reporting-currency amount in the payout currency: ``cents / rate``, half away from zero.
 
     ``rate`` is x 1e8, units of the reporting currency per unit of the payout currency
     (the FX table's direction), so the amount is divided by it and rounded to the cent
-    once (:func:`reportkit.core.money.rdiv`, the one rounding rule).
+    once (:func:`reportkit.core.money.rdiv`, the one rounding rule). ``cents`` and
+    ``rate`` are ints, or int64 arrays of one shape (rates > 0); exact either way (an
+    amount too large for an int64 product goes through Python integers).
 
     Examples
     --------
     >>> to_payout_cents(323_146, 109_500_000)  # 3,231.46 USD at 1.0950 USD per EUR
     295111
     """
-    return int(rdiv(int(cents) * _SCALE, int(rate)))
+    if isinstance(cents, (int, np.integer)):
+        return int(rdiv(int(cents) * _SCALE, int(rate)))
+    cents, rate = np.asarray(cents, dtype=np.int64), np.asarray(rate, dtype=np.int64)
+    fits = np.abs(cents) < 2**63 // _SCALE
+    out = np.zeros(cents.shape, dtype=np.int64)
+    out[fits] = rdiv(cents[fits] * _SCALE, rate[fits])
+    out[~fits] = [rdiv(int(c) * _SCALE, int(r)) for c, r in zip(cents[~fits].tolist(), rate[~fits].tolist())]
+    return out
 
 
 def payout_words(cents: int, reporting: str, rate: int, converted: int, currency: str, basis: str | None) -> str:

@@ -744,10 +744,11 @@ def with_payout_currency(summary: pd.DataFrame, ds, choice, span, payout: np.nda
     missing = (choice.pidx >= 0) & (rate == 0) & np.asarray(asked, dtype=bool)[None, :]
     if missing.any():
         raise _no_payout_rate(missing, ds, choice, span, cur, summary["account_manager_id"].to_numpy()[::P])
-    conv = pd.array([None] * (A * P), dtype="Int64")
     flat_rate, flat_pay = rate.reshape(-1), payout.reshape(-1)
-    for k in np.flatnonzero(flat_rate > 0).tolist():
-        conv[k] = to_payout_cents(int(flat_pay[k]), int(flat_rate[k]))
+    found = flat_rate > 0
+    paid = np.zeros(A * P, dtype=np.int64)
+    paid[found] = to_payout_cents(flat_pay[found], flat_rate[found])
+    conv = pd.arrays.IntegerArray(paid, ~found)
     out = summary.copy()
     out["currency"] = ds.currency
     out["payout_currency"] = pd.Series(cur.reshape(-1), index=out.index, dtype=object)
