@@ -732,3 +732,27 @@ def test_split_payout_pays_in_all_what_the_deal_pays_when_the_primary_closes_it_
     assert [x[3] + y[3] for x, y in zip(mine, theirs)] == [z[3] for z in whole]
     for am in ("a", "b"):
         assert summary(paid, am, "FY2025-Q1", "credit_cents") == summary(first, am, "FY2025-Q1", "credit_cents")
+
+
+# ---------------------------------------------------------------------------
+# fx2 group (issue #13 item 10): a payout currency
+# ---------------------------------------------------------------------------
+@SET
+@given(
+    st.lists(st.tuples(st.integers(0, 170), st.integers(-(10**6), 10**7)), min_size=1, max_size=12),
+    st.integers(1, 10**9),
+    st.sampled_from(["period_end", "period_average"]),
+)
+def test_a_payout_in_another_currency_is_the_payout_over_the_rate_within_half_a_cent_and_never_below_zero(book, rate, conversion):
+    # every period's converted payout: >= 0, 0 exactly when nothing is paid or it rounds to nothing,
+    # and |paid x rate - payout| <= rate / 2 (one rounding, half a cent, of the whole payout)
+    def date(d):
+        return (datetime.date(2025, 1, 1) + datetime.timedelta(days=d)).isoformat()
+
+    ds = dataset([(f"d{i}", "a", date(d), str(Decimal(c).scaleb(-2)), "P") for i, (d, c) in enumerate(book)])
+    days = pd.to_datetime(["2025-01-01", "2025-04-01", "2025-06-30"])
+    ds = replace(ds, fx_rates=pd.DataFrame({"currency": "GBP", "rate_date": days, "rate": str(Decimal(rate).scaleb(-8))}))
+    s = run(plan(payout_currency="GBP", payout_conversion=conversion), ds, "FY2025-Q2").summary
+    for payout, paid in zip(s["payout_cents"].tolist(), s["payout_converted_cents"].tolist()):
+        assert paid >= 0 and (payout > 0 or paid == 0)
+        assert abs(int(paid) * rate - int(payout) * 10**8) * 2 <= rate

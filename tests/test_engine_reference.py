@@ -1078,3 +1078,52 @@ def test_split_payout_matches_the_slow_reference(raw_deals, raw_splits, method, 
     res = run(p, owner_book(deals), "FY2025-Q2", splits=sp)
     for (am, q), want in reference_split_payout(deals, shared, p.rates).items():
         assert sorted(commission_rows(res, am, q)) == want, (am, q)
+
+
+# ---------------------------------------------------------------------------
+# fx2 group (issue #13 item 10): each pay period's payout in the plan's payout currency
+# ---------------------------------------------------------------------------
+FX_DAYS = ["2025-01-02", "2025-02-14", "2025-03-31", "2025-04-15", "2025-05-30", "2025-06-30"]
+QUARTER_SPANS = {1: ("2025-01-01", "2025-03-31"), 2: ("2025-04-01", "2025-06-30")}
+
+
+def reference_payout_rate(rates: dict[str, Decimal], start: str, end: str, conversion: str) -> Decimal | None:
+    """The rate of a pay period from ``{ISO day: USD per EUR}``: the latest on or before its end, or the
+    mean of those dated inside it rounded half away from zero to 8 decimals; None when there is none."""
+    if conversion == "period_end":
+        on_or_before = [d for d in rates if d <= end]
+        return rates[max(on_or_before)] if on_or_before else None
+    inside = [rates[d] for d in rates if start <= d <= end]
+    return round_money(sum(inside) / len(inside), places=8) if inside else None
+
+
+def reference_paid(payout_cents: int, rate: Decimal) -> int:
+    """The payout in EUR cents: USD payout / rate, rounded half away from zero once."""
+    return int(round_money(Decimal(payout_cents) / 100 / rate) * 100)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(deal_st, min_size=1, max_size=20),
+    st.dictionaries(st.sampled_from(FX_DAYS), st.integers(1, 300_000_000), min_size=1, max_size=6),
+    st.sampled_from(["period_end", "period_average"]),
+)
+def test_payout_currency_matches_the_slow_reference(raw_deals, raw_rates, conversion):
+    rates = {d: Decimal(r).scaleb(-8) for d, r in raw_rates.items()}
+    q2 = reference_payout_rate(rates, *QUARTER_SPANS[2], conversion)
+    if q2 is None:  # the quarter asked for has no rate: refused (tests/test_plan_shapes_fx2.py)
+        return
+    deals = [(f"d{i:02d}", am, date, amt) for i, (am, date, amt) in enumerate(raw_deals)]
+    fx = pd.DataFrame({"currency": "EUR", "rate_date": pd.to_datetime(list(rates)), "rate": [str(r) for r in rates.values()]})
+    p = plan(payout_currency="EUR", payout_conversion=conversion)
+    res = run(p, _dt_replace(owner_book(deals), fx_rates=fx), "FY2025-Q2")
+    s = res.summary
+    for q, (start, end) in QUARTER_SPANS.items():
+        want = reference_payout_rate(rates, start, end, conversion)
+        for am in AMS:
+            row = s.loc[(s["account_manager_id"] == am) & (s["period"] == f"FY2025-Q{q}")].iloc[0]
+            if want is None:  # an earlier period without a rate is shown unconverted
+                assert row["payout_fx_rate"] is None and pd.isna(row["payout_converted_cents"]), (am, q)
+                continue
+            assert Decimal(row["payout_fx_rate"]) == want, (am, q)
+            assert int(row["payout_converted_cents"]) == reference_paid(int(row["payout_cents"]), want), (am, q)

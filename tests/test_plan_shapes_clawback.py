@@ -7,8 +7,12 @@ clawbacks and statements"), from the public worked examples cited there:
            (clawback at the rate of the original commission)
   [ORADJ]  docs.oracle.com/cd/E05553_01/books/InCompAdm/InCompAdmTransWorkbook10.html
            (adjust a past transaction and recalculate compensation for the months it belongs to)
-  [50K]    the "$50,000 deal closed in March, cancelled in May; 5 % until $450,000, 10 % above"
-           clawback example (three methods: deduct, restate Q1, count against Q2)
+  [QOBRA]  qobra.co/blog/clawback-how-it-works-examples-best-practice ("The HubSpot example": 5 % on
+           each new contract, a EUR 20,000 contract cancelled two months after signing, the EUR 1,000
+           commission recovered; clawback for the first four months)
+  [TIERS]  our tiered extension of the same shapes (made up, docs/commission.md): 5 % until
+           450,000.00, 10 % above; a 50,000.00 deal of March cancelled in May, where the three
+           methods (deduct, restate Q1, count against Q2) part
   [ORYTD]  docs.oracle.com/en/cloud/saas/incentive-compensation/facmi/
            calculate-monthly-commissions-using-as-of-attainments-for-the.html (true-up on a running total)
 
@@ -17,6 +21,7 @@ Plans are YAML files read by ``load_plan`` and run through ``engine.compute``: t
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pandas as pd
@@ -42,7 +47,7 @@ def marginal_5_10(name: str, basis: str, accelerator_from: str) -> str:
     )
 
 
-# [50K]: marginal amount tiers per quarter, 5 % up to 450,000.00 and 10 % above
+# [TIERS]: marginal amount tiers per quarter, 5 % up to 450,000.00 and 10 % above
 TIERS_5_10_AT_450K = marginal_5_10("clawback example", "amount", "450000.00")
 
 
@@ -53,7 +58,7 @@ def plan_file(tmp_path, name: str, text: str):
 
 
 def deal_b_cancelled_in_may():
-    """[50K]: Q1 deals A 400,000 / B 50,000 (March) / C 40,000; Q2 deal D 470,000; B cancelled 5 May."""
+    """[TIERS]: Q1 deals A 400,000 / B 50,000 (March) / C 40,000; Q2 deal D 470,000; B cancelled 5 May."""
     ds = dataset(
         [
             ("A", "rep", "2025-01-15", "400000.00", "X"),
@@ -75,6 +80,45 @@ def run_method(tmp_path, method: str):
 
 
 # -- item 6: clawback methods ---------------------------------------------------------
+# [QOBRA]: 5 % on each new contract, in euros; the clawback window is the source's four months (120 days)
+FLAT_5_PERCENT_IN_EUR = (
+    "name: new contracts\ncurrency: EUR\nperiod: quarter\n"
+    'rates: {method: flat, basis: amount, tiers: [{from: 0, rate: "0.05"}]}\n'
+)
+
+
+def contract_of_20000_eur_cancelled(cancel_date: str):
+    """[QOBRA]: a 20,000.00 EUR contract signed 14 February 2025, cancelled whole on ``cancel_date``."""
+    ds = dataset([("H", "rep", "2025-02-14", "20000.00", "X")])
+    ds = replace(ds, currency="EUR", deals=ds.deals.assign(currency="EUR"))
+    cancellations = pd.DataFrame(
+        {"deal_id": ["H"], "cancel_date": pd.to_datetime([cancel_date]), "amount_cents": pd.array([None], dtype="Int64")}
+    )
+    return ds, cancellations
+
+
+@pytest.mark.parametrize(
+    "method, kind", [("rate_paid", "clawback"), ("restate", "prior_period_adjustment"), ("negative_deal", "commission")]
+)
+def test_hubspots_20000_euro_contract_cancelled_two_months_later_takes_back_the_1000_euro_commission(tmp_path, method, kind):
+    plan = plan_file(tmp_path, f"hubspot_{method}", FLAT_5_PERCENT_IN_EUR + f"clawback: {{method: {method}, window_days: 120}}\n")
+    ds, cx = contract_of_20000_eur_cancelled("2025-04-14")  # 59 days after signing, in Q2
+    res = engine.compute(ds, plan, "FY2025-Q2", cancellations=cx)
+    assert lines(res, "rep", "FY2025-Q1", "commission")["amount"].tolist() == [D("1000.00")]  # 20,000.00 x 5 %
+    back = lines(res, "rep", "FY2025-Q2", kind)
+    assert back["amount"].tolist() == [D("-1000.00")], method
+    # a restatement is a line of the period it restates, the others name the deal
+    assert ("restates FY2025-Q1" in back["rule"].iloc[0]) if method == "restate" else back["deal_id"].tolist() == ["H"]
+
+
+def test_hubspots_contract_cancelled_after_the_four_month_window_keeps_its_commission(tmp_path):
+    plan = plan_file(tmp_path, "hubspot_window", FLAT_5_PERCENT_IN_EUR + "clawback: {method: rate_paid, window_days: 120}\n")
+    ds, cx = contract_of_20000_eur_cancelled("2025-07-14")  # 150 days after signing
+    res = engine.compute(ds, plan, "FY2025-Q3", cancellations=cx)
+    claw = lines(res, "rep", "FY2025-Q3", "clawback")
+    assert claw["amount"].tolist() == [D("0.00")] and "outside the 120-day clawback window" in claw["rule"].iloc[0]
+
+
 def test_q1_pays_the_cancelled_deal_at_the_base_rate_before_any_clawback(tmp_path):
     res = run_method(tmp_path, "rate_paid")
     q1 = lines(res, "rep", "FY2025-Q1", "commission")

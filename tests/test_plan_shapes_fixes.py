@@ -339,26 +339,6 @@ def test_a_curve_mixing_money_and_fractions_of_ti_is_refused_naming_the_point(tm
     assert "key 'rates.curve.2'" in msg and "all 'pay' (money) or all 'of_ti'" in msg
 
 
-# item 8: a primary source for the clawback at the rate paid ----------------------------------
-# qobra.co/blog/clawback-how-it-works-examples-best-practice, "The HubSpot example": 5 % on a
-# 20,000 contract cancelled two months after signing -> the 1,000 commission is recovered
-HUBSPOT_FIVE_PERCENT_CLAWBACK = """\
-name: five percent, clawed back at the rate paid
-rates: {method: flat, basis: amount, tiers: [{from: 0, rate: "0.05"}]}
-clawback: {method: rate_paid, window_days: 122}
-"""
-
-
-def test_contract_cancelled_two_months_after_signing_claws_back_the_commission_paid(tmp_path):
-    import pandas as pd
-
-    ds = dataset([("h1", "a", "2025-03-01", "20000.00", "P")])
-    cancelled = pd.DataFrame({"deal_id": ["h1"], "cancel_date": ["2025-05-01"], "amount_cents": [pd.NA]})
-    res = run(plan_file(tmp_path, HUBSPOT_FIVE_PERCENT_CLAWBACK), ds, "FY2025-Q2", cancellations=cancelled)
-    assert summary(res, "a", "FY2025-Q1", "commission_cents") == D("1000.00")
-    assert lines(res, "a", "FY2025-Q2", "clawback")["amount"].tolist() == [D("-1000.00")]
-
-
 def test_quotas_shown_are_prorated_as_the_plan_pays_and_no_quota_stays_no_quota(tmp_path):
     from reportkit.domain.engine import quotas_shown
 

@@ -210,7 +210,7 @@ def test_quotas_in_another_currency_are_refused(tmp_path):
     with pytest.raises(DataError) as exc:
         rk.load_dataset(variant(tmp_path, files={"quotas.csv": quotas}))
     (p,) = exc.value.problems
-    assert p.value == "EUR" and "quotas are set in the currency the plan pays in" in p.reason
+    assert p.value == "EUR" and "quotas are set in the reporting currency" in p.reason
 
 
 def test_a_pipeline_currency_column_is_refused_with_the_filter_to_write(tmp_path):

@@ -120,7 +120,19 @@ class Plan(_Strict):
     ----------
     name : str
     currency : str
-        ISO 4217; must match the dataset's currency.
+        ISO 4217: the currency the plan computes in (its amounts, quota, attainment,
+        commission); must be the data set's reporting currency.
+    payout_currency : str, optional
+        ISO 4217: the currency the account manager is paid in, when not ``currency``
+        (fx2 group, issue #13 item 10). Each pay period's payout (the sum of its rounded
+        payable lines in ``currency``) is converted once, at the rate of the data set's
+        ``fx_rates`` table (units of ``currency`` per unit of ``payout_currency``), divided
+        and rounded half away from zero to the cent (:func:`reportkit.data.fx.to_payout_cents`).
+        Left out: paid in ``currency``, as before.
+    payout_conversion : {"period_end", "period_average"}, optional
+        Required with a ``payout_currency`` other than ``currency``: the rate in force on
+        the pay period's last day, or the mean of the rates dated in the pay period
+        (:func:`reportkit.data.fx.payout_rates`). Refused without one.
     period : {"quarter", "month"}
         Pay period.
     base_salary, ote : money
@@ -155,6 +167,9 @@ class Plan(_Strict):
     name: str
     description: str | None = None
     currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
+    # -- fx2 group (issue #13 item 10): paid in another currency, converted once per pay period
+    payout_currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
+    payout_conversion: Literal["period_end", "period_average"] | None = None
     period: Literal["quarter", "month"] = "quarter"
     base_salary: Money = Field(Decimal("0"), ge=0)
     ote: Money = Field(Decimal("0"), ge=0)
@@ -223,6 +238,28 @@ class Plan(_Strict):
             raise _keyed("quota.seasonal_weights", [str(w) for w in self.quota.seasonal_weights])(
                 f"quota.seasonal_weights has {len(self.quota.seasonal_weights)} weights; give 4 (one per "
                 "quarter) or 12 (one per month), on a quarterly or a monthly plan alike"
+            )
+        return self
+
+    @property
+    def converts_payout(self) -> bool:
+        """Whether the plan pays in another currency than it computes in (``payout_currency``)."""
+        return self.payout_currency is not None and self.payout_currency != self.currency
+
+    @model_validator(mode="after")
+    def _payout_currency(self) -> Plan:
+        # fx2 group (issue #13 item 10): a second currency needs its rate declared, and only then
+        if self.converts_payout and self.payout_conversion is None:
+            raise _keyed("payout_currency", self.payout_currency)(
+                f"payout_currency {self.payout_currency} differs from currency {self.currency}, so the payout "
+                "is converted and the plan must say at which rate (allowed: period_end | period_average); "
+                "add payout_conversion: period_end (the rate in force on the pay period's last day) or "
+                "period_average (the mean of the rates dated in the pay period)"
+            )
+        if self.payout_conversion is not None and not self.converts_payout:
+            raise _keyed("payout_conversion", self.payout_conversion)(
+                f"payout_conversion is only used when payout_currency differs from currency ({self.currency}); "
+                f"remove payout_conversion, or set payout_currency to the currency the account managers are paid in"
             )
         return self
 

@@ -346,6 +346,40 @@ def _field(model: type[BaseModel], key: str) -> Any:
     return f
 
 
+def _parent_model(root: type[BaseModel], clean: list[str]) -> type[BaseModel] | None:
+    """The model holding the last key of the path ``clean`` (None when the path leaves the models)."""
+    parent: Any = root
+    dict_key_next = False
+    for part in clean[:-1]:
+        if dict_key_next:  # a key of a {name: Model} dict, e.g. amounts.amount_cents
+            dict_key_next = False
+            continue
+        f = _field(parent, part) if isinstance(parent, type) and issubclass(parent, BaseModel) else None
+        if f is not None:
+            dict_key_next = typing.get_origin(f.annotation) is dict
+            parent = model_of(f.annotation)
+        elif part.isdigit():
+            continue
+        else:
+            parent = None
+        if parent is None:
+            break
+    return parent
+
+
+def _missing_choices(parent: type[BaseModel] | None, clean: list[str]) -> str:
+    """What a missing key's message adds when the key takes one of a fixed set of values.
+
+    ``' (allowed: close_date | month_average | quarter_average); add it, e.g. conversion: close_date'``
+    for a required ``Literal`` key; ``''`` otherwise.
+    """
+    f = _field(parent, clean[-1]) if clean and parent is not None else None
+    if f is None or typing.get_origin(f.annotation) is not typing.Literal:
+        return ""
+    values = [str(v) for v in typing.get_args(f.annotation)]
+    return f" (allowed: {' | '.join(values)}); add it, e.g. {clean[-1]}: {values[0]}"
+
+
 def format_validation_errors(
     exc: ValidationError,
     file: str,
@@ -398,27 +432,12 @@ def format_validation_errors(
         line = yaml_line(yaml_root, tuple(clean)) if yaml_root is not None and src is None else None
         src = src or (file if line is None else f"{file}, line {line}")
         if err["type"] == "extra_forbidden":
-            parent: Any = root
-            dict_key_next = False
-            for part in clean[:-1]:
-                if dict_key_next:  # a key of a {name: Model} dict, e.g. amounts.amount_cents
-                    dict_key_next = False
-                    continue
-                f = _field(parent, part) if isinstance(parent, type) and issubclass(parent, BaseModel) else None
-                if f is not None:
-                    dict_key_next = typing.get_origin(f.annotation) is dict
-                    parent = model_of(f.annotation)
-                elif part.isdigit():
-                    continue
-                else:
-                    parent = None
-                if parent is None:
-                    break
+            parent = _parent_model(root, clean)
             allowed = _field_keys(parent, hidden) if parent is not None else []
             hint = did_you_mean(clean[-1] if clean else "", allowed)
             msg = f"{src}: key {where!r} is not allowed{hint}" + (f" (allowed: {', '.join(allowed)})" if allowed else "")
         elif err["type"] == "missing":
-            msg = f"{src}: key {where!r} is required but missing"
+            msg = f"{src}: key {where!r} is required but missing" + _missing_choices(_parent_model(root, clean), clean)
         else:
             got = err.get("input")
             text = err["msg"].removeprefix("Value error, ")

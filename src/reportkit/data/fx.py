@@ -58,10 +58,17 @@ __all__ = [
     "deal_fx",
     "DealConversions",
     "conversion_words",
+    "PAYOUT_CONVERSIONS",
+    "payout_rates",
+    "to_payout_cents",
+    "payout_words",
 ]
 
 FX_CONVERSIONS = ("close_date", "month_average", "quarter_average")
 """How a deal's rate is chosen (the ``fx_rates`` mapping's ``conversion``)."""
+
+PAYOUT_CONVERSIONS = ("period_end", "period_average")
+"""How a pay period's payout rate is chosen (a plan's ``payout_conversion``, :func:`payout_rates`)."""
 
 RATE_DECIMALS = 8
 """Decimals an FX rate may have (Xactly's exchange rates take "up to 8 digits after the decimal point")."""
@@ -420,3 +427,90 @@ def conversion_words(
         return ""
     tail = f" ({basis})" if basis else ""
     return f"{original:,} {currency} x {rate} = {converted:,} {reporting}{tail}"
+
+
+# -- fx2 group (issue #13 item 10): a payout currency other than the reporting currency
+
+
+def payout_rates(
+    fx_rates: pd.DataFrame | None,
+    reporting: str,
+    currency: str,
+    periods: list,
+    conversion: str,
+    calendar: FiscalCalendar,
+) -> tuple[list[int], list[str | None]]:
+    """The rate each pay period's payout is converted at, from the data set's FX table.
+
+    Parameters
+    ----------
+    fx_rates : DataFrame or None
+        The data set's ``fx_rates`` (``currency, rate_date, rate``: units of ``reporting``
+        per unit of ``currency``); None: the data set has none (no rate anywhere).
+    reporting, currency : str
+        The reporting currency (the plan computes in it) and the payout currency.
+    periods : list of Period
+        The pay periods (all of one kind, ``month`` or ``quarter``).
+    conversion : {"period_end", "period_average"}
+        ``period_end``: the rate in force on the period's last day (the latest dated on
+        or before it, as ``close_date`` for a deal); ``period_average``: the mean of the
+        rates dated in the pay period, rounded half away from zero to :data:`RATE_DECIMALS`
+        decimals (as ``month_average`` / ``quarter_average`` for a deal).
+    calendar : FiscalCalendar
+
+    Returns
+    -------
+    (list of int, list of str or None)
+        Per period the rate x 1e8 (0 where there is none) and which rate in words
+        (``rate of 2013-06-28``, ``average of 2 rates dated in FY2013-Q2``).
+    """
+    if currency == reporting:
+        return [_SCALE] * len(periods), [None] * len(periods)
+    table = _rate_table(fx_rates, reporting, {})[0] if fx_rates is not None and len(fx_rates) else {}
+    if currency not in table or not periods:
+        return [0] * len(periods), [None] * len(periods)
+    days_t, rates_t = table[currency]
+    if conversion == "period_end":
+        at = np.array([pd.Timestamp(p.end).value for p in periods], dtype=np.int64)
+        rate, words = _rates_at_close(days_t, rates_t, at)
+    else:
+        at = np.array([pd.Timestamp(p.start).value for p in periods], dtype=np.int64)
+        rate, words = _average_rates(days_t, rates_t, at, calendar, periods[0].kind)
+    return [int(r) for r in rate.tolist()], list(words)
+
+
+def to_payout_cents(cents, rate):
+    """A reporting-currency amount in the payout currency: ``cents / rate``, half away from zero.
+
+    ``rate`` is x 1e8, units of the reporting currency per unit of the payout currency
+    (the FX table's direction), so the amount is divided by it and rounded to the cent
+    once (:func:`reportkit.core.money.rdiv`, the one rounding rule). ``cents`` and
+    ``rate`` are ints, or int64 arrays of one shape (rates > 0); exact either way (an
+    amount too large for an int64 product goes through Python integers).
+
+    Examples
+    --------
+    >>> to_payout_cents(323_146, 109_500_000)  # 3,231.46 USD at 1.0950 USD per EUR
+    295111
+    """
+    if isinstance(cents, (int, np.integer)):
+        return int(rdiv(int(cents) * _SCALE, int(rate)))
+    cents, rate = np.asarray(cents, dtype=np.int64), np.asarray(rate, dtype=np.int64)
+    fits = np.abs(cents) < 2**63 // _SCALE
+    out = np.zeros(cents.shape, dtype=np.int64)
+    out[fits] = rdiv(cents[fits] * _SCALE, rate[fits])
+    out[~fits] = [rdiv(int(c) * _SCALE, int(r)) for c, r in zip(cents[~fits].tolist(), rate[~fits].tolist())]
+    return out
+
+
+def payout_words(cents: int, reporting: str, rate: int, converted: int, currency: str, basis: str | None) -> str:
+    """A period's payout conversion in words: ``3,231.46 USD / 1.095 USD per EUR = 2,951.11 EUR (rate of 2013-06-28)``.
+
+    Examples
+    --------
+    >>> payout_words(323_146, "USD", 109_500_000, 295_111, "EUR", "rate of 2013-06-28")
+    '3,231.46 USD / 1.095 USD per EUR = 2,951.11 EUR (rate of 2013-06-28)'
+    """
+    tail = f" ({basis})" if basis else ""
+    amount, paid = Decimal(int(cents)).scaleb(-2), Decimal(int(converted)).scaleb(-2)
+    return f"{amount:,.2f} {reporting} / {_text(rate)} {reporting} per {currency} = {paid:,.2f} {currency}{tail}"

@@ -98,6 +98,16 @@ class CommissionStatement:
         Credited revenue in the period (the commission basis).
     attainment : float
         Period attainment fraction used for the bonus, NaN when undefined.
+    payout_currency : str or None
+        The currency the account manager is paid in when the plan's ``payout_currency``
+        differs from the reporting currency (fx2 group); None otherwise (paid in the
+        reporting currency, every field above).
+    payout_converted : Decimal or None
+        ``cash_total`` in ``payout_currency``: each pay period's payout converted once at
+        its rate and rounded half away from zero, summed over the report's pay periods.
+    payout_fx : DataFrame or None
+        One row per pay period (:data:`reportkit.domain.engine.PAYOUT_FX_COLUMNS`): payout,
+        rate, converted payout and the conversion in words.
     """
 
     account_manager_id: str
@@ -109,6 +119,9 @@ class CommissionStatement:
     cash_total: Decimal
     revenue: Decimal
     attainment: float
+    payout_currency: str | None = None
+    payout_converted: Decimal | None = None
+    payout_fx: pd.DataFrame | None = None
 
 
 def _pct(x: float | Decimal) -> str:
@@ -483,6 +496,10 @@ def plan_statement(
     amounts = frame["amount"].tolist()
     kinds = st["kind"].tolist()
     payable = st["payable"].tolist()
+    fx = result.payout_conversion(am, labels) if am in result._code else None
+    paid_in = None if fx is None or not len(fx) else str(fx["payout_currency"].iloc[-1])
+    if paid_in is not None and paid_in == str(fx["currency"].iloc[-1]):
+        paid_in = None  # this account manager is paid in the reporting currency
     return CommissionStatement(
         account_manager_id=am,
         period=period.label,
@@ -493,4 +510,7 @@ def plan_statement(
         cash_total=money_sum(a for a, p in zip(amounts, payable) if p),
         revenue=cents_to_money(credit),
         attainment=att,
+        payout_currency=paid_in,
+        payout_converted=None if paid_in is None else money_sum(v for v in fx["payout_converted"] if v is not None),
+        payout_fx=None if paid_in is None else fx,
     )

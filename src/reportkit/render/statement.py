@@ -45,6 +45,7 @@ from .titles import statement_title
 __all__ = [
     "STATEMENT_FILE_COLUMNS",
     "FX_FILE_COLUMNS",
+    "PAYOUT_FILE_COLUMNS",
     "file_columns",
     "statement_cli",
     "statement_rows",
@@ -92,13 +93,22 @@ def _none(v):
 FX_FILE_COLUMNS = ("original_amount", "original_currency", "fx_rate", "converted_amount")
 
 
-def file_columns(conversions: pd.DataFrame | None) -> tuple[str, ...]:
+#: Columns a statement file gains at the end when the account manager is paid in another
+#: currency than the reporting currency (fx2 group): set only on the ``payout`` rows after the
+#: total, one per pay period (the period's payout converted once; ``amount`` stays empty there,
+#: since that column is in the reporting currency).
+PAYOUT_FILE_COLUMNS = ("payout_currency", "payout_amount")
+
+
+def file_columns(conversions: pd.DataFrame | None, paid_in: str | None = None) -> tuple[str, ...]:
     """The columns of a statement file: :data:`STATEMENT_FILE_COLUMNS`, with :data:`FX_FILE_COLUMNS`
-    after ``description`` when ``conversions`` is given."""
-    if conversions is None:
-        return STATEMENT_FILE_COLUMNS
-    at = STATEMENT_FILE_COLUMNS.index("description") + 1
-    return STATEMENT_FILE_COLUMNS[:at] + FX_FILE_COLUMNS + STATEMENT_FILE_COLUMNS[at:]
+    after ``description`` when ``conversions`` is given and :data:`PAYOUT_FILE_COLUMNS` at the end
+    when ``paid_in`` (the payout currency) is."""
+    cols = STATEMENT_FILE_COLUMNS
+    if conversions is not None:
+        at = STATEMENT_FILE_COLUMNS.index("description") + 1
+        cols = STATEMENT_FILE_COLUMNS[:at] + FX_FILE_COLUMNS + STATEMENT_FILE_COLUMNS[at:]
+    return cols + (PAYOUT_FILE_COLUMNS if paid_in is not None else ())
 
 
 def statement_rows(stmt: CommissionStatement, conversions: pd.DataFrame | None = None) -> list[dict]:
@@ -145,6 +155,19 @@ def statement_rows(stmt: CommissionStatement, conversions: pd.DataFrame | None =
         }
         | dict.fromkeys(FX_FILE_COLUMNS if conv is not None else ())
     )
+    if stmt.payout_currency is not None and stmt.payout_fx is not None:  # fx2 group: the payout, converted once
+        for period, paid, words in stmt.payout_fx[["period", "payout_converted", "words"]].itertuples(index=False):
+            rows.append(
+                dict.fromkeys(rows[-1])
+                | {
+                    "account_manager_id": stmt.account_manager_id,
+                    "period": period,
+                    "description": f"Paid in {stmt.payout_currency}: {words}",
+                    "rule": f"payout in {stmt.payout_currency}",
+                    "payout_currency": stmt.payout_currency,
+                    "payout_amount": paid,
+                }
+            )
     return rows
 
 
@@ -195,7 +218,7 @@ def write_statement_files(
     out = Path(output_dir)
     stem = f"statement-{_file_id(stmt.account_manager_id)}-{_file_id(stmt.period)}"
     rows = statement_rows(stmt, conversions)
-    columns = file_columns(conversions)
+    columns = file_columns(conversions, stmt.payout_currency)
     csv_path, xlsx_path = out / f"{stem}.csv", out / f"{stem}.xlsx"
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -203,7 +226,7 @@ def write_statement_files(
             w = csv.writer(fh, lineterminator="\n")
             w.writerow(columns)
             for r in rows:
-                w.writerow([_text(r[c]) for c in columns])
+                w.writerow([_text(r.get(c)) for c in columns])
         wb = xlsxwriter.Workbook(str(xlsx_path))
         try:
             ws = wb.add_worksheet("Statement")
@@ -223,11 +246,12 @@ def write_statement_files(
             print_setup(ws, title, h, title_format, len(col), sum(widths.get(c, 12) for c in col))
             heads = [c.replace("_", " ").capitalize() for c in columns]
             ws.write_row(h, 0, heads, bold)
-            last = len(rows) - 1
+            last = next(i for i, r in enumerate(rows) if r["rule"] == "total")  # payout rows follow it (fx2)
+            paid = wb.add_format({"num_format": money_format(stmt.payout_currency)}) if stmt.payout_currency else None
             for i, r in enumerate(rows, start=h + 1):
                 is_total = i - h - 1 == last
                 for c in columns:
-                    v = r[c]
+                    v = r.get(c)
                     if v is None:
                         continue
                     j = col[c]
@@ -236,6 +260,8 @@ def write_statement_files(
                         b = xlsxwriter.utility.xl_rowcol_to_cell(h + max(last, 1), j)
                         formula = f"=SUM({a}:{b})" if last else "=0"
                         ws.write_formula(i, j, formula, money_bold, float(v))
+                    elif c == "payout_amount":
+                        ws.write_number(i, j, float(v), paid)
                     elif c in ("basis", "amount", "converted_amount"):
                         ws.write_number(i, j, float(v), money)
                     elif c in plain:
@@ -315,7 +341,8 @@ def statement_cli(
             csv_path, _ = write_statement_files(
                 stmt, output_dir, ds.currency, conversions, name=name, as_of=as_of, company=params.name
             )
-            print(f"{am}: {len(stmt.lines)} lines, total {stmt.total} {ds.currency} -> {csv_path}")
+            paid = f", paid {stmt.payout_converted} {stmt.payout_currency}" if stmt.payout_currency else ""
+            print(f"{am}: {len(stmt.lines)} lines, total {stmt.total} {ds.currency}{paid} -> {csv_path}")
             written += 1
     print(f"{written} statement(s) for {p.label} as of {as_of.isoformat()} in {output_dir}")
     return 0

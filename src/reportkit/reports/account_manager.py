@@ -35,7 +35,7 @@ from .sections import (
     to_date_figures,
     to_date_note,
 )
-from .statements import commission_statement
+from .statements import commission_statement, payout_notes, payout_summary
 
 __all__ = ["build_account_manager_report"]
 
@@ -124,6 +124,7 @@ def build_account_manager_report(
     deals = _deals(ds, figures["in_period"])
     to_date = to_date_figures(ctx.period, ctx.cutoff, figures["revenue_cents"], figures["quota_cents"])
     notes = [*ctx.quota_notes, *performance_notes, *_notes(ds, ctx, row, figures, quarterly, deals, accounts, to_date)]
+    notes += payout_notes(stmt)  # fx2 group: paid in another currency than the reporting currency
     categories, categories_rule = forecast_categories_section(ds, ctx, [am_id])
     return AccountManagerReport(
         id=am_id,
@@ -343,6 +344,7 @@ def _summary(
         "bonus": stmt.bonus,
         "commission_cash": stmt.cash_total,
         "commission_deferred": deferred,
+        **payout_summary(stmt),  # fx2 group: the payout currency and the cash paid in it (none otherwise)
         "forecast": f0["forecast"],
         "forecast_method": str(f0["method"]),
         "forecast_basis": str(f0["basis"]),

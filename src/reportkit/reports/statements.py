@@ -25,7 +25,7 @@ from ..domain.crediting import check_crediting, deal_type_factor_ppm
 from .context import ReportContext, params_plans, report_context
 from .planning import account_manager_row
 
-__all__ = ["commission_statement", "load_checked_plans", "commission_for"]
+__all__ = ["commission_statement", "load_checked_plans", "commission_for", "payout_summary", "payout_notes"]
 
 
 def commission_statement(ds: Dataset, params: BatchParams, ctx: ReportContext, account_manager_id: str) -> CommissionStatement:
@@ -152,3 +152,35 @@ def commission_for(
     account_manager_row(ds, am_id)  # an unknown id is a ParamsError naming it
     ctx = report_context(ds, params, period, as_of)
     return commission_statement(ds, params, ctx, am_id)
+
+
+def payout_summary(stmt: CommissionStatement) -> dict[str, str]:
+    """The summary keys a report adds when the account manager is paid in another currency (fx2 group).
+
+    ``payout_currency`` (ISO code) and ``commission_cash_in_payout_currency``, the cash
+    payable converted (:attr:`CommissionStatement.payout_converted`) as text with its
+    currency (``'2,951.11 EUR'``), so no reader takes it for an amount in the report's
+    currency; every other money figure of the report stays in the reporting currency.
+    Empty when paid in the reporting currency (the report is unchanged).
+    """
+    if stmt.payout_currency is None:
+        return {}
+    return {
+        "payout_currency": stmt.payout_currency,
+        "commission_cash_in_payout_currency": f"{stmt.payout_converted:,.2f} {stmt.payout_currency}",
+    }
+
+
+def payout_notes(stmt: CommissionStatement) -> list[str]:
+    """One note per pay period saying how the payout was converted (fx2 group); empty otherwise.
+
+    ``'Paid in EUR: FY2013-Q2 payout 3,231.46 USD / 1.095 USD per EUR = 2,951.11 EUR (rate of
+    2013-06-28); the statement's lines are in USD.'``
+    """
+    if stmt.payout_currency is None or stmt.payout_fx is None:
+        return []
+    return [
+        f"Paid in {stmt.payout_currency}: {period} payout {words}; the statement's lines are in {cur}."
+        for period, words, cur in stmt.payout_fx[["period", "words", "currency"]].itertuples(index=False)
+        if words
+    ]

@@ -56,8 +56,10 @@ def _currency_problems(ctx: _Context, table: str, out: pd.DataFrame, src_cols: d
                 out.at[idx, "currency"],
                 f"amount in {out.at[idx, 'currency']} but the dataset currency is {want} ({table} holds {summary}); "
                 + (
-                    f"quotas are set in the currency the plan pays in: convert them to {want} before loading "
-                    "(an fx_rates table converts deals only)"
+                    f"quotas are set in the reporting currency, the one every plan computes in (a plan paid in "
+                    f"another currency says payout_currency): convert them to {want} at your fiscal year's plan rate "
+                    "before loading (an fx_rates table converts deals only: a quota converted at dated rates would "
+                    "move attainment with the exchange rate)"
                     if table == "quotas"
                     else "declare an fx_rates table in the source mapping (currency, rate_date, rate: units of "
                     f"{want} per unit; docs/mapping.md, 'Deals in several currencies') to convert deals at load, "

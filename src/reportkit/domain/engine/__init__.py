@@ -106,6 +106,7 @@ from .results import (
     rule_words,
     split_words,
     summary_frame,
+    with_payout_currency,
     write_statement_csv,
 )
 from .tiers import check_undefined_attainment, commission_lines, tier_commission
@@ -300,6 +301,7 @@ def compute(
         },
         att,
     )
+    summary = with_payout_currency(summary, ds, choice, span, settled.payout, asked)  # fx2: each payout converted once
     return CommissionResult(
         ams,
         span.periods,

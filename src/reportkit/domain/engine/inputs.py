@@ -129,12 +129,12 @@ def check_plans(
 
 
 def _check_payout_currency(plan: Plan, reporting: str) -> None:
-    """A plan pays in its ``currency``, which must be the data set's reporting currency (fx group).
+    """A plan computes in its ``currency``, which must be the data set's reporting currency (fx group).
 
     Deals in other currencies are converted to the reporting currency once, at load
-    (:mod:`reportkit.data.fx`), so quota, attainment and commission are all in it; a
-    plan in another currency would need a second conversion of the payout, which
-    reportkit does not make.
+    (:mod:`reportkit.data.fx`), so quota, attainment and commission are all in it; a plan
+    paying in another currency says so with ``payout_currency`` (fx2 group: each pay
+    period's payout converted once, :func:`reportkit.domain.engine.results.with_payout_currency`).
 
     Raises
     ------
@@ -147,8 +147,9 @@ def _check_payout_currency(plan: Plan, reporting: str) -> None:
     raise PlanError(
         f"{where}key 'currency': plan {plan.name!r} pays in {plan.currency} but the data set's reporting "
         f"currency is {reporting} (allowed: {reporting})",
-        hint=f"set currency: {reporting} (the payout currency is the reporting currency; deals in other "
-        "currencies are converted to it at load by the source mapping's fx_rates table)",
+        hint=f"set currency: {reporting} (a plan computes in the reporting currency; deals in other currencies "
+        "are converted to it at load by the source mapping's fx_rates table), and to pay in "
+        f"{plan.currency} add payout_currency: {plan.currency} with payout_conversion: period_end | period_average",
     )
 
 

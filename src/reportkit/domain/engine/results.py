@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from ...config.plans import DEAL_TYPE_DEFAULT, deal_type_key
-from ...core.errors import OutputError
-from ...data.fx import DealConversions, has_fx
+from ...core.errors import DataError, OutputError
+from ...data.fx import DealConversions, has_fx, payout_rates, payout_words, to_payout_cents
 from ...data.model import DEAL_TYPE
 from .._credit_core import CREDIT_SOURCES, take_str
 from .ledger import _AWARDS, _KINDS, _Lines, _money, _rate
@@ -610,6 +610,46 @@ class CommissionResult:
             )
         )
 
+    def payout_conversion(self, account_manager_id: str, periods: list[str] | None = None) -> pd.DataFrame | None:
+        """The AM's payouts converted to their plan's payout currency, one row per pay period (fx2 group).
+
+        Returns
+        -------
+        DataFrame or None
+            Columns :data:`PAYOUT_FX_COLUMNS`: ``period``, ``payout`` (``Decimal`` 0.01 in
+            ``currency``, the reporting currency: the sum of the period's rounded payable
+            lines), ``currency``, ``fx_rate`` (``Decimal``: units of ``currency`` per unit
+            of ``payout_currency``; ``None`` where no rate was needed and none found),
+            ``payout_currency``, ``payout_converted`` (``Decimal`` 0.01: ``payout / fx_rate``
+            rounded half away from zero, once per period), ``fx_rate_basis`` and ``words``
+            (:func:`reportkit.data.fx.payout_words`). ``None`` when no plan of the run has a
+            ``payout_currency`` other than its ``currency``.
+        """
+        s = self.summary
+        if "payout_currency" not in s.columns:
+            return None
+        rows = s.loc[(s["account_manager_id"] == str(account_manager_id)).to_numpy() & s["plan"].notna().to_numpy()]
+        if periods is not None:
+            rows = rows.loc[rows["period"].isin(periods).to_numpy()]
+        out = []
+        for r in rows.itertuples(index=False):
+            ok = isinstance(r.payout_fx_rate, str)  # no rate: None (an earlier period the run reached back to)
+            cents, conv = int(r.payout_cents), (int(r.payout_converted_cents) if ok else None)
+            rate_int = int(Decimal(r.payout_fx_rate).scaleb(8)) if ok else 0
+            out.append(
+                (
+                    r.period,
+                    _money(cents),
+                    r.currency,
+                    Decimal(r.payout_fx_rate) if ok else None,
+                    r.payout_currency,
+                    _money(conv) if ok else None,
+                    r.payout_fx_basis,
+                    payout_words(cents, r.currency, rate_int, conv, r.payout_currency, r.payout_fx_basis) if ok else "",
+                )
+            )
+        return pd.DataFrame(out, columns=PAYOUT_FX_COLUMNS, dtype=object)
+
     def payout(self, account_manager_id: str, period: str) -> Decimal:
         """Cash payable to the AM for ``period``: the sum of its payable rounded lines."""
         s = self.statement(account_manager_id, period)
@@ -662,6 +702,87 @@ def summary_frame(
     }
     frame.update({name: values.reshape(-1) for name, values in columns.items()})
     return pd.DataFrame(frame)
+
+
+PAYOUT_FX_COLUMNS = ["period", "payout", "currency", "fx_rate", "payout_currency", "payout_converted", "fx_rate_basis", "words"]
+"""Columns of :meth:`CommissionResult.payout_conversion` (fx2 group, issue #13 item 10)."""
+
+
+def with_payout_currency(summary: pd.DataFrame, ds, choice, span, payout: np.ndarray, asked: np.ndarray) -> pd.DataFrame:
+    """The summary with each pay period's payout in the plan's payout currency (fx2 group, issue #13 item 10).
+
+    Unchanged when no plan has a ``payout_currency`` other than its ``currency``. Otherwise
+    the columns ``currency`` (the reporting currency every ``*_cents`` column is in),
+    ``payout_currency``, ``payout_fx_rate`` (exact text, units of ``currency`` per unit of
+    ``payout_currency``; ``"1"`` when they are the same), ``payout_fx_basis`` (which rate,
+    in words) and ``payout_converted_cents`` (nullable int: ``payout_cents / rate`` rounded
+    half away from zero, **once per pay period**: the period's payout is the sum of its
+    rounded lines in ``currency``, and its payout-currency amount is that sum converted;
+    :func:`reportkit.data.fx.to_payout_cents`) are added, after ``payout_cents``' row order.
+
+    Raises
+    ------
+    DataError
+        A pay period asked for whose plan pays in another currency has no rate in the data
+        set's ``fx_rates`` (naming the account manager, the period, the currency, the rate
+        needed and the fix).
+    """
+    plans = choice.plans
+    if not any(p.converts_payout for p in plans):
+        return summary
+    A, P = payout.shape
+    cur = np.full((A, P), None, dtype=object)
+    rate = np.zeros((A, P), dtype=np.int64)
+    basis = np.full((A, P), None, dtype=object)
+    for g, plan in enumerate(plans):
+        mine = choice.pidx == g
+        pc = plan.payout_currency or plan.currency
+        r, w = payout_rates(ds.fx_rates, ds.currency, pc, span.periods, plan.payout_conversion or "", ds.calendar)
+        cur[mine] = pc
+        rate[mine] = np.broadcast_to(np.array(r, dtype=np.int64), (A, P))[mine]
+        basis[mine] = np.broadcast_to(np.array(w, dtype=object), (A, P))[mine]
+    missing = (choice.pidx >= 0) & (rate == 0) & np.asarray(asked, dtype=bool)[None, :]
+    if missing.any():
+        raise _no_payout_rate(missing, ds, choice, span, cur, summary["account_manager_id"].to_numpy()[::P])
+    flat_rate, flat_pay = rate.reshape(-1), payout.reshape(-1)
+    found = flat_rate > 0
+    paid = np.zeros(A * P, dtype=np.int64)
+    paid[found] = to_payout_cents(flat_pay[found], flat_rate[found])
+    conv = pd.arrays.IntegerArray(paid, ~found)
+    out = summary.copy()
+    out["currency"] = ds.currency
+    out["payout_currency"] = pd.Series(cur.reshape(-1), index=out.index, dtype=object)
+    text = [None if r == 0 else format(Decimal(int(r)).scaleb(-8).normalize(), "f") for r in flat_rate]
+    out["payout_fx_rate"] = pd.Series(text, index=out.index, dtype=object)
+    out["payout_fx_basis"] = pd.Series(basis.reshape(-1), index=out.index, dtype=object)
+    out["payout_converted_cents"] = conv
+    return out
+
+
+def _no_payout_rate(missing: np.ndarray, ds, choice, span, cur: np.ndarray, ams: np.ndarray) -> DataError:
+    """The error of pay periods whose payout currency has no rate: AM, period, currency, the rate needed, the fix."""
+    lines, currencies = [], set()
+    for a, j in zip(*np.nonzero(missing)):
+        plan = choice.plans[int(choice.pidx[a, j])]
+        p, c = span.periods[int(j)], str(cur[a, j])
+        currencies.add(c)
+        need = (
+            f"a {c} rate dated on or before {p.end.isoformat()}"
+            if plan.payout_conversion == "period_end"
+            else f"{c} rates dated in {p.label} ({p.start.isoformat()} .. {p.end.isoformat()})"
+        )
+        where = f" ({plan.source_file})" if plan.source_file else ""
+        lines.append(
+            f"account manager {str(ams[a])!r}, {p.label}: plan {plan.name!r}{where} pays in {c} "
+            f"(payout_conversion: {plan.payout_conversion}) and needs {need}"
+        )
+    table = "the data set's fx_rates table" if ds.fx_rates is not None else "an fx_rates table (the data set has none)"
+    shown = lines[:20] + ([f"... and {len(lines) - 20} more"] if len(lines) > 20 else [])
+    return DataError(
+        f"no exchange rate for the payout of {len(lines)} pay period(s):\n  " + "\n  ".join(shown),
+        hint=f"add the {', '.join(sorted(currencies))} rates to {table} in the source mapping (units of "
+        f"{ds.currency} per unit of the payout currency), or pay in {ds.currency} (leave payout_currency out)",
+    )
 
 
 def write_statement_csv(statement: pd.DataFrame, path: str | Path) -> Path:
