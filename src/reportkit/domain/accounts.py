@@ -75,9 +75,18 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..core.money import cents_to_money
 from ..core.periods import Period, data_covers, data_start
+from ..data.model import UNASSIGNED_ACCOUNT
 from .crediting import credited_in, revenue_cents_by
 
-__all__ = ["ACCOUNT_COLUMNS", "AccountStatusRules", "STATUSES", "STATUS_RULES", "SERVICE_ISSUE_COLUMNS", "account_status"]
+__all__ = [
+    "ACCOUNT_COLUMNS",
+    "AccountStatusRules",
+    "STATUSES",
+    "STATUS_RULES",
+    "SERVICE_ISSUE_COLUMNS",
+    "account_status",
+    "new_logo_deals",
+]
 
 STATUSES = ("new", "growing", "stable", "declining", "at risk", "lapsed", "active")
 
@@ -466,3 +475,71 @@ def _account_labels(accounts: pd.DataFrame | None, ids: pd.Index) -> tuple[pd.Se
             hd = a["handover_date"].reindex(ids)
             handover = pd.Series([None if pd.isna(x) else pd.Timestamp(x).date() for x in hd], index=ids, dtype="object")
     return names, segment, handover
+
+
+def new_logo_deals(deals: pd.DataFrame, lookback_months: int | None = None) -> np.ndarray:
+    """Which deals are new logos: an account's first win, or its first win after ``lookback_months`` without one.
+
+    The one "new logo" rule (measures2 group, issue #13 item 13; ``docs/commission.md``,
+    "Plan shapes: measures from the deals"). A **win** is a ``won`` deal with a positive
+    ``amount_cents`` (a return or a zero deal is not a win) on a known account (not
+    ``(unassigned)``). A win is a **new logo** when its account has no earlier win in
+    the data set, or, with ``lookback_months``, none that closed on or after the day
+    ``lookback_months`` calendar months before its close date (a win-back after a year
+    without a win counts again). "Earlier" is the order ``close_date`` then ``deal_id``
+    (text order), so of two wins of a new account on one day the smaller id is the
+    logo. Unlike account status's ``new`` (an account manager's first order with an
+    account within ``new_within_days``), the rule is about the account, whoever sold
+    it: a logo is new to the company. Who is credited for it is the crediting core's
+    rule (the engine counts each credit line's share of the deal). The data set's
+    history is the look-back's limit: an account whose earlier wins predate the data
+    looks new.
+
+    Parameters
+    ----------
+    deals : DataFrame
+        ``deal_id``, ``account_id``, ``close_date``, ``amount_cents``, ``stage``
+        (the canonical deals table: every deal, not only the run's periods, so that
+        earlier wins are seen).
+    lookback_months : int, optional
+        Months (>= 1) without a win that make an account's next win a new logo again;
+        ``None``: ever (only the account's first win in the data is a new logo).
+
+    Returns
+    -------
+    numpy.ndarray
+        bool, one per row of ``deals``.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"deal_id": ["1", "2", "3", "4"], "account_id": ["x", "x", "y", "x"],
+    ...     "close_date": pd.to_datetime(["2024-01-10", "2024-02-01", "2024-02-01", "2025-03-01"]),
+    ...     "amount_cents": [100, 100, 100, 100], "stage": ["won"] * 4})
+    >>> new_logo_deals(d).tolist(), new_logo_deals(d, lookback_months=12).tolist()
+    ([True, False, True, False], [True, False, True, True])
+    """
+    out = np.zeros(len(deals), dtype=bool)
+    won = (
+        (deals["stage"].astype(str).to_numpy() == "won")
+        & (deals["amount_cents"].to_numpy(np.int64) > 0)
+        & (deals["account_id"].astype(str).to_numpy() != UNASSIGNED_ACCOUNT)
+    )
+    rows = np.flatnonzero(won)
+    if not len(rows):
+        return out
+    w = pd.DataFrame(
+        {
+            "row": rows,
+            "account": deals["account_id"].astype(str).to_numpy()[rows],
+            "close": deals["close_date"].to_numpy("datetime64[ns]")[rows],
+            "deal": deals["deal_id"].astype(str).to_numpy()[rows],
+        }
+    ).sort_values(["account", "close", "deal"], kind="mergesort")
+    first = (w["account"] != w["account"].shift()).to_numpy()
+    if lookback_months is None:
+        out[w["row"].to_numpy()[first]] = True
+        return out
+    prev = w["close"].shift().to_numpy("datetime64[ns]")
+    since = (pd.DatetimeIndex(w["close"]) - pd.DateOffset(months=int(lookback_months))).to_numpy("datetime64[ns]")
+    out[w["row"].to_numpy()[first | (prev < since)]] = True
+    return out
