@@ -18,6 +18,7 @@ Sources:
 
 from __future__ import annotations
 
+import csv
 from dataclasses import replace
 from decimal import Decimal
 
@@ -30,6 +31,7 @@ from test_mapping import MINIMAL, write_minimal
 from reportkit.core.errors import DataError, PlanError
 from reportkit.data.mapping import load_dataset
 from reportkit.domain.accounts import new_logo_deals
+from reportkit.render.statement import statement_cli
 
 D = Decimal
 Q1 = ("2025-01-01", "2025-03-31")
@@ -168,6 +170,19 @@ def test_margin_column_is_read_from_a_source_mapping_exactly(tmp_path):
     assert ds.deals["margin_cents"].tolist() == [1_234_567]
     res = run(plan_file(tmp_path, REVENUE_70_MARGIN_30_NO_RATES), ds, "FY2025-Q1")
     assert amounts(res, "measure", "AM-1") == [D("5250.00"), D("925.93")]
+
+
+def test_reportkit_statement_of_a_measures_only_margin_plan_shows_the_measure_lines_and_their_sum(tmp_path):
+    mapping = margin_source(tmp_path, "d1,AM-1,C1,2025-02-10,75000.00,12345.67\n")
+    (tmp_path / "margin.yaml").write_text(REVENUE_70_MARGIN_30_NO_RATES, encoding="utf-8")
+    params = tmp_path / "params.yaml"
+    params.write_text(f"source: {mapping.name}\nperiod: FY2025-Q1\nas_of: 2025-03-31\nplan: margin.yaml\n", encoding="utf-8")
+    assert statement_cli(params, "FY2025-Q1", "AM-1", tmp_path / "out") == 0
+    with (tmp_path / "out" / "statement-AM-1-FY2025-Q1.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["amount"] for r in rows if "measure" in r["description"]] == ["5250.00", "925.93"]
+    assert not [r for r in rows if r["deal_id"]]  # no line per deal
+    assert rows[-1]["rule"] == "total" and rows[-1]["amount"] == "6175.93"
 
 
 def test_a_bad_margin_cell_is_a_data_problem_at_load_naming_file_row_and_value(tmp_path):

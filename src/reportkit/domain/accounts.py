@@ -520,26 +520,35 @@ def new_logo_deals(deals: pd.DataFrame, lookback_months: int | None = None) -> n
     """
     out = np.zeros(len(deals), dtype=bool)
     won = (
-        (deals["stage"].astype(str).to_numpy() == "won")
+        deals["stage"].eq("won").to_numpy(dtype=bool, na_value=False)
         & (deals["amount_cents"].to_numpy(np.int64) > 0)
-        & (deals["account_id"].astype(str).to_numpy() != UNASSIGNED_ACCOUNT)
+        & deals["account_id"].ne(UNASSIGNED_ACCOUNT).to_numpy(dtype=bool, na_value=False)
     )
     rows = np.flatnonzero(won)
     if not len(rows):
         return out
-    w = pd.DataFrame(
-        {
-            "row": rows,
-            "account": deals["account_id"].astype(str).to_numpy()[rows],
-            "close": deals["close_date"].to_numpy("datetime64[ns]")[rows],
-            "deal": deals["deal_id"].astype(str).to_numpy()[rows],
-        }
-    ).sort_values(["account", "close", "deal"], kind="mergesort")
-    first = (w["account"] != w["account"].shift()).to_numpy()
-    if lookback_months is None:
-        out[w["row"].to_numpy()[first]] = True
-        return out
-    prev = w["close"].shift().to_numpy("datetime64[ns]")
-    since = (pd.DatetimeIndex(w["close"]) - pd.DateOffset(months=int(lookback_months))).to_numpy("datetime64[ns]")
-    out[w["row"].to_numpy()[first | (prev < since)]] = True
+    account = pd.factorize(deals["account_id"].iloc[rows])[0]
+    day = deals["close_date"].to_numpy("datetime64[ns]")[rows].astype("datetime64[D]")
+    o = np.lexsort((day, account))  # by account, then close date (one day's wins: a group)
+    a, d = account[o], day[o]
+    first_of_account = np.r_[True, a[1:] != a[:-1]]
+    start = np.flatnonzero(first_of_account | np.r_[True, d[1:] != d[:-1]])  # each (account, day) group
+    new = first_of_account[start]
+    if lookback_months is not None:  # or the previous win closed before the look-back's first day
+        new |= ~new & (d[np.maximum(start - 1, 0)] < _months_before(d[start], int(lookback_months)))
+    size = np.diff(np.r_[start, len(o)])
+    logo = rows[o[start[new & (size == 1)]]].tolist()
+    ids = deals["deal_id"]
+    for g in np.flatnonzero(new & (size > 1)):  # one day's wins of a new account: the smallest deal id
+        logo.append(min(rows[o[start[g] : start[g] + size[g]]].tolist(), key=lambda r: str(ids.iat[r])))
+    out[logo] = True
     return out
+
+
+def _months_before(days: np.ndarray, months: int) -> np.ndarray:
+    """``days`` (datetime64[D]) minus ``months`` calendar months, the day of month clipped to the month's last."""
+    month = days.astype("datetime64[M]")
+    into = (days - month.astype("datetime64[D]")).astype(np.int64)
+    back = month - months
+    length = ((back + 1).astype("datetime64[D]") - back.astype("datetime64[D]")).astype(np.int64)
+    return back.astype("datetime64[D]") + np.minimum(into, length - 1)

@@ -34,7 +34,7 @@ import pandas as pd
 
 from ...config.plans import PPM, Plan, ppm
 from ...core.errors import DataError, DataProblem, did_you_mean
-from ...core.money import MICROS_PER_CENT
+from ...core.money import MICROS_PER_CENT, rdiv
 from ...data.model import Dataset, deal_micros
 from .._credit_core import lookup
 from ..accounts import new_logo_deals
@@ -105,6 +105,7 @@ def deal_measure_values(
         A plan sums a deals column the data set does not have (naming ``file``, the column and the fix).
     """
     out: dict[object, tuple[np.ndarray, np.ndarray]] = {}
+    dm = None  # the deals' exact amounts, read once
     for pl in plans:
         for i, m in enumerate(pl.measures):
             key = value_key(m)
@@ -122,24 +123,37 @@ def deal_measure_values(
                 per_deal = deals[m.column].to_numpy(np.int64) * MICROS_PER_CENT
             else:
                 per_deal = np.where(new_logo_deals(deals, m.lookback), PPM, 0).astype(np.int64)
-            out[key] = (_line_sums(per_deal, lines, deals, A, P), np.ones((A, P), dtype=bool))
+            dm = deal_micros(deals) if dm is None else dm
+            out[key] = (_line_sums(per_deal, dm, lines, A, P), np.ones((A, P), dtype=bool))
     return out
 
 
-def _line_sums(per_deal: np.ndarray, lines: CreditLines, deals: pd.DataFrame, A: int, P: int) -> np.ndarray:
-    """(A, P) int64: each credit line's share of its deal's ``per_deal`` micros, rounded to the micro, summed."""
+def _line_sums(per_deal: np.ndarray, dm: np.ndarray, lines: CreditLines, A: int, P: int) -> np.ndarray:
+    """(A, P) int64: each credit line's share of its deal's ``per_deal`` micros, rounded to the micro, summed.
+
+    ``dm``: the deals' exact amounts (micros). A line credited the whole deal takes its
+    whole value; any other its ``exact / dm`` of it (its split ``share`` on a deal of
+    amount 0), rounded half away from zero, in int64 when no product can overflow,
+    else in Python integers.
+    """
+    cr = lines.cr
+    x = per_deal[cr.drow]
+    amt = dm[cr.drow]
+    num = np.where(amt != 0, cr.exact, cr.share.astype(np.int64))
+    den = np.where(amt != 0, amt, PPM)
+    whole = num == den
+    val = np.where(whole, x, 0)
+    part = np.flatnonzero(~whole & (x != 0))
+    if len(part):
+        xp, n_, d_ = x[part], num[part], den[part]
+        n_, d_ = np.where(d_ < 0, -n_, n_), np.abs(d_)
+        if float(np.abs(xp).max()) * float(np.abs(n_).max()) < 2.0**61:
+            val[part] = rdiv(xp * n_, d_)
+        else:
+            val[part] = np.array(_half_away(xp.astype(object) * n_.astype(object), d_.astype(object)), dtype=np.int64)
     total = np.zeros(A * P, dtype=np.int64)
-    drow = lines.cr.drow
-    use = np.flatnonzero(per_deal[drow] != 0)
-    if not len(use):
-        return total.reshape(A, P)
-    dm = deal_micros(deals).astype(object)[drow[use]]
-    x = per_deal[drow[use]].astype(object)
-    num = np.where(dm != 0, x * lines.cr.exact[use].astype(object), x * lines.cr.share[use].astype(np.int64).astype(object))
-    den = np.where(dm != 0, np.abs(dm), PPM)
-    num = np.where(dm < 0, -num, num)
-    share = np.array(_half_away(num, den), dtype=np.int64)
-    np.add.at(total, lines.flat[use], share)
+    if lines.n:
+        total[lines.flat[lines.seg]] = np.add.reduceat(val, lines.seg)
     return total.reshape(A, P)
 
 
