@@ -13,10 +13,11 @@ from engine_helpers import CAL, dataset, plan, run, summary
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from reportkit.config.plans import PPM, RateSchedule
+from reportkit.config.plans import PPM, Plan, RateSchedule
 from reportkit.core.money import allocate
 from reportkit.core.periods import DAY_NS
 from reportkit.domain import crediting, engine
+from reportkit.domain.accounts import new_logo_deals
 from reportkit.domain.engine.ledger import _ledger_order
 from reportkit.domain.engine.tiers import _BIG, curve_commission
 
@@ -756,3 +757,100 @@ def test_a_payout_in_another_currency_is_the_payout_over_the_rate_within_half_a_
     for payout, paid in zip(s["payout_cents"].tolist(), s["payout_converted_cents"].tolist()):
         assert paid >= 0 and (payout > 0 or paid == 0)
         assert abs(int(paid) * rate - int(payout) * 10**8) * 2 <= rate
+
+
+# measures2 group (issue #13 item 13): measures from the deals (margin column, new logos)
+# ---------------------------------------------------------------------------
+def _margin_plan():
+    """A measures-only plan: revenue 50 %, margin 50 % against 10,000.00 (TI 10,000.00 a quarter)."""
+    return Plan.model_validate(
+        {
+            "name": "m",
+            "ote": "40000.00",
+            "measures": [
+                {"name": "revenue", "weight": "0.5"},
+                {"name": "margin", "weight": "0.5", "source": "column", "column": "margin_cents", "target": "10000"},
+            ],
+        }
+    )
+
+
+def _with_margin(ds, margins):
+    deals = ds.deals.copy()
+    deals["margin_cents"] = pd.Series(margins, dtype="int64")
+    return replace(ds, deals=deals)
+
+
+def _margin_line(res, am):
+    st_ = res.statement(am, "FY2025-Q1")
+    return int(st_.loc[st_["kind"] == "measure", "amount"].iloc[1] * 100)
+
+
+@SET
+@given(
+    st.integers(1, 10**8),
+    st.integers(0, 10**8),
+    st.lists(st.integers(1, 10**6 - 1), min_size=1, max_size=3, unique=True).map(sorted),
+)
+def test_a_split_deals_margin_lines_add_up_to_the_whole_deals_within_rounding(amount, margin, cuts):
+    # shares from cut points in millionths: the participants' margin lines sum to the line of the
+    # deal unsplit within half a cent per line (each line, and each micro share, rounds once)
+    shares = [b - a for a, b in zip([0, *cuts], [*cuts, PPM])]
+    ams = ["a", "b", "c", "e"][: len(shares)]
+    ds = _with_margin(
+        dataset(
+            [("s", "a", "2025-02-01", str(Decimal(amount).scaleb(-2)), "P")],
+            [(am, "2025-01-01", "2025-03-31", "1.00") for am in ams],
+        ),
+        [margin],
+    )
+    sp = pd.DataFrame(
+        {"deal_id": "s", "account_manager_id": ams, "share": [str(Decimal(s) / PPM) for s in shares], "kind": "revenue"}
+    )
+    whole = _margin_line(run(_margin_plan(), ds, "FY2025-Q1"), "a")
+    split = run(_margin_plan(), ds, "FY2025-Q1", splits=sp)
+    parts = [_margin_line(split, am) for am in ams]
+    assert abs(sum(parts) - whole) * 2 <= len(ams) + 1
+
+
+@SET
+@given(st.lists(st.integers(-(10**6), 10**8), min_size=1, max_size=6), st.integers(0, 10**7), st.integers(0, 5))
+def test_more_margin_on_a_deal_never_pays_a_smaller_margin_line(margins, extra, which):
+    deals = [(f"d{i}", "a", "2025-02-01", "1000.00", "P") for i in range(len(margins))]
+    ds = dataset(deals, [("a", "2025-01-01", "2025-03-31", "1000.00")])
+    more = list(margins)
+    more[which % len(more)] += extra
+    assert _margin_line(run(_margin_plan(), _with_margin(ds, more), "FY2025-Q1"), "a") >= _margin_line(
+        run(_margin_plan(), _with_margin(ds, margins), "FY2025-Q1"), "a"
+    )
+
+
+logo_deal_st = st.tuples(
+    st.sampled_from(["X", "Y", "Z"]), st.integers(0, 900), st.integers(-100, 1000), st.sampled_from(["won", "lost"])
+)
+
+
+def _logo_frame(rows):
+    return pd.DataFrame(
+        {
+            "deal_id": [f"d{i:03d}" for i in range(len(rows))],
+            "account_id": [r[0] for r in rows],
+            "close_date": pd.to_datetime("2023-01-01") + pd.to_timedelta([r[1] for r in rows], unit="D"),
+            "amount_cents": pd.Series([r[2] for r in rows], dtype="int64"),
+            "stage": [r[3] for r in rows],
+        }
+    )
+
+
+@SET
+@given(st.lists(logo_deal_st, min_size=1, max_size=20), st.lists(logo_deal_st, max_size=10), st.integers(1, 24))
+def test_a_new_logo_depends_only_on_earlier_wins_and_ever_implies_every_lookback(rows, later, months):
+    deals = _logo_frame(rows)
+    ever, back = new_logo_deals(deals), new_logo_deals(deals, lookback_months=months)
+    assert not (ever & ~back).any()  # new ever is new with any look-back
+    assert ever.sum() == deals.loc[ever, "account_id"].nunique()  # at most one logo per account, ever
+    # wins dated after every deal never change whether an earlier deal is a new logo
+    last = int(max(r[1] for r in rows))
+    more = _logo_frame(rows + [(a, last + 1 + d % 50, amt, s) for a, d, amt, s in later])
+    assert (new_logo_deals(more)[: len(rows)] == ever).all()
+    assert (new_logo_deals(more, lookback_months=months)[: len(rows)] == back).all()

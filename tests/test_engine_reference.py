@@ -24,7 +24,7 @@ from engine_helpers import dataset, plan, run
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reportkit.config.plans import PPM, ppm
+from reportkit.config.plans import PPM, Plan, ppm
 from reportkit.core.money import allocate, round_money
 
 AMS = ["a", "b", "c"]
@@ -1127,3 +1127,127 @@ def test_payout_currency_matches_the_slow_reference(raw_deals, raw_rates, conver
                 continue
             assert Decimal(row["payout_fx_rate"]) == want, (am, q)
             assert int(row["payout_converted_cents"]) == reference_paid(int(row["payout_cents"]), want), (am, q)
+
+
+# measures2 group (issue #13 item 13): measures from the deals (a margin column, new logos)
+# and a measures-only plan, against a slow Fraction reference
+# ---------------------------------------------------------------------------
+M2_ACCOUNTS = ["X", "Y", "Z", "(unassigned)"]
+M2_DATES = ["2023-11-30", "2024-03-31", "2024-12-31", "2025-01-05", "2025-01-05", "2025-02-28", "2025-03-31", "2025-05-20"]
+m2_deal_st = st.tuples(
+    st.sampled_from(AMS),
+    st.sampled_from(M2_DATES),
+    st.integers(-300_000, 4_000_000),  # amount, cents
+    st.integers(-100_000, 2_000_000),  # margin, cents
+    st.sampled_from(M2_ACCOUNTS),
+    st.sampled_from(["won", "won", "won", "lost"]),
+)
+m2_split_st = st.tuples(st.integers(0, 30), st.sampled_from([("0.6", "0.4"), ("0.5", "0.5"), ("0.25", "0.75")]))
+
+
+def _months_before(day: str, months: int) -> dt.date:
+    """``day`` minus ``months`` calendar months, the day clipped to the month's last (as a calendar does)."""
+    d = dt.date.fromisoformat(day)
+    y, m = divmod(d.year * 12 + d.month - 1 - months, 12)
+    return dt.date(y, m + 1, min(d.day, calendar.monthrange(y, m + 1)[1]))
+
+
+def reference_new_logos(deals, lookback):
+    """Deal ids of new logos, walked one win at a time: no earlier win of the account (in the look-back)."""
+    wins = [d for d in deals if d[5] == "won" and d[3] > 0 and d[4] != "(unassigned)"]
+    out = set()
+    for d in wins:
+        earlier = [e for e in wins if e[4] == d[4] and (e[2], e[0]) < (d[2], d[0])]
+        if lookback is not None:
+            earlier = [e for e in earlier if dt.date.fromisoformat(e[2]) >= _months_before(d[2], lookback)]
+        if not earlier:
+            out.add(d[0])
+    return out
+
+
+def _half_away(x: Fraction) -> int:
+    n = math.floor(abs(x) + Fraction(1, 2))
+    return n if x >= 0 else -n
+
+
+def reference_deal_measures(deals, shared, lookback):
+    """{(am, quarter): [revenue, margin, logos] measure cents}: Fractions, one deal and credit at a time.
+
+    Credits: the owner the whole deal, a revenue split its ``allocate`` share (largest
+    remainder). Each credit takes ``value x credit / amount`` of its deal's margin and
+    new-logo count, rounded half away from zero to the millionth; the line is
+    ``TI_q x weight x value / target``, revenue on QUOTA (nothing on a zero quota).
+    """
+    logos = reference_new_logos(deals, lookback)
+    ti_cents = Fraction(int(MEASURE_TI_Q * 100))
+    sums = {(am, q): [0, 0, 0] for am in AMS for q in (1, 2)}  # credit cents, margin micros, logo micros
+    for d in deals:
+        if d[5] != "won" or not ("2025-01-01" <= d[2] <= "2025-06-30"):
+            continue
+        q = 1 if d[2] < "2025-04-01" else 2
+        if d[0] in shared:
+            (a1, s1), (a2, s2) = shared[d[0]]
+            sign = 1 if d[3] >= 0 else -1
+            parts = allocate(abs(d[3]), [Decimal(s1), Decimal(s2)])  # whole cents, largest remainder
+            credits = [(a1, sign * parts[0]), (a2, sign * parts[1])]
+            share_of = {a1: Fraction(s1), a2: Fraction(s2)}
+        else:
+            credits, share_of = [(d[1], d[3])], {d[1]: Fraction(1)}
+        for am, c in credits:
+            frac = Fraction(c, d[3]) if d[3] != 0 else share_of[am]
+            s = sums[(am, q)]
+            s[0] += c
+            s[1] += _half_away(Fraction(d[6] * 10_000) * frac)
+            s[2] += _half_away(Fraction(PPM if d[0] in logos else 0) * frac)
+    out = {}
+    for (am, q), (credit, margin, logo) in sums.items():
+        rev = _half_away(ti_cents * Fraction(1, 2) * max(Fraction(credit, QUOTA[am]), Fraction(0))) if QUOTA[am] > 0 else 0
+        # attainment is never below 0 (a negative margin, a period of returns, pays 0)
+        mar = _half_away(ti_cents * Fraction(1, 4) * max(Fraction(margin, PPM) / 20_000, Fraction(0)))
+        log = _half_away(ti_cents * Fraction(1, 4) * max(Fraction(logo, PPM) / 2, Fraction(0)))
+        out[(am, q)] = [rev, mar, log]
+    return out
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(m2_deal_st, min_size=1, max_size=25),
+    st.lists(m2_split_st, max_size=4),
+    st.sampled_from([None, 12, 3]),
+)
+def test_measures_from_the_deals_match_the_slow_reference(raw_deals, raw_splits, lookback):
+    # (deal_id, am, date, amount cents, account, stage, margin cents)
+    deals = [(f"d{i:02d}", am, date, amt, acc, stage, margin) for i, (am, date, amt, margin, acc, stage) in enumerate(raw_deals)]
+    shared = {}
+    for k, (s1, s2) in raw_splits:
+        if k < len(deals) and deals[k][0] not in shared:
+            owner = deals[k][1]
+            other = AMS[(AMS.index(owner) + 1) % len(AMS)]
+            shared[deals[k][0]] = ((owner, s1), (other, s2))
+    logos = {} if lookback is None else {"lookback_months": lookback}
+    p = Plan.model_validate(
+        {
+            "name": "t",
+            "ote": "150000.00",
+            "base_salary": "50000.00",
+            "measures": [
+                {"name": "revenue", "weight": "0.5"},
+                {"name": "margin", "weight": "0.25", "source": "column", "column": "margin_cents", "target": "20000"},
+                {"name": "logos", "weight": "0.25", "source": "new_logos", "target": "2", **logos},
+            ],
+        }
+    )
+    ds = owner_book([(d[0], d[1], d[2], d[3]) for d in deals])
+    book = ds.deals.copy()
+    book["account_id"] = [d[4] for d in deals]
+    book["stage"] = [d[5] for d in deals]
+    book["margin_cents"] = pd.Series([d[6] for d in deals], dtype="int64")
+    splits = pd.DataFrame(
+        [(did, am, s, "revenue") for did, parts in shared.items() for am, s in parts],
+        columns=["deal_id", "account_manager_id", "share", "kind"],
+    )
+    res = run(p, _dt_replace(ds, deals=book), "FY2025-Q2", splits=splits)
+    for (am, q), want in reference_deal_measures(deals, shared, lookback).items():
+        st_ = res.statement(am, f"FY2025-Q{q}")
+        assert set(st_["kind"]) <= {"measure"}, (am, q)  # a measures-only plan: no line per deal
+        assert [int(a * 100) for a in st_.loc[st_["kind"] == "measure", "amount"]] == want, (am, q)

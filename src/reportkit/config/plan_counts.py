@@ -16,6 +16,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ..core.errors import did_you_mean
 from ..core.types import Fraction
+from ..data.model import MEASURE_COLUMNS
 from .plan_parts import _Strict, ppm
 
 # ---------------------------------------------------------------------------
@@ -132,8 +133,10 @@ class DealTypeFactors(_Strict):
 
 # measures group (issue #13 items 13 and 14): weighted measures, conditional multipliers
 # ---------------------------------------------------------------------------
-MEASURE_SOURCES = ("revenue", "table")
-"""Where a measure's value comes from: ``revenue`` (credited revenue against quota) or ``table`` (the measures table)."""
+MEASURE_SOURCES = ("revenue", "table", "column", "new_logos")
+"""Where a measure's value comes from: ``revenue`` (credited revenue against quota), ``table`` (the
+measures table), ``column`` (a deals column summed over the credit lines: measures2 group) or
+``new_logos`` (the count of new-logo deals over the credit lines: measures2 group)."""
 
 
 class Measure(_Strict):
@@ -153,15 +156,32 @@ class Measure(_Strict):
         the measures table's ``measure`` column (``new_logos``, ``margin``).
     weight : fraction
         Share of the target incentive at 100 % attainment (``"0.7"`` == 70 %), > 0.
-    source : {"revenue", "table"}
+    source : {"revenue", "table", "column", "new_logos"}
         ``revenue`` (the default for a measure named ``revenue``): the pay period's
         credited revenue against its quota, the same credit and quota as the rate
         schedule (the crediting core and the plan's quota; attainment undefined on a
         zero quota pays nothing). ``table``: the account manager's value for the pay
-        period in the data set's ``measures`` table against ``target``.
+        period in the data set's ``measures`` table against ``target``. ``column``
+        (measures2 group): the deals column ``column`` (money, e.g. ``margin_cents``)
+        summed over the account manager's credit lines of the pay period, each line
+        taking its share of the deal (the crediting core's split share and deal-type
+        factor: the line's exact credit over the deal's exact amount), against
+        ``target`` (money). ``new_logos`` (measures2 group): the count of the
+        account manager's credited new-logo deals in the pay period
+        (:func:`reportkit.domain.accounts.new_logo_deals`), each line counting its
+        share of the deal the same way, against ``target`` (a count).
     target : fraction, optional
-        ``source: table`` only: the value that is 100 % attainment (``"3"`` new logos),
-        > 0, at most six decimals.
+        ``source: table``, ``column`` and ``new_logos`` (required there): the value
+        that is 100 % attainment (``"3"`` new logos, ``"40000"`` of margin in the
+        currency), > 0, at most six decimals.
+    column : str, optional
+        ``source: column`` only (required there): the deals column, one of
+        :data:`reportkit.data.model.MEASURE_COLUMNS` (``margin_cents``: exact
+        whole cents, mapped like ``amount_cents``).
+    lookback_months : int or "ever", optional
+        ``source: new_logos`` only: a won deal is a new logo when its account won no
+        earlier deal in this many months before its close date (``12``), or ever
+        in the data (``"ever"``, the default).
     cap : fraction, optional
         Highest attainment paid (``"1.5"`` == 150 %); left out: no cap.
     default : fraction, optional
@@ -171,10 +191,13 @@ class Measure(_Strict):
 
     name: str = Field(..., min_length=1)
     weight: Fraction = Field(..., gt=0, le=1)
-    source: Literal["revenue", "table"] | None = None
+    source: Literal["revenue", "table", "column", "new_logos"] | None = None
     target: Fraction | None = Field(None, gt=0)
     cap: Fraction | None = Field(None, gt=0)
     default: Fraction | None = None
+    # -- measures2 group (issue #13 item 13): measures from the deals
+    column: str | None = None
+    lookback_months: int | Literal["ever"] | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Measure:
@@ -186,11 +209,49 @@ class Measure(_Strict):
             )
         if src == "revenue" and self.default is not None:
             raise ValueError(f"measure {self.name!r} is revenue: 'default' is only read with source: table; remove it")
-        if src == "table" and self.target is None:
+        if src != "revenue" and self.target is None:
             raise ValueError(
-                f"measure {self.name!r} (source: table) needs 'target': the value that is 100 % attainment, e.g. target: \"3\""
+                f"measure {self.name!r} (source: {src}) needs 'target': the value that is 100 % attainment, e.g. target: \"3\""
             )
+        self._check_deal_keys(src)
         return self
+
+    def _check_deal_keys(self, src: str) -> None:
+        # measures2 group (issue #13 item 13): the keys of a measure taken from the deals
+        if src in ("column", "new_logos") and self.default is not None:
+            raise ValueError(
+                f"measure {self.name!r} (source: {src}) is computed from the deals, so it always has a value "
+                "(0 with no credited deal): 'default' is only read with source: table; remove it"
+            )
+        if src != "column" and self.column is not None:
+            raise ValueError(f"measure {self.name!r}: 'column' is only read with source: column; remove it or set source: column")
+        if src != "new_logos" and self.lookback_months is not None:
+            raise ValueError(
+                f"measure {self.name!r}: 'lookback_months' is only read with source: new_logos; remove it or set source: new_logos"
+            )
+        if src == "column":
+            allowed = list(MEASURE_COLUMNS)
+            if self.column is None:
+                raise ValueError(
+                    f"measure {self.name!r} (source: column) needs 'column': the deals column to sum "
+                    f"(allowed: {', '.join(allowed)}), e.g. column: margin_cents"
+                )
+            if self.column not in allowed:
+                raise ValueError(
+                    f"measure {self.name!r}: column {self.column!r} is not a measure column of the deals table "
+                    f"(allowed: {', '.join(allowed)}){did_you_mean(self.column, allowed) or '.'} Map the source's column to "
+                    "one of them in the source mapping (deals: columns: {margin_cents: <source column>})"
+                )
+        if src == "new_logos" and isinstance(self.lookback_months, int) and self.lookback_months < 1:
+            raise ValueError(
+                f"measure {self.name!r}: lookback_months {self.lookback_months} must be a whole number of months >= 1 "
+                '(12: no won deal of the account in the 12 months before), or "ever"'
+            )
+
+    @property
+    def lookback(self) -> int | None:
+        """``source: new_logos``: the look-back in months, ``None`` for ever (the default)."""
+        return self.lookback_months if isinstance(self.lookback_months, int) else None
 
     @property
     def source_kind(self) -> str:

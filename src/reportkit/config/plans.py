@@ -140,7 +140,9 @@ class Plan(_Strict):
         ``ote x pay_mix.base`` to the cent.
     pay_mix : PayMix
     crediting, quota, rates, cap, bonuses, spifs, draw, clawback
-        See each class.
+        See each class. ``rates`` may be left out on a plan paid by its ``measures``
+        only (measures2 group, issue #13 item 13): no rate schedule runs and no deal
+        gets a commission line; a plan with neither is refused.
     rate_components : list of RateComponent
         More rate schedules paid on the same credit as ``rates``, each on its own
         statement lines (tiers group); empty by default.
@@ -176,7 +178,7 @@ class Plan(_Strict):
     pay_mix: PayMix | None = None
     crediting: Crediting = Crediting()
     quota: QuotaSpec = QuotaSpec()
-    rates: RateSchedule
+    rates: RateSchedule | None = None  # measures2 group: optional on a measures-only plan
     # plan shapes, tiers group (issue #13 item 2): more rate schedules, each its own statement lines
     rate_components: tuple[RateComponent, ...] = ()
     cap: Cap | None = None
@@ -199,6 +201,40 @@ class Plan(_Strict):
     def source_file(self) -> str | None:
         """The YAML file the plan was read from (:func:`load_plan`), for messages; None when built in code."""
         return self._source_file
+
+    @property
+    def schedules(self) -> tuple:
+        """The plan's rate schedules in order: ``rates`` (when given) then each of its ``rate_components``."""
+        return tuple(rs for _, rs in self.keyed_schedules)
+
+    @property
+    def keyed_schedules(self) -> tuple:
+        """``(key path, schedule)`` of each rate schedule (:attr:`schedules`), for messages."""
+        own = (("rates", self.rates),) if self.rates is not None else ()
+        return own + tuple((f"rate_components.{i}", c) for i, c in enumerate(self.rate_components))
+
+    @model_validator(mode="after")
+    def _pays_by_something(self) -> Plan:
+        # measures2 group (issue #13 item 13): 'rates' may be left out on a plan paid by its measures only
+        if self.rates is not None:
+            return self
+        if not self.measures:
+            raise _keyed("rates", None)(
+                "the plan has neither 'rates' (a rate schedule on each credited deal) nor 'measures' (weighted "
+                "measures of the target incentive), so it pays nothing; add rates, e.g. rates: {method: flat, "
+                'basis: amount, tiers: [{from: 0, rate: "0.05"}]}, or measures with ote and base_salary'
+            )
+        if self.rate_components:
+            raise _keyed("rate_components", None)(
+                "rate_components are more rate schedules beside 'rates', but the plan has no 'rates'; "
+                "give the first component as 'rates', or remove rate_components"
+            )
+        if self.deal_limits is not None:
+            raise _keyed("deal_limits", None)(
+                "deal_limits bound each deal's commission line, but a plan without 'rates' writes none; "
+                "add rates or remove deal_limits"
+            )
+        return self
 
     @model_validator(mode="after")
     def _mix(self) -> Plan:
@@ -228,7 +264,7 @@ class Plan(_Strict):
                 names[last],
             )
         # clawback group (issue #13): a YTD plan restates through its true-up already
-        if self.clawback.method == "restate" and self.rates.accumulation == "ytd":
+        if self.clawback.method == "restate" and self.rates is not None and self.rates.accumulation == "ytd":
             raise _keyed("clawback.method", "restate")(
                 "clawback.method 'restate' cannot be used with rates.accumulation 'ytd' (allowed there: "
                 "'rate_paid', 'plan_rate', 'negative_deal', 'none'): a ytd plan re-rates the whole year every "
@@ -304,7 +340,7 @@ class Plan(_Strict):
                 f"{', '.join(k for k, _ in uses_ti)} is a multiple of the target incentive, but the plan has none "
                 f"(TI = ote - base_salary = {self.ote} - {self.base_salary}); set 'ote' and 'base_salary'"
             )
-        if self.deal_limits is not None and self.rates.accumulation == "ytd":
+        if self.deal_limits is not None and self.rates is not None and self.rates.accumulation == "ytd":
             raise _keyed("deal_limits", None)(
                 "deal_limits cannot be combined with rates.accumulation 'ytd' (a YTD true-up re-rates earlier deals); "
                 "use accumulation 'per_period' or 'per_deal', or leave deal_limits out"
@@ -361,7 +397,7 @@ class Plan(_Strict):
         dt = self.crediting.deal_type_factors
         if dt is None or dt.applies_to != "quota_credit":
             return self
-        for key, rs in (("rates", self.rates), *((f"rate_components.{i}", c) for i, c in enumerate(self.rate_components))):
+        for key, rs in self.keyed_schedules:
             why = None
             if rs.method in ("marginal", "overage", "curve"):
                 why = f"{key}.method is {rs.method!r}, which cuts each deal on its running credit"
@@ -386,7 +422,7 @@ class Plan(_Strict):
         clash = [
             k
             for k, used in (
-                ("rates.accumulation: ytd", any(rs.accumulation == "ytd" for rs in (self.rates, *self.rate_components))),
+                ("rates.accumulation: ytd", any(rs.accumulation == "ytd" for rs in self.schedules)),
                 ("deal_limits", self.deal_limits is not None),
                 ("clawback.method: restate", self.clawback.method == "restate"),
             )
@@ -405,7 +441,9 @@ class Plan(_Strict):
     def _bcr_rates(self) -> Plan:
         # incentive group (issue #13 item 4): rates as multiples of BCR = TI / annual quota; kept exact
         # (Tier.exact_rate, fixes group), shown in ``rate`` rounded half away from zero to six decimals
-        multiples = [(i, t) for i, t in enumerate(self.rates.tiers) if t.bcr_multiple is not None]
+        multiples = [
+            (i, t) for i, t in enumerate(self.rates.tiers if self.rates is not None else ()) if t.bcr_multiple is not None
+        ]
         if not multiples:
             return self
         i0, t0 = multiples[0]
@@ -459,7 +497,7 @@ class Plan(_Strict):
         """
         if self.undefined_attainment is not None:
             return self.undefined_attainment
-        return "pay_nothing" if self.rates.gate is not None else "base_tier"
+        return "pay_nothing" if self.rates is not None and self.rates.gate is not None else "base_tier"
 
     @property
     def target_incentive(self) -> Decimal:

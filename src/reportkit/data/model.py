@@ -38,6 +38,7 @@ __all__ = [
     "deal_micros",
     "DEAL_TYPE",
     "OPTIONAL_COLUMNS",
+    "MEASURE_COLUMNS",
     "table_columns",
     "FORECAST_CATEGORY",
     "FORECAST_CATEGORIES",
@@ -139,9 +140,19 @@ AMOUNT_MICROS = "amount_micros"
 #: (:class:`reportkit.config.plans.DealTypeFactors`). Absent, a data set has no types.
 DEAL_TYPE = "deal_type"
 
+#: Optional money columns of ``deals`` a plan's weighted measure may sum (measures2 group,
+#: issue #13 item 13: ``measures: [{source: column, column: margin_cents}]``):
+#: ``margin_cents``, the deal's gross margin (revenue minus cost of goods sold) in exact
+#: whole cents, int64, negative allowed; mapped and parsed like ``amount_cents``
+#: (``columns: {margin_cents: Margin}``, ``amounts:`` for its form), required on every
+#: row once mapped (a lost deal's margin may be 0). Read by
+#: :mod:`reportkit.domain.engine.measures` over the credit lines.
+MARGIN = "margin_cents"
+MEASURE_COLUMNS = (MARGIN,)
+
 #: Columns a table may have beyond :data:`COLUMNS`: validated when present, never
 #: required (table -> {column: (kind, nullable)}, as in :data:`COLUMNS`).
-OPTIONAL_COLUMNS: dict[str, dict[str, tuple[str, bool]]] = {"deals": {DEAL_TYPE: ("str", True)}}
+OPTIONAL_COLUMNS: dict[str, dict[str, tuple[str, bool]]] = {"deals": {DEAL_TYPE: ("str", True), MARGIN: ("cents", False)}}
 
 
 def table_columns(table: str) -> dict[str, tuple[str, bool]]:
@@ -301,10 +312,11 @@ def schema(table: str) -> Any:
             unique=(unique.get(table) == col),
             required=True,
         )
-    for col, (_kind, nullable) in OPTIONAL_COLUMNS.get(table, {}).items():  # text columns, checked when present
+    for col, (kind, nullable) in OPTIONAL_COLUMNS.get(table, {}).items():  # checked when present
+        blank = pa.Check(lambda s: s.isna() | (s.astype("str").str.strip() != ""), element_wise=False, error="blank text")
         cols[col] = pa.Column(
             None,
-            checks=[pa.Check(lambda s: s.isna() | (s.astype("str").str.strip() != ""), element_wise=False, error="blank text")],
+            checks=[blank] if kind == "str" else [],
             nullable=nullable,
             required=False,
         )

@@ -75,9 +75,18 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..core.money import cents_to_money
 from ..core.periods import Period, data_covers, data_start
+from ..data.model import UNASSIGNED_ACCOUNT
 from .crediting import credited_in, revenue_cents_by
 
-__all__ = ["ACCOUNT_COLUMNS", "AccountStatusRules", "STATUSES", "STATUS_RULES", "SERVICE_ISSUE_COLUMNS", "account_status"]
+__all__ = [
+    "ACCOUNT_COLUMNS",
+    "AccountStatusRules",
+    "STATUSES",
+    "STATUS_RULES",
+    "SERVICE_ISSUE_COLUMNS",
+    "account_status",
+    "new_logo_deals",
+]
 
 STATUSES = ("new", "growing", "stable", "declining", "at risk", "lapsed", "active")
 
@@ -466,3 +475,80 @@ def _account_labels(accounts: pd.DataFrame | None, ids: pd.Index) -> tuple[pd.Se
             hd = a["handover_date"].reindex(ids)
             handover = pd.Series([None if pd.isna(x) else pd.Timestamp(x).date() for x in hd], index=ids, dtype="object")
     return names, segment, handover
+
+
+def new_logo_deals(deals: pd.DataFrame, lookback_months: int | None = None) -> np.ndarray:
+    """Which deals are new logos: an account's first win, or its first win after ``lookback_months`` without one.
+
+    The one "new logo" rule (measures2 group, issue #13 item 13; ``docs/commission.md``,
+    "Plan shapes: measures from the deals"). A **win** is a ``won`` deal with a positive
+    ``amount_cents`` (a return or a zero deal is not a win) on a known account (not
+    ``(unassigned)``). A win is a **new logo** when its account has no earlier win in
+    the data set, or, with ``lookback_months``, none that closed on or after the day
+    ``lookback_months`` calendar months before its close date (a win-back after a year
+    without a win counts again). "Earlier" is the order ``close_date`` then ``deal_id``
+    (text order), so of two wins of a new account on one day the smaller id is the
+    logo. Unlike account status's ``new`` (an account manager's first order with an
+    account within ``new_within_days``), the rule is about the account, whoever sold
+    it: a logo is new to the company. Who is credited for it is the crediting core's
+    rule (the engine counts each credit line's share of the deal). The data set's
+    history is the look-back's limit: an account whose earlier wins predate the data
+    looks new.
+
+    Parameters
+    ----------
+    deals : DataFrame
+        ``deal_id``, ``account_id``, ``close_date``, ``amount_cents``, ``stage``
+        (the canonical deals table: every deal, not only the run's periods, so that
+        earlier wins are seen).
+    lookback_months : int, optional
+        Months (>= 1) without a win that make an account's next win a new logo again;
+        ``None``: ever (only the account's first win in the data is a new logo).
+
+    Returns
+    -------
+    numpy.ndarray
+        bool, one per row of ``deals``.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"deal_id": ["1", "2", "3", "4"], "account_id": ["x", "x", "y", "x"],
+    ...     "close_date": pd.to_datetime(["2024-01-10", "2024-02-01", "2024-02-01", "2025-03-01"]),
+    ...     "amount_cents": [100, 100, 100, 100], "stage": ["won"] * 4})
+    >>> new_logo_deals(d).tolist(), new_logo_deals(d, lookback_months=12).tolist()
+    ([True, False, True, False], [True, False, True, True])
+    """
+    out = np.zeros(len(deals), dtype=bool)
+    won = (
+        deals["stage"].eq("won").to_numpy(dtype=bool, na_value=False)
+        & (deals["amount_cents"].to_numpy(np.int64) > 0)
+        & deals["account_id"].ne(UNASSIGNED_ACCOUNT).to_numpy(dtype=bool, na_value=False)
+    )
+    rows = np.flatnonzero(won)
+    if not len(rows):
+        return out
+    account = pd.factorize(deals["account_id"].iloc[rows])[0]
+    day = deals["close_date"].to_numpy("datetime64[ns]")[rows].astype("datetime64[D]")
+    o = np.lexsort((day, account))  # by account, then close date (one day's wins: a group)
+    a, d = account[o], day[o]
+    first_of_account = np.r_[True, a[1:] != a[:-1]]
+    start = np.flatnonzero(first_of_account | np.r_[True, d[1:] != d[:-1]])  # each (account, day) group
+    new = first_of_account[start]
+    if lookback_months is not None:  # or the previous win closed before the look-back's first day
+        new |= ~new & (d[np.maximum(start - 1, 0)] < _months_before(d[start], int(lookback_months)))
+    size = np.diff(np.r_[start, len(o)])
+    logo = rows[o[start[new & (size == 1)]]].tolist()
+    ids = deals["deal_id"]
+    for g in np.flatnonzero(new & (size > 1)):  # one day's wins of a new account: the smallest deal id
+        logo.append(min(rows[o[start[g] : start[g] + size[g]]].tolist(), key=lambda r: str(ids.iat[r])))
+    out[logo] = True
+    return out
+
+
+def _months_before(days: np.ndarray, months: int) -> np.ndarray:
+    """``days`` (datetime64[D]) minus ``months`` calendar months, the day of month clipped to the month's last."""
+    month = days.astype("datetime64[M]")
+    into = (days - month.astype("datetime64[D]")).astype(np.int64)
+    back = month - months
+    length = ((back + 1).astype("datetime64[D]") - back.astype("datetime64[D]")).astype(np.int64)
+    return back.astype("datetime64[D]") + np.minimum(into, length - 1)

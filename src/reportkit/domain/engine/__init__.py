@@ -272,9 +272,7 @@ def compute(
     # measures group (issue #13 items 13, 14): weighted measures, then conditional multipliers of
     # the period's commission; both are commission, so the cap applies after them
     if any(uses_measures(p) for p in plan_list):
-        meas = measure_step(
-            choice, att, span, ti, comm_ap, ds.measures, quotas_out, ams, ledger, ds.sources.get("measures") or "measures"
-        )
+        meas = measure_step(choice, att, span, ti, comm_ap, ds, lines, quotas_out, ams, ledger)
         comm_ap = comm_ap + meas.measure + meas.multiplier
     capped = apply_caps(comm_ap, choice, span, ti, ti_ytd)
     bonus = bonus_awards(choice, att, span, ti, ti_ytd)

@@ -53,7 +53,7 @@ def uses_target_incentive(plan: Plan) -> bool:
         or any(b.of_ti is not None for b in plan.bonuses)
         or (plan.deal_limits is not None and plan.deal_limits.max_of_ti is not None)
         # fixes group (issue #13): a pay curve paying fractions of the target incentive
-        or any(rs.curve_of_ti for rs in (plan.rates, *plan.rate_components))
+        or any(rs.curve_of_ti for rs in plan.schedules)
     )
 
 

@@ -255,7 +255,8 @@ def clawback_lines(
             rate = ppm(cb.rate)
             amt, txt = rdiv(cc * rate, PPM), f"{pl.name}: clawback at plan rate {cb.rate} of the cancelled credit"
         elif np.isnan(paid_w[t]):
-            r1 = pl.rates.tiers[0].rate if pl.rates.tiers else Decimal(0)  # a pay curve (method curve) has no tiers
+            # a pay curve (method curve) has no tiers; a measures-only plan no rates (measures2 group)
+            r1 = pl.rates.tiers[0].rate if pl.rates is not None and pl.rates.tiers else Decimal(0)
             rate = ppm(r1)
             amt = rdiv(cc * rate, PPM)
             txt = f"{pl.name}: clawback: deal paid before the ledger start; tier 1 rate {r1}"

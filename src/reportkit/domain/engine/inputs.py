@@ -161,7 +161,7 @@ def year_to_date(plan: Plan) -> bool:
     the fiscal year's first pay period (:func:`pay_periods`).
     """
     return (
-        plan.rates.accumulation == "ytd"
+        (plan.rates is not None and plan.rates.accumulation == "ytd")
         or (plan.cap is not None and plan.cap.per == "year")
         or any(b.per == "year" for b in plan.bonuses)
     )

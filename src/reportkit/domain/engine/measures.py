@@ -15,7 +15,9 @@ period under a plan with ``measures`` or ``multipliers``,
 Both are commission, so the cap applies after them. Values of measures other than
 revenue come from the data set's ``measures`` table (:data:`reportkit.data.model.COLUMNS`),
 one row per account manager, pay period (its exact first and last day) and measure,
-in exact millionths. Revenue is the credited revenue and quota of
+in exact millionths; measures taken from the deals (measures2 group: ``source: column``, a
+deals column such as ``margin_cents``, and ``source: new_logos``) are summed over the run's
+credit lines (:func:`deal_measure_values`). Revenue is the credited revenue and quota of
 :func:`reportkit.domain.engine.quotas.attainment` (the crediting core's credit, the
 plan's quota), the figures every report shows. The words of each line come from
 :mod:`reportkit.domain.engine.results` (:func:`measure_words`, :func:`multiplier_words`),
@@ -32,7 +34,11 @@ import pandas as pd
 
 from ...config.plans import PPM, Plan, ppm
 from ...core.errors import DataError, DataProblem, did_you_mean
+from ...core.money import MICROS_PER_CENT, rdiv
+from ...data.model import Dataset, deal_micros
 from .._credit_core import lookup
+from ..accounts import new_logo_deals
+from .credits import CreditLines
 from .inputs import PayPeriods, PlanChoice
 from .ledger import _KIND, Ledger
 from .quotas import Attainment
@@ -62,6 +68,93 @@ def _table_measures(plan: Plan) -> list[tuple[str, str, Decimal | None]]:
     out = [(m.name, f"measures.{i}", m.default) for i, m in enumerate(plan.measures) if m.source_kind == "table"]
     out += [(m.measure, f"multipliers.{i}", m.default) for i, m in enumerate(plan.multipliers) if m.measure != "revenue"]
     return out
+
+
+#: Where a measure computed from the deals takes its value (measures2 group, issue #13 item 13).
+DEAL_SOURCES = ("column", "new_logos")
+
+
+def value_key(m) -> object:
+    """The key of measure ``m``'s values in :func:`measure_step`'s table: its name (``source: table``),
+    or what it counts (``("column", "margin_cents")``, ``("new_logos", 12)``) for a measure from the deals."""
+    if m.source_kind == "column":
+        return ("column", m.column)
+    if m.source_kind == "new_logos":
+        return ("new_logos", m.lookback)
+    return m.name
+
+
+def deal_measure_values(
+    plans, lines: CreditLines, deals: pd.DataFrame, A: int, P: int, file: str = "deals"
+) -> dict[object, tuple[np.ndarray, np.ndarray]]:
+    """The run's measures taken from the deals, per :func:`value_key`: ``(value_micros, present)`` (A, P).
+
+    Measures2 group (issue #13 item 13). Each credit line of the run (the crediting
+    core's, in the pay period of the deal's close date: the lines the revenue measure
+    sums) takes its share of its deal's value: ``value x exact credit / exact amount``
+    (the line's split share and deal-type factor, :func:`reportkit.data.model.deal_micros`;
+    a deal of amount 0 by its split share), rounded half away from zero to the millionth,
+    then summed exactly per account manager and pay period. ``source: column``: the deal's
+    column (``margin_cents``, cents); ``source: new_logos``: 1 for a new-logo deal
+    (:func:`reportkit.domain.accounts.new_logo_deals`), else 0. Every (AM, period) has a
+    value (0 without a line).
+
+    Raises
+    ------
+    DataError
+        A plan sums a deals column the data set does not have (naming ``file``, the column and the fix).
+    """
+    out: dict[object, tuple[np.ndarray, np.ndarray]] = {}
+    dm = None  # the deals' exact amounts, read once
+    for pl in plans:
+        for i, m in enumerate(pl.measures):
+            key = value_key(m)
+            if m.source_kind not in DEAL_SOURCES or key in out:
+                continue
+            if m.source_kind == "column" and m.column not in deals.columns:
+                raise DataError(
+                    f"{file}: plan {pl.source_file or pl.name!r} sums the deals column {m.column!r} "
+                    f"(key 'measures.{i}.column'), which the data set does not have",
+                    [DataProblem(file, None, m.column, None, f"column {m.column} is missing from deals")],
+                    hint=f"map it in the source mapping (deals: columns: {{{m.column}: <source column>}}), "
+                    "or change the measure's source",
+                )
+            if m.source_kind == "column":
+                per_deal = deals[m.column].to_numpy(np.int64) * MICROS_PER_CENT
+            else:
+                per_deal = np.where(new_logo_deals(deals, m.lookback), PPM, 0).astype(np.int64)
+            dm = deal_micros(deals) if dm is None else dm
+            out[key] = (_line_sums(per_deal, dm, lines, A, P), np.ones((A, P), dtype=bool))
+    return out
+
+
+def _line_sums(per_deal: np.ndarray, dm: np.ndarray, lines: CreditLines, A: int, P: int) -> np.ndarray:
+    """(A, P) int64: each credit line's share of its deal's ``per_deal`` micros, rounded to the micro, summed.
+
+    ``dm``: the deals' exact amounts (micros). A line credited the whole deal takes its
+    whole value; any other its ``exact / dm`` of it (its split ``share`` on a deal of
+    amount 0), rounded half away from zero, in int64 when no product can overflow,
+    else in Python integers.
+    """
+    cr = lines.cr
+    x = per_deal[cr.drow]
+    amt = dm[cr.drow]
+    num = np.where(amt != 0, cr.exact, cr.share.astype(np.int64))
+    den = np.where(amt != 0, amt, PPM)
+    whole = num == den
+    val = np.where(whole, x, 0)
+    part = np.flatnonzero(~whole & (x != 0))
+    if len(part):
+        xp, n_, d_ = x[part], num[part], den[part]
+        n_, d_ = np.where(d_ < 0, -n_, n_), np.abs(d_)
+        if float(np.abs(xp).max()) * float(np.abs(n_).max()) < 2.0**61:
+            val[part] = rdiv(xp * n_, d_)
+        else:
+            val[part] = np.array(_half_away(xp.astype(object) * n_.astype(object), d_.astype(object)), dtype=np.int64)
+    total = np.zeros(A * P, dtype=np.int64)
+    if lines.n:
+        total[lines.flat[lines.seg]] = np.add.reduceat(val, lines.seg)
+    return total.reshape(A, P)
 
 
 def measure_values(
@@ -173,11 +266,11 @@ def measure_step(
     span: PayPeriods,
     ti: np.ndarray | None,
     commission: np.ndarray,
-    table: pd.DataFrame | None,
+    ds: Dataset,
+    lines: CreditLines,
     quotas_out: pd.DataFrame,
     ams: np.ndarray,
     ledger: Ledger,
-    file: str = "measures",
 ) -> MeasureLines:
     """Weighted measure lines, then multiplier lines, of every AM and pay period whose plan has them.
 
@@ -190,16 +283,18 @@ def measure_step(
         (:func:`reportkit.domain.engine.caps.period_target_incentive`); needed by ``measures``.
     commission : int64 array (A, P)
         The period's commission so far (rate-schedule lines and per-deal limits), cents.
-    table : DataFrame or None
-        The data set's ``measures`` table (``account_manager_id, period_start,
-        period_end, measure, value_micros``).
+    ds : Dataset
+        The run's data set: its ``measures`` table (``account_manager_id, period_start,
+        period_end, measure, value_micros``) and its ``deals`` (measures taken from the
+        deals, ``source: column`` / ``new_logos``: :func:`deal_measure_values`), and
+        where each came from (``ds.sources``), for messages.
+    lines : CreditLines
+        The run's credit lines in ledger order (positions into ``ds.deals``' rows).
     quotas_out : DataFrame
         The run's quota table (who is active in which period: only they need values).
     ledger : Ledger
         Receives the lines (kinds ``measure`` and ``multiplier``), one batch per measure
         or multiplier and pay period, in plan order.
-    file : str
-        Where the measures table came from, for messages.
 
     Returns
     -------
@@ -215,7 +310,10 @@ def measure_step(
     measure = np.zeros((A, P), dtype=np.int64)
     multiplier = np.zeros((A, P), dtype=np.int64)
     names = {n for pl in choice.plans for n, _, _ in _table_measures(pl)}
+    table, file = ds.measures, ds.sources.get("measures") or "measures"
     values = measure_values(table, names, ams, span, file)
+    # measures2 group: measures from the deals
+    values.update(deal_measure_values(choice.plans, lines, ds.deals, A, P, ds.sources.get("deals") or "deals"))
     active = _active(quotas_out, ams, span)
     _missing(choice, active, values, ams, span, table, file)
     for g, pl in enumerate(choice.plans):
@@ -278,11 +376,15 @@ def _measure_amounts(pl: Plan, m, rows: np.ndarray, j: int, att: Attainment, ti,
         value = [_money_words(c) for c in num.tolist()]
         target = [_money_words(c) for c in den.tolist()]
     else:
-        v, has = values[m.name]
+        v, has = values[value_key(m)]
         num = np.where(has[rows, j], v[rows, j], ppm(m.default) if m.default is not None else 0).astype(object)
         den = np.full(len(rows), ppm(m.target), dtype=object)
-        value = [f"{Decimal(int(x)).scaleb(-6).normalize():f}" for x in num.tolist()]
-        target = [f"{m.target.normalize():f}"] * len(rows)
+        if m.source_kind == "column":  # money (measures2 group): shown as money, the exact sum to the millionth
+            value = [_micros_money_words(int(x)) for x in num.tolist()]
+            target = [f"{m.target:,.2f}"] * len(rows)
+        else:
+            value = [f"{Decimal(int(x)).scaleb(-6).normalize():f}" for x in num.tolist()]
+            target = [f"{m.target.normalize():f}"] * len(rows)
     defined = den > 0
     pn = np.where(defined, np.maximum(num, 0), 0)
     pd_ = np.where(defined, den, 1)
@@ -297,6 +399,12 @@ def _measure_amounts(pl: Plan, m, rows: np.ndarray, j: int, att: Attainment, ti,
         for vk, tk, n, d, ok, tt, a in zip(value, target, num.tolist(), den.tolist(), defined.tolist(), t.tolist(), amt.tolist())
     ]
     return amt, texts
+
+
+def _micros_money_words(micros: int) -> str:
+    """An exact sum in millionths as money: two decimals, more only where the share of a split needs them."""
+    d = Decimal(micros).scaleb(-6)
+    return f"{d:,.2f}" if d == d.quantize(Decimal("0.01")) else f"{d.normalize():,f}"
 
 
 def _multiplier_value(measure: str, a: int, j: int, att: Attainment, values, default) -> Decimal | None:

@@ -280,7 +280,7 @@ def _tier_rules(title: str, rs: RateSchedule) -> list[str]:
 def uses_attainment(plan: Plan) -> bool:
     """Whether a plan's rate schedules (its ``rates`` or any of its ``rate_components``)
     depend on attainment (attainment tiers or a gate)."""
-    return any(rs.basis == "attainment" or rs.gate is not None for rs in (plan.rates, *plan.rate_components))
+    return any(rs.basis == "attainment" or rs.gate is not None for rs in plan.schedules)
 
 
 def check_undefined_attainment(
@@ -379,7 +379,8 @@ class _Schedule:
     @classmethod
     def all_of(cls, pl: Plan, ledger: Ledger) -> list[_Schedule]:
         """The plan's ``rates`` then each of its ``rate_components``, in the plan's order."""
-        return [cls.of(pl, ledger)] + [cls.of(pl, ledger, c, c.name) for c in pl.rate_components]
+        own = [cls.of(pl, ledger)] if pl.rates is not None else []  # measures2: none on a measures-only plan
+        return own + [cls.of(pl, ledger, c, c.name) for c in pl.rate_components]
 
     def lines(self, idx_rows, before, after, total, qline, attline_c, attline_q, qtab=None, qidx=None, sliced=None, ti=None):
         """Tier the lines ``idx_rows`` (basis ``before`` -> ``after``, tier reached ``total``), then the gate.
