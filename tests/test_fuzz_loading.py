@@ -321,30 +321,71 @@ date_text = st.one_of(
 )
 
 
+def _date_readings(text: str, formats: list[str], tz: str | None) -> tuple[set, bool]:
+    """The oracle of the date rule: (the dates the text's readings give, whether one had an offset).
+
+    Each listed format (strptime; ISO8601: fromisoformat) and, in every column, an
+    ISO 8601 text (fromisoformat of texts shaped YYYY-MM-DD[THH[:MM[:SS]]][offset]);
+    an aware reading is dated in ``tz``.
+    """
+    import datetime
+    import re
+    import zoneinfo
+
+    iso = re.fullmatch(
+        r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}(:[0-9]{2}(:[0-9]{2}([.,][0-9]{1,9})?)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?)?", text
+    )
+    readers = [
+        (lambda t, f=f: datetime.datetime.fromisoformat(t) if f == "ISO8601" else datetime.datetime.strptime(t, f))
+        for f in formats
+    ]
+    if iso and "ISO8601" not in formats:
+        readers.append(datetime.datetime.fromisoformat)
+    dates, aware = set(), False
+    for read in readers:
+        try:
+            d = read(text)
+        except ValueError:
+            continue
+        if d.tzinfo is not None:
+            aware = True
+            if tz is None:
+                continue
+            d = d.astimezone(zoneinfo.ZoneInfo(tz))
+        dates.add(d.date())
+    return dates, aware
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     texts=st.lists(st.one_of(st.none(), date_text), max_size=25),
-    fmt=st.sampled_from(["%Y-%m-%d", "ISO8601", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S%z"]),
+    formats=st.lists(
+        st.sampled_from(["%Y-%m-%d", "ISO8601", "%d.%m.%Y", "%m.%d.%Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S%z"]),
+        min_size=1,
+        max_size=3,
+        unique=True,
+    ),
     declared=st.booleans(),
+    tz=st.sampled_from([None, "UTC", "America/New_York", "Asia/Kolkata"]),
 )
-def test_date_column_gives_each_cell_what_strptime_gives(texts, fmt, declared):
+def test_date_column_gives_each_cell_what_its_formats_and_iso_read(texts, formats, declared, tz):
     import datetime
 
-    from reportkit.data.mapping.values import _parse_dates
+    from reportkit.data.mapping.values import read_dates
 
-    got, bad = _parse_dates(pd.Series(texts, dtype="str"), fmt, declared)
+    got = read_dates(pd.Series(texts, dtype="str"), formats, declared, tz)
     for i, text in enumerate(texts):
         if text is None:
-            assert pd.isna(got[i]) and i not in bad
+            assert pd.isna(got.values[i]) and i not in got.bad
             continue
-        t = text.strip()
-        try:
-            d = datetime.datetime.fromisoformat(t) if fmt == "ISO8601" else datetime.datetime.strptime(t, fmt)
-        except ValueError:
-            assert bad[i].startswith(f"not a date in format {fmt}") and pd.isna(got[i])
-            continue
-        d = d.replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
-        if not datetime.datetime(1900, 1, 1) <= d <= datetime.datetime(2199, 12, 31):
-            assert "is outside 1900-01-01 .. 2199-12-31" in bad[i] and pd.isna(got[i])
+        dates, aware = _date_readings(text.strip(), formats, tz)
+        if aware and tz is None:
+            assert "UTC offset" in got.bad[i] and "timezone:" in got.bad[i] and pd.isna(got.values[i])
+        elif not dates:
+            assert got.bad[i].startswith("not a date in format") and pd.isna(got.values[i])
+        elif len(dates) > 1:
+            assert "is ambiguous" in got.bad[i] and pd.isna(got.values[i])
+        elif not datetime.date(1900, 1, 1) <= min(dates) <= datetime.date(2199, 12, 31):
+            assert "is outside 1900-01-01 .. 2199-12-31" in got.bad[i] and pd.isna(got.values[i])
         else:
-            assert i not in bad and got[i] == pd.Timestamp(d)
+            assert i not in got.bad and got.values[i] == pd.Timestamp(min(dates))
