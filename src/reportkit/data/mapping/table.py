@@ -30,6 +30,7 @@ from .values import (
     _placeholder_hint,
     _recode,
     read_dates,
+    timezone_note,
 )
 
 _UNPIVOT_COL = "_source_unpivot_column"
@@ -341,6 +342,7 @@ def _parse_date_column(ctx: _Context, table: str, tm: TableMapping, out: pd.Data
     for idx, reason in got.bad.items():
         ctx.problems.append(_problem(out, idx, column.at(idx), out.at[idx, name], reason + _placeholder_hint(out.at[idx, name])))
     if got.aware:
+        ctx.note(timezone_note(ctx.mapping.timezone))
         shown = "; ".join(
             f"{out.at[idx, _FILE]} row {int(out.at[idx, _ROW])} {text!r} -> {date.isoformat()}"
             for idx, (text, date) in list(got.moved.items())[:5]

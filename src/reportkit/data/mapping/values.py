@@ -25,7 +25,7 @@ import pandas as pd
 from ...core.money import MICROS_PER_CENT, MICROS_PER_UNIT, to_cents, to_micros
 from .schema import DEFAULT_DATE_FORMAT, Amount
 
-__all__ = ["DEFAULT_DATE_FORMAT", "DateColumn", "read_dates"]
+__all__ = ["DEFAULT_DATE_FORMAT", "DateColumn", "read_dates", "timezone_note", "data_notes"]
 
 # Texts that exports use for "no value". They are *never* treated as missing unless
 # the mapping declares them in na_values; they only improve messages and warnings.
@@ -49,6 +49,9 @@ def _placeholder_hint(value: Any) -> str:
 
 _SPACES = " \u00a0\u202f\u2009"  # space, no-break, narrow no-break, thin: one family of thousands separators
 _DASHES = ("-", "\u2013")  # a lone hyphen-minus or en dash: zero in spreadsheets' accounting format
+
+
+_NOT_A_SIGN = re.compile("[" + re.escape("0123456789.,+()'\u2019" + "".join(_DASHES) + _SPACES) + "]+")
 
 
 def _separators(spec: Amount) -> str:
@@ -85,17 +88,16 @@ def _amount_form(spec: Amount) -> str:
 
 def _amount_hint(text: str, spec: Amount) -> str:
     hints = []
-    core = text.strip().strip("()+-$€£¥\u2013 ")
     if "(" in text and "parentheses" not in spec.negatives:
         hints.append("declare negative: parentheses if (...) means a negative amount")
     if re.fullmatch(r".*[0-9.,)]\s*-", text.strip()) and "trailing_minus" not in spec.negatives:
         hints.append("declare negative: trailing_minus if a trailing '-' means a negative amount")
-    if not core and text.strip() and set(text.strip()) & set("".join(_DASHES)) and not spec.zero:
+    if not any(ch.isdigit() for ch in text) and set(text) & set("".join(_DASHES)) and not spec.zero:
         hints.append("declare zero: dash if a lone '-' means the amount 0 (accounting format)")
-    signs = sorted({ch for ch in text if not (ch.isdigit() or ch in ".,-+() '\u2019\u2013" + _SPACES)})
+    signs = [run for run in _NOT_A_SIGN.split(text) if run]
     if signs and not any(s in text for s in spec.symbols):
-        sym = "".join(signs)
-        hints.append(f"declare symbol: {json.dumps(sym, ensure_ascii=False)} if {sym!r} is a currency sign")
+        sym = signs[0]
+        hints.append(f"declare symbol: {json.dumps(sym, ensure_ascii=False)} if {sym!r} is a currency sign or code")
     core = text.strip("()+-$€£¥ ")
     if re.fullmatch(r"[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?", core) and (spec.thousands, spec.decimal) != (",", "."):
         hints.append("declare thousands: ',' for amounts like 1,234.50")
@@ -382,6 +384,24 @@ _ISO_DATE = re.compile(
 )
 _ISO = "ISO 8601"  # the reading every column adds (gated by _ISO_DATE), as named in messages
 _NO_DAY = np.iinfo("int64").min
+
+
+TIMEZONE_NOTE = "Timestamps written with a UTC offset are dated in {tz}"
+"""The time zone rule as the reports' notes state it (:func:`data_notes`), once per data set."""
+
+
+def timezone_note(tz: str) -> str:
+    """The time zone rule of a data set whose source held timestamps with a UTC offset (docs/mapping.md, 'Time zones')."""
+    return (
+        TIMEZONE_NOTE.format(tz=tz) + ", the business time zone of the source mapping (its timezone:): the time is "
+        "converted there before the date is taken; timestamps without an offset keep their written date."
+    )
+
+
+def data_notes(warnings: tuple[str, ...]) -> tuple[str, ...]:
+    """The notes of a load a report states (the time zone rule), out of ``Dataset.warnings``."""
+    head = TIMEZONE_NOTE.split("{", 1)[0]
+    return tuple(w for w in warnings if w.startswith(head))
 
 
 @dataclass(frozen=True)
