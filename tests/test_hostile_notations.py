@@ -116,6 +116,15 @@ def test_every_report_states_the_time_zone_rule_in_its_notes(tmp_path):
         assert not any("row 2" in n for n in report.notes)  # the rows (other managers' too) stay in the load's warnings
 
 
+@pytest.mark.parametrize(
+    "tz,q1_close", [("UTC", "2024-03-31"), ("Asia/Tokyo", "2024-04-01"), ("America/Los_Angeles", "2024-03-31")]
+)
+def test_a_parquet_timestamp_column_in_utc_is_dated_in_the_business_time_zone(tmp_path, tz, q1_close):
+    # 2024-03-31 23:30 UTC: Tokyo (+9) 08:30 on 1 April; Los Angeles (PDT, -7) 16:30 on 31 March
+    ds = rk.load_dataset(mapping(tmp_path, "close_timestamps_utc.parquet", top=f"timezone: {tz}"))
+    assert close_dates(ds) == {"D1": q1_close, "D2": "2024-06-30"}  # 12:00 UTC is 30 June in all three
+
+
 def test_a_source_without_offsets_gives_no_time_zone_note(tmp_path):
     ds = rk.load_dataset(
         mapping(tmp_path, "dates_in_three_formats.csv", top="timezone: Europe/Berlin", table="  day_first: true\n")

@@ -220,11 +220,6 @@ class Amount(_Strict):
         given = [] if self.negative is None else [self.negative] if isinstance(self.negative, str) else self.negative
         return frozenset([*given, *(["parentheses"] if self.accounting_negatives else [])])
 
-    @property
-    def plain(self) -> bool:
-        """True when only the plain form is declared (digits, ``.``, a sign; the vectorised path alone)."""
-        return self.thousands is None and self.decimal == "." and not self.symbols and not self.negatives and not self.zero
-
     @model_validator(mode="after")
     def _separators(self) -> Amount:
         if self.thousands is not None and self.thousands == self.decimal:

@@ -1,8 +1,11 @@
 """Value parsers of the source mapping: the text of one cell -> its canonical value.
 
 Amounts (text -> ``Decimal`` x ``scale`` -> integer cents and micros, half away
-from zero, never through a float; ``amounts:`` in the mapping), dates (one declared
-``date_format`` per column, never guessed), plain numbers (probabilities), recodes
+from zero, never through a float; ``amounts:`` in the mapping, with its declared
+notations: separators, symbols, parentheses, trailing minus, a dash for zero), dates
+(the column's formats in order and ISO 8601, a text two of them date differently
+refused, never guessed; a timestamp with a UTC offset dated in the mapping's
+``timezone``: :func:`read_dates`), plain numbers (probabilities), recodes
 (exact text translation) and the placeholder texts that only improve messages.
 Each parser works on a whole column and returns the parsed values plus the reason
 for every bad cell; it reads each distinct text once (and plain amounts and
@@ -80,7 +83,7 @@ def _amount_form(spec: Amount) -> str:
     if "parentheses" in spec.negatives:
         parts.append("(negatives) in parentheses")
     if "trailing_minus" in spec.negatives:
-        parts.append("negatives- with a trailing minus")
+        parts.append("negatives with a trailing minus (5.00-)")
     if spec.zero:
         parts.append("'-' for zero")
     return ", ".join(parts)
@@ -123,7 +126,7 @@ def _strip_notations(text: str, spec: Amount) -> tuple[str, bool, bool] | str:
     while True:
         if spec.zero and t in _DASHES and not marks:
             return "", False, True
-        if "parentheses" in negs and len(t) >= 2 and t[0] == "(" and t[-1] == ")":
+        if "parentheses" in negs and len(t) >= 2 and t[0] == "(" and t[-1] == ")" and "parentheses" not in marks:
             marks.append("parentheses")
             neg, t = True, t[1:-1].strip()
             continue
@@ -442,8 +445,9 @@ def read_dates(raw: pd.Series, formats: list[str], declared: bool, tz: str | Non
       ISO dates and times) and, in every column, as an ISO 8601 date or date-time
       (``2024-01-29``, ``2024-03-31T23:30-05:00``, ``...Z``); a time of day is dropped;
     * the text is refused when no format reads it, and when two readings give different
-      dates (``03/04/2024`` under ``%d/%m/%Y`` and ``%m/%d/%Y``): never guessed, never
-      month first unless only a month-first format reads it;
+      dates (``03/04/2024`` under ``%d/%m/%Y`` and ``%m/%d/%Y``): never guessed, and read
+      month first only by a declared month-first format. So the result never depends on
+      the order of the list, which is the order messages show;
     * a timestamp with a UTC offset is converted to ``tz`` (an IANA name, the mapping's
       ``timezone``) before its date is taken; without ``tz`` it is refused (its date
       depends on the zone); a naive timestamp keeps its written date;
