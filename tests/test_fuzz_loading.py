@@ -40,6 +40,14 @@ HOSTILE = [
     "31.12.2024",
     "0000-00-00",
     "2025-01-05T10:00:00+02:00",
+    "2025-03-31T23:30:00Z",
+    "29.01.2025",
+    "$ -",
+    "$(200.00)",
+    "200.00-",
+    "(-5)",
+    "1\u2009234,50",
+    "1\u202f234 EUR",
     "Grand Total",
     "Café",
     "€",
@@ -80,6 +88,8 @@ amount_spec = st.one_of(
             "decimal": st.sampled_from([".", ","]),
             "symbol": st.sampled_from(["$", "€", "USD"]),
             "accounting_negatives": st.booleans(),
+            "negative": st.sampled_from(["parentheses", "trailing_minus"]),
+            "zero": st.just("dash"),
             "scale": st.sampled_from(["1", "1000", "0.01"]),
         },
     ),
@@ -91,7 +101,11 @@ mapping_spec = st.fixed_dictionaries(
         "sep": st.sampled_from([",", ";", "\t"]),
         "declared_sep": st.sampled_from(["same"] * 8 + [None, ",", ";", "\t"]),
         "amounts": amount_spec,
-        "date_format": st.sampled_from([None, "%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "ISO8601", "%Y-%m-%dT%H:%M:%S%z"]),
+        "date_format": st.sampled_from(
+            [None, "%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "ISO8601", "%Y-%m-%dT%H:%M:%S%z", ["%d.%m.%Y", "%d/%m/%Y", "%m/%d/%Y"]]
+        ),
+        "day_first": st.sampled_from([None, True, False]),
+        "timezone": st.sampled_from([None, "America/New_York", "Asia/Kolkata"]),
         "na_values": st.sampled_from([[], ["NULL"], ["NULL", "NA", "-"], [""]]),
         "deduplicate": st.sampled_from([None, "true", "first", "last", "identical"]),
         "skip_footer": st.integers(0, 2),
@@ -165,7 +179,14 @@ def write_case(folder: Path, rows: list[dict], spec: dict) -> Path:
         a = ", ".join(f"{k}: {_q(v) if isinstance(v, str) else str(v).lower()}" for k, v in spec["amounts"].items())
         lines.append("  amounts: {amount_cents: {" + a + "}}")
     if spec["date_format"]:
-        lines.append("  date_format: {close_date: " + _q(spec["date_format"]) + "}")
+        fmt = spec["date_format"]
+        lines.append(
+            "  date_format: {close_date: " + (_q(fmt) if isinstance(fmt, str) else "[" + ", ".join(map(_q, fmt)) + "]") + "}"
+        )
+    if spec["day_first"] is not None:
+        lines.append(f"  day_first: {str(spec['day_first']).lower()}")
+    if spec["timezone"]:
+        lines.insert(0, f"timezone: {spec['timezone']}")
     if spec["na_values"]:
         lines.append("  na_values: [" + ", ".join(_q(v) for v in spec["na_values"]) + "]")
     if spec["deduplicate"]:
@@ -235,6 +256,8 @@ def test_deduplicate_first_or_last_keeps_exactly_one_row_per_id(rows, policy):
         "declared_sep": None,
         "amounts": None,
         "date_format": None,
+        "day_first": None,
+        "timezone": None,
         "na_values": [],
         "deduplicate": policy,
         "skip_footer": 0,

@@ -170,7 +170,8 @@ class BatchParams(_Strict):
     timeout_s: float = Field(600, gt=0, description="per-report execution timeout in seconds")
     timezone: str = Field(
         DEFAULT_TIMEZONE,
-        description="report timezone (IANA name, e.g. Europe/Berlin): the workbooks show timezone-aware timestamps in it",
+        description="report timezone (IANA name, e.g. Europe/Berlin): the workbooks show timezone-aware timestamps in it "
+        "(the zone source timestamps are dated in is the source mapping's timezone: docs/mapping.md, 'Time zones')",
     )
     base_dir: Path | None = Field(None, exclude=True, description="folder of the params file (set by the loader)")
 
