@@ -345,10 +345,10 @@ def _parse_date_column(ctx: _Context, table: str, tm: TableMapping, out: pd.Data
         ctx.note(timezone_note(ctx.mapping.timezone))
         shown = "; ".join(
             f"{out.at[idx, _FILE]} row {int(out.at[idx, _ROW])} {text!r} -> {date.isoformat()}"
-            for idx, (text, date) in list(got.moved.items())[:5]
+            for idx, (text, date) in got.moved_rows.items()
         )
         moved = (
-            f"; {len(got.moved)} of them fall on another day than written: {shown}{' ...' if len(got.moved) > 5 else ''}"
+            f"; {got.moved} of them fall on another day than written: {shown}{' ...' if got.moved > 5 else ''}"
             if got.moved
             else ""
         )

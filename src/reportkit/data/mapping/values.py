@@ -386,6 +386,7 @@ _ISO_DATE = re.compile(
     r"(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?)?$"
 )
 _ISO = "ISO 8601"  # the reading every column adds (gated by _ISO_DATE), as named in messages
+_ISO_FIXED = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")  # ISO texts read vectorised (no offset)
 _NO_DAY = np.iinfo("int64").min
 
 
@@ -419,15 +420,18 @@ class DateColumn:
         {index: reason} of the non-missing cells that are refused.
     aware : int
         Cells holding a timestamp with a UTC offset (or ``Z``), dated in the business time zone.
-    moved : dict
-        {index: (text, date)} of those whose date in the business time zone differs
-        from the date written (``2024-03-31T23:30-05:00`` -> 2024-04-01 in Europe/Berlin).
+    moved : int
+        Those whose date in the business time zone differs from the date written
+        (``2024-03-31T23:30-05:00`` -> 2024-04-01 in Europe/Berlin).
+    moved_rows : dict
+        {index: (text, date)} of the first five of them, for the note.
     """
 
     values: pd.Series
     bad: dict[Any, str]
     aware: int = 0
-    moved: dict[Any, tuple[str, datetime.date]] = field(default_factory=dict)
+    moved: int = 0
+    moved_rows: dict[Any, tuple[str, datetime.date]] = field(default_factory=dict)
 
 
 def _parse_dates(raw: pd.Series, fmt: str | list[str], declared: bool, tz: str | None = None) -> tuple[pd.Series, dict[Any, str]]:
@@ -483,10 +487,11 @@ def read_dates(raw: pd.Series, formats: list[str], declared: bool, tz: str | Non
     readings, vectorised = [], {}
     offsets: dict[int, str] = {}  # unique -> its written date, for texts with an offset
     for fmt in candidates:
-        plain = "%Y-%m-%d" if fmt in (_ISO, "ISO8601") else fmt
-        if plain not in vectorised:
-            vectorised[plain] = _dates_vectorised(uniques, plain).astype("datetime64[D]").astype("int64")
-        days = vectorised[plain].copy()
+        days = np.full(len(uniques), _NO_DAY, dtype="int64")
+        for plain in _ISO_FIXED if fmt in (_ISO, "ISO8601") else (fmt,):
+            if plain not in vectorised:
+                vectorised[plain] = _dates_vectorised(uniques, plain).astype("datetime64[D]").astype("int64")
+            days = np.where(days == _NO_DAY, vectorised[plain], days)
         todo = np.flatnonzero(days == _NO_DAY)
         if fmt == _ISO and len(todo):  # only texts in ISO form: an ISO reading never competes with a strptime one
             shaped = pd.Series(uniques[todo].astype("str"), dtype="str").str.strip().str.fullmatch(_ISO_DATE.pattern)
@@ -521,8 +526,8 @@ def read_dates(raw: pd.Series, formats: list[str], declared: bool, tz: str | Non
     day_ns[~ok] = np.datetime64("NaT")
     values[positions] = day_ns[codes]
     bad: dict[Any, str] = {}
-    moved: dict[Any, tuple[str, datetime.date]] = {}
-    aware = 0
+    moved_rows: dict[Any, tuple[str, datetime.date]] = {}
+    aware = moved = 0
     if reasons:
         for pos, code in zip(positions[~ok[codes]], codes[~ok[codes]]):
             bad[raw.index[pos]] = reasons[int(code)]
@@ -532,10 +537,11 @@ def read_dates(raw: pd.Series, formats: list[str], declared: bool, tz: str | Non
         for i, written in offsets.items():
             converted[i] = ok[i]
             shifted[i] = ok[i] and (_EPOCH + datetime.timedelta(days=int(first[i]))).isoformat() != written
-        aware = int(converted[codes].sum())
-        for pos, code in zip(positions[shifted[codes]], codes[shifted[codes]]):
-            moved[raw.index[pos]] = (texts[code], _EPOCH + datetime.timedelta(days=int(first[code])))
-    return DateColumn(pd.Series(values, index=raw.index), bad, aware, moved)
+        aware, where = int(converted[codes].sum()), shifted[codes]
+        moved = int(where.sum())
+        for pos, code in zip(positions[where][:5], codes[where][:5]):
+            moved_rows[raw.index[pos]] = (texts[code], _EPOCH + datetime.timedelta(days=int(first[code])))
+    return DateColumn(pd.Series(values, index=raw.index), bad, aware, moved, moved_rows)
 
 
 _EPOCH = datetime.date(1970, 1, 1)
