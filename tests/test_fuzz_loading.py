@@ -40,6 +40,14 @@ HOSTILE = [
     "31.12.2024",
     "0000-00-00",
     "2025-01-05T10:00:00+02:00",
+    "2025-03-31T23:30:00Z",
+    "29.01.2025",
+    "$ -",
+    "$(200.00)",
+    "200.00-",
+    "(-5)",
+    "1\u2009234,50",
+    "1\u202f234 EUR",
     "Grand Total",
     "Café",
     "€",
@@ -80,6 +88,8 @@ amount_spec = st.one_of(
             "decimal": st.sampled_from([".", ","]),
             "symbol": st.sampled_from(["$", "€", "USD"]),
             "accounting_negatives": st.booleans(),
+            "negative": st.sampled_from(["parentheses", "trailing_minus"]),
+            "zero": st.just("dash"),
             "scale": st.sampled_from(["1", "1000", "0.01"]),
         },
     ),
@@ -91,7 +101,11 @@ mapping_spec = st.fixed_dictionaries(
         "sep": st.sampled_from([",", ";", "\t"]),
         "declared_sep": st.sampled_from(["same"] * 8 + [None, ",", ";", "\t"]),
         "amounts": amount_spec,
-        "date_format": st.sampled_from([None, "%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "ISO8601", "%Y-%m-%dT%H:%M:%S%z"]),
+        "date_format": st.sampled_from(
+            [None, "%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "ISO8601", "%Y-%m-%dT%H:%M:%S%z", ["%d.%m.%Y", "%d/%m/%Y", "%m/%d/%Y"]]
+        ),
+        "day_first": st.sampled_from([None, True, False]),
+        "timezone": st.sampled_from([None, "America/New_York", "Asia/Kolkata"]),
         "na_values": st.sampled_from([[], ["NULL"], ["NULL", "NA", "-"], [""]]),
         "deduplicate": st.sampled_from([None, "true", "first", "last", "identical"]),
         "skip_footer": st.integers(0, 2),
@@ -165,7 +179,14 @@ def write_case(folder: Path, rows: list[dict], spec: dict) -> Path:
         a = ", ".join(f"{k}: {_q(v) if isinstance(v, str) else str(v).lower()}" for k, v in spec["amounts"].items())
         lines.append("  amounts: {amount_cents: {" + a + "}}")
     if spec["date_format"]:
-        lines.append("  date_format: {close_date: " + _q(spec["date_format"]) + "}")
+        fmt = spec["date_format"]
+        lines.append(
+            "  date_format: {close_date: " + (_q(fmt) if isinstance(fmt, str) else "[" + ", ".join(map(_q, fmt)) + "]") + "}"
+        )
+    if spec["day_first"] is not None:
+        lines.append(f"  day_first: {str(spec['day_first']).lower()}")
+    if spec["timezone"]:
+        lines.insert(0, f"timezone: {spec['timezone']}")
     if spec["na_values"]:
         lines.append("  na_values: [" + ", ".join(_q(v) for v in spec["na_values"]) + "]")
     if spec["deduplicate"]:
@@ -235,6 +256,8 @@ def test_deduplicate_first_or_last_keeps_exactly_one_row_per_id(rows, policy):
         "declared_sep": None,
         "amounts": None,
         "date_format": None,
+        "day_first": None,
+        "timezone": None,
         "na_values": [],
         "deduplicate": policy,
         "skip_footer": 0,
@@ -321,30 +344,71 @@ date_text = st.one_of(
 )
 
 
+def _date_readings(text: str, formats: list[str], tz: str | None) -> tuple[set, bool]:
+    """The oracle of the date rule: (the dates the text's readings give, whether one had an offset).
+
+    Each listed format (strptime; ISO8601: fromisoformat) and, in every column, an
+    ISO 8601 text (fromisoformat of texts shaped YYYY-MM-DD[THH[:MM[:SS]]][offset]);
+    an aware reading is dated in ``tz``.
+    """
+    import datetime
+    import re
+    import zoneinfo
+
+    iso = re.fullmatch(
+        r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}(:[0-9]{2}(:[0-9]{2}([.,][0-9]{1,9})?)?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?)?", text
+    )
+    readers = [
+        (lambda t, f=f: datetime.datetime.fromisoformat(t) if f == "ISO8601" else datetime.datetime.strptime(t, f))
+        for f in formats
+    ]
+    if iso and "ISO8601" not in formats:
+        readers.append(datetime.datetime.fromisoformat)
+    dates, aware = set(), False
+    for read in readers:
+        try:
+            d = read(text)
+        except ValueError:
+            continue
+        if d.tzinfo is not None:
+            aware = True
+            if tz is None:
+                continue
+            d = d.astimezone(zoneinfo.ZoneInfo(tz))
+        dates.add(d.date())
+    return dates, aware
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     texts=st.lists(st.one_of(st.none(), date_text), max_size=25),
-    fmt=st.sampled_from(["%Y-%m-%d", "ISO8601", "%d.%m.%Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S%z"]),
+    formats=st.lists(
+        st.sampled_from(["%Y-%m-%d", "ISO8601", "%d.%m.%Y", "%m.%d.%Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S%z"]),
+        min_size=1,
+        max_size=3,
+        unique=True,
+    ),
     declared=st.booleans(),
+    tz=st.sampled_from([None, "UTC", "America/New_York", "Asia/Kolkata"]),
 )
-def test_date_column_gives_each_cell_what_strptime_gives(texts, fmt, declared):
+def test_date_column_gives_each_cell_what_its_formats_and_iso_read(texts, formats, declared, tz):
     import datetime
 
-    from reportkit.data.mapping.values import _parse_dates
+    from reportkit.data.mapping.values import read_dates
 
-    got, bad = _parse_dates(pd.Series(texts, dtype="str"), fmt, declared)
+    got = read_dates(pd.Series(texts, dtype="str"), formats, declared, tz)
     for i, text in enumerate(texts):
         if text is None:
-            assert pd.isna(got[i]) and i not in bad
+            assert pd.isna(got.values[i]) and i not in got.bad
             continue
-        t = text.strip()
-        try:
-            d = datetime.datetime.fromisoformat(t) if fmt == "ISO8601" else datetime.datetime.strptime(t, fmt)
-        except ValueError:
-            assert bad[i].startswith(f"not a date in format {fmt}") and pd.isna(got[i])
-            continue
-        d = d.replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
-        if not datetime.datetime(1900, 1, 1) <= d <= datetime.datetime(2199, 12, 31):
-            assert "is outside 1900-01-01 .. 2199-12-31" in bad[i] and pd.isna(got[i])
+        dates, aware = _date_readings(text.strip(), formats, tz)
+        if aware and tz is None:
+            assert "UTC offset" in got.bad[i] and "timezone:" in got.bad[i] and pd.isna(got.values[i])
+        elif not dates:
+            assert got.bad[i].startswith("not a date in format") and pd.isna(got.values[i])
+        elif len(dates) > 1:
+            assert "is ambiguous" in got.bad[i] and pd.isna(got.values[i])
+        elif not datetime.date(1900, 1, 1) <= min(dates) <= datetime.date(2199, 12, 31):
+            assert "is outside 1900-01-01 .. 2199-12-31" in got.bad[i] and pd.isna(got.values[i])
         else:
-            assert i not in bad and got[i] == pd.Timestamp(d)
+            assert i not in got.bad and got.values[i] == pd.Timestamp(min(dates))

@@ -24,9 +24,7 @@ Example (``params/demo.yaml``)::
 from __future__ import annotations
 
 import datetime
-import functools
 import typing
-import zoneinfo
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -34,7 +32,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..core.errors import ParamsError, did_you_mean
-from ..core.types import FloatFraction, Fraction, Id, Money, Rate
+from ..core.types import FloatFraction, Fraction, Id, Money, Rate, check_timezone
 from ..core.yaml_input import format_validation_errors, model_of, non_text_keys, read_yaml_mapping
 
 __all__ = [
@@ -164,56 +162,6 @@ DEFAULT_TIMEZONE = "UTC"
 """The report timezone when params give none."""
 
 
-@functools.lru_cache(maxsize=1)
-def _timezone_names() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
-
-
-def check_timezone(value: Any) -> str:
-    """Validate a report timezone name: an IANA name such as ``Europe/Berlin``, or ``UTC``.
-
-    The name must match the IANA database exactly (case included), so a params
-    file means the same zone on every machine (a case-insensitive file system
-    would otherwise accept ``europe/berlin``).
-
-    Parameters
-    ----------
-    value : Any
-        The name as given (params YAML ``timezone:`` or ``-p timezone=...``).
-
-    Returns
-    -------
-    str
-        ``value`` unchanged.
-
-    Raises
-    ------
-    ValueError
-        ``value`` is not a string or not an IANA timezone name; the message gives
-        the closest name (did-you-mean) and examples.
-
-    >>> check_timezone("Europe/Berlin")
-    'Europe/Berlin'
-    """
-    fix = "Use an IANA name such as 'Europe/Berlin', 'America/New_York' or 'UTC' (zoneinfo.available_timezones())"
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"{value!r} is not a timezone name. {fix}")
-    if value == DEFAULT_TIMEZONE:
-        return value
-    names = _timezone_names()
-    known = value in names if names else True
-    if known:
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
-            known = False
-    if not known:
-        same_case = [n for n in names if n.lower() == value.lower()]
-        hint = f"; did you mean {same_case[0]!r}?" if same_case else did_you_mean(value, sorted(names))
-        raise ValueError(f"{value!r} is not an IANA timezone name{hint or '.'} {fix}")
-    return value
-
-
 REPORT_KIND_NAMES: tuple[str, ...] = ("account_manager", "team")
 """Names of the report kinds params ``reports`` accepts: the keys of
 :data:`reportkit.reports.builders.REPORT_KINDS`, the registry (which this module sits
@@ -238,7 +186,8 @@ class BatchParams(_Strict):
     timeout_s: float = Field(600, gt=0, description="per-report execution timeout in seconds")
     timezone: str = Field(
         DEFAULT_TIMEZONE,
-        description="report timezone (IANA name, e.g. Europe/Berlin): the workbooks show timezone-aware timestamps in it",
+        description="report timezone (IANA name, e.g. Europe/Berlin): the workbooks show timezone-aware timestamps in it "
+        "(the zone source timestamps are dated in is the source mapping's timezone: docs/mapping.md, 'Time zones')",
     )
     pdf: PdfOptions = PdfOptions()
     base_dir: Path | None = Field(None, exclude=True, description="folder of the params file (set by the loader)")

@@ -22,6 +22,9 @@ type           held as                 accepted from YAML
                                        ``attainment_at_least``, ``miss_below``).
 ``Id``         ``str``                 text only; a YAML number is refused: quote it
                                        (``00731`` unquoted is read as ``731``).
+``TimeZone``   ``str``                 an IANA name spelt as the database does
+                                       (``Europe/Berlin``, ``UTC``), with a
+                                       did-you-mean (:func:`check_timezone`).
 =============  ======================  ==============================================
 
 Attainment is a fraction (1.0 == 100 %). Bounds (``ge=0``, ``le=1``) stay on
@@ -38,14 +41,30 @@ Decimal('0.07')
 
 from __future__ import annotations
 
+import functools
+import zoneinfo
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator
 
+from .errors import did_you_mean
 from .money import round_money
 
-__all__ = ["PPM", "Money", "Rate", "Fraction", "FloatFraction", "Id", "to_money", "to_fraction", "to_id", "as_text"]
+__all__ = [
+    "PPM",
+    "Money",
+    "Rate",
+    "Fraction",
+    "FloatFraction",
+    "Id",
+    "TimeZone",
+    "to_money",
+    "to_fraction",
+    "to_id",
+    "as_text",
+    "check_timezone",
+]
 
 PPM = 1_000_000
 """Rates and attainment fractions are held by the engine as integers in parts per million."""
@@ -158,6 +177,58 @@ def as_text(v: Any, what: str) -> Any:
     return v
 
 
+@functools.lru_cache(maxsize=1)
+def _timezone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def check_timezone(value: Any) -> str:
+    """Validate a time zone name: an IANA name such as ``Europe/Berlin``, or ``UTC``.
+
+    The one rule for every time zone key (params ``timezone``, the report's; a source
+    mapping's ``timezone``, the business time zone its timestamps are dated in). The
+    name must match the IANA database exactly (case included), so a file means the
+    same zone on every machine (a case-insensitive file system would otherwise accept
+    ``europe/berlin``).
+
+    Parameters
+    ----------
+    value : Any
+        The name as given (``timezone:`` in YAML or ``-p timezone=...``).
+
+    Returns
+    -------
+    str
+        ``value`` unchanged.
+
+    Raises
+    ------
+    ValueError
+        ``value`` is not a string or not an IANA time zone name; the message gives
+        the closest name (did-you-mean) and examples.
+
+    >>> check_timezone("Europe/Berlin")
+    'Europe/Berlin'
+    """
+    fix = "Use an IANA name such as 'Europe/Berlin', 'America/New_York' or 'UTC' (zoneinfo.available_timezones())"
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{value!r} is not a timezone name. {fix}")
+    if value == "UTC":
+        return value
+    names = _timezone_names()
+    known = value in names if names else True
+    if known:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+            known = False
+    if not known:
+        same_case = [n for n in names if n.lower() == value.lower()]
+        hint = f"; did you mean {same_case[0]!r}?" if same_case else did_you_mean(value, sorted(names))
+        raise ValueError(f"{value!r} is not an IANA timezone name{hint or '.'} {fix}")
+    return value
+
+
 def to_id(v: Any) -> Any:
     """Validate an id (the rule of :data:`Id`): text only, never a YAML number."""
     return as_text(v, "id")
@@ -177,3 +248,6 @@ FloatFraction = Annotated[float, BeforeValidator(_to_float_fraction)]
 
 Id = Annotated[str, BeforeValidator(to_id)]
 """An id (account manager, deal): text, so ``'00731'`` keeps its zeros."""
+
+TimeZone = Annotated[str, BeforeValidator(check_timezone)]
+"""An IANA time zone name (``Europe/Berlin``), checked by :func:`check_timezone`."""

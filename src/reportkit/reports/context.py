@@ -21,6 +21,7 @@ import pandas as pd
 from ..config.params import BatchParams
 from ..config.plans import Plan, deal_type_plan, load_plan_source
 from ..core.periods import Period, data_start
+from ..data.mapping import data_notes
 from ..data.model import Dataset
 from ..domain.accounts import AccountStatusRules, account_status
 from ..domain.crediting import credited_deals
@@ -167,7 +168,9 @@ class ReportContext:
         :func:`engine_quotas`, the table the plan engine is given (it shapes it into
         the quotas above); None when it is ``quotas`` (no plan).
     quota_notes : tuple of str
-        Where the quotas came from, for the reports' notes.
+        Where the quotas came from, then the load's rules a reader needs (the time zone
+        timestamps with a UTC offset were dated in: :func:`reportkit.data.mapping.data_notes`),
+        for every report's notes.
     history : tuple of Period
         Quarters from last year's first quarter (or the first quarter with a
         quota, when earlier) to the period's quarter: the performance history.
@@ -358,7 +361,7 @@ def report_context(ds: Dataset, params: BatchParams, period_label: str, as_of: d
         cutoff=cutoff,
         credited=credited_deals(ds, deal_types=params_deal_type_plan(params)),
         quotas=quotas,
-        quota_notes=notes,
+        quota_notes=(*notes, *data_notes(ds.warnings)),  # the load's rules a reader needs (the time zone)
         history=tuple(history),
         year_quarters=tuple(period.quarters_to_date()),
         first_deal=data_start(ds.deals["close_date"]),

@@ -42,7 +42,9 @@ Steps applied to each table, in this order:
 9. ``recode``: translate values of canonical columns (stage names, probabilities per stage);
    in ``deals`` a stage recoded to ``open`` drops the row (open opportunities belong to
    the ``pipeline`` table, which declares its own source and filter);
-10. parse: dates with ``date_format`` (default ``%Y-%m-%d``), amounts as text -> Decimal
+10. parse: dates in ``date_format`` (one format or an ordered list; ``day_first``; default
+    ``%Y-%m-%d``) and ISO 8601, a text two formats date differently refused, a timestamp
+    with a UTC offset dated in the mapping's ``timezone``; amounts as text -> Decimal
     (never float) x ``scale`` -> cents, half away from zero (:func:`reportkit.core.money.to_cents`).
     Columns are parsed vectorised with the same result per cell: plain amounts
     (``-1234.56``) by exact integer arithmetic on their digits, other forms and dates
@@ -50,11 +52,13 @@ Steps applied to each table, in this order:
 11. ``deduplicate``: ``identical`` (= true) drops exact repeats, ``first`` / ``last`` keep one
     row per id; otherwise a repeated id is a problem on every row that carries it.
 
-Amount forms (``amounts:``: thousands, decimal, symbol, accounting_negatives, scale),
+Amount forms (``amounts:``: thousands, decimal, symbol, negative, zero, scale),
 date formats, footers, duplicates, currencies and warnings are documented with an
 example per real-export case in ``docs/mapping.md``. ``Dataset.warnings`` lists what
 loading dropped or kept that a reader should know (footers, deduplicated rows,
-placeholder text kept as text, deals outside every quota period).
+placeholder text kept as text, deals outside every quota period, timestamps dated in the
+business time zone: the rule, which every report states in its notes (:func:`data_notes`),
+and the rows whose date moved).
 
 Deals in several currencies: with an ``fx_rates`` table (``currency, rate_date, rate``
 and its required ``conversion``), deals in other currencies are converted to the
@@ -114,7 +118,7 @@ from .schema import (  # noqa: F401 (Calendar: importable from here as before)
     load_mapping,
 )
 from .table import load_table
-from .values import DEFAULT_DATE_FORMAT  # noqa: F401 (importable from here as before)
+from .values import DEFAULT_DATE_FORMAT, data_notes  # noqa: F401 (DEFAULT_DATE_FORMAT importable from here as before)
 
 __all__ = [
     "Source",
@@ -127,6 +131,7 @@ __all__ = [
     "load_mapping",
     "load_dataset",
     "with_splits",
+    "data_notes",
 ]
 
 

@@ -20,7 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ...core.errors import MappingError, did_you_mean
-from ...core.types import as_text
+from ...core.types import TimeZone, as_text
 from ...core.yaml_input import format_validation_errors, read_yaml_mapping
 from .. import model
 from ..sources import FORMATS, format_of
@@ -173,34 +173,52 @@ class Amount(_Strict):
     ----------
     scale : Decimal, default 1
         Multiplier to currency units (``1000`` for values in thousands).
-    thousands : {",", ".", " ", "'", "’"}, optional
+    thousands : {",", ".", " ", "'", "’", "\u00a0", "\u202f", "\u2009"}, optional
         Thousands separator. When declared, digit groups must be of three
-        (``1,234,567.89``; ``1,23`` is refused). ``" "`` also accepts the
-        no-break spaces spreadsheets write.
+        (``1,234,567.89``; ``1,23`` is refused). Any space declared (``" "``,
+        the no-break space U+00A0, the narrow no-break space U+202F, the thin
+        space U+2009) accepts all four: spreadsheets and locales write any of them.
     decimal : {".", ","}, default ``"."``
         Decimal separator (``","`` for ``1.234,56``).
     symbol : str or list of str, optional
         Currency sign(s) or code(s) allowed before or after the number
-        (``"$"``, ``["€", "EUR"]``): ``$1,234.50``, ``-$5``, ``1.234,56 €``.
+        (``"$"``, ``["€", "EUR"]``): ``$1,234.50``, ``-$5``, ``1.234,56 €``, ``EUR 12.50``.
+    negative : {"parentheses", "trailing_minus"} or a list of them, optional
+        Negative notations besides a leading ``-`` (always read):
+        ``parentheses`` reads ``(200.00)`` and ``$(200.00)`` as -200.00,
+        ``trailing_minus`` reads ``200.00-`` (SAP, mainframe reports) as -200.00.
+        Undeclared, such a value is refused naming its row.
     accounting_negatives : bool, default False
-        ``(200.00)`` means -200.00 (accounting notation). Without it a value in
-        parentheses is refused.
+        The older spelling of ``negative: parentheses`` (either one declares it).
+    zero : {"dash"}, optional
+        ``dash``: a lone ``-`` (or ``–``), with or without a declared symbol
+        (``$-``, ``$ -``, ``- €``), is the amount 0 (spreadsheets' accounting
+        format). Undeclared, it is refused (or declare it in ``na_values`` if it
+        means *no value*).
 
     Amounts are never read through a float and never guessed: a text that
     does not fit the declared form is a data problem naming its row.
     """
 
     scale: Decimal = Decimal(1)
-    thousands: Literal[",", ".", " ", "'", "’"] | None = None
+    thousands: Literal[",", ".", " ", "'", "’", "\u00a0", "\u202f", "\u2009"] | None = None
     decimal: Literal[".", ","] = "."
     symbol: str | list[str] | None = None
+    negative: Literal["parentheses", "trailing_minus"] | list[Literal["parentheses", "trailing_minus"]] | None = None
     accounting_negatives: bool = False
+    zero: Literal["dash"] | None = None
 
     @property
     def symbols(self) -> list[str]:
         if self.symbol is None:
             return []
         return [self.symbol] if isinstance(self.symbol, str) else list(self.symbol)
+
+    @property
+    def negatives(self) -> frozenset[str]:
+        """The declared negative notations besides a leading minus (``parentheses``, ``trailing_minus``)."""
+        given = [] if self.negative is None else [self.negative] if isinstance(self.negative, str) else self.negative
+        return frozenset([*given, *(["parentheses"] if self.accounting_negatives else [])])
 
     @model_validator(mode="after")
     def _separators(self) -> Amount:
@@ -219,6 +237,13 @@ class Amount(_Strict):
         return v
 
 
+DEFAULT_DATE_FORMAT = "%Y-%m-%d"
+DAY_FIRST_FORMATS = ("%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y")
+"""The numeric forms ``day_first: true`` reads (after the column's own formats)."""
+MONTH_FIRST_FORMATS = ("%m/%d/%Y", "%m.%d.%Y", "%m-%d-%Y")
+"""The numeric forms ``day_first: false`` reads: month first only when declared so."""
+
+
 class TableMapping(_Strict):
     """How one canonical table is built from its source(s). See the module docstring."""
 
@@ -233,7 +258,14 @@ class TableMapping(_Strict):
     columns: dict[str, str] = {}
     constants: dict[str, str] = {}
     recode: dict[str, dict[str, str]] = {}
-    date_format: dict[str, str] = {}
+    date_format: dict[str, str | list[str]] = Field(
+        {}, description="{date column: strptime format or an ordered list of them}; ISO dates are always read"
+    )
+    day_first: bool | None = Field(
+        None,
+        description="true: also read numeric dates day first (31/01/2024, 31.01.2024, 31-01-2024); "
+        "false: month first (01/31/2024). Never assumed (docs/mapping.md, 'Dates')",
+    )
     amounts: dict[str, Amount] = {}
     period_months: int | None = Field(None, ge=1, le=12)
     deduplicate: bool | Literal["identical", "first", "last"] = False
@@ -301,6 +333,22 @@ class TableMapping(_Strict):
             return out
         return v
 
+    def date_formats(self, column: str) -> tuple[list[str], bool]:
+        """(the formats a date column is read in, in order; whether the mapping declared any).
+
+        The column's ``date_format`` (one or a list), then the numeric forms of
+        ``day_first`` (:data:`DAY_FIRST_FORMATS` / :data:`MONTH_FIRST_FORMATS`);
+        ``%Y-%m-%d`` when neither is declared. ISO dates are read besides these
+        (``values._parse_dates``).
+        """
+        given = self.date_format.get(column)
+        formats = [] if given is None else [given] if isinstance(given, str) else list(given)
+        if self.day_first is not None:
+            extra = DAY_FIRST_FORMATS if self.day_first else MONTH_FIRST_FORMATS
+            formats += [f for f in extra if f not in formats]
+        declared = bool(formats)
+        return (formats or [DEFAULT_DATE_FORMAT]), declared
+
     @property
     def dedup_policy(self) -> str | None:
         """``None`` (duplicates are errors), ``identical``, ``first`` or ``last``."""
@@ -344,6 +392,11 @@ class SourceMapping(_Strict):
     calendar: Calendar = Calendar()
     currency: str = Field("USD", pattern=r"^[A-Z]{3}$", description="ISO 4217 code")
     crediting: Literal["owner", "territory"] = "owner"
+    timezone: TimeZone | None = Field(
+        None,
+        description="the business time zone (IANA name): a timestamp with a UTC offset is dated in it "
+        "(docs/mapping.md, 'Time zones')",
+    )
     data_dir: str = "."
     account_managers: TableMapping
     quotas: TableMapping | None = None
@@ -467,20 +520,10 @@ def _semantic_problems(m: SourceMapping, file: str) -> list[str]:
                 )
         if table == "deals" and tm.constants.get("stage") not in (None, *model.DEAL_STAGES):
             out.append(f"{file}: deals.constants.stage: {tm.constants['stage']!r} is not allowed (allowed: won, lost)")
-        for name, fmt in tm.date_format.items():
-            if fmt == "mixed":
-                out.append(
-                    f"{file}: {table}.date_format.{name}: 'mixed' would guess each date's format "
-                    "(is 03/04/2025 March or April?); declare one format such as '%d/%m/%Y' or 'ISO8601'"
-                )
-            elif "%" not in fmt and fmt != "ISO8601":
-                out.append(f"{file}: {table}.date_format.{name}: {fmt!r} is not a strptime format such as %Y-%m-%d")
-            elif fmt != "ISO8601":
-                try:
-                    sample = datetime.datetime(2001, 2, 3, tzinfo=datetime.UTC).strftime(fmt)
-                    datetime.datetime.strptime(sample, fmt)
-                except ValueError as exc:
-                    out.append(f"{file}: {table}.date_format.{name}: {fmt!r} is not a usable strptime format ({exc})")
+        for name, given in tm.date_format.items():
+            out += _date_format_problems(file, table, name, [given] if isinstance(given, str) else list(given))
+        if tm.day_first is not None and not any(k == "date" for k, _ in cols.values()):
+            out.append(f"{file}: {table}.day_first: {table} has no date column")
         for src in tm.sources:
             if src.file is not None and src.format is None:
                 try:
@@ -491,6 +534,31 @@ def _semantic_problems(m: SourceMapping, file: str) -> list[str]:
             pass  # keyed by (account_manager_id, period_start) / (account_manager_id, territory)
     if m.crediting == "territory" and m.territories is None:
         out.append(f"{file}: crediting: territory needs a territories: table")
+    return out
+
+
+def _date_format_problems(file: str, table: str, name: str, listed: list[str]) -> list[str]:
+    """One date column's formats: a non-empty list of usable strptime formats (or ``ISO8601``), none twice, never ``mixed``."""
+    where = f"{file}: {table}.date_format.{name}"
+    out: list[str] = []
+    if not listed:
+        out.append(f"{where}: an empty list; write one format or an ordered list of them")
+    if len(set(listed)) < len(listed):
+        out.append(f"{where}: a format is listed twice ({', '.join(listed)})")
+    for fmt in listed:
+        if fmt == "mixed":
+            out.append(
+                f"{where}: 'mixed' would guess each date's format (is 03/04/2025 March or April?); declare "
+                "the formats the column holds, in order, such as ['%d.%m.%Y', '%d/%m/%Y'] (ISO dates are always read)"
+            )
+        elif "%" not in fmt and fmt != "ISO8601":
+            out.append(f"{where}: {fmt!r} is not a strptime format such as %Y-%m-%d")
+        elif fmt != "ISO8601":
+            try:
+                sample = datetime.datetime(2001, 2, 3, tzinfo=datetime.UTC).strftime(fmt)
+                datetime.datetime.strptime(sample, fmt)
+            except ValueError as exc:
+                out.append(f"{where}: {fmt!r} is not a usable strptime format ({exc})")
     return out
 
 

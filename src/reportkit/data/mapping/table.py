@@ -25,12 +25,12 @@ from .read import _FILE, _ROW, _apply_na, _apply_normalise, _Context, _missing, 
 from .schema import Amount, TableMapping
 from .values import (
     _PLACEHOLDERS,
-    DEFAULT_DATE_FORMAT,
-    _parse_dates,
     _parse_exact,
     _parse_float,
     _placeholder_hint,
     _recode,
+    read_dates,
+    timezone_note,
 )
 
 _UNPIVOT_COL = "_source_unpivot_column"
@@ -289,7 +289,7 @@ def _parse_columns(ctx: _Context, table: str, tm: TableMapping, out: pd.DataFram
         if kind == "str":
             _parse_text_column(ctx, table, tm, out, name, column.label)
         elif kind == "date":
-            _parse_date_column(ctx, tm, out, name, column)
+            _parse_date_column(ctx, table, tm, out, name, column)
         elif kind == "cents":
             _parse_amount_column(ctx, table, tm, out, name, column)
         elif kind == "float":
@@ -328,15 +328,35 @@ def _parse_text_column(ctx: _Context, table: str, tm: TableMapping, out: pd.Data
         )
 
 
-def _parse_date_column(ctx: _Context, tm: TableMapping, out: pd.DataFrame, name: str, column: _SourceColumn) -> None:
-    """Dates in the column's ``date_format`` (default ``%Y-%m-%d``); a derived ``period_end`` is left for later."""
+def _parse_date_column(ctx: _Context, table: str, tm: TableMapping, out: pd.DataFrame, name: str, column: _SourceColumn) -> None:
+    """Dates in the column's formats and ISO 8601 (:func:`values.read_dates`), in the mapping's ``timezone``.
+
+    A derived ``period_end`` is left for later. Timestamps with a UTC offset dated in
+    the business time zone are counted in a note (``Dataset.warnings``), naming the
+    rows whose date differs from the one written.
+    """
     if name == "period_end" and name not in tm.columns and tm.period_months is not None:
         return
-    fmt = tm.date_format.get(name, DEFAULT_DATE_FORMAT)
-    parsed, reasons = _parse_dates(out[name], fmt, name in tm.date_format)
-    for idx, reason in reasons.items():
+    formats, declared = tm.date_formats(name)
+    got = read_dates(out[name], formats, declared, ctx.mapping.timezone)
+    for idx, reason in got.bad.items():
         ctx.problems.append(_problem(out, idx, column.at(idx), out.at[idx, name], reason + _placeholder_hint(out.at[idx, name])))
-    out[name] = parsed
+    if got.aware:
+        ctx.note(timezone_note(ctx.mapping.timezone))
+        shown = "; ".join(
+            f"{out.at[idx, _FILE]} row {int(out.at[idx, _ROW])} {text!r} -> {date.isoformat()}"
+            for idx, (text, date) in got.moved_rows.items()
+        )
+        moved = (
+            f"; {got.moved} of them fall on another day than written: {shown}{' ...' if got.moved > 5 else ''}"
+            if got.moved
+            else ""
+        )
+        ctx.note(
+            f"{table}.{name} (source column {column.label!r}): {got.aware} timestamp(s) with a UTC offset dated in "
+            f"{ctx.mapping.timezone}, the business time zone (the mapping's timezone){moved}"
+        )
+    out[name] = got.values
 
 
 def _parse_amount_column(

@@ -1,8 +1,11 @@
 """Value parsers of the source mapping: the text of one cell -> its canonical value.
 
 Amounts (text -> ``Decimal`` x ``scale`` -> integer cents and micros, half away
-from zero, never through a float; ``amounts:`` in the mapping), dates (one declared
-``date_format`` per column, never guessed), plain numbers (probabilities), recodes
+from zero, never through a float; ``amounts:`` in the mapping, with its declared
+notations: separators, symbols, parentheses, trailing minus, a dash for zero), dates
+(the column's formats in order and ISO 8601, a text two of them date differently
+refused, never guessed; a timestamp with a UTC offset dated in the mapping's
+``timezone``: :func:`read_dates`), plain numbers (probabilities), recodes
 (exact text translation) and the placeholder texts that only improve messages.
 Each parser works on a whole column and returns the parsed values plus the reason
 for every bad cell; it reads each distinct text once (and plain amounts and
@@ -14,6 +17,8 @@ from __future__ import annotations
 import datetime
 import json
 import re
+import zoneinfo
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -21,9 +26,9 @@ import numpy as np
 import pandas as pd
 
 from ...core.money import MICROS_PER_CENT, MICROS_PER_UNIT, to_cents, to_micros
-from .schema import Amount
+from .schema import DEFAULT_DATE_FORMAT, Amount
 
-DEFAULT_DATE_FORMAT = "%Y-%m-%d"
+__all__ = ["DEFAULT_DATE_FORMAT", "DateColumn", "read_dates", "timezone_note", "data_notes"]
 
 # Texts that exports use for "no value". They are *never* treated as missing unless
 # the mapping declares them in na_values; they only improve messages and warnings.
@@ -45,12 +50,26 @@ def _placeholder_hint(value: Any) -> str:
     return ""
 
 
+_SPACES = " \u00a0\u202f\u2009"  # space, no-break, narrow no-break, thin: one family of thousands separators
+_DASHES = ("-", "\u2013")  # a lone hyphen-minus or en dash: zero in spreadsheets' accounting format
+
+
+_NOT_A_SIGN = re.compile("[" + re.escape("0123456789.,+()'\u2019" + "".join(_DASHES) + _SPACES) + "]+")
+
+
+def _separators(spec: Amount) -> str:
+    """The characters accepted as the declared thousands separator (any space declared: the four spaces)."""
+    if spec.thousands is None:
+        return ""
+    return _SPACES if spec.thousands in _SPACES else spec.thousands
+
+
 def _amount_pattern(spec: Amount) -> re.Pattern:
     d = re.escape(spec.decimal)
     if spec.thousands is None:
         whole = f"{_DIGITS}+"
     else:
-        t = "[ \u00a0\u202f]" if spec.thousands == " " else re.escape(spec.thousands)
+        t = f"[{re.escape(_separators(spec))}]"
         whole = f"(?:{_DIGITS}{{1,3}}(?:{t}{_DIGITS}{{3}})+|{_DIGITS}+)"
     return re.compile(f"^(?:{whole}(?:{d}{_DIGITS}*)?|{d}{_DIGITS}+)$")
 
@@ -58,53 +77,89 @@ def _amount_pattern(spec: Amount) -> re.Pattern:
 def _amount_form(spec: Amount) -> str:
     parts = [f"decimal {spec.decimal!r}"]
     if spec.thousands is not None:
-        parts.append(f"thousands {spec.thousands!r}")
+        parts.append(f"thousands {spec.thousands!r}" + (" (any space)" if spec.thousands in _SPACES else ""))
     if spec.symbols:
         parts.append("symbol " + " or ".join(repr(x) for x in spec.symbols))
-    if spec.accounting_negatives:
+    if "parentheses" in spec.negatives:
         parts.append("(negatives) in parentheses")
+    if "trailing_minus" in spec.negatives:
+        parts.append("negatives with a trailing minus (5.00-)")
+    if spec.zero:
+        parts.append("'-' for zero")
     return ", ".join(parts)
 
 
 def _amount_hint(text: str, spec: Amount) -> str:
     hints = []
-    if "(" in text and not spec.accounting_negatives:
-        hints.append("declare accounting_negatives: true if (...) means a negative amount")
-    signs = sorted({ch for ch in text if not (ch.isdigit() or ch in ".,-+() '\u00a0\u202f\u2019")})
+    if "(" in text and "parentheses" not in spec.negatives:
+        hints.append("declare negative: parentheses if (...) means a negative amount")
+    if re.fullmatch(r".*[0-9.,)]\s*-", text.strip()) and "trailing_minus" not in spec.negatives:
+        hints.append("declare negative: trailing_minus if a trailing '-' means a negative amount")
+    if not any(ch.isdigit() for ch in text) and set(text) & set("".join(_DASHES)) and not spec.zero:
+        hints.append("declare zero: dash if a lone '-' means the amount 0 (accounting format)")
+    signs = [run for run in _NOT_A_SIGN.split(text) if run]
     if signs and not any(s in text for s in spec.symbols):
-        sym = "".join(signs)
-        hints.append(f"declare symbol: {json.dumps(sym, ensure_ascii=False)} if {sym!r} is a currency sign")
+        sym = signs[0]
+        hints.append(f"declare symbol: {json.dumps(sym, ensure_ascii=False)} if {sym!r} is a currency sign or code")
     core = text.strip("()+-$€£¥ ")
     if re.fullmatch(r"[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?", core) and (spec.thousands, spec.decimal) != (",", "."):
         hints.append("declare thousands: ',' for amounts like 1,234.50")
     elif re.fullmatch(r"[0-9]{1,3}(\.[0-9]{3})+(,[0-9]*)?|[0-9]+,[0-9]{1,2}", core) and spec.decimal != ",":
         hints.append("declare decimal: ',' (and thousands: '.') for amounts like 1.234,56")
+    elif re.fullmatch(f"[0-9]{{1,3}}([{_SPACES}][0-9]{{3}})+([.,][0-9]*)?", core.strip()) and spec.thousands is None:
+        hints.append("declare thousands: ' ' for amounts like 1 234,56 (any space: also no-break and thin spaces)")
     return ("; " + "; ".join(hints)) if hints else ""
+
+
+def _strip_notations(text: str, spec: Amount) -> tuple[str, bool, bool] | str:
+    """(the number's text, negative?, a lone dash for zero?) of an amount text, or why its notation is refused.
+
+    Peels, in any order, at most one of each: the declared parentheses, a currency
+    sign or code (before or after), a leading ``-`` / ``+`` (always allowed), a declared
+    trailing minus. At most one of parentheses, sign and trailing minus: ``(-5)`` is refused.
+    """
+    t = text.strip()
+    negs = spec.negatives
+    symbols = sorted(spec.symbols, key=len, reverse=True)
+    marks: list[str] = []  # "parentheses", "sign", "trailing_minus"
+    neg = symbol = False
+    while True:
+        if spec.zero and t in _DASHES and not marks:
+            return "", False, True
+        if "parentheses" in negs and len(t) >= 2 and t[0] == "(" and t[-1] == ")" and "parentheses" not in marks:
+            marks.append("parentheses")
+            neg, t = True, t[1:-1].strip()
+            continue
+        peeled = next((sym for sym in symbols if not symbol and (t.startswith(sym) or t.endswith(sym))), None)
+        if peeled is not None:
+            symbol, t = True, (t[len(peeled) :] if t.startswith(peeled) else t[: -len(peeled)]).strip()
+            continue
+        if t[:1] in ("-", "+") and "sign" not in marks:
+            marks.append("sign")
+            neg, t = neg or t[0] == "-", t[1:].strip()
+            continue
+        if "trailing_minus" in negs and t[-1:] == "-" and len(t) > 1 and "trailing_minus" not in marks:
+            marks.append("trailing_minus")
+            neg, t = True, t[:-1].strip()
+            continue
+        break
+    if len(marks) > 1:
+        return f"two sign notations ({' and '.join(m.replace('_', ' ') for m in marks)}) in one amount; write one"
+    return t, neg, False
 
 
 def _read_amount(text: str, spec: Amount, pattern: re.Pattern) -> Decimal | str:
     """Decimal of an amount text, or the reason it is not one."""
-    t = text.strip()
-    neg = False
-    if spec.accounting_negatives and len(t) >= 2 and t[0] == "(" and t[-1] == ")":
-        neg, t = True, t[1:-1].strip()
-    signed = False
-    if t[:1] in ("-", "+"):
-        neg, signed, t = (neg != (t[0] == "-")), True, t[1:].strip()
-    for sym in sorted(spec.symbols, key=len, reverse=True):
-        if t.startswith(sym):
-            t = t[len(sym) :].strip()
-            break
-        if t.endswith(sym):
-            t = t[: -len(sym)].strip()
-            break
-    if not signed and t[:1] in ("-", "+"):
-        neg, t = (neg != (t[0] == "-")), t[1:].strip()
+    got = _strip_notations(text, spec)
+    if isinstance(got, str):
+        return got
+    t, neg, zero = got
+    if zero:
+        return Decimal(0)
     if not pattern.match(t):
         return f"not an amount in the declared form ({_amount_form(spec)}; digits, an optional sign)" + _amount_hint(text, spec)
-    if spec.thousands is not None:
-        for ch in [spec.thousands, "\u00a0", "\u202f"] if spec.thousands == " " else [spec.thousands]:
-            t = t.replace(ch, "")
+    for ch in _separators(spec):
+        t = t.replace(ch, "")
     if spec.decimal != ".":
         t = t.replace(spec.decimal, ".")
     d = Decimal(t)
@@ -258,7 +313,9 @@ def _parse_float(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
     return pd.Series(vals, index=raw.index, dtype="float64"), pd.Series(bad, index=raw.index, dtype=bool)
 
 
-def _date_hint(text: str, fmt: str, declared: bool) -> str:
+def _date_hint(text: str, formats: list[str], declared: bool) -> str:
+    """What to declare for a date text no format read (``formats``: the column's, in order)."""
+    fix = "add its format to" if len(formats) > 1 else "declare"
     if re.fullmatch(r"[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{2,4}", text):
         a, b = (int(x) for x in re.split(r"[/.-]", text)[:2])
         sep = re.search(r"[/.-]", text).group(0)
@@ -269,11 +326,13 @@ def _date_hint(text: str, fmt: str, declared: bool) -> str:
                 f"; {text!r} is ambiguous (day first or month first?): declare date_format: "
                 f"'{day_first}' or '{month_first}' for this column"
             )
-        if not declared or fmt not in (day_first, month_first):
-            return f"; declare date_format: '{day_first}' or '{month_first}' for this column"
-    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9:.]+", text) and "%H" not in fmt:
+        if not declared or not {day_first, month_first} & set(formats):
+            return f"; {fix} date_format: '{day_first}' or '{month_first}' for this column"
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9:.]+", text) and not any("%H" in f for f in formats):
         return "; the value has a time of day: declare date_format: '%Y-%m-%d %H:%M:%S' (or 'ISO8601')"
-    return "" if declared else "; declare the column's format under date_format: in the mapping"
+    if not declared:
+        return "; declare the column's format under date_format: in the mapping"
+    return f"; correct the cell, or {fix} date_format: the format it is written in" if len(formats) > 1 else ""
 
 
 # strptime directives read vectorised (fixed width digits) by _dates_vectorised
@@ -321,47 +380,205 @@ def _dates_vectorised(texts: pd.Index, fmt: str) -> np.ndarray:
     return out
 
 
-def _parse_dates(raw: pd.Series, fmt: str, declared: bool) -> tuple[pd.Series, dict[Any, str]]:
-    """(datetime64[ns] at midnight, NaT where missing or bad; {index: reason} of bad cells).
+# An ISO 8601 date, or date and time with an optional offset: read in every date column
+_ISO_DATE = re.compile(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ][0-9]{2}(?::[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]{1,9})?)?)?"
+    r"(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?)?$"
+)
+_ISO = "ISO 8601"  # the reading every column adds (gated by _ISO_DATE), as named in messages
+_ISO_FIXED = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S")  # ISO texts read vectorised (no offset)
+_NO_DAY = np.iinfo("int64").min
 
-    Each text must match ``fmt`` exactly (``strptime``; ``ISO8601`` reads ISO dates
-    and times). A time zone offset is dropped (the local date is kept). Dates
-    outside 1900-01-01 .. 2199-12-31 are refused as typos.
 
-    Each distinct text is parsed once: fixed width texts of simple formats
-    vectorised (:func:`_dates_vectorised`), the others with ``strptime`` /
-    ``fromisoformat``, which also give the reason a text is refused.
+TIMEZONE_NOTE = "Timestamps written with a UTC offset are dated in {tz}"
+"""The time zone rule as the reports' notes state it (:func:`data_notes`), once per data set."""
+
+
+def timezone_note(tz: str) -> str:
+    """The time zone rule of a data set whose source held timestamps with a UTC offset (docs/mapping.md, 'Time zones')."""
+    return (
+        TIMEZONE_NOTE.format(tz=tz) + ", the business time zone of the source mapping (its timezone:): the time is "
+        "converted there before the date is taken; timestamps without an offset keep their written date."
+    )
+
+
+def data_notes(warnings: tuple[str, ...]) -> tuple[str, ...]:
+    """The notes of a load a report states (the time zone rule), out of ``Dataset.warnings``."""
+    head = TIMEZONE_NOTE.split("{", 1)[0]
+    return tuple(w for w in warnings if w.startswith(head))
+
+
+@dataclass(frozen=True)
+class DateColumn:
+    """One date column read from its texts (:func:`read_dates`).
+
+    Attributes
+    ----------
+    values : pandas.Series of datetime64[ns]
+        Midnight of each cell's date; NaT where missing or bad.
+    bad : dict
+        {index: reason} of the non-missing cells that are refused.
+    aware : int
+        Cells holding a timestamp with a UTC offset (or ``Z``), dated in the business time zone.
+    moved : int
+        Those whose date in the business time zone differs from the date written
+        (``2024-03-31T23:30-05:00`` -> 2024-04-01 in Europe/Berlin).
+    moved_rows : dict
+        {index: (text, date)} of the first five of them, for the note.
+    """
+
+    values: pd.Series
+    bad: dict[Any, str]
+    aware: int = 0
+    moved: int = 0
+    moved_rows: dict[Any, tuple[str, datetime.date]] = field(default_factory=dict)
+
+
+def _parse_dates(raw: pd.Series, fmt: str | list[str], declared: bool, tz: str | None = None) -> tuple[pd.Series, dict[Any, str]]:
+    """(datetime64[ns] at midnight, NaT where missing or bad; {index: reason} of bad cells): :func:`read_dates`."""
+    got = read_dates(raw, [fmt] if isinstance(fmt, str) else fmt, declared, tz)
+    return got.values, got.bad
+
+
+def read_dates(raw: pd.Series, formats: list[str], declared: bool, tz: str | None = None) -> DateColumn:
+    """Read a date column: each text in the listed formats and ISO 8601, its date in the business time zone.
+
+    The rule (docs/mapping.md, "Dates" and "Time zones"):
+
+    * a text is read by every format of ``formats`` (``strptime``; ``ISO8601`` reads
+      ISO dates and times) and, in every column, as an ISO 8601 date or date-time
+      (``2024-01-29``, ``2024-03-31T23:30-05:00``, ``...Z``); a time of day is dropped;
+    * the text is refused when no format reads it, and when two readings give different
+      dates (``03/04/2024`` under ``%d/%m/%Y`` and ``%m/%d/%Y``): never guessed, and read
+      month first only by a declared month-first format. So the result never depends on
+      the order of the list, which is the order messages show;
+    * a timestamp with a UTC offset is converted to ``tz`` (an IANA name, the mapping's
+      ``timezone``) before its date is taken; without ``tz`` it is refused (its date
+      depends on the zone); a naive timestamp keeps its written date;
+    * dates outside 1900-01-01 .. 2199-12-31 are refused as typos.
+
+    Each distinct text is read once: fixed width texts of simple formats vectorised
+    (:func:`_dates_vectorised`), the others with ``strptime`` / ``fromisoformat``.
+
+    Parameters
+    ----------
+    raw : pandas.Series of str
+    formats : list of str
+        The column's formats, in order (``TableMapping.date_formats``).
+    declared : bool
+        Whether the mapping declared them (messages only).
+    tz : str, optional
+        The business time zone (IANA name, already checked).
+
+    Returns
+    -------
+    DateColumn
     """
     present = raw.notna().to_numpy()
     values = np.full(len(raw), np.datetime64("NaT"), dtype="datetime64[ns]")
-    bad: dict[Any, str] = {}
     positions = np.flatnonzero(present)
     if not len(positions):
-        return pd.Series(values, index=raw.index), bad
+        return DateColumn(pd.Series(values, index=raw.index), {})
     codes, uniques = pd.factorize(raw.iloc[positions], sort=False)
-    parsed = _dates_vectorised(uniques, fmt)
-    lo, hi = np.datetime64(_MIN_DATE, "ns"), np.datetime64(_MAX_DATE, "ns")
+    zone = zoneinfo.ZoneInfo(tz) if tz else None
+    candidates = [*formats, *([] if "ISO8601" in formats else [_ISO])]
+    lo, hi = np.datetime64(_MIN_DATE, "D").astype("int64"), np.datetime64(_MAX_DATE, "D").astype("int64")
+    texts: list[str] | None = None
+    readings, vectorised = [], {}
+    offsets: dict[int, str] = {}  # unique -> its written date, for texts with an offset
+    for fmt in candidates:
+        days = np.full(len(uniques), _NO_DAY, dtype="int64")
+        for plain in _ISO_FIXED if fmt in (_ISO, "ISO8601") else (fmt,):
+            if plain not in vectorised:
+                vectorised[plain] = _dates_vectorised(uniques, plain).astype("datetime64[D]").astype("int64")
+            days = np.where(days == _NO_DAY, vectorised[plain], days)
+        todo = np.flatnonzero(days == _NO_DAY)
+        if fmt == _ISO and len(todo):  # only texts in ISO form: an ISO reading never competes with a strptime one
+            shaped = pd.Series(uniques[todo].astype("str"), dtype="str").str.strip().str.fullmatch(_ISO_DATE.pattern)
+            todo = todo[shaped.fillna(False).to_numpy(dtype=bool)]
+        if len(todo) and texts is None:
+            texts = [str(u).strip() for u in uniques]
+        for i in todo:
+            d = _read_one_date(texts[i], fmt)
+            if d is None:
+                continue
+            if d.tzinfo is not None:
+                offsets.setdefault(i, d.date().isoformat())
+                if zone is None:
+                    continue
+                d = d.astimezone(zone)
+            days[i] = (d.date() - _EPOCH).days
+        readings.append(days)
+    stack = np.vstack(readings)
+    read = stack != _NO_DAY
+    first = np.where(read.any(0), stack[read.argmax(0), np.arange(stack.shape[1])], _NO_DAY)
+    differ = (np.where(read, stack, first) != first).any(0)
     reasons: dict[int, str] = {}
-    for i in np.flatnonzero(np.isnat(parsed) | (parsed < lo) | (parsed > hi)):
-        text = str(uniques[i]).strip()
-        try:
-            d = datetime.datetime.fromisoformat(text) if fmt == "ISO8601" else datetime.datetime.strptime(text, fmt)
-        except (ValueError, OverflowError, TypeError):
-            reasons[i] = f"not a date in format {fmt}" + _date_hint(text, fmt, declared)
-            continue
-        d = d.replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
-        if not _MIN_DATE <= d <= _MAX_DATE:
-            reasons[i] = f"date {d.date().isoformat()} is outside 1900-01-01 .. 2199-12-31 (a typo?)"
-            parsed[i] = np.datetime64("NaT")
-        else:
-            parsed[i] = np.datetime64(d, "ns")
-    values[positions] = parsed[codes]
+    for i in np.flatnonzero(differ | (first == _NO_DAY) | (first < lo) | (first > hi)):
+        texts = texts if texts is not None else [str(u).strip() for u in uniques]
+        reasons[i] = _date_refusal(texts[i], candidates, stack[:, i], formats, declared, offsets.get(i), tz)
+    if offsets and zone is None:
+        for i in offsets:
+            reasons.setdefault(i, _date_refusal(texts[i], candidates, stack[:, i], formats, declared, offsets[i], tz))
+    ok = np.ones(len(uniques), dtype=bool)
+    ok[list(reasons)] = False
+    day_ns = np.where(ok, first, 0).astype("datetime64[D]").astype("datetime64[ns]")
+    day_ns[~ok] = np.datetime64("NaT")
+    values[positions] = day_ns[codes]
+    bad: dict[Any, str] = {}
+    moved_rows: dict[Any, tuple[str, datetime.date]] = {}
+    aware = moved = 0
     if reasons:
-        is_bad = np.zeros(len(uniques), dtype=bool)
-        is_bad[list(reasons)] = True
-        for pos, code in zip(positions[is_bad[codes]], codes[is_bad[codes]]):
+        for pos, code in zip(positions[~ok[codes]], codes[~ok[codes]]):
             bad[raw.index[pos]] = reasons[int(code)]
-    return pd.Series(values, index=raw.index), bad
+    if offsets and zone is not None:
+        shifted = np.zeros(len(uniques), dtype=bool)
+        converted = np.zeros(len(uniques), dtype=bool)
+        for i, written in offsets.items():
+            converted[i] = ok[i]
+            shifted[i] = ok[i] and (_EPOCH + datetime.timedelta(days=int(first[i]))).isoformat() != written
+        aware, where = int(converted[codes].sum()), shifted[codes]
+        moved = int(where.sum())
+        for pos, code in zip(positions[where][:5], codes[where][:5]):
+            moved_rows[raw.index[pos]] = (texts[code], _EPOCH + datetime.timedelta(days=int(first[code])))
+    return DateColumn(pd.Series(values, index=raw.index), bad, aware, moved, moved_rows)
+
+
+_EPOCH = datetime.date(1970, 1, 1)
+
+
+def _read_one_date(text: str, fmt: str) -> datetime.datetime | None:
+    """``text`` read in ``fmt`` (``ISO8601`` / the implicit ISO reading: ``fromisoformat``), or None."""
+    try:
+        d = datetime.datetime.fromisoformat(text) if fmt in ("ISO8601", _ISO) else datetime.datetime.strptime(text, fmt)
+    except (ValueError, OverflowError, TypeError):
+        return None
+    return d
+
+
+def _date_refusal(
+    text: str, candidates: list[str], days: np.ndarray, formats: list[str], declared: bool, written: str | None, tz: str | None
+) -> str:
+    """Why one date text is refused: an offset without a time zone, no format reads it, two read it differently, out of range."""
+    if written is not None and tz is None:
+        return (
+            f"{text!r} is a timestamp with a UTC offset, so its date depends on the time zone "
+            f"(written: {written}); declare the business time zone at the top of the source mapping "
+            f"(timezone: an IANA name such as America/New_York or Europe/Berlin) and it is dated there"
+        )
+    got = {fmt: (_EPOCH + datetime.timedelta(days=int(d))).isoformat() for fmt, d in zip(candidates, days) if d != _NO_DAY}
+    if not got:
+        shown = " or ".join(formats) if len(formats) <= 1 else f"any of {', '.join(formats)} (tried in order)"
+        iso = "" if "ISO8601" in formats or formats == ["%Y-%m-%d"] else " nor ISO 8601 (YYYY-MM-DD)"
+        return f"not a date in format {shown}{iso}" + _date_hint(text, formats, declared)
+    if len(set(got.values())) > 1:
+        readings = ", ".join(f"{fmt} reads {d}" for fmt, d in got.items())
+        return (
+            f"{text!r} is ambiguous: {readings} (a date is never guessed); keep only the format this column "
+            f"is written in under date_format / day_first, or write the cell as YYYY-MM-DD"
+        )
+    (d,) = set(got.values())
+    return f"date {d} is outside 1900-01-01 .. 2199-12-31 (a typo?)"
 
 
 def _recode(s: pd.Series, table_map: dict[str, str]) -> tuple[pd.Series, np.ndarray]:
