@@ -152,9 +152,10 @@ def test_statement_files_show_the_payout_in_the_payout_currency_after_the_total(
     assert (rows[2]["payout_currency"], rows[2]["payout_amount"]) == ("GBP", "100.00")
     assert rows[2]["description"] == "Paid in GBP: 122.00 USD / 1.22 USD per GBP = 100.00 GBP (rate of 2024-01-02)"
     ws = openpyxl.load_workbook(tmp_path / "statement-uk1-FY2024-M01.xlsx")["Statement"]
-    heads = [c.value for c in ws[1]]
-    assert ws.cell(3, heads.index("Amount") + 1).value == "=SUM(N2:N2)"  # the total sums the USD lines only
-    assert ws.cell(4, heads.index("Payout amount") + 1).value == 100.0
+    heads = [c.value for c in ws[2]]  # row 1: the title row (company, account manager, period, as-of)
+    amount = openpyxl.utils.get_column_letter(heads.index("Amount") + 1)
+    assert ws.cell(4, heads.index("Amount") + 1).value == f"=SUM({amount}3:{amount}3)"  # the total sums the USD lines only
+    assert ws.cell(5, heads.index("Payout amount") + 1).value == 100.0
 
 
 def test_a_plan_without_a_payout_currency_computes_and_shows_as_before():

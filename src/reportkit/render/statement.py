@@ -245,7 +245,7 @@ def write_statement_files(
             h = 0 if title is None else 1  # the header row, below the title row
             print_setup(ws, title, h, title_format, len(col), sum(widths.get(c, 12) for c in col))
             heads = [c.replace("_", " ").capitalize() for c in columns]
-            ws.write_row(h, 0, heads, bold)
+            ws.write_row(h, 0, heads, wb.add_format({"bold": True, "text_wrap": True, "valign": "top"}))
             last = next(i for i, r in enumerate(rows) if r["rule"] == "total")  # payout rows follow it (fx2)
             paid = wb.add_format({"num_format": money_format(stmt.payout_currency)}) if stmt.payout_currency else None
             for i, r in enumerate(rows, start=h + 1):
