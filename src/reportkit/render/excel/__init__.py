@@ -124,7 +124,10 @@ def write_workbook(
         a temporary file next to it and moved into place with :func:`os.replace`,
         so readers never see half a file.
     company : str, default ""
-        Document property *Company* (e.g. the params ``name``).
+        Document property *Company* (e.g. the params ``name``); default: the
+        report's params ``branding.company``. With branding the header fill
+        and title colour follow its accent colour and every sheet's printed
+        header names the company (:mod:`reportkit.render.style`).
     timezone : str or tzinfo, optional
         The report's timezone (an IANA name such as ``"Europe/Berlin"``): timezone-aware
         timestamps are converted to it before the timezone is dropped (Excel has
@@ -162,8 +165,11 @@ def write_workbook(
     if constant_memory is None:
         constant_memory = _needs_constant_memory(getattr(report, attr, None) for _, attr in sheets)
 
+    branding = getattr(report, "branding", None)
+    company = company or (branding.company if branding is not None and branding.company else "")
+
     def build(tmp: Path) -> None:
-        book = _Book(tmp, report.currency, tz, bool(constant_memory), overflow, mb)
+        book = _Book(tmp, report.currency, tz, bool(constant_memory), overflow, mb, branding)
         _report_properties(book, report, company)
         summary_sheet, summary_ws = book.add_sheet("Summary")
         placed = _write_report_sheets(book, report, sheets)

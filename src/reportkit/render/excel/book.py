@@ -21,7 +21,7 @@ import xlsxwriter
 import xlsxwriter.exceptions
 
 from ...core.errors import OutputError
-from .formats import DEFAULT_MISS_BELOW, _Formats, attainment_bands
+from .formats import DEFAULT_MISS_BELOW, Branding, _Formats, attainment_bands
 
 _INVALID_SHEET_CHARS = re.compile(r"[\[\]:*?/\\\x00-\x1f\x7f]")
 
@@ -79,6 +79,7 @@ class _Book:
         constant_memory: bool,
         overflow: str,
         miss_below: float = DEFAULT_MISS_BELOW,
+        branding: Branding | None = None,
     ) -> None:
         if overflow not in ("split", "error"):
             raise ValueError(f"overflow must be 'split' or 'error', got {overflow!r}")
@@ -98,7 +99,8 @@ class _Book:
                 "constant_memory": constant_memory,
             },
         )
-        self.fmt = _Formats(self.wb, currency, miss_below)
+        self.fmt = _Formats(self.wb, currency, miss_below, branding)
+        self.company = branding.company if branding is not None and branding.company else ""
         self.names: list[str] = []
         self.tables = 0
 
@@ -110,6 +112,8 @@ class _Book:
         ws.fit_to_pages(1, 0)
         ws.repeat_rows(0)
         ws.set_footer("&L&A&RPage &P of &N")
+        if self.company:  # params branding.company on every printed page
+            ws.set_header("&L" + self.company.replace("&", "&&"))
         return safe, ws
 
     def table_name(self, sheet: str) -> str:
