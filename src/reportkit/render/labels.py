@@ -83,7 +83,7 @@ _METHOD_WORDS = {
     "commit": "commit",
     "best_case": "best case",
     "pipeline": "pipeline",
-    "blended": "blended (default)",
+    "blended": "blended",
 }
 
 VALUE_WORDS: dict[str, dict[str, str]] = {

@@ -58,6 +58,7 @@ __all__ = [
     "load_report",
     "format_money",
     "format_percent",
+    "format_points",
     "format_date",
     "format_cell",
     "column_label",
@@ -130,6 +131,22 @@ def format_percent(value: Any, decimals: int = 1) -> str:
         return NA
     pct = (d * 100).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
     return f"{pct:,.{decimals}f}%"
+
+
+def format_points(delta: Any, decimals: int = 1) -> str:
+    """A change of a fraction in percentage points, signed (``0.025 -> '+2.5 percentage points'``); missing -> ``n/a``.
+
+    An attainment going from 88.0% to 90.5% changed by 2.5 percentage points,
+    not by 2.5% (that would be a change relative to 88.0%).
+
+    >>> format_points(0.025), format_points(-0.1), format_points(None)
+    ('+2.5 percentage points', '-10.0 percentage points', 'n/a')
+    """
+    shown = format_percent(delta, decimals)
+    if shown == NA:
+        return NA
+    number = shown[:-1]
+    return ("" if number.startswith("-") else "+") + number + " percentage points"
 
 
 def format_date(value: Any) -> str:
