@@ -745,12 +745,12 @@ def load_change_notes(ds: Dataset, tables: list[str] | None = None) -> list[str]
     --------
     >>> ds = Dataset(account_managers=None, quotas=None, deals=None, load_changes=(("deals", "merged", 2),))
     >>> load_change_notes(ds)
-    ['Data quality (deals): 2 repeated row(s) merged into one. Details: the batch log and manifest.json.']
+    ['Data quality (deals): 2 repeated row(s) merged into one.']
     """
     notes = []
     for table, kinds in load_change_counts(ds).items():
         if tables is not None and table not in tables:
             continue
         what = "; ".join(f"{n:,} {LOAD_CHANGE_KINDS.get(k, k)}" for k, n in kinds.items())
-        notes.append(f"Data quality ({table.replace('_', ' ')}): {what}. Details: the batch log and manifest.json.")
+        notes.append(f"Data quality ({table.replace('_', ' ')}): {what}.")
     return notes
