@@ -11,9 +11,11 @@ DEMO = ROOT / "params" / "demo.yaml"
 
 
 def demo_params(tmp_path: Path, **changes) -> Path:
-    """Write ``tmp_path/params.yaml``: the demo params, source made absolute, ``changes`` applied."""
+    """Write ``tmp_path/params.yaml``: the demo params, source and logo made absolute, ``changes`` applied."""
     raw = yaml.safe_load(DEMO.read_text())
     raw["source"] = str((DEMO.parent / raw["source"]).resolve())
+    if (raw.get("branding") or {}).get("logo"):
+        raw["branding"]["logo"] = str((DEMO.parent / raw["branding"]["logo"]).resolve())
     raw.update(changes)
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump(raw, sort_keys=False))

@@ -212,6 +212,7 @@ def test_commission_statement_follows_the_plan_engine_when_params_name_a_plan(tm
     root = Path(__file__).resolve().parents[1]
     raw = yaml.safe_load((root / "params" / "demo.yaml").read_text())
     raw["source"] = str((root / "params" / raw["source"]).resolve())
+    raw["branding"]["logo"] = str((root / "params" / raw["branding"]["logo"]).resolve())
     raw["plan"] = str((root / "params" / "plans" / "standard.yaml").resolve())
     p = tmp_path / "plan.yaml"
     p.write_text(yaml.safe_dump(raw))

@@ -310,6 +310,7 @@ def test_demo_batch_writes_every_report_and_a_manifest(demo_batch):
     assert b["params_file"].endswith("demo.yaml") and b["started"] <= b["finished"]
     assert b["counts"]["failed"] == 0 and b["counts"]["ok"] == b["counts"]["total"] == len(manifest["reports"])
     assert b["counts"]["account_manager"] > 0 and b["counts"]["team"] > 0
+    assert b["data_quality"] == {}  # the demo loads clean: nothing dropped, merged or changed
     for entry in manifest["reports"]:
         assert set(entry) >= {"kind", "id", "name", "status", "outputs", "parameters", "duration_s", "error"}
         assert entry["status"] == "ok" and entry["error"] is None

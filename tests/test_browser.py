@@ -23,6 +23,7 @@ import json
 import re
 import subprocess
 import sys
+import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import ClassVar
@@ -186,6 +187,7 @@ def batch_html(tmp_path_factory) -> Path:
         (ROOT / "params" / "demo.yaml")
         .read_text(encoding="utf-8")
         .replace("source: sources/demo.yaml", f"source: {ROOT / 'params' / 'sources' / 'demo.yaml'}")
+        .replace("logo: branding/", f"logo: {ROOT / 'params' / 'branding'}/")
         + "account_managers: ['AM-001']\nreports: [account_manager, team]\n",
         encoding="utf-8",
     )
@@ -354,3 +356,96 @@ def test_explorer_export_renders_without_console_errors(explorer_html, tmp_path)
     assert verdict["hidden"] == [], verdict["hidden"]
     assert {"Alice Andersen (AM-001) — FY2025-Q4", "What if"} <= set(verdict["headings"]), verdict["headings"]
     assert verdict["counts"].get("table") and verdict["counts"].get("img")
+
+
+# -- plain words (issue #14 part 4): what a reader sees holds no internal names --------------
+
+#: Internal names that must not reach a reader: snake_case names (columns, rule codes, method
+#: ids), ``key:1`` codes (``tier:1``), paths to the docs.
+_INTERNAL = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b|\b[a-z]+:\d+\b|\bdocs/|\b\w+\.md\b")
+
+
+def _dom_sections(dom: str) -> list[tuple[str, str, list[str]]]:
+    """The page Chromium built, cut at its ``<h2>`` headings: (heading, prose text, table cell texts) each.
+
+    Styles, scripts and the hidden pilcrow anchors are left out; the text before the first
+    ``<h2>`` (title and summary) is the section named ``""``.
+    """
+    body = re.sub(r"<(style|script)\b.*?</\1>", "", dom, flags=re.DOTALL | re.IGNORECASE)
+    body = re.sub(r'<a class="anchor-link"[^>]*>.*?</a>', "", body, flags=re.DOTALL)
+    body = re.sub(r'<pre id="reportkit-visibility">.*?</pre>', "", body, flags=re.DOTALL)
+
+    def text(fragment: str) -> str:
+        return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", fragment))).strip()
+
+    out = []
+    for i, chunk in enumerate(re.split(r"(?=<h2\b)", body)):
+        heading = text(m.group(1)) if (m := re.search(r"<h2\b[^>]*>(.*?)</h2>", chunk, re.DOTALL)) else ""
+        cells = [text(c) for c in re.findall(r"<t[dh]\b[^>]*>(.*?)</t[dh]>", chunk, re.DOTALL)]
+        prose = text(re.sub(r"<table\b.*?</table>", " ", chunk, flags=re.DOTALL))
+        out.append((heading if i else "", prose, cells))
+    return out
+
+
+@pytest.mark.parametrize("folder", ["account_managers", "teams", "."], ids=["account-manager", "team", "index"])
+def test_a_reader_sees_no_internal_names_on_a_batch_page(batch_html, folder, tmp_path):
+    page = batch_html / "index.html" if folder == "." else _report_page(batch_html, folder)
+    sections = _dom_sections(_dump_dom(page, tmp_path))
+    shown = " ".join([s[1] for s in sections] + [c for s in sections for c in s[2]])
+    assert "Demo Co" in shown and len(shown) > 200, shown[:300]  # the page's text was read
+    found = sorted(set(_INTERNAL.findall(shown)))
+    assert found == [], f"{page.name} shows internal names: {found}"
+
+
+@pytest.mark.parametrize("folder", ["account_managers", "teams"], ids=["account-manager", "team"])
+def test_every_n_a_a_reader_sees_has_its_reason_in_its_section_or_the_notes(batch_html, folder, tmp_path):
+    page = _report_page(batch_html, folder)
+    sections = _dom_sections(_dump_dom(page, tmp_path))
+    notes = next(prose for heading, prose, _ in sections if heading == "Notes")
+    unexplained = [
+        heading or "summary" for heading, prose, cells in sections if "n/a" in cells and "n/a" not in prose and "n/a" not in notes
+    ]
+    assert any("n/a" in cells for _, _, cells in sections), "the demo page shows no n/a: nothing was checked"
+    assert unexplained == [], f"{page.name}: n/a without a reason in {unexplained}"
+
+
+def test_workbook_cells_a_reader_sees_hold_no_internal_names(batch_html):
+    import openpyxl
+
+    books = sorted(batch_html.glob("*/*.xlsx"))
+    assert {b.parent.name for b in books} == {"account_managers", "teams"}, books
+    found: dict[str, set[str]] = {}
+    for book in books:
+        wb = openpyxl.load_workbook(book, data_only=True)
+        with zipfile.ZipFile(book) as z:  # params branding.company: the Company property
+            assert b"<Company>Demo Co</Company>" in z.read("docProps/app.xml")
+        for ws in wb.worksheets:
+            assert ws.oddHeader.left.text == "Demo Co", (book.name, ws.title)  # and every printed page's header
+            for row in ws.iter_rows(values_only=True):
+                for v in row:
+                    if isinstance(v, str):
+                        for token in _INTERNAL.findall(v):
+                            found.setdefault(f"{book.name}!{ws.title}", set()).add(token)
+    assert found == {}, f"workbook cells with internal names: {found}"
+
+
+def test_attainment_cells_are_coloured_by_the_miss_threshold_in_the_html_as_in_the_workbook(batch_html, tmp_path):
+    import openpyxl
+
+    from reportkit.render.style import attainment_bands, band_colour
+
+    page = _report_page(batch_html, "account_managers")
+    dom = _dump_dom(page, tmp_path)
+    # the quarterly table: each quarter's attainment cell has the band colour of its value
+    coloured = re.findall(r'<td style="text-align:right;background-color:(#[0-9A-F]{6})">([\d.]+)%</td>', dom)
+    assert len(coloured) >= 8, coloured
+    for colour, pct in coloured:
+        if min(abs(float(pct) - 90), abs(float(pct) - 100)) > 0.05:  # a shown 90.0% may be 89.96% (red)
+            assert colour == band_colour(float(pct) / 100, 0.9), (colour, pct)
+    assert {c for c, _ in coloured} >= {"#F8D7DA", "#FFF3CD"}, coloured  # the demo has misses and near misses
+    assert "Attainment colours: red below 90 %" in html.unescape(dom)
+    # the workbook's Quarterly results sheet colours by the same bands
+    wb = openpyxl.load_workbook(page.with_suffix(".xlsx"))
+    rules = [r for rng in wb["Quarterly results"].conditional_formatting for r in rng.rules]
+    fills = {r.dxf.fill.bgColor.rgb[-6:] for r in rules}
+    assert fills == {c[1:] for _, _, c in attainment_bands(0.9)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import html
 from decimal import Decimal
 from pathlib import Path
 
@@ -94,9 +95,25 @@ def test_what_if_rate_and_bonus_and_reset(ex):
     )
     assert ex.scenario.scenario["commission"] > ex.scenario.baseline["commission"]
     ex.rate.value = "ten percent"
-    assert "not an amount" in ex.message.value
+    assert "not a number" in ex.message.value
     ex.reset.click()
     assert ex.message.value == "" and ex.scenario.scenario == ex.scenario.baseline
+
+
+def test_a_rate_typed_as_a_percent_is_refused_with_the_fraction_to_write(ex, demo):
+    params, ds = demo
+    with pytest.raises(ParamsError, match=r"write the fraction 0\.07"):
+        what_if(ds, "AM-001", "FY2025-Q4", params, AS_OF, rate="7%")
+    ex.rate.value = "7%"
+    assert "write the fraction 0.07" in html.unescape(ex.message.value)
+
+
+def test_what_if_shows_an_attainment_change_in_percentage_points(demo):
+    params, ds = demo
+    w = what_if(ds, "AM-001", "FY2025-Q4", params, AS_OF, extra_revenue="4000.00")
+    row = w.table().set_index("metric").loc["Attainment"]
+    # 4,000.00 more on a 160,000.00 quota: attainment 83.4% -> 85.9%, i.e. 2.5 points (not 3 % of 83.4 %)
+    assert (row["baseline"], row["what_if"], row["change"]) == ("83.4%", "85.9%", "+2.5 percentage points")
 
 
 def test_what_if_function_matches_a_changed_dataset(demo):

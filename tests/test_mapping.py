@@ -385,3 +385,26 @@ def test_batch_refuses_a_won_deal_nobody_is_credited_with_exit_2_naming_file_and
     assert "deals.csv, row 5, column 'region': value 'South'" in err
     assert "deals.csv, row 4, column 'region'" in err
     assert not (tmp_path / "out" / "account_managers").exists()
+
+
+# -- what loading changed, counted (issue #14 part 4: data-quality notes) --------------------
+
+
+def test_loading_counts_the_rows_it_merged_and_the_amounts_it_rounded(tmp_path):
+    mapping = MINIMAL.replace("  constants: {stage: won}\n", "  constants: {stage: won}\n  deduplicate: identical\n")
+    deals = (
+        "ref,rep,client,closed,value\n"
+        "D1,AM-1,C1,2025-01-05,100.005\n"
+        "D1,AM-1,C1,2025-01-05,100.005\n"  # the same row exported twice
+        "D2,AM-1,C2,2025-02-01,20.00\n"
+    )
+    ds = load_dataset(write_minimal(tmp_path, mapping, deals))
+    assert model.load_change_counts(ds) == {"deals": {"merged": 1, "rounded": 1}}
+    (note,) = model.load_change_notes(ds, ["deals"])
+    assert note.startswith("Data quality (deals): 1 repeated row(s) merged into one; 1 amount(s) with fractions of a cent")
+    assert model.load_change_notes(ds, ["quotas"]) == []
+
+
+def test_a_clean_load_counts_no_changes(tmp_path):
+    ds = load_dataset(write_minimal(tmp_path, deals="ref,rep,client,closed,value\nD1,AM-1,C1,2025-01-05,100.00\n"))
+    assert ds.load_changes == () and model.load_change_notes(ds) == []

@@ -35,10 +35,11 @@ from ..config.params import QuotaBonus
 from ..core.errors import ParamsError, ReportkitError, did_you_mean
 from ..core.money import cents_to_money, to_cents, to_micros
 from ..core.periods import Period
+from ..core.types import to_fraction
 from ..data.model import AMOUNT_MICROS
 from ..domain.crediting import credited_deals, credited_in
 from ..domain.loading import parse_date
-from ..render.notebook import format_money, format_percent, summary_table, table
+from ..render.notebook import format_money, format_percent, format_points, summary_table, table
 from ..reports.planning import account_manager_row, active_account_managers
 from . import api
 
@@ -82,7 +83,11 @@ class WhatIf:
     statement: Any
 
     def table(self) -> pd.DataFrame:
-        """Formatted comparison: ``metric``, ``baseline``, ``what_if``, ``change`` (text)."""
+        """Formatted comparison: ``metric``, ``baseline``, ``what_if``, ``change`` (text).
+
+        A change of attainment is in percentage points (``+2.5 percentage points``:
+        from 88.0% to 90.5%), never a percent of the baseline.
+        """
         rows = []
         for key, label in (
             ("revenue", "Revenue"),
@@ -95,8 +100,7 @@ class WhatIf:
             b, s = self.baseline[key], self.scenario[key]
             if key == "attainment":
                 fmt = format_percent
-                delta = None if b is None or s is None else s - b
-                change = "n/a" if delta is None else ("+" if delta >= 0 else "") + format_percent(delta)
+                change = "n/a" if b is None or s is None else format_points(s - b)
             else:
                 fmt = lambda v: format_money(v, self.currency)  # noqa: E731
                 delta = None if b is None or s is None else s - b
@@ -119,7 +123,17 @@ def _parse_money(value: Any, what: str) -> Decimal:
 
 
 def _parse_rate(value: Any) -> Decimal:
-    d = _parse_money(value, "commission rate")
+    """A typed commission rate by the params' one rule for fractions (:func:`reportkit.core.types.to_fraction`).
+
+    ``"0.07"`` is 7 %; ``"7%"`` is refused with "write the fraction 0.07", as in a
+    params or plan file.
+    """
+    if isinstance(value, float):
+        raise ParamsError(f"commission rate: give it as text or Decimal, not a float ({value!r})")
+    try:
+        d = to_fraction(str(value).strip().replace(",", "") or "0")
+    except ValueError as exc:
+        raise ParamsError(f"commission rate: {exc}") from None
     if d < 0 or d > 1:
         raise ParamsError(f"commission rate {value!r} is not a fraction between 0 and 1", hint="5 % is 0.05")
     return d
@@ -399,7 +413,7 @@ class Explorer:
         self.extra_revenue = w.Text(value="0.00", description=f"Extra revenue ({ds.currency})", style=style)
         self.slip = w.SelectMultiple(options=[], rows=6, description="Deals slipping to next quarter", style=style)
         qb = params.commission.quota_bonus
-        self.rate = w.Text(value=str(params.commission.rate), description="Commission rate (fraction)", style=style)
+        self.rate = w.Text(value=str(params.commission.rate), description="Commission rate (fraction: 0.07 = 7 %)", style=style)
         self.bonus = w.Text(
             value=str(qb.amount if qb is not None else "0.00"), description=f"Quota bonus ({ds.currency})", style=style
         )

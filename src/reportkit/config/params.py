@@ -19,11 +19,16 @@ Example (``params/demo.yaml``)::
       watch_after: 2
       termination_review_after: 3
     timezone: Europe/Berlin        # IANA name; default UTC
+    branding:                      # optional: the reader-facing look (HTML, PDF, workbooks)
+      company: Demo Co
+      logo: branding/demo-logo.svg # PNG or SVG, relative to this file
+      accent: "#2B6CB0"            # hex colour #RRGGBB
 """
 
 from __future__ import annotations
 
 import datetime
+import re
 import typing
 from decimal import Decimal
 from pathlib import Path
@@ -37,6 +42,7 @@ from ..core.yaml_input import format_validation_errors, model_of, non_text_keys,
 
 __all__ = [
     "BatchParams",
+    "Branding",
     "CommissionPolicy",
     "QuotaBonus",
     "QuotaRule",
@@ -162,6 +168,63 @@ DEFAULT_TIMEZONE = "UTC"
 """The report timezone when params give none."""
 
 
+_HEX_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+class Branding(_Strict):
+    """The reader-facing look of a batch: company name, logo and accent colour (params ``branding``).
+
+    One object the renderers read: the HTML header (name, logo, accent colour of
+    headings and rules), the workbooks (header fill and title colour, the
+    *Company* property and the Summary sheet's first row) and the PDF's running
+    header. Without ``branding`` a report looks as before (no logo, the default
+    colours) and the company is the params ``name``.
+
+    Attributes
+    ----------
+    company : str, optional
+        The name shown in headers and the workbooks' *Company* property
+        (default: the params ``name``).
+    logo : Path, optional
+        A PNG or SVG file, relative to the params file; checked when the params
+        are read: the file exists and is a PNG (its signature) or an SVG (an
+        ``<svg`` element). A relative path is stored resolved.
+    accent : str, default "#2B6CB0"
+        Accent colour as hex ``#RRGGBB``.
+
+    Examples
+    --------
+    >>> Branding(company="Acme", accent="#0A7E8C").accent
+    '#0A7E8C'
+    """
+
+    company: str | None = Field(None, description="company name shown in report headers (default: params name)")
+    logo: Path | None = Field(None, description="PNG or SVG logo file, relative to the params file")
+    accent: str = Field("#2B6CB0", description="accent colour, hex #RRGGBB")
+
+    @field_validator("accent", mode="before")
+    @classmethod
+    def _hex(cls, v: Any) -> Any:
+        if not isinstance(v, str) or not _HEX_COLOUR.fullmatch(v.strip()):
+            raise ValueError(
+                f'{v!r} is not a hex colour; write it as "#RRGGBB" (quoted: YAML reads # as a comment), e.g. "#2B6CB0"'
+            )
+        return v.strip().upper()
+
+    @field_validator("logo")
+    @classmethod
+    def _logo(cls, v: Path | None) -> Path | None:
+        if v is None:
+            return v
+        if not v.is_file():
+            raise ValueError(f"logo file {str(v)!r} does not exist; give a PNG or SVG file relative to the params file")
+        head = v.read_bytes()[:4096]
+        if head.startswith(_PNG_MAGIC) or b"<svg" in head.lower():
+            return v
+        raise ValueError(f"logo file {str(v)!r} is neither a PNG nor an SVG image; convert it to PNG or SVG")
+
+
 REPORT_KIND_NAMES: tuple[str, ...] = ("account_manager", "team")
 """Names of the report kinds params ``reports`` accepts: the keys of
 :data:`reportkit.reports.builders.REPORT_KINDS`, the registry (which this module sits
@@ -190,7 +253,23 @@ class BatchParams(_Strict):
         "(the zone source timestamps are dated in is the source mapping's timezone: docs/mapping.md, 'Time zones')",
     )
     pdf: PdfOptions = PdfOptions()
+    branding: Branding | None = Field(None, description="company name, logo and accent colour of the reports")
     base_dir: Path | None = Field(None, exclude=True, description="folder of the params file (set by the loader)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _logo_beside_params(cls, data: Any) -> Any:
+        """A relative ``branding.logo`` is read relative to the params file (``base_dir``)."""
+        if isinstance(data, dict) and isinstance(data.get("branding"), dict) and data.get("base_dir") is not None:
+            logo = data["branding"].get("logo")
+            if isinstance(logo, (str, Path)) and str(logo).strip() and not Path(logo).is_absolute():
+                data = {**data, "branding": {**data["branding"], "logo": Path(data["base_dir"]) / str(logo).strip()}}
+        return data
+
+    @property
+    def company(self) -> str:
+        """The company name readers see: ``branding.company``, else the params ``name``."""
+        return (self.branding.company if self.branding and self.branding.company else None) or self.name
 
     @field_validator("period", mode="before")
     @classmethod

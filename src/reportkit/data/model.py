@@ -43,6 +43,9 @@ __all__ = [
     "FORECAST_CATEGORY",
     "FORECAST_CATEGORIES",
     "OPEN_FORECAST_CATEGORIES",
+    "LOAD_CHANGE_KINDS",
+    "load_change_counts",
+    "load_change_notes",
 ]
 
 UNASSIGNED_ACCOUNT = "(unassigned)"
@@ -223,6 +226,13 @@ class Dataset:
         ``deduplicate``, placeholder-looking text (``NULL``) kept as text because
         the mapping does not declare it missing, and how many deals close outside
         every quota period. Empty for a clean load. See ``docs/mapping.md``.
+    load_changes : tuple of (str, str, int)
+        The same changes counted, ``(table, kind, count)`` with ``kind`` one of
+        :data:`LOAD_CHANGE_KINDS` (footer rows skipped, rows dropped, repeated
+        rows merged, placeholder cells kept as text, amounts rounded to the
+        cent): what ``manifest.json``, ``index.html`` and the reports' notes
+        count (:func:`load_change_counts`, :func:`load_change_notes`). Empty for a
+        clean load or a dataset built in code.
     """
 
     account_managers: pd.DataFrame
@@ -240,6 +250,7 @@ class Dataset:
     sources: dict[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     splits: pd.DataFrame | None = None  # splits group (issue #13 item 7)
+    load_changes: tuple[tuple[str, str, int], ...] = ()  # (table, kind, count): what loading changed, counted
 
     def table(self, name: str) -> pd.DataFrame | None:
         return getattr(self, name)
@@ -700,3 +711,58 @@ def deal_micros(deals: pd.DataFrame) -> np.ndarray:
 def empty_table(table: str) -> pd.DataFrame:
     """An empty frame with the canonical columns and dtypes of ``table``."""
     return pd.DataFrame({c: pd.Series(dtype=_DTYPES[k]) for c, (k, _) in COLUMNS[table].items()})
+
+
+#: What loading may change, in the words a report's reader sees (``Dataset.load_changes`` kinds).
+LOAD_CHANGE_KINDS: dict[str, str] = {
+    "skipped": "footer row(s) of the export skipped",
+    "dropped": "row(s) left out by the mapping's rules",
+    "merged": "repeated row(s) merged into one",
+    "placeholder": "cell(s) holding a placeholder such as NULL kept as text",
+    "rounded": "amount(s) with fractions of a cent shown rounded to the cent (totals add the exact amounts)",
+}
+
+
+def load_change_counts(ds: Dataset) -> dict[str, dict[str, int]]:
+    """What loading dropped, merged or changed, counted per table and kind.
+
+    Parameters
+    ----------
+    ds : Dataset
+
+    Returns
+    -------
+    dict
+        ``{table: {kind: count}}`` from ``ds.load_changes`` (kinds:
+        :data:`LOAD_CHANGE_KINDS`); empty for a clean load.
+
+    Examples
+    --------
+    >>> ds = Dataset(account_managers=None, quotas=None, deals=None, load_changes=(("deals", "merged", 2),))
+    >>> load_change_counts(ds)
+    {'deals': {'merged': 2}}
+    """
+    out: dict[str, dict[str, int]] = {}
+    for table, kind, n in ds.load_changes:
+        if n:
+            out.setdefault(table, {})
+            out[table][kind] = out[table].get(kind, 0) + int(n)
+    return out
+
+
+def load_change_notes(ds: Dataset, tables: list[str] | None = None) -> list[str]:
+    """The load's changes as notes for a report, one per table (only ``tables``, when given).
+
+    Examples
+    --------
+    >>> ds = Dataset(account_managers=None, quotas=None, deals=None, load_changes=(("deals", "merged", 2),))
+    >>> load_change_notes(ds)
+    ['Data quality (deals): 2 repeated row(s) merged into one.']
+    """
+    notes = []
+    for table, kinds in load_change_counts(ds).items():
+        if tables is not None and table not in tables:
+            continue
+        what = "; ".join(f"{n:,} {LOAD_CHANGE_KINDS.get(k, k)}" for k, n in kinds.items())
+        notes.append(f"Data quality ({table.replace('_', ' ')}): {what}.")
+    return notes

@@ -407,6 +407,12 @@ def forecast_methods(
         history-based methods already expect, so it is an optimistic bound).
 
     On or after the last day of the year every method equals the actual.
+    Before its first day (next year's forecast at the end of this one: the
+    reports' *next year's forecast*) ``YTD`` and ``LY_YTD`` are 0 and ``LY_rest``
+    is last year's revenue up to ``as_of``: the run rate carries last year's
+    daily pace over the whole year, seasonal naive and blended repeat last year
+    (with ``as_of`` on last year's last day: its whole revenue), and the range
+    spans the two, plus the weighted open pipeline as upside.
     """
     ids = [str(e) for e in entities]
     cutoff_ts = np.datetime64(as_of, "ns")
@@ -456,6 +462,7 @@ class _YearSpan:
     done: bool  # the year is over: every method is the actual
     ly_cut: datetime.date  # last year's same date as the cutoff (the day before last year when not started)
     full_prior: bool  # the data covers the whole of last fiscal year
+    ly_days: int = 0  # a year not started yet: days of last year with data up to as_of (its run rate's base)
 
     @classmethod
     def of(cls, calendar: FiscalCalendar, fiscal_year: int, as_of: datetime.date, history_start: datetime.date) -> _YearSpan:
@@ -471,12 +478,15 @@ class _YearSpan:
             done=as_of >= year.end,
             ly_cut=one_year_earlier(cutoff) if as_of >= year.start else ly.start - datetime.timedelta(days=1),
             full_prior=history_start <= ly.start,
+            ly_days=max(0, (min(as_of, ly.end) - max(ly.start, history_start)).days + 1) if as_of < year.start else 0,
         )
 
 
 def _history_methods(span: _YearSpan, y: int, lyy: int, lyr: int) -> tuple[int, int | None, int | None, int, str]:
     """Run rate, seasonal, seasonal naive and blended totals (cents) and the blended basis, from closed history."""
     rr = y + run_rate_cents(y, span.elapsed, span.remaining)
+    if span.ly_days:  # the year has not begun: last year's daily pace so far, over the whole year
+        rr = run_rate_cents(lyr, span.ly_days, span.remaining)
     if span.done:
         actual = y if span.full_prior else None
         return rr, actual, actual, y, "actual (year closed)"

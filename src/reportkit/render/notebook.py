@@ -47,6 +47,8 @@ from ..core.money import round_money
 from ..domain.loading import load_inputs, parse_date
 from ..reports.builders import REPORT_KINDS, build_report
 from .cell_kinds import NA, PERCENT_COLUMNS, is_missing, is_percent_key
+from .labels import SUMMARY_LAYOUT, column_label, value_words
+from .style import band_colour, band_legend, branding_of, is_attainment_key, logo_data_uri
 
 __all__ = [
     "NA",
@@ -56,6 +58,7 @@ __all__ = [
     "load_report",
     "format_money",
     "format_percent",
+    "format_points",
     "format_date",
     "format_cell",
     "column_label",
@@ -71,83 +74,6 @@ __all__ = [
     "Section",
     "forecast_categories",
 ]
-
-_LABELS = {
-    "account_manager_id": "Account manager ID",
-    "account_id": "Account ID",
-    "deal_id": "Deal ID",
-    "ytd_revenue": "YTD revenue",
-    "revenue_ytd": "Revenue YTD",
-    "growth_vs_last_year": "Growth vs last year",
-    "days_since_last_order": "Days since last order",
-    "share_of_am_revenue": "Share of AM revenue (YTD)",
-    "status_rule": "Status rule",
-    "win_rate": "Win rate",
-    "run_rate": "Run-rate forecast",
-    "quota_to_date": "Quota to date (prorated)",
-    "pace": "Pace (revenue / quota to date)",
-    "credited_revenue": "Credited revenue (attainment basis)",
-    "credited_forecast": "Credited forecast (attainment basis)",
-}
-
-#: Summary rows a template shows, in order: (key, label, when). ``when`` is
-#: ``"always"``, ``"to_date"`` (only while the period is not over), ``"nonzero"``
-#: (only when the value is not 0.00) or ``"not_cash"`` (only when it differs from
-#: ``commission_cash``, i.e. some of it is not paid now) or ``"basis"`` (only when
-#: the team's ``attainment_basis_differs``: its credited revenue behind attainment is
-#: not its revenue, see :func:`reportkit.domain.quota.pooled_attainment`). Keys the report does not
-#: have are skipped; values are never computed here.
-SUMMARY_LAYOUT: dict[str, tuple[tuple[str, str, str], ...]] = {
-    "account_manager": (
-        ("period_label", "Period", "always"),
-        ("revenue", "Revenue", "always"),
-        ("quota", "Quota", "always"),
-        ("attainment", "Attainment", "always"),
-        ("quota_to_date", "Quota to date (prorated)", "to_date"),
-        ("pace", "Pace (revenue / quota to date)", "to_date"),
-        ("ytd_revenue", "YTD revenue", "always"),
-        ("ytd_quota", "YTD quota", "always"),
-        ("ytd_attainment", "YTD attainment", "always"),
-        ("commission", "Commission on revenue", "always"),
-        ("bonus", "Quota bonus", "nonzero"),
-        ("commission_cash", "Payable now (cash)", "always"),
-        ("commission_deferred", "Deferred", "nonzero"),
-        ("commission_total", "Total earned (all awards)", "not_cash"),
-        ("forecast", "Annual forecast", "always"),
-        ("forecast_range", "Forecast range", "always"),
-        ("forecast_run_rate", "Run-rate forecast", "always"),
-        ("annual_quota", "Annual quota", "always"),
-        ("forecast_attainment", "Forecast attainment", "always"),
-        ("performance_status", "Performance status", "always"),
-        ("consecutive_misses", "Consecutive missed quarters", "always"),
-        ("deals_count", "Deals", "always"),
-        ("accounts_count", "Accounts", "always"),
-    ),
-    "team": (
-        ("period_label", "Period", "always"),
-        ("members", "Members", "always"),
-        ("revenue", "Revenue (each deal once)", "always"),
-        ("credited_revenue", "Credited revenue (attainment basis)", "basis"),
-        ("quota", "Quota", "always"),
-        ("attainment", "Attainment", "always"),
-        ("quota_to_date", "Quota to date (prorated)", "to_date"),
-        ("pace", "Pace (credited revenue / quota to date)", "to_date"),
-        ("ytd_revenue", "YTD revenue (each deal once)", "always"),
-        ("ytd_credited_revenue", "YTD credited revenue (attainment basis)", "basis"),
-        ("ytd_quota", "YTD quota", "always"),
-        ("ytd_attainment", "YTD attainment", "always"),
-        ("commission_expense", "Commission expense", "always"),
-        ("forecast", "Annual forecast (each deal once)", "always"),
-        ("forecast_range", "Forecast range", "always"),
-        ("forecast_run_rate", "Run-rate forecast", "always"),
-        ("credited_forecast", "Credited forecast (attainment basis)", "basis"),
-        ("annual_quota", "Annual quota", "always"),
-        ("forecast_attainment", "Forecast attainment", "always"),
-        ("on_watch", "On performance watch", "always"),
-        ("deals_count", "Deals", "always"),
-    ),
-}
-
 
 # -- scalar formatting ------------------------------------------------------------
 
@@ -207,6 +133,22 @@ def format_percent(value: Any, decimals: int = 1) -> str:
     return f"{pct:,.{decimals}f}%"
 
 
+def format_points(delta: Any, decimals: int = 1) -> str:
+    """A change of a fraction in percentage points, signed (``0.025 -> '+2.5 percentage points'``); missing -> ``n/a``.
+
+    An attainment going from 88.0% to 90.5% changed by 2.5 percentage points,
+    not by 2.5% (that would be a change relative to 88.0%).
+
+    >>> format_points(0.025), format_points(-0.1), format_points(None)
+    ('+2.5 percentage points', '-10.0 percentage points', 'n/a')
+    """
+    shown = format_percent(delta, decimals)
+    if shown == NA:
+        return NA
+    number = shown[:-1]
+    return ("" if number.startswith("-") else "+") + number + " percentage points"
+
+
 def format_date(value: Any) -> str:
     """ISO date ``YYYY-MM-DD`` for dates / timestamps; ``n/a`` for missing."""
     if is_missing(value):
@@ -223,13 +165,17 @@ def format_date(value: Any) -> str:
 def format_cell(value: Any, column: str = "", currency: str = "USD") -> str:
     """Format one value for display, choosing the rule from its column and type.
 
-    Percent columns (see :data:`PERCENT_COLUMNS`) print as percent; ``Decimal``
+    Codes in a cell print in words (:func:`reportkit.render.labels.value_words`:
+    ``growing_from_zero`` in ``status_rule`` -> ``new revenue (none last year)``);
+    percent columns (see :data:`PERCENT_COLUMNS`) print as percent; ``Decimal``
     values as money; dates as ISO; integers with thousands separators; floats
     with two decimals; booleans as ``Yes``/``No``; missing values as ``n/a``.
     The result is plain (unescaped) text.
     """
     if is_missing(value):
         return NA
+    if isinstance(value, str):
+        return value_words(value, column)
     if isinstance(value, (bool, np.bool_)):
         return "Yes" if value else "No"
     if is_percent_key(column):
@@ -247,16 +193,6 @@ def format_cell(value: Any, column: str = "", currency: str = "USD") -> str:
         f = float(value)
         return NA if math.isinf(f) else f"{f:,.2f}"
     return str(value)
-
-
-def column_label(column: str) -> str:
-    """Human header for a column name: ``revenue_last_year -> 'Revenue last year'``."""
-    if column in _LABELS:
-        return _LABELS[column]
-    upper = {"ytd": "YTD", "id": "ID", "am": "AM"}
-    words = [upper.get(w.lower(), w) for w in str(column).split("_") if w]
-    text = " ".join(words)
-    return text[:1].upper() + text[1:]
 
 
 # -- display objects ------------------------------------------------------------
@@ -278,6 +214,9 @@ class Table:
         Optional caption shown above the table.
     footer : tuple of str
         Optional total row (already formatted), shown after the rows in bold.
+    fills : tuple of tuple of (str or None)
+        Optional background colour per cell of ``rows`` (the attainment bands of
+        :func:`reportkit.render.style.attainment_bands`); None: no colour.
     """
 
     headers: tuple[str, ...]
@@ -285,6 +224,7 @@ class Table:
     numeric: tuple[bool, ...]
     caption: str = ""
     footer: tuple[str, ...] = ()
+    fills: tuple[tuple[str | None, ...], ...] = ()
 
     def to_html(self) -> str:
         """Deterministic HTML; every header and cell is escaped."""
@@ -299,10 +239,13 @@ class Table:
         out.append("</tr></thead><tbody>")
         if not self.rows:
             out.append(f'<tr><td colspan="{max(len(self.headers), 1)}"><em>no rows</em></td></tr>')
-        for row in self.rows:
+        for i, row in enumerate(self.rows):
             out.append("<tr>")
-            for cell, num in zip(row, self.numeric):
-                style = ' style="text-align:right"' if num else ' style="text-align:left"'
+            fills = self.fills[i] if i < len(self.fills) else ()
+            for j, (cell, num) in enumerate(zip(row, self.numeric)):
+                fill = fills[j] if j < len(fills) else None
+                bg = f";background-color:{fill}" if fill else ""
+                style = f' style="text-align:right{bg}"' if num else f' style="text-align:left{bg}"'
                 out.append(f"<td{style}>{esc(cell)}</td>")
             out.append("</tr>")
         out.append("</tbody>")
@@ -349,10 +292,23 @@ class Heading:
     text: str
     level: int = 1
     subtitle: str = ""
+    company: str = ""
+    logo: str | None = None  # a data: URI (no path reaches the page)
+    accent: str | None = None  # "#RRGGBB"
 
     def _repr_html_(self) -> str:
         level = min(max(int(self.level), 1), 6)
-        out = f"<h{level}>{html.escape(self.text)}</h{level}>"
+        colour = f' style="color:{self.accent}"' if self.accent else ""
+        out = ""
+        if self.company or self.logo:
+            rule = f"border-bottom:3px solid {self.accent or '#CBD5E0'}"
+            out += f'<div class="reportkit-brand" style="display:flex;align-items:center;gap:.8rem;padding-bottom:.4rem;{rule}">'
+            if self.logo:
+                out += f'<img src="{html.escape(self.logo)}" alt="{html.escape(self.company or "company")} logo" style="height:40px">'
+            if self.company:
+                out += f'<span style="font-size:1.2em;font-weight:600">{html.escape(self.company)}</span>'
+            out += "</div>"
+        out += f"<h{level}{colour}>{html.escape(self.text)}</h{level}>"
         if self.subtitle:
             out += f"<p>{html.escape(self.subtitle)}</p>"
         return out
@@ -362,7 +318,7 @@ class Heading:
         return self._repr_html_()
 
     def __repr__(self) -> str:
-        return self.text + (f"\n{self.subtitle}" if self.subtitle else "")
+        return (f"{self.company}\n" if self.company else "") + self.text + (f"\n{self.subtitle}" if self.subtitle else "")
 
 
 def table(
@@ -375,6 +331,7 @@ def table(
     max_rows: int | None = None,
     total: Mapping[str, Any] | None = None,
     total_label: str = "Total",
+    miss_below: float | None = None,
 ) -> Table:
     """Format a report frame for display.
 
@@ -399,6 +356,10 @@ def table(
         lines), never summed here. Other columns are blank; ``total_label``
         goes in the first column unless it has a total itself.
     total_label : str, default "Total"
+    miss_below : float, optional
+        The report's ``miss_below`` (params ``performance.miss_below``): attainment
+        cells are coloured by its bands, as in the workbook
+        (:func:`reportkit.render.style.attainment_bands`); default: no colours.
 
     Returns
     -------
@@ -445,12 +406,20 @@ def table(
         footer = tuple(format_cell(total[c], c, currency) if c in total else "" for c in cols)
         if cols[0] not in total:
             footer = (total_label,) + footer[1:]
+    fills: tuple[tuple[str | None, ...], ...] = ()
+    banded = [c for c in cols if is_attainment_key(c)]
+    if miss_below is not None and banded:
+        fills = tuple(
+            tuple(band_colour(v, miss_below) if is_attainment_key(c) else None for c, v in zip(cols, values))
+            for values in shown[cols].itertuples(index=False, name=None)
+        )
     return Table(
         headers=tuple(labels.get(c, column_label(c)) for c in cols),
         rows=rows,
         numeric=numeric,
         caption=caption,
         footer=footer,
+        fills=fills,
     )
 
 
@@ -484,15 +453,14 @@ def summary_table(report: Any, keys: Sequence[str] | None = None) -> Table:
     labels = {k: label for k, label, _ in layout}
 
     def value(k: str) -> str | None:
-        if k == "forecast_range":
-            if "forecast_low" not in summary or "forecast_high" not in summary:
+        if k.endswith("_forecast_range") or k == "forecast_range":
+            base = k[: -len("_range")]
+            if f"{base}_low" not in summary or f"{base}_high" not in summary:
                 return None
-            lo, hi = summary["forecast_low"], summary["forecast_high"]
-            return (
-                NA
-                if is_missing(lo) or is_missing(hi)
-                else f"{format_cell(lo, 'forecast_low', cur)} to {format_cell(hi, 'forecast_high', cur)}"
-            )
+            lo, hi = summary[f"{base}_low"], summary[f"{base}_high"]
+            return NA if is_missing(lo) or is_missing(hi) else f"{format_cell(lo, 'low', cur)} to {format_cell(hi, 'high', cur)}"
+        if k == "next_year_quota" and "next_year" in summary and summary.get(k) is None:
+            return "not in the data yet"
         return format_cell(summary[k], k, cur) if k in summary else None
 
     def shown(k: str, when: str) -> bool:
@@ -503,6 +471,8 @@ def summary_table(report: Any, keys: Sequence[str] | None = None) -> Table:
             return not is_missing(v) and v != 0
         if when == "basis":
             return bool(summary.get("attainment_basis_differs"))
+        if when == "not_title":
+            return v != getattr(report, "period", None)
         if when == "not_cash":
             return "commission_cash" not in summary or v != summary["commission_cash"]
         return True
@@ -511,12 +481,24 @@ def summary_table(report: Any, keys: Sequence[str] | None = None) -> Table:
         items = [k for k, _, when in layout if shown(k, when)] if layout else list(summary)
     else:
         items = list(keys)
-    rows = tuple((labels.get(k) or column_label(k), v) for k in items if (v := value(k)) is not None)
-    return Table(headers=("Item", "Value"), rows=rows, numeric=(False, True))
+    shown_items = [(k, v) for k in items if (v := value(k)) is not None]
+    rows = tuple((labels.get(k) or column_label(k), v) for k, v in shown_items)
+    miss_below = getattr(report, "miss_below", None)
+    fills: tuple[tuple[str | None, ...], ...] = ()
+    caption = ""
+    if miss_below is not None:
+        fills = tuple((None, band_colour(summary[k], miss_below) if is_attainment_key(k) else None) for k, _ in shown_items)
+        caption = band_legend(miss_below) if any(f[1] for f in fills) else ""
+    return Table(headers=("Item", "Value"), rows=rows, numeric=(False, True), caption=caption, fills=fills)
 
 
 def heading(report: Any) -> Heading:
-    """The report's title: who, which period, as of when (escaped)."""
+    """The report's title: who (the id only when it differs from the name), which period, as of when (escaped).
+
+    Above it the company's name, logo and accent colour from params ``branding``
+    (:func:`reportkit.render.style.branding_of`); the logo is embedded as a
+    ``data:`` URI, so the page names no file.
+    """
     if getattr(report, "kind", "") == "team":
         title = f"Team report: {report.name} — {report.period}"
         sub = f"Sales manager: {report.sales_manager} · as of {format_date(report.as_of)} · {report.currency}"
@@ -526,7 +508,9 @@ def heading(report: Any) -> Heading:
         sub = (
             f"Team: {report.team} · Sales manager: {report.sales_manager} · as of {format_date(report.as_of)} · {report.currency}"
         )
-    return Heading(title, 1, sub)
+    brand = branding_of(report)
+    accent = brand.accent if "accent" in brand.model_fields_set else None
+    return Heading(title, 1, sub, company=brand.company or "", logo=logo_data_uri(brand), accent=accent)
 
 
 @dataclass(frozen=True)

@@ -27,11 +27,14 @@ from .objects import AccountManagerReport
 from .planning import account_manager_row
 from .sections import (
     as_of_notes,
+    data_quality_notes,
     elapsed_days,
     forecast_categories_section,
     fraction_or_none,
     money_or_none,
+    next_year_forecast,
     performance_history,
+    report_branding,
     to_date_figures,
     to_date_note,
 )
@@ -123,7 +126,14 @@ def build_account_manager_report(
     accounts = ctx.account_status(ds, am_id)
     deals = _deals(ds, figures["in_period"])
     to_date = to_date_figures(ctx.period, ctx.cutoff, figures["revenue_cents"], figures["quota_cents"])
-    notes = [*ctx.quota_notes, *performance_notes, *_notes(ds, ctx, row, figures, quarterly, deals, accounts, to_date)]
+    next_year, next_notes = next_year_forecast(ds, ctx, params, level="account_manager", entity=am_id, members=[am_id])
+    notes = [
+        *ctx.quota_notes,
+        *performance_notes,
+        *_notes(ds, ctx, row, figures, quarterly, deals, accounts, to_date),
+        *next_notes,
+        *data_quality_notes(ds, ["deals", "accounts", "pipeline", "quotas", "service_issues"]),
+    ]
     notes += payout_notes(stmt)  # fx2 group: paid in another currency than the reporting currency
     categories, categories_rule = forecast_categories_section(ds, ctx, [am_id])
     return AccountManagerReport(
@@ -137,7 +147,7 @@ def build_account_manager_report(
         period_end=ctx.period.end,
         as_of=as_of,
         currency=ds.currency,
-        summary=_summary(figures, to_date, stmt, forecast, standing, accounts),
+        summary={**_summary(figures, to_date, stmt, forecast, standing, accounts), **next_year},
         quarterly=quarterly,
         commission=stmt.lines.copy(),  # the statement is shared with the team report: not its frame
         accounts=accounts,
@@ -147,6 +157,7 @@ def build_account_manager_report(
         notes=tuple(notes),
         timezone=params.timezone,
         miss_below=params.performance.miss_below,
+        branding=report_branding(params),
         forecast_categories=categories,
         forecast_categories_rule=categories_rule,
     )

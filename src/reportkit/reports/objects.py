@@ -57,6 +57,8 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from ..config.params import Branding
+
 __all__ = ["AccountManagerReport", "TeamReport"]
 
 
@@ -84,6 +86,7 @@ class AccountManagerReport:
     notes: tuple[str, ...] = ()
     timezone: str = "UTC"  # params ``timezone``: the workbook shows tz-aware timestamps in it
     miss_below: float = 0.9  # params ``performance.miss_below``: the workbook's attainment miss band
+    branding: Branding | None = None  # params ``branding`` (company, logo, accent): read by the HTML, PDF and workbook
     # forecast categories (issue #13 item 11): None unless the data declares them
     forecast_categories: pd.DataFrame | None = None
     forecast_categories_rule: str = ""
@@ -112,6 +115,7 @@ class TeamReport:
     notes: tuple[str, ...] = ()
     timezone: str = "UTC"  # params ``timezone``: the workbook shows tz-aware timestamps in it
     miss_below: float = 0.9  # params ``performance.miss_below``: the workbook's attainment miss band
+    branding: Branding | None = None  # params ``branding`` (company, logo, accent): read by the HTML, PDF and workbook
     # forecast categories (issue #13 item 11): None unless the data declares them
     forecast_categories: pd.DataFrame | None = None
     forecast_categories_rule: str = ""

@@ -24,18 +24,28 @@ from typing import Any
 
 import pandas as pd
 
-from ..config.params import BatchParams
+from ..config.params import BatchParams, Branding
 from ..core.money import MICROS_PER_CENT, cents_to_money, rdiv
 from ..core.periods import Period
-from ..data.model import Dataset
+from ..data.model import Dataset, load_change_notes
 from ..domain.crediting import credited_in, revenue_micros_by, team_revenue
-from ..domain.forecast import FORECAST_TOTAL_KEYS, forecast_methods, level_revenue, open_pipeline, pooled_forecast
+from ..domain.forecast import (
+    FORECAST_TOTAL_KEYS,
+    annual_forecasts,
+    forecast_methods,
+    level_revenue,
+    open_pipeline,
+    pooled_forecast,
+)
 from ..domain.forecast_categories import forecast_category_table, has_forecast_categories, rollup_rule
 from ..domain.performance import performance_input, performance_table
 from ..domain.quota import PooledAttainment, attainment, pooled_attainment
-from .context import ReportContext
+from .context import ReportContext, engine_quotas
 
 __all__ = [
+    "report_branding",
+    "next_year_forecast",
+    "data_quality_notes",
     "money_or_none",
     "fraction_or_none",
     "elapsed_days",
@@ -277,3 +287,79 @@ def forecast_categories_section(ds: Dataset, ctx: ReportContext, members: list[s
     p = ctx.period
     table = forecast_category_table(ctx.credited, ds.pipeline, members, p.start, p.end, ctx.as_of)
     return table, rollup_rule(p.label)
+
+
+def report_branding(params: BatchParams) -> Branding:
+    """The branding a report carries (params ``branding``), its company the one readers see (:attr:`BatchParams.company`).
+
+    Without ``branding`` in the params: the default look (no logo, default colours)
+    with the params ``name`` as the company.
+    """
+    b = params.branding or Branding()
+    return b.model_copy(update={"company": params.company})
+
+
+def next_year_forecast(
+    ds: Dataset, ctx: ReportContext, params: BatchParams, *, level: str, entity: str, members: list[str]
+) -> tuple[dict[str, Any], list[str]]:
+    """Next fiscal year's forecast against next year's quota, once the reported year is over; else nothing.
+
+    At the end of a fiscal year its annual forecast is its actual revenue and tells
+    nothing new, so a report whose cutoff is on or after the year's last day also
+    shows the next year's: :func:`reportkit.domain.forecast.annual_forecasts` for
+    the next fiscal year as of the cutoff (blended: last year repeated; range:
+    last year's daily pace to that plus the weighted open pipeline), at ``level``
+    (``"account_manager"`` or ``"team"``, row ``entity``), against next year's
+    quota from the source's quota table or the params quota rule
+    (:func:`reportkit.reports.context.engine_quotas`).
+
+    Returns
+    -------
+    (dict, list of str)
+        Summary keys ``next_year`` (label), ``next_year_forecast``,
+        ``next_year_forecast_low``, ``next_year_forecast_high`` (Decimal),
+        ``next_year_quota`` (Decimal, None when unknown),
+        ``next_year_forecast_attainment`` (fraction or None); and the notes
+        (what it assumes; that next year's quota is unknown when it is).
+        ``({}, [])`` while the reported year is not over.
+    """
+    p = ctx.period
+    if ctx.cutoff < p.year.end:
+        return {}, []
+    key = f"next_year:{level}"
+    nxt = p.fiscal_year + 1
+    label = f"FY{nxt}"
+    if key not in ctx.forecast_cache:
+        quotas, _ = engine_quotas(ds, params, [nxt])
+        f = annual_forecasts(
+            ds, nxt, ctx.cutoff, level=level, method="blended", credited=ctx.credited, quotas=quotas, members=members
+        )
+        ctx.forecast_cache[key] = f.set_index(f["entity"].astype("str"), drop=False)
+    row = ctx.forecast_cache[key].loc[str(entity)]
+    quota = row["annual_quota"]
+    summary = {
+        "next_year": label,
+        "next_year_forecast": row["forecast"],
+        "next_year_forecast_low": row["low"],
+        "next_year_forecast_high": row["high"],
+        "next_year_quota": quota,
+        "next_year_forecast_attainment": fraction_or_none(float(row["forecast_attainment"])),
+    }
+    notes = [
+        f"{p.year.label} is over: its annual forecast is its actual revenue. {label}'s forecast repeats "
+        f"{p.year.label}'s revenue; its range runs from {p.year.label}'s daily pace over {label} to that plus the "
+        "weighted open pipeline."
+    ]
+    if quota is None:
+        notes.append(f"No quota for {label} in the data yet: next year's forecast attainment is n/a.")
+    return summary, notes
+
+
+def data_quality_notes(ds: Dataset, tables: list[str]) -> list[str]:
+    """What loading dropped, merged or changed in the tables a report reads, as notes (none for a clean load).
+
+    :func:`reportkit.data.model.load_change_notes` over ``tables`` (an account
+    manager's report reads deals, accounts, pipeline, quotas and service issues;
+    a team's deals, quotas and account managers).
+    """
+    return load_change_notes(ds, tables)

@@ -32,12 +32,15 @@ from .planning import active_account_managers, team_slugs
 from .sections import (
     GroupFigures,
     as_of_notes,
+    data_quality_notes,
     forecast_categories_section,
     fraction_or_none,
     group_figures,
     group_forecast,
     money_or_none,
+    next_year_forecast,
     performance_history,
+    report_branding,
     to_date_figures,
     to_date_note,
 )
@@ -182,6 +185,7 @@ def build_team_report(
     watch = [a for a in members if standing[a][0] in ("performance watch", "termination review")]
     to_date = to_date_figures(ctx.period, ctx.cutoff, figures.period.revenue_cents or 0, figures.period.quota_cents)
     basis_differs = _basis_differs(figures, quarterly, basis_fc, team_fc)
+    next_year, next_notes = next_year_forecast(ds, ctx, params, level="team", entity=name, members=members)
     notes = [
         *ctx.quota_notes,
         *_notes(
@@ -193,6 +197,8 @@ def build_team_report(
             [am_names[a] for a in members if quotas[a] is None],
             to_date,
         ),
+        *next_notes,
+        *data_quality_notes(ds, ["deals", "quotas", "account_managers"]),
     ]
     categories, categories_rule = forecast_categories_section(ds, ctx, members)
     return TeamReport(
@@ -204,7 +210,10 @@ def build_team_report(
         period_end=ctx.period.end,
         as_of=as_of,
         currency=ds.currency,
-        summary=_summary(figures, to_date, stmts, team_fc, forecast, len(watch), overlap=overlap, basis_differs=basis_differs),
+        summary={
+            **_summary(figures, to_date, stmts, team_fc, forecast, len(watch), overlap=overlap, basis_differs=basis_differs),
+            **next_year,
+        },
         leaderboard=leaderboard,
         attainment_distribution=_distribution(leaderboard["attainment"]),
         quarterly=quarterly,
@@ -214,6 +223,7 @@ def build_team_report(
         notes=tuple(notes),
         timezone=params.timezone,
         miss_below=params.performance.miss_below,
+        branding=report_branding(params),
         forecast_categories=categories,
         forecast_categories_rule=categories_rule,
     )

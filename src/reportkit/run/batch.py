@@ -42,6 +42,7 @@ from typing import Any
 from ..config.params import BatchParams, load_params
 from ..core.errors import BatchInterrupted, OutputError, ParamsError
 from ..core.periods import FiscalCalendar, Period
+from ..data.model import load_change_counts, load_change_notes
 from ..domain import loading
 from ..render.notebook import default_template_dir
 from ..reports.builders import REPORT_KINDS, load_checked_plans, plan_reports, shared_contexts
@@ -334,10 +335,11 @@ def _execute_batch(
         removed_stale=removed,
         company_workbook=company,
         company_workbook_error=company_error,
+        data_quality=load_change_counts(ds),
     )
     manifest_path, index_path = out / "manifest.json", out / "index.html"
     atomic_write(manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-    atomic_write(index_path, index_html(params, period, results, company_error))
+    atomic_write(index_path, index_html(params, period, results, company_error, data_quality=load_change_notes(ds)))
     if interrupted:
         raise BatchInterrupted(
             f"batch interrupted: {sum(r.status == 'ok' for r in results)} of {len(results)} reports finished; "

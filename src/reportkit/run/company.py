@@ -61,7 +61,7 @@ def write_company_workbook(
             objects.append(team_objects[r.id])
         rollup = build_company_rollup(ds, objects, period.label, params, params.as_of)
         excel.write_company_workbook(
-            objects, path, title=f"{params.name} — {period.label}", as_of=params.as_of, rollup=rollup, company=params.name
+            objects, path, title=f"{params.name} — {period.label}", as_of=params.as_of, rollup=rollup, company=params.company
         )
     except Exception as exc:
         log.debug("the company workbook could not be written", exc_info=True)

@@ -28,8 +28,19 @@ _LINK_ORDER = ("html", "pdf", "xlsx", "ipynb")
 """The order of a report's file links (every format of :data:`reportkit.run.outputs.FORMATS`)."""
 
 
-def index_html(params: BatchParams, period: Period, results: list[ReportResult], company_error: str | None = None) -> str:
-    """The page: one table per team (its own report first), each report's status, error and files."""
+def index_html(
+    params: BatchParams,
+    period: Period,
+    results: list[ReportResult],
+    company_error: str | None = None,
+    *,
+    data_quality: list[str] | None = None,
+) -> str:
+    """The page: one table per team (its own report first), each report's status, error and files.
+
+    ``data_quality``: what loading dropped, merged or changed, one line per table
+    (:func:`reportkit.data.model.load_change_notes`); the page says when it changed nothing.
+    """
     esc = html.escape
     groups: dict[str, list[ReportResult]] = {}
     for r in results:
@@ -46,6 +57,13 @@ def index_html(params: BatchParams, period: Period, results: list[ReportResult],
     ]
     if company_error:
         parts.append(f'<p><span class="failed">failed</span> <span class="error">{esc(company_error)}</span></p>')
+    if data_quality is not None:
+        items = "".join(f"<li>{esc(n)}</li>" for n in data_quality)
+        parts.append(
+            f'<ul class="meta">{items}</ul>'
+            if items
+            else '<p class="meta">Data quality: loading dropped, merged or changed nothing.</p>'
+        )
     for team, members in groups.items():
         members = sorted(members, key=lambda r: (not REPORT_KINDS[r.kind].id_from_name,))  # the team's own report first
         parts.append(f"<h2>{esc(team)}</h2>")

@@ -96,6 +96,7 @@ import numpy as np
 import pandas as pd
 
 from ...core.errors import DataError
+from ...core.money import MICROS_PER_CENT
 from ...core.periods import FiscalCalendar
 from .. import fx, model
 from ..splits import check_splits, splits_problems
@@ -208,7 +209,19 @@ def load_dataset(mapping_path: str | Path, *, uncredited: Callable[[model.Datase
     if uncredited:
         raise _data_error(uncredited, mapping_path)
     notes = list(ctx.notes) + _outside_quota_periods(return_ds)
-    return replace(return_ds, warnings=tuple(notes))
+    changes = dict(ctx.changes)
+    rounded = _sub_cent_amounts(return_ds.deals)
+    if rounded:
+        changes[("deals", "rounded")] = rounded
+    return replace(return_ds, warnings=tuple(notes), load_changes=tuple((t, k, n) for (t, k), n in changes.items()))
+
+
+def _sub_cent_amounts(deals: pd.DataFrame) -> int:
+    """How many deals have an exact amount with fractions of a cent (shown rounded to the cent)."""
+    if deals is None or model.AMOUNT_MICROS not in deals.columns or not len(deals):
+        return 0
+    micros = deals[model.AMOUNT_MICROS].to_numpy(dtype="int64")
+    return int(((micros % MICROS_PER_CENT) != 0).sum())
 
 
 def _convert(

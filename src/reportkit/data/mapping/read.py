@@ -31,10 +31,15 @@ class _Context:
     cache: dict[tuple, pd.DataFrame] = field(default_factory=dict)
     problems: list[DataProblem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    changes: dict[tuple[str, str], int] = field(default_factory=dict)  # (table, kind) -> rows or cells
 
-    def note(self, text: str) -> None:
+    def note(self, text: str, change: tuple[str, str, int] | None = None) -> None:
+        """Record a warning once; ``change`` = (table, kind, count) counts it in :attr:`Dataset.load_changes`."""
         if text not in self.notes:
             self.notes.append(text)
+            if change is not None:
+                key = (change[0], change[1])
+                self.changes[key] = self.changes.get(key, 0) + int(change[2])
 
     def read(self, src: Source, table: str) -> pd.DataFrame:
         """Raw text frame of ``src`` with ``_source_row`` and ``_source_file``."""
@@ -76,7 +81,7 @@ class _Context:
             footer = df.iloc[len(df) - src.skip_footer :]
             for _, r in footer.iterrows():
                 cells = " | ".join(str(r[c]) for c in df.columns if not str(c).startswith("_source"))
-                self.note(f"{label}: footer row {int(r[_ROW])} skipped (skip_footer): {cells}")
+                self.note(f"{label}: footer row {int(r[_ROW])} skipped (skip_footer): {cells}", (table, "skipped", 1))
             df = df.iloc[: len(df) - src.skip_footer].reset_index(drop=True)
         return df
 

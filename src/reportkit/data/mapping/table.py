@@ -92,7 +92,7 @@ def _prepare(ctx: _Context, table: str, tm: TableMapping) -> pd.DataFrame:
         for col, values in tm.drop_rows_where.items():
             drop |= df[col].astype("str").str.strip().isin([v.strip() for v in values])
         for idx in df.index[drop]:
-            ctx.note(f"{df.at[idx, _FILE]}: row {int(df.at[idx, _ROW])} dropped ({table}.drop_rows_where)")
+            ctx.note(f"{df.at[idx, _FILE]}: row {int(df.at[idx, _ROW])} dropped ({table}.drop_rows_where)", (table, "dropped", 1))
         df = df[~drop].reset_index(drop=True)
     df = _apply_na(df, tm.na_values, data_cols)
     df = _apply_normalise(df, tm.normalise)
@@ -144,7 +144,8 @@ def _deduplicate(ctx: _Context, table: str, tm: TableMapping, out: pd.DataFrame,
         if gone.any():
             ctx.note(
                 f"{table}: {int(gone.sum())} repeated row(s) dropped (deduplicate: {policy}): "
-                f"{_where_rows(out, out.index[gone][:20])}{' ...' if gone.sum() > 20 else ''}"
+                f"{_where_rows(out, out.index[gone][:20])}{' ...' if gone.sum() > 20 else ''}",
+                (table, "merged", int(gone.sum())),
             )
             out = out[~gone].reset_index(drop=True)
     if table in ("quotas", "territories", "fx_rates", "splits"):
@@ -324,7 +325,8 @@ def _parse_text_column(ctx: _Context, table: str, tm: TableMapping, out: pd.Data
         ctx.note(
             f"{table}.{name} (source column {label!r}): {len(looks)} cell(s) hold {shown} "
             f"(rows {rows}{more}); kept as text because the mapping does not declare them "
-            f"missing (add them to na_values: if they mean 'no value')"
+            f"missing (add them to na_values: if they mean 'no value')",
+            (table, "placeholder", len(looks)),
         )
 
 

@@ -126,7 +126,9 @@ def write_workbook(
         so readers never see half a file.
     company : str, default ""
         Document property *Company* (e.g. the params ``name``), and the first part of
-        the title row every sheet starts with (company, report, period, as-of).
+        the title row every sheet starts with (company, report, period, as-of);
+        default: the report's params ``branding.company``. With branding the header
+        fill and title colour follow its accent colour (:mod:`reportkit.render.style`).
     timezone : str or tzinfo, optional
         The report's timezone (an IANA name such as ``"Europe/Berlin"``): timezone-aware
         timestamps are converted to it before the timezone is dropped (Excel has
@@ -164,8 +166,13 @@ def write_workbook(
     if constant_memory is None:
         constant_memory = _needs_constant_memory(getattr(report, attr, None) for _, attr in sheets)
 
+    branding = getattr(report, "branding", None)
+    company = company or (branding.company if branding is not None and branding.company else "")
+
     def build(tmp: Path) -> None:
-        book = _Book(tmp, report.currency, tz, bool(constant_memory), overflow, mb, title=print_title(report, company))
+        book = _Book(
+            tmp, report.currency, tz, bool(constant_memory), overflow, mb, title=print_title(report, company), branding=branding
+        )
         _report_properties(book, report, company)
         summary_sheet, summary_ws = book.add_sheet("Summary", 2)
         placed = _write_report_sheets(book, report, sheets)

@@ -23,7 +23,7 @@ import xlsxwriter.exceptions
 
 from ...core.errors import OutputError
 from ..titles import PrintTitle
-from .formats import DEFAULT_MISS_BELOW, _Formats, attainment_bands
+from .formats import DEFAULT_MISS_BELOW, Branding, _Formats, attainment_bands
 
 _INVALID_SHEET_CHARS = re.compile(r"[\[\]:*?/\\\x00-\x1f\x7f]")
 
@@ -130,6 +130,7 @@ class _Book:
         overflow: str,
         miss_below: float = DEFAULT_MISS_BELOW,
         title: PrintTitle | None = None,
+        branding: Branding | None = None,
     ) -> None:
         if overflow not in ("split", "error"):
             raise ValueError(f"overflow must be 'split' or 'error', got {overflow!r}")
@@ -149,7 +150,8 @@ class _Book:
                 "constant_memory": constant_memory,
             },
         )
-        self.fmt = _Formats(self.wb, currency, miss_below)
+        self.fmt = _Formats(self.wb, currency, miss_below, branding)
+        self.company = branding.company if branding is not None and branding.company else ""
         self.names: list[str] = []
         self.tables = 0
         self.title = title

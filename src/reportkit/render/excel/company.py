@@ -113,10 +113,13 @@ def write_company_workbook(
     currency = next(iter(currencies), "USD")
     tz = next(iter(zones), DEFAULT_TIMEZONE)
     mb = next(iter(misses), DEFAULT_MISS_BELOW)
+    branding = next((r.branding for r in reports if getattr(r, "branding", None) is not None), None)  # the params'
 
     def build(tmp: Path) -> None:
         period = next(iter(periods), "")
-        book = _Book(tmp, currency, tz, False, "split", mb, title=PrintTitle(company, COMPANY_REPORT, period, as_of))
+        book = _Book(
+            tmp, currency, tz, False, "split", mb, title=PrintTitle(company, COMPANY_REPORT, period, as_of), branding=branding
+        )
         _props(book, title, "Company roll-up", as_of, company, f"as of {as_of.isoformat()}; one sheet per team and a roll-up")
         rollup_sheet, rws = book.add_sheet("Company", len(_ROLLUP_COLUMNS))
         team_totals: list[tuple[Any, _Placed]] = []

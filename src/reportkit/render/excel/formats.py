@@ -2,15 +2,15 @@
 
 Money in the dataset currency's symbol and decimals (:func:`money_format`),
 fractions as percent, dates ``yyyy-mm-dd``; the header, total-row and ``n/a``
-styles; the attainment colour bands of the performance policy
-(:func:`attainment_bands`) and their conditional formats; which kind of column
+styles (the header fill and title colour follow params ``branding``); the
+attainment colour bands of the performance policy (:func:`attainment_bands`, whose
+home is :mod:`reportkit.render.style`, shared with the HTML) and their conditional formats; which kind of column
 (money, percent, date, integer, number, bool, text) a frame column is.
 """
 
 from __future__ import annotations
 
 import datetime
-import math
 import numbers
 from decimal import Decimal
 from typing import Any
@@ -20,68 +20,14 @@ import pandas as pd
 import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from ...config.params import PerformancePolicy
 from ...core.currency import currency_info
 from ..cell_kinds import is_missing, is_percent_key
+from ..style import DEFAULT_MISS_BELOW, QUOTA_MET, Branding, attainment_bands, header_fill  # noqa: F401 (re-exported: their old home)
 
 _MIN_WIDTH, _MAX_WIDTH = 8, 60
 
 
 _ATTAINMENT_KEYS = ("attainment", "ytd_attainment", "forecast_attainment")
-_MISS, _SHORT, _MET = "#F8D7DA", "#FFF3CD", "#D4EDDA"  # red, amber, green fills
-QUOTA_MET = 1.0
-"""Attainment at which quota is met (the green band starts here, or at the miss threshold if higher)."""
-DEFAULT_MISS_BELOW = PerformancePolicy.model_fields["miss_below"].default
-"""The params default of ``performance.miss_below`` (0.9)."""
-
-
-def attainment_bands(miss_below: float = DEFAULT_MISS_BELOW) -> tuple[tuple[float | None, float | None, str], ...]:
-    """Conditional-format bands of attainment cells: ``(low inclusive, high exclusive, fill)``.
-
-    The bands follow the performance policy, so a workbook colours as a miss
-    exactly the quarters the report calls a miss:
-
-    * red: attainment ``< miss_below`` (a miss, see :mod:`reportkit.domain.performance`);
-    * amber: ``miss_below <= attainment < 1.0`` (no miss, quota not met; absent
-      when ``miss_below >= 1.0``);
-    * green: ``attainment >= max(1.0, miss_below)`` (quota met and no miss).
-
-    Parameters
-    ----------
-    miss_below : float, default 0.9
-        Params ``performance.miss_below``: attainment fraction (1.0 == 100 %)
-        below which a quarter is a miss; finite and >= 0.
-
-    Returns
-    -------
-    tuple of (float or None, float or None, str)
-        Disjoint bands in order; ``None`` is an open end.
-
-    Raises
-    ------
-    ValueError
-        ``miss_below`` is not a finite number >= 0.
-
-    >>> attainment_bands(0.8)
-    ((None, 0.8, '#F8D7DA'), (0.8, 1.0, '#FFF3CD'), (1.0, None, '#D4EDDA'))
-    >>> attainment_bands(1.1)
-    ((None, 1.1, '#F8D7DA'), (1.1, None, '#D4EDDA'))
-    """
-    if (
-        isinstance(miss_below, bool)
-        or not isinstance(miss_below, numbers.Real)
-        or not math.isfinite(miss_below)
-        or miss_below < 0
-    ):
-        raise ValueError(
-            f"miss_below must be a finite attainment fraction >= 0 (params performance.miss_below), got {miss_below!r}"
-        )
-    m = float(miss_below)
-    bands: list[tuple[float | None, float | None, str]] = [(None, m, _MISS)]
-    if m < QUOTA_MET:
-        bands.append((m, QUOTA_MET, _SHORT))
-    bands.append((max(m, QUOTA_MET), None, _MET))
-    return tuple(bands)
 
 
 def money_format(currency: str) -> str:
@@ -107,8 +53,12 @@ def money_format(currency: str) -> str:
 
 
 class _Formats:
-    def __init__(self, wb: xlsxwriter.Workbook, currency: str, miss_below: float = DEFAULT_MISS_BELOW) -> None:
-        self.header = wb.add_format({"bold": True, "bg_color": "#E2E8F0", "border": 1, "text_wrap": True, "valign": "top"})
+    def __init__(
+        self, wb: xlsxwriter.Workbook, currency: str, miss_below: float = DEFAULT_MISS_BELOW, branding: Branding | None = None
+    ) -> None:
+        self.header = wb.add_format(
+            {"bold": True, "bg_color": header_fill(branding), "border": 1, "text_wrap": True, "valign": "top"}
+        )
         self.money = wb.add_format({"num_format": money_format(currency)})
         self.percent = wb.add_format({"num_format": "0.0%"})
         self.date = wb.add_format({"num_format": "yyyy-mm-dd"})
@@ -116,9 +66,15 @@ class _Formats:
         self.integer = wb.add_format({"num_format": "#,##0"})
         self.number = wb.add_format({"num_format": "#,##0.00"})
         self.na = wb.add_format({"align": "right", "font_color": "#718096"})
-        self.title = wb.add_format({"bold": True, "font_size": 14})
+        title = {"bold": True, "font_size": 14}
+        if branding is not None and "accent" in branding.model_fields_set:
+            title["font_color"] = branding.accent
+        self.title = wb.add_format(title)
         self.wrap = wb.add_format({"text_wrap": True, "valign": "top"})
-        self.print_title = wb.add_format({"bold": True, "font_size": 12, "text_wrap": True, "valign": "top"})
+        print_title = {"bold": True, "font_size": 12, "text_wrap": True, "valign": "top"}
+        if branding is not None and "accent" in branding.model_fields_set:
+            print_title["font_color"] = branding.accent
+        self.print_title = wb.add_format(print_title)
         self.total_label = wb.add_format({"bold": True, "top": 1})
         self.total_money = wb.add_format({"bold": True, "top": 1, "num_format": money_format(currency)})
         self.total_percent = wb.add_format({"bold": True, "top": 1, "num_format": "0.0%"})

@@ -22,7 +22,8 @@ from xlsxwriter.xmlwriter import XMLwriter as _XMLwriter
 
 from ...core.errors import OutputError
 from ..cell_kinds import NA, is_missing
-from ..notebook import column_label, format_cell
+from ..labels import column_label, plain_frame
+from ..notebook import format_cell
 from .book import _Book
 from .cells import _clean_text, _convert, _put
 from .formats import _MAX_WIDTH, _MIN_WIDTH, _band_formats, _Formats, _kind_of
@@ -91,8 +92,7 @@ def write_frame_sheet(
     """
     spec = spec or _Spec()
     fmt, tz = book.fmt, book.tz
-    frame = frame if frame is not None else pd.DataFrame()
-    frame = frame.reset_index(drop=True)
+    frame = plain_frame(frame if frame is not None else pd.DataFrame()).reset_index(drop=True)  # codes in words
     cols = [str(c) for c in frame.columns]
     colidx = {c: j for j, c in enumerate(cols)}
     kinds = [_kind_of(frame[c], c) for c in frame.columns]

@@ -8,7 +8,8 @@ from typing import Any
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 from ..cell_kinds import NA, is_percent_key
-from ..notebook import column_label, format_cell
+from ..labels import summary_label, value_words
+from ..notebook import format_cell
 from .book import _Book, fit_title_row
 from .cells import _write_value
 from .formats import _ATTAINMENT_KEYS, _MAX_WIDTH, _band_formats
@@ -38,7 +39,11 @@ def _summary_rows(report: Any) -> list[tuple[str, str, Any]]:
         ("as_of", "As of", report.as_of),
         ("currency", "Currency", report.currency),
     ]
-    rows = ident + [(str(k), column_label(str(k)), v) for k, v in (report.summary or {}).items()]
+    rows = ident + [
+        (str(k), summary_label(report.kind, str(k)), value_words(v, str(k)))
+        for k, v in (report.summary or {}).items()
+        if not (k == "period_label" and v == report.period)  # the period once
+    ]
     rows += [("note", "Note", n) for n in report.notes]
     return rows
 
