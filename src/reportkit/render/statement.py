@@ -339,7 +339,7 @@ def statement_cli(
             conversions = fx(stmt.lines["deal_id"].tolist()) if fx is not None else None
             name = str(account_manager_row(ds, am)["name"])
             csv_path, _ = write_statement_files(
-                stmt, output_dir, ds.currency, conversions, name=name, as_of=as_of, company=params.name
+                stmt, output_dir, ds.currency, conversions, name=name, as_of=as_of, company=params.company
             )
             paid = f", paid {stmt.payout_converted} {stmt.payout_currency}" if stmt.payout_currency else ""
             print(f"{am}: {len(stmt.lines)} lines, total {stmt.total} {ds.currency}{paid} -> {csv_path}")

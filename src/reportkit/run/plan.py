@@ -168,7 +168,7 @@ class BatchPlan:
             title=f"{res.name} — {self.period.label}",
             timeout_s=self.params.timeout_s,
             warm=self.warm,
-            company=self.params.name,
+            company=self.params.company,
             pdf=expected.get("pdf"),
             pdf_paper=self.params.pdf.paper,
             pdf_orientation=self.params.pdf.orientation,
