@@ -368,7 +368,7 @@ _METHOD_WORDS = {
     "run_rate": "run rate",
     "seasonal": "seasonal (last year x growth)",
     "seasonal_naive": "seasonal naive (rest of last year)",
-    "blended": "damped seasonal",
+    "blended": "blended (damped seasonal)",
     "ets": "ETS (exponential smoothing)",
     "theta": "Theta",
     "arima": "seasonal ARIMA",
