@@ -11,7 +11,7 @@ from conftest import build_dataset
 
 from reportkit.domain.backtest import backtest_forecasts, forecast_hierarchy, summarise_backtest
 from reportkit.domain.crediting import credited_deals
-from reportkit.domain.forecast_choice import CHOICE_FALLBACK, choose_method, forecast_at
+from reportkit.domain.forecast_choice import CHOICE_FALLBACK, choose_method, forecast_at, interval_scale
 from reportkit.domain.forecast_inputs import level_revenue
 from reportkit.domain.forecast_models import MODEL_METHODS, Z_INTERVAL, model_forecasts, reconcile, summing_matrix
 
@@ -177,3 +177,18 @@ def test_a_level_where_the_default_lost_to_seasonal_naive_falls_back_and_says_so
     assert co["method"] == "seasonal_naive" and co["reconciliation"] == ""
     assert "did worse" in co["words"] and "need not add up" in co["words"]
     assert set(f.loc[["A1", "A2", "East", "West"], "method"]) == {"reconciled"}
+
+
+def test_the_interval_is_widened_by_how_far_earlier_actuals_fell_outside_it():
+    rows = [
+        ("2022-03-31", "team", f"T{i}", "reconciled", True, datetime.date(2022, 12, 31), 1000, 1000 + err)
+        for i, err in enumerate([0, 50, -100, 150, -200, 250])
+    ]
+    ev = _evidence(rows).assign(interval_sd_cents=100.0)
+    # normalised errors 0, 0.5, 1, 1.5, 2, 2.5: their 80th percentile is 2.0, so the sd widens by 2.0 / z
+    assert interval_scale(ev, "team", datetime.date(2023, 3, 31)) == pytest.approx(2.0 / Z_INTERVAL)
+    # the rows of another level count when a level has too few of its own (errors are in units of sd)
+    assert interval_scale(ev, "company", datetime.date(2023, 3, 31)) == pytest.approx(2.0 / Z_INTERVAL)
+    # too few rows, or actuals not yet known at the cutoff: the model's own interval
+    assert interval_scale(ev.iloc[:5], "team", datetime.date(2023, 3, 31)) == 1.0
+    assert interval_scale(ev, "team", datetime.date(2022, 9, 30)) == 1.0

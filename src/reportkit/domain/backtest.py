@@ -98,6 +98,8 @@ DETAIL_COLUMNS = (
     "forecast_low_cents",
     "forecast_high_cents",
     "chosen_method",
+    "interval_sd_cents",
+    "interval_scale",
 )
 
 SUMMARY_COLUMNS = (
@@ -178,7 +180,10 @@ def backtest_forecasts(
         ``forecast_low_cents``, ``forecast_high_cents`` Int64 (NA where undefined;
         the interval is the 80 % prediction interval, NA for the rules);
         ``actual_remaining_cents`` int64; ``chosen_method`` (the method a
-        ``selected`` / ``reconciled`` row used, '' otherwise).
+        ``selected`` / ``reconciled`` row used, '' otherwise); ``interval_sd_cents``
+        (float: the standard deviation behind the interval, NaN for the rules) and
+        ``interval_scale`` (float: the calibration factor of the ``selected`` /
+        ``reconciled`` interval, :func:`reportkit.domain.forecast_choice.interval_scale`).
     """
     for lv in levels:
         if lv not in LEVELS:

@@ -19,10 +19,10 @@ and for a report's ``as_of`` (:func:`reportkit.domain.backtest.forecast_hierarch
    (:func:`reportkit.domain.forecast_models.reconcile`); the interval moves with
    its forecast (same width).
 
-The range of ``selected`` / ``reconciled`` is the chosen model's 80 % interval;
-when the chosen method is one of the rules (no model behind it) it is the ETS
-model's interval for that entity (else Theta's, else ARIMA's) around the
-forecast. Every figure is the **remaining-year** amount in whole cents.
+The range of ``selected`` / ``reconciled`` is the 80 % interval ``forecast -/+ z k sd``:
+``sd`` is the chosen model's (for a rule with no model behind it, the entity's ETS one,
+else Theta's, else ARIMA's) and ``k`` calibrates it on the earlier backtests
+(:func:`interval_scale`). Every figure is the **remaining-year** amount in whole cents.
 """
 
 from __future__ import annotations
@@ -37,7 +37,16 @@ from ..data.model import Dataset
 from .crediting import credited_deals
 from .forecast import HISTORY_METHODS, forecast_methods
 from .forecast_inputs import COMPANY, LEVELS, level_revenue, revenue_by_entity, team_of
-from .forecast_models import MODEL_METHODS, float_cents, interval_cents, model_forecasts, reconcile, summing_matrix
+from .forecast_models import (
+    INTERVAL,
+    MODEL_METHODS,
+    Z_INTERVAL,
+    float_cents,
+    interval_cents,
+    model_forecasts,
+    reconcile,
+    summing_matrix,
+)
 
 __all__ = [
     "BASE_METHODS",
@@ -49,6 +58,8 @@ __all__ = [
     "wape",
     "bias",
     "choose_method",
+    "interval_scale",
+    "MIN_CALIBRATION_ROWS",
     "forecast_at",
 ]
 
@@ -63,6 +74,9 @@ CHOICE_FALLBACK = "seasonal_naive"
 #: The reconciliation, in words (reports state it).
 RECONCILIATION = "WLS structural scaling (MinTrace family; Athanasopoulos et al. 2017)"
 
+#: Fewest earlier rows :func:`interval_scale` calibrates on.
+MIN_CALIBRATION_ROWS = 6
+
 #: Columns of :func:`forecast_at`.
 AT_COLUMNS = (
     "level",
@@ -74,6 +88,8 @@ AT_COLUMNS = (
     "forecast_remaining_cents",
     "forecast_low_cents",
     "forecast_high_cents",
+    "interval_sd_cents",
+    "interval_scale",
     "chosen_method",
     "chosen_wape",
     "chosen_n",
@@ -145,6 +161,34 @@ def choose_method(
     return best if best is not None else (CHOICE_FALLBACK, float("nan"), 0)
 
 
+def interval_scale(evidence: pd.DataFrame | None, level: str, cutoff: datetime.date) -> float:
+    """How much the default's interval must widen (> 1) or narrow (< 1) to have held 80 % of the earlier actuals.
+
+    Over the earlier ``reconciled`` rows whose actuals are known by ``cutoff`` (as
+    :func:`choose_method`, entities with last year's history), the normalised errors
+    ``|actual - forecast| / sd`` are scale-free; their 80th percentile over ``z`` is the
+    factor (split-conformal calibration; Vovk et al. 2005, Lei et al. 2018). The rows of
+    ``level`` when there are :data:`MIN_CALIBRATION_ROWS`, else those of every level
+    (the errors are normalised); 1 (the model's own interval) with fewer.
+    """
+    if evidence is None or evidence.empty or "interval_sd_cents" not in evidence:
+        return 1.0
+    e = evidence.loc[
+        (
+            (evidence["method"] == RECONCILED)
+            & evidence["has_last_year"].astype(bool)
+            & (pd.to_datetime(evidence["actuals_until"]) <= pd.Timestamp(cutoff))
+            & (evidence["interval_sd_cents"].astype("float64") > 0)
+        ).to_numpy()
+    ]
+    if (e["level"] == level).sum() >= MIN_CALIBRATION_ROWS:
+        e = e.loc[(e["level"] == level).to_numpy()]
+    if len(e) < MIN_CALIBRATION_ROWS:
+        return 1.0
+    err = (e["actual_remaining_cents"].astype("float64") - e["forecast_remaining_cents"].astype("float64")).abs()
+    return float(np.quantile(err / e["interval_sd_cents"].astype("float64"), INTERVAL) / Z_INTERVAL)
+
+
 def _level_rows(
     rev: pd.DataFrame, ents: list[str], fy: int, cutoff: datetime.date, ds: Dataset, start: datetime.date, methods: Sequence[str]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -156,10 +200,10 @@ def _level_rows(
     out = []
     for m in methods:
         if m in MODEL_METHODS:
-            rem = mf[f"{m}_remaining_cents"]
-            iv = [interval_cents(r, s) for r, s in zip(rem, mf[f"{m}_sd_cents"])]
+            rem, sd = mf[f"{m}_remaining_cents"], mf[f"{m}_sd_cents"].to_numpy()
+            iv = [interval_cents(r, s) for r, s in zip(rem, sd)]
         else:
-            rem = f[f"{m}_cents"].astype("Int64") - f["ytd_cents"]
+            rem, sd = f[f"{m}_cents"].astype("Int64") - f["ytd_cents"], np.full(len(ents), np.nan)
             iv = [(None, None)] * len(ents)
         out.append(
             pd.DataFrame(
@@ -172,6 +216,7 @@ def _level_rows(
                     "forecast_remaining_cents": pd.array(rem, dtype="Int64"),
                     "forecast_low_cents": pd.array([a for a, _ in iv], dtype="Int64"),
                     "forecast_high_cents": pd.array([b for _, b in iv], dtype="Int64"),
+                    "interval_sd_cents": sd,
                 }
             )
         )
@@ -179,8 +224,12 @@ def _level_rows(
     return pd.concat(out, ignore_index=True), sds
 
 
-def _selected(base: pd.DataFrame, sds: pd.DataFrame, choice: tuple[str, float, int]) -> pd.DataFrame:
-    """The ``selected`` rows of one level: the chosen method per entity (with the per-entity fallback)."""
+def _selected(base: pd.DataFrame, sds: pd.DataFrame, choice: tuple[str, float, int], scale: float) -> pd.DataFrame:
+    """The ``selected`` rows of one level: the chosen method per entity (with the per-entity fallback).
+
+    The interval is ``forecast -/+ z * scale * sd`` with the chosen model's ``sd`` (for a
+    rule: ETS's, else Theta's, else ARIMA's) and ``scale`` from :func:`interval_scale`.
+    """
     method, w, n = choice
     by = {m: g.set_index("entity") for m, g in base.groupby("method", sort=False)}
     rows = []
@@ -195,17 +244,12 @@ def _selected(base: pd.DataFrame, sds: pd.DataFrame, choice: tuple[str, float, i
         )
         r = by[used].loc[e] if used is not None else by[next(iter(by))].loc[e]
         fc = r["forecast_remaining_cents"]
-        low, high = r["forecast_low_cents"], r["forecast_high_cents"]
-        if pd.isna(low) and not pd.isna(fc):
-            sd = next(
-                (
-                    sds.at[e, f"{m}_sd_cents"]
-                    for m in MODEL_METHODS
-                    if f"{m}_sd_cents" in sds and not pd.isna(sds.at[e, f"{m}_sd_cents"])
-                ),
-                None,
-            )
-            low, high = interval_cents(int(fc), sd)
+        order = ([used] if used in MODEL_METHODS else []) + list(MODEL_METHODS)  # the chosen model's, else ETS's ...
+        sd = next(
+            (sds.at[e, f"{m}_sd_cents"] for m in order if f"{m}_sd_cents" in sds and not pd.isna(sds.at[e, f"{m}_sd_cents"])),
+            np.nan,
+        )
+        low, high = interval_cents(None if pd.isna(fc) else int(fc), sd * scale)
         rows.append(
             {
                 "entity": e,
@@ -216,6 +260,7 @@ def _selected(base: pd.DataFrame, sds: pd.DataFrame, choice: tuple[str, float, i
                 "forecast_remaining_cents": fc,
                 "forecast_low_cents": low,
                 "forecast_high_cents": high,
+                "interval_sd_cents": sd,
                 "chosen_method": used or "",
             }
         )
@@ -321,7 +366,8 @@ def forecast_at(
         if not ents:
             continue
         base, sds = _level_rows(revs[lv], ents, fy, cutoff, past, history_start, methods)
-        sel[lv] = _selected(base, sds, choose_method(evidence, lv, cutoff, methods))
+        k = interval_scale(evidence, lv, cutoff)
+        sel[lv] = _selected(base, sds, choose_method(evidence, lv, cutoff, methods), k).assign(interval_scale=k)
         for frame in (base, sel[lv]):
             rows.append(frame.assign(level=lv))
     if set(sel) == set(LEVELS):
@@ -336,4 +382,6 @@ def forecast_at(
     out["chosen_n"] = out["chosen_n"].fillna(0).astype("int64") if "chosen_n" in out else 0
     for c in ("forecast_remaining_cents", "forecast_low_cents", "forecast_high_cents"):
         out[c] = out[c].astype("Int64")
+    for c in ("interval_sd_cents", "interval_scale"):
+        out[c] = out[c].astype("float64") if c in out else np.nan
     return out.loc[:, list(AT_COLUMNS)]
