@@ -15,11 +15,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..domain.backtest import BASELINE, backtest_forecasts, summarise_backtest
-from ..domain.forecast import DEFAULT_METHOD, HISTORY_METHODS, LEVELS
+from ..domain.backtest import (
+    BASELINE,
+    RECONCILED,
+    SELECTED,
+    backtest_forecasts,
+    entities_without_last_year,
+    method_words,
+    summarise_backtest,
+)
+from ..domain.forecast import LEVELS
+from ..domain.forecast_choice import BASE_METHODS
+from ..domain.forecast_models import INTERVAL
 from ..domain.loading import load_inputs
 
-__all__ = ["write_backtest", "format_summary", "backtest_cli"]
+#: The methods in display order: the rules, the models, the per-level choice, the default.
+SHOWN_METHODS = (*BASE_METHODS, SELECTED, RECONCILED)
+
+__all__ = ["write_backtest", "format_summary", "format_choices", "format_excluded", "backtest_cli", "SHOWN_METHODS"]
 
 
 def write_backtest(
@@ -51,13 +64,13 @@ def write_backtest(
     scope = "with prior year" if (result["scope"] == "with prior year").any() else "all"
     r = result.loc[(result["scope"] == scope).to_numpy()]
     levels = [lv for lv in LEVELS if lv in set(r["level"])]
-    methods = [m for m in HISTORY_METHODS if m in set(r["method"])]
+    methods = [m for m in SHOWN_METHODS if m in set(r["method"])]
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=100)
     width = 0.8 / max(1, len(methods))
     for i, m in enumerate(methods):
         vals = [r.loc[((r["level"] == lv) & (r["method"] == m)).to_numpy(), "wape"] for lv in levels]
         ys = [float(v.iloc[0]) * 100 if len(v) else np.nan for v in vals]
-        label = m + (" (default)" if m == DEFAULT_METHOD else " (baseline)" if m == BASELINE else "")
+        label = m + (" (default)" if m == RECONCILED else " (baseline)" if m == BASELINE else "")
         ax.bar(np.arange(len(levels)) + i * width - 0.4 + width / 2, ys, width, label=label)
     ax.set_xticks(np.arange(len(levels)), [lv.replace("_", " ") for lv in levels])
     ax.set_ylabel("WAPE of the remaining-year forecast (%)")
@@ -90,27 +103,69 @@ def format_summary(summary: pd.DataFrame) -> str:
             "bias": summary["bias"].map(pct),
             "seasonal-naive WAPE": summary["baseline_wape"].map(pct),
             "beats it": summary["beats_baseline"].map(yes_no),
+            f"in {INTERVAL:.0%} range": summary["coverage"].map(pct) if "coverage" in summary else "n/a",
         }
     )
+    table["method"] = [m + (" (default)" if m == RECONCILED else " (baseline)" if m == BASELINE else "") for m in table["method"]]
     return table.to_string(index=False)
+
+
+def format_choices(detail: pd.DataFrame) -> str:
+    """Which method each level chose at each cutoff (the ``selected`` rows), one line per cutoff."""
+    sel = detail.loc[(detail["method"] == SELECTED).to_numpy()]
+    if sel.empty:
+        return "no cutoffs"
+    lines = []
+    for q, g in sel.groupby("quarter", sort=False):
+        parts = []
+        for lv in LEVELS:
+            m = g.loc[g["level"] == lv, "chosen_method"]
+            if len(m):
+                parts.append(f"{lv.replace('_', ' ')}: {method_words(m.value_counts().index[0])}")
+        lines.append(f"{q}  " + "; ".join(parts))
+    return "\n".join(lines)
+
+
+def format_excluded(detail: pd.DataFrame) -> str:
+    """The entities left out of the head-to-head (no revenue last year), one line each, or a line saying none."""
+    ex = entities_without_last_year(detail)
+    if ex.empty:
+        return "none"
+    return "\n".join(
+        f"{r.level.replace('_', ' ')} {r.entity}: {r.cutoffs} cutoff(s), actual rest of year {r.actual_remaining:,.2f}"
+        for r in ex.itertuples()
+    )
 
 
 def backtest_cli(params_path: str | Path, output_dir: str | Path) -> int:
     """Body of ``reportkit backtest PARAMS.yaml --output-dir DIR``.
 
-    Loads the params and their source, runs :func:`run_backtest` with the
-    defaults, writes the files of :func:`write_backtest` (with the detail
-    CSV) and prints the summary. Returns 0; errors propagate as
+    Loads the params and their source, runs the backtest with the defaults
+    (every method, ``selected`` and the default ``reconciled``), writes the files of
+    :func:`write_backtest` (with the detail CSV) and prints the summary (WAPE,
+    bias, seasonal-naive WAPE, interval coverage), the method each level chose at
+    each cutoff and the entities left out of the head-to-head. A data set whose
+    cutoffs have no full prior year (Maven: one year) says so: no head-to-head. Returns 0; errors propagate as
     :class:`~reportkit.core.errors.ReportkitError` subclasses for the CLI to map
     to exit codes.
     """
     params_path = Path(params_path)
     params, ds = load_inputs(params_path)
-    ms = list(dict.fromkeys([*HISTORY_METHODS, BASELINE]))
-    detail = backtest_forecasts(ds, methods=ms)
+    detail = backtest_forecasts(ds)
     summary = summarise_backtest(detail)
     name = getattr(params, "name", None) or params_path.stem
     paths = write_backtest(summary, output_dir, detail=detail, title=f"Backtest: {name}")
+    years = sorted(set(ds.calendar.fiscal_years(ds.deals["close_date"]).dropna().astype(int))) if len(ds.deals) else []
+    if not (summary["scope"] == "with prior year").any():
+        print(
+            f"{name}: the data covers {len(years)} fiscal year(s) ({', '.join(f'FY{y}' for y in years)}); no cutoff has a full prior year, so there is no head-to-head with seasonal naive (skipped)."
+        )
     print(format_summary(summary))
+    print(
+        f"\nChosen method per level at each cutoff (lowest backtest WAPE over earlier complete years; {method_words(BASELINE)} without any):"
+    )
+    print(format_choices(detail))
+    print("\nLeft out of the head-to-head (no revenue in the last fiscal year):")
+    print(format_excluded(detail))
     print(f"wrote {', '.join(str(p) for p in paths.values())}")
     return 0

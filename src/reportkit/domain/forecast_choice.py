@@ -1,0 +1,387 @@
+"""The forecast at one cutoff: every method, the method chosen per level by backtest, reconciled.
+
+:func:`forecast_at` is the one place a forecast of every level is made, for a
+backtest cutoff (:mod:`reportkit.domain.backtest` replays it quarter by quarter)
+and for a report's ``as_of`` (:func:`reportkit.domain.backtest.forecast_hierarchy`):
+
+1. **every method** for every entity of every level: the rules of
+   :mod:`reportkit.domain.forecast` (:data:`~reportkit.domain.forecast.HISTORY_METHODS`)
+   and the statsmodels models of :mod:`reportkit.domain.forecast_models`
+   (:data:`~reportkit.domain.forecast_models.MODEL_METHODS`, with an 80 % interval);
+2. **selected**: per level, the method with the lowest WAPE over the earlier
+   backtest rows of that level whose actuals are all known by the cutoff (the
+   fiscal year they forecast ended on or before it) and whose entity had last
+   year's history (the head-to-head rows, where seasonal naive exists):
+   :func:`choose_method`. Without such rows the choice is seasonal naive. An
+   entity for which the chosen method is undefined gets seasonal naive, else run rate;
+3. **reconciled** (with all three levels): the selected forecasts made to add
+   up, account manager -> team -> company, by WLS structural scaling
+   (:func:`reportkit.domain.forecast_models.reconcile`); the interval moves with
+   its forecast (same width).
+
+The range of ``selected`` / ``reconciled`` is the 80 % interval ``forecast -/+ z k sd``:
+``sd`` is the chosen model's (for a rule with no model behind it, the entity's ETS one,
+else Theta's, else ARIMA's) and ``k`` calibrates it on the earlier backtests
+(:func:`interval_scale`). Every figure is the **remaining-year** amount in whole cents.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..data.model import Dataset
+from .crediting import credited_deals
+from .forecast import HISTORY_METHODS, forecast_methods
+from .forecast_inputs import COMPANY, LEVELS, level_revenue, revenue_by_entity, team_of
+from .forecast_models import (
+    INTERVAL,
+    MODEL_METHODS,
+    Z_INTERVAL,
+    float_cents,
+    interval_cents,
+    model_forecasts,
+    reconcile,
+    summing_matrix,
+)
+
+__all__ = [
+    "BASE_METHODS",
+    "SELECTED",
+    "RECONCILED",
+    "CHOICE_FALLBACK",
+    "RECONCILIATION",
+    "AT_COLUMNS",
+    "wape",
+    "bias",
+    "choose_method",
+    "interval_scale",
+    "MIN_CALIBRATION_ROWS",
+    "forecast_at",
+]
+
+#: Methods forecast for every entity: the rules, then the statsmodels models.
+BASE_METHODS: tuple[str, ...] = (*HISTORY_METHODS, *MODEL_METHODS)
+#: Per level, the method the earlier backtests chose (:func:`choose_method`).
+SELECTED = "selected"
+#: The selected forecasts reconciled across levels: the default.
+RECONCILED = "reconciled"
+#: The choice when no earlier backtest row exists: the standard benchmark.
+CHOICE_FALLBACK = "seasonal_naive"
+#: The reconciliation, in words (reports state it).
+RECONCILIATION = "WLS structural scaling (MinTrace family; Athanasopoulos et al. 2017)"
+
+#: Fewest earlier rows :func:`interval_scale` calibrates on.
+MIN_CALIBRATION_ROWS = 6
+
+#: Columns of :func:`forecast_at`.
+AT_COLUMNS = (
+    "level",
+    "entity",
+    "method",
+    "full_prior_year",
+    "has_last_year",
+    "ytd_cents",
+    "forecast_remaining_cents",
+    "forecast_low_cents",
+    "forecast_high_cents",
+    "interval_sd_cents",
+    "interval_scale",
+    "chosen_method",
+    "chosen_wape",
+    "chosen_n",
+)
+
+
+def wape(actual: Sequence[float] | pd.Series, forecast: Sequence[float] | pd.Series) -> float:
+    """``sum |actual - forecast| / sum |actual|``; NaN when every actual is 0.
+
+    >>> wape([100, 50], [90, 70])
+    0.2
+    """
+    a = np.asarray(actual, dtype="float64")
+    f = np.asarray(forecast, dtype="float64")
+    den = np.abs(a).sum()
+    return float(np.abs(a - f).sum() / den) if den else float("nan")
+
+
+def bias(actual: Sequence[float] | pd.Series, forecast: Sequence[float] | pd.Series) -> float:
+    """``sum (forecast - actual) / sum |actual|`` (positive = over-forecast); NaN when every actual is 0."""
+    a = np.asarray(actual, dtype="float64")
+    f = np.asarray(forecast, dtype="float64")
+    den = np.abs(a).sum()
+    return float((f - a).sum() / den) if den else float("nan")
+
+
+def choose_method(
+    evidence: pd.DataFrame | None, level: str, cutoff: datetime.date, candidates: Sequence[str] = BASE_METHODS
+) -> tuple[str, float, int]:
+    """The method with the lowest backtest WAPE at ``level`` on rows whose actuals are known by ``cutoff``.
+
+    Parameters
+    ----------
+    evidence : DataFrame or None
+        Backtest rows (:data:`reportkit.domain.backtest.DETAIL_COLUMNS`). Used:
+        ``level``, ``has_last_year`` rows whose ``actuals_until <= cutoff`` (no
+        look-ahead: the whole remaining year they forecast is known).
+    level : str
+    cutoff : date
+    candidates : sequence of str
+        A candidate undefined on any of those rows is not eligible; ties go to
+        the earlier candidate.
+
+    Returns
+    -------
+    (method, wape, n)
+        ``n`` = rows scored. Without rows: ``(CHOICE_FALLBACK, nan, 0)``.
+    """
+    if evidence is None or evidence.empty:
+        return CHOICE_FALLBACK, float("nan"), 0
+    e = evidence.loc[
+        (
+            (evidence["level"] == level)
+            & evidence["has_last_year"].astype(bool)
+            & (pd.to_datetime(evidence["actuals_until"]) <= pd.Timestamp(cutoff))
+        ).to_numpy()
+    ]
+    if e.empty:
+        return CHOICE_FALLBACK, float("nan"), 0
+    n = len(e.loc[e["method"] == CHOICE_FALLBACK]) or e.groupby(["cutoff", "entity"]).ngroups
+    best: tuple[str, float, int] | None = None
+    for m in candidates:
+        g = e.loc[(e["method"] == m).to_numpy()]
+        if len(g) < n or g["forecast_remaining_cents"].isna().any():
+            continue
+        w = wape(g["actual_remaining_cents"].astype("float64"), g["forecast_remaining_cents"].astype("float64"))
+        if best is None or w < best[1]:
+            best = (m, w, len(g))
+    return best if best is not None else (CHOICE_FALLBACK, float("nan"), 0)
+
+
+def interval_scale(evidence: pd.DataFrame | None, level: str, cutoff: datetime.date) -> float:
+    """How much the default's interval must widen (> 1) or narrow (< 1) to have held 80 % of the earlier actuals.
+
+    Over the earlier ``reconciled`` rows whose actuals are known by ``cutoff`` (as
+    :func:`choose_method`, entities with last year's history), the normalised errors
+    ``|actual - forecast| / sd`` are scale-free; their 80th percentile over ``z`` is the
+    factor (split-conformal calibration; Vovk et al. 2005, Lei et al. 2018). The rows of
+    ``level`` when there are :data:`MIN_CALIBRATION_ROWS`, else those of every level
+    (the errors are normalised); 1 (the model's own interval) with fewer.
+    """
+    if evidence is None or evidence.empty or "interval_sd_cents" not in evidence:
+        return 1.0
+    e = evidence.loc[
+        (
+            (evidence["method"] == RECONCILED)
+            & evidence["has_last_year"].astype(bool)
+            & (pd.to_datetime(evidence["actuals_until"]) <= pd.Timestamp(cutoff))
+            & (evidence["interval_sd_cents"].astype("float64") > 0)
+        ).to_numpy()
+    ]
+    if (e["level"] == level).sum() >= MIN_CALIBRATION_ROWS:
+        e = e.loc[(e["level"] == level).to_numpy()]
+    if len(e) < MIN_CALIBRATION_ROWS:
+        return 1.0
+    err = (e["actual_remaining_cents"].astype("float64") - e["forecast_remaining_cents"].astype("float64")).abs()
+    return float(np.quantile(err / e["interval_sd_cents"].astype("float64"), INTERVAL) / Z_INTERVAL)
+
+
+def _level_rows(
+    rev: pd.DataFrame, ents: list[str], fy: int, cutoff: datetime.date, ds: Dataset, start: datetime.date, methods: Sequence[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every base method's remaining-year forecast (and interval) per entity of one level; the model SDs."""
+    f = forecast_methods(rev, ents, fy, cutoff, ds.calendar, history_start=start)
+    mods = [m for m in methods if m in MODEL_METHODS]
+    mf = model_forecasts(rev, ents, fy, cutoff, ds.calendar, history_start=start, methods=mods)
+    has_ly = (f["full_prior_year"].astype(bool) & (f["ly_total_cents"] > 0)).to_numpy()
+    out = []
+    for m in methods:
+        if m in MODEL_METHODS:
+            rem, sd = mf[f"{m}_remaining_cents"], mf[f"{m}_sd_cents"].to_numpy()
+            iv = [interval_cents(r, s) for r, s in zip(rem, sd)]
+        else:
+            rem, sd = f[f"{m}_cents"].astype("Int64") - f["ytd_cents"], np.full(len(ents), np.nan)
+            iv = [(None, None)] * len(ents)
+        out.append(
+            pd.DataFrame(
+                {
+                    "entity": pd.Series(ents, dtype="str"),
+                    "method": m,
+                    "full_prior_year": f["full_prior_year"].astype(bool).to_numpy(),
+                    "has_last_year": has_ly,
+                    "ytd_cents": f["ytd_cents"].astype("int64").to_numpy(),
+                    "forecast_remaining_cents": pd.array(rem, dtype="Int64"),
+                    "forecast_low_cents": pd.array([a for a, _ in iv], dtype="Int64"),
+                    "forecast_high_cents": pd.array([b for _, b in iv], dtype="Int64"),
+                    "interval_sd_cents": sd,
+                }
+            )
+        )
+    sds = mf.set_index("entity")[[f"{m}_sd_cents" for m in mods]]
+    return pd.concat(out, ignore_index=True), sds
+
+
+def _selected(base: pd.DataFrame, sds: pd.DataFrame, choice: tuple[str, float, int], scale: float) -> pd.DataFrame:
+    """The ``selected`` rows of one level: the chosen method per entity (with the per-entity fallback).
+
+    The interval is ``forecast -/+ z * scale * sd`` with the chosen model's ``sd`` (for a
+    rule: ETS's, else Theta's, else ARIMA's) and ``scale`` from :func:`interval_scale`.
+    """
+    method, w, n = choice
+    by = {m: g.set_index("entity") for m, g in base.groupby("method", sort=False)}
+    rows = []
+    for e in by[next(iter(by))].index:
+        used = next(
+            (
+                m
+                for m in (method, CHOICE_FALLBACK, "run_rate")
+                if m in by and not pd.isna(by[m].at[e, "forecast_remaining_cents"])
+            ),
+            None,
+        )
+        r = by[used].loc[e] if used is not None else by[next(iter(by))].loc[e]
+        fc = r["forecast_remaining_cents"]
+        order = ([used] if used in MODEL_METHODS else []) + list(MODEL_METHODS)  # the chosen model's, else ETS's ...
+        sd = next(
+            (sds.at[e, f"{m}_sd_cents"] for m in order if f"{m}_sd_cents" in sds and not pd.isna(sds.at[e, f"{m}_sd_cents"])),
+            np.nan,
+        )
+        low, high = interval_cents(None if pd.isna(fc) else int(fc), sd * scale)
+        rows.append(
+            {
+                "entity": e,
+                "method": SELECTED,
+                "full_prior_year": bool(r["full_prior_year"]),
+                "has_last_year": bool(r["has_last_year"]),
+                "ytd_cents": int(r["ytd_cents"]),
+                "forecast_remaining_cents": fc,
+                "forecast_low_cents": low,
+                "forecast_high_cents": high,
+                "interval_sd_cents": sd,
+                "chosen_method": used or "",
+            }
+        )
+    out = pd.DataFrame(rows)
+    out["chosen_wape"], out["chosen_n"] = w, n
+    return out
+
+
+def _overlap_factors(
+    revs: Mapping[str, pd.DataFrame], groups: Mapping[str, list[str]], cutoff: datetime.date
+) -> dict[str, float]:
+    """Each group's each-deal-once revenue over its members' credits in the year before ``cutoff`` (1 without either)."""
+    since = np.datetime64(cutoff - datetime.timedelta(days=365), "ns")
+
+    def last_year(level: str) -> pd.Series:
+        r = revs[level]
+        return revenue_by_entity(r.loc[(r["close_date"] > since).to_numpy()]) if len(r) else pd.Series(dtype="int64")
+
+    am, team, co = last_year("account_manager"), last_year("team"), last_year("company")
+    out = {}
+    for g, members in groups.items():
+        credits = float(sum(int(am.get(a, 0)) for a in members))
+        own = float((co if g == COMPANY else team).get(g, 0))
+        out[g] = own / credits if credits > 0 and own > 0 else 1.0
+    return out
+
+
+def _reconciled(
+    sel: Mapping[str, pd.DataFrame], revs: Mapping[str, pd.DataFrame], ds: Dataset, cutoff: datetime.date
+) -> list[pd.DataFrame]:
+    """The ``reconciled`` rows of every level from the ``selected`` ones (see :func:`reconcile`)."""
+    ams = sel["account_manager"]["entity"].tolist()
+    team = team_of(ds.account_managers)
+    groups = {t: [a for a in ams if team.get(a) == t] for t in sel["team"]["entity"]}
+    groups[COMPANY] = list(ams)
+    frames = [sel["team"], sel["company"], sel["account_manager"]]
+    base = np.concatenate([f["forecast_remaining_cents"].astype("float64").fillna(0).to_numpy() for f in frames])
+    s = summing_matrix(groups, ams, _overlap_factors(revs, groups, cutoff))
+    rec = reconcile(base, s)
+    # whole cents that add up: the members rounded once each, a group = its row of S on those cents, rounded
+    bottom = np.array([float_cents(v) for v in rec[len(groups) :]], dtype="float64")
+    rec = np.concatenate([s[: len(groups)] @ bottom, bottom])
+    out, i = [], 0
+    for f in frames:
+        g = f.copy()
+        k = len(g)
+        new = pd.array([float_cents(v) for v in rec[i : i + k]], dtype="Int64")
+        shift = new - g["forecast_remaining_cents"].fillna(0)
+        g["forecast_remaining_cents"] = new
+        g["forecast_low_cents"] = (g["forecast_low_cents"] + shift).clip(lower=0)
+        g["forecast_high_cents"] = g["forecast_high_cents"] + shift
+        g["method"] = RECONCILED
+        out.append(g)
+        i += k
+    return out
+
+
+def forecast_at(
+    past: Dataset,
+    cutoff: datetime.date,
+    *,
+    entities: Mapping[str, Sequence[str]],
+    history_start: datetime.date,
+    methods: Sequence[str] = BASE_METHODS,
+    evidence: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Every method's remaining-year forecast per level and entity as of ``cutoff``, plus selected and reconciled.
+
+    Parameters
+    ----------
+    past : Dataset
+        The data as it stood at ``cutoff`` (deals closed on or before it; the
+        caller cuts it: :func:`reportkit.domain.backtest.backtest_forecasts`).
+    cutoff : date
+    entities : mapping level -> sequence of str
+        The entities forecast at each level (the levels are its keys).
+    history_start : date
+        First day the data covers.
+    methods : sequence of str
+        Subset of :data:`BASE_METHODS`; :data:`SELECTED` chooses among them.
+    evidence : DataFrame, optional
+        Earlier backtest rows for :func:`choose_method` (without: the fallback).
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`AT_COLUMNS`: one row per level, entity and method (the
+        base methods, ``selected`` and, when the three levels are given,
+        ``reconciled``); money in whole cents (``Int64``, NA where a method is
+        undefined; ``forecast_low_cents`` / ``forecast_high_cents`` bound the 80 %
+        interval, NA for the rules); ``chosen_method`` (the method a ``selected`` /
+        ``reconciled`` row used, '' otherwise), ``chosen_wape`` and ``chosen_n``
+        (the level's evidence: WAPE and rows; NaN / 0 without any).
+    """
+    fy = past.calendar.period_of(cutoff, "year").fiscal_year
+    credited = credited_deals(past)
+    revs, sel, rows = {}, {}, []
+    for lv in LEVELS:
+        if lv not in entities:
+            continue
+        ents = [str(e) for e in entities[lv]]
+        revs[lv] = level_revenue(credited, lv, past.account_managers)
+        if not ents:
+            continue
+        base, sds = _level_rows(revs[lv], ents, fy, cutoff, past, history_start, methods)
+        k = interval_scale(evidence, lv, cutoff)
+        sel[lv] = _selected(base, sds, choose_method(evidence, lv, cutoff, methods), k).assign(interval_scale=k)
+        for frame in (base, sel[lv]):
+            rows.append(frame.assign(level=lv))
+    if set(sel) == set(LEVELS):
+        rows.extend(
+            f.assign(level=lv) for f, lv in zip(_reconciled(sel, revs, past, cutoff), ("team", "company", "account_manager"))
+        )
+    if not rows:
+        return pd.DataFrame({c: pd.Series([], dtype="object") for c in AT_COLUMNS})
+    out = pd.concat(rows, ignore_index=True)
+    out["chosen_method"] = out["chosen_method"].fillna("").astype("str") if "chosen_method" in out else ""
+    out["chosen_wape"] = out["chosen_wape"].astype("float64") if "chosen_wape" in out else np.nan
+    out["chosen_n"] = out["chosen_n"].fillna(0).astype("int64") if "chosen_n" in out else 0
+    for c in ("forecast_remaining_cents", "forecast_low_cents", "forecast_high_cents"):
+        out[c] = out[c].astype("Int64")
+    for c in ("interval_sd_cents", "interval_scale"):
+        out[c] = out[c].astype("float64") if c in out else np.nan
+    return out.loc[:, list(AT_COLUMNS)]

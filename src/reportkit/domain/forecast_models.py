@@ -1,0 +1,318 @@
+"""Statistical forecast models (statsmodels) and hierarchical reconciliation.
+
+The forecasts of :mod:`reportkit.domain.forecast` are home-made rules (run rate,
+seasonal index, damped seasonal). This module adds the standard models of a
+library made for this, **statsmodels** (the choice and its measurements:
+``docs/forecasting.md``, "Models"), fitted to each entity's **monthly** revenue:
+
+``ets``
+    Exponential smoothing in state-space form, additive errors, no trend and, with
+    at least 24 months of history, additive monthly seasonality
+    (``statsmodels.tsa.exponential_smoothing.ets.ETSModel``, ETS(A,N,A), else ETS(A,N,N);
+    Hyndman & Athanasopoulos, *FPP* 3rd ed., ch. 8).
+``theta``
+    The Theta method (Assimakopoulos & Nikolopoulos 2000; Hyndman & Billah 2003),
+    additively deseasonalised with at least 24 months (``statsmodels.tsa.forecasting.theta.ThetaModel``).
+``arima``
+    With at least 24 months a seasonal ARIMA(1,0,0)(0,1,0)12 with drift (last
+    year's month plus a yearly drift, with AR(1) deviations); with less an
+    ARIMA(1,0,0) with a constant (``statsmodels.tsa.statespace.sarimax.SARIMAX``).
+
+Each gives, for every entity, the **remaining-year** total (the months after the
+last complete month through the fiscal year end; a partial current month counts
+its forecast less the month-to-date actual) and that total's standard deviation.
+The library gives each month's forecast standard error; the total's standard
+deviation is their **sum** (errors of one series' months move together, so this
+is the fully correlated bound; an independent-months sum would understate it).
+A model needs 12 complete months of history (else NA); a fit that raises is NA
+for that entity. Series are scaled by their mean absolute month before fitting
+(the optimiser's numbers stay near 1) and scaled back.
+
+:func:`reconcile` makes the forecasts of the levels add up (account manager ->
+team -> company) by the **WLS structural-scaling** projection of the MinTrace
+family (Wickramasuriya, Athanasopoulos & Hyndman 2019; Athanasopoulos et al. 2017;
+``hierarchicalforecast``'s ``MinTrace(method="wls_struct")``), written out here
+because that package pulls in scikit-learn and a QP solver for one line of algebra.
+
+Money: inputs and outputs are whole cents; model outputs (floats) are rounded to
+cents by :func:`reportkit.core.money.to_cents` (half away from zero).
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from ..core.money import to_cents
+from ..core.periods import FiscalCalendar, Period
+
+__all__ = [
+    "MODEL_METHODS",
+    "INTERVAL",
+    "Z_INTERVAL",
+    "MIN_MONTHS",
+    "SEASONAL_MONTHS",
+    "monthly_revenue",
+    "model_forecasts",
+    "float_cents",
+    "interval_cents",
+    "summing_matrix",
+    "reconcile",
+]
+
+#: The statsmodels methods, in display order (column ``<method>_cents`` of :func:`model_forecasts`).
+MODEL_METHODS: tuple[str, ...] = ("ets", "theta", "arima")
+
+#: The stated prediction interval: central 80 % (low = 10th, high = 90th percentile).
+INTERVAL = 0.8
+#: Standard normal quantile of the interval's upper end (0.9): ``statistics.NormalDist().inv_cdf(0.9)``.
+Z_INTERVAL = 1.2815515655446004
+#: Complete months a model needs; seasonal terms need two full years.
+MIN_MONTHS = 12
+SEASONAL_MONTHS = 24
+
+
+def monthly_revenue(
+    revenue: pd.DataFrame, entities: Sequence[str], calendar: FiscalCalendar, first: datetime.date, last: datetime.date
+) -> np.ndarray:
+    """Revenue per entity and month from ``first``'s month to ``last``'s month, in cents (float).
+
+    Parameters
+    ----------
+    revenue : DataFrame
+        :func:`reportkit.domain.forecast_inputs.level_revenue` rows (``entity``,
+        ``close_date``, ``micros``); rows outside the months are ignored.
+    entities : sequence of str
+        One row of the result per entity, in this order.
+    calendar : FiscalCalendar
+    first, last : date
+        The first and last month (any day of them).
+
+    Returns
+    -------
+    ndarray
+        Shape ``(len(entities), months)``, exact sums of micros over 10,000 (cents as float).
+    """
+    o0 = int(calendar.ordinals(np.array([np.datetime64(first, "ns")]), "month")[0])
+    o1 = int(calendar.ordinals(np.array([np.datetime64(last, "ns")]), "month")[0])
+    n = max(0, o1 - o0 + 1)
+    out = np.zeros((len(entities), n), dtype="float64")
+    if not n or revenue.empty:
+        return out
+    pos = {e: i for i, e in enumerate(entities)}
+    o = calendar.ordinals(revenue["close_date"].to_numpy(), "month") - o0
+    ent = revenue["entity"].astype("str").map(pos)
+    keep = (o >= 0) & (o < n) & ent.notna().to_numpy()
+    micros = revenue["micros"].to_numpy(np.int64) if "micros" in revenue else revenue["cents"].to_numpy(np.int64) * 10_000
+    g = pd.Series(micros[keep]).groupby([ent.to_numpy()[keep].astype(int), o[keep]]).sum()
+    for (i, m), v in g.items():
+        out[int(i), int(m)] = int(v) / 10_000
+    return out
+
+
+def _fit(y: np.ndarray, h: int, method: str) -> tuple[np.ndarray, np.ndarray]:
+    """Monthly forecasts and their standard errors for ``h`` months after ``y`` (one model fit)."""
+    seasonal = len(y) >= SEASONAL_MONTHS
+    if method == "ets":
+        from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+        mod = ETSModel(
+            pd.Series(y),  # a Series: get_prediction of statsmodels 0.15 needs an index
+            error="add",
+            trend=None,
+            seasonal="add" if seasonal else None,
+            seasonal_periods=12 if seasonal else None,
+            initialization_method="heuristic" if seasonal else "estimated",
+        )
+        res = mod.fit(disp=False, maxiter=200)
+        pred = res.get_prediction(start=len(y), end=len(y) + h - 1)
+        return np.asarray(pred.predicted_mean, dtype="float64"), np.sqrt(np.asarray(pred.var_pred_mean, dtype="float64"))
+    if method == "theta":
+        from statsmodels.tsa.forecasting.theta import ThetaModel
+
+        res = ThetaModel(y, period=12, deseasonalize=seasonal, method="additive").fit()
+        mean = np.asarray(res.forecast(h), dtype="float64")
+        alpha = float(res.params.iloc[1])
+        # statsmodels' interval formula (ThetaResults.prediction_intervals), with sigma^2 from the
+        # one-step errors of the fitted SES recursion instead of its extra ARIMA(0,1,1) fit (2 s a series here)
+        steps = np.arange(h)
+        return mean, np.sqrt((1 + steps * (1 + (alpha - 1) ** 2)) * _ses_sigma2(y, alpha))
+    if method == "arima":
+        from statsmodels.tsa.ar_model import AutoReg
+
+        if not seasonal:  # ARIMA(1,0,0) with a constant
+            fc = AutoReg(y, lags=1, trend="c").fit().get_prediction(start=len(y), end=len(y) + h - 1)
+            return np.asarray(fc.predicted_mean, dtype="float64"), np.asarray(fc.se_mean, dtype="float64")
+        # ARIMA(1,0,0)(0,1,0)12 with drift: an AR(1) with a constant on the seasonal differences
+        # z_t = y_t - y_{t-12}, fitted by conditional least squares; y's forecast is last year's
+        # month plus z's, with z's standard error while h <= 12 (then last year's month is known).
+        z = y[12:] - y[:-12]
+        fc = AutoReg(z, lags=1, trend="c").fit().get_prediction(start=len(z), end=len(z) + h - 1)
+        last_year = np.concatenate([y, np.full(max(0, h - 12), np.nan)])[len(y) - 12 : len(y) - 12 + h]
+        return last_year + np.asarray(fc.predicted_mean, dtype="float64"), np.asarray(fc.se_mean, dtype="float64")
+    raise ValueError(f"method {method!r} is not one of {MODEL_METHODS}")
+
+
+def _ses_sigma2(y: np.ndarray, alpha: float) -> float:
+    """Mean squared one-step error of simple exponential smoothing with weight ``alpha`` on the differenced drift."""
+    drift = (y[-1] - y[0]) / max(1, len(y) - 1)
+    level, errs = y[0], []
+    for v in y[1:]:
+        e = v - (level + drift)
+        errs.append(e)
+        level = level + drift + alpha * e
+    return float(np.mean(np.square(errs))) if errs else 0.0
+
+
+def float_cents(x: float) -> int:
+    """A model's float cents as whole cents, half away from zero (the one rounding rule, :func:`to_cents`)."""
+    return to_cents(Decimal(float(x)) / 100)
+
+
+def model_forecasts(
+    revenue: pd.DataFrame,
+    entities: Sequence[str],
+    fiscal_year: int,
+    as_of: datetime.date,
+    calendar: FiscalCalendar,
+    *,
+    history_start: datetime.date,
+    methods: Sequence[str] = MODEL_METHODS,
+) -> pd.DataFrame:
+    """Remaining-year forecast and its standard deviation per entity and statsmodels method.
+
+    Parameters
+    ----------
+    revenue : DataFrame
+        :func:`reportkit.domain.forecast_inputs.level_revenue` rows; rows closed
+        after ``as_of`` are dropped first (no look-ahead).
+    entities : sequence of str
+    fiscal_year : int
+    as_of : date
+        The forecast date; the months fitted end with the last complete month.
+    calendar : FiscalCalendar
+    history_start : date
+        First day the data covers: the series starts with its month.
+    methods : sequence of str
+        Subset of :data:`MODEL_METHODS`.
+
+    Returns
+    -------
+    DataFrame
+        One row per entity: ``entity``, ``months`` (complete months fitted), and per
+        method ``<m>_remaining_cents`` (Int64, the remaining-year forecast, at
+        least 0; NA when the history is shorter than :data:`MIN_MONTHS` or the fit
+        failed) and ``<m>_sd_cents`` (float: the remaining total's standard deviation,
+        cents; NaN when undefined).
+    """
+    ids = [str(e) for e in entities]
+    year = Period(calendar, "year", int(fiscal_year))
+    rev = revenue.loc[(revenue["close_date"] <= np.datetime64(as_of, "ns")).to_numpy()] if len(revenue) else revenue
+    out = pd.DataFrame({"entity": pd.Series(ids, dtype="str")})
+    cur = calendar.period_of(min(as_of, year.end), "month")
+    complete = cur if as_of >= cur.end else cur.shift(-1)  # last complete month
+    hist = _series_months(calendar, history_start, complete.end)
+    y = monthly_revenue(rev, ids, calendar, history_start, complete.end) if hist > 0 else np.zeros((len(ids), 0))
+    partial = as_of < cur.end and as_of < year.end
+    mtd = monthly_revenue(rev, ids, calendar, cur.start, cur.start)[:, 0] if partial else np.zeros(len(ids))
+    h = _series_months(calendar, complete.shift(1).start, year.end) if as_of < year.end else 0
+    out["months"] = hist
+    bad = [m for m in methods if m not in MODEL_METHODS]
+    if bad:
+        raise ValueError(f"methods {bad} are not in {MODEL_METHODS}")
+    # One BLAS thread: the fits are tiny, and OpenBLAS's threads cost 5x their work (ETS: 75 ms -> 13 ms a fit).
+    with threadpool_limits(1):
+        for m in methods:
+            fits = [_remaining(y[i], h, m, float(mtd[i])) if hist >= MIN_MONTHS else (None, math.nan) for i in range(len(ids))]
+            out[f"{m}_remaining_cents"] = pd.Series([r for r, _ in fits], dtype="Int64")
+            out[f"{m}_sd_cents"] = pd.Series([s for _, s in fits], dtype="float64")
+    return out
+
+
+def _series_months(calendar: FiscalCalendar, first: datetime.date, last: datetime.date) -> int:
+    """Months from ``first``'s month through ``last``'s month (0 when ``last`` is earlier)."""
+    a, b = (int(calendar.ordinals(np.array([np.datetime64(d, "ns")]), "month")[0]) for d in (first, last))
+    return max(0, b - a + 1)
+
+
+def _remaining(y: np.ndarray, h: int, method: str, mtd: float) -> tuple[int | None, float]:
+    """One entity's remaining-year forecast (cents, >= 0) and its standard deviation (cents)."""
+    if h <= 0:
+        return 0, 0.0
+    scale = float(np.abs(y).mean())
+    if scale == 0:  # no revenue in the whole history: every model says 0
+        return 0, 0.0
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with np.errstate(all="ignore"):
+                mean, se = _fit(y / scale, h, method)
+    except (ValueError, np.linalg.LinAlgError):
+        return None, math.nan
+    if not (np.isfinite(mean).all() and np.isfinite(se).all()):
+        return None, math.nan
+    mean = mean * scale
+    total = max(0.0, float(mean[0]) - mtd) + float(mean[1:].sum())
+    return float_cents(max(0.0, total)), float(se.sum()) * scale
+
+
+def interval_cents(remaining: float, sd: float) -> tuple[int, int] | tuple[None, None]:
+    """The stated prediction interval of a remaining-year forecast: ``remaining -/+ z sd``, low at least 0.
+
+    ``z`` = :data:`Z_INTERVAL` (central :data:`INTERVAL`, a normal approximation).
+    Whole cents (half away from zero); ``(None, None)`` when either input is missing.
+    """
+    if remaining is None or sd is None or pd.isna(remaining) or pd.isna(sd):
+        return None, None
+    half = Z_INTERVAL * float(sd)
+    return float_cents(max(0.0, float(remaining) - half)), float_cents(float(remaining) + half)
+
+
+def summing_matrix(groups: Mapping[str, Sequence[str]], bottom: Sequence[str], factors: Mapping[str, float]) -> np.ndarray:
+    """The summing matrix S of a hierarchy: upper series (one per group) then the bottom series.
+
+    Row of group ``g``: ``factors[g]`` on its members' columns (1 when every deal
+    of the group credits one member; with overlapping credits, the group's
+    each-deal-once revenue over its members' credits in the last year, so the
+    constraint is the one the data obeys). Bottom rows: the identity.
+    """
+    col = {b: j for j, b in enumerate(bottom)}
+    upper = np.zeros((len(groups), len(bottom)))
+    for i, (g, members) in enumerate(groups.items()):
+        for a in members:
+            upper[i, col[a]] = float(factors.get(g, 1.0))
+    return np.vstack([upper, np.eye(len(bottom))])
+
+
+def reconcile(base: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """WLS structural-scaling reconciliation: ``S (S' W^-1 S)^-1 S' W^-1 y``, ``W = diag(S 1)``.
+
+    Parameters
+    ----------
+    base : ndarray
+        Base forecasts in the order of the rows of ``s`` (upper series, then bottom).
+    s : ndarray
+        :func:`summing_matrix`.
+
+    Returns
+    -------
+    ndarray
+        Reconciled forecasts, same order: every upper series is exactly its row of
+        ``s`` applied to the bottom series. A negative bottom forecast is set to 0
+        and the upper series summed again (bottom-up after the projection), so the
+        result adds up and no forecast is negative.
+    """
+    w = s.sum(axis=1)
+    w = np.where(w > 0, w, 1.0)
+    winv = 1.0 / w
+    a = s.T * winv  # S' W^-1
+    bottom = np.linalg.solve(a @ s, a @ base)
+    bottom = np.maximum(bottom, 0.0)
+    return s @ bottom

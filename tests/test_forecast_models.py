@@ -1,0 +1,194 @@
+"""Statistical models, the per-level choice by backtest, reconciliation and the stated interval (issue #17)."""
+
+from __future__ import annotations
+
+import datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import build_dataset
+
+from reportkit.domain.backtest import backtest_forecasts, forecast_hierarchy, summarise_backtest
+from reportkit.domain.crediting import credited_deals
+from reportkit.domain.forecast_choice import CHOICE_FALLBACK, choose_method, forecast_at, interval_scale
+from reportkit.domain.forecast_inputs import level_revenue
+from reportkit.domain.forecast_models import MODEL_METHODS, Z_INTERVAL, model_forecasts, reconcile, summing_matrix
+
+# A shape that repeats every year: month m of every year sells SHAPE[m] (cents), 2021-2023.
+SHAPE = [100_00, 120_00, 150_00, 90_00, 80_00, 110_00, 130_00, 100_00, 140_00, 160_00, 170_00, 200_00]
+
+
+def same_shape_every_year(years=(2021, 2022, 2023), ams=(("A1", "East"),)):
+    """Deals on the 1st of each month; each AM sells the shape, AM i scaled by i + 1."""
+    deals = []
+    for i, (am, _team) in enumerate(ams):
+        for y in years:
+            for m, amount in enumerate(SHAPE, start=1):
+                deals.append((f"{am}-{y}-{m}", am, f"C{am}", f"{y}-{m:02d}-01", amount * (i + 1)))
+    return build_dataset(ams=[(am, f"Name {am}", team, None, None) for am, team in ams], deals=deals, first_month=1)
+
+
+def test_every_model_forecasts_a_repeating_year_close_to_last_year_with_an_interval_around_it():
+    ds = same_shape_every_year()
+    rev = level_revenue(credited_deals(ds), "company", ds.account_managers)
+    as_of = datetime.date(2023, 3, 31)
+    f = model_forecasts(rev, ["(company)"], 2023, as_of, ds.calendar, history_start=datetime.date(2021, 1, 1)).iloc[0]
+    last_year_rest = sum(SHAPE[3:])
+    assert f["months"] == 27
+    for m in MODEL_METHODS:
+        fc = int(f[f"{m}_remaining_cents"])
+        assert fc == pytest.approx(last_year_rest, rel=0.05), m
+        sd = f[f"{m}_sd_cents"]
+        assert sd >= 0 and fc - Z_INTERVAL * sd <= last_year_rest <= fc + Z_INTERVAL * sd, m
+
+
+def test_a_model_needs_twelve_complete_months():
+    ds = same_shape_every_year(years=(2023,))
+    rev = level_revenue(credited_deals(ds), "company", ds.account_managers)
+    f = model_forecasts(
+        rev, ["(company)"], 2023, datetime.date(2023, 9, 30), ds.calendar, history_start=datetime.date(2023, 1, 1)
+    )
+    assert f["months"].iloc[0] == 9
+    assert all(pd.isna(f[f"{m}_remaining_cents"].iloc[0]) for m in MODEL_METHODS)
+
+
+def test_reconciliation_by_hand_two_members_and_their_team():
+    # base: team 40, members 10 and 20; W = diag(2, 1, 1). Minimising (40-b1-b2)^2/2 + (10-b1)^2 + (20-b2)^2
+    # gives 3 b1 + b2 = 60 and b1 + 3 b2 = 80: b1 = 12.5, b2 = 22.5, team 35.
+    s = summing_matrix({"T": ["a", "b"]}, ["a", "b"], {})
+    assert reconcile(np.array([40.0, 10.0, 20.0]), s) == pytest.approx([35.0, 12.5, 22.5])
+    # forecasts that already add up are left as they are
+    assert reconcile(np.array([30.0, 10.0, 20.0]), s) == pytest.approx([30.0, 10.0, 20.0])
+
+
+def test_reconciled_forecasts_add_up_from_account_managers_to_teams_to_the_company():
+    ds = same_shape_every_year(ams=(("A1", "East"), ("A2", "East"), ("A3", "West")))
+    cutoff = datetime.date(2023, 6, 30)
+    past = build_dataset(
+        ams=[(a, f"Name {a}", t, None, None) for a, t in (("A1", "East"), ("A2", "East"), ("A3", "West"))],
+        deals=[
+            (r.deal_id, r.account_manager_id, r.account_id, r.close_date.date().isoformat(), int(r.amount_cents))
+            for r in ds.deals.itertuples()
+            if r.close_date.date() <= cutoff
+        ],
+        first_month=1,
+    )
+    ents = {"account_manager": ["A1", "A2", "A3"], "team": ["East", "West"], "company": ["(company)"]}
+    at = forecast_at(past, cutoff, entities=ents, history_start=datetime.date(2021, 1, 1))
+    rec = at.loc[at["method"] == "reconciled"].set_index("entity")["forecast_remaining_cents"].astype(int)
+    assert rec["East"] == rec["A1"] + rec["A2"]
+    assert rec["West"] == rec["A3"]
+    assert rec["(company)"] == rec["East"] + rec["West"]
+    # without earlier backtests the choice is the benchmark, at every level
+    sel = at.loc[at["method"] == "selected"]
+    assert set(sel["chosen_method"]) == {CHOICE_FALLBACK}
+
+
+def _evidence(rows):
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "cutoff",
+            "level",
+            "entity",
+            "method",
+            "has_last_year",
+            "actuals_until",
+            "forecast_remaining_cents",
+            "actual_remaining_cents",
+        ],
+    )
+
+
+def test_the_choice_uses_only_backtests_whose_actuals_are_known_by_the_cutoff():
+    early, late = datetime.date(2022, 12, 31), datetime.date(2023, 12, 31)
+    ev = _evidence(
+        [
+            # year ended 2022: theta 10 % off, ets 50 % off
+            ("2022-03-31", "team", "T", "theta", True, early, 90, 100),
+            ("2022-03-31", "team", "T", "ets", True, early, 150, 100),
+            ("2022-03-31", "team", "T", "seasonal_naive", True, early, 150, 100),
+            # year ends 2023 (after the cutoff below): ets perfect, theta far off
+            ("2023-03-31", "team", "T", "theta", True, late, 10, 100),
+            ("2023-03-31", "team", "T", "ets", True, late, 100, 100),
+            ("2023-03-31", "team", "T", "seasonal_naive", True, late, 150, 100),
+        ]
+    )
+    method, w, n = choose_method(ev, "team", datetime.date(2023, 6, 30), ["seasonal_naive", "ets", "theta"])
+    assert (method, n) == ("theta", 1) and w == pytest.approx(0.1)
+    # once 2023's actuals are in, the later rows count too
+    method, w, n = choose_method(ev, "team", datetime.date(2024, 3, 31), ["seasonal_naive", "ets", "theta"])
+    assert (method, n) == ("ets", 2) and w == pytest.approx(0.25)
+    # entities without last year's history are no evidence
+    no_history = ev.assign(has_last_year=False)
+    assert choose_method(no_history, "team", datetime.date(2024, 3, 31))[0] == CHOICE_FALLBACK
+
+
+def test_coverage_is_the_share_of_actuals_inside_the_interval():
+    d = pd.DataFrame(
+        {
+            "cutoff": [datetime.date(2023, 3, 31)] * 4,
+            "level": "company",
+            "entity": ["a", "b", "c", "d"],
+            "method": "ets",
+            "full_prior_year": True,
+            "has_last_year": True,
+            "forecast_remaining_cents": pd.array([100, 100, 100, 100], dtype="Int64"),
+            "forecast_low_cents": pd.array([80, 80, 80, 80], dtype="Int64"),
+            "forecast_high_cents": pd.array([120, 120, 120, 120], dtype="Int64"),
+            "actual_remaining_cents": [80, 119, 121, 50],  # the ends count as inside
+        }
+    )
+    s = summarise_backtest(d)
+    assert s.loc[s["scope"] == "all", "coverage"].iloc[0] == pytest.approx(0.5)
+
+
+def test_backtest_rows_chosen_later_rest_on_earlier_years_only():
+    ds = same_shape_every_year(years=(2020, 2021, 2022, 2023))
+    d = backtest_forecasts(ds)
+    sel = d.loc[(d["method"] == "selected") & (d["level"] == "company")].set_index("quarter")
+    assert sel.loc["FY2021-Q1", "chosen_method"] == CHOICE_FALLBACK  # 2020 has no prior year: no evidence
+    assert (pd.to_datetime(d["actuals_until"]) >= pd.to_datetime(d["cutoff"])).all()
+    # the choice at FY2022-Q1 is what the 2021 backtests alone say
+    earlier = d.loc[pd.to_datetime(d["actuals_until"]) <= pd.Timestamp("2022-03-31")]
+    assert sel.loc["FY2022-Q1", "chosen_method"] == choose_method(earlier, "company", datetime.date(2022, 3, 31))[0]
+
+
+def test_forecast_hierarchy_states_the_method_its_backtest_error_and_the_interval_in_words():
+    ds = same_shape_every_year(years=(2020, 2021, 2022, 2023), ams=(("A1", "East"), ("A2", "West")))
+    f = forecast_hierarchy(ds, 2023, datetime.date(2023, 6, 30)).set_index("entity")
+    assert f.loc["(company)", "forecast"] == f.loc["East", "forecast"] + f.loc["West", "forecast"]
+    words = f.loc["(company)", "words"]
+    assert "WAPE" in words and "80 % prediction interval" in words and "add up" in words
+    assert f.loc["(company)", "low"] <= f.loc["(company)", "forecast"] <= f.loc["(company)", "high"]
+    with pytest.raises(ValueError, match="not in FY2023"):
+        forecast_hierarchy(ds, 2023, datetime.date(2024, 1, 5))
+
+
+def test_a_level_where_the_default_lost_to_seasonal_naive_falls_back_and_says_so():
+    ds = same_shape_every_year(years=(2020, 2021, 2022, 2023), ams=(("A1", "East"), ("A2", "West")))
+    d = backtest_forecasts(ds)
+    # the default's company forecasts of the past made twice too big: it loses to seasonal naive there
+    worse = (d["method"] == "reconciled") & (d["level"] == "company")
+    d.loc[worse, "forecast_remaining_cents"] = d.loc[worse, "actual_remaining_cents"] * 2
+    f = forecast_hierarchy(ds, 2023, datetime.date(2023, 6, 30), detail=d).set_index("entity")
+    co = f.loc["(company)"]
+    assert co["method"] == "seasonal_naive" and co["reconciliation"] == ""
+    assert "did worse" in co["words"] and "need not add up" in co["words"]
+    assert set(f.loc[["A1", "A2", "East", "West"], "method"]) == {"reconciled"}
+
+
+def test_the_interval_is_widened_by_how_far_earlier_actuals_fell_outside_it():
+    rows = [
+        ("2022-03-31", "team", f"T{i}", "reconciled", True, datetime.date(2022, 12, 31), 1000, 1000 + err)
+        for i, err in enumerate([0, 50, -100, 150, -200, 250])
+    ]
+    ev = _evidence(rows).assign(interval_sd_cents=100.0)
+    # normalised errors 0, 0.5, 1, 1.5, 2, 2.5: their 80th percentile is 2.0, so the sd widens by 2.0 / z
+    assert interval_scale(ev, "team", datetime.date(2023, 3, 31)) == pytest.approx(2.0 / Z_INTERVAL)
+    # the rows of another level count when a level has too few of its own (errors are in units of sd)
+    assert interval_scale(ev, "company", datetime.date(2023, 3, 31)) == pytest.approx(2.0 / Z_INTERVAL)
+    # too few rows, or actuals not yet known at the cutoff: the model's own interval
+    assert interval_scale(ev.iloc[:5], "team", datetime.date(2023, 3, 31)) == 1.0
+    assert interval_scale(ev, "team", datetime.date(2022, 9, 30)) == 1.0
