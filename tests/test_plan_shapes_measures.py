@@ -295,3 +295,24 @@ def test_reportkit_statement_reads_the_measures_table_of_the_source_mapping(tmp_
     measure_rows = [r for r in rows if "measure re" in r["description"]]
     assert [r["amount"] for r in measure_rows] == ["28760.49", "4875.00"]
     assert rows[-1]["rule"] == "total" and rows[-1]["amount"] == "33635.49"
+
+
+def test_measures_table_holds_several_measures_and_periods_per_account_manager(tmp_path):
+    # a trial found every second row of an account manager refused as a duplicate id: a row is
+    # one (account manager, pay period, measure), so only a repeat of all four is a duplicate
+    rows = (
+        "AM-1,2024-10-01,2024-12-31,csat,0.88\n"
+        "AM-1,2025-01-01,2025-03-31,csat,0.92\n"
+        "AM-1,2025-01-01,2025-03-31,renewals,45000.000\n"
+    )
+    ds = load_dataset(scorecard_source(tmp_path, rows))
+    assert sorted(ds.measures["value_micros"].tolist()) == [880_000, 920_000, 45_000_000_000]
+
+
+def test_measures_row_repeating_its_account_manager_period_and_measure_is_refused_with_both_rows(tmp_path):
+    rows = "AM-1,2025-01-01,2025-03-31,csat,0.92\nAM-1,2025-01-01,2025-03-31,csat,0.95\n"
+    with pytest.raises(DataError) as exc:
+        load_dataset(scorecard_source(tmp_path, rows))
+    msg = str(exc.value)
+    assert "scorecard.csv, row 2" in msg and "scorecard.csv, row 3" in msg
+    assert "repeated row of measures" in msg and "measure='csat'" in msg and "deduplicate: first | last" in msg

@@ -150,6 +150,8 @@ def _deduplicate(ctx: _Context, table: str, tm: TableMapping, out: pd.DataFrame,
             out = out[~gone].reset_index(drop=True)
     if table in ("quotas", "territories", "fx_rates", "splits"):
         return out  # checked by the schema (territories), data/fx.py (fx_rates), data.splits.check_splits (splits) / allowed (quotas of several plans)
+    if len(keys) > 1:  # a row is one (account manager, period, measure ...): repeated only when every key repeats
+        return _repeated_composite(ctx, table, out, src_cols, keys)
     key = keys[0]
     dup = _repeated(out[key])
     if dup.any():
@@ -168,6 +170,30 @@ def _deduplicate(ctx: _Context, table: str, tm: TableMapping, out: pd.DataFrame,
                         src_cols.get(key, key),
                         out.at[idx, key],
                         f"duplicate {key} {value!r}: also at {_where_rows(out, others)}; {fix}",
+                    )
+                )
+    return out
+
+
+def _repeated_composite(ctx: _Context, table: str, out: pd.DataFrame, src_cols: dict[str, str], keys: list[str]) -> pd.DataFrame:
+    """Report every row whose whole key (``keys``, e.g. a measure's AM, period and name) occurs more than once."""
+    dup = out.duplicated(keys, keep=False).to_numpy() & out[keys].notna().all(axis=1).to_numpy()
+    if dup.any():
+        fix = (
+            f"keep one row per {', '.join(keys)}: remove the repeated rows, or declare deduplicate: first | last "
+            "(keep one of them) or deduplicate: identical (drop exact repeats only) for this table"
+        )
+        for _, idxs in out[dup].groupby(keys, sort=False, dropna=False).groups.items():
+            for idx in idxs:
+                others = [i for i in idxs if i != idx]
+                shown = ", ".join(f"{k}={out.at[idx, k]!r}" for k in keys)
+                ctx.problems.append(
+                    _problem(
+                        out,
+                        idx,
+                        src_cols.get(keys[-1], keys[-1]),
+                        out.at[idx, keys[-1]],
+                        f"repeated row of {table} ({shown}): also at {_where_rows(out, others)}; {fix}",
                     )
                 )
     return out
