@@ -243,3 +243,20 @@ def test_the_account_managers_workbook_shows_each_deals_conversion_on_its_commis
     assert (basis, amount) == (3231.46, 323.15)
     assert description.endswith("; converted: 2,500.55 EUR x 1.2923 = 3,231.46 USD (rate of 2013-05-22)")
     assert "converted" not in shown["D3"][2]
+
+
+def test_a_deals_margin_is_converted_at_the_deals_own_rate(tmp_path):
+    # a trial found a EUR deal's margin summed as if it were USD while its amount was converted
+    deals = (ECB / "deals.csv").read_text(encoding="utf-8").splitlines()
+    margins = {"D1": "4000.00", "D2": "1000.01", "D3": "2000.00", "D4": "12.50", "R1": "-12.50"}
+    rows = [deals[0] + ",margin"] + [f"{line},{margins[line.split(',')[0]]}" for line in deals[1:]]
+    mapping = variant(
+        tmp_path,
+        files={"deals.csv": "\n".join(rows) + "\n"},
+        mapping_edit=lambda t: t.replace("    stage: stage\n", "    stage: stage\n    margin_cents: margin\n"),
+    )
+    ds = rk.load_dataset(mapping)
+    got = dict(zip(ds.deals["deal_id"], ds.deals["margin_cents"].tolist()))
+    # 4,000.00 EUR x 1.2866 = 5,146.40 USD; 1,000.01 x 1.2923 = 1,292.312923 -> 1,292.31; 12.50 x 1.2866 = 16.0825 -> 16.08
+    assert got == {"D1": 514_640, "D2": 129_231, "D3": 200_000, "D4": 1_608, "R1": -1_608}
+    assert dict(zip(ds.deals["deal_id"], ds.deals["original_margin_cents"].tolist()))["D1"] == 400_000

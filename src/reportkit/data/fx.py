@@ -266,7 +266,10 @@ def convert_deals(
         amount rounded to the cent per deal, ``currency`` = ``reporting``, plus
         :data:`FX_COLUMNS`; and every problem (bad rate rows; deals without a rate for
         their date, naming deal, currency and date). Deals already in ``reporting`` keep
-        their amounts (rate ``1``).
+        their amounts (rate ``1``). A deal's other money columns
+        (:data:`reportkit.data.model.MEASURE_COLUMNS`, e.g. ``margin_cents``) are converted
+        at the same rate and rounded the same way, their source value kept as
+        ``original_<column>``.
     """
     cols = source_columns or {}
     table, problems = _rate_table(fx_rates, reporting, cols.get("fx_rates", {}))
@@ -280,6 +283,8 @@ def convert_deals(
     rate_text = np.full(len(deals), "1", dtype=object)
     basis = np.full(len(deals), None, dtype=object)
     dated = deals["close_date"].notna().to_numpy()
+    # the deal's other money columns (a margin a measure sums) convert at the deal's own rate
+    money_cols = {c: deals[c].to_numpy(np.int64).copy() for c in model.MEASURE_COLUMNS if c in deals.columns}
     for k, c in sorted(enumerate(names.tolist()), key=lambda kc: kc[1]):
         if c == reporting:
             continue
@@ -297,12 +302,17 @@ def convert_deals(
         converted = _convert_cents(micros[rows[found]], rate[found])
         cents[rows[found]] = converted
         new_micros[rows[found]] = converted * MICROS_PER_CENT
+        for values in money_cols.values():
+            values[rows[found]] = _convert_cents(values[rows[found]] * MICROS_PER_CENT, rate[found])
         distinct, inverse = np.unique(rate[found], return_inverse=True)
         rate_text[rows[found]] = np.array([_text(r) for r in distinct.tolist()], dtype=object)[inverse]
         basis[rows] = words
         for i in rows[~found].tolist():
             problems.append(_no_rate(deals, i, c, conversion, c in table, calendar, cols.get("deals", {}), reporting))
     out["amount_cents"] = cents
+    for col, values in money_cols.items():
+        out[f"original_{col}"] = deals[col].to_numpy(np.int64)
+        out[col] = values
     out[model.AMOUNT_MICROS] = new_micros
     out["currency"] = pd.Series(np.where(known, reporting, None), index=out.index, dtype="str")
     out["original_currency"] = pd.Series(np.asarray(names, dtype=object)[codes], index=out.index, dtype="str")
