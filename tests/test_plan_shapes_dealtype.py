@@ -265,3 +265,14 @@ def test_bad_deal_type_factors_are_refused_with_the_key_and_the_fix(tmp_path, fa
         plan_file(tmp_path, RETIRE.replace('{new_business: "1.0", service: "0.5", renewal: "0"}', factors))
     assert "plan.yaml" in str(e.value) and "crediting.deal_type_factors.factors" in str(e.value)
     assert why in str(e.value)
+
+
+def test_factors_by_deal_type_on_deals_without_a_deal_type_column_are_refused_not_defaulted(tmp_path):
+    # a trial found a plan counting renewals at 50 % pay every deal at the default factor,
+    # silently, on data whose mapping had no deal_type column
+    ds = john()
+    ds = dataclasses.replace(ds, deals=ds.deals.drop(columns=["deal_type"]))
+    with pytest.raises(PlanError) as exc:
+        run(plan_file(tmp_path, RETIRE), ds, "FY2025-Q1")
+    assert "but the deals have no 'deal_type' column" in str(exc.value)
+    assert "deals.columns: {deal_type: <your column>}" in str(exc.value.hint)

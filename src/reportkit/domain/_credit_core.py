@@ -28,7 +28,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..config.plans import PPM, Plan
+from ..config.plans import DEAL_TYPE_DEFAULT, PPM, Plan
 from ..core.errors import DataError, DataProblem, PlanError
 from ..core.money import MICROS_PER_CENT, micros_to_cents, mul_ppm, rdiv
 from ..data.model import COLUMNS, DEAL_TYPE, Dataset, deal_micros
@@ -318,11 +318,21 @@ def deal_type_factor_ppm(deals: pd.DataFrame, rows: np.ndarray, plan: Plan) -> n
     Dealtype group, issue #13 item 15: the plan's ``crediting.deal_type_factors``
     (:class:`reportkit.config.plans.DealTypeFactors`), types compared in their normal
     form (:func:`reportkit.config.plans.deal_type_key`), ``default`` for a type not
-    listed and for a deal without one (no ``deal_type`` column: none has one). Raises
-    PlanError (plan file, key, the first such deal and its type, the plan's types, the
-    fix) when there is no ``default``.
+    listed and for a deal without one. Raises PlanError (plan file, key, the first such
+    deal and its type, the plan's types, the fix) when there is no ``default``, and when
+    the plan lists types but the deals have no ``deal_type`` column at all (every deal
+    would silently take the default).
     """
     dt = plan.crediting.deal_type_factors
+    listed = sorted(k for k in dt.factors if k != DEAL_TYPE_DEFAULT)
+    if DEAL_TYPE not in deals.columns and listed and len(rows):  # every deal would take the default, silently
+        where = f"plan file {plan.source_file!r}" if plan.source_file else f"plan {plan.name!r}"
+        raise PlanError(
+            f"{where}: crediting.deal_type_factors lists {', '.join(listed)}, but the deals have no "
+            f"{DEAL_TYPE!r} column, so every deal would be credited at the default factor",
+            hint=f"map the deals' type column in the source mapping (deals.columns: {{{DEAL_TYPE}: <your column>}}), "
+            "or remove crediting.deal_type_factors from the plan",
+        )
     codes, uniq = pd.factorize(deals[DEAL_TYPE]) if DEAL_TYPE in deals.columns else (np.full(len(deals), -1), [])
     uniq = [*uniq, None]  # the last slot: no type (code -1)
     table = dt.lookup(uniq)
