@@ -198,7 +198,7 @@ def check_timezone(value: Any) -> str:
     return value
 
 
-REPORT_KIND_NAMES: tuple[str, ...] = ("account_manager", "team")
+REPORT_KIND_NAMES: tuple[str, ...] = ("account_manager", "team", "company")
 """Names of the report kinds params ``reports`` accepts: the keys of
 :data:`reportkit.reports.builders.REPORT_KINDS`, the registry (which this module sits
 below and cannot import; a test keeps the two equal)."""

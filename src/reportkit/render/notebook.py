@@ -88,6 +88,29 @@ _LABELS = {
     "pace": "Pace (revenue / quota to date)",
     "credited_revenue": "Credited revenue (attainment basis)",
     "credited_forecast": "Credited forecast (attainment basis)",
+    "last_year_win_rate": "Win rate last year",
+    "average_deal": "Average won deal",
+    "last_year_average_deal": "Average won deal last year",
+    "sales_cycle_days": "Sales cycle (median days, created to close)",
+    "last_year_sales_cycle_days": "Sales cycle last year (median days)",
+    "pipeline": "Open pipeline (unweighted)",
+    "weighted_pipeline": "Open pipeline (weighted)",
+    "quota_to_close": "Quota still to close",
+    "pipeline_coverage": "Pipeline coverage (times quota to close)",
+    "weighted_pipeline_coverage": "Weighted pipeline coverage (times quota to close)",
+    "implied_coverage": "Coverage the win rate implies (1 / win rate)",
+    "coverage": "Coverage (times quota to close)",
+    "top_1_share": "Top account's share of YTD revenue",
+    "top_5_share": "Top 5 accounts' share of YTD revenue",
+    "top_10_share": "Top 10 accounts' share of YTD revenue",
+    "grr": "Gross revenue retention (GRR)",
+    "nrr": "Net revenue retention (NRR)",
+    "at_risk_accounts": "Accounts at risk",
+    "commission_share_of_revenue": "Commission expense / revenue",
+    "forecast_remaining": "Forecast of the rest of the year",
+    "actual_remaining": "Actual rest of the year",
+    "error": "Error (forecast vs actual)",
+    "average_won_deal": "Average won deal",
 }
 
 #: Summary rows a template shows, in order: (key, label, when). ``when`` is
@@ -145,6 +168,27 @@ SUMMARY_LAYOUT: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("forecast_attainment", "Forecast attainment", "always"),
         ("on_watch", "On performance watch", "always"),
         ("deals_count", "Deals", "always"),
+    ),
+    "company": (
+        ("period_label", "Period", "always"),
+        ("teams", "Teams", "always"),
+        ("members", "Account managers", "always"),
+        ("revenue", "Revenue (each deal once)", "always"),
+        ("credited_revenue", "Credited revenue (attainment basis)", "basis"),
+        ("quota", "Quota", "always"),
+        ("attainment", "Attainment", "always"),
+        ("ytd_revenue", "YTD revenue (each deal once)", "always"),
+        ("ytd_credited_revenue", "YTD credited revenue (attainment basis)", "basis"),
+        ("ytd_quota", "YTD quota", "always"),
+        ("ytd_attainment", "YTD attainment", "always"),
+        ("forecast", "Annual forecast (each deal once)", "always"),
+        ("forecast_range", "Forecast range", "always"),
+        ("credited_forecast", "Credited forecast (attainment basis)", "basis"),
+        ("annual_quota", "Annual quota", "always"),
+        ("forecast_attainment", "Forecast attainment", "always"),
+        ("on_watch", "On performance watch", "always"),
+        ("commission_expense", "Commission expense", "always"),
+        ("commission_share_of_revenue", "Commission expense / revenue", "always"),
     ),
 }
 
@@ -517,7 +561,10 @@ def summary_table(report: Any, keys: Sequence[str] | None = None) -> Table:
 
 def heading(report: Any) -> Heading:
     """The report's title: who, which period, as of when (escaped)."""
-    if getattr(report, "kind", "") == "team":
+    if getattr(report, "kind", "") == "company":
+        title = f"Company report: {report.name} — {report.period}"
+        sub = f"{report.summary.get('teams', 0)} teams · as of {format_date(report.as_of)} · {report.currency}"
+    elif getattr(report, "kind", "") == "team":
         title = f"Team report: {report.name} — {report.period}"
         sub = f"Sales manager: {report.sales_manager} · as of {format_date(report.as_of)} · {report.currency}"
     else:
