@@ -120,6 +120,9 @@ _LABELS = {
 #: the team's ``attainment_basis_differs``: its credited revenue behind attainment is
 #: not its revenue, see :func:`reportkit.domain.quota.pooled_attainment`). Keys the report does not
 #: have are skipped; values are never computed here.
+#: Team summary rows the company summary leaves out (shown above in other words, or not computed for the company).
+_TEAM_ONLY_ROWS = frozenset({"period_label", "members", "quota_to_date", "pace", "forecast_run_rate", "deals_count"})
+
 SUMMARY_LAYOUT: dict[str, tuple[tuple[str, str, str], ...]] = {
     "account_manager": (
         ("period_label", "Period", "always"),
@@ -169,28 +172,16 @@ SUMMARY_LAYOUT: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("on_watch", "On performance watch", "always"),
         ("deals_count", "Deals", "always"),
     ),
-    "company": (
-        ("period_label", "Period", "always"),
-        ("teams", "Teams", "always"),
-        ("members", "Account managers", "always"),
-        ("revenue", "Revenue (each deal once)", "always"),
-        ("credited_revenue", "Credited revenue (attainment basis)", "basis"),
-        ("quota", "Quota", "always"),
-        ("attainment", "Attainment", "always"),
-        ("ytd_revenue", "YTD revenue (each deal once)", "always"),
-        ("ytd_credited_revenue", "YTD credited revenue (attainment basis)", "basis"),
-        ("ytd_quota", "YTD quota", "always"),
-        ("ytd_attainment", "YTD attainment", "always"),
-        ("forecast", "Annual forecast (each deal once)", "always"),
-        ("forecast_range", "Forecast range", "always"),
-        ("credited_forecast", "Credited forecast (attainment basis)", "basis"),
-        ("annual_quota", "Annual quota", "always"),
-        ("forecast_attainment", "Forecast attainment", "always"),
-        ("on_watch", "On performance watch", "always"),
-        ("commission_expense", "Commission expense", "always"),
-        ("commission_share_of_revenue", "Commission expense / revenue", "always"),
-    ),
 }
+
+SUMMARY_LAYOUT["company"] = (
+    ("period_label", "Period", "always"),
+    ("teams", "Teams", "always"),
+    ("members", "Account managers", "always"),
+    *(r for r in SUMMARY_LAYOUT["team"] if r[0] not in _TEAM_ONLY_ROWS),
+    ("commission_share_of_revenue", "Commission expense / revenue", "always"),
+)
+"""The company report's summary: the team report's rows over the whole company (its figures from the roll-up)."""
 
 
 # -- scalar formatting ------------------------------------------------------------

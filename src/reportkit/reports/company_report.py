@@ -331,7 +331,9 @@ def _sales_summary(sales: pd.DataFrame) -> dict[str, Any]:
 
     def val(i: int, c: str) -> Any:
         v = sales.iloc[i][c]
-        return None if v is None or (isinstance(v, float) and pd.isna(v)) else v
+        if v is None or (isinstance(v, float) and pd.isna(v)):
+            return None
+        return float(v) if isinstance(v, float) else v  # a plain float, not NumPy's
 
     out = {}
     for key, col in (("win_rate", "win_rate"), ("average_deal", "average_won_deal"), ("sales_cycle_days", "sales_cycle_days")):

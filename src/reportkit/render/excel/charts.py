@@ -66,18 +66,9 @@ def _attainment_chart(book: _Book, placed: _Placed, label_col: str, title: str, 
 def _report_charts(book: _Book, report: Any, placed: dict[str, _Placed]) -> None:
     """A report's charts: a team's (and the company's) attainment by account manager and quarterly credited revenue;
     an AM's quarterly revenue."""
-    if report.kind == "company":
-        _attainment_chart(book, placed["account_managers"], "name", "Attainment by account manager", len(report.account_managers))
-        _quarterly_chart(
-            book,
-            placed["quarterly"],
-            "Quarterly credited revenue (attainment basis) against quota",
-            len(report.quarterly),
-            "credited_revenue",
-            "Credited revenue (attainment basis)",
-        )
-    elif report.kind == "team":
-        _attainment_chart(book, placed["leaderboard"], "name", "Attainment by account manager", len(report.leaderboard))
+    if report.kind in ("team", "company"):
+        board = "leaderboard" if report.kind == "team" else "account_managers"
+        _attainment_chart(book, placed[board], "name", "Attainment by account manager", len(getattr(report, board)))
         # set against quota: the attainment basis (the quarterly attainment's numerator)
         _quarterly_chart(
             book,
