@@ -14,6 +14,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from demo_params import demo_params
 from test_browser import CHROMIUM, _dump_dom
 
 from reportkit.render.notebook import format_cell
@@ -38,22 +39,10 @@ SECTIONS = (
 )
 
 
-def _params(tmp: Path) -> Path:
-    params = tmp / "params.yaml"
-    params.write_text(
-        (ROOT / "params" / "demo.yaml")
-        .read_text(encoding="utf-8")
-        .replace("source: sources/demo.yaml", f"source: {ROOT / 'params' / 'sources' / 'demo.yaml'}")
-        + "account_managers: ['AM-001']\nreports: [team, company]\n",
-        encoding="utf-8",
-    )
-    return params
-
-
 @pytest.fixture(scope="module")
 def company_batch(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("company-batch")
-    params = _params(tmp)
+    params = demo_params(tmp, account_managers=["AM-001"], reports=["team", "company"])
     out = tmp / "out"
     first = run_batch(params, out, progress=False, keep_work=True, worker_processes=False)
     assert first.ok, first.summary()
