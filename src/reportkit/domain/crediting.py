@@ -337,19 +337,15 @@ def group_deal_micros(
     if start is not None or end is not None:
         c = credited_in(c, start, end)
     c = c.loc[c["account_manager_id"].isin(list(members)).to_numpy()]
-    g = c.groupby("deal_id", sort=False).agg(
-        account_id=("account_id", "first"),
-        close_date=("close_date", "first"),
-        credit=("credit_micros", "sum"),
-        amount=("amount_micros", "first"),
-    )
-    capped = np.sign(g["amount"]) * np.minimum(g["credit"].abs(), g["amount"].abs())
+    first = c.loc[(~c["deal_id"].duplicated()).to_numpy()]  # one row per deal, in order of first appearance
+    credit = c.groupby("deal_id", sort=False)["credit_micros"].sum().to_numpy(np.int64)  # the same order
+    amount = first["amount_micros"].to_numpy(np.int64)
     return pd.DataFrame(
         {
-            "deal_id": pd.Series(g.index.astype("str"), dtype="str"),
-            "account_id": pd.Series(g["account_id"].astype("str").to_numpy(), dtype="str"),
-            "close_date": pd.to_datetime(pd.Series(g["close_date"].to_numpy())).astype("datetime64[ns]"),
-            "micros": pd.Series(capped.to_numpy(np.int64), dtype="int64"),
+            "deal_id": first["deal_id"].astype("str").to_numpy(),
+            "account_id": first["account_id"].astype("str").to_numpy(),
+            "close_date": first["close_date"].to_numpy(),
+            "micros": np.sign(amount) * np.minimum(np.abs(credit), np.abs(amount)),
         }
     )
 

@@ -136,7 +136,8 @@ def build_company_report(
     teams = reported_teams(ds, params, p)
     if not teams:
         raise ParamsError(f"no team has an account manager active in {p.label}: there is no company to report on")
-    team_reports = [build_team_report(ds, t, p.label, params, as_of) for t in teams]
+    # the batch's own team report objects when it built them in this context, else built here the same way
+    team_reports = [ctx.engine.get(("team_report", t)) or build_team_report(ds, t, p.label, params, as_of) for t in teams]
     rollup = build_company_rollup(ds, team_reports, p.label, params, as_of)
     members = sorted({str(a) for t in team_reports for a in t.leaderboard["account_manager_id"]})
     credited = ctx.credited.loc[ctx.credited["account_manager_id"].isin(members).to_numpy()]
