@@ -43,11 +43,15 @@ table{border-collapse:collapse;margin:.5rem 0 1.5rem} th,td{padding:.3rem .8rem;
 """
 
 
+_LINK_ORDER = ("html", "pdf", "xlsx", "ipynb")
+"""The order of a report's file links (every format a report may have)."""
+
+
 def _links(r: ReportResult) -> str:
     """A report's file links (HTML, workbook, notebook), escaped and URL-quoted."""
     return " · ".join(
         f'<a href="{html.escape(quote(path))}">{html.escape(fmt.upper() if fmt != "ipynb" else "notebook")}</a>'
-        for fmt, path in sorted(r.outputs.items(), key=lambda kv: ("html", "xlsx", "ipynb").index(kv[0]))
+        for fmt, path in sorted(r.outputs.items(), key=lambda kv: _LINK_ORDER.index(kv[0]))
     )
 
 
