@@ -22,7 +22,7 @@ from reportkit.run import batch as batch_mod
 from reportkit.run import html as html_mod
 from reportkit.run import index, outputs
 from reportkit.run import papermill_engine as engine
-from reportkit.run.batch import BatchResult, ReportResult, export_html, run_batch, slugify
+from reportkit.run.batch import ID_PARAMETER, OUTPUT_FOLDERS, BatchResult, ReportResult, export_html, run_batch, slugify
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "params" / "demo.yaml"
@@ -309,7 +309,7 @@ def test_demo_batch_writes_every_report_and_a_manifest(demo_batch):
     assert b["name"] == "Demo Co" and b["period"] == "FY2025-Q4" and b["as_of"] == "2025-12-31"
     assert b["params_file"].endswith("demo.yaml") and b["started"] <= b["finished"]
     assert b["counts"]["failed"] == 0 and b["counts"]["ok"] == b["counts"]["total"] == len(manifest["reports"])
-    assert b["counts"]["account_manager"] > 0 and b["counts"]["team"] > 0
+    assert b["counts"]["account_manager"] > 0 and b["counts"]["team"] > 0 and b["counts"]["company"] == 1
     assert b["data_quality"] == {}  # the demo loads clean: nothing dropped, merged or changed
     for entry in manifest["reports"]:
         assert set(entry) >= {"kind", "id", "name", "status", "outputs", "parameters", "duration_s", "error"}
@@ -317,10 +317,9 @@ def test_demo_batch_writes_every_report_and_a_manifest(demo_batch):
         assert sorted(entry["outputs"]) == ["html", "ipynb", "pdf", "xlsx"]
         for rel in entry["outputs"].values():
             assert not Path(rel).is_absolute() and (out / rel).is_file()
-        folder = "account_managers" if entry["kind"] == "account_manager" else "teams"
-        assert entry["outputs"]["html"].startswith(folder + "/")
+        assert entry["outputs"]["html"].startswith(OUTPUT_FOLDERS[entry["kind"]] + "/")
         assert entry["parameters"]["period"] == "FY2025-Q4" and entry["parameters"]["as_of"] == "2025-12-31"
-        assert isinstance(entry["parameters"].get("account_manager_id", entry["parameters"].get("team")), str)
+        assert isinstance(entry["parameters"][ID_PARAMETER[entry["kind"]]], str)
     assert not list(out.rglob(".*.tmp*"))  # atomic writes leave no temp files
     assert b["company_workbook"] == "company.xlsx" and (out / "company.xlsx").is_file()
     index = (out / "index.html").read_text()
@@ -352,7 +351,7 @@ def test_demo_html_hides_code_and_parameters_and_shows_the_report_numbers(demo_b
         assert "report_data" not in page and ".pkl" not in page and "params_file" not in page
         assert "injected-parameters" not in page
         report = _load(demo_batch, entry)
-        assert report.id == (entry["parameters"].get("account_manager_id") or entry["parameters"]["team"])
+        assert report.id == entry["parameters"][ID_PARAMETER[entry["kind"]]]
         cur = report.currency
         assert format_money(report.quarterly["revenue"].iloc[-1], cur) in page
         assert format_percent(report.summary["attainment"]) in page
@@ -392,8 +391,8 @@ def test_demo_xlsx_numbers_match_the_report_object(demo_batch):
             for r in ws.iter_rows(min_row=3)
             if isinstance(r[col].value, (int, float))
         ]
-        if report.kind == "team" and not got:
-            continue  # excel.py writes the team totals as formulas (its own tests check them)
+        if report.kind in ("team", "company") and not got:
+            continue  # excel.py writes the team and company totals as formulas (its own tests check them)
         assert got[: len(frame)] == list(frame[column.lower()])
         assert wb.properties.created.date() == report.as_of
 
@@ -419,7 +418,7 @@ def test_a_failing_report_is_recorded_and_the_others_are_published(tmp_path, mon
 
     captured = capsys.readouterr()
     assert code == 1
-    assert "2 account-manager and 0 team reports: 1 ok, 1 failed" in captured.out
+    assert "2 account-manager, 0 team and 0 company reports: 1 ok, 1 failed" in captured.out
     assert captured.out.rstrip().endswith("index.html") and "Reports: " in captured.out
     assert "forced failure" in captured.err
     manifest = json.loads((out / "manifest.json").read_text())
@@ -432,7 +431,7 @@ def test_a_failing_report_is_recorded_and_the_others_are_published(tmp_path, mon
     kept = nbformat.read(out / failed["outputs"]["ipynb"], as_version=4)
     assert any(o.get("ename") == "RuntimeError" for c in kept.cells if c.cell_type == "code" for o in c.outputs)
     assert not stale.exists() and not stale.with_suffix(".xlsx").exists()
-    assert manifest["batch"]["counts"] == {"account_manager": 2, "team": 0, "total": 2, "ok": 1, "failed": 1}
+    assert manifest["batch"]["counts"] == {"account_manager": 2, "team": 0, "company": 0, "total": 2, "ok": 1, "failed": 1}
     index = (out / "index.html").read_text()
     assert "forced failure for the test (cell 4)" in index and 'class="failed"' in index
 
@@ -539,9 +538,9 @@ def test_hostile_report_ids_and_names_stay_inside_the_output_folder(tmp_path, mo
     result = run_batch(_params(tmp_path, as_of="2025-06-30", period="FY2025-Q4"), out, progress=False, jobs=2)
     assert result.failed == 0, [r.error for r in result.reports]
     files = [p for p in tmp_path.rglob("*") if p.is_file() and p.suffix in (".ipynb", ".html", ".xlsx")]
-    assert len(files) == 3 * 6 + 2 and all(out in p.parents for p in files)  # + index.html, company.xlsx
+    assert len(files) == 3 * 7 + 2 and all(out in p.parents for p in files)  # 5 AMs, a team, the company; index, company.xlsx
     rels = [r.outputs["html"] for r in result.reports]
-    assert len({s.casefold() for s in rels}) == 6 and all(len(Path(s).stem) <= 80 for s in rels)
+    assert len({s.casefold() for s in rels}) == 7 and all(len(Path(s).stem) <= 80 for s in rels)
     assert not (tmp_path / "etc").exists() and not list(tmp_path.rglob("con.*"))
 
 

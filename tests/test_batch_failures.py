@@ -109,7 +109,7 @@ def test_a_batch_with_one_report_failing_in_each_way_still_completes_the_others(
 
     captured = capsys.readouterr()
     assert code == 1
-    assert "5 account-manager and 0 team reports: 1 ok, 4 failed" in captured.out
+    assert "5 account-manager, 0 team and 0 company reports: 1 ok, 4 failed" in captured.out
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["batch"]["timeout_s"] == 15
     by_id = {r["id"]: r for r in manifest["reports"]}

@@ -107,13 +107,14 @@ def check_recalculated(original: Path, converted: Path, report=None) -> int:
     return n
 
 
-def _reports(params_file: Path, am_limit: int, team_limit: int):
+def _reports(params_file: Path, am_limit: int, team_limit: int, company: bool = False):
     from reportkit.reports.builders import build_report, plan_reports
     from reportkit.run.batch import load_batch_inputs
 
     params, ds = load_batch_inputs(params_file)
     specs = plan_reports(ds, params)
     pick = [s for s in specs if s.kind == "account_manager"][:am_limit] + [s for s in specs if s.kind == "team"][:team_limit]
+    pick += [s for s in specs if s.kind == "company"] if company else []
     reports = [build_report(ds, params, kind=s.kind, report_id=s.id, period=params.period, as_of=params.as_of) for s in pick]
     teams = [r for r in reports if r.kind == "team"]
     rollup = build_company_rollup(ds, teams, params.period, params, params.as_of) if teams else None
@@ -147,7 +148,9 @@ def test_libreoffice_recalculates_every_formula_to_reportkits_figures(tmp_path):
         "Sample",
         rollup=dict(one_team.summary),
     )
-    params, demo, rollup = _reports(ROOT / "params" / "demo.yaml", am_limit=100, team_limit=100)  # the whole demo batch
+    params, demo, rollup = _reports(
+        ROOT / "params" / "demo.yaml", am_limit=100, team_limit=100, company=True
+    )  # the whole demo batch
     written += _write_all(tmp_path, "demo", demo, f"{params.name} — {params.period}", rollup)
     if DATA.is_dir():
         for name in ("maven_crm", "adventureworks", "superstore"):  # superstore: sub-cent amounts, exact totals

@@ -1,4 +1,4 @@
-"""Golden notebooks: both templates executed on the demo data, re-checked with nbval.
+"""Golden notebooks: every template executed on the demo data, re-checked with nbval.
 
 ``tests/notebooks/`` holds reference runs of the templates made by Papermill with a
 fixed parameter set (demo params, FY2025-Q4, as of 2025-12-31, ``report_data``
@@ -31,6 +31,7 @@ COMMON = {"params_file": "../../params/demo.yaml", "period": "FY2025-Q4", "as_of
 REFERENCES = {
     "account_manager_AM-001.ipynb": ("account_manager.ipynb", {**COMMON, "account_manager_id": "AM-001"}),
     "team_team-north.ipynb": ("team.ipynb", {**COMMON, "team": "team-north"}),
+    "company_company.ipynb": ("company.ipynb", {**COMMON, "company": "company"}),
 }
 
 

@@ -24,7 +24,7 @@ def test_minimal_params_get_documented_defaults(tmp_path):
     assert p.as_of == dt.date(2019, 9, 30)
     assert p.commission.rate == Decimal("0.05")
     assert p.performance.watch_after == 2
-    assert p.reports == ("account_manager", "team")
+    assert p.reports == ("account_manager", "team", "company")
     assert p.resolve(p.source) == (tmp_path / "sources/x.yaml").resolve()
 
 

@@ -3,7 +3,8 @@
 For each account manager's report, every output (the executed notebook including the
 injected parameters, the HTML page, every cell of the workbook) is scanned for the
 other account managers' names, deal ids and commission amounts (formatted the way the
-report shows money). A team report may mention only its own members. Runs on the demo
+report shows money). A team report may mention only its own members; the company
+report every reported team's people, but never a deal. Runs on the demo
 batch and, when ``../shared/data`` exists, on the whole Maven CRM batch.
 """
 
@@ -102,9 +103,16 @@ def _check_batch(out: Path, ds) -> int:
     for entry in manifest["reports"]:
         assert entry["status"] == "ok", entry
         report = reports[(entry["kind"], entry["id"])]
-        allowed = {entry["id"]} if entry["kind"] == "account_manager" else {a for a, t in team_of.items() if t == report.name}
         text, numbers = _texts(out, entry)
         tokens = set(_TOKEN.findall(text))
+        if entry["kind"] == "company":  # every reported team's people, by name and figures; never a deal
+            allowed = {a for a, t in team_of.items() if t in set(report.teams["team"])}
+            leaked = set().union(*deals_of.values()) & tokens
+            assert not leaked, f"company report shows deals {sorted(leaked)[:5]}"
+        elif entry["kind"] == "account_manager":
+            allowed = {entry["id"]}
+        else:
+            allowed = {a for a, t in team_of.items() if t == report.name}
         own = _own_amounts(report)
         where = f"{entry['kind']} report {entry['id']!r}"
         for other, name in names.items():
@@ -138,9 +146,9 @@ def test_demo_reports_show_only_their_own_people(tmp_path_factory):
 @pytest.mark.filterwarnings("ignore:The xlrd engine is deprecated")
 @pytest.mark.skipif(not (DATA.is_dir() and MAVEN.exists()), reason=f"real data sets not found at {DATA}")
 def test_maven_reports_show_only_their_own_people(real_batch):
-    """The whole Maven batch (35 account-manager and 6 team reports), shared with the figure tests."""
+    """The whole Maven batch (35 account-manager, 6 team and 1 company reports), shared with the figure tests."""
     result = real_batch("maven_crm")
     _, ds = load_batch_inputs(MAVEN)
     assert result.failed == 0, [r.error for r in result.reports]
     checked = _check_batch(result.output_dir, ds)
-    assert checked == result.count("account_manager") + result.count("team") == 41
+    assert checked == result.count("account_manager") + result.count("team") + result.count("company") == 42

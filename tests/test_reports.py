@@ -204,7 +204,7 @@ def test_plan_reports_lists_active_account_managers_and_their_teams(tiny_dataset
 
 def test_plan_reports_respects_the_account_manager_restriction(tiny_dataset, batch_params):
     specs = plan_reports(tiny_dataset, batch_params.model_copy(update={"account_managers": ("A3",)}))
-    assert [(s.kind, s.id) for s in specs] == [("account_manager", "A3"), ("team", "west")]
+    assert [(s.kind, s.id) for s in specs] == [("account_manager", "A3"), ("team", "west"), ("company", "company")]
     with pytest.raises(ParamsError, match="A9"):
         plan_reports(tiny_dataset, batch_params.model_copy(update={"account_managers": ("A9",)}))
 

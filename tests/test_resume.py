@@ -28,7 +28,9 @@ def _published(out: Path) -> dict[str, bytes]:
 
 
 def test_rerun_resume_and_stale_outputs(tmp_path):
-    params = _params(tmp_path, account_managers=["AM-001"])  # AM-001 and Team North
+    params = _params(
+        tmp_path, account_managers=["AM-001"], reports=["account_manager", "team"]
+    )  # AM-001 and Team North (the company kind: test_company_batch.py)
     out = tmp_path / "out"
 
     cwd = Path.cwd()

@@ -20,6 +20,7 @@ TEMPLATES = ROOT / "templates"
 EXPECTED = {
     "account_manager": ["params_file", "account_manager_id", "period", "as_of", "report_data"],
     "team": ["params_file", "team", "period", "as_of", "report_data"],
+    "company": ["params_file", "company", "period", "as_of", "report_data"],
 }
 # name: type = default  # help
 PARAM_LINE = re.compile(r'^(?P<name>\w+): (?P<type>str) = (?P<default>"[^"]*")  # (?P<help>\S.*)$')
@@ -107,6 +108,16 @@ def test_template_has_a_markdown_header_per_section(kind):
             "Commission expense",
             "Forecast roll-up",
             "Performance watch",
+        ],
+        "company": [
+            "Revenue vs quota by team",
+            "Attainment across account managers",
+            "Performance watch",
+            "Annual forecast vs annual quota",
+            "Pipeline coverage",
+            "Win rate, deal size and sales cycle vs last year",
+            "Account health",
+            "Commission expense",
         ],
     }[kind]
     for section in wanted:

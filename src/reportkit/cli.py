@@ -60,7 +60,7 @@ def _add_batch(sub: Any) -> None:
     """``reportkit batch``: run every planned report of a params file."""
     batch = sub.add_parser(
         "batch",
-        help="run every account-manager and team report of a params file",
+        help="run every account-manager, team and company report of a params file",
         description=(
             "Run every planned report of PARAMS.yaml: an executed notebook, an HTML page "
             "(code hidden) and an Excel workbook per report, plus index.html and manifest.json."

@@ -750,7 +750,9 @@ def win_rates(ds: Dataset, by: str | list[str] = "product") -> pd.DataFrame:
     pandas.DataFrame
         The ``by`` columns, ``won``, ``lost``, ``closed`` (int64 counts),
         ``win_rate`` (won / closed as a fraction), ``won_revenue`` and
-        ``average_won_deal`` (Decimal, report currency; None with no won deal).
+        ``average_won_deal`` (Decimal, report currency, rounded half away from
+        zero; None with no won deal): the rule of
+        :func:`reportkit.domain.deal_metrics.win_rates`.
         Sorted by ``closed`` descending, then the ``by`` columns.
 
     Raises
@@ -762,12 +764,8 @@ def win_rates(ds: Dataset, by: str | list[str] = "product") -> pd.DataFrame:
     --------
     >>> win_rates(ds, "product")[["product", "closed", "win_rate"]]   # doctest: +SKIP
     """
-    import numpy as np
-    import pandas as pd
-
     from ..core.errors import ParamsError, did_you_mean
-    from ..core.money import cents_to_money, micros_to_cents
-    from ..data.model import deal_micros
+    from ..domain.deal_metrics import win_rates as win_rate_table
 
     cols = [by] if isinstance(by, str) else list(by)
     d = ds.deals
@@ -776,27 +774,7 @@ def win_rates(ds: Dataset, by: str | list[str] = "product") -> pd.DataFrame:
             raise ParamsError(
                 f"win_rates: {c!r} is not a deals column" + did_you_mean(c, list(d.columns)), hint=f"use one of {list(d.columns)}"
             )
-    keys = d[cols].astype("object").where(d[cols].notna(), "(none)").astype("str")
-    won = (d["stage"] == "won").to_numpy()
-    frame = keys.assign(won=won.astype("int64"), lost=(~won).astype("int64"), won_micros=np.where(won, deal_micros(d), 0))
-    g = (
-        frame.groupby(cols, sort=True)
-        .agg(won=("won", "sum"), lost=("lost", "sum"), won_micros=("won_micros", "sum"))
-        .reset_index()
-    )
-    g["won_cents"] = micros_to_cents(g.pop("won_micros").to_numpy(np.int64))  # exact sum, rounded once
-    g["closed"] = (g["won"] + g["lost"]).astype("int64")
-    g["win_rate"] = (g["won"] / g["closed"]).astype("float64")
-    g["won_revenue"] = pd.Series([cents_to_money(int(c)) for c in g["won_cents"]], dtype="object")
-    g["average_won_deal"] = pd.Series(
-        [
-            cents_to_money(int(c) // int(n) if c >= 0 else -((-int(c)) // int(n))) if n else None
-            for c, n in zip(g["won_cents"], g["won"])
-        ],
-        dtype="object",
-    )
-    g = g.sort_values(["closed", *cols], ascending=[False] + [True] * len(cols), kind="stable")
-    return g[[*cols, "won", "lost", "closed", "win_rate", "won_revenue", "average_won_deal"]].reset_index(drop=True)
+    return win_rate_table(d, cols)
 
 
 def sales_cycle(ds: Dataset, engage_dates: pd.Series, by: str | list[str] = "product") -> pd.DataFrame:
@@ -832,6 +810,7 @@ def sales_cycle(ds: Dataset, engage_dates: pd.Series, by: str | list[str] = "pro
     import pandas as pd
 
     from ..core.errors import ParamsError
+    from ..domain.deal_metrics import cycle_days
 
     cols = [by] if isinstance(by, str) else list(by)
     d = ds.deals
@@ -839,8 +818,7 @@ def sales_cycle(ds: Dataset, engage_dates: pd.Series, by: str | list[str] = "pro
         if c not in d.columns:
             raise ParamsError(f"sales_cycle: {c!r} is not a deals column", hint=f"use one of {list(d.columns)}")
     eng = pd.to_datetime(pd.Series(engage_dates.to_numpy(), index=engage_dates.index.astype("str")), errors="coerce")
-    start = d["deal_id"].astype("str").map(eng)
-    days = (d["close_date"] - start).dt.days
+    days = cycle_days(d["close_date"], d["deal_id"].astype("str").map(eng))
     keys = d[cols].astype("object").where(d[cols].notna(), "(none)").astype("str")
     frame = keys.assign(days=days).loc[days.notna().to_numpy()]
     g = frame.groupby(cols, sort=True)["days"]

@@ -225,7 +225,7 @@ class Branding(_Strict):
         raise ValueError(f"logo file {str(v)!r} is neither a PNG nor an SVG image; convert it to PNG or SVG")
 
 
-REPORT_KIND_NAMES: tuple[str, ...] = ("account_manager", "team")
+REPORT_KIND_NAMES: tuple[str, ...] = ("account_manager", "team", "company")
 """Names of the report kinds params ``reports`` accepts: the keys of
 :data:`reportkit.reports.builders.REPORT_KINDS`, the registry (which this module sits
 below and cannot import; a test keeps the two equal)."""

@@ -73,10 +73,10 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..core.money import cents_to_money
+from ..core.money import cents_to_money, micros_to_cents
 from ..core.periods import Period, data_covers, data_start
 from ..data.model import UNASSIGNED_ACCOUNT
-from .crediting import credited_in, revenue_cents_by
+from .crediting import credited_in, group_deal_micros, revenue_cents_by
 
 __all__ = [
     "ACCOUNT_COLUMNS",
@@ -86,6 +86,10 @@ __all__ = [
     "SERVICE_ISSUE_COLUMNS",
     "account_status",
     "new_logo_deals",
+    "TOP_ACCOUNTS",
+    "RETENTION_RULE",
+    "top_account_shares",
+    "revenue_retention",
 ]
 
 STATUSES = ("new", "growing", "stable", "declining", "at risk", "lapsed", "active")
@@ -552,3 +556,146 @@ def _months_before(days: np.ndarray, months: int) -> np.ndarray:
     back = month - months
     length = ((back + 1).astype("datetime64[D]") - back.astype("datetime64[D]")).astype(np.int64)
     return back.astype("datetime64[D]") + np.minimum(into, length - 1)
+
+
+# -- a group's book of accounts: concentration and retention -------------------------
+
+#: The top-N account counts of :func:`top_account_shares`.
+TOP_ACCOUNTS: tuple[int, ...] = (1, 5, 10)
+
+RETENTION_RULE = (
+    "Revenue retention compares each account's revenue this year to date with the same span last year, "
+    "over the accounts that had revenue last year (the standard SaaS definitions, e.g. KeyBanc Capital "
+    "Markets' and SaaS Capital's retention surveys, applied to booked revenue instead of recurring revenue). "
+    "Gross revenue retention (GRR) = the sum over those accounts of this year's revenue, capped at last "
+    "year's, divided by last year's revenue: churn and contraction lower it, expansion does not count, so it "
+    "is at most 100 %. Net revenue retention (NRR) = their revenue this year (expansion included, none below "
+    "zero) divided by last year's. New accounts count in neither."
+)
+"""The retention rule in words, as the company report states it."""
+
+
+def _by_account(deals: pd.DataFrame) -> pd.Series:
+    """Exact micros per account of :func:`reportkit.domain.crediting.group_deal_micros` rows (int64, by account_id)."""
+    if deals.empty:
+        return pd.Series([], dtype="int64")
+    return deals.groupby("account_id", sort=True)["micros"].sum().astype("int64")
+
+
+def top_account_shares(
+    credited: pd.DataFrame,
+    members: list[str],
+    start: datetime.date,
+    end: datetime.date,
+    tops: tuple[int, ...] = TOP_ACCOUNTS,
+) -> pd.DataFrame:
+    """Revenue concentration: the share of a group's revenue its top 1 / 5 / 10 accounts bring.
+
+    Each deal credited to a member counts once
+    (:func:`reportkit.domain.crediting.group_deal_micros`, the company revenue rule),
+    summed per account exactly; accounts are ranked by that revenue (highest
+    first, then account id).
+
+    Parameters
+    ----------
+    credited : DataFrame
+        :func:`reportkit.domain.crediting.credited_deals` rows.
+    members : list of str
+        Account manager ids of the group.
+    start, end : date
+        Close dates counted, inclusive (the company report: the fiscal year to date).
+    tops : tuple of int
+        How many top accounts each row counts.
+
+    Returns
+    -------
+    DataFrame
+        ``top`` (int, as asked), ``accounts`` (int: how many accounts that is, fewer
+        when the group has fewer), ``revenue`` (Decimal: their exact revenue rounded
+        once), ``share`` (float fraction of the group's revenue; NaN when that is
+        zero or negative).
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"deal_id": ["1", "2", "3"], "account_manager_id": ["A", "A", "B"],
+    ...     "account_id": ["x", "y", "x"], "close_date": pd.to_datetime(["2025-01-02"] * 3),
+    ...     "credit_micros": [30_000_000, 10_000_000, 60_000_000], "amount_micros": [30_000_000, 10_000_000, 60_000_000]})
+    >>> top_account_shares(c, ["A", "B"], datetime.date(2025, 1, 1), datetime.date(2025, 12, 31), (1, 5))["share"].tolist()
+    [0.9, 1.0]
+    """
+    acc = _by_account(group_deal_micros(credited, members, start, end))
+    order = pd.DataFrame({"a": acc.index, "m": acc.to_numpy()}).sort_values(["m", "a"], ascending=[False, True], kind="stable")
+    total = int(acc.sum())
+    rows = []
+    for n in tops:
+        top = int(order["m"].head(n).sum())
+        rows.append((n, min(n, len(order)), cents_to_money(int(micros_to_cents(top))), top / total if total > 0 else np.nan))
+    return pd.DataFrame(
+        {
+            "top": pd.Series([r[0] for r in rows], dtype="int64"),
+            "accounts": pd.Series([r[1] for r in rows], dtype="int64"),
+            "revenue": pd.Series([r[2] for r in rows], dtype="object"),
+            "share": pd.Series([r[3] for r in rows], dtype="float64"),
+        }
+    )
+
+
+def revenue_retention(
+    credited: pd.DataFrame,
+    members: list[str],
+    current: tuple[datetime.date, datetime.date],
+    base: tuple[datetime.date, datetime.date],
+) -> dict[str, object]:
+    """Gross and net revenue retention of a group's accounts, ``current`` span against ``base`` span.
+
+    The rule is :data:`RETENTION_RULE`: over the accounts with revenue above zero
+    in ``base`` (the cohort), ``GRR = sum(min(max(current, 0), base)) / sum(base)``
+    and ``NRR = sum(max(current, 0)) / sum(base)``. Revenue per account counts
+    each deal credited to a member once (:func:`reportkit.domain.crediting.group_deal_micros`),
+    exactly (micros); the money figures are rounded once.
+
+    Parameters
+    ----------
+    credited : DataFrame
+        :func:`reportkit.domain.crediting.credited_deals` rows.
+    members : list of str
+    current, base : (date, date)
+        Inclusive close-date spans: this year to date and the same span one year earlier.
+
+    Returns
+    -------
+    dict
+        ``cohort_accounts`` (int), ``churned_accounts`` (int: cohort accounts with
+        no revenue above zero now), ``base_revenue``, ``retained_revenue`` (capped
+        at each account's base), ``cohort_revenue`` (the cohort's revenue now) as
+        Decimal, ``grr`` and ``nrr`` (float fractions; None without a cohort).
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"deal_id": ["1", "2", "3", "4"], "account_manager_id": ["A"] * 4,
+    ...     "account_id": ["x", "y", "x", "y"],
+    ...     "close_date": pd.to_datetime(["2024-02-01", "2024-03-01", "2025-02-01", "2025-03-01"]),
+    ...     "credit_micros": [100_000_000, 100_000_000, 150_000_000, 50_000_000],
+    ...     "amount_micros": [100_000_000, 100_000_000, 150_000_000, 50_000_000]})
+    >>> r = revenue_retention(c, ["A"], (datetime.date(2025, 1, 1), datetime.date(2025, 6, 30)),
+    ...                       (datetime.date(2024, 1, 1), datetime.date(2024, 6, 30)))
+    >>> r["grr"], r["nrr"]
+    (0.75, 1.0)
+    """
+    b = _by_account(group_deal_micros(credited, members, *base))
+    b = b.loc[(b > 0).to_numpy()]
+    now = _by_account(group_deal_micros(credited, members, *current)).reindex(b.index, fill_value=0).clip(lower=0)
+    base_m, kept_m, now_m = int(b.sum()), int(np.minimum(now, b).sum()), int(now.sum())
+
+    def money(m: int) -> object:
+        return cents_to_money(int(micros_to_cents(m)))
+
+    return {
+        "cohort_accounts": len(b),
+        "churned_accounts": int((now <= 0).sum()),
+        "base_revenue": money(base_m),
+        "retained_revenue": money(kept_m),
+        "cohort_revenue": money(now_m),
+        "grr": kept_m / base_m if base_m else None,
+        "nrr": now_m / base_m if base_m else None,
+    }

@@ -76,6 +76,7 @@ __all__ = [
     "method_words",
     "summarise_backtest",
     "run_backtest",
+    "forecast_accuracy",
     "wape",
     "bias",
 ]
@@ -537,3 +538,47 @@ def choice_words(level: str, method: str, wape_: float, n: int, baseline_wape: f
     rng = f" The range is an {INTERVAL:.0%} prediction interval".replace("%", " %")
     rng += f"; in the backtest it held {coverage:.0%} of the actuals.".replace("%", " %") if not np.isnan(coverage) else "."
     return head + why + rec + rng
+
+
+def forecast_accuracy(
+    dataset: Dataset,
+    as_of: datetime.date,
+    *,
+    level: str = "company",
+    method: str = "blended",
+    last: int = 6,
+) -> pd.DataFrame:
+    """How well the forecast did at earlier quarter ends: the backtest of the years closed by ``as_of``.
+
+    The data set is cut at ``as_of`` first (nothing later is known), then
+    :func:`backtest_forecasts` replays each Q1..Q3 end of a fiscal year that ended
+    on or before ``as_of`` (the actual rest of the year is then known), at ``level``
+    with ``method``; the ``last`` most recent cutoffs are kept. Empty when the data
+    holds no such year.
+
+    Returns
+    -------
+    DataFrame
+        ``quarter`` (the cutoff quarter), ``entity``, ``forecast_remaining`` and
+        ``actual_remaining`` (Decimal: the rest of the year forecast at the cutoff and
+        what closed), ``error`` (float fraction: (forecast - actual) / |actual|,
+        NaN when the actual is 0); the forecast is NA where the method was undefined.
+    """
+    cols = {"quarter": "str", "entity": "str", "forecast_remaining": "object", "actual_remaining": "object", "error": "float64"}
+    known = _cut(dataset, as_of)
+    cutoffs = [q for q in backtest_cutoffs(known) if q.year.end <= as_of][-last:] if last > 0 else []
+    if not cutoffs:
+        return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in cols.items()})
+    d = backtest_forecasts(known, levels=(level,), methods=(method,), as_of_quarters=cutoffs)
+    fc, act = d["forecast_remaining_cents"], d["actual_remaining_cents"].astype("int64")
+    return pd.DataFrame(
+        {
+            "quarter": d["quarter"].astype("str"),
+            "entity": d["entity"].astype("str"),
+            "forecast_remaining": pd.Series([None if pd.isna(v) else cents_to_money(int(v)) for v in fc], dtype="object"),
+            "actual_remaining": pd.Series([cents_to_money(int(v)) for v in act], dtype="object"),
+            "error": pd.Series(
+                [np.nan if pd.isna(f) or a == 0 else (int(f) - int(a)) / abs(int(a)) for f, a in zip(fc, act)], dtype="float64"
+            ),
+        }
+    ).reset_index(drop=True)

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 
@@ -67,6 +68,8 @@ __all__ = [
     "flat_statement",
     "plan_result",
     "plan_statement",
+    "commission_expense",
+    "expense_share_of_revenue",
 ]
 
 #: Columns of :attr:`CommissionStatement.lines` (the reader's statement), in order. Built from
@@ -514,3 +517,42 @@ def plan_statement(
         payout_converted=None if paid_in is None else money_sum(v for v in fx["payout_converted"] if v is not None),
         payout_fx=None if paid_in is None else fx,
     )
+
+
+def commission_expense(statements: Iterable[CommissionStatement]) -> dict[str, Decimal]:
+    """What some commission statements cost, by component: the one way a team's or the company's expense adds up.
+
+    Parameters
+    ----------
+    statements : iterable of CommissionStatement
+        One per account manager (every account manager in one team, so nobody counts twice).
+
+    Returns
+    -------
+    dict
+        ``commission`` (rate-schedule commission), ``bonus`` (bonus lines),
+        ``other`` (every other line: SPIFs, draws, clawbacks, adjustments... =
+        ``total - commission - bonus``) and ``total`` (the sum of the statements'
+        totals, each the sum of its rounded lines): ``Decimal`` to the cent.
+
+    Examples
+    --------
+    >>> s = CommissionStatement("A", "FY2025-Q4", pd.DataFrame(), Decimal("12.50"), Decimal("10.00"),
+    ...                         Decimal("2.00"), Decimal("12.50"), Decimal("200.00"), 1.0)
+    >>> commission_expense([s, s])["other"]
+    Decimal('1.00')
+    """
+    stmts = list(statements)
+    total = money_sum(s.total for s in stmts)
+    commission = money_sum(s.commission for s in stmts)
+    bonus = money_sum(s.bonus for s in stmts)
+    return {"commission": commission, "bonus": bonus, "other": total - commission - bonus, "total": total}
+
+
+def expense_share_of_revenue(expense: Decimal, revenue: Decimal) -> float | None:
+    """Commission expense as a fraction of revenue (0.05 == 5 %); None when revenue is zero or negative.
+
+    >>> expense_share_of_revenue(Decimal("50.00"), Decimal("1000.00"))
+    0.05
+    """
+    return float(Decimal(expense) / Decimal(revenue)) if revenue is not None and Decimal(revenue) > 0 else None

@@ -67,6 +67,7 @@ __all__ = [
     "credited_revenue",
     "credited_in",
     "team_revenue",
+    "group_deal_micros",
     "crediting_overlaps",
     "revenue_cents",
     "revenue_cents_by",
@@ -308,15 +309,45 @@ def team_revenue(
     int
         Cents: the exact sum rounded once (:func:`revenue_cents`).
     """
+    deals = group_deal_micros(credited, members, start, end)
+    return exact_total_cents(deals["micros"].to_numpy(np.int64)) if len(deals) else 0
+
+
+def group_deal_micros(
+    credited: pd.DataFrame,
+    members: list[str] | tuple[str, ...] | pd.Index,
+    start: datetime.date | None = None,
+    end: datetime.date | None = None,
+) -> pd.DataFrame:
+    """Each deal credited to at least one of ``members``, once, with the group's exact amount on it.
+
+    The rule of :func:`team_revenue` deal by deal: the members' credits on the deal
+    summed, capped in magnitude at the deal's amount (a deal two members carry
+    counts once). Company and team revenue, and the account figures of a group
+    (:func:`reportkit.domain.accounts.top_account_shares`,
+    :func:`reportkit.domain.accounts.revenue_retention`), all add these rows.
+
+    Returns
+    -------
+    DataFrame
+        ``deal_id``, ``account_id`` (str), ``close_date`` (datetime64), ``micros``
+        (int64: the group's exact amount on the deal), one row per deal.
+    """
     c = credited
     if start is not None or end is not None:
         c = credited_in(c, start, end)
     c = c.loc[c["account_manager_id"].isin(list(members)).to_numpy()]
-    if c.empty:
-        return 0
-    g = c.groupby("deal_id", sort=False).agg(credit=("credit_micros", "sum"), amount=("amount_micros", "first"))
-    capped = np.sign(g["amount"]) * np.minimum(g["credit"].abs(), g["amount"].abs())
-    return exact_total_cents(capped.to_numpy(np.int64))
+    first = c.loc[(~c["deal_id"].duplicated()).to_numpy()]  # one row per deal, in order of first appearance
+    credit = c.groupby("deal_id", sort=False)["credit_micros"].sum().to_numpy(np.int64)  # the same order
+    amount = first["amount_micros"].to_numpy(np.int64)
+    return pd.DataFrame(
+        {
+            "deal_id": first["deal_id"].astype("str").to_numpy(),
+            "account_id": first["account_id"].astype("str").to_numpy(),
+            "close_date": first["close_date"].to_numpy(),
+            "micros": np.sign(amount) * np.minimum(np.abs(credit), np.abs(amount)),
+        }
+    )
 
 
 def crediting_overlaps(credited: pd.DataFrame, members: list[str] | tuple[str, ...] | pd.Index) -> bool:

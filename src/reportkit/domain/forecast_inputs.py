@@ -16,9 +16,19 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ..core.money import micros_to_cents
+from ..core.money import micros_to_cents, rdiv
+from ..core.types import PPM
 
-__all__ = ["Level", "LEVELS", "COMPANY", "level_revenue", "revenue_by_entity", "open_pipeline", "team_of"]
+__all__ = [
+    "Level",
+    "LEVELS",
+    "COMPANY",
+    "level_revenue",
+    "revenue_by_entity",
+    "open_pipeline",
+    "pipeline_coverage",
+    "team_of",
+]
 
 Level = Literal["account_manager", "team", "company"]
 
@@ -173,3 +183,64 @@ def revenue_by_entity(rev: pd.DataFrame) -> pd.Series:
         return rev.groupby("entity")["cents"].sum().astype("int64")
     g = rev.groupby("entity")["micros"].sum()
     return pd.Series(micros_to_cents(g.to_numpy(np.int64)), index=g.index, dtype="int64")
+
+
+def pipeline_coverage(
+    pipeline: pd.DataFrame | None,
+    account_manager_ids: list[str],
+    as_of: datetime.date,
+    year_end: datetime.date,
+    annual_quota_cents: int | None,
+    ytd_credited_cents: int,
+    win_rate: float | None,
+) -> dict[str, int | float | None]:
+    """Pipeline coverage: the open pipeline that can still close this year against the quota still to close.
+
+    Rules
+    -----
+    * open pipeline: :func:`open_pipeline` of the account managers' opportunities
+      (expected to close after ``as_of`` and by ``year_end``, or undated);
+      *unweighted* = their amounts; *weighted* = probability x amount, with the
+      probability as integer parts per million, summed exactly and rounded once
+      half away from zero (the rule of the forecast's pipeline bands);
+    * quota still to close = annual quota - year-to-date credited revenue (the
+      attainment basis), never below zero; None without an annual quota, and
+      None once the fiscal year is over (``as_of`` on or after ``year_end``:
+      nothing is left to close in it);
+    * coverage = pipeline / quota still to close (None when nothing is left to close);
+    * the coverage the win rate implies = 1 / win rate: the pipeline needed to close
+      the gap if opportunities convert as closed deals have (None without a win rate).
+
+    Returns
+    -------
+    dict
+        ``opportunities`` (int), ``unweighted_cents``, ``weighted_cents`` (int),
+        ``quota_to_close_cents`` (int or None), ``coverage``, ``weighted_coverage``,
+        ``implied_coverage`` (float or None).
+
+    Examples
+    --------
+    >>> p = pd.DataFrame({"opportunity_id": ["o1", "o2"], "account_manager_id": ["A", "A"],
+    ...     "probability": [0.5, 0.25], "amount_cents": [10_001, 40_000],
+    ...     "expected_close_date": pd.to_datetime(["2025-11-15", "2025-12-20"])})
+    >>> c = pipeline_coverage(p, ["A"], datetime.date(2025, 9, 30), datetime.date(2025, 12, 31), 100_000, 75_000, 0.25)
+    >>> c["weighted_cents"], c["quota_to_close_cents"], c["coverage"], c["implied_coverage"]
+    (15001, 25000, 2.00004, 4.0)
+    """
+    if pipeline is not None:
+        pipeline = pipeline.loc[pipeline["account_manager_id"].astype("str").isin(list(account_manager_ids)).to_numpy()]
+    pipe = open_pipeline(pipeline, "company", as_of, year_end)
+    ppm = np.rint(pipe["probability"].to_numpy(dtype="float64") * PPM).astype("int64").astype(object)
+    weighted = rdiv(int(sum(ppm * pipe["amount_cents"].to_numpy(dtype="int64").astype(object))), PPM) if len(pipe) else 0
+    unweighted = int(pipe["amount_cents"].sum())
+    year_over = as_of >= year_end
+    to_close = None if annual_quota_cents is None or year_over else max(0, int(annual_quota_cents) - int(ytd_credited_cents))
+    return {
+        "opportunities": len(pipe),
+        "unweighted_cents": unweighted,
+        "weighted_cents": int(weighted),
+        "quota_to_close_cents": to_close,
+        "coverage": unweighted / to_close if to_close else None,
+        "weighted_coverage": int(weighted) / to_close if to_close else None,
+        "implied_coverage": 1 / win_rate if win_rate else None,
+    }

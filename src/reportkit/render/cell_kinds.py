@@ -31,6 +31,10 @@ PERCENT_COLUMNS = frozenset(
         "trend",
         "share_of_am_revenue",
         "pace",
+        "error",
+        "grr",
+        "nrr",
+        "commission_share_of_revenue",
     }
 )
 """Columns (and summary keys) holding fractions shown as percent (1.0 == 100 %)."""
@@ -82,8 +86,8 @@ def is_percent_key(name: str) -> bool:
     Returns
     -------
     bool
-        True for :data:`PERCENT_COLUMNS`, names ending in ``_attainment`` or ``_rate``
-        and names starting with ``attainment``; False for the money columns named
+        True for :data:`PERCENT_COLUMNS`, names ending in ``_attainment``, ``_rate``
+        or ``_share`` and names starting with ``attainment``; False for the money columns named
         ``*_rate`` (``run_rate``, ``forecast_run_rate``: a forecast in money).
 
     Examples
@@ -94,4 +98,4 @@ def is_percent_key(name: str) -> bool:
     name = str(name)
     if name in _MONEY_RATE_KEYS:
         return False
-    return name in PERCENT_COLUMNS or name.endswith(("_attainment", "_rate")) or name.startswith("attainment")
+    return name in PERCENT_COLUMNS or name.endswith(("_attainment", "_rate", "_share")) or name.startswith("attainment")

@@ -25,7 +25,15 @@ from matplotlib.ticker import FuncFormatter
 
 from ..core.currency import currency_info
 
-__all__ = ["quarterly_chart", "team_quarterly_chart", "attainment_distribution_chart", "to_png", "to_svg", "money_tick"]
+__all__ = [
+    "quarterly_chart",
+    "team_quarterly_chart",
+    "attainment_distribution_chart",
+    "forecast_range_chart",
+    "to_png",
+    "to_svg",
+    "money_tick",
+]
 
 _RC = {
     "font.family": "DejaVu Sans",
@@ -175,6 +183,37 @@ def to_svg(fig: Figure) -> str:
     with matplotlib.rc_context({**_RC, "svg.fonttype": "none"}):
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     return buf.getvalue()
+
+
+def forecast_range_chart(report: Any) -> Figure:
+    """Annual forecast with its low-high range against the annual quota, per row of a company report's ``forecast``.
+
+    Each row (every team, then the company total) gets a forecast bar (each deal
+    once) with its range drawn as an error bar, and its annual quota as a grey bar
+    beside it. Values are the report's own (``forecast``, ``low``, ``high``,
+    ``annual_quota``); nothing is computed but the bars' positions.
+    """
+    f = report.forecast
+    labels = [str(t) for t in f["team"]]
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=(_SIZE[0], max(_SIZE[1], 0.55 * len(labels) + 1.4)))
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot(1, 1, 1)
+        y = list(range(len(labels)))
+        h = 0.38
+        mid = [_num(v) for v in f["forecast"]]
+        lo = [max(0.0, m - _num(v)) if not math.isnan(m) else math.nan for m, v in zip(mid, f["low"])]
+        hi = [max(0.0, _num(v) - m) if not math.isnan(m) else math.nan for m, v in zip(mid, f["high"])]
+        ax.barh([i - h / 2 for i in y], mid, h, xerr=[lo, hi], label="Annual forecast (range)", color=_REVENUE, capsize=3)
+        ax.barh([i + h / 2 for i in y], [_num(v) for v in f["annual_quota"]], h, label="Annual quota", color=_QUOTA)
+        ax.set_yticks(y)
+        ax.set_yticklabels(labels)
+        ax.invert_yaxis()
+        ax.xaxis.set_major_formatter(_money_axis(report.currency))
+        ax.set_title(f"{report.name}: annual forecast vs annual quota", loc="left", pad=30)
+        ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncol=2, frameon=False, borderaxespad=0.2)
+        fig.tight_layout()
+    return fig
 
 
 def to_png(fig: Figure) -> bytes:

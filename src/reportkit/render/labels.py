@@ -176,6 +176,17 @@ SUMMARY_LAYOUT: dict[str, tuple[tuple[str, str, str], ...]] = {
     ),
 }
 
+#: Rows of the team summary that say nothing at company level (the company report has its own).
+_TEAM_ONLY_ROWS = frozenset({"period_label", "members", "quota_to_date", "pace", "forecast_run_rate", "deals_count"})
+SUMMARY_LAYOUT["company"] = (
+    ("period_label", "Period", "not_title"),
+    ("teams", "Teams", "always"),
+    ("members", "Account managers", "always"),
+    *(r for r in SUMMARY_LAYOUT["team"] if r[0] not in _TEAM_ONLY_ROWS),
+    ("commission_share_of_revenue", "Commission expense / revenue", "always"),
+)
+"""The company report's summary: the team report's rows over the whole company (its figures from the roll-up)."""
+
 
 def summary_label(kind: str, key: str) -> str:
     """The label of a summary key in a report of ``kind``: its :data:`SUMMARY_LAYOUT` label, else :func:`column_label`.

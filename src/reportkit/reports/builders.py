@@ -14,7 +14,8 @@ notebooks and users' code. Each rule lives in one module of this package:
                               group forecast, performance history)
 ``account_manager.py``        the account manager's report
 ``team.py``                   the team report and its roll-up rules
-``company.py``                the company roll-up row
+``company.py``                the company roll-up row and its rules
+``company_report.py``         the company report (one per batch)
 ============================  ==========================================================
 """
 
@@ -25,10 +26,20 @@ from typing import Any
 from . import context as _context_module
 from .account_manager import build_account_manager_report
 from .company import COMPANY_ATTAINMENT_RULE, COMPANY_REVENUE_RULE, build_company_rollup
+from .company_report import COMPANY_COMMISSION_RULE, COMPANY_PIPELINE_RULE, build_company_report
 from .context import ReportContext, effective_quotas, report_context, shared_contexts, ytd_periods
 from .kinds import REPORT_KINDS, ReportKind, build_report
-from .objects import AccountManagerReport, TeamReport
-from .planning import ReportSpec, account_manager_row, active_account_managers, plan_reports, team_slug, team_slugs
+from .objects import AccountManagerReport, CompanyReport, TeamReport
+from .planning import (
+    COMPANY_ID,
+    ReportSpec,
+    account_manager_row,
+    active_account_managers,
+    plan_reports,
+    reported_teams,
+    team_slug,
+    team_slugs,
+)
 from .sections import prorate
 from .statements import commission_for, commission_statement, load_checked_plans
 from .team import ATTAINMENT_BANDS, ROLLUP_TOTAL_RULE, TEAM_ATTAINMENT_RULE, build_team_report
@@ -36,6 +47,12 @@ from .team import ATTAINMENT_BANDS, ROLLUP_TOTAL_RULE, TEAM_ATTAINMENT_RULE, bui
 __all__ = [
     "AccountManagerReport",
     "TeamReport",
+    "CompanyReport",
+    "COMPANY_ID",
+    "COMPANY_PIPELINE_RULE",
+    "COMPANY_COMMISSION_RULE",
+    "build_company_report",
+    "reported_teams",
     "ReportKind",
     "REPORT_KINDS",
     "ReportSpec",

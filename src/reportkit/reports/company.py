@@ -79,7 +79,8 @@ def build_company_rollup(
         Keys ``team`` (``"Company total"``), ``members``, ``revenue``,
         ``credited_revenue``, ``quota``, ``attainment``, ``ytd_revenue``,
         ``ytd_credited_revenue``, ``ytd_quota``, ``ytd_attainment``,
-        ``commission_expense``, ``forecast``, ``credited_forecast``, ``annual_quota``,
+        ``commission_expense``, ``forecast`` (with its range ``forecast_low`` /
+        ``forecast_high``), ``credited_forecast``, ``annual_quota``,
         ``forecast_attainment``, ``on_watch``, ``notes`` (tuple of str; with
         :data:`ROLLUP_TOTAL_RULE` when the source has sub-cent amounts). Money is
         ``Decimal`` (0.01), attainment a float fraction or None.
@@ -122,6 +123,8 @@ def build_company_rollup(
         "ytd_attainment": fraction_or_none(figures.ytd.attainment),
         "commission_expense": money_sum(t.summary["commission_expense"] for t in team_reports),
         "forecast": cents_to_money(sales_fc["blended_cents"] or 0),
+        "forecast_low": cents_to_money(sales_fc["low_cents"] or 0),
+        "forecast_high": cents_to_money(sales_fc["high_cents"] or 0),
         "credited_forecast": money_or_none(basis_fc["blended_cents"]),
         "annual_quota": money_or_none(basis_fc["quota_cents"]),
         "forecast_attainment": fraction_or_none(basis_fc["attainment"]),

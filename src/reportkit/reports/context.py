@@ -229,18 +229,21 @@ class ReportContext:
         DataFrame
             One row per account, columns as ``account_status`` documents.
         """
-        return account_status(
-            self.credited,
-            account_manager_id,
-            self.period,
-            self.as_of,
-            ds.accounts,
-            AccountStatusRules(),
-            deals=ds.deals,
-            pipeline=ds.pipeline,
-            service_issues=ds.service_issues,
-            history_start=self.first_deal,
-        )
+        key = ("account_status", account_manager_id)
+        if key not in self.engine:  # once per batch: the account manager's report and the company report read it
+            self.engine[key] = account_status(
+                self.credited,
+                account_manager_id,
+                self.period,
+                self.as_of,
+                ds.accounts,
+                AccountStatusRules(),
+                deals=ds.deals,
+                pipeline=ds.pipeline,
+                service_issues=ds.service_issues,
+                history_start=self.first_deal,
+            )
+        return self.engine[key].copy()
 
     def split(self, kind: str) -> pd.DataFrame:
         """Quotas split by fiscal period of ``kind`` (computed once per batch)."""

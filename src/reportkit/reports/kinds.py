@@ -15,6 +15,7 @@ from ..config.params import BatchParams
 from ..core.errors import ParamsError
 from ..data.model import Dataset
 from .account_manager import build_account_manager_report
+from .company_report import build_company_report
 from .team import build_team_report
 
 __all__ = ["ReportKind", "REPORT_KINDS", "build_report"]
@@ -23,6 +24,7 @@ __all__ = ["ReportKind", "REPORT_KINDS", "build_report"]
 _BUILDERS: dict[str, Callable[..., Any]] = {
     "build_account_manager_report": build_account_manager_report,
     "build_team_report": build_team_report,
+    "build_company_report": build_company_report,
 }
 
 
@@ -79,6 +81,7 @@ REPORT_KINDS: dict[str, ReportKind] = {
             "build_account_manager_report",
         ),
         ReportKind("team", "team.ipynb", "Team report", "teams", "team", "team", True, "build_team_report"),
+        ReportKind("company", "company.ipynb", "Company report", "company", "company", "company", True, "build_company_report"),
     )
 }
 """The registry of report kinds, in planning order: batch, CLI, params, index and templates read it.

@@ -47,6 +47,29 @@ TeamReport
     commission_expense : account_manager_id, name, commission, bonus, total
     forecast_categories : as for AccountManagerReport, the team's (each
                   opportunity and each won deal once)
+CompanyReport (one per batch: every reported team; reportkit.reports.company)
+    teams       : team, sales_manager, members, revenue, credited_revenue, quota,
+                  attainment, ytd_revenue, ytd_credited_revenue, ytd_quota,
+                  ytd_attainment, commission_expense, forecast, credited_forecast,
+                  annual_quota, forecast_attainment, on_watch (each team report's
+                  summary; the company total is in ``summary``)
+    quarterly   : as TeamReport.quarterly, over every member
+    account_managers : team, account_manager_id, name, revenue, quota, attainment,
+                  commission, performance_status (the team leaderboards, ranked)
+    attainment_distribution : band, count (over account_managers)
+    performance_watch : team, account_manager_id, name, consecutive_misses, status
+    forecast    : team, ytd_revenue, forecast, low, high, credited_forecast,
+                  annual_quota, forecast_attainment (each team, then ``Company total``)
+    forecast_accuracy : quarter, forecast_remaining, actual_remaining, error
+                  (reportkit.domain.backtest.forecast_accuracy; empty without history)
+    pipeline    : measure, amount, quota_to_close, coverage (unweighted and weighted)
+    sales_metrics : span, start, end, won, lost, win_rate, average_won_deal,
+                  sales_cycle_days (this period, the same period last year, YTD, YTD last year)
+    top_accounts : top, accounts, revenue, share
+    at_risk     : team, account_manager_id, account_manager, account_id, account_name,
+                  revenue_ytd, reason (the rule in words), status_reason
+    at_risk_reasons : reason, accounts, revenue_ytd (at_risk rolled up by reason)
+    commission_expense : team, members, commission, bonus, other, total
 """
 
 from __future__ import annotations
@@ -59,7 +82,7 @@ import pandas as pd
 
 from ..config.params import Branding
 
-__all__ = ["AccountManagerReport", "TeamReport"]
+__all__ = ["AccountManagerReport", "TeamReport", "CompanyReport"]
 
 
 @dataclass(frozen=True)
@@ -120,3 +143,34 @@ class TeamReport:
     forecast_categories: pd.DataFrame | None = None
     forecast_categories_rule: str = ""
     kind: Literal["team"] = "team"
+
+
+@dataclass(frozen=True)
+class CompanyReport:
+    """Everything the company report shows for one period: the batch's teams as one company."""
+
+    id: str
+    name: str
+    period: str
+    period_start: datetime.date
+    period_end: datetime.date
+    as_of: datetime.date
+    currency: str
+    summary: dict[str, Any]
+    teams: pd.DataFrame
+    quarterly: pd.DataFrame
+    account_managers: pd.DataFrame
+    attainment_distribution: pd.DataFrame
+    performance_watch: pd.DataFrame
+    forecast: pd.DataFrame
+    forecast_accuracy: pd.DataFrame
+    pipeline: pd.DataFrame
+    sales_metrics: pd.DataFrame
+    top_accounts: pd.DataFrame
+    at_risk: pd.DataFrame
+    at_risk_reasons: pd.DataFrame
+    commission_expense: pd.DataFrame
+    notes: tuple[str, ...] = ()
+    timezone: str = "UTC"  # params ``timezone``: the workbook shows tz-aware timestamps in it
+    miss_below: float = 0.9  # params ``performance.miss_below``: the workbook's attainment miss band
+    kind: Literal["company"] = "company"

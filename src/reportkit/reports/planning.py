@@ -22,7 +22,19 @@ from ..core.errors import ParamsError, did_you_mean
 from ..core.periods import Period
 from ..data.model import Dataset
 
-__all__ = ["ReportSpec", "team_slug", "team_slugs", "active_account_managers", "account_manager_row", "plan_reports"]
+__all__ = [
+    "COMPANY_ID",
+    "ReportSpec",
+    "team_slug",
+    "team_slugs",
+    "active_account_managers",
+    "account_manager_row",
+    "reported_teams",
+    "plan_reports",
+]
+
+COMPANY_ID = "company"
+"""The id (and file name) of a batch's one company report."""
 
 
 @dataclass(frozen=True)
@@ -31,16 +43,17 @@ class ReportSpec:
 
     Attributes
     ----------
-    kind : {"account_manager", "team"}
+    kind : {"account_manager", "team", "company"}
     id : str
-        Stable id: the account manager id, or :func:`team_slug` of the team.
+        Stable id: the account manager id, :func:`team_slug` of the team, or
+        :data:`COMPANY_ID`.
     name : str
-        Account manager name, or team name.
+        Account manager name, team name, or the company's (params ``name``).
     team : str
-        The team (for an account manager: their team).
+        The team (for an account manager: their team; empty for the company).
     """
 
-    kind: Literal["account_manager", "team"]
+    kind: Literal["account_manager", "team", "company"]
     id: str
     name: str
     team: str
@@ -131,25 +144,8 @@ def account_manager_row(ds: Dataset, account_manager_id: str) -> pd.Series:
     return hit.iloc[0]
 
 
-def plan_reports(ds: Dataset, params: BatchParams) -> list[ReportSpec]:
-    """The reports a batch builds for ``params.period``.
-
-    * one ``account_manager`` report per account manager active in the period
-      (see :func:`active_account_managers`), restricted to
-      ``params.account_managers`` when given;
-    * one ``team`` report per team with at least one such account manager.
-
-    Only the kinds in ``params.reports`` are planned. Order: account managers by
-    team, name, id; then teams by name.
-
-    Raises
-    ------
-    PeriodError
-        ``params.period`` is not a period label.
-    ParamsError
-        ``params.account_managers`` names an id that is not in the data.
-    """
-    period = Period.parse(params.period, ds.calendar)
+def _reported_managers(ds: Dataset, params: BatchParams, period: Period) -> pd.DataFrame:
+    """The account managers a batch reports on: active in ``period``, restricted to ``params.account_managers``."""
     active = active_account_managers(ds, period)
     if params.account_managers is not None:
         known = set(ds.account_managers["account_manager_id"].astype("str"))
@@ -160,15 +156,55 @@ def plan_reports(ds: Dataset, params: BatchParams) -> list[ReportSpec]:
                 + did_you_mean(unknown[0], sorted(known))
             )
         active = active.loc[active["account_manager_id"].isin(list(params.account_managers)).to_numpy()]
-    active = active.sort_values(["team", "name", "account_manager_id"], kind="stable")
+    return active.sort_values(["team", "name", "account_manager_id"], kind="stable")
+
+
+def reported_teams(ds: Dataset, params: BatchParams, period: Period) -> list[str]:
+    """The teams a batch reports on (by name, sorted): every team with an account manager it reports on.
+
+    The team reports of a batch, and the teams the company report rolls up.
+
+    Raises
+    ------
+    ParamsError
+        ``params.account_managers`` names an id that is not in the data.
+    """
+    return sorted(set(_reported_managers(ds, params, period)["team"].astype("str")))
+
+
+def plan_reports(ds: Dataset, params: BatchParams) -> list[ReportSpec]:
+    """The reports a batch builds for ``params.period``.
+
+    * one ``account_manager`` report per account manager active in the period
+      (see :func:`active_account_managers`), restricted to
+      ``params.account_managers`` when given;
+    * one ``team`` report per team with at least one such account manager
+      (:func:`reported_teams`);
+    * one ``company`` report over those teams (id :data:`COMPANY_ID`, named
+      by params ``name``), when there is a team.
+
+    Only the kinds in ``params.reports`` are planned. Order: account managers by
+    team, name, id; then teams by name; then the company.
+
+    Raises
+    ------
+    PeriodError
+        ``params.period`` is not a period label.
+    ParamsError
+        ``params.account_managers`` names an id that is not in the data.
+    """
+    period = Period.parse(params.period, ds.calendar)
+    active = _reported_managers(ds, params, period)
     specs: list[ReportSpec] = []
     if "account_manager" in params.reports:
         specs += [
             ReportSpec("account_manager", str(r.account_manager_id), str(r.name), str(r.team))
             for r in active.itertuples(index=False)
         ]
+    teams = sorted(set(active["team"].astype("str")))
     if "team" in params.reports:
-        teams = sorted(set(active["team"].astype("str")))
         slugs = team_slugs(sorted(set(ds.account_managers["team"].astype("str"))))
         specs += [ReportSpec("team", slugs[t], t, t) for t in teams]
+    if "company" in params.reports and teams:
+        specs.append(ReportSpec("company", COMPANY_ID, str(params.name), ""))
     return specs

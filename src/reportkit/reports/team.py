@@ -201,7 +201,7 @@ def build_team_report(
         *data_quality_notes(ds, ["deals", "quotas", "account_managers"]),
     ]
     categories, categories_rule = forecast_categories_section(ds, ctx, members)
-    return TeamReport(
+    ctx.engine[("team_report", name)] = report = TeamReport(
         id=slug,
         name=name,
         sales_manager=str(members_df["sales_manager"].iloc[0]),
@@ -227,6 +227,7 @@ def build_team_report(
         forecast_categories=categories,
         forecast_categories_rule=categories_rule,
     )
+    return report  # kept in the batch's context: the company report rolls up these very objects
 
 
 def _team_members(ds: Dataset, period: Period, team: str) -> tuple[str, str, pd.DataFrame]:

@@ -9,6 +9,7 @@
       account_managers/<slug>.html     code and parameters hidden (only when ok)
       account_managers/<slug>.xlsx     same figures as the notebook (only when ok)
       teams/<slug>.{ipynb,html,xlsx}
+      company/company.{ipynb,html,xlsx} the company report (one per batch)
       .work/<kind>-<slug>.pkl          the report object each notebook rendered
 
 Flow (each step in its own module of :mod:`reportkit.run`):
@@ -25,7 +26,7 @@ Flow (each step in its own module of :mod:`reportkit.run`):
    (``local.py``) or on a Dask cluster (``scaleout.py``). A failing report is
    recorded (``status: failed`` + error) and the batch goes on;
 4. write ``company.xlsx`` (``company.py``), ``manifest.json`` (``outputs.py``) and
-   ``index.html`` (``index.py``).
+   ``index.html`` (``index.py``: the company report's headline figures, every file).
 
 This module is also the façade of the batch: every name the CLI, tests and users
 import from ``reportkit.run.batch`` stays importable here.
@@ -45,7 +46,7 @@ from ..core.periods import FiscalCalendar, Period
 from ..data.model import load_change_counts, load_change_notes
 from ..domain import loading
 from ..render.notebook import default_template_dir
-from ..reports.builders import REPORT_KINDS, load_checked_plans, plan_reports, shared_contexts
+from ..reports.builders import REPORT_KINDS, build_report, load_checked_plans, plan_reports, shared_contexts
 from .company import COMPANY_WORKBOOK as COMPANY_WORKBOOK  # re-exported, as are the other `X as X`
 from .company import write_company_workbook
 from .execute import JobOutcome as JobOutcome
@@ -339,7 +340,20 @@ def _execute_batch(
     )
     manifest_path, index_path = out / "manifest.json", out / "index.html"
     atomic_write(manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-    atomic_write(index_path, index_html(params, period, results, company_error, data_quality=load_change_notes(ds)))
+    figures = None if interrupted else _headline_figures(plan, results)
+    atomic_write(
+        index_path,
+        index_html(
+            params,
+            period,
+            results,
+            company_error,
+            figures=figures,
+            currency=ds.currency,
+            company_workbook=company,
+            data_quality=load_change_notes(ds),
+        ),
+    )
     if interrupted:
         raise BatchInterrupted(
             f"batch interrupted: {sum(r.status == 'ok' for r in results)} of {len(results)} reports finished; "
@@ -347,6 +361,22 @@ def _execute_batch(
             hint="run the same command again with --only-failed to produce the rest",
         )
     return BatchResult(out, manifest_path, index_path, results, removed, company_error)
+
+
+def _headline_figures(plan: BatchPlan, results: list[ReportResult]) -> dict[str, Any] | None:
+    """The company report's summary for the index's headline figures; None when the batch has no ok company report.
+
+    A company report kept from the previous run (``--only-failed``) was not rebuilt:
+    it is built here from the same data, so its figures are those its files show.
+    """
+    done = [r for r in results if r.kind == "company" and r.status == "ok"]
+    if not done:
+        return None
+    if plan.company_object is None:
+        plan.company_object = build_report(
+            plan.ds, plan.params, kind="company", report_id=done[0].id, period=plan.period.label, as_of=plan.params.as_of
+        )
+    return dict(plan.company_object.summary)
 
 
 def _check_as_of(params: BatchParams, params_path: Path, ds: Any) -> Period:

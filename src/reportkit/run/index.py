@@ -1,31 +1,90 @@
-"""``DIR/index.html``: every report of a batch, grouped by team, with its status and links.
+"""``DIR/index.html``: the company's headline figures, then every report of a batch, grouped by team, with its status and links.
 
-Everything from the data (names, ids, errors) is escaped; links are URL-quoted
-relative paths, so the folder can be moved or served as is.
+The headline figures (company revenue, quota, attainment, annual forecast) are the
+company report's own (:func:`reportkit.reports.builders.build_company_report`), shown
+as its HTML and workbook show them. The company section links the company report's
+files and ``company.xlsx``; each team's section its reports' files. Everything from
+the data (names, ids, errors) is escaped; links are URL-quoted relative paths, so
+the folder can be moved or served as is.
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import quote
 
 from ..config.params import BatchParams
 from ..core.periods import Period
+from ..render.notebook import format_cell
 from ..reports.builders import REPORT_KINDS
 from .results import ReportResult
 
-__all__ = ["index_html"]
+__all__ = ["HEADLINE_FIGURES", "index_html"]
+
+HEADLINE_FIGURES: tuple[tuple[str, str], ...] = (
+    ("revenue", "Revenue (each deal once)"),
+    ("quota", "Quota"),
+    ("attainment", "Attainment"),
+    ("forecast", "Annual forecast"),
+)
+"""The company figures at the top of the index: (summary key of the company report, label)."""
 
 _INDEX_CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem;color:#1a202c}
 h1{margin-bottom:.2rem} .meta{color:#4a5568;margin-top:0}
 table{border-collapse:collapse;margin:.5rem 0 1.5rem} th,td{padding:.3rem .8rem;border-bottom:1px solid #e2e8f0;text-align:left}
 .ok{color:#276749;font-weight:600} .failed{color:#c53030;font-weight:600} .error{color:#c53030;font-size:.9em}
+.headline{display:flex;flex-wrap:wrap;gap:1rem;margin:1rem 0 1.5rem;padding:0}
+.headline>div{border:1px solid #e2e8f0;border-radius:6px;padding:.6rem 1rem;min-width:10rem}
+.headline dt{color:#4a5568;font-size:.85em} .headline dd{margin:0;font-size:1.4em;font-weight:600}
+.headline .sub{font-size:.8em;color:#4a5568;font-weight:400}
 """
 
 
 _LINK_ORDER = ("html", "pdf", "xlsx", "ipynb")
-"""The order of a report's file links (every format of :data:`reportkit.run.outputs.FORMATS`)."""
+"""The order of a report's file links (every format a report may have)."""
+
+
+def _links(r: ReportResult) -> str:
+    """A report's file links (HTML, workbook, notebook), escaped and URL-quoted."""
+    return " · ".join(
+        f'<a href="{html.escape(quote(path))}">{html.escape(fmt.upper() if fmt != "ipynb" else "notebook")}</a>'
+        for fmt, path in sorted(r.outputs.items(), key=lambda kv: _LINK_ORDER.index(kv[0]))
+    ) + "".join(
+        f'<div class="error">{html.escape(fmt.upper())} not written: {html.escape(reason)}</div>'
+        for fmt, reason in sorted(r.output_errors.items())
+    )
+
+
+def _row(r: ReportResult) -> str:
+    """One report's table row: its title (linking its HTML), kind, status (with the error) and files."""
+    esc = html.escape
+    title = esc(r.name) if REPORT_KINDS[r.kind].id_from_name else f"{esc(r.name)} ({esc(r.id)})"
+    if "html" in r.outputs:
+        title = f'<a href="{esc(quote(r.outputs["html"]))}">{title}</a>'
+    status = f'<span class="{"ok" if r.status == "ok" else "failed"}">{esc(r.status)}</span>'
+    if r.error:
+        status += f'<div class="error">{esc(r.error)}</div>'
+    return f"<tr><td>{title}</td><td>{esc(REPORT_KINDS[r.kind].label)}</td><td>{status}</td><td>{_links(r)}</td></tr>"
+
+
+_TABLE_HEAD = "<table><thead><tr><th>Report</th><th>Kind</th><th>Status</th><th>Files</th></tr></thead><tbody>"
+
+
+def _headline(figures: Mapping[str, Any], currency: str) -> list[str]:
+    """The company's headline figures as a definition list (values formatted as the reports show them)."""
+    items = []
+    for key, label in HEADLINE_FIGURES:
+        value = html.escape(format_cell(figures.get(key), key, currency))
+        sub = ""
+        lo_hi = (figures.get("forecast_low"), figures.get("forecast_high"))
+        if key == "forecast" and None not in lo_hi and lo_hi[0] != lo_hi[1]:  # a closed year's range is its actuals
+            lo, hi = (html.escape(format_cell(figures[k], k, currency)) for k in ("forecast_low", "forecast_high"))
+            sub = f'<div class="sub">range {lo} to {hi}</div>'
+        items.append(f'<div data-figure="{key}"><dt>{html.escape(label)}</dt><dd>{value}{sub}</dd></div>')
+    return ['<dl class="headline">', *items, "</dl>"]
 
 
 def index_html(
@@ -34,17 +93,39 @@ def index_html(
     results: list[ReportResult],
     company_error: str | None = None,
     *,
+    figures: Mapping[str, Any] | None = None,
+    currency: str = "USD",
+    company_workbook: str | None = None,
     data_quality: list[str] | None = None,
 ) -> str:
-    """The page: one table per team (its own report first), each report's status, error and files.
+    """The page: the company's headline figures and files, then one table per team (its own report first).
 
-    ``data_quality``: what loading dropped, merged or changed, one line per table
-    (:func:`reportkit.data.model.load_change_notes`); the page says when it changed nothing.
+    Parameters
+    ----------
+    params : BatchParams
+    period : Period
+    results : list of ReportResult
+        Every report of the batch; the company report (kind ``company``) is shown
+        in the company section, the others under their team.
+    company_error : str, optional
+        Why ``company.xlsx`` could not be written.
+    figures : mapping, optional
+        The company report's ``summary`` (:data:`HEADLINE_FIGURES` keys and the
+        forecast range); None: no headline (the batch has no company report).
+    currency : str, default "USD"
+        The report currency, for the figures.
+    company_workbook : str, optional
+        ``company.xlsx``'s path relative to the folder, when written.
+    data_quality : list of str, optional
+        What loading dropped, merged or changed, one line per table
+        (:func:`reportkit.data.model.load_change_notes`); the page says when it changed nothing.
     """
     esc = html.escape
+    company = [r for r in results if r.kind == "company"]
     groups: dict[str, list[ReportResult]] = {}
     for r in results:
-        groups.setdefault(r.team, []).append(r)
+        if r.kind != "company":
+            groups.setdefault(r.team, []).append(r)
     ok = sum(r.status == "ok" for r in results)
     parts = [
         "<!DOCTYPE html>",
@@ -55,8 +136,8 @@ def index_html(
         f'<p class="meta">As of {esc(params.as_of.isoformat())} · {len(results)} reports: '
         f"{ok} ok, {len(results) - ok} failed</p>",
     ]
-    if company_error:
-        parts.append(f'<p><span class="failed">failed</span> <span class="error">{esc(company_error)}</span></p>')
+    if figures is not None:
+        parts += _headline(figures, currency)
     if data_quality is not None:
         items = "".join(f"<li>{esc(n)}</li>" for n in data_quality)
         parts.append(
@@ -64,26 +145,24 @@ def index_html(
             if items
             else '<p class="meta">Data quality: loading dropped, merged or changed nothing.</p>'
         )
+    if company or company_workbook or company_error:
+        parts.append("<h2>Company</h2>")
+        parts.append(_TABLE_HEAD)
+        parts += [_row(r) for r in company]
+        if company_workbook or company_error:
+            link = f'<a href="{esc(quote(company_workbook))}">XLSX</a>' if company_workbook else ""
+            status = '<span class="ok">ok</span>' if company_workbook else '<span class="failed">failed</span>'
+            if company_error:
+                status += f'<div class="error">{esc(company_error)}</div>'
+            parts.append(
+                f"<tr><td>Company roll-up workbook (every team)</td><td>workbook</td><td>{status}</td><td>{link}</td></tr>"
+            )
+        parts.append("</tbody></table>")
     for team, members in groups.items():
         members = sorted(members, key=lambda r: (not REPORT_KINDS[r.kind].id_from_name,))  # the team's own report first
         parts.append(f"<h2>{esc(team)}</h2>")
-        parts.append("<table><thead><tr><th>Report</th><th>Kind</th><th>Status</th><th>Files</th></tr></thead><tbody>")
-        for r in members:
-            links = " · ".join(
-                f'<a href="{esc(quote(path))}">{esc(fmt.upper() if fmt != "ipynb" else "notebook")}</a>'
-                for fmt, path in sorted(r.outputs.items(), key=lambda kv: _LINK_ORDER.index(kv[0]))
-            )
-            for fmt, reason in sorted(r.output_errors.items()):
-                links += f'<div class="error">{esc(fmt.upper())} not written: {esc(reason)}</div>'
-
-            title = esc(r.name) if REPORT_KINDS[r.kind].id_from_name else f"{esc(r.name)} ({esc(r.id)})"
-            if "html" in r.outputs:
-                title = f'<a href="{esc(quote(r.outputs["html"]))}">{title}</a>'
-            status = f'<span class="{"ok" if r.status == "ok" else "failed"}">{esc(r.status)}</span>'
-            if r.error:
-                status += f'<div class="error">{esc(r.error)}</div>'
-            kind = esc(REPORT_KINDS[r.kind].label)
-            parts.append(f"<tr><td>{title}</td><td>{kind}</td><td>{status}</td><td>{links}</td></tr>")
+        parts.append(_TABLE_HEAD)
+        parts += [_row(r) for r in members]
         parts.append("</tbody></table>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"

@@ -61,6 +61,8 @@ class BatchPlan:
         Fork kernels from the warm process (:mod:`reportkit.run.kernels`).
     team_objects : dict
         Team report objects built by :meth:`prepare`, by id, for the company workbook.
+    company_object : CompanyReport or None
+        The company report built by :meth:`prepare`: the index's headline figures.
     """
 
     ds: Any
@@ -74,6 +76,7 @@ class BatchPlan:
     mode: str | None = None
     warm: bool = True
     team_objects: dict[str, Any] = field(default_factory=dict)
+    company_object: Any = None
 
     def __post_init__(self) -> None:
         self._previous_entries = {
@@ -107,6 +110,8 @@ class BatchPlan:
             )
             if res.kind == "team":
                 self.team_objects[res.id] = report
+            elif res.kind == "company":
+                self.company_object = report
             blob = pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL)
             res.fingerprint = fingerprint = {
                 "input": sha256(blob),

@@ -7,8 +7,12 @@ workbook per batch:
   Forecast, Deals
 * team: Summary, Leaderboard, Attainment distribution, Performance watch,
   Forecast roll-up, Commission expense, Quarterly results
-* company (:func:`write_company_workbook`): a ``Company`` roll-up sheet, then one
-  sheet per team
+* company report: Summary, then :data:`COMPANY_SHEETS` (teams with the company
+  total, quarterly results, account managers, attainment distribution, performance
+  watch, forecast, forecast accuracy, pipeline coverage, win rate and deal size,
+  top accounts, accounts at risk, commission expense)
+* the batch's ``company.xlsx`` (:func:`write_company_workbook`): a ``Company``
+  roll-up sheet, then one sheet per team
 
 Rules (``docs/excel.md`` has the full layout):
 
@@ -67,6 +71,7 @@ from typing import Any
 import pandas as pd
 
 from ...config.params import DEFAULT_TIMEZONE
+from ...reports.builders import REPORT_KINDS
 from ..titles import print_title
 from .book import _atomic, _Book, _props, safe_sheet_name
 from .cells import EXCEL_MAX_STRING
@@ -74,7 +79,7 @@ from .charts import _report_charts
 from .company import write_company_workbook
 from .formats import DEFAULT_MISS_BELOW, QUOTA_MET, attainment_bands, money_format  # noqa: F401 (QUOTA_MET: as before)
 from .frames import EXCEL_MAX_ROWS, write_frame_sheet  # noqa: F401 (write_frame_sheet: as before)
-from .sheets import AM_SHEETS, TEAM_SHEETS, _write_report_sheets
+from .sheets import AM_SHEETS, COMPANY_SHEETS, KIND_SHEETS, TEAM_SHEETS, _write_report_sheets
 from .summary import _summary_links, _write_summary
 
 __all__ = [
@@ -85,6 +90,7 @@ __all__ = [
     "attainment_bands",
     "AM_SHEETS",
     "TEAM_SHEETS",
+    "COMPANY_SHEETS",
     "EXCEL_MAX_ROWS",
     "EXCEL_MAX_URLS",
     "EXCEL_MAX_URL_LENGTH",
@@ -118,8 +124,9 @@ def write_workbook(
 
     Parameters
     ----------
-    report : AccountManagerReport or TeamReport
-        The report object (the same one the notebook renders).
+    report : AccountManagerReport, TeamReport or CompanyReport
+        The report object (the same one the notebook renders); its kind picks the
+        sheets (:data:`KIND_SHEETS`).
     path : str or Path
         Destination ``.xlsx``; its folder must exist. The workbook is written to
         a temporary file next to it and moved into place with :func:`os.replace`,
@@ -160,7 +167,7 @@ def write_workbook(
         An unknown timezone, a ``miss_below`` that is not a finite number >= 0,
         or an ``overflow`` other than "split" / "error".
     """
-    sheets = TEAM_SHEETS if report.kind == "team" else AM_SHEETS
+    sheets = KIND_SHEETS.get(report.kind, AM_SHEETS)
     tz = getattr(report, "timezone", DEFAULT_TIMEZONE) if timezone is None else timezone
     mb = getattr(report, "miss_below", DEFAULT_MISS_BELOW) if miss_below is None else miss_below
     if constant_memory is None:
@@ -188,7 +195,7 @@ def _report_properties(book: _Book, report: Any, company: str) -> None:
     _props(
         book,
         f"{report.name} — {report.period}",
-        "Team report" if report.kind == "team" else "Account manager report",
+        REPORT_KINDS[report.kind].title,
         report.as_of,
         company,
         f"{report.period} ({report.period_start.isoformat()} to {report.period_end.isoformat()}), "

@@ -82,9 +82,11 @@ def _attainment_chart(book: _Book, placed: _Placed, label_col: str, title: str, 
 
 
 def _report_charts(book: _Book, report: Any, placed: dict[str, _Placed]) -> None:
-    """A report's charts: a team's attainment by member and quarterly credited revenue; an AM's quarterly revenue."""
-    if report.kind == "team":
-        _attainment_chart(book, placed["leaderboard"], "name", "Attainment by account manager", len(report.leaderboard))
+    """A report's charts: a team's (and the company's) attainment by account manager and quarterly credited revenue;
+    an AM's quarterly revenue."""
+    if report.kind in ("team", "company"):
+        board = "leaderboard" if report.kind == "team" else "account_managers"
+        _attainment_chart(book, placed[board], "name", "Attainment by account manager", len(getattr(report, board)))
         # set against quota: the attainment basis (the quarterly attainment's numerator)
         _quarterly_chart(
             book,

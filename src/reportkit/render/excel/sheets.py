@@ -4,7 +4,12 @@ An account manager's workbook: quarterly results (attainment live), commission
 statement (total = ``SUM`` of its lines), accounts, forecast, deals. A team's:
 leaderboard, attainment distribution (counts as ``COUNTIFS`` over the
 leaderboard), performance watch, forecast roll-up (with its team total row),
-commission expense (row sums and totals), quarterly results. Either kind adds
+commission expense (row sums and totals), quarterly results. The company's
+(:data:`COMPANY_SHEETS`): teams with a company total row (``SUM`` where the
+teams add up to the company figure, else the figure: teams can share deals),
+quarterly results, account managers, attainment distribution (``COUNTIFS``),
+performance watch, forecast, forecast accuracy, pipeline coverage, win rate and
+deal size, top accounts, accounts at risk (and by reason), commission expense (row sums, totals). Either kind adds
 *Forecast categories* last when the report has them (:data:`OPTIONAL_SHEETS`:
 each cumulative roll-up is a live sum of its categories' cells, the rule in
 words below the table).
@@ -44,6 +49,30 @@ TEAM_SHEETS: tuple[tuple[str, str], ...] = (
 )
 """Team sheets after ``Summary``: (sheet name, report attribute)."""
 
+COMPANY_SHEETS: tuple[tuple[str, str], ...] = (
+    ("Teams", "teams"),
+    ("Quarterly results", "quarterly"),
+    ("Account managers", "account_managers"),
+    ("Attainment distribution", "attainment_distribution"),
+    ("Performance watch", "performance_watch"),
+    ("Forecast", "forecast"),
+    ("Forecast accuracy", "forecast_accuracy"),
+    ("Pipeline coverage", "pipeline"),
+    ("Win rate and deal size", "sales_metrics"),
+    ("Top accounts", "top_accounts"),
+    ("Accounts at risk", "at_risk"),
+    ("At risk by reason", "at_risk_reasons"),
+    ("Commission expense", "commission_expense"),
+)
+"""Company sheets after ``Summary``: (sheet name, report attribute)."""
+
+KIND_SHEETS: dict[str, tuple[tuple[str, str], ...]] = {
+    "account_manager": AM_SHEETS,
+    "team": TEAM_SHEETS,
+    "company": COMPANY_SHEETS,
+}
+"""The list sheets of each report kind."""
+
 OPTIONAL_SHEETS: tuple[tuple[str, str], ...] = (("Forecast categories", "forecast_categories"),)
 """Sheets after the kind's own, written only when the report has the attribute (not None)."""
 
@@ -77,6 +106,39 @@ def _team_spec(attr: str, report: Any) -> _Spec:
             totals["total"] = s.get("commission_expense", _dec_sum(frame["total"]))
         rs = {"total": ["commission", "bonus"]} if {"commission", "bonus", "total"} <= set(frame.columns) else {}
         return _Spec(row_sums=rs, totals=totals)
+    return _Spec()
+
+
+def _company_spec(attr: str, report: Any) -> _Spec:
+    """What a company sheet computes live: attainment ratios, the team rows' company total, expense sums."""
+    s = report.summary or {}
+    if attr == "teams":
+        ratios = {
+            "attainment": ("credited_revenue", "quota"),
+            "ytd_attainment": ("ytd_credited_revenue", "ytd_quota"),
+            "forecast_attainment": ("credited_forecast", "annual_quota"),
+        }
+        keys = ("revenue", "credited_revenue", "quota", "ytd_revenue", "ytd_credited_revenue", "ytd_quota")
+        totals = {k: s.get(k) for k in (*keys, "commission_expense", "forecast", "credited_forecast", "annual_quota")}
+        values = {k: s.get(k) for k in ratios}
+        return _Spec(
+            ratios=ratios,
+            totals=totals,
+            total_ratios=ratios,
+            total_values=values,
+            total_label="Company total",
+            bands=tuple(ratios),
+        )
+    if attr == "quarterly":
+        return _Spec(ratios={"attainment": ("credited_revenue", "quota")}, bands=("attainment",))
+    if attr == "account_managers":
+        return _Spec(ratios={"attainment": ("revenue", "quota")}, bands=("attainment",))
+    if attr == "forecast":
+        return _Spec(ratios={"forecast_attainment": ("credited_forecast", "annual_quota")}, bands=("forecast_attainment",))
+    if attr == "commission_expense":
+        totals = {k: s.get(f"commission_expense_{k}") for k in ("commission", "bonus", "other")}
+        totals["total"] = s.get("commission_expense")
+        return _Spec(row_sums={"total": ["commission", "bonus", "other"]}, totals=totals, total_label="Company total")
     return _Spec()
 
 
@@ -140,7 +202,7 @@ def _write_distribution(book: _Book, frame: pd.DataFrame, leaderboard: _Placed |
 
 def _write_report_sheets(book: _Book, report: Any, sheets: tuple[tuple[str, str], ...]) -> dict[str, _Placed]:
     """Every list sheet of ``report`` after Summary, in order: {report attribute: where it went}."""
-    team = report.kind == "team"
+    team, company = report.kind == "team", report.kind == "company"
     placed: dict[str, _Placed] = {}
     for sheet_name, attr in sheets:
         frame = getattr(report, attr)
@@ -148,8 +210,10 @@ def _write_report_sheets(book: _Book, report: Any, sheets: tuple[tuple[str, str]
             placed[attr] = _write_forecast_rollup(book, frame, table=True)
         elif team and attr == "attainment_distribution":
             placed[attr] = _write_distribution(book, frame, placed.get("leaderboard"), report.leaderboard)
+        elif company and attr == "attainment_distribution":
+            placed[attr] = _write_distribution(book, frame, placed.get("account_managers"), report.account_managers)
         else:
-            spec = _team_spec(attr, report) if team else _am_spec(attr, report)
+            spec = _company_spec(attr, report) if company else _team_spec(attr, report) if team else _am_spec(attr, report)
             placed[attr] = write_frame_sheet(book, sheet_name, frame, spec, table=attr not in ("accounts", "deals"))
     if getattr(report, "forecast_categories", None) is not None:
         placed["forecast_categories"] = _write_forecast_categories(book, report)

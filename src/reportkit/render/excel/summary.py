@@ -19,7 +19,9 @@ from .frames import _Placed
 
 def _summary_rows(report: Any) -> list[tuple[str, str, Any]]:
     """(key, label, value) rows of the Summary sheet: identity first, then ``summary``."""
-    if report.kind == "team":
+    if report.kind == "company":
+        ident = [("company", "Company", report.name)]
+    elif report.kind == "team":
         ident = [
             ("team", "Team", report.name),
             ("sales_manager", "Sales manager", report.sales_manager),
@@ -99,6 +101,11 @@ def _summary_links(report: Any, placed: dict[str, _Placed]) -> dict[str, tuple[l
     """
     s = report.summary or {}
     links: dict[str, tuple[list[str], Any]] = {}
+    if report.kind == "company":
+        ce = placed["commission_expense"].total_ref("total")
+        if ce:
+            links["commission_expense"] = ([ce], s.get("commission_expense"))
+        return links
     if report.kind == "team":
         ce = placed["commission_expense"].total_ref("total")
         if ce:

@@ -1,0 +1,237 @@
+"""The company report (issue #14 part 1): its domain metrics to the cent, its roll-up against the team reports.
+
+Crafted cases state their figures by hand; the demo (and AdventureWorks, whose teams
+share every deal) check that the company report reconciles with the reports it rolls up.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import build_dataset
+
+import reportkit as rk
+from reportkit.core.money import cents_to_money, micros_to_cents
+from reportkit.core.periods import Period
+from reportkit.domain.accounts import revenue_retention, top_account_shares
+from reportkit.domain.backtest import forecast_accuracy
+from reportkit.domain.commission import CommissionStatement, commission_expense, expense_share_of_revenue
+from reportkit.domain.crediting import credited_deals, credited_in, revenue_cents
+from reportkit.domain.deal_metrics import NO_CREATED_DATE, closed_deal_metrics
+from reportkit.domain.forecast_inputs import pipeline_coverage
+from reportkit.domain.loading import load_inputs
+from reportkit.reports.builders import COMPANY_ID, build_report, plan_reports, shared_contexts
+
+ROOT = Path(__file__).resolve().parents[1]
+D = datetime.date
+
+# -- closed deals: win rate, average won deal, sales cycle --------------------------
+
+
+def _two_won_one_lost():
+    """A1 wins 1.00 and 2.01 and loses one deal in January 2025; A2 wins 5.00 (another owner)."""
+    return build_dataset(
+        ams=[("A1", "Alice", "East", None, None), ("A2", "Bob", "West", None, None)],
+        deals=[
+            ("D1", "A1", "C1", "2025-01-10", 100),
+            ("D2", "A1", "C2", "2025-01-20", 201),
+            ("D3", "A1", "C1", "2025-01-25", 999, "lost"),
+            ("D4", "A2", "C3", "2025-01-26", 500),
+        ],
+        first_month=1,
+    )
+
+
+def test_win_rate_is_won_over_closed_and_the_average_won_deal_rounds_half_away_from_zero():
+    ds = _two_won_one_lost()
+    m = closed_deal_metrics(ds.deals, D(2025, 1, 1), D(2025, 3, 31), ["A1"])
+    assert (m["won"], m["lost"], m["closed"]) == (2, 1, 3)
+    assert m["win_rate"] == pytest.approx(2 / 3)
+    assert m["average_won_deal_cents"] == 151  # (1.00 + 2.01) / 2 = 1.505 -> 1.51, not 1.50
+    assert closed_deal_metrics(ds.deals, D(2025, 2, 1), D(2025, 3, 31))["win_rate"] is None  # nothing closed: n/a
+
+
+def test_the_analysts_win_rates_follow_the_same_rounding_rule():
+    ds = _two_won_one_lost()
+    row = rk.win_rates(ds, "account_manager_id").set_index("account_manager_id").loc["A1"]
+    assert row["average_won_deal"] == Decimal("1.51") and row["won_revenue"] == Decimal("3.01")
+
+
+def test_sales_cycle_is_close_minus_created_date_and_is_na_without_created_dates():
+    ds = _two_won_one_lost()
+    assert closed_deal_metrics(ds.deals, D(2025, 1, 1), D(2025, 3, 31))["cycle_note"] == NO_CREATED_DATE
+    deals = ds.deals.assign(created_date=pd.to_datetime(["2025-01-01", "2024-12-21", "2025-01-01", pd.NaT]))
+    m = closed_deal_metrics(deals, D(2025, 1, 1), D(2025, 3, 31), ["A1"])
+    # won: D1 9 days, D2 30 days (the lost D3 does not count): median 19.5
+    assert (m["cycle_days"], m["cycle_deals"], m["cycle_note"]) == (19.5, 2, None)
+
+
+# -- a group's book: concentration and retention --------------------------------------
+
+
+def test_top_account_shares_count_a_deal_two_members_carry_once():
+    ds = build_dataset(
+        ams=[("A1", "Alice", "East", None, None), ("A2", "Bob", "East", None, None)],
+        deals=[
+            ("D1", "A1", "X", "2025-01-10", 600_00, "won", "T"),  # both cover T: credited to both, counted once
+            ("D2", "A2", "X", "2025-01-11", 300_00, "won", "U"),
+            ("D3", "A2", "Y", "2025-01-12", 100_00, "won", "U"),
+        ],
+        territories=[("A1", "T"), ("A2", "T"), ("A2", "U")],
+        crediting="territory",
+        first_month=1,
+    )
+    top = top_account_shares(credited_deals(ds), ["A1", "A2"], D(2025, 1, 1), D(2025, 12, 31), (1, 5)).set_index("top")
+    assert top.loc[1, "revenue"] == Decimal("900.00") and top.loc[1, "share"] == pytest.approx(0.9)
+    assert top.loc[5, "accounts"] == 2 and top.loc[5, "share"] == pytest.approx(1.0)
+
+
+def test_gross_and_net_revenue_retention_by_hand():
+    """A expands 100 -> 150, B contracts 100 -> 50, C churns 50 -> 0, D is new (0 -> 80)."""
+    rows = [("A", 100, 150), ("B", 100, 50), ("C", 50, 0), ("D", 0, 80)]
+    deals = []
+    for i, (acc, base, now) in enumerate(rows):
+        if base:
+            deals.append((f"B{i}", "A1", acc, "2024-03-01", base * 100))
+        if now:
+            deals.append((f"N{i}", "A1", acc, "2025-03-01", now * 100))
+    ds = build_dataset(deals=deals, first_month=1)
+    r = revenue_retention(credited_deals(ds), ["A1"], (D(2025, 1, 1), D(2025, 6, 30)), (D(2024, 1, 1), D(2024, 6, 30)))
+    assert r["cohort_accounts"] == 3 and r["churned_accounts"] == 1
+    assert r["base_revenue"] == Decimal("250.00") and r["retained_revenue"] == Decimal("150.00")
+    assert r["cohort_revenue"] == Decimal("200.00")  # D (new) counts in neither
+    assert r["grr"] == pytest.approx(150 / 250) and r["nrr"] == pytest.approx(200 / 250)
+
+
+# -- pipeline coverage -----------------------------------------------------------------
+
+
+def _pipeline():
+    return pd.DataFrame(
+        {
+            "opportunity_id": ["o1", "o2", "o3", "o4"],
+            "account_manager_id": ["A", "A", "A", "B"],
+            "probability": [0.5, 0.25, 1.0, 1.0],
+            "amount_cents": [10_001, 40_000, 99_999, 77_777],
+            # o2 undated (workable this year), o3 overdue (slipped), o4 another manager's
+            "expected_close_date": pd.to_datetime(["2025-11-15", None, "2025-09-01", "2025-11-01"]),
+        }
+    )
+
+
+def test_weighted_pipeline_is_exact_and_rounded_once_and_overdue_opportunities_do_not_count():
+    c = pipeline_coverage(_pipeline(), ["A"], D(2025, 9, 30), D(2025, 12, 31), 100_000, 75_000, 0.25)
+    assert c["opportunities"] == 2 and c["unweighted_cents"] == 50_001
+    assert c["weighted_cents"] == 15_001  # 5,000.5 + 10,000 = 15,000.5 cents -> 15,001
+    assert c["quota_to_close_cents"] == 25_000
+    assert c["coverage"] == pytest.approx(50_001 / 25_000) and c["weighted_coverage"] == pytest.approx(15_001 / 25_000)
+    assert c["implied_coverage"] == pytest.approx(4.0)  # 1 / 25 % win rate
+
+
+def test_no_quota_is_left_to_close_once_the_year_is_over_or_when_it_is_met():
+    over = pipeline_coverage(_pipeline(), ["A"], D(2025, 12, 31), D(2025, 12, 31), 100_000, 75_000, 0.25)
+    assert over["quota_to_close_cents"] is None and over["coverage"] is None and over["unweighted_cents"] == 0
+    met = pipeline_coverage(_pipeline(), ["A"], D(2025, 9, 30), D(2025, 12, 31), 100_000, 120_000, None)
+    assert met["quota_to_close_cents"] == 0 and met["coverage"] is None and met["implied_coverage"] is None
+
+
+# -- commission expense ------------------------------------------------------------------
+
+
+def _statement(am: str, total: str, commission: str, bonus: str) -> CommissionStatement:
+    return CommissionStatement(
+        am, "FY2025-Q4", pd.DataFrame(), Decimal(total), Decimal(commission), Decimal(bonus), Decimal(total), Decimal("0"), 1.0
+    )
+
+
+def test_commission_expense_adds_statement_totals_and_names_what_is_neither_commission_nor_bonus():
+    e = commission_expense([_statement("A", "12.50", "10.00", "2.00"), _statement("B", "-3.01", "0.00", "0.00")])
+    assert e == {"commission": Decimal("10.00"), "bonus": Decimal("2.00"), "other": Decimal("-2.51"), "total": Decimal("9.49")}
+    assert expense_share_of_revenue(Decimal("50.00"), Decimal("1000.00")) == pytest.approx(0.05)
+    assert expense_share_of_revenue(Decimal("50.00"), Decimal("0.00")) is None
+
+
+# -- forecast accuracy ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return load_inputs(ROOT / "params" / "demo.yaml")
+
+
+def test_forecast_accuracy_replays_only_years_closed_by_the_report_date_and_compares_with_what_closed(demo):
+    _, ds = demo
+    acc = forecast_accuracy(ds, D(2025, 6, 30))
+    assert len(acc) and all(q.startswith(("FY2023-", "FY2024-")) for q in acc["quarter"])  # FY2025 is not over
+    credited = credited_deals(ds)
+    for q, actual in zip(acc["quarter"], acc["actual_remaining"]):
+        period = Period.parse(q, ds.calendar)
+        after = credited_in(credited, period.end + datetime.timedelta(days=1), period.year.end).drop_duplicates("deal_id")
+        assert actual == cents_to_money(revenue_cents(after))
+
+
+# -- the company report against the reports it rolls up ----------------------------------------
+
+
+def _reports(params, ds):
+    with shared_contexts():
+        specs = plan_reports(ds, params)
+        company = build_report(ds, params, kind="company", report_id=COMPANY_ID, period=params.period, as_of=params.as_of)
+        ams = [
+            build_report(ds, params, kind="account_manager", report_id=s.id, period=params.period, as_of=params.as_of)
+            for s in specs
+            if s.kind == "account_manager"
+        ]
+        teams = [
+            build_report(ds, params, kind="team", report_id=s.id, period=params.period, as_of=params.as_of)
+            for s in specs
+            if s.kind == "team"
+        ]
+    return company, ams, teams
+
+
+def _assert_reconciles(params, ds):
+    company, ams, teams = _reports(params, ds)
+    s = company.summary
+    period = company.period_start, min(company.as_of, company.period_end)
+    members = [a.id for a in ams]
+    credited = credited_deals(ds)
+    once = credited_in(credited, *period, members).drop_duplicates("deal_id")
+    # company revenue: each won deal credited to a reported member, once (here every deal is whole: no split)
+    assert s["revenue"] == cents_to_money(micros_to_cents(int(np.sum(once["amount_micros"].to_numpy(np.int64)))))
+    # company quota: the account managers' quotas added; commission expense: their statements' totals, to the cent
+    assert s["quota"] == sum((a.summary["quota"] for a in ams if a.summary["quota"] is not None), Decimal("0.00"))
+    assert s["commission_expense"] == sum((a.summary["commission_total"] for a in ams), Decimal("0.00"))
+    assert company.commission_expense["total"].sum() == s["commission_expense"]
+    # every team row is that team's own report
+    by_team = company.teams.set_index("team")
+    for t in teams:
+        for key in ("revenue", "quota", "attainment", "commission_expense", "forecast"):
+            assert by_team.loc[t.name, key] == t.summary[key] or (pd.isna(by_team.loc[t.name, key]) and t.summary[key] is None)
+    assert int(company.attainment_distribution["count"].sum()) == len(ams) == s["members"]
+    return company, teams
+
+
+def test_demo_company_report_reconciles_with_the_team_and_account_manager_reports(demo):
+    params, ds = demo
+    company, teams = _assert_reconciles(params, ds)
+    # owner crediting, teams apart: the team rows add up to the company
+    assert company.summary["revenue"] == sum((t.summary["revenue"] for t in teams), Decimal("0.00"))
+
+
+AW = ROOT / "params" / "adventureworks.yaml"
+
+
+@pytest.mark.realdata
+@pytest.mark.skipif(
+    not (ROOT.parent / "shared" / "data" / "adventureworks-pl300-reseller-sales").is_dir(), reason="needs ../shared/data"
+)
+def test_adventureworks_company_counts_a_deal_its_teams_share_once():
+    params, ds = load_inputs(AW)
+    company, teams = _assert_reconciles(params, ds)
+    assert company.summary["revenue"] < sum((t.summary["revenue"] for t in teams), Decimal("0.00"))
