@@ -113,8 +113,13 @@ def test_a_batch_on_a_dask_cluster_publishes_the_reports_and_fails_only_the_fail
     _local, out, manifest, code = runs
     assert code == 1  # one report failed on purpose
     by_id = _by_id(manifest["reports"])
-    assert set(by_id) == {("account_manager", "AM-001"), ("account_manager", "AM-002"), ("team", "team-north")}
-    for key in [("account_manager", "AM-001"), ("team", "team-north")]:
+    assert set(by_id) == {
+        ("account_manager", "AM-001"),
+        ("account_manager", "AM-002"),
+        ("team", "team-north"),
+        ("company", "company"),
+    }
+    for key in [("account_manager", "AM-001"), ("team", "team-north"), ("company", "company")]:
         entry = by_id[key]
         assert entry["status"] == "ok" and entry["error"] is None, entry
         assert sorted(entry["outputs"]) == ["html", "ipynb", "pdf", "xlsx"]
@@ -146,7 +151,7 @@ def test_reports_on_the_cluster_equal_those_of_a_local_run(runs):
         html_here = (local.output_dir / entry["outputs"]["html"]).read_bytes()
         assert html_here == (out / entry["outputs"]["html"]).read_bytes(), key
         compared += 1
-    assert compared == 2
+    assert compared == 3  # AM-001, the team and the company report (AM-002 fails on purpose)
     assert _cells(local.output_dir / "company.xlsx") == _cells(out / "company.xlsx")
 
 
