@@ -129,14 +129,20 @@ def _visibility(page: Path, tmp: Path) -> tuple[dict, str]:
     height in CSS pixels. The checked copy sits next to ``page`` so relative links
     resolve the same.
     """
-    copy = page.with_name(f"{page.stem}.visibility-check.html")
-    copy.write_text(page.read_text(encoding="utf-8") + f"<script>{_VERDICT_JS}</script>\n", encoding="utf-8")
+    return _json_after_load(page, tmp, _VERDICT_JS, _VERDICT, "visibility")
+
+
+def _json_after_load(page: Path, tmp: Path, script: str, result: re.Pattern, check: str) -> tuple:
+    """(the JSON ``script`` wrote into the ``<pre>`` ``result`` matches after ``load``, console log),
+    from a copy of ``page`` next to it (so relative links resolve the same) with the script added."""
+    copy = page.with_name(f"{page.stem}.{check}-check.html")
+    copy.write_text(page.read_text(encoding="utf-8") + f"<script>{script}</script>\n", encoding="utf-8")
     try:
         run = _run_chromium(tmp, "--dump-dom", copy.resolve().as_uri())
     finally:
         copy.unlink()
-    found = _VERDICT.search(run.stdout)
-    assert found, f"no verdict from Chromium for {page.name}: {run.stderr[-2000:]}"
+    found = result.search(run.stdout)
+    assert found, f"no {check} result from Chromium for {page.name}: {run.stderr[-2000:]}"
     return json.loads(html.unescape(found.group(1))), run.stderr
 
 
@@ -449,3 +455,56 @@ def test_attainment_cells_are_coloured_by_the_miss_threshold_in_the_html_as_in_t
     rules = [r for rng in wb["Quarterly results"].conditional_formatting for r in rng.rules]
     fills = {r.dxf.fill.bgColor.rgb[-6:] for r in rules}
     assert fills == {c[1:] for _, _, c in attainment_bands(0.9)}
+
+
+# -- a template's cell tags: what a reader of the page and of the PDF sees ---------------------
+
+_TEXT_JS = """
+window.addEventListener("load", function () {
+  var pre = document.createElement("pre");
+  pre.id = "reportkit-text";
+  pre.textContent = JSON.stringify(document.body.innerText);
+  document.body.appendChild(pre);
+});
+"""
+
+
+def _rendered_text(page: Path, tmp: Path) -> str:
+    """The page's text as Chromium renders it (``innerText``: what CSS hides is left out)."""
+    return _json_after_load(page, tmp, _TEXT_JS, re.compile(r'<pre id="reportkit-text">(.*?)</pre>', re.DOTALL), "text")[0]
+
+
+def test_a_template_s_tagged_cells_are_absent_input_less_or_output_less_in_the_page_and_the_pdf(tmp_path):
+    """Each tag of ``run.html.HIDDEN_TAGS`` on a code cell and a markdown cell of a custom template:
+    a batch's HTML (read in Chromium) and PDF (pdftotext) show what the tag leaves, nothing else."""
+    import shutil
+
+    from demo_params import demo_params, templates_with_cell
+
+    from reportkit.run.batch import run_batch
+    from reportkit.run.html import HIDDEN_TAGS
+
+    if shutil.which("pdftotext") is None:
+        pytest.skip("poppler-utils is not installed: apt-get install poppler-utils")
+    tags = [(tag, part) for tag, part in HIDDEN_TAGS if tag not in ("parameters", "injected-parameters")]
+    tdir = templates_with_cell(tmp_path, "from IPython.display import HTML, display")
+    nb = nbformat.read(tdir / "account_manager.ipynb", as_version=4)
+    for i, (tag, _) in enumerate(tags):
+        code = nbformat.v4.new_code_cell(
+            f"# input of cell {i}\ndisplay(HTML('<p>output of cell {i}</p>'))", metadata={"tags": [tag]}
+        )
+        nb.cells += [code, nbformat.v4.new_markdown_cell(f"markdown of cell {i}", metadata={"tags": [tag]})]
+    nb.cells.append(nbformat.v4.new_code_cell("display(HTML('<p>output of the untagged cell</p>'))"))
+    nbformat.write(nb, tdir / "account_manager.ipynb")
+    params = demo_params(tmp_path, account_managers=["AM-001"], reports=["account_manager"], pdf={"enabled": True})
+    result = run_batch(params, tmp_path / "out", progress=False, template_dir=tdir)
+    assert result.succeeded, [(r.status, r.error, r.output_errors) for r in result.reports]
+    page = _report_page(tmp_path / "out", "account_managers")
+    shown = _rendered_text(page, tmp_path)
+    printed = subprocess.run(["pdftotext", str(page.with_suffix(".pdf")), "-"], capture_output=True, text=True, check=True).stdout
+    for text in (shown, printed):
+        assert "output of the untagged cell" in text
+        assert "input of cell" not in text and "display(HTML" not in text
+        for i, (tag, part) in enumerate(tags):
+            assert (f"output of cell {i}\n" in text + "\n") is (part == "input"), (tag, part)
+            assert (f"markdown of cell {i}\n" in text + "\n") is (part == "output"), (tag, part)

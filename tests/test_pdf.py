@@ -167,7 +167,7 @@ def test_a_long_table_breaks_between_rows_and_repeats_its_header_on_each_page(tm
             "status": ["at risk" if i % 7 == 0 else "growing" for i in range(240)],
         }
     )
-    shown = table(frame, list(frame.columns), currency="USD")
+    shown = table(frame, list(frame.columns), currency="USD", max_rows=None)  # every row: the breaks are the point
     bundle = shown._repr_html_()
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("table(...)")

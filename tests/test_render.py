@@ -15,6 +15,7 @@ from reportkit.render import charts
 from reportkit.render.notebook import (
     NA,
     column_label,
+    commission_table,
     format_cell,
     format_date,
     format_money,
@@ -204,3 +205,66 @@ def test_chart_display_carries_alt_text_and_escapes_it():
     assert data["text/plain"] == "[chart] Ana <Smith>: revenue vs quota"
     assert 'alt="Ana &lt;Smith&gt;: revenue vs quota"' in data["text/html"]
     assert data["text/html"].startswith('<img src="data:image/png;base64,') and meta["image/png"]["alt"]
+
+
+def statement_of_250_deals_in_two_tiers() -> pd.DataFrame:
+    """250 deal lines (150 in tier 1 at 5 %, 100 in tier 2 at 8 %) and a quota bonus."""
+    rows = [
+        {
+            "line": i + 1,
+            "description": f"Deal D-{i:03d}",
+            "basis": Decimal("1000.05"),
+            "rate": Decimal("0.05") if i < 150 else Decimal("0.08"),
+            "amount": Decimal("50.00") if i < 150 else Decimal("80.00"),
+            "rule": "tier 1 at 5 %" if i < 150 else "tier 2 at 8 %",
+            "award": "cash",
+            "deal_id": f"D-{i:03d}",
+            "tier": 1 if i < 150 else 2,
+        }
+        for i in range(250)
+    ]
+    rows.append(
+        {
+            "line": 251,
+            "description": "Quota bonus",
+            "basis": None,
+            "rate": None,
+            "amount": Decimal("2000.00"),
+            "rule": "attainment >= 100%",
+            "award": "cash",
+            "deal_id": None,
+            "tier": None,
+        }
+    )
+    frame = pd.DataFrame(rows)
+    frame["tier"] = pd.Series([r["tier"] for r in rows], dtype=object)  # as the statement's lines: int or None
+    return frame
+
+
+def test_a_table_longer_than_its_rows_shows_the_first_and_says_the_rest_are_in_the_workbook():
+    frame = pd.DataFrame({"account_id": [f"A-{i:04d}" for i in range(1234)]})
+    shown = table(frame)
+    assert len(shown.rows) == 200 and shown.rows[-1] == ("A-0199",)
+    assert shown.caption == "first 200 of 1,234 rows; all rows in the workbook"
+    assert "first 200 of 1,234 rows; all rows in the workbook" in shown.to_html()
+    assert len(table(frame, max_rows=None).rows) == 1234 and table(frame.head(200)).caption == ""
+
+
+def test_a_statement_longer_than_table_rows_is_shown_summed_by_rule_tier_and_award_with_its_total():
+    lines = statement_of_250_deals_in_two_tiers()
+    report = am_report(commission=lines, table_rows=200)
+    shown = commission_table(report)
+    assert shown.caption == "251 statement lines summed by rule, tier and award; every line in the workbook"
+    assert shown.headers == ("Rule", "Tier", "Award", "Lines", "Basis", "Amount")
+    assert shown.rows == (
+        ("tier 1 at 5 %", "1", "cash", "150", "$150,007.50", "$7,500.00"),
+        ("tier 2 at 8 %", "2", "cash", "100", "$100,005.00", "$8,000.00"),
+        ("attainment >= 100%", "n/a", "cash", "1", "n/a", "$2,000.00"),
+    )
+    assert shown.footer[-1] == format_money(report.summary["commission_total"], report.currency)
+
+
+def test_a_statement_within_table_rows_is_shown_line_by_line():
+    report = am_report(commission=statement_of_250_deals_in_two_tiers(), table_rows=251)
+    shown = commission_table(report)
+    assert len(shown.rows) == 251 and shown.caption == "" and shown.rows[0][1] == "Deal D-000"

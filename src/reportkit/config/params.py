@@ -58,6 +58,11 @@ __all__ = [
 ]
 
 
+DEFAULT_TABLE_ROWS = 200
+"""Params ``table_rows``' default: the rows a long table shows in a report's notebook, HTML and PDF
+(a 70,000-line statement would make a 23 MB page; the workbook keeps every row)."""
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
@@ -253,6 +258,12 @@ class BatchParams(_Strict):
         "(the zone source timestamps are dated in is the source mapping's timezone: docs/mapping.md, 'Time zones')",
     )
     pdf: PdfOptions = PdfOptions()
+    table_rows: int = Field(
+        DEFAULT_TABLE_ROWS,
+        ge=1,
+        description="rows a report's notebook, HTML and PDF show of a long table (the first ones, with "
+        "'first N of M rows; all rows in the workbook'); the workbook keeps every row",
+    )
     branding: Branding | None = Field(None, description="company name, logo and accent colour of the reports")
     base_dir: Path | None = Field(None, exclude=True, description="folder of the params file (set by the loader)")
 

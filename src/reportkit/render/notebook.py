@@ -41,11 +41,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..config.params import DEFAULT_TABLE_ROWS
 from ..core.currency import currency_info
 from ..core.errors import ParamsError, TemplateError
 from ..core.money import round_money
 from ..domain.loading import load_inputs, parse_date
-from ..reports.builders import REPORT_KINDS, build_report
+from ..reports.builders import REPORT_KINDS, build_report, commission_summary
 from .cell_kinds import NA, PERCENT_COLUMNS, is_missing, is_percent_key
 from .labels import SUMMARY_LAYOUT, column_label, value_words
 from .style import band_colour, band_legend, branding_of, is_attainment_key, logo_data_uri
@@ -65,6 +66,7 @@ __all__ = [
     "resolve_params_file",
     "SUMMARY_LAYOUT",
     "table",
+    "commission_table",
     "summary_table",
     "heading",
     "notes",
@@ -354,7 +356,8 @@ def table(
     currency: str = "USD",
     labels: Mapping[str, str] | None = None,
     caption: str = "",
-    max_rows: int | None = None,
+    max_rows: int | None = DEFAULT_TABLE_ROWS,
+    rest: str = "all rows in the workbook",
     total: Mapping[str, Any] | None = None,
     total_label: str = "Total",
     miss_below: float | None = None,
@@ -374,8 +377,13 @@ def table(
     labels : mapping, optional
         Header overrides ``{column: label}``; otherwise :func:`column_label`.
     caption : str, optional
-    max_rows : int, optional
-        Show at most this many rows (the caption says how many were left out).
+    max_rows : int or None, default :data:`~reportkit.config.params.DEFAULT_TABLE_ROWS` (200)
+        Show only the first this many rows of a longer frame, and say so in the caption:
+        ``first 200 of 70,000 rows; all rows in the workbook`` (the one truncation rule
+        of every report table; templates pass ``report.table_rows``, params ``table_rows``).
+        None: every row. The report object keeps every row; the workbook shows them all.
+    rest : str, default "all rows in the workbook"
+        Where the rows left out can be read, after the count in the caption.
     total : mapping, optional
         A total row ``{column: value}``: the values come from the report object
         (e.g. ``report.summary["commission_total"]``, the sum of the rounded
@@ -422,7 +430,7 @@ def table(
     )
     numeric = tuple(_numeric_column(frame[c], c) for c in cols)
     if max_rows is not None and len(frame) > max_rows:
-        extra = f"first {max_rows} of {len(frame)} rows"
+        extra = f"first {max_rows:,} of {len(frame):,} rows" + (f"; {rest}" if rest else "")
         caption = f"{caption} ({extra})" if caption else extra
     footer: tuple[str, ...] = ()
     if total is not None and cols:
@@ -446,6 +454,41 @@ def table(
         caption=caption,
         footer=footer,
         fills=fills,
+    )
+
+
+COMMISSION_LINE_COLUMNS = ("line", "description", "basis", "rate", "amount", "rule", "award")
+"""The statement's columns an account manager's report shows, one row per line."""
+
+
+def commission_table(report: Any) -> Table:
+    """The commission section of an account manager's report: the statement, or its summary when long.
+
+    A statement of at most ``report.table_rows`` lines (params ``table_rows``, default 200)
+    is shown line by line (:data:`COMMISSION_LINE_COLUMNS`). A longer one (a manager with
+    70,000 deals) is shown summed by rule, tier and award
+    (:func:`reportkit.reports.statements.commission_summary`), captioned with how many
+    lines it sums and that every line is in the workbook, which keeps them all. Either way
+    the total row is ``report.summary["commission_total"]``, the sum of the rounded lines.
+
+    Returns
+    -------
+    Table
+    """
+    lines = report.commission
+    total = {"amount": report.summary["commission_total"]}
+    if len(lines) <= report.table_rows:
+        return table(lines, list(COMMISSION_LINE_COLUMNS), currency=report.currency, total=total, max_rows=None)
+    summary = commission_summary(lines)
+    caption = f"{len(lines):,} statement lines summed by rule, tier and award; every line in the workbook"
+    keys = ["rule", "tier", "award"] if summary["tier"].notna().any() else ["rule", "award"]  # a plan without tiers
+    return table(
+        summary,
+        [*keys, "lines", "basis", "amount"],
+        currency=report.currency,
+        caption=caption,
+        total=total,
+        max_rows=report.table_rows,
     )
 
 

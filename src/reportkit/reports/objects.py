@@ -80,7 +80,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from ..config.params import Branding
+from ..config.params import DEFAULT_TABLE_ROWS, Branding
 
 __all__ = ["AccountManagerReport", "TeamReport", "CompanyReport"]
 
@@ -109,6 +109,7 @@ class AccountManagerReport:
     notes: tuple[str, ...] = ()
     timezone: str = "UTC"  # params ``timezone``: the workbook shows tz-aware timestamps in it
     miss_below: float = 0.9  # params ``performance.miss_below``: the workbook's attainment miss band
+    table_rows: int = DEFAULT_TABLE_ROWS  # params ``table_rows``: rows a long table shows in the notebook, HTML, PDF
     branding: Branding | None = None  # params ``branding`` (company, logo, accent): read by the HTML, PDF and workbook
     # forecast categories (issue #13 item 11): None unless the data declares them
     forecast_categories: pd.DataFrame | None = None
@@ -138,6 +139,7 @@ class TeamReport:
     notes: tuple[str, ...] = ()
     timezone: str = "UTC"  # params ``timezone``: the workbook shows tz-aware timestamps in it
     miss_below: float = 0.9  # params ``performance.miss_below``: the workbook's attainment miss band
+    table_rows: int = DEFAULT_TABLE_ROWS  # params ``table_rows``: rows a long table shows in the notebook, HTML, PDF
     branding: Branding | None = None  # params ``branding`` (company, logo, accent): read by the HTML, PDF and workbook
     # forecast categories (issue #13 item 11): None unless the data declares them
     forecast_categories: pd.DataFrame | None = None

@@ -25,7 +25,14 @@ from ..domain.crediting import check_crediting, deal_type_factor_ppm
 from .context import ReportContext, params_plans, report_context
 from .planning import account_manager_row
 
-__all__ = ["commission_statement", "load_checked_plans", "commission_for", "payout_summary", "payout_notes"]
+__all__ = [
+    "commission_statement",
+    "load_checked_plans",
+    "commission_for",
+    "payout_summary",
+    "payout_notes",
+    "commission_summary",
+]
 
 
 def commission_statement(ds: Dataset, params: BatchParams, ctx: ReportContext, account_manager_id: str) -> CommissionStatement:
@@ -184,3 +191,48 @@ def payout_notes(stmt: CommissionStatement) -> list[str]:
         for period, words, cur in stmt.payout_fx[["period", "words", "currency"]].itertuples(index=False)
         if words
     ]
+
+
+SUMMARY_KEYS = ("rule", "tier", "award")
+"""The columns a statement's lines are summarised by: the rule (component and rate in words), the tier, the award."""
+
+
+def commission_summary(lines: pd.DataFrame) -> pd.DataFrame:
+    """A statement's lines summed by rule, tier and award: what a report shows of a long statement.
+
+    Parameters
+    ----------
+    lines : DataFrame
+        A statement's lines (:data:`reportkit.domain.commission.LINE_COLUMNS`; ``basis`` and
+        ``amount`` ``Decimal`` rounded to the cent), e.g. ``report.commission``.
+
+    Returns
+    -------
+    DataFrame
+        One row per rule, tier and award (:data:`SUMMARY_KEYS`), in the order they first
+        appear in the statement: ``rule``, ``tier`` (None where the plan has no tiers),
+        ``award``, ``lines`` (how many statement lines), ``basis`` and ``amount`` (the exact
+        ``Decimal`` sums of those lines' rounded figures). The amounts therefore add up to
+        the statement's total, the sum of its rounded lines, to the cent.
+
+    Examples
+    --------
+    >>> from decimal import Decimal
+    >>> lines = pd.DataFrame({"rule": ["at 5 %", "at 5 %", "bonus"], "tier": [None] * 3,
+    ...     "award": ["cash"] * 3, "basis": [Decimal("10.00"), Decimal("20.00"), None],
+    ...     "amount": [Decimal("0.50"), Decimal("1.00"), Decimal("100.00")]})
+    >>> commission_summary(lines)[["rule", "lines", "amount"]].to_dict("list")
+    {'rule': ['at 5 %', 'bonus'], 'lines': [2, 1], 'amount': [Decimal('1.50'), Decimal('100.00')]}
+    """
+    keys = list(SUMMARY_KEYS)
+    groups: dict[tuple, list] = {}  # (rule, tier, award) -> [lines, basis, amount], in order of first appearance
+    for *key, basis, amount in lines[keys + ["basis", "amount"]].itertuples(index=False, name=None):
+        key = tuple(None if pd.isna(k) else k for k in key)
+        group = groups.setdefault(key, [0, None, None])
+        group[0] += 1
+        if not pd.isna(basis):
+            group[1] = basis if group[1] is None else group[1] + basis
+        if not pd.isna(amount):
+            group[2] = amount if group[2] is None else group[2] + amount
+    rows = [(*key, n, basis, amount) for key, (n, basis, amount) in groups.items()]
+    return pd.DataFrame(rows, columns=[*keys, "lines", "basis", "amount"], dtype=object).astype({"lines": "int64"})

@@ -223,6 +223,7 @@ def build_team_report(
         notes=tuple(notes),
         timezone=params.timezone,
         miss_below=params.performance.miss_below,
+        table_rows=params.table_rows,
         branding=report_branding(params),
         forecast_categories=categories,
         forecast_categories_rule=categories_rule,

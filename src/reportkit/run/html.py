@@ -1,25 +1,47 @@
-"""HTML export of an executed report: code and both parameter cells hidden, one exporter reused.
+"""HTML export of an executed report: code, parameter cells and tagged cells hidden, one exporter reused.
 
 :func:`export_html` is nbconvert's ``HTMLExporter`` (lab template) with every input
-and the ``parameters`` / ``injected-parameters`` cells removed. The exporter is
-built once per thread and reused for every report (``_html_exporter``), and skips
-``HTMLExporter``'s BeautifulSoup pass over the finished page (``_new_html_exporter``;
-the measured saving and the nbconvert versions it was written for are noted there).
+removed and the cells, inputs and outputs a template's cell tags remove
+(:data:`HIDDEN_TAGS`: both parameter cells, nbconvert's and Jupyter Book's
+``remove_*`` / ``remove-*`` and ``hide-*`` tags), applied by :func:`_published`.
+The exporter is built once per thread and reused for every report
+(``_html_exporter``), and skips ``HTMLExporter``'s BeautifulSoup pass over the
+finished page (``_new_html_exporter``; the measured saving and the nbconvert
+versions it was written for are noted there).
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from typing import Any
+from typing import Any, Literal
 
 import nbformat
 
 __all__ = ["HIDDEN_TAGS", "OPTIONAL_SECTION_TAG", "export_html", "export_print_body"]
 
-HIDDEN_TAGS = ("injected-parameters", "parameters")
+HIDDEN_TAGS: tuple[tuple[str, Literal["cell", "input", "output"]], ...] = (
+    ("parameters", "cell"),
+    ("injected-parameters", "cell"),
+    *((f"{verb}{sep}{part}", part) for part in ("cell", "input", "output") for verb in ("remove", "hide") for sep in ("_", "-")),
+)
+"""Cell tags and what each removes from every published page and PDF: the whole cell, its input
+(code inputs are always removed; a markdown cell tagged so is not shown) or its outputs.
 
-"""Cell tags of the two parameter cells, removed from every published page."""
+The two parameter cells (Papermill's ``parameters`` and ``injected-parameters``); nbconvert's
+``TagRemovePreprocessor`` names as its documentation configures them (``remove_cell``,
+``remove_input``, ``remove_output``); Jupyter Book's and JupyterLab's ``remove-cell``,
+``remove-input``, ``remove-output``; and their ``hide-cell``, ``hide-input``, ``hide-output``
+(collapsed behind a button there: a published report has no button, so hidden is removed),
+each also spelt with ``_``. ``remove_output`` and friends also remove one output whose own
+metadata carries the tag (nbconvert's ``remove_single_output_tags``). The executed notebook
+keeps every cell; tagged cells still run."""
+
+
+def _tags(part: str) -> set[str]:
+    """The tags of :data:`HIDDEN_TAGS` that remove ``part`` (cell, input or output)."""
+    return {tag for tag, removes in HIDDEN_TAGS if removes == part}
+
 
 OPTIONAL_SECTION_TAG = "optional-section"
 """Tag of a template cell that shows a section only some reports have (forecast categories):
@@ -63,12 +85,17 @@ _SELF_CLOSED = re.compile(r"<(?!(?:area|base|br|col|embed|hr|img|input|link|meta
 
 
 def _hidden_code_config() -> Any:
-    """nbconvert configuration shared by the page and the print body: no code, no prompts, no parameter cells."""
+    """nbconvert configuration shared by the page and the print body: no code, no prompts, and the
+    :data:`HIDDEN_TAGS` removed by nbconvert's ``TagRemovePreprocessor`` (so stock nbconvert with
+    this configuration writes the same page)."""
     from traitlets.config import Config
 
     c = Config()
     c.TagRemovePreprocessor.enabled = True
-    c.TagRemovePreprocessor.remove_cell_tags = set(HIDDEN_TAGS)
+    c.TagRemovePreprocessor.remove_cell_tags = _tags("cell")
+    c.TagRemovePreprocessor.remove_input_tags = _tags("input")
+    c.TagRemovePreprocessor.remove_all_outputs_tags = _tags("output")
+    c.TagRemovePreprocessor.remove_single_output_tags = _tags("output")
     c.HTMLExporter.exclude_input = True
     c.HTMLExporter.exclude_input_prompt = True
     c.HTMLExporter.exclude_output_prompt = True
@@ -101,12 +128,18 @@ def _print_exporter() -> Any:
 
 
 def _published(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """A copy of the executed notebook without both parameter cells, the ``optional-section`` cells that
-    showed nothing, and papermill's run metadata."""
+    """What a reader is shown of the executed notebook: a copy with the cells, inputs and outputs
+    :data:`HIDDEN_TAGS` remove taken out, then the ``optional-section`` cells that show nothing
+    dropped, and without papermill's run metadata.
+
+    The one place the tags are applied, for the page and the print body alike, by nbconvert's
+    own ``TagRemovePreprocessor`` configured from :data:`HIDDEN_TAGS` (``_hidden_code_config``).
+    """
+    from nbconvert.preprocessors import TagRemovePreprocessor
+
     nb = nbformat.from_dict(notebook)
-    nb.cells = [
-        c for c in nb.cells if not set(c.get("metadata", {}).get("tags", [])) & set(HIDDEN_TAGS) and not _empty_optional(c)
-    ]
+    nb, _ = TagRemovePreprocessor(config=_hidden_code_config()).preprocess(nb, {})
+    nb.cells = [c for c in nb.cells if not _empty_optional(c)]
     nb.metadata.pop("papermill", None)
     return nb
 
@@ -194,12 +227,16 @@ def _empty_optional(cell: Any) -> bool:
 
 
 def export_html(notebook: nbformat.NotebookNode, title: str | None = None) -> str:
-    """HTML of an executed notebook with all code and both parameter cells removed.
+    """HTML of an executed notebook with all code, both parameter cells and tagged cells removed.
 
     Code cells whose *outputs* are kept still lose their inputs (``exclude_input``);
     the ``parameters`` and ``injected-parameters`` cells are removed entirely, so
     no file path or id list from the batch leaks into the published page, and so
-    is an ``optional-section`` cell without outputs.
+    is an ``optional-section`` cell without outputs. A template's cells tagged
+    ``remove_cell`` / ``remove-cell`` / ``hide-cell``, ``remove_input`` /
+    ``remove-input`` / ``hide-input`` and ``remove_output`` / ``remove-output`` /
+    ``hide-output`` (:data:`HIDDEN_TAGS`, also spelt with the other separator) lose
+    the cell, its input or its outputs.
     """
     nb = _published(notebook)
     if title:
