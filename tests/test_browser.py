@@ -449,3 +449,23 @@ def test_attainment_cells_are_coloured_by_the_miss_threshold_in_the_html_as_in_t
     rules = [r for rng in wb["Quarterly results"].conditional_formatting for r in rng.rules]
     fills = {r.dxf.fill.bgColor.rgb[-6:] for r in rules}
     assert fills == {c[1:] for _, _, c in attainment_bands(0.9)}
+
+
+@pytest.mark.parametrize(
+    ("folder", "level", "entity"),
+    [("account_managers", "account_manager", "AM-001"), ("teams", "team", "Team North")],
+    ids=["account-manager", "team"],
+)
+def test_a_reader_sees_how_the_forecast_was_chosen_in_the_summary(batch_html, folder, level, entity, tmp_path):
+    """Issue #17 items 2 and 3: the method chosen, its backtest WAPE, the reconciliation and the range's coverage."""
+
+    import reportkit as rk
+    from reportkit.domain.backtest import forecast_hierarchy
+
+    params = rk.load_params(ROOT / "params" / "demo.yaml")
+    ds = rk.load_dataset(params.resolve(params.source))
+    row = forecast_hierarchy(ds, 2025, params.as_of).set_index(["level", "entity"]).loc[(level, entity)]
+    summary_cells = _dom_sections(_dump_dom(_report_page(batch_html, folder), tmp_path))[0][2]
+    at = summary_cells.index("How the forecast was chosen")
+    assert summary_cells[at + 1] == re.sub(r"\s+", " ", row["words"]).strip()
+    assert "WAPE" in summary_cells[at + 1] and "prediction interval" in summary_cells[at + 1]
