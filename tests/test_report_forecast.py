@@ -85,3 +85,15 @@ def test_a_batch_of_reports_computes_the_hierarchy_once(midyear, monkeypatch):
         for a in team.forecast["account_manager_id"].iloc[:-1]:
             rk.build_account_manager_report(ds, a, params.period, params, params.as_of)
     assert calls == [(2025, params.as_of)]
+
+
+def test_with_too_little_history_the_report_says_so_and_shows_the_run_rate(tiny_dataset, batch_params):
+    """The tiny data set has no earlier year to backtest and no last year: the domain's rule falls back to run rate."""
+    import datetime
+
+    r = rk.build_account_manager_report(tiny_dataset, "A1", "FY2025-Q4", batch_params, datetime.date(2025, 5, 15))
+    assert "too little history to choose a method by backtest" in r.summary["forecast_rule"]
+    assert "so the run rate is used instead" in r.summary["forecast_rule"]
+    f = r.forecast.set_index("method")
+    assert f.loc["reconciled", "basis"] == "chosen: run rate, reconciled"
+    assert r.summary["forecast"] == f.loc["reconciled", "forecast"] == f.loc["run_rate", "forecast"]
