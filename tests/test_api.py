@@ -18,6 +18,7 @@ import pytest
 import reportkit
 from reportkit.analysis import api
 from reportkit.core.errors import ParamsError, PeriodError, ReportkitError
+from reportkit.domain.backtest import forecast_hierarchy
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "params" / "demo.yaml"
@@ -113,13 +114,16 @@ def test_account_manager_figures_equal_the_report(demo, am):
     assert fr["ytd_revenue"] == r.summary["ytd_revenue"]
     assert fr["annual_quota"] == r.summary["annual_quota"]
 
-    # the report's forecast is the blended method of forecast_table, its run-rate row the run_rate column
+    # the report's headline is forecast_hierarchy's row (the chosen, reconciled forecast); its
+    # comparison rows are the blended method of forecast_table and the run_rate column
+    h = forecast_hierarchy(ds, 2025, AS_OF).set_index(["level", "entity"]).loc[("account_manager", am)]
+    assert (r.summary["forecast"], r.summary["forecast_low"], r.summary["forecast_high"]) == (h["forecast"], h["low"], h["high"])
     b = reportkit.forecast_table(ds, params.period, params=params, as_of=AS_OF).set_index("entity").loc[am]
-    head, rr = r.forecast.iloc[0], r.forecast.iloc[1]
-    assert (head["method"], rr["method"]) == ("blended", "run_rate")
+    bl, rr = r.forecast.iloc[1], r.forecast.iloc[2]
+    assert (bl["method"], rr["method"]) == ("blended", "run_rate")
     for col in ("forecast", "low", "high", "annual_quota", "ytd_revenue"):
-        assert head[col] == b[col], col
-    assert head["basis"] == b["basis"] and r.summary["forecast"] == b["forecast"]
+        assert bl[col] == b[col], col
+    assert bl["basis"] == b["basis"]
     assert rr["forecast"] == b["run_rate"] == fr["forecast"] == r.summary["forecast_run_rate"]
 
 

@@ -508,3 +508,23 @@ def test_a_template_s_tagged_cells_are_absent_input_less_or_output_less_in_the_p
         for i, (tag, part) in enumerate(tags):
             assert (f"output of cell {i}\n" in text + "\n") is (part == "input"), (tag, part)
             assert (f"markdown of cell {i}\n" in text + "\n") is (part == "output"), (tag, part)
+
+
+@pytest.mark.parametrize(
+    ("folder", "level", "entity"),
+    [("account_managers", "account_manager", "AM-001"), ("teams", "team", "Team North")],
+    ids=["account-manager", "team"],
+)
+def test_a_reader_sees_how_the_forecast_was_chosen_in_the_summary(batch_html, folder, level, entity, tmp_path):
+    """Issue #17 items 2 and 3: the method chosen, its backtest WAPE, the reconciliation and the range's coverage."""
+
+    import reportkit as rk
+    from reportkit.domain.backtest import forecast_hierarchy
+
+    params = rk.load_params(ROOT / "params" / "demo.yaml")
+    ds = rk.load_dataset(params.resolve(params.source))
+    row = forecast_hierarchy(ds, 2025, params.as_of).set_index(["level", "entity"]).loc[(level, entity)]
+    summary_cells = _dom_sections(_dump_dom(_report_page(batch_html, folder), tmp_path))[0][2]
+    at = summary_cells.index("How the forecast was chosen")
+    assert summary_cells[at + 1] == re.sub(r"\s+", " ", row["words"]).strip()
+    assert "WAPE" in summary_cells[at + 1] and "prediction interval" in summary_cells[at + 1]

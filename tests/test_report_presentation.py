@@ -262,19 +262,22 @@ def test_template_default_params_file_works_from_the_repo_root(monkeypatch):
     assert "current directory" in helptext and "templates folder" in helptext
 
 
-# -- 10. forecast: blended headline, run rate kept ---------------------------------------------
+# -- 10. forecast: the chosen, reconciled headline; blended and run rate kept for comparison -------
 
 
-def test_forecast_is_blended_with_range_and_run_rate_row(tiny_dataset, batch_params):
+def test_forecast_is_the_chosen_one_first_with_blended_and_run_rate_rows_for_comparison(tiny_dataset, batch_params):
     r = build_account_manager_report(tiny_dataset, "A1", "FY2025-Q4", batch_params, datetime.date(2025, 5, 15))
     f = r.forecast
-    assert f["method"].tolist() == ["blended", "run_rate"]
-    assert r.summary["forecast"] == f.iloc[0]["forecast"] and r.summary["forecast_run_rate"] == f.iloc[1]["forecast"]
-    assert f.iloc[0]["low"] <= f.iloc[0]["forecast"] <= f.iloc[0]["high"]
-    assert f.iloc[1]["low"] is None and f.iloc[1]["high"] is None
+    assert f["method"].tolist()[1:] == ["blended", "run_rate"]
+    assert f.iloc[0]["basis"].startswith("chosen: ")
+    assert r.summary["forecast"] == f.iloc[0]["forecast"] and r.summary["forecast_run_rate"] == f.iloc[2]["forecast"]
+    assert r.summary["forecast_method"] == f.iloc[0]["method"]
+    assert f.iloc[1]["low"] <= f.iloc[1]["forecast"] <= f.iloc[1]["high"]
+    assert f.iloc[2]["low"] is None and f.iloc[2]["high"] is None
     assert (f["remaining_forecast"] == f["forecast"] - f["ytd_revenue"]).all()
     t = build_team_report(tiny_dataset, "East", "FY2025-Q4", batch_params, datetime.date(2025, 5, 15))
-    assert set(t.forecast["method"]) == {"blended"} and t.forecast.iloc[-1]["basis"].startswith("sum of the members' forecasts")
+    assert t.forecast.iloc[-1]["method"] == "sum" and t.forecast.iloc[-1]["basis"].startswith("sum of the members' forecasts")
+    assert all(b.startswith("chosen: ") for b in t.forecast.iloc[:-1]["basis"])
     assert t.forecast.iloc[-1]["run_rate"] == sum(t.forecast.iloc[:-1]["run_rate"], Decimal("0.00"))
     lb = t.leaderboard.set_index("account_manager_id")
     for row in t.forecast.iloc[:-1].itertuples():

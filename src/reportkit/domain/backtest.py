@@ -60,7 +60,7 @@ from .forecast_choice import (
     forecast_at,
     wape,
 )
-from .forecast_models import INTERVAL
+from .forecast_models import INTERVAL, MIN_MONTHS
 
 __all__ = [
     "BASELINE",
@@ -487,7 +487,15 @@ def forecast_hierarchy(
                 "words": (
                     fallback_words(lv, rw, bw)
                     if fall_back
-                    else choice_words(lv, str(r["chosen_method"]), float(r["chosen_wape"]), int(r["chosen_n"]), bw, cov)
+                    else choice_words(
+                        lv,
+                        str(r["chosen_method"]),
+                        float(r["chosen_wape"]),
+                        int(r["chosen_n"]),
+                        bw,
+                        cov,
+                        has_range=not pd.isna(r["forecast_low_cents"]),
+                    )
                 ),
             }
         )
@@ -516,8 +524,15 @@ def fallback_words(level: str, default_wape: float, baseline_wape: float) -> str
     )
 
 
-def choice_words(level: str, method: str, wape_: float, n: int, baseline_wape: float, coverage: float) -> str:
+def choice_words(
+    level: str, method: str, wape_: float, n: int, baseline_wape: float, coverage: float, *, has_range: bool = True
+) -> str:
     """The forecast rule of a level in one plain sentence (what a report prints under the forecast).
+
+    With no earlier backtest (``n`` 0: too little history to choose by) it says so and
+    what is used instead: the benchmark (seasonal naive), or ``method`` where there is no
+    last year for it (run rate). ``has_range`` False: no model could be fitted
+    (:data:`~reportkit.domain.forecast_models.MIN_MONTHS` complete months), so there is no range.
 
     >>> choice_words("team", "ets", 0.081, 12, 0.19, 0.75)  # doctest: +NORMALIZE_WHITESPACE
     'Team forecasts: ETS (exponential smoothing), chosen because it had the lowest error in
@@ -532,9 +547,18 @@ def choice_words(level: str, method: str, wape_: float, n: int, baseline_wape: f
             f", chosen because it had the lowest error in the backtest of earlier years (WAPE {wape_ * 100:.1f} % over {n} forecasts"
             + (f"; seasonal naive {baseline_wape * 100:.1f} %)." if not np.isnan(baseline_wape) else ").")
         )
+    elif method == BASELINE:
+        why = (
+            ": too little history to choose a method by backtest (no earlier year to test on), so the standard benchmark is used."
+        )
     else:
-        why = ": no earlier year to backtest, so the standard benchmark is used."
+        why = (
+            ": too little history to choose a method by backtest (no earlier year to test on) and no last year for the "
+            f"standard benchmark ({method_words(BASELINE)}), so the {method_words(method)} is used instead."
+        )
     rec = f" Account managers, teams and the company are reconciled so they add up ({RECONCILIATION})."
+    if not has_range:
+        return head + why + rec + f" No range: the statistical models need {MIN_MONTHS} complete months of history."
     rng = f" The range is an {INTERVAL:.0%} prediction interval".replace("%", " %")
     rng += f"; in the backtest it held {coverage:.0%} of the actuals.".replace("%", " %") if not np.isnan(coverage) else "."
     return head + why + rec + rng

@@ -58,6 +58,8 @@ COLUMN_LABELS: dict[str, str] = {
     "forecast_low": "Forecast low",
     "forecast_high": "Forecast high",
     "forecast_run_rate": "Run-rate forecast",
+    "forecast_blended": "Blended forecast (for comparison)",
+    "forecast_rule": "How the forecast was chosen",
     "consecutive_misses": "Consecutive missed quarters",
     "deals_count": "Deals",
     "accounts_count": "Accounts",
@@ -84,6 +86,12 @@ _METHOD_WORDS = {
     "best_case": "best case",
     "pipeline": "pipeline",
     "blended": "blended",
+    # the chosen forecast (reportkit.domain.backtest.forecast_hierarchy): its row in a forecast table
+    "reconciled": "chosen (reconciled)",
+    "ets": "ETS",
+    "theta": "Theta",
+    "arima": "seasonal ARIMA",
+    "sum": "sum of the members",
 }
 
 VALUE_WORDS: dict[str, dict[str, str]] = {
@@ -144,6 +152,7 @@ SUMMARY_LAYOUT: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("forecast_run_rate", "Run-rate forecast", "always"),
         ("annual_quota", "Annual quota", "always"),
         ("forecast_attainment", "Forecast attainment", "always"),
+        ("forecast_rule", "How the forecast was chosen", "always"),
         *_NEXT_YEAR_ROWS,
         ("performance_status", "Performance status", "always"),
         ("consecutive_misses", "Consecutive missed quarters", "always"),
@@ -167,9 +176,11 @@ SUMMARY_LAYOUT: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("forecast", "Annual forecast (each deal once)", "always"),
         ("forecast_range", "Forecast range", "always"),
         ("forecast_run_rate", "Run-rate forecast", "always"),
+        ("forecast_blended", "Blended forecast (for comparison)", "always"),
         ("credited_forecast", "Credited forecast (attainment basis)", "basis"),
         ("annual_quota", "Annual quota", "always"),
         ("forecast_attainment", "Forecast attainment", "always"),
+        ("forecast_rule", "How the forecast was chosen", "always"),
         *_NEXT_YEAR_ROWS,
         ("on_watch", "On performance watch", "always"),
         ("deals_count", "Deals", "always"),

@@ -31,6 +31,7 @@ from .sections import (
     elapsed_days,
     forecast_categories_section,
     fraction_or_none,
+    members_chosen_forecasts,
     money_or_none,
     next_year_forecast,
     performance_history,
@@ -84,9 +85,13 @@ def build_account_manager_report(
       unknown revenue is different from a genuine zero;
     * the summary's ``period_label`` and a note say ``FY2025-Q4 to date (15 of 92 days)``.
 
-    The forecast is :func:`reportkit.domain.forecast.annual_forecasts` with the
-    ``blended`` method (the same figures as :func:`reportkit.analysis.api.forecast_table`);
-    the run-rate forecast is kept as a second row of ``forecast``.
+    The forecast is the chosen, reconciled one
+    (:func:`reportkit.reports.sections.chosen_forecast`: the account manager's row of
+    :func:`reportkit.domain.backtest.forecast_hierarchy`, once per batch), with its
+    sentence as ``forecast_rule``; the blended forecast of
+    :func:`reportkit.domain.forecast.annual_forecasts` (the same figures as
+    :func:`reportkit.analysis.api.forecast_table`) and the run rate follow it as rows
+    2 and 3 of ``forecast`` for comparison.
 
     Returns
     -------
@@ -96,10 +101,11 @@ def build_account_manager_report(
         ``revenue``, ``quota``, ``attainment``, ``quota_to_date``, ``pace``,
         ``ytd_revenue``, ``ytd_quota``, ``ytd_attainment``, ``commission_total``
         (all awards), ``commission``, ``bonus``, ``commission_cash`` (payable
-        now), ``commission_deferred``, ``forecast`` (blended),
+        now), ``commission_deferred``, ``forecast`` (chosen, reconciled),
         ``forecast_method``, ``forecast_basis``, ``forecast_low``,
-        ``forecast_high``, ``forecast_run_rate``, ``annual_quota``,
-        ``forecast_attainment``, ``performance_status``, ``consecutive_misses``,
+        ``forecast_high`` (its 80 % interval; None without a model),
+        ``forecast_run_rate``, ``annual_quota``, ``forecast_attainment``,
+        ``forecast_rule`` (the sentence; absent before the fiscal year begins), ``performance_status``, ``consecutive_misses``,
         ``deals_count``, ``accounts_count``. Money is ``Decimal`` (None when there
         is no quota), attainment a float fraction or None when undefined.
         Contains only this account manager's data.
@@ -119,7 +125,20 @@ def build_account_manager_report(
     quarterly = _quarterly(ctx, mine, am_id)
     figures = _period_figures(ctx, mine, am_id)
     stmt = commission_statement(ds, params, ctx, am_id)
-    forecast = _forecast_rows(ctx.forecasts(ds).loc[am_id])
+    blended = ctx.forecasts(ds).loc[am_id]
+    chosen = members_chosen_forecasts(ds, ctx, [am_id]).loc[am_id]
+    forecast = _forecast_rows(
+        pd.Series(
+            {
+                **chosen.to_dict(),
+                "method": chosen["method"],
+                "blended_basis": blended["basis"],
+                "low_cents": blended["low_cents"],
+                "high_cents": blended["high_cents"],
+                "annual_quota_cents": blended["annual_quota_cents"],
+            }
+        )
+    )
     performance, standing, performance_notes = _performance(ctx, params, mine, am_id)
     # service issues: only counts per account of this AM reach the report (account_status keeps its
     # own accounts); an issue counts as open at as_of when opened by then and not yet resolved
@@ -147,7 +166,7 @@ def build_account_manager_report(
         period_end=ctx.period.end,
         as_of=as_of,
         currency=ds.currency,
-        summary={**_summary(figures, to_date, stmt, forecast, standing, accounts), **next_year},
+        summary={**_summary(figures, to_date, stmt, forecast, standing, accounts), **_rule(chosen["words"]), **next_year},
         quarterly=quarterly,
         commission=stmt.lines.copy(),  # the statement is shared with the team report: not its frame
         accounts=accounts,
@@ -207,17 +226,38 @@ def _period_figures(ctx: ReportContext, mine: pd.DataFrame, am_id: str) -> dict[
     }
 
 
-def _forecast_rows(f: pd.Series) -> pd.DataFrame:
-    """The AM report's forecast table from one row of :func:`reportkit.domain.forecast.annual_forecasts`.
+def _rule(words: str) -> dict[str, str]:
+    """The summary's ``forecast_rule`` (the chosen forecast's sentence), none when there is none."""
+    return {"forecast_rule": words} if words else {}
 
-    Row 1 is the blended method (the headline, with its range); row 2 the
-    run-rate method for comparison (its own range is not defined: n/a).
+
+def _forecast_rows(f: pd.Series) -> pd.DataFrame:
+    """The AM report's forecast table: the chosen forecast first, then the other methods for comparison.
+
+    ``f`` is one row of :func:`reportkit.sections.members_chosen_forecasts` (cents).
+    Row 1 is the chosen, reconciled forecast (the headline, with its 80 % range;
+    its ``basis`` starts with *chosen:*); row 2 the blended method (its own range is
+    the one :func:`reportkit.domain.forecast.annual_forecasts` gives); row 3 the
+    run-rate method (no range of its own: n/a).
     """
     q = None if pd.isna(f["annual_quota_cents"]) else int(f["annual_quota_cents"])
     ytd = int(f["ytd_cents"])
     rows = []
     for method, basis, cents, low, high in (
-        ("blended", str(f["basis"]), int(f["blended_cents"]), money_or_none(f["low_cents"]), money_or_none(f["high_cents"])),
+        (
+            str(f["method"]),
+            str(f["basis"]),
+            int(f["chosen_cents"]),
+            money_or_none(f["chosen_low_cents"]),
+            money_or_none(f["chosen_high_cents"]),
+        ),
+        (
+            "blended",
+            str(f["blended_basis"]),
+            int(f["blended_cents"]),
+            money_or_none(f["low_cents"]),
+            money_or_none(f["high_cents"]),
+        ),
         ("run_rate", "run rate (YTD daily pace)", int(f["run_rate_cents"]), None, None),
     ):
         rows.append(
@@ -337,7 +377,7 @@ def _summary(
     accounts: pd.DataFrame,
 ) -> dict[str, Any]:
     """The summary keys of the report (see :func:`build_account_manager_report`)."""
-    f0, f_rr = forecast.iloc[0], forecast.iloc[1]
+    f0, f_rr = forecast.iloc[0], forecast.iloc[-1]
     deferred = money_sum(a for a, w in zip(stmt.lines["amount"], stmt.lines["award"]) if str(w) == "deferred")
     return {
         "period_label": to_date["period_label"],

@@ -13,7 +13,7 @@ from ..domain.crediting import crediting_overlaps
 from ..domain.forecast import COMPANY, pooled_forecast
 from .context import report_context
 from .objects import TeamReport
-from .sections import fraction_or_none, group_figures, group_forecast, money_or_none
+from .sections import chosen_forecast, fraction_or_none, group_figures, group_forecast, money_or_none
 from .team import ROLLUP_TOTAL_RULE
 
 __all__ = ["COMPANY_REVENUE_RULE", "COMPANY_ATTAINMENT_RULE", "build_company_rollup"]
@@ -53,7 +53,11 @@ def build_company_rollup(
       (:func:`reportkit.domain.quota.pooled_attainment`) over all members:
       ``credited_revenue`` / ``quota``, so it lies within the range of every
       account manager's attainment.
-    * ``forecast``: the members' blended forecasts totalled (exact YTD credits
+    * ``forecast``: when the reported teams are every team of the data set, the
+      company's chosen, reconciled forecast and its range
+      (:func:`reportkit.reports.sections.chosen_forecast`, the figure the team
+      reports' forecasts add up to); otherwise, and before the fiscal year begins,
+      the members' blended forecasts totalled (exact YTD credits
       plus forecast parts, rounded once: equal to a lone team's forecast) when
       no deal credits two members; otherwise the company's deals (each once)
       forecast as one series. ``credited_forecast`` is the attainment basis:
@@ -110,6 +114,15 @@ def build_company_rollup(
         level="company",
         entity=COMPANY,
     )
+    every_team = {str(t) for t in ds.account_managers["team"].dropna()} <= {str(t.name) for t in team_reports}
+    chosen = chosen_forecast(ds, ctx, level="company", entity=COMPANY, ytd_cents=figures.ytd_revenue_cents) if every_team else {}
+    if chosen:  # the chosen, reconciled forecast: the teams' add up to it (issue #17), as the team reports show theirs
+        sales_fc = {
+            **sales_fc,
+            "blended_cents": chosen["chosen_cents"],
+            "low_cents": chosen["chosen_low_cents"],
+            "high_cents": chosen["chosen_high_cents"],
+        }
     return {
         "team": "Company total",
         "members": sum(int(t.summary.get("members", 0)) for t in team_reports),

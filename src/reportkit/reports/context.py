@@ -24,6 +24,7 @@ from ..core.periods import Period, data_start
 from ..data.mapping import data_notes
 from ..data.model import Dataset
 from ..domain.accounts import AccountStatusRules, account_status
+from ..domain.backtest import forecast_hierarchy
 from ..domain.crediting import credited_deals
 from ..domain.engine import quotas_shown
 from ..domain.forecast import annual_forecasts
@@ -191,7 +192,7 @@ class ReportContext:
     year_quarters: tuple[Period, ...]
     splits: dict[str, pd.DataFrame] = field(default_factory=dict)
     first_deal: datetime.date | None = None  # first close date of the whole data set (any stage)
-    forecast_cache: dict[str, pd.DataFrame] = field(default_factory=dict)
+    forecast_cache: dict[str, pd.DataFrame | None] = field(default_factory=dict)
     engine: dict[str, Any] = field(default_factory=dict)  # commission statements and engine results (once per batch)
     plan_input_quotas: pd.DataFrame | None = None  # what the plan engine is given (fixes group, issue #13)
 
@@ -214,6 +215,31 @@ class ReportContext:
             )
             self.forecast_cache["account_manager"] = f.set_index(f["entity"].astype("str"), drop=False)
         return self.forecast_cache["account_manager"]
+
+    def forecast_hierarchy(self, ds: Dataset) -> pd.DataFrame | None:
+        """The chosen, reconciled forecast of every account manager, team and the company (computed once per batch).
+
+        Exactly :func:`reportkit.domain.backtest.forecast_hierarchy` of the period's
+        fiscal year as of ``cutoff`` (the backtest behind the choice included),
+        indexed by ``(level, entity)`` with ``entity`` a string. A batch builds its
+        report objects in its own process (the workers only execute them), so inside
+        :func:`shared_contexts` every report of the batch reads this one frame.
+
+        Returns
+        -------
+        DataFrame or None
+            Columns :data:`reportkit.domain.backtest.HIERARCHY_COLUMNS`; None while the
+            fiscal year has not begun by ``cutoff`` (a report dated before it: nothing of
+            the year to forecast from, the reports show the blended forecast).
+        """
+        if "hierarchy" not in self.forecast_cache:
+            year = self.period.year
+            h = None
+            if year.start <= self.cutoff <= year.end:
+                h = forecast_hierarchy(ds, self.period.fiscal_year, self.cutoff)
+                h = h.assign(entity=h["entity"].astype("str")).set_index(["level", "entity"], drop=False)
+            self.forecast_cache["hierarchy"] = h  # type: ignore[assignment]
+        return self.forecast_cache["hierarchy"]
 
     def account_status(self, ds: Dataset, account_manager_id: str) -> pd.DataFrame:
         """Status of one account manager's client accounts as of ``as_of``: the one call

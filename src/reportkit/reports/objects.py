@@ -22,8 +22,10 @@ AccountManagerReport
                   revenue_ytd, revenue_same_period_last_year, last_order_date,
                   days_since_last_order, trend, status, status_reason
     forecast    : method, basis, ytd_revenue, remaining_forecast, forecast, annual_quota,
-                  forecast_attainment, low, high   (row 1: ``blended``, the
-                  headline; row 2: ``run_rate``, range n/a)
+                  forecast_attainment, low, high   (row 1: the chosen,
+                  reconciled forecast, the headline: method ``reconciled``, or
+                  ``seasonal_naive`` where the level falls back, basis
+                  ``chosen: ...``; row 2: ``blended``; row 3: ``run_rate``, range n/a)
     performance : period, attainment, missed, consecutive_misses, status, note
     deals       : deal_id, account_id, account_name, close_date, amount, stage, product
     forecast_categories : key, forecast, kind, includes, opportunities, amount
@@ -38,11 +40,13 @@ TeamReport
                   members' own credits, attainment basis), quota, attainment
                   (team roll-up rule: reportkit.domain.quota.pooled_attainment)
     forecast    : account_manager_id, name, method, basis, ytd_revenue, forecast,
-                  annual_quota, forecast_attainment, low, high, run_rate
-                  (blended method; last row ``TOTAL``: the team total on the
-                  attainment basis, the members' forecasts as an exact total
-                  rounded once, its forecast attainment = its forecast / its
-                  annual quota by the team roll-up rule)
+                  annual_quota, forecast_attainment, low, high, blended, run_rate
+                  (each member's chosen, reconciled forecast and its 80 % range,
+                  blended and run rate for comparison; last row ``TOTAL``, method
+                  ``sum``: the team total on the attainment basis, the members'
+                  forecasts as an exact total rounded once, its forecast
+                  attainment = its forecast / its annual quota by the team roll-up
+                  rule, its range the team's own when it is the team's forecast)
     performance_watch : account_manager_id, name, consecutive_misses, status
     commission_expense : account_manager_id, name, commission, bonus, total
     forecast_categories : as for AccountManagerReport, the team's (each

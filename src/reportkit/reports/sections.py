@@ -4,6 +4,9 @@
   the quota prorated to date, pace; :func:`as_of_notes`);
 * a group's period and YTD figures (:func:`group_figures`: revenue each deal once,
   attainment by the team roll-up rule) and its sales forecast (:func:`group_forecast`);
+* the chosen, reconciled annual forecast of an account manager, a team or the company
+  (:func:`chosen_forecast`, :func:`members_chosen_forecasts`: one home for how a report
+  reads :func:`reportkit.domain.backtest.forecast_hierarchy`);
 * the performance history of some account managers (:func:`performance_history`);
 * a group's forecast categories in the period, when the data declares them
   (:func:`forecast_categories_section`);
@@ -28,6 +31,7 @@ from ..config.params import BatchParams, Branding
 from ..core.money import MICROS_PER_CENT, cents_to_money, rdiv
 from ..core.periods import Period
 from ..data.model import Dataset, load_change_notes
+from ..domain.backtest import method_words
 from ..domain.crediting import credited_in, revenue_micros_by, team_revenue
 from ..domain.forecast import (
     FORECAST_TOTAL_KEYS,
@@ -56,6 +60,9 @@ __all__ = [
     "GroupFigures",
     "group_figures",
     "group_forecast",
+    "CHOSEN_TOTAL_KEYS",
+    "chosen_forecast",
+    "members_chosen_forecasts",
     "performance_history",
     "forecast_categories_section",
 ]
@@ -260,6 +267,90 @@ def group_forecast(
         pipeline=open_pipeline(pipeline, level, cutoff, p.year.end, am),
     ).iloc[0]
     return {k: int(row[k]) for k in FORECAST_TOTAL_KEYS}
+
+
+#: The cents columns of :func:`members_chosen_forecasts` a roll-up totals
+#: (:func:`reportkit.domain.forecast.pooled_forecast`): YTD, the chosen forecast and its
+#: 80 % range, and the blended and run-rate forecasts shown beside it for comparison.
+CHOSEN_TOTAL_KEYS = ("ytd_cents", "chosen_cents", "chosen_low_cents", "chosen_high_cents", "blended_cents", "run_rate_cents")
+
+
+def chosen_forecast(ds: Dataset, ctx: ReportContext, *, level: str, entity: str, ytd_cents: int) -> dict[str, Any]:
+    """One entity's chosen, reconciled annual forecast as a report shows it (cents and words).
+
+    The row of :func:`reportkit.domain.backtest.forecast_hierarchy` for ``level``
+    (``"account_manager"``, ``"team"`` or ``"company"``) and ``entity``, computed once per
+    batch (:meth:`ReportContext.forecast_hierarchy`). The report's figure is the
+    report's own YTD revenue (``ytd_cents``: an account manager's credits, a group's
+    revenue each deal once) plus the hierarchy's reconciled remaining year, so with the
+    same crediting it is the hierarchy's forecast to the cent; the range moves with it.
+
+    Returns
+    -------
+    dict
+        ``chosen_cents``, ``chosen_low_cents``, ``chosen_high_cents`` (int; the range None
+        without a model), ``method`` (``reconciled``, or ``seasonal_naive`` where the level
+        falls back), ``chosen_method`` (the level's choice, e.g. ``ets``), ``basis`` (the
+        method in a few words, for a table) and ``words`` (the sentence a report prints:
+        the method chosen, its backtest WAPE, the reconciliation, the range's stated level
+        and its backtest coverage, or why there is too little history to choose by).
+        ``{}`` while the fiscal year has not begun by the cutoff.
+    """
+    h = ctx.forecast_hierarchy(ds)
+    if h is None:
+        return {}
+    r = h.loc[(level, str(entity))]
+    hist_ytd = int(r["ytd_revenue"] * 100)
+
+    def part(col: str) -> int | None:
+        return None if r[col] is None or pd.isna(r[col]) else ytd_cents + int(r[col] * 100) - hist_ytd
+
+    fell_back = str(r["method"]) != "reconciled"
+    basis = f"chosen: {method_words(str(r['chosen_method']))}" + (", not reconciled (fallback)" if fell_back else ", reconciled")
+    return {
+        "chosen_cents": part("forecast"),
+        "chosen_low_cents": part("low"),
+        "chosen_high_cents": part("high"),
+        "method": str(r["method"]),
+        "chosen_method": str(r["chosen_method"]),
+        "basis": basis,
+        "words": str(r["words"]),
+    }
+
+
+def members_chosen_forecasts(ds: Dataset, ctx: ReportContext, members: list[str]) -> pd.DataFrame:
+    """The members' forecast figures in cents, indexed by id, for a roll-up: :data:`CHOSEN_TOTAL_KEYS` and ``basis``.
+
+    ``ytd_cents``, ``blended_cents`` and ``run_rate_cents`` are :meth:`ReportContext.forecasts`'
+    (the blended forecast, kept for comparison); ``chosen_cents`` / ``chosen_low_cents`` /
+    ``chosen_high_cents``, ``method``, ``basis`` and ``words`` are each member's
+    :func:`chosen_forecast` (while the year has not begun: the blended forecast and range,
+    method ``blended``, its own basis and no words).
+    """
+    fc = ctx.forecasts(ds).loc[members]
+    rows = []
+    for a in members:
+        f = fc.loc[a]
+        c = chosen_forecast(ds, ctx, level="account_manager", entity=a, ytd_cents=int(f["ytd_cents"]))
+        if not c:
+            c = {
+                "chosen_cents": int(f["blended_cents"]),
+                "chosen_low_cents": f["low_cents"],
+                "chosen_high_cents": f["high_cents"],
+            }
+            c.update(basis=str(f["basis"]), method="blended", words="")
+        rows.append(
+            {
+                "ytd_cents": int(f["ytd_cents"]),
+                **{k: c[k] for k in CHOSEN_TOTAL_KEYS[1:4]},
+                "blended_cents": int(f["blended_cents"]),
+                "run_rate_cents": int(f["run_rate_cents"]),
+                "method": c["method"],
+                "basis": c["basis"],
+                "words": c["words"],
+            }
+        )
+    return pd.DataFrame(rows, index=pd.Index(members, dtype="str"))
 
 
 def performance_history(ctx: ReportContext, params: BatchParams, credited: pd.DataFrame, ids: list[str]) -> pd.DataFrame:

@@ -23,20 +23,23 @@ from ..core.periods import Period
 from ..data.model import Dataset
 from ..domain.commission import CommissionStatement
 from ..domain.crediting import credited_in, crediting_overlaps, revenue_cents_by, revenue_micros_by, team_revenue
-from ..domain.forecast import FORECAST_TOTAL_KEYS, pooled_forecast
+from ..domain.forecast import pooled_forecast
 from ..domain.performance import current_status
 from ..domain.quota import attainment, pooled_attainment
 from .context import ReportContext, report_context
 from .objects import TeamReport
 from .planning import active_account_managers, team_slugs
 from .sections import (
+    CHOSEN_TOTAL_KEYS,
     GroupFigures,
     as_of_notes,
+    chosen_forecast,
     data_quality_notes,
     forecast_categories_section,
     fraction_or_none,
     group_figures,
     group_forecast,
+    members_chosen_forecasts,
     money_or_none,
     next_year_forecast,
     performance_history,
@@ -119,7 +122,7 @@ def build_team_report(
     quota count, their credited revenue (``credited_revenue``) over their quotas
     (``quota``), numerator and denominator counted the same way, so it lies within
     the members' range. The same rule gives the YTD figures, each quarter of
-    ``quarterly`` and the team total's forecast attainment (members' blended
+    ``quarterly`` and the team total's forecast attainment (members' chosen
     forecasts over their annual quotas). Every figure set against quota uses
     this attainment basis (``credited_revenue``, ``ytd_credited_revenue``,
     ``quarterly.credited_revenue``, ``credited_forecast`` = the forecast
@@ -146,9 +149,11 @@ def build_team_report(
         ``ytd_revenue``, ``ytd_credited_revenue``, ``ytd_quota``, ``ytd_attainment``,
         ``commission_expense`` (its ``total`` column summed),
         ``commission_expense_commission``, ``commission_expense_bonus`` (its
-        ``commission`` / ``bonus`` columns summed), ``forecast`` (blended, the team's
-        sales forecast, each deal once), ``forecast_method``, ``forecast_low``,
-        ``forecast_high``, ``forecast_run_rate`` (same basis), ``credited_forecast``
+        ``commission`` / ``bonus`` columns summed), ``forecast`` (the team's chosen,
+        reconciled sales forecast, each deal once: :func:`_team_forecast`),
+        ``forecast_method``, ``forecast_low``, ``forecast_high`` (its 80 % interval),
+        ``forecast_rule`` (the sentence), ``forecast_run_rate`` and
+        ``forecast_blended`` (same basis, for comparison), ``credited_forecast``
         (the forecast roll-up's total row: attainment basis), ``annual_quota``,
         ``forecast_attainment``, ``on_watch``, ``deals_count``,
         ``crediting_overlaps``, ``attainment_basis_differs``. Contains only this
@@ -174,14 +179,14 @@ def build_team_report(
     stmts = {a: commission_statement(ds, params, ctx, a) for a in members}
     perf = performance_history(ctx, params, credited, members)
     standing = {a: current_status(perf.loc[(perf["account_manager_id"] == a).to_numpy()], params.performance) for a in members}
-    fc = ctx.forecasts(ds).loc[members]
+    fc = members_chosen_forecasts(ds, ctx, members)
     leaderboard = _leaderboard(figures.in_period, fc, members, am_names, quotas, stmts, standing)
     quarterly = _quarterly(ctx, credited, members)
     annual_q = ctx.annual_quotas(members)
     basis_fc = _credited_forecast(fc, members, figures.ytd_micros, annual_q)
     partial = basis_fc["quota_cents"] is not None and any(not q for q in annual_q.values())
-    team_fc = group_forecast(ds, ctx, credited, members, figures.ytd_micros, overlap=overlap, level="team", entity=name)
-    forecast = _forecast_table(fc, members, am_names, annual_q, basis_fc, overlap=overlap, partial=partial)
+    team_fc = _team_forecast(ds, ctx, credited, members, figures, overlap=overlap, name=name)
+    forecast = _forecast_table(fc, members, am_names, annual_q, basis_fc, team_fc, overlap=overlap, partial=partial)
     watch = [a for a in members if standing[a][0] in ("performance watch", "termination review")]
     to_date = to_date_figures(ctx.period, ctx.cutoff, figures.period.revenue_cents or 0, figures.period.quota_cents)
     basis_differs = _basis_differs(figures, quarterly, basis_fc, team_fc)
@@ -271,7 +276,7 @@ def _leaderboard(
             "quota": pd.Series([money_or_none(quotas[a]) for a in members], dtype="object"),
             "attainment": att.to_numpy(),
             "commission": pd.Series([stmts[a].total for a in members], dtype="object"),
-            "forecast": pd.Series([fc.loc[a, "forecast"] for a in members], dtype="object"),
+            "forecast": pd.Series([money_or_none(fc.loc[a, "chosen_cents"]) for a in members], dtype="object"),
             "performance_status": pd.Series([standing[a][0] for a in members], dtype="str"),
         }
     )
@@ -319,10 +324,38 @@ def _credited_forecast(
     The members' forecasts (members with an annual quota) totalled by the one total
     rule (exact, rounded once); all members when none has an annual quota.
     """
-    basis_fc = pooled_forecast(fc, members, ytd_micros, [annual_q[a] for a in members])
+    totals = {"keys": CHOSEN_TOTAL_KEYS, "basis": "chosen_cents"}
+    basis_fc = pooled_forecast(fc, members, ytd_micros, [annual_q[a] for a in members], **totals)
     if basis_fc["quota_cents"] is None:  # no member has an annual quota: nothing is set against one
-        basis_fc = pooled_forecast(fc, members, ytd_micros, None)
+        basis_fc = pooled_forecast(fc, members, ytd_micros, None, **totals)
     return basis_fc
+
+
+def _team_forecast(
+    ds: Dataset,
+    ctx: ReportContext,
+    credited: pd.DataFrame,
+    members: list[str],
+    figures: GroupFigures,
+    *,
+    overlap: bool,
+    name: str,
+) -> dict[str, Any]:
+    """The team's annual forecast, each deal once: the chosen, reconciled one, and blended and run rate beside it.
+
+    :func:`reportkit.reports.sections.chosen_forecast` of the team (the row of
+    :func:`reportkit.domain.backtest.forecast_hierarchy`; the sum of its members' when no
+    deal credits two of them); ``blended_cents`` / ``run_rate_cents`` from
+    :func:`reportkit.reports.sections.group_forecast`. Keys :data:`CHOSEN_TOTAL_KEYS`
+    (cents), ``method``, ``words`` (the blended forecast and range while the year has
+    not begun, no words).
+    """
+    g = group_forecast(ds, ctx, credited, members, figures.ytd_micros, overlap=overlap, level="team", entity=name)
+    c = chosen_forecast(ds, ctx, level="team", entity=name, ytd_cents=figures.ytd_revenue_cents)
+    if not c:
+        c = {"chosen_cents": g["blended_cents"], "chosen_low_cents": g["low_cents"], "chosen_high_cents": g["high_cents"]}
+        c.update(method="blended", words="")
+    return {**g, **c}
 
 
 def _forecast_table(
@@ -331,11 +364,25 @@ def _forecast_table(
     am_names: dict[str, str],
     annual_q: dict[str, int | None],
     basis_fc: dict[str, Any],
+    team_fc: dict[str, Any],
     *,
     overlap: bool,
     partial: bool,
 ) -> pd.DataFrame:
-    """The forecast roll-up (blended): one row per member, then the ``TOTAL`` row on the attainment basis."""
+    """The forecast roll-up (chosen forecasts): one row per member, then the ``TOTAL`` row on the attainment basis.
+
+    The total's range is the team's own 80 % interval when the total is the team's
+    forecast (``team_fc``); otherwise n/a: the members' lows do not add up to the
+    low of their sum.
+    """
+    if basis_fc["chosen_cents"] == team_fc["chosen_cents"]:
+        basis_fc = {
+            **basis_fc,
+            "chosen_low_cents": team_fc["chosen_low_cents"],
+            "chosen_high_cents": team_fc["chosen_high_cents"],
+        }
+    else:
+        basis_fc = {**basis_fc, "chosen_low_cents": None, "chosen_high_cents": None}
     tot_name = "Team total" if not (overlap or partial) else "Team total (attainment basis)"
     tot_basis = (
         "sum of the members' forecasts (exact total, rounded once)"
@@ -343,24 +390,25 @@ def _forecast_table(
         + ("; a deal credited to two members counts for both" if overlap else "")
     )
     f_rows = [
-        (a, am_names[a], str(fc.loc[a, "basis"]), *(int(fc.loc[a, k]) for k in FORECAST_TOTAL_KEYS), annual_q[a]) for a in members
-    ] + [("TOTAL", tot_name, tot_basis, *(basis_fc[k] for k in FORECAST_TOTAL_KEYS), basis_fc["quota_cents"])]
-    money_col = lambda i: pd.Series([cents_to_money(r[i]) for r in f_rows], dtype="object")  # noqa: E731
+        (a, am_names[a], str(fc.loc[a, "basis"]), *(fc.loc[a, k] for k in CHOSEN_TOTAL_KEYS), annual_q[a]) for a in members
+    ] + [("TOTAL", tot_name, tot_basis, *(basis_fc[k] for k in CHOSEN_TOTAL_KEYS), basis_fc["quota_cents"])]
+    money_col = lambda i: pd.Series([money_or_none(r[i]) for r in f_rows], dtype="object")  # noqa: E731
     return pd.DataFrame(
         {
             "account_manager_id": pd.Series([r[0] for r in f_rows], dtype="str"),
             "name": pd.Series([r[1] for r in f_rows], dtype="str"),
-            "method": pd.Series(["blended"] * len(f_rows), dtype="str"),
+            "method": pd.Series([str(fc.loc[a, "method"]) for a in members] + ["sum"], dtype="str"),
             "basis": pd.Series([r[2] for r in f_rows], dtype="str"),
             "ytd_revenue": money_col(3),
             "forecast": money_col(4),
-            "annual_quota": pd.Series([money_or_none(r[8]) for r in f_rows], dtype="object"),
+            "annual_quota": pd.Series([money_or_none(r[9]) for r in f_rows], dtype="object"),
             "forecast_attainment": pd.Series(
-                [attainment(r[4], r[8]) for r in f_rows[:-1]] + [basis_fc["attainment"]], dtype="float64"
+                [attainment(int(r[4]), r[9]) for r in f_rows[:-1]] + [basis_fc["attainment"]], dtype="float64"
             ),
-            "low": money_col(6),
-            "high": money_col(7),
-            "run_rate": money_col(5),
+            "low": money_col(5),
+            "high": money_col(6),
+            "blended": money_col(7),
+            "run_rate": money_col(8),
         }
     )
 
@@ -398,7 +446,7 @@ def _basis_differs(figures: GroupFigures, quarterly: pd.DataFrame, basis_fc: dic
         for basis, sales in (
             (figures.period.revenue_cents, figures.revenue_cents),
             (figures.ytd.revenue_cents, figures.ytd_revenue_cents),
-            (basis_fc["blended_cents"], team_fc["blended_cents"]),
+            (basis_fc["chosen_cents"], team_fc["chosen_cents"]),
         )
     )
 
@@ -462,11 +510,13 @@ def _summary(
         "commission_expense": money_sum(s.total for s in stmts.values()),
         "commission_expense_commission": money_sum(s.commission for s in stmts.values()),
         "commission_expense_bonus": money_sum(s.bonus for s in stmts.values()),
-        "forecast": cents_to_money(team_fc["blended_cents"]),
-        "forecast_method": "blended",
-        "forecast_low": cents_to_money(team_fc["low_cents"]),
-        "forecast_high": cents_to_money(team_fc["high_cents"]),
+        "forecast": cents_to_money(team_fc["chosen_cents"]),
+        "forecast_method": team_fc["method"],
+        "forecast_low": money_or_none(team_fc["chosen_low_cents"]),
+        "forecast_high": money_or_none(team_fc["chosen_high_cents"]),
         "forecast_run_rate": cents_to_money(team_fc["run_rate_cents"]),
+        "forecast_blended": cents_to_money(team_fc["blended_cents"]),
+        **({"forecast_rule": team_fc["words"]} if team_fc["words"] else {}),
         "credited_forecast": tot["forecast"],
         "annual_quota": tot["annual_quota"],
         "forecast_attainment": fraction_or_none(float(tot["forecast_attainment"])),

@@ -1,0 +1,99 @@
+"""The reports' annual forecast is the chosen, reconciled one (issue #17 items 2, 3 and 6).
+
+Against :func:`reportkit.domain.backtest.forecast_hierarchy` on the demo data mid-year
+(``params/demo_midyear.yaml``: FY2025-Q3 as of 2025-08-15, three years of history):
+the figures a report shows are its entity's row to the cent, a team's is the sum of its
+members', the sentence is the hierarchy's, and a batch computes the hierarchy once.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from demo_params import ROOT
+
+import reportkit as rk
+from reportkit.domain import backtest
+from reportkit.reports import context as report_ctx
+from reportkit.reports.context import shared_contexts
+
+MIDYEAR = ROOT / "params" / "demo_midyear.yaml"
+
+
+@pytest.fixture(scope="module")
+def midyear():
+    """The mid-year demo's params, data, its hierarchy and the reports of Team North and its members (one shared context)."""
+    params = rk.load_params(MIDYEAR)
+    ds = rk.load_dataset(params.resolve(params.source))
+    hierarchy = backtest.forecast_hierarchy(ds, 2025, params.as_of).set_index(["level", "entity"])
+    with shared_contexts():
+        team = rk.build_team_report(ds, "Team North", params.period, params, params.as_of)
+        members = {
+            a: rk.build_account_manager_report(ds, a, params.period, params, params.as_of)
+            for a in team.forecast["account_manager_id"].iloc[:-1]
+        }
+    return params, ds, hierarchy, team, members
+
+
+def test_an_account_manager_report_shows_its_hierarchy_row_to_the_cent(midyear):
+    _, _, hierarchy, _, members = midyear
+    for am_id, report in members.items():
+        row = hierarchy.loc[("account_manager", am_id)]
+        s = report.summary
+        assert (s["forecast"], s["forecast_low"], s["forecast_high"]) == (row["forecast"], row["low"], row["high"]), am_id
+        assert s["forecast_rule"] == row["words"], am_id
+        chosen = report.forecast.iloc[0]
+        assert chosen["forecast"] == row["forecast"] and chosen["method"] == row["method"], am_id
+        assert chosen["basis"].startswith("chosen: "), am_id
+
+
+def test_a_team_report_shows_its_hierarchy_row_which_is_the_sum_of_its_members(midyear):
+    _, _, hierarchy, team, members = midyear
+    row = hierarchy.loc[("team", "Team North")]
+    s = team.summary
+    assert (s["forecast"], s["forecast_low"], s["forecast_high"]) == (row["forecast"], row["low"], row["high"])
+    assert s["forecast_rule"] == row["words"]
+    member_rows = team.forecast.iloc[:-1]
+    assert sum(member_rows["forecast"], Decimal("0.00")) == s["forecast"]
+    assert sum((m.summary["forecast"] for m in members.values()), Decimal("0.00")) == s["forecast"]
+    assert team.forecast.iloc[-1]["forecast"] == s["forecast"]  # the roll-up's total row: the same figure
+    assert team.leaderboard.set_index("account_manager_id").loc[list(members), "forecast"].tolist() == [
+        m.summary["forecast"] for m in members.values()
+    ]
+
+
+def test_the_other_methods_stay_in_the_forecast_table_for_comparison(midyear):
+    _, ds, _, team, members = midyear
+    blended = rk.forecast_table(ds, "FY2025-Q3", params=midyear[0], as_of=midyear[0].as_of).set_index("entity")
+    for am_id, report in members.items():
+        f = report.forecast.set_index("method")
+        assert f.loc["blended", "forecast"] == blended.loc[am_id, "forecast"], am_id
+        assert "run_rate" in f.index
+    t = team.forecast.set_index("account_manager_id")
+    for am_id in members:
+        assert t.loc[am_id, "blended"] == blended.loc[am_id, "forecast"], am_id
+
+
+def test_a_batch_of_reports_computes_the_hierarchy_once(midyear, monkeypatch):
+    params, ds, _, team, _ = midyear
+    calls = []
+    real = report_ctx.forecast_hierarchy
+    monkeypatch.setattr(report_ctx, "forecast_hierarchy", lambda *a, **k: calls.append(a[1:]) or real(*a, **k))
+    with shared_contexts():
+        rk.build_team_report(ds, "Team North", params.period, params, params.as_of)
+        for a in team.forecast["account_manager_id"].iloc[:-1]:
+            rk.build_account_manager_report(ds, a, params.period, params, params.as_of)
+    assert calls == [(2025, params.as_of)]
+
+
+def test_with_too_little_history_the_report_says_so_and_shows_the_run_rate(tiny_dataset, batch_params):
+    """The tiny data set has no earlier year to backtest and no last year: the domain's rule falls back to run rate."""
+    import datetime
+
+    r = rk.build_account_manager_report(tiny_dataset, "A1", "FY2025-Q4", batch_params, datetime.date(2025, 5, 15))
+    assert "too little history to choose a method by backtest" in r.summary["forecast_rule"]
+    assert "so the run rate is used instead" in r.summary["forecast_rule"]
+    f = r.forecast.set_index("method")
+    assert f.loc["reconciled", "basis"] == "chosen: run rate, reconciled"
+    assert r.summary["forecast"] == f.loc["reconciled", "forecast"] == f.loc["run_rate", "forecast"]
