@@ -337,6 +337,15 @@ def group_deal_micros(
     if start is not None or end is not None:
         c = credited_in(c, start, end)
     c = c.loc[c["account_manager_id"].isin(list(members)).to_numpy()]
+    if not len(c):  # nothing credited (an empty frame need not carry the credit columns)
+        return pd.DataFrame(
+            {
+                "deal_id": pd.Series([], dtype="str"),
+                "account_id": pd.Series([], dtype="str"),
+                "close_date": pd.Series([], dtype="datetime64[ns]"),
+                "micros": pd.Series([], dtype="int64"),
+            }
+        )
     first = c.loc[(~c["deal_id"].duplicated()).to_numpy()]  # one row per deal, in order of first appearance
     credit = c.groupby("deal_id", sort=False)["credit_micros"].sum().to_numpy(np.int64)  # the same order
     amount = first["amount_micros"].to_numpy(np.int64)
