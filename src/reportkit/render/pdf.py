@@ -58,6 +58,7 @@ thead { display: table-header-group; }
 tr { break-inside: avoid; page-break-inside: avoid; }
 th { background: #edf2f7; border-bottom: 0.75pt solid #a0aec0; padding: 2pt 4pt; font-weight: bold; vertical-align: bottom; }
 td { border-bottom: 0.5pt solid #e2e8f0; padding: 1.5pt 4pt; vertical-align: top; }
+td:first-child { white-space: nowrap; }  /* a label column never wraps: a long value (a rule in words) wraps instead */
 img, svg { max-width: 100%; height: auto; }
 .jp-RenderedImage, .jp-RenderedSVG, .output_svg, .output_png { break-inside: avoid; }
 pre { white-space: pre-wrap; font-size: 7.5pt; }
