@@ -145,6 +145,8 @@ SUMMARY_LAYOUT: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("commission", "Commission on revenue", "always"),
         ("bonus", "Quota bonus", "nonzero"),
         ("commission_cash", "Payable now (cash)", "always"),
+        # only a plan paid in another currency has these keys (docs/commission.md, "Plan shapes: payout currency")
+        ("commission_cash_in_payout_currency", "Payable now in the payout currency", "always"),
         ("commission_deferred", "Deferred", "nonzero"),
         ("commission_total", "Total earned (all awards)", "not_cash"),
         ("forecast", "Annual forecast", "always"),
