@@ -224,6 +224,21 @@ def test_demo_company_report_reconciles_with_the_team_and_account_manager_report
     assert company.summary["revenue"] == sum((t.summary["revenue"] for t in teams), Decimal("0.00"))
 
 
+def test_company_forecast_is_the_teams_chosen_forecasts_added_up_with_a_range_around_it(demo):
+    # the teams show the chosen, reconciled forecast (issue #17), so the company's is their sum; at year
+    # end there is no model range and the range is the actuals, never "$0.00 to $0.00" (seen in the demo)
+    params, ds = demo
+    company, _ams, teams = _reports(params, ds)
+    s = company.summary
+    assert s["forecast"] == sum((t.summary["forecast"] for t in teams), Decimal("0.00"))
+    assert s["forecast_low"] <= s["forecast"] <= s["forecast_high"] and s["forecast_low"] > 0
+    mid = load_inputs(ROOT / "params" / "demo_midyear.yaml")
+    company, _ams, teams = _reports(*mid)
+    s = company.summary
+    assert s["forecast"] == sum((t.summary["forecast"] for t in teams), Decimal("0.00"))
+    assert s["forecast_low"] <= s["forecast"] <= s["forecast_high"]
+
+
 AW = ROOT / "params" / "adventureworks.yaml"
 
 

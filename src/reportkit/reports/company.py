@@ -117,11 +117,12 @@ def build_company_rollup(
     every_team = {str(t) for t in ds.account_managers["team"].dropna()} <= {str(t.name) for t in team_reports}
     chosen = chosen_forecast(ds, ctx, level="company", entity=COMPANY, ytd_cents=figures.ytd_revenue_cents) if every_team else {}
     if chosen:  # the chosen, reconciled forecast: the teams' add up to it (issue #17), as the team reports show theirs
-        sales_fc = {
+        no_range = chosen["chosen_low_cents"] is None or chosen["chosen_high_cents"] is None
+        sales_fc = {  # without a model range (a year over: the actuals; too little history) the blended one
             **sales_fc,
             "blended_cents": chosen["chosen_cents"],
-            "low_cents": chosen["chosen_low_cents"],
-            "high_cents": chosen["chosen_high_cents"],
+            "low_cents": sales_fc["low_cents"] if no_range else chosen["chosen_low_cents"],
+            "high_cents": sales_fc["high_cents"] if no_range else chosen["chosen_high_cents"],
         }
     return {
         "team": "Company total",
