@@ -33,6 +33,7 @@ from reportkit.reports.builders import (
     build_team_report,
     plan_reports,
 )
+from reportkit.reports.context import shared_contexts
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("REPORTKIT_DATA_DIR") or ROOT.parent / "shared" / "data")
@@ -55,12 +56,13 @@ def batches():
     def get(name: str):
         if name not in cache:
             params, ds = load_inputs(ROOT / "params" / f"{name}.yaml")
-            teams = [
-                build_team_report(ds, s.id, params.period, params, params.as_of)
-                for s in plan_reports(ds, params)
-                if s.kind == "team"
-            ]
-            cache[name] = (params, ds, teams, build_company_rollup(ds, teams, params.period, params, params.as_of))
+            with shared_contexts():  # one context for every report, as the batch has (the forecast computed once)
+                teams = [
+                    build_team_report(ds, s.id, params.period, params, params.as_of)
+                    for s in plan_reports(ds, params)
+                    if s.kind == "team"
+                ]
+                cache[name] = (params, ds, teams, build_company_rollup(ds, teams, params.period, params, params.as_of))
         return cache[name]
 
     return get
