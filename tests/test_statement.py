@@ -14,7 +14,7 @@ from reportkit.analysis.api import load
 from reportkit.config.params import load_params
 from reportkit.core.errors import ParamsError
 from reportkit.render.statement import STATEMENT_FILE_COLUMNS, statement_cli
-from reportkit.reports.builders import build_account_manager_report, build_team_report, plan_reports
+from reportkit.reports.builders import build_account_manager_report, build_team_report, plan_reports, shared_contexts
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("REPORTKIT_DATA_DIR") or ROOT.parent / "shared" / "data")
@@ -37,32 +37,34 @@ def check_statements(params_path: Path, out: Path, ams: list[str] | None = None)
     totals = {}
     if ams is None:
         assert statement_cli(params_path, period, output_dir=out) == 0
-    for am in ids:
-        if ams is not None:
-            assert statement_cli(params_path, period, am, out) == 0
-        lines, total = read_csv(out / f"statement-{am}-{period}.csv")
-        amounts = [Decimal(r["amount"]) for r in lines]
-        assert all(a == a.quantize(Decimal("0.01")) for a in amounts)
-        assert Decimal(total["amount"]) == sum(amounts, Decimal("0.00"))
-        report = build_account_manager_report(ds, am, period, params, params.as_of)
-        assert Decimal(total["amount"]) == report.summary["commission_total"]
-        assert [int(r["line"]) for r in lines] == report.commission["line"].tolist()
-        assert amounts == report.commission["amount"].tolist()
-        wb = openpyxl.load_workbook(out / f"statement-{am}-{period}.xlsx")
-        ws = wb["Statement"]
-        # the title row names the account manager by name and id, the period and as-of
-        who = str(ds.account_managers.set_index("account_manager_id").at[am, "name"])
-        assert (
-            ws["A1"].value == f"{params.name} · Commission statement: {who} ({am}) · {period} · as of {params.as_of.isoformat()}"
-        )
-        assert ws.print_title_rows == "$1:$2" and ws.page_setup.orientation == "landscape"
-        header = [c.value for c in ws[2]]
-        amount_col = header.index("Amount") + 1
-        xl = [ws.cell(row=i, column=amount_col).value for i in range(3, 3 + len(lines))]
-        assert [Decimal(repr(v)).quantize(Decimal("0.01")) for v in xl] == amounts
-        assert "$" in ws.cell(row=3, column=amount_col).number_format or not lines
-        assert str(ws.cell(row=3 + len(lines), column=amount_col).value).startswith("=")
-        totals[am] = Decimal(total["amount"])
+    with shared_contexts():  # one context for every report, as the batch has (the forecast once per data set)
+        for am in ids:
+            if ams is not None:
+                assert statement_cli(params_path, period, am, out) == 0
+            lines, total = read_csv(out / f"statement-{am}-{period}.csv")
+            amounts = [Decimal(r["amount"]) for r in lines]
+            assert all(a == a.quantize(Decimal("0.01")) for a in amounts)
+            assert Decimal(total["amount"]) == sum(amounts, Decimal("0.00"))
+            report = build_account_manager_report(ds, am, period, params, params.as_of)
+            assert Decimal(total["amount"]) == report.summary["commission_total"]
+            assert [int(r["line"]) for r in lines] == report.commission["line"].tolist()
+            assert amounts == report.commission["amount"].tolist()
+            wb = openpyxl.load_workbook(out / f"statement-{am}-{period}.xlsx")
+            ws = wb["Statement"]
+            # the title row names the account manager by name and id, the period and as-of
+            who = str(ds.account_managers.set_index("account_manager_id").at[am, "name"])
+            assert (
+                ws["A1"].value
+                == f"{params.name} · Commission statement: {who} ({am}) · {period} · as of {params.as_of.isoformat()}"
+            )
+            assert ws.print_title_rows == "$1:$2" and ws.page_setup.orientation == "landscape"
+            header = [c.value for c in ws[2]]
+            amount_col = header.index("Amount") + 1
+            xl = [ws.cell(row=i, column=amount_col).value for i in range(3, 3 + len(lines))]
+            assert [Decimal(repr(v)).quantize(Decimal("0.01")) for v in xl] == amounts
+            assert "$" in ws.cell(row=3, column=amount_col).number_format or not lines
+            assert str(ws.cell(row=3 + len(lines), column=amount_col).value).startswith("=")
+            totals[am] = Decimal(total["amount"])
     return totals
 
 
