@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime
 import html
 from decimal import Decimal
+from html import escape as html_escape
 from pathlib import Path
 
 import pytest
 
 import reportkit
-from reportkit.analysis.explorer import WHAT_IF_DEAL_ID, Explorer, what_if
-from reportkit.core.errors import ParamsError
+from reportkit.analysis.explorer import CONTROLS_NOTE, STATIC_NOTE, WHAT_IF_DEAL_ID, Explorer, what_if
+from reportkit.core.errors import OutputError, ParamsError
 
 ROOT = Path(__file__).resolve().parents[1]
 AS_OF = datetime.date(2025, 12, 31)
@@ -136,7 +137,7 @@ def test_initial_selection_by_account_manager_and_snapshot(demo):
     assert ex.team.value == "Team West" and ex.report.id == "0731"
     snap = ex.snapshot()
     html = snap._repr_html_()
-    for part in ("Summary", "Commission", "Account status", "What if", "Kofi Kowalski", "<table"):
+    for part in ("Summary", "Commission", "Account status", "What if", "Kofi Kowalski", "<table", html_escape(STATIC_NOTE)):
         assert part in html
     with pytest.raises(ParamsError, match="did you mean"):
         Explorer(ds, params, as_of=AS_OF, team="Team Wst")
@@ -156,3 +157,16 @@ def test_team_without_active_members_shows_a_message(make_dataset):
     assert ex.account_manager.value is None and "No account manager" in ex.summary.value
     ex.team.value = "East"
     assert ex.report.id == "A1"
+
+
+def test_displaying_the_explorer_gives_the_widget_and_a_note_for_pages_without_widgets(ex):
+    bundle = ex._repr_mimebundle_()
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == ex.widget.model_id
+    assert html.escape(CONTROLS_NOTE) in bundle["text/html"] and bundle["text/plain"] == CONTROLS_NOTE
+
+
+def test_export_html_into_a_missing_folder_is_an_output_error_naming_the_file(ex, tmp_path):
+    target = tmp_path / "no-such-folder" / "explorer.html"
+    with pytest.raises(OutputError, match=r"no-such-folder/explorer\.html") as err:
+        ex.export_html(target)
+    assert err.value.hint and not target.parent.exists()

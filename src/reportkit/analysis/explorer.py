@@ -13,9 +13,23 @@ All logic lives here; the notebook only builds an :class:`Explorer` and shows it
   :func:`reportkit.analysis.api.commission_statement`). The loaded dataset is never changed.
 
 Every output is an ``ipywidgets.HTML`` whose ``value`` is plain, escaped HTML, so
-callbacks can be tested without a browser or a kernel, and a notebook saved with
-widget state shows the tables in exported HTML. :meth:`Explorer.snapshot` gives
-the same tables as static output for exports that do not run widgets.
+callbacks can be tested without a browser or a kernel.
+
+Exported HTML (issue #19 item 6): a page nbconvert exports links the widget
+manager (``@jupyter-widgets/html-manager``) from a public CDN; no PyPI package
+ships it, so offline the widget area of such a page stays empty. The explorer
+therefore never relies on it to show a figure:
+
+* :meth:`Explorer.snapshot` is the current selection as static HTML -- the same
+  tables and the same chart ``<img>`` (an inline PNG) the widget shows, taken from
+  the same strings, no arithmetic of its own -- headed by :data:`STATIC_NOTE`, the
+  sentence that the controls need a running Jupyter kernel. The notebook shows it
+  in its last cell, so ``jupyter nbconvert --to html`` pages always carry it.
+* Displaying the :class:`Explorer` itself (not ``.widget``) adds a ``text/html``
+  fallback (:data:`CONTROLS_NOTE`) to the widget's output: a page exported
+  without saved widget state shows that sentence instead of ``VBox(children=...)``.
+* :meth:`Explorer.export_html` writes the current selection as one self-contained
+  page: no script, nothing fetched, the same figures offline.
 """
 
 from __future__ import annotations
@@ -24,6 +38,7 @@ import base64
 import dataclasses
 import datetime
 import html
+import os
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -32,7 +47,7 @@ from typing import Any
 import pandas as pd
 
 from ..config.params import QuotaBonus
-from ..core.errors import ParamsError, ReportkitError, did_you_mean
+from ..core.errors import OutputError, ParamsError, ReportkitError, did_you_mean
 from ..core.money import cents_to_money, to_cents, to_micros
 from ..core.periods import Period
 from ..core.types import to_fraction
@@ -43,10 +58,24 @@ from ..render.notebook import format_money, format_percent, format_points, summa
 from ..reports.planning import account_manager_row, active_account_managers
 from . import api
 
-__all__ = ["WhatIf", "what_if", "Explorer", "Snapshot", "WHAT_IF_DEAL_ID"]
+__all__ = ["WhatIf", "what_if", "Explorer", "Snapshot", "WHAT_IF_DEAL_ID", "STATIC_NOTE", "CONTROLS_NOTE"]
 
 #: Deal id of the synthetic deal that carries the what-if extra revenue.
 WHAT_IF_DEAL_ID = "WHAT-IF-EXTRA"
+
+#: The sentence heading every static snapshot of the explorer (exported pages).
+STATIC_NOTE = (
+    "Static snapshot of the explorer's selection: the same figures and tables, without its "
+    "controls. Choosing another team, account manager or quarter and the what-if panel need a "
+    "running Jupyter kernel: open notebooks/explorer.ipynb in JupyterLab with the "
+    "Python (reportkit) kernel."
+)
+
+#: What a page shows in place of the widget when it has no saved widget state.
+CONTROLS_NOTE = (
+    "The explorer's controls (team, account manager and quarter dropdowns, what-if panel) need a "
+    "running Jupyter kernel and are not part of this page; the static snapshot shows the same figures."
+)
 
 
 # ---------------------------------------------------------------------------
@@ -322,7 +351,17 @@ def _changed_params(params: Any, rate: Decimal | str | None, bonus_amount: Decim
 
 @dataclasses.dataclass(frozen=True)
 class Snapshot:
-    """Static HTML of the explorer's current selection (shown in exported HTML)."""
+    """Static HTML of the explorer's current selection (shown in exported HTML).
+
+    Attributes
+    ----------
+    html : str
+        :data:`STATIC_NOTE`, the selection's title and every table and chart the
+        widget shows (the chart as an inline PNG ``<img>``): it needs no script and
+        fetches nothing.
+    text : str
+        A plain-text outline (``repr``).
+    """
 
     html: str
     text: str
@@ -638,9 +677,18 @@ class Explorer:
         self.what_if_table.value = _html_table(s.table(), None, s.currency, caption="What if: " + "; ".join(s.changes))
 
     def snapshot(self) -> Snapshot:
-        """Static HTML (and text) of the current selection: every table the widget shows."""
-        parts_html = [self.title.value, self.message.value]
-        parts_text = []
+        """Static HTML (and text) of the current selection: every table and the chart the widget shows.
+
+        The parts are the widget's own HTML strings (no figure is computed again),
+        headed by :data:`STATIC_NOTE`. Shown by the notebook's last cell, so every
+        page exported from it has the figures whether or not the widget manager loads.
+        """
+        parts_html = [
+            f'<p class="reportkit-static-note"><em>{html.escape(STATIC_NOTE)}</em></p>',
+            self.title.value,
+            self.message.value,
+        ]
+        parts_text = [STATIC_NOTE]
         if self.report is not None:
             parts_text.append(f"{self.report.name} ({self.report.id}) {self.report.period} as of {self.report.as_of}")
         for label, out in (
@@ -654,3 +702,78 @@ class Explorer:
             parts_html.append(f"<h3>{label}</h3>{out.value}")
             parts_text.append(label)
         return Snapshot(html="\n".join(p for p in parts_html if p), text="\n".join(parts_text))
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        """The widget's own bundle, plus a ``text/html`` :data:`CONTROLS_NOTE` for frontends and exports without widgets.
+
+        JupyterLab (and a page whose saved widget state loads) shows the widget;
+        nbconvert drops the widget view when the notebook has no widget state for
+        it and shows this note instead of the widget's ``repr``.
+        """
+        bundle = dict(self.widget._repr_mimebundle_(**kwargs) or {})
+        bundle["text/html"] = f'<p class="reportkit-controls-note"><em>{html.escape(CONTROLS_NOTE)}</em></p>'
+        bundle["text/plain"] = CONTROLS_NOTE
+        return bundle
+
+    def export_html(self, path: str | Path) -> Path:
+        """Write the current selection as one self-contained HTML page that works offline.
+
+        The page is :meth:`snapshot` (the note that the controls need a running
+        Jupyter kernel, the tables, the chart as an inline PNG) in a plain
+        document: no script, no stylesheet or font fetched, so it shows the same
+        figures with or without a network. The file is written next to its final
+        name and moved into place: a failed write leaves no half page.
+
+        Parameters
+        ----------
+        path : str or Path
+            The ``.html`` file to write (its folder must exist).
+
+        Returns
+        -------
+        Path
+            ``path``.
+
+        Raises
+        ------
+        OutputError
+            The file cannot be written (the message names it and the reason).
+
+        Examples
+        --------
+        >>> explorer.export_html("explorer.html")  # doctest: +SKIP
+        PosixPath('explorer.html')
+        """
+        out = Path(path)
+        snap = self.snapshot()
+        r = self.report
+        title = f"{r.name} ({r.id}), {r.period} - explorer snapshot" if r is not None else "Explorer snapshot"
+        page = (
+            '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{html.escape(title)}</title>\n<style>{_PAGE_CSS}</style>\n</head>\n"
+            f"<body>\n<main>\n{snap.html}\n</main>\n</body>\n</html>\n"
+        )
+        tmp = out.with_name(f".{out.name}.tmp")
+        try:
+            tmp.write_text(page, encoding="utf-8")
+            os.replace(tmp, out)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise OutputError(
+                f"cannot write the explorer page {out}: {exc.strerror or exc}",
+                hint="choose a file in a folder that exists and that you can write to",
+            ) from None
+        return out
+
+
+#: The exported page's own look (system fonts only: nothing is fetched).
+_PAGE_CSS = (
+    "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:2em auto;max-width:72em;"
+    "padding:0 1em;color:#1a1a1a}"
+    "table.reportkit-table{border-collapse:collapse;margin:0.5em 0 1.5em;font-size:0.9em}"
+    "table.reportkit-table caption{caption-side:top;text-align:left;padding:0.3em 0;color:#444}"
+    "table.reportkit-table th,table.reportkit-table td{padding:0.3em 0.7em;border-bottom:1px solid #ddd}"
+    "table.reportkit-table thead th{border-bottom:2px solid #555}"
+    "img{max-width:100%;height:auto}"
+)
