@@ -233,6 +233,10 @@ def test_restatement_pays_the_late_deal_and_takes_back_the_cancelled_one_in_the_
     assert Decimal(lines[lines["rule"] == "total"]["amount"].iloc[0]) == sum(Decimal(x) for x in body["amount"])
     other = pd.read_csv(st / "statement-AM-005-FY2025-Q4.csv", dtype=str)
     assert "prior-period adjustment" not in set(other["rule"])
+    # an AM the closed batch did not report was not paid through that close: nothing to restate
+    one = root / "out" / "statements-am-001"
+    assert main(["statement", str(params), "--period", "FY2025-Q4", "--account-manager", "AM-001", "-o", str(one)]) == 0
+    assert "prior-period adjustment" not in set(pd.read_csv(one / "statement-AM-001-FY2025-Q4.csv", dtype=str)["rule"])
 
 
 def test_the_closed_periods_own_files_are_untouched_by_a_restatement(closed, restated, capsys):

@@ -203,6 +203,8 @@ def prior_period_restatements(
     (the record's total less the record's own adjustments, plus adjustments of it in
     records closed since). Its cause: the account manager's deals (on the paid or the
     recomputed lines) added, removed or changed since the close, and a changed plan or quota.
+    An account manager without a statement in a close record (the closed batch did not
+    report them) is not restated for that period.
 
     Raises
     ------
@@ -217,10 +219,10 @@ def prior_period_restatements(
     out = []
     for rec in records:
         b = rec["batch"]
-        if b["period_end"] >= period.start.isoformat():
-            continue
+        if b["period_end"] >= period.start.isoformat() or account_manager_id not in rec["statements"]:
+            continue  # a later period, or not paid through this close (the batch did not report them)
         paid = paid_for(records, rec, account_manager_id, period.start.isoformat())
-        paid_stmt = rec["statements"].get(account_manager_id, {"deal_ids": []})
+        paid_stmt = rec["statements"][account_manager_id]
         ctx_k = context_for(b["period"], b["as_of"])
         stmt = own_statement(ctx_k)
         ids = {str(d) for d in stmt.lines["deal_id"].tolist() if isinstance(d, str) and d} | set(paid_stmt["deal_ids"])
