@@ -8,10 +8,14 @@
     reportkit batch params/demo.yaml --timeout 120 --resume     # skip unchanged reports
     reportkit batch params/demo.yaml --only-failed              # re-run what failed last time
     reportkit batch params/demo.yaml --dask-scheduler tcp://scheduler:8786  # on a Dask cluster
+    reportkit close reports/demo --by "Ana Díaz"                 # freeze a batch (docs/close.md)
+    reportkit close --verify reports/demo                       # what changed since close
+    reportkit diff reports/old reports/new --xlsx diff.xlsx     # which figures changed, and why
     reportkit --version
 
-Exit codes: 0 all reports ok; 1 one or more reports (or the company workbook) failed; 2 bad input (params,
-mapping, data, plan, period); 3 environment (kernel, template, output folder).
+Exit codes: 0 all reports ok; 1 one or more reports (or the company workbook) failed, or ``close --verify``
+found a changed output; 2 bad input (params, mapping, data, plan, period, a closed period, a tampered close
+record); 3 environment (kernel, template, output folder).
 Errors print one line plus a hint on stderr; ``--debug`` adds the traceback.
 """
 
