@@ -92,6 +92,8 @@ def test_rerun_resume_and_stale_outputs(tmp_path):
             f"{stem}.pdf",
             f"{stem}.xlsx",
             "account_managers/my-notes.txt",
+            "deals.fingerprint.parquet",  # what `reportkit diff` compares (docs/close.md)
+            "figures.json",
             "index.html",
             "manifest.json",
             rel_pkl,

@@ -8,10 +8,14 @@
     reportkit batch params/demo.yaml --timeout 120 --resume     # skip unchanged reports
     reportkit batch params/demo.yaml --only-failed              # re-run what failed last time
     reportkit batch params/demo.yaml --dask-scheduler tcp://scheduler:8786  # on a Dask cluster
+    reportkit close reports/demo --by "Ana Díaz"                 # freeze a batch (docs/close.md)
+    reportkit close --verify reports/demo                       # what changed since close
+    reportkit diff reports/old reports/new --xlsx diff.xlsx     # which figures changed, and why
     reportkit --version
 
-Exit codes: 0 all reports ok; 1 one or more reports (or the company workbook) failed; 2 bad input (params,
-mapping, data, plan, period); 3 environment (kernel, template, output folder).
+Exit codes: 0 all reports ok; 1 one or more reports (or the company workbook) failed, or ``close --verify``
+found a changed output; 2 bad input (params, mapping, data, plan, period, a closed period, a tampered close
+record); 3 environment (kernel, template, output folder).
 Errors print one line plus a hint on stderr; ``--debug`` adds the traceback.
 """
 
@@ -53,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_batch(sub)
     _add_backtest(sub)
     _add_statement(sub)
+    _add_close(sub)
+    _add_diff(sub)
     return parser
 
 
@@ -173,6 +179,44 @@ def _add_statement(sub: Any) -> None:
     statement.add_argument("--debug", action="store_true", help="show tracebacks on errors")
 
 
+def _add_close(sub: Any) -> None:
+    """``reportkit close``: freeze a batch folder (or verify a closed one)."""
+    close = sub.add_parser(
+        "close",
+        help="freeze a batch folder: a signed close record of its inputs, outputs and paid statements",
+        description=(
+            "Write DIR/close.json (sha256 of every input and output, who and when, each account manager's paid "
+            "statement; signed by a sha256 over the record) and copy it into the registry of closes. A closed "
+            "period's outputs are never overwritten; later periods' statements restate it (docs/close.md)."
+        ),
+    )
+    close.add_argument("folder", metavar="DIR", help="batch output folder (holds manifest.json)")
+    close.add_argument("--by", metavar="NAME", help="who signs the close off (required unless --verify)")
+    close.add_argument("--allow-failed", action="store_true", help="close a batch that has failed reports")
+    close.add_argument(
+        "--verify",
+        action="store_true",
+        help="check the close record's signature and list every file changed, missing or added since close (exit 1 if any)",
+    )
+    close.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+
+
+def _add_diff(sub: Any) -> None:
+    """``reportkit diff``: what changed between two batch folders."""
+    diff = sub.add_parser(
+        "diff",
+        help="which figures changed between two batch folders, by how much, and why",
+        description=(
+            "Compare every report's headline figures (revenue, quota, attainment, commission, forecast) of two batch "
+            "folders and say why they changed: deals added, removed or changed (by deal id), params, plan or quota changed."
+        ),
+    )
+    diff.add_argument("old", metavar="OLD", help="the earlier batch folder")
+    diff.add_argument("new", metavar="NEW", help="the later batch folder")
+    diff.add_argument("--xlsx", metavar="FILE", help="also write the diff as a workbook")
+    diff.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+
+
 def _fail(exc: ReportkitError, debug: bool) -> int:
     if debug:
         traceback.print_exc(file=sys.stderr)
@@ -268,6 +312,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 output_dir=args.output_dir or "reports/statements",
                 splits=args.splits,
             )
+        except ReportkitError as exc:
+            return _fail(exc, debug)
+    if args.command in ("close", "diff"):
+        try:
+            if args.command == "close":
+                from .run.close import close_cli
+
+                return close_cli(args.folder, args.by, allow_failed=args.allow_failed, verify=args.verify)
+            from .run.diff import diff_cli
+
+            return diff_cli(args.old, args.new, args.xlsx)
         except ReportkitError as exc:
             return _fail(exc, debug)
     parser.error(f"unknown command {args.command!r}")  # pragma: no cover - argparse rejects first

@@ -236,6 +236,18 @@ REPORT_KIND_NAMES: tuple[str, ...] = ("account_manager", "team", "company")
 below and cannot import; a test keeps the two equal)."""
 
 
+class CloseOptions(_Strict):
+    """Period close (``close:`` in the params file; docs/close.md).
+
+    ``registry``: the folder of close records (``<period>--<name>.json``) that
+    ``reportkit close`` copies each record into, that ``batch`` / ``statement`` refuse a
+    closed period by, and that restatements read the paid figures from. Relative to
+    the params file; default ``closes/`` beside the output folder.
+    """
+
+    registry: Path | None = Field(None, description="folder of close records (default: closes/ beside the output folder)")
+
+
 class BatchParams(_Strict):
     """Everything one batch run needs besides the data itself."""
 
@@ -265,6 +277,7 @@ class BatchParams(_Strict):
         "'first N of M rows; all rows in the workbook'); the workbook keeps every row",
     )
     branding: Branding | None = Field(None, description="company name, logo and accent colour of the reports")
+    close: CloseOptions = CloseOptions()
     base_dir: Path | None = Field(None, exclude=True, description="folder of the params file (set by the loader)")
 
     @model_validator(mode="before")

@@ -35,6 +35,7 @@ from ..data.fx import DealConversions, has_fx
 from ..data.mapping import with_splits
 from ..domain.commission import CommissionStatement
 from ..domain.loading import load_inputs
+from ..reports.closes import refuse_closed, with_close_registry
 from ..reports.context import shared_contexts
 from ..reports.planning import account_manager_row, active_account_managers
 from ..reports.statements import commission_for
@@ -317,6 +318,8 @@ def statement_cli(
     if splits is not None:
         ds = with_splits(ds, splits)
     p = Period.parse(period, ds.calendar)
+    refuse_closed(params, output_dir, p.label)  # close group (issue #15): a closed period is never rewritten
+    params = with_close_registry(params, output_dir)  # later periods restate the closed ones
     as_of = params.as_of
     if as_of < p.start:
         raise ParamsError(

@@ -22,6 +22,8 @@ from ..data.fx import DealConversions, conversion_words, has_fx
 from ..data.model import Dataset
 from ..domain.commission import CommissionStatement, flat_result, flat_statement, plan_result, plan_statement
 from ..domain.crediting import check_crediting, deal_type_factor_ppm
+from ..domain.restatement import Restatement, with_restatements
+from .closes import prior_period_restatements
 from .context import ReportContext, params_plans, report_context
 from .planning import account_manager_row
 
@@ -29,6 +31,7 @@ __all__ = [
     "commission_statement",
     "load_checked_plans",
     "commission_for",
+    "restatements_for",
     "payout_summary",
     "payout_notes",
     "commission_summary",
@@ -55,7 +58,11 @@ def commission_statement(ds: Dataset, params: BatchParams, ctx: ReportContext, a
     Returns
     -------
     CommissionStatement
-        Decimal lines; its total is the sum of its rounded lines. When the deals were
+        Decimal lines; its total is the sum of its rounded lines. With a registry of
+        closes (params ``close.registry``, set by the batch and ``reportkit statement``),
+        one ``prior_period_adjustment`` line per earlier closed period whose payout
+        changed on the current data (:func:`reportkit.reports.closes.prior_period_restatements`,
+        docs/close.md). When the deals were
         converted from other currencies at load, the description of each line of a deal
         in another currency ends with its conversion in words.
 
@@ -65,6 +72,26 @@ def commission_statement(ds: Dataset, params: BatchParams, ctx: ReportContext, a
         A plan file named by the params is invalid (:func:`load_checked_plans`).
     """
     key = ("statement", account_manager_id)
+    if key not in ctx.engine:
+        stmt = _own_statement(ds, params, ctx, account_manager_id)
+        restated = []
+        if params.close.registry is not None:  # close group (issue #15): restate the closed earlier periods
+            restated = prior_period_restatements(
+                ds,
+                params,
+                ctx,
+                account_manager_id,
+                lambda c: _own_statement(ds, params, c, account_manager_id),
+                lambda label, as_of: report_context(ds, params, label, datetime.date.fromisoformat(as_of)),
+            )
+        ctx.engine[("restatements", account_manager_id)] = restated
+        ctx.engine[key] = with_restatements(stmt, restated)
+    return ctx.engine[key]
+
+
+def _own_statement(ds: Dataset, params: BatchParams, ctx: ReportContext, account_manager_id: str) -> CommissionStatement:
+    """The period's own statement from the engine (no restatement of closed periods), kept in ``ctx``."""
+    key = ("own statement", account_manager_id)
     if key not in ctx.engine:
         ctx.engine[key] = _with_conversion(_make_statement(ds, params, ctx, account_manager_id), ds, ctx)
     return ctx.engine[key]
@@ -159,6 +186,15 @@ def commission_for(
     account_manager_row(ds, am_id)  # an unknown id is a ParamsError naming it
     ctx = report_context(ds, params, period, as_of)
     return commission_statement(ds, params, ctx, am_id)
+
+
+def restatements_for(
+    ds: Dataset, params: BatchParams, account_manager_id: str, period: str, as_of: datetime.date
+) -> list[Restatement]:
+    """The restatements of closed periods on an account manager's statement (:func:`commission_for`'s), for the close record."""
+    am_id = str(account_manager_id)
+    commission_for(ds, params, am_id, period, as_of)
+    return report_context(ds, params, period, as_of).engine[("restatements", am_id)]
 
 
 def payout_summary(stmt: CommissionStatement) -> dict[str, str]:

@@ -47,8 +47,11 @@ from ..data.model import load_change_counts, load_change_notes
 from ..domain import loading
 from ..render.notebook import default_template_dir
 from ..reports.builders import REPORT_KINDS, build_report, load_checked_plans, plan_reports, shared_contexts
+from ..reports.closes import refuse_closed, with_close_registry
+from .close import batch_inputs
 from .company import COMPANY_WORKBOOK as COMPANY_WORKBOOK  # re-exported, as are the other `X as X`
 from .company import write_company_workbook
+from .diff import write_batch_facts
 from .execute import JobOutcome as JobOutcome
 from .execute import ReportJob as ReportJob
 from .execute import execute_report as execute_report
@@ -196,6 +199,8 @@ def run_batch(
     out = Path(output_dir).resolve()
     tdir = Path(template_dir).resolve() if template_dir else default_template_dir()
     params = load_params(params_path, overrides=overrides or None)
+    refuse_closed(params, out, params.period)  # close group (issue #15): a closed period is never overwritten
+    params = with_close_registry(params, out)
     check_period(params.period, FiscalCalendar())
     templates, kernels = _check_templates_and_kernels(params, tdir, kernel_name)
     check_pdf(params)
@@ -217,6 +222,7 @@ def run_batch(
                 templates=templates,
                 kernels=kernels,
                 started=started,
+                overrides=overrides,
             )
     except BaseException:
         if pool is not None:  # bad data, say: the workers need not finish starting first
@@ -300,6 +306,7 @@ def _execute_batch(
     templates: dict[str, Path],
     kernels: dict[str, str],
     started: str,
+    overrides: dict[str, Any] | None = None,
 ) -> BatchResult:
     """The part of :func:`run_batch` after every check that needs no data: load, plan, run, publish."""
     ds = loading.load_source(params)
@@ -325,6 +332,8 @@ def _execute_batch(
             res.status = "failed"
             res.error = "not run: the batch was interrupted"
 
+    if not interrupted:  # figures.json + deals.fingerprint.parquet for `reportkit diff` (from the pickles)
+        write_batch_facts(out, ds, results, previous)
     clean_work(work, out, results, keep_work)
     company, company_error = (
         (None, None) if interrupted else write_company_workbook(out, ds, params, period, results, plan.team_objects, previous)
@@ -337,6 +346,9 @@ def _execute_batch(
         company_workbook=company,
         company_workbook_error=company_error,
         data_quality=load_change_counts(ds),
+        inputs=batch_inputs(params, ds, params_path),  # close group: sha256 of every input file
+        overrides=dict(overrides or {}),
+        currency=ds.currency,
     )
     manifest_path, index_path = out / "manifest.json", out / "index.html"
     atomic_write(manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")

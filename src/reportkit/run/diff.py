@@ -1,0 +1,311 @@
+"""``reportkit diff OLD NEW``: which figures changed between two batch folders, by how much, and why.
+
+A batch leaves two small sidecars beside its manifest (:func:`write_batch_facts`):
+
+* ``figures.json``: every report's headline figures (:data:`FIGURE_KEYS`: revenue,
+  quota, attainment, commission, forecast), read from the report objects the batch built;
+* ``deals.fingerprint.parquet``: one row per deal, its id, owner, close date and the
+  hashes of its canonical row (:func:`reportkit.domain.restatement.deal_fingerprint`).
+
+:func:`diff_batches` compares two folders: per report (account manager, team, company)
+each figure that changed, old, new and the change; why: deals added, removed or changed
+by deal id (and per account manager, the deals they own on either side), the params,
+plan or quota files that changed (manifest ``batch.inputs``). :func:`diff_text` is the
+console form, :func:`write_diff_workbook` the workbook (``--xlsx FILE``).
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import warnings
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..core.errors import DataError, OutputError
+from ..data.model import Dataset
+from ..domain.restatement import DealChanges, deal_changes, deal_fingerprint
+from ..render.excel import money_format
+from ..render.excel.book import print_setup
+from .close import read_batch_manifest
+from .outputs import atomic_write
+from .results import ReportResult
+
+__all__ = ["FIGURE_KEYS", "BatchDiff", "write_batch_facts", "diff_batches", "diff_text", "write_diff_workbook"]
+
+FIGURES_FILE = "figures.json"
+FINGERPRINT_FILE = "deals.fingerprint.parquet"
+
+#: The headline figures compared, as summary keys of the report objects (the first a report has of each group).
+FIGURE_KEYS = {
+    "revenue": ("revenue",),
+    "quota": ("quota",),
+    "attainment": ("attainment",),
+    "commission": ("commission_total", "commission_expense"),
+    "forecast": ("forecast",),
+}
+
+
+def _figure(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    return str(value) if isinstance(value, Decimal) else repr(float(value))
+
+
+def report_figures(summary: dict[str, Any]) -> dict[str, str | None]:
+    """A report's headline figures (:data:`FIGURE_KEYS`) as text: money exact (``'1234.50'``), attainment a float repr."""
+    out = {}
+    for name, keys in FIGURE_KEYS.items():
+        key = next((k for k in keys if k in summary), None)
+        if key is not None:
+            out[name] = _figure(summary[key])
+    return out
+
+
+def write_batch_facts(out: Path, ds: Dataset, results: list[ReportResult], previous: dict[str, Any] | None) -> None:
+    """Write ``figures.json`` and ``deals.fingerprint.parquet`` (before the report pickles are cleaned).
+
+    A report reused from the previous run keeps its previous figures; a failed one has none.
+    """
+    old: dict[str, Any] = {}
+    if previous is not None:
+        try:
+            old = json.loads((out / FIGURES_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            old = {}
+    figures = {}
+    for r in results:
+        key = f"{r.kind}/{r.id}"
+        if r.status != "ok":
+            continue
+        pkl = out / r.parameters.get("report_data", "")
+        if not r.reused and pkl.is_file():
+            with open(pkl, "rb") as f:
+                report = pickle.load(f)
+            figures[key] = {"kind": r.kind, "id": r.id, "name": r.name, **report_figures(dict(report.summary))}
+        elif key in old:
+            figures[key] = old[key]
+    atomic_write(out / FIGURES_FILE, json.dumps(figures, indent=1, ensure_ascii=False, sort_keys=True) + "\n")
+    fp = deal_fingerprint(ds.deals)
+    tmp = out / f".{FINGERPRINT_FILE}.tmp"
+    fp.to_parquet(tmp, index=False)
+    tmp.replace(out / FINGERPRINT_FILE)
+
+
+@dataclass
+class BatchDiff:
+    """What changed between two batches.
+
+    Attributes
+    ----------
+    figures : DataFrame
+        One row per changed figure: ``kind``, ``id``, ``name``, ``figure``, ``old``,
+        ``new`` (Decimal money or float attainment, None when missing) and ``change``
+        (new - old; None when either is missing).
+    deals : DealChanges
+        Deals added, removed and changed, by deal id.
+    owners : dict
+        Deal id -> owning account manager id (new side, else old side).
+    inputs : list of str
+        Inputs that changed (``params``, ``plan <file>``, ``data quotas`` ...).
+    warnings : list of str
+        The batches are of different data sets or periods.
+    """
+
+    old: Path
+    new: Path
+    figures: pd.DataFrame
+    deals: DealChanges
+    owners: dict[str, str] = field(default_factory=dict)
+    inputs: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _read_facts(folder: Path) -> tuple[dict[str, Any], dict[str, Any], pd.DataFrame]:
+    manifest = read_batch_manifest(folder)
+    try:
+        figures = json.loads((folder / FIGURES_FILE).read_text(encoding="utf-8"))
+        fp = pd.read_parquet(folder / FINGERPRINT_FILE)
+    except (OSError, ValueError) as exc:
+        raise DataError(
+            f"{folder}: the batch has no {FIGURES_FILE} / {FINGERPRINT_FILE} to compare ({exc})",
+            hint="re-run the batch with this reportkit version (it writes them beside manifest.json)",
+        ) from None
+    return manifest, figures, fp
+
+
+def _value(text: str | None, figure: str) -> Decimal | float | None:
+    if text is None:
+        return None
+    return float(text) if figure == "attainment" else Decimal(text)
+
+
+def diff_batches(old: str | Path, new: str | Path) -> BatchDiff:
+    """Compare two batch folders: changed figures per report, changed deals, changed inputs.
+
+    Raises
+    ------
+    ParamsError
+        A folder is not a batch folder.
+    DataError
+        A batch has no figures / fingerprint sidecars (written by an older version).
+    """
+    old, new = Path(old).resolve(), Path(new).resolve()
+    (m_old, f_old, fp_old), (m_new, f_new, fp_new) = _read_facts(old), _read_facts(new)
+    notes = []
+    for key, what in (("name", "data sets (batch names)"), ("period", "periods"), ("as_of", "as-of dates")):
+        a, b = m_old["batch"].get(key), m_new["batch"].get(key)
+        if a != b:
+            notes.append(f"the batches are of different {what}: {a} and {b}; figures are compared as they are")
+    rows = []
+    for key in sorted(set(f_old) | set(f_new)):
+        a, b = f_old.get(key, {}), f_new.get(key, {})
+        ident = b or a
+        for figure in FIGURE_KEYS:
+            va, vb = _value(a.get(figure), figure), _value(b.get(figure), figure)
+            if va == vb:
+                continue
+            change = None if va is None or vb is None else vb - va
+            rows.append((ident["kind"], ident["id"], ident["name"], figure, va, vb, change))
+    figures = pd.DataFrame(rows, columns=["kind", "id", "name", "figure", "old", "new", "change"], dtype=object)
+    changes = deal_changes(fp_old, fp_new)
+    owners = dict(zip(fp_old["deal_id"], fp_old["account_manager_id"]))
+    owners.update(zip(fp_new["deal_id"], fp_new["account_manager_id"]))
+    ins_old = {(f["role"], f["name"]): f["sha256"] for f in m_old["batch"].get("inputs") or []}
+    ins_new = {(f["role"], f["name"]): f["sha256"] for f in m_new["batch"].get("inputs") or []}
+    inputs = [_input_words(r, n) for (r, n) in sorted(set(ins_old) | set(ins_new)) if ins_old.get((r, n)) != ins_new.get((r, n))]
+    if m_old["batch"].get("overrides") != m_new["batch"].get("overrides"):
+        inputs.append("params overrides (-p)")
+    for note in notes:
+        warnings.warn(note, stacklevel=2)
+    return BatchDiff(old, new, figures, changes, owners, inputs, notes)
+
+
+def _input_words(role: str, name: str) -> str:
+    """An input in words: ``params file``, ``source mapping``, ``data deals``, ``plan standard.yaml``."""
+    return {"params": "params file", "mapping": "source mapping"}.get(role, f"{role} {name}")
+
+
+def _fmt(v: Any, figure: str) -> str:
+    if v is None:
+        return "n/a"
+    if figure == "attainment":
+        return f"{v:+.1%}" if isinstance(v, float) and v < 0 else f"{v:.1%}"
+    return f"{v:,.2f}"
+
+
+def _why(d: BatchDiff, kind: str, rid: str) -> str:
+    """Why a report's figures changed: its own deals (an account manager's), else every deal, and the inputs."""
+    ids = None if kind != "account_manager" else {k for k, v in d.owners.items() if v == rid}
+    parts = []
+    for label, got in (("added", d.deals.added), ("removed", d.deals.removed), ("changed", list(d.deals.changed))):
+        mine = [x for x in got if ids is None or x in ids]
+        if mine:
+            shown = ", ".join(mine[:8]) + (f" and {len(mine) - 8} more" if len(mine) > 8 else "")
+            parts.append(f"{len(mine)} deal{'s' if len(mine) != 1 else ''} {label} ({shown})")
+    parts += [f"{x} changed" for x in d.inputs]
+    return "; ".join(parts) or "no deal or input changed"
+
+
+def diff_text(d: BatchDiff) -> str:
+    """The diff as the console shows it: warnings, changed inputs and deals, then each report's changed figures."""
+    lines = [f"reportkit diff {d.old} -> {d.new}"]
+    lines += [f"warning: {w}" for w in d.warnings]
+    lines.append("inputs changed: " + (", ".join(d.inputs) if d.inputs else "none"))
+    for label, ids in (("added", d.deals.added), ("removed", d.deals.removed)):
+        lines.append(f"deals {label}: {len(ids)}" + (f" ({', '.join(ids)})" if ids else ""))
+    changed = [f"{k} ({', '.join(v)})" for k, v in d.deals.changed.items()]
+    lines.append(f"deals changed: {len(changed)}" + (f": {'; '.join(changed)}" if changed else ""))
+    if d.figures.empty:
+        lines.append("no figure changed")
+    for (kind, rid, name), g in d.figures.groupby(["kind", "id", "name"], sort=False):
+        lines.append(f"{kind} {rid} ({name}): {_why(d, kind, rid)}")
+        for r in g.itertuples(index=False):
+            ch = "" if r.change is None else f" ({'+' if r.change >= 0 else ''}{_fmt(r.change, r.figure)})"
+            lines.append(f"  {r.figure}: {_fmt(r.old, r.figure)} -> {_fmt(r.new, r.figure)}{ch}")
+    return "\n".join(lines) + "\n"
+
+
+def write_diff_workbook(d: BatchDiff, path: str | Path, currency: str = "USD") -> Path:
+    """The diff as a workbook: *Figures* (old, new and a live ``=new-old`` change per figure) and *Deals*.
+
+    Money cells carry the currency's format (:func:`reportkit.render.excel.money_format`),
+    attainment a percent format; each change is a formula with its exact cached value.
+
+    Raises
+    ------
+    OutputError
+        The file cannot be written.
+    """
+    import xlsxwriter
+
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp.xlsx")
+    try:
+        wb = xlsxwriter.Workbook(str(tmp))
+        try:
+            bold = wb.add_format({"bold": True})
+            money = wb.add_format({"num_format": money_format(currency)})
+            pct = wb.add_format({"num_format": "0.0%"})
+            ws = wb.add_worksheet("Figures")
+            head = ["Report kind", "Id", "Name", "Figure", "Old", "New", "Change", "Why"]
+            ws.write_row(0, 0, head, bold)
+            for i, r in enumerate(d.figures.itertuples(index=False), start=1):
+                fmt = pct if r.figure == "attainment" else money
+                for j, text in enumerate((r.kind, r.id, r.name, r.figure)):
+                    ws.write_string(i, j, str(text))  # text from the data is never a formula
+                for j, v in ((4, r.old), (5, r.new)):
+                    ws.write_number(i, j, float(v), fmt) if v is not None else ws.write_string(i, j, "n/a")
+                if r.change is None:
+                    ws.write_string(i, 6, "n/a")
+                else:
+                    ws.write_formula(i, 6, f"=F{i + 1}-E{i + 1}", fmt, float(r.change))
+                ws.write_string(i, 7, _why(d, r.kind, r.id))
+            ws.set_column(0, 3, 16)
+            ws.set_column(4, 6, 16)
+            ws.set_column(7, 7, 60)
+            ws.freeze_panes(1, 0)
+            print_setup(ws, None, 0)
+            wd = wb.add_worksheet("Deals")
+            wd.write_row(0, 0, ["Deal", "Change", "Account manager", "Columns changed"], bold)
+            rows = [(x, "added", "") for x in d.deals.added] + [(x, "removed", "") for x in d.deals.removed]
+            rows += [(x, "changed", ", ".join(w)) for x, w in d.deals.changed.items()]
+            for i, (x, what, cols) in enumerate(rows, start=1):
+                for j, text in enumerate((x, what, d.owners.get(x, ""), cols)):
+                    wd.write_string(i, j, str(text))
+            wd.set_column(0, 3, 18)
+            wd.freeze_panes(1, 0)
+            print_setup(wd, None, 0)
+        finally:
+            wb.close()
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"cannot write {str(path)!r}: {exc}", hint="choose a writable path for --xlsx") from None
+    return path
+
+
+def diff_cli(old: str | Path, new: str | Path, xlsx: str | Path | None = None) -> int:
+    """``reportkit diff OLD NEW [--xlsx FILE]``: prints the diff (warnings on stderr); returns 0."""
+    import sys
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        d = diff_batches(old, new)
+    for w in d.warnings:
+        print(f"reportkit: warning: {w}", file=sys.stderr)
+    sys.stdout.write(diff_text(d))
+    if xlsx is not None:
+        write_diff_workbook(d, xlsx, _currency(d.new))
+        print(f"Workbook: {xlsx}")
+    return 0
+
+
+def _currency(folder: Path) -> str:
+    """The batch's reporting currency (its close record's, else the manifest's data, else USD)."""
+    manifest = read_batch_manifest(folder)
+    return str(manifest["batch"].get("currency") or "USD")
