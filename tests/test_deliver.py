@@ -131,7 +131,7 @@ def _expected_paths(out: Path, recipient) -> set[str]:
         mine = [e for e in entries if e["kind"] == "account_manager" and e["id"] == recipient.id]
         extra = {f"statements/{p.name}" for p in (out / "statements").glob(f"statement-{recipient.id}-*")} if mine else set()
     elif recipient.role == "sales_manager":
-        mine = [e for e in entries if e["team"] == recipient.team and e["kind"] in ("team", "account_manager")]
+        mine = [e for e in entries if e["team"] in recipient.teams and e["kind"] in ("team", "account_manager")]
         extra = set()
     else:
         mine = [e for e in entries if e["kind"] == "company"]
@@ -149,7 +149,7 @@ def _readers_of(out: Path, recipient) -> set[str]:
     if recipient.role == "account_manager":
         return {recipient.id}
     if recipient.role == "sales_manager":
-        return {e["id"] for e in entries if e["team"] == recipient.team}
+        return {e["id"] for e in entries if e["team"] in recipient.teams}
     return {e["id"] for e in entries}
 
 
@@ -231,7 +231,7 @@ def test_each_reader_gets_one_message_with_their_own_files_and_no_one_elses_figu
 
 @pytest.mark.slow
 def test_zip_sends_one_archive_holding_the_readers_files_only(batch, mailbox, tmp_path):
-    team_north = [r for r in read_roster(ROSTER) if r.team == "Team North"]
+    team_north = [r for r in read_roster(ROSTER) if "Team North" in r.teams]
     result = deliver(batch, team_north, channel="email", as_zip=True, smtp=mailbox.settings, echo=lambda s: None)
     assert result.exit_code == 0
     msg = mailbox.by_address()["maria.keller@example.com"]
@@ -411,14 +411,47 @@ def test_a_yaml_roster_reads_like_the_csv_one(tmp_path):
         encoding="utf-8",
     )
     a, m = read_roster(roster, ["example.com"])
-    assert (a.id, a.email, a.team, m.name, m.team, m.source) == (
+    assert (a.id, a.email, a.teams, m.name, m.teams, m.source) == (
         "AM-001",
         "alice@example.com",
-        None,
+        (),
         "maria",
-        "North",
+        ("North",),
         f"{roster}, row 3",
     )
+
+
+def test_a_sales_manager_of_two_teams_gets_both_teams_in_one_pack(tmp_path, capsys):
+    out = _tiny_batch(tmp_path)
+    manifest = _manifest(out)
+    for team in ("North", "South"):
+        path = f"teams/{team.lower()}.html"
+        (out / "teams").mkdir(exist_ok=True)
+        (out / path).write_text(f"<p>{team}</p>", encoding="utf-8")
+        manifest["reports"].append(
+            {"kind": "team", "id": team.lower(), "name": team, "team": team, "status": "ok", "outputs": {"html": path}}
+        )
+    (out / "account_managers" / "am-002.html").write_text("<p>Bruno</p>", encoding="utf-8")
+    manifest["reports"].append(
+        {"kind": "account_manager", "id": "AM-002", "name": "Bruno", "team": "South", "status": "ok",
+         "outputs": {"html": "account_managers/am-002.html"}}
+    )  # fmt: skip
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    roster = tmp_path / "two_teams.csv"
+    roster.write_text(
+        "id,role,name,email,team\nmaria,sales_manager,Maria,maria@example.com,North\n"
+        "maria,sales_manager,Maria,maria@example.com,south\n",  # the second team by its report id
+        encoding="utf-8",
+    )
+    drop = tmp_path / "drop"
+    assert main(["deliver", str(out), "--roster", str(roster), "--channel", "folder", "--to", str(drop)]) == 0
+    got = {p.relative_to(drop).as_posix() for p in drop.rglob("*") if p.is_file()}
+    assert got == {
+        "sales_manager-maria/teams/north.html",
+        "sales_manager-maria/account_managers/am-001.html",
+        "sales_manager-maria/teams/south.html",
+        "sales_manager-maria/account_managers/am-002.html",
+    }
 
 
 def test_email_without_an_smtp_host_is_refused_before_anything_is_sent(tmp_path, monkeypatch, capsys):

@@ -222,16 +222,17 @@ def build_packs(
             else:
                 notes.append(f"{r.source}: account manager {r.id!r} has no report in this batch; nothing to send")
         elif r.role == "sales_manager":
-            team = team_names.get(str(r.team), str(r.team))
-            if team not in known_teams:
-                notes.append(
-                    f"{r.source}: team {r.team!r} is not in this batch (teams: {', '.join(sorted(known_teams))}); nothing to send"
-                )
-            mine = by_owner.get(("team", team), []) + [
-                e
-                for e in reports
-                if report_owner(e) is not None and report_owner(e)[0] == "account_manager" and e.get("team") == team
-            ]
+            mine = []
+            for wanted in r.teams:
+                team = team_names.get(wanted, wanted)
+                if team not in known_teams:
+                    notes.append(
+                        f"{r.source}: team {wanted!r} is not in this batch (teams: {', '.join(sorted(known_teams))}); "
+                        "nothing to send for it"
+                    )
+                mine += by_owner.get(("team", team), []) + [
+                    e for e in reports if report_owner(e) == ("account_manager", str(e.get("id"))) and e.get("team") == team
+                ]
             for e in mine:
                 _add_report(pack, out, e)
         else:
@@ -726,7 +727,7 @@ def recipients_from_data(params_path: str | Path, manifest: Mapping[str, Any]) -
     where = ds.sources.get("account_managers", str(params.source))
     return [
         Recipient(
-            str(i), "account_manager", str(n), "" if pd.isna(m) else str(m).strip(), None, f"{where}, account manager {str(i)!r}"
+            str(i), "account_manager", str(n), "" if pd.isna(m) else str(m).strip(), (), f"{where}, account manager {str(i)!r}"
         )
         for i, n, m in zip(am["account_manager_id"], am["name"], am["email"])
         if str(i) in wanted

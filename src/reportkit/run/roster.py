@@ -18,6 +18,7 @@ roster in well under a second (issue #19, item 8). The rules: ``docs/delivery.md
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import re
@@ -59,9 +60,10 @@ class Recipient:
         How the message greets them (default: the id).
     email : str
         The one address their pack goes to.
-    team : str or None
-        A sales manager's team: its name in the data (``Team North``) or its report
-        id (``team-north``); default the ``id``. None for the other roles.
+    teams : tuple of str
+        A sales manager's teams: each its name in the data (``Team North``) or its report
+        id (``team-north``); default the ``id``. A manager of two teams has two rows (same
+        id and address), read as one recipient with both. Empty for the other roles.
     source : str
         Where the recipient was read: ``roster.csv, row 3``.
     """
@@ -70,7 +72,7 @@ class Recipient:
     role: str
     name: str
     email: str
-    team: str | None
+    teams: tuple[str, ...]
     source: str
 
     @property
@@ -158,7 +160,8 @@ def read_roster(path: str | Path, allowed_domains: Iterable[str] | None = None) 
     Returns
     -------
     list of Recipient
-        In file order; a row repeating an earlier one (same role, id and address) is dropped.
+        In file order; a row repeating an earlier one (same role, id and address) adds its
+        team to a sales manager and is otherwise dropped.
 
     Raises
     ------
@@ -191,7 +194,7 @@ def read_roster(path: str | Path, allowed_domains: Iterable[str] | None = None) 
     if problems:
         raise DataError(f"{where}: the roster's columns are wrong", problems)
     allowed = {d.lower() for d in allowed_domains} if allowed_domains is not None else None
-    seen: dict[tuple[str, str], tuple[int, str]] = {}
+    seen: dict[tuple[str, str], tuple[int, str, int]] = {}  # (role, id) -> row, address, index in recipients
     recipients: list[Recipient] = []
     for row, values in rows:
         rid, role, email = (_text(values.get(c)) for c in _REQUIRED)
@@ -232,11 +235,13 @@ def read_roster(path: str | Path, allowed_domains: Iterable[str] | None = None) 
                         f"{role} {rid!r} is listed twice with different addresses (row {earlier[0]}: {earlier[1]!r}); keep one row",
                     )
                 )
+            if role == "sales_manager" and (team or rid) not in recipients[earlier[2]].teams:  # a second team
+                first = recipients[earlier[2]]
+                recipients[earlier[2]] = dataclasses.replace(first, teams=(*first.teams, team or rid))
             continue
-        seen[(role, rid)] = (row, email)
-        recipients.append(
-            Recipient(rid, role, name, email, (team or rid) if role == "sales_manager" else None, f"{where}, row {row}")
-        )
+        seen[(role, rid)] = (row, email, len(recipients))
+        teams = (team or rid,) if role == "sales_manager" else ()
+        recipients.append(Recipient(rid, role, name, email, teams, f"{where}, row {row}"))
     if problems:
         raise DataError(f"{where}: {len(problems)} problem(s) in the roster; nothing was sent", problems)
     return recipients
