@@ -401,7 +401,12 @@ def zip_bytes(files: Sequence[PackFile]) -> bytes:
     return buf.getvalue()
 
 
-_KIND_WORDS = {"account_manager": "account manager report", "team": "team report", "company": "company report"}
+def _kind_words(kind: str) -> str:
+    """``"account manager report"``: the registry's label of the kind (:data:`reportkit.reports.builders.REPORT_KINDS`)."""
+    from ..reports.builders import REPORT_KINDS
+
+    label = REPORT_KINDS[kind].label if kind in REPORT_KINDS else kind.replace("_", " ")
+    return f"{label} report"
 
 
 def message_body(pack: Pack, batch: Mapping[str, Any], names: Sequence[str]) -> str:
@@ -418,7 +423,7 @@ def message_body(pack: Pack, batch: Mapping[str, Any], names: Sequence[str]) -> 
     for e in pack.reports:
         lines += [
             "",
-            f"{e.get('name')} ({_KIND_WORDS.get(str(e.get('kind')), str(e.get('kind')).replace('_', ' ') + ' report')})",
+            f"{e.get('name')} ({_kind_words(str(e.get('kind')))})",
         ]
         headline = e.get("headline") or {}
         lines += [f"  {label}: {text}" for label, text in headline.items()] or ["  (the figures are in the attached report)"]
@@ -619,6 +624,8 @@ def deliver(
     stmt_dir = Path(statements) if statements is not None else out / "statements"
     packs, notes = build_packs(out, manifest, recipients, stmt_dir)
     records = read_log(out)
+    if not dry_run:
+        _write_log(out, records)  # an unwritable log fails here, before anything is sent (OutputError, exit 3)
     outcomes: list[Outcome] = []
     verb = "would send" if dry_run else "sending"
     echo(f"{out} -> {channel} {target}{' (dry run: nothing is sent)' if dry_run else ''}")
