@@ -10,19 +10,16 @@ batch and, when ``../shared/data`` exists, on the whole Maven CRM batch.
 
 from __future__ import annotations
 
-import html
 import json
 import os
 import pickle
 import re
-import shutil
-import subprocess
 from decimal import Decimal
 from pathlib import Path
 
-import openpyxl
 import pandas as pd
 import pytest
+from reader_texts import reader_texts
 
 from reportkit.render.notebook import format_money
 from reportkit.run.batch import load_batch_inputs
@@ -33,33 +30,6 @@ DATA = Path(os.environ.get("REPORTKIT_DATA_DIR") or ROOT.parent / "shared" / "da
 MAVEN = ROOT / "params" / "maven_crm.yaml"
 
 pytestmark = pytest.mark.slow
-
-
-def _texts(out: Path, entry: dict) -> tuple[str, set[Decimal]]:
-    """Everything a reader of this report's files can see: the text, and the workbook's numbers."""
-    parts, numbers = [], set()
-    for fmt, rel in entry["outputs"].items():
-        path = out / rel
-        if fmt == "ipynb":
-            raw = path.read_text(encoding="utf-8")
-            parts.append(raw)
-            parts.append(json.dumps(json.loads(raw), ensure_ascii=False))  # \u escapes decoded
-        elif fmt == "html":
-            parts.append(html.unescape(path.read_text(encoding="utf-8")))
-        elif fmt == "pdf" and shutil.which("pdftotext"):  # the printed pages, as a reader reads them
-            parts.append(subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout)
-        elif fmt == "xlsx":
-            wb = openpyxl.load_workbook(path)
-            for ws in wb.worksheets:
-                parts.append(ws.title)
-                for row in ws.iter_rows():
-                    for c in row:
-                        if isinstance(c.value, (int, float)) and not isinstance(c.value, bool):
-                            numbers.add(Decimal(repr(c.value)).quantize(Decimal("0.01")))
-                        elif c.value is not None:
-                            parts.append(str(c.value))
-            parts += [v for v in vars(wb.properties).values() if isinstance(v, str)]
-    return "\n".join(parts), numbers
 
 
 def _own_amounts(report) -> set[Decimal]:
@@ -103,7 +73,7 @@ def _check_batch(out: Path, ds) -> int:
     for entry in manifest["reports"]:
         assert entry["status"] == "ok", entry
         report = reports[(entry["kind"], entry["id"])]
-        text, numbers = _texts(out, entry)
+        text, numbers = reader_texts(out / rel for rel in entry["outputs"].values())
         tokens = set(_TOKEN.findall(text))
         if entry["kind"] == "company":  # every reported team's people, by name and figures; never a deal
             allowed = {a for a, t in team_of.items() if t in set(report.teams["team"])}

@@ -11,6 +11,7 @@
     reportkit close reports/demo --by "Ana Díaz"                 # freeze a batch (docs/close.md)
     reportkit close --verify reports/demo                       # what changed since close
     reportkit diff reports/old reports/new --xlsx diff.xlsx     # which figures changed, and why
+    reportkit deliver reports/demo --roster roster.csv --dry-run  # who gets what, with sizes
     reportkit --version
 
 Exit codes: 0 all reports ok; 1 one or more reports (or the company workbook) failed, or ``close --verify``
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_statement(sub)
     _add_close(sub)
     _add_diff(sub)
+    _add_deliver(sub)
     return parser
 
 
@@ -217,6 +219,46 @@ def _add_diff(sub: Any) -> None:
     diff.add_argument("--debug", action="store_true", help="show tracebacks on errors")
 
 
+def _add_deliver(sub: Any) -> None:
+    """``reportkit deliver``: each recipient gets their own pack of a batch's outputs."""
+    deliver = sub.add_parser(
+        "deliver",
+        help="send each recipient their own reports of a batch (e-mail or a folder per recipient)",
+        description=(
+            "Send each recipient of the roster the outputs of DIR meant for them: an account manager their own "
+            "report and statement, a sales manager their team's and members' reports, management the company "
+            "pack. Everything is checked before anything is sent; DIR/delivery.json logs each delivery, and a "
+            "re-run skips recipients whose files are unchanged. SMTP settings come from REPORTKIT_SMTP_HOST, "
+            "_PORT, _TLS, _USER, _PASSWORD, _FROM (docs/delivery.md)."
+        ),
+    )
+    deliver.add_argument("dir", metavar="DIR", help="a batch's output folder (with manifest.json)")
+    deliver.add_argument("--roster", metavar="FILE", help="recipients: CSV or YAML with id, role, name, email (team)")
+    deliver.add_argument(
+        "--channel", choices=("email", "folder"), default="email", help="e-mail over SMTP (default) or a folder per recipient"
+    )
+    deliver.add_argument("--to", metavar="OUT", help="--channel folder: write one folder per recipient into OUT")
+    deliver.add_argument("--zip", dest="as_zip", action="store_true", help="--channel email: attach one zip instead of each file")
+    deliver.add_argument("--dry-run", action="store_true", help="list who gets what, with sizes; send nothing")
+    deliver.add_argument("--force", action="store_true", help="send again to recipients whose files are unchanged")
+    deliver.add_argument(
+        "--allow-domain",
+        dest="allow_domains",
+        action="append",
+        default=[],
+        metavar="DOMAIN",
+        help="an e-mail domain recipients may have, repeatable; adds to params delivery.allowed_domains",
+    )
+    deliver.add_argument(
+        "--params",
+        dest="params_path",
+        metavar="PARAMS.yaml",
+        help="params file with delivery.allowed_domains (default: the batch's own)",
+    )
+    deliver.add_argument("--statements", metavar="SDIR", help="folder of reportkit statement's files (default: DIR/statements)")
+    deliver.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+
+
 def _fail(exc: ReportkitError, debug: bool) -> int:
     if debug:
         traceback.print_exc(file=sys.stderr)
@@ -323,6 +365,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .run.diff import diff_cli
 
             return diff_cli(args.old, args.new, args.xlsx)
+        except ReportkitError as exc:
+            return _fail(exc, debug)
+    if args.command == "deliver":
+        from .run.deliver import deliver_cli  # standard library only until the roster is checked
+
+        try:
+            options = {k: v for k, v in vars(args).items() if k not in ("command", "debug", "dir")}
+            return deliver_cli(args.dir, **options)  # the options' dests are deliver_cli's parameters
         except ReportkitError as exc:
             return _fail(exc, debug)
     parser.error(f"unknown command {args.command!r}")  # pragma: no cover - argparse rejects first

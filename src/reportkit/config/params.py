@@ -169,6 +169,45 @@ class PdfOptions(_Strict):
     orientation: Literal["landscape", "portrait"] = Field("landscape", description="page direction")
 
 
+_DOMAIN = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
+
+
+class DeliveryOptions(_Strict):
+    """Who ``reportkit deliver`` may send to (``delivery:`` in the params file; ``docs/delivery.md``).
+
+    Attributes
+    ----------
+    allowed_domains : tuple of str, optional
+        E-mail domains a recipient's address must have, exactly (``example.com``
+        allows ``ann@example.com``, not ``ann@mail.example.com``); lower case is
+        compared. ``--allow-domain`` on the command line adds to it. None: any domain.
+
+    Examples
+    --------
+    >>> DeliveryOptions(allowed_domains=["Example.com"]).allowed_domains
+    ('example.com',)
+    """
+
+    allowed_domains: tuple[str, ...] | None = Field(
+        None, description="e-mail domains recipients' addresses must have (exact match); default: any"
+    )
+
+    @field_validator("allowed_domains", mode="before")
+    @classmethod
+    def _domains(cls, v: Any) -> Any:
+        if v is None:
+            return v
+        if isinstance(v, str):
+            v = [v]
+        out = []
+        for d in v:
+            text = str(d).strip().lower().lstrip("@") if isinstance(d, str) else d
+            if not isinstance(text, str) or not _DOMAIN.fullmatch(text):
+                raise ValueError(f"{d!r} is not an e-mail domain; write it as example.com (no @, no scheme)")
+            out.append(text)
+        return tuple(out)
+
+
 DEFAULT_TIMEZONE = "UTC"
 """The report timezone when params give none."""
 
@@ -278,6 +317,7 @@ class BatchParams(_Strict):
     )
     branding: Branding | None = Field(None, description="company name, logo and accent colour of the reports")
     close: CloseOptions = CloseOptions()
+    delivery: DeliveryOptions = DeliveryOptions()
     base_dir: Path | None = Field(None, exclude=True, description="folder of the params file (set by the loader)")
 
     @model_validator(mode="before")

@@ -155,7 +155,10 @@ MEASURE_COLUMNS = (MARGIN,)
 
 #: Columns a table may have beyond :data:`COLUMNS`: validated when present, never
 #: required (table -> {column: (kind, nullable)}, as in :data:`COLUMNS`).
-OPTIONAL_COLUMNS: dict[str, dict[str, tuple[str, bool]]] = {"deals": {DEAL_TYPE: ("str", True), MARGIN: ("cents", False)}}
+OPTIONAL_COLUMNS: dict[str, dict[str, tuple[str, bool]]] = {
+    "deals": {DEAL_TYPE: ("str", True), MARGIN: ("cents", False)},
+    "account_managers": {"email": ("str", True)},  # reportkit deliver's address of each account manager (docs/delivery.md)
+}
 
 
 def table_columns(table: str) -> dict[str, tuple[str, bool]]:

@@ -44,6 +44,7 @@ from .excel.book import print_setup
 from .titles import statement_title
 
 __all__ = [
+    "statement_stem",
     "STATEMENT_FILE_COLUMNS",
     "FX_FILE_COLUMNS",
     "PAYOUT_FILE_COLUMNS",
@@ -72,6 +73,15 @@ STATEMENT_FILE_COLUMNS = (
 def _file_id(text: str) -> str:
     """File-name-safe form of an id (letters, digits, ``.``, ``_``, ``-``; others become ``_``)."""
     return re.sub(r"[^A-Za-z0-9._-]+", "_", str(text)).strip("_") or "_"
+
+
+def statement_stem(account_manager_id: str, period: str) -> str:
+    """The file name (without ``.csv`` / ``.xlsx``) of one account manager's statement for ``period``.
+
+    ``statement-<id>-<period>`` with each part file-name safe: ``statement-AM-001-FY2025-Q4``.
+    :func:`write_statement_files` names its files so; ``reportkit deliver`` finds them so.
+    """
+    return f"statement-{_file_id(account_manager_id)}-{_file_id(period)}"
 
 
 def _none(v):
@@ -217,7 +227,7 @@ def write_statement_files(
     import xlsxwriter
 
     out = Path(output_dir)
-    stem = f"statement-{_file_id(stmt.account_manager_id)}-{_file_id(stmt.period)}"
+    stem = statement_stem(stmt.account_manager_id, stmt.period)
     rows = statement_rows(stmt, conversions)
     columns = file_columns(conversions, stmt.payout_currency)
     csv_path, xlsx_path = out / f"{stem}.csv", out / f"{stem}.xlsx"

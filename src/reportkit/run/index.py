@@ -17,11 +17,12 @@ from urllib.parse import quote
 
 from ..config.params import BatchParams
 from ..core.periods import Period
+from ..render.labels import summary_label
 from ..render.notebook import format_cell
 from ..reports.builders import REPORT_KINDS
 from .results import ReportResult
 
-__all__ = ["HEADLINE_FIGURES", "index_html"]
+__all__ = ["HEADLINE_FIGURES", "READER_FIGURES", "headline_text", "index_html"]
 
 HEADLINE_FIGURES: tuple[tuple[str, str], ...] = (
     ("revenue", "Revenue (each deal once)"),
@@ -30,6 +31,33 @@ HEADLINE_FIGURES: tuple[tuple[str, str], ...] = (
     ("forecast", "Annual forecast"),
 )
 """The company figures at the top of the index: (summary key of the company report, label)."""
+
+READER_FIGURES: tuple[str, ...] = ("revenue", "quota", "attainment", "forecast", "commission_total", "commission_expense")
+"""A report's headline figures for its reader (manifest ``headline``, the delivery e-mail's body), by summary key:
+the index's figures, then the account manager's commission or the group's commission expense."""
+
+
+def headline_text(kind: str, summary: Mapping[str, Any], currency: str) -> dict[str, str]:
+    """A report's :data:`READER_FIGURES` as its reader sees them: ``{label: text}``, keys it has only.
+
+    Parameters
+    ----------
+    kind : str
+        The report kind: labels are that kind's summary labels (:func:`reportkit.render.labels.summary_label`).
+    summary : mapping
+        The report object's ``summary`` (any registered kind; keys it lacks are left out).
+    currency : str
+        The report currency (money is formatted as the reports show it, e.g. ``$1,234.50``).
+
+    Returns
+    -------
+    dict of str to str
+        E.g. ``{"Revenue": "$133,419.56", "Attainment": "83.4%", ...}``: what the batch stores
+        in each ``manifest.json`` entry as ``headline`` and ``reportkit deliver`` writes into
+        that reader's e-mail (docs/delivery.md).
+    """
+    return {summary_label(kind, k): format_cell(summary.get(k), k, currency) for k in READER_FIGURES if k in summary}
+
 
 _INDEX_CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem;color:#1a202c}

@@ -25,6 +25,7 @@ from ..core.errors import OutputError
 from ..core.periods import Period
 from ..reports.builders import REPORT_KINDS, build_report
 from .execute import JobOutcome, ReportJob, format_error
+from .index import headline_text
 from .outputs import OUTPUT_FOLDERS, atomic_write, inside, relative, report_formats, report_paths
 from .results import ReportResult
 from .resume import can_reuse, code_hash, file_hash, params_hash, sha256
@@ -104,6 +105,7 @@ class BatchPlan:
             if self.mode == "only_failed" and can_reuse(previous, res, expected, self.out, None, self.mode):
                 res.status, res.outputs, res.reused = "ok", dict(expected), True
                 res.fingerprint = previous.get("fingerprint")
+                res.headline = dict(previous.get("headline") or {})
                 return None
             report = build_report(
                 self.ds, self.params, kind=res.kind, report_id=res.id, period=self.period.label, as_of=self.params.as_of
@@ -112,6 +114,7 @@ class BatchPlan:
                 self.team_objects[res.id] = report
             elif res.kind == "company":
                 self.company_object = report
+            res.headline = headline_text(res.kind, getattr(report, "summary", {}), self.ds.currency)
             blob = pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL)
             res.fingerprint = fingerprint = {
                 "input": sha256(blob),

@@ -32,6 +32,7 @@ class ReportResult:
     reused: bool = False  # skipped by --resume / --only-failed: outputs of an earlier run kept
     fingerprint: dict[str, str] | None = None  # sha256 of input, params, template, code
     output_errors: dict[str, str] = field(default_factory=dict)  # format -> why it was not written (an ok report's PDF)
+    headline: dict[str, str] = field(default_factory=dict)  # label -> text of its headline figures (run.index.headline_text)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -47,6 +48,7 @@ class ReportResult:
             "reused": self.reused,
             "fingerprint": dict(self.fingerprint) if self.fingerprint else None,
             "output_errors": dict(self.output_errors),
+            "headline": dict(self.headline),
         }
 
 

@@ -31,7 +31,7 @@ def file_hash(path: Path) -> str:
 
 def params_hash(params: BatchParams, period: Period) -> str:
     """Hash of the params that shape a report's outputs (not the batch-only knobs)."""
-    data = params.model_dump(mode="json", exclude={"base_dir", "timeout_s", "account_managers", "reports", "source"})
+    data = params.model_dump(mode="json", exclude={"base_dir", "timeout_s", "account_managers", "reports", "source", "delivery"})
     data["period"] = period.label
     return sha256(json.dumps(data, sort_keys=True, default=str).encode("utf-8"))
 
