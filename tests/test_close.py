@@ -12,7 +12,6 @@ import csv
 import hashlib
 import json
 import shutil
-import time
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -324,7 +323,8 @@ def _deals(amounts: dict[str, int]) -> pd.DataFrame:
     )
 
 
-def test_deal_fingerprint_of_200000_deals_takes_well_under_a_second():
+def test_deal_fingerprint_gives_each_of_200000_deals_its_own_stable_hash():
+    # its speed is benchmarks/bench_fingerprint.py's (a ratio against pandas' own row hash), not a timed test
     n = 200_000
     rng = np.random.default_rng(7)
     deals = pd.DataFrame(
@@ -337,12 +337,9 @@ def test_deal_fingerprint_of_200000_deals_takes_well_under_a_second():
             "product": pd.array(rng.choice(["a", "b"], n), dtype="str"),
         }
     )
-    deal_fingerprint(deals.head(10))  # warm-up
-    t0 = time.perf_counter()
     fp = deal_fingerprint(deals)
-    took = time.perf_counter() - t0
     assert len(fp) == n and fp["row"].nunique() == n
-    assert took < 0.8, f"fingerprint of {n} deals took {took:.2f}s"
+    assert deal_fingerprint(deals)["row"].tolist() == fp["row"].tolist()
 
 
 # -- diff --------------------------------------------------------------------------------------
