@@ -23,6 +23,14 @@ Example (``params/demo.yaml``)::
       company: Demo Co
       logo: branding/demo-logo.svg # PNG or SVG, relative to this file
       accent: "#2B6CB0"            # hex colour #RRGGBB
+    report_kinds:                  # optional: your own report kinds (docs/templates.md)
+      pipeline_review:
+        template: templates/pipeline_review.ipynb   # relative to this file, inside its folder
+        per: account_manager       # account_manager | team | account | company
+        title: Pipeline review
+        formats: [html, pdf]       # xlsx only where the template writes one
+        parameters: {min_amount: {type: decimal, default: "0"}}
+    reports: [account_manager, team, company, pipeline_review]
 """
 
 from __future__ import annotations

@@ -373,10 +373,14 @@ every report on that kind's report objects; each returns ``(path, error)`` (``co
 
 
 def _post_steps(plan: BatchPlan, results: list[ReportResult]) -> tuple[str | None, str | None]:
-    """Run each registered post-step of the batch's kinds; the (path, error) of the last (the company workbook)."""
+    """Run each registered post-step of the batch's kinds; the (path, error) of the last (the company workbook).
+
+    A step runs also when the batch has no report of its kind: it then removes what an
+    earlier run left (a ``company.xlsx`` that no longer matches the reports).
+    """
     done: tuple[str | None, str | None] = (None, None)
     for kind in plan.kinds.values():
-        if kind.post_step is not None and kind.name in plan.templates:
+        if kind.post_step is not None:
             mine = [r for r in results if r.kind == kind.name]
             objects = plan.objects.setdefault(kind.name, {})
             done = POST_STEPS[kind.post_step](
