@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_close(sub)
     _add_diff(sub)
     _add_deliver(sub)
+    _add_new_template(sub)
     return parser
 
 
@@ -259,6 +260,38 @@ def _add_deliver(sub: Any) -> None:
     deliver.add_argument("--debug", action="store_true", help="show tracebacks on errors")
 
 
+def _add_new_template(sub: Any) -> None:
+    """``reportkit new-template``: a starter template for your own report kind (logic: :mod:`reportkit.run.new_template`)."""
+    new = sub.add_parser(
+        "new-template",
+        help="write a starter template for your own report kind and print the params snippet that declares it",
+        description=(
+            "Write NAME.ipynb, a template with a checked parameters cell and reportkit display helpers that runs on "
+            "the demo data, then print the report_kinds entry to add to the params file (docs/templates.md)."
+        ),
+    )
+    new.add_argument("name", metavar="NAME", help="the kind's name, e.g. pipeline_review (lower-case letters, digits, _)")
+    new.add_argument(
+        "--per",
+        required=True,
+        choices=("account_manager", "team", "account", "company"),
+        help="one report per account manager, team, client account, or one for the company",
+    )
+    new.add_argument(
+        "--params",
+        default="params/demo.yaml",
+        metavar="PARAMS.yaml",
+        help="the params file the kind will be declared in (default params/demo.yaml); the template goes beside it",
+    )
+    new.add_argument(
+        "--output", "-o", metavar="FILE", help="where to write it (default: templates/NAME.ipynb beside the params file)"
+    )
+    new.add_argument("--title", help="the report in words (default: NAME with spaces)")
+    new.add_argument("--workbook", action="store_true", help="the template writes an Excel workbook too (formats: [html, xlsx])")
+    new.add_argument("--force", action="store_true", help="overwrite an existing file")
+    new.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+
+
 def _fail(exc: ReportkitError, debug: bool) -> int:
     if debug:
         traceback.print_exc(file=sys.stderr)
@@ -375,6 +408,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             return deliver_cli(args.dir, **options)  # the options' dests are deliver_cli's parameters
         except ReportkitError as exc:
             return _fail(exc, debug)
+    if args.command == "new-template":
+        from .run.new_template import new_template
+
+        try:
+            made = new_template(
+                args.name,
+                args.per,
+                params_file=args.params,
+                output=args.output,
+                title=args.title,
+                workbook=args.workbook,
+                force=args.force,
+            )
+        except ReportkitError as exc:
+            return _fail(exc, debug)
+        print(f"wrote {made.path}; add to {args.params}:\n\n{made.snippet}")
+        return 0
     parser.error(f"unknown command {args.command!r}")  # pragma: no cover - argparse rejects first
     return 2
 

@@ -23,6 +23,14 @@ Example (``params/demo.yaml``)::
       company: Demo Co
       logo: branding/demo-logo.svg # PNG or SVG, relative to this file
       accent: "#2B6CB0"            # hex colour #RRGGBB
+    report_kinds:                  # optional: your own report kinds (docs/templates.md)
+      pipeline_review:
+        template: templates/pipeline_review.ipynb   # relative to this file, inside its folder
+        per: account_manager       # account_manager | team | account | company
+        title: Pipeline review
+        formats: [html, pdf]       # xlsx only where the template writes one
+        parameters: {min_amount: {type: decimal, default: "0"}}
+    reports: [account_manager, team, company, pipeline_review]
 """
 
 from __future__ import annotations
@@ -38,7 +46,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..core.errors import ParamsError, did_you_mean
 from ..core.types import FloatFraction, Fraction, Id, Money, Rate, check_timezone
-from ..core.yaml_input import format_validation_errors, model_of, non_text_keys, read_yaml_mapping
+from ..core.yaml_input import KeyedValueError, format_validation_errors, model_of, non_text_keys, read_yaml_mapping
 
 __all__ = [
     "BatchParams",
@@ -51,6 +59,13 @@ __all__ = [
     "PdfOptions",
     "DEFAULT_TIMEZONE",
     "REPORT_KIND_NAMES",
+    "RESERVED_KIND_NAMES",
+    "KIND_PER",
+    "KIND_NAME",
+    "PARAMETER_TYPES",
+    "STANDARD_PARAMETERS",
+    "TemplateParameter",
+    "ReportKindSpec",
     "check_timezone",
     "load_params",
     "parse_overrides",
@@ -287,6 +302,148 @@ class CloseOptions(_Strict):
     registry: Path | None = Field(None, description="folder of close records (default: closes/ beside the output folder)")
 
 
+RESERVED_KIND_NAMES: frozenset[str] = frozenset({*REPORT_KIND_NAMES, "account_managers", "teams"})
+"""Names a declared report kind may not take: the built-in kinds and their output folders
+(a custom kind's output folder is its name; a test keeps this equal to the registry's folders)."""
+
+KIND_PER: tuple[str, ...] = ("account_manager", "team", "account", "company")
+"""What one report of a declared kind is about (params ``report_kinds.<name>.per``)."""
+
+PARAMETER_TYPES: tuple[str, ...] = ("str", "int", "float", "decimal", "bool", "date")
+"""Types a declared template parameter may have (``report_kinds.<name>.parameters.<p>.type``)."""
+
+STANDARD_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "account_manager": ("params_file", "account_manager_id", "period", "as_of", "report_data"),
+    "team": ("params_file", "team", "period", "as_of", "report_data"),
+    "account": ("params_file", "account_id", "period", "as_of", "report_data"),
+    "company": ("params_file", "company", "period", "as_of", "report_data"),
+}
+"""The parameters the batch gives every template, per ``per`` (all text); a kind that lists
+``xlsx`` in its formats also gets ``workbook_file``. Declared parameters come on top."""
+
+KIND_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
+"""What a declared report kind's name (and so its output folder) looks like."""
+_PARAMETER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _typed_value(kind: str, value: Any) -> Any:
+    """``value`` read as a declared parameter type (the one rule the params and the parameters-cell check share)."""
+    if kind == "str":
+        if not isinstance(value, str):
+            raise ValueError(f"{value!r} is not text; quote it")
+        return value
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ValueError(f"{value!r} is not true or false")
+        return value
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{value!r} is not a whole number")
+        return value
+    if kind == "float":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{value!r} is not a number")
+        return float(value)
+    if kind == "decimal":
+        try:
+            if isinstance(value, (bool, float)) or not isinstance(value, (str, int)):
+                raise ArithmeticError
+            d = Decimal(str(value).strip())
+            if not d.is_finite():
+                raise ArithmeticError
+        except ArithmeticError:
+            raise ValueError(f'{value!r} is not an exact decimal; write it as quoted text, e.g. "0.05"') from None
+        return d
+    if kind == "date":
+        if isinstance(value, datetime.date):
+            return value
+        try:
+            return datetime.date.fromisoformat(str(value))
+        except ValueError:
+            raise ValueError(f"{value!r} is not an ISO date such as 2025-12-31") from None
+    raise ValueError(f"unknown parameter type {kind!r}")  # pragma: no cover - the Literal refuses it first
+
+
+class TemplateParameter(_Strict):
+    """One extra parameter a declared report kind's template takes (``parameters: {name: {type, default}}``).
+
+    Attributes
+    ----------
+    type : {"str", "int", "float", "decimal", "bool", "date"}
+        ``decimal`` is exact money or a rate, given as quoted text (``"0.05"``) and
+        passed to the template as that text; ``date`` an ISO date, passed as text.
+        The template's parameters cell annotates it ``str`` (or ``Decimal`` /
+        ``date`` when those names are imported there); the others by their own name.
+    default : any
+        The value the batch passes; read as ``type`` when the params are loaded.
+    help : str
+        What the parameter means (the starter template writes it as the cell's comment).
+    """
+
+    type: Literal[PARAMETER_TYPES]  # type: ignore[valid-type]
+    default: Any = Field(..., description="value passed to the template, of the declared type")
+    help: str = ""
+
+    @model_validator(mode="after")
+    def _default_of_type(self) -> TemplateParameter:
+        try:
+            _typed_value(self.type, self.default)
+        except ValueError as exc:
+            raise KeyedValueError(f"default of a {self.type} parameter: {exc}", "default", self.default) from None
+        return self
+
+    def value(self) -> Any:
+        """The value papermill injects: text for ``decimal`` and ``date`` (exact, never a float), else the typed value."""
+        v = _typed_value(self.type, self.default)
+        return str(v) if self.type == "decimal" else v.isoformat() if self.type == "date" else v
+
+
+class ReportKindSpec(_Strict):
+    """A report kind a coordinator declares in params (``report_kinds: {name: ...}``; ``docs/templates.md``).
+
+    Attributes
+    ----------
+    template : Path
+        The notebook, relative to the params file; it must lie inside the params file's
+        folder (the project), symbolic links resolved. Stored resolved.
+    per : {"account_manager", "team", "account", "company"}
+        One report per reported account manager, per reported team, per client account
+        of a reported account manager, or one for the company.
+    title : str
+        The report in words: the index, the HTML title and the PDF header show it.
+    formats : list of {"html", "pdf", "xlsx"}
+        Files besides the executed notebook. ``html`` is always written; ``pdf`` when
+        listed (needs WeasyPrint, as params ``pdf.enabled``); ``xlsx`` when listed,
+        written by the template itself (``save_workbook(report, workbook_file)``), and a
+        report whose template wrote none fails.
+    parameters : dict of TemplateParameter
+        Extra parameters, checked against the template's parameters cell before any
+        kernel starts.
+    """
+
+    template: Path = Field(..., description="template notebook, relative to the params file, inside its folder")
+    per: Literal[KIND_PER] = Field(..., description="one report per account_manager, team, account or company")  # type: ignore[valid-type]
+    title: str = Field(..., min_length=1, description="the report in words (index, HTML title, PDF header)")
+    formats: tuple[Literal["html", "pdf", "xlsx"], ...] = Field(("html",), description="files besides the notebook")
+    parameters: dict[str, TemplateParameter] = Field(default_factory=dict, description="extra template parameters")
+
+    @model_validator(mode="after")
+    def _parameter_names(self) -> ReportKindSpec:
+        taken = (*STANDARD_PARAMETERS[self.per], "workbook_file")
+        for name in self.parameters:
+            if not _PARAMETER_NAME.fullmatch(name):
+                raise KeyedValueError(
+                    f"parameter {name!r} is not a Python name; use letters, digits and _", ("parameters", name), name
+                )
+            if name in taken:
+                raise KeyedValueError(
+                    f"parameter {name!r} is one the batch gives every {self.per} template already ({', '.join(taken)}); rename it",
+                    ("parameters", name),
+                    name,
+                )
+        return self
+
+
 class BatchParams(_Strict):
     """Everything one batch run needs besides the data itself."""
 
@@ -294,7 +451,12 @@ class BatchParams(_Strict):
     source: Path = Field(..., description="source mapping YAML, relative to the params file")
     period: str = Field(..., description="report period label, e.g. FY2020-Q1")
     as_of: datetime.date = Field(..., description="date the report is as of (never today())")
-    reports: tuple[Literal[REPORT_KIND_NAMES], ...] = REPORT_KIND_NAMES  # type: ignore[valid-type]
+    reports: tuple[str, ...] = Field(
+        REPORT_KIND_NAMES, description="report kinds to run: built-in ones and those declared in report_kinds"
+    )
+    report_kinds: dict[str, ReportKindSpec] = Field(
+        default_factory=dict, description="your own report kinds: name -> template, per, title, formats, parameters"
+    )
     commission: CommissionPolicy = CommissionPolicy()
     plan: PlanRef | None = Field(
         None, description="commission plan for the plan engine (replaces the flat-rate commission policy)"
@@ -329,6 +491,75 @@ class BatchParams(_Strict):
             if isinstance(logo, (str, Path)) and str(logo).strip() and not Path(logo).is_absolute():
                 data = {**data, "branding": {**data["branding"], "logo": Path(data["base_dir"]) / str(logo).strip()}}
         return data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _templates_beside_params(cls, data: Any) -> Any:
+        """A relative ``report_kinds.<name>.template`` is read relative to the params file (``base_dir``)."""
+        if not (isinstance(data, dict) and isinstance(data.get("report_kinds"), dict) and data.get("base_dir")):
+            return data
+        kinds = {}
+        for name, spec in data["report_kinds"].items():
+            t = spec.get("template") if isinstance(spec, dict) else None
+            if isinstance(t, (str, Path)) and str(t).strip():
+                spec = {**spec, "template": Path(data["base_dir"]) / str(t).strip()}  # an absolute one stays as it is
+            kinds[name] = spec
+        return {**data, "report_kinds": kinds}
+
+    @model_validator(mode="after")
+    def _known_kinds(self) -> BatchParams:
+        """Every ``reports`` name is a kind; a declared kind has a free name and a template inside the project."""
+        for name, spec in self.report_kinds.items():
+            if name in RESERVED_KIND_NAMES:
+                raise KeyedValueError(
+                    f"{name!r} is a built-in report kind (or its output folder); give your kind another name, e.g. {name}_custom",
+                    ("report_kinds", name),
+                    name,
+                )
+            if not KIND_NAME.fullmatch(name):
+                raise KeyedValueError(
+                    f"report kind name {name!r} must be lower-case letters, digits and _ starting with a letter "
+                    "(it names the output folder), e.g. pipeline_review",
+                    ("report_kinds", name),
+                    name,
+                )
+            self._check_template(name, spec.template)
+        known = [*REPORT_KIND_NAMES, *self.report_kinds]
+        for i, name in enumerate(self.reports):
+            if name not in known:
+                raise KeyedValueError(
+                    f"unknown report kind {name!r}{did_you_mean(name, known)}; use one of {', '.join(known)} "
+                    "(declare your own under report_kinds)",
+                    ("reports", i),
+                    name,
+                )
+        if len(set(self.reports)) != len(self.reports):
+            twice = next(n for n in self.reports if self.reports.count(n) > 1)
+            raise KeyedValueError(f"report kind {twice!r} is listed twice; list it once", "reports", list(self.reports))
+        return self
+
+    def _check_template(self, name: str, template: Path) -> None:
+        """Refuse a template outside the project (the params file's folder): ``..``, absolute paths, symlinks out."""
+        where = ("report_kinds", name, "template")
+        if template.suffix != ".ipynb":
+            raise KeyedValueError(f"template {str(template)!r} is not a notebook (.ipynb)", where, str(template))
+        if self.base_dir is None:
+            return
+        project = Path(self.base_dir).resolve()
+        real = template.resolve()
+        if not real.is_relative_to(project):
+            raise KeyedValueError(
+                f"template {str(template)!r} resolves to {str(real)!r}, outside the project folder {str(project)!r} "
+                "(the params file's folder; '..', absolute paths elsewhere and symbolic links out are refused)",
+                where,
+                str(template),
+            )
+        if not real.is_file():
+            raise KeyedValueError(
+                f"template {str(template)!r} does not exist; write one with 'reportkit new-template {name} --per ...'",
+                where,
+                str(template),
+            )
 
     @property
     def company(self) -> str:

@@ -41,12 +41,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..config.params import DEFAULT_TABLE_ROWS
+from ..config.params import DEFAULT_TABLE_ROWS, STANDARD_PARAMETERS
 from ..core.currency import currency_info
 from ..core.errors import ParamsError, TemplateError
 from ..core.money import round_money
 from ..domain.loading import load_inputs, parse_date
-from ..reports.builders import REPORT_KINDS, build_report, commission_summary
+from ..reports.builders import PER_BUILDERS, build_report, commission_summary
 from .cell_kinds import NA, PERCENT_COLUMNS, is_missing, is_percent_key
 from .labels import SUMMARY_LAYOUT, column_label, value_words
 from .style import band_colour, band_legend, branding_of, is_attainment_key, logo_data_uri
@@ -57,6 +57,7 @@ __all__ = [
     "Table",
     "Heading",
     "load_report",
+    "save_workbook",
     "format_money",
     "format_percent",
     "format_points",
@@ -561,14 +562,29 @@ def summary_table(report: Any, keys: Sequence[str] | None = None) -> Table:
     return Table(headers=("Item", "Value"), rows=rows, numeric=(False, True), caption=caption, fills=fills)
 
 
-def heading(report: Any) -> Heading:
+def heading(report: Any, title: str | None = None) -> Heading:
     """The report's title: who (the id only when it differs from the name), which period, as of when (escaped).
 
     Above it the company's name, logo and accent colour from params ``branding``
     (:func:`reportkit.render.style.branding_of`); the logo is embedded as a
-    ``data:`` URI, so the page names no file.
+    ``data:`` URI, so the page names no file. ``title`` replaces the kind's words
+    ("Account manager report") in a declared kind's template (``"Pipeline review"``).
     """
-    if getattr(report, "kind", "") == "company":
+    heading_ = _heading(report)
+    if title is not None:
+        heading_ = Heading(f"{title}: {heading_.text.split(': ', 1)[1]}", 1, heading_.subtitle)
+    brand = branding_of(report)
+    accent = brand.accent if "accent" in brand.model_fields_set else None
+    return Heading(heading_.text, 1, heading_.subtitle, company=brand.company or "", logo=logo_data_uri(brand), accent=accent)
+
+
+def _heading(report: Any) -> Heading:
+    """The title and subtitle of :func:`heading`, by the report object's kind."""
+    if getattr(report, "kind", "") == "account":
+        who = f"{report.name} ({report.id})"
+        title = f"Account report: {who} — {report.period}"
+        sub = f"Account manager: {report.account_manager} · Team: {report.team} · as of {format_date(report.as_of)} · {report.currency}"
+    elif getattr(report, "kind", "") == "company":
         title = f"Company report: {report.name} — {report.period}"
         sub = f"{report.summary.get('teams', 0)} teams · as of {format_date(report.as_of)} · {report.currency}"
     elif getattr(report, "kind", "") == "team":
@@ -580,9 +596,7 @@ def heading(report: Any) -> Heading:
         sub = (
             f"Team: {report.team} · Sales manager: {report.sales_manager} · as of {format_date(report.as_of)} · {report.currency}"
         )
-    brand = branding_of(report)
-    accent = brand.accent if "accent" in brand.model_fields_set else None
-    return Heading(title, 1, sub, company=brand.company or "", logo=logo_data_uri(brand), accent=accent)
+    return Heading(title, 1, sub)
 
 
 @dataclass(frozen=True)
@@ -715,9 +729,10 @@ def load_report(
     report_data : str or Path
         Pickle written by ``reportkit batch`` (trusted: only files it wrote), or
         ``""`` to compute from ``params_file``.
-    kind : {"account_manager", "team"}
+    kind : {"account_manager", "team", "company", "account"}
+        What the report is about (a declared kind's template passes its ``per``).
     report_id : str
-        Account manager id (``"AM-001"``) or team name.
+        Account manager id (``"AM-001"``), team id or name, ``"company"`` or account id.
     params_file : str or Path, optional
         Batch params YAML. A relative path is tried against the current working
         directory first, then against the templates folder (where the template's
@@ -738,8 +753,8 @@ def load_report(
         The pickle is missing/unreadable, or holds a different report than the
         parameters name, or ``as_of`` is not an ISO date.
     """
-    if kind not in REPORT_KINDS:
-        raise ParamsError(f"unknown report kind {kind!r}", hint=f"use one of {sorted(REPORT_KINDS)}")
+    if kind not in PER_BUILDERS:
+        raise ParamsError(f"unknown report kind {kind!r}", hint=f"use one of {sorted(PER_BUILDERS)}")
     as_of_date = parse_date(as_of)
     if report_data:
         path = Path(report_data)
@@ -816,8 +831,12 @@ def _check_matches(report: Any, kind: str, report_id: str, period: str | None, a
     if got_kind != kind:
         raise ParamsError(f"{source}: holds a {got_kind!r} report, the template renders {kind!r}")
     if str(report.id) != str(report_id):
-        raise ParamsError(f"{source}: holds the report of {report.id!r} but {REPORT_KINDS[kind].id_parameter} is {report_id!r}")
+        raise ParamsError(f"{source}: holds the report of {report.id!r} but {STANDARD_PARAMETERS[kind][1]} is {report_id!r}")
     if period and report.period != period:
         raise ParamsError(f"{source}: holds period {report.period!r} but period is {period!r}")
     if as_of and report.as_of != as_of:
         raise ParamsError(f"{source}: is as of {report.as_of} but as_of is {as_of}")
+
+
+# Last: render/excel imports this module's formatters (a declared kind's templates import every helper from here).
+from .excel.save import save_workbook  # noqa: E402

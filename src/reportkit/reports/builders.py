@@ -6,7 +6,8 @@ notebooks and users' code. Each rule lives in one module of this package:
 
 ============================  ==========================================================
 ``objects.py``                the report objects (column contracts)
-``kinds.py``                  the registry of report kinds, :func:`build_report`
+``kinds.py``                  the registry of report kinds (built-in and declared), :func:`build_report`
+``account.py``                the account report of a declared ``per: account`` kind
 ``planning.py``               which reports a batch makes, who is active, team ids
 ``context.py``                what a batch's reports share, computed once (quotas, credits)
 ``statements.py``             the commission statement a report shows
@@ -24,12 +25,13 @@ from __future__ import annotations
 from typing import Any
 
 from . import context as _context_module
+from .account import account_owners, build_account_report
 from .account_manager import build_account_manager_report
 from .company import COMPANY_ATTAINMENT_RULE, COMPANY_REVENUE_RULE, build_company_rollup
 from .company_report import COMPANY_COMMISSION_RULE, COMPANY_PIPELINE_RULE, build_company_report
 from .context import ReportContext, effective_quotas, report_context, shared_contexts, ytd_periods
-from .kinds import REPORT_KINDS, ReportKind, build_report
-from .objects import AccountManagerReport, CompanyReport, TeamReport
+from .kinds import PER_BUILDERS, REPORT_KINDS, ReportKind, batch_kinds, build_report
+from .objects import AccountManagerReport, AccountReport, CompanyReport, TeamReport
 from .planning import (
     COMPANY_ID,
     ReportSpec,
@@ -48,6 +50,11 @@ __all__ = [
     "AccountManagerReport",
     "TeamReport",
     "CompanyReport",
+    "AccountReport",
+    "account_owners",
+    "build_account_report",
+    "batch_kinds",
+    "PER_BUILDERS",
     "COMPANY_ID",
     "COMPANY_PIPELINE_RULE",
     "COMPANY_COMMISSION_RULE",

@@ -74,6 +74,10 @@ CompanyReport (one per batch: every reported team; reportkit.reports.company)
                   revenue_ytd, reason (the rule in words), status_reason
     at_risk_reasons : reason, accounts, revenue_ytd (at_risk rolled up by reason)
     commission_expense : team, members, commission, bonus, other, total
+AccountReport (a declared kind ``per: account``; reportkit.reports.account)
+    summary     : the account's row of its account manager's ``accounts`` table
+                  (revenue_period, revenue_ytd, status, status_reason, open_pipeline ...)
+    deals       : the rows of that account manager's ``deals`` table for the account
 """
 
 from __future__ import annotations
@@ -86,7 +90,7 @@ import pandas as pd
 
 from ..config.params import DEFAULT_TABLE_ROWS, Branding
 
-__all__ = ["AccountManagerReport", "TeamReport", "CompanyReport"]
+__all__ = ["AccountManagerReport", "TeamReport", "CompanyReport", "AccountReport"]
 
 
 @dataclass(frozen=True)
@@ -180,3 +184,32 @@ class CompanyReport:
     timezone: str = "UTC"  # params ``timezone``: the workbook shows tz-aware timestamps in it
     miss_below: float = 0.9  # params ``performance.miss_below``: the workbook's attainment miss band
     kind: Literal["company"] = "company"
+
+
+@dataclass(frozen=True)
+class AccountReport:
+    """One client account as its account manager's report shows it (a declared kind ``per: account``).
+
+    Nothing is computed for it: ``summary`` is the account's row of the account manager
+    report's ``accounts`` table and ``deals`` that report's deals of the account, so an
+    account report shows exactly the figures its account manager's report shows.
+    """
+
+    id: str
+    name: str
+    account_manager_id: str
+    account_manager: str
+    team: str
+    period: str
+    period_start: datetime.date
+    period_end: datetime.date
+    as_of: datetime.date
+    currency: str
+    summary: dict[str, Any]
+    deals: pd.DataFrame
+    notes: tuple[str, ...] = ()
+    timezone: str = "UTC"
+    miss_below: float = 0.9
+    table_rows: int = DEFAULT_TABLE_ROWS
+    branding: Branding | None = None
+    kind: Literal["account"] = "account"

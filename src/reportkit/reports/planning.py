@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -31,6 +30,7 @@ __all__ = [
     "account_manager_row",
     "reported_teams",
     "plan_reports",
+    "reported_managers",
 ]
 
 COMPANY_ID = "company"
@@ -43,7 +43,8 @@ class ReportSpec:
 
     Attributes
     ----------
-    kind : {"account_manager", "team", "company"}
+    kind : str
+        ``account_manager``, ``team``, ``company`` or a kind declared in params ``report_kinds``.
     id : str
         Stable id: the account manager id, :func:`team_slug` of the team, or
         :data:`COMPANY_ID`.
@@ -53,7 +54,7 @@ class ReportSpec:
         The team (for an account manager: their team; empty for the company).
     """
 
-    kind: Literal["account_manager", "team", "company"]
+    kind: str
     id: str
     name: str
     team: str
@@ -144,7 +145,7 @@ def account_manager_row(ds: Dataset, account_manager_id: str) -> pd.Series:
     return hit.iloc[0]
 
 
-def _reported_managers(ds: Dataset, params: BatchParams, period: Period) -> pd.DataFrame:
+def reported_managers(ds: Dataset, params: BatchParams, period: Period) -> pd.DataFrame:
     """The account managers a batch reports on: active in ``period``, restricted to ``params.account_managers``."""
     active = active_account_managers(ds, period)
     if params.account_managers is not None:
@@ -169,7 +170,7 @@ def reported_teams(ds: Dataset, params: BatchParams, period: Period) -> list[str
     ParamsError
         ``params.account_managers`` names an id that is not in the data.
     """
-    return sorted(set(_reported_managers(ds, params, period)["team"].astype("str")))
+    return sorted(set(reported_managers(ds, params, period)["team"].astype("str")))
 
 
 def plan_reports(ds: Dataset, params: BatchParams) -> list[ReportSpec]:
@@ -183,8 +184,13 @@ def plan_reports(ds: Dataset, params: BatchParams) -> list[ReportSpec]:
     * one ``company`` report over those teams (id :data:`COMPANY_ID`, named
       by params ``name``), when there is a team.
 
+    * for a kind declared in params ``report_kinds``, one report per entity of its
+      ``per`` (the same account managers, teams or company; ``per: account`` one per
+      client account of those account managers, :func:`reportkit.reports.account.account_owners`).
+
     Only the kinds in ``params.reports`` are planned. Order: account managers by
-    team, name, id; then teams by name; then the company.
+    team, name, id; then teams by name; then the company; then each declared kind
+    in the order ``reports`` lists it, its reports in the same order.
 
     Raises
     ------
@@ -194,17 +200,27 @@ def plan_reports(ds: Dataset, params: BatchParams) -> list[ReportSpec]:
         ``params.account_managers`` names an id that is not in the data.
     """
     period = Period.parse(params.period, ds.calendar)
-    active = _reported_managers(ds, params, period)
-    specs: list[ReportSpec] = []
-    if "account_manager" in params.reports:
-        specs += [
-            ReportSpec("account_manager", str(r.account_manager_id), str(r.name), str(r.team))
-            for r in active.itertuples(index=False)
-        ]
+    active = reported_managers(ds, params, period)
     teams = sorted(set(active["team"].astype("str")))
-    if "team" in params.reports:
-        slugs = team_slugs(sorted(set(ds.account_managers["team"].astype("str"))))
-        specs += [ReportSpec("team", slugs[t], t, t) for t in teams]
-    if "company" in params.reports and teams:
-        specs.append(ReportSpec("company", COMPANY_ID, str(params.name), ""))
+    builtin = ("account_manager", "team", "company")
+    kinds = [k for k in builtin if k in params.reports] + [k for k in params.reports if k not in builtin]
+    specs: list[ReportSpec] = []
+    for kind in kinds:
+        per = kind if kind in builtin else params.report_kinds[kind].per
+        specs += [ReportSpec(kind, *entity) for entity in _entities(ds, params, per, active, teams)]
     return specs
+
+
+def _entities(ds: Dataset, params: BatchParams, per: str, active: pd.DataFrame, teams: list[str]) -> list[tuple[str, str, str]]:
+    """(id, name, team) of every report of one ``per`` (account manager, team, account, company)."""
+    if per == "account_manager":
+        return [(str(r.account_manager_id), str(r.name), str(r.team)) for r in active.itertuples(index=False)]
+    if per == "team":
+        slugs = team_slugs(sorted(set(ds.account_managers["team"].astype("str"))))
+        return [(slugs[t], t, t) for t in teams]
+    if per == "company":
+        return [(COMPANY_ID, str(params.name), "")] if teams else []
+    from .account import account_owners  # lazy: the account report builds on this module
+
+    owners = account_owners(ds, params, params.period, params.as_of)
+    return [(acc, name, team) for acc, (_, name, team) in owners.items()]

@@ -46,7 +46,7 @@ from ..core.periods import FiscalCalendar, Period
 from ..data.model import load_change_counts, load_change_notes
 from ..domain import loading
 from ..render.notebook import default_template_dir
-from ..reports.builders import REPORT_KINDS, build_report, load_checked_plans, plan_reports, shared_contexts
+from ..reports.builders import ReportKind, batch_kinds, load_checked_plans, plan_reports, shared_contexts
 from ..reports.closes import refuse_closed, with_close_registry
 from .close import batch_inputs
 from .company import COMPANY_WORKBOOK as COMPANY_WORKBOOK  # re-exported, as are the other `X as X`
@@ -203,7 +203,7 @@ def run_batch(
     params = with_close_registry(params, out)
     check_period(params.period, FiscalCalendar())
     templates, kernels = _check_templates_and_kernels(params, tdir, kernel_name)
-    check_pdf(params)
+    check_pdf(params, [batch_kinds(params)[k] for k in params.reports])
     previous, mode = _previous_run(out, resume, only_failed)
     pool = _local_pool(_jobs(jobs), warm_kernels, worker_processes, params.pdf.enabled) if dask_scheduler is None else None
     try:
@@ -244,11 +244,16 @@ def _refuse_jobs_with_dask(jobs: int | None, dask_scheduler: Any) -> None:
 def _check_templates_and_kernels(
     params: BatchParams, tdir: Path, kernel_name: str | None
 ) -> tuple[dict[str, Path], dict[str, str]]:
-    """Template path and kernel name per report kind of ``params.reports``, each checked before any report runs."""
-    templates = {k: tdir / REPORT_KINDS[k].template for k in params.reports if k in REPORT_KINDS}
+    """Template path and kernel name per report kind of ``params.reports``, each checked before any report runs.
+
+    A built-in kind's template is in ``tdir``; a declared kind's is its params ``template``,
+    whose parameters cell must match what the batch gives it (:func:`check_template`).
+    """
+    kinds = batch_kinds(params)
+    templates = {k: tdir / kinds[k].template if kinds[k].builtin else Path(kinds[k].template) for k in params.reports}
     kernels: dict[str, str] = {}
     for kind, path in templates.items():
-        nb = check_template(path)
+        nb = check_template(path, None if kinds[kind].builtin else kinds[kind])
         kernels[kind] = kernel_name or nb.metadata.get("kernelspec", {}).get("name") or KERNEL_NAME
     for name in sorted(set(kernels.values())):  # each missing kernel refused once, before any report
         check_kernel(name)
@@ -317,11 +322,13 @@ def _execute_batch(
     # connect (or fail, exit code 3) before anything is written or any report runs
     client, own_client = dask_connect(dask_scheduler, warm_kernels) if dask_scheduler is not None else (None, False)
     try:
-        work = _make_folders(out, templates)
-        results = [ReportResult(kind=s.kind, id=str(s.id), name=str(s.name), team=str(s.team)) for s in specs]
-        slugs = unique_slugs(results)
-        removed = remove_stale_outputs(out, previous, _planned_files(out, results, slugs, report_formats(params)))
         plan = BatchPlan(ds, params, params_path, period, out, templates, kernels, previous, mode, warm_kernels)
+        work = _make_folders(out, [plan.kinds[k].folder for k in templates])
+        results = [
+            ReportResult(kind=s.kind, id=str(s.id), name=str(s.name), team=str(s.team), per=plan.kinds[s.kind].per) for s in specs
+        ]
+        slugs = unique_slugs(results, plan.kinds)
+        removed = remove_stale_outputs(out, previous, _planned_files(out, results, slugs, params, plan.kinds))
         interrupted = _run_reports(plan, results, slugs, pool, client, progress)
     finally:
         if own_client:
@@ -335,9 +342,7 @@ def _execute_batch(
     if not interrupted:  # figures.json + deals.fingerprint.parquet for `reportkit diff` (from the pickles)
         write_batch_facts(out, ds, results, previous)
     clean_work(work, out, results, keep_work)
-    company, company_error = (
-        (None, None) if interrupted else write_company_workbook(out, ds, params, period, results, plan.team_objects, previous)
-    )
+    company, company_error = (None, None) if interrupted else _post_steps(plan, results)
     manifest = build_manifest(params, params_path, period, started, now_utc(), results)
     manifest["batch"].update(
         timeout_s=params.timeout_s,
@@ -364,6 +369,7 @@ def _execute_batch(
             currency=ds.currency,
             company_workbook=company,
             data_quality=load_change_notes(ds),
+            kinds=plan.kinds,
         ),
     )
     if interrupted:
@@ -375,20 +381,42 @@ def _execute_batch(
     return BatchResult(out, manifest_path, index_path, results, removed, company_error)
 
 
-def _headline_figures(plan: BatchPlan, results: list[ReportResult]) -> dict[str, Any] | None:
-    """The company report's summary for the index's headline figures; None when the batch has no ok company report.
+POST_STEPS = {"company_workbook": write_company_workbook}
+"""The batch steps a kind may register (:attr:`reportkit.reports.builders.ReportKind.post_step`), run after
+every report on that kind's report objects; each returns ``(path, error)`` (``company.xlsx`` for teams)."""
 
-    A company report kept from the previous run (``--only-failed``) was not rebuilt:
-    it is built here from the same data, so its figures are those its files show.
+
+def _post_steps(plan: BatchPlan, results: list[ReportResult]) -> tuple[str | None, str | None]:
+    """Run each registered post-step of the batch's kinds; the (path, error) of the last (the company workbook).
+
+    A step runs also when the batch has no report of its kind: it then removes what an
+    earlier run left (a ``company.xlsx`` that no longer matches the reports).
     """
-    done = [r for r in results if r.kind == "company" and r.status == "ok"]
-    if not done:
-        return None
-    if plan.company_object is None:
-        plan.company_object = build_report(
-            plan.ds, plan.params, kind="company", report_id=done[0].id, period=plan.period.label, as_of=plan.params.as_of
-        )
-    return dict(plan.company_object.summary)
+    done: tuple[str | None, str | None] = (None, None)
+    for kind in plan.kinds.values():
+        if kind.post_step is not None:
+            mine = [r for r in results if r.kind == kind.name]
+            objects = plan.objects.setdefault(kind.name, {})
+            done = POST_STEPS[kind.post_step](
+                plan.out, plan.ds, plan.params, plan.period, mine, objects, plan.previous, kind=kind.name
+            )
+    return done
+
+
+def _headline_figures(plan: BatchPlan, results: list[ReportResult]) -> dict[str, Any] | None:
+    """The headline kind's (company) report summary for the index; None when the batch has no ok report of it.
+
+    A report kept from the previous run (``--only-failed``) was not rebuilt: it is built
+    here from the same data, so its figures are those its files show.
+    """
+    for kind in plan.kinds.values():
+        done = [r for r in results if r.kind == kind.name and r.status == "ok"] if kind.headline else []
+        if done:
+            objects = plan.objects.setdefault(kind.name, {})
+            if done[0].id not in objects:
+                objects[done[0].id] = kind.build(plan.ds, done[0].id, plan.period.label, plan.params, plan.params.as_of)
+            return dict(objects[done[0].id].summary)
+    return None
 
 
 def _check_as_of(params: BatchParams, params_path: Path, ds: Any) -> Period:
@@ -403,20 +431,26 @@ def _check_as_of(params: BatchParams, params_path: Path, ds: Any) -> Period:
     return period
 
 
-def _make_folders(out: Path, templates: dict[str, Path]) -> Path:
+def _make_folders(out: Path, folders: list[str]) -> Path:
     """Create the output folder, its report folders and ``.work/``; return ``.work/``."""
     work = out / ".work"
     try:
-        for sub in (out, work, *(out / OUTPUT_FOLDERS[k] for k in templates)):
+        for sub in (out, work, *(out / f for f in folders)):
             sub.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot create output folder {str(out)!r}: {exc}", hint="choose a writable --output-dir") from None
     return work
 
 
-def _planned_files(out: Path, results: list[ReportResult], slugs: list[str], formats: tuple[str, ...]) -> set[str]:
+def _planned_files(
+    out: Path, results: list[ReportResult], slugs: list[str], params: BatchParams, kinds: dict[str, ReportKind]
+) -> set[str]:
     """Every file this run may publish, relative to ``out`` (an earlier run's others are stale)."""
-    return {relative(p, out) for r, slug in zip(results, slugs) for p in report_paths(out, r.kind, slug, formats).values()}
+    return {
+        relative(p, out)
+        for r, slug in zip(results, slugs)
+        for p in report_paths(out, r.kind, slug, report_formats(params, kinds[r.kind])).values()
+    }
 
 
 def _run_reports(

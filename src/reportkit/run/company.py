@@ -28,11 +28,15 @@ def write_company_workbook(
     results: list[ReportResult],
     team_objects: dict[str, Any],
     previous: dict[str, Any] | None,
+    *,
+    kind: str = "team",
 ) -> tuple[str | None, str | None]:
     """``DIR/company.xlsx``: every team's figures and the company's, when every team report succeeded.
 
     The company row is :func:`reportkit.reports.builders.build_company_rollup` (each deal
-    once), written by :func:`reportkit.render.excel.write_company_workbook`.
+    once), written by :func:`reportkit.render.excel.write_company_workbook`. It is the
+    ``company_workbook`` post-step the team kind registers
+    (:attr:`reportkit.reports.builders.ReportKind.post_step`): ``kind`` is that kind's name.
 
     Returns
     -------
@@ -46,7 +50,7 @@ def write_company_workbook(
         holds a company workbook that disagrees with its reports.
     """
     path = out / COMPANY_WORKBOOK
-    teams = [r for r in results if r.kind == "team"]
+    teams = [r for r in results if r.kind == kind]
     if not teams or any(r.status != "ok" for r in teams):
         if previous and (previous.get("batch") or {}).get("company_workbook") == COMPANY_WORKBOOK:
             path.unlink(missing_ok=True)
@@ -55,9 +59,7 @@ def write_company_workbook(
         objects = []
         for r in teams:  # reports kept by --only-failed were not rebuilt
             if r.id not in team_objects:
-                team_objects[r.id] = build_report(
-                    ds, params, kind="team", report_id=r.id, period=period.label, as_of=params.as_of
-                )
+                team_objects[r.id] = build_report(ds, params, kind=kind, report_id=r.id, period=period.label, as_of=params.as_of)
             objects.append(team_objects[r.id])
         rollup = build_company_rollup(ds, objects, period.label, params, params.as_of)
         excel.write_company_workbook(

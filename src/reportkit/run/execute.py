@@ -21,7 +21,7 @@ from typing import Any
 
 import nbformat
 
-from ..core.errors import ReportkitError
+from ..core.errors import ReportkitError, TemplateError
 from ..render import excel
 from ..render.pdf import PdfPage, render_pdf
 from ..render.titles import print_title
@@ -52,8 +52,8 @@ class ReportJob:
     """Absolute path of the batch output folder; the kernel starts in it."""
     ipynb: str
     html: str
-    xlsx: str
-    """Output paths, relative to ``out``."""
+    xlsx: str | None
+    """Output paths, relative to ``out`` (``xlsx`` None: the report has no workbook)."""
     parameters: dict
     """Papermill parameters (paths relative to ``out``); ``report_data`` is the pickle."""
     title: str
@@ -66,6 +66,10 @@ class ReportJob:
     """The PDF's path relative to ``out``; None when the batch writes no PDFs (params ``pdf.enabled``)."""
     pdf_paper: str = "A4"
     pdf_orientation: str = "landscape"
+    batch_workbook: bool = True
+    """The batch writes the workbook; False: the template wrote it to its ``workbook_file`` (a declared kind)."""
+    kind_title: str | None = None
+    """A declared kind's title (the PDF header names it); None: the registry's title of the report object's kind."""
 
 
 @dataclass
@@ -183,13 +187,30 @@ def _publish_pdf(job: ReportJob, executed: Any, report: Any, outcome: JobOutcome
     assert job.pdf is not None
     path = Path(job.out) / job.pdf
     try:
-        page = PdfPage(print_title(report, job.company), job.pdf_paper, job.pdf_orientation)  # type: ignore[arg-type]
+        page = PdfPage(print_title(report, job.company, kind_title=job.kind_title), job.pdf_paper, job.pdf_orientation)  # type: ignore[arg-type]
         atomic_write(path, render_pdf(export_print_body(executed), page))
         outcome.outputs["pdf"] = job.pdf
     except Exception as exc:  # one PDF must not fail its report or the batch
         log.debug("PDF of %s %s failed", job.kind, job.report_id, exc_info=True)
         path.unlink(missing_ok=True)
         outcome.output_errors["pdf"] = format_error(exc)
+
+
+def _publish_workbook(job: ReportJob, report: Any, xlsx: Path) -> None:
+    """Write the report's workbook, or check that its template wrote one (a declared kind listing ``xlsx``).
+
+    Raises
+    ------
+    TemplateError
+        The template was to write the workbook and did not.
+    """
+    if job.batch_workbook:
+        excel.write_workbook(report, xlsx, company=job.company)
+    elif not xlsx.is_file():
+        raise TemplateError(
+            f"template {Path(job.template).name!r} lists xlsx in its formats but wrote no workbook to workbook_file",
+            hint="call save_workbook(report, workbook_file) in a cell (docs/templates.md), or drop xlsx from its formats",
+        )
 
 
 def execute_report(job: ReportJob, report: Any = None) -> JobOutcome:
@@ -214,7 +235,7 @@ def execute_report(job: ReportJob, report: Any = None) -> JobOutcome:
     """
     t0 = time.perf_counter()
     out = Path(job.out)
-    ipynb, html_path, xlsx = out / job.ipynb, out / job.html, out / job.xlsx
+    ipynb, html_path = out / job.ipynb, out / job.html
     tmp_nb = out / ".work" / f"{job.kind}-{ipynb.stem}.ipynb"
     outcome = JobOutcome(status="failed")
     executing = False
@@ -253,8 +274,9 @@ def execute_report(job: ReportJob, report: Any = None) -> JobOutcome:
         outcome.outputs["html"] = job.html
         if report is None:
             report = pickle.loads((out / job.parameters["report_data"]).read_bytes())
-        excel.write_workbook(report, xlsx, company=job.company)
-        outcome.outputs["xlsx"] = job.xlsx
+        if job.xlsx is not None:
+            _publish_workbook(job, report, out / job.xlsx)
+            outcome.outputs["xlsx"] = job.xlsx
         outcome.status = "ok"
         if job.pdf is not None:
             _publish_pdf(job, executed, report, outcome)

@@ -19,7 +19,7 @@ from ..config.params import BatchParams
 from ..core.periods import Period
 from ..render.labels import summary_label
 from ..render.notebook import format_cell
-from ..reports.builders import REPORT_KINDS
+from ..reports.builders import REPORT_KINDS, ReportKind
 from .results import ReportResult
 
 __all__ = ["HEADLINE_FIGURES", "READER_FIGURES", "headline_text", "index_html"]
@@ -86,16 +86,18 @@ def _links(r: ReportResult) -> str:
     )
 
 
-def _row(r: ReportResult) -> str:
+def _row(r: ReportResult, kinds: Mapping[str, ReportKind]) -> str:
     """One report's table row: its title (linking its HTML), kind, status (with the error) and files."""
     esc = html.escape
-    title = esc(r.name) if REPORT_KINDS[r.kind].id_from_name else f"{esc(r.name)} ({esc(r.id)})"
+    kind = kinds[r.kind]
+    title = esc(r.name) if kind.id_from_name else f"{esc(r.name)} ({esc(r.id)})"
     if "html" in r.outputs:
         title = f'<a href="{esc(quote(r.outputs["html"]))}">{title}</a>'
     status = f'<span class="{"ok" if r.status == "ok" else "failed"}">{esc(r.status)}</span>'
     if r.error:
         status += f'<div class="error">{esc(r.error)}</div>'
-    return f"<tr><td>{title}</td><td>{esc(REPORT_KINDS[r.kind].label)}</td><td>{status}</td><td>{_links(r)}</td></tr>"
+    label = kind.label if kind.builtin else kind.title  # a declared kind is named by its title
+    return f"<tr><td>{title}</td><td>{esc(label)}</td><td>{status}</td><td>{_links(r)}</td></tr>"
 
 
 _TABLE_HEAD = "<table><thead><tr><th>Report</th><th>Kind</th><th>Status</th><th>Files</th></tr></thead><tbody>"
@@ -125,6 +127,7 @@ def index_html(
     currency: str = "USD",
     company_workbook: str | None = None,
     data_quality: list[str] | None = None,
+    kinds: Mapping[str, ReportKind] | None = None,
 ) -> str:
     """The page: the company's headline figures and files, then one table per team (its own report first).
 
@@ -147,12 +150,18 @@ def index_html(
     data_quality : list of str, optional
         What loading dropped, merged or changed, one line per table
         (:func:`reportkit.data.model.load_change_notes`); the page says when it changed nothing.
+    kinds : mapping, optional
+        Every kind of the batch (:func:`reportkit.reports.builders.batch_kinds`; default the
+        built-in ones). Reports of a kind ``per: company`` are listed in the company
+        section; the others under their team (an account's: its account manager's team),
+        the team's own reports first.
     """
     esc = html.escape
-    company = [r for r in results if r.kind == "company"]
+    kinds = kinds or REPORT_KINDS
+    company = [r for r in results if kinds[r.kind].per == "company"]
     groups: dict[str, list[ReportResult]] = {}
     for r in results:
-        if r.kind != "company":
+        if kinds[r.kind].per != "company":
             groups.setdefault(r.team, []).append(r)
     ok = sum(r.status == "ok" for r in results)
     parts = [
@@ -176,7 +185,7 @@ def index_html(
     if company or company_workbook or company_error:
         parts.append("<h2>Company</h2>")
         parts.append(_TABLE_HEAD)
-        parts += [_row(r) for r in company]
+        parts += [_row(r, kinds) for r in company]
         if company_workbook or company_error:
             link = f'<a href="{esc(quote(company_workbook))}">XLSX</a>' if company_workbook else ""
             status = '<span class="ok">ok</span>' if company_workbook else '<span class="failed">failed</span>'
@@ -187,10 +196,10 @@ def index_html(
             )
         parts.append("</tbody></table>")
     for team, members in groups.items():
-        members = sorted(members, key=lambda r: (not REPORT_KINDS[r.kind].id_from_name,))  # the team's own report first
+        members = sorted(members, key=lambda r: (kinds[r.kind].per != "team",))  # the team's own reports first
         parts.append(f"<h2>{esc(team)}</h2>")
         parts.append(_TABLE_HEAD)
-        parts += [_row(r) for r in members]
+        parts += [_row(r, kinds) for r in members]
         parts.append("</tbody></table>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"

@@ -17,14 +17,14 @@ import logging
 import os
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..config.params import BatchParams
+from ..config.params import KIND_NAME, BatchParams
 from ..core.errors import OutputError
 from ..core.periods import Period
-from ..reports.builders import REPORT_KINDS
+from ..reports.builders import REPORT_KINDS, ReportKind
 from .results import ReportResult
 
 __all__ = ["OUTPUT_FOLDERS", "slugify"]
@@ -40,14 +40,19 @@ _WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10))
 _SLUG_MAX = 80
 
 
-def report_formats(params: BatchParams) -> tuple[str, ...]:
-    """The formats this batch publishes for each report: notebook, HTML, workbook, and PDF when ``pdf.enabled``."""
+def report_formats(params: BatchParams, kind: ReportKind | None = None) -> tuple[str, ...]:
+    """The formats a report publishes: notebook, HTML, workbook, and PDF when ``pdf.enabled``.
+
+    A declared kind (``kind.builtin`` False) publishes the notebook and its own ``formats``.
+    """
+    if kind is not None and not kind.builtin:
+        return tuple(f for f in FORMATS if f == "ipynb" or f in kind.formats)
     return tuple(f for f in FORMATS if f != "pdf" or params.pdf.enabled)
 
 
 def report_paths(out: Path, kind: str, slug: str, formats: Iterable[str]) -> dict[str, Path]:
-    """A report's file per format: ``out/<kind folder>/<slug>.<format>``."""
-    return {ext: out / OUTPUT_FOLDERS[kind] / f"{slug}.{ext}" for ext in formats}
+    """A report's file per format: ``out/<kind folder>/<slug>.<format>`` (a declared kind's folder is its name)."""
+    return {ext: out / OUTPUT_FOLDERS.get(kind, kind) / f"{slug}.{ext}" for ext in formats}
 
 
 def now_utc() -> str:
@@ -72,7 +77,7 @@ def _short_hash(text: str, n: int = 8) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:n]
 
 
-def unique_slugs(results: Iterable[ReportResult]) -> list[str]:
+def unique_slugs(results: Iterable[ReportResult], kinds: Mapping[str, ReportKind] = REPORT_KINDS) -> list[str]:
     """One file-name stem per report, unique per output folder *ignoring case*.
 
     The stem is :func:`slugify` of the id (teams, or when id == name) or of
@@ -86,7 +91,7 @@ def unique_slugs(results: Iterable[ReportResult]) -> list[str]:
     taken: set[tuple[str, str]] = set()
     slugs = []
     for r in results:
-        raw = r.id if REPORT_KINDS[r.kind].id_from_name or r.id == r.name else f"{r.id}-{r.name}"
+        raw = r.id if kinds[r.kind].id_from_name or r.id == r.name else f"{r.id}-{r.name}"
         base = slugify(raw)
         if len(re.sub(r"[^A-Za-z0-9]+", "-", unicodedata.normalize("NFKD", raw)).strip("-")) > _SLUG_MAX:
             base = f"{base[: _SLUG_MAX - 9].rstrip('-')}-{_short_hash(r.kind + '/' + r.id)}"
@@ -159,8 +164,10 @@ def remove_stale_outputs(out: Path, previous: dict[str, Any] | None, planned: se
     removed: list[str] = []
     if not previous:
         return removed
-    folders = set(OUTPUT_FOLDERS.values())
-    for entry in previous.get("reports", []):
+    entries = [e for e in previous.get("reports", []) if isinstance(e, dict)]
+    declared = {e.get("kind") for e in entries if isinstance(e.get("kind"), str) and KIND_NAME.fullmatch(e["kind"])}
+    folders = set(OUTPUT_FOLDERS.values()) | declared  # a declared kind's folder is its name
+    for entry in entries:
         outputs = entry.get("outputs") if isinstance(entry, dict) else None
         if not isinstance(outputs, dict):
             continue
@@ -222,7 +229,7 @@ def build_manifest(
             "started": started,
             "finished": finished,
             "counts": {
-                **{k: sum(r.kind == k for r in results) for k in REPORT_KINDS},
+                **{k: sum(r.kind == k for r in results) for k in dict.fromkeys([*REPORT_KINDS, *(r.kind for r in results)])},
                 "total": len(results),
                 "ok": ok,
                 "failed": len(results) - ok,

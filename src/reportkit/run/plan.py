@@ -23,10 +23,10 @@ from typing import Any
 from ..config.params import BatchParams
 from ..core.errors import OutputError
 from ..core.periods import Period
-from ..reports.builders import REPORT_KINDS, build_report
+from ..reports.builders import REPORT_KINDS, ReportKind, batch_kinds
 from .execute import JobOutcome, ReportJob, format_error
 from .index import headline_text
-from .outputs import OUTPUT_FOLDERS, atomic_write, inside, relative, report_formats, report_paths
+from .outputs import atomic_write, inside, relative, report_formats, report_paths
 from .results import ReportResult
 from .resume import can_reuse, code_hash, file_hash, params_hash, sha256
 
@@ -35,7 +35,8 @@ __all__ = ["ID_PARAMETER", "BatchPlan", "record"]
 log = logging.getLogger(__name__)
 
 ID_PARAMETER = {k.name: k.id_parameter for k in REPORT_KINDS.values()}
-"""The template parameter naming the report, per kind (from the registry)."""
+"""The template parameter naming the report, per built-in kind (from the registry; a batch reads
+:attr:`BatchPlan.kinds`, which holds the declared kinds too)."""
 
 
 @dataclass
@@ -60,10 +61,11 @@ class BatchPlan:
         Which earlier outputs may be reused (None: none).
     warm : bool
         Fork kernels from the warm process (:mod:`reportkit.run.kernels`).
-    team_objects : dict
-        Team report objects built by :meth:`prepare`, by id, for the company workbook.
-    company_object : CompanyReport or None
-        The company report built by :meth:`prepare`: the index's headline figures.
+    kinds : dict
+        Every kind the batch knows (:func:`reportkit.reports.builders.batch_kinds`).
+    objects : dict
+        Report objects built by :meth:`prepare` of the kinds with a ``post_step`` or a
+        ``headline``, by kind then id (the company workbook, the index's headline figures).
     """
 
     ds: Any
@@ -76,17 +78,17 @@ class BatchPlan:
     previous: dict[str, Any] | None = None
     mode: str | None = None
     warm: bool = True
-    team_objects: dict[str, Any] = field(default_factory=dict)
-    company_object: Any = None
+    objects: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self.kinds: dict[str, ReportKind] = batch_kinds(self.params)
         self._previous_entries = {
             (e.get("kind"), e.get("id")): e for e in (self.previous or {}).get("reports", []) if isinstance(e, dict)
         }
         self._fixed = {
             "params": params_hash(self.params, self.period),
             "code": code_hash(),
-            **{f"template:{k}": file_hash(p) for k, p in self.templates.items()},
+            **{f"template:{k}": _template_hash(p, self.kinds[k]) for k, p in self.templates.items()},
         }
 
     def prepare(self, res: ReportResult, slug: str) -> tuple[ReportJob, Any] | None:
@@ -98,7 +100,7 @@ class BatchPlan:
         t0 = time.perf_counter()
         expected = self._output_paths(res, slug)
         pkl = self.out / ".work" / f"{res.kind}-{slug}.pkl"
-        parameters = self._parameters(res, pkl)
+        parameters = self._parameters(res, pkl, expected)
         res.parameters = {**parameters, "params_file": str(self.params_path)}
         previous = self._previous_entries.get((res.kind, res.id))
         try:
@@ -107,13 +109,10 @@ class BatchPlan:
                 res.fingerprint = previous.get("fingerprint")
                 res.headline = dict(previous.get("headline") or {})
                 return None
-            report = build_report(
-                self.ds, self.params, kind=res.kind, report_id=res.id, period=self.period.label, as_of=self.params.as_of
-            )
-            if res.kind == "team":
-                self.team_objects[res.id] = report
-            elif res.kind == "company":
-                self.company_object = report
+            kind = self.kinds[res.kind]
+            report = kind.build(self.ds, res.id, self.period.label, self.params, self.params.as_of)
+            if kind.post_step or kind.headline:
+                self.objects.setdefault(res.kind, {})[res.id] = report
             res.headline = headline_text(res.kind, getattr(report, "summary", {}), self.ds.currency)
             blob = pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL)
             res.fingerprint = fingerprint = {
@@ -141,28 +140,33 @@ class BatchPlan:
 
     def _output_paths(self, res: ReportResult, slug: str) -> dict[str, str]:
         """The report's files per format, relative to ``out``; refuses a path outside its folder."""
-        folder = self.out / OUTPUT_FOLDERS[res.kind]
-        paths = report_paths(self.out, res.kind, slug, report_formats(self.params))
+        folder = self.out / self.kinds[res.kind].folder
+        paths = report_paths(self.out, res.kind, slug, report_formats(self.params, self.kinds[res.kind]))
         for path in paths.values():
             if not inside(path, folder):  # cannot happen with slugify's alphabet; belt and braces
                 raise OutputError(f"refusing to write {str(path)!r} outside {str(folder)!r}")
         return {ext: relative(p, self.out) for ext, p in paths.items()}
 
-    def _parameters(self, res: ReportResult, pkl: Path) -> dict[str, str]:
+    def _parameters(self, res: ReportResult, pkl: Path, expected: dict[str, str]) -> dict[str, Any]:
         """The template's parameters.
 
         The kernel runs in the output folder and gets paths relative to it: no absolute
         path of this machine ends up in the published notebook.
         """
-        return {
+        kind = self.kinds[res.kind]
+        parameters = {
             "params_file": os.path.relpath(self.params_path.resolve(), self.out),
-            ID_PARAMETER[res.kind]: res.id,
+            kind.id_parameter: res.id,
             "period": self.period.label,
             "as_of": self.params.as_of.isoformat(),
             "report_data": relative(pkl, self.out),
         }
+        if "workbook_file" in kind.expected_parameters():
+            parameters["workbook_file"] = expected["xlsx"]
+        return {**parameters, **kind.parameters}
 
-    def _job(self, res: ReportResult, expected: dict[str, str], parameters: dict[str, str]) -> ReportJob:
+    def _job(self, res: ReportResult, expected: dict[str, str], parameters: dict[str, Any]) -> ReportJob:
+        kind = self.kinds[res.kind]
         return ReportJob(
             kind=res.kind,
             report_id=res.id,
@@ -171,16 +175,23 @@ class BatchPlan:
             out=str(self.out),
             ipynb=expected["ipynb"],
             html=expected["html"],
-            xlsx=expected["xlsx"],
+            xlsx=expected.get("xlsx"),
             parameters=parameters,
-            title=f"{res.name} — {self.period.label}",
+            title=f"{res.name} — {self.period.label}" if kind.builtin else f"{kind.title}: {res.name} — {self.period.label}",
             timeout_s=self.params.timeout_s,
             warm=self.warm,
             company=self.params.company,
             pdf=expected.get("pdf"),
             pdf_paper=self.params.pdf.paper,
             pdf_orientation=self.params.pdf.orientation,
+            batch_workbook=kind.batch_workbook,
+            kind_title=None if kind.builtin else kind.title,
         )
+
+
+def _template_hash(path: Path, kind: ReportKind) -> str:
+    """A template's resume fingerprint: its bytes, and for a declared kind its params entry too."""
+    return file_hash(path) if not kind.declaration else sha256((file_hash(path) + kind.declaration).encode("ascii"))
 
 
 def record(res: ReportResult, outcome: JobOutcome) -> None:

@@ -2,7 +2,8 @@
 
 Every check here needs no data set and starts no process, so a batch with a bad
 template or a missing kernel is refused at once (exit code 3), and a bad period
-label before the data is read (exit code 2).
+label, or a declared kind's template whose parameters cell does not match its
+declaration (:func:`check_parameters_cell`), before the data is read (exit code 2).
 """
 
 from __future__ import annotations
@@ -13,11 +14,21 @@ from typing import Any
 import nbformat
 
 from ..config.params import BatchParams
-from ..core.errors import EnvironmentError_, KernelNotFoundError, TemplateError
+from ..core.errors import EnvironmentError_, KernelNotFoundError, ParamsError, TemplateError
 from ..core.periods import FiscalCalendar, Period
 from ..domain import loading
+from ..reports.builders import ReportKind
 
-__all__ = ["KERNEL_NAME", "check_kernel", "check_pdf", "check_period", "check_template", "load_batch_inputs"]
+__all__ = [
+    "KERNEL_NAME",
+    "CELL_TYPES",
+    "check_kernel",
+    "check_parameters_cell",
+    "check_pdf",
+    "check_period",
+    "check_template",
+    "load_batch_inputs",
+]
 
 KERNEL_NAME = "reportkit"
 """Jupyter kernel every template runs on (``make kernel`` installs it)."""
@@ -39,13 +50,77 @@ def check_period(label: str, calendar: FiscalCalendar) -> Period:
     return Period.parse(label, calendar)
 
 
-def check_template(path: Path) -> nbformat.NotebookNode:
-    """Read a template and make sure it has a ``parameters``-tagged cell.
+CELL_TYPES: dict[str, tuple[str, ...]] = {
+    "str": ("str",),
+    "int": ("int",),
+    "float": ("float",),
+    "bool": ("bool",),
+    "decimal": ("str", "Decimal", "decimal.Decimal"),
+    "date": ("str", "date", "datetime.date"),
+}
+"""The annotations a parameters cell may give a declared parameter of each type (``decimal``
+and ``date`` arrive as text: ``min_amount: str = "0"``)."""
+
+
+def check_parameters_cell(path: Path, kind: ReportKind) -> None:
+    """Check a declared kind's template's parameters cell against what the batch gives it, before any kernel starts.
+
+    The cell is read as ``papermill --help-notebook`` reads it
+    (:func:`papermill.inspect_notebook`: ``name: type = default  # help``). It must name
+    exactly :meth:`ReportKind.expected_parameters` (the standard ones of its ``per``,
+    ``workbook_file`` when it writes a workbook, the declared ones), each annotated with
+    its type (:data:`CELL_TYPES`; the standard ones ``str``).
+
+    Raises
+    ------
+    ParamsError
+        Every unknown, missing or mistyped parameter at once, each with the template,
+        the parameter and the fix (exit code 2).
+    """
+    from papermill import inspect_notebook  # lazy: papermill only for a batch with declared kinds
+
+    declared = dict(kind.parameter_types)
+    cell = inspect_notebook(str(path))
+    where = f"template {path.name!r} (report kind {kind.name!r})"
+    problems = []
+    for name in cell:
+        if name not in kind.expected_parameters():
+            problems.append(
+                f"{where}: parameter {name!r} is not declared; add it to params report_kinds.{kind.name}.parameters "
+                f"(e.g. {name}: {{type: str, default: ...}}) or remove it from the parameters cell"
+            )
+    for name in kind.expected_parameters():
+        want = declared.get(name, "str")
+        if name not in cell:
+            problems.append(
+                f"{where}: parameter {name!r} is missing from the parameters cell; add the line "
+                f"'{name}: {CELL_TYPES[want][0]} = ...  # help'"
+            )
+        elif cell[name]["inferred_type_name"] not in CELL_TYPES[want]:
+            got = cell[name]["inferred_type_name"]
+            problems.append(
+                f"{where}: parameter {name!r} is annotated {'no type' if got == 'None' else repr(got)} but is declared "
+                f"{want}; write it '{name}: {CELL_TYPES[want][0]} = {cell[name]['default']}'"
+            )
+    if problems:
+        raise ParamsError("\n".join(problems), hint="'papermill --help-notebook TEMPLATE' shows what the cell declares")
+
+
+def check_template(path: Path, kind: ReportKind | None = None) -> nbformat.NotebookNode:
+    """Read a template and make sure it has a ``parameters``-tagged cell (and, for a declared kind, the right one).
+
+    Parameters
+    ----------
+    path : Path
+    kind : ReportKind, optional
+        A declared kind: its parameters cell is checked by :func:`check_parameters_cell`.
 
     Raises
     ------
     TemplateError
         Missing, unreadable, not a notebook, or no ``parameters`` cell.
+    ParamsError
+        A declared kind's parameters cell does not match its declaration.
     """
     if not path.is_file():
         raise TemplateError(f"template {str(path)!r} does not exist", hint="reinstall reportkit or set REPORTKIT_TEMPLATES")
@@ -58,6 +133,8 @@ def check_template(path: Path) -> nbformat.NotebookNode:
             f"template {str(path)!r} has no cell tagged 'parameters'",
             hint="tag the cell that defines the parameters with 'parameters'",
         )
+    if kind is not None and not kind.builtin:
+        check_parameters_cell(path, kind)
     return nb
 
 
@@ -74,15 +151,16 @@ def check_kernel(name: str = KERNEL_NAME) -> None:
         ) from None
 
 
-def check_pdf(params: BatchParams) -> None:
-    """With params ``pdf.enabled``, refuse to start where PDFs cannot be written (WeasyPrint or Pango missing).
+def check_pdf(params: BatchParams, kinds: list[ReportKind] | None = None) -> None:
+    """With params ``pdf.enabled`` (or a declared kind of ``kinds`` listing ``pdf``), refuse to start where PDFs
+    cannot be written (WeasyPrint or Pango missing).
 
     Raises
     ------
     EnvironmentError_
         Naming what is missing and how to install it (exit code 3), before any report runs.
     """
-    if not params.pdf.enabled:
+    if not params.pdf.enabled and not any(not k.builtin and "pdf" in k.formats for k in kinds or ()):
         return
     from ..render.pdf import pdf_unavailable  # lazy: WeasyPrint only for a batch that writes PDFs
 

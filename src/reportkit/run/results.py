@@ -33,6 +33,7 @@ class ReportResult:
     fingerprint: dict[str, str] | None = None  # sha256 of input, params, template, code
     output_errors: dict[str, str] = field(default_factory=dict)  # format -> why it was not written (an ok report's PDF)
     headline: dict[str, str] = field(default_factory=dict)  # label -> text of its headline figures (run.index.headline_text)
+    per: str = ""  # what one report of its kind is about (account_manager, team, account, company): who reads it
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -49,6 +50,7 @@ class ReportResult:
             "fingerprint": dict(self.fingerprint) if self.fingerprint else None,
             "output_errors": dict(self.output_errors),
             "headline": dict(self.headline),
+            "per": self.per,
         }
 
 
@@ -108,8 +110,9 @@ class BatchResult:
         return sum(r.kind == kind for r in self.reports)
 
     def counts_line(self) -> str:
-        """``"11 account-manager and 3 team reports: 14 ok, 0 failed"``, every registered kind named."""
+        """``"11 account-manager, 3 team and 1 company reports: 15 ok, 0 failed"``: every built-in kind, then each declared kind the batch ran, by name."""
         kinds = [f"{self.count(k.name)} {k.label.replace(' ', '-')}" for k in REPORT_KINDS.values()]
+        kinds += [f"{self.count(k)} {k}" for k in dict.fromkeys(r.kind for r in self.reports) if k not in REPORT_KINDS]
         reused = f" ({self.reused} unchanged, kept from the previous run)" if self.reused else ""
         return f"{', '.join(kinds[:-1])} and {kinds[-1]} reports: {self.ok} ok, {self.failed} failed{reused}"
 

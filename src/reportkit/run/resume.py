@@ -1,7 +1,7 @@
 """Resume and --only-failed: the fingerprints that say a report's earlier outputs still hold.
 
 A report's fingerprint is the SHA-256 of its pickled report object (its input), of the
-params that shape its outputs, of its template and of reportkit's own source; it is
+params that shape its outputs, of its template (with a declared kind's params entry) and of reportkit's own source; it is
 kept in ``manifest.json``. :func:`can_reuse` decides whether a report is skipped.
 """
 
@@ -30,8 +30,15 @@ def file_hash(path: Path) -> str:
 
 
 def params_hash(params: BatchParams, period: Period) -> str:
-    """Hash of the params that shape a report's outputs (not the batch-only knobs)."""
-    data = params.model_dump(mode="json", exclude={"base_dir", "timeout_s", "account_managers", "reports", "source", "delivery"})
+    """Hash of the params that shape a report's outputs (not the batch-only knobs).
+
+    ``report_kinds`` is left out: a declared kind's entry is part of its own reports'
+    template fingerprint (:func:`reportkit.run.plan.BatchPlan`), so declaring a kind does
+    not re-render the others.
+    """
+    data = params.model_dump(
+        mode="json", exclude={"base_dir", "timeout_s", "account_managers", "reports", "source", "delivery", "report_kinds"}
+    )
     data["period"] = period.label
     return sha256(json.dumps(data, sort_keys=True, default=str).encode("utf-8"))
 
