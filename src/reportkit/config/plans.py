@@ -45,7 +45,7 @@ from pydantic import (
 
 from ..core.errors import PlanError, did_you_mean
 from ..core.money import rdiv
-from ..core.types import PPM, Id, Money
+from ..core.types import PPM, CurrencyCode, Id, Money
 from ..core.yaml_input import KeyedValueError, format_validation_errors, read_yaml_mapping
 
 __all__ = [
@@ -168,9 +168,9 @@ class Plan(_Strict):
 
     name: str
     description: str | None = None
-    currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
+    currency: CurrencyCode = "USD"
     # -- fx2 group (issue #13 item 10): paid in another currency, converted once per pay period
-    payout_currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
+    payout_currency: CurrencyCode | None = None
     payout_conversion: Literal["period_end", "period_average"] | None = None
     period: Literal["quarter", "month"] = "quarter"
     base_salary: Money = Field(Decimal("0"), ge=0)
