@@ -363,7 +363,9 @@ class Plan(_Strict):
             raise ValueError(
                 f"weights must sum to exactly 1 (got {shown} = {total}); change a weight by {1 - total} so they sum to 1"
             )
-        ote, base = info.data.get("ote", Decimal(0)), info.data.get("base_salary", Decimal(0))
+        if "ote" not in info.data or "base_salary" not in info.data:
+            return v  # a refused ote or base_salary is the error to report, not the target incentive it leaves
+        ote, base = info.data["ote"], info.data["base_salary"]
         if ote - base <= 0:
             raise ValueError(
                 "measures pay weight x attainment x the target incentive, but the plan has none "
