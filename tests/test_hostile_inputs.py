@@ -384,6 +384,16 @@ def test_ambiguous_dates_need_a_declared_format(tmp_path):
     assert "ambiguous" in p[2].reason and "'%d/%m/%Y' or '%m/%d/%Y'" in p[2].reason
 
 
+def test_a_date_only_one_order_can_read_gets_that_format_and_day_first_suggested(tmp_path):
+    with pytest.raises(DataError) as exc:
+        load_dataset(mapping(tmp_path, "dotted_dates_one_reading_each.csv"))
+    p = {p.row: p.reason for p in exc.value.problems}
+    assert "29 cannot be a month, so '29.01.2025' is day first: declare date_format: '%d.%m.%Y', or day_first: true" in p[2]
+    assert "'%m.%d.%Y'" not in p[2]
+    assert "30 cannot be a month, so '01.30.2025' is month first: declare date_format: '%m.%d.%Y', or day_first: false" in p[3]
+    assert "'31.13.2025' is no day and month in either order: correct the cell" in p[4]
+
+
 def test_declared_date_format_reads_them_and_a_misfit_names_its_row(tmp_path):
     ds = load_dataset(mapping(tmp_path, "ambiguous_dates.csv", table="  date_format: {close_date: '%d/%m/%Y'}\n"))
     assert ds.deals["close_date"].dt.strftime("%Y-%m-%d").tolist() == ["2025-04-03", "2025-04-13"]

@@ -326,7 +326,14 @@ def _date_hint(text: str, formats: list[str], declared: bool) -> str:
                 f"; {text!r} is ambiguous (day first or month first?): declare date_format: "
                 f"'{day_first}' or '{month_first}' for this column"
             )
+        if (a > 12 and b > 12) or max(a, b) > 31:
+            return f"; {text!r} is no day and month in either order: correct the cell"
         if not declared or not {day_first, month_first} & set(formats):
+            if a > 12 or b > 12:  # only one reading is a date: name that one
+                first, flag = ("day", "true") if a > 12 else ("month", "false")
+                fmt = day_first if a > 12 else month_first
+                also = f", or day_first: {flag} (reads the table's numeric dates {first} first)" if yr == "%Y" else ""
+                return f"; {max(a, b)} cannot be a month, so {text!r} is {first} first: {fix} date_format: '{fmt}'{also}"
             return f"; {fix} date_format: '{day_first}' or '{month_first}' for this column"
     if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9:.]+", text) and not any("%H" in f for f in formats):
         return "; the value has a time of day: declare date_format: '%Y-%m-%d %H:%M:%S' (or 'ISO8601')"
