@@ -192,6 +192,15 @@ def test_measures_table_is_read_from_a_source_mapping_exactly(tmp_path):
     assert amounts(res, "measure", "AM-1") == [D("28760.49"), D("4875.00")]
 
 
+def test_a_measure_value_written_as_a_percentage_is_refused_saying_to_write_the_fraction(tmp_path):
+    with pytest.raises(DataError) as exc:
+        load_dataset(scorecard_source(tmp_path, "AM-1,2025-01-01,2025-03-31,csat,92%\n"))
+    (problem,) = exc.value.problems
+    assert (problem.row, problem.value) == (2, "92%")
+    assert "write '92%' as 0.92 (a fraction: 1.0 == 100 %), without the '%'" in problem.reason
+    assert "symbol" not in problem.reason  # not a currency sign to declare
+
+
 def test_measures_row_naming_an_unknown_account_manager_or_a_bad_value_is_a_data_problem_at_load(tmp_path):
     with pytest.raises(DataError) as exc:
         load_dataset(scorecard_source(tmp_path, "b,2025-01-01,2025-03-31,csat,0.9x\n"))

@@ -28,7 +28,7 @@ import pandas as pd
 from ...core.money import MICROS_PER_CENT, MICROS_PER_UNIT, to_cents, to_micros
 from .schema import DEFAULT_DATE_FORMAT, Amount
 
-__all__ = ["DEFAULT_DATE_FORMAT", "DateColumn", "read_dates", "timezone_note", "data_notes"]
+__all__ = ["DEFAULT_DATE_FORMAT", "DateColumn", "read_dates", "timezone_note", "data_notes", "plain_number_refusal"]
 
 # Texts that exports use for "no value". They are *never* treated as missing unless
 # the mapping declares them in na_values; they only improve messages and warnings.
@@ -109,6 +109,24 @@ def _amount_hint(text: str, spec: Amount) -> str:
     elif re.fullmatch(f"[0-9]{{1,3}}([{_SPACES}][0-9]{{3}})+([.,][0-9]*)?", core.strip()) and spec.thousands is None:
         hints.append("declare thousands: ' ' for amounts like 1 234,56 (any space: also no-break and thin spaces)")
     return ("; " + "; ".join(hints)) if hints else ""
+
+
+def plain_number_refusal(value: Any) -> str:
+    """Why a measure's value (a plain decimal, no notations) is refused, and how to write it.
+
+    ``92%`` -> write ``0.92`` (a fraction, 1.0 == 100 %); ``1,5`` -> write ``1.5``; else
+    the form with examples. The measures table reads no percent sign, currency sign or
+    separator: the value is the exact number the plan compares with its target.
+    """
+    t = str(value).strip()
+    form = "a measure's value is a plain decimal number (digits, an optional sign and '.'), e.g. 0.92, 3 or 45000.50"
+    number = t.rstrip("%").strip().replace(",", ".", 1) if t.count(",") <= 1 else ""
+    if t.endswith("%") and _FLOAT.match(number):
+        as_fraction = format(Decimal(number).scaleb(-2).normalize(), "f")
+        return f"not a number: {form}; write {t!r} as {as_fraction} (a fraction: 1.0 == 100 %), without the '%'"
+    if "," in t and _FLOAT.match(number):
+        return f"not a number: {form}; write {t!r} as {number} (a decimal point, no thousands separator)"
+    return f"not a number: {form}"
 
 
 def _strip_notations(text: str, spec: Amount) -> tuple[str, bool, bool] | str:
