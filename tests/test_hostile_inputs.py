@@ -375,6 +375,18 @@ def test_unquoted_null_in_na_values_is_explained(tmp_path):
         load_dataset(mapping(tmp_path, "null_placeholders.csv", table="  na_values: [NULL]\n"))
 
 
+def test_a_european_amount_gets_the_whole_declaration_that_reads_it(tmp_path):
+    with pytest.raises(DataError) as exc:
+        load_dataset(mapping(tmp_path, "euro_amounts_decimal_comma_space_thousands.csv"))
+    p = {p.row: p.reason for p in exc.value.problems}
+    assert """declare decimal: ',', thousands: ' ', symbol: "€" for this column under amounts: in the mapping""" in p[2]
+    assert "(it then reads '1 234,00 €' as 1234.00)" in p[2]
+    assert """declare decimal: ',', symbol: "€" for this column""" in p[3] and "as 12.50" in p[3]
+    declared = "  amounts: {amount_cents: {decimal: ',', thousands: ' ', symbol: '€'}}\n"
+    ds = load_dataset(mapping(tmp_path, "euro_amounts_decimal_comma_space_thousands.csv", table=declared))
+    assert ds.deals["amount_cents"].tolist() == [123400, 1250]  # the declaration the hint named reads them
+
+
 # -- dates ----------------------------------------------------------------------------------
 def test_ambiguous_dates_need_a_declared_format(tmp_path):
     with pytest.raises(DataError) as exc:
