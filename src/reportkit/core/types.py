@@ -292,6 +292,7 @@ Id = Annotated[str, BeforeValidator(to_id)]
 TimeZone = Annotated[str, BeforeValidator(check_timezone)]
 """An IANA time zone name (``Europe/Berlin``), checked by :func:`check_timezone`."""
 
+
 def _currency_code_field(value: Any, info: ValidationInfo) -> str:
     return check_currency_code(value, info.field_name or "currency")
 
