@@ -170,3 +170,18 @@ def test_export_html_into_a_missing_folder_is_an_output_error_naming_the_file(ex
     with pytest.raises(OutputError, match=r"no-such-folder/explorer\.html") as err:
         ex.export_html(target)
     assert err.value.hint and not target.parent.exists()
+
+
+def test_export_html_whose_rename_fails_keeps_the_previous_page(ex, tmp_path, monkeypatch):
+    from reportkit.core import files
+
+    target = ex.export_html(tmp_path / "explorer.html")
+    before = target.read_text()
+
+    def refuse(src, dst):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(files.os, "replace", refuse)
+    with pytest.raises(OutputError, match=r"cannot write the explorer page .*Permission denied"):
+        ex.export_html(target)
+    assert target.read_text() == before and [p.name for p in tmp_path.iterdir()] == ["explorer.html"]

@@ -375,6 +375,18 @@ def test_unquoted_null_in_na_values_is_explained(tmp_path):
         load_dataset(mapping(tmp_path, "null_placeholders.csv", table="  na_values: [NULL]\n"))
 
 
+def test_a_european_amount_gets_the_whole_declaration_that_reads_it(tmp_path):
+    with pytest.raises(DataError) as exc:
+        load_dataset(mapping(tmp_path, "euro_amounts_decimal_comma_space_thousands.csv"))
+    p = {p.row: p.reason for p in exc.value.problems}
+    assert """declare decimal: ',', thousands: ' ', symbol: "€" for this column under amounts: in the mapping""" in p[2]
+    assert "(it then reads '1 234,00 €' as 1234.00)" in p[2]
+    assert """declare decimal: ',', symbol: "€" for this column""" in p[3] and "as 12.50" in p[3]
+    declared = "  amounts: {amount_cents: {decimal: ',', thousands: ' ', symbol: '€'}}\n"
+    ds = load_dataset(mapping(tmp_path, "euro_amounts_decimal_comma_space_thousands.csv", table=declared))
+    assert ds.deals["amount_cents"].tolist() == [123400, 1250]  # the declaration the hint named reads them
+
+
 # -- dates ----------------------------------------------------------------------------------
 def test_ambiguous_dates_need_a_declared_format(tmp_path):
     with pytest.raises(DataError) as exc:
@@ -382,6 +394,16 @@ def test_ambiguous_dates_need_a_declared_format(tmp_path):
     p = {p.row: p for p in exc.value.problems}
     assert p[2].column == "Closed" and p[2].value == "03/04/2025"
     assert "ambiguous" in p[2].reason and "'%d/%m/%Y' or '%m/%d/%Y'" in p[2].reason
+
+
+def test_a_date_only_one_order_can_read_gets_that_format_and_day_first_suggested(tmp_path):
+    with pytest.raises(DataError) as exc:
+        load_dataset(mapping(tmp_path, "dotted_dates_one_reading_each.csv"))
+    p = {p.row: p.reason for p in exc.value.problems}
+    assert "29 cannot be a month, so '29.01.2025' is day first: declare date_format: '%d.%m.%Y', or day_first: true" in p[2]
+    assert "'%m.%d.%Y'" not in p[2]
+    assert "30 cannot be a month, so '01.30.2025' is month first: declare date_format: '%m.%d.%Y', or day_first: false" in p[3]
+    assert "'31.13.2025' is no day and month in either order: correct the cell" in p[4]
 
 
 def test_declared_date_format_reads_them_and_a_misfit_names_its_row(tmp_path):

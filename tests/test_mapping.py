@@ -408,3 +408,9 @@ def test_loading_counts_the_rows_it_merged_and_the_amounts_it_rounded(tmp_path):
 def test_a_clean_load_counts_no_changes(tmp_path):
     ds = load_dataset(write_minimal(tmp_path, deals="ref,rep,client,closed,value\nD1,AM-1,C1,2025-01-05,100.00\n"))
     assert ds.load_changes == () and model.load_change_notes(ds) == []
+
+
+def test_a_lower_case_currency_is_refused_with_the_code_in_capitals(tmp_path):
+    path = write_minimal(tmp_path, MINIMAL.replace("currency: USD", "currency: usd"))
+    with pytest.raises(MappingError, match=r"currency must be a 3-letter ISO 4217 code in capitals, e\.g\. USD \(got 'usd'\)"):
+        load_mapping(path)

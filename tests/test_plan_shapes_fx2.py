@@ -107,8 +107,8 @@ def test_a_pay_period_without_a_rate_is_refused_naming_account_manager_period_cu
     with pytest.raises(DataError) as exc:
         run(folder)
     text = str(exc.value)
-    assert "account manager 'uk1', FY2024-M01: plan 'Flat 10 % paid in GBP'" in text
-    assert "pays in EUR (payout_conversion: period_end) and needs a EUR rate dated on or before 2024-01-31" in text
+    assert "FY2024-M01 needs a EUR rate dated on or before 2024-01-31: plan 'Flat 10 % paid in GBP'" in text
+    assert "pays in EUR (payout_conversion: period_end); affects 1 account manager(s): 'uk1'" in text
     assert "add the EUR rates to the data set's fx_rates table" in exc.value.hint and "units of USD" in exc.value.hint
 
 
@@ -189,3 +189,18 @@ def test_quotas_in_another_currency_stay_refused_with_the_plan_rate_fix(tmp_path
     (p,) = exc.value.problems
     assert (p.row, p.column, p.value) == (2, "currency", "GBP")
     assert "convert them to USD at your fiscal year's plan rate before loading" in p.reason
+
+
+def test_a_missing_payout_rate_is_named_once_with_the_account_managers_it_affects(tmp_path):
+    """Five account managers paid in GBP without any GBP rate: one line for the rate, the five counted."""
+    from engine_helpers import dataset, plan_from_yaml
+
+    reps = [f"AM-{i}" for i in range(1, 6)]
+    ds = dataset([(f"d{i}", am, "2025-02-01", "1000.00", "P") for i, am in enumerate(reps)])
+    plan = plan_from_yaml(tmp_path, (GBP / "plan.yaml").read_text(encoding="utf-8").replace("period: month", "period: quarter"))
+    with pytest.raises(DataError) as exc:
+        engine.compute(ds, plan, "FY2025-Q1")
+    lines = exc.value.message.splitlines()
+    assert lines[0] == "no exchange rate for the payout of 5 pay period(s):"
+    assert len(lines) == 2 and lines[1].count("GBP rate dated on or before 2025-03-31") == 1
+    assert lines[1].endswith("affects 5 account manager(s): 'AM-1', 'AM-2', 'AM-3' and 2 more")

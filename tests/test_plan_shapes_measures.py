@@ -148,7 +148,8 @@ def test_table_measure_without_a_target_is_refused_naming_the_key(tmp_path):
 
 
 def test_missing_measure_value_names_the_account_manager_measure_and_period(tmp_path):
-    ds = dataset(REVENUE_276_543_21, QUOTA_250K_Q1)  # no measures table at all
+    # the table knows renewals (another period's row), but not a's FY2025-Q1 value
+    ds = with_measures(dataset(REVENUE_276_543_21, QUOTA_250K_Q1), ("a", *Q2, "renewals", "45000"))
     with pytest.raises(DataError) as exc:
         run(plan_file(tmp_path, ISPM_80_20), ds, "FY2025-Q1")
     msg = str(exc.value)
@@ -189,6 +190,15 @@ def test_measures_table_is_read_from_a_source_mapping_exactly(tmp_path):
     assert ds.measures["value_micros"].tolist() == [45_000_000_000]
     res = run(plan_file(tmp_path, ISPM_80_20), ds, "FY2025-Q1")
     assert amounts(res, "measure", "AM-1") == [D("28760.49"), D("4875.00")]
+
+
+def test_a_measure_value_written_as_a_percentage_is_refused_saying_to_write_the_fraction(tmp_path):
+    with pytest.raises(DataError) as exc:
+        load_dataset(scorecard_source(tmp_path, "AM-1,2025-01-01,2025-03-31,csat,92%\n"))
+    (problem,) = exc.value.problems
+    assert (problem.row, problem.value) == (2, "92%")
+    assert "write '92%' as 0.92 (a fraction: 1.0 == 100 %), without the '%'" in problem.reason
+    assert "symbol" not in problem.reason  # not a currency sign to declare
 
 
 def test_measures_row_naming_an_unknown_account_manager_or_a_bad_value_is_a_data_problem_at_load(tmp_path):
@@ -316,3 +326,30 @@ def test_measures_row_repeating_its_account_manager_period_and_measure_is_refuse
     msg = str(exc.value)
     assert "scorecard.csv, row 2" in msg and "scorecard.csv, row 3" in msg
     assert "repeated row of measures" in msg and "measure='csat'" in msg and "deduplicate: first | last" in msg
+
+
+def test_a_misspelt_multiplier_measure_is_reported_once_with_the_names_allowed(tmp_path):
+    """Four account managers over four quarters: the typo is one problem, not sixteen."""
+    reps = ["a", "b", "c", "d"]
+    quarters = [("2025-01-01", "2025-03-31"), Q2, ("2025-07-01", "2025-09-30"), ("2025-10-01", "2025-12-31")]
+    deals = [(f"d{r}", r, "2025-02-01", "1000.00", "P") for r in reps]
+    ds = with_measures(
+        dataset(deals, [(r, *q, "1000.00") for r in reps for q in quarters]),
+        *[(r, *q, "csat", "0.9") for r in reps for q in quarters],
+    )
+    typo = CSAT_KICKER.replace('measure: csat, at_least: "0"', 'measure: cstat, at_least: "0"')
+    with pytest.raises(DataError) as exc:
+        run(plan_file(tmp_path, typo), ds, "FY2025")
+    (problem,) = exc.value.problems
+    assert "reads measure 'cstat' (key 'multipliers.0'), but no row of the measures table names it (its measures: 'csat')" in str(
+        problem
+    )
+    assert "a multiplier may also read 'revenue' (quota attainment); did you mean 'csat'?" in str(problem)
+
+
+def test_a_plan_reading_a_measure_without_a_measures_table_is_told_once(tmp_path):
+    ds = dataset(REVENUE_276_543_21, QUOTA_250K_Q1)  # no measures table at all
+    with pytest.raises(DataError) as exc:
+        run(plan_file(tmp_path, ISPM_80_20), ds, "FY2025-Q1")
+    (problem,) = exc.value.problems
+    assert "reads measure 'renewals' (key 'measures.1'), but the data set has no measures table" in str(problem)

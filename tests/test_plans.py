@@ -136,3 +136,23 @@ def test_unquoted_numeric_id_and_unknown_plan_are_refused(tmp_path):
             write(tmp_path, "assignments:\n  - {account_manager_id: '7', plan: standrd, start: 2025-01-01}\n"),
             plans=["standard", "retroactive_ytd"],
         )
+
+
+@pytest.mark.parametrize("key", ["currency", "payout_currency"])
+def test_a_currency_code_in_lower_case_is_refused_naming_the_key_and_the_code_in_capitals(tmp_path, key):
+    with pytest.raises(PlanError) as info:
+        load_plan(write(tmp_path, MIN + f"{key}: gbp\npayout_conversion: period_end\n"))
+    msg = info.value.message
+    assert f"key '{key}': {key} must be a 3-letter ISO 4217 code in capitals, e.g. GBP (got 'gbp')" in msg
+    assert "pattern" not in msg
+
+
+def test_a_refused_ote_is_reported_alone_without_the_target_incentive_it_leaves_missing(tmp_path):
+    measures = 'base_salary: "100000.00"\nmeasures: [{name: revenue, weight: "0.8"}, {name: csat, weight: "0.2", target: "1"}]\n'
+    with pytest.raises(PlanError) as info:
+        load_plan(write(tmp_path, MIN + "ote: 230000.5\n" + measures))
+    msg = info.value.message
+    assert "key 'ote': 230000.5 is a float" in msg
+    assert "target incentive" not in msg and len(msg.splitlines()) == 1
+    with pytest.raises(PlanError, match="measures pay weight x attainment x the target incentive, but the plan has none"):
+        load_plan(write(tmp_path, MIN + measures))  # no ote at all: the target incentive is the root error

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import datetime
 import pickle
 from decimal import Decimal
+from pathlib import Path
 
+import nbformat
 import pandas as pd
 import pytest
 from sample_reports import FORMULA, XSS, am_report, team_report
@@ -13,6 +16,7 @@ from sample_reports import FORMULA, XSS, am_report, team_report
 from reportkit.core.errors import ParamsError, TemplateError
 from reportkit.render import charts
 from reportkit.render.notebook import (
+    IN_WORKBOOK,
     NA,
     column_label,
     commission_table,
@@ -241,13 +245,36 @@ def statement_of_250_deals_in_two_tiers() -> pd.DataFrame:
     return frame
 
 
-def test_a_table_longer_than_its_rows_shows_the_first_and_says_the_rest_are_in_the_workbook():
+def test_a_report_table_longer_than_its_rows_shows_the_first_and_says_the_rest_are_in_the_workbook():
     frame = pd.DataFrame({"account_id": [f"A-{i:04d}" for i in range(1234)]})
-    shown = table(frame)
+    shown = table(frame, rest=IN_WORKBOOK)
     assert len(shown.rows) == 200 and shown.rows[-1] == ("A-0199",)
     assert shown.caption == "first 200 of 1,234 rows; all rows in the workbook"
     assert "first 200 of 1,234 rows; all rows in the workbook" in shown.to_html()
     assert len(table(frame, max_rows=None).rows) == 1234 and table(frame.head(200)).caption == ""
+
+
+def test_a_long_table_shown_outside_a_report_does_not_mention_a_workbook():
+    frame = pd.DataFrame({"account_id": [f"A-{i:04d}" for i in range(1234)]})
+    shown = table(frame)
+    assert shown.caption == "first 200 of 1,234 rows"
+    assert "workbook" not in shown.to_html()
+    assert table(frame, rest="all rows in deals.csv").caption == "first 200 of 1,234 rows; all rows in deals.csv"
+
+
+@pytest.mark.parametrize("template", ["account_manager", "team", "company"])
+def test_every_table_of_a_report_template_says_its_rows_left_out_are_in_the_workbook(template):
+    nb = nbformat.read(Path(__file__).resolve().parents[1] / "templates" / f"{template}.ipynb", as_version=4)
+    calls = [
+        node
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for node in ast.walk(ast.parse(cell.source))
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "table"
+    ]
+    assert calls and all(
+        any(k.arg == "rest" and getattr(k.value, "id", None) == "IN_WORKBOOK" for k in c.keywords) for c in calls
+    )
 
 
 def test_a_statement_longer_than_table_rows_is_shown_summed_by_rule_tier_and_award_with_its_total():

@@ -121,3 +121,12 @@ def test_adventureworks_statements_come_from_the_tiered_territory_plan(tmp_path)
     # commission basis is the territory credit the report shows as revenue
     credit = sum(b for b, k in zip(r.commission["basis"], r.commission["rule"]) if k.startswith("commission, tier "))
     assert credit == r.summary["revenue"]
+
+
+def test_statement_without_period_uses_the_params_files_period(tmp_path, capsys):
+    from reportkit.cli import main
+
+    assert main(["statement", str(DEMO), "--account-manager", "AM-001", "-o", str(tmp_path)]) == 0
+    period = load_params(DEMO).period
+    assert [p.name for p in sorted(tmp_path.glob("*.csv"))] == [f"statement-AM-001-{period}.csv"]
+    assert f"statement(s) for {period}" in capsys.readouterr().out

@@ -165,12 +165,13 @@ def _add_statement(sub: Any) -> None:
         "statement",
         help="write commission statements (CSV and Excel) for a period",
         description=(
-            "Write one commission statement per account manager for PERIOD as CSV and xlsx, with exactly "
+            "Write one commission statement per account manager for the period (--period, else the params "
+            "file's period) as CSV and xlsx, with exactly "
             "the lines and total the account manager's report shows."
         ),
     )
     statement.add_argument("params", metavar="PARAMS.yaml", help="batch params file (source, as_of, plan)")
-    statement.add_argument("--period", required=True, metavar="LABEL", help="period label, e.g. FY2025-Q4")
+    statement.add_argument("--period", metavar="LABEL", help="period label, e.g. FY2025-Q4 (default: the params file's period)")
     statement.add_argument("--account-manager", metavar="ID", help="one account manager id (default: every active one)")
     statement.add_argument("--output-dir", "-o", metavar="DIR", help="folder for the files (default: reports/statements)")
     statement.add_argument(

@@ -38,7 +38,6 @@ import base64
 import dataclasses
 import datetime
 import html
-import os
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -47,7 +46,8 @@ from typing import Any
 import pandas as pd
 
 from ..config.params import QuotaBonus
-from ..core.errors import OutputError, ParamsError, ReportkitError, did_you_mean
+from ..core.errors import ParamsError, ReportkitError, did_you_mean
+from ..core.files import atomic_write
 from ..core.money import cents_to_money, to_cents, to_micros
 from ..core.periods import Period
 from ..core.types import to_fraction
@@ -754,17 +754,12 @@ class Explorer:
             f"<title>{html.escape(title)}</title>\n<style>{_PAGE_CSS}</style>\n</head>\n"
             f"<body>\n<main>\n{snap.html}\n</main>\n</body>\n</html>\n"
         )
-        tmp = out.with_name(f".{out.name}.tmp")
-        try:
-            tmp.write_text(page, encoding="utf-8")
-            os.replace(tmp, out)
-        except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            raise OutputError(
-                f"cannot write the explorer page {out}: {exc.strerror or exc}",
-                hint="choose a file in a folder that exists and that you can write to",
-            ) from None
-        return out
+        return atomic_write(
+            out,
+            page,
+            what="the explorer page",
+            hint="choose a file in a folder that exists and that you can write to",
+        )
 
 
 #: The exported page's own look (system fonts only: nothing is fetched).

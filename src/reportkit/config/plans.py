@@ -45,7 +45,7 @@ from pydantic import (
 
 from ..core.errors import PlanError, did_you_mean
 from ..core.money import rdiv
-from ..core.types import PPM, Id, Money
+from ..core.types import PPM, CurrencyCode, Id, Money
 from ..core.yaml_input import KeyedValueError, format_validation_errors, read_yaml_mapping
 
 __all__ = [
@@ -168,9 +168,9 @@ class Plan(_Strict):
 
     name: str
     description: str | None = None
-    currency: str = Field("USD", pattern=r"^[A-Z]{3}$")
+    currency: CurrencyCode = "USD"
     # -- fx2 group (issue #13 item 10): paid in another currency, converted once per pay period
-    payout_currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
+    payout_currency: CurrencyCode | None = None
     payout_conversion: Literal["period_end", "period_average"] | None = None
     period: Literal["quarter", "month"] = "quarter"
     base_salary: Money = Field(Decimal("0"), ge=0)
@@ -363,7 +363,9 @@ class Plan(_Strict):
             raise ValueError(
                 f"weights must sum to exactly 1 (got {shown} = {total}); change a weight by {1 - total} so they sum to 1"
             )
-        ote, base = info.data.get("ote", Decimal(0)), info.data.get("base_salary", Decimal(0))
+        if "ote" not in info.data or "base_salary" not in info.data:
+            return v  # a refused ote or base_salary is the error to report, not the target incentive it leaves
+        ote, base = info.data["ote"], info.data["base_salary"]
         if ote - base <= 0:
             raise ValueError(
                 "measures pay weight x attainment x the target incentive, but the plan has none "

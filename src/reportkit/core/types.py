@@ -25,6 +25,9 @@ type           held as                 accepted from YAML
 ``TimeZone``   ``str``                 an IANA name spelt as the database does
                                        (``Europe/Berlin``, ``UTC``), with a
                                        did-you-mean (:func:`check_timezone`).
+``CurrencyCode`` ``str``               three capital letters (ISO 4217: ``USD``,
+                                       ``GBP``); ``gbp`` is refused naming ``GBP``
+                                       (:func:`check_currency_code`).
 =============  ======================  ==============================================
 
 Attainment is a fraction (1.0 == 100 %). Bounds (``ge=0``, ``le=1``) stay on
@@ -46,7 +49,7 @@ import zoneinfo
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, ValidationInfo
 
 from .errors import did_you_mean
 from .money import round_money
@@ -59,11 +62,13 @@ __all__ = [
     "FloatFraction",
     "Id",
     "TimeZone",
+    "CurrencyCode",
     "to_money",
     "to_fraction",
     "to_id",
     "as_text",
     "check_timezone",
+    "check_currency_code",
 ]
 
 PPM = 1_000_000
@@ -229,6 +234,41 @@ def check_timezone(value: Any) -> str:
     return value
 
 
+def check_currency_code(value: Any, key: str = "currency") -> str:
+    """Validate a currency code: three capital letters, as ISO 4217 writes them (``USD``, ``GBP``).
+
+    The one rule for every currency key (a source mapping's ``currency``, a plan's
+    ``currency`` and ``payout_currency``). Lower case is refused rather than read
+    upper: the code is compared with the data's and the FX table's codes as written.
+
+    Parameters
+    ----------
+    value : Any
+        The code as given in YAML.
+    key : str, default "currency"
+        The key named in the message (:data:`CurrencyCode` passes the field's name).
+
+    Returns
+    -------
+    str
+        The code, exactly as written (it is already valid).
+
+    Raises
+    ------
+    ValueError
+        ``"payout_currency must be a 3-letter ISO 4217 code in capitals, e.g. GBP"``:
+        the example is the value in capitals when it has three letters.
+
+    >>> check_currency_code("GBP")
+    'GBP'
+    """
+    if isinstance(value, str) and len(value) == 3 and value.isascii() and value.isalpha() and value.isupper():
+        return value
+    text = str(value).strip() if value is not None else ""
+    example = text.upper() if len(text) == 3 and text.isascii() and text.isalpha() else "USD"
+    raise ValueError(f"{key} must be a 3-letter ISO 4217 code in capitals, e.g. {example}")
+
+
 def to_id(v: Any) -> Any:
     """Validate an id (the rule of :data:`Id`): text only, never a YAML number."""
     return as_text(v, "id")
@@ -251,3 +291,11 @@ Id = Annotated[str, BeforeValidator(to_id)]
 
 TimeZone = Annotated[str, BeforeValidator(check_timezone)]
 """An IANA time zone name (``Europe/Berlin``), checked by :func:`check_timezone`."""
+
+
+def _currency_code_field(value: Any, info: ValidationInfo) -> str:
+    return check_currency_code(value, info.field_name or "currency")
+
+
+CurrencyCode = Annotated[str, BeforeValidator(_currency_code_field)]
+"""An ISO 4217 currency code in capitals (``GBP``), checked by :func:`check_currency_code`."""

@@ -67,6 +67,7 @@ __all__ = [
     "resolve_params_file",
     "SUMMARY_LAYOUT",
     "table",
+    "IN_WORKBOOK",
     "commission_table",
     "summary_table",
     "heading",
@@ -350,6 +351,10 @@ class Heading:
         return (f"{self.company}\n" if self.company else "") + self.text + (f"\n{self.subtitle}" if self.subtitle else "")
 
 
+IN_WORKBOOK = "all rows in the workbook"
+"""Where a report's rows left out of a long table are (``table(..., rest=IN_WORKBOOK)`` in the templates)."""
+
+
 def table(
     frame: pd.DataFrame,
     columns: Sequence[str] | None = None,
@@ -358,7 +363,7 @@ def table(
     labels: Mapping[str, str] | None = None,
     caption: str = "",
     max_rows: int | None = DEFAULT_TABLE_ROWS,
-    rest: str = "all rows in the workbook",
+    rest: str = "",
     total: Mapping[str, Any] | None = None,
     total_label: str = "Total",
     miss_below: float | None = None,
@@ -380,11 +385,14 @@ def table(
     caption : str, optional
     max_rows : int or None, default :data:`~reportkit.config.params.DEFAULT_TABLE_ROWS` (200)
         Show only the first this many rows of a longer frame, and say so in the caption:
-        ``first 200 of 70,000 rows; all rows in the workbook`` (the one truncation rule
-        of every report table; templates pass ``report.table_rows``, params ``table_rows``).
-        None: every row. The report object keeps every row; the workbook shows them all.
-    rest : str, default "all rows in the workbook"
-        Where the rows left out can be read, after the count in the caption.
+        ``first 200 of 70,000 rows`` (the one truncation rule of every report table;
+        templates pass ``report.table_rows``, params ``table_rows``). None: every row.
+        The frame itself keeps every row.
+    rest : str, default ""
+        Where the rows left out can be read, after the count in the caption. The
+        report templates pass :data:`IN_WORKBOOK` (``first 200 of 70,000 rows; all
+        rows in the workbook``); a table shown outside a report (an analyst's own
+        notebook, the explorer) has no workbook, so the default says only the count.
     total : mapping, optional
         A total row ``{column: value}``: the values come from the report object
         (e.g. ``report.summary["commission_total"]``, the sum of the rounded

@@ -295,20 +295,20 @@ def write_statement_files(
 
 def statement_cli(
     params_path: str | Path,
-    period: str,
+    period: str | None = None,
     account_manager_id: str | None = None,
     output_dir: str | Path = "reports/statements",
     splits: str | Path | None = None,
 ) -> int:
-    """Write commission statements for ``period`` as CSV and xlsx; returns the exit code (0).
+    """Write commission statements for ``period`` (default the params') as CSV and xlsx; returns the exit code (0).
 
     Parameters
     ----------
     params_path : str or Path
         Batch params file (source, ``as_of``, ``plan:`` or ``commission:``).
-    period : str
-        Period label, e.g. ``FY2025-Q4``. Deals count up to ``min(as_of, period end)``
-        with the params file's ``as_of``.
+    period : str, optional
+        Period label, e.g. ``FY2025-Q4``; default the params file's ``period``. Deals
+        count up to ``min(as_of, period end)`` with the params file's ``as_of``.
     account_manager_id : str, optional
         One account manager; default every account manager active in the period
         (restricted to the params file's ``account_managers`` when given).
@@ -327,7 +327,7 @@ def statement_cli(
     params, ds = load_inputs(params_path)
     if splits is not None:
         ds = with_splits(ds, splits)
-    p = Period.parse(period, ds.calendar)
+    p = Period.parse(period or params.period, ds.calendar)
     refuse_closed(params, output_dir, p.label)  # close group (issue #15): a closed period is never rewritten
     params = with_close_registry(params, output_dir)  # later periods restate the closed ones
     as_of = params.as_of

@@ -1,7 +1,8 @@
 """The batch's files: output names, atomic writes, manifest.json, stale outputs of earlier runs, .work/.
 
 Every published file is written to a temporary name and moved into place with
-:func:`os.replace` (:func:`atomic_write`). A report's files are
+:func:`os.replace` (:func:`reportkit.core.files.atomic_write`, the one rule, re-exported here
+for the batch). A report's files are
 ``DIR/<kind folder>/<slug>.{ipynb,html,xlsx}`` and ``.pdf`` when params ``pdf.enabled`` (:func:`unique_slugs`); re-running
 into a folder removes only the files the previous ``manifest.json`` listed that this
 run does not produce (:func:`remove_stale_outputs`).
@@ -14,7 +15,6 @@ import datetime
 import hashlib
 import json
 import logging
-import os
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config.params import KIND_NAME, BatchParams
-from ..core.errors import OutputError
+from ..core.files import atomic_write as atomic_write  # the one rule; run/ imports it from here
 from ..core.periods import Period
 from ..reports.builders import REPORT_KINDS, ReportKind
 from .results import ReportResult
@@ -119,28 +119,6 @@ def inside(path: Path, root: Path) -> bool:
         return True
     except ValueError:
         return False
-
-
-def atomic_write(path: Path, data: bytes | str) -> None:
-    """Write ``data`` (text as UTF-8) to a temporary name beside ``path``, then move it into place.
-
-    Raises
-    ------
-    OutputError
-        The folder is not writable or the disk is full (nothing half-written is left).
-    """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        if isinstance(data, str):
-            tmp.write_text(data, encoding="utf-8")
-        else:
-            tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(
-            f"cannot write {str(path)!r}: {exc}", hint="check the folder is writable and the disk has space"
-        ) from None
 
 
 def read_previous_manifest(out: Path) -> dict[str, Any] | None:

@@ -20,7 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ...core.errors import MappingError, did_you_mean
-from ...core.types import TimeZone, as_text
+from ...core.types import CurrencyCode, TimeZone, as_text
 from ...core.yaml_input import format_validation_errors, read_yaml_mapping
 from .. import model
 from ..sources import FORMATS, format_of
@@ -390,7 +390,7 @@ class SourceMapping(_Strict):
 
     name: str = ""
     calendar: Calendar = Calendar()
-    currency: str = Field("USD", pattern=r"^[A-Z]{3}$", description="ISO 4217 code")
+    currency: CurrencyCode = Field("USD", description="ISO 4217 code")
     crediting: Literal["owner", "territory"] = "owner"
     timezone: TimeZone | None = Field(
         None,

@@ -29,6 +29,7 @@ from .values import (
     _parse_float,
     _placeholder_hint,
     _recode,
+    plain_number_refusal,
     read_dates,
     timezone_note,
 )
@@ -412,8 +413,9 @@ def _parse_micros_column(ctx: _Context, out: pd.DataFrame, name: str, column: _S
     at the sixth; never through a float.
     """
     _, micros, reasons = _parse_exact(out[name], Amount())
-    for idx, reason in reasons.items():
-        ctx.problems.append(_problem(out, idx, column.at(idx), out.at[idx, name], reason + _placeholder_hint(out.at[idx, name])))
+    for idx in reasons:
+        value = out.at[idx, name]
+        ctx.problems.append(_problem(out, idx, column.at(idx), value, plain_number_refusal(value) + _placeholder_hint(value)))
     for idx in out.index[out[name].isna()]:
         ctx.problems.append(_problem(out, idx, column.at(idx), None, f"{name} is required (blank or missing)"))
     out[name] = micros

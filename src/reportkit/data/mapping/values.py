@@ -15,6 +15,7 @@ fixed-width dates vectorised) with the same result per cell as the per-value rul
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import re
 import zoneinfo
@@ -28,7 +29,7 @@ import pandas as pd
 from ...core.money import MICROS_PER_CENT, MICROS_PER_UNIT, to_cents, to_micros
 from .schema import DEFAULT_DATE_FORMAT, Amount
 
-__all__ = ["DEFAULT_DATE_FORMAT", "DateColumn", "read_dates", "timezone_note", "data_notes"]
+__all__ = ["DEFAULT_DATE_FORMAT", "DateColumn", "read_dates", "timezone_note", "data_notes", "plain_number_refusal"]
 
 # Texts that exports use for "no value". They are *never* treated as missing unless
 # the mapping declares them in na_values; they only improve messages and warnings.
@@ -89,7 +90,62 @@ def _amount_form(spec: Amount) -> str:
     return ", ".join(parts)
 
 
+def _declaration_that_reads(text: str, spec: Amount) -> str:
+    """The ``amounts:`` keys (besides the declared ones) that read ``text``, with the amount they read; "" if none.
+
+    Tries the notations the text shows (the other decimal separator, a thousands
+    separator, its currency sign, a negative notation), fewest changes first, and
+    names the first declaration the amount reader accepts: so the hint is one that works.
+    Texts of one shape (digits alike) share the search (:func:`_reading_change`).
+    """
+    t = text.strip()
+    change = _reading_change(re.sub("[0-9]", "9", t), spec.model_dump_json())
+    if change is None:
+        return ""
+    cand = Amount.model_validate({**spec.model_dump(), **change})
+    got = _read_amount(t, cand, _amount_pattern(cand), hint=False)
+    keys = ", ".join(f"{k}: {_yaml_word(k, v)}" for k, v in change.items())
+    return f"declare {keys} for this column under amounts: in the mapping (it then reads {t!r} as {got})"
+
+
+def _yaml_word(key: str, value: Any) -> str:
+    """How a hint writes an ``amounts:`` value: ``negative: parentheses``, ``symbol: "€"``, ``decimal: ','``."""
+    if key == "negative":
+        return str(value)
+    return json.dumps(value, ensure_ascii=False) if key == "symbol" else f"'{value}'"
+
+
+@functools.lru_cache(maxsize=256)
+def _reading_change(shape: str, spec_json: str) -> dict[str, Any] | None:
+    """The fewest ``amounts:`` changes to the declared form (JSON) under which a text of ``shape`` reads."""
+    if "9" not in shape:
+        return None
+    spec = Amount.model_validate_json(spec_json)
+    signs = [run for run in _NOT_A_SIGN.split(shape) if run]
+    options = (
+        ("decimal", [spec.decimal, *(d for d in ".," if d != spec.decimal)]),
+        ("thousands", [spec.thousands, *(x for x in (" ", ",", ".", "'") if x != spec.thousands and x in shape)]),
+        ("symbol", [spec.symbol, *([signs[0]] if len(signs) == 1 and signs[0] not in spec.symbols else [])]),
+        ("negative", [spec.negative, *(n for n in ("parentheses", "trailing_minus") if n not in spec.negatives)]),
+    )
+    base = spec.model_dump()
+    tried = [{}]
+    for key, values in options:
+        tried = [{**c, **({key: v} if v != base[key] else {})} for c in tried for v in values]
+    for change in sorted((c for c in tried if c), key=len):
+        try:
+            cand = Amount.model_validate({**base, **change})
+        except ValueError:
+            continue
+        if isinstance(_read_amount(shape, cand, _amount_pattern(cand), hint=False), Decimal):
+            return change
+    return None
+
+
 def _amount_hint(text: str, spec: Amount) -> str:
+    reads = _declaration_that_reads(text, spec)
+    if reads:
+        return "; " + reads
     hints = []
     if "(" in text and "parentheses" not in spec.negatives:
         hints.append("declare negative: parentheses if (...) means a negative amount")
@@ -109,6 +165,24 @@ def _amount_hint(text: str, spec: Amount) -> str:
     elif re.fullmatch(f"[0-9]{{1,3}}([{_SPACES}][0-9]{{3}})+([.,][0-9]*)?", core.strip()) and spec.thousands is None:
         hints.append("declare thousands: ' ' for amounts like 1 234,56 (any space: also no-break and thin spaces)")
     return ("; " + "; ".join(hints)) if hints else ""
+
+
+def plain_number_refusal(value: Any) -> str:
+    """Why a measure's value (a plain decimal, no notations) is refused, and how to write it.
+
+    ``92%`` -> write ``0.92`` (a fraction, 1.0 == 100 %); ``1,5`` -> write ``1.5``; else
+    the form with examples. The measures table reads no percent sign, currency sign or
+    separator: the value is the exact number the plan compares with its target.
+    """
+    t = str(value).strip()
+    form = "a measure's value is a plain decimal number (digits, an optional sign and '.'), e.g. 0.92, 3 or 45000.50"
+    number = t.rstrip("%").strip().replace(",", ".", 1) if t.count(",") <= 1 else ""
+    if t.endswith("%") and _FLOAT.match(number):
+        as_fraction = format(Decimal(number).scaleb(-2).normalize(), "f")
+        return f"not a number: {form}; write {t!r} as {as_fraction} (a fraction: 1.0 == 100 %), without the '%'"
+    if "," in t and _FLOAT.match(number):
+        return f"not a number: {form}; write {t!r} as {number} (a decimal point, no thousands separator)"
+    return f"not a number: {form}"
 
 
 def _strip_notations(text: str, spec: Amount) -> tuple[str, bool, bool] | str:
@@ -148,8 +222,8 @@ def _strip_notations(text: str, spec: Amount) -> tuple[str, bool, bool] | str:
     return t, neg, False
 
 
-def _read_amount(text: str, spec: Amount, pattern: re.Pattern) -> Decimal | str:
-    """Decimal of an amount text, or the reason it is not one."""
+def _read_amount(text: str, spec: Amount, pattern: re.Pattern, hint: bool = True) -> Decimal | str:
+    """Decimal of an amount text, or the reason it is not one (with a hint of what reads it unless ``hint`` is false)."""
     got = _strip_notations(text, spec)
     if isinstance(got, str):
         return got
@@ -157,7 +231,8 @@ def _read_amount(text: str, spec: Amount, pattern: re.Pattern) -> Decimal | str:
     if zero:
         return Decimal(0)
     if not pattern.match(t):
-        return f"not an amount in the declared form ({_amount_form(spec)}; digits, an optional sign)" + _amount_hint(text, spec)
+        why = f"not an amount in the declared form ({_amount_form(spec)}; digits, an optional sign)"
+        return why + (_amount_hint(text, spec) if hint else "")
     for ch in _separators(spec):
         t = t.replace(ch, "")
     if spec.decimal != ".":
@@ -326,7 +401,14 @@ def _date_hint(text: str, formats: list[str], declared: bool) -> str:
                 f"; {text!r} is ambiguous (day first or month first?): declare date_format: "
                 f"'{day_first}' or '{month_first}' for this column"
             )
+        if (a > 12 and b > 12) or max(a, b) > 31:
+            return f"; {text!r} is no day and month in either order: correct the cell"
         if not declared or not {day_first, month_first} & set(formats):
+            if a > 12 or b > 12:  # only one reading is a date: name that one
+                first, flag = ("day", "true") if a > 12 else ("month", "false")
+                fmt = day_first if a > 12 else month_first
+                also = f", or day_first: {flag} (reads the table's numeric dates {first} first)" if yr == "%Y" else ""
+                return f"; {max(a, b)} cannot be a month, so {text!r} is {first} first: {fix} date_format: '{fmt}'{also}"
             return f"; {fix} date_format: '{day_first}' or '{month_first}' for this column"
     if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9:.]+", text) and not any("%H" in f for f in formats):
         return "; the value has a time of day: declare date_format: '%Y-%m-%d %H:%M:%S' (or 'ISO8601')"

@@ -227,7 +227,11 @@ def _missing(choice: PlanChoice, active: np.ndarray, values: dict, ams: np.ndarr
             if default is not None:
                 continue
             _, has = values[name]
-            for a, j in zip(*np.nonzero((choice.pidx == g) & active & ~has)):
+            lacking = (choice.pidx == g) & active & ~has
+            if name not in known and lacking.any():  # a name no row has (a typo): once, with the names allowed
+                problems.append(_unknown_measure(file, name, key, pl, known))
+                continue
+            for a, j in zip(*np.nonzero(lacking)):
                 p = span.periods[j]
                 problems.append(
                     DataProblem(
@@ -241,11 +245,30 @@ def _missing(choice: PlanChoice, active: np.ndarray, values: dict, ams: np.ndarr
                 )
     if problems:
         raise DataError(
-            f"{file}: {len(problems)} measure value(s) missing",
+            f"{file}: {len(problems)} measure value(s) missing or measure(s) unknown",
             problems,
             hint="add the rows to the measures table (account_manager_id, period_start, period_end, measure, value_micros), "
             "or give the plan's measure or multiplier a 'default'",
         )
+
+
+def _unknown_measure(file: str, name: str, key: str, plan, known: list[str]) -> DataProblem:
+    """The one problem of a plan measure no row of the measures table names, with the names it may use."""
+    allowed = (["revenue"] if key.startswith("multipliers.") else []) + known
+    has = (
+        f"no row of the measures table names it (its measures: {', '.join(map(repr, known))})"
+        if known
+        else "the data set has no measures table"
+    )
+    return DataProblem(
+        file,
+        None,
+        "measure",
+        name,
+        f"plan {plan.source_file or plan.name!r} reads measure {name!r} (key '{key}'), but {has}"
+        + ("; a multiplier may also read 'revenue' (quota attainment)" if key.startswith("multipliers.") else "")
+        + did_you_mean(name, allowed),
+    )
 
 
 def _active(quotas_out: pd.DataFrame, ams: np.ndarray, span: PayPeriods) -> np.ndarray:

@@ -760,27 +760,30 @@ def with_payout_currency(summary: pd.DataFrame, ds, choice, span, payout: np.nda
 
 
 def _no_payout_rate(missing: np.ndarray, ds, choice, span, cur: np.ndarray, ams: np.ndarray) -> DataError:
-    """The error of pay periods whose payout currency has no rate: AM, period, currency, the rate needed, the fix."""
-    lines, currencies = [], set()
+    """The error of pay periods whose payout currency has no rate: each missing rate once (currency, the
+    date or period it must cover, the plan), with the account managers it affects counted and the first named."""
+    needs: dict[tuple[str, str, str], list[str]] = {}  # (currency, rate needed, plan) -> account managers
     for a, j in zip(*np.nonzero(missing)):
         plan = choice.plans[int(choice.pidx[a, j])]
         p, c = span.periods[int(j)], str(cur[a, j])
-        currencies.add(c)
         need = (
-            f"a {c} rate dated on or before {p.end.isoformat()}"
+            f"{p.label} needs a {c} rate dated on or before {p.end.isoformat()}"
             if plan.payout_conversion == "period_end"
-            else f"{c} rates dated in {p.label} ({p.start.isoformat()} .. {p.end.isoformat()})"
+            else f"{p.label} needs {c} rates dated in it ({p.start.isoformat()} .. {p.end.isoformat()})"
         )
         where = f" ({plan.source_file})" if plan.source_file else ""
-        lines.append(
-            f"account manager {str(ams[a])!r}, {p.label}: plan {plan.name!r}{where} pays in {c} "
-            f"(payout_conversion: {plan.payout_conversion}) and needs {need}"
-        )
+        paid_by = f"plan {plan.name!r}{where} pays in {c} (payout_conversion: {plan.payout_conversion})"
+        needs.setdefault((c, need, paid_by), []).append(str(ams[a]))
+    lines = []
+    for (_, need, paid_by), who in needs.items():
+        named = ", ".join(repr(x) for x in who[:3]) + (f" and {len(who) - 3} more" if len(who) > 3 else "")
+        lines.append(f"{need}: {paid_by}; affects {len(who)} account manager(s): {named}")
+    currencies = sorted({c for c, _, _ in needs})
     table = "the data set's fx_rates table" if ds.fx_rates is not None else "an fx_rates table (the data set has none)"
     shown = lines[:20] + ([f"... and {len(lines) - 20} more"] if len(lines) > 20 else [])
     return DataError(
-        f"no exchange rate for the payout of {len(lines)} pay period(s):\n  " + "\n  ".join(shown),
-        hint=f"add the {', '.join(sorted(currencies))} rates to {table} in the source mapping (units of "
+        f"no exchange rate for the payout of {int(missing.sum())} pay period(s):\n  " + "\n  ".join(shown),
+        hint=f"add the {', '.join(currencies)} rates to {table} in the source mapping (units of "
         f"{ds.currency} per unit of the payout currency), or pay in {ds.currency} (leave payout_currency out)",
     )
 

@@ -4,14 +4,13 @@ Every workbook is opened the same way (text stays text: ``strings_to_formulas``,
 ``strings_to_numbers`` and ``strings_to_urls`` off), its sheets are named by
 :func:`safe_sheet_name`, its properties are fixed (created = ``as_of``) so the
 same report gives a byte-identical file, and it is written to a temporary name
-and moved into place (:func:`_atomic`).
+and moved into place (:func:`_atomic`, on :func:`reportkit.core.files.atomic_write`).
 """
 
 from __future__ import annotations
 
 import datetime
 import math
-import os
 import re
 import zoneinfo
 from collections.abc import Callable, Collection
@@ -21,7 +20,7 @@ from typing import Any
 import xlsxwriter
 import xlsxwriter.exceptions
 
-from ...core.errors import OutputError
+from ...core.files import atomic_write
 from ..titles import PrintTitle
 from .formats import DEFAULT_MISS_BELOW, Branding, _Formats, attainment_bands
 
@@ -202,15 +201,11 @@ def _props(book: _Book, title: str, subject: str, as_of: datetime.date, company:
 
 
 def _atomic(path: Path, build: Callable[[Path], None]) -> Path:
-    path = Path(path)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.xlsx")
-    try:
-        build(tmp)
-        os.replace(tmp, path)
-    except (OSError, xlsxwriter.exceptions.FileCreateError) as exc:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write workbook {str(path)!r}: {exc}", hint="check the folder exists and is writable") from None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    """Build the workbook at a temporary name and move it into place (:func:`reportkit.core.files.atomic_write`)."""
+    return atomic_write(
+        path,
+        build,
+        what="workbook",
+        hint="check the folder exists and is writable",
+        write_errors=(xlsxwriter.exceptions.FileCreateError,),
+    )
