@@ -65,7 +65,9 @@ Where each step lives (:func:`compute` calls them in this order)
   (:mod:`~reportkit.domain.engine.bonuses`), balances and draws down to the payout
   (:mod:`~reportkit.domain.engine.draws`)
 * the ledger's lines and order: :mod:`~reportkit.domain.engine.ledger`; statements,
-  summary, CSV: :mod:`~reportkit.domain.engine.results`
+  summary, CSV: :mod:`~reportkit.domain.engine.results`; the trace behind each line
+  (deals, credit share, tier, rate, cap or gate, plan version; issue #15 part 4):
+  :mod:`~reportkit.domain.engine.trace`
 
 This module is the façade: every name callers import from ``reportkit.domain.engine``
 (:func:`compute`, :func:`statements`, :class:`CommissionResult`,
@@ -110,6 +112,8 @@ from .results import (
     write_statement_csv,
 )
 from .tiers import check_undefined_attainment, commission_lines, tier_commission
+from .trace import TRACE_COLUMNS, plan_version
+from .trace import trace_frame as statement_trace
 
 __all__ = [
     "rdiv",
@@ -130,6 +134,9 @@ __all__ = [
     "FX_STATEMENT_COLUMNS",
     "rule_words",
     "split_words",
+    "TRACE_COLUMNS",
+    "plan_version",
+    "statement_trace",
 ]
 
 

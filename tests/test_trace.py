@@ -1,0 +1,105 @@
+"""The trace behind every payout (issue #15 part 4): each statement line followed to the deals,
+credit share, tier, rate, cap and plan version that made it, computed by the engine."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pandas as pd
+from engine_helpers import dataset, plan_from_yaml
+
+from reportkit.domain import engine
+
+# a tiered plan with a cap: 5 % up to 10,000.00 of the quarter's credit, 10 % above; at most 1,500.00 a quarter
+TIERED_CAPPED_PLAN = """\
+name: Tiered capped
+period: quarter
+rates:
+  method: marginal
+  basis: amount
+  accumulation: per_period
+  tiers:
+    - {from: 0, rate: "0.05"}
+    - {from: "10000.00", rate: "0.10"}
+cap: {per: period, amount: "1500.00", carry_excess: false}
+clawback: {method: rate_paid, window_days: 180}
+"""
+
+
+def split_deal_and_clawback():
+    """Q1 2025: ``ann`` closes D1 8,000.00 (10 Jan), shares D2 10,000.00 60/40 with ``bob`` (1 Feb)
+    and closes D3 12,000.00 (1 Mar); D1 is cancelled whole on 2 May (Q2)."""
+    ds = dataset(
+        [
+            ("D1", "ann", "2025-01-10", "8000.00", "X", "ACME"),
+            ("D2", "ann", "2025-02-01", "10000.00", "X", "GLOBEX"),
+            ("D3", "ann", "2025-03-01", "12000.00", "X", "ACME"),
+        ],
+        ams=[("bob", None, None)],
+    )
+    splits = pd.DataFrame(
+        {"deal_id": ["D2", "D2"], "account_manager_id": ["ann", "bob"], "share": ["0.6", "0.4"], "kind": "revenue"}
+    )
+    cancellations = pd.DataFrame(
+        {"deal_id": ["D1"], "cancel_date": pd.to_datetime(["2025-05-02"]), "amount_cents": pd.array([None], dtype="Int64")}
+    )
+    return ds, splits, cancellations
+
+
+def _run(tmp_path):
+    p = plan_from_yaml(tmp_path, TIERED_CAPPED_PLAN, "tiered_capped.yaml")
+    ds, splits, cx = split_deal_and_clawback()
+    return engine.compute(ds, p, "FY2025-Q2", splits=splits, cancellations=cx), p
+
+
+def test_trace_of_a_tiered_capped_plan_with_a_split_deal_and_a_clawback_matches_the_hand_computation(tmp_path):
+    res, p = _run(tmp_path)
+    tr = res.trace("ann")
+    got = [
+        (r.period, r.kind, r.deal_id, r.account_id, r.share, r.credited, r.tier, r.rate, r.amount)
+        for r in tr.itertuples(index=False)
+    ]
+    D = Decimal
+    # by hand: D1 8,000.00 x 5 % = 400.00 (running total 8,000.00); D2 ann's 60 % = 6,000.00:
+    # 2,000.00 x 5 % = 100.00 up to 10,000.00 and 4,000.00 x 10 % = 400.00 above; D3 12,000.00 x 10 % = 1,200.00;
+    # 2,100.00 earned, capped at 1,500.00: cap -600.00; Q2: D1 cancelled, clawed back at the rate paid: -400.00
+    assert got == [
+        ("FY2025-Q1", "commission", "D1", "ACME", D(1), D("8000.00"), 1, D("0.05"), D("400.00")),
+        ("FY2025-Q1", "commission", "D2", "GLOBEX", D("0.6"), D("2000.00"), 1, D("0.05"), D("100.00")),
+        ("FY2025-Q1", "commission", "D2", "GLOBEX", D("0.6"), D("4000.00"), 2, D("0.1"), D("400.00")),
+        ("FY2025-Q1", "commission", "D3", "ACME", D(1), D("12000.00"), 2, D("0.1"), D("1200.00")),
+        ("FY2025-Q1", "cap", None, None, None, None, None, None, D("-600.00")),
+        ("FY2025-Q2", "clawback", "D1", "ACME", D(1), D("-8000.00"), None, None, D("-400.00")),
+        # Q2 nets -400.00: paid 0, the negative balance carried forward (carry_negative, the default)
+        ("FY2025-Q2", "balance_out", None, None, None, None, None, None, D("400.00")),
+    ]
+    assert tr["rule"][5] == "Tiered capped: clawback at the rate paid: commission paid 400.00 x cancelled 8000.00 / deal 8000.00"
+    assert tr["deal_amount"].tolist()[:4] == [D("8000.00"), D("10000.00"), D("10000.00"), D("12000.00")]
+    assert tr["credit_source"].tolist()[:4] == ["owner", "split", "split", "owner"]
+    # the cap that limited each Q1 commission line is named with its line number
+    assert all(s.startswith("cap (line 5)") for s in tr["limited_by"].tolist()[:4])
+    assert tr["limited_by"].tolist()[4:] == ["", "", ""]
+    assert set(tr["plan"]) == {"Tiered capped"} and set(tr["plan_file"]) == {"tiered_capped.yaml"}
+    assert set(tr["plan_version"]) == {engine.plan_version(p)}
+    # bob's trace: his 40 % of D2, 4,000.00 at 5 % = 200.00
+    bob = res.trace("bob")
+    assert bob[["deal_id", "share", "credited", "rate", "amount"]].values.tolist() == [
+        ["D2", D("0.4"), D("4000.00"), D("0.05"), D("200.00")]
+    ]
+
+
+def test_each_statement_line_is_the_sum_of_its_trace_rows(tmp_path):
+    res, _ = _run(tmp_path)
+    for am in ("ann", "bob"):
+        st, tr = res.statement(am), res.trace(am)
+        sums = tr.groupby("line")["amount"].apply(lambda a: sum(a, Decimal("0.00")))
+        assert sums.to_dict() == dict(zip(st["line"], st["amount"]))
+
+
+def test_plan_version_changes_with_a_rule_and_not_with_comments_or_key_order(tmp_path):
+    a = plan_from_yaml(tmp_path, TIERED_CAPPED_PLAN, "a.yaml")
+    b = plan_from_yaml(
+        tmp_path, "# a comment\n" + TIERED_CAPPED_PLAN.replace("period: quarter\n", "") + "period: quarter\n", "b.yaml"
+    )
+    c = plan_from_yaml(tmp_path, TIERED_CAPPED_PLAN.replace('"0.10"', '"0.11"'), "c.yaml")
+    assert engine.plan_version(a) == engine.plan_version(b) != engine.plan_version(c)
