@@ -103,3 +103,50 @@ def test_plan_version_changes_with_a_rule_and_not_with_comments_or_key_order(tmp
     )
     c = plan_from_yaml(tmp_path, TIERED_CAPPED_PLAN.replace('"0.10"', '"0.11"'), "c.yaml")
     assert engine.plan_version(a) == engine.plan_version(b) != engine.plan_version(c)
+
+
+def _statement(tmp_path):
+    from engine_helpers import CAL
+
+    from reportkit.core.periods import Period
+    from reportkit.domain.commission import plan_statement
+
+    res, _ = _run(tmp_path)
+    return plan_statement(res, "ann", Period.parse("FY2025-Q1", CAL))
+
+
+def test_statement_trace_uses_the_statements_own_line_numbers(tmp_path):
+    stmt = _statement(tmp_path)
+    tr = stmt.trace
+    assert tr["line"].tolist() == stmt.lines["line"].tolist() == [1, 2, 3, 4, 5]
+    assert tr["deal_id"].tolist()[:4] == stmt.lines["deal_id"].tolist()[:4] == ["D1", "D2", "D2", "D3"]
+
+
+def test_libreoffice_recalculates_the_trace_sheets_line_amounts_to_the_statement_lines(tmp_path):
+    import openpyxl
+    import pytest
+    from test_excel_recalc import SOFFICE, check_recalculated, recalculate
+
+    from reportkit.render.statement import write_statement_files
+
+    if SOFFICE is None:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    stmt = _statement(tmp_path)
+    _, xlsx = write_statement_files(stmt, tmp_path / "out", "USD", name="Ann", as_of=__import__("datetime").date(2025, 3, 31))
+    converted = recalculate([xlsx], tmp_path)[xlsx]
+    assert check_recalculated(xlsx, converted) >= 6  # the statement's total and one live sum per trace line
+    ws = openpyxl.load_workbook(converted, data_only=True)["Trace"]
+    book = openpyxl.load_workbook(xlsx)
+    formulas, statement = book["Trace"], book["Statement"]
+    heads = [c.value for c in ws[2]]
+    assert heads[:4] == ["Line", "Period", "Step", "Deal"] and heads[-1] == "Line amount"
+    rows = list(ws.iter_rows(min_row=3, values_only=True))
+    got = {r[0]: Decimal(repr(r[-1])).quantize(Decimal("0.01")) for r in rows}
+    assert got == dict(zip(stmt.lines["line"].tolist(), stmt.lines["amount"].tolist()))
+    assert all(str(r[-1].value).startswith("=SUM(") for r in formulas.iter_rows(min_row=3))
+    # the deals, shares and rates a reader follows the payout to
+    assert [(r[3], r[8], r[11]) for r in rows[:4]] == [("D1", 1, 0.05), ("D2", 0.6, 0.05), ("D2", 0.6, 0.1), ("D3", 1, 0.1)]
+    # printed like the statement sheet: the title and header rows repeat, landscape, one page wide
+    for ws_ in (formulas, statement):
+        assert ws_.print_title_rows == "$1:$2" and ws_.page_setup.orientation == "landscape"
+        assert ws_.sheet_properties.pageSetUpPr.fitToPage and ws_["A1"].value == statement["A1"].value
