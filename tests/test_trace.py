@@ -150,3 +150,63 @@ def test_libreoffice_recalculates_the_trace_sheets_line_amounts_to_the_statement
     for ws_ in (formulas, statement):
         assert ws_.print_title_rows == "$1:$2" and ws_.page_setup.orientation == "landscape"
         assert ws_.sheet_properties.pageSetUpPr.fitToPage and ws_["A1"].value == statement["A1"].value
+
+
+_OPEN_DETAILS_JS = """
+window.addEventListener('load', () => {
+  const text = (sel) => Array.from(document.querySelectorAll(sel)).map((d) => d.innerText);
+  const closed = text('#lines details');
+  document.querySelectorAll('details').forEach((d) => { d.open = true; });
+  const pre = document.createElement('pre');
+  pre.id = 'reportkit-trace';
+  pre.textContent = JSON.stringify({closed, lines: text('#lines details'), summary: text('#summary details')});
+  document.body.appendChild(pre);
+});
+"""
+
+
+def test_chromium_shows_each_lines_trace_with_its_deals_and_rates_when_its_details_is_opened(tmp_path):
+    import dataclasses
+    import re
+
+    import pytest
+    from sample_reports import am_report
+    from test_browser import CHROMIUM, _json_after_load
+
+    from reportkit.render.notebook import commission_table
+
+    if not CHROMIUM.exists():
+        pytest.skip("headless checks need Debian's chromium at /usr/bin/chromium")
+    stmt = _statement(tmp_path)
+    base = am_report()
+    report = dataclasses.replace(
+        base,
+        commission=stmt.lines,
+        commission_trace=stmt.trace,
+        summary={**base.summary, "commission_total": stmt.total},
+        currency="USD",
+    )
+    lines = commission_table(report)
+    summary = commission_table(dataclasses.replace(report, table_rows=1))  # 5 lines > 1: summed by rule, tier, award
+    page = tmp_path / "commission.html"
+    page.write_text(
+        f'<!DOCTYPE html><html><body><div id="lines">{lines.to_html()}</div>'
+        f'<div id="summary">{summary.to_html()}</div></body></html>',
+        encoding="utf-8",
+    )
+    got, _ = _json_after_load(
+        page, tmp_path, _OPEN_DETAILS_JS, re.compile(r'<pre id="reportkit-trace">(.*?)</pre>', re.S), "trace"
+    )
+    # closed, a line shows only its summary; opened, its trace: the deal, the share, the rate, the amount
+    assert got["closed"][2].strip() == "Trace of line 3: 1 row(s)"
+    assert len(got["lines"]) == 5
+    assert all(f"D{i}" not in t for i, t in enumerate(got["closed"], 1))
+    d2 = got["lines"][2]
+    assert "D2" in d2 and "GLOBEX" in d2 and "60.0%" in d2 and "10.0%" in d2 and "$400.00" in d2
+    assert "D3" in got["lines"][3] and "cap (line 5)" in got["lines"][3]
+    assert "-$600.00" in got["lines"][4]
+    # the long statement's one summary row shown sums lines 1 and 2 (tier 1 at 5 %); its trace is cut by the one rule
+    assert len(got["summary"]) == 1
+    first = got["summary"][0]
+    assert "Trace of 2 lines: 2 row(s)" in first and "first 1 of 2 rows; all rows in the workbook" in first
+    assert "D1" in first and "5.0%" in first and "D3" not in first
