@@ -457,7 +457,7 @@ def plan_statement(
         keep = st["period"].isin(labels).to_numpy()
         st = st.loc[keep].reset_index(drop=True)
         numbered = st.assign(line=np.arange(1, len(st) + 1))  # the line numbers of this statement (below)
-        trace_of = functools.partial(engine.statement_trace, result, numbered, ledger_rows[keep])
+        trace_of = functools.partial(result.statement_trace, numbered, ledger_rows[keep])
     else:
         st = pd.DataFrame(columns=engine.STATEMENT_COLUMNS)
     summ = result.summary

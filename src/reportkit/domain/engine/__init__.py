@@ -114,7 +114,6 @@ from .results import (
 )
 from .tiers import check_undefined_attainment, commission_lines, tier_commission
 from .trace import TRACE_COLUMNS, plan_version
-from .trace import trace_frame as statement_trace
 
 __all__ = [
     "rdiv",
@@ -138,7 +137,6 @@ __all__ = [
     "split_words",
     "TRACE_COLUMNS",
     "plan_version",
-    "statement_trace",
 ]
 
 

@@ -25,6 +25,7 @@ from ...data.model import DEAL_TYPE
 from .._credit_core import CREDIT_SOURCES, take_str
 from .ledger import _AWARDS, _KINDS, _Lines, _money, _rate
 from .quotas import Attainment
+from .trace import trace_frame
 
 # ---------------------------------------------------------------------------
 # a statement line in words (clawback group, issue #13): the one home of the words a
@@ -509,10 +510,11 @@ class CommissionResult:
         KeyError
             Unknown account manager id.
         """
-        from .trace import trace_frame
+        return self.statement_trace(*self.statement_rows(account_manager_id, period))
 
-        st, rows = self.statement_rows(account_manager_id, period)
-        return trace_frame(self, st, rows)
+    def statement_trace(self, statement: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+        """The trace of ``statement`` (some lines of :meth:`statement_rows`, ``rows`` their ledger rows), by its line numbers."""
+        return trace_frame(self, statement, rows, FX_STATEMENT_COLUMNS)
 
     def statement_rows(self, account_manager_id: str, period: str | None = None) -> tuple[pd.DataFrame, np.ndarray]:
         """:meth:`statement` and the ledger row of each of its lines, in line order (for :meth:`trace`)."""

@@ -33,7 +33,6 @@ import pandas as pd
 
 from .._credit_core import CREDIT_SOURCES, take_str
 from .ledger import _KINDS, _money
-from .results import FX_STATEMENT_COLUMNS
 
 TRACE_COLUMNS = [
     "account_manager_id",
@@ -114,7 +113,7 @@ def _limits(kinds: list[int], drows: list[int], periods: list[int], rules: list[
     return out
 
 
-def trace_frame(result, statement: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+def trace_frame(result, statement: pd.DataFrame, rows: np.ndarray, fx_columns: tuple | list = ()) -> pd.DataFrame:
     """The trace of one account manager's statement (columns :data:`TRACE_COLUMNS`).
 
     Parameters
@@ -126,6 +125,9 @@ def trace_frame(result, statement: pd.DataFrame, rows: np.ndarray) -> pd.DataFra
         in its line order; its ``line`` numbers are used as they are.
     rows : int64 array, shape (len(statement),)
         The ledger row of each statement line, in the statement's order.
+    fx_columns : sequence of str
+        The statement's columns of deals converted from other currencies, copied to the
+        trace when the statement has them (:data:`~reportkit.domain.engine.results.FX_STATEMENT_COLUMNS`).
 
     Returns
     -------
@@ -181,7 +183,7 @@ def trace_frame(result, statement: pd.DataFrame, rows: np.ndarray) -> pd.DataFra
         },
         columns=TRACE_COLUMNS,
     )
-    for c in FX_STATEMENT_COLUMNS:  # deals converted from another currency (fx group): as on the statement
+    for c in fx_columns:  # deals converted from another currency (fx group): as on the statement
         if c in statement.columns:
             out[c] = statement[c].tolist()
     return out
