@@ -165,27 +165,57 @@ window.addEventListener('load', () => {
 """
 
 
-def test_chromium_shows_each_lines_trace_with_its_deals_and_rates_when_its_details_is_opened(tmp_path):
+def _report(tmp_path):
+    """The sample account-manager report carrying the fixture statement and its trace."""
     import dataclasses
-    import re
 
-    import pytest
     from sample_reports import am_report
-    from test_browser import CHROMIUM, _json_after_load
 
-    from reportkit.render.notebook import commission_table
-
-    if not CHROMIUM.exists():
-        pytest.skip("headless checks need Debian's chromium at /usr/bin/chromium")
     stmt = _statement(tmp_path)
     base = am_report()
-    report = dataclasses.replace(
+    return dataclasses.replace(
         base,
         commission=stmt.lines,
         commission_trace=stmt.trace,
         summary={**base.summary, "commission_total": stmt.total},
         currency="USD",
     )
+
+
+def test_libreoffice_recalculates_the_account_manager_workbooks_trace_sheet_to_its_commission_lines(tmp_path):
+    import openpyxl
+    import pytest
+    from test_excel_recalc import SOFFICE, check_recalculated, recalculate
+
+    from reportkit.render.excel import write_workbook
+
+    if SOFFICE is None:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    report = _report(tmp_path)
+    xlsx = write_workbook(report, tmp_path / "ann.xlsx")
+    converted = recalculate([xlsx], tmp_path)[xlsx]
+    check_recalculated(xlsx, converted)
+    book = openpyxl.load_workbook(converted, data_only=True)
+    assert book.sheetnames[-1] == "Trace"
+    rows = list(book["Trace"].iter_rows(min_row=3, values_only=True))
+    got = {r[0]: Decimal(repr(r[-1])).quantize(Decimal("0.01")) for r in rows}
+    assert got == dict(zip(report.commission["line"].tolist(), report.commission["amount"].tolist()))
+    # the step in a reader's words, never the ledger's code
+    assert [r[2] for r in rows] == ["commission"] * 4 + ["cap"]
+
+
+def test_chromium_shows_each_lines_trace_with_its_deals_and_rates_when_its_details_is_opened(tmp_path):
+    import dataclasses
+    import re
+
+    import pytest
+    from test_browser import CHROMIUM, _json_after_load
+
+    from reportkit.render.notebook import commission_table
+
+    if not CHROMIUM.exists():
+        pytest.skip("headless checks need Debian's chromium at /usr/bin/chromium")
+    report = _report(tmp_path)
     lines = commission_table(report)
     summary = commission_table(dataclasses.replace(report, table_rows=1))  # 5 lines > 1: summed by rule, tier, award
     page = tmp_path / "commission.html"

@@ -34,7 +34,7 @@ from ..core.periods import Period
 from ..data.fx import DealConversions, has_fx
 from ..data.mapping import with_splits
 from ..domain.commission import CommissionStatement
-from ..domain.engine import percent_words
+from ..domain.engine import STEP_WORDS, percent_words
 from ..domain.loading import load_inputs
 from ..reports.context import shared_contexts
 from ..reports.planning import account_manager_row, active_account_managers
@@ -314,7 +314,8 @@ def trace_text(stmt: CommissionStatement, currency: str) -> str:
     for line, rows in tr.groupby("line", sort=False):
         first = rows.iloc[0]
         total = sum(rows["amount"].tolist(), Decimal("0.00"))
-        out.append(f"line {int(line)}  {first['period']}  {first['kind']}  {_words(total, 'money')}")
+        step = STEP_WORDS.get(first["kind"], first["kind"])
+        out.append(f"line {int(line)}  {first['period']}  {step}  {_words(total, 'money')}")
         for r in rows.to_dict("records"):
             parts = [
                 ("deal", _words(r["deal_id"], "")),

@@ -103,6 +103,7 @@ from .quotas import attainment, quota_table, quotas_per_plan, quotas_shown
 from .results import (
     FX_STATEMENT_COLUMNS,
     STATEMENT_COLUMNS,
+    STEP_WORDS,
     CommissionResult,
     Statements,
     percent_words,
@@ -134,6 +135,7 @@ __all__ = [
     "FX_STATEMENT_COLUMNS",
     "rule_words",
     "percent_words",
+    "STEP_WORDS",
     "split_words",
     "TRACE_COLUMNS",
     "plan_version",

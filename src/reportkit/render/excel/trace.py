@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 from xlsxwriter.utility import xl_rowcol_to_cell
 
+from ...domain.engine import STEP_WORDS
 from ..cell_kinds import is_missing
 from .formats import money_format
 from .formulas import _sum_matches
@@ -29,7 +30,7 @@ from .formulas import _sum_matches
 TRACE_SHEET_COLUMNS: tuple[tuple[str, str, str, float], ...] = (
     ("line", "Line", "integer", 6),
     ("period", "Period", "text", 11),
-    ("kind", "Step", "text", 12),
+    ("kind", "Step", "step", 14),
     ("deal_id", "Deal", "text", 12),
     ("account_id", "Account", "text", 12),
     ("close_date", "Close date", "date", 11),
@@ -81,6 +82,7 @@ def write_trace_rows(
         "wrap": wb.add_format({"text_wrap": True, "valign": "top"}),
         "integer": None,
         "text": None,
+        "step": None,
     }
     head = wb.add_format({"bold": True, "text_wrap": True, "valign": "top"})
     for j, (*_, w) in enumerate(TRACE_SHEET_COLUMNS):
@@ -119,6 +121,8 @@ def _cell(ws: Any, r: int, c: int, v: Any, kind: str, fmt: dict) -> None:
     elif kind == "date":
         d = v.date() if isinstance(v, pd.Timestamp) else v
         ws.write_datetime(r, c, datetime.datetime.combine(d, datetime.time()), fmt["date"])
+    elif kind == "step":  # the ledger step in a reader's words (the engine's STEP_WORDS)
+        ws.write_string(r, c, STEP_WORDS.get(str(v), str(v).replace("_", " ")))
     elif str(v):
         ws.write_string(r, c, str(v), fmt["wrap"] if kind == "wrap" else None)
 
