@@ -62,8 +62,9 @@ TRACE_COLUMNS = [
 (``credited``: the credit the line pays on, after the split share; ``amount``: the cents
 the engine booked for the line); ``share`` (``Decimal`` fraction, 1 == 100 %) is the
 account manager's share of a split or overlay deal, None on lines without a deal;
-``rate`` a ``Decimal`` fraction (None without one); ``rule`` the rule of the line in the
-engine's words (a per-period line's figures: the measure and its value, the cap, the draw);
+``rate`` a ``Decimal`` fraction (None without one); ``rule`` the line in the engine's words
+(its statement ``description``: the plan, tier and how it applies; a per-period line's
+figures: the measure and its value, the cap, the draw);
 ``limited_by`` names the cap, gate or per-deal limit that limited the line (``""`` when
 none); ``plan_version`` is :func:`plan_version` of the plan in effect. When the deals
 were converted from other currencies at load, the statement's
@@ -154,7 +155,8 @@ def trace_frame(result, statement: pd.DataFrame, rows: np.ndarray, fx_columns: t
         if pl is not None and id(pl) not in versions:
             versions[id(pl)] = (pl.name, Path(pl.source_file).name if pl.source_file else "", plan_version(pl))
     about = [versions.get(id(pl), ("", "", "")) if pl is not None else ("", "", "") for pl in plans]
-    rules = statement["rule"].astype(str).tolist()
+    # the line in words (the engine statement's description: line_words, never the rule's internal text)
+    rules = statement["description"].astype(str).tolist()
     limited = _limits(kinds, drow.tolist(), periods, rules, statement["line"].astype(np.int64).tolist())
     for i, (k, r) in enumerate(zip(kinds, rules)):  # a line below a gate or on undefined attainment
         if k == _KINDS.index("commission") and int(L["rule"][rows[i]]) not in result._rule_schedule:
