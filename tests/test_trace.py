@@ -240,3 +240,31 @@ def test_chromium_shows_each_lines_trace_with_its_deals_and_rates_when_its_detai
     first = got["summary"][0]
     assert "Trace of 2 lines: 2 row(s)" in first and "first 1 of 2 rows; all rows in the workbook" in first
     assert "D1" in first and "5.0%" in first and "D3" not in first
+
+
+def test_the_pdf_prints_the_commission_lines_without_their_trace(tmp_path):
+    import datetime
+
+    import nbformat
+    import pytest
+    from test_pdf import pdf_pages
+
+    from reportkit.render.notebook import commission_table
+    from reportkit.render.pdf import PdfPage, pdf_unavailable, render_pdf
+    from reportkit.render.titles import PrintTitle
+    from reportkit.run.html import export_print_body
+
+    if pdf_unavailable():
+        pytest.skip("WeasyPrint cannot render here")
+    shown = commission_table(_report(tmp_path))
+    assert "<details>" in shown.to_html()  # the page has the trace ...
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("commission_table(report)")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": shown.to_html(), "text/plain": "table"})]
+    nb.cells = [nbformat.v4.new_markdown_cell("## Commission statement"), cell]
+    title = PrintTitle("Co", "Account manager report: Ann (ann)", "FY2025-Q1", datetime.date(2025, 3, 31))
+    pdf = tmp_path / "ann.pdf"
+    pdf.write_bytes(render_pdf(export_print_body(nb), PdfPage(title, "A4", "portrait")))
+    text = "\n".join(pdf_pages(pdf))
+    assert "-$600.00" in text  # ... the PDF prints the lines, without the trace rows
+    assert "Trace of line" not in text and "GLOBEX" not in text
