@@ -268,3 +268,27 @@ def test_the_pdf_prints_the_commission_lines_without_their_trace(tmp_path):
     text = "\n".join(pdf_pages(pdf))
     assert "-$600.00" in text  # ... the PDF prints the lines, without the trace rows
     assert "Trace of line" not in text and "GLOBEX" not in text
+
+
+def test_statement_trace_option_prints_each_line_with_its_deal_rate_and_plan_version_and_writes_no_file(
+    tmp_path, monkeypatch, capsys
+):
+    from pathlib import Path
+
+    from reportkit.cli import main
+    from reportkit.domain.loading import load_inputs
+    from reportkit.reports.statements import commission_for
+
+    params = Path(__file__).resolve().parents[1] / "params" / "demo.yaml"
+    monkeypatch.chdir(tmp_path)
+    assert main(["statement", str(params), "--period", "FY2025-Q4", "--trace", "AM-001"]) == 0
+    out = capsys.readouterr().out
+    assert list(tmp_path.iterdir()) == []  # printed, not written
+    p, ds = load_inputs(params)
+    stmt = commission_for(ds, p, "AM-001", "FY2025-Q4", p.as_of)
+    for line, deal, amount in zip(stmt.lines["line"], stmt.lines["deal_id"], stmt.lines["amount"]):
+        assert f"line {line}  FY2025-Q4" in out and f"{amount:,.2f}" in out
+        assert deal is None or f"deal {deal}  account ACC-" in out
+    assert out.count("rate 5 %") == int(stmt.lines["rate"].notna().sum())  # the demo's flat 5 % policy
+    assert out.count(f"version {set(stmt.trace['plan_version']).pop()}") == len(stmt.lines)
+    assert f"total {stmt.total:,.2f} USD" in out
