@@ -4,7 +4,7 @@ Plan: marginal tiers on attainment (decelerator / base / accelerator), a per-qua
 cap, and 10 % of deals split 60/40 between two AMs plus 5 % with an overlay. The
 floor is a pandas groupby-sum of the same deals by AM and quarter, measured in the
 same run. Prints engine time, floor time, their ratio, the time to materialise one
-Decimal statement, and the process peak memory (resource.getrusage max RSS; tracemalloc slowed
+Decimal statement and its trace (issue #15 part 4: computed on request, per AM), and the process peak memory (resource.getrusage max RSS; tracemalloc slowed
 the run 15x) with the RSS before the engine ran.
 
 The data is generated with numpy and Arrow (no Python string per row) but handed to
@@ -159,10 +159,15 @@ def main(argv: list[str] | None = None) -> None:
     t0 = time.perf_counter()
     st = res.statement(res.account_managers[0])
     t_one = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    tr = res.trace(res.account_managers[0]) if hasattr(res, "trace") else None  # issue #15 part 4, on request
+    t_trace = time.perf_counter() - t0
     assert int(floor.sum()) == int(d["amount_cents"].sum())
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"deals: {n:,}  AMs: {n_ams:,}  periods: 4  split rows: {len(splits):,}  statement lines: {res.n_lines:,}")
     print(f"one Decimal statement materialised ({len(st)} lines): {t_one * 1000:.1f} ms")
+    if tr is not None:
+        print(f"its trace ({len(tr)} rows): {t_trace * 1000:.1f} ms, {t_trace / t_one:.1f}x the statement")
     print(f"engine (crediting+splits, quotas, marginal tiers, cap, bonus, ledger): {t_engine:.2f} s")
     print(f"floor (pandas groupby-sum of the same deals by AM x quarter):       {t_floor:.2f} s")
     print(f"ratio engine/floor: {t_engine / t_floor:.1f}x   (aim: <= 10x)")

@@ -854,3 +854,65 @@ def test_a_new_logo_depends_only_on_earlier_wins_and_ever_implies_every_lookback
     more = _logo_frame(rows + [(a, last + 1 + d % 50, amt, s) for a, d, amt, s in later])
     assert (new_logo_deals(more)[: len(rows)] == ever).all()
     assert (new_logo_deals(more, lookback_months=months)[: len(rows)] == back).all()
+
+
+# ---------------------------------------------------------------------------
+# trace (issue #15 part 4): every statement line is the sum of its trace rows, across plan shapes
+# ---------------------------------------------------------------------------
+@SET
+@given(
+    st.lists(st.tuples(st.sampled_from(["a", "b"]), st.integers(1, 170), st.integers(-(10**6), 10**8)), min_size=1, max_size=10),
+    rates_rising,
+    bounds,
+    st.sampled_from(["flat", "retroactive", "marginal", "overage"]),
+    st.sampled_from(["amount", "attainment"]),
+    st.one_of(st.none(), st.integers(0, 10**7)),
+    st.integers(1, PPM - 1),
+    st.sampled_from(["credit_first", "split_payout"]),
+    st.one_of(st.none(), st.integers(0, 9)),
+)
+def test_every_statement_line_is_the_sum_of_its_trace_rows_to_the_cent(
+    book, rates, bnds, method, basis, cap, share, mode, cancel
+):
+    def date(d):
+        return (datetime.date(2025, 1, 1) + datetime.timedelta(days=d)).isoformat()
+
+    deals = [(f"d{i}", am, date(d), str(Decimal(c).scaleb(-2)), "P") for i, (am, d, c) in enumerate(book)]
+    if method == "flat":
+        rates = rates[:1]
+    assume(method != "overage" or len(rates) >= 2)
+    tt = (
+        tiers(rates, bnds)
+        if basis == "amount"
+        else [dict(t, **{"from": str(Decimal(i) / 2)}) for i, t in enumerate(tiers(rates, bnds))]
+    )
+    extra = {"cap": {"per": "period", "amount": str(Decimal(cap).scaleb(-2))}} if cap is not None else {}
+    p = plan(rates={"method": method, "basis": basis, "tiers": tt}, splits={"mode": mode}, **extra)
+    w = Decimal(share) / PPM
+    sp = pd.DataFrame(
+        {"deal_id": ["d0", "d0"], "account_manager_id": ["a", "b"], "share": [str(w), str(1 - w)], "kind": "revenue"}
+    )
+    quotas = [(am, "2025-01-01", "2025-03-31", "50000.00") for am in ("a", "b")] + [
+        (am, "2025-04-01", "2025-06-30", "50000.00") for am in ("a", "b")
+    ]
+    ds = dataset(deals, quotas, ams=[("a", None, None), ("b", None, None)])
+    cx = None
+    if cancel is not None and cancel < len(deals):
+        cx = pd.DataFrame(
+            {
+                "deal_id": [f"d{cancel}"],
+                "cancel_date": pd.to_datetime(["2025-06-20"]),
+                "amount_cents": pd.array([None], dtype="Int64"),
+            }
+        )
+    res = run(p, ds, "FY2025-Q2", splits=sp, cancellations=cx)
+    for am in ("a", "b"):
+        stmt, tr = res.statement(am), res.trace(am)
+        sums = {}
+        for line, amount in zip(tr["line"].tolist(), tr["amount"].tolist()):
+            sums[line] = sums.get(line, Decimal("0.00")) + amount
+        assert sums == dict(zip(stmt["line"].tolist(), stmt["amount"].tolist()))
+        assert all(a == a.quantize(Decimal("0.01")) for a in tr["amount"])
+        has_deal = stmt["deal_id"].notna().to_numpy()
+        assert tr["deal_id"].to_numpy()[has_deal].tolist() == stmt["deal_id"].to_numpy()[has_deal].tolist()
+        assert set(tr["plan_version"]) <= {engine.plan_version(p)}

@@ -180,6 +180,12 @@ def _add_statement(sub: Any) -> None:
         help="deal splits (CSV, xlsx or parquet: deal_id, account_manager_id, share, optional kind) replacing the "
         "source mapping's splits table; every bad row is listed with its file and row",
     )
+    statement.add_argument(
+        "--trace",
+        metavar="AM_ID",
+        help="print this account manager's trace as text instead of writing files: each line's deals, credit "
+        "share, tier, rate, cap or gate and plan version (docs/commission.md, Trace)",
+    )
     statement.add_argument("--debug", action="store_true", help="show tracebacks on errors")
 
 
@@ -387,6 +393,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.account_manager,
                 output_dir=args.output_dir or "reports/statements",
                 splits=args.splits,
+                trace=args.trace,
             )
         except ReportkitError as exc:
             return _fail(exc, debug)

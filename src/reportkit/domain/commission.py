@@ -43,7 +43,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 
@@ -125,6 +126,18 @@ class CommissionStatement:
     payout_currency: str | None = None
     payout_converted: Decimal | None = None
     payout_fx: pd.DataFrame | None = None
+    trace_of: Callable[[], pd.DataFrame] | None = dataclasses.field(default=None, repr=False, compare=False)
+
+    @property
+    def trace(self) -> pd.DataFrame:
+        """The trace behind each line (:data:`reportkit.domain.engine.trace.TRACE_COLUMNS`), made by the engine on request.
+
+        Its ``line`` numbers are this statement's; the rows of a line sum to the line's
+        ``amount`` to the cent. An empty frame when the statement was not made by the engine.
+        """
+        if self.trace_of is None:
+            return pd.DataFrame(columns=engine.TRACE_COLUMNS)
+        return self.trace_of()
 
 
 def _pct(x: float | Decimal) -> str:
@@ -438,9 +451,13 @@ def plan_statement(
         sources = result.stand_in_credits(am)
     idx = _pay_periods(result, period)
     labels = [result.periods[i].label for i in idx]
+    trace_of = None
     if am in result._code:
-        st = result.statement(am)
-        st = st.loc[st["period"].isin(labels).to_numpy()].reset_index(drop=True)
+        st, ledger_rows = result.statement_rows(am)
+        keep = st["period"].isin(labels).to_numpy()
+        st = st.loc[keep].reset_index(drop=True)
+        numbered = st.assign(line=np.arange(1, len(st) + 1))  # the line numbers of this statement (below)
+        trace_of = functools.partial(result.statement_trace, numbered, ledger_rows[keep])
     else:
         st = pd.DataFrame(columns=engine.STATEMENT_COLUMNS)
     summ = result.summary
@@ -516,6 +533,7 @@ def plan_statement(
         payout_currency=paid_in,
         payout_converted=None if paid_in is None else money_sum(v for v in fx["payout_converted"] if v is not None),
         payout_fx=None if paid_in is None else fx,
+        trace_of=trace_of,
     )
 
 

@@ -33,7 +33,7 @@ import numbers
 import os
 import pickle
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
@@ -46,8 +46,9 @@ from ..core.currency import currency_info
 from ..core.errors import ParamsError, TemplateError
 from ..core.money import round_money
 from ..domain.loading import load_inputs, parse_date
-from ..reports.builders import PER_BUILDERS, build_report, commission_summary
+from ..reports.builders import PER_BUILDERS, build_report, commission_summary, summary_keys
 from .cell_kinds import NA, PERCENT_COLUMNS, is_missing, is_percent_key
+from .commission_trace import trace_details
 from .labels import SUMMARY_LAYOUT, column_label, value_words
 from .style import band_colour, band_legend, branding_of, is_attainment_key, logo_data_uri
 
@@ -255,6 +256,7 @@ class Table:
     caption: str = ""
     footer: tuple[str, ...] = ()
     fills: tuple[tuple[str | None, ...], ...] = ()
+    details: tuple[tuple[str, Table] | None, ...] = ()  # per row: (summary, table) in a closed <details> below it
 
     def to_html(self) -> str:
         """Deterministic HTML; every header and cell is escaped."""
@@ -278,6 +280,10 @@ class Table:
                 style = f' style="text-align:right{bg}"' if num else f' style="text-align:left{bg}"'
                 out.append(f"<td{style}>{esc(cell)}</td>")
             out.append("</tr>")
+            if i < len(self.details) and self.details[i] is not None:  # the trace of the row (issue #15 part 4)
+                words, inner = self.details[i]
+                out.append(f'<tr class="reportkit-trace"><td colspan="{len(self.headers)}"><details><summary>')
+                out.append(f"{esc(words)}</summary>{inner.to_html()}</details></td></tr>")
         out.append("</tbody>")
         if self.footer:
             out.append('<tfoot><tr class="reportkit-total">')
@@ -479,6 +485,8 @@ def commission_table(report: Any) -> Table:
     (:func:`reportkit.reports.statements.commission_summary`), captioned with how many
     lines it sums and that every line is in the workbook, which keeps them all. Either way
     the total row is ``report.summary["commission_total"]``, the sum of the rounded lines.
+    Each row carries the engine's trace of its line(s) in a closed ``<details>``
+    (:mod:`reportkit.render.commission_trace`; ``report.commission_trace``).
 
     Returns
     -------
@@ -486,12 +494,14 @@ def commission_table(report: Any) -> Table:
     """
     lines = report.commission
     total = {"amount": report.summary["commission_total"]}
+    trace, cur = getattr(report, "commission_trace", None), report.currency
     if len(lines) <= report.table_rows:
-        return table(lines, list(COMMISSION_LINE_COLUMNS), currency=report.currency, total=total, max_rows=None)
+        t = table(lines, list(COMMISSION_LINE_COLUMNS), currency=cur, total=total, max_rows=None)
+        return replace(t, details=trace_details(trace, [[n] for n in lines["line"]], table, cur, report.table_rows))
     summary = commission_summary(lines)
     caption = f"{len(lines):,} statement lines summed by rule, tier and award; every line in the workbook"
     keys = ["rule", "tier", "award"] if summary["tier"].notna().any() else ["rule", "award"]  # a plan without tiers
-    return table(
+    t = table(
         summary,
         [*keys, "lines", "basis", "amount"],
         currency=report.currency,
@@ -499,6 +509,11 @@ def commission_table(report: Any) -> Table:
         total=total,
         max_rows=report.table_rows,
     )
+    groups: dict[tuple, list[int]] = {}  # the statement lines each summary row sums, in the summary's order
+    for n, key in zip(lines["line"].tolist(), summary_keys(lines)):
+        groups.setdefault(key, []).append(int(n))
+    shown = list(groups.values())[: report.table_rows]
+    return replace(t, details=trace_details(trace, shown, table, cur, report.table_rows))
 
 
 def _numeric_column(series: pd.Series, name: str) -> bool:

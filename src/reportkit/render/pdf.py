@@ -62,6 +62,7 @@ td:first-child { white-space: nowrap; }  /* a label column never wraps: a long v
 img, svg { max-width: 100%; height: auto; }
 .jp-RenderedImage, .jp-RenderedSVG, .output_svg, .output_png { break-inside: avoid; }
 pre { white-space: pre-wrap; font-size: 7.5pt; }
+tr.reportkit-trace { display: none; }  /* a commission line's trace: the HTML's <details> and the workbook hold it */
 """
 
 _MARGIN_BOX = 'font-family: "DejaVu Sans", Arial, sans-serif; font-size: 7.5pt; color: #4a5568;'

@@ -34,6 +34,7 @@ from ..core.periods import Period
 from ..data.fx import DealConversions, has_fx
 from ..data.mapping import with_splits
 from ..domain.commission import CommissionStatement
+from ..domain.engine import STEP_WORDS, percent_words
 from ..domain.loading import load_inputs
 from ..reports.closes import refuse_closed, with_close_registry
 from ..reports.context import shared_contexts
@@ -41,6 +42,7 @@ from ..reports.planning import account_manager_row, active_account_managers
 from ..reports.statements import commission_for
 from .excel import money_format
 from .excel.book import print_setup
+from .excel.trace import TRACE_SHEET_COLUMNS, TRACE_SHEET_NAME, line_amounts, trace_sheet_width, write_trace_rows
 from .titles import statement_title
 
 __all__ = [
@@ -198,7 +200,9 @@ def write_statement_files(
 ) -> tuple[Path, Path]:
     """Write one statement as CSV and xlsx into ``output_dir``; returns the two paths.
 
-    The workbook's sheet prints as every reportkit sheet does
+    The workbook's second sheet, *Trace*, holds the engine's trace behind each line
+    (:mod:`reportkit.render.excel.trace`: deal, account, credit share, tier, rate, cap or
+    gate, plan version; a live ``Line amount`` sum per line). Each sheet prints as every reportkit sheet does
     (:func:`reportkit.render.excel.book.print_setup`): a title row naming the
     company, the account manager by name and id, the period and as-of; landscape,
     one page wide, title and header rows repeated, page numbers.
@@ -286,11 +290,64 @@ def write_statement_files(
             for c, j in col.items():
                 ws.set_column(j, j, widths.get(c, 12))
             ws.freeze_panes(h + 1, 0)
+            # issue #15 part 4: the engine's trace behind each line, on its own sheet, printed like this one
+            tws = wb.add_worksheet(TRACE_SHEET_NAME)
+            print_setup(tws, title, h, title_format, len(TRACE_SHEET_COLUMNS), trace_sheet_width())
+            write_trace_rows(wb, tws, stmt.trace, h, currency, line_amounts(stmt.lines))
         finally:
             wb.close()
     except OSError as exc:
         raise OutputError(f"cannot write statement files in {str(out)!r}: {exc.strerror or exc}") from None
     return csv_path, xlsx_path
+
+
+def _words(v, kind: str) -> str:
+    """A trace value for :func:`trace_text`: money with thousands and cents, a fraction as a percent."""
+    if v is None or (not isinstance(v, str) and pd.isna(v)):
+        return ""
+    if kind == "money":
+        return f"{Decimal(v):,.2f}"
+    if kind == "percent":
+        return percent_words(Decimal(v))
+    return str(v)
+
+
+def trace_text(stmt: CommissionStatement, currency: str) -> str:
+    """The statement's trace (:attr:`CommissionStatement.trace`, made by the engine) as text, one block per line.
+
+    Each line: its number, period, step and amount; below it each trace row with the deal,
+    account, close date, deal amount, how it was credited (source and share), the credited
+    amount, tier and rate, what limited it, the rule and the plan with its version; last,
+    the statement's total (the sum of the rounded lines).
+    """
+    tr = stmt.trace
+    out = [f"Trace of {stmt.account_manager_id}'s statement for {stmt.period} ({len(stmt.lines)} lines, amounts in {currency})"]
+    for line, rows in tr.groupby("line", sort=False):
+        first = rows.iloc[0]
+        total = sum(rows["amount"].tolist(), Decimal("0.00"))
+        step = STEP_WORDS.get(first["kind"], first["kind"])
+        out.append(f"line {int(line)}  {first['period']}  {step}  {_words(total, 'money')}")
+        for r in rows.to_dict("records"):
+            parts = [
+                ("deal", _words(r["deal_id"], "")),
+                ("account", _words(r["account_id"], "")),
+                ("closed", _words(r["close_date"], "")),
+                ("deal amount", _words(r["deal_amount"], "money")),
+                ("credited as", _words(r["credit_source"], "")),
+                ("share", _words(r["share"], "percent")),
+                ("credited", _words(r["credited"], "money")),
+                ("tier", _words(r["tier"], "")),
+                ("rate", _words(r["rate"], "percent")),
+                ("amount", _words(r["amount"], "money")),
+            ]
+            out.append("  " + "  ".join(f"{k} {v}" for k, v in parts if v))
+            out.append(f"    rule: {r['rule']}")
+            if r["limited_by"]:
+                out.append(f"    limited by: {r['limited_by']}")
+            plan = f"{r['plan']}" + (f" ({r['plan_file']})" if r["plan_file"] else "")
+            out.append(f"    plan: {plan}, version {r['plan_version']}")
+    out.append(f"total {stmt.total:,.2f} {currency} (the sum of the rounded lines)")
+    return "\n".join(out)
 
 
 def statement_cli(
@@ -299,6 +356,7 @@ def statement_cli(
     account_manager_id: str | None = None,
     output_dir: str | Path = "reports/statements",
     splits: str | Path | None = None,
+    trace: str | None = None,
 ) -> int:
     """Write commission statements for ``period`` (default the params') as CSV and xlsx; returns the exit code (0).
 
@@ -316,6 +374,9 @@ def statement_cli(
     splits : str or Path, optional
         A splits file (``--splits``) replacing the source mapping's ``splits`` table
         (:func:`reportkit.data.mapping.with_splits`); relative to the working folder.
+    trace : str, optional
+        An account manager id (``--trace``): print their statement's trace as text
+        (:func:`trace_text`) instead of writing files.
 
     Raises
     ------
@@ -336,6 +397,12 @@ def statement_cli(
             f"{params_path}: as_of {as_of.isoformat()} is before {p.label} starts ({p.start.isoformat()})",
             hint="choose a period that has begun by as_of, or change as_of in the params file",
         )
+    if trace is not None:
+        account_manager_row(ds, str(trace))  # an unknown id is a ParamsError naming it
+        with shared_contexts():
+            stmt = commission_for(ds, params, str(trace), p.label, as_of)
+        print(trace_text(stmt, ds.currency))
+        return 0
     if account_manager_id is not None:
         account_manager_row(ds, str(account_manager_id))
         ids = [str(account_manager_id)]

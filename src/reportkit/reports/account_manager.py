@@ -169,6 +169,7 @@ def build_account_manager_report(
         summary={**_summary(figures, to_date, stmt, forecast, standing, accounts), **_rule(chosen["words"]), **next_year},
         quarterly=quarterly,
         commission=stmt.lines.copy(),  # the statement is shared with the team report: not its frame
+        commission_trace=stmt.trace,  # made by the engine, per account manager
         accounts=accounts,
         forecast=forecast.reset_index(drop=True),
         performance=performance,

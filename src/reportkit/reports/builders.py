@@ -43,7 +43,7 @@ from .planning import (
     team_slugs,
 )
 from .sections import prorate
-from .statements import commission_for, commission_statement, commission_summary, load_checked_plans
+from .statements import commission_for, commission_statement, commission_summary, load_checked_plans, summary_keys
 from .team import ATTAINMENT_BANDS, ROLLUP_TOTAL_RULE, TEAM_ATTAINMENT_RULE, build_team_report
 
 __all__ = [
@@ -77,6 +77,7 @@ __all__ = [
     "build_team_report",
     "commission_for",
     "commission_summary",
+    "summary_keys",
     "shared_contexts",
     "build_report",
     "load_checked_plans",

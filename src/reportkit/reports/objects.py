@@ -122,6 +122,8 @@ class AccountManagerReport:
     # forecast categories (issue #13 item 11): None unless the data declares them
     forecast_categories: pd.DataFrame | None = None
     forecast_categories_rule: str = ""
+    # the trace behind each commission line (issue #15 part 4): the engine's, its ``line`` that of ``commission``
+    commission_trace: pd.DataFrame | None = None
     kind: Literal["account_manager"] = "account_manager"
 
 

@@ -35,6 +35,7 @@ __all__ = [
     "payout_summary",
     "payout_notes",
     "commission_summary",
+    "summary_keys",
 ]
 
 
@@ -233,6 +234,15 @@ SUMMARY_KEYS = ("rule", "tier", "award")
 """The columns a statement's lines are summarised by: the rule (component and rate in words), the tier, the award."""
 
 
+def summary_keys(lines: pd.DataFrame) -> list[tuple]:
+    """The summary row of each statement line: its :data:`SUMMARY_KEYS` values (missing as None), in line order.
+
+    The key :func:`commission_summary` sums a line under; the report's commission section
+    uses it to put each line's trace under its summary row.
+    """
+    return [tuple(None if pd.isna(k) else k for k in key) for key in lines[list(SUMMARY_KEYS)].itertuples(index=False, name=None)]
+
+
 def commission_summary(lines: pd.DataFrame) -> pd.DataFrame:
     """A statement's lines summed by rule, tier and award: what a report shows of a long statement.
 
@@ -262,8 +272,7 @@ def commission_summary(lines: pd.DataFrame) -> pd.DataFrame:
     """
     keys = list(SUMMARY_KEYS)
     groups: dict[tuple, list] = {}  # (rule, tier, award) -> [lines, basis, amount], in order of first appearance
-    for *key, basis, amount in lines[keys + ["basis", "amount"]].itertuples(index=False, name=None):
-        key = tuple(None if pd.isna(k) else k for k in key)
+    for key, basis, amount in zip(summary_keys(lines), lines["basis"].tolist(), lines["amount"].tolist()):
         group = groups.setdefault(key, [0, None, None])
         group[0] += 1
         if not pd.isna(basis):

@@ -65,7 +65,9 @@ Where each step lives (:func:`compute` calls them in this order)
   (:mod:`~reportkit.domain.engine.bonuses`), balances and draws down to the payout
   (:mod:`~reportkit.domain.engine.draws`)
 * the ledger's lines and order: :mod:`~reportkit.domain.engine.ledger`; statements,
-  summary, CSV: :mod:`~reportkit.domain.engine.results`
+  summary, CSV: :mod:`~reportkit.domain.engine.results`; the trace behind each line
+  (deals, credit share, tier, rate, cap or gate, plan version; issue #15 part 4):
+  :mod:`~reportkit.domain.engine.trace`
 
 This module is the façade: every name callers import from ``reportkit.domain.engine``
 (:func:`compute`, :func:`statements`, :class:`CommissionResult`,
@@ -101,8 +103,10 @@ from .quotas import attainment, quota_table, quotas_per_plan, quotas_shown
 from .results import (
     FX_STATEMENT_COLUMNS,
     STATEMENT_COLUMNS,
+    STEP_WORDS,
     CommissionResult,
     Statements,
+    percent_words,
     rule_words,
     split_words,
     summary_frame,
@@ -110,6 +114,7 @@ from .results import (
     write_statement_csv,
 )
 from .tiers import check_undefined_attainment, commission_lines, tier_commission
+from .trace import TRACE_COLUMNS, plan_version
 
 __all__ = [
     "rdiv",
@@ -129,7 +134,11 @@ __all__ = [
     "STATEMENT_COLUMNS",
     "FX_STATEMENT_COLUMNS",
     "rule_words",
+    "percent_words",
+    "STEP_WORDS",
     "split_words",
+    "TRACE_COLUMNS",
+    "plan_version",
 ]
 
 

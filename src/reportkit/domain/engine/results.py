@@ -25,6 +25,7 @@ from ...data.model import DEAL_TYPE
 from .._credit_core import CREDIT_SOURCES, take_str
 from .ledger import _AWARDS, _KINDS, _Lines, _money, _rate
 from .quotas import Attainment
+from .trace import trace_frame
 
 # ---------------------------------------------------------------------------
 # a statement line in words (clawback group, issue #13): the one home of the words a
@@ -493,6 +494,30 @@ class CommissionResult:
         KeyError
             Unknown account manager id.
         """
+        return self.statement_rows(account_manager_id, period)[0]
+
+    def trace(self, account_manager_id: str, period: str | None = None) -> pd.DataFrame:
+        """The trace behind each line of the AM's statement (:func:`~reportkit.domain.engine.trace.trace_frame`).
+
+        Columns :data:`~reportkit.domain.engine.trace.TRACE_COLUMNS`: per line of
+        :meth:`statement` (same ``line`` numbers) the deal, account, close date, deal
+        amount, credit source and share, credited amount, tier, rate, what limited it
+        (cap, gate, per-deal limit), the plan, its file and version, and the amount; the
+        rows of a line sum to its amount to the cent. Computed on request, for this AM only.
+
+        Raises
+        ------
+        KeyError
+            Unknown account manager id.
+        """
+        return self.statement_trace(*self.statement_rows(account_manager_id, period))
+
+    def statement_trace(self, statement: pd.DataFrame, rows: np.ndarray) -> pd.DataFrame:
+        """The trace of ``statement`` (some lines of :meth:`statement_rows`, ``rows`` their ledger rows), by its line numbers."""
+        return trace_frame(self, statement, rows, FX_STATEMENT_COLUMNS)
+
+    def statement_rows(self, account_manager_id: str, period: str | None = None) -> tuple[pd.DataFrame, np.ndarray]:
+        """:meth:`statement` and the ledger row of each of its lines, in line order (for :meth:`trace`)."""
         code = self._code.get(account_manager_id)
         if code is None:
             raise KeyError(f"no statement for account manager {account_manager_id!r}")
@@ -550,7 +575,7 @@ class CommissionResult:
             conv = self._fx(out["deal_id"].tolist())
             for c in FX_STATEMENT_COLUMNS:
                 out[c] = conv[c].to_numpy()
-        return out.reset_index(drop=True)
+        return out.reset_index(drop=True), rows[x.index.to_numpy()]
 
     def _deal_types(self, rows: np.ndarray, kinds: np.ndarray, plans: list) -> list:
         """Per line: ``False`` (no words), or the deal's type (``None``: none) for a commission line of a deal

@@ -1,0 +1,154 @@
+"""The *Trace* sheet: one row per trace row of a commission statement (issue #15 part 4).
+
+The rows are the engine's (:meth:`reportkit.domain.commission.CommissionStatement.trace`,
+columns :data:`reportkit.domain.engine.TRACE_COLUMNS`); this module only lays them out.
+Each row names its statement line (``Line``); the last row of each line carries ``Line
+amount``, a live ``=SUM`` of the line's trace amounts, written as a formula only where
+it recalculates exactly to the statement line's amount (:func:`~.formulas._sum_matches`;
+else the line's amount as a value). The sheet prints like every other sheet
+(:func:`~reportkit.render.excel.book.print_setup`). Written in the account manager's
+report workbook (:func:`add_trace_sheet`) and the ``reportkit statement`` workbook
+(:func:`write_trace_rows`).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+from xlsxwriter.utility import xl_rowcol_to_cell
+
+from ...domain.engine import STEP_WORDS
+from ..cell_kinds import is_missing
+from .formats import money_format
+from .formulas import _sum_matches
+
+#: (trace column, header, kind, width) of the Trace sheet, in order; ``line_amount`` is the live sum.
+TRACE_SHEET_COLUMNS: tuple[tuple[str, str, str, float], ...] = (
+    ("line", "Line", "integer", 6),
+    ("period", "Period", "text", 11),
+    ("kind", "Step", "step", 14),
+    ("deal_id", "Deal", "text", 12),
+    ("account_id", "Account", "text", 12),
+    ("close_date", "Close date", "date", 11),
+    ("deal_amount", "Deal amount", "money", 14),
+    ("credit_source", "Credited as", "text", 12),
+    ("share", "Share", "percent", 8),
+    ("credited", "Credited", "money", 14),
+    ("tier", "Tier", "integer", 5),
+    ("rate", "Rate", "percent", 8),
+    ("rule", "Rule", "wrap", 48),
+    ("limited_by", "Limited by", "wrap", 30),
+    ("plan", "Plan", "text", 16),
+    ("plan_file", "Plan file", "text", 16),
+    ("plan_version", "Plan version", "text", 20),
+    ("amount", "Amount", "money", 13),
+    ("line_amount", "Line amount", "money", 13),
+)
+TRACE_SHEET_NAME = "Trace"
+
+
+def trace_sheet_width() -> float:
+    """The Trace sheet's columns' total width in characters (sizes its title row)."""
+    return sum(w for *_, w in TRACE_SHEET_COLUMNS)
+
+
+def write_trace_rows(
+    wb: Any, ws: Any, trace: pd.DataFrame, header_row: int, currency: str, line_amounts: Mapping[int, Decimal] | None = None
+) -> None:
+    """Write the header row at ``header_row`` and one row per trace row below it (page setup is the caller's).
+
+    Parameters
+    ----------
+    wb, ws : xlsxwriter Workbook and Worksheet
+    trace : DataFrame
+        :data:`reportkit.domain.engine.TRACE_COLUMNS`, rows of a line together, in line order.
+    header_row : int
+        0-based row of the column headers (below the title row of :func:`print_setup`).
+    currency : str
+        ISO code of the money columns' format.
+    line_amounts : mapping line -> Decimal, optional
+        The statement's amount of each line; default the sum of the line's trace rows.
+        ``Line amount`` is ``=SUM`` of the line's ``Amount`` cells where that equals it
+        to the cent, else this figure as a value.
+    """
+    fmt = {
+        "money": wb.add_format({"num_format": money_format(currency)}),
+        "percent": wb.add_format({"num_format": "0.00##%"}),
+        "date": wb.add_format({"num_format": "yyyy-mm-dd"}),
+        "wrap": wb.add_format({"text_wrap": True, "valign": "top"}),
+        "integer": None,
+        "text": None,
+        "step": None,
+    }
+    head = wb.add_format({"bold": True, "text_wrap": True, "valign": "top"})
+    for j, (*_, w) in enumerate(TRACE_SHEET_COLUMNS):
+        ws.set_column(j, j, w)
+    ws.write_row(header_row, 0, [h for _, h, _, _ in TRACE_SHEET_COLUMNS], head)
+    col = {c: j for j, (c, *_) in enumerate(TRACE_SHEET_COLUMNS)}
+    amounts = trace["amount"].tolist() if "amount" in trace.columns else []
+    lines = trace["line"].tolist() if "line" in trace.columns else []
+    # each column converted once (a 70,000-line statement has 1.3 M cells): (writer, values, format)
+    cols = [_column(ws, trace[c].tolist() if c in trace.columns else [], kind, fmt) for c, _, kind, _ in TRACE_SHEET_COLUMNS[:-1]]
+    first = header_row + 1
+    start = 0
+    for i in range(len(lines)):
+        r = first + i
+        for j, (put, values, f) in enumerate(cols):
+            v = values[i]
+            if v is not None:
+                put(r, j, v, f)
+        if i + 1 < len(lines) and lines[i + 1] == lines[i]:
+            continue
+        part = amounts[start : i + 1]
+        figure = (line_amounts or {}).get(int(lines[i]), sum(part, Decimal("0.00")))
+        if _sum_matches(part, figure):
+            a = xl_rowcol_to_cell(first + start, col["amount"])
+            b = xl_rowcol_to_cell(r, col["amount"])
+            ws.write_formula(r, col["line_amount"], f"=SUM({a}:{b})", fmt["money"], float(figure))
+        else:
+            ws.write_number(r, col["line_amount"], float(figure), fmt["money"])
+        start = i + 1
+    ws.freeze_panes(header_row + 1, 0)
+
+
+def _missing(v: Any) -> bool:
+    return v is None or (not isinstance(v, str) and is_missing(v))
+
+
+def _column(ws: Any, values: list, kind: str, fmt: dict) -> tuple:
+    """``(write method, cell values with None for blank, format)`` of one Trace column."""
+    if kind in ("money", "percent"):
+        return ws.write_number, [None if _missing(v) else float(v) for v in values], fmt[kind]
+    if kind == "integer":
+        return ws.write_number, [None if _missing(v) else int(v) for v in values], None
+    if kind == "date":
+        day = [None if _missing(v) else (v.date() if isinstance(v, pd.Timestamp) else v) for v in values]
+        midnight = datetime.time()
+        return ws.write_datetime, [None if d is None else datetime.datetime.combine(d, midnight) for d in day], fmt["date"]
+    if kind == "step":  # the ledger step in a reader's words (the engine's STEP_WORDS)
+        return ws.write_string, [None if _missing(v) else STEP_WORDS.get(str(v), str(v).replace("_", " ")) for v in values], None
+    text = [None if _missing(v) or not str(v) else str(v) for v in values]
+    return ws.write_string, text, fmt["wrap"] if kind == "wrap" else None
+
+
+def line_amounts(lines: pd.DataFrame | None) -> dict[int, Decimal]:
+    """``line -> amount`` of a statement's lines (``CommissionStatement.lines``): what ``Line amount`` must show."""
+    if lines is None or "line" not in lines.columns:
+        return {}
+    return {int(n): a for n, a in zip(lines["line"].tolist(), lines["amount"].tolist())}
+
+
+def add_trace_sheet(book: Any, trace: pd.DataFrame | None, line_amounts: Mapping[int, Decimal] | None = None) -> str | None:
+    """Add the Trace sheet to a report workbook (:class:`~reportkit.render.excel.book._Book`); its name.
+
+    None (no sheet) when ``trace`` is None; an empty trace gives the header row only.
+    """
+    if trace is None:
+        return None
+    name, ws = book.add_sheet(TRACE_SHEET_NAME, len(TRACE_SHEET_COLUMNS), trace_sheet_width())
+    write_trace_rows(book.wb, ws, trace, book.header_row, book.currency, line_amounts)
+    return name
