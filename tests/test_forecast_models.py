@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -229,3 +230,25 @@ def test_the_calibration_never_reads_actuals_that_end_after_the_cutoff():
     changed.loc[later, "actual_remaining_cents"] = changed.loc[later, "actual_remaining_cents"] * 50
     assert interval_scale(changed, "company", cutoff) == interval_scale(ev, "company", cutoff)
     assert interval_scale(changed, "company", ev["cutoff"].iloc[-1]) != interval_scale(ev, "company", ev["cutoff"].iloc[-1])
+
+
+def test_at_year_end_next_years_forecast_is_the_chosen_method_for_the_whole_next_year():
+    ds = same_shape_every_year(years=(2020, 2021, 2022, 2023), ams=(("A1", "East"), ("A2", "West")))
+    h = forecast_hierarchy(ds, 2024, datetime.date(2023, 12, 31)).set_index("entity")
+    # independent computation: every year repeats, so the whole of FY2024 is FY2023's revenue, summed from the deals
+    deals = ds.deals.assign(year=ds.deals["close_date"].dt.year)
+    fy2023 = deals.loc[deals["year"] == 2023].groupby("account_manager_id")["amount_cents"].sum()
+    assert h.loc["A1", "forecast"] == Decimal(int(fy2023["A1"])) / 100 == Decimal(sum(SHAPE)) / 100
+    assert h.loc["A2", "forecast"] == Decimal(int(fy2023["A2"])) / 100
+    assert h.loc["(company)", "forecast"] == h.loc["East", "forecast"] + h.loc["West", "forecast"]
+    assert (h["ytd_revenue"] == 0).all()  # nothing of FY2024 is known yet
+    assert h.loc["A1", "words"].startswith("FY2024 has not begun")
+    with pytest.raises(ValueError, match="not in FY2024"):
+        forecast_hierarchy(ds, 2024, datetime.date(2023, 12, 30))  # next year's forecast only from the year's last day
+
+
+def test_a_range_with_too_little_evidence_is_the_models_own_and_the_words_say_so():
+    ds = same_shape_every_year(years=(2021, 2022, 2023), ams=(("A1", "East"), ("A2", "West")))
+    one_cutoff = backtest_forecasts(ds, as_of_quarters=["FY2022-Q3"])  # 5 forecasts with a model range: too few
+    f = forecast_hierarchy(ds, 2023, datetime.date(2023, 6, 30), detail=one_cutoff).set_index("entity")
+    assert "from the model alone (fewer than 6 earlier backtest forecasts" in f.loc["(company)", "words"]

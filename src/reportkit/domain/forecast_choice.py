@@ -352,6 +352,7 @@ def forecast_at(
     methods: Sequence[str] = BASE_METHODS,
     evidence: pd.DataFrame | None = None,
     fiscal_year: int | None = None,
+    credited: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Every method's remaining-year forecast per level and entity as of ``cutoff``, plus selected and reconciled.
 
@@ -373,6 +374,8 @@ def forecast_at(
         The year forecast: by default the one ``cutoff`` lies in; the next one when
         ``cutoff`` is the last day of its year (next year's forecast at year end: its
         "remaining year" is all of it, its YTD 0).
+    credited : DataFrame, optional
+        ``credited_deals(past)`` when the caller has it (else computed here).
 
     Returns
     -------
@@ -389,7 +392,7 @@ def forecast_at(
         :func:`interval_scale`).
     """
     fy = past.calendar.period_of(cutoff, "year").fiscal_year if fiscal_year is None else int(fiscal_year)
-    credited = credited_deals(past)
+    credited = credited_deals(past) if credited is None else credited
     revs, sel, rows = {}, {}, []
     for lv in LEVELS:
         if lv not in entities:
