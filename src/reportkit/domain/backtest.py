@@ -221,6 +221,7 @@ def backtest_forecasts(
             recent = rev.loc[(rev["close_date"] >= np.datetime64(ly.start, "ns")).to_numpy(), "entity"]
             ents[lv] = sorted(set(recent.unique()) | set(actual[lv].index))
         at = forecast_at(past, cutoff, entities=ents, history_start=start, methods=methods, evidence=evidence, credited=credited)
+        del past, credited, rev  # this cutoff's data goes before the next is cut: one cutoff's frames alive at a time
         if at.empty:
             continue
         at = at.loc[at["method"].isin(keep).to_numpy()]
