@@ -42,6 +42,7 @@ from ..domain.forecast import (
     pooled_forecast,
 )
 from ..domain.forecast_categories import forecast_category_table, has_forecast_categories, rollup_rule
+from ..domain.forecast_inputs import team_of
 from ..domain.performance import performance_input, performance_table
 from ..domain.quota import PooledAttainment, attainment, pooled_attainment
 from .context import ReportContext, engine_quotas
@@ -404,7 +405,9 @@ def next_year_forecast(
     against next year's annual quota from the source's quota table or the params quota
     rule (:func:`reportkit.reports.context.engine_quotas`; a group's is its members'
     sum). A group's attainment pools its members with a quota (the team roll-up rule):
-    their next-year forecasts over their quotas.
+    their next-year forecasts over their quotas. A group report that covers only some of
+    the group's account managers (a batch limited to some managers: the company of the
+    reported teams) shows its members' sum, without a range, and a note says so.
 
     Returns
     -------
@@ -429,20 +432,33 @@ def next_year_forecast(
         )
     quota_of = ctx.forecast_cache["next_year_quota"]
     row = h.loc[(level, str(entity))]
+    forecast, low, high, words, notes = row["forecast"], row["low"], row["high"], str(row["words"]), []
+    team = team_of(ds.account_managers)  # the hierarchy's groups: every account manager of the data, by team
+    group = {str(a) for a in team.index} if level == "company" else {str(a) for a, t in team.items() if t == str(entity)}
+    group = None if level == "account_manager" else group
+    if group is not None and group != {str(m) for m in members}:  # the report covers part of the group: its members' sum
+        forecast = sum((h.loc[("account_manager", str(m)), "forecast"] for m in members), Decimal(0))
+        low = high = None
+        notes.append(
+            f"This report covers {len(members)} of the {len(group)} account managers the {label} forecast of "
+            f"{'the company' if level == 'company' else str(entity)} is made for: its {label} forecast is their sum, "
+            "without a range (a sum of members' ranges is not the range of the sum)."
+        )
     with_quota = [str(m) for m in members if quota_of.get(str(m)) is not None]
     quota_cents = sum(int(quota_of[m]) for m in with_quota) if with_quota else None
     basis_cents = sum(int(h.loc[("account_manager", m), "forecast"] * 100) for m in with_quota)
     quota = cents_to_money(quota_cents) if quota_cents is not None else None
     summary = {
         "next_year": label,
-        "next_year_forecast": row["forecast"],
-        "next_year_forecast_low": row["low"],
-        "next_year_forecast_high": row["high"],
+        "next_year_forecast": forecast,
+        "next_year_forecast_low": low,
+        "next_year_forecast_high": high,
         "next_year_quota": quota,
         "next_year_forecast_attainment": fraction_or_none(attainment(basis_cents, quota_cents)),
-        "next_year_rule": str(row["words"]),
+        "next_year_rule": words,
     }
-    notes = [] if quota is not None else [f"No quota for {label} in the data yet: next year's forecast attainment is n/a."]
+    if quota is None:
+        notes.append(f"No quota for {label} in the data yet: next year's forecast attainment is n/a.")
     return summary, notes
 
 
