@@ -405,9 +405,9 @@ def next_year_forecast(
     against next year's annual quota from the source's quota table or the params quota
     rule (:func:`reportkit.reports.context.engine_quotas`; a group's is its members'
     sum). A group's attainment pools its members with a quota (the team roll-up rule):
-    their next-year forecasts over their quotas. A group report that covers only some of
-    the group's account managers (a batch limited to some managers: the company of the
-    reported teams) shows its members' sum, without a range, and a note says so.
+    their next-year forecasts over their quotas. A company report that covers only some
+    teams (a batch limited to some account managers reports on their teams) shows the sum
+    of its members' forecasts, without a range, and a note says so.
 
     Returns
     -------
@@ -433,16 +433,15 @@ def next_year_forecast(
     quota_of = ctx.forecast_cache["next_year_quota"]
     row = h.loc[(level, str(entity))]
     forecast, low, high, words, notes = row["forecast"], row["low"], row["high"], str(row["words"]), []
-    team = team_of(ds.account_managers)  # the hierarchy's groups: every account manager of the data, by team
-    group = {str(a) for a in team.index} if level == "company" else {str(a) for a, t in team.items() if t == str(entity)}
-    group = None if level == "account_manager" else group
-    if group is not None and group != {str(m) for m in members}:  # the report covers part of the group: its members' sum
+    team = team_of(ds.account_managers)  # the hierarchy's company: every team of the data
+    teams, reported = set(team), {team.get(str(m)) for m in members}
+    if level == "company" and reported != teams:  # a batch limited to some teams: their account managers' sum
         forecast = sum((h.loc[("account_manager", str(m)), "forecast"] for m in members), Decimal(0))
         low = high = None
         notes.append(
-            f"This report covers {len(members)} of the {len(group)} account managers the {label} forecast of "
-            f"{'the company' if level == 'company' else str(entity)} is made for: its {label} forecast is their sum, "
-            "without a range (a sum of members' ranges is not the range of the sum)."
+            f"This report covers {len(reported & teams)} of the {len(teams)} teams the company's {label} forecast is made "
+            f"for: its {label} forecast is the sum of their account managers' forecasts, without a range (a sum of "
+            "members' ranges is not the range of the sum)."
         )
     with_quota = [str(m) for m in members if quota_of.get(str(m)) is not None]
     quota_cents = sum(int(quota_of[m]) for m in with_quota) if with_quota else None
