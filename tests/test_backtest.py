@@ -187,3 +187,27 @@ def test_console_summary_shows_percentages_and_no_raw_missing_markers():
     text = format_summary(summary)
     assert "10.5%" in text and "-9.7%" in text and "27.8%" in text and "yes" in text
     assert "NaN" not in text and "<NA>" not in text and "n/a" in text
+
+
+@pytest.mark.realdata
+@pytest.mark.skipif(not DATA.is_dir(), reason=f"real data sets not found at {DATA}")
+def test_superstore_team_range_calibrated_on_earlier_errors_covers_more_than_the_models_own(superstore, capsys, tmp_path):
+    from reportkit.domain.forecast_models import Z_INTERVAL
+
+    d = backtest_forecasts(superstore)
+    rec = d.loc[((d["method"] == "reconciled") & d["has_last_year"]).to_numpy()]
+    team = rec.loc[(rec["level"] == "team").to_numpy()]
+    fc, act, sd = (team[c].astype("float64") for c in ("forecast_remaining_cents", "actual_remaining_cents", "interval_sd_cents"))
+    model_own = ((fc - Z_INTERVAL * sd).clip(lower=0) <= act) & (act <= fc + Z_INTERVAL * sd)
+    calibrated = (team["forecast_low_cents"] <= team["actual_remaining_cents"]) & (
+        team["actual_remaining_cents"] <= team["forecast_high_cents"]
+    )
+    # docs/forecasting.md, "Do the ranges cover what they claim?": 2 of 6 with the model's own range, 4 of 6 calibrated
+    assert (int(model_own.sum()), int(calibrated.sum()), len(team)) == (2, 4, 6)
+    s = summarise_backtest(d).set_index(["scope", "level", "method"])
+    assert s.loc[("with prior year", "team", "reconciled"), "coverage"] == pytest.approx(4 / 6)
+    # 2013 has no head-to-head year before it, yet its ranges rest on 2012's 18 forecasts; every range is calibrated
+    assert set(team.loc[team["quarter"].str.startswith("FY2013"), "interval_n"]) == {18}
+    assert (team["interval_n"] > 0).all()
+    backtest_cli(ROOT / "params" / "superstore.yaml", tmp_path)
+    assert "FY2014-Q1  account manager: ETS (exponential smoothing), range x" in capsys.readouterr().out

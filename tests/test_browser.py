@@ -510,21 +510,41 @@ def test_a_template_s_tagged_cells_are_absent_input_less_or_output_less_in_the_p
             assert (f"markdown of cell {i}\n" in text + "\n") is (part == "output"), (tag, part)
 
 
-@pytest.mark.parametrize(
+_AM_AND_TEAM = pytest.mark.parametrize(
     ("folder", "level", "entity"),
     [("account_managers", "account_manager", "AM-001"), ("teams", "team", "Team North")],
     ids=["account-manager", "team"],
 )
-def test_a_reader_sees_how_the_forecast_was_chosen_in_the_summary(batch_html, folder, level, entity, tmp_path):
-    """Issue #17 items 2 and 3: the method chosen, its backtest WAPE, the reconciliation and the range's coverage."""
 
+
+def _summary_and_hierarchy_row(batch: Path, folder: str, level: str, entity: str, fiscal_year: int, tmp: Path):
+    """The summary's cells as Chromium built them (label -> value) and the demo's ``forecast_hierarchy`` row, computed here."""
     import reportkit as rk
     from reportkit.domain.backtest import forecast_hierarchy
 
     params = rk.load_params(ROOT / "params" / "demo.yaml")
     ds = rk.load_dataset(params.resolve(params.source))
-    row = forecast_hierarchy(ds, 2025, params.as_of).set_index(["level", "entity"]).loc[(level, entity)]
-    summary_cells = _dom_sections(_dump_dom(_report_page(batch_html, folder), tmp_path))[0][2]
-    at = summary_cells.index("How the forecast was chosen")
-    assert summary_cells[at + 1] == re.sub(r"\s+", " ", row["words"]).strip()
-    assert "WAPE" in summary_cells[at + 1] and "prediction interval" in summary_cells[at + 1]
+    row = forecast_hierarchy(ds, fiscal_year, params.as_of).set_index(["level", "entity"]).loc[(level, entity)]
+    cells = _dom_sections(_dump_dom(_report_page(batch, folder), tmp))[0][2]
+    return {cells[i]: cells[i + 1] for i in range(len(cells) - 1)}, row
+
+
+@_AM_AND_TEAM
+def test_a_reader_sees_how_the_forecast_was_chosen_in_the_summary(batch_html, folder, level, entity, tmp_path):
+    """Issue #17 items 2 and 3: the method chosen, its backtest WAPE, the reconciliation and the range's coverage."""
+    shown, row = _summary_and_hierarchy_row(batch_html, folder, level, entity, 2025, tmp_path)
+    assert shown["How the forecast was chosen"] == re.sub(r"\s+", " ", row["words"]).strip()
+    assert "WAPE" in shown["How the forecast was chosen"] and "prediction interval" in shown["How the forecast was chosen"]
+
+
+@_AM_AND_TEAM
+def test_at_year_end_a_reader_sees_next_years_chosen_forecast_and_which_year_it_is(batch_html, folder, level, entity, tmp_path):
+    """Issue #17 (remaining item 2), issue #14 part 4: the demo is dated on FY2025's last day."""
+    shown, row = _summary_and_hierarchy_row(batch_html, folder, level, entity, 2026, tmp_path)
+    assert shown["Next fiscal year"] == "FY2026"
+    assert f"{row['forecast']:,.2f}" in shown["Next year's forecast"]
+    assert f"{row['low']:,.2f}" in shown["Next year's forecast range"]
+    assert f"{row['high']:,.2f}" in shown["Next year's forecast range"]
+    assert shown["Next year's quota"] == "not in the data yet"
+    assert shown["How next year's forecast was chosen"] == re.sub(r"\s+", " ", row["words"]).strip()
+    assert shown["How next year's forecast was chosen"].startswith("FY2026 has not begun")

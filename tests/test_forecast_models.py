@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -179,16 +180,75 @@ def test_a_level_where_the_default_lost_to_seasonal_naive_falls_back_and_says_so
     assert set(f.loc[["A1", "A2", "East", "West"], "method"]) == {"reconciled"}
 
 
-def test_the_interval_is_widened_by_how_far_earlier_actuals_fell_outside_it():
+def test_the_interval_is_widened_to_the_conformal_quantile_of_earlier_normalised_errors():
     rows = [
         ("2022-03-31", "team", f"T{i}", "reconciled", True, datetime.date(2022, 12, 31), 1000, 1000 + err)
         for i, err in enumerate([0, 50, -100, 150, -200, 250])
     ]
     ev = _evidence(rows).assign(interval_sd_cents=100.0)
-    # normalised errors 0, 0.5, 1, 1.5, 2, 2.5: their 80th percentile is 2.0, so the sd widens by 2.0 / z
-    assert interval_scale(ev, "team", datetime.date(2023, 3, 31)) == pytest.approx(2.0 / Z_INTERVAL)
+    # normalised errors 0, 0.5, 1, 1.5, 2, 2.5; split-conformal takes the ceil((6 + 1) x 0.8) = 6th smallest: 2.5
+    assert interval_scale(ev, "team", datetime.date(2023, 3, 31)) == (pytest.approx(2.5 / Z_INTERVAL), 6)
     # the rows of another level count when a level has too few of its own (errors are in units of sd)
-    assert interval_scale(ev, "company", datetime.date(2023, 3, 31)) == pytest.approx(2.0 / Z_INTERVAL)
+    assert interval_scale(ev, "company", datetime.date(2023, 3, 31)) == (pytest.approx(2.5 / Z_INTERVAL), 6)
+    # rows of entities without last year's revenue count too: their actuals are known
+    assert interval_scale(ev.assign(has_last_year=False), "team", datetime.date(2023, 3, 31))[1] == 6
     # too few rows, or actuals not yet known at the cutoff: the model's own interval
-    assert interval_scale(ev.iloc[:5], "team", datetime.date(2023, 3, 31)) == 1.0
-    assert interval_scale(ev, "team", datetime.date(2022, 9, 30)) == 1.0
+    assert interval_scale(ev.iloc[:5], "team", datetime.date(2023, 3, 31)) == (1.0, 0)
+    assert interval_scale(ev, "team", datetime.date(2022, 9, 30)) == (1.0, 0)
+
+
+def _noisy_backtest(n_cutoffs, claimed_sd, true_sd, seed):
+    """One company forecast a quarter with normal errors of ``true_sd`` while the model claims ``claimed_sd``."""
+    rng = np.random.default_rng(seed)
+    cut = pd.date_range("2000-03-31", periods=n_cutoffs, freq="QE").date
+    err = rng.normal(0.0, true_sd, n_cutoffs)
+    rows = [(c, "company", "(company)", "reconciled", True, c, 100_000, round(100_000 + e)) for c, e in zip(cut, err)]
+    return _evidence(rows).assign(interval_sd_cents=float(claimed_sd))
+
+
+def test_a_calibrated_interval_covers_about_80_percent_of_a_series_with_known_noise():
+    # the model says sd 1,000 but the errors have sd 3,000: its own 80 % interval holds about a third of the actuals
+    ev = _noisy_backtest(400, claimed_sd=1_000, true_sd=3_000, seed=17)
+    inside_model, inside_calibrated = [], []
+    for i in range(20, len(ev)):  # each cutoff calibrated on the rows before it only
+        r = ev.iloc[i]
+        k, n = interval_scale(ev.iloc[:i], "company", r["cutoff"])
+        assert n == i
+        half = Z_INTERVAL * r["interval_sd_cents"]
+        miss = abs(r["actual_remaining_cents"] - r["forecast_remaining_cents"])
+        inside_model.append(miss <= half)
+        inside_calibrated.append(miss <= k * half)
+    assert np.mean(inside_model) < 0.45
+    assert 0.74 <= np.mean(inside_calibrated) <= 0.88  # 380 cutoffs: the binomial's sd is 2 points
+
+
+def test_the_calibration_never_reads_actuals_that_end_after_the_cutoff():
+    ev = _noisy_backtest(40, claimed_sd=1_000, true_sd=2_000, seed=3)
+    cutoff = ev["cutoff"].iloc[24]
+    later = (pd.to_datetime(ev["actuals_until"]) > pd.Timestamp(cutoff)).to_numpy()
+    changed = ev.copy()
+    changed.loc[later, "actual_remaining_cents"] = changed.loc[later, "actual_remaining_cents"] * 50
+    assert interval_scale(changed, "company", cutoff) == interval_scale(ev, "company", cutoff)
+    assert interval_scale(changed, "company", ev["cutoff"].iloc[-1]) != interval_scale(ev, "company", ev["cutoff"].iloc[-1])
+
+
+def test_at_year_end_next_years_forecast_is_the_chosen_method_for_the_whole_next_year():
+    ds = same_shape_every_year(years=(2020, 2021, 2022, 2023), ams=(("A1", "East"), ("A2", "West")))
+    h = forecast_hierarchy(ds, 2024, datetime.date(2023, 12, 31)).set_index("entity")
+    # independent computation: every year repeats, so the whole of FY2024 is FY2023's revenue, summed from the deals
+    deals = ds.deals.assign(year=ds.deals["close_date"].dt.year)
+    fy2023 = deals.loc[deals["year"] == 2023].groupby("account_manager_id")["amount_cents"].sum()
+    assert h.loc["A1", "forecast"] == Decimal(int(fy2023["A1"])) / 100 == Decimal(sum(SHAPE)) / 100
+    assert h.loc["A2", "forecast"] == Decimal(int(fy2023["A2"])) / 100
+    assert h.loc["(company)", "forecast"] == h.loc["East", "forecast"] + h.loc["West", "forecast"]
+    assert (h["ytd_revenue"] == 0).all()  # nothing of FY2024 is known yet
+    assert h.loc["A1", "words"].startswith("FY2024 has not begun")
+    with pytest.raises(ValueError, match="not in FY2024"):
+        forecast_hierarchy(ds, 2024, datetime.date(2023, 12, 30))  # next year's forecast only from the year's last day
+
+
+def test_a_range_with_too_little_evidence_is_the_models_own_and_the_words_say_so():
+    ds = same_shape_every_year(years=(2021, 2022, 2023), ams=(("A1", "East"), ("A2", "West")))
+    one_cutoff = backtest_forecasts(ds, as_of_quarters=["FY2022-Q3"])  # 5 forecasts with a model range: too few
+    f = forecast_hierarchy(ds, 2023, datetime.date(2023, 6, 30), detail=one_cutoff).set_index("entity")
+    assert "from the model alone (fewer than 6 earlier backtest forecasts" in f.loc["(company)", "words"]

@@ -17,8 +17,9 @@ from reportkit.config.params import BatchParams
 from reportkit.core.errors import ParamsError
 from reportkit.core.periods import Period
 from reportkit.data.model import load_change_notes
+from reportkit.domain.backtest import forecast_hierarchy
 from reportkit.render.notebook import heading, summary_table
-from reportkit.reports.builders import build_account_manager_report, build_team_report
+from reportkit.reports.builders import build_account_manager_report, build_company_report, build_team_report
 from reportkit.run.index import index_html
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,11 +43,16 @@ def test_at_year_end_the_summary_shows_next_years_forecast_and_says_its_quota_is
     assert rows["Next year's quota"] == "not in the data yet"
     assert rows["Next year's forecast attainment"] == "n/a"
     assert any("No quota for FY2026 in the data yet" in n for n in am.notes)
-    # blended next year repeats the closed year; its range adds the open pipeline as upside
-    assert am.summary["next_year_forecast"] == am.summary["ytd_revenue"]
-    assert am.summary["next_year_forecast_low"] <= am.summary["next_year_forecast"] < am.summary["next_year_forecast_high"]
+    # the chosen method per level, forecast for all of FY2026 as of the year's last day, with its range
+    nxt = forecast_hierarchy(ds, 2026, params.as_of).set_index(["level", "entity"])
+    row = nxt.loc[("account_manager", "AM-001")]
+    assert f"{row['forecast']:,.2f}" in rows["Next year's forecast"]
+    assert (
+        f"{row['low']:,.2f}" in rows["Next year's forecast range"] and f"{row['high']:,.2f}" in rows["Next year's forecast range"]
+    )
+    assert rows["How next year's forecast was chosen"].startswith("FY2026 has not begun")
     team = build_team_report(ds, "Team North", "FY2025-Q4", params, params.as_of)
-    assert team.summary["next_year_forecast"] == team.summary["ytd_revenue"]
+    assert team.summary["next_year_forecast"] == nxt.loc[("team", "Team North"), "forecast"]
 
 
 def test_next_years_forecast_is_set_against_next_years_quota_when_the_data_has_it(demo):
@@ -133,3 +139,15 @@ def test_the_html_header_shows_the_company_logo_and_accent_without_a_path(demo):
     assert '<h1 style="color:#0A7E8C">' in page
     assert str(ROOT) not in page and "demo-logo.svg" not in page
     assert re.search(r"Alice Andersen \(AM-001\) — FY2025-Q4</h1>", page)
+
+
+def test_a_company_report_of_some_teams_shows_their_members_next_year_sum_without_a_range(demo):
+    params, ds = demo
+    some = params.model_copy(update={"account_managers": ("AM-001",)})  # the batch reports on Team North only
+    co = build_company_report(ds, "company", "FY2025-Q4", some, some.as_of)
+    nxt = forecast_hierarchy(ds, 2026, params.as_of).set_index(["level", "entity"])
+    am = ds.account_managers
+    north = am.loc[am["team"] == "Team North", "account_manager_id"].astype(str)
+    assert co.summary["next_year_forecast"] == sum(nxt.loc[("account_manager", a), "forecast"] for a in north)
+    assert co.summary["next_year_forecast_low"] is None and co.summary["next_year_forecast_high"] is None
+    assert any(f"covers 1 of the {am['team'].nunique()} teams" in n for n in co.notes)

@@ -53,6 +53,7 @@ from .crediting import credited_deals
 from .forecast import COMPANY, LEVELS, level_revenue, revenue_by_entity
 from .forecast_choice import (
     BASE_METHODS,
+    MIN_CALIBRATION_ROWS,
     RECONCILED,
     RECONCILIATION,
     SELECTED,
@@ -60,7 +61,7 @@ from .forecast_choice import (
     forecast_at,
     wape,
 )
-from .forecast_models import INTERVAL, MIN_MONTHS
+from .forecast_models import INTERVAL, MIN_MONTHS, interval_cents
 
 __all__ = [
     "BASELINE",
@@ -70,9 +71,12 @@ __all__ = [
     "backtest_forecasts",
     "entities_without_last_year",
     "forecast_hierarchy",
+    "hierarchy_evidence",
     "HIERARCHY_COLUMNS",
     "choice_words",
     "fallback_words",
+    "next_year_words",
+    "range_words",
     "method_words",
     "summarise_backtest",
     "run_backtest",
@@ -101,6 +105,7 @@ DETAIL_COLUMNS = (
     "chosen_method",
     "interval_sd_cents",
     "interval_scale",
+    "interval_n",
 )
 
 SUMMARY_COLUMNS = (
@@ -184,7 +189,8 @@ def backtest_forecasts(
         ``selected`` / ``reconciled`` row used, '' otherwise); ``interval_sd_cents``
         (float: the standard deviation behind the interval, NaN for the rules) and
         ``interval_scale`` (float: the calibration factor of the ``selected`` /
-        ``reconciled`` interval, :func:`reportkit.domain.forecast_choice.interval_scale`).
+        ``reconciled`` interval, :func:`reportkit.domain.forecast_choice.interval_scale`) and
+        ``interval_n`` (int: the earlier rows it was calibrated on; 0 = the model's own interval).
     """
     for lv in levels:
         if lv not in LEVELS:
@@ -192,7 +198,10 @@ def backtest_forecasts(
     bad = [m for m in methods if m not in BASE_METHODS]
     if bad:
         raise ValueError(f"methods {bad} cannot be backtested (only {BASE_METHODS}; the pipeline is a snapshot)")
-    full_credit = credited_deals(dataset)  # used for the *actuals* only
+    # the *actuals* only: each level's revenue rows of the full data (narrow frames; the credited deals are not kept)
+    full_credit = credited_deals(dataset)
+    full = {lv: level_revenue(full_credit, lv, dataset.account_managers) for lv in levels}
+    del full_credit
     history_start = pd.Timestamp(dataset.deals["close_date"].min()).date() if len(dataset.deals) else None
     keep = set(methods) | {SELECTED, RECONCILED}
     rows: list[pd.DataFrame] = []
@@ -203,19 +212,16 @@ def backtest_forecasts(
         past = _cut(dataset, cutoff)  # no look-ahead: the forecasts below see only `past`
         credited = credited_deals(past)
         start = history_start if history_start is not None and history_start <= cutoff else cutoff
-        future = full_credit.loc[
-            (
-                (full_credit["close_date"] > np.datetime64(cutoff, "ns"))
-                & (full_credit["close_date"] <= np.datetime64(year.end, "ns"))
-            ).to_numpy()
-        ]
         ents, actual = {}, {}
         for lv in levels:
             rev = level_revenue(credited, lv, past.account_managers)
-            actual[lv] = revenue_by_entity(level_revenue(future, lv, dataset.account_managers))
+            d = full[lv]["close_date"]
+            future = (d > np.datetime64(cutoff, "ns")) & (d <= np.datetime64(year.end, "ns"))
+            actual[lv] = revenue_by_entity(full[lv].loc[future.to_numpy()])
             recent = rev.loc[(rev["close_date"] >= np.datetime64(ly.start, "ns")).to_numpy(), "entity"]
             ents[lv] = sorted(set(recent.unique()) | set(actual[lv].index))
-        at = forecast_at(past, cutoff, entities=ents, history_start=start, methods=methods, evidence=evidence)
+        at = forecast_at(past, cutoff, entities=ents, history_start=start, methods=methods, evidence=evidence, credited=credited)
+        del past, credited, rev  # this cutoff's data goes before the next is cut: one cutoff's frames alive at a time
         if at.empty:
             continue
         at = at.loc[at["method"].isin(keep).to_numpy()]
@@ -386,6 +392,21 @@ def method_words(method: str) -> str:
     return _METHOD_WORDS.get(method, method.replace("_", " "))
 
 
+def hierarchy_evidence(dataset: Dataset, as_of: datetime.date) -> pd.DataFrame:
+    """The backtest a forecast as of ``as_of`` chooses by: the data cut at ``as_of``, the cutoffs whose year had ended by then.
+
+    :func:`backtest_forecasts` of ``dataset`` as it stood at ``as_of`` (nothing later
+    is read), at the Q1..Q3 ends of the fiscal years over by ``as_of`` (their actuals
+    are complete), with the columns :func:`forecast_hierarchy` reads only, so a
+    caller that forecasts two years from it (this year and, at year end, the next)
+    keeps a narrow frame and runs the backtest once.
+    """
+    past = _cut(dataset, as_of)
+    done = [q for q in backtest_cutoffs(past) if q.year.end <= as_of]
+    detail = backtest_forecasts(past, as_of_quarters=done)
+    return detail.drop(columns=["quarter", "fiscal_year"], errors="ignore")
+
+
 def forecast_hierarchy(
     dataset: Dataset, fiscal_year: int, as_of: datetime.date, *, detail: pd.DataFrame | None = None
 ) -> pd.DataFrame:
@@ -402,12 +423,15 @@ def forecast_hierarchy(
     ----------
     dataset : Dataset
     fiscal_year : int
-        The year forecast; ``as_of`` must lie in it.
+        The year forecast; ``as_of`` must lie in it, or be the last day of the year
+        before (**next year's forecast at year end**: the whole year is forecast, its
+        YTD is 0, with the method each level chose by the same backtest; ``words``
+        says which year and that the backtest tested shorter horizons).
     as_of : date
         Forecast date (never ``today()``): deals after it are not read.
     detail : DataFrame, optional
-        :func:`backtest_forecasts` of ``dataset`` when the caller has it (rows whose
-        actuals end after ``as_of`` are ignored either way).
+        :func:`backtest_forecasts` (or :func:`hierarchy_evidence`) of ``dataset`` when
+        the caller has it (rows whose actuals end after ``as_of`` are ignored either way).
 
     Returns
     -------
@@ -430,16 +454,19 @@ def forecast_hierarchy(
     Raises
     ------
     ValueError
-        If ``as_of`` is not in ``fiscal_year``.
+        If ``as_of`` is neither in ``fiscal_year`` nor the last day of the year before.
     """
     cal = dataset.calendar
     year = Period(cal, "year", int(fiscal_year))
-    if not year.start <= as_of <= year.end:
-        raise ValueError(f"as_of {as_of} is not in {year.label} ({year.start} .. {year.end})")
+    ahead = as_of == year.start - datetime.timedelta(days=1)  # next year's forecast, at the end of this one
+    if not (year.start <= as_of <= year.end or ahead):
+        raise ValueError(
+            f"as_of {as_of} is not in {year.label} ({year.start} .. {year.end}) nor the last day before it "
+            "(next year's forecast at year end)"
+        )
     past = _cut(dataset, as_of)
     if detail is None:  # only cutoffs whose year had ended by as_of can be evidence
-        done = [q for q in backtest_cutoffs(past) if q.year.end <= as_of]
-        detail = backtest_forecasts(past, as_of_quarters=done)
+        detail = hierarchy_evidence(dataset, as_of)
     evidence = detail.loc[(pd.to_datetime(detail["actuals_until"]) <= pd.Timestamp(as_of)).to_numpy()] if len(detail) else None
     am = past.account_managers
     ents = {
@@ -448,7 +475,7 @@ def forecast_hierarchy(
         "company": [COMPANY],
     }
     start = pd.Timestamp(dataset.deals["close_date"].min()).date() if len(dataset.deals) else as_of
-    at = forecast_at(past, as_of, entities=ents, history_start=min(start, as_of), evidence=evidence)
+    at = forecast_at(past, as_of, entities=ents, history_start=min(start, as_of), evidence=evidence, fiscal_year=int(fiscal_year))
     summary = summarise_backtest(evidence) if evidence is not None and len(evidence) else None
     base = at.loc[at["method"] == SELECTED].set_index(["level", "entity"])
     naive = at.loc[at["method"] == BASELINE].set_index(["level", "entity"])
@@ -462,7 +489,14 @@ def forecast_hierarchy(
         if fall_back:  # issue #17 item 6: the default did not beat seasonal naive at this level
             r = naive.loc[(lv, e)].copy()
             r["chosen_method"], r["chosen_wape"], r["chosen_n"] = BASELINE, bw, int(base.at[(lv, e), "chosen_n"])
+            # its range: the same model sd and calibration as the level's chosen forecast, around seasonal naive
+            b = base.loc[(lv, e)]
+            r["forecast_low_cents"], r["forecast_high_cents"] = interval_cents(
+                r["forecast_remaining_cents"], float(b["interval_sd_cents"]) * float(b["interval_scale"])
+            )
+            r["interval_n"], r["interval_scale"] = int(b["interval_n"]), float(b["interval_scale"])
         ytd = int(r["ytd_cents"])
+        has_range = not pd.isna(r["forecast_low_cents"])
 
         def total(col: str, r: pd.Series = r, ytd: int = ytd) -> Decimal | None:
             return None if pd.isna(r[col]) else cents_to_money(ytd + int(r[col]))
@@ -484,8 +518,10 @@ def forecast_hierarchy(
                 "low": total("forecast_low_cents"),
                 "high": total("forecast_high_cents"),
                 "base_forecast": cents_to_money(ytd + int(base.at[(lv, e), "forecast_remaining_cents"])),
-                "words": (
-                    fallback_words(lv, rw, bw)
+                "words": (next_year_words(year.label) if ahead else "")
+                + (
+                    fallback_words(lv, rw, bw)  # its range's coverage was not backtested: not stated
+                    + range_words(int(r["interval_n"]), float(r["interval_scale"]), float("nan"), has_range)
                     if fall_back
                     else choice_words(
                         lv,
@@ -494,7 +530,9 @@ def forecast_hierarchy(
                         int(r["chosen_n"]),
                         bw,
                         cov,
-                        has_range=not pd.isna(r["forecast_low_cents"]),
+                        has_range=has_range,
+                        calibrated_on=int(r["interval_n"]),
+                        scale=float(r["interval_scale"]),
                     )
                 ),
             }
@@ -515,6 +553,15 @@ def _level_figures(summary: pd.DataFrame | None, level: str) -> tuple[float, flo
     return float(s["coverage"].iloc[0]), float(s["baseline_wape"].iloc[0]), float(s["wape"].iloc[0])
 
 
+def next_year_words(year_label: str) -> str:
+    """What a year-end report says before the rule of next year's forecast: which year, and the horizon caveat."""
+    return (
+        f"{year_label} has not begun: this forecasts all of it, as of the last day of the year before, with the "
+        "method each level chose by the backtest of earlier years. That backtest tested forecasts of the rest of a year already "
+        "begun (3 to 9 months ahead), so a whole year ahead may miss by more than it says. "
+    )
+
+
 def fallback_words(level: str, default_wape: float, baseline_wape: float) -> str:
     """The sentence of a level that falls back to seasonal naive (the default lost to it in the backtest)."""
     return (
@@ -525,7 +572,16 @@ def fallback_words(level: str, default_wape: float, baseline_wape: float) -> str
 
 
 def choice_words(
-    level: str, method: str, wape_: float, n: int, baseline_wape: float, coverage: float, *, has_range: bool = True
+    level: str,
+    method: str,
+    wape_: float,
+    n: int,
+    baseline_wape: float,
+    coverage: float,
+    *,
+    has_range: bool = True,
+    calibrated_on: int = 0,
+    scale: float = 1.0,
 ) -> str:
     """The forecast rule of a level in one plain sentence (what a report prints under the forecast).
 
@@ -533,13 +589,17 @@ def choice_words(
     what is used instead: the benchmark (seasonal naive), or ``method`` where there is no
     last year for it (run rate). ``has_range`` False: no model could be fitted
     (:data:`~reportkit.domain.forecast_models.MIN_MONTHS` complete months), so there is no range.
+    ``calibrated_on`` > 0: the range was calibrated on that many earlier backtest forecasts
+    (:func:`reportkit.domain.forecast_choice.interval_scale`, the model's range times
+    ``scale``); 0: it is the model's own interval, and the sentence says so.
 
-    >>> choice_words("team", "ets", 0.081, 12, 0.19, 0.75)  # doctest: +NORMALIZE_WHITESPACE
+    >>> choice_words("team", "ets", 0.081, 12, 0.19, 0.75, calibrated_on=18, scale=1.72)  # doctest: +NORMALIZE_WHITESPACE
     'Team forecasts: ETS (exponential smoothing), chosen because it had the lowest error in
     the backtest of earlier years (WAPE 8.1 % over 12 forecasts; seasonal naive 19.0 %).
     Account managers, teams and the company are reconciled so they add up (WLS structural
     scaling (MinTrace family; Athanasopoulos et al. 2017)). The range is an 80 % prediction
-    interval; in the backtest it held 75 % of the actuals.'
+    interval calibrated on the errors of 18 earlier backtest forecasts (the model range
+    x 1.72); in the backtest it held 75 % of the actuals.'
     """
     head = f"{level.replace('_', ' ').capitalize()} forecasts: {method_words(method)}"
     if n and not np.isnan(wape_):
@@ -557,11 +617,26 @@ def choice_words(
             f"standard benchmark ({method_words(BASELINE)}), so the {method_words(method)} is used instead."
         )
     rec = f" Account managers, teams and the company are reconciled so they add up ({RECONCILIATION})."
+    return head + why + rec + range_words(calibrated_on, scale, coverage, has_range)
+
+
+def range_words(calibrated_on: int, scale: float, coverage: float, has_range: bool = True) -> str:
+    """The sentence on a forecast's range: its stated level, how it was calibrated (or not) and its backtest coverage.
+
+    ``calibrated_on`` earlier backtest forecasts (0: the model's own interval,
+    :func:`reportkit.domain.forecast_choice.interval_scale`), ``scale`` the factor applied to the
+    model's range, ``coverage`` the share of the backtest's actuals inside (NaN: not known);
+    ``has_range`` False: no model could be fitted, so there is no range.
+    """
     if not has_range:
-        return head + why + rec + f" No range: the statistical models need {MIN_MONTHS} complete months of history."
+        return f" No range: the statistical models need {MIN_MONTHS} complete months of history."
     rng = f" The range is an {INTERVAL:.0%} prediction interval".replace("%", " %")
+    if calibrated_on:
+        rng += f" calibrated on the errors of {calibrated_on} earlier backtest forecasts (the model range x {scale:.2f})"
+    else:
+        rng += f" from the model alone (fewer than {MIN_CALIBRATION_ROWS} earlier backtest forecasts to calibrate it on)"
     rng += f"; in the backtest it held {coverage:.0%} of the actuals.".replace("%", " %") if not np.isnan(coverage) else "."
-    return head + why + rec + rng
+    return rng
 
 
 def forecast_accuracy(

@@ -22,12 +22,14 @@ and for a report's ``as_of`` (:func:`reportkit.domain.backtest.forecast_hierarch
 The range of ``selected`` / ``reconciled`` is the 80 % interval ``forecast -/+ z k sd``:
 ``sd`` is the chosen model's (for a rule with no model behind it, the entity's ETS one,
 else Theta's, else ARIMA's) and ``k`` calibrates it on the earlier backtests
-(:func:`interval_scale`). Every figure is the **remaining-year** amount in whole cents.
+(:func:`interval_scale`: split-conformal; ``k = 1``, the model's own interval, with too
+few earlier rows). Every figure is the **remaining-year** amount in whole cents.
 """
 
 from __future__ import annotations
 
 import datetime
+import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -90,6 +92,7 @@ AT_COLUMNS = (
     "forecast_high_cents",
     "interval_sd_cents",
     "interval_scale",
+    "interval_n",
     "chosen_method",
     "chosen_wape",
     "chosen_n",
@@ -161,32 +164,54 @@ def choose_method(
     return best if best is not None else (CHOICE_FALLBACK, float("nan"), 0)
 
 
-def interval_scale(evidence: pd.DataFrame | None, level: str, cutoff: datetime.date) -> float:
-    """How much the default's interval must widen (> 1) or narrow (< 1) to have held 80 % of the earlier actuals.
+def interval_scale(evidence: pd.DataFrame | None, level: str, cutoff: datetime.date) -> tuple[float, int]:
+    """How much the default's interval must widen (> 1) or narrow (< 1) to hold 80 % of the earlier actuals.
 
-    Over the earlier ``reconciled`` rows whose actuals are known by ``cutoff`` (as
-    :func:`choose_method`, entities with last year's history), the normalised errors
-    ``|actual - forecast| / sd`` are scale-free; their 80th percentile over ``z`` is the
-    factor (split-conformal calibration; Vovk et al. 2005, Lei et al. 2018). The rows of
-    ``level`` when there are :data:`MIN_CALIBRATION_ROWS`, else those of every level
-    (the errors are normalised); 1 (the model's own interval) with fewer.
+    Split-conformal calibration with normalised scores (Vovk, Gammerman & Shafer 2005;
+    Lei et al. 2018, "Distribution-free predictive inference for regression", section 5.2;
+    Angelopoulos & Bates 2023, section 1): over the earlier ``reconciled`` backtest rows
+    whose actuals are complete by ``cutoff`` (``actuals_until <= cutoff``: no look-ahead)
+    and that had an interval (``interval_sd_cents > 0``), the scores
+    ``|actual - forecast| / sd`` are scale-free; ``k`` is their finite-sample conformal
+    quantile, the ``ceil((n + 1) * 0.8)``-th smallest of the ``n`` scores, over ``z``, so
+    ``forecast -/+ z k sd`` would have held at least 80 % of them. Every such row counts,
+    also those of entities without last year's revenue (they were forecast and their
+    actuals are known: the calibration is about the range, not the head-to-head).
+    The rows of ``level`` when there are :data:`MIN_CALIBRATION_ROWS`, else those of
+    every level (the scores are in units of each row's own sd).
+
+    Parameters
+    ----------
+    evidence : DataFrame or None
+        Backtest rows (:data:`reportkit.domain.backtest.DETAIL_COLUMNS`).
+    level : str
+    cutoff : date
+
+    Returns
+    -------
+    (k, n)
+        ``n`` = rows calibrated on; with fewer than :data:`MIN_CALIBRATION_ROWS`
+        ``(1.0, 0)``: the model's own interval (the reports say which).
     """
     if evidence is None or evidence.empty or "interval_sd_cents" not in evidence:
-        return 1.0
+        return 1.0, 0
     e = evidence.loc[
         (
             (evidence["method"] == RECONCILED)
-            & evidence["has_last_year"].astype(bool)
             & (pd.to_datetime(evidence["actuals_until"]) <= pd.Timestamp(cutoff))
             & (evidence["interval_sd_cents"].astype("float64") > 0)
+            & evidence["forecast_remaining_cents"].notna()
         ).to_numpy()
     ]
     if (e["level"] == level).sum() >= MIN_CALIBRATION_ROWS:
         e = e.loc[(e["level"] == level).to_numpy()]
-    if len(e) < MIN_CALIBRATION_ROWS:
-        return 1.0
+    n = len(e)
+    if n < MIN_CALIBRATION_ROWS:
+        return 1.0, 0
     err = (e["actual_remaining_cents"].astype("float64") - e["forecast_remaining_cents"].astype("float64")).abs()
-    return float(np.quantile(err / e["interval_sd_cents"].astype("float64"), INTERVAL) / Z_INTERVAL)
+    scores = np.sort((err / e["interval_sd_cents"].astype("float64")).to_numpy())
+    rank = min(n, math.ceil((n + 1) * INTERVAL - 1e-9))  # the conformal order statistic (1-based)
+    return float(scores[rank - 1] / Z_INTERVAL), n
 
 
 def _level_rows(
@@ -326,6 +351,8 @@ def forecast_at(
     history_start: datetime.date,
     methods: Sequence[str] = BASE_METHODS,
     evidence: pd.DataFrame | None = None,
+    fiscal_year: int | None = None,
+    credited: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Every method's remaining-year forecast per level and entity as of ``cutoff``, plus selected and reconciled.
 
@@ -343,6 +370,12 @@ def forecast_at(
         Subset of :data:`BASE_METHODS`; :data:`SELECTED` chooses among them.
     evidence : DataFrame, optional
         Earlier backtest rows for :func:`choose_method` (without: the fallback).
+    fiscal_year : int, optional
+        The year forecast: by default the one ``cutoff`` lies in; the next one when
+        ``cutoff`` is the last day of its year (next year's forecast at year end: its
+        "remaining year" is all of it, its YTD 0).
+    credited : DataFrame, optional
+        ``credited_deals(past)`` when the caller has it (else computed here).
 
     Returns
     -------
@@ -353,10 +386,13 @@ def forecast_at(
         undefined; ``forecast_low_cents`` / ``forecast_high_cents`` bound the 80 %
         interval, NA for the rules); ``chosen_method`` (the method a ``selected`` /
         ``reconciled`` row used, '' otherwise), ``chosen_wape`` and ``chosen_n``
-        (the level's evidence: WAPE and rows; NaN / 0 without any).
+        (the level's evidence: WAPE and rows; NaN / 0 without any); ``interval_scale``
+        and ``interval_n`` (the calibration factor ``k`` of the selected / reconciled
+        interval and the earlier rows it rests on, 0 = the model's own interval:
+        :func:`interval_scale`).
     """
-    fy = past.calendar.period_of(cutoff, "year").fiscal_year
-    credited = credited_deals(past)
+    fy = past.calendar.period_of(cutoff, "year").fiscal_year if fiscal_year is None else int(fiscal_year)
+    credited = credited_deals(past) if credited is None else credited
     revs, sel, rows = {}, {}, []
     for lv in LEVELS:
         if lv not in entities:
@@ -366,8 +402,8 @@ def forecast_at(
         if not ents:
             continue
         base, sds = _level_rows(revs[lv], ents, fy, cutoff, past, history_start, methods)
-        k = interval_scale(evidence, lv, cutoff)
-        sel[lv] = _selected(base, sds, choose_method(evidence, lv, cutoff, methods), k).assign(interval_scale=k)
+        k, kn = interval_scale(evidence, lv, cutoff)
+        sel[lv] = _selected(base, sds, choose_method(evidence, lv, cutoff, methods), k).assign(interval_scale=k, interval_n=kn)
         for frame in (base, sel[lv]):
             rows.append(frame.assign(level=lv))
     if set(sel) == set(LEVELS):
@@ -380,6 +416,7 @@ def forecast_at(
     out["chosen_method"] = out["chosen_method"].fillna("").astype("str") if "chosen_method" in out else ""
     out["chosen_wape"] = out["chosen_wape"].astype("float64") if "chosen_wape" in out else np.nan
     out["chosen_n"] = out["chosen_n"].fillna(0).astype("int64") if "chosen_n" in out else 0
+    out["interval_n"] = out["interval_n"].fillna(0).astype("int64") if "interval_n" in out else 0
     for c in ("forecast_remaining_cents", "forecast_low_cents", "forecast_high_cents"):
         out[c] = out[c].astype("Int64")
     for c in ("interval_sd_cents", "interval_scale"):

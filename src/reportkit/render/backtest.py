@@ -111,7 +111,11 @@ def format_summary(summary: pd.DataFrame) -> str:
 
 
 def format_choices(detail: pd.DataFrame) -> str:
-    """Which method each level chose at each cutoff (the ``selected`` rows), one line per cutoff."""
+    """Which method each level chose at each cutoff and how its range was calibrated (the ``selected`` rows), one line per cutoff.
+
+    The range: ``range x k (n earlier)`` (split-conformal on ``n`` earlier forecasts,
+    :func:`reportkit.domain.forecast_choice.interval_scale`) or ``model range`` (too few).
+    """
     sel = detail.loc[(detail["method"] == SELECTED).to_numpy()]
     if sel.empty:
         return "no cutoffs"
@@ -119,9 +123,11 @@ def format_choices(detail: pd.DataFrame) -> str:
     for q, g in sel.groupby("quarter", sort=False):
         parts = []
         for lv in LEVELS:
-            m = g.loc[g["level"] == lv, "chosen_method"]
-            if len(m):
-                parts.append(f"{lv.replace('_', ' ')}: {method_words(m.value_counts().index[0])}")
+            rows = g.loc[(g["level"] == lv).to_numpy()]
+            if len(rows):
+                n = int(rows["interval_n"].iloc[0]) if "interval_n" in rows else 0
+                rng = f"range x {float(rows['interval_scale'].iloc[0]):.2f} ({n} earlier)" if n else "model range"
+                parts.append(f"{lv.replace('_', ' ')}: {method_words(rows['chosen_method'].value_counts().index[0])}, {rng}")
         lines.append(f"{q}  " + "; ".join(parts))
     return "\n".join(lines)
 
@@ -162,7 +168,8 @@ def backtest_cli(params_path: str | Path, output_dir: str | Path) -> int:
         )
     print(format_summary(summary))
     print(
-        f"\nChosen method per level at each cutoff (lowest backtest WAPE over earlier complete years; {method_words(BASELINE)} without any):"
+        f"\nChosen method per level at each cutoff (lowest backtest WAPE over earlier complete years; {method_words(BASELINE)} without any)"
+        " and its 80 % range (split-conformal on the earlier forecasts' errors; the model's own with fewer than 6):"
     )
     print(format_choices(detail))
     print("\nLeft out of the head-to-head (no revenue in the last fiscal year):")

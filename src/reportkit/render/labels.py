@@ -74,6 +74,7 @@ COLUMN_LABELS: dict[str, str] = {
     "next_year_forecast_high": "Next year's forecast high",
     "next_year_quota": "Next year's quota",
     "next_year_forecast_attainment": "Next year's forecast attainment",
+    "next_year_rule": "How next year's forecast was chosen",
 }
 """Headers of columns and summary keys whose words are not just the name's words."""
 
@@ -121,6 +122,7 @@ _NEXT_YEAR_ROWS = (  # once the reported fiscal year is over (reports.sections.n
     ("next_year_forecast_range", "Next year's forecast range", "always"),
     ("next_year_quota", "Next year's quota", "always"),
     ("next_year_forecast_attainment", "Next year's forecast attainment", "always"),
+    ("next_year_rule", "How next year's forecast was chosen", "always"),
 )
 
 #: Summary rows a template shows, in order: (key, label, when). ``when`` is

@@ -28,12 +28,12 @@ from ..domain.accounts import RETENTION_RULE, revenue_retention, top_account_sha
 from ..domain.backtest import forecast_accuracy
 from ..domain.commission import commission_expense, expense_share_of_revenue
 from ..domain.deal_metrics import closed_deal_metrics
-from ..domain.forecast_inputs import pipeline_coverage
+from ..domain.forecast_inputs import COMPANY, pipeline_coverage
 from .company import build_company_rollup
 from .context import ReportContext, report_context
 from .objects import CompanyReport, TeamReport
 from .planning import COMPANY_ID, reported_teams
-from .sections import as_of_notes, fraction_or_none, money_or_none
+from .sections import as_of_notes, fraction_or_none, money_or_none, next_year_forecast
 from .statements import commission_statement
 from .team import _distribution, _quarterly, build_team_report
 
@@ -121,7 +121,9 @@ def build_company_report(
         ``quota_to_close``, ``pipeline_coverage``, ``weighted_pipeline_coverage``,
         ``implied_coverage``, ``top_1_share``, ``top_5_share``, ``top_10_share``,
         ``grr``, ``nrr``, ``at_risk_accounts``, ``attainment_basis_differs`` (as the team report's), ``commission_expense_commission`` /
-        ``_bonus`` / ``_other`` (its components), ``commission_share_of_revenue``.
+        ``_bonus`` / ``_other`` (its components), ``commission_share_of_revenue``; once the
+        fiscal year is over, next year's forecast (``next_year`` ...:
+        :func:`reportkit.reports.sections.next_year_forecast`).
         Money ``Decimal``, fractions float (None when undefined), days float.
 
     Raises
@@ -156,6 +158,7 @@ def build_company_report(
     retention, retention_note = _retention(ctx, members)
     at_risk = _at_risk(ds, ctx, team_reports)
     expense, company_expense = _commission_expense(ds, params, ctx, team_reports)
+    next_year, next_notes = next_year_forecast(ds, ctx, params, level="company", entity=COMPANY, members=members)
     notes = [
         *rollup["notes"],
         *ctx.quota_notes,
@@ -164,6 +167,7 @@ def build_company_report(
         COMPANY_COMMISSION_RULE,
         *([retention_note] if retention_note else []),
         *sales_notes,
+        *next_notes,
         *(["The fiscal year is over by the report date: no quota is left to close in it."] if ctx.cutoff >= p.year.end else []),
         *as_of_notes(p, as_of),
     ]
@@ -181,6 +185,7 @@ def build_company_report(
         "at_risk_accounts": len(at_risk),
         **{f"commission_expense_{k}": v for k, v in company_expense.items() if k != "total"},
         "commission_share_of_revenue": expense_share_of_revenue(rollup["commission_expense"], rollup["revenue"]),
+        **next_year,
     }
     return CompanyReport(
         id=COMPANY_ID,

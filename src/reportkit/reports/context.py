@@ -24,7 +24,7 @@ from ..core.periods import Period, data_start
 from ..data.mapping import data_notes
 from ..data.model import Dataset
 from ..domain.accounts import AccountStatusRules, account_status
-from ..domain.backtest import forecast_hierarchy
+from ..domain.backtest import forecast_hierarchy, hierarchy_evidence
 from ..domain.crediting import credited_deals
 from ..domain.engine import quotas_shown
 from ..domain.forecast import annual_forecasts
@@ -232,14 +232,33 @@ class ReportContext:
             fiscal year has not begun by ``cutoff`` (a report dated before it: nothing of
             the year to forecast from, the reports show the blended forecast).
         """
-        if "hierarchy" not in self.forecast_cache:
-            year = self.period.year
-            h = None
-            if year.start <= self.cutoff <= year.end:
-                h = forecast_hierarchy(ds, self.period.fiscal_year, self.cutoff)
-                h = h.assign(entity=h["entity"].astype("str")).set_index(["level", "entity"], drop=False)
-            self.forecast_cache["hierarchy"] = h  # type: ignore[assignment]
+        self._hierarchies(ds)
         return self.forecast_cache["hierarchy"]
+
+    def next_year_hierarchy(self, ds: Dataset) -> pd.DataFrame | None:
+        """Next fiscal year's chosen, reconciled forecast of every level, once the period's year is over (once per batch).
+
+        :func:`reportkit.domain.backtest.forecast_hierarchy` of the next fiscal year as of
+        ``cutoff`` when ``cutoff`` is the last day of the period's fiscal year (a report on
+        or after it), indexed like :meth:`forecast_hierarchy`; None otherwise.
+        """
+        self._hierarchies(ds)
+        return self.forecast_cache["next_hierarchy"]
+
+    def _hierarchies(self, ds: Dataset) -> None:
+        """This year's and (at year end) next year's hierarchy from one backtest, which is not kept."""
+        if "hierarchy" in self.forecast_cache:
+            return
+        year = self.period.year
+        h = nxt = None
+        if year.start <= self.cutoff <= year.end:
+            detail = hierarchy_evidence(ds, self.cutoff)
+            h = _by_level(forecast_hierarchy(ds, self.period.fiscal_year, self.cutoff, detail=detail))
+            if self.cutoff == year.end:
+                nxt = _by_level(forecast_hierarchy(ds, self.period.fiscal_year + 1, self.cutoff, detail=detail))
+            del detail  # the batch keeps the small hierarchies only (benchmarks/bench_batch.py: peak memory)
+        self.forecast_cache["hierarchy"] = h  # type: ignore[assignment]
+        self.forecast_cache["next_hierarchy"] = nxt  # type: ignore[assignment]
 
     def account_status(self, ds: Dataset, account_manager_id: str) -> pd.DataFrame:
         """Status of one account manager's client accounts as of ``as_of``: the one call
@@ -399,3 +418,9 @@ def report_context(ds: Dataset, params: BatchParams, period_label: str, as_of: d
     if shared is not None:
         shared.append((ds, period_label, as_of, key, ctx))
     return ctx
+
+
+def _by_level(h: pd.DataFrame) -> pd.DataFrame:
+    """A hierarchy indexed by ``(level, entity)``, ``entity`` a string."""
+    h = h.assign(entity=h["entity"].astype("str"))
+    return h.set_index(["level", "entity"], drop=False)

@@ -35,13 +35,14 @@ from ..domain.backtest import method_words
 from ..domain.crediting import credited_in, revenue_micros_by, team_revenue
 from ..domain.forecast import (
     FORECAST_TOTAL_KEYS,
-    annual_forecasts,
+    annual_quota_by_entity,
     forecast_methods,
     level_revenue,
     open_pipeline,
     pooled_forecast,
 )
 from ..domain.forecast_categories import forecast_category_table, has_forecast_categories, rollup_rule
+from ..domain.forecast_inputs import team_of
 from ..domain.performance import performance_input, performance_table
 from ..domain.quota import PooledAttainment, attainment, pooled_attainment
 from .context import ReportContext, engine_quotas
@@ -393,54 +394,68 @@ def report_branding(params: BatchParams) -> Branding:
 def next_year_forecast(
     ds: Dataset, ctx: ReportContext, params: BatchParams, *, level: str, entity: str, members: list[str]
 ) -> tuple[dict[str, Any], list[str]]:
-    """Next fiscal year's forecast against next year's quota, once the reported year is over; else nothing.
+    """Next fiscal year's chosen forecast against next year's quota, once the reported year is over; else nothing.
 
     At the end of a fiscal year its annual forecast is its actual revenue and tells
     nothing new, so a report whose cutoff is on or after the year's last day also
-    shows the next year's: :func:`reportkit.domain.forecast.annual_forecasts` for
-    the next fiscal year as of the cutoff (blended: last year repeated; range:
-    last year's daily pace to that plus the weighted open pipeline), at ``level``
-    (``"account_manager"`` or ``"team"``, row ``entity``), against next year's
-    quota from the source's quota table or the params quota rule
-    (:func:`reportkit.reports.context.engine_quotas`).
+    shows the next year's: the row of ``level`` (``"account_manager"``, ``"team"`` or
+    ``"company"``) and ``entity`` of :meth:`ReportContext.next_year_hierarchy` (the
+    same method per level as this year's, chosen by the same backtest, reconciled,
+    with its calibrated 80 % range: :func:`reportkit.domain.backtest.forecast_hierarchy`),
+    against next year's annual quota from the source's quota table or the params quota
+    rule (:func:`reportkit.reports.context.engine_quotas`; a group's is its members'
+    sum). A group's attainment pools its members with a quota (the team roll-up rule):
+    their next-year forecasts over their quotas. A company report that covers only some
+    teams (a batch limited to some account managers reports on their teams) shows the sum
+    of its members' forecasts, without a range, and a note says so.
 
     Returns
     -------
     (dict, list of str)
         Summary keys ``next_year`` (label), ``next_year_forecast``,
-        ``next_year_forecast_low``, ``next_year_forecast_high`` (Decimal),
-        ``next_year_quota`` (Decimal, None when unknown),
-        ``next_year_forecast_attainment`` (fraction or None); and the notes
-        (what it assumes; that next year's quota is unknown when it is).
-        ``({}, [])`` while the reported year is not over.
+        ``next_year_forecast_low``, ``next_year_forecast_high`` (Decimal; the range
+        None without a model), ``next_year_quota`` (Decimal, None when unknown),
+        ``next_year_forecast_attainment`` (fraction or None) and ``next_year_rule``
+        (the sentence: which year, the method and range); and the notes (that next
+        year's quota is unknown when it is). ``({}, [])`` while the reported year is not over.
     """
     p = ctx.period
-    if ctx.cutoff < p.year.end:
+    h = ctx.next_year_hierarchy(ds) if ctx.cutoff >= p.year.end else None
+    if h is None:
         return {}, []
-    key = f"next_year:{level}"
     nxt = p.fiscal_year + 1
     label = f"FY{nxt}"
-    if key not in ctx.forecast_cache:
+    if "next_year_quota" not in ctx.forecast_cache:
         quotas, _ = engine_quotas(ds, params, [nxt])
-        f = annual_forecasts(
-            ds, nxt, ctx.cutoff, level=level, method="blended", credited=ctx.credited, quotas=quotas, members=members
+        ctx.forecast_cache["next_year_quota"] = annual_quota_by_entity(  # type: ignore[assignment]
+            quotas, ds.account_managers, "account_manager", nxt, ds.calendar
         )
-        ctx.forecast_cache[key] = f.set_index(f["entity"].astype("str"), drop=False)
-    row = ctx.forecast_cache[key].loc[str(entity)]
-    quota = row["annual_quota"]
+    quota_of = ctx.forecast_cache["next_year_quota"]
+    row = h.loc[(level, str(entity))]
+    forecast, low, high, words, notes = row["forecast"], row["low"], row["high"], str(row["words"]), []
+    team = team_of(ds.account_managers)  # the hierarchy's company: every team of the data
+    teams, reported = set(team), {team.get(str(m)) for m in members}
+    if level == "company" and reported != teams:  # a batch limited to some teams: their account managers' sum
+        forecast = sum((h.loc[("account_manager", str(m)), "forecast"] for m in members), Decimal(0))
+        low = high = None
+        notes.append(
+            f"This report covers {len(reported & teams)} of the {len(teams)} teams the company's {label} forecast is made "
+            f"for: its {label} forecast is the sum of their account managers' forecasts, without a range (a sum of "
+            "members' ranges is not the range of the sum)."
+        )
+    with_quota = [str(m) for m in members if quota_of.get(str(m)) is not None]
+    quota_cents = sum(int(quota_of[m]) for m in with_quota) if with_quota else None
+    basis_cents = sum(int(h.loc[("account_manager", m), "forecast"] * 100) for m in with_quota)
+    quota = cents_to_money(quota_cents) if quota_cents is not None else None
     summary = {
         "next_year": label,
-        "next_year_forecast": row["forecast"],
-        "next_year_forecast_low": row["low"],
-        "next_year_forecast_high": row["high"],
+        "next_year_forecast": forecast,
+        "next_year_forecast_low": low,
+        "next_year_forecast_high": high,
         "next_year_quota": quota,
-        "next_year_forecast_attainment": fraction_or_none(float(row["forecast_attainment"])),
+        "next_year_forecast_attainment": fraction_or_none(attainment(basis_cents, quota_cents)),
+        "next_year_rule": words,
     }
-    notes = [
-        f"{p.year.label} is over: its annual forecast is its actual revenue. {label}'s forecast repeats "
-        f"{p.year.label}'s revenue; its range runs from {p.year.label}'s daily pace over {label} to that plus the "
-        "weighted open pipeline."
-    ]
     if quota is None:
         notes.append(f"No quota for {label} in the data yet: next year's forecast attainment is n/a.")
     return summary, notes
