@@ -207,6 +207,8 @@ def build_company_report(
         notes=tuple(dict.fromkeys(notes)),
         timezone=params.timezone,
         miss_below=params.performance.miss_below,
+        paper=params.pdf.paper,
+        orientation=params.pdf.orientation,
     )
 
 
