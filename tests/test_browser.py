@@ -528,3 +528,39 @@ def test_a_reader_sees_how_the_forecast_was_chosen_in_the_summary(batch_html, fo
     at = summary_cells.index("How the forecast was chosen")
     assert summary_cells[at + 1] == re.sub(r"\s+", " ", row["words"]).strip()
     assert "WAPE" in summary_cells[at + 1] and "prediction interval" in summary_cells[at + 1]
+
+
+# Runs after ``load``: for every row of the page's first table (the summary), the number of
+# line boxes Chromium laid its label cell's text on, with the text and the cell's width.
+_LABEL_LINES_JS = """
+window.addEventListener("load", function () {
+  var table = document.querySelector("table.reportkit-table"), rows = [];
+  var cells = table ? table.querySelectorAll("tbody tr td:first-child") : [];
+  for (var i = 0; i < cells.length; i++) {
+    var range = document.createRange();
+    range.selectNodeContents(cells[i]);
+    var tops = {};
+    var rects = range.getClientRects();
+    for (var k = 0; k < rects.length; k++) tops[Math.round(rects[k].top)] = true;
+    rows.push({text: cells[i].innerText.trim(), lines: Object.keys(tops).length,
+               width: cells[i].getBoundingClientRect().width, text_width: range.getBoundingClientRect().width});
+  }
+  var pre = document.createElement("pre");
+  pre.id = "reportkit-label-lines";
+  pre.textContent = JSON.stringify(rows);
+  document.body.appendChild(pre);
+});
+"""
+_LABEL_LINES = re.compile(r'<pre id="reportkit-label-lines">(.*?)</pre>', re.DOTALL)
+
+
+@pytest.mark.parametrize("folder", ["account_managers", "teams"], ids=["account-manager", "team"])
+def test_summary_labels_are_laid_out_on_one_line_beside_a_long_value(batch_html, folder, tmp_path):
+    # the "How the forecast was chosen" value is a long sentence: the label column beside it
+    # must not be squeezed into a narrow column that breaks every label over several lines
+    rows, _ = _json_after_load(_report_page(batch_html, folder), tmp_path, _LABEL_LINES_JS, _LABEL_LINES, "label-lines")
+    labels = {row["text"]: row for row in rows}
+    assert "How the forecast was chosen" in labels, sorted(labels)
+    wrapped = [(row["text"], row["lines"], row["width"]) for row in rows if row["lines"] != 1]
+    assert not wrapped, wrapped
+    assert all(row["width"] >= row["text_width"] for row in rows), rows

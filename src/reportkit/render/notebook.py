@@ -49,7 +49,7 @@ from ..domain.loading import load_inputs, parse_date
 from ..reports.builders import REPORT_KINDS, build_report, commission_summary
 from .cell_kinds import NA, PERCENT_COLUMNS, is_missing, is_percent_key
 from .labels import SUMMARY_LAYOUT, column_label, value_words
-from .style import band_colour, band_legend, branding_of, is_attainment_key, logo_data_uri
+from .style import LABEL_CELL_CSS, band_colour, band_legend, branding_of, is_attainment_key, logo_data_uri
 
 __all__ = [
     "NA",
@@ -230,6 +230,10 @@ def format_cell(value: Any, column: str = "", currency: str = "USD") -> str:
 class Table:
     """A formatted table that Jupyter shows as HTML and a console as text.
 
+    In HTML the first column holds the row labels and never wraps
+    (:data:`reportkit.render.style.LABEL_CELL_CSS`, the PDF's rule too): a long
+    value beside it (a rule in words) wraps instead.
+
     Attributes
     ----------
     headers : tuple of str
@@ -273,14 +277,16 @@ class Table:
             for j, (cell, num) in enumerate(zip(row, self.numeric)):
                 fill = fills[j] if j < len(fills) else None
                 bg = f";background-color:{fill}" if fill else ""
-                style = f' style="text-align:right{bg}"' if num else f' style="text-align:left{bg}"'
+                label = f";{LABEL_CELL_CSS}" if j == 0 else ""  # the label column never wraps (as in the PDF)
+                style = f' style="text-align:right{bg}{label}"' if num else f' style="text-align:left{bg}{label}"'
                 out.append(f"<td{style}>{esc(cell)}</td>")
             out.append("</tr>")
         out.append("</tbody>")
         if self.footer:
             out.append('<tfoot><tr class="reportkit-total">')
-            for cell, num in zip(self.footer, self.numeric):
-                style = ' style="text-align:right;font-weight:bold"' if num else ' style="text-align:left;font-weight:bold"'
+            for j, (cell, num) in enumerate(zip(self.footer, self.numeric)):
+                label = f";{LABEL_CELL_CSS}" if j == 0 else ""
+                style = f' style="text-align:right;font-weight:bold{label}"' if num else f' style="text-align:left;font-weight:bold{label}"'
                 out.append(f"<td{style}>{esc(cell)}</td>")
             out.append("</tr></tfoot>")
         out.append("</table>")
