@@ -93,7 +93,14 @@ def printed(tmp_path_factory):
     _, xlsx = write_statement_files(stmt, tmp, ds.currency, name=am.name, as_of=params.as_of, company=params.name)
     books["statement"] = (xlsx, stmt)
     _, xlsx = write_statement_files(
-        stmt, tmp / "letter", ds.currency, name=am.name, as_of=params.as_of, company=params.name, paper="Letter", orientation="portrait"
+        stmt,
+        tmp / "letter",
+        ds.currency,
+        name=am.name,
+        as_of=params.as_of,
+        company=params.name,
+        paper="Letter",
+        orientation="portrait",
     )
     books["statement_letter"] = (xlsx.rename(tmp / "statement-letter.xlsx"), stmt)  # its own printed file name
     cat_params, cat_ds = rk.load(ROOT / "tests" / "fixtures" / "forecast_categories" / "params.yaml")
@@ -223,7 +230,7 @@ def test_summary_and_notes_print_at_full_size_and_no_sheet_shrinks_past_legible(
     _, books = printed
     full = max(max(_print_sizes(books[key][1])) for key in ("am", "team", "company_report"))
     for key in ("am", "team", "company", "company_report", "statement", "categories"):
-        xlsx, pdf, _ = books[key]
+        pdf = books[key][1]
         sizes = _print_sizes(pdf)
         if key in ("am", "team", "company_report", "categories"):  # a report's workbook opens with its Summary
             assert sizes[0] >= 0.9 * full, (key, "the Summary sheet is printed smaller", sizes[0], full)
@@ -240,7 +247,7 @@ def test_summary_and_notes_print_at_full_size_and_no_sheet_shrinks_past_legible(
 def test_the_accounts_sheet_prints_its_whole_header_row_on_every_page(printed):
     # 21 columns: landscape, one page wide, headers wrapped by words, long text wrapped
     _, books = printed
-    xlsx, pdf, am = books["am"]
+    xlsx, pdf, _ = books["am"]
     import openpyxl
 
     header = [c.value for c in openpyxl.load_workbook(xlsx)["Accounts"][2]]
@@ -252,3 +259,11 @@ def test_the_accounts_sheet_prints_its_whole_header_row_on_every_page(printed):
         # a header label wraps by words in its cell: each of its words is printed on the page
         missing = [label for label in header if not set(label.split()) <= words]
         assert not missing, missing
+
+
+def test_printed_summaries_show_figures_not_display_switches(printed):
+    # the summary's attainment_basis_differs switches which rows the HTML shows; printed, it read
+    # "Credited revenue differs from revenue  no"
+    _, books = printed
+    for key in ("am", "team", "company_report"):
+        assert not [p for p in _pages(books[key][1]) if "differsfromrevenue" in p], key

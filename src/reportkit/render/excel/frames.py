@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -327,12 +328,17 @@ def _wrapped_height(texts: list[Any], widths: list[float]) -> float:
     """Row height (points) that shows each text wrapped in its column: 15 points a line.
 
     Neither Excel nor LibreOffice sizes a row to wrapped text when it opens a file;
-    this estimates the lines (about one character per unit of width, words kept whole).
+    this lays each text out word by word (:func:`textwrap.wrap`) at 1.05 characters
+    per unit of column width (a unit is the width of ``0``; prose averages a little
+    narrower, so the estimate errs by a line at most, never cutting text), and takes
+    the most lines.
     """
     lines = 1
     for text, width in zip(texts, widths):
         if isinstance(text, str) and text:
-            lines = max(lines, math.ceil(len(text) * 1.15 / max(width - 2, 1)))
+            per_line = max(int(width * 1.05), 1)
+            if len(text) > per_line or "\n" in text:
+                lines = max(lines, sum(max(1, len(textwrap.wrap(part, per_line))) for part in text.split("\n")))
     return 15.0 * lines
 
 

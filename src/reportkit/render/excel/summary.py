@@ -16,6 +16,10 @@ from .formats import _ATTAINMENT_KEYS, _MAX_WIDTH, _band_formats
 from .formulas import _dec, _ratio_cached, _ratio_keys, _ratio_matches, _sum_matches
 from .frames import _Placed, _wrapped_height
 
+_SWITCHES = frozenset({"attainment_basis_differs"})
+"""Summary keys that switch what a page shows, not figures: a reader saw them as "Credited revenue
+differs from revenue: no" (when they differ, the report's notes say so in words)."""
+
 
 def _summary_rows(report: Any) -> list[tuple[str, str, Any]]:
     """(key, label, value) rows of the Summary sheet: identity first, then ``summary``."""
@@ -45,6 +49,7 @@ def _summary_rows(report: Any) -> list[tuple[str, str, Any]]:
         (str(k), summary_label(report.kind, str(k)), value_words(v, str(k)))
         for k, v in (report.summary or {}).items()
         if not (k == "period_label" and v == report.period)  # the period once
+        and k not in _SWITCHES
     ]
     rows += [("note", "Note", n) for n in report.notes]
     return rows
