@@ -542,7 +542,9 @@ window.addEventListener("load", function () {
     var tops = {};
     var rects = range.getClientRects();
     for (var k = 0; k < rects.length; k++) tops[Math.round(rects[k].top)] = true;
+    var value = cells[i].nextElementSibling;
     rows.push({text: cells[i].innerText.trim(), lines: Object.keys(tops).length,
+               value_align: value ? getComputedStyle(value).textAlign : null,
                width: cells[i].getBoundingClientRect().width, text_width: range.getBoundingClientRect().width});
   }
   var pre = document.createElement("pre");
@@ -564,3 +566,6 @@ def test_summary_labels_are_laid_out_on_one_line_beside_a_long_value(batch_html,
     wrapped = [(row["text"], row["lines"], row["width"]) for row in rows if row["lines"] != 1]
     assert not wrapped, wrapped
     assert all(row["width"] >= row["text_width"] for row in rows), rows
+    # the sentence beside it reads from the left; the figures stay right-aligned
+    assert labels["How the forecast was chosen"]["value_align"] == "left"
+    assert labels["Quota"]["value_align"] == "right"

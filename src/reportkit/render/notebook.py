@@ -249,6 +249,9 @@ class Table:
     fills : tuple of tuple of (str or None)
         Optional background colour per cell of ``rows`` (the attainment bands of
         :func:`reportkit.render.style.attainment_bands`); None: no colour.
+    prose : tuple of tuple of bool
+        Optional, per cell of ``rows``: the cell is a sentence (a rule in words), set
+        left-aligned whatever its column's alignment, so it reads from the left.
     """
 
     headers: tuple[str, ...]
@@ -257,6 +260,7 @@ class Table:
     caption: str = ""
     footer: tuple[str, ...] = ()
     fills: tuple[tuple[str | None, ...], ...] = ()
+    prose: tuple[tuple[bool, ...], ...] = ()
 
     def to_html(self) -> str:
         """Deterministic HTML; every header and cell is escaped."""
@@ -274,8 +278,10 @@ class Table:
         for i, row in enumerate(self.rows):
             out.append("<tr>")
             fills = self.fills[i] if i < len(self.fills) else ()
+            prose = self.prose[i] if i < len(self.prose) else ()
             for j, (cell, num) in enumerate(zip(row, self.numeric)):
                 fill = fills[j] if j < len(fills) else None
+                num = num and not (j < len(prose) and prose[j])
                 bg = f";background-color:{fill}" if fill else ""
                 label = f";{LABEL_CELL_CSS}" if j == 0 else ""  # the label column never wraps (as in the PDF)
                 style = f' style="text-align:right{bg}{label}"' if num else f' style="text-align:left{bg}{label}"'
@@ -286,7 +292,11 @@ class Table:
             out.append('<tfoot><tr class="reportkit-total">')
             for j, (cell, num) in enumerate(zip(self.footer, self.numeric)):
                 label = f";{LABEL_CELL_CSS}" if j == 0 else ""
-                style = f' style="text-align:right;font-weight:bold{label}"' if num else f' style="text-align:left;font-weight:bold{label}"'
+                style = (
+                    f' style="text-align:right;font-weight:bold{label}"'
+                    if num
+                    else f' style="text-align:left;font-weight:bold{label}"'
+                )
                 out.append(f"<td{style}>{esc(cell)}</td>")
             out.append("</tr></tfoot>")
         out.append("</table>")
@@ -508,6 +518,10 @@ def _numeric_column(series: pd.Series, name: str) -> bool:
     return False
 
 
+_PROSE_CHARS = 60
+"""A summary text value longer than this is a sentence, set left-aligned (a short word such as a status stays right)."""
+
+
 def summary_table(report: Any, keys: Sequence[str] | None = None) -> Table:
     """Two-column table (item, value) of ``report.summary``.
 
@@ -564,7 +578,9 @@ def summary_table(report: Any, keys: Sequence[str] | None = None) -> Table:
     if miss_below is not None:
         fills = tuple((None, band_colour(summary[k], miss_below) if is_attainment_key(k) else None) for k, _ in shown_items)
         caption = band_legend(miss_below) if any(f[1] for f in fills) else ""
-    return Table(headers=("Item", "Value"), rows=rows, numeric=(False, True), caption=caption, fills=fills)
+    # a sentence (how the forecast was chosen) reads from the left, not right-aligned as the figures
+    prose = tuple((False, isinstance(summary.get(k), str) and len(v) > _PROSE_CHARS) for k, v in shown_items)
+    return Table(headers=("Item", "Value"), rows=rows, numeric=(False, True), caption=caption, fills=fills, prose=prose)
 
 
 def heading(report: Any) -> Heading:
