@@ -185,4 +185,5 @@ class CompanyReport:
     miss_below: float = 0.9  # params ``performance.miss_below``: the workbook's attainment miss band
     paper: str = "A4"  # params ``pdf.paper`` (A4 or Letter): the sheet the PDF and the workbooks print on
     orientation: str = "landscape"  # params ``pdf.orientation``: landscape or portrait, PDF and workbooks
+    branding: Branding | None = None  # params ``branding`` (company, logo, accent): read by the HTML, PDF and workbook
     kind: Literal["company"] = "company"
