@@ -40,7 +40,7 @@ from ..reports.planning import account_manager_row, active_account_managers
 from ..reports.statements import commission_for
 from .excel import money_format
 from .excel.book import DEFAULT_ORIENTATION, DEFAULT_PAPER, print_setup
-from .excel.frames import _wrapped_height
+from .excel.frames import wrapped_height
 from .titles import statement_title
 
 __all__ = [
@@ -254,7 +254,7 @@ def write_statement_files(
             h = 0 if title is None else 1  # the header row, below the title row
             print_setup(ws, title, h, title_format, len(col), sum(widths.get(c, 12) for c in col), paper, orientation)
             heads = [c.replace("_", " ").capitalize() for c in columns]
-            ws.set_row(h, _wrapped_height(heads, [widths.get(c, 12) for c in columns]))  # a label wraps in its cell
+            ws.set_row(h, wrapped_height(heads, [widths.get(c, 12) for c in columns]))  # a label wraps in its cell
             ws.write_row(h, 0, heads, wb.add_format({"bold": True, "text_wrap": True, "valign": "top"}))
             last = next(i for i, r in enumerate(rows) if r["rule"] == "total")  # payout rows follow it (fx2)
             paid = wb.add_format({"num_format": money_format(stmt.payout_currency)}) if stmt.payout_currency else None

@@ -19,7 +19,7 @@ from .cells import _write_value
 from .charts import _attainment_chart
 from .formats import _ATTAINMENT_KEYS, _MAX_WIDTH, _MIN_WIDTH, DEFAULT_MISS_BELOW, _band_formats
 from .formulas import _SUMMARY_RATIOS, _dec, _frac, _range, _ratio_cached, _ratio_keys, _ratio_matches, _sum_matches
-from .frames import _Placed, _Spec, _wrapped_height, write_frame_sheet, write_note
+from .frames import _Placed, _Spec, wrapped_height, write_frame_sheet, write_note
 
 COMPANY_REPORT = "Company roll-up"
 """The company workbook in words (its title row and printed footer)."""
@@ -256,7 +256,7 @@ def _write_rollup(
     for k in _ATTAINMENT_KEYS:
         _band_formats(ws, h + 1, r, col[k], fmt)
     widths = [min(max(w + 2, _MIN_WIDTH), _MAX_WIDTH) for w in widths]
-    ws.set_row(h, _wrapped_height([label for _, label in _ROLLUP_COLUMNS], widths))
+    ws.set_row(h, wrapped_height([label for _, label in _ROLLUP_COLUMNS], widths))
     for i, text in enumerate(notes):  # under the table, wrapped within its width
         write_note(book, ws, r + 2 + i, text, len(keys), sum(widths))
     for j, w in enumerate(widths):

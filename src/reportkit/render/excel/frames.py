@@ -137,7 +137,7 @@ def write_frame_sheet(
         sheet, ws = book.add_sheet(name, max(len(cols), 1), sum(widths))
         if part == 0:
             placed.width = sum(widths)
-        ws.set_row(h, _wrapped_height(labels, widths))  # the header labels wrap in their cells
+        ws.set_row(h, wrapped_height(labels, widths))  # the header labels wrap in their cells
         for j, label in enumerate(labels):
             ws.write_string(h, j, label, fmt.header)
         stream = book.constant_memory and not live and _can_stream(ws) and hi > lo
@@ -152,7 +152,7 @@ def write_frame_sheet(
             for i in range(stop - start):
                 r = start - lo + i + h + 1
                 if wrapped:
-                    ws.set_row(r, _wrapped_height([chunk[j][i] for j in wrapped], [widths[j] for j in wrapped]))
+                    ws.set_row(r, wrapped_height([chunk[j][i] for j in wrapped], [widths[j] for j in wrapped]))
                 for j in range(len(cols)):
                     v = chunk[j][i]
                     if v is not None:
@@ -313,18 +313,18 @@ def write_note(book: _Book, ws: Any, row: int, text: str, columns: int, width: f
 
     ``columns`` is the table's column count, ``width`` their total width in
     characters: the note wraps within the table's printed width and its row is
-    made tall enough (:func:`_wrapped_height`), so a long note neither runs off
+    made tall enough (:func:`wrapped_height`), so a long note neither runs off
     the right of the table nor makes a sheet printed one page wide shrink to fit it.
     """
     text = _clean_text(text)
-    ws.set_row(row, _wrapped_height([text], [width]))
+    ws.set_row(row, wrapped_height([text], [width]))
     if columns > 1:
         ws.merge_range(row, 0, row, columns - 1, text, book.fmt.wrap)
     else:
         ws.write_string(row, 0, text, book.fmt.wrap)
 
 
-def _wrapped_height(texts: list[Any], widths: list[float]) -> float:
+def wrapped_height(texts: list[Any], widths: list[float]) -> float:
     """Row height (points) that shows each text wrapped in its column: 15 points a line.
 
     Neither Excel nor LibreOffice sizes a row to wrapped text when it opens a file;

@@ -14,7 +14,7 @@ from .book import _Book, fit_title_row
 from .cells import _clean_text, _write_value
 from .formats import _ATTAINMENT_KEYS, _MAX_WIDTH, _band_formats
 from .formulas import _dec, _ratio_cached, _ratio_keys, _ratio_matches, _sum_matches
-from .frames import _Placed, _wrapped_height
+from .frames import _Placed, wrapped_height
 
 _SWITCHES = frozenset({"attainment_basis_differs"})
 """Summary keys that switch what a page shows, not figures: a reader saw them as "Credited revenue
@@ -76,7 +76,7 @@ def _write_summary(book: _Book, sheet: str, ws: Any, report: Any, links: dict[st
         ws.write_string(i, 0, label, fmt.text)
         if isinstance(value, str) and len(value) > value_width - 2:  # a sentence (a rule, a note) wraps in its cell
             text = _clean_text(value)
-            ws.set_row(i, _wrapped_height([text], [value_width]))
+            ws.set_row(i, wrapped_height([text], [value_width]))
             ws.write_string(i, 1, text, fmt.wrap)
             continue
         kind = "percent" if is_percent_key(key) else ("money" if isinstance(value, Decimal) else "")
