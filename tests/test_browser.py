@@ -548,3 +548,44 @@ def test_at_year_end_a_reader_sees_next_years_chosen_forecast_and_which_year_it_
     assert shown["Next year's quota"] == "not in the data yet"
     assert shown["How next year's forecast was chosen"] == re.sub(r"\s+", " ", row["words"]).strip()
     assert shown["How next year's forecast was chosen"].startswith("FY2026 has not begun")
+
+
+# Runs after ``load``: for every row of the page's first table (the summary), the number of
+# line boxes Chromium laid its label cell's text on, with the text and the cell's width.
+_LABEL_LINES_JS = """
+window.addEventListener("load", function () {
+  var table = document.querySelector("table.reportkit-table"), rows = [];
+  var cells = table ? table.querySelectorAll("tbody tr td:first-child") : [];
+  for (var i = 0; i < cells.length; i++) {
+    var range = document.createRange();
+    range.selectNodeContents(cells[i]);
+    var tops = {};
+    var rects = range.getClientRects();
+    for (var k = 0; k < rects.length; k++) tops[Math.round(rects[k].top)] = true;
+    var value = cells[i].nextElementSibling;
+    rows.push({text: cells[i].innerText.trim(), lines: Object.keys(tops).length,
+               value_align: value ? getComputedStyle(value).textAlign : null,
+               width: cells[i].getBoundingClientRect().width, text_width: range.getBoundingClientRect().width});
+  }
+  var pre = document.createElement("pre");
+  pre.id = "reportkit-label-lines";
+  pre.textContent = JSON.stringify(rows);
+  document.body.appendChild(pre);
+});
+"""
+_LABEL_LINES = re.compile(r'<pre id="reportkit-label-lines">(.*?)</pre>', re.DOTALL)
+
+
+@pytest.mark.parametrize("folder", ["account_managers", "teams"], ids=["account-manager", "team"])
+def test_summary_labels_are_laid_out_on_one_line_beside_a_long_value(batch_html, folder, tmp_path):
+    # the "How the forecast was chosen" value is a long sentence: the label column beside it
+    # must not be squeezed into a narrow column that breaks every label over several lines
+    rows, _ = _json_after_load(_report_page(batch_html, folder), tmp_path, _LABEL_LINES_JS, _LABEL_LINES, "label-lines")
+    labels = {row["text"]: row for row in rows}
+    assert "How the forecast was chosen" in labels, sorted(labels)
+    wrapped = [(row["text"], row["lines"], row["width"]) for row in rows if row["lines"] != 1]
+    assert not wrapped, wrapped
+    assert all(row["width"] >= row["text_width"] for row in rows), rows
+    # the sentence beside it reads from the left; the figures stay right-aligned
+    assert labels["How the forecast was chosen"]["value_align"] == "left"
+    assert labels["Quota"]["value_align"] == "right"

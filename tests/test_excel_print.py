@@ -44,20 +44,32 @@ def _money(value) -> str:
 
 @pytest.fixture(scope="module")
 def printed(tmp_path_factory):
-    """The demo's first account manager, its team, the company and a statement, each printed to PDF by LibreOffice."""
-    from reportkit.reports.builders import build_company_rollup, build_report, commission_for, plan_reports
+    """The demo's first account manager, its team, the company report, the company roll-up
+    (``company.xlsx``) and a statement, each printed to PDF by LibreOffice; plus the account
+    manager's, a team's (with the forecast categories sheet) and the roll-up workbook and a
+    statement of params that say Letter, portrait."""
+    import datetime
+    from dataclasses import replace
+
+    import reportkit as rk
+    from reportkit.reports.builders import build_company_rollup, build_report, build_team_report, commission_for, plan_reports
+    from reportkit.reports.context import shared_contexts
     from reportkit.run.batch import load_batch_inputs
 
     tmp = tmp_path_factory.mktemp("print")
     params, ds = load_batch_inputs(ROOT / "params" / "demo.yaml")
     specs = plan_reports(ds, params)
     am_spec = next(s for s in specs if s.kind == "account_manager")
-    am = build_report(ds, params, kind="account_manager", report_id=am_spec.id, period=params.period, as_of=params.as_of)
-    teams = [
-        build_report(ds, params, kind="team", report_id=s.id, period=params.period, as_of=params.as_of)
-        for s in specs
-        if s.kind == "team"
-    ]
+    letter = params.model_copy(update={"pdf": params.pdf.model_copy(update={"paper": "Letter", "orientation": "portrait"})})
+    with shared_contexts():  # as the batch builds them
+        am = build_report(ds, params, kind="account_manager", report_id=am_spec.id, period=params.period, as_of=params.as_of)
+        teams = [
+            build_report(ds, params, kind="team", report_id=s.id, period=params.period, as_of=params.as_of)
+            for s in specs
+            if s.kind == "team"
+        ]
+        company = build_report(ds, params, kind="company", report_id="company", period=params.period, as_of=params.as_of)
+        am_letter = build_report(ds, letter, kind="account_manager", report_id=am.id, period=params.period, as_of=params.as_of)
     team = next(t for t in teams if t.name == am.team)
     rollup = build_company_rollup(ds, teams, params.period, params, params.as_of)
     books = {
@@ -67,10 +79,33 @@ def printed(tmp_path_factory):
             write_company_workbook(teams, tmp / "company.xlsx", title="", as_of=params.as_of, rollup=rollup, company=params.name),
             rollup,
         ),
+        "company_report": (write_workbook(company, tmp / "company-report.xlsx", company=params.name), company),
+        "am_letter": (write_workbook(am_letter, tmp / "am-letter.xlsx", company=params.name), am_letter),
     }
+    letter_teams = [replace(t, paper="Letter", orientation="portrait") for t in teams]  # as params pdf would make them
+    books["company_letter"] = (
+        write_company_workbook(
+            letter_teams, tmp / "company-letter.xlsx", title="", as_of=params.as_of, rollup=rollup, company=params.name
+        ),
+        rollup,
+    )
     stmt = commission_for(ds, params, am.id, params.period, params.as_of)
     _, xlsx = write_statement_files(stmt, tmp, ds.currency, name=am.name, as_of=params.as_of, company=params.name)
     books["statement"] = (xlsx, stmt)
+    _, xlsx = write_statement_files(
+        stmt,
+        tmp / "letter",
+        ds.currency,
+        name=am.name,
+        as_of=params.as_of,
+        company=params.name,
+        paper="Letter",
+        orientation="portrait",
+    )
+    books["statement_letter"] = (xlsx.rename(tmp / "statement-letter.xlsx"), stmt)  # its own printed file name
+    cat_params, cat_ds = rk.load(ROOT / "tests" / "fixtures" / "forecast_categories" / "params.yaml")
+    categories = build_team_report(cat_ds, "East", "FY2025-Q4", cat_params, datetime.date(2025, 11, 15))
+    books["categories"] = (write_workbook(categories, tmp / "categories.xlsx", company="Categories Co"), categories)
     pdfs = recalculate([path for path, _ in books.values()], tmp, to="pdf")
     return params, {key: (path, pdfs[path], obj) for key, (path, obj) in books.items()}
 
@@ -127,3 +162,108 @@ def test_printed_figures_are_the_reports(printed):
     stmt = books["statement"][2]
     assert _flat(f"Total ({len(stmt.lines)} lines)") in _pages(books["statement"][1])[0]
     assert _money(stmt.total) in _pages(books["statement"][1])[0]
+
+
+def _page_size(pdf: Path) -> str:
+    """``pdfinfo``'s page size line, e.g. ``841.89 x 595.304 pts (A4)``."""
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    return re.search(r"Page size:\s+(.+)", info).group(1).strip()
+
+
+def _layout_pages(pdf: Path) -> list[list[str]]:
+    """Each page's lines as ``pdftotext -layout`` sets them on paper."""
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return [p.splitlines() for p in text.split("\f") if p.strip()]
+
+
+_WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">')
+
+
+def _print_sizes(pdf: Path) -> list[float]:
+    """Per page, the median height (points) of the words between the page header and the page footer.
+
+    LibreOffice scales a sheet down to fit it one page wide (the header and footer keep
+    their size), so the text of a sheet printed at full size is as tall as a narrow
+    sheet's, and a sheet shrunk to fit is proportionally smaller.
+    """
+    out = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    sizes = []
+    for page in re.findall(r"<page .*?</page>", out, re.DOTALL):
+        boxes = [(float(y0), float(y1)) for _, y0, _, y1 in _WORD.findall(page)]
+        top, bottom = min(y0 for y0, _ in boxes), max(y1 for _, y1 in boxes)
+        body = sorted(y1 - y0 for y0, y1 in boxes if y0 > top + 2 and y1 < bottom - 2)
+        sizes.append(body[len(body) // 2] if body else 0.0)
+    return sizes
+
+
+_A4_LANDSCAPE, _LETTER_PORTRAIT = "841.89 x 595.304 pts (A4)", "612 x 792 pts (letter)"
+
+
+def test_every_workbook_prints_on_the_paper_the_params_give(printed):
+    # the demo's params say pdf.paper A4 (landscape by default); LibreOffice's own default is Letter
+    params, books = printed
+    assert params.pdf.paper == "A4" and params.pdf.orientation == "landscape"
+    for key in ("am", "team", "company", "company_report", "statement", "categories"):
+        assert _page_size(books[key][1]) == _A4_LANDSCAPE, key
+    assert books["am_letter"][2].paper == "Letter"  # the report builders carry params pdf.paper and orientation
+    for key in ("am_letter", "company_letter", "statement_letter"):
+        assert _page_size(books[key][1]) == _LETTER_PORTRAIT, key
+
+
+def test_a_wrapped_commission_description_prints_on_the_line_of_its_figures(printed):
+    # the description wraps in its cell; basis, rate and amount sit on its first line, not its last
+    _, books = printed
+    am = books["am"][2]
+    lines = [line for page in _layout_pages(books["am"][1]) for line in page]
+    for row in am.commission.itertuples(index=False):
+        amount = _money(row.amount)
+        where = [line for line in lines if amount in line and _money(row.basis) in line]
+        assert where, (amount, "not printed with its basis on one line")
+        first_words = " ".join(str(row.description).split()[:2])  # "Deal D-01336"
+        assert any(first_words in line for line in where), (first_words, where)
+
+
+def test_summary_and_notes_print_at_full_size_and_no_sheet_shrinks_past_legible(printed):
+    # a long sentence (how the forecast was chosen, a note, the categories' roll-up rule) wraps
+    # in its cell under or beside its table: it used to run off the right in one wide cell,
+    # and the page, fitted one page wide, shrank the whole sheet to 16-26 %
+    _, books = printed
+    full = max(max(_print_sizes(books[key][1])) for key in ("am", "team", "company_report"))
+    for key in ("am", "team", "company", "company_report", "statement", "categories"):
+        pdf = books[key][1]
+        sizes = _print_sizes(pdf)
+        if key in ("am", "team", "company_report", "categories"):  # a report's workbook opens with its Summary
+            assert sizes[0] >= 0.9 * full, (key, "the Summary sheet is printed smaller", sizes[0], full)
+        assert min(sizes) >= 0.38 * full, (key, "a sheet printed too small to read", sizes, full)
+    report = books["categories"][2]
+    categories = _layout_pages(books["categories"][1])
+    sizes = _print_sizes(books["categories"][1])
+    sheet = [i for i, p in enumerate(categories) if "Forecast categories" in p[0]]  # the page header names the sheet
+    assert sheet and all(sizes[i] >= 0.9 * full for i in sheet), ("the forecast categories sheet is printed smaller", sheet)
+    printed_text = _flat("".join("".join(categories[i]) for i in sheet))
+    assert _flat(report.forecast_categories_rule) in printed_text  # its roll-up rule printed whole, under the table
+
+
+def test_the_accounts_sheet_prints_its_whole_header_row_on_every_page(printed):
+    # 21 columns: landscape, one page wide, headers wrapped by words, long text wrapped
+    _, books = printed
+    xlsx, pdf, _ = books["am"]
+    import openpyxl
+
+    header = [c.value for c in openpyxl.load_workbook(xlsx)["Accounts"][2]]
+    assert len(header) == 21
+    pages = [p for p in _layout_pages(pdf) if "Accounts" in p[0]]  # the page header names the sheet
+    assert len(pages) == 1  # five accounts: one page, one page wide
+    for page in pages:
+        words = {w for line in page for w in line.split()}
+        # a header label wraps by words in its cell: each of its words is printed on the page
+        missing = [label for label in header if not set(label.split()) <= words]
+        assert not missing, missing
+
+
+def test_printed_summaries_show_figures_not_display_switches(printed):
+    # the summary's attainment_basis_differs switches which rows the HTML shows; printed, it read
+    # "Credited revenue differs from revenue  no"
+    _, books = printed
+    for key in ("am", "team", "company_report"):
+        assert not [p for p in _pages(books[key][1]) if "differsfromrevenue" in p], key

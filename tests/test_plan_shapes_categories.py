@@ -127,7 +127,7 @@ def test_notebook_section_states_the_rollup_rule_beside_the_table(example):
     page = forecast_categories(report)._repr_html_()
     assert "<h2>Forecast categories</h2>" in page
     assert "Open Pipeline = Pipeline + Best Case + Most Likely + Commit: open opportunities only, never Closed" in page
-    assert '<td style="text-align:left">Open Pipeline</td>' in page and "$525.50" in page
+    assert '<td style="text-align:left;white-space:nowrap">Open Pipeline</td>' in page and "$525.50" in page
 
 
 def test_workbook_shows_the_categories_with_each_rollup_a_live_sum_of_its_categories(example, tmp_path):

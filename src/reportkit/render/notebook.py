@@ -46,7 +46,7 @@ from ..reports.builders import commission_summary, summary_keys
 from .cell_kinds import NA, PERCENT_COLUMNS, is_missing, is_percent_key
 from .commission_trace import trace_details
 from .labels import SUMMARY_LAYOUT, column_label, value_words
-from .style import band_colour, band_legend, branding_of, is_attainment_key, logo_data_uri
+from .style import LABEL_CELL_CSS, band_colour, band_legend, branding_of, is_attainment_key, logo_data_uri
 
 __all__ = [
     "NA",
@@ -229,6 +229,10 @@ def format_cell(value: Any, column: str = "", currency: str = "USD") -> str:
 class Table:
     """A formatted table that Jupyter shows as HTML and a console as text.
 
+    In HTML the first column holds the row labels and never wraps
+    (:data:`reportkit.render.style.LABEL_CELL_CSS`, the PDF's rule too): a long
+    value beside it (a rule in words) wraps instead.
+
     Attributes
     ----------
     headers : tuple of str
@@ -244,6 +248,9 @@ class Table:
     fills : tuple of tuple of (str or None)
         Optional background colour per cell of ``rows`` (the attainment bands of
         :func:`reportkit.render.style.attainment_bands`); None: no colour.
+    prose : tuple of tuple of bool
+        Optional, per cell of ``rows``: the cell is a sentence (a rule in words), set
+        left-aligned whatever its column's alignment, so it reads from the left.
     """
 
     headers: tuple[str, ...]
@@ -253,6 +260,7 @@ class Table:
     footer: tuple[str, ...] = ()
     fills: tuple[tuple[str | None, ...], ...] = ()
     details: tuple[tuple[str, Table] | None, ...] = ()  # per row: (summary, table) in a closed <details> below it
+    prose: tuple[tuple[bool, ...], ...] = ()
 
     def to_html(self) -> str:
         """Deterministic HTML; every header and cell is escaped."""
@@ -270,10 +278,13 @@ class Table:
         for i, row in enumerate(self.rows):
             out.append("<tr>")
             fills = self.fills[i] if i < len(self.fills) else ()
+            prose = self.prose[i] if i < len(self.prose) else ()
             for j, (cell, num) in enumerate(zip(row, self.numeric)):
                 fill = fills[j] if j < len(fills) else None
+                num = num and not (j < len(prose) and prose[j])
                 bg = f";background-color:{fill}" if fill else ""
-                style = f' style="text-align:right{bg}"' if num else f' style="text-align:left{bg}"'
+                label = f";{LABEL_CELL_CSS}" if j == 0 else ""  # the label column never wraps (as in the PDF)
+                style = f' style="text-align:right{bg}{label}"' if num else f' style="text-align:left{bg}{label}"'
                 out.append(f"<td{style}>{esc(cell)}</td>")
             out.append("</tr>")
             if i < len(self.details) and self.details[i] is not None:  # the trace of the row (issue #15 part 4)
@@ -283,8 +294,13 @@ class Table:
         out.append("</tbody>")
         if self.footer:
             out.append('<tfoot><tr class="reportkit-total">')
-            for cell, num in zip(self.footer, self.numeric):
-                style = ' style="text-align:right;font-weight:bold"' if num else ' style="text-align:left;font-weight:bold"'
+            for j, (cell, num) in enumerate(zip(self.footer, self.numeric)):
+                label = f";{LABEL_CELL_CSS}" if j == 0 else ""
+                style = (
+                    f' style="text-align:right;font-weight:bold{label}"'
+                    if num
+                    else f' style="text-align:left;font-weight:bold{label}"'
+                )
                 out.append(f"<td{style}>{esc(cell)}</td>")
             out.append("</tr></tfoot>")
         out.append("</table>")
@@ -522,6 +538,10 @@ def _numeric_column(series: pd.Series, name: str) -> bool:
     return False
 
 
+_PROSE_CHARS = 60
+"""A summary text value longer than this is a sentence, set left-aligned (a short word such as a status stays right)."""
+
+
 def summary_table(report: Any, keys: Sequence[str] | None = None) -> Table:
     """Two-column table (item, value) of ``report.summary``.
 
@@ -578,7 +598,9 @@ def summary_table(report: Any, keys: Sequence[str] | None = None) -> Table:
     if miss_below is not None:
         fills = tuple((None, band_colour(summary[k], miss_below) if is_attainment_key(k) else None) for k, _ in shown_items)
         caption = band_legend(miss_below) if any(f[1] for f in fills) else ""
-    return Table(headers=("Item", "Value"), rows=rows, numeric=(False, True), caption=caption, fills=fills)
+    # a sentence (how the forecast was chosen) reads from the left, not right-aligned as the figures
+    prose = tuple((False, isinstance(summary.get(k), str) and len(v) > _PROSE_CHARS) for k, v in shown_items)
+    return Table(headers=("Item", "Value"), rows=rows, numeric=(False, True), caption=caption, fills=fills, prose=prose)
 
 
 def heading(report: Any, title: str | None = None) -> Heading:

@@ -26,6 +26,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from .style import LABEL_CELL_CSS
 from .titles import PrintTitle
 
 __all__ = ["PdfPage", "PdfRenderer", "pdf_unavailable", "print_document", "render_pdf", "warm_renderer"]
@@ -58,12 +59,12 @@ thead { display: table-header-group; }
 tr { break-inside: avoid; page-break-inside: avoid; }
 th { background: #edf2f7; border-bottom: 0.75pt solid #a0aec0; padding: 2pt 4pt; font-weight: bold; vertical-align: bottom; }
 td { border-bottom: 0.5pt solid #e2e8f0; padding: 1.5pt 4pt; vertical-align: top; }
-td:first-child { white-space: nowrap; }  /* a label column never wraps: a long value (a rule in words) wraps instead */
+td:first-child { LABEL_CELL_CSS; }  /* a label column never wraps: a long value (a rule in words) wraps instead */
 img, svg { max-width: 100%; height: auto; }
 .jp-RenderedImage, .jp-RenderedSVG, .output_svg, .output_png { break-inside: avoid; }
 pre { white-space: pre-wrap; font-size: 7.5pt; }
 tr.reportkit-trace { display: none; }  /* a commission line's trace: the HTML's <details> and the workbook hold it */
-"""
+""".replace("LABEL_CELL_CSS", LABEL_CELL_CSS)  # the HTML tables' rule (render/style.py)
 
 _MARGIN_BOX = 'font-family: "DejaVu Sans", Arial, sans-serif; font-size: 7.5pt; color: #4a5568;'
 

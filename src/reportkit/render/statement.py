@@ -41,7 +41,8 @@ from ..reports.context import shared_contexts
 from ..reports.planning import account_manager_row, active_account_managers
 from ..reports.statements import commission_for
 from .excel import money_format
-from .excel.book import print_setup
+from .excel.book import DEFAULT_ORIENTATION, DEFAULT_PAPER, print_setup
+from .excel.frames import wrapped_height
 from .excel.trace import TRACE_SHEET_COLUMNS, TRACE_SHEET_NAME, line_amounts, trace_sheet_width, write_trace_rows
 from .titles import statement_title
 
@@ -197,6 +198,8 @@ def write_statement_files(
     name: str | None = None,
     as_of: datetime.date | None = None,
     company: str = "",
+    paper: str = DEFAULT_PAPER,
+    orientation: str = DEFAULT_ORIENTATION,
 ) -> tuple[Path, Path]:
     """Write one statement as CSV and xlsx into ``output_dir``; returns the two paths.
 
@@ -222,11 +225,17 @@ def write_statement_files(
         The statement's as-of date (the title row); default the period's label only.
     company : str, default ""
         The params ``name``.
+    paper, orientation : str, default "A4", "landscape"
+        The sheet the workbook prints on: the params ``pdf.paper`` ("A4" or
+        "Letter") and ``pdf.orientation`` ("landscape" or "portrait"), as every
+        report's workbook and PDF.
 
     Raises
     ------
     OutputError
         A file cannot be written.
+    ValueError
+        ``paper`` or ``orientation`` is not one the params allow.
     """
     import xlsxwriter
 
@@ -258,8 +267,9 @@ def write_statement_files(
             col = {c: i for i, c in enumerate(columns)}
             title = statement_title(stmt.account_manager_id, name, stmt.period, as_of, company) if as_of else None
             h = 0 if title is None else 1  # the header row, below the title row
-            print_setup(ws, title, h, title_format, len(col), sum(widths.get(c, 12) for c in col))
+            print_setup(ws, title, h, title_format, len(col), sum(widths.get(c, 12) for c in col), paper, orientation)
             heads = [c.replace("_", " ").capitalize() for c in columns]
+            ws.set_row(h, wrapped_height(heads, [widths.get(c, 12) for c in columns]))  # a label wraps in its cell
             ws.write_row(h, 0, heads, wb.add_format({"bold": True, "text_wrap": True, "valign": "top"}))
             last = next(i for i, r in enumerate(rows) if r["rule"] == "total")  # payout rows follow it (fx2)
             paid = wb.add_format({"num_format": money_format(stmt.payout_currency)}) if stmt.payout_currency else None
@@ -292,7 +302,7 @@ def write_statement_files(
             ws.freeze_panes(h + 1, 0)
             # issue #15 part 4: the engine's trace behind each line, on its own sheet, printed like this one
             tws = wb.add_worksheet(TRACE_SHEET_NAME)
-            print_setup(tws, title, h, title_format, len(TRACE_SHEET_COLUMNS), trace_sheet_width())
+            print_setup(tws, title, h, title_format, len(TRACE_SHEET_COLUMNS), trace_sheet_width(), paper, orientation)
             write_trace_rows(wb, tws, stmt.trace, h, currency, line_amounts(stmt.lines))
         finally:
             wb.close()
@@ -419,7 +429,15 @@ def statement_cli(
             conversions = fx(stmt.lines["deal_id"].tolist()) if fx is not None else None
             name = str(account_manager_row(ds, am)["name"])
             csv_path, _ = write_statement_files(
-                stmt, output_dir, ds.currency, conversions, name=name, as_of=as_of, company=params.company
+                stmt,
+                output_dir,
+                ds.currency,
+                conversions,
+                name=name,
+                as_of=as_of,
+                company=params.company,
+                paper=params.pdf.paper,
+                orientation=params.pdf.orientation,
             )
             paid = f", paid {stmt.payout_converted} {stmt.payout_currency}" if stmt.payout_currency else ""
             print(f"{am}: {len(stmt.lines)} lines, total {stmt.total} {ds.currency}{paid} -> {csv_path}")

@@ -5,6 +5,7 @@
   HTML tables' cell colours come from this one function, so both colour as a miss
   exactly the quarters the report calls a miss; :func:`band_colour` picks a
   value's band.
+* :data:`LABEL_CELL_CSS` -- a table's label column never wraps (HTML and PDF alike).
 * :class:`Branding` (params ``branding``, :class:`reportkit.config.params.Branding`)
   -- company name, logo and accent colour; :func:`branding_of` gives a report's
   (the default look when the params have none), :func:`logo_data_uri` the logo for
@@ -26,6 +27,7 @@ from ..config.params import Branding, PerformancePolicy
 from .cell_kinds import is_missing
 
 __all__ = [
+    "LABEL_CELL_CSS",
     "DEFAULT_MISS_BELOW",
     "QUOTA_MET",
     "Branding",
@@ -37,6 +39,12 @@ __all__ = [
     "branding_of",
     "logo_data_uri",
 ]
+
+LABEL_CELL_CSS = "white-space:nowrap"
+"""A table's first column (its labels: an item, a name, an id) never wraps; a long value
+beside it (a rule in words) wraps instead. One rule for the HTML tables
+(:meth:`reportkit.render.notebook.Table.to_html`, inline on each first-column cell) and
+the PDF's stylesheet (``td:first-child`` in :mod:`reportkit.render.pdf`)."""
 
 _MISS, _SHORT, _MET = "#F8D7DA", "#FFF3CD", "#D4EDDA"  # red, amber, green fills
 QUOTA_MET = 1.0

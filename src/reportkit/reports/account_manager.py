@@ -177,6 +177,8 @@ def build_account_manager_report(
         notes=tuple(notes),
         timezone=params.timezone,
         miss_below=params.performance.miss_below,
+        paper=params.pdf.paper,
+        orientation=params.pdf.orientation,
         table_rows=params.table_rows,
         branding=report_branding(params),
         forecast_categories=categories,

@@ -33,7 +33,7 @@ from .company import build_company_rollup
 from .context import ReportContext, report_context
 from .objects import CompanyReport, TeamReport
 from .planning import COMPANY_ID, reported_teams
-from .sections import as_of_notes, fraction_or_none, money_or_none, next_year_forecast
+from .sections import as_of_notes, fraction_or_none, money_or_none, next_year_forecast, report_branding
 from .statements import commission_statement
 from .team import _distribution, _quarterly, build_team_report
 
@@ -212,6 +212,9 @@ def build_company_report(
         notes=tuple(dict.fromkeys(notes)),
         timezone=params.timezone,
         miss_below=params.performance.miss_below,
+        paper=params.pdf.paper,
+        orientation=params.pdf.orientation,
+        branding=report_branding(params),  # the same look as the team and account-manager reports
     )
 
 

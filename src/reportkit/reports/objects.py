@@ -117,6 +117,8 @@ class AccountManagerReport:
     notes: tuple[str, ...] = ()
     timezone: str = "UTC"  # params ``timezone``: the workbook shows tz-aware timestamps in it
     miss_below: float = 0.9  # params ``performance.miss_below``: the workbook's attainment miss band
+    paper: str = "A4"  # params ``pdf.paper`` (A4 or Letter): the sheet the PDF and the workbooks print on
+    orientation: str = "landscape"  # params ``pdf.orientation``: landscape or portrait, PDF and workbooks
     table_rows: int = DEFAULT_TABLE_ROWS  # params ``table_rows``: rows a long table shows in the notebook, HTML, PDF
     branding: Branding | None = None  # params ``branding`` (company, logo, accent): read by the HTML, PDF and workbook
     # forecast categories (issue #13 item 11): None unless the data declares them
@@ -149,6 +151,8 @@ class TeamReport:
     notes: tuple[str, ...] = ()
     timezone: str = "UTC"  # params ``timezone``: the workbook shows tz-aware timestamps in it
     miss_below: float = 0.9  # params ``performance.miss_below``: the workbook's attainment miss band
+    paper: str = "A4"  # params ``pdf.paper`` (A4 or Letter): the sheet the PDF and the workbooks print on
+    orientation: str = "landscape"  # params ``pdf.orientation``: landscape or portrait, PDF and workbooks
     table_rows: int = DEFAULT_TABLE_ROWS  # params ``table_rows``: rows a long table shows in the notebook, HTML, PDF
     branding: Branding | None = None  # params ``branding`` (company, logo, accent): read by the HTML, PDF and workbook
     # forecast categories (issue #13 item 11): None unless the data declares them
@@ -185,6 +189,9 @@ class CompanyReport:
     notes: tuple[str, ...] = ()
     timezone: str = "UTC"  # params ``timezone``: the workbook shows tz-aware timestamps in it
     miss_below: float = 0.9  # params ``performance.miss_below``: the workbook's attainment miss band
+    paper: str = "A4"  # params ``pdf.paper`` (A4 or Letter): the sheet the PDF and the workbooks print on
+    orientation: str = "landscape"  # params ``pdf.orientation``: landscape or portrait, PDF and workbooks
+    branding: Branding | None = None  # params ``branding`` (company, logo, accent): read by the HTML, PDF and workbook
     kind: Literal["company"] = "company"
 
 

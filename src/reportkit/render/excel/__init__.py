@@ -73,7 +73,7 @@ import pandas as pd
 from ...config.params import DEFAULT_TIMEZONE
 from ...reports.builders import REPORT_KINDS
 from ..titles import print_title
-from .book import _atomic, _Book, _props, safe_sheet_name
+from .book import _atomic, _Book, _props, page_of, safe_sheet_name
 from .cells import EXCEL_MAX_STRING
 from .charts import _report_charts
 from .company import write_company_workbook
@@ -167,7 +167,14 @@ def write_workbook(
         or a frame is too long for one sheet with ``overflow="error"``.
     ValueError
         An unknown timezone, a ``miss_below`` that is not a finite number >= 0,
-        or an ``overflow`` other than "split" / "error".
+        an ``overflow`` other than "split" / "error", or a report ``paper`` /
+        ``orientation`` other than A4 / Letter, landscape / portrait.
+
+    Notes
+    -----
+    Every sheet prints on the report's ``paper`` and ``orientation`` (params
+    ``pdf.paper``, ``pdf.orientation``; default A4 landscape), the sheet its PDF
+    is printed on (:func:`reportkit.render.excel.book.print_setup`).
     """
     sheets = KIND_SHEETS.get(report.kind, AM_SHEETS)
     tz = getattr(report, "timezone", DEFAULT_TIMEZONE) if timezone is None else timezone
@@ -177,10 +184,20 @@ def write_workbook(
 
     branding = getattr(report, "branding", None)
     company = company or (branding.company if branding is not None and branding.company else "")
+    paper, orientation = page_of(report)
 
     def build(tmp: Path) -> None:
         book = _Book(
-            tmp, report.currency, tz, bool(constant_memory), overflow, mb, title=print_title(report, company), branding=branding
+            tmp,
+            report.currency,
+            tz,
+            bool(constant_memory),
+            overflow,
+            mb,
+            title=print_title(report, company),
+            branding=branding,
+            paper=paper,
+            orientation=orientation,
         )
         _report_properties(book, report, company)
         summary_sheet, summary_ws = book.add_sheet("Summary", 2)

@@ -20,6 +20,7 @@ from typing import Any
 import xlsxwriter
 import xlsxwriter.exceptions
 
+from ...config.params import PdfOptions
 from ...core.files import atomic_write
 from ..titles import PrintTitle
 from .formats import DEFAULT_MISS_BELOW, Branding, _Formats, attainment_bands
@@ -88,8 +89,36 @@ def fit_title_row(ws: Any, title: PrintTitle | None, width: float | None) -> Non
     ws.set_row(0, 17 * lines)
 
 
+DEFAULT_PAPER: str = PdfOptions.model_fields["paper"].default
+"""The params default of ``pdf.paper`` ("A4"): the sheet a workbook prints on unless the params say otherwise."""
+DEFAULT_ORIENTATION: str = PdfOptions.model_fields["orientation"].default
+"""The params default of ``pdf.orientation`` ("landscape")."""
+PAPER_SIZES = {"A4": 9, "Letter": 1}
+"""xlsxwriter's paper codes (``set_paper``) of the params ``pdf.paper`` values."""
+
+
+def page_of(obj: Any) -> tuple[str, str]:
+    """``(paper, orientation)`` a report object carries (params ``pdf.paper``, ``pdf.orientation``), else the params defaults."""
+    return str(getattr(obj, "paper", DEFAULT_PAPER)), str(getattr(obj, "orientation", DEFAULT_ORIENTATION))
+
+
+def _check_page(paper: str, orientation: str) -> None:
+    if paper not in PAPER_SIZES or orientation not in ("landscape", "portrait"):
+        raise ValueError(
+            f"paper {paper!r} / orientation {orientation!r}: use paper A4 or Letter and orientation landscape or portrait"
+            " (params pdf.paper, pdf.orientation)"
+        )
+
+
 def print_setup(
-    ws: Any, title: PrintTitle | None, header_row: int, title_format: Any = None, columns: int = 1, width: float | None = None
+    ws: Any,
+    title: PrintTitle | None,
+    header_row: int,
+    title_format: Any = None,
+    columns: int = 1,
+    width: float | None = None,
+    paper: str = DEFAULT_PAPER,
+    orientation: str = DEFAULT_ORIENTATION,
 ) -> None:
     """Page setup of every sheet reportkit writes: the one rule for printing a workbook.
 
@@ -97,19 +126,34 @@ def print_setup(
       as-of as a real cell (:class:`reportkit.render.titles.PrintTitle`), merged
       over the sheet's ``columns`` and wrapped, so it prints within the page's
       width (``width``: the columns' total width in characters, to size the row);
-    * landscape, fit to one page wide (as many pages tall as it takes);
+    * ``paper`` ("A4" or "Letter") and ``orientation`` ("landscape" or
+      "portrait"): the params ``pdf.paper`` / ``pdf.orientation``, the same sheet
+      the report's PDF is printed on (default A4 landscape); side margins of
+      1 cm, so a wide sheet prints as large as it can;
+    * fit to one page wide (as many pages tall as it takes);
     * the title row and the column header row (``header_row``) repeated on every
       printed page;
     * page header: company, sheet name, period and as-of; page footer: the report
       and ``Page N of M``.
+
+    Raises
+    ------
+    ValueError
+        ``paper`` or ``orientation`` is not one the params allow.
     """
+    _check_page(paper, orientation)
     if title is not None:
         if columns > 1:
             ws.merge_range(0, 0, 0, columns - 1, title.text, title_format)
         else:
             ws.write_string(0, 0, title.text, title_format)
         fit_title_row(ws, title, width)
-    ws.set_landscape()
+    ws.set_paper(PAPER_SIZES[paper])
+    if orientation == "landscape":
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    ws.set_margins(left=0.4, right=0.4, top=0.75, bottom=0.75)
     ws.fit_to_pages(1, 0)
     ws.repeat_rows(0, header_row)
     if title is not None:
@@ -130,11 +174,14 @@ class _Book:
         miss_below: float = DEFAULT_MISS_BELOW,
         title: PrintTitle | None = None,
         branding: Branding | None = None,
+        paper: str = DEFAULT_PAPER,
+        orientation: str = DEFAULT_ORIENTATION,
     ) -> None:
         if overflow not in ("split", "error"):
             raise ValueError(f"overflow must be 'split' or 'error', got {overflow!r}")
         self.tz = _tzinfo(tz)
         attainment_bands(miss_below)  # validate before a file is created
+        _check_page(paper, orientation)
         self.currency = currency
         self.constant_memory = constant_memory
         self.overflow = overflow
@@ -154,6 +201,7 @@ class _Book:
         self.names: list[str] = []
         self.tables = 0
         self.title = title
+        self.paper, self.orientation = paper, orientation
         self.header_row = 0 if title is None else 1
         """Row of every sheet's column headers: below the title row when there is one."""
 
@@ -165,7 +213,7 @@ class _Book:
         safe = safe_sheet_name(name, self.names)
         self.names.append(safe)
         ws = self.wb.add_worksheet(safe)
-        print_setup(ws, self.title, self.header_row, self.fmt.print_title, columns, width)
+        print_setup(ws, self.title, self.header_row, self.fmt.print_title, columns, width, self.paper, self.orientation)
         return safe, ws
 
     def table_name(self, sheet: str) -> str:

@@ -151,7 +151,7 @@ def _put(ws: Any, row: int, col: int, v: Any, col_fmt: Any, fmt: _Formats) -> No
         if col_fmt is fmt.wrap:  # a long-text column: the text wraps in its cell
             ws.write_string(row, col, v, col_fmt)
         else:
-            ws.write_string(row, col, v, fmt.na if (v == NA and col_fmt is not None) else None)
+            ws.write_string(row, col, v, fmt.na if (v == NA and col_fmt is not None) else fmt.text)
     elif t is tuple:
         ws.write_number(row, col, v[0], v[1])
 

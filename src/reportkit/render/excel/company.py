@@ -14,12 +14,12 @@ from ...config.params import DEFAULT_TIMEZONE
 from ..cell_kinds import NA, is_percent_key
 from ..notebook import format_cell
 from ..titles import PrintTitle
-from .book import _atomic, _Book, _props, fit_title_row
-from .cells import _clean_text, _write_value
+from .book import _atomic, _Book, _props, fit_title_row, page_of
+from .cells import _write_value
 from .charts import _attainment_chart
 from .formats import _ATTAINMENT_KEYS, _MAX_WIDTH, _MIN_WIDTH, DEFAULT_MISS_BELOW, _band_formats
 from .formulas import _SUMMARY_RATIOS, _dec, _frac, _range, _ratio_cached, _ratio_keys, _ratio_matches, _sum_matches
-from .frames import _Placed, _Spec, write_frame_sheet
+from .frames import _Placed, _Spec, wrapped_height, write_frame_sheet, write_note
 
 COMPANY_REPORT = "Company roll-up"
 """The company workbook in words (its title row and printed footer)."""
@@ -90,13 +90,14 @@ def write_company_workbook(
     row where they agree. Each team sheet is that team's leaderboard with a
     ``Team total`` row.
 
-    Timezone and attainment colour bands come from the team reports (params
-    ``timezone`` and ``performance.miss_below``, carried by every report).
+    Timezone, attainment colour bands and the paper every sheet prints on come
+    from the team reports (params ``timezone``, ``performance.miss_below``,
+    ``pdf.paper`` and ``pdf.orientation``, carried by every report).
 
     Raises
     ------
     ValueError
-        The reports mix currencies, periods, timezones or miss thresholds.
+        The reports mix currencies, periods, timezones, miss thresholds or paper.
     OutputError
         The file could not be written.
     """
@@ -105,11 +106,14 @@ def write_company_workbook(
     periods = {r.period for r in reports}
     zones = {str(getattr(r, "timezone", DEFAULT_TIMEZONE)) for r in reports}
     misses = {float(getattr(r, "miss_below", DEFAULT_MISS_BELOW)) for r in reports}
-    if len(currencies) > 1 or len(periods) > 1 or len(zones) > 1 or len(misses) > 1:
+    pages = {page_of(r) for r in reports}
+    if len(currencies) > 1 or len(periods) > 1 or len(zones) > 1 or len(misses) > 1 or len(pages) > 1:
         raise ValueError(
-            f"team reports mix currencies {sorted(currencies)}, periods {sorted(periods)}, timezones {sorted(zones)} "
-            f"or miss thresholds {sorted(misses)}: one company workbook holds one of each (build them from one params file)"
+            f"team reports mix currencies {sorted(currencies)}, periods {sorted(periods)}, timezones {sorted(zones)}, "
+            f"miss thresholds {sorted(misses)} or paper {sorted(pages)}: one company workbook holds one of each"
+            " (build them from one params file)"
         )
+    paper, orientation = next(iter(pages), page_of(None))
     currency = next(iter(currencies), "USD")
     tz = next(iter(zones), DEFAULT_TIMEZONE)
     mb = next(iter(misses), DEFAULT_MISS_BELOW)
@@ -118,7 +122,16 @@ def write_company_workbook(
     def build(tmp: Path) -> None:
         period = next(iter(periods), "")
         book = _Book(
-            tmp, currency, tz, False, "split", mb, title=PrintTitle(company, COMPANY_REPORT, period, as_of), branding=branding
+            tmp,
+            currency,
+            tz,
+            False,
+            "split",
+            mb,
+            title=PrintTitle(company, COMPANY_REPORT, period, as_of),
+            branding=branding,
+            paper=paper,
+            orientation=orientation,
         )
         _props(book, title, "Company roll-up", as_of, company, f"as of {as_of.isoformat()}; one sheet per team and a roll-up")
         rollup_sheet, rws = book.add_sheet("Company", len(_ROLLUP_COLUMNS))
@@ -174,7 +187,7 @@ def _write_rollup(
     for j, (_, label) in enumerate(_ROLLUP_COLUMNS):
         ws.write_string(h, j, label, fmt.header)
     links = {"revenue": "revenue", "quota": "quota", "commission_expense": "commission", "forecast": "forecast"}
-    widths = [len(label) for _, label in _ROLLUP_COLUMNS]
+    widths = [max(len(word) for word in label.split()) for _, label in _ROLLUP_COLUMNS]  # a header wraps by words
     n = len(teams)
     for i, (rep, placed) in enumerate(teams, start=h + 1):
         s = dict(rep.summary or {})
@@ -240,11 +253,12 @@ def _write_rollup(
             f"Company total of {', '.join(not_summed)}: the company's own figure, not the sum of the team rows "
             "(teams share deals or members' credits overlap, so a sum would count them twice)."
         )
-    for i, text in enumerate(notes):
-        ws.write_string(r + 2 + i, 0, _clean_text(text))
     for k in _ATTAINMENT_KEYS:
         _band_formats(ws, h + 1, r, col[k], fmt)
     widths = [min(max(w + 2, _MIN_WIDTH), _MAX_WIDTH) for w in widths]
+    ws.set_row(h, wrapped_height([label for _, label in _ROLLUP_COLUMNS], widths))
+    for i, text in enumerate(notes):  # under the table, wrapped within its width
+        write_note(book, ws, r + 2 + i, text, len(keys), sum(widths))
     for j, w in enumerate(widths):
         ws.set_column(j, j, w)
     fit_title_row(ws, book.title, sum(widths))

@@ -26,6 +26,10 @@ from ..style import DEFAULT_MISS_BELOW, QUOTA_MET, Branding, attainment_bands, h
 
 _MIN_WIDTH, _MAX_WIDTH = 8, 60
 
+_TOP = {"valign": "top"}
+"""Vertical alignment of every data cell (text, numbers, dates, ``n/a``): a row whose text
+wraps reads from its first line, the figures beside it on that line, printed or on screen."""
+
 
 _ATTAINMENT_KEYS = ("attainment", "ytd_attainment", "forecast_attainment")
 
@@ -59,18 +63,21 @@ class _Formats:
         self.header = wb.add_format(
             {"bold": True, "bg_color": header_fill(branding), "border": 1, "text_wrap": True, "valign": "top"}
         )
-        self.money = wb.add_format({"num_format": money_format(currency)})
-        self.percent = wb.add_format({"num_format": "0.0%"})
-        self.date = wb.add_format({"num_format": "yyyy-mm-dd"})
-        self.datetime = wb.add_format({"num_format": "yyyy-mm-dd hh:mm"})
-        self.integer = wb.add_format({"num_format": "#,##0"})
-        self.number = wb.add_format({"num_format": "#,##0.00"})
-        self.na = wb.add_format({"align": "right", "font_color": "#718096"})
+        # every cell of a list row sits at the top of its row: where a long text wraps over
+        # several lines, the figures beside it line up with its first line (one rule: _TOP)
+        self.money = wb.add_format({"num_format": money_format(currency), **_TOP})
+        self.percent = wb.add_format({"num_format": "0.0%", **_TOP})
+        self.date = wb.add_format({"num_format": "yyyy-mm-dd", **_TOP})
+        self.datetime = wb.add_format({"num_format": "yyyy-mm-dd hh:mm", **_TOP})
+        self.integer = wb.add_format({"num_format": "#,##0", **_TOP})
+        self.number = wb.add_format({"num_format": "#,##0.00", **_TOP})
+        self.na = wb.add_format({"align": "right", "font_color": "#718096", **_TOP})
+        self.text = wb.add_format(dict(_TOP))
         title = {"bold": True, "font_size": 14}
         if branding is not None and "accent" in branding.model_fields_set:
             title["font_color"] = branding.accent
         self.title = wb.add_format(title)
-        self.wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+        self.wrap = wb.add_format({"text_wrap": True, **_TOP})
         print_title = {"bold": True, "font_size": 12, "text_wrap": True, "valign": "top"}
         if branding is not None and "accent" in branding.model_fields_set:
             print_title["font_color"] = branding.accent

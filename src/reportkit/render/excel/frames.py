@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -108,9 +109,10 @@ def write_frame_sheet(
             hint="write with overflow='split' to continue on sheets named like '" + f"{name} (2)'",
         )
     widths = _widths(frame, cols, kinds, labels, book.currency)
-    wrapped = [j for j, k in enumerate(kinds) if k == "text" and widths[j] > _WRAP_WIDTH]
+    wrap_at = _WRAP_WIDTH if sum(widths) <= _PAGE_WIDTH else _WRAP_WIDTH_WIDE
+    wrapped = [j for j, k in enumerate(kinds) if k == "text" and widths[j] > wrap_at]
     for j in wrapped:  # long text wraps in its cell rather than widening the printed page
-        widths[j], col_fmts[j] = _WRAP_WIDTH, fmt.wrap
+        widths[j], col_fmts[j] = wrap_at, fmt.wrap
     live = spec.ratios or spec.row_sums
     placed = _Placed(parts=[], columns=colidx)
     ratio_ok = (
@@ -135,7 +137,7 @@ def write_frame_sheet(
         sheet, ws = book.add_sheet(name, max(len(cols), 1), sum(widths))
         if part == 0:
             placed.width = sum(widths)
-        ws.set_row(h, _wrapped_height(labels, widths))  # the header labels wrap in their cells
+        ws.set_row(h, wrapped_height(labels, widths))  # the header labels wrap in their cells
         for j, label in enumerate(labels):
             ws.write_string(h, j, label, fmt.header)
         stream = book.constant_memory and not live and _can_stream(ws) and hi > lo
@@ -150,7 +152,7 @@ def write_frame_sheet(
             for i in range(stop - start):
                 r = start - lo + i + h + 1
                 if wrapped:
-                    ws.set_row(r, _wrapped_height([chunk[j][i] for j in wrapped], [widths[j] for j in wrapped]))
+                    ws.set_row(r, wrapped_height([chunk[j][i] for j in wrapped], [widths[j] for j in wrapped]))
                 for j in range(len(cols)):
                     v = chunk[j][i]
                     if v is not None:
@@ -229,6 +231,9 @@ def _stream_rows(ws: Any, chunk: list[list], first_row: int, col_fmts: list[Any]
     letters = [xl_col_to_name(j) for j in range(len(chunk))]
     xf = [f' s="{f._get_xf_index()}"' if f is not None else "" for f in col_fmts]
     na_xf = f' s="{fmt.na._get_xf_index()}"'
+    text_xf = [  # a string cell's style, as :func:`reportkit.render.excel.cells._put` gives it
+        f' s="{(f if f is fmt.wrap else fmt.text)._get_xf_index()}"' for f in col_fmts
+    ]
     parts: list[str] = []
     app = parts.append
     for i, values in enumerate(zip(*chunk)):
@@ -241,7 +246,7 @@ def _stream_rows(ws: Any, chunk: list[list], first_row: int, col_fmts: list[Any]
             elif t is str:
                 text = _xml_text(v)
                 sp = ' xml:space="preserve"' if _EDGE_SPACE.search(v) else ""
-                s_attr = na_xf if (v == NA and col_fmts[j] is not None) else ""
+                s_attr = na_xf if (v == NA and col_fmts[j] is not None and col_fmts[j] is not fmt.wrap) else text_xf[j]
                 app(f'<c r="{letters[j]}{r}"{s_attr} t="inlineStr"><is><t{sp}>{text}</t></is></c>')
             elif t is tuple:
                 app(f'<c r="{letters[j]}{r}" s="{v[1]._get_xf_index()}"><v>{v[0]:.16G}</v></c>')
@@ -303,21 +308,47 @@ def _total_row(
                 _band_formats(ws, r, r, placed.columns[c], fmt)
 
 
-def _wrapped_height(texts: list[Any], widths: list[float]) -> float:
+def write_note(book: _Book, ws: Any, row: int, text: str, columns: int, width: float) -> None:
+    """A note under a table (a rule in words, how a total is counted): merged over the table's columns and wrapped.
+
+    ``columns`` is the table's column count, ``width`` their total width in
+    characters: the note wraps within the table's printed width and its row is
+    made tall enough (:func:`wrapped_height`), so a long note neither runs off
+    the right of the table nor makes a sheet printed one page wide shrink to fit it.
+    """
+    text = _clean_text(text)
+    ws.set_row(row, wrapped_height([text], [width]))
+    if columns > 1:
+        ws.merge_range(row, 0, row, columns - 1, text, book.fmt.wrap)
+    else:
+        ws.write_string(row, 0, text, book.fmt.wrap)
+
+
+def wrapped_height(texts: list[Any], widths: list[float]) -> float:
     """Row height (points) that shows each text wrapped in its column: 15 points a line.
 
     Neither Excel nor LibreOffice sizes a row to wrapped text when it opens a file;
-    this estimates the lines (about one character per unit of width, words kept whole).
+    this lays each text out word by word (:func:`textwrap.wrap`) at 1.05 characters
+    per unit of column width (a unit is the width of ``0``; prose averages a little
+    narrower, so the estimate errs by a line at most, never cutting text), and takes
+    the most lines.
     """
     lines = 1
     for text, width in zip(texts, widths):
         if isinstance(text, str) and text:
-            lines = max(lines, math.ceil(len(text) * 1.15 / max(width - 2, 1)))
+            per_line = max(int(width * 1.05), 1)
+            if len(text) > per_line or "\n" in text:
+                lines = max(lines, sum(max(1, len(textwrap.wrap(part, per_line))) for part in text.split("\n")))
     return 15.0 * lines
 
 
 _WRAP_WIDTH = 32
 """Widest text column (characters); longer text wraps in its cell, so a sheet printed one page wide stays legible."""
+_PAGE_WIDTH = 150
+"""About the characters of column width a landscape A4 / Letter page prints at full size (1 cm side margins)."""
+_WRAP_WIDTH_WIDE = 20
+"""Widest text column of a sheet wider than :data:`_PAGE_WIDTH` (the 21-column Accounts sheet): every
+character of width saved there prints the whole sheet larger."""
 
 
 def _widths(frame: pd.DataFrame, cols: list[str], kinds: list[str], labels: list[str], currency: str) -> list[float]:

@@ -28,7 +28,7 @@ from ...reports.builders import ATTAINMENT_BANDS
 from ..cell_kinds import NA, is_missing
 from .book import _Book
 from .formulas import _dec, _dec_sum, _frac
-from .frames import _Placed, _Spec, write_frame_sheet
+from .frames import _Placed, _Spec, write_frame_sheet, write_note
 
 AM_SHEETS: tuple[tuple[str, str], ...] = (
     ("Quarterly results", "quarterly"),
@@ -242,5 +242,5 @@ def _write_forecast_categories(book: _Book, report: Any) -> _Placed:
         if sum(amount[c] or 0 for c in adds) == amount[key]:
             f = "=" + "+".join(xl_rowcol_to_cell(row_of[c], ja) for c in adds)
             ws.write_formula(row_of[key], ja, f, book.fmt.money, float(amount[key] or 0))
-    ws.write_string(r1 + 2, 0, str(getattr(report, "forecast_categories_rule", "")))
+    write_note(book, ws, r1 + 2, str(getattr(report, "forecast_categories_rule", "")), len(placed.columns), placed.width)
     return placed

@@ -11,10 +11,14 @@ from ..cell_kinds import NA, is_percent_key
 from ..labels import summary_label, value_words
 from ..notebook import format_cell
 from .book import _Book, fit_title_row
-from .cells import _write_value
+from .cells import _clean_text, _write_value
 from .formats import _ATTAINMENT_KEYS, _MAX_WIDTH, _band_formats
 from .formulas import _dec, _ratio_cached, _ratio_keys, _ratio_matches, _sum_matches
-from .frames import _Placed
+from .frames import _Placed, wrapped_height
+
+_SWITCHES = frozenset({"attainment_basis_differs"})
+"""Summary keys that switch what a page shows, not figures: a reader saw them as "Credited revenue
+differs from revenue: no" (when they differ, the report's notes say so in words)."""
 
 
 def _summary_rows(report: Any) -> list[tuple[str, str, Any]]:
@@ -45,6 +49,7 @@ def _summary_rows(report: Any) -> list[tuple[str, str, Any]]:
         (str(k), summary_label(report.kind, str(k)), value_words(v, str(k)))
         for k, v in (report.summary or {}).items()
         if not (k == "period_label" and v == report.period)  # the period once
+        and k not in _SWITCHES
     ]
     rows += [("note", "Note", n) for n in report.notes]
     return rows
@@ -63,11 +68,17 @@ def _write_summary(book: _Book, sheet: str, ws: Any, report: Any, links: dict[st
     summary = report.summary or {}
     width = max([12] + [len(format_cell(value, key, report.currency)) for key, _, value in rows])
     label_width = max(len(r[1]) for r in rows) + 2 if rows else 12
-    fit_title_row(ws, book.title, label_width + min(width + 2, _MAX_WIDTH))  # before any other row is written
+    value_width = min(width + 2, _MAX_WIDTH)
+    fit_title_row(ws, book.title, label_width + value_width)  # before any other row is written
     ws.write_string(h, 0, "Item", fmt.header)
     ws.write_string(h, 1, "Value", fmt.header)
     for i, (key, label, value) in enumerate(rows, start=h + 1):
-        ws.write_string(i, 0, label)
+        ws.write_string(i, 0, label, fmt.text)
+        if isinstance(value, str) and len(value) > value_width - 2:  # a sentence (a rule, a note) wraps in its cell
+            text = _clean_text(value)
+            ws.set_row(i, wrapped_height([text], [value_width]))
+            ws.write_string(i, 1, text, fmt.wrap)
+            continue
         kind = "percent" if is_percent_key(key) else ("money" if isinstance(value, Decimal) else "")
         ratio = _ratio_keys(key, row_of)
         if (
@@ -87,7 +98,7 @@ def _write_summary(book: _Book, sheet: str, ws: Any, report: Any, links: dict[st
             if key in _ATTAINMENT_KEYS:
                 _band_formats(ws, i, i, 1, fmt)
     ws.set_column(0, 0, label_width)
-    ws.set_column(1, 1, min(width + 2, _MAX_WIDTH))
+    ws.set_column(1, 1, value_width)
     ws.freeze_panes(h + 1, 0)
 
 
