@@ -282,3 +282,18 @@ def test_forecast_is_the_chosen_one_first_with_blended_and_run_rate_rows_for_com
     lb = t.leaderboard.set_index("account_manager_id")
     for row in t.forecast.iloc[:-1].itertuples():
         assert lb.loc[row.account_manager_id, "forecast"] == row.forecast
+
+
+def test_once_the_year_is_over_its_forecast_range_says_so_instead_of_revenue_to_revenue():
+    # the demo is dated on FY2025's last day: the year's forecast is its revenue, low = high;
+    # "$X to $X" told the reader nothing (next year's forecast carries the range then)
+    import reportkit as rk
+
+    params = rk.load_params("params/demo.yaml")
+    ds = rk.load_dataset(params.resolve(params.source))
+    report = build_account_manager_report(ds, "AM-001", params.period, params, params.as_of)
+    s = report.summary
+    assert s["forecast_low"] == s["forecast_high"] == s["forecast"]
+    shown = dict(summary_table(report).rows)
+    assert shown["Forecast range"] == "none: the year is over (its forecast is its revenue)"
+    assert " to " in shown["Next year's forecast range"]

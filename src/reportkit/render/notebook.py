@@ -550,7 +550,8 @@ def summary_table(report: Any, keys: Sequence[str] | None = None) -> Table:
     quota to date and pace only while the period is not over; the quota bonus
     and the deferred part only when not zero; the total of all awards only when
     it differs from what is payable now). ``forecast_range`` shows
-    ``forecast_low`` to ``forecast_high``. With ``keys``, exactly those keys
+    ``forecast_low`` to ``forecast_high`` (``none: the year is over...`` once the
+    fiscal year has ended, when both are its revenue). With ``keys``, exactly those keys
     (that exist), labelled the same way.
 
     Keys that look like fractions (``attainment``, ``pace``...) show as percent,
@@ -567,7 +568,11 @@ def summary_table(report: Any, keys: Sequence[str] | None = None) -> Table:
             if f"{base}_low" not in summary or f"{base}_high" not in summary:
                 return None
             lo, hi = summary[f"{base}_low"], summary[f"{base}_high"]
-            return NA if is_missing(lo) or is_missing(hi) else f"{format_cell(lo, 'low', cur)} to {format_cell(hi, 'high', cur)}"
+            if is_missing(lo) or is_missing(hi):
+                return NA
+            if lo == hi and k == "forecast_range" and "next_year" in summary:  # the year is over: its forecast is its revenue
+                return "none: the year is over (its forecast is its revenue)"
+            return f"{format_cell(lo, 'low', cur)} to {format_cell(hi, 'high', cur)}"
         if k == "next_year_quota" and "next_year" in summary and summary.get(k) is None:
             return "not in the data yet"
         return format_cell(summary[k], k, cur) if k in summary else None
@@ -750,4 +755,5 @@ def figure(fig: Any, alt: str | None = None) -> Chart:
 # -- loading: report_files.py (re-exported here: templates import every helper from this module) --
 # Last: render/excel imports this module's formatters (a declared kind's templates import every helper from here).
 from .excel.save import save_workbook  # noqa: E402
+from .report_files import default_template_dir as default_template_dir  # noqa: E402
 from .report_files import load_report, resolve_params_file  # noqa: E402
