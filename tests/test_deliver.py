@@ -530,3 +530,18 @@ def test_a_malformed_address_in_the_data_is_refused_with_file_account_manager_an
 def test_a_mapping_without_an_email_column_asks_for_one_or_a_roster(tmp_path, capsys):
     assert main(["deliver", str(_tiny_batch(tmp_path)), "--params", str(DEMO), "--dry-run"]) == 2
     assert "maps no email column" in capsys.readouterr().err
+
+
+def test_a_declared_kind_reaches_the_reader_its_per_names_not_by_its_folder():
+    # issue #15 part 1 + 2: a coordinator's own kind (params report_kinds) is delivered like the built-in ones
+    from reportkit.run.deliver import report_owner
+
+    review = {"kind": "pipeline_review", "id": "AM-001", "name": "Alice", "team": "North", "per": "account_manager"}
+    plan = {"kind": "team_plan", "id": "team-north", "name": "Team North", "team": "Team North", "per": "team"}
+    pack = {"kind": "board_pack", "id": "company", "name": "Demo Co", "team": "", "per": "company"}
+    account = {"kind": "account_plan", "id": "ACC-0010", "name": "Client 10", "team": "North", "per": "account"}
+    assert report_owner(review) == ("account_manager", "AM-001")
+    assert report_owner(plan) == ("team", "Team North")
+    assert report_owner(pack) == ("company", "")
+    assert report_owner(account) is None  # one per account has no reader of its own: listed as undelivered
+    assert report_owner({"kind": "pipeline_review", "id": "AM-001"}) is None  # an entry that does not say per
