@@ -19,7 +19,7 @@ from reportkit.core.periods import Period
 from reportkit.data.model import load_change_notes
 from reportkit.domain.backtest import forecast_hierarchy
 from reportkit.render.notebook import heading, summary_table
-from reportkit.reports.builders import build_account_manager_report, build_company_report, build_team_report
+from reportkit.reports.builders import build_account_manager_report, build_company_report, build_team_report, shared_contexts
 from reportkit.run.index import index_html
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,8 +87,9 @@ def test_the_mid_year_example_params_file_is_inside_its_year():
 def test_what_loading_changed_is_in_the_notes_of_the_reports_that_read_it_and_on_the_index(demo):
     params, ds = demo
     ds2 = dataclasses.replace(ds, load_changes=(("deals", "merged", 3), ("accounts", "placeholder", 2)))
-    am = build_account_manager_report(ds2, "AM-001", "FY2025-Q4", params, params.as_of)
-    team = build_team_report(ds2, "Team North", "FY2025-Q4", params, params.as_of)
+    with shared_contexts():  # the chosen forecast once for both, as in the batch
+        am = build_account_manager_report(ds2, "AM-001", "FY2025-Q4", params, params.as_of)
+        team = build_team_report(ds2, "Team North", "FY2025-Q4", params, params.as_of)
     assert "Data quality (deals): 3 repeated row(s) merged into one." in " ".join(am.notes)
     assert any(n.startswith("Data quality (accounts): 2 cell(s)") for n in am.notes)
     assert any(n.startswith("Data quality (deals)") for n in team.notes)

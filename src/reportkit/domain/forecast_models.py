@@ -242,8 +242,18 @@ def _series_months(calendar: FiscalCalendar, first: datetime.date, last: datetim
     return max(0, b - a + 1)
 
 
+EXPLODED = 1000.0
+"""A model month (mean or standard error) above this many times the history's largest month
+is an exploded fit, treated as a failed one (no forecast from that model for the entity):
+a trend fitted on a few months and carried a whole year ahead can reach amounts no int64
+of cents holds (found by tests/test_reports.py's hypothesis property on two deals)."""
+
+
 def _remaining(y: np.ndarray, h: int, method: str, mtd: float) -> tuple[int | None, float]:
-    """One entity's remaining-year forecast (cents, >= 0) and its standard deviation (cents)."""
+    """One entity's remaining-year forecast (cents, >= 0) and its standard deviation (cents).
+
+    ``(None, nan)`` when the fit fails, is not finite, or exploded (:data:`EXPLODED`).
+    """
     if h <= 0:
         return 0, 0.0
     scale = float(np.abs(y).mean())
@@ -258,6 +268,9 @@ def _remaining(y: np.ndarray, h: int, method: str, mtd: float) -> tuple[int | No
         return None, math.nan
     if not (np.isfinite(mean).all() and np.isfinite(se).all()):
         return None, math.nan
+    peak = float(np.abs(y).max()) / scale  # the largest month of the history, in the fit's units
+    if float(np.abs(mean).max()) > EXPLODED * peak or float(se.max()) > EXPLODED * peak:
+        return None, math.nan  # the fit exploded (a few months' history, a long horizon): no forecast, as a failed fit
     mean = mean * scale
     total = max(0.0, float(mean[0]) - mtd) + float(mean[1:].sum())
     return float_cents(max(0.0, total)), float(se.sum()) * scale
