@@ -33,6 +33,7 @@ import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -752,8 +753,17 @@ def figure(fig: Any, alt: str | None = None) -> Chart:
     return Chart(png=to_png(fig), alt=alt, svg=to_svg(fig))
 
 
+def save_workbook(report: Any, workbook_file: str | Path, company: str | None = None) -> Path | None:
+    """Write a declared kind's workbook: :func:`reportkit.render.excel.save.save_workbook` (see there).
+
+    Imported when called: render/excel imports this module's formatters, so importing
+    the Excel writers here at import time made ``import reportkit.render.excel`` circular.
+    """
+    from .excel.save import save_workbook as _save_workbook
+
+    return _save_workbook(report, workbook_file, company)
+
+
 # -- loading: report_files.py (re-exported here: templates import every helper from this module) --
-# Last: render/excel imports this module's formatters (a declared kind's templates import every helper from here).
-from .excel.save import save_workbook  # noqa: E402
 from .report_files import default_template_dir as default_template_dir  # noqa: E402
 from .report_files import load_report, resolve_params_file  # noqa: E402
