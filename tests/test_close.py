@@ -122,6 +122,17 @@ def test_statement_of_a_closed_period_is_refused(closed, capsys):
     assert "FY2025-Q3 of 'Demo Co' is closed" in capsys.readouterr().err
 
 
+def test_statement_written_inside_the_closed_batch_folder_sees_its_close(closed, capsys):
+    # the layout reportkit deliver reads (DIR/statements): the registry is the batch folder's,
+    # not one beside DIR/statements (which once let a closed period's statements be rewritten)
+    _root, params, out = closed
+    before = _bytes(out)
+    code = main(["statement", str(params), "--period", "FY2025-Q3", "-o", str(out / "statements")])
+    assert code == 2
+    assert "FY2025-Q3 of 'Demo Co' is closed" in capsys.readouterr().err
+    assert _bytes(out) == before and not (out / "statements").exists()
+
+
 def test_close_record_holds_every_input_and_output_hash_and_the_paid_statements(closed):
     root, params, out = closed
     rec = _record(out)

@@ -71,10 +71,19 @@ def file_sha256(path: Path) -> str | None:
 
 
 def registry_folder(params: BatchParams, output_dir: Path | str) -> Path:
-    """The registry of closes: params ``close.registry`` (relative to the params file), else ``closes/`` beside ``output_dir``."""
+    """The registry of closes: params ``close.registry`` (relative to the params file), else ``closes/`` beside the batch folder.
+
+    The batch folder is ``output_dir`` or, when ``output_dir`` lies inside a batch's folder
+    (``reportkit statement -o DIR/statements``: the layout ``reportkit deliver`` reads), that
+    folder (the nearest one holding ``manifest.json``): a batch and the statements written
+    into it share one registry. Folders under different parents share one only through
+    params ``close.registry``, which a team closing periods should set (docs/close.md).
+    """
     if params.close.registry is not None:
         return params.resolve(params.close.registry)
-    return Path(output_dir).resolve().parent / "closes"
+    out = Path(output_dir).resolve()
+    batch = next((p for p in (out, *out.parents) if (p / "manifest.json").is_file()), out)
+    return batch.parent / "closes"
 
 
 def with_close_registry(params: BatchParams, output_dir: Path | str) -> BatchParams:
