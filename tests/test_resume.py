@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -114,3 +116,27 @@ def test_only_failed_without_a_previous_manifest_is_refused(tmp_path, monkeypatc
 
     monkeypatch.setattr(papermill, "execute_notebook", lambda *a, **k: pytest.fail("no kernel may start"))
     assert main(["batch", str(_params(tmp_path)), "-o", str(tmp_path / "new"), "-q", "--only-failed"]) == 2
+
+
+_PARAMS_PICKLE = r"""
+import hashlib, pickle
+import reportkit as rk
+params = rk.load_params("params/demo.yaml")
+print(hashlib.sha256(pickle.dumps((params.branding, params.commission, params.pdf), protocol=pickle.HIGHEST_PROTOCOL)).hexdigest())
+"""
+
+
+def test_params_parts_a_report_carries_pickle_to_the_same_bytes_in_every_process_so_resume_can_reuse_it():
+    # --resume fingerprints each report object's pickle; pydantic pickled its set of given fields
+    # (the report's branding) in the process's string-hash order, so every run re-ran every report
+    import os
+
+    runs = set()
+    for seed in range(8):
+        env = {**os.environ, "PYTHONHASHSEED": str(seed)}
+        proc = subprocess.run(
+            [sys.executable, "-c", _PARAMS_PICKLE], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300
+        )
+        assert proc.returncode == 0, proc.stderr
+        runs.add(proc.stdout)
+    assert len(runs) == 1, runs

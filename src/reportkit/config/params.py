@@ -45,7 +45,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..core.errors import ParamsError, did_you_mean
-from ..core.types import FloatFraction, Fraction, Id, Money, Rate, check_timezone
+from ..core.types import FloatFraction, Fraction, Id, Money, Rate, StablePickle, check_timezone
 from ..core.yaml_input import KeyedValueError, format_validation_errors, model_of, non_text_keys, read_yaml_mapping
 
 __all__ = [
@@ -78,7 +78,7 @@ DEFAULT_TABLE_ROWS = 200
 (a 70,000-line statement would make a 23 MB page; the workbook keeps every row)."""
 
 
-class _Strict(BaseModel):
+class _Strict(StablePickle, BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
 

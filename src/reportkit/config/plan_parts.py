@@ -27,7 +27,7 @@ from pydantic import (
     model_validator,
 )
 
-from ..core.types import PPM, Fraction, Money, Rate
+from ..core.types import PPM, Fraction, Money, Rate, StablePickle
 from ..core.yaml_input import KeyedValueError
 
 
@@ -40,7 +40,7 @@ def ppm(d: Decimal) -> int:
     return int(d * PPM)
 
 
-class _Strict(BaseModel):
+class _Strict(StablePickle, BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, populate_by_name=True)
 
 

@@ -49,7 +49,7 @@ import zoneinfo
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, ValidationInfo
+from pydantic import BaseModel, BeforeValidator, ValidationInfo
 
 from .errors import did_you_mean
 from .money import round_money
@@ -299,3 +299,20 @@ def _currency_code_field(value: Any, info: ValidationInfo) -> str:
 
 CurrencyCode = Annotated[str, BeforeValidator(_currency_code_field)]
 """An ISO 4217 currency code in capitals (``GBP``), checked by :func:`check_currency_code`."""
+
+
+class StablePickle(BaseModel):
+    """A pydantic model that pickles to the same bytes in every process.
+
+    pydantic pickles the set of fields a model was given in the order of the process's
+    string hash seed; a report object carries params parts (its branding), and the batch
+    fingerprints each report object's pickle for ``--resume``: every run re-ran every
+    report. The base of every params, plan and mapping model (their ``_Strict``).
+    """
+
+    def __getstate__(self) -> dict[Any, Any]:
+        state = super().__getstate__()
+        return {**state, "__pydantic_fields_set__": sorted(state["__pydantic_fields_set__"])}
+
+    def __setstate__(self, state: dict[Any, Any]) -> None:
+        super().__setstate__({**state, "__pydantic_fields_set__": set(state["__pydantic_fields_set__"])})

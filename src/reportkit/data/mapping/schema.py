@@ -20,7 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ...core.errors import MappingError, did_you_mean
-from ...core.types import CurrencyCode, TimeZone, as_text
+from ...core.types import CurrencyCode, StablePickle, TimeZone, as_text
 from ...core.yaml_input import format_validation_errors, read_yaml_mapping
 from .. import model
 from ..sources import FORMATS, format_of
@@ -28,7 +28,7 @@ from ..sources import FORMATS, format_of
 __all__ = ["Source", "Lookup", "Unpivot", "Number", "Amount", "TableMapping", "Calendar", "SourceMapping", "load_mapping"]
 
 
-class _Strict(BaseModel):
+class _Strict(StablePickle, BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
