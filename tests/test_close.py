@@ -159,6 +159,9 @@ def test_verify_says_unchanged_then_detects_a_modified_output(closed, tmp_path, 
     shutil.copytree(out, copy)
     assert main(["close", "--verify", str(copy)]) == 0
     assert "unchanged since close" in capsys.readouterr().out
+    (copy / "delivery.json").write_text("{}")  # reportkit deliver's log: delivering a closed batch changes no output
+    assert main(["close", "--verify", str(copy)]) == 0
+    assert "unchanged since close" in capsys.readouterr().out
     html = next((copy / "account_managers").glob("*.html"))
     html.write_bytes(html.read_bytes().replace(b"</body>", b"<p>edited after close</p></body>"))
     (copy / "account_managers" / "extra.html").write_text("<p>not ours</p>")

@@ -97,9 +97,18 @@ def _params_of(manifest: dict[str, Any], folder: Path) -> tuple[BatchParams, Dat
 
 
 def _outputs(folder: Path) -> dict[str, str]:
-    """SHA-256 of every file of the batch folder but the close record and ``.work/``, by relative path."""
+    """SHA-256 of every file of the batch folder, by relative path.
+
+    Not the close record, ``.work/``, nor ``reportkit deliver``'s log (``delivery.json``:
+    delivering a closed batch is what a close is for; it changes no output).
+    """
+    from .deliver import LOG_NAME
+
+    logs = {CLOSE_RECORD, LOG_NAME}
     files = sorted(
-        p for p in folder.rglob("*") if p.is_file() and p.name != CLOSE_RECORD and ".work" not in p.relative_to(folder).parts
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and p.relative_to(folder).as_posix() not in logs and ".work" not in p.relative_to(folder).parts
     )
     return {p.relative_to(folder).as_posix(): file_sha256(p) or "" for p in files}
 
