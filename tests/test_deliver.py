@@ -545,3 +545,15 @@ def test_a_declared_kind_reaches_the_reader_its_per_names_not_by_its_folder():
     assert report_owner(pack) == ("company", "")
     assert report_owner(account) is None  # one per account has no reader of its own: listed as undelivered
     assert report_owner({"kind": "pipeline_review", "id": "AM-001"}) is None  # an entry that does not say per
+
+
+def test_a_misspelt_team_in_the_roster_is_refused_with_the_team_it_resembles_before_anything_is_sent(tmp_path, capsys):
+    # 'Team Nort' was a note and exit 0: that sales manager silently got nothing (the trial)
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,role,name,email,team\nSM-1,sales_manager,Maria,maria@example.com,Nort\n", encoding="utf-8")
+    out, drop = _tiny_batch(tmp_path), tmp_path / "drop"
+    argv = ["deliver", str(out), "--roster", str(roster), "--channel", "folder", "--to", str(drop), "--allow-domain", "example.com"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"{roster}, row 2, column 'team': value 'Nort' is not a team of this batch; did you mean 'North'?" in err
+    assert not drop.exists() and not (out / "delivery.json").exists()

@@ -43,7 +43,7 @@ from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Any
 
-from ..core.errors import ParamsError
+from ..core.errors import DataError, ParamsError, did_you_mean
 from .roster import Recipient
 
 __all__ = [
@@ -225,6 +225,11 @@ def build_packs(
             mine = []
             for wanted in r.teams:
                 team = team_names.get(wanted, wanted)
+                if team not in known_teams and did_you_mean(wanted, known_teams):  # a typo: bad input, nothing sent
+                    raise DataError(
+                        f"{r.source}, column 'team': value {wanted!r} is not a team of this batch{did_you_mean(wanted, known_teams)}",
+                        hint=f"write the team as the batch names it (teams: {', '.join(sorted(known_teams))})",
+                    )
                 if team not in known_teams:
                     notes.append(
                         f"{r.source}: team {wanted!r} is not in this batch (teams: {', '.join(sorted(known_teams))}); "
