@@ -552,7 +552,18 @@ def test_a_misspelt_team_in_the_roster_is_refused_with_the_team_it_resembles_bef
     roster = tmp_path / "roster.csv"
     roster.write_text("id,role,name,email,team\nSM-1,sales_manager,Maria,maria@example.com,Nort\n", encoding="utf-8")
     out, drop = _tiny_batch(tmp_path), tmp_path / "drop"
-    argv = ["deliver", str(out), "--roster", str(roster), "--channel", "folder", "--to", str(drop), "--allow-domain", "example.com"]
+    argv = [
+        "deliver",
+        str(out),
+        "--roster",
+        str(roster),
+        "--channel",
+        "folder",
+        "--to",
+        str(drop),
+        "--allow-domain",
+        "example.com",
+    ]
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert f"{roster}, row 2, column 'team': value 'Nort' is not a team of this batch; did you mean 'North'?" in err

@@ -135,7 +135,8 @@ _CELL = (
         ("", "parameter 'min_amount' is missing from the parameters cell; add the line 'min_amount: str = ...  # help'"),
         (
             "min_amount: float = 0.0",
-            "parameter 'min_amount' is annotated 'float' but is declared decimal; write it 'min_amount: str = 0.0'",
+            "parameter 'min_amount' is annotated 'float' but is declared decimal; write it 'min_amount: str = \"15000.00\"', "
+            "or declare it as the template has it (params report_kinds.pipeline_review.parameters.min_amount.type)",
         ),
         ("min_amount = 0", "parameter 'min_amount' is annotated no type but is declared decimal"),
     ],

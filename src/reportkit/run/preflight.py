@@ -98,9 +98,12 @@ def check_parameters_cell(path: Path, kind: ReportKind) -> None:
             )
         elif cell[name]["inferred_type_name"] not in CELL_TYPES[want]:
             got = cell[name]["inferred_type_name"]
+            value = kind.parameters.get(name, cell[name]["default"])  # the declared value, as the cell writes it
+            default = f'"{value}"' if name in kind.parameters and isinstance(value, str) else value
             problems.append(
                 f"{where}: parameter {name!r} is annotated {'no type' if got == 'None' else repr(got)} but is declared "
-                f"{want}; write it '{name}: {CELL_TYPES[want][0]} = {cell[name]['default']}'"
+                f"{want}; write it '{name}: {CELL_TYPES[want][0]} = {default}', or declare it as the template has it "
+                f"(params report_kinds.{kind.name}.parameters.{name}.type)"
             )
     if problems:
         raise ParamsError("\n".join(problems), hint="'papermill --help-notebook TEMPLATE' shows what the cell declares")
