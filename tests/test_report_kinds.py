@@ -329,3 +329,18 @@ def test_resume_skips_an_unchanged_declared_report_and_reruns_it_when_its_templa
     assert _entry(changed, "AM-001")["reused"] is False and _entry(changed, "AM-001")["status"] == "ok"
     assert "A note added to the template." in (out / _entry(changed, "AM-001")["outputs"]["html"]).read_text()
     capsys.readouterr()
+
+
+def test_the_counts_line_names_a_declared_kind_by_its_title_and_drops_built_in_zeros_when_only_it_ran(tmp_path):
+    # "11 pipeline_review reports" and "0 account-manager, 0 team, 0 company and 1 ..." (the trial)
+    from reportkit.run.results import BatchResult, ReportResult
+
+    def res(kind, title="", status="ok"):
+        return ReportResult(kind=kind, id="x", name="x", team="t", status=status, kind_title=title)
+
+    only = BatchResult(tmp_path, tmp_path / "m.json", tmp_path / "i.html", [res("pipeline_review", "Pipeline review")] * 2)
+    assert only.counts_line() == "2 Pipeline review reports: 2 ok, 0 failed"
+    mixed = BatchResult(
+        tmp_path, tmp_path / "m.json", tmp_path / "i.html", [res("account_manager"), res("pipeline_review", "Pipeline review")]
+    )
+    assert mixed.counts_line() == "1 account-manager, 0 team, 0 company and 1 Pipeline review reports: 2 ok, 0 failed"

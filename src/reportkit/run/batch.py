@@ -325,7 +325,15 @@ def _execute_batch(
         plan = BatchPlan(ds, params, params_path, period, out, templates, kernels, previous, mode, warm_kernels)
         work = _make_folders(out, [plan.kinds[k].folder for k in templates])
         results = [
-            ReportResult(kind=s.kind, id=str(s.id), name=str(s.name), team=str(s.team), per=plan.kinds[s.kind].per) for s in specs
+            ReportResult(
+                kind=s.kind,
+                id=str(s.id),
+                name=str(s.name),
+                team=str(s.team),
+                per=plan.kinds[s.kind].per,
+                kind_title="" if plan.kinds[s.kind].builtin else plan.kinds[s.kind].title,
+            )
+            for s in specs
         ]
         slugs = unique_slugs(results, plan.kinds)
         removed = remove_stale_outputs(out, previous, _planned_files(out, results, slugs, params, plan.kinds))

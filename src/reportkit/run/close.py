@@ -218,6 +218,14 @@ def close_batch(folder: str | Path, by: str, *, allow_failed: bool = False) -> P
     return folder / CLOSE_RECORD
 
 
+def _input_words(f: dict[str, str]) -> str:
+    """An input file in words: ``the params file``, ``the source mapping``, ``data table deals``, ``plan file plan.yaml``."""
+    role, name = f["role"], f["name"]
+    return {"params": "the params file", "mapping": "the source mapping"}.get(
+        role
+    ) or f"{role} {'table' if role == 'data' else 'file'} {name}"
+
+
 def verify_close(folder: str | Path) -> list[str]:
     """What changed in a closed folder since its close: one line per changed, missing or added file.
 
@@ -244,9 +252,7 @@ def verify_close(folder: str | Path) -> list[str]:
     problems += [f"missing: {rel}" for rel in rec["outputs"] if rel not in now]
     problems += [f"added: {rel}" for rel in now if rel not in rec["outputs"]]
     problems += [
-        f"input changed: {f['role']} {f['name']} ({f['path']})"
-        for f in rec["inputs"]
-        if file_sha256(Path(f["path"])) != f["sha256"]
+        f"input changed: {_input_words(f)} ({f['path']})" for f in rec["inputs"] if file_sha256(Path(f["path"])) != f["sha256"]
     ]
     return problems
 

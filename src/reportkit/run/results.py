@@ -34,6 +34,7 @@ class ReportResult:
     output_errors: dict[str, str] = field(default_factory=dict)  # format -> why it was not written (an ok report's PDF)
     headline: dict[str, str] = field(default_factory=dict)  # label -> text of its headline figures (run.index.headline_text)
     per: str = ""  # what one report of its kind is about (account_manager, team, account, company): who reads it
+    kind_title: str = ""  # a declared kind's title (params report_kinds.<name>.title), for the counts line
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -112,9 +113,15 @@ class BatchResult:
     def counts_line(self) -> str:
         """``"11 account-manager, 3 team and 1 company reports: 15 ok, 0 failed"``: every built-in kind, then each declared kind the batch ran, by name."""
         kinds = [f"{self.count(k.name)} {k.label.replace(' ', '-')}" for k in REPORT_KINDS.values()]
-        kinds += [f"{self.count(k)} {k}" for k in dict.fromkeys(r.kind for r in self.reports) if k not in REPORT_KINDS]
+        titles = {r.kind: r.kind_title for r in self.reports if r.kind_title}
+        kinds += [
+            f"{self.count(k)} {titles.get(k, k)}" for k in dict.fromkeys(r.kind for r in self.reports) if k not in REPORT_KINDS
+        ]
+        if not any(self.count(k) for k in REPORT_KINDS) and len(kinds) > len(REPORT_KINDS):
+            kinds = kinds[len(REPORT_KINDS) :]  # a run of declared kinds only: no "0 account-manager, 0 team, ..."
         reused = f" ({self.reused} unchanged, kept from the previous run)" if self.reused else ""
-        return f"{', '.join(kinds[:-1])} and {kinds[-1]} reports: {self.ok} ok, {self.failed} failed{reused}"
+        named = f"{', '.join(kinds[:-1])} and {kinds[-1]}" if len(kinds) > 1 else kinds[0]
+        return f"{named} reports: {self.ok} ok, {self.failed} failed{reused}"
 
     def summary(self) -> str:
         """Two lines: the counts, then where the index is (plus a company workbook failure)."""
