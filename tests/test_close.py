@@ -385,6 +385,10 @@ def test_diff_lists_the_added_and_changed_deals_and_the_changed_figures(diffed, 
     theirs = said.split("account_manager AM-005 (")[1].split("\n", 1)[1].split("\n" + "company ")[0]
     assert "revenue:" not in theirs and "commission:" not in theirs
     assert "company company (Demo Co)" in said
+    # a team's reasons are its members' deals only (AM-002 is in Team North; Team South's list none)
+    north = said.split("team team-north (")[1].split("\n", 1)[0]
+    south = said.split("team team-south (")[1].split("\n", 1)[0]
+    assert LATE in north and LATE not in south and CANCELLED not in south
 
 
 def test_diff_of_batches_of_different_periods_says_so_but_compares(diffed, tmp_path, capsys):
@@ -404,6 +408,8 @@ def test_diff_workbook_recalculated_in_libreoffice_shows_the_same_numbers(diffed
     import openpyxl
     from test_excel_recalc import SOFFICE, recalculate
 
+    from reportkit.render.labels import summary_label
+    from reportkit.reports.builders import REPORT_KINDS
     from reportkit.run.diff import diff_batches
 
     if SOFFICE is None:
@@ -414,13 +420,15 @@ def test_diff_workbook_recalculated_in_libreoffice_shows_the_same_numbers(diffed
     d = diff_batches(old, new)
     converted = recalculate([book], tmp_path)[book]
     ws = openpyxl.load_workbook(converted, data_only=True)["Figures"]
-    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    assert ws["A1"].value.startswith("Demo Co · What changed: ") and "FY2025-Q3" in ws["A1"].value  # the title row
+    assert [c.value for c in ws[2]] == ["Report", "Id", "Name", "Figure", "Old", "New", "Change", "Why"]
+    rows = list(ws.iter_rows(min_row=3, values_only=True))
     assert len(rows) == len(d.figures)
     for got, want in zip(rows, d.figures.itertuples(index=False)):
-        assert got[:4] == (want.kind, want.id, want.name, want.figure)
-        if want.figure == "attainment":
-            assert got[6] == pytest.approx(want.change, abs=1e-12)
+        assert got[:4] == (REPORT_KINDS[want.kind].label, want.id, want.name, summary_label(want.kind, want.figure))
+        if want.figure == "attainment":  # percentage points
+            assert got[6] == pytest.approx(want.change * 100, abs=1e-9)
         else:
             assert Decimal(repr(got[6])).quantize(Decimal("0.01")) == want.change
-    deals = {r[0]: r[1] for r in openpyxl.load_workbook(converted)["Deals"].iter_rows(min_row=2, values_only=True)}
+    deals = {r[0]: r[1] for r in openpyxl.load_workbook(converted)["Deals"].iter_rows(min_row=3, values_only=True)}
     assert deals == {LATE: "added", CANCELLED: "changed"}

@@ -198,9 +198,31 @@ def _fmt(v: Any, figure: str) -> str:
     return f"{v:,.2f}"
 
 
+def _change(v: Any, figure: str) -> str:
+    """A figure's change: money signed, attainment in percentage points (``+1.2 pts``, not ``+1.2%``)."""
+    if figure == "attainment":
+        return f"{v * 100:+.1f} pts"
+    return f"{'+' if v >= 0 else ''}{_fmt(v, figure)}"
+
+
+def _team_members(folder: Path) -> dict[str, set[str]]:
+    """Team report id -> the ids of its account managers' reports, from a batch's manifest."""
+    reports = read_batch_manifest(folder).get("reports", [])
+    names = {str(e["id"]): str(e.get("name")) for e in reports if e.get("kind") == "team"}
+    return {
+        tid: {str(e["id"]) for e in reports if e.get("kind") == "account_manager" and str(e.get("team")) == name}
+        for tid, name in names.items()
+    }
+
+
 def _why(d: BatchDiff, kind: str, rid: str) -> str:
-    """Why a report's figures changed: its own deals (an account manager's), else every deal, and the inputs."""
-    ids = None if kind != "account_manager" else {k for k, v in d.owners.items() if v == rid}
+    """Why a report's figures changed: its own deals (an account manager's, a team's members'), else every deal, and the inputs."""
+    ids = None
+    if kind == "account_manager":
+        ids = {k for k, v in d.owners.items() if v == rid}
+    elif kind == "team":
+        members = _team_members(d.new).get(rid, set()) | _team_members(d.old).get(rid, set())
+        ids = {k for k, v in d.owners.items() if v in members}
     parts = []
     for label, got in (("added", d.deals.added), ("removed", d.deals.removed), ("changed", list(d.deals.changed))):
         mine = [x for x in got if ids is None or x in ids]
@@ -225,7 +247,7 @@ def diff_text(d: BatchDiff) -> str:
     for (kind, rid, name), g in d.figures.groupby(["kind", "id", "name"], sort=False):
         lines.append(f"{kind} {rid} ({name}): {_why(d, kind, rid)}")
         for r in g.itertuples(index=False):
-            ch = "" if r.change is None else f" ({'+' if r.change >= 0 else ''}{_fmt(r.change, r.figure)})"
+            ch = "" if r.change is None else f" ({_change(r.change, r.figure)})"
             lines.append(f"  {r.figure}: {_fmt(r.old, r.figure)} -> {_fmt(r.new, r.figure)}{ch}")
     return "\n".join(lines) + "\n"
 
@@ -241,45 +263,70 @@ def write_diff_workbook(d: BatchDiff, path: str | Path, currency: str = "USD") -
     OutputError
         The file cannot be written.
     """
+    import datetime
+
     import xlsxwriter
 
+    from ..render.labels import summary_label
+    from ..render.titles import PrintTitle
+    from ..reports.builders import REPORT_KINDS
+
+    batch = read_batch_manifest(d.new)["batch"]
+    as_of = batch["as_of"]
+    title = PrintTitle(
+        company=str(batch.get("name") or ""),
+        report=f"What changed: {d.old.name} to {d.new.name}",
+        period=str(batch.get("period") or ""),
+        as_of=datetime.date.fromisoformat(str(as_of)),  # every batch manifest has it
+    )
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp.xlsx")
     try:
         wb = xlsxwriter.Workbook(str(tmp))
         try:
-            bold = wb.add_format({"bold": True})
-            money = wb.add_format({"num_format": money_format(currency)})
-            pct = wb.add_format({"num_format": "0.0%"})
+            top = {"valign": "top"}
+            bold = wb.add_format({"bold": True, "text_wrap": True, **top})
+            text = wb.add_format(top)
+            wrap = wb.add_format({"text_wrap": True, **top})
+            money = wb.add_format({"num_format": money_format(currency), **top})
+            pct = wb.add_format({"num_format": "0.0%", **top})
+            points = wb.add_format({"num_format": '+0.0" pts";-0.0" pts";0.0" pts"', **top})  # attainment change
+            title_format = wb.add_format({"bold": True, "font_size": 12, "text_wrap": True, "valign": "top"})
             ws = wb.add_worksheet("Figures")
-            head = ["Report kind", "Id", "Name", "Figure", "Old", "New", "Change", "Why"]
-            ws.write_row(0, 0, head, bold)
-            for i, r in enumerate(d.figures.itertuples(index=False), start=1):
-                fmt = pct if r.figure == "attainment" else money
-                for j, text in enumerate((r.kind, r.id, r.name, r.figure)):
-                    ws.write_string(i, j, str(text))  # text from the data is never a formula
+            head = ["Report", "Id", "Name", "Figure", "Old", "New", "Change", "Why"]
+            ws.write_row(1, 0, head, bold)
+            for i, r in enumerate(d.figures.itertuples(index=False), start=2):
+                is_pct = r.figure == "attainment"
+                kind = REPORT_KINDS[r.kind].label if r.kind in REPORT_KINDS else str(r.kind)
+                for j, value in enumerate((kind, r.id, r.name, summary_label(str(r.kind), str(r.figure)))):
+                    ws.write_string(i, j, str(value), text)  # text from the data is never a formula
                 for j, v in ((4, r.old), (5, r.new)):
-                    ws.write_number(i, j, float(v), fmt) if v is not None else ws.write_string(i, j, "n/a")
+                    ws.write_number(i, j, float(v), pct if is_pct else money) if v is not None else ws.write_string(
+                        i, j, "n/a", text
+                    )
                 if r.change is None:
-                    ws.write_string(i, 6, "n/a")
+                    ws.write_string(i, 6, "n/a", text)
+                elif is_pct:  # percentage points: (new - old) x 100, exact to the printed tenth
+                    ws.write_formula(i, 6, f"=(F{i + 1}-E{i + 1})*100", points, float(r.change) * 100)
                 else:
-                    ws.write_formula(i, 6, f"=F{i + 1}-E{i + 1}", fmt, float(r.change))
-                ws.write_string(i, 7, _why(d, r.kind, r.id))
-            ws.set_column(0, 3, 16)
-            ws.set_column(4, 6, 16)
-            ws.set_column(7, 7, 60)
-            ws.freeze_panes(1, 0)
-            print_setup(ws, None, 0)
+                    ws.write_formula(i, 6, f"=F{i + 1}-E{i + 1}", money, float(r.change))
+                ws.write_string(i, 7, _why(d, r.kind, r.id), wrap)
+            widths = (16, 12, 18, 22, 15, 15, 15, 50)
+            for j, w in enumerate(widths):
+                ws.set_column(j, j, w)
+            ws.freeze_panes(2, 0)
+            print_setup(ws, title, 1, title_format, len(head), sum(widths))
             wd = wb.add_worksheet("Deals")
-            wd.write_row(0, 0, ["Deal", "Change", "Account manager", "Columns changed"], bold)
+            wd.write_row(1, 0, ["Deal", "Change", "Account manager", "Columns changed"], bold)
             rows = [(x, "added", "") for x in d.deals.added] + [(x, "removed", "") for x in d.deals.removed]
             rows += [(x, "changed", ", ".join(w)) for x, w in d.deals.changed.items()]
-            for i, (x, what, cols) in enumerate(rows, start=1):
-                for j, text in enumerate((x, what, d.owners.get(x, ""), cols)):
-                    wd.write_string(i, j, str(text))
-            wd.set_column(0, 3, 18)
-            wd.freeze_panes(1, 0)
-            print_setup(wd, None, 0)
+            for i, (x, what, cols) in enumerate(rows, start=2):
+                for j, value in enumerate((x, what, d.owners.get(x, ""), cols)):
+                    wd.write_string(i, j, str(value), wrap if j == 3 else text)
+            for j, w in enumerate((18, 12, 18, 40)):
+                wd.set_column(j, j, w)
+            wd.freeze_panes(2, 0)
+            print_setup(wd, title, 1, title_format, 4, 88)
         finally:
             wb.close()
         tmp.replace(path)
