@@ -489,6 +489,11 @@ COMMISSION_LINE_COLUMNS = ("line", "description", "basis", "rate", "amount", "ru
 """The statement's columns an account manager's report shows, one row per line."""
 
 
+def _in_workbook_table(*args: Any, **kwargs: Any) -> Table:
+    """:func:`table` of a report's rows whose full list is in its workbook (a trace: the Trace sheet)."""
+    return table(*args, rest=IN_WORKBOOK, **kwargs)
+
+
 def commission_table(report: Any) -> Table:
     """The commission section of an account manager's report: the statement, or its summary when long.
 
@@ -510,7 +515,7 @@ def commission_table(report: Any) -> Table:
     trace, cur = getattr(report, "commission_trace", None), report.currency
     if len(lines) <= report.table_rows:
         t = table(lines, list(COMMISSION_LINE_COLUMNS), currency=cur, total=total, max_rows=None)
-        return replace(t, details=trace_details(trace, [[n] for n in lines["line"]], table, cur, report.table_rows))
+        return replace(t, details=trace_details(trace, [[n] for n in lines["line"]], _in_workbook_table, cur, report.table_rows))
     summary = commission_summary(lines)
     caption = f"{len(lines):,} statement lines summed by rule, tier and award; every line in the workbook"
     keys = ["rule", "tier", "award"] if summary["tier"].notna().any() else ["rule", "award"]  # a plan without tiers
@@ -526,7 +531,7 @@ def commission_table(report: Any) -> Table:
     for n, key in zip(lines["line"].tolist(), summary_keys(lines)):
         groups.setdefault(key, []).append(int(n))
     shown = list(groups.values())[: report.table_rows]
-    return replace(t, details=trace_details(trace, shown, table, cur, report.table_rows))
+    return replace(t, details=trace_details(trace, shown, _in_workbook_table, cur, report.table_rows))
 
 
 def _numeric_column(series: pd.Series, name: str) -> bool:

@@ -27,24 +27,25 @@ from .formats import money_format
 from .formulas import _sum_matches
 
 #: (trace column, header, kind, width) of the Trace sheet, in order; ``line_amount`` is the live sum.
+#: Long text wraps in narrow columns: the sheet prints one page wide at a readable size (tests/test_excel_print.py).
 TRACE_SHEET_COLUMNS: tuple[tuple[str, str, str, float], ...] = (
     ("line", "Line", "integer", 6),
     ("period", "Period", "text", 11),
     ("kind", "Step", "step", 14),
     ("deal_id", "Deal", "text", 12),
-    ("account_id", "Account", "text", 12),
+    ("account_id", "Account", "text", 10),
     ("close_date", "Close date", "date", 11),
     ("deal_amount", "Deal amount", "money", 14),
-    ("credit_source", "Credited as", "text", 12),
+    ("credit_source", "Credited as", "wrap", 10),
     ("share", "Share", "percent", 8),
     ("credited", "Credited", "money", 14),
     ("tier", "Tier", "integer", 5),
     ("rate", "Rate", "percent", 8),
-    ("rule", "Rule", "wrap", 48),
-    ("limited_by", "Limited by", "wrap", 30),
-    ("plan", "Plan", "text", 16),
-    ("plan_file", "Plan file", "text", 16),
-    ("plan_version", "Plan version", "text", 20),
+    ("rule", "Rule", "wrap", 26),
+    ("limited_by", "Limited by", "wrap", 18),
+    ("plan", "Plan", "wrap", 12),
+    ("plan_file", "Plan file", "wrap", 12),
+    ("plan_version", "Plan version", "text", 19),
     ("amount", "Amount", "money", 13),
     ("line_amount", "Line amount", "money", 13),
 )
