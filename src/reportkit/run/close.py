@@ -45,7 +45,7 @@ from ..reports.context import shared_contexts
 from ..reports.statements import commission_for, restatements_for
 from .outputs import atomic_write, now_utc, read_previous_manifest
 
-__all__ = ["close_batch", "verify_close", "batch_inputs", "read_batch_manifest"]
+__all__ = ["close_batch", "verify_close", "batch_inputs", "read_batch_manifest", "input_words"]
 
 
 def batch_inputs(params: BatchParams, ds: Dataset, params_path: Path) -> list[dict[str, str]]:
@@ -218,12 +218,10 @@ def close_batch(folder: str | Path, by: str, *, allow_failed: bool = False) -> P
     return folder / CLOSE_RECORD
 
 
-def _input_words(f: dict[str, str]) -> str:
-    """An input file in words: ``the params file``, ``the source mapping``, ``data table deals``, ``plan file plan.yaml``."""
-    role, name = f["role"], f["name"]
-    return {"params": "the params file", "mapping": "the source mapping"}.get(
-        role
-    ) or f"{role} {'table' if role == 'data' else 'file'} {name}"
+def input_words(role: str, name: str) -> str:
+    """An input file in words, for ``close --verify`` and ``reportkit diff``: ``params file``,
+    ``source mapping``, ``data deals`` (a data table), ``plan standard.yaml``."""
+    return {"params": "params file", "mapping": "source mapping"}.get(role, f"{role} {name}")
 
 
 def verify_close(folder: str | Path) -> list[str]:
@@ -252,7 +250,9 @@ def verify_close(folder: str | Path) -> list[str]:
     problems += [f"missing: {rel}" for rel in rec["outputs"] if rel not in now]
     problems += [f"added: {rel}" for rel in now if rel not in rec["outputs"]]
     problems += [
-        f"input changed: {_input_words(f)} ({f['path']})" for f in rec["inputs"] if file_sha256(Path(f["path"])) != f["sha256"]
+        f"input changed: {input_words(f['role'], f['name'])} ({f['path']})"
+        for f in rec["inputs"]
+        if file_sha256(Path(f["path"])) != f["sha256"]
     ]
     return problems
 

@@ -31,7 +31,7 @@ from ..data.model import Dataset
 from ..domain.restatement import DealChanges, deal_changes, deal_fingerprint
 from ..render.excel import money_format
 from ..render.excel.book import print_setup
-from .close import read_batch_manifest
+from .close import input_words, read_batch_manifest
 from .outputs import atomic_write
 from .results import ReportResult
 
@@ -177,17 +177,12 @@ def diff_batches(old: str | Path, new: str | Path) -> BatchDiff:
     owners.update(zip(fp_new["deal_id"], fp_new["account_manager_id"]))
     ins_old = {(f["role"], f["name"]): f["sha256"] for f in m_old["batch"].get("inputs") or []}
     ins_new = {(f["role"], f["name"]): f["sha256"] for f in m_new["batch"].get("inputs") or []}
-    inputs = [_input_words(r, n) for (r, n) in sorted(set(ins_old) | set(ins_new)) if ins_old.get((r, n)) != ins_new.get((r, n))]
+    inputs = [input_words(r, n) for (r, n) in sorted(set(ins_old) | set(ins_new)) if ins_old.get((r, n)) != ins_new.get((r, n))]
     if m_old["batch"].get("overrides") != m_new["batch"].get("overrides"):
         inputs.append("params overrides (-p)")
     for note in notes:
         warnings.warn(note, stacklevel=2)
     return BatchDiff(old, new, figures, changes, owners, inputs, notes)
-
-
-def _input_words(role: str, name: str) -> str:
-    """An input in words: ``params file``, ``source mapping``, ``data deals``, ``plan standard.yaml``."""
-    return {"params": "params file", "mapping": "source mapping"}.get(role, f"{role} {name}")
 
 
 def _fmt(v: Any, figure: str) -> str:
