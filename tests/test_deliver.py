@@ -356,6 +356,22 @@ def _tiny_batch(tmp_path: Path) -> Path:
     return out
 
 
+def _to_folder(out: Path, roster: Path, drop: Path) -> list[str]:
+    """``reportkit deliver OUT --roster ROSTER --channel folder --to DROP`` (example.com allowed)."""
+    return [
+        "deliver",
+        str(out),
+        "--roster",
+        str(roster),
+        "--channel",
+        "folder",
+        "--to",
+        str(drop),
+        "--allow-domain",
+        "example.com",
+    ]
+
+
 BAD_ROSTERS = {
     "missing_address": ("AM-001,account_manager,Alice,", "row 2, column 'email': value ''", "no address"),
     "malformed_address": ("AM-001,account_manager,Alice,alice.example.com", "row 2, column 'email': value 'alice.example.com'", "not an e-mail address"),
@@ -377,19 +393,7 @@ def test_a_bad_roster_is_refused_with_file_row_column_value_and_fix_before_anyth
     roster = tmp_path / f"{case}.csv"
     roster.write_text("id,role,name,email\n" + rows + "\n", encoding="utf-8")
     out, drop = _tiny_batch(tmp_path), tmp_path / "drop"
-    argv = [
-        "deliver",
-        str(out),
-        "--roster",
-        str(roster),
-        "--channel",
-        "folder",
-        "--to",
-        str(drop),
-        "--allow-domain",
-        "example.com",
-    ]
-    assert main(argv) == 2
+    assert main(_to_folder(out, roster, drop)) == 2
     err = capsys.readouterr().err
     assert f"{roster}, {where}" in err and fix in err and "nothing was sent" in err
     assert not drop.exists() and not (out / "delivery.json").exists()
@@ -552,19 +556,7 @@ def test_a_misspelt_team_in_the_roster_is_refused_with_the_team_it_resembles_bef
     roster = tmp_path / "roster.csv"
     roster.write_text("id,role,name,email,team\nSM-1,sales_manager,Maria,maria@example.com,Nort\n", encoding="utf-8")
     out, drop = _tiny_batch(tmp_path), tmp_path / "drop"
-    argv = [
-        "deliver",
-        str(out),
-        "--roster",
-        str(roster),
-        "--channel",
-        "folder",
-        "--to",
-        str(drop),
-        "--allow-domain",
-        "example.com",
-    ]
-    assert main(argv) == 2
+    assert main(_to_folder(out, roster, drop)) == 2
     err = capsys.readouterr().err
     assert f"{roster}, row 2, column 'team': value 'Nort' is not a team of this batch; did you mean 'North'?" in err
     assert not drop.exists() and not (out / "delivery.json").exists()
