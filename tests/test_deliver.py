@@ -551,6 +551,32 @@ def test_a_declared_kind_reaches_the_reader_its_per_names_not_by_its_folder():
     assert report_owner({"kind": "pipeline_review", "id": "AM-001"}) is None  # an entry that does not say per
 
 
+def _recipients(tmp_path: Path, *rows: str) -> list:
+    """The recipients of a roster CSV holding ``rows`` (example.com allowed)."""
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,role,name,email\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return read_roster(roster, ["example.com"])
+
+
+def test_a_declared_kinds_message_names_the_report_by_the_kinds_title(tmp_path, mailbox):
+    # the e-mail said "Forecast" for a kind named forecast whose title is "Annual forecast" (the reader)
+    out = _tiny_batch(tmp_path)
+    manifest = _manifest(out)
+    (out / "forecast").mkdir()
+    (out / "forecast" / "am-001.html").write_text("<p>Alice's forecast</p>", encoding="utf-8")
+    manifest["reports"] += [
+        {"kind": "forecast", "id": "AM-001", "name": "Alice", "team": "North", "status": "ok", "per": "account_manager",
+         "title": "Annual forecast", "outputs": {"html": "forecast/am-001.html"}, "headline": {}},
+    ]  # fmt: skip
+    manifest["reports"][0]["title"] = "Account manager report"
+    (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    alice = _recipients(tmp_path, "AM-001,account_manager,Alice,alice@example.com")
+    assert deliver(out, alice, channel="email", smtp=mailbox.settings, echo=lambda s: None).exit_code == 0
+    body = mailbox.by_address()["alice@example.com"].get_body(preferencelist=("plain",)).get_content()
+    assert "Alice (Annual forecast)" in body.splitlines()
+    assert "Alice (Account manager report)" in body.splitlines()
+
+
 def test_a_misspelt_team_in_the_roster_is_refused_with_the_team_it_resembles_before_anything_is_sent(tmp_path, capsys):
     # 'Team Nort' was a note and exit 0: that sales manager silently got nothing (the trial)
     roster = tmp_path / "roster.csv"

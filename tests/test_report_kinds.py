@@ -298,6 +298,13 @@ def test_the_index_links_a_declared_kinds_reports_under_their_title(declared_bat
 
 
 @pytest.mark.slow
+def test_the_manifest_gives_a_declared_report_its_kinds_title_for_the_delivery_email(declared_batch):
+    # reportkit deliver names each report by this title ("Alice Andersen (Pipeline review)"), not by the kind's name
+    params, _, _, manifest = declared_batch
+    assert _entry(manifest, "AM-001")["title"] == "Pipeline review" == load_params(params).report_kinds["pipeline_review"].title
+
+
+@pytest.mark.slow
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
 def test_chromium_shows_the_declared_parameters_value_and_the_kinds_title(declared_batch, tmp_path):
     _, out, _, manifest = declared_batch

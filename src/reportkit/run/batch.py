@@ -331,7 +331,7 @@ def _execute_batch(
                 name=str(s.name),
                 team=str(s.team),
                 per=plan.kinds[s.kind].per,
-                kind_title="" if plan.kinds[s.kind].builtin else plan.kinds[s.kind].title,
+                kind_title=plan.kinds[s.kind].title,
             )
             for s in specs
         ]

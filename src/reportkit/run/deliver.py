@@ -406,12 +406,18 @@ def zip_bytes(files: Sequence[PackFile]) -> bytes:
     return buf.getvalue()
 
 
-def _kind_words(kind: str) -> str:
-    """``"account manager report"``: the registry's label of the kind (:data:`reportkit.reports.builders.REPORT_KINDS`)."""
+def _kind_words(entry: Mapping[str, Any]) -> str:
+    """A report's kind in the reader's words: its manifest ``title``, the kind's title in the registry.
+
+    The batch writes each entry's ``title`` from :mod:`reportkit.reports.kinds` (``"Account
+    manager report"``, a declared kind's params ``title`` such as ``"Annual forecast"``). A
+    manifest written before entries had one: a built-in kind's registry title, else the kind's name.
+    """
     from ..reports.builders import REPORT_KINDS
 
-    label = REPORT_KINDS[kind].label if kind in REPORT_KINDS else kind.replace("_", " ")
-    return f"{label} report"
+    kind = str(entry.get("kind"))
+    title = entry.get("title") or (REPORT_KINDS[kind].title if kind in REPORT_KINDS else kind.replace("_", " ").capitalize())
+    return str(title)
 
 
 def message_body(pack: Pack, batch: Mapping[str, Any], names: Sequence[str]) -> str:
@@ -428,7 +434,7 @@ def message_body(pack: Pack, batch: Mapping[str, Any], names: Sequence[str]) -> 
     for e in pack.reports:
         lines += [
             "",
-            f"{e.get('name')} ({_kind_words(str(e.get('kind')))})",
+            f"{e.get('name')} ({_kind_words(e)})",
         ]
         headline = e.get("headline") or {}
         lines += [f"  {label}: {text}" for label, text in headline.items()] or ["  (the figures are in the attached report)"]

@@ -34,7 +34,7 @@ class ReportResult:
     output_errors: dict[str, str] = field(default_factory=dict)  # format -> why it was not written (an ok report's PDF)
     headline: dict[str, str] = field(default_factory=dict)  # label -> text of its headline figures (run.index.headline_text)
     per: str = ""  # what one report of its kind is about (account_manager, team, account, company): who reads it
-    kind_title: str = ""  # a declared kind's title (params report_kinds.<name>.title), for the counts line
+    kind_title: str = ""  # its kind's title (reports.kinds: "Team report", params report_kinds.<name>.title): manifest ``title``
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -52,6 +52,7 @@ class ReportResult:
             "output_errors": dict(self.output_errors),
             "headline": dict(self.headline),
             "per": self.per,
+            "title": self.kind_title,
         }
 
 
