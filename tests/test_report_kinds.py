@@ -31,6 +31,7 @@ from reportkit.run.new_template import new_template
 ROOT = Path(__file__).resolve().parents[1]
 PAPERMILL = Path(sys.executable).with_name("papermill")
 CHROMIUM = Path("/usr/bin/chromium")
+DEMO = ROOT / "params" / "demo.yaml"
 
 
 def _project(tmp_path: Path, kinds: dict, reports: list[str], **changes) -> Path:
@@ -39,6 +40,9 @@ def _project(tmp_path: Path, kinds: dict, reports: list[str], **changes) -> Path
 
 
 def _starter(tmp_path: Path, name: str = "pipeline_review", per: str = "account_manager", **kw) -> Path:
+    """The starter template of ``name`` beside ``tmp_path/params.yaml`` (the demo params, written first when missing)."""
+    if not (tmp_path / "params.yaml").exists():
+        demo_params(tmp_path, pdf={"enabled": False})
     return new_template(name, per, params_file=tmp_path / "params.yaml", **kw).path
 
 
@@ -93,15 +97,17 @@ def test_the_reserved_names_are_every_built_in_kind_and_output_folder():
     assert {k.name for k in REPORT_KINDS.values()} | {k.folder for k in REPORT_KINDS.values()} == RESERVED_KIND_NAMES
 
 
-@pytest.mark.parametrize("case", ["dot_dot", "absolute_elsewhere", "symlink_out"])
+@pytest.mark.parametrize("case", ["dot_dot", "absolute_elsewhere", "symlink_out", "dot_dot_to_a_file_not_a_notebook"])
 def test_a_template_outside_the_project_folder_is_refused(tmp_path, capsys, case):
+    # ../../etc/passwd was refused as "not a notebook": the message named a lesser reason (the trial)
     project = tmp_path / "project"
     project.mkdir()
-    outside = new_template("pipeline_review", "account_manager", output=tmp_path / "elsewhere" / "t.ipynb").path
+    outside = new_template("pipeline_review", "account_manager", params_file=DEMO, output=tmp_path / "elsewhere" / "t.ipynb").path
     template = {
         "dot_dot": "../elsewhere/t.ipynb",
         "absolute_elsewhere": str(outside),
         "symlink_out": "templates/link.ipynb",
+        "dot_dot_to_a_file_not_a_notebook": "../../etc/passwd",
     }[case]
     if case == "symlink_out":
         (project / "templates").mkdir()
@@ -111,6 +117,7 @@ def test_a_template_outside_the_project_folder_is_refused(tmp_path, capsys, case
     assert code == 2
     assert "report_kinds.pipeline_review.template" in err
     assert f"outside the project folder {str(project.resolve())!r}" in err
+    assert "not a notebook" not in err
 
 
 def _with_parameters_cell(path: Path, cell: str) -> None:
@@ -169,6 +176,24 @@ def test_new_template_refuses_a_built_in_kind_name_with_exit_2(tmp_path, capsys)
     assert not (tmp_path / "templates").exists()
 
 
+def test_new_template_refuses_a_params_file_that_does_not_exist_with_exit_2_and_writes_nothing(tmp_path, capsys):
+    # it wrote templates/pipeline_review.ipynb beside a params file that is not there, and exited 0 (the trial)
+    missing = tmp_path / "does-not-exist.yaml"
+    assert main(["new-template", "pipeline_review", "--per", "account_manager", "--params", str(missing)]) == 2
+    captured = capsys.readouterr()
+    assert f"params file {str(missing)!r} does not exist" in captured.err and "--params" in captured.err
+    assert captured.out == "" and list(tmp_path.iterdir()) == []
+
+
+def test_batch_help_points_to_declared_report_kinds(capsys):
+    # `reportkit batch --help` did not mention report_kinds: (the trial)
+    with pytest.raises(SystemExit) as info:
+        main(["batch", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert info.value.code == 0
+    assert "report_kinds:" in text and "docs/templates.md" in text and "reportkit new-template" in text
+
+
 # -- the starter template ----------------------------------------------------------------
 
 
@@ -188,8 +213,19 @@ def test_new_template_writes_a_parameters_cell_papermill_reads_and_no_outputs(tm
         assert re.search(rf"^\s+{name}: str \(default ", helped.stdout, re.M), (name, helped.stdout)
 
 
+@pytest.mark.parametrize("per", ["account_manager", "team", "account", "company"])
+def test_the_starters_text_for_the_reader_names_no_parameter(tmp_path, per):
+    # "of at least the template's `min_amount`" reached the reader's page (the trial)
+    nb = nbformat.read(_starter(tmp_path, per=per), as_version=4)
+    cell = nb.cells[0].source.splitlines()  # its parameter names; "period" is a plain word too
+    names = [n for line in cell if "_" in (n := line.split(":")[0].strip()) and not line.startswith("#")]
+    for cell in (c for c in nb.cells if c.cell_type == "markdown"):
+        assert "`" not in cell.source and "template's" not in cell.source, cell.source
+        assert not [n for n in names if n in cell.source], (names, cell.source)
+
+
 def test_new_template_prints_the_params_snippet_that_declares_it(tmp_path, capsys):
-    params = tmp_path / "params.yaml"
+    params = demo_params(tmp_path, pdf={"enabled": False})
     assert main(["new-template", "pipeline_review", "--per", "account_manager", "--params", str(params)]) == 0
     out = capsys.readouterr().out
     snippet = yaml.safe_load(out.split(":\n\n", 1)[1])

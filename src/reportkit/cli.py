@@ -72,7 +72,9 @@ def _add_batch(sub: Any) -> None:
         help="run every account-manager, team and company report of a params file",
         description=(
             "Run every planned report of PARAMS.yaml: an executed notebook, an HTML page "
-            "(code hidden) and an Excel workbook per report, plus index.html and manifest.json."
+            "(code hidden) and an Excel workbook per report, plus index.html and manifest.json. "
+            "Your own report kinds declared under report_kinds: in PARAMS.yaml and listed in its reports: run too "
+            "(docs/templates.md, 'Your own report kinds'; 'reportkit new-template' writes a starter)."
         ),
     )
     batch.add_argument("params", metavar="PARAMS.yaml", help="batch params file, e.g. params/demo.yaml")

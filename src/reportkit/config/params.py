@@ -539,21 +539,27 @@ class BatchParams(_Strict):
         return self
 
     def _check_template(self, name: str, template: Path) -> None:
-        """Refuse a template outside the project (the params file's folder): ``..``, absolute paths, symlinks out."""
+        """Refuse a template outside the project, then one that is not a notebook, then a missing one.
+
+        The project is the params file's folder (``..``, absolute paths elsewhere and symbolic
+        links out are refused). Containment comes first, so ``../../etc/passwd`` is refused
+        for where it is, not for its name.
+        """
         where = ("report_kinds", name, "template")
+        if self.base_dir is not None:
+            project = Path(self.base_dir).resolve()
+            real = template.resolve()
+            if not real.is_relative_to(project):
+                raise KeyedValueError(
+                    f"template {str(template)!r} resolves to {str(real)!r}, outside the project folder {str(project)!r} "
+                    "(the params file's folder; '..', absolute paths elsewhere and symbolic links out are refused)",
+                    where,
+                    str(template),
+                )
         if template.suffix != ".ipynb":
             raise KeyedValueError(f"template {str(template)!r} is not a notebook (.ipynb)", where, str(template))
         if self.base_dir is None:
             return
-        project = Path(self.base_dir).resolve()
-        real = template.resolve()
-        if not real.is_relative_to(project):
-            raise KeyedValueError(
-                f"template {str(template)!r} resolves to {str(real)!r}, outside the project folder {str(project)!r} "
-                "(the params file's folder; '..', absolute paths elsewhere and symbolic links out are refused)",
-                where,
-                str(template),
-            )
         if not real.is_file():
             raise KeyedValueError(
                 f"template {str(template)!r} does not exist; write one with 'reportkit new-template {name} --per ...'",

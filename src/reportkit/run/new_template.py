@@ -35,13 +35,13 @@ _DEALS = (
 )
 """Deals of at least ``min_amount`` (a display filter: the amounts are the report's own)."""
 
-_BODY = {
+_BODY = {  # per -> (markdown in the reader's words, never a parameter name; display code)
     "account_manager": (
-        "## Deals\n\nThe account manager's deals of the period of at least the template's `min_amount`.",
+        "## Deals\n\nThe account manager's deals of the period, those of at least the amount named below.",
         _DEALS,
     ),
     "account": (
-        "## Deals\n\nThe account's status, then its deals of the period of at least the template's `min_amount`.",
+        "## Deals\n\nThe account's status, then its deals of the period, those of at least the amount named below.",
         'display(summary_table(report, keys=["revenue_period", "revenue_ytd", "status", "status_reason", "open_pipeline"]))\n'
         + _DEALS,
     ),
@@ -116,7 +116,8 @@ def new_template(
     Raises
     ------
     ParamsError
-        Bad name or ``per``, the name of a built-in kind (exit code 2).
+        Bad name or ``per``, the name of a built-in kind, a params file that does not
+        exist (exit code 2); nothing is written.
     OutputError
         The file exists (without ``force``) or cannot be written (exit code 3).
     """
@@ -126,6 +127,11 @@ def new_template(
     if workbook and per == "account":
         raise ParamsError("an account report has no workbook layout", hint="drop --workbook for --per account")
     params_path = Path(params_file)
+    if not params_path.is_file():  # its default params_file and the snippet's path would point nowhere
+        raise ParamsError(
+            f"params file {str(params_path)!r} does not exist; nothing was written",
+            hint="name the params file the kind will be declared in, e.g. --params params/demo.yaml",
+        )
     path = Path(output) if output else params_path.parent / "templates" / f"{name}.ipynb"
     if path.exists() and not force:
         raise OutputError(f"{str(path)!r} exists", hint="choose another --output, or --force to overwrite it")
