@@ -295,3 +295,22 @@ def test_a_statement_within_table_rows_is_shown_line_by_line():
     report = am_report(commission=statement_of_250_deals_in_two_tiers(), table_rows=251)
     shown = commission_table(report)
     assert len(shown.rows) == 251 and shown.caption == "" and shown.rows[0][1] == "Deal D-000"
+
+
+def test_a_summarys_plain_text_wraps_its_sentences_and_its_html_keeps_them_whole():
+    # print(summary) / a notebook's text output had an 829-character line: the forecast's rule in words (the reader)
+    from IPython.core.formatters import DisplayFormatter
+
+    rule = (
+        "Account manager forecasts: ETS (exponential smoothing), chosen because it had the lowest error in the backtest "
+        "of earlier years (WAPE 23.5 % over 66 forecasts; seasonal naive 25.8 %). Account managers, teams and the "
+        "company are reconciled so they add up."
+    )
+    report = am_report()
+    report = am_report(summary={**report.summary, "forecast_rule": rule})
+    shown, _ = DisplayFormatter().format(summary_table(report))
+    text, page = shown["text/plain"], shown["text/html"]
+    assert max(len(line) for line in text.splitlines()) <= 100  # a label (under 40) + 2 + a sentence's 60
+    assert " ".join(text.split()).count(rule) == 1  # every word, in order, under its label
+    assert "$9,000.10" in text and "Attainment" in text
+    assert rule in page  # the HTML cell is one sentence: the browser wraps it

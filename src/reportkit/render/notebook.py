@@ -308,23 +308,53 @@ class Table:
         return "".join(out)
 
     def to_text(self) -> str:
-        """Plain-text rendering with aligned columns (used for ``text/plain``)."""
+        """Plain-text rendering with aligned columns (``text/plain``: ``print``, a console, a notebook's text output).
+
+        A sentence (a ``prose`` cell: a rule in words, longer than :data:`_PROSE_CHARS`)
+        wraps onto lines of at most :data:`_PROSE_CHARS` characters, left-aligned under its
+        first line, and the caption wraps at the table's width (at least as wide), so a
+        summary's lines stay about as wide as its labels plus 62 characters. Other cells
+        keep one line each: a table of many columns is as wide as they are. The HTML
+        (:meth:`to_html`) is not affected.
+        """
+        import textwrap
+
+        def lines_of(cell: str, prose: bool) -> list[str]:
+            if not prose:
+                return [cell]
+            return textwrap.wrap(cell, _PROSE_CHARS, break_long_words=False, break_on_hyphens=False) or [""]
+
+        def split(row: Sequence[str], i: int | None) -> list[tuple[list[str], bool]]:
+            flags = self.prose[i] if i is not None and i < len(self.prose) else ()
+            return [(lines_of(c, j < len(flags) and flags[j]), j < len(flags) and flags[j]) for j, c in enumerate(row)]
+
+        body = [split(r, i) for i, r in enumerate(self.rows)]
+        footer = split(self.footer, None) if self.footer else []
         widths = [len(h) for h in self.headers]
-        for row in self.rows + ((self.footer,) if self.footer else ()):
-            widths = [max(w, len(c)) for w, c in zip(widths, row)]
+        for row in body + ([footer] if footer else []):
+            widths = [max(w, *(len(part) for part in cell)) for w, (cell, _) in zip(widths, row)]
 
-        def line(cells: Sequence[str]) -> str:
-            return "  ".join(c.rjust(w) if num else c.ljust(w) for c, w, num in zip(cells, widths, self.numeric)).rstrip()
+        def line(cells: Sequence[str], left: Sequence[bool] = ()) -> str:
+            return "  ".join(
+                c.rjust(w) if num and not (j < len(left) and left[j]) else c.ljust(w)
+                for j, (c, w, num) in enumerate(zip(cells, widths, self.numeric))
+            ).rstrip()
 
-        lines = [self.caption] if self.caption else []
+        def row_lines(row: list[tuple[list[str], bool]]) -> list[str]:
+            left = [prose for _, prose in row]
+            height = max(len(cell) for cell, _ in row)
+            return [line([cell[k] if k < len(cell) else "" for cell, _ in row], left) for k in range(height)]
+
+        rule = "  ".join("-" * w for w in widths)
+        lines = textwrap.wrap(self.caption, max(len(rule), _PROSE_CHARS), break_on_hyphens=False) if self.caption else []
         lines.append(line(self.headers))
-        lines.append("  ".join("-" * w for w in widths))
-        lines.extend(line(r) for r in self.rows)
+        lines.append(rule)
+        lines.extend(text for row in body for text in row_lines(row))
         if not self.rows:
             lines.append("(no rows)")
-        if self.footer:
-            lines.append("  ".join("-" * w for w in widths))
-            lines.append(line(self.footer))
+        if footer:
+            lines.append(rule)
+            lines.extend(row_lines(footer))
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
