@@ -530,11 +530,20 @@ def _summary_and_hierarchy_row(batch: Path, folder: str, level: str, entity: str
 
 
 @_AM_AND_TEAM
-def test_a_reader_sees_how_the_forecast_was_chosen_in_the_summary(batch_html, folder, level, entity, tmp_path):
-    """Issue #17 items 2 and 3: the method chosen, its backtest WAPE, the reconciliation and the range's coverage."""
+def test_at_year_end_a_reader_sees_that_the_closed_years_forecast_is_its_revenue_with_no_method_or_range(
+    batch_html, folder, level, entity, tmp_path
+):
+    """The demo is dated on FY2025's last day: no method or range sentence for a year that is over (it described one).
+
+    Inside the year the sentence is the hierarchy row's (method, WAPE, reconciliation, range:
+    tests/test_report_forecast.py); here next year's carries them (the test below)."""
+    from reportkit.reports.sections import closed_year_words
+
     shown, row = _summary_and_hierarchy_row(batch_html, folder, level, entity, 2025, tmp_path)
-    assert shown["How the forecast was chosen"] == re.sub(r"\s+", " ", row["words"]).strip()
-    assert "WAPE" in shown["How the forecast was chosen"] and "prediction interval" in shown["How the forecast was chosen"]
+    assert shown["How the forecast was chosen"] == closed_year_words("FY2025")
+    assert shown["Forecast range"] == "none: the year is over (its forecast is its revenue)"
+    forecast = next(label for label in shown if label.startswith("Annual forecast"))  # the team's: "(each deal once)"
+    assert shown[forecast] == f"${row['forecast']:,.2f}"  # the year's revenue
 
 
 @_AM_AND_TEAM
@@ -548,6 +557,10 @@ def test_at_year_end_a_reader_sees_next_years_chosen_forecast_and_which_year_it_
     assert shown["Next year's quota"] == "not in the data yet"
     assert shown["How next year's forecast was chosen"] == re.sub(r"\s+", " ", row["words"]).strip()
     assert shown["How next year's forecast was chosen"].startswith("FY2026 has not begun")
+    assert (
+        "WAPE" in shown["How next year's forecast was chosen"]
+        and "prediction interval" in shown["How next year's forecast was chosen"]
+    )
 
 
 # Runs after ``load``: for every row of the page's first table (the summary), the number of

@@ -55,6 +55,23 @@ def test_at_year_end_the_summary_shows_next_years_forecast_and_says_its_quota_is
     assert team.summary["next_year_forecast"] == nxt.loc[("team", "Team North"), "forecast"]
 
 
+def test_at_year_end_how_the_forecast_was_chosen_says_the_year_is_over_and_describes_no_range(demo):
+    # it still said "The range is an 80 % prediction interval ..." beside "Forecast range: none: the year is over" (the reader)
+    params, ds = demo  # FY2025-Q4 as of 2025-12-31
+    with shared_contexts():
+        reports = [
+            build_account_manager_report(ds, "AM-001", "FY2025-Q4", params, params.as_of),
+            build_team_report(ds, "Team North", "FY2025-Q4", params, params.as_of),
+        ]
+    for report in reports:
+        rows = _summary_rows(report)
+        rule = rows["How the forecast was chosen"]
+        assert rows["Forecast range"] == "none: the year is over (its forecast is its revenue)"
+        assert rule.startswith("FY2025 is over by the report date: its forecast is its revenue"), rule
+        assert "range" in rule and "prediction interval" not in rule and "WAPE" not in rule
+        assert rows["How next year's forecast was chosen"].startswith("FY2026 has not begun")
+
+
 def test_next_years_forecast_is_set_against_next_years_quota_when_the_data_has_it(demo):
     params, ds = demo
     q = ds.quotas
@@ -76,6 +93,7 @@ def test_inside_the_year_there_is_no_next_year_forecast_and_the_range_is_wide(de
     am = build_account_manager_report(ds, "AM-001", "FY2025-Q3", params, as_of)
     assert "next_year_forecast" not in am.summary
     assert am.summary["forecast_low"] < am.summary["forecast_high"]
+    assert "prediction interval" in _summary_rows(am)["How the forecast was chosen"]  # inside the year: the range's rule
 
 
 def test_the_mid_year_example_params_file_is_inside_its_year():

@@ -97,3 +97,23 @@ def test_with_too_little_history_the_report_says_so_and_shows_the_run_rate(tiny_
     f = r.forecast.set_index("method")
     assert f.loc["reconciled", "basis"] == "chosen: run rate, reconciled"
     assert r.summary["forecast"] == f.loc["reconciled", "forecast"] == f.loc["run_rate", "forecast"]
+
+
+def test_a_team_forecast_holding_a_leavers_rest_of_year_says_so_and_by_how_much(midyear):
+    """Mid-year, Hugo Horvath (AM-008, left 2025-06-30) is not a member of Team South in FY2025-Q3 but had deals in
+    FY2025: the hierarchy keeps him (a team is the sum of all its account managers), so the team's forecast (each deal
+    once) holds his rest of the year and the members' roll-up does not; the note says so with the exact difference."""
+    from reportkit.render.notebook import summary_table
+
+    params, ds, hierarchy, _, _ = midyear
+    south = rk.build_team_report(ds, "Team South", params.period, params, params.as_of)
+    assert "AM-008" not in set(south.forecast["account_manager_id"])
+    rows = dict(summary_table(south).rows)
+    money = {k: Decimal(v.replace("$", "").replace(",", "")) for k, v in rows.items() if k.endswith(")") and "forecast" in k}
+    gap = money["Annual forecast (each deal once)"] - money["Credited forecast (attainment basis)"]
+    leaver = hierarchy.loc[("account_manager", "AM-008")]
+    assert gap == leaver["forecast"] - leaver["ytd_revenue"] > 0
+    note = next(n for n in south.notes if "Hugo Horvath (AM-008, who left on 2025-06-30)" in n)
+    assert f"{gap:,.2f} USD forecast for the rest of FY2025" in note and "roll-up rule" in note
+    north = rk.build_team_report(ds, "Team North", params.period, params, params.as_of)  # every account manager a member
+    assert not any("not a member" in n for n in north.notes)

@@ -13,7 +13,14 @@ from ..domain.crediting import crediting_overlaps
 from ..domain.forecast import COMPANY, pooled_forecast
 from .context import report_context
 from .objects import TeamReport
-from .sections import chosen_forecast, fraction_or_none, group_figures, group_forecast, money_or_none
+from .sections import (
+    chosen_forecast,
+    forecast_beyond_members_notes,
+    fraction_or_none,
+    group_figures,
+    group_forecast,
+    money_or_none,
+)
 from .team import ROLLUP_TOTAL_RULE
 
 __all__ = ["COMPANY_REVENUE_RULE", "COMPANY_ATTAINMENT_RULE", "build_company_rollup"]
@@ -143,5 +150,7 @@ def build_company_rollup(
         "annual_quota": money_or_none(basis_fc["quota_cents"]),
         "forecast_attainment": fraction_or_none(basis_fc["attainment"]),
         "on_watch": sum(int(t.summary.get("on_watch", 0)) for t in team_reports),
-        "notes": (COMPANY_REVENUE_RULE, COMPANY_ATTAINMENT_RULE) + ((ROLLUP_TOTAL_RULE,) if figures.sub_cent else ()),
+        "notes": (COMPANY_REVENUE_RULE, COMPANY_ATTAINMENT_RULE)
+        + ((ROLLUP_TOTAL_RULE,) if figures.sub_cent else ())
+        + (tuple(forecast_beyond_members_notes(ds, ctx, level="company", entity=COMPANY, members=members)) if chosen else ()),
     }

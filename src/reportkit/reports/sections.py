@@ -63,6 +63,8 @@ __all__ = [
     "group_forecast",
     "CHOSEN_TOTAL_KEYS",
     "chosen_forecast",
+    "closed_year_words",
+    "forecast_beyond_members_notes",
     "members_chosen_forecasts",
     "performance_history",
     "forecast_categories_section",
@@ -294,13 +296,15 @@ def chosen_forecast(ds: Dataset, ctx: ReportContext, *, level: str, entity: str,
         falls back), ``chosen_method`` (the level's choice, e.g. ``ets``), ``basis`` (the
         method in a few words, for a table) and ``words`` (the sentence a report prints:
         the method chosen, its backtest WAPE, the reconciliation, the range's stated level
-        and its backtest coverage, or why there is too little history to choose by).
-        ``{}`` while the fiscal year has not begun by the cutoff.
+        and its backtest coverage, or why there is too little history to choose by; once
+        the year is over by the cutoff, :func:`closed_year_words`: its forecast is its
+        revenue, no method, no range). ``{}`` while the fiscal year has not begun by the cutoff.
     """
     h = ctx.forecast_hierarchy(ds)
     if h is None:
         return {}
     r = h.loc[(level, str(entity))]
+    year = ctx.period.year
     hist_ytd = int(r["ytd_revenue"] * 100)
 
     def part(col: str) -> int | None:
@@ -315,8 +319,79 @@ def chosen_forecast(ds: Dataset, ctx: ReportContext, *, level: str, entity: str,
         "method": str(r["method"]),
         "chosen_method": str(r["chosen_method"]),
         "basis": basis,
-        "words": str(r["words"]),
+        "words": closed_year_words(year.label) if ctx.cutoff >= year.end else str(r["words"]),
     }
+
+
+def closed_year_words(year_label: str) -> str:
+    """What a report says under its forecast once the fiscal year is over by its cutoff.
+
+    The year's forecast is then its revenue (nothing is left to forecast, so the
+    hierarchy's method, backtest and range do not apply to it; the summary's
+    *Forecast range* says *none: the year is over*), and next year's forecast follows
+    with its own sentence (:func:`next_year_forecast`).
+
+    >>> closed_year_words("FY2025")  # doctest: +NORMALIZE_WHITESPACE
+    "FY2025 is over by the report date: its forecast is its revenue, so no method was chosen
+    for it and it has no range. Next year's forecast and how it was chosen follow."
+    """
+    return (
+        f"{year_label} is over by the report date: its forecast is its revenue, so no method was chosen for it and it "
+        "has no range. Next year's forecast and how it was chosen follow."
+    )
+
+
+def forecast_beyond_members_notes(ds: Dataset, ctx: ReportContext, *, level: str, entity: str, members: list[str]) -> list[str]:
+    """The note of a team or the company whose annual forecast holds account managers who are not its members.
+
+    The forecast hierarchy (:func:`reportkit.domain.backtest.forecast_hierarchy`) forecasts
+    every account manager of the data, and its roll-up rule makes a team the sum of all its
+    account managers and the company the sum of everyone (docs/forecasting.md,
+    "Reconciliation"). So an account manager who is not a member in the report's period
+    (:func:`reportkit.reports.planning.active_account_managers`: left before it, or not yet
+    started) stays in the hierarchy when they have deals this year, and the group's forecast
+    (each deal once: :func:`chosen_forecast`, the report's own YTD plus the hierarchy's
+    remaining year) includes their forecast of the rest of the year: their accounts' business
+    stays with the group. The members' roll-up and the credited forecast (attainment basis)
+    count the members only.
+
+    Returns
+    -------
+    list of str
+        One note naming them and the amount their rest of the year adds, or none when it adds
+        nothing (always once the year is over, and for one without history this year).
+    """
+    h = ctx.forecast_hierarchy(ds)
+    if h is None or ctx.cutoff >= ctx.period.year.end:
+        return []
+    am = ds.account_managers
+    ids = am["account_manager_id"].astype("str")
+    left = dict(zip(ids, am["end_date"]))
+    names = dict(zip(ids, am["name"].astype("str")))
+    scope = ids if level == "company" else ids.loc[(am["team"].astype("str") == str(entity)).to_numpy()]
+    inside = set(members)
+    rest = {}
+    for a in scope:
+        if a not in inside and ("account_manager", a) in h.index:
+            r = h.loc[("account_manager", a)]
+            if r["forecast"] is not None and r["forecast"] != r["ytd_revenue"]:
+                rest[a] = r["forecast"] - r["ytd_revenue"]
+    if not rest:
+        return []
+
+    def whom(a: str) -> str:
+        when = "" if pd.isna(left[a]) else f", who left on {pd.Timestamp(left[a]).date().isoformat()}"
+        return f"{names[a]} ({a}{when})"
+
+    who = ", ".join(whom(a) for a in rest)
+    total = sum(rest.values(), Decimal("0.00"))
+    group = "company" if level == "company" else "team"
+    return [
+        f"The annual forecast (each deal once) includes {total:,.2f} {ds.currency} forecast for the rest of "
+        f"{ctx.period.year.label} from the deals of {who}: not a member in {ctx.period.label}, but the {group}'s "
+        f"forecast is the sum of all its account managers' (the forecast's roll-up rule), as their accounts' business "
+        f"stays with the {group}. The members' forecasts and the credited forecast (attainment basis) leave it out."
+    ]
 
 
 def members_chosen_forecasts(ds: Dataset, ctx: ReportContext, members: list[str]) -> pd.DataFrame:

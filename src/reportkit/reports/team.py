@@ -35,6 +35,7 @@ from .sections import (
     as_of_notes,
     chosen_forecast,
     data_quality_notes,
+    forecast_beyond_members_notes,
     forecast_categories_section,
     fraction_or_none,
     group_figures,
@@ -202,6 +203,7 @@ def build_team_report(
             [am_names[a] for a in members if quotas[a] is None],
             to_date,
         ),
+        *forecast_beyond_members_notes(ds, ctx, level="team", entity=name, members=members),
         *next_notes,
         *data_quality_notes(ds, ["deals", "quotas", "account_managers"]),
     ]
