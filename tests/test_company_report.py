@@ -237,6 +237,11 @@ def test_company_forecast_is_the_teams_chosen_forecasts_added_up_with_a_range_ar
     s = company.summary
     assert s["forecast"] == sum((t.summary["forecast"] for t in teams), Decimal("0.00"))
     assert s["forecast_low"] <= s["forecast"] <= s["forecast_high"]
+    # mid-year the company's forecast holds Hugo Horvath's rest of the year (he left in June; the hierarchy keeps
+    # every account manager with deals this year), as Team South's does: both reports say so
+    south = next(t for t in teams if t.name == "Team South")
+    for report in (company, south):
+        assert any("Hugo Horvath (AM-008, who left on 2025-06-30)" in n for n in report.notes), report.name
 
 
 AW = ROOT / "params" / "adventureworks.yaml"
