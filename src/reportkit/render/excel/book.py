@@ -136,8 +136,25 @@ _MAX_IDENTIFYING = 0.4
 """The repeated identifying columns take at most this share of a page printed at :data:`LEGIBLE_SCALE`."""
 
 
-def page_width(paper: str = "A4", orientation: str = "landscape") -> float:
-    """The printable width of a page in units of column width at full size (A4 landscape: about 110)."""
+def page_width(paper: str = DEFAULT_PAPER, orientation: str = DEFAULT_ORIENTATION) -> float:
+    """The printable width of a page in units of column width at full size, as LibreOffice prints it.
+
+    Parameters
+    ----------
+    paper, orientation : str
+        The params ``pdf.paper`` ("A4" or "Letter") and ``pdf.orientation``.
+
+    Returns
+    -------
+    float
+        Characters of column width (``set_column`` units plus xlsxwriter's padding)
+        between the 1 cm side margins: A4 landscape about 110, Letter portrait about 78.
+
+    Raises
+    ------
+    ValueError
+        ``paper`` or ``orientation`` is not one the params allow.
+    """
     _check_page(paper, orientation)
     short, long = _PAPER_PT[paper]
     return ((long if orientation == "landscape" else short) - 2 * 72 * _MARGIN_IN) / _PT_PER_WIDTH
