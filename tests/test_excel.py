@@ -18,6 +18,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from print_helpers import assert_prints_legibly
 from sample_reports import FORMULA, XSS, am_report, team_report
 
 from reportkit.core.errors import OutputError
@@ -29,6 +30,7 @@ from reportkit.render.excel import (
     write_company_workbook,
     write_workbook,
 )
+from reportkit.render.excel.book import LEGIBLE_SCALE, page_width, print_layout
 from reportkit.render.excel.summary import _SWITCHES
 from reportkit.render.labels import summary_label
 
@@ -306,12 +308,11 @@ def test_number_formats_tables_charts_and_print_setup(tmp_path, demo_reports):
     assert q.conditional_formatting  # attainment bands
     assert book["Deals"].auto_filter.ref.startswith("A2:")
     for ws in book.worksheets:
-        assert ws["A1"].value == title, ws.title  # the title row: company, report, period, as-of
         assert ws.freeze_panes == "A3", ws.title
-        assert ws.page_setup.orientation == "landscape" and ws.sheet_properties.pageSetUpPr.fitToPage
-        assert ws.page_setup.fitToHeight == 0 and (ws.page_setup.fitToWidth or 1) == 1  # one page wide
-        assert ws.print_title_rows == "$1:$2", ws.title  # title row and column headers on every printed page
+        assert ws.page_setup.orientation == "landscape"
+        assert_prints_legibly(ws, title)  # the title row (company, report, period, as-of) whole on every page
         assert "Page &P of &N" in ws.oddFooter.right.text and ws.oddHeader.center.text == "&A"
+    assert book["Accounts"].print_title_cols == "$A:$B"  # 21 columns: account id and name on every page
     with zipfile.ZipFile(path) as z:
         charts = [n for n in z.namelist() if n.startswith("xl/charts/chart")]
         assert charts
@@ -378,7 +379,8 @@ def test_company_total_row_shows_the_company_figure_when_teams_share_deals(tmp_p
     assert _cents(ws.cell(5, rev).value) == rollup["revenue"]  # the figure itself: a SUM would count the deals twice
     assert ws.cell(5, members).value == "=SUM($C$3:$C$4)" and cached.cell(5, members).value == 4
     assert ws.cell(5, header.index("Attainment") + 1).value.startswith("=IF(")  # quota and attainment still live
-    below = [ws.cell(r, 1).value for r in range(6, ws.max_row + 1) if ws.cell(r, 1).value]
+    # under the table (from the first column of the sheet's first printed page)
+    below = [next(c.value for c in row if c.value) for row in ws.iter_rows(min_row=6) if any(c.value for c in row)]
     assert below[0] == "Company revenue counts every won deal once."
     assert "Revenue" in below[-1] and "not the sum of the team rows" in below[-1]
 
@@ -519,3 +521,38 @@ def test_workbook_shows_timestamps_in_the_params_timezone(tmp_path, policy_repor
     assert rows[0]["Close date"].value == datetime.datetime(2025, 7, 1, 0, 30)
     _, rows = _rows(openpyxl.load_workbook(write_workbook(rep, tmp_path / "utc.xlsx", timezone="UTC"), data_only=True)["Deals"])
     assert rows[0]["Close date"].value == datetime.datetime(2025, 6, 30, 22, 30)
+
+
+# ---------------------------------------------------------------------------
+# the print rule: one page wide when legible, else the fewest pages wide at or above the floor
+# ---------------------------------------------------------------------------
+
+
+def test_a_sheet_that_fits_a_page_at_the_legibility_floor_prints_one_page_wide():
+    # A4 landscape holds about 110 characters of columns at full size, 157 at 70 %
+    assert print_layout([10.0] * 10).breaks == () and print_layout([10.0] * 10).scale == 1.0
+    fitted = print_layout([12.0] * 11, identifying=2)  # 140 characters: fitted to the page at about 77 %
+    assert fitted.breaks == () and fitted.identifying == 0 and LEGIBLE_SCALE <= fitted.scale < 1.0
+    assert fitted.spans == [(0, 10)]  # the title and notes span every column
+
+
+def test_a_sheet_too_wide_for_the_floor_prints_the_fewest_pages_wide_at_the_largest_legible_scale():
+    wide = print_layout([13.0] * 17, identifying=2)  # 233 characters: 47 % on one page
+    assert wide.pages_wide == 2 and wide.breaks == (10,) and wide.identifying == 2
+    assert wide.scale == 0.78  # 79 % would push a column onto a third page
+    room = page_width() * 0.98 / wide.scale  # a page's width in characters at 78 % (a column prints 13 + 0.71)
+    assert room >= 10 * 13.71 and room >= (2 + 7) * 13.71  # each page's columns, the repeated two included, fit
+    assert page_width() * 0.98 / 0.79 < 10 * 13.71  # at 79 % the first page holds 9 columns: three pages wide
+    assert wide.spans == [(2, 9), (10, 16)]  # each page's own columns: the title is merged over each
+
+
+def test_identifying_columns_wider_than_two_fifths_of_a_page_are_cut_back():
+    layout = print_layout([40.0, 40.0, 12.0] + [12.0] * 15, identifying=2)
+    assert layout.pages_wide > 1 and layout.identifying == 1
+
+
+def test_letter_portrait_holds_fewer_columns_than_a4_landscape():
+    assert round(page_width("A4", "landscape")) == 110 and round(page_width("Letter", "portrait")) == 78
+    widths = [12.0] * 9  # 114 characters
+    assert print_layout(widths).pages_wide == 1
+    assert print_layout(widths, 1, "Letter", "portrait").pages_wide == 2

@@ -41,9 +41,9 @@ from ..reports.context import shared_contexts
 from ..reports.planning import account_manager_row, active_account_managers
 from ..reports.statements import commission_for
 from .excel import money_format
-from .excel.book import DEFAULT_ORIENTATION, DEFAULT_PAPER, print_setup
-from .excel.frames import wrapped_height
-from .excel.trace import TRACE_SHEET_COLUMNS, TRACE_SHEET_NAME, line_amounts, trace_sheet_width, write_trace_rows
+from .excel.book import DEFAULT_ORIENTATION, DEFAULT_PAPER, page_width, print_setup
+from .excel.frames import fit_widths, identifying_columns, wrapped_height
+from .excel.trace import TRACE_IDENTIFYING, TRACE_SHEET_NAME, line_amounts, trace_sheet_widths, write_trace_rows
 from .titles import statement_title
 
 __all__ = [
@@ -189,6 +189,37 @@ def _text(v) -> str:
     return "" if v is None else str(v)
 
 
+_STATEMENT_KINDS = {
+    "basis": "money",
+    "amount": "money",
+    "converted_amount": "money",
+    "payout_amount": "money",
+    "rate": "percent",
+    "line": "integer",
+    "tier": "integer",
+}
+"""How each statement column is sized (:func:`reportkit.render.excel.frames.fit_widths`); others as text."""
+
+
+def _statement_widths(
+    rows: list[dict], columns: tuple[str, ...], heads: list[str], currency: str, paper: str, orientation: str
+) -> tuple[list[float], list[int]]:
+    """The statement sheet's column widths and wrapping columns, by the list sheets' one rule (``fit_widths``).
+
+    Amounts with more decimals than money (original amount, rate of exchange) are sized as
+    the text of their exact value.
+    """
+    frame = pd.DataFrame(
+        {c: [r.get(c) if _STATEMENT_KINDS.get(c) else _none_text(r.get(c)) for r in rows] for c in columns}, columns=list(columns)
+    )
+    kinds = [_STATEMENT_KINDS.get(c, "text") for c in columns]
+    return fit_widths(frame, kinds, heads, currency, page_width(paper, orientation))
+
+
+def _none_text(v) -> str | None:
+    return None if v is None else str(v)
+
+
 def write_statement_files(
     stmt: CommissionStatement,
     output_dir: str | Path,
@@ -254,27 +285,33 @@ def write_statement_files(
         wb = xlsxwriter.Workbook(str(xlsx_path))
         try:
             ws = wb.add_worksheet("Statement")
-            bold = wb.add_format({"bold": True})
-            money = wb.add_format({"num_format": money_format(currency)})
-            money_bold = wb.add_format({"num_format": money_format(currency), "bold": True})
-            rate = wb.add_format({"num_format": "0.00##%"})
+            top = {"valign": "top"}  # a wrapped description reads from its first line, its figures on that line
+            text = wb.add_format(top)
+            bold = wb.add_format({"bold": True, **top})
+            money = wb.add_format({"num_format": money_format(currency), **top})
+            money_bold = wb.add_format({"num_format": money_format(currency), "bold": True, **top})
+            rate = wb.add_format({"num_format": "0.00##%", **top})
             plain = {
-                "original_amount": wb.add_format({"num_format": "#,##0.00####"}),
-                "fx_rate": wb.add_format({"num_format": "0.0000####"}),
+                "original_amount": wb.add_format({"num_format": "#,##0.00####", **top}),
+                "fx_rate": wb.add_format({"num_format": "0.0000####", **top}),
             }
             title_format = wb.add_format({"bold": True, "font_size": 12, "text_wrap": True, "valign": "top"})
-            widths = {"description": 60, "deal_id": 14, "account_manager_id": 12, "rule": 14}
             col = {c: i for i, c in enumerate(columns)}
             title = statement_title(stmt.account_manager_id, name, stmt.period, as_of, company) if as_of else None
             h = 0 if title is None else 1  # the header row, below the title row
-            print_setup(ws, title, h, title_format, len(col), sum(widths.get(c, 12) for c in col), paper, orientation)
             heads = [c.replace("_", " ").capitalize() for c in columns]
-            ws.set_row(h, wrapped_height(heads, [widths.get(c, 12) for c in columns]))  # a label wraps in its cell
+            widths, wrapped = _statement_widths(rows, columns, heads, currency, paper, orientation)
+            print_setup(ws, title, h, title_format, widths, identifying_columns(list(columns)), paper, orientation)
+            ws.set_row(h, wrapped_height(heads, widths))  # a label wraps in its cell
+            wrap = wb.add_format({"text_wrap": True, **top})
+            wrap_bold = wb.add_format({"text_wrap": True, "bold": True, **top})
             ws.write_row(h, 0, heads, wb.add_format({"bold": True, "text_wrap": True, "valign": "top"}))
             last = next(i for i, r in enumerate(rows) if r["rule"] == "total")  # payout rows follow it (fx2)
-            paid = wb.add_format({"num_format": money_format(stmt.payout_currency)}) if stmt.payout_currency else None
+            paid = wb.add_format({"num_format": money_format(stmt.payout_currency), **top}) if stmt.payout_currency else None
             for i, r in enumerate(rows, start=h + 1):
                 is_total = i - h - 1 == last
+                if wrapped:  # a long description wraps in its cell, its row made tall enough
+                    ws.set_row(i, wrapped_height([r.get(columns[j]) for j in wrapped], [widths[j] for j in wrapped]))
                 for c in columns:
                     v = r.get(c)
                     if v is None:
@@ -294,15 +331,15 @@ def write_statement_files(
                     elif c == "rate":
                         ws.write_number(i, j, float(v), rate)
                     elif c in ("line", "tier"):
-                        ws.write_number(i, j, int(v))
+                        ws.write_number(i, j, int(v), text)
+                    elif j in wrapped:
+                        ws.write_string(i, j, str(v), wrap_bold if is_total else wrap)
                     else:
-                        ws.write_string(i, j, str(v), bold if is_total else None)
-            for c, j in col.items():
-                ws.set_column(j, j, widths.get(c, 12))
+                        ws.write_string(i, j, str(v), bold if is_total else text)
             ws.freeze_panes(h + 1, 0)
             # issue #15 part 4: the engine's trace behind each line, on its own sheet, printed like this one
             tws = wb.add_worksheet(TRACE_SHEET_NAME)
-            print_setup(tws, title, h, title_format, len(TRACE_SHEET_COLUMNS), trace_sheet_width(), paper, orientation)
+            print_setup(tws, title, h, title_format, trace_sheet_widths(), TRACE_IDENTIFYING, paper, orientation)
             write_trace_rows(wb, tws, stmt.trace, h, currency, line_amounts(stmt.lines))
         finally:
             wb.close()

@@ -31,6 +31,7 @@ from ..data.model import Dataset
 from ..domain.restatement import DealChanges, deal_changes, deal_fingerprint
 from ..render.excel import money_format
 from ..render.excel.book import print_setup
+from ..render.excel.frames import wrapped_height
 from .close import input_words, read_batch_manifest
 from .outputs import atomic_write
 from .results import ReportResult
@@ -289,6 +290,8 @@ def write_diff_workbook(d: BatchDiff, path: str | Path, currency: str = "USD") -
             title_format = wb.add_format({"bold": True, "font_size": 12, "text_wrap": True, "valign": "top"})
             ws = wb.add_worksheet("Figures")
             head = ["Report", "Id", "Name", "Figure", "Old", "New", "Change", "Why"]
+            widths = (16, 12, 18, 22, 15, 15, 15, 32)  # "Why" wraps in its cell
+            print_setup(ws, title, 1, title_format, widths, identifying=3)  # report, id and name on every page
             ws.write_row(1, 0, head, bold)
             for i, r in enumerate(d.figures.itertuples(index=False), start=2):
                 is_pct = r.figure == "attainment"
@@ -305,23 +308,19 @@ def write_diff_workbook(d: BatchDiff, path: str | Path, currency: str = "USD") -
                     ws.write_formula(i, 6, f"=(F{i + 1}-E{i + 1})*100", points, float(r.change) * 100)
                 else:
                     ws.write_formula(i, 6, f"=F{i + 1}-E{i + 1}", money, float(r.change))
-                ws.write_string(i, 7, _why(d, r.kind, r.id), wrap)
-            widths = (16, 12, 18, 22, 15, 15, 15, 50)
-            for j, w in enumerate(widths):
-                ws.set_column(j, j, w)
+                why = _why(d, r.kind, r.id)
+                ws.set_row(i, wrapped_height([why], [widths[7]]))
+                ws.write_string(i, 7, why, wrap)
             ws.freeze_panes(2, 0)
-            print_setup(ws, title, 1, title_format, len(head), sum(widths))
             wd = wb.add_worksheet("Deals")
+            print_setup(wd, title, 1, title_format, (18, 12, 18, 40), identifying=1)
             wd.write_row(1, 0, ["Deal", "Change", "Account manager", "Columns changed"], bold)
             rows = [(x, "added", "") for x in d.deals.added] + [(x, "removed", "") for x in d.deals.removed]
             rows += [(x, "changed", ", ".join(w)) for x, w in d.deals.changed.items()]
             for i, (x, what, cols) in enumerate(rows, start=2):
                 for j, value in enumerate((x, what, d.owners.get(x, ""), cols)):
                     wd.write_string(i, j, str(value), wrap if j == 3 else text)
-            for j, w in enumerate((18, 12, 18, 40)):
-                wd.set_column(j, j, w)
             wd.freeze_panes(2, 0)
-            print_setup(wd, title, 1, title_format, 4, 88)
         finally:
             wb.close()
         tmp.replace(path)

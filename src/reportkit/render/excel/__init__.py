@@ -80,7 +80,7 @@ from .company import write_company_workbook
 from .formats import DEFAULT_MISS_BELOW, QUOTA_MET, attainment_bands, money_format  # noqa: F401 (QUOTA_MET: as before)
 from .frames import EXCEL_MAX_ROWS, write_frame_sheet  # noqa: F401 (write_frame_sheet: as before)
 from .sheets import AM_SHEETS, COMPANY_SHEETS, KIND_SHEETS, TEAM_SHEETS, _write_report_sheets
-from .summary import _summary_links, _write_summary
+from .summary import _summary_links, _write_summary, summary_widths
 from .trace import add_trace_sheet
 from .trace import line_amounts as _line_amounts
 
@@ -200,7 +200,7 @@ def write_workbook(
             orientation=orientation,
         )
         _report_properties(book, report, company)
-        summary_sheet, summary_ws = book.add_sheet("Summary", 2)
+        summary_sheet, summary_ws = book.add_sheet("Summary", summary_widths(report))
         placed = _write_report_sheets(book, report, sheets)
         trace = getattr(report, "commission_trace", None)  # issue #15 part 4: the trace behind each commission line
         add_trace_sheet(book, trace, None if trace is None else _line_amounts(report.commission))

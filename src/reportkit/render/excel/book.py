@@ -13,7 +13,8 @@ import datetime
 import math
 import re
 import zoneinfo
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -110,31 +111,44 @@ def _check_page(paper: str, orientation: str) -> None:
         )
 
 
-def print_setup(
-    ws: Any,
-    title: PrintTitle | None,
-    header_row: int,
-    title_format: Any = None,
-    columns: int = 1,
-    width: float | None = None,
-    paper: str = DEFAULT_PAPER,
-    orientation: str = DEFAULT_ORIENTATION,
-) -> None:
-    """Page setup of every sheet reportkit writes: the one rule for printing a workbook.
+LEGIBLE_SCALE = 0.70
+"""The smallest print scale a sheet is printed at (1.0 == full size): 11-point text prints at 7.7 points.
 
-    * the title row (row 0, when ``title`` is given): company, report, period and
-      as-of as a real cell (:class:`reportkit.render.titles.PrintTitle`), merged
-      over the sheet's ``columns`` and wrapped, so it prints within the page's
-      width (``width``: the columns' total width in characters, to size the row);
-    * ``paper`` ("A4" or "Letter") and ``orientation`` ("landscape" or
-      "portrait"): the params ``pdf.paper`` / ``pdf.orientation``, the same sheet
-      the report's PDF is printed on (default A4 landscape); side margins of
-      1 cm, so a wide sheet prints as large as it can;
-    * fit to one page wide (as many pages tall as it takes);
-    * the title row and the column header row (``header_row``) repeated on every
-      printed page;
-    * page header: company, sheet name, period and as-of; page footer: the report
-      and ``Page N of M``.
+About the smallest type tables are set in print (7-8 points: footnotes, stock tables);
+below it a reader needs a magnifier. A sheet that fits one page wide at this scale or
+larger prints one page wide; a wider sheet prints several pages wide (:func:`print_layout`)."""
+
+_MARGIN_IN = 0.4
+"""Left and right page margins (inches): about 1 cm, so a wide sheet prints as large as it can."""
+_PAPER_PT = {"A4": (595.28, 841.89), "Letter": (612.0, 792.0)}
+"""Paper (short side, long side) in points."""
+_PT_PER_WIDTH = 7.13
+"""Printed width (points, at full size) of one unit of column width, as LibreOffice prints it.
+
+Measured (LibreOffice 7.4, tests/test_excel_print.py): a column of width ``w`` (xlsxwriter's
+``set_column`` unit, the width of a ``0``) prints ``(w + 0.71) * 7.13`` points wide. Excel prints
+it narrower (``(7w + 5)`` pixels at 0.75 point), so a layout that fits LibreOffice's page fits Excel's."""
+_PAD = 0.71
+"""What xlsxwriter adds to a ``set_column`` width in the file (its cell padding)."""
+_FIT = 0.98
+"""Share of a page's width the columns of a page may fill (slack for rounding in the printer)."""
+_MAX_IDENTIFYING = 0.4
+"""The repeated identifying columns take at most this share of a page printed at :data:`LEGIBLE_SCALE`."""
+
+
+def page_width(paper: str = DEFAULT_PAPER, orientation: str = DEFAULT_ORIENTATION) -> float:
+    """The printable width of a page in units of column width at full size, as LibreOffice prints it.
+
+    Parameters
+    ----------
+    paper, orientation : str
+        The params ``pdf.paper`` ("A4" or "Letter") and ``pdf.orientation``.
+
+    Returns
+    -------
+    float
+        Characters of column width (``set_column`` units plus xlsxwriter's padding)
+        between the 1 cm side margins: A4 landscape about 110, Letter portrait about 78.
 
     Raises
     ------
@@ -142,25 +156,197 @@ def print_setup(
         ``paper`` or ``orientation`` is not one the params allow.
     """
     _check_page(paper, orientation)
+    short, long = _PAPER_PT[paper]
+    return ((long if orientation == "landscape" else short) - 2 * 72 * _MARGIN_IN) / _PT_PER_WIDTH
+
+
+@dataclass(frozen=True)
+class PrintLayout:
+    """How a sheet prints across: its scale, where pages break between columns, what repeats.
+
+    Attributes
+    ----------
+    widths : tuple of float
+        Every column's width (characters, as ``set_column`` sets it).
+    scale : float
+        The print scale the layout is made for (1.0 == full size); one page wide, the
+        printer fits the sheet and this is its estimate (at most 1.0).
+    breaks : tuple of int
+        The first column of each page after the first; empty when one page wide.
+    identifying : int
+        The leading columns (account, account manager, team...) printed again at the
+        left of every page after the first; 0 when one page wide.
+    """
+
+    widths: tuple[float, ...]
+    scale: float
+    breaks: tuple[int, ...] = ()
+    identifying: int = 0
+
+    @property
+    def pages_wide(self) -> int:
+        return len(self.breaks) + 1
+
+    @property
+    def spans(self) -> list[tuple[int, int]]:
+        """Each page's own columns ``[first, last]`` (inclusive), the identifying columns left out of the first page's.
+
+        A sentence merged over a span (the title row, a note under a table) and a chart within
+        the first span print whole on their page; over the repeated columns they would be
+        printed again, cut, on every later page.
+        """
+        starts = [self.identifying if self.breaks else 0, *self.breaks]
+        ends = [b - 1 for b in self.breaks] + [len(self.widths) - 1]
+        return [(a, max(a, b)) for a, b in zip(starts, ends)]
+
+    def span_width(self, span: tuple[int, int]) -> float:
+        return sum(self.widths[span[0] : span[1] + 1])
+
+
+def print_layout(
+    widths: Sequence[float], identifying: int = 0, paper: str = DEFAULT_PAPER, orientation: str = DEFAULT_ORIENTATION
+) -> PrintLayout:
+    """How a sheet of columns ``widths`` prints: the one rule for a sheet's pages across.
+
+    * One page wide when the sheet fits a page at :data:`LEGIBLE_SCALE` or larger (the
+      printer scales it down to the page width, never up).
+    * Otherwise the fewest pages wide whose scale stays at or above the floor, at the
+      largest whole-percent scale that keeps that many pages; page breaks fall between
+      columns (a column is never cut), filling each page from the left; the leading
+      ``identifying`` columns (which account, account manager, team a row is) print again
+      at the left of every later page, so a page is read on its own. They are cut back to
+      at most :data:`_MAX_IDENTIFYING` of a page.
+
+    Parameters
+    ----------
+    widths : sequence of float
+        Every column's width in characters (the ``set_column`` widths of the sheet).
+    identifying : int, default 0
+        How many leading columns name a row.
+    paper, orientation : str
+        The params ``pdf.paper`` / ``pdf.orientation``.
+
+    Raises
+    ------
+    ValueError
+        ``paper`` or ``orientation`` is not one the params allow.
+
+    Examples
+    --------
+    A4 landscape holds about 110 characters of columns at full size:
+
+    >>> print_layout([10.0] * 10).pages_wide, print_layout([10.0] * 10).scale
+    (1, 1.0)
+    >>> wide = print_layout([13.0] * 17, identifying=2)  # 233 characters: 47 % on one page
+    >>> wide.pages_wide, wide.scale, wide.breaks, wide.identifying
+    (2, 0.78, (10,), 2)
+    """
+    page = page_width(paper, orientation)
+    cost = [float(w) + _PAD for w in widths] or [8.43 + _PAD]
+    total = sum(cost)
+    if total * LEGIBLE_SCALE <= page * _FIT:
+        return PrintLayout(tuple(float(w) for w in widths), min(1.0, page * _FIT / total))
+    floor = math.ceil(LEGIBLE_SCALE * 100)
+    k = max(0, min(identifying, len(cost) - 1))
+    while k and sum(cost[:k]) > _MAX_IDENTIFYING * page / LEGIBLE_SCALE:
+        k -= 1
+    need = len(_breaks(cost, k, page * _FIT * 100 / floor)) + 1
+    pct = next(p for p in range(100, floor - 1, -1) if len(_breaks(cost, k, page * _FIT * 100 / p)) + 1 <= need)
+    breaks = _breaks(cost, k, page * _FIT * 100 / pct)
+    return PrintLayout(tuple(float(w) for w in widths), pct / 100, tuple(breaks), k if breaks else 0)
+
+
+def _breaks(cost: list[float], identifying: int, room: float) -> list[int]:
+    """First columns of the pages after the first: each page filled from the left with whole columns.
+
+    ``room`` is a page's width in column units at the scale tried; every page after the
+    first also holds the repeated identifying columns. A column wider than a page gets a
+    page of its own (the printer then shrinks nothing: it is never cut across two pages).
+    """
+    repeated = sum(cost[:identifying])
+    breaks, used = [], 0.0
+    for j, c in enumerate(cost):
+        if used and used + c > room:
+            breaks.append(j)
+            used = repeated
+        used += c
+    return breaks
+
+
+def print_setup(
+    ws: Any,
+    title: PrintTitle | None,
+    header_row: int,
+    title_format: Any = None,
+    widths: Sequence[float] = (8.43,),
+    identifying: int = 0,
+    paper: str = DEFAULT_PAPER,
+    orientation: str = DEFAULT_ORIENTATION,
+) -> PrintLayout:
+    """Column widths and page setup of every sheet reportkit writes: the one rule for printing a workbook.
+
+    * the columns' ``widths`` (characters; every column's ``set_column``), from which
+      :func:`print_layout` decides how the sheet prints across: one page wide when it
+      fits at :data:`LEGIBLE_SCALE` (70 %) or larger, else the fewest pages wide at or
+      above that scale, with the ``identifying`` leading columns (account, account
+      manager, team) repeated at the left of every page and pages numbered across
+      first, then down (the pages of one block of rows follow each other; a chart
+      below its table comes after all of them);
+    * the title row (row 0, when ``title`` is given): company, report, period and
+      as-of as a real cell (:class:`reportkit.render.titles.PrintTitle`), merged over
+      each printed page's own columns (:attr:`PrintLayout.spans`: all columns when
+      one page wide) and wrapped, so every page prints it whole;
+    * ``paper`` ("A4" or "Letter") and ``orientation`` ("landscape" or
+      "portrait"): the params ``pdf.paper`` / ``pdf.orientation``, the same sheet
+      the report's PDF is printed on (default A4 landscape); side margins of
+      1 cm, so a wide sheet prints as large as it can;
+    * the title row and the column header row (``header_row``) repeated on every
+      printed page;
+    * page header: company, sheet name, period and as-of; page footer: the report
+      and ``Page N of M``.
+
+    Returns
+    -------
+    PrintLayout
+        How the sheet prints; a note under a table is merged over its first span.
+
+    Raises
+    ------
+    ValueError
+        ``paper`` or ``orientation`` is not one the params allow.
+    """
+    _check_page(paper, orientation)
+    layout = print_layout(widths, identifying, paper, orientation)
+    for j, w in enumerate(widths):
+        ws.set_column(j, j, w)
     if title is not None:
-        if columns > 1:
-            ws.merge_range(0, 0, 0, columns - 1, title.text, title_format)
-        else:
-            ws.write_string(0, 0, title.text, title_format)
-        fit_title_row(ws, title, width)
+        for a, b in layout.spans:
+            if b > a:
+                ws.merge_range(0, a, 0, b, title.text, title_format)
+            else:
+                ws.write_string(0, a, title.text, title_format)
+        fit_title_row(ws, title, min(layout.span_width(s) for s in layout.spans))
     ws.set_paper(PAPER_SIZES[paper])
     if orientation == "landscape":
         ws.set_landscape()
     else:
         ws.set_portrait()
-    ws.set_margins(left=0.4, right=0.4, top=0.75, bottom=0.75)
-    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=_MARGIN_IN, right=_MARGIN_IN, top=0.75, bottom=0.75)
+    if layout.breaks:
+        ws.set_print_scale(round(layout.scale * 100))
+        ws.set_v_pagebreaks(list(layout.breaks))
+        ws.print_across()
+        if layout.identifying:
+            ws.repeat_columns(0, layout.identifying - 1)
+    else:
+        ws.fit_to_pages(1, 0)
     ws.repeat_rows(0, header_row)
     if title is not None:
         ws.set_header(f"&L{_header_text(title.company)}&C&A&R{_header_text(title.when)}")
         ws.set_footer(f"&L{_header_text(title.report)}&RPage &P of &N")
     else:
         ws.set_footer("&L&A&RPage &P of &N")
+    return layout
 
 
 class _Book:
@@ -204,16 +390,22 @@ class _Book:
         self.paper, self.orientation = paper, orientation
         self.header_row = 0 if title is None else 1
         """Row of every sheet's column headers: below the title row when there is one."""
+        self.layouts: dict[str, PrintLayout] = {}
+        """How each sheet prints (:func:`print_layout`), by sheet name."""
 
-    def add_sheet(self, name: str, columns: int = 1, width: float | None = None) -> tuple[str, Any]:
-        """A new sheet, named safely, with the title row over ``columns`` and the page setup (:func:`print_setup`).
+    def add_sheet(self, name: str, widths: Sequence[float] = (8.43,), identifying: int = 0) -> tuple[str, Any]:
+        """A new sheet, named safely, with its column ``widths``, title row and page setup (:func:`print_setup`).
 
-        ``width`` is the total width of those columns in characters (sizes the title row).
+        ``identifying``: how many leading columns name a row (repeated on every page of a
+        sheet printed several pages wide). The sheet's :class:`PrintLayout` is kept in
+        :attr:`layouts` under its name.
         """
         safe = safe_sheet_name(name, self.names)
         self.names.append(safe)
         ws = self.wb.add_worksheet(safe)
-        print_setup(ws, self.title, self.header_row, self.fmt.print_title, columns, width, self.paper, self.orientation)
+        self.layouts[safe] = print_setup(
+            ws, self.title, self.header_row, self.fmt.print_title, widths, identifying, self.paper, self.orientation
+        )
         return safe, ws
 
     def table_name(self, sheet: str) -> str:

@@ -1,7 +1,7 @@
 """Native Excel charts over the sheets' cells (no figure is computed here).
 
 A chart sits below its table, after a page break, so it prints on a page of its own,
-as wide as the table (at least its default size): a sheet printed one page wide
+as wide as the table's first printed page (at least its default size): a sheet printed one page wide
 keeps its table's text size however wide the chart is.
 """
 
@@ -16,13 +16,23 @@ from .frames import _Placed
 _CHART_PX = 480  # xlsxwriter's default chart width (x_scale 1)
 
 
-def _insert_below(placed: _Placed, chart: Any, y_scale: float) -> None:
-    """Insert ``chart`` at the placed table's chart anchor, after a page break, as wide as the table."""
+def _insert_below(book: _Book, placed: _Placed, chart: Any, y_scale: float) -> None:
+    """Insert ``chart`` at the placed table's chart anchor, after a page break, as wide as the table's first page.
+
+    On a sheet printed several pages wide (:class:`~reportkit.render.excel.book.PrintLayout`)
+    the chart sits right of the repeated identifying columns, within the first page's own
+    columns (its first span): no page break cuts it and no later page repeats a piece of it.
+    """
     assert placed.chart_anchor is not None
-    _, ws, row = placed.chart_anchor
-    table_px = placed.width * 7 + 5 * len(placed.columns)  # Excel's pixels for a width in characters
+    sheet, ws, row = placed.chart_anchor
+    layout = book.layouts[sheet]
+    first, last = layout.spans[0]
+    table_px = sum(7 * w + 5 for w in layout.widths[first : last + 1])  # Excel's pixels for widths in characters
+    x_scale = max(1.3, min(2.5, table_px / _CHART_PX))
+    if layout.breaks:  # never past the first page's columns
+        x_scale = min(x_scale, table_px / _CHART_PX)
     ws.set_h_pagebreaks([row])
-    ws.insert_chart(row, 0, chart, {"x_scale": max(1.3, min(2.5, table_px / _CHART_PX)), "y_scale": y_scale})
+    ws.insert_chart(row, first, chart, {"x_scale": x_scale, "y_scale": y_scale})
 
 
 def _quarterly_chart(book: _Book, placed: _Placed, title: str, n: int, column: str = "revenue", name: str = "Revenue") -> None:
@@ -56,7 +66,7 @@ def _quarterly_chart(book: _Book, placed: _Placed, title: str, n: int, column: s
     chart.set_title({"name": title})
     chart.set_y_axis({"num_format": money_format(book.currency), "major_gridlines": {"visible": True}})
     chart.set_legend({"position": "bottom"})
-    _insert_below(placed, chart, 1.2)
+    _insert_below(book, placed, chart, 1.2)
 
 
 def _attainment_chart(book: _Book, placed: _Placed, label_col: str, title: str, n: int) -> None:
@@ -78,7 +88,7 @@ def _attainment_chart(book: _Book, placed: _Placed, label_col: str, title: str, 
     chart.set_x_axis({"num_format": "0%", "min": 0})
     chart.set_y_axis({"reverse": True})
     chart.set_legend({"none": True})
-    _insert_below(placed, chart, max(1.0, min(4.0, n / 12)))
+    _insert_below(book, placed, chart, max(1.0, min(4.0, n / 12)))
 
 
 def _report_charts(book: _Book, report: Any, placed: dict[str, _Placed]) -> None:

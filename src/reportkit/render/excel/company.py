@@ -14,12 +14,12 @@ from ...config.params import DEFAULT_TIMEZONE
 from ..cell_kinds import NA, is_percent_key
 from ..notebook import format_cell
 from ..titles import PrintTitle
-from .book import _atomic, _Book, _props, fit_title_row, page_of
+from .book import _atomic, _Book, _props, page_of
 from .cells import _write_value
 from .charts import _attainment_chart
 from .formats import _ATTAINMENT_KEYS, _MAX_WIDTH, _MIN_WIDTH, DEFAULT_MISS_BELOW, _band_formats
 from .formulas import _SUMMARY_RATIOS, _dec, _frac, _range, _ratio_cached, _ratio_keys, _ratio_matches, _sum_matches
-from .frames import _Placed, _Spec, wrapped_height, write_frame_sheet, write_note
+from .frames import _Placed, _Spec, identifying_columns, wrapped_height, write_frame_sheet, write_note
 
 COMPANY_REPORT = "Company roll-up"
 """The company workbook in words (its title row and printed footer)."""
@@ -134,7 +134,8 @@ def write_company_workbook(
             orientation=orientation,
         )
         _props(book, title, "Company roll-up", as_of, company, f"as of {as_of.isoformat()}; one sheet per team and a roll-up")
-        rollup_sheet, rws = book.add_sheet("Company", len(_ROLLUP_COLUMNS))
+        keys = [k for k, _ in _ROLLUP_COLUMNS]
+        rollup_sheet, rws = book.add_sheet("Company", _rollup_widths(reports, rollup, currency), identifying_columns(keys))
         team_totals: list[tuple[Any, _Placed]] = []
         for rep in reports:
             lb = rep.leaderboard
@@ -165,6 +166,17 @@ def write_company_workbook(
     return _atomic(path, build)
 
 
+def _rollup_widths(reports: Sequence[Any], rollup: Mapping[str, Any], currency: str) -> list[float]:
+    """Widths (characters) of the Company sheet's columns: the widest formatted figure (team rows and
+    the company total) or header word."""
+    widths = [max(len(word) for word in label.split()) for _, label in _ROLLUP_COLUMNS]  # a header wraps by words
+    rows = [{**(rep.summary or {}), "team": rep.name, "sales_manager": rep.sales_manager} for rep in reports]
+    for s in [*rows, {k: v for k, v in rollup.items() if k not in ("team", "sales_manager")}]:
+        for j, (k, _) in enumerate(_ROLLUP_COLUMNS):
+            widths[j] = max(widths[j], len(format_cell(s.get(k), k, currency)))
+    return [min(max(w + 2, _MIN_WIDTH), _MAX_WIDTH) for w in widths]
+
+
 def _write_rollup(
     book: _Book, sheet: str, ws: Any, title: str, teams: list[tuple[Any, _Placed]], rollup: Mapping[str, Any]
 ) -> None:
@@ -187,14 +199,13 @@ def _write_rollup(
     for j, (_, label) in enumerate(_ROLLUP_COLUMNS):
         ws.write_string(h, j, label, fmt.header)
     links = {"revenue": "revenue", "quota": "quota", "commission_expense": "commission", "forecast": "forecast"}
-    widths = [max(len(word) for word in label.split()) for _, label in _ROLLUP_COLUMNS]  # a header wraps by words
+    widths = book.layouts[sheet].widths
     n = len(teams)
     for i, (rep, placed) in enumerate(teams, start=h + 1):
         s = dict(rep.summary or {})
         s.update(team=rep.name, sales_manager=rep.sales_manager)
         for k in keys:
             v, j = s.get(k), col[k]
-            widths[j] = max(widths[j], len(format_cell(v, k, book.currency)))
             ratio = _ratio_keys(k, {x for x in s if s[x] is not None})
             if ratio and _ratio_matches(s.get(ratio[0]), s.get(ratio[1]), v):
                 a, b = xl_rowcol_to_cell(i, col[ratio[0]]), xl_rowcol_to_cell(i, col[ratio[1]])
@@ -255,13 +266,9 @@ def _write_rollup(
         )
     for k in _ATTAINMENT_KEYS:
         _band_formats(ws, h + 1, r, col[k], fmt)
-    widths = [min(max(w + 2, _MIN_WIDTH), _MAX_WIDTH) for w in widths]
-    ws.set_row(h, wrapped_height([label for _, label in _ROLLUP_COLUMNS], widths))
-    for i, text in enumerate(notes):  # under the table, wrapped within its width
-        write_note(book, ws, r + 2 + i, text, len(keys), sum(widths))
-    for j, w in enumerate(widths):
-        ws.set_column(j, j, w)
-    fit_title_row(ws, book.title, sum(widths))
+    ws.set_row(h, wrapped_height([label for _, label in _ROLLUP_COLUMNS], list(widths)))
+    for i, text in enumerate(notes):  # under the table, wrapped within its first printed page
+        write_note(book, ws, r + 2 + i, text)
     ws.freeze_panes(h + 1, 0)
     if n:
         ws.add_table(
@@ -276,7 +283,7 @@ def _write_rollup(
             },
         )
         below = r + 2 + len(notes) + 1  # under the total row and the notes
-        placed = _Placed(parts=[(sheet, h + 1, h + n)], columns=col, chart_anchor=(sheet, ws, below), width=sum(widths))
+        placed = _Placed(parts=[(sheet, h + 1, h + n)], columns=col, chart_anchor=(sheet, ws, below))
         _attainment_chart(book, placed, "team", "Attainment by team", n)
     else:
         ws.autofilter(h, 0, h + 1, len(keys) - 1)

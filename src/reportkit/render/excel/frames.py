@@ -25,7 +25,7 @@ from ...core.errors import OutputError
 from ..cell_kinds import NA, is_missing
 from ..labels import column_label, plain_frame
 from ..notebook import format_cell
-from .book import _Book
+from .book import LEGIBLE_SCALE, _Book, page_width
 from .cells import _clean_text, _convert, _put
 from .formats import _MAX_WIDTH, _MIN_WIDTH, _band_formats, _Formats, _kind_of
 from .formulas import _dec, _dec_sum, _frac, _range, _ratio_cached, _ratio_matches, _ref, _sum_matches
@@ -47,7 +47,6 @@ class _Placed:
     total_row: tuple[str, int] | None = None
     totals: dict[str, Decimal | None] = field(default_factory=dict)
     chart_anchor: tuple[str, Any, int] | None = None  # (sheet, worksheet, row) where a chart of it goes
-    width: float = 0.0  # the columns' total width in characters (a chart below is sized to it)
 
     def ranges(self, column: str, here: str | None = None) -> list[str]:
         """Ranges of ``column`` over every part (unqualified on the sheet ``here``)."""
@@ -108,11 +107,9 @@ def write_frame_sheet(
             f"sheet {name!r} would need {n:,} rows but an Excel sheet holds {_MAX_DATA_ROWS - h:,} below its header",
             hint="write with overflow='split' to continue on sheets named like '" + f"{name} (2)'",
         )
-    widths = _widths(frame, cols, kinds, labels, book.currency)
-    wrap_at = _WRAP_WIDTH if sum(widths) <= _PAGE_WIDTH else _WRAP_WIDTH_WIDE
-    wrapped = [j for j, k in enumerate(kinds) if k == "text" and widths[j] > wrap_at]
+    widths, wrapped = fit_widths(frame, kinds, labels, book.currency, page_width(book.paper, book.orientation))
     for j in wrapped:  # long text wraps in its cell rather than widening the printed page
-        widths[j], col_fmts[j] = wrap_at, fmt.wrap
+        col_fmts[j] = fmt.wrap
     live = spec.ratios or spec.row_sums
     placed = _Placed(parts=[], columns=colidx)
     ratio_ok = (
@@ -134,9 +131,7 @@ def write_frame_sheet(
 
     for part in range(n_parts):
         lo, hi = part * per_sheet, min(n, (part + 1) * per_sheet)
-        sheet, ws = book.add_sheet(name, max(len(cols), 1), sum(widths))
-        if part == 0:
-            placed.width = sum(widths)
+        sheet, ws = book.add_sheet(name, widths or [8.43], identifying_columns(cols))
         ws.set_row(h, wrapped_height(labels, widths))  # the header labels wrap in their cells
         for j, label in enumerate(labels):
             ws.write_string(h, j, label, fmt.header)
@@ -176,8 +171,6 @@ def write_frame_sheet(
             ws._check_dimensions(last, max(len(cols) - 1, 0))
         placed.parts.append((sheet, h + 1, last))
         ws.freeze_panes(h + 1, 0)
-        for j, w in enumerate(widths):
-            ws.set_column(j, j, w)
         if cols:
             if table and not book.constant_memory and rows >= 1:
                 ws.add_table(
@@ -308,20 +301,61 @@ def _total_row(
                 _band_formats(ws, r, r, placed.columns[c], fmt)
 
 
-def write_note(book: _Book, ws: Any, row: int, text: str, columns: int, width: float) -> None:
-    """A note under a table (a rule in words, how a total is counted): merged over the table's columns and wrapped.
+def write_note(book: _Book, ws: Any, row: int, text: str) -> None:
+    """A note under a table (a rule in words, how a total is counted): merged over the table's first printed page and wrapped.
 
-    ``columns`` is the table's column count, ``width`` their total width in
-    characters: the note wraps within the table's printed width and its row is
-    made tall enough (:func:`wrapped_height`), so a long note neither runs off
-    the right of the table nor makes a sheet printed one page wide shrink to fit it.
+    The note wraps within the columns of the sheet's first printed page
+    (:attr:`~reportkit.render.excel.book.PrintLayout.spans`: all its columns when it
+    prints one page wide) and its row is made tall enough (:func:`wrapped_height`), so a
+    long note neither runs off the right of the table nor makes a sheet shrink to fit it,
+    and is never cut by a page break.
     """
     text = _clean_text(text)
-    ws.set_row(row, wrapped_height([text], [width]))
-    if columns > 1:
-        ws.merge_range(row, 0, row, columns - 1, text, book.fmt.wrap)
+    layout = book.layouts[ws.name]
+    first, last = layout.spans[0]
+    ws.set_row(row, wrapped_height([text], [layout.span_width((first, last))]))
+    if last > first:
+        ws.merge_range(row, first, row, last, text, book.fmt.wrap)
     else:
-        ws.write_string(row, 0, text, book.fmt.wrap)
+        ws.write_string(row, first, text, book.fmt.wrap)
+
+
+IDENTIFYING_COLUMNS = frozenset(
+    {
+        "team",
+        "sales_manager",
+        "rank",
+        "account_manager_id",
+        "account_manager",
+        "name",
+        "account_id",
+        "account_name",
+        "deal_id",
+        "period",
+        "quarter",
+        "line",
+        "method",
+        "measure",
+        "span",
+        "band",
+        "top",
+        "reason",
+    }
+)
+"""Columns that say which row it is (team, account manager, account, deal, period, statement line, forecast
+method, the measure or band a row of a company table is about)."""
+
+
+def identifying_columns(cols: list[str]) -> int:
+    """How many leading columns of a list sheet name its rows: the run of :data:`IDENTIFYING_COLUMNS` it starts with.
+
+    A sheet printed several pages wide repeats them at the left of every page
+    (:func:`reportkit.render.excel.book.print_layout`).
+    """
+    n = 0
+    while n < len(cols) and cols[n] in IDENTIFYING_COLUMNS:
+        n += 1
+    return n
 
 
 def wrapped_height(texts: list[Any], widths: list[float]) -> float:
@@ -343,12 +377,35 @@ def wrapped_height(texts: list[Any], widths: list[float]) -> float:
 
 
 _WRAP_WIDTH = 32
-"""Widest text column (characters); longer text wraps in its cell, so a sheet printed one page wide stays legible."""
-_PAGE_WIDTH = 150
-"""About the characters of column width a landscape A4 / Letter page prints at full size (1 cm side margins)."""
+"""Widest text column (characters); longer text wraps in its cell, so a sheet prints as large as it can."""
 _WRAP_WIDTH_WIDE = 20
-"""Widest text column of a sheet wider than :data:`_PAGE_WIDTH` (the 21-column Accounts sheet): every
-character of width saved there prints the whole sheet larger."""
+"""Widest text column of a sheet too wide for one page at the legibility floor (the 21-column Accounts
+sheet): every character of width saved there prints the whole sheet larger or on fewer pages."""
+
+
+def fit_widths(
+    frame: pd.DataFrame, kinds: list[str], labels: list[str], currency: str, page: float
+) -> tuple[list[float], list[int]]:
+    """Column widths of a list sheet, and the text columns that wrap: the one rule for sizing a list's columns.
+
+    Each column is as wide as its widest formatted value (:func:`_widths`; a header label
+    wraps by words, so it needs only its longest word); a text column wider than 32
+    characters wraps at 32, at 20 on a sheet wider than a page ``page`` characters wide
+    holds at :data:`reportkit.render.excel.book.LEGIBLE_SCALE` (it prints several pages
+    wide: :func:`reportkit.render.excel.book.print_layout`).
+
+    Returns
+    -------
+    (widths, wrapped) : list of float, list of int
+        Every column's width in characters; the positions of the columns that wrap.
+    """
+    cols = [str(c) for c in frame.columns]
+    widths = _widths(frame, cols, kinds, labels, currency)
+    wrap_at = _WRAP_WIDTH if sum(widths) <= page / LEGIBLE_SCALE else _WRAP_WIDTH_WIDE
+    wrapped = [j for j, k in enumerate(kinds) if k == "text" and widths[j] > wrap_at]
+    for j in wrapped:
+        widths[j] = wrap_at
+    return widths, wrapped
 
 
 def _widths(frame: pd.DataFrame, cols: list[str], kinds: list[str], labels: list[str], currency: str) -> list[float]:

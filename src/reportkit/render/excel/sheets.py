@@ -242,5 +242,5 @@ def _write_forecast_categories(book: _Book, report: Any) -> _Placed:
         if sum(amount[c] or 0 for c in adds) == amount[key]:
             f = "=" + "+".join(xl_rowcol_to_cell(row_of[c], ja) for c in adds)
             ws.write_formula(row_of[key], ja, f, book.fmt.money, float(amount[key] or 0))
-    write_note(book, ws, r1 + 2, str(getattr(report, "forecast_categories_rule", "")), len(placed.columns), placed.width)
+    write_note(book, ws, r1 + 2, str(getattr(report, "forecast_categories_rule", "")))
     return placed

@@ -10,7 +10,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 from ..cell_kinds import NA, is_percent_key
 from ..labels import summary_label, value_words
 from ..notebook import format_cell
-from .book import _Book, fit_title_row
+from .book import _Book
 from .cells import _clean_text, _write_value
 from .formats import _ATTAINMENT_KEYS, _MAX_WIDTH, _band_formats
 from .formulas import _dec, _ratio_cached, _ratio_keys, _ratio_matches, _sum_matches
@@ -55,6 +55,17 @@ def _summary_rows(report: Any) -> list[tuple[str, str, Any]]:
     return rows
 
 
+def summary_widths(report: Any) -> list[float]:
+    """Widths (characters) of the Summary sheet's two columns: the longest label; the widest value, at most 60.
+
+    A longer value (a sentence: a rule, a note) wraps in its cell.
+    """
+    rows = _summary_rows(report)
+    width = max([12] + [len(format_cell(value, key, report.currency)) for key, _, value in rows])
+    label_width = max(len(r[1]) for r in rows) + 2 if rows else 12
+    return [label_width, min(width + 2, _MAX_WIDTH)]
+
+
 def _write_summary(book: _Book, sheet: str, ws: Any, report: Any, links: dict[str, tuple[list[str], Any]]) -> None:
     """The Summary sheet: Item / Value, with attainment and linked totals live.
 
@@ -66,10 +77,7 @@ def _write_summary(book: _Book, sheet: str, ws: Any, report: Any, links: dict[st
     rows = _summary_rows(report)
     row_of = {key: i for i, (key, _, _) in enumerate(rows, start=h + 1)}
     summary = report.summary or {}
-    width = max([12] + [len(format_cell(value, key, report.currency)) for key, _, value in rows])
-    label_width = max(len(r[1]) for r in rows) + 2 if rows else 12
-    value_width = min(width + 2, _MAX_WIDTH)
-    fit_title_row(ws, book.title, label_width + value_width)  # before any other row is written
+    _, value_width = summary_widths(report)
     ws.write_string(h, 0, "Item", fmt.header)
     ws.write_string(h, 1, "Value", fmt.header)
     for i, (key, label, value) in enumerate(rows, start=h + 1):
@@ -97,8 +105,6 @@ def _write_summary(book: _Book, sheet: str, ws: Any, report: Any, links: dict[st
             _write_value(ws, i, 1, value, kind, fmt, tz)
             if key in _ATTAINMENT_KEYS:
                 _band_formats(ws, i, i, 1, fmt)
-    ws.set_column(0, 0, label_width)
-    ws.set_column(1, 1, value_width)
     ws.freeze_panes(h + 1, 0)
 
 

@@ -25,6 +25,7 @@ from ...domain.engine import STEP_WORDS
 from ..cell_kinds import is_missing
 from .formats import money_format
 from .formulas import _sum_matches
+from .frames import wrapped_height
 
 #: (trace column, header, kind, width) of the Trace sheet, in order; ``line_amount`` is the live sum.
 #: Long text wraps in narrow columns: the sheet prints one page wide at a readable size (tests/test_excel_print.py).
@@ -52,15 +53,22 @@ TRACE_SHEET_COLUMNS: tuple[tuple[str, str, str, float], ...] = (
 TRACE_SHEET_NAME = "Trace"
 
 
-def trace_sheet_width() -> float:
-    """The Trace sheet's columns' total width in characters (sizes its title row)."""
-    return sum(w for *_, w in TRACE_SHEET_COLUMNS)
+TRACE_IDENTIFYING = 4
+"""Leading Trace columns that say which row it is (line, period, step, deal): repeated on every printed page."""
+
+
+def trace_sheet_widths() -> list[float]:
+    """The Trace sheet's column widths in characters (:data:`TRACE_SHEET_COLUMNS`), for its page setup."""
+    return [w for *_, w in TRACE_SHEET_COLUMNS]
 
 
 def write_trace_rows(
     wb: Any, ws: Any, trace: pd.DataFrame, header_row: int, currency: str, line_amounts: Mapping[int, Decimal] | None = None
 ) -> None:
-    """Write the header row at ``header_row`` and one row per trace row below it (page setup is the caller's).
+    """Write the header row at ``header_row`` and one row per trace row below it.
+
+    Column widths and page setup are the caller's (:func:`~reportkit.render.excel.book.print_setup`
+    with :func:`trace_sheet_widths` and :data:`TRACE_IDENTIFYING`).
 
     Parameters
     ----------
@@ -76,19 +84,21 @@ def write_trace_rows(
         ``Line amount`` is ``=SUM`` of the line's ``Amount`` cells where that equals it
         to the cent, else this figure as a value.
     """
+    top = {"valign": "top"}  # a row whose text wraps reads from its first line, the figures beside it on that line
+    plain = wb.add_format(top)
     fmt = {
-        "money": wb.add_format({"num_format": money_format(currency)}),
-        "percent": wb.add_format({"num_format": "0.00##%"}),
-        "date": wb.add_format({"num_format": "yyyy-mm-dd"}),
-        "wrap": wb.add_format({"text_wrap": True, "valign": "top"}),
-        "integer": None,
-        "text": None,
-        "step": None,
+        "money": wb.add_format({"num_format": money_format(currency), **top}),
+        "percent": wb.add_format({"num_format": "0.00##%", **top}),
+        "date": wb.add_format({"num_format": "yyyy-mm-dd", **top}),
+        "wrap": wb.add_format({"text_wrap": True, **top}),
+        "integer": plain,
+        "text": plain,
+        "step": plain,
     }
     head = wb.add_format({"bold": True, "text_wrap": True, "valign": "top"})
-    for j, (*_, w) in enumerate(TRACE_SHEET_COLUMNS):
-        ws.set_column(j, j, w)
-    ws.write_row(header_row, 0, [h for _, h, _, _ in TRACE_SHEET_COLUMNS], head)
+    heads = [h for _, h, _, _ in TRACE_SHEET_COLUMNS]
+    ws.set_row(header_row, wrapped_height(heads, trace_sheet_widths()))  # a label wraps in its cell
+    ws.write_row(header_row, 0, heads, head)
     col = {c: j for j, (c, *_) in enumerate(TRACE_SHEET_COLUMNS)}
     amounts = trace["amount"].tolist() if "amount" in trace.columns else []
     lines = trace["line"].tolist() if "line" in trace.columns else []
@@ -96,8 +106,17 @@ def write_trace_rows(
     cols = [_column(ws, trace[c].tolist() if c in trace.columns else [], kind, fmt) for c, _, kind, _ in TRACE_SHEET_COLUMNS[:-1]]
     first = header_row + 1
     start = 0
+    wrapped = [j for j, (*_, kind, _) in enumerate(TRACE_SHEET_COLUMNS[:-1]) if kind == "wrap"]
+    wrap_widths = [TRACE_SHEET_COLUMNS[j][3] for j in wrapped]
+    heights: dict[tuple, float] = {}  # rows repeat their rule, plan and limit: lay each set out once
     for i in range(len(lines)):
         r = first + i
+        texts = tuple(cols[j][1][i] for j in wrapped)
+        height = heights.get(texts)
+        if height is None:
+            height = heights[texts] = wrapped_height(list(texts), wrap_widths)
+        if height > 15:  # wrapped text: the row made tall enough to show it
+            ws.set_row(r, height)
         for j, (put, values, f) in enumerate(cols):
             v = values[i]
             if v is not None:
@@ -125,15 +144,19 @@ def _column(ws: Any, values: list, kind: str, fmt: dict) -> tuple:
     if kind in ("money", "percent"):
         return ws.write_number, [None if _missing(v) else float(v) for v in values], fmt[kind]
     if kind == "integer":
-        return ws.write_number, [None if _missing(v) else int(v) for v in values], None
+        return ws.write_number, [None if _missing(v) else int(v) for v in values], fmt[kind]
     if kind == "date":
         day = [None if _missing(v) else (v.date() if isinstance(v, pd.Timestamp) else v) for v in values]
         midnight = datetime.time()
         return ws.write_datetime, [None if d is None else datetime.datetime.combine(d, midnight) for d in day], fmt["date"]
     if kind == "step":  # the ledger step in a reader's words (the engine's STEP_WORDS)
-        return ws.write_string, [None if _missing(v) else STEP_WORDS.get(str(v), str(v).replace("_", " ")) for v in values], None
+        return (
+            ws.write_string,
+            [None if _missing(v) else STEP_WORDS.get(str(v), str(v).replace("_", " ")) for v in values],
+            fmt[kind],
+        )
     text = [None if _missing(v) or not str(v) else str(v) for v in values]
-    return ws.write_string, text, fmt["wrap"] if kind == "wrap" else None
+    return ws.write_string, text, fmt[kind]
 
 
 def line_amounts(lines: pd.DataFrame | None) -> dict[int, Decimal]:
@@ -150,6 +173,6 @@ def add_trace_sheet(book: Any, trace: pd.DataFrame | None, line_amounts: Mapping
     """
     if trace is None:
         return None
-    name, ws = book.add_sheet(TRACE_SHEET_NAME, len(TRACE_SHEET_COLUMNS), trace_sheet_width())
+    name, ws = book.add_sheet(TRACE_SHEET_NAME, trace_sheet_widths(), TRACE_IDENTIFYING)
     write_trace_rows(book.wb, ws, trace, book.header_row, book.currency, line_amounts)
     return name
