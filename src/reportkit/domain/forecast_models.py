@@ -117,6 +117,13 @@ def monthly_revenue(
     return out
 
 
+def _import_models() -> None:
+    """Import statsmodels' model modules (lazily: only a forecast that fits a model pays for them)."""
+    import statsmodels.tsa.ar_model
+    import statsmodels.tsa.exponential_smoothing.ets
+    import statsmodels.tsa.forecasting.theta  # noqa: F401
+
+
 def _fit(y: np.ndarray, h: int, method: str) -> tuple[np.ndarray, np.ndarray]:
     """Monthly forecasts and their standard errors for ``h`` months after ``y`` (one model fit)."""
     seasonal = len(y) >= SEASONAL_MONTHS
@@ -228,6 +235,9 @@ def model_forecasts(
     if bad:
         raise ValueError(f"methods {bad} are not in {MODEL_METHODS}")
     # One BLAS thread: the fits are tiny, and OpenBLAS's threads cost 5x their work (ETS: 75 ms -> 13 ms a fit).
+    # The models are imported first: a limit reaches only the BLAS libraries loaded when it is set (SciPy's own).
+    if methods and hist >= MIN_MONTHS:
+        _import_models()
     with threadpool_limits(1):
         for m in methods:
             fits = [_remaining(y[i], h, m, float(mtd[i])) if hist >= MIN_MONTHS else (None, math.nan) for i in range(len(ids))]
