@@ -59,6 +59,7 @@ from .forecast_choice import (
     SELECTED,
     bias,
     forecast_at,
+    known_by,
     wape,
 )
 from .forecast_models import INTERVAL, MIN_MONTHS, interval_cents
@@ -467,7 +468,7 @@ def forecast_hierarchy(
     past = _cut(dataset, as_of)
     if detail is None:  # only cutoffs whose year had ended by as_of can be evidence
         detail = hierarchy_evidence(dataset, as_of)
-    evidence = detail.loc[(pd.to_datetime(detail["actuals_until"]) <= pd.Timestamp(as_of)).to_numpy()] if len(detail) else None
+    evidence = detail.loc[known_by(detail, as_of)] if len(detail) else None
     am = past.account_managers
     ents = {
         "account_manager": am["account_manager_id"].astype("str").tolist(),
@@ -476,7 +477,9 @@ def forecast_hierarchy(
     }
     start = pd.Timestamp(dataset.deals["close_date"].min()).date() if len(dataset.deals) else as_of
     at = forecast_at(past, as_of, entities=ents, history_start=min(start, as_of), evidence=evidence, fiscal_year=int(fiscal_year))
-    summary = summarise_backtest(evidence) if evidence is not None and len(evidence) else None
+    # the level figures read the default's rows and seasonal naive's (its baseline) only
+    figures = evidence.loc[evidence["method"].isin([RECONCILED, BASELINE]).to_numpy()] if evidence is not None else None
+    summary = summarise_backtest(figures) if figures is not None and len(figures) else None
     base = at.loc[at["method"] == SELECTED].set_index(["level", "entity"])
     naive = at.loc[at["method"] == BASELINE].set_index(["level", "entity"])
     out = []
