@@ -476,7 +476,15 @@ def forecast_hierarchy(
         "company": [COMPANY],
     }
     start = pd.Timestamp(dataset.deals["close_date"].min()).date() if len(dataset.deals) else as_of
-    at = forecast_at(past, as_of, entities=ents, history_start=min(start, as_of), evidence=evidence, fiscal_year=int(fiscal_year))
+    at = forecast_at(
+        past,
+        as_of,
+        entities=ents,
+        history_start=min(start, as_of),
+        evidence=evidence,
+        fiscal_year=int(fiscal_year),
+        chosen_only=True,
+    )
     # the level figures read the default's rows and seasonal naive's (its baseline) only
     figures = evidence.loc[evidence["method"].isin([RECONCILED, BASELINE]).to_numpy()] if evidence is not None else None
     summary = summarise_backtest(figures) if figures is not None and len(figures) else None

@@ -228,15 +228,24 @@ def interval_scale(evidence: pd.DataFrame | None, level: str, cutoff: datetime.d
 
 
 def _level_rows(
-    rev: pd.DataFrame, ents: list[str], fy: int, cutoff: datetime.date, ds: Dataset, start: datetime.date, methods: Sequence[str]
+    rev: pd.DataFrame,
+    ents: list[str],
+    fy: int,
+    cutoff: datetime.date,
+    ds: Dataset,
+    start: datetime.date,
+    methods: Sequence[str],
+    models: Sequence[str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every base method's remaining-year forecast (and interval) per entity of one level; the model SDs.
 
     One row per method and entity, method by method (each in ``ents`` order); built
     from arrays in one frame (a frame per method cost more than the rules themselves).
+    ``models``: fit only these of the models in ``methods`` (the others have no rows).
     """
     f = forecast_methods(rev, ents, fy, cutoff, ds.calendar, history_start=start)
-    mods = [m for m in methods if m in MODEL_METHODS]
+    mods = [m for m in methods if m in MODEL_METHODS and (models is None or m in models)]
+    methods = [m for m in methods if m not in MODEL_METHODS or m in mods]
     mf = model_forecasts(rev, ents, fy, cutoff, ds.calendar, history_start=start, methods=mods)
     n, k = len(ents), len(methods)
     ytd = f["ytd_cents"].astype("int64").to_numpy()
@@ -317,6 +326,11 @@ def _selected(base: pd.DataFrame, sds: pd.DataFrame, choice: tuple[str, float, i
     return out
 
 
+def _models_read(chosen: str) -> list[str]:
+    """The models :func:`_selected` reads when ``chosen`` is the level's method: it (if a model), then ETS's sd."""
+    return [m for m in MODEL_METHODS if m in (chosen, "ets")]
+
+
 def _overlap_factors(
     revs: Mapping[str, pd.DataFrame], groups: Mapping[str, list[str]], cutoff: datetime.date
 ) -> dict[str, float]:
@@ -376,6 +390,7 @@ def forecast_at(
     evidence: pd.DataFrame | None = None,
     fiscal_year: int | None = None,
     credited: pd.DataFrame | None = None,
+    chosen_only: bool = False,
 ) -> pd.DataFrame:
     """Every method's remaining-year forecast per level and entity as of ``cutoff``, plus selected and reconciled.
 
@@ -399,6 +414,12 @@ def forecast_at(
         "remaining year" is all of it, its YTD 0).
     credited : DataFrame, optional
         ``credited_deals(past)`` when the caller has it (else computed here).
+    chosen_only : bool, default False
+        Fit only the models ``selected`` and ``reconciled`` read: the level's chosen
+        method (when a model) and ETS, whose standard deviation a rule's interval uses
+        (all three when some entity has none from ETS). The other models then have no
+        rows; the selected and reconciled rows are the same. For a forecast that is
+        no backtest evidence (:func:`reportkit.domain.backtest.forecast_hierarchy`).
 
     Returns
     -------
@@ -424,9 +445,16 @@ def forecast_at(
         revs[lv] = level_revenue(credited, lv, past.account_managers)
         if not ents:
             continue
-        base, sds = _level_rows(revs[lv], ents, fy, cutoff, past, history_start, methods)
+        choice = choose_method(evidence, lv, cutoff, methods)
+        base, sds = _level_rows(
+            revs[lv], ents, fy, cutoff, past, history_start, methods, _models_read(choice[0]) if chosen_only else None
+        )
+        if chosen_only and (
+            "ets_sd_cents" not in sds or sds["ets_sd_cents"].isna().any()
+        ):  # the interval falls back to Theta's sd, then ARIMA's
+            base, sds = _level_rows(revs[lv], ents, fy, cutoff, past, history_start, methods)
         k, kn = interval_scale(evidence, lv, cutoff)
-        sel[lv] = _selected(base, sds, choose_method(evidence, lv, cutoff, methods), k).assign(interval_scale=k, interval_n=kn)
+        sel[lv] = _selected(base, sds, choice, k).assign(interval_scale=k, interval_n=kn)
         for frame in (base, sel[lv]):
             rows.append(frame.assign(level=lv))
     if set(sel) == set(LEVELS):
