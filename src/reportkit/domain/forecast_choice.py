@@ -391,6 +391,7 @@ def forecast_at(
     fiscal_year: int | None = None,
     credited: pd.DataFrame | None = None,
     chosen_only: bool = False,
+    revenues: Mapping[str, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Every method's remaining-year forecast per level and entity as of ``cutoff``, plus selected and reconciled.
 
@@ -420,6 +421,9 @@ def forecast_at(
         (all three when some entity has none from ETS). The other models then have no
         rows; the selected and reconciled rows are the same. For a forecast that is
         no backtest evidence (:func:`reportkit.domain.backtest.forecast_hierarchy`).
+    revenues : mapping level -> DataFrame, optional
+        ``level_revenue(credited, level, past.account_managers)`` of the levels the
+        caller has (the others are computed here).
 
     Returns
     -------
@@ -442,7 +446,7 @@ def forecast_at(
         if lv not in entities:
             continue
         ents = [str(e) for e in entities[lv]]
-        revs[lv] = level_revenue(credited, lv, past.account_managers)
+        revs[lv] = revenues[lv] if revenues and lv in revenues else level_revenue(credited, lv, past.account_managers)
         if not ents:
             continue
         choice = choose_method(evidence, lv, cutoff, methods)
