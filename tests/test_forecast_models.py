@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from decimal import Decimal
 
@@ -252,3 +253,37 @@ def test_a_range_with_too_little_evidence_is_the_models_own_and_the_words_say_so
     one_cutoff = backtest_forecasts(ds, as_of_quarters=["FY2022-Q3"])  # 5 forecasts with a model range: too few
     f = forecast_hierarchy(ds, 2023, datetime.date(2023, 6, 30), detail=one_cutoff).set_index("entity")
     assert "from the model alone (fewer than 6 earlier backtest forecasts" in f.loc["(company)", "words"]
+
+
+def test_a_forecast_that_fits_only_the_models_its_choice_reads_gives_the_same_chosen_and_reconciled_rows():
+    ds = same_shape_every_year(years=(2020, 2021, 2022, 2023), ams=(("A1", "East"), ("A2", "West")))
+    cutoff = datetime.date(2023, 6, 30)
+    past = dataclasses.replace(ds, deals=ds.deals.loc[ds.deals["close_date"] <= pd.Timestamp(cutoff)], pipeline=None)
+    evidence = backtest_forecasts(past, as_of_quarters=["FY2021-Q1", "FY2021-Q2", "FY2022-Q1", "FY2022-Q2"])
+    ents = {"account_manager": ["A1", "A2"], "team": ["East", "West"], "company": ["(company)"]}
+    start = datetime.date(2020, 1, 1)
+    every = forecast_at(past, cutoff, entities=ents, history_start=start, evidence=evidence)
+    read = forecast_at(past, cutoff, entities=ents, history_start=start, evidence=evidence, chosen_only=True)
+    chosen = set(every.loc[every["method"] == "selected", "chosen_method"])
+    assert len(chosen) == 1 and not chosen & set(MODEL_METHODS)  # every year repeats: a rule is exact
+    # a rule was chosen: its interval takes ETS's standard deviation, so Theta and ARIMA are not fitted
+    assert set(read["method"]) == set(every["method"]) - {"theta", "arima"}
+    for m in ("selected", "reconciled", "seasonal_naive", "ets"):
+        pd.testing.assert_frame_equal(
+            read.loc[read["method"] == m].reset_index(drop=True), every.loc[every["method"] == m].reset_index(drop=True)
+        )
+
+
+def test_the_choice_reads_the_dates_actuals_are_known_by_as_dates_or_as_text_alike():
+    ev = _evidence(
+        [
+            ("2022-03-31", "team", "T", "theta", True, datetime.date(2022, 12, 31), 90, 100),
+            ("2022-03-31", "team", "T", "ets", True, datetime.date(2022, 12, 31), 150, 100),
+            ("2023-03-31", "team", "T", "theta", True, datetime.date(2023, 12, 31), 10, 100),
+            ("2023-03-31", "team", "T", "ets", True, datetime.date(2023, 12, 31), 100, 100),
+        ]
+    )
+    as_text = ev.assign(actuals_until=ev["actuals_until"].astype(str))
+    for cutoff, expected in ((datetime.date(2023, 6, 30), "theta"), (datetime.date(2024, 3, 31), "ets")):
+        assert choose_method(ev, "team", cutoff, ["ets", "theta"])[0] == expected
+        assert choose_method(as_text, "team", cutoff, ["ets", "theta"]) == choose_method(ev, "team", cutoff, ["ets", "theta"])

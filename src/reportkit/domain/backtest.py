@@ -59,6 +59,7 @@ from .forecast_choice import (
     SELECTED,
     bias,
     forecast_at,
+    known_by,
     wape,
 )
 from .forecast_models import INTERVAL, MIN_MONTHS, interval_cents
@@ -212,16 +213,18 @@ def backtest_forecasts(
         past = _cut(dataset, cutoff)  # no look-ahead: the forecasts below see only `past`
         credited = credited_deals(past)
         start = history_start if history_start is not None and history_start <= cutoff else cutoff
-        ents, actual = {}, {}
+        ents, actual, revs = {}, {}, {}
         for lv in levels:
-            rev = level_revenue(credited, lv, past.account_managers)
+            rev = revs[lv] = level_revenue(credited, lv, past.account_managers)
             d = full[lv]["close_date"]
             future = (d > np.datetime64(cutoff, "ns")) & (d <= np.datetime64(year.end, "ns"))
             actual[lv] = revenue_by_entity(full[lv].loc[future.to_numpy()])
             recent = rev.loc[(rev["close_date"] >= np.datetime64(ly.start, "ns")).to_numpy(), "entity"]
             ents[lv] = sorted(set(recent.unique()) | set(actual[lv].index))
-        at = forecast_at(past, cutoff, entities=ents, history_start=start, methods=methods, evidence=evidence, credited=credited)
-        del past, credited, rev  # this cutoff's data goes before the next is cut: one cutoff's frames alive at a time
+        at = forecast_at(
+            past, cutoff, entities=ents, history_start=start, methods=methods, evidence=evidence, credited=credited, revenues=revs
+        )
+        del past, credited, rev, revs  # this cutoff's data goes before the next is cut: one cutoff's frames alive at a time
         if at.empty:
             continue
         at = at.loc[at["method"].isin(keep).to_numpy()]
@@ -467,7 +470,7 @@ def forecast_hierarchy(
     past = _cut(dataset, as_of)
     if detail is None:  # only cutoffs whose year had ended by as_of can be evidence
         detail = hierarchy_evidence(dataset, as_of)
-    evidence = detail.loc[(pd.to_datetime(detail["actuals_until"]) <= pd.Timestamp(as_of)).to_numpy()] if len(detail) else None
+    evidence = detail.loc[known_by(detail, as_of)] if len(detail) else None
     am = past.account_managers
     ents = {
         "account_manager": am["account_manager_id"].astype("str").tolist(),
@@ -475,14 +478,25 @@ def forecast_hierarchy(
         "company": [COMPANY],
     }
     start = pd.Timestamp(dataset.deals["close_date"].min()).date() if len(dataset.deals) else as_of
-    at = forecast_at(past, as_of, entities=ents, history_start=min(start, as_of), evidence=evidence, fiscal_year=int(fiscal_year))
-    summary = summarise_backtest(evidence) if evidence is not None and len(evidence) else None
+    at = forecast_at(
+        past,
+        as_of,
+        entities=ents,
+        history_start=min(start, as_of),
+        evidence=evidence,
+        fiscal_year=int(fiscal_year),
+        chosen_only=True,
+    )
+    # the level figures read the default's rows and seasonal naive's (its baseline) only
+    figures = evidence.loc[evidence["method"].isin([RECONCILED, BASELINE]).to_numpy()] if evidence is not None else None
+    summary = summarise_backtest(figures) if figures is not None and len(figures) else None
     base = at.loc[at["method"] == SELECTED].set_index(["level", "entity"])
     naive = at.loc[at["method"] == BASELINE].set_index(["level", "entity"])
     out = []
+    figures_of = {lv: _level_figures(summary, lv) for lv in LEVELS}
     for _, r in at.loc[at["method"] == RECONCILED].iterrows():
         lv, e = r["level"], r["entity"]
-        cov, bw, rw = _level_figures(summary, lv)
+        cov, bw, rw = figures_of[lv]
         fall_back = (
             not np.isnan(rw) and not np.isnan(bw) and rw > bw and not pd.isna(naive.at[(lv, e), "forecast_remaining_cents"])
         )

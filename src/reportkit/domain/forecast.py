@@ -62,7 +62,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..core.money import MICROS_PER_CENT, cents_to_money, rdiv
+from ..core.money import MICROS_PER_CENT, cents_to_money, micros_to_cents, rdiv
 from ..core.periods import FiscalCalendar, Period, one_year_earlier
 from ..core.types import PPM
 from ..data.model import Dataset
@@ -277,12 +277,25 @@ def _round_frac(x: Fraction) -> int:
 
 
 def _sum_between(rev: pd.DataFrame, start: datetime.date, end: datetime.date, ids: list[str]) -> dict[str, int]:
-    """Sum of ``cents`` per entity for close dates in ``start..end`` (inclusive)."""
+    """Revenue per entity for close dates in ``start..end`` (inclusive), cents: :func:`revenue_by_entity`'s rule.
+
+    The exact ``micros`` of each entity summed and rounded once (arrays: this runs for every
+    entity, level and backtest cutoff); a frame without ``micros`` goes through
+    :func:`revenue_by_entity` itself.
+    """
     if end < start or rev.empty:
         return dict.fromkeys(ids, 0)
-    m = (rev["close_date"] >= np.datetime64(start, "ns")) & (rev["close_date"] <= np.datetime64(end, "ns"))
-    g = revenue_by_entity(rev.loc[m.to_numpy()])
-    return {e: int(g.get(e, 0)) for e in ids}
+    d = rev["close_date"].to_numpy()
+    m = (d >= np.datetime64(start, "ns")) & (d <= np.datetime64(end, "ns"))
+    if "micros" not in rev.columns:
+        g = revenue_by_entity(rev.loc[m])
+        return {e: int(g.get(e, 0)) for e in ids}
+    pos = pd.Index(list(dict.fromkeys(ids))).get_indexer(rev["entity"].astype("str").to_numpy()[m])
+    keep = pos >= 0
+    sums = np.zeros(len(dict.fromkeys(ids)), dtype=np.int64)
+    np.add.at(sums, pos[keep], rev["micros"].to_numpy(np.int64)[m][keep])
+    cents = dict(zip(dict.fromkeys(ids), micros_to_cents(sums).tolist()))
+    return {e: int(cents[e]) for e in ids}
 
 
 def _pipeline_bands(
@@ -440,15 +453,20 @@ def forecast_methods(
         )
         for e in ids
     ]
-    out = pd.DataFrame(rows, columns=list(rows[0]) if rows else ["entity"])
     if not rows:
-        return out
-    for col in out.columns:
-        if col.endswith("_cents") or col in ("elapsed_days", "remaining_days", "open_count"):
-            out[col] = out[col].astype("Int64" if col in ("seasonal_cents", "seasonal_naive_cents") else "int64")
-    out["entity"] = out["entity"].astype("str")
-    out["blended_basis"] = out["blended_basis"].astype("str")
-    return out
+        return pd.DataFrame(rows, columns=["entity"])
+    return pd.DataFrame({col: _method_column(col, [r[col] for r in rows]) for col in rows[0]})
+
+
+def _method_column(col: str, values: list[Any]) -> Any:
+    """One column of :func:`forecast_methods` with its dtype: cents and days int64 (``Int64`` where NA), words str."""
+    if col in ("seasonal_cents", "seasonal_naive_cents"):
+        return pd.array(values, dtype="Int64")
+    if col.endswith("_cents") or col in ("elapsed_days", "remaining_days", "open_count"):
+        return np.array(values, dtype="int64")
+    if col in ("entity", "blended_basis"):
+        return pd.Series(values, dtype="str")
+    return values
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,7 @@ __all__ = [
     "bias",
     "choose_method",
     "interval_scale",
+    "known_by",
     "MIN_CALIBRATION_ROWS",
     "forecast_at",
 ]
@@ -144,24 +145,36 @@ def choose_method(
     if evidence is None or evidence.empty:
         return CHOICE_FALLBACK, float("nan"), 0
     e = evidence.loc[
-        (
-            (evidence["level"] == level)
-            & evidence["has_last_year"].astype(bool)
-            & (pd.to_datetime(evidence["actuals_until"]) <= pd.Timestamp(cutoff))
-        ).to_numpy()
+        ((evidence["level"] == level).to_numpy() & evidence["has_last_year"].astype(bool).to_numpy() & known_by(evidence, cutoff))
     ]
     if e.empty:
         return CHOICE_FALLBACK, float("nan"), 0
-    n = len(e.loc[e["method"] == CHOICE_FALLBACK]) or e.groupby(["cutoff", "entity"]).ngroups
+    method = e["method"].to_numpy(object)
+    n = int((method == CHOICE_FALLBACK).sum()) or e.groupby(["cutoff", "entity"]).ngroups
+    fc = e["forecast_remaining_cents"]
+    na, f = fc.isna().to_numpy(), fc.to_numpy("float64", na_value=np.nan)
+    a = e["actual_remaining_cents"].astype("float64").to_numpy()
     best: tuple[str, float, int] | None = None
     for m in candidates:
-        g = e.loc[(e["method"] == m).to_numpy()]
-        if len(g) < n or g["forecast_remaining_cents"].isna().any():
+        g = method == m
+        if int(g.sum()) < n or na[g].any():
             continue
-        w = wape(g["actual_remaining_cents"].astype("float64"), g["forecast_remaining_cents"].astype("float64"))
+        w = wape(a[g], f[g])
         if best is None or w < best[1]:
-            best = (m, w, len(g))
+            best = (m, w, int(g.sum()))
     return best if best is not None else (CHOICE_FALLBACK, float("nan"), 0)
+
+
+def known_by(evidence: pd.DataFrame, cutoff: datetime.date) -> np.ndarray:
+    """Which backtest rows' actuals are complete by ``cutoff`` (``actuals_until <= cutoff``): the no-look-ahead mask.
+
+    ``actuals_until`` as ``datetime.date`` (what :func:`reportkit.domain.backtest.backtest_forecasts`
+    writes) is compared as is; any other form (text, timestamps) through ``pd.to_datetime``.
+    """
+    u = evidence["actuals_until"].to_numpy(object)
+    if all(type(v) is datetime.date for v in u):
+        return np.array([v <= cutoff for v in u], dtype=bool)
+    return (pd.to_datetime(evidence["actuals_until"]) <= pd.Timestamp(cutoff)).to_numpy()
 
 
 def interval_scale(evidence: pd.DataFrame | None, level: str, cutoff: datetime.date) -> tuple[float, int]:
@@ -197,11 +210,11 @@ def interval_scale(evidence: pd.DataFrame | None, level: str, cutoff: datetime.d
         return 1.0, 0
     e = evidence.loc[
         (
-            (evidence["method"] == RECONCILED)
-            & (pd.to_datetime(evidence["actuals_until"]) <= pd.Timestamp(cutoff))
-            & (evidence["interval_sd_cents"].astype("float64") > 0)
-            & evidence["forecast_remaining_cents"].notna()
-        ).to_numpy()
+            (evidence["method"] == RECONCILED).to_numpy()
+            & known_by(evidence, cutoff)
+            & (evidence["interval_sd_cents"].astype("float64") > 0).to_numpy()
+            & evidence["forecast_remaining_cents"].notna().to_numpy()
+        )
     ]
     if (e["level"] == level).sum() >= MIN_CALIBRATION_ROWS:
         e = e.loc[(e["level"] == level).to_numpy()]
@@ -215,38 +228,59 @@ def interval_scale(evidence: pd.DataFrame | None, level: str, cutoff: datetime.d
 
 
 def _level_rows(
-    rev: pd.DataFrame, ents: list[str], fy: int, cutoff: datetime.date, ds: Dataset, start: datetime.date, methods: Sequence[str]
+    rev: pd.DataFrame,
+    ents: list[str],
+    fy: int,
+    cutoff: datetime.date,
+    ds: Dataset,
+    start: datetime.date,
+    methods: Sequence[str],
+    models: Sequence[str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every base method's remaining-year forecast (and interval) per entity of one level; the model SDs."""
+    """Every base method's remaining-year forecast (and interval) per entity of one level; the model SDs.
+
+    One row per method and entity, method by method (each in ``ents`` order); built
+    from arrays in one frame (a frame per method cost more than the rules themselves).
+    ``models``: fit only these of the models in ``methods`` (the others have no rows).
+    """
     f = forecast_methods(rev, ents, fy, cutoff, ds.calendar, history_start=start)
-    mods = [m for m in methods if m in MODEL_METHODS]
+    mods = [m for m in methods if m in MODEL_METHODS and (models is None or m in models)]
+    methods = [m for m in methods if m not in MODEL_METHODS or m in mods]
     mf = model_forecasts(rev, ents, fy, cutoff, ds.calendar, history_start=start, methods=mods)
-    has_ly = (f["full_prior_year"].astype(bool) & (f["ly_total_cents"] > 0)).to_numpy()
-    out = []
+    n, k = len(ents), len(methods)
+    ytd = f["ytd_cents"].astype("int64").to_numpy()
+    fpy = f["full_prior_year"].astype(bool).to_numpy()
+    has_ly = fpy & (f["ly_total_cents"] > 0).to_numpy()
+    rem, low, high, sd = [], [], [], []
     for m in methods:
         if m in MODEL_METHODS:
-            rem, sd = mf[f"{m}_remaining_cents"], mf[f"{m}_sd_cents"].to_numpy()
-            iv = [interval_cents(r, s) for r, s in zip(rem, sd)]
+            r, s = mf[f"{m}_remaining_cents"].astype("Int64"), mf[f"{m}_sd_cents"].to_numpy("float64")
+            iv = [interval_cents(a, b) for a, b in zip(r, s)]
+            low += [a for a, _ in iv]
+            high += [b for _, b in iv]
         else:
-            rem, sd = f[f"{m}_cents"].astype("Int64") - f["ytd_cents"], np.full(len(ents), np.nan)
-            iv = [(None, None)] * len(ents)
-        out.append(
-            pd.DataFrame(
-                {
-                    "entity": pd.Series(ents, dtype="str"),
-                    "method": m,
-                    "full_prior_year": f["full_prior_year"].astype(bool).to_numpy(),
-                    "has_last_year": has_ly,
-                    "ytd_cents": f["ytd_cents"].astype("int64").to_numpy(),
-                    "forecast_remaining_cents": pd.array(rem, dtype="Int64"),
-                    "forecast_low_cents": pd.array([a for a, _ in iv], dtype="Int64"),
-                    "forecast_high_cents": pd.array([b for _, b in iv], dtype="Int64"),
-                    "interval_sd_cents": sd,
-                }
-            )
-        )
+            r, s = f[f"{m}_cents"].astype("Int64") - f["ytd_cents"], np.full(n, np.nan)
+            low += [None] * n
+            high += [None] * n
+        rem.append(r.array)
+        sd.append(s)
+    base = pd.DataFrame(
+        {
+            "entity": pd.Series(list(ents) * k, dtype="str"),
+            "method": pd.Series(np.repeat(np.asarray(methods, dtype=object), n), dtype="str"),
+            "full_prior_year": np.tile(fpy, k),
+            "has_last_year": np.tile(has_ly, k),
+            "ytd_cents": np.tile(ytd, k),
+            "forecast_remaining_cents": pd.array(pd.concat([pd.Series(a) for a in rem], ignore_index=True), dtype="Int64")
+            if k
+            else pd.array([], dtype="Int64"),
+            "forecast_low_cents": pd.array(low, dtype="Int64"),
+            "forecast_high_cents": pd.array(high, dtype="Int64"),
+            "interval_sd_cents": np.concatenate(sd) if k else np.zeros(0),
+        }
+    )
     sds = mf.set_index("entity")[[f"{m}_sd_cents" for m in mods]]
-    return pd.concat(out, ignore_index=True), sds
+    return base, sds
 
 
 def _selected(base: pd.DataFrame, sds: pd.DataFrame, choice: tuple[str, float, int], scale: float) -> pd.DataFrame:
@@ -254,34 +288,32 @@ def _selected(base: pd.DataFrame, sds: pd.DataFrame, choice: tuple[str, float, i
 
     The interval is ``forecast -/+ z * scale * sd`` with the chosen model's ``sd`` (for a
     rule: ETS's, else Theta's, else ARIMA's) and ``scale`` from :func:`interval_scale`.
+    ``base`` is :func:`_level_rows`' frame: every method's rows in the same entity order.
     """
     method, w, n = choice
-    by = {m: g.set_index("entity") for m, g in base.groupby("method", sort=False)}
+    names = base["method"].to_numpy(object)
+    first = names[0] if len(names) else None
+    ents = base.loc[(names == first), "entity"].tolist() if first is not None else []
+    ne = len(ents)
+    at = {m: i * ne for i, m in enumerate(dict.fromkeys(names))}  # each method's first row
+    fcs = base["forecast_remaining_cents"].tolist()
+    fpy, has_ly, ytd = (base[c].tolist() for c in ("full_prior_year", "has_last_year", "ytd_cents"))
+    sd_cols = {m: sds[f"{m}_sd_cents"].to_numpy("float64") for m in MODEL_METHODS if f"{m}_sd_cents" in sds}
     rows = []
-    for e in by[next(iter(by))].index:
-        used = next(
-            (
-                m
-                for m in (method, CHOICE_FALLBACK, "run_rate")
-                if m in by and not pd.isna(by[m].at[e, "forecast_remaining_cents"])
-            ),
-            None,
-        )
-        r = by[used].loc[e] if used is not None else by[next(iter(by))].loc[e]
-        fc = r["forecast_remaining_cents"]
+    for j, e in enumerate(ents):
+        used = next((m for m in (method, CHOICE_FALLBACK, "run_rate") if m in at and not pd.isna(fcs[at[m] + j])), None)
+        i = at[used if used is not None else first] + j
+        fc = fcs[i]
         order = ([used] if used in MODEL_METHODS else []) + list(MODEL_METHODS)  # the chosen model's, else ETS's ...
-        sd = next(
-            (sds.at[e, f"{m}_sd_cents"] for m in order if f"{m}_sd_cents" in sds and not pd.isna(sds.at[e, f"{m}_sd_cents"])),
-            np.nan,
-        )
+        sd = next((sd_cols[m][j] for m in order if m in sd_cols and not pd.isna(sd_cols[m][j])), np.nan)
         low, high = interval_cents(None if pd.isna(fc) else int(fc), sd * scale)
         rows.append(
             {
                 "entity": e,
                 "method": SELECTED,
-                "full_prior_year": bool(r["full_prior_year"]),
-                "has_last_year": bool(r["has_last_year"]),
-                "ytd_cents": int(r["ytd_cents"]),
+                "full_prior_year": bool(fpy[i]),
+                "has_last_year": bool(has_ly[i]),
+                "ytd_cents": int(ytd[i]),
                 "forecast_remaining_cents": fc,
                 "forecast_low_cents": low,
                 "forecast_high_cents": high,
@@ -292,6 +324,11 @@ def _selected(base: pd.DataFrame, sds: pd.DataFrame, choice: tuple[str, float, i
     out = pd.DataFrame(rows)
     out["chosen_wape"], out["chosen_n"] = w, n
     return out
+
+
+def _models_read(chosen: str) -> list[str]:
+    """The models :func:`_selected` reads when ``chosen`` is the level's method: it (if a model), then ETS's sd."""
+    return [m for m in MODEL_METHODS if m in (chosen, "ets")]
 
 
 def _overlap_factors(
@@ -353,6 +390,8 @@ def forecast_at(
     evidence: pd.DataFrame | None = None,
     fiscal_year: int | None = None,
     credited: pd.DataFrame | None = None,
+    chosen_only: bool = False,
+    revenues: Mapping[str, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Every method's remaining-year forecast per level and entity as of ``cutoff``, plus selected and reconciled.
 
@@ -376,6 +415,15 @@ def forecast_at(
         "remaining year" is all of it, its YTD 0).
     credited : DataFrame, optional
         ``credited_deals(past)`` when the caller has it (else computed here).
+    chosen_only : bool, default False
+        Fit only the models ``selected`` and ``reconciled`` read: the level's chosen
+        method (when a model) and ETS, whose standard deviation a rule's interval uses
+        (all three when some entity has none from ETS). The other models then have no
+        rows; the selected and reconciled rows are the same. For a forecast that is
+        no backtest evidence (:func:`reportkit.domain.backtest.forecast_hierarchy`).
+    revenues : mapping level -> DataFrame, optional
+        ``level_revenue(credited, level, past.account_managers)`` of the levels the
+        caller has (the others are computed here).
 
     Returns
     -------
@@ -398,12 +446,19 @@ def forecast_at(
         if lv not in entities:
             continue
         ents = [str(e) for e in entities[lv]]
-        revs[lv] = level_revenue(credited, lv, past.account_managers)
+        revs[lv] = revenues[lv] if revenues and lv in revenues else level_revenue(credited, lv, past.account_managers)
         if not ents:
             continue
-        base, sds = _level_rows(revs[lv], ents, fy, cutoff, past, history_start, methods)
+        choice = choose_method(evidence, lv, cutoff, methods)
+        base, sds = _level_rows(
+            revs[lv], ents, fy, cutoff, past, history_start, methods, _models_read(choice[0]) if chosen_only else None
+        )
+        if chosen_only and (
+            "ets_sd_cents" not in sds or sds["ets_sd_cents"].isna().any()
+        ):  # the interval falls back to Theta's sd, then ARIMA's
+            base, sds = _level_rows(revs[lv], ents, fy, cutoff, past, history_start, methods)
         k, kn = interval_scale(evidence, lv, cutoff)
-        sel[lv] = _selected(base, sds, choose_method(evidence, lv, cutoff, methods), k).assign(interval_scale=k, interval_n=kn)
+        sel[lv] = _selected(base, sds, choice, k).assign(interval_scale=k, interval_n=kn)
         for frame in (base, sel[lv]):
             rows.append(frame.assign(level=lv))
     if set(sel) == set(LEVELS):

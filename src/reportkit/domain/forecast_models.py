@@ -40,15 +40,17 @@ cents by :func:`reportkit.core.money.to_cents` (half away from zero).
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import math
 import warnings
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from ..core.money import to_cents
 from ..core.periods import FiscalCalendar, Period
@@ -108,13 +110,41 @@ def monthly_revenue(
         return out
     pos = {e: i for i, e in enumerate(entities)}
     o = calendar.ordinals(revenue["close_date"].to_numpy(), "month") - o0
-    ent = revenue["entity"].astype("str").map(pos)
-    keep = (o >= 0) & (o < n) & ent.notna().to_numpy()
+    ent = pd.Index(list(pos)).get_indexer(revenue["entity"].astype("str"))
+    row = np.asarray(list(pos.values()), dtype=np.int64)[ent] if len(pos) else ent
+    keep = (o >= 0) & (o < n) & (ent >= 0)
     micros = revenue["micros"].to_numpy(np.int64) if "micros" in revenue else revenue["cents"].to_numpy(np.int64) * 10_000
-    g = pd.Series(micros[keep]).groupby([ent.to_numpy()[keep].astype(int), o[keep]]).sum()
-    for (i, m), v in g.items():
-        out[int(i), int(m)] = int(v) / 10_000
+    sums = np.zeros(out.shape, dtype=np.int64)
+    np.add.at(sums, (row[keep], o[keep]), micros[keep])
+    if np.abs(sums).max(initial=0) < 2**53:  # exact as float64: the division is the same correctly rounded one
+        return sums / 10_000
+    for i, m in zip(*np.nonzero(sums)):
+        out[i, m] = int(sums[i, m]) / 10_000
     return out
+
+
+_BLAS: list[ThreadpoolController] = []  # the one controller, made after the models' imports (see _one_blas_thread)
+
+
+def _import_models() -> None:
+    """Import statsmodels' model modules (lazily: only a forecast that fits a model pays for them)."""
+    import statsmodels.tsa.ar_model
+    import statsmodels.tsa.exponential_smoothing.ets
+    import statsmodels.tsa.forecasting.theta  # noqa: F401
+
+
+def _one_blas_thread() -> Any:
+    """A context limiting every loaded BLAS library to one thread: the fits are tiny, and OpenBLAS's
+    threads cost 5x their work (ETS: 75 ms -> 13 ms a fit).
+
+    The models are imported first (a limit reaches only the libraries loaded when it is set:
+    SciPy's own OpenBLAS comes with them), and the libraries are looked up once per process
+    (``threadpool_limits`` reads the process's memory map on every call: 4 ms).
+    """
+    _import_models()
+    if not _BLAS:
+        _BLAS.append(ThreadpoolController())
+    return _BLAS[0].limit(limits=1)
 
 
 def _fit(y: np.ndarray, h: int, method: str) -> tuple[np.ndarray, np.ndarray]:
@@ -215,7 +245,6 @@ def model_forecasts(
     ids = [str(e) for e in entities]
     year = Period(calendar, "year", int(fiscal_year))
     rev = revenue.loc[(revenue["close_date"] <= np.datetime64(as_of, "ns")).to_numpy()] if len(revenue) else revenue
-    out = pd.DataFrame({"entity": pd.Series(ids, dtype="str")})
     cur = calendar.period_of(min(as_of, year.end), "month")
     complete = cur if as_of >= cur.end else cur.shift(-1)  # last complete month
     hist = _series_months(calendar, history_start, complete.end)
@@ -223,17 +252,16 @@ def model_forecasts(
     partial = as_of < cur.end and as_of < year.end
     mtd = monthly_revenue(rev, ids, calendar, cur.start, cur.start)[:, 0] if partial else np.zeros(len(ids))
     h = _series_months(calendar, complete.shift(1).start, year.end) if as_of < year.end else 0
-    out["months"] = hist
+    cols: dict[str, Any] = {"entity": pd.Series(ids, dtype="str"), "months": hist}
     bad = [m for m in methods if m not in MODEL_METHODS]
     if bad:
         raise ValueError(f"methods {bad} are not in {MODEL_METHODS}")
-    # One BLAS thread: the fits are tiny, and OpenBLAS's threads cost 5x their work (ETS: 75 ms -> 13 ms a fit).
-    with threadpool_limits(1):
+    with _one_blas_thread() if methods and hist >= MIN_MONTHS else contextlib.nullcontext():
         for m in methods:
             fits = [_remaining(y[i], h, m, float(mtd[i])) if hist >= MIN_MONTHS else (None, math.nan) for i in range(len(ids))]
-            out[f"{m}_remaining_cents"] = pd.Series([r for r, _ in fits], dtype="Int64")
-            out[f"{m}_sd_cents"] = pd.Series([s for _, s in fits], dtype="float64")
-    return out
+            cols[f"{m}_remaining_cents"] = pd.array([r for r, _ in fits], dtype="Int64")
+            cols[f"{m}_sd_cents"] = np.array([s for _, s in fits], dtype="float64")
+    return pd.DataFrame(cols)
 
 
 def _series_months(calendar: FiscalCalendar, first: datetime.date, last: datetime.date) -> int:
