@@ -19,7 +19,7 @@ import reportkit as rk
 from reportkit.core.money import cents_to_money, micros_to_cents
 from reportkit.core.periods import Period
 from reportkit.domain.accounts import revenue_retention, top_account_shares
-from reportkit.domain.backtest import forecast_accuracy
+from reportkit.domain.backtest import forecast_accuracy, hierarchy_evidence
 from reportkit.domain.commission import CommissionStatement, commission_expense, expense_share_of_revenue
 from reportkit.domain.crediting import credited_deals, credited_in, revenue_cents
 from reportkit.domain.deal_metrics import NO_CREATED_DATE, closed_deal_metrics
@@ -168,6 +168,7 @@ def test_forecast_accuracy_replays_only_years_closed_by_the_report_date_and_comp
     _, ds = demo
     acc = forecast_accuracy(ds, D(2025, 6, 30))
     assert len(acc) and all(q.startswith(("FY2023-", "FY2024-")) for q in acc["quarter"])  # FY2025 is not over
+    assert acc["quarter"].is_unique  # one row per cutoff (it once listed each quarter twice: the method and 'selected')
     credited = credited_deals(ds)
     for q, actual in zip(acc["quarter"], acc["actual_remaining"]):
         period = Period.parse(q, ds.calendar)
@@ -255,3 +256,25 @@ def test_adventureworks_company_counts_a_deal_its_teams_share_once():
     params, ds = load_inputs(AW)
     company, teams = _assert_reconciles(params, ds)
     assert company.summary["revenue"] < sum((t.summary["revenue"] for t in teams), Decimal("0.00"))
+
+
+def test_forecast_accuracy_is_the_forecast_a_report_would_have_shown_at_each_cutoff_chosen_then_and_reconciled(demo):
+    _, ds = demo
+    as_of = D(2025, 6, 30)
+    acc = forecast_accuracy(ds, as_of)
+    detail = hierarchy_evidence(ds, as_of)
+    shown = detail.loc[(detail["level"] == "company") & (detail["method"] == "reconciled")]
+    assert list(acc["quarter"]) == list(shown["quarter"])[-6:]
+    assert list(acc["forecast_remaining"]) == [cents_to_money(int(c)) for c in shown["forecast_remaining_cents"]][-6:]
+    # the choice changes once a year with a prior year is known: FY2023 had none (run-rate), FY2024 did
+    assert set(shown["chosen_method"]) > {"run_rate"}
+
+
+def test_the_company_report_shows_the_batchs_forecast_accuracy_once_per_quarter(demo):
+    params, ds = demo
+    with shared_contexts():
+        company = build_report(ds, params, kind="company", report_id=COMPANY_ID, period=params.period, as_of=params.as_of)
+    acc = forecast_accuracy(ds, params.as_of)
+    assert company.forecast_accuracy["quarter"].is_unique
+    assert list(company.forecast_accuracy["quarter"]) == list(acc["quarter"])
+    assert list(company.forecast_accuracy["forecast_remaining"]) == list(acc["forecast_remaining"])

@@ -400,14 +400,15 @@ def hierarchy_evidence(dataset: Dataset, as_of: datetime.date) -> pd.DataFrame:
 
     :func:`backtest_forecasts` of ``dataset`` as it stood at ``as_of`` (nothing later
     is read), at the Q1..Q3 ends of the fiscal years over by ``as_of`` (their actuals
-    are complete), with the columns :func:`forecast_hierarchy` reads only, so a
+    are complete), with the columns :func:`forecast_hierarchy` and
+    :func:`forecast_accuracy` read only, so a
     caller that forecasts two years from it (this year and, at year end, the next)
     keeps a narrow frame and runs the backtest once.
     """
     past = _cut(dataset, as_of)
     done = [q for q in backtest_cutoffs(past) if q.year.end <= as_of]
     detail = backtest_forecasts(past, as_of_quarters=done)
-    return detail.drop(columns=["quarter", "fiscal_year"], errors="ignore")
+    return detail.drop(columns=["fiscal_year"], errors="ignore")
 
 
 def forecast_hierarchy(
@@ -658,16 +659,26 @@ def forecast_accuracy(
     as_of: datetime.date,
     *,
     level: str = "company",
-    method: str = "blended",
+    method: str = RECONCILED,
     last: int = 6,
+    evidence: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """How well the forecast did at earlier quarter ends: the backtest of the years closed by ``as_of``.
 
     The data set is cut at ``as_of`` first (nothing later is known), then
-    :func:`backtest_forecasts` replays each Q1..Q3 end of a fiscal year that ended
-    on or before ``as_of`` (the actual rest of the year is then known), at ``level``
-    with ``method``; the ``last`` most recent cutoffs are kept. Empty when the data
-    holds no such year.
+    :func:`hierarchy_evidence` replays each Q1..Q3 end of a fiscal year that ended
+    on or before ``as_of`` (the actual rest of the year is then known) at every
+    level, and the rows of ``level`` and ``method`` are read, one per cutoff; the
+    ``last`` most recent cutoffs are kept. The default ``method`` is the forecast a
+    report would have shown at that cutoff: the method chosen then (on the years
+    before it only) and reconciled across levels. Empty when the data holds no
+    such year.
+
+    Parameters
+    ----------
+    evidence : DataFrame, optional
+        ``hierarchy_evidence(dataset, as_of)`` when the caller has it (a batch
+        computes it once for its forecasts); computed here otherwise.
 
     Returns
     -------
@@ -676,18 +687,26 @@ def forecast_accuracy(
         ``actual_remaining`` (Decimal: the rest of the year forecast at the cutoff and
         what closed), ``error`` (float fraction: (forecast - actual) / |actual|,
         NaN when the actual is 0); the forecast is NA where the method was undefined.
+
+    Raises
+    ------
+    ValueError
+        ``method`` is not a backtested method, ``selected`` or ``reconciled``.
     """
+    if method not in (*BASE_METHODS, SELECTED, RECONCILED):
+        raise ValueError(f"method {method!r} is not one of {(*BASE_METHODS, SELECTED, RECONCILED)}")
     cols = {"quarter": "str", "entity": "str", "forecast_remaining": "object", "actual_remaining": "object", "error": "float64"}
-    known = _cut(dataset, as_of)
-    cutoffs = [q for q in backtest_cutoffs(known) if q.year.end <= as_of][-last:] if last > 0 else []
-    if not cutoffs:
+    d = evidence if evidence is not None else (hierarchy_evidence(dataset, as_of) if last > 0 else None)
+    if d is not None and len(d):
+        d = d.loc[((d["level"] == level) & (d["method"] == method)).to_numpy()].sort_values("cutoff", kind="stable")
+        d = d.loc[d["cutoff"].isin(sorted(set(d["cutoff"]))[-last:]).to_numpy()]
+    if d is None or not len(d) or last <= 0:
         return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in cols.items()})
-    d = backtest_forecasts(known, levels=(level,), methods=(method,), as_of_quarters=cutoffs)
     fc, act = d["forecast_remaining_cents"], d["actual_remaining_cents"].astype("int64")
     return pd.DataFrame(
         {
-            "quarter": d["quarter"].astype("str"),
-            "entity": d["entity"].astype("str"),
+            "quarter": d["quarter"].astype("str").to_numpy(),
+            "entity": d["entity"].astype("str").to_numpy(),
             "forecast_remaining": pd.Series([None if pd.isna(v) else cents_to_money(int(v)) for v in fc], dtype="object"),
             "actual_remaining": pd.Series([cents_to_money(int(v)) for v in act], dtype="object"),
             "error": pd.Series(

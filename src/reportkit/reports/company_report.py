@@ -25,7 +25,6 @@ from ..core.money import cents_to_money, money_sum, to_cents
 from ..core.periods import data_covers, one_year_earlier
 from ..data.model import Dataset
 from ..domain.accounts import RETENTION_RULE, revenue_retention, top_account_shares
-from ..domain.backtest import forecast_accuracy
 from ..domain.commission import commission_expense, expense_share_of_revenue
 from ..domain.deal_metrics import closed_deal_metrics
 from ..domain.forecast_inputs import COMPANY, pipeline_coverage
@@ -202,7 +201,7 @@ def build_company_report(
         attainment_distribution=_distribution(ams["attainment"]),
         performance_watch=_with_team(team_reports, "performance_watch"),
         forecast=_forecast(team_reports, rollup),
-        forecast_accuracy=forecast_accuracy(ds, as_of).drop(columns=["entity"]),
+        forecast_accuracy=ctx.forecast_accuracy(ds, as_of).drop(columns=["entity"]),
         pipeline=_pipeline_frame(pipe),
         sales_metrics=sales,
         top_accounts=top,

@@ -24,7 +24,7 @@ from ..core.periods import Period, data_start
 from ..data.mapping import data_notes
 from ..data.model import Dataset
 from ..domain.accounts import AccountStatusRules, account_status
-from ..domain.backtest import forecast_hierarchy, hierarchy_evidence
+from ..domain.backtest import forecast_accuracy, forecast_hierarchy, hierarchy_evidence
 from ..domain.crediting import credited_deals
 from ..domain.engine import quotas_shown
 from ..domain.forecast import annual_forecasts
@@ -256,9 +256,22 @@ class ReportContext:
             h = _by_level(forecast_hierarchy(ds, self.period.fiscal_year, self.cutoff, detail=detail))
             if self.cutoff == year.end:
                 nxt = _by_level(forecast_hierarchy(ds, self.period.fiscal_year + 1, self.cutoff, detail=detail))
+            # the company's rows, for the company report's accuracy of earlier quarters (a few rows)
+            self.forecast_cache["accuracy_evidence"] = detail.loc[(detail["level"] == "company").to_numpy()]  # type: ignore[assignment]
             del detail  # the batch keeps the small hierarchies only (benchmarks/bench_batch.py: peak memory)
         self.forecast_cache["hierarchy"] = h  # type: ignore[assignment]
         self.forecast_cache["next_hierarchy"] = nxt  # type: ignore[assignment]
+
+    def forecast_accuracy(self, ds: Dataset, as_of: datetime.date) -> pd.DataFrame:
+        """The company forecast's accuracy at earlier quarter ends, as of ``as_of`` (the company report's table).
+
+        :func:`reportkit.domain.backtest.forecast_accuracy`, read from the backtest
+        behind :meth:`forecast_hierarchy` when that backtest was cut at ``as_of`` (the
+        batch runs it once), computed on its own otherwise.
+        """
+        self._hierarchies(ds)
+        evidence = self.forecast_cache.get("accuracy_evidence") if as_of == self.cutoff else None
+        return forecast_accuracy(ds, as_of, evidence=evidence)
 
     def account_status(self, ds: Dataset, account_manager_id: str) -> pd.DataFrame:
         """Status of one account manager's client accounts as of ``as_of``: the one call
