@@ -37,7 +37,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_batch import generate  # noqa: E402
+from bench_batch import generate
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -121,8 +121,8 @@ def _instrument(current: list[Steps]) -> None:
 def profile(args: argparse.Namespace, root: Path) -> dict[str, list[Steps]]:
     from reportkit.config.params import load_params
     from reportkit.domain import loading
-    from reportkit.reports.builders import batch_kinds, plan_reports, shared_contexts
     from reportkit.render import excel
+    from reportkit.reports.builders import batch_kinds, plan_reports, shared_contexts
     from reportkit.run import kernels
     from reportkit.run.execute import _KERNEL_ARGS
     from reportkit.run.html import _html_exporter, export_html, export_print_body
@@ -161,7 +161,9 @@ def profile(args: argparse.Namespace, root: Path) -> dict[str, list[Steps]]:
             kind = kinds[spec.kind]
             for rep in range(args.repeat):
                 steps = current[0] = Steps()
-                report = steps.timed("batch: build report object", kind.build, ds, str(spec.id), params.period, params, params.as_of)
+                report = steps.timed(
+                    "batch: build report object", kind.build, ds, str(spec.id), params.period, params, params.as_of
+                )
                 blob = steps.timed("batch: pickle report object", pickle.dumps, report, pickle.HIGHEST_PROTOCOL)
                 steps.rows["pickle size MB"] = [len(blob) / 1e6, 0.0, 0.0]
                 pkl = out / ".work" / f"{spec.kind}-{rep}.pkl"
@@ -194,7 +196,9 @@ def profile(args: argparse.Namespace, root: Path) -> dict[str, list[Steps]]:
                 steps.add("papermill around the cells", total_w - inner_w, total_c - inner_c)
                 steps.timed("worker: HTML export", export_html, executed, title="t")
                 if kind.batch_workbook and "xlsx" in kind.formats:
-                    steps.timed("worker: workbook", excel.write_workbook, report, out / f"{spec.kind}-{rep}.xlsx", company="Synthetic Co")
+                    steps.timed(
+                        "worker: workbook", excel.write_workbook, report, out / f"{spec.kind}-{rep}.xlsx", company="Synthetic Co"
+                    )
                 if args.pdf:
                     body = steps.timed("worker: PDF print body", export_print_body, executed)
                     page = PdfPage(print_title(report, "Synthetic Co"), "A4", "landscape")

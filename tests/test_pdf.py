@@ -259,7 +259,9 @@ def test_the_print_body_leaves_out_the_commission_traces_and_the_pdf_reads_as_wi
     result, entries = small_batch
     entry = entries[("account_manager", "AM-001")]
     nb = nbformat.read(_files(result, entry)["ipynb"], as_version=4)
-    assert "reportkit-trace" in "".join(str(o.get("data", {}).get("text/html", "")) for c in nb.cells for o in c.get("outputs", []))
+    assert "reportkit-trace" in "".join(
+        str(o.get("data", {}).get("text/html", "")) for c in nb.cells for o in c.get("outputs", [])
+    )
     body = export_print_body(nb)
     assert "reportkit-trace" not in body and "Trace of line" not in body
     config = html_export._hidden_code_config()
@@ -267,7 +269,9 @@ def test_the_print_body_leaves_out_the_commission_traces_and_the_pdf_reads_as_wi
     config.NbConvertBase.display_data_priority = html_export._PRINT_PRIORITY
     stock, _ = HTMLExporter(config=config, template_name="basic").from_notebook_node(html_export._published(nb))
     assert "reportkit-trace" in stock
-    title = PrintTitle("Demo Co", "Account manager report: Alice Andersen (AM-001)", "FY2025-Q4", pd.Timestamp("2025-12-31").date())
+    title = PrintTitle(
+        "Demo Co", "Account manager report: Alice Andersen (AM-001)", "FY2025-Q4", pd.Timestamp("2025-12-31").date()
+    )
     ours, theirs = tmp_path / "ours.pdf", tmp_path / "stock.pdf"
     ours.write_bytes(render_pdf(body, PdfPage(title, "A4", "landscape")))
     theirs.write_bytes(render_pdf(stock, PdfPage(title, "A4", "landscape")))

@@ -191,6 +191,13 @@ def test_saving_a_chart_draws_it_once_and_gives_the_bytes_of_a_figure_left_with_
     from matplotlib.layout_engine import PlaceHolderLayoutEngine
 
     report, team = am_report(), team_report()
+    draws: list[int] = []
+    real_draw = FigureCanvasAgg.draw
+
+    def counted_draw(canvas):
+        draws.append(1)
+        return real_draw(canvas)
+
     for make, obj in (
         (charts.quarterly_chart, report),
         (charts.team_quarterly_chart, team),
@@ -200,9 +207,8 @@ def test_saving_a_chart_draws_it_once_and_gives_the_bytes_of_a_figure_left_with_
         stock.set_layout_engine(PlaceHolderLayoutEngine(True, True))  # what Figure.tight_layout leaves
         png, svg = charts.to_png(stock), charts.to_svg(stock)
         fig = make(obj)
-        draws = []
-        real_draw = FigureCanvasAgg.draw
-        monkeypatch.setattr(FigureCanvasAgg, "draw", lambda canvas: draws.append(1) or real_draw(canvas))
+        draws.clear()
+        monkeypatch.setattr(FigureCanvasAgg, "draw", counted_draw)
         assert charts.to_png(fig) == png and charts.to_svg(fig) == svg
         monkeypatch.undo()
         assert len(draws) == 1
