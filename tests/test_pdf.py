@@ -246,3 +246,33 @@ def test_turning_pdfs_off_removes_the_pdfs_an_earlier_run_listed(tmp_path):
     previous = {"reports": [{"outputs": {"html": "teams/t.html", "pdf": "teams/t.pdf"}}]}
     assert remove_stale_outputs(out, previous, {"teams/t.html"}) == ["teams/t.pdf"]
     assert sorted(p.name for p in (out / "teams").iterdir()) == ["mine.pdf", "t.html"]
+
+
+def test_the_print_body_leaves_out_the_commission_traces_and_the_pdf_reads_as_with_them(small_batch, tmp_path):
+    """Print hides each commission line's trace (the HTML's ``<details>``); the print body drops those
+    rows before layout (issue #18: hundreds of hidden cells were laid out for nothing), and the
+    pages read the same as the pages printed from nbconvert's own body, traces and all."""
+    from nbconvert import HTMLExporter
+
+    from reportkit.run import html as html_export
+
+    result, entries = small_batch
+    entry = entries[("account_manager", "AM-001")]
+    nb = nbformat.read(_files(result, entry)["ipynb"], as_version=4)
+    assert "reportkit-trace" in "".join(
+        str(o.get("data", {}).get("text/html", "")) for c in nb.cells for o in c.get("outputs", [])
+    )
+    body = export_print_body(nb)
+    assert "reportkit-trace" not in body and "Trace of line" not in body
+    config = html_export._hidden_code_config()
+    config.HTMLExporter.anchor_link_text = "¶"
+    config.NbConvertBase.display_data_priority = html_export._PRINT_PRIORITY
+    stock, _ = HTMLExporter(config=config, template_name="basic").from_notebook_node(html_export._published(nb))
+    assert "reportkit-trace" in stock
+    title = PrintTitle(
+        "Demo Co", "Account manager report: Alice Andersen (AM-001)", "FY2025-Q4", pd.Timestamp("2025-12-31").date()
+    )
+    ours, theirs = tmp_path / "ours.pdf", tmp_path / "stock.pdf"
+    ours.write_bytes(render_pdf(body, PdfPage(title, "A4", "landscape")))
+    theirs.write_bytes(render_pdf(stock, PdfPage(title, "A4", "landscape")))
+    assert pdf_pages(ours) == pdf_pages(theirs)

@@ -184,6 +184,36 @@ def test_charts_are_deterministic_png_without_metadata():
         assert b"matplotlib" not in a.lower()
 
 
+def test_saving_a_chart_draws_it_once_and_gives_the_bytes_of_a_figure_left_with_its_layout_engine(monkeypatch):
+    """Issue #18: tight_layout leaves a placeholder layout engine, which made every savefig draw
+    (and encode) the figure twice; the charts drop it, and the PNG and SVG are the same bytes."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
+    report, team = am_report(), team_report()
+    draws: list[int] = []
+    real_draw = FigureCanvasAgg.draw
+
+    def counted_draw(canvas):
+        draws.append(1)
+        return real_draw(canvas)
+
+    for make, obj in (
+        (charts.quarterly_chart, report),
+        (charts.team_quarterly_chart, team),
+        (charts.attainment_distribution_chart, team),
+    ):
+        stock = make(obj)
+        stock.set_layout_engine(PlaceHolderLayoutEngine(True, True))  # what Figure.tight_layout leaves
+        png, svg = charts.to_png(stock), charts.to_svg(stock)
+        fig = make(obj)
+        draws.clear()
+        monkeypatch.setattr(FigureCanvasAgg, "draw", counted_draw)
+        assert charts.to_png(fig) == png and charts.to_svg(fig) == svg
+        monkeypatch.undo()
+        assert len(draws) == 1
+
+
 def test_quarterly_chart_plots_the_report_values_unchanged():
     fig = charts.quarterly_chart(am_report())
     ax = fig.axes[0]

@@ -30,6 +30,7 @@ import datetime
 import html
 import math
 import numbers
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
@@ -75,6 +76,8 @@ __all__ = [
     "Notes",
     "Section",
     "forecast_categories",
+    "TRACE_ROW_CLASS",
+    "without_trace_rows",
 ]
 
 # -- scalar formatting ------------------------------------------------------------
@@ -290,8 +293,8 @@ class Table:
             out.append("</tr>")
             if i < len(self.details) and self.details[i] is not None:  # the trace of the row (issue #15 part 4)
                 words, inner = self.details[i]
-                out.append(f'<tr class="reportkit-trace"><td colspan="{len(self.headers)}"><details><summary>')
-                out.append(f"{esc(words)}</summary>{inner.to_html()}</details></td></tr>")
+                out.append(f'<tr class="{TRACE_ROW_CLASS}"><td colspan="{len(self.headers)}"><details><summary>')
+                out.append(f"{esc(words)}</summary>{inner.to_html()}{_TRACE_ROW_END}")
         out.append("</tbody>")
         if self.footer:
             out.append('<tfoot><tr class="reportkit-total">')
@@ -362,6 +365,24 @@ class Table:
 
     def __repr__(self) -> str:
         return self.to_text()
+
+
+TRACE_ROW_CLASS = "reportkit-trace"
+"""Class of the row :meth:`Table.to_html` writes under a commission line: its trace in a closed ``<details>``."""
+_TRACE_ROW_END = "</details></td></tr>"
+_TRACE_ROWS = re.compile(f'<tr class="{TRACE_ROW_CLASS}">.*?{re.escape(_TRACE_ROW_END)}', re.S)
+
+
+def without_trace_rows(markup: str) -> str:
+    """``markup`` without the trace rows :meth:`Table.to_html` wrote (``<tr class="reportkit-trace">``).
+
+    What print leaves out: paper has no ``<details>`` to open, the PDF's style hides those
+    rows (:mod:`reportkit.render.pdf`) and the workbook's Trace sheet holds every trace row,
+    so the print body drops them before the PDF renderer lays out hundreds of hidden cells
+    (``docs/batch.md``, "Where a report's time goes"). A trace row holds one table and no
+    ``<details>`` of its own, so it ends at the first ``</details></td></tr>``.
+    """
+    return _TRACE_ROWS.sub("", markup) if TRACE_ROW_CLASS in markup else markup
 
 
 @dataclass(frozen=True)

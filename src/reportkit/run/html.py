@@ -84,6 +84,10 @@ def _accessible(page: str) -> str:
 _SELF_CLOSED = re.compile(r"<(?!(?:area|base|br|col|embed|hr|img|input|link|meta|source|track|wbr)[\s/>])[A-Za-z][^<>]*/>")
 
 
+_INLINE_SVG = re.compile(r"<svg\b.*?</svg>", re.S | re.IGNORECASE)
+"""An inline SVG drawing (a chart in the print body), where self-closing elements are well-formed."""
+
+
 def _hidden_code_config() -> Any:
     """nbconvert configuration shared by the page and the print body: no code, no prompts, and the
     :data:`HIDDEN_TAGS` removed by nbconvert's ``TagRemovePreprocessor`` (so stock nbconvert with
@@ -113,17 +117,16 @@ _PRINT_PRIORITY = [
 
 
 def _print_exporter() -> Any:
-    """This thread's exporter of a report's cells for print (nbconvert's ``basic`` template: markup, no page CSS)."""
+    """This thread's exporter of a report's cells for print (nbconvert's ``basic`` template: markup, no page CSS).
+
+    The page's exporter without the BeautifulSoup pass (:func:`_new_html_exporter`), for print:
+    the ``basic`` template, a chart's SVG first, and a self-closing element inside an inline
+    ``<svg>`` (every chart's) does not send the body down nbconvert's slower path, since an
+    HTML parser honours the slash there (foreign content), as the PDF renderer's does.
+    """
     exporter = getattr(_exporters, "print", None)
     if exporter is None:
-        from nbconvert import HTMLExporter
-
-        c = _hidden_code_config()
-        # not empty, for the reason given in _new_html_exporter (an empty anchor is written
-        # self-closed and an HTML parser leaves it open); the print style hides it
-        c.HTMLExporter.anchor_link_text = "¶"
-        c.NbConvertBase.display_data_priority = _PRINT_PRIORITY
-        exporter = _exporters.print = HTMLExporter(config=c, template_name="basic")
+        exporter = _exporters.print = _new_html_exporter(for_print=True)
     return exporter
 
 
@@ -148,14 +151,25 @@ def export_print_body(notebook: nbformat.NotebookNode) -> str:
     """The report's cells as HTML for print: what :func:`export_html` shows, without the page's CSS.
 
     The same cells and outputs as the published page (code, prompts and both
-    parameter cells hidden); a chart is its SVG where the notebook has one. The
-    PDF renderer (:mod:`reportkit.render.pdf`) lays it out on paper.
+    parameter cells hidden); a chart is its SVG where the notebook has one; the
+    commission lines' trace rows, which print hides, are left out
+    (:func:`reportkit.render.notebook.without_trace_rows`). The PDF renderer
+    (:mod:`reportkit.render.pdf`) lays it out on paper.
     """
-    body, _ = _print_exporter().from_notebook_node(_published(notebook))
+    from ..render.notebook import without_trace_rows  # lazy: pandas etc. only where a PDF is printed
+
+    nb = _published(notebook)
+    for cell in nb.cells:  # the commission lines' traces: hidden on paper (render/notebook.py)
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "text/html" in data:
+                data["text/html"] = without_trace_rows("".join(data["text/html"]))
+    body, _ = _print_exporter().from_notebook_node(nb)
     return body
 
 
-def _new_html_exporter() -> Any:
+def _new_html_exporter(for_print: bool = False) -> Any:
+    """The page's exporter (lab template), or with ``for_print`` the print body's (:func:`_print_exporter`)."""
     from nbconvert import HTMLExporter
     from nbconvert.exporters.templateexporter import TemplateExporter
     from nbconvert.filters.highlight import Highlight2HTML
@@ -203,7 +217,7 @@ def _new_html_exporter() -> Any:
             self.register_filter("highlight_code", highlight_code)
             self.register_filter("filter_data_type", filter_data_type)
             page, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
-            if _SELF_CLOSED.search(page):
+            if _SELF_CLOSED.search(_INLINE_SVG.sub("", page) if for_print else page):
                 return super().from_notebook_node(nb, given, **kw)
             return _accessible(page), resources
 
@@ -218,6 +232,9 @@ def _new_html_exporter() -> Any:
     # that slower path only for pages with such a tag, so the anchor text must not be
     # empty or every report would.
     c.HTMLExporter.anchor_link_text = "¶"
+    if for_print:
+        c.NbConvertBase.display_data_priority = _PRINT_PRIORITY
+        return _HTMLExporter(config=c, template_name="basic")
     return _HTMLExporter(config=c)
 
 

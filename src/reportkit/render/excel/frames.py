@@ -9,6 +9,7 @@ than a sheet continues on numbered sheets. It returns where everything went
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import textwrap
@@ -372,8 +373,15 @@ def wrapped_height(texts: list[Any], widths: list[float]) -> float:
         if isinstance(text, str) and text:
             per_line = max(int(width * 1.05), 1)
             if len(text) > per_line or "\n" in text:
-                lines = max(lines, sum(max(1, len(textwrap.wrap(part, per_line))) for part in text.split("\n")))
+                lines = max(lines, _wrapped_lines(text, per_line))
     return 15.0 * lines
+
+
+@functools.lru_cache(maxsize=4096)
+def _wrapped_lines(text: str, per_line: int) -> int:
+    """Lines ``text`` takes wrapped at ``per_line`` characters (a list sheet repeats its status rules
+    and reasons on many rows: each text is laid out once)."""
+    return sum(max(1, len(textwrap.wrap(part, per_line))) for part in text.split("\n"))
 
 
 _WRAP_WIDTH = 32
