@@ -15,12 +15,13 @@ shared machine are noisy:
    HTML (``chromium --headless --print-to-pdf``; nbconvert's ``--to webpdf`` needs
    playwright and a browser download, which an offline machine does not have).
    Prints ``ratio naive / reportkit (PDFs off)`` and ``(PDFs on)``.
-2. **Fixed cost of a batch.** A batch of one report (one account manager,
-   ``reports: [account_manager]``) over the headline data: its wall time minus that
-   report's own ``duration_s`` in the manifest is what every batch pays whatever its
-   size (start-up, params, loading and validating the data, the workers' start, the
-   manifest, index and figures). Also the intercept of a straight line through the
-   scaling points (wall time against reports).
+2. **Fixed cost of a batch.** The wall time of a batch of one report (one account
+   manager, ``reports: [account_manager]``) over the headline data, split into the time
+   around the report (start-up, params, loading and validating the data, the workers'
+   start, manifest, index and figures) and the report's ``duration_s`` (building it,
+   which builds the context every report of a batch shares: credits and forecasts, then
+   executing it). An upper bound: it includes one report. Also the intercept of a
+   straight line through the scaling points (wall time against reports).
 3. **Scaling**: wall time per report and peak RSS per process kind at 12/50,000,
    25/100,000, 50/200,000 (the headline run, not repeated) and 200/800,000 managers/deals.
 4. **Loading**: ``mapping.load_dataset`` (load + validate) and the aggregate (attainment
@@ -458,8 +459,10 @@ def main(argv: list[str] | None = None) -> None:
         if not args.skip_fixed:
             one, own = fixed_cost(params, root / "one", args.jobs, "AM-0001")
             say(
-                f"fixed cost of a batch: {one.wall - own:.1f} s (a 1-report batch over {args.deals:,} deals: {one.wall:.1f} s "
-                f"wall, of which the report {own:.1f} s; {one.cpu:.1f} s CPU, {one.memory()}); {one.load}"
+                f"fixed cost of a batch: {one.wall:.1f} s, a 1-report batch over {args.deals:,} deals ({one.cpu:.1f} s CPU, "
+                f"{one.memory()}): {one.wall - own:.1f} s around its report (start-up, loading, manifest, index) and "
+                f"{own:.1f} s the report's duration_s (building it with the context every report shares, then "
+                f"executing it); {one.load}"
             )
         points = [] if args.skip_scaling else _points(args.scaling)
         fit: list[tuple[int, float]] = []
