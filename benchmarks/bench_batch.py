@@ -28,9 +28,10 @@ shared machine are noisy:
    table of every account manager for the period) of 1,000,000 deals, in a fresh
    process (imports and the lazy pandera import count, as in a notebook).
 
-Peak memory: ``largest`` is the largest resident set of any single process of the run
-(``getrusage(RUSAGE_CHILDREN).ru_maxrss`` of a wrapper process; exact); the per-kind
-figures (``batch`` = the ``reportkit batch`` process, ``worker`` = a report worker,
+Peak memory: ``largest`` is the largest resident set of any single process of the run:
+``getrusage(RUSAGE_CHILDREN).ru_maxrss`` of a wrapper process (exact, but only for the
+processes that were waited for: not the report workers) or the largest sampled figure,
+whichever is more; the per-kind figures (``batch`` = the ``reportkit batch`` process, ``worker`` = a report worker,
 ``warm`` = a worker's warm kernel process, ``kernel`` = a report's kernel) are sampled
 every 50 ms with psutil, so a peak shorter than that can be missed. CPU seconds are user +
 system of every process of the run, as last sampled (at most 50 ms short per process), or
@@ -240,7 +241,8 @@ def measured(cmd: list[str], **kw) -> Run:
     *output, last = out.strip().splitlines()
     peak, cpu = last.split()
     cpu_seen = sum(sampler.cpu.values())  # every process of the run, up to its last sample
-    return Run(wall, max(float(cpu), cpu_seen), int(peak) / 1024, sampler.peaks, "\n".join(output), load_avg())
+    largest = max([int(peak) / 1024, *sampler.peaks.values()])  # getrusage sees only the processes waited for
+    return Run(wall, max(float(cpu), cpu_seen), largest, sampler.peaks, "\n".join(output), load_avg())
 
 
 def reportkit_batch(params: Path, out: Path, jobs: int | None, *overrides: str) -> tuple[Run, list[dict]]:
@@ -267,13 +269,14 @@ def _chromium_pdf(html: Path, pdf: Path, profile: Path) -> None:
 
 @dataclass
 class Naive:
-    """The naive loop's seconds: notebooks + HTML, and the PDFs; ``timed`` of ``total`` reports (extrapolated if fewer)."""
+    """The naive loop's wall and CPU seconds: notebooks + HTML, and the PDFs; ``timed`` of ``total`` reports (extrapolated if fewer)."""
 
     html: float
     pdf: float | None
     timed: int
     total: int
-    cpu: float
+    html_cpu: float
+    pdf_cpu: float
     load: str
 
     def scaled(self, seconds: float) -> float:
@@ -293,12 +296,11 @@ def naive(params: Path, out: Path, reports: list[dict], sample: int | None, pdf:
     chosen = reports
     if sample and sample < len(reports):
         chosen = [reports[round(i * (len(reports) - 1) / max(1, sample - 1))] for i in range(sample)]
-    t_html = t_pdf = 0.0
-    c0 = _children_cpu()
+    t_html = t_pdf = c_html = c_pdf = 0.0
     for i, r in enumerate(chosen):
         kind = r["kind"]
         nb = out / f"{i:04d}.ipynb"
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), _children_cpu()
         subprocess.run(
             [str(BIN / "papermill"), str(TEMPLATES / f"{kind}.ipynb"), str(nb), "-k", "reportkit",
              "-r", "params_file", str(params), "-r", ID_PARAMETER[kind], r["id"],
@@ -311,12 +313,12 @@ def naive(params: Path, out: Path, reports: list[dict], sample: int | None, pdf:
         subprocess.run(
             [str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(nb)], check=True, capture_output=True
         )
-        t1 = time.perf_counter()
-        t_html += t1 - t0
+        t1, c1 = time.perf_counter(), _children_cpu()
+        t_html, c_html = t_html + t1 - t0, c_html + c1 - c0
         if pdf:
             _chromium_pdf(nb.with_suffix(".html"), nb.with_suffix(".pdf"), out / "chromium-profile")
-            t_pdf += time.perf_counter() - t1
-    return Naive(t_html, t_pdf if pdf else None, len(chosen), len(reports), _children_cpu() - c0, load_avg())
+            t_pdf, c_pdf = t_pdf + time.perf_counter() - t1, c_pdf + _children_cpu() - c1
+    return Naive(t_html, t_pdf if pdf else None, len(chosen), len(reports), c_html, c_pdf, load_avg())
 
 
 def _children_cpu() -> float:
@@ -446,16 +448,19 @@ def main(argv: list[str] | None = None) -> None:
             t_off = nv.scaled(nv.html)
             say(
                 f"naive papermill + nbconvert --to html per report: {t_off:.1f} s ({t_off / n:.2f} s/report; {how}), "
-                f"{nv.scaled(nv.cpu):.0f} s CPU with the PDFs; {nv.load}"
+                f"{nv.scaled(nv.html_cpu):.0f} s CPU; {nv.load}"
             )
-            say(f"ratio naive / reportkit (PDFs off): {t_off / off.wall:.1f}x")
+            c_off = nv.scaled(nv.html_cpu)
+            say(f"ratio naive / reportkit (PDFs off): {t_off / off.wall:.1f}x (in CPU seconds {c_off / off.cpu:.1f}x)")
             if on is not None and nv.pdf is not None:
                 t_on = t_off + nv.scaled(nv.pdf)
                 say(
                     f"naive + one PDF per report by headless Chromium printing nbconvert's HTML "
-                    f"(chromium --headless --print-to-pdf): {t_on:.1f} s ({nv.scaled(nv.pdf) / n:.2f} s/report for the PDF)"
+                    f"(chromium --headless --print-to-pdf): {t_on:.1f} s ({nv.scaled(nv.pdf) / n:.2f} s/report for the PDF), "
+                    f"{c_off + nv.scaled(nv.pdf_cpu):.0f} s CPU"
                 )
-                say(f"ratio naive / reportkit (PDFs on): {t_on / on.wall:.1f}x")
+                c_on = c_off + nv.scaled(nv.pdf_cpu)
+                say(f"ratio naive / reportkit (PDFs on): {t_on / on.wall:.1f}x (in CPU seconds {c_on / on.cpu:.1f}x)")
         if not args.skip_fixed:
             one, own = fixed_cost(params, root / "one", args.jobs, "AM-0001")
             say(
