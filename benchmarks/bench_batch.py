@@ -1,23 +1,49 @@
-"""Benchmark: ``reportkit batch`` against the naive way, scaling, and loading 1,000,000 deals.
+"""Benchmark: ``reportkit batch`` against the naive way (PDFs off and on), fixed cost, scaling, loading.
 
-1. Generates a synthetic org (default 50 account managers in 5 teams, 200,000 deals over
-   FY2024-FY2025, quarterly quotas) as CSV files plus a source mapping and params file.
-2. Times ``reportkit batch`` (reports in parallel, one kernel each, the data loaded once)
-   and the naive way in the same run: one ``papermill`` CLI call per report whose notebook
-   re-reads all the CSVs itself (the template with ``report_data`` empty builds the report
-   from ``params_file``), then one ``jupyter nbconvert --to html`` per report, one after
-   the other. Prints the ratio naive / reportkit.
-3. Scaling of wall time and peak memory of ``reportkit batch`` at 1x, 2x and 4x managers and
-   rows (1x = a quarter of the headline size).
-4. Load + validate (``mapping.load_dataset``) and aggregate (attainment table of every
-   account manager for the period) of 1,000,000 deals.
+One run prints every figure issue #18 asks for, each timing with the machine's load
+average (``os.getloadavg()``) and the CPU seconds it took, because wall times on a
+shared machine are noisy:
 
-Peak memory is the largest resident set of any single process of the run (the batch
-process or one kernel), from ``getrusage(RUSAGE_CHILDREN).ru_maxrss`` of a wrapper process.
-The figures are printed as the last lines; ``docs/batch.md`` records a run.
+1. **Ratios.** A synthetic org (default 50 account managers in 5 teams, 200,000 deals
+   over FY2024-FY2025, quarterly quotas) as CSV files plus a source mapping and params
+   file. ``reportkit batch`` runs it twice, with params ``pdf.enabled`` false and true
+   (``-p pdf.enabled=...``). The naive way runs in the same process, serially, per
+   report: one ``papermill`` CLI call whose notebook re-reads all the CSVs itself (the
+   template with ``report_data`` empty builds the report from ``params_file``), one
+   ``jupyter nbconvert --to html --no-input``, and, for the PDFs-on figure, one PDF the
+   way a user without reportkit would make it: headless Chromium printing nbconvert's
+   HTML (``chromium --headless --print-to-pdf``; nbconvert's ``--to webpdf`` needs
+   playwright and a browser download, which an offline machine does not have).
+   Prints ``ratio naive / reportkit (PDFs off)`` and ``(PDFs on)``.
+2. **Fixed cost of a batch.** The wall time of a batch of one report (one account
+   manager, ``reports: [account_manager]``) over the headline data, split into the time
+   around the report (start-up, params, loading and validating the data, the workers'
+   start, manifest, index and figures) and the report's ``duration_s`` (building it,
+   which builds the context every report of a batch shares: credits and forecasts, then
+   executing it). An upper bound: it includes one report. Also the intercept of a
+   straight line through the scaling points (wall time against reports).
+3. **Scaling**: wall time per report and peak RSS per process kind at 12/50,000,
+   25/100,000, 50/200,000 (the headline run, not repeated) and 200/800,000 managers/deals.
+4. **Loading**: ``mapping.load_dataset`` (load + validate) and the aggregate (attainment
+   table of every account manager for the period) of 1,000,000 deals, in a fresh
+   process (imports and the lazy pandera import count, as in a notebook).
 
-Run: ``.venv/bin/python benchmarks/bench_batch.py [--managers 50] [--deals 200000]
-[--big-deals 1000000] [--jobs N] [--skip-naive] [--only-big]``; ``--only-big`` runs section 4 alone.
+Peak memory: ``largest`` is the largest resident set of any single process of the run:
+``getrusage(RUSAGE_CHILDREN).ru_maxrss`` of a wrapper process (exact, but only for the
+processes that were waited for: not the report workers) or the largest sampled figure,
+whichever is more; the per-kind figures (``batch`` = the ``reportkit batch`` process, ``worker`` = a report worker,
+``warm`` = a worker's warm kernel process, ``kernel`` = a report's kernel) are sampled
+every 50 ms with psutil, so a peak shorter than that can be missed. CPU seconds are user +
+system of every process of the run, as last sampled (at most 50 ms short per process), or
+``getrusage(RUSAGE_CHILDREN)`` of the wrapper where that is more.
+
+Run: ``.venv/bin/python benchmarks/bench_batch.py`` (the issue's headline sizes; the
+naive loop alone takes about 15 minutes), or ``--quick`` for a development run of a few
+minutes (10 managers / 40,000 deals, naive loop on 6 reports extrapolated, small
+scaling points, 200,000 deals loaded). Sizes: ``--managers``, ``--deals``,
+``--scaling 12:50000,25:100000`` (``none`` skips), ``--big-deals`` (0 skips),
+``--naive-reports N`` (time N reports of the naive loop and extrapolate), ``--skip-naive``,
+``--skip-pdf``, ``--only-big``. ``docs/batch.md`` ("Performance") records a run.
 """
 
 from __future__ import annotations
@@ -29,7 +55,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -111,137 +139,354 @@ def generate(folder: Path, managers: int, deals: int, teams: int = 5, seed: int 
     return folder / "params.yaml"
 
 
-def measured(cmd: list[str], **kw) -> tuple[float, float, str]:
-    """Run ``cmd`` in a wrapper; returns (wall seconds, peak RSS in MB of its largest process, stdout)."""
+CHROMIUM = Path("/usr/bin/chromium")
+ROLES = ("batch", "worker", "warm", "kernel")
+
+
+def load_avg() -> str:
+    """The 1, 5 and 15-minute load averages, as printed beside every timing."""
+    return "load {:.1f}/{:.1f}/{:.1f}".format(*os.getloadavg())
+
+
+@dataclass
+class Run:
+    """One measured command: wall and CPU seconds, peak RSS (MB) of its largest process and per process kind."""
+
+    wall: float
+    cpu: float
+    largest: float
+    peaks: dict[str, float] = field(default_factory=dict)
+    stdout: str = ""
+    load: str = ""
+
+    def memory(self) -> str:
+        kinds = ", ".join(f"{k} {self.peaks[k]:.0f}" for k in ROLES if k in self.peaks)
+        return f"peak RSS largest process {self.largest:.0f} MB" + (f" ({kinds})" if kinds else "")
+
+
+class _RssSampler(threading.Thread):
+    """Largest RSS per process kind of ``pid``'s descendants, sampled every 50 ms (psutil).
+
+    The command's own process (the wrapper's child) is ``batch``; a process started by
+    the multiprocessing forkserver is a ``worker``; ``python -m reportkit.run._warm`` is
+    ``warm`` and the processes it forks (same command line) are ``kernel``; an ipykernel
+    started the ordinary way is a ``kernel`` too.
+    """
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.peaks, self.stop = pid, {}, threading.Event()
+        self._roles: dict[int, str] = {}
+        self.cpu: dict[int, float] = {}  # pid -> user + system seconds when last seen
+
+    def _role(self, p, top: int) -> str:
+        if p.pid not in self._roles:
+            cmd = " ".join(p.cmdline())
+            parent = self._roles.get(p.ppid(), "")
+            if p.ppid() == top:
+                role = "batch"
+            elif "reportkit.run._warm" in cmd:
+                role = "kernel" if parent in ("warm", "kernel") else "warm"
+            elif "forkserver" in cmd:
+                role = "worker" if parent in ("forkserver", "worker") else "forkserver"
+            elif "ipykernel" in cmd:
+                role = "kernel"
+            else:
+                role = "other"
+            self._roles[p.pid] = role
+        return self._roles[p.pid]
+
+    def run(self) -> None:
+        import psutil
+
+        try:
+            top = psutil.Process(self.pid)
+        except psutil.Error:
+            return
+        while not self.stop.is_set():
+            try:
+                procs = sorted(top.children(recursive=True), key=lambda q: q.pid)
+            except psutil.Error:
+                break
+            for p in procs:
+                try:
+                    role, rss = self._role(p, self.pid), p.memory_info().rss / 2**20
+                    t = p.cpu_times()
+                except psutil.Error:
+                    continue
+                self.cpu[p.pid] = t.user + t.system
+                self.peaks[role] = max(self.peaks.get(role, 0.0), rss)
+            self.stop.wait(0.05)
+
+
+def measured(cmd: list[str], **kw) -> Run:
+    """Run ``cmd`` in a wrapper process: wall and CPU seconds, peak RSS (largest process and per kind), stdout."""
     wrapper = (
         "import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(r.returncode)"
+        "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+        "print(u.ru_maxrss, u.ru_utime + u.ru_stime); sys.exit(r.returncode)"
     )
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", wrapper, *cmd], capture_output=True, text=True, **kw)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", wrapper, *cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw
+    )
+    sampler = _RssSampler(proc.pid)
+    sampler.start()
+    out, err = proc.communicate()
     wall = time.perf_counter() - t0
-    if proc.returncode not in (0,):
-        raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-2000:]}")
-    *output, peak = proc.stdout.strip().splitlines()
-    return wall, int(peak) / 1024, "\n".join(output)
+    sampler.stop.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"failed ({proc.returncode}): {' '.join(cmd)}\n{err[-2000:]}")
+    *output, last = out.strip().splitlines()
+    peak, cpu = last.split()
+    cpu_seen = sum(sampler.cpu.values())  # every process of the run, up to its last sample
+    largest = max([int(peak) / 1024, *sampler.peaks.values()])  # getrusage sees only the processes waited for
+    return Run(wall, max(float(cpu), cpu_seen), largest, sampler.peaks, "\n".join(output), load_avg())
 
 
-def reportkit_batch(params: Path, out: Path, jobs: int | None) -> tuple[float, float, list[dict]]:
+def reportkit_batch(params: Path, out: Path, jobs: int | None, *overrides: str) -> tuple[Run, list[dict]]:
+    """``reportkit batch`` into a fresh ``out`` with ``-p`` ``overrides``; the run and the manifest's reports."""
     shutil.rmtree(out, ignore_errors=True)
     cmd = [str(BIN / "reportkit"), "batch", str(params), "-o", str(out), "-q"] + (["-j", str(jobs)] if jobs else [])
-    wall, rss, _ = measured(cmd)
-    return wall, rss, json.loads((out / "manifest.json").read_text())["reports"]
+    for o in overrides:
+        cmd += ["-p", o]
+    run = measured(cmd)
+    reports = json.loads((out / "manifest.json").read_text())["reports"]
+    failed = [r for r in reports if r["status"] != "ok" or r.get("output_errors")]
+    if failed:
+        raise SystemExit(f"{len(failed)} report(s) failed or lost an output: {failed[0]}")
+    return run, reports
 
 
-def naive(params: Path, out: Path, reports: list[dict]) -> float:
-    """One papermill CLI call per report (re-reading the data), then nbconvert per report; serial."""
+def _chromium_pdf(html: Path, pdf: Path, profile: Path) -> None:
+    """Print ``html`` to ``pdf`` with headless Chromium, as a user would (Chromium's own page header and footer)."""
+    cmd = [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", f"--user-data-dir={profile}"]
+    subprocess.run([*cmd, f"--print-to-pdf={pdf}", html.resolve().as_uri()], check=True, capture_output=True, timeout=120)
+    if not pdf.read_bytes().startswith(b"%PDF-"):
+        raise SystemExit(f"Chromium wrote no PDF for {html}")
+
+
+@dataclass
+class Naive:
+    """The naive loop's wall and CPU seconds: notebooks + HTML, and the PDFs; ``timed`` of ``total`` reports (extrapolated if fewer)."""
+
+    html: float
+    pdf: float | None
+    timed: int
+    total: int
+    html_cpu: float
+    pdf_cpu: float
+    load: str
+
+    def scaled(self, seconds: float) -> float:
+        return seconds * self.total / self.timed
+
+
+def naive(params: Path, out: Path, reports: list[dict], sample: int | None, pdf: bool) -> Naive:
+    """One papermill CLI call per report (re-reading the data), nbconvert per report, then Chromium per HTML; serial.
+
+    ``sample``: time that many reports, spread evenly over the batch's list (every kind
+    is in it), and extrapolate to all of them.
+    """
+    from reportkit.run.plan import ID_PARAMETER
+
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    t0 = time.perf_counter()
-    for i, r in enumerate(reports):
+    chosen = reports
+    if sample and sample < len(reports):
+        chosen = [reports[round(i * (len(reports) - 1) / max(1, sample - 1))] for i in range(sample)]
+    t_html = t_pdf = c_html = c_pdf = 0.0
+    for i, r in enumerate(chosen):
         kind = r["kind"]
         nb = out / f"{i:04d}.ipynb"
-        id_param = "account_manager_id" if kind == "account_manager" else "team"
+        t0, c0 = time.perf_counter(), _children_cpu()
         subprocess.run(
-            [
-                str(BIN / "papermill"),
-                str(TEMPLATES / f"{kind}.ipynb"),
-                str(nb),
-                "-k",
-                "reportkit",
-                "-r",
-                "params_file",
-                str(params),
-                "-r",
-                id_param,
-                r["id"],
-                "-r",
-                "period",
-                "FY2025-Q4",
-                "-r",
-                "as_of",
-                "2025-12-31",
-                "--no-progress-bar",
-                "--log-level",
-                "ERROR",
-            ],
+            [str(BIN / "papermill"), str(TEMPLATES / f"{kind}.ipynb"), str(nb), "-k", "reportkit",
+             "-r", "params_file", str(params), "-r", ID_PARAMETER[kind], r["id"],
+             "-r", "period", "FY2025-Q4", "-r", "as_of", "2025-12-31",
+             "--no-progress-bar", "--log-level", "ERROR"],
             check=True,
             capture_output=True,
             cwd=str(TEMPLATES),
-        )
+        )  # fmt: skip
         subprocess.run(
             [str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(nb)], check=True, capture_output=True
         )
-    return time.perf_counter() - t0
+        t1, c1 = time.perf_counter(), _children_cpu()
+        t_html, c_html = t_html + t1 - t0, c_html + c1 - c0
+        if pdf:
+            _chromium_pdf(nb.with_suffix(".html"), nb.with_suffix(".pdf"), out / "chromium-profile")
+            t_pdf, c_pdf = t_pdf + time.perf_counter() - t1, c_pdf + _children_cpu() - c1
+    return Naive(t_html, t_pdf if pdf else None, len(chosen), len(reports), c_html, c_pdf, load_avg())
+
+
+def _children_cpu() -> float:
+    import resource
+
+    u = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return u.ru_utime + u.ru_stime
+
+
+def fixed_cost(params: Path, out: Path, jobs: int | None, first_manager: str) -> tuple[Run, float]:
+    """A batch of one account-manager report over ``params``' data: (its run, its report's own ``duration_s``)."""
+    run, reports = reportkit_batch(params, out, jobs, f"account_managers={first_manager}", "reports=account_manager")
+    if len(reports) != 1:
+        raise SystemExit(f"the one-report batch made {len(reports)} reports")
+    return run, float(reports[0]["duration_s"])
+
+
+def intercept(points: list[tuple[int, float]]) -> tuple[float, float] | None:
+    """(intercept, slope) of the least-squares line of wall seconds against reports; None under two points."""
+    if len({n for n, _ in points}) < 2:
+        return None
+    slope, icpt = np.polyfit([n for n, _ in points], [w for _, w in points], 1)
+    return float(icpt), float(slope)
 
 
 BIG = """\
-import sys, time
+import os, sys, time
+t = time.perf_counter(); c = time.process_time()
 from reportkit.data.mapping import load_dataset
 from reportkit.config.params import load_params
 import reportkit as rk
 params = load_params(sys.argv[1])
-t0 = time.perf_counter(); ds = load_dataset(params.resolve(params.source)); t1 = time.perf_counter()
-att = rk.attainment_table(ds, params.period, params=params); t2 = time.perf_counter()
-print(f"{len(ds.deals)} {t1 - t0:.2f} {t2 - t1:.2f} {len(att)}")
+t0 = time.perf_counter(); c0 = time.process_time()
+ds = load_dataset(params.resolve(params.source))
+t1 = time.perf_counter(); c1 = time.process_time()
+att = rk.attainment_table(ds, params.period, params=params)
+t2 = time.perf_counter(); c2 = time.process_time()
+print(f"{len(ds.deals)} {t1 - t0:.2f} {c1 - c0:.2f} {t2 - t1:.2f} {c2 - c1:.2f} {len(att)} {t0 - t:.2f}")
 """
 
 
 def big_load(folder: Path, deals: int) -> str:
     """Generate ``deals`` deals (50 managers) in ``folder``; time load + validate and the aggregate.
 
-    Both run in a fresh process (the ``BIG`` snippet), so imports and the lazy pandera
-    import count as a first load in a notebook would. Returns the result line.
+    Both run in a fresh process (the ``BIG`` snippet), so the lazy pandera import counts
+    as in a notebook's first load (reportkit's own import, before, is not counted).
+    CPU seconds are the process's, every thread (pyarrow reads CSV on several).
     """
     p = generate(folder, 50, deals)
-    _, rss_big, stdout = measured([sys.executable, "-c", BIG, str(p)])
-    rows, t_load, t_agg, n_att = stdout.split()
+    run = measured([sys.executable, "-c", BIG, str(p)])
+    rows, t_load, c_load, t_agg, c_agg, n_att, t_imp = run.stdout.split()
     return (
-        f"{int(rows):,} deals: load + validate {float(t_load):.1f} s, aggregate (attainment of "
-        f"{n_att} managers) {float(t_agg):.2f} s, process peak RSS {rss_big:.0f} MB"
+        f"{int(rows):,} deals: load + validate {float(t_load):.2f} s ({float(c_load):.2f} s CPU), aggregate "
+        f"(attainment of {n_att} managers) {float(t_agg):.2f} s ({float(c_agg):.2f} s CPU), process peak RSS "
+        f"{run.largest:.0f} MB; import reportkit {float(t_imp):.2f} s before; {run.load}"
     )
+
+
+def _points(text: str) -> list[tuple[int, int]]:
+    if text.strip().lower() in ("", "none", "0"):
+        return []
+    try:
+        return [(int(m), int(d)) for m, d in (p.split(":") for p in text.split(","))]
+    except ValueError:
+        raise SystemExit(f"--scaling {text!r}: write MANAGERS:DEALS pairs separated by commas, e.g. 12:50000,25:100000") from None
+
+
+QUICK = {"managers": 10, "deals": 40_000, "scaling": "3:10000,6:20000,10:40000", "big_deals": 200_000, "naive_reports": 6}
+DEFAULT_SCALING = "12:50000,25:100000,50:200000,200:800000"
 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--managers", type=int, default=50, help="account managers in the headline org (default 50)")
-    ap.add_argument("--deals", type=int, default=200_000, help="deals in the headline org (default 200,000)")
-    ap.add_argument("--big-deals", type=int, default=1_000_000, help="deals for the load benchmark (0 skips it)")
+    ap.add_argument("--quick", action="store_true", help=f"a development run of a few minutes: {QUICK} unless given")
+    ap.add_argument("--managers", type=int, default=None, help="account managers in the headline org (default 50)")
+    ap.add_argument("--deals", type=int, default=None, help="deals in the headline org (default 200,000)")
+    ap.add_argument("--scaling", default=None, help=f"MANAGERS:DEALS points (default {DEFAULT_SCALING}; 'none' skips)")
+    ap.add_argument("--skip-scaling", action="store_true", help="the same as --scaling none")
+    ap.add_argument("--big-deals", type=int, default=None, help="deals for the load benchmark (default 1,000,000; 0 skips it)")
+    ap.add_argument(
+        "--naive-reports", type=int, default=None, help="time this many reports of the naive loop and extrapolate (default all)"
+    )
     ap.add_argument("--jobs", type=int, default=None, help="reportkit --jobs (default: CPU cores)")
     ap.add_argument("--skip-naive", action="store_true", help="do not time the naive way")
-    ap.add_argument("--skip-scaling", action="store_true", help="do not run the 1x/2x/4x scaling")
+    ap.add_argument("--skip-pdf", action="store_true", help="no PDFs-on runs (reportkit and naive)")
+    ap.add_argument("--skip-fixed", action="store_true", help="do not run the one-report batch")
     ap.add_argument("--keep", action="store_true", help="keep the generated data and outputs")
     ap.add_argument("--only-big", action="store_true", help="run only the load benchmark of --big-deals deals")
     args = ap.parse_args(argv)
+    defaults = {"managers": 50, "deals": 200_000, "scaling": DEFAULT_SCALING, "big_deals": 1_000_000, "naive_reports": None}
+    for k, v in (QUICK if args.quick else defaults).items():
+        if getattr(args, k) is None:
+            setattr(args, k, v)
+    root = Path(tempfile.mkdtemp(prefix="reportkit-bench-"))
     if args.only_big:
-        root = Path(tempfile.mkdtemp(prefix="reportkit-bench-"))
         try:
             print(big_load(root / "big", args.big_deals or 1_000_000))
         finally:
             shutil.rmtree(root, ignore_errors=True)
         return
+    pdf = not args.skip_pdf and CHROMIUM.exists()
+    lines = [f"cpu cores: {os.cpu_count()}; reportkit --jobs {args.jobs or os.cpu_count()}; {load_avg()} at the start"]
 
-    root = Path(tempfile.mkdtemp(prefix="reportkit-bench-"))
-    lines = [f"cpu cores: {os.cpu_count()}; reportkit --jobs {args.jobs or os.cpu_count()}"]
+    def say(text: str) -> None:
+        lines.append(text)
+        print(text, file=sys.stderr, flush=True)  # progress; the summary is printed at the end
+
     try:
         params = generate(root / "org", args.managers, args.deals)
-        wall, rss, reports = reportkit_batch(params, root / "out", args.jobs)
+        off, reports = reportkit_batch(params, root / "out", args.jobs, "pdf.enabled=false")
         n = len(reports)
-        failed = sum(r["status"] != "ok" for r in reports)
-        lines.append(f"headline: {args.managers} managers, {args.deals:,} deals, {n} reports ({failed} failed)")
-        lines.append(f"reportkit batch: {wall:.1f} s ({wall / n:.2f} s/report), peak RSS {rss:.0f} MB")
+        say(f"headline: {args.managers} managers, {args.deals:,} deals, {n} reports")
+        say(
+            f"reportkit batch, PDFs off: {off.wall:.1f} s ({off.wall / n:.2f} s/report), {off.cpu:.0f} s CPU, {off.memory()}; {off.load}"
+        )
+        on = None
+        if pdf:
+            on, _ = reportkit_batch(params, root / "out-pdf", args.jobs, "pdf.enabled=true")
+            say(
+                f"reportkit batch, PDFs on: {on.wall:.1f} s ({on.wall / n:.2f} s/report), {on.cpu:.0f} s CPU, {on.memory()}; {on.load}"
+            )
+        elif not args.skip_pdf:
+            say(f"PDFs on: skipped ({CHROMIUM} not found: the naive way's PDFs need it)")
         if not args.skip_naive:
-            t_naive = naive(params, root / "naive", reports)
-            lines.append(f"naive papermill + nbconvert per report: {t_naive:.1f} s ({t_naive / n:.2f} s/report)")
-            lines.append(f"ratio naive / reportkit: {t_naive / wall:.1f}x")
-        if not args.skip_scaling:
-            for k in (1, 2, 4):
-                m, d = max(1, args.managers * k // 4), max(100, args.deals * k // 4)
-                p = generate(root / f"scale{k}", m, d)
-                w, r, reps = reportkit_batch(p, root / f"scale{k}-out", args.jobs)
-                lines.append(f"scaling {k}x: {m} managers, {d:,} deals, {len(reps)} reports: {w:.1f} s, peak RSS {r:.0f} MB")
+            nv = naive(params, root / "naive", reports, args.naive_reports, pdf)
+            how = f"timed {nv.timed} of {nv.total} reports, extrapolated" if nv.timed < nv.total else f"{nv.total} reports"
+            t_off = nv.scaled(nv.html)
+            say(
+                f"naive papermill + nbconvert --to html per report: {t_off:.1f} s ({t_off / n:.2f} s/report; {how}), "
+                f"{nv.scaled(nv.html_cpu):.0f} s CPU; {nv.load}"
+            )
+            c_off = nv.scaled(nv.html_cpu)
+            say(f"ratio naive / reportkit (PDFs off): {t_off / off.wall:.1f}x (in CPU seconds {c_off / off.cpu:.1f}x)")
+            if on is not None and nv.pdf is not None:
+                t_on = t_off + nv.scaled(nv.pdf)
+                say(
+                    f"naive + one PDF per report by headless Chromium printing nbconvert's HTML "
+                    f"(chromium --headless --print-to-pdf): {t_on:.1f} s ({nv.scaled(nv.pdf) / n:.2f} s/report for the PDF), "
+                    f"{c_off + nv.scaled(nv.pdf_cpu):.0f} s CPU"
+                )
+                c_on = c_off + nv.scaled(nv.pdf_cpu)
+                say(f"ratio naive / reportkit (PDFs on): {t_on / on.wall:.1f}x (in CPU seconds {c_on / on.cpu:.1f}x)")
+        if not args.skip_fixed:
+            one, own = fixed_cost(params, root / "one", args.jobs, "AM-0001")
+            say(
+                f"fixed cost of a batch: {one.wall:.1f} s, a 1-report batch over {args.deals:,} deals ({one.cpu:.1f} s CPU, "
+                f"{one.memory()}): {one.wall - own:.1f} s around its report (start-up, loading, manifest, index) and "
+                f"{own:.1f} s the report's duration_s (building it with the context every report shares, then "
+                f"executing it); {one.load}"
+            )
+        points = [] if args.skip_scaling else _points(args.scaling)
+        fit: list[tuple[int, float]] = []
+        for m, d in points:
+            if (m, d) == (args.managers, args.deals):
+                run, reps = off, reports  # the headline run, PDFs off
+            else:
+                p = generate(root / f"scale-{m}", m, d)
+                run, reps = reportkit_batch(p, root / f"scale-{m}-out", args.jobs, "pdf.enabled=false")
+            fit.append((len(reps), run.wall))
+            say(
+                f"scaling {m} managers, {d:,} deals, {len(reps)} reports: {run.wall:.1f} s, {run.wall / len(reps):.2f} s/report, "
+                f"{run.cpu:.0f} s CPU, {run.memory()}; {run.load}"
+            )
+        line = intercept(fit)
+        if line is not None:
+            say(f"scaling fit: {line[0]:.1f} s + {line[1]:.2f} s x reports (intercept = fixed cost)")
         if args.big_deals:
-            lines.append(big_load(root / "big", args.big_deals))
+            say(big_load(root / "big", args.big_deals))
     finally:
         if args.keep:
             print(f"kept in {root}", file=sys.stderr)

@@ -7,7 +7,7 @@ a valid canonical table is; :mod:`reportkit.data.mapping` produces frames that p
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -285,6 +285,55 @@ def _pa():
     return pa
 
 
+_UNIQUE_ID = {
+    "account_managers": "account_manager_id",
+    "deals": "deal_id",
+    "accounts": "account_id",
+    "pipeline": "opportunity_id",
+    "service_issues": "issue_id",
+}
+"""The column whose every value must be unique, per table."""
+
+_UNIQUE_ROWS = {
+    "territories": ["account_manager_id", "territory"],
+    "measures": ["account_manager_id", "period_start", "period_end", "measure"],
+}
+"""The columns that together must be unique, per table (two rows of one currency and day of
+``fx_rates`` are checked by data/fx.py: the same rate twice is kept)."""
+
+
+def _not_blank(s: pd.Series) -> pd.Series:
+    return s.isna() | (s.astype("str").str.strip() != "")
+
+
+def _value_rules(table: str, column: str, kind: str) -> list[tuple[str | None, tuple, Callable[[pd.Series], pd.Series], str]]:
+    """The value rules of one column: (pandera built-in check or None, its arguments, the rule vectorised, error).
+
+    The one home of these rules: :func:`schema` makes pandera checks of them, and
+    :func:`_passes_schema` evaluates the vectorised form (a missing value passes both,
+    as pandera's ``ignore_na``).
+    """
+    rules: list[tuple[str | None, tuple, Callable[[pd.Series], pd.Series], str]] = []
+    if table == "quotas" and column == "quota_cents":
+        rules.append(("ge", (0,), lambda s: s >= 0, "quota must be >= 0"))
+    if table == "deals" and column == "stage":
+        rules.append(("isin", (list(DEAL_STAGES),), lambda s: s.isin(DEAL_STAGES), "stage must be won or lost"))
+    if table == "pipeline" and column == "probability":
+        rules.append(("in_range", (0, 1), lambda s: (s >= 0) & (s <= 1), "probability must be within 0..1"))
+    if kind == "str":
+        rules.append((None, (), _not_blank, "blank text"))
+    return rules
+
+
+def _schema_columns(table: str, frame_columns: Any = None) -> dict[str, tuple[str, bool, bool, bool]]:
+    """column -> (kind, nullable, unique, required) of ``table``; optional columns are checked when present."""
+    cols = {c: (kind, nullable, _UNIQUE_ID.get(table) == c, True) for c, (kind, nullable) in COLUMNS[table].items()}
+    for c, (kind, nullable) in OPTIONAL_COLUMNS.get(table, {}).items():
+        if frame_columns is None or c in frame_columns:
+            cols[c] = (kind, nullable, False, False)
+    return cols
+
+
 def schema(table: str) -> Any:
     """The pandera ``DataFrameSchema`` of canonical table ``table``.
 
@@ -300,47 +349,48 @@ def schema(table: str) -> Any:
     """
     pa = _pa()
     cols = {}
-    unique = {
-        "account_managers": "account_manager_id",
-        "deals": "deal_id",
-        "accounts": "account_id",
-        "pipeline": "opportunity_id",
-        "service_issues": "issue_id",
-    }
-    for col, (kind, nullable) in COLUMNS[table].items():
-        checks = []
-        if table == "quotas" and col == "quota_cents":
-            checks.append(pa.Check.ge(0, error="quota must be >= 0"))
-        if table == "deals" and col == "stage":
-            checks.append(pa.Check.isin(list(DEAL_STAGES), error="stage must be won or lost"))
-        if table == "pipeline" and col == "probability":
-            checks.append(pa.Check.in_range(0, 1, error="probability must be within 0..1"))
-        if kind == "str":
-            checks.append(
-                pa.Check(lambda s: s.isna() | (s.astype("str").str.strip() != ""), element_wise=False, error="blank text")
-            )
+    for col, (kind, nullable, unique, required) in _schema_columns(table).items():
+        checks = [
+            pa.Check(fn, element_wise=False, error=error) if name is None else getattr(pa.Check, name)(*args, error=error)
+            for name, args, fn, error in _value_rules(table, col, kind)
+        ]
         cols[col] = pa.Column(
             None,  # dtypes are checked by _dtype_problems (pandas 3 str / datetime units)
             checks=checks,
             nullable=nullable,
-            unique=(unique.get(table) == col),
-            required=True,
+            unique=unique,
+            required=required,
         )
-    for col, (kind, nullable) in OPTIONAL_COLUMNS.get(table, {}).items():  # checked when present
-        blank = pa.Check(lambda s: s.isna() | (s.astype("str").str.strip() != ""), element_wise=False, error="blank text")
-        cols[col] = pa.Column(
-            None,
-            checks=[blank] if kind == "str" else [],
-            nullable=nullable,
-            required=False,
-        )
-    if table == "territories":
-        return pa.DataFrameSchema(cols, unique=["account_manager_id", "territory"], strict=False)
-    if table == "fx_rates":  # two rows of one currency and day are checked by data/fx.py (same rate: kept)
-        return pa.DataFrameSchema(cols, strict=False)
-    if table == "measures":  # one value per AM, period and measure
-        return pa.DataFrameSchema(cols, unique=["account_manager_id", "period_start", "period_end", "measure"], strict=False)
-    return pa.DataFrameSchema(cols, strict=False)
+    return pa.DataFrameSchema(cols, unique=_UNIQUE_ROWS.get(table), strict=False)
+
+
+def _passes_schema(table: str, frame: pd.DataFrame) -> bool:
+    """True when ``frame`` certainly passes :func:`schema` (no pandera needed); False when it might not.
+
+    The same rules (:func:`_schema_columns`, :func:`_value_rules`, :data:`_UNIQUE_ROWS`)
+    evaluated vectorised and at least as strictly as pandera: a missing value in a
+    required column, any repeated value of a unique column or key (missing ones
+    included), a value breaking a rule, or anything that raises makes it False, and
+    :func:`table_problems` then asks pandera, which names every failing cell. A valid
+    table, the usual case, so skips pandera's import (about 0.5 s) and its checks.
+    """
+    try:
+        for col, (kind, nullable, unique, _) in _schema_columns(table, frame.columns).items():
+            if col not in frame.columns:  # a required one: table_problems has reported it
+                return False
+            s = frame[col]
+            missing = s.isna().to_numpy(dtype=bool)
+            if not nullable and missing.any():
+                return False
+            if unique and s.duplicated().any():
+                return False
+            for _, _, fn, _ in _value_rules(table, col, kind):
+                if not (fn(s).to_numpy(dtype=bool) | missing).all():
+                    return False
+        keys = _UNIQUE_ROWS.get(table)
+        return not (keys and frame.duplicated(keys).any())
+    except Exception:  # pandera reports what a rule could not evaluate
+        return False
 
 
 def _reason(check: str, column: str, table: str) -> str:
@@ -423,7 +473,6 @@ def table_problems(
     list of DataProblem
         Sorted by file and row; empty when the table is valid.
     """
-    pa = _pa()
     problems: list[DataProblem] = []
     missing = [c for c in COLUMNS[table] if c not in frame.columns]
     default_file = str(frame[SOURCE_FILE].iloc[0]) if SOURCE_FILE in frame.columns and len(frame) else table
@@ -432,6 +481,9 @@ def table_problems(
     if missing:
         return problems
     problems.extend(_dtype_problems(table, frame, default_file))
+    if _passes_schema(table, frame):
+        return problems
+    pa = _pa()
     try:
         schema(table).validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:

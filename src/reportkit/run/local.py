@@ -34,6 +34,7 @@ from .execute import JobOutcome, ReportJob, execute_report
 from .html import _html_exporter
 from .plan import record
 from .results import ReportResult
+from .startup import worker_init
 
 __all__ = ["LocalPool", "run_local", "worker_processes_available"]
 
@@ -135,7 +136,7 @@ class LocalPool:
         if processes:
             context = multiprocessing.get_context("forkserver")  # a context object: no global setter
             self._executor = ProcessPoolExecutor(
-                max_workers=jobs, mp_context=context, initializer=_worker_init, initargs=(warm, WORKER_PRELOAD, pdf)
+                max_workers=jobs, mp_context=context, initializer=worker_init, initargs=(warm, WORKER_PRELOAD, pdf)
             )
         else:
             self._executor = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="report")

@@ -18,6 +18,7 @@ import datetime
 import functools
 import json
 import re
+import sys
 import zoneinfo
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -274,13 +275,14 @@ def _plain_amounts(raw: pd.Series, spec: Amount) -> tuple[np.ndarray, np.ndarray
     The plain form is an optional sign, digits and an optional decimal part
     (``-1234.56``, ``.5``, ``7.``; the declared decimal separator), with optional
     spaces or tabs around it: a form that :func:`_read_amount` accepts under every
-    declaration. Integer part, decimal part and sign are cut from the text with
-    one regular expression; the digits up to one place beyond the micro are read
-    as one integer (truncated there); its last digit rounds the micro, and its
-    digit one place beyond the cent rounds the cent, each half away from zero
-    (the digits further right cannot change either). Cells in any other form (thousands
-    separators, symbols, parentheses, more digits than int64 can hold, bad text)
-    are left to the per-value parser.
+    declaration. One regular expression picks the cells in that form with at most
+    ``13`` integer digits (fewer with a scale above 1) and at most one decimal past
+    the micro (after the scale); Arrow's decimal parser reads them as integers of
+    ``amount x 10**(7 + j)`` for a scale of ``10**j``, exactly. The last digit rounds the
+    micro, and the digit one place beyond the cent rounds the cent, each half away from
+    zero. Cells in any other form (thousands separators, symbols, parentheses, more
+    digits, bad text) are left to the per-value parser, which gives the same answer
+    for the plain form (``tests/test_fuzz_loading.py`` checks every cell against it).
 
     Returns
     -------
@@ -292,30 +294,29 @@ def _plain_amounts(raw: pd.Series, spec: Amount) -> tuple[np.ndarray, np.ndarray
     import pyarrow.compute as pc
 
     shift = _scale_shift(spec.scale)
-    arr = _arrow_text(raw) if shift is not None else None
+    arr = _arrow_text(raw) if shift is not None and sys.byteorder == "little" else None
     if arr is None or not len(arr):
         return None
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
     places = shift + 7  # micros, shifted by the scale, plus the rounding digit
     whole_max = min(13, 18 - places)  # the integer read below stays within int64
     d = re.escape(spec.decimal)
-    parts = pc.extract_regex(
+    done = pc.match_substring_regex(
         arr,
-        rf"^[ \t]*(?P<sign>[+-]?)(?P<whole>[0-9]{{0,{whole_max}}})"
-        rf"(?:{d}(?P<frac>[0-9]*))?[ \t]*$",
+        rf"^[ \t]*[+-]?(?:[0-9]{{1,{whole_max}}}(?:{d}[0-9]{{0,{places}}})?|[0-9]{{0,{whole_max}}}{d}[0-9]{{1,{places}}})[ \t]*$",
     )
-    whole = pc.fill_null(pc.struct_field(parts, "whole"), "")
-    frac = pc.fill_null(pc.struct_field(parts, "frac"), "")
-    done = pc.and_(pc.is_valid(parts), pc.greater(pc.add(pc.utf8_length(whole), pc.utf8_length(frac)), 0))
     done = pc.fill_null(done, False)
-    digits = pc.binary_join_element_wise(
-        whole, pc.utf8_rpad(pc.utf8_slice_codeunits(frac, 0, places), places, "0"), pa.scalar("", whole.type)
-    )
-    digits = pc.if_else(done, digits, pa.scalar("0", digits.type))
-    scaled = pc.cast(digits, pa.int64()).to_numpy(zero_copy_only=False)  # amount x 10**7, truncated
+    text = pc.if_else(done, pc.utf8_trim(arr, " \t"), pa.scalar("0", arr.type))
+    if spec.decimal != ".":
+        text = pc.replace_substring(text, spec.decimal, ".", max_replacements=1)
+    exact = pc.cast(text, pa.decimal128(whole_max + places, places))  # amount x 10**places, exactly
+    scaled = np.frombuffer(exact.buffers()[1], dtype="<i8").reshape(-1, 2)[exact.offset : exact.offset + len(exact), 0]
+    neg = scaled < 0  # the low 64 bits of the 128-bit integer are the value: |value| < 10**18
+    scaled = np.abs(scaled)  # amount x 10**7 after the scale, truncated
     micros = scaled // 10 + (scaled % 10 >= 5)
     scaled = scaled // MICROS_PER_CENT  # amount x 10**3, truncated: cents and their rounding digit
     cents = scaled // 10 + (scaled % 10 >= 5)
-    neg = pc.fill_null(pc.equal(pc.struct_field(parts, "sign"), "-"), False).to_numpy(zero_copy_only=False)
     done_np = done.to_numpy(zero_copy_only=False).astype(bool)
     return np.where(neg, -cents, cents).astype("int64"), np.where(neg, -micros, micros).astype("int64"), done_np
 
