@@ -57,7 +57,7 @@ from .execute import ReportJob as ReportJob
 from .execute import execute_report as execute_report
 from .html import export_html
 from .index import index_html
-from .local import LocalPool, run_local, worker_processes_available
+from .local import LocalPool, callers_start_method_kept, run_local, worker_processes_available
 from .outputs import (
     OUTPUT_FOLDERS,
     atomic_write,
@@ -467,7 +467,8 @@ def _run_reports(
     """Prepare, execute and record every report, locally or on Dask, with a progress bar; True when interrupted."""
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=len(results), disable=not progress, unit="report", desc="reports", leave=True)
+    with callers_start_method_kept():  # tqdm's first bar makes a multiprocessing lock, which fixes the default start method
+        bar = tqdm(total=len(results), disable=not progress, unit="report", desc="reports", leave=True)
     try:
         if client is not None:
             return run_on_dask(client, results, slugs, plan.prepare, bar)

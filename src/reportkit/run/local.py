@@ -18,6 +18,7 @@ in the caller.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 import multiprocessing
@@ -109,6 +110,25 @@ def _worker_init(warm: bool, preload: Iterable[str] = WORKER_PRELOAD, pdf: bool 
         warm_renderer()
 
 
+@contextlib.contextmanager
+def callers_start_method_kept() -> Any:
+    """Leave the caller's default multiprocessing start method unset if it was unset.
+
+    Starting a forkserver child calls ``multiprocessing.spawn.get_preparation_data``,
+    which calls ``multiprocessing.get_start_method()`` and so fixes the *process-wide*
+    default start method (CPython 3.11-3.13) although the pool uses its own context
+    object. A notebook or script calling ``run_batch`` that later calls
+    ``multiprocessing.set_start_method(...)`` would then get "context has already been
+    set". The public ``set_start_method(None, force=True)`` puts "unset" back.
+    """
+    unset = multiprocessing.get_start_method(allow_none=True) is None
+    try:
+        yield
+    finally:
+        if unset:
+            multiprocessing.set_start_method(None, force=True)
+
+
 class LocalPool:
     """The one executor of a local batch: ``jobs`` report worker processes, or ``jobs`` threads.
 
@@ -148,14 +168,16 @@ class LocalPool:
         one no-op task per worker starts them all. No-op with threads.
         """
         if self.processes:
-            for _ in range(self.jobs):
-                self._executor.submit(int)
+            with callers_start_method_kept():
+                for _ in range(self.jobs):
+                    self._executor.submit(int)
 
     def submit(self, job: ReportJob, report: Any) -> Future:
         """Execute ``job`` in a worker (it reads the report pickle) or in a thread (given ``report``)."""
         if self.processes:
             try:
-                return self._executor.submit(execute_report, job)
+                with callers_start_method_kept():  # a submit may start a worker
+                    return self._executor.submit(execute_report, job)
             except BrokenProcessPool as exc:
                 self.fall_back_to_threads(exc)
         return self._executor.submit(execute_report, job, report)
