@@ -219,3 +219,79 @@ def real_batch(tmp_path_factory):
         return cache[name]
 
     return get
+
+
+# ---------------------------------------------------------------------------
+# `make test` runs the suite on every core (pytest-xdist, ``-n auto --dist loadgroup``)
+# ---------------------------------------------------------------------------
+#: The work units that take longest (seconds of one worker on a quiet 2-core machine,
+#: measured with ``--durations``), handed out first so that the workers finish together.
+#: Only an order: a unit missing here, or a stale figure, costs time, never a test.
+LONGEST_FIRST = {
+    "real_batch_adventureworks": 150,
+    "real_batch_maven_crm": 180,
+    "test_notebooks.py": 250,
+    "test_nbval_templates.py::test_templates_reproduce_the_reference_outputs_under_nbval": 65,
+    "test_one_number.py::test_real_data_engine_credits_and_quota_equal_every_report": 90,
+    "test_resume.py::test_rerun_resume_and_stale_outputs": 100,
+    "test_excel_print.py": 90,
+    "test_huge_reports.py": 160,
+    "demo_batch": 80,
+}
+
+
+def _xdist_group(item: pytest.Item) -> str | None:
+    """The work unit ``item`` must share with other tests, or None for a unit of its own.
+
+    An explicit ``@pytest.mark.xdist_group(name)`` (the tests that read one session-wide
+    build: ``real_batch(name)``, the shared demo batch) wins; otherwise every test that
+    uses a module- or class-scoped fixture runs with the rest of its module, on one
+    worker, so that the fixture is built once and not once per worker.
+    """
+    mark = item.get_closest_marker("xdist_group")
+    if mark is not None:
+        return str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return None
+    if "real_batch" in info.names_closure:  # unmarked: with every other batch, still built once
+        return "real_batch"
+    for name in info.names_closure:
+        defs = info.name2fixturedefs.get(name)
+        if defs and defs[-1].scope in ("module", "class", "package"):
+            return item.path.name
+    return None
+
+
+def _unit_seconds(item: pytest.Item, group: str | None) -> int:
+    if group is not None:
+        return LONGEST_FIRST.get(group, 0)
+    return LONGEST_FIRST.get(f"{item.path.name}::{getattr(item, 'originalname', item.name)}", 0)
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook turns the groups into node ids
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Group the tests that share an expensive fixture; on xdist workers, longest units first.
+
+    The groups take effect with ``--dist loadgroup`` (``make test``); a plain
+    ``pytest`` run keeps its order and ignores them. The order changes only on an
+    xdist worker (every worker sorts alike, as xdist requires), and keeps each
+    group's tests together and in their collected order.
+    """
+    groups = {}
+    for item in items:
+        group = _xdist_group(item)
+        groups[item.nodeid] = group
+        if group is not None and item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(group))
+    if not hasattr(config, "workerinput"):
+        return
+    first_seen: dict[str, int] = {}
+    for i, item in enumerate(items):
+        first_seen.setdefault(groups[item.nodeid] or item.nodeid, i)
+    items.sort(
+        key=lambda it: (
+            -_unit_seconds(it, groups[it.nodeid]),
+            first_seen[groups[it.nodeid] or it.nodeid],
+        )
+    )
