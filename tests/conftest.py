@@ -9,7 +9,9 @@ report tests.
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Callable
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -205,8 +207,6 @@ def real_batch(tmp_path_factory):
     35 + 6 Maven reports are executed once, not once per test module. Report
     pickles are kept (``keep_work``) so tests can compare outputs with the objects.
     """
-    from pathlib import Path
-
     from reportkit.run.batch import run_batch
 
     params_dir = Path(__file__).resolve().parents[1] / "params"
@@ -269,14 +269,13 @@ def _unit_seconds(item: pytest.Item, group: str | None) -> int:
     return LONGEST_FIRST.get(f"{item.path.name}::{getattr(item, 'originalname', item.name)}", 0)
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook turns the groups into node ids
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Group the tests that share an expensive fixture; on xdist workers, longest units first.
+    """Mark the tests that share an expensive fixture; on xdist workers, longest units first.
 
-    The groups take effect with ``--dist loadgroup`` (``make test``); a plain
-    ``pytest`` run keeps its order and ignores them. The order changes only on an
-    xdist worker (every worker sorts alike, as xdist requires), and keeps each
-    group's tests together and in their collected order.
+    The groups take effect with ``--dist loadgroup`` (``make test``), through the
+    scheduler below; a plain ``pytest`` run keeps its order and ignores them. The
+    order changes only on an xdist worker (every worker sorts alike, as xdist
+    requires), and keeps each group's tests together and in their collected order.
     """
     groups = {}
     for item in items:
@@ -284,7 +283,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         groups[item.nodeid] = group
         if group is not None and item.get_closest_marker("xdist_group") is None:
             item.add_marker(pytest.mark.xdist_group(group))
-    if not hasattr(config, "workerinput"):
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is None:
         return
     first_seen: dict[str, int] = {}
     for i, item in enumerate(items):
@@ -295,3 +295,53 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             first_seen[groups[it.nodeid] or it.nodeid],
         )
     )
+    if GROUPS_FILE in workerinput:  # for the scheduler in the controlling process
+        path = Path(workerinput[GROUPS_FILE]) / f"{workerinput['workerid']}.json"
+        path.with_suffix(".tmp").write_text(json.dumps({k: v for k, v in groups.items() if v is not None}))
+        path.with_suffix(".tmp").replace(path)
+
+
+# pytest-xdist's own ``loadgroup`` appends "@group" to ``item._nodeid``, which pytest 9.2
+# no longer reads (the node id lives in ``item._id``): its groups have no effect. So the
+# workers write each test's group to a file and this scheduler, in the controlling
+# process, reads it: a group is one work unit, any other test a unit of its own.
+GROUPS_FILE = "reportkit_xdist_groups"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:
+    """Tell each xdist worker where to write the groups (a folder of the controlling process)."""
+    config = node.config
+    folder = getattr(config, "_reportkit_groups_dir", None)
+    if folder is None:
+        import tempfile
+
+        folder = config._reportkit_groups_dir = tempfile.mkdtemp(prefix="reportkit-xdist-groups-")
+    node.workerinput[GROUPS_FILE] = folder
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder = getattr(config, "_reportkit_groups_dir", None)
+    if folder is not None:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """``--dist loadgroup``: the tests of one group (see :func:`_xdist_group`) go to one worker."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedBuildScheduling(LoadScopeScheduling):
+        groups: dict[str, str] | None = None
+
+        def _split_scope(self, nodeid: str) -> str:
+            if self.groups is None:  # every worker has collected (and written) by the first call
+                folder = Path(config._reportkit_groups_dir)
+                self.groups = json.loads(next(iter(sorted(folder.glob("*.json")))).read_text())
+            return self.groups.get(nodeid, nodeid)
+
+    return SharedBuildScheduling(config, log)
