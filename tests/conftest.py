@@ -224,19 +224,33 @@ def real_batch(tmp_path_factory):
 # ---------------------------------------------------------------------------
 # `make test` runs the suite on every core (pytest-xdist, ``-n auto --dist loadgroup``)
 # ---------------------------------------------------------------------------
-#: The work units that take longest (seconds of one worker on a quiet 2-core machine,
-#: measured with ``--durations``), handed out first so that the workers finish together.
-#: Only an order: a unit missing here, or a stale figure, costs time, never a test.
+#: The work units that take longest, handed out first so that the workers finish together:
+#: seconds of each unit (a group, or one test function with all its parameters) in a
+#: ``-n 2 --durations=80`` run on a shared, loaded 2-core machine (2026-12-06; only the
+#: ratios matter). Only an order: a unit missing here, or a stale figure, costs time,
+#: never a test. Re-measure with ``make test PYTEST_ARGS="--durations=80"``.
 LONGEST_FIRST = {
-    "real_batch_adventureworks": 150,
-    "real_batch_maven_crm": 180,
-    "test_notebooks.py": 250,
-    "test_nbval_templates.py::test_templates_reproduce_the_reference_outputs_under_nbval": 65,
+    "test_excel_recalc.py::test_libreoffice_recalculates_every_formula_to_reportkits_figures": 754,
+    "test_explorer.py": 610,
+    "test_browser.py": 463,
+    "demo_batch": 384,
+    "test_excel_print.py": 360,
+    "test_batch_dask.py": 287,
+    "test_company_report.py": 280,
+    "test_excel.py": 234,
+    "test_batch_failures.py::test_a_batch_with_one_report_failing_in_each_way_still_completes_the_others": 232,
+    "test_explorer_export.py": 225,
+    "test_batch_workers.py": 209,
+    "test_notebooks.py": 176,
+    "test_backtest.py": 169,
+    "test_huge_reports.py": 137,
+    "real_batch_maven_crm": 110,
+    "test_statement.py::test_adventureworks_statements_come_from_the_tiered_territory_plan": 110,
+    "test_batch.py::test_hostile_report_ids_and_names_stay_inside_the_output_folder": 108,
     "test_one_number.py::test_real_data_engine_credits_and_quota_equal_every_report": 90,
-    "test_resume.py::test_rerun_resume_and_stale_outputs": 100,
-    "test_excel_print.py": 90,
-    "test_huge_reports.py": 160,
-    "demo_batch": 80,
+    "test_resume.py::test_rerun_resume_and_stale_outputs": 81,
+    "real_batch_adventureworks": 80,
+    "test_nbval_templates.py::test_templates_reproduce_the_reference_outputs_under_nbval": 60,
 }
 
 
@@ -263,10 +277,9 @@ def _xdist_group(item: pytest.Item) -> str | None:
     return None
 
 
-def _unit_seconds(item: pytest.Item, group: str | None) -> int:
-    if group is not None:
-        return LONGEST_FIRST.get(group, 0)
-    return LONGEST_FIRST.get(f"{item.path.name}::{getattr(item, 'originalname', item.name)}", 0)
+def _seconds(item: pytest.Item, group: str | None) -> int:
+    own = LONGEST_FIRST.get(f"{item.path.name}::{getattr(item, 'originalname', item.name)}", 0)
+    return max(own, LONGEST_FIRST.get(group, 0)) if group is not None else own
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -287,14 +300,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if workerinput is None:
         return
     first_seen: dict[str, int] = {}
+    seconds: dict[str, int] = {}
     for i, item in enumerate(items):
-        first_seen.setdefault(groups[item.nodeid] or item.nodeid, i)
-    items.sort(
-        key=lambda it: (
-            -_unit_seconds(it, groups[it.nodeid]),
-            first_seen[groups[it.nodeid] or it.nodeid],
-        )
-    )
+        unit = groups[item.nodeid] or item.nodeid
+        first_seen.setdefault(unit, i)
+        seconds[unit] = max(seconds.get(unit, 0), _seconds(item, groups[item.nodeid]))
+    unit_of = lambda it: groups[it.nodeid] or it.nodeid  # noqa: E731
+    items.sort(key=lambda it: (-seconds[unit_of(it)], first_seen[unit_of(it)]))
     if GROUPS_FILE in workerinput:  # for the scheduler in the controlling process
         path = Path(workerinput[GROUPS_FILE]) / f"{workerinput['workerid']}.json"
         path.with_suffix(".tmp").write_text(json.dumps({k: v for k, v in groups.items() if v is not None}))
