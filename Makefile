@@ -23,8 +23,12 @@ kernel: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/reportkit batch params/demo.yaml --output-dir $(DEMO_OUT)
 
+# The suite runs on every core (pytest-xdist). Tests that share an expensive build (a
+# module-scoped fixture, one data set's batch) stay on one worker and the longest go
+# first (tests/conftest.py). TEST_WORKERS=0 runs it in this process, in file order.
+TEST_WORKERS ?= auto
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab

@@ -283,6 +283,11 @@ def test_every_cli_option_has_help():
 # -- slow: the real thing on the demo data -----------------------------------------------
 
 
+#: The tests that read :func:`shared_demo_batch` (here, test_deliver.py, test_privacy.py) share
+#: a worker under ``make test`` (pytest-xdist), where each worker has its own session.
+DEMO_BATCH = pytest.mark.xdist_group("demo_batch")
+
+
 def shared_demo_batch(tmp_path_factory) -> BatchResult:
     """The whole demo batch, run once per test session (test_privacy.py reuses it via --resume)."""
     if not DEMO.exists():
@@ -302,6 +307,7 @@ def _load(result: BatchResult, entry: dict):
 
 
 @pytest.mark.slow
+@DEMO_BATCH
 def test_demo_batch_writes_every_report_and_a_manifest(demo_batch):
     out = demo_batch.output_dir
     manifest = json.loads((out / "manifest.json").read_text())
@@ -343,6 +349,7 @@ def test_export_html_takes_nbconvert_s_own_path_for_a_page_with_a_self_closing_t
 
 
 @pytest.mark.slow
+@DEMO_BATCH
 def test_demo_html_hides_code_and_parameters_and_shows_the_report_numbers(demo_batch):
     manifest = json.loads(demo_batch.manifest_path.read_text())
     for entry in manifest["reports"]:
@@ -364,6 +371,7 @@ def test_demo_html_hides_code_and_parameters_and_shows_the_report_numbers(demo_b
 
 
 @pytest.mark.slow
+@DEMO_BATCH
 def test_demo_xlsx_numbers_match_the_report_object(demo_batch):
     manifest = json.loads(demo_batch.manifest_path.read_text())
     for entry in manifest["reports"]:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from reader_texts import reader_texts
+from test_batch import DEMO_BATCH, shared_demo_batch
 
 from reportkit.cli import main
 from reportkit.run.deliver import SmtpSettings, deliver
@@ -29,6 +30,8 @@ from reportkit.run.outputs import slugify
 from reportkit.run.roster import read_roster
 
 aiosmtpd_controller = pytest.importorskip("aiosmtpd.controller")
+
+pytestmark = DEMO_BATCH  # most tests deliver the shared demo batch: one build under pytest-xdist
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "params" / "demo.yaml"
@@ -95,8 +98,6 @@ def mailbox():
 @pytest.fixture(scope="module")
 def demo_source(tmp_path_factory):
     """The demo batch (shared with test_batch / test_privacy) and the demo's statements, written once."""
-    from test_batch import shared_demo_batch
-
     from reportkit.render.statement import statement_cli
 
     result = shared_demo_batch(tmp_path_factory)

@@ -85,7 +85,8 @@ def test_reference_notebooks_match_the_current_templates(name):
 
 @pytest.mark.slow
 @pytest.mark.skipif(not DEMO.exists(), reason="params/demo.yaml not present")
-def test_templates_reproduce_the_reference_outputs_under_nbval():
+@pytest.mark.parametrize("name", sorted(REFERENCES))  # one nbval run each: pytest-xdist spreads them
+def test_templates_reproduce_the_reference_outputs_under_nbval(name):
     cmd = [
         sys.executable,
         "-m",
@@ -98,7 +99,7 @@ def test_templates_reproduce_the_reference_outputs_under_nbval():
         "reportkit",
         "--nbval-sanitize-with",
         str(SANITIZE),
-        *[str(NOTEBOOKS / n) for n in sorted(REFERENCES)],
+        str(NOTEBOOKS / name),
     ]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]

@@ -20,6 +20,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from reader_texts import reader_texts
+from test_batch import DEMO_BATCH, shared_demo_batch
+from test_realdata_batch import MAVEN_BATCH
 
 from reportkit.render.notebook import format_money
 from reportkit.run.batch import load_batch_inputs
@@ -103,15 +105,15 @@ def _check_batch(out: Path, ds) -> int:
     return checked
 
 
+@DEMO_BATCH
 @pytest.mark.skipif(not DEMO.exists(), reason="params/demo.yaml not present")
 def test_demo_reports_show_only_their_own_people(tmp_path_factory):
-    from test_batch import shared_demo_batch
-
     result = shared_demo_batch(tmp_path_factory)
     _, ds = load_batch_inputs(DEMO)
     assert _check_batch(result.output_dir, ds) == len(result.reports) >= 14
 
 
+@MAVEN_BATCH
 @pytest.mark.realdata
 @pytest.mark.filterwarnings("ignore:The xlrd engine is deprecated")
 @pytest.mark.skipif(not (DATA.is_dir() and MAVEN.exists()), reason=f"real data sets not found at {DATA}")

@@ -27,6 +27,13 @@ pytestmark = [
 ]
 
 
+#: The tests that read one data set's batch share a worker under ``make test`` (pytest-xdist),
+#: so that ``real_batch`` runs that batch once; test_privacy.py reads the Maven one too.
+MAVEN_BATCH = pytest.mark.xdist_group("real_batch_maven_crm")
+ADVENTUREWORKS_BATCH = pytest.mark.xdist_group("real_batch_adventureworks")
+SUPERSTORE_BATCH = pytest.mark.xdist_group("real_batch_superstore")
+
+
 def _batch(real_batch, name: str):
     result = real_batch(name)
     manifest = json.loads(result.manifest_path.read_text())
@@ -65,6 +72,7 @@ def maven(real_batch):
     return _batch(real_batch, "maven_crm")
 
 
+@MAVEN_BATCH
 def test_maven_batch_gives_35_account_manager_and_6_team_reports_all_ok(maven):
     result, manifest = maven
     _assert_all_ok(result, manifest)
@@ -76,6 +84,7 @@ def test_maven_batch_gives_35_account_manager_and_6_team_reports_all_ok(maven):
     )
 
 
+@MAVEN_BATCH
 def test_maven_quarterly_revenue_of_all_reports_adds_up_to_the_published_figures(maven):
     result, manifest = maven
     ams = _reports(result, manifest, "account_manager")
@@ -89,6 +98,7 @@ def test_maven_quarterly_revenue_of_all_reports_adds_up_to_the_published_figures
     assert sum(t.summary["revenue"] for t in teams.values()) == MAVEN_2017_QUARTERS["FY2017-Q4"]
 
 
+@MAVEN_BATCH
 def test_maven_agents_without_opportunities_still_get_a_report_that_says_so(maven):
     result, manifest = maven
     ams = _reports(result, manifest, "account_manager")
@@ -98,6 +108,7 @@ def test_maven_agents_without_opportunities_still_get_a_report_that_says_so(mave
     assert any("No deals" in n for n in rep.notes)
 
 
+@MAVEN_BATCH
 def test_maven_first_quarter_begun_before_the_data_is_n_a_for_every_agent_not_a_miss(maven):
     """The data begins on 2017-03-01: FY2017-Q1 (January to March) has one month of sales
     and no performance verdict; every report's table and notes say so."""
@@ -115,6 +126,7 @@ def test_maven_first_quarter_begun_before_the_data_is_n_a_for_every_agent_not_a_
         assert "FY2017-Q1: data begins on 2017-03-01" in html, e["id"]
 
 
+@MAVEN_BATCH
 def test_maven_team_revenue_is_the_sum_of_its_members(maven):
     result, manifest = maven
     ams = _reports(result, manifest, "account_manager")
@@ -149,6 +161,7 @@ def aw_raw():
     return sales, terr, targets, people
 
 
+@ADVENTUREWORKS_BATCH
 def test_adventureworks_batch_runs_every_report_ok(adventureworks):
     result, manifest = adventureworks
     _assert_all_ok(result, manifest)
@@ -156,6 +169,7 @@ def test_adventureworks_batch_runs_every_report_ok(adventureworks):
     assert manifest["batch"]["counts"]["account_manager"] >= 14
 
 
+@ADVENTUREWORKS_BATCH
 def test_adventureworks_revenue_is_territory_sales_and_quota_is_the_monthly_targets_in_thousands(adventureworks, aw_raw):
     result, manifest = adventureworks
     sales, terr, targets, people = aw_raw
@@ -179,6 +193,7 @@ def test_adventureworks_revenue_is_territory_sales_and_quota_is_the_monthly_targ
     assert checked >= 10
 
 
+@ADVENTUREWORKS_BATCH
 def test_adventureworks_team_revenue_counts_each_overlapping_deal_once(adventureworks, aw_raw):
     result, manifest = adventureworks
     sales, _terr, *_ = aw_raw
@@ -198,6 +213,7 @@ def _sales_sum(frame) -> Decimal:
     return sum((Decimal(repr(v)) for v in frame["SalesAmount"]), Decimal("0")).quantize(Decimal("0.01"))
 
 
+@ADVENTUREWORKS_BATCH
 def test_adventureworks_company_workbook_counts_each_deal_once(adventureworks, aw_raw):
     import openpyxl
 
@@ -219,6 +235,7 @@ def test_adventureworks_company_workbook_counts_each_deal_once(adventureworks, a
     assert any("not the sum of the team rows" in str(name) for name in rows)  # the sheet says why
 
 
+@ADVENTUREWORKS_BATCH
 def test_adventureworks_team_attainment_lies_within_its_members_and_says_how(adventureworks):
     result, manifest = adventureworks
     for team in _reports(result, manifest, "team").values():
@@ -243,6 +260,7 @@ def superstore(real_batch):
     return _batch(real_batch, "superstore")
 
 
+@SUPERSTORE_BATCH
 def test_superstore_batch_reports_each_regional_manager_from_the_xls(superstore):
     result, manifest = superstore
     _assert_all_ok(result, manifest)
@@ -255,6 +273,7 @@ def test_superstore_batch_reports_each_regional_manager_from_the_xls(superstore)
     ]
 
 
+@SUPERSTORE_BATCH
 def test_superstore_q4_2014_revenue_is_the_exact_sales_of_the_region_rounded_once(superstore):
     result, manifest = superstore
     orders = pd.read_excel(DATA / "tableau-sample-superstore" / "Sample - Superstore.xls", sheet_name="Orders")
