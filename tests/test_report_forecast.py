@@ -15,8 +15,9 @@ from demo_params import ROOT
 
 import reportkit as rk
 from reportkit.domain import backtest
+from reportkit.domain.loading import load_inputs
 from reportkit.reports import context as report_ctx
-from reportkit.reports.context import shared_contexts
+from reportkit.reports.context import report_context, shared_contexts
 
 MIDYEAR = ROOT / "params" / "demo_midyear.yaml"
 
@@ -117,3 +118,22 @@ def test_a_team_forecast_holding_a_leavers_rest_of_year_says_so_and_by_how_much(
     assert f"{gap:,.2f} USD forecast for the rest of FY2025" in note and "roll-up rule" in note
     north = rk.build_team_report(ds, "Team North", params.period, params, params.as_of)  # every account manager a member
     assert not any("not a member" in n for n in north.notes)
+
+
+def test_at_year_end_a_team_forecast_of_next_year_holding_a_leaver_says_so_and_by_how_much():
+    """At the end of FY2025 the team shows FY2026's forecast; the hierarchy still holds Hugo Horvath (AM-008, left
+    2025-06-30, deals in FY2025), so Team South's next-year figure is more than its members' next-year forecasts by
+    exactly his FY2026 row, and the note names him and that amount (a reader found the gap unexplained)."""
+    params, ds = load_inputs(ROOT / "params" / "demo.yaml")
+    with shared_contexts():
+        south = rk.build_team_report(ds, "Team South", params.period, params, params.as_of)
+        members = [
+            rk.build_account_manager_report(ds, a, params.period, params, params.as_of)
+            for a in south.forecast["account_manager_id"].iloc[:-1]
+        ]
+        ctx = report_context(ds, params, params.period, params.as_of)
+        leaver = ctx.next_year_hierarchy(ds).loc[("account_manager", "AM-008")]
+    gap = south.summary["next_year_forecast"] - sum((m.summary["next_year_forecast"] for m in members), Decimal("0.00"))
+    assert gap == leaver["forecast"] > 0
+    note = next(n for n in south.notes if "Hugo Horvath (AM-008, who left on 2025-06-30)" in n)
+    assert f"Next year's forecast (FY2026) includes {gap:,.2f} USD" in note

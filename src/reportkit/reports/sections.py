@@ -355,14 +355,19 @@ def forecast_beyond_members_notes(ds: Dataset, ctx: ReportContext, *, level: str
     stays with the group. The members' roll-up and the credited forecast (attainment basis)
     count the members only.
 
+    Once the reported year is over, the same holds for next year's forecast
+    (:meth:`ReportContext.next_year_hierarchy`, shown by :func:`next_year_forecast`): a
+    leaver with history stays in it, and the note names the amount of next year it adds.
+
     Returns
     -------
     list of str
-        One note naming them and the amount their rest of the year adds, or none when it adds
-        nothing (always once the year is over, and for one without history this year).
+        One note naming them and the amount their rest of the year (or, once the year is over,
+        their next year) adds, or none when it adds nothing (for one without history).
     """
-    h = ctx.forecast_hierarchy(ds)
-    if h is None or ctx.cutoff >= ctx.period.year.end:
+    over = ctx.cutoff >= ctx.period.year.end
+    h = ctx.next_year_hierarchy(ds) if over else ctx.forecast_hierarchy(ds)
+    if h is None:
         return []
     am = ds.account_managers
     ids = am["account_manager_id"].astype("str")
@@ -386,9 +391,14 @@ def forecast_beyond_members_notes(ds: Dataset, ctx: ReportContext, *, level: str
     who = ", ".join(whom(a) for a in rest)
     total = sum(rest.values(), Decimal("0.00"))
     group = "company" if level == "company" else "team"
+    what = (
+        f"Next year's forecast (FY{ctx.period.fiscal_year + 1}) includes {total:,.2f} {ds.currency} forecast"
+        if over
+        else f"The annual forecast (each deal once) includes {total:,.2f} {ds.currency} forecast for the rest of "
+        f"{ctx.period.year.label}"
+    )
     return [
-        f"The annual forecast (each deal once) includes {total:,.2f} {ds.currency} forecast for the rest of "
-        f"{ctx.period.year.label} from the deals of {who}: not a member in {ctx.period.label}, but the {group}'s "
+        f"{what} from the deals of {who}: not a member in {ctx.period.label}, but the {group}'s "
         f"forecast is the sum of all its account managers' (the forecast's roll-up rule), as their accounts' business "
         f"stays with the {group}. The members' forecasts and the credited forecast (attainment basis) leave it out."
     ]
