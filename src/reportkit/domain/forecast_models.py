@@ -55,6 +55,7 @@ from threadpoolctl import ThreadpoolController
 
 from ..core.money import to_cents
 from ..core.periods import FiscalCalendar, Period
+from ._credit_core import lookup
 
 __all__ = [
     "MODEL_METHODS",
@@ -114,7 +115,7 @@ def monthly_revenue(
         return out
     pos = {e: i for i, e in enumerate(entities)}
     o = calendar.ordinals(revenue["close_date"].to_numpy(), "month") - o0
-    ent = pd.Index(list(pos)).get_indexer(revenue["entity"].astype("str"))
+    ent = lookup(revenue["entity"], np.asarray(list(pos), dtype=object))  # Arrow's hash lookup, no str per row
     row = np.asarray(list(pos.values()), dtype=np.int64)[ent] if len(pos) else ent
     keep = (o >= 0) & (o < n) & (ent >= 0)
     micros = revenue["micros"].to_numpy(np.int64) if "micros" in revenue else revenue["cents"].to_numpy(np.int64) * 10_000
