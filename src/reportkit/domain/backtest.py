@@ -42,6 +42,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import os
+import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import BrokenExecutor, Executor, Future
 from decimal import Decimal
@@ -294,26 +296,45 @@ def backtest_forecasts(
 
 
 class _ModelFits:
-    """The model fits of a backtest: submitted to ``executor`` up front (in the order they are needed), or made on demand.
+    """The model fits of a backtest: handed to ``executor`` in the order they are needed, or made on demand.
 
-    :meth:`result` returns :func:`~reportkit.domain.forecast_models.fit_models` of one
-    series: the executor's, or -- when the fit has not started yet (the workers are
-    busy or still starting), the executor is broken or there is none -- fitted here,
-    so this process never waits idle for a fit it could make itself.
+    At most one fit fewer than the machine has cores is in the executor at a time (at
+    least one), so the workers never take the core this process needs for the
+    sequential part, which is the critical path; each finished fit hands the next one
+    over. :meth:`result` returns :func:`~reportkit.domain.forecast_models.fit_models` of
+    one series: the executor's, or -- when it was not handed over yet, has not started,
+    the executor is broken or there is none -- fitted here, so this process never
+    waits idle for a fit it could make itself.
     """
 
     def __init__(self, series: list[ModelInputs], executor: Executor | None) -> None:
+        self._executor = executor
+        self._waiting = {id(s): s for s in series} if executor is not None else {}
         self._futures: dict[int, Future] = {}
-        if executor is None:
-            return
-        try:
-            for s in series:
-                self._futures[id(s)] = executor.submit(fit_models, s)
-        except (BrokenExecutor, RuntimeError):  # a broken or shut-down pool: the rest are fitted here
-            pass
+        self._lock = threading.RLock()  # a done callback may run at once, in this thread
+        self._room = max(1, (os.cpu_count() or 1) - 1)
+        self._hand_over()
+
+    def _hand_over(self, done: Future | None = None) -> None:
+        with self._lock:
+            if done is not None:
+                self._room += 1
+            while self._room > 0 and self._waiting and self._executor is not None:
+                key, s = next(iter(self._waiting.items()))
+                try:
+                    fut = self._executor.submit(fit_models, s)
+                except (BrokenExecutor, RuntimeError):  # a broken or shut-down pool: the rest are fitted here
+                    self._executor = None
+                    return
+                del self._waiting[key]
+                self._futures[key] = fut
+                self._room -= 1
+                fut.add_done_callback(self._hand_over)
 
     def result(self, series: ModelInputs) -> pd.DataFrame:
-        fut = self._futures.pop(id(series), None)
+        with self._lock:
+            self._waiting.pop(id(series), None)
+            fut = self._futures.pop(id(series), None)
         if fut is None or fut.cancel():
             return fit_models(series)
         try:
