@@ -95,3 +95,22 @@ def test_the_hierarchy_from_revenues_credited_once_equals_the_one_that_credits_t
     pd.testing.assert_frame_equal(
         forecast_hierarchy(ds, 2023, as_of, detail=detail, revenues=revs), forecast_hierarchy(ds, 2023, as_of), check_exact=True
     )
+
+
+def test_a_batch_offers_its_report_worker_processes_for_the_fits_inside_its_shared_contexts_only():
+    from reportkit.reports.context import fit_executor, shared_contexts
+    from reportkit.run.local import LocalPool
+
+    ds = three_seasonal_years()
+    assert LocalPool(2, warm=False, processes=False).fit_executor() is None  # threads: the fits would gain nothing
+    pool = LocalPool(2, warm=False, processes=True)
+    pool.start()
+    try:
+        with shared_contexts(fit_executor=pool.fit_executor()):
+            offered = fit_executor()
+            assert offered is not None
+            pooled = backtest_forecasts(ds, executor=offered)
+        assert fit_executor() is None
+    finally:
+        pool.close()
+    pd.testing.assert_frame_equal(pooled, backtest_forecasts(ds), check_exact=True)
