@@ -296,15 +296,15 @@ def backtest_forecasts(
 
 
 class _ModelFits:
-    """The model fits of a backtest: handed to ``executor`` in the order they are needed, or made on demand.
+    """The model fits of a backtest: the executor's workers take them from the last cutoff back, this process from the first on.
 
     At most one fit fewer than the machine has cores is in the executor at a time (at
     least one), so the workers never take the core this process needs for the
-    sequential part, which is the critical path; each finished fit hands the next one
-    over. :meth:`result` returns :func:`~reportkit.domain.forecast_models.fit_models` of
-    one series: the executor's, or -- when it was not handed over yet, has not started,
-    the executor is broken or there is none -- fitted here, so this process never
-    waits idle for a fit it could make itself.
+    sequential part, which is the critical path; each finished fit hands over the
+    latest one left. :meth:`result` returns :func:`~reportkit.domain.forecast_models.fit_models`
+    of one series: fitted here when no worker has it (nor started it), else the worker's.
+    The two ends meet, so this process waits at most for the fits in flight then, even
+    when the workers start late (still importing) or not at all (a broken pool: fitted here).
     """
 
     def __init__(self, series: list[ModelInputs], executor: Executor | None) -> None:
@@ -320,7 +320,7 @@ class _ModelFits:
             if done is not None:
                 self._room += 1
             while self._room > 0 and self._waiting and self._executor is not None:
-                key, s = next(iter(self._waiting.items()))
+                key, s = next(reversed(self._waiting.items()))
                 try:
                     fut = self._executor.submit(fit_models, s)
                 except (BrokenExecutor, RuntimeError):  # a broken or shut-down pool: the rest are fitted here
