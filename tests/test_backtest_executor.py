@@ -97,20 +97,13 @@ def test_the_hierarchy_from_revenues_credited_once_equals_the_one_that_credits_t
     )
 
 
-def test_a_batch_offers_its_report_worker_processes_for_the_fits_inside_its_shared_contexts_only():
+def test_shared_contexts_offer_the_callers_executor_inside_the_block_only():
     from reportkit.reports.context import fit_executor, shared_contexts
-    from reportkit.run.local import LocalPool
 
-    ds = three_seasonal_years()
-    assert LocalPool(2, warm=False, processes=False).fit_executor() is None  # threads: the fits would gain nothing
-    pool = LocalPool(2, warm=False, processes=True)
-    pool.start()
-    try:
-        with shared_contexts(fit_executor=pool.fit_executor()):
-            offered = fit_executor()
-            assert offered is not None
-            pooled = backtest_forecasts(ds, executor=offered)
+    with ThreadPoolExecutor(1) as ex:
         assert fit_executor() is None
-    finally:
-        pool.close()
-    pd.testing.assert_frame_equal(pooled, backtest_forecasts(ds), check_exact=True)
+        with shared_contexts(fit_executor=ex):
+            assert fit_executor() is ex
+            with shared_contexts():  # a nested block without one keeps the outer block's
+                assert fit_executor() is ex
+        assert fit_executor() is None

@@ -368,9 +368,11 @@ def shared_contexts(fit_executor: Executor | None = None) -> Iterator[None]:
     used from several threads; the shared contexts are dropped when the
     outermost block ends.
 
-    ``fit_executor``: an executor whose workers are idle while the batch's forecast is
-    computed (the batch's report worker processes): the forecast backtest's model fits
-    run there (:func:`reportkit.domain.backtest.backtest_forecasts`; the same figures).
+    ``fit_executor``: an executor (a process pool) whose workers are idle while the
+    forecast is computed: the forecast backtest's model fits run there
+    (:func:`reportkit.domain.backtest.backtest_forecasts`; the same figures). ``run_batch``
+    offers none: on the shared 2-core machine it was measured on, the wall time did not
+    drop (``docs/forecasting.md``, "Speed and memory").
     """
     global _shared, _shared_depth
     with _shared_lock:

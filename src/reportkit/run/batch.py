@@ -207,9 +207,7 @@ def run_batch(
     previous, mode = _previous_run(out, resume, only_failed)
     pool = _local_pool(_jobs(jobs), warm_kernels, worker_processes, params.pdf.enabled) if dask_scheduler is None else None
     try:
-        # the batch's reports share credits, quotas, forecasts, engine results; the forecast's model fits
-        # run in the report workers, idle until the first report is built
-        with shared_contexts(fit_executor=pool.fit_executor() if pool is not None else None):
+        with shared_contexts():  # the batch's reports share credits, quotas, forecasts, engine results
             result = _execute_batch(
                 params_path=params_path,
                 out=out,

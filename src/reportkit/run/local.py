@@ -53,14 +53,8 @@ WORKER_PRELOAD = (
     "nbconvert.exporters.html",
     "jupyter_client.manager",
     "xlsxwriter",
-    "reportkit.domain.forecast_models",
-    "statsmodels.tsa.ar_model",
-    "statsmodels.tsa.exponential_smoothing.ets",
-    "statsmodels.tsa.forecasting.theta",
 )
-"""What a report worker imports before its first report (its initializer, :func:`_worker_init`); the
-statsmodels models because the batch's forecast fits its backtest's models in the idle workers
-(:meth:`LocalPool.fit_executor`)."""
+"""What a report worker imports before its first report (its initializer, :func:`_worker_init`)."""
 
 Prepare = Callable[[ReportResult, str], "tuple[ReportJob, Any] | None"]
 
@@ -188,14 +182,6 @@ class LocalPool:
                 self.fall_back_to_threads(exc)
         return self._executor.submit(execute_report, job, report)
 
-    def fit_executor(self) -> Executor | None:
-        """The worker processes, for the forecast backtest's model fits while no report runs yet (None with threads).
-
-        The batch builds its forecast before its first report (:func:`reportkit.reports.context.shared_contexts`),
-        so the workers are idle then; with threads of this process the fits (Python-bound) would gain nothing.
-        """
-        return _KeepStartMethod(self._executor) if self.processes else None
-
     def fall_back_to_threads(self, exc: BaseException) -> None:
         """The process pool broke: run this and every later report in threads of this process."""
         if not self.processes:
@@ -214,17 +200,6 @@ class LocalPool:
     def close(self) -> None:
         """Wait for the reports still running, then end the workers (and their warm processes)."""
         self._executor.shutdown(wait=True)
-
-
-class _KeepStartMethod(Executor):
-    """An executor's ``submit`` inside :func:`callers_start_method_kept` (a submit may start a worker)."""
-
-    def __init__(self, executor: Executor) -> None:
-        self._executor = executor
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
-        with callers_start_method_kept():
-            return self._executor.submit(fn, *args, **kwargs)
 
 
 def run_local(pool: LocalPool, results: list[ReportResult], slugs: list[str], prepare: Prepare, bar: Any) -> bool:
