@@ -3,10 +3,12 @@
 At each fiscal quarter end ``q`` (Q1..Q3: at the Q4 end nothing of the year is
 left to forecast) that the data covers, :func:`backtest_forecasts`
 
-1. cuts the deals to ``close_date <= q.end`` **before anything else** (crediting,
-   history start, level roll-ups are all computed from the cut data set, and the
-   pipeline snapshot is dropped: it describes *today's* open deals, not the
-   pipeline as it stood at ``q.end``), so nothing after the cutoff can leak in;
+1. sees only the deals with ``close_date <= q.end`` (the revenue rows of every level
+   are the whole data set's credits cut at ``q.end``, which are the credits of the
+   data cut there: :mod:`reportkit.domain.forecast_inputs`, "Credit once, cut the
+   rows"; history start and level roll-ups come from them, and the pipeline snapshot
+   is dropped: it describes *today's* open deals, not the pipeline as it stood at
+   ``q.end``), so nothing after the cutoff can leak in;
 2. forecasts the rest of the fiscal year (``q.end`` + 1 day .. year end) for every
    entity of every level with each method in
    :data:`reportkit.domain.forecast_choice.BASE_METHODS` (the rules and the statsmodels
@@ -40,7 +42,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from collections.abc import Sequence
+import os
+import threading
+from collections.abc import Mapping, Sequence
+from concurrent.futures import BrokenExecutor, Executor, Future
 from decimal import Decimal
 
 import numpy as np
@@ -49,8 +54,7 @@ import pandas as pd
 from ..core.money import cents_to_money
 from ..core.periods import Period
 from ..data.model import Dataset
-from .crediting import credited_deals
-from .forecast import COMPANY, LEVELS, level_revenue, revenue_by_entity
+from .forecast import COMPANY, LEVELS, revenue_by_entity
 from .forecast_choice import (
     BASE_METHODS,
     MIN_CALIBRATION_ROWS,
@@ -62,7 +66,8 @@ from .forecast_choice import (
     known_by,
     wape,
 )
-from .forecast_models import INTERVAL, MIN_MONTHS, interval_cents
+from .forecast_inputs import level_revenues, revenue_through
+from .forecast_models import INTERVAL, MIN_MONTHS, MODEL_METHODS, ModelInputs, fit_models, interval_cents, model_inputs
 
 __all__ = [
     "BASELINE",
@@ -166,16 +171,44 @@ def backtest_forecasts(
     levels: Sequence[str] = LEVELS,
     methods: Sequence[str] = BASE_METHODS,
     as_of_quarters: Sequence[str | Period] | None = None,
+    revenues: Mapping[str, pd.DataFrame] | None = None,
+    executor: Executor | None = None,
 ) -> pd.DataFrame:
     """One row per (cutoff, level, entity, method): the remaining-year forecast, its interval and the actual.
 
     Each cutoff is forecast by :func:`reportkit.domain.forecast_choice.forecast_at`
-    on the data cut at it, with the rows of the earlier cutoffs as the evidence
+    on the data as it stood at it, with the rows of the earlier cutoffs as the evidence
     for the per-level choice (``selected``; ``reconciled`` when the three levels
     are asked), so the chosen method at a cutoff rests only on earlier years'
     complete actuals. Entities of a cutoff are those with revenue in the fiscal
     year before it, the year to date, or the rest of the year (an entity that
     only appears after the cutoff gets a forecast of 0 -- a real miss).
+
+    The work is done in two parts (``docs/forecasting.md``, "Speed and memory"):
+    the data set is credited **once** and each cutoff reads its revenue rows up to
+    the cutoff (:func:`reportkit.domain.forecast_inputs.revenue_through`: the same rows
+    as crediting the data cut there), and the statsmodels fits of every cutoff and
+    level, which depend on nothing but their own monthly series, are made first --
+    in ``executor`` when one is given, while this process works through the cutoffs
+    -- then the sequential part (the rules, the choice on the earlier cutoffs' rows,
+    reconciliation) runs cutoff by cutoff. The figures are the same either way.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    levels : sequence of {"account_manager", "team", "company"}
+    methods : sequence of str
+        Subset of :data:`reportkit.domain.forecast_choice.BASE_METHODS`.
+    as_of_quarters : sequence of quarter labels or Periods, optional
+        Cutoffs (quarter ends); default :func:`backtest_cutoffs`.
+    revenues : mapping level -> DataFrame, optional
+        :func:`reportkit.domain.forecast_inputs.level_revenues` of ``dataset`` when the
+        caller has it (every level of ``levels``).
+    executor : concurrent.futures.Executor, optional
+        Where the model fits run (a process pool: the fits are Python-bound); each
+        task pickles one level's monthly series at one cutoff (a few KB), never the
+        data set. A fit not yet started when it is needed is run here instead, and a
+        broken pool falls back to fitting here.
 
     Returns
     -------
@@ -192,6 +225,11 @@ def backtest_forecasts(
         ``interval_scale`` (float: the calibration factor of the ``selected`` /
         ``reconciled`` interval, :func:`reportkit.domain.forecast_choice.interval_scale`) and
         ``interval_n`` (int: the earlier rows it was calibrated on; 0 = the model's own interval).
+
+    Raises
+    ------
+    ValueError
+        A level or a method that cannot be backtested.
     """
     for lv in levels:
         if lv not in LEVELS:
@@ -199,32 +237,46 @@ def backtest_forecasts(
     bad = [m for m in methods if m not in BASE_METHODS]
     if bad:
         raise ValueError(f"methods {bad} cannot be backtested (only {BASE_METHODS}; the pipeline is a snapshot)")
-    # the *actuals* only: each level's revenue rows of the full data (narrow frames; the credited deals are not kept)
-    full_credit = credited_deals(dataset)
-    full = {lv: level_revenue(full_credit, lv, dataset.account_managers) for lv in levels}
-    del full_credit
+    # each level's revenue rows of the full data: the actuals, and (cut at each cutoff) what the forecasts see
+    full = {lv: revenues[lv] for lv in levels} if revenues is not None else level_revenues(dataset, levels)
     history_start = pd.Timestamp(dataset.deals["close_date"].min()).date() if len(dataset.deals) else None
     keep = set(methods) | {SELECTED, RECONCILED}
-    rows: list[pd.DataFrame] = []
-    evidence: pd.DataFrame | None = None
+    models = tuple(m for m in methods if m in MODEL_METHODS)
+    cal = dataset.calendar
+    # 1. per cutoff: its entities, its actuals and the models' monthly series (independent of the other cutoffs)
+    cutoffs = []
     for q in sorted(backtest_cutoffs(dataset, as_of_quarters), key=lambda p: p.end):
         cutoff, year = q.end, q.year
         ly = year.same_period_last_year()
-        past = _cut(dataset, cutoff)  # no look-ahead: the forecasts below see only `past`
-        credited = credited_deals(past)
         start = history_start if history_start is not None and history_start <= cutoff else cutoff
-        ents, actual, revs = {}, {}, {}
+        fy = cal.period_of(cutoff, "year").fiscal_year
+        ents, actual, series = {}, {}, {}
         for lv in levels:
-            rev = revs[lv] = level_revenue(credited, lv, past.account_managers)
+            rev = revenue_through(full[lv], cutoff)  # no look-ahead: the forecasts below see only these rows
             d = full[lv]["close_date"]
             future = (d > np.datetime64(cutoff, "ns")) & (d <= np.datetime64(year.end, "ns"))
             actual[lv] = revenue_by_entity(full[lv].loc[future.to_numpy()])
             recent = rev.loc[(rev["close_date"] >= np.datetime64(ly.start, "ns")).to_numpy(), "entity"]
             ents[lv] = sorted(set(recent.unique()) | set(actual[lv].index))
+            if ents[lv]:
+                series[lv] = model_inputs(rev, ents[lv], fy, cutoff, cal, history_start=start, methods=models)
+        cutoffs.append((q, start, ents, actual, series))
+    fits = _ModelFits([s for *_, series in cutoffs for s in series.values()], executor)
+    # 2. cutoff by cutoff: the rules, the choice on the earlier cutoffs' rows, reconciliation
+    rows: list[pd.DataFrame] = []
+    evidence: pd.DataFrame | None = None
+    for q, start, ents, actual, series in cutoffs:
+        cutoff, year = q.end, q.year
         at = forecast_at(
-            past, cutoff, entities=ents, history_start=start, methods=methods, evidence=evidence, credited=credited, revenues=revs
+            _cut(dataset, cutoff),
+            cutoff,
+            entities=ents,
+            history_start=start,
+            methods=methods,
+            evidence=evidence,
+            revenues={lv: revenue_through(full[lv], cutoff) for lv in levels},
+            fitted={lv: fits.result(s) for lv, s in series.items()},
         )
-        del past, credited, rev, revs  # this cutoff's data goes before the next is cut: one cutoff's frames alive at a time
         if at.empty:
             continue
         at = at.loc[at["method"].isin(keep).to_numpy()]
@@ -241,6 +293,54 @@ def backtest_forecasts(
     for c in ("quarter", "level", "entity", "method", "chosen_method"):
         out[c] = out[c].astype("str")
     return out.loc[:, list(DETAIL_COLUMNS)].reset_index(drop=True)
+
+
+class _ModelFits:
+    """The model fits of a backtest: the executor's workers take them from the last cutoff back, this process from the first on.
+
+    At most one fit fewer than the machine has cores is in the executor at a time (at
+    least one), so the workers never take the core this process needs for the
+    sequential part, which is the critical path; each finished fit hands over the
+    latest one left. :meth:`result` returns :func:`~reportkit.domain.forecast_models.fit_models`
+    of one series: fitted here when no worker has it (nor started it), else the worker's.
+    The two ends meet, so this process waits at most for the fits in flight then, even
+    when the workers start late (still importing) or not at all (a broken pool: fitted here).
+    """
+
+    def __init__(self, series: list[ModelInputs], executor: Executor | None) -> None:
+        self._executor = executor
+        self._waiting = {id(s): s for s in series} if executor is not None else {}
+        self._futures: dict[int, Future] = {}
+        self._lock = threading.RLock()  # a done callback may run at once, in this thread
+        self._room = max(1, (os.cpu_count() or 1) - 1)
+        self._hand_over()
+
+    def _hand_over(self, done: Future | None = None) -> None:
+        with self._lock:
+            if done is not None:
+                self._room += 1
+            while self._room > 0 and self._waiting and self._executor is not None:
+                key, s = next(reversed(self._waiting.items()))
+                try:
+                    fut = self._executor.submit(fit_models, s)
+                except (BrokenExecutor, RuntimeError):  # a broken or shut-down pool: the rest are fitted here
+                    self._executor = None
+                    return
+                del self._waiting[key]
+                self._futures[key] = fut
+                self._room -= 1
+                fut.add_done_callback(self._hand_over)
+
+    def result(self, series: ModelInputs) -> pd.DataFrame:
+        with self._lock:
+            self._waiting.pop(id(series), None)
+            fut = self._futures.pop(id(series), None)
+        if fut is None or fut.cancel():
+            return fit_models(series)
+        try:
+            return fut.result()
+        except BrokenExecutor:
+            return fit_models(series)
 
 
 def entities_without_last_year(detail: pd.DataFrame) -> pd.DataFrame:
@@ -395,7 +495,13 @@ def method_words(method: str) -> str:
     return _METHOD_WORDS.get(method, method.replace("_", " "))
 
 
-def hierarchy_evidence(dataset: Dataset, as_of: datetime.date) -> pd.DataFrame:
+def hierarchy_evidence(
+    dataset: Dataset,
+    as_of: datetime.date,
+    *,
+    revenues: Mapping[str, pd.DataFrame] | None = None,
+    executor: Executor | None = None,
+) -> pd.DataFrame:
     """The backtest a forecast as of ``as_of`` chooses by: the data cut at ``as_of``, the cutoffs whose year had ended by then.
 
     :func:`backtest_forecasts` of ``dataset`` as it stood at ``as_of`` (nothing later
@@ -403,16 +509,32 @@ def hierarchy_evidence(dataset: Dataset, as_of: datetime.date) -> pd.DataFrame:
     are complete), with the columns :func:`forecast_hierarchy` and
     :func:`forecast_accuracy` read only, so a
     caller that forecasts two years from it (this year and, at year end, the next)
-    keeps a narrow frame and runs the backtest once.
+    keeps a narrow frame and runs the backtest once. ``revenues``:
+    :func:`reportkit.domain.forecast_inputs.level_revenues` of ``dataset`` when the caller
+    has it (cut at ``as_of`` here); ``executor``: where the model fits run
+    (:func:`backtest_forecasts`).
     """
     past = _cut(dataset, as_of)
     done = [q for q in backtest_cutoffs(past) if q.year.end <= as_of]
-    detail = backtest_forecasts(past, as_of_quarters=done)
+    revs = _revenues_at(past, as_of, revenues)
+    detail = backtest_forecasts(past, as_of_quarters=done, revenues=revs, executor=executor)
     return detail.drop(columns=["fiscal_year"], errors="ignore")
 
 
+def _revenues_at(past: Dataset, as_of: datetime.date, revenues: Mapping[str, pd.DataFrame] | None) -> dict[str, pd.DataFrame]:
+    """Every level's revenue rows as they stood at ``as_of``: the caller's whole-data ones cut there, else credited here."""
+    if revenues is None:
+        return level_revenues(past)
+    return {lv: revenue_through(revenues[lv], as_of) for lv in LEVELS}
+
+
 def forecast_hierarchy(
-    dataset: Dataset, fiscal_year: int, as_of: datetime.date, *, detail: pd.DataFrame | None = None
+    dataset: Dataset,
+    fiscal_year: int,
+    as_of: datetime.date,
+    *,
+    detail: pd.DataFrame | None = None,
+    revenues: Mapping[str, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """The year's forecast of every account manager, team and the company, as a report shows it.
 
@@ -436,6 +558,9 @@ def forecast_hierarchy(
     detail : DataFrame, optional
         :func:`backtest_forecasts` (or :func:`hierarchy_evidence`) of ``dataset`` when
         the caller has it (rows whose actuals end after ``as_of`` are ignored either way).
+    revenues : mapping level -> DataFrame, optional
+        :func:`reportkit.domain.forecast_inputs.level_revenues` of ``dataset`` when the
+        caller has it (one crediting for the backtest and both years' forecasts).
 
     Returns
     -------
@@ -470,7 +595,7 @@ def forecast_hierarchy(
         )
     past = _cut(dataset, as_of)
     if detail is None:  # only cutoffs whose year had ended by as_of can be evidence
-        detail = hierarchy_evidence(dataset, as_of)
+        detail = hierarchy_evidence(dataset, as_of, revenues=revenues)
     evidence = detail.loc[known_by(detail, as_of)] if len(detail) else None
     am = past.account_managers
     ents = {
@@ -487,6 +612,7 @@ def forecast_hierarchy(
         evidence=evidence,
         fiscal_year=int(fiscal_year),
         chosen_only=True,
+        revenues=_revenues_at(past, as_of, revenues),
     )
     # the level figures read the default's rows and seasonal naive's (its baseline) only
     figures = evidence.loc[evidence["method"].isin([RECONCILED, BASELINE]).to_numpy()] if evidence is not None else None

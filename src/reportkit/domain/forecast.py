@@ -66,6 +66,7 @@ from ..core.money import MICROS_PER_CENT, cents_to_money, micros_to_cents, rdiv
 from ..core.periods import FiscalCalendar, Period, one_year_earlier
 from ..core.types import PPM
 from ..data.model import Dataset
+from ._credit_core import lookup
 from .crediting import credited_deals, credited_in, revenue_cents_by, revenue_micros_by
 from .forecast_inputs import COMPANY, LEVELS, level_revenue, open_pipeline, revenue_by_entity, team_of
 from .quota import attainment, pooled_attainment, split_quotas
@@ -290,7 +291,7 @@ def _sum_between(rev: pd.DataFrame, start: datetime.date, end: datetime.date, id
     if "micros" not in rev.columns:
         g = revenue_by_entity(rev.loc[m])
         return {e: int(g.get(e, 0)) for e in ids}
-    pos = pd.Index(list(dict.fromkeys(ids))).get_indexer(rev["entity"].astype("str").to_numpy()[m])
+    pos = lookup(rev["entity"], np.asarray(list(dict.fromkeys(ids)), dtype=object))[m]  # Arrow's hash lookup, no str per row
     keep = pos >= 0
     sums = np.zeros(len(dict.fromkeys(ids)), dtype=np.int64)
     np.add.at(sums, pos[keep], rev["micros"].to_numpy(np.int64)[m][keep])

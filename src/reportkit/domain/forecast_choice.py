@@ -236,17 +236,20 @@ def _level_rows(
     start: datetime.date,
     methods: Sequence[str],
     models: Sequence[str] | None = None,
+    fitted: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every base method's remaining-year forecast (and interval) per entity of one level; the model SDs.
 
     One row per method and entity, method by method (each in ``ents`` order); built
     from arrays in one frame (a frame per method cost more than the rules themselves).
     ``models``: fit only these of the models in ``methods`` (the others have no rows).
+    ``fitted``: :func:`~reportkit.domain.forecast_models.model_forecasts` of these
+    arguments (every model of ``methods``) when the caller fitted them already.
     """
     f = forecast_methods(rev, ents, fy, cutoff, ds.calendar, history_start=start)
     mods = [m for m in methods if m in MODEL_METHODS and (models is None or m in models)]
     methods = [m for m in methods if m not in MODEL_METHODS or m in mods]
-    mf = model_forecasts(rev, ents, fy, cutoff, ds.calendar, history_start=start, methods=mods)
+    mf = fitted if fitted is not None else model_forecasts(rev, ents, fy, cutoff, ds.calendar, history_start=start, methods=mods)
     n, k = len(ents), len(methods)
     ytd = f["ytd_cents"].astype("int64").to_numpy()
     fpy = f["full_prior_year"].astype(bool).to_numpy()
@@ -392,6 +395,7 @@ def forecast_at(
     credited: pd.DataFrame | None = None,
     chosen_only: bool = False,
     revenues: Mapping[str, pd.DataFrame] | None = None,
+    fitted: Mapping[str, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Every method's remaining-year forecast per level and entity as of ``cutoff``, plus selected and reconciled.
 
@@ -414,7 +418,8 @@ def forecast_at(
         ``cutoff`` is the last day of its year (next year's forecast at year end: its
         "remaining year" is all of it, its YTD 0).
     credited : DataFrame, optional
-        ``credited_deals(past)`` when the caller has it (else computed here).
+        ``credited_deals(past)`` when the caller has it (else computed here when a
+        level's ``revenues`` are not given).
     chosen_only : bool, default False
         Fit only the models ``selected`` and ``reconciled`` read: the level's chosen
         method (when a model) and ETS, whose standard deviation a rule's interval uses
@@ -423,7 +428,14 @@ def forecast_at(
         no backtest evidence (:func:`reportkit.domain.backtest.forecast_hierarchy`).
     revenues : mapping level -> DataFrame, optional
         ``level_revenue(credited, level, past.account_managers)`` of the levels the
-        caller has (the others are computed here).
+        caller has (the others are computed here), or
+        :func:`~reportkit.domain.forecast_inputs.revenue_through` ``cutoff`` of the whole
+        data set's (the same rows: :mod:`reportkit.domain.forecast_inputs`).
+    fitted : mapping level -> DataFrame, optional
+        :func:`~reportkit.domain.forecast_models.model_forecasts` of every model in
+        ``methods`` for that level's revenues and entities, as of ``cutoff`` (a backtest
+        fits them first, in an executor when it has one); the other levels are fitted here.
+        Not with ``chosen_only``.
 
     Returns
     -------
@@ -440,18 +452,31 @@ def forecast_at(
         :func:`interval_scale`).
     """
     fy = past.calendar.period_of(cutoff, "year").fiscal_year if fiscal_year is None else int(fiscal_year)
-    credited = credited_deals(past) if credited is None else credited
+    if chosen_only and fitted:
+        raise ValueError("forecast_at: fitted models are every model's fits, not the chosen ones (chosen_only)")
     revs, sel, rows = {}, {}, []
     for lv in LEVELS:
         if lv not in entities:
             continue
         ents = [str(e) for e in entities[lv]]
-        revs[lv] = revenues[lv] if revenues and lv in revenues else level_revenue(credited, lv, past.account_managers)
+        if revenues and lv in revenues:
+            revs[lv] = revenues[lv]
+        else:
+            credited = credited_deals(past) if credited is None else credited
+            revs[lv] = level_revenue(credited, lv, past.account_managers)
         if not ents:
             continue
         choice = choose_method(evidence, lv, cutoff, methods)
         base, sds = _level_rows(
-            revs[lv], ents, fy, cutoff, past, history_start, methods, _models_read(choice[0]) if chosen_only else None
+            revs[lv],
+            ents,
+            fy,
+            cutoff,
+            past,
+            history_start,
+            methods,
+            _models_read(choice[0]) if chosen_only else None,
+            fitted.get(lv) if fitted else None,
         )
         if chosen_only and (
             "ets_sd_cents" not in sds or sds["ets_sd_cents"].isna().any()

@@ -4,13 +4,25 @@ An *entity* is an account manager, a team or the company (:data:`LEVELS`).
 :func:`level_revenue` gives each entity's credited revenue rows (every deal once
 per entity), :func:`revenue_by_entity` their exact totals, :func:`open_pipeline`
 the open opportunities that can still close in the year, :func:`team_of` the one
-account manager -> team mapping of a level. :mod:`reportkit.domain.forecast` forecasts
+account manager -> team mapping of a level.
+
+**Credit once, cut the rows.** The backtest forecasts the data as it stood at each
+cutoff ``c``; it does not credit the data cut at ``c`` again: :func:`level_revenues` of the
+whole data set, then :func:`revenue_through` ``c``. That is the same frame, row for row,
+because every crediting rule (:mod:`reportkit.domain._credit_core`) decides a deal's
+credits from that deal's own row and the tables (territories, accounts' handover dates,
+the deal's own splits, account managers), never from other deals: cutting the deals at
+``c`` removes exactly the credits of the deals closed after ``c``; a deal's credits share
+its ``close_date``, so they are cut together, and the order (close date, deal id, account
+manager id) of the rest is unchanged; a team's each-deal-once rows keep the same first
+row. ``tests/test_forecast_inputs_cut.py`` pins it with a hypothesis property. :mod:`reportkit.domain.forecast` forecasts
 from them.
 """
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
@@ -18,12 +30,16 @@ import pandas as pd
 
 from ..core.money import micros_to_cents, rdiv
 from ..core.types import PPM
+from ..data.model import Dataset
+from .crediting import credited_deals
 
 __all__ = [
     "Level",
     "LEVELS",
     "COMPANY",
     "level_revenue",
+    "level_revenues",
+    "revenue_through",
     "revenue_by_entity",
     "open_pipeline",
     "pipeline_coverage",
@@ -117,6 +133,27 @@ def level_revenue(credited: pd.DataFrame, level: str, account_managers: pd.DataF
     out["entity"] = out["entity"].astype("str")
     out["close_date"] = pd.to_datetime(out["close_date"]).astype("datetime64[ns]")
     return out.reset_index(drop=True)
+
+
+def level_revenues(dataset: Dataset, levels: Sequence[str] = LEVELS) -> dict[str, pd.DataFrame]:
+    """:func:`level_revenue` of each of ``levels`` from one :func:`~reportkit.domain.crediting.credited_deals` of ``dataset``.
+
+    The crediting is not kept (only the narrow revenue frames). Cut to a date with
+    :func:`revenue_through`: the same rows as crediting the data cut at that date
+    (the module docstring says why).
+    """
+    credited = credited_deals(dataset)
+    return {lv: level_revenue(credited, lv, dataset.account_managers) for lv in levels}
+
+
+def revenue_through(revenue: pd.DataFrame, day: datetime.date) -> pd.DataFrame:
+    """The rows of a :func:`level_revenue` frame closed on or before ``day`` (fresh RangeIndex).
+
+    ``revenue_through(level_revenue(credited_deals(ds), lv), c)`` equals
+    ``level_revenue(credited_deals(ds cut at c), lv)`` (the module docstring).
+    """
+    keep = (revenue["close_date"] <= np.datetime64(day, "ns")).to_numpy()
+    return revenue if keep.all() else revenue.loc[keep].reset_index(drop=True)
 
 
 def open_pipeline(

@@ -41,6 +41,7 @@ cents by :func:`reportkit.core.money.to_cents` (half away from zero).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 import math
 import warnings
@@ -54,6 +55,7 @@ from threadpoolctl import ThreadpoolController
 
 from ..core.money import to_cents
 from ..core.periods import FiscalCalendar, Period
+from ._credit_core import lookup
 
 __all__ = [
     "MODEL_METHODS",
@@ -63,6 +65,9 @@ __all__ = [
     "SEASONAL_MONTHS",
     "monthly_revenue",
     "model_forecasts",
+    "ModelInputs",
+    "model_inputs",
+    "fit_models",
     "float_cents",
     "interval_cents",
     "summing_matrix",
@@ -110,7 +115,7 @@ def monthly_revenue(
         return out
     pos = {e: i for i, e in enumerate(entities)}
     o = calendar.ordinals(revenue["close_date"].to_numpy(), "month") - o0
-    ent = pd.Index(list(pos)).get_indexer(revenue["entity"].astype("str"))
+    ent = lookup(revenue["entity"], np.asarray(list(pos), dtype=object))  # Arrow's hash lookup, no str per row
     row = np.asarray(list(pos.values()), dtype=np.int64)[ent] if len(pos) else ent
     keep = (o >= 0) & (o < n) & (ent >= 0)
     micros = revenue["micros"].to_numpy(np.int64) if "micros" in revenue else revenue["cents"].to_numpy(np.int64) * 10_000
@@ -206,7 +211,43 @@ def float_cents(x: float) -> int:
     return to_cents(Decimal(float(x)) / 100)
 
 
-def model_forecasts(
+def model_forecasts(*args: Any, **kwargs: Any) -> pd.DataFrame:
+    """Remaining-year forecast and its standard deviation per entity and statsmodels method.
+
+    ``fit_models(model_inputs(...))``, with :func:`model_inputs`' parameters: the monthly
+    series are built, then fitted (a caller with an executor submits :func:`fit_models`
+    of the small series instead).
+
+    Returns
+    -------
+    DataFrame
+        One row per entity: ``entity``, ``months`` (complete months fitted), and per
+        method ``<m>_remaining_cents`` (Int64, the remaining-year forecast, at
+        least 0; NA when the history is shorter than :data:`MIN_MONTHS` or the fit
+        failed) and ``<m>_sd_cents`` (float: the remaining total's standard deviation,
+        cents; NaN when undefined).
+    """
+    return fit_models(model_inputs(*args, **kwargs))
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelInputs:
+    """What the model fits of one level at one date read: each entity's monthly series (a few KB to pickle).
+
+    ``ids`` the entities; ``y`` their complete months' revenue (cents, float, shape
+    ``(len(ids), months)``, :func:`monthly_revenue`); ``mtd`` the month-to-date actual of
+    a partial current month (cents, 0 without); ``h`` the months forecast; ``methods``
+    the models to fit.
+    """
+
+    ids: tuple[str, ...]
+    y: np.ndarray
+    mtd: np.ndarray
+    h: int
+    methods: tuple[str, ...]
+
+
+def model_inputs(
     revenue: pd.DataFrame,
     entities: Sequence[str],
     fiscal_year: int,
@@ -215,8 +256,8 @@ def model_forecasts(
     *,
     history_start: datetime.date,
     methods: Sequence[str] = MODEL_METHODS,
-) -> pd.DataFrame:
-    """Remaining-year forecast and its standard deviation per entity and statsmodels method.
+) -> ModelInputs:
+    """The monthly series :func:`model_forecasts` fits, without fitting them.
 
     Parameters
     ----------
@@ -235,12 +276,12 @@ def model_forecasts(
 
     Returns
     -------
-    DataFrame
-        One row per entity: ``entity``, ``months`` (complete months fitted), and per
-        method ``<m>_remaining_cents`` (Int64, the remaining-year forecast, at
-        least 0; NA when the history is shorter than :data:`MIN_MONTHS` or the fit
-        failed) and ``<m>_sd_cents`` (float: the remaining total's standard deviation,
-        cents; NaN when undefined).
+    ModelInputs
+
+    Raises
+    ------
+    ValueError
+        A method is not one of :data:`MODEL_METHODS`.
     """
     ids = [str(e) for e in entities]
     year = Period(calendar, "year", int(fiscal_year))
@@ -252,10 +293,21 @@ def model_forecasts(
     partial = as_of < cur.end and as_of < year.end
     mtd = monthly_revenue(rev, ids, calendar, cur.start, cur.start)[:, 0] if partial else np.zeros(len(ids))
     h = _series_months(calendar, complete.shift(1).start, year.end) if as_of < year.end else 0
-    cols: dict[str, Any] = {"entity": pd.Series(ids, dtype="str"), "months": hist}
     bad = [m for m in methods if m not in MODEL_METHODS]
     if bad:
         raise ValueError(f"methods {bad} are not in {MODEL_METHODS}")
+    return ModelInputs(tuple(ids), y, mtd, h, tuple(methods))
+
+
+def fit_models(inputs: ModelInputs) -> pd.DataFrame:
+    """Fit :func:`model_inputs`' series: the frame :func:`model_forecasts` returns (module-level: picklable).
+
+    Each fit runs with one BLAS thread (:func:`_one_blas_thread`), in whichever process
+    runs it, so a fit in an executor's worker gives the same floats as one here.
+    """
+    ids, y, mtd, h, methods = inputs.ids, inputs.y, inputs.mtd, inputs.h, inputs.methods
+    hist = y.shape[1]
+    cols: dict[str, Any] = {"entity": pd.Series(list(ids), dtype="str"), "months": hist}
     with _one_blas_thread() if methods and hist >= MIN_MONTHS else contextlib.nullcontext():
         for m in methods:
             fits = [_remaining(y[i], h, m, float(mtd[i])) if hist >= MIN_MONTHS else (None, math.nan) for i in range(len(ids))]

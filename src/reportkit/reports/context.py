@@ -13,6 +13,7 @@ import contextlib
 import datetime
 import threading
 from collections.abc import Iterator
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,12 +29,14 @@ from ..domain.backtest import forecast_accuracy, forecast_hierarchy, hierarchy_e
 from ..domain.crediting import credited_deals
 from ..domain.engine import quotas_shown
 from ..domain.forecast import annual_forecasts
+from ..domain.forecast_inputs import level_revenues
 from ..domain.quota import attainment_table, quotas_from_rule, split_quotas
 
 __all__ = [
     "ReportContext",
     "effective_quotas",
     "engine_quotas",
+    "fit_executor",
     "params_deal_type_plan",
     "report_context",
     "shared_contexts",
@@ -252,10 +255,12 @@ class ReportContext:
         year = self.period.year
         h = nxt = None
         if year.start <= self.cutoff <= year.end:
-            detail = hierarchy_evidence(ds, self.cutoff)
-            h = _by_level(forecast_hierarchy(ds, self.period.fiscal_year, self.cutoff, detail=detail))
+            revs = level_revenues(ds)  # credited once for the backtest and both years (forecast_inputs: the cut rule)
+            detail = hierarchy_evidence(ds, self.cutoff, revenues=revs, executor=fit_executor())
+            h = _by_level(forecast_hierarchy(ds, self.period.fiscal_year, self.cutoff, detail=detail, revenues=revs))
             if self.cutoff == year.end:
-                nxt = _by_level(forecast_hierarchy(ds, self.period.fiscal_year + 1, self.cutoff, detail=detail))
+                nxt = _by_level(forecast_hierarchy(ds, self.period.fiscal_year + 1, self.cutoff, detail=detail, revenues=revs))
+            del revs
             # the company's rows, for the company report's accuracy of earlier quarters (a few rows)
             self.forecast_cache["accuracy_evidence"] = detail.loc[(detail["level"] == "company").to_numpy()]  # type: ignore[assignment]
             del detail  # the batch keeps the small hierarchies only (benchmarks/bench_batch.py: peak memory)
@@ -335,10 +340,17 @@ class ReportContext:
 _shared: list[tuple[Dataset, str, datetime.date, str, ReportContext]] | None = None
 _shared_depth = 0
 _shared_lock = threading.Lock()
+_fit_executors: list[Executor] = []  # the executors offered by the open shared_contexts blocks, innermost last
+
+
+def fit_executor() -> Executor | None:
+    """The executor the innermost :func:`shared_contexts` block offers for the forecast's model fits (None: fit here)."""
+    with _shared_lock:
+        return _fit_executors[-1] if _fit_executors else None
 
 
 @contextlib.contextmanager
-def shared_contexts() -> Iterator[None]:
+def shared_contexts(fit_executor: Executor | None = None) -> Iterator[None]:
     """Let the reports built inside this block share what they compute from one dataset.
 
     A batch builds dozens of reports of one dataset, period and ``as_of``: inside
@@ -355,12 +367,20 @@ def shared_contexts() -> Iterator[None]:
     its content would hash every deal on every call.) Blocks may nest and may be
     used from several threads; the shared contexts are dropped when the
     outermost block ends.
+
+    ``fit_executor``: an executor (a process pool) whose workers are idle while the
+    forecast is computed: the forecast backtest's model fits run there
+    (:func:`reportkit.domain.backtest.backtest_forecasts`; the same figures). ``run_batch``
+    offers none: on the shared 2-core machine it was measured on, the wall time did not
+    drop (``docs/forecasting.md``, "Speed and memory").
     """
     global _shared, _shared_depth
     with _shared_lock:
         _shared_depth += 1
         if _shared is None:
             _shared = []
+        if fit_executor is not None:
+            _fit_executors.append(fit_executor)
     try:
         yield
     finally:
@@ -368,6 +388,8 @@ def shared_contexts() -> Iterator[None]:
             _shared_depth -= 1
             if _shared_depth == 0:
                 _shared = None
+            if fit_executor is not None:
+                _fit_executors.remove(fit_executor)
 
 
 def report_context(ds: Dataset, params: BatchParams, period_label: str, as_of: datetime.date) -> ReportContext:
