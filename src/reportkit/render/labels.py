@@ -75,6 +75,28 @@ COLUMN_LABELS: dict[str, str] = {
     "next_year_quota": "Next year's quota",
     "next_year_forecast_attainment": "Next year's forecast attainment",
     "next_year_rule": "How next year's forecast was chosen",
+    # the company report's figures (restored: a merge had left them in a docstring of render/notebook.py)
+    "last_year_win_rate": "Win rate last year",
+    "average_deal": "Average won deal",
+    "last_year_average_deal": "Average won deal last year",
+    "sales_cycle_days": "Sales cycle (median days, created to close)",
+    "last_year_sales_cycle_days": "Sales cycle last year (median days)",
+    "quota_to_close": "Quota still to close",
+    "pipeline_coverage": "Pipeline coverage (times quota to close)",
+    "weighted_pipeline_coverage": "Weighted pipeline coverage (times quota to close)",
+    "implied_coverage": "Coverage the win rate implies (1 / win rate)",
+    "coverage": "Coverage (times quota to close)",
+    "top_1_share": "Top account's share of YTD revenue",
+    "top_5_share": "Top 5 accounts' share of YTD revenue",
+    "top_10_share": "Top 10 accounts' share of YTD revenue",
+    "grr": "Gross revenue retention (GRR)",
+    "nrr": "Net revenue retention (NRR)",
+    "at_risk_accounts": "Accounts at risk",
+    "commission_share_of_revenue": "Commission expense / revenue",
+    "forecast_remaining": "Forecast of the rest of the year",
+    "actual_remaining": "Actual rest of the year",
+    "error": "Error (forecast vs actual)",
+    "average_won_deal": "Average won deal",
 }
 """Headers of columns and summary keys whose words are not just the name's words."""
 

@@ -86,56 +86,30 @@ __all__ = [
 def format_money(value: Any, currency: str = "USD") -> str:
     """Format an amount as currency with the currency's decimals (its ISO 4217 minor units).
 
-        Parameters
-        ----------
-        value : Decimal, int, float or None
-            The amount, already rounded by the domain layer. Only its display is chosen
-            here; a ``float`` is converted through ``str`` so ``0.1`` prints as ``0.10``.
-        currency : str, default "USD"
-            ISO 4217 code. Symbol and decimals come from
-        "last_year_win_rate": "Win rate last year",
-        "average_deal": "Average won deal",
-        "last_year_average_deal": "Average won deal last year",
-        "sales_cycle_days": "Sales cycle (median days, created to close)",
-        "last_year_sales_cycle_days": "Sales cycle last year (median days)",
-        "pipeline": "Open pipeline (unweighted)",
-        "weighted_pipeline": "Open pipeline (weighted)",
-        "quota_to_close": "Quota still to close",
-        "pipeline_coverage": "Pipeline coverage (times quota to close)",
-        "weighted_pipeline_coverage": "Weighted pipeline coverage (times quota to close)",
-        "implied_coverage": "Coverage the win rate implies (1 / win rate)",
-        "coverage": "Coverage (times quota to close)",
-        "top_1_share": "Top account's share of YTD revenue",
-        "top_5_share": "Top 5 accounts' share of YTD revenue",
-        "top_10_share": "Top 10 accounts' share of YTD revenue",
-        "grr": "Gross revenue retention (GRR)",
-        "nrr": "Net revenue retention (NRR)",
-        "at_risk_accounts": "Accounts at risk",
-        "commission_share_of_revenue": "Commission expense / revenue",
-        "forecast_remaining": "Forecast of the rest of the year",
-        "actual_remaining": "Actual rest of the year",
-        "error": "Error (forecast vs actual)",
-        "average_won_deal": "Average won deal",
-            :func:`reportkit.core.currency.currency_info` (``$``, ``€``, ``£``; JPY with no
-            decimals, rounded half away from zero); codes without a symbol are printed
-            as a prefix (``CHF 1,234.00``).
+    Parameters
+    ----------
+    value : Decimal, int, float or None
+        The amount, already rounded by the domain layer. Only its display is chosen
+        here; a ``float`` is converted through ``str`` so ``0.1`` prints as ``0.10``.
+    currency : str, default "USD"
+        ISO 4217 code. Symbol and decimals come from
+        :func:`reportkit.core.currency.currency_info` (``$``, ``€``, ``£``; JPY with no
+        decimals, rounded half away from zero); codes without a symbol are printed
+        as a prefix (``CHF 1,234.00``).
 
-        Returns
-        -------
-        str
-            ``"$1,234.56"``, ``"-$1,234.56"`` or ``"n/a"`` for missing values.
+    Returns
+    -------
+    str
+        ``"$1,234.56"``, ``"-$1,234.56"`` or ``"n/a"`` for missing values.
 
-    #: Team summary rows the company summary leaves out (shown above in other words, or not computed for the company).
-    _TEAM_ONLY_ROWS = frozenset({"period_label", "members", "quota_to_date", "pace", "forecast_run_rate", "deals_count"})
-
-        Examples
-        --------
-        >>> format_money(Decimal("1234.5"))
-        '$1,234.50'
-        >>> format_money(Decimal("-0.07"), "EUR")
-        '-€0.07'
-        >>> format_money(None)
-        'n/a'
+    Examples
+    --------
+    >>> format_money(Decimal("1234.5"))
+    '$1,234.50'
+    >>> format_money(Decimal("-0.07"), "EUR")
+    '-€0.07'
+    >>> format_money(None)
+    'n/a'
     """
     if is_missing(value):
         return NA
