@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 from conftest import build_dataset
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -88,3 +89,26 @@ def test_team_revenue_equals_sum_of_members_without_overlap(rows, team):
     assert not crediting_overlaps(c, members)
     by_member = sum(int(c.loc[c["account_manager_id"] == m, "credit_cents"].sum()) for m in members)
     assert team_revenue(c, members) == by_member
+
+
+def test_credited_deals_carry_owner_territory_and_product_as_text_with_blanks_missing(make_dataset):
+    ds = make_dataset(
+        ams=AMS,
+        deals=[
+            ("D1", "A1", "C1", "2025-01-05", 100_00, "won", "North"),
+            ("D2", "A2", "C2", "2025-01-06", 50_00, "won", None),
+        ],
+        territories=[("A3", "North")],
+        crediting="territory",
+    )
+    c = credited_deals(ds).set_index("deal_id")
+    assert c.loc["D1", "account_manager_id"] == "A3" and c.loc["D1", "owner_id"] == "A1"
+    assert c.loc["D1", "territory"] == "North" and pd.isna(c.loc["D2", "territory"])
+    assert c["product"].tolist() == ["Widget", "Widget"]
+    assert {str(c[col].dtype) for col in ("owner_id", "territory", "product")} == {"str"}
+
+
+def test_credited_deals_of_a_data_set_without_territories_keep_an_empty_object_territory_column(make_dataset):
+    ds = make_dataset(ams=AMS, deals=[("D1", "A1", "C1", "2025-01-05", 100_00)])
+    c = credited_deals(ds)
+    assert c["territory"].dtype == object and c["territory"].isna().all()

@@ -162,11 +162,13 @@ def credited_deals(dataset: Dataset, *, deal_types: Plan | None = None) -> pd.Da
     drow, am, src = cr.drow[order], cr.am[order], cr.source[order]
     territory = CREDIT_SOURCES.index("territory")
 
-    def take(col: str, boxed: bool = False):  # ids stay Arrow strings; nullable text is boxed (object), as ever
+    def take(col: str, boxed: bool = False):  # text stays Arrow strings; an all-blank column is boxed (object), as ever
         if col not in deals:
             return None
         v = deals[col].take(drow).reset_index(drop=True)
-        return v.to_numpy(dtype=object) if boxed else v
+        # Boxing a text column made a Python string per credit that the frame turned straight back into
+        # Arrow (benchmarks/bench_batch.py: memory); only a column with no text at all stays object (None).
+        return v.to_numpy(dtype=object) if boxed and not v.notna().any() else v
 
     out = pd.DataFrame(
         {

@@ -58,6 +58,7 @@ from .execute import execute_report as execute_report
 from .html import export_html
 from .index import index_html
 from .local import LocalPool, callers_start_method_kept, run_local, worker_processes_available
+from .memory import release_free_memory
 from .outputs import (
     OUTPUT_FOLDERS,
     atomic_write,
@@ -318,6 +319,7 @@ def _execute_batch(
     period = _check_as_of(params, params_path, ds)
     load_checked_plans(ds, params)  # a plan that disagrees with the data set is bad input: exit 2, no report runs
     specs = [s for s in plan_reports(ds, params) if s.kind in templates]
+    release_free_memory()  # the loader's buffers go back to the system before the reports are built
 
     # connect (or fail, exit code 3) before anything is written or any report runs
     client, own_client = dask_connect(dask_scheduler, warm_kernels) if dask_scheduler is not None else (None, False)

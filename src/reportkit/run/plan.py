@@ -26,6 +26,7 @@ from ..core.periods import Period
 from ..reports.builders import REPORT_KINDS, ReportKind, batch_kinds
 from .execute import JobOutcome, ReportJob, format_error
 from .index import headline_text
+from .memory import release_free_memory
 from .outputs import atomic_write, inside, relative, report_formats, report_paths
 from .results import ReportResult
 from .resume import can_reuse, code_hash, file_hash, params_hash, sha256
@@ -129,6 +130,8 @@ class BatchPlan:
             for rel in expected.values():
                 (self.out / rel).unlink(missing_ok=True)
             atomic_write(pkl, blob)
+            del blob
+            release_free_memory()  # what building it freed goes back to the system (docs/batch.md, memory)
         except Exception as exc:  # one report must not stop the batch
             log.debug("report %s %s failed", res.kind, res.id, exc_info=True)
             res.status = "failed"
