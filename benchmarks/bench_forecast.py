@@ -86,8 +86,8 @@ def _batch(params: Path, jobs: int | None, served: Path | None = None) -> tuple[
     with tempfile.TemporaryDirectory() as tmp:
         args = ["batch", str(params), "--output-dir", tmp, "-q"] + (["--jobs", str(jobs)] if jobs else [])
         cmd = [sys.executable, "-c", SERVED, str(served), *args] if served else [str(BIN / "reportkit"), *args]
-        wall, peak_mb, _ = measured(cmd)
-    return wall, peak_mb
+        run = measured(cmd)
+    return run.wall, run.largest
 
 
 # what a batch computes for its forecasts, in a fresh process (the statsmodels imports count, as in the batch):
