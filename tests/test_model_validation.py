@@ -179,3 +179,63 @@ def test_service_issues_need_unique_ids_and_known_accounts_when_accounts_are_giv
     model.validate_dataset(
         model.Dataset(ams(), model.empty_table("quotas"), deals(), service_issues=issues(account_id=["C1", "C9"]))
     )
+
+
+def test_a_quota_ending_before_it_starts_is_refused_at_load_naming_file_row_both_columns_dates_and_fix():
+    """The trial's case: it used to pass loading and fail every report with 'allocate needs at least one weight'."""
+    with pytest.raises(DataError) as exc:
+        load_dataset(FIXTURES / "quota_ending_before_it_starts" / "mapping.yaml")
+    (p,) = exc.value.problems  # a one-day quota row (2025-04-01 to 2025-04-01) is fine
+    assert (Path(p.file).name, p.row, p.column, p.value) == ("quotas.csv", 3, "to", "2025-01-01")
+    shown = str(exc.value)
+    assert "quotas.csv, row 3, column 'to': value '2025-01-01'" in shown
+    assert "period_end 2025-01-01 is before period_start 2025-03-31 (column 'from' of the same row)" in shown
+    assert "swap the two dates if they are reversed" in shown
+
+
+def test_a_batch_with_a_quota_ending_before_it_starts_stops_before_any_report_with_the_bad_row(tmp_path, capsys):
+    from reportkit.cli import main
+
+    params = tmp_path / "params.yaml"
+    source = FIXTURES / "quota_ending_before_it_starts" / "mapping.yaml"
+    params.write_text(f"source: {source}\nperiod: FY2025-Q1\nas_of: 2025-03-31\n")
+    assert main(["batch", str(params), "-o", str(tmp_path / "out"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "quotas.csv, row 3, column 'to'" in err and "is before period_start 2025-03-31" in err
+    assert "allocate" not in err
+    assert not (tmp_path / "out" / "account_managers").exists()
+
+
+@pytest.mark.parametrize(
+    "table, columns, first, last",
+    [
+        (
+            "account_managers",
+            {"account_manager_id": ["AM-1"], "name": ["Ann"], "team": ["N"], "sales_manager": ["Nora"]},
+            "hire_date",
+            "end_date",
+        ),
+        ("quotas", {"account_manager_id": ["AM-1"], "quota_cents": [100], "currency": ["USD"]}, "period_start", "period_end"),
+        ("service_issues", {"issue_id": ["I1"], "account_id": ["C1"], "severity": ["high"]}, "opened", "resolved"),
+    ],
+    ids=["leaver_ending_before_hire", "quota_ending_before_it_starts", "issue_resolved_before_opened"],
+)
+def test_every_date_pair_in_reverse_is_a_problem_naming_both_columns_and_the_fix(table, columns, first, last):
+    f = frame(table, **columns, **{first: ["2025-03-31"], last: ["2025-01-01"]}).assign(_source_file="x.csv", _source_row=[7])
+    (p,) = model.table_problems(table, f, source_columns={first: "from_col", last: "to_col"})
+    assert (p.file, p.row, p.column, p.value) == ("x.csv", 7, "to_col", "2025-01-01")
+    assert p.reason.startswith(f"{last} 2025-01-01 is before {first} 2025-03-31 (column 'from_col' of the same row); ")
+    same_day = frame(table, **columns, **{first: ["2025-03-31"], last: ["2025-03-31"]})
+    assert model.table_problems(table, same_day) == []
+
+
+def test_the_readme_data_model_lists_every_canonical_table_and_counts_them_right():
+    """The trial read 'eight canonical tables' above a list of ten."""
+    import re
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Data model", 1)[1].split("\n## ", 1)[0]
+    listed = re.findall(r"^\| `(\w+)` \|", section, flags=re.M)
+    assert listed == list(model.TABLES)
+    words = {8: "eight", 9: "nine", 10: "ten", 11: "eleven", 12: "twelve"}
+    assert f"onto the {words[len(listed)]} canonical tables below" in section

@@ -155,3 +155,30 @@ def test_loading_the_demo_data_set_does_not_import_pandera():
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
     assert int(out[0]) > 0 and out[1] == "False"
+
+
+REVERSED_DATES = {
+    "quota_ending_before_it_starts": ("quotas", lambda: quotas(period_end=["2025-03-31", "2024-12-31"])),
+    "measure_period_ending_before_it_starts": (
+        "measures",
+        lambda: table(
+            "measures",
+            account_manager_id=["AM-1"],
+            period_start=["2025-04-01"],
+            period_end=["2025-03-31"],
+            measure=["margin"],
+            value_micros=[1],
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REVERSED_DATES))
+def test_a_row_with_its_dates_in_reverse_gets_the_same_one_problem_on_both_paths(case, monkeypatch):
+    name, make = REVERSED_DATES[case]
+    frame = make()
+    got = model.table_problems(name, frame)
+    assert got == pandera_problems(name, frame, monkeypatch)
+    (p,) = got
+    assert (p.file, p.row, p.column) == ("case.csv", 3 if name == "quotas" else 2, "period_end")
+    assert "period_end" in p.reason and "is before period_start" in p.reason and "swap the two dates" in p.reason

@@ -386,9 +386,25 @@ class Spif(_Strict):
     def _check(self) -> Spif:
         if (self.rate is None) == (self.amount_per_deal is None):
             raise ValueError("give exactly one of 'rate' or 'amount_per_deal'")
-        if self.end < self.start:
-            raise ValueError(f"end {self.end} is before start {self.start}")
+        _end_not_before_start(self.start, self.end, "a SPIF's window runs from start to end, both days included")
         return self
+
+
+def _end_not_before_start(start: datetime.date | None, end: datetime.date | None, what: str) -> None:
+    """The one rule of a plan's date ranges (a SPIF, a draw, an assignment): ``end`` on or after ``start``.
+
+    Raises
+    ------
+    KeyedValueError
+        On key ``end`` (its YAML line), with both dates and the fix; nothing when either is None.
+    """
+    if start is not None and end is not None and end < start:
+        raise KeyedValueError(
+            f"end {end} is before start {start}: {what}; swap the two dates if they are reversed, "
+            "or correct the one that is wrong",
+            "end",
+            end,
+        )
 
 
 class Draw(_Strict):
@@ -406,6 +422,11 @@ class Draw(_Strict):
     start: datetime.date | None = None
     end: datetime.date | None = None
     recovery_limit: Fraction = Field(Decimal("1"), gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _order(self) -> Draw:
+        _end_not_before_start(self.start, self.end, "a draw is paid in the pay periods starting from start to end")
+        return self
 
 
 class Clawback(_Strict):

@@ -103,6 +103,7 @@ from .plan_parts import (
     RateSchedule,
     Spif,
     Tier,
+    _end_not_before_start,
     _Strict,
     ppm,
 )
@@ -553,8 +554,7 @@ class PlanAssignment(_Strict):
 
     @model_validator(mode="after")
     def _order(self) -> PlanAssignment:
-        if self.end is not None and self.end < self.start:
-            raise ValueError(f"end {self.end} is before start {self.start}")
+        _end_not_before_start(self.start, self.end, "an assignment runs from start to end, both days included")
         return self
 
 

@@ -302,6 +302,35 @@ _UNIQUE_ROWS = {
 ``fx_rates`` are checked by data/fx.py: the same rate twice is kept)."""
 
 
+_SWAP = "swap the two dates if they are reversed, or correct the one that is wrong"
+_DATE_ORDER: dict[str, tuple[str, str, str]] = {
+    "account_managers": ("hire_date", "end_date", "a leaver's end_date is on or after the hire_date: correct either date"),
+    "quotas": ("period_start", "period_end", f"a quota row covers period_start to period_end, both days included: {_SWAP}"),
+    "measures": ("period_start", "period_end", f"a measures row is one pay period, period_start to period_end: {_SWAP}"),
+    "service_issues": ("opened", "resolved", "an issue is resolved on or after the day it was opened: correct either date"),
+}
+"""The date pairs of a row that must be in order, per table: (earlier, later, the fix). The
+later date may equal the earlier one (a one-day period); a missing date breaks no order."""
+
+
+def _date_order_problems(table: str, frame: pd.DataFrame, source_columns: Mapping[str, str] | None) -> list[DataProblem]:
+    """Rows of ``frame`` whose :data:`_DATE_ORDER` pair is reversed, each naming its file, row, both
+    source columns and dates, and the fix: the rule's one home, which :func:`table_problems` runs
+    on every table, pandera asked or not (a date column of another dtype is a dtype problem)."""
+    first, last, fix = _DATE_ORDER.get(table, ("", "", ""))
+    if not fix or any(c not in frame.columns or str(frame[c].dtype) != "datetime64[ns]" for c in (first, last)):
+        return []
+    out: list[DataProblem] = []
+    for idx in frame.index[(frame[last] < frame[first]).to_numpy(dtype=bool)]:  # NaT compares False
+        file, row, src_last = _locate(frame, idx, last, table, source_columns)
+        raw = f"{SOURCE_VALUE_PREFIX}{last}"
+        value = frame.at[idx, raw] if raw in frame.columns else f"{frame.at[idx, last]:%Y-%m-%d}"
+        when = f"{last} {frame.at[idx, last]:%Y-%m-%d} is before {first} {frame.at[idx, first]:%Y-%m-%d}"
+        where = f"column {_locate(frame, idx, first, table, source_columns)[2]!r} of the same row"
+        out.append(DataProblem(file, row, src_last, value, f"{when} ({where}); {fix}"))
+    return out
+
+
 def _not_blank(s: pd.Series) -> pd.Series:
     return s.isna() | (s.astype("str").str.strip() != "")
 
@@ -481,6 +510,7 @@ def table_problems(
     if missing:
         return problems
     problems.extend(_dtype_problems(table, frame, default_file))
+    problems.extend(_date_order_problems(table, frame, source_columns))
     if _passes_schema(table, frame):
         return problems
     pa = _pa()
@@ -610,31 +640,13 @@ def _exact_amount_problems(deals: pd.DataFrame) -> list[DataProblem]:
 
 
 def _service_issue_problems(ds: Dataset, source_columns: Mapping[str, Mapping[str, str]]) -> list[DataProblem]:
-    """``resolved`` before ``opened``; ``account_id`` not in ``accounts`` (when that table is given)."""
+    """``account_id`` not in ``accounts`` (when that table is given; ``resolved`` before ``opened`` is
+    a :data:`_DATE_ORDER` rule of the table itself)."""
     si = ds.service_issues
-    if si is None or not len(si) or any(c not in si.columns for c in ("account_id", "opened", "resolved")):
+    if si is None or not len(si) or "account_id" not in si.columns:
         return []
     out: list[DataProblem] = []
     cols = source_columns.get("service_issues")
-    dates_ok = all(str(si[c].dtype) == "datetime64[ns]" for c in ("opened", "resolved"))  # else a dtype problem
-    before = (
-        (si["resolved"].notna() & si["opened"].notna() & (si["resolved"] < si["opened"])).to_numpy()
-        if dates_ok
-        else np.zeros(len(si), dtype=bool)
-    )
-    for idx in si.index[before]:
-        file, row, src = _locate(si, idx, "resolved", "service_issues", cols)
-        raw = f"{SOURCE_VALUE_PREFIX}resolved"
-        value = si.at[idx, raw] if raw in si.columns else si.at[idx, "resolved"]
-        out.append(
-            DataProblem(
-                file,
-                row,
-                src,
-                value,
-                f"resolved {si.at[idx, 'resolved']:%Y-%m-%d} is before opened {si.at[idx, 'opened']:%Y-%m-%d}",
-            )
-        )
     accounts = ds.accounts
     if accounts is not None and "account_id" in accounts.columns:
         known = set(accounts["account_id"].dropna().astype(str))
@@ -664,10 +676,13 @@ def validate_dataset(
 ) -> Dataset:
     """Validate every table of ``ds`` and return it without provenance columns.
 
-    Checks each table against :func:`schema` plus cross-table rules: quotas,
+    Checks each table against :func:`schema` and its rows' date order
+    (:data:`_DATE_ORDER`: a quota or measures row's ``period_end`` not before its
+    ``period_start``, an issue not resolved before it was opened, a leaver's
+    ``end_date`` not before the ``hire_date``) plus cross-table rules: quotas,
     deals, pipeline, territories and account owners must reference existing
-    account managers; service issues must not be resolved before they were
-    opened and, when ``accounts`` is given, must name an account in it; quotas and deals must all be in ``ds.currency``; with
+    account managers; service issues must, when ``accounts`` is given, name an
+    account in it; quotas and deals must all be in ``ds.currency``; with
     ``crediting == "owner"`` every deal needs an account manager; a deal's
     ``amount_micros`` (when given) must be int64 (it yields to ``amount_cents``
     where the two disagree: :func:`deal_micros`).
