@@ -188,9 +188,39 @@ def test_override_given_twice_is_refused():
         parse_overrides(["period=FY2020-Q1", "period=FY2020-Q2"])
 
 
-def test_impossible_bare_date_is_a_params_error_not_a_crash(tmp_path):
-    with pytest.raises(ParamsError, match="not a valid date"):
+def test_impossible_bare_date_is_a_params_error_naming_the_key_its_line_and_the_fix(tmp_path):
+    with pytest.raises(ParamsError) as info:
         load_params(write(tmp_path, "source: s.yaml\nperiod: FY2025-Q4\nas_of: 2025-11-31\n"))
+    msg = str(info.value)
+    assert "p.yaml, line 3: key 'as_of':" in msg and "'2025-11-31'" in msg
+    assert "write a real calendar date in YYYY-MM-DD form" in msg
+
+
+def test_every_error_of_a_params_file_is_listed_at_once_each_with_file_line_key_value_and_fix(tmp_path):
+    """The trial's two cases, plus a third: before, the date stopped the read and the period came later, alone."""
+    text = 'name: x\nsource: s.yaml\nperiod: FY2025Q4\nas_of: 2025-02-31\ncommission:\n  rate: "lots"\n'
+    with pytest.raises(ParamsError) as info:
+        load_params(write(tmp_path, text))
+    lines = str(info.value).splitlines()
+    assert len(lines) == 3, lines
+    period, as_of, rate = lines
+    assert period.startswith(f"{tmp_path / 'p.yaml'}, line 3: key 'period': 'FY2025Q4' is not a fiscal period label")
+    assert "did you mean 'FY2025-Q4'?" in period and "FY2020-Q1 (a quarter)" in period
+    assert as_of.startswith(f"{tmp_path / 'p.yaml'}, line 4: key 'as_of':") and "'2025-02-31'" in as_of
+    assert "YYYY-MM-DD" in as_of
+    assert rate.startswith(f"{tmp_path / 'p.yaml'}, line 6: key 'commission.rate':") and "'lots'" in rate
+
+
+@pytest.mark.parametrize(
+    "label, words",
+    [("FY2025-Q5", "a quarter number must be 1..4"), ("FY2025-M13", "a month number must be 1..12"), ("2025", "")],
+)
+def test_a_period_label_of_another_form_names_the_forms_allowed(tmp_path, label, words):
+    with pytest.raises(ParamsError) as info:
+        load_params(write(tmp_path, f"source: s.yaml\nperiod: '{label}'\nas_of: 2025-12-31\n"))
+    msg = str(info.value)
+    assert msg.startswith(f"{tmp_path / 'p.yaml'}, line 2: key 'period': '{label}'") and words in msg
+    assert "FY2020 (a fiscal year), FY2020-Q1 (a quarter) or FY2020-M01 (a month)" in msg
 
 
 def test_timezone_defaults_to_utc_and_takes_an_iana_name(tmp_path):

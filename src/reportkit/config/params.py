@@ -42,11 +42,18 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 from ..core.errors import ParamsError, did_you_mean
-from ..core.types import FloatFraction, Fraction, Id, Money, Rate, StablePickle, check_timezone
-from ..core.yaml_input import KeyedValueError, format_validation_errors, model_of, non_text_keys, read_yaml_mapping
+from ..core.types import FloatFraction, Fraction, Id, Money, Rate, StablePickle, check_timezone, label_problem
+from ..core.yaml_input import (
+    KeyedValueError,
+    format_validation_errors,
+    model_of,
+    non_text_keys,
+    read_yaml_mapping,
+    yaml_file_line,
+)
 
 __all__ = [
     "BatchParams",
@@ -481,6 +488,23 @@ class BatchParams(_Strict):
     close: CloseOptions = CloseOptions()
     delivery: DeliveryOptions = DeliveryOptions()
     base_dir: Path | None = Field(None, exclude=True, description="folder of the params file (set by the loader)")
+    _file: str | None = PrivateAttr(None)  # the params file, set by load_params (for key_origin)
+    _overridden: tuple[tuple[str, ...], ...] = PrivateAttr(())  # key paths given by -p (sorted: a stable pickle)
+
+    def key_origin(self, *loc: str | int) -> str:
+        """Where key path ``loc`` was written, for a message: ``p.yaml, line 7: key 'account_managers.1'``.
+
+        ``command line (-p account_managers=...)`` when an override gave it; the file alone
+        when its line cannot be told; ``params`` for params built in code.
+        """
+        where = ".".join(str(p) for p in loc)
+        for n in range(len(loc), 0, -1):
+            if tuple(str(p) for p in loc[:n]) in self._overridden:
+                return f"command line (-p {'.'.join(str(p) for p in loc[:n])}=...): key {where!r}"
+        if self._file is None:
+            return f"params: key {where!r}"
+        line = next((ln for n in range(len(loc), 0, -1) if (ln := yaml_file_line(self._file, tuple(loc[:n]))) is not None), None)
+        return f"{self._file}{'' if line is None else f', line {line}'}: key {where!r}"
 
     @model_validator(mode="before")
     @classmethod
@@ -577,6 +601,9 @@ class BatchParams(_Strict):
     def _period_str(cls, v: Any) -> Any:
         if not isinstance(v, str):
             raise ValueError(f"{v!r} must be a period label string such as FY2020-Q1")
+        problem = label_problem(v)
+        if problem is not None:
+            raise ValueError(problem)
         return v
 
     @field_validator("timezone", mode="before")
@@ -760,8 +787,10 @@ def load_params(path: str | Path, overrides: dict[str, Any] | None = None) -> Ba
         raw, overridden = _deep_merge(raw, overrides)
     raw["base_dir"] = path.resolve().parent
     try:
-        return BatchParams.model_validate(raw)
+        params = BatchParams.model_validate(raw)
     except ValidationError as exc:
         raise ParamsError(
             format_validation_error(exc, str(path), BatchParams, yaml_root=root, overridden=frozenset(overridden))
         ) from None
+    params._file, params._overridden = str(path), tuple(sorted(tuple(str(p) for p in k) for k in overridden))
+    return params

@@ -26,7 +26,6 @@ Messages name the bad value, the allowed set and the fix, e.g.::
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -45,6 +44,7 @@ __all__ = [
     "OutputError",
     "ReportFailed",
     "BatchInterrupted",
+    "closest",
     "did_you_mean",
 ]
 
@@ -179,13 +179,69 @@ class BatchInterrupted(ReportkitError):
     exit_code = 130
 
 
+_LOOKALIKE = str.maketrans({"o": "0", "i": "1", "l": "1", "_": "-", " ": "-", ".": "-", "/": "-"})
+
+
+def _normalised(text: str) -> str:
+    """``text`` as a reader's typo sees it: case folded, O as 0, I and l as 1, separators as one ``-``."""
+    return str(text).strip().casefold().translate(_LOOKALIKE)
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance with adjacent transpositions (``peroid`` -> ``period`` is 1)."""
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            d = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                d = min(d, prev2[j - 2] + 1)
+            cur.append(d)
+        prev2, prev = prev, cur
+    return prev[-1]
+
+
+def closest(value: str, allowed: Iterable[str]) -> str | None:
+    """The allowed value nearest ``value``, or None when none is near enough to be a typo of it.
+
+    Nearest by edit distance on the normalised texts (case, ``O``/``0``, ``I``/``l``/``1`` and
+    separators count as the same), then on the texts as written, then the first given. Near
+    enough: less than a third of the longer text's characters differ (one at least), or one
+    text begins with the other (``amount`` for ``amount_cents``).
+
+    Examples
+    --------
+    >>> closest("AM-0O1", ["AM-012", "AM-001", "AM-010"])
+    'AM-001'
+    >>> closest("AM-999", ["AM-001", "AM-012"]) is None
+    True
+    >>> closest("amount", ["amount_micros", "amount_cents", "close_date"])
+    'amount_cents'
+    """
+    v = _normalised(value)
+    best: tuple[int, int, int] | None = None
+    found = None
+    for i, a in enumerate(dict.fromkeys(str(x) for x in allowed)):
+        n = _normalised(a)
+        d = _edit_distance(v, n)
+        if d > max(1, (max(len(v), len(n)) - 1) // 3) and not (min(len(v), len(n)) >= 3 and (n.startswith(v) or v.startswith(n))):
+            continue
+        key = (d, _edit_distance(str(value).strip(), a), i)
+        if best is None or key < best:
+            best, found = key, a
+    return found
+
+
 def did_you_mean(value: str, allowed: Iterable[str]) -> str:
-    """Return ``"; did you mean 'x'?"`` for the closest allowed value, or ``""``.
+    """Return ``"; did you mean 'x'?"`` for the closest allowed value (:func:`closest`), or ``""``.
 
     Examples
     --------
     >>> did_you_mean("perod", ["period", "as_of"])
     "; did you mean 'period'?"
+    >>> did_you_mean("AM-0O1", ["AM-001", "AM-012"]), did_you_mean("AM-999", ["AM-001"])
+    ("; did you mean 'AM-001'?", '')
     """
-    match = difflib.get_close_matches(str(value), [str(a) for a in allowed], n=1, cutoff=0.6)
-    return f"; did you mean {match[0]!r}?" if match else ""
+    match = closest(value, allowed)
+    return f"; did you mean {match!r}?" if match is not None and match != str(value) else ""

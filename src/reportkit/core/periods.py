@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import calendar as _calendar
 import datetime
-import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -33,12 +32,19 @@ import numpy as np
 import pandas as pd
 
 from .errors import PeriodError
+from .types import PERIOD_LABEL, label_problem
 
-__all__ = ["FiscalCalendar", "Period", "PeriodKind", "data_covers", "data_start", "one_year_earlier"]
+__all__ = [
+    "FiscalCalendar",
+    "Period",
+    "PeriodKind",
+    "data_covers",
+    "data_start",
+    "one_year_earlier",
+]
 
 PeriodKind = Literal["year", "quarter", "month"]
 _MONTHS = {"year": 12, "quarter": 3, "month": 1}
-_LABEL = re.compile(r"^FY(?P<fy>\d{4})(?:-(?P<kind>[QM])(?P<n>\d{1,2}))?$")
 
 
 DAY_NS = 86_400 * 10**9
@@ -204,21 +210,16 @@ class Period:
         PeriodError
             If the label does not have one of those forms.
         """
-        m = _LABEL.match(str(label).strip())
-        if not m:
-            raise PeriodError(
-                f"period {label!r} is not a fiscal period label",
-                hint="write FY2020 (year), FY2020-Q1 (quarter) or FY2020-M01 (month)",
-            )
+        problem = label_problem(label)
+        if problem is not None:
+            raise PeriodError(f"period {problem}")
+        m = PERIOD_LABEL.match(str(label).strip())
+        assert m is not None  # label_problem vouched for its form
         fy = int(m["fy"])
         if m["kind"] is None:
             return cls(calendar, "year", fy, 1)
         kind: PeriodKind = "quarter" if m["kind"] == "Q" else "month"
-        n = int(m["n"])
-        top = 4 if kind == "quarter" else 12
-        if not 1 <= n <= top:
-            raise PeriodError(f"period {label!r}: {kind} number must be 1..{top}")
-        return cls(calendar, kind, fy, n)
+        return cls(calendar, kind, fy, int(m["n"]))
 
     @property
     def label(self) -> str:

@@ -45,6 +45,7 @@ Decimal('0.07')
 from __future__ import annotations
 
 import functools
+import re
 import zoneinfo
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
@@ -69,6 +70,9 @@ __all__ = [
     "as_text",
     "check_timezone",
     "check_currency_code",
+    "PERIOD_LABEL",
+    "PERIOD_FORMS",
+    "label_problem",
 ]
 
 PPM = 1_000_000
@@ -299,6 +303,47 @@ def _currency_code_field(value: Any, info: ValidationInfo) -> str:
 
 CurrencyCode = Annotated[str, BeforeValidator(_currency_code_field)]
 """An ISO 4217 currency code in capitals (``GBP``), checked by :func:`check_currency_code`."""
+
+
+PERIOD_LABEL = re.compile(r"^FY(?P<fy>\d{4})(?:-(?P<kind>[QM])(?P<n>\d{1,2}))?$")
+"""A fiscal period label: ``FY2020`` (year), ``FY2020-Q1`` (quarter), ``FY2020-M01`` (month)."""
+
+_NEAR_LABEL = re.compile(r"^FY\s*(?P<fy>\d{4})\s*[-_ /.]?\s*(?P<kind>[QM])\s*(?P<n>\d{1,2})$", re.IGNORECASE)
+
+PERIOD_FORMS = "FY2020 (a fiscal year), FY2020-Q1 (a quarter) or FY2020-M01 (a month)"
+"""The forms of a period label, in words (messages and hints)."""
+
+
+def label_problem(label: object) -> str | None:
+    """What is wrong with a period label, with the forms allowed and the fix; None when it is one.
+
+    The one rule of a label's form (:meth:`reportkit.core.periods.Period.parse` and the params
+    ``period`` key use it); which months a label covers needs the fiscal calendar (``Period.parse``).
+
+    Examples
+    --------
+    >>> label_problem("FY2025-Q4") is None
+    True
+    >>> print(label_problem("FY2025Q4"))
+    'FY2025Q4' is not a fiscal period label; did you mean 'FY2025-Q4'? (write FY2020 (a fiscal year), FY2020-Q1 (a quarter) or FY2020-M01 (a month))
+    >>> print(label_problem("FY2025-Q5"))
+    'FY2025-Q5': a quarter number must be 1..4 (write FY2020 (a fiscal year), FY2020-Q1 (a quarter) or FY2020-M01 (a month))
+    """
+    text = str(label).strip()
+    m = PERIOD_LABEL.match(text)
+    if not m:
+        near = _NEAR_LABEL.match(text)
+        hint = ""
+        if near:
+            kind, n = near["kind"].upper(), int(near["n"])
+            fixed = f"FY{near['fy']}-{kind}{n:02d}" if kind == "M" else f"FY{near['fy']}-Q{n}"
+            hint = f"; did you mean {fixed!r}?" if PERIOD_LABEL.match(fixed) and label_problem(fixed) is None else ""
+        return f"{label!r} is not a fiscal period label{hint} (write {PERIOD_FORMS})"
+    if m["kind"] is not None:
+        kind, top = ("quarter", 4) if m["kind"] == "Q" else ("month", 12)
+        if not 1 <= int(m["n"]) <= top:
+            return f"{label!r}: a {kind} number must be 1..{top} (write {PERIOD_FORMS})"
+    return None
 
 
 class StablePickle(BaseModel):

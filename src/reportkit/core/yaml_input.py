@@ -23,6 +23,7 @@ One home for what every YAML loader needs:
 
 from __future__ import annotations
 
+import datetime
 import re
 import typing
 from collections.abc import Callable
@@ -41,10 +42,12 @@ __all__ = [
     "model_of",
     "yaml_node",
     "yaml_line",
+    "yaml_file_line",
     "yaml_value_note",
     "non_text_keys",
     "YAML_KINDS",
     "KeyedValueError",
+    "DATE_FIX",
 ]
 
 
@@ -134,7 +137,7 @@ def read_yaml_mapping(
         # YAML turns bare dates into dates itself: 2025-11-31 fails inside the parser
         raise error(
             f"{path}: a value is not a valid date: {exc}",
-            hint="write dates as real calendar dates in YYYY-MM-DD form, e.g. 2025-11-30",
+            hint=DATE_FIX,
         ) from None
     if raw is None and empty_ok:
         raw = {}
@@ -166,6 +169,20 @@ class _UniqueKeyLoader(yaml.SafeLoader):
             except TypeError:  # an unhashable key: the base constructor says so
                 continue
         return super().construct_mapping(node, deep)
+
+    def construct_yaml_timestamp(self, node: Any) -> Any:
+        """A bare date, or its text when it is no calendar date (``2025-02-31``): the model that reads
+        the key then refuses it with the key, its line and the fix, beside the file's other errors."""
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return str(node.value)
+
+
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", _UniqueKeyLoader.construct_yaml_timestamp)
+
+DATE_FIX = "write a real calendar date in YYYY-MM-DD form, e.g. 2025-11-30"
+"""The fix of a date a YAML file gives wrong (params, plans, mappings)."""
 
 
 _YAML_SYNTAX_HINT = (
@@ -302,6 +319,16 @@ def _compose(path: str | Path) -> Any:
         return None
 
 
+def yaml_file_line(path: str | Path, loc: tuple) -> int | None:
+    """The 1-based line of YAML file ``path`` where the key (or list item) at ``loc`` is written, or None.
+
+    Reads the file again: for a message about a key found bad after loading (an
+    account manager id the data does not have), never on the way of a valid run.
+    """
+    root = _compose(path)
+    return None if root is None else yaml_line(root, tuple(loc))
+
+
 def model_of(annotation: Any) -> type[BaseModel] | None:
     """The pydantic model inside ``annotation`` (``Rule | None`` -> ``Rule``, ``list[Tier]`` -> ``Tier``)."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
@@ -380,6 +407,13 @@ def _missing_choices(parent: type[BaseModel] | None, clean: list[str]) -> str:
     return f" (allowed: {' | '.join(values)}); add it, e.g. {clean[-1]}: {values[0]}"
 
 
+def _shown(value: Any) -> str:
+    """A bad value as a message shows it: a date as the file writes it (``2025-02-28``), else its repr."""
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return value.isoformat()
+    return repr(value)
+
+
 def format_validation_errors(
     exc: ValidationError,
     file: str,
@@ -441,11 +475,16 @@ def format_validation_errors(
         else:
             got = err.get("input")
             text = err["msg"].removeprefix("Value error, ")
-            extra = yaml_value_note(yaml_root, err["loc"], got) + (note(err) if note else "")
+            # a cross-field check's value was read as its type allows: no note on how YAML typed it
+            extra = ("" if isinstance(keyed, KeyedValueError) else yaml_value_note(yaml_root, err["loc"], got)) + (
+                note(err) if note else ""
+            )
+            if err["type"].startswith(("date_", "datetime_")):
+                extra += f"; {DATE_FIX}"
             if err["type"] == "literal_error":
                 msg = f"{src}: key {where!r}: {got!r} is not allowed; {text}{did_you_mean(str(got), _literal_values(err))}{extra}"
             else:
-                shown = "" if isinstance(got, dict) else f" (got {got!r})"
+                shown = "" if isinstance(got, dict) or (isinstance(got, str) and repr(got) in text) else f" (got {_shown(got)})"
                 msg = f"{src}: key {where!r}: {text}{shown}{extra}"
         if msg not in lines:
             lines.append(msg)

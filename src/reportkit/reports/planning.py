@@ -150,11 +150,16 @@ def reported_managers(ds: Dataset, params: BatchParams, period: Period) -> pd.Da
     active = active_account_managers(ds, period)
     if params.account_managers is not None:
         known = set(ds.account_managers["account_manager_id"].astype("str"))
-        unknown = [a for a in params.account_managers if a not in known]
+        unknown = [(i, a) for i, a in enumerate(params.account_managers) if a not in known]
         if unknown:
             raise ParamsError(
-                f"account_managers: {', '.join(repr(u) for u in unknown)} not in the account managers table"
-                + did_you_mean(unknown[0], sorted(known))
+                "\n".join(
+                    f"{params.key_origin('account_managers', i)}: account manager {a!r} is not in the account managers "
+                    f"table{did_you_mean(a, sorted(known)) or ' (no id of the data is near it)'}"
+                    for i, a in unknown
+                ),
+                hint="give ids of the data's account_managers table (text, as the source writes them), or remove the key "
+                "to report on every active account manager",
             )
         active = active.loc[active["account_manager_id"].isin(list(params.account_managers)).to_numpy()]
     return active.sort_values(["team", "name", "account_manager_id"], kind="stable")
