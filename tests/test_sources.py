@@ -228,3 +228,27 @@ def test_sql_numbers_from_the_driver_are_read_as_text_without_a_float_rounding(t
     df = read_sql(f"sqlite:///{db}", "select id, amount, n from deals order by id")
     assert df["amount"].tolist() == ["731.94", "0.005"]
     assert df["n"].tolist() == ["12", "-3"]
+
+
+@pytest.mark.parametrize(
+    "content, line, start",
+    [
+        (b'id,note\n1,a\n2,"open\n3,b\n', 3, '"open'),
+        (b'id,note\r\n1,"two\r\nlines"\r\n2,"never closed, ""quoted""\r\n4,x\r\n', 4, '"never closed, ""quoted""'),
+        (b'id;note\n1;"a;b"\n2;"c;d\n', 3, '"c;d'),
+    ],
+    ids=["one_line_values", "after_a_value_over_two_lines", "semicolon_separated"],
+)
+def test_an_unterminated_quote_names_the_physical_line_it_starts_on_and_the_fix(tmp_path, content, line, start):
+    from reportkit.core.errors import DataError
+
+    path = tmp_path / "unclosed.csv"
+    path.write_bytes(content)
+    with pytest.raises(DataError) as info:
+        read_csv(path, sep=";" if b";" in content else ",")
+    (p,) = info.value.problems
+    assert (p.row, p.value) == (line, start)
+    shown = str(info.value)
+    assert "value None" not in shown
+    assert f"a quoted value starts on line {line} and its closing quote is never found" in shown
+    assert "close the quote" in shown and "check sep:" in shown

@@ -266,7 +266,19 @@ def read_csv(path: str | Path, *, encoding: str = "utf-8", sep: str = ",", skip_
     except pd.errors.ParserError as exc:
         text = str(exc).strip()
         m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
-        if m:
+        unclosed = None if m else _unclosed_quote(path, encoding, sep)
+        if unclosed is not None:
+            line, start = unclosed
+            problem = DataProblem(
+                str(path),
+                line,
+                None,
+                start,
+                f"a quoted value starts on line {line} and its closing quote is never found, so everything after it "
+                f'would be one value: close the quote (a quote inside a quoted value is written twice: ""), '
+                f"or check sep: ({sep!r}) if the file uses another separator",
+            )
+        elif m:
             expected, line, saw = (int(g) for g in m.groups())
             reason = (
                 f"this row has {saw} fields but the header has {expected} (an unquoted {sep!r} "
@@ -306,6 +318,46 @@ def read_csv(path: str | Path, *, encoding: str = "utf-8", sep: str = ",", skip_
     if not header:
         raise DataError(f"{path}: the file is empty", [DataProblem(str(path), None, None, None, "no header row")])
     return _finish(df, first_row=2 + skip_rows)
+
+
+def _unclosed_quote(path: Path, encoding: str, sep: str) -> tuple[int, str] | None:
+    """(physical line, the text from the opening quote, cut at 40 characters) of a quoted value never closed.
+
+    Read as the CSV reader reads: a quote opens a value only at the start of a field; inside
+    one, a doubled quote is a quote and a single one closes it. None when every quote closes
+    (or the file cannot be read again).
+    """
+    try:
+        with open(path, encoding=encoding, newline="") as f:
+            text = f.read()
+    except (OSError, UnicodeError, LookupError):
+        return None
+    line, opened, i, n = 1, None, 0, len(text)
+    field_start = True
+    while i < n:
+        c = text[i]
+        if opened is None:
+            if c == '"' and field_start:
+                opened = (line, i)
+                field_start = False
+            elif text.startswith(sep, i):
+                field_start = True
+                i += len(sep)
+                continue
+            else:
+                field_start = c in "\r\n"
+        elif c == '"':
+            if text.startswith('"', i + 1):
+                i += 2
+                continue
+            opened = None
+        if c == "\n" or (c == "\r" and not text.startswith("\n", i + 1)):
+            line += 1
+        i += 1
+    if opened is None:
+        return None
+    start = text[opened[1] :].split("\n", 1)[0].rstrip("\r")
+    return opened[0], start if len(start) <= 40 else start[:40] + "..."
 
 
 def _read_csv_arrow(path: Path, sep: str) -> pd.DataFrame | None:
