@@ -10,6 +10,7 @@ page break; the footer numbers the pages; the printed figures are the report's.
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
 import subprocess
@@ -385,3 +386,24 @@ def test_printed_summaries_show_figures_not_display_switches(printed):
     _, books = printed
     for key in ("am", "team", "company_report"):
         assert not [p for p in _pages(books[key][1]) if "differsfromrevenue" in p], key
+
+
+_BOXED_WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>')
+
+
+def test_a_text_cell_printed_after_a_figure_or_n_a_keeps_a_visible_gap(printed):
+    """The trial read 'n/aat risk' and '-68.3%at risk' on the printed Accounts sheet: a right-aligned
+    value touched the left-aligned status beside it. Text cells now keep an inset."""
+    _, books = printed
+    _, pdf, _ = books["am"]
+    text = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    words = [(float(x0), float(y0), float(x1), w) for x0, y0, x1, w in _BOXED_WORD.findall(text)]
+    gaps = [
+        b[0] - a[2]
+        for a, b in itertools.pairwise(words)
+        if (a[3] == "n/a" or a[3].endswith("%"))
+        and b[3] in ("at", "growing", "stable", "declining", "silent")
+        and abs(a[1] - b[1]) < 1
+    ]
+    assert gaps, "no status printed beside the trend column"
+    assert min(gaps) >= 3, f"a status prints {min(gaps):.1f} pt from the value before it"

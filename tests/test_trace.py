@@ -140,7 +140,7 @@ def test_libreoffice_recalculates_the_trace_sheets_line_amounts_to_the_statement
     book = openpyxl.load_workbook(xlsx)
     formulas, statement = book["Trace"], book["Statement"]
     heads = [c.value for c in ws[2]]
-    assert heads[:4] == ["Line", "Period", "Step", "Deal"] and heads[-1] == "Line amount"
+    assert heads[:4] == ["Line", "Period", "Step", "Deal ID"] and heads[-1] == "Line amount"
     rows = list(ws.iter_rows(min_row=3, values_only=True))
     got = {r[0]: Decimal(repr(r[-1])).quantize(Decimal("0.01")) for r in rows}
     assert got == dict(zip(stmt.lines["line"].tolist(), stmt.lines["amount"].tolist()))

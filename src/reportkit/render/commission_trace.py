@@ -33,7 +33,6 @@ TRACE_HTML_COLUMNS = (
     "plan_version",
     "amount",
 )
-_LABELS = {"deal_id": "Deal", "account_id": "Account", "credit_source": "Credited as", "limited_by": "Limited by"}
 
 
 def trace_details(
@@ -71,7 +70,6 @@ def trace_details(
             rows,
             list(TRACE_HTML_COLUMNS),
             currency=currency,
-            labels=_LABELS,
             max_rows=max_rows,
         )
         out.append((f"Trace of {what}: {len(rows):,} row(s)", t))

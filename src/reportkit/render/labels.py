@@ -34,6 +34,7 @@ COLUMN_LABELS: dict[str, str] = {
     "account_manager_id": "Account manager ID",
     "account_id": "Account ID",
     "deal_id": "Deal ID",
+    "credit_source": "Credited as",
     "ytd_revenue": "YTD revenue",
     "revenue_ytd": "Revenue YTD",
     "growth_vs_last_year": "Growth vs last year",

@@ -44,6 +44,7 @@ from ..config.params import DEFAULT_TABLE_ROWS
 from ..core.currency import currency_info
 from ..core.errors import TemplateError
 from ..core.money import round_money
+from ..core.words import counted
 from ..reports.builders import commission_summary, summary_keys
 from .cell_kinds import NA, PERCENT_COLUMNS, is_missing, is_percent_key
 from .commission_trace import trace_details
@@ -663,7 +664,7 @@ def _heading(report: Any) -> Heading:
         sub = f"Account manager: {report.account_manager} · Team: {report.team} · as of {format_date(report.as_of)} · {report.currency}"
     elif getattr(report, "kind", "") == "company":
         title = f"Company report: {report.name} — {report.period}"
-        sub = f"{report.summary.get('teams', 0)} teams · as of {format_date(report.as_of)} · {report.currency}"
+        sub = f"{counted(report.summary.get('teams', 0), 'team')} · as of {format_date(report.as_of)} · {report.currency}"
     elif getattr(report, "kind", "") == "team":
         title = f"Team report: {report.name} — {report.period}"
         sub = f"Sales manager: {report.sales_manager} · as of {format_date(report.as_of)} · {report.currency}"

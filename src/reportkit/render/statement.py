@@ -42,8 +42,10 @@ from ..reports.planning import account_manager_row, active_account_managers
 from ..reports.statements import commission_for
 from .excel import money_format
 from .excel.book import DEFAULT_ORIENTATION, DEFAULT_PAPER, page_width, print_setup
+from .excel.formats import TEXT_INSET, TEXT_INSET_WIDTH
 from .excel.frames import fit_widths, identifying_columns, wrapped_height
 from .excel.trace import TRACE_IDENTIFYING, TRACE_SHEET_NAME, line_amounts, trace_sheet_widths, write_trace_rows
+from .labels import column_label
 from .titles import statement_title
 
 __all__ = [
@@ -286,7 +288,7 @@ def write_statement_files(
         try:
             ws = wb.add_worksheet("Statement")
             top = {"valign": "top"}  # a wrapped description reads from its first line, its figures on that line
-            text = wb.add_format(top)
+            text = wb.add_format({**TEXT_INSET, **top})
             bold = wb.add_format({"bold": True, **top})
             money = wb.add_format({"num_format": money_format(currency), **top})
             money_bold = wb.add_format({"num_format": money_format(currency), "bold": True, **top})
@@ -299,19 +301,21 @@ def write_statement_files(
             col = {c: i for i, c in enumerate(columns)}
             title = statement_title(stmt.account_manager_id, name, stmt.period, as_of, company) if as_of else None
             h = 0 if title is None else 1  # the header row, below the title row
-            heads = [c.replace("_", " ").capitalize() for c in columns]
+            heads = [column_label(c) for c in columns]
             widths, wrapped = _statement_widths(rows, columns, heads, currency, paper, orientation)
             print_setup(ws, title, h, title_format, widths, identifying_columns(list(columns)), paper, orientation)
             ws.set_row(h, wrapped_height(heads, widths))  # a label wraps in its cell
-            wrap = wb.add_format({"text_wrap": True, **top})
-            wrap_bold = wb.add_format({"text_wrap": True, "bold": True, **top})
+            wrap = wb.add_format({"text_wrap": True, **TEXT_INSET, **top})
+            wrap_bold = wb.add_format({"text_wrap": True, "bold": True, **TEXT_INSET, **top})
             ws.write_row(h, 0, heads, wb.add_format({"bold": True, "text_wrap": True, "valign": "top"}))
             last = next(i for i, r in enumerate(rows) if r["rule"] == "total")  # payout rows follow it (fx2)
             paid = wb.add_format({"num_format": money_format(stmt.payout_currency), **top}) if stmt.payout_currency else None
             for i, r in enumerate(rows, start=h + 1):
                 is_total = i - h - 1 == last
                 if wrapped:  # a long description wraps in its cell, its row made tall enough
-                    ws.set_row(i, wrapped_height([r.get(columns[j]) for j in wrapped], [widths[j] for j in wrapped]))
+                    ws.set_row(
+                        i, wrapped_height([r.get(columns[j]) for j in wrapped], [widths[j] for j in wrapped], TEXT_INSET_WIDTH)
+                    )
                 for c in columns:
                     v = r.get(c)
                     if v is None:

@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from ..config.params import BatchParams
 from ..core.periods import Period
+from ..core.words import counted
 from ..render.labels import summary_label
 from ..render.notebook import format_cell
 from ..reports.builders import REPORT_KINDS, ReportKind
@@ -170,7 +171,7 @@ def index_html(
         f"<title>{esc(params.name)} — {esc(period.label)}</title>",
         f"<style>{_INDEX_CSS}</style></head><body>",
         f"<h1>{esc(params.name)} — {esc(period.label)}</h1>",
-        f'<p class="meta">As of {esc(params.as_of.isoformat())} · {len(results)} reports: '
+        f'<p class="meta">As of {esc(params.as_of.isoformat())} · {counted(len(results), "report")}: '
         f"{ok} ok, {len(results) - ok} failed</p>",
     ]
     if figures is not None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..core.words import plural
 from ..reports.builders import REPORT_KINDS
 
 __all__ = ["BatchResult", "ReportResult"]
@@ -112,7 +113,11 @@ class BatchResult:
         return sum(r.kind == kind for r in self.reports)
 
     def counts_line(self) -> str:
-        """``"11 account-manager, 3 team and 1 company reports: 15 ok, 0 failed"``: every built-in kind, then each declared kind the batch ran, by name."""
+        """``"11 account-manager, 3 team and 1 company reports: 15 ok, 0 failed"``: every built-in kind, then each declared kind the batch ran, by name.
+
+        The kinds' names qualify one noun, ``report`` in the number of the reports counted
+        (``1 Pipeline review report``; :func:`reportkit.core.words.plural`).
+        """
         kinds = [f"{self.count(k.name)} {k.label.replace(' ', '-')}" for k in REPORT_KINDS.values()]
         titles = {r.kind: r.kind_title for r in self.reports if r.kind_title}
         kinds += [
@@ -122,7 +127,8 @@ class BatchResult:
             kinds = kinds[len(REPORT_KINDS) :]  # a run of declared kinds only: no "0 account-manager, 0 team, ..."
         reused = f" ({self.reused} unchanged, kept from the previous run)" if self.reused else ""
         named = f"{', '.join(kinds[:-1])} and {kinds[-1]}" if len(kinds) > 1 else kinds[0]
-        return f"{named} reports: {self.ok} ok, {self.failed} failed{reused}"
+        noun = "report" if len(self.reports) == 1 else plural("report")
+        return f"{named} {noun}: {self.ok} ok, {self.failed} failed{reused}"
 
     def summary(self) -> str:
         """Two lines: the counts, then where the index is (plus a company workbook failure)."""

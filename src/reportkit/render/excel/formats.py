@@ -31,6 +31,14 @@ _TOP = {"valign": "top"}
 wraps reads from its first line, the figures beside it on that line, printed or on screen."""
 
 
+TEXT_INSET = {"align": "left", "indent": 1}
+"""A text cell's left inset (one indent level): a left-aligned text never touches the right-aligned
+figure or ``n/a`` of the column before it (``n/a`` then ``at risk`` printed as ``n/aat risk``)."""
+TEXT_INSET_WIDTH = 2.0
+"""Column-width units (the width of ``0``) :data:`TEXT_INSET` takes from a wrapped text's line
+(LibreOffice and Excel indent one level by about 1.2 to 1.5; counted high, so a row is never short)."""
+
+
 _ATTAINMENT_KEYS = ("attainment", "ytd_attainment", "forecast_attainment")
 
 
@@ -72,12 +80,12 @@ class _Formats:
         self.integer = wb.add_format({"num_format": "#,##0", **_TOP})
         self.number = wb.add_format({"num_format": "#,##0.00", **_TOP})
         self.na = wb.add_format({"align": "right", "font_color": "#718096", **_TOP})
-        self.text = wb.add_format(dict(_TOP))
+        self.text = wb.add_format({**TEXT_INSET, **_TOP})
         title = {"bold": True, "font_size": 14}
         if branding is not None and "accent" in branding.model_fields_set:
             title["font_color"] = branding.accent
         self.title = wb.add_format(title)
-        self.wrap = wb.add_format({"text_wrap": True, **_TOP})
+        self.wrap = wb.add_format({"text_wrap": True, **TEXT_INSET, **_TOP})
         print_title = {"bold": True, "font_size": 12, "text_wrap": True, "valign": "top"}
         if branding is not None and "accent" in branding.model_fields_set:
             print_title["font_color"] = branding.accent

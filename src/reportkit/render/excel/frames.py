@@ -28,7 +28,7 @@ from ..labels import column_label, plain_frame
 from ..notebook import format_cell
 from .book import LEGIBLE_SCALE, _Book, page_width
 from .cells import _clean_text, _convert, _put
-from .formats import _MAX_WIDTH, _MIN_WIDTH, _band_formats, _Formats, _kind_of
+from .formats import _MAX_WIDTH, _MIN_WIDTH, TEXT_INSET_WIDTH, _band_formats, _Formats, _kind_of
 from .formulas import _dec, _dec_sum, _frac, _range, _ratio_cached, _ratio_matches, _ref, _sum_matches
 
 EXCEL_MAX_ROWS = 1_048_576
@@ -148,7 +148,7 @@ def write_frame_sheet(
             for i in range(stop - start):
                 r = start - lo + i + h + 1
                 if wrapped:
-                    ws.set_row(r, wrapped_height([chunk[j][i] for j in wrapped], [widths[j] for j in wrapped]))
+                    ws.set_row(r, wrapped_height([chunk[j][i] for j in wrapped], [widths[j] for j in wrapped], TEXT_INSET_WIDTH))
                 for j in range(len(cols)):
                     v = chunk[j][i]
                     if v is not None:
@@ -314,7 +314,7 @@ def write_note(book: _Book, ws: Any, row: int, text: str) -> None:
     text = _clean_text(text)
     layout = book.layouts[ws.name]
     first, last = layout.spans[0]
-    ws.set_row(row, wrapped_height([text], [layout.span_width((first, last))]))
+    ws.set_row(row, wrapped_height([text], [layout.span_width((first, last))], TEXT_INSET_WIDTH))
     if last > first:
         ws.merge_range(row, first, row, last, text, book.fmt.wrap)
     else:
@@ -359,19 +359,20 @@ def identifying_columns(cols: list[str]) -> int:
     return n
 
 
-def wrapped_height(texts: list[Any], widths: list[float]) -> float:
+def wrapped_height(texts: list[Any], widths: list[float], inset: float = 0.0) -> float:
     """Row height (points) that shows each text wrapped in its column: 15 points a line.
 
     Neither Excel nor LibreOffice sizes a row to wrapped text when it opens a file;
     this lays each text out word by word (:func:`textwrap.wrap`) at 1.05 characters
     per unit of column width (a unit is the width of ``0``; prose averages a little
     narrower, so the estimate errs by a line at most, never cutting text), and takes
-    the most lines.
+    the most lines. ``inset``: the units a cell's format takes off its width
+    (:data:`reportkit.render.excel.formats.TEXT_INSET_WIDTH` for a data cell; a header has none).
     """
     lines = 1
     for text, width in zip(texts, widths):
         if isinstance(text, str) and text:
-            per_line = max(int(width * 1.05), 1)
+            per_line = max(int((width - inset) * 1.05), 1)
             if len(text) > per_line or "\n" in text:
                 lines = max(lines, _wrapped_lines(text, per_line))
     return 15.0 * lines

@@ -12,7 +12,7 @@ from ..labels import summary_label, value_words
 from ..notebook import format_cell
 from .book import _Book
 from .cells import _clean_text, _write_value
-from .formats import _ATTAINMENT_KEYS, _MAX_WIDTH, _band_formats
+from .formats import _ATTAINMENT_KEYS, _MAX_WIDTH, TEXT_INSET_WIDTH, _band_formats
 from .formulas import _dec, _ratio_cached, _ratio_keys, _ratio_matches, _sum_matches
 from .frames import _Placed, wrapped_height
 
@@ -84,7 +84,7 @@ def _write_summary(book: _Book, sheet: str, ws: Any, report: Any, links: dict[st
         ws.write_string(i, 0, label, fmt.text)
         if isinstance(value, str) and len(value) > value_width - 2:  # a sentence (a rule, a note) wraps in its cell
             text = _clean_text(value)
-            ws.set_row(i, wrapped_height([text], [value_width]))
+            ws.set_row(i, wrapped_height([text], [value_width], TEXT_INSET_WIDTH))
             ws.write_string(i, 1, text, fmt.wrap)
             continue
         kind = "percent" if is_percent_key(key) else ("money" if isinstance(value, Decimal) else "")

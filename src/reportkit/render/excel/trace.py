@@ -23,6 +23,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from ...domain.engine import STEP_WORDS
 from ..cell_kinds import is_missing
+from ..labels import column_label
 from .formats import money_format
 from .formulas import _sum_matches
 from .frames import wrapped_height
@@ -33,11 +34,11 @@ TRACE_SHEET_COLUMNS: tuple[tuple[str, str, str, float], ...] = (
     ("line", "Line", "integer", 6),
     ("period", "Period", "text", 11),
     ("kind", "Step", "step", 14),
-    ("deal_id", "Deal", "text", 12),
-    ("account_id", "Account", "text", 10),
+    ("deal_id", column_label("deal_id"), "text", 12),
+    ("account_id", column_label("account_id"), "text", 10),
     ("close_date", "Close date", "date", 11),
     ("deal_amount", "Deal amount", "money", 14),
-    ("credit_source", "Credited as", "wrap", 10),
+    ("credit_source", column_label("credit_source"), "wrap", 10),
     ("share", "Share", "percent", 8),
     ("credited", "Credited", "money", 14),
     ("tier", "Tier", "integer", 5),

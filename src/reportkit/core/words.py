@@ -1,0 +1,46 @@
+"""Counted nouns in words: the one home of a plural a reader sees ("1 team", "3 teams").
+
+Used wherever a count stands before a noun: the batch's counts line (report kinds by
+their titles), the index's report count, the company report's heading.
+"""
+
+from __future__ import annotations
+
+__all__ = ["plural", "counted"]
+
+
+def plural(noun: str) -> str:
+    """The plural of an English noun phrase (its last word): ``team`` -> ``teams``, ``pipeline review`` ->
+    ``pipeline reviews``, ``summary`` -> ``summaries``, ``batch`` -> ``batches``.
+
+    Examples
+    --------
+    >>> plural("team"), plural("Pipeline review"), plural("account summary"), plural("batch")
+    ('teams', 'Pipeline reviews', 'account summaries', 'batches')
+    """
+    low = noun.lower()
+    if low.endswith(("s", "x", "z", "ch", "sh")):
+        return noun + "es"
+    if low.endswith("y") and len(low) > 1 and low[-2] not in "aeiou":
+        return noun[:-1] + "ies"
+    return noun + "s"
+
+
+def counted(n: int, noun: str, plural_form: str | None = None) -> str:
+    """``n`` and ``noun`` in its number: ``1 team``, ``0 teams``, ``1,200 reports``.
+
+    Parameters
+    ----------
+    n : int
+        The count (thousands separated by commas).
+    noun : str
+        The singular.
+    plural_form : str, optional
+        The plural when it is not :func:`plural` of ``noun``.
+
+    Examples
+    --------
+    >>> counted(1, "team"), counted(3, "team"), counted(0, "report"), counted(2, "person", "people")
+    ('1 team', '3 teams', '0 reports', '2 people')
+    """
+    return f"{n:,} {noun if n == 1 else (plural_form or plural(noun))}"
