@@ -43,7 +43,8 @@ minutes (10 managers / 40,000 deals, naive loop on 6 reports extrapolated, small
 scaling points, 200,000 deals loaded). Sizes: ``--managers``, ``--deals``,
 ``--scaling 12:50000,25:100000`` (``none`` skips), ``--big-deals`` (0 skips),
 ``--naive-reports N`` (time N reports of the naive loop and extrapolate), ``--skip-naive``,
-``--skip-pdf``, ``--only-big``. ``docs/batch.md`` ("Performance") records a run.
+``--skip-pdf``, ``--only-big``; ``--smoke`` only checks that the script runs (tiniest sizes).
+``docs/batch.md`` ("Performance") records a run.
 """
 
 from __future__ import annotations
@@ -387,12 +388,16 @@ def _points(text: str) -> list[tuple[int, int]]:
 
 
 QUICK = {"managers": 10, "deals": 40_000, "scaling": "3:10000,6:20000,10:40000", "big_deals": 200_000, "naive_reports": 6}
+SMOKE = {"managers": 1, "deals": 2_000, "scaling": "none", "big_deals": 0, "naive_reports": None}
+"""``--smoke``: the tiniest run, that the script still works (tests/test_benchmarks.py): one batch, PDFs off, no naive loop,
+no fixed-cost batch, no scaling points, no big load."""
 DEFAULT_SCALING = "12:50000,25:100000,50:200000,200:800000"
 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help=f"a development run of a few minutes: {QUICK} unless given")
+    ap.add_argument("--smoke", action="store_true", help="the tiniest run, to check the script works (SMOKE; no figures)")
     ap.add_argument("--managers", type=int, default=None, help="account managers in the headline org (default 50)")
     ap.add_argument("--deals", type=int, default=None, help="deals in the headline org (default 200,000)")
     ap.add_argument("--scaling", default=None, help=f"MANAGERS:DEALS points (default {DEFAULT_SCALING}; 'none' skips)")
@@ -409,7 +414,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--only-big", action="store_true", help="run only the load benchmark of --big-deals deals")
     args = ap.parse_args(argv)
     defaults = {"managers": 50, "deals": 200_000, "scaling": DEFAULT_SCALING, "big_deals": 1_000_000, "naive_reports": None}
-    for k, v in (QUICK if args.quick else defaults).items():
+    if args.smoke:
+        args.skip_naive = args.skip_pdf = args.skip_fixed = True
+    for k, v in (SMOKE if args.smoke else QUICK if args.quick else defaults).items():
         if getattr(args, k) is None:
             setattr(args, k, v)
     root = Path(tempfile.mkdtemp(prefix="reportkit-bench-"))

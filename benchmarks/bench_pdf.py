@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_pdf.py                 # both parts
     .venv/bin/python benchmarks/bench_pdf.py --skip-batch    # per report only
+    .venv/bin/python benchmarks/bench_pdf.py --smoke         # one report, only to check that it runs
 
 Per report: the demo batch's executed notebooks are exported for print
 (:func:`reportkit.run.html.export_print_body`) and laid out by
@@ -30,11 +31,16 @@ ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "params" / "demo.yaml"
 
 
-def _batch(out: Path, pdf: bool) -> float:
+SMOKE = {"account_managers": ["AM-001"], "reports": ["account_manager"]}
+"""``--smoke``: the demo batch cut to one report (tests/test_benchmarks.py checks that the script runs)."""
+
+
+def _batch(out: Path, pdf: bool, smoke: bool = False) -> float:
     from reportkit.run.batch import run_batch
 
     t0 = time.perf_counter()
-    result = run_batch(DEMO, out, progress=False, overrides={"pdf": {"enabled": "true" if pdf else "false"}})
+    overrides = {"pdf": {"enabled": "true" if pdf else "false"}, **(SMOKE if smoke else {})}
+    result = run_batch(DEMO, out, progress=False, overrides=overrides)
     assert result.succeeded, result.summary()
     return time.perf_counter() - t0
 
@@ -112,16 +118,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--skip-batch", action="store_true", help="measure per report only (one demo batch is still run for its notebooks)"
     )
+    ap.add_argument(
+        "--smoke", action="store_true", help="the tiniest run, to check the script works: one report, per report only"
+    )
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-pdf-") as tmp:
         tmp_path = Path(tmp)
-        without = _batch(tmp_path / "without", pdf=False)
+        without = _batch(tmp_path / "without", pdf=False, smoke=args.smoke)
         notebooks = sorted((tmp_path / "without").glob("*/*.ipynb"))
         _report("WeasyPrint (reused renderer)", _weasyprint(notebooks))
         chromium = _chromium(notebooks)
         if chromium:
             _report("Chromium via DevTools (reused browser)", chromium)
-        if not args.skip_batch:
+        if not args.skip_batch and not args.smoke:
             with_pdf = _batch(tmp_path / "with", pdf=True)
             print(f"demo batch: {without:.1f} s without PDFs, {with_pdf:.1f} s with PDFs: ratio {with_pdf / without:.2f}")
     return 0

@@ -19,7 +19,7 @@ median per report kind and the mean cost per report of the whole batch (the org'
 mix of kinds). ``docs/batch.md`` ("Where a report's time goes") records a run.
 
 Run: ``.venv/bin/python benchmarks/bench_report.py [--managers 50] [--deals 200000]
-[--every 10] [--pdf] [--repeat 1] [--each]``.
+[--every 10] [--pdf] [--repeat 1] [--each]`` (``--smoke``: 1 manager, 2,000 deals, only to check that it runs).
 """
 
 from __future__ import annotations
@@ -234,7 +234,10 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=1, help="runs per sampled report (default 1)")
     ap.add_argument("--pdf", action="store_true", help="also render each report's PDF (params pdf.enabled)")
     ap.add_argument("--each", action="store_true", help="print every sampled report, not only the medians")
+    ap.add_argument("--smoke", action="store_true", help="the tiniest run, to check the script works: 1 manager, 2,000 deals")
     args = ap.parse_args()
+    if args.smoke:
+        args.managers, args.deals, args.every = 1, 2_000, 1
     with tempfile.TemporaryDirectory(prefix="reportkit-bench-report-") as tmp:
         by_kind, mix, shared = profile(args, Path(tmp))
     lines = [f"{args.managers} managers, {args.deals:,} deals; reports: " + ", ".join(f"{n} {k}" for k, n in sorted(mix.items()))]
