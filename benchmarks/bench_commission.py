@@ -11,7 +11,8 @@ The data is generated with numpy and Arrow (no Python string per row) but handed
 the engine in its public contract: a canonical deals frame with ``str`` id columns;
 turning those ids into integer codes is part of the engine's measured time.
 
-Run: ``.venv/bin/python benchmarks/bench_commission.py [n_ams] [--scale 0.1]``.
+Run: ``.venv/bin/python benchmarks/bench_commission.py [n_ams] [--scale 0.1]`` (``--smoke``: 10 AMs, only to
+check that the script runs).
 """
 
 from __future__ import annotations
@@ -144,8 +145,9 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("n_ams", nargs="?", type=int, default=10_000, help="account managers at scale 1 (default 10,000)")
     ap.add_argument("--scale", type=float, default=1.0, help="multiply the number of AMs (0.1 = quick run)")
+    ap.add_argument("--smoke", action="store_true", help="the tiniest run, to check the script works: 10 AMs (2,000 deals)")
     args = ap.parse_args(argv)
-    n_ams = max(1, round(args.n_ams * args.scale))
+    n_ams = 10 if args.smoke else max(1, round(args.n_ams * args.scale))
     ds, splits = make_data(n_ams)
     n = len(ds.deals)
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -9,6 +9,7 @@ which reads every column once, as the fingerprint must. Then
 
     python benchmarks/bench_fingerprint.py              # 200,000 deals
     python benchmarks/bench_fingerprint.py --deals 1000000
+    python benchmarks/bench_fingerprint.py --smoke          # 2,000 deals: only checks that it runs
 
 Prints seconds (best of 5) and the ratio fingerprint / baseline; a fingerprint far
 slower than one pass of pandas' hash (ratio well above 2) is a regression.
@@ -51,7 +52,9 @@ def _best(fn, repeat: int = 5) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--deals", type=int, default=200_000)
-    n = parser.parse_args().deals
+    parser.add_argument("--smoke", action="store_true", help="the tiniest run, to check the script works: 2,000 deals")
+    args = parser.parse_args()
+    n = 2_000 if args.smoke else args.deals
     deals = _deals(n)
     deal_fingerprint(deals.head(10))  # warm-up (imports, caches)
     base = _best(lambda: pd.util.hash_pandas_object(deals, index=False))

@@ -21,7 +21,8 @@
    difference of the medians over the batch's median. The company report's forecast accuracy
    (``backtest.forecast_accuracy``, the blended rule only, no model) is computed in both.
 
-Run: ``.venv/bin/python benchmarks/bench_forecast.py [--params params/demo.yaml] [--jobs N] [--skip-batch] [--ab N]``.
+Run: ``.venv/bin/python benchmarks/bench_forecast.py [--params params/demo.yaml] [--jobs N] [--skip-batch] [--ab N]``
+(``--smoke``: no backtests and a batch of one report, only to check that the script runs).
 The machine's load changes wall times (``os.getloadavg`` is printed with them); CPU
 seconds are the steadier figure. ``docs/forecasting.md`` records a run.
 """
@@ -79,12 +80,16 @@ sys.exit(main())
 """
 
 
-def _batch(params: Path, jobs: int | None, served: Path | None = None) -> tuple[float, float]:
+SMOKE_BATCH = ("-p", "account_managers=AM-001", "-p", "reports=account_manager")
+"""``--smoke``: the batch of one report (tests/test_benchmarks.py checks that the script runs)."""
+
+
+def _batch(params: Path, jobs: int | None, served: Path | None = None, extra: tuple[str, ...] = ()) -> tuple[float, float]:
     """One ``reportkit batch`` into a temporary folder: (wall seconds, peak RSS MB of its largest process)."""
     from bench_batch import measured
 
     with tempfile.TemporaryDirectory() as tmp:
-        args = ["batch", str(params), "--output-dir", tmp, "-q"] + (["--jobs", str(jobs)] if jobs else [])
+        args = ["batch", str(params), "--output-dir", tmp, "-q", *extra] + (["--jobs", str(jobs)] if jobs else [])
         cmd = [sys.executable, "-c", SERVED, str(served), *args] if served else [str(BIN / "reportkit"), *args]
         run = measured(cmd)
     return run.wall, run.largest
@@ -109,8 +114,8 @@ print(json.dumps({"wall": w, "cpu": c, "n": n, "next": nxt is not None, "before"
 """
 
 
-def batch_ratio(params: Path, jobs: int | None, ab: int = 0) -> None:
-    batch_s, peak_mb = _batch(params, jobs)
+def batch_ratio(params: Path, jobs: int | None, ab: int = 0, extra: tuple[str, ...] = ()) -> None:
+    batch_s, peak_mb = _batch(params, jobs, extra=extra)
     with tempfile.TemporaryDirectory() as tmp:
         served = Path(tmp) / "hierarchies.pkl"
         run = subprocess.run([sys.executable, "-c", FORECASTS, str(params), str(served)], capture_output=True, text=True)
@@ -154,11 +159,14 @@ def main() -> None:
     ap.add_argument("--skip-batch", action="store_true")
     ap.add_argument("--skip-backtest", action="store_true")
     ap.add_argument("--ab", type=int, default=0, metavar="N", help="run the batch N times with and without its forecasts")
+    ap.add_argument(
+        "--smoke", action="store_true", help="the tiniest run, to check the script works: no backtests, a 1-report batch"
+    )
     a = ap.parse_args()
-    if not a.skip_backtest:
+    if not a.skip_backtest and not a.smoke:
         backtests()
     if not a.skip_batch:
-        batch_ratio(a.params, a.jobs, a.ab)
+        batch_ratio(a.params, a.jobs, 0 if a.smoke else a.ab, SMOKE_BATCH if a.smoke else ())
 
 
 if __name__ == "__main__":

@@ -16,7 +16,8 @@ pays. This measures each against the library's stock behaviour, on this machine:
    at most every 10 s while cells run) against Papermill's stock ``nbclient`` engine,
    executing ``templates/account_manager.ipynb`` with its defaults (the demo data).
 
-Run: ``.venv/bin/python benchmarks/bench_internals.py --notebooks reports/demo [--repeat 5]``.
+Run: ``.venv/bin/python benchmarks/bench_internals.py --notebooks reports/demo [--repeat 5]`` (``--smoke``: each
+once, the HTML of the template's own runs, only to check that the script runs).
 Prints one line per adaptation: stock and ours, seconds per report (median), and the saving.
 """
 
@@ -105,7 +106,7 @@ def bench_kernels(repeat: int) -> tuple[tuple[float, float], tuple[float, float]
     return ready, down
 
 
-def bench_engine(repeat: int) -> tuple[float, float]:
+def bench_engine(repeat: int, warm_up: bool = True, keep: Path | None = None) -> tuple[float, float]:
     import papermill as pm
 
     from reportkit.run import kernels
@@ -128,11 +129,13 @@ def bench_engine(repeat: int) -> tuple[float, float]:
     kernels.start_warm_process()
     stock, ours = [], []
     with tempfile.TemporaryDirectory() as tmp:
-        run(ours_name, Path(tmp) / "warm-up.ipynb")
+        out = Path(tmp) if keep is None else keep
+        if warm_up:
+            run(ours_name, out / "warm-up.ipynb")
         for i in range(repeat):
             for name, times in (("nbclient", stock), (ours_name, ours)):
                 t0 = time.perf_counter()
-                run(name, Path(tmp) / f"{name}-{i}.ipynb")
+                run(name, out / f"{name}-{i}.ipynb")
                 times.append(time.perf_counter() - t0)
     return statistics.median(stock), statistics.median(ours)
 
@@ -146,11 +149,23 @@ def main() -> None:
         help="a batch output folder with executed notebooks (default reports/demo)",
     )
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument(
+        "--smoke",
+        action="store_true",
+        help="the tiniest run, to check the script works: once each, no warm-up, the HTML of the template runs' notebooks",
+    )
     args = ap.parse_args()
 
-    h_stock, h_ours = bench_html(args.notebooks, args.repeat)
-    (r_stock, r_ours), (d_stock, d_ours) = bench_kernels(args.repeat)
-    e_stock, e_ours = bench_engine(max(1, args.repeat // 2))
+    if args.smoke:
+        with tempfile.TemporaryDirectory() as tmp:
+            (Path(tmp) / "run").mkdir()
+            e_stock, e_ours = bench_engine(1, warm_up=False, keep=Path(tmp) / "run")
+            h_stock, h_ours = bench_html(Path(tmp), 1)
+        (r_stock, r_ours), (d_stock, d_ours) = bench_kernels(1)
+    else:
+        h_stock, h_ours = bench_html(args.notebooks, args.repeat)
+        (r_stock, r_ours), (d_stock, d_ours) = bench_kernels(args.repeat)
+        e_stock, e_ours = bench_engine(max(1, args.repeat // 2))
     print(f"html export per report:      nbconvert {h_stock:.3f} s, ours {h_ours:.3f} s, saves {h_stock - h_ours:.3f} s")
     print(f"kernel ready (forked):       jupyter_client {r_stock:.3f} s, ours {r_ours:.3f} s, saves {r_stock - r_ours:.3f} s")
     print(f"kernel shutdown (forked):    jupyter_client {d_stock:.3f} s, ours {d_ours:.3f} s, saves {d_stock - d_ours:.3f} s")
