@@ -251,6 +251,7 @@ LONGEST_FIRST = {
     "test_resume.py::test_rerun_resume_and_stale_outputs": 81,
     "real_batch_adventureworks": 80,
     "test_nbval_templates.py::test_templates_reproduce_the_reference_outputs_under_nbval": 60,
+    "test_benchmarks.py::test_each_benchmark_runs_at_its_smallest_size_and_prints_its_headline": 30,
 }
 
 

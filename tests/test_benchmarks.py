@@ -1,0 +1,81 @@
+"""Every benchmark script still runs: each at its tiniest size (``--smoke``), exit 0, its headline lines printed.
+
+``bench_forecast.py`` broke silently when ``bench_batch.measured`` changed, and
+``bench_excel.py``'s read-back failed on every run once workbook sheets had a title row;
+nothing ran the scripts. These runs check no figure, only that each script runs
+through and prints the lines a reader of ``docs/`` looks for. A new ``bench_*.py``
+needs a ``--smoke`` switch and its headline lines in :data:`HEADLINES`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCHMARKS = ROOT / "benchmarks"
+
+HEADLINES: dict[str, tuple[str, ...]] = {
+    "bench_batch.py": (
+        r"headline: 1 managers, 2,000 deals, \d+ reports",
+        r"reportkit batch, PDFs off: [\d.]+ s \([\d.]+ s/report\), \d+ s CPU, peak RSS",
+    ),
+    "bench_commission.py": (
+        r"deals: [\d,]+  AMs: 10  periods: 4",
+        r"ratio engine/floor: [\d.]+x",
+        r"peak memory \(max RSS\): \d+ MiB",
+    ),
+    "bench_excel.py": (
+        r"reportkit write_workbook : +[\d.]+ s",
+        r"DataFrame\.to_excel +: +[\d.]+ s",
+        r"amounts read back: 2,000 cells, each the report's cents",
+    ),
+    "bench_fingerprint.py": (r"deals +2,000", r"deal_fingerprint +[\d.]+ s +ratio [\d.]+x baseline"),
+    "bench_forecast.py": (
+        r"batch demo\.yaml: [\d.]+ s wall, peak RSS of its largest process \d+ MB",
+        r"the batch's forecasts \(a fresh process: imports included\): [\d.]+ s wall",
+        r"ratio forecast / batch: [\d.]+% wall",
+    ),
+    "bench_internals.py": (
+        r"html export per report: +nbconvert [\d.]+ s, ours [\d.]+ s",
+        r"kernel ready \(forked\): +jupyter_client [\d.]+ s",
+        r"template run \(papermill\): +nbclient engine [\d.]+ s, ours [\d.]+ s",
+    ),
+    "bench_pdf.py": (r"WeasyPrint \(reused renderer\): 1 reports, median [\d.]+ s",),
+    "bench_report.py": (
+        r"1 managers, 2,000 deals; reports: 1 account_manager, 1 company, 1 team",
+        r"mean per report of the batch's mix: CPU [\d.]+ s",
+    ),
+}
+
+
+def test_every_benchmark_script_has_a_smoke_run_with_its_headline_lines():
+    scripts = sorted(p.name for p in BENCHMARKS.glob("bench_*.py"))
+    assert scripts == sorted(HEADLINES)
+    for name in scripts:
+        assert "--smoke" in (BENCHMARKS / name).read_text(encoding="utf-8"), f"{name} has no --smoke switch"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", sorted(HEADLINES))
+def test_each_benchmark_runs_at_its_smallest_size_and_prints_its_headline(script, tmp_path):
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    run = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), "--smoke"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert run.returncode == 0, f"{script} --smoke exited {run.returncode}:\n{run.stderr[-3000:]}"
+    lines = run.stdout.splitlines()
+    for headline in HEADLINES[script]:
+        assert any(re.match(headline, line.strip()) for line in lines), (
+            f"{script} --smoke printed no line like {headline!r}:\n{run.stdout[-3000:]}"
+        )
