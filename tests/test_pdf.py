@@ -25,9 +25,9 @@ import pandas as pd
 import pytest
 from demo_params import demo_params
 
+from reportkit.render.chromium import chromium_unavailable
 from reportkit.render.labels import summary_label
 from reportkit.render.notebook import table
-from reportkit.render.chromium import chromium_unavailable
 from reportkit.render.pdf import PdfPage, choose_renderer, pdf_unavailable, render_pdf
 from reportkit.render.titles import PrintTitle
 from reportkit.run.batch import run_batch
