@@ -20,6 +20,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 from typing import ClassVar
 
@@ -79,6 +80,19 @@ def test_chromium_and_weasyprint_print_the_same_words_of_a_demo_report(alice_bod
     weasy = words(render_pdf(alice_body, PdfPage(TITLE), choose_renderer("weasyprint")), tmp_path)
     assert "$133,419.56" in chromium and "83.4%" in chromium  # the summary's revenue and attainment
     assert chromium == weasy, (sorted(chromium - weasy)[:20], sorted(weasy - chromium)[:20])
+
+
+def test_the_same_page_printed_twice_is_the_same_bytes_dated_its_as_of_day(tmp_path):
+    document = "<h2>Summary</h2><p>Revenue $1.00</p>"
+    first = render_pdf(document, PdfPage(TITLE), choose_renderer("chromium"))
+    time.sleep(1.1)  # Chromium stamps the second of printing
+    second = render_pdf(document, PdfPage(TITLE), choose_renderer("chromium"))
+    assert first == second
+    path = tmp_path / "dated.pdf"
+    path.write_bytes(first)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"^CreationDate:\s+Wed Dec 31 00:00:00 2025 UTC$", info, re.MULTILINE), info
+    assert "Pages:           1" in info  # the file still reads (its byte offsets kept)
 
 
 class _Counting(http.server.BaseHTTPRequestHandler):

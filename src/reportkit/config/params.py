@@ -423,7 +423,7 @@ class ReportKindSpec(_Strict):
         The report in words: the index, the HTML title and the PDF header show it.
     formats : list of {"html", "pdf", "xlsx"}
         Files besides the executed notebook. ``html`` is always written; ``pdf`` when
-        listed (needs WeasyPrint, as params ``pdf.enabled``); ``xlsx`` when listed,
+        listed (by the params ``pdf.renderer``, as with ``pdf.enabled``); ``xlsx`` when listed,
         written by the template itself (``save_workbook(report, workbook_file)``), and a
         report whose template wrote none fails.
     parameters : dict of TemplateParameter

@@ -24,6 +24,7 @@ WeasyPrint needs Pango from the system (``libpango-1.0-0``, ``libpangoft2-1.0-0`
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -294,7 +295,22 @@ def render_pdf(body: str, page: PdfPage, engine: PdfEngine | None = None) -> byt
     engine : PdfEngine, optional
         The batch's renderer (a job carries it); default :func:`choose_renderer` (``auto``).
     """
-    return warm_renderer(engine).render(print_document(body, page))
+    return _dated(warm_renderer(engine).render(print_document(body, page)), page.title.as_of)
+
+
+_PDF_DATE = re.compile(rb"/(CreationDate|ModDate) \(D:\d{14}[+-]\d\d'\d\d'\)")
+
+
+def _dated(pdf: bytes, as_of: Any) -> bytes:
+    """The PDF with its creation and modification dates set to the report's as-of date (midnight UTC).
+
+    Chromium stamps the time of printing; the same inputs must give the same bytes
+    (``--resume``, the byte-identical re-run), as WeasyPrint's PDFs (which carry no
+    date) do. The date is replaced by one of the same length, so the file's byte
+    offsets (its cross-reference table) stay right.
+    """
+    stamp = f"D:{as_of:%Y%m%d}000000+00'00'".encode("ascii")
+    return _PDF_DATE.sub(lambda m: b"/" + m.group(1) + b" (" + stamp + b")", pdf)
 
 
 def close_renderers() -> None:
