@@ -60,7 +60,7 @@ def renderer_cpu(renderer: object) -> float:
     return tree_cpu(getattr(renderer, "driver_pid", None))
 
 
-def _batch(params: Path, out: Path, pdf: str | None, **overrides: str) -> float:
+def _batch(params: Path, out: Path, pdf: str | None, **overrides: object) -> float:
     from reportkit.run.batch import run_batch
 
     pdf_over = {"enabled": "false"} if pdf is None else {"enabled": "true", "renderer": pdf}
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
             from bench_batch import generate
 
             params = generate(tmp_path / "org", args.managers, args.deals)
-            _batch(params, tmp_path / "org-out", pdf=None, reports="account_manager")
+            _batch(params, tmp_path / "org-out", pdf=None, reports=["account_manager"])
             ams = sorted((tmp_path / "org-out" / "account_managers").glob("*.ipynb"))[:: args.every]
             _per_report(f"org {args.managers} managers / {args.deals:,} deals, account managers", ams)
         if not args.skip_batch:

@@ -95,6 +95,14 @@ def test_the_same_page_printed_twice_is_the_same_bytes_dated_its_as_of_day(tmp_p
     assert "Pages:           1" in info  # the file still reads (its byte offsets kept)
 
 
+def test_a_report_page_sees_nothing_of_the_report_printed_before_it_on_the_same_browser(tmp_path):
+    engine = choose_renderer("chromium")
+    render_pdf("<script>window.leak = 42</script><p>Report A</p>", PdfPage(TITLE), engine)
+    probe = "<p id=probe>?</p><script>document.getElementById('probe').textContent = 'leaked ' + typeof window.leak</script>"
+    seen = words(render_pdf(probe, PdfPage(TITLE), engine), tmp_path)
+    assert "undefined" in seen and "number" not in seen  # a new document and window for each report
+
+
 class _Counting(http.server.BaseHTTPRequestHandler):
     hits: ClassVar[list[str]] = []
 

@@ -1,8 +1,11 @@
 """A report's PDF printed by headless Chromium: the system's browser, driven through Playwright.
 
 :class:`ChromiumRenderer` is one browser, started once and reused for every report a
-batch worker (or thread) renders, each report on a new page (its own browser
-context) that is closed after it. It prints :func:`reportkit.render.pdf.print_document`,
+batch worker (or thread) renders, with one page (in a browser context of its own)
+that each report loads as a new document: the page goes to ``about:blank`` first, so
+each report gets a new document and window object, nothing of the report before.
+(A new page per report cost 0.4-0.5 s more CPU, a renderer process started for each
+report: ``docs/pdf.md``.) A page that failed is closed and the next report gets a new one. It prints :func:`reportkit.render.pdf.print_document`,
 the same page WeasyPrint lays out: the running header and ``page N of M`` come from
 the page's CSS ``@page`` margin boxes (Chromium 131 and later), so there is one home
 for the words (:class:`reportkit.render.titles.PrintTitle`).
@@ -158,6 +161,7 @@ class ChromiumRenderer:
         self.launches = 0
         """How many times a browser was started (1 + restarts after a crash or a hang)."""
         self.driver_pid: int | None = None
+        self._page: Any = None  # the browser's one page: its thread's alone
         self._requests: queue.Queue[tuple[str, Future, threading.Event] | None] = queue.Queue()
         self._closed = False
         self._thread = threading.Thread(target=self._serve, name="reportkit-chromium", daemon=True)
@@ -267,6 +271,7 @@ class ChromiumRenderer:
         return playwright
 
     def _launch(self, playwright: Any) -> Any:
+        self._page = None
         browser = playwright.chromium.launch(
             executable_path=self.executable,
             args=list(CHROMIUM_ARGS),
@@ -300,18 +305,21 @@ class ChromiumRenderer:
                 log.debug("closing the dead browser", exc_info=True)
         return self._launch(playwright)
 
-    @staticmethod
-    def _print(browser: Any, document: str) -> bytes:
-        page = browser.new_page()  # a new context of its own, closed with the page
-        try:
+    def _print(self, browser: Any, document: str) -> bytes:
+        """Print ``document`` on the browser's one page, as a new document (a new window: nothing of the last report)."""
+        page = self._page
+        if page is None or page.is_closed():
+            page = self._page = browser.new_page()  # its own browser context
             page.route("**/*", _local_only)
+        try:
+            page.goto("about:blank")  # a new document and window object for each report
             page.set_content(document, wait_until="load")
             return page.pdf(prefer_css_page_size=True, print_background=True)
-        finally:
-            try:
+        except Exception:
+            self._page = None  # the next report gets a new page
+            with contextlib.suppress(Exception):
                 page.close()
-            except Exception:
-                log.debug("closing the page", exc_info=True)
+            raise
 
     def _stop(self, playwright: Any, browser: Any) -> None:
         for step in ((browser.close,) if browser is not None else ()) + (playwright.stop,):
