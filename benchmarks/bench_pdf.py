@@ -96,11 +96,25 @@ def measure(name: str, notebooks: list[Path]) -> dict[str, list[float]] | None:
         pdf = render_pdf(body, PdfPage(title), engine)
         times["wall"].append(time.perf_counter() - w)
         times["cpu"].append(time.process_time() - c + renderer_cpu(renderer) - b)
-        times["pages"].append(pdf.count(b"/Type /Page\n") or pdf.count(b"/Type /Page"))
+        times["pages"].append(_pages(pdf))
         assert pdf.startswith(b"%PDF-")
     print(f"{name} start (+ a one-line page): wall {start[0]:.2f} s, CPU {start[1]:.2f} s")
     renderer.close()
     return times
+
+
+def _pages(pdf: bytes) -> int:
+    """The PDF's page count, as ``pdfinfo`` reads it (0 without poppler)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("pdfinfo") is None:
+        return 0
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
+        f.write(pdf)
+        f.flush()
+        info = subprocess.run(["pdfinfo", f.name], capture_output=True, text=True, check=True).stdout
+    return int(next(line.split()[1] for line in info.splitlines() if line.startswith("Pages:")))
 
 
 def _report(label: str, name: str, t: dict[str, list[float]]) -> None:
