@@ -275,6 +275,17 @@ def test_a_batch_asking_for_chromium_where_there_is_none_stops_before_any_report
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
+def test_a_batch_that_writes_no_pdf_names_no_renderer_whatever_the_params_say(tmp_path):
+    params = demo_params(
+        tmp_path, account_managers=["AM-001"], reports=["account_manager"], pdf={"enabled": False, "renderer": "chromium"}
+    )
+    result = run_batch(params, tmp_path / "out", progress=False, worker_processes=False)
+    manifest = json.loads(result.manifest_path.read_text())
+    assert result.succeeded and manifest["batch"]["pdf"] is None
+    assert "pdf" not in manifest["reports"][0]["outputs"]
+
+
 def test_auto_prints_with_chromium_where_it_runs_and_with_weasyprint_elsewhere(tmp_path, monkeypatch):
     import reportkit.render.chromium as chromium
 

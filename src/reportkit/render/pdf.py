@@ -29,7 +29,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..core.errors import EnvironmentError_
+from ..core.errors import EnvironmentError_, ParamsError
 from .style import LABEL_CELL_CSS
 from .titles import PrintTitle
 
@@ -153,10 +153,10 @@ class PdfEngine:
 
     @classmethod
     def chosen(cls, options: Any) -> PdfEngine | None:
-        """The engine params ``pdf`` (``options``) name once a batch has chosen it, else None.
+        """The engine params ``pdf`` (``options``) name once a batch has chosen it, else None (``auto``).
 
         :func:`reportkit.run.preflight.check_pdf` replaces ``auto`` by the renderer it
-        chose; a batch that writes no PDFs keeps ``auto`` and gets None.
+        chose for a batch that writes PDFs; a report's job carries it.
         """
         if options.renderer not in ("chromium", "weasyprint"):
             return None
@@ -203,13 +203,13 @@ def choose_renderer(renderer: str = "auto", chromium: str | None = None) -> PdfE
     EnvironmentError_
         The renderer asked for (for ``auto``: neither) cannot run here, with the
         install step; a batch raises it before any report runs (exit code 3).
+    ParamsError
+        ``renderer`` is none of :data:`PDF_RENDERERS` (params validation refuses it first).
     """
     from .chromium import chromium_unavailable, find_chromium
 
     if renderer not in PDF_RENDERERS:
-        raise EnvironmentError_(
-            f"unknown PDF renderer {renderer!r}", hint=f"params pdf.renderer is one of {', '.join(PDF_RENDERERS)}"
-        )
+        raise ParamsError(f"unknown PDF renderer {renderer!r}", hint=f"params pdf.renderer is one of {', '.join(PDF_RENDERERS)}")
     if renderer != "weasyprint":
         missing = chromium_unavailable(chromium)
         if missing is None:

@@ -205,9 +205,8 @@ def run_batch(
     params = with_close_registry(params, out)
     check_period(params.period, FiscalCalendar())
     templates, kernels = _check_templates_and_kernels(params, tdir, kernel_name)
-    params = check_pdf(params, [batch_kinds(params)[k] for k in params.reports])  # pdf.renderer chosen (docs/pdf.md)
+    params, pdf = check_pdf(params, [batch_kinds(params)[k] for k in params.reports])  # pdf.renderer chosen (docs/pdf.md)
     previous, mode = _previous_run(out, resume, only_failed)
-    pdf = PdfEngine.chosen(params.pdf)
     pool = _local_pool(_jobs(jobs), warm_kernels, worker_processes, pdf) if dask_scheduler is None else None
     try:
         with shared_contexts():  # the batch's reports share credits, quotas, forecasts, engine results
@@ -226,6 +225,7 @@ def run_batch(
                 kernels=kernels,
                 started=started,
                 overrides=overrides,
+                pdf=pdf,
             )
     except BaseException:
         if pool is not None:  # bad data, say: the workers need not finish starting first
@@ -315,6 +315,7 @@ def _execute_batch(
     kernels: dict[str, str],
     started: str,
     overrides: dict[str, Any] | None = None,
+    pdf: PdfEngine | None = None,
 ) -> BatchResult:
     """The part of :func:`run_batch` after every check that needs no data: load, plan, run, publish."""
     ds = loading.load_source(params)
@@ -366,7 +367,7 @@ def _execute_batch(
         inputs=batch_inputs(params, ds, params_path),  # close group: sha256 of every input file
         overrides=dict(overrides or {}),
         currency=ds.currency,
-        pdf=engine.describe() if (engine := PdfEngine.chosen(params.pdf)) else None,  # which renderer made the PDFs
+        pdf=pdf.describe() if pdf else None,  # which renderer made the PDFs
     )
     manifest_path, index_path = out / "manifest.json", out / "index.html"
     atomic_write(manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")

@@ -154,17 +154,18 @@ def check_kernel(name: str = KERNEL_NAME) -> None:
         ) from None
 
 
-def check_pdf(params: BatchParams, kinds: list[ReportKind] | None = None) -> BatchParams:
+def check_pdf(params: BatchParams, kinds: list[ReportKind] | None = None) -> tuple[BatchParams, Any]:
     """With params ``pdf.enabled`` (or a declared kind of ``kinds`` listing ``pdf``), choose the PDF renderer
     (params ``pdf.renderer``: :func:`reportkit.render.pdf.choose_renderer`) and refuse to start where it cannot run.
 
     Returns
     -------
-    BatchParams
+    params : BatchParams
         ``params`` with ``pdf.renderer`` and ``pdf.chromium`` resolved (``auto`` made
-        ``chromium`` with the browser's path, or ``weasyprint``), so every job, every
-        worker and the manifest use the one choice; ``params`` unchanged when the
-        batch writes no PDFs.
+        ``chromium`` with the browser's path, or ``weasyprint``), so every job uses the
+        one choice; ``params`` unchanged when the batch writes no PDFs.
+    engine : reportkit.render.pdf.PdfEngine or None
+        The renderer the workers start and the manifest records; None: no PDFs.
 
     Raises
     ------
@@ -174,9 +175,9 @@ def check_pdf(params: BatchParams, kinds: list[ReportKind] | None = None) -> Bat
         Pango missing where it is the renderer (or, for ``auto``, where neither can run).
     """
     if not params.pdf.enabled and not any(not k.builtin and "pdf" in k.formats for k in kinds or ()):
-        return params
+        return params, None
     from ..render.pdf import choose_renderer  # lazy: a renderer only for a batch that writes PDFs
 
     engine = choose_renderer(params.pdf.renderer, params.pdf.chromium)
     pdf = params.pdf.model_copy(update={"renderer": engine.name, "chromium": engine.executable})
-    return params.model_copy(update={"pdf": pdf})
+    return params.model_copy(update={"pdf": pdf}), engine
