@@ -267,7 +267,7 @@ class ChromiumRenderer:
             before = {p.pid for p in me.children()}
             playwright = sync_playwright().start()
             new = [p for p in me.children() if p.pid not in before]
-        self.driver_pid = new[0].pid if len(new) == 1 else None
+        self.driver_pid = next((p.pid for p in new if "run-driver" in _cmdline(p)), None)  # not a kernel started meanwhile
         return playwright
 
     def _launch(self, playwright: Any) -> Any:
@@ -337,6 +337,16 @@ class ChromiumRenderer:
                 return
             if item is not None and item[1].set_running_or_notify_cancel():
                 item[1].set_exception(exc)
+
+
+def _cmdline(process: Any) -> str:
+    """A process's command line, or "" when it is gone or cannot be read."""
+    import psutil
+
+    try:
+        return " ".join(process.cmdline())
+    except psutil.Error:
+        return ""
 
 
 def _kill(pids: list[int]) -> None:
