@@ -161,7 +161,8 @@ class ChromiumRenderer:
         self.launches = 0
         """How many times a browser was started (1 + restarts after a crash or a hang)."""
         self.driver_pid: int | None = None
-        self._page: Any = None  # the browser's one page: its thread's alone
+        self._browser: Any = None  # the browser and its one page: the renderer's thread's alone
+        self._page: Any = None
         self._requests: queue.Queue[tuple[str, Future, threading.Event] | None] = queue.Queue()
         self._closed = False
         self._thread = threading.Thread(target=self._serve, name="reportkit-chromium", daemon=True)
@@ -237,10 +238,9 @@ class ChromiumRenderer:
             self._closed = True
             self._fail_all(exc)
             return
-        browser = None
         try:
             try:
-                browser = self._launch(playwright)
+                self._launch(playwright)
             except Exception:  # the first report tries again and says why
                 log.debug("Chromium did not start", exc_info=True)
             while (item := self._requests.get()) is not None:
@@ -248,14 +248,14 @@ class ChromiumRenderer:
                 if abandoned.is_set() or not done.set_running_or_notify_cancel():
                     continue
                 try:
-                    browser, pdf = self._print_with_restart(playwright, browser, document, abandoned)
+                    pdf = self._print_with_restart(playwright, document, abandoned)
                 except BaseException as exc:  # handed to the caller
                     done.set_exception(exc)
                 else:
                     done.set_result(pdf)
         finally:
             self._closed = True
-            self._stop(playwright, browser)
+            self._stop(playwright)
             self._fail_all(RuntimeError("the Chromium renderer is closed"))
 
     def _start_driver(self) -> Any:
@@ -270,8 +270,12 @@ class ChromiumRenderer:
         self.driver_pid = next((p.pid for p in new if "run-driver" in _cmdline(p)), None)  # not a kernel started meanwhile
         return playwright
 
-    def _launch(self, playwright: Any) -> Any:
-        self._page = None
+    def _launch(self, playwright: Any) -> None:
+        """Start a browser (closing the one before, dead or alive); it becomes the renderer's."""
+        if self._browser is not None:
+            with contextlib.suppress(Exception):
+                self._browser.close()
+        self._browser = self._page = None
         browser = playwright.chromium.launch(
             executable_path=self.executable,
             args=list(CHROMIUM_ARGS),
@@ -282,28 +286,20 @@ class ChromiumRenderer:
         )
         self.launches += 1
         self.version = browser.version
-        return browser
+        self._browser = browser
 
-    def _print_with_restart(self, playwright: Any, browser: Any, document: str, abandoned: threading.Event) -> tuple[Any, bytes]:
+    def _print_with_restart(self, playwright: Any, document: str, abandoned: threading.Event) -> bytes:
         """Print ``document``; a browser that is missing or found dead is started (again) first, once."""
-        if browser is None or not browser.is_connected():
-            browser = self._relaunch(playwright, browser)
+        if self._browser is None or not self._browser.is_connected():
+            self._launch(playwright)
         try:
-            return browser, self._print(browser, document)
+            return self._print(self._browser, document)
         except Exception:
-            if browser.is_connected() or abandoned.is_set():
+            if self._browser.is_connected() or abandoned.is_set():
                 raise  # the page's own failure, or the print the caller gave up on
             log.info("Chromium exited while printing; starting it again for the same report")
-            browser = self._relaunch(playwright, browser)
-            return browser, self._print(browser, document)
-
-    def _relaunch(self, playwright: Any, browser: Any) -> Any:
-        if browser is not None:
-            try:
-                browser.close()
-            except Exception:
-                log.debug("closing the dead browser", exc_info=True)
-        return self._launch(playwright)
+            self._launch(playwright)
+            return self._print(self._browser, document)
 
     def _print(self, browser: Any, document: str) -> bytes:
         """Print ``document`` on the browser's one page, as a new document (a new window: nothing of the last report)."""
@@ -321,8 +317,8 @@ class ChromiumRenderer:
                 page.close()
             raise
 
-    def _stop(self, playwright: Any, browser: Any) -> None:
-        for step in ((browser.close,) if browser is not None else ()) + (playwright.stop,):
+    def _stop(self, playwright: Any) -> None:
+        for step in ((self._browser.close,) if self._browser is not None else ()) + (playwright.stop,):
             try:
                 step()
             except Exception:
