@@ -444,8 +444,9 @@ def main(argv: list[str] | None = None) -> None:
         on = None
         if pdf:
             on, _ = reportkit_batch(params, root / "out-pdf", args.jobs, "pdf.enabled=true")
+            renderer = json.loads((root / "out-pdf" / "manifest.json").read_text())["batch"]["pdf"]["renderer"]
             say(
-                f"reportkit batch, PDFs on: {on.wall:.1f} s ({on.wall / n:.2f} s/report), {on.cpu:.0f} s CPU, {on.memory()}; {on.load}"
+                f"reportkit batch, PDFs on ({renderer}): {on.wall:.1f} s ({on.wall / n:.2f} s/report), {on.cpu:.0f} s CPU, {on.memory()}; {on.load}"
             )
         elif not args.skip_pdf:
             say(f"PDFs on: skipped ({CHROMIUM} not found: the naive way's PDFs need it)")

@@ -10,16 +10,18 @@ batch runs for a report, in this one process (as a report worker with ``--jobs 1
 * report worker: unpickling it, the kernel start (fork from the warm process, ready),
   each template cell (named by its tags, or its first line of code), the notebook
   client and Papermill around the cells (parameters, notebook writes, messages),
-  the kernel's shutdown, HTML export, the workbook, the PDF (``--pdf``).
+  the kernel's shutdown, HTML export, the workbook, the PDF (``--pdf``; its row names
+  the renderer, params ``pdf.renderer``: ``--pdf-renderer auto|chromium|weasyprint``).
 
 CPU is the process's own ``process_time`` for steps in this process and the kernel
-process's user + system time (``/proc``) for the kernel's share of a step, so the
+process's user + system time (``/proc``) for the kernel's share of a step (for the
+PDF the browser's and its driver's, Chromium's processes, in the same column), so the
 figures do not depend on what else the machine runs; wall times do. Prints the
 median per report kind and the mean cost per report of the whole batch (the org's
 mix of kinds). ``docs/batch.md`` ("Where a report's time goes") records a run.
 
 Run: ``.venv/bin/python benchmarks/bench_report.py [--managers 50] [--deals 200000]
-[--every 10] [--pdf] [--repeat 1] [--each]`` (``--smoke``: 1 manager, 2,000 deals, only to check that it runs).
+[--every 10] [--pdf] [--pdf-renderer auto] [--repeat 1] [--each]`` (``--smoke``: 1 manager, 2,000 deals, only to check that it runs).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_batch import generate
+from bench_pdf import renderer_cpu
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 _TICK = os.sysconf("SC_CLK_TCK")
@@ -142,10 +145,12 @@ def profile(args: argparse.Namespace, root: Path) -> dict[str, list[Steps]]:
     kernels.start_warm_process()
     _html_exporter()
     if args.pdf:
-        from reportkit.render.pdf import PdfPage, render_pdf, warm_renderer
+        from reportkit.render.pdf import PdfPage, choose_renderer, render_pdf, warm_renderer
         from reportkit.render.titles import print_title
 
-        warm_renderer()
+        pdf_engine = choose_renderer(args.pdf_renderer)
+        renderer = warm_renderer(pdf_engine)
+        print(f"PDF renderer: {pdf_engine.name} {pdf_engine.executable or ''}", file=sys.stderr)
     engine = register_engine()
     current: list[Steps] = [Steps()]
     _instrument(current)
@@ -202,7 +207,9 @@ def profile(args: argparse.Namespace, root: Path) -> dict[str, list[Steps]]:
                 if args.pdf:
                     body = steps.timed("worker: PDF print body", export_print_body, executed)
                     page = PdfPage(print_title(report, "Synthetic Co"), "A4", "landscape")
-                    steps.timed("worker: PDF render", render_pdf, body, page)
+                    b = renderer_cpu(renderer)
+                    steps.timed(f"worker: PDF render ({pdf_engine.name})", render_pdf, body, page, pdf_engine)
+                    steps.rows[f"worker: PDF render ({pdf_engine.name})"][2] += renderer_cpu(renderer) - b  # the browser's
                 by_kind[spec.kind].append(steps)
                 print(f"  {spec.kind} {spec.id}: done", file=sys.stderr)
     return by_kind, mix, shared
@@ -212,7 +219,7 @@ def _table(title: str, runs: list[Steps]) -> list[str]:
     names: list[str] = []
     for s in runs:
         names += [n for n in s.rows if n not in names]
-    lines = [title, f"  {'step':<52} {'CPU s':>7} {'kernel':>7} {'wall s':>7}"]
+    lines = [title, f"  {'step':<52} {'CPU s':>7} {'kernel':>7} {'wall s':>7}   (kernel: the kernel's CPU, or the browser's)"]
     tot = [0.0, 0.0, 0.0]
     for n in names:
         vals = [s.rows.get(n, [0.0, 0.0, 0.0]) for s in runs]
@@ -233,6 +240,9 @@ def main() -> None:
     ap.add_argument("--every", type=int, default=10, help="profile every N-th account manager (default 10)")
     ap.add_argument("--repeat", type=int, default=1, help="runs per sampled report (default 1)")
     ap.add_argument("--pdf", action="store_true", help="also render each report's PDF (params pdf.enabled)")
+    ap.add_argument(
+        "--pdf-renderer", default="auto", choices=("auto", "chromium", "weasyprint"), help="params pdf.renderer (default auto)"
+    )
     ap.add_argument("--each", action="store_true", help="print every sampled report, not only the medians")
     ap.add_argument("--smoke", action="store_true", help="the tiniest run, to check the script works: 1 manager, 2,000 deals")
     args = ap.parse_args()

@@ -244,6 +244,7 @@ LONGEST_FIRST = {
     "test_notebooks.py": 176,
     "test_backtest.py": 169,
     "test_huge_reports.py": 137,
+    "test_pdf.py": 160,  # two small batches, one per PDF renderer (measured alone, load 10, 2026-12-06)
     "real_batch_maven_crm": 110,
     "test_statement.py::test_adventureworks_statements_come_from_the_tiered_territory_plan": 110,
     "test_batch.py::test_hostile_report_ids_and_names_stay_inside_the_output_folder": 108,

@@ -46,7 +46,7 @@ HEADLINES: dict[str, tuple[str, ...]] = {
         r"kernel ready \(forked\): +jupyter_client [\d.]+ s",
         r"template run \(papermill\): +nbclient engine [\d.]+ s, ours [\d.]+ s",
     ),
-    "bench_pdf.py": (r"WeasyPrint \(reused renderer\): 1 reports, median [\d.]+ s",),
+    "bench_pdf.py": (r"demo weasyprint: 1 reports; CPU per report median [\d.]+ s",),
     "bench_report.py": (
         r"1 managers, 2,000 deals; reports: 1 account_manager, 1 company, 1 team",
         r"mean per report of the batch's mix: CPU [\d.]+ s",

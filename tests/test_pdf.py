@@ -1,10 +1,12 @@
 """Report PDFs, read as a reader reads them: poppler's pdftotext / pdfinfo / pdfimages on the batch's files.
 
-One small demo batch (one account manager and its team, PDFs on) is run once; its
-PDFs are checked against the same report's HTML and workbook: the headline figures
-are the same text, every page carries the running header and ``page N of M``, the
-paper is the params', charts are vector. A long table is printed on its own to see
-its header repeated; a PDF that cannot be rendered fails alone.
+One small demo batch (one account manager and its team, PDFs on) is run once per
+renderer (params ``pdf.renderer``: Chromium and WeasyPrint; a renderer that cannot run
+here is skipped with the reason); its PDFs are checked against the same report's HTML
+and workbook: the headline figures are the same text, every page carries the running
+header and ``page N of M``, the paper is the params', charts are vector. A long table
+is printed on its own to see its header repeated; a PDF that cannot be rendered fails
+alone. What only Chromium has (its browser's life, no network): ``test_pdf_chromium.py``.
 """
 
 from __future__ import annotations
@@ -23,17 +25,29 @@ import pandas as pd
 import pytest
 from demo_params import demo_params
 
+from reportkit.render.chromium import chromium_unavailable
 from reportkit.render.labels import summary_label
 from reportkit.render.notebook import table
-from reportkit.render.pdf import PdfPage, pdf_unavailable, render_pdf
+from reportkit.render.pdf import PdfPage, choose_renderer, pdf_unavailable, render_pdf
 from reportkit.render.titles import PrintTitle
 from reportkit.run.batch import run_batch
 from reportkit.run.html import export_print_body
 
 pytestmark = [
     pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is not installed: apt-get install poppler-utils"),
-    pytest.mark.skipif(pdf_unavailable() is not None, reason=str(pdf_unavailable())),
 ]
+
+RENDERERS = [
+    pytest.param("chromium", marks=pytest.mark.skipif(chromium_unavailable() is not None, reason=str(chromium_unavailable()))),
+    pytest.param("weasyprint", marks=pytest.mark.skipif(pdf_unavailable() is not None, reason=str(pdf_unavailable()))),
+]
+"""Every reader check runs for both renderers (on CI both are installed; elsewhere the missing one skips)."""
+
+
+@pytest.fixture(params=RENDERERS)
+def renderer(request):
+    """The renderer a test prints with (its :class:`PdfEngine`)."""
+    return choose_renderer(request.param)
 
 
 def pdf_pages(path: Path) -> list[str]:
@@ -54,13 +68,20 @@ def html_summary(page: str) -> dict[str, str]:
     return {html_lib.unescape(k): html_lib.unescape(v) for k, v in rows}
 
 
-@pytest.fixture(scope="module")
-def small_batch(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("pdf-batch")
-    params = demo_params(tmp, account_managers=["AM-001"], pdf={"enabled": True, "paper": "A4"})
+@pytest.fixture(scope="module", params=RENDERERS)
+def small_batch(request, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp(f"pdf-batch-{request.param}")
+    params = demo_params(tmp, account_managers=["AM-001"], pdf={"enabled": True, "paper": "A4", "renderer": request.param})
     result = run_batch(params, tmp / "out", progress=False)
     manifest = json.loads((tmp / "out" / "manifest.json").read_text())
+    assert manifest["batch"]["pdf"]["renderer"] == request.param  # the manifest says which renderer made the PDFs
     return result, {(r["kind"], r["id"]): r for r in manifest["reports"]}
+
+
+def _engine(result):
+    """The renderer a batch's PDFs were made by, as its manifest records it."""
+    recorded = json.loads(result.manifest_path.read_text())["batch"]["pdf"]
+    return choose_renderer(recorded["renderer"], recorded["executable"])
 
 
 def _files(result, entry):
@@ -143,7 +164,7 @@ def test_paper_follows_params_and_charts_are_vector(small_batch):
     result, entries = small_batch
     for entry in entries.values():
         pdf = _files(result, entry)["pdf"]
-        assert "(A4)" in pdf_info(pdf)["Page size"] and pdf_info(pdf)["Page size"].startswith("841.89 x 595.2")  # A4 landscape
+        assert _page_size(pdf) == pytest.approx((841.89, 595.28), abs=0.5)  # A4 landscape (297 x 210 mm)
         images = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
         assert len(images.strip().splitlines()) == 2, images  # only the listing's header: no bitmap chart
     # Letter, portrait, from the same notebook
@@ -153,11 +174,17 @@ def test_paper_follows_params_and_charts_are_vector(small_batch):
         "Demo Co", "Account manager report: Alice Andersen (AM-001)", "FY2025-Q4", pd.Timestamp("2025-12-31").date()
     )
     letter = result.output_dir / "letter.pdf"
-    letter.write_bytes(render_pdf(export_print_body(nb), PdfPage(title, "Letter", "portrait")))
-    assert pdf_info(letter)["Page size"].startswith("612 x 792")
+    letter.write_bytes(render_pdf(export_print_body(nb), PdfPage(title, "Letter", "portrait"), _engine(result)))
+    assert _page_size(letter) == pytest.approx((612, 792), abs=0.5)
 
 
-def test_a_long_table_breaks_between_rows_and_repeats_its_header_on_each_page(tmp_path):
+def _page_size(pdf: Path) -> tuple[float, float]:
+    """Width and height of the first page in points, as pdfinfo reads them (``841.89 x 595.276 pts (A4)``)."""
+    width, _, height = pdf_info(pdf)["Page size"].split()[:3]
+    return float(width), float(height)
+
+
+def test_a_long_table_breaks_between_rows_and_repeats_its_header_on_each_page(tmp_path, renderer):
     frame = pd.DataFrame(
         {
             "account_id": [f"ACC-{i:04d}" for i in range(240)],
@@ -173,7 +200,7 @@ def test_a_long_table_breaks_between_rows_and_repeats_its_header_on_each_page(tm
     nb.cells = [nbformat.v4.new_markdown_cell("## Account status"), cell]
     title = PrintTitle("Long Co", "Account manager report: A (1)", "FY2025-Q4", pd.Timestamp("2025-12-31").date())
     pdf = tmp_path / "long.pdf"
-    pdf.write_bytes(render_pdf(export_print_body(nb), PdfPage(title, "A4", "portrait")))
+    pdf.write_bytes(render_pdf(export_print_body(nb), PdfPage(title, "A4", "portrait"), renderer))
     pages = pdf_pages(pdf)
     assert len(pages) >= 3
     header = re.compile(r"^\s*Account ID\s+Revenue period\s+Status\s*$", re.MULTILINE)
@@ -188,7 +215,7 @@ def test_a_long_table_breaks_between_rows_and_repeats_its_header_on_each_page(tm
 def test_a_pdf_that_fails_keeps_the_reports_other_files_and_resume_writes_it(tmp_path, monkeypatch):
     import reportkit.run.execute as execute
 
-    def broken(body, page):
+    def broken(body, page, engine=None):
         raise RuntimeError("renderer exploded for the test")
 
     monkeypatch.setattr(execute, "render_pdf", broken)
@@ -216,12 +243,14 @@ def test_pdf_params_default_off_and_refuse_an_unknown_paper(tmp_path):
     from reportkit.run.outputs import report_formats
 
     plain = load_params(demo_params(tmp_path, pdf={}))
-    assert (plain.pdf.enabled, plain.pdf.paper, plain.pdf.orientation) == (False, "A4", "landscape")
+    assert (plain.pdf.enabled, plain.pdf.paper, plain.pdf.orientation, plain.pdf.renderer) == (False, "A4", "landscape", "auto")
     assert report_formats(plain) == ("ipynb", "html", "xlsx")
     on = load_params(demo_params(tmp_path, pdf={"enabled": True, "paper": "Letter"}))
     assert report_formats(on) == ("ipynb", "html", "xlsx", "pdf") and on.pdf.paper == "Letter"
     with pytest.raises(ParamsError, match=r"pdf\.paper.*'A4' or 'Letter'"):
         load_params(demo_params(tmp_path, pdf={"enabled": True, "paper": "A5"}))
+    with pytest.raises(ParamsError, match=r"pdf\.renderer.*'auto', 'chromium' or 'weasyprint'"):
+        load_params(demo_params(tmp_path, pdf={"enabled": True, "renderer": "wkhtmltopdf"}))
 
 
 def test_a_batch_asking_for_pdfs_where_they_cannot_be_made_stops_before_any_report(tmp_path, monkeypatch):
@@ -230,9 +259,49 @@ def test_a_batch_asking_for_pdfs_where_they_cannot_be_made_stops_before_any_repo
 
     monkeypatch.setattr(pdf, "pdf_unavailable", lambda: "PDF output needs WeasyPrint, which is not installed")
     with pytest.raises(EnvironmentError_, match="needs WeasyPrint") as err:
-        run_batch(demo_params(tmp_path, pdf={"enabled": True}), tmp_path / "out", progress=False)
+        run_batch(demo_params(tmp_path, pdf={"enabled": True, "renderer": "weasyprint"}), tmp_path / "out", progress=False)
     assert err.value.exit_code == 3 and "-p pdf.enabled=false" in err.value.hint
     assert not (tmp_path / "out").exists()
+
+
+def test_a_batch_asking_for_chromium_where_there_is_none_stops_before_any_report_with_the_install_step(tmp_path):
+    from reportkit.core.errors import EnvironmentError_
+
+    params = demo_params(tmp_path, pdf={"enabled": True, "renderer": "chromium", "chromium": str(tmp_path / "no-such-chromium")})
+    with pytest.raises(EnvironmentError_, match="apt-get install chromium") as err:
+        run_batch(params, tmp_path / "out", progress=False)
+    assert err.value.exit_code == 3 and "no-such-chromium" in err.value.message
+    assert "pdf.renderer=weasyprint" in err.value.hint
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_a_batch_that_writes_no_pdf_names_no_renderer_whatever_the_params_say(tmp_path):
+    params = demo_params(
+        tmp_path, account_managers=["AM-001"], reports=["account_manager"], pdf={"enabled": False, "renderer": "chromium"}
+    )
+    result = run_batch(params, tmp_path / "out", progress=False, worker_processes=False)
+    manifest = json.loads(result.manifest_path.read_text())
+    assert result.succeeded and manifest["batch"]["pdf"] is None
+    assert "pdf" not in manifest["reports"][0]["outputs"]
+
+
+def test_auto_prints_with_chromium_where_it_runs_and_with_weasyprint_elsewhere(tmp_path, monkeypatch):
+    import reportkit.render.chromium as chromium
+
+    if chromium_unavailable() is None:
+        assert choose_renderer("auto").name == "chromium"
+    monkeypatch.setenv("PATH", str(tmp_path))  # no browser on PATH
+    monkeypatch.delenv("REPORTKIT_CHROMIUM", raising=False)
+    assert chromium.find_chromium() is None
+    if pdf_unavailable() is None:
+        assert choose_renderer("auto").name == "weasyprint"
+    fake = tmp_path / "my-chrome"
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("REPORTKIT_CHROMIUM", str(fake))  # the environment names one
+    assert chromium.find_chromium() == str(fake)
+    assert chromium.find_chromium(str(tmp_path / "other")) is None  # params pdf.chromium wins, and is never swapped
 
 
 def test_turning_pdfs_off_removes_the_pdfs_an_earlier_run_listed(tmp_path):
@@ -273,6 +342,6 @@ def test_the_print_body_leaves_out_the_commission_traces_and_the_pdf_reads_as_wi
         "Demo Co", "Account manager report: Alice Andersen (AM-001)", "FY2025-Q4", pd.Timestamp("2025-12-31").date()
     )
     ours, theirs = tmp_path / "ours.pdf", tmp_path / "stock.pdf"
-    ours.write_bytes(render_pdf(body, PdfPage(title, "A4", "landscape")))
-    theirs.write_bytes(render_pdf(stock, PdfPage(title, "A4", "landscape")))
+    ours.write_bytes(render_pdf(body, PdfPage(title, "A4", "landscape"), _engine(result)))
+    theirs.write_bytes(render_pdf(stock, PdfPage(title, "A4", "landscape"), _engine(result)))
     assert pdf_pages(ours) == pdf_pages(theirs)

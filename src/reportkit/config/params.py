@@ -182,6 +182,9 @@ class PdfOptions(_Strict):
     Off by default, so a batch that does not ask for PDFs costs what it did; the
     demo params turn it on. ``paper`` is the sheet size, ``orientation`` its
     direction (landscape by default: the reports' widest tables have 15 columns).
+    ``renderer`` chooses what prints them (``auto``: headless Chromium where it and
+    Playwright are installed, else WeasyPrint; the rule is
+    :func:`reportkit.render.pdf.choose_renderer`), ``chromium`` the browser's path.
     A PDF that cannot be rendered fails alone: the report keeps its other files and
     the manifest and index say why.
     """
@@ -189,6 +192,13 @@ class PdfOptions(_Strict):
     enabled: bool = Field(False, description="write a PDF of every report beside its HTML and workbook")
     paper: Literal["A4", "Letter"] = Field("A4", description="page size: A4 (210 x 297 mm) or Letter (8.5 x 11 in)")
     orientation: Literal["landscape", "portrait"] = Field("landscape", description="page direction")
+    renderer: Literal["auto", "chromium", "weasyprint"] = Field(
+        "auto", description="what prints the PDFs: auto = Chromium where it is installed (with Playwright), else WeasyPrint"
+    )
+    chromium: str | None = Field(
+        None,
+        description="Chromium's executable; default $REPORTKIT_CHROMIUM, else chromium / chromium-browser / google-chrome on PATH",
+    )
 
 
 _DOMAIN = re.compile(r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
@@ -420,7 +430,7 @@ class ReportKindSpec(_Strict):
         The report in words: the index, the HTML title and the PDF header show it.
     formats : list of {"html", "pdf", "xlsx"}
         Files besides the executed notebook. ``html`` is always written; ``pdf`` when
-        listed (needs WeasyPrint, as params ``pdf.enabled``); ``xlsx`` when listed,
+        listed (by the params ``pdf.renderer``, as with ``pdf.enabled``); ``xlsx`` when listed,
         written by the template itself (``save_workbook(report, workbook_file)``), and a
         report whose template wrote none fails.
     parameters : dict of TemplateParameter

@@ -1,35 +1,53 @@
-"""PDF of a report: its printable HTML body laid out on pages by WeasyPrint (no LaTeX, no browser).
+"""PDF of a report: its printable HTML page, printed by headless Chromium or laid out by WeasyPrint.
 
 The body is the executed notebook exported with the code and both parameter cells
 hidden, as in the published HTML (:func:`reportkit.run.html.export_print_body`);
-this module puts it on paged media (CSS ``@page``):
+this module makes it one printable page on paged media (CSS ``@page``,
+:func:`print_document`), the same HTML whichever renderer prints it:
 
 * paper A4 or Letter, landscape or portrait (params ``pdf:``, :class:`PdfPage`);
 * a running header on every page: company and report on the left, period and
   as-of on the right (:class:`reportkit.render.titles.PrintTitle`), and
-  ``page N of M`` at the bottom right;
+  ``page N of M`` at the bottom right (``@page`` margin boxes);
 * tables break between rows and repeat their header row on each page; a heading
   stays with what follows it;
 * charts are the notebook's vector SVG (the PNG where a chart has none).
 
-:class:`PdfRenderer` holds what is worth keeping between reports (WeasyPrint's font
-configuration and the parsed stylesheet); a batch worker keeps one per thread and
-reuses it for every report (:func:`render_pdf`). WeasyPrint needs Pango from the
-system (``libpango-1.0-0``, ``libpangoft2-1.0-0``); :func:`pdf_unavailable` says
-what is missing before a batch starts. Measurements and the choice against a
-headless browser: ``docs/pdf.md``.
+Which renderer (params ``pdf.renderer``, :func:`choose_renderer`): ``auto`` (the
+default) is Chromium where a Chromium executable and Playwright are there
+(:mod:`reportkit.render.chromium`), else WeasyPrint; ``chromium`` or ``weasyprint``
+forces one. A batch worker keeps one renderer per thread, started when the worker
+starts (:func:`warm_renderer`), and reuses it for every report (:func:`render_pdf`).
+WeasyPrint needs Pango from the system (``libpango-1.0-0``, ``libpangoft2-1.0-0``;
+:func:`pdf_unavailable`). Measurements and the choice: ``docs/pdf.md``.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from ..core.errors import EnvironmentError_, ParamsError
 from .style import LABEL_CELL_CSS
 from .titles import PrintTitle
 
-__all__ = ["PdfPage", "PdfRenderer", "pdf_unavailable", "print_document", "render_pdf", "warm_renderer"]
+__all__ = [
+    "PDF_RENDERERS",
+    "PdfEngine",
+    "PdfPage",
+    "PdfRenderer",
+    "choose_renderer",
+    "close_renderers",
+    "pdf_unavailable",
+    "print_document",
+    "render_pdf",
+    "warm_renderer",
+]
+
+PDF_RENDERERS = ("auto", "chromium", "weasyprint")
+"""The params ``pdf.renderer`` values: ``auto`` is Chromium where it can run, else WeasyPrint."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +114,9 @@ def _page_rule(page: PdfPage) -> str:
 def print_document(body: str, page: PdfPage) -> str:
     """The whole printable page: ``body`` (HTML of the report's cells) with the page rules and the style.
 
+    The same HTML for either renderer: Chromium (131 and later) and WeasyPrint both
+    set the running header and ``page N of M`` from the ``@page`` margin boxes.
+
     Parameters
     ----------
     body : str
@@ -108,12 +129,42 @@ def print_document(body: str, page: PdfPage) -> str:
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(page.title.text)}</title>"
-        f"<style>{_page_rule(page)}</style></head><body>{body}</body></html>"
+        f"<style>{_page_rule(page)}\n{_STYLE}</style></head><body>{body}</body></html>"
     )
 
 
+@dataclass(frozen=True)
+class PdfEngine:
+    """The renderer a batch prints its PDFs with, chosen once (:func:`choose_renderer`) and given to every job.
+
+    Attributes
+    ----------
+    name : {"chromium", "weasyprint"}
+    executable : str or None
+        Chromium's absolute path; None for WeasyPrint.
+    """
+
+    name: Literal["chromium", "weasyprint"] = "weasyprint"
+    executable: str | None = None
+
+    def describe(self) -> dict[str, str | None]:
+        """What the manifest records: ``{"renderer": "chromium", "executable": "/usr/bin/chromium"}``."""
+        return {"renderer": self.name, "executable": self.executable}
+
+    @classmethod
+    def chosen(cls, options: Any) -> PdfEngine | None:
+        """The engine params ``pdf`` (``options``) name once a batch has chosen it, else None (``auto``).
+
+        :func:`reportkit.run.preflight.check_pdf` replaces ``auto`` by the renderer it
+        chose for a batch that writes PDFs; a report's job carries it.
+        """
+        if options.renderer not in ("chromium", "weasyprint"):
+            return None
+        return cls(options.renderer, options.chromium if options.renderer == "chromium" else None)
+
+
 def pdf_unavailable() -> str | None:
-    """Why PDFs cannot be written here (WeasyPrint or Pango missing), or None when they can.
+    """Why WeasyPrint cannot write PDFs here (WeasyPrint or Pango missing), or None when it can.
 
     Importing WeasyPrint loads Pango through cffi; either failing is reported with
     the install step that fixes it.
@@ -130,8 +181,50 @@ def pdf_unavailable() -> str | None:
     return None
 
 
+def choose_renderer(renderer: str = "auto", chromium: str | None = None) -> PdfEngine:
+    """The renderer PDFs are made with here: the one rule behind params ``pdf.renderer``.
+
+    Parameters
+    ----------
+    renderer : {"auto", "chromium", "weasyprint"}, default "auto"
+        ``auto``: Chromium when a Chromium executable and Playwright (the DevTools
+        client) are there, else WeasyPrint. ``chromium`` / ``weasyprint``: that one or none.
+    chromium : str, optional
+        Params ``pdf.chromium``, the browser's path; else ``REPORTKIT_CHROMIUM``, else
+        ``chromium``, ``chromium-browser``, ``google-chrome`` on ``PATH``
+        (:func:`reportkit.render.chromium.find_chromium`).
+
+    Returns
+    -------
+    PdfEngine
+
+    Raises
+    ------
+    EnvironmentError_
+        The renderer asked for (for ``auto``: neither) cannot run here, with the
+        install step; a batch raises it before any report runs (exit code 3).
+    ParamsError
+        ``renderer`` is none of :data:`PDF_RENDERERS` (params validation refuses it first).
+    """
+    from .chromium import chromium_unavailable, find_chromium
+
+    if renderer not in PDF_RENDERERS:
+        raise ParamsError(f"unknown PDF renderer {renderer!r}", hint=f"params pdf.renderer is one of {', '.join(PDF_RENDERERS)}")
+    if renderer != "weasyprint":
+        missing = chromium_unavailable(chromium)
+        if missing is None:
+            return PdfEngine("chromium", find_chromium(chromium))
+        if renderer == "chromium":
+            raise EnvironmentError_(missing, hint="or print with WeasyPrint: -p pdf.renderer=weasyprint")
+    missing = pdf_unavailable()
+    if missing is not None:
+        also = " (and no Chromium either: apt-get install chromium)" if renderer == "auto" else ""
+        raise EnvironmentError_(missing + also, hint="or turn PDFs off for this batch: -p pdf.enabled=false")
+    return PdfEngine("weasyprint")
+
+
 class PdfRenderer:
-    """WeasyPrint with its font configuration and the report stylesheet parsed once, for many reports.
+    """WeasyPrint with its font configuration kept, for many reports.
 
     Not thread-safe: keep one per thread (:func:`render_pdf` does).
     """
@@ -142,10 +235,10 @@ class PdfRenderer:
 
         self._weasyprint = weasyprint
         self._fonts = FontConfiguration()
-        self._style = weasyprint.CSS(string=_STYLE, font_config=self._fonts)
+        self.closed = False
 
-    def render(self, body: str, page: PdfPage) -> bytes:
-        """PDF bytes of ``body`` laid out on ``page``.
+    def render(self, document: str) -> bytes:
+        """PDF bytes of ``document`` (a whole page: :func:`print_document`).
 
         Raises
         ------
@@ -153,21 +246,75 @@ class PdfRenderer:
             Whatever WeasyPrint raises for a page it cannot lay out; the batch
             records it as that report's PDF failure.
         """
-        doc = self._weasyprint.HTML(string=print_document(body, page))
-        return doc.write_pdf(stylesheets=[self._style], font_config=self._fonts, uncompressed_pdf=False)
+        doc = self._weasyprint.HTML(string=document)
+        return doc.write_pdf(font_config=self._fonts, uncompressed_pdf=False)
+
+    def close(self) -> None:
+        """Nothing to end (WeasyPrint runs in this process)."""
 
 
 _local = threading.local()
 
 
-def warm_renderer() -> PdfRenderer:
-    """This thread's :class:`PdfRenderer`, built on first use and kept (a batch worker builds it at start)."""
-    renderer: Any = getattr(_local, "renderer", None)
-    if renderer is None:
-        renderer = _local.renderer = PdfRenderer()
+def warm_renderer(engine: PdfEngine | None = None) -> Any:
+    """This thread's renderer of ``engine``, started on first use and kept (a batch worker starts it at its start).
+
+    Parameters
+    ----------
+    engine : PdfEngine, optional
+        Default: :func:`choose_renderer` with the params defaults (``auto``).
+
+    Returns
+    -------
+    PdfRenderer or reportkit.render.chromium.ChromiumRenderer
+        A renderer found closed (its browser ended by :func:`close_renderers`) is replaced.
+    """
+    engine = engine or choose_renderer()
+    renderers: dict[PdfEngine, Any] = _local.__dict__.setdefault("renderers", {})
+    renderer = renderers.get(engine)
+    if renderer is None or renderer.closed:
+        if engine.name == "chromium":
+            from .chromium import ChromiumRenderer
+
+            renderer = ChromiumRenderer(str(engine.executable))
+        else:
+            renderer = PdfRenderer()
+        renderers[engine] = renderer
     return renderer
 
 
-def render_pdf(body: str, page: PdfPage) -> bytes:
-    """PDF bytes of a report's printable body, with this thread's reused :class:`PdfRenderer`."""
-    return warm_renderer().render(body, page)
+def render_pdf(body: str, page: PdfPage, engine: PdfEngine | None = None) -> bytes:
+    """PDF bytes of a report's printable body, by this thread's reused renderer of ``engine``.
+
+    Parameters
+    ----------
+    body : str
+        The report's cells as HTML (:func:`reportkit.run.html.export_print_body`).
+    page : PdfPage
+        Header text, paper and orientation.
+    engine : PdfEngine, optional
+        The batch's renderer (a job carries it); default :func:`choose_renderer` (``auto``).
+    """
+    return _dated(warm_renderer(engine).render(print_document(body, page)), page.title.as_of)
+
+
+_PDF_DATE = re.compile(rb"/(CreationDate|ModDate) \(D:\d{14}[+-]\d\d'\d\d'\)")
+
+
+def _dated(pdf: bytes, as_of: Any) -> bytes:
+    """The PDF with its creation and modification dates set to the report's as-of date (midnight UTC).
+
+    Chromium stamps the time of printing; the same inputs must give the same bytes
+    (``--resume``, the byte-identical re-run), as WeasyPrint's PDFs (which carry no
+    date) do. The date is replaced by one of the same length, so the file's byte
+    offsets (its cross-reference table) stay right.
+    """
+    stamp = f"D:{as_of:%Y%m%d}000000+00'00'".encode("ascii")
+    return _PDF_DATE.sub(lambda m: b"/" + m.group(1) + b" (" + stamp + b")", pdf)
+
+
+def close_renderers() -> None:
+    """End every browser this process started for PDFs (the local pool's report threads are done)."""
+    from .chromium import close_all
+
+    close_all()

@@ -46,6 +46,7 @@ from ..core.periods import FiscalCalendar, Period
 from ..data.model import load_change_counts, load_change_notes
 from ..domain import loading
 from ..render.notebook import default_template_dir
+from ..render.pdf import PdfEngine
 from ..reports.builders import ReportKind, batch_kinds, load_checked_plans, plan_reports, shared_contexts
 from ..reports.closes import refuse_closed, with_close_registry
 from .close import batch_inputs
@@ -204,9 +205,9 @@ def run_batch(
     params = with_close_registry(params, out)
     check_period(params.period, FiscalCalendar())
     templates, kernels = _check_templates_and_kernels(params, tdir, kernel_name)
-    check_pdf(params, [batch_kinds(params)[k] for k in params.reports])
+    params, pdf = check_pdf(params, [batch_kinds(params)[k] for k in params.reports])  # pdf.renderer chosen (docs/pdf.md)
     previous, mode = _previous_run(out, resume, only_failed)
-    pool = _local_pool(_jobs(jobs), warm_kernels, worker_processes, params.pdf.enabled) if dask_scheduler is None else None
+    pool = _local_pool(_jobs(jobs), warm_kernels, worker_processes, pdf) if dask_scheduler is None else None
     try:
         with shared_contexts():  # the batch's reports share credits, quotas, forecasts, engine results
             result = _execute_batch(
@@ -224,6 +225,7 @@ def run_batch(
                 kernels=kernels,
                 started=started,
                 overrides=overrides,
+                pdf=pdf,
             )
     except BaseException:
         if pool is not None:  # bad data, say: the workers need not finish starting first
@@ -280,7 +282,7 @@ def _jobs(jobs: int | None) -> int:
     return jobs
 
 
-def _local_pool(jobs: int, warm_kernels: bool, worker_processes: bool | None, pdf: bool = False) -> LocalPool:
+def _local_pool(jobs: int, warm_kernels: bool, worker_processes: bool | None, pdf: PdfEngine | None = None) -> LocalPool:
     """The local batch's one pool, started: worker processes where they can start, else threads of this process.
 
     Started now, so that the workers' imports and warm kernel processes (or, with
@@ -313,6 +315,7 @@ def _execute_batch(
     kernels: dict[str, str],
     started: str,
     overrides: dict[str, Any] | None = None,
+    pdf: PdfEngine | None = None,
 ) -> BatchResult:
     """The part of :func:`run_batch` after every check that needs no data: load, plan, run, publish."""
     ds = loading.load_source(params)
@@ -364,6 +367,7 @@ def _execute_batch(
         inputs=batch_inputs(params, ds, params_path),  # close group: sha256 of every input file
         overrides=dict(overrides or {}),
         currency=ds.currency,
+        pdf=pdf.describe() if pdf else None,  # which renderer made the PDFs
     )
     manifest_path, index_path = out / "manifest.json", out / "index.html"
     atomic_write(manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")

@@ -23,7 +23,7 @@ import nbformat
 
 from ..core.errors import ReportkitError, TemplateError
 from ..render import excel
-from ..render.pdf import PdfPage, render_pdf
+from ..render.pdf import PdfEngine, PdfPage, render_pdf
 from ..render.titles import print_title
 from .html import export_html, export_print_body
 from .outputs import atomic_write, relative
@@ -66,6 +66,8 @@ class ReportJob:
     """The PDF's path relative to ``out``; None when the batch writes no PDFs (params ``pdf.enabled``)."""
     pdf_paper: str = "A4"
     pdf_orientation: str = "landscape"
+    pdf_engine: PdfEngine | None = None
+    """The renderer the batch chose (params ``pdf.renderer``); None: chosen here (``auto``)."""
     batch_workbook: bool = True
     """The batch writes the workbook; False: the template wrote it to its ``workbook_file`` (a declared kind)."""
     kind_title: str | None = None
@@ -188,7 +190,7 @@ def _publish_pdf(job: ReportJob, executed: Any, report: Any, outcome: JobOutcome
     path = Path(job.out) / job.pdf
     try:
         page = PdfPage(print_title(report, job.company, kind_title=job.kind_title), job.pdf_paper, job.pdf_orientation)  # type: ignore[arg-type]
-        atomic_write(path, render_pdf(export_print_body(executed), page))
+        atomic_write(path, render_pdf(export_print_body(executed), page, job.pdf_engine))
         outcome.outputs["pdf"] = job.pdf
     except Exception as exc:  # one PDF must not fail its report or the batch
         log.debug("PDF of %s %s failed", job.kind, job.report_id, exc_info=True)

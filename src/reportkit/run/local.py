@@ -86,10 +86,11 @@ def worker_processes_available() -> bool:
         return False
 
 
-def _worker_init(warm: bool, preload: Iterable[str] = WORKER_PRELOAD, pdf: bool = False) -> None:
+def _worker_init(warm: bool, preload: Iterable[str] = WORKER_PRELOAD, pdf: Any = None) -> None:
     """Start a report worker: its own warm kernel process, its imports and its HTML exporter, up front.
 
-    With ``pdf`` (params ``pdf.enabled``) also its PDF renderer, reused for every report it runs.
+    With ``pdf`` (the batch's :class:`reportkit.render.pdf.PdfEngine`) also its PDF renderer, reused
+    for every report it runs.
 
     A worker ignores ^C, as the kernels do: the batch process decides what an
     interrupt means (reports already running finish and are recorded; the rest do
@@ -105,9 +106,9 @@ def _worker_init(warm: bool, preload: Iterable[str] = WORKER_PRELOAD, pdf: bool 
         importlib.import_module(name)
     _html_exporter()
     if pdf:
-        from ..render.pdf import warm_renderer  # lazy: WeasyPrint only for a batch that writes PDFs
+        from ..render.pdf import warm_renderer  # lazy: a renderer only for a batch that writes PDFs
 
-        warm_renderer()
+        warm_renderer(pdf)  # its browser (Chromium) ends when this worker exits
 
 
 @contextlib.contextmanager
@@ -145,12 +146,14 @@ class LocalPool:
         Each worker starts its own warm kernel process (:mod:`reportkit.run.kernels`).
     processes : bool
         Worker processes (True) or threads of this process (False).
-    pdf : bool, default False
-        Each worker process builds its PDF renderer when it starts (params ``pdf.enabled``).
+    pdf : PdfEngine, optional
+        The batch's PDF renderer (params ``pdf.renderer``, chosen): each worker process
+        starts it when it starts; report threads end their browsers at :meth:`close`.
     """
 
-    def __init__(self, jobs: int, warm: bool, processes: bool, pdf: bool = False) -> None:
+    def __init__(self, jobs: int, warm: bool, processes: bool, pdf: Any = None) -> None:
         self.jobs = jobs
+        self.pdf = pdf
         self.processes = processes
         self._executor: Executor
         if processes:
@@ -198,8 +201,12 @@ class LocalPool:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
-        """Wait for the reports still running, then end the workers (and their warm processes)."""
+        """Wait for the reports still running, then end the workers (and their warm processes, their browsers)."""
         self._executor.shutdown(wait=True)
+        if self.pdf and not self.processes:  # report threads: their browsers are this process's
+            from ..render.pdf import close_renderers
+
+            close_renderers()
 
 
 def run_local(pool: LocalPool, results: list[ReportResult], slugs: list[str], prepare: Prepare, bar: Any) -> bool:

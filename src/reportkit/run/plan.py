@@ -23,6 +23,7 @@ from typing import Any
 from ..config.params import BatchParams
 from ..core.errors import OutputError
 from ..core.periods import Period
+from ..render.pdf import PdfEngine
 from ..reports.builders import REPORT_KINDS, ReportKind, batch_kinds
 from .execute import JobOutcome, ReportJob, format_error
 from .index import headline_text
@@ -187,6 +188,7 @@ class BatchPlan:
             pdf=expected.get("pdf"),
             pdf_paper=self.params.pdf.paper,
             pdf_orientation=self.params.pdf.orientation,
+            pdf_engine=PdfEngine.chosen(self.params.pdf),
             batch_workbook=kind.batch_workbook,
             kind_title=None if kind.builtin else kind.title,
         )

@@ -14,7 +14,7 @@ from typing import Any
 import nbformat
 
 from ..config.params import BatchParams
-from ..core.errors import EnvironmentError_, KernelNotFoundError, ParamsError, TemplateError
+from ..core.errors import KernelNotFoundError, ParamsError, TemplateError
 from ..core.periods import FiscalCalendar, Period
 from ..domain import loading
 from ..reports.builders import ReportKind
@@ -154,19 +154,30 @@ def check_kernel(name: str = KERNEL_NAME) -> None:
         ) from None
 
 
-def check_pdf(params: BatchParams, kinds: list[ReportKind] | None = None) -> None:
-    """With params ``pdf.enabled`` (or a declared kind of ``kinds`` listing ``pdf``), refuse to start where PDFs
-    cannot be written (WeasyPrint or Pango missing).
+def check_pdf(params: BatchParams, kinds: list[ReportKind] | None = None) -> tuple[BatchParams, Any]:
+    """With params ``pdf.enabled`` (or a declared kind of ``kinds`` listing ``pdf``), choose the PDF renderer
+    (params ``pdf.renderer``: :func:`reportkit.render.pdf.choose_renderer`) and refuse to start where it cannot run.
+
+    Returns
+    -------
+    params : BatchParams
+        ``params`` with ``pdf.renderer`` and ``pdf.chromium`` resolved (``auto`` made
+        ``chromium`` with the browser's path, or ``weasyprint``), so every job uses the
+        one choice; ``params`` unchanged when the batch writes no PDFs.
+    engine : reportkit.render.pdf.PdfEngine or None
+        The renderer the workers start and the manifest records; None: no PDFs.
 
     Raises
     ------
     EnvironmentError_
-        Naming what is missing and how to install it (exit code 3), before any report runs.
+        Naming what is missing and how to install it (exit code 3), before any report
+        runs: ``chromium`` asked for without a browser or Playwright; WeasyPrint or
+        Pango missing where it is the renderer (or, for ``auto``, where neither can run).
     """
     if not params.pdf.enabled and not any(not k.builtin and "pdf" in k.formats for k in kinds or ()):
-        return
-    from ..render.pdf import pdf_unavailable  # lazy: WeasyPrint only for a batch that writes PDFs
+        return params, None
+    from ..render.pdf import choose_renderer  # lazy: a renderer only for a batch that writes PDFs
 
-    reason = pdf_unavailable()
-    if reason:
-        raise EnvironmentError_(reason, hint="or turn PDFs off for this batch: -p pdf.enabled=false")
+    engine = choose_renderer(params.pdf.renderer, params.pdf.chromium)
+    pdf = params.pdf.model_copy(update={"renderer": engine.name, "chromium": engine.executable})
+    return params.model_copy(update={"pdf": pdf}), engine

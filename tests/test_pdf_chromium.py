@@ -1,0 +1,240 @@
+"""The Chromium PDF renderer's own promises: the same text as WeasyPrint, no network, a browser that
+comes back after a crash or a hang, and no browser left behind when its worker or the batch ends.
+
+The reader checks every PDF gets (header, page i of n, paper, vector charts, a long
+table) run for both renderers in ``test_pdf.py``. These tests skip where Chromium or
+Playwright is missing (``.ci/run`` installs Debian's chromium; ``make env`` Playwright).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import http.server
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+from typing import ClassVar
+
+import nbformat
+import pytest
+from demo_params import demo_params
+
+from reportkit.render.chromium import ChromiumRenderer, chromium_unavailable
+from reportkit.render.pdf import PdfPage, choose_renderer, pdf_unavailable, print_document, render_pdf
+from reportkit.render.titles import PrintTitle
+from reportkit.run.batch import run_batch
+from reportkit.run.html import export_print_body
+
+pytestmark = [
+    pytest.mark.skipif(chromium_unavailable() is not None, reason=str(chromium_unavailable())),
+    pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils is not installed: apt-get install poppler-utils"),
+]
+
+TITLE = PrintTitle("Demo Co", "Account manager report: Alice Andersen (AM-001)", "FY2025-Q4", datetime.date(2025, 12, 31))
+
+
+def words(pdf: bytes, tmp_path: Path) -> set[str]:
+    """The words a reader finds in the PDF, page furniture (running header, page i of n) and list bullets left out.
+
+    ``pdftotext -raw`` (drawing order); a word broken at a hyphen or a slash at a line
+    end is joined again: the renderers wrap table cells at different widths.
+    """
+    path = tmp_path / "words.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    text = re.sub(r"page \d+ of \d+", " ", text)
+    for furniture in (f"{TITLE.company} · {TITLE.report}", TITLE.when):
+        text = text.replace(furniture, " ")
+    tokens, out = text.split(), []
+    while tokens:
+        word = tokens.pop(0)
+        while word.endswith(("-", "/")) and tokens:
+            word += tokens.pop(0)
+        out.append(word)
+    return {w for w in out if w != "•"}
+
+
+@pytest.fixture(scope="module")
+def alice_body(tmp_path_factory):
+    """Alice's executed account-manager notebook of a small demo batch (PDFs off), as a print body."""
+    tmp = tmp_path_factory.mktemp("chromium-demo")
+    params = demo_params(tmp, account_managers=["AM-001"], reports=["account_manager"])
+    result = run_batch(params, tmp / "out", progress=False, worker_processes=False)
+    entry = json.loads(result.manifest_path.read_text())["reports"][0]
+    return export_print_body(nbformat.read(result.output_dir / entry["outputs"]["ipynb"], as_version=4))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(pdf_unavailable() is not None, reason=str(pdf_unavailable()))
+def test_chromium_and_weasyprint_print_the_same_words_of_a_demo_report(alice_body, tmp_path):
+    chromium = words(render_pdf(alice_body, PdfPage(TITLE), choose_renderer("chromium")), tmp_path)
+    weasy = words(render_pdf(alice_body, PdfPage(TITLE), choose_renderer("weasyprint")), tmp_path)
+    assert "$133,419.56" in chromium and "83.4%" in chromium  # the summary's revenue and attainment
+    assert chromium == weasy, (sorted(chromium - weasy)[:20], sorted(weasy - chromium)[:20])
+
+
+def test_the_same_page_printed_twice_is_the_same_bytes_dated_its_as_of_day(tmp_path):
+    document = "<h2>Summary</h2><p>Revenue $1.00</p>"
+    first = render_pdf(document, PdfPage(TITLE), choose_renderer("chromium"))
+    time.sleep(1.1)  # Chromium stamps the second of printing
+    second = render_pdf(document, PdfPage(TITLE), choose_renderer("chromium"))
+    assert first == second
+    path = tmp_path / "dated.pdf"
+    path.write_bytes(first)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"^CreationDate:\s+Wed Dec 31 00:00:00 2025 UTC$", info, re.MULTILINE), info
+    assert "Pages:           1" in info  # the file still reads (its byte offsets kept)
+
+
+def test_a_report_page_sees_nothing_of_the_report_printed_before_it_on_the_same_browser(tmp_path):
+    engine = choose_renderer("chromium")
+    render_pdf("<script>window.leak = 42</script><p>Report A</p>", PdfPage(TITLE), engine)
+    probe = "<p id=probe>?</p><script>document.getElementById('probe').textContent = 'leaked ' + typeof window.leak</script>"
+    seen = words(render_pdf(probe, PdfPage(TITLE), engine), tmp_path)
+    assert "undefined" in seen and "number" not in seen  # a new document and window for each report
+
+
+class _Counting(http.server.BaseHTTPRequestHandler):
+    hits: ClassVar[list[str]] = []
+
+    def do_GET(self):
+        _Counting.hits.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_report_page_makes_no_network_request(tmp_path):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Counting)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    _Counting.hits = []
+    body = textwrap.dedent(f"""
+        <h2>Fetches nothing</h2>
+        <img src="{url}/chart.png"><link rel="stylesheet" href="{url}/style.css">
+        <iframe src="{url}/frame"></iframe><script src="{url}/script.js"></script>
+        <script>fetch("{url}/fetch").catch(() => null)</script>
+        <img src="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='4' height='4'/%3E">
+        <p>Revenue $1.00</p>
+    """)
+    try:
+        pdf = render_pdf(body, PdfPage(TITLE), choose_renderer("chromium"))
+    finally:
+        server.shutdown()
+    assert pdf.startswith(b"%PDF-") and {"Revenue", "$1.00"} <= words(pdf, tmp_path)  # printed, with nothing fetched
+    assert _Counting.hits == []
+
+
+def test_a_crashed_browser_is_started_again_and_the_next_pdf_is_written(tmp_path):
+    renderer = ChromiumRenderer(choose_renderer("chromium").executable)
+    try:
+        first = renderer.render(print_document("<p>first report</p>", PdfPage(TITLE)))
+        pids = renderer.browser_pids()
+        assert pids and renderer.launches == 1
+        for pid in pids:  # the browser dies between two reports
+            with contextlib.suppress(ProcessLookupError):  # gone with its parent already
+                os.kill(pid, signal.SIGKILL)
+        second = renderer.render(print_document("<p>second report</p>", PdfPage(TITLE)))
+    finally:
+        renderer.close()
+    assert first.startswith(b"%PDF-") and second.startswith(b"%PDF-")
+    assert "second" in words(second, tmp_path) and renderer.launches == 2
+    assert not set(pids) & set(_alive(pids))
+
+
+def test_a_hung_print_fails_that_pdf_alone_and_the_next_report_gets_a_new_browser(tmp_path):
+    renderer = ChromiumRenderer(choose_renderer("chromium").executable, timeout_s=3)
+    try:
+        with pytest.raises(TimeoutError, match="within 3 s"):
+            renderer.render(print_document("<script>while (true) {}</script><p>never</p>", PdfPage(TITLE)))
+        after = renderer.render(print_document("<p>after the hang</p>", PdfPage(TITLE)))
+    finally:
+        renderer.close()
+    assert "hang" in words(after, tmp_path) and renderer.launches == 2
+
+
+def _alive(pids: list[int]) -> list[int]:
+    import psutil
+
+    return [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+
+
+# A wrapper that adopts every orphan (PR_SET_CHILD_SUBREAPER): whatever the batch leaves
+# running after it ends becomes the wrapper's child, and the wrapper lists it.
+_WRAPPER = r"""
+import ctypes, json, os, signal, subprocess, sys, time
+import psutil
+ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+mode, args = sys.argv[1], sys.argv[2:]
+batch = subprocess.Popen(args, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+me = psutil.Process()
+seen = set()
+deadline = time.monotonic() + 240
+def cmdline(p):
+    try:
+        return " ".join(p.cmdline())
+    except psutil.Error:
+        return ""
+while batch.poll() is None and time.monotonic() < deadline:
+    kids = me.children(recursive=True)
+    browsers = [k for k in kids if "chromium" in cmdline(k).split(" ")[0].lower()]
+    seen |= {k.pid for k in browsers}
+    if mode != "finish" and browsers:
+        time.sleep(1.0)  # the workers' browsers are up: interrupt as a terminal would, or kill a worker
+        if mode == "interrupt":
+            os.killpg(batch.pid, signal.SIGINT)
+        else:  # a report worker: the parent of a Playwright driver
+            driver = next(k for k in me.children(recursive=True) if "run-driver" in cmdline(k))
+            os.kill(driver.ppid(), signal.SIGKILL)
+        mode = "finish"
+    time.sleep(0.2)
+code = batch.wait()
+time.sleep(3)  # what exits on its own has time to
+left = []
+for k in me.children(recursive=True):
+    try:
+        left.append(" ".join(k.cmdline())[:200])
+    except psutil.Error:
+        pass
+print(json.dumps({"code": code, "browsers_seen": len(seen), "left": left}))
+"""
+
+
+def _batch_in_wrapper(tmp_path: Path, mode: str) -> dict:
+    params = demo_params(tmp_path, pdf={"enabled": True, "renderer": "chromium"})
+    cmd = [sys.executable, "-m", "reportkit", "batch", str(params), "--output-dir", str(tmp_path / "out"), "--jobs", "2"]
+    out = subprocess.run([sys.executable, "-c", _WRAPPER, mode, *cmd], capture_output=True, text=True, timeout=400, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_no_browser_outlives_the_batch_that_started_it(tmp_path):
+    ran = _batch_in_wrapper(tmp_path, "finish")
+    assert ran["code"] == 0 and ran["browsers_seen"] > 0
+    assert ran["left"] == []
+
+
+@pytest.mark.slow
+def test_no_browser_outlives_an_interrupted_batch(tmp_path):
+    ran = _batch_in_wrapper(tmp_path, "interrupt")
+    assert ran["browsers_seen"] > 0 and ran["code"] != 0
+    assert ran["left"] == []
+
+
+@pytest.mark.slow
+def test_a_killed_report_worker_leaves_no_browser_behind(tmp_path):
+    ran = _batch_in_wrapper(tmp_path, "kill-worker")
+    assert ran["browsers_seen"] > 0
+    assert ran["left"] == []
