@@ -136,6 +136,13 @@ def _add_batch(sub: Any) -> None:
         help="start every kernel the ordinary way instead of forking it from a warm process that "
         "imported pandas and reportkit once (each report still gets its own fresh kernel either way)",
     )
+    batch.add_argument(
+        "--no-cache",
+        dest="cache",
+        action="store_false",
+        help="neither read nor keep forecast model fits in the cache folder (params cache_dir, REPORTKIT_CACHE_DIR, "
+        "else the user cache folder); the figures are the same, a cold run is slower",
+    )
     batch.add_argument("--quiet", "-q", action="store_true", help="no progress bar; print only the summary")
     batch.add_argument("--debug", action="store_true", help="show tracebacks and debug logging on errors")
 
@@ -357,6 +364,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 keep_work=args.keep_work,
                 warm_kernels=args.warm_kernels,
                 dask_scheduler=args.dask_scheduler,
+                cache=args.cache,
             )
         except ReportkitError as exc:
             return _fail(exc, debug)

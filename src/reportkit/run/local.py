@@ -31,6 +31,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
+from ..domain.forecast_models import preload_models
 from .execute import JobOutcome, ReportJob, execute_report
 from .html import _html_exporter
 from .plan import record
@@ -87,9 +88,11 @@ def worker_processes_available() -> bool:
 
 
 def _worker_init(warm: bool, preload: Iterable[str] = WORKER_PRELOAD, pdf: bool = False) -> None:
-    """Start a report worker: its own warm kernel process, its imports and its HTML exporter, up front.
+    """Start a report worker: its own warm kernel process, the forecast's models, its imports and its HTML exporter.
 
-    With ``pdf`` (params ``pdf.enabled``) also its PDF renderer, reused for every report it runs.
+    The models come first: the batch's first report waits for the forecast's model fits,
+    which run in these workers while the batch process builds its context
+    (:meth:`LocalPool.fit_executor`). With ``pdf`` (params ``pdf.enabled``) also its PDF renderer, reused for every report it runs.
 
     A worker ignores ^C, as the kernels do: the batch process decides what an
     interrupt means (reports already running finish and are recorded; the rest do
@@ -101,6 +104,7 @@ def _worker_init(warm: bool, preload: Iterable[str] = WORKER_PRELOAD, pdf: bool 
 
         if kernels.warm_kernels_available():
             kernels.start_warm_process()  # its imports run while this worker imports its own
+    preload_models()  # statsmodels and SciPy: the first tasks may be model fits
     for name in preload:
         importlib.import_module(name)
     _html_exporter()
@@ -171,6 +175,15 @@ class LocalPool:
             with callers_start_method_kept():
                 for _ in range(self.jobs):
                     self._executor.submit(int)
+
+    def fit_executor(self) -> Executor | None:
+        """The worker processes, for the forecast's model fits while the first report is built (None with threads).
+
+        Their initializer imports the models before anything else
+        (:func:`reportkit.domain.forecast_models.preload_models`), so this process never
+        does; with threads the fits stay in this process.
+        """
+        return self._executor if self.processes else None
 
     def submit(self, job: ReportJob, report: Any) -> Future:
         """Execute ``job`` in a worker (it reads the report pickle) or in a thread (given ``report``)."""
