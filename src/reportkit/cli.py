@@ -65,6 +65,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _batch_overrides(args: Any, parse_overrides: Any) -> dict[str, Any]:
+    """``reportkit batch``'s ``-p KEY=VALUE`` overrides, with ``--timeout`` as ``timeout_s``.
+
+    Raises
+    ------
+    ParamsError
+        A malformed override, or a ``--timeout`` that is not a positive number of seconds.
+    """
+    overrides = parse_overrides(args.param)
+    if args.timeout is not None:
+        if args.timeout <= 0:
+            raise ParamsError(f"--timeout must be a positive number of seconds, got {args.timeout:g}")
+        overrides["timeout_s"] = repr(args.timeout)
+    return overrides
+
+
 def _add_batch(sub: Any) -> None:
     """``reportkit batch``: run every planned report of a params file."""
     batch = sub.add_parser(
@@ -348,17 +364,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         out = Path(args.output_dir) if args.output_dir else Path("reports") / Path(args.params).stem
         try:
-            overrides = parse_overrides(args.param)
-            if args.timeout is not None:
-                if args.timeout <= 0:
-                    raise ParamsError(f"--timeout must be a positive number of seconds, got {args.timeout:g}")
-                overrides["timeout_s"] = repr(args.timeout)
             result = run_batch(
                 args.params,
                 out,
                 progress=not args.quiet,
                 jobs=args.jobs,
-                overrides=overrides,
+                overrides=_batch_overrides(args, parse_overrides),
                 resume=args.resume,
                 only_failed=args.only_failed,
                 keep_work=args.keep_work,

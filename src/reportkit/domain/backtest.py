@@ -43,7 +43,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from collections.abc import Mapping, Sequence
-from concurrent.futures import BrokenExecutor, Executor, Future
+from concurrent.futures import Executor
 from decimal import Decimal
 
 import numpy as np
@@ -70,10 +70,7 @@ from .forecast_models import (
     INTERVAL,
     MIN_MONTHS,
     MODEL_METHODS,
-    ModelInputs,
-    cached_fits,
-    fit_models,
-    fit_task,
+    ModelFits,
     interval_cents,
     model_inputs,
 )
@@ -275,7 +272,7 @@ def backtest_forecasts(
             if ents[lv]:
                 series[lv] = model_inputs(rev, ents[lv], fy, cutoff, cal, history_start=start, methods=models)
         cutoffs.append((q, start, ents, actual, series))
-    fits = _ModelFits([s for *_, series in cutoffs for s in series.values()], executor, fit_cache)
+    fits = ModelFits([s for *_, series in cutoffs for s in series.values()], executor, fit_cache)
     # 2. cutoff by cutoff: the rules, the choice on the earlier cutoffs' rows, reconciliation
     rows: list[pd.DataFrame] = []
     evidence: pd.DataFrame | None = None
@@ -307,42 +304,6 @@ def backtest_forecasts(
     for c in ("quarter", "level", "entity", "method", "chosen_method"):
         out[c] = out[c].astype("str")
     return out.loc[:, list(DETAIL_COLUMNS)].reset_index(drop=True)
-
-
-class _ModelFits:
-    """The model fits of a backtest: read from the cache, else fitted in the executor (or here, without one).
-
-    With ``cache`` every series whose fits it holds is read at once, here (no model is
-    imported for it). With an executor every other series is submitted to it at once, in
-    cutoff order (the order :meth:`result` asks for them), so this process never fits nor
-    imports a model while the pool works; a fit whose worker died (a broken pool) or
-    that the pool refuses is fitted here. Without an executor, :meth:`result` fits here.
-    """
-
-    def __init__(self, series: list[ModelInputs], executor: Executor | None, cache: ContentCache | None = None) -> None:
-        self._cache = cache
-        self._done: dict[int, pd.DataFrame] = {}
-        self._futures: dict[int, Future] = {}
-        for s in series:
-            hit = cached_fits(s, cache) if cache is not None else None
-            if hit is not None:
-                self._done[id(s)] = hit
-            elif executor is not None:
-                try:
-                    self._futures[id(s)] = executor.submit(fit_models, *fit_task(s, cache))
-                except (BrokenExecutor, RuntimeError):  # a broken or shut-down pool: the rest are fitted here
-                    executor = None
-
-    def result(self, series: ModelInputs) -> pd.DataFrame:
-        if id(series) in self._done:
-            return self._done.pop(id(series))
-        fut = self._futures.pop(id(series), None)
-        if fut is not None:
-            try:
-                return fut.result()
-            except BrokenExecutor:
-                pass
-        return fit_models(series, self._cache)
 
 
 def entities_without_last_year(detail: pd.DataFrame) -> pd.DataFrame:

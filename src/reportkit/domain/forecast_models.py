@@ -49,7 +49,7 @@ import platform
 import sys
 import warnings
 from collections.abc import Mapping, Sequence
-from concurrent.futures import BrokenExecutor, Executor
+from concurrent.futures import BrokenExecutor, Executor, Future
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -76,6 +76,7 @@ __all__ = [
     "fit_models",
     "cached_fits",
     "fit_models_in",
+    "ModelFits",
     "fit_task",
     "preload_models",
     "fit_cache",
@@ -334,16 +335,48 @@ def fit_models(inputs: ModelInputs, cache: ContentCache | None = None) -> pd.Dat
 
 def fit_models_in(inputs: ModelInputs, executor: Executor | None = None, cache: ContentCache | None = None) -> pd.DataFrame:
     """:func:`fit_models` of ``inputs``: from ``cache`` when it holds every fit, else in ``executor`` (waiting for it),
-    else here; a broken or shut-down executor leaves the fits to this process. The same frame either way."""
-    hit = cached_fits(inputs, cache) if cache is not None else None
-    if hit is not None:
-        return hit
-    if executor is not None:
-        try:
-            return executor.submit(fit_models, *fit_task(inputs, cache)).result()
-        except (BrokenExecutor, RuntimeError):  # a worker died, or the pool was shut down: fitted here
-            pass
-    return fit_models(inputs, cache)
+    else here (:class:`ModelFits` of one series). The same frame either way."""
+    return ModelFits([inputs], executor, cache).result(inputs)
+
+
+class ModelFits:
+    """The model fits of many series (a backtest's cutoffs and levels), handed out at once.
+
+    With ``cache`` every series whose fits it holds is read at once, here (no model is
+    imported for it). With an executor every other series is submitted to it at once, in
+    the order given (the order :meth:`result` will ask for them), so this process never
+    fits nor imports a model while the pool works; a fit whose worker died (a broken
+    pool) or that the pool refuses (shut down) is fitted here. Without an executor,
+    :meth:`result` fits here. The frames are :func:`fit_models`' either way.
+    """
+
+    def __init__(
+        self, series: Sequence[ModelInputs], executor: Executor | None = None, cache: ContentCache | None = None
+    ) -> None:
+        self._cache = cache
+        self._done: dict[int, pd.DataFrame] = {}
+        self._futures: dict[int, Future] = {}
+        for s in series:
+            hit = cached_fits(s, cache) if cache is not None else None
+            if hit is not None:
+                self._done[id(s)] = hit
+            elif executor is not None:
+                try:
+                    self._futures[id(s)] = executor.submit(fit_models, *fit_task(s, cache))
+                except (BrokenExecutor, RuntimeError):  # a broken or shut-down pool: the rest are fitted here
+                    executor = None
+
+    def result(self, series: ModelInputs) -> pd.DataFrame:
+        """:func:`fit_models` of ``series`` (one of those given): read, the executor's, or fitted here now."""
+        if id(series) in self._done:
+            return self._done.pop(id(series))
+        fut = self._futures.pop(id(series), None)
+        if fut is not None:
+            try:
+                return fut.result()
+            except BrokenExecutor:  # its worker died: fitted here
+                pass
+        return fit_models(series, self._cache)
 
 
 def fit_task(inputs: ModelInputs, cache: ContentCache | None) -> tuple[Any, ...]:
