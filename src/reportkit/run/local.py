@@ -22,6 +22,7 @@ import contextlib
 import importlib
 import logging
 import multiprocessing
+import os
 import signal
 import sys
 import sysconfig
@@ -166,14 +167,20 @@ class LocalPool:
             self._executor = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="report")
 
     def start(self) -> None:
-        """Start the worker processes now, so their imports and warm kernel processes overlap other work.
+        """Start the worker processes the machine has room for now, so their imports and warm kernel processes
+        overlap the loading; the others start when work is submitted.
 
         ProcessPoolExecutor starts a worker when a task is submitted and none is idle:
-        one no-op task per worker starts them all. No-op with threads.
+        one no-op task per worker starts it. Started now: ``jobs``, but at most one fewer
+        than the machine has cores (at least one), so the batch process keeps a core for
+        loading the data and building the first report, the batch's critical path
+        (``docs/batch.md``, "Performance": on 2 cores a second worker and its warm process
+        starting beside it cost a 1-report batch about 4 s of CPU). The others start on
+        demand: with the forecast's model fits, or the second report. No-op with threads.
         """
         if self.processes:
             with callers_start_method_kept():
-                for _ in range(self.jobs):
+                for _ in range(max(1, min(self.jobs, (os.cpu_count() or 1) - 1))):
                     self._executor.submit(int)
 
     def fit_executor(self) -> Executor | None:
@@ -181,9 +188,10 @@ class LocalPool:
 
         Their initializer imports the models before anything else
         (:func:`reportkit.domain.forecast_models.preload_models`), so this process never
-        does; with threads the fits stay in this process.
+        does; with threads the fits stay in this process. A submit that starts a worker
+        leaves the caller's start method as it was (:func:`callers_start_method_kept`).
         """
-        return self._executor if self.processes else None
+        return _StartMethodKept(self._executor) if self.processes else None
 
     def submit(self, job: ReportJob, report: Any) -> Future:
         """Execute ``job`` in a worker (it reads the report pickle) or in a thread (given ``report``)."""
@@ -213,6 +221,17 @@ class LocalPool:
     def close(self) -> None:
         """Wait for the reports still running, then end the workers (and their warm processes)."""
         self._executor.shutdown(wait=True)
+
+
+class _StartMethodKept(Executor):
+    """An executor submitting to ``executor`` under :func:`callers_start_method_kept` (a submit may start a worker)."""
+
+    def __init__(self, executor: Executor) -> None:
+        self._executor = executor
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        with callers_start_method_kept():
+            return self._executor.submit(fn, *args, **kwargs)
 
 
 def run_local(pool: LocalPool, results: list[ReportResult], slugs: list[str], prepare: Prepare, bar: Any) -> bool:
