@@ -34,7 +34,8 @@ def _batch(out: Path, pdf: bool) -> float:
     from reportkit.run.batch import run_batch
 
     t0 = time.perf_counter()
-    result = run_batch(DEMO, out, progress=False, overrides={"pdf": {"enabled": "true" if pdf else "false"}})
+    overrides = {"pdf": {"enabled": "true" if pdf else "false"}}
+    result = run_batch(DEMO, out, progress=False, overrides=overrides, cache=False)  # every run fits its models
     assert result.succeeded, result.summary()
     return time.perf_counter() - t0
 
