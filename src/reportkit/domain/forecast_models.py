@@ -36,6 +36,14 @@ because that package pulls in scikit-learn and a QP solver for one line of algeb
 
 Money: inputs and outputs are whole cents; model outputs (floats) are rounded to
 cents by :func:`reportkit.core.money.to_cents` (half away from zero).
+
+Where the fits run and what is kept: a fit is deterministic given its model, the scaled
+series, the months forecast and the code and library versions, so :func:`fit_key` (the
+SHA-256 of exactly those) names it in a cache of fits (:func:`fit_cache`, a
+:class:`reportkit.core.cache.ContentCache`) that :func:`fit_models` reads before fitting
+and fills after; :class:`ModelFits` hands many series' fits to an executor (a batch's
+report workers) while the caller works, falling back to fitting here
+(``docs/forecasting.md``, "The cache of model fits").
 """
 
 from __future__ import annotations
