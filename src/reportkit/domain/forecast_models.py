@@ -86,7 +86,6 @@ __all__ = [
     "fit_models_in",
     "ModelFits",
     "fit_task",
-    "preload_models",
     "fit_cache",
     "fit_key",
     "FIT_CACHE",
@@ -158,13 +157,6 @@ def _import_models() -> None:
     import statsmodels.tsa.ar_model
     import statsmodels.tsa.exponential_smoothing.ets
     import statsmodels.tsa.forecasting.theta  # noqa: F401
-
-
-def preload_models() -> None:
-    """Import the models and look up the BLAS libraries now (a process that will fit, such as a report
-    worker, at its start), so its first fit does not pay for them (about 1-2 s)."""
-    with _one_blas_thread():
-        pass
 
 
 def _one_blas_thread() -> Any:

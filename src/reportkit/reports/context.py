@@ -383,8 +383,8 @@ def shared_contexts(fit_executor: Executor | None = None, fit_cache: ContentCach
     ``fit_executor``: an executor (a process pool) whose workers are idle while the
     forecast is computed: the forecast backtest's model fits run there
     (:func:`reportkit.domain.backtest.backtest_forecasts`; the same figures). ``run_batch``
-    offers its report worker processes, which import the models when they start
-    (``docs/batch.md``, "How a batch stays fast"). ``fit_cache``: the cache of model fits
+    offers its report worker processes, idle until the first report is built, which
+    import the models on their first fit (``docs/batch.md``, "How a batch stays fast"). ``fit_cache``: the cache of model fits
     (:func:`reportkit.domain.forecast_models.fit_cache`) the forecasts read and add to (the
     same figures; ``docs/forecasting.md``, "The cache of model fits").
     """

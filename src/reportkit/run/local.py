@@ -32,7 +32,6 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
-from ..domain.forecast_models import preload_models
 from .execute import JobOutcome, ReportJob, execute_report
 from .html import _html_exporter
 from .plan import record
@@ -89,11 +88,11 @@ def worker_processes_available() -> bool:
 
 
 def _worker_init(warm: bool, preload: Iterable[str] = WORKER_PRELOAD, pdf: bool = False) -> None:
-    """Start a report worker: its own warm kernel process, the forecast's models, its imports and its HTML exporter.
+    """Start a report worker: its own warm kernel process, its imports and its HTML exporter, up front.
 
-    The models come first: the batch's first report waits for the forecast's model fits,
-    which run in these workers while the batch process builds its context
-    (:meth:`LocalPool.fit_executor`). With ``pdf`` (params ``pdf.enabled``) also its PDF renderer, reused for every report it runs.
+    Not the forecast's models: a worker imports them on its first model fit
+    (:meth:`LocalPool.fit_executor`), so a batch whose fits are all in the cache never
+    pays for them (``docs/batch.md``, "Performance"). With ``pdf`` (params ``pdf.enabled``) also its PDF renderer, reused for every report it runs.
 
     A worker ignores ^C, as the kernels do: the batch process decides what an
     interrupt means (reports already running finish and are recorded; the rest do
@@ -105,7 +104,6 @@ def _worker_init(warm: bool, preload: Iterable[str] = WORKER_PRELOAD, pdf: bool 
 
         if kernels.warm_kernels_available():
             kernels.start_warm_process()  # its imports run while this worker imports its own
-    preload_models()  # statsmodels and SciPy: the first tasks may be model fits
     for name in preload:
         importlib.import_module(name)
     _html_exporter()
@@ -186,9 +184,8 @@ class LocalPool:
     def fit_executor(self) -> Executor | None:
         """The worker processes, for the forecast's model fits while the first report is built (None with threads).
 
-        Their initializer imports the models before anything else
-        (:func:`reportkit.domain.forecast_models.preload_models`), so this process never
-        does; with threads the fits stay in this process. A submit that starts a worker
+        A worker imports the models on its first fit, so this process never does; with
+        threads the fits stay in this process. A submit that starts a worker
         leaves the caller's start method as it was (:func:`callers_start_method_kept`).
         """
         return _StartMethodKept(self._executor) if self.processes else None
