@@ -172,8 +172,8 @@ class LocalPool:
         one no-op task per worker starts it. Started now: ``jobs``, but at most one fewer
         than the machine has cores (at least one), so the batch process keeps a core for
         loading the data and building the first report, the batch's critical path
-        (``docs/batch.md``, "Performance": on 2 cores a second worker and its warm process
-        starting beside it cost a 1-report batch about 4 s of CPU). The others start on
+        (``docs/batch.md``, "How a batch stays fast": on 2 cores a second worker and its warm process
+        starting beside it cost a 1-report batch about 2.5-3 s of CPU). The others start on
         demand: with the forecast's model fits, or the second report. No-op with threads.
         """
         if self.processes:
