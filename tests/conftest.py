@@ -115,6 +115,21 @@ def quarterly_quotas(am_id: str, fiscal_year: int, cents: int, first_month: int 
     return [(am_id, q.start.isoformat(), q.end.isoformat(), cents) for q in cal.periods_of_year(fiscal_year)]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def fit_cache_in_a_temporary_folder(tmp_path_factory):
+    """Batches run by the tests keep their model fits in a folder of the test run, never the user's cache folder."""
+    import os
+
+    folder = str(tmp_path_factory.mktemp("fit-cache"))
+    before = os.environ.get("REPORTKIT_CACHE_DIR")
+    os.environ["REPORTKIT_CACHE_DIR"] = folder
+    yield folder
+    if before is None:
+        os.environ.pop("REPORTKIT_CACHE_DIR", None)
+    else:
+        os.environ["REPORTKIT_CACHE_DIR"] = before
+
+
 @pytest.fixture
 def make_dataset() -> Callable[..., Dataset]:
     """Factory: ``make_dataset(ams=..., deals=..., quotas=..., ...)`` (see :func:`build_dataset`)."""

@@ -65,6 +65,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _batch_overrides(args: Any, parse_overrides: Any) -> dict[str, Any]:
+    """``reportkit batch``'s ``-p KEY=VALUE`` overrides, with ``--timeout`` as ``timeout_s``.
+
+    Raises
+    ------
+    ParamsError
+        A malformed override, or a ``--timeout`` that is not a positive number of seconds.
+    """
+    overrides = parse_overrides(args.param)
+    if args.timeout is not None:
+        if args.timeout <= 0:
+            raise ParamsError(f"--timeout must be a positive number of seconds, got {args.timeout:g}")
+        overrides["timeout_s"] = repr(args.timeout)
+    return overrides
+
+
 def _add_batch(sub: Any) -> None:
     """``reportkit batch``: run every planned report of a params file."""
     batch = sub.add_parser(
@@ -135,6 +151,13 @@ def _add_batch(sub: Any) -> None:
         action="store_false",
         help="start every kernel the ordinary way instead of forking it from a warm process that "
         "imported pandas and reportkit once (each report still gets its own fresh kernel either way)",
+    )
+    batch.add_argument(
+        "--no-cache",
+        dest="cache",
+        action="store_false",
+        help="neither read nor keep forecast model fits in the cache folder (params cache_dir, REPORTKIT_CACHE_DIR, "
+        "else the user cache folder); the figures are the same, a cold run is slower",
     )
     batch.add_argument("--quiet", "-q", action="store_true", help="no progress bar; print only the summary")
     batch.add_argument("--debug", action="store_true", help="show tracebacks and debug logging on errors")
@@ -341,22 +364,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         out = Path(args.output_dir) if args.output_dir else Path("reports") / Path(args.params).stem
         try:
-            overrides = parse_overrides(args.param)
-            if args.timeout is not None:
-                if args.timeout <= 0:
-                    raise ParamsError(f"--timeout must be a positive number of seconds, got {args.timeout:g}")
-                overrides["timeout_s"] = repr(args.timeout)
             result = run_batch(
                 args.params,
                 out,
                 progress=not args.quiet,
                 jobs=args.jobs,
-                overrides=overrides,
+                overrides=_batch_overrides(args, parse_overrides),
                 resume=args.resume,
                 only_failed=args.only_failed,
                 keep_work=args.keep_work,
                 warm_kernels=args.warm_kernels,
                 dask_scheduler=args.dask_scheduler,
+                cache=args.cache,
             )
         except ReportkitError as exc:
             return _fail(exc, debug)

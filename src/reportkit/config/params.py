@@ -44,6 +44,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from ..core.cache import default_cache_dir, env_cache_dir
 from ..core.errors import ParamsError, did_you_mean
 from ..core.types import FloatFraction, Fraction, Id, Money, Rate, StablePickle, check_timezone, label_problem
 from ..core.yaml_input import (
@@ -497,6 +498,11 @@ class BatchParams(_Strict):
     branding: Branding | None = Field(None, description="company name, logo and accent colour of the reports")
     close: CloseOptions = CloseOptions()
     delivery: DeliveryOptions = DeliveryOptions()
+    cache_dir: Path | None = Field(
+        None,
+        description="folder of the cache of forecast model fits, relative to the params file; null turns the cache off; "
+        "not set: REPORTKIT_CACHE_DIR, else the platform's user cache folder (docs/forecasting.md, 'The cache of model fits')",
+    )
     base_dir: Path | None = Field(None, exclude=True, description="folder of the params file (set by the loader)")
     _file: str | None = PrivateAttr(None)  # the params file, set by load_params (for key_origin)
     _overridden: tuple[tuple[str, ...], ...] = PrivateAttr(())  # key paths given by -p (sorted: a stable pickle)
@@ -629,6 +635,16 @@ class BatchParams(_Strict):
         if isinstance(v, (str, int)):
             v = [v]
         return v
+
+    def cache_folder(self) -> Path | None:
+        """The folder of the cache of model fits: params ``cache_dir`` when set (None: no cache), else
+        ``REPORTKIT_CACHE_DIR`` when set, else the platform's user cache folder of reportkit.
+
+        The rule's one home (:mod:`reportkit.core.cache`); ``reportkit batch --no-cache`` turns it off too.
+        """
+        if "cache_dir" in self.model_fields_set:
+            return None if self.cache_dir is None else self.resolve(Path(self.cache_dir).expanduser())
+        return env_cache_dir() or default_cache_dir()
 
     def resolve(self, path: Path | str) -> Path:
         """Resolve ``path`` relative to the params file's folder."""

@@ -42,15 +42,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import os
-import threading
 from collections.abc import Mapping, Sequence
-from concurrent.futures import BrokenExecutor, Executor, Future
+from concurrent.futures import Executor
 from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 
+from ..core.cache import ContentCache
 from ..core.money import cents_to_money
 from ..core.periods import Period
 from ..data.model import Dataset
@@ -67,7 +66,14 @@ from .forecast_choice import (
     wape,
 )
 from .forecast_inputs import level_revenues, revenue_through
-from .forecast_models import INTERVAL, MIN_MONTHS, MODEL_METHODS, ModelInputs, fit_models, interval_cents, model_inputs
+from .forecast_models import (
+    INTERVAL,
+    MIN_MONTHS,
+    MODEL_METHODS,
+    ModelFits,
+    interval_cents,
+    model_inputs,
+)
 
 __all__ = [
     "BASELINE",
@@ -173,6 +179,7 @@ def backtest_forecasts(
     as_of_quarters: Sequence[str | Period] | None = None,
     revenues: Mapping[str, pd.DataFrame] | None = None,
     executor: Executor | None = None,
+    fit_cache: ContentCache | None = None,
 ) -> pd.DataFrame:
     """One row per (cutoff, level, entity, method): the remaining-year forecast, its interval and the actual.
 
@@ -188,9 +195,9 @@ def backtest_forecasts(
     the data set is credited **once** and each cutoff reads its revenue rows up to
     the cutoff (:func:`reportkit.domain.forecast_inputs.revenue_through`: the same rows
     as crediting the data cut there), and the statsmodels fits of every cutoff and
-    level, which depend on nothing but their own monthly series, are made first --
-    in ``executor`` when one is given, while this process works through the cutoffs
-    -- then the sequential part (the rules, the choice on the earlier cutoffs' rows,
+    level, which depend on nothing but their own monthly series, are handed out first --
+    read from ``fit_cache`` where it holds them, the others to ``executor`` when one is
+    given -- then the sequential part (the rules, the choice on the earlier cutoffs' rows,
     reconciliation) runs cutoff by cutoff. The figures are the same either way.
 
     Parameters
@@ -205,10 +212,14 @@ def backtest_forecasts(
         :func:`reportkit.domain.forecast_inputs.level_revenues` of ``dataset`` when the
         caller has it (every level of ``levels``).
     executor : concurrent.futures.Executor, optional
-        Where the model fits run (a process pool: the fits are Python-bound); each
-        task pickles one level's monthly series at one cutoff (a few KB), never the
-        data set. A fit not yet started when it is needed is run here instead, and a
-        broken pool falls back to fitting here.
+        Where the model fits run (a process pool whose workers imported the models:
+        the fits are Python-bound); each task pickles one level's monthly series at one
+        cutoff (a few KB), never the data set. Every fit not in ``fit_cache`` is
+        submitted at once, in cutoff order, and this process waits for them (it imports
+        no model); a broken pool falls back to fitting here.
+    fit_cache : ContentCache, optional
+        :func:`reportkit.domain.forecast_models.fit_cache`: fits it holds are read, not
+        made; new ones are stored (by whichever process fits them). The same figures.
 
     Returns
     -------
@@ -261,7 +272,7 @@ def backtest_forecasts(
             if ents[lv]:
                 series[lv] = model_inputs(rev, ents[lv], fy, cutoff, cal, history_start=start, methods=models)
         cutoffs.append((q, start, ents, actual, series))
-    fits = _ModelFits([s for *_, series in cutoffs for s in series.values()], executor)
+    fits = ModelFits([s for *_, series in cutoffs for s in series.values()], executor, fit_cache)
     # 2. cutoff by cutoff: the rules, the choice on the earlier cutoffs' rows, reconciliation
     rows: list[pd.DataFrame] = []
     evidence: pd.DataFrame | None = None
@@ -293,54 +304,6 @@ def backtest_forecasts(
     for c in ("quarter", "level", "entity", "method", "chosen_method"):
         out[c] = out[c].astype("str")
     return out.loc[:, list(DETAIL_COLUMNS)].reset_index(drop=True)
-
-
-class _ModelFits:
-    """The model fits of a backtest: the executor's workers take them from the last cutoff back, this process from the first on.
-
-    At most one fit fewer than the machine has cores is in the executor at a time (at
-    least one), so the workers never take the core this process needs for the
-    sequential part, which is the critical path; each finished fit hands over the
-    latest one left. :meth:`result` returns :func:`~reportkit.domain.forecast_models.fit_models`
-    of one series: fitted here when no worker has it (nor started it), else the worker's.
-    The two ends meet, so this process waits at most for the fits in flight then, even
-    when the workers start late (still importing) or not at all (a broken pool: fitted here).
-    """
-
-    def __init__(self, series: list[ModelInputs], executor: Executor | None) -> None:
-        self._executor = executor
-        self._waiting = {id(s): s for s in series} if executor is not None else {}
-        self._futures: dict[int, Future] = {}
-        self._lock = threading.RLock()  # a done callback may run at once, in this thread
-        self._room = max(1, (os.cpu_count() or 1) - 1)
-        self._hand_over()
-
-    def _hand_over(self, done: Future | None = None) -> None:
-        with self._lock:
-            if done is not None:
-                self._room += 1
-            while self._room > 0 and self._waiting and self._executor is not None:
-                key, s = next(reversed(self._waiting.items()))
-                try:
-                    fut = self._executor.submit(fit_models, s)
-                except (BrokenExecutor, RuntimeError):  # a broken or shut-down pool: the rest are fitted here
-                    self._executor = None
-                    return
-                del self._waiting[key]
-                self._futures[key] = fut
-                self._room -= 1
-                fut.add_done_callback(self._hand_over)
-
-    def result(self, series: ModelInputs) -> pd.DataFrame:
-        with self._lock:
-            self._waiting.pop(id(series), None)
-            fut = self._futures.pop(id(series), None)
-        if fut is None or fut.cancel():
-            return fit_models(series)
-        try:
-            return fut.result()
-        except BrokenExecutor:
-            return fit_models(series)
 
 
 def entities_without_last_year(detail: pd.DataFrame) -> pd.DataFrame:
@@ -501,6 +464,7 @@ def hierarchy_evidence(
     *,
     revenues: Mapping[str, pd.DataFrame] | None = None,
     executor: Executor | None = None,
+    fit_cache: ContentCache | None = None,
 ) -> pd.DataFrame:
     """The backtest a forecast as of ``as_of`` chooses by: the data cut at ``as_of``, the cutoffs whose year had ended by then.
 
@@ -511,13 +475,13 @@ def hierarchy_evidence(
     caller that forecasts two years from it (this year and, at year end, the next)
     keeps a narrow frame and runs the backtest once. ``revenues``:
     :func:`reportkit.domain.forecast_inputs.level_revenues` of ``dataset`` when the caller
-    has it (cut at ``as_of`` here); ``executor``: where the model fits run
-    (:func:`backtest_forecasts`).
+    has it (cut at ``as_of`` here); ``executor`` and ``fit_cache``: where the model fits
+    run and are kept (:func:`backtest_forecasts`).
     """
     past = _cut(dataset, as_of)
     done = [q for q in backtest_cutoffs(past) if q.year.end <= as_of]
     revs = _revenues_at(past, as_of, revenues)
-    detail = backtest_forecasts(past, as_of_quarters=done, revenues=revs, executor=executor)
+    detail = backtest_forecasts(past, as_of_quarters=done, revenues=revs, executor=executor, fit_cache=fit_cache)
     return detail.drop(columns=["fiscal_year"], errors="ignore")
 
 
@@ -535,6 +499,8 @@ def forecast_hierarchy(
     *,
     detail: pd.DataFrame | None = None,
     revenues: Mapping[str, pd.DataFrame] | None = None,
+    fit_cache: ContentCache | None = None,
+    executor: Executor | None = None,
 ) -> pd.DataFrame:
     """The year's forecast of every account manager, team and the company, as a report shows it.
 
@@ -561,6 +527,10 @@ def forecast_hierarchy(
     revenues : mapping level -> DataFrame, optional
         :func:`reportkit.domain.forecast_inputs.level_revenues` of ``dataset`` when the
         caller has it (one crediting for the backtest and both years' forecasts).
+    fit_cache : ContentCache, optional
+        Where model fits are kept between runs (:func:`backtest_forecasts`); the same figures.
+    executor : concurrent.futures.Executor, optional
+        Where the model fits run (:func:`backtest_forecasts`); the same figures.
 
     Returns
     -------
@@ -595,7 +565,7 @@ def forecast_hierarchy(
         )
     past = _cut(dataset, as_of)
     if detail is None:  # only cutoffs whose year had ended by as_of can be evidence
-        detail = hierarchy_evidence(dataset, as_of, revenues=revenues)
+        detail = hierarchy_evidence(dataset, as_of, revenues=revenues, fit_cache=fit_cache, executor=executor)
     evidence = detail.loc[known_by(detail, as_of)] if len(detail) else None
     am = past.account_managers
     ents = {
@@ -613,6 +583,8 @@ def forecast_hierarchy(
         fiscal_year=int(fiscal_year),
         chosen_only=True,
         revenues=_revenues_at(past, as_of, revenues),
+        fit_cache=fit_cache,
+        executor=executor,
     )
     # the level figures read the default's rows and seasonal naive's (its baseline) only
     figures = evidence.loc[evidence["method"].isin([RECONCILED, BASELINE]).to_numpy()] if evidence is not None else None

@@ -31,10 +31,12 @@ from __future__ import annotations
 import datetime
 import math
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor
 
 import numpy as np
 import pandas as pd
 
+from ..core.cache import ContentCache
 from ..data.model import Dataset
 from .crediting import credited_deals
 from .forecast import HISTORY_METHODS, forecast_methods
@@ -43,9 +45,10 @@ from .forecast_models import (
     INTERVAL,
     MODEL_METHODS,
     Z_INTERVAL,
+    fit_models_in,
     float_cents,
     interval_cents,
-    model_forecasts,
+    model_inputs,
     reconcile,
     summing_matrix,
 )
@@ -237,6 +240,8 @@ def _level_rows(
     methods: Sequence[str],
     models: Sequence[str] | None = None,
     fitted: pd.DataFrame | None = None,
+    fit_cache: ContentCache | None = None,
+    executor: Executor | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every base method's remaining-year forecast (and interval) per entity of one level; the model SDs.
 
@@ -244,12 +249,17 @@ def _level_rows(
     from arrays in one frame (a frame per method cost more than the rules themselves).
     ``models``: fit only these of the models in ``methods`` (the others have no rows).
     ``fitted``: :func:`~reportkit.domain.forecast_models.model_forecasts` of these
-    arguments (every model of ``methods``) when the caller fitted them already.
+    arguments (every model of ``methods``) when the caller fitted them already;
+    ``fit_cache``: where fits are kept between runs (:func:`~reportkit.domain.forecast_models.fit_cache`);
+    ``executor``: where the missing ones are made (:func:`~reportkit.domain.forecast_models.fit_models_in`).
     """
     f = forecast_methods(rev, ents, fy, cutoff, ds.calendar, history_start=start)
     mods = [m for m in methods if m in MODEL_METHODS and (models is None or m in models)]
     methods = [m for m in methods if m not in MODEL_METHODS or m in mods]
-    mf = fitted if fitted is not None else model_forecasts(rev, ents, fy, cutoff, ds.calendar, history_start=start, methods=mods)
+    if fitted is None:
+        series = model_inputs(rev, ents, fy, cutoff, ds.calendar, history_start=start, methods=mods)
+        fitted = fit_models_in(series, executor, fit_cache)
+    mf = fitted
     n, k = len(ents), len(methods)
     ytd = f["ytd_cents"].astype("int64").to_numpy()
     fpy = f["full_prior_year"].astype(bool).to_numpy()
@@ -396,6 +406,8 @@ def forecast_at(
     chosen_only: bool = False,
     revenues: Mapping[str, pd.DataFrame] | None = None,
     fitted: Mapping[str, pd.DataFrame] | None = None,
+    fit_cache: ContentCache | None = None,
+    executor: Executor | None = None,
 ) -> pd.DataFrame:
     """Every method's remaining-year forecast per level and entity as of ``cutoff``, plus selected and reconciled.
 
@@ -436,6 +448,12 @@ def forecast_at(
         ``methods`` for that level's revenues and entities, as of ``cutoff`` (a backtest
         fits them first, in an executor when it has one); the other levels are fitted here.
         Not with ``chosen_only``.
+    fit_cache : ContentCache, optional
+        Where the fits made here are kept between runs
+        (:func:`~reportkit.domain.forecast_models.fit_cache`): a fit it holds is read, not made.
+    executor : concurrent.futures.Executor, optional
+        Where the fits not in ``fit_cache`` are made (a process pool whose workers imported
+        the models; :func:`~reportkit.domain.forecast_models.fit_models_in`); else here.
 
     Returns
     -------
@@ -477,11 +495,15 @@ def forecast_at(
             methods,
             _models_read(choice[0]) if chosen_only else None,
             fitted.get(lv) if fitted else None,
+            fit_cache,
+            executor,
         )
         if chosen_only and (
             "ets_sd_cents" not in sds or sds["ets_sd_cents"].isna().any()
         ):  # the interval falls back to Theta's sd, then ARIMA's
-            base, sds = _level_rows(revs[lv], ents, fy, cutoff, past, history_start, methods)
+            base, sds = _level_rows(
+                revs[lv], ents, fy, cutoff, past, history_start, methods, fit_cache=fit_cache, executor=executor
+            )
         k, kn = interval_scale(evidence, lv, cutoff)
         sel[lv] = _selected(base, sds, choice, k).assign(interval_scale=k, interval_n=kn)
         for frame in (base, sel[lv]):

@@ -36,23 +36,37 @@ because that package pulls in scikit-learn and a QP solver for one line of algeb
 
 Money: inputs and outputs are whole cents; model outputs (floats) are rounded to
 cents by :func:`reportkit.core.money.to_cents` (half away from zero).
+
+Where the fits run and what is kept: a fit is deterministic given its model, the scaled
+series, the months forecast and the code and library versions, so :func:`fit_key` (the
+SHA-256 of exactly those) names it in a cache of fits (:func:`fit_cache`, a
+:class:`reportkit.core.cache.ContentCache`) that :func:`fit_models` reads before fitting
+and fills after; :class:`ModelFits` hands many series' fits to an executor (a batch's
+report workers) while the caller works, falling back to fitting here
+(``docs/forecasting.md``, "The cache of model fits").
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime
+import functools
+import hashlib
 import math
+import platform
+import sys
 import warnings
 from collections.abc import Mapping, Sequence
+from concurrent.futures import BrokenExecutor, Executor, Future
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from threadpoolctl import ThreadpoolController
 
+from ..core.cache import ContentCache
 from ..core.money import to_cents
 from ..core.periods import FiscalCalendar, Period
 from ._credit_core import lookup
@@ -68,6 +82,13 @@ __all__ = [
     "ModelInputs",
     "model_inputs",
     "fit_models",
+    "cached_fits",
+    "fit_models_in",
+    "ModelFits",
+    "fit_task",
+    "fit_cache",
+    "fit_key",
+    "FIT_CACHE",
     "float_cents",
     "interval_cents",
     "summing_matrix",
@@ -211,12 +232,13 @@ def float_cents(x: float) -> int:
     return to_cents(Decimal(float(x)) / 100)
 
 
-def model_forecasts(*args: Any, **kwargs: Any) -> pd.DataFrame:
+def model_forecasts(*args: Any, cache: ContentCache | None = None, **kwargs: Any) -> pd.DataFrame:
     """Remaining-year forecast and its standard deviation per entity and statsmodels method.
 
-    ``fit_models(model_inputs(...))``, with :func:`model_inputs`' parameters: the monthly
-    series are built, then fitted (a caller with an executor submits :func:`fit_models`
-    of the small series instead).
+    ``fit_models(model_inputs(...), cache)``, with :func:`model_inputs`' parameters: the
+    monthly series are built, then fitted, or read from ``cache`` (:func:`fit_cache`) where
+    it holds a fit (a caller with an executor submits :func:`fit_models` of the small
+    series instead).
 
     Returns
     -------
@@ -227,7 +249,7 @@ def model_forecasts(*args: Any, **kwargs: Any) -> pd.DataFrame:
         failed) and ``<m>_sd_cents`` (float: the remaining total's standard deviation,
         cents; NaN when undefined).
     """
-    return fit_models(model_inputs(*args, **kwargs))
+    return fit_models(model_inputs(*args, **kwargs), cache)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -299,21 +321,200 @@ def model_inputs(
     return ModelInputs(tuple(ids), y, mtd, h, tuple(methods))
 
 
-def fit_models(inputs: ModelInputs) -> pd.DataFrame:
+def fit_models(inputs: ModelInputs, cache: ContentCache | None = None) -> pd.DataFrame:
     """Fit :func:`model_inputs`' series: the frame :func:`model_forecasts` returns (module-level: picklable).
 
     Each fit runs with one BLAS thread (:func:`_one_blas_thread`), in whichever process
     runs it, so a fit in an executor's worker gives the same floats as one here.
+    With ``cache`` (:func:`fit_cache`), a fit whose key (:func:`fit_key`) it holds is read
+    from it, the others are fitted and stored: the same frame, to the bit; statsmodels is
+    imported only when some fit is missing.
     """
-    ids, y, mtd, h, methods = inputs.ids, inputs.y, inputs.mtd, inputs.h, inputs.methods
+    return _frame(inputs, _paths(inputs, cache))
+
+
+def fit_models_in(inputs: ModelInputs, executor: Executor | None = None, cache: ContentCache | None = None) -> pd.DataFrame:
+    """:func:`fit_models` of ``inputs``: from ``cache`` when it holds every fit, else in ``executor`` (waiting for it),
+    else here (:class:`ModelFits` of one series). The same frame either way."""
+    return ModelFits([inputs], executor, cache).result(inputs)
+
+
+class ModelFits:
+    """The model fits of many series (a backtest's cutoffs and levels), handed out at once.
+
+    With ``cache`` every series whose fits it holds is read at once, here (no model is
+    imported for it). With an executor every other series is submitted to it at once, in
+    the order given (the order :meth:`result` will ask for them), so this process never
+    fits nor imports a model while the pool works; a fit whose worker died (a broken
+    pool) or that the pool refuses (shut down) is fitted here. Without an executor,
+    :meth:`result` fits here. The frames are :func:`fit_models`' either way.
+    """
+
+    def __init__(
+        self, series: Sequence[ModelInputs], executor: Executor | None = None, cache: ContentCache | None = None
+    ) -> None:
+        self._cache = cache
+        self._done: dict[int, pd.DataFrame] = {}
+        self._futures: dict[int, Future] = {}
+        for s in series:
+            hit = cached_fits(s, cache) if cache is not None else None
+            if hit is not None:
+                self._done[id(s)] = hit
+            elif executor is not None:
+                try:
+                    self._futures[id(s)] = executor.submit(fit_models, *fit_task(s, cache))
+                except (BrokenExecutor, RuntimeError):  # a broken or shut-down pool: the rest are fitted here
+                    executor = None
+
+    def result(self, series: ModelInputs) -> pd.DataFrame:
+        """:func:`fit_models` of ``series`` (one of those given): read, the executor's, or fitted here now."""
+        if id(series) in self._done:
+            return self._done.pop(id(series))
+        fut = self._futures.pop(id(series), None)
+        if fut is not None:
+            try:
+                return fut.result()
+            except BrokenExecutor:  # its worker died: fitted here
+                pass
+        return fit_models(series, self._cache)
+
+
+def fit_task(inputs: ModelInputs, cache: ContentCache | None) -> tuple[Any, ...]:
+    """The arguments of :func:`fit_models` an executor is given: the series, and the cache when there is one."""
+    return (inputs,) if cache is None else (inputs, cache)
+
+
+def cached_fits(inputs: ModelInputs, cache: ContentCache) -> pd.DataFrame | None:
+    """:func:`fit_models` of ``inputs`` when ``cache`` holds every fit it needs, else None (nothing is fitted)."""
+    paths = _paths(inputs, cache, fit=False)
+    return None if paths is None else _frame(inputs, paths)
+
+
+def _frame(inputs: ModelInputs, paths: dict[tuple[int, str], tuple[np.ndarray, np.ndarray] | None]) -> pd.DataFrame:
+    """:func:`fit_models`' frame from each fit's monthly path (:func:`_paths`)."""
+    ids, y, mtd, h = inputs.ids, inputs.y, inputs.mtd, inputs.h
     hist = y.shape[1]
     cols: dict[str, Any] = {"entity": pd.Series(list(ids), dtype="str"), "months": hist}
-    with _one_blas_thread() if methods and hist >= MIN_MONTHS else contextlib.nullcontext():
-        for m in methods:
-            fits = [_remaining(y[i], h, m, float(mtd[i])) if hist >= MIN_MONTHS else (None, math.nan) for i in range(len(ids))]
-            cols[f"{m}_remaining_cents"] = pd.array([r for r, _ in fits], dtype="Int64")
-            cols[f"{m}_sd_cents"] = np.array([s for _, s in fits], dtype="float64")
+    for m in inputs.methods:
+        fits = [
+            _remaining(y[i], h, float(mtd[i]), paths.get((i, m))) if hist >= MIN_MONTHS else (None, math.nan)
+            for i in range(len(ids))
+        ]
+        cols[f"{m}_remaining_cents"] = pd.array([r for r, _ in fits], dtype="Int64")
+        cols[f"{m}_sd_cents"] = np.array([s for _, s in fits], dtype="float64")
     return pd.DataFrame(cols)
+
+
+_MISS = object()  # a fit the cache does not hold
+
+
+def _paths(
+    inputs: ModelInputs, cache: ContentCache | None, *, fit: bool = True
+) -> dict[tuple[int, str], tuple[np.ndarray, np.ndarray] | None] | None:
+    """Each model fit ``inputs`` needs, by (entity's position, method): its monthly mean and standard
+    errors in the fit's units (the series over its mean absolute month), or None for a failed fit.
+
+    Read from ``cache`` where it holds them; the others are fitted here, method by method,
+    and stored. With ``fit`` False nothing is fitted: None when any fit is missing.
+    """
+    y, h = inputs.y, inputs.h
+    if y.shape[1] < MIN_MONTHS or h <= 0:
+        return {}
+    scaled = []
+    for i in range(len(inputs.ids)):
+        scale = float(np.abs(y[i]).mean())
+        if scale != 0:  # no revenue in the whole history: every model says 0, nothing is fitted
+            scaled.append((i, y[i] / scale))
+    out: dict[tuple[int, str], tuple[np.ndarray, np.ndarray] | None] = {}
+    missing = []
+    for m in inputs.methods:
+        for i, ys in scaled:
+            key = fit_key(ys, h, m) if cache is not None else b""
+            hit = _read_fit(cache.get(key)) if cache is not None else _MISS
+            if hit is _MISS:
+                missing.append((i, m, ys, key))
+            else:
+                out[(i, m)] = hit  # type: ignore[assignment]
+    if missing and not fit:
+        return None
+    if missing:
+        with _one_blas_thread():
+            for i, m, ys, key in missing:
+                out[(i, m)] = path = _fit_safely(ys, h, m)
+                if cache is not None:
+                    cache.put(key, _fit_record(path))
+    return out
+
+
+def _fit_safely(ys: np.ndarray, h: int, method: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`_fit` of a scaled series, None when the model raises (a failed fit)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with np.errstate(all="ignore"):
+                mean, se = _fit(ys, h, method)
+    except (ValueError, np.linalg.LinAlgError):
+        return None
+    return np.asarray(mean, dtype="float64"), np.asarray(se, dtype="float64")
+
+
+#: The model fits' kind of record in the cache (a new record layout or meaning gets a new name).
+FIT_CACHE = "fits-v1"
+
+
+def fit_cache(folder: str | Path) -> ContentCache:
+    """The cache of model fits in ``folder`` (:class:`reportkit.core.cache.ContentCache`, namespace :data:`FIT_CACHE`)."""
+    return ContentCache(folder, FIT_CACHE)
+
+
+@functools.cache
+def _fit_context() -> bytes:
+    """What every fit depends on besides its own series: this module's code and the numeric libraries' versions.
+
+    The source of this module (where the models and their settings are written:
+    :func:`_fit`), the installed versions of statsmodels, SciPy, NumPy and pandas (read
+    from their metadata: nothing is imported), Python's version and the machine type.
+    """
+    from importlib.metadata import version
+
+    parts = [Path(__file__).read_bytes(), sys.version.encode(), platform.machine().encode()]
+    parts += [f"{lib}=={version(lib)}".encode() for lib in ("statsmodels", "scipy", "numpy", "pandas")]
+    return hashlib.sha256(b"\0".join(parts)).digest()
+
+
+def fit_key(ys: np.ndarray, h: int, method: str) -> bytes:
+    """The cache key of one model fit: SHA-256 of exactly what its result depends on.
+
+    The model (``method``; its settings are this module's code), the scaled monthly
+    series ``ys`` (float64 bytes, so one cent more in one month is another key), the
+    months forecast ``h``, and :func:`_fit_context` (code and library versions). A late
+    deal changes the series of the entities it credits, at the cutoffs after it: every
+    other fit keeps its key.
+    """
+    ys = np.ascontiguousarray(ys, dtype="float64")
+    head = f"{method}\0{int(h)}\0{ys.size}\0".encode()
+    return hashlib.sha256(_fit_context() + head + ys.tobytes()).digest()
+
+
+def _fit_record(path: tuple[np.ndarray, np.ndarray] | None) -> bytes:
+    """A fit as a record's payload: ``b"0"`` (failed), or ``b"1"``, the months (4 bytes), mean and se (float64)."""
+    if path is None:
+        return b"0"
+    mean, se = path
+    return b"1" + len(mean).to_bytes(4, "little") + mean.tobytes() + se.tobytes()
+
+
+def _read_fit(payload: bytes | None) -> tuple[np.ndarray, np.ndarray] | object | None:
+    """:func:`_fit_record` read back; :data:`_MISS` when there is none or it is not one."""
+    if payload == b"0":
+        return None
+    if payload is None or len(payload) < 5 or payload[:1] != b"1":
+        return _MISS
+    n = int.from_bytes(payload[1:5], "little")
+    if len(payload) != 5 + 16 * n:
+        return _MISS
+    arr = np.frombuffer(payload, dtype="<f8", offset=5)
+    return arr[:n].copy(), arr[n:].copy()
 
 
 def _series_months(calendar: FiscalCalendar, first: datetime.date, last: datetime.date) -> int:
@@ -329,23 +530,21 @@ a trend fitted on a few months and carried a whole year ahead can reach amounts 
 of cents holds (found by tests/test_reports.py's hypothesis property on two deals)."""
 
 
-def _remaining(y: np.ndarray, h: int, method: str, mtd: float) -> tuple[int | None, float]:
-    """One entity's remaining-year forecast (cents, >= 0) and its standard deviation (cents).
+def _remaining(y: np.ndarray, h: int, mtd: float, path: tuple[np.ndarray, np.ndarray] | None) -> tuple[int | None, float]:
+    """One entity's remaining-year forecast (cents, >= 0) and its standard deviation (cents), from its fit.
 
-    ``(None, nan)`` when the fit fails, is not finite, or exploded (:data:`EXPLODED`).
+    ``path``: the model's monthly mean and standard errors in the fit's units
+    (:func:`_paths`), None for a failed fit. ``(None, nan)`` when the fit failed, is
+    not finite, or exploded (:data:`EXPLODED`).
     """
     if h <= 0:
         return 0, 0.0
     scale = float(np.abs(y).mean())
     if scale == 0:  # no revenue in the whole history: every model says 0
         return 0, 0.0
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            with np.errstate(all="ignore"):
-                mean, se = _fit(y / scale, h, method)
-    except (ValueError, np.linalg.LinAlgError):
+    if path is None:
         return None, math.nan
+    mean, se = path
     if not (np.isfinite(mean).all() and np.isfinite(se).all()):
         return None, math.nan
     peak = float(np.abs(y).max()) / scale  # the largest month of the history, in the fit's units

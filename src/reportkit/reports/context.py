@@ -21,6 +21,7 @@ import pandas as pd
 
 from ..config.params import BatchParams
 from ..config.plans import Plan, deal_type_plan, load_plan_source
+from ..core.cache import ContentCache
 from ..core.periods import Period, data_start
 from ..data.mapping import data_notes
 from ..data.model import Dataset
@@ -40,6 +41,7 @@ __all__ = [
     "params_deal_type_plan",
     "report_context",
     "shared_contexts",
+    "shared_fit_cache",
     "ytd_periods",
 ]
 
@@ -256,10 +258,13 @@ class ReportContext:
         h = nxt = None
         if year.start <= self.cutoff <= year.end:
             revs = level_revenues(ds)  # credited once for the backtest and both years (forecast_inputs: the cut rule)
-            detail = hierarchy_evidence(ds, self.cutoff, revenues=revs, executor=fit_executor())
-            h = _by_level(forecast_hierarchy(ds, self.period.fiscal_year, self.cutoff, detail=detail, revenues=revs))
+            fits = {"fit_cache": shared_fit_cache(), "executor": fit_executor()}  # the models are fitted there, or read
+            detail = hierarchy_evidence(ds, self.cutoff, revenues=revs, **fits)
+            h = _by_level(forecast_hierarchy(ds, self.period.fiscal_year, self.cutoff, detail=detail, revenues=revs, **fits))
             if self.cutoff == year.end:
-                nxt = _by_level(forecast_hierarchy(ds, self.period.fiscal_year + 1, self.cutoff, detail=detail, revenues=revs))
+                nxt = _by_level(
+                    forecast_hierarchy(ds, self.period.fiscal_year + 1, self.cutoff, detail=detail, revenues=revs, **fits)
+                )
             del revs
             # the company's rows, for the company report's accuracy of earlier quarters (a few rows)
             self.forecast_cache["accuracy_evidence"] = detail.loc[(detail["level"] == "company").to_numpy()]  # type: ignore[assignment]
@@ -341,6 +346,7 @@ _shared: list[tuple[Dataset, str, datetime.date, str, ReportContext]] | None = N
 _shared_depth = 0
 _shared_lock = threading.Lock()
 _fit_executors: list[Executor] = []  # the executors offered by the open shared_contexts blocks, innermost last
+_fit_caches: list[ContentCache] = []  # the fit caches offered by them, innermost last
 
 
 def fit_executor() -> Executor | None:
@@ -349,8 +355,14 @@ def fit_executor() -> Executor | None:
         return _fit_executors[-1] if _fit_executors else None
 
 
+def shared_fit_cache() -> ContentCache | None:
+    """The cache of model fits the innermost :func:`shared_contexts` block offering one offers (None: nothing kept)."""
+    with _shared_lock:
+        return _fit_caches[-1] if _fit_caches else None
+
+
 @contextlib.contextmanager
-def shared_contexts(fit_executor: Executor | None = None) -> Iterator[None]:
+def shared_contexts(fit_executor: Executor | None = None, fit_cache: ContentCache | None = None) -> Iterator[None]:
     """Let the reports built inside this block share what they compute from one dataset.
 
     A batch builds dozens of reports of one dataset, period and ``as_of``: inside
@@ -371,8 +383,10 @@ def shared_contexts(fit_executor: Executor | None = None) -> Iterator[None]:
     ``fit_executor``: an executor (a process pool) whose workers are idle while the
     forecast is computed: the forecast backtest's model fits run there
     (:func:`reportkit.domain.backtest.backtest_forecasts`; the same figures). ``run_batch``
-    offers none: on the shared 2-core machine it was measured on, the wall time did not
-    drop (``docs/forecasting.md``, "Speed and memory").
+    offers its report worker processes, idle until the first report is built, which
+    import the models on their first fit (``docs/batch.md``, "How a batch stays fast"). ``fit_cache``: the cache of model fits
+    (:func:`reportkit.domain.forecast_models.fit_cache`) the forecasts read and add to (the
+    same figures; ``docs/forecasting.md``, "The cache of model fits").
     """
     global _shared, _shared_depth
     with _shared_lock:
@@ -381,6 +395,8 @@ def shared_contexts(fit_executor: Executor | None = None) -> Iterator[None]:
             _shared = []
         if fit_executor is not None:
             _fit_executors.append(fit_executor)
+        if fit_cache is not None:
+            _fit_caches.append(fit_cache)
     try:
         yield
     finally:
@@ -390,6 +406,8 @@ def shared_contexts(fit_executor: Executor | None = None) -> Iterator[None]:
                 _shared = None
             if fit_executor is not None:
                 _fit_executors.remove(fit_executor)
+            if fit_cache is not None:
+                _fit_caches.remove(fit_cache)
 
 
 def report_context(ds: Dataset, params: BatchParams, period_label: str, as_of: datetime.date) -> ReportContext:

@@ -45,6 +45,7 @@ from ..core.errors import BatchInterrupted, OutputError, ParamsError
 from ..core.periods import FiscalCalendar, Period
 from ..data.model import load_change_counts, load_change_notes
 from ..domain import loading
+from ..domain.forecast_models import fit_cache
 from ..render.notebook import default_template_dir
 from ..render.pdf import PdfEngine
 from ..reports.builders import ReportKind, batch_kinds, load_checked_plans, plan_reports, shared_contexts
@@ -110,6 +111,7 @@ def run_batch(
     warm_kernels: bool = True,
     dask_scheduler: Any = None,
     worker_processes: bool | None = None,
+    cache: bool = True,
 ) -> BatchResult:
     """Run every planned report of a params file and publish the outputs.
 
@@ -171,7 +173,12 @@ def run_batch(
         loaded once. Default: worker processes when this program's ``__main__`` is
         safe to re-import in them (the ``reportkit`` command, a notebook, ``python
         -m``), threads otherwise; True forces them (a script whose top-level code is
-        under ``if __name__ == "__main__":``), False forces threads.
+        under ``if __name__ == "__main__":``), False forces threads. The worker processes
+        also make the forecast's model fits while this process builds the first report.
+    cache : bool, default True
+        Read and keep the forecast's model fits in the cache folder
+        (:meth:`reportkit.config.params.BatchParams.cache_folder`; params ``cache_dir: null``
+        turns it off as well): the same figures, without refitting what an earlier run fitted.
 
     Returns
     -------
@@ -208,8 +215,10 @@ def run_batch(
     params, pdf = check_pdf(params, [batch_kinds(params)[k] for k in params.reports])  # pdf.renderer chosen (docs/pdf.md)
     previous, mode = _previous_run(out, resume, only_failed)
     pool = _local_pool(_jobs(jobs), warm_kernels, worker_processes, pdf) if dask_scheduler is None else None
+    folder = params.cache_folder() if cache else None
     try:
-        with shared_contexts():  # the batch's reports share credits, quotas, forecasts, engine results
+        # the batch's reports share credits, quotas, forecasts, engine results; the model fits run in the workers
+        with shared_contexts(fit_executor=pool.fit_executor() if pool else None, fit_cache=fit_cache(folder) if folder else None):
             result = _execute_batch(
                 params_path=params_path,
                 out=out,

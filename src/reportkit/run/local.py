@@ -22,6 +22,7 @@ import contextlib
 import importlib
 import logging
 import multiprocessing
+import os
 import signal
 import sys
 import sysconfig
@@ -89,8 +90,10 @@ def worker_processes_available() -> bool:
 def _worker_init(warm: bool, preload: Iterable[str] = WORKER_PRELOAD, pdf: Any = None) -> None:
     """Start a report worker: its own warm kernel process, its imports and its HTML exporter, up front.
 
-    With ``pdf`` (the batch's :class:`reportkit.render.pdf.PdfEngine`) also its PDF renderer, reused
-    for every report it runs.
+    Not the forecast's models: a worker imports them on its first model fit
+    (:meth:`LocalPool.fit_executor`), so a batch whose fits are all in the cache never
+    pays for them (``docs/batch.md``, "Performance"). With ``pdf`` (the batch's
+    :class:`reportkit.render.pdf.PdfEngine`) also its PDF renderer, reused for every report it runs.
 
     A worker ignores ^C, as the kernels do: the batch process decides what an
     interrupt means (reports already running finish and are recorded; the rest do
@@ -165,15 +168,30 @@ class LocalPool:
             self._executor = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="report")
 
     def start(self) -> None:
-        """Start the worker processes now, so their imports and warm kernel processes overlap other work.
+        """Start the worker processes the machine has room for now, so their imports and warm kernel processes
+        overlap the loading; the others start when work is submitted.
 
         ProcessPoolExecutor starts a worker when a task is submitted and none is idle:
-        one no-op task per worker starts them all. No-op with threads.
+        one no-op task per worker starts it. Started now: ``jobs``, but at most one fewer
+        than the machine has cores (at least one), so the batch process keeps a core for
+        loading the data and building the first report, the batch's critical path
+        (``docs/batch.md``, "How a batch stays fast": on 2 cores a second worker and its warm process
+        starting beside it cost a 1-report batch about 2.5-3 s of CPU). The others start on
+        demand: with the forecast's model fits, or the second report. No-op with threads.
         """
         if self.processes:
             with callers_start_method_kept():
-                for _ in range(self.jobs):
+                for _ in range(max(1, min(self.jobs, (os.cpu_count() or 1) - 1))):
                     self._executor.submit(int)
+
+    def fit_executor(self) -> Executor | None:
+        """The worker processes, for the forecast's model fits while the first report is built (None with threads).
+
+        A worker imports the models on its first fit, so this process never does; with
+        threads the fits stay in this process. A submit that starts a worker
+        leaves the caller's start method as it was (:func:`callers_start_method_kept`).
+        """
+        return _StartMethodKept(self._executor) if self.processes else None
 
     def submit(self, job: ReportJob, report: Any) -> Future:
         """Execute ``job`` in a worker (it reads the report pickle) or in a thread (given ``report``)."""
@@ -207,6 +225,17 @@ class LocalPool:
             from ..render.pdf import close_renderers
 
             close_renderers()
+
+
+class _StartMethodKept(Executor):
+    """An executor submitting to ``executor`` under :func:`callers_start_method_kept` (a submit may start a worker)."""
+
+    def __init__(self, executor: Executor) -> None:
+        self._executor = executor
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        with callers_start_method_kept():
+            return self._executor.submit(fn, *args, **kwargs)
 
 
 def run_local(pool: LocalPool, results: list[ReportResult], slugs: list[str], prepare: Prepare, bar: Any) -> bool:

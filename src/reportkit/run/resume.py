@@ -37,7 +37,8 @@ def params_hash(params: BatchParams, period: Period) -> str:
     not re-render the others.
     """
     data = params.model_dump(
-        mode="json", exclude={"base_dir", "timeout_s", "account_managers", "reports", "source", "delivery", "report_kinds"}
+        mode="json",
+        exclude={"base_dir", "timeout_s", "account_managers", "reports", "source", "delivery", "report_kinds", "cache_dir"},
     )
     data["period"] = period.label
     return sha256(json.dumps(data, sort_keys=True, default=str).encode("utf-8"))
