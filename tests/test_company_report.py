@@ -278,3 +278,23 @@ def test_the_company_report_shows_the_batchs_forecast_accuracy_once_per_quarter(
     assert company.forecast_accuracy["quarter"].is_unique
     assert list(company.forecast_accuracy["quarter"]) == list(acc["quarter"])
     assert list(company.forecast_accuracy["forecast_remaining"]) == list(acc["forecast_remaining"])
+
+
+def test_company_accounts_at_risk_are_those_of_the_account_managers_reports_built_before_or_after_it(demo):
+    # a batch keeps only each account manager's accounts at risk for the company report, not their whole
+    # account status (docs/batch.md, "Memory of the batch process"): the company report lists the same
+    # accounts, the same revenue and reasons, whether it is built first (the status computed for it) or last
+    params, ds = demo
+    first, ams, _teams = _reports(params, ds)
+    with shared_contexts():
+        again = [build_report(ds, params, kind="account_manager", report_id=a.id, period=params.period, as_of=params.as_of) for a in ams]
+        last = build_report(ds, params, kind="company", report_id=COMPANY_ID, period=params.period, as_of=params.as_of)
+    pd.testing.assert_frame_equal(first.at_risk, last.at_risk)
+    shown = pd.concat(
+        [a.accounts.loc[(a.accounts["status"] == "at risk").to_numpy(), ["account_id", "revenue_ytd", "status_reason"]] for a in again],
+        ignore_index=True,
+    )
+    assert len(shown) > 0
+    assert sorted(map(tuple, last.at_risk[["account_id", "revenue_ytd", "status_reason"]].values.tolist())) == sorted(
+        map(tuple, shown.values.tolist())
+    )
