@@ -287,11 +287,17 @@ def test_company_accounts_at_risk_are_those_of_the_account_managers_reports_buil
     params, ds = demo
     first, ams, _teams = _reports(params, ds)
     with shared_contexts():
-        again = [build_report(ds, params, kind="account_manager", report_id=a.id, period=params.period, as_of=params.as_of) for a in ams]
+        again = [
+            build_report(ds, params, kind="account_manager", report_id=a.id, period=params.period, as_of=params.as_of)
+            for a in ams
+        ]
         last = build_report(ds, params, kind="company", report_id=COMPANY_ID, period=params.period, as_of=params.as_of)
     pd.testing.assert_frame_equal(first.at_risk, last.at_risk)
     shown = pd.concat(
-        [a.accounts.loc[(a.accounts["status"] == "at risk").to_numpy(), ["account_id", "revenue_ytd", "status_reason"]] for a in again],
+        [
+            a.accounts.loc[(a.accounts["status"] == "at risk").to_numpy(), ["account_id", "revenue_ytd", "status_reason"]]
+            for a in again
+        ],
         ignore_index=True,
     )
     assert len(shown) > 0
