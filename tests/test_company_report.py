@@ -25,7 +25,7 @@ from reportkit.domain.crediting import credited_deals, credited_in, revenue_cent
 from reportkit.domain.deal_metrics import NO_CREATED_DATE, closed_deal_metrics
 from reportkit.domain.forecast_inputs import pipeline_coverage
 from reportkit.domain.loading import load_inputs
-from reportkit.reports.builders import COMPANY_ID, build_report, plan_reports, shared_contexts
+from reportkit.reports.builders import COMPANY_ID, build_report, plan_reports, report_context, shared_contexts
 
 ROOT = Path(__file__).resolve().parents[1]
 D = datetime.date
@@ -304,3 +304,18 @@ def test_company_accounts_at_risk_are_those_of_the_account_managers_reports_buil
     assert sorted(map(tuple, last.at_risk[["account_id", "revenue_ytd", "status_reason"]].values.tolist())) == sorted(
         map(tuple, shown.values.tolist())
     )
+
+
+def test_account_status_asked_again_in_a_batch_is_the_same_table_and_a_callers_edit_does_not_stick(demo):
+    # the batch context keeps only the last account manager's table (docs/batch.md, memory): asking for it
+    # again, after another manager's, or after editing the returned frame, gives the table computed afresh
+    params, ds = demo
+    first_am, second_am = [s.id for s in plan_reports(ds, params) if s.kind == "account_manager"][:2]
+    fresh = rk.account_status(ds, first_am, params.period, params.as_of, params)
+    with shared_contexts():
+        ctx = report_context(ds, params, params.period, params.as_of)
+        edited = ctx.account_status(ds, first_am)
+        edited["status"] = "edited"
+        pd.testing.assert_frame_equal(ctx.account_status(ds, first_am), fresh)
+        ctx.account_status(ds, second_am)
+        pd.testing.assert_frame_equal(ctx.account_status(ds, first_am), fresh)

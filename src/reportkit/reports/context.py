@@ -294,32 +294,37 @@ class ReportContext:
         set's accounts, deals, pipeline and service issues, and the data's first close
         date as the start of its history (no "last year" before it).
 
-        Computed on each call and not kept: a batch asks once per account manager (their
-        report), and the table is large (a row per account with ``Decimal`` money: 1.4 MB
-        an account manager at 800,000 deals, 280 MB for 200 kept to the end of the batch,
-        ``docs/batch.md``, "Memory of the batch process"). What is read later is kept:
-        the accounts at risk (:meth:`accounts_at_risk`, the company report's).
+        Only the last account manager's table is kept: a batch asks once per account manager
+        (their report; a ``per: account`` kind's reports of one account manager come one
+        after another), and the table is large (a row per account with ``Decimal`` money:
+        1.4 MB an account manager at 800,000 deals, 280 MB for 200 when each was kept to the
+        end of the batch, ``docs/batch.md``, "Memory of the batch process"). What is read
+        later is kept for every account manager: their accounts at risk
+        (:meth:`accounts_at_risk`, the company report's).
 
         Returns
         -------
         DataFrame
             One row per account, columns as ``account_status`` documents.
         """
-        status = account_status(
-            self.credited,
-            account_manager_id,
-            self.period,
-            self.as_of,
-            ds.accounts,
-            AccountStatusRules(),
-            deals=ds.deals,
-            pipeline=ds.pipeline,
-            service_issues=ds.service_issues,
-            history_start=self.first_deal,
-        )
-        at_risk = status.loc[(status["status"] == "at risk").to_numpy(), list(AT_RISK_COLUMNS)]
-        self.engine[("accounts_at_risk", account_manager_id)] = at_risk.reset_index(drop=True)
-        return status
+        last = self.engine.get(("account_status", "last"))
+        if last is None or last[0] != account_manager_id:
+            status = account_status(
+                self.credited,
+                account_manager_id,
+                self.period,
+                self.as_of,
+                ds.accounts,
+                AccountStatusRules(),
+                deals=ds.deals,
+                pipeline=ds.pipeline,
+                service_issues=ds.service_issues,
+                history_start=self.first_deal,
+            )
+            at_risk = status.loc[(status["status"] == "at risk").to_numpy(), list(AT_RISK_COLUMNS)]
+            self.engine[("accounts_at_risk", account_manager_id)] = at_risk.reset_index(drop=True)
+            self.engine[("account_status", "last")] = last = (account_manager_id, status)
+        return last[1].copy()
 
     def accounts_at_risk(self, ds: Dataset, account_manager_id: str) -> pd.DataFrame:
         """The rows of :meth:`account_status` whose ``status`` is ``at risk``, in its order (kept once per batch).
