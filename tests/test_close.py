@@ -356,6 +356,25 @@ def test_deal_fingerprint_gives_each_of_200000_deals_its_own_stable_hash():
     assert deal_fingerprint(deals)["row"].tolist() == fp["row"].tolist()
 
 
+def test_a_deals_fingerprint_is_its_own_row_hashed_alone_whichever_deals_it_is_hashed_with():
+    # the columns are hashed in chunks of rows (batch memory at 800,000 deals, docs/batch.md): the fingerprint of
+    # 250,001 deals, more than two chunks, is each deal's fingerprint on its own, text, dates and amounts alike
+    n = 250_001
+    deals = pd.DataFrame(
+        {
+            "deal_id": pd.array([f"D-{i:07d}" for i in range(n)], dtype="str"),
+            "account_manager_id": pd.array(np.where(np.arange(n) % 3, "AM-1", "AM-2"), dtype="str"),
+            "close_date": pd.Timestamp("2025-01-01") + pd.to_timedelta(np.arange(n) % 365, "D"),
+            "amount_cents": np.arange(n, dtype=np.int64) * 7 - 1000,
+            "stage": pd.array(np.where(np.arange(n) % 5, "won", "lost"), dtype="str"),
+        }
+    )
+    fp = deal_fingerprint(deals)
+    for i in (0, 99_999, 100_000, 100_001, 200_000, n - 1):
+        alone = deal_fingerprint(deals.iloc[[i]].reset_index(drop=True))
+        pd.testing.assert_frame_equal(fp.iloc[[i]].reset_index(drop=True), alone)
+
+
 # -- diff --------------------------------------------------------------------------------------
 
 

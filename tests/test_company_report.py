@@ -25,7 +25,7 @@ from reportkit.domain.crediting import credited_deals, credited_in, revenue_cent
 from reportkit.domain.deal_metrics import NO_CREATED_DATE, closed_deal_metrics
 from reportkit.domain.forecast_inputs import pipeline_coverage
 from reportkit.domain.loading import load_inputs
-from reportkit.reports.builders import COMPANY_ID, build_report, plan_reports, shared_contexts
+from reportkit.reports.builders import COMPANY_ID, build_report, plan_reports, report_context, shared_contexts
 
 ROOT = Path(__file__).resolve().parents[1]
 D = datetime.date
@@ -278,3 +278,44 @@ def test_the_company_report_shows_the_batchs_forecast_accuracy_once_per_quarter(
     assert company.forecast_accuracy["quarter"].is_unique
     assert list(company.forecast_accuracy["quarter"]) == list(acc["quarter"])
     assert list(company.forecast_accuracy["forecast_remaining"]) == list(acc["forecast_remaining"])
+
+
+def test_company_accounts_at_risk_are_those_of_the_account_managers_reports_built_before_or_after_it(demo):
+    # a batch keeps only each account manager's accounts at risk for the company report, not their whole
+    # account status (docs/batch.md, "Memory of the batch process"): the company report lists the same
+    # accounts, the same revenue and reasons, whether it is built first (the status computed for it) or last
+    params, ds = demo
+    first, ams, _teams = _reports(params, ds)
+    with shared_contexts():
+        again = [
+            build_report(ds, params, kind="account_manager", report_id=a.id, period=params.period, as_of=params.as_of)
+            for a in ams
+        ]
+        last = build_report(ds, params, kind="company", report_id=COMPANY_ID, period=params.period, as_of=params.as_of)
+    pd.testing.assert_frame_equal(first.at_risk, last.at_risk)
+    shown = pd.concat(
+        [
+            a.accounts.loc[(a.accounts["status"] == "at risk").to_numpy(), ["account_id", "revenue_ytd", "status_reason"]]
+            for a in again
+        ],
+        ignore_index=True,
+    )
+    assert len(shown) > 0
+    assert sorted(map(tuple, last.at_risk[["account_id", "revenue_ytd", "status_reason"]].values.tolist())) == sorted(
+        map(tuple, shown.values.tolist())
+    )
+
+
+def test_account_status_asked_again_in_a_batch_is_the_same_table_and_a_callers_edit_does_not_stick(demo):
+    # the batch context keeps only the last account manager's table (docs/batch.md, memory): asking for it
+    # again, after another manager's, or after editing the returned frame, gives the table computed afresh
+    params, ds = demo
+    first_am, second_am = [s.id for s in plan_reports(ds, params) if s.kind == "account_manager"][:2]
+    fresh = rk.account_status(ds, first_am, params.period, params.as_of, params)
+    with shared_contexts():
+        ctx = report_context(ds, params, params.period, params.as_of)
+        edited = ctx.account_status(ds, first_am)
+        edited["status"] = "edited"
+        pd.testing.assert_frame_equal(ctx.account_status(ds, first_am), fresh)
+        ctx.account_status(ds, second_am)
+        pd.testing.assert_frame_equal(ctx.account_status(ds, first_am), fresh)

@@ -104,4 +104,29 @@ def test_crediting_the_data_cut_at_a_cutoff_gives_the_whole_datas_credits_up_to_
 def test_an_overlay_deal_after_the_cutoff_leaves_no_credit_and_its_team_row_goes_with_it():
     ds = data_set([(None, "C2", 10, 100_00, "North", "won"), (None, "C2", 100, 50_00, "North", "won")], [], crediting="territory")
     team = revenue_through(level_revenues(ds)["team"], datetime.date(2025, 2, 1))
-    assert team[["entity", "deal_id", "cents"]].values.tolist() == [["East", "D00", 100_00]]
+    assert team[["entity", "close_date", "cents"]].values.tolist() == [["East", pd.Timestamp("2025-01-11"), 100_00]]
+
+
+def test_level_revenues_from_the_callers_credits_are_the_same_rows_as_crediting_again():
+    # a batch's report context holds credited_deals(ds) already; the backtest reads those (docs/batch.md, memory)
+    ds = data_set(
+        [
+            ("A1", "C2", 5, 100_00, "South", "won"),
+            (None, "C2", 10, 250_00, "North", "won"),
+            ("A3", "C2", 20, -40_00, None, "won"),
+        ],
+        [],
+        crediting="territory",
+    )
+    given = level_revenues(ds, credited=credited_deals(ds))
+    for level, frame in level_revenues(ds).items():
+        pd.testing.assert_frame_equal(given[level], frame, check_exact=True)
+    # the overlay deal D01 credits A1 and A2 (both East): once for the team and the company, twice for the people
+    assert given["account_manager"][["entity", "cents"]].values.tolist() == [
+        ["A3", 100_00],
+        ["A1", 250_00],
+        ["A2", 250_00],
+        ["A3", -40_00],
+    ]
+    assert given["team"][["entity", "cents"]].values.tolist() == [["West", 100_00], ["East", 250_00], ["West", -40_00]]
+    assert given["company"]["cents"].tolist() == [100_00, 250_00, -40_00]

@@ -44,12 +44,15 @@ def account_owners(ds: Dataset, params: BatchParams, period: str, as_of: datetim
         are credited on is reported once, under the first.
     """
     ctx = report_context(ds, params, period, as_of)
-    owners: dict[str, tuple[str, str, str]] = {}
-    for am in reported_managers(ds, params, Period.parse(period, ds.calendar)).itertuples(index=False):
-        status = ctx.account_status(ds, str(am.account_manager_id))
-        for acc, name in zip(status["account_id"].astype("str"), status["account_name"].astype("str")):
-            owners.setdefault(acc, (str(am.account_manager_id), name, str(am.team)))
-    return owners
+    key = ("account_owners",)  # once per batch context: planning and every account report ask (a dict per account)
+    if key not in ctx.engine:
+        owners: dict[str, tuple[str, str, str]] = {}
+        for am in reported_managers(ds, params, Period.parse(period, ds.calendar)).itertuples(index=False):
+            status = ctx.account_status(ds, str(am.account_manager_id))
+            for acc, name in zip(status["account_id"].astype("str"), status["account_name"].astype("str")):
+                owners.setdefault(acc, (str(am.account_manager_id), name, str(am.team)))
+        ctx.engine[key] = owners
+    return dict(ctx.engine[key])
 
 
 def build_account_report(ds: Dataset, account_id: str, period: str, params: BatchParams, as_of: datetime.date) -> AccountReport:

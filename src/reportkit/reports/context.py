@@ -34,6 +34,7 @@ from ..domain.forecast_inputs import level_revenues
 from ..domain.quota import attainment_table, quotas_from_rule, split_quotas
 
 __all__ = [
+    "AT_RISK_COLUMNS",
     "ReportContext",
     "effective_quotas",
     "engine_quotas",
@@ -167,6 +168,9 @@ class ReportContext:
     credited : DataFrame
         :func:`reportkit.domain.crediting.credited_deals` of the whole data set, with the
         params' plan's crediting factors by deal type (:func:`params_deal_type_plan`).
+    deal_types : Plan or None
+        That plan (None: no factors, ``credited`` is ``credited_deals(ds)`` itself, which
+        the forecast's backtest then reads instead of crediting the data set again).
     quotas : DataFrame
         :func:`effective_quotas` for the period's fiscal year and the two before: the
         quotas every report shows (a plan's own where a plan pays).
@@ -200,6 +204,7 @@ class ReportContext:
     forecast_cache: dict[str, pd.DataFrame | None] = field(default_factory=dict)
     engine: dict[str, Any] = field(default_factory=dict)  # commission statements and engine results (once per batch)
     plan_input_quotas: pd.DataFrame | None = None  # what the plan engine is given (fixes group, issue #13)
+    deal_types: Plan | None = None  # the plan whose crediting factors by deal type ``credited`` applies (None: none)
 
     def forecasts(self, ds: Dataset) -> pd.DataFrame:
         """Blended annual forecast of every account manager, indexed by id (computed once per batch).
@@ -257,7 +262,9 @@ class ReportContext:
         year = self.period.year
         h = nxt = None
         if year.start <= self.cutoff <= year.end:
-            revs = level_revenues(ds)  # credited once for the backtest and both years (forecast_inputs: the cut rule)
+            # credited once for the backtest and both years (forecast_inputs: the cut rule): the context's own
+            # credits when they are the plain ones (no crediting factors by deal type), not a second copy
+            revs = level_revenues(ds, credited=self.credited if self.deal_types is None else None)
             fits = {"fit_cache": shared_fit_cache(), "executor": fit_executor()}  # the models are fitted there, or read
             detail = hierarchy_evidence(ds, self.cutoff, revenues=revs, **fits)
             h = _by_level(forecast_hierarchy(ds, self.period.fiscal_year, self.cutoff, detail=detail, revenues=revs, **fits))
@@ -292,14 +299,22 @@ class ReportContext:
         set's accounts, deals, pipeline and service issues, and the data's first close
         date as the start of its history (no "last year" before it).
 
+        Only the last account manager's table is kept: a batch asks once per account manager
+        (their report; a ``per: account`` kind's reports of one account manager come one
+        after another), and the table is large (a row per account with ``Decimal`` money:
+        1.4 MB an account manager at 800,000 deals, 280 MB for 200 when each was kept to the
+        end of the batch, ``docs/batch.md``, "Memory of the batch process"). What is read
+        later is kept for every account manager: their accounts at risk
+        (:meth:`accounts_at_risk`, the company report's).
+
         Returns
         -------
         DataFrame
             One row per account, columns as ``account_status`` documents.
         """
-        key = ("account_status", account_manager_id)
-        if key not in self.engine:  # once per batch: the account manager's report and the company report read it
-            self.engine[key] = account_status(
+        last = self.engine.get(("account_status", "last"))
+        if last is None or last[0] != account_manager_id:
+            status = account_status(
                 self.credited,
                 account_manager_id,
                 self.period,
@@ -311,6 +326,22 @@ class ReportContext:
                 service_issues=ds.service_issues,
                 history_start=self.first_deal,
             )
+            at_risk = status.loc[(status["status"] == "at risk").to_numpy(), list(AT_RISK_COLUMNS)]
+            self.engine[("accounts_at_risk", account_manager_id)] = at_risk.reset_index(drop=True)
+            self.engine[("account_status", "last")] = last = (account_manager_id, status)
+        return last[1].copy()
+
+    def accounts_at_risk(self, ds: Dataset, account_manager_id: str) -> pd.DataFrame:
+        """The rows of :meth:`account_status` whose ``status`` is ``at risk``, in its order (kept once per batch).
+
+        The company report's accounts at risk read these for every reported account
+        manager after their reports are built; only these rows and the columns it reads
+        (:data:`AT_RISK_COLUMNS`) are kept, computed by :meth:`account_status` when not
+        yet asked.
+        """
+        key = ("accounts_at_risk", account_manager_id)
+        if key not in self.engine:
+            self.account_status(ds, account_manager_id)
         return self.engine[key].copy()
 
     def split(self, kind: str) -> pd.DataFrame:
@@ -340,6 +371,9 @@ class ReportContext:
         """:func:`reportkit.domain.quota.attainment_table` of ``ids`` per quarter, up to ``cutoff``, on these quotas."""
         return attainment_table(credited, self.quotas, ids, quarters, until=self.cutoff, quarter_quotas=self.split("quarter"))
 
+
+#: The columns of an account manager's accounts at risk kept for the company report (:meth:`ReportContext.accounts_at_risk`).
+AT_RISK_COLUMNS = ("account_id", "account_name", "revenue_ytd", "status_rule", "status_reason")
 
 # Contexts shared inside ``shared_contexts()`` blocks (None outside every block: nothing is kept).
 _shared: list[tuple[Dataset, str, datetime.date, str, ReportContext]] | None = None
@@ -456,11 +490,13 @@ def report_context(ds: Dataset, params: BatchParams, period_label: str, as_of: d
     history = [first]
     while history[-1] != this_q and len(history) < 200:
         history.append(history[-1].shift(1))
+    deal_types = params_deal_type_plan(params)
     ctx = ReportContext(
         period=period,
         as_of=as_of,
         cutoff=cutoff,
-        credited=credited_deals(ds, deal_types=params_deal_type_plan(params)),
+        credited=credited_deals(ds, deal_types=deal_types),
+        deal_types=deal_types,
         quotas=quotas,
         quota_notes=(*notes, *data_notes(ds.warnings)),  # the load's rules a reader needs (the time zone)
         history=tuple(history),
