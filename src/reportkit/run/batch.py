@@ -37,6 +37,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,7 @@ from .preflight import KERNEL_NAME, check_kernel, check_pdf, check_period, check
 from .results import BatchResult, ReportResult
 from .scaleout import DASK_WAIT_FOR_WORKERS_S as DASK_WAIT_FOR_WORKERS_S
 from .scaleout import dask_connect, run_on_dask
+from .timeline import span, stamp
 
 __all__ = [
     "KERNEL_NAME",
@@ -195,6 +197,7 @@ def run_batch(
         ``jobs`` given together with ``dask_scheduler``.
     """
     started = now_utc()
+    t_start, c_start = time.time(), time.process_time()
     _refuse_jobs_with_dask(jobs, dask_scheduler)
     params_path = Path(params_path)
     out = Path(output_dir).resolve()
@@ -206,7 +209,9 @@ def run_batch(
     templates, kernels = _check_templates_and_kernels(params, tdir, kernel_name)
     check_pdf(params, [batch_kinds(params)[k] for k in params.reports])
     previous, mode = _previous_run(out, resume, only_failed)
-    pool = _local_pool(_jobs(jobs), warm_kernels, worker_processes, params.pdf.enabled) if dask_scheduler is None else None
+    stamp("checks", t_start, cpu=time.process_time() - c_start)  # params, templates, kernels, the previous run
+    with span("pool start"):
+        pool = _local_pool(_jobs(jobs), warm_kernels, worker_processes, params.pdf.enabled) if dask_scheduler is None else None
     try:
         with shared_contexts():  # the batch's reports share credits, quotas, forecasts, engine results
             result = _execute_batch(
@@ -230,7 +235,8 @@ def run_batch(
             pool.cancel()
         raise
     if pool is not None:
-        pool.close()
+        with span("pool close"):
+            pool.close()
     return result
 
 
@@ -315,11 +321,13 @@ def _execute_batch(
     overrides: dict[str, Any] | None = None,
 ) -> BatchResult:
     """The part of :func:`run_batch` after every check that needs no data: load, plan, run, publish."""
-    ds = loading.load_source(params)
-    period = _check_as_of(params, params_path, ds)
-    load_checked_plans(ds, params)  # a plan that disagrees with the data set is bad input: exit 2, no report runs
-    specs = [s for s in plan_reports(ds, params) if s.kind in templates]
-    release_free_memory()  # the loader's buffers go back to the system before the reports are built
+    with span("load"):
+        ds = loading.load_source(params)
+    with span("plan"):
+        period = _check_as_of(params, params_path, ds)
+        load_checked_plans(ds, params)  # a plan that disagrees with the data set is bad input: exit 2, no report runs
+        specs = [s for s in plan_reports(ds, params) if s.kind in templates]
+        release_free_memory()  # the loader's buffers go back to the system before the reports are built
 
     # connect (or fail, exit code 3) before anything is written or any report runs
     client, own_client = dask_connect(dask_scheduler, warm_kernels) if dask_scheduler is not None else (None, False)
@@ -339,7 +347,8 @@ def _execute_batch(
         ]
         slugs = unique_slugs(results, plan.kinds)
         removed = remove_stale_outputs(out, previous, _planned_files(out, results, slugs, params, plan.kinds))
-        interrupted = _run_reports(plan, results, slugs, pool, client, progress)
+        with span("reports"):
+            interrupted = _run_reports(plan, results, slugs, pool, client, progress)
     finally:
         if own_client:
             with contextlib.suppress(Exception):
@@ -350,9 +359,12 @@ def _execute_batch(
             res.error = "not run: the batch was interrupted"
 
     if not interrupted:  # figures.json + deals.fingerprint.parquet for `reportkit diff` (from the pickles)
-        write_batch_facts(out, ds, results, previous)
+        with span("batch facts"):
+            write_batch_facts(out, ds, results, previous)
     clean_work(work, out, results, keep_work)
-    company, company_error = (None, None) if interrupted else _post_steps(plan, results)
+    with span("post-steps"):
+        company, company_error = (None, None) if interrupted else _post_steps(plan, results)
+    t_manifest, c_manifest = time.time(), time.process_time()
     manifest = build_manifest(params, params_path, period, started, now_utc(), results)
     manifest["batch"].update(
         timeout_s=params.timeout_s,
@@ -367,6 +379,8 @@ def _execute_batch(
     )
     manifest_path, index_path = out / "manifest.json", out / "index.html"
     atomic_write(manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    stamp("manifest", t_manifest, cpu=time.process_time() - c_manifest)
+    t_index, c_index = time.time(), time.process_time()
     figures = None if interrupted else _headline_figures(plan, results)
     atomic_write(
         index_path,
@@ -382,6 +396,7 @@ def _execute_batch(
             kinds=plan.kinds,
         ),
     )
+    stamp("index", t_index, cpu=time.process_time() - c_index)
     if interrupted:
         raise BatchInterrupted(
             f"batch interrupted: {sum(r.status == 'ok' for r in results)} of {len(results)} reports finished; "

@@ -36,6 +36,7 @@ from .html import _html_exporter
 from .plan import record
 from .results import ReportResult
 from .startup import worker_init
+from .timeline import span
 
 __all__ = ["LocalPool", "run_local", "worker_processes_available"]
 
@@ -223,7 +224,8 @@ def run_local(pool: LocalPool, results: list[ReportResult], slugs: list[str], pr
             _fill(pool, todo, in_flight, prepare, bar, limit=2 * pool.jobs)
             if not in_flight:
                 return False
-            finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            with span("wait", in_flight=len(in_flight)):
+                finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
             for fut in finished:
                 res, job, report = in_flight.pop(fut)
                 try:

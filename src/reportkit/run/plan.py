@@ -30,6 +30,7 @@ from .memory import release_free_memory
 from .outputs import atomic_write, inside, relative, report_formats, report_paths
 from .results import ReportResult
 from .resume import can_reuse, code_hash, file_hash, params_hash, sha256
+from .timeline import span
 
 __all__ = ["ID_PARAMETER", "BatchPlan", "record"]
 
@@ -111,11 +112,13 @@ class BatchPlan:
                 res.headline = dict(previous.get("headline") or {})
                 return None
             kind = self.kinds[res.kind]
-            report = kind.build(self.ds, res.id, self.period.label, self.params, self.params.as_of)
+            with span("build", kind=res.kind, id=res.id):
+                report = kind.build(self.ds, res.id, self.period.label, self.params, self.params.as_of)
             if kind.post_step or kind.headline:
                 self.objects.setdefault(res.kind, {})[res.id] = report
             res.headline = headline_text(res.kind, getattr(report, "summary", {}), self.ds.currency)
-            blob = pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL)
+            with span("pickle", kind=res.kind, id=res.id):
+                blob = pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL)
             res.fingerprint = fingerprint = {
                 "input": sha256(blob),
                 "params": self._fixed["params"],
