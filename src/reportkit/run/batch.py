@@ -347,8 +347,9 @@ def _execute_batch(
         ]
         slugs = unique_slugs(results, plan.kinds)
         removed = remove_stale_outputs(out, previous, _planned_files(out, results, slugs, params, plan.kinds))
+        post = _PostSteps(plan, results)
         with span("reports"):
-            interrupted = _run_reports(plan, results, slugs, pool, client, progress)
+            interrupted = _run_reports(plan, results, slugs, pool, client, progress, post)
     finally:
         if own_client:
             with contextlib.suppress(Exception):
@@ -358,12 +359,12 @@ def _execute_batch(
             res.status = "failed"
             res.error = "not run: the batch was interrupted"
 
-    if not interrupted:  # figures.json + deals.fingerprint.parquet for `reportkit diff` (from the pickles)
+    if not interrupted:  # figures.json + deals.fingerprint.parquet for `reportkit diff`
         with span("batch facts"):
-            write_batch_facts(out, ds, results, previous)
+            write_batch_facts(out, ds, results, previous, figures_built=plan.figures, fingerprint=post.fingerprint)
     clean_work(work, out, results, keep_work)
     with span("post-steps"):
-        company, company_error = (None, None) if interrupted else _post_steps(plan, results)
+        company, company_error = post.finish(interrupted)
     t_manifest, c_manifest = time.time(), time.process_time()
     manifest = build_manifest(params, params_path, period, started, now_utc(), results)
     manifest["batch"].update(
@@ -407,25 +408,69 @@ def _execute_batch(
 
 
 POST_STEPS = {"company_workbook": write_company_workbook}
-"""The batch steps a kind may register (:attr:`reportkit.reports.builders.ReportKind.post_step`), run after
-every report on that kind's report objects; each returns ``(path, error)`` (``company.xlsx`` for teams)."""
+"""The batch steps a kind may register (:attr:`reportkit.reports.builders.ReportKind.post_step`), run on
+that kind's report objects once every report of the kind is settled; each returns ``(path, error)``
+(``company.xlsx`` for teams)."""
 
 
-def _post_steps(plan: BatchPlan, results: list[ReportResult]) -> tuple[str | None, str | None]:
-    """Run each registered post-step of the batch's kinds; the (path, error) of the last (the company workbook).
+class _PostSteps:
+    """The batch process's own work after its reports, each piece done as early as its inputs allow.
 
-    A step runs also when the batch has no report of its kind: it then removes what an
-    earlier run left (a ``company.xlsx`` that no longer matches the reports).
+    * A kind's post-step (:data:`POST_STEPS`: the company workbook of the teams) runs as
+      soon as every report of that kind is settled (:meth:`settled`, called by the runner
+      as each outcome is recorded), in the batch process, while the other reports still
+      run -- not after the last one. The submission order
+      (:meth:`reportkit.run.plan.BatchPlan.submission_order`) starts the teams early, so
+      ``company.xlsx`` no longer adds to the batch's serial tail. A kind whose reports
+      were never all settled (interrupted), or that has none, runs it in :meth:`finish`.
+    * :meth:`drained` (every report submitted, the last ones executing) computes the
+      deals' fingerprint for ``deals.fingerprint.parquet``.
     """
-    done: tuple[str | None, str | None] = (None, None)
-    for kind in plan.kinds.values():
-        if kind.post_step is not None:
-            mine = [r for r in results if r.kind == kind.name]
-            objects = plan.objects.setdefault(kind.name, {})
-            done = POST_STEPS[kind.post_step](
-                plan.out, plan.ds, plan.params, plan.period, mine, objects, plan.previous, kind=kind.name
+
+    def __init__(self, plan: BatchPlan, results: list[ReportResult]) -> None:
+        self.plan, self.results = plan, results
+        self.steps = [k for k in plan.kinds.values() if k.post_step is not None]
+        self.unsettled = {k.name: sum(r.kind == k.name for r in results) for k in self.steps}
+        self.done: dict[str, tuple[str | None, str | None]] = {}
+        self.fingerprint: Any = None
+
+    def settled(self, res: ReportResult) -> None:
+        """``res`` has its final status: run its kind's post-step when it was the kind's last."""
+        if res.kind in self.unsettled:
+            self.unsettled[res.kind] -= 1
+            if self.unsettled[res.kind] == 0:
+                self._run(self.plan.kinds[res.kind])
+
+    def drained(self) -> None:
+        """Every report is submitted: compute what the batch's sidecars need while the last ones run."""
+        from ..domain.restatement import deal_fingerprint  # what write_batch_facts would compute at the end
+
+        with span("fingerprint"):
+            self.fingerprint = deal_fingerprint(self.plan.ds.deals)
+
+    def finish(self, interrupted: bool) -> tuple[str | None, str | None]:
+        """Every post-step's (path, error), running those not run yet; the last kind's (the company workbook).
+
+        A step runs also when the batch has no report of its kind: it then removes what an
+        earlier run left (a ``company.xlsx`` that no longer matches the reports). After an
+        interrupt no step runs; one that already ran keeps its result (its file matches
+        its reports, which all finished).
+        """
+        out: tuple[str | None, str | None] = (None, None)
+        for kind in self.steps:
+            if kind.name not in self.done and not interrupted:
+                self._run(kind)
+            out = self.done.get(kind.name, (None, None))
+        return out
+
+    def _run(self, kind: ReportKind) -> None:
+        assert kind.post_step is not None
+        mine = [r for r in self.results if r.kind == kind.name]
+        objects = self.plan.objects.setdefault(kind.name, {})
+        with span("post-step", step=kind.post_step):
+            self.done[kind.name] = POST_STEPS[kind.post_step](
+                self.plan.out, self.plan.ds, self.plan.params, self.plan.period, mine, objects, self.plan.previous, kind=kind.name
             )
-    return done
 
 
 def _headline_figures(plan: BatchPlan, results: list[ReportResult]) -> dict[str, Any] | None:
@@ -479,18 +524,30 @@ def _planned_files(
 
 
 def _run_reports(
-    plan: BatchPlan, results: list[ReportResult], slugs: list[str], pool: LocalPool | None, client: Any, progress: bool
+    plan: BatchPlan,
+    results: list[ReportResult],
+    slugs: list[str],
+    pool: LocalPool | None,
+    client: Any,
+    progress: bool,
+    post: _PostSteps,
 ) -> bool:
-    """Prepare, execute and record every report, locally or on Dask, with a progress bar; True when interrupted."""
+    """Prepare, execute and record every report, locally or on Dask, with a progress bar; True when interrupted.
+
+    Reports are built and started in :meth:`BatchPlan.submission_order` (``results`` keeps the
+    planned order, which the manifest and the index show).
+    """
     from tqdm.auto import tqdm
 
+    order = plan.submission_order(results, pool.jobs if pool is not None else 1)
+    results, slugs = [results[i] for i in order], [slugs[i] for i in order]
     with callers_start_method_kept():  # tqdm's first bar makes a multiprocessing lock, which fixes the default start method
         bar = tqdm(total=len(results), disable=not progress, unit="report", desc="reports", leave=True)
     try:
         if client is not None:
             return run_on_dask(client, results, slugs, plan.prepare, bar)
         assert pool is not None
-        return run_local(pool, results, slugs, plan.prepare, bar)
+        return run_local(pool, results, slugs, plan.prepare, bar, settled=post.settled, drained=post.drained)
     except KeyboardInterrupt:
         return True
     finally:

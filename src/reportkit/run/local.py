@@ -203,25 +203,43 @@ class LocalPool:
         self._executor.shutdown(wait=True)
 
 
-def run_local(pool: LocalPool, results: list[ReportResult], slugs: list[str], prepare: Prepare, bar: Any) -> bool:
+def run_local(
+    pool: LocalPool,
+    results: list[ReportResult],
+    slugs: list[str],
+    prepare: Prepare,
+    bar: Any,
+    *,
+    settled: Callable[[ReportResult], None] | None = None,
+    drained: Callable[[], None] | None = None,
+) -> bool:
     """Prepare each report here, execute it in ``pool``, record its outcome; True when interrupted.
 
-    At most ``2 × pool.jobs`` reports are in flight. On Ctrl-C nothing new is
-    prepared or started, the reports already executing run to their end and are
-    recorded (workers and kernels ignore the terminal's ^C), and the rest stay
+    Reports are prepared and submitted in the order of ``results`` (the batch's
+    :meth:`reportkit.run.plan.BatchPlan.submission_order`). At most ``2 × pool.jobs``
+    reports are in flight. ``settled(res)`` is called in this thread once a report's
+    outcome is final (recorded, or settled by ``prepare``: reused or failed while
+    building), and ``drained()`` once, when every report has been submitted: the batch
+    process's own remaining work then runs while the last reports execute. On Ctrl-C
+    nothing new is prepared or started, the reports already executing run to their end
+    and are recorded (workers and kernels ignore the terminal's ^C), and the rest stay
     ``pending`` (:func:`reportkit.run.batch.run_batch` marks them not run).
     """
     todo = iter(zip(results, slugs))
     in_flight: dict[Future, tuple[ReportResult, ReportJob, Any]] = {}
+    settle = settled or (lambda res: None)
 
     def done(res: ReportResult, outcome: JobOutcome) -> None:
         record(res, outcome)
         bar.set_postfix_str(res.name[:30], refresh=False)
         bar.update(1)
+        settle(res)
 
     try:
         while True:
-            _fill(pool, todo, in_flight, prepare, bar, limit=2 * pool.jobs)
+            if _fill(pool, todo, in_flight, prepare, bar, settle, limit=2 * pool.jobs) and drained is not None:
+                drained()
+                drained = None
             if not in_flight:
                 return False
             with span("wait", in_flight=len(in_flight)):
@@ -241,19 +259,30 @@ def run_local(pool: LocalPool, results: list[ReportResult], slugs: list[str], pr
         return True
 
 
-def _fill(pool: LocalPool, todo: Any, in_flight: dict, prepare: Prepare, bar: Any, *, limit: int) -> None:
-    """Prepare and submit reports until ``limit`` are in flight or none is left."""
+def _fill(
+    pool: LocalPool,
+    todo: Any,
+    in_flight: dict,
+    prepare: Prepare,
+    bar: Any,
+    settle: Callable[[ReportResult], None],
+    *,
+    limit: int,
+) -> bool:
+    """Prepare and submit reports until ``limit`` are in flight; True when none is left to prepare."""
     while len(in_flight) < limit:
         nxt = next(todo, None)
         if nxt is None:
-            return
+            return True
         res, slug = nxt
         prepared = prepare(res, slug)
         if prepared is None:  # reused from the previous run, or failed while building
             bar.update(1)
+            settle(res)
             continue
         job, report = prepared
         in_flight[pool.submit(job, report)] = (res, job, report)
+    return False
 
 
 def _finish_running(in_flight: dict, done: Callable[[ReportResult, JobOutcome], None]) -> None:

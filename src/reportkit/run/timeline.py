@@ -11,7 +11,11 @@ the executed notebooks line up with these); ``cpu`` is the CPU seconds of the lo
 process (``time.process_time()``) during the step, not its kernel's. Each line is one
 ``write`` on a file opened for appending, so lines of concurrent processes never mix.
 Without the variable every call is a no-op costing one dictionary lookup, so the
-stamps stay in the code of a timed run. ``benchmarks/bench_timeline.py`` reads the
+stamps stay in the code of a timed run. The report workers see the variable as it was
+when the process started its first pool (they come from multiprocessing's forkserver,
+which keeps the environment it started with): set it before the batch, as
+``REPORTKIT_TIMELINE=/tmp/t.jsonl reportkit batch ...`` does. Dask workers stamp
+only if their own environment sets it. ``benchmarks/bench_timeline.py`` reads the
 file and the notebooks and prints (or plots) the batch's timeline (docs/batch.md,
 "The batch's timeline").
 """
