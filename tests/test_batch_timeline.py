@@ -30,17 +30,29 @@ def _org(managers: int, teams: int) -> list[str]:
     return ["account_manager"] * managers + ["team"] * teams + ["company"]
 
 
-def test_each_worker_starts_the_first_planned_reports_and_the_company_starts_with_seven_reports_per_other_worker_left():
+def test_each_worker_starts_a_first_planned_report_and_the_company_starts_with_seven_reports_per_other_worker_left():
     pers = _org(50, 5)
     order = submission_order(pers, jobs=2)
     assert sorted(order) == list(range(len(pers)))
     assert order[:2] == [0, 1]  # one per worker, the first builds what every report shares
     company = order.index(55)
-    assert [pers[i] for i in order[company - 5 : company]] == ["team"] * 5  # the teams just before it
+    assert order[company - 5 : company] == list(range(50, 55))  # without the teams' names: the teams just before it
     left = order[company + 1 :]
     assert len(left) == COMPANY_IN_REPORTS * (2 - 1) + 2 == 9
     assert all(pers[i] == "account_manager" for i in left)
-    assert order == sorted(order[:2]) + sorted(order[2 : company - 5]) + list(range(50, 56)) + sorted(left)
+    assert order[2 : company - 5] == list(range(2, 41)) and left == list(range(41, 50))
+
+
+def test_a_team_report_starts_right_after_the_last_of_its_account_managers_before_the_company():
+    pers = _org(50, 5)
+    teams = [f"Team {'ABCDE'[i // 10]}" for i in range(50)] + [f"Team {t}" for t in "ABCDE"] + [""]
+    order = submission_order(pers, jobs=2, teams=teams)
+    assert sorted(order) == list(range(len(pers)))
+    for k in range(4):  # Teams A-D: every one of their managers comes before the company
+        assert order[order.index(50 + k) - 1] == 10 * k + 9  # right after its last manager
+    company = order.index(55)
+    assert order[company - 1] == 54  # Team E has managers in the last nine: it goes just before the company
+    assert len(order) - 1 - company == 9
 
 
 @pytest.mark.parametrize("jobs", [1, 2, 4])
@@ -108,12 +120,11 @@ def test_the_submit_loop_reports_each_settled_report_and_when_nothing_is_left_to
 @pytest.mark.skipif(not DEMO.exists(), reason="params/demo.yaml not present")
 def test_a_batch_with_a_timeline_stamps_every_step_of_every_process_and_publishes_the_same_files(tmp_path, monkeypatch):
     params = demo_params(tmp_path, account_managers=["AM-001", "AM-002", "AM-004"], pdf={"enabled": False})
-    stamps_file = tmp_path / "timeline.jsonl"
-    with monkeypatch.context() as env:  # first: the workers' forkserver keeps the environment it started with
-        env.setenv(TIMELINE_ENV, str(stamps_file))
-        timed = run_batch(params, tmp_path / "timed", progress=False, jobs=2, worker_processes=True)
-    stamps = [json.loads(line) for line in stamps_file.read_text().splitlines()]
     plain = run_batch(params, tmp_path / "plain", progress=False, jobs=2, worker_processes=True)
+    stamps_file = tmp_path / "timeline.jsonl"
+    monkeypatch.setenv(TIMELINE_ENV, str(stamps_file))  # after the workers' forkserver started without it
+    timed = run_batch(params, tmp_path / "timed", progress=False, jobs=2, worker_processes=True)
+    stamps = [json.loads(line) for line in stamps_file.read_text().splitlines()]
     assert plain.failed == timed.failed == 0 and not plain.company_error
     for res in plain.reports:
         for fmt in ("html", "xlsx"):

@@ -365,39 +365,37 @@ def _execute_batch(
     clean_work(work, out, results, keep_work)
     with span("post-steps"):
         company, company_error = post.finish(interrupted)
-    t_manifest, c_manifest = time.time(), time.process_time()
-    manifest = build_manifest(params, params_path, period, started, now_utc(), results)
-    manifest["batch"].update(
-        timeout_s=params.timeout_s,
-        mode=mode or "full",
-        removed_stale=removed,
-        company_workbook=company,
-        company_workbook_error=company_error,
-        data_quality=load_change_counts(ds),
-        inputs=batch_inputs(params, ds, params_path),  # close group: sha256 of every input file
-        overrides=dict(overrides or {}),
-        currency=ds.currency,
-    )
-    manifest_path, index_path = out / "manifest.json", out / "index.html"
-    atomic_write(manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-    stamp("manifest", t_manifest, cpu=time.process_time() - c_manifest)
-    t_index, c_index = time.time(), time.process_time()
-    figures = None if interrupted else _headline_figures(plan, results)
-    atomic_write(
-        index_path,
-        index_html(
-            params,
-            period,
-            results,
-            company_error,
-            figures=figures,
-            currency=ds.currency,
+    with span("manifest"):
+        manifest = build_manifest(params, params_path, period, started, now_utc(), results)
+        manifest["batch"].update(
+            timeout_s=params.timeout_s,
+            mode=mode or "full",
+            removed_stale=removed,
             company_workbook=company,
-            data_quality=load_change_notes(ds),
-            kinds=plan.kinds,
-        ),
-    )
-    stamp("index", t_index, cpu=time.process_time() - c_index)
+            company_workbook_error=company_error,
+            data_quality=load_change_counts(ds),
+            inputs=batch_inputs(params, ds, params_path),  # close group: sha256 of every input file
+            overrides=dict(overrides or {}),
+            currency=ds.currency,
+        )
+        manifest_path, index_path = out / "manifest.json", out / "index.html"
+        atomic_write(manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    with span("index"):
+        figures = None if interrupted else _headline_figures(plan, results)
+        atomic_write(
+            index_path,
+            index_html(
+                params,
+                period,
+                results,
+                company_error,
+                figures=figures,
+                currency=ds.currency,
+                company_workbook=company,
+                data_quality=load_change_notes(ds),
+                kinds=plan.kinds,
+            ),
+        )
     if interrupted:
         raise BatchInterrupted(
             f"batch interrupted: {sum(r.status == 'ok' for r in results)} of {len(results)} reports finished; "
@@ -420,8 +418,8 @@ class _PostSteps:
       soon as every report of that kind is settled (:meth:`settled`, called by the runner
       as each outcome is recorded), in the batch process, while the other reports still
       run -- not after the last one. The submission order
-      (:meth:`reportkit.run.plan.BatchPlan.submission_order`) starts the teams early, so
-      ``company.xlsx`` no longer adds to the batch's serial tail. A kind whose reports
+      (:func:`reportkit.run.plan.submission_order`) starts the teams before the last
+      reports, so ``company.xlsx`` no longer adds to the batch's serial tail. A kind whose reports
       were never all settled (interrupted), or that has none, runs it in :meth:`finish`.
     * :meth:`drained` (every report submitted, the last ones executing) computes the
       deals' fingerprint for ``deals.fingerprint.parquet``.

@@ -71,6 +71,8 @@ class ReportJob:
     """The batch writes the workbook; False: the template wrote it to its ``workbook_file`` (a declared kind)."""
     kind_title: str | None = None
     """A declared kind's title (the PDF header names it); None: the registry's title of the report object's kind."""
+    timeline: str = ""
+    """Where the report's steps are stamped (:mod:`reportkit.run.timeline`); ``""``: nowhere."""
 
 
 @dataclass
@@ -234,14 +236,14 @@ def execute_report(job: ReportJob, report: Any = None) -> JobOutcome:
         cannot be rendered leaves the report ok, without a PDF, and its reason in
         ``output_errors["pdf"]``.
     """
-    with span("report", kind=job.kind, id=job.report_id):
+    with span("report", to=job.timeline, kind=job.kind, id=job.report_id):
         return _execute_report(job, report)
 
 
 def _execute_report(job: ReportJob, report: Any) -> JobOutcome:
     """:func:`execute_report`'s body; each step stamped on the batch's timeline (:mod:`reportkit.run.timeline`)."""
     t0 = time.perf_counter()
-    named = {"kind": job.kind, "id": job.report_id}
+    named = {"to": job.timeline, "kind": job.kind, "id": job.report_id}
     out = Path(job.out)
     ipynb, html_path = out / job.ipynb, out / job.html
     tmp_nb = out / ".work" / f"{job.kind}-{ipynb.stem}.ipynb"

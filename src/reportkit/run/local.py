@@ -2,9 +2,11 @@
 
 :func:`run_local` is the loop. In the batch process's main thread it builds the next
 report (:meth:`reportkit.run.plan.BatchPlan.prepare`), submits its job to the pool
-while fewer than ``2 × jobs`` reports are in flight (``jobs`` executing, as many built
-and queued, so a worker that frees up starts its next report at once), and records
-each outcome as it completes (``concurrent.futures.wait(FIRST_COMPLETED)``).
+while fewer than ``IN_FLIGHT_PER_JOB × jobs`` reports are in flight (``jobs`` executing,
+the rest built and queued, so a worker that frees up starts its next report at once,
+also while the batch process builds a team's or the company's object, or runs the
+company workbook post-step), and records each outcome as it completes
+(``concurrent.futures.wait(FIRST_COMPLETED)``).
 
 The pool (:class:`LocalPool`) is either ``jobs`` long-lived *report worker* processes
 (:func:`worker_processes_available`) that each execute reports end to end -- notebook
@@ -56,6 +58,16 @@ WORKER_PRELOAD = (
     "xlsxwriter",
 )
 """What a report worker imports before its first report (its initializer, :func:`_worker_init`)."""
+
+IN_FLIGHT_PER_JOB = 4
+"""Reports in flight (executing or built and queued) per report worker.
+
+Two were enough while every object took about as long to build as the next free slot;
+the teams', the company's and the company workbook together take the batch process about
+2.8 s of CPU in a row, and with two per worker both workers ran dry for 3-6 s meanwhile
+(``benchmarks/bench_timeline.py``, docs/batch.md). A queued account-manager report holds
+about 0.5 MB in this process.
+"""
 
 Prepare = Callable[[ReportResult, str], "tuple[ReportJob, Any] | None"]
 
@@ -216,7 +228,7 @@ def run_local(
     """Prepare each report here, execute it in ``pool``, record its outcome; True when interrupted.
 
     Reports are prepared and submitted in the order of ``results`` (the batch's
-    :meth:`reportkit.run.plan.BatchPlan.submission_order`). At most ``2 × pool.jobs``
+    :meth:`reportkit.run.plan.BatchPlan.submission_order`). At most ``IN_FLIGHT_PER_JOB × pool.jobs``
     reports are in flight. ``settled(res)`` is called in this thread once a report's
     outcome is final (recorded, or settled by ``prepare``: reused or failed while
     building), and ``drained()`` once, when every report has been submitted: the batch
@@ -237,7 +249,7 @@ def run_local(
 
     try:
         while True:
-            if _fill(pool, todo, in_flight, prepare, bar, settle, limit=2 * pool.jobs) and drained is not None:
+            if _fill(pool, todo, in_flight, prepare, bar, settle, limit=IN_FLIGHT_PER_JOB * pool.jobs) and drained is not None:
                 drained()
                 drained = None
             if not in_flight:

@@ -31,7 +31,7 @@ from .memory import release_free_memory
 from .outputs import atomic_write, inside, relative, report_formats, report_paths
 from .results import ReportResult
 from .resume import can_reuse, code_hash, file_hash, params_hash, sha256
-from .timeline import span
+from .timeline import TIMELINE_ENV, span
 
 __all__ = ["ID_PARAMETER", "BatchPlan", "record", "submission_order"]
 
@@ -155,7 +155,7 @@ class BatchPlan:
 
     def submission_order(self, results: list[ReportResult], jobs: int) -> list[int]:
         """:func:`submission_order` of ``results`` (their kinds' ``per``) for ``jobs`` report workers."""
-        return submission_order([self.kinds[r.kind].per for r in results], jobs)
+        return submission_order([self.kinds[r.kind].per for r in results], jobs, [r.team for r in results])
 
     def _output_paths(self, res: ReportResult, slug: str) -> dict[str, str]:
         """The report's files per format, relative to ``out``; refuses a path outside its folder."""
@@ -205,10 +205,11 @@ class BatchPlan:
             pdf_orientation=self.params.pdf.orientation,
             batch_workbook=kind.batch_workbook,
             kind_title=None if kind.builtin else kind.title,
+            timeline=os.environ.get(TIMELINE_ENV, ""),
         )
 
 
-def submission_order(pers: list[str], jobs: int) -> list[int]:
+def submission_order(pers: list[str], jobs: int, teams: list[str] | None = None) -> list[int]:
     """The order in which a batch builds and starts its reports: indexes into its planned reports.
 
     Parameters
@@ -218,6 +219,8 @@ def submission_order(pers: list[str], jobs: int) -> list[int]:
         ``account``), in planned order.
     jobs : int
         Report workers (``--jobs``); 1 on a Dask cluster.
+    teams : list of str, optional
+        Each planned report's team (``ReportResult.team``; a team report's, its own name).
 
     Returns
     -------
@@ -228,28 +231,39 @@ def submission_order(pers: list[str], jobs: int) -> list[int]:
        can (the very first builds what every report of the batch shares,
        ``reports.shared_contexts``).
     2. Every other report but the teams and the company (account managers, declared
-       kinds), except the last ``COMPANY_IN_REPORTS x (jobs - 1) + jobs`` of them.
-    3. The teams, then the company: the company's report is the longest, about seven
-       account managers' (5.2 s against 0.77 s of CPU at 200,000 deals), so it starts
-       while about seven reports per other worker are left to run beside it, rather
-       than last, alone, with the other cores idle; the teams just before it, so that
-       the company workbook post-step (run when the last team is done) also overlaps
-       those reports. Not earlier: a team or company object built before the account
-       managers' computes what those share (about 5.7 s for the company at 200,000
-       deals, against about 1 s here), while the report workers run dry.
+       kinds), except the last ``COMPANY_IN_REPORTS x (jobs - 1) + jobs`` of them; each
+       team report right after the last of these of its team. A team's object built after
+       its account managers' costs about 0.2 s of CPU in the batch process (what they
+       share is built); built before them it computes that itself while the workers wait,
+       and the teams built in a row drain the queue.
+    3. The teams not placed yet, then the company: the company's report is the longest,
+       about seven account managers' (5.2 s against 0.77 s of CPU at 200,000 deals), so it
+       starts while about seven reports per other worker are left to run beside it,
+       rather than last, alone, with the other cores idle. Not first: built before the
+       account managers' objects it computes what those share (about 5.7 s at 200,000
+       deals, against 1.4-1.8 s here) while the report workers run dry.
     4. The rest of step 2's reports.
 
     Within each group, planned order. The manifest and the index keep the planned
-    order. (The rule is about where a report's time goes, not what it shows: every
-    output is the same in any order.) Measured with ``benchmarks/bench_timeline.py`` (docs/batch.md, "The batch's timeline").
+    order. The order decides only where the time goes: every output is the same in any
+    order. Measured with ``benchmarks/bench_timeline.py`` (docs/batch.md, "The batch's timeline").
     """
     n = len(pers)
     head = list(range(min(jobs, n)))
-    per = {i: pers[i] for i in range(len(head), n)}
-    late = [i for i, p in per.items() if p == "team"] + [i for i, p in per.items() if p == "company"]
-    others = [i for i, p in per.items() if p not in ("company", "team")]
+    rest = range(len(head), n)
+    others = [i for i in rest if pers[i] not in ("company", "team")]
     cut = max(0, len(others) - (COMPANY_IN_REPORTS * (jobs - 1) + jobs))
-    return head + others[:cut] + late + others[cut:]
+    team_reports = [i for i in rest if pers[i] == "team"]
+    after: dict[int, list[int]] = {}  # a report before the cut -> the team reports right after it
+    if teams is not None:
+        last_of_team = {teams[i]: i for i in others[:cut]}  # each team's last report before the cut
+        for i in team_reports:
+            if teams[i] in last_of_team:
+                after.setdefault(last_of_team[teams[i]], []).append(i)
+    placed = {j for js in after.values() for j in js}
+    early = [j for i in others[:cut] for j in (i, *after.get(i, ()))]
+    late = [i for i in team_reports if i not in placed] + [i for i in rest if pers[i] == "company"]
+    return head + early + late + others[cut:]
 
 
 def _template_hash(path: Path, kind: ReportKind) -> str:

@@ -11,11 +11,12 @@ the executed notebooks line up with these); ``cpu`` is the CPU seconds of the lo
 process (``time.process_time()``) during the step, not its kernel's. Each line is one
 ``write`` on a file opened for appending, so lines of concurrent processes never mix.
 Without the variable every call is a no-op costing one dictionary lookup, so the
-stamps stay in the code of a timed run. The report workers see the variable as it was
-when the process started its first pool (they come from multiprocessing's forkserver,
-which keeps the environment it started with): set it before the batch, as
-``REPORTKIT_TIMELINE=/tmp/t.jsonl reportkit batch ...`` does. Dask workers stamp
-only if their own environment sets it. ``benchmarks/bench_timeline.py`` reads the
+stamps stay in the code of a timed run. A report's steps in a worker are stamped to the
+file its :class:`reportkit.run.execute.ReportJob` names (``timeline``: the batch
+process's variable when it built the job), since a worker keeps the environment its
+process pool's forkserver started with; a Dask worker writes to that path on its own
+machine (the shared folder, say). A worker's own start is stamped only when its
+environment had the variable. ``benchmarks/bench_timeline.py`` reads the
 file and the notebooks and prints (or plots) the batch's timeline (docs/batch.md,
 "The batch's timeline").
 """
@@ -34,7 +35,9 @@ __all__ = ["TIMELINE_ENV", "span", "stamp"]
 TIMELINE_ENV = "REPORTKIT_TIMELINE"
 
 
-def stamp(what: str, t0: float, t1: float | None = None, cpu: float | None = None, **fields: Any) -> None:
+def stamp(
+    what: str, t0: float, t1: float | None = None, cpu: float | None = None, *, to: str | None = None, **fields: Any
+) -> None:
     """Append one step (``what`` from ``t0`` to ``t1``, default now) to the timeline file, when one is set.
 
     Parameters
@@ -45,10 +48,12 @@ def stamp(what: str, t0: float, t1: float | None = None, cpu: float | None = Non
         Wall-clock seconds (``time.time()``).
     cpu : float, optional
         CPU seconds of this process during the step.
+    to : str, optional
+        The timeline file (``""``: none); default ``REPORTKIT_TIMELINE``.
     **fields
         Anything that names the step (``kind``, ``id``); must be JSON-serialisable.
     """
-    path = os.environ.get(TIMELINE_ENV)
+    path = os.environ.get(TIMELINE_ENV) if to is None else to
     if not path:
         return
     line = {"what": what, "pid": os.getpid(), "t0": t0, "t1": time.time() if t1 is None else t1}
@@ -65,13 +70,13 @@ def stamp(what: str, t0: float, t1: float | None = None, cpu: float | None = Non
 
 
 @contextlib.contextmanager
-def span(what: str, **fields: Any) -> Iterator[None]:
-    """Stamp the ``with`` block as one step (:func:`stamp`); does nothing without ``REPORTKIT_TIMELINE``."""
-    if not os.environ.get(TIMELINE_ENV):
+def span(what: str, *, to: str | None = None, **fields: Any) -> Iterator[None]:
+    """Stamp the ``with`` block as one step (:func:`stamp`); does nothing without a timeline file (``to``)."""
+    if not (os.environ.get(TIMELINE_ENV) if to is None else to):
         yield
         return
     t0, c0 = time.time(), time.process_time()
     try:
         yield
     finally:
-        stamp(what, t0, cpu=time.process_time() - c0, **fields)
+        stamp(what, t0, cpu=time.process_time() - c0, to=to, **fields)
