@@ -159,6 +159,10 @@ class Run:
     peaks: dict[str, float] = field(default_factory=dict)
     stdout: str = ""
     load: str = ""
+    started: float = 0.0
+    """Wall-clock time (``time.time()``) the command was launched."""
+    cpu_series: list[tuple[float, float]] = field(default_factory=list)
+    """(``time.time()``, CPU seconds of every process so far) at each 50 ms sample."""
 
     def memory(self) -> str:
         kinds = ", ".join(f"{k} {self.peaks[k]:.0f}" for k in ROLES if k in self.peaks)
@@ -179,6 +183,7 @@ class _RssSampler(threading.Thread):
         self.pid, self.peaks, self.stop = pid, {}, threading.Event()
         self._roles: dict[int, str] = {}
         self.cpu: dict[int, float] = {}  # pid -> user + system seconds when last seen
+        self.series: list[tuple[float, float]] = []  # (time.time(), sum of self.cpu) per sample
 
     def _role(self, p, top: int) -> str:
         if p.pid not in self._roles:
@@ -217,6 +222,7 @@ class _RssSampler(threading.Thread):
                     continue
                 self.cpu[p.pid] = t.user + t.system
                 self.peaks[role] = max(self.peaks.get(role, 0.0), rss)
+            self.series.append((time.time(), sum(self.cpu.values())))
             self.stop.wait(0.05)
 
 
@@ -227,7 +233,7 @@ def measured(cmd: list[str], **kw) -> Run:
         "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
         "print(u.ru_maxrss, u.ru_utime + u.ru_stime); sys.exit(r.returncode)"
     )
-    t0 = time.perf_counter()
+    t0, started = time.perf_counter(), time.time()
     proc = subprocess.Popen(
         [sys.executable, "-c", wrapper, *cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw
     )
@@ -243,7 +249,7 @@ def measured(cmd: list[str], **kw) -> Run:
     peak, cpu = last.split()
     cpu_seen = sum(sampler.cpu.values())  # every process of the run, up to its last sample
     largest = max([int(peak) / 1024, *sampler.peaks.values()])  # getrusage sees only the processes waited for
-    return Run(wall, max(float(cpu), cpu_seen), largest, sampler.peaks, "\n".join(output), load_avg())
+    return Run(wall, max(float(cpu), cpu_seen), largest, sampler.peaks, "\n".join(output), load_avg(), started, sampler.series)
 
 
 def reportkit_batch(

@@ -37,6 +37,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +82,7 @@ from .preflight import KERNEL_NAME, check_kernel, check_pdf, check_period, check
 from .results import BatchResult, ReportResult
 from .scaleout import DASK_WAIT_FOR_WORKERS_S as DASK_WAIT_FOR_WORKERS_S
 from .scaleout import dask_connect, run_on_dask
+from .timeline import span, stamp
 
 __all__ = [
     "KERNEL_NAME",
@@ -203,6 +205,7 @@ def run_batch(
         ``jobs`` given together with ``dask_scheduler``.
     """
     started = now_utc()
+    t_start, c_start = time.time(), time.process_time()
     _refuse_jobs_with_dask(jobs, dask_scheduler)
     params_path = Path(params_path)
     out = Path(output_dir).resolve()
@@ -214,7 +217,9 @@ def run_batch(
     templates, kernels = _check_templates_and_kernels(params, tdir, kernel_name)
     params, pdf = check_pdf(params, [batch_kinds(params)[k] for k in params.reports])  # pdf.renderer chosen (docs/pdf.md)
     previous, mode = _previous_run(out, resume, only_failed)
-    pool = _local_pool(_jobs(jobs), warm_kernels, worker_processes, pdf) if dask_scheduler is None else None
+    stamp("checks", t_start, cpu=time.process_time() - c_start)  # params, templates, kernels, the previous run
+    with span("pool start"):
+        pool = _local_pool(_jobs(jobs), warm_kernels, worker_processes, pdf) if dask_scheduler is None else None
     folder = params.cache_folder() if cache else None
     try:
         # the batch's reports share credits, quotas, forecasts, engine results; the model fits run in the workers
@@ -241,7 +246,8 @@ def run_batch(
             pool.cancel()
         raise
     if pool is not None:
-        pool.close()
+        with span("pool close"):
+            pool.close()
     return result
 
 
@@ -327,11 +333,13 @@ def _execute_batch(
     pdf: PdfEngine | None = None,
 ) -> BatchResult:
     """The part of :func:`run_batch` after every check that needs no data: load, plan, run, publish."""
-    ds = loading.load_source(params)
-    period = _check_as_of(params, params_path, ds)
-    load_checked_plans(ds, params)  # a plan that disagrees with the data set is bad input: exit 2, no report runs
-    specs = [s for s in plan_reports(ds, params) if s.kind in templates]
-    release_free_memory()  # the loader's buffers go back to the system before the reports are built
+    with span("load"):
+        ds = loading.load_source(params)
+    with span("plan"):
+        period = _check_as_of(params, params_path, ds)
+        load_checked_plans(ds, params)  # a plan that disagrees with the data set is bad input: exit 2, no report runs
+        specs = [s for s in plan_reports(ds, params) if s.kind in templates]
+        release_free_memory()  # the loader's buffers go back to the system before the reports are built
 
     # connect (or fail, exit code 3) before anything is written or any report runs
     client, own_client = dask_connect(dask_scheduler, warm_kernels) if dask_scheduler is not None else (None, False)
@@ -351,7 +359,9 @@ def _execute_batch(
         ]
         slugs = unique_slugs(results, plan.kinds)
         removed = remove_stale_outputs(out, previous, _planned_files(out, results, slugs, params, plan.kinds))
-        interrupted = _run_reports(plan, results, slugs, pool, client, progress)
+        post = _PostSteps(plan, results)
+        with span("reports"):
+            interrupted = _run_reports(plan, results, slugs, pool, client, progress, post)
     finally:
         if own_client:
             with contextlib.suppress(Exception):
@@ -361,40 +371,44 @@ def _execute_batch(
             res.status = "failed"
             res.error = "not run: the batch was interrupted"
 
-    if not interrupted:  # figures.json + deals.fingerprint.parquet for `reportkit diff` (from the pickles)
-        write_batch_facts(out, ds, results, previous)
+    if not interrupted:  # figures.json + deals.fingerprint.parquet for `reportkit diff`
+        with span("batch facts"):
+            write_batch_facts(out, ds, results, previous, figures_built=plan.figures, fingerprint=post.fingerprint)
     clean_work(work, out, results, keep_work)
-    company, company_error = (None, None) if interrupted else _post_steps(plan, results)
-    manifest = build_manifest(params, params_path, period, started, now_utc(), results)
-    manifest["batch"].update(
-        timeout_s=params.timeout_s,
-        mode=mode or "full",
-        removed_stale=removed,
-        company_workbook=company,
-        company_workbook_error=company_error,
-        data_quality=load_change_counts(ds),
-        inputs=batch_inputs(params, ds, params_path),  # close group: sha256 of every input file
-        overrides=dict(overrides or {}),
-        currency=ds.currency,
-        pdf=pdf.describe() if pdf else None,  # which renderer made the PDFs
-    )
-    manifest_path, index_path = out / "manifest.json", out / "index.html"
-    atomic_write(manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-    figures = None if interrupted else _headline_figures(plan, results)
-    atomic_write(
-        index_path,
-        index_html(
-            params,
-            period,
-            results,
-            company_error,
-            figures=figures,
-            currency=ds.currency,
+    with span("post-steps"):
+        company, company_error = post.finish(interrupted)
+    with span("manifest"):
+        manifest = build_manifest(params, params_path, period, started, now_utc(), results)
+        manifest["batch"].update(
+            timeout_s=params.timeout_s,
+            mode=mode or "full",
+            removed_stale=removed,
             company_workbook=company,
-            data_quality=load_change_notes(ds),
-            kinds=plan.kinds,
-        ),
-    )
+            company_workbook_error=company_error,
+            data_quality=load_change_counts(ds),
+            inputs=batch_inputs(params, ds, params_path),  # close group: sha256 of every input file
+            overrides=dict(overrides or {}),
+            currency=ds.currency,
+            pdf=pdf.describe() if pdf else None,  # which renderer made the PDFs
+        )
+        manifest_path, index_path = out / "manifest.json", out / "index.html"
+        atomic_write(manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    with span("index"):
+        figures = None if interrupted else _headline_figures(plan, results)
+        atomic_write(
+            index_path,
+            index_html(
+                params,
+                period,
+                results,
+                company_error,
+                figures=figures,
+                currency=ds.currency,
+                company_workbook=company,
+                data_quality=load_change_notes(ds),
+                kinds=plan.kinds,
+            ),
+        )
     if interrupted:
         raise BatchInterrupted(
             f"batch interrupted: {sum(r.status == 'ok' for r in results)} of {len(results)} reports finished; "
@@ -405,25 +419,69 @@ def _execute_batch(
 
 
 POST_STEPS = {"company_workbook": write_company_workbook}
-"""The batch steps a kind may register (:attr:`reportkit.reports.builders.ReportKind.post_step`), run after
-every report on that kind's report objects; each returns ``(path, error)`` (``company.xlsx`` for teams)."""
+"""The batch steps a kind may register (:attr:`reportkit.reports.builders.ReportKind.post_step`), run on
+that kind's report objects once every report of the kind is settled; each returns ``(path, error)``
+(``company.xlsx`` for teams)."""
 
 
-def _post_steps(plan: BatchPlan, results: list[ReportResult]) -> tuple[str | None, str | None]:
-    """Run each registered post-step of the batch's kinds; the (path, error) of the last (the company workbook).
+class _PostSteps:
+    """The batch process's own work after its reports, each piece done as early as its inputs allow.
 
-    A step runs also when the batch has no report of its kind: it then removes what an
-    earlier run left (a ``company.xlsx`` that no longer matches the reports).
+    * A kind's post-step (:data:`POST_STEPS`: the company workbook of the teams) runs as
+      soon as every report of that kind is settled (:meth:`settled`, called by the runner
+      as each outcome is recorded), in the batch process, while the other reports still
+      run -- not after the last one. The submission order
+      (:func:`reportkit.run.plan.submission_order`) starts the teams before the last
+      reports, so ``company.xlsx`` no longer adds to the batch's serial tail. A kind whose reports
+      were never all settled (interrupted), or that has none, runs it in :meth:`finish`.
+    * :meth:`drained` (every report submitted, the last ones executing) computes the
+      deals' fingerprint for ``deals.fingerprint.parquet``.
     """
-    done: tuple[str | None, str | None] = (None, None)
-    for kind in plan.kinds.values():
-        if kind.post_step is not None:
-            mine = [r for r in results if r.kind == kind.name]
-            objects = plan.objects.setdefault(kind.name, {})
-            done = POST_STEPS[kind.post_step](
-                plan.out, plan.ds, plan.params, plan.period, mine, objects, plan.previous, kind=kind.name
+
+    def __init__(self, plan: BatchPlan, results: list[ReportResult]) -> None:
+        self.plan, self.results = plan, results
+        self.steps = [k for k in plan.kinds.values() if k.post_step is not None]
+        self.unsettled = {k.name: sum(r.kind == k.name for r in results) for k in self.steps}
+        self.done: dict[str, tuple[str | None, str | None]] = {}
+        self.fingerprint: Any = None
+
+    def settled(self, res: ReportResult) -> None:
+        """``res`` has its final status: run its kind's post-step when it was the kind's last."""
+        if res.kind in self.unsettled:
+            self.unsettled[res.kind] -= 1
+            if self.unsettled[res.kind] == 0:
+                self._run(self.plan.kinds[res.kind])
+
+    def drained(self) -> None:
+        """Every report is submitted: compute what the batch's sidecars need while the last ones run."""
+        from ..domain.restatement import deal_fingerprint  # what write_batch_facts would compute at the end
+
+        with span("fingerprint"):
+            self.fingerprint = deal_fingerprint(self.plan.ds.deals)
+
+    def finish(self, interrupted: bool) -> tuple[str | None, str | None]:
+        """Every post-step's (path, error), running those not run yet; the last kind's (the company workbook).
+
+        A step runs also when the batch has no report of its kind: it then removes what an
+        earlier run left (a ``company.xlsx`` that no longer matches the reports). After an
+        interrupt no step runs; one that already ran keeps its result (its file matches
+        its reports, which all finished).
+        """
+        out: tuple[str | None, str | None] = (None, None)
+        for kind in self.steps:
+            if kind.name not in self.done and not interrupted:
+                self._run(kind)
+            out = self.done.get(kind.name, (None, None))
+        return out
+
+    def _run(self, kind: ReportKind) -> None:
+        assert kind.post_step is not None
+        mine = [r for r in self.results if r.kind == kind.name]
+        objects = self.plan.objects.setdefault(kind.name, {})
+        with span("post-step", step=kind.post_step):
+            self.done[kind.name] = POST_STEPS[kind.post_step](
+                self.plan.out, self.plan.ds, self.plan.params, self.plan.period, mine, objects, self.plan.previous, kind=kind.name
             )
-    return done
 
 
 def _headline_figures(plan: BatchPlan, results: list[ReportResult]) -> dict[str, Any] | None:
@@ -477,18 +535,30 @@ def _planned_files(
 
 
 def _run_reports(
-    plan: BatchPlan, results: list[ReportResult], slugs: list[str], pool: LocalPool | None, client: Any, progress: bool
+    plan: BatchPlan,
+    results: list[ReportResult],
+    slugs: list[str],
+    pool: LocalPool | None,
+    client: Any,
+    progress: bool,
+    post: _PostSteps,
 ) -> bool:
-    """Prepare, execute and record every report, locally or on Dask, with a progress bar; True when interrupted."""
+    """Prepare, execute and record every report, locally or on Dask, with a progress bar; True when interrupted.
+
+    Reports are built and started in :meth:`BatchPlan.submission_order` (``results`` keeps the
+    planned order, which the manifest and the index show).
+    """
     from tqdm.auto import tqdm
 
+    order = plan.submission_order(results, pool.jobs if pool is not None else 1)
+    results, slugs = [results[i] for i in order], [slugs[i] for i in order]
     with callers_start_method_kept():  # tqdm's first bar makes a multiprocessing lock, which fixes the default start method
         bar = tqdm(total=len(results), disable=not progress, unit="report", desc="reports", leave=True)
     try:
         if client is not None:
             return run_on_dask(client, results, slugs, plan.prepare, bar)
         assert pool is not None
-        return run_local(pool, results, slugs, plan.prepare, bar)
+        return run_local(pool, results, slugs, plan.prepare, bar, settled=post.settled, drained=post.drained)
     except KeyboardInterrupt:
         return True
     finally:

@@ -36,7 +36,7 @@ from .close import input_words, read_batch_manifest
 from .outputs import atomic_write
 from .results import ReportResult
 
-__all__ = ["FIGURE_KEYS", "BatchDiff", "write_batch_facts", "diff_batches", "diff_text", "write_diff_workbook"]
+__all__ = ["FIGURE_KEYS", "BatchDiff", "report_entry", "write_batch_facts", "diff_batches", "diff_text", "write_diff_workbook"]
 
 FIGURES_FILE = "figures.json"
 FINGERPRINT_FILE = "deals.fingerprint.parquet"
@@ -67,10 +67,32 @@ def report_figures(summary: dict[str, Any]) -> dict[str, str | None]:
     return out
 
 
-def write_batch_facts(out: Path, ds: Dataset, results: list[ReportResult], previous: dict[str, Any] | None) -> None:
+def report_entry(kind: str, report_id: str, name: str, report: Any) -> dict[str, Any]:
+    """A report's entry of ``figures.json``: kind, id, name and its headline figures (:func:`report_figures`)."""
+    return {"kind": kind, "id": report_id, "name": name, **report_figures(dict(report.summary))}
+
+
+def write_batch_facts(
+    out: Path,
+    ds: Dataset,
+    results: list[ReportResult],
+    previous: dict[str, Any] | None,
+    *,
+    figures_built: dict[str, dict[str, Any]] | None = None,
+    fingerprint: pd.DataFrame | None = None,
+) -> None:
     """Write ``figures.json`` and ``deals.fingerprint.parquet`` (before the report pickles are cleaned).
 
     A report reused from the previous run keeps its previous figures; a failed one has none.
+
+    Parameters
+    ----------
+    figures_built : dict, optional
+        ``"kind/id"`` -> the entry of a report built by this run (:func:`report_entry`), as the
+        batch recorded it when it built the report; a report missing here is read from its pickle.
+    fingerprint : DataFrame, optional
+        ``deal_fingerprint(ds.deals)`` when the batch computed it already (while its last
+        reports ran); computed here otherwise.
     """
     old: dict[str, Any] = {}
     if previous is not None:
@@ -84,14 +106,16 @@ def write_batch_facts(out: Path, ds: Dataset, results: list[ReportResult], previ
         if r.status != "ok":
             continue
         pkl = out / r.parameters.get("report_data", "")
-        if not r.reused and pkl.is_file():
+        if not r.reused and figures_built and key in figures_built:
+            figures[key] = figures_built[key]
+        elif not r.reused and pkl.is_file():
             with open(pkl, "rb") as f:
                 report = pickle.load(f)
-            figures[key] = {"kind": r.kind, "id": r.id, "name": r.name, **report_figures(dict(report.summary))}
+            figures[key] = report_entry(r.kind, r.id, r.name, report)
         elif key in old:
             figures[key] = old[key]
     atomic_write(out / FIGURES_FILE, json.dumps(figures, indent=1, ensure_ascii=False, sort_keys=True) + "\n")
-    fp = deal_fingerprint(ds.deals)
+    fp = deal_fingerprint(ds.deals) if fingerprint is None else fingerprint
     tmp = out / f".{FINGERPRINT_FILE}.tmp"
     fp.to_parquet(tmp, index=False)
     tmp.replace(out / FINGERPRINT_FILE)

@@ -28,6 +28,7 @@ from ..render.titles import print_title
 from .html import export_html, export_print_body
 from .outputs import atomic_write, relative
 from .papermill_engine import execute_with_retry, register_engine
+from .timeline import span
 
 __all__ = ["JobOutcome", "ReportJob", "execute_report"]
 
@@ -72,6 +73,8 @@ class ReportJob:
     """The batch writes the workbook; False: the template wrote it to its ``workbook_file`` (a declared kind)."""
     kind_title: str | None = None
     """A declared kind's title (the PDF header names it); None: the registry's title of the report object's kind."""
+    timeline: str = ""
+    """Where the report's steps are stamped (:mod:`reportkit.run.timeline`); ``""``: nowhere."""
 
 
 @dataclass
@@ -235,7 +238,14 @@ def execute_report(job: ReportJob, report: Any = None) -> JobOutcome:
         cannot be rendered leaves the report ok, without a PDF, and its reason in
         ``output_errors["pdf"]``.
     """
+    with span("report", to=job.timeline, kind=job.kind, id=job.report_id):
+        return _execute_report(job, report)
+
+
+def _execute_report(job: ReportJob, report: Any) -> JobOutcome:
+    """:func:`execute_report`'s body; each step stamped on the batch's timeline (:mod:`reportkit.run.timeline`)."""
     t0 = time.perf_counter()
+    named = {"to": job.timeline, "kind": job.kind, "id": job.report_id}
     out = Path(job.out)
     ipynb, html_path = out / job.ipynb, out / job.html
     tmp_nb = out / ".work" / f"{job.kind}-{ipynb.stem}.ipynb"
@@ -251,37 +261,43 @@ def execute_report(job: ReportJob, report: Any = None) -> JobOutcome:
         executing = True
         executed = None
         try:
-            executed = execute_with_retry(
-                job.template,
-                str(tmp_nb),
-                parameters=job.parameters,
-                kernel_name=job.kernel_name,
-                # the kernel starts in the output folder; papermill's own cwd= would
-                # os.chdir() the whole process, which races between report threads
-                resources={"metadata": {"path": str(out)}},
-                execution_timeout=job.timeout_s,
-                timeout_func=_deadline_timeout(job.timeout_s),
-                progress_bar=False,
-                log_output=False,
-                extra_arguments=list(_KERNEL_ARGS),
-                engine_name=register_engine(),
-                **engine_kwargs,
-            )
+            with span("execute", **named):  # kernel start, the cells (their own stamps are in the notebook), shutdown
+                executed = execute_with_retry(
+                    job.template,
+                    str(tmp_nb),
+                    parameters=job.parameters,
+                    kernel_name=job.kernel_name,
+                    # the kernel starts in the output folder; papermill's own cwd= would
+                    # os.chdir() the whole process, which races between report threads
+                    resources={"metadata": {"path": str(out)}},
+                    execution_timeout=job.timeout_s,
+                    timeout_func=_deadline_timeout(job.timeout_s),
+                    progress_bar=False,
+                    log_output=False,
+                    extra_arguments=list(_KERNEL_ARGS),
+                    engine_name=register_engine(),
+                    **engine_kwargs,
+                )
         finally:
             if tmp_nb.exists():
-                _publish_notebook(tmp_nb, ipynb, Path(job.template), out, executed)
+                with span("notebook", **named):
+                    _publish_notebook(tmp_nb, ipynb, Path(job.template), out, executed)
                 outcome.outputs["ipynb"] = job.ipynb
         executing = False
-        atomic_write(html_path, export_html(executed, title=job.title))
+        with span("html", **named):
+            atomic_write(html_path, export_html(executed, title=job.title))
         outcome.outputs["html"] = job.html
         if report is None:
-            report = pickle.loads((out / job.parameters["report_data"]).read_bytes())
+            with span("unpickle", **named):
+                report = pickle.loads((out / job.parameters["report_data"]).read_bytes())
         if job.xlsx is not None:
-            _publish_workbook(job, report, out / job.xlsx)
+            with span("workbook", **named):
+                _publish_workbook(job, report, out / job.xlsx)
             outcome.outputs["xlsx"] = job.xlsx
         outcome.status = "ok"
         if job.pdf is not None:
-            _publish_pdf(job, executed, report, outcome)
+            with span("pdf", **named):
+                _publish_pdf(job, executed, report, outcome)
     except Exception as exc:  # one report must not stop the batch
         from papermill.exceptions import PapermillExecutionError
 

@@ -2,9 +2,11 @@
 
 :func:`run_local` is the loop. In the batch process's main thread it builds the next
 report (:meth:`reportkit.run.plan.BatchPlan.prepare`), submits its job to the pool
-while fewer than ``2 × jobs`` reports are in flight (``jobs`` executing, as many built
-and queued, so a worker that frees up starts its next report at once), and records
-each outcome as it completes (``concurrent.futures.wait(FIRST_COMPLETED)``).
+while fewer than ``IN_FLIGHT_PER_JOB × jobs`` reports are in flight (``jobs`` executing,
+the rest built and queued, so a worker that frees up starts its next report at once,
+also while the batch process builds a team's or the company's object, or runs the
+company workbook post-step), and records each outcome as it completes
+(``concurrent.futures.wait(FIRST_COMPLETED)``).
 
 The pool (:class:`LocalPool`) is either ``jobs`` long-lived *report worker* processes
 (:func:`worker_processes_available`) that each execute reports end to end -- notebook
@@ -37,6 +39,7 @@ from .html import _html_exporter
 from .plan import record
 from .results import ReportResult
 from .startup import worker_init
+from .timeline import span
 
 __all__ = ["LocalPool", "run_local", "worker_processes_available"]
 
@@ -56,6 +59,16 @@ WORKER_PRELOAD = (
     "xlsxwriter",
 )
 """What a report worker imports before its first report (its initializer, :func:`_worker_init`)."""
+
+IN_FLIGHT_PER_JOB = 4
+"""Reports in flight (executing or built and queued) per report worker.
+
+Two were enough while every object took about as long to build as the next free slot;
+the teams', the company's and the company workbook together take the batch process about
+2.8 s of CPU in a row, and with two per worker both workers ran dry for 3-6 s meanwhile
+(``benchmarks/bench_timeline.py``, docs/batch.md). A queued account-manager report holds
+about 0.5 MB in this process.
+"""
 
 Prepare = Callable[[ReportResult, str], "tuple[ReportJob, Any] | None"]
 
@@ -238,28 +251,47 @@ class _StartMethodKept(Executor):
             return self._executor.submit(fn, *args, **kwargs)
 
 
-def run_local(pool: LocalPool, results: list[ReportResult], slugs: list[str], prepare: Prepare, bar: Any) -> bool:
+def run_local(
+    pool: LocalPool,
+    results: list[ReportResult],
+    slugs: list[str],
+    prepare: Prepare,
+    bar: Any,
+    *,
+    settled: Callable[[ReportResult], None] | None = None,
+    drained: Callable[[], None] | None = None,
+) -> bool:
     """Prepare each report here, execute it in ``pool``, record its outcome; True when interrupted.
 
-    At most ``2 × pool.jobs`` reports are in flight. On Ctrl-C nothing new is
-    prepared or started, the reports already executing run to their end and are
-    recorded (workers and kernels ignore the terminal's ^C), and the rest stay
+    Reports are prepared and submitted in the order of ``results`` (the batch's
+    :meth:`reportkit.run.plan.BatchPlan.submission_order`). At most ``IN_FLIGHT_PER_JOB × pool.jobs``
+    reports are in flight. ``settled(res)`` is called in this thread once a report's
+    outcome is final (recorded, or settled by ``prepare``: reused or failed while
+    building), and ``drained()`` once, when every report has been submitted: the batch
+    process's own remaining work then runs while the last reports execute. On Ctrl-C
+    nothing new is prepared or started, the reports already executing run to their end
+    and are recorded (workers and kernels ignore the terminal's ^C), and the rest stay
     ``pending`` (:func:`reportkit.run.batch.run_batch` marks them not run).
     """
     todo = iter(zip(results, slugs))
     in_flight: dict[Future, tuple[ReportResult, ReportJob, Any]] = {}
+    settle = settled or (lambda res: None)
 
     def done(res: ReportResult, outcome: JobOutcome) -> None:
         record(res, outcome)
         bar.set_postfix_str(res.name[:30], refresh=False)
         bar.update(1)
+        settle(res)
 
     try:
         while True:
-            _fill(pool, todo, in_flight, prepare, bar, limit=2 * pool.jobs)
+            if _fill(pool, todo, in_flight, prepare, bar, settle, limit=IN_FLIGHT_PER_JOB * pool.jobs) and drained is not None:
+                drained()
+                drained = None
             if not in_flight:
                 return False
-            finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            with span("wait", in_flight=len(in_flight)):
+                finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
             for fut in finished:
                 res, job, report = in_flight.pop(fut)
                 try:
@@ -275,19 +307,30 @@ def run_local(pool: LocalPool, results: list[ReportResult], slugs: list[str], pr
         return True
 
 
-def _fill(pool: LocalPool, todo: Any, in_flight: dict, prepare: Prepare, bar: Any, *, limit: int) -> None:
-    """Prepare and submit reports until ``limit`` are in flight or none is left."""
+def _fill(
+    pool: LocalPool,
+    todo: Any,
+    in_flight: dict,
+    prepare: Prepare,
+    bar: Any,
+    settle: Callable[[ReportResult], None],
+    *,
+    limit: int,
+) -> bool:
+    """Prepare and submit reports until ``limit`` are in flight; True when none is left to prepare."""
     while len(in_flight) < limit:
         nxt = next(todo, None)
         if nxt is None:
-            return
+            return True
         res, slug = nxt
         prepared = prepare(res, slug)
         if prepared is None:  # reused from the previous run, or failed while building
             bar.update(1)
+            settle(res)
             continue
         job, report = prepared
         in_flight[pool.submit(job, report)] = (res, job, report)
+    return False
 
 
 def _finish_running(in_flight: dict, done: Callable[[ReportResult, JobOutcome], None]) -> None:

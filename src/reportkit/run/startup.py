@@ -32,6 +32,9 @@ def skip_iri_grammar() -> None:
 def worker_init(*args: object) -> None:
     """A report worker's initializer: :func:`skip_iri_grammar`, then :func:`reportkit.run.local._worker_init`."""
     skip_iri_grammar()
-    from .local import _worker_init  # imports nbformat: after the line above
+    from .timeline import span
 
-    _worker_init(*args)  # type: ignore[arg-type]
+    with span("worker start"):
+        from .local import _worker_init  # imports nbformat: after the line above
+
+        _worker_init(*args)  # type: ignore[arg-type]
