@@ -32,13 +32,26 @@ from .outputs import atomic_write, inside, relative, report_formats, report_path
 from .results import ReportResult
 from .resume import can_reuse, code_hash, file_hash, params_hash, sha256
 
-__all__ = ["ID_PARAMETER", "BatchPlan", "record"]
+__all__ = ["ID_PARAMETER", "BatchPlan", "HeadlineOnly", "record"]
 
 log = logging.getLogger(__name__)
 
 ID_PARAMETER = {k.name: k.id_parameter for k in REPORT_KINDS.values()}
 """The template parameter naming the report, per built-in kind (from the registry; a batch reads
 :attr:`BatchPlan.kinds`, which holds the declared kinds too)."""
+
+
+@dataclass(frozen=True)
+class HeadlineOnly:
+    """What the batch keeps of a report object of a kind with a ``headline`` and no ``post_step``: its summary.
+
+    The index's headline figures read only ``summary`` (the company report's); its frames
+    (the company's accounts at risk: a row per account at risk, ``Decimal`` money, about
+    140,000 rows at 800,000 deals) are in its pickle, which the report's worker reads, and
+    are not kept in the batch process for the steps after the reports.
+    """
+
+    summary: dict[str, Any]
 
 
 @dataclass
@@ -66,8 +79,9 @@ class BatchPlan:
     kinds : dict
         Every kind the batch knows (:func:`reportkit.reports.builders.batch_kinds`).
     objects : dict
-        Report objects built by :meth:`prepare` of the kinds with a ``post_step`` or a
-        ``headline``, by kind then id (the company workbook, the index's headline figures).
+        Report objects built by :meth:`prepare` of the kinds with a ``post_step``, and of
+        a kind with a ``headline`` (the company's) its :class:`HeadlineOnly` figures, by
+        kind then id (the company workbook, the index's headline figures).
     """
 
     ds: Any
@@ -113,8 +127,8 @@ class BatchPlan:
                 return None
             kind = self.kinds[res.kind]
             report = kind.build(self.ds, res.id, self.period.label, self.params, self.params.as_of)
-            if kind.post_step or kind.headline:
-                self.objects.setdefault(res.kind, {})[res.id] = report
+            if kind.post_step or kind.headline:  # a headline-only kind's figures, not its frames (docs/batch.md, memory)
+                self.objects.setdefault(res.kind, {})[res.id] = report if kind.post_step else HeadlineOnly(dict(report.summary))
             res.headline = headline_text(res.kind, getattr(report, "summary", {}), self.ds.currency)
             blob = pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL)
             res.fingerprint = fingerprint = {
