@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from reportkit.analysis.api import load
@@ -130,3 +131,33 @@ def test_statement_without_period_uses_the_params_files_period(tmp_path, capsys)
     period = load_params(DEMO).period
     assert [p.name for p in sorted(tmp_path.glob("*.csv"))] == [f"statement-AM-001-{period}.csv"]
     assert f"statement(s) for {period}" in capsys.readouterr().out
+
+
+def test_team_and_company_commission_are_their_members_statement_totals_when_the_batch_keeps_only_the_last_statement():
+    # a batch keeps every account manager's statement totals and only the last one's lines (docs/batch.md,
+    # "Memory of the batch process"): the team and company reports built after every member's report show
+    # the same commission as those built first, from whole statements
+    from reportkit.domain.commission import CommissionStatement
+    from reportkit.reports.builders import COMPANY_ID, build_report, report_context
+
+    params, ds = load(DEMO)
+    specs = plan_reports(ds, params)
+
+    def build(s):
+        return build_report(ds, params, kind=s.kind, report_id=s.id, period=params.period, as_of=params.as_of)
+
+    groups = [s for s in specs if s.kind in ("team", "company")]
+    with shared_contexts():
+        first = {s.id: build(s) for s in groups}  # every statement made for them, before any member's report
+    with shared_contexts():
+        ams = {s.id: build(s) for s in specs if s.kind == "account_manager"}
+        after = {s.id: build(s) for s in groups}
+        ctx = report_context(ds, params, params.period, params.as_of)
+        whole = [v for v in ctx.engine.values() if isinstance(v, tuple) and isinstance(v[-1], CommissionStatement)]
+        assert len(whole) == 1  # the last account manager's lines only
+    for key, report in first.items():
+        assert after[key].summary == report.summary
+        pd.testing.assert_frame_equal(after[key].commission_expense, report.commission_expense)
+    for t in (r for k, r in after.items() if k != COMPANY_ID):
+        for am, total in zip(t.commission_expense["account_manager_id"], t.commission_expense["total"]):
+            assert total == ams[am].summary["commission_total"] == sum(ams[am].commission["amount"], Decimal("0.00"))

@@ -63,6 +63,7 @@ from .quota import attainment
 __all__ = [
     "LINE_COLUMNS",
     "CommissionStatement",
+    "StatementTotals",
     "commission_statement",
     "flat_plan",
     "flat_result",
@@ -128,6 +129,10 @@ class CommissionStatement:
     payout_fx: pd.DataFrame | None = None
     trace_of: Callable[[], pd.DataFrame] | None = dataclasses.field(default=None, repr=False, compare=False)
 
+    def totals(self) -> StatementTotals:
+        """The statement's figures without its lines (:class:`StatementTotals`): what a group's report reads."""
+        return StatementTotals(self.account_manager_id, self.period, self.total, self.commission, self.bonus)
+
     @property
     def trace(self) -> pd.DataFrame:
         """The trace behind each line (:data:`reportkit.domain.engine.trace.TRACE_COLUMNS`), made by the engine on request.
@@ -138,6 +143,35 @@ class CommissionStatement:
         if self.trace_of is None:
             return pd.DataFrame(columns=engine.TRACE_COLUMNS)
         return self.trace_of()
+
+
+@dataclass(frozen=True)
+class StatementTotals:
+    """A commission statement's totals without its lines: what a team's and the company's report read of it.
+
+    A batch keeps these for every account manager, and a whole statement (its ``Decimal``
+    lines, about 0.2 MB at 800,000 deals) only for the last one asked
+    (:func:`reportkit.reports.statements.statement_totals`; ``docs/batch.md``, "Memory of
+    the batch process"). The same figures as the statement's fields of the same names.
+
+    Attributes
+    ----------
+    account_manager_id : str
+    period : str
+        Period label.
+    total : Decimal
+        :attr:`CommissionStatement.total`: the sum of the statement's rounded lines.
+    commission : Decimal
+        :attr:`CommissionStatement.commission`.
+    bonus : Decimal
+        :attr:`CommissionStatement.bonus`.
+    """
+
+    account_manager_id: str
+    period: str
+    total: Decimal
+    commission: Decimal
+    bonus: Decimal
 
 
 def _pct(x: float | Decimal) -> str:
@@ -537,13 +571,14 @@ def plan_statement(
     )
 
 
-def commission_expense(statements: Iterable[CommissionStatement]) -> dict[str, Decimal]:
+def commission_expense(statements: Iterable[CommissionStatement | StatementTotals]) -> dict[str, Decimal]:
     """What some commission statements cost, by component: the one way a team's or the company's expense adds up.
 
     Parameters
     ----------
-    statements : iterable of CommissionStatement
-        One per account manager (every account manager in one team, so nobody counts twice).
+    statements : iterable of CommissionStatement or StatementTotals
+        One per account manager (every account manager in one team, so nobody counts twice);
+        only their totals are read.
 
     Returns
     -------

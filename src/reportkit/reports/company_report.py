@@ -33,7 +33,7 @@ from .context import ReportContext, report_context
 from .objects import CompanyReport, TeamReport
 from .planning import COMPANY_ID, reported_teams
 from .sections import as_of_notes, fraction_or_none, money_or_none, next_year_forecast, report_branding
-from .statements import commission_statement
+from .statements import statement_totals
 from .team import _distribution, _quarterly, build_team_report
 
 __all__ = ["AT_RISK_REASONS", "COMPANY_PIPELINE_RULE", "COMPANY_COMMISSION_RULE", "build_company_report"]
@@ -448,11 +448,12 @@ def _commission_expense(
     """Commission expense by team and component, and the company's, from the account managers' statements.
 
     The statements are the ones the account managers' and teams' reports show
-    (:func:`reportkit.reports.statements.commission_statement`, once per batch).
+    (:func:`reportkit.reports.statements.commission_statement`, once per batch; their totals:
+    :func:`reportkit.reports.statements.statement_totals`).
     """
     rows, every = [], []
     for t in team_reports:
-        stmts = [commission_statement(ds, params, ctx, a) for a in t.commission_expense["account_manager_id"].astype("str")]
+        stmts = [statement_totals(ds, params, ctx, a) for a in t.commission_expense["account_manager_id"].astype("str")]
         every += stmts
         e = commission_expense(stmts)
         rows.append((t.name, len(stmts), e["commission"], e["bonus"], e["other"], e["total"]))

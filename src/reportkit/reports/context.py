@@ -22,6 +22,7 @@ import pandas as pd
 from ..config.params import BatchParams
 from ..config.plans import Plan, deal_type_plan, load_plan_source
 from ..core.cache import ContentCache
+from ..core.money import cents_to_money, to_cents
 from ..core.periods import Period, data_start
 from ..data.mapping import data_notes
 from ..data.model import Dataset
@@ -326,8 +327,10 @@ class ReportContext:
                 service_issues=ds.service_issues,
                 history_start=self.first_deal,
             )
-            at_risk = status.loc[(status["status"] == "at risk").to_numpy(), list(AT_RISK_COLUMNS)]
-            self.engine[("accounts_at_risk", account_manager_id)] = at_risk.reset_index(drop=True)
+            at_risk = status.loc[(status["status"] == "at risk").to_numpy(), list(AT_RISK_COLUMNS)].reset_index(drop=True)
+            # kept to the end of the batch: money as int64 cents, not a Decimal object per row (the same cents)
+            cents = pd.Series([to_cents(v) for v in at_risk["revenue_ytd"]], dtype="int64")
+            self.engine[("accounts_at_risk", account_manager_id)] = at_risk.assign(revenue_ytd=cents)
             self.engine[("account_status", "last")] = last = (account_manager_id, status)
         return last[1].copy()
 
@@ -337,12 +340,14 @@ class ReportContext:
         The company report's accounts at risk read these for every reported account
         manager after their reports are built; only these rows and the columns it reads
         (:data:`AT_RISK_COLUMNS`) are kept, computed by :meth:`account_status` when not
-        yet asked.
+        yet asked; ``revenue_ytd`` is kept in whole cents and returned as ``Decimal``, as
+        ``account_status`` has it.
         """
         key = ("accounts_at_risk", account_manager_id)
         if key not in self.engine:
             self.account_status(ds, account_manager_id)
-        return self.engine[key].copy()
+        kept = self.engine[key]
+        return kept.assign(revenue_ytd=pd.Series([cents_to_money(c) for c in kept["revenue_ytd"]], dtype="object"))
 
     def split(self, kind: str) -> pd.DataFrame:
         """Quotas split by fiscal period of ``kind`` (computed once per batch)."""

@@ -20,7 +20,14 @@ from ..config.params import BatchParams
 from ..config.plans import deal_type_plan
 from ..data.fx import DealConversions, conversion_words, has_fx
 from ..data.model import Dataset
-from ..domain.commission import CommissionStatement, flat_result, flat_statement, plan_result, plan_statement
+from ..domain.commission import (
+    CommissionStatement,
+    StatementTotals,
+    flat_result,
+    flat_statement,
+    plan_result,
+    plan_statement,
+)
 from ..domain.crediting import check_crediting, deal_type_factor_ppm
 from ..domain.restatement import Restatement, with_restatements
 from .closes import prior_period_restatements
@@ -29,6 +36,7 @@ from .planning import account_manager_row
 
 __all__ = [
     "commission_statement",
+    "statement_totals",
     "load_checked_plans",
     "commission_for",
     "restatements_for",
@@ -40,12 +48,16 @@ __all__ = [
 
 
 def commission_statement(ds: Dataset, params: BatchParams, ctx: ReportContext, account_manager_id: str) -> CommissionStatement:
-    """The commission statement a report shows, from the engine (computed once per batch).
+    """The commission statement a report shows, from the engine (once per account manager in a batch).
 
     ``params.plan``: the plan files; otherwise the flat ``commission:`` policy
-    compiled into an engine plan, on the report's credited deals and quotas. Each
-    account manager's statement is made once per batch: their own report and their
-    team's report show the same (immutable) statement.
+    compiled into an engine plan, on the report's credited deals and quotas. Inside a
+    batch's shared context the whole statement is kept for the last account manager
+    asked (their report, then a ``per: account`` kind's reports of them), and its
+    totals for every one (:func:`statement_totals`, what their team's and the company's
+    reports read): the same (immutable) statement's figures, without keeping 200
+    statements' ``Decimal`` lines to the end of the batch (``docs/batch.md``, "Memory of
+    the batch process").
 
     Parameters
     ----------
@@ -72,30 +84,43 @@ def commission_statement(ds: Dataset, params: BatchParams, ctx: ReportContext, a
     PlanError
         A plan file named by the params is invalid (:func:`load_checked_plans`).
     """
-    key = ("statement", account_manager_id)
+    last = ctx.engine.get(("statement", "last"))
+    if last is not None and last[0] == account_manager_id:
+        return last[1]
+    stmt = _own_statement(ds, params, ctx, account_manager_id)
+    restated = []
+    if params.close.registry is not None:  # close group (issue #15): restate the closed earlier periods
+        restated = prior_period_restatements(
+            ds,
+            params,
+            ctx,
+            account_manager_id,
+            lambda c: _own_statement(ds, params, c, account_manager_id),
+            lambda label, as_of: report_context(ds, params, label, datetime.date.fromisoformat(as_of)),
+        )
+    ctx.engine[("restatements", account_manager_id)] = restated
+    stmt = with_restatements(stmt, restated)
+    ctx.engine[("statement totals", account_manager_id)] = stmt.totals()
+    ctx.engine[("statement", "last")] = (account_manager_id, stmt)
+    return stmt
+
+
+def statement_totals(ds: Dataset, params: BatchParams, ctx: ReportContext, account_manager_id: str) -> StatementTotals:
+    """The totals of :func:`commission_statement` (kept for every account manager in a batch's shared context).
+
+    What a team's and the company's report read of their members' statements: ``total``,
+    ``commission`` and ``bonus``, the same figures as the statement's; the statement is
+    made when it was not yet (then its totals are kept too).
+    """
+    key = ("statement totals", account_manager_id)
     if key not in ctx.engine:
-        stmt = _own_statement(ds, params, ctx, account_manager_id)
-        restated = []
-        if params.close.registry is not None:  # close group (issue #15): restate the closed earlier periods
-            restated = prior_period_restatements(
-                ds,
-                params,
-                ctx,
-                account_manager_id,
-                lambda c: _own_statement(ds, params, c, account_manager_id),
-                lambda label, as_of: report_context(ds, params, label, datetime.date.fromisoformat(as_of)),
-            )
-        ctx.engine[("restatements", account_manager_id)] = restated
-        ctx.engine[key] = with_restatements(stmt, restated)
+        commission_statement(ds, params, ctx, account_manager_id)
     return ctx.engine[key]
 
 
 def _own_statement(ds: Dataset, params: BatchParams, ctx: ReportContext, account_manager_id: str) -> CommissionStatement:
-    """The period's own statement from the engine (no restatement of closed periods), kept in ``ctx``."""
-    key = ("own statement", account_manager_id)
-    if key not in ctx.engine:
-        ctx.engine[key] = _with_conversion(_make_statement(ds, params, ctx, account_manager_id), ds, ctx)
-    return ctx.engine[key]
+    """The period's own statement from the engine (no restatement of closed periods); :func:`commission_statement` keeps it."""
+    return _with_conversion(_make_statement(ds, params, ctx, account_manager_id), ds, ctx)
 
 
 def _with_conversion(stmt: CommissionStatement, ds: Dataset, ctx: ReportContext) -> CommissionStatement:

@@ -21,7 +21,7 @@ from ..core.errors import ParamsError, did_you_mean
 from ..core.money import cents_to_money, money_sum
 from ..core.periods import Period
 from ..data.model import Dataset
-from ..domain.commission import CommissionStatement
+from ..domain.commission import StatementTotals
 from ..domain.crediting import credited_in, crediting_overlaps, revenue_cents_by, revenue_micros_by, team_revenue
 from ..domain.forecast import pooled_forecast
 from ..domain.performance import current_status
@@ -48,7 +48,7 @@ from .sections import (
     to_date_figures,
     to_date_note,
 )
-from .statements import commission_statement
+from .statements import statement_totals
 
 __all__ = ["ATTAINMENT_BANDS", "TEAM_ATTAINMENT_RULE", "ROLLUP_TOTAL_RULE", "build_team_report"]
 
@@ -177,7 +177,7 @@ def build_team_report(
 
     figures = group_figures(ctx, credited, members)
     quotas = {a: ctx.quota(a, ctx.period) for a in members}
-    stmts = {a: commission_statement(ds, params, ctx, a) for a in members}
+    stmts = {a: statement_totals(ds, params, ctx, a) for a in members}  # the members' statements' totals
     perf = performance_history(ctx, params, credited, members)
     standing = {a: current_status(perf.loc[(perf["account_manager_id"] == a).to_numpy()], params.performance) for a in members}
     fc = members_chosen_forecasts(ds, ctx, members)
@@ -266,7 +266,7 @@ def _leaderboard(
     members: list[str],
     am_names: dict[str, str],
     quotas: dict[str, int | None],
-    stmts: dict[str, CommissionStatement],
+    stmts: dict[str, StatementTotals],
     standing: dict[str, tuple[str, int]],
 ) -> pd.DataFrame:
     """The members ranked by attainment (n/a last), then revenue, then id."""
@@ -429,7 +429,7 @@ def _performance_watch(watch: list[str], am_names: dict[str, str], standing: dic
     )
 
 
-def _commission_expense(members: list[str], am_names: dict[str, str], stmts: dict[str, CommissionStatement]) -> pd.DataFrame:
+def _commission_expense(members: list[str], am_names: dict[str, str], stmts: dict[str, StatementTotals]) -> pd.DataFrame:
     """Each member's commission statement totals (the same statements their own reports show)."""
     return pd.DataFrame(
         {
@@ -486,7 +486,7 @@ def _notes(
 def _summary(
     figures: GroupFigures,
     to_date: dict[str, Any],
-    stmts: dict[str, CommissionStatement],
+    stmts: dict[str, StatementTotals],
     team_fc: dict[str, Any],
     forecast: pd.DataFrame,
     on_watch: int,

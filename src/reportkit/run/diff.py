@@ -33,6 +33,7 @@ from ..render.excel import money_format
 from ..render.excel.book import print_setup
 from ..render.excel.frames import wrapped_height
 from .close import input_words, read_batch_manifest
+from .memory import release_free_memory
 from .outputs import atomic_write
 from .results import ReportResult
 
@@ -119,6 +120,8 @@ def write_batch_facts(
     tmp = out / f".{FINGERPRINT_FILE}.tmp"
     fp.to_parquet(tmp, index=False)
     tmp.replace(out / FINGERPRINT_FILE)
+    del fp
+    release_free_memory()  # what hashing every deal freed, before the company workbook (docs/batch.md, memory)
 
 
 @dataclass

@@ -34,7 +34,7 @@ from .results import ReportResult
 from .resume import can_reuse, code_hash, file_hash, params_hash, sha256
 from .timeline import TIMELINE_ENV, span
 
-__all__ = ["ID_PARAMETER", "BatchPlan", "record", "submission_order"]
+__all__ = ["ID_PARAMETER", "BatchPlan", "HeadlineOnly", "record", "submission_order"]
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,19 @@ COMPANY_IN_REPORTS = 7
 ID_PARAMETER = {k.name: k.id_parameter for k in REPORT_KINDS.values()}
 """The template parameter naming the report, per built-in kind (from the registry; a batch reads
 :attr:`BatchPlan.kinds`, which holds the declared kinds too)."""
+
+
+@dataclass(frozen=True)
+class HeadlineOnly:
+    """What the batch keeps of a report object of a kind with a ``headline`` and no ``post_step``: its summary.
+
+    The index's headline figures read only ``summary`` (the company report's); its frames
+    (the company's accounts at risk: a row per account at risk, ``Decimal`` money, about
+    140,000 rows at 800,000 deals) are in its pickle, which the report's worker reads, and
+    are not kept in the batch process for the steps after the reports.
+    """
+
+    summary: dict[str, Any]
 
 
 @dataclass
@@ -71,8 +84,9 @@ class BatchPlan:
     kinds : dict
         Every kind the batch knows (:func:`reportkit.reports.builders.batch_kinds`).
     objects : dict
-        Report objects built by :meth:`prepare` of the kinds with a ``post_step`` or a
-        ``headline``, by kind then id (the company workbook, the index's headline figures).
+        Report objects built by :meth:`prepare` of the kinds with a ``post_step``, and of
+        a kind with a ``headline`` (the company's) its :class:`HeadlineOnly` figures, by
+        kind then id (the company workbook, the index's headline figures).
     figures : dict
         ``"kind/id"`` -> the ``figures.json`` entry of each report :meth:`prepare` built
         (:func:`reportkit.run.diff.report_entry`), taken while the object is at hand.
@@ -123,8 +137,8 @@ class BatchPlan:
             kind = self.kinds[res.kind]
             with span("build", kind=res.kind, id=res.id):
                 report = kind.build(self.ds, res.id, self.period.label, self.params, self.params.as_of)
-            if kind.post_step or kind.headline:
-                self.objects.setdefault(res.kind, {})[res.id] = report
+            if kind.post_step or kind.headline:  # a headline-only kind's figures, not its frames (docs/batch.md, memory)
+                self.objects.setdefault(res.kind, {})[res.id] = report if kind.post_step else HeadlineOnly(dict(report.summary))
             res.headline = headline_text(res.kind, getattr(report, "summary", {}), self.ds.currency)
             self.figures[f"{res.kind}/{res.id}"] = report_entry(res.kind, res.id, res.name, report)
             with span("pickle", kind=res.kind, id=res.id):
