@@ -282,6 +282,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--managers", type=int, default=50)
     ap.add_argument("--deals", type=int, default=200_000)
     ap.add_argument("--quick", action="store_true", help="10 managers, 40,000 deals")
+    ap.add_argument("--smoke", action="store_true", help="the tiniest run, to check the script works: 2 managers, 2,000 deals")
     ap.add_argument("--params", type=Path, help="run this params file instead of the synthetic org")
     ap.add_argument("--jobs", type=int, default=None)
     ap.add_argument("-p", dest="overrides", action="append", default=[], help="params override (default pdf.enabled=false)")
@@ -292,6 +293,8 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     if args.quick:
         args.managers, args.deals = 10, 40_000
+    if args.smoke:
+        args.managers, args.deals = 2, 2_000
     overrides = args.overrides or ["pdf.enabled=false"]
     root = Path(tempfile.mkdtemp(prefix="reportkit-timeline-"))
     try:

@@ -47,6 +47,10 @@ HEADLINES: dict[str, tuple[str, ...]] = {
         r"template run \(papermill\): +nbclient engine [\d.]+ s, ours [\d.]+ s",
     ),
     "bench_pdf.py": (r"demo weasyprint: 1 reports; CPU per report median [\d.]+ s",),
+    "bench_timeline.py": (
+        r"first report starts at [\d.]+ s; every worker busy until [\d.]+ s; last report ends [\d.]+ s",
+        r"core-seconds the batch's processes left unused: before first report [\d.]+",
+    ),
     "bench_report.py": (
         r"1 managers, 2,000 deals; reports: 1 account_manager, 1 company, 1 team",
         r"mean per report of the batch's mix: CPU [\d.]+ s",
