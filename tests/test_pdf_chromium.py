@@ -238,3 +238,16 @@ def test_a_killed_report_worker_leaves_no_browser_behind(tmp_path):
     ran = _batch_in_wrapper(tmp_path, "kill-worker")
     assert ran["browsers_seen"] > 0
     assert ran["left"] == []
+
+
+def test_a_long_temporary_folder_does_not_stop_the_browser(tmp_path, monkeypatch):
+    # Chromium aborts with "Socket path too long" when $TMPDIR is deep (a test's tmp_path is)
+    deep = tmp_path / ("a-rather-long-folder-name-" * 3)
+    deep.mkdir()
+    monkeypatch.setenv("TMPDIR", str(deep))
+    renderer = ChromiumRenderer(choose_renderer("chromium").executable)
+    try:
+        pdf = renderer.render(print_document("<p>printed from a deep TMPDIR</p>", PdfPage(TITLE)))
+    finally:
+        renderer.close()
+    assert "deep" in words(pdf, tmp_path)

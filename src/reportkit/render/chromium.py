@@ -71,6 +71,27 @@ PRINT_TIMEOUT_S = 120.0
 
 _LAUNCH_TIMEOUT_MS = 60_000
 
+_SOCKET_DIR_MAX = 40
+"""Longest temporary folder Chromium is started with: it puts its singleton socket at
+``$TMPDIR/org.chromium.Chromium.XXXXXX/SingletonSocket`` and aborts ("Socket path too
+long") past the 107 bytes a Unix socket's path may have."""
+
+
+def browser_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment the browser starts with: this one, with a temporary folder short enough for its socket.
+
+    A ``TMPDIR`` longer than :data:`_SOCKET_DIR_MAX` characters (a test's temporary
+    folder, a deep home) is replaced by the system's ``/tmp`` where that is a writable
+    folder; otherwise the environment is left as it is.
+    """
+    import tempfile
+
+    env = dict(os.environ if environ is None else environ)
+    current = env.get("TMPDIR") or tempfile.gettempdir()
+    if len(current) > _SOCKET_DIR_MAX and os.path.isdir("/tmp") and os.access("/tmp", os.W_OK):
+        env["TMPDIR"] = "/tmp"
+    return env
+
 
 def find_chromium(configured: str | None = None) -> str | None:
     """The Chromium executable PDFs are printed with, or None when there is none.
@@ -283,6 +304,7 @@ class ChromiumRenderer:
             handle_sigterm=True,
             handle_sighup=True,
             timeout=_LAUNCH_TIMEOUT_MS,
+            env=browser_environment(),  # a short TMPDIR: Chromium's singleton socket path must fit
         )
         self.launches += 1
         self.version = browser.version

@@ -29,7 +29,7 @@ import signal
 import sys
 import sysconfig
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
@@ -336,18 +336,23 @@ def _fill(
 def _finish_running(in_flight: dict, done: Callable[[ReportResult, JobOutcome], None]) -> None:
     """After an interrupt: record the reports that were already executing as they end.
 
-    Cancelled (queued) reports stay pending; a second ^C stops waiting. (A future the
-    pool cancelled at shutdown never counts as completed for ``as_completed``, so only
-    the others are waited for.)
+    Cancelled (queued) reports stay pending; a second ^C stops waiting. The pool
+    cancels its queued futures in its own thread, after :meth:`LocalPool.cancel` has
+    returned, and a future cancelled that way never counts as completed for
+    ``wait``/``as_completed``; so the wait is in short steps, and a future found
+    cancelled is dropped (waiting on it once hung the batch after ^C for good).
     """
-    running = [fut for fut in in_flight if not fut.cancelled()]
+    pending = set(in_flight)
     try:
-        for fut in as_completed(running):
-            res, _job, _report = in_flight.pop(fut)
-            try:
-                outcome = fut.result()
-            except Exception:
-                continue
-            done(res, outcome)
+        while pending:
+            pending = {fut for fut in pending if not fut.cancelled()}
+            finished, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                res, _job, _report = in_flight.pop(fut)
+                try:
+                    outcome = fut.result()
+                except Exception:
+                    continue
+                done(res, outcome)
     except KeyboardInterrupt:
         pass
