@@ -229,3 +229,22 @@ def test_report_workers_ignore_ctrl_c_so_running_reports_finish_and_are_recorded
         assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def test_after_an_interrupt_a_report_the_pool_cancels_late_does_not_hang_the_batch():
+    # the process pool cancels its queued futures in its own thread, after cancel() returned:
+    # waiting on such a future for good hung a ^C'd batch (seen with Chromium PDFs on)
+    from concurrent.futures import Future
+
+    late = Future()
+    recorded = []
+    threading.Timer(0.1, late.cancel).start()
+    finished = threading.Event()
+
+    def run():
+        local._finish_running({late: ("res", "job", None)}, lambda res, outcome: recorded.append(res))
+        finished.set()
+
+    threading.Thread(target=run, daemon=True).start()
+    assert finished.wait(10), "_finish_running waited for a future cancelled after the interrupt"
+    assert recorded == []

@@ -29,6 +29,7 @@ import signal
 import sys
 import sysconfig
 from collections.abc import Callable, Iterable
+from concurrent import futures
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -346,7 +347,7 @@ def _finish_running(in_flight: dict, done: Callable[[ReportResult, JobOutcome], 
     try:
         while pending:
             pending = {fut for fut in pending if not fut.cancelled()}
-            finished, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+            finished, pending = futures.wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
             for fut in finished:
                 res, _job, _report = in_flight.pop(fut)
                 try:
