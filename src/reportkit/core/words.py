@@ -1,7 +1,8 @@
 """Counted nouns in words: the one home of a plural a reader sees ("1 team", "3 teams").
 
 Used wherever a count stands before a noun: the batch's counts line (report kinds by
-their titles), the index's report count, the company report's heading.
+their titles), the index's report count, the company report's heading, the diff and
+restatement reasons ("3 deals added"), an FX rate's note.
 """
 
 from __future__ import annotations

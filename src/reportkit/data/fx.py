@@ -47,6 +47,7 @@ import pandas as pd
 from ..core.errors import DataProblem
 from ..core.money import CENT, MICROS_PER_CENT, check_exact_range, rdiv, round_money
 from ..core.periods import FiscalCalendar
+from ..core.words import counted
 from . import model
 
 __all__ = [
@@ -200,7 +201,7 @@ def _average_rates(
         mean[n] = int(round_money(Decimal(sum(sel)) / len(sel) / _SCALE, places=RATE_DECIMALS).scaleb(RATE_DECIMALS))
         span = calendar.period_of_ordinal(key, kind)
         label = f"{span.start:%Y-%m}" if kind == "month" else span.label
-        words[n] = f"average of {len(sel)} rate{'s' if len(sel) > 1 else ''} dated in {label}"
+        words[n] = f"average of {counted(len(sel), 'rate')} dated in {label}"
     key_d = calendar.ordinals(close, kind)
     at = np.clip(np.searchsorted(keys, key_d), 0, len(keys) - 1)
     ok = keys[at] == key_d

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.money import money_sum
+from ..core.words import counted
 from .commission import LINE_COLUMNS, CommissionStatement
 from .engine.results import rule_words
 
@@ -171,7 +172,7 @@ def deal_changes(old: pd.DataFrame, new: pd.DataFrame, ids: Iterable[str] | None
 
 
 def _deals(n: int) -> str:
-    return f"{n} deal{'s' if n != 1 else ''}"
+    return counted(n, "deal")
 
 
 def cause_words(changes: DealChanges, inputs_changed: Sequence[str] = ()) -> str:

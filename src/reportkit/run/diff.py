@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from ..core.errors import DataError, OutputError
+from ..core.words import counted
 from ..data.model import Dataset
 from ..domain.restatement import DealChanges, deal_changes, deal_fingerprint
 from ..render.excel import money_format
@@ -251,7 +252,7 @@ def _why(d: BatchDiff, kind: str, rid: str) -> str:
         mine = [x for x in got if ids is None or x in ids]
         if mine:
             shown = ", ".join(mine[:8]) + (f" and {len(mine) - 8} more" if len(mine) > 8 else "")
-            parts.append(f"{len(mine)} deal{'s' if len(mine) != 1 else ''} {label} ({shown})")
+            parts.append(f"{counted(len(mine), 'deal')} {label} ({shown})")
     parts += [f"{x} changed" for x in d.inputs]
     return "; ".join(parts) or "no deal or input changed"
 
