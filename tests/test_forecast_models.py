@@ -287,3 +287,70 @@ def test_the_choice_reads_the_dates_actuals_are_known_by_as_dates_or_as_text_ali
     for cutoff, expected in ((datetime.date(2023, 6, 30), "theta"), (datetime.date(2024, 3, 31), "ets")):
         assert choose_method(ev, "team", cutoff, ["ets", "theta"])[0] == expected
         assert choose_method(as_text, "team", cutoff, ["ets", "theta"]) == choose_method(ev, "team", cutoff, ["ets", "theta"])
+
+
+def _statsmodels_full_path(y: np.ndarray, h: int, method: str) -> tuple[np.ndarray, np.ndarray]:
+    """The forecast and standard errors as statsmodels' documented calls give them, every result computed.
+
+    The reference for ``forecast_models._fit``'s shorter paths (ETS, Theta): the same model
+    settings, ``fit()`` with its full results (parameter covariance, smoother) and
+    ``get_prediction`` / ``forecast`` on a pandas Series.
+    """
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+    from statsmodels.tsa.forecasting.theta import ThetaModel
+
+    from reportkit.domain.forecast_models import _ses_sigma2
+
+    seasonal = len(y) >= 24
+    if method == "ets":
+        res = ETSModel(
+            pd.Series(y),
+            error="add",
+            trend=None,
+            seasonal="add" if seasonal else None,
+            seasonal_periods=12 if seasonal else None,
+            initialization_method="heuristic" if seasonal else "estimated",
+        ).fit(disp=False, maxiter=200)
+        pred = res.get_prediction(start=len(y), end=len(y) + h - 1)
+        return np.asarray(pred.predicted_mean, dtype="float64"), np.sqrt(np.asarray(pred.var_pred_mean, dtype="float64"))
+    res = ThetaModel(y, period=12, deseasonalize=seasonal, method="additive").fit()
+    alpha = float(res.params.iloc[1])
+    steps = np.arange(h)
+    return np.asarray(res.forecast(h), dtype="float64"), np.sqrt((1 + steps * (1 + (alpha - 1) ** 2)) * _ses_sigma2(y, alpha))
+
+
+def _series_of_every_shape() -> list[tuple[str, np.ndarray, int]]:
+    """Scaled monthly series (mean absolute month 1) as the backtest fits them: name, series, months ahead."""
+    rng = np.random.default_rng(18)
+    season = np.tile(np.array(SHAPE, dtype="float64"), 4)
+    raw = {
+        "seasonal_36_months": season[:36] * rng.normal(1, 0.1, 36),
+        "seasonal_30_months_with_a_return": np.where(np.arange(30) == 7, -0.4, 1) * season[:30],
+        "trending_24_months": np.linspace(50, 150, 24) + rng.normal(0, 5, 24),
+        "noisy_18_months": rng.gamma(2.0, 50.0, 18),
+        "flat_15_months": np.full(15, 80.0),
+        "sparse_14_months": np.where(rng.random(14) < 0.5, 0.0, rng.gamma(2.0, 50.0, 14)),
+        "seasonal_47_months_long": season[:47] * rng.normal(1, 0.2, 47),
+    }
+    out = []
+    for (name, y), h in zip(raw.items(), (9, 12, 3, 12, 1, 6, 13), strict=True):
+        out.append((name, y / np.abs(y).mean(), h))
+    return out
+
+
+@pytest.mark.parametrize("method", ["ets", "theta"])
+def test_the_short_fit_gives_the_same_floats_as_statsmodels_full_path(method):
+    # forecast_models._fit skips work nothing reads (ETS: the Hessian, pandas; Theta: the smoother,
+    # the covariance); a statsmodels upgrade whose full path diverges from it fails here
+    import warnings
+
+    from reportkit.domain.forecast_models import _fit
+
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        for name, y, h in _series_of_every_shape():
+            mean, se = _fit(y, h, method)
+            want_mean, want_se = _statsmodels_full_path(y, h, method)
+            assert mean.tobytes() == want_mean.tobytes(), (name, mean, want_mean)
+            assert se.tobytes() == want_se.tobytes(), (name, se, want_se)
+            assert len(mean) == h and np.isfinite(mean).all(), name
