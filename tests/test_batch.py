@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import re
 import shutil
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -632,3 +635,22 @@ def test_the_batch_papermill_engine_writes_the_same_notebook_as_papermill_s_stoc
     cell_types, outputs = run(failing, ours)
     assert cell_types[0] == "markdown"  # Papermill's error banner
     assert outputs[1][0]["ename"] == "ValueError" and outputs[2] == []
+
+
+def test_the_batch_program_exits_with_its_code_after_flushing_its_output_and_leaves_no_temporary_folder(tmp_path):
+    # the command spares its interpreter's last garbage collection (cli._exit_quickly); what a user
+    # and a script read must still be complete: the last line on stdout, the manifest, the exit code
+    # and no temporary folder of its own (multiprocessing's forkserver socket folder, Chromium's)
+    params = demo_params(tmp_path, pdf={"enabled": False})
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "reportkit", "batch", str(params), "-o", str(out), "-q", "--no-cache", "--jobs", "2"]
+    cmd += ["-p", "account_managers=AM-001", "-p", "reports=account_manager"]
+    env = {**os.environ, "TMPDIR": str(tmp)}
+    ran = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert ran.stdout.splitlines()[-1] == f"Reports: {out / 'index.html'}"
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert [(r["id"], r["status"]) for r in manifest["reports"]] == [("AM-001", "ok")]
+    assert sorted(p.name for p in tmp.iterdir()) == []

@@ -336,6 +336,22 @@ def _fail(exc: ReportkitError, debug: bool) -> int:
     return exc.exit_code
 
 
+def _exit_quickly() -> None:
+    """Spare the batch command's interpreter exit the collection of every object it still holds.
+
+    When a batch is done, its manifest, index and outputs are written and closed, its
+    pool and workers are gone; what is left is the interpreter's teardown, whose garbage
+    collection walks the data set, the report context and every imported module (0.25-0.3 s
+    of a 1-report batch over 200,000 deals, measured; up to 2 s on a loaded machine).
+    ``gc.freeze()`` moves them out of the collector's reach; the exit itself stays Python's
+    own (standard streams flushed, ``atexit`` handlers run, multiprocessing's temporary
+    folder removed), unlike ``os._exit``.
+    """
+    import gc
+
+    gc.freeze()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``reportkit`` command; returns the exit code.
 
@@ -398,6 +414,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if result.company_error:
             print(f"  failed: {result.company_error}", file=sys.stderr)
         print(f"Reports: {index}")
+        if argv is None:  # the program itself (`reportkit`, `python -m reportkit`), not a caller's main([...])
+            _exit_quickly()
         return 0 if result.succeeded else 1
     if args.command == "backtest":
         from .render.backtest import backtest_cli
