@@ -7,6 +7,7 @@ record ``core.cache.ContentCache`` checks before it trusts it.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import multiprocessing
 import os
@@ -241,3 +242,42 @@ def test_a_batch_fits_in_its_report_workers_and_cold_warm_or_off_publishes_the_s
     assert figures["cold"] == figures["warm"] == figures["off/out"]
     html = {run: (tmp_path / run / cold.reports[0].outputs["html"]).read_bytes() for run in ("cold", "warm", "off/out")}
     assert html["cold"] == html["warm"] == html["off/out"]
+
+
+def _hierarchies(ds, tmp_path: Path, cache: ContentCache | None) -> list:
+    """A batch context's three forecast frames (this year, next year, the company's backtest rows)."""
+    from reportkit.reports.context import report_context, shared_contexts
+
+    params = BatchParams(source="s.yaml", period="FY2023-Q4", as_of="2023-12-31", base_dir=tmp_path)
+    with shared_contexts(fit_cache=cache):
+        ctx = report_context(ds, params, params.period, params.as_of)
+        ctx.forecast_hierarchy(ds)
+        return [ctx.forecast_cache[k] for k in ("hierarchy", "next_hierarchy", "accuracy_evidence")]
+
+
+def _same_frames(got: list, want: list) -> None:
+    for g, w in zip(got, want, strict=True):
+        pd.testing.assert_frame_equal(g, w, check_exact=True)
+        for c in w.columns:  # a Decimal's digits, a date's type: what a report prints
+            assert [repr(x) for x in g[c]] == [repr(x) for x in w[c]], c
+
+
+def test_a_warm_batch_context_reads_its_forecast_hierarchies_and_a_late_deal_recomputes_them(tmp_path, monkeypatch):
+    from reportkit.reports import context
+
+    ds = three_seasonal_years()
+    uncached = _hierarchies(ds, tmp_path, None)
+    assert uncached[0]["forecast"].notna().all() and uncached[1] is not None and len(uncached[2])
+    cache = fit_cache(tmp_path / "cache")
+    cold = _hierarchies(ds, tmp_path, cache)
+    backtests = []
+    real = context.hierarchy_evidence
+    monkeypatch.setattr(context, "hierarchy_evidence", lambda *a, **k: backtests.append(1) or real(*a, **k))
+    warm = _hierarchies(ds, tmp_path, cache)
+    _same_frames(cold, uncached)
+    _same_frames(warm, uncached)
+    assert backtests == []  # read, not computed: no backtest ran
+    late = ds.deals.iloc[[-1]].assign(deal_id="D-late", amount_cents=12_345)
+    changed = dataclasses.replace(ds, deals=pd.concat([ds.deals, late], ignore_index=True))
+    _hierarchies(changed, tmp_path, cache)
+    assert backtests == [1]  # another deal, another key: computed

@@ -89,6 +89,10 @@ __all__ = [
     "fit_cache",
     "fit_key",
     "FIT_CACHE",
+    "HIERARCHY_CACHE",
+    "hierarchy_key",
+    "frames_record",
+    "read_frames",
     "float_cents",
     "interval_cents",
     "summing_matrix",
@@ -572,6 +576,98 @@ def _read_fit(payload: bytes | None) -> tuple[np.ndarray, np.ndarray] | object |
         return _MISS
     arr = np.frombuffer(payload, dtype="<f8", offset=5)
     return arr[:n].copy(), arr[n:].copy()
+
+
+#: The forecast hierarchies' kind of record in the cache (:func:`hierarchy_key`).
+HIERARCHY_CACHE = "hierarchies-v1"
+
+
+def hierarchy_key(dataset: Any, *parts: object) -> bytes:
+    """The cache key of a batch's forecast hierarchies: SHA-256 of everything they are computed from.
+
+    The data set's content (every frame of ``dataset``: each row's 64-bit hash by
+    ``pandas.util.hash_pandas_object``, index included, with the columns and their dtypes;
+    its other fields but ``sources``, the files' names, by ``repr``), ``parts`` (the cutoff,
+    the fiscal year: whatever else the caller's computation reads, by ``repr``), the source
+    of every module of ``reportkit.domain`` and ``reportkit.core`` (the rules) and of
+    ``reports/context.py`` (what it keeps of them), and the library versions of
+    :func:`_fit_context`. A changed deal, rule or library is another key.
+    """
+    import dataclasses
+
+    h = hashlib.sha256(HIERARCHY_CACHE.encode() + _fit_context() + _rules_source())
+    for f in dataclasses.fields(dataset):
+        value = getattr(dataset, f.name)
+        h.update(f"\0{f.name}\0".encode())
+        if isinstance(value, pd.DataFrame):
+            h.update(repr([(str(c), str(t)) for c, t in value.dtypes.items()]).encode())
+            h.update(pd.util.hash_pandas_object(value, index=True).to_numpy().tobytes())
+        elif f.name != "sources":
+            h.update(repr(value).encode())
+    h.update(repr(parts).encode())
+    return h.digest()
+
+
+@functools.cache
+def _rules_source() -> bytes:
+    """SHA-256 of the source of ``reportkit.domain``, ``reportkit.core`` and ``reports/context.py``."""
+    pkg = Path(__file__).resolve().parents[1]
+    files = sorted([*(pkg / "domain").rglob("*.py"), *(pkg / "core").rglob("*.py"), pkg / "reports" / "context.py"])
+    h = hashlib.sha256()
+    for f in files:
+        h.update(str(f.relative_to(pkg)).encode() + b"\0" + f.read_bytes() + b"\0")
+    return h.digest()
+
+
+def frames_record(frames: Sequence[pd.DataFrame | None]) -> bytes | None:
+    """Frames (or None) as one record's payload (Parquet each, length-prefixed); None when one would not read back the same.
+
+    Checked on writing: each frame is read back and compared, values (``repr`` of every
+    cell: a ``Decimal``'s digits, a date's type) dtypes and index included, so a record
+    is only ever one that :func:`read_frames` turns into the very frames written.
+    """
+    import io
+
+    out = [len(frames).to_bytes(4, "little")]
+    for frame in frames:
+        if frame is None:
+            out.append((0).to_bytes(8, "little"))
+            continue
+        buf = io.BytesIO()
+        frame.to_parquet(buf)
+        blob = buf.getvalue()
+        if not _same_frame(frame, pd.read_parquet(io.BytesIO(blob))):
+            return None
+        out += [len(blob).to_bytes(8, "little"), blob]
+    return b"".join(out)
+
+
+def read_frames(payload: bytes | None) -> list[pd.DataFrame | None] | None:
+    """:func:`frames_record` read back; None when there is none or it is not one (a miss)."""
+    import io
+
+    if payload is None or len(payload) < 4:
+        return None
+    try:
+        n, at, frames = int.from_bytes(payload[:4], "little"), 4, []
+        for _ in range(n):
+            size = int.from_bytes(payload[at : at + 8], "little")
+            at += 8
+            frames.append(pd.read_parquet(io.BytesIO(payload[at : at + size])) if size else None)
+            at += size
+    except Exception:  # not a record of ours: a miss, recomputed and written over
+        return None
+    return frames if at == len(payload) else None
+
+
+def _same_frame(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    """The same frame: columns, dtypes, index (names, levels' dtypes) and the ``repr`` of every value."""
+    pairs = ((a, b), (a.index.to_frame(index=False), b.index.to_frame(index=False)))
+    if any(list(x.columns) != list(y.columns) or list(x.dtypes) != list(y.dtypes) for x, y in pairs):
+        return False
+    if list(a.index.names) != list(b.index.names):
+        return False
+    return all([repr(v) for v in x[c].tolist()] == [repr(v) for v in y[c].tolist()] for x, y in pairs for c in x.columns)
 
 
 def _series_months(calendar: FiscalCalendar, first: datetime.date, last: datetime.date) -> int:

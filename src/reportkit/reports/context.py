@@ -32,6 +32,7 @@ from ..domain.crediting import credited_deals
 from ..domain.engine import quotas_shown
 from ..domain.forecast import annual_forecasts
 from ..domain.forecast_inputs import level_revenues
+from ..domain.forecast_models import HIERARCHY_CACHE, frames_record, hierarchy_key, read_frames
 from ..domain.quota import attainment_table, quotas_from_rule, split_quotas
 
 __all__ = [
@@ -257,11 +258,43 @@ class ReportContext:
         return self.forecast_cache["next_hierarchy"]
 
     def _hierarchies(self, ds: Dataset) -> None:
-        """This year's and (at year end) next year's hierarchy from one backtest, which is not kept."""
+        """This year's and (at year end) next year's hierarchy from one backtest, which is not kept.
+
+        Read from the batch's cache when it holds them (:meth:`_hierarchy_record`), else
+        computed and stored there: a re-run of unchanged data skips the backtest's rules,
+        choice, calibration and reconciliation as it skips the model fits.
+        """
         if "hierarchy" in self.forecast_cache:
             return
+        cache, key = self._hierarchy_record(ds)
+        kept = read_frames(cache.get(key)) if cache is not None else None
+        if kept is None:
+            self._compute_hierarchies(ds)
+            if cache is not None:
+                record = frames_record([self.forecast_cache[k] for k in _HIERARCHY_PARTS])  # type: ignore[misc]
+                if record is not None:
+                    cache.put(key, record)
+            return
+        for name, frame in zip(_HIERARCHY_PARTS, kept, strict=True):
+            self.forecast_cache[name] = frame  # type: ignore[assignment]
+
+    def _hierarchy_record(self, ds: Dataset) -> tuple[ContentCache | None, bytes]:
+        """The batch's cache of hierarchies and this context's key there: (None, b"") when nothing is kept.
+
+        Only the plain crediting's (no crediting factors by deal type: the plan is not part
+        of the key) inside a batch whose :func:`shared_contexts` offers a cache.
+        """
+        fits = shared_fit_cache()
+        if fits is None or self.deal_types is not None:
+            return None, b""
+        cache = ContentCache(fits.root.parent, HIERARCHY_CACHE)
+        return cache, hierarchy_key(ds, self.cutoff, self.period.fiscal_year, self.period.year.start, self.period.year.end)
+
+    def _compute_hierarchies(self, ds: Dataset) -> None:
+        """:meth:`_hierarchies` computed: the backtest and the forecast hierarchies from it."""
         year = self.period.year
         h = nxt = None
+        self.forecast_cache["accuracy_evidence"] = None  # type: ignore[assignment]
         if year.start <= self.cutoff <= year.end:
             # credited once for the backtest and both years (forecast_inputs: the cut rule): the context's own
             # credits when they are the plain ones (no crediting factors by deal type), not a second copy
@@ -512,6 +545,10 @@ def report_context(ds: Dataset, params: BatchParams, period_label: str, as_of: d
     if shared is not None:
         shared.append((ds, period_label, as_of, key, ctx))
     return ctx
+
+
+#: What :meth:`ReportContext._hierarchies` keeps, in the order of its cache record.
+_HIERARCHY_PARTS = ("hierarchy", "next_hierarchy", "accuracy_evidence")
 
 
 def _by_level(h: pd.DataFrame) -> pd.DataFrame:
