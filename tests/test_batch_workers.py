@@ -248,3 +248,21 @@ def test_after_an_interrupt_a_report_the_pool_cancels_late_does_not_hang_the_bat
     threading.Thread(target=run, daemon=True).start()
     assert finished.wait(10), "_finish_running waited for a future cancelled after the interrupt"
     assert recorded == []
+
+
+def test_a_one_report_batch_starts_one_report_worker_for_its_fits_and_its_report(tmp_path, monkeypatch):
+    # on 2 cores one worker starts before the load; the forecast's fits and the report, handed over while it
+    # still starts, used to start a second worker and its warm kernel process for nothing (LocalPool.expect_reports)
+    monkeypatch.setattr(local.os, "cpu_count", lambda: 2)
+    started: list[int] = []
+    real_close = local.LocalPool.close
+
+    def close(self):
+        started.extend(p.pid for p in self._executor._processes.values())
+        real_close(self)
+
+    monkeypatch.setattr(local.LocalPool, "close", close)
+    params = demo_params(tmp_path, account_managers=["AM-001"], reports=["account_manager"], pdf={"enabled": False})
+    result = run_batch(params, tmp_path / "out", progress=False, jobs=2, worker_processes=True, cache=False)
+    assert [r.status for r in result.reports] == ["ok"]
+    assert len(started) == 1

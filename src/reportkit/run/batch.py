@@ -339,6 +339,8 @@ def _execute_batch(
         period = _check_as_of(params, params_path, ds)
         load_checked_plans(ds, params)  # a plan that disagrees with the data set is bad input: exit 2, no report runs
         specs = [s for s in plan_reports(ds, params) if s.kind in templates]
+        if pool is not None:
+            pool.expect_reports(len(specs))  # a 1-report batch needs one worker, not one per core
         release_free_memory()  # the loader's buffers go back to the system before the reports are built
 
     # connect (or fail, exit code 3) before anything is written or any report runs

@@ -195,8 +195,27 @@ class LocalPool:
         """
         if self.processes:
             with callers_start_method_kept():
-                for _ in range(max(1, min(self.jobs, (os.cpu_count() or 1) - 1))):
+                for _ in range(self._early_workers()):
                     self._executor.submit(int)
+
+    def _early_workers(self) -> int:
+        """How many workers :meth:`start` starts: ``jobs``, at most one fewer than the machine's cores, at least one."""
+        return max(1, min(self.jobs, (os.cpu_count() or 1) - 1))
+
+    def expect_reports(self, reports: int) -> None:
+        """At most ``reports`` worker processes for a batch of that many reports (never fewer than :meth:`start` started).
+
+        A process pool starts a worker whenever a task is submitted and none is idle, and a
+        worker still starting is not idle: a 1-report batch whose report (or whose forecast's
+        model fits) is handed over while its one worker is still importing started a second
+        worker and its warm kernel process, about 2-2.5 s of CPU on the 2 cores the report
+        needs (``docs/batch.md``, "Performance"). The executor keeps its limit in
+        ``_max_workers``, which every start checks (CPython's ``ProcessPoolExecutor``, 3.8 to 3.13);
+        where that attribute is missing nothing changes. No-op with threads.
+        """
+        if not self.processes or not hasattr(self._executor, "_max_workers"):
+            return
+        self._executor._max_workers = max(self._early_workers(), min(self.jobs, reports))  # type: ignore[attr-defined]
 
     def fit_executor(self) -> Executor | None:
         """The worker processes, for the forecast's model fits while the first report is built (None with threads).
