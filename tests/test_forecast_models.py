@@ -338,10 +338,10 @@ def _series_of_every_shape() -> list[tuple[str, np.ndarray, int]]:
     return out
 
 
-@pytest.mark.parametrize("method", ["ets", "theta"])
+@pytest.mark.parametrize("method", ["ets"])
 def test_the_short_fit_gives_the_same_floats_as_statsmodels_full_path(method):
-    # forecast_models._fit skips work nothing reads (ETS: the Hessian, pandas; Theta: the smoother,
-    # the covariance); a statsmodels upgrade whose full path diverges from it fails here
+    # forecast_models._fit skips work nothing reads (ETS: the Hessian, pandas); a statsmodels
+    # upgrade whose full path diverges from it fails here
     import warnings
 
     from reportkit.domain.forecast_models import _fit
