@@ -68,6 +68,8 @@ __all__ = [
     "credited_in",
     "team_revenue",
     "group_deal_micros",
+    "GROUP_COLUMNS",
+    "group_credits",
     "crediting_overlaps",
     "revenue_cents",
     "revenue_cents_by",
@@ -209,6 +211,28 @@ def _strings(codes: np.ndarray, labels) -> pd.Series:
     return pd.Series(pd.array(arr.cast(pa.large_string()), dtype="str"))
 
 
+#: The columns of :func:`credited_deals` that a group's revenue figures read: team and company
+#: revenue each deal once (:func:`group_deal_micros`), the members' exact credits per period
+#: (:func:`revenue_micros_by`), their attainment, and the group's forecast revenue rows
+#: (:func:`reportkit.domain.forecast_inputs.level_revenue`). :func:`group_credits` keeps these.
+GROUP_COLUMNS = tuple(
+    c for c in CREDIT_COLUMNS if c not in ("owner_id", "credit_type", "credit_source", "territory", "product", "stage")
+)
+
+
+def group_credits(credited: pd.DataFrame, members: list[str] | tuple[str, ...] | pd.Index) -> pd.DataFrame:
+    """The credits of ``members``, with only :data:`GROUP_COLUMNS`: what a group's figures read.
+
+    The rows of ``credited`` credited to one of ``members``, in their order, without the
+    text columns no group figure reads (``owner_id``, ``credit_type``, ``credit_source``,
+    ``territory``, ``product``, ``stage``): the company report's figures walk every credit
+    of the batch, and each took its copy of all 14 columns (at 800,000 deals about 110 MB
+    each: ``docs/batch.md``, "Fourth pass").
+    """
+    c = credited[[k for k in GROUP_COLUMNS if k in credited.columns]]
+    return c.loc[c["account_manager_id"].isin(list(members)).to_numpy()]
+
+
 def credited_in(
     credited: pd.DataFrame,
     start: datetime.date | None,
@@ -263,12 +287,16 @@ def credited_revenue(
                 "deals": pd.Series([], dtype="int64"),
             }
         )
-    labels = calendar.labels(c["close_date"], kind)  # type: ignore[arg-type]
+    # each credit's period label, made once per period (not a string per credit: the company's quarters
+    # walk every credit of the batch, docs/batch.md "Fourth pass"); the same labels as calendar.labels
+    dates = c["close_date"].to_numpy("datetime64[ns]")
+    _, first, which = np.unique(calendar.ordinals(dates, kind), return_index=True, return_inverse=True)  # type: ignore[arg-type]
+    labels = calendar.labels(pd.Series(dates[first]), kind).to_numpy(dtype=object)[which.reshape(-1)]  # type: ignore[arg-type]
     g = (
         pd.DataFrame(
             {
                 "account_manager_id": c["account_manager_id"].to_numpy(),
-                "period": labels.to_numpy(),
+                "period": labels,
                 "c": c["credit_micros"].to_numpy(),
             }
         )
@@ -337,7 +365,7 @@ def group_deal_micros(
     """
     # only the columns read, and the ids kept as Arrow strings, never boxed into Python objects: the same
     # rows, about half the peak memory at 800,000 credits (+194 to +103 MB; docs/batch.md, memory)
-    read = ("deal_id", "account_manager_id", "account_id", "close_date", "credit_micros", "amount_micros")
+    read = ("deal_id", "account_manager_id", "account_id", "close_date", "credit_micros", "amount_micros")  # of GROUP_COLUMNS
     c = credited[[k for k in read if k in credited.columns]]
     if start is not None or end is not None:
         c = credited_in(c, start, end)
