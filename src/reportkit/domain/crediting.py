@@ -54,10 +54,13 @@ from ._credit_core import (
     CREDIT_SOURCES,
     NO_CREDIT_REASONS,
     DatasetCredits,
+    arrow_str,
+    arrow_to_numpy,
     check_crediting,
     credit_codes,
     credit_deals,
     deal_type_factor_ppm,
+    lookup,
     ownerless_uncredited,
 )
 
@@ -70,6 +73,7 @@ __all__ = [
     "group_deal_micros",
     "GROUP_COLUMNS",
     "group_credits",
+    "deal_codes",
     "crediting_overlaps",
     "revenue_cents",
     "revenue_cents_by",
@@ -394,10 +398,23 @@ def group_deal_micros(
 
 def crediting_overlaps(credited: pd.DataFrame, members: list[str] | tuple[str, ...] | pd.Index) -> bool:
     """True when some deal credits two or more of ``members`` (a territory overlay inside the team)."""
-    c = credited.loc[credited["account_manager_id"].isin(list(members)).to_numpy(), ["deal_id", "account_manager_id"]]
-    if c.empty:
+    # on integer codes (Arrow's lookups), not a copy of the ids: a team's or the company's every credit
+    ids = pd.unique(np.asarray([str(m) for m in members], dtype=object))
+    am = lookup(credited["account_manager_id"], ids) if len(credited) and len(ids) else np.zeros(0, np.int64)
+    rows = np.flatnonzero(am >= 0)
+    if not len(rows):
         return False
-    return bool(c.drop_duplicates().duplicated("deal_id").any())
+    pairs = np.unique(deal_codes(credited.iloc[rows]) * len(ids) + am[rows])  # each (deal, member) once
+    deals = pairs // len(ids)
+    return bool(len(np.unique(deals)) < len(deals))
+
+
+def deal_codes(credited: pd.DataFrame) -> np.ndarray:
+    """An integer per row naming its deal (equal ``deal_id``, equal code; int64), from Arrow's dictionary encoding."""
+    deal = arrow_str(credited["deal_id"])
+    if isinstance(deal, pa.ChunkedArray):
+        deal = deal.combine_chunks()
+    return arrow_to_numpy(pc.dictionary_encode(deal).indices).astype(np.int64)
 
 
 def revenue_cents(credited: pd.DataFrame) -> int:

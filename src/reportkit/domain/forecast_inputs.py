@@ -27,14 +27,13 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..core.money import micros_to_cents, rdiv
 from ..core.types import PPM
 from ..data.model import Dataset
-from ._credit_core import arrow_str, arrow_to_numpy, lookup
-from .crediting import _strings, credited_deals
+from ._credit_core import arrow_str, lookup
+from .crediting import _strings, credited_deals, deal_codes
 
 __all__ = [
     "Level",
@@ -86,7 +85,7 @@ def _entity_rows(
     ``labels[codes[i]]`` (``labels`` sorted), with the amount columns ``amount`` (``credit``
     for an account manager, ``amount`` for a team or the company: the deal's). No Python
     string per credit and no copy of a text column: the ids are looked up in Arrow
-    (``docs/batch.md``, "Fourth pass"). ``deals``: :func:`_deal_codes` of ``credited`` when
+    (``docs/batch.md``, "Fourth pass"). ``deals``: :func:`~reportkit.domain.crediting.deal_codes` of ``credited`` when
     the caller has them.
     """
     n = len(credited)
@@ -105,20 +104,12 @@ def _entity_rows(
         pos = lookup(credited["account_manager_id"], np.asarray(teams.index, dtype=object)) if len(teams) else np.full(n, -1)
         team = am_team[pos]  # an account manager the table does not know (-1) has no team
     # each deal once per team (the company: once): the first of its credits (the credits' order) in that entity
-    deal_code = _deal_codes(credited) if deals is None else deals
+    deal_code = deal_codes(credited) if deals is None else deals
     key = np.where(team >= 0, team * (len(deal_code) + 1) + deal_code, -1)
     _, first = np.unique(key, return_index=True)
     first = np.sort(first)
     rows = first[team[first] >= 0]
     return team[rows], labels, rows, "amount"
-
-
-def _deal_codes(credited: pd.DataFrame) -> np.ndarray:
-    """An integer per credit naming its deal (equal ids, equal codes; int64), from Arrow's dictionary encoding."""
-    deal = arrow_str(credited["deal_id"])
-    if isinstance(deal, pa.ChunkedArray):
-        deal = deal.combine_chunks()
-    return arrow_to_numpy(pc.dictionary_encode(deal).indices).astype(np.int64)
 
 
 def level_revenue(credited: pd.DataFrame, level: str, account_managers: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -194,7 +185,7 @@ def level_revenues(
     if credited is None:
         credited = credited_deals(dataset)
     out = {}
-    deals = _deal_codes(credited) if len(credited) and set(levels) - {"account_manager"} else None
+    deals = deal_codes(credited) if len(credited) and set(levels) - {"account_manager"} else None
     for lv in levels:
         if lv not in LEVELS:
             raise ValueError(f"level {lv!r} is not one of {LEVELS}")
