@@ -85,8 +85,8 @@ def _entity_rows(
     ``labels[codes[i]]`` (``labels`` sorted), with the amount columns ``amount`` (``credit``
     for an account manager, ``amount`` for a team or the company: the deal's). No Python
     string per credit and no copy of a text column: the ids are looked up in Arrow
-    (``docs/batch.md``, "Fourth pass"). ``deals``: :func:`~reportkit.domain.crediting.deal_codes` of ``credited`` when
-    the caller has them.
+    (``docs/batch.md``, "Fourth pass"). ``deals``: the
+    :func:`~reportkit.domain.crediting.deal_codes` of ``credited``, when the caller has them.
     """
     n = len(credited)
     if level == "account_manager":
