@@ -112,3 +112,21 @@ def test_credited_deals_of_a_data_set_without_territories_keep_an_empty_object_t
     ds = make_dataset(ams=AMS, deals=[("D1", "A1", "C1", "2025-01-05", 100_00)])
     c = credited_deals(ds)
     assert c["territory"].dtype == object and c["territory"].isna().all()
+
+
+def test_group_credits_keeps_the_members_rows_with_only_the_columns_a_groups_figures_read():
+    from reportkit.domain.crediting import GROUP_COLUMNS, group_credits, team_revenue
+
+    ds = build_dataset(
+        [("A1", "Alice", "East", None, None), ("A2", "Bob", "East", None, None), ("A3", "Carol", "West", None, None)],
+        [
+            ("D1", "A1", "C1", "2025-01-10", 100_00, "won"),
+            ("D2", "A2", "C1", "2025-02-10", 250_00, "won"),
+            ("D3", "A3", "C2", "2025-02-11", 40_00, "won"),
+        ],
+    )
+    credited = credited_deals(ds)
+    east = group_credits(credited, ["A1", "A2"])
+    assert list(east.columns) == list(GROUP_COLUMNS)
+    assert east["deal_id"].tolist() == ["D1", "D2"]
+    assert team_revenue(east, ["A1", "A2"]) == team_revenue(credited, ["A1", "A2"]) == 350_00

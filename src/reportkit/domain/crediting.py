@@ -54,10 +54,13 @@ from ._credit_core import (
     CREDIT_SOURCES,
     NO_CREDIT_REASONS,
     DatasetCredits,
+    arrow_str,
+    arrow_to_numpy,
     check_crediting,
     credit_codes,
     credit_deals,
     deal_type_factor_ppm,
+    lookup,
     ownerless_uncredited,
 )
 
@@ -68,6 +71,9 @@ __all__ = [
     "credited_in",
     "team_revenue",
     "group_deal_micros",
+    "GROUP_COLUMNS",
+    "group_credits",
+    "deal_codes",
     "crediting_overlaps",
     "revenue_cents",
     "revenue_cents_by",
@@ -209,6 +215,28 @@ def _strings(codes: np.ndarray, labels) -> pd.Series:
     return pd.Series(pd.array(arr.cast(pa.large_string()), dtype="str"))
 
 
+#: The columns of :func:`credited_deals` that a group's revenue figures read: team and company
+#: revenue each deal once (:func:`group_deal_micros`), the members' exact credits per period
+#: (:func:`revenue_micros_by`), their attainment, and the group's forecast revenue rows
+#: (:func:`reportkit.domain.forecast_inputs.level_revenue`). :func:`group_credits` keeps these.
+GROUP_COLUMNS = tuple(
+    c for c in CREDIT_COLUMNS if c not in ("owner_id", "credit_type", "credit_source", "territory", "product", "stage")
+)
+
+
+def group_credits(credited: pd.DataFrame, members: list[str] | tuple[str, ...] | pd.Index) -> pd.DataFrame:
+    """The credits of ``members``, with only :data:`GROUP_COLUMNS`: what a group's figures read.
+
+    The rows of ``credited`` credited to one of ``members``, in their order, without the
+    text columns no group figure reads (``owner_id``, ``credit_type``, ``credit_source``,
+    ``territory``, ``product``, ``stage``): the company report's figures walk every credit
+    of the batch, and each took its copy of all 14 columns (at 800,000 deals about 110 MB
+    each: ``docs/batch.md``, "Fourth pass").
+    """
+    c = credited[[k for k in GROUP_COLUMNS if k in credited.columns]]
+    return c.loc[c["account_manager_id"].isin(list(members)).to_numpy()]
+
+
 def credited_in(
     credited: pd.DataFrame,
     start: datetime.date | None,
@@ -263,12 +291,16 @@ def credited_revenue(
                 "deals": pd.Series([], dtype="int64"),
             }
         )
-    labels = calendar.labels(c["close_date"], kind)  # type: ignore[arg-type]
+    # each credit's period label, made once per period (not a string per credit: the company's quarters
+    # walk every credit of the batch, docs/batch.md "Fourth pass"); the same labels as calendar.labels
+    dates = c["close_date"].to_numpy("datetime64[ns]")
+    _, first, which = np.unique(calendar.ordinals(dates, kind), return_index=True, return_inverse=True)  # type: ignore[arg-type]
+    labels = calendar.labels(pd.Series(dates[first]), kind).to_numpy(dtype=object)[which.reshape(-1)]  # type: ignore[arg-type]
     g = (
         pd.DataFrame(
             {
                 "account_manager_id": c["account_manager_id"].to_numpy(),
-                "period": labels.to_numpy(),
+                "period": labels,
                 "c": c["credit_micros"].to_numpy(),
             }
         )
@@ -337,7 +369,7 @@ def group_deal_micros(
     """
     # only the columns read, and the ids kept as Arrow strings, never boxed into Python objects: the same
     # rows, about half the peak memory at 800,000 credits (+194 to +103 MB; docs/batch.md, memory)
-    read = ("deal_id", "account_manager_id", "account_id", "close_date", "credit_micros", "amount_micros")
+    read = ("deal_id", "account_manager_id", "account_id", "close_date", "credit_micros", "amount_micros")  # of GROUP_COLUMNS
     c = credited[[k for k in read if k in credited.columns]]
     if start is not None or end is not None:
         c = credited_in(c, start, end)
@@ -366,10 +398,23 @@ def group_deal_micros(
 
 def crediting_overlaps(credited: pd.DataFrame, members: list[str] | tuple[str, ...] | pd.Index) -> bool:
     """True when some deal credits two or more of ``members`` (a territory overlay inside the team)."""
-    c = credited.loc[credited["account_manager_id"].isin(list(members)).to_numpy(), ["deal_id", "account_manager_id"]]
-    if c.empty:
+    # on integer codes (Arrow's lookups), not a copy of the ids: a team's or the company's every credit
+    ids = pd.unique(np.asarray([str(m) for m in members], dtype=object))
+    am = lookup(credited["account_manager_id"], ids) if len(credited) and len(ids) else np.zeros(0, np.int64)
+    rows = np.flatnonzero(am >= 0)
+    if not len(rows):
         return False
-    return bool(c.drop_duplicates().duplicated("deal_id").any())
+    pairs = np.unique(deal_codes(credited.iloc[rows]) * len(ids) + am[rows])  # each (deal, member) once
+    deals = pairs // len(ids)
+    return bool(len(np.unique(deals)) < len(deals))
+
+
+def deal_codes(credited: pd.DataFrame) -> np.ndarray:
+    """An integer per row naming its deal (equal ``deal_id``, equal code; int64), from Arrow's dictionary encoding."""
+    deal = arrow_str(credited["deal_id"])
+    if isinstance(deal, pa.ChunkedArray):
+        deal = deal.combine_chunks()
+    return arrow_to_numpy(pc.dictionary_encode(deal).indices).astype(np.int64)
 
 
 def revenue_cents(credited: pd.DataFrame) -> int:

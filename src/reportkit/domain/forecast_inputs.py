@@ -27,11 +27,13 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from ..core.money import micros_to_cents, rdiv
 from ..core.types import PPM
 from ..data.model import Dataset
-from .crediting import credited_deals
+from ._credit_core import arrow_str, lookup
+from .crediting import _strings, credited_deals, deal_codes
 
 __all__ = [
     "Level",
@@ -74,6 +76,42 @@ def team_of(account_managers: pd.DataFrame | None) -> pd.Series:
     return pd.Series(am["team"].astype("str").to_numpy(), index=am["account_manager_id"].astype("str").to_numpy())
 
 
+def _entity_rows(
+    credited: pd.DataFrame, level: str, account_managers: pd.DataFrame | None, deals: np.ndarray | None = None
+) -> tuple[np.ndarray, list[str], np.ndarray, str]:
+    """The one rule of :func:`level_revenue` on integer codes: which credit rows count for which entity.
+
+    Returns ``(codes, labels, rows, amount)``: credit row ``rows[i]`` counts for entity
+    ``labels[codes[i]]`` (``labels`` sorted), with the amount columns ``amount`` (``credit``
+    for an account manager, ``amount`` for a team or the company: the deal's). No Python
+    string per credit and no copy of a text column: the ids are looked up in Arrow
+    (``docs/batch.md``, "Fourth pass"). ``deals``: the
+    :func:`~reportkit.domain.crediting.deal_codes` of ``credited``, when the caller has them.
+    """
+    n = len(credited)
+    if level == "account_manager":
+        am = arrow_str(credited["account_manager_id"])
+        labels = sorted(str(v) for v in pc.unique(am).to_pylist() if v is not None)
+        codes = lookup(am, np.asarray(labels, dtype=object))
+        rows = np.flatnonzero(codes >= 0)
+        return codes[rows], labels, rows, "credit"
+    if level == "company":
+        labels, team = [COMPANY], np.zeros(n, np.int64)
+    else:
+        teams = team_of(account_managers)
+        labels = sorted({str(t) for t in teams.dropna()})
+        am_team = np.array([labels.index(str(t)) if isinstance(t, str) else -1 for t in teams] + [-1], dtype=np.int64)
+        pos = lookup(credited["account_manager_id"], np.asarray(teams.index, dtype=object)) if len(teams) else np.full(n, -1)
+        team = am_team[pos]  # an account manager the table does not know (-1) has no team
+    # each deal once per team (the company: once): the first of its credits (the credits' order) in that entity
+    deal_code = deal_codes(credited) if deals is None else deals
+    key = np.where(team >= 0, team * (len(deal_code) + 1) + deal_code, -1)
+    _, first = np.unique(key, return_index=True)
+    first = np.sort(first)
+    rows = first[team[first] >= 0]
+    return team[rows], labels, rows, "amount"
+
+
 def level_revenue(credited: pd.DataFrame, level: str, account_managers: pd.DataFrame | None = None) -> pd.DataFrame:
     """Revenue rows of each entity of ``level``, every deal counted once per entity.
 
@@ -97,47 +135,38 @@ def level_revenue(credited: pd.DataFrame, level: str, account_managers: pd.DataF
         to the cent), ``micros`` (int64, the exact amount: sums of lines use it, rounded
         once by :func:`revenue_by_entity`), in the credits' order (close date, deal id,
         account manager id). No deal id: a deal is counted once per entity here, and no
-        forecast reads which deal a row was (the backtest keeps these rows of the whole
-        data set, 800,000 deals x 3 levels: the ids were a third of them,
-        ``docs/batch.md``, "Memory of the batch process").
+        forecast reads which deal a row was. :func:`level_revenues` gives the same
+        revenue summed per entity and day, which is all a forecast reads.
     """
     if level not in LEVELS:
         raise ValueError(f"level {level!r} is not one of {LEVELS}")
     if credited is None or len(credited) == 0:
         return _empty_revenue()
-    if level == "account_manager":
-        entity = credited["account_manager_id"].astype("str").reset_index(drop=True)
-        rows = np.arange(len(credited))
-        cents, micros = credited["credit_cents"], credited["credit_micros"]
-    else:
-        if level == "team":
-            team = credited["account_manager_id"].astype("str").map(team_of(account_managers)).reset_index(drop=True)
-        else:
-            team = pd.Series(COMPANY, index=pd.RangeIndex(len(credited)), dtype="str")
-        # each deal once per entity: the first of its credits (the credits' order) in that entity
-        once = pd.DataFrame({"entity": team, "deal_id": credited["deal_id"].astype("str").reset_index(drop=True)})
-        rows = np.flatnonzero((team.notna() & ~once.duplicated(["entity", "deal_id"])).to_numpy())
-        entity = team.take(rows).reset_index(drop=True)
-        cents, micros = credited["amount_cents"], credited["amount_micros"]
-    out = pd.DataFrame(
+    codes, labels, rows, amount = _entity_rows(credited, level, account_managers)
+    return pd.DataFrame(
         {
-            "entity": entity.astype("str"),
+            "entity": _strings(codes, labels),
             "close_date": pd.to_datetime(credited["close_date"].to_numpy()[rows]).astype("datetime64[ns]"),
-            "cents": cents.to_numpy(np.int64)[rows],
-            "micros": micros.to_numpy(np.int64)[rows],
+            "cents": credited[f"{amount}_cents"].to_numpy(np.int64)[rows],
+            "micros": credited[f"{amount}_micros"].to_numpy(np.int64)[rows],
         }
     )
-    return out
 
 
 def level_revenues(
     dataset: Dataset, levels: Sequence[str] = LEVELS, *, credited: pd.DataFrame | None = None
 ) -> dict[str, pd.DataFrame]:
-    """:func:`level_revenue` of each of ``levels`` from one :func:`~reportkit.domain.crediting.credited_deals` of ``dataset``.
+    """Each of ``levels``' revenue per entity and day, from one :func:`~reportkit.domain.crediting.credited_deals` of ``dataset``.
 
-    The crediting is not kept (only the narrow revenue frames). Cut to a date with
-    :func:`revenue_through`: the same rows as crediting the data cut at that date
-    (the module docstring says why).
+    The rows of :func:`level_revenue` summed per ``entity`` and ``close_date``: the same
+    columns, one row per entity and day (ordered by day, then entity), ``cents`` and
+    ``micros`` the day's lines summed exactly. A forecast, its backtest and
+    :func:`revenue_by_entity` only ever add these rows up by entity and by period (a day
+    belongs to one month and one quarter), so they get the same figures from a few
+    thousand rows instead of one row per credit (at 800,000 deals 2.4 million rows and
+    about 110 MB, held through the whole backtest: ``docs/batch.md``, "Fourth pass").
+    The crediting is not kept. Cut to a date with :func:`revenue_through`: the same rows
+    as crediting the data cut at that date (the module docstring says why).
 
     Parameters
     ----------
@@ -147,10 +176,42 @@ def level_revenues(
         ``credited_deals(dataset)`` (no crediting factors by deal type) when the caller
         holds it already (a batch's report context): not credited a second time, which
         at 800,000 deals was 114 MB more at the batch's peak and a few seconds.
+
+    Returns
+    -------
+    dict of str to DataFrame
+        ``entity`` (str), ``close_date`` (datetime64), ``cents``, ``micros`` (int64) per level.
     """
     if credited is None:
         credited = credited_deals(dataset)
-    return {lv: level_revenue(credited, lv, dataset.account_managers) for lv in levels}
+    out = {}
+    deals = deal_codes(credited) if len(credited) and set(levels) - {"account_manager"} else None
+    for lv in levels:
+        if lv not in LEVELS:
+            raise ValueError(f"level {lv!r} is not one of {LEVELS}")
+        if len(credited) == 0:
+            out[lv] = _empty_revenue()
+            continue
+        codes, labels, rows, amount = _entity_rows(credited, lv, dataset.account_managers, deals)
+        day = credited["close_date"].to_numpy("datetime64[ns]").view(np.int64)[rows]
+        order = np.lexsort((codes, day))
+        codes, day = codes[order], day[order]
+        seg = np.flatnonzero(np.r_[True, (codes[1:] != codes[:-1]) | (day[1:] != day[:-1])]) if len(order) else order
+        sums = {
+            k: np.add.reduceat(credited[f"{amount}_{k}"].to_numpy(np.int64)[rows][order], seg)
+            if len(seg)
+            else np.zeros(0, np.int64)
+            for k in ("cents", "micros")
+        }
+        out[lv] = pd.DataFrame(
+            {
+                "entity": _strings(codes[seg], labels),
+                "close_date": day[seg].view("datetime64[ns]"),
+                "cents": sums["cents"].astype(np.int64),
+                "micros": sums["micros"].astype(np.int64),
+            }
+        )
+    return out
 
 
 def revenue_through(revenue: pd.DataFrame, day: datetime.date) -> pd.DataFrame:

@@ -9,7 +9,7 @@ from ..config.params import BatchParams
 from ..core.errors import ParamsError
 from ..core.money import cents_to_money, money_sum
 from ..data.model import Dataset
-from ..domain.crediting import crediting_overlaps
+from ..domain.crediting import crediting_overlaps, group_credits
 from ..domain.forecast import COMPANY, pooled_forecast
 from .context import report_context
 from .objects import TeamReport
@@ -107,7 +107,7 @@ def build_company_rollup(
     if wrong:
         raise ParamsError(f"team reports {wrong} are not for {p.label} as of {as_of.isoformat()}")
     members = sorted({str(a) for t in team_reports for a in t.leaderboard["account_manager_id"]})
-    credited = ctx.credited.loc[ctx.credited["account_manager_id"].isin(members).to_numpy()]
+    credited = group_credits(ctx.credited, members)  # the columns the figures read, not a copy of all 14
     figures = group_figures(ctx, credited, members)
     annual_q = ctx.annual_quotas(members)
     basis_fc = pooled_forecast(ctx.forecasts(ds).loc[members], members, figures.ytd_micros, [annual_q[a] for a in members])

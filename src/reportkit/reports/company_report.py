@@ -26,6 +26,7 @@ from ..core.periods import data_covers, one_year_earlier
 from ..data.model import Dataset
 from ..domain.accounts import RETENTION_RULE, revenue_retention, top_account_shares
 from ..domain.commission import commission_expense, expense_share_of_revenue
+from ..domain.crediting import group_credits
 from ..domain.deal_metrics import closed_deal_metrics
 from ..domain.forecast_inputs import COMPANY, pipeline_coverage
 from .company import build_company_rollup
@@ -141,7 +142,7 @@ def build_company_report(
     team_reports = [ctx.engine.get(("team_report", t)) or build_team_report(ds, t, p.label, params, as_of) for t in teams]
     rollup = build_company_rollup(ds, team_reports, p.label, params, as_of)
     members = sorted({str(a) for t in team_reports for a in t.leaderboard["account_manager_id"]})
-    credited = ctx.credited.loc[ctx.credited["account_manager_id"].isin(members).to_numpy()]
+    credited = group_credits(ctx.credited, members)  # the columns the quarters read, not a copy of all 14
     ams = _account_managers(team_reports)
     sales, sales_notes = _sales_metrics(ds, ctx, members)
     pipe = pipeline_coverage(
