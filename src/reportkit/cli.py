@@ -377,6 +377,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         # lazy (here and below): `reportkit --help` and argument errors import no layer
         from .config.params import parse_overrides
         from .run.batch import run_batch
+        from .run.memory import return_large_blocks_promptly
+
+        # the program's own process: its frames of the whole data set go back when freed (docs/batch.md,
+        # memory); a process-wide allocator setting, so the library's run_batch leaves it to its caller
+        return_large_blocks_promptly()
 
         out = Path(args.output_dir) if args.output_dir else Path("reports") / Path(args.params).stem
         try:

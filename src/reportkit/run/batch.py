@@ -61,7 +61,7 @@ from .execute import execute_report as execute_report
 from .html import export_html
 from .index import index_html
 from .local import LocalPool, callers_start_method_kept, run_local, worker_processes_available
-from .memory import release_free_memory, return_large_blocks_promptly
+from .memory import release_free_memory
 from .outputs import (
     OUTPUT_FOLDERS,
     atomic_write,
@@ -333,7 +333,6 @@ def _execute_batch(
     pdf: PdfEngine | None = None,
 ) -> BatchResult:
     """The part of :func:`run_batch` after every check that needs no data: load, plan, run, publish."""
-    return_large_blocks_promptly()  # this process's frames of the whole data set go back when freed (docs/batch.md, memory)
     with span("load"):
         ds = loading.load_source(params)
     with span("plan"):

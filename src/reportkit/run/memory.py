@@ -43,7 +43,9 @@ def release_free_memory() -> None:
 def return_large_blocks_promptly() -> None:
     """Make this process give every large block back to the operating system as soon as it is freed.
 
-    For the batch process, before it loads the data set: each report's build and each
+    For the batch process, before it loads the data set (the ``reportkit batch`` program
+    calls it; :func:`reportkit.run.batch.run_batch` does not, as it changes the allocators
+    of the whole process, a notebook's kernel included, which a library call should not): each report's build and each
     company figure allocates frames of the whole data set and frees them, and both
     allocators kept what was freed, so the resident set stacked one transient on
     another's leftovers (issue #18 item 3: 800,000 deals held 100 MB more after the load
