@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config.params import BatchParams, load_params
+from ..core.cache import prune_in_background
 from ..core.errors import BatchInterrupted, OutputError, ParamsError
 from ..core.periods import FiscalCalendar, Period
 from ..data.model import load_change_counts, load_change_notes
@@ -245,9 +246,13 @@ def run_batch(
         if pool is not None:  # bad data, say: the workers need not finish starting first
             pool.cancel()
         raise
+    # the reports are done: the cache is pruned while the workers exit, and never fails the batch
+    pruning = prune_in_background(folder, params.cache_max_age_days, params.cache_max_mb) if folder is not None else None
     if pool is not None:
         with span("pool close"):
             pool.close()
+    if pruning is not None:
+        pruning.join()
     return result
 
 
