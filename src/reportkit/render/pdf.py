@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..core.errors import EnvironmentError_, ParamsError
@@ -40,6 +40,7 @@ __all__ = [
     "PdfRenderer",
     "choose_renderer",
     "close_renderers",
+    "engine_here",
     "pdf_unavailable",
     "print_document",
     "render_pdf",
@@ -142,10 +143,43 @@ class PdfEngine:
     name : {"chromium", "weasyprint"}
     executable : str or None
         Chromium's absolute path; None for WeasyPrint.
+    asked, asked_chromium : str or None
+        What params ``pdf.renderer`` and ``pdf.chromium`` said, when :func:`choose_renderer`
+        made this engine: another machine that prints (a Dask worker) applies that rule
+        again for itself (:meth:`here`). Not part of the engine's identity (equality, hash).
     """
 
     name: Literal["chromium", "weasyprint"] = "weasyprint"
     executable: str | None = None
+    asked: str | None = field(default=None, compare=False)
+    asked_chromium: str | None = field(default=None, compare=False)
+
+    def here(self) -> PdfEngine:
+        """The engine that prints on this machine: the params' rule applied here when this one carries it.
+
+        An engine made by :func:`choose_renderer` (a Dask job's: ``asked`` set) is chosen
+        again here, so a worker without Chromium prints with WeasyPrint under ``auto``, as
+        the batch machine would; any other engine (a local job's: the batch's one choice,
+        never a mix) is itself.
+
+        Raises
+        ------
+        EnvironmentError_
+            ``pdf.renderer: chromium`` where this machine has no Chromium (or Playwright),
+            or neither renderer can run here; the report's PDF fails with it, the report stays ok.
+        """
+        if self.asked is None:
+            return self
+        try:
+            return choose_renderer(self.asked, self.asked_chromium)
+        except EnvironmentError_ as exc:
+            if self.asked != "chromium":
+                raise
+            raise EnvironmentError_(
+                exc.message,
+                hint="pdf.renderer: chromium needs it on every machine that prints PDFs (each Dask worker): install it "
+                "there, or let a machine without it print with WeasyPrint: -p pdf.renderer=auto (or weasyprint)",
+            ) from None
 
     def describe(self) -> dict[str, str | None]:
         """What the manifest records: ``{"renderer": "chromium", "executable": "/usr/bin/chromium"}``."""
@@ -213,14 +247,14 @@ def choose_renderer(renderer: str = "auto", chromium: str | None = None) -> PdfE
     if renderer != "weasyprint":
         missing = chromium_unavailable(chromium)
         if missing is None:
-            return PdfEngine("chromium", find_chromium(chromium))
+            return PdfEngine("chromium", find_chromium(chromium), asked=renderer, asked_chromium=chromium)
         if renderer == "chromium":
             raise EnvironmentError_(missing, hint="or print with WeasyPrint: -p pdf.renderer=weasyprint")
     missing = pdf_unavailable()
     if missing is not None:
         also = " (and no Chromium either: apt-get install chromium)" if renderer == "auto" else ""
         raise EnvironmentError_(missing + also, hint="or turn PDFs off for this batch: -p pdf.enabled=false")
-    return PdfEngine("weasyprint")
+    return PdfEngine("weasyprint", asked=renderer, asked_chromium=chromium)
 
 
 class PdfRenderer:
@@ -281,6 +315,11 @@ def warm_renderer(engine: PdfEngine | None = None) -> Any:
             renderer = PdfRenderer()
         renderers[engine] = renderer
     return renderer
+
+
+def engine_here(engine: PdfEngine | None) -> PdfEngine:
+    """The engine that prints a job's PDF on this machine: ``engine`` (:meth:`PdfEngine.here`), or ``auto``'s choice here."""
+    return choose_renderer() if engine is None else engine.here()
 
 
 def render_pdf(body: str, page: PdfPage, engine: PdfEngine | None = None) -> bytes:

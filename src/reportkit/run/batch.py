@@ -366,7 +366,7 @@ def _execute_batch(
         removed = remove_stale_outputs(out, previous, _planned_files(out, results, slugs, params, plan.kinds))
         post = _PostSteps(plan, results)
         with span("reports"):
-            interrupted = _run_reports(plan, results, slugs, pool, client, progress, post)
+            interrupted = _run_reports(plan, results, slugs, pool, client, progress, post, pdf)
     finally:
         if own_client:
             with contextlib.suppress(Exception):
@@ -547,6 +547,7 @@ def _run_reports(
     client: Any,
     progress: bool,
     post: _PostSteps,
+    pdf: PdfEngine | None = None,
 ) -> bool:
     """Prepare, execute and record every report, locally or on Dask, with a progress bar; True when interrupted.
 
@@ -561,7 +562,7 @@ def _run_reports(
         bar = tqdm(total=len(results), disable=not progress, unit="report", desc="reports", leave=True)
     try:
         if client is not None:
-            return run_on_dask(client, results, slugs, plan.prepare, bar)
+            return run_on_dask(client, results, slugs, plan.prepare, bar, pdf)
         assert pool is not None
         return run_local(pool, results, slugs, plan.prepare, bar, settled=post.settled, drained=post.drained)
     except KeyboardInterrupt:
