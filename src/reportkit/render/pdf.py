@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..core.errors import EnvironmentError_, ParamsError
-from .style import LABEL_CELL_CSS
+from .style import LABEL_CELL_CSS, ONE_LINE_CLASS, ONE_LINE_MAX_CHARS
 from .titles import PrintTitle
 
 __all__ = [
@@ -79,11 +79,12 @@ tr { break-inside: avoid; page-break-inside: avoid; }
 th { background: #edf2f7; border-bottom: 0.75pt solid #a0aec0; padding: 2pt 4pt; font-weight: bold; vertical-align: bottom; }
 td { border-bottom: 0.5pt solid #e2e8f0; padding: 1.5pt 4pt; vertical-align: top; }
 td:first-child { LABEL_CELL_CSS; }  /* a label column never wraps: a long value (a rule in words) wraps instead */
+td.ONE_LINE_CLASS { white-space: nowrap; }  /* a date, an id, an amount: never "2025-03-" over "31" */
 img, svg { max-width: 100%; height: auto; }
 .jp-RenderedImage, .jp-RenderedSVG, .output_svg, .output_png { break-inside: avoid; }
 pre { white-space: pre-wrap; font-size: 7.5pt; }
 tr.reportkit-trace { display: none; }  /* a commission line's trace: the HTML's <details> and the workbook hold it */
-""".replace("LABEL_CELL_CSS", LABEL_CELL_CSS)  # the HTML tables' rule (render/style.py)
+""".replace("LABEL_CELL_CSS", LABEL_CELL_CSS).replace("ONE_LINE_CLASS", ONE_LINE_CLASS)  # render/style.py's rules
 
 _MARGIN_BOX = 'font-family: "DejaVu Sans", Arial, sans-serif; font-size: 7.5pt; color: #4a5568;'
 
@@ -112,11 +113,33 @@ def _page_rule(page: PdfPage) -> str:
     )
 
 
+_ONE_WORD_CELL = re.compile(r"<td(?P<attrs>(?:\s[^>]*)?)>(?P<text>[^<\s]+)</td>")
+
+
+def _one_word_cells_on_one_line(body: str) -> str:
+    """``body`` with each table cell of one word (no space, at most ``ONE_LINE_MAX_CHARS``) given ``ONE_LINE_CLASS``."""
+    import html
+
+    def mark(m: re.Match[str]) -> str:
+        attrs, text = m["attrs"], m["text"]
+        if len(html.unescape(text)) > ONE_LINE_MAX_CHARS or re.search(r"\s", html.unescape(text)):
+            return m[0]
+        if ' class="' in attrs:
+            attrs = attrs.replace(' class="', f' class="{ONE_LINE_CLASS} ', 1)
+        else:
+            attrs = f' class="{ONE_LINE_CLASS}"{attrs}'
+        return f"<td{attrs}>{text}</td>"
+
+    return _ONE_WORD_CELL.sub(mark, body)
+
+
 def print_document(body: str, page: PdfPage) -> str:
     """The whole printable page: ``body`` (HTML of the report's cells) with the page rules and the style.
 
     The same HTML for either renderer: Chromium (131 and later) and WeasyPrint both
-    set the running header and ``page N of M`` from the ``@page`` margin boxes.
+    set the running header and ``page N of M`` from the ``@page`` margin boxes. A table
+    cell of one word (a date, an id, an amount: :data:`reportkit.render.style.ONE_LINE_CLASS`)
+    is kept on one line.
 
     Parameters
     ----------
@@ -130,7 +153,7 @@ def print_document(body: str, page: PdfPage) -> str:
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(page.title.text)}</title>"
-        f"<style>{_page_rule(page)}\n{_STYLE}</style></head><body>{body}</body></html>"
+        f"<style>{_page_rule(page)}\n{_STYLE}</style></head><body>{_one_word_cells_on_one_line(body)}</body></html>"
     )
 
 
