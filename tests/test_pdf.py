@@ -99,6 +99,7 @@ def test_each_report_has_a_pdf_recorded_in_the_manifest_and_linked_from_the_inde
         pdf = _files(result, entry)["pdf"]
         assert pdf.is_file() and pdf.read_bytes().startswith(b"%PDF-")
         assert f'href="{entry["outputs"]["pdf"]}"' in index
+        assert entry["pdf_renderer"] == _engine(result).name  # locally, the batch's one renderer printed each
     assert not list(result.output_dir.rglob(".*.tmp"))  # nothing half-written left
 
 
