@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
+import subprocess
 from pathlib import Path
 
 import nbformat
@@ -283,3 +285,63 @@ def test_jobs_with_a_dask_scheduler_is_refused_as_bad_input(tmp_path, capsys):
 def test_a_connected_client_is_used_and_left_open(client):
     got, own = scaleout.dask_connect(client, warm=False)
     assert got is client and own is False
+
+
+# -- PDFs on the cluster: each worker applies params pdf.renderer for itself ---------------------
+
+NO_BROWSER = "/nonexistent/chromium"  # a worker whose REPORTKIT_CHROMIUM names a browser it does not have
+
+
+def _hide_browser() -> None:
+    os.environ["REPORTKIT_CHROMIUM"] = NO_BROWSER
+
+
+def _show_browser() -> None:
+    os.environ.pop("REPORTKIT_CHROMIUM", None)
+
+
+@pytest.fixture
+def workers_without_chromium(client, monkeypatch):
+    """Chromium is on the batch machine but on no worker; each worker's environment is restored afterwards."""
+    from reportkit.render.chromium import chromium_unavailable
+
+    monkeypatch.delenv("REPORTKIT_CHROMIUM", raising=False)
+    if chromium_unavailable() is not None or shutil.which("pdfinfo") is None:
+        pytest.skip("needs Chromium on the batch machine (else auto chooses WeasyPrint here already) and poppler's pdfinfo")
+    client.run(_hide_browser)
+    yield
+    client.run(_show_browser)
+
+
+def _pdf_batch(client, tmp_path: Path, renderer: str):
+    params = _params(
+        tmp_path, account_managers=["AM-001"], reports=["account_manager"], pdf={"enabled": True, "renderer": renderer}
+    )
+    result = run_batch(params, tmp_path / "out", progress=False, dask_scheduler=client)
+    manifest = json.loads(result.manifest_path.read_text())
+    return result, manifest["batch"]["pdf"], manifest["reports"][0]
+
+
+def test_with_renderer_auto_a_worker_without_chromium_prints_with_weasyprint_and_the_manifest_says_so(
+    client, tmp_path, workers_without_chromium
+):
+    result, batch_pdf, entry = _pdf_batch(client, tmp_path, "auto")
+    assert result.succeeded and entry["status"] == "ok" and entry["output_errors"] == {}
+    assert batch_pdf["renderer"] == "chromium"  # what the batch machine chose
+    assert entry["pdf_renderer"] == "weasyprint"  # what the worker printed with
+    info = subprocess.run(["pdfinfo", str(tmp_path / "out" / entry["outputs"]["pdf"])], capture_output=True, text=True)
+    assert re.search(r"^Producer:\s+WeasyPrint", info.stdout, re.M), info.stdout  # what a reader's PDF viewer says made it
+
+
+def test_with_renderer_chromium_a_worker_without_it_fails_that_pdf_naming_the_worker_and_the_fix(
+    client, tmp_path, workers_without_chromium
+):
+    result, _, entry = _pdf_batch(client, tmp_path, "chromium")
+    assert not result.succeeded  # a failed PDF: exit code 1
+    assert entry["status"] == "ok" and "pdf" not in entry["outputs"] and entry["pdf_renderer"] is None
+    assert set(entry["outputs"]) == {"ipynb", "html", "xlsx"}
+    error = entry["output_errors"]["pdf"]
+    assert error.startswith(f"EnvironmentError_: PDF output by Chromium needs a Chromium browser: '{NO_BROWSER}'")
+    assert "install it there" in error and "-p pdf.renderer=auto" in error
+    assert "[Dask worker tcp://127.0.0.1:" in error
+    assert list((tmp_path / "out" / "account_managers").glob("*.pdf")) == []

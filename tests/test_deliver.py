@@ -20,6 +20,7 @@ import zipfile
 from decimal import Decimal
 from pathlib import Path
 
+import openpyxl
 import pytest
 from reader_texts import reader_texts
 from test_batch import DEMO_BATCH, shared_demo_batch
@@ -209,8 +210,16 @@ def test_each_reader_gets_one_message_with_their_own_files_and_no_one_elses_figu
         msg = inbox[r.email]
         assert msg["To"] == r.email and msg["From"] == "reports@example.com"
         text, numbers, names = _seen(msg, tmp_path / r.key.replace(":", "-"))
-        if r.role == "management":  # two files named company.xlsx: the company report's is named by its path
-            assert names == {"company.pdf", "company.html", "company-company.xlsx", "company.xlsx", "index.html"}
+        if r.role == "management":  # each report once, named so that the reader tells them apart
+            assert names == {"company.pdf", "company.html", "company.xlsx", "company-roll-up.xlsx", "index.html"}
+            folder = tmp_path / r.key.replace(":", "-")
+            titles = {  # each workbook's title row, as the reader opens it
+                n: " ".join(str(c.value) for c in openpyxl.load_workbook(folder / n).worksheets[0][1] if c.value)
+                for n in names
+                if n.endswith(".xlsx")
+            }
+            assert "Company report" in titles["company.xlsx"] and "Company roll-up" in titles["company-roll-up.xlsx"], titles
+            assert "Company roll-up (workbook): one sheet per team" in text
         else:
             assert names == _expected_names(batch, r)
         if r.role != "management":

@@ -227,11 +227,11 @@ def test_a_batch_fits_in_its_report_workers_and_cold_warm_or_off_publishes_the_s
     params = demo_params(tmp_path, **one)
     _no_fit_allowed(monkeypatch)  # in this process, the batch's: its fits run in the report workers
     cold = run_batch(params, tmp_path / "cold", progress=False, jobs=2, worker_processes=True)
-    records = {p: p.stat().st_mtime_ns for p in _every_record(fit_cache(tmp_path / "cache"))}
+    records = {p: p.stat().st_ino for p in _every_record(fit_cache(tmp_path / "cache"))}  # a rewrite is a new file
     assert cold.ok == 1 and records  # the workers kept what they fitted
     warm = run_batch(params, tmp_path / "warm", progress=False, jobs=1, worker_processes=False)
     assert warm.ok == 1  # in threads every fit would be made here: none was, all were read
-    assert {p: p.stat().st_mtime_ns for p in _every_record(fit_cache(tmp_path / "cache"))} == records
+    assert {p: p.stat().st_ino for p in _every_record(fit_cache(tmp_path / "cache"))} == records  # read (touched), none rewritten
     monkeypatch.undo()
     (tmp_path / "off").mkdir()
     off_params = demo_params(tmp_path / "off", cache_dir=None, **one)

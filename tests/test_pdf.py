@@ -25,10 +25,11 @@ import pandas as pd
 import pytest
 from demo_params import demo_params
 
+from reportkit.core.errors import EnvironmentError_
 from reportkit.render.chromium import chromium_unavailable
 from reportkit.render.labels import summary_label
 from reportkit.render.notebook import table
-from reportkit.render.pdf import PdfPage, choose_renderer, pdf_unavailable, render_pdf
+from reportkit.render.pdf import PdfEngine, PdfPage, choose_renderer, pdf_unavailable, render_pdf
 from reportkit.render.titles import PrintTitle
 from reportkit.run.batch import run_batch
 from reportkit.run.html import export_print_body
@@ -98,6 +99,7 @@ def test_each_report_has_a_pdf_recorded_in_the_manifest_and_linked_from_the_inde
         pdf = _files(result, entry)["pdf"]
         assert pdf.is_file() and pdf.read_bytes().startswith(b"%PDF-")
         assert f'href="{entry["outputs"]["pdf"]}"' in index
+        assert entry["pdf_renderer"] == _engine(result).name  # locally, the batch's one renderer printed each
     assert not list(result.output_dir.rglob(".*.tmp"))  # nothing half-written left
 
 
@@ -302,6 +304,21 @@ def test_auto_prints_with_chromium_where_it_runs_and_with_weasyprint_elsewhere(t
     monkeypatch.setenv("REPORTKIT_CHROMIUM", str(fake))  # the environment names one
     assert chromium.find_chromium() == str(fake)
     assert chromium.find_chromium(str(tmp_path / "other")) is None  # params pdf.chromium wins, and is never swapped
+
+
+def test_a_local_jobs_renderer_is_the_batchs_one_choice_and_a_dask_jobs_is_chosen_again_where_it_prints(
+    tmp_path, monkeypatch
+):
+    pinned = PdfEngine("chromium", "/usr/bin/chromium")  # a local job's: params pdf.renderer as the batch resolved it
+    carried = PdfEngine("chromium", "/usr/bin/chromium", asked="auto")  # a Dask job's: what params asked
+    assert carried == pinned and hash(carried) == hash(pinned)  # one warm renderer serves both in a worker
+    monkeypatch.setenv("REPORTKIT_CHROMIUM", str(tmp_path / "no-browser"))  # this machine has none
+    assert pinned.here() is pinned  # a local batch never mixes renderers
+    if pdf_unavailable() is None:
+        assert carried.here() == PdfEngine("weasyprint")  # auto, applied here
+    with pytest.raises(EnvironmentError_) as err:
+        PdfEngine("chromium", "/usr/bin/chromium", asked="chromium").here()
+    assert "needs a Chromium browser" in err.value.message and "-p pdf.renderer=auto" in err.value.hint
 
 
 def test_turning_pdfs_off_removes_the_pdfs_an_earlier_run_listed(tmp_path):

@@ -82,6 +82,42 @@ def test_chromium_and_weasyprint_print_the_same_words_of_a_demo_report(alice_bod
     assert chromium == weasy, (sorted(chromium - weasy)[:20], sorted(weasy - chromium)[:20])
 
 
+# each cell's text, how many lines Chromium laid it on (its text's client rects, by top) and its right edge
+_CELL_LINES = """() => [...document.querySelectorAll('td')].filter(td => !td.querySelector('details')).map(td => {
+  const range = document.createRange(); range.selectNodeContents(td);
+  const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+  return {text: td.textContent.trim(), lines: tops.size, right: td.getBoundingClientRect().right};
+})"""
+_ONE_WORD = re.compile(r"\d{4}-\d{2}-\d{2}|ACC-\d{4}|D-\d{5}|-?\$[\d,]+\.\d{2}|-?[\d.]+%|Mid-Market")  # dates, ids, money
+
+
+@pytest.mark.slow
+def test_dates_ids_and_amounts_in_narrow_columns_stay_on_one_line_and_the_tables_keep_to_the_page(alice_body, tmp_path):
+    """Chromium broke a narrow column's date after a hyphen ("2025-12-" over "03"); the print CSS keeps one-word cells whole."""
+    from playwright.sync_api import sync_playwright
+
+    from reportkit.render.chromium import find_chromium
+
+    width = 273 / 25.4 * 96  # A4 landscape less its two 12 mm margins, in CSS pixels: the width the tables print in
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=find_chromium(), args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": round(width), "height": 800})
+            page.emulate_media(media="print")
+            page.set_content(print_document(alice_body, PdfPage(TITLE)))
+            cells = page.evaluate(_CELL_LINES)
+        finally:
+            browser.close()
+    words_ = [c for c in cells if _ONE_WORD.fullmatch(c["text"])]
+    assert {"2025-12-03", "Mid-Market", "ACC-0021", "$68,561.57"} <= {c["text"] for c in words_}  # the account status table
+    assert [c["text"] for c in words_ if c["lines"] != 1] == []
+    assert max(c["right"] for c in cells) <= width + 1  # no table pushed past the page's right margin
+    path = tmp_path / "alice.pdf"
+    path.write_bytes(render_pdf(alice_body, PdfPage(TITLE), choose_renderer("chromium")))
+    text = subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert "2025-12-03" in text and not re.search(r"\d{4}-\d{2}-\n", text) and "Mid-\nMarket" not in text
+
+
 def test_the_same_page_printed_twice_is_the_same_bytes_dated_its_as_of_day(tmp_path):
     document = "<h2>Summary</h2><p>Revenue $1.00</p>"
     first = render_pdf(document, PdfPage(TITLE), choose_renderer("chromium"))

@@ -161,3 +161,18 @@ def test_team_and_company_commission_are_their_members_statement_totals_when_the
     for t in (r for k, r in after.items() if k != COMPANY_ID):
         for am, total in zip(t.commission_expense["account_manager_id"], t.commission_expense["total"]):
             assert total == ams[am].summary["commission_total"] == sum(ams[am].commission["amount"], Decimal("0.00"))
+
+
+def test_a_flat_rate_statement_names_the_tier_that_paid_each_commission_line_as_its_trace_does(tmp_path):
+    """The demo's flat rate is a one-tier plan: its Statement sheet's Tier column said nothing while the Trace said tier 1."""
+    assert statement_cli(DEMO, "FY2025-Q4", "AM-001", tmp_path) == 0
+    wb = openpyxl.load_workbook(tmp_path / "statement-AM-001-FY2025-Q4.xlsx")
+
+    def column(ws, name):
+        header = [c.value for c in ws[2]]
+        rows = [[c.value for c in row] for row in ws.iter_rows(min_row=3)]
+        return [(r[header.index("Line")], r[header.index(name)]) for r in rows if isinstance(r[header.index("Line")], int)]
+
+    statement, trace = dict(column(wb["Statement"], "Tier")), dict(column(wb["Trace"], "Tier"))
+    assert statement and all(tier is not None for tier in statement.values())  # a reader sees no empty column
+    assert statement == trace == dict.fromkeys(statement, 1)  # every line of the flat rate: tier 1, in both sheets

@@ -12,6 +12,7 @@
     reportkit close --verify reports/demo                       # what changed since close
     reportkit diff reports/old reports/new --xlsx diff.xlsx     # which figures changed, and why
     reportkit deliver reports/demo --roster roster.csv --dry-run  # who gets what, with sizes
+    reportkit cache info                                        # the cache of model fits: folder, records, size
     reportkit --version
 
 Exit codes: 0 all reports ok; 1 one or more reports (or the company workbook) failed, or ``close --verify``
@@ -62,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_diff(sub)
     _add_deliver(sub)
     _add_new_template(sub)
+    _add_cache(sub)
     return parser
 
 
@@ -324,6 +326,60 @@ def _add_new_template(sub: Any) -> None:
     new.add_argument("--debug", action="store_true", help="show tracebacks on errors")
 
 
+def _add_cache(sub: Any) -> None:
+    """``reportkit cache``: see, prune or empty the cache of model fits (logic: :mod:`reportkit.core.cache`)."""
+    cache = sub.add_parser(
+        "cache",
+        help="show, prune or empty the cache of forecast model fits",
+        description=(
+            "The folder where batches keep the forecast's model fits between runs (params cache_dir, else "
+            "REPORTKIT_CACHE_DIR, else the user cache folder). info: records, disk use, last use; prune: remove the "
+            "records not used for --max-age-days, then the least recently used beyond --max-mb (what every batch "
+            "does when it ends, with params cache_max_age_days / cache_max_mb); clear: remove every record. "
+            "Safe while batches run: a record removed under one is computed again (docs/forecasting.md)."
+        ),
+    )
+    cache.add_argument("action", choices=("info", "prune", "clear"), help="what to do with the cache folder")
+    cache.add_argument("--params", metavar="PARAMS.yaml", help="a params file: its cache_dir and limits (default: neither)")
+    cache.add_argument("--dir", dest="folder", metavar="DIR", help="the cache folder itself (overrides --params)")
+    cache.add_argument("--max-age-days", type=int, metavar="N", help="prune: days without use (default: params, else 120)")
+    cache.add_argument("--max-mb", type=int, metavar="N", help="prune: megabytes on disk (default: params, else 512)")
+    cache.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+
+
+def _cache_command(args: Any, debug: bool) -> int:
+    """``reportkit cache``: the folder and limits from the options, the params file or their defaults."""
+    try:
+        return _cache_action(args)
+    except ReportkitError as exc:
+        return _fail(exc, debug)
+
+
+def _cache_action(args: Any) -> int:
+    from .config.params import BatchParams, load_params
+    from .core import cache
+
+    params = load_params(args.params) if args.params else None
+    defaults = params or BatchParams.model_construct()  # no params file: REPORTKIT_CACHE_DIR, else the user cache folder
+    folder = Path(args.folder) if args.folder else defaults.cache_folder()
+    if folder is None:
+        print(f"no cache: {args.params} says cache_dir: null")
+        return 0
+    if args.action == "info":
+        print(cache.cache_usage(folder).text())
+        return 0
+    if args.action == "clear":
+        print(cache.clear_cache(folder).text())
+        return 0
+    age = args.max_age_days if args.max_age_days is not None else defaults.cache_max_age_days
+    size = args.max_mb if args.max_mb is not None else defaults.cache_max_mb
+    for option, value in (("--max-age-days", args.max_age_days), ("--max-mb", args.max_mb)):
+        if value is not None and value <= 0:
+            raise ParamsError(f"{option} must be a positive whole number, got {value}")
+    print(cache.prune_cache(folder, age, size).text())
+    return 0
+
+
 def _fail(exc: ReportkitError, debug: bool) -> int:
     if debug:
         traceback.print_exc(file=sys.stderr)
@@ -463,6 +519,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return deliver_cli(args.dir, **options)  # the options' dests are deliver_cli's parameters
         except ReportkitError as exc:
             return _fail(exc, debug)
+    if args.command == "cache":
+        return _cache_command(args, debug)
     if args.command == "new-template":
         from .run.new_template import new_template
 

@@ -44,7 +44,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from ..core.cache import default_cache_dir, env_cache_dir
+from ..core.cache import DEFAULT_MAX_AGE_DAYS, DEFAULT_MAX_MB, default_cache_dir, env_cache_dir
 from ..core.errors import ParamsError, did_you_mean
 from ..core.types import FloatFraction, Fraction, Id, Money, Rate, StablePickle, check_timezone, label_problem
 from ..core.yaml_input import (
@@ -502,6 +502,17 @@ class BatchParams(_Strict):
         None,
         description="folder of the cache of forecast model fits, relative to the params file; null turns the cache off; "
         "not set: REPORTKIT_CACHE_DIR, else the platform's user cache folder (docs/forecasting.md, 'The cache of model fits')",
+    )
+    cache_max_age_days: int | None = Field(
+        DEFAULT_MAX_AGE_DAYS,
+        gt=0,
+        description="a cached model fit not used for this many days is removed when a batch ends; null: no age limit",
+    )
+    cache_max_mb: int | None = Field(
+        DEFAULT_MAX_MB,
+        gt=0,
+        description="megabytes the cache folder's records may take on disk; when a batch ends the least recently used "
+        "beyond it are removed; null: no size limit",
     )
     base_dir: Path | None = Field(None, exclude=True, description="folder of the params file (set by the loader)")
     _file: str | None = PrivateAttr(None)  # the params file, set by load_params (for key_origin)

@@ -16,21 +16,48 @@ first failed write is logged once (``logging``, name ``reportkit.core.cache``).
 
 Where the folder is: :func:`default_cache_dir` (``platformdirs``' user cache folder
 of ``reportkit``); params ``cache_dir`` and ``REPORTKIT_CACHE_DIR`` choose another
-(:meth:`reportkit.config.params.BatchParams.cache_folder`). Nothing is ever deleted:
-remove the folder to empty it.
+(:meth:`reportkit.config.params.BatchParams.cache_folder`).
+
+**Pruning** (:func:`prune_cache`, the one rule; a batch applies it when it ends,
+:func:`prune_in_background`): a record's file time is its last use (a write, and every hit
+touches it), so the records not used for ``max_age_days`` are removed, then, while the
+folder's records take more than ``max_mb`` on disk, the least recently used. Only
+files named like records (and writers' temporary files a day old) are removed, in every
+namespace of the folder, never the folder's other files. A record removed while another
+process reads it is a miss there, never an error. :func:`cache_usage` says what the
+folder holds, :func:`clear_cache` empties it (``reportkit cache info|prune|clear``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
+import re
+import threading
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import OutputError
 from .files import atomic_write
 
-__all__ = ["CACHE_ENV", "MAGIC", "ContentCache", "default_cache_dir", "env_cache_dir"]
+__all__ = [
+    "CACHE_ENV",
+    "DEFAULT_MAX_AGE_DAYS",
+    "DEFAULT_MAX_MB",
+    "MAGIC",
+    "CacheUsage",
+    "ContentCache",
+    "cache_usage",
+    "clear_cache",
+    "default_cache_dir",
+    "env_cache_dir",
+    "prune_cache",
+    "prune_in_background",
+    "prune_quietly",
+]
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +66,15 @@ MAGIC = b"RKCACHE1"
 #: Environment variable naming the cache folder when params ``cache_dir`` is not set.
 CACHE_ENV = "REPORTKIT_CACHE_DIR"
 _DIGEST = 32  # bytes of a SHA-256
+#: Params ``cache_max_age_days``' default: a record not used for longer than a fiscal quarter
+#: and four weeks is removed (a quarter-end re-run still finds the last quarter's fits).
+DEFAULT_MAX_AGE_DAYS = 120
+#: Params ``cache_max_mb``' default: the folder's records on disk, least recently used removed first.
+DEFAULT_MAX_MB = 512
+_DAY_S = 86400.0
+_RECORD = re.compile(rf"[0-9a-f]{{{2 * _DIGEST - 2}}}")  # a record's file name: the key's hex after its first 2
+_BUCKET = re.compile(r"[0-9a-f]{2}")
+_STALE_TMP_S = _DAY_S  # a writer's temporary file this old is a leftover of a writer that died
 
 
 def default_cache_dir() -> Path:
@@ -87,6 +123,8 @@ class ContentCache:
         payload, digest = data[head : head + size], data[head + size :]
         if len(payload) != size or digest != hashlib.sha256(key + payload).digest():
             return None
+        with contextlib.suppress(OSError):  # a read-only cache, or the record pruned meanwhile: still a hit
+            os.utime(self.path(key))  # the file's time is its last use: pruning keeps what is used
         return payload
 
     def put(self, key: bytes, payload: bytes) -> None:
@@ -97,15 +135,236 @@ class ContentCache:
             raise ValueError(f"a cache key is a {_DIGEST}-byte digest, got {len(key)} bytes")
         path = self.path(key)
         record = MAGIC + key + len(payload).to_bytes(8, "little") + payload + hashlib.sha256(key + payload).digest()
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(path, record)
-        except (OSError, OutputError) as exc:
-            self._writable = False
-            log.warning("the cache folder %s cannot be written (%s): results are computed, not kept", self.root, exc)
+        for attempt in (1, 2, 3):  # again: ``reportkit cache clear`` removed the folder meanwhile
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write(path, record)
+                return
+            except (OSError, OutputError) as exc:
+                if attempt == 3:
+                    self._writable = False
+                    log.warning("the cache folder %s cannot be written (%s): results are computed, not kept", self.root, exc)
 
 
 def env_cache_dir() -> Path | None:
     """``REPORTKIT_CACHE_DIR`` when set and not empty, else None."""
     value = os.environ.get(CACHE_ENV, "").strip()
     return Path(value).expanduser() if value else None
+
+
+@dataclass(frozen=True)
+class CacheUsage:
+    """What a cache folder holds, or what a prune removed and kept.
+
+    Attributes
+    ----------
+    folder : Path
+    records, bytes : int
+        Records kept and the disk they take (bytes of allocated blocks, as ``du`` counts).
+    removed, removed_bytes : int
+        Records (and writers' stale temporary files) removed, and the disk they took.
+    oldest, newest : float or None
+        The least and most recent last use of a kept record (Unix time); None when none is kept.
+    by_namespace : tuple of (str, int, int)
+        Per kind of record (``fits-v1``): its name, records and bytes kept.
+    """
+
+    folder: Path
+    records: int = 0
+    bytes: int = 0
+    removed: int = 0
+    removed_bytes: int = 0
+    oldest: float | None = None
+    newest: float | None = None
+    by_namespace: tuple[tuple[str, int, int], ...] = ()
+
+    def text(self, now: float | None = None) -> str:
+        """The lines ``reportkit cache info|prune|clear`` prints."""
+        now = time.time() if now is None else now
+        lines = [f"cache folder: {self.folder}"]
+        if self.removed:
+            lines.append(f"removed: {self.removed} file(s), {_mb(self.removed_bytes)}")
+        lines.append(f"kept: {self.records} record(s), {_mb(self.bytes)}")
+        lines += [f"  {name}: {n} record(s), {_mb(b)}" for name, n, b in self.by_namespace]
+        if self.oldest is not None and self.newest is not None:
+            lines.append(f"last used: {_days(now - self.newest)} (newest) to {_days(now - self.oldest)} (oldest)")
+        return "\n".join(lines)
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"
+
+
+def _days(seconds: float) -> str:
+    d = max(seconds, 0.0) / _DAY_S
+    return "today" if d < 1 else f"{d:.0f} day(s) ago"
+
+
+def _disk_bytes(st: os.stat_result) -> int:
+    blocks = getattr(st, "st_blocks", None)  # what the file takes on disk (a 4 KB block for a 200-byte record)
+    return blocks * 512 if blocks is not None else st.st_size
+
+
+def _scan(folder: Path) -> tuple[list[tuple[float, int, Path, str]], list[tuple[float, int, Path]]]:
+    """Every record of ``folder`` as (last use, disk bytes, path, namespace), and the writers' temporary files.
+
+    Only ``folder/<namespace>/<2 hex>/<62 hex>`` are records; a file that vanishes while
+    it is scanned (another prune, ``clear``) is skipped.
+    """
+    records: list[tuple[float, int, Path, str]] = []
+    temps: list[tuple[float, int, Path]] = []
+    try:
+        namespaces = [e for e in os.scandir(folder) if e.is_dir(follow_symlinks=False)]
+    except OSError:  # no folder yet: nothing cached
+        return records, temps
+    for ns in namespaces:
+        try:
+            buckets = [e for e in os.scandir(ns.path) if e.is_dir(follow_symlinks=False) and _BUCKET.fullmatch(e.name)]
+        except OSError:
+            continue
+        for bucket in buckets:
+            try:
+                entries = list(os.scandir(bucket.path))
+            except OSError:
+                continue
+            for e in entries:
+                try:
+                    st = e.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                if _RECORD.fullmatch(e.name):
+                    records.append((st.st_mtime, _disk_bytes(st), Path(e.path), ns.name))
+                elif e.name.startswith(".") and e.name.endswith(".tmp"):
+                    temps.append((st.st_mtime, _disk_bytes(st), Path(e.path)))
+    return records, temps
+
+
+def _usage(folder: Path, kept: list[tuple[float, int, Path, str]], removed: int = 0, removed_bytes: int = 0) -> CacheUsage:
+    per: dict[str, list[int]] = {}
+    for _, size, _, ns in kept:
+        n = per.setdefault(ns, [0, 0])
+        n[0] += 1
+        n[1] += size
+    times = [t for t, *_ in kept]
+    return CacheUsage(
+        folder=folder,
+        records=len(kept),
+        bytes=sum(size for _, size, _, _ in kept),
+        removed=removed,
+        removed_bytes=removed_bytes,
+        oldest=min(times) if times else None,
+        newest=max(times) if times else None,
+        by_namespace=tuple((name, n, b) for name, (n, b) in sorted(per.items())),
+    )
+
+
+def cache_usage(folder: str | Path) -> CacheUsage:
+    """What the cache folder ``folder`` holds: records and their disk use, per namespace, and their last use."""
+    records, _ = _scan(Path(folder))
+    return _usage(Path(folder), records)
+
+
+def _unlink(path: Path) -> bool:
+    try:
+        path.unlink()
+        return True
+    except FileNotFoundError:  # removed by another prune meanwhile
+        return False
+
+
+def prune_cache(
+    folder: str | Path,
+    max_age_days: float | None = DEFAULT_MAX_AGE_DAYS,
+    max_mb: float | None = DEFAULT_MAX_MB,
+    *,
+    now: float | None = None,
+) -> CacheUsage:
+    """Remove the records of ``folder`` not used for ``max_age_days``, then the least recently used over ``max_mb``.
+
+    The one pruning rule (params ``cache_max_age_days`` and ``cache_max_mb``; the batch
+    applies it when it ends, ``reportkit cache prune`` when asked). A record's last use is
+    its file's modification time: the write, and every hit (:meth:`ContentCache.get`
+    touches it). Writers' temporary files a day old (a writer that died) go too. Safe
+    while other batches use the folder: a record removed under a reader is a miss there.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The cache folder (every namespace in it).
+    max_age_days : float or None, default :data:`DEFAULT_MAX_AGE_DAYS`
+        Days since a record's last use after which it is removed; None: no age limit.
+    max_mb : float or None, default :data:`DEFAULT_MAX_MB`
+        Megabytes (10**6 bytes, of disk blocks as ``du`` counts them) the records may
+        take; beyond it the least recently used are removed. None: no size limit.
+    now : float, optional
+        The time to count ages from (Unix seconds; default now).
+
+    Returns
+    -------
+    CacheUsage
+        What was removed and what is kept.
+
+    Raises
+    ------
+    ValueError
+        ``max_age_days`` or ``max_mb`` is not a positive number (params validation refuses it first).
+    """
+    for name, value in (("max_age_days", max_age_days), ("max_mb", max_mb)):
+        if value is not None and not value > 0:
+            raise ValueError(f"{name} must be a positive number or None, got {value!r}")
+    folder = Path(folder)
+    now = time.time() if now is None else now
+    records, temps = _scan(folder)
+    removed = removed_bytes = 0
+    for t, size, path in temps:
+        if now - t > _STALE_TMP_S and _unlink(path):
+            removed, removed_bytes = removed + 1, removed_bytes + size
+    records.sort(key=lambda r: r[0])  # least recently used first
+    keep_from = 0
+    if max_age_days is not None:
+        cutoff = now - max_age_days * _DAY_S
+        while keep_from < len(records) and records[keep_from][0] < cutoff:
+            keep_from += 1
+    total = sum(size for _, size, _, _ in records[keep_from:])
+    if max_mb is not None:
+        while keep_from < len(records) and total > max_mb * 1e6:
+            total -= records[keep_from][1]
+            keep_from += 1
+    for _, size, path, _ in records[:keep_from]:
+        if _unlink(path):
+            removed, removed_bytes = removed + 1, removed_bytes + size
+    return _usage(folder, records[keep_from:], removed, removed_bytes)
+
+
+def prune_quietly(folder: str | Path, max_age_days: float | None, max_mb: float | None) -> CacheUsage | None:
+    """:func:`prune_cache` for the end of a batch: any failure is logged, never raised (the batch is done)."""
+    try:
+        return prune_cache(folder, max_age_days, max_mb)
+    except Exception as exc:  # a cache that cannot be pruned costs disk, never a batch
+        log.warning("the cache folder %s could not be pruned (%s: %s)", folder, type(exc).__name__, exc)
+        return None
+
+
+def prune_in_background(folder: str | Path, max_age_days: float | None, max_mb: float | None) -> threading.Thread:
+    """:func:`prune_quietly` in a thread of its own, started: the batch joins it after its workers have exited."""
+    thread = threading.Thread(target=prune_quietly, args=(folder, max_age_days, max_mb), name="reportkit cache prune")
+    thread.start()
+    return thread
+
+
+def clear_cache(folder: str | Path) -> CacheUsage:
+    """Remove every record (and writer's temporary file) of ``folder``, every namespace; other files stay.
+
+    A batch running meanwhile loses nothing but those records: what it reads next is a
+    miss and computed again.
+    """
+    folder = Path(folder)
+    records, temps = _scan(folder)
+    removed = removed_bytes = 0
+    for _, size, path, *_ in [*records, *temps]:
+        if _unlink(path):
+            removed, removed_bytes = removed + 1, removed_bytes + size
+    for bucket in {path.parent for _, _, path, *_ in [*records, *temps]}:  # the emptied 2-hex folders
+        with contextlib.suppress(OSError):  # not empty: a record written meanwhile (a writer makes its folder again)
+            bucket.rmdir()
+    return _usage(folder, [], removed, removed_bytes)

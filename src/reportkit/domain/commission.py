@@ -36,7 +36,8 @@ for a rate-schedule line, ``commission at 5 %`` for the flat policy's, the ledge
 step otherwise -- ``year-to-date true-up``, ``cap``, ``SPIF``, ``bonus``,
 ``clawback``, ``prior-period adjustment``, ``draw`` ...), ``award`` (``cash``,
 ``deferred``, ``merchandise``), then ``deal_id`` (str or None) and ``tier``
-(1-based int or None).
+(1-based int: the rate tier that paid a commission line, the flat policy's too; None on
+the other lines).
 """
 
 from __future__ import annotations
@@ -471,8 +472,10 @@ def plan_statement(
     ``flat`` (``(account of each deal id, bonus threshold)``, given by
     :func:`flat_statement`) words the lines of the compiled flat policy as the
     flat policy always has: flat-rate lines (rule ``commission at 5 %``) described
-    ``Deal D (account) closed date`` without a tier, a bonus line naming the
-    attainment reached, with the period's revenue as its basis.
+    ``Deal D (account) closed date`` without a tier in their words (their ``tier`` is
+    the compiled plan's one tier, 1, as the trace says: a statement's Tier column is
+    never empty on its commission lines), a bonus line naming the attainment reached,
+    with the period's revenue as its basis.
 
     A line whose deal credits the account manager as the deal's owner because
     the deal's territory is blank or covered by nobody (territory crediting)
@@ -519,7 +522,7 @@ def plan_statement(
         if flat is not None and kind == "commission":
             desc.append(f"Deal {deal} ({flat[0].get(deal)}) closed {day.isoformat()}{_stand_in(sources.get(deal))}")
             rules.append(engine.rule_words(kind, None, rate))
-            tiers.append(None)
+            tiers.append(None if tier is None else int(tier))  # the compiled plan's one tier, as the trace says
             continue
         if flat is not None and kind == "bonus":
             desc.append(f"Quota bonus: attainment {_pct(att)} >= {_pct(flat[1])} in {period.label}")

@@ -26,11 +26,11 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..core.errors import EnvironmentError_, ParamsError
-from .style import LABEL_CELL_CSS
+from .style import LABEL_CELL_CSS, ONE_LINE_CLASS, ONE_LINE_MAX_CHARS
 from .titles import PrintTitle
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "PdfRenderer",
     "choose_renderer",
     "close_renderers",
+    "engine_here",
     "pdf_unavailable",
     "print_document",
     "render_pdf",
@@ -78,11 +79,12 @@ tr { break-inside: avoid; page-break-inside: avoid; }
 th { background: #edf2f7; border-bottom: 0.75pt solid #a0aec0; padding: 2pt 4pt; font-weight: bold; vertical-align: bottom; }
 td { border-bottom: 0.5pt solid #e2e8f0; padding: 1.5pt 4pt; vertical-align: top; }
 td:first-child { LABEL_CELL_CSS; }  /* a label column never wraps: a long value (a rule in words) wraps instead */
+td.ONE_LINE_CLASS { white-space: nowrap; }  /* a date, an id, an amount: never "2025-03-" over "31" */
 img, svg { max-width: 100%; height: auto; }
 .jp-RenderedImage, .jp-RenderedSVG, .output_svg, .output_png { break-inside: avoid; }
 pre { white-space: pre-wrap; font-size: 7.5pt; }
 tr.reportkit-trace { display: none; }  /* a commission line's trace: the HTML's <details> and the workbook hold it */
-""".replace("LABEL_CELL_CSS", LABEL_CELL_CSS)  # the HTML tables' rule (render/style.py)
+""".replace("LABEL_CELL_CSS", LABEL_CELL_CSS).replace("ONE_LINE_CLASS", ONE_LINE_CLASS)  # render/style.py's rules
 
 _MARGIN_BOX = 'font-family: "DejaVu Sans", Arial, sans-serif; font-size: 7.5pt; color: #4a5568;'
 
@@ -111,11 +113,33 @@ def _page_rule(page: PdfPage) -> str:
     )
 
 
+_ONE_WORD_CELL = re.compile(r"<td(?P<attrs>(?:\s[^>]*)?)>(?P<text>[^<\s]+)</td>")
+
+
+def _one_word_cells_on_one_line(body: str) -> str:
+    """``body`` with each table cell of one word (no space, at most ``ONE_LINE_MAX_CHARS``) given ``ONE_LINE_CLASS``."""
+    import html
+
+    def mark(m: re.Match[str]) -> str:
+        attrs, text = m["attrs"], m["text"]
+        if len(html.unescape(text)) > ONE_LINE_MAX_CHARS or re.search(r"\s", html.unescape(text)):
+            return m[0]
+        if ' class="' in attrs:
+            attrs = attrs.replace(' class="', f' class="{ONE_LINE_CLASS} ', 1)
+        else:
+            attrs = f' class="{ONE_LINE_CLASS}"{attrs}'
+        return f"<td{attrs}>{text}</td>"
+
+    return _ONE_WORD_CELL.sub(mark, body)
+
+
 def print_document(body: str, page: PdfPage) -> str:
     """The whole printable page: ``body`` (HTML of the report's cells) with the page rules and the style.
 
     The same HTML for either renderer: Chromium (131 and later) and WeasyPrint both
-    set the running header and ``page N of M`` from the ``@page`` margin boxes.
+    set the running header and ``page N of M`` from the ``@page`` margin boxes. A table
+    cell of one word (a date, an id, an amount: :data:`reportkit.render.style.ONE_LINE_CLASS`)
+    is kept on one line.
 
     Parameters
     ----------
@@ -129,7 +153,7 @@ def print_document(body: str, page: PdfPage) -> str:
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
         f"<title>{html.escape(page.title.text)}</title>"
-        f"<style>{_page_rule(page)}\n{_STYLE}</style></head><body>{body}</body></html>"
+        f"<style>{_page_rule(page)}\n{_STYLE}</style></head><body>{_one_word_cells_on_one_line(body)}</body></html>"
     )
 
 
@@ -142,10 +166,43 @@ class PdfEngine:
     name : {"chromium", "weasyprint"}
     executable : str or None
         Chromium's absolute path; None for WeasyPrint.
+    asked, asked_chromium : str or None
+        What params ``pdf.renderer`` and ``pdf.chromium`` said, when :func:`choose_renderer`
+        made this engine: another machine that prints (a Dask worker) applies that rule
+        again for itself (:meth:`here`). Not part of the engine's identity (equality, hash).
     """
 
     name: Literal["chromium", "weasyprint"] = "weasyprint"
     executable: str | None = None
+    asked: str | None = field(default=None, compare=False)
+    asked_chromium: str | None = field(default=None, compare=False)
+
+    def here(self) -> PdfEngine:
+        """The engine that prints on this machine: the params' rule applied here when this one carries it.
+
+        An engine made by :func:`choose_renderer` (a Dask job's: ``asked`` set) is chosen
+        again here, so a worker without Chromium prints with WeasyPrint under ``auto``, as
+        the batch machine would; any other engine (a local job's: the batch's one choice,
+        never a mix) is itself.
+
+        Raises
+        ------
+        EnvironmentError_
+            ``pdf.renderer: chromium`` where this machine has no Chromium (or Playwright),
+            or neither renderer can run here; the report's PDF fails with it, the report stays ok.
+        """
+        if self.asked is None:
+            return self
+        try:
+            return choose_renderer(self.asked, self.asked_chromium)
+        except EnvironmentError_ as exc:
+            if self.asked != "chromium":
+                raise
+            raise EnvironmentError_(
+                exc.message,
+                hint="pdf.renderer: chromium needs it on every machine that prints PDFs (each Dask worker): install it "
+                "there, or let a machine without it print with WeasyPrint: -p pdf.renderer=auto (or weasyprint)",
+            ) from None
 
     def describe(self) -> dict[str, str | None]:
         """What the manifest records: ``{"renderer": "chromium", "executable": "/usr/bin/chromium"}``."""
@@ -213,14 +270,14 @@ def choose_renderer(renderer: str = "auto", chromium: str | None = None) -> PdfE
     if renderer != "weasyprint":
         missing = chromium_unavailable(chromium)
         if missing is None:
-            return PdfEngine("chromium", find_chromium(chromium))
+            return PdfEngine("chromium", find_chromium(chromium), asked=renderer, asked_chromium=chromium)
         if renderer == "chromium":
             raise EnvironmentError_(missing, hint="or print with WeasyPrint: -p pdf.renderer=weasyprint")
     missing = pdf_unavailable()
     if missing is not None:
         also = " (and no Chromium either: apt-get install chromium)" if renderer == "auto" else ""
         raise EnvironmentError_(missing + also, hint="or turn PDFs off for this batch: -p pdf.enabled=false")
-    return PdfEngine("weasyprint")
+    return PdfEngine("weasyprint", asked=renderer, asked_chromium=chromium)
 
 
 class PdfRenderer:
@@ -281,6 +338,11 @@ def warm_renderer(engine: PdfEngine | None = None) -> Any:
             renderer = PdfRenderer()
         renderers[engine] = renderer
     return renderer
+
+
+def engine_here(engine: PdfEngine | None) -> PdfEngine:
+    """The engine that prints a job's PDF on this machine: ``engine`` (:meth:`PdfEngine.here`), or ``auto``'s choice here."""
+    return choose_renderer() if engine is None else engine.here()
 
 
 def render_pdf(body: str, page: PdfPage, engine: PdfEngine | None = None) -> bytes:

@@ -5,7 +5,8 @@
   HTML tables' cell colours come from this one function, so both colour as a miss
   exactly the quarters the report calls a miss; :func:`band_colour` picks a
   value's band.
-* :data:`LABEL_CELL_CSS` -- a table's label column never wraps (HTML and PDF alike).
+* :data:`LABEL_CELL_CSS` -- a table's label column never wraps (HTML and PDF alike);
+  :data:`ONE_LINE_CLASS` -- in print, neither does a cell of one word (a date, an id, an amount).
 * :class:`Branding` (params ``branding``, :class:`reportkit.config.params.Branding`)
   -- company name, logo and accent colour; :func:`branding_of` gives a report's
   (the default look when the params have none), :func:`logo_data_uri` the logo for
@@ -28,6 +29,8 @@ from .cell_kinds import is_missing
 
 __all__ = [
     "LABEL_CELL_CSS",
+    "ONE_LINE_CLASS",
+    "ONE_LINE_MAX_CHARS",
     "DEFAULT_MISS_BELOW",
     "QUOTA_MET",
     "Branding",
@@ -45,6 +48,15 @@ LABEL_CELL_CSS = "white-space:nowrap"
 beside it (a rule in words) wraps instead. One rule for the HTML tables
 (:meth:`reportkit.render.notebook.Table.to_html`, inline on each first-column cell) and
 the PDF's stylesheet (``td:first-child`` in :mod:`reportkit.render.pdf`)."""
+
+ONE_LINE_CLASS = "reportkit-one-line"
+"""The print body's class of a table cell that never wraps: one word, a date, an id, an amount or a
+percentage (:data:`ONE_LINE_MAX_CHARS` characters at most, no space), as ``2025-03-31``, ``D-01339``,
+``-$1,234,567.50``, ``Mid-Market``. Chromium breaks such a word after a hyphen in a narrow column
+(``2025-03-`` / ``31``); a cell with a space still wraps there, so the table keeps the page's width.
+Set by :func:`reportkit.render.pdf.print_document`, styled by its stylesheet; the HTML page is unchanged."""
+ONE_LINE_MAX_CHARS = 24
+"""The longest word :data:`ONE_LINE_CLASS` keeps on one line (a longer one, a URL say, may still break)."""
 
 _MISS, _SHORT, _MET = "#F8D7DA", "#FFF3CD", "#D4EDDA"  # red, amber, green fills
 QUOTA_MET = 1.0

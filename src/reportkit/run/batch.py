@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config.params import BatchParams, load_params
+from ..core.cache import prune_in_background
 from ..core.errors import BatchInterrupted, OutputError, ParamsError
 from ..core.periods import FiscalCalendar, Period
 from ..data.model import load_change_counts, load_change_notes
@@ -245,9 +246,13 @@ def run_batch(
         if pool is not None:  # bad data, say: the workers need not finish starting first
             pool.cancel()
         raise
+    # the reports are done: the cache is pruned while the workers exit, and never fails the batch
+    pruning = prune_in_background(folder, params.cache_max_age_days, params.cache_max_mb) if folder is not None else None
     if pool is not None:
         with span("pool close"):
             pool.close()
+    if pruning is not None:
+        pruning.join()
     return result
 
 
@@ -363,7 +368,7 @@ def _execute_batch(
         removed = remove_stale_outputs(out, previous, _planned_files(out, results, slugs, params, plan.kinds))
         post = _PostSteps(plan, results)
         with span("reports"):
-            interrupted = _run_reports(plan, results, slugs, pool, client, progress, post)
+            interrupted = _run_reports(plan, results, slugs, pool, client, progress, post, pdf)
     finally:
         if own_client:
             with contextlib.suppress(Exception):
@@ -544,6 +549,7 @@ def _run_reports(
     client: Any,
     progress: bool,
     post: _PostSteps,
+    pdf: PdfEngine | None = None,
 ) -> bool:
     """Prepare, execute and record every report, locally or on Dask, with a progress bar; True when interrupted.
 
@@ -558,7 +564,7 @@ def _run_reports(
         bar = tqdm(total=len(results), disable=not progress, unit="report", desc="reports", leave=True)
     try:
         if client is not None:
-            return run_on_dask(client, results, slugs, plan.prepare, bar)
+            return run_on_dask(client, results, slugs, plan.prepare, bar, pdf)
         assert pool is not None
         return run_local(pool, results, slugs, plan.prepare, bar, settled=post.settled, drained=post.drained)
     except KeyboardInterrupt:

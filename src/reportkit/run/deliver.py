@@ -4,7 +4,7 @@ Who gets what (``docs/delivery.md``, "What each role gets")::
 
     account_manager   their own report's files (PDF, HTML, workbook) and their statement (CSV, xlsx) when present
     sales_manager     their team's report files and each member's report files
-    management        the company report's files, company.xlsx and index.html
+    management        the company report's files, company.xlsx (attached as company-roll-up.xlsx) and index.html
 
 A report's reader is found in ``manifest.json`` by its kind and id (:func:`report_owner`),
 never by folder names. Packs are built and checked for every recipient before the
@@ -99,12 +99,15 @@ class PackFile:
         Bytes.
     sha256 : str
         Hex digest of its bytes.
+    name : str
+        The name it is attached under by e-mail; empty: its own (:func:`attachment_names`).
     """
 
     rel: str
     path: Path
     size: int
     sha256: str
+    name: str = ""
 
 
 @dataclass
@@ -138,14 +141,19 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _add_file(pack: Pack, out: Path, rel: str, path: Path | None = None) -> None:
+ROLLUP_ATTACHMENT = "company-roll-up.xlsx"
+"""The e-mail name of the batch's ``company.xlsx`` (its sheets' title: *Company roll-up*): beside the company
+report's own ``company.xlsx`` the reader tells the two reports apart (``docs/delivery.md``)."""
+
+
+def _add_file(pack: Pack, out: Path, rel: str, path: Path | None = None, name: str = "") -> None:
     path = path if path is not None else out / rel
     if any(f.rel == rel for f in pack.files):
         return
     if not path.is_file():
         pack.problem = pack.problem or f"{rel} is listed in manifest.json but missing; run the batch again"
         return
-    pack.files.append(PackFile(rel, path, path.stat().st_size, _sha256(path)))
+    pack.files.append(PackFile(rel, path, path.stat().st_size, _sha256(path), name))
 
 
 def _add_report(pack: Pack, out: Path, entry: Mapping[str, Any]) -> None:
@@ -244,8 +252,8 @@ def build_packs(
             mine = by_owner.get(("company", ""), [])
             for e in mine:
                 _add_report(pack, out, e)
-            if batch.get("company_workbook"):
-                _add_file(pack, out, str(batch["company_workbook"]))
+            if batch.get("company_workbook"):  # the roll-up: a report of its own (each manager's forecast, ranks)
+                _add_file(pack, out, str(batch["company_workbook"]), name=ROLLUP_ATTACHMENT)
             if (out / "index.html").is_file():
                 _add_file(pack, out, "index.html")
         reached.update(id(e) for e in mine)
@@ -390,8 +398,8 @@ def recipient_folder(r: Recipient) -> str:
 
 
 def attachment_names(files: Sequence[PackFile]) -> list[str]:
-    """One attachment name per file: its own name, or its pack path with ``-`` for ``/`` where two would clash."""
-    base = [Path(f.rel).name for f in files]
+    """One attachment name per file: its ``name`` or its own, or its pack path with ``-`` for ``/`` where two would clash."""
+    base = [f.name or Path(f.rel).name for f in files]
     return [b if base.count(b) == 1 else f.rel.replace("/", "-") for b, f in zip(base, files)]
 
 
@@ -438,6 +446,8 @@ def message_body(pack: Pack, batch: Mapping[str, Any], names: Sequence[str]) -> 
         ]
         headline = e.get("headline") or {}
         lines += [f"  {label}: {text}" for label, text in headline.items()] or ["  (the figures are in the attached report)"]
+    if any(f.name == ROLLUP_ATTACHMENT for f in pack.files):
+        lines += ["", "Company roll-up (workbook): one sheet per team, each account manager's figures and annual forecast"]
     lines += ["", "Attached:", *(f"  {n} ({_size(f.size)})" for n, f in zip(names, pack.files))]
     lines += ["", "Sent by reportkit deliver. These files are for you only: please do not forward them."]
     return "\n".join(lines) + "\n"

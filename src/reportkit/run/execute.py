@@ -23,7 +23,7 @@ import nbformat
 
 from ..core.errors import ReportkitError, TemplateError
 from ..render import excel
-from ..render.pdf import PdfEngine, PdfPage, render_pdf
+from ..render.pdf import PdfEngine, PdfPage, engine_here, render_pdf
 from ..render.titles import print_title
 from .html import export_html, export_print_body
 from .outputs import atomic_write, relative
@@ -89,6 +89,8 @@ class JobOutcome:
     duration_s: float = 0.0
     worker: str | None = None
     """The Dask worker that executed the report (address, host, pid); None for a local run."""
+    pdf_renderer: str | None = None
+    """What printed its PDF (``chromium`` or ``weasyprint``); None: no PDF written."""
 
 
 _KERNEL_ARGS = [
@@ -193,8 +195,9 @@ def _publish_pdf(job: ReportJob, executed: Any, report: Any, outcome: JobOutcome
     path = Path(job.out) / job.pdf
     try:
         page = PdfPage(print_title(report, job.company, kind_title=job.kind_title), job.pdf_paper, job.pdf_orientation)  # type: ignore[arg-type]
-        atomic_write(path, render_pdf(export_print_body(executed), page, job.pdf_engine))
-        outcome.outputs["pdf"] = job.pdf
+        engine = engine_here(job.pdf_engine)  # a Dask worker applies params pdf.renderer for itself (docs/pdf.md)
+        atomic_write(path, render_pdf(export_print_body(executed), page, engine))
+        outcome.outputs["pdf"], outcome.pdf_renderer = job.pdf, engine.name
     except Exception as exc:  # one PDF must not fail its report or the batch
         log.debug("PDF of %s %s failed", job.kind, job.report_id, exc_info=True)
         path.unlink(missing_ok=True)

@@ -131,7 +131,7 @@ class BatchPlan:
         try:
             if self.mode == "only_failed" and can_reuse(previous, res, expected, self.out, None, self.mode):
                 res.status, res.outputs, res.reused = "ok", dict(expected), True
-                res.fingerprint = previous.get("fingerprint")
+                res.fingerprint, res.pdf_renderer = previous.get("fingerprint"), previous.get("pdf_renderer")
                 res.headline = dict(previous.get("headline") or {})
                 return None
             kind = self.kinds[res.kind]
@@ -152,6 +152,7 @@ class BatchPlan:
             if can_reuse(previous, res, expected, self.out, fingerprint, self.mode):
                 res.status, res.outputs, res.reused = "ok", dict(expected), True
                 res.fingerprint = previous.get("fingerprint") if self.mode == "only_failed" else fingerprint
+                res.pdf_renderer = previous.get("pdf_renderer")  # its PDF, kept, was printed by that one
                 return None
             # A report that fails now must not leave an earlier run's outputs published.
             for rel in expected.values():
@@ -293,4 +294,5 @@ def record(res: ReportResult, outcome: JobOutcome) -> None:
     res.outputs.update(outcome.outputs)
     res.error = outcome.error
     res.output_errors = dict(outcome.output_errors)
+    res.pdf_renderer = outcome.pdf_renderer
     res.duration_s += outcome.duration_s

@@ -36,6 +36,7 @@ class ReportResult:
     headline: dict[str, str] = field(default_factory=dict)  # label -> text of its headline figures (run.index.headline_text)
     per: str = ""  # what one report of its kind is about (account_manager, team, account, company): who reads it
     kind_title: str = ""  # its kind's title (reports.kinds: "Team report", params report_kinds.<name>.title): manifest ``title``
+    pdf_renderer: str | None = None  # what printed its PDF (chromium / weasyprint; on Dask each worker's choice); None: no PDF
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -54,6 +55,7 @@ class ReportResult:
             "headline": dict(self.headline),
             "per": self.per,
             "title": self.kind_title,
+            "pdf_renderer": self.pdf_renderer,
         }
 
 

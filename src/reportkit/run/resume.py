@@ -38,7 +38,18 @@ def params_hash(params: BatchParams, period: Period) -> str:
     """
     data = params.model_dump(
         mode="json",
-        exclude={"base_dir", "timeout_s", "account_managers", "reports", "source", "delivery", "report_kinds", "cache_dir"},
+        exclude={
+            "base_dir",
+            "timeout_s",
+            "account_managers",
+            "reports",
+            "source",
+            "delivery",
+            "report_kinds",
+            "cache_dir",
+            "cache_max_age_days",
+            "cache_max_mb",
+        },
     )
     data["period"] = period.label
     return sha256(json.dumps(data, sort_keys=True, default=str).encode("utf-8"))

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from ..core.errors import EnvironmentError_, KernelNotFoundError
+from ..render.pdf import PdfEngine
 from .execute import JobOutcome, ReportJob, execute_report, format_error
 from .plan import record
 from .preflight import check_kernel
@@ -143,6 +145,8 @@ def _execute_on_worker(job: ReportJob) -> JobOutcome:
         )
     outcome = execute_report(job)
     outcome.worker = where
+    if outcome.output_errors.get("pdf"):  # its PDF failed here: say on which worker (its renderer, its browser)
+        outcome.output_errors["pdf"] += f" [Dask worker {where}]"
     return outcome
 
 
@@ -167,14 +171,18 @@ def _dask_error(exc: BaseException) -> str:
     return f"{format_error(exc)} (raised on the Dask worker; see its log)"
 
 
-def run_on_dask(client: Any, results: list[ReportResult], slugs: list[str], prepare: Any, bar: Any) -> bool:
+def run_on_dask(
+    client: Any, results: list[ReportResult], slugs: list[str], prepare: Any, bar: Any, pdf: PdfEngine | None = None
+) -> bool:
     """Build and pickle each report here, execute it on the cluster, record its outcome.
 
     Each report is submitted as soon as it is prepared, as one task with a readable
     key (``reportkit-<kind>-<slug>-<batch token>``), so workers start while the rest
-    are built. Returns True when interrupted (Ctrl-C): the futures not finished are
-    cancelled; reports already running on a worker run to their end there, but their
-    outcome is not recorded.
+    are built. ``pdf``: the batch's PDF renderer as :func:`reportkit.render.pdf.choose_renderer`
+    made it, carrying params ``pdf.renderer``, so each worker applies that rule for itself
+    (``auto``: WeasyPrint on a worker without Chromium; ``docs/pdf.md``). Returns True when
+    interrupted (Ctrl-C): the futures not finished are cancelled; reports already running
+    on a worker run to their end there, but their outcome is not recorded.
     """
     import uuid
 
@@ -191,6 +199,8 @@ def run_on_dask(client: Any, results: list[ReportResult], slugs: list[str], prep
                 bar.update(1)
                 continue
             job, _report = prepared
+            if job.pdf is not None and pdf is not None:
+                job = replace(job, pdf_engine=pdf)
             fut = client.submit(_execute_on_worker, job, pure=False, key=f"reportkit-{res.kind}-{slug}-{token}")
             waiting[fut.key] = res
             futures.append(fut)
