@@ -306,9 +306,7 @@ def test_auto_prints_with_chromium_where_it_runs_and_with_weasyprint_elsewhere(t
     assert chromium.find_chromium(str(tmp_path / "other")) is None  # params pdf.chromium wins, and is never swapped
 
 
-def test_a_local_jobs_renderer_is_the_batchs_one_choice_and_a_dask_jobs_is_chosen_again_where_it_prints(
-    tmp_path, monkeypatch
-):
+def test_a_local_jobs_renderer_is_the_batchs_one_choice_and_a_dask_jobs_is_chosen_again_where_it_prints(tmp_path, monkeypatch):
     pinned = PdfEngine("chromium", "/usr/bin/chromium")  # a local job's: params pdf.renderer as the batch resolved it
     carried = PdfEngine("chromium", "/usr/bin/chromium", asked="auto")  # a Dask job's: what params asked
     assert carried == pinned and hash(carried) == hash(pinned)  # one warm renderer serves both in a worker
