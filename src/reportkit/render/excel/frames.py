@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.xmlwriter import XMLwriter as _XMLwriter
@@ -445,12 +446,12 @@ def _widths(frame: pd.DataFrame, cols: list[str], kinds: list[str], labels: list
                 if widest is not None:
                     w = max(w, len(format_cell(-widest, c, currency)))
             elif k == "percent":
-                widest = _max_abs(_frac(v) for v in s)
+                widest = _widest_number(s)
                 w = max(w, len(format_cell(-widest, c, currency)) if widest is not None else 3)
             elif k == "date":
                 w = max(w, 16 if _has_time(s) else 10)
             elif k in ("integer", "number"):
-                widest = _max_abs(_frac(v) for v in s)
+                widest = _widest_number(s)
                 w = max(
                     w, len(format_cell(-int(widest) if k == "integer" else -widest, c, currency)) if widest is not None else 3
                 )
@@ -458,6 +459,16 @@ def _widths(frame: pd.DataFrame, cols: list[str], kinds: list[str], labels: list
                 w = max(w, 3)
         out.append(min(max(w + 2, _MIN_WIDTH), _MAX_WIDTH))
     return out
+
+
+def _widest_number(s: pd.Series) -> float | None:
+    """Largest absolute value of a column's numbers, as :func:`~.formulas._frac` reads them (missing, infinite,
+    booleans and text skipped; None when there is none): at once for a numeric column, value by value otherwise."""
+    if s.dtype.kind in "fi":
+        a = s.to_numpy(dtype="float64", na_value=np.nan)
+        a = a[np.isfinite(a)]
+        return float(np.abs(a).max()) if len(a) else None
+    return _max_abs(_frac(v) for v in s)
 
 
 def _max_abs(values: Iterable[Any]) -> Any:
