@@ -55,6 +55,11 @@ HEADLINES: dict[str, tuple[str, ...]] = {
         r"1 managers, 2,000 deals; reports: 1 account_manager, 1 company, 1 team",
         r"mean per report of the batch's mix: CPU [\d.]+ s",
     ),
+    "bench_workbook_ab.py": (
+        r"1 managers, 2,000 deals; base HEAD; 1 rounds of 1 writes",
+        r"account_manager workbook CPU s: base median [\d.]+ \(min [\d.]+\), this median [\d.]+ \(min [\d.]+\); same bytes: yes",
+        r"company workbook CPU s: base median [\d.]+ .*; same bytes: yes",
+    ),
 }
 
 

@@ -20,6 +20,8 @@ from typing import Any
 
 import xlsxwriter
 import xlsxwriter.exceptions
+from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.worksheet import CellDatetimeTuple, CellNumberTuple, CellStringTuple, Worksheet
 
 from ...config.params import PdfOptions
 from ...core.files import atomic_write
@@ -349,6 +351,152 @@ def print_setup(
     return layout
 
 
+_CALLED = re.compile(r"([^\s(]*)\(")
+"""The text right before each ``(`` of a formula, back to a space or another ``(``: a function's name, or more."""
+_PLAIN_FUNCTIONS = frozenset({"SUM", "IF", ""})
+"""What may stand before a ``(`` in a formula :meth:`_Sheet._prepare_formula` takes as it is."""
+
+
+class _Sheet(Worksheet):
+    """xlsxwriter's worksheet, its cells stored and written as XML faster (the same bytes).
+
+    A list sheet is tens of thousands of plain cells (an account manager's workbook about
+    30,000, the company's Accounts at risk 170,000; ``docs/batch.md``, "Where a report's
+    time goes"), and xlsxwriter spends most of a workbook's time on each one: argument
+    checks as it stores a cell, then at close an attribute list, an escaping pass and a
+    dispatch by class name as it writes the cell's XML, and a look-up of every column of
+    every row. :meth:`put_row` stores a data row at once; :meth:`_write_rows` and
+    :meth:`_calculate_spans` write what xlsxwriter's own methods write, visiting only the
+    cells there are, and a number, date or shared-string cell with a format (nearly every
+    cell reportkit writes) as its ``<c>`` element directly (a cell reference and a style
+    index hold no character to escape); every other cell, and constant-memory mode, go
+    to xlsxwriter's methods. ``tests/test_excel_xml.py`` compares the XML with xlsxwriter's.
+    """
+
+    def _calculate_spans(self) -> None:
+        if self.constant_memory or self.comments:
+            super()._calculate_spans()
+            return
+        spans: dict[int, str] = {}
+        lo = hi = -1
+        table, colmin, colmax, last = self.table, self.dim_colmin, self.dim_colmax, self.dim_rowmax
+        for row_num in range(self.dim_rowmin, last + 1):
+            cells = table.get(row_num)
+            if cells:
+                cols = [c for c in cells if colmin <= c <= colmax]
+                if cols:
+                    a, b = min(cols), max(cols)
+                    lo, hi = (a, b) if lo < 0 else (min(lo, a), max(hi, b))
+            if ((row_num + 1) % 16 == 0 or row_num == last) and lo >= 0:  # a span covers a block of 16 rows
+                spans[row_num // 16] = f"{lo + 1}:{hi + 1}"
+                lo = -1
+        self.row_spans = spans
+
+    def _write_rows(self) -> None:
+        if self.constant_memory:
+            super()._write_rows()
+            return
+        self._calculate_spans()
+        table, row_info, comments, spans = self.table, self.row_info, self.comments, self.row_spans
+        colmin, colmax = self.dim_colmin, self.dim_colmax
+        names = {c: xl_col_to_name(c) for c in range(colmin, colmax + 1)} if colmin is not None else {}
+        write = self.fh.write
+        for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
+            cells = table[row_num]  # (a defaultdict: as xlsxwriter's loop, this adds the row)
+            if not cells and row_num not in row_info and row_num not in comments:
+                continue
+            span = spans.get(row_num // 16)
+            if not cells:
+                self._write_row(row_num, span, row_info.get(row_num), empty_row=True)
+                continue
+            self._write_row(row_num, span, row_info.get(row_num))
+            r = row_num + 1
+            out = []
+            for col_num in sorted(cells):
+                if not colmin <= col_num <= colmax:
+                    continue
+                cell = cells[col_num]
+                kind, fmt = type(cell), cell.format
+                if fmt is not None and (kind is CellNumberTuple or kind is CellDatetimeTuple):
+                    out.append(f'<c r="{names[col_num]}{r}" s="{fmt._get_xf_index()}"><v>{cell.number:.16G}</v></c>')
+                elif fmt is not None and kind is CellStringTuple:
+                    out.append(f'<c r="{names[col_num]}{r}" s="{fmt._get_xf_index()}" t="s"><v>{cell.string}</v></c>')
+                else:
+                    write("".join(out))
+                    out = []
+                    self._write_cell(row_num, col_num, cell)
+            out.append("</row>")
+            write("".join(out))
+
+    def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
+        """xlsxwriter's formula preparation, without its 29 searches for newer functions when there can be none.
+
+        xlsxwriter strips the ``=`` and then rewrites each of Excel's dynamic-array functions
+        (``FILTER(`` as ``_xlfn._xlws.FILTER(``...), one regular expression each, for every
+        formula. reportkit writes ``SUM`` and ``IF`` over references: where the text right before
+        every ``(`` is ``SUM``, ``IF`` or nothing, no function name of that list ends there, so
+        the formula is returned as xlsxwriter would return it; any other formula, and a workbook
+        with future functions on, goes through xlsxwriter's method.
+        """
+        if self.use_future_functions or expand_future_functions:
+            return super()._prepare_formula(formula, expand_future_functions)
+        body = formula[1:] if formula.startswith("{") else formula
+        body = body[1:] if body.startswith("=") else body
+        body = body[:-1] if body.endswith("}") else body
+        if all(name in _PLAIN_FUNCTIONS for name in _CALLED.findall(body)):
+            return body
+        return super()._prepare_formula(formula, expand_future_functions)
+
+    def put_row(
+        self,
+        row: int,
+        values: Sequence[Any],
+        number_formats: Sequence[Any],
+        text_formats: Sequence[Any],
+        na_formats: Sequence[Any],
+        na: str,
+    ) -> bool:
+        """Store one data row of converted values (:func:`~reportkit.render.excel.cells._convert`'s items), column ``j`` at ``j``.
+
+        What :func:`~reportkit.render.excel.cells._put` does for each value through
+        ``write_number`` / ``write_string`` (the same cells, formats, shared strings and
+        dimensions), without the per-cell argument checks those public methods make: a
+        float goes in with ``number_formats[j]``, a ``(number, format)`` pair with its
+        format, text with ``na_formats[j]`` when it is ``na`` else ``text_formats[j]``,
+        None stays blank. Returns False, storing nothing, where that shortcut does not
+        hold (constant-memory mode, a row or column past the sheet's edge): the caller
+        then writes the row cell by cell.
+        """
+        if self.constant_memory or row >= self.xls_rowmax or len(values) > self.xls_colmax:
+            return False
+        cells: dict[int, Any] = {}
+        shared = self.str_table._get_shared_string_index
+        long_text = self.xls_strmax // 2  # longer text may pass Excel's limit in UTF-16: xlsxwriter cuts it
+        first = last = -1
+        for j, v in enumerate(values):
+            kind = type(v)
+            if kind is float:
+                cells[j] = CellNumberTuple(v, number_formats[j])
+            elif kind is str:
+                f = na_formats[j] if v == na else text_formats[j]
+                if len(v) > long_text:
+                    self._write_string(row, j, v, f)
+                    continue
+                cells[j] = CellStringTuple(shared(v), f)
+            elif kind is tuple:
+                cells[j] = CellNumberTuple(v[0], v[1])
+            else:
+                continue
+            if first < 0:
+                first = j
+            last = j
+        if cells:
+            self.table[row].update(cells)
+            self._check_dimensions(row, first)
+            self._check_dimensions(row, last)
+        return True
+
+
 class _Book:
     def __init__(
         self,
@@ -402,7 +550,7 @@ class _Book:
         """
         safe = safe_sheet_name(name, self.names)
         self.names.append(safe)
-        ws = self.wb.add_worksheet(safe)
+        ws = self.wb.add_worksheet(safe, worksheet_class=_Sheet)
         self.layouts[safe] = print_setup(
             ws, self.title, self.header_row, self.fmt.print_title, widths, identifying, self.paper, self.orientation
         )

@@ -143,15 +143,24 @@ def _generic(v: Any, tz: datetime.tzinfo, fmt: _Formats) -> Any:
     return _clean_text(v)
 
 
+def _string_format(v: str, col_fmt: Any, fmt: _Formats) -> Any:
+    """The format of text ``v`` in a column whose format is ``col_fmt``: the one rule for a text cell's look.
+
+    A long-text column's text wraps in its cell (``fmt.wrap``); the ``n/a`` marker in a
+    numeric column is set as ``fmt.na``; any other text is ``fmt.text``.
+    """
+    if col_fmt is fmt.wrap:
+        return col_fmt
+    return fmt.na if (v == NA and col_fmt is not None) else fmt.text
+
+
 def _put(ws: Any, row: int, col: int, v: Any, col_fmt: Any, fmt: _Formats) -> None:
+    """Write one converted value (:func:`_convert`'s item) in a column whose format is ``col_fmt``."""
     t = type(v)
     if t is float:
         ws.write_number(row, col, v, col_fmt)
     elif t is str:
-        if col_fmt is fmt.wrap:  # a long-text column: the text wraps in its cell
-            ws.write_string(row, col, v, col_fmt)
-        else:
-            ws.write_string(row, col, v, fmt.na if (v == NA and col_fmt is not None) else fmt.text)
+        ws.write_string(row, col, v, _string_format(v, col_fmt, fmt))
     elif t is tuple:
         ws.write_number(row, col, v[0], v[1])
 

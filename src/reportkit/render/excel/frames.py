@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.xmlwriter import XMLwriter as _XMLwriter
@@ -27,8 +28,8 @@ from ..cell_kinds import NA, is_missing
 from ..labels import column_label, plain_frame
 from ..notebook import format_cell
 from .book import LEGIBLE_SCALE, _Book, page_width
-from .cells import _clean_text, _convert, _put
-from .formats import _MAX_WIDTH, _MIN_WIDTH, TEXT_INSET_WIDTH, _band_formats, _Formats, _kind_of
+from .cells import _clean_text, _convert, _put, _string_format
+from .formats import _MAX_WIDTH, _MIN_WIDTH, TEXT_INSET_WIDTH, _band_formats, _kind_of
 from .formulas import _dec, _dec_sum, _frac, _range, _ratio_cached, _ratio_matches, _ref, _sum_matches
 
 EXCEL_MAX_ROWS = 1_048_576
@@ -111,6 +112,8 @@ def write_frame_sheet(
     widths, wrapped = fit_widths(frame, kinds, labels, book.currency, page_width(book.paper, book.orientation))
     for j in wrapped:  # long text wraps in its cell rather than widening the printed page
         col_fmts[j] = fmt.wrap
+    text_fmts = [_string_format("", f, fmt) for f in col_fmts]  # each column's format of text, and of n/a
+    na_fmts = [_string_format(NA, f, fmt) for f in col_fmts]
     live = spec.ratios or spec.row_sums
     placed = _Placed(parts=[], columns=colidx)
     ratio_ok = (
@@ -137,22 +140,24 @@ def write_frame_sheet(
         for j, label in enumerate(labels):
             ws.write_string(h, j, label, fmt.header)
         stream = book.constant_memory and not live and _can_stream(ws) and hi > lo
+        fast = hasattr(ws, "put_row")  # a sheet of :class:`~reportkit.render.excel.book._Sheet`
         if stream:
             ws._write_single_row(h + 1)  # flush the header row; data rows go straight to the sheet file
         for start in range(lo, hi, _CHUNK):
             stop = min(hi, start + _CHUNK)
             chunk = [_convert(frame[c].iloc[start:stop].tolist(), k, tz, fmt) for c, k in zip(frame.columns, kinds)]
             if stream:
-                _stream_rows(ws, chunk, start - lo + h + 1, col_fmts, fmt)
+                _stream_rows(ws, chunk, start - lo + h + 1, col_fmts, text_fmts, na_fmts)
                 continue
             for i in range(stop - start):
                 r = start - lo + i + h + 1
                 if wrapped:
                     ws.set_row(r, wrapped_height([chunk[j][i] for j in wrapped], [widths[j] for j in wrapped], TEXT_INSET_WIDTH))
-                for j in range(len(cols)):
-                    v = chunk[j][i]
-                    if v is not None:
-                        _put(ws, r, j, v, col_fmts[j], fmt)
+                row = [values[i] for values in chunk]
+                if not fast or not ws.put_row(r, row, col_fmts, text_fmts, na_fmts, NA):
+                    for j, v in enumerate(row):
+                        if v is not None:
+                            _put(ws, r, j, v, col_fmts[j], fmt)
                 if live:
                     k = start + i
                     for t, (a, b) in spec.ratios.items():
@@ -215,7 +220,9 @@ def _xml_text(s: str) -> str:
     return s
 
 
-def _stream_rows(ws: Any, chunk: list[list], first_row: int, col_fmts: list[Any], fmt: _Formats) -> None:
+def _stream_rows(
+    ws: Any, chunk: list[list], first_row: int, col_fmts: list[Any], text_fmts: list[Any], na_fmts: list[Any]
+) -> None:
     """Constant-memory fast path: write whole rows of cell XML to the sheet's row file.
 
     Produces the same ``<row>/<c>`` XML xlsxwriter's own constant-memory writer
@@ -224,10 +231,9 @@ def _stream_rows(ws: Any, chunk: list[list], first_row: int, col_fmts: list[Any]
     """
     letters = [xl_col_to_name(j) for j in range(len(chunk))]
     xf = [f' s="{f._get_xf_index()}"' if f is not None else "" for f in col_fmts]
-    na_xf = f' s="{fmt.na._get_xf_index()}"'
-    text_xf = [  # a string cell's style, as :func:`reportkit.render.excel.cells._put` gives it
-        f' s="{(f if f is fmt.wrap else fmt.text)._get_xf_index()}"' for f in col_fmts
-    ]
+    # a string cell's style, as :func:`reportkit.render.excel.cells._string_format` gives it
+    text_xf = [f' s="{f._get_xf_index()}"' for f in text_fmts]
+    na_xf = [f' s="{f._get_xf_index()}"' for f in na_fmts]
     parts: list[str] = []
     app = parts.append
     for i, values in enumerate(zip(*chunk)):
@@ -240,7 +246,7 @@ def _stream_rows(ws: Any, chunk: list[list], first_row: int, col_fmts: list[Any]
             elif t is str:
                 text = _xml_text(v)
                 sp = ' xml:space="preserve"' if _EDGE_SPACE.search(v) else ""
-                s_attr = na_xf if (v == NA and col_fmts[j] is not None and col_fmts[j] is not fmt.wrap) else text_xf[j]
+                s_attr = na_xf[j] if v == NA else text_xf[j]
                 app(f'<c r="{letters[j]}{r}"{s_attr} t="inlineStr"><is><t{sp}>{text}</t></is></c>')
             elif t is tuple:
                 app(f'<c r="{letters[j]}{r}" s="{v[1]._get_xf_index()}"><v>{v[0]:.16G}</v></c>')
@@ -440,12 +446,12 @@ def _widths(frame: pd.DataFrame, cols: list[str], kinds: list[str], labels: list
                 if widest is not None:
                     w = max(w, len(format_cell(-widest, c, currency)))
             elif k == "percent":
-                widest = _max_abs(_frac(v) for v in s)
+                widest = _widest_number(s)
                 w = max(w, len(format_cell(-widest, c, currency)) if widest is not None else 3)
             elif k == "date":
                 w = max(w, 16 if _has_time(s) else 10)
             elif k in ("integer", "number"):
-                widest = _max_abs(_frac(v) for v in s)
+                widest = _widest_number(s)
                 w = max(
                     w, len(format_cell(-int(widest) if k == "integer" else -widest, c, currency)) if widest is not None else 3
                 )
@@ -453,6 +459,16 @@ def _widths(frame: pd.DataFrame, cols: list[str], kinds: list[str], labels: list
                 w = max(w, 3)
         out.append(min(max(w + 2, _MIN_WIDTH), _MAX_WIDTH))
     return out
+
+
+def _widest_number(s: pd.Series) -> float | None:
+    """Largest absolute value of a column's numbers, as :func:`~.formulas._frac` reads them (missing, infinite,
+    booleans and text skipped; None when there is none): at once for a numeric column, value by value otherwise."""
+    if s.dtype.kind in "fi":
+        a = s.to_numpy(dtype="float64", na_value=np.nan)
+        a = a[np.isfinite(a)]
+        return float(np.abs(a).max()) if len(a) else None
+    return _max_abs(_frac(v) for v in s)
 
 
 def _max_abs(values: Iterable[Any]) -> Any:

@@ -14,6 +14,7 @@ report workbook (:func:`add_trace_sheet`) and the ``reportkit statement`` workbo
 from __future__ import annotations
 
 import datetime
+import math
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -105,6 +106,8 @@ def write_trace_rows(
     lines = trace["line"].tolist() if "line" in trace.columns else []
     # each column converted once (a 70,000-line statement has 1.3 M cells): (writer, values, format)
     cols = [_column(ws, trace[c].tolist() if c in trace.columns else [], kind, fmt) for c, _, kind, _ in TRACE_SHEET_COLUMNS[:-1]]
+    cells = _row_cells(ws, cols)  # the same cells as a row at once (reportkit's sheets), else None
+    formats = [f for *_, f in cols]
     first = header_row + 1
     start = 0
     wrapped = [j for j, (*_, kind, _) in enumerate(TRACE_SHEET_COLUMNS[:-1]) if kind == "wrap"]
@@ -118,10 +121,11 @@ def write_trace_rows(
             height = heights[texts] = wrapped_height(list(texts), wrap_widths)
         if height > 15:  # wrapped text: the row made tall enough to show it
             ws.set_row(r, height)
-        for j, (put, values, f) in enumerate(cols):
-            v = values[i]
-            if v is not None:
-                put(r, j, v, f)
+        if cells is None or not ws.put_row(r, [c[i] for c in cells], formats, formats, formats, ""):
+            for j, (put, values, f) in enumerate(cols):
+                v = values[i]
+                if v is not None:
+                    put(r, j, v, f)
         if i + 1 < len(lines) and lines[i + 1] == lines[i]:
             continue
         part = amounts[start : i + 1]
@@ -158,6 +162,26 @@ def _column(ws: Any, values: list, kind: str, fmt: dict) -> tuple:
         )
     text = [None if _missing(v) or not str(v) else str(v) for v in values]
     return ws.write_string, text, fmt[kind]
+
+
+def _row_cells(ws: Any, cols: list[tuple]) -> list[list] | None:
+    """Each column's values as :meth:`~reportkit.render.excel.book._Sheet.put_row` stores them: what its
+    ``write_number`` / ``write_datetime`` / ``write_string`` would store, the numbers as floats and each date as
+    ``(Excel serial, date format)``. None for another worksheet, or a column with a number those methods refuse."""
+    if not hasattr(ws, "put_row"):
+        return None
+    out = []
+    for put, values, f in cols:
+        if put == ws.write_number:
+            numbers = [None if v is None else float(v) for v in values]
+            if not all(v is None or math.isfinite(v) for v in numbers):
+                return None
+            out.append(numbers)
+        elif put == ws.write_datetime:
+            out.append([None if v is None else (ws._convert_date_time(v), f) for v in values])
+        else:
+            out.append(values)
+    return out
 
 
 def line_amounts(lines: pd.DataFrame | None) -> dict[int, Decimal]:
