@@ -153,9 +153,7 @@ def _non_ascii_digits_hint(text: str) -> str:
     """
     if not any(ch.isdigit() and not ch.isascii() for ch in text):
         return ""
-    ascii_text = "".join(
-        str(unicodedata.digit(ch)) if ch.isdigit() else unicodedata.normalize("NFKC", ch) for ch in text.strip()
-    )
+    ascii_text = "".join(str(unicodedata.digit(ch)) if ch.isdigit() else unicodedata.normalize("NFKC", ch) for ch in text.strip())
     return f"; its digits are not ASCII (full-width or another script's): write {ascii_text!r} with the digits 0-9 in the source"
 
 
