@@ -226,6 +226,13 @@ def test_team_slug_is_file_name_safe_and_stable(name, slug):
     assert team_slug("東京").startswith("team-") and team_slug("東京") == team_slug("東京")
 
 
+@pytest.mark.parametrize("name, slug", [("Équipe Süd/Ost", "equipe-sud-ost"), ("Zürich", "zurich"), ("São Paulo", "sao-paulo")])
+def test_an_accented_team_name_keeps_its_letters_in_the_team_id_as_account_manager_file_names_do(name, slug):
+    from reportkit.run.outputs import slugify
+
+    assert team_slug(name) == slug == slugify(name)
+
+
 def test_mid_quarter_report_counts_deals_up_to_as_of_only(tiny_dataset, batch_params):
     r = build_account_manager_report(tiny_dataset, "A1", "FY2025-Q4", batch_params, datetime.date(2025, 5, 1))
     assert r.summary["revenue"] == Decimal(won_cents(tiny_dataset, "A1", "2025-04-01", "2025-05-01")) / 100
