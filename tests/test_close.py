@@ -102,16 +102,18 @@ def test_batch_into_a_closed_folder_is_refused_with_exit_2_and_every_file_stays_
     assert _batch(params, out, *mode) == 2
     err = capsys.readouterr().err
     assert f"{out} is closed" in err and "Ana Díaz" in err
-    assert "write to a new folder" in err and "restatement run" in err
+    assert "not run again, in this folder or a new one" in err and "restatement run" in err
     assert _bytes(out) == before
 
 
-def test_a_new_folder_for_a_closed_period_is_refused_as_a_restatement_run(closed, capsys):
+def test_a_new_folder_for_a_closed_period_is_refused_without_advising_a_new_folder(closed, capsys):
     root, params, _ = closed
     again = root / "out" / "q3-again"
     assert _batch(params, again) == 2
     err = capsys.readouterr().err
-    assert "FY2025-Q3 of 'Demo Co' is closed" in err and "restatement run" in err and "closes" in err
+    assert "FY2025-Q3 of 'Demo Co' is closed" in err and "closes" in err
+    assert "write to a new folder" not in err  # the user just did: the message must not send them round in a circle
+    assert "not run again, in this folder or a new one" in err and "run a later period (a restatement run)" in err
     assert not again.exists()
 
 
