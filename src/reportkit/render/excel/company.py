@@ -16,7 +16,7 @@ from ..notebook import format_cell
 from ..titles import PrintTitle
 from .book import _atomic, _Book, _props, page_of
 from .cells import _write_value
-from .charts import _attainment_chart
+from .charts import _attainment_chart, _attainments
 from .formats import _ATTAINMENT_KEYS, _MAX_WIDTH, _MIN_WIDTH, DEFAULT_MISS_BELOW, _band_formats
 from .formulas import _SUMMARY_RATIOS, _dec, _frac, _range, _ratio_cached, _ratio_keys, _ratio_matches, _sum_matches
 from .frames import _Placed, _Spec, identifying_columns, wrapped_height, write_frame_sheet, write_note
@@ -158,7 +158,7 @@ def write_company_workbook(
                 bands=("attainment",),
             )
             placed = write_frame_sheet(book, str(rep.name), lb, spec, table=True)
-            _attainment_chart(book, placed, "name", f"{rep.name}: attainment by account manager", len(lb))
+            _attainment_chart(book, placed, "name", f"{rep.name}: attainment by account manager", _attainments(lb))
             team_totals.append((rep, placed))
         _write_rollup(book, rollup_sheet, rws, title, team_totals, rollup)
         book.wb.close()
@@ -284,6 +284,6 @@ def _write_rollup(
         )
         below = r + 2 + len(notes) + 1  # under the total row and the notes
         placed = _Placed(parts=[(sheet, h + 1, h + n)], columns=col, chart_anchor=(sheet, ws, below))
-        _attainment_chart(book, placed, "team", "Attainment by team", n)
+        _attainment_chart(book, placed, "team", "Attainment by team", [(rep.summary or {}).get("attainment") for rep, _ in teams])
     else:
         ws.autofilter(h, 0, h + 1, len(keys) - 1)
