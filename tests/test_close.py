@@ -453,3 +453,39 @@ def test_diff_workbook_recalculated_in_libreoffice_shows_the_same_numbers(diffed
             assert Decimal(repr(got[6])).quantize(Decimal("0.01")) == want.change
     deals = {r[0]: r[1] for r in openpyxl.load_workbook(converted)["Deals"].iter_rows(min_row=3, values_only=True)}
     assert deals == {LATE: "added", CANCELLED: "changed"}
+
+
+def _tiny_batch(folder: Path, figures: dict) -> Path:
+    """A batch folder with only what diff reads: manifest.json, figures.json and a one-deal fingerprint."""
+    from reportkit.domain.restatement import deal_fingerprint
+
+    folder.mkdir(parents=True)
+    batch = {"name": "Demo Co", "period": "FY2025-Q4", "as_of": "2025-12-31", "inputs": []}
+    (folder / "manifest.json").write_text(json.dumps({"batch": batch, "reports": []}))
+    (folder / "figures.json").write_text(json.dumps(figures))
+    deal = pd.DataFrame(
+        {
+            "deal_id": pd.array(["D-1"], dtype="str"),
+            "account_manager_id": pd.array(["AM-001"], dtype="str"),
+            "account_id": pd.array(["ACC-1"], dtype="str"),
+            "close_date": [pd.Timestamp("2025-11-03")],
+            "amount_cents": [100000],
+            "stage": pd.array(["won"], dtype="str"),
+        }
+    )
+    deal_fingerprint(deal).to_parquet(folder / "deals.fingerprint.parquet")
+    return folder
+
+
+def test_diff_names_a_report_new_in_one_batch_instead_of_showing_its_figures_as_changed_from_n_a(tmp_path, capsys):
+    alice = {"kind": "account_manager", "id": "AM-001", "name": "Alice", "revenue": "1000.00", "commission": "50.00"}
+    nora = {"kind": "account_manager", "id": "AM-013", "name": "Nora", "revenue": "0.00", "commission": "0.00"}
+    hugo = {"kind": "account_manager", "id": "AM-008", "name": "Hugo", "revenue": "10.00", "commission": "0.50"}
+    old = _tiny_batch(tmp_path / "old", {"account_manager/AM-001": alice, "account_manager/AM-008": hugo})
+    new = _tiny_batch(tmp_path / "new", {"account_manager/AM-001": alice, "account_manager/AM-013": nora})
+    assert main(["diff", str(old), str(new)]) == 0
+    said = capsys.readouterr().out
+    assert f"account_manager AM-013 (Nora): a new report, not in {old}" in said
+    assert "  revenue: none -> 0.00" in said and "n/a" not in said
+    assert f"account_manager AM-008 (Hugo): no longer reported, not in {new}" in said
+    assert "  revenue: 10.00 -> none" in said
