@@ -447,7 +447,7 @@ def performance_history(ctx: ReportContext, params: BatchParams, credited: pd.Da
     verdict (:func:`reportkit.domain.performance.performance_input`).
     """
     hist = ctx.attainment(credited, ids, list(ctx.history))
-    return performance_table(performance_input(hist, ctx.as_of, ctx.first_deal), params.performance)
+    return performance_table(performance_input(hist, ctx.as_of, ctx.first_deal, ctx.last_deal), params.performance)
 
 
 def forecast_categories_section(ds: Dataset, ctx: ReportContext, members: list[str]) -> tuple[pd.DataFrame | None, str]:
