@@ -317,24 +317,18 @@ def data_start(dates: pd.Series) -> datetime.date | None:
     -------
     date or None
     """
-    first = pd.Series(dates).min() if len(dates) else pd.NaT
-    return None if pd.isna(first) else pd.Timestamp(first).date()
+    return _date_bound(dates, last=False)
+
+
+def _date_bound(dates: pd.Series, last: bool) -> datetime.date | None:
+    s = pd.Series(dates)
+    bound = (s.max() if last else s.min()) if len(s) else pd.NaT
+    return None if pd.isna(bound) else pd.Timestamp(bound).date()
 
 
 def data_end(dates: pd.Series) -> datetime.date | None:
-    """Last day a data set covers: the latest of ``dates``; None when there is none.
-
-    Parameters
-    ----------
-    dates : Series of datetime64
-        For reports, ``deals.close_date`` of every deal (any stage, any account manager).
-
-    Returns
-    -------
-    date or None
-    """
-    last = pd.Series(dates).max() if len(dates) else pd.NaT
-    return None if pd.isna(last) else pd.Timestamp(last).date()
+    """Last day a data set covers: the latest of ``dates`` (as :func:`data_start` the earliest); None when there is none."""
+    return _date_bound(dates, last=True)
 
 
 def data_reaches(last_date: datetime.date | None, start: datetime.date) -> bool:
