@@ -114,6 +114,7 @@ def test_a_new_folder_for_a_closed_period_is_refused_without_advising_a_new_fold
     assert "FY2025-Q3 of 'Demo Co' is closed" in err and "closes" in err
     assert "write to a new folder" not in err  # the user just did: the message must not send them round in a circle
     assert "not run again, in this folder or a new one" in err and "run a later period (a restatement run)" in err
+    assert "-p close.registry=DIR" in err  # how to run a corrected batch to diff with the closed one
     assert not again.exists()
 
 

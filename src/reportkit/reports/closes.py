@@ -264,7 +264,8 @@ def refuse_closed(params: BatchParams, output_dir: Path | str, period_label: str
     fix = (
         f"a closed period's outputs are never overwritten and the period is not run again, in this folder or a new one: "
         f"to correct {period_label} run a later period (a restatement run): its statements carry prior-period "
-        f"adjustment lines restating {period_label} (docs/close.md)"
+        f"adjustment lines restating {period_label}; to compare a corrected run with the closed one first, write it "
+        "to a new folder with another registry of closes (-p close.registry=DIR) and run reportkit diff (docs/close.md)"
     )
     reg = registry_file(registry_folder(params, out), params.name, period_label)
     for path, what in (
