@@ -581,3 +581,21 @@ def test_a_negative_quarter_or_attainment_keeps_its_bar_below_zero_visible(tmp_p
     board.loc[board.index[0], "attainment"] = -6.665
     team = dataclasses.replace(teams[0], leaderboard=board)
     assert _value_axis_floors(write_workbook(team, tmp_path / "team.xlsx"))[0] is False  # attainment by account manager
+
+
+def test_a_company_workbook_team_sheet_names_its_team_in_the_title_when_excel_cuts_the_sheet_name(tmp_path, demo_reports):
+    # two teams whose names agree in their first 31 characters: their tabs read "Enterprise Accounts North Ameri"
+    # and "Enterprise Accounts North A (2)", so only the title row (on every printed page) can say which is which
+    _, teams = demo_reports
+    names = ["Enterprise Accounts North America: East [A]", "Enterprise Accounts North America: East [B]"]
+    pair = [dataclasses.replace(t, name=n) for t, n in zip(teams[:2], names)]
+    rollup = {**pair[0].summary, "notes": ()}
+    path = write_company_workbook(
+        pair, tmp_path / "company.xlsx", title="t", as_of=pair[0].as_of, rollup=rollup, company="Demo Co"
+    )
+    book = openpyxl.load_workbook(path)
+    titles = {ws.title: ws["A1"].value for ws in book.worksheets[1:]}
+    assert len(titles) == 2 and all(len(s) <= 31 for s in titles)
+    for name in names:
+        (sheet,) = [s for s, t in titles.items() if f"Company roll-up: {name} · " in t]
+        assert name.startswith(sheet[:20])

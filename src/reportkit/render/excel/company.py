@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import numbers
 from collections.abc import Mapping, Sequence
@@ -137,7 +138,10 @@ def write_company_workbook(
         keys = [k for k, _ in _ROLLUP_COLUMNS]
         rollup_sheet, rws = book.add_sheet("Company", _rollup_widths(reports, rollup, currency), identifying_columns(keys))
         team_totals: list[tuple[Any, _Placed]] = []
+        company_title = book.title
         for rep in reports:
+            # the tab may be cut to Excel's 31 characters ("... (2)"): the title row names the team on every page
+            book.title = dataclasses.replace(company_title, report=f"{COMPANY_REPORT}: {rep.name}")
             lb = rep.leaderboard
             s = rep.summary or {}
             totals = {}
@@ -160,6 +164,7 @@ def write_company_workbook(
             placed = write_frame_sheet(book, str(rep.name), lb, spec, table=True)
             _attainment_chart(book, placed, "name", f"{rep.name}: attainment by account manager", _attainments(lb))
             team_totals.append((rep, placed))
+        book.title = company_title
         _write_rollup(book, rollup_sheet, rws, title, team_totals, rollup)
         book.wb.close()
 
