@@ -102,16 +102,19 @@ def test_batch_into_a_closed_folder_is_refused_with_exit_2_and_every_file_stays_
     assert _batch(params, out, *mode) == 2
     err = capsys.readouterr().err
     assert f"{out} is closed" in err and "Ana Díaz" in err
-    assert "write to a new folder" in err and "restatement run" in err
+    assert "not run again, in this folder or a new one" in err and "restatement run" in err
     assert _bytes(out) == before
 
 
-def test_a_new_folder_for_a_closed_period_is_refused_as_a_restatement_run(closed, capsys):
+def test_a_new_folder_for_a_closed_period_is_refused_without_advising_a_new_folder(closed, capsys):
     root, params, _ = closed
     again = root / "out" / "q3-again"
     assert _batch(params, again) == 2
     err = capsys.readouterr().err
-    assert "FY2025-Q3 of 'Demo Co' is closed" in err and "restatement run" in err and "closes" in err
+    assert "FY2025-Q3 of 'Demo Co' is closed" in err and "closes" in err
+    assert "write to a new folder" not in err  # the user just did: the message must not send them round in a circle
+    assert "not run again, in this folder or a new one" in err and "run a later period (a restatement run)" in err
+    assert "-p close.registry=DIR" in err  # how to run a corrected batch to diff with the closed one
     assert not again.exists()
 
 
@@ -451,3 +454,39 @@ def test_diff_workbook_recalculated_in_libreoffice_shows_the_same_numbers(diffed
             assert Decimal(repr(got[6])).quantize(Decimal("0.01")) == want.change
     deals = {r[0]: r[1] for r in openpyxl.load_workbook(converted)["Deals"].iter_rows(min_row=3, values_only=True)}
     assert deals == {LATE: "added", CANCELLED: "changed"}
+
+
+def _tiny_batch(folder: Path, figures: dict) -> Path:
+    """A batch folder with only what diff reads: manifest.json, figures.json and a one-deal fingerprint."""
+    from reportkit.domain.restatement import deal_fingerprint
+
+    folder.mkdir(parents=True)
+    batch = {"name": "Demo Co", "period": "FY2025-Q4", "as_of": "2025-12-31", "inputs": []}
+    (folder / "manifest.json").write_text(json.dumps({"batch": batch, "reports": []}))
+    (folder / "figures.json").write_text(json.dumps(figures))
+    deal = pd.DataFrame(
+        {
+            "deal_id": pd.array(["D-1"], dtype="str"),
+            "account_manager_id": pd.array(["AM-001"], dtype="str"),
+            "account_id": pd.array(["ACC-1"], dtype="str"),
+            "close_date": [pd.Timestamp("2025-11-03")],
+            "amount_cents": [100000],
+            "stage": pd.array(["won"], dtype="str"),
+        }
+    )
+    deal_fingerprint(deal).to_parquet(folder / "deals.fingerprint.parquet")
+    return folder
+
+
+def test_diff_names_a_report_new_in_one_batch_instead_of_showing_its_figures_as_changed_from_n_a(tmp_path, capsys):
+    alice = {"kind": "account_manager", "id": "AM-001", "name": "Alice", "revenue": "1000.00", "commission": "50.00"}
+    nora = {"kind": "account_manager", "id": "AM-013", "name": "Nora", "revenue": "0.00", "commission": "0.00"}
+    hugo = {"kind": "account_manager", "id": "AM-008", "name": "Hugo", "revenue": "10.00", "commission": "0.50"}
+    old = _tiny_batch(tmp_path / "old", {"account_manager/AM-001": alice, "account_manager/AM-008": hugo})
+    new = _tiny_batch(tmp_path / "new", {"account_manager/AM-001": alice, "account_manager/AM-013": nora})
+    assert main(["diff", str(old), str(new)]) == 0
+    said = capsys.readouterr().out
+    assert f"account_manager AM-013 (Nora): a new report, not in {old}" in said
+    assert "  revenue: none -> 0.00" in said and "n/a" not in said
+    assert f"account_manager AM-008 (Hugo): no longer reported, not in {new}" in said
+    assert "  revenue: 10.00 -> none" in said

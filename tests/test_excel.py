@@ -556,3 +556,46 @@ def test_letter_portrait_holds_fewer_columns_than_a4_landscape():
     widths = [12.0] * 9  # 114 characters
     assert print_layout(widths).pages_wide == 1
     assert print_layout(widths, 1, "Letter", "portrait").pages_wide == 2
+
+
+def _value_axis_floors(path) -> list[bool]:
+    """For each chart of a workbook, whether its value axis is pinned to start at 0 (``<c:min val="0"/>``)."""
+    with zipfile.ZipFile(path) as z:
+        names = sorted(n for n in z.namelist() if re.fullmatch(r"xl/charts/chart\d+\.xml", n))
+        return ['<c:min val="0"/>' in re.search(r"<c:valAx>.*?</c:valAx>", z.read(n).decode(), re.S).group(0) for n in names]
+
+
+def test_chart_bars_start_at_zero_so_a_quarter_at_91_percent_does_not_look_half_as_tall(tmp_path, demo_reports):
+    ams, teams = demo_reports
+    # Alice Andersen's quarters are 133k-147k against a 160k quota: an automatic axis started at 120k
+    assert _value_axis_floors(write_workbook(ams[0], tmp_path / "am.xlsx")) == [True]
+    assert _value_axis_floors(write_workbook(teams[0], tmp_path / "team.xlsx")) == [True, True]
+
+
+def test_a_negative_quarter_or_attainment_keeps_its_bar_below_zero_visible(tmp_path, demo_reports):
+    ams, teams = demo_reports
+    q = ams[0].quarterly.copy()
+    q.loc[q.index[-1], "revenue"] = -79_976_334  # a quarter of returns: -799,763.34
+    assert _value_axis_floors(write_workbook(dataclasses.replace(ams[0], quarterly=q), tmp_path / "am.xlsx")) == [False]
+    board = teams[0].leaderboard.copy()
+    board.loc[board.index[0], "attainment"] = -6.665
+    team = dataclasses.replace(teams[0], leaderboard=board)
+    assert _value_axis_floors(write_workbook(team, tmp_path / "team.xlsx"))[0] is False  # attainment by account manager
+
+
+def test_a_company_workbook_team_sheet_names_its_team_in_the_title_when_excel_cuts_the_sheet_name(tmp_path, demo_reports):
+    # two teams whose names agree in their first 31 characters: their tabs read "Enterprise Accounts North Ameri"
+    # and "Enterprise Accounts North A (2)", so only the title row (on every printed page) can say which is which
+    _, teams = demo_reports
+    names = ["Enterprise Accounts North America: East [A]", "Enterprise Accounts North America: East [B]"]
+    pair = [dataclasses.replace(t, name=n) for t, n in zip(teams[:2], names)]
+    rollup = {**pair[0].summary, "notes": ()}
+    path = write_company_workbook(
+        pair, tmp_path / "company.xlsx", title="t", as_of=pair[0].as_of, rollup=rollup, company="Demo Co"
+    )
+    book = openpyxl.load_workbook(path)
+    titles = {ws.title: ws["A1"].value for ws in book.worksheets[1:]}
+    assert len(titles) == 2 and all(len(s) <= 31 for s in titles)
+    for name in names:
+        (sheet,) = [s for s, t in titles.items() if f"Company roll-up: {name} · " in t]
+        assert name.startswith(sheet[:20])

@@ -179,7 +179,11 @@ def test_every_printed_page_shows_the_whole_title_row(printed):
         xlsx, pdf, _ = books[key]
         pages = _pages(pdf)
         sheets, charts = _sheets_and_charts(xlsx)
-        assert all(_flat(title) in page for page in pages), (key, title, [p[:160] for p in pages if _flat(title) not in p])
+        shown = [re.escape(_flat(title))]
+        if key == "company":  # a team sheet's title names its team (its tab may be cut to 31 characters)
+            company, report, when = title.split(" · ", 2)
+            shown.append(re.escape(_flat(f"{company} · {report}: ")) + ".+" + re.escape(_flat(f" · {when}")))
+        assert all(any(re.search(s, page) for s in shown) for page in pages), (key, title, [p[:160] for p in pages])
         assert sheets + charts <= len(pages), key  # each chart after a page break
         for page in pages:
             assert re.search(r"Page(\d+)of(\d+)", page), page[-80:]  # the printed footer numbers the pages

@@ -331,3 +331,17 @@ def test_a_lone_dash_is_zero_exactly_when_declared(symbol, before, pad):
     assert not bad and cents[0] == 0 and micros[0] == 0
     _, _, refused = _parse_exact(pd.Series([text]), Amount(symbol=symbol))
     assert "zero: dash" in refused[0]
+
+
+@pytest.mark.parametrize(
+    "text,ascii_text",
+    [
+        ("\uff11\uff12\uff13.\uff10\uff10", "123.00"),  # full-width digits, as a Japanese IME types them
+        ("\uff11\uff12\uff13\uff0e\uff14\uff15", "123.45"),  # full-width digits and full stop
+        ("\u0661\u0662\u0663", "123"),  # Arabic-Indic digits
+    ],
+)
+def test_an_amount_in_non_ascii_digits_is_refused_naming_the_ascii_amount_to_write(text, ascii_text):
+    _, _, bad = _parse_exact(pd.Series([text]), Amount())
+    assert "not ASCII" in bad[0] and f"write {ascii_text!r}" in bad[0]
+    assert "declare symbol" not in bad[0]  # the digits are no currency sign

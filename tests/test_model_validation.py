@@ -239,3 +239,16 @@ def test_the_readme_data_model_lists_every_canonical_table_and_counts_them_right
     assert listed == list(model.TABLES)
     words = {8: "eight", 9: "nine", 10: "ten", 11: "eleven", 12: "twelve"}
     assert f"onto the {words[len(listed)]} canonical tables below" in section
+
+
+def test_quota_rows_of_one_account_manager_that_overlap_are_refused_each_naming_the_row_it_overlaps():
+    """The trial's case: a repeated or nested quota row was summed into the quarter (160,000 + 150,000 shown as
+    a 310,000 quota), quietly halving the attainment; adjacent rows (one ends, the next begins) are fine."""
+    with pytest.raises(DataError) as exc:
+        load_dataset(FIXTURES / "quota_rows_that_overlap" / "mapping.yaml")
+    got = {(Path(p.file).name, p.row, p.column, p.value) for p in exc.value.problems}
+    assert got == {("quotas.csv", 3, "from", "2025-01-01"), ("quotas.csv", 7, "from", "2025-05-01")}
+    shown = str(exc.value)
+    assert "quota row of AM-1 (2025-01-01 to 2025-03-31) overlaps row 2 (2025-01-01 to 2025-03-31)" in shown
+    assert "quota row of AM-2 (2025-05-01 to 2025-05-31) overlaps row 6 (2025-04-01 to 2025-06-30)" in shown
+    assert "a day's quota is counted once" in shown

@@ -128,3 +128,33 @@ def test_data_beginning_on_the_first_day_of_a_quarter_covers_it():
     t = performance_table(performance_input(att, datetime.date(2025, 9, 30), datetime.date(2024, 10, 1)), POLICY)
     assert t["status"].tolist() == ["missed", "performance watch", "on track", "missed"]
     assert t["note"].isna().all()
+
+
+def test_quarter_begun_after_the_data_ends_has_no_verdict_instead_of_a_miss_on_no_data():
+    import datetime
+
+    # the export ends on 2025-02-10: FY2025-Q2 (Jan-Mar) holds part of its sales and is judged as it stands;
+    # FY2025-Q3 and Q4 hold nothing at all, and 0 % there is the end of the data, not of the sales
+    att = _quarters_from_october([0.5, 0.5, 0.0, 0.0])
+    t = performance_table(
+        performance_input(att, datetime.date(2025, 9, 30), datetime.date(2024, 10, 1), datetime.date(2025, 2, 10)), POLICY
+    )
+    assert t["status"].tolist() == ["missed", "performance watch", "n/a", "n/a"]
+    assert t["consecutive_misses"].tolist() == [1, 2, 2, 2]
+    assert t["note"].tolist() == [None, None, "data ends on 2025-02-10", "data ends on 2025-02-10"]
+
+
+def test_a_maven_quarter_after_its_last_deal_puts_nobody_on_watch(tmp_path):
+    import datetime
+    from pathlib import Path
+
+    import reportkit as rk
+
+    params_file = Path(__file__).resolve().parents[1] / "params" / "maven_crm.yaml"
+    if not (params_file.parent.parent.parent / "shared" / "data" / "maven-crm-sales-opportunities").is_dir():
+        pytest.skip("needs ../shared/data (realdata)")
+    params, ds = rk.load(params_file)
+    # Maven's last deal closed on 2017-12-31; FY2018-Q1 and Q2 are past the data, their 0 % no miss
+    t = rk.performance_watch(ds, "FY2018-Q2", params, as_of=datetime.date(2018, 6, 30), history=True)
+    last = t[t["period"].isin(["FY2018-Q1", "FY2018-Q2"])]
+    assert set(last["status"]) == {"n/a"} and set(last["note"]) == {"data ends on 2017-12-31"}

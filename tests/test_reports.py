@@ -226,6 +226,13 @@ def test_team_slug_is_file_name_safe_and_stable(name, slug):
     assert team_slug("東京").startswith("team-") and team_slug("東京") == team_slug("東京")
 
 
+@pytest.mark.parametrize("name, slug", [("Équipe Süd/Ost", "equipe-sud-ost"), ("Zürich", "zurich"), ("São Paulo", "sao-paulo")])
+def test_an_accented_team_name_keeps_its_letters_in_the_team_id_as_account_manager_file_names_do(name, slug):
+    from reportkit.run.outputs import slugify
+
+    assert team_slug(name) == slug == slugify(name)
+
+
 def test_mid_quarter_report_counts_deals_up_to_as_of_only(tiny_dataset, batch_params):
     r = build_account_manager_report(tiny_dataset, "A1", "FY2025-Q4", batch_params, datetime.date(2025, 5, 1))
     assert r.summary["revenue"] == Decimal(won_cents(tiny_dataset, "A1", "2025-04-01", "2025-05-01")) / 100
@@ -310,3 +317,18 @@ def test_quarter_begun_before_the_first_deal_is_not_a_miss_and_does_not_lengthen
     ]
     assert r.summary["consecutive_misses"] == 3  # Q2..Q4, not four misses
     assert any("FY2025-Q1: data begins on 2024-09-01" in n for n in r.notes)
+
+
+def test_a_period_after_the_data_ends_says_its_zeros_are_the_end_of_the_data_in_every_report(tiny_dataset, batch_params):
+    # the tiny data's last deal closed on 2025-06-10; FY2026-Q1 (July to September 2025) holds nothing of it
+    as_of = datetime.date(2025, 9, 30)
+    said = "No deals closed in FY2026-Q1: the data's last deal closed on 2025-06-10, before FY2026-Q1 began"
+    am = build_account_manager_report(tiny_dataset, "A1", "FY2026-Q1", batch_params, as_of)
+    team = build_team_report(tiny_dataset, str(am.team), "FY2026-Q1", batch_params, as_of)
+    assert any(n.startswith(said) and "check that the export is current" in n for n in am.notes)
+    assert any(n.startswith(said) for n in team.notes)
+    # a period the data reaches keeps the plain sentence, the same in both kinds of report
+    assert (
+        "No deals closed in FY2025-Q4."
+        in build_account_manager_report(tiny_dataset, "A2", "FY2025-Q4", batch_params, AS_OF).notes
+    )

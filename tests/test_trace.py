@@ -231,7 +231,7 @@ def test_chromium_shows_each_lines_trace_with_its_deals_and_rates_when_its_detai
         page, tmp_path, _OPEN_DETAILS_JS, re.compile(r'<pre id="reportkit-trace">(.*?)</pre>', re.S), "trace"
     )
     # closed, a line shows only its summary; opened, its trace: the deal, the share, the rate, the amount
-    assert got["closed"][2].strip() == "Trace of line 3: 1 row(s)"
+    assert got["closed"][2].strip() == "Trace of line 3: 1 row"  # a counted noun, not "1 row(s)"
     assert len(got["lines"]) == 5
     assert all(f"D{i}" not in t for i, t in enumerate(got["closed"], 1))
     d2 = got["lines"][2]
@@ -241,7 +241,7 @@ def test_chromium_shows_each_lines_trace_with_its_deals_and_rates_when_its_detai
     # the long statement's one summary row shown sums lines 1 and 2 (tier 1 at 5 %); its trace is cut by the one rule
     assert len(got["summary"]) == 1
     first = got["summary"][0]
-    assert "Trace of 2 lines: 2 row(s)" in first and "first 1 of 2 rows; all rows in the workbook" in first
+    assert "Trace of 2 lines: 2 rows" in first and "first 1 of 2 rows; all rows in the workbook" in first
     assert "D1" in first and "5.0%" in first and "D3" not in first
 
 

@@ -578,8 +578,9 @@ def performance_watch(
     history : bool, default False
         Return every quarter (``account_manager_id``, ``period``, ``attainment``,
         ``missed``, ``consecutive_misses``, ``status``, ``note``) instead of the
-        standing. A quarter the data does not cover from its first day is ``n/a``
-        with a ``note`` and skipped (:mod:`reportkit.domain.performance`).
+        standing. A quarter the data does not cover from its first day, or one that
+        begins after the data's last deal, is ``n/a`` with a ``note`` and skipped
+        (:mod:`reportkit.domain.performance`).
 
     Returns
     -------
@@ -613,7 +614,7 @@ def performance_watch(
     hist = _attainment_table(
         ctx.credited, ctx.quotas, ids, list(ctx.history), until=ctx.cutoff, quarter_quotas=ctx.split("quarter")
     )
-    table = performance_table(performance_input(hist, day, ctx.first_deal), params.performance)
+    table = performance_table(performance_input(hist, day, ctx.first_deal, ctx.last_deal), params.performance)
     if history:
         return table
     standing = [current_status(table.loc[(table["account_manager_id"] == a).to_numpy()], params.performance) for a in ids]

@@ -317,8 +317,44 @@ def data_start(dates: pd.Series) -> datetime.date | None:
     -------
     date or None
     """
-    first = pd.Series(dates).min() if len(dates) else pd.NaT
-    return None if pd.isna(first) else pd.Timestamp(first).date()
+    return _date_bound(dates, last=False)
+
+
+def _date_bound(dates: pd.Series, last: bool) -> datetime.date | None:
+    s = pd.Series(dates)
+    bound = (s.max() if last else s.min()) if len(s) else pd.NaT
+    return None if pd.isna(bound) else pd.Timestamp(bound).date()
+
+
+def data_end(dates: pd.Series) -> datetime.date | None:
+    """Last day a data set covers: the latest of ``dates`` (as :func:`data_start` the earliest); None when there is none."""
+    return _date_bound(dates, last=True)
+
+
+def data_reaches(last_date: datetime.date | None, start: datetime.date) -> bool:
+    """Whether data ending on ``last_date`` reaches into a span that begins on ``start``.
+
+    The one rule for a span after the end of the data (the counterpart of
+    :func:`data_covers` at its start): a span that begins after the data's last day
+    holds nothing the data can show, so its 0.00 is the end of the export, not of the
+    sales, and no verdict (a missed quarter) may rest on it. A span the data ends
+    inside is reached: it is judged on what the data holds.
+
+    Parameters
+    ----------
+    last_date : date or None
+        Last day of the data (:func:`data_end`); None for an empty data set.
+    start : date
+        First day of the span.
+
+    Examples
+    --------
+    >>> data_reaches(datetime.date(2017, 12, 31), datetime.date(2018, 1, 1))
+    False
+    >>> data_reaches(datetime.date(2025, 2, 10), datetime.date(2025, 1, 1))
+    True
+    """
+    return last_date is not None and last_date >= start
 
 
 def data_covers(first_date: datetime.date | None, start: datetime.date) -> bool:

@@ -1,13 +1,34 @@
-"""Counted nouns in words: the one home of a plural a reader sees ("1 team", "3 teams").
+"""Words: the one home of a plural a reader sees ("1 team", "3 teams"), and of a name's ASCII id form.
 
-Used wherever a count stands before a noun: the batch's counts line (report kinds by
-their titles), the index's report count, the company report's heading, the diff and
-restatement reasons ("3 deals added"), an FX rate's note.
+Counted nouns are used wherever a count stands before a noun: the batch's counts line
+(report kinds by their titles), the index's report count, the company report's
+heading, the diff and restatement reasons ("3 deals added"), an FX rate's note.
+:func:`ascii_words` is the one rule that turns a name into file-name-safe words: a
+team's id (``reports.planning.team_slug``) and every report's file name
+(``run.outputs.slugify``).
 """
 
 from __future__ import annotations
 
-__all__ = ["plural", "counted"]
+import re
+import unicodedata
+
+__all__ = ["plural", "counted", "ascii_words"]
+
+
+def ascii_words(text: str) -> str:
+    """``text`` as lower-case ASCII letters and digits joined by single hyphens, accents folded.
+
+    Letters with accents keep their base letter (``É`` -> ``e``, ``ü`` -> ``u``); what
+    has no ASCII form (``東京``) and every other character separate words. May be empty.
+
+    Examples
+    --------
+    >>> ascii_words("Équipe Süd/Ost"), ascii_words("West Coast (A&B)"), ascii_words("東京")
+    ('equipe-sud-ost', 'west-coast-a-b', '')
+    """
+    folded = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^A-Za-z0-9]+", "-", folded).strip("-").lower()
 
 
 def plural(noun: str) -> str:

@@ -15,8 +15,12 @@ performance-management rules the params file documents):
   part the data holds: it is ``n/a`` with a ``note`` saying where the data
   begins, and it is skipped like an undefined quarter (neither a miss nor a
   lift; the run is carried over). Maven's data begins on 2017-03-01, so
-  FY2017-Q1 is ``n/a``, not a miss on one month of sales
-  (:func:`performance_input` applies both rules);
+  FY2017-Q1 is ``n/a``, not a miss on one month of sales;
+* likewise a quarter that begins after the data's last day
+  (:func:`reportkit.core.periods.data_reaches`) has no verdict: ``n/a`` with the
+  note ``data ends on 2017-12-31`` (Maven's FY2018 quarters hold no deal; their
+  0 % is the end of the export, not a miss); a quarter the data ends inside is
+  judged on what it holds (:func:`performance_input` applies these rules);
 * status of a quarter: ``"n/a"`` when undefined; otherwise, by the run length
   after it, ``"termination review"`` (>= ``termination_review_after``),
   ``"performance watch"`` (>= ``watch_after``), ``"missed"`` (a miss below the
@@ -35,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from ..config.params import PerformancePolicy
-from ..core.periods import data_covers
+from ..core.periods import data_covers, data_reaches
 
 __all__ = ["STATUSES", "PERFORMANCE_COLUMNS", "performance_input", "performance_watch", "performance_table", "current_status"]
 
@@ -43,7 +47,9 @@ STATUSES = ("on track", "missed", "performance watch", "termination review", "n/
 PERFORMANCE_COLUMNS = ("period", "attainment", "missed", "consecutive_misses", "status", "note")
 
 
-def performance_input(att: pd.DataFrame, as_of: datetime.date, data_start: datetime.date | None) -> pd.DataFrame:
+def performance_input(
+    att: pd.DataFrame, as_of: datetime.date, data_start: datetime.date | None, data_end: datetime.date | None = None
+) -> pd.DataFrame:
     """The quarters' attainment a verdict may rest on (input of :func:`performance_table`).
 
     Parameters
@@ -59,6 +65,11 @@ def performance_input(att: pd.DataFrame, as_of: datetime.date, data_start: datet
         deal's close date). A quarter that begins before it is not covered
         (:func:`reportkit.core.periods.data_covers`): undefined attainment and a
         ``note`` ``"data begins on 2017-03-01"`` (``"no data"`` for an empty data set).
+    data_end : date, optional
+        Last day of the data (:func:`reportkit.core.periods.data_end`). A quarter that
+        begins after it is not reached (:func:`reportkit.core.periods.data_reaches`):
+        undefined attainment and the ``note`` ``"data ends on 2017-12-31"``. None:
+        not checked.
 
     Returns
     -------
@@ -72,7 +83,10 @@ def performance_input(att: pd.DataFrame, as_of: datetime.date, data_start: datet
     uncovered = np.array([not data_covers(data_start, s.date()) for s in starts], dtype=bool)
     a.loc[uncovered, "attainment"] = np.nan
     why = "no data" if data_start is None else f"data begins on {data_start.isoformat()}"
-    a["note"] = pd.Series(np.where(uncovered, why, None), index=a.index, dtype="object")
+    past = np.array([data_end is not None and not data_reaches(data_end, s.date()) for s in starts], dtype=bool)
+    a.loc[past, "attainment"] = np.nan
+    notes = np.where(uncovered, why, np.where(past, f"data ends on {data_end.isoformat() if data_end else ''}", None))
+    a["note"] = pd.Series(notes, index=a.index, dtype="object")
     return a
 
 

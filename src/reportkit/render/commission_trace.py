@@ -18,6 +18,8 @@ from typing import Any
 
 import pandas as pd
 
+from ..core.words import counted
+
 #: The trace columns the HTML shows (the workbook's Trace sheet has them all).
 TRACE_HTML_COLUMNS = (
     "line",
@@ -72,5 +74,5 @@ def trace_details(
             currency=currency,
             max_rows=max_rows,
         )
-        out.append((f"Trace of {what}: {len(rows):,} row(s)", t))
+        out.append((f"Trace of {what}: {counted(len(rows), 'row')}", t))
     return tuple(out)

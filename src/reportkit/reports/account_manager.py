@@ -34,6 +34,7 @@ from .sections import (
     members_chosen_forecasts,
     money_or_none,
     next_year_forecast,
+    no_deals_note,
     performance_history,
     report_branding,
     to_date_figures,
@@ -340,7 +341,7 @@ def _notes(
     p, cutoff, as_of = ctx.period, ctx.cutoff, ctx.as_of
     notes: list[str] = []
     if deals.empty:
-        notes.append(f"No deals closed in {p.label}" + (f" up to {cutoff.isoformat()}." if cutoff < p.end else "."))
+        notes.append(no_deals_note(p, cutoff, ctx.last_deal))
     if figures["quota_cents"] is None:
         notes.append(f"No quota for {p.label}: attainment is n/a.")
     elif figures["quota_cents"] == 0:

@@ -255,23 +255,24 @@ def refuse_closed(params: BatchParams, output_dir: Path | str, period_label: str
     ParamsError
         ``output_dir`` holds a close record, or the registry holds one for this batch
         name and period (a run of a closed period): names the record, who closed it and
-        when, and the fix (a new folder; a later period, whose statements restate it).
+        when, and the fix (a later period, whose statements restate it).
     DataError
         A close record was edited after it was signed.
     """
     out = Path(output_dir)
     here = out / CLOSE_RECORD
     fix = (
-        f"a closed period's outputs are never overwritten: write to a new folder, and to correct {period_label} run a "
-        f"later period (a restatement run): its statements carry prior-period adjustment lines restating {period_label} "
-        "(docs/close.md)"
+        f"a closed period's outputs are never overwritten and the period is not run again, in this folder or a new one: "
+        f"to correct {period_label} run a later period (a restatement run): its statements carry prior-period "
+        f"adjustment lines restating {period_label}; to compare a corrected run with the closed one first, write it "
+        "to a new folder with another registry of closes (-p close.registry=DIR) and run reportkit diff (docs/close.md)"
     )
     reg = registry_file(registry_folder(params, out), params.name, period_label)
     for path, what in (
         (here, f"{out} is closed: it holds {{period}} of {{name!r}}"),
         (
             reg,
-            "{period} of {name!r} is closed (registry of closes, folder {folder}): this run of a closed period is a restatement run",
+            "{period} of {name!r} is closed (registry of closes, folder {folder})",
         ),
     ):
         if path.is_file():

@@ -23,7 +23,7 @@ from ..config.params import BatchParams
 from ..config.plans import Plan, deal_type_plan, load_plan_source
 from ..core.cache import ContentCache
 from ..core.money import cents_to_money, to_cents
-from ..core.periods import Period, data_start
+from ..core.periods import Period, data_end, data_start
 from ..data.mapping import data_notes
 from ..data.model import Dataset
 from ..domain.accounts import AccountStatusRules, account_status
@@ -191,6 +191,10 @@ class ReportContext:
     first_deal : date or None
         First close date of the whole data set (any stage): the data's start
         (:func:`reportkit.core.periods.data_start`).
+    last_deal : date or None
+        Last close date of the whole data set (any stage): the data's end
+        (:func:`reportkit.core.periods.data_end`); a quarter after it gets no
+        performance verdict.
     """
 
     period: Period
@@ -203,6 +207,7 @@ class ReportContext:
     year_quarters: tuple[Period, ...]
     splits: dict[str, pd.DataFrame] = field(default_factory=dict)
     first_deal: datetime.date | None = None  # first close date of the whole data set (any stage)
+    last_deal: datetime.date | None = None  # last close date of the whole data set (any stage)
     forecast_cache: dict[str, pd.DataFrame | None] = field(default_factory=dict)
     engine: dict[str, Any] = field(default_factory=dict)  # commission statements and engine results (once per batch)
     plan_input_quotas: pd.DataFrame | None = None  # what the plan engine is given (fixes group, issue #13)
@@ -540,6 +545,7 @@ def report_context(ds: Dataset, params: BatchParams, period_label: str, as_of: d
         history=tuple(history),
         year_quarters=tuple(period.quarters_to_date()),
         first_deal=data_start(ds.deals["close_date"]),
+        last_deal=data_end(ds.deals["close_date"]),
         plan_input_quotas=plan_input,
     )
     if shared is not None:

@@ -10,7 +10,6 @@ one account manager or names the id that is not there.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +18,7 @@ import pandas as pd
 from ..config.params import BatchParams
 from ..core.errors import ParamsError, did_you_mean
 from ..core.periods import Period
+from ..core.words import ascii_words
 from ..data.model import Dataset
 
 __all__ = [
@@ -63,11 +63,13 @@ class ReportSpec:
 def team_slug(team: str) -> str:
     """Stable, file-name-safe id of a team: ``"West Coast (A&B)" -> "west-coast-a-b"``.
 
-    Lower-case ASCII letters and digits joined by single hyphens. A name with no
-    such characters (e.g. only non-Latin letters) gets ``team-`` plus the first 8
-    hex digits of its SHA-1, which is stable across runs.
+    Lower-case ASCII letters and digits joined by single hyphens, accents folded
+    (``"Équipe Süd" -> "equipe-sud"``: :func:`reportkit.core.words.ascii_words`, the
+    rule file names follow too). A name with no such characters (e.g. only non-Latin
+    letters) gets ``team-`` plus the first 8 hex digits of its SHA-1, which is stable
+    across runs.
     """
-    slug = re.sub(r"[^a-z0-9]+", "-", str(team).lower()).strip("-")
+    slug = ascii_words(team)
     if not slug:
         slug = "team-" + hashlib.sha1(str(team).encode("utf-8")).hexdigest()[:8]
     return slug

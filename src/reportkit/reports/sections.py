@@ -29,7 +29,7 @@ import pandas as pd
 
 from ..config.params import BatchParams, Branding
 from ..core.money import MICROS_PER_CENT, cents_to_money, rdiv
-from ..core.periods import Period
+from ..core.periods import Period, data_reaches
 from ..data.model import Dataset, load_change_notes
 from ..domain.backtest import method_words
 from ..domain.crediting import credited_in, revenue_micros_by, team_revenue
@@ -58,6 +58,7 @@ __all__ = [
     "to_date_figures",
     "to_date_note",
     "as_of_notes",
+    "no_deals_note",
     "GroupFigures",
     "group_figures",
     "group_forecast",
@@ -151,6 +152,22 @@ def to_date_note(period: Period, to_date: dict[str, Any], growth: str = "") -> l
         f"{to_date['period_label']}: attainment is against the full {period.kind} quota; pace is revenue "
         f"against the quota prorated to date{growth}."
     ]
+
+
+def no_deals_note(period: Period, cutoff: datetime.date, last_deal: datetime.date | None) -> str:
+    """The note of a report whose period holds no deal up to ``cutoff``: the one wording for every report kind.
+
+    When the period begins after the data's last deal (``ReportContext.last_deal``,
+    :func:`reportkit.core.periods.data_reaches`), its zeros are the end of the export,
+    not of the sales: the note says so and what to check.
+    """
+    said = f"No deals closed in {period.label}" + (f" up to {cutoff.isoformat()}" if cutoff < period.end else "")
+    if last_deal is not None and not data_reaches(last_deal, period.start):
+        return (
+            f"{said}: the data's last deal closed on {last_deal.isoformat()}, before {period.label} began, so its "
+            "figures are zero because the data ends there, not because nothing was sold; check that the export is current."
+        )
+    return f"{said}."
 
 
 def as_of_notes(period: Period, as_of: datetime.date) -> list[str]:
@@ -447,7 +464,7 @@ def performance_history(ctx: ReportContext, params: BatchParams, credited: pd.Da
     verdict (:func:`reportkit.domain.performance.performance_input`).
     """
     hist = ctx.attainment(credited, ids, list(ctx.history))
-    return performance_table(performance_input(hist, ctx.as_of, ctx.first_deal), params.performance)
+    return performance_table(performance_input(hist, ctx.as_of, ctx.first_deal, ctx.last_deal), params.performance)
 
 
 def forecast_categories_section(ds: Dataset, ctx: ReportContext, members: list[str]) -> tuple[pd.DataFrame | None, str]:

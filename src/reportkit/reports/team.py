@@ -43,6 +43,7 @@ from .sections import (
     members_chosen_forecasts,
     money_or_none,
     next_year_forecast,
+    no_deals_note,
     performance_history,
     report_branding,
     to_date_figures,
@@ -479,7 +480,7 @@ def _notes(
     if no_quota:
         notes.append(f"No quota for {p.label}: {', '.join(no_quota)} (attainment n/a).")
     if figures.in_period.empty:
-        notes.append(f"No deals closed in {p.label}.")
+        notes.append(no_deals_note(p, ctx.cutoff, ctx.last_deal))
     return notes + as_of_notes(p, ctx.as_of) + to_date_note(p, to_date)
 
 

@@ -143,6 +143,9 @@ class BatchDiff:
         Inputs that changed (``params``, ``plan <file>``, ``data quotas`` ...).
     warnings : list of str
         The batches are of different data sets or periods.
+    only_in : dict
+        ``(kind, id)`` -> ``"old"`` or ``"new"``: a report only one batch has (its figures
+        on the other side are ``none``, not ``n/a``, and its why says so).
     """
 
     old: Path
@@ -152,6 +155,12 @@ class BatchDiff:
     owners: dict[str, str] = field(default_factory=dict)
     inputs: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    only_in: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def shown(self, value: Any, figure: str, kind: str, rid: str, side: str) -> str:
+        """A figure's ``side`` (``old``/``new``) as text: ``none`` where that batch has no such report."""
+        missing = self.only_in.get((kind, rid)) not in (None, side)
+        return "none" if missing else _fmt(value, figure)
 
 
 def _read_facts(folder: Path) -> tuple[dict[str, Any], dict[str, Any], pd.DataFrame]:
@@ -191,9 +200,12 @@ def diff_batches(old: str | Path, new: str | Path) -> BatchDiff:
         if a != b:
             notes.append(f"the batches are of different {what}: {a} and {b}; figures are compared as they are")
     rows = []
+    only_in: dict[tuple[str, str], str] = {}
     for key in sorted(set(f_old) | set(f_new)):
         a, b = f_old.get(key, {}), f_new.get(key, {})
         ident = b or a
+        if not (a and b):
+            only_in[(ident["kind"], ident["id"])] = "new" if b else "old"
         for figure in FIGURE_KEYS:
             va, vb = _value(a.get(figure), figure), _value(b.get(figure), figure)
             if va == vb:
@@ -211,7 +223,7 @@ def diff_batches(old: str | Path, new: str | Path) -> BatchDiff:
         inputs.append("params overrides (-p)")
     for note in notes:
         warnings.warn(note, stacklevel=2)
-    return BatchDiff(old, new, figures, changes, owners, inputs, notes)
+    return BatchDiff(old, new, figures, changes, owners, inputs, notes, only_in)
 
 
 def _fmt(v: Any, figure: str) -> str:
@@ -247,7 +259,8 @@ def _why(d: BatchDiff, kind: str, rid: str) -> str:
     elif kind == "team":
         members = _team_members(d.new).get(rid, set()) | _team_members(d.old).get(rid, set())
         ids = {k for k, v in d.owners.items() if v in members}
-    parts = []
+    side = d.only_in.get((kind, rid))
+    parts = [f"a new report, not in {d.old}" if side == "new" else f"no longer reported, not in {d.new}"] if side else []
     for label, got in (("added", d.deals.added), ("removed", d.deals.removed), ("changed", list(d.deals.changed))):
         mine = [x for x in got if ids is None or x in ids]
         if mine:
@@ -272,7 +285,8 @@ def diff_text(d: BatchDiff) -> str:
         lines.append(f"{kind} {rid} ({name}): {_why(d, kind, rid)}")
         for r in g.itertuples(index=False):
             ch = "" if r.change is None else f" ({_change(r.change, r.figure)})"
-            lines.append(f"  {r.figure}: {_fmt(r.old, r.figure)} -> {_fmt(r.new, r.figure)}{ch}")
+            old, new = d.shown(r.old, r.figure, kind, rid, "old"), d.shown(r.new, r.figure, kind, rid, "new")
+            lines.append(f"  {r.figure}: {old} -> {new}{ch}")
     return "\n".join(lines) + "\n"
 
 
@@ -326,9 +340,9 @@ def write_diff_workbook(d: BatchDiff, path: str | Path, currency: str = "USD") -
                 kind = REPORT_KINDS[r.kind].label if r.kind in REPORT_KINDS else str(r.kind)
                 for j, value in enumerate((kind, r.id, r.name, summary_label(str(r.kind), str(r.figure)))):
                     ws.write_string(i, j, str(value), text)  # text from the data is never a formula
-                for j, v in ((4, r.old), (5, r.new)):
+                for j, v, side in ((4, r.old, "old"), (5, r.new, "new")):
                     ws.write_number(i, j, float(v), pct if is_pct else money) if v is not None else ws.write_string(
-                        i, j, "n/a", text
+                        i, j, d.shown(v, r.figure, r.kind, r.id, side), text
                     )
                 if r.change is None:
                     ws.write_string(i, 6, "n/a", text)

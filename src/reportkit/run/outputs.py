@@ -24,6 +24,7 @@ from typing import Any
 from ..config.params import KIND_NAME, BatchParams
 from ..core.files import atomic_write as atomic_write  # the one rule; run/ imports it from here
 from ..core.periods import Period
+from ..core.words import ascii_words
 from ..reports.builders import REPORT_KINDS, ReportKind
 from .results import ReportResult
 
@@ -68,9 +69,7 @@ def slugify(text: str) -> str:
     >>> slugify("../..")
     'report'
     """
-    t = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode("ascii")
-    t = re.sub(r"[^A-Za-z0-9]+", "-", t).strip("-").lower()
-    return t[:80].strip("-") or "report"
+    return ascii_words(text)[:80].strip("-") or "report"
 
 
 def _short_hash(text: str, n: int = 8) -> str:

@@ -19,6 +19,7 @@ import functools
 import json
 import re
 import sys
+import unicodedata
 import zoneinfo
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -143,7 +144,23 @@ def _reading_change(shape: str, spec_json: str) -> dict[str, Any] | None:
     return None
 
 
+def _non_ascii_digits_hint(text: str) -> str:
+    """Why an amount in full-width or another script's digits is refused, with the ASCII text to write; "" if none.
+
+    ``'１２３.００'`` (a Japanese IME's full-width digits) -> write ``'123.00'``. Amounts
+    read the digits 0-9 only (docs/mapping.md, "Amounts"), so no declaration reads such
+    a text: the hint is to fix the source.
+    """
+    if not any(ch.isdigit() and not ch.isascii() for ch in text):
+        return ""
+    ascii_text = "".join(str(unicodedata.digit(ch)) if ch.isdigit() else unicodedata.normalize("NFKC", ch) for ch in text.strip())
+    return f"; its digits are not ASCII (full-width or another script's): write {ascii_text!r} with the digits 0-9 in the source"
+
+
 def _amount_hint(text: str, spec: Amount) -> str:
+    odd_digits = _non_ascii_digits_hint(text)
+    if odd_digits:
+        return odd_digits
     reads = _declaration_that_reads(text, spec)
     if reads:
         return "; " + reads

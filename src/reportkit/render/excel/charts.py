@@ -7,7 +7,10 @@ keeps its table's text size however wide the chart is.
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
+
+import pandas as pd
 
 from .book import _Book
 from .formats import money_format
@@ -35,8 +38,33 @@ def _insert_below(book: _Book, placed: _Placed, chart: Any, y_scale: float) -> N
     ws.insert_chart(row, first, chart, {"x_scale": x_scale, "y_scale": y_scale})
 
 
-def _quarterly_chart(book: _Book, placed: _Placed, title: str, n: int, column: str = "revenue", name: str = "Revenue") -> None:
-    """Revenue columns (``column`` of the quarterly sheet, named ``name``) against a quota line."""
+def _floor(values: Any) -> dict[str, Any]:
+    """The value axis's lower bound: 0 unless a value is negative (then the spreadsheet's own, below 0).
+
+    A bar's length is its value only on an axis that starts at 0: an automatic axis over
+    quarters of 133k-147k against a 160k quota starts at 120k (Excel and LibreOffice
+    alike), and a quarter at 91 % looks half as tall as one at 92 %. A negative value
+    (a quarter of returns) keeps the automatic axis, which reaches below 0 to show it.
+    """
+    negative = any(isinstance(v, numbers.Number) and not pd.isna(v) and v < 0 for v in values)  # type: ignore[operator]
+    return {} if negative else {"min": 0}
+
+
+def _attainments(frame: pd.DataFrame) -> list[Any]:
+    """A table's attainment column as a list (one None per row where it has none)."""
+    return frame["attainment"].tolist() if "attainment" in frame.columns else [None] * len(frame)
+
+
+def _quarterly_chart(
+    book: _Book,
+    placed: _Placed,
+    title: str,
+    frame: pd.DataFrame,
+    column: str = "revenue",
+    name: str = "Revenue",
+) -> None:
+    """Revenue columns (``column`` of the quarterly sheet, named ``name``) against a quota line, on an axis from 0."""
+    n = len(frame)
     if n < 1 or not {"period", column} <= set(placed.columns) or placed.chart_anchor is None:
         return
     sheet = placed.chart_anchor[0]
@@ -64,12 +92,15 @@ def _quarterly_chart(book: _Book, placed: _Placed, title: str, n: int, column: s
         )
         chart.combine(line)
     chart.set_title({"name": title})
-    chart.set_y_axis({"num_format": money_format(book.currency), "major_gridlines": {"visible": True}})
+    shown = [*frame[column], *(frame["quota"] if "quota" in frame and "quota" in placed.columns else [])]
+    chart.set_y_axis({"num_format": money_format(book.currency), "major_gridlines": {"visible": True}, **_floor(shown)})
     chart.set_legend({"position": "bottom"})
     _insert_below(book, placed, chart, 1.2)
 
 
-def _attainment_chart(book: _Book, placed: _Placed, label_col: str, title: str, n: int) -> None:
+def _attainment_chart(book: _Book, placed: _Placed, label_col: str, title: str, attainments: list[Any]) -> None:
+    """Attainment bars, one per row of the placed table (``attainments``: their values, to place the axis)."""
+    n = len(attainments)
     if n < 1 or label_col not in placed.columns or "attainment" not in placed.columns or placed.chart_anchor is None:
         return
     sheet, _, _ = placed.chart_anchor
@@ -85,7 +116,7 @@ def _attainment_chart(book: _Book, placed: _Placed, label_col: str, title: str, 
         }
     )
     chart.set_title({"name": title})
-    chart.set_x_axis({"num_format": "0%", "min": 0})
+    chart.set_x_axis({"num_format": "0%", **_floor(attainments)})
     chart.set_y_axis({"reverse": True})
     chart.set_legend({"none": True})
     _insert_below(book, placed, chart, max(1.0, min(4.0, n / 12)))
@@ -96,15 +127,15 @@ def _report_charts(book: _Book, report: Any, placed: dict[str, _Placed]) -> None
     an AM's quarterly revenue."""
     if report.kind in ("team", "company"):
         board = "leaderboard" if report.kind == "team" else "account_managers"
-        _attainment_chart(book, placed[board], "name", "Attainment by account manager", len(getattr(report, board)))
+        _attainment_chart(book, placed[board], "name", "Attainment by account manager", _attainments(getattr(report, board)))
         # set against quota: the attainment basis (the quarterly attainment's numerator)
         _quarterly_chart(
             book,
             placed["quarterly"],
             "Quarterly credited revenue (attainment basis) against quota",
-            len(report.quarterly),
+            report.quarterly,
             "credited_revenue",
             "Credited revenue (attainment basis)",
         )
     else:
-        _quarterly_chart(book, placed["quarterly"], "Quarterly revenue against quota", len(report.quarterly))
+        _quarterly_chart(book, placed["quarterly"], "Quarterly revenue against quota", report.quarterly)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import numbers
 from collections.abc import Mapping, Sequence
@@ -16,7 +17,7 @@ from ..notebook import format_cell
 from ..titles import PrintTitle
 from .book import _atomic, _Book, _props, page_of
 from .cells import _write_value
-from .charts import _attainment_chart
+from .charts import _attainment_chart, _attainments
 from .formats import _ATTAINMENT_KEYS, _MAX_WIDTH, _MIN_WIDTH, DEFAULT_MISS_BELOW, _band_formats
 from .formulas import _SUMMARY_RATIOS, _dec, _frac, _range, _ratio_cached, _ratio_keys, _ratio_matches, _sum_matches
 from .frames import _Placed, _Spec, identifying_columns, wrapped_height, write_frame_sheet, write_note
@@ -137,7 +138,10 @@ def write_company_workbook(
         keys = [k for k, _ in _ROLLUP_COLUMNS]
         rollup_sheet, rws = book.add_sheet("Company", _rollup_widths(reports, rollup, currency), identifying_columns(keys))
         team_totals: list[tuple[Any, _Placed]] = []
+        company_title = book.title
         for rep in reports:
+            # the tab may be cut to Excel's 31 characters ("... (2)"): the title row names the team on every page
+            book.title = dataclasses.replace(company_title, report=f"{COMPANY_REPORT}: {rep.name}")
             lb = rep.leaderboard
             s = rep.summary or {}
             totals = {}
@@ -158,8 +162,9 @@ def write_company_workbook(
                 bands=("attainment",),
             )
             placed = write_frame_sheet(book, str(rep.name), lb, spec, table=True)
-            _attainment_chart(book, placed, "name", f"{rep.name}: attainment by account manager", len(lb))
+            _attainment_chart(book, placed, "name", f"{rep.name}: attainment by account manager", _attainments(lb))
             team_totals.append((rep, placed))
+        book.title = company_title
         _write_rollup(book, rollup_sheet, rws, title, team_totals, rollup)
         book.wb.close()
 
@@ -284,6 +289,6 @@ def _write_rollup(
         )
         below = r + 2 + len(notes) + 1  # under the total row and the notes
         placed = _Placed(parts=[(sheet, h + 1, h + n)], columns=col, chart_anchor=(sheet, ws, below))
-        _attainment_chart(book, placed, "team", "Attainment by team", n)
+        _attainment_chart(book, placed, "team", "Attainment by team", [(rep.summary or {}).get("attainment") for rep, _ in teams])
     else:
         ws.autofilter(h, 0, h + 1, len(keys) - 1)
