@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -642,8 +643,9 @@ def test_the_batch_program_exits_with_its_code_after_flushing_its_output_and_lea
     # and a script read must still be complete: the last line on stdout, the manifest, the exit code
     # and no temporary folder of its own (multiprocessing's forkserver socket folder, Chromium's)
     params = demo_params(tmp_path, pdf={"enabled": False})
-    tmp = tmp_path / "tmp"
-    tmp.mkdir()
+    # a short temporary folder of its own: the forkserver's socket path must fit AF_UNIX's 108 bytes,
+    # which a pytest-xdist tmp_path does not leave room for
+    tmp = Path(tempfile.mkdtemp(prefix="rk-exit-", dir="/tmp"))
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "reportkit", "batch", str(params), "-o", str(out), "-q", "--no-cache", "--jobs", "2"]
     cmd += ["-p", "account_managers=AM-001", "-p", "reports=account_manager"]
@@ -653,4 +655,7 @@ def test_the_batch_program_exits_with_its_code_after_flushing_its_output_and_lea
     assert ran.stdout.splitlines()[-1] == f"Reports: {out / 'index.html'}"
     manifest = json.loads((out / "manifest.json").read_text())
     assert [(r["id"], r["status"]) for r in manifest["reports"]] == [("AM-001", "ok")]
-    assert sorted(p.name for p in tmp.iterdir()) == []
+    try:
+        assert sorted(p.name for p in tmp.iterdir()) == []
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -300,7 +300,7 @@ def test_reportkit_statement_splits_option_pays_each_participant_their_share(tmp
 
     assert statement(tmp_path / "splits_70_30.csv") == 0
     sdr = (out / "statement-sdr-FY2025-Q1.csv").read_text(encoding="utf-8")
-    assert "24000.00,,0.1,commission at 10 %,2400.00" in sdr and "split credit first" in sdr
+    assert "24000.00,1,0.1,commission at 10 %,2400.00" in sdr and "split credit first" in sdr
     (tmp_path / "bad.csv").write_text("deal_id,account_manager_id,share\nD,ae,0.7\n", encoding="utf-8")
     code = statement(tmp_path / "bad.csv")
     err = capsys.readouterr().err

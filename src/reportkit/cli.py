@@ -408,6 +408,66 @@ def _exit_quickly() -> None:
     gc.freeze()
 
 
+def _batch_command(args: argparse.Namespace, debug: bool, program: bool) -> int:
+    """``reportkit batch``: run the batch, print its summary and the index's path; the exit code.
+
+    ``program`` is True when this is the program itself (``reportkit``, ``python -m
+    reportkit``), not a caller's ``main([...])``: only then are process-wide settings made
+    (the allocators, the quick exit).
+    """
+    # lazy (here and below): `reportkit --help` and argument errors import no layer
+    from .config.params import parse_overrides
+    from .run.batch import run_batch
+
+    if program:
+        from .run.memory import return_large_blocks_promptly
+
+        # the program's own process: its frames of the whole data set go back when freed (docs/batch.md,
+        # memory); a process-wide allocator setting, so neither the library's run_batch nor a caller's
+        # main([...]) (a notebook's kernel, a test session) changes it
+        return_large_blocks_promptly()
+
+    out = Path(args.output_dir) if args.output_dir else Path("reports") / Path(args.params).stem
+    try:
+        result = run_batch(
+            args.params,
+            out,
+            progress=not args.quiet,
+            jobs=args.jobs,
+            overrides=_batch_overrides(args, parse_overrides),
+            resume=args.resume,
+            only_failed=args.only_failed,
+            keep_work=args.keep_work,
+            warm_kernels=args.warm_kernels,
+            dask_scheduler=args.dask_scheduler,
+            cache=args.cache,
+        )
+    except ReportkitError as exc:
+        return _fail(exc, debug)
+    except KeyboardInterrupt:
+        print("reportkit: interrupted before any report ran", file=sys.stderr)
+        return 130
+    index = result.index_path
+    with contextlib.suppress(ValueError):
+        index = index.relative_to(Path.cwd().resolve())
+    print(result.counts_line())
+    if result.removed:
+        print(
+            f"removed {len(result.removed)} file(s) an earlier run wrote for reports this run does not "
+            f"produce (listed in manifest.json under batch.removed_stale)",
+            file=sys.stderr,
+        )
+    for r in result.reports:
+        if r.status != "ok":
+            print(f"  failed: {r.kind} {r.id} ({r.name}): {r.error}", file=sys.stderr)
+    if result.company_error:
+        print(f"  failed: {result.company_error}", file=sys.stderr)
+    print(f"Reports: {index}")
+    if program:
+        _exit_quickly()
+    return 0 if result.succeeded else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``reportkit`` command; returns the exit code.
 
@@ -430,54 +490,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # papermill logs every cell at INFO and warns about things we already check
         logging.getLogger("papermill").setLevel(logging.ERROR)
     if args.command == "batch":
-        # lazy (here and below): `reportkit --help` and argument errors import no layer
-        from .config.params import parse_overrides
-        from .run.batch import run_batch
-        from .run.memory import return_large_blocks_promptly
-
-        # the program's own process: its frames of the whole data set go back when freed (docs/batch.md,
-        # memory); a process-wide allocator setting, so the library's run_batch leaves it to its caller
-        return_large_blocks_promptly()
-
-        out = Path(args.output_dir) if args.output_dir else Path("reports") / Path(args.params).stem
-        try:
-            result = run_batch(
-                args.params,
-                out,
-                progress=not args.quiet,
-                jobs=args.jobs,
-                overrides=_batch_overrides(args, parse_overrides),
-                resume=args.resume,
-                only_failed=args.only_failed,
-                keep_work=args.keep_work,
-                warm_kernels=args.warm_kernels,
-                dask_scheduler=args.dask_scheduler,
-                cache=args.cache,
-            )
-        except ReportkitError as exc:
-            return _fail(exc, debug)
-        except KeyboardInterrupt:
-            print("reportkit: interrupted before any report ran", file=sys.stderr)
-            return 130
-        index = result.index_path
-        with contextlib.suppress(ValueError):
-            index = index.relative_to(Path.cwd().resolve())
-        print(result.counts_line())
-        if result.removed:
-            print(
-                f"removed {len(result.removed)} file(s) an earlier run wrote for reports this run does not "
-                f"produce (listed in manifest.json under batch.removed_stale)",
-                file=sys.stderr,
-            )
-        for r in result.reports:
-            if r.status != "ok":
-                print(f"  failed: {r.kind} {r.id} ({r.name}): {r.error}", file=sys.stderr)
-        if result.company_error:
-            print(f"  failed: {result.company_error}", file=sys.stderr)
-        print(f"Reports: {index}")
-        if argv is None:  # the program itself (`reportkit`, `python -m reportkit`), not a caller's main([...])
-            _exit_quickly()
-        return 0 if result.succeeded else 1
+        # lazy (here and in the commands' functions): `reportkit --help` and argument errors import no layer
+        return _batch_command(args, debug, program=argv is None)
     if args.command == "backtest":
         from .render.backtest import backtest_cli
 

@@ -31,6 +31,7 @@ import pandas as pd
 
 from ..core.errors import OutputError, ParamsError
 from ..core.periods import Period
+from ..core.words import counted
 from ..data.fx import DealConversions, has_fx
 from ..data.mapping import with_splits
 from ..domain.commission import CommissionStatement
@@ -161,7 +162,7 @@ def statement_rows(stmt: CommissionStatement, conversions: pd.DataFrame | None =
             "period": stmt.period,
             "line": None,
             "deal_id": None,
-            "description": f"Total ({len(rows)} lines)",
+            "description": f"Total ({counted(len(rows), 'line')})",
             "basis": None,
             "tier": None,
             "rate": None,
