@@ -430,17 +430,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         # papermill logs every cell at INFO and warns about things we already check
         logging.getLogger("papermill").setLevel(logging.ERROR)
     if args.command == "batch":
-        # lazy (here and below): `reportkit --help` and argument errors import no layer
-        from .config.params import parse_overrides
-        from .run.batch import run_batch
-        from .run.memory import return_large_blocks_promptly
-
-        # the program's own process: its frames of the whole data set go back when freed (docs/batch.md,
-        # memory); a process-wide allocator setting, so the library's run_batch leaves it to its caller
-        return_large_blocks_promptly()
-
         out = Path(args.output_dir) if args.output_dir else Path("reports") / Path(args.params).stem
         try:
+            # lazy (here and below): `reportkit --help` and argument errors import no layer; inside the
+            # try, so a ^C during these seconds of imports gets the same one line as one during the load
+            from .config.params import parse_overrides
+            from .run.batch import run_batch
+            from .run.memory import return_large_blocks_promptly
+
+            # the program's own process: its frames of the whole data set go back when freed (docs/batch.md,
+            # memory); a process-wide allocator setting, so the library's run_batch leaves it to its caller
+            return_large_blocks_promptly()
             result = run_batch(
                 args.params,
                 out,
