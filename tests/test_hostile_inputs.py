@@ -447,7 +447,7 @@ def test_mixed_currencies_without_rates_are_refused_naming_rows_and_currencies(t
         load_dataset(mapping(tmp_path, "mixed_currencies.csv", columns="currency: Currency"))
     assert problems(exc.value) == {("mixed_currencies.csv", 3, "Currency", "EUR"), ("mixed_currencies.csv", 4, "Currency", "GBP")}
     reason = exc.value.problems[0].reason
-    assert "USD: 1 row(s), EUR: 1 row(s), GBP: 1 row(s)" in reason
+    assert "USD: 1 row, EUR: 1 row, GBP: 1 row" in reason
     assert "filter" in reason and "convert" in reason
 
 

@@ -79,7 +79,7 @@ def test_dates_moved_by_the_time_zone_are_listed_in_the_warnings_with_their_rows
     (rule,) = [w for w in ds.warnings if w.startswith("Timestamps written with a UTC offset are dated in Europe/Berlin")]
     assert "without an offset keep their written date" in rule
     (detail,) = [w for w in ds.warnings if w.startswith("deals.close_date")]
-    assert "3 timestamp(s) with a UTC offset" in detail and "3 of them fall on another day" in detail
+    assert "3 timestamps with a UTC offset" in detail and "3 of them fall on another day" in detail
     assert "row 2 '2024-03-31T23:30-05:00' -> 2024-04-01" in detail and "row 4 '2024-03-31T22:00:00Z' -> 2024-04-01" in detail
 
 

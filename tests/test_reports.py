@@ -286,7 +286,7 @@ def test_open_escalation_makes_an_account_at_risk_in_the_account_manager_report(
     # C1: open escalation; C3: resolved after as_of, so still open at as_of
     for a in ("C1", "C3"):
         assert (acc.at[a, "status"], acc.at[a, "status_rule"], acc.at[a, "open_escalations"]) == ("at risk", "escalation", 1)
-        assert acc.at[a, "status_reason"] == "1 open service escalation(s)"
+        assert acc.at[a, "status_reason"] == "1 open service escalation"
     # C2: one issue opened after as_of (ignored), one resolved before it: status unchanged
     assert acc.at["C2", "open_issues"] == 0 and acc.at["C2", "status_rule"] == before.at["C2", "status_rule"] != "escalation"
     assert before.loc[["C1", "C3"], "status_rule"].ne("escalation").all()

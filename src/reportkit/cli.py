@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from .core.errors import ParamsError, ReportkitError
+from .core.words import counted
 
 __all__ = ["main", "build_parser", "version"]
 
@@ -465,7 +466,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(result.counts_line())
         if result.removed:
             print(
-                f"removed {len(result.removed)} file(s) an earlier run wrote for reports this run does not "
+                f"removed {counted(len(result.removed), 'file')} an earlier run wrote for reports this run does not "
                 f"produce (listed in manifest.json under batch.removed_stale)",
                 file=sys.stderr,
             )

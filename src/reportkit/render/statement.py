@@ -31,6 +31,7 @@ import pandas as pd
 
 from ..core.errors import OutputError, ParamsError
 from ..core.periods import Period
+from ..core.words import counted
 from ..data.fx import DealConversions, has_fx
 from ..data.mapping import with_splits
 from ..domain.commission import CommissionStatement
@@ -483,5 +484,5 @@ def statement_cli(
             paid = f", paid {stmt.payout_converted} {stmt.payout_currency}" if stmt.payout_currency else ""
             print(f"{am}: {len(stmt.lines)} lines, total {stmt.total} {ds.currency}{paid} -> {csv_path}")
             written += 1
-    print(f"{written} statement(s) for {p.label} as of {as_of.isoformat()} in {output_dir}")
+    print(f"{counted(written, 'statement')} for {p.label} as of {as_of.isoformat()} in {output_dir}")
     return 0

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ...core.errors import DataError, DataProblem, did_you_mean
+from ...core.words import counted, in_number
 from .. import model
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ def _currency_problems(ctx: _Context, table: str, out: pd.DataFrame, src_cols: d
         return
     counts = cur[cur.notna()].astype("str").value_counts()
     others = sorted(set(cur[bad].astype("str")))
-    summary = ", ".join(f"{c}: {int(counts[c])} row(s)" for c in [want, *others] if c in counts)
+    summary = ", ".join(f"{c}: {counted(int(counts[c]), 'row')}" for c in [want, *others] if c in counts)
     column = src_cols.get("currency", "currency")
     for idx in out.index[bad]:
         ctx.problems.append(
@@ -147,7 +148,7 @@ def _unknown_manager_summary(ds: model.Dataset, src_cols: dict[str, dict[str, st
                     column,
                     value,
                     f"account manager {value!r} is not in the roster ({roster}){did_you_mean(value, known)}; "
-                    f"{int(bad.sum())} {table} row(s) name unknown ids: {shown}; add them to the roster or "
+                    f"{counted(int(bad.sum()), table + ' row')} {in_number(int(bad.sum()), 'names', 'name')} unknown ids: {shown}; add them to the roster or "
                     f"correct the ids (ids are text: '00731' is not '731')",
                 )
             )
@@ -170,7 +171,7 @@ def _outside_quota_periods(ds: model.Dataset) -> list[str]:
     lo, hi = spans["period_start"].min(), spans["period_end"].max()
     ids = ", ".join(d.loc[~inside, "deal_id"].astype(str).head(5)) + (" ..." if n > 5 else "")
     return [
-        f"deals: {n} of {len(d)} deal(s) close outside every quota period "
+        f"deals: {n} of {counted(len(d), 'deal')} close outside every quota period "
         f"(quotas cover {lo:%Y-%m-%d} .. {hi:%Y-%m-%d} with gaps where no period is defined): {ids}; "
         f"they are loaded and count in their own periods, where attainment is n/a (no quota)"
     ]
@@ -180,7 +181,7 @@ def _data_error(problems: list[DataProblem], mapping_path: Path) -> DataError:
     problems = sorted(problems, key=lambda p: (p.file, p.row if p.row is not None else 0, p.column or ""))
     files = ", ".join(dict.fromkeys(p.file for p in problems))
     return DataError(
-        f"{len(problems)} data problem(s) loading {mapping_path} (in {files})",
+        f"{counted(len(problems), 'data problem')} loading {mapping_path} (in {files})",
         problems,
         hint="fix the listed cells in the source files, or declare placeholders / formats in the mapping",
     )
