@@ -470,7 +470,7 @@ def test_no_quota_table_means_no_period_warning(tmp_path):
     assert ds.warnings == ()
 
 
-def test_unknown_account_managers_name_the_rows_and_the_ids(tmp_path):
+def test_unknown_account_managers_are_summarised_once_then_each_row_then_the_fix_once(tmp_path):
     with pytest.raises(DataError) as exc:
         load_dataset(mapping(tmp_path, "unknown_account_manager.csv"))
     assert problems(exc.value) == {
@@ -478,8 +478,18 @@ def test_unknown_account_managers_name_the_rows_and_the_ids(tmp_path):
         ("unknown_account_manager.csv", 4, "Rep", "09999"),
         ("unknown_account_manager.csv", 5, "Rep", "731"),
     }
-    reason = exc.value.problems[0].reason
-    assert "'09999', '731'" in reason and "'00731' is not '731'" in reason and "roster" in reason
+    shown = str(exc.value)
+    assert shown.count("3 deals rows name account managers not in the roster") == 1
+    assert shown.count("'09999', '731'") == 1 and shown.count("'00731' is not '731'") == 1  # the ids, the fix: once
+    lines = shown.splitlines()
+    assert lines[1].startswith("3 deals rows name account managers not in the roster (") and lines[1].endswith(": '09999', '731'")
+    rows = [line.split("/")[-1] for line in exc.value.message.splitlines()[2:]]
+    assert rows == [
+        "unknown_account_manager.csv, row 3, column 'Rep': value '731': not in the roster",
+        "unknown_account_manager.csv, row 4, column 'Rep': value '09999': not in the roster",
+        "unknown_account_manager.csv, row 5, column 'Rep': value '731': not in the roster",
+    ]
+    assert exc.value.hint.startswith("account managers not in the roster: add them to the roster or correct the ids")
 
 
 def test_every_refusal_is_a_reportkit_error_with_a_message(tmp_path):
