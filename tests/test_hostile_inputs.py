@@ -269,8 +269,24 @@ def test_a_date_column_parses_each_distinct_text_once_and_names_every_bad_row():
     assert got[5] == got[9] == pd.Timestamp("2024-01-05") and got[10] == pd.Timestamp("2024-01-06")
     assert got[[6, 7, 8, 11, 12]].isna().all()
     assert sorted(bad) == [6, 8, 11, 12]
-    assert bad[6] == bad[11] and bad[6].startswith("not a date in format %Y-%m-%d")
+    assert bad[6] == bad[11] and bad[6].startswith("not a date: day 30 does not exist in February 2024 (read as %Y-%m-%d)")
     assert "2300-01-01 is outside 1900-01-01 .. 2199-12-31" in bad[8] and "1899-12-31" in bad[12]
+
+
+@pytest.mark.parametrize(
+    "text,fmt,declared,reason",
+    [
+        ("2023-13-03", "%Y-%m-%d", False, "not a date: month 13 does not exist (read as %Y-%m-%d)"),
+        ("2023-02-29", "%Y-%m-%d", False, "not a date: day 29 does not exist in February 2023 (2023 is not a leap year)"),
+        ("31.04.2025", "%d.%m.%Y", True, "not a date: day 31 does not exist in April 2025 (read as %d.%m.%Y)"),
+        ("2025-13-01T10:00:00", "ISO8601", True, "not a date: month 13 does not exist (read as YYYY-MM-DD)"),
+    ],
+)
+def test_a_date_of_the_right_form_says_which_part_does_not_exist(text, fmt, declared, reason):
+    from reportkit.data.mapping.values import _parse_dates
+
+    _, bad = _parse_dates(pd.Series([text], dtype="str"), fmt, declared)
+    assert bad[0].startswith(reason) and "not a date in format" not in bad[0]
 
 
 @pytest.mark.parametrize(
