@@ -409,6 +409,30 @@ def _exit_quickly() -> None:
     gc.freeze()
 
 
+def _run_batch(args: argparse.Namespace, out: Path) -> Any:
+    """``reportkit batch``: its imports (lazy: ``reportkit --help`` and argument errors import no layer), then the batch."""
+    from .config.params import parse_overrides
+    from .run.batch import run_batch
+    from .run.memory import return_large_blocks_promptly
+
+    # the program's own process: its frames of the whole data set go back when freed (docs/batch.md,
+    # memory); a process-wide allocator setting, so the library's run_batch leaves it to its caller
+    return_large_blocks_promptly()
+    return run_batch(
+        args.params,
+        out,
+        progress=not args.quiet,
+        jobs=args.jobs,
+        overrides=_batch_overrides(args, parse_overrides),
+        resume=args.resume,
+        only_failed=args.only_failed,
+        keep_work=args.keep_work,
+        warm_kernels=args.warm_kernels,
+        dask_scheduler=args.dask_scheduler,
+        cache=args.cache,
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``reportkit`` command; returns the exit code.
 
@@ -432,29 +456,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("papermill").setLevel(logging.ERROR)
     if args.command == "batch":
         out = Path(args.output_dir) if args.output_dir else Path("reports") / Path(args.params).stem
-        try:
-            # lazy (here and below): `reportkit --help` and argument errors import no layer; inside the
-            # try, so a ^C during these seconds of imports gets the same one line as one during the load
-            from .config.params import parse_overrides
-            from .run.batch import run_batch
-            from .run.memory import return_large_blocks_promptly
-
-            # the program's own process: its frames of the whole data set go back when freed (docs/batch.md,
-            # memory); a process-wide allocator setting, so the library's run_batch leaves it to its caller
-            return_large_blocks_promptly()
-            result = run_batch(
-                args.params,
-                out,
-                progress=not args.quiet,
-                jobs=args.jobs,
-                overrides=_batch_overrides(args, parse_overrides),
-                resume=args.resume,
-                only_failed=args.only_failed,
-                keep_work=args.keep_work,
-                warm_kernels=args.warm_kernels,
-                dask_scheduler=args.dask_scheduler,
-                cache=args.cache,
-            )
+        try:  # a ^C while it imports gets the same one line as one during the load
+            result = _run_batch(args, out)
         except ReportkitError as exc:
             return _fail(exc, debug)
         except KeyboardInterrupt:
