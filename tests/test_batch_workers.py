@@ -18,6 +18,7 @@ import multiprocessing
 import multiprocessing.forkserver
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -266,3 +267,42 @@ def test_a_one_report_batch_starts_one_report_worker_for_its_fits_and_its_report
     result = run_batch(params, tmp_path / "out", progress=False, jobs=2, worker_processes=True, cache=False)
     assert [r.status for r in result.reports] == ["ok"]
     assert len(started) == 1
+
+
+# A terminal's ^C reaches the whole process group: the batch process and its report workers.
+_CTRL_C_WHILE_WORKERS_START = r"""
+import sys, time
+from reportkit.run.local import LocalPool
+
+pool = LocalPool(jobs=1, warm=False, processes=True)
+try:
+    pool.start()  # the worker imports nbformat, Papermill, nbconvert ... for a second or more
+    time.sleep(60)
+except KeyboardInterrupt:
+    print("reportkit: interrupted", file=sys.stderr)
+finally:
+    pool.close()
+"""
+
+
+def test_ctrl_c_while_report_workers_start_shows_only_the_batchs_own_message():
+    import psutil
+
+    script = subprocess.Popen(
+        [sys.executable, "-c", _CTRL_C_WHILE_WORKERS_START],
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    worker = None
+    while worker is None and time.monotonic() < deadline and script.poll() is None:
+        forkservers = [p for p in psutil.Process(script.pid).children() if "forkserver" in " ".join(p.cmdline())]
+        worker = next((w for f in forkservers for w in f.children()), None)
+        time.sleep(0.05)
+    assert worker is not None, "no report worker started"
+    time.sleep(0.3)  # inside its start-up imports
+    os.killpg(script.pid, signal.SIGINT)
+    _, err = script.communicate(timeout=60)
+    assert err == "reportkit: interrupted\n"

@@ -149,15 +149,15 @@ def test_reportkit_cache_info_prune_and_clear_show_what_the_folder_holds(tmp_pat
 
     assert main(["cache", "info", "--dir", str(tmp_path / "c")]) == 0
     out = capsys.readouterr().out
-    assert f"cache folder: {tmp_path / 'c'}" in out and "kept: 2 record(s)" in out and "fits-v1: 2 record(s)" in out
-    assert "last used: 1 day(s) ago (newest) to 200 day(s) ago (oldest)" in out
+    assert f"cache folder: {tmp_path / 'c'}" in out and "kept: 2 records" in out and "fits-v1: 2 records" in out
+    assert "last used: 1 day ago (newest) to 200 days ago (oldest)" in out
 
     assert main(["cache", "prune", "--dir", str(tmp_path / "c"), "--max-age-days", "30"]) == 0
     out = capsys.readouterr().out
-    assert "removed: 1 file(s)" in out and "kept: 1 record(s)" in out
+    assert "removed: 1 file," in out and "kept: 1 record," in out
 
     assert main(["cache", "clear", "--dir", str(tmp_path / "c")]) == 0
-    assert "kept: 0 record(s)" in capsys.readouterr().out and cache_usage(tmp_path / "c").records == 0
+    assert "kept: 0 records" in capsys.readouterr().out and cache_usage(tmp_path / "c").records == 0
 
     assert main(["cache", "prune", "--dir", str(tmp_path / "c"), "--max-mb", "0"]) == 2
     assert "--max-mb must be a positive whole number, got 0" in capsys.readouterr().err

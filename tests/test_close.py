@@ -197,7 +197,7 @@ def test_close_refuses_a_batch_with_failed_reports_unless_allow_failed(closed, t
     (copy / "manifest.json").write_text(json.dumps(manifest))
     assert main(["close", str(copy), "--by", "Ana"]) == 2
     err = capsys.readouterr().err
-    assert "1 report(s) failed" in err and "--allow-failed" in err
+    assert "1 report failed" in err and "--allow-failed" in err
     assert main(["close", str(copy), "--by", "Ana", "--allow-failed"]) == 0
     assert _record(copy)["closed_by"] == "Ana"
 

@@ -26,6 +26,7 @@ from reader_texts import reader_texts
 from test_batch import DEMO_BATCH, shared_demo_batch
 
 from reportkit.cli import main
+from reportkit.core.words import counted
 from reportkit.run.deliver import SmtpSettings, deliver
 from reportkit.run.outputs import slugify
 from reportkit.run.roster import read_roster
@@ -321,7 +322,7 @@ def test_dry_run_lists_who_gets_what_with_sizes_and_sends_nothing(batch, capsys)
         if r.id == "AM-008":
             assert "nothing to send" in line
             continue
-        assert f"{len(_expected_paths(batch, r))} file(s)" in line and "would send" in line
+        assert counted(len(_expected_paths(batch, r)), "file") in line and "would send" in line
     html = next(e for e in _manifest(batch)["reports"] if e["id"] == "AM-001")["outputs"]["html"]
     size = (batch / html).stat().st_size
     assert f"    {html}  {size / 1000:.1f} kB" in printed
@@ -531,7 +532,7 @@ def test_without_a_roster_account_managers_are_addressed_by_the_mapped_email_col
     params = _demo_with_emails(tmp_path, "alice.andersen@example.com")
     assert main(["deliver", str(_tiny_batch(tmp_path)), "--params", str(params), "--dry-run"]) == 0
     printed = capsys.readouterr().out
-    assert "account_manager AM-001 Alice Andersen <alice.andersen@example.com>: 1 file(s)" in printed
+    assert "account_manager AM-001 Alice Andersen <alice.andersen@example.com>: 1 file," in printed
 
 
 def test_a_malformed_address_in_the_data_is_refused_with_file_account_manager_and_value(tmp_path, capsys):

@@ -269,8 +269,24 @@ def test_a_date_column_parses_each_distinct_text_once_and_names_every_bad_row():
     assert got[5] == got[9] == pd.Timestamp("2024-01-05") and got[10] == pd.Timestamp("2024-01-06")
     assert got[[6, 7, 8, 11, 12]].isna().all()
     assert sorted(bad) == [6, 8, 11, 12]
-    assert bad[6] == bad[11] and bad[6].startswith("not a date in format %Y-%m-%d")
+    assert bad[6] == bad[11] and bad[6].startswith("not a date: day 30 does not exist in February 2024 (read as %Y-%m-%d)")
     assert "2300-01-01 is outside 1900-01-01 .. 2199-12-31" in bad[8] and "1899-12-31" in bad[12]
+
+
+@pytest.mark.parametrize(
+    "text,fmt,declared,reason",
+    [
+        ("2023-13-03", "%Y-%m-%d", False, "not a date: month 13 does not exist (read as %Y-%m-%d)"),
+        ("2023-02-29", "%Y-%m-%d", False, "not a date: day 29 does not exist in February 2023 (2023 is not a leap year)"),
+        ("31.04.2025", "%d.%m.%Y", True, "not a date: day 31 does not exist in April 2025 (read as %d.%m.%Y)"),
+        ("2025-13-01T10:00:00", "ISO8601", True, "not a date: month 13 does not exist (read as YYYY-MM-DD)"),
+    ],
+)
+def test_a_date_of_the_right_form_says_which_part_does_not_exist(text, fmt, declared, reason):
+    from reportkit.data.mapping.values import _parse_dates
+
+    _, bad = _parse_dates(pd.Series([text], dtype="str"), fmt, declared)
+    assert bad[0].startswith(reason) and "not a date in format" not in bad[0]
 
 
 @pytest.mark.parametrize(
@@ -447,7 +463,7 @@ def test_mixed_currencies_without_rates_are_refused_naming_rows_and_currencies(t
         load_dataset(mapping(tmp_path, "mixed_currencies.csv", columns="currency: Currency"))
     assert problems(exc.value) == {("mixed_currencies.csv", 3, "Currency", "EUR"), ("mixed_currencies.csv", 4, "Currency", "GBP")}
     reason = exc.value.problems[0].reason
-    assert "USD: 1 row(s), EUR: 1 row(s), GBP: 1 row(s)" in reason
+    assert "USD: 1 row, EUR: 1 row, GBP: 1 row" in reason
     assert "filter" in reason and "convert" in reason
 
 
@@ -470,7 +486,7 @@ def test_no_quota_table_means_no_period_warning(tmp_path):
     assert ds.warnings == ()
 
 
-def test_unknown_account_managers_name_the_rows_and_the_ids(tmp_path):
+def test_unknown_account_managers_are_summarised_once_then_each_row_then_the_fix_once(tmp_path):
     with pytest.raises(DataError) as exc:
         load_dataset(mapping(tmp_path, "unknown_account_manager.csv"))
     assert problems(exc.value) == {
@@ -478,8 +494,18 @@ def test_unknown_account_managers_name_the_rows_and_the_ids(tmp_path):
         ("unknown_account_manager.csv", 4, "Rep", "09999"),
         ("unknown_account_manager.csv", 5, "Rep", "731"),
     }
-    reason = exc.value.problems[0].reason
-    assert "'09999', '731'" in reason and "'00731' is not '731'" in reason and "roster" in reason
+    shown = str(exc.value)
+    assert shown.count("3 deals rows name account managers not in the roster") == 1
+    assert shown.count("'09999', '731'") == 1 and shown.count("'00731' is not '731'") == 1  # the ids, the fix: once
+    lines = shown.splitlines()
+    assert lines[1].startswith("3 deals rows name account managers not in the roster (") and lines[1].endswith(": '09999', '731'")
+    rows = [line.split("/")[-1] for line in exc.value.message.splitlines()[2:]]
+    assert rows == [
+        "unknown_account_manager.csv, row 3, column 'Rep': value '731': not in the roster",
+        "unknown_account_manager.csv, row 4, column 'Rep': value '09999': not in the roster",
+        "unknown_account_manager.csv, row 5, column 'Rep': value '731': not in the roster",
+    ]
+    assert exc.value.hint.startswith("account managers not in the roster: add them to the roster or correct the ids")
 
 
 def test_every_refusal_is_a_reportkit_error_with_a_message(tmp_path):

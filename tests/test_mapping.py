@@ -401,7 +401,7 @@ def test_loading_counts_the_rows_it_merged_and_the_amounts_it_rounded(tmp_path):
     ds = load_dataset(write_minimal(tmp_path, mapping, deals))
     assert model.load_change_counts(ds) == {"deals": {"merged": 1, "rounded": 1}}
     (note,) = model.load_change_notes(ds, ["deals"])
-    assert note.startswith("Data quality (deals): 1 repeated row(s) merged into one; 1 amount(s) with fractions of a cent")
+    assert note.startswith("Data quality (deals): 1 repeated row merged into one; 1 amount with fractions of a cent")
     assert model.load_change_notes(ds, ["quotas"]) == []
 
 

@@ -196,6 +196,16 @@ def test_impossible_bare_date_is_a_params_error_naming_the_key_its_line_and_the_
     assert "write a real calendar date in YYYY-MM-DD form" in msg
 
 
+@pytest.mark.parametrize(
+    "as_of,what",
+    [("2023-13-03", "month 13 does not exist"), ("2025-11-31", "day 31 does not exist in November 2025")],
+)
+def test_a_params_date_of_the_right_form_says_which_part_does_not_exist(tmp_path, as_of, what):
+    with pytest.raises(ParamsError) as info:
+        load_params(write(tmp_path, f"source: s.yaml\nperiod: FY2025-Q4\nas_of: {as_of}\n"))
+    assert f"p.yaml, line 3: key 'as_of': not a date: {what} (got '{as_of}')" in str(info.value)
+
+
 def test_every_error_of_a_params_file_is_listed_at_once_each_with_file_line_key_value_and_fix(tmp_path):
     """The trial's two cases, plus a third: before, the date stopped the read and the period came later, alone."""
     text = 'name: x\nsource: s.yaml\nperiod: FY2025Q4\nas_of: 2025-02-31\ncommission:\n  rate: "lots"\n'

@@ -227,7 +227,7 @@ def test_a_pdf_that_fails_keeps_the_reports_other_files_and_resume_writes_it(tmp
     entry = json.loads((out / "manifest.json").read_text())["reports"][0]
     assert entry["status"] == "ok" and sorted(entry["outputs"]) == ["html", "ipynb", "xlsx"]
     assert entry["output_errors"] == {"pdf": "RuntimeError: renderer exploded for the test"}
-    assert not result.succeeded and "PDF not written for 1 report(s)" in result.summary()
+    assert not result.succeeded and "PDF not written for 1 report:" in result.summary()
     assert "PDF not written: RuntimeError: renderer exploded for the test" in (out / "index.html").read_text()
     assert not list(out.rglob("*.pdf")) and not list(out.rglob(".*.tmp"))
     assert all((out / rel).is_file() for rel in entry["outputs"].values())

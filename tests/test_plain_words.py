@@ -16,7 +16,7 @@ import reportkit as rk
 from reportkit.config.params import BatchParams
 from reportkit.core.errors import ParamsError
 from reportkit.core.periods import Period
-from reportkit.data.model import load_change_notes
+from reportkit.data.model import Dataset, load_change_notes
 from reportkit.domain.backtest import forecast_hierarchy
 from reportkit.render.notebook import heading, summary_table
 from reportkit.reports.builders import build_account_manager_report, build_company_report, build_team_report, shared_contexts
@@ -108,12 +108,12 @@ def test_what_loading_changed_is_in_the_notes_of_the_reports_that_read_it_and_on
     with shared_contexts():  # the chosen forecast once for both, as in the batch
         am = build_account_manager_report(ds2, "AM-001", "FY2025-Q4", params, params.as_of)
         team = build_team_report(ds2, "Team North", "FY2025-Q4", params, params.as_of)
-    assert "Data quality (deals): 3 repeated row(s) merged into one." in " ".join(am.notes)
-    assert any(n.startswith("Data quality (accounts): 2 cell(s)") for n in am.notes)
+    assert "Data quality (deals): 3 repeated rows merged into one." in " ".join(am.notes)
+    assert any(n.startswith("Data quality (accounts): 2 cells") for n in am.notes)
     assert any(n.startswith("Data quality (deals)") for n in team.notes)
     assert not any(n.startswith("Data quality (accounts)") for n in team.notes)  # a team report reads no accounts
     page = html.unescape(index_html(params, Period.parse(params.period, ds.calendar), [], data_quality=load_change_notes(ds2)))
-    assert "Data quality (deals): 3 repeated row(s) merged into one." in page
+    assert "Data quality (deals): 3 repeated rows merged into one." in page
 
 
 # -- branding --------------------------------------------------------------------------------
@@ -170,3 +170,33 @@ def test_a_company_report_of_some_teams_shows_their_members_next_year_sum_withou
     assert co.summary["next_year_forecast"] == sum(nxt.loc[("account_manager", a), "forecast"] for a in north)
     assert co.summary["next_year_forecast_low"] is None and co.summary["next_year_forecast_high"] is None
     assert any(f"covers 1 of the {am['team'].nunique()} teams" in n for n in co.notes)
+
+
+def _messages_with_optional_plurals() -> list[str]:
+    """Every string a reader can see (literals and f-string parts, not docstrings) that says "(s)"."""
+    import ast
+
+    found = []
+    for path in sorted((ROOT / "src" / "reportkit").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = {
+            id(node.body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+            and node.body
+            and isinstance(node.body[0], ast.Expr)
+            and isinstance(node.body[0].value, ast.Constant)
+        }
+        for node in ast.walk(tree):
+            literal = isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+            if literal and re.search(r"\w\(s\)", node.value):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value.strip()[:80]}")
+    return found
+
+
+def test_no_message_hedges_a_plural_with_s_in_brackets_it_counts_the_noun():
+    assert _messages_with_optional_plurals() == []
+    assert load_change_notes(Dataset(None, None, None, load_changes=(("deals", "merged", 1), ("deals", "rounded", 2)))) == [
+        "Data quality (deals): 1 repeated row merged into one; 2 amounts with fractions of a cent shown rounded to the "
+        "cent (totals add the exact amounts)."
+    ]

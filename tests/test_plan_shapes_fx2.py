@@ -108,7 +108,7 @@ def test_a_pay_period_without_a_rate_is_refused_naming_account_manager_period_cu
         run(folder)
     text = str(exc.value)
     assert "FY2024-M01 needs a EUR rate dated on or before 2024-01-31: plan 'Flat 10 % paid in GBP'" in text
-    assert "pays in EUR (payout_conversion: period_end); affects 1 account manager(s): 'uk1'" in text
+    assert "pays in EUR (payout_conversion: period_end); affects 1 account manager: 'uk1'" in text
     assert "add the EUR rates to the data set's fx_rates table" in exc.value.hint and "units of USD" in exc.value.hint
 
 
@@ -201,6 +201,6 @@ def test_a_missing_payout_rate_is_named_once_with_the_account_managers_it_affect
     with pytest.raises(DataError) as exc:
         engine.compute(ds, plan, "FY2025-Q1")
     lines = exc.value.message.splitlines()
-    assert lines[0] == "no exchange rate for the payout of 5 pay period(s):"
+    assert lines[0] == "no exchange rate for the payout of 5 pay periods:"
     assert len(lines) == 2 and lines[1].count("GBP rate dated on or before 2025-03-31") == 1
-    assert lines[1].endswith("affects 5 account manager(s): 'AM-1', 'AM-2', 'AM-3' and 2 more")
+    assert lines[1].endswith("affects 5 account managers: 'AM-1', 'AM-2', 'AM-3' and 2 more")

@@ -76,6 +76,30 @@ def test_tiers_must_start_at_zero_and_increase(tmp_path):
     assert "strictly increase" in str(info.value)
 
 
+@pytest.mark.parametrize(
+    "schedule,where",
+    [
+        (
+            '  method: marginal\n  basis: amount\n  tiers:\n    - {from: 0, rate: "0.05"}\n'
+            '    - {from: "10.00", rate: "0.1"}\n    - {from: "5.00", rate: "0.2"}\n',
+            "line 8: key 'rates.tiers.2.from': tier bounds must strictly increase",
+        ),
+        (
+            '  method: marginal\n  basis: amount\n  tiers:\n    - {from: "1.00", rate: "0.05"}\n',
+            "line 6: key 'rates.tiers.0.from': the first tier must start at 0 (got '1.00')",
+        ),
+        (
+            '  method: curve\n  basis: amount\n  curve:\n    - {at: 0, pay: "0"}\n    - {at: 0, pay: "1.00"}\n',
+            "line 7: key 'rates.curve.1.at': curve points 'at' must strictly increase",
+        ),
+    ],
+)
+def test_a_tier_or_curve_point_out_of_order_is_named_at_its_own_line(tmp_path, schedule, where):
+    with pytest.raises(PlanError) as info:
+        load_plan(write(tmp_path, "name: t\nrates:\n" + schedule))
+    assert where in str(info.value)
+
+
 def test_pay_mix_must_match_base_and_ote(tmp_path):
     text = MIN + 'base_salary: "70000.00"\note: "160000.00"\npay_mix: {base: "0.5", variable: "0.5"}\n'
     with pytest.raises(PlanError) as info:

@@ -222,6 +222,24 @@ def test_chart_legend_is_above_the_plot_and_ticks_are_currency():
     assert charts.money_tick(250_000, "CHF") == "CHF 250k"
 
 
+def _svg_texts(fig) -> list[str]:
+    """The words a reader sees in a chart: its SVG's text elements (text kept as text)."""
+    import html
+    import re
+
+    return [html.unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", charts.to_svg(fig))]
+
+
+def test_a_chart_whose_values_are_all_zero_has_one_zero_tick_and_says_why_it_is_empty():
+    zero = Decimal("0.00")
+    report = am_report()
+    empty = am_report(quarterly=report.quarterly.assign(revenue=[zero] * 4, quota=[zero, zero, None, zero]))
+    texts = _svg_texts(charts.quarterly_chart(empty))
+    assert texts.count("$0") == 1 and "no revenue and no quota in these periods" in texts
+    shown = _svg_texts(charts.quarterly_chart(report))  # a chart with values keeps its scale and says nothing of the kind
+    assert {"$0", "$10k", "$12k"} <= set(shown) and not any(t.startswith("no revenue") for t in shown)
+
+
 # -- 8. account status columns ----------------------------------------------------------------
 
 

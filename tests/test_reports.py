@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import math
 import pickle
 from decimal import Decimal
 
@@ -286,7 +287,7 @@ def test_open_escalation_makes_an_account_at_risk_in_the_account_manager_report(
     # C1: open escalation; C3: resolved after as_of, so still open at as_of
     for a in ("C1", "C3"):
         assert (acc.at[a, "status"], acc.at[a, "status_rule"], acc.at[a, "open_escalations"]) == ("at risk", "escalation", 1)
-        assert acc.at[a, "status_reason"] == "1 open service escalation(s)"
+        assert acc.at[a, "status_reason"] == "1 open service escalation"
     # C2: one issue opened after as_of (ignored), one resolved before it: status unchanged
     assert acc.at["C2", "open_issues"] == 0 and acc.at["C2", "status_rule"] == before.at["C2", "status_rule"] != "escalation"
     assert before.loc[["C1", "C3"], "status_rule"].ne("escalation").all()
@@ -317,6 +318,20 @@ def test_quarter_begun_before_the_first_deal_is_not_a_miss_and_does_not_lengthen
     ]
     assert r.summary["consecutive_misses"] == 3  # Q2..Q4, not four misses
     assert any("FY2025-Q1: data begins on 2024-09-01" in n for n in r.notes)
+
+
+def test_revenue_last_year_of_a_quarter_after_the_datas_last_deal_is_na_with_the_reason(tiny_dataset, batch_params):
+    # the tiny data's last deal closed on 2025-06-10; FY2027-Q1's last year, FY2026-Q1 (Jul-Sep 2025), holds nothing of it
+    am = build_account_manager_report(tiny_dataset, "A1", "FY2027-Q1", batch_params, datetime.date(2026, 9, 30))
+    row = am.quarterly.set_index("period").loc["FY2027-Q1"]
+    assert row["revenue_last_year"] is None and math.isnan(row["growth_vs_last_year"])
+    assert (
+        "Revenue last year is n/a for FY2026-Q1: the data's last deal closed on 2025-06-10, before that quarter began "
+        "(the end of the export, not a genuine zero)." in am.notes
+    )
+    assert not any("does not reach back" in n for n in am.notes)  # the data begins long before FY2026-Q1
+    reached = build_account_manager_report(tiny_dataset, "A1", "FY2025-Q4", batch_params, AS_OF)
+    assert reached.quarterly["revenue_last_year"].notna().any()  # a last year the data reaches keeps its figure
 
 
 def test_a_period_after_the_data_ends_says_its_zeros_are_the_end_of_the_data_in_every_report(tiny_dataset, batch_params):

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from .core.errors import ParamsError, ReportkitError
+from .core.words import counted
 
 __all__ = ["main", "build_parser", "version"]
 
@@ -415,33 +416,9 @@ def _batch_command(args: argparse.Namespace, debug: bool, program: bool) -> int:
     reportkit``), not a caller's ``main([...])``: only then are process-wide settings made
     (the allocators, the quick exit).
     """
-    # lazy (here and below): `reportkit --help` and argument errors import no layer
-    from .config.params import parse_overrides
-    from .run.batch import run_batch
-
-    if program:
-        from .run.memory import return_large_blocks_promptly
-
-        # the program's own process: its frames of the whole data set go back when freed (docs/batch.md,
-        # memory); a process-wide allocator setting, so neither the library's run_batch nor a caller's
-        # main([...]) (a notebook's kernel, a test session) changes it
-        return_large_blocks_promptly()
-
     out = Path(args.output_dir) if args.output_dir else Path("reports") / Path(args.params).stem
-    try:
-        result = run_batch(
-            args.params,
-            out,
-            progress=not args.quiet,
-            jobs=args.jobs,
-            overrides=_batch_overrides(args, parse_overrides),
-            resume=args.resume,
-            only_failed=args.only_failed,
-            keep_work=args.keep_work,
-            warm_kernels=args.warm_kernels,
-            dask_scheduler=args.dask_scheduler,
-            cache=args.cache,
-        )
+    try:  # a ^C while it imports gets the same one line as one during the load
+        result = _run_batch(args, out, program)
     except ReportkitError as exc:
         return _fail(exc, debug)
     except KeyboardInterrupt:
@@ -453,7 +430,7 @@ def _batch_command(args: argparse.Namespace, debug: bool, program: bool) -> int:
     print(result.counts_line())
     if result.removed:
         print(
-            f"removed {len(result.removed)} file(s) an earlier run wrote for reports this run does not "
+            f"removed {counted(len(result.removed), 'file')} an earlier run wrote for reports this run does not "
             f"produce (listed in manifest.json under batch.removed_stale)",
             file=sys.stderr,
         )
@@ -466,6 +443,33 @@ def _batch_command(args: argparse.Namespace, debug: bool, program: bool) -> int:
     if program:
         _exit_quickly()
     return 0 if result.succeeded else 1
+
+
+def _run_batch(args: argparse.Namespace, out: Path, program: bool) -> Any:
+    """``reportkit batch``: its imports (lazy: ``reportkit --help`` and argument errors import no layer), then the batch."""
+    from .config.params import parse_overrides
+    from .run.batch import run_batch
+
+    if program:
+        from .run.memory import return_large_blocks_promptly
+
+        # the program's own process: its frames of the whole data set go back when freed (docs/batch.md,
+        # memory); a process-wide allocator setting, so neither the library's run_batch nor a caller's
+        # main([...]) (a notebook's kernel, a test session) changes it
+        return_large_blocks_promptly()
+    return run_batch(
+        args.params,
+        out,
+        progress=not args.quiet,
+        jobs=args.jobs,
+        overrides=_batch_overrides(args, parse_overrides),
+        resume=args.resume,
+        only_failed=args.only_failed,
+        keep_work=args.keep_work,
+        warm_kernels=args.warm_kernels,
+        dask_scheduler=args.dask_scheduler,
+        cache=args.cache,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -490,7 +494,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         # papermill logs every cell at INFO and warns about things we already check
         logging.getLogger("papermill").setLevel(logging.ERROR)
     if args.command == "batch":
-        # lazy (here and in the commands' functions): `reportkit --help` and argument errors import no layer
         return _batch_command(args, debug, program=argv is None)
     if args.command == "backtest":
         from .render.backtest import backtest_cli

@@ -51,6 +51,7 @@ from ..core.files import atomic_write
 from ..core.money import cents_to_money, to_cents, to_micros
 from ..core.periods import Period
 from ..core.types import to_fraction
+from ..core.words import counted, in_number
 from ..data.model import AMOUNT_MICROS
 from ..domain.crediting import credited_deals, credited_in
 from ..domain.loading import parse_date
@@ -293,7 +294,7 @@ def _slip_deals(ds: Any, am: str, p: Period, cutoff: datetime.date, slip: list[s
     nxt = p.shift(1)
     mask = deals["deal_id"].astype("str").isin(slip).to_numpy()
     deals.loc[mask, "close_date"] = pd.Timestamp(nxt.start)
-    return deals, [f"{len(slip)} deal(s) slip to {nxt.label} ({', '.join(slip)})"]
+    return deals, [f"{counted(len(slip), 'deal')} {in_number(len(slip), 'slips', 'slip')} to {nxt.label} ({', '.join(slip)})"]
 
 
 def _add_extra_deal(

@@ -16,6 +16,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ..core.errors import did_you_mean
 from ..core.types import Fraction
+from ..core.words import counted
 from ..data.model import MEASURE_COLUMNS
 from .plan_parts import _Strict, ppm
 
@@ -122,7 +123,7 @@ class DealTypeFactors(_Strict):
         known = sorted(k for k in self.factors if k != DEAL_TYPE_DEFAULT)
         key = deal_type_key(deal_type)
         what = "no deal type" if key is None else f"deal type {deal_type!r}"
-        more = f" (and {n_deals - 1} more deal(s))" if n_deals > 1 else ""
+        more = f" (and {counted(n_deals - 1, 'more deal')})" if n_deals > 1 else ""
         return (
             f"{where} key 'crediting.deal_type_factors.factors': deal {deal_id!r}{more} has {what}, which is not one "
             f"of the plan's deal types (allowed: {', '.join(known)}){did_you_mean(key or '', known) if key else ''}",

@@ -203,11 +203,16 @@ class RateSchedule(_Strict):
         if not self.tiers:
             raise ValueError(f"method '{self.method}' needs 'tiers' (a list of {{from, rate}}, the first from 0)")
         if self.tiers[0].lo != 0:
-            raise ValueError(f"the first tier must start at 0 (got from: {self.tiers[0].lo})")
+            raise KeyedValueError("the first tier must start at 0", ("tiers", 0, "from"), str(self.tiers[0].lo))
         los = [t.lo for t in self.tiers]
-        for a, b in itertools.pairwise(los):
+        for i, (a, b) in enumerate(itertools.pairwise(los), start=1):  # the tier out of order, at its own line
             if not b > a:
-                raise ValueError(f"tier bounds must strictly increase (got {a} then {b})")
+                raise KeyedValueError(
+                    f"tier bounds must strictly increase: this tier starts at {b}, the one before it at {a}; "
+                    "list the tiers from the lowest 'from' up",
+                    ("tiers", i, "from"),
+                    str(b),
+                )
         if self.method == "flat" and len(self.tiers) != 1:
             raise ValueError(f"method 'flat' takes exactly one tier (got {len(self.tiers)}); use retroactive or marginal")
         if self.method == "overage" and len(self.tiers) < 2:
@@ -216,9 +221,9 @@ class RateSchedule(_Strict):
                 f"the overage earns; got {len(self.tiers)}); add a tier or use method 'flat'"
             )
         if self.basis == "amount":
-            for t in self.tiers:
+            for i, t in enumerate(self.tiers):
                 if t.lo != t.lo.quantize(Decimal("0.01")):
-                    raise ValueError(f"amount tier bound {t.lo} has more than two decimals")
+                    raise KeyedValueError(f"amount tier bound {t.lo} has more than two decimals", ("tiers", i, "from"), str(t.lo))
         self._check_window()
         return self
 
@@ -232,10 +237,14 @@ class RateSchedule(_Strict):
         if len(self.curve) < 2:
             raise ValueError(f"method 'curve' needs at least two 'curve' points {{at, pay}} (got {len(self.curve)})")
         if self.curve[0].at != 0:
-            raise ValueError(f"the first curve point must be at 0 (got at: {self.curve[0].at})")
-        for a, b in itertools.pairwise(self.curve):
+            raise KeyedValueError("the first curve point must be at 0", ("curve", 0, "at"), str(self.curve[0].at))
+        for i, (a, b) in enumerate(itertools.pairwise(self.curve), start=1):
             if not b.at > a.at:
-                raise ValueError(f"curve points 'at' must strictly increase (got {a.at} then {b.at})")
+                raise KeyedValueError(
+                    f"curve points 'at' must strictly increase: this point is at {b.at}, the one before it at {a.at}",
+                    ("curve", i, "at"),
+                    str(b.at),
+                )
         of_ti = [pt.of_ti is not None for pt in self.curve]
         if any(of_ti) and not all(of_ti):
             i = of_ti.index(not of_ti[0])

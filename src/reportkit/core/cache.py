@@ -42,6 +42,7 @@ from pathlib import Path
 
 from .errors import OutputError
 from .files import atomic_write
+from .words import counted
 
 __all__ = [
     "CACHE_ENV",
@@ -183,9 +184,9 @@ class CacheUsage:
         now = time.time() if now is None else now
         lines = [f"cache folder: {self.folder}"]
         if self.removed:
-            lines.append(f"removed: {self.removed} file(s), {_mb(self.removed_bytes)}")
-        lines.append(f"kept: {self.records} record(s), {_mb(self.bytes)}")
-        lines += [f"  {name}: {n} record(s), {_mb(b)}" for name, n, b in self.by_namespace]
+            lines.append(f"removed: {counted(self.removed, 'file')}, {_mb(self.removed_bytes)}")
+        lines.append(f"kept: {counted(self.records, 'record')}, {_mb(self.bytes)}")
+        lines += [f"  {name}: {counted(n, 'record')}, {_mb(b)}" for name, n, b in self.by_namespace]
         if self.oldest is not None and self.newest is not None:
             lines.append(f"last used: {_days(now - self.newest)} (newest) to {_days(now - self.oldest)} (oldest)")
         return "\n".join(lines)
@@ -197,7 +198,7 @@ def _mb(n: int) -> str:
 
 def _days(seconds: float) -> str:
     d = max(seconds, 0.0) / _DAY_S
-    return "today" if d < 1 else f"{d:.0f} day(s) ago"
+    return "today" if d < 1 else f"{counted(round(d), 'day')} ago"
 
 
 def _disk_bytes(st: os.stat_result) -> int:

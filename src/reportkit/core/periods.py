@@ -337,8 +337,9 @@ def data_reaches(last_date: datetime.date | None, start: datetime.date) -> bool:
     The one rule for a span after the end of the data (the counterpart of
     :func:`data_covers` at its start): a span that begins after the data's last day
     holds nothing the data can show, so its 0.00 is the end of the export, not of the
-    sales, and no verdict (a missed quarter) may rest on it. A span the data ends
-    inside is reached: it is judged on what the data holds.
+    sales, and no verdict (a missed quarter) may rest on it, nor a comparison (an
+    account manager's ``revenue_last_year`` is n/a). A span the data ends inside is
+    reached: it is judged on what the data holds.
 
     Parameters
     ----------

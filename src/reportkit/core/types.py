@@ -44,6 +44,7 @@ Decimal('0.07')
 
 from __future__ import annotations
 
+import calendar
 import functools
 import re
 import zoneinfo
@@ -57,6 +58,7 @@ from .money import round_money
 
 __all__ = [
     "PPM",
+    "impossible_date",
     "Money",
     "Rate",
     "Fraction",
@@ -361,3 +363,66 @@ class StablePickle(BaseModel):
 
     def __setstate__(self, state: dict[Any, Any]) -> None:
         super().__setstate__({**state, "__pydantic_fields_set__": set(state["__pydantic_fields_set__"])})
+
+
+#: strptime directives of a date's parts, as the text they match (the others: any text).
+_DATE_PARTS = {"%Y": r"(?P<Y>[0-9]{4})", "%m": r"(?P<m>[0-9]{1,2})", "%d": r"(?P<d>[0-9]{1,2})", "%y": r"(?P<y>[0-9]{2})"}
+
+
+def impossible_date(text: str, fmt: str = "%Y-%m-%d") -> str | None:
+    """What part of ``text`` no calendar has, when ``text`` has the form of ``fmt``; else None.
+
+    The one rule behind "month 13 does not exist" for data files (a date column's
+    formats, :mod:`reportkit.data.mapping.values`) and YAML files (params, plans,
+    mappings: :func:`reportkit.core.yaml_input.format_validation_errors`): a text of
+    the right shape is refused for what is wrong with it, not as "not a date".
+
+    Parameters
+    ----------
+    text : str
+        The cell or value as written.
+    fmt : str
+        A strptime format (``%Y``, ``%y``, ``%m``, ``%d`` are the parts checked), or
+        ``ISO8601`` (read as ``%Y-%m-%d``, with any time after it).
+
+    Returns
+    -------
+    str or None
+        ``"month 13 does not exist"``, ``"day 30 does not exist in February 2023"``,
+        ``"day 29 does not exist in February 2023 (2023 is not a leap year)"``,
+        ``"day 0 does not exist"``; None when the text does not have the form of
+        ``fmt`` or its day and month exist.
+
+    Examples
+    --------
+    >>> impossible_date("2023-13-03"), impossible_date("2023-02-29"), impossible_date("31/04/2025", "%d/%m/%Y")
+    ('month 13 does not exist', 'day 29 does not exist in February 2023 (2023 is not a leap year)', \
+'day 31 does not exist in April 2025')
+    >>> impossible_date("2023-12-03"), impossible_date("Dec 3rd"), impossible_date("2023-13-03 10:00", "ISO8601")
+    (None, None, 'month 13 does not exist')
+    """
+    iso = fmt in ("ISO8601", "ISO 8601")
+    pattern = "".join(
+        _DATE_PARTS.get(part, ".+?" if part.startswith("%") else re.escape(part))
+        for part in re.findall(r"%.|[^%]+", "%Y-%m-%d" if iso else fmt)
+    )
+    got = re.fullmatch(pattern + ("(?:[T ].*)?" if iso else ""), text.strip())
+    if got is None or "m" not in got.groupdict():
+        return None
+    month = int(got["m"])
+    if not 1 <= month <= 12:
+        return f"month {month} does not exist"
+    if "d" not in got.groupdict():
+        return None
+    day = int(got["d"])
+    if day < 1:
+        return f"day {day} does not exist"
+    year = int(got["Y"]) if got.groupdict().get("Y") else None
+    if year is None and got.groupdict().get("y"):
+        year = 2000 + int(got["y"])
+    last = calendar.monthrange(year if year is not None else 2000, month)[1]  # 2000: a leap year
+    if day <= last:
+        return None
+    name = calendar.month_name[month] + ("" if year is None else f" {year}")
+    leap = f" ({year} is not a leap year)" if month == 2 and day == 29 else ""
+    return f"day {day} does not exist in {name}{leap}"

@@ -2,7 +2,9 @@
 
 Counted nouns are used wherever a count stands before a noun: the batch's counts line
 (report kinds by their titles), the index's report count, the company report's
-heading, the diff and restatement reasons ("3 deals added"), an FX rate's note.
+heading, the diff and restatement reasons ("3 deals added"), an FX rate's note, and every
+message that counts rows, cells, files or problems ("1 data problem", "2 amounts are not
+exact cents"): no user-facing text says "(s)" (``tests/test_plain_words.py``).
 :func:`ascii_words` is the one rule that turns a name into file-name-safe words: a
 team's id (``reports.planning.team_slug``) and every report's file name
 (``run.outputs.slugify``).
@@ -13,7 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["plural", "counted", "ascii_words"]
+__all__ = ["plural", "counted", "in_number", "ascii_words"]
 
 
 def ascii_words(text: str) -> str:
@@ -65,4 +67,24 @@ def counted(n: int, noun: str, plural_form: str | None = None) -> str:
     >>> counted(1, "team"), counted(3, "team"), counted(0, "report"), counted(2, "person", "people")
     ('1 team', '3 teams', '0 reports', '2 people')
     """
-    return f"{n:,} {noun if n == 1 else (plural_form or plural(noun))}"
+    return f"{n:,} {in_number(n, noun, plural_form)}"
+
+
+def in_number(n: int, word: str, plural_form: str | None = None) -> str:
+    """``word`` in the number of ``n``, without the count: a noun before a list, or a verb after a count.
+
+    Parameters
+    ----------
+    n : int
+        The count the word agrees with.
+    word : str
+        The singular (a noun, or a verb's third person singular: ``is``, ``does``, ``names``).
+    plural_form : str, optional
+        The plural when it is not :func:`plural` of ``word`` (verbs: ``are``, ``do``, ``name``).
+
+    Examples
+    --------
+    >>> in_number(1, "column"), in_number(2, "column"), in_number(1, "is", "are"), in_number(3, "is", "are")
+    ('column', 'columns', 'is', 'are')
+    """
+    return word if n == 1 else (plural_form or plural(word))

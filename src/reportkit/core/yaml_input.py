@@ -34,6 +34,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from .errors import InputError, did_you_mean
+from .types import impossible_date
 
 __all__ = [
     "read_yaml_mapping",
@@ -481,6 +482,8 @@ def format_validation_errors(
             )
             if err["type"].startswith(("date_", "datetime_")):
                 extra += f"; {DATE_FIX}"
+                impossible = impossible_date(got) if isinstance(got, str) else None
+                text = f"not a date: {impossible}" if impossible else text  # the part that does not exist
             if err["type"] == "literal_error":
                 msg = f"{src}: key {where!r}: {got!r} is not allowed; {text}{did_you_mean(str(got), _literal_values(err))}{extra}"
             else:

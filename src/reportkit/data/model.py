@@ -18,6 +18,7 @@ from ..core.currency import cents_text
 from ..core.errors import DataError, DataProblem, did_you_mean
 from ..core.money import MICROS_PER_CENT, check_exact_range, micros_to_cents
 from ..core.periods import FiscalCalendar
+from ..core.words import counted
 
 __all__ = [
     "Dataset",
@@ -718,7 +719,7 @@ def validate_dataset(
     if problems:
         n_files = sorted({p.file for p in problems})
         raise DataError(
-            f"{len(problems)} data problem(s) in {', '.join(n_files)}",
+            f"{counted(len(problems), 'data problem')} in {', '.join(n_files)}",
             problems,
             hint="fix the listed cells (or the source mapping) and run again",
         )
@@ -785,12 +786,13 @@ def empty_table(table: str) -> pd.DataFrame:
 
 #: What loading may change, in the words a report's reader sees (``Dataset.load_changes`` kinds).
 LOAD_CHANGE_KINDS: dict[str, str] = {
-    "skipped": "footer row(s) of the export skipped",
-    "dropped": "row(s) left out by the mapping's rules",
-    "merged": "repeated row(s) merged into one",
-    "placeholder": "cell(s) holding a placeholder such as NULL kept as text",
-    "rounded": "amount(s) with fractions of a cent shown rounded to the cent (totals add the exact amounts)",
+    "skipped": "footer row {of the export skipped}",
+    "dropped": "row {left out by the mapping's rules}",
+    "merged": "repeated row {merged into one}",
+    "placeholder": "cell {holding a placeholder such as NULL kept as text}",
+    "rounded": "amount {with fractions of a cent shown rounded to the cent (totals add the exact amounts)}",
 }
+"""Each kind as its counted noun, then ``{the rest}``: :func:`load_change_notes` counts the noun (``core.words``)."""
 
 
 def load_change_counts(ds: Dataset) -> dict[str, dict[str, int]]:
@@ -820,6 +822,12 @@ def load_change_counts(ds: Dataset) -> dict[str, dict[str, int]]:
     return out
 
 
+def _load_change_words(n: int, kind_words: str) -> str:
+    """``n`` changes of one kind: ``repeated row {merged into one}`` -> ``2 repeated rows merged into one``."""
+    noun, _, rest = kind_words.partition(" {")
+    return f"{counted(n, noun)} {rest.rstrip('}')}".rstrip()
+
+
 def load_change_notes(ds: Dataset, tables: list[str] | None = None) -> list[str]:
     """The load's changes as notes for a report, one per table (only ``tables``, when given).
 
@@ -827,12 +835,12 @@ def load_change_notes(ds: Dataset, tables: list[str] | None = None) -> list[str]
     --------
     >>> ds = Dataset(account_managers=None, quotas=None, deals=None, load_changes=(("deals", "merged", 2),))
     >>> load_change_notes(ds)
-    ['Data quality (deals): 2 repeated row(s) merged into one.']
+    ['Data quality (deals): 2 repeated rows merged into one.']
     """
     notes = []
     for table, kinds in load_change_counts(ds).items():
         if tables is not None and table not in tables:
             continue
-        what = "; ".join(f"{n:,} {LOAD_CHANGE_KINDS.get(k, k)}" for k, n in kinds.items())
+        what = "; ".join(_load_change_words(n, LOAD_CHANGE_KINDS.get(k, k)) for k, n in kinds.items())
         notes.append(f"Data quality ({table.replace('_', ' ')}): {what}.")
     return notes

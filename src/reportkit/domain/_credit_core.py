@@ -31,6 +31,7 @@ import pyarrow.compute as pc
 from ..config.plans import DEAL_TYPE_DEFAULT, PPM, Plan
 from ..core.errors import DataError, DataProblem, PlanError
 from ..core.money import MICROS_PER_CENT, micros_to_cents, mul_ppm, rdiv
+from ..core.words import counted
 from ..data.model import COLUMNS, DEAL_TYPE, Dataset, deal_micros
 from ..data.splits import check_splits
 
@@ -443,7 +444,7 @@ def _split_rows(deals, splits) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np
     chk = check_splits(s, deals)
     if chk.problems:
         raise DataError(
-            f"{len(chk.problems)} bad split row(s)",
+            f"{counted(len(chk.problems), 'bad split row')}",
             chk.problems,
             hint="fix the listed splits rows (kind revenue | overlay; share a fraction 0..1 or 'equal'; "
             "revenue shares of a deal summing to 1; deal ids of the deals table)",

@@ -75,6 +75,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..core.money import cents_to_money, micros_to_cents
 from ..core.periods import Period, data_covers, data_start
+from ..core.words import counted, in_number
 from ..data.model import UNASSIGNED_ACCOUNT
 from .crediting import credited_in, group_deal_micros, revenue_cents_by
 
@@ -185,7 +186,7 @@ def _open_issues(
         return zero, zero.copy()
     missing = [c for c in SERVICE_ISSUE_COLUMNS if c not in service_issues.columns]
     if missing:
-        raise ValueError(f"service_issues lacks column(s) {missing}; expected {SERVICE_ISSUE_COLUMNS}")
+        raise ValueError(f"service_issues lacks {in_number(len(missing), 'column')} {missing}; expected {SERVICE_ISSUE_COLUMNS}")
     si = service_issues
     ts = np.datetime64(as_of, "ns")
     opened = pd.to_datetime(si["opened"])
@@ -419,7 +420,7 @@ def _classify(
 #: ``status_reason`` of each rule of :func:`_classify`, in its order (``str.format`` fields: see :func:`_reason`).
 _REASONS = (
     "no order for {d} days (lapsed after {r.lapsed_after_days})",
-    "{n_esc} open service escalation(s)",
+    "{escalations}",
     "first order {df} days ago (new within {r.new_within_days})",
     "no order for {d} days (at risk after {r.at_risk_after_days})",
     "last order {d} days ago; no comparison with {ly}: {since}",
@@ -447,7 +448,7 @@ def _reason(
     fields = {
         "d": d,
         "df": df,
-        "n_esc": n_esc,
+        "escalations": counted(n_esc, "open service escalation"),
         "r": rules,
         "pct": f"{t * 100:+.0f} %",
         "ly": period.same_period_last_year().label,

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..core.words import counted
 from ..domain.backtest import (
     BASELINE,
     RECONCILED,
@@ -138,7 +139,7 @@ def format_excluded(detail: pd.DataFrame) -> str:
     if ex.empty:
         return "none"
     return "\n".join(
-        f"{r.level.replace('_', ' ')} {r.entity}: {r.cutoffs} cutoff(s), actual rest of year {r.actual_remaining:,.2f}"
+        f"{r.level.replace('_', ' ')} {r.entity}: {counted(r.cutoffs, 'cutoff')}, actual rest of year {r.actual_remaining:,.2f}"
         for r in ex.itertuples()
     )
 
@@ -164,7 +165,7 @@ def backtest_cli(params_path: str | Path, output_dir: str | Path) -> int:
     years = sorted(set(ds.calendar.fiscal_years(ds.deals["close_date"]).dropna().astype(int))) if len(ds.deals) else []
     if not (summary["scope"] == "with prior year").any():
         print(
-            f"{name}: the data covers {len(years)} fiscal year(s) ({', '.join(f'FY{y}' for y in years)}); no cutoff has a full prior year, so there is no head-to-head with seasonal naive (skipped)."
+            f"{name}: the data covers {counted(len(years), 'fiscal year')} ({', '.join(f'FY{y}' for y in years)}); no cutoff has a full prior year, so there is no head-to-head with seasonal naive (skipped)."
         )
     print(format_summary(summary))
     print(

@@ -8,6 +8,9 @@ so the same report gives the same bytes on the same matplotlib version.
 
 No arithmetic happens here: the bars are the report's own ``revenue`` / ``quota``
 values (a team's: ``credited_revenue`` / ``quota``, the attainment basis) (``Decimal`` converted to ``float`` only to place them on an axis).
+A chart whose values are all zero or missing has an axis from 0 with one tick (``$0``) and says
+why it is empty ("no revenue and no quota in these periods"), in the PNG of the notebook and the
+HTML and the SVG of the PDF alike (:func:`_nothing_to_scale`).
 """
 
 from __future__ import annotations
@@ -102,6 +105,20 @@ def _money_axis(currency: str) -> FuncFormatter:
     return FuncFormatter(lambda x, _pos: money_tick(x, currency))
 
 
+def _nothing_to_scale(ax: Any, values: Sequence[float], note: str, axis: str = "y") -> None:
+    """An axis whose values are all zero or missing: 0 to 1 with one tick, ``$0``, and ``note`` across the plot.
+
+    Left to matplotlib, all-zero bars give an axis of -0.05 .. 0.05 whose every tick
+    reads ``$0``; a reader expects one zero line and words saying why the chart is
+    empty. Only where something is plotted (an empty chart says "no data").
+    """
+    if not values or any(v != 0 for v in values if not math.isnan(v)):
+        return
+    (ax.set_ylim if axis == "y" else ax.set_xlim)(0, 1)
+    (ax.set_yticks if axis == "y" else ax.set_xticks)([0])
+    ax.text(0.5, 0.5, note, ha="center", va="center", transform=ax.transAxes, color="#4a5568")
+
+
 def _revenue_vs_quota(
     labels: Sequence[str],
     revenue: Sequence[Any],
@@ -117,8 +134,10 @@ def _revenue_vs_quota(
         ax = fig.add_subplot(1, 1, 1)
         x = list(range(len(labels)))
         width = 0.38
-        ax.bar([i - width / 2 for i in x], [_num(v) for v in revenue], width, label=revenue_label, color=_REVENUE)
-        ax.bar([i + width / 2 for i in x], [_num(v) for v in quota], width, label="Quota", color=_QUOTA)
+        bars, quotas = [_num(v) for v in revenue], [_num(v) for v in quota]
+        ax.bar([i - width / 2 for i in x], bars, width, label=revenue_label, color=_REVENUE)
+        ax.bar([i + width / 2 for i in x], quotas, width, label="Quota", color=_QUOTA)
+        _nothing_to_scale(ax, bars + quotas, f"no {revenue_label.lower()} and no quota in these periods")
         ax.set_xticks(x)
         ax.set_xticklabels([str(s) for s in labels])
         ax.yaxis.set_major_formatter(_money_axis(currency))
@@ -180,6 +199,7 @@ def attainment_distribution_chart(report: Any) -> Figure:
         ax.set_xticklabels(bands)
         ax.set_ylabel("Account managers")
         ax.yaxis.get_major_locator().set_params(integer=True)
+        _nothing_to_scale(ax, [float(c) for c in counts], "no account manager in any band")
         ax.set_title(f"{report.name}: attainment distribution, {report.period}")
         _tight_layout(fig)
     return fig
@@ -217,7 +237,9 @@ def forecast_range_chart(report: Any) -> Figure:
         lo = [max(0.0, m - _num(v)) if not math.isnan(m) else math.nan for m, v in zip(mid, f["low"])]
         hi = [max(0.0, _num(v) - m) if not math.isnan(m) else math.nan for m, v in zip(mid, f["high"])]
         ax.barh([i - h / 2 for i in y], mid, h, xerr=[lo, hi], label="Annual forecast (range)", color=_REVENUE, capsize=3)
-        ax.barh([i + h / 2 for i in y], [_num(v) for v in f["annual_quota"]], h, label="Annual quota", color=_QUOTA)
+        quotas = [_num(v) for v in f["annual_quota"]]
+        ax.barh([i + h / 2 for i in y], quotas, h, label="Annual quota", color=_QUOTA)
+        _nothing_to_scale(ax, mid + quotas, "no forecast and no annual quota", axis="x")
         ax.set_yticks(y)
         ax.set_yticklabels(labels)
         ax.invert_yaxis()

@@ -44,7 +44,7 @@ from ..config.params import DEFAULT_TABLE_ROWS
 from ..core.currency import currency_info
 from ..core.errors import TemplateError
 from ..core.money import round_money
-from ..core.words import counted
+from ..core.words import counted, in_number
 from ..reports.builders import commission_summary, summary_keys
 from .cell_kinds import NA, PERCENT_COLUMNS, is_missing, is_percent_key
 from .commission_trace import trace_details
@@ -469,7 +469,7 @@ def table(
     missing = [c for c in cols if c not in frame.columns]
     if missing:
         raise TemplateError(
-            f"table has no column(s) {missing}",
+            f"table has no {in_number(len(missing), 'column')} {missing}",
             hint=f"available columns: {', '.join(map(str, frame.columns))}",
         )
     labels = dict(labels or {})
@@ -490,7 +490,10 @@ def table(
     if total is not None and cols:
         unknown = [c for c in total if c not in cols]
         if unknown:
-            raise TemplateError(f"total names column(s) {unknown} that the table does not show", hint=f"shown: {', '.join(cols)}")
+            raise TemplateError(
+                f"total names {in_number(len(unknown), 'column')} {unknown} that the table does not show",
+                hint=f"shown: {', '.join(cols)}",
+            )
         footer = tuple(format_cell(total[c], c, currency) if c in total else "" for c in cols)
         if cols[0] not in total:
             footer = (total_label,) + footer[1:]

@@ -482,7 +482,7 @@ def statement_cli(
                 orientation=params.pdf.orientation,
             )
             paid = f", paid {stmt.payout_converted} {stmt.payout_currency}" if stmt.payout_currency else ""
-            print(f"{am}: {len(stmt.lines)} lines, total {stmt.total} {ds.currency}{paid} -> {csv_path}")
+            print(f"{am}: {counted(len(stmt.lines), 'line')}, total {stmt.total} {ds.currency}{paid} -> {csv_path}")
             written += 1
-    print(f"{written} statement(s) for {p.label} as of {as_of.isoformat()} in {output_dir}")
+    print(f"{counted(written, 'statement')} for {p.label} as of {as_of.isoformat()} in {output_dir}")
     return 0

@@ -15,7 +15,8 @@ import pandas as pd
 
 from ..config.params import BatchParams
 from ..core.money import cents_to_money, money_sum
-from ..core.periods import data_covers
+from ..core.periods import data_covers, data_reaches
+from ..core.words import in_number
 from ..data.model import Dataset
 from ..domain.commission import CommissionStatement
 from ..domain.crediting import credited_in, revenue_cents
@@ -82,8 +83,10 @@ def build_account_manager_report(
     * ``revenue_last_year`` is None (shown n/a, not 0.00) when the data set
       does not cover last year's span: its first deal (any stage, any account
       manager) closed after the span's first day
-      (:func:`reportkit.core.periods.data_covers`, the rule account status uses too);
-      unknown revenue is different from a genuine zero;
+      (:func:`reportkit.core.periods.data_covers`, the rule account status uses too),
+      or when that span begins after the data's last deal
+      (:func:`reportkit.core.periods.data_reaches`, the performance verdict's rule); a note
+      says which; unknown revenue is different from a genuine zero;
     * the summary's ``period_label`` and a note say ``FY2025-Q4 to date (15 of 92 days)``.
 
     The forecast is the chosen, reconciled one
@@ -196,8 +199,8 @@ def _quarterly(ctx: ReportContext, mine: pd.DataFrame, am_id: str) -> pd.DataFra
     for q in quarters:
         lyq = q.same_period_last_year()
         _, ly_end = q.last_year_span(ctx.cutoff)
-        if not data_covers(ctx.first_deal, lyq.start) or ly_end < lyq.start:
-            rev_ly.append(None)  # the data does not reach back to it: n/a, not a genuine zero
+        if not data_covers(ctx.first_deal, lyq.start) or not data_reaches(ctx.last_deal, lyq.start) or ly_end < lyq.start:
+            rev_ly.append(None)  # the data does not reach back (or forward) to it: n/a, not a genuine zero
         else:
             rev_ly.append(revenue_cents(credited_in(mine, lyq.start, ly_end)))
     growth = [(r - b) / abs(b) if b is not None and b > 0 else math.nan for r, b in zip(att["revenue_cents"].to_numpy(), rev_ly)]
@@ -215,6 +218,27 @@ def _quarterly(ctx: ReportContext, mine: pd.DataFrame, am_id: str) -> pd.DataFra
             "days_in_period": pd.Series([q.days for q in quarters], dtype="int64"),
         }
     )
+
+
+def _last_year_na_notes(ctx: ReportContext) -> list[str]:
+    """Why ``revenue_last_year`` is n/a: last year's quarters before the data's first deal, or after its last.
+
+    The same two rules as :func:`_quarterly` (:func:`reportkit.core.periods.data_covers`,
+    :func:`reportkit.core.periods.data_reaches`); one sentence each.
+    """
+    last_years = [q.same_period_last_year() for q in ctx.year_quarters]
+    after = [ly.label for ly in last_years if ctx.last_deal is not None and not data_reaches(ctx.last_deal, ly.start)]
+    notes = []
+    if not after or any(not data_covers(ctx.first_deal, ly.start) for ly in last_years):
+        since = f" (its first deal closed on {ctx.first_deal.isoformat()})" if ctx.first_deal else ""
+        notes.append(f"Revenue last year is n/a where the data set does not reach back to the start of that quarter{since}.")
+    if after:
+        notes.append(
+            f"Revenue last year is n/a for {', '.join(after)}: the data's last deal closed on "
+            f"{ctx.last_deal.isoformat()}, before {in_number(len(after), 'that quarter', 'those quarters')} began "
+            "(the end of the export, not a genuine zero)."
+        )
+    return notes
 
 
 def _period_figures(ctx: ReportContext, mine: pd.DataFrame, am_id: str) -> dict[str, Any]:
@@ -356,8 +380,7 @@ def _notes(
             f"({ly_p.start.isoformat()} to {p.last_year_span(cutoff)[1].isoformat()})",
         )
     if quarterly["revenue_last_year"].isna().any():
-        since = f" (its first deal closed on {ctx.first_deal.isoformat()})" if ctx.first_deal else ""
-        notes.append(f"Revenue last year is n/a where the data set does not reach back to the start of that quarter{since}.")
+        notes += _last_year_na_notes(ctx)
     hire, end = _date(row.get("hire_date")), _date(row.get("end_date"))
     if hire is not None and hire > p.end:
         notes.append(f"Hired {hire.isoformat()}, after {p.label}.")

@@ -27,6 +27,7 @@ from typing import Any
 from ..config.params import BatchParams
 from ..core.errors import DataError, ParamsError
 from ..core.periods import Period
+from ..core.words import counted
 from ..data.model import Dataset
 from ..domain import loading
 from ..domain.restatement import deal_fingerprint, fingerprint_records
@@ -179,7 +180,7 @@ def close_batch(folder: str | Path, by: str, *, allow_failed: bool = False) -> P
     failed = [f"{r.get('kind')} {r.get('id')}" for r in manifest["reports"] if r.get("status") != "ok"]
     if failed and not allow_failed:
         raise ParamsError(
-            f"{folder}: {len(failed)} report(s) failed, so the batch is incomplete: {', '.join(failed[:10])}",
+            f"{folder}: {counted(len(failed), 'report')} failed, so the batch is incomplete: {', '.join(failed[:10])}",
             hint="re-run them ('reportkit batch PARAMS.yaml -o DIR --only-failed') and close again, or close anyway with --allow-failed",
         )
     params, ds, params_path = _params_of(manifest, folder)

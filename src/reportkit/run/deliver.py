@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import DataError, ParamsError, did_you_mean
+from ..core.words import counted
 from .roster import Recipient
 
 __all__ = [
@@ -573,7 +574,7 @@ class DeliveryResult:
             "dry-run": "to send (dry run)",
         }
         parts = [f"{counts[k]} {w}" for k, w in words.items() if counts.get(k)]
-        return f"{len(self.outcomes)} recipient(s): {', '.join(parts) or 'none'}"
+        return f"{counted(len(self.outcomes), 'recipient')}: {', '.join(parts) or 'none'}"
 
 
 def deliver(
@@ -652,7 +653,7 @@ def deliver(
     echo(f"{out} -> {channel} {target}{' (dry run: nothing is sent)' if dry_run else ''}")
     for pack in packs:
         r = pack.recipient
-        head = f"{r.role} {r.id} {r.name} <{r.email}>: {len(pack.files)} file(s), {_size(pack.size)}"
+        head = f"{r.role} {r.id} {r.name} <{r.email}>: {counted(len(pack.files), 'file')}, {_size(pack.size)}"
         if pack.problem:
             outcomes.append(Outcome(pack, "failed", pack.problem))
             echo(f"{head}: not sent: {pack.problem}")
@@ -690,9 +691,9 @@ def deliver(
             reason = f"{type(exc).__name__}: {exc}"
             outcomes.append(Outcome(pack, "failed", reason))
             records.append(_record(pack, channel, target, "failed", tries, reason))
-            echo(f"  failed after {tries} attempt(s): {reason}")
+            echo(f"  failed after {counted(tries, 'attempt')}: {reason}")
         else:
-            outcomes.append(Outcome(pack, "delivered", f"{tries} attempt(s)"))
+            outcomes.append(Outcome(pack, "delivered", counted(tries, "attempt")))
             records.append(_record(pack, channel, target, "delivered", tries, None))
             echo(f"  delivered{f' after {tries} attempts' if tries > 1 else ''}")
         _write_log(out, records)

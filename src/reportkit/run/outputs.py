@@ -24,7 +24,7 @@ from typing import Any
 from ..config.params import KIND_NAME, BatchParams
 from ..core.files import atomic_write as atomic_write  # the one rule; run/ imports it from here
 from ..core.periods import Period
-from ..core.words import ascii_words
+from ..core.words import ascii_words, counted
 from ..reports.builders import REPORT_KINDS, ReportKind
 from .results import ReportResult
 
@@ -165,7 +165,7 @@ def remove_stale_outputs(out: Path, previous: dict[str, Any] | None, planned: se
                 path.unlink()
                 removed.append(rel)
     if removed:
-        log.warning("removed %d report file(s) of an earlier run that this run does not produce", len(removed))
+        log.warning("removed %s of an earlier run that this run does not produce", counted(len(removed), "report file"))
     return sorted(removed)
 
 

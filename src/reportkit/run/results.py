@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..core.words import plural
+from ..core.words import counted, plural
 from ..reports.builders import REPORT_KINDS
 
 __all__ = ["BatchResult", "ReportResult"]
@@ -138,7 +138,5 @@ class BatchResult:
         files = ""
         if self.output_failures:
             kinds = sorted({k for r in self.reports for k in r.output_errors})
-            files = (
-                f"\n{' and '.join(k.upper() for k in kinds)} not written for {self.output_failures} report(s): see manifest.json"
-            )
+            files = f"\n{' and '.join(k.upper() for k in kinds)} not written for {counted(self.output_failures, 'report')}: see manifest.json"
         return f"{self.counts_line()}{company}{files}\nReports: {self.index_path}"

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import DataError, DataProblem, ParamsError, did_you_mean
+from ..core.words import counted
 
 __all__ = ["ROLES", "ROSTER_COLUMNS", "Recipient", "check_addresses", "read_manifest", "read_roster"]
 
@@ -243,7 +244,7 @@ def read_roster(path: str | Path, allowed_domains: Iterable[str] | None = None) 
         teams = (team or rid,) if role == "sales_manager" else ()
         recipients.append(Recipient(rid, role, name, email, teams, f"{where}, row {row}"))
     if problems:
-        raise DataError(f"{where}: {len(problems)} problem(s) in the roster; nothing was sent", problems)
+        raise DataError(f"{where}: {counted(len(problems), 'problem')} in the roster; nothing was sent", problems)
     return recipients
 
 

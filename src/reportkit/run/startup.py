@@ -9,6 +9,7 @@ notebook calling ``run_batch``) keeps its state.
 
 from __future__ import annotations
 
+import signal
 import sys
 
 __all__ = ["skip_iri_grammar", "worker_init"]
@@ -30,7 +31,15 @@ def skip_iri_grammar() -> None:
 
 
 def worker_init(*args: object) -> None:
-    """A report worker's initializer: :func:`skip_iri_grammar`, then :func:`reportkit.run.local._worker_init`."""
+    """A report worker's initializer: ignore ^C, :func:`skip_iri_grammar`, then :func:`reportkit.run.local._worker_init`.
+
+    ^C is ignored before anything is imported: a worker spends a second or more of its
+    start importing nbformat, Papermill and the renderers, and a ^C there raised
+    ``KeyboardInterrupt`` in the initializer, which the pool printed ("Exception in
+    initializer" and its traceback) before the batch's own message. The batch process
+    alone decides what an interrupt means (``docs/batch.md``, "Workers, like kernels, ignore the terminal's ^C").
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     skip_iri_grammar()
     from .timeline import span
 

@@ -194,7 +194,8 @@ def load_dataset(mapping_path: str | Path, *, uncredited: Callable[[model.Datase
         crediting=m.crediting,
         sources=sources,
     )
-    ctx.problems.extend(_unknown_manager_summary(ds, src_cols))
+    unknown, unknown_ids = _unknown_manager_summary(ds, src_cols)
+    ctx.problems.extend(unknown)
     ctx.problems.extend(quota_overlap_problems(ds.quotas, src_cols.get("quotas")))  # a day's quota counted once
     if ds.splits is not None and all(c in ds.splits.columns for c in model.COLUMNS["splits"]):  # the splits rules
         ctx.problems.extend(check_splits(ds.splits, ds.deals, source_columns=src_cols.get("splits")).problems)
@@ -204,9 +205,9 @@ def load_dataset(mapping_path: str | Path, *, uncredited: Callable[[model.Datase
     except DataError as exc:
         seen = {(p.file, p.row, p.column) for p in parse_problems}
         merged = parse_problems + [p for p in exc.problems if (p.file, p.row, p.column) not in seen]
-        raise _data_error(merged, mapping_path) from None
+        raise _data_error(merged, mapping_path, unknown_ids) from None
     if parse_problems:
-        raise _data_error(parse_problems, mapping_path)
+        raise _data_error(parse_problems, mapping_path, unknown_ids)
     uncredited = [] if uncredited is None else _uncredited_deal_problems(ds, return_ds, src_cols, uncredited)
     if uncredited:
         raise _data_error(uncredited, mapping_path)

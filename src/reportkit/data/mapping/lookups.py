@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ...core.errors import MappingError, did_you_mean
+from ...core.words import in_number
 from .problems import _problem
 from .read import _FILE, _ROW, _apply_na, _apply_normalise, _Context, _require_columns
 from .schema import Lookup
@@ -31,7 +32,8 @@ def _apply_lookup(ctx: _Context, table: str, df: pd.DataFrame, lk: Lookup) -> pd
     clash = [new for new in brought.values() if new in df.columns]
     if clash:
         raise MappingError(
-            f"lookup of {table} from {label}: column(s) {', '.join(clash)} already exist",
+            f"lookup of {table} from {label}: {in_number(len(clash), 'column')} {', '.join(clash)} already "
+            f"{in_number(len(clash), 'exists', 'exist')}",
             hint="rename them with columns: {lookup column: new name}",
         )
     sub = right[list(keys.values()) + list(brought)].rename(columns={**{v: f"_lk_{k}" for k, v in keys.items()}, **brought})

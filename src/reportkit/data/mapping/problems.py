@@ -8,7 +8,7 @@ would credit nobody, deals outside every quota period (a warning, not a problem)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ...core.errors import DataError, DataProblem, did_you_mean
+from ...core.words import counted, in_number
 from .. import model
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ def _currency_problems(ctx: _Context, table: str, out: pd.DataFrame, src_cols: d
         return
     counts = cur[cur.notna()].astype("str").value_counts()
     others = sorted(set(cur[bad].astype("str")))
-    summary = ", ".join(f"{c}: {int(counts[c])} row(s)" for c in [want, *others] if c in counts)
+    summary = ", ".join(f"{c}: {counted(int(counts[c]), 'row')}" for c in [want, *others] if c in counts)
     column = src_cols.get("currency", "currency")
     for idx in out.index[bad]:
         ctx.problems.append(
@@ -112,13 +113,22 @@ def _uncredited_deal_problems(
     return out
 
 
-def _unknown_manager_summary(ds: model.Dataset, src_cols: dict[str, dict[str, str]]) -> list[DataProblem]:
-    """One problem per row naming an account manager missing from the roster.
+UNKNOWN_ID_FIX = "add them to the roster or correct the ids (ids are text: '00731' is not '731')"
+"""The fix for account managers missing from the roster, said once per error (:func:`_data_error`)."""
 
-    Each reason also names every unknown id of that table, so the first lines of
-    the error already tell the whole story (supersedes the model's per-row problem).
+
+def _unknown_manager_summary(ds: model.Dataset, src_cols: dict[str, dict[str, str]]) -> tuple[list[DataProblem], list[str]]:
+    """Rows naming an account manager missing from the roster: one problem per row, one summary per table.
+
+    Returns
+    -------
+    problems : list of DataProblem
+        One per row: the id and a did-you-mean (supersedes the model's per-row problem).
+    summaries : list of str
+        One per table: how many rows, and every unknown id of it (the first ten), said once
+        above the rows by :func:`_data_error`, which says the fix (:data:`UNKNOWN_ID_FIX`) once.
     """
-    out = []
+    out, summaries = [], []
     known = set(ds.account_managers["account_manager_id"].dropna().astype(str))
     roster = ds.sources.get("account_managers") or "account_managers"
     for table, col in (
@@ -137,21 +147,16 @@ def _unknown_manager_summary(ds: model.Dataset, src_cols: dict[str, dict[str, st
             continue
         unknown = sorted(set(ids[bad].astype(str)))
         shown = ", ".join(repr(u) for u in unknown[:10]) + (" ..." if len(unknown) > 10 else "")
+        n = int(bad.sum())
+        summaries.append(
+            f"{counted(n, table + ' row')} {in_number(n, 'names', 'name')} "
+            f"{in_number(len(unknown), 'an account manager', 'account managers')} not in the roster ({roster}): {shown}"
+        )
         column = src_cols.get(table, {}).get(col, col)
         for idx in frame.index[bad]:
             value = str(frame.at[idx, col])
-            out.append(
-                _problem(
-                    frame,
-                    idx,
-                    column,
-                    value,
-                    f"account manager {value!r} is not in the roster ({roster}){did_you_mean(value, known)}; "
-                    f"{int(bad.sum())} {table} row(s) name unknown ids: {shown}; add them to the roster or "
-                    f"correct the ids (ids are text: '00731' is not '731')",
-                )
-            )
-    return out
+            out.append(_problem(frame, idx, column, value, f"not in the roster{did_you_mean(value, known)}"))
+    return out, summaries
 
 
 def _outside_quota_periods(ds: model.Dataset) -> list[str]:
@@ -170,17 +175,19 @@ def _outside_quota_periods(ds: model.Dataset) -> list[str]:
     lo, hi = spans["period_start"].min(), spans["period_end"].max()
     ids = ", ".join(d.loc[~inside, "deal_id"].astype(str).head(5)) + (" ..." if n > 5 else "")
     return [
-        f"deals: {n} of {len(d)} deal(s) close outside every quota period "
+        f"deals: {n} of {counted(len(d), 'deal')} close outside every quota period "
         f"(quotas cover {lo:%Y-%m-%d} .. {hi:%Y-%m-%d} with gaps where no period is defined): {ids}; "
         f"they are loaded and count in their own periods, where attainment is n/a (no quota)"
     ]
 
 
-def _data_error(problems: list[DataProblem], mapping_path: Path) -> DataError:
+def _data_error(problems: list[DataProblem], mapping_path: Path, unknown_ids: Sequence[str] = ()) -> DataError:
+    """The load's one error: a count, the summaries of ids missing from the roster, every row, the fix once."""
     problems = sorted(problems, key=lambda p: (p.file, p.row if p.row is not None else 0, p.column or ""))
     files = ", ".join(dict.fromkeys(p.file for p in problems))
+    fix = "fix the listed cells in the source files, or declare placeholders / formats in the mapping"
     return DataError(
-        f"{len(problems)} data problem(s) loading {mapping_path} (in {files})",
+        "\n".join([f"{counted(len(problems), 'data problem')} loading {mapping_path} (in {files})", *unknown_ids]),
         problems,
-        hint="fix the listed cells in the source files, or declare placeholders / formats in the mapping",
+        hint=f"account managers not in the roster: {UNKNOWN_ID_FIX}; {fix}" if unknown_ids else fix,
     )

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ...core.errors import did_you_mean
+from ...core.words import counted, in_number
 from .. import model
 from ..splits import SPLIT_KINDS
 from .lookups import _apply_lookup
@@ -144,7 +145,7 @@ def _deduplicate(ctx: _Context, table: str, tm: TableMapping, out: pd.DataFrame,
             gone = out.duplicated(keys, keep="first" if policy == "first" else "last") & out[keys].notna().all(axis=1)
         if gone.any():
             ctx.note(
-                f"{table}: {int(gone.sum())} repeated row(s) dropped (deduplicate: {policy}): "
+                f"{table}: {counted(int(gone.sum()), 'repeated row')} dropped (deduplicate: {policy}): "
                 f"{_where_rows(out, out.index[gone][:20])}{' ...' if gone.sum() > 20 else ''}",
                 (table, "merged", int(gone.sum())),
             )
@@ -350,7 +351,7 @@ def _parse_text_column(ctx: _Context, table: str, tm: TableMapping, out: pd.Data
         more = " ..." if len(looks) > 5 else ""
         shown = ", ".join(sorted({repr(v) for v in looks}))
         ctx.note(
-            f"{table}.{name} (source column {label!r}): {len(looks)} cell(s) hold {shown} "
+            f"{table}.{name} (source column {label!r}): {counted(len(looks), 'cell')} {in_number(len(looks), 'holds', 'hold')} {shown} "
             f"(rows {rows}{more}); kept as text because the mapping does not declare them "
             f"missing (add them to na_values: if they mean 'no value')",
             (table, "placeholder", len(looks)),
@@ -382,7 +383,7 @@ def _parse_date_column(ctx: _Context, table: str, tm: TableMapping, out: pd.Data
             else ""
         )
         ctx.note(
-            f"{table}.{name} (source column {column.label!r}): {got.aware} timestamp(s) with a UTC offset dated in "
+            f"{table}.{name} (source column {column.label!r}): {counted(got.aware, 'timestamp')} with a UTC offset dated in "
             f"{ctx.mapping.timezone}, the business time zone (the mapping's timezone){moved}"
         )
     out[name] = got.values

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ...core.money import MICROS_PER_CENT, MICROS_PER_UNIT, to_cents, to_micros
+from ...core.types import impossible_date
 from .schema import DEFAULT_DATE_FORMAT, Amount
 
 __all__ = ["DEFAULT_DATE_FORMAT", "DateColumn", "read_dates", "timezone_note", "data_notes", "plain_number_refusal"]
@@ -668,6 +669,13 @@ def _date_refusal(
         )
     got = {fmt: (_EPOCH + datetime.timedelta(days=int(d))).isoformat() for fmt, d in zip(candidates, days) if d != _NO_DAY}
     if not got:
+        for fmt in [*formats, "ISO8601"]:  # the right shape, an impossible part: name it (core.types)
+            impossible = impossible_date(text, fmt)
+            if impossible:
+                shown = "YYYY-MM-DD" if fmt == "ISO8601" else fmt
+                return f"not a date: {impossible} (read as {shown})" + (
+                    _date_hint(text, formats, declared) or "; correct the cell"
+                )
         shown = " or ".join(formats) if len(formats) <= 1 else f"any of {', '.join(formats)} (tried in order)"
         iso = "" if "ISO8601" in formats or formats == ["%Y-%m-%d"] else " nor ISO 8601 (YYYY-MM-DD)"
         return f"not a date in format {shown}{iso}" + _date_hint(text, formats, declared)

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ...core.errors import DataError, DataProblem, did_you_mean
+from ...core.words import counted, in_number
 from .inputs import _where, _whole_cents
 from .ledger import _KIND, Ledger
 
@@ -74,7 +75,7 @@ def _check_adjustment_targets(adj: pd.DataFrame, am_code: Mapping[str, int], lab
             )
     if problems:
         raise DataError(
-            f"adjustments: {len(problems)} row(s) name an unknown account manager or pay period",
+            f"adjustments: {counted(len(problems), 'row')} {in_number(len(problems), 'names', 'name')} an unknown account manager or pay period",
             problems,
             hint="an adjustment that matches nobody is never skipped silently",
         )

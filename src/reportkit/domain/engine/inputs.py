@@ -21,6 +21,7 @@ import pandas as pd
 from ...config.plans import Plan, PlanAssignments
 from ...core.errors import DataError, DataProblem, PlanError
 from ...core.periods import FiscalCalendar, Period
+from ...core.words import counted, in_number
 from ...data.model import SOURCE_FILE, SOURCE_ROW, Dataset
 from .._credit_core import check_crediting
 
@@ -288,7 +289,7 @@ def _whole_cents(frame: pd.DataFrame, column: str, name: str, blank_means: str |
         out[i] = int(d)
     if problems:
         raise DataError(
-            f"{name}: {len(problems)} amount(s) are not exact cents",
+            f"{name}: {counted(len(problems), 'amount')} {in_number(len(problems), 'is', 'are')} not exact cents",
             problems,
             hint=f"{column} is integer cents, never a float to be rounded",
         )

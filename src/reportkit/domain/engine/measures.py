@@ -35,6 +35,7 @@ import pandas as pd
 from ...config.plans import PPM, Plan, ppm
 from ...core.errors import DataError, DataProblem, did_you_mean
 from ...core.money import MICROS_PER_CENT, rdiv
+from ...core.words import counted, in_number
 from ...data.model import Dataset, deal_micros
 from .._credit_core import lookup
 from ..accounts import new_logo_deals
@@ -191,7 +192,7 @@ def measure_values(
     bad = np.flatnonzero(mine & overlaps & ~aligned)
     if len(bad):
         raise DataError(
-            f"{file}: {len(bad)} measures row(s) do not cover exactly one pay period of the run",
+            f"{file}: {counted(len(bad), 'measures row')} {in_number(len(bad), 'does', 'do')} not cover exactly one pay period of the run",
             [
                 DataProblem(
                     file,
@@ -245,7 +246,7 @@ def _missing(choice: PlanChoice, active: np.ndarray, values: dict, ams: np.ndarr
                 )
     if problems:
         raise DataError(
-            f"{file}: {len(problems)} measure value(s) missing or measure(s) unknown",
+            f"{file}: {counted(len(problems), 'measure value')} missing or naming an unknown measure",
             problems,
             hint="add the rows to the measures table (account_manager_id, period_start, period_end, measure, value_micros), "
             "or give the plan's measure or multiplier a 'default'",

@@ -24,6 +24,7 @@ from ...core.currency import cents_text
 from ...core.errors import DataError, DataProblem, PlanError
 from ...core.money import micros_to_cents, rdiv
 from ...core.periods import Period
+from ...core.words import counted, in_number
 from ...data.model import Dataset
 from .._credit_core import lookup
 from ..quota import fiscal_months, split_pieces, split_year, whole_year_rows
@@ -172,7 +173,7 @@ def check_seasonal_rows(
     i = int(bad[0])
     raise PlanError(
         f"{plan.source_file or plan.name}: key 'quota.split': 'seasonal' splits a whole-year quota by "
-        f"quota.seasonal_weights, but {len(bad)} quota row(s) of this plan's account managers are not whole fiscal "
+        f"quota.seasonal_weights, but {counted(len(bad), 'quota row')} of this plan's account managers {in_number(len(bad), 'is', 'are')} not whole fiscal "
         f"years, so the weights would do nothing (first: quotas row {i + 2}, account manager "
         f"{quotas['account_manager_id'].iloc[i]!r}, {st[i]} to {en[i]})",
         hint="remove split and seasonal_weights from the plan's quota (the quotas table is already per period), "

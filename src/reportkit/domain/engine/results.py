@@ -20,6 +20,7 @@ import pandas as pd
 
 from ...config.plans import DEAL_TYPE_DEFAULT, deal_type_key
 from ...core.errors import DataError, OutputError
+from ...core.words import counted
 from ...data.fx import DealConversions, has_fx, payout_rates, payout_words, to_payout_cents
 from ...data.model import DEAL_TYPE
 from .._credit_core import CREDIT_SOURCES, take_str
@@ -802,12 +803,12 @@ def _no_payout_rate(missing: np.ndarray, ds, choice, span, cur: np.ndarray, ams:
     lines = []
     for (_, need, paid_by), who in needs.items():
         named = ", ".join(repr(x) for x in who[:3]) + (f" and {len(who) - 3} more" if len(who) > 3 else "")
-        lines.append(f"{need}: {paid_by}; affects {len(who)} account manager(s): {named}")
+        lines.append(f"{need}: {paid_by}; affects {counted(len(who), 'account manager')}: {named}")
     currencies = sorted({c for c, _, _ in needs})
     table = "the data set's fx_rates table" if ds.fx_rates is not None else "an fx_rates table (the data set has none)"
     shown = lines[:20] + ([f"... and {len(lines) - 20} more"] if len(lines) > 20 else [])
     return DataError(
-        f"no exchange rate for the payout of {int(missing.sum())} pay period(s):\n  " + "\n  ".join(shown),
+        f"no exchange rate for the payout of {counted(int(missing.sum()), 'pay period')}:\n  " + "\n  ".join(shown),
         hint=f"add the {', '.join(currencies)} rates to {table} in the source mapping (units of "
         f"{ds.currency} per unit of the payout currency), or pay in {ds.currency} (leave payout_currency out)",
     )
