@@ -47,6 +47,14 @@ print(json.dumps(times))
 """
 
 
+def base_source(folder: Path, rev: str) -> Path:
+    """Commit ``rev``'s ``src/`` (``git archive``) extracted into ``folder``: the folder to put on ``PYTHONPATH``."""
+    folder.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "src"], capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    return folder / "src"
+
+
 def _objects(root: Path, managers: int, deals: int) -> dict[str, Path]:
     from reportkit.config.params import load_params
     from reportkit.domain import loading
@@ -78,10 +86,7 @@ def main() -> None:
         args.managers, args.deals, args.rounds, args.writes, args.base = 1, 2_000, 1, 1, "HEAD"
     with tempfile.TemporaryDirectory(prefix="reportkit-bench-wb-") as tmp:
         root = Path(tmp)
-        base_src = root / "base"
-        base_src.mkdir()
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.base, "src"], capture_output=True, check=True)
-        subprocess.run(["tar", "-x", "-C", str(base_src)], input=archive.stdout, check=True)
+        base_src = base_source(root / "base", args.base)
         objects = _objects(root, args.managers, args.deals)
         print(f"{args.managers} managers, {args.deals:,} deals; base {args.base}; {args.rounds} rounds of {args.writes} writes")
         for kind, pkl in objects.items():
@@ -90,7 +95,7 @@ def main() -> None:
                 for side in ("base", "this"):
                     env = dict(os.environ)
                     if side == "base":
-                        env["PYTHONPATH"] = str(base_src / "src")
+                        env["PYTHONPATH"] = str(base_src)
                     xlsx = root / f"{kind}-{side}.xlsx"
                     run = subprocess.run(
                         [sys.executable, "-c", _WRITE, str(pkl), str(xlsx), str(args.writes)],

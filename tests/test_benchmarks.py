@@ -47,6 +47,11 @@ HEADLINES: dict[str, tuple[str, ...]] = {
         r"template run \(papermill\): +nbclient engine [\d.]+ s, ours [\d.]+ s",
     ),
     "bench_pdf.py": (r"demo weasyprint: 1 reports; CPU per report median [\d.]+ s",),
+    "bench_pdf_ab.py": (
+        r"1 managers, 2,000 deals; (chromium|weasyprint); base HEAD; 1 rounds of 1 prints of 3 reports",
+        r"account_manager PDF CPU s \(1 reports, \d+ pages\): base median [\d.]+ \(min [\d.]+\), this median "
+        r"[\d.]+ \(min [\d.]+\); same text: (yes|n/a), same page images: (yes|n/a)",
+    ),
     "bench_timeline.py": (
         r"first report starts at [\d.]+ s; every worker busy until [\d.]+ s; last report ends [\d.]+ s",
         r"core-seconds the batch's processes left unused: before first report [\d.]+",

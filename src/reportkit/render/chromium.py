@@ -2,10 +2,14 @@
 
 :class:`ChromiumRenderer` is one browser, started once and reused for every report a
 batch worker (or thread) renders, with one page (in a browser context of its own)
-that each report loads as a new document: the page goes to ``about:blank`` first, so
-each report gets a new document and window object, nothing of the report before.
-(A new page per report cost 0.4-0.5 s more CPU, a renderer process started for each
-report: ``docs/pdf.md``.) A page that failed is closed and the next report gets a new one. It prints :func:`reportkit.render.pdf.print_document`,
+whose content each report replaces. The page runs no script (JavaScript is off in its
+context, as WeasyPrint runs none), so a report leaves nothing behind but its document,
+and each report's document replaces all of the last one's: the same report prints
+the same bytes whatever the page printed before (a test checks it). (A new page per
+report cost 0.4-0.5 s more CPU, a renderer process started for each report; an
+``about:blank`` navigation between reports, which gave each one a new window object
+for its scripts, 0.05-0.08 s: ``docs/pdf.md``.) A page that failed is closed and the
+next report gets a new one. It prints :func:`reportkit.render.pdf.print_document`,
 the same page WeasyPrint lays out: the running header and ``page N of M`` come from
 the page's CSS ``@page`` margin boxes (Chromium 131 and later), so there is one home
 for the words (:class:`reportkit.render.titles.PrintTitle`).
@@ -14,8 +18,8 @@ for the words (:class:`reportkit.render.titles.PrintTitle`).
   variable ``REPORTKIT_CHROMIUM``, else ``chromium``, ``chromium-browser`` or
   ``google-chrome`` on ``PATH``: :func:`find_chromium`); Playwright's own browser
   download (``playwright install``) is never used.
-* **No network.** Every request the page makes is aborted except ``data:`` and
-  ``about:`` URLs: a report page fetches nothing. The browser runs with a fresh
+* **No network, no script.** Every request the page makes is aborted except ``data:``
+  and ``about:`` URLs: a report page fetches nothing; its scripts do not run. The browser runs with a fresh
   temporary profile (Playwright's, removed when it closes) and the flags of
   :data:`CHROMIUM_ARGS`.
 * **One thread owns it.** Playwright's synchronous objects belong to the thread that
@@ -324,14 +328,18 @@ class ChromiumRenderer:
             return self._print(self._browser, document)
 
     def _print(self, browser: Any, document: str) -> bytes:
-        """Print ``document`` on the browser's one page, as a new document (a new window: nothing of the last report)."""
+        """Print ``document`` on the browser's one page, its content replacing all of the last report's.
+
+        No navigation between reports: with no script run on the page (JavaScript off in
+        its context) a report leaves no state but its document, which ``set_content``
+        replaces whole (``document.open``: every node, style sheet and ``@page`` rule).
+        """
         page = self._page
         if page is None or page.is_closed():
-            page = self._page = browser.new_page()  # its own browser context
+            page = self._page = browser.new_page(java_script_enabled=False)  # its own browser context
             page.route("**/*", _local_only)
         try:
-            page.goto("about:blank")  # a new document and window object for each report
-            page.set_content(document, wait_until="load")
+            page.set_content(document, wait_until="load")  # "load": the charts' data: images are in
             return page.pdf(prefer_css_page_size=True, print_background=True)
         except Exception:
             self._page = None  # the next report gets a new page
