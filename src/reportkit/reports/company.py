@@ -123,7 +123,6 @@ def build_company_rollup(
 
 def _company_rollup(ds: Dataset, ctx: ReportContext, team_reports: Sequence[TeamReport]) -> dict[str, Any]:
     """:func:`build_company_rollup` computed."""
-    p = ctx.period
     members = sorted({str(a) for t in team_reports for a in t.leaderboard["account_manager_id"]})
     credited = group_credits(ctx.credited, members)  # the columns the figures read, not a copy of all 14
     figures = group_figures(ctx, credited, members)
