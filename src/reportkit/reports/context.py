@@ -388,7 +388,7 @@ class ReportContext:
             self.account_status(ds, account_manager_id)
         kept = self.engine[key]
         if cents:
-            return kept.copy()
+            return kept.copy(deep=False)  # copy-on-write: a caller's edit never reaches the kept rows
         return kept.assign(revenue_ytd=pd.Series([cents_to_money(c) for c in kept["revenue_ytd"]], dtype="object"))
 
     def split(self, kind: str) -> pd.DataFrame:
