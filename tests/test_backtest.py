@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -211,3 +212,21 @@ def test_superstore_team_range_calibrated_on_earlier_errors_covers_more_than_the
     assert (team["interval_n"] > 0).all()
     backtest_cli(ROOT / "params" / "superstore.yaml", tmp_path)
     assert "FY2014-Q1  account manager: ETS (exponential smoothing), range x" in capsys.readouterr().out
+
+
+def test_each_cutoffs_forecast_is_the_same_from_the_deals_close_dates_alone_as_from_every_deal_column(monkeypatch):
+    # backtest_forecasts hands forecast_at every level's revenue rows, so the cut data set it also hands
+    # over keeps only the deals' close dates (no copy of every column at each cutoff: docs/batch.md,
+    # "Session 9, the tail"); with every column the rows are the same, and the cut has only that column
+    import reportkit.domain.backtest as backtest
+
+    ds = build_dataset(
+        ams=[("A1", "Alice", "East", None, None), ("A2", "Bo", "West", None, None)],
+        deals=[(f"D{i}", "A1" if i % 3 else "A2", f"C{i % 4}", d, a) for i, (_, d, a) in enumerate(ROWS)],
+        first_month=1,
+    )
+    kw = {"as_of_quarters": ["FY2023-Q1", "FY2023-Q2", "FY2023-Q3"], "levels": ("account_manager", "team", "company")}
+    narrow = backtest_forecasts(ds, **kw)
+    assert list(backtest._cut(ds, datetime.date(2023, 3, 31), backtest._CUT_COLUMNS).deals.columns) == ["close_date"]
+    monkeypatch.setattr(backtest, "_CUT_COLUMNS", None)
+    pd.testing.assert_frame_equal(narrow, backtest_forecasts(ds, **kw))

@@ -25,7 +25,14 @@ from reportkit.domain.crediting import credited_deals, credited_in, revenue_cent
 from reportkit.domain.deal_metrics import NO_CREATED_DATE, closed_deal_metrics
 from reportkit.domain.forecast_inputs import pipeline_coverage
 from reportkit.domain.loading import load_inputs
-from reportkit.reports.builders import COMPANY_ID, build_report, plan_reports, report_context, shared_contexts
+from reportkit.reports.builders import (
+    COMPANY_ID,
+    build_company_rollup,
+    build_report,
+    plan_reports,
+    report_context,
+    shared_contexts,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 D = datetime.date
@@ -319,3 +326,74 @@ def test_account_status_asked_again_in_a_batch_is_the_same_table_and_a_callers_e
         pd.testing.assert_frame_equal(ctx.account_status(ds, first_am), fresh)
         ctx.account_status(ds, second_am)
         pd.testing.assert_frame_equal(ctx.account_status(ds, first_am), fresh)
+
+
+# -- what a batch computes once for the company report and company.xlsx ------------------------------------
+
+
+def test_company_xlsx_shows_the_company_reports_roll_up_computed_once_and_other_team_objects_get_their_own(
+    demo, tmp_path, monkeypatch
+):
+    # the company report and the batch's company.xlsx roll up the same team report objects: the roll-up
+    # is computed once (docs/batch.md, "Session 9, the tail") and the workbook's Company total row shows
+    # the company report's figures; team objects built apart (another context) get a roll-up of their own
+    import openpyxl
+
+    import reportkit.reports.company as company_rollup
+    from reportkit.run.company import write_company_workbook
+    from reportkit.run.preflight import check_period
+    from reportkit.run.results import ReportResult
+
+    params, ds = demo
+    calls = []
+    real = company_rollup._company_rollup
+    monkeypatch.setattr(company_rollup, "_company_rollup", lambda *a: calls.append(1) or real(*a))
+    specs = [s for s in plan_reports(ds, params) if s.kind == "team"]
+    results = [ReportResult(kind="team", id=str(s.id), name=str(s.name), team=str(s.team), status="ok") for s in specs]
+    with shared_contexts():
+        teams = {
+            r.id: build_report(ds, params, kind="team", report_id=r.id, period=params.period, as_of=params.as_of) for r in results
+        }
+        company = build_report(ds, params, kind="company", report_id=COMPANY_ID, period=params.period, as_of=params.as_of)
+        written, error = write_company_workbook(
+            tmp_path, ds, params, check_period(params.period, ds.calendar), results, teams, None
+        )
+    assert (written, error, len(calls)) == ("company.xlsx", None, 1)
+    ws = openpyxl.load_workbook(tmp_path / "company.xlsx", data_only=True)["Company"]
+    header = next(r for r in ws.iter_rows(values_only=True) if r[0] == "Team")
+    total = dict(zip(header, next(r for r in ws.iter_rows(values_only=True) if r[0] == "Company total")))
+    assert total["Revenue (each deal once)"] == pytest.approx(float(company.summary["revenue"]), abs=0.001)
+    assert total["Forecast (each deal once)"] == pytest.approx(float(company.summary["forecast"]), abs=0.001)
+    assert total["Attainment"] == pytest.approx(company.summary["attainment"])
+    apart = [build_report(ds, params, kind="team", report_id=r.id, period=params.period, as_of=params.as_of) for r in results]
+    with shared_contexts():
+        ctx_teams = [
+            build_report(ds, params, kind="team", report_id=r.id, period=params.period, as_of=params.as_of) for r in results
+        ]
+        again = build_company_rollup(ds, ctx_teams, params.period, params, params.as_of)
+        other = build_company_rollup(ds, apart, params.period, params, params.as_of)
+    assert len(calls) == 3 and again == other and again["revenue"] == company.summary["revenue"]
+
+
+def test_quota_lookup_is_the_quota_split_for_every_manager_and_period_and_none_where_no_quota_is_set(demo):
+    params, ds = demo
+    ctx = report_context(ds, params, params.period, params.as_of)
+    ids = [*sorted(set(ds.account_managers["account_manager_id"].astype("str"))), "nobody"]
+    for period in [ctx.period, *ctx.history, ctx.period.year]:
+        split = ctx.split(period.kind)
+        for a in ids:
+            hit = split.loc[((split["account_manager_id"] == a) & (split["period"] == period.label)).to_numpy(), "quota_cents"]
+            assert ctx.quota(a, period) == (int(hit.sum()) if len(hit) else None), (a, period.label)
+    assert ctx.quota("nobody", ctx.period) is None
+
+
+def test_company_accounts_at_risk_run_from_most_revenue_down_and_each_reasons_row_adds_its_accounts(demo):
+    params, ds = demo
+    company, _ams, _teams = _reports(params, ds)
+    risk, reasons = company.at_risk, company.at_risk_reasons
+    assert len(risk) and all(isinstance(v, Decimal) and v == v.quantize(Decimal("0.01")) for v in risk["revenue_ytd"])
+    assert list(risk["revenue_ytd"]) == sorted(risk["revenue_ytd"], reverse=True)
+    for r in reasons.itertuples(index=False):
+        rows = risk.loc[(risk["reason"] == r.reason).to_numpy(), "revenue_ytd"]
+        assert (r.accounts, r.revenue_ytd) == (len(rows), sum(rows, Decimal("0.00")))
+    assert reasons["accounts"].sum() == len(risk)

@@ -404,9 +404,9 @@ def crediting_overlaps(credited: pd.DataFrame, members: list[str] | tuple[str, .
     rows = np.flatnonzero(am >= 0)
     if not len(rows):
         return False
-    pairs = np.unique(deal_codes(credited.iloc[rows]) * len(ids) + am[rows])  # each (deal, member) once
+    pairs = pd.unique(deal_codes(credited.iloc[rows]) * len(ids) + am[rows])  # each (deal, member) once (hashed, not sorted)
     deals = pairs // len(ids)
-    return bool(len(np.unique(deals)) < len(deals))
+    return bool(len(pd.unique(deals)) < len(deals))
 
 
 def deal_codes(credited: pd.DataFrame) -> np.ndarray:

@@ -631,12 +631,14 @@ def pooled_forecast(
     """
     qs = quota if quota is not None else [1] * len(ids)  # every member counted
     out: dict[str, Any] = {"quota_cents": None, "attainment": math.nan}
+    rows = fc.loc[list(ids)]  # the members' rows once (not a lookup per member and key: the company's 50 x 6)
+    ytd = rows["ytd_cents"].tolist()
     for k in keys:
-        vals = [fc.loc[a, k] for a in ids]
+        vals = rows[k].tolist()
         if any(pd.isna(v) for v in vals):
             out[k] = None
             continue
-        part = [int(v) - int(fc.loc[a, "ytd_cents"]) for a, v in zip(ids, vals)]
+        part = [int(v) - int(y) for v, y in zip(vals, ytd)]
         exact = [int(ytd_micros.get(a, 0)) + x * MICROS_PER_CENT for a, x in zip(ids, part)]
         pooled = pooled_attainment(None, qs, revenue_micros=exact)
         out[k] = pooled.revenue_cents

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from typing import Any
 
 from ..config.params import BatchParams
@@ -11,7 +12,7 @@ from ..core.money import cents_to_money, money_sum
 from ..data.model import Dataset
 from ..domain.crediting import crediting_overlaps, group_credits
 from ..domain.forecast import COMPANY, pooled_forecast
-from .context import report_context
+from .context import ReportContext, report_context
 from .objects import TeamReport
 from .sections import (
     chosen_forecast,
@@ -74,6 +75,10 @@ def build_company_rollup(
     * ``members``, ``on_watch``, ``commission_expense``: sums over the teams
       (every account manager is in exactly one team, so nobody counts twice).
 
+    Inside :func:`reportkit.reports.context.shared_contexts` (a batch) the roll-up is computed
+    once for the same team report objects: the company report and ``company.xlsx``
+    (:mod:`reportkit.run.company`) read the one result, whichever asks first.
+
     Parameters
     ----------
     ds : Dataset
@@ -106,6 +111,18 @@ def build_company_rollup(
     wrong = [t.name for t in team_reports if t.period != p.label or t.as_of != as_of]
     if wrong:
         raise ParamsError(f"team reports {wrong} are not for {p.label} as of {as_of.isoformat()}")
+    # once per batch: the company report and company.xlsx roll up the same team report objects (kept in the
+    # context, which holds those objects anyway); a roll-up of other objects is computed afresh
+    kept = ctx.engine.get("company_rollup")  # (the team report objects, in any order; the roll-up)
+    if kept is not None and len(kept[0]) == len(team_reports) and {id(t) for t in kept[0]} == {id(t) for t in team_reports}:
+        return dict(kept[1])
+    rollup = _company_rollup(ds, ctx, team_reports)
+    ctx.engine["company_rollup"] = (tuple(team_reports), rollup)
+    return dict(rollup)
+
+
+def _company_rollup(ds: Dataset, ctx: ReportContext, team_reports: Sequence[TeamReport]) -> dict[str, Any]:
+    """:func:`build_company_rollup` computed."""
     members = sorted({str(a) for t in team_reports for a in t.leaderboard["account_manager_id"]})
     credited = group_credits(ctx.credited, members)  # the columns the figures read, not a copy of all 14
     figures = group_figures(ctx, credited, members)

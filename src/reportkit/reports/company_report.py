@@ -17,11 +17,12 @@ import datetime
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..config.params import BatchParams
 from ..core.errors import ParamsError
-from ..core.money import cents_to_money, money_sum, to_cents
+from ..core.money import cents_to_money, to_cents
 from ..core.periods import data_covers, one_year_earlier
 from ..data.model import Dataset
 from ..domain.accounts import RETENTION_RULE, revenue_retention, top_account_shares
@@ -156,7 +157,7 @@ def build_company_report(
     )
     top = top_account_shares(ctx.credited, members, p.year.start, ctx.cutoff)
     retention, retention_note = _retention(ctx, members)
-    at_risk = _at_risk(ds, ctx, team_reports)
+    at_risk, at_risk_reasons = _at_risk(ds, ctx, team_reports)
     expense, company_expense = _commission_expense(ds, params, ctx, team_reports)
     next_year, next_notes = next_year_forecast(ds, ctx, params, level="company", entity=COMPANY, members=members)
     notes = [
@@ -207,7 +208,7 @@ def build_company_report(
         sales_metrics=sales,
         top_accounts=top,
         at_risk=at_risk,
-        at_risk_reasons=_at_risk_reasons(at_risk),
+        at_risk_reasons=at_risk_reasons,
         commission_expense=expense,
         notes=tuple(dict.fromkeys(notes)),
         timezone=params.timezone,
@@ -386,27 +387,20 @@ def _retention(ctx: ReportContext, members: list[str]) -> tuple[dict[str, Any] |
     return revenue_retention(ctx.credited, members, (p.year.start, ctx.cutoff), base), None
 
 
-def _at_risk(ds: Dataset, ctx: ReportContext, team_reports: list[TeamReport]) -> pd.DataFrame:
-    """Every account at risk in an account manager's book (:func:`reportkit.domain.accounts.account_status`), with why."""
+def _at_risk(ds: Dataset, ctx: ReportContext, team_reports: list[TeamReport]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every account at risk in an account manager's book (:func:`reportkit.domain.accounts.account_status`), with why,
+    and those accounts rolled up by reason (:func:`_at_risk_reasons`).
+
+    Sorted and summed in the whole cents the context keeps (:meth:`ReportContext.accounts_at_risk`), then shown
+    as ``Decimal``: the same order and amounts as sorting and adding the ``Decimal`` amounts, without a Python
+    object per row for either (21,402 rows at 200,000 deals).
+    """
     frames = []
     for t in team_reports:
         for am, name in zip(t.leaderboard["account_manager_id"].astype("str"), t.leaderboard["name"].astype("str")):
-            risk = ctx.accounts_at_risk(ds, am)  # kept from the account manager's report (reports/context.py)
+            risk = ctx.accounts_at_risk(ds, am, cents=True)  # kept from the account manager's report (reports/context.py)
             if len(risk):
-                frames.append(
-                    pd.DataFrame(
-                        {
-                            "team": t.name,
-                            "account_manager_id": am,
-                            "account_manager": name,
-                            "account_id": risk["account_id"].astype("str").to_numpy(),
-                            "account_name": risk["account_name"].astype("str").to_numpy(),
-                            "revenue_ytd": risk["revenue_ytd"].to_numpy(),
-                            "reason": [AT_RISK_REASONS.get(r, r) for r in risk["status_rule"].astype("str")],
-                            "status_reason": risk["status_reason"].astype("str").to_numpy(),
-                        }
-                    )
-                )
+                frames.append(risk.assign(team=t.name, account_manager_id=am, account_manager=name))
     cols = (
         "team",
         "account_manager_id",
@@ -418,22 +412,37 @@ def _at_risk(ds: Dataset, ctx: ReportContext, team_reports: list[TeamReport]) ->
         "status_reason",
     )
     if not frames:
-        return pd.DataFrame({c: pd.Series([], dtype="object" if c == "revenue_ytd" else "str") for c in cols})
-    out = pd.concat(frames, ignore_index=True)
-    order = out.assign(_r=[float(x or 0) for x in out["revenue_ytd"]]).sort_values(
+        empty = pd.DataFrame({c: pd.Series([], dtype="object" if c == "revenue_ytd" else "str") for c in cols})
+        return empty, _at_risk_reasons(empty, [])
+    out = pd.concat(frames, ignore_index=True)  # the text stays Arrow strings: no Python string per account
+    rules, rule = pd.factorize(out["status_rule"], use_na_sentinel=False)  # a few rules: each in words once
+    out["reason"] = pd.Series(np.asarray([AT_RISK_REASONS.get(r, r) for r in rule], dtype=object)[rules], dtype="str")
+    for c in ("team", "account_manager_id", "account_manager", "account_id", "account_name", "status_reason"):
+        out[c] = out[c].astype("str")
+    # revenue descending (int cents / 100 is the float of the Decimal, so the same order and ties), account, manager
+    order = out.assign(_r=out["revenue_ytd"].to_numpy(np.int64) / 100).sort_values(
         ["_r", "account_id", "account_manager_id"], ascending=[False, True, True], kind="stable"
     )
-    return out.loc[order.index, list(cols)].reset_index(drop=True)
+    out = out.loc[order.index, list(cols)].reset_index(drop=True)
+    cents = out["revenue_ytd"].to_numpy(np.int64)
+    reasons = _at_risk_reasons(out, cents)
+    out["revenue_ytd"] = pd.Series([cents_to_money(c) for c in cents.tolist()], dtype="object")
+    return out, reasons
 
 
-def _at_risk_reasons(at_risk: pd.DataFrame) -> pd.DataFrame:
-    """The accounts at risk rolled up by reason: how many, and their revenue so far this year (exact to the cent)."""
-    words = [w for w in AT_RISK_REASONS.values() if w in set(at_risk["reason"])]
-    words += sorted(set(at_risk["reason"]) - set(words))
+def _at_risk_reasons(at_risk: pd.DataFrame, cents: np.ndarray | list[int]) -> pd.DataFrame:
+    """The accounts at risk rolled up by reason: how many, and their revenue so far this year (exact to the cent).
+
+    ``cents``: each row's ``revenue_ytd`` in whole cents.
+    """
+    codes, present = pd.factorize(at_risk["reason"])
+    words = [w for w in AT_RISK_REASONS.values() if w in set(present)]
+    words += sorted(set(present) - set(words))
+    cents = np.asarray(cents, dtype=np.int64)
     rows = []
     for w in words:
-        hit = at_risk.loc[(at_risk["reason"] == w).to_numpy()]
-        rows.append((w, len(hit), money_sum(x for x in hit["revenue_ytd"] if x is not None)))
+        hit = codes == list(present).index(w)
+        rows.append((w, int(hit.sum()), cents_to_money(int(cents[hit].sum()))))
     return pd.DataFrame(
         {
             "reason": pd.Series([r[0] for r in rows], dtype="str"),

@@ -206,6 +206,7 @@ class ReportContext:
     history: tuple[Period, ...]
     year_quarters: tuple[Period, ...]
     splits: dict[str, pd.DataFrame] = field(default_factory=dict)
+    quota_lookup: dict[str, dict[tuple[str, str], int]] = field(default_factory=dict)  # per kind: (id, period) -> cents
     first_deal: datetime.date | None = None  # first close date of the whole data set (any stage)
     last_deal: datetime.date | None = None  # last close date of the whole data set (any stage)
     forecast_cache: dict[str, pd.DataFrame | None] = field(default_factory=dict)
@@ -372,19 +373,22 @@ class ReportContext:
             self.engine[("account_status", "last")] = last = (account_manager_id, status)
         return last[1].copy()
 
-    def accounts_at_risk(self, ds: Dataset, account_manager_id: str) -> pd.DataFrame:
+    def accounts_at_risk(self, ds: Dataset, account_manager_id: str, *, cents: bool = False) -> pd.DataFrame:
         """The rows of :meth:`account_status` whose ``status`` is ``at risk``, in its order (kept once per batch).
 
         The company report's accounts at risk read these for every reported account
         manager after their reports are built; only these rows and the columns it reads
         (:data:`AT_RISK_COLUMNS`) are kept, computed by :meth:`account_status` when not
         yet asked; ``revenue_ytd`` is kept in whole cents and returned as ``Decimal``, as
-        ``account_status`` has it.
+        ``account_status`` has it, or with ``cents=True`` as those ``int64`` cents (the
+        same amounts; for a caller that sorts and sums them).
         """
         key = ("accounts_at_risk", account_manager_id)
         if key not in self.engine:
             self.account_status(ds, account_manager_id)
         kept = self.engine[key]
+        if cents:
+            return kept.copy(deep=False)  # copy-on-write: a caller's edit never reaches the kept rows
         return kept.assign(revenue_ytd=pd.Series([cents_to_money(c) for c in kept["revenue_ytd"]], dtype="object"))
 
     def split(self, kind: str) -> pd.DataFrame:
@@ -394,10 +398,20 @@ class ReportContext:
         return self.splits[kind]
 
     def quota(self, account_manager_id: str, period: Period) -> int | None:
-        """Same as :func:`reportkit.domain.quota.quota_for`, from the precomputed split."""
-        s = self.split(period.kind)
-        hit = s.loc[((s["account_manager_id"] == account_manager_id) & (s["period"] == period.label)).to_numpy(), "quota_cents"]
-        return int(hit.sum()) if len(hit) else None
+        """Same as :func:`reportkit.domain.quota.quota_for`, from the precomputed split.
+
+        A dictionary lookup: the split's rows summed per (account manager, period) once per
+        period kind. A filter of the split per call cost the company report about 0.3 s of
+        CPU at 200,000 deals (250 calls: each member's period and year-to-date quarters).
+        """
+        by = self.quota_lookup.get(period.kind)
+        if by is None:
+            s = self.split(period.kind)
+            by = {}
+            for a, lab, q in zip(s["account_manager_id"].tolist(), s["period"].tolist(), s["quota_cents"].tolist()):
+                by[(a, lab)] = by.get((a, lab), 0) + int(q)
+            self.quota_lookup[period.kind] = by
+        return by.get((account_manager_id, period.label))
 
     def ytd_quota(self, account_manager_id: str) -> int | None:
         """Quota cents from the fiscal year's start to the period's end (:func:`ytd_periods`); None if none is set."""

@@ -34,7 +34,10 @@ def write_company_workbook(
     """``DIR/company.xlsx``: every team's figures and the company's, when every team report succeeded.
 
     The company row is :func:`reportkit.reports.builders.build_company_rollup` (each deal
-    once), written by :func:`reportkit.render.excel.write_company_workbook`. It is the
+    once) of the batch's team report objects: the roll-up the company report computed from
+    those very objects in the batch's context (computed here only when this step comes
+    first, and then read by the company report), written by
+    :func:`reportkit.render.excel.write_company_workbook`. It is the
     ``company_workbook`` post-step the team kind registers
     (:attr:`reportkit.reports.builders.ReportKind.post_step`): ``kind`` is that kind's name.
 
