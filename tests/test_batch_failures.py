@@ -154,11 +154,11 @@ def test_a_batch_with_one_report_failing_in_each_way_still_completes_the_others(
 
 
 def test_ctrl_c_while_the_batch_command_imports_prints_one_line_and_exits_130(tmp_path, monkeypatch, capsys):
-    import reportkit.run.memory
+    import reportkit.cli
 
-    def ctrl_c():  # the last step before run_batch: the imports above it take seconds on a busy machine
+    def ctrl_c(*args):  # the last step before run_batch: the imports above it take seconds on a busy machine
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(reportkit.run.memory, "return_large_blocks_promptly", ctrl_c)
+    monkeypatch.setattr(reportkit.cli, "_batch_overrides", ctrl_c)
     assert main(["batch", str(demo_params(tmp_path)), "-o", str(tmp_path / "out"), "-q"]) == 130
     assert capsys.readouterr().err == "reportkit: interrupted before any report ran\n"
