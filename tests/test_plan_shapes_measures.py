@@ -165,7 +165,7 @@ def test_measure_default_stands_in_for_a_missing_value(tmp_path):
 
 def test_measures_row_not_covering_one_pay_period_is_refused(tmp_path):
     ds = with_measures(dataset(REVENUE_276_543_21, QUOTA_250K_Q1), ("a", "2025-01-01", "2025-01-31", "renewals", "45000"))
-    with pytest.raises(DataError, match="(does|do) not cover exactly one pay period") as exc:
+    with pytest.raises(DataError, match=r"(does|do) not cover exactly one pay period") as exc:
         run(plan_file(tmp_path, ISPM_80_20), ds, "FY2025-Q1")
     assert "2025-01-01..2025-01-31" in str(exc.value) and "FY2025-Q1 2025-01-01..2025-03-31" in str(exc.value)
 
