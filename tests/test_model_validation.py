@@ -252,3 +252,20 @@ def test_quota_rows_of_one_account_manager_that_overlap_are_refused_each_naming_
     assert "quota row of AM-1 (2025-01-01 to 2025-03-31) overlaps row 2 (2025-01-01 to 2025-03-31)" in shown
     assert "quota row of AM-2 (2025-05-01 to 2025-05-31) overlaps row 6 (2025-04-01 to 2025-06-30)" in shown
     assert "a day's quota is counted once" in shown
+
+
+def test_quota_rows_that_overlap_are_refused_in_frames_given_by_hand_too():
+    """The rule lives in validate_dataset, so a dataset built from frames (an analyst's what-if) is held to it
+    as a mapping's load is: a quarter row and a month row inside it would count that month's quota twice."""
+    quotas = frame(
+        "quotas",
+        account_manager_id=["AM-1", "AM-1", "AM-2"],
+        period_start=["2025-01-01", "2025-02-01", "2025-01-01"],
+        period_end=["2025-03-31", "2025-02-28", "2025-03-31"],
+        quota_cents=[16_000_000, 5_000_000, 16_000_000],
+        currency=["USD", "USD", "USD"],
+    )
+    with pytest.raises(DataError) as exc:
+        model.validate_dataset(model.Dataset(ams(), quotas, deals()))
+    shown = str(exc.value)
+    assert "quota row of AM-1 (2025-02-01 to 2025-02-28) overlaps" in shown and "AM-2" not in shown

@@ -680,7 +680,9 @@ def validate_dataset(
     Checks each table against :func:`schema` and its rows' date order
     (:data:`_DATE_ORDER`: a quota or measures row's ``period_end`` not before its
     ``period_start``, an issue not resolved before it was opened, a leaver's
-    ``end_date`` not before the ``hire_date``) plus cross-table rules: quotas,
+    ``end_date`` not before the ``hire_date``), one account manager's quota rows never
+    covering a day twice (:func:`reportkit.data.quotas.quota_overlap_problems`), plus
+    cross-table rules: quotas,
     deals, pipeline, territories and account owners must reference existing
     account managers; service issues must, when ``accounts`` is given, name an
     account in it; quotas and deals must all be in ``ds.currency``; with
@@ -716,6 +718,10 @@ def validate_dataset(
         problems.extend(table_problems(table, frame, source_columns=source_columns.get(table), currency=ds.currency))
     if "account_manager_id" in ds.account_managers.columns:
         problems.extend(_reference_problems(ds, source_columns))
+    if ds.quotas is not None:  # across rows: a day's quota counted once (data/quotas.py, which imports this module)
+        from .quotas import quota_overlap_problems
+
+        problems.extend(quota_overlap_problems(ds.quotas, source_columns.get("quotas")))
     if problems:
         n_files = sorted({p.file for p in problems})
         raise DataError(

@@ -3,8 +3,10 @@
 The quota of a period is the sum of the quota rows inside it (``domain/quota.py``), so a
 repeated row, or a month row inside a quarter row of the same account manager, would
 count those days' quota twice and quietly lower the attainment (the trial's case: a
-160,000 quarter row and a repeated 150,000 one shown as a 310,000 quota). The mapping
-load lists every such row with the row it overlaps (:func:`quota_overlap_problems`).
+160,000 quarter row and a repeated 150,000 one shown as a 310,000 quota). Validation
+(:func:`reportkit.data.model.validate_dataset`, every path: a mapping's load
+and frames given by hand) lists every such row with the row it overlaps
+(:func:`quota_overlap_problems`).
 """
 
 from __future__ import annotations

@@ -99,7 +99,6 @@ from ...core.errors import DataError
 from ...core.money import MICROS_PER_CENT
 from ...core.periods import FiscalCalendar
 from .. import fx, model
-from ..quotas import quota_overlap_problems
 from ..splits import check_splits, splits_problems
 from .problems import (
     _data_error,
@@ -196,7 +195,6 @@ def load_dataset(mapping_path: str | Path, *, uncredited: Callable[[model.Datase
     )
     unknown, unknown_ids = _unknown_manager_summary(ds, src_cols)
     ctx.problems.extend(unknown)
-    ctx.problems.extend(quota_overlap_problems(ds.quotas, src_cols.get("quotas")))  # a day's quota counted once
     if ds.splits is not None and all(c in ds.splits.columns for c in model.COLUMNS["splits"]):  # the splits rules
         ctx.problems.extend(check_splits(ds.splits, ds.deals, source_columns=src_cols.get("splits")).problems)
     parse_problems = list(ctx.problems)
