@@ -680,9 +680,7 @@ def validate_dataset(
     Checks each table against :func:`schema` and its rows' date order
     (:data:`_DATE_ORDER`: a quota or measures row's ``period_end`` not before its
     ``period_start``, an issue not resolved before it was opened, a leaver's
-    ``end_date`` not before the ``hire_date``), one account manager's quota rows never
-    covering a day twice (:func:`reportkit.data.quotas.quota_overlap_problems`), plus
-    cross-table rules: quotas,
+    ``end_date`` not before the ``hire_date``; quota rows never overlapping) plus cross-table rules: quotas,
     deals, pipeline, territories and account owners must reference existing
     account managers; service issues must, when ``accounts`` is given, name an
     account in it; quotas and deals must all be in ``ds.currency``; with
