@@ -268,6 +268,30 @@ def test_data_dir_variable_without_default_must_be_set(tmp_path, monkeypatch):
         _ = load_mapping(mapping_file).data_path
 
 
+def test_a_missing_data_folder_names_the_unset_variable_whose_default_was_used(tmp_path, monkeypatch):
+    write_minimal(tmp_path)
+    mapping_file = tmp_path / "m.yaml"
+    mapping_file.write_text(MINIMAL.replace("data_dir: .", "data_dir: ${RK_TEST_DATA:-../nowhere}/set"))
+    monkeypatch.delenv("RK_TEST_DATA", raising=False)
+    with pytest.raises(MappingError) as exc:
+        load_dataset(mapping_file)
+    assert str(exc.value).startswith(f"data folder {str((tmp_path.parent / 'nowhere' / 'set').resolve())!r} does not exist")
+    assert "RK_TEST_DATA is not set, so its default '../nowhere' was used" in str(exc.value)
+    assert exc.value.hint.startswith("set RK_TEST_DATA to the folder that holds the data, or correct data_dir:")
+    (tmp_path / "set").mkdir()
+    write_minimal(tmp_path / "set")
+    monkeypatch.setenv("RK_TEST_DATA", str(tmp_path))  # set: the same mapping loads
+    assert len(load_dataset(mapping_file).deals) == 2
+
+
+def test_a_missing_data_folder_without_a_variable_says_to_correct_data_dir(tmp_path):
+    mapping_file = tmp_path / "m.yaml"
+    mapping_file.write_text(MINIMAL.replace("data_dir: .", "data_dir: gone"))
+    with pytest.raises(MappingError, match=r"data folder .*gone' does not exist \(data_dir: 'gone' in ") as exc:
+        load_dataset(mapping_file)
+    assert exc.value.hint.startswith("correct data_dir: in the mapping")
+
+
 SERVICE_ISSUES = """\
 service_issues:
   source: {file: issues.csv}

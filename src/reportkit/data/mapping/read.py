@@ -61,6 +61,8 @@ class _Context:
             label = f"{src.url} (query)"
         else:
             path = base / src.file
+            if not path.exists() and not base.is_dir():
+                raise self.mapping.missing_data_dir(self.mapping_file)
             fmt = src.format or format_of(path)
             key = (str(path), fmt, src.encoding, src.sep, src.sheet, src.skip_rows)
             label = str(path) + (f"[{src.sheet}]" if src.sheet else "")
