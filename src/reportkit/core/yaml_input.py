@@ -83,6 +83,9 @@ class KeyedValueError(ValueError):
         self.value = value
 
 
+_TOP_LEVEL_HINT = "write one 'key: value' per line at the top level, e.g. 'name: ...' (the docs list each file's keys)"
+
+
 def read_yaml_mapping(
     path: str | Path,
     error: type[InputError],
@@ -142,8 +145,11 @@ def read_yaml_mapping(
         ) from None
     if raw is None and empty_ok:
         raw = {}
+    if raw is None:
+        raise error(f"{path}: the {what} is empty (no keys, only blank lines or comments)", hint=_TOP_LEVEL_HINT)
     if not isinstance(raw, dict):
-        raise error(f"{path}: expected a mapping of keys to values, got {type(raw).__name__}")
+        got = "a list (lines starting with '- ')" if isinstance(raw, list) else f"the single value {raw!r}"
+        raise error(f"{path}: the {what} must be 'key: value' lines, but YAML reads it as {got}", hint=_TOP_LEVEL_HINT)
     return (raw, root) if node else raw
 
 
