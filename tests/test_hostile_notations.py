@@ -345,3 +345,13 @@ def test_an_amount_in_non_ascii_digits_is_refused_naming_the_ascii_amount_to_wri
     _, _, bad = _parse_exact(pd.Series([text]), Amount())
     assert "not ASCII" in bad[0] and f"write {ascii_text!r}" in bad[0]
     assert "declare symbol" not in bad[0]  # the digits are no currency sign
+
+
+@pytest.mark.parametrize(
+    "text,plain",
+    [("1e3", "1000"), ("1.2345E+5", "123450"), ("-2.5e-2", "-0.025"), (" 7E2 ", "700")],
+)
+def test_an_amount_in_scientific_notation_is_refused_naming_the_plain_number_not_a_currency_sign(text, plain):
+    _, _, bad = _parse_exact(pd.Series([text]), Amount())
+    assert f"it is in scientific notation ({text.strip()} is {plain})" in bad[0]
+    assert "declare symbol" not in bad[0]  # the E is an exponent, no currency code

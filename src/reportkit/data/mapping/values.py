@@ -158,8 +158,28 @@ def _non_ascii_digits_hint(text: str) -> str:
     return f"; its digits are not ASCII (full-width or another script's): write {ascii_text!r} with the digits 0-9 in the source"
 
 
+_SCIENTIFIC = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)[eE][+-]?[0-9]{1,3}")
+
+
+def _scientific_hint(text: str) -> str:
+    """Why an amount in scientific notation is refused, with the plain number to write; "" if none.
+
+    ``'1.2345E+5'`` (a spreadsheet's display of a wide number, or a float written by a
+    script) -> write ``'123450'``. Amounts read no exponent: no declaration reads it, and
+    a display such as ``1.23E+05`` may already have lost digits, so the fix is the source.
+    """
+    t = text.strip()
+    if not _SCIENTIFIC.fullmatch(t):
+        return ""
+    plain = format(Decimal(t), "f")
+    return (
+        f"; it is in scientific notation ({t} is {plain}), which amounts do not read: export the column as plain "
+        f"numbers (check no digits were lost), e.g. {plain!r}"
+    )
+
+
 def _amount_hint(text: str, spec: Amount) -> str:
-    odd_digits = _non_ascii_digits_hint(text)
+    odd_digits = _non_ascii_digits_hint(text) or _scientific_hint(text)
     if odd_digits:
         return odd_digits
     reads = _declaration_that_reads(text, spec)
