@@ -1,9 +1,12 @@
 """Batch params: strict, typed, with messages that name the key, value and fix."""
 
 import datetime as dt
+import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+import yaml
 
 from reportkit.config.params import load_params
 from reportkit.core.errors import ParamsError
@@ -278,3 +281,11 @@ def test_miss_below_must_be_a_finite_fraction(tmp_path):
     for bad in (".inf", "-0.1", ".nan"):
         with pytest.raises(ParamsError, match=r"performance.miss_below"):
             load_params(write(tmp_path, BASE + f"performance: {{miss_below: {bad}}}\n"))
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parents[1] / "params").glob("*.yaml")), ids=lambda p: p.name)
+def test_a_bundled_params_name_carries_no_period_label_that_an_overridden_period_would_contradict(path):
+    # name is every report's banner and company line: 'X (FY2020-Q4)' would head a
+    # '-p period=FY2020-Q3' batch; the period is in every title already
+    name = yaml.safe_load(path.read_text(encoding="utf-8"))["name"]
+    assert not re.search(r"FY\d{4}", name), f"{path.name}: name {name!r} names a period"
