@@ -268,7 +268,7 @@ def test_data_dir_variable_without_default_must_be_set(tmp_path, monkeypatch):
         _ = load_mapping(mapping_file).data_path
 
 
-def test_a_missing_data_folder_names_the_unset_variable_whose_default_was_used(tmp_path, monkeypatch):
+def test_a_missing_data_folder_names_the_variable_unset_or_its_value(tmp_path, monkeypatch):
     write_minimal(tmp_path)
     mapping_file = tmp_path / "m.yaml"
     mapping_file.write_text(MINIMAL.replace("data_dir: .", "data_dir: ${RK_TEST_DATA:-../nowhere}/set"))
@@ -278,6 +278,10 @@ def test_a_missing_data_folder_names_the_unset_variable_whose_default_was_used(t
     assert str(exc.value).startswith(f"data folder {str((tmp_path.parent / 'nowhere' / 'set').resolve())!r} does not exist")
     assert "RK_TEST_DATA is not set, so its default '../nowhere' was used" in str(exc.value)
     assert exc.value.hint.startswith("set RK_TEST_DATA to the folder that holds the data, or correct data_dir:")
+    monkeypatch.setenv("RK_TEST_DATA", str(tmp_path / "typo"))
+    with pytest.raises(MappingError, match=r"RK_TEST_DATA is set to '.*typo'\)") as exc:
+        load_dataset(mapping_file)
+    assert exc.value.hint.startswith("check RK_TEST_DATA, or correct data_dir:")
     (tmp_path / "set").mkdir()
     write_minimal(tmp_path / "set")
     monkeypatch.setenv("RK_TEST_DATA", str(tmp_path))  # set: the same mapping loads

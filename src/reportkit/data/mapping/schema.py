@@ -435,11 +435,17 @@ class SourceMapping(_Strict):
     def missing_data_dir(self, mapping_file: str) -> MappingError:
         """The error for a :attr:`data_path` that is not a folder: what ``data_dir`` says,
         and which ``${NAME:-default}`` fell back to its default because ``NAME`` is unset
-        (the usual cause on a clone that does not sit next to the data).
+        (the usual cause on a clone that does not sit next to the data), or what a set one holds.
         """
-        unset = [m for m in _ENV_REF.finditer(self.data_dir) if m["default"] is not None and not os.environ.get(m["name"])]
-        why = "".join(f"; {m['name']} is not set, so its default {m['default']!r} was used" for m in unset)
-        fix = "".join(f"set {m['name']} to the folder that holds the data, or " for m in unset)
+        why, fix = "", ""
+        for m in _ENV_REF.finditer(self.data_dir):
+            value = os.environ.get(m["name"])
+            if value:
+                why += f"; {m['name']} is set to {value!r}"
+                fix += f"check {m['name']}, or "
+            elif m["default"] is not None:
+                why += f"; {m['name']} is not set, so its default {m['default']!r} was used"
+                fix += f"set {m['name']} to the folder that holds the data, or "
         return MappingError(
             f"data folder {str(self.data_path)!r} does not exist (data_dir: {self.data_dir!r} in {mapping_file}{why})",
             hint=f"{fix}correct data_dir: in the mapping (a relative data_dir is read from the mapping file's folder)",
