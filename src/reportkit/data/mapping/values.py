@@ -158,7 +158,7 @@ def _non_ascii_digits_hint(text: str) -> str:
     return f"; its digits are not ASCII (full-width or another script's): write {ascii_text!r} with the digits 0-9 in the source"
 
 
-_SCIENTIFIC = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)[eE][+-]?[0-9]{1,3}")
+_SCIENTIFIC = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)[eE][+-]?[0-9]{1,2}")
 
 
 def _scientific_hint(text: str) -> str:
