@@ -125,3 +125,14 @@ def test_the_report_shows_last_year_as_na_in_the_accounts_and_the_quarterly_tabl
     ]
     quarterly = table(r.quarterly, ["period", "revenue_last_year", "growth_vs_last_year"]).rows
     assert [row[1:] for row in quarterly] == [("n/a", "n/a")] * 4
+
+
+# -- reasons count their days in words -----------------------------------------------------------
+def test_a_reason_says_1_day_not_1_days():
+    # a new account whose first and last order was the day before as_of; and one with no history
+    new = status_of([("C0", "2023-01-01", 1_00), ("C1", "2025-06-29", 100_00)]).loc["C1"]
+    assert new["status_reason"] == "first order 1 day ago (new within 180)"
+    rules = AccountStatusRules(new_within_days=0)
+    active = status_of([("C1", "2025-06-29", 100_00)], rules=rules).loc["C1"]
+    assert active["status_reason"] == "last order 1 day ago; no comparison with FY2024-Q4: the data begins on 2025-06-29"
+    assert status_of([("C1", "2025-06-28", 100_00)], rules=rules).loc["C1", "status_reason"].startswith("last order 2 days ago;")

@@ -419,11 +419,11 @@ def _classify(
 
 #: ``status_reason`` of each rule of :func:`_classify`, in its order (``str.format`` fields: see :func:`_reason`).
 _REASONS = (
-    "no order for {d} days (lapsed after {r.lapsed_after_days})",
+    "no order for {d} (lapsed after {r.lapsed_after_days})",
     "{escalations}",
-    "first order {df} days ago (new within {r.new_within_days})",
-    "no order for {d} days (at risk after {r.at_risk_after_days})",
-    "last order {d} days ago; no comparison with {ly}: {since}",
+    "first order {df} ago (new within {r.new_within_days})",
+    "no order for {d} (at risk after {r.at_risk_after_days})",
+    "last order {d} ago; no comparison with {ly}: {since}",
     "revenue {pct} vs {ly} (at risk at -{drop:.0f} % or worse)",
     "revenue {pct} vs {ly} (declining at -{declining:.0f} % or worse)",
     "revenue {pct} vs {ly} (growing at +{growing:.0f} % or more)",
@@ -446,8 +446,8 @@ def _reason(
     if never:
         return "no order on record"
     fields = {
-        "d": d,
-        "df": df,
+        "d": counted(d, "day"),
+        "df": counted(df, "day"),
         "escalations": counted(n_esc, "open service escalation"),
         "r": rules,
         "pct": f"{t * 100:+.0f} %",
