@@ -140,6 +140,7 @@ _METHOD_WORDS = {
 VALUE_WORDS: dict[str, dict[str, str]] = {
     # reportkit.domain.accounts.STATUS_RULES: which rule set an account's status
     "status_rule": {
+        "data_ends": "the data ends before the period",
         "lapsed": "no order for too long",
         "escalation": "open service escalation",
         "new": "new account",
