@@ -22,6 +22,8 @@ Q4 = Period.parse("FY2025-Q4", CAL)  # 2025-04-01 .. 2025-06-30; last year 2024-
 AS_OF = datetime.date(2025, 6, 30)
 # an old order so that "new" does not fire, and a same-period-last-year base of 100.00
 BASE = [("C1", "2023-01-01", 1_00), ("C1", "2024-05-01", 100_00)]
+# another account's order in FY2025-Q4: the data reaches the period (else no account has a status: data_ends)
+REACHED = [("C0", "2025-06-01", 1_00)]
 
 
 def issues(rows):
@@ -47,10 +49,12 @@ def status_of(deals, rules=None, service_issues=None, pipeline=None, as_of=AS_OF
 
 
 CASES = [
-    ("lapsed", [("C1", "2024-05-01", 100_00)], None, "lapsed", "lapsed"),
+    # the data's last deal closed 2025-03-15, before FY2025-Q4 began: its months are the end of the export
+    ("data_ends", [("C1", "2023-01-01", 1_00), ("C1", "2025-03-15", 100_00)], None, "n/a", "data_ends"),
+    ("lapsed", [("C1", "2024-05-01", 100_00), *REACHED], None, "lapsed", "lapsed"),
     ("escalation", BASE + [("C1", "2025-05-01", 105_00)], [("C1", "2025-06-01", None, "High")], "at risk", "escalation"),
-    ("new", [("C1", "2025-03-01", 100_00)], None, "new", "new"),
-    ("silent", [("C1", "2024-01-01", 100_00), ("C1", "2024-12-01", 100_00)], None, "at risk", "silent"),
+    ("new", [("C1", "2025-03-01", 100_00), *REACHED], None, "new", "new"),
+    ("silent", [("C1", "2024-01-01", 100_00), ("C1", "2024-12-01", 100_00), *REACHED], None, "at risk", "silent"),
     # the data begins 2024-06-01, inside last year's quarter: +30 % would rest on two months of it
     ("no_history", [("C1", "2024-06-01", 100_00), ("C1", "2025-05-01", 130_00)], None, "active", "no_history"),
     ("drop", BASE + [("C1", "2025-05-01", 40_00)], None, "at risk", "drop"),
@@ -96,8 +100,8 @@ def test_escalation_needs_an_open_issue_of_an_escalation_severity():
 
 def test_an_escalation_on_a_new_account_makes_it_at_risk_but_lapsed_stays_lapsed():
     svc = issues([("C1", "2025-06-01", None, "critical")])
-    assert status_of([("C1", "2025-03-01", 100_00)], service_issues=svc).loc["C1", "status"] == "at risk"
-    out = status_of([("C1", "2024-05-01", 100_00)], service_issues=svc).loc["C1"]
+    assert status_of([("C1", "2025-03-01", 100_00), *REACHED], service_issues=svc).loc["C1", "status"] == "at risk"
+    out = status_of([("C1", "2024-05-01", 100_00), *REACHED], service_issues=svc).loc["C1"]
     assert (out["status"], out["open_escalations"]) == ("lapsed", 1)
 
 

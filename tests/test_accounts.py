@@ -6,6 +6,7 @@ import datetime
 import math
 from decimal import Decimal
 
+import pandas as pd
 import pytest
 from conftest import build_batch_params, build_dataset
 
@@ -20,6 +21,10 @@ Q4 = Period.parse("FY2025-Q4", CAL)  # 2025-04-01 .. 2025-06-30; last year 2024-
 AS_OF = datetime.date(2025, 6, 30)
 
 
+# another account's order in FY2025-Q4: the data reaches the period (else no account has a status: data_ends)
+REACHED = [("C0", "2025-06-01", 1_00)]
+
+
 def status_of(deals, accounts=None, rules=None, as_of=AS_OF):
     rows = [(f"D{i}", "A1", acc, d, amt) for i, (acc, d, amt) in enumerate(deals)]
     ds = build_dataset(deals=rows, accounts=accounts)
@@ -31,9 +36,9 @@ def status_of(deals, accounts=None, rules=None, as_of=AS_OF):
 @pytest.mark.parametrize(
     "case, deals, expected",
     [
-        ("lapsed", [("C1", "2023-01-10", 100_00), ("C1", "2024-05-01", 100_00)], "lapsed"),
-        ("new", [("C1", "2025-03-01", 100_00)], "new"),
-        ("at risk: silent", [("C1", "2024-01-01", 100_00), ("C1", "2024-12-01", 100_00)], "at risk"),
+        ("lapsed", [("C1", "2023-01-10", 100_00), ("C1", "2024-05-01", 100_00), *REACHED], "lapsed"),
+        ("new", [("C1", "2025-03-01", 100_00), *REACHED], "new"),
+        ("at risk: silent", [("C1", "2024-01-01", 100_00), ("C1", "2024-12-01", 100_00), *REACHED], "at risk"),
         ("at risk: halved", [("C1", "2023-01-01", 1_00), ("C1", "2024-05-01", 100_00), ("C1", "2025-05-01", 40_00)], "at risk"),
         ("declining", [("C1", "2023-01-01", 1_00), ("C1", "2024-05-01", 100_00), ("C1", "2025-05-01", 80_00)], "declining"),
         ("growing", [("C1", "2023-01-01", 1_00), ("C1", "2024-05-01", 100_00), ("C1", "2025-05-01", 130_00)], "growing"),
@@ -125,3 +130,37 @@ def test_the_report_shows_last_year_as_na_in_the_accounts_and_the_quarterly_tabl
     ]
     quarterly = table(r.quarterly, ["period", "revenue_last_year", "growth_vs_last_year"]).rows
     assert [row[1:] for row in quarterly] == [("n/a", "n/a")] * 4
+
+
+# -- reasons count their days in words -----------------------------------------------------------
+def test_a_reason_says_1_day_not_1_days():
+    # a new account whose first and last order was the day before as_of; and one with no history
+    new = status_of([("C0", "2023-01-01", 1_00), ("C1", "2025-06-29", 100_00)]).loc["C1"]
+    assert new["status_reason"] == "first order 1 day ago (new within 180)"
+    rules = AccountStatusRules(new_within_days=0)
+    active = status_of([("C1", "2025-06-29", 100_00)], rules=rules).loc["C1"]
+    assert active["status_reason"] == "last order 1 day ago; no comparison with FY2024-Q4: the data begins on 2025-06-29"
+    assert status_of([("C1", "2025-06-28", 100_00)], rules=rules).loc["C1", "status_reason"].startswith("last order 2 days ago;")
+
+
+# -- a period after the data's last deal: its months are the end of the export ---------------------
+def test_a_period_that_begins_after_the_datas_last_deal_gives_no_account_a_status_but_says_the_data_ends():
+    # the export ends on 2025-03-15, FY2025-Q4 begins on 2025-04-01: 107 days "without an order" (at risk
+    # after 120, lapsed after 365) would be the end of the export, not of the account's orders
+    deals = [("C1", "2023-01-01", 1_00), ("C1", "2024-05-01", 100_00), ("C1", "2025-03-15", 70_00)]
+    row = status_of(deals).loc["C1"]
+    assert (row["status"], row["status_rule"]) == ("n/a", "data_ends")
+    assert row["status_reason"] == "data ends on 2025-03-15, before FY2025-Q4 began"
+    assert row["revenue_period"] is None and pd.isna(row["days_since_last_order"]) and math.isnan(row["trend"])
+    assert row["last_order_date"] == datetime.date(2025, 3, 15) and row["revenue_ytd"] == Decimal("70.00")
+    ds = build_dataset(deals=[(f"D{i}", "A1", a, d, c) for i, (a, d, c) in enumerate(deals)])
+    r = build_account_manager_report(ds, "A1", "FY2025-Q4", build_batch_params(), AS_OF)
+    shown = table(r.accounts, ["account_id", "revenue_period", "days_since_last_order", "status", "status_reason"]).rows
+    assert list(shown) == [("C1", "n/a", "n/a", "n/a", "data ends on 2025-03-15, before FY2025-Q4 began")]
+
+
+def test_a_period_the_data_ends_inside_is_judged_on_what_the_data_holds():
+    # the data_reaches rule: the export ends on 2025-04-02, inside FY2025-Q4; the account last ordered 2024-12-01
+    deals = [("C0", "2023-01-01", 1_00), ("C1", "2024-01-01", 100_00), ("C1", "2024-12-01", 100_00), ("C0", "2025-04-02", 1_00)]
+    row = status_of(deals).loc["C1"]
+    assert (row["status"], row["status_rule"], row["days_since_last_order"]) == ("at risk", "silent", 211)

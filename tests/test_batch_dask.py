@@ -327,7 +327,7 @@ def test_with_renderer_auto_a_worker_without_chromium_prints_with_weasyprint_and
 ):
     result, batch_pdf, entry = _pdf_batch(client, tmp_path, "auto")
     assert result.succeeded and entry["status"] == "ok" and entry["output_errors"] == {}
-    assert batch_pdf["renderer"] == "chromium"  # what the batch machine chose
+    assert batch_pdf == {"renderer": "auto", "executable": None}  # what params asked: each worker chooses
     assert entry["pdf_renderer"] == "weasyprint"  # what the worker printed with
     info = subprocess.run(["pdfinfo", str(tmp_path / "out" / entry["outputs"]["pdf"])], capture_output=True, text=True)
     assert re.search(r"^Producer:\s+WeasyPrint", info.stdout, re.M), info.stdout  # what a reader's PDF viewer says made it
@@ -345,3 +345,22 @@ def test_with_renderer_chromium_a_worker_without_it_fails_that_pdf_naming_the_wo
     assert "install it there" in error and "-p pdf.renderer=auto" in error
     assert "[Dask worker tcp://127.0.0.1:" in error
     assert list((tmp_path / "out" / "account_managers").glob("*.pdf")) == []
+
+
+@pytest.mark.parametrize("renderer", ["chromium", "auto"])
+def test_a_batch_machine_that_cannot_print_runs_a_pdf_batch_whose_workers_print_it(client, tmp_path, monkeypatch, renderer):
+    # the batch machine has no browser (and, for auto, no WeasyPrint either): it was refused with exit code 3,
+    # although only the workers print; each worker checks and chooses the renderer where it prints
+    from reportkit.render import pdf as pdf_mod
+    from reportkit.render.chromium import chromium_unavailable
+
+    if chromium_unavailable() is not None:
+        pytest.skip("needs Chromium on the workers (this machine's) to print the PDF there")
+    monkeypatch.setenv("REPORTKIT_CHROMIUM", NO_BROWSER)  # this process only: the workers started before
+    monkeypatch.setattr(pdf_mod, "pdf_unavailable", lambda: "WeasyPrint is not installed (hidden for the test)")
+    with pytest.raises(EnvironmentError_):  # what a local batch says on this machine
+        pdf_mod.choose_renderer(renderer)
+    result, batch_pdf, entry = _pdf_batch(client, tmp_path, renderer)
+    assert result.succeeded and entry["status"] == "ok" and entry["output_errors"] == {}
+    assert entry["pdf_renderer"] == "chromium" and (tmp_path / "out" / entry["outputs"]["pdf"]).read_bytes().startswith(b"%PDF-")
+    assert batch_pdf == {"renderer": renderer, "executable": None}  # what params asked; each report says what printed it

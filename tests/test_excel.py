@@ -599,3 +599,16 @@ def test_a_company_workbook_team_sheet_names_its_team_in_the_title_when_excel_cu
     for name in names:
         (sheet,) = [s for s, t in titles.items() if f"Company roll-up: {name} · " in t]
         assert name.startswith(sheet[:20])
+
+
+def test_an_all_zero_team_chart_has_one_zero_tick_and_the_html_charts_words_for_why_it_is_empty(tmp_path):
+    team = team_report()
+    q = team.quarterly.assign(credited_revenue=[Decimal("0.00")] * len(team.quarterly), quota=[None] * len(team.quarterly))
+    with zipfile.ZipFile(write_workbook(dataclasses.replace(team, quarterly=q), tmp_path / "team.xlsx")) as z:
+        charts = [z.read(n).decode() for n in sorted(z.namelist()) if re.fullmatch(r"xl/charts/chart\d+\.xml", n)]
+    quarterly = next(c for c in charts if "Quarterly credited revenue" in c)
+    value_axis = re.search(r"<c:valAx>.*?</c:valAx>", quarterly, re.S).group(0)
+    assert '<c:max val="1"/>' in value_axis and '<c:majorUnit val="1"/>' in value_axis  # one tick at 0: the zero line
+    assert 'formatCode=";;&quot;$0&quot;"' in value_axis and "<c:majorGridlines" not in value_axis  # reading "$0", no other
+    assert "no credited revenue and no quota in these periods" in quarterly  # the words of the HTML's chart
+    assert "no credited revenue" not in next(c for c in charts if "Attainment by account manager" in c)

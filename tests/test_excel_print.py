@@ -14,9 +14,11 @@ import itertools
 import re
 import shutil
 import subprocess
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sample_reports import am_report
 from test_excel_recalc import SOFFICE, recalculate
 
 from reportkit.render.excel import write_company_workbook, write_workbook
@@ -411,3 +413,20 @@ def test_a_text_cell_printed_after_a_figure_or_n_a_keeps_a_visible_gap(printed):
     ]
     assert gaps, "no status printed beside the trend column"
     assert min(gaps) >= 3, f"a status prints {min(gaps):.1f} pt from the value before it"
+
+
+def test_an_all_zero_chart_prints_one_zero_tick_and_says_why_it_is_empty_as_the_html_chart_does(tmp_path):
+    # LibreOffice printed $0.00 .. $1.00 in ten steps over no bar; the HTML's chart shows "$0" and why it is empty
+    zero = Decimal("0.00")
+    report = am_report()
+    empty = am_report(quarterly=report.quarterly.assign(revenue=[zero] * 4, quota=[zero, zero, None, zero]))
+    paths = [write_workbook(empty, tmp_path / "empty.xlsx"), write_workbook(report, tmp_path / "full.xlsx")]
+    pdfs = recalculate(paths, tmp_path, to="pdf")
+
+    def chart(path):  # the chart's text between its title and its first category labels (its plot and value axis)
+        (found,) = set(re.findall(r"Quarterlyrevenueagainstquota(.*?)FY2025-Q1FY2025-Q2", "".join(_pages(pdfs[path]))))
+        return found  # the same text where the chart crosses a page break
+
+    assert "norevenueandnoquotaintheseperiods" in chart(paths[0])
+    assert re.findall(r"\$[\d.,]+", chart(paths[0])) == ["$0"]
+    assert "norevenue" not in chart(paths[1]) and "$0.00" in chart(paths[1])  # a chart with figures keeps its scale

@@ -46,6 +46,12 @@ Status rules (first match wins; thresholds in :class:`AccountStatusRules`; the
 rule that fired is written to ``status_rule`` and explained in
 ``status_reason``):
 
+0. ``data_ends`` -- **n/a**: the period begins after the data's last deal
+   (:func:`reportkit.core.periods.data_reaches`, the rule of the performance
+   verdicts): the months after the data's end are the end of the export, not months
+   without orders, so no rule may rest on them. ``status_reason`` says ``data ends on
+   2017-12-31, before FY2018-Q1 began``; ``revenue_period`` is None (n/a, not 0.00),
+   ``days_since_last_order`` NA and ``trend`` NaN.
 1. ``lapsed`` -- **lapsed**: no order in the last ``lapsed_after_days`` days (or never).
 2. ``escalation`` -- **at risk**: an open service escalation.
 3. ``new`` -- **new**: first order within the last ``new_within_days`` days.
@@ -74,7 +80,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..core.money import cents_to_money, micros_to_cents
-from ..core.periods import Period, data_covers, data_start
+from ..core.periods import Period, data_covers, data_end, data_reaches, data_start
 from ..core.words import counted, in_number
 from ..data.model import UNASSIGNED_ACCOUNT
 from .crediting import credited_in, group_deal_micros, revenue_cents_by
@@ -93,10 +99,11 @@ __all__ = [
     "revenue_retention",
 ]
 
-STATUSES = ("new", "growing", "stable", "declining", "at risk", "lapsed", "active")
+STATUSES = ("new", "growing", "stable", "declining", "at risk", "lapsed", "active", "n/a")
 
 #: Rule names written to ``status_rule`` (see the module docstring), in evaluation order.
 STATUS_RULES = (
+    "data_ends",
     "lapsed",
     "escalation",
     "new",
@@ -212,6 +219,7 @@ def account_status(
     pipeline: pd.DataFrame | None = None,
     service_issues: pd.DataFrame | None = None,
     history_start: datetime.date | None = None,
+    history_end: datetime.date | None = None,
 ) -> pd.DataFrame:
     """Status of each client account of one account manager.
 
@@ -241,6 +249,11 @@ def account_status(
         Default: the earliest close date in ``deals``, else in ``credited``.
         Comparisons with the same period last year apply only when it is on or
         before that period's first day.
+    history_end : date, optional
+        Last day the data covers (:func:`reportkit.core.periods.data_end`; the reports
+        pass the one their performance verdicts use). Default: the latest close date in
+        ``deals``, else in ``credited``. A period that begins after it gets no status
+        (rule ``data_ends``: ``n/a``).
 
     Returns
     -------
@@ -261,14 +274,17 @@ def account_status(
     if history_start is None:
         history_start = data_start((deals if deals is not None else credited)["close_date"])
     covered = data_covers(history_start, ly.start)  # else: no comparison with last year (rules 5-7)
-    rev = _revenue(c, ids, period, min(period.end, as_of), covered)
-    orders = _Orders.of(c, ids, as_of)
+    if history_end is None:
+        history_end = data_end((deals if deals is not None else credited)["close_date"])
+    reached = history_end is None or data_reaches(history_end, period.start)  # else: rule 0, n/a
+    rev = _revenue(c, ids, period, min(period.end, as_of), covered and reached)
+    orders = _Orders.of(c, ids, as_of, reached)
     pipe_amt, pipe_n = _open_pipeline(pipeline, am, ids)
     won, lost, win_rate = _win_loss(orders.frame, deals, am, ids, as_of, rules)
     am_ytd = float(rev.ytd.sum())
     share = (rev.ytd.astype("float64") / am_ytd) if am_ytd > 0 else pd.Series(np.nan, index=ids)
     n_open, n_esc = _open_issues(service_issues, ids, as_of, rules)
-    status, rule, reasons = _classify(rev, orders, n_esc, covered, rules, period, history_start)
+    status, rule, reasons = _classify(rev, orders, n_esc, covered, reached, rules, period, (history_start, history_end))
     names, segment, handover = _account_labels(accounts, ids)
 
     money = lambda s: pd.Series([cents_to_money(v) for v in s.to_numpy()], dtype="object")  # noqa: E731
@@ -278,7 +294,7 @@ def account_status(
             "account_name": names.to_numpy(),
             "segment": segment.to_numpy(),
             "handover_date": handover.to_numpy(),
-            "revenue_period": money(rev.period),
+            "revenue_period": money(rev.period) if reached else pd.Series([None] * len(ids), dtype="object"),
             "revenue_ytd": money(rev.ytd),
             "revenue_same_period_last_year": money(rev.last_year) if covered else pd.Series([None] * len(ids), dtype="object"),
             "last_order_date": pd.Series([None if pd.isna(x) else pd.Timestamp(x).date() for x in orders.last], dtype="object"),
@@ -339,12 +355,19 @@ class _Orders(NamedTuple):
     days_first: pd.Series  # days since the first order (Int64, NA: never)
 
     @classmethod
-    def of(cls, c: pd.DataFrame, ids: pd.Index, as_of: datetime.date) -> _Orders:
+    def of(cls, c: pd.DataFrame, ids: pd.Index, as_of: datetime.date, reached: bool = True) -> _Orders:
+        """``reached`` False (the period begins after the data's end): the days since the last order are unknown (NA)."""
         orders = c.loc[(c["amount_cents"] > 0).to_numpy()]
         last = orders.groupby("account_id")["close_date"].max().reindex(ids)
         first = orders.groupby("account_id")["close_date"].min().reindex(ids)
         as_of_ts = pd.Timestamp(as_of)
-        return cls(orders, last, (as_of_ts - last).dt.days.astype("Int64"), (as_of_ts - first).dt.days.astype("Int64"))
+        days = (as_of_ts - last).dt.days.astype("Int64")
+        return cls(
+            orders,
+            last,
+            days if reached else pd.Series(pd.NA, index=ids, dtype="Int64"),
+            (as_of_ts - first).dt.days.astype("Int64"),
+        )
 
 
 def _open_pipeline(pipeline: pd.DataFrame | None, am: str, ids: pd.Index) -> tuple[pd.Series | None, pd.Series]:
@@ -384,11 +407,14 @@ def _classify(
     orders: _Orders,
     n_esc: pd.Series,
     covered: bool,
+    reached: bool,
     rules: AccountStatusRules,
     period: Period,
-    history_start: datetime.date | None,
+    history: tuple[datetime.date | None, datetime.date | None],
 ) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """The status rules in order (first match wins): status, rule name and reason per account."""
+    """The status rules in order (first match wins): status, rule name and reason per account.
+
+    ``history``: the data's first and last day (:func:`reportkit.core.periods.data_start`, ``data_end``)."""
     n = len(rev.period)
     never = orders.last.isna().to_numpy()
     d = orders.days.fillna(10**9).to_numpy(dtype="int64")
@@ -396,6 +422,7 @@ def _classify(
     t = rev.trend.to_numpy()
     has_t = ~np.isnan(t)
     conds = [
+        np.full(n, not reached),
         never | (d > rules.lapsed_after_days),
         n_esc.to_numpy() > 0,
         df <= rules.new_within_days,
@@ -406,12 +433,12 @@ def _classify(
         has_t & (t >= rules.growing_above),
         ~has_t & (rev.period.to_numpy() > 0),
     ]
-    statuses = ["lapsed", "at risk", "new", "at risk", "active", "at risk", "declining", "growing", "growing"]
+    statuses = ["n/a", "lapsed", "at risk", "new", "at risk", "active", "at risk", "declining", "growing", "growing"]
     status = np.select(conds, statuses, default="stable")
     rule = np.select(conds, list(STATUS_RULES[:-1]), default="stable")
     fired = [next((k for k, cond in enumerate(conds) if cond[i]), None) for i in range(n)]
     reasons = [
-        _reason(fired[i], bool(never[i]), int(d[i]), int(df[i]), float(t[i]), int(n_esc.iloc[i]), rules, period, history_start)
+        _reason(fired[i], bool(never[i]), int(d[i]), int(df[i]), float(t[i]), int(n_esc.iloc[i]), rules, period, history)
         for i in range(n)
     ]
     return status, rule, reasons
@@ -419,11 +446,12 @@ def _classify(
 
 #: ``status_reason`` of each rule of :func:`_classify`, in its order (``str.format`` fields: see :func:`_reason`).
 _REASONS = (
-    "no order for {d} days (lapsed after {r.lapsed_after_days})",
+    "data ends on {end}, before {period} began",
+    "no order for {d} (lapsed after {r.lapsed_after_days})",
     "{escalations}",
-    "first order {df} days ago (new within {r.new_within_days})",
-    "no order for {d} days (at risk after {r.at_risk_after_days})",
-    "last order {d} days ago; no comparison with {ly}: {since}",
+    "first order {df} ago (new within {r.new_within_days})",
+    "no order for {d} (at risk after {r.at_risk_after_days})",
+    "last order {d} ago; no comparison with {ly}: {since}",
     "revenue {pct} vs {ly} (at risk at -{drop:.0f} % or worse)",
     "revenue {pct} vs {ly} (declining at -{declining:.0f} % or worse)",
     "revenue {pct} vs {ly} (growing at +{growing:.0f} % or more)",
@@ -440,14 +468,17 @@ def _reason(
     n_esc: int,
     rules: AccountStatusRules,
     period: Period,
-    history_start: datetime.date | None,
+    history: tuple[datetime.date | None, datetime.date | None],
 ) -> str:
     """``status_reason``: the rule that fired (index into :data:`_REASONS`; None: stable), in words."""
+    history_start, history_end = history
+    if fired == 0:  # the data ends before the period: whether it ordered since is unknown
+        return _REASONS[0].format(end=history_end.isoformat() if history_end else "", period=period.label)
     if never:
         return "no order on record"
     fields = {
-        "d": d,
-        "df": df,
+        "d": counted(d, "day"),
+        "df": counted(df, "day"),
         "escalations": counted(n_esc, "open service escalation"),
         "r": rules,
         "pct": f"{t * 100:+.0f} %",

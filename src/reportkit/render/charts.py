@@ -10,7 +10,8 @@ No arithmetic happens here: the bars are the report's own ``revenue`` / ``quota`
 values (a team's: ``credited_revenue`` / ``quota``, the attainment basis) (``Decimal`` converted to ``float`` only to place them on an axis).
 A chart whose values are all zero or missing has an axis from 0 with one tick (``$0``) and says
 why it is empty ("no revenue and no quota in these periods"), in the PNG of the notebook and the
-HTML and the SVG of the PDF alike (:func:`_nothing_to_scale`).
+HTML and the SVG of the PDF alike (:func:`_nothing_to_scale`), and so does the workbook's native chart
+(:func:`reportkit.render.labels.empty_chart_note`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from ..core.currency import currency_info
+from .labels import empty_chart_note, money_tick, revenue_vs_quota_note
 
 __all__ = [
     "quarterly_chart",
@@ -78,29 +79,6 @@ def _num(value: Any) -> float:
     return f
 
 
-def money_tick(x: float, currency: str = "USD") -> str:
-    """Compact currency tick label: ``250000 -> '$250k'``, ``1.25e6 -> '$1.25M'``, ``0 -> '$0'``.
-
-    Currencies with a symbol (:func:`reportkit.core.currency.currency_info`) get it, others a prefix (``CHF 250k``); the sign
-    goes before the symbol (``-$50k``). Display only: the value is the axis
-    position, nothing is computed from it.
-    """
-    sign = "-" if x < 0 else ""
-    a = abs(x)
-    if a >= 1e9:
-        body = f"{a / 1e9:.2f}".rstrip("0").rstrip(".") + "B"
-    elif a >= 1e6:
-        body = f"{a / 1e6:.2f}".rstrip("0").rstrip(".") + "M"
-    elif a >= 1e3:
-        body = f"{a / 1e3:.1f}".rstrip("0").rstrip(".") + "k"
-    else:
-        body = f"{a:.0f}"
-    if body in ("0", "0k", "0M", "0B"):
-        sign, body = "", "0"
-    symbol = currency_info(currency).symbol
-    return f"{sign}{symbol}{body}" if symbol else f"{sign}{currency} {body}"
-
-
 def _money_axis(currency: str) -> FuncFormatter:
     return FuncFormatter(lambda x, _pos: money_tick(x, currency))
 
@@ -108,11 +86,10 @@ def _money_axis(currency: str) -> FuncFormatter:
 def _nothing_to_scale(ax: Any, values: Sequence[float], note: str, axis: str = "y") -> None:
     """An axis whose values are all zero or missing: 0 to 1 with one tick, ``$0``, and ``note`` across the plot.
 
-    Left to matplotlib, all-zero bars give an axis of -0.05 .. 0.05 whose every tick
-    reads ``$0``; a reader expects one zero line and words saying why the chart is
-    empty. Only where something is plotted (an empty chart says "no data").
+    The rule and its words: :func:`reportkit.render.labels.empty_chart_note`, which the
+    workbook's chart follows too.
     """
-    if not values or any(v != 0 for v in values if not math.isnan(v)):
+    if empty_chart_note(values, note) is None:
         return
     (ax.set_ylim if axis == "y" else ax.set_xlim)(0, 1)
     (ax.set_yticks if axis == "y" else ax.set_xticks)([0])
@@ -137,7 +114,7 @@ def _revenue_vs_quota(
         bars, quotas = [_num(v) for v in revenue], [_num(v) for v in quota]
         ax.bar([i - width / 2 for i in x], bars, width, label=revenue_label, color=_REVENUE)
         ax.bar([i + width / 2 for i in x], quotas, width, label="Quota", color=_QUOTA)
-        _nothing_to_scale(ax, bars + quotas, f"no {revenue_label.lower()} and no quota in these periods")
+        _nothing_to_scale(ax, bars + quotas, revenue_vs_quota_note(revenue_label))
         ax.set_xticks(x)
         ax.set_xticklabels([str(s) for s in labels])
         ax.yaxis.set_major_formatter(_money_axis(currency))

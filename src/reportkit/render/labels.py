@@ -17,18 +17,37 @@ None of them reaches a reader: every renderer turns them into words here.
   never changed: only the columns listed hold codes.
 * :func:`plain_frame` -- a frame with its code columns in words (what the
   workbooks write).
+* :func:`money_tick` -- a chart axis's compact amount (``$250k``), in the notebook's charts
+  and the workbook's empty chart alike.
+* :func:`empty_chart_note` -- what a chart whose values are all zero or missing says
+  instead of a scale (``no revenue and no quota in these periods``): the notebook's
+  chart (:mod:`reportkit.render.charts`) and the workbook's
+  (:mod:`reportkit.render.excel.charts`) show one zero tick and these words.
 
 Display only: nothing here computes money.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
-__all__ = ["COLUMN_LABELS", "SUMMARY_LAYOUT", "VALUE_WORDS", "column_label", "summary_label", "value_words", "plain_frame"]
+from ..core.currency import currency_info
+
+__all__ = [
+    "COLUMN_LABELS",
+    "SUMMARY_LAYOUT",
+    "VALUE_WORDS",
+    "column_label",
+    "summary_label",
+    "value_words",
+    "plain_frame",
+    "empty_chart_note",
+    "revenue_vs_quota_note",
+    "money_tick",
+]
 
 COLUMN_LABELS: dict[str, str] = {
     "account_manager_id": "Account manager ID",
@@ -121,6 +140,7 @@ _METHOD_WORDS = {
 VALUE_WORDS: dict[str, dict[str, str]] = {
     # reportkit.domain.accounts.STATUS_RULES: which rule set an account's status
     "status_rule": {
+        "data_ends": "the data ends before the period",
         "lapsed": "no order for too long",
         "escalation": "open service escalation",
         "new": "new account",
@@ -279,3 +299,52 @@ def plain_frame(frame: pd.DataFrame | None, words: Mapping[str, Mapping[str, str
     for c in cols:
         out[c] = out[c].map(lambda v, c=c: value_words(v, str(c)))
     return out
+
+
+def empty_chart_note(values: Sequence[Any], note: str) -> str | None:
+    """``note`` when a chart has values and every one is zero or missing (None, NaN); else None.
+
+    Such a chart has nothing to scale: left to itself, matplotlib draws an axis of
+    -0.05 .. 0.05 whose every tick reads ``$0``, a spreadsheet one of $0.00 .. $1.00.
+    A reader expects one zero line and words saying why the chart is empty. A chart
+    with no values at all says "no data" instead.
+
+    >>> empty_chart_note([0, None, float("nan")], "no revenue and no quota in these periods")
+    'no revenue and no quota in these periods'
+    >>> empty_chart_note([0, 1], "no revenue"), empty_chart_note([], "no revenue")
+    (None, None)
+    """
+    present = [v for v in values if not (pd.isna(v) or v != v)]  # v != v: a Decimal NaN
+    return note if values and all(v == 0 for v in present) else None
+
+
+def revenue_vs_quota_note(revenue: str = "revenue") -> str:
+    """What an all-zero chart of ``revenue`` against quota per quarter says (:func:`empty_chart_note`).
+
+    >>> revenue_vs_quota_note("Credited revenue")
+    'no credited revenue and no quota in these periods'
+    """
+    return f"no {revenue.lower()} and no quota in these periods"
+
+
+def money_tick(x: float, currency: str = "USD") -> str:
+    """Compact currency tick label: ``250000 -> '$250k'``, ``1.25e6 -> '$1.25M'``, ``0 -> '$0'``.
+
+    Currencies with a symbol (:func:`reportkit.core.currency.currency_info`) get it, others a prefix (``CHF 250k``); the sign
+    goes before the symbol (``-$50k``). Display only: the value is the axis
+    position, nothing is computed from it.
+    """
+    sign = "-" if x < 0 else ""
+    a = abs(x)
+    if a >= 1e9:
+        body = f"{a / 1e9:.2f}".rstrip("0").rstrip(".") + "B"
+    elif a >= 1e6:
+        body = f"{a / 1e6:.2f}".rstrip("0").rstrip(".") + "M"
+    elif a >= 1e3:
+        body = f"{a / 1e3:.1f}".rstrip("0").rstrip(".") + "k"
+    else:
+        body = f"{a:.0f}"
+    if body in ("0", "0k", "0M", "0B"):
+        sign, body = "", "0"
+    symbol = currency_info(currency).symbol
+    return f"{sign}{symbol}{body}" if symbol else f"{sign}{currency} {body}"

@@ -44,6 +44,7 @@ __all__ = [
     "pdf_unavailable",
     "print_document",
     "render_pdf",
+    "renderer_on_workers",
     "warm_renderer",
 ]
 
@@ -166,16 +167,18 @@ class PdfEngine:
 
     Attributes
     ----------
-    name : {"chromium", "weasyprint"}
+    name : {"chromium", "weasyprint", "auto"}
+        ``auto`` only for a batch whose workers choose (:func:`renderer_on_workers`).
     executable : str or None
-        Chromium's absolute path; None for WeasyPrint.
+        Chromium's absolute path; None for WeasyPrint (and, on workers that choose, the
+        configured ``pdf.chromium`` or None).
     asked, asked_chromium : str or None
         What params ``pdf.renderer`` and ``pdf.chromium`` said, when :func:`choose_renderer`
         made this engine: another machine that prints (a Dask worker) applies that rule
         again for itself (:meth:`here`). Not part of the engine's identity (equality, hash).
     """
 
-    name: Literal["chromium", "weasyprint"] = "weasyprint"
+    name: Literal["chromium", "weasyprint", "auto"] = "weasyprint"
     executable: str | None = None
     asked: str | None = field(default=None, compare=False)
     asked_chromium: str | None = field(default=None, compare=False)
@@ -268,8 +271,7 @@ def choose_renderer(renderer: str = "auto", chromium: str | None = None) -> PdfE
     """
     from .chromium import chromium_unavailable, find_chromium
 
-    if renderer not in PDF_RENDERERS:
-        raise ParamsError(f"unknown PDF renderer {renderer!r}", hint=f"params pdf.renderer is one of {', '.join(PDF_RENDERERS)}")
+    _check_renderer(renderer)
     if renderer != "weasyprint":
         missing = chromium_unavailable(chromium)
         if missing is None:
@@ -281,6 +283,30 @@ def choose_renderer(renderer: str = "auto", chromium: str | None = None) -> PdfE
         also = " (and no Chromium either: apt-get install chromium)" if renderer == "auto" else ""
         raise EnvironmentError_(missing + also, hint="or turn PDFs off for this batch: -p pdf.enabled=false")
     return PdfEngine("weasyprint", asked=renderer, asked_chromium=chromium)
+
+
+def _check_renderer(renderer: str) -> None:
+    if renderer not in PDF_RENDERERS:
+        raise ParamsError(f"unknown PDF renderer {renderer!r}", hint=f"params pdf.renderer is one of {', '.join(PDF_RENDERERS)}")
+
+
+def renderer_on_workers(renderer: str = "auto", chromium: str | None = None) -> PdfEngine:
+    """The engine of a batch whose PDFs other machines print (Dask workers): nothing is chosen or checked here.
+
+    Each worker applies params ``pdf.renderer`` for itself when it prints
+    (:meth:`PdfEngine.here`: :func:`choose_renderer` there), so the machine that runs the
+    batch needs neither a browser nor WeasyPrint; a worker that cannot print fails that
+    report's PDF, naming itself and the fix. ``name`` is what params asked (``auto``
+    too): what the manifest's ``batch.pdf`` records, each report's ``pdf_renderer`` what printed it.
+
+    Examples
+    --------
+    >>> renderer_on_workers("auto").describe()
+    {'renderer': 'auto', 'executable': None}
+    """
+    _check_renderer(renderer)
+    executable = chromium if renderer != "weasyprint" else None
+    return PdfEngine(renderer, executable, asked=renderer, asked_chromium=chromium)  # type: ignore[arg-type]
 
 
 class PdfRenderer:

@@ -365,6 +365,7 @@ class ReportContext:
                 pipeline=ds.pipeline,
                 service_issues=ds.service_issues,
                 history_start=self.first_deal,
+                history_end=self.last_deal,
             )
             at_risk = status.loc[(status["status"] == "at risk").to_numpy(), list(AT_RISK_COLUMNS)].reset_index(drop=True)
             # kept to the end of the batch: money as int64 cents, not a Decimal object per row (the same cents)

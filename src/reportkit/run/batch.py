@@ -216,7 +216,8 @@ def run_batch(
     params = with_close_registry(params, out)
     check_period(params.period, FiscalCalendar())
     templates, kernels = _check_templates_and_kernels(params, tdir, kernel_name)
-    params, pdf = check_pdf(params, [batch_kinds(params)[k] for k in params.reports])  # pdf.renderer chosen (docs/pdf.md)
+    # pdf.renderer chosen here, or by each Dask worker where it prints (docs/pdf.md)
+    params, pdf = check_pdf(params, [batch_kinds(params)[k] for k in params.reports], on_workers=dask_scheduler is not None)
     previous, mode = _previous_run(out, resume, only_failed)
     stamp("checks", t_start, cpu=time.process_time() - c_start)  # params, templates, kernels, the previous run
     with span("pool start"):

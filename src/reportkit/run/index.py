@@ -11,6 +11,7 @@ the folder can be moved or served as is.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
@@ -69,7 +70,29 @@ table{border-collapse:collapse;margin:.5rem 0 1.5rem} th,td{padding:.3rem .8rem;
 .headline>div{border:1px solid #e2e8f0;border-radius:6px;padding:.6rem 1rem;min-width:10rem}
 .headline dt{color:#4a5568;font-size:.85em} .headline dd{margin:0;font-size:1.4em;font-weight:600}
 .headline .sub{font-size:.8em;color:#4a5568;font-weight:400}
+.scroll{overflow-x:auto;max-width:100%} .name{white-space:nowrap}
 """
+
+_PATH = re.compile(r"[^\s'\"<>]*/[^\s'\"<>]*|[^\s'\"<>/]+\.(?:html|pdf|xlsx|ipynb|json|parquet)\b")
+"""A file name or path in a message (a word with a ``/``, or one ending in a file extension)."""
+
+
+def _text(message: str) -> str:
+    """``message`` escaped, each file name in it whole on one line: a path breaks only after a ``/``.
+
+    A browser breaks a long word after each hyphen, so ``alice-andersen-am-001.pdf``
+    wrapped as ``alice-`` / ``andersen-am-001.pdf``; each part of a path is kept
+    together (``.name``) with a break opportunity (``<wbr>``) after its slashes only.
+
+    >>> _text("could not write out/a-b.pdf: disk full")
+    'could not write <span class="name">out/</span><wbr><span class="name">a-b.pdf:</span> disk full'
+    """
+    out, at = [], 0
+    for m in _PATH.finditer(message):
+        parts = re.findall(r"[^/]*/|[^/]+$", m.group(0))
+        out += [html.escape(message[at : m.start()]), "<wbr>".join(f'<span class="name">{html.escape(p)}</span>' for p in parts)]
+        at = m.end()
+    return "".join([*out, html.escape(message[at:])])
 
 
 _LINK_ORDER = ("html", "pdf", "xlsx", "ipynb")
@@ -77,12 +100,13 @@ _LINK_ORDER = ("html", "pdf", "xlsx", "ipynb")
 
 
 def _links(r: ReportResult) -> str:
-    """A report's file links (HTML, workbook, notebook), escaped and URL-quoted."""
+    """A report's file links (HTML, workbook, notebook), escaped and URL-quoted, and why a file is missing
+    (file names in it never broken inside a name: :func:`_text`)."""
     return " · ".join(
         f'<a href="{html.escape(quote(path))}">{html.escape(fmt.upper() if fmt != "ipynb" else "notebook")}</a>'
         for fmt, path in sorted(r.outputs.items(), key=lambda kv: _LINK_ORDER.index(kv[0]))
     ) + "".join(
-        f'<div class="error">{html.escape(fmt.upper())} not written: {html.escape(reason)}</div>'
+        f'<div class="error">{html.escape(fmt.upper())} not written: {_text(reason)}</div>'
         for fmt, reason in sorted(r.output_errors.items())
     )
 
@@ -96,12 +120,16 @@ def _row(r: ReportResult, kinds: Mapping[str, ReportKind]) -> str:
         title = f'<a href="{esc(quote(r.outputs["html"]))}">{title}</a>'
     status = f'<span class="{"ok" if r.status == "ok" else "failed"}">{esc(r.status)}</span>'
     if r.error:
-        status += f'<div class="error">{esc(r.error)}</div>'
+        status += f'<div class="error">{_text(r.error)}</div>'
     label = kind.label if kind.builtin else kind.title  # a declared kind is named by its title
     return f"<tr><td>{title}</td><td>{esc(label)}</td><td>{status}</td><td>{_links(r)}</td></tr>"
 
 
-_TABLE_HEAD = "<table><thead><tr><th>Report</th><th>Kind</th><th>Status</th><th>Files</th></tr></thead><tbody>"
+_TABLE_HEAD = (
+    '<div class="scroll"><table><thead><tr><th>Report</th><th>Kind</th><th>Status</th><th>Files</th></tr></thead><tbody>'
+)
+"""A table of reports, in a box that scrolls sideways when a file name is wider than the window (the page does not)."""
+_TABLE_END = "</tbody></table></div>"
 
 
 def _headline(figures: Mapping[str, Any], currency: str) -> list[str]:
@@ -191,16 +219,16 @@ def index_html(
             link = f'<a href="{esc(quote(company_workbook))}">XLSX</a>' if company_workbook else ""
             status = '<span class="ok">ok</span>' if company_workbook else '<span class="failed">failed</span>'
             if company_error:
-                status += f'<div class="error">{esc(company_error)}</div>'
+                status += f'<div class="error">{_text(company_error)}</div>'
             parts.append(
                 f"<tr><td>Company roll-up workbook (every team)</td><td>workbook</td><td>{status}</td><td>{link}</td></tr>"
             )
-        parts.append("</tbody></table>")
+        parts.append(_TABLE_END)
     for team, members in groups.items():
         members = sorted(members, key=lambda r: (kinds[r.kind].per != "team",))  # the team's own reports first
         parts.append(f"<h2>{esc(team)}</h2>")
         parts.append(_TABLE_HEAD)
         parts += [_row(r, kinds) for r in members]
-        parts.append("</tbody></table>")
+        parts.append(_TABLE_END)
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"

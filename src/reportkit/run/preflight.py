@@ -154,30 +154,37 @@ def check_kernel(name: str = KERNEL_NAME) -> None:
         ) from None
 
 
-def check_pdf(params: BatchParams, kinds: list[ReportKind] | None = None) -> tuple[BatchParams, Any]:
+def check_pdf(params: BatchParams, kinds: list[ReportKind] | None = None, *, on_workers: bool = False) -> tuple[BatchParams, Any]:
     """With params ``pdf.enabled`` (or a declared kind of ``kinds`` listing ``pdf``), choose the PDF renderer
     (params ``pdf.renderer``: :func:`reportkit.render.pdf.choose_renderer`) and refuse to start where it cannot run.
+
+    ``on_workers``: other machines print (a Dask cluster); each worker chooses and checks
+    the renderer for itself when it prints (:func:`reportkit.render.pdf.renderer_on_workers`),
+    so this machine needs no renderer and ``params`` is returned unchanged.
 
     Returns
     -------
     params : BatchParams
         ``params`` with ``pdf.renderer`` and ``pdf.chromium`` resolved (``auto`` made
         ``chromium`` with the browser's path, or ``weasyprint``), so every job uses the
-        one choice; ``params`` unchanged when the batch writes no PDFs.
+        one choice; ``params`` unchanged when the batch writes no PDFs, or ``on_workers``.
     engine : reportkit.render.pdf.PdfEngine or None
-        The renderer the workers start and the manifest records; None: no PDFs.
+        The renderer the workers start and the manifest records (``on_workers``: what
+        params asked, each worker's rule); None: no PDFs.
 
     Raises
     ------
     EnvironmentError_
         Naming what is missing and how to install it (exit code 3), before any report
-        runs: ``chromium`` asked for without a browser or Playwright; WeasyPrint or
+        runs (never ``on_workers``): ``chromium`` asked for without a browser or Playwright; WeasyPrint or
         Pango missing where it is the renderer (or, for ``auto``, where neither can run).
     """
     if not params.pdf.enabled and not any(not k.builtin and "pdf" in k.formats for k in kinds or ()):
         return params, None
-    from ..render.pdf import choose_renderer  # lazy: a renderer only for a batch that writes PDFs
+    from ..render.pdf import choose_renderer, renderer_on_workers  # lazy: a renderer only for a batch that writes PDFs
 
+    if on_workers:
+        return params, renderer_on_workers(params.pdf.renderer, params.pdf.chromium)
     engine = choose_renderer(params.pdf.renderer, params.pdf.chromium)
     pdf = params.pdf.model_copy(update={"renderer": engine.name, "chromium": engine.executable})
     return params.model_copy(update={"pdf": pdf}), engine

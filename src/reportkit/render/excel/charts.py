@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..labels import empty_chart_note, money_tick, revenue_vs_quota_note
 from .book import _Book
 from .formats import money_format
 from .frames import _Placed
@@ -55,6 +56,34 @@ def _attainments(frame: pd.DataFrame) -> list[Any]:
     return frame["attainment"].tolist() if "attainment" in frame.columns else [None] * len(frame)
 
 
+def _money_axis(currency: str, shown: list[Any]) -> dict[str, Any]:
+    """A money axis with gridlines, from 0 (:func:`_floor`)."""
+    return {"num_format": money_format(currency), "major_gridlines": {"visible": True}, **_floor(shown)}
+
+
+def _nothing_to_scale(currency: str, note: str) -> dict[str, Any]:
+    """The value axis of a chart whose values are all zero or missing, as the notebook's chart draws it.
+
+    One tick, the zero line, reading ``$0`` as the HTML's does (:func:`reportkit.render.labels.money_tick`;
+    the axis runs to 1, whose tick the number format leaves blank), and ``note`` (why it is empty,
+    :func:`reportkit.render.labels.empty_chart_note`) as the axis's title, in the middle of the plot.
+    A spreadsheet left to itself draws $0.00 to $1.00 in ten gridlines over no bar.
+    """
+    zero = money_tick(0, currency).replace('"', "")
+    return {
+        "min": 0,
+        "max": 1,
+        "major_unit": 1,
+        "num_format": f';;"{zero}"',  # positive; negative; zero: only the zero tick has a label
+        "major_gridlines": {"visible": False},
+    }
+
+
+def _why_empty(note: str) -> dict[str, Any]:
+    """The category axis's title: ``note``, in the middle of the plot as the notebook's chart writes it."""
+    return {"name": note, "name_font": {"bold": False, "color": "#4A5568"}, "name_layout": {"x": 0.32, "y": 0.42}}
+
+
 def _quarterly_chart(
     book: _Book,
     placed: _Placed,
@@ -62,8 +91,10 @@ def _quarterly_chart(
     frame: pd.DataFrame,
     column: str = "revenue",
     name: str = "Revenue",
+    revenue: str = "revenue",
 ) -> None:
-    """Revenue columns (``column`` of the quarterly sheet, named ``name``) against a quota line, on an axis from 0."""
+    """Revenue columns (``column`` of the quarterly sheet, named ``name``; ``revenue`` in the words of an empty chart)
+    against a quota line, on an axis from 0."""
     n = len(frame)
     if n < 1 or not {"period", column} <= set(placed.columns) or placed.chart_anchor is None:
         return
@@ -93,7 +124,10 @@ def _quarterly_chart(
         chart.combine(line)
     chart.set_title({"name": title})
     shown = [*frame[column], *(frame["quota"] if "quota" in frame and "quota" in placed.columns else [])]
-    chart.set_y_axis({"num_format": money_format(book.currency), "major_gridlines": {"visible": True}, **_floor(shown)})
+    note = empty_chart_note(shown, revenue_vs_quota_note(revenue))
+    chart.set_y_axis(_nothing_to_scale(book.currency, note) if note else _money_axis(book.currency, shown))
+    if note:
+        chart.set_x_axis(_why_empty(note))
     chart.set_legend({"position": "bottom"})
     _insert_below(book, placed, chart, 1.2)
 
@@ -136,6 +170,7 @@ def _report_charts(book: _Book, report: Any, placed: dict[str, _Placed]) -> None
             report.quarterly,
             "credited_revenue",
             "Credited revenue (attainment basis)",
+            "credited revenue",
         )
     else:
         _quarterly_chart(book, placed["quarterly"], "Quarterly revenue against quota", report.quarterly)

@@ -1,0 +1,64 @@
+"""The batch index as headless Chromium lays it out: file names are never broken inside a name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reportkit.config.params import load_params
+from reportkit.core.periods import FiscalCalendar, Period
+from reportkit.render.chromium import CHROMIUM_ARGS, chromium_unavailable, find_chromium
+from reportkit.run import index
+from reportkit.run.results import ReportResult
+
+ROOT = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.skipif(chromium_unavailable() is not None, reason=str(chromium_unavailable()))
+
+LONG = "maximiliane-von-hohenzollern-sigmaringen-am-000123456"
+
+
+def _page() -> str:
+    files = {fmt: f"account_managers/{LONG}.{fmt}" for fmt in ("html", "xlsx", "ipynb")}
+    results = [
+        ReportResult(
+            "account_manager",
+            "AM-000123456",
+            "Maximiliane von Hohenzollern-Sigmaringen",
+            "Team North",
+            "ok",
+            files,
+            output_errors={
+                "pdf": f"OutputError: could not write /shared/reports/quarter-end-restated/account_managers/{LONG}.pdf"
+            },
+        ),
+        ReportResult(
+            "account_manager", "AM-001", "Alice Andersen", "Team North", "failed", {}, error=f"could not read {LONG}.ipynb"
+        ),
+    ]
+    return index.index_html(load_params(ROOT / "params" / "demo.yaml"), Period.parse("FY2025-Q4", FiscalCalendar(7)), results)
+
+
+@pytest.mark.parametrize("width", [1000, 480])
+def test_the_index_breaks_a_file_path_only_after_a_slash_and_scrolls_its_table_not_the_page(tmp_path, width):
+    from playwright.sync_api import sync_playwright
+
+    (tmp_path / "index.html").write_text(_page(), encoding="utf-8")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=find_chromium(), args=list(CHROMIUM_ARGS))
+        try:
+            page = browser.new_page(viewport={"width": width, "height": 800})
+            page.goto((tmp_path / "index.html").as_uri())
+            # each part of a path ("quarter-end-restated/", "<long name>.pdf") as the browser laid it out: lines it spans
+            parts = page.eval_on_selector_all(
+                ".error .name", "els => els.map(e => [e.textContent, new Set([...e.getClientRects()].map(r => r.top)).size])"
+            )
+            page_width, view = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+            table_scrolls = page.eval_on_selector(".scroll", "e => e.scrollWidth > e.clientWidth")
+        finally:
+            browser.close()
+    assert {text for text, _ in parts} >= {"quarter-end-restated/", f"{LONG}.pdf", f"{LONG}.ipynb"}
+    assert [text for text, lines in parts if lines != 1] == []  # no name wraps after one of its hyphens
+    assert page_width <= view  # the page never scrolls sideways ...
+    assert table_scrolls or width > 900  # ... a table too wide for the window does, in its own box
