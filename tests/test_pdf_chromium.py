@@ -304,7 +304,10 @@ def test_the_browser_keeps_playwrights_disabled_features_and_runs_no_address_bar
     renderer = ChromiumRenderer(choose_renderer("chromium").executable)
     try:
         renderer.render(print_document("<p>one report</p>", PdfPage(TITLE)))
-        lines = [psutil.Process(pid).cmdline() for pid in renderer.browser_pids()]
+        lines = []
+        for pid in renderer.browser_pids():
+            with contextlib.suppress(psutil.Error):  # a print compositor that has ended meanwhile
+                lines.append(psutil.Process(pid).cmdline())
     finally:
         renderer.close()
     browser = next(line for line in lines if not any(arg.startswith("--type=") for arg in line))
