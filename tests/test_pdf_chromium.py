@@ -28,7 +28,7 @@ import nbformat
 import pytest
 from demo_params import demo_params
 
-from reportkit.render.chromium import ChromiumRenderer, chromium_unavailable
+from reportkit.render.chromium import DISABLED_FEATURES, ChromiumRenderer, chromium_unavailable
 from reportkit.render.pdf import PdfPage, choose_renderer, pdf_unavailable, print_document, render_pdf
 from reportkit.render.titles import PrintTitle
 from reportkit.run.batch import run_batch
@@ -294,6 +294,28 @@ def test_a_killed_report_worker_leaves_no_browser_behind(tmp_path):
     ran = _batch_in_wrapper(tmp_path, "kill-worker")
     assert ran["browsers_seen"] > 0
     assert ran["left"] == []
+
+
+def test_the_browser_keeps_playwrights_disabled_features_and_runs_no_address_bar_popup(tmp_path):
+    # Chromium keeps only the last --disable-features: ours must repeat Playwright's own (a Playwright that
+    # disables more fails here, naming them), and the omnibox popup's renderer (Chromium 156) must not start
+    import psutil
+
+    renderer = ChromiumRenderer(choose_renderer("chromium").executable)
+    try:
+        renderer.render(print_document("<p>one report</p>", PdfPage(TITLE)))
+        lines = []
+        for pid in renderer.browser_pids():
+            with contextlib.suppress(psutil.Error):  # a print compositor that has ended meanwhile
+                lines.append(psutil.Process(pid).cmdline())
+    finally:
+        renderer.close()
+    browser = next(line for line in lines if not any(arg.startswith("--type=") for arg in line))
+    given = [set(arg.split("=", 1)[1].split(",")) for arg in browser if arg.startswith("--disable-features=")]
+    assert len(given) == 2  # Playwright's, then CHROMIUM_ARGS's, which Chromium takes
+    assert given[0] - given[1] == set()
+    assert set(DISABLED_FEATURES) <= given[1]
+    assert [line for line in lines if "--top-chrome-webui" in line] == []
 
 
 def test_a_long_temporary_folder_does_not_stop_the_browser(tmp_path, monkeypatch):

@@ -53,10 +53,51 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CHROMIUM_ARGS", "CHROMIUM_NAMES", "ChromiumRenderer", "chromium_unavailable", "close_all", "find_chromium"]
+__all__ = [
+    "CHROMIUM_ARGS",
+    "CHROMIUM_NAMES",
+    "DISABLED_FEATURES",
+    "PLAYWRIGHT_DISABLED_FEATURES",
+    "ChromiumRenderer",
+    "chromium_unavailable",
+    "close_all",
+    "find_chromium",
+]
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
 """Executables looked for on ``PATH`` when neither params ``pdf.chromium`` nor ``REPORTKIT_CHROMIUM`` names one."""
+
+PLAYWRIGHT_DISABLED_FEATURES = (
+    "AvoidUnnecessaryBeforeUnloadCheckSync",
+    "DestroyProfileOnBrowserClose",
+    "HttpsUpgrades",
+    "HttpsFirstBalancedModeAutoEnable",
+    "LensOverlay",
+    "MediaRouter",
+    "PaintHolding",
+    "ThirdPartyStoragePartitioning",
+    "AvoidCorsURLLoaderRestartOnRedirect",
+    "TcpPortRandomizationWin",
+    "OptimizationHints",
+    "NetworkTimeServiceQuerying",
+    "AimEnabled",
+    "PreconnectToSearch",
+    "msForceBrowserSignIn",
+    "msEdgeUpdateLaunchServicesPreferredVersion",
+)
+"""The features Playwright (1.65) starts Chromium without (its own ``--disable-features``).
+
+Chromium keeps only the last ``--disable-features`` of its command line, so the one in
+:data:`CHROMIUM_ARGS` repeats these; ``tests/test_pdf_chromium.py`` checks, on the
+browser's own command line, that it still holds every feature Playwright's does
+(``docs/batch.md``, "Library internals we replace")."""
+
+DISABLED_FEATURES = ("WebUIOmniboxPopup", "WebUIOmniboxAimPopup", "WebUIOmniboxFullPopup")
+"""Browser features a report browser does without: the address bar's suggestion popup,
+which Chromium 156 preloads as a web page in a renderer process of its own in every
+window, headless too (``chrome://omnibox-popup.top-chrome/``): 0.3-0.9 s of CPU when the
+browser starts and 0.02 s a second while it runs, for a window nobody types into
+(``docs/pdf.md``). Unknown names are ignored by a Chromium without them."""
 
 CHROMIUM_ARGS = (
     "--headless",
@@ -67,8 +108,10 @@ CHROMIUM_ARGS = (
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    "--disable-features=" + ",".join(PLAYWRIGHT_DISABLED_FEATURES + DISABLED_FEATURES),
 )
-"""Flags every report browser starts with: headless, no sandbox (root), nothing fetched in the background."""
+"""Flags every report browser starts with: headless, no sandbox (root), nothing fetched in
+the background, no address-bar popup (:data:`DISABLED_FEATURES`)."""
 
 PRINT_TIMEOUT_S = 120.0
 """How long one report's print may take before its browser is taken for hung, killed and replaced."""
