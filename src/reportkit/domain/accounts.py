@@ -85,7 +85,9 @@ __all__ = [
     "STATUSES",
     "STATUS_RULES",
     "SERVICE_ISSUE_COLUMNS",
+    "LOST_DEAL_COLUMNS",
     "account_status",
+    "lost_deals",
     "new_logo_deals",
     "TOP_ACCOUNTS",
     "RETENTION_RULE",
@@ -359,6 +361,22 @@ def _open_pipeline(pipeline: pd.DataFrame | None, am: str, ids: pd.Index) -> tup
     )
 
 
+LOST_DEAL_COLUMNS = ("account_manager_id", "account_id", "close_date", "stage")
+"""The columns of :func:`lost_deals`: what the lost-deal counts of :func:`account_status` read."""
+
+
+def lost_deals(deals: pd.DataFrame) -> pd.DataFrame:
+    """The lost deals of ``deals`` (stage ``lost``, in any case, spaces around it ignored), columns :data:`LOST_DEAL_COLUMNS`.
+
+    What :func:`account_status` counts as lost, before its account manager and window.
+    ``account_status(..., deals=lost_deals(deals))`` gives the same table as with every
+    deal (a batch reads the deals once for all its account managers: ``ReportContext``),
+    when ``history_start`` is given (its default reads every deal's close date).
+    """
+    st = deals["stage"].astype("string").str.strip().str.lower()
+    return deals.loc[(st == "lost").fillna(False).to_numpy(dtype=bool), list(LOST_DEAL_COLUMNS)]
+
+
 def _win_loss(
     orders: pd.DataFrame, deals: pd.DataFrame | None, am: str, ids: pd.Index, as_of: datetime.date, rules: AccountStatusRules
 ) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -369,10 +387,9 @@ def _win_loss(
     won = w.drop_duplicates("deal_id").groupby("account_id").size().reindex(ids, fill_value=0).astype("int64")
     lost = pd.Series(0, index=ids, dtype="int64")
     if deals is not None and len(deals):
-        st = deals["stage"].astype("string").str.strip().str.lower()
-        lm = (st == "lost").fillna(False) & (deals["account_manager_id"].astype("str") == am)
-        lm &= (deals["close_date"] >= win_start) & (deals["close_date"] <= as_of_ts)
-        ld = deals.loc[lm.to_numpy()]
+        ld = lost_deals(deals)
+        lm = (ld["account_manager_id"].astype("str") == am) & (ld["close_date"] >= win_start) & (ld["close_date"] <= as_of_ts)
+        ld = ld.loc[lm.to_numpy()]
         lost = ld.groupby(ld["account_id"].astype("str")).size().reindex(ids, fill_value=0).astype("int64")
     tried = (won + lost).astype("float64")
     win_rate = (won / tried.where(tried > 0)).astype("float64") if deals is not None else pd.Series(np.nan, index=ids)
