@@ -13,7 +13,7 @@ import pytest
 from conftest import build_batch_params, build_dataset
 
 from reportkit.core.periods import FiscalCalendar, Period
-from reportkit.domain.accounts import ACCOUNT_COLUMNS, STATUS_RULES, AccountStatusRules, account_status
+from reportkit.domain.accounts import ACCOUNT_COLUMNS, STATUS_RULES, AccountStatusRules, account_status, lost_deals
 from reportkit.domain.crediting import credited_deals
 from reportkit.reports.builders import build_account_manager_report
 
@@ -143,6 +143,29 @@ def test_pipeline_won_lost_win_rate_and_share():
     assert (c2["won_count"], c2["lost_count"], c2["win_rate"]) == (1, 3, pytest.approx(0.25))
     # FY2025 YTD: C1 400.00, C2 100.00
     assert c1["share_of_am_revenue"] == pytest.approx(0.8) and c2["share_of_am_revenue"] == pytest.approx(0.2)
+
+
+def test_account_status_on_the_lost_deals_alone_equals_it_on_every_deal():
+    # a batch hands every account manager the lost deals found once (ReportContext): the same table
+    rows = [
+        ("D0", "A1", "C1", "2024-05-01", 100_00),
+        ("D1", "A1", "C1", "2025-05-01", 300_00),
+        ("D2", "A1", "C1", "2025-06-02", 0, "lost"),
+        ("D3", "A1", "C2", "2025-04-01", 100_00),
+        ("D4", "A1", "C2", "2025-04-02", 0, "lost"),
+        ("D5", "A2", "C2", "2025-04-03", 0, "lost"),
+        ("D6", "A1", "C2", "2023-04-04", 0, "lost"),  # outside the win-rate window
+    ]
+    ds = build_dataset(deals=rows)
+    ds.deals["stage"] = ds.deals["stage"].astype("object").where(ds.deals["stage"] != "lost", " Lost ")
+    lost = lost_deals(ds.deals)
+    assert len(lost) == 4
+    start = datetime.date(2023, 4, 4)
+    args = (credited_deals(ds), "A1", Q4, AS_OF, ds.accounts)
+    every = account_status(*args, deals=ds.deals, history_start=start)
+    alone = account_status(*args, deals=lost, history_start=start)
+    pd.testing.assert_frame_equal(alone, every)
+    assert every.set_index("account_id")["lost_count"].to_dict() == {"C1": 1, "C2": 1}
 
 
 def test_mid_period_status_compares_the_same_days_of_last_year_as_the_quarterly_table():

@@ -91,7 +91,9 @@ __all__ = [
     "STATUSES",
     "STATUS_RULES",
     "SERVICE_ISSUE_COLUMNS",
+    "LOST_DEAL_COLUMNS",
     "account_status",
+    "lost_deals",
     "new_logo_deals",
     "TOP_ACCOUNTS",
     "RETENTION_RULE",
@@ -382,6 +384,22 @@ def _open_pipeline(pipeline: pd.DataFrame | None, am: str, ids: pd.Index) -> tup
     )
 
 
+LOST_DEAL_COLUMNS = ("account_manager_id", "account_id", "close_date", "stage")
+"""The columns of :func:`lost_deals`: what the lost-deal counts of :func:`account_status` read."""
+
+
+def lost_deals(deals: pd.DataFrame) -> pd.DataFrame:
+    """The lost deals of ``deals`` (stage ``lost``, in any case, spaces around it ignored), columns :data:`LOST_DEAL_COLUMNS`.
+
+    What :func:`account_status` counts as lost, before its account manager and window.
+    ``account_status(..., deals=lost_deals(deals))`` gives the same table as with every
+    deal (a batch reads the deals once for all its account managers: ``ReportContext``),
+    when ``history_start`` is given (its default reads every deal's close date).
+    """
+    st = deals["stage"].astype("string").str.strip().str.lower()
+    return deals.loc[(st == "lost").fillna(False).to_numpy(dtype=bool), list(LOST_DEAL_COLUMNS)]
+
+
 def _win_loss(
     orders: pd.DataFrame, deals: pd.DataFrame | None, am: str, ids: pd.Index, as_of: datetime.date, rules: AccountStatusRules
 ) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -392,10 +410,9 @@ def _win_loss(
     won = w.drop_duplicates("deal_id").groupby("account_id").size().reindex(ids, fill_value=0).astype("int64")
     lost = pd.Series(0, index=ids, dtype="int64")
     if deals is not None and len(deals):
-        st = deals["stage"].astype("string").str.strip().str.lower()
-        lm = (st == "lost").fillna(False) & (deals["account_manager_id"].astype("str") == am)
-        lm &= (deals["close_date"] >= win_start) & (deals["close_date"] <= as_of_ts)
-        ld = deals.loc[lm.to_numpy()]
+        ld = lost_deals(deals)
+        lm = (ld["account_manager_id"].astype("str") == am) & (ld["close_date"] >= win_start) & (ld["close_date"] <= as_of_ts)
+        ld = ld.loc[lm.to_numpy()]
         lost = ld.groupby(ld["account_id"].astype("str")).size().reindex(ids, fill_value=0).astype("int64")
     tried = (won + lost).astype("float64")
     win_rate = (won / tried.where(tried > 0)).astype("float64") if deals is not None else pd.Series(np.nan, index=ids)
@@ -436,10 +453,14 @@ def _classify(
     statuses = ["n/a", "lapsed", "at risk", "new", "at risk", "active", "at risk", "declining", "growing", "growing"]
     status = np.select(conds, statuses, default="stable")
     rule = np.select(conds, list(STATUS_RULES[:-1]), default="stable")
-    fired = [next((k for k, cond in enumerate(conds) if cond[i]), None) for i in range(n)]
+    # the first rule that fired per account (None: stable), the rule np.select applied; then its words,
+    # with what every account shares put in words once (about 1,000 accounts per account manager)
+    held = np.vstack(conds) if n else np.zeros((len(conds), 0), dtype=bool)
+    fired = [int(k) if hit else None for k, hit in zip(held.argmax(axis=0).tolist(), held.any(axis=0).tolist())]
+    shared = _reason_fields(rules, period, history)
     reasons = [
-        _reason(fired[i], bool(never[i]), int(d[i]), int(df[i]), float(t[i]), int(n_esc.iloc[i]), rules, period, history)
-        for i in range(n)
+        _reason(*row, shared)
+        for row in zip(fired, never.tolist(), d.tolist(), df.tolist(), t.astype("float64").tolist(), n_esc.to_numpy().tolist())
     ]
     return status, rule, reasons
 
@@ -459,29 +480,16 @@ _REASONS = (
 )
 
 
-def _reason(
-    fired: int | None,
-    never: bool,
-    d: int,
-    df: int,
-    t: float,
-    n_esc: int,
-    rules: AccountStatusRules,
-    period: Period,
-    history: tuple[datetime.date | None, datetime.date | None],
-) -> str:
-    """``status_reason``: the rule that fired (index into :data:`_REASONS`; None: stable), in words."""
+def _reason_fields(
+    rules: AccountStatusRules, period: Period, history: tuple[datetime.date | None, datetime.date | None]
+) -> dict[str, object]:
+    """The fields of :data:`_REASONS` that are the same for every account of a report.
+
+    ``history``: the data's first and last day, as :func:`_classify` takes it."""
     history_start, history_end = history
-    if fired == 0:  # the data ends before the period: whether it ordered since is unknown
-        return _REASONS[0].format(end=history_end.isoformat() if history_end else "", period=period.label)
-    if never:
-        return "no order on record"
-    fields = {
-        "d": counted(d, "day"),
-        "df": counted(df, "day"),
-        "escalations": counted(n_esc, "open service escalation"),
+    return {
+        "end": history_end.isoformat() if history_end else "",
         "r": rules,
-        "pct": f"{t * 100:+.0f} %",
         "ly": period.same_period_last_year().label,
         "period": period.label,
         "since": f"the data begins on {history_start.isoformat()}" if history_start else "the data has no deals",
@@ -489,11 +497,24 @@ def _reason(
         "declining": rules.declining_below * 100,
         "growing": rules.growing_above * 100,
     }
+
+
+def _reason(fired: int | None, never: bool, d: int, df: int, t: float, n_esc: int, shared: dict[str, object]) -> str:
+    """``status_reason``: the rule that fired (index into :data:`_REASONS`; None: stable), in words.
+
+    ``shared``: :func:`_reason_fields` of the report (the rules, the periods, where the data begins).
+    """
+    if fired == 0:  # the data ends before the period: whether it ordered since is unknown
+        return _REASONS[0].format(**shared)
+    if never:
+        return "no order on record"
+    pct = f"{t * 100:+.0f} %"
     if fired is not None:
-        return _REASONS[fired].format(**fields)
+        escalations = counted(int(n_esc), "open service escalation") if fired == 2 else ""
+        return _REASONS[fired].format(d=counted(d, "day"), df=counted(df, "day"), escalations=escalations, pct=pct, **shared)
     if not np.isnan(t):
-        return "revenue {pct} vs {ly} (within ±{declining:.0f}/{growing:.0f} %)".format(**fields)
-    return "no revenue in {period} nor {ly}".format(**fields)
+        return "revenue {pct} vs {ly} (within ±{declining:.0f}/{growing:.0f} %)".format(pct=pct, **shared)
+    return "no revenue in {period} nor {ly}".format(**shared)
 
 
 def _account_labels(accounts: pd.DataFrame | None, ids: pd.Index) -> tuple[pd.Series, pd.Series, pd.Series]:

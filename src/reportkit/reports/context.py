@@ -26,7 +26,7 @@ from ..core.money import cents_to_money, to_cents
 from ..core.periods import Period, data_end, data_start
 from ..data.mapping import data_notes
 from ..data.model import Dataset
-from ..domain.accounts import AccountStatusRules, account_status
+from ..domain.accounts import AccountStatusRules, account_status, lost_deals
 from ..domain.backtest import forecast_accuracy, forecast_hierarchy, hierarchy_evidence
 from ..domain.crediting import credited_deals
 from ..domain.engine import quotas_shown
@@ -361,7 +361,7 @@ class ReportContext:
                 self.as_of,
                 ds.accounts,
                 AccountStatusRules(),
-                deals=ds.deals,
+                deals=self._lost_deals(ds),
                 pipeline=ds.pipeline,
                 service_issues=ds.service_issues,
                 history_start=self.first_deal,
@@ -373,6 +373,14 @@ class ReportContext:
             self.engine[("accounts_at_risk", account_manager_id)] = at_risk.assign(revenue_ytd=cents)
             self.engine[("account_status", "last")] = last = (account_manager_id, status)
         return last[1].copy()
+
+    def _lost_deals(self, ds: Dataset) -> pd.DataFrame | None:
+        """:func:`reportkit.domain.accounts.lost_deals` of the data set, found once per context (not per account manager)."""
+        if ds.deals is None:
+            return None
+        if ("lost_deals",) not in self.engine:
+            self.engine[("lost_deals",)] = lost_deals(ds.deals)
+        return self.engine[("lost_deals",)]
 
     def accounts_at_risk(self, ds: Dataset, account_manager_id: str, *, cents: bool = False) -> pd.DataFrame:
         """The rows of :meth:`account_status` whose ``status`` is ``at risk``, in its order (kept once per batch).
