@@ -18,7 +18,7 @@ records a run.
 Run: ``.venv/bin/python benchmarks/bench_fixed_ab.py [--base HEAD~1] [--managers 50]
 [--deals 200000] [--rounds 3] [--org DIR]`` (``--org``: a folder ``bench_batch.py
 --keep`` or an earlier run left, reused; ``--smoke``: 2 managers, 2,000 deals, one
-round, only to check that it runs).
+round, the base HEAD, only to check that it runs).
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def main() -> None:
     ap.add_argument("--smoke", action="store_true")
     a = ap.parse_args()
     if a.smoke:
-        a.managers, a.deals, a.rounds = 2, 2_000, 1
+        a.managers, a.deals, a.rounds, a.base = 2, 2_000, 1, "HEAD"
     tmp = Path(tempfile.mkdtemp(prefix="bench-fixed-ab-"))
     base_src = base_source(tmp / "base", a.base)
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", a.base, "templates"], capture_output=True, check=True)
