@@ -76,6 +76,17 @@ def test_import_is_cheap_and_silent():
     assert r.stderr == ""
 
 
+def test_the_batch_command_leaves_the_workbook_writer_to_the_reports_that_write_workbooks():
+    # the reportkit command's own imports (cli.py's batch command): a batch writes workbooks in its report
+    # workers, and company.xlsx / a diff workbook import the writer when they are written (docs/batch.md)
+    r = _run(
+        "import sys; from reportkit.config.params import parse_overrides; from reportkit.run.batch import run_batch; "
+        "print(sorted(m for m in ('xlsxwriter', 'reportkit.render.excel') if m in sys.modules))"
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]"
+
+
 def test_importing_the_api_and_explorer_emits_no_warnings():
     r = _run("import reportkit.analysis.api, reportkit.analysis.explorer; from reportkit import attainment_table, Explorer")
     assert r.returncode == 0, r.stderr

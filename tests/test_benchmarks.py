@@ -35,6 +35,12 @@ HEADLINES: dict[str, tuple[str, ...]] = {
         r"DataFrame\.to_excel +: +[\d.]+ s",
         r"amounts read back: 2,000 cells, each the report's cents",
     ),
+    "bench_fixed_ab.py": (
+        r"base cold: wall [\d.]+ s, CPU [\d.]+ s \(batch [\d.]+, worker [\d.]+, warm [\d.]+, kernel [\d.]+\), duration_s [\d.]+",
+        r"new  warm: wall [\d.]+ s, CPU [\d.]+ s",
+        r"same bytes \(cold\): (\d+) of \1 files",
+        r"same bytes \(warm\): (\d+) of \1 files",
+    ),
     "bench_fingerprint.py": (r"deals +2,000", r"deal_fingerprint +[\d.]+ s +ratio [\d.]+x baseline"),
     "bench_forecast.py": (
         r"batch demo\.yaml: [\d.]+ s wall, peak RSS of its largest process \d+ MB",

@@ -9,7 +9,6 @@ from typing import Any
 
 from ..config.params import BatchParams
 from ..core.periods import Period
-from ..render import excel
 from ..reports.builders import build_company_rollup, build_report
 from .results import ReportResult
 
@@ -58,6 +57,8 @@ def write_company_workbook(
         if previous and (previous.get("batch") or {}).get("company_workbook") == COMPANY_WORKBOOK:
             path.unlink(missing_ok=True)
         return None, None
+    from ..render import excel  # lazy: a batch without team reports never imports the workbooks here
+
     try:
         objects = []
         for r in teams:  # reports kept by --only-failed were not rebuilt

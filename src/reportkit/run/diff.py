@@ -30,9 +30,6 @@ from ..core.errors import DataError, OutputError
 from ..core.words import counted
 from ..data.model import Dataset
 from ..domain.restatement import DealChanges, deal_changes, deal_fingerprint
-from ..render.excel import money_format
-from ..render.excel.book import print_setup
-from ..render.excel.frames import wrapped_height
 from .close import input_words, read_batch_manifest
 from .memory import release_free_memory
 from .outputs import atomic_write
@@ -305,6 +302,9 @@ def write_diff_workbook(d: BatchDiff, path: str | Path, currency: str = "USD") -
 
     import xlsxwriter
 
+    from ..render.excel import money_format  # lazy: the batch imports this module, and writes no diff workbook
+    from ..render.excel.book import print_setup
+    from ..render.excel.frames import wrapped_height
     from ..render.labels import summary_label
     from ..render.titles import PrintTitle
     from ..reports.builders import REPORT_KINDS

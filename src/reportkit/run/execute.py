@@ -22,7 +22,6 @@ from typing import Any
 import nbformat
 
 from ..core.errors import ReportkitError, TemplateError
-from ..render import excel
 from ..render.pdf import PdfEngine, PdfPage, engine_here, render_pdf
 from ..render.titles import print_title
 from .html import export_html, export_print_body
@@ -213,6 +212,8 @@ def _publish_workbook(job: ReportJob, report: Any, xlsx: Path) -> None:
         The template was to write the workbook and did not.
     """
     if job.batch_workbook:
+        from ..render import excel  # lazy: a report worker preloads it; the batch process imports it only with threads
+
         excel.write_workbook(report, xlsx, company=job.company)
     elif not xlsx.is_file():
         raise TemplateError(
