@@ -436,7 +436,7 @@ def _batch_command(args: argparse.Namespace, debug: bool, program: bool) -> int:
         )
     for r in result.reports:
         if r.status != "ok":
-            print(f"  failed: {r.kind} {r.id} ({r.name}): {r.error}", file=sys.stderr)
+            print(f"  failed: {r.who}: {r.error}", file=sys.stderr)
     if result.company_error:
         print(f"  failed: {result.company_error}", file=sys.stderr)
     print(f"Reports: {index}")
