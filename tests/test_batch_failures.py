@@ -162,3 +162,13 @@ def test_ctrl_c_while_the_batch_command_imports_prints_one_line_and_exits_130(tm
     monkeypatch.setattr(reportkit.cli, "_batch_overrides", ctrl_c)
     assert main(["batch", str(demo_params(tmp_path)), "-o", str(tmp_path / "out"), "-q"]) == 130
     assert capsys.readouterr().err == "reportkit: interrupted before any report ran\n"
+
+
+def test_a_failure_line_names_kind_id_and_name_without_repeating_the_companys_kind_as_its_id():
+    from reportkit.run.results import ReportResult
+
+    assert (
+        ReportResult("account_manager", "AM-001", "Alice Andersen", "Team North").who == "account_manager AM-001 (Alice Andersen)"
+    )
+    assert ReportResult("team", "team-north", "Team North", "Team North").who == "team team-north (Team North)"
+    assert ReportResult("company", "company", "Demo Co", "").who == "company (Demo Co)"  # was "company company (Demo Co)"

@@ -190,3 +190,19 @@ def test_a_batch_prunes_its_cache_when_it_ends_and_keeps_the_fits_it_used(tmp_pa
     assert fits.get(stale) is None  # not used for 121 days: pruned (params default 120)
     assert cache_usage(folder).records > 0  # the batch's own fits, used today, are kept
     assert Path(folder, "fits-v1").is_dir()
+
+
+def test_reportkit_cache_prune_says_what_it_removed_or_that_nothing_was_due(tmp_path, capsys):
+    cache = ContentCache(tmp_path / "c", "fits-v1")
+    _aged(cache, "new", days=1)
+    assert main(["cache", "prune", "--dir", str(tmp_path / "c")]) == 0  # no limits given: 120 days, 512 MB
+    out = capsys.readouterr().out
+    assert "removed: nothing was due (no record unused for 120 days; 0.0 MB is within 512 MB)" in out
+    assert "kept: 1 record," in out
+    _aged(cache, "old", days=200)
+    assert main(["cache", "prune", "--dir", str(tmp_path / "c")]) == 0
+    assert "removed: 1 file, 0.0 MB" in capsys.readouterr().out
+    assert main(["cache", "clear", "--dir", str(tmp_path / "c")]) == 0
+    assert "removed: 1 file," in capsys.readouterr().out
+    assert main(["cache", "clear", "--dir", str(tmp_path / "c")]) == 0
+    assert "removed: nothing (the folder held no records)" in capsys.readouterr().out

@@ -71,10 +71,33 @@ def test_utf16_exports_load_with_declared_encoding_and_separator(tmp_path, name,
     assert ds.deals["account_manager_id"].tolist() == ["00731", "00812"]
 
 
-def test_utf16_without_declared_encoding_is_refused_with_the_fix(tmp_path):
-    with pytest.raises(MappingError) as exc:
-        load_dataset(mapping(tmp_path, "utf16_tab.csv"))
-    assert "utf16_tab.csv" in str(exc.value) and "encoding:" in str(exc.value) and "utf-16" in str(exc.value)
+@pytest.mark.parametrize("name,sep", [("utf16_tab.csv", 'sep: "\\t"'), ("utf16_comma.csv", "")])
+def test_utf16_with_a_byte_order_mark_loads_without_declaring_the_encoding(tmp_path, name, sep):
+    # the fixtures are real UTF-16 files starting FF FE: a BOM is unambiguous, so no encoding: is needed
+    assert (HOSTILE / name).read_bytes()[:2] == b"\xff\xfe"
+    ds = load_dataset(mapping(tmp_path, name, source=sep))
+    declared = load_dataset(mapping(tmp_path, name, source=", ".join(x for x in ("encoding: utf-16", sep) if x)))
+    assert ds.deals["account_id"].tolist() == ["Café", "Zoë"]
+    assert ds.deals.equals(declared.deals)
+
+
+@pytest.mark.parametrize("codec", ["utf-16-be", "utf-16-le", "utf-32-le", "utf-8"])
+def test_a_byte_order_mark_picks_the_encoding_of_a_csv_read_as_utf8(tmp_path, codec):
+    from reportkit.data.sources import read_csv
+
+    bom = {"utf-16-be": b"\xfe\xff", "utf-16-le": b"\xff\xfe", "utf-32-le": b"\xff\xfe\x00\x00", "utf-8": b"\xef\xbb\xbf"}
+    path = tmp_path / "export.csv"
+    path.write_bytes(bom[codec] + "Deal ID,Client\nD1,Zoë\n".encode(codec))
+    df = read_csv(path)
+    assert list(df.columns[:2]) == ["Deal ID", "Client"] and df["Client"].tolist() == ["Zoë"]
+
+
+def test_a_declared_encoding_is_never_second_guessed_by_a_bom(tmp_path):
+    from reportkit.data.sources import read_csv
+
+    path = tmp_path / "export.csv"
+    path.write_bytes(b"\xff\xfeDeal ID\nD1\n")  # cp1252 reads FF FE as the text 'ÿþ'
+    assert read_csv(path, encoding="cp1252").columns[0] == "ÿþDeal ID"
 
 
 def test_cp1252_semicolon_european_export(tmp_path):

@@ -442,3 +442,24 @@ def test_a_lower_case_currency_is_refused_with_the_code_in_capitals(tmp_path):
     path = write_minimal(tmp_path, MINIMAL.replace("currency: USD", "currency: usd"))
     with pytest.raises(MappingError, match=r"currency must be a 3-letter ISO 4217 code in capitals, e\.g\. USD \(got 'usd'\)"):
         load_mapping(path)
+
+
+def test_a_deals_export_with_only_a_header_row_is_refused_naming_the_file_and_the_fix(tmp_path):
+    # a period with no deals is fine (its reports say so); a whole export with none is the wrong file
+    path = write_minimal(tmp_path, deals="ref,rep,client,closed,value\n")
+    with pytest.raises(DataError) as info:
+        load_dataset(path)
+    shown = str(info.value)
+    assert shown.startswith(f"{tmp_path / 'deals.csv'}: the deals export has no rows (a header only)")
+    assert "a header row and no data rows" in shown and "value None" not in shown
+    assert "export the deals again" in info.value.hint and "a period without deals is fine" in info.value.hint
+
+
+def test_a_blank_amount_is_shown_as_blank_not_none(tmp_path):
+    path = write_minimal(tmp_path, deals="ref,rep,client,closed,value\nD1,AM-1,C1,2025-01-05,\n")
+    with pytest.raises(DataError) as info:
+        load_dataset(path)
+    assert f"{tmp_path / 'deals.csv'}, row 2, column 'value': value blank: amount_cents is required (blank or missing)" in str(
+        info.value
+    )
+    assert "None" not in str(info.value)

@@ -180,3 +180,29 @@ def test_a_refused_ote_is_reported_alone_without_the_target_incentive_it_leaves_
     assert "target incentive" not in msg and len(msg.splitlines()) == 1
     with pytest.raises(PlanError, match="measures pay weight x attainment x the target incentive, but the plan has none"):
         load_plan(write(tmp_path, MIN + measures))  # no ote at all: the target incentive is the root error
+
+
+@pytest.mark.parametrize(
+    "extra, where, value",
+    [
+        ("cap: {amount: '-5'}\n", "line 6: key 'cap.amount'", "-5"),
+        ("", "line 5: key 'rates.tiers.0.rate'", "-0.05"),
+    ],
+    ids=["negative_cap", "negative_tier_rate"],
+)
+def test_a_value_below_its_range_names_file_line_key_value_what_is_allowed_and_the_fix(tmp_path, extra, where, value):
+    text = (MIN if extra else MIN.replace('rate: "0.05"', 'rate: "-0.05"')) + extra
+    with pytest.raises(PlanError) as info:
+        load_plan(write(tmp_path, text))
+    msg = str(info.value)
+    assert f"plan.yaml, {where}: {value} is below 0: allowed is 0 or more; write a value of at least 0" in msg
+    assert "Input should be" not in msg
+
+
+def test_a_rate_above_one_says_rates_are_fractions(tmp_path):
+    with pytest.raises(PlanError) as info:
+        load_plan(write(tmp_path, MIN.replace('rate: "0.05"', 'rate: "5"')))
+    assert (
+        "key 'rates.tiers.0.rate': 5 is above 1: allowed is at most 1; write a value of at most 1 (a fraction: 1 == 100 %"
+        in str(info.value)
+    )

@@ -137,3 +137,42 @@ def test_at_year_end_a_team_forecast_of_next_year_holding_a_leaver_says_so_and_b
     assert gap == leaver["forecast"] > 0
     note = next(n for n in south.notes if "Hugo Horvath (AM-008, who left on 2025-06-30)" in n)
     assert f"Next year's forecast (FY2026) includes {gap:,.2f} USD" in note
+
+
+def test_months_after_the_datas_end_are_forecast_not_counted_as_zero_actuals(midyear):
+    """The export ends in June, the mid-year report is as of 2025-08-15: the forecast is cut at 2025-06-30 and says so."""
+    import dataclasses
+    import datetime
+
+    params, ds, *_ = midyear
+    cut = ds.deals.loc[(ds.deals["close_date"] <= "2025-06-30").to_numpy()].reset_index(drop=True)
+    ended = dataclasses.replace(ds, deals=cut)
+    last = cut["close_date"].max().date()
+    june = backtest.forecast_hierarchy(ended, 2025, datetime.date(2025, 6, 30)).set_index(["level", "entity"])
+    zeros = backtest.forecast_hierarchy(ended, 2025, params.as_of).set_index(["level", "entity"])
+    note = f"The data ends on {last.isoformat()}; the months after it are forecast."
+    with shared_contexts():
+        ctx = report_context(ended, params, params.period, params.as_of)
+        team = rk.build_team_report(ended, "Team North", params.period, params, params.as_of)
+        am_id = team.forecast["account_manager_id"].iloc[0]
+        am = rk.build_account_manager_report(ended, am_id, params.period, params, params.as_of)
+    assert (ctx.cutoff, ctx.forecast_cutoff) == (params.as_of, datetime.date(2025, 6, 30))
+    for r, key in ((team, ("team", "Team North")), (am, ("account_manager", am_id))):
+        assert r.summary["forecast"] == june.loc[key, "forecast"] != zeros.loc[key, "forecast"], key
+        assert note in r.notes, key
+    blended = rk.forecast_table(ended, params.period, params=params, as_of=params.as_of).set_index("entity")
+    assert am.forecast.set_index("method").loc["blended", "forecast"] == blended.loc[am_id, "forecast"]
+    # the demo's data ends on 2025-12-29, inside its last month: nothing is cut, no note
+    assert report_context(ds, params, params.period, params.as_of).forecast_cutoff == params.as_of
+
+
+def test_the_forecast_cutoff_is_the_end_of_the_datas_last_month_when_that_is_earlier():
+    import datetime
+
+    from reportkit.core.periods import FiscalCalendar, data_cutoff
+
+    cal = FiscalCalendar(first_month=7)
+    assert data_cutoff(datetime.date(2018, 3, 31), datetime.date(2017, 12, 31), cal) == datetime.date(2017, 12, 31)
+    assert data_cutoff(datetime.date(2025, 3, 31), datetime.date(2025, 2, 10), cal) == datetime.date(2025, 2, 28)
+    assert data_cutoff(datetime.date(2025, 12, 31), datetime.date(2025, 12, 29), cal) == datetime.date(2025, 12, 31)
+    assert data_cutoff(datetime.date(2025, 12, 31), None, cal) == datetime.date(2025, 12, 31)

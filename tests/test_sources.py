@@ -49,12 +49,13 @@ def test_missing_file_names_the_file_and_suggests_a_close_name(tmp_path):
 
 
 def test_wrong_encoding_names_the_file_and_the_fix(tmp_path):
-    path = tmp_path / "targets_utf16.csv"
-    path.write_bytes("Year,M01\n2017,-\n".encode("utf-16"))
+    # a Windows 'ANSI' export read as UTF-8 (a UTF-16 file with its byte-order mark is read as UTF-16)
+    path = tmp_path / "targets_ansi.csv"
+    path.write_bytes("Year,Client\n2017,Café\n".encode("cp1252"))
     with pytest.raises(MappingError) as exc:
         read_csv(path, encoding="utf-8")
     msg = str(exc.value)
-    assert "targets_utf16.csv" in msg and "not readable as utf-8" in msg and "utf-16" in msg
+    assert "targets_ansi.csv" in msg and "not readable as utf-8" in msg and "cp1252" in msg and "set encoding:" in msg
 
 
 def test_unknown_encoding_name_is_a_mapping_error(tmp_path):

@@ -370,14 +370,14 @@ def _cache_action(args: Any) -> int:
         print(cache.cache_usage(folder).text())
         return 0
     if args.action == "clear":
-        print(cache.clear_cache(folder).text())
+        print(cache.clear_cache(folder).text(cleared=True))
         return 0
     age = args.max_age_days if args.max_age_days is not None else defaults.cache_max_age_days
     size = args.max_mb if args.max_mb is not None else defaults.cache_max_mb
     for option, value in (("--max-age-days", args.max_age_days), ("--max-mb", args.max_mb)):
         if value is not None and value <= 0:
             raise ParamsError(f"{option} must be a positive whole number, got {value}")
-    print(cache.prune_cache(folder, age, size).text())
+    print(cache.prune_cache(folder, age, size).text(limits=(age, size)))
     return 0
 
 
@@ -436,7 +436,7 @@ def _batch_command(args: argparse.Namespace, debug: bool, program: bool) -> int:
         )
     for r in result.reports:
         if r.status != "ok":
-            print(f"  failed: {r.kind} {r.id} ({r.name}): {r.error}", file=sys.stderr)
+            print(f"  failed: {r.who}: {r.error}", file=sys.stderr)
     if result.company_error:
         print(f"  failed: {result.company_error}", file=sys.stderr)
     print(f"Reports: {index}")

@@ -452,8 +452,9 @@ def forecast_table(
     params : BatchParams, optional
         Supplies the quota rule for sources without a quota table.
     as_of : date or ISO str, optional
-        Forecast date: deals after ``min(as_of, period end)`` are ignored.
-        Default: the period's last day.
+        Forecast date: deals after ``min(as_of, period end)`` are ignored; months after
+        the data's last month are forecast (the reports' forecast cutoff,
+        :func:`reportkit.core.periods.data_cutoff`). Default: the period's last day.
     method : str
         One of :data:`reportkit.domain.forecast.METHODS`; default ``"blended"``.
 
@@ -484,7 +485,7 @@ def forecast_table(
     return annual_forecasts(
         ds,
         ctx.period.fiscal_year,
-        ctx.cutoff,
+        ctx.forecast_cutoff,
         level=level,
         method=method,
         credited=ctx.credited,

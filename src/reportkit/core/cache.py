@@ -179,12 +179,28 @@ class CacheUsage:
     newest: float | None = None
     by_namespace: tuple[tuple[str, int, int], ...] = ()
 
-    def text(self, now: float | None = None) -> str:
-        """The lines ``reportkit cache info|prune|clear`` prints."""
+    def text(
+        self, now: float | None = None, *, limits: tuple[float | None, float | None] | None = None, cleared: bool = False
+    ) -> str:
+        """The lines ``reportkit cache info|prune|clear`` prints.
+
+        ``limits`` (a prune's ``max_age_days``, ``max_mb``) or ``cleared`` (a clear): the
+        removed line is always printed, saying that nothing was due when nothing went.
+
+        >>> CacheUsage(Path("c"), records=2, bytes=8192).text(limits=(120, 512)).splitlines()[1]
+        'removed: nothing was due (no record unused for 120 days; 0.0 MB is within 512 MB)'
+        """
         now = time.time() if now is None else now
         lines = [f"cache folder: {self.folder}"]
         if self.removed:
             lines.append(f"removed: {counted(self.removed, 'file')}, {_mb(self.removed_bytes)}")
+        elif cleared:
+            lines.append("removed: nothing (the folder held no records)")
+        elif limits is not None:
+            age, size = limits
+            why = [f"no record unused for {counted(age, 'day')}" if age is not None else "no age limit"]
+            why.append(f"{_mb(self.bytes)} is within {size:g} MB" if size is not None else "no size limit")
+            lines.append(f"removed: nothing was due ({'; '.join(why)})")
         lines.append(f"kept: {counted(self.records, 'record')}, {_mb(self.bytes)}")
         lines += [f"  {name}: {counted(n, 'record')}, {_mb(b)}" for name, n, b in self.by_namespace]
         if self.oldest is not None and self.newest is not None:

@@ -105,7 +105,8 @@ class DataProblem:
     column : str or None
         Column name in the *source* file (before mapping) when known.
     value : object
-        The offending value, as read.
+        The offending value, as read; None for a blank cell (shown as ``blank``), or for a
+        problem of a whole column, row or file (no row or no column: no value is shown).
     reason : str
         What is wrong and what is allowed, e.g. ``"not a date in format %Y-%m-%d"``.
     """
@@ -122,7 +123,9 @@ class DataProblem:
             where += f", row {self.row}"
         if self.column is not None:
             where += f", column {self.column!r}"
-        return f"{where}: value {self.value!r}: {self.reason}"
+        if self.value is None and (self.row is None or self.column is None):
+            return f"{where}: {self.reason}"  # a whole column, row or file: there is no cell to show
+        return f"{where}: value {'blank' if self.value is None else repr(self.value)}: {self.reason}"
 
 
 class DataError(InputError):

@@ -39,6 +39,7 @@ __all__ = [
     "Period",
     "PeriodKind",
     "data_covers",
+    "data_cutoff",
     "data_start",
     "one_year_earlier",
 ]
@@ -356,6 +357,40 @@ def data_reaches(last_date: datetime.date | None, start: datetime.date) -> bool:
     True
     """
     return last_date is not None and last_date >= start
+
+
+def data_cutoff(cutoff: datetime.date, last_date: datetime.date | None, calendar: FiscalCalendar) -> datetime.date:
+    """The forecast's cutoff: ``cutoff``, or the last day of the data's last month when that is earlier.
+
+    The forecast's rule for an export that ends before the report date (the lead's
+    decision, session 10): the months after the data's last day are forecast, not
+    counted as months of zero actuals. A month the data ends inside is reached, as
+    :func:`data_reaches` has it for every span: it counts with what the data holds
+    (so data ending on 2025-12-29 reaches a year ending 2025-12-31). Every report, the
+    company roll-up and ``figures.json`` read it from one place:
+    ``reportkit.reports.context.ReportContext.forecast_cutoff``.
+
+    Parameters
+    ----------
+    cutoff : date
+        The report's cutoff (``min(as_of, period end)``).
+    last_date : date or None
+        Last day of the data (:func:`data_end`); None for an empty data set (``cutoff``).
+    calendar : FiscalCalendar
+
+    Examples
+    --------
+    >>> cal = FiscalCalendar()
+    >>> data_cutoff(datetime.date(2018, 3, 31), datetime.date(2017, 12, 31), cal)
+    datetime.date(2017, 12, 31)
+    >>> data_cutoff(datetime.date(2025, 3, 31), datetime.date(2025, 2, 10), cal)
+    datetime.date(2025, 2, 28)
+    >>> data_cutoff(datetime.date(2025, 12, 31), datetime.date(2025, 12, 29), cal)
+    datetime.date(2025, 12, 31)
+    """
+    if last_date is None:
+        return cutoff
+    return min(cutoff, calendar.period_of(last_date, "month").end)
 
 
 def data_covers(first_date: datetime.date | None, start: datetime.date) -> bool:

@@ -27,6 +27,7 @@ import datetime
 import re
 import typing
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -421,6 +422,34 @@ def _shown(value: Any) -> str:
     return repr(value)
 
 
+#: pydantic's bound errors (``Field(ge=0)``, ``le=1``): the context key of their limit and its words.
+_BOUNDS = {
+    "greater_than_equal": ("ge", "below", "{limit} or more", "at least {limit}"),
+    "greater_than": ("gt", "not above", "more than {limit}", "more than {limit}"),
+    "less_than_equal": ("le", "above", "at most {limit}", "at most {limit}"),
+    "less_than": ("lt", "not below", "less than {limit}", "less than {limit}"),
+}
+
+
+def bound_text(kind: str, value: Any, ctx: dict) -> str:
+    """A value out of a key's range in words: the value, what is allowed and the fix (not pydantic's sentence).
+
+    >>> bound_text("greater_than_equal", Decimal("-5"), {"ge": 0})
+    '-5 is below 0: allowed is 0 or more; write a value of at least 0 (a negative amount or rate is never allowed here)'
+    >>> bound_text("less_than_equal", Decimal("1.5"), {"le": 1})
+    '1.5 is above 1: allowed is at most 1; write a value of at most 1 (a fraction: 1 == 100 %, 0.07 == 7 %)'
+    """
+    key, relation, allowed, fix = _BOUNDS[kind]
+    limit = ctx.get(key)
+    shown = str(value) if isinstance(value, (Decimal, int, float, str)) else _shown(value)
+    why = ""
+    if key in ("ge", "gt") and limit == 0:
+        why = " (a negative amount or rate is never allowed here)"
+    elif key in ("le", "lt") and limit == 1:
+        why = " (a fraction: 1 == 100 %, 0.07 == 7 %)"
+    return f"{shown} is {relation} {limit}: allowed is {allowed.format(limit=limit)}; write a value of {fix.format(limit=limit)}{why}"
+
+
 def format_validation_errors(
     exc: ValidationError,
     file: str,
@@ -490,7 +519,9 @@ def format_validation_errors(
                 extra += f"; {DATE_FIX}"
                 impossible = impossible_date(got) if isinstance(got, str) else None
                 text = f"not a date: {impossible}" if impossible else text  # the part that does not exist
-            if err["type"] == "literal_error":
+            if err["type"] in _BOUNDS:
+                msg = f"{src}: key {where!r}: {bound_text(err['type'], got, (err.get('ctx') or {}))}{extra}"
+            elif err["type"] == "literal_error":
                 msg = f"{src}: key {where!r}: {got!r} is not allowed; {text}{did_you_mean(str(got), _literal_values(err))}{extra}"
             else:
                 shown = "" if isinstance(got, dict) or (isinstance(got, str) and repr(got) in text) else f" (got {_shown(got)})"

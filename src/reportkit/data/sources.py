@@ -197,6 +197,24 @@ def _text_frame(df: pd.DataFrame, first_row: int = 2) -> pd.DataFrame:
     return _finish(out, first_row)
 
 
+def _bom_encoding(path: Path) -> str:
+    """The encoding a file's byte-order mark names, for a file read as UTF-8 (the default); ``utf-8-sig`` without one.
+
+    A BOM is unambiguous: FF FE or FE FF is UTF-16 (the mark gives the byte order; FF FE 00 00
+    is UTF-32), EF BB BF is UTF-8. A declared encoding other than UTF-8 is never second-guessed.
+    """
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError:
+        return "utf-8-sig"  # the read that follows names the problem
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    return "utf-8-sig"
+
+
 def read_csv(path: str | Path, *, encoding: str = "utf-8", sep: str = ",", skip_rows: int = 0) -> pd.DataFrame:
     """Read a delimited text file with every cell as text.
 
@@ -205,8 +223,9 @@ def read_csv(path: str | Path, *, encoding: str = "utf-8", sep: str = ",", skip_
     path : str or Path
     encoding : str, default ``"utf-8"``
         Any Python codec: ``utf-8-sig`` (BOM), ``utf-16`` (BOM picks the byte
-        order), ``cp1252`` ... A UTF-8 BOM is removed from the first header with
-        ``utf-8`` too.
+        order), ``cp1252`` ... With ``utf-8`` (the default) a byte-order mark is
+        read as what it names: UTF-16 (FF FE, FE FF), UTF-32, or UTF-8 (removed from
+        the first header).
     sep : str, default ``","``
     skip_rows : int, default 0
         Lines above the header (a report title, an export date) to skip; the
@@ -236,7 +255,7 @@ def read_csv(path: str | Path, *, encoding: str = "utf-8", sep: str = ",", skip_
     except LookupError:
         raise MappingError(f"{path}: unknown encoding {encoding!r}", hint="use e.g. utf-8, utf-8-sig, utf-16 or cp1252") from None
     if encoding.lower().replace("_", "-") in ("utf-8", "utf8"):
-        encoding = "utf-8-sig"  # tolerate a BOM; it is never data
+        encoding = _bom_encoding(path)  # utf-8 (the default): a BOM says which Unicode encoding; it is never data
     if not sep:
         raise MappingError(f"{path}: the separator sep: must not be empty", hint="e.g. sep: ',' or sep: \"\\t\"")
     if encoding == "utf-8-sig" and len(sep) == 1 and sep.isascii() and sep not in '"\r\n' and not skip_rows:
@@ -260,8 +279,8 @@ def read_csv(path: str | Path, *, encoding: str = "utf-8", sep: str = ",", skip_
         where = f" ({exc.reason} at byte {exc.start})" if isinstance(exc, UnicodeDecodeError) else f" ({exc})"
         raise MappingError(
             f"{path}: not readable as {encoding}{where}",
-            hint="set encoding: in the source mapping (utf-16 for files that start with a BOM FF FE, "
-            "cp1252 for Windows 'ANSI' exports, utf-8-sig for Excel CSV UTF-8)",
+            hint="set encoding: in the source mapping (cp1252 for Windows 'ANSI' exports, utf-16 for "
+            "'Unicode text' without a byte-order mark)",
         ) from None
     except pd.errors.ParserError as exc:
         text = str(exc).strip()

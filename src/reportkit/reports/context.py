@@ -23,7 +23,7 @@ from ..config.params import BatchParams
 from ..config.plans import Plan, deal_type_plan, load_plan_source
 from ..core.cache import ContentCache
 from ..core.money import cents_to_money, to_cents
-from ..core.periods import Period, data_end, data_start
+from ..core.periods import Period, data_cutoff, data_end, data_start
 from ..data.mapping import data_notes
 from ..data.model import Dataset
 from ..domain.accounts import AccountStatusRules, account_status, lost_deals
@@ -41,6 +41,7 @@ __all__ = [
     "effective_quotas",
     "engine_quotas",
     "fit_executor",
+    "forecast_cutoff_notes",
     "params_deal_type_plan",
     "report_context",
     "shared_contexts",
@@ -167,6 +168,12 @@ class ReportContext:
         The report date.
     cutoff : date
         ``min(as_of, period.end)``: deals closed after it do not count.
+    forecast_cutoff : date
+        The annual forecast's cutoff, the one every report, the company roll-up and
+        ``figures.json`` use: ``cutoff``, or the last day of the data's last month when
+        the data ends before it (:func:`reportkit.core.periods.data_cutoff`): the months
+        after the data's end are forecast, not counted as zero actuals, and
+        ``quota_notes`` says so (:func:`forecast_cutoff_notes`). ``cutoff`` when not given.
     credited : DataFrame
         :func:`reportkit.domain.crediting.credited_deals` of the whole data set, with the
         params' plan's crediting factors by deal type (:func:`params_deal_type_plan`).
@@ -182,7 +189,7 @@ class ReportContext:
     quota_notes : tuple of str
         Where the quotas came from, then the load's rules a reader needs (the time zone
         timestamps with a UTC offset were dated in: :func:`reportkit.data.mapping.data_notes`),
-        for every report's notes.
+        then that the data ends before the cutoff (:func:`forecast_cutoff_notes`), for every report's notes.
     history : tuple of Period
         Quarters from last year's first quarter (or the first quarter with a
         quota, when earlier) to the period's quarter: the performance history.
@@ -213,19 +220,24 @@ class ReportContext:
     engine: dict[str, Any] = field(default_factory=dict)  # commission statements and engine results (once per batch)
     plan_input_quotas: pd.DataFrame | None = None  # what the plan engine is given (fixes group, issue #13)
     deal_types: Plan | None = None  # the plan whose crediting factors by deal type ``credited`` applies (None: none)
+    forecast_cutoff: datetime.date = None  # type: ignore[assignment]  # the forecast's cutoff (None: ``cutoff``)
+
+    def __post_init__(self) -> None:
+        if self.forecast_cutoff is None:
+            object.__setattr__(self, "forecast_cutoff", self.cutoff)
 
     def forecasts(self, ds: Dataset) -> pd.DataFrame:
         """Blended annual forecast of every account manager, indexed by id (computed once per batch).
 
         Exactly :func:`reportkit.analysis.api.forecast_table` (``level="account_manager"``):
         :func:`reportkit.domain.forecast.annual_forecasts` on the report's credited deals
-        and effective quotas, as of ``cutoff``.
+        and effective quotas, as of ``forecast_cutoff``.
         """
         if "account_manager" not in self.forecast_cache:
             f = annual_forecasts(
                 ds,
                 self.period.fiscal_year,
-                self.cutoff,
+                self.forecast_cutoff,
                 level="account_manager",
                 method="blended",
                 credited=self.credited,
@@ -238,7 +250,7 @@ class ReportContext:
         """The chosen, reconciled forecast of every account manager, team and the company (computed once per batch).
 
         Exactly :func:`reportkit.domain.backtest.forecast_hierarchy` of the period's
-        fiscal year as of ``cutoff`` (the backtest behind the choice included),
+        fiscal year as of ``forecast_cutoff`` (the backtest behind the choice included),
         indexed by ``(level, entity)`` with ``entity`` a string. A batch builds its
         report objects in its own process (the workers only execute them), so inside
         :func:`shared_contexts` every report of the batch reads this one frame.
@@ -247,7 +259,7 @@ class ReportContext:
         -------
         DataFrame or None
             Columns :data:`reportkit.domain.backtest.HIERARCHY_COLUMNS`; None while the
-            fiscal year has not begun by ``cutoff`` (a report dated before it: nothing of
+            fiscal year has not begun by ``forecast_cutoff`` (a report dated before it: nothing of
             the year to forecast from, the reports show the blended forecast).
         """
         self._hierarchies(ds)
@@ -257,7 +269,7 @@ class ReportContext:
         """Next fiscal year's chosen, reconciled forecast of every level, once the period's year is over (once per batch).
 
         :func:`reportkit.domain.backtest.forecast_hierarchy` of the next fiscal year as of
-        ``cutoff`` when ``cutoff`` is the last day of the period's fiscal year (a report on
+        ``forecast_cutoff`` when that is the last day of the period's fiscal year (a report on
         or after it), indexed like :meth:`forecast_hierarchy`; None otherwise.
         """
         self._hierarchies(ds)
@@ -294,24 +306,24 @@ class ReportContext:
         if fits is None or self.deal_types is not None:
             return None, b""
         cache = ContentCache(fits.root.parent, HIERARCHY_CACHE)
-        return cache, hierarchy_key(ds, self.cutoff, self.period.fiscal_year, self.period.year.start, self.period.year.end)
+        return cache, hierarchy_key(
+            ds, self.forecast_cutoff, self.period.fiscal_year, self.period.year.start, self.period.year.end
+        )
 
     def _compute_hierarchies(self, ds: Dataset) -> None:
         """:meth:`_hierarchies` computed: the backtest and the forecast hierarchies from it."""
-        year = self.period.year
+        year, cutoff = self.period.year, self.forecast_cutoff
         h = nxt = None
         self.forecast_cache["accuracy_evidence"] = None  # type: ignore[assignment]
-        if year.start <= self.cutoff <= year.end:
+        if year.start <= cutoff <= year.end:
             # credited once for the backtest and both years (forecast_inputs: the cut rule): the context's own
             # credits when they are the plain ones (no crediting factors by deal type), not a second copy
             revs = level_revenues(ds, credited=self.credited if self.deal_types is None else None)
             fits = {"fit_cache": shared_fit_cache(), "executor": fit_executor()}  # the models are fitted there, or read
-            detail = hierarchy_evidence(ds, self.cutoff, revenues=revs, **fits)
-            h = _by_level(forecast_hierarchy(ds, self.period.fiscal_year, self.cutoff, detail=detail, revenues=revs, **fits))
-            if self.cutoff == year.end:
-                nxt = _by_level(
-                    forecast_hierarchy(ds, self.period.fiscal_year + 1, self.cutoff, detail=detail, revenues=revs, **fits)
-                )
+            detail = hierarchy_evidence(ds, cutoff, revenues=revs, **fits)
+            h = _by_level(forecast_hierarchy(ds, self.period.fiscal_year, cutoff, detail=detail, revenues=revs, **fits))
+            if cutoff == year.end:
+                nxt = _by_level(forecast_hierarchy(ds, self.period.fiscal_year + 1, cutoff, detail=detail, revenues=revs, **fits))
             del revs
             # the company's rows, for the company report's accuracy of earlier quarters (a few rows)
             self.forecast_cache["accuracy_evidence"] = detail.loc[(detail["level"] == "company").to_numpy()]  # type: ignore[assignment]
@@ -324,10 +336,12 @@ class ReportContext:
 
         :func:`reportkit.domain.backtest.forecast_accuracy`, read from the backtest
         behind :meth:`forecast_hierarchy` when that backtest was cut at ``as_of`` (the
-        batch runs it once), computed on its own otherwise.
+        batch runs it once), computed on its own otherwise. ``as_of`` after the data's
+        last month is cut there (:func:`reportkit.core.periods.data_cutoff`, the forecast's rule).
         """
         self._hierarchies(ds)
-        evidence = self.forecast_cache.get("accuracy_evidence") if as_of == self.cutoff else None
+        as_of = data_cutoff(as_of, self.last_deal, self.period.calendar)
+        evidence = self.forecast_cache.get("accuracy_evidence") if as_of == self.forecast_cutoff else None
         return forecast_accuracy(ds, as_of, evidence=evidence)
 
     def account_status(self, ds: Dataset, account_manager_id: str) -> pd.DataFrame:
@@ -542,6 +556,8 @@ def report_context(ds: Dataset, params: BatchParams, period_label: str, as_of: d
             return ctx
     period = Period.parse(period_label, ds.calendar)
     cutoff = min(as_of, period.end)
+    last_deal = data_end(ds.deals["close_date"])
+    forecast_cutoff = data_cutoff(cutoff, last_deal, ds.calendar)
     years = list(range(period.fiscal_year - 2, period.fiscal_year + 1))
     plan_input, notes = engine_quotas(ds, params, years)
     quotas, notes = _plan_quotas(ds, params, years, plan_input, notes)
@@ -564,16 +580,31 @@ def report_context(ds: Dataset, params: BatchParams, period_label: str, as_of: d
         credited=credited_deals(ds, deal_types=deal_types),
         deal_types=deal_types,
         quotas=quotas,
-        quota_notes=(*notes, *data_notes(ds.warnings)),  # the load's rules a reader needs (the time zone)
+        # the load's rules a reader needs (the time zone), and where the forecast's actuals end
+        quota_notes=(*notes, *data_notes(ds.warnings), *forecast_cutoff_notes(cutoff, forecast_cutoff, last_deal)),
         history=tuple(history),
         year_quarters=tuple(period.quarters_to_date()),
         first_deal=data_start(ds.deals["close_date"]),
-        last_deal=data_end(ds.deals["close_date"]),
+        last_deal=last_deal,
         plan_input_quotas=plan_input,
+        forecast_cutoff=forecast_cutoff,
     )
     if shared is not None:
         shared.append((ds, period_label, as_of, key, ctx))
     return ctx
+
+
+def forecast_cutoff_notes(
+    cutoff: datetime.date, forecast_cutoff: datetime.date, last_deal: datetime.date | None
+) -> tuple[str, ...]:
+    """The note of a report whose forecast is cut before its cutoff by the data's end (none otherwise).
+
+    >>> forecast_cutoff_notes(datetime.date(2018, 3, 31), datetime.date(2017, 12, 31), datetime.date(2017, 12, 31))
+    ('The data ends on 2017-12-31; the months after it are forecast.',)
+    """
+    if last_deal is None or forecast_cutoff >= cutoff:
+        return ()
+    return (f"The data ends on {last_deal.isoformat()}; the months after it are forecast.",)
 
 
 #: What :meth:`ReportContext._hierarchies` keeps, in the order of its cache record.

@@ -270,7 +270,7 @@ def group_forecast(
     """
     if not overlap:
         return pooled_forecast(ctx.forecasts(ds).loc[members], members, ytd_micros, None)
-    p, cutoff = ctx.period, ctx.cutoff
+    p, cutoff = ctx.period, ctx.forecast_cutoff
     ams = ds.account_managers
     am = ams.loc[ams["account_manager_id"].isin(members).to_numpy()]
     history_start = None if ctx.first_deal is None else min(ctx.first_deal, cutoff)
@@ -336,7 +336,7 @@ def chosen_forecast(ds: Dataset, ctx: ReportContext, *, level: str, entity: str,
         "method": str(r["method"]),
         "chosen_method": str(r["chosen_method"]),
         "basis": basis,
-        "words": closed_year_words(year.label) if ctx.cutoff >= year.end else str(r["words"]),
+        "words": closed_year_words(year.label) if ctx.forecast_cutoff >= year.end else str(r["words"]),
     }
 
 
@@ -382,7 +382,7 @@ def forecast_beyond_members_notes(ds: Dataset, ctx: ReportContext, *, level: str
         One note naming them and the amount their rest of the year (or, once the year is over,
         their next year) adds, or none when it adds nothing (for one without history).
     """
-    over = ctx.cutoff >= ctx.period.year.end
+    over = ctx.forecast_cutoff >= ctx.period.year.end
     h = ctx.next_year_hierarchy(ds) if over else ctx.forecast_hierarchy(ds)
     if h is None:
         return []
@@ -522,7 +522,7 @@ def next_year_forecast(
         year's quota is unknown when it is). ``({}, [])`` while the reported year is not over.
     """
     p = ctx.period
-    h = ctx.next_year_hierarchy(ds) if ctx.cutoff >= p.year.end else None
+    h = ctx.next_year_hierarchy(ds) if ctx.forecast_cutoff >= p.year.end else None
     if h is None:
         return {}, []
     nxt = p.fiscal_year + 1

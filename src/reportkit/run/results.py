@@ -38,6 +38,17 @@ class ReportResult:
     kind_title: str = ""  # its kind's title (reports.kinds: "Team report", params report_kinds.<name>.title): manifest ``title``
     pdf_renderer: str | None = None  # what printed its PDF (chromium / weasyprint; on Dask each worker's choice); None: no PDF
 
+    @property
+    def who(self) -> str:
+        """The report in a failure line: kind, id and name, the id left out where it repeats the kind.
+
+        >>> ReportResult("team", "team-north", "Team North", "Team North").who
+        'team team-north (Team North)'
+        >>> ReportResult("company", "company", "Demo Co", "").who
+        'company (Demo Co)'
+        """
+        return f"{self.kind}{'' if self.id == self.kind else f' {self.id}'} ({self.name})"
+
     def to_json(self) -> dict[str, Any]:
         return {
             "kind": self.kind,

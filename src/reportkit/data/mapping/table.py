@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ...core.errors import did_you_mean
+from ...core.errors import DataError, DataProblem, did_you_mean
 from ...core.words import counted, in_number
 from .. import model
 from ..splits import SPLIT_KINDS
@@ -87,6 +87,8 @@ def _prepare(ctx: _Context, table: str, tm: TableMapping) -> pd.DataFrame:
         _require_columns(df, [c for c in needed if c not in produced], label, f"{table} in the mapping")
         frames.append(df)
     df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    if table == "deals" and not len(df):
+        raise _no_deal_rows(ctx, tm)
     data_cols = [c for c in df.columns if not str(c).startswith("_source")]
     df = df.astype(dict.fromkeys(data_cols, "str"))
     if tm.drop_rows_where:
@@ -117,6 +119,22 @@ def _prepare(ctx: _Context, table: str, tm: TableMapping) -> pd.DataFrame:
     for lk in tm.lookups:
         df = _apply_lookup(ctx, table, df, lk)
     return df
+
+
+def _no_deal_rows(ctx: _Context, tm: TableMapping) -> DataError:
+    """The error of a deals export with no data rows (a header only, or a query that returned none).
+
+    A period with no deals is fine (its reports say so); a whole export with none is a
+    wrong or truncated file, whose reports would all show 0.00 and pay nothing.
+    """
+    named = [str(ctx.mapping.data_path / s.file) if s.file else f"{s.url} (query)" for s in tm.sources if s.inline is None]
+    named = named or [f"{ctx.mapping_file} (deals inline rows)"]
+    return DataError(
+        f"{', '.join(named)}: the deals export has no rows (a header only)",
+        [DataProblem(n, None, None, None, "a header row and no data rows") for n in named],
+        hint="export the deals again, or point deals: source: at the file that holds them "
+        "(a period without deals is fine; an export without any is the wrong file)",
+    )
 
 
 _UNIQUE_KEYS = {
