@@ -250,11 +250,17 @@ def test_forecast_total_rows_are_the_exact_total_rounded_once_for_team_and_compa
 def test_sub_cent_credits_pool_to_the_team_revenue_and_the_notes_say_totals_are_exact(make_dataset, make_quotas, batch_params):
     # two members each credited 1.004 (1.00 on their own rows): the team's exact 2.008 is 2.01, for revenue and attainment alike
     ds = make_dataset(
-        ams=[("A1", "Alice", "East", None, None), ("A2", "Bob", "East", None, None)],
-        deals=[("D1", "A1", "C1", "2025-05-01", 100), ("D2", "A2", "C2", "2025-05-02", 100)],
-        quotas=make_quotas("A1", 2025, 100) + make_quotas("A2", 2025, 100),
+        # another team's deal on the report date: the data reaches the year's end, so the year is over
+        # and its forecast is its revenue (data_cutoff: months after the data's end would be forecast)
+        ams=[("A1", "Alice", "East", None, None), ("A2", "Bob", "East", None, None), ("A3", "Cara", "West", None, None)],
+        deals=[
+            ("D1", "A1", "C1", "2025-05-01", 100),
+            ("D2", "A2", "C2", "2025-05-02", 100),
+            ("D3", "A3", "C3", "2025-06-30", 100),
+        ],
+        quotas=make_quotas("A1", 2025, 100) + make_quotas("A2", 2025, 100) + make_quotas("A3", 2025, 100),
     )
-    ds.deals["amount_micros"] = pd.Series([1_004_000, 1_004_000], dtype="int64")
+    ds.deals["amount_micros"] = pd.Series([1_004_000, 1_004_000, 100_000_000], dtype="int64")
     t = build_team_report(ds, "East", "FY2025-Q4", batch_params, datetime.date(2025, 6, 30))
     s = t.summary
     assert list(t.leaderboard["revenue"]) == [Decimal("1.00"), Decimal("1.00")]
