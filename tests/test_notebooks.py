@@ -23,7 +23,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-DATA = ROOT.parent / "shared" / "data"
+DATA = Path(os.environ.get("REPORTKIT_DATA_DIR") or ROOT.parent / "shared" / "data")
 VENV_BIN = Path(sys.executable).parent
 KERNEL = "reportkit"
 
@@ -159,6 +159,39 @@ def test_worked_analyses_skip_cleanly_without_data(tmp_path, name):
     )
     text = _output_text(out)
     assert "data not found" in text and "analysis skipped" in text
+
+
+@pytest.mark.skipif(not DATA.is_dir(), reason="public data sets not in ../shared/data")
+@pytest.mark.parametrize("parameter", ["REPORTKIT_DATA_DIR", "data_dir"])
+def test_maven_analysis_reads_the_data_folder_the_source_mapping_reads(tmp_path, monkeypatch, parameter):
+    """A clone not beside ../shared/data sets REPORTKIT_DATA_DIR (README), or passes data_dir:
+    the notebook checks and reads the folder its params' source mapping reads, not one of its own."""
+    import shutil
+
+    import papermill as pm
+
+    (tmp_path / "params" / "sources").mkdir(parents=True)  # a clone whose ../../shared/data is absent
+    shutil.copy(ROOT / "params" / "maven_crm.yaml", tmp_path / "params")
+    shutil.copy(ROOT / "params" / "sources" / "maven_crm.yaml", tmp_path / "params" / "sources")
+    (tmp_path / "notebooks").mkdir()
+    parameters = {"params_file": str(tmp_path / "params" / "maven_crm.yaml")}
+    monkeypatch.delenv("REPORTKIT_DATA_DIR", raising=False)
+    if parameter == "REPORTKIT_DATA_DIR":
+        monkeypatch.setenv("REPORTKIT_DATA_DIR", str(DATA))
+    else:
+        parameters["data_dir"] = str(DATA)
+    out = tmp_path / "maven_win_rates.ipynb"
+    pm.execute_notebook(
+        str(ROOT / "notebooks" / "maven_win_rates.ipynb"),
+        str(out),
+        parameters=parameters,
+        kernel_name=KERNEL,
+        cwd=str(tmp_path / "notebooks"),
+        progress_bar=False,
+        execution_timeout=300,
+    )
+    text = _output_text(out)
+    assert "not found" not in text and "6,711 closed deals" in text
 
 
 def test_nbval_reproduces_the_executed_notebooks(executed, tmp_path):
