@@ -131,6 +131,30 @@ def test_what_if_function_matches_a_changed_dataset(demo):
         what_if(ds, "AM-001", "FY2025-Q4", params, AS_OF, rate="5")
 
 
+@pytest.fixture(scope="module")
+def demo_with_plan(demo):
+    """The demo paid by the shipped standard plan: params ``plan:`` replaces the flat ``commission:`` policy."""
+    from reportkit.config.params import PlanRef
+
+    params, ds = demo
+    return params.model_copy(update={"plan": PlanRef(path=Path("plans/standard.yaml"))}), ds
+
+
+def test_what_if_of_a_flat_rate_or_bonus_under_a_plan_is_refused_naming_the_plan(demo_with_plan):
+    """Under a plan the params' rate and quota bonus pay nothing: the what-if must not list them as
+    changes and show the same commission; it says the plan pays and where to change it."""
+    params, ds = demo_with_plan
+    with pytest.raises(ParamsError, match=r"commission rate.*plans/standard\.yaml"):
+        what_if(ds, "AM-001", "FY2025-Q4", params, AS_OF, rate="0.10")
+    with pytest.raises(ParamsError, match=r"quota bonus.*plans/standard\.yaml"):
+        what_if(ds, "AM-001", "FY2025-Q4", params, AS_OF, bonus_amount="500.00")
+    same = what_if(ds, "AM-001", "FY2025-Q4", params, AS_OF, rate=str(params.commission.rate), extra_revenue="1000.00")
+    assert not any("commission rate" in c for c in same.changes)  # the field's unchanged value is no change
+    ex = Explorer(ds, params, as_of="2025-12-31")
+    ex.rate.value = "0.10"
+    assert "plans/standard.yaml" in ex.message.value
+
+
 def test_initial_selection_by_account_manager_and_snapshot(demo):
     params, ds = demo
     ex = Explorer(ds, params, as_of=AS_OF, account_manager_id="0731")

@@ -325,12 +325,17 @@ def _add_extra_deal(
 
 
 def _changed_params(params: Any, rate: Decimal | str | None, bonus_amount: Decimal | str | None) -> tuple[Any, list[str]]:
-    """``params`` with another flat commission rate and/or quota-bonus amount, and the changes said."""
+    """``params`` with another flat commission rate and/or quota-bonus amount, and the changes said.
+
+    Raises ParamsError for either change when ``params.plan`` pays instead of the flat ``commission:``
+    policy (it would change nothing the reports pay).
+    """
     changes: list[str] = []
     commission = params.commission
     if rate is not None and str(rate).strip() != "":
         r = _parse_rate(rate)
         if r != commission.rate:
+            _refuse_under_plan(params, "another commission rate")
             commission = commission.model_copy(update={"rate": r})
             changes.append(f"commission rate {r}")
     if bonus_amount is not None and str(bonus_amount).strip() != "":
@@ -339,10 +344,22 @@ def _changed_params(params: Any, rate: Decimal | str | None, bonus_amount: Decim
             raise ParamsError(f"quota bonus {bonus_amount!r} is negative")
         current = commission.quota_bonus.amount if commission.quota_bonus is not None else Decimal(0)
         if b != current:
+            _refuse_under_plan(params, "another quota bonus")
             qb = commission.quota_bonus or QuotaBonus()
             commission = commission.model_copy(update={"quota_bonus": qb.model_copy(update={"amount": b})})
             changes.append(f"quota bonus {b}")
     return params.model_copy(update={"commission": commission}), changes
+
+
+def _refuse_under_plan(params: Any, what: str) -> None:
+    """Refuse a what-if of the flat ``commission:`` policy when params ``plan:`` pays instead."""
+    if params.plan is not None:
+        raise ParamsError(
+            f"{what}: this params file pays by its plan ({params.plan.path}), not by its commission: "
+            "rate and quota bonus, so the what-if would change nothing",
+            hint=f"change the rates or bonuses in a copy of {params.plan.path} and load a params file naming it "
+            "(docs/commission.md); extra revenue and slipping deals work under a plan",
+        )
 
 
 # ---------------------------------------------------------------------------
