@@ -117,10 +117,20 @@ def quarterly_quotas(am_id: str, fiscal_year: int, cents: int, first_month: int 
 
 @pytest.fixture(scope="session", autouse=True)
 def fit_cache_in_a_temporary_folder(tmp_path_factory):
-    """Batches run by the tests keep their model fits in a folder of the test run, never the user's cache folder."""
+    """Batches run by the tests keep their model fits in a folder of the test run, never the user's cache folder.
+
+    One folder for every xdist worker of the run (the cache is safe for concurrent
+    writers, as two batches on one machine are): a forecast hierarchy one worker
+    computed, the other reads (tests/batch_contexts.py).
+    """
     import os
 
-    folder = str(tmp_path_factory.mktemp("fit-cache"))
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # each worker's basetemp sits in the run's own folder
+        shared = tmp_path_factory.getbasetemp().parent / "fit-cache"
+        shared.mkdir(exist_ok=True)
+        folder = str(shared)
+    else:
+        folder = str(tmp_path_factory.mktemp("fit-cache"))
     before = os.environ.get("REPORTKIT_CACHE_DIR")
     os.environ["REPORTKIT_CACHE_DIR"] = folder
     yield folder
