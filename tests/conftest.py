@@ -117,10 +117,20 @@ def quarterly_quotas(am_id: str, fiscal_year: int, cents: int, first_month: int 
 
 @pytest.fixture(scope="session", autouse=True)
 def fit_cache_in_a_temporary_folder(tmp_path_factory):
-    """Batches run by the tests keep their model fits in a folder of the test run, never the user's cache folder."""
+    """Batches run by the tests keep their model fits in a folder of the test run, never the user's cache folder.
+
+    One folder for every xdist worker of the run (the cache is safe for concurrent
+    writers, as two batches on one machine are): a forecast hierarchy one worker
+    computed, the other reads (tests/batch_contexts.py).
+    """
     import os
 
-    folder = str(tmp_path_factory.mktemp("fit-cache"))
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # each worker's basetemp sits in the run's own folder
+        shared = tmp_path_factory.getbasetemp().parent / "fit-cache"
+        shared.mkdir(exist_ok=True)
+        folder = str(shared)
+    else:
+        folder = str(tmp_path_factory.mktemp("fit-cache"))
     before = os.environ.get("REPORTKIT_CACHE_DIR")
     os.environ["REPORTKIT_CACHE_DIR"] = folder
     yield folder
@@ -246,7 +256,7 @@ def real_batch(tmp_path_factory):
 #: never a test. Re-measure with ``make test PYTEST_ARGS="--durations=80"``.
 LONGEST_FIRST = {
     "test_excel_recalc.py::test_libreoffice_recalculates_every_formula_to_reportkits_figures": 754,
-    "test_explorer.py": 610,
+    "test_explorer.py": 100,  # 610 before its builds shared the forecast (tests/batch_contexts.py): 1/6 of the CPU
     "test_browser.py": 463,
     "demo_batch": 384,
     "test_excel_print.py": 360,

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from batch_contexts import batch_contexts
 from conftest import build_dataset
 
 import reportkit as rk
@@ -31,7 +32,6 @@ from reportkit.reports.builders import (
     build_report,
     plan_reports,
     report_context,
-    shared_contexts,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -187,7 +187,7 @@ def test_forecast_accuracy_replays_only_years_closed_by_the_report_date_and_comp
 
 
 def _reports(params, ds):
-    with shared_contexts():
+    with batch_contexts(params):
         specs = plan_reports(ds, params)
         company = build_report(ds, params, kind="company", report_id=COMPANY_ID, period=params.period, as_of=params.as_of)
         ams = [
@@ -279,7 +279,7 @@ def test_forecast_accuracy_is_the_forecast_a_report_would_have_shown_at_each_cut
 
 def test_the_company_report_shows_the_batchs_forecast_accuracy_once_per_quarter(demo):
     params, ds = demo
-    with shared_contexts():
+    with batch_contexts(params):
         company = build_report(ds, params, kind="company", report_id=COMPANY_ID, period=params.period, as_of=params.as_of)
     acc = forecast_accuracy(ds, params.as_of)
     assert company.forecast_accuracy["quarter"].is_unique
@@ -293,7 +293,7 @@ def test_company_accounts_at_risk_are_those_of_the_account_managers_reports_buil
     # accounts, the same revenue and reasons, whether it is built first (the status computed for it) or last
     params, ds = demo
     first, ams, _teams = _reports(params, ds)
-    with shared_contexts():
+    with batch_contexts(params):
         again = [
             build_report(ds, params, kind="account_manager", report_id=a.id, period=params.period, as_of=params.as_of)
             for a in ams
@@ -319,7 +319,7 @@ def test_account_status_asked_again_in_a_batch_is_the_same_table_and_a_callers_e
     params, ds = demo
     first_am, second_am = [s.id for s in plan_reports(ds, params) if s.kind == "account_manager"][:2]
     fresh = rk.account_status(ds, first_am, params.period, params.as_of, params)
-    with shared_contexts():
+    with batch_contexts(params):
         ctx = report_context(ds, params, params.period, params.as_of)
         edited = ctx.account_status(ds, first_am)
         edited["status"] = "edited"
@@ -350,7 +350,7 @@ def test_company_xlsx_shows_the_company_reports_roll_up_computed_once_and_other_
     monkeypatch.setattr(company_rollup, "_company_rollup", lambda *a: calls.append(1) or real(*a))
     specs = [s for s in plan_reports(ds, params) if s.kind == "team"]
     results = [ReportResult(kind="team", id=str(s.id), name=str(s.name), team=str(s.team), status="ok") for s in specs]
-    with shared_contexts():
+    with batch_contexts(params):
         teams = {
             r.id: build_report(ds, params, kind="team", report_id=r.id, period=params.period, as_of=params.as_of) for r in results
         }
@@ -366,7 +366,7 @@ def test_company_xlsx_shows_the_company_reports_roll_up_computed_once_and_other_
     assert total["Forecast (each deal once)"] == pytest.approx(float(company.summary["forecast"]), abs=0.001)
     assert total["Attainment"] == pytest.approx(company.summary["attainment"])
     apart = [build_report(ds, params, kind="team", report_id=r.id, period=params.period, as_of=params.as_of) for r in results]
-    with shared_contexts():
+    with batch_contexts(params):
         ctx_teams = [
             build_report(ds, params, kind="team", report_id=r.id, period=params.period, as_of=params.as_of) for r in results
         ]

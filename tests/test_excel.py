@@ -18,6 +18,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from batch_contexts import batch_contexts
 from print_helpers import assert_prints_legibly
 from sample_reports import FORMULA, XSS, am_report, team_report
 
@@ -185,7 +186,7 @@ def _cents(v):
 
 @pytest.fixture(scope="module")
 def demo_reports():
-    from reportkit.reports.builders import build_report, plan_reports, shared_contexts
+    from reportkit.reports.builders import build_report, plan_reports
     from reportkit.run.batch import load_batch_inputs
 
     params, ds = load_batch_inputs(ROOT / "params" / "demo.yaml")
@@ -193,7 +194,7 @@ def demo_reports():
     ams = [s for s in specs if s.kind == "account_manager"][:3]
     teams = [s for s in specs if s.kind == "team"]
     build = lambda s: build_report(ds, params, kind=s.kind, report_id=s.id, period=params.period, as_of=params.as_of)  # noqa: E731
-    with shared_contexts():  # as the batch builds them: the chosen forecast once, not once per report
+    with batch_contexts(params):  # as the batch builds them: the chosen forecast once (a run), not once per report
         return [build(s) for s in ams], [build(s) for s in teams]
 
 
@@ -428,12 +429,12 @@ def _band_of(value, rules):
 def policy_reports():
     """Demo reports built with params miss_below 0.75 (default 0.9) and timezone Europe/Berlin."""
     from reportkit.domain.loading import load_inputs
-    from reportkit.reports.builders import build_report, shared_contexts
+    from reportkit.reports.builders import build_report
 
     params, ds = load_inputs(ROOT / "params" / "demo.yaml", {"performance": {"miss_below": "0.75"}, "timezone": "Europe/Berlin"})
     build = lambda kind, rid: build_report(ds, params, kind=kind, report_id=rid, period=params.period, as_of=params.as_of)  # noqa: E731
     # AM-004: quarters at 51.8 %, 62.9 %, 94.7 %, 83.5 %: 83.5 % is a miss at 0.9 but not at 0.75
-    with shared_contexts():
+    with batch_contexts(params):
         return build("account_manager", "AM-004"), build("team", "team-north")
 
 

@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from batch_contexts import batch_contexts
 from sample_reports import am_report
 from test_excel_recalc import SOFFICE, recalculate
 
@@ -60,7 +61,6 @@ def printed(tmp_path_factory):
 
     import reportkit as rk
     from reportkit.reports.builders import build_company_rollup, build_report, build_team_report, commission_for, plan_reports
-    from reportkit.reports.context import shared_contexts
     from reportkit.run.batch import load_batch_inputs
 
     tmp = tmp_path_factory.mktemp("print")
@@ -68,7 +68,7 @@ def printed(tmp_path_factory):
     specs = plan_reports(ds, params)
     am_spec = next(s for s in specs if s.kind == "account_manager")
     letter = params.model_copy(update={"pdf": params.pdf.model_copy(update={"paper": "Letter", "orientation": "portrait"})})
-    with shared_contexts():  # as the batch builds them
+    with batch_contexts(params):  # as the batch builds them
         am = build_report(ds, params, kind="account_manager", report_id=am_spec.id, period=params.period, as_of=params.as_of)
         teams = [
             build_report(ds, params, kind="team", report_id=s.id, period=params.period, as_of=params.as_of)

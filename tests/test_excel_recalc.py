@@ -17,6 +17,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from batch_contexts import batch_contexts
 from sample_reports import am_report, team_report
 
 from reportkit.render.excel import write_company_workbook, write_workbook
@@ -111,14 +112,14 @@ def check_recalculated(original: Path, converted: Path, report=None) -> int:
 
 
 def _reports(params_file: Path, am_limit: int, team_limit: int, company: bool = False):
-    from reportkit.reports.builders import build_report, plan_reports, shared_contexts
+    from reportkit.reports.builders import build_report, plan_reports
     from reportkit.run.batch import load_batch_inputs
 
     params, ds = load_batch_inputs(params_file)
     specs = plan_reports(ds, params)
     pick = [s for s in specs if s.kind == "account_manager"][:am_limit] + [s for s in specs if s.kind == "team"][:team_limit]
     pick += [s for s in specs if s.kind == "company"] if company else []
-    with shared_contexts():  # as the batch builds them: the chosen forecast once per data set, not once per report
+    with batch_contexts(params):  # as the batch builds them: the chosen forecast once per data set (and run), not once per report
         reports = [build_report(ds, params, kind=s.kind, report_id=s.id, period=params.period, as_of=params.as_of) for s in pick]
         teams = [r for r in reports if r.kind == "team"]
         rollup = build_company_rollup(ds, teams, params.period, params, params.as_of) if teams else None

@@ -9,6 +9,7 @@ from html import escape as html_escape
 from pathlib import Path
 
 import pytest
+from batch_contexts import batch_contexts
 
 import reportkit
 from reportkit.analysis.explorer import CONTROLS_NOTE, STATIC_NOTE, WHAT_IF_DEAL_ID, Explorer, what_if
@@ -21,6 +22,21 @@ AS_OF = datetime.date(2025, 12, 31)
 @pytest.fixture(scope="module")
 def demo():
     return reportkit.load(ROOT / "params" / "demo.yaml")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_forecast_per_selection(demo):
+    """The module's explorers share each (period, as_of)'s forecast, as a batch's reports do.
+
+    Outside a ``shared_contexts`` block every build recomputes the forecast hierarchy
+    (its backtest fits hundreds of models): about a minute a test on a loaded 2-core
+    machine. Inside the block a batch opens (tests/batch_contexts.py) it is computed
+    once per (dataset, period, as_of), with the same figures, and the what-if copies
+    of the dataset read their model fits from the test run's fit cache.
+    """
+    params, _ = demo
+    with batch_contexts(params):
+        yield
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from batch_contexts import batch_contexts
 from test_browser import CHROMIUM, _run_chromium
 
 import reportkit
@@ -41,6 +42,15 @@ pytestmark = [
         not CHROMIUM.exists(), reason="headless checks need Debian's chromium at /usr/bin/chromium (apt-get install chromium)"
     ),
 ]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_forecast_per_selection():
+    """The reports built here read each (period, as_of)'s forecast hierarchy from the test run's
+    fit cache once it is computed (tests/batch_contexts.py): the same figures, not one backtest per build."""
+    with batch_contexts(reportkit.load_params(ROOT / "params" / "demo.yaml")):
+        yield
+
 
 #: nbconvert's own page scripts, linked from public CDNs by its lab template: they
 #: fail offline without showing anything (the page draws no figure with them).

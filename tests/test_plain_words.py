@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from batch_contexts import batch_contexts
 
 import reportkit as rk
 from reportkit.config.params import BatchParams
@@ -28,6 +29,15 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def demo():
     return rk.load(ROOT / "params" / "demo.yaml")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_forecast_per_selection(demo):
+    """The module's reports read a forecast hierarchy computed once in the run (tests/batch_contexts.py):
+    the words they are checked for, the same figures, not one backtest per build."""
+    params, _ = demo
+    with batch_contexts(params):
+        yield
 
 
 def _summary_rows(report) -> dict[str, str]:
