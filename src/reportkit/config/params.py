@@ -46,7 +46,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from ..core.cache import DEFAULT_MAX_AGE_DAYS, DEFAULT_MAX_MB, default_cache_dir, env_cache_dir
 from ..core.errors import ParamsError, did_you_mean
-from ..core.types import FloatFraction, Fraction, Id, Money, Rate, StablePickle, check_timezone, label_problem
+from ..core.types import CarryNegative, FloatFraction, Fraction, Id, Money, Rate, StablePickle, check_timezone, label_problem
 from ..core.yaml_input import (
     KeyedValueError,
     format_validation_errors,
@@ -107,6 +107,7 @@ class CommissionPolicy(_Strict):
 
     rate: Rate = Field(Decimal("0.05"), ge=0, le=1, description="commission rate as a fraction of revenue")
     quota_bonus: QuotaBonus | None = None
+    carry_negative: CarryNegative  # as a plan's: a negative period carried forward (default), or kept (false)
 
 
 class PlanRef(_Strict):
