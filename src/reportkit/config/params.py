@@ -315,10 +315,11 @@ class CloseOptions(_Strict):
     ``registry``: the folder of close records (``<period>--<name>.json``) that
     ``reportkit close`` copies each record into, that ``batch`` / ``statement`` refuse a
     closed period by, and that restatements read the paid figures from. Relative to
-    the params file; default ``closes/`` beside the output folder.
+    the params file. Left out: no shared registry, a batch folder's ``close.json`` is its
+    only record (:func:`reportkit.reports.closes.registry_folder`).
     """
 
-    registry: Path | None = Field(None, description="folder of close records (default: closes/ beside the output folder)")
+    registry: Path | None = Field(None, description="folder of close records (default: none; each batch folder's close.json)")
 
 
 RESERVED_KIND_NAMES: frozenset[str] = frozenset({*REPORT_KIND_NAMES, "account_managers", "teams"})
