@@ -45,6 +45,7 @@ def _project(root: Path) -> Path:
     raw = yaml.safe_load((ROOT / "params" / "demo.yaml").read_text())
     raw["branding"]["logo"] = str((ROOT / "params" / raw["branding"]["logo"]).resolve())
     raw.update(period="FY2025-Q3", as_of="2025-09-30", account_managers=AMS, pdf={"enabled": False})
+    raw["close"] = {"registry": "../out/closes"}  # a team closing periods names its registry (docs/close.md)
     path = root / "params" / "demo.yaml"
     path.write_text(yaml.safe_dump(raw, sort_keys=False))
     return path
@@ -118,6 +119,43 @@ def test_a_new_folder_for_a_closed_period_is_refused_without_advising_a_new_fold
     assert not again.exists()
 
 
+def _without_registry(params: Path, name: str) -> Path:
+    """A params file beside ``params`` without close.registry (the default)."""
+    raw = yaml.safe_load(params.read_text())
+    del raw["close"]
+    path = params.with_name(name)
+    path.write_text(yaml.safe_dump(raw, sort_keys=False))
+    return path
+
+
+def test_without_a_registry_a_close_is_kept_in_its_folder_and_blocks_no_sibling_folder(closed, tmp_path, capsys):
+    # /tmp as a shared parent: a close in /tmp/a once blocked every same-named batch in /tmp
+    _root, params, _ = closed
+    plain = _without_registry(params, "no_registry.yaml")
+    shared = tmp_path / "shared"
+    first, second = shared / "a", shared / "b"
+    one = ["-p", "reports=account_manager", "-p", "account_managers=AM-002"]
+    assert _batch(plain, first, *one) == 0
+    assert main(["close", str(first), "--by", "Ana Díaz"]) == 0
+    assert (first / "close.json").is_file() and not (shared / "closes").exists()
+    assert _batch(plain, first, *one) == 2  # the closed folder itself stays closed
+    assert f"{first} is closed" in capsys.readouterr().err
+    assert _batch(plain, second, *one) == 0  # a sibling folder is not blocked
+
+
+def test_closes_in_the_old_default_registry_beside_the_folder_are_refused_with_the_migration(closed, tmp_path, capsys):
+    root, params, _ = closed
+    plain = _without_registry(params, "no_registry.yaml")
+    old = tmp_path / "closes"
+    old.mkdir()
+    shutil.copy(root / "out" / "closes" / "FY2025-Q3--Demo-Co.json", old)
+    assert _batch(plain, tmp_path / "q4", "-p", "period=FY2025-Q4", "-p", "as_of=2025-12-31") == 2
+    err = capsys.readouterr().err
+    assert f"{old} holds close records of 'Demo Co' (FY2025-Q3--Demo-Co.json)" in err
+    assert f"-p close.registry={old}" in err and "docs/close.md" in err
+    assert not (tmp_path / "q4").exists()
+
+
 def test_statement_of_a_closed_period_is_refused(closed, capsys):
     root, params, _ = closed
     code = main(["statement", str(params), "--period", "FY2025-Q3", "-o", str(root / "out" / "statements")])
@@ -126,13 +164,13 @@ def test_statement_of_a_closed_period_is_refused(closed, capsys):
 
 
 def test_statement_written_inside_the_closed_batch_folder_sees_its_close(closed, capsys):
-    # the layout reportkit deliver reads (DIR/statements): the registry is the batch folder's,
-    # not one beside DIR/statements (which once let a closed period's statements be rewritten)
+    # the layout reportkit deliver reads (DIR/statements): the batch folder's close.json counts, with or
+    # without a registry (a registry beside DIR/statements once let a closed period's statements be rewritten)
     _root, params, out = closed
     before = _bytes(out)
     code = main(["statement", str(params), "--period", "FY2025-Q3", "-o", str(out / "statements")])
     assert code == 2
-    assert "FY2025-Q3 of 'Demo Co' is closed" in capsys.readouterr().err
+    assert f"{out} is closed: it holds FY2025-Q3 of 'Demo Co'" in capsys.readouterr().err
     assert _bytes(out) == before and not (out / "statements").exists()
 
 
@@ -194,6 +232,7 @@ def test_close_refuses_a_batch_with_failed_reports_unless_allow_failed(closed, t
     (copy / "close.json").unlink()
     manifest = json.loads((copy / "manifest.json").read_text())
     manifest["reports"][0]["status"] = "failed"
+    manifest["batch"]["overrides"] = {"close": {"registry": str(tmp_path / "closes")}}  # the period is closed in the shared one
     (copy / "manifest.json").write_text(json.dumps(manifest))
     assert main(["close", str(copy), "--by", "Ana"]) == 2
     err = capsys.readouterr().err
@@ -386,7 +425,7 @@ def diffed(closed, restated):
     """The closed batch and the same period on the changed data (another folder and registry), diffed."""
     root, params = restated
     new = root / "other" / "q3"
-    assert _batch(params, new, "-p", "period=FY2025-Q3", "-p", "as_of=2025-09-30") == 0
+    assert _batch(params, new, "-p", "period=FY2025-Q3", "-p", "as_of=2025-09-30", "-p", "close.registry=../other/closes") == 0
     return closed[2], new
 
 

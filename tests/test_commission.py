@@ -20,11 +20,11 @@ from reportkit.domain.crediting import credited_deals
 Q4 = Period.parse("FY2025-Q4", FiscalCalendar(first_month=7))  # 2025-04-01 .. 2025-06-30
 
 
-def statement(amounts, rate="0.05", quota=None, bonus=None, dates=None):
+def statement(amounts, rate="0.05", quota=None, bonus=None, dates=None, **policy_keys):
     dates = dates or ["2025-05-01"] * len(amounts)
     deals = [(f"D{i:02d}", "A1", "C1", d, a) for i, (a, d) in enumerate(zip(amounts, dates))]
     ds = build_dataset(deals=deals)
-    policy = CommissionPolicy(rate=Decimal(rate), quota_bonus=bonus)
+    policy = CommissionPolicy(rate=Decimal(rate), quota_bonus=bonus, **policy_keys)
     return commission_statement(credited_deals(ds), "A1", Q4, policy, quota)
 
 
@@ -41,7 +41,7 @@ def statement(amounts, rate="0.05", quota=None, bonus=None, dates=None):
     ],
 )
 def test_each_deal_line_is_rounded_half_away_from_zero(amount_cents, rate, expected):
-    s = statement([amount_cents], rate=rate)
+    s = statement([amount_cents], rate=rate, carry_negative=False)  # a lone return's line, not carried
     assert list(s.lines.columns) == list(LINE_COLUMNS)
     assert s.lines["amount"].tolist() == [expected]
     assert s.lines["rule"].tolist() == [f"commission at {(Decimal(rate) * 100).normalize():f} %"]  # in words
@@ -112,11 +112,28 @@ def test_commission_never_falls_when_credited_revenue_rises(amounts, extra, rate
     assert after.total == sum(after.lines["amount"], Decimal("0.00"))
 
 
-def test_a_negative_period_stays_negative_on_the_flat_statement():
-    # the compiled flat plan does not carry a negative net forward (no balance_out line)
+def test_a_negative_flat_period_pays_zero_and_carries_its_net_forward_as_plans_do():
+    # carry_negative left out: the plans' default, the net -4.00 carried as balance_out
     s = statement([-100_00, 20_00])
+    assert s.lines["rule"].tolist() == ["commission at 5 %", "commission at 5 %", "negative balance carried forward"]
+    assert s.lines["amount"].tolist() == [Decimal("-5.00"), Decimal("1.00"), Decimal("4.00")]
+    assert s.total == Decimal("0.00") == s.cash_total
+
+
+def test_a_negative_flat_period_stays_negative_with_carry_negative_false():
+    s = statement([-100_00, 20_00], carry_negative=False)
     assert s.lines["rule"].tolist() == ["commission at 5 %", "commission at 5 %"]
     assert s.total == Decimal("-4.00") == s.cash_total
+
+
+def test_flat_policy_carry_negative_is_the_plans_key_with_its_default_and_validation():
+    from reportkit.config.plans import Plan
+
+    assert repr(CommissionPolicy.model_fields["carry_negative"]) == repr(Plan.model_fields["carry_negative"])
+    assert CommissionPolicy().carry_negative is True
+    assert CommissionPolicy(carry_negative="false").carry_negative is False  # YAML's words, as a plan reads them
+    with pytest.raises(ValidationError, match="valid boolean"):
+        CommissionPolicy(carry_negative="sometimes")
 
 
 def test_flat_policy_compiles_to_an_engine_plan_per_report_period():
@@ -131,7 +148,9 @@ def test_flat_policy_compiles_to_an_engine_plan_per_report_period():
     ]
     assert flat_plan(policy, Period.parse("FY2025-M03", cal), "USD").period == "month"
     assert flat_plan(policy, Period.parse("FY2025", cal), "USD").bonuses[0].per == "year"
-    assert not q.carry_negative
+    assert q.carry_negative
+    kept = CommissionPolicy(rate=Decimal("0.05"), carry_negative=False)
+    assert not flat_plan(kept, Period.parse("FY2025-Q2", cal), "USD").carry_negative
     with pytest.raises(ValidationError, match="more than six decimals"):  # refused when the policy is read
         CommissionPolicy(rate=Decimal("0.0512345"))
 

@@ -26,6 +26,7 @@ from reader_texts import reader_texts
 from test_batch import DEMO_BATCH, shared_demo_batch
 
 from reportkit.cli import main
+from reportkit.core.errors import DataError
 from reportkit.core.words import counted
 from reportkit.run.deliver import SmtpSettings, deliver
 from reportkit.run.outputs import slugify
@@ -416,6 +417,32 @@ def test_an_unknown_roster_column_is_refused_with_a_suggestion(tmp_path, capsys)
     assert main(["deliver", str(_tiny_batch(tmp_path)), "--roster", str(roster), "--dry-run"]) == 2
     err = capsys.readouterr().err
     assert "row 1, column 'mail'" in err and "did you mean 'email'" in err and "required column 'email' is missing" in err
+
+
+@pytest.mark.parametrize(
+    "name, text, says",
+    [
+        (
+            "no_role.csv",
+            "id,name,email\nAM-001,Alice,a@example.com\n",
+            "column 'role': required column 'role' is missing from the file's header row (columns found: id, name, email);"
+            " add a column named 'role' to the header row",
+        ),
+        (
+            "no_email.yaml",
+            "- {id: AM-001, role: account_manager}\n",
+            "column 'email': required key 'email' is missing from every entry (keys found: id, role);"
+            " give each recipient its 'email'",
+        ),
+    ],
+)
+def test_a_roster_missing_a_required_column_names_the_file_the_columns_found_and_the_fix(tmp_path, name, text, says):
+    roster = tmp_path / name
+    roster.write_text(text, encoding="utf-8")
+    with pytest.raises(DataError) as exc:
+        read_roster(roster)
+    assert f"{roster}, {says}" in str(exc.value)
+    assert "value blank" not in str(exc.value)  # a whole column: there is no cell to show
 
 
 def test_a_yaml_roster_reads_like_the_csv_one(tmp_path):

@@ -139,7 +139,6 @@ def _write_all(tmp: Path, label: str, reports, company_title: str | None = None,
     return out
 
 
-@pytest.mark.filterwarnings("ignore:The xlrd engine is deprecated")
 def test_libreoffice_recalculates_every_formula_to_reportkits_figures(tmp_path):
     written = []
     # hand-built awkward cases: zero / missing quota, refunds, formula-looking names;

@@ -62,3 +62,33 @@ def test_the_index_breaks_a_file_path_only_after_a_slash_and_scrolls_its_table_n
     assert [text for text, lines in parts if lines != 1] == []  # no name wraps after one of its hyphens
     assert page_width <= view  # the page never scrolls sideways ...
     assert table_scrolls or width > 900  # ... a table too wide for the window does, in its own box
+
+
+@pytest.mark.parametrize("width", [1000, 480, 320])
+def test_the_index_never_breaks_a_report_id_inside_it(tmp_path, width):
+    # ids with hyphens wrapped at them: "Kofi Kowalski (am-kofi-" / "kowalski)"; the name may break at its spaces
+    from playwright.sync_api import sync_playwright
+
+    ids = ["am-kofi-kowalski", "AM-000123456", "0731"]
+    results = [
+        ReportResult("account_manager", i, f"Kofi Kowalski {n}", "Team North", "ok", {"html": f"account_managers/{i}.html"})
+        for n, i in enumerate(ids)
+    ]
+    page_html = index.index_html(
+        load_params(ROOT / "params" / "demo.yaml"), Period.parse("FY2025-Q4", FiscalCalendar(7)), results
+    )
+    (tmp_path / "index.html").write_text(page_html, encoding="utf-8")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=find_chromium(), args=list(CHROMIUM_ARGS))
+        try:
+            page = browser.new_page(viewport={"width": width, "height": 800})
+            page.goto((tmp_path / "index.html").as_uri())
+            shown = page.eval_on_selector_all(
+                "td .id", "els => els.map(e => [e.textContent, new Set([...e.getClientRects()].map(r => r.top)).size])"
+            )
+            page_width, view = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        finally:
+            browser.close()
+    assert [text for text, _ in shown] == [f"({i})" for i in ids]
+    assert [text for text, lines in shown if lines != 1] == []  # each id on one line
+    assert page_width <= view  # the page still never scrolls sideways

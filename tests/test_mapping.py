@@ -455,6 +455,29 @@ def test_a_deals_export_with_only_a_header_row_is_refused_naming_the_file_and_th
     assert "export the deals again" in info.value.hint and "a period without deals is fine" in info.value.hint
 
 
+def test_a_deals_filter_that_keeps_no_row_is_refused_naming_the_filter_and_the_file(tmp_path):
+    # every report would show 0.00: refused as a header-only export is, with the values the file has
+    mapping = MINIMAL.replace("  constants: {stage: won}\n", "  constants: {stage: won}\n  filter: {client: [c1, C 2]}\n")
+    path = write_minimal(
+        tmp_path, mapping, deals="ref,rep,client,closed,value\nD1,AM-1,C1,2025-01-05,1.00\nD2,AM-1,C2,2025-02-01,2.00\n"
+    )
+    with pytest.raises(DataError) as info:
+        load_dataset(path)
+    shown = str(info.value)
+    why = "the mapping's deals filter: {client: ['c1', 'C 2']} keeps none of the 2 rows"
+    assert shown.startswith(f"{tmp_path / 'deals.csv'}: {why}")
+    assert f"{tmp_path / 'deals.csv'}, column 'client': {why}; values found in column 'client': 'C1', 'C2'" in shown
+    assert f"correct the filter's values in {path}" in info.value.hint
+
+
+def test_a_deals_filter_that_keeps_some_rows_loads_them(tmp_path):
+    mapping = MINIMAL.replace("  constants: {stage: won}\n", "  constants: {stage: won}\n  filter: {client: [C2]}\n")
+    path = write_minimal(
+        tmp_path, mapping, deals="ref,rep,client,closed,value\nD1,AM-1,C1,2025-01-05,1.00\nD2,AM-1,C2,2025-02-01,2.00\n"
+    )
+    assert load_dataset(path).deals["deal_id"].tolist() == ["D2"]
+
+
 def test_a_blank_amount_is_shown_as_blank_not_none(tmp_path):
     path = write_minimal(tmp_path, deals="ref,rep,client,closed,value\nD1,AM-1,C1,2025-01-05,\n")
     with pytest.raises(DataError) as info:

@@ -39,7 +39,6 @@ ZERO = Decimal("0.00")
 realdata = [
     pytest.mark.realdata,
     pytest.mark.slow,
-    pytest.mark.filterwarnings("ignore:The xlrd engine is deprecated"),
     pytest.mark.skipif(not DATA.is_dir(), reason=f"real data sets not found at {DATA}"),
 ]
 

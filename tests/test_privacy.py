@@ -115,7 +115,6 @@ def test_demo_reports_show_only_their_own_people(tmp_path_factory):
 
 @MAVEN_BATCH
 @pytest.mark.realdata
-@pytest.mark.filterwarnings("ignore:The xlrd engine is deprecated")
 @pytest.mark.skipif(not (DATA.is_dir() and MAVEN.exists()), reason=f"real data sets not found at {DATA}")
 def test_maven_reports_show_only_their_own_people(real_batch):
     """The whole Maven batch (35 account-manager, 6 team and 1 company reports), shared with the figure tests."""

@@ -22,7 +22,6 @@ PARAMS = ROOT / "params"
 pytestmark = [
     pytest.mark.realdata,
     pytest.mark.slow,
-    pytest.mark.filterwarnings("ignore:The xlrd engine is deprecated"),
     pytest.mark.skipif(not DATA.is_dir(), reason=f"real data sets not found at {DATA}"),
 ]
 
@@ -277,8 +276,8 @@ def test_superstore_batch_reports_each_regional_manager_from_the_xls(superstore)
 @SUPERSTORE_BATCH
 def test_superstore_q4_2014_revenue_is_the_exact_sales_of_the_region_rounded_once(superstore):
     result, manifest = superstore
-    orders = pd.read_excel(DATA / "tableau-sample-superstore" / "Sample - Superstore.xls", sheet_name="Orders")
-    people = pd.read_excel(DATA / "tableau-sample-superstore" / "Sample - Superstore.xls", sheet_name="People")
+    orders = pd.read_excel(DATA / "tableau-sample-superstore" / "Sample - Superstore.xls", sheet_name="Orders", engine="calamine")
+    people = pd.read_excel(DATA / "tableau-sample-superstore" / "Sample - Superstore.xls", sheet_name="People", engine="calamine")
     q4 = orders[(orders["Order Date"] >= "2014-10-01") & (orders["Order Date"] <= "2014-12-31")]
     ams = {a.name: a for a in _reports(result, manifest, "account_manager").values()}
     shown = Context(prec=15)  # each double as Excel shows it (731.9399999999999 -> 731.94)

@@ -43,9 +43,7 @@ DATASETS = [
     pytest.param("demo", id="demo"),
     pytest.param("maven_crm", id="maven_crm", marks=_REAL),
     pytest.param("adventureworks", id="adventureworks", marks=_REAL),
-    pytest.param(
-        "superstore", id="superstore", marks=_REAL + [pytest.mark.filterwarnings("ignore:The xlrd engine is deprecated")]
-    ),
+    pytest.param("superstore", id="superstore", marks=_REAL),
 ]
 
 

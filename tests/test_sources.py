@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import warnings
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -10,6 +13,7 @@ import pytest
 from reportkit.core.errors import MappingError
 from reportkit.data.sources import SOURCE_ROW, read_csv, read_excel, read_parquet, read_source, read_sql
 
+ROOT = Path(__file__).resolve().parents[1]
 TEXT = "id,name,amount,flag\n00731,Zoë,1234.50,NA\n0042,René,-7,NULL\n"
 
 
@@ -86,6 +90,48 @@ def test_xlsx_sheet_as_text_and_missing_sheet_lists_the_sheets(tmp_path):
     with pytest.raises(MappingError) as exc:
         read_excel(path, sheet="Order")
     assert "did you mean 'Orders'" in str(exc.value) and "People" in str(exc.value)
+
+
+SUPERSTORE_XLS = (
+    Path(os.environ.get("REPORTKIT_DATA_DIR") or ROOT.parent / "shared" / "data")
+    / "tableau-sample-superstore"
+    / "Sample - Superstore.xls"
+)
+
+
+@pytest.mark.skipif(not SUPERSTORE_XLS.is_file(), reason=f"{SUPERSTORE_XLS} not found")
+def test_xls_is_read_by_calamine_without_a_deprecation_warning_as_xlrd_read_it():
+    """Superstore's .xls: the frame xlrd gave (sessions before 11), now without pandas' xlrd warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        orders = read_excel(SUPERSTORE_XLS, sheet="Orders")
+        people = read_excel(SUPERSTORE_XLS, sheet=2)
+    assert orders.shape == (9994, 22) and (orders.dtypes[:-1] == "str").all()
+    first = orders.iloc[0]
+    assert (first["Row ID"], first["Order ID"], first["Order Date"], first["Sales"], first["Discount"]) == (
+        "1", "CA-2013-152156", "2013-11-09 00:00:00", "261.96", "0",
+    )  # fmt: skip
+    assert orders["Sales"].iloc[2] == "14.62" and orders["Profit"].iloc[2] == "6.8714"
+    assert orders[SOURCE_ROW].iloc[-1] == 9995
+    assert people["Person"].tolist() == ["Anna Andreadi", "Chuck Magee", "Kelly Williams", "Cassandra Brandow"]
+
+
+def test_bad_xls_file_names_the_file_and_what_to_do(tmp_path):
+    garbage = tmp_path / "export.xls"
+    garbage.write_bytes(b"not a workbook")
+    with pytest.raises(MappingError, match=r"export\.xls: cannot open as xls workbook") as exc:
+        read_excel(garbage)
+    assert "xls for Excel 97-2003, xlsx for newer files" in exc.value.hint
+
+
+def test_xlsx_file_named_xls_is_refused_so_its_number_formats_are_not_lost(tmp_path):
+    renamed = tmp_path / "roster.xls"
+    renamed.write_bytes((ROOT / "tests" / "fixtures" / "hostile" / "roster_leading_zeros.xlsx").read_bytes())
+    with pytest.raises(MappingError, match=r"roster\.xls is an xlsx workbook") as exc:
+        read_excel(renamed)
+    assert "rename the file to .xlsx" in exc.value.hint
+    named_xlsx = renamed.rename(tmp_path / "roster.xlsx")
+    assert read_excel(named_xlsx, sheet="Roster")["id"].tolist()[:2] == ["00731", "00812"]
 
 
 def test_parquet_columns_become_text(tmp_path):

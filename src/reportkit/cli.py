@@ -224,8 +224,9 @@ def _add_close(sub: Any) -> None:
         help="freeze a batch folder: a signed close record of its inputs, outputs and paid statements",
         description=(
             "Write DIR/close.json (sha256 of every input and output, who and when, each account manager's paid "
-            "statement; signed by a sha256 over the record) and copy it into the registry of closes. A closed "
-            "period's outputs are never overwritten; later periods' statements restate it (docs/close.md)."
+            "statement; signed by a sha256 over the record) and copy it into the registry of closes when the params "
+            "name one (close.registry). A closed period's outputs are never overwritten; later periods' statements "
+            "restate it through the registry (docs/close.md)."
         ),
     )
     close.add_argument("folder", metavar="DIR", help="batch output folder (holds manifest.json)")

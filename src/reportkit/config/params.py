@@ -46,7 +46,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from ..core.cache import DEFAULT_MAX_AGE_DAYS, DEFAULT_MAX_MB, default_cache_dir, env_cache_dir
 from ..core.errors import ParamsError, did_you_mean
-from ..core.types import FloatFraction, Fraction, Id, Money, Rate, StablePickle, check_timezone, label_problem
+from ..core.types import CarryNegative, FloatFraction, Fraction, Id, Money, Rate, StablePickle, check_timezone, label_problem
 from ..core.yaml_input import (
     KeyedValueError,
     format_validation_errors,
@@ -107,6 +107,7 @@ class CommissionPolicy(_Strict):
 
     rate: Rate = Field(Decimal("0.05"), ge=0, le=1, description="commission rate as a fraction of revenue")
     quota_bonus: QuotaBonus | None = None
+    carry_negative: CarryNegative  # as a plan's: a negative period carried forward (default), or kept (false)
 
 
 class PlanRef(_Strict):
@@ -314,10 +315,11 @@ class CloseOptions(_Strict):
     ``registry``: the folder of close records (``<period>--<name>.json``) that
     ``reportkit close`` copies each record into, that ``batch`` / ``statement`` refuse a
     closed period by, and that restatements read the paid figures from. Relative to
-    the params file; default ``closes/`` beside the output folder.
+    the params file. Left out: no shared registry, a batch folder's ``close.json`` is its
+    only record (:func:`reportkit.reports.closes.registry_folder`).
     """
 
-    registry: Path | None = Field(None, description="folder of close records (default: closes/ beside the output folder)")
+    registry: Path | None = Field(None, description="folder of close records (default: none; each batch folder's close.json)")
 
 
 RESERVED_KIND_NAMES: frozenset[str] = frozenset({*REPORT_KIND_NAMES, "account_managers", "teams"})

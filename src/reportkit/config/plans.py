@@ -45,7 +45,7 @@ from pydantic import (
 
 from ..core.errors import PlanError, did_you_mean
 from ..core.money import rdiv
-from ..core.types import PPM, CurrencyCode, Id, Money
+from ..core.types import PPM, CarryNegative, CurrencyCode, Id, Money
 from ..core.yaml_input import KeyedValueError, format_validation_errors, read_yaml_mapping
 
 __all__ = [
@@ -151,8 +151,8 @@ class Plan(_Strict):
         ``true`` (default): a negative net of a pay period (returns, clawbacks)
         is carried to the next period (``balance_out`` / ``balance_in``) so a
         period never pays below zero. ``false``: the negative net stays on the
-        period's statement (money owed back), as the flat ``commission:`` policy
-        of a params file has always shown it.
+        period's statement (money owed back). The flat ``commission:`` policy
+        of a params file has the same key and default (:data:`reportkit.core.types.CarryNegative`).
     deal_limits : DealLimits, optional
         Per-deal minimum and maximum commission.
     undefined_attainment : {"pay_nothing", "base_tier", "refuse"}, optional
@@ -187,7 +187,7 @@ class Plan(_Strict):
     spifs: tuple[Spif, ...] = ()
     draw: Draw | None = None
     clawback: Clawback = Clawback()
-    carry_negative: bool = True
+    carry_negative: CarryNegative
     # -- incentive group (issue #13 items 5 and 16): per-deal limits, undefined attainment
     deal_limits: DealLimits | None = None
     undefined_attainment: Literal["pay_nothing", "base_tier", "refuse"] | None = None

@@ -51,7 +51,7 @@ import zoneinfo
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ValidationInfo
+from pydantic import BaseModel, BeforeValidator, Field, ValidationInfo
 
 from .errors import did_you_mean
 from .money import round_money
@@ -66,6 +66,7 @@ __all__ = [
     "Id",
     "TimeZone",
     "CurrencyCode",
+    "CarryNegative",
     "to_money",
     "to_fraction",
     "to_id",
@@ -305,6 +306,18 @@ def _currency_code_field(value: Any, info: ValidationInfo) -> str:
 
 CurrencyCode = Annotated[str, BeforeValidator(_currency_code_field)]
 """An ISO 4217 currency code in capitals (``GBP``), checked by :func:`check_currency_code`."""
+
+CarryNegative = Annotated[
+    bool,
+    Field(True, description="true: a negative net of a pay period is carried to the next (balance_out), never paid below zero"),
+]
+"""The ``carry_negative`` key of a plan and of the flat ``commission:`` policy, default ``true``.
+
+``true``: a pay period's negative net (returns, clawbacks) is carried to the next
+period (``balance_out`` / ``balance_in``), so a period never pays below zero;
+``false``: it stays on the period's statement. The rule itself is the engine's
+(:mod:`reportkit.domain.engine.draws`); this is its one key (docs/commission.md).
+"""
 
 
 PERIOD_LABEL = re.compile(r"^FY(?P<fy>\d{4})(?:-(?P<kind>[QM])(?P<n>\d{1,2}))?$")

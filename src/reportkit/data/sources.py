@@ -18,7 +18,7 @@ are stripped of surrounding whitespace; a blank header becomes ``Unnamed: <n>``
 not tell the two columns apart).
 
 Supported formats: ``csv`` (any Python encoding, e.g. ``utf-8``, ``utf-8-sig``,
-``utf-16``, ``cp1252``; any separator), ``xlsx`` (openpyxl), ``xls`` (xlrd),
+``utf-16``, ``cp1252``; any separator), ``xlsx`` (openpyxl), ``xls`` (pandas' ``calamine`` engine),
 ``parquet`` (pyarrow) and ``sql`` (SQLAlchemy URL + query).
 
 Large UTF-8 CSVs are read with pyarrow's multi-threaded parser when the result is
@@ -510,8 +510,13 @@ def _pick_sheet(path: Path, sheet: str | int | None, names: list[str]) -> str:
     return sheet
 
 
+def _is_zip(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(4) == b"PK\x03\x04"
+
+
 def read_excel(path: str | Path, *, sheet: str | int | None = None, fmt: str | None = None, skip_rows: int = 0) -> pd.DataFrame:
-    """Read one sheet of an ``.xlsx`` (openpyxl) or ``.xls`` (xlrd) workbook as text.
+    """Read one sheet of an ``.xlsx`` (openpyxl) or ``.xls`` (pandas' ``calamine`` engine) workbook as text.
 
     Parameters
     ----------
@@ -540,15 +545,17 @@ def read_excel(path: str | Path, *, sheet: str | int | None = None, fmt: str | N
     path = Path(path)
     _check_file(path)
     fmt = fmt or format_of(path)
-    engine = {"xlsx": "openpyxl", "xls": "xlrd"}.get(fmt)
-    if engine is None:
+    if fmt not in ("xlsx", "xls"):
         raise MappingError(f"{path}: format {fmt!r} is not a workbook format", hint="use xlsx or xls")
     if fmt == "xlsx":
         return _read_xlsx(path, sheet, 2 + skip_rows)
+    if _is_zip(path):  # calamine would read it, but without the number formats the xlsx reader honours (00731)
+        raise MappingError(
+            f"{path} is an xlsx workbook (Excel 2007 or newer), not xls",
+            hint="rename the file to .xlsx (and its file: in the source mapping)",
+        )
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            book = pd.ExcelFile(path, engine=engine)
+        book = pd.ExcelFile(path, engine="calamine")
     except Exception as exc:
         raise MappingError(
             f"{path}: cannot open as {fmt} workbook ({type(exc).__name__}: {exc})",
@@ -556,9 +563,9 @@ def read_excel(path: str | Path, *, sheet: str | int | None = None, fmt: str | N
         ) from None
     with book:
         name = _pick_sheet(path, sheet, list(book.sheet_names))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            raw = book.parse(name, dtype=object, keep_default_na=False, na_filter=False, header=None, skiprows=skip_rows or None)
+        raw = pd.read_excel(
+            book, sheet_name=name, dtype=object, keep_default_na=False, na_filter=False, header=None, skiprows=skip_rows or None
+        )
     if raw.empty:
         raise DataError(f"{path}: sheet {name!r} is empty", [DataProblem(str(path), None, None, None, "no header row")])
     header = raw.iloc[0].tolist()

@@ -196,7 +196,8 @@ def flat_plan(policy: CommissionPolicy, period: Period, currency: str) -> Plan:
     (year-to-date attainment in the last quarter). Quotas come from the run's
     quotas table as they are (``proration: none``: the report's effective quota
     already is the number to compare with). A negative period (returns above
-    sales) stays negative on the statement (``carry_negative: false``).
+    sales) follows the policy's ``carry_negative``, as a plan's: carried to the next
+    period by default, kept on the statement with ``carry_negative: false``.
 
     Parameters
     ----------
@@ -222,7 +223,7 @@ def flat_plan(policy: CommissionPolicy, period: Period, currency: str) -> Plan:
         "currency": currency,
         "period": "month" if period.kind == "month" else "quarter",
         "quota": {"source": "table", "split": "even", "proration": "none"},
-        "carry_negative": False,
+        "carry_negative": policy.carry_negative,
         "rates": {"method": "flat", "basis": "amount", "accumulation": "per_period", "tiers": [{"from": 0, "rate": str(rate)}]},
     }
     qb = policy.quota_bonus

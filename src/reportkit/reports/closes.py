@@ -70,31 +70,65 @@ def file_sha256(path: Path) -> str | None:
     return h.hexdigest()
 
 
-def registry_folder(params: BatchParams, output_dir: Path | str) -> Path:
-    """The registry of closes: params ``close.registry`` (relative to the params file), else ``closes/`` beside the batch folder.
+def registry_folder(params: BatchParams, output_dir: Path | str) -> Path | None:
+    """The registry of closes: params ``close.registry`` (relative to the params file), else None.
+
+    Without ``close.registry`` there is no shared registry: a batch folder's own
+    ``close.json`` is the only record of its close (a close in one folder never blocks
+    another folder, such as a same-named batch under a shared ``/tmp``), and a later
+    period restates the closed ones only through ``close.registry``, which a team closing
+    periods sets (docs/close.md). Until session 11 the default was ``closes/`` beside the
+    batch folder: when that folder holds a record of this batch name, the run is refused
+    with the migration (:func:`_refuse_old_default_registry`).
 
     The batch folder is ``output_dir`` or, when ``output_dir`` lies inside a batch's folder
     (``reportkit statement -o DIR/statements``: the layout ``reportkit deliver`` reads), that
-    folder (the nearest one holding ``manifest.json``): a batch and the statements written
-    into it share one registry. Folders under different parents share one only through
-    params ``close.registry``, which a team closing periods should set (docs/close.md).
+    folder (the nearest one holding ``manifest.json``).
     """
     if params.close.registry is not None:
         return params.resolve(params.close.registry)
+    _refuse_old_default_registry(params, batch_folder(output_dir).parent / "closes")
+    return None
+
+
+def batch_folder(output_dir: Path | str) -> Path:
+    """``output_dir``, or the batch folder it lies inside (the nearest one holding ``manifest.json``)."""
     out = Path(output_dir).resolve()
-    batch = next((p for p in (out, *out.parents) if (p / "manifest.json").is_file()), out)
-    return batch.parent / "closes"
+    return next((p for p in (out, *out.parents) if (p / "manifest.json").is_file()), out)
+
+
+def _refuse_old_default_registry(params: BatchParams, old: Path) -> None:
+    """Refuse a run beside the old default registry (``closes/`` beside the batch folder) holding this batch name's closes.
+
+    Those closes were in force for this batch name before session 11; reading them by
+    default blocked every same-named batch in a shared parent, ignoring them silently would
+    re-run a closed period or pay a later one without its restatements: the user chooses.
+    """
+    if not old.is_dir():
+        return
+    mine = sorted(p.name for p in old.glob(f"*--{_file_stem(params.name)}.json"))
+    if mine:
+        raise ParamsError(
+            f"{old} holds close records of {params.name!r} ({', '.join(mine[:5])}{', ...' if len(mine) > 5 else ''}): "
+            "the registry of closes that reportkit read by default until session 11 (closes/ beside the batch folder); "
+            "a batch no longer reads it unless the params name it",
+            hint=f"to keep those closes in force, set close: {{registry: {old}}} in the params (or -p close.registry={old}); "
+            "to run without them, name another registry (-p close.registry=DIR) or move that folder away (docs/close.md)",
+        )
 
 
 def with_close_registry(params: BatchParams, output_dir: Path | str) -> BatchParams:
-    """``params`` with ``close.registry`` resolved to an absolute folder (the reports read it there)."""
+    """``params`` with ``close.registry`` resolved to an absolute folder (the reports read it there); None without one."""
     return params.model_copy(update={"close": CloseOptions(registry=registry_folder(params, output_dir))})
 
 
 def registry_file(registry: Path, name: str, period: str) -> Path:
     """The registry's file for a batch name's closed period: ``<period>--<name as a file name>.json``."""
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "batch"
-    return registry / f"{period}--{stem}.json"
+    return registry / f"{period}--{_file_stem(name)}.json"
+
+
+def _file_stem(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "batch"
 
 
 def read_close_record(path: Path) -> dict[str, Any]:
@@ -261,13 +295,17 @@ def refuse_closed(params: BatchParams, output_dir: Path | str, period_label: str
     """
     out = Path(output_dir)
     here = out / CLOSE_RECORD
+    if not here.is_file():  # statements written inside a closed batch folder (DIR/statements) are its outputs too
+        out = batch_folder(out)
+        here = out / CLOSE_RECORD
     fix = (
         f"a closed period's outputs are never overwritten and the period is not run again, in this folder or a new one: "
         f"to correct {period_label} run a later period (a restatement run): its statements carry prior-period "
         f"adjustment lines restating {period_label}; to compare a corrected run with the closed one first, write it "
         "to a new folder with another registry of closes (-p close.registry=DIR) and run reportkit diff (docs/close.md)"
     )
-    reg = registry_file(registry_folder(params, out), params.name, period_label)
+    registry = registry_folder(params, out)
+    reg = registry_file(registry, params.name, period_label) if registry is not None else None
     for path, what in (
         (here, f"{out} is closed: it holds {{period}} of {{name!r}}"),
         (
@@ -275,7 +313,7 @@ def refuse_closed(params: BatchParams, output_dir: Path | str, period_label: str
             "{period} of {name!r} is closed (registry of closes, folder {folder})",
         ),
     ):
-        if path.is_file():
+        if path is not None and path.is_file():
             rec = read_close_record(path)
             b = rec["batch"]
             said = what.format(period=b["period"], name=b["name"], folder=rec["folder"])

@@ -186,8 +186,9 @@ def close_batch(folder: str | Path, by: str, *, allow_failed: bool = False) -> P
     params, ds, params_path = _params_of(manifest, folder)
     b = manifest["batch"]
     period = Period.parse(b["period"], ds.calendar)
-    reg = registry_file(registry_folder(params, folder), params.name, period.label)
-    if reg.is_file():
+    registry = registry_folder(params, folder)
+    reg = registry_file(registry, params.name, period.label) if registry is not None else None
+    if reg is not None and reg.is_file():
         rec = read_close_record(reg)
         raise ParamsError(
             f"{period.label} of {params.name!r} is already closed from {rec['folder']} ({rec['closed_at']} by {rec['closed_by']}; {reg})",
@@ -213,8 +214,9 @@ def close_batch(folder: str | Path, by: str, *, allow_failed: bool = False) -> P
         "statements": statements,
     }
     text = json.dumps({"record": record, "signature": record_signature(record)}, indent=1, ensure_ascii=False) + "\n"
-    reg.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(reg, text)
+    if reg is not None:  # without close.registry the folder's close.json is the only record
+        reg.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(reg, text)
     atomic_write(folder / CLOSE_RECORD, text)
     return folder / CLOSE_RECORD
 

@@ -70,7 +70,7 @@ table{border-collapse:collapse;margin:.5rem 0 1.5rem} th,td{padding:.3rem .8rem;
 .headline>div{border:1px solid #e2e8f0;border-radius:6px;padding:.6rem 1rem;min-width:10rem}
 .headline dt{color:#4a5568;font-size:.85em} .headline dd{margin:0;font-size:1.4em;font-weight:600}
 .headline .sub{font-size:.8em;color:#4a5568;font-weight:400}
-.scroll{overflow-x:auto;max-width:100%} .name{white-space:nowrap}
+.scroll{overflow-x:auto;max-width:100%} .name,.id{white-space:nowrap}
 """
 
 _PATH = re.compile(r"[^\s'\"<>]*/[^\s'\"<>]*|[^\s'\"<>/]+\.(?:html|pdf|xlsx|ipynb|json|parquet)\b")
@@ -115,7 +115,8 @@ def _row(r: ReportResult, kinds: Mapping[str, ReportKind]) -> str:
     """One report's table row: its title (linking its HTML), kind, status (with the error) and files."""
     esc = html.escape
     kind = kinds[r.kind]
-    title = esc(r.name) if kind.id_from_name else f"{esc(r.name)} ({esc(r.id)})"
+    # an id is whole on one line (.id), "(am-kofi-kowalski)" never "(am-kofi-" / "kowalski)"; the name breaks at its spaces
+    title = esc(r.name) if kind.id_from_name else f'{esc(r.name)} <span class="id">({esc(r.id)})</span>'
     if "html" in r.outputs:
         title = f'<a href="{esc(quote(r.outputs["html"]))}">{title}</a>'
     status = f'<span class="{"ok" if r.status == "ok" else "failed"}">{esc(r.status)}</span>'

@@ -189,9 +189,15 @@ def read_roster(path: str | Path, allowed_domains: Iterable[str] | None = None) 
                     f"unknown column{did_you_mean(c, ROSTER_COLUMNS)}; the columns are {', '.join(ROSTER_COLUMNS)}",
                 )
             )
+    found = ", ".join(columns) or "none"
+    csv_file = path.suffix.lower() == ".csv"
     for c in _REQUIRED:
         if c not in columns:
-            problems.append(DataProblem(where, 1, c, None, f"required column {c!r} is missing; add it to the header row"))
+            if csv_file:
+                reason = f"required column {c!r} is missing from the file's header row (columns found: {found}); add a column named {c!r} to the header row"
+            else:
+                reason = f"required key {c!r} is missing from every entry (keys found: {found}); give each recipient its {c!r}"
+            problems.append(DataProblem(where, None, c, None, reason))  # a whole column: no cell, no value
     if problems:
         raise DataError(f"{where}: the roster's columns are wrong", problems)
     allowed = {d.lower() for d in allowed_domains} if allowed_domains is not None else None

@@ -101,7 +101,10 @@ def _prepare(ctx: _Context, table: str, tm: TableMapping) -> pd.DataFrame:
     df = _apply_na(df, tm.na_values, data_cols)
     df = _apply_normalise(df, tm.normalise)
     for col, values in tm.filter.items():
-        df = df[df[col].isin(values)]
+        kept = df[df[col].isin(values)]
+        if table == "deals" and len(df) and not len(kept):
+            raise _filtered_out(ctx, tm, col, values, df[col])
+        df = kept
     df = df.reset_index(drop=True)
     if tm.unpivot:
         up = tm.unpivot
@@ -121,19 +124,42 @@ def _prepare(ctx: _Context, table: str, tm: TableMapping) -> pd.DataFrame:
     return df
 
 
+def _deal_sources(ctx: _Context, tm: TableMapping) -> list[str]:
+    named = [str(ctx.mapping.data_path / s.file) if s.file else f"{s.url} (query)" for s in tm.sources if s.inline is None]
+    return named or [f"{ctx.mapping_file} (deals inline rows)"]
+
+
 def _no_deal_rows(ctx: _Context, tm: TableMapping) -> DataError:
     """The error of a deals export with no data rows (a header only, or a query that returned none).
 
     A period with no deals is fine (its reports say so); a whole export with none is a
     wrong or truncated file, whose reports would all show 0.00 and pay nothing.
     """
-    named = [str(ctx.mapping.data_path / s.file) if s.file else f"{s.url} (query)" for s in tm.sources if s.inline is None]
-    named = named or [f"{ctx.mapping_file} (deals inline rows)"]
+    named = _deal_sources(ctx, tm)
     return DataError(
         f"{', '.join(named)}: the deals export has no rows (a header only)",
         [DataProblem(n, None, None, None, "a header row and no data rows") for n in named],
         hint="export the deals again, or point deals: source: at the file that holds them "
         "(a period without deals is fine; an export without any is the wrong file)",
+    )
+
+
+def _filtered_out(ctx: _Context, tm: TableMapping, column: str, values: list[str], seen: pd.Series) -> DataError:
+    """The error of a deals ``filter:`` that keeps none of the export's rows: refused as a header-only export is.
+
+    Every report would show 0.00 and pay nothing; the usual cause is a value spelt
+    otherwise than in the file (case, spaces, a renamed stage), so the values found are listed.
+    """
+    named = _deal_sources(ctx, tm)
+    found = list(dict.fromkeys(seen.dropna().astype("str")))
+    shown = ", ".join(repr(v) for v in found[:10]) + (f" and {len(found) - 10} more" if len(found) > 10 else "")
+    wanted = ", ".join(repr(v) for v in values)
+    why = f"the mapping's deals filter: {{{column}: [{wanted}]}} keeps none of the {counted(len(seen), 'row')}"
+    return DataError(
+        f"{', '.join(named)}: {why}",
+        [DataProblem(n, None, column, None, f"{why}; values found in column {column!r}: {shown or 'none'}") for n in named],
+        hint=f"correct the filter's values in {ctx.mapping_file} (they must equal the file's exactly), "
+        "or point deals: source: at the export that holds those deals",
     )
 
 
