@@ -136,8 +136,12 @@ def test_without_a_registry_a_close_is_kept_in_its_folder_and_blocks_no_sibling_
     first, second = shared / "a", shared / "b"
     one = ["-p", "reports=account_manager", "-p", "account_managers=AM-002"]
     assert _batch(plain, first, *one) == 0
+    capsys.readouterr()
     assert main(["close", str(first), "--by", "Ana Díaz"]) == 0
+    said = capsys.readouterr().out  # the user is told what a close without a registry does not do
+    assert "no registry of closes (params close.registry is not set)" in said and "later periods do not restate it" in said
     assert (first / "close.json").is_file() and not (shared / "closes").exists()
+    assert json.loads((first / "close.json").read_text())["record"]["registry"] is None
     assert _batch(plain, first, *one) == 2  # the closed folder itself stays closed
     assert f"{first} is closed" in capsys.readouterr().err
     assert _batch(plain, second, *one) == 0  # a sibling folder is not blocked
@@ -178,6 +182,7 @@ def test_close_record_holds_every_input_and_output_hash_and_the_paid_statements(
     root, params, out = closed
     rec = _record(out)
     assert rec["closed_by"] == "Ana Díaz" and rec["closed_at"].endswith("+00:00")
+    assert rec["registry"] == str((root / "out" / "closes").resolve())
     hashes = {Path(f["path"]): f["sha256"] for f in rec["inputs"]}
     for f in (params, root / "params" / "sources" / "demo.yaml", root / "data" / "demo" / "deals.csv"):
         assert hashes[f.resolve()] == hashlib.sha256(f.read_bytes()).hexdigest()

@@ -77,7 +77,7 @@ def registry_folder(params: BatchParams, output_dir: Path | str) -> Path | None:
     ``close.json`` is the only record of its close (a close in one folder never blocks
     another folder, such as a same-named batch under a shared ``/tmp``), and a later
     period restates the closed ones only through ``close.registry``, which a team closing
-    periods sets (docs/close.md). Until session 11 the default was ``closes/`` beside the
+    periods sets (docs/close.md). Before 2026-12-07 the default was ``closes/`` beside the
     batch folder: when that folder holds a record of this batch name, the run is refused
     with the migration (:func:`_refuse_old_default_registry`).
 
@@ -100,7 +100,7 @@ def batch_folder(output_dir: Path | str) -> Path:
 def _refuse_old_default_registry(params: BatchParams, old: Path) -> None:
     """Refuse a run beside the old default registry (``closes/`` beside the batch folder) holding this batch name's closes.
 
-    Those closes were in force for this batch name before session 11; reading them by
+    Those closes were in force for this batch name before 2026-12-07; reading them by
     default blocked every same-named batch in a shared parent, ignoring them silently would
     re-run a closed period or pay a later one without its restatements: the user chooses.
     """
@@ -110,7 +110,7 @@ def _refuse_old_default_registry(params: BatchParams, old: Path) -> None:
     if mine:
         raise ParamsError(
             f"{old} holds close records of {params.name!r} ({', '.join(mine[:5])}{', ...' if len(mine) > 5 else ''}): "
-            "the registry of closes that reportkit read by default until session 11 (closes/ beside the batch folder); "
+            "the registry of closes that reportkit read by default before 2026-12-07 (closes/ beside the batch folder); "
             "a batch no longer reads it unless the params name it",
             hint=f"to keep those closes in force, set close: {{registry: {old}}} in the params (or -p close.registry={old}); "
             "to run without them, name another registry (-p close.registry=DIR) or move that folder away (docs/close.md)",

@@ -206,6 +206,7 @@ def close_batch(folder: str | Path, by: str, *, allow_failed: bool = False) -> P
         "closed_by": str(by).strip(),
         "closed_at": now_utc(),
         "folder": str(folder),
+        "registry": str(registry) if registry is not None else None,
         "currency": ds.currency,
         "inputs": batch_inputs(params, ds, params_path),
         "policy": policy_hash(params),
@@ -283,4 +284,10 @@ def close_cli(folder: str | Path, by: str | None, *, allow_failed: bool = False,
         f"closed {rec['batch']['period']} of {rec['batch']['name']!r} by {rec['closed_by']} at {rec['closed_at']}: "
         f"{len(rec['inputs'])} inputs, {len(rec['outputs'])} outputs, {len(rec['statements'])} statements -> {path}"
     )
+    if rec.get("registry") is None:
+        print(
+            "no registry of closes (params close.registry is not set): this folder is never written again, but "
+            "another folder of this period is not refused and later periods do not restate it; "
+            "set close.registry in the params to share the close (docs/close.md)"
+        )
     return 0
