@@ -9,7 +9,8 @@ kind (as ``bench_fixed_ab.py`` counts them); at the end the medians, and whether
 output but the manifest and the notebooks (timings) is the same bytes on both sides.
 
 Run: ``.venv/bin/python benchmarks/bench_batch_ab.py --base COMMIT [--rounds 2]
-[--org DIR]`` (``--org``: a folder ``bench_batch.py --keep`` left, reused).
+[--org DIR]`` (``--org``: a folder ``bench_batch.py --keep`` left, reused; ``--smoke``: 1 manager,
+2,000 deals, one round, the base HEAD, only to check that it runs).
 """
 
 from __future__ import annotations
@@ -53,7 +54,10 @@ def main() -> None:
     ap.add_argument("--deals", type=int, default=200_000)
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--org", type=Path, help="reuse this org folder (its params.yaml) instead of generating one")
+    ap.add_argument("--smoke", action="store_true")
     a = ap.parse_args()
+    if a.smoke:
+        a.managers, a.deals, a.rounds, a.base = 1, 2_000, 1, "HEAD"
     tmp = Path(tempfile.mkdtemp(prefix="bench-batch-ab-"))
     base_src = base_source(tmp / "base", a.base)
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", a.base, "templates"], capture_output=True, check=True)
@@ -78,7 +82,8 @@ def main() -> None:
     a_dir, b_dir = tmp / "out-base", tmp / "out-new"
     files = sorted(str(f.relative_to(a_dir)) for f in a_dir.rglob("*") if f.is_file() and not f.name.endswith(VOLATILE))
     same = [f for f in files if (b_dir / f).is_file() and (a_dir / f).read_bytes() == (b_dir / f).read_bytes()]
-    print(f"same bytes: {len(same)} of {len(files)} files; differ: {sorted(set(files) - set(same))[:10]}")
+    differ = sorted(set(files) - set(same))
+    print(f"same bytes: {len(same)} of {len(files)} files" + (f"; differ: {', '.join(differ[:10])}" if differ else ""))
     print(f"outputs in {tmp}")
 
 
