@@ -25,6 +25,11 @@ HEADLINES: dict[str, tuple[str, ...]] = {
         r"headline: 1 managers, 2,000 deals, \d+ reports",
         r"reportkit batch, PDFs off: [\d.]+ s \([\d.]+ s/report\), \d+ s CPU, peak RSS",
     ),
+    "bench_batch_ab.py": (
+        r"base: wall [\d.]+ s, CPU [\d.]+ s \(batch [\d.]+, worker [\d.]+, warm [\d.]+, kernel [\d.]+\)",
+        r"new : wall [\d.]+ s, CPU [\d.]+ s",
+        r"same bytes: (\d+) of \1 files",
+    ),
     "bench_commission.py": (
         r"deals: [\d,]+  AMs: 10  periods: 4",
         r"ratio engine/floor: [\d.]+x",

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from reportkit.config.params import QuotaRule
 from reportkit.core.money import allocate
 from reportkit.core.periods import FiscalCalendar, Period
-from reportkit.domain.crediting import credited_deals
+from reportkit.domain.crediting import credited_deals, credited_revenue
 from reportkit.domain.quota import attainment, attainment_series, attainment_table, quota_for, quotas_from_rule, split_quotas
 
 CAL = FiscalCalendar(first_month=7)
@@ -120,6 +120,19 @@ def test_prior_year_growth_uses_same_quarter_last_year_else_the_amount(make_data
     assert quota_for(q, "A1", P("FY2025-Q1")) == 1_100_366
     assert quota_for(q, "A1", P("FY2025-Q2")) == 500_00  # no history: the amount
     assert quota_for(q, "A1", P("FY2024-Q1")) == 500_00  # FY2023-Q1 has no deals
+
+
+def test_attainment_table_from_every_credit_grouped_once_equals_its_own_grouping(tiny_dataset):
+    # a batch groups every credit once (ReportContext.quarter_revenue) and each report reads its ids from it
+    credited = credited_deals(tiny_dataset)
+    quarters = P("FY2025-Q4").quarters_to_date()
+    until = quarters[-1].start
+    every = credited_revenue(credited, CAL, "quarter", until=until)
+    for ids in (["A1"], ["A2", "A1"], ["ZZ"], ["A1", "A2", "ZZ"]):
+        own = attainment_table(credited, tiny_dataset.quotas, ids, quarters, until=until)
+        shared = attainment_table(credited.iloc[0:0], tiny_dataset.quotas, ids, quarters, until=until, revenue=every)
+        pd.testing.assert_frame_equal(shared, own)
+        assert own["revenue_cents"].sum() > 0 or ids == ["ZZ"]
 
 
 def test_attainment_table_matches_the_scalar_functions(tiny_dataset):

@@ -503,6 +503,7 @@ def attainment_table(
     quarters: Sequence[Period],
     until: datetime.date | None = None,
     quarter_quotas: pd.DataFrame | None = None,
+    revenue: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Revenue, quota and attainment per account manager per quarter (vectorised).
 
@@ -520,6 +521,11 @@ def attainment_table(
     quarter_quotas : DataFrame, optional
         ``split_quotas(quotas, calendar, "quarter")`` computed once by the caller
         (a batch reuses it for every report); computed here when omitted.
+    revenue : DataFrame, optional
+        ``credited_revenue(credited, calendar, "quarter", until=until)`` of at least
+        ``account_manager_ids`` computed once by the caller (a batch groups every credit
+        once for all its reports: ``ReportContext.quarter_revenue``); ``credited`` is then
+        not read. Computed here when omitted.
 
     Returns
     -------
@@ -541,8 +547,11 @@ def attainment_table(
             "period_end": [q.end for q in quarters] * len(ids),
         }
     )
-    c = credited.loc[credited["account_manager_id"].isin(ids).to_numpy()]
-    rev = credited_revenue(c, cal, "quarter", until=until)
+    if revenue is None:
+        c = credited.loc[credited["account_manager_id"].isin(ids).to_numpy()]
+        rev = credited_revenue(c, cal, "quarter", until=until)
+    else:
+        rev = revenue.loc[revenue["account_manager_id"].isin(ids).to_numpy()]
     if quarter_quotas is None:
         quarter_quotas = split_quotas(quotas.loc[quotas["account_manager_id"].isin(ids).to_numpy()], cal, "quarter")
     qs = quarter_quotas.loc[quarter_quotas["account_manager_id"].isin(ids).to_numpy()]

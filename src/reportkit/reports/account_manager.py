@@ -193,7 +193,7 @@ def build_account_manager_report(
 def _quarterly(ctx: ReportContext, mine: pd.DataFrame, am_id: str) -> pd.DataFrame:
     """This year's quarters up to the period, each with last year's same span (like for like)."""
     quarters = list(ctx.year_quarters)
-    att = ctx.attainment(mine, [am_id], quarters)
+    att = ctx.attainment([am_id], quarters)
     # like for like: a quarter not over by the cutoff is compared with the same days of last year's quarter
     rev_ly: list[int | None] = []
     for q in quarters:
@@ -314,7 +314,7 @@ def _performance(
     ctx: ReportContext, params: BatchParams, mine: pd.DataFrame, am_id: str
 ) -> tuple[pd.DataFrame, tuple[str, int], list[str]]:
     """The last eight quarters' verdicts, the current standing (status, consecutive misses) and the n/a notes."""
-    perf_all = performance_history(ctx, params, mine, [am_id])
+    perf_all = performance_history(ctx, params, [am_id])
     standing = current_status(perf_all, params.performance)
     keep = {q.label for q in ctx.history[-8:]}
     performance = perf_all.loc[perf_all["period"].isin(keep).to_numpy()].drop(columns="account_manager_id").reset_index(drop=True)

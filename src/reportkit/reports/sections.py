@@ -456,14 +456,14 @@ def members_chosen_forecasts(ds: Dataset, ctx: ReportContext, members: list[str]
     return pd.DataFrame(rows, index=pd.Index(members, dtype="str"))
 
 
-def performance_history(ctx: ReportContext, params: BatchParams, credited: pd.DataFrame, ids: list[str]) -> pd.DataFrame:
+def performance_history(ctx: ReportContext, params: BatchParams, ids: list[str]) -> pd.DataFrame:
     """Performance-watch verdicts of ``ids`` per quarter of ``ctx.history``.
 
     :func:`reportkit.domain.performance.performance_table` on their attainment per
     quarter; quarters not over by ``as_of`` or not covered by the data get no
     verdict (:func:`reportkit.domain.performance.performance_input`).
     """
-    hist = ctx.attainment(credited, ids, list(ctx.history))
+    hist = ctx.attainment(ids, list(ctx.history))
     return performance_table(performance_input(hist, ctx.as_of, ctx.first_deal, ctx.last_deal), params.performance)
 
 

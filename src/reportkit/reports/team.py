@@ -179,7 +179,7 @@ def build_team_report(
     figures = group_figures(ctx, credited, members)
     quotas = {a: ctx.quota(a, ctx.period) for a in members}
     stmts = {a: statement_totals(ds, params, ctx, a) for a in members}  # the members' statements' totals
-    perf = performance_history(ctx, params, credited, members)
+    perf = performance_history(ctx, params, members)
     standing = {a: current_status(perf.loc[(perf["account_manager_id"] == a).to_numpy()], params.performance) for a in members}
     fc = members_chosen_forecasts(ds, ctx, members)
     leaderboard = _leaderboard(figures.in_period, fc, members, am_names, quotas, stmts, standing)
@@ -298,7 +298,7 @@ def _leaderboard(
 def _quarterly(ctx: ReportContext, credited: pd.DataFrame, members: list[str]) -> pd.DataFrame:
     """This year's quarters up to the period: revenue each deal once, and the pooled attainment."""
     cutoff = ctx.cutoff
-    q_att = ctx.attainment(credited, members, list(ctx.year_quarters))
+    q_att = ctx.attainment(members, list(ctx.year_quarters))
     q_rows = []
     for q in ctx.year_quarters:
         r = team_revenue(credited, members, q.start, min(q.end, cutoff))

@@ -1,0 +1,91 @@
+"""Benchmark: the headline batch (PDFs off), an older commit against this checkout, in alternation (CPU).
+
+``bench_batch.py``'s org (default 50 managers, 200,000 deals, 56 reports), ``reportkit
+batch`` with PDFs off and an empty cache of model fits each run, as ``bench_batch.py``'s
+"PDFs off" line. Each round runs ``--base`` (a ``git archive`` of that commit's ``src/``
+and ``templates/``, ``src/`` on ``PYTHONPATH``) and this checkout in turn, the order
+swapping every round. Per run: wall and CPU seconds of every process and per process
+kind (as ``bench_fixed_ab.py`` counts them); at the end the medians, and whether every
+output but the manifest and the notebooks (timings) is the same bytes on both sides.
+
+Run: ``.venv/bin/python benchmarks/bench_batch_ab.py --base COMMIT [--rounds 2]
+[--org DIR]`` (``--org``: a folder ``bench_batch.py --keep`` left, reused; ``--smoke``: 1 manager,
+2,000 deals, one round, the base HEAD, only to check that it runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_batch import ROLES, generate, reportkit_batch
+from bench_fixed_ab import VOLATILE, _role_cpu
+from bench_workbook_ab import ROOT, base_source
+
+
+def one_run(params: Path, out: Path, base_src: Path | None) -> dict[str, float]:
+    env_before = os.environ.get("PYTHONPATH")
+    if base_src is not None:
+        os.environ["PYTHONPATH"] = str(base_src)
+    try:
+        run, _ = reportkit_batch(params, out, None, "pdf.enabled=false")
+    finally:
+        if base_src is not None:
+            if env_before is None:
+                os.environ.pop("PYTHONPATH", None)
+            else:
+                os.environ["PYTHONPATH"] = env_before
+    row = {"wall": run.wall, "cpu": run.cpu}
+    row.update(_role_cpu())
+    return row
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--base", default="HEAD~1")
+    ap.add_argument("--managers", type=int, default=50)
+    ap.add_argument("--deals", type=int, default=200_000)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--org", type=Path, help="reuse this org folder (its params.yaml) instead of generating one")
+    ap.add_argument("--smoke", action="store_true")
+    a = ap.parse_args()
+    if a.smoke:
+        a.managers, a.deals, a.rounds, a.base = 1, 2_000, 1, "HEAD"
+    tmp = Path(tempfile.mkdtemp(prefix="bench-batch-ab-"))
+    base_src = base_source(tmp / "base", a.base)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", a.base, "templates"], capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(tmp / "base")], input=archive.stdout, check=True)
+    params = a.org / "params.yaml" if a.org else generate(tmp / "org", a.managers, a.deals)
+    rows: dict[str, list[dict[str, float]]] = {}
+    for i in range(a.rounds):
+        for side in ("base", "new") if i % 2 == 0 else ("new", "base"):
+            row = one_run(params, tmp / f"out-{side}", base_src if side == "base" else None)
+            rows.setdefault(side, []).append(row)
+            kinds = ", ".join(f"{k} {row[k]:.1f}" for k in ROLES if k in row)
+            print(
+                f"round {i + 1} {side:4}: wall {row['wall']:.1f} s, CPU {row['cpu']:.1f} s ({kinds}); "
+                f"load {os.getloadavg()[0]:.1f}",
+                flush=True,
+            )
+    print("medians:")
+    for side, rs in sorted(rows.items()):
+        med = {k: statistics.median(r.get(k, 0.0) for r in rs) for k in ("wall", "cpu", *ROLES)}
+        kinds = ", ".join(f"{k} {med[k]:.1f}" for k in ROLES)
+        print(f"  {side:4}: wall {med['wall']:.1f} s, CPU {med['cpu']:.1f} s ({kinds})")
+    a_dir, b_dir = tmp / "out-base", tmp / "out-new"
+    files = sorted(str(f.relative_to(a_dir)) for f in a_dir.rglob("*") if f.is_file() and not f.name.endswith(VOLATILE))
+    same = [f for f in files if (b_dir / f).is_file() and (a_dir / f).read_bytes() == (b_dir / f).read_bytes()]
+    differ = sorted(set(files) - set(same))
+    print(f"same bytes: {len(same)} of {len(files)} files" + (f"; differ: {', '.join(differ[:10])}" if differ else ""))
+    print(f"outputs in {tmp}")
+
+
+if __name__ == "__main__":
+    main()
