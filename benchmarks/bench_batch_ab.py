@@ -15,54 +15,27 @@ Run: ``.venv/bin/python benchmarks/bench_batch_ab.py --base COMMIT [--rounds 2]
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_batch import ROLES, generate, reportkit_batch
-from bench_fixed_ab import VOLATILE, _role_cpu
-from bench_workbook_ab import ROOT, base_source
+from bench_batch import ROLES, reportkit_batch
+from bench_fixed_ab import VOLATILE, _role_cpu, ab_setup, on_pythonpath
 
 
 def one_run(params: Path, out: Path, base_src: Path | None) -> dict[str, float]:
-    env_before = os.environ.get("PYTHONPATH")
-    if base_src is not None:
-        os.environ["PYTHONPATH"] = str(base_src)
-    try:
+    with on_pythonpath(base_src):
         run, _ = reportkit_batch(params, out, None, "pdf.enabled=false")
-    finally:
-        if base_src is not None:
-            if env_before is None:
-                os.environ.pop("PYTHONPATH", None)
-            else:
-                os.environ["PYTHONPATH"] = env_before
     row = {"wall": run.wall, "cpu": run.cpu}
     row.update(_role_cpu())
     return row
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--base", default="HEAD~1")
-    ap.add_argument("--managers", type=int, default=50)
-    ap.add_argument("--deals", type=int, default=200_000)
-    ap.add_argument("--rounds", type=int, default=2)
-    ap.add_argument("--org", type=Path, help="reuse this org folder (its params.yaml) instead of generating one")
-    ap.add_argument("--smoke", action="store_true")
-    a = ap.parse_args()
-    if a.smoke:
-        a.managers, a.deals, a.rounds, a.base = 1, 2_000, 1, "HEAD"
-    tmp = Path(tempfile.mkdtemp(prefix="bench-batch-ab-"))
-    base_src = base_source(tmp / "base", a.base)
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", a.base, "templates"], capture_output=True, check=True)
-    subprocess.run(["tar", "-x", "-C", str(tmp / "base")], input=archive.stdout, check=True)
-    params = a.org / "params.yaml" if a.org else generate(tmp / "org", a.managers, a.deals)
+    a, tmp, base_src, params = ab_setup(__doc__, "bench-batch-ab-", rounds=2, smoke_managers=1)
     rows: dict[str, list[dict[str, float]]] = {}
     for i in range(a.rounds):
         for side in ("base", "new") if i % 2 == 0 else ("new", "base"):

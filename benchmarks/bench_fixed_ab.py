@@ -24,11 +24,13 @@ round, the base HEAD, only to check that it runs).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -61,39 +63,53 @@ def _keep(self: _RssSampler) -> None:  # remember the sampler of the run being m
 _RssSampler.start = _keep  # type: ignore[method-assign]
 
 
-def one_run(params: Path, out: Path, cache: Path, base_src: Path | None) -> dict[str, float]:
+@contextlib.contextmanager
+def on_pythonpath(base_src: Path | None) -> Iterator[None]:
+    """Run the block with ``base_src`` on ``PYTHONPATH`` (None: this checkout), restoring it after."""
     env_before = os.environ.get("PYTHONPATH")
     if base_src is not None:
         os.environ["PYTHONPATH"] = str(base_src)
     try:
-        run, reports = reportkit_batch(params, out, None, *ONE, cache=cache)
+        yield
     finally:
         if base_src is not None:
             if env_before is None:
                 os.environ.pop("PYTHONPATH", None)
             else:
                 os.environ["PYTHONPATH"] = env_before
+
+
+def ab_setup(doc: str, prefix: str, rounds: int, smoke_managers: int) -> tuple[argparse.Namespace, Path, Path, Path]:
+    """The A/B scripts' arguments, their temporary folder, the base commit's ``src/`` (with its
+    ``templates/`` beside it) and the org's params file."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--base", default="HEAD~1")
+    ap.add_argument("--managers", type=int, default=50)
+    ap.add_argument("--deals", type=int, default=200_000)
+    ap.add_argument("--rounds", type=int, default=rounds)
+    ap.add_argument("--org", type=Path, help="reuse this org folder (its params.yaml) instead of generating one")
+    ap.add_argument("--smoke", action="store_true")
+    a = ap.parse_args()
+    if a.smoke:
+        a.managers, a.deals, a.rounds, a.base = smoke_managers, 2_000, 1, "HEAD"
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    base_src = base_source(tmp / "base", a.base)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", a.base, "templates"], capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(tmp / "base")], input=archive.stdout, check=True)  # its default templates
+    params = a.org / "params.yaml" if a.org else generate(tmp / "org", a.managers, a.deals)
+    return a, tmp, base_src, params
+
+
+def one_run(params: Path, out: Path, cache: Path, base_src: Path | None) -> dict[str, float]:
+    with on_pythonpath(base_src):
+        run, reports = reportkit_batch(params, out, None, *ONE, cache=cache)
     row = {"wall": run.wall, "cpu": run.cpu, "duration_s": float(reports[0]["duration_s"])}
     row.update(_role_cpu())
     return row
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--base", default="HEAD~1")
-    ap.add_argument("--managers", type=int, default=50)
-    ap.add_argument("--deals", type=int, default=200_000)
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--org", type=Path, help="reuse this org folder (its params.yaml) instead of generating one")
-    ap.add_argument("--smoke", action="store_true")
-    a = ap.parse_args()
-    if a.smoke:
-        a.managers, a.deals, a.rounds, a.base = 2, 2_000, 1, "HEAD"
-    tmp = Path(tempfile.mkdtemp(prefix="bench-fixed-ab-"))
-    base_src = base_source(tmp / "base", a.base)
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", a.base, "templates"], capture_output=True, check=True)
-    subprocess.run(["tar", "-x", "-C", str(tmp / "base")], input=archive.stdout, check=True)  # its default templates
-    params = a.org / "params.yaml" if a.org else generate(tmp / "org", a.managers, a.deals)
+    a, tmp, base_src, params = ab_setup(__doc__, "bench-fixed-ab-", rounds=3, smoke_managers=2)
     rows: dict[tuple[str, str], list[dict[str, float]]] = {}
     for i in range(a.rounds):
         for side in ("base", "new") if i % 2 == 0 else ("new", "base"):

@@ -40,24 +40,33 @@ def _page() -> str:
     return index.index_html(load_params(ROOT / "params" / "demo.yaml"), Period.parse("FY2025-Q4", FiscalCalendar(7)), results)
 
 
-@pytest.mark.parametrize("width", [1000, 480])
-def test_the_index_breaks_a_file_path_only_after_a_slash_and_scrolls_its_table_not_the_page(tmp_path, width):
+def _laid_out(tmp_path, html: str, width: int, selector: str) -> tuple[list, int, int, bool]:
+    """The index ``html`` as Chromium lays it out at ``width`` px: each ``selector`` element's
+    text and the lines it spans, the page's and the window's widths, whether ``.scroll`` scrolls."""
     from playwright.sync_api import sync_playwright
 
-    (tmp_path / "index.html").write_text(_page(), encoding="utf-8")
+    (tmp_path / "index.html").write_text(html, encoding="utf-8")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=find_chromium(), args=list(CHROMIUM_ARGS))
         try:
             page = browser.new_page(viewport={"width": width, "height": 800})
             page.goto((tmp_path / "index.html").as_uri())
-            # each part of a path ("quarter-end-restated/", "<long name>.pdf") as the browser laid it out: lines it spans
-            parts = page.eval_on_selector_all(
-                ".error .name", "els => els.map(e => [e.textContent, new Set([...e.getClientRects()].map(r => r.top)).size])"
+            spans = page.eval_on_selector_all(
+                selector, "els => els.map(e => [e.textContent, new Set([...e.getClientRects()].map(r => r.top)).size])"
             )
             page_width, view = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-            table_scrolls = page.eval_on_selector(".scroll", "e => e.scrollWidth > e.clientWidth")
+            scrolls = page.evaluate(
+                "(() => { const e = document.querySelector('.scroll'); return !!e && e.scrollWidth > e.clientWidth })()"
+            )
         finally:
             browser.close()
+    return spans, page_width, view, scrolls
+
+
+@pytest.mark.parametrize("width", [1000, 480])
+def test_the_index_breaks_a_file_path_only_after_a_slash_and_scrolls_its_table_not_the_page(tmp_path, width):
+    # each part of a path ("quarter-end-restated/", "<long name>.pdf") as the browser laid it out: lines it spans
+    parts, page_width, view, table_scrolls = _laid_out(tmp_path, _page(), width, ".error .name")
     assert {text for text, _ in parts} >= {"quarter-end-restated/", f"{LONG}.pdf", f"{LONG}.ipynb"}
     assert [text for text, lines in parts if lines != 1] == []  # no name wraps after one of its hyphens
     assert page_width <= view  # the page never scrolls sideways ...
@@ -67,8 +76,6 @@ def test_the_index_breaks_a_file_path_only_after_a_slash_and_scrolls_its_table_n
 @pytest.mark.parametrize("width", [1000, 480, 320])
 def test_the_index_never_breaks_a_report_id_inside_it(tmp_path, width):
     # ids with hyphens wrapped at them: "Kofi Kowalski (am-kofi-" / "kowalski)"; the name may break at its spaces
-    from playwright.sync_api import sync_playwright
-
     ids = ["am-kofi-kowalski", "AM-000123456", "0731"]
     results = [
         ReportResult("account_manager", i, f"Kofi Kowalski {n}", "Team North", "ok", {"html": f"account_managers/{i}.html"})
@@ -77,18 +84,7 @@ def test_the_index_never_breaks_a_report_id_inside_it(tmp_path, width):
     page_html = index.index_html(
         load_params(ROOT / "params" / "demo.yaml"), Period.parse("FY2025-Q4", FiscalCalendar(7)), results
     )
-    (tmp_path / "index.html").write_text(page_html, encoding="utf-8")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=find_chromium(), args=list(CHROMIUM_ARGS))
-        try:
-            page = browser.new_page(viewport={"width": width, "height": 800})
-            page.goto((tmp_path / "index.html").as_uri())
-            shown = page.eval_on_selector_all(
-                "td .id", "els => els.map(e => [e.textContent, new Set([...e.getClientRects()].map(r => r.top)).size])"
-            )
-            page_width, view = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-        finally:
-            browser.close()
+    shown, page_width, view, _ = _laid_out(tmp_path, page_html, width, "td .id")
     assert [text for text, _ in shown] == [f"({i})" for i in ids]
     assert [text for text, lines in shown if lines != 1] == []  # each id on one line
     assert page_width <= view  # the page still never scrolls sideways
