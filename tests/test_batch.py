@@ -121,7 +121,7 @@ def test_index_escapes_names_and_errors_and_groups_by_team(tmp_path):
     ]
     page = index.index_html(params, period, results)
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
-    assert "&lt;b&gt;Co&lt;/b&gt;" in page and "Zoë &lt;i&gt; (A&amp;1)" in page
+    assert "&lt;b&gt;Co&lt;/b&gt;" in page and 'Zoë &lt;i&gt; <span class="id">(A&amp;1)</span>' in page
     assert "ValueError: &lt;bad&gt; (cell 3)" in page
     assert page.count("<h2>") == 1  # both reports under one team heading
     assert 'href="teams/t-1.html"' in page and 'href="account_managers/a.ipynb"' in page
