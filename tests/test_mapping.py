@@ -470,6 +470,27 @@ def test_a_deals_filter_that_keeps_no_row_is_refused_naming_the_filter_and_the_f
     assert f"correct the filter's values in {path}" in info.value.hint
 
 
+def test_a_deals_drop_rows_where_that_drops_every_row_is_refused_naming_the_rule_and_the_file(tmp_path):
+    # drop_rows_where is for footers; one matching every row (a stage listed by mistake) would pay nothing
+    mapping = MINIMAL.replace("  constants: {stage: won}\n", "  constants: {stage: won}\n  drop_rows_where: {rep: [AM-1]}\n")
+    path = write_minimal(
+        tmp_path, mapping, deals="ref,rep,client,closed,value\nD1,AM-1,C1,2025-01-05,1.00\nD2,AM-1,C2,2025-02-01,2.00\n"
+    )
+    with pytest.raises(DataError) as info:
+        load_dataset(path)
+    shown = str(info.value)
+    why = "the mapping's deals drop_rows_where: {rep: ['AM-1']} drops all 2 rows"
+    assert shown.startswith(f"{tmp_path / 'deals.csv'}: {why}")
+    assert f"{tmp_path / 'deals.csv'}, column 'rep': {why}; 2 rows of column 'rep' match" in shown
+    assert f"list in {path}'s drop_rows_where only the texts of the rows to drop" in info.value.hint
+
+
+def test_a_deals_drop_rows_where_that_drops_a_footer_loads_the_other_rows(tmp_path):
+    mapping = MINIMAL.replace("  constants: {stage: won}\n", "  constants: {stage: won}\n  drop_rows_where: {ref: [Total]}\n")
+    path = write_minimal(tmp_path, mapping, deals="ref,rep,client,closed,value\nD1,AM-1,C1,2025-01-05,1.00\nTotal,,,,1.00\n")
+    assert load_dataset(path).deals["deal_id"].tolist() == ["D1"]
+
+
 def test_a_deals_filter_that_keeps_some_rows_loads_them(tmp_path):
     mapping = MINIMAL.replace("  constants: {stage: won}\n", "  constants: {stage: won}\n  filter: {client: [C2]}\n")
     path = write_minimal(

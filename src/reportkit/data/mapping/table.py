@@ -95,6 +95,8 @@ def _prepare(ctx: _Context, table: str, tm: TableMapping) -> pd.DataFrame:
         drop = pd.Series(False, index=df.index)
         for col, values in tm.drop_rows_where.items():
             drop |= df[col].astype("str").str.strip().isin([v.strip() for v in values])
+        if table == "deals" and bool(drop.all()):
+            raise _dropped_all(ctx, tm, df)
         for idx in df.index[drop]:
             ctx.note(f"{df.at[idx, _FILE]}: row {int(df.at[idx, _ROW])} dropped ({table}.drop_rows_where)", (table, "dropped", 1))
         df = df[~drop].reset_index(drop=True)
@@ -160,6 +162,30 @@ def _filtered_out(ctx: _Context, tm: TableMapping, column: str, values: list[str
         [DataProblem(n, None, column, None, f"{why}; values found in column {column!r}: {shown or 'none'}") for n in named],
         hint=f"correct the filter's values in {ctx.mapping_file} (they must equal the file's exactly), "
         "or point deals: source: at the export that holds those deals",
+    )
+
+
+def _dropped_all(ctx: _Context, tm: TableMapping, df: pd.DataFrame) -> DataError:
+    """The error of a deals ``drop_rows_where:`` that drops every row of the export: refused as ``filter:`` is.
+
+    ``drop_rows_where`` is for footers and subtotals; one that matches every row is a
+    listed value that is also the column's ordinary value (a stage, a region), and every
+    report would show 0.00 and pay nothing.
+    """
+    named = _deal_sources(ctx, tm)
+    rules = "; ".join(f"{col}: [{', '.join(repr(v) for v in values)}]" for col, values in tm.drop_rows_where.items())
+    why = f"the mapping's deals drop_rows_where: {{{rules}}} drops all {counted(len(df), 'row')}"
+    problems = []
+    for col, values in tm.drop_rows_where.items():
+        hits = df[col].astype("str").str.strip().isin([v.strip() for v in values])
+        problems += [
+            DataProblem(n, None, col, None, f"{why}; {counted(int(hits.sum()), 'row')} of column {col!r} match") for n in named
+        ]
+    return DataError(
+        f"{', '.join(named)}: {why}",
+        problems,
+        hint=f"list in {ctx.mapping_file}'s drop_rows_where only the texts of the rows to drop (footers, "
+        "subtotals), or use filter: to keep the rows you want",
     )
 
 
