@@ -686,3 +686,25 @@ def test_statement_lines_carry_deal_credit_rate_tier_rule_and_sum_to_payout(tmp_
     out = engine.write_statement_csv(s, tmp_path / "a.csv")
     text = out.read_text(encoding="utf-8")
     assert "d2,2025-02-01,P,2000.00,2,0.1," in text
+
+
+def test_a_limited_draw_recovery_says_above_the_draw_while_it_runs_and_of_the_earnings_after_it_ended():
+    # [SHRM][HAND] draw 3,000 a quarter, recovery at most 50 % of the room. While the draw runs (Q2) the room
+    # is half the earnings above it: (5,000 - 3,000) x 0.5 = 1,000. After it ended (Q3) nothing is paid, so
+    # the room is half the whole earnings: 800 x 0.5 = 400, and the words must not speak of "above the draw".
+    deals = [
+        ("d1", "a", "2025-02-01", "10000.00", "P"),
+        ("d2", "a", "2025-05-01", "50000.00", "P"),
+        ("d3", "a", "2025-08-01", "8000.00", "P"),
+    ]
+    p = plan(draw={"amount": "3000.00", "start": "2025-01-01", "end": "2025-06-30", "recovery_limit": "0.5"})
+    res = run(p, dataset(deals))
+    q2 = lines(res, "a", "FY2025-Q2", "draw_recovery")
+    q3 = lines(res, "a", "FY2025-Q3", "draw_recovery")
+    assert money_sum(q2) == D("-1000.00") and money_sum(q3) == D("-400.00")
+    assert list(q2["rule"]) == [
+        "t: recovery of the outstanding draw balance (at most 50 % of the period's earnings above the draw)"
+    ]
+    assert list(q3["rule"]) == [
+        "t: recovery of the outstanding draw balance (at most 50 % of the period's earnings; the draw ended 2025-06-30)"
+    ]

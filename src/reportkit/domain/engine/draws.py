@@ -10,10 +10,12 @@ the period pays 0, unless the plan has ``carry_negative: false``.
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
 import numpy as np
 
+from ...config.plan_parts import Draw
 from ...config.plans import PPM, Plan, ppm
 from ...core.money import rdiv
 from .inputs import PayPeriods, PlanChoice
@@ -35,6 +37,24 @@ class Settled:
     payout: np.ndarray
     balance: np.ndarray
     entries: list[list[PeriodLine]]
+
+
+def _recovery_limit_words(draw: Draw, period_start: datetime.date) -> str:
+    """The words of a recovery limit below 1 for a period: of the earnings above the draw while it runs, of all of them after it ended.
+
+    The recovery room is ``limit x max(earnings - draw paid this period, 0)``; once the draw
+    has ended (or before it starts) nothing is paid this period, so the room is that share
+    of the period's whole earnings, and the words say so rather than "above the draw".
+    """
+    if draw.recovery_limit == 1:
+        return ""
+    share = f"{(draw.recovery_limit * 100).normalize():f} %"
+    running = (draw.start is None or draw.start <= period_start) and (draw.end is None or period_start <= draw.end)
+    if running:
+        return f" (at most {share} of the period's earnings above the draw)"
+    if draw.end is not None and draw.end < period_start:
+        return f" (at most {share} of the period's earnings; the draw ended {draw.end.isoformat()})"
+    return f" (at most {share} of the period's earnings; no draw paid this period)"
 
 
 def settle_draws(earnings: np.ndarray, choice: PlanChoice, span: PayPeriods) -> Settled:
@@ -88,7 +108,7 @@ def settle_draws(earnings: np.ndarray, choice: PlanChoice, span: PayPeriods) -> 
                 )
             r2 = np.flatnonzero(mg & (recovery != 0))
             if len(r2):
-                lim = "" if pl.draw.recovery_limit == 1 else f" (at most {pl.draw.recovery_limit} of earnings above the draw)"
+                lim = _recovery_limit_words(pl.draw, span.periods[j].start)
                 entries[j].append(
                     PeriodLine(r2, j, "draw_recovery", -recovery[r2], f"{pl.name}: recovery of the outstanding draw balance{lim}")
                 )
