@@ -69,6 +69,12 @@ def test_maven_people_deals_and_pipeline(maven):
     assert len(maven.accounts) == 85
 
 
+def test_maven_sector_typo_is_normalised_so_its_accounts_share_one_segment(maven):
+    # SOURCE.md quirk 2: 12 accounts' sector is spelt 'technolgy'; reports group and show segments as written
+    segments = maven.accounts["segment"].value_counts()
+    assert "technolgy" not in segments and segments["technology"] == 12
+
+
 def test_adventureworks_people_quotas_and_deals(adventureworks):
     ds = adventureworks
     ams = ds.account_managers.set_index("account_manager_id")
