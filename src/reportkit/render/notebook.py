@@ -49,7 +49,18 @@ from ..reports.builders import commission_summary, summary_keys
 from .cell_kinds import NA, PERCENT_COLUMNS, is_missing, is_percent_key
 from .commission_trace import trace_details
 from .labels import SUMMARY_LAYOUT, column_label, value_words
-from .style import LABEL_CELL_CSS, band_colour, band_legend, branding_of, is_attainment_key, logo_data_uri
+from .style import (
+    LABEL_CELL_CSS,
+    ONE_LINE_CSS,
+    SENTENCE_COLUMN_CSS,
+    band_colour,
+    band_legend,
+    branding_of,
+    is_attainment_key,
+    is_one_word,
+    is_sentence,
+    logo_data_uri,
+)
 
 __all__ = [
     "NA",
@@ -248,9 +259,9 @@ class Table:
         if self.caption:
             out.append(f"<caption>{esc(self.caption)}</caption>")
         out.append("<thead><tr>")
-        for h, num in zip(self.headers, self.numeric):
-            style = ' style="text-align:right"' if num else ' style="text-align:left"'
-            out.append(f"<th{style}>{esc(h)}</th>")
+        for j, (h, num) in enumerate(zip(self.headers, self.numeric)):
+            room = f";{SENTENCE_COLUMN_CSS}" if not num and j and any(is_sentence(r[j]) for r in self.rows) else ""
+            out.append(f'<th style="text-align:{"right" if num else "left"}{room}">{esc(h)}</th>')
         out.append("</tr></thead><tbody>")
         if not self.rows:
             out.append(f'<tr><td colspan="{max(len(self.headers), 1)}"><em>no rows</em></td></tr>')
@@ -262,7 +273,7 @@ class Table:
                 fill = fills[j] if j < len(fills) else None
                 num = num and not (j < len(prose) and prose[j])
                 bg = f";background-color:{fill}" if fill else ""
-                label = f";{LABEL_CELL_CSS}" if j == 0 else ""  # the label column never wraps (as in the PDF)
+                label = f";{LABEL_CELL_CSS}" if j == 0 else f";{ONE_LINE_CSS}" if is_one_word(cell) else ""  # as in the PDF
                 style = f' style="text-align:right{bg}{label}"' if num else f' style="text-align:left{bg}{label}"'
                 out.append(f"<td{style}>{esc(cell)}</td>")
             out.append("</tr>")
@@ -274,7 +285,7 @@ class Table:
         if self.footer:
             out.append('<tfoot><tr class="reportkit-total">')
             for j, (cell, num) in enumerate(zip(self.footer, self.numeric)):
-                label = f";{LABEL_CELL_CSS}" if j == 0 else ""
+                label = f";{LABEL_CELL_CSS}" if j == 0 else f";{ONE_LINE_CSS}" if is_one_word(cell) else ""
                 style = (
                     f' style="text-align:right;font-weight:bold{label}"'
                     if num

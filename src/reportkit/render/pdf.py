@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ..core.errors import EnvironmentError_, ParamsError
-from .style import LABEL_CELL_CSS, ONE_LINE_CLASS, ONE_LINE_MAX_CHARS
+from .style import LABEL_CELL_CSS, ONE_LINE_CLASS, is_one_word
 from .titles import PrintTitle
 
 __all__ = [
@@ -78,6 +78,7 @@ table { border-collapse: collapse; margin: 3pt 0 8pt; font-size: 7.5pt; }
 thead { display: table-header-group; }
 tr { break-inside: avoid; page-break-inside: avoid; }
 th { background: #edf2f7; border-bottom: 0.75pt solid #a0aec0; padding: 2pt 4pt; font-weight: bold; vertical-align: bottom; }
+th { min-width: 0 !important; }  /* the screen's room for a column of sentences: the page is as wide as it is */
 td { border-bottom: 0.5pt solid #e2e8f0; padding: 1.5pt 4pt; vertical-align: top; }
 td:first-child { LABEL_CELL_CSS; }  /* a label column never wraps: a long value (a rule in words) wraps instead */
 td.ONE_LINE_CLASS { white-space: nowrap; }  /* a date, an id, an amount: never "2025-03-" over "31" */
@@ -124,7 +125,7 @@ def _one_word_cells_on_one_line(body: str) -> str:
 
     def mark(m: re.Match[str]) -> str:
         attrs, text = m["attrs"], m["text"]
-        if len(html.unescape(text)) > ONE_LINE_MAX_CHARS or re.search(r"\s", html.unescape(text)):
+        if not is_one_word(html.unescape(text)):
             return m[0]
         if ' class="' in attrs:
             attrs = attrs.replace(' class="', f' class="{ONE_LINE_CLASS} ', 1)

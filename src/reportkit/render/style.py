@@ -6,7 +6,8 @@
   exactly the quarters the report calls a miss; :func:`band_colour` picks a
   value's band.
 * :data:`LABEL_CELL_CSS` -- a table's label column never wraps (HTML and PDF alike);
-  :data:`ONE_LINE_CLASS` -- in print, neither does a cell of one word (a date, an id, an amount).
+  :data:`ONE_LINE_CLASS` -- in print, neither does a cell of one word (a date, an id, an amount);
+  :data:`ONE_LINE_CSS` the same on screen; :data:`SENTENCE_COLUMN_CSS` -- a column of sentences keeps room to read.
 * :class:`Branding` (params ``branding``, :class:`reportkit.config.params.Branding`)
   -- company name, logo and accent colour; :func:`branding_of` gives a report's
   (the default look when the params have none), :func:`logo_data_uri` the logo for
@@ -31,6 +32,11 @@ __all__ = [
     "LABEL_CELL_CSS",
     "ONE_LINE_CLASS",
     "ONE_LINE_MAX_CHARS",
+    "ONE_LINE_CSS",
+    "SENTENCE_COLUMN_CSS",
+    "SENTENCE_MIN_CHARS",
+    "is_one_word",
+    "is_sentence",
     "DEFAULT_MISS_BELOW",
     "QUOTA_MET",
     "Branding",
@@ -54,9 +60,34 @@ ONE_LINE_CLASS = "reportkit-one-line"
 percentage (:data:`ONE_LINE_MAX_CHARS` characters at most, no space), as ``2025-03-31``, ``D-01339``,
 ``-$1,234,567.50``, ``Mid-Market``. Chromium breaks such a word after a hyphen in a narrow column
 (``2025-03-`` / ``31``); a cell with a space still wraps there, so the table keeps the page's width.
-Set by :func:`reportkit.render.pdf.print_document`, styled by its stylesheet; the HTML page is unchanged."""
+Set by :func:`reportkit.render.pdf.print_document`, styled by its stylesheet; the HTML page's cells carry
+:data:`ONE_LINE_CSS` inline by the same rule (:func:`is_one_word`)."""
 ONE_LINE_MAX_CHARS = 24
 """The longest word :data:`ONE_LINE_CLASS` keeps on one line (a longer one, a URL say, may still break)."""
+ONE_LINE_CSS = "white-space:nowrap"
+"""On screen, a table cell of one word (:func:`is_one_word`) carries this inline: the HTML page's rule
+for what :data:`ONE_LINE_CLASS` does in print (a date is never ``2025-12-`` over ``03``)."""
+SENTENCE_COLUMN_CSS = "min-width:12em"
+"""On screen, the header of a text column holding sentences (:func:`is_sentence`: a status reason, a
+rule in words) carries this inline, so a table of many columns gives it room to read (about three
+lines for a status reason) and scrolls sideways in its box where the window is narrower, rather than
+squeezing it to a word a line. Print sets its own widths (``min-width: 0`` in
+:mod:`reportkit.render.pdf`'s stylesheet: the page is as wide as it is)."""
+
+
+def is_one_word(text: str) -> bool:
+    """Whether a cell's text is one word kept on one line: no space, 1 to :data:`ONE_LINE_MAX_CHARS` characters."""
+    return 0 < len(text) <= ONE_LINE_MAX_CHARS and not any(ch.isspace() for ch in text)
+
+
+SENTENCE_MIN_CHARS = 40
+"""A cell's text at least this long, with spaces, is a sentence (:func:`is_sentence`)."""
+
+
+def is_sentence(text: str) -> bool:
+    """Whether a cell's text is a sentence: :data:`SENTENCE_MIN_CHARS` characters or more, with spaces."""
+    return len(text) >= SENTENCE_MIN_CHARS and any(ch.isspace() for ch in text)
+
 
 _MISS, _SHORT, _MET = "#F8D7DA", "#FFF3CD", "#D4EDDA"  # red, amber, green fills
 QUOTA_MET = 1.0
