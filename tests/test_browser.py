@@ -522,14 +522,14 @@ _AM_AND_TEAM = pytest.mark.parametrize(
 def _demo_hierarchy(fiscal_year: int):
     """The demo's ``forecast_hierarchy`` of ``fiscal_year`` at its ``as_of``, computed here once per year for this module's
     tests (each reads one row), its model fits read from the test run's fit cache where the batch made them."""
+    from batch_contexts import params_fit_cache
+
     import reportkit as rk
     from reportkit.domain.backtest import forecast_hierarchy
-    from reportkit.domain.forecast_models import fit_cache
 
     params = rk.load_params(ROOT / "params" / "demo.yaml")
     ds = rk.load_dataset(params.resolve(params.source))
-    folder = params.cache_folder()
-    hierarchy = forecast_hierarchy(ds, fiscal_year, params.as_of, fit_cache=fit_cache(folder) if folder else None)
+    hierarchy = forecast_hierarchy(ds, fiscal_year, params.as_of, fit_cache=params_fit_cache(params))
     return hierarchy.set_index(["level", "entity"])
 
 
