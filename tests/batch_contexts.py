@@ -14,11 +14,18 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 
 from reportkit.config.params import BatchParams
+from reportkit.core.cache import ContentCache
 from reportkit.domain.forecast_models import fit_cache
 from reportkit.reports.context import shared_contexts
 
 
 def batch_contexts(params: BatchParams) -> AbstractContextManager[None]:
     """``shared_contexts`` as ``run_batch`` opens it for ``params``: with its fit cache, when it has one."""
+    return shared_contexts(fit_cache=params_fit_cache(params))
+
+
+def params_fit_cache(params: BatchParams) -> ContentCache | None:
+    """The cache of model fits a batch of ``params`` reads (the test run's folder), for a test that computes a
+    forecast itself (``forecast_hierarchy(..., fit_cache=...)``) to compare with what a report shows."""
     folder = params.cache_folder()
-    return shared_contexts(fit_cache=fit_cache(folder) if folder else None)
+    return fit_cache(folder) if folder else None

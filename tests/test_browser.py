@@ -18,6 +18,7 @@ offline; every other console error fails the test.
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import re
@@ -517,14 +518,24 @@ _AM_AND_TEAM = pytest.mark.parametrize(
 )
 
 
-def _summary_and_hierarchy_row(batch: Path, folder: str, level: str, entity: str, fiscal_year: int, tmp: Path):
-    """The summary's cells as Chromium built them (label -> value) and the demo's ``forecast_hierarchy`` row, computed here."""
+@functools.cache
+def _demo_hierarchy(fiscal_year: int):
+    """The demo's ``forecast_hierarchy`` of ``fiscal_year`` at its ``as_of``, computed here once per year for this module's
+    tests (each reads one row), its model fits read from the test run's fit cache where the batch made them."""
+    from batch_contexts import params_fit_cache
+
     import reportkit as rk
     from reportkit.domain.backtest import forecast_hierarchy
 
     params = rk.load_params(ROOT / "params" / "demo.yaml")
     ds = rk.load_dataset(params.resolve(params.source))
-    row = forecast_hierarchy(ds, fiscal_year, params.as_of).set_index(["level", "entity"]).loc[(level, entity)]
+    hierarchy = forecast_hierarchy(ds, fiscal_year, params.as_of, fit_cache=params_fit_cache(params))
+    return hierarchy.set_index(["level", "entity"])
+
+
+def _summary_and_hierarchy_row(batch: Path, folder: str, level: str, entity: str, fiscal_year: int, tmp: Path):
+    """The summary's cells as Chromium built them (label -> value) and the demo's ``forecast_hierarchy`` row, computed here."""
+    row = _demo_hierarchy(fiscal_year).loc[(level, entity)]
     cells = _dom_sections(_dump_dom(_report_page(batch, folder), tmp))[0][2]
     return {cells[i]: cells[i + 1] for i in range(len(cells) - 1)}, row
 

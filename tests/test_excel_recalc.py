@@ -60,7 +60,9 @@ def recalculate(files: list[Path], tmp: Path, to: str = "xlsx") -> dict[Path, Pa
         str(out),
         *map(str, files),
     ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    # one LibreOffice for every file: the demo's and the real data's 35 workbooks took over 300 s on the 2-core
+    # box at a load of 20 (2026-12-07), a few seconds each when quiet; a limit per file, not per call
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=max(300, 30 * len(files)))
     result = {f: out / f"{f.stem}.{to}" for f in files}
     missing = [f.name for f, c in result.items() if not c.exists()]
     assert not missing, f"LibreOffice did not convert {missing}: {proc.stdout}\n{proc.stderr}"

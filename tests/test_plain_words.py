@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from batch_contexts import batch_contexts
+from batch_contexts import batch_contexts, params_fit_cache
 
 import reportkit as rk
 from reportkit.config.params import BatchParams
@@ -40,11 +40,19 @@ def one_forecast_per_selection(demo):
         yield
 
 
+@pytest.fixture(scope="module")
+def next_year(demo) -> pd.DataFrame:
+    """The demo's ``forecast_hierarchy`` of FY2026 at its ``as_of`` (the year's last day), by (level, entity):
+    computed once for the module, its model fits read from the run's fit cache where a build made them."""
+    params, ds = demo
+    return forecast_hierarchy(ds, 2026, params.as_of, fit_cache=params_fit_cache(params)).set_index(["level", "entity"])
+
+
 def _summary_rows(report) -> dict[str, str]:
     return dict(summary_table(report).rows)
 
 
-def test_at_year_end_the_summary_shows_next_years_forecast_and_says_its_quota_is_unknown(demo):
+def test_at_year_end_the_summary_shows_next_years_forecast_and_says_its_quota_is_unknown(demo, next_year):
     params, ds = demo  # as of 2025-12-31: FY2025 is over; the demo has no FY2026 quota
     am = build_account_manager_report(ds, "AM-001", "FY2025-Q4", params, params.as_of)
     rows = _summary_rows(am)
@@ -54,7 +62,7 @@ def test_at_year_end_the_summary_shows_next_years_forecast_and_says_its_quota_is
     assert rows["Next year's forecast attainment"] == "n/a"
     assert any("No quota for FY2026 in the data yet" in n for n in am.notes)
     # the chosen method per level, forecast for all of FY2026 as of the year's last day, with its range
-    nxt = forecast_hierarchy(ds, 2026, params.as_of).set_index(["level", "entity"])
+    nxt = next_year
     row = nxt.loc[("account_manager", "AM-001")]
     assert f"{row['forecast']:,.2f}" in rows["Next year's forecast"]
     assert (
@@ -170,11 +178,11 @@ def test_the_html_header_shows_the_company_logo_and_accent_without_a_path(demo):
     assert re.search(r"Alice Andersen \(AM-001\) — FY2025-Q4</h1>", page)
 
 
-def test_a_company_report_of_some_teams_shows_their_members_next_year_sum_without_a_range(demo):
+def test_a_company_report_of_some_teams_shows_their_members_next_year_sum_without_a_range(demo, next_year):
     params, ds = demo
     some = params.model_copy(update={"account_managers": ("AM-001",)})  # the batch reports on Team North only
     co = build_company_report(ds, "company", "FY2025-Q4", some, some.as_of)
-    nxt = forecast_hierarchy(ds, 2026, params.as_of).set_index(["level", "entity"])
+    nxt = next_year
     am = ds.account_managers
     north = am.loc[am["team"] == "Team North", "account_manager_id"].astype(str)
     assert co.summary["next_year_forecast"] == sum(nxt.loc[("account_manager", a), "forecast"] for a in north)

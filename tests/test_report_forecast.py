@@ -11,6 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from batch_contexts import batch_contexts, params_fit_cache
 from demo_params import ROOT
 
 import reportkit as rk
@@ -27,8 +28,9 @@ def midyear():
     """The mid-year demo's params, data, its hierarchy and the reports of Team North and its members (one shared context)."""
     params = rk.load_params(MIDYEAR)
     ds = rk.load_dataset(params.resolve(params.source))
-    hierarchy = backtest.forecast_hierarchy(ds, 2025, params.as_of).set_index(["level", "entity"])
-    with shared_contexts():
+    hierarchy = backtest.forecast_hierarchy(ds, 2025, params.as_of, fit_cache=params_fit_cache(params))
+    hierarchy = hierarchy.set_index(["level", "entity"])
+    with batch_contexts(params):  # as a batch builds them: the model fits read from the run's fit cache
         team = rk.build_team_report(ds, "Team North", params.period, params, params.as_of)
         members = {
             a: rk.build_account_manager_report(ds, a, params.period, params, params.as_of)
@@ -81,7 +83,7 @@ def test_a_batch_of_reports_computes_the_hierarchy_once(midyear, monkeypatch):
     calls = []
     real = report_ctx.forecast_hierarchy
     monkeypatch.setattr(report_ctx, "forecast_hierarchy", lambda *a, **k: calls.append(a[1:]) or real(*a, **k))
-    with shared_contexts():
+    with shared_contexts():  # no fit cache: a cached hierarchy would be read, not computed
         rk.build_team_report(ds, "Team North", params.period, params, params.as_of)
         for a in team.forecast["account_manager_id"].iloc[:-1]:
             rk.build_account_manager_report(ds, a, params.period, params, params.as_of)
@@ -107,7 +109,9 @@ def test_a_team_forecast_holding_a_leavers_rest_of_year_says_so_and_by_how_much(
     from reportkit.render.notebook import summary_table
 
     params, ds, hierarchy, _, _ = midyear
-    south = rk.build_team_report(ds, "Team South", params.period, params, params.as_of)
+    with batch_contexts(params):  # one forecast for both teams, its fits from the run's fit cache
+        south = rk.build_team_report(ds, "Team South", params.period, params, params.as_of)
+        north = rk.build_team_report(ds, "Team North", params.period, params, params.as_of)  # every account manager a member
     assert "AM-008" not in set(south.forecast["account_manager_id"])
     rows = dict(summary_table(south).rows)
     money = {k: Decimal(v.replace("$", "").replace(",", "")) for k, v in rows.items() if k.endswith(")") and "forecast" in k}
@@ -116,7 +120,6 @@ def test_a_team_forecast_holding_a_leavers_rest_of_year_says_so_and_by_how_much(
     assert gap == leaver["forecast"] - leaver["ytd_revenue"] > 0
     note = next(n for n in south.notes if "Hugo Horvath (AM-008, who left on 2025-06-30)" in n)
     assert f"{gap:,.2f} USD forecast for the rest of FY2025" in note and "roll-up rule" in note
-    north = rk.build_team_report(ds, "Team North", params.period, params, params.as_of)  # every account manager a member
     assert not any("not a member" in n for n in north.notes)
 
 
@@ -125,7 +128,7 @@ def test_at_year_end_a_team_forecast_of_next_year_holding_a_leaver_says_so_and_b
     2025-06-30, deals in FY2025), so Team South's next-year figure is more than its members' next-year forecasts by
     exactly his FY2026 row, and the note names him and that amount (a reader found the gap unexplained)."""
     params, ds = load_inputs(ROOT / "params" / "demo.yaml")
-    with shared_contexts():
+    with batch_contexts(params):
         south = rk.build_team_report(ds, "Team South", params.period, params, params.as_of)
         members = [
             rk.build_account_manager_report(ds, a, params.period, params, params.as_of)
@@ -148,10 +151,11 @@ def test_months_after_the_datas_end_are_forecast_not_counted_as_zero_actuals(mid
     cut = ds.deals.loc[(ds.deals["close_date"] <= "2025-06-30").to_numpy()].reset_index(drop=True)
     ended = dataclasses.replace(ds, deals=cut)
     last = cut["close_date"].max().date()
-    june = backtest.forecast_hierarchy(ended, 2025, datetime.date(2025, 6, 30)).set_index(["level", "entity"])
-    zeros = backtest.forecast_hierarchy(ended, 2025, params.as_of).set_index(["level", "entity"])
+    fits = params_fit_cache(params)  # the same figures as fitting afresh (tests/test_fit_cache.py)
+    june = backtest.forecast_hierarchy(ended, 2025, datetime.date(2025, 6, 30), fit_cache=fits).set_index(["level", "entity"])
+    zeros = backtest.forecast_hierarchy(ended, 2025, params.as_of, fit_cache=fits).set_index(["level", "entity"])
     note = f"The data ends on {last.isoformat()}; the months after it are forecast."
-    with shared_contexts():
+    with batch_contexts(params):
         ctx = report_context(ended, params, params.period, params.as_of)
         team = rk.build_team_report(ended, "Team North", params.period, params, params.as_of)
         am_id = team.forecast["account_manager_id"].iloc[0]
