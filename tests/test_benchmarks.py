@@ -57,6 +57,12 @@ HEADLINES: dict[str, tuple[str, ...]] = {
         r"kernel ready \(forked\): +jupyter_client [\d.]+ s",
         r"template run \(papermill\): +nbclient engine [\d.]+ s, ours [\d.]+ s",
     ),
+    "bench_kernel_ab.py": (
+        r"1 managers, 2,000 deals; base HEAD; 1 rounds of 1 kernels per kind",
+        r"account_manager kernel CPU s \(1 kernels a side\): base median [\d.]+ \(min [\d.]+; client [\d.]+\), "
+        r"new median [\d.]+ .*; same outputs: yes",
+        r"company kernel CPU s \(1 kernels a side\): .*; same outputs: yes",
+    ),
     "bench_pdf.py": (r"demo weasyprint: 1 reports; CPU per report median [\d.]+ s",),
     "bench_pdf_ab.py": (
         r"1 managers, 2,000 deals; (chromium|weasyprint); base HEAD; 1 rounds of 1 prints of 3 reports",

@@ -78,6 +78,33 @@ def test_cells_are_formatted_by_column_and_type():
     assert format_date(datetime.date(2025, 1, 2)) == "2025-01-02"
 
 
+def test_a_table_cell_is_format_cell_of_its_value_whatever_the_column_holds():
+    """table() formats a column at a time; each cell must still be format_cell of the value itertuples gives."""
+    import numpy as np
+
+    frame = pd.DataFrame(
+        {
+            "status_rule": pd.Series(["growing_from_zero", None, "stable"], dtype="string[pyarrow]"),
+            "revenue": [Decimal("-1234.5"), Decimal("NaN"), None],
+            "attainment": [0.934, float("nan"), float("inf")],
+            "missed": [True, np.bool_(False), None],
+            "close_date": [pd.Timestamp("2025-06-30"), pd.NaT, datetime.date(2025, 1, 2)],
+            "deals": np.array([1234, 0, -5], dtype="int64"),
+            "ratio": [1.5, 2.25, float("-inf")],
+            "name": ["<b>", "", "growing_from_zero"],
+        }
+    )
+    cols = [*frame.columns, "revenue"]  # a column shown twice
+    t = table(frame, cols, currency="EUR", miss_below=0.9)
+    expected = tuple(
+        tuple(format_cell(v, c, "EUR") for c, v in zip(cols, values)) for values in frame[cols].itertuples(index=False, name=None)
+    )
+    assert t.rows == expected
+    assert t.rows[0][:2] == ("new revenue (none last year)", "-€1,234.50") and t.rows[1][:2] == (NA, NA)
+    assert [row[2] for row in t.rows] == ["93.4%", NA, NA]
+    assert [f[2] for f in t.fills] == ["#FFF3CD", None, None] and {f[1] for f in t.fills} == {None}
+
+
 def test_text_is_html_escaped_in_tables_and_headings():
     report = am_report()
     html = table(report.accounts, ["account_id", "account_name"]).to_html()

@@ -65,6 +65,8 @@ def is_missing(value: Any) -> bool:
     """
     if value is None:
         return True
+    if type(value) in (int, str):  # never missing; the commonest cells skip pandas' check
+        return False
     if isinstance(value, Decimal):
         return value.is_nan()
     if isinstance(value, float):
