@@ -444,7 +444,7 @@ def test_attainment_cells_are_coloured_by_the_miss_threshold_in_the_html_as_in_t
     page = _report_page(batch_html, "account_managers")
     dom = _dump_dom(page, tmp_path)
     # the quarterly table: each quarter's attainment cell has the band colour of its value
-    coloured = re.findall(r'<td style="text-align:right;background-color:(#[0-9A-F]{6})">([\d.]+)%</td>', dom)
+    coloured = re.findall(r'<td style="text-align:right;background-color:(#[0-9A-F]{6});white-space:nowrap">([\d.]+)%</td>', dom)
     assert len(coloured) >= 8, coloured
     for colour, pct in coloured:
         if min(abs(float(pct) - 90), abs(float(pct) - 100)) > 0.05:  # a shown 90.0% may be 89.96% (red)
