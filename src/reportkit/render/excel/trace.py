@@ -140,6 +140,9 @@ def write_trace_rows(
     ws.freeze_panes(header_row + 1, 0)
 
 
+_NUMBERS = frozenset({Decimal, float, int})
+
+
 def _missing(v: Any) -> bool:
     return v is None or (not isinstance(v, str) and is_missing(v))
 
@@ -147,6 +150,10 @@ def _missing(v: Any) -> bool:
 def _column(ws: Any, values: list, kind: str, fmt: dict) -> tuple:
     """``(write method, cell values with None for blank, format)`` of one Trace column."""
     if kind in ("money", "percent"):
+        if set(map(type, values)) <= _NUMBERS:  # the usual column: every value converted at once
+            numbers = list(map(float, values))
+            if all(map(math.isfinite, numbers)):
+                return ws.write_number, numbers, fmt[kind]
         return ws.write_number, [None if _missing(v) else float(v) for v in values], fmt[kind]
     if kind == "integer":
         return ws.write_number, [None if _missing(v) else int(v) for v in values], fmt[kind]
