@@ -168,6 +168,12 @@ def _formula_over_a_stored_cell(wb, ws):
     ws.write_formula(2, 0, "=A2*2", wb.add_format({"italic": True}), 3.0)
 
 
+def _formulas_right_of_stored_cells(wb, ws):  # the Trace sheet's line =SUM: the rows stay stored at once
+    ws.write_formula(2, 5, "=SUM(A2:A3)", wb.add_format({"italic": True}), 3.0)
+    ws.write_number(4, 4, 1.0, wb.add_format({"num_format": "0.0"}))
+    ws.write_formula(3, 5, "=A4", None, 1.0)  # no format: the rows become xlsxwriter's cells
+
+
 def _chart_of_stored_cells(wb, ws):
     chart = wb.add_chart({"type": "column"})
     chart.add_series({"values": "=Sheet1!$D$2:$D$5", "categories": "=Sheet1!$B$2:$B$5"})
@@ -180,8 +186,22 @@ def _comment_on_a_stored_row(wb, ws):
 
 @pytest.mark.parametrize(
     "after",
-    [lambda wb, ws: None, _formula_over_a_stored_cell, _chart_of_stored_cells, _comment_on_a_stored_row],
-    ids=["alone", "formula-written-over-a-stored-cell", "chart-of-stored-cells", "comment-on-a-stored-row"],
+    [
+        lambda wb, ws: None,
+        _formula_over_a_stored_cell,
+        _formulas_right_of_stored_cells,
+        lambda wb, ws: ws.write_formula(2, 5, "=SUM(A2:A3)", wb.add_format({"italic": True}), 3.0),
+        _chart_of_stored_cells,
+        _comment_on_a_stored_row,
+    ],
+    ids=[
+        "alone",
+        "formula-written-over-a-stored-cell",
+        "cells-right-of-stored-cells-one-without-a-format",
+        "a-formula-right-of-stored-cells",
+        "chart-of-stored-cells",
+        "comment-on-a-stored-row",
+    ],
 )
 def test_rows_stored_at_once_are_the_bytes_xlsxwriter_writes_cell_by_cell(tmp_path, after):
     ours = _rows_at_once(tmp_path / "ours.xlsx", excel_book._Sheet, after)

@@ -68,14 +68,19 @@ class RowBlock:
                 out.setdefault(self.first + i, {})[j] = cell
         return out
 
-    def xml(self, xf_attr: Callable[[Any], str]) -> list[str]:
+    def xml(self, xf_attr: Callable[[Any], str], later: dict[int, dict[int, Any]] | None = None) -> list[str]:
         """Each row's cell XML (``""`` for a row without cells), row ``first`` first.
 
         ``xf_attr(format)`` is the `` s="N"`` attribute of a format; it is asked for each format
         first in the order the cells use them (row by row, left to right), the order xlsxwriter
-        numbers formats in as it writes cells one at a time.
+        numbers formats in as it writes cells one at a time. ``later``: xlsxwriter's cells written
+        into the block's rows afterwards, right of the block's cells (``{row: {column: cell}}``,
+        each with a format), written by the caller after each row's XML; their formats count too.
         """
-        uses = sorted(self._first_uses(), key=lambda u: (u[0], u[1]))
+        uses = self._first_uses()
+        for r, cells in (later or {}).items():
+            uses += [(r - self.first, c, "later", cell.format) for c, cell in cells.items()]
+        uses.sort(key=lambda u: (u[0], u[1]))
         for *_, f in uses:
             xf_attr(f)
         used = {(j, role) for _, j, role, _ in uses}

@@ -396,7 +396,7 @@ class _Sheet(Worksheet):
                 if cols:
                     a, b = min(cols), max(cols)
                     lo, hi = (a, b) if lo < 0 else (min(lo, a), max(hi, b))
-            elif row_num in in_blocks:
+            if row_num in in_blocks:
                 a, b = in_blocks[row_num]
                 lo, hi = (a, b) if lo < 0 else (min(lo, a), max(hi, b))
             if ((row_num + 1) % 16 == 0 or row_num == last) and lo >= 0:  # a span covers a block of 16 rows
@@ -419,9 +419,16 @@ class _Sheet(Worksheet):
                 self._write_table_row(row_num, names)
                 row_num += 1
                 continue
-            # rows stored at once, nothing else written into them since (:meth:`_settle_blocks`)
-            for r, xml in zip(block.rows(), block.xml(self._xf_attr)):
-                if xml or r in row_info:
+            # rows stored at once; what was written into them since is right of their cells (:meth:`_settle_blocks`)
+            later = {r: self.table[r] for r in block.rows() if self.table.get(r)}
+            for r, xml in zip(block.rows(), block.xml(self._xf_attr, later)):
+                if r in later:
+                    self._write_row(r, spans.get(r // 16), row_info.get(r))
+                    self.fh.write(xml)
+                    for c in sorted(later[r]):
+                        self._write_cell(r, c, later[r][c])
+                    self.fh.write("</row>")
+                elif xml or r in row_info:
                     self._write_row(r, spans.get(r // 16), row_info.get(r), empty_row=not xml)
                     if xml:
                         self.fh.write(xml + "</row>")
@@ -467,10 +474,11 @@ class _Sheet(Worksheet):
     def _settle_blocks(self, rows: range | None = None) -> None:
         """Turn blocks back into xlsxwriter's cell table where the fast path does not hold.
 
-        A block is written a column at a time only if nothing else went into its rows after it
-        (a cell, a row format) and the sheet has no comments; otherwise (or for the blocks over
-        ``rows``, when given) its cells join the table as :meth:`put_row` would have stored them,
-        under what was written there later.
+        A block is written a column at a time only if what went into its rows after it is cells
+        with a format right of the block's cells in the row (a line's ``=SUM`` on the Trace sheet),
+        no row format, and the sheet has no comments; otherwise (or for the blocks over ``rows``,
+        when given) its cells join the table as :meth:`put_row` would have stored them, under what
+        was written there later.
         """
         table, row_info = self.table, self.row_info
         for first, block in list(self._blocks.items()):
@@ -479,7 +487,9 @@ class _Sheet(Worksheet):
                 keep = span.stop <= rows.start or span.start >= rows.stop
             else:
                 keep = not self.comments and not any(
-                    table.get(r) or (r in row_info and row_info[r].row_format is not None) for r in span
+                    (table.get(r) and not _right_of(table[r], block.spans.get(r)))
+                    or (r in row_info and row_info[r].row_format is not None)
+                    for r in span
                 )
             if keep:
                 continue
@@ -605,6 +615,11 @@ class _Sheet(Worksheet):
             self._check_dimensions(min(block.spans), min(a for a, _ in block.spans.values()))
             self._check_dimensions(max(block.spans), max(b for _, b in block.spans.values()))
         return True
+
+
+def _right_of(cells: dict[int, Any], span: tuple[int, int] | None) -> bool:
+    """Whether ``cells`` (a row of xlsxwriter's table) all have a format and lie right of a block's ``span`` of that row."""
+    return all(cell.format is not None for cell in cells.values()) and (span is None or min(cells) > span[1])
 
 
 class _Book:

@@ -113,6 +113,7 @@ def write_trace_rows(
     wrapped = [j for j, (*_, kind, _) in enumerate(TRACE_SHEET_COLUMNS[:-1]) if kind == "wrap"]
     wrap_widths = [TRACE_SHEET_COLUMNS[j][3] for j in wrapped]
     heights: dict[tuple, float] = {}  # rows repeat their rule, plan and limit: lay each set out once
+    at_once = cells is not None and ws.put_rows(first, cells, formats, formats, formats, "")
     for i in range(len(lines)):
         r = first + i
         texts = tuple(cols[j][1][i] for j in wrapped)
@@ -121,7 +122,7 @@ def write_trace_rows(
             height = heights[texts] = wrapped_height(list(texts), wrap_widths)
         if height > 15:  # wrapped text: the row made tall enough to show it
             ws.set_row(r, height)
-        if cells is None or not ws.put_row(r, [c[i] for c in cells], formats, formats, formats, ""):
+        if not at_once and (cells is None or not ws.put_row(r, [c[i] for c in cells], formats, formats, formats, "")):
             for j, (put, values, f) in enumerate(cols):
                 v = values[i]
                 if v is not None:
