@@ -126,3 +126,99 @@ def test_a_formula_is_prepared_as_xlsxwriter_prepares_it(tmp_path, formula, futu
     assert ours._prepare_formula(formula) == theirs._prepare_formula(formula)
     assert ours._prepare_formula(formula, True) == theirs._prepare_formula(formula, True)
     wb.close()
+
+
+def _rows_at_once(path, sheet_class, after) -> dict[str, bytes]:
+    """Rows of numbers, text, n/a, dates and blanks stored by ``put_rows`` (reportkit's sheet) or cell by cell
+    (xlsxwriter's), then ``after(workbook, sheet)``: every part of the file."""
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False})
+    money, text, na, date = (
+        wb.add_format(p) for p in ({"num_format": "0.00"}, {"text_wrap": True}, {"align": "right"}, {"num_format": "yyyy-mm-dd"})
+    )
+    wb.set_properties({"created": datetime.datetime(2025, 1, 1)})  # the same file twice
+    ws = wb.add_worksheet(worksheet_class=sheet_class)
+    ws.write_string(0, 0, "header", wb.add_format({"bold": True}))
+    columns = [
+        [1.5, None, "n/a", 2.0, None],
+        ["b", "a", None, "b", None],
+        [(45000.0, date), None, None, (45001.5, date), None],
+        [None, None, None, -0.1, None],
+    ]
+    number, texts, nas = [money] * 4, [text] * 4, [na] * 4
+    ws.set_row(5, 30)  # an empty row with a height
+    if sheet_class is excel_book._Sheet:
+        assert ws.put_rows(1, columns, number, texts, nas, "n/a")
+    else:
+        for i, row in enumerate(zip(*columns)):
+            for j, v in enumerate(row):
+                if type(v) is float:
+                    ws.write_number(1 + i, j, v, number[j])
+                elif type(v) is str:
+                    ws.write_string(1 + i, j, v, nas[j] if v == "n/a" else texts[j])
+                elif type(v) is tuple:
+                    ws.write_number(1 + i, j, v[0], v[1])
+    after(wb, ws)
+    wb.close()
+    return _parts(path)
+
+
+def _formula_over_a_stored_cell(wb, ws):
+    ws.write_formula(2, 0, "=A2*2", wb.add_format({"italic": True}), 3.0)
+
+
+def _formulas_right_of_stored_cells(wb, ws):  # the Trace sheet's line =SUM: the rows stay stored at once
+    ws.write_formula(2, 5, "=SUM(A2:A3)", wb.add_format({"italic": True}), 3.0)
+    ws.write_number(4, 4, 1.0, wb.add_format({"num_format": "0.0"}))
+    ws.write_formula(3, 5, "=A4", None, 1.0)  # no format: the rows become xlsxwriter's cells
+
+
+def _chart_of_stored_cells(wb, ws):
+    chart = wb.add_chart({"type": "column"})
+    chart.add_series({"values": "=Sheet1!$D$2:$D$5", "categories": "=Sheet1!$B$2:$B$5"})
+    ws.insert_chart("F2", chart)
+
+
+def _comment_on_a_stored_row(wb, ws):
+    ws.write_comment(3, 1, "a note")
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        lambda wb, ws: None,
+        _formula_over_a_stored_cell,
+        _formulas_right_of_stored_cells,
+        lambda wb, ws: ws.write_formula(2, 5, "=SUM(A2:A3)", wb.add_format({"italic": True}), 3.0),
+        _chart_of_stored_cells,
+        _comment_on_a_stored_row,
+    ],
+    ids=[
+        "alone",
+        "formula-written-over-a-stored-cell",
+        "cells-right-of-stored-cells-one-without-a-format",
+        "a-formula-right-of-stored-cells",
+        "chart-of-stored-cells",
+        "comment-on-a-stored-row",
+    ],
+)
+def test_rows_stored_at_once_are_the_bytes_xlsxwriter_writes_cell_by_cell(tmp_path, after):
+    ours = _rows_at_once(tmp_path / "ours.xlsx", excel_book._Sheet, after)
+    theirs = _rows_at_once(tmp_path / "theirs.xlsx", Worksheet, after)
+    assert list(ours) == list(theirs)
+    assert [name for name in ours if ours[name] != theirs[name]] == []
+
+
+def test_rows_are_stored_one_at_a_time_where_a_cell_was_written_before(tmp_path):
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(tmp_path / "w.xlsx"))
+    ws = wb.add_worksheet(worksheet_class=excel_book._Sheet)
+    f = wb.add_format({"bold": True})
+    ws.write_number(2, 0, 1.0, f)
+    assert not ws.put_rows(1, [[1.0, 2.0]], [f], [f], [f], "n/a")  # row 2 already has a cell: put_row's order of writes
+    assert ws.put_rows(3, [[1.0, 2.0]], [f], [f], [f], "n/a")
+    assert not ws.put_rows(4, [[1.0]], [f], [f], [f], "n/a")  # within the rows just stored
+    assert not ws.put_rows(6, [["x" * 20_000]], [f], [f], [f], "n/a")  # text xlsxwriter may cut
+    wb.close()

@@ -26,6 +26,7 @@ from xlsxwriter.worksheet import CellDatetimeTuple, CellNumberTuple, CellStringT
 from ...config.params import PdfOptions
 from ...core.files import atomic_write
 from ..titles import PrintTitle
+from .blocks import RowBlock
 from .formats import DEFAULT_MISS_BELOW, Branding, _Formats, attainment_bands
 
 _INVALID_SHEET_CHARS = re.compile(r"[\[\]:*?/\\\x00-\x1f\x7f]")
@@ -373,13 +374,21 @@ class _Sheet(Worksheet):
     to xlsxwriter's methods. ``tests/test_excel_xml.py`` compares the XML with xlsxwriter's.
     """
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._blocks: dict[int, RowBlock] = {}
+        """Rows stored at once (:meth:`put_rows`), by their first row; written at close, a column at a time."""
+        self._xf: dict[int, str] = {}
+
     def _calculate_spans(self) -> None:
+        self._settle_blocks()
         if self.constant_memory or self.comments:
             super()._calculate_spans()
             return
         spans: dict[int, str] = {}
         lo = hi = -1
         table, colmin, colmax, last = self.table, self.dim_colmin, self.dim_colmax, self.dim_rowmax
+        in_blocks = {r: ab for block in self._blocks.values() for r, ab in block.spans.items()}
         for row_num in range(self.dim_rowmin, last + 1):
             cells = table.get(row_num)
             if cells:
@@ -387,6 +396,9 @@ class _Sheet(Worksheet):
                 if cols:
                     a, b = min(cols), max(cols)
                     lo, hi = (a, b) if lo < 0 else (min(lo, a), max(hi, b))
+            if row_num in in_blocks:
+                a, b = in_blocks[row_num]
+                lo, hi = (a, b) if lo < 0 else (min(lo, a), max(hi, b))
             if ((row_num + 1) % 16 == 0 or row_num == last) and lo >= 0:  # a span covers a block of 16 rows
                 spans[row_num // 16] = f"{lo + 1}:{hi + 1}"
                 lo = -1
@@ -397,36 +409,98 @@ class _Sheet(Worksheet):
             super()._write_rows()
             return
         self._calculate_spans()
-        table, row_info, comments, spans = self.table, self.row_info, self.comments, self.row_spans
+        row_info, spans = self.row_info, self.row_spans
         colmin, colmax = self.dim_colmin, self.dim_colmax
         names = {c: xl_col_to_name(c) for c in range(colmin, colmax + 1)} if colmin is not None else {}
-        write = self.fh.write
-        for row_num in range(self.dim_rowmin, self.dim_rowmax + 1):
-            cells = table[row_num]  # (a defaultdict: as xlsxwriter's loop, this adds the row)
-            if not cells and row_num not in row_info and row_num not in comments:
+        row_num, last_row = self.dim_rowmin, self.dim_rowmax
+        while row_num <= last_row:
+            block = self._blocks.get(row_num)
+            if block is None:
+                self._write_table_row(row_num, names)
+                row_num += 1
                 continue
-            span = spans.get(row_num // 16)
-            if not cells:
-                self._write_row(row_num, span, row_info.get(row_num), empty_row=True)
+            # rows stored at once; what was written into them since is right of their cells (:meth:`_settle_blocks`)
+            later = {r: self.table[r] for r in block.rows() if self.table.get(r)}
+            for r, xml in zip(block.rows(), block.xml(self._xf_attr, later)):
+                if r in later:
+                    self._write_row(r, spans.get(r // 16), row_info.get(r))
+                    self.fh.write(xml)
+                    for c in sorted(later[r]):
+                        self._write_cell(r, c, later[r][c])
+                    self.fh.write("</row>")
+                elif xml or r in row_info:
+                    self._write_row(r, spans.get(r // 16), row_info.get(r), empty_row=not xml)
+                    if xml:
+                        self.fh.write(xml + "</row>")
+            row_num += block.n
+
+    def _write_table_row(self, row_num: int, names: dict[int, str]) -> None:
+        """One row of xlsxwriter's cell table, as xlsxwriter's ``_write_rows`` writes it."""
+        cells = self.table[row_num]  # (a defaultdict: as xlsxwriter's loop, this adds the row)
+        row_info = self.row_info
+        if not cells and row_num not in row_info and row_num not in self.comments:
+            return
+        span = self.row_spans.get(row_num // 16)
+        if not cells:
+            self._write_row(row_num, span, row_info.get(row_num), empty_row=True)
+            return
+        self._write_row(row_num, span, row_info.get(row_num))
+        colmin, colmax, write = self.dim_colmin, self.dim_colmax, self.fh.write
+        r = row_num + 1
+        out = []
+        for col_num in sorted(cells):
+            if not colmin <= col_num <= colmax:
                 continue
-            self._write_row(row_num, span, row_info.get(row_num))
-            r = row_num + 1
-            out = []
-            for col_num in sorted(cells):
-                if not colmin <= col_num <= colmax:
-                    continue
-                cell = cells[col_num]
-                kind, fmt = type(cell), cell.format
-                if fmt is not None and (kind is CellNumberTuple or kind is CellDatetimeTuple):
-                    out.append(f'<c r="{names[col_num]}{r}" s="{fmt._get_xf_index()}"><v>{cell.number:.16G}</v></c>')
-                elif fmt is not None and kind is CellStringTuple:
-                    out.append(f'<c r="{names[col_num]}{r}" s="{fmt._get_xf_index()}" t="s"><v>{cell.string}</v></c>')
-                else:
-                    write("".join(out))
-                    out = []
-                    self._write_cell(row_num, col_num, cell)
-            out.append("</row>")
-            write("".join(out))
+            cell = cells[col_num]
+            kind, fmt = type(cell), cell.format
+            if fmt is not None and (kind is CellNumberTuple or kind is CellDatetimeTuple):
+                out.append(f'<c r="{names[col_num]}{r}" s="{fmt._get_xf_index()}"><v>{cell.number:.16G}</v></c>')
+            elif fmt is not None and kind is CellStringTuple:
+                out.append(f'<c r="{names[col_num]}{r}" s="{fmt._get_xf_index()}" t="s"><v>{cell.string}</v></c>')
+            else:
+                write("".join(out))
+                out = []
+                self._write_cell(row_num, col_num, cell)
+        out.append("</row>")
+        write("".join(out))
+
+    def _xf_attr(self, fmt: Any) -> str:
+        """The `` s="N"`` attribute of a cell in ``fmt`` (numbered on first use, as xlsxwriter numbers it)."""
+        attr = self._xf.get(id(fmt))
+        if attr is None:
+            attr = self._xf[id(fmt)] = f' s="{fmt._get_xf_index()}"'
+        return attr
+
+    def _settle_blocks(self, rows: range | None = None) -> None:
+        """Turn blocks back into xlsxwriter's cell table where the fast path does not hold.
+
+        A block is written a column at a time only if what went into its rows after it is cells
+        with a format right of the block's cells in the row (a line's ``=SUM`` on the Trace sheet),
+        no row format, and the sheet has no comments; otherwise (or for the blocks over ``rows``,
+        when given) its cells join the table as :meth:`put_row` would have stored them, under what
+        was written there later.
+        """
+        table, row_info = self.table, self.row_info
+        for first, block in list(self._blocks.items()):
+            span = block.rows()
+            if rows is not None:
+                keep = span.stop <= rows.start or span.start >= rows.stop
+            else:
+                keep = not self.comments and not any(
+                    (table.get(r) and not _right_of(table[r], block.spans.get(r)))
+                    or (r in row_info and row_info[r].row_format is not None)
+                    for r in span
+                )
+            if keep:
+                continue
+            del self._blocks[first]
+            for r, cells in block.cells().items():
+                later = table.get(r)
+                table[r] = {**cells, **later} if later else cells
+
+    def _get_range_data(self, row_start: int, col_start: int, row_end: int, col_end: int) -> Any:
+        self._settle_blocks(range(row_start, row_end + 1))  # a chart's cached values are read from the table
+        return super()._get_range_data(row_start, col_start, row_end, col_end)
 
     def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
         """xlsxwriter's formula preparation, without its 29 searches for newer functions when there can be none.
@@ -495,6 +569,57 @@ class _Sheet(Worksheet):
             self._check_dimensions(row, first)
             self._check_dimensions(row, last)
         return True
+
+    def put_rows(
+        self,
+        first: int,
+        columns: Sequence[list],
+        number_formats: Sequence[Any],
+        text_formats: Sequence[Any],
+        na_formats: Sequence[Any],
+        na: str,
+    ) -> bool:
+        """Store rows ``first``.. at once: column ``j``'s converted values (:func:`~reportkit.render.excel.cells._convert`'s items).
+
+        The same cells, formats, shared strings and dimensions as :meth:`put_row` on each row in
+        turn, kept as a :class:`~reportkit.render.excel.blocks.RowBlock` and written at close a
+        column at a time. Returns False, storing nothing, where that does not hold (constant-memory
+        mode, a row or column past the sheet's edge, a cell already written in those rows, text
+        xlsxwriter may cut, a number or text without a format): the caller then stores the rows
+        one at a time.
+        """
+        n = len(columns[0]) if columns else 0
+        if self.constant_memory or not n or first + n > self.xls_rowmax or len(columns) > self.xls_colmax:
+            return False
+        rows = range(first, first + n)
+        if any(self.table.get(r) for r in rows) or any(
+            b.rows().start < rows.stop and rows.start < b.rows().stop for b in self._blocks.values()
+        ):
+            return False
+        types = [set(map(type, col)) for col in columns]
+        for j, (col, kinds) in enumerate(zip(columns, types)):
+            if float in kinds and number_formats[j] is None:
+                return False
+            if str in kinds and (text_formats[j] is None or na_formats[j] is None):
+                return False
+            if tuple in kinds and any(v[1] is None for v in col if type(v) is tuple):
+                return False
+        texts = [columns[j] for j, kinds in enumerate(types) if str in kinds]
+        strings = [v for row in zip(*texts) for v in row if type(v) is str]  # row by row, as put_row takes them
+        if strings and max(map(len, strings)) > self.xls_strmax // 2:  # may pass Excel's limit in UTF-16: xlsxwriter cuts it
+            return False
+        index = dict(zip(strings, map(self.str_table._get_shared_string_index, strings)))
+        block = RowBlock(first, columns, types, (number_formats, text_formats, na_formats), na, index)
+        if block.spans:
+            self._blocks[first] = block
+            self._check_dimensions(min(block.spans), min(a for a, _ in block.spans.values()))
+            self._check_dimensions(max(block.spans), max(b for _, b in block.spans.values()))
+        return True
+
+
+def _right_of(cells: dict[int, Any], span: tuple[int, int] | None) -> bool:
+    """Whether ``cells`` (a row of xlsxwriter's table) all have a format and lie right of a block's ``span`` of that row."""
+    return all(cell.format is not None for cell in cells.values()) and (span is None or min(cells) > span[1])
 
 
 class _Book:

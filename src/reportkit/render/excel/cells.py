@@ -27,6 +27,10 @@ EXCEL_MAX_STRING = 32_767
 _TRUNCATED = " [truncated by reportkit: Excel holds at most 32,767 characters]"
 
 
+_NUMBERS = frozenset({Decimal, float, int})
+"""Types a numeric column's value is converted with ``float`` (not bool, a subclass of int: it is no number here)."""
+_NUMBERS_OR_NONE = _NUMBERS | {type(None)}
+
 _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _FIRST_EXCEL_DATE = pd.Timestamp("1900-03-01")  # before it Excel's serials are off by one (1900 leap bug)
 _LAST_EXCEL_DATE = pd.Timestamp("9999-12-31 23:59:59")
@@ -65,7 +69,16 @@ def _convert(values: list, kind: str, tz: datetime.tzinfo, fmt: _Formats) -> lis
     Result items: ``float`` (a number in the column's format), ``str`` (text; in a
     numeric column the ``n/a`` marker), ``None`` (blank) or ``(float, format)``.
     """
+    kinds = set(map(type, values))
     if kind == "money" or kind == "number" or kind == "integer":
+        if kinds <= _NUMBERS:  # the usual column: every value converted at once, then checked
+            out = list(map(float, values))
+            if all(map(math.isfinite, out)):
+                return out
+        elif kinds <= _NUMBERS_OR_NONE:
+            out = [None if v is None else float(v) for v in values]
+            if all(v is None or math.isfinite(v) for v in out):
+                return out
         out = []
         for v in values:
             if v is None:
@@ -82,6 +95,10 @@ def _convert(values: list, kind: str, tz: datetime.tzinfo, fmt: _Formats) -> lis
                 out.append(_generic(v, tz, fmt))
         return out
     if kind == "percent":
+        if kinds <= _NUMBERS:
+            out = list(map(float, values))
+            if all(map(math.isfinite, out)):
+                return out
         out = []
         for v in values:
             if isinstance(v, (float, int, Decimal, numbers.Real)) and not isinstance(v, (bool, np.bool_)):
@@ -113,6 +130,8 @@ def _convert(values: list, kind: str, tz: datetime.tzinfo, fmt: _Formats) -> lis
     if kind == "bool":
         return [None if is_missing(v) else ("yes" if bool(v) else "no") for v in values]
     # text
+    if kinds == {str} and max(map(len, values)) <= EXCEL_MAX_STRING:
+        return list(values)
     out = []
     for v in values:
         if type(v) is str:

@@ -149,10 +149,12 @@ def write_frame_sheet(
             if stream:
                 _stream_rows(ws, chunk, start - lo + h + 1, col_fmts, text_fmts, na_fmts)
                 continue
-            for i in range(stop - start):
-                r = start - lo + i + h + 1
-                if wrapped:
-                    ws.set_row(r, wrapped_height([chunk[j][i] for j in wrapped], [widths[j] for j in wrapped], TEXT_INSET_WIDTH))
+            first = start - lo + h + 1
+            if wrapped:
+                _fit_rows(ws, first, [chunk[j] for j in wrapped], [widths[j] for j in wrapped])
+            at_once = fast and not live and ws.put_rows(first, chunk, col_fmts, text_fmts, na_fmts, NA)
+            for i in range(0 if not at_once else stop - start, stop - start):
+                r = first + i
                 row = [values[i] for values in chunk]
                 if not fast or not ws.put_row(r, row, col_fmts, text_fmts, na_fmts, NA):
                     for j, v in enumerate(row):
@@ -200,6 +202,20 @@ def write_frame_sheet(
         if part == 0:  # a chart goes below the first part's rows (and its total row), on a page of its own
             placed.chart_anchor = (sheet, ws, last + (2 if placed.total_row and placed.total_row[0] == sheet else 1) + 1)
     return placed
+
+
+def _fit_rows(ws: Any, first: int, texts: list[list], widths: list[float]) -> None:
+    """Make rows ``first``.. tall enough for their wrapped ``texts`` (a column each), as :func:`wrapped_height` would.
+
+    A list sheet repeats its status rules and reasons on most rows: each text of a column is laid out once.
+    """
+    per_column = []
+    for col, width in zip(texts, widths):
+        per_line = _per_line(width, TEXT_INSET_WIDTH)
+        lines = {v: _text_lines(v, per_line) for v in set(col)}
+        per_column.append([lines[v] for v in col])
+    for i, most in enumerate(map(max, *per_column) if len(per_column) > 1 else per_column[0]):
+        ws.set_row(first + i, 15.0 * most)
 
 
 def _can_stream(ws: Any) -> bool:
@@ -375,13 +391,19 @@ def wrapped_height(texts: list[Any], widths: list[float], inset: float = 0.0) ->
     the most lines. ``inset``: the units a cell's format takes off its width
     (:data:`reportkit.render.excel.formats.TEXT_INSET_WIDTH` for a data cell; a header has none).
     """
-    lines = 1
-    for text, width in zip(texts, widths):
-        if isinstance(text, str) and text:
-            per_line = max(int((width - inset) * 1.05), 1)
-            if len(text) > per_line or "\n" in text:
-                lines = max(lines, _wrapped_lines(text, per_line))
-    return 15.0 * lines
+    return 15.0 * max([_text_lines(text, _per_line(width, inset)) for text, width in zip(texts, widths)], default=1)
+
+
+def _per_line(width: float, inset: float) -> int:
+    """Characters a line of a cell ``width`` units wide holds (:func:`wrapped_height`)."""
+    return max(int((width - inset) * 1.05), 1)
+
+
+def _text_lines(text: Any, per_line: int) -> int:
+    """Lines a cell's value takes wrapped at ``per_line`` characters: 1 unless it is longer text or holds a line break."""
+    if isinstance(text, str) and text and (len(text) > per_line or "\n" in text):
+        return _wrapped_lines(text, per_line)
+    return 1
 
 
 @functools.lru_cache(maxsize=4096)
@@ -442,7 +464,11 @@ def _widths(frame: pd.DataFrame, cols: list[str], kinds: list[str], labels: list
                 )
                 w = max(w, int(pd.Series(lens).fillna(0).max()))
             elif k == "money":
-                widest = _max_abs(_dec(v) for v in s)
+                values = s.tolist()
+                if set(map(type, values)) == {Decimal} and all(map(Decimal.is_finite, values)):
+                    widest = max(abs(max(values)), abs(min(values)))  # what _max_abs gives, at once
+                else:
+                    widest = _max_abs(_dec(v) for v in values)
                 if widest is not None:
                     w = max(w, len(format_cell(-widest, c, currency)))
             elif k == "percent":

@@ -113,6 +113,7 @@ def write_trace_rows(
     wrapped = [j for j, (*_, kind, _) in enumerate(TRACE_SHEET_COLUMNS[:-1]) if kind == "wrap"]
     wrap_widths = [TRACE_SHEET_COLUMNS[j][3] for j in wrapped]
     heights: dict[tuple, float] = {}  # rows repeat their rule, plan and limit: lay each set out once
+    at_once = cells is not None and ws.put_rows(first, cells, formats, formats, formats, "")
     for i in range(len(lines)):
         r = first + i
         texts = tuple(cols[j][1][i] for j in wrapped)
@@ -121,7 +122,7 @@ def write_trace_rows(
             height = heights[texts] = wrapped_height(list(texts), wrap_widths)
         if height > 15:  # wrapped text: the row made tall enough to show it
             ws.set_row(r, height)
-        if cells is None or not ws.put_row(r, [c[i] for c in cells], formats, formats, formats, ""):
+        if not at_once and (cells is None or not ws.put_row(r, [c[i] for c in cells], formats, formats, formats, "")):
             for j, (put, values, f) in enumerate(cols):
                 v = values[i]
                 if v is not None:
@@ -140,6 +141,9 @@ def write_trace_rows(
     ws.freeze_panes(header_row + 1, 0)
 
 
+_NUMBERS = frozenset({Decimal, float, int})
+
+
 def _missing(v: Any) -> bool:
     return v is None or (not isinstance(v, str) and is_missing(v))
 
@@ -147,6 +151,10 @@ def _missing(v: Any) -> bool:
 def _column(ws: Any, values: list, kind: str, fmt: dict) -> tuple:
     """``(write method, cell values with None for blank, format)`` of one Trace column."""
     if kind in ("money", "percent"):
+        if set(map(type, values)) <= _NUMBERS:  # the usual column: every value converted at once
+            numbers = list(map(float, values))
+            if all(map(math.isfinite, numbers)):
+                return ws.write_number, numbers, fmt[kind]
         return ws.write_number, [None if _missing(v) else float(v) for v in values], fmt[kind]
     if kind == "integer":
         return ws.write_number, [None if _missing(v) else int(v) for v in values], fmt[kind]
