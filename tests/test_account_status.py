@@ -214,3 +214,42 @@ def test_no_maven_account_is_compared_with_fy2016_which_the_data_does_not_hold()
     assert out["revenue_same_period_last_year"].isna().all() and out["trend"].isna().all()
     active = out.loc[out["status_rule"] == "no_history", "status_reason"]
     assert len(active) and active.str.endswith("no comparison with FY2016-Q4: the data begins on 2017-03-01").all()
+
+
+def test_a_batch_hands_account_status_each_managers_own_credits_and_lost_deals_the_same_table():
+    # ReportContext groups the credits and the lost deals by account manager once per batch and hands
+    # account status only that manager's rows: the same table as from every credit and every deal,
+    # also where a territory overlay credits one deal to two managers
+    from reportkit.domain.accounts import AccountStatusRules
+    from reportkit.reports.context import report_context
+
+    rows = [
+        ("D0", "A1", "C1", "2024-05-01", 100_00, "won", "North"),
+        ("D1", "A1", "C1", "2025-05-01", 300_00, "won", "North"),
+        ("D2", "A1", "C1", "2025-06-02", 0, "lost", "North"),
+        ("D3", "A2", "C2", "2025-04-01", 100_00, "won", "South"),
+        ("D4", "A2", "C2", "2025-04-02", 0, " Lost ", "South"),
+        ("D5", "A1", "C3", "2025-04-03", 50_00, "won", None),
+        ("D6", "A2", "C1", "2025-05-04", 70_00, "won", "North"),
+    ]
+    ams = [("A1", "Alice", "East", None, None), ("A2", "Bob", "East", None, None)]
+    territories = [("A1", "North"), ("A2", "North"), ("A2", "South")]
+    ds = build_dataset(ams=ams, deals=rows, territories=territories, crediting="territory")
+    ctx = report_context(ds, build_batch_params(), "FY2025-Q4", AS_OF)
+    assert ctx.credited["deal_id"].duplicated().any()  # the overlay: a deal credits both managers
+    for am in ("A1", "A2", "A3"):
+        mask = (ctx.credited["account_manager_id"] == am).to_numpy()
+        pd.testing.assert_frame_equal(ctx.credits_of(am), ctx.credited.loc[mask])
+        every = account_status(
+            ctx.credited,
+            am,
+            Q4,
+            AS_OF,
+            ds.accounts,
+            AccountStatusRules(),
+            deals=ds.deals,
+            history_start=ctx.first_deal,
+            history_end=ctx.last_deal,
+        )
+        pd.testing.assert_frame_equal(ctx.account_status(ds, am), every)
+    assert ctx.account_status(ds, "A2").set_index("account_id")["lost_count"].to_dict() == {"C1": 0, "C2": 1}

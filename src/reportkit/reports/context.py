@@ -17,6 +17,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..config.params import BatchParams
@@ -369,13 +370,13 @@ class ReportContext:
         last = self.engine.get(("account_status", "last"))
         if last is None or last[0] != account_manager_id:
             status = account_status(
-                self.credited,
+                self.credits_of(account_manager_id),  # their rows, grouped once: the same table as from every credit
                 account_manager_id,
                 self.period,
                 self.as_of,
                 ds.accounts,
                 AccountStatusRules(),
-                deals=self._lost_deals(ds),
+                deals=self._lost_deals(ds, account_manager_id),
                 pipeline=ds.pipeline,
                 service_issues=ds.service_issues,
                 history_start=self.first_deal,
@@ -388,13 +389,32 @@ class ReportContext:
             self.engine[("account_status", "last")] = last = (account_manager_id, status)
         return last[1].copy()
 
-    def _lost_deals(self, ds: Dataset) -> pd.DataFrame | None:
-        """:func:`reportkit.domain.accounts.lost_deals` of the data set, found once per context (not per account manager)."""
+    def _lost_deals(self, ds: Dataset, account_manager_id: str) -> pd.DataFrame | None:
+        """The lost deals one account manager owns (:func:`reportkit.domain.accounts.lost_deals` of the data set,
+        found and grouped by owner once per context, not per account manager); None without deals.
+
+        What :func:`reportkit.domain.accounts.account_status` counts of every lost deal are its
+        account manager's: given only those, it gives the same table.
+        """
         if ds.deals is None:
             return None
         if ("lost_deals",) not in self.engine:
-            self.engine[("lost_deals",)] = lost_deals(ds.deals)
-        return self.engine[("lost_deals",)]
+            lost = lost_deals(ds.deals)
+            self.engine[("lost_deals",)] = (lost, _rows_by(lost["account_manager_id"].astype("str")))
+        lost, rows = self.engine[("lost_deals",)]
+        return lost.take(rows.get(str(account_manager_id), _NO_ROWS))
+
+    def credits_of(self, account_manager_id: str) -> pd.DataFrame:
+        """The rows of ``credited`` credited to one account manager, in their order, with their index.
+
+        The same rows as ``credited.loc[credited["account_manager_id"] == account_manager_id]``;
+        every account manager's rows are found once per context (one grouping of the credits,
+        their positions kept), not by a filter of every credit in each report's build, its
+        account status and its commission statement.
+        """
+        if ("credit rows",) not in self.engine:
+            self.engine[("credit rows",)] = _rows_by(self.credited["account_manager_id"])
+        return self.credited.take(self.engine[("credit rows",)].get(str(account_manager_id), _NO_ROWS))
 
     def accounts_at_risk(self, ds: Dataset, account_manager_id: str, *, cents: bool = False) -> pd.DataFrame:
         """The rows of :meth:`account_status` whose ``status`` is ``at risk``, in its order (kept once per batch).
@@ -633,6 +653,14 @@ def forecast_cutoff_notes(
 
 #: What :meth:`ReportContext._hierarchies` keeps, in the order of its cache record.
 _HIERARCHY_PARTS = ("hierarchy", "next_hierarchy", "accuracy_evidence")
+
+
+_NO_ROWS = np.zeros(0, dtype=np.intp)
+
+
+def _rows_by(values: pd.Series) -> dict[str, np.ndarray]:
+    """The positions of each value's rows, in order (a missing value's rows are nobody's)."""
+    return values.groupby(values, sort=False).indices
 
 
 def _by_level(h: pd.DataFrame) -> pd.DataFrame:

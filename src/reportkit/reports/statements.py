@@ -162,7 +162,9 @@ def _make_statement(ds: Dataset, params: BatchParams, ctx: ReportContext, accoun
             ctx.engine["flat"] = flat_result(
                 ctx.credited, ds.account_managers, params.commission, ctx.period, quotas, until=ctx.cutoff, currency=ds.currency
             )
-        return flat_statement(ctx.engine["flat"], account_manager_id, ctx.period, params.commission, ctx.credited)
+        return flat_statement(
+            ctx.engine["flat"], account_manager_id, ctx.period, params.commission, ctx.credits_of(account_manager_id)
+        )
     if "result" not in ctx.engine:
         plans, who = load_checked_plans(ds, params)
         ctx.engine["result"] = plan_result(
