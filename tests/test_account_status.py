@@ -253,3 +253,38 @@ def test_a_batch_hands_account_status_each_managers_own_credits_and_lost_deals_t
         )
         pd.testing.assert_frame_equal(ctx.account_status(ds, am), every)
     assert ctx.account_status(ds, "A2").set_index("account_id")["lost_count"].to_dict() == {"C1": 0, "C2": 1}
+
+
+def test_a_table_computed_for_the_company_before_the_managers_report_is_computed_once_and_kept_a_bounded_while(monkeypatch):
+    # the company report reads the accounts at risk and statement totals of the account managers whose
+    # reports the batch builds after it: their tables are kept for their own report, not computed again
+    from reportkit.reports import context, statements
+
+    rows = [("D1", "A1", "C1", "2025-05-01", 300_00), ("D2", "A2", "C2", "2025-05-02", 100_00)]
+    ams = [("A1", "Alice", "East", None, None), ("A2", "Bob", "East", None, None)]
+    ds = build_dataset(ams=ams, deals=rows, quotas=[("A1", "2025-04-01", "2025-06-30", 100_00)])
+    params = build_batch_params()
+    ctx = context.report_context(ds, params, "FY2025-Q4", AS_OF)
+    made = {"status": 0, "statement": 0}
+
+    def counted(name, fn):
+        def call(*a, **k):
+            made[name] += 1
+            return fn(*a, **k)
+
+        return call
+
+    monkeypatch.setattr(context, "account_status", counted("status", context.account_status))
+    monkeypatch.setattr(statements, "_own_statement", counted("statement", statements._own_statement))
+    ctx.accounts_at_risk(ds, "A1")
+    totals = statements.statement_totals(ds, params, ctx, "A1")
+    ctx.account_status(ds, "A2")  # another manager's report in between
+    table = ctx.account_status(ds, "A1")
+    stmt = statements.commission_statement(ds, params, ctx, "A1")
+    assert made == {"status": 2, "statement": 1}
+    assert stmt.totals() == totals and stmt.total == statements.commission_for(ds, params, "A1", "FY2025-Q4", AS_OF).total
+    fresh = context.report_context(ds, params, "FY2025-Q4", AS_OF)  # outside a batch: a new context
+    pd.testing.assert_frame_equal(table, fresh.account_status(ds, "A1"))
+    for i in range(context.AHEAD + 1):
+        ctx.keep_ahead("statement", f"X{i}", i)
+    assert ctx.take_ahead("statement", "X0") is None and ctx.take_ahead("statement", f"X{context.AHEAD}") == context.AHEAD
