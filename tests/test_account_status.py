@@ -214,3 +214,77 @@ def test_no_maven_account_is_compared_with_fy2016_which_the_data_does_not_hold()
     assert out["revenue_same_period_last_year"].isna().all() and out["trend"].isna().all()
     active = out.loc[out["status_rule"] == "no_history", "status_reason"]
     assert len(active) and active.str.endswith("no comparison with FY2016-Q4: the data begins on 2017-03-01").all()
+
+
+def test_a_batch_hands_account_status_each_managers_own_credits_and_lost_deals_the_same_table():
+    # ReportContext groups the credits and the lost deals by account manager once per batch and hands
+    # account status only that manager's rows: the same table as from every credit and every deal,
+    # also where a territory overlay credits one deal to two managers
+    from reportkit.domain.accounts import AccountStatusRules
+    from reportkit.reports.context import report_context
+
+    rows = [
+        ("D0", "A1", "C1", "2024-05-01", 100_00, "won", "North"),
+        ("D1", "A1", "C1", "2025-05-01", 300_00, "won", "North"),
+        ("D2", "A1", "C1", "2025-06-02", 0, "lost", "North"),
+        ("D3", "A2", "C2", "2025-04-01", 100_00, "won", "South"),
+        ("D4", "A2", "C2", "2025-04-02", 0, " Lost ", "South"),
+        ("D5", "A1", "C3", "2025-04-03", 50_00, "won", None),
+        ("D6", "A2", "C1", "2025-05-04", 70_00, "won", "North"),
+    ]
+    ams = [("A1", "Alice", "East", None, None), ("A2", "Bob", "East", None, None)]
+    territories = [("A1", "North"), ("A2", "North"), ("A2", "South")]
+    ds = build_dataset(ams=ams, deals=rows, territories=territories, crediting="territory")
+    ctx = report_context(ds, build_batch_params(), "FY2025-Q4", AS_OF)
+    assert ctx.credited["deal_id"].duplicated().any()  # the overlay: a deal credits both managers
+    for am in ("A1", "A2", "A3"):
+        mask = (ctx.credited["account_manager_id"] == am).to_numpy()
+        pd.testing.assert_frame_equal(ctx.credits_of(am), ctx.credited.loc[mask])
+        every = account_status(
+            ctx.credited,
+            am,
+            Q4,
+            AS_OF,
+            ds.accounts,
+            AccountStatusRules(),
+            deals=ds.deals,
+            history_start=ctx.first_deal,
+            history_end=ctx.last_deal,
+        )
+        pd.testing.assert_frame_equal(ctx.account_status(ds, am), every)
+    assert ctx.account_status(ds, "A2").set_index("account_id")["lost_count"].to_dict() == {"C1": 0, "C2": 1}
+
+
+def test_a_table_computed_for_the_company_before_the_managers_report_is_computed_once_and_kept_a_bounded_while(monkeypatch):
+    # the company report reads the accounts at risk and statement totals of the account managers whose
+    # reports the batch builds after it: their tables are kept for their own report, not computed again
+    from reportkit.reports import context, statements
+
+    rows = [("D1", "A1", "C1", "2025-05-01", 300_00), ("D2", "A2", "C2", "2025-05-02", 100_00)]
+    ams = [("A1", "Alice", "East", None, None), ("A2", "Bob", "East", None, None)]
+    ds = build_dataset(ams=ams, deals=rows, quotas=[("A1", "2025-04-01", "2025-06-30", 100_00)])
+    params = build_batch_params()
+    ctx = context.report_context(ds, params, "FY2025-Q4", AS_OF)
+    made = {"status": 0, "statement": 0}
+
+    def counted(name, fn):
+        def call(*a, **k):
+            made[name] += 1
+            return fn(*a, **k)
+
+        return call
+
+    monkeypatch.setattr(context, "account_status", counted("status", context.account_status))
+    monkeypatch.setattr(statements, "_own_statement", counted("statement", statements._own_statement))
+    ctx.accounts_at_risk(ds, "A1")
+    totals = statements.statement_totals(ds, params, ctx, "A1")
+    ctx.account_status(ds, "A2")  # another manager's report in between
+    table = ctx.account_status(ds, "A1")
+    stmt = statements.commission_statement(ds, params, ctx, "A1")
+    assert made == {"status": 2, "statement": 1}
+    assert stmt.totals() == totals and stmt.total == statements.commission_for(ds, params, "A1", "FY2025-Q4", AS_OF).total
+    fresh = context.report_context(ds, params, "FY2025-Q4", AS_OF)  # outside a batch: a new context
+    pd.testing.assert_frame_equal(table, fresh.account_status(ds, "A1"))
+    for i in range(context.AHEAD + 1):
+        ctx.keep_ahead("statement", f"X{i}", i)
+    assert ctx.take_ahead("statement", "X0") is None and ctx.take_ahead("statement", f"X{context.AHEAD}") == context.AHEAD

@@ -30,6 +30,11 @@ HEADLINES: dict[str, tuple[str, ...]] = {
         r"new : wall [\d.]+ s, CPU [\d.]+ s",
         r"same bytes: (\d+) of \1 files",
     ),
+    "bench_builds_ab.py": (
+        r"base: load [\d.]+, first [\d.]+, rest [\d.]+, pickle [\d.]+",
+        r"new : load [\d.]+, first [\d.]+, rest [\d.]+, pickle [\d.]+",
+        r"report objects' pickles the same bytes: yes",
+    ),
     "bench_commission.py": (
         r"deals: [\d,]+  AMs: 10  periods: 4",
         r"ratio engine/floor: [\d.]+x",

@@ -135,6 +135,31 @@ def test_attainment_table_from_every_credit_grouped_once_equals_its_own_grouping
         assert own["revenue_cents"].sum() > 0 or ids == ["ZZ"]
 
 
+def _joined(grid_of: pd.DataFrame, revenue: pd.DataFrame, quotas: pd.DataFrame) -> pd.DataFrame:
+    """The two left joins attainment_table looks its columns up in place of (the reference)."""
+    keys = ["account_manager_id", "period"]
+    g = grid_of[[*keys, "period_start", "period_end"]].merge(revenue[[*keys, "revenue_cents"]], on=keys, how="left")
+    g = g.merge(quotas, on=keys, how="left")
+    g["revenue_cents"] = g["revenue_cents"].fillna(0).astype("int64")
+    g["quota_cents"] = g["quota_cents"].astype("Int64")
+    return g
+
+
+def test_attainment_table_looks_up_the_same_rows_as_left_joins_and_a_quarter_with_two_quota_rows_gets_two(tiny_dataset):
+    credited = credited_deals(tiny_dataset)
+    quarters = P("FY2025-Q4").quarters_to_date()
+    revenue = credited_revenue(credited, CAL, "quarter")
+    split = split_quotas(tiny_dataset.quotas, CAL, "quarter")
+    for ids in (["A1", "A2", "ZZ"], ["A1", "A1"], ["ZZ"]):
+        t = attainment_table(credited, tiny_dataset.quotas, ids, quarters, quarter_quotas=split, revenue=revenue)
+        pd.testing.assert_frame_equal(t.drop(columns="attainment"), _joined(t, revenue, split))
+    twice = pd.concat([split, split.loc[(split["account_manager_id"] == "A1").to_numpy()]], ignore_index=True)
+    t = attainment_table(credited, tiny_dataset.quotas, ["A1", "A2"], quarters, quarter_quotas=twice, revenue=revenue)
+    assert len(t) == 2 * len(quarters) + len(quarters)  # A1's quarters once per quota row, as the joins give
+    grid = t.drop_duplicates(["account_manager_id", "period"])
+    pd.testing.assert_frame_equal(t.drop(columns="attainment"), _joined(grid, revenue, twice))
+
+
 def test_attainment_table_matches_the_scalar_functions(tiny_dataset):
     credited = credited_deals(tiny_dataset)
     quarters = P("FY2025-Q4").quarters_to_date()

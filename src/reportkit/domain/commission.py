@@ -329,12 +329,13 @@ def flat_statement(
     """
     am = str(account_manager_id)
     mine = credited.loc[(credited["account_manager_id"] == am).to_numpy()]
-    accounts = dict(zip(mine["deal_id"].astype("str"), mine["account_id"].astype("str")))
+    # lists, not iterated Series: a Python object per Arrow value is made in one call, not one call each
+    accounts = dict(zip(mine["deal_id"].astype("str").tolist(), mine["account_id"].astype("str").tolist()))
     qb = policy.quota_bonus
     sources = {}
     if "credit_source" in mine:
         stand_in = mine.loc[(mine["credit_source"].str.startswith("owner (") | (mine["credit_source"] == "split")).to_numpy()]
-        sources = dict(zip(stand_in["deal_id"].astype("str"), stand_in["credit_source"].astype("str")))
+        sources = dict(zip(stand_in["deal_id"].astype("str").tolist(), stand_in["credit_source"].astype("str").tolist()))
     return plan_statement(result, am, period, flat=(accounts, None if qb is None else qb.attainment_at_least), sources=sources)
 
 

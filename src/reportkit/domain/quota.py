@@ -555,9 +555,17 @@ def attainment_table(
     if quarter_quotas is None:
         quarter_quotas = split_quotas(quotas.loc[quotas["account_manager_id"].isin(ids).to_numpy()], cal, "quarter")
     qs = quarter_quotas.loc[quarter_quotas["account_manager_id"].isin(ids).to_numpy()]
-    grid = grid.merge(rev[["account_manager_id", "period", "revenue_cents"]], on=["account_manager_id", "period"], how="left")
-    grid = grid.merge(qs, on=["account_manager_id", "period"], how="left")
-    grid["revenue_cents"] = grid["revenue_cents"].fillna(0).astype("int64")
-    grid["quota_cents"] = grid["quota_cents"].astype("Int64")
+    quota_keys = list(zip(qs["account_manager_id"].tolist(), qs["period"].tolist()))
+    if len(set(quota_keys)) < len(quota_keys) or len(qs.columns) != 3:  # a quarter with two quota rows: a row per quota row
+        grid = grid.merge(rev[["account_manager_id", "period", "revenue_cents"]], on=["account_manager_id", "period"], how="left")
+        grid = grid.merge(qs, on=["account_manager_id", "period"], how="left")
+        grid["revenue_cents"] = grid["revenue_cents"].fillna(0).astype("int64")
+        grid["quota_cents"] = grid["quota_cents"].astype("Int64")
+    else:  # each (account manager, quarter) looked up: the same columns as the merges', without two joins per call
+        keys = [(a, q.label) for a in ids for q in quarters]
+        by_rev = dict(zip(zip(rev["account_manager_id"].tolist(), rev["period"].tolist()), rev["revenue_cents"].tolist()))
+        by_quota = dict(zip(quota_keys, qs["quota_cents"].tolist()))
+        grid["revenue_cents"] = pd.Series([by_rev.get(k, 0) for k in keys], dtype="int64")
+        grid["quota_cents"] = pd.Series([by_quota.get(k) for k in keys], dtype="Int64")
     grid["attainment"] = attainment_series(grid["revenue_cents"], grid["quota_cents"])
     return grid

@@ -124,7 +124,7 @@ def build_account_manager_report(
     am_id = str(account_manager_id)
     row = account_manager_row(ds, am_id)
     ctx = report_context(ds, params, period, as_of)
-    mine = ctx.credited.loc[(ctx.credited["account_manager_id"] == am_id).to_numpy()]
+    mine = ctx.credits_of(am_id)
 
     quarterly = _quarterly(ctx, mine, am_id)
     figures = _period_figures(ctx, mine, am_id)

@@ -17,6 +17,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..config.params import BatchParams
@@ -359,7 +360,8 @@ class ReportContext:
         1.4 MB an account manager at 800,000 deals, 280 MB for 200 when each was kept to the
         end of the batch, ``docs/batch.md``, "Memory of the batch process"). What is read
         later is kept for every account manager: their accounts at risk
-        (:meth:`accounts_at_risk`, the company report's).
+        (:meth:`accounts_at_risk`, the company report's). A table computed for those before
+        the account manager's own report asked is kept until it asks (:meth:`keep_ahead`).
 
         Returns
         -------
@@ -368,33 +370,82 @@ class ReportContext:
         """
         last = self.engine.get(("account_status", "last"))
         if last is None or last[0] != account_manager_id:
-            status = account_status(
-                self.credited,
-                account_manager_id,
-                self.period,
-                self.as_of,
-                ds.accounts,
-                AccountStatusRules(),
-                deals=self._lost_deals(ds),
-                pipeline=ds.pipeline,
-                service_issues=ds.service_issues,
-                history_start=self.first_deal,
-                history_end=self.last_deal,
-            )
-            at_risk = status.loc[(status["status"] == "at risk").to_numpy(), list(AT_RISK_COLUMNS)].reset_index(drop=True)
-            # kept to the end of the batch: money as int64 cents, not a Decimal object per row (the same cents)
-            cents = pd.Series([to_cents(v) for v in at_risk["revenue_ytd"]], dtype="int64")
-            self.engine[("accounts_at_risk", account_manager_id)] = at_risk.assign(revenue_ytd=cents)
+            status = self.take_ahead("account_status", account_manager_id)
+            if status is None:
+                status = self._account_status(ds, account_manager_id)
             self.engine[("account_status", "last")] = last = (account_manager_id, status)
         return last[1].copy()
 
-    def _lost_deals(self, ds: Dataset) -> pd.DataFrame | None:
-        """:func:`reportkit.domain.accounts.lost_deals` of the data set, found once per context (not per account manager)."""
+    def _account_status(self, ds: Dataset, account_manager_id: str) -> pd.DataFrame:
+        """:meth:`account_status`'s table, computed; its accounts at risk are kept (:meth:`accounts_at_risk`)."""
+        status = account_status(
+            self.credits_of(account_manager_id),  # their rows, grouped once: the same table as from every credit
+            account_manager_id,
+            self.period,
+            self.as_of,
+            ds.accounts,
+            AccountStatusRules(),
+            deals=self._lost_deals(ds, account_manager_id),
+            pipeline=ds.pipeline,
+            service_issues=ds.service_issues,
+            history_start=self.first_deal,
+            history_end=self.last_deal,
+        )
+        at_risk = status.loc[(status["status"] == "at risk").to_numpy(), list(AT_RISK_COLUMNS)].reset_index(drop=True)
+        # kept to the end of the batch: money as int64 cents, not a Decimal object per row (the same cents)
+        cents = pd.Series([to_cents(v) for v in at_risk["revenue_ytd"]], dtype="int64")
+        self.engine[("accounts_at_risk", account_manager_id)] = at_risk.assign(revenue_ytd=cents)
+        return status
+
+    def keep_ahead(self, what: str, account_manager_id: str, value: Any) -> None:
+        """Keep ``value`` (an account manager's ``what``: their account status, their statement) until
+        :meth:`take_ahead` takes it: computed for another report (the company's, built while the last
+        account managers' reports are still to build) before their own report asks for it.
+
+        At most :data:`AHEAD` per ``what`` are kept, the oldest dropped first (a batch without those
+        reports would otherwise keep every one to its end: ``docs/batch.md``, "Memory of the batch process").
+        """
+        kept = self.engine.setdefault(("ahead", what), {})
+        kept[account_manager_id] = value
+        while len(kept) > AHEAD:
+            del kept[next(iter(kept))]
+
+    def take_ahead(self, what: str, account_manager_id: str) -> Any:
+        """The value :meth:`keep_ahead` kept for this account manager, no longer kept (None: none)."""
+        return self.engine.get(("ahead", what), {}).pop(account_manager_id, None)
+
+    def _lost_deals(self, ds: Dataset, account_manager_id: str) -> pd.DataFrame | None:
+        """The lost deals one account manager owns (:func:`reportkit.domain.accounts.lost_deals` of the data set,
+        found and grouped by owner once per context, not per account manager); None without deals.
+
+        What :func:`reportkit.domain.accounts.account_status` counts of every lost deal are its
+        account manager's: given only those, it gives the same table.
+        """
         if ds.deals is None:
             return None
         if ("lost_deals",) not in self.engine:
-            self.engine[("lost_deals",)] = lost_deals(ds.deals)
-        return self.engine[("lost_deals",)]
+            lost = lost_deals(ds.deals)
+            self.engine[("lost_deals",)] = (lost, _rows_by(lost["account_manager_id"].astype("str")))
+        lost, rows = self.engine[("lost_deals",)]
+        return lost.take(rows.get(str(account_manager_id), _NO_ROWS))
+
+    def credits_of(self, account_manager_id: str) -> pd.DataFrame:
+        """The rows of ``credited`` credited to one account manager, in their order, with their index.
+
+        The same rows as ``credited.loc[credited["account_manager_id"] == account_manager_id]``;
+        every account manager's rows are found once per context (one grouping of the credits,
+        their positions kept), not by a filter of every credit in each report's build, its
+        account status and its commission statement. The last account manager's rows are kept
+        (those three ask one after another) and handed out as a shallow copy (copy-on-write:
+        a caller's edit never reaches the kept rows).
+        """
+        am = str(account_manager_id)
+        last = self.engine.get(("credits", "last"))
+        if last is None or last[0] != am:
+            if ("credit rows",) not in self.engine:
+                self.engine[("credit rows",)] = _rows_by(self.credited["account_manager_id"])
+            last = self.engine[("credits", "last")] = (am, self.credited.take(self.engine[("credit rows",)].get(am, _NO_ROWS)))
+        return last[1].copy(deep=False)
 
     def accounts_at_risk(self, ds: Dataset, account_manager_id: str, *, cents: bool = False) -> pd.DataFrame:
         """The rows of :meth:`account_status` whose ``status`` is ``at risk``, in its order (kept once per batch).
@@ -407,8 +458,8 @@ class ReportContext:
         same amounts; for a caller that sorts and sums them).
         """
         key = ("accounts_at_risk", account_manager_id)
-        if key not in self.engine:
-            self.account_status(ds, account_manager_id)
+        if key not in self.engine:  # before their own report: their table is kept for it
+            self.keep_ahead("account_status", account_manager_id, self._account_status(ds, account_manager_id))
         kept = self.engine[key]
         if cents:
             return kept.copy(deep=False)  # copy-on-write: a caller's edit never reaches the kept rows
@@ -475,6 +526,10 @@ class ReportContext:
             )
         return self.engine[("quarter_revenue",)]
 
+
+#: How many account managers' tables of one kind :meth:`ReportContext.keep_ahead` keeps at most: the company
+#: report is built while about ``7 x (jobs - 1) + jobs`` account managers' reports are still to build (9 on 2 cores).
+AHEAD = 16
 
 #: The columns of an account manager's accounts at risk kept for the company report (:meth:`ReportContext.accounts_at_risk`).
 AT_RISK_COLUMNS = ("account_id", "account_name", "revenue_ytd", "status_rule", "status_reason")
@@ -633,6 +688,14 @@ def forecast_cutoff_notes(
 
 #: What :meth:`ReportContext._hierarchies` keeps, in the order of its cache record.
 _HIERARCHY_PARTS = ("hierarchy", "next_hierarchy", "accuracy_evidence")
+
+
+_NO_ROWS = np.zeros(0, dtype=np.intp)
+
+
+def _rows_by(values: pd.Series) -> dict[str, np.ndarray]:
+    """The positions of each value's rows, in order (a missing value's rows are nobody's)."""
+    return values.groupby(values, sort=False).indices
 
 
 def _by_level(h: pd.DataFrame) -> pd.DataFrame:

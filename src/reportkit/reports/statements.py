@@ -87,6 +87,15 @@ def commission_statement(ds: Dataset, params: BatchParams, ctx: ReportContext, a
     last = ctx.engine.get(("statement", "last"))
     if last is not None and last[0] == account_manager_id:
         return last[1]
+    stmt = ctx.take_ahead("statement", account_manager_id)
+    if stmt is None:
+        stmt = _statement(ds, params, ctx, account_manager_id)
+    ctx.engine[("statement", "last")] = (account_manager_id, stmt)
+    return stmt
+
+
+def _statement(ds: Dataset, params: BatchParams, ctx: ReportContext, account_manager_id: str) -> CommissionStatement:
+    """:func:`commission_statement`'s statement, made; its totals are kept (:func:`statement_totals`)."""
     stmt = _own_statement(ds, params, ctx, account_manager_id)
     restated = []
     if params.close.registry is not None:  # close group (issue #15): restate the closed earlier periods
@@ -101,7 +110,6 @@ def commission_statement(ds: Dataset, params: BatchParams, ctx: ReportContext, a
     ctx.engine[("restatements", account_manager_id)] = restated
     stmt = with_restatements(stmt, restated)
     ctx.engine[("statement totals", account_manager_id)] = stmt.totals()
-    ctx.engine[("statement", "last")] = (account_manager_id, stmt)
     return stmt
 
 
@@ -110,11 +118,13 @@ def statement_totals(ds: Dataset, params: BatchParams, ctx: ReportContext, accou
 
     What a team's and the company's report read of their members' statements: ``total``,
     ``commission`` and ``bonus``, the same figures as the statement's; the statement is
-    made when it was not yet (then its totals are kept too).
+    made when it was not yet, and kept until the account manager's own report asks for it
+    (:meth:`ReportContext.keep_ahead`: the company report is built before the last account
+    managers' reports).
     """
     key = ("statement totals", account_manager_id)
     if key not in ctx.engine:
-        commission_statement(ds, params, ctx, account_manager_id)
+        ctx.keep_ahead("statement", account_manager_id, _statement(ds, params, ctx, account_manager_id))
     return ctx.engine[key]
 
 
@@ -162,7 +172,9 @@ def _make_statement(ds: Dataset, params: BatchParams, ctx: ReportContext, accoun
             ctx.engine["flat"] = flat_result(
                 ctx.credited, ds.account_managers, params.commission, ctx.period, quotas, until=ctx.cutoff, currency=ds.currency
             )
-        return flat_statement(ctx.engine["flat"], account_manager_id, ctx.period, params.commission, ctx.credited)
+        return flat_statement(
+            ctx.engine["flat"], account_manager_id, ctx.period, params.commission, ctx.credits_of(account_manager_id)
+        )
     if "result" not in ctx.engine:
         plans, who = load_checked_plans(ds, params)
         ctx.engine["result"] = plan_result(
