@@ -30,6 +30,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from demo_params import DEMO, demo_params, templates_with_cell
+from interrupts import popen_interruptible, send_ctrl_c
 
 from reportkit.run import local
 from reportkit.run.batch import JobOutcome, ReportResult, run_batch
@@ -288,12 +289,8 @@ finally:
 def test_ctrl_c_while_report_workers_start_shows_only_the_batchs_own_message():
     import psutil
 
-    script = subprocess.Popen(
-        [sys.executable, "-c", _CTRL_C_WHILE_WORKERS_START],
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+    script = popen_interruptible(
+        [sys.executable, "-c", _CTRL_C_WHILE_WORKERS_START], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
     deadline = time.monotonic() + 60
     worker = None
@@ -303,6 +300,6 @@ def test_ctrl_c_while_report_workers_start_shows_only_the_batchs_own_message():
         time.sleep(0.05)
     assert worker is not None, "no report worker started"
     time.sleep(0.3)  # inside its start-up imports
-    os.killpg(script.pid, signal.SIGINT)
+    send_ctrl_c(script.pid)
     _, err = script.communicate(timeout=60)
     assert err == "reportkit: interrupted\n"
