@@ -223,11 +223,10 @@ def test_after_an_interrupt_queued_reports_do_not_start_and_running_ones_are_rec
     assert results[0].outputs == {"html": "job-a.html"}
 
 
-def test_report_workers_ignore_ctrl_c_so_running_reports_finish_and_are_recorded(monkeypatch):
-    monkeypatch.setattr(local, "_html_exporter", lambda: None)
+def test_report_workers_ignore_ctrl_c_so_running_reports_finish_and_are_recorded():
     previous = signal.getsignal(signal.SIGINT)
     try:
-        local._worker_init(False, preload=())
+        local._worker_init(False)
         assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     finally:
         signal.signal(signal.SIGINT, previous)
@@ -303,3 +302,27 @@ def test_ctrl_c_while_report_workers_start_shows_only_the_batchs_own_message():
     send_ctrl_c(script.pid)
     _, err = script.communicate(timeout=60)
     assert err == "reportkit: interrupted\n"
+
+
+def test_a_workers_preloads_stop_while_a_model_fit_is_queued(monkeypatch):
+    fitting = threading.Event()
+    monkeypatch.setattr(local, "_fitting", fitting)
+    monkeypatch.setattr(local, "_html_exporter", lambda: None)
+    fitting.set()
+    assert local.preload_worker(("reportkit_no_such_module",)) is False  # stopped before importing it
+    fitting.clear()
+    assert local.preload_worker(("json",)) is True
+
+
+def test_the_preloads_are_queued_again_when_the_last_model_fit_is_done():
+    fits = local._FitsQueued()
+    fits.event, queued = threading.Event(), threading.Event()
+    fits.after = queued.set
+    first, last = Future(), Future()
+    fits.add(first)
+    fits.add(last)
+    assert fits.event.is_set()
+    first.set_result(None)
+    assert fits.event.is_set() and not queued.is_set()
+    last.set_result(None)
+    assert queued.wait(10) and not fits.event.is_set()

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.skipif(
 
 def test_a_report_worker_validates_notebooks_without_loading_the_iri_grammar():
     code = (
-        "import sys; from reportkit.run.startup import worker_init; worker_init(False, ('nbformat',), False); "
+        "import sys; from reportkit.run.startup import worker_init; worker_init(False); "
         f"import nbformat; nbformat.validate(nbformat.read({str(TEMPLATE)!r}, as_version=4)); {LOADED}"
     )
     assert run(code) == "False"
