@@ -30,6 +30,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from demo_params import DEMO, demo_params, templates_with_cell
+from interrupts import popen_interruptible, send_ctrl_c
 
 from reportkit.run import local
 from reportkit.run.batch import JobOutcome, ReportResult, run_batch
@@ -222,11 +223,10 @@ def test_after_an_interrupt_queued_reports_do_not_start_and_running_ones_are_rec
     assert results[0].outputs == {"html": "job-a.html"}
 
 
-def test_report_workers_ignore_ctrl_c_so_running_reports_finish_and_are_recorded(monkeypatch):
-    monkeypatch.setattr(local, "_html_exporter", lambda: None)
+def test_report_workers_ignore_ctrl_c_so_running_reports_finish_and_are_recorded():
     previous = signal.getsignal(signal.SIGINT)
     try:
-        local._worker_init(False, preload=())
+        local._worker_init(False)
         assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     finally:
         signal.signal(signal.SIGINT, previous)
@@ -288,12 +288,8 @@ finally:
 def test_ctrl_c_while_report_workers_start_shows_only_the_batchs_own_message():
     import psutil
 
-    script = subprocess.Popen(
-        [sys.executable, "-c", _CTRL_C_WHILE_WORKERS_START],
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+    script = popen_interruptible(
+        [sys.executable, "-c", _CTRL_C_WHILE_WORKERS_START], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
     deadline = time.monotonic() + 60
     worker = None
@@ -303,6 +299,30 @@ def test_ctrl_c_while_report_workers_start_shows_only_the_batchs_own_message():
         time.sleep(0.05)
     assert worker is not None, "no report worker started"
     time.sleep(0.3)  # inside its start-up imports
-    os.killpg(script.pid, signal.SIGINT)
+    send_ctrl_c(script.pid)
     _, err = script.communicate(timeout=60)
     assert err == "reportkit: interrupted\n"
+
+
+def test_a_workers_preloads_stop_while_a_model_fit_is_queued(monkeypatch):
+    fitting = threading.Event()
+    monkeypatch.setattr(local, "_fitting", fitting)
+    monkeypatch.setattr(local, "_html_exporter", lambda: None)
+    fitting.set()
+    assert local.preload_worker(("reportkit_no_such_module",)) is False  # stopped before importing it
+    fitting.clear()
+    assert local.preload_worker(("json",)) is True
+
+
+def test_the_preloads_are_queued_again_when_the_last_model_fit_is_done():
+    fits = local._FitsQueued()
+    fits.event, queued = threading.Event(), threading.Event()
+    fits.after = queued.set
+    first, last = Future(), Future()
+    fits.add(first)
+    fits.add(last)
+    assert fits.event.is_set()
+    first.set_result(None)
+    assert fits.event.is_set() and not queued.is_set()
+    last.set_result(None)
+    assert queued.wait(10) and not fits.event.is_set()

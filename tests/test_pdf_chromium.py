@@ -237,10 +237,13 @@ _WRAPPER = r"""
 import ctypes, json, os, signal, subprocess, sys, time
 import psutil
 ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
-mode, args = sys.argv[1], sys.argv[2:]
-batch = subprocess.Popen(args, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+mode, tests, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+sys.path.insert(0, tests)
+from interrupts import popen_interruptible, send_ctrl_c
+batch = popen_interruptible(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 me = psutil.Process()
 seen = set()
+error = None
 deadline = time.monotonic() + 240
 def cmdline(p):
     try:
@@ -254,7 +257,11 @@ while batch.poll() is None and time.monotonic() < deadline:
     if mode != "finish" and browsers:
         time.sleep(1.0)  # the workers' browsers are up: interrupt as a terminal would, or kill a worker
         if mode == "interrupt":
-            os.killpg(batch.pid, signal.SIGINT)
+            try:
+                send_ctrl_c(batch.pid)
+            except AssertionError as e:  # it would run to its end: say why and stop it
+                error = str(e)
+                os.killpg(batch.pid, signal.SIGTERM)
         else:  # a report worker: the parent of a Playwright driver
             driver = next(k for k in me.children(recursive=True) if "run-driver" in cmdline(k))
             os.kill(driver.ppid(), signal.SIGKILL)
@@ -268,15 +275,21 @@ for k in me.children(recursive=True):
         left.append(" ".join(k.cmdline())[:200])
     except psutil.Error:
         pass
-print(json.dumps({"code": code, "browsers_seen": len(seen), "left": left}))
+print(json.dumps({"code": code, "browsers_seen": len(seen), "left": left, "error": error}))
 """
 
 
 def _batch_in_wrapper(tmp_path: Path, mode: str) -> dict:
     params = demo_params(tmp_path, pdf={"enabled": True, "renderer": "chromium"})
     cmd = [sys.executable, "-m", "reportkit", "batch", str(params), "--output-dir", str(tmp_path / "out"), "--jobs", "2"]
-    out = subprocess.run([sys.executable, "-c", _WRAPPER, mode, *cmd], capture_output=True, text=True, timeout=400, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    tests = str(Path(__file__).parent)  # the wrapper starts the batch with tests/interrupts.py
+    out = subprocess.run(
+        [sys.executable, "-c", _WRAPPER, mode, tests, *cmd], capture_output=True, text=True, timeout=400, check=True
+    )
+    ran = json.loads(out.stdout.strip().splitlines()[-1])
+    if ran["error"]:
+        pytest.fail(ran["error"])
+    return ran
 
 
 @pytest.mark.slow

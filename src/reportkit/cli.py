@@ -486,9 +486,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
-    from .run.startup import skip_iri_grammar  # this process is the reportkit command's own
+    from .run.startup import skip_unused_format_checkers  # this process is the reportkit command's own
 
-    skip_iri_grammar()
+    skip_unused_format_checkers()
     debug = bool(getattr(args, "debug", False))
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if not debug:

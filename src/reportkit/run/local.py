@@ -28,9 +28,10 @@ import os
 import signal
 import sys
 import sysconfig
+import threading
 from collections.abc import Callable, Iterable
 from concurrent import futures
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
@@ -59,7 +60,7 @@ WORKER_PRELOAD = (
     "jupyter_client.manager",
     "xlsxwriter",
 )
-"""What a report worker imports before its first report (its initializer, :func:`_worker_init`)."""
+"""What a report worker imports before its first report (:func:`preload_worker`)."""
 
 IN_FLIGHT_PER_JOB = 4
 """Reports in flight (executing or built and queued) per report worker.
@@ -101,31 +102,54 @@ def worker_processes_available() -> bool:
         return False
 
 
-def _worker_init(warm: bool, preload: Iterable[str] = WORKER_PRELOAD, pdf: Any = None) -> None:
-    """Start a report worker: its own warm kernel process, its imports and its HTML exporter, up front.
+def _worker_init(warm: bool, pdf: Any = None, fitting: Any = None) -> None:
+    """Start a report worker: its own warm kernel process and, with ``pdf``, its PDF renderer.
 
-    Not the forecast's models: a worker imports them on its first model fit
-    (:meth:`LocalPool.fit_executor`), so a batch whose fits are all in the cache never
-    pays for them (``docs/batch.md``, "Performance"). With ``pdf`` (the batch's
-    :class:`reportkit.render.pdf.PdfEngine`) also its PDF renderer, reused for every report it runs.
+    Not its report preloads: those are a task of their own (:func:`preload_worker`,
+    queued by :meth:`LocalPool.start`) that stops while ``fitting`` (an event of the
+    batch process, set while a model fit is queued) is set, so the forecast's fits,
+    which the batch's first report waits for, do not wait behind imports the report
+    needs only later. Not the forecast's models either: a worker imports them on its
+    first model fit (:meth:`LocalPool.fit_executor`), so a batch whose fits are all in
+    the cache never pays for them (``docs/batch.md``, "Performance"). With ``pdf``
+    (the batch's :class:`reportkit.render.pdf.PdfEngine`) its renderer, reused for
+    every report it runs.
 
     A worker ignores ^C, as the kernels do: the batch process decides what an
     interrupt means (reports already running finish and are recorded; the rest do
     not start). This runs in the worker, never in the batch process.
     """
+    global _fitting
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _fitting = fitting
     if warm:
         from . import kernels  # lazy: jupyter_client's kernel machinery only for warm kernels
 
         if kernels.warm_kernels_available():
             kernels.start_warm_process()  # its imports run while this worker imports its own
-    for name in preload:
-        importlib.import_module(name)
-    _html_exporter()
     if pdf:
         from ..render.pdf import warm_renderer  # lazy: a renderer only for a batch that writes PDFs
 
         warm_renderer(pdf)  # its browser (Chromium) ends when this worker exits
+
+
+_fitting: Any = None
+"""In a report worker: the batch process's event, set while a model fit is queued (:func:`_worker_init`)."""
+
+
+def preload_worker(preload: Iterable[str] = WORKER_PRELOAD) -> bool:
+    """Import what a report needs (``preload``) and make the HTML exporter, in this worker; True once all is done.
+
+    Stops before the next module while the batch process has a model fit queued (the
+    worker's ``fitting`` event): the fits come first, and :class:`LocalPool` queues this
+    again when they are done. Whatever is not preloaded is imported by the report itself.
+    """
+    for name in preload:
+        if _fitting is not None and _fitting.is_set():
+            return False
+        importlib.import_module(name)
+    _html_exporter()
+    return True
 
 
 @contextlib.contextmanager
@@ -139,12 +163,16 @@ def callers_start_method_kept() -> Any:
     ``multiprocessing.set_start_method(...)`` would then get "context has already been
     set". The public ``set_start_method(None, force=True)`` puts "unset" back.
     """
-    unset = multiprocessing.get_start_method(allow_none=True) is None
-    try:
-        yield
-    finally:
-        if unset:
-            multiprocessing.set_start_method(None, force=True)
+    with _START_METHOD_LOCK:  # the batch's thread that queues preloads after the fits submits too
+        unset = multiprocessing.get_start_method(allow_none=True) is None
+        try:
+            yield
+        finally:
+            if unset:
+                multiprocessing.set_start_method(None, force=True)
+
+
+_START_METHOD_LOCK = threading.RLock()
 
 
 class LocalPool:
@@ -173,10 +201,13 @@ class LocalPool:
         self.pdf = pdf
         self.processes = processes
         self._executor: Executor
+        self._workers = 0  # worker processes started or allowed (start, expect_reports): preloads queued after fits
+        self._fits = _FitsQueued()
         if processes:
             context = multiprocessing.get_context("forkserver")  # a context object: no global setter
+            self._fits.event = context.Event()
             self._executor = ProcessPoolExecutor(
-                max_workers=jobs, mp_context=context, initializer=worker_init, initargs=(warm, WORKER_PRELOAD, pdf)
+                max_workers=jobs, mp_context=context, initializer=worker_init, initargs=(warm, pdf, self._fits.event)
             )
         else:
             self._executor = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="report")
@@ -186,7 +217,8 @@ class LocalPool:
         overlap the loading; the others start when work is submitted.
 
         ProcessPoolExecutor starts a worker when a task is submitted and none is idle:
-        one no-op task per worker starts it. Started now: ``jobs``, but at most one fewer
+        one :func:`preload_worker` task per worker starts it (its imports give way to the
+        forecast's model fits, and are queued again after them). Started now: ``jobs``, but at most one fewer
         than the machine has cores (at least one), so the batch process keeps a core for
         loading the data and building the first report, the batch's critical path
         (``docs/batch.md``, "How a batch stays fast": on 2 cores a second worker and its warm process
@@ -194,9 +226,16 @@ class LocalPool:
         demand: with the forecast's model fits, or the second report. No-op with threads.
         """
         if self.processes:
-            with callers_start_method_kept():
-                for _ in range(self._early_workers()):
-                    self._executor.submit(int)
+            self._workers = self._early_workers()
+            self._submit_preloads()
+
+    def _submit_preloads(self) -> None:
+        """One :func:`preload_worker` task per worker (a worker that has preloaded returns at once)."""
+        if not self.processes:  # fell back to threads: nothing to preload
+            return
+        with callers_start_method_kept(), contextlib.suppress(BrokenExecutor, RuntimeError):  # broken, shut down
+            for _ in range(self._workers):
+                self._executor.submit(preload_worker)
 
     def _early_workers(self) -> int:
         """How many workers :meth:`start` starts: ``jobs``, at most one fewer than the machine's cores, at least one."""
@@ -215,7 +254,8 @@ class LocalPool:
         """
         if not self.processes or not hasattr(self._executor, "_max_workers"):
             return
-        self._executor._max_workers = max(self._early_workers(), min(self.jobs, reports))  # type: ignore[attr-defined]
+        self._workers = max(self._early_workers(), min(self.jobs, reports))
+        self._executor._max_workers = self._workers  # type: ignore[attr-defined]
 
     def fit_executor(self) -> Executor | None:
         """The worker processes, for the forecast's model fits while the first report is built (None with threads).
@@ -223,8 +263,13 @@ class LocalPool:
         A worker imports the models on its first fit, so this process never does; with
         threads the fits stay in this process. A submit that starts a worker
         leaves the caller's start method as it was (:func:`callers_start_method_kept`).
+        While a fit is queued the workers' preloads give way (:func:`preload_worker`);
+        when the last one is done they are queued again, behind any fit submitted since.
         """
-        return _StartMethodKept(self._executor) if self.processes else None
+        if not self.processes:
+            return None
+        self._fits.after = self._submit_preloads
+        return _FitExecutor(self._executor, self._fits)
 
     def submit(self, job: ReportJob, report: Any) -> Future:
         """Execute ``job`` in a worker (it reads the report pickle) or in a thread (given ``report``)."""
@@ -260,15 +305,51 @@ class LocalPool:
             close_renderers()
 
 
-class _StartMethodKept(Executor):
-    """An executor submitting to ``executor`` under :func:`callers_start_method_kept` (a submit may start a worker)."""
+class _FitsQueued:
+    """The model fits a batch has handed to its workers and not got back: ``event`` is set while there are any.
 
-    def __init__(self, executor: Executor) -> None:
+    When the last one is done, ``after`` runs (the workers' preloads, queued again), in a
+    thread of its own: a future's callbacks run in the process pool's own thread, which
+    is not one to submit from.
+    """
+
+    def __init__(self) -> None:
+        self.event: Any = None
+        self.after: Callable[[], None] | None = None
+        self._count = 0
+        self._lock = threading.Lock()
+
+    def add(self, fut: Future) -> None:
+        with self._lock:
+            self._count += 1
+            if self.event is not None:
+                self.event.set()
+        fut.add_done_callback(self._done)
+
+    def _done(self, _fut: Future) -> None:
+        with self._lock:
+            self._count -= 1
+            if self._count:
+                return
+            if self.event is not None:
+                self.event.clear()
+        if self.after is not None:
+            threading.Thread(target=self.after, name="reportkit-preloads", daemon=True).start()
+
+
+class _FitExecutor(Executor):
+    """The pool's executor for model fits: each submit under :func:`callers_start_method_kept` (a submit may
+    start a worker), and counted in ``fits`` (the workers' preloads give way to it)."""
+
+    def __init__(self, executor: Executor, fits: _FitsQueued) -> None:
         self._executor = executor
+        self._fits = fits
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
         with callers_start_method_kept():
-            return self._executor.submit(fn, *args, **kwargs)
+            fut = self._executor.submit(fn, *args, **kwargs)
+        self._fits.add(fut)
+        return fut
 
 
 def run_local(

@@ -1,4 +1,4 @@
-"""What reportkit's own processes do first: leave out an import that costs a second and serves no report.
+"""What reportkit's own processes do first: leave out imports that cost CPU and serve no report.
 
 Called by the processes reportkit starts and owns -- the ``reportkit`` command
 (:func:`reportkit.cli.main`) and each report worker (:func:`worker_init`, the pool's
@@ -12,26 +12,45 @@ from __future__ import annotations
 import signal
 import sys
 
-__all__ = ["skip_iri_grammar", "worker_init"]
+__all__ = ["UNUSED_FORMAT_CHECKERS", "skip_unused_format_checkers", "worker_init"]
+
+UNUSED_FORMAT_CHECKERS = (
+    "rfc3987_syntax",  # iri, iri-reference: builds a Lark grammar on import, 1.2-1.6 s of CPU
+    "rfc3986_validator",  # uri, uri-reference
+    "rfc3339_validator",  # date-time
+    "isoduration",  # duration (imports arrow)
+    "webcolors",  # color
+    "uri_template",  # uri-template
+    "fqdn",  # hostname
+    "jsonpointer",  # json-pointer, relative-json-pointer
+)
+"""The optional libraries jsonschema's format checkers import when installed (jupyter-events'
+``jsonschema[format-nongpl]`` brings them), kept out of reportkit's own processes: nothing
+else in them imports these (checked over the environment's packages), and notebooks are
+validated without a format checker, so no check is lost. Not ``idna``: httpx, anyio and
+requests import it too."""
 
 
-def skip_iri_grammar() -> None:
-    """Keep jsonschema from loading its optional IRI checker (``rfc3987_syntax``) in this process.
+def skip_unused_format_checkers() -> None:
+    """Keep jsonschema from importing its optional format checkers (:data:`UNUSED_FORMAT_CHECKERS`) in this process.
 
-    nbformat validates notebooks with jsonschema, which on import loads
-    ``rfc3987_syntax`` when it is installed (jupyter-events' ``jsonschema[format-nongpl]``
-    brings it); that module builds a Lark grammar on import: 1.2-1.6 s of CPU in every
-    process that reads a notebook, about a third of a batch's start-up. Only the
-    ``iri`` / ``iri-reference`` string formats use it, and no notebook schema has
-    them, so notebooks validate exactly as before. Does nothing once jsonschema is
-    imported (its checkers are then fixed) or when the module is already loaded.
+    nbformat validates notebooks with jsonschema, which on import loads each format
+    checker's library that is installed: ``rfc3987_syntax`` alone builds a Lark grammar
+    (1.2-1.6 s of CPU in every process that reads a notebook, about a third of a batch's
+    start-up), the others cost about 0.06 s together. nbformat's validator is made
+    without a format checker and no notebook schema names these formats, so notebooks
+    validate exactly as before. Does nothing once jsonschema is imported (its checkers
+    are then fixed); a library already loaded is left as it is.
     """
-    if "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules:
-        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # `import` raises ImportError: skipped
+    if "jsonschema" in sys.modules:
+        return
+    for name in UNUSED_FORMAT_CHECKERS:
+        if name not in sys.modules:
+            sys.modules[name] = None  # type: ignore[assignment]  # `import` raises ImportError: skipped
 
 
 def worker_init(*args: object) -> None:
-    """A report worker's initializer: ignore ^C, :func:`skip_iri_grammar`, then :func:`reportkit.run.local._worker_init`.
+    """A report worker's initializer: ignore ^C, :func:`skip_unused_format_checkers`, then :func:`reportkit.run.local._worker_init`.
 
     ^C is ignored before anything is imported: a worker spends a second or more of its
     start importing nbformat, Papermill and the renderers, and a ^C there raised
@@ -40,7 +59,7 @@ def worker_init(*args: object) -> None:
     alone decides what an interrupt means (``docs/batch.md``, "Workers, like kernels, ignore the terminal's ^C").
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    skip_iri_grammar()
+    skip_unused_format_checkers()
     from .timeline import span
 
     with span("worker start"):
