@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime
 import math
-import os
 from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from conftest import build_batch_params, build_dataset
+from datasets import DATA, SKIP_REASON
 
 from reportkit.core.periods import FiscalCalendar, Period
 from reportkit.domain.accounts import ACCOUNT_COLUMNS, STATUS_RULES, AccountStatusRules, account_status, lost_deals
@@ -191,11 +191,10 @@ def test_without_pipeline_or_deals_the_extra_figures_are_empty():
 # -- real data: Maven CRM holds 2017 only (first close date 2017-03-01) -----------------------------
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get("REPORTKIT_DATA_DIR") or ROOT.parent / "shared" / "data")
 
 
 @pytest.mark.realdata
-@pytest.mark.skipif(not DATA.is_dir(), reason=f"real data sets not found at {DATA}")
+@pytest.mark.skipif(not DATA.is_dir(), reason=SKIP_REASON)
 def test_no_maven_account_is_compared_with_fy2016_which_the_data_does_not_hold():
     import reportkit as rk
     from reportkit.reports.builders import active_account_managers

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import build_dataset
+from datasets import DATA, SKIP_REASON
 
 from reportkit.domain.backtest import (
     backtest_cutoffs,
@@ -20,10 +21,9 @@ from reportkit.domain.backtest import (
 from reportkit.render.backtest import backtest_cli, format_summary, write_backtest
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
 SOURCES = ROOT / "params" / "sources"
 
-realdata = [pytest.mark.realdata, pytest.mark.skipif(not DATA.is_dir(), reason=f"real data sets not found at {DATA}")]
+realdata = [pytest.mark.realdata, pytest.mark.skipif(not DATA.is_dir(), reason=SKIP_REASON)]
 
 # FY = calendar year. 2022: 100.00 a quarter; 2023: 200.00 a quarter (first deal 2022-01-01: full prior year)
 ROWS = [
@@ -133,7 +133,7 @@ def superstore():
 
 
 @pytest.mark.realdata
-@pytest.mark.skipif(not DATA.is_dir(), reason=f"real data sets not found at {DATA}")
+@pytest.mark.skipif(not DATA.is_dir(), reason=SKIP_REASON)
 @pytest.mark.parametrize("name", ["adventureworks", "superstore"])
 def test_the_default_beats_seasonal_naive_at_every_level_head_to_head(name, request):
     s = run_backtest(request.getfixturevalue(name))
@@ -144,7 +144,7 @@ def test_the_default_beats_seasonal_naive_at_every_level_head_to_head(name, requ
 
 
 @pytest.mark.realdata
-@pytest.mark.skipif(not DATA.is_dir(), reason=f"real data sets not found at {DATA}")
+@pytest.mark.skipif(not DATA.is_dir(), reason=SKIP_REASON)
 def test_adventureworks_blended_and_baseline_figures_quoted_in_the_docs(adventureworks):
     s = run_backtest(adventureworks, levels=("team", "company"), methods=("blended", "seasonal_naive"))
     rows = s.loc[((s["scope"] == "with prior year") & (s["method"] == "blended")).to_numpy()].set_index("level")
@@ -157,7 +157,7 @@ def test_adventureworks_blended_and_baseline_figures_quoted_in_the_docs(adventur
 
 
 @pytest.mark.realdata
-@pytest.mark.skipif(not DATA.is_dir(), reason=f"real data sets not found at {DATA}")
+@pytest.mark.skipif(not DATA.is_dir(), reason=SKIP_REASON)
 def test_maven_backtest_has_one_year_so_no_baseline(tmp_path, capsys):
     assert backtest_cli(ROOT / "params" / "maven_crm.yaml", tmp_path) == 0
     s = pd.read_csv(tmp_path / "backtest_summary.csv")
@@ -191,7 +191,7 @@ def test_console_summary_shows_percentages_and_no_raw_missing_markers():
 
 
 @pytest.mark.realdata
-@pytest.mark.skipif(not DATA.is_dir(), reason=f"real data sets not found at {DATA}")
+@pytest.mark.skipif(not DATA.is_dir(), reason=SKIP_REASON)
 def test_superstore_team_range_calibrated_on_earlier_errors_covers_more_than_the_models_own(superstore, capsys, tmp_path):
     from reportkit.domain.forecast_models import Z_INTERVAL
 

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from batch_contexts import batch_contexts, params_fit_cache
 from conftest import build_dataset
+from datasets import needs_data
 
 import reportkit as rk
 from reportkit.core.money import cents_to_money, micros_to_cents
@@ -263,9 +264,7 @@ AW = ROOT / "params" / "adventureworks.yaml"
 
 
 @pytest.mark.realdata
-@pytest.mark.skipif(
-    not (ROOT.parent / "shared" / "data" / "adventureworks-pl300-reseller-sales").is_dir(), reason="needs ../shared/data"
-)
+@needs_data("adventureworks-pl300-reseller-sales")
 def test_adventureworks_company_counts_a_deal_its_teams_share_once():
     params, ds = load_inputs(AW)
     company, teams = _assert_reconciles(params, ds)

@@ -18,6 +18,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from batch_contexts import batch_contexts
+from datasets import DATA
 from sample_reports import am_report, team_report
 
 from reportkit.render.excel import write_company_workbook, write_workbook
@@ -26,7 +27,6 @@ from reportkit.render.labels import summary_label
 from reportkit.reports.builders import build_company_rollup
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data"
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 
 pytestmark = pytest.mark.skipif(

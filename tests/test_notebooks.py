@@ -20,10 +20,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from datasets import DATA, SKIP_REASON
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-DATA = Path(os.environ.get("REPORTKIT_DATA_DIR") or ROOT.parent / "shared" / "data")
 VENV_BIN = Path(sys.executable).parent
 KERNEL = "reportkit"
 
@@ -135,7 +135,7 @@ def test_explorer_saves_widget_state_and_a_static_snapshot(executed):
         assert part in "".join(last)
 
 
-@pytest.mark.skipif(not DATA.is_dir(), reason="public data sets not in ../shared/data")
+@pytest.mark.skipif(not DATA.is_dir(), reason=SKIP_REASON)
 @pytest.mark.parametrize("name", ["maven_win_rates.ipynb", "adventureworks_targets.ipynb"])
 def test_worked_analyses_use_the_data_when_present(executed, name):
     text = _output_text(executed[name])
@@ -161,7 +161,7 @@ def test_worked_analyses_skip_cleanly_without_data(tmp_path, name):
     assert "data not found" in text and "analysis skipped" in text
 
 
-@pytest.mark.skipif(not DATA.is_dir(), reason="public data sets not in ../shared/data")
+@pytest.mark.skipif(not DATA.is_dir(), reason=SKIP_REASON)
 @pytest.mark.parametrize("parameter", ["REPORTKIT_DATA_DIR", "data_dir"])
 def test_maven_analysis_reads_the_data_folder_the_source_mapping_reads(tmp_path, monkeypatch, parameter):
     """A clone not beside ../shared/data sets REPORTKIT_DATA_DIR (README), or passes data_dir:

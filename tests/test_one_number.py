@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from datasets import DATA, SKIP_REASON
 
 from reportkit.config.params import BatchParams
 from reportkit.config.plans import Plan, load_plan, load_plan_source
@@ -33,13 +33,12 @@ from reportkit.reports import builders as reports
 
 ROOT = Path(__file__).resolve().parents[1]
 PARAMS = ROOT / "params"
-DATA = Path(os.environ.get("REPORTKIT_DATA_DIR") or ROOT.parent / "shared" / "data")
 ZERO = Decimal("0.00")
 
 realdata = [
     pytest.mark.realdata,
     pytest.mark.slow,
-    pytest.mark.skipif(not DATA.is_dir(), reason=f"real data sets not found at {DATA}"),
+    pytest.mark.skipif(not DATA.is_dir(), reason=SKIP_REASON),
 ]
 
 

@@ -144,15 +144,18 @@ def test_quarter_begun_after_the_data_ends_has_no_verdict_instead_of_a_miss_on_n
     assert t["note"].tolist() == [None, None, "data ends on 2025-02-10", "data ends on 2025-02-10"]
 
 
+@pytest.mark.realdata
 def test_a_maven_quarter_after_its_last_deal_puts_nobody_on_watch(tmp_path):
     import datetime
     from pathlib import Path
 
+    from datasets import have
+
     import reportkit as rk
 
     params_file = Path(__file__).resolve().parents[1] / "params" / "maven_crm.yaml"
-    if not (params_file.parent.parent.parent / "shared" / "data" / "maven-crm-sales-opportunities").is_dir():
-        pytest.skip("needs ../shared/data (realdata)")
+    if not have("maven-crm-sales-opportunities"):
+        pytest.skip("needs the Maven CRM data set (realdata; set REPORTKIT_DATA_DIR)")
     params, ds = rk.load(params_file)
     # Maven's last deal closed on 2017-12-31; FY2018-Q1 and Q2 are past the data, their 0 % no miss
     t = rk.performance_watch(ds, "FY2018-Q2", params, as_of=datetime.date(2018, 6, 30), history=True)

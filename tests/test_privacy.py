@@ -11,7 +11,6 @@ batch and, when ``../shared/data`` exists, on the whole Maven CRM batch.
 from __future__ import annotations
 
 import json
-import os
 import pickle
 import re
 from decimal import Decimal
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from datasets import DATA, SKIP_REASON
 from reader_texts import reader_texts
 from test_batch import DEMO_BATCH, shared_demo_batch
 from test_realdata_batch import MAVEN_BATCH
@@ -28,7 +28,6 @@ from reportkit.run.batch import load_batch_inputs
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "params" / "demo.yaml"
-DATA = Path(os.environ.get("REPORTKIT_DATA_DIR") or ROOT.parent / "shared" / "data")
 MAVEN = ROOT / "params" / "maven_crm.yaml"
 
 pytestmark = pytest.mark.slow
@@ -115,7 +114,7 @@ def test_demo_reports_show_only_their_own_people(tmp_path_factory):
 
 @MAVEN_BATCH
 @pytest.mark.realdata
-@pytest.mark.skipif(not (DATA.is_dir() and MAVEN.exists()), reason=f"real data sets not found at {DATA}")
+@pytest.mark.skipif(not (DATA.is_dir() and MAVEN.exists()), reason=SKIP_REASON)
 def test_maven_reports_show_only_their_own_people(real_batch):
     """The whole Maven batch (35 account-manager, 6 team and 1 company reports), shared with the figure tests."""
     result = real_batch("maven_crm")

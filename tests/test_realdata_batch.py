@@ -7,22 +7,21 @@ Skipped only when ``../shared/data`` (next to the repository) is absent.
 from __future__ import annotations
 
 import json
-import os
 import pickle
 from decimal import ROUND_HALF_UP, Context, Decimal
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from datasets import DATA, SKIP_REASON
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get("REPORTKIT_DATA_DIR") or ROOT.parent / "shared" / "data")
 PARAMS = ROOT / "params"
 
 pytestmark = [
     pytest.mark.realdata,
     pytest.mark.slow,
-    pytest.mark.skipif(not DATA.is_dir(), reason=f"real data sets not found at {DATA}"),
+    pytest.mark.skipif(not DATA.is_dir(), reason=SKIP_REASON),
 ]
 
 

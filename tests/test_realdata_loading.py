@@ -6,12 +6,12 @@ Skipped when ``../shared/data`` (next to the repository) is absent.
 from __future__ import annotations
 
 import datetime
-import os
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Context, Decimal
 from pathlib import Path
 
 import pytest
+from datasets import DATA, SKIP_REASON
 
 from reportkit.config.params import load_params
 from reportkit.config.plans import Plan
@@ -20,12 +20,11 @@ from reportkit.domain import engine
 from reportkit.reports.builders import build_account_manager_report, shared_contexts
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get("REPORTKIT_DATA_DIR") or ROOT.parent / "shared" / "data")
 SOURCES = ROOT / "params" / "sources"
 
 pytestmark = [
     pytest.mark.realdata,
-    pytest.mark.skipif(not DATA.is_dir(), reason=f"real data sets not found at {DATA}"),
+    pytest.mark.skipif(not DATA.is_dir(), reason=SKIP_REASON),
 ]
 
 

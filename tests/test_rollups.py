@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import datetime
 import math
-import os
 from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from datasets import DATA, SKIP_REASON
 
 from reportkit.core.money import cents_to_money, micros_to_cents
 from reportkit.core.periods import Period
@@ -36,8 +36,7 @@ from reportkit.reports.builders import (
 from reportkit.reports.context import shared_contexts
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get("REPORTKIT_DATA_DIR") or ROOT.parent / "shared" / "data")
-_REAL = [pytest.mark.realdata, pytest.mark.skipif(not DATA.is_dir(), reason=f"real data sets not found at {DATA}")]
+_REAL = [pytest.mark.realdata, pytest.mark.skipif(not DATA.is_dir(), reason=SKIP_REASON)]
 
 DATASETS = [
     pytest.param("demo", id="demo"),

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import warnings
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from datasets import DATA
 
 from reportkit.core.errors import MappingError
 from reportkit.data.sources import SOURCE_ROW, read_csv, read_excel, read_parquet, read_source, read_sql
@@ -92,11 +92,7 @@ def test_xlsx_sheet_as_text_and_missing_sheet_lists_the_sheets(tmp_path):
     assert "did you mean 'Orders'" in str(exc.value) and "People" in str(exc.value)
 
 
-SUPERSTORE_XLS = (
-    Path(os.environ.get("REPORTKIT_DATA_DIR") or ROOT.parent / "shared" / "data")
-    / "tableau-sample-superstore"
-    / "Sample - Superstore.xls"
-)
+SUPERSTORE_XLS = DATA / "tableau-sample-superstore" / "Sample - Superstore.xls"
 
 
 @pytest.mark.skipif(not SUPERSTORE_XLS.is_file(), reason=f"{SUPERSTORE_XLS} not found")

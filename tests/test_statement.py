@@ -10,6 +10,7 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from datasets import DATA, SKIP_REASON
 
 from reportkit.analysis.api import load
 from reportkit.config.params import load_params
@@ -18,7 +19,6 @@ from reportkit.render.statement import STATEMENT_FILE_COLUMNS, statement_cli
 from reportkit.reports.builders import build_account_manager_report, build_team_report, plan_reports, shared_contexts
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get("REPORTKIT_DATA_DIR") or ROOT.parent / "shared" / "data")
 DEMO = ROOT / "params" / "demo.yaml"
 AW = ROOT / "params" / "adventureworks.yaml"
 
@@ -107,7 +107,7 @@ def test_demo_with_a_plan_uses_the_engine(tmp_path):
 
 
 @pytest.mark.realdata
-@pytest.mark.skipif(not DATA.is_dir(), reason=f"real data sets not found at {DATA}")
+@pytest.mark.skipif(not DATA.is_dir(), reason=SKIP_REASON)
 def test_adventureworks_statements_come_from_the_tiered_territory_plan(tmp_path):
     params = load_params(AW)
     assert params.plan is not None
