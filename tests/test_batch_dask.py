@@ -364,3 +364,92 @@ def test_a_batch_machine_that_cannot_print_runs_a_pdf_batch_whose_workers_print_
     assert result.succeeded and entry["status"] == "ok" and entry["output_errors"] == {}
     assert entry["pdf_renderer"] == "chromium" and (tmp_path / "out" / entry["outputs"]["pdf"]).read_bytes().startswith(b"%PDF-")
     assert batch_pdf == {"renderer": renderer, "executable": None}  # what params asked; each report says what printed it
+
+
+class _FakeClient:
+    """A client whose scheduler reports the worker counts given, one per poll (the last one repeats)."""
+
+    def __init__(self, counts):
+        self.counts, self.cancelled = list(counts), []
+
+    def nthreads(self):
+        return dict.fromkeys(range(self.counts.pop(0) if len(self.counts) > 1 else self.counts[0]), 1)
+
+    def cancel(self, futures):
+        self.cancelled.extend(futures)
+
+
+class _Future:
+    def __init__(self, done):
+        self._done = done
+
+    def done(self):
+        return self._done
+
+
+def _watch(monkeypatch, counts, wait_s, run_s):
+    import time
+
+    monkeypatch.setattr(scaleout, "DASK_WAIT_FOR_WORKERS_S", wait_s)
+    monkeypatch.setattr(scaleout, "_NO_WORKERS_POLL_S", 0.02)
+    client, said = _FakeClient(counts), []
+    running, finished = _Future(False), _Future(True)
+    with scaleout._NoWorkersWatch(client, [finished, running], said.append) as watch:
+        time.sleep(run_s)
+    return watch, client, said, running
+
+
+def test_a_cluster_that_lost_its_last_worker_cancels_the_unfinished_reports_after_the_wait(monkeypatch):
+    watch, client, said, running = _watch(monkeypatch, [2, 0], wait_s=0.2, run_s=1.0)
+    assert client.cancelled == [running]  # the finished one is left alone
+    assert watch.error.startswith("NoWorkers: the Dask cluster lost its last worker and none joined within 0.2 s")
+    assert "start 'dask worker'" in watch.error and "--only-failed" in watch.error
+    assert said == [
+        "the Dask cluster has no workers left: waiting up to 0.2 s for one to join",
+        "no Dask worker joined within 0.2 s: the reports not finished fail",
+    ]
+
+
+def test_a_worker_that_joins_within_the_wait_ends_it_and_nothing_is_cancelled(monkeypatch):
+    # no worker for about 0.1 s (five polls), then one joins and stays
+    watch, client, said, _running = _watch(monkeypatch, [1, 0, 0, 0, 0, 0, 1], wait_s=0.5, run_s=1.0)
+    assert client.cancelled == [] and watch.error is None
+    assert said == ["the Dask cluster has no workers left: waiting up to 0.5 s for one to join"]
+
+
+SLEEP_TEMPLATE = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import time\ntime.sleep(20)")])
+
+
+def test_a_batch_whose_cluster_loses_its_last_worker_fails_the_rest_saying_so_instead_of_waiting(tmp_path, monkeypatch):
+    """The one worker dies while a report runs: its reports fail with NoWorkers within the wait, not after."""
+    import time
+
+    monkeypatch.setattr(scaleout, "DASK_WAIT_FOR_WORKERS_S", 2.0)
+    monkeypatch.setattr(scaleout, "_NO_WORKERS_POLL_S", 0.2)
+    template = tmp_path / "sleep.ipynb"
+    nbformat.write(SLEEP_TEMPLATE, template)
+    (tmp_path / ".work").mkdir()
+    (tmp_path / ".work" / "account_manager-a.pkl").write_bytes(b"unused")
+    results = [ReportResult("account_manager", "A", "A", "t"), ReportResult("account_manager", "B", "B", "t")]
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster, set_as_default=False) as client,
+    ):
+
+        def prepare(res, slug):
+            if res.id == "B":  # A runs on the only worker: take the worker away
+                deadline = time.monotonic() + 60
+                while not any(client.processing().values()) and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                cluster.scale(0)
+            return _job(tmp_path, template, ipynb=f"{slug}.ipynb", html=f"{slug}.html", xlsx=f"{slug}.xlsx"), None
+
+        started = time.monotonic()
+        assert scaleout.run_on_dask(client, results, ["a", "b"], prepare, _Bar()) is False
+        took = time.monotonic() - started
+    assert took < 20, took  # not waiting for the sleeping report, nor for a worker with no limit
+    for res in results:
+        assert res.status == "failed", (res.id, res.status, res.error)
+        assert res.error.startswith("NoWorkers: the Dask cluster lost its last worker and none joined within 2 s"), res.error

@@ -25,7 +25,14 @@ from .results import ReportResult
 __all__ = ["DASK_WAIT_FOR_WORKERS_S", "dask_connect", "run_on_dask"]
 
 DASK_WAIT_FOR_WORKERS_S = 60.0
-"""How long :func:`run_batch` waits for a Dask cluster without workers to get one."""
+"""How long a batch waits for a Dask cluster without workers to get one, in seconds.
+
+Before the first report (:func:`dask_connect`: none joins, exit 3) and after the cluster lost
+its last worker mid-batch (:func:`run_on_dask`: the reports not finished fail, each saying so).
+"""
+
+_NO_WORKERS_POLL_S = 1.0
+"""How often :func:`run_on_dask` asks the scheduler how many workers it has, in seconds."""
 
 
 _SHARED_FOLDER_HINT = (
@@ -150,8 +157,11 @@ def _execute_on_worker(job: ReportJob) -> JobOutcome:
     return outcome
 
 
-def _dask_error(exc: BaseException) -> str:
-    """The manifest error of a report whose Dask future raised (the worker, not the report, failed)."""
+def _dask_error(exc: BaseException, no_workers: str | None = None) -> str:
+    """The manifest error of a report whose Dask future raised (the worker, not the report, failed).
+
+    ``no_workers``: the error of a report cancelled by :class:`_NoWorkersWatch`.
+    """
     from concurrent.futures import CancelledError
 
     from distributed import KilledWorker
@@ -162,6 +172,8 @@ def _dask_error(exc: BaseException) -> str:
             "the scheduler tried it; see the workers' logs"
         )
     if isinstance(exc, CancelledError):
+        if no_workers is not None:
+            return no_workers
         return "CancelledError: the Dask cluster dropped the report (the connection to the scheduler was lost?)"
     if isinstance(exc, ImportError) and "reportkit" in str(exc):
         return (
@@ -169,6 +181,62 @@ def _dask_error(exc: BaseException) -> str:
             "on the batch machine) on every worker"
         )
     return f"{format_error(exc)} (raised on the Dask worker; see its log)"
+
+
+class _NoWorkersWatch:
+    """Cancels a batch's unfinished reports once its cluster has had no worker for a while.
+
+    A thread asks the scheduler for its workers every :data:`_NO_WORKERS_POLL_S`; after it
+    saw none for :data:`DASK_WAIT_FOR_WORKERS_S` (the cluster lost its last worker and none
+    joined), it cancels every future not done, and :attr:`error` (the manifest error of each
+    such report) is set. Dask itself would wait for a worker with no limit. A worker that
+    joins in time ends the wait: the reports it runs finish as usual.
+    """
+
+    def __init__(self, client: Any, futures: list[Any], say: Any) -> None:
+        import threading
+
+        self.client, self.futures, self.say = client, futures, say
+        self.error: str | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="reportkit-dask-no-workers", daemon=True)
+
+    def __enter__(self) -> _NoWorkersWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _workers(self) -> int | None:
+        try:
+            return len(self.client.nthreads())
+        except Exception:  # the scheduler unreachable: its futures fail on their own (CancelledError)
+            return None
+
+    def _watch(self) -> None:
+        import time
+
+        since = None
+        while not self._stop.wait(_NO_WORKERS_POLL_S):
+            if self._workers() != 0:
+                since = None
+                continue
+            now = time.monotonic()
+            if since is None:
+                since = now
+                self.say(f"the Dask cluster has no workers left: waiting up to {DASK_WAIT_FOR_WORKERS_S:g} s for one to join")
+            elif now - since >= DASK_WAIT_FOR_WORKERS_S:
+                self.error = (
+                    f"NoWorkers: the Dask cluster lost its last worker and none joined within "
+                    f"{DASK_WAIT_FOR_WORKERS_S:g} s, so this report was not run; start 'dask worker' on a machine "
+                    "that sees the output folder, then re-run the batch with --only-failed"
+                )
+                self.say(f"no Dask worker joined within {DASK_WAIT_FOR_WORKERS_S:g} s: the reports not finished fail")
+                with contextlib.suppress(Exception):
+                    self.client.cancel([f for f in list(self.futures) if not f.done()])
+                return
 
 
 def run_on_dask(
@@ -192,32 +260,64 @@ def run_on_dask(
     waiting: dict[Any, ReportResult] = {}
     futures: list[Any] = []
     finished = distributed.as_completed(loop=client.loop)
+    watch = _NoWorkersWatch(client, futures, getattr(bar, "write", None) or _say)
     try:
-        for res, slug in zip(results, slugs):
-            prepared = prepare(res, slug)
-            if prepared is None:  # reused from the previous run, or failed while building
-                bar.update(1)
-                continue
-            job, _report = prepared
-            if job.pdf is not None and pdf is not None:
-                job = replace(job, pdf_engine=pdf)
-            fut = client.submit(_execute_on_worker, job, pure=False, key=f"reportkit-{res.kind}-{slug}-{token}")
-            waiting[fut.key] = res
-            futures.append(fut)
-            finished.add(fut)
-        for fut in finished:
-            res = waiting.pop(fut.key)
-            try:
-                outcome = fut.result()
-            except Exception as exc:  # the worker, not the report, failed: this report only
-                outcome = JobOutcome(status="failed", error=_dask_error(exc))
-            if outcome.status != "ok" and outcome.worker and outcome.error and outcome.worker not in outcome.error:
-                outcome.error += f" [Dask worker {outcome.worker}]"
-            record(res, outcome)
-            bar.set_postfix_str(res.name[:30], refresh=False)
-            bar.update(1)
+        with watch:
+            return _submit_and_record(client, results, slugs, prepare, bar, pdf, token, waiting, futures, finished, watch)
     except KeyboardInterrupt:
         with contextlib.suppress(Exception):  # every future not recorded yet, done or not
             client.cancel([f for f in futures if f.key in waiting])
         return True
+
+
+def _say(text: str) -> None:
+    import sys
+
+    print(f"reportkit: {text}", file=sys.stderr, flush=True)
+
+
+def _submit_and_record(
+    client: Any,
+    results: list[ReportResult],
+    slugs: list[str],
+    prepare: Any,
+    bar: Any,
+    pdf: PdfEngine | None,
+    token: str,
+    waiting: dict[Any, ReportResult],
+    futures: list[Any],
+    finished: Any,
+    watch: _NoWorkersWatch,
+) -> bool:
+    """:func:`run_on_dask`'s loop: submit each report as it is prepared, then record each outcome."""
+    for res, slug in zip(results, slugs):
+        prepared = prepare(res, slug)
+        if prepared is None:  # reused from the previous run, or failed while building
+            bar.update(1)
+            continue
+        job, _report = prepared
+        if watch.error is not None:  # the cluster lost its workers: nothing more is sent to it
+            record(res, JobOutcome(status="failed", error=watch.error))
+            bar.update(1)
+            continue
+        if job.pdf is not None and pdf is not None:
+            job = replace(job, pdf_engine=pdf)
+        fut = client.submit(_execute_on_worker, job, pure=False, key=f"reportkit-{res.kind}-{slug}-{token}")
+        waiting[fut.key] = res
+        futures.append(fut)
+        finished.add(fut)
+    if watch.error is not None:  # a report submitted as the watch gave up would wait for a worker forever
+        with contextlib.suppress(Exception):
+            client.cancel([f for f in futures if not f.done()])
+    for fut in finished:
+        res = waiting.pop(fut.key)
+        try:
+            outcome = fut.result()
+        except Exception as exc:  # the worker, not the report, failed: this report only
+            outcome = JobOutcome(status="failed", error=_dask_error(exc, watch.error))
+        if outcome.status != "ok" and outcome.worker and outcome.error and outcome.worker not in outcome.error:
+            outcome.error += f" [Dask worker {outcome.worker}]"
+        record(res, outcome)
+        bar.set_postfix_str(res.name[:30], refresh=False)
+        bar.update(1)
     return False
