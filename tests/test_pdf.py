@@ -360,3 +360,25 @@ def test_the_print_body_leaves_out_the_commission_traces_and_the_pdf_reads_as_wi
     ours.write_bytes(render_pdf(body, PdfPage(title, "A4", "landscape"), _engine(result)))
     theirs.write_bytes(render_pdf(stock, PdfPage(title, "A4", "landscape"), _engine(result)))
     assert pdf_pages(ours) == pdf_pages(theirs)
+
+
+def _chart_outputs(ipynb: Path) -> list[dict]:
+    nb = nbformat.read(ipynb, as_version=4)
+    return [o["data"] for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+
+
+@pytest.mark.slow
+def test_a_report_without_a_pdf_draws_no_print_copy_of_its_charts_and_its_page_is_the_same(small_batch, tmp_path):
+    """The SVG of a chart is what the PDF prints: without a PDF it is not drawn, and nothing a reader sees changes."""
+    result, entries = small_batch
+    printed = _files(result, entries[("account_manager", "AM-001")])
+    params = demo_params(tmp_path, account_managers=["AM-001"], reports=["account_manager"], pdf={"enabled": False})
+    plain = run_batch(params, tmp_path / "out", progress=False)
+    assert plain.succeeded
+    entry = json.loads(plain.manifest_path.read_text())["reports"][0]
+    unprinted = _files(plain, entry)
+    with_pdf, without = _chart_outputs(printed["ipynb"]), _chart_outputs(unprinted["ipynb"])
+    assert len(with_pdf) == len(without) == 1
+    assert "image/svg+xml" in with_pdf[0] and "image/svg+xml" not in without[0]
+    assert {k: v for k, v in with_pdf[0].items() if k != "image/svg+xml"} == without[0]  # the same PNG, alt, text
+    assert unprinted["html"].read_bytes() == printed["html"].read_bytes()

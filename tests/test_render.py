@@ -371,3 +371,25 @@ def test_a_summarys_plain_text_wraps_its_sentences_and_its_html_keeps_them_whole
     assert " ".join(text.split()).count(rule) == 1  # every word, in order, under its label
     assert "$9,000.10" in text and "Attainment" in text
     assert rule in page  # the HTML cell is one sentence: the browser wraps it
+
+
+def test_figure_draws_the_svg_print_copy_unless_the_loaded_report_is_not_printed():
+    from types import SimpleNamespace
+
+    from reportkit.render import charts, figures
+
+    def chart():
+        return charts.quarterly_chart(am_report())
+
+    try:
+        figures.follow_report(SimpleNamespace(print_charts=False))  # a batch with PDFs off built it
+        plain = figures.figure(chart(), alt="a line")
+        figures.follow_report(SimpleNamespace())  # an object without the field: printed
+        printed = figures.figure(chart(), alt="a line")
+        figures.follow_report(None)  # built by hand
+        by_hand = figures.figure(chart(), alt="a line")
+    finally:
+        figures.follow_report(None)
+    assert plain.svg is None and "image/svg+xml" not in plain._repr_mimebundle_()[0]
+    assert printed.svg and by_hand.svg == printed.svg
+    assert plain.png == printed.png and plain._repr_mimebundle_()[0]["text/html"] == printed._repr_mimebundle_()[0]["text/html"]

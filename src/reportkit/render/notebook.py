@@ -779,57 +779,6 @@ def forecast_categories(report: Any) -> Section | None:
     return Section("Forecast categories", str(getattr(report, "forecast_categories_rule", "")), body)
 
 
-@dataclass(frozen=True)
-class Chart:
-    """A static PNG chart with alternative text, shown by Jupyter as an image.
-
-    The mime bundle carries the PNG, the same PNG as an ``<img alt=...>`` in
-    ``text/html`` (what the exported HTML shows), a ``text/plain`` description
-    (what a console and a screen reader see) and, when given, the same chart as
-    vector ``image/svg+xml`` (what the PDF prints; the page and JupyterLab prefer
-    the ``text/html``).
-    """
-
-    png: bytes
-    alt: str
-    svg: str | None = None
-
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict, dict]:
-        import base64
-
-        b64 = base64.b64encode(self.png).decode("ascii")
-        data = {
-            "image/png": b64,
-            # nbconvert's lab template drops the alt metadata of image/png; an <img>
-            # in text/html keeps it in the exported page (and is what it prefers).
-            "text/html": f'<img src="data:image/png;base64,{b64}" alt="{html.escape(self.alt)}">',
-            "text/plain": f"[chart] {self.alt}",
-        }
-        if self.svg:
-            data["image/svg+xml"] = self.svg
-        return data, {"image/png": {"alt": self.alt}}
-
-    def __repr__(self) -> str:
-        return f"[chart] {self.alt}"
-
-
-def figure(fig: Any, alt: str | None = None) -> Chart:
-    """Show a :mod:`reportkit.render.charts` figure as a static, deterministic PNG (and SVG for print).
-
-    Parameters
-    ----------
-    fig : matplotlib.figure.Figure
-    alt : str, optional
-        Alternative text; default: the titles of the figure's axes.
-    """
-    from .charts import to_png, to_svg  # lazy: matplotlib only for a template that shows a figure
-
-    if alt is None:
-        titles = (ax.get_title(loc=loc) for ax in fig.axes for loc in ("left", "center", "right"))
-        alt = "; ".join(t for t in titles if t) or "chart"
-    return Chart(png=to_png(fig), alt=alt, svg=to_svg(fig))
-
-
 def save_workbook(report: Any, workbook_file: str | Path, company: str | None = None) -> Path | None:
     """Write a declared kind's workbook: :func:`reportkit.render.excel.save.save_workbook` (see there).
 
@@ -840,6 +789,10 @@ def save_workbook(report: Any, workbook_file: str | Path, company: str | None = 
 
     return _save_workbook(report, workbook_file, company)
 
+
+# -- charts: figures.py (re-exported here: templates import every helper from this module) --
+from .figures import Chart as Chart  # noqa: E402
+from .figures import figure as figure  # noqa: E402
 
 # -- loading: report_files.py (re-exported here: templates import every helper from this module) --
 from .report_files import default_template_dir as default_template_dir  # noqa: E402

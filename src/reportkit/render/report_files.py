@@ -15,6 +15,7 @@ from ..config.params import STANDARD_PARAMETERS
 from ..core.errors import ParamsError
 from ..domain.loading import load_inputs, parse_date
 from ..reports.builders import PER_BUILDERS, build_report
+from .figures import follow_report
 
 __all__ = ["load_report", "default_template_dir", "resolve_params_file"]
 
@@ -79,10 +80,12 @@ def load_report(
         except (pickle.UnpicklingError, EOFError, AttributeError, ImportError) as exc:
             raise ParamsError(f"report_data {str(path)!r} is not a reportkit report pickle: {exc}") from None
         _check_matches(report, kind, report_id, period, as_of_date, source=str(path))
+        follow_report(report)  # a batch with PDFs off built it with print_charts=False: no SVG copies
         return report
     if not params_file:
         raise ParamsError("neither report_data nor params_file is set", hint="set params_file to a params YAML")
     params, ds = load_inputs(resolve_params_file(params_file))
+    follow_report(None)  # built here, by hand: its charts keep their SVG for print
     return build_report(
         ds,
         params,

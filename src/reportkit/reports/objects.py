@@ -120,6 +120,7 @@ class AccountManagerReport:
     paper: str = "A4"  # params ``pdf.paper`` (A4 or Letter): the sheet the PDF and the workbooks print on
     orientation: str = "landscape"  # params ``pdf.orientation``: landscape or portrait, PDF and workbooks
     table_rows: int = DEFAULT_TABLE_ROWS  # params ``table_rows``: rows a long table shows in the notebook, HTML, PDF
+    print_charts: bool = True  # False when its batch makes no PDF of it: its charts skip the SVG print copy
     branding: Branding | None = None  # params ``branding`` (company, logo, accent): read by the HTML, PDF and workbook
     # forecast categories (issue #13 item 11): None unless the data declares them
     forecast_categories: pd.DataFrame | None = None
@@ -154,6 +155,7 @@ class TeamReport:
     paper: str = "A4"  # params ``pdf.paper`` (A4 or Letter): the sheet the PDF and the workbooks print on
     orientation: str = "landscape"  # params ``pdf.orientation``: landscape or portrait, PDF and workbooks
     table_rows: int = DEFAULT_TABLE_ROWS  # params ``table_rows``: rows a long table shows in the notebook, HTML, PDF
+    print_charts: bool = True  # False when its batch makes no PDF of it: its charts skip the SVG print copy
     branding: Branding | None = None  # params ``branding`` (company, logo, accent): read by the HTML, PDF and workbook
     # forecast categories (issue #13 item 11): None unless the data declares them
     forecast_categories: pd.DataFrame | None = None
@@ -192,6 +194,7 @@ class CompanyReport:
     paper: str = "A4"  # params ``pdf.paper`` (A4 or Letter): the sheet the PDF and the workbooks print on
     orientation: str = "landscape"  # params ``pdf.orientation``: landscape or portrait, PDF and workbooks
     branding: Branding | None = None  # params ``branding`` (company, logo, accent): read by the HTML, PDF and workbook
+    print_charts: bool = True  # False when its batch makes no PDF of it: its charts skip the SVG print copy
     kind: Literal["company"] = "company"
 
 
@@ -220,5 +223,6 @@ class AccountReport:
     timezone: str = "UTC"
     miss_below: float = 0.9
     table_rows: int = DEFAULT_TABLE_ROWS
+    print_charts: bool = True  # False when its batch makes no PDF of it: its charts skip the SVG print copy
     branding: Branding | None = None
     kind: Literal["account"] = "account"

@@ -16,7 +16,7 @@ import logging
 import os
 import pickle
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +137,8 @@ class BatchPlan:
             kind = self.kinds[res.kind]
             with span("build", kind=res.kind, id=res.id):
                 report = kind.build(self.ds, res.id, self.period.label, self.params, self.params.as_of)
+            if "pdf" not in expected and is_dataclass(report) and getattr(report, "print_charts", None) is True:
+                report = replace(report, print_charts=False)  # no PDF: its charts skip the print copy (render/figures.py)
             if kind.post_step or kind.headline:  # a headline-only kind's figures, not its frames (docs/batch.md, memory)
                 self.objects.setdefault(res.kind, {})[res.id] = report if kind.post_step else HeadlineOnly(dict(report.summary))
             res.headline = headline_text(res.kind, getattr(report, "summary", {}), self.ds.currency)
