@@ -9,8 +9,10 @@ a fresh process that does what a report worker does: starts a warm process
 kernel forked from it (``--kernels`` times per report kind, after one untimed kernel). Per
 report: the kernel's CPU seconds (user + system of the kernel process, read from the warm
 process's ``/proc`` children times once the kernel has exited and been reaped, so start,
-every cell and shutdown are counted) and the executing process's own CPU around it
-(Papermill, the notebook client, the messages). At the end the medians per kind, and
+every cell and shutdown are counted), its system share and its minor page faults (the same
+``/proc`` children counters: a forked kernel's copy-on-write faults on the warm process's
+pages show there), and the executing process's own CPU around it (Papermill, the notebook
+client, the messages). At the end the medians per kind, and
 whether the executed notebooks are the same on both sides: every cell's source and outputs
 (Papermill's timings and the cells' ids left out).
 
@@ -39,10 +41,10 @@ ID_PARAMETER = {"account_manager": "account_manager_id", "team": "team", "compan
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _children_cpu(pid: int) -> float:
-    """CPU seconds of the reaped children of process ``pid`` (its ``cutime`` + ``cstime``)."""
+def _children(pid: int) -> tuple[float, float, int]:
+    """The reaped children of process ``pid``: CPU seconds (``cutime`` + ``cstime``), system seconds, minor faults."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[13]) + int(fields[14])) / _TICK
+    return (int(fields[13]) + int(fields[14])) / _TICK, int(fields[14]) / _TICK, int(fields[8])
 
 
 def child(spec_file: Path) -> None:
@@ -58,8 +60,8 @@ def child(spec_file: Path) -> None:
     engine = register_engine()
     warm_pid = wp._proc.pid  # this benchmark's own process: its children are the kernels
 
-    def run(kind: str, name: str) -> tuple[float, float]:
-        k0, c0 = _children_cpu(warm_pid), time.process_time()
+    def run(kind: str, name: str) -> tuple[float, float, float, int]:
+        (k0, s0, f0), c0 = _children(warm_pid), time.process_time()
         executed = execute_with_retry(
             str(Path(spec["templates"]) / f"{kind}.ipynb"),
             str(out / ".work" / f"{name}.ipynb"),
@@ -80,12 +82,12 @@ def child(spec_file: Path) -> None:
         )
         client = time.process_time() - c0
         deadline = time.monotonic() + 5
-        kernel = _children_cpu(warm_pid) - k0
-        while kernel <= 0 and time.monotonic() < deadline:  # the warm process reaps it a moment later
+        k1, s1, f1 = _children(warm_pid)
+        while f1 == f0 and time.monotonic() < deadline:  # the warm process reaps it a moment later
             time.sleep(0.01)
-            kernel = _children_cpu(warm_pid) - k0
+            k1, s1, f1 = _children(warm_pid)
         (out / f"{name}.ipynb").write_text(json.dumps(_comparable(executed), indent=1, sort_keys=True))
-        return kernel, client
+        return k1 - k0, client, s1 - s0, f1 - f0
 
     run("team", "warm-up")
     cpu: dict[str, list[list[float]]] = {kind: [] for kind in spec["kinds"]}
@@ -175,7 +177,10 @@ def main() -> None:
         for side in ("base", "new"):
             rows = cpu[(side, kind)]
             k, c = statistics.median(r[0] for r in rows), statistics.median(r[1] for r in rows)
-            line.append(f"{side} median {k:.3f} (min {min(r[0] for r in rows):.3f}; client {c:.3f})")
+            s, f = statistics.median(r[2] for r in rows), statistics.median(r[3] for r in rows)
+            line.append(
+                f"{side} median {k:.3f} (min {min(r[0] for r in rows):.3f}; system {s:.3f}, {f:.0f} minor faults; client {c:.3f})"
+            )
         same = all(
             (tmp / "out-base" / f"{kind}-{n}.ipynb").read_text() == (tmp / "out-new" / f"{kind}-{n}.ipynb").read_text()
             for n in range(a.kernels)

@@ -16,7 +16,9 @@ batch runs for a report, in this one process (as a report worker with ``--jobs 1
 CPU is the process's own ``process_time`` for steps in this process and the kernel
 process's user + system time (``/proc``) for the kernel's share of a step (for the
 PDF the browser's and its driver's, Chromium's processes, in the same column), so the
-figures do not depend on what else the machine runs; wall times do. Prints the
+figures do not depend on what else the machine runs; wall times do. The kernel's share
+of its shutdown is what the warm process's reaped children times say the whole kernel
+cost, less what the earlier steps counted (a reaped kernel has no ``/proc`` to read). Prints the
 median per report kind and the mean cost per report of the whole batch (the org's
 mix of kinds). ``docs/batch.md`` ("Where a report's time goes") records a run.
 
@@ -57,12 +59,29 @@ def _kernel_cpu(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / _TICK
 
 
+def _reaped_cpu(pid: int | None) -> float:
+    """User + system CPU seconds of the reaped children of process ``pid`` (its ``cutime`` + ``cstime``)."""
+    if not pid:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[13]) + int(fields[14])) / _TICK
+
+
+def _warm_pid() -> int | None:
+    from reportkit.run import kernels
+
+    proc = kernels.warm_process()._proc  # this benchmark's own warm process: its reaped children are the kernels
+    return proc.pid if proc is not None else None
+
+
 class Steps:
     """Per-report record of steps: name -> [wall s, CPU s of this process, CPU s of the kernel]."""
 
     def __init__(self) -> None:
         self.rows: dict[str, list[float]] = {}
         self.kernel_pid: int | None = None
+        self.reaped0: float | None = None
+        """The warm process's reaped children's CPU before this report's kernel was forked."""
 
     def add(self, name: str, wall: float, cpu: float, kcpu: float = 0.0) -> None:
         row = self.rows.setdefault(name, [0.0, 0.0, 0.0])
@@ -100,6 +119,8 @@ def _instrument(current: list[Steps]) -> None:
 
         def timed(self: Any, *args: Any, **kw: Any) -> Any:
             steps = current[0]
+            if steps.reaped0 is None:
+                steps.reaped0 = _reaped_cpu(_warm_pid())
             w, c = time.perf_counter(), time.process_time()
             k0 = _kernel_cpu(steps.kernel_pid)
             try:
@@ -108,6 +129,9 @@ def _instrument(current: list[Steps]) -> None:
                 if steps.kernel_pid is None and getattr(self.km, "provisioner", None) is not None:
                     steps.kernel_pid = getattr(self.km.provisioner, "pid", None)  # forked: its CPU starts at 0
                 k1 = _kernel_cpu(steps.kernel_pid)
+                if method == "_cleanup_kernel" and not Path(f"/proc/{steps.kernel_pid}").exists():
+                    # the kernel has been reaped: its whole CPU is now in the warm process's children times
+                    k1 = _reaped_cpu(_warm_pid()) - steps.reaped0
                 name = name_of(*args)
                 if name:
                     steps.add(name, time.perf_counter() - w, time.process_time() - c, max(0.0, k1 - k0))

@@ -64,7 +64,8 @@ HEADLINES: dict[str, tuple[str, ...]] = {
     ),
     "bench_kernel_ab.py": (
         r"1 managers, 2,000 deals; base HEAD; 1 rounds of 1 kernels per kind",
-        r"account_manager kernel CPU s \(1 kernels a side\): base median [\d.]+ \(min [\d.]+; client [\d.]+\), "
+        r"account_manager kernel CPU s \(1 kernels a side\): base median [\d.]+ \(min [\d.]+; system [\d.]+, \d+ minor faults; "
+        r"client [\d.]+\), "
         r"new median [\d.]+ .*; same outputs: yes",
         r"company kernel CPU s \(1 kernels a side\): .*; same outputs: yes",
     ),
