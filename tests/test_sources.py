@@ -295,3 +295,18 @@ def test_an_unterminated_quote_names_the_physical_line_it_starts_on_and_the_fix(
     assert "value None" not in shown
     assert f"a quoted value starts on line {line} and its closing quote is never found" in shown
     assert "close the quote" in shown and "check sep:" in shown
+
+
+def test_blank_cells_is_the_strip_rule_for_every_code_point_on_arrow_and_python_text():
+    import sys
+
+    from reportkit.data.sources import blank_cells
+
+    chars = [chr(i) for i in range(sys.maxunicode + 1) if not 0xD800 <= i <= 0xDFFF]
+    cells = [*chars, "", None, " \t\u3000 ", " x ", "\u200b", "\x1c\x1d\xa0"]
+    expected = [c is None or c.strip() == "" for c in cells]
+    assert sum(expected) > 20  # the whitespace characters, the empty cell, the missing one
+    for dtype in ("str", object):  # Arrow-backed text (utf8_is_space) and Python objects (str.strip)
+        got = blank_cells(pd.Series(cells, dtype=dtype))
+        assert got.dtype == bool
+        assert got.tolist() == expected

@@ -182,3 +182,11 @@ def test_a_row_with_its_dates_in_reverse_gets_the_same_one_problem_on_both_paths
     (p,) = got
     assert (p.file, p.row, p.column) == ("case.csv", 3 if name == "quotas" else 2, "period_end")
     assert "period_end" in p.reason and "is before period_start" in p.reason and "swap the two dates" in p.reason
+
+
+def test_the_mapping_checks_for_repeats_the_same_id_columns_the_schema_holds_unique():
+    """``validate_dataset(ids_checked=...)`` skips hashing an id the mapping checked: the same columns."""
+    from reportkit.data.mapping.table import _UNIQUE_KEYS, ID_CHECKED
+
+    assert set(model._UNIQUE_ID) == ID_CHECKED
+    assert all(_UNIQUE_KEYS[t] == [model._UNIQUE_ID[t]] for t in ID_CHECKED)

@@ -7,7 +7,7 @@ a valid canonical table is; :mod:`reportkit.data.mapping` produces frames that p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -19,6 +19,7 @@ from ..core.errors import DataError, DataProblem, did_you_mean
 from ..core.money import MICROS_PER_CENT, check_exact_range, micros_to_cents
 from ..core.periods import FiscalCalendar
 from ..core.words import counted
+from .sources import blank_cells
 
 __all__ = [
     "Dataset",
@@ -332,10 +333,6 @@ def _date_order_problems(table: str, frame: pd.DataFrame, source_columns: Mappin
     return out
 
 
-def _not_blank(s: pd.Series) -> pd.Series:
-    return s.isna() | (s.astype("str").str.strip() != "")
-
-
 def _value_rules(table: str, column: str, kind: str) -> list[tuple[str | None, tuple, Callable[[pd.Series], pd.Series], str]]:
     """The value rules of one column: (pandera built-in check or None, its arguments, the rule vectorised, error).
 
@@ -351,7 +348,7 @@ def _value_rules(table: str, column: str, kind: str) -> list[tuple[str | None, t
     if table == "pipeline" and column == "probability":
         rules.append(("in_range", (0, 1), lambda s: (s >= 0) & (s <= 1), "probability must be within 0..1"))
     if kind == "str":
-        rules.append((None, (), _not_blank, "blank text"))
+        rules.append((None, (), lambda s: s.isna() | pd.Series(~blank_cells(s), index=s.index), "blank text"))
     return rules
 
 
@@ -367,10 +364,9 @@ def _schema_columns(table: str, frame_columns: Any = None) -> dict[str, tuple[st
 def schema(table: str) -> Any:
     """The pandera ``DataFrameSchema`` of canonical table ``table``.
 
-    Built from :data:`COLUMNS`: dtype per kind (``str``, ``datetime64[ns]``,
-    ``int64`` cents, ``float64``), nullability, unique ids, ``quota_cents >= 0``,
-    ``deals.stage`` in ``{won, lost}`` and ``pipeline.probability`` in ``[0, 1]``.
-    Provenance columns (``_source_*``) are allowed and ignored.
+    Built from :data:`COLUMNS`: dtype per kind (``str``, ``datetime64[ns]``, ``int64`` cents, ``float64``),
+    nullability, unique ids, ``quota_cents >= 0``, ``deals.stage`` in ``{won, lost}`` and
+    ``pipeline.probability`` in ``[0, 1]``. Provenance columns (``_source_*``) are allowed and ignored.
 
     Raises
     ------
@@ -394,7 +390,7 @@ def schema(table: str) -> Any:
     return pa.DataFrameSchema(cols, unique=_UNIQUE_ROWS.get(table), strict=False)
 
 
-def _passes_schema(table: str, frame: pd.DataFrame) -> bool:
+def _passes_schema(table: str, frame: pd.DataFrame, id_checked: bool = False) -> bool:
     """True when ``frame`` certainly passes :func:`schema` (no pandera needed); False when it might not.
 
     The same rules (:func:`_schema_columns`, :func:`_value_rules`, :data:`_UNIQUE_ROWS`)
@@ -402,7 +398,7 @@ def _passes_schema(table: str, frame: pd.DataFrame) -> bool:
     required column, any repeated value of a unique column or key (missing ones
     included), a value breaking a rule, or anything that raises makes it False, and
     :func:`table_problems` then asks pandera, which names every failing cell. A valid
-    table, the usual case, so skips pandera's import (about 0.5 s) and its checks.
+    table, the usual case, so skips pandera's import (about 0.5 s) and its checks (``id_checked``: and the id's hash).
     """
     try:
         for col, (kind, nullable, unique, _) in _schema_columns(table, frame.columns).items():
@@ -412,7 +408,7 @@ def _passes_schema(table: str, frame: pd.DataFrame) -> bool:
             missing = s.isna().to_numpy(dtype=bool)
             if not nullable and missing.any():
                 return False
-            if unique and s.duplicated().any():
+            if unique and not id_checked and s.duplicated().any():
                 return False
             for _, _, fn, _ in _value_rules(table, col, kind):
                 if not (fn(s).to_numpy(dtype=bool) | missing).all():
@@ -424,15 +420,12 @@ def _passes_schema(table: str, frame: pd.DataFrame) -> bool:
 
 
 def _reason(check: str, column: str, table: str) -> str:
-    if check == "not_nullable":
-        return f"{column} is required in {table} (blank or missing)"
-    if check == "field_uniqueness":
-        return f"duplicate {column}: ids must be unique in {table}"
-    if check == "multiple_fields_uniqueness":
-        return f"duplicate row in {table}"
-    if check == "column_in_dataframe":
-        return f"column {column} is missing from {table}"
-    return check
+    return {
+        "not_nullable": f"{column} is required in {table} (blank or missing)",
+        "field_uniqueness": f"duplicate {column}: ids must be unique in {table}",
+        "multiple_fields_uniqueness": f"duplicate row in {table}",
+        "column_in_dataframe": f"column {column} is missing from {table}",
+    }.get(check, check)
 
 
 def _dtype_problems(table: str, frame: pd.DataFrame, file: str) -> list[DataProblem]:
@@ -480,6 +473,7 @@ def table_problems(
     *,
     source_columns: Mapping[str, str] | None = None,
     currency: str | None = None,
+    id_checked: bool = False,
 ) -> list[DataProblem]:
     """Every problem of one canonical table (lazy: nothing is raised).
 
@@ -497,6 +491,8 @@ def table_problems(
         The data set's ISO 4217 code: a bad money value read without its source text
         is shown in that currency (``-5,000.00 USD``, :func:`reportkit.core.currency.cents_text`),
         never as the internal cents.
+    id_checked : bool
+        The caller has checked the unique id for repeats (``validate_dataset``'s ``ids_checked``).
 
     Returns
     -------
@@ -512,7 +508,7 @@ def table_problems(
         return problems
     problems.extend(_dtype_problems(table, frame, default_file))
     problems.extend(_date_order_problems(table, frame, source_columns))
-    if _passes_schema(table, frame):
+    if _passes_schema(table, frame, id_checked):
         return problems
     pa = _pa()
     try:
@@ -674,6 +670,7 @@ def validate_dataset(
     ds: Dataset,
     *,
     source_columns: Mapping[str, Mapping[str, str]] | None = None,
+    ids_checked: Collection[str] = (),
 ) -> Dataset:
     """Validate every table of ``ds`` and return it without provenance columns.
 
@@ -694,6 +691,8 @@ def validate_dataset(
         Tables possibly carrying ``_source_file`` / ``_source_row`` columns.
     source_columns : mapping, optional
         table -> {canonical column -> source column name}, for the messages.
+    ids_checked : collection of str
+        Tables whose id (``deal_id`` ...) the caller checked for repeats, reporting each (the mapping).
 
     Returns
     -------
@@ -713,7 +712,8 @@ def validate_dataset(
             if table in REQUIRED_TABLES:
                 problems.append(DataProblem(table, None, None, None, f"required table {table} is missing"))
             continue
-        problems.extend(table_problems(table, frame, source_columns=source_columns.get(table), currency=ds.currency))
+        cols, checked = source_columns.get(table), table in ids_checked
+        problems.extend(table_problems(table, frame, source_columns=cols, currency=ds.currency, id_checked=checked))
     if "account_manager_id" in ds.account_managers.columns:
         problems.extend(_reference_problems(ds, source_columns))
     if ds.quotas is not None:  # across rows: a day's quota counted once (data/quotas.py, which imports this module)

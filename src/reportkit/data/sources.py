@@ -41,7 +41,17 @@ import pandas as pd
 
 from ..core.errors import DataError, DataProblem, MappingError, did_you_mean
 
-__all__ = ["FORMATS", "SOURCE_ROW", "read_csv", "read_excel", "read_parquet", "read_sql", "read_source", "format_of"]
+__all__ = [
+    "FORMATS",
+    "SOURCE_ROW",
+    "blank_cells",
+    "read_csv",
+    "read_excel",
+    "read_parquet",
+    "read_sql",
+    "read_source",
+    "format_of",
+]
 
 SOURCE_ROW = "_source_row"
 FORMATS = ("csv", "xlsx", "xls", "parquet", "sql")
@@ -151,6 +161,26 @@ def _header(names: list[object], label: str) -> list[str]:
     return out
 
 
+def blank_cells(s: pd.Series) -> np.ndarray:
+    """Bool mask of the cells of ``s`` that are blank: missing, or text empty once stripped of whitespace.
+
+    The one rule of a blank cell (``s.isna() | (s.astype("str").str.strip() == "")``), for
+    blank rows here, placeholders and blank text in :mod:`reportkit.data.mapping` and the
+    schema's "blank text" rule (:mod:`reportkit.data.model`). Arrow-backed text is asked
+    without building its stripped copy: empty or ``utf8_is_space``, whose whitespace is
+    that of ``utf8_trim_whitespace`` (what pandas' ``str.strip`` runs on it) and of
+    Python's ``str.strip``, every code point checked (``tests/test_sources.py``).
+    """
+    if isinstance(s.array, pd.arrays.ArrowStringArray):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        text = pa.chunked_array(pa.array(s.array))  # the column's own Arrow data (``__arrow_array__``), no copy
+        empty = pc.or_(pc.equal(pc.binary_length(text), 0), pc.utf8_is_space(text))
+        return pc.fill_null(empty, True).to_numpy(zero_copy_only=False).astype(bool, copy=False)
+    return (s.isna() | (s.astype("str").str.strip() == "")).to_numpy(dtype=bool)
+
+
 def _finish(df: pd.DataFrame, first_row: int = 2) -> pd.DataFrame:
     """Add ``_source_row`` (first data row = ``first_row``) and drop blank rows."""
     df[SOURCE_ROW] = np.arange(first_row, len(df) + first_row, dtype="int64")
@@ -158,12 +188,14 @@ def _finish(df: pd.DataFrame, first_row: int = 2) -> pd.DataFrame:
     if data and len(df):
         # rows still possibly blank; each further column is checked on those rows only,
         # so a column that is never blank (an id) settles the question in one pass
-        candidates = np.arange(len(df))
-        for c in data:
-            col = df[c].iloc[candidates]
-            candidates = candidates[(col.astype("str").str.strip() == "").to_numpy(dtype=bool)]
+        # (a reader's text is never missing; a missing cell would not make a row blank)
+        first = df[data[0]]
+        candidates = np.flatnonzero(blank_cells(first) & first.notna().to_numpy(dtype=bool))
+        for c in data[1:]:
             if not len(candidates):
                 break
+            col = df[c].iloc[candidates]
+            candidates = candidates[blank_cells(col) & col.notna().to_numpy(dtype=bool)]
         if len(candidates):
             blank = np.zeros(len(df), dtype=bool)
             blank[candidates] = True

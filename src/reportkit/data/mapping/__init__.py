@@ -118,7 +118,7 @@ from .schema import (  # noqa: F401 (Calendar: importable from here as before)
     Unpivot,
     load_mapping,
 )
-from .table import load_table
+from .table import ID_CHECKED, load_table
 from .values import DEFAULT_DATE_FORMAT, data_notes  # noqa: F401 (DEFAULT_DATE_FORMAT importable from here as before)
 
 __all__ = [
@@ -184,8 +184,10 @@ def load_dataset(mapping_path: str | Path, *, uncredited: Callable[[model.Datase
         tables[table] = frame
         src_cols[table] = cols
         sources[table] = ", ".join(frame[model.SOURCE_FILE].astype(str).unique()) if len(frame) else ""
+    loaded = dict(tables)
     if m.fx_rates is not None:  # the one conversion: every report and the engine read the converted deals
         tables["deals"] = _convert(ctx, tables, src_cols, m)
+    ids_checked = [t for t in ID_CHECKED if tables[t] is not None and tables[t] is loaded[t]]  # as load_table left them
     ds = model.Dataset(
         **tables,
         currency=m.currency,
@@ -199,7 +201,7 @@ def load_dataset(mapping_path: str | Path, *, uncredited: Callable[[model.Datase
         ctx.problems.extend(check_splits(ds.splits, ds.deals, source_columns=src_cols.get("splits")).problems)
     parse_problems = list(ctx.problems)
     try:
-        return_ds = model.validate_dataset(ds, source_columns=src_cols)
+        return_ds = model.validate_dataset(ds, source_columns=src_cols, ids_checked=ids_checked)
     except DataError as exc:
         seen = {(p.file, p.row, p.column) for p in parse_problems}
         merged = parse_problems + [p for p in exc.problems if (p.file, p.row, p.column) not in seen]

@@ -13,11 +13,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from ...core.errors import DataProblem, MappingError, did_you_mean
 from .. import model
-from ..sources import format_of, read_source
+from ..sources import blank_cells, format_of, read_source
 from .schema import Source, SourceMapping
 
 _ROW = model.SOURCE_ROW
@@ -88,18 +89,17 @@ class _Context:
         return df
 
 
-def _missing(s: pd.Series) -> pd.Series:
-    return s.isna() | (s.astype("str").str.strip() == "")
+def _missing(s: pd.Series) -> np.ndarray:
+    return blank_cells(s)
 
 
 def _apply_na(df: pd.DataFrame, na_values: list[str], columns: list[str]) -> pd.DataFrame:
     na = set(na_values)
     for c in columns:
         s = df[c]
-        stripped = s.astype("str").str.strip()
-        mask = s.isna() | (stripped == "")  # as _missing, stripping once
+        mask = blank_cells(s)
         if na:
-            mask |= s.isin(na) | stripped.isin(na)
+            mask |= (s.isin(na) | s.astype("str").str.strip().isin(na)).to_numpy(dtype=bool)
         if mask.any():
             df[c] = s.where(~mask, None)
     return df

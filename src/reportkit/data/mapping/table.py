@@ -201,6 +201,10 @@ _UNIQUE_KEYS = {
     "measures": ["account_manager_id", "period_start", "period_end", "measure"],
     "splits": ["deal_id", "account_manager_id"],
 }
+_CHECKED_ELSEWHERE = ("quotas", "territories", "fx_rates", "splits")
+ID_CHECKED = frozenset(t for t, keys in _UNIQUE_KEYS.items() if len(keys) == 1 and t not in _CHECKED_ELSEWHERE)
+"""The tables whose one-column id :func:`_deduplicate` checks, reporting every repeated value (a
+missing id is the schema's): ``validate_dataset(ids_checked=...)`` need not hash them again."""
 
 
 def _deduplicate(ctx: _Context, table: str, tm: TableMapping, out: pd.DataFrame, src_cols: dict[str, str]) -> pd.DataFrame:
@@ -220,7 +224,7 @@ def _deduplicate(ctx: _Context, table: str, tm: TableMapping, out: pd.DataFrame,
                 (table, "merged", int(gone.sum())),
             )
             out = out[~gone].reset_index(drop=True)
-    if table in ("quotas", "territories", "fx_rates", "splits"):
+    if table in _CHECKED_ELSEWHERE:
         return out  # checked by the schema (territories), data/fx.py (fx_rates), data.splits.check_splits (splits) / allowed (quotas of several plans)
     if len(keys) > 1:  # a row is one (account manager, period, measure ...): repeated only when every key repeats
         return _repeated_composite(ctx, table, out, src_cols, keys)
@@ -412,10 +416,9 @@ def _parse_text_column(ctx: _Context, table: str, tm: TableMapping, out: pd.Data
     """Text: blank is missing; placeholder-looking texts the mapping keeps are noted (a warning)."""
     # missing stays missing: pandas < 3 turns NaN / None into the text 'nan' / 'None'
     s = out[name].astype("str").where(out[name].notna())
-    stripped = s.str.strip()
-    blank = (s.isna() | (stripped == "")).to_numpy(dtype=bool)  # _missing, stripping once
+    blank = _missing(s)
     out[name] = s.where(~blank, None) if blank.any() else s
-    looks = stripped[~blank & stripped.isin(list(_PLACEHOLDERS)).to_numpy(dtype=bool)]
+    looks = s[~blank & s.str.strip().isin(list(_PLACEHOLDERS)).to_numpy(dtype=bool)].str.strip()
     if len(looks) and name in tm.columns:
         rows = ", ".join(str(r) for r in out.loc[looks.index, _ROW].head(5))
         more = " ..." if len(looks) > 5 else ""
