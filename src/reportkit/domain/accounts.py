@@ -275,8 +275,9 @@ def account_status(
     if history_end is None:
         history_end = data_end((deals if deals is not None else credited)["close_date"])
     reached = history_end is None or data_reaches(history_end, period.start)  # else: rule 0, n/a
-    rev = _revenue(c, ids, period, min(period.end, as_of), covered and reached)
-    orders = _Orders.of(c, ids, as_of, reached)
+    by_account = _AccountSums(c, ids)
+    rev = _revenue(by_account, period, min(period.end, as_of), covered and reached)
+    orders = _Orders.of(c, by_account, as_of, reached)
     pipe_amt, pipe_n = _open_pipeline(pipeline, am, ids)
     won, lost, win_rate = _win_loss(orders.frame, deals, am, ids, as_of, rules)
     am_ytd = float(rev.ytd.sum())
@@ -335,11 +336,10 @@ class _Revenue(NamedTuple):
     trend: pd.Series  # (period - last_year) / |last_year|, NaN without a base or without coverage
 
 
-def _revenue(c: pd.DataFrame, ids: pd.Index, period: Period, end: datetime.date, covered: bool) -> _Revenue:
+def _revenue(sums: _AccountSums, period: Period, end: datetime.date, covered: bool) -> _Revenue:
     """Revenue per account in the period, the year to date and the same span last year, and the trend."""
     ly = period.same_period_last_year()
     _, ly_end = period.last_year_span(end)  # like for like while the period is not over by as_of
-    sums = _AccountSums(c, ids)
     rp, ytd, rly = sums.cents(period.start, end), sums.cents(period.year.start, end), sums.cents(ly.start, ly_end)
     base = rly.astype("float64")
     trend = ((rp - rly) / base.abs()).where((base > 0) & covered).astype("float64")
@@ -370,6 +370,20 @@ class _AccountSums:
         np.add.at(micros, self.at[keep], self.micros[keep])
         return pd.Series(micros_to_cents(micros), index=self.ids, dtype="int64")
 
+    def last_and_first(self, rows: np.ndarray) -> tuple[pd.Series, pd.Series]:
+        """The latest and the earliest close date per account of ``ids`` among the credits ``rows`` (a bool
+        mask) keeps: NaT where it keeps none, a NaT date in neither (what a grouping's max and min give)."""
+        keep = rows & (self.at >= 0) & ~np.isnat(self.dates)
+        days, at = self.dates[keep].view("int64"), self.at[keep]
+        nat = np.iinfo(np.int64).min  # NaT's int64
+        last = np.full(len(self.ids), nat, dtype=np.int64)
+        np.maximum.at(last, at, days)
+        first = np.full(len(self.ids), np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(first, at, days)
+        first[last == nat] = nat
+        unit = self.dates.dtype
+        return pd.Series(last.view(unit), index=self.ids), pd.Series(first.view(unit), index=self.ids)
+
 
 class _Orders(NamedTuple):
     frame: pd.DataFrame  # the orders: credited deals with a positive amount (returns do not count)
@@ -378,11 +392,13 @@ class _Orders(NamedTuple):
     days_first: pd.Series  # days since the first order (Int64, NA: never)
 
     @classmethod
-    def of(cls, c: pd.DataFrame, ids: pd.Index, as_of: datetime.date, reached: bool = True) -> _Orders:
-        """``reached`` False (the period begins after the data's end): the days since the last order are unknown (NA)."""
-        orders = c.loc[(c["amount_cents"] > 0).to_numpy()]
-        last = orders.groupby("account_id")["close_date"].max().reindex(ids)
-        first = orders.groupby("account_id")["close_date"].min().reindex(ids)
+    def of(cls, c: pd.DataFrame, by_account: _AccountSums, as_of: datetime.date, reached: bool = True) -> _Orders:
+        """``c``'s orders per account of ``by_account`` (its ``ids``, the positions of ``c``'s credits among them).
+
+        ``reached`` False (the period begins after the data's end): the days since the last order are unknown (NA)."""
+        ids, is_order = by_account.ids, (c["amount_cents"] > 0).to_numpy()
+        orders = c.loc[is_order]
+        last, first = by_account.last_and_first(is_order)
         as_of_ts = pd.Timestamp(as_of)
         days = (as_of_ts - last).dt.days.astype("Int64")
         return cls(
