@@ -287,3 +287,33 @@ def test_a_table_computed_for_the_company_before_the_managers_report_is_computed
     for i in range(context.AHEAD + 1):
         ctx.keep_ahead("statement", f"X{i}", i)
     assert ctx.take_ahead("statement", "X0") is None and ctx.take_ahead("statement", f"X{context.AHEAD}") == context.AHEAD
+
+
+def test_a_table_kept_ahead_is_handed_over_as_its_own_copy_no_edit_of_either_side_reaches_the_other():
+    # the company report keeps an account manager's table (and statement) for their own report; whenever the
+    # company's object is pickled, what either report does to its copy never reaches the other's
+    from reportkit.reports import context, statements
+
+    rows = [("D1", "A1", "C1", "2025-05-01", 300_00), ("D2", "A1", "C2", "2025-05-02", 100_00)]
+    ds = build_dataset(ams=[("A1", "Alice", "East", None, None)], deals=rows, quotas=[("A1", "2025-04-01", "2025-06-30", 100_00)])
+    params = build_batch_params()
+    ctx = context.report_context(ds, params, "FY2025-Q4", AS_OF)
+    fresh = context.report_context(ds, params, "FY2025-Q4", AS_OF)
+    kept = fresh.account_status(ds, "A1")
+    ctx.keep_ahead("account_status", "A1", kept)
+    taken = ctx.take_ahead("account_status", "A1")
+    kept.loc[:, "account_name"] = "edited by the company's side"
+    pd.testing.assert_frame_equal(taken, fresh.account_status(ds, "A1"))
+    taken.loc[:, "status"] = "edited by the manager's side"
+    assert (kept["status"] != "edited by the manager's side").all()
+
+    stmt = statements.commission_for(ds, params, "A1", "FY2025-Q4", AS_OF)
+    before = stmt.lines.copy(deep=True)
+    ctx.keep_ahead("statement", "A1", stmt)
+    handed = ctx.take_ahead("statement", "A1")
+    assert handed.totals() == stmt.totals() and handed.lines is not stmt.lines and len(handed.lines)
+    pd.testing.assert_frame_equal(handed.lines, before)
+    handed.lines.loc[:, "description"] = "edited by the manager's side"
+    pd.testing.assert_frame_equal(stmt.lines, before)
+    stmt.lines.loc[:, "amount"] = Decimal("999.99")
+    assert (handed.lines["amount"] != Decimal("999.99")).all()

@@ -130,3 +130,27 @@ def test_group_credits_keeps_the_members_rows_with_only_the_columns_a_groups_fig
     assert list(east.columns) == list(GROUP_COLUMNS)
     assert east["deal_id"].tolist() == ["D1", "D2"]
     assert team_revenue(east, ["A1", "A2"]) == team_revenue(credited, ["A1", "A2"]) == 350_00
+
+
+def test_credited_in_keeps_the_rows_closed_in_the_window_inclusive_for_the_account_managers_asked_and_no_nat():
+    import datetime
+
+    import numpy as np
+
+    from reportkit.domain.crediting import credited_in
+
+    credited = pd.DataFrame(
+        {
+            "account_manager_id": ["A1", "A2", "A1", "A1", None, "A1"],
+            "close_date": pd.to_datetime(["2025-01-01", "2025-01-15", "2025-01-31", "2025-02-01", "2025-01-10", None]),
+            "credit_micros": np.arange(6, dtype="int64"),
+        },
+        index=[10, 11, 12, 13, 14, 15],
+    ).astype({"account_manager_id": "str"})
+    jan = (datetime.date(2025, 1, 1), datetime.date(2025, 1, 31))
+    assert credited_in(credited, *jan).index.tolist() == [10, 11, 12, 14]
+    assert credited_in(credited, *jan, "A1").index.tolist() == [10, 12]
+    assert credited_in(credited, None, jan[1], ["A2", "A9"]).index.tolist() == [11]
+    assert credited_in(credited, jan[1], None).index.tolist() == [12, 13]
+    assert credited_in(credited, None, None).index.tolist() == credited.index.tolist()
+    pd.testing.assert_frame_equal(credited_in(credited, *jan, "A1"), credited.loc[[10, 12]])
