@@ -94,7 +94,7 @@ def _queue() -> queue.Queue:
 def _serve(jobs: queue.Queue) -> None:
     from playwright.sync_api import sync_playwright
 
-    from reportkit.render.chromium import browser_environment
+    from reportkit.render.chromium import browser_environment, find_chromium
 
     with sync_playwright() as p:
         browser = None
@@ -102,7 +102,8 @@ def _serve(jobs: queue.Queue) -> None:
             read, done = job
             try:
                 if browser is None or not browser.is_connected():
-                    browser = p.chromium.launch(executable_path=str(CHROMIUM), args=list(_ARGS), env=browser_environment())
+                    executable = str(CHROMIUM) if CHROMIUM.exists() else find_chromium()  # Debian's, else the one on PATH
+                    browser = p.chromium.launch(executable_path=executable, args=list(_ARGS), env=browser_environment())
                 done.set_result(read(browser))
             except BaseException as exc:  # the test that asked gets the reason
                 done.set_exception(exc)
