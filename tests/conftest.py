@@ -359,6 +359,14 @@ def pytest_configure_node(node) -> None:
     node.workerinput[GROUPS_FILE] = folder
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """End the process's one headless browser of the browser checks, if one started (tests/headless.py)."""
+    import sys
+
+    if "headless" in sys.modules:
+        sys.modules["headless"].close()
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     folder = getattr(config, "_reportkit_groups_dir", None)
     if folder is not None:

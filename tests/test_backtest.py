@@ -119,6 +119,17 @@ def test_write_backtest_writes_csv_and_png(tmp_path):
 
 
 @pytest.fixture(scope="module")
+def fits():
+    """The test run's cache of model fits (tests/conftest.py): the real-data backtests below and
+    ``reportkit backtest`` fit each series once between them (the same rows: tests/test_fit_cache.py)."""
+    from batch_contexts import params_fit_cache
+
+    from reportkit.config.params import load_params
+
+    return params_fit_cache(load_params(ROOT / "params" / "superstore.yaml"))
+
+
+@pytest.fixture(scope="module")
 def adventureworks():
     from reportkit.data.mapping import load_dataset
 
@@ -135,8 +146,8 @@ def superstore():
 @pytest.mark.realdata
 @pytest.mark.skipif(not DATA.is_dir(), reason=SKIP_REASON)
 @pytest.mark.parametrize("name", ["adventureworks", "superstore"])
-def test_the_default_beats_seasonal_naive_at_every_level_head_to_head(name, request):
-    s = run_backtest(request.getfixturevalue(name))
+def test_the_default_beats_seasonal_naive_at_every_level_head_to_head(name, request, fits):
+    s = run_backtest(request.getfixturevalue(name), fit_cache=fits)
     h2h = s.loc[((s["scope"] == "with prior year") & (s["method"] == "reconciled")).to_numpy()].set_index("level")
     assert list(h2h.index) == ["account_manager", "team", "company"]
     assert (h2h["wape"] < h2h["baseline_wape"]).all(), h2h[["wape", "baseline_wape"]]
@@ -192,10 +203,10 @@ def test_console_summary_shows_percentages_and_no_raw_missing_markers():
 
 @pytest.mark.realdata
 @pytest.mark.skipif(not DATA.is_dir(), reason=SKIP_REASON)
-def test_superstore_team_range_calibrated_on_earlier_errors_covers_more_than_the_models_own(superstore, capsys, tmp_path):
+def test_superstore_team_range_calibrated_on_earlier_errors_covers_more_than_the_models_own(superstore, fits, capsys, tmp_path):
     from reportkit.domain.forecast_models import Z_INTERVAL
 
-    d = backtest_forecasts(superstore)
+    d = backtest_forecasts(superstore, fit_cache=fits)
     rec = d.loc[((d["method"] == "reconciled") & d["has_last_year"]).to_numpy()]
     team = rec.loc[(rec["level"] == "team").to_numpy()]
     fc, act, sd = (team[c].astype("float64") for c in ("forecast_remaining_cents", "actual_remaining_cents", "interval_sd_cents"))
@@ -230,3 +241,25 @@ def test_each_cutoffs_forecast_is_the_same_from_the_deals_close_dates_alone_as_f
     assert list(backtest._cut(ds, datetime.date(2023, 3, 31), backtest._CUT_COLUMNS).deals.columns) == ["close_date"]
     monkeypatch.setattr(backtest, "_CUT_COLUMNS", None)
     pd.testing.assert_frame_equal(narrow, backtest_forecasts(ds, **kw))
+
+
+def test_reportkit_backtest_reads_and_keeps_its_model_fits_in_the_params_cache_folder(tmp_path, monkeypatch):
+    from demo_params import demo_params
+
+    import reportkit.render.backtest as command
+
+    seen = {}
+
+    def recorded(dataset, **kwargs):
+        seen.update(kwargs)
+        raise LookupError("recorded")
+
+    monkeypatch.setattr(command, "backtest_forecasts", recorded)
+    monkeypatch.setenv("REPORTKIT_CACHE_DIR", str(tmp_path / "fits"))
+    with pytest.raises(LookupError, match="recorded"):
+        backtest_cli(demo_params(tmp_path), tmp_path / "out")
+    assert seen["fit_cache"] is not None and seen["fit_cache"].root.parent == tmp_path / "fits"
+
+    with pytest.raises(LookupError, match="recorded"):  # params cache_dir: null turns it off, as for a batch
+        backtest_cli(demo_params(tmp_path, cache_dir=None), tmp_path / "out")
+    assert seen["fit_cache"] is None

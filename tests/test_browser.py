@@ -7,8 +7,9 @@ every section after the first heading was inside the template's hidden
 page gets a script that walks the DOM after ``load`` and writes a JSON verdict
 (which tables, images, SVG charts, headings and paragraphs have no box, or sit in an
 element with ``display: none`` / ``visibility: hidden`` / ``hidden``) into a
-``<pre>``, read back with ``--dump-dom``. Full-page screenshots of each page kind
-are kept under ``test-artifacts/``.
+``<pre>``, read back from the DOM after load (as ``--dump-dom`` prints it). Full-page
+screenshots of each page kind are kept under ``test-artifacts/``. The checks share one
+browser per test process, each page in a fresh context (tests/headless.py).
 
 Needs Debian's ``chromium`` (``/usr/bin/chromium``, installed by .ci/run); skipped
 with a reason otherwise. Failures to fetch *external* resources (the widget
@@ -29,11 +30,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import ClassVar
 
+import headless
 import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = headless.CHROMIUM
 ARTIFACTS = ROOT / "test-artifacts"
 
 pytestmark = [
@@ -47,7 +49,7 @@ _CONSOLE = re.compile(r"(:CONSOLE|Uncaught)")
 _EXTERNAL = re.compile(
     r"(https?://(?!127\.0\.0\.1|localhost)[^\s\"']+|net::ERR_(NAME_NOT_RESOLVED|INTERNET_DISCONNECTED|CONNECTION_REFUSED|ADDRESS_UNREACHABLE|PROXY))"
 )
-_WIDTH = 1280
+_WIDTH = headless.WIDTH
 
 # Runs in the page after ``load`` (images decoded, layout done). An element is shown
 # when it has a non-empty box and neither it nor an ancestor is display:none,
@@ -90,6 +92,9 @@ _VERDICT = re.compile(r'<pre id="reportkit-visibility">(.*?)</pre>', re.DOTALL)
 
 
 def _run_chromium(tmp: Path, *args: str, height: int = 2000) -> subprocess.CompletedProcess:
+    """A browser of its own, started with the command-line switches ``args`` (a check that needs
+    switches of its own: tests/test_explorer_export.py's offline net log); the other checks
+    share the process's one browser (tests/headless.py)."""
     cmd = [
         str(CHROMIUM),
         "--headless",
@@ -110,8 +115,8 @@ def _run_chromium(tmp: Path, *args: str, height: int = 2000) -> subprocess.Compl
 
 
 def _dump_dom(page: Path, tmp: Path) -> str:
-    """The document Chromium built from ``page`` (its DOM serialised after load)."""
-    return _run_chromium(tmp, "--dump-dom", page.resolve().as_uri()).stdout
+    """The document Chromium built from ``page`` (its DOM serialised after load), in the process's one browser."""
+    return headless.load(page)[0]
 
 
 def _console_errors(log: str) -> list[str]:
@@ -139,12 +144,18 @@ def _json_after_load(page: Path, tmp: Path, script: str, result: re.Pattern, che
     copy = page.with_name(f"{page.stem}.{check}-check.html")
     copy.write_text(page.read_text(encoding="utf-8") + f"<script>{script}</script>\n", encoding="utf-8")
     try:
-        run = _run_chromium(tmp, "--dump-dom", copy.resolve().as_uri())
+        dom, log = headless.load(copy, wait_for=_pre_selector(result))
     finally:
         copy.unlink()
-    found = result.search(run.stdout)
-    assert found, f"no {check} result from Chromium for {page.name}: {run.stderr[-2000:]}"
-    return json.loads(html.unescape(found.group(1))), run.stderr
+    found = result.search(dom)
+    assert found, f"no {check} result from Chromium for {page.name}: {log[-2000:]}"
+    return json.loads(html.unescape(found.group(1))), log
+
+
+def _pre_selector(result: re.Pattern) -> str | None:
+    """The CSS selector of the ``<pre id="...">`` a check's script writes, read from the pattern that finds it."""
+    found = re.match(r'<pre id="([\w-]+)">', result.pattern)
+    return f"pre#{found.group(1)}" if found else None
 
 
 def _full_page_screenshot(page: Path, name: str, height: int, tmp: Path) -> tuple[Path, str]:
@@ -152,9 +163,9 @@ def _full_page_screenshot(page: Path, name: str, height: int, tmp: Path) -> tupl
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / f"{name}.png"
     shot.unlink(missing_ok=True)
-    run = _run_chromium(tmp, f"--screenshot={shot}", page.resolve().as_uri(), height=min(max(height, 400) + 40, 16000))
-    assert shot.is_file() and shot.stat().st_size > 1000, f"no screenshot of {page.name}: {run.stderr[-2000:]}"
-    return shot, run.stderr
+    _, log = headless.load(page, height=min(max(height, 400) + 40, 16000), screenshot=shot)
+    assert shot.is_file() and shot.stat().st_size > 1000, f"no screenshot of {page.name}: {log[-2000:]}"
+    return shot, log
 
 
 def _tags_in_source(page: Path) -> dict[str, int]:
@@ -181,7 +192,7 @@ def _markdown_headings(notebook: Path) -> list[str]:
 def test_the_console_check_catches_errors(tmp_path):
     page = tmp_path / "broken.html"
     page.write_text('<html><body><p>x</p><script>console.error("bad-error"); null.x;</script></body></html>', encoding="utf-8")
-    errors = "\n".join(_console_errors(_run_chromium(tmp_path, "--dump-dom", page.as_uri()).stderr))
+    errors = "\n".join(_console_errors(headless.load(page)[1]))
     assert "bad-error" in errors and "Uncaught TypeError" in errors
 
 

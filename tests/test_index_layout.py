@@ -8,7 +8,7 @@ import pytest
 
 from reportkit.config.params import load_params
 from reportkit.core.periods import FiscalCalendar, Period
-from reportkit.render.chromium import CHROMIUM_ARGS, chromium_unavailable, find_chromium
+from reportkit.render.chromium import chromium_unavailable
 from reportkit.run import index
 from reportkit.run.results import ReportResult
 
@@ -43,13 +43,14 @@ def _page() -> str:
 def _laid_out(tmp_path, html: str, width: int, selector: str) -> tuple[list, int, int, bool]:
     """The index ``html`` as Chromium lays it out at ``width`` px: each ``selector`` element's
     text and the lines it spans, the page's and the window's widths, whether ``.scroll`` scrolls."""
-    from playwright.sync_api import sync_playwright
+    import headless
 
     (tmp_path / "index.html").write_text(html, encoding="utf-8")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=find_chromium(), args=list(CHROMIUM_ARGS))
+
+    def read(browser) -> tuple[list, int, int, bool]:
+        context = browser.new_context(viewport={"width": width, "height": 800})  # a fresh one per check
         try:
-            page = browser.new_page(viewport={"width": width, "height": 800})
+            page = context.new_page()
             page.goto((tmp_path / "index.html").as_uri())
             spans = page.eval_on_selector_all(
                 selector, "els => els.map(e => [e.textContent, new Set([...e.getClientRects()].map(r => r.top)).size])"
@@ -59,8 +60,10 @@ def _laid_out(tmp_path, html: str, width: int, selector: str) -> tuple[list, int
                 "(() => { const e = document.querySelector('.scroll'); return !!e && e.scrollWidth > e.clientWidth })()"
             )
         finally:
-            browser.close()
-    return spans, page_width, view, scrolls
+            context.close()
+        return spans, page_width, view, scrolls
+
+    return headless.call(read)  # the process's one browser (tests/headless.py)
 
 
 @pytest.mark.parametrize("width", [1000, 480])

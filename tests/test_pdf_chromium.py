@@ -94,20 +94,22 @@ _ONE_WORD = re.compile(r"\d{4}-\d{2}-\d{2}|ACC-\d{4}|D-\d{5}|-?\$[\d,]+\.\d{2}|-
 @pytest.mark.slow
 def test_dates_ids_and_amounts_in_narrow_columns_stay_on_one_line_and_the_tables_keep_to_the_page(alice_body, tmp_path):
     """Chromium broke a narrow column's date after a hyphen ("2025-12-" over "03"); the print CSS keeps one-word cells whole."""
-    from playwright.sync_api import sync_playwright
-
-    from reportkit.render.chromium import find_chromium
+    import headless
 
     width = 273 / 25.4 * 96  # A4 landscape less its two 12 mm margins, in CSS pixels: the width the tables print in
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=find_chromium(), args=["--no-sandbox"])
+    document = print_document(alice_body, PdfPage(TITLE))
+
+    def read(browser) -> list:
+        context = browser.new_context(viewport={"width": round(width), "height": 800})
         try:
-            page = browser.new_page(viewport={"width": round(width), "height": 800})
+            page = context.new_page()
             page.emulate_media(media="print")
-            page.set_content(print_document(alice_body, PdfPage(TITLE)))
-            cells = page.evaluate(_CELL_LINES)
+            page.set_content(document)
+            return page.evaluate(_CELL_LINES)
         finally:
-            browser.close()
+            context.close()
+
+    cells = headless.call(read)  # the test process's one browser (tests/headless.py)
     words_ = [c for c in cells if _ONE_WORD.fullmatch(c["text"])]
     assert {"2025-12-03", "Mid-Market", "ACC-0021", "$68,561.57"} <= {c["text"] for c in words_}  # the account status table
     assert [c["text"] for c in words_ if c["lines"] != 1] == []

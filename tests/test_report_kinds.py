@@ -345,11 +345,9 @@ def test_the_manifest_gives_a_declared_report_its_kinds_title_for_the_delivery_e
 def test_chromium_shows_the_declared_parameters_value_and_the_kinds_title(declared_batch, tmp_path):
     _, out, _, manifest = declared_batch
     page = out / _entry(manifest, "AM-001")["outputs"]["html"]
-    dom = subprocess.run(
-        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage",
-         f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.resolve().as_uri()],
-        capture_output=True, text=True, timeout=90,
-    ).stdout  # fmt: skip
+    from test_browser import _dump_dom
+
+    dom = _dump_dom(page, tmp_path)
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", dom))
     assert "Deals of at least $15,000.00" in text
     assert "Pipeline review: Alice Andersen (AM-001)" in text

@@ -412,6 +412,7 @@ def run_backtest(
     levels: Sequence[str] = LEVELS,
     methods: Sequence[str] = BASE_METHODS,
     as_of_quarters: Sequence[str | Period] | None = None,
+    fit_cache: ContentCache | None = None,
 ) -> pd.DataFrame:
     """Replay history and report WAPE and bias per method and level (see the module docstring).
 
@@ -424,6 +425,8 @@ def run_backtest(
         ``seasonal_naive`` is always added.
     as_of_quarters : sequence of quarter labels or Periods, optional
         Cutoffs (quarter ends); default :func:`backtest_cutoffs`.
+    fit_cache : ContentCache, optional
+        As for :func:`backtest_forecasts`: model fits it holds are read, not made.
 
     Returns
     -------
@@ -432,7 +435,9 @@ def run_backtest(
         from :func:`backtest_forecasts` (same arguments).
     """
     ms = list(dict.fromkeys([*methods, BASELINE]))
-    return summarise_backtest(backtest_forecasts(dataset, levels=levels, methods=ms, as_of_quarters=as_of_quarters))
+    return summarise_backtest(
+        backtest_forecasts(dataset, levels=levels, methods=ms, as_of_quarters=as_of_quarters, fit_cache=fit_cache)
+    )
 
 
 #: Columns of :func:`forecast_hierarchy`.

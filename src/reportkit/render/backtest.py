@@ -27,7 +27,7 @@ from ..domain.backtest import (
 )
 from ..domain.forecast import LEVELS
 from ..domain.forecast_choice import BASE_METHODS
-from ..domain.forecast_models import INTERVAL
+from ..domain.forecast_models import INTERVAL, fit_cache
 from ..domain.loading import load_inputs
 
 #: The methods in display order: the rules, the models, the per-level choice, the default.
@@ -154,11 +154,13 @@ def backtest_cli(params_path: str | Path, output_dir: str | Path) -> int:
     each cutoff and the entities left out of the head-to-head. A data set whose
     cutoffs have no full prior year (Maven: one year) says so: no head-to-head. Returns 0; errors propagate as
     :class:`~reportkit.core.errors.ReportkitError` subclasses for the CLI to map
-    to exit codes.
+    to exit codes. The model fits are read from, and added to, the params' cache of fits
+    (:meth:`~reportkit.config.params.BatchParams.cache_folder`), as a batch's are.
     """
     params_path = Path(params_path)
     params, ds = load_inputs(params_path)
-    detail = backtest_forecasts(ds)
+    folder = params.cache_folder()  # the batch's cache of model fits: a fit either one made, the other reads
+    detail = backtest_forecasts(ds, fit_cache=fit_cache(folder) if folder else None)
     summary = summarise_backtest(detail)
     name = getattr(params, "name", None) or params_path.stem
     paths = write_backtest(summary, output_dir, detail=detail, title=f"Backtest: {name}")
