@@ -21,6 +21,7 @@ in the caller.
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import logging
 import multiprocessing
@@ -152,6 +153,30 @@ def preload_worker(preload: Iterable[str] = WORKER_PRELOAD) -> bool:
     return True
 
 
+_heap_frozen = False
+"""In a report worker: :func:`execute_in_worker` has frozen what the worker held before its first report."""
+
+
+def execute_in_worker(job: ReportJob) -> JobOutcome:
+    """:func:`reportkit.run.execute.execute_report` in a report worker process (it reads the report pickle).
+
+    Before the worker's first report, what it holds then (its imports -- reportkit,
+    Papermill, nbconvert, pandas, XlsxWriter, and statsmodels when it ran model fits:
+    about 180,000 objects -- and nothing of any report) is collected once and frozen
+    (``gc.freeze()``), as the ``reportkit`` command does before its exit: every later
+    full collection of the worker's garbage collector walked all of them, about 0.13 s
+    each, 7-8 per worker in the 56-report headline batch (``docs/batch.md``, "Where a
+    report's time goes"). Only a worker process does this; report threads and Dask
+    workers run :func:`execute_report` as it is.
+    """
+    global _heap_frozen
+    if not _heap_frozen:
+        _heap_frozen = True
+        gc.collect()
+        gc.freeze()
+    return execute_report(job)
+
+
 @contextlib.contextmanager
 def callers_start_method_kept() -> Any:
     """Leave the caller's default multiprocessing start method unset if it was unset.
@@ -276,7 +301,7 @@ class LocalPool:
         if self.processes:
             try:
                 with callers_start_method_kept():  # a submit may start a worker
-                    return self._executor.submit(execute_report, job)
+                    return self._executor.submit(execute_in_worker, job)
             except BrokenProcessPool as exc:
                 self.fall_back_to_threads(exc)
         return self._executor.submit(execute_report, job, report)
