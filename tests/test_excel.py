@@ -32,6 +32,7 @@ from reportkit.render.excel import (
     write_workbook,
 )
 from reportkit.render.excel.book import LEGIBLE_SCALE, page_width, print_layout
+from reportkit.render.excel.formats import PERCENT_FORMAT
 from reportkit.render.excel.summary import _SWITCHES
 from reportkit.render.labels import summary_label
 
@@ -93,7 +94,7 @@ def test_money_is_a_number_equal_to_the_report_to_the_cent(am_book):
 def test_attainment_is_a_percent_number_and_nan_is_never_written(am_book):
     _, rows = _rows(am_book["Quarterly results"])
     att = [r["Attainment"] for r in rows]
-    assert att[0].value == 1.0 and att[0].number_format == "0.0%"
+    assert att[0].value == 1.0 and att[0].number_format == PERCENT_FORMAT == "#,##0.0%"
     assert att[2].value == "n/a"  # undefined attainment: text, not 0 and not NaN
     for ws in am_book.worksheets:
         for row in ws.iter_rows():
@@ -238,7 +239,7 @@ def test_attainment_is_a_live_ratio_with_n_a_for_zero_quota(tmp_path):
     for r in range(3, 7):
         assert ws[f"F{r}"].value == f'=IF(E{r}=0,"n/a",D{r}/E{r})'
     assert cached["F5"].value == "n/a" and cached["F6"].value == pytest.approx(9000.10 / 12000, abs=1e-12)
-    assert ws["F3"].number_format == "0.0%"
+    assert ws["F3"].number_format == PERCENT_FORMAT == "#,##0.0%"
 
 
 def test_a_figure_that_is_not_the_plain_ratio_is_written_as_a_value(am_book):

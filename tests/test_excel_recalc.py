@@ -42,8 +42,11 @@ _RECALC_ALWAYS = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-def recalculate(files: list[Path], tmp: Path, to: str = "xlsx") -> dict[Path, Path]:
-    """Convert ``files`` with LibreOffice (full recalculation) to ``to`` (xlsx, or pdf: printed); original -> converted path."""
+def recalculate(files: list[Path], tmp: Path, to: str = "xlsx", options: str = "") -> dict[Path, Path]:
+    """Convert ``files`` with LibreOffice (full recalculation) to ``to`` (xlsx, pdf: printed, csv: as shown); original -> converted path.
+
+    ``options``: the export filter and its options (``--convert-to to:options``), e.g. which sheet a CSV holds.
+    """
     profile = tmp / "lo-profile"
     (profile / "user").mkdir(parents=True)
     (profile / "user" / "registrymodifications.xcu").write_text(_RECALC_ALWAYS)
@@ -55,7 +58,7 @@ def recalculate(files: list[Path], tmp: Path, to: str = "xlsx") -> dict[Path, Pa
         "--headless",
         "--norestore",
         "--convert-to",
-        to,
+        f"{to}:{options}" if options else to,
         "--outdir",
         str(out),
         *map(str, files),
@@ -64,6 +67,8 @@ def recalculate(files: list[Path], tmp: Path, to: str = "xlsx") -> dict[Path, Pa
     # box at a load of 20 (2026-12-07), a few seconds each when quiet; a limit per file, not per call
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=max(300, 30 * len(files)))
     result = {f: out / f"{f.stem}.{to}" for f in files}
+    if to == "csv" and options:  # one sheet of a CSV export is written as "<stem>-<sheet name>.csv"
+        result = {f: next(iter(sorted(out.glob(f"{f.stem}-*.csv"))), c) for f, c in result.items()}
     missing = [f.name for f, c in result.items() if not c.exists()]
     assert not missing, f"LibreOffice did not convert {missing}: {proc.stdout}\n{proc.stderr}"
     return result
@@ -175,3 +180,25 @@ def test_libreoffice_recalculates_every_formula_to_reportkits_figures(tmp_path):
     for original, report in written:
         total += check_recalculated(original, converted[original], report)
     assert total > 100  # formulas were really there to check
+
+
+def test_an_attainment_over_1000_percent_reads_as_the_html_shows_it_after_libreoffice_recalculates(tmp_path):
+    # A manager with a tiny quota reached 3,634.0% (seen in a real batch): the page printed
+    # "3,634.0%" (format_percent groups thousands) and the workbook "3634.0%". LibreOffice
+    # recalculates the workbook and writes each cell as the reader sees it (CSV of the shown text).
+    from decimal import Decimal as D
+
+    from reportkit.render.notebook import format_percent
+
+    q = am_report().quarterly
+    q = q.assign(revenue=[D("363400.00"), *q["revenue"][1:]], attainment=[36.34, *q["attainment"][1:]])
+    path = write_workbook(am_report(quarterly=q), tmp_path / "am.xlsx")
+    sheets = openpyxl.load_workbook(path).sheetnames
+    index = sheets.index("Quarterly results") + 1  # LibreOffice numbers sheets from 1
+    # CSV filter tokens: comma, double quote, UTF-8, from row 1, -, -, quote text, detect numbers,
+    # save the cell content as shown (the 9th: true), ..., the sheet to export (the 12th)
+    options = f"Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,true,false,false,{index}"
+    text = recalculate([path], tmp_path, to="csv", options=options)[path].read_text(encoding="utf-8")
+    assert format_percent(36.34) == "3,634.0%"
+    assert '"3,634.0%"' in text or ",3,634.0%," in text, text[:500]
+    assert "123.5%" in text  # an ordinary attainment keeps its one decimal

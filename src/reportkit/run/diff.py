@@ -302,8 +302,12 @@ def write_diff_workbook(d: BatchDiff, path: str | Path, currency: str = "USD") -
 
     import xlsxwriter
 
-    from ..render.excel import money_format  # lazy: the batch imports this module, and writes no diff workbook
     from ..render.excel.book import print_setup
+    from ..render.excel.formats import (  # lazy: the batch imports this module, and writes no diff workbook
+        PERCENT_FORMAT,
+        POINTS_FORMAT,
+        money_format,
+    )
     from ..render.excel.frames import wrapped_height
     from ..render.labels import summary_label
     from ..render.titles import PrintTitle
@@ -327,8 +331,8 @@ def write_diff_workbook(d: BatchDiff, path: str | Path, currency: str = "USD") -
             text = wb.add_format(top)
             wrap = wb.add_format({"text_wrap": True, **top})
             money = wb.add_format({"num_format": money_format(currency), **top})
-            pct = wb.add_format({"num_format": "0.0%", **top})
-            points = wb.add_format({"num_format": '+0.0" pts";-0.0" pts";0.0" pts"', **top})  # attainment change
+            pct = wb.add_format({"num_format": PERCENT_FORMAT, **top})
+            points = wb.add_format({"num_format": POINTS_FORMAT, **top})  # attainment change
             title_format = wb.add_format({"bold": True, "font_size": 12, "text_wrap": True, "valign": "top"})
             ws = wb.add_worksheet("Figures")
             head = ["Report", "Id", "Name", "Figure", "Old", "New", "Change", "Why"]

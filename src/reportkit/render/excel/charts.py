@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..labels import empty_chart_note, money_tick, revenue_vs_quota_note
 from .book import _Book
-from .formats import money_format
+from .formats import PERCENT_FORMAT, money_format
 from .frames import _Placed
 
 _CHART_PX = 480  # xlsxwriter's default chart width (x_scale 1)
@@ -146,7 +146,7 @@ def _attainment_chart(book: _Book, placed: _Placed, label_col: str, title: str, 
             "categories": [sheet, r0, placed.columns[label_col], r0 + n - 1, placed.columns[label_col]],
             "values": [sheet, r0, placed.columns["attainment"], r0 + n - 1, placed.columns["attainment"]],
             "fill": {"color": "#4472C4"},
-            "data_labels": {"value": True, "num_format": "0.0%"},
+            "data_labels": {"value": True, "num_format": PERCENT_FORMAT},
         }
     )
     chart.set_title({"name": title})

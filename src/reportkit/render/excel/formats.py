@@ -41,6 +41,13 @@ TEXT_INSET_WIDTH = 2.0
 
 _ATTAINMENT_KEYS = ("attainment", "ytd_attainment", "forecast_attainment")
 
+#: Excel number format of a fraction shown as percent with one decimal, grouped as
+#: :func:`reportkit.render.notebook.format_percent` groups it in HTML and the notebook
+#: (``36.34`` -> ``3,634.0%`` in both); the one home of that format in every workbook.
+PERCENT_FORMAT = "#,##0.0%"
+#: A change of a fraction in percentage points (``+2.5 pts``), grouped as :data:`PERCENT_FORMAT`.
+POINTS_FORMAT = '+#,##0.0" pts";-#,##0.0" pts";0.0" pts"'
+
 
 def money_format(currency: str) -> str:
     """Excel number format for amounts in ``currency``: its symbol and decimals.
@@ -74,7 +81,7 @@ class _Formats:
         # every cell of a list row sits at the top of its row: where a long text wraps over
         # several lines, the figures beside it line up with its first line (one rule: _TOP)
         self.money = wb.add_format({"num_format": money_format(currency), **_TOP})
-        self.percent = wb.add_format({"num_format": "0.0%", **_TOP})
+        self.percent = wb.add_format({"num_format": PERCENT_FORMAT, **_TOP})
         self.date = wb.add_format({"num_format": "yyyy-mm-dd", **_TOP})
         self.datetime = wb.add_format({"num_format": "yyyy-mm-dd hh:mm", **_TOP})
         self.integer = wb.add_format({"num_format": "#,##0", **_TOP})
@@ -92,7 +99,7 @@ class _Formats:
         self.print_title = wb.add_format(print_title)
         self.total_label = wb.add_format({"bold": True, "top": 1})
         self.total_money = wb.add_format({"bold": True, "top": 1, "num_format": money_format(currency)})
-        self.total_percent = wb.add_format({"bold": True, "top": 1, "num_format": "0.0%"})
+        self.total_percent = wb.add_format({"bold": True, "top": 1, "num_format": PERCENT_FORMAT})
         self.total_integer = wb.add_format({"bold": True, "top": 1, "num_format": "#,##0"})
         self.total_na = wb.add_format({"bold": True, "top": 1, "align": "right", "font_color": "#718096"})
         self.total_blank = wb.add_format({"top": 1})
