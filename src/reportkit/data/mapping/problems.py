@@ -165,10 +165,15 @@ def _outside_quota_periods(ds: model.Dataset) -> list[str]:
     if q is None or not len(q) or not len(d):
         return []
     spans = q[["period_start", "period_end"]].drop_duplicates().sort_values("period_start")
-    dates = d["close_date"]
-    inside = pd.Series(False, index=d.index)
-    for start, end in spans.itertuples(index=False):
-        inside |= (dates >= start) & (dates <= end)
+    dates = d["close_date"].to_numpy(dtype="datetime64[ns]")
+    starts = spans["period_start"].to_numpy(dtype="datetime64[ns]")
+    ends = np.maximum.accumulate(spans["period_end"].to_numpy(dtype="datetime64[ns]"))  # the latest end among spans begun
+    last = (
+        np.searchsorted(starts, dates, side="right") - 1
+    )  # the last span begun on or before each date (NaT: none ends after it)
+    inside = (last >= 0) & (
+        dates <= ends[np.maximum(last, 0)]
+    )  # within a span iff the latest end of those begun is not before it
     n = int((~inside).sum())
     if not n:
         return []
