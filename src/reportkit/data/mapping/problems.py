@@ -167,13 +167,10 @@ def _outside_quota_periods(ds: model.Dataset) -> list[str]:
     spans = q[["period_start", "period_end"]].drop_duplicates().sort_values("period_start")
     dates = d["close_date"].to_numpy(dtype="datetime64[ns]")
     starts = spans["period_start"].to_numpy(dtype="datetime64[ns]")
-    ends = np.maximum.accumulate(spans["period_end"].to_numpy(dtype="datetime64[ns]"))  # the latest end among spans begun
-    last = (
-        np.searchsorted(starts, dates, side="right") - 1
-    )  # the last span begun on or before each date (NaT: none ends after it)
-    inside = (last >= 0) & (
-        dates <= ends[np.maximum(last, 0)]
-    )  # within a span iff the latest end of those begun is not before it
+    # a date is within a period iff, of the periods begun on or before it, the latest end is not before it (NaT: never)
+    ends = np.maximum.accumulate(spans["period_end"].to_numpy(dtype="datetime64[ns]"))
+    last = np.searchsorted(starts, dates, side="right") - 1
+    inside = (last >= 0) & (dates <= ends[np.maximum(last, 0)])
     n = int((~inside).sum())
     if not n:
         return []

@@ -367,7 +367,7 @@ def _plain_amounts(raw: pd.Series, spec: Amount) -> tuple[np.ndarray, np.ndarray
 def _cast_whole_column(arr: Any, spec: Amount, exact_type: Any) -> Any:
     """The column's cells as ``exact_type`` decimals by one Arrow cast, or None when a cell needs the matching path.
 
-    Arrow's decimal parser reads a sign, digits and a ``.`` with digits on either side
+    Arrow's decimal parser reads a sign, digits and a ``.`` with digits before or after it
     (``-1234.56``, ``.5``, ``7.``), the plain form, and refuses blanks, spaces, separators,
     symbols, other digits, a value too wide for the type and more decimals than it holds
     unless they are zeros (``1.50000000`` is 1.5, as the per-value parser reads it).
