@@ -69,6 +69,12 @@ HEADLINES: dict[str, tuple[str, ...]] = {
         r"new median [\d.]+ .*; same outputs: yes",
         r"company kernel CPU s \(1 kernels a side\): .*; same outputs: yes",
     ),
+    "bench_load_ab.py": (
+        r"2,000 deals \(50 managers, CSV\); base HEAD; 1 rounds",
+        r"base: load \+ validate CPU s median [\d.]+ \(min [\d.]+, max [\d.]+\); wall median [\d.]+",
+        r"this: load \+ validate CPU s median [\d.]+",
+        r"same data set: yes",
+    ),
     "bench_pdf.py": (r"demo weasyprint: 1 reports; CPU per report median [\d.]+ s",),
     "bench_pdf_ab.py": (
         r"1 managers, 2,000 deals; (chromium|weasyprint); base HEAD; 1 rounds of 1 prints of 3 reports",

@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -414,3 +415,60 @@ def test_date_column_gives_each_cell_what_its_formats_and_iso_read(texts, format
             assert "is outside 1900-01-01 .. 2199-12-31" in got.bad[i] and pd.isna(got.values[i])
         else:
             assert i not in got.bad and got.values[i] == pd.Timestamp(min(dates))
+
+
+# a column Arrow's decimal parser may read whole: signs, digits, a point, sometimes an exponent (refused by amounts)
+castable_amount = st.builds(
+    lambda sign, whole, point, frac, exponent: f"{sign}{whole}{point}{frac}{exponent}",
+    st.sampled_from(["", "-", "+"]),
+    st.text("0123456789", max_size=14),
+    st.sampled_from(["", "."]),
+    st.text("0123456789", max_size=9),
+    st.sampled_from(["", "", "", "", "e2", "E-1"]),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    texts=st.lists(st.one_of(st.none(), castable_amount), min_size=1, max_size=25),
+    scale=st.sampled_from(["1", "10", "100", "1000"]),
+)
+def test_a_column_of_plain_amounts_read_by_one_cast_gives_each_cell_the_per_value_answer(texts, scale):
+    from decimal import Decimal
+
+    from reportkit.core.money import to_cents, to_micros
+    from reportkit.data.mapping import Amount
+    from reportkit.data.mapping.values import _amount_pattern, _parse_exact, _read_amount
+
+    amount = Amount(scale=Decimal(scale))
+    got, micros, bad = _parse_exact(pd.Series(texts, dtype="str"), amount)
+    pattern = _amount_pattern(amount)
+    for i, text in enumerate(texts):
+        want = None if text is None else _read_amount(text, amount, pattern)
+        if isinstance(want, str):
+            assert bad[i] == want and got[i] == 0 and micros[i] == 0
+        else:
+            assert i not in bad
+            assert got[i] == (0 if want is None else to_cents(want * amount.scale))
+            assert micros[i] == (0 if want is None else to_micros(want * amount.scale))
+
+
+@pytest.mark.parametrize(
+    ("texts", "whole"),
+    [
+        (["-1234.56", "7.", ".5", "+0", None, "00012.5000000000"], True),
+        (["1234.56", "1e5"], False),  # Arrow reads the exponent, amounts refuse it
+        (["1234.56", "12E3"], False),
+        (["1234.56", " 12.5"], False),  # padding: the matching path trims it
+        (["1234.56", "1,5"], False),
+        (["1234.56", "123456789012.5"], False),  # wider than the cast's type
+    ],
+)
+def test_only_a_column_of_plain_amounts_without_an_exponent_is_read_by_one_cast(texts, whole):
+    import pyarrow as pa
+
+    from reportkit.data.mapping import Amount
+    from reportkit.data.mapping.values import _cast_whole_column
+
+    column = pa.array(texts, pa.large_string())
+    assert (_cast_whole_column(column, Amount(), pa.decimal128(18, 7)) is not None) is whole

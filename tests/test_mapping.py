@@ -507,3 +507,74 @@ def test_a_blank_amount_is_shown_as_blank_not_none(tmp_path):
         info.value
     )
     assert "None" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        ["D-1", "D-2", "D-3", "D-4"],  # in order: one comparison of neighbours
+        ["D-4", "D-3", "D-2", "D-1"],  # in reverse order
+        ["D-1", "D-2", "D-2", "D-3"],  # in order with a repeat: hashed
+        ["D-3", "D-1", "D-3", "D-2"],
+        ["D-1", None, "D-2", None],
+        ["D-1", "D-2", None, "D-3"],
+        ["é", "e", "É", "é"],
+        ["D-1"],
+        [],
+    ],
+)
+def test_repeated_ids_are_the_cells_duplicated_finds_in_any_order(ids):
+    from reportkit.data.mapping.table import _repeated
+
+    s = pd.Series(ids, dtype="str")
+    want = (s.duplicated(keep=False) & s.notna()).to_numpy()
+    assert _repeated(s).tolist() == want.tolist()
+
+
+@pytest.mark.parametrize("value", ["USD", "(unassigned)", " ", "", "€ Ω", None])
+def test_a_constant_text_column_is_the_column_pandas_builds(value):
+    from reportkit.data.mapping.read import _text_constant
+
+    index = pd.RangeIndex(4)
+    pd.testing.assert_series_equal(_text_constant(value, index), pd.Series(value, index=index, dtype="str"), check_exact=True)
+
+
+@pytest.mark.parametrize(
+    ("cells", "table"),
+    [
+        (["Won", "Lost", None, "won", " Won", "", "Wön", "Lost"], {"Won": "won", "Lost": "lost", "": "x", "Wön": "ü"}),
+        ([None, None], {"Won": "won"}),
+        ([], {"Won": "won"}),
+        (["a", "b"], {}),
+    ],
+)
+def test_recode_translates_each_exact_text_and_marks_the_rest_unknown(cells, table):
+    from reportkit.data.mapping.values import _recode
+
+    s = pd.Series(cells, dtype="str", index=range(10, 10 + len(cells)))
+    recoded, known = _recode(s, table)
+    want = [table.get(c) if isinstance(c, str) else None for c in cells]
+    pd.testing.assert_series_equal(recoded, pd.Series(want, index=s.index, dtype="str"), check_exact=True)
+    assert known.tolist() == [w is not None for w in want]
+
+
+def test_deals_outside_quota_periods_are_those_no_period_covers_with_overlaps_gaps_and_both_ends_included():
+    from reportkit.data.mapping.problems import _outside_quota_periods
+
+    spans = [
+        ("2025-01-01", "2025-06-30"),
+        ("2025-02-01", "2025-03-31"),
+        ("2025-08-01", "2025-08-31"),
+        ("2025-08-15", "2025-09-30"),
+    ]
+    days = ["2024-12-31", "2025-01-01", "2025-04-01", "2025-06-30", "2025-07-01", "2025-07-31", "2025-08-01", "2025-09-30"]
+    days += ["2025-10-01"]
+    quotas = pd.DataFrame(
+        {"period_start": pd.to_datetime([s for s, _ in spans]), "period_end": pd.to_datetime([e for _, e in spans])}
+    ).astype("datetime64[ns]")
+    deals = pd.DataFrame({"deal_id": [f"D{i}" for i in range(len(days))], "close_date": pd.to_datetime(days)})
+    deals["close_date"] = deals["close_date"].astype("datetime64[ns]")
+    (note,) = _outside_quota_periods(model.Dataset(account_managers=None, quotas=quotas, deals=deals))
+    outside = [d for d, day in zip(deals["deal_id"], days) if not any(s <= day <= e for s, e in spans)]
+    assert outside == ["D0", "D4", "D5", "D8"]
+    assert note.startswith(f"deals: {len(outside)} of 9 deals close outside every quota period") and ", ".join(outside) in note

@@ -277,6 +277,7 @@ SOURCE_COLUMN_PREFIX = "_source_column:"  # optional per-row source column (unpi
 SOURCE_VALUE_PREFIX = "_source_value:"  # optional source text of a parsed column (for messages)
 PROVENANCE_PREFIX = "_source_"
 
+_BLANK_TEXT = "blank text"  # the error of the rule that a text cell is not blank (_value_rules)
 _DTYPES = {"str": "str", "date": "datetime64[ns]", "cents": "int64", "float": "float64", "micros": "int64"}
 DEAL_STAGES = ("won", "lost")
 
@@ -348,7 +349,7 @@ def _value_rules(table: str, column: str, kind: str) -> list[tuple[str | None, t
     if table == "pipeline" and column == "probability":
         rules.append(("in_range", (0, 1), lambda s: (s >= 0) & (s <= 1), "probability must be within 0..1"))
     if kind == "str":
-        rules.append((None, (), lambda s: s.isna() | pd.Series(~blank_cells(s), index=s.index), "blank text"))
+        rules.append((None, (), lambda s: s.isna() | pd.Series(~blank_cells(s), index=s.index), _BLANK_TEXT))
     return rules
 
 
@@ -390,7 +391,7 @@ def schema(table: str) -> Any:
     return pa.DataFrameSchema(cols, unique=_UNIQUE_ROWS.get(table), strict=False)
 
 
-def _passes_schema(table: str, frame: pd.DataFrame, id_checked: bool = False) -> bool:
+def _passes_schema(table: str, frame: pd.DataFrame, id_checked: bool = False, text_checked: bool = False) -> bool:
     """True when ``frame`` certainly passes :func:`schema` (no pandera needed); False when it might not.
 
     The same rules (:func:`_schema_columns`, :func:`_value_rules`, :data:`_UNIQUE_ROWS`)
@@ -398,7 +399,8 @@ def _passes_schema(table: str, frame: pd.DataFrame, id_checked: bool = False) ->
     required column, any repeated value of a unique column or key (missing ones
     included), a value breaking a rule, or anything that raises makes it False, and
     :func:`table_problems` then asks pandera, which names every failing cell. A valid
-    table, the usual case, so skips pandera's import (about 0.5 s) and its checks (``id_checked``: and the id's hash).
+    table, the usual case, so skips pandera's import (about 0.5 s) and its checks (and the id's hash, the blank-text
+    rule: ``id_checked``, ``text_checked``, which the caller's table meets by construction).
     """
     try:
         for col, (kind, nullable, unique, _) in _schema_columns(table, frame.columns).items():
@@ -410,8 +412,8 @@ def _passes_schema(table: str, frame: pd.DataFrame, id_checked: bool = False) ->
                 return False
             if unique and not id_checked and s.duplicated().any():
                 return False
-            for _, _, fn, _ in _value_rules(table, col, kind):
-                if not (fn(s).to_numpy(dtype=bool) | missing).all():
+            for _, _, fn, error in _value_rules(table, col, kind):
+                if not (text_checked and error == _BLANK_TEXT) and not (fn(s).to_numpy(dtype=bool) | missing).all():
                     return False
         keys = _UNIQUE_ROWS.get(table)
         return not (keys and frame.duplicated(keys).any())
@@ -474,6 +476,7 @@ def table_problems(
     source_columns: Mapping[str, str] | None = None,
     currency: str | None = None,
     id_checked: bool = False,
+    text_checked: bool = False,
 ) -> list[DataProblem]:
     """Every problem of one canonical table (lazy: nothing is raised).
 
@@ -491,8 +494,9 @@ def table_problems(
         The data set's ISO 4217 code: a bad money value read without its source text
         is shown in that currency (``-5,000.00 USD``, :func:`reportkit.core.currency.cents_text`),
         never as the internal cents.
-    id_checked : bool
-        The caller has checked the unique id for repeats (``validate_dataset``'s ``ids_checked``).
+    id_checked, text_checked : bool
+        The caller has checked the unique id for repeats, made every blank text cell missing (``validate_dataset``'s
+        ``ids_checked``, ``texts_checked``).
 
     Returns
     -------
@@ -508,7 +512,7 @@ def table_problems(
         return problems
     problems.extend(_dtype_problems(table, frame, default_file))
     problems.extend(_date_order_problems(table, frame, source_columns))
-    if _passes_schema(table, frame, id_checked):
+    if _passes_schema(table, frame, id_checked, text_checked):
         return problems
     pa = _pa()
     try:
@@ -624,15 +628,8 @@ def _exact_amount_problems(deals: pd.DataFrame) -> list[DataProblem]:
     if AMOUNT_MICROS not in deals.columns or "amount_cents" not in deals.columns:
         return []
     if str(deals[AMOUNT_MICROS].dtype) != "int64" or str(deals["amount_cents"].dtype) != "int64":
-        return [
-            DataProblem(
-                "deals",
-                None,
-                AMOUNT_MICROS,
-                str(deals[AMOUNT_MICROS].dtype),
-                "deals.amount_micros must have dtype int64 (drop the column to use amount_cents)",
-            )
-        ]
+        why = "deals.amount_micros must have dtype int64 (drop the column to use amount_cents)"
+        return [DataProblem("deals", None, AMOUNT_MICROS, str(deals[AMOUNT_MICROS].dtype), why)]
     return []
 
 
@@ -671,6 +668,7 @@ def validate_dataset(
     *,
     source_columns: Mapping[str, Mapping[str, str]] | None = None,
     ids_checked: Collection[str] = (),
+    texts_checked: Collection[str] = (),
 ) -> Dataset:
     """Validate every table of ``ds`` and return it without provenance columns.
 
@@ -693,6 +691,8 @@ def validate_dataset(
         table -> {canonical column -> source column name}, for the messages.
     ids_checked : collection of str
         Tables whose id (``deal_id`` ...) the caller checked for repeats, reporting each (the mapping).
+    texts_checked : collection of str
+        Tables whose text columns hold no blank text, each blank cell made missing (the mapping's ``load_table``).
 
     Returns
     -------
@@ -712,8 +712,8 @@ def validate_dataset(
             if table in REQUIRED_TABLES:
                 problems.append(DataProblem(table, None, None, None, f"required table {table} is missing"))
             continue
-        cols, checked = source_columns.get(table), table in ids_checked
-        problems.extend(table_problems(table, frame, source_columns=cols, currency=ds.currency, id_checked=checked))
+        cols, checks = source_columns.get(table), {"id_checked": table in ids_checked, "text_checked": table in texts_checked}
+        problems.extend(table_problems(table, frame, source_columns=cols, currency=ds.currency, **checks))
     if "account_manager_id" in ds.account_managers.columns:
         problems.extend(_reference_problems(ds, source_columns))
     if ds.quotas is not None:  # across rows: a day's quota counted once (data/quotas.py, which imports this module)

@@ -187,7 +187,8 @@ def load_dataset(mapping_path: str | Path, *, uncredited: Callable[[model.Datase
     loaded = dict(tables)
     if m.fx_rates is not None:  # the one conversion: every report and the engine read the converted deals
         tables["deals"] = _convert(ctx, tables, src_cols, m)
-    ids_checked = [t for t in ID_CHECKED if tables[t] is not None and tables[t] is loaded[t]]  # as load_table left them
+    kept = [t for t in model.TABLES if tables[t] is not None and tables[t] is loaded[t]]  # as load_table left them
+    ids_checked = [t for t in ID_CHECKED if t in kept]
     ds = model.Dataset(
         **tables,
         currency=m.currency,
@@ -201,7 +202,7 @@ def load_dataset(mapping_path: str | Path, *, uncredited: Callable[[model.Datase
         ctx.problems.extend(check_splits(ds.splits, ds.deals, source_columns=src_cols.get("splits")).problems)
     parse_problems = list(ctx.problems)
     try:
-        return_ds = model.validate_dataset(ds, source_columns=src_cols, ids_checked=ids_checked)
+        return_ds = model.validate_dataset(ds, source_columns=src_cols, ids_checked=ids_checked, texts_checked=kept)
     except DataError as exc:
         seen = {(p.file, p.row, p.column) for p in parse_problems}
         merged = parse_problems + [p for p in exc.problems if (p.file, p.row, p.column) not in seen]

@@ -165,10 +165,12 @@ def _outside_quota_periods(ds: model.Dataset) -> list[str]:
     if q is None or not len(q) or not len(d):
         return []
     spans = q[["period_start", "period_end"]].drop_duplicates().sort_values("period_start")
-    dates = d["close_date"]
-    inside = pd.Series(False, index=d.index)
-    for start, end in spans.itertuples(index=False):
-        inside |= (dates >= start) & (dates <= end)
+    dates = d["close_date"].to_numpy(dtype="datetime64[ns]")
+    starts = spans["period_start"].to_numpy(dtype="datetime64[ns]")
+    # a date is within a period iff, of the periods begun on or before it, the latest end is not before it (NaT: never)
+    ends = np.maximum.accumulate(spans["period_end"].to_numpy(dtype="datetime64[ns]"))
+    last = np.searchsorted(starts, dates, side="right") - 1
+    inside = (last >= 0) & (dates <= ends[np.maximum(last, 0)])
     n = int((~inside).sum())
     if not n:
         return []

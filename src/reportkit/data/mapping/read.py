@@ -72,7 +72,7 @@ class _Context:
                 df = read_source(url=key[1], query=src.query, format="sql")
             else:
                 df = read_source(path, format=fmt, encoding=src.encoding, sep=src.sep, sheet=src.sheet, skip_rows=src.skip_rows)
-            df[_FILE] = label
+            df[_FILE] = _text_constant(label, df.index)
             self.cache[key] = df
         df = self.cache[key].copy()
         if src.skip_footer:
@@ -87,6 +87,17 @@ class _Context:
                 self.note(f"{label}: footer row {int(r[_ROW])} skipped (skip_footer): {cells}", (table, "skipped", 1))
             df = df.iloc[: len(df) - src.skip_footer].reset_index(drop=True)
         return df
+
+
+def _text_constant(value: str | None, index: pd.Index) -> pd.Series:
+    """A text column (``str`` dtype) of ``value`` in every row (missing for None), as
+    ``pd.Series(value, index=index, dtype="str")`` is, made by Arrow without a Python object per row."""
+    import pyarrow as pa
+
+    cells = (
+        pa.nulls(len(index), pa.large_string()) if value is None else pa.repeat(pa.scalar(value, pa.large_string()), len(index))
+    )
+    return pd.Series(pd.array(cells, dtype="str"), index=index)
 
 
 def _missing(s: pd.Series) -> np.ndarray:

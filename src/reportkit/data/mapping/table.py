@@ -22,7 +22,7 @@ from .. import model
 from ..splits import SPLIT_KINDS
 from .lookups import _apply_lookup
 from .problems import _currency_problems, _problem, _where_rows
-from .read import _FILE, _ROW, _apply_na, _apply_normalise, _Context, _missing, _require_columns
+from .read import _FILE, _ROW, _apply_na, _apply_normalise, _Context, _missing, _require_columns, _text_constant
 from .schema import Amount, TableMapping
 from .values import (
     _PLACEHOLDERS,
@@ -276,13 +276,35 @@ def _repeated_composite(ctx: _Context, table: str, out: pd.DataFrame, src_cols: 
 
 
 def _repeated(s: pd.Series) -> np.ndarray:
-    """Bool mask of the non-missing cells whose value occurs more than once (``duplicated(keep=False)``)."""
+    """Bool mask of the non-missing cells whose value occurs more than once (``duplicated(keep=False)``).
+
+    A column of text in strictly ascending or descending order (an export sorted by its id,
+    the usual case) has no repeat: one comparison of neighbours says so; any other column
+    is hashed (``pd.factorize``).
+    """
+    if _strictly_ordered(s):
+        return np.zeros(len(s), dtype=bool)
     codes, _ = pd.factorize(s, sort=False)
     present = codes >= 0
     if not present.any():
         return present
     counts = np.bincount(codes[present])
     return present & (counts[np.where(present, codes, 0)] > 1)
+
+
+def _strictly_ordered(s: pd.Series) -> bool:
+    """True when ``s`` is Arrow-backed text without a missing cell, each value above the one before
+    (or each below it), compared as bytes; so no value occurs twice. False otherwise (not proof of a repeat)."""
+    if not isinstance(s.array, pd.arrays.ArrowStringArray) or len(s) < 2:
+        return False
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pa.chunked_array(pa.array(s.array)).combine_chunks()
+    if text.null_count:
+        return False
+    before, after = text.slice(0, len(text) - 1), text.slice(1)
+    return bool(pc.all(pc.less(before, after)).as_py() or pc.all(pc.greater(before, after)).as_py())
 
 
 def load_table(ctx: _Context, table: str, tm: TableMapping) -> tuple[pd.DataFrame, dict[str, str]]:
@@ -333,13 +355,13 @@ def _canonical_columns(ctx: _Context, table: str, tm: TableMapping, df: pd.DataF
             if tm.unpivot and ((fields is None and text == tm.unpivot.value) or (fields and tm.unpivot.value in fields)):
                 out[f"{model.SOURCE_COLUMN_PREFIX}{name}"] = df[_UNPIVOT_COL]
         elif name in tm.constants:
-            out[name] = pd.Series(tm.constants[name], index=df.index, dtype="str")
+            out[name] = _text_constant(tm.constants[name], df.index)
         elif name == "currency":
-            out[name] = pd.Series(ctx.mapping.currency, index=df.index, dtype="str")
+            out[name] = _text_constant(ctx.mapping.currency, df.index)
         elif table == "splits" and name == "kind":  # a split row without a kind shares revenue
-            out[name] = pd.Series(SPLIT_KINDS[0], index=df.index, dtype="str")
+            out[name] = _text_constant(SPLIT_KINDS[0], df.index)
         else:
-            out[name] = pd.Series(None, index=df.index, dtype="str")
+            out[name] = _text_constant(None, df.index)
     out[_FILE] = df[_FILE]
     out[_ROW] = df[_ROW]
     return out, src_cols
@@ -370,10 +392,13 @@ def _apply_recodes(ctx: _Context, tm: TableMapping, out: pd.DataFrame, src_cols:
 def _derived_rows(table: str, out: pd.DataFrame) -> pd.DataFrame:
     """A deals stage recoded to ``open`` leaves the table; a blank ``account_id`` is ``(unassigned)``."""
     if table == "deals":
-        out = out[out["stage"].isna() | (out["stage"] != "open")]
+        kept = (out["stage"].isna() | (out["stage"] != "open")).to_numpy(dtype=bool)
+        if not kept.all():
+            out = out[kept]
     if table in ("deals", "pipeline"):
         blank = _missing(out["account_id"])
-        out.loc[blank, "account_id"] = model.UNASSIGNED_ACCOUNT
+        if blank.any():
+            out.loc[blank, "account_id"] = model.UNASSIGNED_ACCOUNT
     return out.reset_index(drop=True)
 
 
@@ -412,14 +437,31 @@ class _SourceColumn:
         return str(self.out.at[idx, self.per_row]) if self.per_row in self.out.columns else self.label
 
 
+def _blank_free(tm: TableMapping, name: str) -> bool:
+    """Whether canonical ``name`` holds no blank text before step 10: a source column as ``na_values`` left it.
+
+    Step 2 makes every blank cell of a source column missing; a column that no later
+    step rewrites (``normalise``, a template, ``recode``, one an unpivot, ``number`` or a
+    lookup makes) keeps that, as do the defaults (the mapping's currency, a split's kind,
+    missing). A constant is checked as any other column.
+    """
+    if name not in tm.columns:
+        return name not in tm.constants
+    text = tm.columns[name]
+    _, produced = _source_columns_needed(tm)
+    return _template_fields(text) is None and text not in produced and text not in tm.normalise and name not in tm.recode
+
+
 def _parse_text_column(ctx: _Context, table: str, tm: TableMapping, out: pd.DataFrame, name: str, label: str) -> None:
     """Text: blank is missing; placeholder-looking texts the mapping keeps are noted (a warning)."""
     # missing stays missing: pandas < 3 turns NaN / None into the text 'nan' / 'None'
     s = out[name].astype("str").where(out[name].notna())
-    blank = _missing(s)
+    blank = s.isna().to_numpy(dtype=bool) if _blank_free(tm, name) else _missing(s)
     out[name] = s.where(~blank, None) if blank.any() else s
+    if name not in tm.columns:  # a constant or a default: the note is about the source's cells
+        return
     looks = s[~blank & s.str.strip().isin(list(_PLACEHOLDERS)).to_numpy(dtype=bool)].str.strip()
-    if len(looks) and name in tm.columns:
+    if len(looks):
         rows = ", ".join(str(r) for r in out.loc[looks.index, _ROW].head(5))
         more = " ..." if len(looks) > 5 else ""
         shown = ", ".join(sorted({repr(v) for v in looks}))

@@ -339,16 +339,21 @@ def _plain_amounts(raw: pd.Series, spec: Amount) -> tuple[np.ndarray, np.ndarray
         arr = arr.combine_chunks()
     places = shift + 7  # micros, shifted by the scale, plus the rounding digit
     whole_max = min(13, 18 - places)  # the integer read below stays within int64
-    d = re.escape(spec.decimal)
-    done = pc.match_substring_regex(
-        arr,
-        rf"^[ \t]*[+-]?(?:[0-9]{{1,{whole_max}}}(?:{d}[0-9]{{0,{places}}})?|[0-9]{{0,{whole_max}}}{d}[0-9]{{1,{places}}})[ \t]*$",
-    )
-    done = pc.fill_null(done, False)
-    text = pc.if_else(done, pc.utf8_trim(arr, " \t"), pa.scalar("0", arr.type))
-    if spec.decimal != ".":
-        text = pc.replace_substring(text, spec.decimal, ".", max_replacements=1)
-    exact = pc.cast(text, pa.decimal128(whole_max + places, places))  # amount x 10**places, exactly
+    exact_type = pa.decimal128(whole_max + places, places)  # amount x 10**places, exactly
+    exact = _cast_whole_column(arr, spec, exact_type)
+    if exact is not None:  # every present cell read at once
+        done = pc.is_valid(arr)
+    else:
+        d = re.escape(spec.decimal)
+        done = pc.match_substring_regex(
+            arr,
+            rf"^[ \t]*[+-]?(?:[0-9]{{1,{whole_max}}}(?:{d}[0-9]{{0,{places}}})?|[0-9]{{0,{whole_max}}}{d}[0-9]{{1,{places}}})[ \t]*$",
+        )
+        done = pc.fill_null(done, False)
+        text = pc.if_else(done, pc.utf8_trim(arr, " \t"), pa.scalar("0", arr.type))
+        if spec.decimal != ".":
+            text = pc.replace_substring(text, spec.decimal, ".", max_replacements=1)
+        exact = pc.cast(text, exact_type)
     scaled = np.frombuffer(exact.buffers()[1], dtype="<i8").reshape(-1, 2)[exact.offset : exact.offset + len(exact), 0]
     neg = scaled < 0  # the low 64 bits of the 128-bit integer are the value: |value| < 10**18
     scaled = np.abs(scaled)  # amount x 10**7 after the scale, truncated
@@ -357,6 +362,33 @@ def _plain_amounts(raw: pd.Series, spec: Amount) -> tuple[np.ndarray, np.ndarray
     cents = scaled // 10 + (scaled % 10 >= 5)
     done_np = done.to_numpy(zero_copy_only=False).astype(bool)
     return np.where(neg, -cents, cents).astype("int64"), np.where(neg, -micros, micros).astype("int64"), done_np
+
+
+def _cast_whole_column(arr: Any, spec: Amount, exact_type: Any) -> Any:
+    """The column's cells as ``exact_type`` decimals by one Arrow cast, or None when a cell needs the matching path.
+
+    Arrow's decimal parser reads a sign, digits and a ``.`` with digits before or after it
+    (``-1234.56``, ``.5``, ``7.``), the plain form, and refuses blanks, spaces, separators,
+    symbols, other digits, a value too wide for the type and more decimals than it holds
+    unless they are zeros (``1.50000000`` is 1.5, as the per-value parser reads it).
+    It also reads an exponent (``1e5``), which amounts refuse: a column with an ``e`` or
+    ``E`` anywhere in its text takes the matching path. So a column the cast reads whole
+    gets the per-value parser's value in every cell (``tests/test_fuzz_loading.py``), and
+    one cell in another form sends the column to the regular expression that picks its
+    plain cells, as before.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if spec.decimal != ".":
+        return None
+    data = arr.buffers()[2]  # the text's bytes (of the whole buffer: an ``e`` outside the array only costs the fast path)
+    if data is not None and ((np.frombuffer(data, dtype=np.uint8) | 0x20) == ord("e")).any():
+        return None
+    try:
+        return pc.cast(arr, exact_type)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
 
 
 def _parse_amounts(raw: pd.Series, spec: Amount) -> tuple[pd.Series, dict[Any, str]]:
@@ -712,8 +744,17 @@ def _date_refusal(
 def _recode(s: pd.Series, table_map: dict[str, str]) -> tuple[pd.Series, np.ndarray]:
     """(``s`` translated by ``table_map``, missing where unknown or missing; bool mask of known cells).
 
-    Exact text comparison, vectorised (a hash lookup of each distinct text).
+    Exact text comparison, vectorised: Arrow's ``index_in`` of each cell in the table's texts
+    for Arrow-backed text (no per-row objects), else a hash lookup of each distinct text.
     """
+    if isinstance(s.array, pd.arrays.ArrowStringArray) and table_map:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        where = pc.index_in(pa.chunked_array(pa.array(s.array)), value_set=pa.array(list(table_map), pa.large_string()))
+        recoded_text = pc.take(pa.array(list(table_map.values()), pa.large_string()), where)
+        known = pc.is_valid(where).to_numpy(zero_copy_only=False).astype(bool, copy=False)
+        return pd.Series(pd.array(recoded_text, dtype="str"), index=s.index), known
     codes, uniques = pd.factorize(s, sort=False)
     got = [table_map.get(u) if isinstance(u, str) else None for u in uniques]
     known_u = np.array([g is not None for g in got] + [False], dtype=bool)  # code -1 (missing): not known

@@ -1,0 +1,112 @@
+"""Benchmark: loading 1,000,000 deals, an older commit's loader against this checkout's, in alternation (CPU seconds).
+
+Generates ``bench_batch.py``'s org (50 managers, ``--deals`` deals, CSV with a mapping:
+the file ``bench_batch.py --only-big`` times), then alternates two interpreters
+``--rounds`` times: one importing reportkit from ``--base`` (a ``git archive`` of that
+commit's ``src/``), one from this checkout. Each is a fresh process that imports
+reportkit first (not counted, as in ``bench_batch.py``) and times one
+``mapping.load_dataset`` (load + validate): the process's CPU seconds, every thread
+(pyarrow reads CSV on several), and its wall time. On a shared machine the alternation is
+what makes the two comparable: both sides see the same load. Also checks that the two
+sides load the same data set: every table equal cell for cell and dtype for dtype
+(``assert_frame_equal(check_exact=True)``), the warnings, load changes and sources equal
+(``same data set: yes``). ``docs/batch.md`` ("Loading 1,000,000 deals") records a run.
+
+Run: ``.venv/bin/python benchmarks/bench_load_ab.py [--base HEAD~1] [--deals 1000000]
+[--rounds 6]`` (``--smoke``: 2,000 deals, one round, the base HEAD, only to check that it runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_batch import generate
+from bench_workbook_ab import base_source
+
+_LOAD = r"""
+import pickle, sys, time
+from reportkit.config.params import load_params
+from reportkit.data.mapping import load_dataset
+params = load_params(sys.argv[1])
+source = params.resolve(params.source)
+t, c = time.perf_counter(), time.process_time()
+ds = load_dataset(source)
+cpu, wall = time.process_time() - c, time.perf_counter() - t
+if len(sys.argv) > 2:
+    names = ("account_managers", "quotas", "deals", "accounts", "pipeline", "territories", "service_issues", "fx_rates",
+             "measures", "splits")
+    kept = {"tables": {n: getattr(ds, n) for n in names}, "warnings": ds.warnings, "load_changes": ds.load_changes,
+            "sources": ds.sources}
+    open(sys.argv[2], "wb").write(pickle.dumps(kept, pickle.HIGHEST_PROTOCOL))
+print(cpu, wall)
+"""
+
+
+def same_data_set(a: Path, b: Path) -> bool:
+    """Whether two pickled loads (``_LOAD``'s) hold equal tables (cells and dtypes), warnings, load changes and sources."""
+    import pandas as pd
+
+    x, y = pickle.loads(a.read_bytes()), pickle.loads(b.read_bytes())
+    for name, frame in x["tables"].items():
+        other = y["tables"][name]
+        if frame is None or other is None:
+            if frame is not other:
+                return False
+            continue
+        try:
+            pd.testing.assert_frame_equal(frame, other, check_exact=True)
+        except AssertionError:
+            return False
+    return all(x[k] == y[k] for k in ("warnings", "load_changes", "sources"))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--base", default="HEAD~1", help="the commit to compare with (default HEAD~1)")
+    ap.add_argument("--deals", type=int, default=1_000_000)
+    ap.add_argument("--rounds", type=int, default=6, help="alternations of the two sides (default 6)")
+    ap.add_argument("--data", type=Path, default=None, help="a folder bench_batch.generate wrote (default: generate one)")
+    ap.add_argument("--smoke", action="store_true", help="the tiniest run: 2,000 deals, one round, base HEAD")
+    args = ap.parse_args()
+    if args.smoke:
+        args.deals, args.rounds, args.base, args.data = 2_000, 1, "HEAD", None
+    with tempfile.TemporaryDirectory(prefix="reportkit-bench-load-") as tmp:
+        root = Path(tmp)
+        base_src = base_source(root / "base", args.base)
+        params = args.data / "params.yaml" if args.data else generate(root / "org", 50, args.deals)
+        print(f"{args.deals:,} deals (50 managers, CSV); base {args.base}; {args.rounds} rounds")
+        cpu: dict[str, list[float]] = {"base": [], "this": []}
+        wall: dict[str, list[float]] = {"base": [], "this": []}
+        for i in range(args.rounds):
+            for side in ("base", "this"):
+                env = dict(os.environ)
+                if side == "base":
+                    env["PYTHONPATH"] = str(base_src)
+                keep = [str(root / f"{side}.pkl")] if i == 0 else []
+                run = subprocess.run(
+                    [sys.executable, "-c", _LOAD, str(params), *keep], capture_output=True, text=True, env=env, check=True
+                )
+                c, w = (float(x) for x in run.stdout.split()[-2:])
+                cpu[side].append(c)
+                wall[side].append(w)
+        same = same_data_set(root / "base.pkl", root / "this.pkl")
+        for side in ("base", "this"):
+            print(
+                f"{side}: load + validate CPU s median {statistics.median(cpu[side]):.2f} "
+                f"(min {min(cpu[side]):.2f}, max {max(cpu[side]):.2f}); wall median {statistics.median(wall[side]):.2f}; "
+                f"CPU {' '.join(f'{x:.2f}' for x in cpu[side])}"
+            )
+        print(f"same data set: {'yes' if same else 'NO'}")
+
+
+if __name__ == "__main__":
+    main()
