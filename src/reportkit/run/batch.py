@@ -307,9 +307,8 @@ def _jobs(jobs: int | None) -> int:
 def _local_pool(jobs: int, warm_kernels: bool, worker_processes: bool | None, pdf: PdfEngine | None = None) -> LocalPool:
     """The local batch's one pool, started: worker processes where they can start, else threads of this process.
 
-    Started before the templates and kernels are checked, so that the workers' imports and
-    warm kernel processes (or, with threads and warm kernels, this process's warm kernel
-    process) overlap those checks and reading the data; a failing check ends them.
+    Started now, so that the workers' imports and warm kernel processes (or, with
+    threads and warm kernels, this process's warm kernel process) overlap reading the data.
     """
     processes = worker_processes_available() if worker_processes is None else worker_processes
     if warm_kernels and not processes:
