@@ -63,34 +63,6 @@ def test_template_without_parameters_cell_is_refused_before_any_kernel(tmp_path,
     assert not (tmp_path / "out").exists()
 
 
-def test_a_template_refused_while_the_report_workers_start_ends_them_before_any_report(tmp_path, monkeypatch):
-    from reportkit.run import batch
-
-    steps: list[str] = []
-
-    class Pool:  # the report workers: started before the template is read, ended when it is refused
-        def cancel(self) -> None:
-            steps.append("workers ended")
-
-    def start_pool(*args, **kwargs):
-        steps.append("workers started")
-        return Pool()
-
-    def read_template(path, kind=None):
-        steps.append(f"template {path.name} checked")
-        return real_check(path, kind)
-
-    real_check = batch.check_template
-    monkeypatch.setattr(batch, "_local_pool", start_pool)
-    monkeypatch.setattr(batch, "check_template", read_template)
-    tdir = _templates(tmp_path, lambda nb: [c.metadata.pop("tags", None) for c in nb.cells])
-    params = _params(tmp_path, reports=["account_manager"])
-    with pytest.raises(TemplateError, match="no cell tagged 'parameters'"):
-        run_batch(params, tmp_path / "out", progress=False, template_dir=tdir)
-    assert steps == ["workers started", "template account_manager.ipynb checked", "workers ended"]
-    assert not (tmp_path / "out").exists()
-
-
 def test_template_naming_a_missing_kernel_is_refused_once_before_any_kernel(tmp_path, monkeypatch, capsys):
     _no_kernel_may_start(monkeypatch)
 
