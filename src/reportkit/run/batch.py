@@ -215,16 +215,15 @@ def run_batch(
     refuse_closed(params, out, params.period)  # close group (issue #15): a closed period is never overwritten
     params = with_close_registry(params, out)
     check_period(params.period, FiscalCalendar())
+    templates, kernels = _check_templates_and_kernels(params, tdir, kernel_name)
     # pdf.renderer chosen here, or by each Dask worker where it prints (docs/pdf.md)
     params, pdf = check_pdf(params, [batch_kinds(params)[k] for k in params.reports], on_workers=dask_scheduler is not None)
-    stamp("checks", t_start, cpu=time.process_time() - c_start)  # params, the period, the PDF renderer
+    previous, mode = _previous_run(out, resume, only_failed)
+    stamp("checks", t_start, cpu=time.process_time() - c_start)  # params, templates, kernels, the previous run
     with span("pool start"):
         pool = _local_pool(_jobs(jobs), warm_kernels, worker_processes, pdf) if dask_scheduler is None else None
     folder = params.cache_folder() if cache else None
     try:
-        with span("checks"):  # while the workers start (docs/batch.md, "How a batch stays fast"); none has a report yet
-            templates, kernels = _check_templates_and_kernels(params, tdir, kernel_name)
-            previous, mode = _previous_run(out, resume, only_failed)
         # the batch's reports share credits, quotas, forecasts, engine results; the model fits run in the workers
         with shared_contexts(fit_executor=pool.fit_executor() if pool else None, fit_cache=fit_cache(folder) if folder else None):
             result = _execute_batch(
