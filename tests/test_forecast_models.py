@@ -274,6 +274,28 @@ def test_a_forecast_that_fits_only_the_models_its_choice_reads_gives_the_same_ch
         )
 
 
+def test_a_forecast_whose_chosen_model_forecasts_every_entity_fits_no_other_model_and_gives_the_same_rows():
+    ds = same_shape_every_year(years=(2020, 2021, 2022, 2023), ams=(("A1", "East"), ("A2", "West")))
+    cutoff = datetime.date(2023, 6, 30)
+    past = dataclasses.replace(ds, deals=ds.deals.loc[ds.deals["close_date"] <= pd.Timestamp(cutoff)], pipeline=None)
+    evidence = backtest_forecasts(past, as_of_quarters=["FY2021-Q1", "FY2021-Q2", "FY2022-Q1", "FY2022-Q2"])
+    # Theta made exact and every other method 10.00 off: the choice at every level is a model, Theta
+    exact = evidence["method"] == "theta"
+    off = evidence["actual_remaining_cents"] + 1000
+    evidence["forecast_remaining_cents"] = evidence["actual_remaining_cents"].where(exact, off).astype("Int64")
+    ents = {"account_manager": ["A1", "A2"], "team": ["East", "West"], "company": ["(company)"]}
+    start = datetime.date(2020, 1, 1)
+    every = forecast_at(past, cutoff, entities=ents, history_start=start, evidence=evidence)
+    read = forecast_at(past, cutoff, entities=ents, history_start=start, evidence=evidence, chosen_only=True)
+    assert set(every.loc[every["method"] == "selected", "chosen_method"]) == {"theta"}
+    # Theta's own standard deviation is every range's: neither ETS nor ARIMA is fitted
+    assert set(read["method"]) == set(every["method"]) - {"ets", "arima"}
+    for m in ("selected", "reconciled", "seasonal_naive", "theta"):
+        pd.testing.assert_frame_equal(
+            read.loc[read["method"] == m].reset_index(drop=True), every.loc[every["method"] == m].reset_index(drop=True)
+        )
+
+
 def test_the_choice_reads_the_dates_actuals_are_known_by_as_dates_or_as_text_alike():
     ev = _evidence(
         [

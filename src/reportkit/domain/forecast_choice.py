@@ -340,8 +340,24 @@ def _selected(base: pd.DataFrame, sds: pd.DataFrame, choice: tuple[str, float, i
 
 
 def _models_read(chosen: str) -> list[str]:
-    """The models :func:`_selected` reads when ``chosen`` is the level's method: it (if a model), then ETS's sd."""
-    return [m for m in MODEL_METHODS if m in (chosen, "ets")]
+    """The model :func:`_selected` reads first when ``chosen`` is the level's method: it (if a model), else ETS (its sd).
+
+    Only an entity whose first model has no forecast (too short a history, a failed fit) reads
+    another: :func:`_ranges_found` tells, and :func:`forecast_at` then fits every model.
+    """
+    return [chosen] if chosen in MODEL_METHODS else ["ets"]
+
+
+def _ranges_found(sds: pd.DataFrame, chosen: str) -> bool:
+    """Whether every entity's forecast and range are given by the model :func:`_models_read` fitted for ``chosen``.
+
+    :func:`_selected` takes an entity's standard deviation from the first of ``[used] + MODEL_METHODS``
+    that has one (``used`` the chosen method when it forecasts the entity). A model has a standard
+    deviation exactly where it has a forecast, so when the first model has one for every entity no
+    other model is read: its fits would change no figure.
+    """
+    col = f"{_models_read(chosen)[0]}_sd_cents"
+    return col in sds and bool(sds[col].notna().all())
 
 
 def _overlap_factors(
@@ -434,10 +450,11 @@ def forecast_at(
         level's ``revenues`` are not given).
     chosen_only : bool, default False
         Fit only the models ``selected`` and ``reconciled`` read: the level's chosen
-        method (when a model) and ETS, whose standard deviation a rule's interval uses
-        (all three when some entity has none from ETS). The other models then have no
-        rows; the selected and reconciled rows are the same. For a forecast that is
-        no backtest evidence (:func:`reportkit.domain.backtest.forecast_hierarchy`).
+        method when it is a model, else ETS, whose standard deviation a rule's interval
+        uses; all three when some entity has no forecast from that one (its range then
+        reads ETS's sd, else Theta's, else ARIMA's: :func:`_ranges_found`). The other
+        models then have no rows; the selected and reconciled rows are the same. For a
+        forecast that is no backtest evidence (:func:`reportkit.domain.backtest.forecast_hierarchy`).
     revenues : mapping level -> DataFrame, optional
         ``level_revenue(credited, level, past.account_managers)`` of the levels the
         caller has (the others are computed here), or
@@ -498,9 +515,7 @@ def forecast_at(
             fit_cache,
             executor,
         )
-        if chosen_only and (
-            "ets_sd_cents" not in sds or sds["ets_sd_cents"].isna().any()
-        ):  # the interval falls back to Theta's sd, then ARIMA's
+        if chosen_only and not _ranges_found(sds, choice[0]):  # an entity reads ETS's sd, then Theta's, then ARIMA's
             base, sds = _level_rows(
                 revs[lv], ents, fy, cutoff, past, history_start, methods, fit_cache=fit_cache, executor=executor
             )
