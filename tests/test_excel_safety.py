@@ -6,6 +6,7 @@ import datetime
 import math
 import zipfile
 from decimal import Decimal
+from types import SimpleNamespace
 
 import openpyxl
 import pandas as pd
@@ -13,6 +14,7 @@ import pytest
 from sample_reports import am_report
 
 import reportkit.render.excel as excel
+import reportkit.render.excel.cells as excel_cells
 import reportkit.render.excel.frames as excel_frames
 from reportkit.core.errors import OutputError
 from reportkit.render.excel import EXCEL_MAX_ROWS, EXCEL_MAX_STRING, safe_sheet_name, write_workbook
@@ -136,6 +138,37 @@ def test_dates_excel_cannot_hold_are_iso_text(tmp_path):
     path = write_workbook(am_report(deals=deals), tmp_path / "old.xlsx")
     _, rows = _cells(path, "Deals")
     assert rows[0][3].value == "1899-01-01" and rows[1][3].value == datetime.datetime(2025, 1, 2)
+
+
+DAYS = [
+    datetime.date(2024, 2, 29),
+    None,
+    datetime.date(1900, 3, 1),
+    datetime.date(1900, 2, 28),
+    datetime.date(1850, 1, 1),
+    datetime.date(2262, 4, 11),
+]
+"""Days pandas reads at any version this package supports (within its nanosecond bounds), and two Excel cannot hold."""
+
+
+def test_a_column_of_calendar_days_converts_as_pandas_reads_it():
+    tz, fmt = datetime.UTC, SimpleNamespace(date="date format", datetime="datetime format")
+    midnight = pd.Timestamp("2025-01-02")  # not a plain day: the column goes pandas' way
+    assert excel_cells._convert(DAYS, "date", tz, fmt) == excel_cells._convert([*DAYS, midnight], "date", tz, fmt)[:-1]
+    assert excel_cells._convert(DAYS, "date", tz, fmt)[:4] == [45351.0, None, 61.0, "1900-02-28"]
+    assert excel_cells._convert([datetime.date(9999, 12, 31)], "date", tz, fmt) == [2958465.0]  # Excel's last day
+    assert not excel_frames._has_time(pd.Series(DAYS, dtype="object"))
+    assert excel_frames._has_time(pd.Series([*DAYS, pd.Timestamp("2025-01-02 13:30")], dtype="object"))
+
+
+@pytest.mark.parametrize("dtype", ["object", "str"])
+def test_a_text_columns_width_counts_characters_as_pandas_does(dtype):
+    texts = ["é😀x", None, "", "a longer text\nwith a break", "  "]
+    plain = pd.Series(texts, dtype=dtype)
+    assert excel_frames._longest_text(plain) == len("a longer text\nwith a break")
+    mixed = pd.Series([*texts, 7], dtype="object")  # not all text: the column goes pandas' way
+    assert excel_frames._longest_text(plain) == excel_frames._longest_text(mixed)
+    assert excel_frames._longest_text(pd.Series([None, None], dtype=dtype)) == 0
 
 
 def _many_deals(n):

@@ -35,6 +35,13 @@ _EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _FIRST_EXCEL_DATE = pd.Timestamp("1900-03-01")  # before it Excel's serials are off by one (1900 leap bug)
 _LAST_EXCEL_DATE = pd.Timestamp("9999-12-31 23:59:59")
 
+PLAIN_DATES = frozenset({datetime.date, type(None)})
+"""Types of a date column read as calendar days (``datetime.date`` exactly, not a datetime; None missing):
+the usual column of a report, converted without pandas (:func:`_convert`)."""
+_EPOCH_ORDINAL = _EXCEL_EPOCH.date().toordinal()
+_FIRST_PLAIN_DAY = _FIRST_EXCEL_DATE.date()
+"""From this day on a day's serial is its ordinal's distance from the epoch; a day before goes :func:`_date_cell`'s way."""
+
 
 def _clean_text(v: Any) -> str:
     s = str(v)
@@ -110,6 +117,12 @@ def _convert(values: list, kind: str, tz: datetime.tzinfo, fmt: _Formats) -> lis
                 out.append(_generic(v, tz, fmt))
         return out
     if kind == "date":
+        if kinds <= PLAIN_DATES:  # calendar days: what pandas' path below gives them, day by day
+            first = _FIRST_PLAIN_DAY
+            return [
+                None if v is None else float(v.toordinal() - _EPOCH_ORDINAL) if v >= first else _date_cell(v, tz, fmt)
+                for v in values
+            ]
         s = pd.Series(values, dtype="object")
         try:
             dt = pd.to_datetime(s)

@@ -28,7 +28,7 @@ from ..cell_kinds import NA, is_missing
 from ..labels import column_label, plain_frame
 from ..notebook import format_cell
 from .book import LEGIBLE_SCALE, _Book, page_width
-from .cells import _clean_text, _convert, _put, _string_format
+from .cells import PLAIN_DATES, _clean_text, _convert, _put, _string_format
 from .formats import _MAX_WIDTH, _MIN_WIDTH, TEXT_INSET_WIDTH, _band_formats, _kind_of
 from .formulas import _dec, _dec_sum, _frac, _range, _ratio_cached, _ratio_matches, _ref, _sum_matches
 
@@ -145,7 +145,11 @@ def write_frame_sheet(
             ws._write_single_row(h + 1)  # flush the header row; data rows go straight to the sheet file
         for start in range(lo, hi, _CHUNK):
             stop = min(hi, start + _CHUNK)
-            chunk = [_convert(frame[c].iloc[start:stop].tolist(), k, tz, fmt) for c, k in zip(frame.columns, kinds)]
+            whole = start == 0 and stop == n  # the usual sheet, one chunk: no slice of each column
+            chunk = [
+                _convert((frame[c] if whole else frame[c].iloc[start:stop]).tolist(), k, tz, fmt)
+                for c, k in zip(frame.columns, kinds)
+            ]
             if stream:
                 _stream_rows(ws, chunk, start - lo + h + 1, col_fmts, text_fmts, na_fmts)
                 continue
@@ -413,6 +417,8 @@ def _wrapped_lines(text: str, per_line: int) -> int:
     return sum(max(1, len(textwrap.wrap(part, per_line))) for part in text.split("\n"))
 
 
+_TEXT_OR_NONE = frozenset({str, type(None)})
+
 _WRAP_WIDTH = 32
 """Widest text column (characters); longer text wraps in its cell, so a sheet prints as large as it can."""
 _WRAP_WIDTH_WIDE = 20
@@ -457,12 +463,7 @@ def _widths(frame: pd.DataFrame, cols: list[str], kinds: list[str], labels: list
         w = max((len(word) for word in label.split()), default=0)
         if len(s):
             if k == "text":
-                lens = (
-                    s.map(lambda v: 0 if is_missing(v) else len(str(v)), na_action=None)
-                    if s.dtype == object
-                    else s.astype("str").str.len()
-                )
-                w = max(w, int(pd.Series(lens).fillna(0).max()))
+                w = max(w, _longest_text(s))
             elif k == "money":
                 values = s.tolist()
                 if set(map(type, values)) == {Decimal} and all(map(Decimal.is_finite, values)):
@@ -485,6 +486,17 @@ def _widths(frame: pd.DataFrame, cols: list[str], kinds: list[str], labels: list
                 w = max(w, 3)
         out.append(min(max(w + 2, _MIN_WIDTH), _MAX_WIDTH))
     return out
+
+
+def _longest_text(s: pd.Series) -> int:
+    """Characters in a text column's longest value (a missing value counts 0; others their ``str``)."""
+    values = s.tolist()
+    if set(map(type, values)) <= _TEXT_OR_NONE:  # the usual column: what the pandas path below gives, at once
+        return max((len(v) for v in values if v is not None), default=0)
+    lens = (
+        s.map(lambda v: 0 if is_missing(v) else len(str(v)), na_action=None) if s.dtype == object else s.astype("str").str.len()
+    )
+    return int(pd.Series(lens).fillna(0).max())
 
 
 def _widest_number(s: pd.Series) -> float | None:
@@ -517,6 +529,8 @@ def _max_abs(values: Iterable[Any]) -> Any:
 
 
 def _has_time(s: pd.Series) -> bool:
+    if s.dtype == object and set(map(type, s.array[:1000])) <= PLAIN_DATES:  # calendar days (or none): no time of day
+        return False
     try:
         dt = pd.to_datetime(s.head(1000))
         return bool((dt.dropna() != dt.dropna().dt.normalize()).any())
