@@ -17,7 +17,7 @@ Run: ``.venv/bin/python benchmarks/bench_batch_memory.py [--managers 200] [--dea
 [--org DIR] [--base COMMIT] [--json FILE] [-p KEY=VALUE ...]`` (``--org``: generate the org there once and
 reuse it in later runs; ``--base``: run that commit's ``src/`` instead, a ``git archive`` on
 ``PYTHONPATH``, as ``bench_batch_ab.py`` does; ``--smoke``: 2 managers, 2,000 deals).
-``docs/batch.md`` ("Memory of the batch process", session 14) records a run.
+``docs/batch.md`` ("Session 14: where the 800,000-deal batch process peaks") records a run.
 """
 
 from __future__ import annotations

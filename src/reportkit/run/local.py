@@ -467,8 +467,8 @@ def _kept(pool: LocalPool, report: Any) -> Any:
     run again in this process after the worker pool broke): the object is not held here
     while it executes. The company report's object (its accounts at risk: about 140,000
     rows of ``Decimal`` money at 800,000 deals) was otherwise kept through the company
-    workbook and the deals' fingerprint, which run meanwhile (``docs/batch.md``, "Memory
-    of the batch process", session 14). Report threads are given the object (no unpickling).
+    workbook and the deals' fingerprint, which run meanwhile (``docs/batch.md``, "Session 14:
+    where the 800,000-deal batch process peaks"). Report threads are given the object (no unpickling).
     """
     return None if pool.processes else report
 
