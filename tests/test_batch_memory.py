@@ -7,14 +7,26 @@ process, and a batch run in-process by another test (``run_batch`` calls
 
 from __future__ import annotations
 
+import gc
+import hashlib
+import pickle
 import subprocess
 import sys
 import textwrap
+import weakref
+from concurrent.futures import Future
+from decimal import Decimal
 
+import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pytest
 
+from reportkit.run import local
+from reportkit.run.execute import JobOutcome
 from reportkit.run.memory import release_free_memory
+from reportkit.run.plan import write_pickle
+from reportkit.run.results import ReportResult
 
 psutil = pytest.importorskip("psutil")
 
@@ -71,3 +83,71 @@ def test_after_return_large_blocks_promptly_a_freed_frame_leaves_the_resident_se
         """
     )
     assert held < 20  # without return_large_blocks_promptly: about 170 MB
+
+
+def test_write_pickle_writes_the_bytes_pickle_dumps_gives_and_returns_their_sha256(tmp_path):
+    """The report pickle streamed to its file is the bytes ``pickle.dumps`` gave, so ``--resume``'s
+    ``input`` fingerprint of a report is the same as before the pickle was streamed."""
+    report = {
+        "deals": pd.DataFrame({"id": [f"D-{i:07d}" for i in range(50_000)], "cents": np.arange(50_000) * 7}),  # > a frame
+        "money": [Decimal("1234.56"), Decimal("-0.01")],
+        "summary": {"attainment": 0.93, "period": "FY2025-Q4"},
+    }
+    path = tmp_path / "account_manager-am-001.pkl"
+    digest = write_pickle(path, report)
+    expected = pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL)
+    assert path.read_bytes() == expected
+    assert digest == hashlib.sha256(expected).hexdigest()
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary file left
+
+
+def test_the_batch_process_does_not_hold_a_report_object_while_a_worker_process_runs_it():
+    """A report worker reads the report's pickle: the submit loop keeps no reference to the object
+    it built (the company report's object was held through company.xlsx and the fingerprint)."""
+
+    class Report:
+        pass
+
+    class PendingExecutor:
+        def __init__(self):
+            self.futures = []
+
+        def submit(self, fn, *args):
+            self.futures.append(Future())
+            return self.futures[-1]
+
+        def shutdown(self, **k):
+            pass
+
+    pool = local.LocalPool(jobs=1, warm=False, processes=False)
+    pool._executor.shutdown()
+    executor = PendingExecutor()
+    pool._executor, pool.processes = executor, True
+    built = []
+
+    def prepare(res, slug):
+        built.append(weakref.ref(report := Report()))
+        return f"job-{slug}", report
+
+    held = []
+
+    def drained():  # every report submitted, none finished yet
+        gc.collect()
+        held.extend(r() is not None for r in built)
+        for fut in executor.futures:
+            fut.set_result(JobOutcome(status="ok"))
+
+    results = [ReportResult("account_manager", i, f"AM {i}", "West") for i in "ab"]
+    assert local.run_local(pool, results, ["a", "b"], prepare, _Bar(), drained=drained) is False
+    assert held == [False, False]
+    assert [r.status for r in results] == ["ok", "ok"]
+
+
+class _Bar:
+    n = 0
+
+    def update(self, k=1):
+        self.n += k
+
+    def set_postfix_str(self, *a, **k):
+        pass

@@ -30,6 +30,11 @@ HEADLINES: dict[str, tuple[str, ...]] = {
         r"new : wall [\d.]+ s, CPU [\d.]+ s",
         r"same bytes: (\d+) of \1 files",
     ),
+    "bench_batch_memory.py": (
+        r"build account_manager +\d+ +\d+ +\d+ +[\d.]+",
+        r"batch process peak \d+ MB at [\d.]+ s, in: ",
+        r"peak RSS per process kind \(MB\): batch \d+, worker \d+",
+    ),
     "bench_builds_ab.py": (
         r"base: load [\d.]+, first [\d.]+, rest [\d.]+, pickle [\d.]+",
         r"new : load [\d.]+, first [\d.]+, rest [\d.]+, pickle [\d.]+",

@@ -455,8 +455,22 @@ def _fill(
             settle(res)
             continue
         job, report = prepared
-        in_flight[pool.submit(job, report)] = (res, job, report)
+        in_flight[pool.submit(job, report)] = (res, job, _kept(pool, report))
+        del prepared, report
     return False
+
+
+def _kept(pool: LocalPool, report: Any) -> Any:
+    """What the loop keeps of a submitted report's object while it runs: nothing when a worker process runs it.
+
+    A worker reads the report's pickle, and so does a report thread given None (a report
+    run again in this process after the worker pool broke): the object is not held here
+    while it executes. The company report's object (its accounts at risk: about 140,000
+    rows of ``Decimal`` money at 800,000 deals) was otherwise kept through the company
+    workbook and the deals' fingerprint, which run meanwhile (``docs/batch.md``, "Session 14:
+    where the 800,000-deal batch process peaks"). Report threads are given the object (no unpickling).
+    """
+    return None if pool.processes else report
 
 
 def _finish_running(in_flight: dict, done: Callable[[ReportResult, JobOutcome], None]) -> None:

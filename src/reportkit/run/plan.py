@@ -12,6 +12,7 @@ previous run's outputs can be reused. Runners (:mod:`reportkit.run.local`,
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import pickle
@@ -144,14 +145,20 @@ class BatchPlan:
             res.headline = headline_text(res.kind, getattr(report, "summary", {}), self.ds.currency)
             self.figures[f"{res.kind}/{res.id}"] = report_entry(res.kind, res.id, res.name, report)
             with span("pickle", kind=res.kind, id=res.id):
-                blob = pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL)
+                try:
+                    digest = write_pickle(pkl, report)
+                except OutputError:  # as below: a report that fails now leaves no earlier outputs
+                    for rel in expected.values():
+                        (self.out / rel).unlink(missing_ok=True)
+                    raise
             res.fingerprint = fingerprint = {
-                "input": sha256(blob),
+                "input": digest,
                 "params": self._fixed["params"],
                 "template": self._fixed[f"template:{res.kind}"],
                 "code": self._fixed["code"],
             }
             if can_reuse(previous, res, expected, self.out, fingerprint, self.mode):
+                pkl.unlink(missing_ok=True)  # no kernel reads it
                 res.status, res.outputs, res.reused = "ok", dict(expected), True
                 res.fingerprint = previous.get("fingerprint") if self.mode == "only_failed" else fingerprint
                 res.pdf_renderer = previous.get("pdf_renderer")  # its PDF, kept, was printed by that one
@@ -159,8 +166,6 @@ class BatchPlan:
             # A report that fails now must not leave an earlier run's outputs published.
             for rel in expected.values():
                 (self.out / rel).unlink(missing_ok=True)
-            atomic_write(pkl, blob)
-            del blob
             release_free_memory()  # what building it freed goes back to the system (docs/batch.md, memory)
         except Exception as exc:  # one report must not stop the batch
             log.debug("report %s %s failed", res.kind, res.id, exc_info=True)
@@ -226,6 +231,39 @@ class BatchPlan:
             kind_title=None if kind.builtin else kind.title,
             timeline=os.environ.get(TIMELINE_ENV, ""),
         )
+
+
+class _Hashed:
+    """A binary file that hashes what is written to it (SHA-256): :func:`write_pickle`'s writer."""
+
+    def __init__(self, file: Any) -> None:
+        self.file, self.hash = file, hashlib.sha256()
+
+    def write(self, data: Any) -> int:
+        self.hash.update(data)
+        return self.file.write(data)
+
+
+def write_pickle(path: Path, report: Any) -> str:
+    """Pickle ``report`` to ``path`` (atomically) and return the hex SHA-256 of the pickle's bytes.
+
+    The bytes ``pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL)`` gives, and so the same
+    hash (:func:`reportkit.run.resume.sha256`, the fingerprint's ``input``), streamed to the file a
+    frame at a time instead of held whole beside the object: the company report's pickle held
+    the batch process 38 MB higher at 800,000 deals (``docs/batch.md``, "Session 14: where the
+    800,000-deal batch process peaks").
+    """
+    digest = ""
+
+    def dump(tmp: Path) -> None:
+        nonlocal digest
+        with tmp.open("wb") as f:
+            out = _Hashed(f)
+            pickle.dump(report, out, protocol=pickle.HIGHEST_PROTOCOL)
+            digest = out.hash.hexdigest()
+
+    atomic_write(path, dump)
+    return digest
 
 
 def submission_order(pers: list[str], jobs: int, teams: list[str] | None = None) -> list[int]:
