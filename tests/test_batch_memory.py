@@ -151,3 +151,30 @@ class _Bar:
 
     def set_postfix_str(self, *a, **k):
         pass
+
+
+def test_the_batch_writes_its_own_files_without_the_orgs_shared_context_or_the_team_objects(tmp_path, monkeypatch):
+    # At 800,000 deals the batch process peaked while it wrote figures.json and the deals'
+    # fingerprint with the whole org's credits, forecasts and engine results still held, and the
+    # team report objects company.xlsx was written from (docs/batch.md, "Memory of the batch process").
+    from demo_params import demo_params
+
+    from reportkit.reports import context as context_module
+    from reportkit.reports.objects import TeamReport
+    from reportkit.run import batch
+
+    seen = {}
+    real = batch.write_batch_facts
+
+    def write_batch_facts(*args, **kwargs):
+        gc.collect()
+        seen["contexts"] = list(context_module._shared or [])
+        seen["teams"] = sum(isinstance(o, TeamReport) for o in gc.get_objects())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(batch, "write_batch_facts", write_batch_facts)
+    params = demo_params(tmp_path, account_managers=["AM-001"], reports=["account_manager", "team"], pdf={"enabled": False})
+    result = batch.run_batch(params, tmp_path / "out", progress=False, jobs=2, worker_processes=False, cache=False)
+    assert sorted(r.kind for r in result.reports if r.status == "ok") == ["account_manager", "team"]
+    assert (tmp_path / "out" / "company.xlsx").is_file()  # the teams' post-step ran before the batch's own files
+    assert seen == {"contexts": [], "teams": 0}

@@ -29,7 +29,7 @@ from .account import account_owners, build_account_report
 from .account_manager import build_account_manager_report
 from .company import COMPANY_ATTAINMENT_RULE, COMPANY_REVENUE_RULE, build_company_rollup
 from .company_report import COMPANY_COMMISSION_RULE, COMPANY_PIPELINE_RULE, build_company_report
-from .context import ReportContext, effective_quotas, report_context, shared_contexts, ytd_periods
+from .context import ReportContext, effective_quotas, forget_shared_contexts, report_context, shared_contexts, ytd_periods
 from .kinds import PER_BUILDERS, REPORT_KINDS, ReportKind, batch_kinds, build_report
 from .objects import AccountManagerReport, AccountReport, CompanyReport, TeamReport
 from .planning import (
@@ -79,6 +79,7 @@ __all__ = [
     "commission_summary",
     "summary_keys",
     "shared_contexts",
+    "forget_shared_contexts",
     "build_report",
     "load_checked_plans",
     "report_context",

@@ -568,6 +568,20 @@ _fit_executors: list[Executor] = []  # the executors offered by the open shared_
 _fit_caches: list[ContentCache] = []  # the fit caches offered by them, innermost last
 
 
+def forget_shared_contexts() -> None:
+    """Drop what the open :func:`shared_contexts` blocks have computed so far; the blocks stay open.
+
+    ``run_batch`` calls it once every report is built, before it writes the batch's own
+    files (``figures.json``, the deals' fingerprint), so the credits, forecasts and engine
+    results of the whole org are not held beside them (issue #18: the batch process's peak
+    at 800,000 deals; ``docs/batch.md``, "Memory of the batch process"). A build after it,
+    inside the block, computes its context again from the same data set: the same figures.
+    """
+    with _shared_lock:
+        if _shared is not None:
+            _shared.clear()
+
+
 def fit_executor() -> Executor | None:
     """The executor the innermost :func:`shared_contexts` block offers for the forecast's model fits (None: fit here)."""
     with _shared_lock:

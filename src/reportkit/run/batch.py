@@ -50,7 +50,7 @@ from ..domain import loading
 from ..domain.forecast_models import fit_cache
 from ..render.notebook import default_template_dir
 from ..render.pdf import PdfEngine
-from ..reports.builders import ReportKind, batch_kinds, load_checked_plans, plan_reports, shared_contexts
+from ..reports.builders import ReportKind, batch_kinds, forget_shared_contexts, load_checked_plans, plan_reports, shared_contexts
 from ..reports.closes import refuse_closed, with_close_registry
 from .close import batch_inputs
 from .company import COMPANY_WORKBOOK as COMPANY_WORKBOOK  # re-exported, as are the other `X as X`
@@ -379,6 +379,10 @@ def _execute_batch(
             res.status = "failed"
             res.error = "not run: the batch was interrupted"
 
+    # every report is built: the org's credits, forecasts and engine results are not held beside
+    # the batch's own files (the peak at 800,000 deals; docs/batch.md); a later build recomputes them
+    forget_shared_contexts()
+    release_free_memory()
     if not interrupted:  # figures.json + deals.fingerprint.parquet for `reportkit diff`
         with span("batch facts"):
             write_batch_facts(out, ds, results, previous, figures_built=plan.figures, fingerprint=post.fingerprint)
@@ -490,6 +494,7 @@ class _PostSteps:
             self.done[kind.name] = POST_STEPS[kind.post_step](
                 self.plan.out, self.plan.ds, self.plan.params, self.plan.period, mine, objects, self.plan.previous, kind=kind.name
             )
+        objects.clear()  # the step's inputs (the team report objects): nothing reads them after it
 
 
 def _headline_figures(plan: BatchPlan, results: list[ReportResult]) -> dict[str, Any] | None:
