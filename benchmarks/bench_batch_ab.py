@@ -10,7 +10,8 @@ output but the manifest and the notebooks (timings) is the same bytes on both si
 
 Run: ``.venv/bin/python benchmarks/bench_batch_ab.py --base COMMIT [--rounds 2]
 [--org DIR]`` (``--org``: a folder ``bench_batch.py --keep`` left, reused; ``--smoke``: 1 manager,
-2,000 deals, one round, the base HEAD, only to check that it runs).
+2,000 deals, one round, the base HEAD, only to check that it runs; ``--base-dir DIR``: a base
+checkout an earlier run made, reused).
 """
 
 from __future__ import annotations

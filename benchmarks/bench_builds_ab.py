@@ -17,7 +17,8 @@ FILE. ``docs/batch.md`` ("Session 12") records a run.
 
 Run: ``.venv/bin/python benchmarks/bench_builds_ab.py --base COMMIT [--rounds 3]
 [--org DIR]`` (``--org``: a folder ``bench_batch.py --keep`` left, reused; ``--smoke``: 1
-manager, 2,000 deals, one round, the base HEAD, only to check that it runs).
+manager, 2,000 deals, one round, the base HEAD, only to check that it runs; ``--base-dir DIR``:
+a base checkout an earlier run made, reused).
 """
 
 from __future__ import annotations

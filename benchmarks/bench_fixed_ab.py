@@ -16,9 +16,9 @@ comparable: both see the same load. ``docs/batch.md`` ("Performance", the fixed 
 records a run.
 
 Run: ``.venv/bin/python benchmarks/bench_fixed_ab.py [--base HEAD~1] [--managers 50]
-[--deals 200000] [--rounds 3] [--org DIR]`` (``--org``: a folder ``bench_batch.py
---keep`` or an earlier run left, reused; ``--smoke``: 2 managers, 2,000 deals, one
-round, the base HEAD, only to check that it runs).
+[--deals 200000] [--rounds 3] [--org DIR] [--base-dir DIR]`` (``--org``: a folder ``bench_batch.py
+--keep`` or an earlier run left, reused; ``--base-dir``: a base checkout an earlier run made,
+reused; ``--smoke``: 2 managers, 2,000 deals, one round, the base HEAD, only to check that it runs).
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ import argparse
 import contextlib
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -36,7 +35,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_batch import ROLES, _RssSampler, generate, reportkit_batch
-from bench_workbook_ab import ROOT, base_source
+from bench_workbook_ab import BASE_DIR_HELP, base_src
 
 ONE = ("account_managers=AM-0001", "reports=account_manager", "pdf.enabled=false")
 VOLATILE = ("manifest.json", ".ipynb")  # timings, dates of the run
@@ -81,23 +80,22 @@ def on_pythonpath(base_src: Path | None) -> Iterator[None]:
 
 def ab_setup(doc: str, prefix: str, rounds: int, smoke_managers: int) -> tuple[argparse.Namespace, Path, Path, Path]:
     """The A/B scripts' arguments, their temporary folder, the base commit's ``src/`` (with its
-    ``templates/`` beside it) and the org's params file."""
+    ``templates/`` beside it; ``--base-dir``: an earlier run's, reused) and the org's params file."""
     ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     ap.add_argument("--base", default="HEAD~1")
     ap.add_argument("--managers", type=int, default=50)
     ap.add_argument("--deals", type=int, default=200_000)
     ap.add_argument("--rounds", type=int, default=rounds)
     ap.add_argument("--org", type=Path, help="reuse this org folder (its params.yaml) instead of generating one")
+    ap.add_argument("--base-dir", type=Path, help=BASE_DIR_HELP)
     ap.add_argument("--smoke", action="store_true")
     a = ap.parse_args()
     if a.smoke:
         a.managers, a.deals, a.rounds, a.base = smoke_managers, 2_000, 1, "HEAD"
     tmp = Path(tempfile.mkdtemp(prefix=prefix))
-    base_src = base_source(tmp / "base", a.base)
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", a.base, "templates"], capture_output=True, check=True)
-    subprocess.run(["tar", "-x", "-C", str(tmp / "base")], input=archive.stdout, check=True)  # its default templates
+    src = base_src(a.base_dir, tmp / "base", a.base)
     params = a.org / "params.yaml" if a.org else generate(tmp / "org", a.managers, a.deals)
-    return a, tmp, base_src, params
+    return a, tmp, src, params
 
 
 def one_run(params: Path, out: Path, cache: Path, base_src: Path | None) -> dict[str, float]:

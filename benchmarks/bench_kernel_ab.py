@@ -18,7 +18,7 @@ whether the executed notebooks are the same on both sides: every cell's source a
 
 Run: ``.venv/bin/python benchmarks/bench_kernel_ab.py --base COMMIT [--rounds 3] [--kernels 3]``
 (``--smoke``: 1 manager, 2,000 deals, one round of one kernel per kind, the base HEAD, only
-to check that it runs).
+to check that it runs; ``--base-dir DIR``: a base checkout an earlier run made, reused).
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ def _objects(root: Path, managers: int, deals: int) -> dict:
 
 
 def main() -> None:
-    from bench_workbook_ab import ROOT, base_source
+    from bench_workbook_ab import BASE_DIR_HELP, ROOT, base_src
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--base", default="HEAD~1")
@@ -134,6 +134,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--kernels", type=int, default=3, help="timed kernels per report kind per run (default 3)")
     ap.add_argument("--kinds", default=",".join(KINDS))
+    ap.add_argument("--base-dir", type=Path, help=BASE_DIR_HELP)
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -143,9 +144,7 @@ def main() -> None:
     if a.smoke:
         a.managers, a.deals, a.rounds, a.kernels, a.base = 1, 2_000, 1, 1, "HEAD"
     tmp = Path(tempfile.mkdtemp(prefix="bench-kernel-ab-"))
-    base_src = base_source(tmp / "base", a.base)
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", a.base, "templates"], capture_output=True, check=True)
-    subprocess.run(["tar", "-x", "-C", str(tmp / "base")], input=archive.stdout, check=True)
+    src = base_src(a.base_dir, tmp / "base", a.base)
     objects = _objects(tmp, a.managers, a.deals)
     kinds = a.kinds.split(",")
     print(f"{a.managers} managers, {a.deals:,} deals; base {a.base}; {a.rounds} rounds of {a.kernels} kernels per kind")
@@ -157,11 +156,11 @@ def main() -> None:
                 "kinds": kinds,
                 "kernels": a.kernels,
                 "out": str(tmp / f"out-{side}"),
-                "templates": str(tmp / "base" / "templates" if side == "base" else ROOT / "templates"),
+                "templates": str(src.parent / "templates" if side == "base" else ROOT / "templates"),
             }
             spec_file = tmp / f"spec-{side}.json"
             spec_file.write_text(json.dumps(spec))
-            env = {**os.environ, "PYTHONPATH": str(base_src)} if side == "base" else dict(os.environ)
+            env = {**os.environ, "PYTHONPATH": str(src)} if side == "base" else dict(os.environ)
             run = subprocess.run(
                 [sys.executable, __file__, "--child", str(spec_file)], capture_output=True, text=True, env=env, cwd=tmp
             )

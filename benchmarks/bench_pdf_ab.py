@@ -18,7 +18,8 @@ It then compares the two sides' PDFs of each report as a reader gets them: their
 
 Run: ``.venv/bin/python benchmarks/bench_pdf_ab.py [--base HEAD~1] [--renderer chromium]
 [--managers 50] [--deals 200000] [--every 10] [--rounds 3] [--prints 2]`` (``--smoke``:
-1 manager, 2,000 deals, one round, the base HEAD, only to check that it runs).
+1 manager, 2,000 deals, one round, the base HEAD, only to check that it runs; ``--base-dir DIR``:
+a base checkout an earlier run made, reused).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_batch import generate
-from bench_workbook_ab import base_source
+from bench_workbook_ab import BASE_DIR_HELP, base_src
 
 BENCHMARKS = Path(__file__).resolve().parent
 
@@ -115,6 +116,7 @@ def main() -> None:
     ap.add_argument("--every", type=int, default=10, help="every N-th account manager (default 10)")
     ap.add_argument("--rounds", type=int, default=3, help="alternations of the two sides (default 3)")
     ap.add_argument("--prints", type=int, default=2, help="prints of each report per interpreter (default 2)")
+    ap.add_argument("--base-dir", type=Path, help=BASE_DIR_HELP)
     ap.add_argument("--smoke", action="store_true", help="the tiniest run: 1 manager, 2,000 deals, one round, base HEAD")
     args = ap.parse_args()
     if args.smoke:
@@ -127,7 +129,7 @@ def main() -> None:
     print(f"load average at start: {' / '.join(f'{x:.1f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory(prefix="reportkit-bench-pdf-") as tmp:
         root = Path(tmp)
-        base_src = base_source(root / "base-src", args.base)
+        src = base_src(args.base_dir, root / "base-src", args.base)
         by_kind = _notebooks(root, args.managers, args.deals, args.every)
         notebooks = [str(p) for paths in by_kind.values() for p in paths]
         print(
@@ -139,7 +141,7 @@ def main() -> None:
             for side in ("base", "this"):
                 env = dict(os.environ)
                 if side == "base":
-                    env["PYTHONPATH"] = str(base_src)
+                    env["PYTHONPATH"] = str(src)
                 out = root / side
                 out.mkdir(exist_ok=True)
                 run = subprocess.run(

@@ -11,8 +11,9 @@ same load. Also checks that the two files are the same bytes (``same bytes: yes`
 ``docs/batch.md`` ("Where a report's time goes", session 9) records a run.
 
 Run: ``.venv/bin/python benchmarks/bench_workbook_ab.py [--base HEAD~1] [--managers 50]
-[--deals 200000] [--rounds 4] [--writes 3]`` (``--smoke``: 1 manager, 2,000 deals,
-one round, the base HEAD, only to check that it runs).
+[--deals 200000] [--rounds 4] [--writes 3] [--base-dir DIR]`` (``--smoke``: 1 manager, 2,000 deals,
+one round, the base HEAD, only to check that it runs; ``--base-dir``: a base checkout an
+earlier run made, reused, as the smoke runs of the suite do).
 """
 
 from __future__ import annotations
@@ -63,6 +64,30 @@ def base_source(folder: Path, rev: str) -> Path:
     return folder / "src"
 
 
+def base_checkout(folder: Path, rev: str) -> Path:
+    """Commit ``rev``'s ``src/`` (:func:`base_source`) and ``templates/`` in ``folder``: its ``src/``.
+
+    The folder a ``--base-dir`` of the A/B scripts reuses (tests/test_benchmarks.py makes one
+    for every smoke run of the suite).
+    """
+    src = base_source(folder, rev)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "templates"], capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)  # its default templates
+    return src
+
+
+BASE_DIR_HELP = "a folder base_checkout() made (an earlier run's base), reused: no git archive, no compile; --base names it"
+
+
+def base_src(base_dir: Path | None, folder: Path, rev: str) -> Path:
+    """The base's ``src/``: ``base_dir``'s (``--base-dir``), else commit ``rev``'s checked out in ``folder``."""
+    if base_dir is not None:
+        if not (base_dir / "src").is_dir() or not (base_dir / "templates").is_dir():
+            raise SystemExit(f"--base-dir {base_dir}: no src/ and templates/ in it (a folder base_checkout() made)")
+        return base_dir / "src"
+    return base_checkout(folder, rev)
+
+
 def _objects(root: Path, managers: int, deals: int) -> dict[str, Path]:
     from reportkit.config.params import load_params
     from reportkit.domain import loading
@@ -88,13 +113,14 @@ def main() -> None:
     ap.add_argument("--deals", type=int, default=200_000)
     ap.add_argument("--rounds", type=int, default=4, help="alternations of the two sides (default 4)")
     ap.add_argument("--writes", type=int, default=3, help="timed writes per interpreter (default 3)")
+    ap.add_argument("--base-dir", type=Path, help=BASE_DIR_HELP)
     ap.add_argument("--smoke", action="store_true", help="the tiniest run: 1 manager, 2,000 deals, one round, base HEAD")
     args = ap.parse_args()
     if args.smoke:
         args.managers, args.deals, args.rounds, args.writes, args.base = 1, 2_000, 1, 1, "HEAD"
     with tempfile.TemporaryDirectory(prefix="reportkit-bench-wb-") as tmp:
         root = Path(tmp)
-        base_src = base_source(root / "base", args.base)
+        src = base_src(args.base_dir, root / "base", args.base)
         objects = _objects(root, args.managers, args.deals)
         print(f"{args.managers} managers, {args.deals:,} deals; base {args.base}; {args.rounds} rounds of {args.writes} writes")
         for kind, pkl in objects.items():
@@ -103,7 +129,7 @@ def main() -> None:
                 for side in ("base", "this"):
                     env = dict(os.environ)
                     if side == "base":
-                        env["PYTHONPATH"] = str(base_src)
+                        env["PYTHONPATH"] = str(src)
                     xlsx = root / f"{kind}-{side}.xlsx"
                     run = subprocess.run(
                         [sys.executable, "-c", _WRITE, str(pkl), str(xlsx), str(args.writes)],

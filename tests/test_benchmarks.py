@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -106,15 +107,44 @@ def test_every_benchmark_script_has_a_smoke_run_with_its_headline_lines():
     scripts = sorted(p.name for p in BENCHMARKS.glob("bench_*.py"))
     assert scripts == sorted(HEADLINES)
     for name in scripts:
-        assert "--smoke" in (BENCHMARKS / name).read_text(encoding="utf-8"), f"{name} has no --smoke switch"
+        text = (BENCHMARKS / name).read_text(encoding="utf-8")
+        assert "--smoke" in text, f"{name} has no --smoke switch"
+        if name.endswith("_ab.py"):
+            assert "--base-dir" in text, f"{name} cannot reuse the smoke runs' base checkout (--base-dir)"
+
+
+@pytest.fixture(scope="session")
+def base_checkout(tmp_path_factory) -> Path:
+    """HEAD's ``src/`` (compiled) and ``templates/``, made once for every A/B smoke run of the test run.
+
+    The A/B scripts' smoke compares HEAD with this checkout; each made its own copy
+    (``git archive``, ``compileall``). One folder for every xdist worker, made by the
+    first that asks, under a file lock (``benchmarks/bench_workbook_ab.py``, ``base_checkout``).
+    """
+    import fcntl
+
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # each worker's basetemp sits in the run's own folder
+        shared = shared.parent
+    folder = shared / "bench-base-HEAD"
+    with open(shared / "bench-base-HEAD.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / "made").is_file():
+            shutil.rmtree(folder, ignore_errors=True)
+            make = f"import sys; sys.path.insert(0, {str(BENCHMARKS)!r}); from pathlib import Path; "
+            make += f"from bench_workbook_ab import base_checkout; base_checkout(Path({str(folder)!r}), 'HEAD')"
+            subprocess.run([sys.executable, "-c", make], check=True, timeout=300)
+            (folder / "made").touch()
+    return folder
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("script", sorted(HEADLINES))
-def test_each_benchmark_runs_at_its_smallest_size_and_prints_its_headline(script, tmp_path):
+def test_each_benchmark_runs_at_its_smallest_size_and_prints_its_headline(script, tmp_path, request):
     env = {**os.environ, "TMPDIR": str(tmp_path)}
+    base = ["--base-dir", str(request.getfixturevalue("base_checkout"))] if script.endswith("_ab.py") else []
     run = subprocess.run(
-        [sys.executable, str(BENCHMARKS / script), "--smoke"],
+        [sys.executable, str(BENCHMARKS / script), "--smoke", *base],
         cwd=tmp_path,
         env=env,
         capture_output=True,

@@ -246,6 +246,7 @@ batch = popen_interruptible(args, stdout=subprocess.DEVNULL, stderr=subprocess.P
 me = psutil.Process()
 seen = set()
 error = None
+acted = False
 deadline = time.monotonic() + 240
 def cmdline(p):
     try:
@@ -267,7 +268,7 @@ while batch.poll() is None and time.monotonic() < deadline:
         else:  # a report worker: the parent of a Playwright driver
             driver = next(k for k in me.children(recursive=True) if "run-driver" in cmdline(k))
             os.kill(driver.ppid(), signal.SIGKILL)
-        mode = "finish"
+        mode, acted = "finish", True
     time.sleep(0.2)
 code = batch.wait()
 time.sleep(3)  # what exits on its own has time to
@@ -277,12 +278,17 @@ for k in me.children(recursive=True):
         left.append(" ".join(k.cmdline())[:200])
     except psutil.Error:
         pass
-print(json.dumps({"code": code, "browsers_seen": len(seen), "left": left, "error": error}))
+print(json.dumps({"code": code, "browsers_seen": len(seen), "left": left, "error": error, "acted": acted}))
 """
 
 
+#: Four account managers and their team: two reports or more on each of the two workers, so a worker
+#: is killed (or the batch interrupted) while reports are left; the whole demo (15 reports) pins no more.
+WRAPPED_BATCH = {"account_managers": ["AM-001", "AM-002", "AM-003", "AM-004"], "reports": ["account_manager", "team"]}
+
+
 def _batch_in_wrapper(tmp_path: Path, mode: str) -> dict:
-    params = demo_params(tmp_path, pdf={"enabled": True, "renderer": "chromium"})
+    params = demo_params(tmp_path, pdf={"enabled": True, "renderer": "chromium"}, **WRAPPED_BATCH)
     cmd = [sys.executable, "-m", "reportkit", "batch", str(params), "--output-dir", str(tmp_path / "out"), "--jobs", "2"]
     tests = str(Path(__file__).parent)  # the wrapper starts the batch with tests/interrupts.py
     out = subprocess.run(
@@ -304,14 +310,14 @@ def test_no_browser_outlives_the_batch_that_started_it(tmp_path):
 @pytest.mark.slow
 def test_no_browser_outlives_an_interrupted_batch(tmp_path):
     ran = _batch_in_wrapper(tmp_path, "interrupt")
-    assert ran["browsers_seen"] > 0 and ran["code"] != 0
+    assert ran["browsers_seen"] > 0 and ran["code"] != 0 and ran["acted"]
     assert ran["left"] == []
 
 
 @pytest.mark.slow
 def test_a_killed_report_worker_leaves_no_browser_behind(tmp_path):
     ran = _batch_in_wrapper(tmp_path, "kill-worker")
-    assert ran["browsers_seen"] > 0
+    assert ran["browsers_seen"] > 0 and ran["acted"]  # the worker was killed while the batch ran
     assert ran["left"] == []
 
 
