@@ -312,13 +312,19 @@ amount_text = st.one_of(
 def test_amount_column_gives_each_cell_the_exact_decimal_cents_and_micros(texts, spec, dtype):
     from decimal import Decimal
 
-    from reportkit.core.money import to_cents, to_micros
     from reportkit.data.mapping import Amount
-    from reportkit.data.mapping.values import _amount_pattern, _parse_exact, _read_amount
 
     if spec.get("thousands") is not None and spec.get("thousands") == spec.get("decimal", "."):
         spec.pop("thousands")
     amount = Amount(**{k: (Decimal(v) if k == "scale" else v) for k, v in spec.items()})
+    _assert_column_reads_as_each_cell(texts, amount, dtype)
+
+
+def _assert_column_reads_as_each_cell(texts, amount, dtype) -> None:
+    """The column read at once (``_parse_exact``) gives each cell the per-value parser's answer: cents, micros or refusal."""
+    from reportkit.core.money import to_cents, to_micros
+    from reportkit.data.mapping.values import _amount_pattern, _parse_exact, _read_amount
+
     got, micros, bad = _parse_exact(pd.Series(texts, dtype=dtype), amount)
     pattern = _amount_pattern(amount)
     for i, text in enumerate(texts):
@@ -436,21 +442,10 @@ castable_amount = st.builds(
 def test_a_column_of_plain_amounts_read_by_one_cast_gives_each_cell_the_per_value_answer(texts, scale):
     from decimal import Decimal
 
-    from reportkit.core.money import to_cents, to_micros
     from reportkit.data.mapping import Amount
-    from reportkit.data.mapping.values import _amount_pattern, _parse_exact, _read_amount
 
     amount = Amount(scale=Decimal(scale))
-    got, micros, bad = _parse_exact(pd.Series(texts, dtype="str"), amount)
-    pattern = _amount_pattern(amount)
-    for i, text in enumerate(texts):
-        want = None if text is None else _read_amount(text, amount, pattern)
-        if isinstance(want, str):
-            assert bad[i] == want and got[i] == 0 and micros[i] == 0
-        else:
-            assert i not in bad
-            assert got[i] == (0 if want is None else to_cents(want * amount.scale))
-            assert micros[i] == (0 if want is None else to_micros(want * amount.scale))
+    _assert_column_reads_as_each_cell(texts, amount, "str")
 
 
 @pytest.mark.parametrize(
