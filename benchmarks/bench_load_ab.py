@@ -13,7 +13,8 @@ sides load the same data set: every table equal cell for cell and dtype for dtyp
 (``same data set: yes``). ``docs/batch.md`` ("Loading 1,000,000 deals") records a run.
 
 Run: ``.venv/bin/python benchmarks/bench_load_ab.py [--base HEAD~1] [--deals 1000000]
-[--rounds 6]`` (``--smoke``: 2,000 deals, one round, the base HEAD, only to check that it runs).
+[--rounds 6] [--base-dir DIR]`` (``--smoke``: 2,000 deals, one round, the base HEAD, only to check that it runs;
+``--base-dir``: a base checkout an earlier run made, reused).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_batch import generate
-from bench_workbook_ab import base_source
+from bench_workbook_ab import BASE_DIR_HELP, base_src
 
 _LOAD = r"""
 import pickle, sys, time
@@ -76,12 +77,13 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=6, help="alternations of the two sides (default 6)")
     ap.add_argument("--data", type=Path, default=None, help="a folder bench_batch.generate wrote (default: generate one)")
     ap.add_argument("--smoke", action="store_true", help="the tiniest run: 2,000 deals, one round, base HEAD")
+    ap.add_argument("--base-dir", type=Path, help=BASE_DIR_HELP)
     args = ap.parse_args()
     if args.smoke:
         args.deals, args.rounds, args.base, args.data = 2_000, 1, "HEAD", None
     with tempfile.TemporaryDirectory(prefix="reportkit-bench-load-") as tmp:
         root = Path(tmp)
-        base_src = base_source(root / "base", args.base)
+        base = base_src(args.base_dir, root / "base", args.base)
         params = args.data / "params.yaml" if args.data else generate(root / "org", 50, args.deals)
         print(f"{args.deals:,} deals (50 managers, CSV); base {args.base}; {args.rounds} rounds")
         cpu: dict[str, list[float]] = {"base": [], "this": []}
@@ -90,7 +92,7 @@ def main() -> None:
             for side in ("base", "this"):
                 env = dict(os.environ)
                 if side == "base":
-                    env["PYTHONPATH"] = str(base_src)
+                    env["PYTHONPATH"] = str(base)
                 keep = [str(root / f"{side}.pkl")] if i == 0 else []
                 run = subprocess.run(
                     [sys.executable, "-c", _LOAD, str(params), *keep], capture_output=True, text=True, env=env, check=True
