@@ -158,7 +158,7 @@ class BatchPlan:
                 "code": self._fixed["code"],
             }
             if can_reuse(previous, res, expected, self.out, fingerprint, self.mode):
-                pkl.unlink(missing_ok=True)  # no kernel reads it
+                # its pickle stays: the manifest's report_data names it, and --keep-work keeps it (clean_work removes it otherwise)
                 res.status, res.outputs, res.reused = "ok", dict(expected), True
                 res.fingerprint = previous.get("fingerprint") if self.mode == "only_failed" else fingerprint
                 res.pdf_renderer = previous.get("pdf_renderer")  # its PDF, kept, was printed by that one
