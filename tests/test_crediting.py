@@ -154,3 +154,83 @@ def test_credited_in_keeps_the_rows_closed_in_the_window_inclusive_for_the_accou
     assert credited_in(credited, jan[1], None).index.tolist() == [12, 13]
     assert credited_in(credited, None, None).index.tolist() == credited.index.tolist()
     pd.testing.assert_frame_equal(credited_in(credited, *jan, "A1"), credited.loc[[10, 12]])
+
+
+deal_lines = st.lists(
+    st.tuples(
+        st.sampled_from(["A1", "A2", "A3", None]),  # owner
+        st.integers(1, 4),  # day of February
+        st.sampled_from(["North", "South", None]),  # territory
+        st.sampled_from(["won", "won", "lost"]),
+    ),
+    min_size=1,
+    max_size=30,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    lines=deal_lines,
+    crediting=st.sampled_from(["owner", "territory"]),
+    time_of_day=st.sampled_from(["00:00:00", "09:30:00"]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_credited_deals_are_ordered_by_date_deal_and_manager_whatever_the_order_of_the_deals_rows(
+    lines, crediting, time_of_day, seed
+):
+    """Ids in order (ranked by position), reversed, or shuffled (ranked by a sort); whole days (one packed
+    sort) or times of day (lexsort): the same frame, ordered by close date, deal id, account manager id."""
+    import numpy as np
+
+    deals = [
+        (f"D{i:03d}", am, "C1", f"2025-02-0{day}T{time_of_day}", 100_00 + i, stage, territory)
+        for i, (am, day, territory, stage) in enumerate(lines)
+    ]
+    shuffled = [deals[i] for i in np.random.default_rng(seed).permutation(len(deals))]
+    territories = [("A1", "North"), ("A2", "North"), ("A3", "South")]
+    frames = [
+        credited_deals(build_dataset(ams=AMS, deals=rows, territories=territories, crediting=crediting))
+        for rows in (deals, deals[::-1], shuffled)
+    ]
+    c = frames[0]
+    keys = list(zip(c["close_date"], c["deal_id"], c["account_manager_id"]))
+    assert keys == sorted(keys)
+    assert len(c) >= sum(1 for d in deals if d[5] == "won" and d[1] is not None)  # every owned won deal at least once
+    for other in frames[1:]:
+        pd.testing.assert_frame_equal(other, c, check_exact=True)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    lines=st.lists(st.tuples(st.integers(0, 3), st.integers(0, 5), st.integers(0, 2)), min_size=1, max_size=40),
+)
+def test_packed_order_is_lexsorts_stable_order_of_day_deal_and_manager(lines):
+    import numpy as np
+
+    from reportkit.domain.crediting import _packed_order
+
+    day, deal, am = (np.asarray(c, dtype=np.int64) for c in zip(*lines))
+    got = _packed_order(day + 20_000, deal, am, 6, 3)  # repeated lines keep their order, as lexsort's
+    assert got.tolist() == np.lexsort((am, deal, day)).tolist()
+    assert _packed_order(day, deal, am, 2**50, 2**20) is None  # too wide for one int64: the caller lexsorts
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    cells=st.one_of(
+        st.lists(st.sampled_from(["a", "ç", "", None]), min_size=64, max_size=200),  # few distinct: by dictionary codes
+        st.lists(st.text(max_size=3) | st.none(), min_size=2, max_size=40),  # many: a plain take
+    ),
+    picks=st.lists(st.integers(0, 10**6), max_size=60),
+    arrow=st.booleans(),
+)
+def test_text_taken_by_its_dictionary_codes_equals_a_plain_take(cells, picks, arrow):
+    import numpy as np
+
+    from reportkit.domain.crediting import _take_text
+
+    values = pd.Series(cells, dtype="str" if arrow else object)
+    rows = np.asarray([p % len(cells) for p in picks], dtype=np.int64)
+    pd.testing.assert_series_equal(_take_text(values, rows), values.take(rows).reset_index(drop=True), check_exact=True)
+    missing = pd.Series([None] * len(cells), dtype="str")
+    pd.testing.assert_series_equal(_take_text(missing, rows), missing.take(rows).reset_index(drop=True), check_exact=True)

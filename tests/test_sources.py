@@ -310,3 +310,22 @@ def test_blank_cells_is_the_strip_rule_for_every_code_point_on_arrow_and_python_
         got = blank_cells(pd.Series(cells, dtype=dtype))
         assert got.dtype == bool
         assert got.tolist() == expected
+
+
+@pytest.mark.parametrize(
+    ("cells", "dtype", "order"),
+    [
+        (["D-001", "D-002", "D-010"], "str", 1),
+        (["b", "ab", "a"], "str", -1),
+        (["é", "z", "ä"], "str", 0),  # bytes: "z" < "ä" < "é", so neither ascending nor descending
+        (["z", "ä", "é"], "str", 1),
+        (["a", "b", "b"], "str", 0),  # a repeat is not strict
+        (["a", None, "c"], "str", 0),  # a missing cell: not known in order
+        (["a", "b", "c"], object, 0),  # only Arrow text is compared
+        (["a"], "str", 0),
+    ],
+)
+def test_text_in_strict_byte_order_is_told_with_its_direction(cells, dtype, order):
+    from reportkit.data.sources import text_order
+
+    assert text_order(pd.Series(cells, dtype=dtype)) == order

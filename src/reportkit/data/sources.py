@@ -181,6 +181,29 @@ def blank_cells(s: pd.Series) -> np.ndarray:
     return (s.isna() | (s.astype("str").str.strip() == "")).to_numpy(dtype=bool)
 
 
+def text_order(s: pd.Series) -> int:
+    """1 when ``s`` is Arrow-backed text without a missing cell, each value above the one before
+    (compared as bytes, as Arrow sorts text), -1 when each is below it, else 0 (not proof of a repeat).
+
+    A column in strict order holds no value twice, and its rows are its sorted order: the
+    mapping's repeated-id check (:mod:`reportkit.data.mapping`) and the credited deals' order
+    by deal id (:func:`reportkit.domain.crediting.credited_deals`) skip their hash or sort on it
+    (an export sorted by its id, the usual case). One comparison of neighbours, on Arrow.
+    """
+    if not isinstance(s.array, pd.arrays.ArrowStringArray) or len(s) < 2:
+        return 0
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pa.chunked_array(pa.array(s.array)).combine_chunks()
+    if text.null_count:
+        return 0
+    before, after = text.slice(0, len(text) - 1), text.slice(1)
+    if pc.all(pc.less(before, after)).as_py():
+        return 1
+    return -1 if pc.all(pc.greater(before, after)).as_py() else 0
+
+
 def _finish(df: pd.DataFrame, first_row: int = 2) -> pd.DataFrame:
     """Add ``_source_row`` (first data row = ``first_row``) and drop blank rows."""
     df[SOURCE_ROW] = np.arange(first_row, len(df) + first_row, dtype="int64")

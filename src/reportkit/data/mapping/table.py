@@ -19,6 +19,7 @@ import pandas as pd
 from ...core.errors import DataError, DataProblem, did_you_mean
 from ...core.words import counted, in_number
 from .. import model
+from ..sources import text_order
 from ..splits import SPLIT_KINDS
 from .lookups import _apply_lookup
 from .problems import _currency_problems, _problem, _where_rows
@@ -282,7 +283,7 @@ def _repeated(s: pd.Series) -> np.ndarray:
     the usual case) has no repeat: one comparison of neighbours says so; any other column
     is hashed (``pd.factorize``).
     """
-    if _strictly_ordered(s):
+    if text_order(s):
         return np.zeros(len(s), dtype=bool)
     codes, _ = pd.factorize(s, sort=False)
     present = codes >= 0
@@ -290,21 +291,6 @@ def _repeated(s: pd.Series) -> np.ndarray:
         return present
     counts = np.bincount(codes[present])
     return present & (counts[np.where(present, codes, 0)] > 1)
-
-
-def _strictly_ordered(s: pd.Series) -> bool:
-    """True when ``s`` is Arrow-backed text without a missing cell, each value above the one before
-    (or each below it), compared as bytes; so no value occurs twice. False otherwise (not proof of a repeat)."""
-    if not isinstance(s.array, pd.arrays.ArrowStringArray) or len(s) < 2:
-        return False
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    text = pa.chunked_array(pa.array(s.array)).combine_chunks()
-    if text.null_count:
-        return False
-    before, after = text.slice(0, len(text) - 1), text.slice(1)
-    return bool(pc.all(pc.less(before, after)).as_py() or pc.all(pc.greater(before, after)).as_py())
 
 
 def load_table(ctx: _Context, table: str, tm: TableMapping) -> tuple[pd.DataFrame, dict[str, str]]:
