@@ -9,8 +9,8 @@ imports reportkit and loads the data set (not counted), then times what ``bench_
 calls the aggregate: ``attainment_table`` of every account manager for the params' period
 (the shared report context, whose credited deals are most of it, and the attainment
 built on them); then, warm, ``crediting.credited_deals`` alone. CPU seconds of the process,
-every thread, and the wall time. On a shared machine the alternation is what makes the two
-comparable: both sides see the same load. Also checks that the two sides compute the
+every thread, the wall time and the process's peak RSS (the load included). On a shared
+machine the alternation is what makes the two comparable: both sides see the same load. Also checks that the two sides compute the
 same figures: the credited deals frame and the attainment table equal cell for cell and
 dtype for dtype (``assert_frame_equal(check_exact=True)``; revenue and quota are Decimals)
 (``same credited deals and attainment: yes``). ``docs/batch.md`` ("Loading 1,000,000
@@ -40,7 +40,7 @@ from bench_batch import generate
 from bench_workbook_ab import BASE_DIR_HELP, base_src
 
 _AGGREGATE = r"""
-import pickle, sys, time
+import pickle, resource, sys, time
 import reportkit as rk
 from reportkit.config.params import load_params
 from reportkit.data.mapping import load_dataset
@@ -55,7 +55,7 @@ credited = credited_deals(ds)
 cpu_credited = time.process_time() - c
 if len(sys.argv) > 2:
     open(sys.argv[2], "wb").write(pickle.dumps({"credited": credited, "attainment": att}, pickle.HIGHEST_PROTOCOL))
-print(cpu, wall, cpu_credited)
+print(cpu, wall, cpu_credited, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 """
 
 
@@ -105,6 +105,7 @@ def main() -> None:
         cpu: dict[str, list[float]] = {"base": [], "this": []}
         wall: dict[str, list[float]] = {"base": [], "this": []}
         credited: dict[str, list[float]] = {"base": [], "this": []}
+        peak: dict[str, list[float]] = {"base": [], "this": []}
         for i in range(args.rounds):
             for side in ("base", "this"):
                 env = dict(os.environ)
@@ -114,17 +115,18 @@ def main() -> None:
                 run = subprocess.run(
                     [sys.executable, "-c", _AGGREGATE, str(params), *keep], capture_output=True, text=True, env=env, check=True
                 )
-                c, w, cc = (float(x) for x in run.stdout.split()[-3:])
+                c, w, cc, mb = (float(x) for x in run.stdout.split()[-4:])
                 cpu[side].append(c)
                 wall[side].append(w)
                 credited[side].append(cc)
+                peak[side].append(mb)
         same = same_figures(root / "base.pkl", root / "this.pkl")
         for side in ("base", "this"):
             print(
                 f"{side}: aggregate CPU s median {statistics.median(cpu[side]):.2f} "
                 f"(min {min(cpu[side]):.2f}, max {max(cpu[side]):.2f}); wall median {statistics.median(wall[side]):.2f}; "
                 f"credited_deals alone median {statistics.median(credited[side]):.2f}; "
-                f"CPU {' '.join(f'{x:.2f}' for x in cpu[side])}"
+                f"CPU {' '.join(f'{x:.2f}' for x in cpu[side])}; process peak RSS median {statistics.median(peak[side]):.0f} MB"
             )
         print(f"same credited deals and attainment: {'yes' if same else 'NO'}")
 

@@ -22,6 +22,12 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCHMARKS = ROOT / "benchmarks"
 
 HEADLINES: dict[str, tuple[str, ...]] = {
+    "bench_aggregate_ab.py": (
+        r"2,000 deals \(50 managers, CSV, ids in order\); base HEAD; 1 rounds",
+        r"base: aggregate CPU s median [\d.]+ \(min [\d.]+, max [\d.]+\); wall median [\d.]+; credited_deals alone median [\d.]+",
+        r"this: aggregate CPU s median [\d.]+",
+        r"same credited deals and attainment: yes",
+    ),
     "bench_batch.py": (
         r"headline: 1 managers, 2,000 deals, \d+ reports",
         r"reportkit batch, PDFs off: [\d.]+ s \([\d.]+ s/report\), \d+ s CPU, peak RSS",
