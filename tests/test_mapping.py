@@ -578,3 +578,28 @@ def test_deals_outside_quota_periods_are_those_no_period_covers_with_overlaps_ga
     outside = [d for d, day in zip(deals["deal_id"], days) if not any(s <= day <= e for s, e in spans)]
     assert outside == ["D0", "D4", "D5", "D8"]
     assert note.startswith(f"deals: {len(outside)} of 9 deals close outside every quota period") and ", ".join(outside) in note
+
+
+def test_every_table_mapping_field_is_declared_as_writing_cells_after_na_values_or_not():
+    """The loader trusts a column's blank cells only when no step wrote it (``table._blank_free``): a new
+    mapping field must be declared in one of the two lists, and each writing field shows in ``written_columns``."""
+    from reportkit.data.mapping.schema import FxRatesMapping, TableMapping
+
+    writing, keeping = set(TableMapping.WRITING_FIELDS), set(TableMapping.KEEPING_FIELDS)
+    assert writing | keeping == set(FxRatesMapping.model_fields) and not writing & keeping
+    one_each = {
+        "normalise": {"normalise": {"stage": {"W": "won"}}},
+        "unpivot": {"unpivot": {"columns": ["Q1"], "key": "quarter", "value": "quota"}},
+        "number": {"number": {"name": "line", "by": ["order"]}},
+        "lookups": {"lookups": [{"source": {"file": "owners.csv"}, "key": "rep", "columns": {"name": "owner"}}]},
+        "columns": {"columns": {"deal_id": "{order}-{line}"}},
+        "recode": {"recode": {"stage": {"W": "won"}}},
+    }
+    assert set(one_each) == writing
+    for field, given in one_each.items():
+        source, canonical = TableMapping.model_validate({"source": {"file": "deals.csv"}, **given}).written_columns()
+        assert source or canonical, f"{field} writes no column by written_columns()"
+    assert TableMapping.model_validate({"source": {"file": "deals.csv"}, "columns": {"deal_id": "id"}}).written_columns() == (
+        set(),
+        set(),
+    )

@@ -60,18 +60,15 @@ def _render(df: pd.DataFrame, text: str) -> pd.Series:
 
 def _source_columns_needed(tm: TableMapping) -> tuple[list[str], set[str]]:
     """(source columns referenced, columns produced by transforms)."""
-    produced: set[str] = set()
+    produced = tm.produced_columns()
     needed: list[str] = []
     needed += list(tm.normalise) + list(tm.filter) + list(tm.drop_rows_where)
     if tm.unpivot:
         needed += tm.unpivot.columns
-        produced |= {tm.unpivot.key, tm.unpivot.value}
     if tm.number:
         needed += tm.number.by
-        produced.add(tm.number.name)
     for lk in tm.lookups:
         needed += list(lk.keys)
-        produced |= set(lk.brought.values())
     for text in tm.columns.values():
         fields = _template_fields(text)
         needed += fields if fields is not None else [text]
@@ -427,15 +424,15 @@ def _blank_free(tm: TableMapping, name: str) -> bool:
     """Whether canonical ``name`` holds no blank text before step 10: a source column as ``na_values`` left it.
 
     Step 2 makes every blank cell of a source column missing; a column that no later
-    step rewrites (``normalise``, a template, ``recode``, one an unpivot, ``number`` or a
-    lookup makes) keeps that, as do the defaults (the mapping's currency, a split's kind,
-    missing). A constant is checked as any other column.
+    step writes (``TableMapping.written_columns``, the one list of such steps: ``normalise``,
+    a template, ``recode``, one an unpivot, ``number`` or a lookup makes) keeps that, as do
+    the defaults (the mapping's currency, a split's kind, missing). A constant is checked
+    as any other column.
     """
     if name not in tm.columns:
         return name not in tm.constants
-    text = tm.columns[name]
-    _, produced = _source_columns_needed(tm)
-    return _template_fields(text) is None and text not in produced and text not in tm.normalise and name not in tm.recode
+    source, canonical = tm.written_columns()
+    return tm.columns[name] not in source and name not in canonical
 
 
 def _parse_text_column(ctx: _Context, table: str, tm: TableMapping, out: pd.DataFrame, name: str, label: str) -> None:
