@@ -69,7 +69,7 @@ The body is laid out on paper only. Chromium lays a page out for its window when
 loads it (``screen`` media) and, when it prints, once more for that window in ``print``
 media (its ``beforeprint`` step) before it lays the page out on paper: the print style
 hides the body in both (``@media screen, print and (min-width: ...)``), so only the
-paper's layout is made (a third of the page renderer's CPU for a report: ``docs/pdf.md``).
+paper's layout is made (a quarter of the page renderer's CPU per print: ``docs/pdf.md``, session 15).
 WeasyPrint lays out on paper only and prints the same bytes with or without the rule."""
 
 
