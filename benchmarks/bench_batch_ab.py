@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_batch import ROLES, reportkit_batch
 from bench_fixed_ab import VOLATILE, _role_cpu, ab_setup, on_pythonpath
 
-KINDS = (*ROLES, "other")
-"""The process kinds each run's CPU is split into (``other``: with PDFs on, the browsers and their Playwright drivers)."""
+PDF_KINDS = (*ROLES, "other")
+"""The process kinds a run with PDFs on is split into (``other``: the browsers and their Playwright drivers)."""
 
 
 def one_run(params: Path, out: Path, base_src: Path | None, pdf: bool = False) -> dict[str, float]:
@@ -45,12 +45,13 @@ def main() -> None:
     pre.add_argument("--pdf", action="store_true", help="PDFs on (params pdf.enabled=true)")
     pdf, sys.argv[1:] = pre.parse_known_args()  # the other arguments are the A/B scripts' own (ab_setup)
     a, tmp, base_src, params = ab_setup(__doc__, "bench-batch-ab-", rounds=2, smoke_managers=1)
+    shown = PDF_KINDS if pdf.pdf else ROLES  # PDFs off: the lines as before
     rows: dict[str, list[dict[str, float]]] = {}
     for i in range(a.rounds):
         for side in ("base", "new") if i % 2 == 0 else ("new", "base"):
             row = one_run(params, tmp / f"out-{side}", base_src if side == "base" else None, pdf.pdf)
             rows.setdefault(side, []).append(row)
-            kinds = ", ".join(f"{k} {row[k]:.1f}" for k in KINDS if k in row)
+            kinds = ", ".join(f"{k} {row[k]:.1f}" for k in shown if k in row)
             print(
                 f"round {i + 1} {side:4}: wall {row['wall']:.1f} s, CPU {row['cpu']:.1f} s ({kinds}); "
                 f"load {os.getloadavg()[0]:.1f}",
@@ -58,8 +59,8 @@ def main() -> None:
             )
     print("medians:")
     for side, rs in sorted(rows.items()):
-        med = {k: statistics.median(r.get(k, 0.0) for r in rs) for k in ("wall", "cpu", *KINDS)}
-        kinds = ", ".join(f"{k} {med[k]:.1f}" for k in KINDS)
+        med = {k: statistics.median(r.get(k, 0.0) for r in rs) for k in ("wall", "cpu", *shown)}
+        kinds = ", ".join(f"{k} {med[k]:.1f}" for k in shown)
         print(f"  {side:4}: wall {med['wall']:.1f} s, CPU {med['cpu']:.1f} s ({kinds})")
     a_dir, b_dir = tmp / "out-base", tmp / "out-new"
     files = sorted(str(f.relative_to(a_dir)) for f in a_dir.rglob("*") if f.is_file() and not f.name.endswith(VOLATILE))
