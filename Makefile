@@ -32,11 +32,13 @@ demo: $(STAMP)
 # The suite runs on every core (pytest-xdist). Tests that share an expensive build (a
 # module-scoped fixture, one data set's batch) stay on one worker and the longest go
 # first (tests/conftest.py). TEST_WORKERS=0 runs it in this process, in file order.
-# --durations: every run (CI's too) ends with its slowest tests, the suite's time profile.
+# --durations: every run (CI's too) ends with its slowest tests, the suite's time profile;
+# every test's time goes to build/test-times.xml, which tests/refresh_durations.py turns into the order.
 TEST_WORKERS ?= auto
 test: $(STAMP)
 	@$(BYTECODE)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=40 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=40 \
+		--junitxml=build/test-times.xml $(PYTEST_ARGS)
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab

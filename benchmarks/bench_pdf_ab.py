@@ -1,8 +1,10 @@
 """Benchmark: the PDF step per report, an older commit's code against this checkout's, in alternation (CPU seconds).
 
 Generates ``bench_batch.py``'s org (default 50 managers, 200,000 deals) and runs a
-batch with PDFs off for every ``--every``-th account manager, their team(s) and the
-company, for their executed notebooks. Then it alternates two interpreters ``--rounds``
+batch with PDFs on for every ``--every``-th account manager, their team(s) and the
+company, for their executed notebooks: their charts carry the SVG print copy, as in a
+batch that prints (before session 15 the notebooks came from a batch with PDFs off, whose
+charts are PNG only: ``docs/pdf.md``). Then it alternates two interpreters ``--rounds``
 times: one importing reportkit from ``--base`` (a ``git archive`` of that commit's
 ``src/``), one from this checkout. Each starts its PDF renderer as a report worker
 does (:func:`reportkit.render.pdf.warm_renderer`, then a one-line page: "start") and
@@ -71,12 +73,12 @@ print(json.dumps(times))
 
 
 def _notebooks(root: Path, managers: int, deals: int, every: int) -> dict[str, list[Path]]:
-    """Executed notebooks (PDFs off) of every ``every``-th account manager, their teams and the company, by kind."""
+    """Executed notebooks (PDFs on: charts with their SVG) of every ``every``-th account manager, their teams and the company."""
     from reportkit.run.batch import run_batch
 
     params = generate(root / "org", managers, deals)
     ams = [f"AM-{i:04d}" for i in range(1, managers + 1, every)]
-    overrides = {"pdf": {"enabled": "false"}, "account_managers": ams}
+    overrides = {"pdf": {"enabled": "true"}, "account_managers": ams}
     result = run_batch(params, root / "out", progress=False, overrides=overrides, cache=False)
     assert result.succeeded, result.summary()
     return {kind: sorted((root / "out" / folder).glob("*.ipynb")) for kind, folder in _FOLDERS.items()}

@@ -249,36 +249,23 @@ def real_batch(tmp_path_factory):
 # ---------------------------------------------------------------------------
 # `make test` runs the suite on every core (pytest-xdist, ``-n auto --dist loadgroup``)
 # ---------------------------------------------------------------------------
-#: The work units that take longest, handed out first so that the workers finish together:
-#: seconds of each unit (a group, or one test function with all its parameters) in a
-#: ``-n 2 --durations=80`` run on a shared, loaded 2-core machine (2026-12-06; only the
-#: ratios matter). Only an order: a unit missing here, or a stale figure, costs time,
-#: never a test. Re-measure with ``make test PYTEST_ARGS="--durations=80"``.
-LONGEST_FIRST = {
-    "test_excel_recalc.py::test_libreoffice_recalculates_every_formula_to_reportkits_figures": 754,
-    "test_explorer.py": 100,  # 610 before its builds shared the forecast (tests/batch_contexts.py): 1/6 of the CPU
-    "test_browser.py": 463,
-    "demo_batch": 384,
-    "test_excel_print.py": 360,
-    "test_batch_dask.py": 287,
-    "test_company_report.py": 280,
-    "test_excel.py": 234,
-    "test_batch_failures.py::test_a_batch_with_one_report_failing_in_each_way_still_completes_the_others": 232,
-    "test_explorer_export.py": 225,
-    "test_batch_workers.py": 209,
-    "test_notebooks.py": 176,
-    "test_backtest.py": 169,
-    "test_huge_reports.py": 137,
-    "test_pdf.py": 160,  # two small batches, one per PDF renderer (measured alone, load 10, 2026-12-06)
-    "real_batch_maven_crm": 110,
-    "test_statement.py::test_adventureworks_statements_come_from_the_tiered_territory_plan": 110,
-    "test_batch.py::test_hostile_report_ids_and_names_stay_inside_the_output_folder": 108,
-    "test_one_number.py::test_real_data_engine_credits_and_quota_equal_every_report": 90,
-    "test_resume.py::test_rerun_resume_and_stale_outputs": 81,
-    "real_batch_adventureworks": 80,
-    "test_nbval_templates.py::test_templates_reproduce_the_reference_outputs_under_nbval": 60,
-    "test_benchmarks.py::test_each_benchmark_runs_at_its_smallest_size_and_prints_its_headline": 30,
-}
+#: The work units that take longest are handed out first, so that the workers finish together:
+#: each test's seconds in a measured whole-suite run (``tests/durations.txt``, written by
+#: ``tests/refresh_durations.py``; its header says when and how it ran), added up per unit
+#: (a group, or one test). Only an order: a test missing there, or a stale figure, costs
+#: time, never a test.
+DURATIONS = Path(__file__).with_name("durations.txt")
+
+
+def _measured_seconds() -> dict[str, float]:
+    """nodeid -> seconds, from :data:`DURATIONS` (empty if the file is missing)."""
+    seconds: dict[str, float] = {}
+    if DURATIONS.is_file():
+        for line in DURATIONS.read_text(encoding="utf-8").splitlines():
+            if line and not line.startswith("#"):
+                value, nodeid = line.split(" ", 1)
+                seconds[nodeid] = float(value)
+    return seconds
 
 
 def _xdist_group(item: pytest.Item) -> str | None:
@@ -304,9 +291,24 @@ def _xdist_group(item: pytest.Item) -> str | None:
     return None
 
 
-def _seconds(item: pytest.Item, group: str | None) -> int:
-    own = LONGEST_FIRST.get(f"{item.path.name}::{getattr(item, 'originalname', item.name)}", 0)
-    return max(own, LONGEST_FIRST.get(group, 0)) if group is not None else own
+def longest_units_first(nodeids: list[str], groups: dict[str, str | None], measured: dict[str, float]) -> list[str]:
+    """``nodeids`` reordered: the unit with the most measured seconds (its tests' sum) first.
+
+    A unit is a group (``groups[nodeid]``) or one test. A group's tests stay together, in
+    their collected order; units of equal seconds (unmeasured ones: 0) keep theirs.
+    """
+    first_seen: dict[str, int] = {}
+    seconds: dict[str, float] = {}
+    for i, nodeid in enumerate(nodeids):
+        unit = groups.get(nodeid) or nodeid
+        first_seen.setdefault(unit, i)
+        seconds[unit] = seconds.get(unit, 0.0) + measured.get(nodeid, 0.0)
+
+    def key(nodeid: str) -> tuple[float, int]:
+        unit = groups.get(nodeid) or nodeid
+        return -seconds[unit], first_seen[unit]
+
+    return sorted(nodeids, key=key)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -326,14 +328,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     workerinput = getattr(config, "workerinput", None)
     if workerinput is None:
         return
-    first_seen: dict[str, int] = {}
-    seconds: dict[str, int] = {}
-    for i, item in enumerate(items):
-        unit = groups[item.nodeid] or item.nodeid
-        first_seen.setdefault(unit, i)
-        seconds[unit] = max(seconds.get(unit, 0), _seconds(item, groups[item.nodeid]))
-    unit_of = lambda it: groups[it.nodeid] or it.nodeid  # noqa: E731
-    items.sort(key=lambda it: (-seconds[unit_of(it)], first_seen[unit_of(it)]))
+    rank = {nodeid: i for i, nodeid in enumerate(longest_units_first([it.nodeid for it in items], groups, _measured_seconds()))}
+    items.sort(key=lambda it: rank[it.nodeid])
     if GROUPS_FILE in workerinput:  # for the scheduler in the controlling process
         path = Path(workerinput[GROUPS_FILE]) / f"{workerinput['workerid']}.json"
         path.with_suffix(".tmp").write_text(json.dumps({k: v for k, v in groups.items() if v is not None}))

@@ -28,7 +28,13 @@ import nbformat
 import pytest
 from demo_params import demo_params
 
-from reportkit.render.chromium import DISABLED_FEATURES, ChromiumRenderer, chromium_unavailable
+from reportkit.render.chromium import (
+    DISABLED_FEATURES,
+    PRINT_OPTIONS,
+    ChromiumRenderer,
+    chromium_unavailable,
+    report_page,
+)
 from reportkit.render.pdf import PdfPage, choose_renderer, pdf_unavailable, print_document, render_pdf
 from reportkit.render.titles import PrintTitle
 from reportkit.run.batch import run_batch
@@ -118,6 +124,32 @@ def test_dates_ids_and_amounts_in_narrow_columns_stay_on_one_line_and_the_tables
     path.write_bytes(render_pdf(alice_body, PdfPage(TITLE), choose_renderer("chromium")))
     text = subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True, check=True).stdout
     assert "2025-12-03" in text and not re.search(r"\d{4}-\d{2}-\n", text) and "Mid-\nMarket" not in text
+
+
+def test_a_report_is_laid_out_once_when_it_loads_and_prints_on_paper_only(alice_body):
+    # Chromium lays a page out for its window when it loads it and, in print media, once more for that
+    # window when a print starts (beforeprint), then on paper: the print style hides the body in the
+    # renderer's wide window (render/pdf.py, WINDOW_WIDTH_PX), so only the paper's layout is made
+    import headless
+
+    document = print_document(alice_body, PdfPage(TITLE))
+
+    def trace(browser) -> list:
+        page = report_page(browser)
+        try:
+            browser.start_tracing(page=page, categories=["devtools.timeline"])
+            page.set_content(document, wait_until="load")
+            pdf = page.pdf(**PRINT_OPTIONS)
+            events = json.loads(browser.stop_tracing())
+        finally:
+            page.context.close()
+        assert pdf.startswith(b"%PDF-")
+        return events["traceEvents"] if isinstance(events, dict) else events
+
+    layouts = [e["args"]["beginData"] for e in headless.call(trace) if e.get("name") == "Layout"]
+    report = max(layouts, key=lambda d: d["dirtyObjects"])["frame"]  # the page's frame (each SVG chart has its own)
+    whole = [d["dirtyObjects"] for d in layouts if d["frame"] == report and d["dirtyObjects"] > 100]  # not the empty shell
+    assert len(whole) == 1, f"the report was laid out {len(whole)} times ({whole} layout objects)"
 
 
 def test_the_same_page_printed_twice_is_the_same_bytes_dated_its_as_of_day(tmp_path):

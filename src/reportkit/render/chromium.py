@@ -58,10 +58,12 @@ __all__ = [
     "CHROMIUM_NAMES",
     "DISABLED_FEATURES",
     "PLAYWRIGHT_DISABLED_FEATURES",
+    "PRINT_OPTIONS",
     "ChromiumRenderer",
     "chromium_unavailable",
     "close_all",
     "find_chromium",
+    "report_page",
 ]
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
@@ -112,6 +114,9 @@ CHROMIUM_ARGS = (
 )
 """Flags every report browser starts with: headless, no sandbox (root), nothing fetched in
 the background, no address-bar popup (:data:`DISABLED_FEATURES`)."""
+
+PRINT_OPTIONS = {"prefer_css_page_size": True, "print_background": True}
+"""How a report's page is printed (Playwright's ``page.pdf``): the paper of the page's ``@page`` rule, and its backgrounds."""
 
 PRINT_TIMEOUT_S = 120.0
 """How long one report's print may take before its browser is taken for hung, killed and replaced."""
@@ -379,11 +384,10 @@ class ChromiumRenderer:
         """
         page = self._page
         if page is None or page.is_closed():
-            page = self._page = browser.new_page(java_script_enabled=False)  # its own browser context
-            page.route("**/*", _local_only)
+            page = self._page = report_page(browser)
         try:
             page.set_content(document, wait_until="load")  # "load": the charts' data: images are in
-            return page.pdf(prefer_css_page_size=True, print_background=True)
+            return page.pdf(**PRINT_OPTIONS)
         except Exception:
             self._page = None  # the next report gets a new page
             with contextlib.suppress(Exception):
@@ -425,6 +429,21 @@ def _kill(pids: list[int]) -> None:
     for pid in pids:
         with contextlib.suppress(psutil.Error):
             psutil.Process(pid).kill()
+
+
+def report_page(browser: Any) -> Any:
+    """A new page to print reports on, in a browser context of its own: no script, no request but ``data:`` and ``about:``.
+
+    Its window is :data:`reportkit.render.pdf.WINDOW_WIDTH_PX` wide, wider than any
+    paper, so that the print style lays the body out on paper only: not for the window
+    when the page loads, nor for the window again in print media when a print starts
+    (``docs/pdf.md``, session 15).
+    """
+    from .pdf import WINDOW_WIDTH_PX
+
+    page = browser.new_page(java_script_enabled=False, viewport={"width": WINDOW_WIDTH_PX, "height": 720})
+    page.route("**/*", _local_only)
+    return page
 
 
 def _local_only(route: Any) -> None:

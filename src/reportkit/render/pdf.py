@@ -61,9 +61,22 @@ class PdfPage:
     orientation: Literal["landscape", "portrait"] = "landscape"
 
 
+WINDOW_WIDTH_PX = 2400
+"""How wide the window is that Chromium loads a report's page in (:mod:`reportkit.render.chromium`): wider
+than any paper (A4's long side is 1123 CSS px), so the page's style can tell paper from that window.
+
+The body is laid out on paper only. Chromium lays a page out for its window when it
+loads it (``screen`` media) and, when it prints, once more for that window in ``print``
+media (its ``beforeprint`` step) before it lays the page out on paper: the print style
+hides the body in both (``@media screen, print and (min-width: ...)``), so only the
+paper's layout is made (a quarter of the page renderer's CPU per print: ``docs/pdf.md``, session 15).
+WeasyPrint lays out on paper only and prints the same bytes with or without the rule."""
+
+
 # Page furniture is set in the margin boxes; everything else styles the notebook's
 # own markup (headings, paragraphs, reportkit tables, pandas tables, images).
-_STYLE = """
+_STYLE = (
+    """
 html { font-family: "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; font-size: 8.5pt; color: #1a202c; }
 body { margin: 0; }
 h1 { font-size: 15pt; margin: 0 0 4pt; }
@@ -86,8 +99,13 @@ img, svg { max-width: 100%; height: auto; }
 .jp-RenderedImage, .jp-RenderedSVG, .output_svg, .output_png { break-inside: avoid; }
 pre { white-space: pre-wrap; font-size: 7.5pt; }
 tr.reportkit-trace { display: none; }  /* a commission line's trace: the HTML's <details> and the workbook hold it */
-@media screen { body { display: none; } }  /* only ever printed: Chromium lays nothing out for its screen first */
-""".replace("LABEL_CELL_CSS", LABEL_CELL_CSS).replace("ONE_LINE_CLASS", ONE_LINE_CLASS)  # render/style.py's rules
+@media screen, print and (min-width: WINDOW_WIDTH_PXpx) { body { display: none; } }  /* only ever laid out on paper: below */
+""".replace("LABEL_CELL_CSS", LABEL_CELL_CSS)
+    .replace("ONE_LINE_CLASS", ONE_LINE_CLASS)
+    .replace(  # render/style.py's rules
+        "WINDOW_WIDTH_PX", str(WINDOW_WIDTH_PX)
+    )
+)
 
 _MARGIN_BOX = 'font-family: "DejaVu Sans", Arial, sans-serif; font-size: 7.5pt; color: #4a5568;'
 
@@ -142,9 +160,10 @@ def print_document(body: str, page: PdfPage) -> str:
     The same HTML for either renderer: Chromium (131 and later) and WeasyPrint both
     set the running header and ``page N of M`` from the ``@page`` margin boxes. A table
     cell of one word (a date, an id, an amount: :data:`reportkit.render.style.ONE_LINE_CLASS`)
-    is kept on one line. The body shows on print media only: Chromium, which lays a
-    page out for its screen when it loads it and again for print, lays out only the
-    print (0.02-0.05 s of CPU per report; the same PDF: ``docs/pdf.md``).
+    is kept on one line. The body is laid out on paper only: Chromium, which lays a
+    page out for its window when it loads it and again, in print media, when it starts
+    a print, lays out only the paper's pages (:data:`WINDOW_WIDTH_PX`; the same PDF:
+    ``docs/pdf.md``).
 
     Parameters
     ----------
