@@ -15,10 +15,17 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, settings
 
 from reportkit.config.params import BatchParams
 from reportkit.core.periods import FiscalCalendar
 from reportkit.data.model import Dataset
+
+# Timing is not a behaviour a property pins: on 2 shared cores one example can take seconds
+# (test_money.py's split credits failed hypothesis's 200 ms deadline at a load of 35). Every
+# property test runs without the deadline and the too-slow health check unless it sets its own.
+settings.register_profile("reportkit", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("reportkit")
 
 
 def _dates(values):
