@@ -2,7 +2,7 @@
 
 A batch of fewer reports than cores keeps fewer report workers than cores; the forecast's
 fits, which its first report waits for, are then shared between the worker and children it
-forks (``run/forked.py``, ``LocalPool._fit_parts``; docs/batch.md, "The fixed cost's idle core").
+forks (``run/forked.py``, ``LocalPool._fit_parts``; docs/batch.md, "Session 15: the fixed cost's idle core").
 """
 
 from __future__ import annotations
@@ -18,27 +18,45 @@ from test_fit_cache import _every_record, _series
 
 from reportkit.domain.forecast_models import ModelInputs, fit_cache, fit_models
 from reportkit.run import local
-from reportkit.run.forked import forked_map
+from reportkit.run.forked import MIN_SHARE, forked_map
 
 
-def _six_series() -> ModelInputs:
-    """Six entities, 30 months each (seasonal), the three models: 18 fits."""
+def _ten_series() -> ModelInputs:
+    """Ten entities, 30 months each (seasonal), the three models: 30 fits."""
     rng = np.random.default_rng(7)
     months = np.arange(30)
-    y = np.array([1e5 * (k + 1) + 2e4 * np.sin(months * np.pi / 6 + k) + rng.normal(0, 5e3, 30) for k in range(6)])
-    return ModelInputs(tuple(f"E{k}" for k in range(6)), y, np.zeros(6), 7, ("ets", "theta", "arima"))
+    y = np.array([1e5 * (k + 1) + 2e4 * np.sin(months * np.pi / 6 + k) + rng.normal(0, 5e3, 30) for k in range(10)])
+    return ModelInputs(tuple(f"E{k}" for k in range(10)), y, np.zeros(10), 7, ("ets", "theta", "arima"))
+
+
+@pytest.fixture
+def forks(monkeypatch) -> list[int]:
+    """The pids of the children forked from now on (os.fork still forks)."""
+    made: list[int] = []
+    real = os.fork
+
+    def counted() -> int:
+        pid = real()
+        if pid:
+            made.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", counted)
+    return made
 
 
 @pytest.mark.parametrize("parts", [2, 3])
-def test_fits_shared_with_forked_children_are_the_same_floats_and_the_same_cache_records(tmp_path, parts):
-    inputs = _six_series()
+def test_fits_shared_with_forked_children_are_the_same_floats_and_the_same_cache_records(tmp_path, parts, forks):
+    inputs = _ten_series()
     here = fit_models(inputs, fit_cache(tmp_path / "here"))
+    assert forks == []
     shared = fit_models(inputs, fit_cache(tmp_path / "shared"), fit_map=lambda fn, args: forked_map(fn, args, parts))
+    assert len(forks) == parts - 1
     pd.testing.assert_frame_equal(shared, here, check_exact=True)
     assert here["ets_remaining_cents"].notna().all()
     ours = {p.relative_to(tmp_path / "here"): p.read_bytes() for p in _every_record(fit_cache(tmp_path / "here"))}
     theirs = {p.relative_to(tmp_path / "shared"): p.read_bytes() for p in _every_record(fit_cache(tmp_path / "shared"))}
-    assert len(ours) == 18 and theirs == ours
+    assert len(ours) == 30 and theirs == ours
 
 
 def _fit_or_die_in_a_child(parent: int, how: str, x: int) -> int:
@@ -50,9 +68,10 @@ def _fit_or_die_in_a_child(parent: int, how: str, x: int) -> int:
 
 
 @pytest.mark.parametrize("how", ["exit", "raise"])
-def test_a_child_that_dies_or_fails_leaves_its_share_to_this_process(how):
-    args = [(os.getpid(), how, x) for x in range(7)]
-    assert forked_map(_fit_or_die_in_a_child, args, 3) == [x * x for x in range(7)]
+def test_a_child_that_dies_or_fails_leaves_its_share_to_this_process(how, forks):
+    args = [(os.getpid(), how, x) for x in range(30)]
+    assert forked_map(_fit_or_die_in_a_child, args, 3) == [x * x for x in range(30)]
+    assert len(forks) == 2
 
 
 def test_no_forked_child_outlives_the_map_also_when_this_process_share_raises():
@@ -64,19 +83,20 @@ def test_no_forked_child_outlives_the_map_also_when_this_process_share_raises():
             raise ValueError("this process's share failed")
         return x * x
 
-    assert forked_map(lambda x: x + 1, [(x,) for x in range(5)], 2) == [1, 2, 3, 4, 5]
+    assert forked_map(lambda x: x + 1, [(x,) for x in range(20)], 2) == list(range(1, 21))
     with pytest.raises(ValueError, match="share failed"):
-        forked_map(square_or_fail_here, [(os.getpid(), x) for x in range(4)], 2)
+        forked_map(square_or_fail_here, [(os.getpid(), x) for x in range(20)], 2)
     assert {c.pid for c in me.children()} == before
 
 
-def test_one_part_or_one_call_forks_nothing(monkeypatch):
+def test_one_part_or_fewer_calls_than_two_shares_forks_nothing(monkeypatch):
     def no_fork():
         raise AssertionError("forked")
 
     monkeypatch.setattr(os, "fork", no_fork)
-    assert forked_map(lambda x: -x, [(1,), (2,)], 1) == [-1, -2]
-    assert forked_map(lambda x: -x, [(1,)], 4) == [-1]
+    many = [(x,) for x in range(3 * MIN_SHARE)]
+    assert forked_map(lambda x: -x, many, 1) == [-x for x in range(3 * MIN_SHARE)]
+    assert forked_map(lambda x: -x, many[: 2 * MIN_SHARE - 1], 4) == [-x for x in range(2 * MIN_SHARE - 1)]
 
 
 class _Recording:

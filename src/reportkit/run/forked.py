@@ -7,7 +7,7 @@ every model fit of the forecast the first report reads while the other cores idl
 worker right there: a fork has the worker's imports (statsmodels, loaded by the worker's
 first fit) and its BLAS limit at no cost, and it ends with its part of the fits, so it
 outlives no task and needs no start-up of its own (a second report worker costs 2.5-3 s
-of CPU: ``docs/batch.md``, "The fixed cost's idle core"). A child sends its results back
+of CPU: ``docs/batch.md``, "Session 15: the fixed cost's idle core"). A child sends its results back
 pickled through a pipe (floats travel exactly), and a child that fails or dies leaves its
 part to this process: the same results either way.
 """
@@ -19,7 +19,12 @@ import pickle
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["forked_map"]
+__all__ = ["MIN_SHARE", "forked_map"]
+
+MIN_SHARE = 8
+"""Fewest calls a share of :func:`forked_map` gets: a fork costs about 10-30 ms of CPU (its copy-on-write page
+faults), a model fit 5-20 ms, so a task of a team's or the company's few fits runs here whole
+(``benchmarks/bench_fits_split.py``: 24 fit tasks forked, 0.7 s of CPU over the 5.9 s of fits)."""
 
 
 def forked_map(fn: Callable[..., Any], args: Sequence[tuple[Any, ...]], parts: int = 2) -> list[Any]:
@@ -29,11 +34,11 @@ def forked_map(fn: Callable[..., Any], args: Sequence[tuple[Any, ...]], parts: i
     mix of short and long calls when ``args`` comes sorted by kind (a fit's model). ``fn``
     must depend only on its arguments and what the process held at the fork (the
     forecast's fits: :data:`reportkit.domain.forecast_models.FitMap`) and return a
-    picklable result. Without ``os.fork``, with one part or one argument, or when a fork
-    fails, the calls run here, in order.
+    picklable result. Without ``os.fork``, with fewer than :data:`MIN_SHARE` calls a share
+    (so ``parts`` is lowered, down to 1: no child), or when a fork fails, the calls run here, in order.
     """
     args = list(args)
-    parts = min(parts, len(args))
+    parts = min(parts, len(args) // MIN_SHARE)
     if parts < 2 or not hasattr(os, "fork"):
         return [fn(*a) for a in args]
     children = [_fork(fn, args[k::parts]) for k in range(1, parts)]
