@@ -10,7 +10,8 @@ shares, as a worker of a batch with fewer workers than cores does). Per round: w
 this process's CPU seconds (the critical path: the worker waits for its children only after
 its own share) and the children's. Every frame is compared with the serial one, exactly.
 
-Run: ``.venv/bin/python benchmarks/bench_fits_split.py [--org DIR] [--rounds 3] [--parts 2]``.
+Run: ``.venv/bin/python benchmarks/bench_fits_split.py [--org DIR] [--rounds 3] [--parts 2]`` (``--smoke``:
+2 managers, 2,000 deals, one round, only to check that it runs).
 """
 
 from __future__ import annotations
@@ -76,7 +77,10 @@ def main() -> None:
     ap.add_argument("--deals", type=int, default=200_000)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--parts", type=int, default=2)
+    ap.add_argument("--smoke", action="store_true")
     a = ap.parse_args()
+    if a.smoke:
+        a.managers, a.deals, a.rounds = 2, 2_000, 1
     from reportkit.run.forked import forked_map
 
     params = (
