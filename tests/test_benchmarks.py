@@ -63,6 +63,11 @@ HEADLINES: dict[str, tuple[str, ...]] = {
         r"same bytes \(cold\): (\d+) of \1 files",
         r"same bytes \(warm\): (\d+) of \1 files",
     ),
+    "bench_fits_split.py": (
+        r"\d+ fit tasks, at most \d+ fits",
+        r"median forked: wall [\d.]+ s, this process [\d.]+ s CPU, children [\d.]+ s, all [\d.]+ s",
+        r"every frame the same as the serial fits': yes",
+    ),
     "bench_fingerprint.py": (r"deals +2,000", r"deal_fingerprint +[\d.]+ s +ratio [\d.]+x baseline"),
     "bench_forecast.py": (
         r"batch demo\.yaml: [\d.]+ s wall, peak RSS of its largest process \d+ MB",

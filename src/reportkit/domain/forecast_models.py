@@ -56,7 +56,7 @@ import math
 import platform
 import sys
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import BrokenExecutor, Executor, Future
 from decimal import Decimal
 from pathlib import Path
@@ -361,16 +361,23 @@ def model_inputs(
     return ModelInputs(tuple(ids), y, mtd, h, tuple(methods))
 
 
-def fit_models(inputs: ModelInputs, cache: ContentCache | None = None) -> pd.DataFrame:
+FitMap = Callable[[Callable[..., Any], Sequence[tuple[Any, ...]]], Sequence[Any]]
+"""How :func:`fit_models` makes its missing fits: ``fit_map(fn, args)`` is ``[fn(*a) for a in args]``, in order,
+wherever it runs them (a batch's report worker shares them with forked children:
+:func:`reportkit.run.forked.forked_map`)."""
+
+
+def fit_models(inputs: ModelInputs, cache: ContentCache | None = None, *, fit_map: FitMap | None = None) -> pd.DataFrame:
     """Fit :func:`model_inputs`' series: the frame :func:`model_forecasts` returns (module-level: picklable).
 
     Each fit runs with one BLAS thread (:func:`_one_blas_thread`), in whichever process
     runs it, so a fit in an executor's worker gives the same floats as one here.
     With ``cache`` (:func:`fit_cache`), a fit whose key (:func:`fit_key`) it holds is read
     from it, the others are fitted and stored: the same frame, to the bit; statsmodels is
-    imported only when some fit is missing.
+    imported only when some fit is missing. ``fit_map`` (:data:`FitMap`): how the missing
+    fits are made, each one on its own (default: one after another, here).
     """
-    return _frame(inputs, _paths(inputs, cache))
+    return _frame(inputs, _paths(inputs, cache, fit_map=fit_map))
 
 
 def fit_models_in(inputs: ModelInputs, executor: Executor | None = None, cache: ContentCache | None = None) -> pd.DataFrame:
@@ -449,13 +456,14 @@ _MISS = object()  # a fit the cache does not hold
 
 
 def _paths(
-    inputs: ModelInputs, cache: ContentCache | None, *, fit: bool = True
+    inputs: ModelInputs, cache: ContentCache | None, *, fit: bool = True, fit_map: FitMap | None = None
 ) -> dict[tuple[int, str], tuple[np.ndarray, np.ndarray] | None] | None:
     """Each model fit ``inputs`` needs, by (entity's position, method): its monthly mean and standard
     errors in the fit's units (the series over its mean absolute month), or None for a failed fit.
 
-    Read from ``cache`` where it holds them; the others are fitted here, method by method,
-    and stored. With ``fit`` False nothing is fitted: None when any fit is missing.
+    Read from ``cache`` where it holds them; the others are fitted, method by method, by
+    ``fit_map`` (here by default; each fit depends on its own series only) and stored. With
+    ``fit`` False nothing is fitted: None when any fit is missing.
     """
     y, h = inputs.y, inputs.h
     if y.shape[1] < MIN_MONTHS or h <= 0:
@@ -478,12 +486,18 @@ def _paths(
     if missing and not fit:
         return None
     if missing:
-        with _one_blas_thread():
-            for i, m, ys, key in missing:
-                out[(i, m)] = path = _fit_safely(ys, h, m)
-                if cache is not None:
-                    cache.put(key, _fit_record(path))
+        with _one_blas_thread():  # a forked child inherits the limit
+            made = (fit_map or _each)(_fit_safely, [(ys, h, m) for _, m, ys, _ in missing])
+        for (i, m, _, key), path in zip(missing, made, strict=True):
+            out[(i, m)] = path
+            if cache is not None:
+                cache.put(key, _fit_record(path))
     return out
+
+
+def _each(fn: Callable[..., Any], args: Sequence[tuple[Any, ...]]) -> list[Any]:
+    """The default :data:`FitMap`: ``fn`` of each argument tuple, in order, here."""
+    return [fn(*a) for a in args]
 
 
 def _fit_safely(ys: np.ndarray, h: int, method: str) -> tuple[np.ndarray, np.ndarray] | None:

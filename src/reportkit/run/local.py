@@ -21,6 +21,7 @@ in the caller.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import importlib
 import logging
@@ -38,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from .execute import JobOutcome, ReportJob, execute_report
+from .forked import forked_map
 from .html import _html_exporter
 from .plan import record
 from .results import ReportResult
@@ -294,7 +296,17 @@ class LocalPool:
         if not self.processes:
             return None
         self._fits.after = self._submit_preloads
-        return _FitExecutor(self._executor, self._fits)
+        return _FitExecutor(self._executor, self._fits, self._fit_parts)
+
+    def _fit_parts(self) -> int:
+        """How many processes make one fit task's fits at once: the cores over the workers the batch keeps.
+
+        A batch of fewer reports than cores keeps fewer workers (:meth:`expect_reports`), and
+        the forecast's fits, which its first report waits for, would leave the other cores
+        idle: each fit task is then shared with children its worker forks
+        (:func:`reportkit.run.forked.forked_map`). 1 (no child) when the workers fill the cores.
+        """
+        return max(1, (os.cpu_count() or 1) // max(1, self._workers))
 
     def submit(self, job: ReportJob, report: Any) -> Future:
         """Execute ``job`` in a worker (it reads the report pickle) or in a thread (given ``report``)."""
@@ -364,13 +376,21 @@ class _FitsQueued:
 
 class _FitExecutor(Executor):
     """The pool's executor for model fits: each submit under :func:`callers_start_method_kept` (a submit may
-    start a worker), and counted in ``fits`` (the workers' preloads give way to it)."""
+    start a worker), and counted in ``fits`` (the workers' preloads give way to it).
 
-    def __init__(self, executor: Executor, fits: _FitsQueued) -> None:
+    ``fn`` is :func:`reportkit.domain.forecast_models.fit_models`: when ``parts()`` (the
+    pool's :meth:`LocalPool._fit_parts`, read at each submit) is more than 1, its
+    ``fit_map`` shares the task's fits with that many processes forked by the worker."""
+
+    def __init__(self, executor: Executor, fits: _FitsQueued, parts: Callable[[], int] = lambda: 1) -> None:
         self._executor = executor
         self._fits = fits
+        self._parts = parts
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        parts = self._parts()
+        if parts > 1:
+            kwargs = {**kwargs, "fit_map": functools.partial(forked_map, parts=parts)}
         with callers_start_method_kept():
             fut = self._executor.submit(fn, *args, **kwargs)
         self._fits.add(fut)
