@@ -182,6 +182,57 @@ def test_the_self_closing_check_finds_the_issue_12_heading_anchor():
     assert _self_closing_html_elements(page) == ['<a class="anchor-link" href="#Q" />']
 
 
+def test_the_batch_engine_writes_the_published_paths_so_its_last_write_is_the_published_notebook(tmp_path):
+    """With ``published_as`` the engine names the published paths from the first cell on, so the
+    file Papermill writes last is, byte for byte, the returned notebook serialised: what
+    ``execute._publish_notebook`` then moves into place without serialising it again."""
+    import papermill as pm
+
+    from reportkit.run import kernels
+    from reportkit.run.execute import _publish_notebook
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "reportkit", "display_name": "Python (reportkit)", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell("print('one')"), nbformat.v4.new_code_cell("3 * 7")]
+    template = tmp_path / "report.ipynb"
+    nbformat.write(nb, template)
+    out = tmp_path / "out"
+    (out / ".work").mkdir(parents=True)
+    (out / "reports").mkdir()
+    tmp_nb = out / ".work" / "report.ipynb"
+    returned = pm.execute_notebook(
+        str(template),
+        str(tmp_nb),
+        kernel_name="reportkit",
+        progress_bar=False,
+        engine_name=engine.register_engine(),
+        kernel_manager_class=kernels.WarmKernelManager,
+        published_as=("report.ipynb", "reports/report.ipynb"),
+    )
+    written = tmp_nb.read_text(encoding="utf-8")
+    assert written == nbformat.writes(returned)
+    meta = nbformat.reads(written, as_version=4).metadata.papermill
+    assert (meta["input_path"], meta["output_path"]) == ("report.ipynb", "reports/report.ipynb")
+    _publish_notebook(tmp_nb, out / "reports" / "report.ipynb", template, out, returned)
+    assert (out / "reports" / "report.ipynb").read_text(encoding="utf-8") == written and not tmp_nb.exists()
+
+
+def test_export_html_validates_once_and_writes_the_page_of_nbconvert_s_validation_after_each_preprocessor():
+    """The exporters validate the notebook once, after the last preprocessor (nbconvert's
+    ``optimistic_validation``), not after each of them: the page is the same."""
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["language_info"] = {"name": "python", "pygments_lexer": "ipython3"}
+    table = nbformat.v4.new_code_cell("table()")
+    table.outputs = [nbformat.v4.new_output("display_data", data={"text/html": "<table><tr><td>1</td></tr></table>"})]
+    nb.cells = [nbformat.v4.new_markdown_cell("# Title"), table]
+    ours, each_step = html_mod._new_html_exporter(), html_mod._new_html_exporter()
+    each_step.optimistic_validation = False
+    assert ours.optimistic_validation and not HTMLExporter().optimistic_validation
+    assert ours.from_notebook_node(nb)[0] == each_step.from_notebook_node(nb)[0]
+
+
 def test_export_html_parses_to_the_same_page_as_nbconvert_without_its_soup_pass():
     """The exporter skips HTMLExporter's BeautifulSoup pass; the page must not change,
     and must hold nothing that pass used to repair (``html.parser`` reads a

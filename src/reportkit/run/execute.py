@@ -139,14 +139,20 @@ def _publish_notebook(tmp_nb: Path, ipynb: Path, template: Path, out: Path, nb: 
     """Move the executed notebook into place with papermill's absolute paths made relative.
 
     ``nb`` is the executed notebook when Papermill returned it (the report ran to the
-    end); otherwise the one Papermill last wrote to ``tmp_nb`` is read back.
+    end); otherwise the one Papermill last wrote to ``tmp_nb`` is read back. When the
+    returned notebook already names the published paths (the batch's engine put them
+    there, :func:`reportkit.run.papermill_engine.register_engine`), Papermill's last
+    write of it is the published notebook and is moved into place as it is.
     """
     try:
+        published = {"input_path": template.name, "output_path": relative(ipynb, out)}
+        if nb is not None and all(nb.metadata.get("papermill", {}).get(k) == v for k, v in published.items()):
+            os.replace(tmp_nb, ipynb)  # Papermill wrote it last, as returned: no second serialisation
+            return
         if nb is None:
             nb = nbformat.read(tmp_nb, as_version=4)
         pm_meta = nb.metadata.get("papermill", {})
-        pm_meta["input_path"] = template.name
-        pm_meta["output_path"] = relative(ipynb, out)
+        pm_meta.update(published)
         atomic_write(ipynb, nbformat.writes(nb))
         tmp_nb.unlink(missing_ok=True)
     except Exception:  # an unreadable notebook is still the evidence of what happened
@@ -280,6 +286,7 @@ def _execute_report(job: ReportJob, report: Any) -> JobOutcome:
                     log_output=False,
                     extra_arguments=list(_KERNEL_ARGS),
                     engine_name=register_engine(),
+                    published_as=(Path(job.template).name, relative(ipynb, out)),
                     **engine_kwargs,
                 )
         finally:

@@ -232,6 +232,10 @@ def _new_html_exporter(for_print: bool = False) -> Any:
     # that slower path only for pages with such a tag, so the anchor text must not be
     # empty or every report would.
     c.HTMLExporter.anchor_link_text = "¶"
+    # nbconvert validates the notebook after each of its 13 preprocessors (most of them off),
+    # about 1.6 ms each for an account manager's notebook; validated once, after the last,
+    # with nbconvert's own option: the same page (docs/batch.md, "Where a report's time goes")
+    c.HTMLExporter.optimistic_validation = True
     if for_print:
         c.NbConvertBase.display_data_priority = _PRINT_PRIORITY
         return _HTMLExporter(config=c, template_name="basic")

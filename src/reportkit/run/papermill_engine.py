@@ -28,13 +28,22 @@ def register_engine() -> str:
     It is Papermill's own nbclient engine except for how often the executing notebook
     is written to disk: Papermill writes it at the start and the end of every cell;
     this engine writes it at the start, at most every ``_SAVE_EVERY_S`` seconds while
-    cells run, and always at the end -- also when the report fails, since Papermill's
-    ``notebook_complete`` runs in a ``finally``. What ends up on disk is the same
-    (``tests/test_batch.py`` runs a notebook through both engines and compares).
+    cells run, and once at the end: when the cells ran (a cell error included),
+    ``papermill.execute_notebook``'s own last write, after the engine returns; when the
+    engine raised (a dead kernel, a timeout), Papermill's ``notebook_complete``, which runs
+    in a ``finally``. What ends up on disk is the same (``tests/test_batch.py`` runs a
+    notebook through both engines and compares).
 
     Measured (``benchmarks/bench_internals.py``, demo account-manager template, 2 shared
     cores): 0.88 s per report against 0.95 s with Papermill's stock engine, 0.07 s (7 %)
     saved; more for notebooks with more cells or larger embedded charts.
+
+    ``published_as=(input_name, output_path)``, a keyword of this engine (Papermill hands
+    unknown keywords of ``execute_notebook`` to the engine), puts those two paths into the
+    notebook's ``papermill`` metadata before the first cell runs, in place of the absolute
+    ones Papermill wrote there: every later write is then the notebook as it is published
+    (relative paths only), so publishing it is a rename, not one more serialisation
+    (:func:`reportkit.run.execute._publish_notebook`).
 
     It uses only Papermill's engine extension point (an ``Engine`` subclass overriding
     ``execute_managed_notebook``, registered in ``papermill_engines``) and
@@ -51,6 +60,10 @@ def register_engine() -> str:
         class _Engine(NBClientEngine):  # type: ignore[misc]
             @classmethod
             def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, **kwargs: Any) -> Any:
+                published_as = kwargs.pop("published_as", None)
+                if published_as is not None:
+                    meta = nb_man.nb.metadata.papermill
+                    meta["input_path"], meta["output_path"] = published_as
                 save = nb_man.save
                 last = time.monotonic()
 
@@ -62,9 +75,16 @@ def register_engine() -> str:
 
                 nb_man.save = save_now_and_then  # what the cell hooks call while cells run
                 try:
-                    return super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
-                finally:
-                    del nb_man.save  # Papermill's notebook_complete, run next, writes the final notebook
+                    executed = super().execute_managed_notebook(nb_man, kernel_name, **kwargs)
+                except BaseException:
+                    del nb_man.save  # Papermill's notebook_complete, run next, writes the notebook as it stopped
+                    raise
+                # The cells ran (a cell error stops them without raising here): papermill's
+                # execute_notebook writes the final notebook once the engine returns (with its
+                # error banner after a cell error), so notebook_complete's write of the same
+                # notebook just before that one is skipped.
+                nb_man.save = lambda **kw: None
+                return executed
 
         papermill_engines.register(_ENGINE, _Engine)
         _engine_registered = True
