@@ -23,11 +23,8 @@ HEAD, only to check that it runs; ``--base-dir``: a base checkout an earlier run
 
 from __future__ import annotations
 
-import argparse
-import os
 import pickle
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -37,7 +34,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_batch import generate
-from bench_workbook_ab import BASE_DIR_HELP, base_src
+from bench_load_ab import alternate, org_parser, parse_org_args
+from bench_workbook_ab import base_src
 
 _AGGREGATE = r"""
 import pickle, resource, sys, time
@@ -81,17 +79,9 @@ def same_figures(a: Path, b: Path) -> bool:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--base", default="HEAD~1", help="the commit to compare with (default HEAD~1)")
-    ap.add_argument("--deals", type=int, default=1_000_000)
-    ap.add_argument("--rounds", type=int, default=6, help="alternations of the two sides (default 6)")
-    ap.add_argument("--data", type=Path, default=None, help="a folder bench_batch.generate wrote (default: generate one)")
+    ap = org_parser(__doc__)
     ap.add_argument("--shuffle", action="store_true", help="the deals' rows in a random order (ids out of order)")
-    ap.add_argument("--smoke", action="store_true", help="the tiniest run: 2,000 deals, one round, base HEAD")
-    ap.add_argument("--base-dir", type=Path, help=BASE_DIR_HELP)
-    args = ap.parse_args()
-    if args.smoke:
-        args.deals, args.rounds, args.base, args.data = 2_000, 1, "HEAD", None
+    args = parse_org_args(ap)
     with tempfile.TemporaryDirectory(prefix="reportkit-bench-aggregate-") as tmp:
         root = Path(tmp)
         base = base_src(args.base_dir, root / "base", args.base)
@@ -102,31 +92,15 @@ def main() -> None:
             shuffle_deals(params)
         ids = "ids shuffled" if args.shuffle else "ids in order"
         print(f"{args.deals:,} deals (50 managers, CSV, {ids}); base {args.base}; {args.rounds} rounds")
-        cpu: dict[str, list[float]] = {"base": [], "this": []}
-        wall: dict[str, list[float]] = {"base": [], "this": []}
-        credited: dict[str, list[float]] = {"base": [], "this": []}
-        peak: dict[str, list[float]] = {"base": [], "this": []}
-        for i in range(args.rounds):
-            for side in ("base", "this"):
-                env = dict(os.environ)
-                if side == "base":
-                    env["PYTHONPATH"] = str(base)
-                keep = [str(root / f"{side}.pkl")] if i == 0 else []
-                run = subprocess.run(
-                    [sys.executable, "-c", _AGGREGATE, str(params), *keep], capture_output=True, text=True, env=env, check=True
-                )
-                c, w, cc, mb = (float(x) for x in run.stdout.split()[-4:])
-                cpu[side].append(c)
-                wall[side].append(w)
-                credited[side].append(cc)
-                peak[side].append(mb)
+        runs = alternate(_AGGREGATE, params, root, base, args.rounds, 4)
         same = same_figures(root / "base.pkl", root / "this.pkl")
         for side in ("base", "this"):
+            cpu, wall, credited, peak = (list(col) for col in zip(*runs[side], strict=True))
             print(
-                f"{side}: aggregate CPU s median {statistics.median(cpu[side]):.2f} "
-                f"(min {min(cpu[side]):.2f}, max {max(cpu[side]):.2f}); wall median {statistics.median(wall[side]):.2f}; "
-                f"credited_deals alone median {statistics.median(credited[side]):.2f}; "
-                f"CPU {' '.join(f'{x:.2f}' for x in cpu[side])}; process peak RSS median {statistics.median(peak[side]):.0f} MB"
+                f"{side}: aggregate CPU s median {statistics.median(cpu):.2f} "
+                f"(min {min(cpu):.2f}, max {max(cpu):.2f}); wall median {statistics.median(wall):.2f}; "
+                f"credited_deals alone median {statistics.median(credited):.2f}; "
+                f"CPU {' '.join(f'{x:.2f}' for x in cpu)}; process peak RSS median {statistics.median(peak):.0f} MB"
             )
         print(f"same credited deals and attainment: {'yes' if same else 'NO'}")
 

@@ -70,42 +70,61 @@ def same_data_set(a: Path, b: Path) -> bool:
     return all(x[k] == y[k] for k in ("warnings", "load_changes", "sources"))
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def org_parser(doc: str) -> argparse.ArgumentParser:
+    """The flags every A/B of ``bench_batch.py``'s big data set takes (``bench_aggregate_ab.py`` adds its own)."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     ap.add_argument("--base", default="HEAD~1", help="the commit to compare with (default HEAD~1)")
     ap.add_argument("--deals", type=int, default=1_000_000)
     ap.add_argument("--rounds", type=int, default=6, help="alternations of the two sides (default 6)")
     ap.add_argument("--data", type=Path, default=None, help="a folder bench_batch.generate wrote (default: generate one)")
     ap.add_argument("--smoke", action="store_true", help="the tiniest run: 2,000 deals, one round, base HEAD")
     ap.add_argument("--base-dir", type=Path, help=BASE_DIR_HELP)
+    return ap
+
+
+def parse_org_args(ap: argparse.ArgumentParser) -> argparse.Namespace:
+    """:func:`org_parser`'s flags parsed, ``--smoke`` applied."""
     args = ap.parse_args()
     if args.smoke:
         args.deals, args.rounds, args.base, args.data = 2_000, 1, "HEAD", None
+    return args
+
+
+def alternate(script: str, params: Path, root: Path, base: Path, rounds: int, fields: int) -> dict[str, list[tuple[float, ...]]]:
+    """Run ``script`` (``python -c``) on ``params`` with the base's code and this checkout's in turn, ``rounds`` times.
+
+    Each run prints its figures last; the last ``fields`` of them are kept, per side. The
+    first round also asks each side to pickle what it computed to ``root/<side>.pkl``.
+    """
+    out: dict[str, list[tuple[float, ...]]] = {"base": [], "this": []}
+    for i in range(rounds):
+        for side in ("base", "this"):
+            env = dict(os.environ)
+            if side == "base":
+                env["PYTHONPATH"] = str(base)
+            keep = [str(root / f"{side}.pkl")] if i == 0 else []
+            run = subprocess.run(
+                [sys.executable, "-c", script, str(params), *keep], capture_output=True, text=True, env=env, check=True
+            )
+            out[side].append(tuple(float(x) for x in run.stdout.split()[-fields:]))
+    return out
+
+
+def main() -> None:
+    args = parse_org_args(org_parser(__doc__))
     with tempfile.TemporaryDirectory(prefix="reportkit-bench-load-") as tmp:
         root = Path(tmp)
         base = base_src(args.base_dir, root / "base", args.base)
         params = args.data / "params.yaml" if args.data else generate(root / "org", 50, args.deals)
         print(f"{args.deals:,} deals (50 managers, CSV); base {args.base}; {args.rounds} rounds")
-        cpu: dict[str, list[float]] = {"base": [], "this": []}
-        wall: dict[str, list[float]] = {"base": [], "this": []}
-        for i in range(args.rounds):
-            for side in ("base", "this"):
-                env = dict(os.environ)
-                if side == "base":
-                    env["PYTHONPATH"] = str(base)
-                keep = [str(root / f"{side}.pkl")] if i == 0 else []
-                run = subprocess.run(
-                    [sys.executable, "-c", _LOAD, str(params), *keep], capture_output=True, text=True, env=env, check=True
-                )
-                c, w = (float(x) for x in run.stdout.split()[-2:])
-                cpu[side].append(c)
-                wall[side].append(w)
+        runs = alternate(_LOAD, params, root, base, args.rounds, 2)
         same = same_data_set(root / "base.pkl", root / "this.pkl")
         for side in ("base", "this"):
+            cpu, wall = [r[0] for r in runs[side]], [r[1] for r in runs[side]]
             print(
-                f"{side}: load + validate CPU s median {statistics.median(cpu[side]):.2f} "
-                f"(min {min(cpu[side]):.2f}, max {max(cpu[side]):.2f}); wall median {statistics.median(wall[side]):.2f}; "
-                f"CPU {' '.join(f'{x:.2f}' for x in cpu[side])}"
+                f"{side}: load + validate CPU s median {statistics.median(cpu):.2f} "
+                f"(min {min(cpu):.2f}, max {max(cpu):.2f}); wall median {statistics.median(wall):.2f}; "
+                f"CPU {' '.join(f'{x:.2f}' for x in cpu)}"
             )
         print(f"same data set: {'yes' if same else 'NO'}")
 
