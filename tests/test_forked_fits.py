@@ -8,6 +8,7 @@ forks (``run/forked.py``, ``LocalPool._fit_parts``; docs/batch.md, "Session 15: 
 from __future__ import annotations
 
 import os
+import time
 from concurrent.futures import Future
 
 import numpy as np
@@ -17,7 +18,7 @@ import pytest
 from test_fit_cache import _every_record, _series
 
 from reportkit.domain.forecast_models import ModelInputs, fit_cache, fit_models
-from reportkit.run import local
+from reportkit.run import forked, local
 from reportkit.run.forked import MIN_SHARE, forked_map
 
 
@@ -72,6 +73,22 @@ def test_a_child_that_dies_or_fails_leaves_its_share_to_this_process(how, forks)
     args = [(os.getpid(), how, x) for x in range(30)]
     assert forked_map(_fit_or_die_in_a_child, args, 3) == [x * x for x in range(30)]
     assert len(forks) == 2
+
+
+def _hang_in_a_child(parent: int, x: int) -> int:
+    if os.getpid() != parent:
+        time.sleep(3600)  # a child stuck (on a lock held at the fork, say)
+    return x * x
+
+
+def test_a_hung_child_is_killed_after_the_wait_and_its_share_made_here(monkeypatch):
+    monkeypatch.setattr(forked, "MIN_WAIT_S", 0.5)
+    me = psutil.Process()
+    before = {c.pid for c in me.children()}
+    started = time.monotonic()
+    assert forked_map(_hang_in_a_child, [(os.getpid(), x) for x in range(20)], 2) == [x * x for x in range(20)]
+    assert time.monotonic() - started < 30
+    assert {c.pid for c in me.children()} == before
 
 
 def test_no_forked_child_outlives_the_map_also_when_this_process_share_raises():

@@ -14,17 +14,29 @@ part to this process: the same results either way.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
+import select
+import signal
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["MIN_SHARE", "forked_map"]
+__all__ = ["MIN_SHARE", "MIN_WAIT_S", "WAIT_FACTOR", "forked_map"]
 
 MIN_SHARE = 8
 """Fewest calls a share of :func:`forked_map` gets: a fork costs about 10-30 ms of CPU (its copy-on-write page
 faults), a model fit 5-20 ms, so a task of a team's or the company's few fits runs here whole
 (``benchmarks/bench_fits_split.py``: 24 fit tasks forked, 0.7 s of CPU over the 5.9 s of fits)."""
+
+
+MIN_WAIT_S = 60.0
+WAIT_FACTOR = 4.0
+"""How long this process waits for its children once its own share is done: ``WAIT_FACTOR`` times
+that share's wall time, at least ``MIN_WAIT_S`` seconds. A child still running then (hung, say on a
+lock some thread of the worker held at the fork) is killed and its share made here: a slow box
+costs time, never a result, and a hung child never hangs the batch."""
 
 
 def forked_map(fn: Callable[..., Any], args: Sequence[tuple[Any, ...]], parts: int = 2) -> list[Any]:
@@ -43,10 +55,12 @@ def forked_map(fn: Callable[..., Any], args: Sequence[tuple[Any, ...]], parts: i
         return [fn(*a) for a in args]
     children = [_fork(fn, args[k::parts]) for k in range(1, parts)]
     out: list[Any] = [None] * len(args)
+    started = time.monotonic()
     try:
         out[0::parts] = [fn(*a) for a in args[0::parts]]
-    finally:  # also when this share raised: no child is left unwaited for
-        got = [_collect(child, len(args[k::parts])) if child else None for k, child in enumerate(children, start=1)]
+    finally:  # also when this share raised: no child is left unwaited for, nor waited for without end
+        deadline = time.monotonic() + max(MIN_WAIT_S, WAIT_FACTOR * (time.monotonic() - started))
+        got = [_collect(child, len(args[k::parts]), deadline) if child else None for k, child in enumerate(children, start=1)]
     for k, share in enumerate(got, start=1):
         out[k::parts] = share if share is not None else [fn(*a) for a in args[k::parts]]  # the child failed: made here
     return out
@@ -75,11 +89,24 @@ def _fork(fn: Callable[..., Any], share: list[tuple[Any, ...]]) -> tuple[int, in
     return pid, read
 
 
-def _collect(child: tuple[int, int], n: int) -> list[Any] | None:
-    """The ``n`` results a child of :func:`_fork` sent, None when it failed (its exit status, or not ``n`` results)."""
+def _collect(child: tuple[int, int], n: int, deadline: float) -> list[Any] | None:
+    """The ``n`` results a child of :func:`_fork` sent, None when it failed (its exit status, or not ``n`` results).
+
+    A child that has not sent them all by ``deadline`` (``time.monotonic()``) is killed: None.
+    """
     pid, read = child
-    with open(read, "rb") as pipe:
-        data = pipe.read()
+    chunks: list[bytes] = []
+    with open(read, "rb", buffering=0) as pipe:
+        while True:
+            ready, _, _ = select.select([pipe], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:  # past the deadline: the child is taken for hung
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+                break
+            chunk = pipe.read(1 << 20)
+            if not chunk:  # the child closed its end: all it sent is here
+                break
+            chunks.append(chunk)
     try:
         _, status = os.waitpid(pid, 0)
     except ChildProcessError:  # reaped elsewhere: a whole pickle of n results is the child's whole work
@@ -87,7 +114,7 @@ def _collect(child: tuple[int, int], n: int) -> list[Any] | None:
     if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
         return None
     try:
-        got = pickle.loads(data)
+        got = pickle.loads(b"".join(chunks))
     except Exception:  # a truncated pickle: the child died while writing
         return None
     return got if isinstance(got, list) and len(got) == n else None
