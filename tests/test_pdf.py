@@ -255,6 +255,25 @@ def test_pdf_params_default_off_and_refuse_an_unknown_paper(tmp_path):
         load_params(demo_params(tmp_path, pdf={"enabled": True, "renderer": "wkhtmltopdf"}))
 
 
+# The long side of each CSS named page size, in mm (CSS Paged Media, "page-size").
+_PAPER_LONG_SIDE_MM = {"A5": 210, "A4": 297, "A3": 420, "B5": 250, "B4": 353, "Letter": 279.4, "Legal": 355.6, "Ledger": 431.8}
+
+
+def test_every_paper_a_pdf_may_have_is_narrower_than_the_window_chromium_loads_its_page_in():
+    # The print style hides the body in print media at least WINDOW_WIDTH_PX wide (render/pdf.py): a
+    # paper that wide would print blank pages, so a new paper must stay under it.
+    import typing
+
+    from reportkit.config.params import PdfOptions
+    from reportkit.render.pdf import WINDOW_WIDTH_PX
+
+    papers = set(typing.get_args(typing.get_type_hints(PdfPage)["paper"]))
+    assert papers == set(typing.get_args(PdfOptions.model_fields["paper"].annotation))
+    for paper in papers:
+        assert paper in _PAPER_LONG_SIDE_MM, f"add {paper}'s long side to this test"
+        assert _PAPER_LONG_SIDE_MM[paper] / 25.4 * 96 < WINDOW_WIDTH_PX, paper
+
+
 def test_a_batch_asking_for_pdfs_where_they_cannot_be_made_stops_before_any_report(tmp_path, monkeypatch):
     import reportkit.render.pdf as pdf
     from reportkit.core.errors import EnvironmentError_
