@@ -347,3 +347,59 @@ def test_a_report_worker_freezes_what_it_holds_once_before_its_first_report_and_
     assert local.execute_in_worker("second").status == "ok"
     # collected and frozen once, before the first report: no report's objects are ever frozen
     assert calls == ["collect", "freeze", ("report", "first"), ("report", "second")]
+
+
+def test_a_batch_process_killed_outright_takes_its_workers_kernels_and_forkserver_with_it(tmp_path):
+    # kill -9 (or the out-of-memory killer) gives the batch process no chance to shut its pool down; its report
+    # workers waited on the pool's queue for ever, and kept their warm kernel processes, kernels and the forkserver
+    psutil = pytest.importorskip("psutil")
+    params = demo_params(tmp_path, account_managers=["AM-001", "AM-002"], reports=["account_manager"])
+    tdir = templates_with_cell(tmp_path, "import time\ntime.sleep(120)")  # the kernels are running when it dies
+    script = tmp_path / "batch.py"
+    script.write_text(
+        "from reportkit.run.batch import run_batch\n"
+        "if __name__ == '__main__':\n"
+        f"    run_batch({str(params)!r}, {str(tmp_path / 'out')!r}, progress=False, template_dir={str(tdir)!r}, jobs=2, worker_processes=True)\n"
+    )
+    batch = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    tree: list = []
+    kernels: list = []
+    try:
+        proc = psutil.Process(batch.pid)
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and batch.poll() is None:
+            tree = proc.children(recursive=True)
+            warm = [p for p in tree if "reportkit.run._warm" in _cmdline(p)]
+            kernels = [p for p in tree if _ppid(p) in {w.pid for w in warm}]  # forked from a warm process
+            if kernels:
+                break
+            time.sleep(0.2)
+        assert batch.poll() is None, "the batch ended before its kernels ran"
+        assert kernels, [_cmdline(p)[:4] for p in tree]
+        batch.kill()
+        batch.wait(30)
+        _, alive = psutil.wait_procs(tree, timeout=30)
+        assert not alive, [(p.pid, _cmdline(p)[:4]) for p in alive]
+    finally:
+        batch.kill()
+        for p in tree:
+            with contextlib.suppress(psutil.Error):
+                p.kill()
+
+
+def _cmdline(process) -> list[str]:
+    import psutil
+
+    try:
+        return process.cmdline()
+    except psutil.Error:
+        return []
+
+
+def _ppid(process) -> int | None:
+    import psutil
+
+    try:
+        return process.ppid()
+    except psutil.Error:
+        return None

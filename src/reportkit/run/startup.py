@@ -9,10 +9,15 @@ notebook calling ``run_batch``) keeps its state.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
+import threading
 
-__all__ = ["UNUSED_FORMAT_CHECKERS", "skip_unused_format_checkers", "worker_init"]
+__all__ = ["ORPHANED_EXIT_CODE", "UNUSED_FORMAT_CHECKERS", "end_with_the_batch", "skip_unused_format_checkers", "worker_init"]
+
+ORPHANED_EXIT_CODE = 75
+"""A report worker's exit code when the batch process that started it ended first (:func:`end_with_the_batch`)."""
 
 UNUSED_FORMAT_CHECKERS = (
     "rfc3987_syntax",  # iri, iri-reference: builds a Lark grammar on import, 1.2-1.6 s of CPU
@@ -49,8 +54,46 @@ def skip_unused_format_checkers() -> None:
             sys.modules[name] = None  # type: ignore[assignment]  # `import` raises ImportError: skipped
 
 
+def end_with_the_batch() -> bool:
+    """In a process of a multiprocessing pool: exit when the process that started it ends, even killed.
+
+    A report worker waits for its next report on the pool's call queue, which never
+    reaches end-of-file while the worker holds the queue's other end itself; so a batch
+    process that died without shutting its pool down (``kill -9``, the out-of-memory
+    killer, a crash of the interpreter) left its workers waiting for ever, and with them
+    each worker's warm kernel process, PDF renderer, the forkserver and the resource
+    tracker. A daemon thread waits on ``multiprocessing.parent_process().sentinel`` (the
+    pipe the batch process holds open while it lives: public API, every start method)
+    and ends the worker with ``os._exit(ORPHANED_EXIT_CODE)``. The worker's own children
+    then see their input close and end too (the warm process kills its kernels, the
+    renderer closes its browser), and the forkserver and resource tracker end with their
+    last client. A normal shutdown is unchanged: the batch process joins its workers
+    before it lets go of the pipe.
+
+    Returns
+    -------
+    bool
+        ``True`` when the watch started, ``False`` in a process with no parent process
+        (the main process).
+    """
+    import multiprocessing
+    from multiprocessing.connection import wait
+
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return False
+    sentinel = parent.sentinel
+
+    def watch() -> None:
+        wait([sentinel])
+        os._exit(ORPHANED_EXIT_CODE)
+
+    threading.Thread(target=watch, name="reportkit-end-with-the-batch", daemon=True).start()
+    return True
+
+
 def worker_init(*args: object) -> None:
-    """A report worker's initializer: ignore ^C, :func:`skip_unused_format_checkers`, then :func:`reportkit.run.local._worker_init`.
+    """A report worker's initializer: ignore ^C, :func:`end_with_the_batch`, :func:`skip_unused_format_checkers`, then :func:`reportkit.run.local._worker_init`.
 
     ^C is ignored before anything is imported: a worker spends a second or more of its
     start importing nbformat, Papermill and the renderers, and a ^C there raised
@@ -59,6 +102,7 @@ def worker_init(*args: object) -> None:
     alone decides what an interrupt means (``docs/batch.md``, "Workers, like kernels, ignore the terminal's ^C").
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    end_with_the_batch()
     skip_unused_format_checkers()
     from .timeline import span
 
