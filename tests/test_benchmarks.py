@@ -63,6 +63,12 @@ HEADLINES: dict[str, tuple[str, ...]] = {
         r"same bytes \(cold\): (\d+) of \1 files",
         r"same bytes \(warm\): (\d+) of \1 files",
     ),
+    "bench_fits_ab.py": (
+        r"round 1 base: fits [\d.]+ s CPU",
+        r"median new : .*fits [\d.]+ s",
+        r"\d+ fit records the same bytes on both sides: yes",
+        r"\d+ tasks' frames the same on both sides: yes",
+    ),
     "bench_fits_split.py": (
         r"\d+ fit tasks, at most \d+ fits",
         r"median forked: wall [\d.]+ s, this process [\d.]+ s CPU, children [\d.]+ s, all [\d.]+ s",

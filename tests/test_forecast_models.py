@@ -360,9 +360,10 @@ def _series_of_every_shape() -> list[tuple[str, np.ndarray, int]]:
     return out
 
 
-@pytest.mark.parametrize("method", ["ets"])
+@pytest.mark.parametrize("method", ["ets", "theta"])
 def test_the_short_fit_gives_the_same_floats_as_statsmodels_full_path(method):
-    # forecast_models._fit skips work nothing reads (ETS: the Hessian, pandas); a statsmodels
+    # forecast_models._fit skips work nothing reads (ETS: the Hessian, pandas; Theta: the SES's smoother,
+    # covariance and one-month forecast model, pandas); a statsmodels
     # upgrade whose full path diverges from it fails here
     import warnings
 
