@@ -254,6 +254,18 @@ def measured(cmd: list[str], **kw) -> Run:
     return Run(wall, max(float(cpu), cpu_seen), largest, sampler.peaks, "\n".join(output), load_avg(), started, sampler.series)
 
 
+def smoke_fit_cache() -> Path | None:
+    """The cache of model fits of a script's ``--smoke`` runs: the caller's ``REPORTKIT_CACHE_DIR``, or None when unset.
+
+    tests/test_benchmarks.py sets it to the test run's one folder, so the smoke runs' tiny
+    orgs (the same data each time) have their models fitted once in the run, not once per
+    batch, build and script: a smoke run checks that a script runs, not what a cold cache
+    costs. Without it (None) every run stays cold, as without ``--smoke``.
+    """
+    folder = os.environ.get("REPORTKIT_CACHE_DIR")
+    return Path(folder) if folder else None
+
+
 def reportkit_batch(
     params: Path, out: Path, jobs: int | None, *overrides: str, cache: Path | None = None
 ) -> tuple[Run, list[dict]]:
@@ -432,7 +444,7 @@ def _points(text: str) -> list[tuple[int, int]]:
 QUICK = {"managers": 10, "deals": 40_000, "scaling": "3:10000,6:20000,10:40000", "big_deals": 200_000, "naive_reports": 6}
 SMOKE = {"managers": 1, "deals": 2_000, "scaling": "none", "big_deals": 0, "naive_reports": None}
 """``--smoke``: the tiniest run, that the script still works (tests/test_benchmarks.py): one batch, PDFs off, no naive loop,
-no fixed-cost batch, no scaling points, no big load."""
+no fixed-cost batch, no scaling points, no big load; ``--jobs 1`` unless given, the fits of :func:`smoke_fit_cache`."""
 DEFAULT_SCALING = "12:50000,25:100000,50:200000,200:800000"
 
 
@@ -458,6 +470,7 @@ def main(argv: list[str] | None = None) -> None:
     defaults = {"managers": 50, "deals": 200_000, "scaling": DEFAULT_SCALING, "big_deals": 1_000_000, "naive_reports": None}
     if args.smoke:
         args.skip_naive = args.skip_pdf = args.skip_fixed = True
+        args.jobs = args.jobs or 1  # one worker: a second one's start is most of what it would add
     for k, v in (SMOKE if args.smoke else QUICK if args.quick else defaults).items():
         if getattr(args, k) is None:
             setattr(args, k, v)
@@ -477,7 +490,8 @@ def main(argv: list[str] | None = None) -> None:
 
     try:
         params = generate(root / "org", args.managers, args.deals)
-        off, reports = reportkit_batch(params, root / "out", args.jobs, "pdf.enabled=false")
+        cache = smoke_fit_cache() if args.smoke else None
+        off, reports = reportkit_batch(params, root / "out", args.jobs, "pdf.enabled=false", cache=cache)
         n = len(reports)
         say(f"headline: {args.managers} managers, {args.deals:,} deals, {n} reports")
         say(

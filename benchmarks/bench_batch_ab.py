@@ -11,7 +11,8 @@ output but the manifest and the notebooks (timings) is the same bytes on both si
 
 Run: ``.venv/bin/python benchmarks/bench_batch_ab.py --base COMMIT [--rounds 2]
 [--org DIR] [--pdf]`` (``--org``: a folder ``bench_batch.py --keep`` left, reused; ``--smoke``: 1 manager,
-2,000 deals, one round, the base HEAD, only to check that it runs; ``--base-dir DIR``: a base
+2,000 deals, one round, the base HEAD, one report worker (``-j 1``) and the fits of
+``bench_batch.smoke_fit_cache``, only to check that it runs; ``--base-dir DIR``: a base
 checkout an earlier run made, reused).
 """
 
@@ -32,9 +33,11 @@ PDF_KINDS = (*ROLES, "other")
 """The process kinds a run with PDFs on is split into (``other``: the browsers and their Playwright drivers)."""
 
 
-def one_run(params: Path, out: Path, base_src: Path | None, pdf: bool = False) -> dict[str, float]:
+def one_run(
+    params: Path, out: Path, base_src: Path | None, pdf: bool = False, jobs: int | None = None, cache: Path | None = None
+) -> dict[str, float]:
     with on_pythonpath(base_src):
-        run, _ = reportkit_batch(params, out, None, f"pdf.enabled={'true' if pdf else 'false'}")
+        run, _ = reportkit_batch(params, out, jobs, f"pdf.enabled={'true' if pdf else 'false'}", cache=cache)
     row = {"wall": run.wall, "cpu": run.cpu}
     row.update(_role_cpu())
     return row
@@ -49,7 +52,9 @@ def main() -> None:
     rows: dict[str, list[dict[str, float]]] = {}
     for i in range(a.rounds):
         for side in ("base", "new") if i % 2 == 0 else ("new", "base"):
-            row = one_run(params, tmp / f"out-{side}", base_src if side == "base" else None, pdf.pdf)
+            row = one_run(
+                params, tmp / f"out-{side}", base_src if side == "base" else None, pdf.pdf, 1 if a.smoke else None, a.fit_cache
+            )
             rows.setdefault(side, []).append(row)
             kinds = ", ".join(f"{k} {row[k]:.1f}" for k in shown if k in row)
             print(

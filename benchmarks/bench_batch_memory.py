@@ -16,7 +16,8 @@ shared box reads (a run takes about 5 minutes on a quiet 2-core box, more under 
 Run: ``.venv/bin/python benchmarks/bench_batch_memory.py [--managers 200] [--deals 800000]
 [--org DIR] [--base COMMIT] [--json FILE] [-p KEY=VALUE ...]`` (``--org``: generate the org there once and
 reuse it in later runs; ``--base``: run that commit's ``src/`` instead, a ``git archive`` on
-``PYTHONPATH``, as ``bench_batch_ab.py`` does; ``--smoke``: 2 managers, 2,000 deals).
+``PYTHONPATH``, as ``bench_batch_ab.py`` does; ``--smoke``: 2 managers, 2,000 deals, the fits of
+``bench_batch.smoke_fit_cache``).
 ``docs/batch.md`` ("Session 14: where the 800,000-deal batch process peaks") records a run.
 """
 
@@ -36,7 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_batch import BIN, ROLES, _RssSampler, generate, load_avg
+from bench_batch import BIN, ROLES, _RssSampler, generate, load_avg, smoke_fit_cache
 
 PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20
 WRAPPER = "import subprocess, sys; sys.exit(subprocess.call(sys.argv[1:]))"
@@ -76,11 +77,17 @@ class BatchRss(threading.Thread):
                 time.sleep(self.every)
 
 
-def run(params: Path, out: Path, overrides: list[str], timeline: Path, every: float, env: dict[str, str]) -> dict:
-    """One batch; the batch process's samples and stamps, and every process kind's peak."""
+def run(
+    params: Path, out: Path, overrides: list[str], timeline: Path, every: float, env: dict[str, str], cache: Path | None = None
+) -> dict:
+    """One batch; the batch process's samples and stamps, and every process kind's peak.
+
+    ``cache``: the cache of model fits it reads (default an empty one: the batch fits its models).
+    """
     shutil.rmtree(out, ignore_errors=True)
-    cache = out.with_name(out.name + "-fit-cache")
-    shutil.rmtree(cache, ignore_errors=True)
+    if cache is None:
+        cache = out.with_name(out.name + "-fit-cache")
+        shutil.rmtree(cache, ignore_errors=True)
     timeline.unlink(missing_ok=True)
     cmd = [str(BIN / "reportkit"), "batch", str(params), "-o", str(out), "-q"]
     for o in overrides:
@@ -166,7 +173,8 @@ def main(argv: list[str] | None = None) -> None:
             subprocess.run(["tar", "-x", "-C", str(tmp / "base")], input=archive.stdout, check=True)
             subprocess.run([sys.executable, "-m", "compileall", "-q", str(tmp / "base" / "src")], check=True)
             env["PYTHONPATH"] = str(tmp / "base" / "src")
-        raw = run(params, tmp / "out", overrides, tmp / "timeline.jsonl", args.every, env)
+        cache = smoke_fit_cache() if args.smoke else None
+        raw = run(params, tmp / "out", overrides, tmp / "timeline.jsonl", args.every, env, cache)
         if args.json:
             args.json.write_text(json.dumps(raw))
         print(f"{params} ({args.base or 'this checkout'}); {' '.join('-p ' + o for o in overrides)}; {raw['load']}")

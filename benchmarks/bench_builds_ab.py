@@ -17,7 +17,8 @@ FILE. ``docs/batch.md`` ("Session 12") records a run.
 
 Run: ``.venv/bin/python benchmarks/bench_builds_ab.py --base COMMIT [--rounds 3]
 [--org DIR]`` (``--org``: a folder ``bench_batch.py --keep`` left, reused; ``--smoke``: 1
-manager, 2,000 deals, one round, the base HEAD, only to check that it runs; ``--base-dir DIR``:
+manager, 2,000 deals, one round, the base HEAD, both sides on the fits of
+``bench_batch.smoke_fit_cache`` and no untimed runs, only to check that it runs; ``--base-dir DIR``:
 a base checkout an earlier run made, reused).
 """
 
@@ -97,8 +98,8 @@ def main() -> None:
 
     sys.argv, profile = _take_profile(sys.argv)
     a, tmp, base_src, params = ab_setup(__doc__, "bench-builds-ab-", rounds=3, smoke_managers=1)
-    caches = {"base": tmp / "cache-base", "new": tmp / "cache-new"}
-    for side in ("base", "new"):  # fill each side's cache of model fits (untimed)
+    caches = {"base": a.fit_cache or tmp / "cache-base", "new": a.fit_cache or tmp / "cache-new"}
+    for side in () if a.fit_cache else ("base", "new"):  # fill each side's cache of model fits (untimed)
         one_run(params, caches[side], base_src if side == "base" else None)
     rows: dict[str, list[dict]] = {}
     for i in range(a.rounds):

@@ -18,7 +18,8 @@ records a run.
 Run: ``.venv/bin/python benchmarks/bench_fixed_ab.py [--base HEAD~1] [--managers 50]
 [--deals 200000] [--rounds 3] [--org DIR] [--base-dir DIR]`` (``--org``: a folder ``bench_batch.py
 --keep`` or an earlier run left, reused; ``--base-dir``: a base checkout an earlier run made,
-reused; ``--smoke``: 2 managers, 2,000 deals, one round, the base HEAD, only to check that it runs).
+reused; ``--smoke``: 2 managers, 2,000 deals, one round, the base HEAD, only to check that it runs; its
+"cold" and "warm" runs all read the fits of ``bench_batch.smoke_fit_cache``).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_batch import ROLES, _RssSampler, generate, reportkit_batch
+from bench_batch import ROLES, _RssSampler, generate, reportkit_batch, smoke_fit_cache
 from bench_workbook_ab import BASE_DIR_HELP, base_src
 
 ONE = ("account_managers=AM-0001", "reports=account_manager", "pdf.enabled=false")
@@ -80,7 +81,10 @@ def on_pythonpath(base_src: Path | None) -> Iterator[None]:
 
 def ab_setup(doc: str, prefix: str, rounds: int, smoke_managers: int) -> tuple[argparse.Namespace, Path, Path, Path]:
     """The A/B scripts' arguments, their temporary folder, the base commit's ``src/`` (with its
-    ``templates/`` beside it; ``--base-dir``: an earlier run's, reused) and the org's params file."""
+    ``templates/`` beside it; ``--base-dir``: an earlier run's, reused) and the org's params file.
+
+    ``fit_cache`` of the arguments: with ``--smoke``, the cache of model fits every run reads
+    (``bench_batch.smoke_fit_cache``), else None (each run's own, as the script makes it)."""
     ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     ap.add_argument("--base", default="HEAD~1")
     ap.add_argument("--managers", type=int, default=50)
@@ -92,6 +96,7 @@ def ab_setup(doc: str, prefix: str, rounds: int, smoke_managers: int) -> tuple[a
     a = ap.parse_args()
     if a.smoke:
         a.managers, a.deals, a.rounds, a.base = smoke_managers, 2_000, 1, "HEAD"
+    a.fit_cache = smoke_fit_cache() if a.smoke else None
     tmp = Path(tempfile.mkdtemp(prefix=prefix))
     src = base_src(a.base_dir, tmp / "base", a.base)
     params = a.org / "params.yaml" if a.org else generate(tmp / "org", a.managers, a.deals)
@@ -111,7 +116,7 @@ def main() -> None:
     rows: dict[tuple[str, str], list[dict[str, float]]] = {}
     for i in range(a.rounds):
         for side in ("base", "new") if i % 2 == 0 else ("new", "base"):
-            cache = tmp / f"cache-{side}-{i}"
+            cache = a.fit_cache or tmp / f"cache-{side}-{i}"
             for temp in ("cold", "warm"):
                 out = tmp / f"out-{side}-{temp}"
                 row = one_run(params, out, cache, base_src if side == "base" else None)

@@ -22,7 +22,8 @@
    (``backtest.forecast_accuracy``, the blended rule only, no model) is computed in both.
 
 Run: ``.venv/bin/python benchmarks/bench_forecast.py [--params params/demo.yaml] [--jobs N] [--skip-batch] [--ab N]``
-(``--smoke``: no backtests and a batch of one report, only to check that the script runs).
+(``--smoke``: no backtests and a batch of one report, its fits and the forecasts' read from and kept in
+``bench_batch.smoke_fit_cache``, only to check that the script runs).
 The machine's load changes wall times (``os.getloadavg`` is printed with them); CPU
 seconds are the steadier figure. ``docs/forecasting.md`` records a run.
 """
@@ -84,26 +85,33 @@ SMOKE_BATCH = ("-p", "account_managers=AM-001", "-p", "reports=account_manager")
 """``--smoke``: the batch of one report (tests/test_benchmarks.py checks that the script runs)."""
 
 
-def _batch(params: Path, jobs: int | None, served: Path | None = None, extra: tuple[str, ...] = ()) -> tuple[float, float]:
-    """One ``reportkit batch`` into a temporary folder: (wall seconds, peak RSS MB of its largest process)."""
+def _batch(
+    params: Path, jobs: int | None, served: Path | None = None, extra: tuple[str, ...] = (), cache: Path | None = None
+) -> tuple[float, float]:
+    """One ``reportkit batch`` into a temporary folder: (wall seconds, peak RSS MB of its largest process).
+
+    ``cache``: the cache of model fits it reads (default: an empty one, so every run fits).
+    """
     from bench_batch import measured
 
     with tempfile.TemporaryDirectory() as tmp:
         args = ["batch", str(params), "--output-dir", tmp, "-q", *extra] + (["--jobs", str(jobs)] if jobs else [])
         cmd = [sys.executable, "-c", SERVED, str(served), *args] if served else [str(BIN / "reportkit"), *args]
-        run = measured(cmd, env={**os.environ, "REPORTKIT_CACHE_DIR": f"{tmp}/fit-cache"})  # cold: every run fits
+        run = measured(cmd, env={**os.environ, "REPORTKIT_CACHE_DIR": str(cache or f"{tmp}/fit-cache")})
     return run.wall, run.largest
 
 
 # what a batch computes for its forecasts, in a fresh process (the statsmodels imports count, as in the batch):
-# this year's hierarchy and, at year end, next year's, from one backtest; argv: params, pickle of the hierarchies
+# this year's hierarchy and, at year end, next year's, from one backtest; argv: params, pickle of the hierarchies[,
+# a cache of model fits to read: the smoke run's]
 FORECASTS = """import json, pickle, resource, sys, time
+from reportkit.domain.forecast_models import fit_cache
 from reportkit.domain.loading import load_inputs
 from reportkit.reports.context import report_context, shared_contexts
 p, ds = load_inputs(sys.argv[1])
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 w, c = time.perf_counter(), time.process_time()
-with shared_contexts():
+with shared_contexts(fit_cache=fit_cache(sys.argv[3]) if len(sys.argv) > 3 else None):
     ctx = report_context(ds, p, p.period, p.as_of)
     h, nxt = ctx.forecast_hierarchy(ds), ctx.next_year_hierarchy(ds)
 w, c = time.perf_counter() - w, time.process_time() - c
@@ -114,11 +122,12 @@ print(json.dumps({"wall": w, "cpu": c, "n": n, "next": nxt is not None, "before"
 """
 
 
-def batch_ratio(params: Path, jobs: int | None, ab: int = 0, extra: tuple[str, ...] = ()) -> None:
-    batch_s, peak_mb = _batch(params, jobs, extra=extra)
+def batch_ratio(params: Path, jobs: int | None, ab: int = 0, extra: tuple[str, ...] = (), cache: Path | None = None) -> None:
+    batch_s, peak_mb = _batch(params, jobs, extra=extra, cache=cache)
     with tempfile.TemporaryDirectory() as tmp:
         served = Path(tmp) / "hierarchies.pkl"
-        run = subprocess.run([sys.executable, "-c", FORECASTS, str(params), str(served)], capture_output=True, text=True)
+        cmd = [sys.executable, "-c", FORECASTS, str(params), str(served), *([str(cache)] if cache else [])]
+        run = subprocess.run(cmd, capture_output=True, text=True)
         if run.returncode:
             raise SystemExit(f"the forecasts failed:\n{run.stderr[-2000:]}")
         fc = json.loads(run.stdout.strip().splitlines()[-1])
@@ -166,7 +175,10 @@ def main() -> None:
     if not a.skip_backtest and not a.smoke:
         backtests()
     if not a.skip_batch:
-        batch_ratio(a.params, a.jobs, 0 if a.smoke else a.ab, SMOKE_BATCH if a.smoke else ())
+        from bench_batch import smoke_fit_cache
+
+        smoke = a.smoke
+        batch_ratio(a.params, a.jobs, 0 if smoke else a.ab, SMOKE_BATCH if smoke else (), smoke_fit_cache() if smoke else None)
 
 
 if __name__ == "__main__":

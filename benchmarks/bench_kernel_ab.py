@@ -17,8 +17,8 @@ whether the executed notebooks are the same on both sides: every cell's source a
 (Papermill's timings and the cells' ids left out).
 
 Run: ``.venv/bin/python benchmarks/bench_kernel_ab.py --base COMMIT [--rounds 3] [--kernels 3]``
-(``--smoke``: 1 manager, 2,000 deals, one round of one kernel per kind, the base HEAD, only
-to check that it runs; ``--base-dir DIR``: a base checkout an earlier run made, reused).
+(``--smoke``: 1 manager, 2,000 deals, one round of one kernel per kind, the base HEAD, the
+objects built on the fits of ``bench_batch.smoke_fit_cache``, only to check that it runs; ``--base-dir DIR``: a base checkout an earlier run made, reused).
 """
 
 from __future__ import annotations
@@ -106,12 +106,12 @@ def _comparable(nb: dict) -> list[dict]:
     ]
 
 
-def _objects(root: Path, managers: int, deals: int) -> dict:
+def _objects(root: Path, managers: int, deals: int, cache: Path | None = None) -> dict:
     from bench_workbook_ab import _objects as build
 
     from reportkit.config.params import load_params
 
-    pickles = build(root, managers, deals)
+    pickles = build(root, managers, deals, cache)
     params_path = root / "org" / "params.yaml"
     params = load_params(params_path)
     ids = {kind: str(pickle.loads(p.read_bytes()).id) for kind, p in pickles.items()}
@@ -145,7 +145,9 @@ def main() -> None:
         a.managers, a.deals, a.rounds, a.kernels, a.base = 1, 2_000, 1, 1, "HEAD"
     tmp = Path(tempfile.mkdtemp(prefix="bench-kernel-ab-"))
     src = base_src(a.base_dir, tmp / "base", a.base)
-    objects = _objects(tmp, a.managers, a.deals)
+    from bench_batch import smoke_fit_cache
+
+    objects = _objects(tmp, a.managers, a.deals, smoke_fit_cache() if a.smoke else None)
     kinds = a.kinds.split(",")
     print(f"{a.managers} managers, {a.deals:,} deals; base {a.base}; {a.rounds} rounds of {a.kernels} kernels per kind")
     cpu: dict[tuple[str, str], list[list[float]]] = {}

@@ -36,7 +36,8 @@ DEMO = ROOT / "params" / "demo.yaml"
 
 
 SMOKE = {"account_managers": ["AM-001"], "reports": ["account_manager"]}
-"""``--smoke``: the demo batch cut to one report (tests/test_benchmarks.py checks that the script runs)."""
+"""``--smoke``: the demo batch cut to one report (tests/test_benchmarks.py checks that the script runs), on the fits of
+``bench_batch.smoke_fit_cache``."""
 
 
 def tree_cpu(pid: int | None) -> float:
@@ -65,14 +66,14 @@ def renderer_cpu(renderer: object) -> float:
     return tree_cpu(getattr(renderer, "driver_pid", None))
 
 
-def _batch(params: Path, out: Path, pdf: str | None, **overrides: object) -> float:
+def _batch(params: Path, out: Path, pdf: str | None, cache: bool = False, **overrides: object) -> float:
+    """The batch of ``params`` with PDFs off or by renderer ``pdf``: its wall seconds. ``cache``: read and keep the
+    model fits in the cache folder (``REPORTKIT_CACHE_DIR``: the smoke run's); by default every run fits its models."""
     from reportkit.run.batch import run_batch
 
     pdf_over = {"enabled": "false"} if pdf is None else {"enabled": "true", "renderer": pdf}
     t0 = time.perf_counter()
-    result = run_batch(
-        params, out, progress=False, overrides={"pdf": pdf_over, **overrides}, cache=False
-    )  # every run fits its models
+    result = run_batch(params, out, progress=False, overrides={"pdf": pdf_over, **overrides}, cache=cache)
     assert result.succeeded, result.summary()
     return time.perf_counter() - t0
 
@@ -158,7 +159,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load average at start: {' / '.join(f'{x:.1f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory(prefix="bench-pdf-") as tmp:
         tmp_path = Path(tmp)
-        without = _batch(DEMO, tmp_path / "without", pdf=None, **(SMOKE if args.smoke else {}))
+        from bench_batch import smoke_fit_cache
+
+        smoke_cache = args.smoke and smoke_fit_cache() is not None
+        without = _batch(DEMO, tmp_path / "without", pdf=None, cache=smoke_cache, **(SMOKE if args.smoke else {}))
         _per_report("demo", sorted((tmp_path / "without").glob("*/*.ipynb")))
         if args.org and not args.smoke:
             from bench_batch import generate

@@ -20,7 +20,8 @@ It then compares the two sides' PDFs of each report as a reader gets them: their
 
 Run: ``.venv/bin/python benchmarks/bench_pdf_ab.py [--base HEAD~1] [--renderer chromium]
 [--managers 50] [--deals 200000] [--every 10] [--rounds 3] [--prints 2]`` (``--smoke``:
-1 manager, 2,000 deals, one round, the base HEAD, only to check that it runs; ``--base-dir DIR``:
+1 manager, 2,000 deals, one round, the base HEAD, its batch on one worker and the fits of
+``bench_batch.smoke_fit_cache``, only to check that it runs; ``--base-dir DIR``:
 a base checkout an earlier run made, reused).
 """
 
@@ -38,7 +39,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_batch import generate
+from bench_batch import generate, smoke_fit_cache
 from bench_workbook_ab import BASE_DIR_HELP, base_src
 
 BENCHMARKS = Path(__file__).resolve().parent
@@ -72,14 +73,18 @@ print(json.dumps(times))
 """
 
 
-def _notebooks(root: Path, managers: int, deals: int, every: int) -> dict[str, list[Path]]:
-    """Executed notebooks (PDFs on: charts with their SVG) of every ``every``-th account manager, their teams and the company."""
+def _notebooks(root: Path, managers: int, deals: int, every: int, smoke: bool = False) -> dict[str, list[Path]]:
+    """Executed notebooks (PDFs on: charts with their SVG) of every ``every``-th account manager, their teams and the company.
+
+    ``smoke``: one report worker, and the fits of ``bench_batch.smoke_fit_cache`` when it names a folder.
+    """
     from reportkit.run.batch import run_batch
 
     params = generate(root / "org", managers, deals)
     ams = [f"AM-{i:04d}" for i in range(1, managers + 1, every)]
     overrides = {"pdf": {"enabled": "true"}, "account_managers": ams}
-    result = run_batch(params, root / "out", progress=False, overrides=overrides, cache=False)
+    cache, jobs = (smoke_fit_cache() is not None, 1) if smoke else (False, None)
+    result = run_batch(params, root / "out", progress=False, overrides=overrides, cache=cache, jobs=jobs)
     assert result.succeeded, result.summary()
     return {kind: sorted((root / "out" / folder).glob("*.ipynb")) for kind, folder in _FOLDERS.items()}
 
@@ -132,7 +137,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="reportkit-bench-pdf-") as tmp:
         root = Path(tmp)
         src = base_src(args.base_dir, root / "base-src", args.base)
-        by_kind = _notebooks(root, args.managers, args.deals, args.every)
+        by_kind = _notebooks(root, args.managers, args.deals, args.every, args.smoke)
         notebooks = [str(p) for paths in by_kind.values() for p in paths]
         print(
             f"{args.managers} managers, {args.deals:,} deals; {args.renderer}; base {args.base}; "

@@ -23,7 +23,8 @@ median per report kind and the mean cost per report of the whole batch (the org'
 mix of kinds). ``docs/batch.md`` ("Where a report's time goes") records a run.
 
 Run: ``.venv/bin/python benchmarks/bench_report.py [--managers 50] [--deals 200000]
-[--every 10] [--pdf] [--pdf-renderer auto] [--repeat 1] [--each]`` (``--smoke``: 1 manager, 2,000 deals, only to check that it runs).
+[--every 10] [--pdf] [--pdf-renderer auto] [--repeat 1] [--each]`` (``--smoke``: 1 manager, 2,000 deals, the fits of
+``bench_batch.smoke_fit_cache``, only to check that it runs).
 """
 
 from __future__ import annotations
@@ -181,7 +182,12 @@ def profile(args: argparse.Namespace, root: Path) -> dict[str, list[Steps]]:
     out = root / "out"
     (out / ".work").mkdir(parents=True)
     by_kind: dict[str, list[Steps]] = defaultdict(list)
-    with shared_contexts():
+    from bench_batch import smoke_fit_cache
+
+    from reportkit.domain.forecast_models import fit_cache
+
+    cache = smoke_fit_cache() if args.smoke else None  # the smoke run's fits; else the shared context fits them here
+    with shared_contexts(fit_cache=fit_cache(cache) if cache else None):
         w, c = time.perf_counter(), time.process_time()
         for spec in [s for s in sample if s.kind != "company"][:1] + [s for s in sample if s.kind == "company"]:
             kinds[spec.kind].build(ds, str(spec.id), params.period, params, params.as_of)

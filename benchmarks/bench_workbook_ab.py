@@ -12,8 +12,8 @@ same load. Also checks that the two files are the same bytes (``same bytes: yes`
 
 Run: ``.venv/bin/python benchmarks/bench_workbook_ab.py [--base HEAD~1] [--managers 50]
 [--deals 200000] [--rounds 4] [--writes 3] [--base-dir DIR]`` (``--smoke``: 1 manager, 2,000 deals,
-one round, the base HEAD, only to check that it runs; ``--base-dir``: a base checkout an
-earlier run made, reused, as the smoke runs of the suite do).
+one round, the base HEAD, the fits of ``bench_batch.smoke_fit_cache``, only to check that it runs;
+``--base-dir``: a base checkout an earlier run made, reused, as the smoke runs of the suite do).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_batch import generate
+from bench_batch import generate, smoke_fit_cache
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -88,16 +88,19 @@ def base_src(base_dir: Path | None, folder: Path, rev: str) -> Path:
     return base_checkout(folder, rev)
 
 
-def _objects(root: Path, managers: int, deals: int) -> dict[str, Path]:
+def _objects(root: Path, managers: int, deals: int, cache: Path | None = None) -> dict[str, Path]:
+    """The first account manager's, team's and company's report objects, pickled; ``cache``: a cache of model fits
+    to read and fill (``bench_batch.smoke_fit_cache``; None: the forecast's models are fitted here)."""
     from reportkit.config.params import load_params
     from reportkit.domain import loading
+    from reportkit.domain.forecast_models import fit_cache
     from reportkit.reports.builders import batch_kinds, plan_reports, shared_contexts
 
     params = load_params(generate(root / "org", managers, deals))
     ds = loading.load_source(params)
     kinds, specs = batch_kinds(params), plan_reports(ds, params)
     out: dict[str, Path] = {}
-    with shared_contexts():
+    with shared_contexts(fit_cache=fit_cache(cache) if cache else None):
         for kind in ("account_manager", "team", "company"):
             spec = next(s for s in specs if s.kind == kind)
             report = kinds[kind].build(ds, str(spec.id), params.period, params, params.as_of)
@@ -121,7 +124,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="reportkit-bench-wb-") as tmp:
         root = Path(tmp)
         src = base_src(args.base_dir, root / "base", args.base)
-        objects = _objects(root, args.managers, args.deals)
+        objects = _objects(root, args.managers, args.deals, smoke_fit_cache() if args.smoke else None)
         print(f"{args.managers} managers, {args.deals:,} deals; base {args.base}; {args.rounds} rounds of {args.writes} writes")
         for kind, pkl in objects.items():
             times: dict[str, list[float]] = {"base": [], "this": []}

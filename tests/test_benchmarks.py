@@ -5,6 +5,10 @@
 nothing ran the scripts. These runs check no figure, only that each script runs
 through and prints the lines a reader of ``docs/`` looks for. A new ``bench_*.py``
 needs a ``--smoke`` switch and its headline lines in :data:`HEADLINES`.
+
+The smoke runs read and fill the test run's cache of model fits (``REPORTKIT_CACHE_DIR``,
+``bench_batch.smoke_fit_cache``): their tiny orgs are the same data every time, so the
+forecast's models are fitted once per org in the run, not in each of their batches and builds.
 """
 
 from __future__ import annotations
@@ -157,8 +161,10 @@ def base_checkout(tmp_path_factory) -> Path:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("script", sorted(HEADLINES))
-def test_each_benchmark_runs_at_its_smallest_size_and_prints_its_headline(script, tmp_path, request):
-    env = {**os.environ, "TMPDIR": str(tmp_path)}
+def test_each_benchmark_runs_at_its_smallest_size_and_prints_its_headline(
+    script, tmp_path, request, fit_cache_in_a_temporary_folder
+):
+    env = {**os.environ, "TMPDIR": str(tmp_path), "REPORTKIT_CACHE_DIR": fit_cache_in_a_temporary_folder}
     base = ["--base-dir", str(request.getfixturevalue("base_checkout"))] if script.endswith("_ab.py") else []
     run = subprocess.run(
         [sys.executable, str(BENCHMARKS / script), "--smoke", *base],
