@@ -531,6 +531,25 @@ def test_unknown_account_managers_are_summarised_once_then_each_row_then_the_fix
     assert exc.value.hint.startswith("account managers not in the roster: add them to the roster or correct the ids")
 
 
+@pytest.mark.parametrize(
+    "deals_file, columns", [("unknown_account_manager.csv", ""), ("mixed_currencies.csv", "currency: Currency")]
+)
+def test_references_the_mapping_reported_are_not_checked_again_and_the_refusal_is_the_same(
+    tmp_path, monkeypatch, deals_file, columns
+):
+    """The roster and currency checks run once (the mapping's); the data set's own check of them gave the same cells."""
+    from reportkit.data import model
+
+    with pytest.raises(DataError) as once:
+        load_dataset(mapping(tmp_path, deals_file, columns=columns))
+    validate = model.validate_dataset
+    monkeypatch.setattr(model, "validate_dataset", lambda ds, **kw: validate(ds, **{**kw, "refs_checked": ()}))
+    with pytest.raises(DataError) as twice:
+        load_dataset(mapping(tmp_path, deals_file, columns=columns))
+    assert once.value.problems and once.value.problems == twice.value.problems
+    assert str(once.value) == str(twice.value) and once.value.hint == twice.value.hint
+
+
 def test_every_refusal_is_a_reportkit_error_with_a_message(tmp_path):
     for name in (
         "footer_grand_total.csv",

@@ -67,6 +67,7 @@ import pandas as pd
 from threadpoolctl import ThreadpoolController
 
 from ..core.cache import ContentCache
+from ..core.hashing import row_hashes
 from ..core.money import to_cents
 from ..core.periods import FiscalCalendar, Period
 from ._credit_core import lookup
@@ -611,12 +612,13 @@ def _read_fit(payload: bytes | None) -> tuple[np.ndarray, np.ndarray] | object |
 HIERARCHY_CACHE = "hierarchies-v1"
 
 
-def hierarchy_key(dataset: Any, *parts: object) -> bytes:
+def hierarchy_key(dataset: Any, *parts: object, rows: Mapping[str, np.ndarray] | None = None) -> bytes:
     """The cache key of a batch's forecast hierarchies: SHA-256 of everything they are computed from.
 
-    The data set's content (every frame of ``dataset``: each row's 64-bit hash by
-    ``pandas.util.hash_pandas_object``, index included, with the columns and their dtypes;
-    its other fields but ``sources``, the files' names, by ``repr``), ``parts`` (the cutoff,
+    The data set's content (every frame of ``dataset``: each row's 64-bit hash,
+    :func:`reportkit.core.hashing.row_hashes`, and its index's, with the columns and their dtypes;
+    ``rows``: a frame's row hashes the caller has, by field name (a batch's deals, which its
+    fingerprint hashes too); its other fields but ``sources``, the files' names, by ``repr``), ``parts`` (the cutoff,
     the fiscal year: whatever else the caller's computation reads, by ``repr``), the source
     of every module of ``reportkit.domain`` and ``reportkit.core`` (the rules) and of
     ``reports/context.py`` (what it keeps of them), and the library versions of
@@ -630,7 +632,8 @@ def hierarchy_key(dataset: Any, *parts: object) -> bytes:
         h.update(f"\0{f.name}\0".encode())
         if isinstance(value, pd.DataFrame):
             h.update(repr([(str(c), str(t)) for c, t in value.dtypes.items()]).encode())
-            h.update(pd.util.hash_pandas_object(value, index=True).to_numpy().tobytes())
+            h.update(pd.util.hash_pandas_object(value.index).to_numpy().tobytes())
+            h.update((rows[f.name] if rows and f.name in rows else row_hashes(value)[0]).tobytes())
         elif f.name != "sources":
             h.update(repr(value).encode())
     h.update(repr(parts).encode())

@@ -31,6 +31,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
+from ..core.hashing import column_hashes, row_hashes
 from ..core.money import money_sum
 from ..core.words import counted
 from .commission import LINE_COLUMNS, CommissionStatement
@@ -54,27 +55,12 @@ CHANGE_COLUMNS = {"amount_cents": "amount", "stage": "stage", "close_date": "clo
 _HASH_COLUMNS = ("row", *(f"h_{c}" for c in CHANGE_COLUMNS))
 
 
-_HASH_CHUNK = 100_000  # rows hashed at a time: a text column is boxed into Python strings to be hashed
-
-
-def _hash(values: pd.Series) -> np.ndarray:
-    """pandas' stable 64-bit hash of each value (no index), in chunks of rows: the same hashes (each is its value's
-    alone) without boxing a whole text column at once (about 200 MB at 800,000 deals: docs/batch.md, memory)."""
-    out = np.empty(len(values), np.uint64)
-    for i in range(0, len(values), _HASH_CHUNK):
-        out[i : i + _HASH_CHUNK] = pd.util.hash_pandas_object(values.iloc[i : i + _HASH_CHUNK], index=False).to_numpy(np.uint64)
-    return out
-
-
-_MIX = np.uint64(0x100000001B3)  # FNV-1a's 64-bit prime: combines the columns' hashes in column order
-
-
-def deal_fingerprint(deals: pd.DataFrame) -> pd.DataFrame:
+def deal_fingerprint(deals: pd.DataFrame, rows: np.ndarray | None = None) -> pd.DataFrame:
     """One row per deal: its id, owner, close date and hashes of its canonical row.
 
     Each column is hashed once, vectorised (:func:`pandas.util.hash_pandas_object`, pandas'
     stable 64-bit hash), and the row hash combines the columns' hashes in column-name
-    order: 200,000 deals in about a quarter of a second.
+    order (:func:`reportkit.core.hashing.row_hashes`): 200,000 deals in about a quarter of a second.
 
     Parameters
     ----------
@@ -89,16 +75,14 @@ def deal_fingerprint(deals: pd.DataFrame) -> pd.DataFrame:
         ``row`` (uint64: every column of the deal) and one uint64 ``h_<column>`` per
         :data:`CHANGE_COLUMNS` column (0 when the data set lacks it). Equal hashes mean an
         unchanged deal.
+    rows : ndarray, optional
+        ``row_hashes(deals)``'s row hashes when the caller has them (a batch: ``reports.context.deal_row_hashes``).
     """
     n = len(deals)
-    hashes = {}  # only the CHANGE_COLUMNS' hashes are kept: one column's hash at a time (batch memory, docs/batch.md)
-    row = np.zeros(n, np.uint64)
-    with np.errstate(over="ignore"):
-        for c in sorted(deals.columns):
-            h = _hash(deals[c]) if n else np.zeros(0, np.uint64)
-            row = (row ^ h) * _MIX
-            if c in CHANGE_COLUMNS:
-                hashes[c] = h
+    if rows is None:  # only the CHANGE_COLUMNS' hashes are kept: one column's hash at a time (batch memory, docs/batch.md)
+        row, hashes = row_hashes(deals, keep=CHANGE_COLUMNS)
+    else:
+        row, hashes = rows, {c: column_hashes(deals[c]) for c in CHANGE_COLUMNS if c in deals.columns}
     out = pd.DataFrame(
         {
             "deal_id": deals["deal_id"].astype(str),

@@ -24,6 +24,7 @@ import pandas as pd
 from ..config.params import BatchParams
 from ..config.plans import Plan, deal_type_plan, load_plan_source
 from ..core.cache import ContentCache
+from ..core.hashing import row_hashes
 from ..core.money import cents_to_money, to_cents
 from ..core.periods import Period, data_cutoff, data_end, data_start
 from ..data.mapping import data_notes
@@ -40,6 +41,7 @@ from ..domain.quota import attainment_table, quotas_from_rule, split_quotas
 __all__ = [
     "AT_RISK_COLUMNS",
     "ReportContext",
+    "deal_row_hashes",
     "effective_quotas",
     "engine_quotas",
     "fit_executor",
@@ -309,7 +311,12 @@ class ReportContext:
             return None, b""
         cache = ContentCache(fits.root.parent, HIERARCHY_CACHE)
         return cache, hierarchy_key(
-            ds, self.forecast_cutoff, self.period.fiscal_year, self.period.year.start, self.period.year.end
+            ds,
+            self.forecast_cutoff,
+            self.period.fiscal_year,
+            self.period.year.start,
+            self.period.year.end,
+            rows={"deals": deal_row_hashes(ds.deals)},
         )
 
     def _compute_hierarchies(self, ds: Dataset) -> None:
@@ -566,6 +573,26 @@ _shared_depth = 0
 _shared_lock = threading.Lock()
 _fit_executors: list[Executor] = []  # the executors offered by the open shared_contexts blocks, innermost last
 _fit_caches: list[ContentCache] = []  # the fit caches offered by them, innermost last
+_deal_rows: list[tuple[pd.DataFrame, np.ndarray]] = []  # deal_row_hashes' inside the blocks: (deals, their row hashes)
+
+
+def deal_row_hashes(deals: pd.DataFrame) -> np.ndarray:
+    """The deals' row hashes (:func:`reportkit.core.hashing.row_hashes`), once per deals frame inside :func:`shared_contexts`.
+
+    A batch needs them twice: for its forecast hierarchies' cache key (:meth:`ReportContext._hierarchy_record`)
+    and its deals' fingerprint (``deals.fingerprint.parquet``). Kept (8 bytes a deal) until the outermost
+    block ends, not dropped by :func:`forget_shared_contexts` (the fingerprint is made after it on Dask);
+    outside every block computed at each call.
+    """
+    with _shared_lock:
+        kept = next((rows for frame, rows in _deal_rows if frame is deals), None) if _shared is not None else None
+    if kept is not None:
+        return kept
+    rows = row_hashes(deals)[0]
+    with _shared_lock:
+        if _shared is not None:
+            _deal_rows.append((deals, rows))
+    return rows
 
 
 def forget_shared_contexts() -> None:
@@ -637,6 +664,7 @@ def shared_contexts(fit_executor: Executor | None = None, fit_cache: ContentCach
             _shared_depth -= 1
             if _shared_depth == 0:
                 _shared = None
+                _deal_rows.clear()
             if fit_executor is not None:
                 _fit_executors.remove(fit_executor)
             if fit_cache is not None:

@@ -467,9 +467,10 @@ class _PostSteps:
     def drained(self) -> None:
         """Every report is submitted: compute what the batch's sidecars need while the last ones run."""
         from ..domain.restatement import deal_fingerprint  # what write_batch_facts would compute at the end
+        from ..reports.context import deal_row_hashes
 
-        with span("fingerprint"):
-            self.fingerprint = deal_fingerprint(self.plan.ds.deals)
+        with span("fingerprint"):  # the rows hashed once a batch: the forecast hierarchies' cache key has them
+            self.fingerprint = deal_fingerprint(self.plan.ds.deals, rows=deal_row_hashes(self.plan.ds.deals))
 
     def finish(self, interrupted: bool) -> tuple[str | None, str | None]:
         """Every post-step's (path, error), running those not run yet; the last kind's (the company workbook).

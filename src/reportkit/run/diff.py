@@ -114,7 +114,11 @@ def write_batch_facts(
         elif key in old:
             figures[key] = old[key]
     atomic_write(out / FIGURES_FILE, json.dumps(figures, indent=1, ensure_ascii=False, sort_keys=True) + "\n")
-    fp = deal_fingerprint(ds.deals) if fingerprint is None else fingerprint
+    if fingerprint is None:
+        from ..reports.context import deal_row_hashes  # the rows a batch hashed for its forecasts' cache key
+
+        fingerprint = deal_fingerprint(ds.deals, rows=deal_row_hashes(ds.deals))
+    fp = fingerprint
     tmp = out / f".{FINGERPRINT_FILE}.tmp"
     fp.to_parquet(tmp, index=False)
     tmp.replace(out / FINGERPRINT_FILE)

@@ -142,7 +142,14 @@ def check_template(path: Path, kind: ReportKind | None = None) -> nbformat.Noteb
 
 
 def check_kernel(name: str = KERNEL_NAME) -> None:
-    """Raise :class:`KernelNotFoundError` unless Jupyter kernel ``name`` is installed."""
+    """Raise :class:`KernelNotFoundError` unless Jupyter kernel ``name`` is installed.
+
+    A plain kernel spec in Jupyter's data folders (:func:`plain_kernel_spec`) is found without
+    importing jupyter_client (0.27-0.32 s of CPU, zmq and its clients: the batch process starts
+    no kernel itself); any other case is asked of jupyter_client's ``KernelSpecManager``.
+    """
+    if plain_kernel_spec(name):
+        return
     from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
     try:
@@ -152,6 +159,55 @@ def check_kernel(name: str = KERNEL_NAME) -> None:
             f"Jupyter kernel {name!r} is not installed",
             hint=f"run 'make kernel' or 'python -m ipykernel install --sys-prefix --name {name}'",
         ) from None
+
+
+_SPEC_TEXTS = ("name", "mimetype", "display_name", "language", "kernel_protocol_version", "resource_dir")
+"""The text fields of jupyter_client's ``KernelSpec`` (``argv`` a list of text, ``env`` and ``metadata`` objects,
+``interrupt_mode`` ``message`` or ``signal``): a kernel.json of only these loads as a ``KernelSpec``."""
+
+
+def plain_kernel_spec(name: str) -> bool:
+    """True when jupyter_client's ``KernelSpecManager().get_kernel_spec(name)`` surely returns a spec; False: ask it.
+
+    It looks through ``jupyter_core.paths.jupyter_path("kernels")`` (then IPython's folder and,
+    for ``python3``, ipykernel's own spec) for the first folder named ``name`` in any case
+    holding a ``kernel.json``, reads it into a ``KernelSpec`` and checks its provisioner.
+    True here means: that first folder is in Jupyter's data folders and its ``kernel.json``
+    is a plain spec (an ``argv`` of text, only ``KernelSpec``'s fields with their types, no
+    ``kernel_provisioner``: the local provisioner, always available). Anything else (no such
+    folder there, other JSON, a provisioner) is False, and :func:`check_kernel` asks
+    jupyter_client, which then finds it, or not, and says why. Pinned to jupyter_client 8
+    (``tests/test_kernels.py``: the answer agrees with ``KernelSpecManager``'s, case by case).
+    """
+    import json
+    import os
+
+    from jupyter_core.paths import jupyter_path
+
+    for folder in [d for d in jupyter_path("kernels") if os.path.isdir(d)]:
+        for entry in os.listdir(folder):
+            path = os.path.join(folder, entry)
+            if entry.lower() == name.lower() and os.path.isdir(path) and os.path.isfile(os.path.join(path, "kernel.json")):
+                try:
+                    with open(os.path.join(path, "kernel.json"), encoding="utf-8") as f:
+                        spec = json.load(f)
+                except (OSError, ValueError):
+                    return False
+                return _plain_spec(spec)
+    return False
+
+
+def _plain_spec(spec: Any) -> bool:
+    """A kernel.json's object that loads as jupyter_client's ``KernelSpec`` with the local provisioner."""
+    if not isinstance(spec, dict) or not isinstance(spec.get("argv"), list) or not all(isinstance(a, str) for a in spec["argv"]):
+        return False
+    texts = all(isinstance(spec[k], str) for k in _SPEC_TEXTS if k in spec)
+    objects = all(isinstance(spec.get(k, {}), dict) for k in ("env", "metadata"))
+    mode = str(spec.get("interrupt_mode", "signal")).lower() in ("message", "signal") and isinstance(
+        spec.get("interrupt_mode", ""), str
+    )
+    known = set(spec) <= {"argv", "env", "metadata", "interrupt_mode", *_SPEC_TEXTS}
+    return texts and objects and mode and known and "kernel_provisioner" not in spec.get("metadata", {})
 
 
 def check_pdf(params: BatchParams, kinds: list[ReportKind] | None = None, *, on_workers: bool = False) -> tuple[BatchParams, Any]:

@@ -101,6 +101,7 @@ from ...core.periods import FiscalCalendar
 from .. import fx, model
 from ..splits import check_splits, splits_problems
 from .problems import (
+    ROSTER_REFERENCES,
     _data_error,
     _outside_quota_periods,
     _uncredited_deal_problems,
@@ -189,6 +190,8 @@ def load_dataset(mapping_path: str | Path, *, uncredited: Callable[[model.Datase
         tables["deals"] = _convert(ctx, tables, src_cols, m)
     kept = [t for t in model.TABLES if tables[t] is not None and tables[t] is loaded[t]]  # as load_table left them
     ids_checked = [t for t in ID_CHECKED if t in kept]
+    # every bad row reported below (the roster) or by load_table (the currency of quotas, and of deals not converted)
+    currency_checked = [(t, "currency") for t in ("quotas", "deals") if t in kept and (t == "quotas" or m.fx_rates is None)]
     ds = model.Dataset(
         **tables,
         currency=m.currency,
@@ -202,7 +205,13 @@ def load_dataset(mapping_path: str | Path, *, uncredited: Callable[[model.Datase
         ctx.problems.extend(check_splits(ds.splits, ds.deals, source_columns=src_cols.get("splits")).problems)
     parse_problems = list(ctx.problems)
     try:
-        return_ds = model.validate_dataset(ds, source_columns=src_cols, ids_checked=ids_checked, texts_checked=kept)
+        return_ds = model.validate_dataset(
+            ds,
+            source_columns=src_cols,
+            ids_checked=ids_checked,
+            texts_checked=kept,
+            refs_checked=[*ROSTER_REFERENCES, *currency_checked],
+        )
     except DataError as exc:
         seen = {(p.file, p.row, p.column) for p in parse_problems}
         merged = parse_problems + [p for p in exc.problems if (p.file, p.row, p.column) not in seen]

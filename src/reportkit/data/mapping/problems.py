@@ -117,6 +117,17 @@ UNKNOWN_ID_FIX = "add them to the roster or correct the ids (ids are text: '0073
 """The fix for account managers missing from the roster, said once per error (:func:`_data_error`)."""
 
 
+ROSTER_REFERENCES = (
+    ("deals", "account_manager_id"),
+    ("quotas", "account_manager_id"),
+    ("pipeline", "account_manager_id"),
+    ("accounts", "owner_id"),
+    ("splits", "account_manager_id"),
+)
+"""The (table, column) references :func:`_unknown_manager_summary` checks against the roster, every bad row
+reported: ``validate_dataset(refs_checked=...)`` skips them."""
+
+
 def _unknown_manager_summary(ds: model.Dataset, src_cols: dict[str, dict[str, str]]) -> tuple[list[DataProblem], list[str]]:
     """Rows naming an account manager missing from the roster: one problem per row, one summary per table.
 
@@ -131,13 +142,7 @@ def _unknown_manager_summary(ds: model.Dataset, src_cols: dict[str, dict[str, st
     out, summaries = [], []
     known = set(ds.account_managers["account_manager_id"].dropna().astype(str))
     roster = ds.sources.get("account_managers") or "account_managers"
-    for table, col in (
-        ("deals", "account_manager_id"),
-        ("quotas", "account_manager_id"),
-        ("pipeline", "account_manager_id"),
-        ("accounts", "owner_id"),
-        ("splits", "account_manager_id"),
-    ):
+    for table, col in ROSTER_REFERENCES:
         frame = ds.table(table)
         if frame is None or not len(frame) or col not in frame.columns:
             continue
