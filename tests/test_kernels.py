@@ -234,3 +234,83 @@ def test_state_set_by_one_report_never_reaches_another(tmp_path, warm):
     assert [s["environment"] for s in seen] == [None] * len(ids)
     assert [s["sys.modules"] for s in seen] == [False] * len(ids)
     assert len({s["pid"] for s in seen}) == len(ids)  # one process per report
+
+
+_WORKER_FORK_PROBE = """\
+import json, multiprocessing, os, sys, warnings
+from threadpoolctl import threadpool_info
+with warnings.catch_warnings(record=True) as caught:  # a named semaphore registers with the resource tracker
+    warnings.simplefilter("always")
+    multiprocessing.get_context("spawn").Lock()
+warm = os.getppid()
+with open(f"/proc/{warm}/stat") as f:
+    worker = int(f.read().rsplit(")", 1)[1].split()[1])
+def cmdline(pid):
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        return f.read().replace(b"\\0", b" ").decode()
+worker_cmd = cmdline(worker)
+print("PROBE " + json.dumps({
+    "warm": warm,
+    "worker": worker,
+    "worker is a pool worker": "forkserver" in worker_cmd,
+    "warm process forked from it": cmdline(warm) == worker_cmd,
+    "skipped modules": sorted(m for m, v in sys.modules.items() if v is None and m in {UNUSED}),
+    "environment": {k: os.environ.get(k) for k in ("OPENBLAS_NUM_THREADS", "JE_ARROW_MALLOC_CONF")},
+    "blas threads": sorted({i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}),
+    "semaphore warnings": [str(w.message) for w in caught],
+}))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_report_workers_warm_process_is_forked_from_the_worker_and_its_kernels_inherit_none_of_its_settings(tmp_path):
+    """A report worker forks its warm process from itself (``kernels.fork_warm_process``), before it
+    skips the format checkers (``sys.modules`` entries of None) and with ``SINGLE_THREADED`` set only
+    while it imports: the kernels see no skipped module, the batch's own environment, one BLAS thread,
+    and the batch's resource tracker (a semaphore registers without its "relaunching" warning)."""
+    from reportkit.run.startup import UNUSED_FORMAT_CHECKERS
+
+    tdir = templates_with_cell(tmp_path, _WORKER_FORK_PROBE.replace("{UNUSED}", repr(set(UNUSED_FORMAT_CHECKERS))))
+    ids = ["AM-001", "AM-002"]
+    result = run_batch(
+        _params(tmp_path, account_managers=ids, reports=["account_manager"]),
+        tmp_path / "out",
+        progress=False,
+        template_dir=tdir,
+        jobs=1,
+        worker_processes=True,
+        warm_kernels=True,
+    )
+    assert result.failed == 0 and result.ok == len(ids)
+    seen = []
+    for res in result.reports:
+        executed = nbformat.read(tmp_path / "out" / res.outputs["ipynb"], as_version=4)
+        text = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
+        seen.append(json.loads(next(ln for ln in text.splitlines() if ln.startswith("PROBE "))[len("PROBE ") :]))
+    assert len({s["warm"] for s in seen}) == 1  # one worker, one warm process, forked from it
+    assert [s["worker is a pool worker"] for s in seen] == [True, True]
+    assert [s["warm process forked from it"] for s in seen] == [True, True]  # not ``python -m reportkit.run._warm``
+    assert seen[0]["worker"] != os.getpid()
+    assert [s["skipped modules"] for s in seen] == [[], []]
+    expected = {k: os.environ.get(k) for k in ("OPENBLAS_NUM_THREADS", "JE_ARROW_MALLOC_CONF")}
+    assert [s["environment"] for s in seen] == [expected, expected]
+    assert [s["blas threads"] for s in seen] == [[1], [1]]
+    # the resource tracker's descriptor (multiprocessing.resource_tracker.getfd) is the one the warm process keeps
+    assert [s["semaphore warnings"] for s in seen] == [[], []]
+
+
+def test_a_process_with_another_thread_does_not_fork_a_warm_process():
+    """``WarmProcess.start_forked`` forks only a process that runs one thread (a fork copies only
+    the calling thread, and a lock another one held would stay locked); else it does nothing."""
+    import threading
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        wp = kernels.WarmProcess()
+        assert wp.start_forked() is False
+        assert wp._proc is None
+    finally:
+        stop.set()
+        other.join()

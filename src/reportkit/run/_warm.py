@@ -196,5 +196,54 @@ def serve(modules: list[str]) -> None:
                     os.kill(pid, signal.SIGKILL)
 
 
+def forking_available() -> bool:
+    """True where this process can fork a warm process or a kernel (``os.fork``: Linux, macOS)."""
+    return hasattr(os, "fork") and sys.platform != "win32"
+
+
+def fork_server(modules: list[str], keep: tuple[int, ...] = ()) -> tuple[int, int, int]:
+    """Fork this process into a warm process that imports ``modules`` and serves fork requests.
+
+    For a report worker, whose own imports (pandas, reportkit, jupyter_client) are most of a warm
+    process's: the child has them for nothing, copy-on-write, and imports the rest (ipykernel,
+    IPython, matplotlib). The caller must have no other thread (a fork copies only the calling
+    one) and must not have run anything of a report. The child is what ``python -m
+    reportkit.run._warm`` is: its own session, requests on fd 0, replies on fd 1, standard error
+    on the null device, and no other descriptor of the caller's but ``keep`` (the pipes of the
+    worker's pool stay the worker's). Returns the child's pid, the descriptor to write its requests
+    to and the one to read its replies from.
+    """
+    req_r, req_w = os.pipe()
+    rep_r, rep_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child; tests/test_kernels.py checks what it does
+        code = 1
+        try:
+            os.setsid()  # as start_new_session=True: a ^C in the terminal is the batch's to handle
+            signal.set_wakeup_fd(-1)
+            os.dup2(req_r, 0)
+            os.dup2(rep_w, 1)
+            devnull = os.open(os.devnull, os.O_RDWR)
+            os.dup2(devnull, 2)
+            _close_fds_but(0, 1, 2, *keep)
+            serve(modules)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(req_r)
+    os.close(rep_w)
+    return pid, req_w, rep_r
+
+
+def _close_fds_but(*keep: int) -> None:
+    """Close every descriptor of this process except ``keep``."""
+    low = 0
+    for fd in sorted(set(keep)):
+        if fd > low:
+            os.closerange(low, fd)
+        low = max(low, fd + 1)
+    os.closerange(low, os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 65536)
+
+
 if __name__ == "__main__":
     serve(sys.argv[1:])

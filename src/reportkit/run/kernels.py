@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import itertools
 import json
 import os
@@ -47,11 +48,15 @@ from jupyter_client.manager import AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
 from traitlets import DottedObjectName, Type
 
+from . import _warm
+
 __all__ = [
     "PRELOAD",
+    "SHARED",
     "WarmForkProvisioner",
     "WarmKernelManager",
     "WarmProcess",
+    "fork_warm_process",
     "start_warm_process",
     "warm_kernels_available",
     "warm_process",
@@ -105,9 +110,83 @@ _INTERPRETER_OPTIONS = ("-Xfrozen_modules=off",)
 spec (for the debugger). A kernel command with other interpreter options is not forked."""
 
 
+SHARED: tuple[str, ...] = ("numpy", "pyarrow", "pandas", "reportkit.reports.builders")
+"""What a report worker imports before it forks its warm process (:func:`fork_warm_process`): modules
+of :data:`PRELOAD` that the worker imports for itself too, with this module's jupyter_client, ZeroMQ and
+traitlets. Nothing here imports jsonschema, starts a thread or opens a ZeroMQ context."""
+
+
 def warm_kernels_available() -> bool:
     """True where kernels can be forked from a warm process (needs ``os.fork``: Linux, macOS)."""
-    return hasattr(os, "fork") and sys.platform != "win32"
+    return _warm.forking_available()
+
+
+def fork_warm_process() -> bool:
+    """In a new report worker: import :data:`SHARED`, then fork the worker's warm process from itself; True if forked.
+
+    The warm process then has the worker's imports for nothing and imports only the rest of
+    :data:`PRELOAD` (ipykernel, IPython, matplotlib): about 1.5 s of CPU less per worker than a
+    warm process of its own interpreter (``docs/batch.md``, "Session 16"). Called first thing in
+    the worker, before it has run anything of a report or started a thread; the imports run with
+    :data:`reportkit.run._warm.SINGLE_THREADED` set, as in a warm process of its own (no BLAS
+    thread pool, no allocator thread), and the variables are taken out of the worker's
+    environment again after the fork (the kernels' environments are as before). Where this
+    process has another thread by then, or cannot fork, nothing is forked (False) and the warm
+    process starts as its own interpreter (:meth:`WarmProcess.start`).
+    """
+    if not warm_kernels_available():
+        return False
+    added = [k for k in _warm.SINGLE_THREADED if k not in os.environ]
+    os.environ.update({k: _warm.SINGLE_THREADED[k] for k in added})
+    try:
+        for name in SHARED:
+            with contextlib.suppress(Exception):  # as the warm process's own preload: the kernel imports it itself
+                importlib.import_module(name)
+        return warm_process().start_forked()
+    finally:
+        for k in added:
+            os.environ.pop(k, None)
+
+
+def _one_thread() -> bool:
+    """This process runs one thread (Python's count and, on Linux, the kernel's ``/proc/self/task``)."""
+    counts = _warm._threads()
+    return counts["threads"] == 1 and counts["tasks"] in (None, 1)
+
+
+class _ForkedServer:
+    """The ``Popen``-like handle :class:`WarmProcess` keeps of a warm process this process forked
+    (:func:`reportkit.run._warm.fork_server`): its requests' and replies' pipes, ``poll``, ``wait``, ``kill``."""
+
+    def __init__(self, pid: int, requests: int, replies: int) -> None:
+        self.pid = pid
+        self.stdin = os.fdopen(requests, "wb")
+        self.stdout = os.fdopen(replies, "rb")
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:  # reaped elsewhere: gone
+                self.returncode = -1
+            else:
+                if pid:
+                    self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while (code := self.poll()) is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired("reportkit warm process", timeout or 0.0)
+            time.sleep(0.01)
+        return code
+
+    def kill(self) -> None:
+        if self.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
 
 
 class WarmProcess:
@@ -126,12 +205,32 @@ class WarmProcess:
         self._replies: dict[int, dict[str, Any]] = {}
         self._exits: dict[int, int] = {}
         self._mine: set[int] = set()
-        self._proc: subprocess.Popen | None = None
+        self._proc: subprocess.Popen | _ForkedServer | None = None
 
     def start(self) -> None:
         """Start the warm process (idempotent); its imports then run while the caller works."""
         with self._lock:
             self._start_locked()
+
+    def start_forked(self) -> bool:
+        """Fork this process into the warm process (:func:`reportkit.run._warm.fork_server`); False, doing nothing,
+        where a warm process runs already or this process has another thread (:func:`fork_warm_process`).
+
+        The child keeps, of this process's descriptors, only multiprocessing's resource tracker's (shared by
+        every process of a batch), so a kernel's semaphore registers with it as a worker's would.
+        """
+        with self._lock:
+            if self._proc is not None and self._proc.poll() is None:
+                return False
+            if not _one_thread():
+                return False
+            from multiprocessing import resource_tracker
+
+            keep = (resource_tracker.getfd(),)
+            pid, requests, replies = _warm.fork_server(list(self.preload), keep)
+            self._proc = _ForkedServer(pid, requests, replies)
+            threading.Thread(target=self._read, args=(self._proc,), name="reportkit-warm", daemon=True).start()
+            return True
 
     def _start_locked(self) -> None:
         if self._proc is not None and self._proc.poll() is None:

@@ -27,6 +27,7 @@ import importlib
 import logging
 import multiprocessing
 import os
+import pickle
 import signal
 import sys
 import sysconfig
@@ -105,7 +106,7 @@ def worker_processes_available() -> bool:
         return False
 
 
-def _worker_init(warm: bool, pdf: Any = None, fitting: Any = None) -> None:
+def _worker_init(warm: bool, pdf: bytes | None = None, fitting: Any = None) -> None:
     """Start a report worker: its own warm kernel process and, with ``pdf``, its PDF renderer.
 
     Not its report preloads: those are a task of their own (:func:`preload_worker`,
@@ -116,7 +117,7 @@ def _worker_init(warm: bool, pdf: Any = None, fitting: Any = None) -> None:
     first model fit (:meth:`LocalPool.fit_executor`), so a batch whose fits are all in
     the cache never pays for them (``docs/batch.md``, "Performance"). With ``pdf``
     (the batch's :class:`reportkit.render.pdf.PdfEngine`) its renderer, reused for
-    every report it runs.
+    every report it runs, given pickled (:class:`LocalPool`).
 
     A worker ignores ^C, as the kernels do: the batch process decides what an
     interrupt means (reports already running finish and are recorded; the rest do
@@ -129,11 +130,11 @@ def _worker_init(warm: bool, pdf: Any = None, fitting: Any = None) -> None:
         from . import kernels  # lazy: jupyter_client's kernel machinery only for warm kernels
 
         if kernels.warm_kernels_available():
-            kernels.start_warm_process()  # its imports run while this worker imports its own
+            kernels.start_warm_process()  # no-op when startup.worker_init forked it from this worker
     if pdf:
         from ..render.pdf import warm_renderer  # lazy: a renderer only for a batch that writes PDFs
 
-        warm_renderer(pdf)  # its browser (Chromium) ends when this worker exits
+        warm_renderer(pickle.loads(pdf))  # its browser (Chromium) ends when this worker exits
 
 
 _fitting: Any = None
@@ -233,8 +234,11 @@ class LocalPool:
         if processes:
             context = multiprocessing.get_context("forkserver")  # a context object: no global setter
             self._fits.event = context.Event()
+            # the renderer goes pickled: unpickling it imports reportkit.render.pdf (and pandas), which a new
+            # worker does only after it has forked its warm process (startup.worker_init)
+            renderer = pickle.dumps(pdf) if pdf else None
             self._executor = ProcessPoolExecutor(
-                max_workers=jobs, mp_context=context, initializer=worker_init, initargs=(warm, pdf, self._fits.event)
+                max_workers=jobs, mp_context=context, initializer=worker_init, initargs=(warm, renderer, self._fits.event)
             )
         else:
             self._executor = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="report")

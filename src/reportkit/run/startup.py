@@ -93,7 +93,14 @@ def end_with_the_batch() -> bool:
 
 
 def worker_init(*args: object) -> None:
-    """A report worker's initializer: ignore ^C, :func:`end_with_the_batch`, :func:`skip_unused_format_checkers`, then :func:`reportkit.run.local._worker_init`.
+    """A report worker's initializer: ignore ^C, fork its warm process (with warm kernels,
+    :func:`reportkit.run.kernels.fork_warm_process`), :func:`end_with_the_batch`,
+    :func:`skip_unused_format_checkers`, then :func:`reportkit.run.local._worker_init`.
+
+    The warm process is forked before the format checkers are skipped (``sys.modules`` entries a
+    kernel must not inherit: a template may import those libraries) and before the worker imports
+    nbformat or starts a thread (:func:`end_with_the_batch`'s watch, its PDF renderer, its warm
+    process's reader): the fork is taken only while the worker runs one thread.
 
     ^C is ignored before anything is imported: a worker spends a second or more of its
     start importing nbformat, Papermill and the renderers, and a ^C there raised
@@ -102,11 +109,15 @@ def worker_init(*args: object) -> None:
     alone decides what an interrupt means (``docs/batch.md``, "Workers, like kernels, ignore the terminal's ^C").
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    end_with_the_batch()
-    skip_unused_format_checkers()
     from .timeline import span
 
     with span("worker start"):
+        if args and args[0]:  # warm kernels: the warm process is forked from this worker, before anything else
+            from .kernels import fork_warm_process
+
+            fork_warm_process()
+        end_with_the_batch()  # a thread: after the fork, which needs this process single-threaded
+        skip_unused_format_checkers()
         from .local import _worker_init  # imports nbformat: after the line above
 
         _worker_init(*args)  # type: ignore[arg-type]
