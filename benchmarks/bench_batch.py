@@ -171,6 +171,14 @@ class Run:
         return f"peak RSS largest process {self.largest:.0f} MB" + (f" ({kinds})" if kinds else "")
 
 
+def _own_session(pid: int) -> bool:
+    """Whether process ``pid`` leads its own session (a warm kernel process does; a worker's forked fit child does not)."""
+    try:
+        return os.getsid(pid) == pid
+    except OSError:
+        return False
+
+
 class _RssSampler(threading.Thread):
     """Largest RSS per process kind of ``pid``'s descendants, sampled every 50 ms (psutil).
 
@@ -195,6 +203,10 @@ class _RssSampler(threading.Thread):
                 role = "batch"
             elif "reportkit.run._warm" in cmd:
                 role = "kernel" if parent in ("warm", "kernel") else "warm"
+            elif "forkserver" in cmd and parent in ("warm", "kernel"):
+                role = "kernel"  # forked from a warm process that a worker forked: the worker's command line
+            elif "forkserver" in cmd and parent == "worker" and _own_session(p.pid):
+                role = "warm"  # a worker's warm process, forked from it (its own session); its fit children are not
             elif "forkserver" in cmd:
                 role = "worker" if parent in ("forkserver", "worker") else "forkserver"
             elif "ipykernel" in cmd:
