@@ -210,25 +210,27 @@ print("PROBE " + json.dumps(seen))
 """
 
 
-@pytest.mark.parametrize("warm", [True, False], ids=["warm", "fresh"])
-def test_state_set_by_one_report_never_reaches_another(tmp_path, warm):
-    tdir = templates_with_cell(tmp_path, _LEAK_PROBE)
-    ids = ["AM-001", "AM-002", "AM-003"]
-    result = run_batch(
-        _params(tmp_path, account_managers=ids, reports=["account_manager"]),
-        tmp_path / "out",
-        progress=False,
-        template_dir=tdir,
-        jobs=1,
-        warm_kernels=warm,
-    )
+def _probe_batch(tmp_path: Path, probe: str, ids: list[str], **options) -> list[dict]:
+    """A one-worker batch of account managers ``ids`` whose template runs ``probe`` first; what each kernel printed.
+
+    Returns the JSON each report's kernel printed after ``PROBE `` in its executed notebook, in report order.
+    """
+    out = tmp_path / "out"
+    params = _params(tmp_path, account_managers=ids, reports=["account_manager"])
+    result = run_batch(params, out, progress=False, template_dir=templates_with_cell(tmp_path, probe), jobs=1, **options)
     assert result.failed == 0 and result.ok == len(ids)
     seen = []
     for res in result.reports:
-        executed = nbformat.read(tmp_path / "out" / res.outputs["ipynb"], as_version=4)
+        executed = nbformat.read(out / res.outputs["ipynb"], as_version=4)
         text = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
-        line = next(ln for ln in text.splitlines() if ln.startswith("PROBE "))
-        seen.append(json.loads(line[len("PROBE ") :]))
+        seen.append(json.loads(next(ln for ln in text.splitlines() if ln.startswith("PROBE "))[len("PROBE ") :]))
+    return seen
+
+
+@pytest.mark.parametrize("warm", [True, False], ids=["warm", "fresh"])
+def test_state_set_by_one_report_never_reaches_another(tmp_path, warm):
+    ids = ["AM-001", "AM-002", "AM-003"]
+    seen = _probe_batch(tmp_path, _LEAK_PROBE, ids, warm_kernels=warm)
     assert [s["module attribute"] for s in seen] == [None] * len(ids)
     assert [s["builtin"] for s in seen] == [None] * len(ids)
     assert [s["environment"] for s in seen] == [None] * len(ids)
@@ -270,23 +272,9 @@ def test_a_report_workers_warm_process_is_forked_from_the_worker_and_its_kernels
     and the batch's resource tracker (a semaphore registers without its "relaunching" warning)."""
     from reportkit.run.startup import UNUSED_FORMAT_CHECKERS
 
-    tdir = templates_with_cell(tmp_path, _WORKER_FORK_PROBE.replace("{UNUSED}", repr(set(UNUSED_FORMAT_CHECKERS))))
+    probe = _WORKER_FORK_PROBE.replace("{UNUSED}", repr(set(UNUSED_FORMAT_CHECKERS)))
     ids = ["AM-001", "AM-002"]
-    result = run_batch(
-        _params(tmp_path, account_managers=ids, reports=["account_manager"]),
-        tmp_path / "out",
-        progress=False,
-        template_dir=tdir,
-        jobs=1,
-        worker_processes=True,
-        warm_kernels=True,
-    )
-    assert result.failed == 0 and result.ok == len(ids)
-    seen = []
-    for res in result.reports:
-        executed = nbformat.read(tmp_path / "out" / res.outputs["ipynb"], as_version=4)
-        text = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
-        seen.append(json.loads(next(ln for ln in text.splitlines() if ln.startswith("PROBE "))[len("PROBE ") :]))
+    seen = _probe_batch(tmp_path, probe, ids, worker_processes=True, warm_kernels=True)
     assert len({s["warm"] for s in seen}) == 1  # one worker, one warm process, forked from it
     assert [s["worker is a pool worker"] for s in seen] == [True, True]
     assert [s["warm process forked from it"] for s in seen] == [True, True]  # not ``python -m reportkit.run._warm``
