@@ -14,6 +14,7 @@ import asyncio
 import json
 import os
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -219,9 +220,14 @@ def _probe_batch(tmp_path: Path, probe: str, ids: list[str], **options) -> list[
     params = _params(tmp_path, account_managers=ids, reports=["account_manager"])
     result = run_batch(params, out, progress=False, template_dir=templates_with_cell(tmp_path, probe), jobs=1, **options)
     assert result.failed == 0 and result.ok == len(ids)
+    return _printed_probes(out, [res.outputs["ipynb"] for res in result.reports])
+
+
+def _printed_probes(out: Path, notebooks: list[str]) -> list[dict]:
+    """The JSON each executed notebook's cells printed after ``PROBE ``, in the order of ``notebooks``."""
     seen = []
-    for res in result.reports:
-        executed = nbformat.read(out / res.outputs["ipynb"], as_version=4)
+    for ipynb in notebooks:
+        executed = nbformat.read(out / ipynb, as_version=4)
         text = "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
         seen.append(json.loads(next(ln for ln in text.splitlines() if ln.startswith("PROBE "))[len("PROBE ") :]))
     return seen
@@ -274,13 +280,28 @@ def test_a_report_workers_warm_process_is_forked_from_the_worker_and_its_kernels
 
     probe = _WORKER_FORK_PROBE.replace("{UNUSED}", repr(set(UNUSED_FORMAT_CHECKERS)))
     ids = ["AM-001", "AM-002"]
-    seen = _probe_batch(tmp_path, probe, ids, worker_processes=True, warm_kernels=True)
+    # a batch process of its own, started without the two variables: a pool's forkserver keeps the environment of
+    # its start, and a test before this one in the same process (Dask's nanny) may have set OPENBLAS_NUM_THREADS
+    out = tmp_path / "out"
+    params = _params(tmp_path, account_managers=ids, reports=["account_manager"])
+    code = (
+        "import json, sys\nfrom reportkit.run.batch import run_batch\n"
+        f"r = run_batch({str(params)!r}, {str(out)!r}, progress=False, template_dir={str(templates_with_cell(tmp_path, probe))!r}, "
+        "jobs=1, worker_processes=True, warm_kernels=True)\n"
+        "print(json.dumps([r.failed, [res.outputs.get('ipynb') for res in r.reports]]))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "JE_ARROW_MALLOC_CONF")}
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    failed, notebooks = json.loads(run.stdout.strip().splitlines()[-1])
+    assert failed == 0 and len(notebooks) == len(ids)
+    seen = _printed_probes(out, notebooks)
     assert len({s["warm"] for s in seen}) == 1  # one worker, one warm process, forked from it
     assert [s["worker is a pool worker"] for s in seen] == [True, True]
     assert [s["warm process forked from it"] for s in seen] == [True, True]  # not ``python -m reportkit.run._warm``
     assert seen[0]["worker"] != os.getpid()
     assert [s["skipped modules"] for s in seen] == [[], []]
-    expected = {k: os.environ.get(k) for k in ("OPENBLAS_NUM_THREADS", "JE_ARROW_MALLOC_CONF")}
+    expected = {"OPENBLAS_NUM_THREADS": None, "JE_ARROW_MALLOC_CONF": None}  # the batch's: set only while the worker imports
     assert [s["environment"] for s in seen] == [expected, expected]
     assert [s["blas threads"] for s in seen] == [[1], [1]]
     # the resource tracker's descriptor (multiprocessing.resource_tracker.getfd) is the one the warm process keeps
