@@ -236,7 +236,22 @@ def fork_server(modules: list[str], keep: tuple[int, ...] = ()) -> tuple[int, in
 
 
 def _close_fds_but(*keep: int) -> None:
-    """Close every descriptor of this process except ``keep``."""
+    """Close every descriptor of this process except ``keep``.
+
+    Where ``/proc/self/fd`` lists them (Linux), only the open ones are closed: ``closerange`` up
+    to ``SC_OPEN_MAX`` loops over every number on a kernel without ``close_range`` (Linux < 5.9),
+    and some containers allow a billion descriptors.
+    """
+    try:
+        open_fds = [int(fd) for fd in os.listdir("/proc/self/fd")]
+    except OSError:
+        open_fds = None
+    if open_fds is not None:
+        for fd in open_fds:
+            if fd not in keep:
+                with contextlib.suppress(OSError):  # the listing's own descriptor, closed already
+                    os.close(fd)
+        return
     low = 0
     for fd in sorted(set(keep)):
         if fd > low:

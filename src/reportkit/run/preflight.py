@@ -177,7 +177,7 @@ def plain_kernel_spec(name: str) -> bool:
     ``kernel_provisioner``: the local provisioner, always available). Anything else (no such
     folder there, other JSON, a provisioner) is False, and :func:`check_kernel` asks
     jupyter_client, which then finds it, or not, and says why. Pinned to jupyter_client 8
-    (``tests/test_kernels.py``: the answer agrees with ``KernelSpecManager``'s, case by case).
+    (``tests/test_kernel_check.py``: the answer agrees with ``KernelSpecManager``'s, case by case).
     """
     import json
     import os
