@@ -467,6 +467,10 @@ def _read_csv_arrow(path: Path, sep: str) -> pd.DataFrame | None:
     try:
         table = pacsv.read_csv(
             pa.py_buffer(data),
+            # the columns (about twice the file) in malloc's memory, not Arrow's mimalloc pool: mimalloc
+            # asks for transparent huge pages, whose first touch the kernel may compact memory for
+            # (0.3-1.0 s of system CPU for 1,000,000 deals on a busy box; docs/batch.md, session 17)
+            memory_pool=pa.system_memory_pool(),
             read_options=pacsv.ReadOptions(autogenerate_column_names=True),
             parse_options=pacsv.ParseOptions(
                 delimiter=sep,
