@@ -603,3 +603,40 @@ def test_every_table_mapping_field_is_declared_as_writing_cells_after_na_values_
         set(),
         set(),
     )
+
+
+def test_placeholder_cells_is_the_strip_rule_for_every_code_point_on_arrow_and_python_text():
+    import sys
+
+    import pyarrow as pa
+
+    from reportkit.data.mapping.values import _PLACEHOLDERS, placeholder_cells
+
+    chars = [chr(i) for i in range(sys.maxunicode + 1) if not 0xD800 <= i <= 0xDFFF]
+    named = sorted(_PLACEHOLDERS)
+    cells = [
+        *chars,
+        *[c + p for c in chars for p in ("NA", "?")],  # each character before a placeholder
+        *[p + c for c in chars for p in ("(null)", "-")],  # and after one
+        *named,
+        *[f" {p}\t" for p in named],
+        "",
+        None,
+        "\u3000null\u2029",
+        "\x1cNULL\x1f",
+        "x NULL",
+        "N/A x",
+        "na\u200b",
+        "Nn",
+    ]
+    expected = [c is not None and c.strip() in _PLACEHOLDERS for c in cells]
+    assert sum(expected) > 2 * len(named)  # the placeholders as written and padded by whitespace
+    for dtype in ("str", object):  # Arrow-backed text (its first and last bytes) and Python objects (str.strip)
+        got = placeholder_cells(pd.Series(cells, dtype=dtype))
+        assert got.dtype == bool
+        assert got.tolist() == expected
+    # sliced chunks, 32-bit offsets, a missing and an empty cell
+    chunks = pa.chunked_array(
+        [pa.array(["x", " N/A", None, "", "na "], pa.string()).slice(1), pa.array(["--", "a"], pa.string())]
+    )
+    assert placeholder_cells(pd.Series(pd.array(chunks, dtype="str"))).tolist() == [True, False, False, True, True, False]

@@ -26,11 +26,11 @@ from .problems import _currency_problems, _problem, _where_rows
 from .read import _FILE, _ROW, _apply_na, _apply_normalise, _Context, _missing, _require_columns, _text_constant
 from .schema import Amount, TableMapping
 from .values import (
-    _PLACEHOLDERS,
     _parse_exact,
     _parse_float,
     _placeholder_hint,
     _recode,
+    placeholder_cells,
     plain_number_refusal,
     read_dates,
     timezone_note,
@@ -443,7 +443,7 @@ def _parse_text_column(ctx: _Context, table: str, tm: TableMapping, out: pd.Data
     out[name] = s.where(~blank, None) if blank.any() else s
     if name not in tm.columns:  # a constant or a default: the note is about the source's cells
         return
-    looks = s[~blank & s.str.strip().isin(list(_PLACEHOLDERS)).to_numpy(dtype=bool)].str.strip()
+    looks = s[~blank & placeholder_cells(s)].str.strip()
     if len(looks):
         rows = ", ".join(str(r) for r in out.loc[looks.index, _ROW].head(5))
         more = " ..." if len(looks) > 5 else ""

@@ -54,6 +54,66 @@ def _placeholder_hint(value: Any) -> str:
     return ""
 
 
+def placeholder_cells(s: pd.Series) -> np.ndarray:
+    """Bool mask of the cells of ``s`` whose text, stripped of whitespace, is a placeholder (``_PLACEHOLDERS``).
+
+    ``s.str.strip().isin(_PLACEHOLDERS)`` (missing cells: False) without stripping every cell, which
+    cost most of a text column's parsing (about 0.02 s per 1,000,000 cells). On Arrow-backed text only
+    the cells whose first and last bytes could be a placeholder's, once stripped, are stripped and
+    compared: a placeholder's own first (last) byte, or one that may belong to whitespace, as every
+    character ``str.strip`` removes is ASCII at or below ``0x20`` or a multi-byte UTF-8 character, all
+    of whose bytes are ``0x80`` or above (``tests/test_mapping.py`` checks every code point). An id,
+    a stage or a product name rarely starts with ``N``, ``n``, ``#``, ``-``, ``(`` or ``?`` and also
+    ends as a placeholder does, so usually no cell is stripped.
+    """
+    import pyarrow as pa
+
+    text = pa.chunked_array(pa.array(s.array)) if isinstance(s.array, pd.arrays.ArrowStringArray) else None
+    if text is None or not (pa.types.is_string(text.type) or pa.types.is_large_string(text.type)):
+        return s.astype("str").str.strip().isin(list(_PLACEHOLDERS)).to_numpy(dtype=bool)
+    found = np.zeros(len(s), dtype=bool)
+    maybe = np.flatnonzero(_end_bytes_in(text, *_PLACEHOLDER_ENDS))
+    if len(maybe):
+        found[maybe] = s.iloc[maybe].str.strip().isin(list(_PLACEHOLDERS)).to_numpy(dtype=bool)
+    return found
+
+
+def _byte_table(allowed: set[int]) -> np.ndarray:
+    """A lookup table of the 256 byte values: True for ``allowed`` and every byte that may belong to whitespace."""
+    table = np.zeros(256, dtype=bool)
+    table[: 0x20 + 1] = table[0x80:] = True
+    table[sorted(allowed)] = True
+    return table
+
+
+_PLACEHOLDER_ENDS = (
+    _byte_table({p.encode()[0] for p in _PLACEHOLDERS}),
+    _byte_table({p.encode()[-1] for p in _PLACEHOLDERS}),
+)
+
+
+def _end_bytes_in(text: Any, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """Bool mask of the cells of Arrow text (``string`` or ``large_string``) whose first byte ``first`` allows
+    and whose last byte ``last`` allows (lookup tables of the 256 byte values); empty and missing cells False."""
+    import pyarrow as pa
+
+    parts = [np.zeros(0, dtype=bool)]
+    for chunk in text.chunks:
+        buffers = chunk.buffers()
+        width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        offsets = np.frombuffer(buffers[1], dtype=width)[chunk.offset : chunk.offset + len(chunk) + 1]
+        data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.zeros(0, dtype=np.uint8)
+        starts, ends = offsets[:-1], offsets[1:]
+        filled = ends > starts  # a missing or empty cell has no byte
+        if filled.all():
+            parts.append(first[data[starts]] & last[data[ends - 1]])
+            continue
+        edge = np.zeros(len(chunk), dtype=bool)
+        edge[filled] = first[data[starts[filled]]] & last[data[ends[filled] - 1]]
+        parts.append(edge)
+    return np.concatenate(parts)
+
+
 _SPACES = " \u00a0\u202f\u2009"  # space, no-break, narrow no-break, thin: one family of thousands separators
 _DASHES = ("-", "\u2013")  # a lone hyphen-minus or en dash: zero in spreadsheets' accounting format
 
