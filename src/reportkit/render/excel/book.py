@@ -661,11 +661,13 @@ class _PartsInMemory(xlsxwriter.Workbook):  # type: ignore[misc]
     """xlsxwriter's workbook with its parts kept in memory and zipped as its file mode zips them (:class:`_PartInfo`).
 
     xlsxwriter's file mode writes each of a workbook's parts (about 25) to a temporary file,
-    dates it, zips it back and removes it: about 9 ms of CPU of an account manager's 0.1 s
-    workbook (``docs/batch.md``, "Session 17"). Kept in memory the file is the same bytes
-    (``tests/test_excel_xml.py``). Only for a workbook not in constant-memory mode (which needs
-    the files) whose rows are few (:data:`reportkit.render.excel.PARTS_IN_MEMORY_ROWS`): its
-    parts' XML is held until the zip is written.
+    dates it, zips it back and removes it: 0.02-0.05 s of CPU of an account manager's 0.11-0.15 s
+    workbook on this box's ``/tmp``, a fifth to a third of it (``docs/batch.md``, "Session 17"). Kept in
+    memory the file is the same bytes (``tests/test_excel_xml.py``). Only for a workbook not in
+    constant-memory mode (which needs the files) of at most
+    :data:`reportkit.render.excel.PARTS_IN_MEMORY_ROWS` rows: its parts' XML is held until the zip
+    is written. reportkit's workbooks have no images (an image part would take the temporary
+    file's mode from the image file).
     """
 
     _store_workbook = _store_in_memory
