@@ -627,7 +627,8 @@ def _right_of(cells: dict[int, Any], span: tuple[int, int] | None) -> bool:
 _PART_DATE = (1980, 1, 31, 0, 0, 0)
 """The date xlsxwriter gives each temporary file of a workbook part (``os.utime``) before zipping it."""
 _PART_MODE = 0o100600
-"""A temporary file's mode as ``tempfile.mkstemp`` makes it (a regular file, read and write for its owner)."""
+"""A temporary file's mode as ``tempfile.mkstemp`` makes it (a regular file, read and write for its owner,
+under any umask that leaves its owner both)."""
 
 
 class _PartInfo(zipfile.ZipInfo):
