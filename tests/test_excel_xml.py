@@ -100,6 +100,34 @@ def test_the_demo_reports_workbooks_are_the_bytes_xlsxwriter_writes(tmp_path, mo
         assert [n for n in fast if fast[n] != plain[n]] == [], report.name
 
 
+@pytest.mark.parametrize(
+    "report",
+    [am_report, lambda: am_report(accounts=_odd_accounts()), team_report],
+    ids=["account-manager", "odd-cells", "team"],
+)
+def test_a_workbook_with_its_parts_in_memory_is_the_bytes_of_xlsxwriters_temporary_files(tmp_path, monkeypatch, report):
+    import reportkit.render.excel as excel
+
+    assert excel_book.PARTS_IN_MEMORY  # this xlsxwriter's _store_workbook takes the dated entries
+    made = []
+    init = excel_book._PartsInMemory.__init__
+
+    def counted(self, *args):
+        made.append(1)
+        init(self, *args)
+
+    monkeypatch.setattr(excel_book._PartsInMemory, "__init__", counted)
+    rep = report()
+    in_memory = write_workbook(rep, tmp_path / "memory.xlsx")
+    assert made == [1]
+    monkeypatch.setattr(excel, "PARTS_IN_MEMORY_ROWS", -1)  # every workbook through xlsxwriter's temporary files
+    files = write_workbook(rep, tmp_path / "files.xlsx")
+    assert made == [1]
+    assert in_memory.read_bytes() == files.read_bytes()  # the zip's entries too: dates, modes, sizes
+    with zipfile.ZipFile(in_memory) as z:
+        assert {i.date_time for i in z.infolist()} == {(1980, 1, 31, 0, 0, 0)}
+
+
 FORMULAS = [
     "=SUM(A1:A9)",
     '=IF(B2=0,"n/a",A2/B2)',

@@ -577,7 +577,8 @@ def commission_table(report: Any) -> Table:
     if len(lines) <= report.table_rows:
         t = table(lines, list(COMMISSION_LINE_COLUMNS), currency=cur, total=total, max_rows=None)
         return replace(t, details=trace_details(trace, [[n] for n in lines["line"]], _in_workbook_table, cur, report.table_rows))
-    summary = commission_summary(lines)
+    line_keys = summary_keys(lines)  # each line's summary row: for the sums and for the traces below
+    summary = commission_summary(lines, line_keys)
     caption = f"{len(lines):,} statement lines summed by rule, tier and award; every line in the workbook"
     keys = ["rule", "tier", "award"] if summary["tier"].notna().any() else ["rule", "award"]  # a plan without tiers
     t = table(
@@ -589,7 +590,7 @@ def commission_table(report: Any) -> Table:
         max_rows=report.table_rows,
     )
     groups: dict[tuple, list[int]] = {}  # the statement lines each summary row sums, in the summary's order
-    for n, key in zip(lines["line"].tolist(), summary_keys(lines)):
+    for n, key in zip(lines["line"].tolist(), line_keys):
         groups.setdefault(key, []).append(int(n))
     shown = list(groups.values())[: report.table_rows]
     return replace(t, details=trace_details(trace, shown, _in_workbook_table, cur, report.table_rows))

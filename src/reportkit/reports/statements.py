@@ -280,7 +280,7 @@ def summary_keys(lines: pd.DataFrame) -> list[tuple]:
     return [tuple(None if pd.isna(k) else k for k in key) for key in lines[list(SUMMARY_KEYS)].itertuples(index=False, name=None)]
 
 
-def commission_summary(lines: pd.DataFrame) -> pd.DataFrame:
+def commission_summary(lines: pd.DataFrame, line_keys: list[tuple] | None = None) -> pd.DataFrame:
     """A statement's lines summed by rule, tier and award: what a report shows of a long statement.
 
     Parameters
@@ -288,6 +288,9 @@ def commission_summary(lines: pd.DataFrame) -> pd.DataFrame:
     lines : DataFrame
         A statement's lines (:data:`reportkit.domain.commission.LINE_COLUMNS`; ``basis`` and
         ``amount`` ``Decimal`` rounded to the cent), e.g. ``report.commission``.
+    line_keys : list of tuple, optional
+        ``summary_keys(lines)`` when the caller has it already (the report's commission
+        section reads it too); default: computed here.
 
     Returns
     -------
@@ -309,7 +312,8 @@ def commission_summary(lines: pd.DataFrame) -> pd.DataFrame:
     """
     keys = list(SUMMARY_KEYS)
     groups: dict[tuple, list] = {}  # (rule, tier, award) -> [lines, basis, amount], in order of first appearance
-    for key, basis, amount in zip(summary_keys(lines), lines["basis"].tolist(), lines["amount"].tolist()):
+    line_keys = summary_keys(lines) if line_keys is None else line_keys
+    for key, basis, amount in zip(line_keys, lines["basis"].tolist(), lines["amount"].tolist()):
         group = groups.setdefault(key, [0, None, None])
         group[0] += 1
         if not pd.isna(basis):
