@@ -192,11 +192,12 @@ class _RssSampler(threading.Thread):
         super().__init__(daemon=True)
         self.pid, self.peaks, self.stop = pid, {}, threading.Event()
         self._roles: dict[int, str] = {}
+        self._recheck: set[int] = set()  # provisional roles (_role)
         self.cpu: dict[int, float] = {}  # pid -> user + system seconds when last seen
         self.series: list[tuple[float, float]] = []  # (time.time(), sum of self.cpu) per sample
 
     def _role(self, p, top: int) -> str:
-        if p.pid not in self._roles:
+        if p.pid not in self._roles or p.pid in self._recheck:
             cmd = " ".join(p.cmdline())
             parent = self._roles.get(p.ppid(), "")
             if p.ppid() == top:
@@ -214,6 +215,11 @@ class _RssSampler(threading.Thread):
             else:
                 role = "other"
             self._roles[p.pid] = role
+            # a worker's child is a fit child, or its warm process seen before its setsid (a worker whose
+            # forkserver imported its modules forks it at once), and a process seen before its parent (pids
+            # wrap around): asked again at every sample
+            provisional = (role == "worker" and parent == "worker") or (not parent and p.ppid() != top)
+            (self._recheck.add if provisional else self._recheck.discard)(p.pid)
         return self._roles[p.pid]
 
     def run(self) -> None:

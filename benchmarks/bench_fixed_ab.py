@@ -40,6 +40,7 @@ from bench_workbook_ab import BASE_DIR_HELP, base_src
 
 ONE = ("account_managers=AM-0001", "reports=account_manager", "pdf.enabled=false")
 VOLATILE = ("manifest.json", ".ipynb")  # timings, dates of the run
+KINDS = (*ROLES, "forkserver")  # the forkserver imports what the workers share (run/startup.start_forkserver)
 
 
 def _role_cpu() -> dict[str, float]:
@@ -121,7 +122,7 @@ def main() -> None:
                 out = tmp / f"out-{side}-{temp}"
                 row = one_run(params, out, cache, base_src if side == "base" else None)
                 rows.setdefault((side, temp), []).append(row)
-                kinds = ", ".join(f"{k} {row[k]:.2f}" for k in ROLES if k in row)
+                kinds = ", ".join(f"{k} {row[k]:.2f}" for k in KINDS if k in row)
                 print(
                     f"round {i + 1} {side:4} {temp}: wall {row['wall']:.1f} s, CPU {row['cpu']:.2f} s ({kinds}), "
                     f"duration_s {row['duration_s']:.2f}; load {os.getloadavg()[0]:.1f}",
@@ -129,8 +130,8 @@ def main() -> None:
                 )
     print("medians:")
     for (side, temp), rs in sorted(rows.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        med = {k: statistics.median(r.get(k, 0.0) for r in rs) for k in ("wall", "cpu", "duration_s", *ROLES)}
-        kinds = ", ".join(f"{k} {med[k]:.2f}" for k in ROLES)
+        med = {k: statistics.median(r.get(k, 0.0) for r in rs) for k in ("wall", "cpu", "duration_s", *KINDS)}
+        kinds = ", ".join(f"{k} {med[k]:.2f}" for k in KINDS)
         print(
             f"  {side:4} {temp}: wall {med['wall']:.1f} s, CPU {med['cpu']:.2f} s ({kinds}), duration_s {med['duration_s']:.2f}"
         )

@@ -403,3 +403,44 @@ def _ppid(process) -> int | None:
         return process.ppid()
     except psutil.Error:
         return None
+
+
+_FORKSERVER_PROBE = """\
+import json, os, signal, time
+from multiprocessing import forkserver
+from reportkit.run.startup import start_forkserver
+started = start_forkserver()
+pid = forkserver._forkserver._forkserver_pid
+for _ in range(500):  # until it runs the forkserver (a spawned process: fork, then exec)
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        cmdline = f.read().decode()
+    if "forkserver" in cmdline:
+        break
+    time.sleep(0.01)
+with open(f"/proc/{pid}/status") as f:
+    ignored = int(next(ln for ln in f if ln.startswith("SigIgn:")).split()[1], 16)
+print(json.dumps({
+    "started": started,
+    "forkserver ignores ^C": bool(ignored & (1 << (signal.SIGINT - 1))),
+    "this process's ^C": signal.getsignal(signal.SIGINT) is signal.default_int_handler,
+    "preloads": [m for m in ("numpy", "pandas", "reportkit.reports.builders", "reportkit.run.kernels") if repr(m) in cmdline],
+    "environment": [k for k in ("OPENBLAS_NUM_THREADS", "JE_ARROW_MALLOC_CONF", "REPORTKIT_FORKSERVER_SET") if k in os.environ],
+}))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_the_commands_forkserver_starts_first_with_the_workers_shared_modules_and_ignores_ctrl_c():
+    """``startup.start_forkserver`` (the ``reportkit`` command, before its own imports): the forkserver
+    preloads what every worker imports first, ignores ^C from its start (a ^C during its imports printed
+    their traceback beside the batch's own message), and this process's ^C and environment are as before."""
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "JE_ARROW_MALLOC_CONF")}
+    run = subprocess.run([sys.executable, "-c", _FORKSERVER_PROBE], env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert json.loads(run.stdout.strip().splitlines()[-1]) == {
+        "started": True,
+        "forkserver ignores ^C": True,
+        "this process's ^C": True,
+        "preloads": ["numpy", "pandas", "reportkit.reports.builders", "reportkit.run.kernels"],
+        "environment": [],
+    }

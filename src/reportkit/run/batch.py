@@ -55,7 +55,7 @@ from ..reports.closes import refuse_closed, with_close_registry
 from .close import batch_inputs
 from .company import COMPANY_WORKBOOK as COMPANY_WORKBOOK  # re-exported, as are the other `X as X`
 from .company import write_company_workbook
-from .diff import write_batch_facts
+from .diff import fingerprint_parquet, write_batch_facts
 from .execute import JobOutcome as JobOutcome
 from .execute import ReportJob as ReportJob
 from .execute import execute_report as execute_report
@@ -447,7 +447,9 @@ class _PostSteps:
       reports, so ``company.xlsx`` no longer adds to the batch's serial tail. A kind whose reports
       were never all settled (interrupted), or that has none, runs it in :meth:`finish`.
     * :meth:`drained` (every report submitted, the last ones executing) computes the
-      deals' fingerprint for ``deals.fingerprint.parquet``.
+      deals' fingerprint and the bytes of ``deals.fingerprint.parquet``, written once every
+      report has finished (:func:`reportkit.run.diff.write_batch_facts`): the Parquet
+      writer runs while this process waits for its workers, not in the batch's serial tail.
     """
 
     def __init__(self, plan: BatchPlan, results: list[ReportResult]) -> None:
@@ -470,7 +472,7 @@ class _PostSteps:
         from ..reports.context import deal_row_hashes
 
         with span("fingerprint"):  # the rows hashed once a batch: the forecast hierarchies' cache key has them
-            self.fingerprint = deal_fingerprint(self.plan.ds.deals, rows=deal_row_hashes(self.plan.ds.deals))
+            self.fingerprint = fingerprint_parquet(deal_fingerprint(self.plan.ds.deals, rows=deal_row_hashes(self.plan.ds.deals)))
 
     def finish(self, interrupted: bool) -> tuple[str | None, str | None]:
         """Every post-step's (path, error), running those not run yet; the last kind's (the company workbook).
