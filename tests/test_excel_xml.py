@@ -86,12 +86,14 @@ def test_every_part_of_the_workbook_is_the_bytes_xlsxwriter_writes(tmp_path, mon
 def test_the_demo_reports_workbooks_are_the_bytes_xlsxwriter_writes(tmp_path, monkeypatch):
     from pathlib import Path
 
-    from reportkit.reports.builders import build_report, plan_reports, shared_contexts
+    from batch_contexts import batch_contexts
+
+    from reportkit.reports.builders import build_report, plan_reports
     from reportkit.run.batch import load_batch_inputs
 
     params, ds = load_batch_inputs(Path(__file__).resolve().parents[1] / "params" / "demo.yaml")
     specs = [s for s in plan_reports(ds, params) if s.kind in ("account_manager", "team")][::4]
-    with shared_contexts():
+    with batch_contexts(params):
         reports = [build_report(ds, params, kind=s.kind, report_id=s.id, period=params.period, as_of=params.as_of) for s in specs]
     assert {r.kind for r in reports} == {"account_manager", "team"}
     assert any(getattr(r, "commission_trace", None) is not None for r in reports)  # a Trace sheet among them

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from batch_contexts import batch_contexts
 from datasets import DATA, SKIP_REASON
 
 from reportkit.config.params import BatchParams
@@ -87,7 +88,7 @@ def engine_figures(ds, params: BatchParams, plans, assignments=None) -> dict[str
 def report_figures(ds, params: BatchParams, ids) -> dict[str, tuple[Decimal, Decimal]]:
     """Revenue and quota (no quota shown as 0.00) that each AM's report shows for the period."""
     out = {}
-    with reports.shared_contexts():  # one context for every report, as the batch has: the forecast is computed once, not per AM
+    with batch_contexts(params):  # one context for every report, as the batch has: the forecast is computed once, not per AM
         for a in ids:
             r = reports.build_account_manager_report(ds, a, params.period, params, params.as_of)
             out[a] = (r.summary["revenue"], r.summary["quota"] or ZERO)

@@ -20,7 +20,7 @@ from reportkit.core.periods import Period
 from reportkit.data.model import Dataset, load_change_notes
 from reportkit.domain.backtest import forecast_hierarchy
 from reportkit.render.notebook import heading, summary_table
-from reportkit.reports.builders import build_account_manager_report, build_company_report, build_team_report, shared_contexts
+from reportkit.reports.builders import build_account_manager_report, build_company_report, build_team_report
 from reportkit.run.index import index_html
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,7 +76,7 @@ def test_at_year_end_the_summary_shows_next_years_forecast_and_says_its_quota_is
 def test_at_year_end_how_the_forecast_was_chosen_says_the_year_is_over_and_describes_no_range(demo):
     # it still said "The range is an 80 % prediction interval ..." beside "Forecast range: none: the year is over" (the reader)
     params, ds = demo  # FY2025-Q4 as of 2025-12-31
-    with shared_contexts():
+    with batch_contexts(params):
         reports = [
             build_account_manager_report(ds, "AM-001", "FY2025-Q4", params, params.as_of),
             build_team_report(ds, "Team North", "FY2025-Q4", params, params.as_of),
@@ -123,7 +123,7 @@ def test_the_mid_year_example_params_file_is_inside_its_year():
 def test_what_loading_changed_is_in_the_notes_of_the_reports_that_read_it_and_on_the_index(demo):
     params, ds = demo
     ds2 = dataclasses.replace(ds, load_changes=(("deals", "merged", 3), ("accounts", "placeholder", 2)))
-    with shared_contexts():  # the chosen forecast once for both, as in the batch
+    with batch_contexts(params):  # the chosen forecast once for both, as in the batch
         am = build_account_manager_report(ds2, "AM-001", "FY2025-Q4", params, params.as_of)
         team = build_team_report(ds2, "Team North", "FY2025-Q4", params, params.as_of)
     assert "Data quality (deals): 3 repeated rows merged into one." in " ".join(am.notes)

@@ -11,13 +11,14 @@ from decimal import ROUND_HALF_UP, Context, Decimal
 from pathlib import Path
 
 import pytest
+from batch_contexts import batch_contexts
 from datasets import DATA, SKIP_REASON
 
 from reportkit.config.params import load_params
 from reportkit.config.plans import Plan
 from reportkit.data.mapping import load_dataset
 from reportkit.domain import engine
-from reportkit.reports.builders import build_account_manager_report, shared_contexts
+from reportkit.reports.builders import build_account_manager_report
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ROOT / "params" / "sources"
@@ -168,7 +169,7 @@ def test_superstore_every_manager_quarter_ties_to_the_source_total_in_reports_an
     want = {k: _cents(v) for k, v in exact.items()}
     shown = {}
     for year in range(2011, 2015):
-        with shared_contexts():  # one context per report date, as the batch has (the forecast computed once)
+        with batch_contexts(params):  # one context per report date, as the batch has (the forecast computed once)
             for am in sorted({k[0] for k in exact}):
                 r = build_account_manager_report(superstore, am, f"FY{year}-Q4", params, datetime.date(year, 12, 31))
                 shown.update({(am, p): v for p, v in zip(r.quarterly["period"], r.quarterly["revenue"])})

@@ -13,6 +13,7 @@ import nbformat
 import openpyxl
 import pytest
 import yaml
+from batch_contexts import batch_contexts
 from demo_params import demo_params
 
 from reportkit.cli import main
@@ -24,7 +25,6 @@ from reportkit.reports.builders import (
     build_account_report,
     build_report,
     plan_reports,
-    shared_contexts,
 )
 from reportkit.run.new_template import new_template
 
@@ -243,7 +243,7 @@ def test_an_account_report_shows_its_account_managers_row_and_deals(tmp_path):
     from reportkit.domain.loading import load_source
 
     ds = load_source(params)
-    with shared_contexts():
+    with batch_contexts(params):
         am = build_report(ds, params, kind="account_manager", report_id="AM-001", period=params.period, as_of=params.as_of)
         row = am.accounts.iloc[0]
         acc = build_account_report(ds, str(row["account_id"]), params.period, params, params.as_of)
@@ -261,7 +261,7 @@ def test_a_per_account_kind_plans_each_account_of_the_reported_managers_once(tmp
     from reportkit.domain.loading import load_source
 
     ds = load_source(params)
-    with shared_contexts():
+    with batch_contexts(params):
         specs = plan_reports(ds, params)
         am = {
             a: build_report(ds, params, kind="account_manager", report_id=a, period=params.period, as_of=params.as_of)

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from batch_contexts import batch_contexts
 from datasets import DATA, SKIP_REASON
 
 from reportkit.core.money import cents_to_money, micros_to_cents
@@ -33,7 +34,6 @@ from reportkit.reports.builders import (
     build_team_report,
     plan_reports,
 )
-from reportkit.reports.context import shared_contexts
 
 ROOT = Path(__file__).resolve().parents[1]
 _REAL = [pytest.mark.realdata, pytest.mark.skipif(not DATA.is_dir(), reason=SKIP_REASON)]
@@ -53,7 +53,7 @@ def batches():
     def get(name: str):
         if name not in cache:
             params, ds = load_inputs(ROOT / "params" / f"{name}.yaml")
-            with shared_contexts():  # one context for every report, as the batch has (the forecast computed once)
+            with batch_contexts(params):  # one context for every report, as the batch has (the forecast computed once)
                 teams = [
                     build_team_report(ds, s.id, params.period, params, params.as_of)
                     for s in plan_reports(ds, params)

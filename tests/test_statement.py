@@ -10,13 +10,14 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from batch_contexts import batch_contexts
 from datasets import DATA, SKIP_REASON
 
 from reportkit.analysis.api import load
 from reportkit.config.params import load_params
 from reportkit.core.errors import ParamsError
 from reportkit.render.statement import STATEMENT_FILE_COLUMNS, statement_cli
-from reportkit.reports.builders import build_account_manager_report, build_team_report, plan_reports, shared_contexts
+from reportkit.reports.builders import build_account_manager_report, build_team_report, plan_reports
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "params" / "demo.yaml"
@@ -61,7 +62,7 @@ def check_statements(
         shapes.setdefault(frozenset((r["rule"], r["tier"]) for r in lines), am)
     compared = sorted(shapes.values(), key=ids.index) if one_per_shape else ids
     reports = {}
-    with shared_contexts():  # one context for every report, as the batch has (the forecast once per data set)
+    with batch_contexts(params):  # one context for every report, as the batch has (the forecast once per data set, and run)
         for am in compared:
             lines, amounts = files[am]
             report = reports[am] = build_account_manager_report(ds, am, period, params, params.as_of)
@@ -111,12 +112,13 @@ def test_demo_with_a_plan_uses_the_engine(tmp_path):
     try:
         params, ds = load(p)
         am = next(s.id for s in plan_reports(ds, params) if s.kind == "account_manager")
-        r = build_account_manager_report(ds, am, params.period, params, params.as_of)
-        assert r.commission["rule"].str.startswith("commission, tier ").any()
-        assert r.commission["tier"].dropna().isin([1, 2, 3, 4]).all()
-        assert r.summary["commission_total"] == sum(r.commission["amount"], Decimal("0.00"))
-        check_statements(p, tmp_path, [am])
-        team = build_team_report(ds, r.team, params.period, params, params.as_of)
+        with batch_contexts(params):  # the demo's forecast once for the three reports (and read from the run's fits)
+            r = build_account_manager_report(ds, am, params.period, params, params.as_of)
+            assert r.commission["rule"].str.startswith("commission, tier ").any()
+            assert r.commission["tier"].dropna().isin([1, 2, 3, 4]).all()
+            assert r.summary["commission_total"] == sum(r.commission["amount"], Decimal("0.00"))
+            check_statements(p, tmp_path, [am])
+            team = build_team_report(ds, r.team, params.period, params, params.as_of)
         row = team.commission_expense.loc[team.commission_expense["account_manager_id"] == am].iloc[0]
         assert row["total"] == r.summary["commission_total"]
         assert team.summary["commission_expense"] == sum(team.commission_expense["total"], Decimal("0.00"))
@@ -167,9 +169,9 @@ def test_team_and_company_commission_are_their_members_statement_totals_when_the
         return build_report(ds, params, kind=s.kind, report_id=s.id, period=params.period, as_of=params.as_of)
 
     groups = [s for s in specs if s.kind in ("team", "company")]
-    with shared_contexts():
+    with batch_contexts(params):
         first = {s.id: build(s) for s in groups}  # every statement made for them, before any member's report
-    with shared_contexts():
+    with batch_contexts(params):
         ams = {s.id: build(s) for s in specs if s.kind == "account_manager"}
         after = {s.id: build(s) for s in groups}
         ctx = report_context(ds, params, params.period, params.as_of)
