@@ -143,13 +143,9 @@ def start_forkserver() -> bool:
     unset = multiprocessing.get_start_method(allow_none=True) is None
     multiprocessing.get_context("forkserver").set_forkserver_preload(["__main__", *SHARED, "reportkit.run.kernels"])
     os.environ.update({k: SINGLE_THREADED[k] for k in added}, **{FORKSERVER_SET: " ".join(added)})
-    # ignored while it starts, so ignored by the forkserver from its first instruction: a ^C during its imports
-    # would print their traceback beside the batch's own message (the batch alone decides what ^C means)
-    sigint = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         forkserver.ensure_running()  # the forkserver inherits this environment; its imports run while this process works
     finally:
-        signal.signal(signal.SIGINT, sigint)
         for k in (*added, FORKSERVER_SET):
             os.environ.pop(k, None)
         if unset:  # ensure_running fixed the default start method (get_preparation_data)
