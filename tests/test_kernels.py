@@ -282,7 +282,6 @@ print("PROBE " + json.dumps({
     "warm": warm,
     "worker": worker,
     "worker is a pool worker": "forkserver" in worker_cmd,
-    "forkserver imported reportkit": "'reportkit.reports.builders'" in cmdline(int(open(f"/proc/{worker}/stat").read().rsplit(")", 1)[1].split()[1])),
     "warm process forked from it": cmdline(warm) == worker_cmd,
     "skipped modules": sorted(m for m, v in sys.modules.items() if v is None and m in {UNUSED}),
     "environment": {k: os.environ.get(k) for k in ("OPENBLAS_NUM_THREADS", "JE_ARROW_MALLOC_CONF")},
@@ -292,34 +291,12 @@ print("PROBE " + json.dumps({
 """
 
 
-_PROBE_RUN_BATCH = """\
-import json, sys
-from reportkit.run.batch import run_batch
-r = run_batch({params!r}, {out!r}, progress=False, template_dir={tdir!r}, jobs=1, worker_processes=True, warm_kernels=True)
-print(json.dumps([r.failed, [res.outputs.get('ipynb') for res in r.reports]]))
-"""
-
-_PROBE_COMMAND = """\
-import json, sys
-import reportkit.render.notebook as notebook
-from reportkit import cli
-notebook.default_template_dir = lambda: __import__("pathlib").Path({tdir!r})  # before reportkit.run.batch imports it
-sys.argv = ["reportkit", "batch", {params!r}, "-o", {out!r}, "-q", "-j", "1"]
-code = cli._batch_command(cli.build_parser().parse_args(sys.argv[1:]), False, program=True)  # the program's own path
-reports = json.load(open({out!r} + "/manifest.json"))["reports"]
-print(json.dumps([code, [r["outputs"].get("ipynb") for r in reports]]))
-"""
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
-@pytest.mark.parametrize("how", ["run_batch", "command"])
-def test_a_report_workers_warm_process_is_forked_from_the_worker_and_its_kernels_inherit_none_of_its_settings(tmp_path, how):
+def test_a_report_workers_warm_process_is_forked_from_the_worker_and_its_kernels_inherit_none_of_its_settings(tmp_path):
     """A report worker forks its warm process from itself (``kernels.fork_warm_process``), before it
     skips the format checkers (``sys.modules`` entries of None) and with ``SINGLE_THREADED`` set only
     while it imports: the kernels see no skipped module, the batch's own environment, one BLAS thread,
-    and the batch's resource tracker (a semaphore registers without its "relaunching" warning). The
-    same for the ``reportkit`` command, whose forkserver imports the workers' shared modules with
-    ``SINGLE_THREADED`` set before it forks them (``startup.start_forkserver``)."""
+    and the batch's resource tracker (a semaphore registers without its "relaunching" warning)."""
     from reportkit.run.startup import UNUSED_FORMAT_CHECKERS
 
     probe = _WORKER_FORK_PROBE.replace("{UNUSED}", repr(set(UNUSED_FORMAT_CHECKERS)))
@@ -328,15 +305,18 @@ def test_a_report_workers_warm_process_is_forked_from_the_worker_and_its_kernels
     # its start, and a test before this one in the same process (Dask's nanny) may have set OPENBLAS_NUM_THREADS
     out = tmp_path / "out"
     params = _params(tmp_path, account_managers=ids, reports=["account_manager"])
-    tdir = templates_with_cell(tmp_path, probe)
-    code = (_PROBE_RUN_BATCH if how == "run_batch" else _PROBE_COMMAND).format(params=str(params), out=str(out), tdir=str(tdir))
+    code = (
+        "import json, sys\nfrom reportkit.run.batch import run_batch\n"
+        f"r = run_batch({str(params)!r}, {str(out)!r}, progress=False, template_dir={str(templates_with_cell(tmp_path, probe))!r}, "
+        "jobs=1, worker_processes=True, warm_kernels=True)\n"
+        "print(json.dumps([r.failed, [res.outputs.get('ipynb') for res in r.reports]]))\n"
+    )
     env = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "JE_ARROW_MALLOC_CONF")}
     run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-2000:]
     failed, notebooks = json.loads(run.stdout.strip().splitlines()[-1])
     assert failed == 0 and len(notebooks) == len(ids)
     seen = _printed_probes(out, notebooks)
-    assert [s["forkserver imported reportkit"] for s in seen] == [how == "command"] * len(ids)
     assert len({s["warm"] for s in seen}) == 1  # one worker, one warm process, forked from it
     assert [s["worker is a pool worker"] for s in seen] == [True, True]
     assert [s["warm process forked from it"] for s in seen] == [True, True]  # not ``python -m reportkit.run._warm``

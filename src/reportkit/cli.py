@@ -448,11 +448,6 @@ def _batch_command(args: argparse.Namespace, debug: bool, program: bool) -> int:
 
 def _run_batch(args: argparse.Namespace, out: Path, program: bool) -> Any:
     """``reportkit batch``: its imports (lazy: ``reportkit --help`` and argument errors import no layer), then the batch."""
-    if program and args.warm_kernels and args.dask_scheduler is None:
-        from .run.startup import start_forkserver
-
-        # the workers' forkserver imports what they share (NumPy, pandas, reportkit) while this process imports
-        start_forkserver()
     from .config.params import parse_overrides
     from .run.batch import run_batch
 

@@ -49,7 +49,6 @@ from jupyter_client.provisioning import LocalProvisioner
 from traitlets import DottedObjectName, Type, default
 
 from . import _warm
-from .startup import SHARED
 
 __all__ = [
     "PRELOAD",
@@ -109,6 +108,12 @@ _LAUNCHER = "ipykernel_launcher"
 _INTERPRETER_OPTIONS = ("-Xfrozen_modules=off",)
 """Interpreter options of the warm process: what ``ipykernel install`` writes into a kernel
 spec (for the debugger). A kernel command with other interpreter options is not forked."""
+
+
+SHARED: tuple[str, ...] = ("numpy", "pyarrow", "pandas", "reportkit.reports.builders")
+"""What a report worker imports before it forks its warm process (:func:`fork_warm_process`): modules
+of :data:`PRELOAD` that the worker imports for itself too, with this module's jupyter_client, ZeroMQ and
+traitlets. Nothing here imports jsonschema, starts a thread or opens a ZeroMQ context."""
 
 
 def warm_kernels_available() -> bool:

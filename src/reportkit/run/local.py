@@ -29,11 +29,14 @@ import multiprocessing
 import os
 import pickle
 import signal
+import sys
+import sysconfig
 import threading
 from collections.abc import Callable, Iterable
 from concurrent import futures
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Any
 
 from .execute import JobOutcome, ReportJob, execute_report
@@ -41,7 +44,7 @@ from .forked import forked_map
 from .html import _html_exporter
 from .plan import record
 from .results import ReportResult
-from .startup import worker_init, worker_processes_available
+from .startup import worker_init
 from .timeline import span
 
 __all__ = ["LocalPool", "run_local", "worker_processes_available"]
@@ -74,6 +77,33 @@ about 0.5 MB in this process.
 """
 
 Prepare = Callable[[ReportResult, str], "tuple[ReportJob, Any] | None"]
+
+
+def worker_processes_available() -> bool:
+    """True where worker processes can start without side effects.
+
+    Needs multiprocessing's forkserver, and a ``__main__`` that a worker can
+    re-import safely (multiprocessing re-imports it in every worker): none at all
+    (an interactive interpreter, ``python -c``), a package's ``__main__`` (``python
+    -m reportkit``, ``python -m pytest``), an IPython kernel (a notebook), or a
+    console script of this environment (``reportkit``, ``pytest``), all of which
+    keep their work under ``if __name__ == "__main__":``. For any other script
+    (which might call :func:`reportkit.run.batch.run_batch` at top level) reports
+    run in threads.
+    """
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return False
+    main = sys.modules.get("__main__")
+    name = getattr(getattr(main, "__spec__", None), "name", None) or ""
+    if name:
+        return name.endswith(".__main__") or name == "__main__" or name == "ipykernel_launcher"
+    path = getattr(main, "__file__", None)
+    if path is None:
+        return True
+    try:
+        return Path(path).resolve().parent == Path(sysconfig.get_path("scripts")).resolve()
+    except OSError:
+        return False
 
 
 def _worker_init(warm: bool, pdf: bytes | None = None, fitting: Any = None) -> None:

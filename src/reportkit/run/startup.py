@@ -9,37 +9,12 @@ notebook calling ``run_batch``) keeps its state.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import sys
-import sysconfig
 import threading
-from pathlib import Path
 
-__all__ = [
-    "FORKSERVER_SET",
-    "ORPHANED_EXIT_CODE",
-    "SHARED",
-    "UNUSED_FORMAT_CHECKERS",
-    "end_with_the_batch",
-    "skip_unused_format_checkers",
-    "start_forkserver",
-    "worker_init",
-    "worker_processes_available",
-]
-
-SHARED: tuple[str, ...] = ("numpy", "pyarrow", "pandas", "reportkit.reports.builders")
-"""What a report worker imports before it forks its warm process (:func:`reportkit.run.kernels.fork_warm_process`):
-modules of :data:`reportkit.run.kernels.PRELOAD` that the worker imports for itself too, with
-:mod:`reportkit.run.kernels`' jupyter_client, ZeroMQ and traitlets. Nothing here imports jsonschema,
-starts a thread or opens a ZeroMQ context. The ``reportkit`` command's forkserver imports them
-before it forks any worker (:func:`start_forkserver`)."""
-
-FORKSERVER_SET = "REPORTKIT_FORKSERVER_SET"
-"""Environment variable: the names (space-separated) of the :data:`reportkit.run._warm.SINGLE_THREADED`
-variables that :func:`start_forkserver` set for the forkserver alone; each report worker takes them
-out of its environment again after it forked its warm process (:func:`worker_init`)."""
+__all__ = ["ORPHANED_EXIT_CODE", "UNUSED_FORMAT_CHECKERS", "end_with_the_batch", "skip_unused_format_checkers", "worker_init"]
 
 ORPHANED_EXIT_CODE = 75
 """A report worker's exit code when the batch process that started it ended first (:func:`end_with_the_batch`)."""
@@ -79,80 +54,6 @@ def skip_unused_format_checkers() -> None:
             sys.modules[name] = None  # type: ignore[assignment]  # `import` raises ImportError: skipped
 
 
-def worker_processes_available() -> bool:
-    """True where worker processes can start without side effects.
-
-    Needs multiprocessing's forkserver, and a ``__main__`` that a worker can
-    re-import safely (multiprocessing re-imports it in every worker): none at all
-    (an interactive interpreter, ``python -c``), a package's ``__main__`` (``python
-    -m reportkit``, ``python -m pytest``), an IPython kernel (a notebook), or a
-    console script of this environment (``reportkit``, ``pytest``), all of which
-    keep their work under ``if __name__ == "__main__":``. For any other script
-    (which might call :func:`reportkit.run.batch.run_batch` at top level) reports
-    run in threads.
-    """
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return False
-    main = sys.modules.get("__main__")
-    name = getattr(getattr(main, "__spec__", None), "name", None) or ""
-    if name:
-        return name.endswith(".__main__") or name == "__main__" or name == "ipykernel_launcher"
-    path = getattr(main, "__file__", None)
-    if path is None:
-        return True
-    try:
-        return Path(path).resolve().parent == Path(sysconfig.get_path("scripts")).resolve()
-    except OSError:
-        return False
-
-
-def start_forkserver() -> bool:
-    """In the ``reportkit`` command's own process, first thing: start multiprocessing's forkserver, importing :data:`SHARED`.
-
-    A report worker's first step imports :data:`SHARED` and :mod:`reportkit.run.kernels`
-    (about 0.6 s of CPU at 200,000 deals, on the 2-core box) before it forks its warm
-    process, and the workers start only after this process's own imports and checks, so
-    those imports ran beside the data's load and the first report's build, the batch's
-    critical path, while during this process's imports (pydantic, pandas, reportkit's
-    layers) the other core idled. Started here, the forkserver imports them on that core
-    meanwhile, and every worker forked from it has them, copy-on-write (a batch of two
-    workers imports them once). The forkserver imports them with
-    :data:`reportkit.run._warm.SINGLE_THREADED` set, as a worker did (a fork copies only the
-    calling thread), and tells its workers which of those variables it set
-    (:data:`FORKSERVER_SET`): a worker takes them out again after it forked its warm process,
-    so its environment, and its kernels', are as before. ``multiprocessing``'s forkserver and its
-    preload are process-wide settings: only the program's own process calls this (never
-    ``run_batch``, whose caller's process keeps its state), and only for a batch whose
-    reports run in worker processes with warm kernels (:func:`worker_init` forks the warm
-    process; without warm kernels a worker imports NumPy with its usual threads). The
-    caller's default start method is left unset if it was.
-
-    Returns
-    -------
-    bool
-        ``True`` when the forkserver was started here, ``False`` where there is no
-        forkserver or no ``fork`` (the workers then start as before).
-    """
-    from multiprocessing import forkserver
-
-    from ._warm import SINGLE_THREADED, forking_available
-
-    if not worker_processes_available() or not forking_available():
-        return False
-    added = [k for k in SINGLE_THREADED if k not in os.environ]
-    unset = multiprocessing.get_start_method(allow_none=True) is None
-    multiprocessing.get_context("forkserver").set_forkserver_preload(["__main__", *SHARED, "reportkit.run.kernels"])
-    os.environ.update({k: SINGLE_THREADED[k] for k in added}, **{FORKSERVER_SET: " ".join(added)})
-    try:
-        forkserver.ensure_running()  # the forkserver inherits this environment; its imports run while this process works
-    finally:
-        for k in (*added, FORKSERVER_SET):
-            os.environ.pop(k, None)
-        if unset:  # ensure_running fixed the default start method (get_preparation_data)
-            multiprocessing.set_start_method(None, force=True)
-    return True
-
-
 def end_with_the_batch() -> bool:
     """In a process of a multiprocessing pool: exit when the process that started it ends, even killed.
 
@@ -175,6 +76,7 @@ def end_with_the_batch() -> bool:
         ``True`` when the watch started, ``False`` in a process with no parent process
         (the main process).
     """
+    import multiprocessing
     from multiprocessing.connection import wait
 
     parent = multiprocessing.parent_process()
@@ -210,13 +112,10 @@ def worker_init(*args: object) -> None:
     from .timeline import span
 
     with span("worker start"):
-        forkserver_set = os.environ.pop(FORKSERVER_SET, "").split()  # start_forkserver: its imports' settings
         if args and args[0]:  # warm kernels: the warm process is forked from this worker, before anything else
             from .kernels import fork_warm_process
 
             fork_warm_process()
-        for k in forkserver_set:  # the warm process has them, as it had when this worker set them itself
-            os.environ.pop(k, None)
         end_with_the_batch()  # a thread: after the fork, which needs this process single-threaded
         skip_unused_format_checkers()
         from .local import _worker_init  # imports nbformat: after the line above
