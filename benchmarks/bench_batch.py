@@ -14,7 +14,12 @@ shared machine are noisy:
    way a user without reportkit would make it: headless Chromium printing nbconvert's
    HTML (``chromium --headless --print-to-pdf``; nbconvert's ``--to webpdf`` needs
    playwright and a browser download, which an offline machine does not have).
-   Prints ``ratio naive / reportkit (PDFs off)`` and ``(PDFs on)``.
+   Prints ``ratio naive / reportkit (PDFs off)`` and ``(PDFs on)``. ``--rounds N`` runs
+   this N times in turn (both batches, then the naive sample: each round's batches beside
+   its own naive loop) and also prints each ratio's median over the rounds: on a virtual
+   machine whose speed drifts by 20 % between minutes (seen: the same headline batch 23.3 s
+   and 28.4 s of wall, 40 and 49 s of CPU, ten minutes apart, and the naive loop 13.7 and
+   11.3 s a report), one round's ratio is partly the luck of when each half ran.
 2. **Fixed cost of a batch.** The wall time of a batch of one report (one account
    manager, ``reports: [account_manager]``) over the headline data, split into the time
    around the report (start-up, params, loading and validating the data, the workers'
@@ -45,7 +50,7 @@ minutes (10 managers / 40,000 deals, naive loop on 6 reports extrapolated, small
 scaling points, 200,000 deals loaded). Sizes: ``--managers``, ``--deals``,
 ``--scaling 12:50000,25:100000`` (``none`` skips), ``--big-deals`` (0 skips),
 ``--naive-reports N`` (time N reports of the naive loop and extrapolate), ``--skip-naive``,
-``--skip-pdf``, ``--only-big``; ``--smoke`` only checks that the script runs (tiniest sizes).
+``--skip-pdf``, ``--only-big``, ``--rounds N`` (the ratios' rounds); ``--smoke`` only checks that the script runs (tiniest sizes).
 ``docs/batch.md`` ("Performance") records a run.
 """
 
@@ -55,6 +60,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -459,6 +465,48 @@ def _points(text: str) -> list[tuple[int, int]]:
         raise SystemExit(f"--scaling {text!r}: write MANAGERS:DEALS pairs separated by commas, e.g. 12:50000,25:100000") from None
 
 
+def _headline_round(args, params: Path, root: Path, cache: Path | None, pdf: bool, say, head: str):
+    """One round of the ratios: the headline batch PDFs off, then on, then the naive sample; each line said with ``head``.
+
+    Returns (PDFs-off run, its manifest's reports, PDFs-on run or None, the naive sample or None).
+    """
+    off, reports = reportkit_batch(params, root / "out", args.jobs, "pdf.enabled=false", cache=cache)
+    n = len(reports)
+    say(f"{head}headline: {args.managers} managers, {args.deals:,} deals, {n} reports")
+    say(
+        f"{head}reportkit batch, PDFs off: {off.wall:.1f} s ({off.wall / n:.2f} s/report), {off.cpu:.0f} s CPU, {off.memory()}; {off.load}"
+    )
+    on = None
+    if pdf:
+        on, _ = reportkit_batch(params, root / "out-pdf", args.jobs, "pdf.enabled=true")
+        renderer = json.loads((root / "out-pdf" / "manifest.json").read_text())["batch"]["pdf"]["renderer"]
+        say(
+            f"{head}reportkit batch, PDFs on ({renderer}): {on.wall:.1f} s ({on.wall / n:.2f} s/report), {on.cpu:.0f} s CPU, "
+            f"{on.memory()}; {on.load}"
+        )
+    elif not args.skip_pdf:
+        say(f"{head}PDFs on: skipped ({CHROMIUM} not found: the naive way's PDFs need it)")
+    if args.skip_naive:
+        return off, reports, on, None
+    nv = naive(params, root / "naive", reports, args.naive_reports, pdf)
+    how = f"timed {nv.timed} of {nv.total} reports, extrapolated" if nv.timed < nv.total else f"{nv.total} reports"
+    t_off, c_off = nv.scaled(nv.html), nv.scaled(nv.html_cpu)
+    say(
+        f"{head}naive papermill + nbconvert --to html per report: {t_off:.1f} s ({t_off / n:.2f} s/report; {how}), "
+        f"{c_off:.0f} s CPU; {nv.load}"
+    )
+    say(f"{head}ratio naive / reportkit (PDFs off): {t_off / off.wall:.1f}x (in CPU seconds {c_off / off.cpu:.1f}x)")
+    if on is not None and nv.pdf is not None:
+        t_on, c_on = t_off + nv.scaled(nv.pdf), c_off + nv.scaled(nv.pdf_cpu)
+        say(
+            f"{head}naive + one PDF per report by headless Chromium printing nbconvert's HTML "
+            f"(chromium --headless --print-to-pdf): {t_on:.1f} s ({nv.scaled(nv.pdf) / n:.2f} s/report for the PDF), "
+            f"{c_on:.0f} s CPU"
+        )
+        say(f"{head}ratio naive / reportkit (PDFs on): {t_on / on.wall:.1f}x (in CPU seconds {c_on / on.cpu:.1f}x)")
+    return off, reports, on, nv
+
+
 QUICK = {"managers": 10, "deals": 40_000, "scaling": "3:10000,6:20000,10:40000", "big_deals": 200_000, "naive_reports": 6}
 SMOKE = {"managers": 1, "deals": 2_000, "scaling": "none", "big_deals": 0, "naive_reports": None}
 """``--smoke``: the tiniest run, that the script still works (tests/test_benchmarks.py): one batch, PDFs off, no naive loop,
@@ -484,6 +532,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--skip-fixed", action="store_true", help="do not run the one-report batch")
     ap.add_argument("--keep", action="store_true", help="keep the generated data and outputs")
     ap.add_argument("--only-big", action="store_true", help="run only the load benchmark of --big-deals deals")
+    ap.add_argument(
+        "--rounds", type=int, default=1, help="run the ratios' batches and naive sample this many times in turn; print medians"
+    )
     args = ap.parse_args(argv)
     defaults = {"managers": 50, "deals": 200_000, "scaling": DEFAULT_SCALING, "big_deals": 1_000_000, "naive_reports": None}
     if args.smoke:
@@ -509,54 +560,48 @@ def main(argv: list[str] | None = None) -> None:
     try:
         params = generate(root / "org", args.managers, args.deals)
         cache = smoke_fit_cache() if args.smoke else None
-        off, reports = reportkit_batch(params, root / "out", args.jobs, "pdf.enabled=false", cache=cache)
-        n = len(reports)
-        say(f"headline: {args.managers} managers, {args.deals:,} deals, {n} reports")
-        say(
-            f"reportkit batch, PDFs off: {off.wall:.1f} s ({off.wall / n:.2f} s/report), {off.cpu:.0f} s CPU, {off.memory()}; {off.load}"
-        )
-        on = None
-        if pdf:
-            on, _ = reportkit_batch(params, root / "out-pdf", args.jobs, "pdf.enabled=true")
-            renderer = json.loads((root / "out-pdf" / "manifest.json").read_text())["batch"]["pdf"]["renderer"]
-            say(
-                f"reportkit batch, PDFs on ({renderer}): {on.wall:.1f} s ({on.wall / n:.2f} s/report), {on.cpu:.0f} s CPU, {on.memory()}; {on.load}"
-            )
-        elif not args.skip_pdf:
-            say(f"PDFs on: skipped ({CHROMIUM} not found: the naive way's PDFs need it)")
-        if not args.skip_naive:
-            nv = naive(params, root / "naive", reports, args.naive_reports, pdf)
-            how = f"timed {nv.timed} of {nv.total} reports, extrapolated" if nv.timed < nv.total else f"{nv.total} reports"
-            t_off = nv.scaled(nv.html)
-            say(
-                f"naive papermill + nbconvert --to html per report: {t_off:.1f} s ({t_off / n:.2f} s/report; {how}), "
-                f"{nv.scaled(nv.html_cpu):.0f} s CPU; {nv.load}"
-            )
-            c_off = nv.scaled(nv.html_cpu)
-            say(f"ratio naive / reportkit (PDFs off): {t_off / off.wall:.1f}x (in CPU seconds {c_off / off.cpu:.1f}x)")
-            if on is not None and nv.pdf is not None:
-                t_on = t_off + nv.scaled(nv.pdf)
-                say(
-                    f"naive + one PDF per report by headless Chromium printing nbconvert's HTML "
-                    f"(chromium --headless --print-to-pdf): {t_on:.1f} s ({nv.scaled(nv.pdf) / n:.2f} s/report for the PDF), "
-                    f"{c_off + nv.scaled(nv.pdf_cpu):.0f} s CPU"
-                )
-                c_on = c_off + nv.scaled(nv.pdf_cpu)
-                say(f"ratio naive / reportkit (PDFs on): {t_on / on.wall:.1f}x (in CPU seconds {c_on / on.cpu:.1f}x)")
-        naive_per_report = None if args.skip_naive else t_off / n
+        ratios: dict[str, list[float]] = {"off": [], "on": []}
+        per_report: list[float] = []
+        for r in range(1, max(1, args.rounds) + 1):
+            head = "" if args.rounds <= 1 else f"round {r}: "
+            off, reports, on, nv = _headline_round(args, params, root, cache, pdf, say, head)
+            n = len(reports)
+            if nv is not None:
+                t_off = nv.scaled(nv.html)
+                per_report.append(t_off / n)
+                ratios["off"].append(t_off / off.wall)
+                if on is not None and nv.pdf is not None:
+                    ratios["on"].append((t_off + nv.scaled(nv.pdf)) / on.wall)
+        if args.rounds > 1:
+            for key, what in (("off", "PDFs off"), ("on", "PDFs on")):
+                if ratios[key]:
+                    each = ", ".join(f"{x:.1f}x" for x in ratios[key])
+                    say(
+                        f"ratio naive / reportkit ({what}), median of {len(ratios[key])} rounds: {statistics.median(ratios[key]):.1f}x ({each})"
+                    )
+        naive_per_report = statistics.median(per_report) if per_report else None
         if not args.skip_fixed:
-            cache = root / "one-fit-cache"
-            shutil.rmtree(cache, ignore_errors=True)
-            for state in ("cold", "warm"):  # an empty cache of model fits, then the one the cold run filled
-                one, own = fixed_cost(params, root / "one", args.jobs, "AM-0001", cache)
-                say(
-                    f"fixed cost of a batch, {state} fit cache: {one.wall:.1f} s, a 1-report batch over {args.deals:,} deals "
-                    f"({one.cpu:.1f} s CPU, {one.memory()}): {one.wall - own:.1f} s around its report (start-up, loading, "
-                    f"manifest, index) and {own:.1f} s the report's duration_s (building it with the context every report "
-                    f"shares, then executing it); {one.load}"
-                )
+            walls: dict[str, list[float]] = {"cold": [], "warm": []}
+            for r in range(1, max(1, args.rounds) + 1):
+                head = "" if args.rounds <= 1 else f"round {r}: "
+                cache = root / "one-fit-cache"
+                shutil.rmtree(cache, ignore_errors=True)
+                for state in ("cold", "warm"):  # an empty cache of model fits, then the one the cold run filled
+                    one, own = fixed_cost(params, root / "one", args.jobs, "AM-0001", cache)
+                    walls[state].append(one.wall)
+                    say(
+                        f"{head}fixed cost of a batch, {state} fit cache: {one.wall:.1f} s, a 1-report batch over {args.deals:,} deals "
+                        f"({one.cpu:.1f} s CPU, {one.memory()}): {one.wall - own:.1f} s around its report (start-up, loading, "
+                        f"manifest, index) and {own:.1f} s the report's duration_s (building it with the context every report "
+                        f"shares, then executing it); {one.load}"
+                    )
+            for state, got in walls.items():
+                wall = statistics.median(got)
+                if args.rounds > 1:
+                    each = ", ".join(f"{x:.1f}" for x in got)
+                    say(f"fixed cost of a batch, {state} fit cache, median of {len(got)} rounds: {wall:.1f} s ({each})")
                 if naive_per_report is not None:
-                    say(f"fixed cost of a batch, {state} fit cache, as a ratio: {in_naive_reports(one.wall, naive_per_report)}")
+                    say(f"fixed cost of a batch, {state} fit cache, as a ratio: {in_naive_reports(wall, naive_per_report)}")
         points = [] if args.skip_scaling else _points(args.scaling)
         fit: list[tuple[int, float]] = []
         for m, d in points:
