@@ -221,9 +221,8 @@ class _RssSampler(threading.Thread):
             else:
                 role = "other"
             self._roles[p.pid] = role
-            # a worker's child is a fit child, or its warm process seen before its setsid (a worker whose
-            # forkserver imported its modules forks it at once), and a process seen before its parent (pids
-            # wrap around): asked again at every sample
+            # a worker's child is a fit child, or its warm process seen before its setsid (the worker forks it
+            # first thing), and a process seen before its parent (pids wrap around): asked again at every sample
             provisional = (role == "worker" and parent == "worker") or (not parent and p.ppid() != top)
             (self._recheck.add if provisional else self._recheck.discard)(p.pid)
         return self._roles[p.pid]

@@ -40,7 +40,7 @@ from bench_workbook_ab import BASE_DIR_HELP, base_src
 
 ONE = ("account_managers=AM-0001", "reports=account_manager", "pdf.enabled=false")
 VOLATILE = ("manifest.json", ".ipynb")  # timings, dates of the run
-KINDS = (*ROLES, "forkserver")  # the forkserver imports what the workers share (run/startup.start_forkserver)
+KINDS = (*ROLES, "forkserver")  # multiprocessing's forkserver, which forks the report workers
 
 
 def _role_cpu() -> dict[str, float]:

@@ -62,7 +62,8 @@ HEADLINES: dict[str, tuple[str, ...]] = {
         r"amounts read back: 2,000 cells, each the report's cents",
     ),
     "bench_fixed_ab.py": (
-        r"base cold: wall [\d.]+ s, CPU [\d.]+ s \(batch [\d.]+, worker [\d.]+, warm [\d.]+, kernel [\d.]+\), duration_s [\d.]+",
+        r"base cold: wall [\d.]+ s, CPU [\d.]+ s \(batch [\d.]+, worker [\d.]+, warm [\d.]+, kernel [\d.]+, forkserver [\d.]+\), "
+        r"duration_s [\d.]+",
         r"new  warm: wall [\d.]+ s, CPU [\d.]+ s",
         r"same bytes \(cold\): (\d+) of \1 files",
         r"same bytes \(warm\): (\d+) of \1 files",
