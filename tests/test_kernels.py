@@ -13,9 +13,11 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -344,3 +346,59 @@ def test_a_process_with_another_thread_does_not_fork_a_warm_process():
     finally:
         stop.set()
         other.join()
+
+
+_DYING_KERNEL_CONFIG = """\
+import os
+os.write(2, b"reportkit-test: this kernel cannot start\\n")
+os._exit(3)
+"""
+
+
+def test_a_kernel_that_dies_before_it_is_ready_says_why_in_the_retry_warning_and_the_manifest(tmp_path):
+    """A kernel whose IPython profile exits at start-up (``IPYTHONDIR``): its exit code and last stderr line
+    reach the retry's warning on a ``-q`` batch's terminal and, the retry dying too, the report's error in
+    the manifest; nbclient's own "Error occurred while starting new kernel client" does not reach the
+    terminal, and no stderr file is left in ``.work/``. The command runs in a process of its own: a
+    forkserver this test process started earlier would keep its workers' environment as it was."""
+    profile = tmp_path / "ipython" / "profile_default"
+    profile.mkdir(parents=True)
+    (profile / "ipython_kernel_config.py").write_text(_DYING_KERNEL_CONFIG)
+    params = _params(tmp_path, pdf={"enabled": False})
+    tmp = Path(tempfile.mkdtemp(prefix="rk-kdeath-", dir="/tmp"))  # the forkserver's socket path fits AF_UNIX's
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "reportkit", "batch", str(params), "-o", str(out), "-q", "--no-cache", "--jobs", "1"]
+    cmd += ["-p", "account_managers=AM-001", "-p", "reports=account_manager"]
+    env = {**os.environ, "TMPDIR": str(tmp), "IPYTHONDIR": str(tmp_path / "ipython")}
+    try:
+        ran = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    assert ran.returncode == 1, ran.stderr[-2000:]
+    why = "exit code 3; its stderr ended: reportkit-test: this kernel cannot start"
+    manifest = json.loads((out / "manifest.json").read_text())
+    errors = [(r["id"], r["status"], r["error"]) for r in manifest["reports"]]
+    assert errors == [("AM-001", "failed", f"RuntimeError: Kernel died before replying to kernel_info ({why})")]
+    assert f"kernel failed to start (Kernel died before replying to kernel_info ({why})); retrying" in ran.stderr
+    assert "Error occurred while starting new kernel client" not in ran.stderr
+    assert not list(out.glob(".work/kernel-*.stderr"))
+
+
+def test_a_kernels_death_report_names_a_port_clash_and_a_kill(tmp_path):
+    prov = kernels.WarmForkProvisioner(kernel_id="k")
+    prov.stderr_path = str(tmp_path / "k.stderr")
+    Path(prov.stderr_path).write_text("Traceback\n  ...\nzmq.error.ZMQError: Address already in use (addr='tcp://127.0.0.1:5')\n")
+
+    class Ended(kernels._ForkedProcess):
+        def __init__(self, code):
+            self.code = code
+
+        def poll(self):
+            return self.code
+
+    prov.process = Ended(1)
+    report = prov.death_report()
+    assert report.startswith("exit code 1; its stderr ended: Traceback | ... | zmq.error.ZMQError: Address already in use")
+    assert "a port clash" in report
+    prov.process = Ended(-signal.SIGKILL)
+    assert "killed by SIGKILL" in prov.death_report() and "out-of-memory killer" in prov.death_report()

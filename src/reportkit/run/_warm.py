@@ -5,8 +5,9 @@ requests arrive on standard input, replies leave on the original standard output
 (kept on a private descriptor; the real fd 1 goes to the null device so nothing an
 imported module prints can corrupt the protocol). One JSON object per line:
 
-* request ``{"id": N, "argv": [...], "cwd": "...", "env": {...}}``: fork a child that
-  runs ``ipykernel`` with ``argv`` (the arguments after ``-m ipykernel_launcher``);
+* request ``{"id": N, "argv": [...], "cwd": "...", "env": {...}, "stderr": "..."}``: fork a
+  child that runs ``ipykernel`` with ``argv`` (the arguments after ``-m ipykernel_launcher``),
+  its standard error into the file ``stderr`` (optional; else the null device);
   reply ``{"id": N, "pid": PID, "threads": T, "tasks": K}`` (or ``{"id": N, "error": "..."}``),
   where ``T`` is ``threading.active_count()`` and ``K`` the number of the process's
   kernel tasks (``/proc/self/task``; None off Linux) just before the fork: both 1, as
@@ -32,8 +33,16 @@ import sys
 import threading
 
 
-def _kernel_main(argv: list[str], cwd: str | None, env: dict[str, str], protocol_fds: tuple[int, ...]) -> int:
-    """Body of a forked kernel: what ``python -m ipykernel_launcher ARGV`` would do."""
+def _kernel_main(
+    argv: list[str], cwd: str | None, env: dict[str, str], protocol_fds: tuple[int, ...], stderr: str | None = None
+) -> int:
+    """Body of a forked kernel: what ``python -m ipykernel_launcher ARGV`` would do.
+
+    ``stderr`` is the file its standard error goes to (created, truncated): what a kernel that
+    dies before it is ready printed last is then there for the batch process to quote
+    (:meth:`reportkit.run.kernels.WarmForkProvisioner.death_report`); otherwise, or where it
+    cannot be opened, the null device, as standard input and output.
+    """
     for fd in protocol_fds:
         os.close(fd)
     os.setsid()  # its own process group: an interrupt or kill reaches this kernel only
@@ -41,6 +50,11 @@ def _kernel_main(argv: list[str], cwd: str | None, env: dict[str, str], protocol
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
     os.close(devnull)
+    if stderr:
+        with contextlib.suppress(OSError):  # no file: no tail to quote, the kernel starts all the same
+            err = os.open(stderr, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600)
+            os.dup2(err, 2)
+            os.close(err)
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -157,11 +171,16 @@ def serve(modules: list[str]) -> None:
         if pid == 0:
             code = 1
             try:
-                code = _kernel_main(req["argv"], req.get("cwd"), req["env"], (0, out_fd, wake_r, wake_w))
+                fds = (0, out_fd, wake_r, wake_w)
+                code = _kernel_main(req["argv"], req.get("cwd"), req["env"], fds, req.get("stderr"))
             except SystemExit as exc:
                 code = exc.code if isinstance(exc.code, int) else 0
             except BaseException:
                 code = 1
+                with contextlib.suppress(BaseException):  # into the stderr file: the reason a kernel died
+                    import traceback
+
+                    os.write(2, traceback.format_exc().encode(errors="replace"))
             finally:
                 os._exit(code)
         children.add(pid)

@@ -260,8 +260,10 @@ class WarmProcess:
                 self._exits.setdefault(pid, -1)
             self._cond.notify_all()
 
-    def fork(self, argv: list[str], cwd: str | None, env: dict[str, str], timeout: float = 60.0) -> int:
-        """Fork a kernel running ipykernel with ``argv``; return its pid.
+    def fork(
+        self, argv: list[str], cwd: str | None, env: dict[str, str], timeout: float = 60.0, stderr: str | None = None
+    ) -> int:
+        """Fork a kernel running ipykernel with ``argv``, its standard error into the file ``stderr``; return its pid.
 
         Raises
         ------
@@ -273,7 +275,7 @@ class WarmProcess:
             proc = self._proc
             assert proc is not None and proc.stdin is not None
             rid = next(self._ids)
-            proc.stdin.write((json.dumps({"id": rid, "argv": argv, "cwd": cwd, "env": env}) + "\n").encode())
+            proc.stdin.write((json.dumps({"id": rid, "argv": argv, "cwd": cwd, "env": env, "stderr": stderr}) + "\n").encode())
             proc.stdin.flush()
             if not self._cond.wait_for(lambda: rid in self._replies or proc.poll() is not None, timeout):
                 raise RuntimeError(f"the warm kernel process did not answer within {timeout:g} s")
@@ -381,6 +383,49 @@ class _ForkedProcess:
         self.send_signal(signal.SIGKILL)
 
 
+_KNOWN_DEATHS: tuple[tuple[str, str], ...] = (
+    (
+        "Address already in use",
+        "a port clash: another process bound the port jupyter_client had picked for this kernel"
+        " (the batch starts such a report once more in a fresh kernel)",
+    ),
+    ("MemoryError", "out of memory: fewer --jobs, or a machine with more memory"),
+    ("SIGKILL", "killed from outside, e.g. by the system's out-of-memory killer: fewer --jobs"),
+)
+"""Causes of a kernel's death before it was ready, as its stderr or exit names them, and what they mean."""
+
+
+def _stderr_path(cwd: Any, kernel_id: str | None) -> str:
+    """Where a forked kernel's standard error goes: the batch's ``.work/`` folder when the kernel
+    starts in a report folder that has one, else the temporary directory."""
+    import tempfile
+
+    work = os.path.join(str(cwd), ".work") if cwd else ""
+    folder = work if work and os.path.isdir(work) else tempfile.gettempdir()
+    return os.path.join(folder, f"kernel-{kernel_id or _new_id()}.stderr")
+
+
+def _tail(path: str | None, lines: int = 3, limit: int = 400) -> str:
+    """The last ``lines`` non-blank lines of the file ``path`` (its last 4 KiB), joined with `` | ``."""
+    if not path:
+        return ""
+    try:
+        with open(path, "rb") as f:
+            f.seek(max(0, os.fstat(f.fileno()).st_size - 4096))
+            data = f.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    text = " | ".join([line.strip() for line in data.splitlines() if line.strip()][-lines:])
+    return text if len(text) <= limit else "..." + text[-limit:]
+
+
+def _signal_name(signum: int) -> str:
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
+
+
 class WarmForkProvisioner(LocalProvisioner):  # type: ignore[misc]
     """A local provisioner whose kernel process is forked from the warm process.
 
@@ -395,7 +440,8 @@ class WarmForkProvisioner(LocalProvisioner):  # type: ignore[misc]
         warm = warm_process()
         env = {str(k): str(v) for k, v in (kwargs.get("env") or os.environ).items()}
         cwd = kwargs.get("cwd")
-        pid = warm.fork(argv, str(cwd) if cwd else None, env)
+        self.stderr_path = _stderr_path(cwd, self.kernel_id)
+        pid = warm.fork(argv, str(cwd) if cwd else None, env, stderr=self.stderr_path)
         self.process = _ForkedProcess(warm, pid)
         self.pid = pid
         self.pgid = pid  # the child calls setsid(); until then killpg fails and the pid is signalled
@@ -404,6 +450,34 @@ class WarmForkProvisioner(LocalProvisioner):  # type: ignore[misc]
         if km is not None:
             self.ip = km.ip
         return self.connection_info
+
+    stderr_path: str | None = None
+    """The file the forked kernel's standard error goes to (removed with the kernel, :meth:`cleanup`)."""
+
+    def death_report(self) -> str:
+        """Why the forked kernel ended, in one line: its exit code or signal, the last lines of its
+        standard error and, for a known cause, what it means; empty while it runs or if not forked.
+
+        Read only when a kernel died before it was ready (:class:`WarmKernelClient`), so a healthy
+        kernel's cost is the file's creation and removal.
+        """
+        code = self.process.poll() if isinstance(self.process, _ForkedProcess) else None
+        if code is None:
+            return ""
+        parts = [f"killed by {_signal_name(-code)}" if code < 0 else f"exit code {code}"]
+        tail = _tail(self.stderr_path)
+        if tail:
+            parts.append(f"its stderr ended: {tail}")
+        text = " ".join(parts)
+        parts += [hint for cause, hint in _KNOWN_DEATHS if cause in text]
+        return "; ".join(parts)
+
+    async def cleanup(self, restart: bool = False) -> None:
+        """LocalProvisioner's cleanup, and the kernel's standard-error file removed."""
+        await super().cleanup(restart)
+        if self.stderr_path:
+            with contextlib.suppress(OSError):
+                os.unlink(self.stderr_path)
 
     async def wait(self) -> int | None:
         """Wait for the kernel to end; as LocalProvisioner's, polling every 10 ms, not 100 ms.
@@ -480,7 +554,7 @@ class WarmKernelClient(AsyncKernelClient):  # type: ignore[misc]
                         self._handle_kernel_info_reply(msg)
                         break
             if not await self._async_is_alive():
-                raise RuntimeError("Kernel died before replying to kernel_info")
+                raise RuntimeError(f"Kernel died before replying to kernel_info{self._death_report()}")
             if time.time() > deadline:
                 raise RuntimeError(f"Kernel didn't respond in {timeout:g} seconds")
         while True:
@@ -488,6 +562,12 @@ class WarmKernelClient(AsyncKernelClient):  # type: ignore[misc]
                 await self.iopub_channel.get_msg(timeout=self.drain_quiet_s)
             except Empty:
                 break
+
+    def _death_report(self) -> str:
+        """`` (exit code 1; its stderr ended: ...)`` for a forked kernel (:meth:`WarmForkProvisioner.death_report`), else ''."""
+        provisioner = getattr(self.parent, "provisioner", None)
+        report = provisioner.death_report() if isinstance(provisioner, WarmForkProvisioner) else ""
+        return f" ({report})" if report else ""
 
     wait_for_ready = _async_wait_for_ready  # AsyncKernelClient binds the name to the base method
 

@@ -87,8 +87,22 @@ def register_engine() -> str:
                 return executed
 
         papermill_engines.register(_ENGINE, _Engine)
+        logging.getLogger("papermill").addFilter(_said_by_the_retry)
         _engine_registered = True
         return _ENGINE
+
+
+def _said_by_the_retry(record: logging.LogRecord) -> bool:
+    """A logging filter: drop nbclient's "Error occurred while starting new kernel client" (logged through
+    Papermill's logger, at ERROR, even in a ``-q`` batch) unless that logger is at DEBUG (``--debug``).
+
+    The same error reaches the user once, in reportkit's words and with the kernel's exit and last
+    stderr lines: :func:`execute_with_retry`'s warning when the report is retried, the report's error in
+    the manifest when the retry fails too.
+    """
+    if not str(record.msg).startswith("Error occurred while starting new kernel client"):
+        return True
+    return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
 
 
 def _is_kernel_start_failure(exc: BaseException) -> bool:
