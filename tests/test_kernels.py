@@ -402,3 +402,16 @@ def test_a_kernels_death_report_names_a_port_clash_and_a_kill(tmp_path):
     assert "a port clash" in report
     prov.process = Ended(-signal.SIGKILL)
     assert "killed by SIGKILL" in prov.death_report() and "out-of-memory killer" in prov.death_report()
+
+
+def test_the_kernel_start_stress_script_starts_kernels_from_several_warm_processes_and_counts_the_deaths():
+    """``benchmarks/stress_kernel_starts.py`` (run by hand to catch a kernel dying before it is ready): at its
+    smallest, two warm processes starting two kernels each at once, every start counted, none dead."""
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "stress_kernel_starts.py"), "--warm", "2", "--per", "2", "--rounds", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip().splitlines()[-1] == "4 kernel starts, 0 died before they were ready"
