@@ -15,7 +15,7 @@ shared box reads (a run takes about 5 minutes on a quiet 2-core box, more under 
 
 Run: ``.venv/bin/python benchmarks/bench_batch_memory.py [--managers 200] [--deals 800000]
 [--org DIR] [--base COMMIT] [--json FILE] [-p KEY=VALUE ...]`` (``--org``: generate the org there once and
-reuse it in later runs; ``--base``: run that commit's ``src/`` instead, a ``git archive`` on
+reuse it in later runs; ``--base``: run that commit's ``src/`` instead, a ``git archive`` (with its ``templates/``) on
 ``PYTHONPATH``, as ``bench_batch_ab.py`` does; ``--smoke``: 2 managers, 2,000 deals, the fits of
 ``bench_batch.smoke_fit_cache``).
 ``docs/batch.md`` ("Session 14: where the 800,000-deal batch process peaks") records a run.
@@ -168,7 +168,9 @@ def main(argv: list[str] | None = None) -> None:
             generate(org, args.managers, args.deals)
         if args.base:
             root = Path(__file__).resolve().parents[1]
-            archive = subprocess.run(["git", "-C", str(root), "archive", args.base, "src"], capture_output=True, check=True)
+            archive = subprocess.run(
+                ["git", "-C", str(root), "archive", args.base, "src", "templates"], capture_output=True, check=True
+            )
             (tmp / "base").mkdir()
             subprocess.run(["tar", "-x", "-C", str(tmp / "base")], input=archive.stdout, check=True)
             subprocess.run([sys.executable, "-m", "compileall", "-q", str(tmp / "base" / "src")], check=True)

@@ -178,3 +178,27 @@ def test_the_batch_writes_its_own_files_without_the_orgs_shared_context_or_the_t
     assert sorted(r.kind for r in result.reports if r.status == "ok") == ["account_manager", "team"]
     assert (tmp_path / "out" / "company.xlsx").is_file()  # the teams' post-step ran before the batch's own files
     assert seen == {"contexts": [], "teams": 0}
+
+
+def test_the_deals_fingerprint_is_made_without_the_orgs_shared_context_once_every_report_is_built(tmp_path, monkeypatch):
+    # Session 17: at 800,000 deals the batch process peaked at the deals' fingerprint, made while
+    # the last reports run, with the whole org's shared context still held beside it. Every report
+    # object is built by then and no post-step is pending (none here), so the context goes first.
+    from demo_params import demo_params
+
+    from reportkit.reports import context as context_module
+    from reportkit.run import batch
+
+    seen = []
+    real = batch.fingerprint_parquet
+
+    def fingerprint_parquet(*args, **kwargs):
+        seen.append(list(context_module._shared or []))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(batch, "fingerprint_parquet", fingerprint_parquet)
+    params = demo_params(tmp_path, account_managers=["AM-001", "AM-002"], reports=["account_manager"], pdf={"enabled": False})
+    result = batch.run_batch(params, tmp_path / "out", progress=False, jobs=1, worker_processes=False, cache=False)
+    assert [r.status for r in result.reports] == ["ok", "ok"]
+    assert seen == [[]]
+    assert (tmp_path / "out" / "deals.fingerprint.parquet").is_file()

@@ -450,6 +450,11 @@ class _PostSteps:
       deals' fingerprint and the bytes of ``deals.fingerprint.parquet``, written once every
       report has finished (:func:`reportkit.run.diff.write_batch_facts`): the Parquet
       writer runs while this process waits for its workers, not in the batch's serial tail.
+    * Once every report is built (:meth:`drained`) and every post-step has run, nothing in
+      this process reads the batch's shared context again: it is dropped then
+      (:meth:`_forget_if_done`), before the fingerprint, rather than after the last report
+      finished (the 800,000-deal batch process peaked at the fingerprint with the whole org's
+      credits, forecasts and engine results held beside it; ``docs/batch.md``, "Session 17").
     """
 
     def __init__(self, plan: BatchPlan, results: list[ReportResult]) -> None:
@@ -458,6 +463,7 @@ class _PostSteps:
         self.unsettled = {k.name: sum(r.kind == k.name for r in results) for k in self.steps}
         self.done: dict[str, tuple[str | None, str | None]] = {}
         self.fingerprint: Any = None
+        self.built = False  # every report submitted, so every report object built (drained)
 
     def settled(self, res: ReportResult) -> None:
         """``res`` has its final status: run its kind's post-step when it was the kind's last."""
@@ -471,6 +477,8 @@ class _PostSteps:
         from ..domain.restatement import deal_fingerprint  # what write_batch_facts would compute at the end
         from ..reports.context import deal_row_hashes
 
+        self.built = True
+        self._forget_if_done()
         with span("fingerprint"):  # the rows hashed once a batch: the forecast hierarchies' cache key has them
             self.fingerprint = fingerprint_parquet(deal_fingerprint(self.plan.ds.deals, rows=deal_row_hashes(self.plan.ds.deals)))
 
@@ -498,6 +506,15 @@ class _PostSteps:
                 self.plan.out, self.plan.ds, self.plan.params, self.plan.period, mine, objects, self.plan.previous, kind=kind.name
             )
         objects.clear()  # the step's inputs (the team report objects): nothing reads them after it
+        self._forget_if_done()
+
+    def _forget_if_done(self) -> None:
+        """Drop the shared context once every report is built and no post-step waits for its kind's reports (one
+        reads it: the company roll-up it keeps; a kind with no report in the batch reads nothing); a later build
+        (``--only-failed``'s headline) computes it again, the same figures."""
+        if self.built and not any(self.unsettled.values()):
+            forget_shared_contexts()
+            release_free_memory()
 
 
 def _headline_figures(plan: BatchPlan, results: list[ReportResult]) -> dict[str, Any] | None:
