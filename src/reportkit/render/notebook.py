@@ -75,6 +75,7 @@ __all__ = [
     "format_points",
     "format_date",
     "format_cell",
+    "missing_summary_words",
     "column_label",
     "resolve_params_file",
     "SUMMARY_LAYOUT",
@@ -621,6 +622,25 @@ _PROSE_CHARS = 60
 """A summary text value longer than this is a sentence, set left-aligned (a short word such as a status stays right)."""
 
 
+def missing_summary_words(summary: Mapping[str, Any], key: str) -> str:
+    """What a reader sees for a summary figure that is missing (None, NaN): the one rule for every format.
+
+    Next year's quota once the report looks at next year (``next_year`` in ``summary``) is
+    ``not in the data yet`` (the quotas file has no row for that year yet); any other missing
+    figure is ``n/a`` (:data:`NA`). The HTML and PDF summary (:func:`summary_table`) and the
+    workbook's Summary sheet (``render.excel.summary``) both ask here, so no format leaves a
+    figure blank where another says why.
+
+    >>> missing_summary_words({"next_year": "FY2026", "next_year_quota": None}, "next_year_quota")
+    'not in the data yet'
+    >>> missing_summary_words({"quota_to_close": None}, "quota_to_close")
+    'n/a'
+    """
+    if key == "next_year_quota" and "next_year" in summary:
+        return "not in the data yet"
+    return NA
+
+
 def summary_table(report: Any, keys: Sequence[str] | None = None) -> Table:
     """Two-column table (item, value) of ``report.summary``.
 
@@ -652,8 +672,8 @@ def summary_table(report: Any, keys: Sequence[str] | None = None) -> Table:
             if lo == hi and k == "forecast_range" and "next_year" in summary:  # the year is over: its forecast is its revenue
                 return "none: the year is over (its forecast is its revenue)"
             return f"{format_cell(lo, 'low', cur)} to {format_cell(hi, 'high', cur)}"
-        if k == "next_year_quota" and "next_year" in summary and summary.get(k) is None:
-            return "not in the data yet"
+        if k in summary and is_missing(summary[k]):
+            return missing_summary_words(summary, k)
         return format_cell(summary[k], k, cur) if k in summary else None
 
     def shown(k: str, when: str) -> bool:

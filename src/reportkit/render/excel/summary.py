@@ -7,9 +7,9 @@ from typing import Any
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from ..cell_kinds import NA, is_percent_key
+from ..cell_kinds import NA, is_missing, is_percent_key
 from ..labels import summary_label, value_words
-from ..notebook import format_cell
+from ..notebook import format_cell, missing_summary_words
 from .book import _Book
 from .cells import _clean_text, _write_value
 from .formats import _ATTAINMENT_KEYS, _MAX_WIDTH, TEXT_INSET_WIDTH, _band_formats
@@ -61,7 +61,14 @@ def summary_widths(report: Any) -> list[float]:
     A longer value (a sentence: a rule, a note) wraps in its cell.
     """
     rows = _summary_rows(report)
-    width = max([12] + [len(format_cell(value, key, report.currency)) for key, _, value in rows])
+    summary = report.summary or {}
+    width = max(
+        [12]
+        + [
+            len(missing_summary_words(summary, key) if is_missing(value) else format_cell(value, key, report.currency))
+            for key, _, value in rows
+        ]
+    )
     label_width = max(len(r[1]) for r in rows) + 2 if rows else 12
     return [label_width, min(width + 2, _MAX_WIDTH)]
 
@@ -101,6 +108,8 @@ def _write_summary(book: _Book, sheet: str, ws: Any, report: Any, links: dict[st
             _band_formats(ws, i, i, 1, fmt)
         elif key in links and isinstance(value, Decimal) and links[key][1] is not None and _dec(links[key][1]) == value:
             ws.write_formula(i, 1, "=SUM(" + ",".join(links[key][0]) + ")", fmt.money, float(value))
+        elif is_missing(value) and kind != "percent":  # what the HTML summary says, never a blank cell (a fraction is n/a below)
+            ws.write_string(i, 1, missing_summary_words(summary, key), fmt.na)
         else:
             _write_value(ws, i, 1, value, kind, fmt, tz)
             if key in _ATTAINMENT_KEYS:
