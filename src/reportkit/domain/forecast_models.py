@@ -181,9 +181,9 @@ def _one_blas_thread() -> Any:
 def _fit(y: np.ndarray, h: int, method: str) -> tuple[np.ndarray, np.ndarray]:
     """Monthly forecasts and their standard errors for ``h`` months after ``y`` (one model fit).
 
-    ETS and Theta skip the statsmodels work whose results nothing here reads (:func:`_fit_ets`,
-    :func:`_fit_theta`): the same optimiser from the same start values, so the same floats as
-    statsmodels' own full path (``tests/test_forecast_models.py`` compares them bit for bit).
+    ETS, Theta and AR skip the statsmodels work whose results nothing here reads (:func:`_fit_ets`,
+    :func:`_fit_theta`, :func:`_fit_ar1`): the same optimiser (AR: the same least squares) from the
+    same start values, so the same floats as statsmodels' own full path (``tests/test_forecast_models.py`` compares them bit for bit).
     """
     seasonal = len(y) >= SEASONAL_MONTHS
     if method == "ets":
@@ -195,18 +195,14 @@ def _fit(y: np.ndarray, h: int, method: str) -> tuple[np.ndarray, np.ndarray]:
         steps = np.arange(h)
         return mean, np.sqrt((1 + steps * (1 + (alpha - 1) ** 2)) * _ses_sigma2(y, alpha))
     if method == "arima":
-        from statsmodels.tsa.ar_model import AutoReg
-
         if not seasonal:  # ARIMA(1,0,0) with a constant
-            fc = AutoReg(y, lags=1, trend="c").fit().get_prediction(start=len(y), end=len(y) + h - 1)
-            return np.asarray(fc.predicted_mean, dtype="float64"), np.asarray(fc.se_mean, dtype="float64")
+            return _fit_ar1(y, h)
         # ARIMA(1,0,0)(0,1,0)12 with drift: an AR(1) with a constant on the seasonal differences
         # z_t = y_t - y_{t-12}, fitted by conditional least squares; y's forecast is last year's
         # month plus z's, with z's standard error while h <= 12 (then last year's month is known).
-        z = y[12:] - y[:-12]
-        fc = AutoReg(z, lags=1, trend="c").fit().get_prediction(start=len(z), end=len(z) + h - 1)
+        mean, se = _fit_ar1(y[12:] - y[:-12], h)
         last_year = np.concatenate([y, np.full(max(0, h - 12), np.nan)])[len(y) - 12 : len(y) - 12 + h]
-        return last_year + np.asarray(fc.predicted_mean, dtype="float64"), np.asarray(fc.se_mean, dtype="float64")
+        return last_year + mean, se
     raise ValueError(f"method {method!r} is not one of {MODEL_METHODS}")
 
 
@@ -237,6 +233,41 @@ def _fit_ets(y: np.ndarray, h: int, seasonal: bool) -> tuple[np.ndarray, np.ndar
     mean = res.predict(start=len(y), end=len(y) + h - 1)
     var = res.mse * res._relative_forecast_variance(np.arange(1, h + 1, dtype="float64"))
     return np.asarray(mean, dtype="float64"), np.sqrt(np.asarray(var, dtype="float64"))
+
+
+def _fit_ar1(y: np.ndarray, h: int) -> tuple[np.ndarray, np.ndarray]:
+    """AR(1) with a constant by conditional least squares: the forecast mean and its standard errors, ``h`` months.
+
+    What ``AutoReg(y, lags=1, trend="c").fit().get_prediction(start=len(y), end=len(y) + h - 1)``
+    gives as ``predicted_mean`` and ``se_mean``, by its own steps on arrays, each the same
+    operation on arrays of the same shapes and memory layout (so the same floats, bit for bit:
+    ``tests/test_forecast_models.py``): the regressors from ``lagmat`` (its lag and lead
+    columns are strided views, which the dot products read as statsmodels' do), OLS by
+    ``pinv_extended`` (``OLS.fit``'s default ``"pinv"``), ``sigma2`` the residuals' mean
+    square, the forecast by ``AutoReg._static_oos_predict``'s recursion and its variance
+    ``sigma2`` times the cumulated squared MA weights (``arma2ma``). Without the model's
+    ``DeterministicProcess`` (pandas frames for the constant) and the prediction's index
+    handling: about 1/15 of the CPU a fit (docs/forecasting.md, "AR's short path").
+    """
+    from statsmodels.tools.tools import pinv_extended
+    from statsmodels.tsa.arima_process import arma2ma
+    from statsmodels.tsa.tsatools import lagmat
+
+    n = len(y)
+    lags = lagmat(y, 1, original="sep")
+    x = np.c_[np.ones((n, 1)), lags.lags][1:]  # the constant, then y's lag; the first month held back
+    target = lags.leads[1:]
+    params = np.dot(pinv_extended(x)[0], target.squeeze())
+    resid = y[1:] - x @ params
+    sigma2 = 1.0 / (n - 1) * np.sum(resid**2, axis=0)
+    mean = np.empty(h)
+    row = np.zeros((h, 2))
+    row[:, 0] = 1.0
+    for i in range(h):
+        row[i, 1] = np.squeeze(target[-1]) if i == 0 else mean[i - 1]
+        mean[i] = np.squeeze(row[i : i + 1] @ params)
+    ma = arma2ma(np.array([1.0, -params[1]]), np.ones(1), lags=h)
+    return mean, np.sqrt(sigma2 * np.cumsum(ma**2))
 
 
 def _fit_theta(y: np.ndarray, h: int, seasonal: bool) -> tuple[np.ndarray, float]:
