@@ -269,3 +269,34 @@ def test_company_xlsx_reads_the_roll_up_the_company_report_computed_with_pdfs_of
     assert sorted(r.kind for r in result.reports if r.status == "ok") == ["company", "team"]
     assert (tmp_path / "out" / "company.xlsx").is_file()
     assert len(calls) == 1
+
+
+def test_write_pickle_writes_an_arrow_text_column_without_a_copy_and_unpickles_the_same_frame(tmp_path, monkeypatch):
+    """Session 18: pandas pickles an Arrow-backed column as a combined copy of its chunks, which the
+    pickler's memo kept until the whole report was written (+23 MB for the company's accounts at
+    risk); a column in one chunk goes as that chunk. A slice of a larger column (its buffers hold
+    more than it shows) is pickled as pandas does, not with the whole buffers."""
+    from reportkit.run import plan
+
+    whole = pd.Series([f"account {i}" for i in range(100_000)], dtype="str")
+    report = {
+        "taken": pd.DataFrame({"name": whole.take(np.arange(100_000)[::-1]), "n": np.arange(100_000)}),
+        "sliced": whole.iloc[:10],
+        "with_na": pd.Series(["a", None, "c"], dtype="str"),
+    }
+    held = []
+    real = plan._Hashed.write
+
+    def write(self, data):
+        held.append(pa.total_allocated_bytes())
+        return real(self, data)
+
+    monkeypatch.setattr(plan._Hashed, "write", write)
+    before = pa.total_allocated_bytes()
+    write_pickle(tmp_path / "company-company.pkl", report)
+    assert max(held) - before < 2**20  # pandas' own pickling: a 1.8 MB copy of the column
+    back = pickle.loads((tmp_path / "company-company.pkl").read_bytes())
+    pd.testing.assert_frame_equal(back["taken"], report["taken"])
+    pd.testing.assert_series_equal(back["sliced"], report["sliced"])
+    pd.testing.assert_series_equal(back["with_na"], report["with_na"])
+    assert (tmp_path / "company-company.pkl").stat().st_size < 3 * 2**20  # the slice's 10 rows, not its 100,000

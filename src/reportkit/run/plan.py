@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ..config.params import BatchParams
 from ..core.errors import OutputError
@@ -245,8 +246,31 @@ def _reduce_ndarray(values: np.ndarray) -> Any:
     return reduce_decimal_array(values) or values.__reduce_ex__(pickle.HIGHEST_PROTOCOL)
 
 
-_DISPATCH = ChainMap({np.ndarray: _reduce_ndarray}, copyreg.dispatch_table)
-""":func:`write_pickle`'s pickler's reducers by type (exactly ``numpy.ndarray``; the rest, ``copyreg``'s, read live)."""
+def _reduce_arrow(values: Any) -> Any:
+    """:func:`write_pickle`'s reduce of a pandas Arrow-backed array (the ``str`` columns): its one chunk, not a copy.
+
+    pandas pickles such an array with its chunks combined (``ArrowExtensionArray.__getstate__``): a
+    copy of the column, which the pickler's memo then keeps until the whole report is written (the
+    company's accounts at risk, six text columns of 140,000 rows: +23 MB in the 800,000-deal batch
+    process, ``docs/batch.md``, "Session 18"). A column held in one chunk that shows every byte of
+    its buffers (not a slice of a larger array, which would pickle the whole buffers) goes as that
+    chunk, in the state pandas gives, so ``pickle.load`` rebuilds the same array; any other as pandas
+    pickles it.
+    """
+    chunks = getattr(values, "_pa_array", None)
+    if chunks is not None and chunks.num_chunks == 1:
+        chunk = chunks.chunk(0)
+        if chunk.offset == 0 and chunk.get_total_buffer_size() - chunk.nbytes <= 64:  # nbytes leaves out the last offset
+            return copyreg.__newobj__, (type(values),), {**values.__dict__, "_pa_array": chunk, "_cache": {}}
+    return values.__reduce_ex__(pickle.HIGHEST_PROTOCOL)
+
+
+_DISPATCH = ChainMap(
+    {np.ndarray: _reduce_ndarray, pd.arrays.ArrowStringArray: _reduce_arrow, pd.arrays.ArrowExtensionArray: _reduce_arrow},
+    copyreg.dispatch_table,
+)
+""":func:`write_pickle`'s pickler's reducers by exact type (NumPy arrays, pandas' Arrow arrays; the rest, ``copyreg``'s,
+read live)."""
 
 
 class _Hashed:
@@ -269,7 +293,8 @@ def write_pickle(path: Path, report: Any) -> str:
     "Session 14: where the 800,000-deal batch process peaks"). An object array of ``Decimal`` (a
     money column) is written as its values' text (:func:`reportkit.core.money.reduce_decimal_array`):
     ``pickle.load`` gives the same values, and the pickler's memo no longer keeps three objects per
-    value until the end (+50 MB for the company's accounts at risk, "Session 18"). Every other
+    value until the end (+50 MB for the company's accounts at risk, "Session 18"), and an Arrow text
+    column as its one chunk rather than a copy the memo keeps (:func:`_reduce_arrow`). Every other
     object is pickled as ``pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL)`` pickles it.
     """
     digest = ""
