@@ -202,3 +202,101 @@ def test_the_deals_fingerprint_is_made_without_the_orgs_shared_context_once_ever
     assert [r.status for r in result.reports] == ["ok", "ok"]
     assert seen == [[]]
     assert (tmp_path / "out" / "deals.fingerprint.parquet").is_file()
+
+
+def test_write_pickle_writes_a_decimal_column_as_text_and_unpickles_the_same_values(tmp_path):
+    """Session 18: the pickler's memo kept three objects per ``Decimal`` of an object column until the
+    whole report was written (+50 MB for the company's accounts at risk at 800,000 deals); the column
+    goes as one text instead, and ``pickle.load`` gives the same values, exponents and blocks."""
+    import tracemalloc
+
+    odd = [
+        Decimal("1.00"),
+        Decimal("-0.00"),
+        Decimal("1E+3"),
+        Decimal("NaN"),
+        Decimal("-Infinity"),
+        Decimal("12345678901234567890.123"),
+    ]
+    big = pd.DataFrame({"revenue_ytd": [Decimal(int(c)).scaleb(-2) for c in np.arange(60_000) * 7919], "n": np.arange(60_000)})
+    report = {
+        "odd": pd.DataFrame({"a": odd, "b": odd[::-1], "n": range(len(odd))}),
+        "fortran": np.asfortranarray(np.array([odd[:3], odd[3:]], dtype=object)),
+        "mixed": np.array([Decimal("1.5"), "x", None], dtype=object),
+        "big": big,
+    }
+    path = tmp_path / "company-company.pkl"
+    tracemalloc.start()
+    try:
+        digest = write_pickle(path, report)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 12 * 2**20  # pickled as before: about 16 MB of memo and kept objects for these 60,000 values
+    assert digest == hashlib.sha256(path.read_bytes()).hexdigest()
+    back = pickle.loads(path.read_bytes())
+    for name in ("odd", "big"):
+        pd.testing.assert_frame_equal(back[name], report[name])
+        for col in report[name].columns:
+            assert [repr(v) for v in back[name][col]] == [repr(v) for v in report[name][col]]  # exponents and signs
+        assert [b.dtype for b in back[name]._mgr.blocks] == [b.dtype for b in report[name]._mgr.blocks]
+    assert back["fortran"].flags.f_contiguous and not back["fortran"].flags.c_contiguous
+    assert [repr(v) for v in back["fortran"].ravel("K")] == [repr(v) for v in report["fortran"].ravel("K")]
+    assert list(back["mixed"]) == [Decimal("1.5"), "x", None]
+    # the same object pickled as it is takes NumPy's form, so the memo is what differs
+    assert pickle.loads(pickle.dumps(report["big"], protocol=pickle.HIGHEST_PROTOCOL)).equals(back["big"])
+
+
+def test_company_xlsx_reads_the_roll_up_the_company_report_computed_with_pdfs_off(tmp_path, monkeypatch):
+    """Session 18: with PDFs off each report object is copied (``print_charts=False``) and the team kind's
+    post-step kept the copies, so ``company.xlsx``'s roll-up, kept for the very objects the company
+    report read, was computed again (7 s and +78 MB in the 800,000-deal batch process)."""
+    from demo_params import demo_params
+
+    from reportkit.reports import company
+    from reportkit.run import batch
+
+    calls = []
+    real = company._company_rollup
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(company, "_company_rollup", counted)
+    params = demo_params(tmp_path, account_managers=["AM-001"], reports=["team", "company"], pdf={"enabled": False})
+    result = batch.run_batch(params, tmp_path / "out", progress=False, jobs=2, worker_processes=False, cache=False)
+    assert sorted(r.kind for r in result.reports if r.status == "ok") == ["company", "team"]
+    assert (tmp_path / "out" / "company.xlsx").is_file()
+    assert len(calls) == 1
+
+
+def test_write_pickle_writes_an_arrow_text_column_without_a_copy_and_unpickles_the_same_frame(tmp_path, monkeypatch):
+    """Session 18: pandas pickles an Arrow-backed column as a combined copy of its chunks, which the
+    pickler's memo kept until the whole report was written (+23 MB for the company's accounts at
+    risk); a column in one chunk goes as that chunk. A slice of a larger column (its buffers hold
+    more than it shows) is pickled as pandas does, not with the whole buffers."""
+    from reportkit.run import plan
+
+    whole = pd.Series([f"account {i}" for i in range(100_000)], dtype="str")
+    report = {
+        "taken": pd.DataFrame({"name": whole.take(np.arange(100_000)[::-1]), "n": np.arange(100_000)}),
+        "sliced": whole.iloc[:10],
+        "with_na": pd.Series(["a", None, "c"], dtype="str"),
+    }
+    held = []
+    real = plan._Hashed.write
+
+    def write(self, data):
+        held.append(pa.total_allocated_bytes())
+        return real(self, data)
+
+    monkeypatch.setattr(plan._Hashed, "write", write)
+    before = pa.total_allocated_bytes()
+    write_pickle(tmp_path / "company-company.pkl", report)
+    assert max(held) - before < 2**20  # pandas' own pickling: a 1.8 MB copy of the column
+    back = pickle.loads((tmp_path / "company-company.pkl").read_bytes())
+    pd.testing.assert_frame_equal(back["taken"], report["taken"])
+    pd.testing.assert_series_equal(back["sliced"], report["sliced"])
+    pd.testing.assert_series_equal(back["with_na"], report["with_na"])
+    assert (tmp_path / "company-company.pkl").stat().st_size < 3 * 2**20  # the slice's 10 rows, not its 100,000

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
 
 import numpy as np
 
@@ -46,6 +47,8 @@ __all__ = [
     "micros_to_cents",
     "exact_total_cents",
     "check_exact_range",
+    "reduce_decimal_array",
+    "decimal_array",
 ]
 
 CENT = Decimal("0.01")
@@ -271,3 +274,56 @@ def check_exact_range(micros: np.ndarray, what: str) -> None:
             hint="check the amount column's unit (scale:) and separators; a typo such as a missing "
             "decimal point multiplies an amount by 100 or more",
         )
+
+
+# ---------------------------------------------------------------------------
+# Decimal columns in a report's pickle
+# ---------------------------------------------------------------------------
+
+
+def reduce_decimal_array(values: np.ndarray) -> tuple[Any, tuple[str, tuple[int, ...], str]] | None:
+    """A pickle's reduce value for an object array of ``Decimal`` only: its text, rebuilt by :func:`decimal_array`.
+
+    The report pickle's writer (:func:`reportkit.run.plan.write_pickle`) gives it every
+    NumPy array. Pickled as it is, an object array of ``Decimal`` is one reduce per value
+    (its class, its text in a 1-tuple, ``Decimal(text)``), and the pickler's memo keeps each
+    value, its text and its tuple until the whole object is written: the company report's
+    accounts at risk (about 140,000 ``Decimal`` at 800,000 deals) held the batch process
+    about 50 MB higher while its pickle was written (``docs/batch.md``, "Session 18"). As one
+    string of every value's text the memo holds one entry, and the kernel rebuilds the same
+    values: ``Decimal(str(d))`` is ``d`` exactly (digits, exponent, sign, NaN and infinities).
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        Any array.
+
+    Returns
+    -------
+    tuple or None
+        ``(decimal_array, (text, shape, order))`` when ``values`` is a non-empty object array
+        holding only ``Decimal`` (exactly that type); None otherwise (pickled as NumPy does).
+    """
+    if values.dtype != object or not values.size or not all(type(v) is Decimal for v in values.flat):
+        return None
+    order = "F" if values.flags.f_contiguous and not values.flags.c_contiguous else "C"
+    return decimal_array, (" ".join(map(str, values.ravel(order=order))), values.shape, order)
+
+
+def decimal_array(text: str, shape: tuple[int, ...], order: str) -> np.ndarray:
+    """The object array of ``Decimal`` that :func:`reduce_decimal_array` wrote as ``text`` (unpickling calls it).
+
+    Parameters
+    ----------
+    text : str
+        Each value's ``str``, separated by single spaces, in ``order``.
+    shape : tuple of int
+    order : {"C", "F"}
+
+    Returns
+    -------
+    numpy.ndarray
+        dtype ``object``, ``shape``, one new ``Decimal`` per value.
+    """
+    size = int(np.prod(shape))
+    return np.fromiter(map(Decimal, text.split(" ")), dtype=object, count=size).reshape(shape, order=order)

@@ -419,11 +419,14 @@ def _at_risk(ds: Dataset, ctx: ReportContext, team_reports: list[TeamReport]) ->
     out["reason"] = pd.Series(np.asarray([AT_RISK_REASONS.get(r, r) for r in rule], dtype=object)[rules], dtype="str")
     for c in ("team", "account_manager_id", "account_manager", "account_id", "account_name", "status_reason"):
         out[c] = out[c].astype("str")
-    # revenue descending (int cents / 100 is the float of the Decimal, so the same order and ties), account, manager
-    order = out.assign(_r=out["revenue_ytd"].to_numpy(np.int64) / 100).sort_values(
-        ["_r", "account_id", "account_manager_id"], ascending=[False, True, True], kind="stable"
+    # revenue descending (int cents / 100 is the float of the Decimal, so the same order and ties), account, manager;
+    # the sort keys alone are sorted: a sorted copy of every column beside the frame was the company build's peak
+    keys = pd.DataFrame(
+        {"_r": out["revenue_ytd"].to_numpy(np.int64) / 100, "a": out["account_id"], "m": out["account_manager_id"]}
     )
-    out = out.loc[order.index, list(cols)].reset_index(drop=True)
+    order = keys.sort_values(["_r", "a", "m"], ascending=[False, True, True], kind="stable").index
+    del keys
+    out = out.loc[order, list(cols)].reset_index(drop=True)
     cents = out["revenue_ytd"].to_numpy(np.int64)
     reasons = _at_risk_reasons(out, cents)
     out["revenue_ytd"] = pd.Series([cents_to_money(c) for c in cents.tolist()], dtype="object")

@@ -12,17 +12,23 @@ previous run's outputs can be reused. Runners (:mod:`reportkit.run.local`,
 
 from __future__ import annotations
 
+import copyreg
 import hashlib
 import logging
 import os
 import pickle
 import time
+from collections import ChainMap
 from dataclasses import dataclass, field, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from ..config.params import BatchParams
 from ..core.errors import OutputError
+from ..core.money import reduce_decimal_array
 from ..core.periods import Period
 from ..render.pdf import PdfEngine
 from ..reports.builders import REPORT_KINDS, ReportKind, batch_kinds
@@ -138,10 +144,12 @@ class BatchPlan:
             kind = self.kinds[res.kind]
             with span("build", kind=res.kind, id=res.id):
                 report = kind.build(self.ds, res.id, self.period.label, self.params, self.params.as_of)
+            if kind.post_step or kind.headline:  # a headline-only kind's figures, not its frames (docs/batch.md, memory)
+                # the object built, not its copy below: company.xlsx's roll-up is the one the company report
+                # computed, kept for these very objects (reports.company.build_company_rollup), not recomputed
+                self.objects.setdefault(res.kind, {})[res.id] = report if kind.post_step else HeadlineOnly(dict(report.summary))
             if "pdf" not in expected and is_dataclass(report) and getattr(report, "print_charts", None) is True:
                 report = replace(report, print_charts=False)  # no PDF: its charts skip the print copy (render/figures.py)
-            if kind.post_step or kind.headline:  # a headline-only kind's figures, not its frames (docs/batch.md, memory)
-                self.objects.setdefault(res.kind, {})[res.id] = report if kind.post_step else HeadlineOnly(dict(report.summary))
             res.headline = headline_text(res.kind, getattr(report, "summary", {}), self.ds.currency)
             self.figures[f"{res.kind}/{res.id}"] = report_entry(res.kind, res.id, res.name, report)
             with span("pickle", kind=res.kind, id=res.id):
@@ -233,6 +241,38 @@ class BatchPlan:
         )
 
 
+def _reduce_ndarray(values: np.ndarray) -> Any:
+    """:func:`write_pickle`'s reduce of a NumPy array: a ``Decimal`` column as text, any other as NumPy pickles it."""
+    return reduce_decimal_array(values) or values.__reduce_ex__(pickle.HIGHEST_PROTOCOL)
+
+
+def _reduce_arrow(values: Any) -> Any:
+    """:func:`write_pickle`'s reduce of a pandas Arrow-backed array (the ``str`` columns): its one chunk, not a copy.
+
+    pandas pickles such an array with its chunks combined (``ArrowExtensionArray.__getstate__``): a
+    copy of the column, which the pickler's memo then keeps until the whole report is written (the
+    company's accounts at risk, six text columns of 140,000 rows: +23 MB in the 800,000-deal batch
+    process, ``docs/batch.md``, "Session 18"). A column held in one chunk that shows every byte of
+    its buffers (not a slice of a larger array, which would pickle the whole buffers) goes as that
+    chunk, in the state pandas gives, so ``pickle.load`` rebuilds the same array; any other as pandas
+    pickles it.
+    """
+    chunks = getattr(values, "_pa_array", None)
+    if chunks is not None and chunks.num_chunks == 1:
+        chunk = chunks.chunk(0)
+        if chunk.offset == 0 and chunk.get_total_buffer_size() - chunk.nbytes <= 64:  # nbytes leaves out the last offset
+            return copyreg.__newobj__, (type(values),), {**values.__dict__, "_pa_array": chunk, "_cache": {}}
+    return values.__reduce_ex__(pickle.HIGHEST_PROTOCOL)
+
+
+_DISPATCH = ChainMap(
+    {np.ndarray: _reduce_ndarray, pd.arrays.ArrowStringArray: _reduce_arrow, pd.arrays.ArrowExtensionArray: _reduce_arrow},
+    copyreg.dispatch_table,
+)
+""":func:`write_pickle`'s pickler's reducers by exact type (NumPy arrays, pandas' Arrow arrays; the rest, ``copyreg``'s,
+read live)."""
+
+
 class _Hashed:
     """A binary file that hashes what is written to it (SHA-256): :func:`write_pickle`'s writer."""
 
@@ -247,11 +287,15 @@ class _Hashed:
 def write_pickle(path: Path, report: Any) -> str:
     """Pickle ``report`` to ``path`` (atomically) and return the hex SHA-256 of the pickle's bytes.
 
-    The bytes ``pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL)`` gives, and so the same
-    hash (:func:`reportkit.run.resume.sha256`, the fingerprint's ``input``), streamed to the file a
-    frame at a time instead of held whole beside the object: the company report's pickle held
-    the batch process 38 MB higher at 800,000 deals (``docs/batch.md``, "Session 14: where the
-    800,000-deal batch process peaks").
+    Streamed to the file a frame at a time, hashed as written (the fingerprint's ``input``, as
+    :func:`reportkit.run.resume.sha256` of the file), instead of held whole beside the object: the
+    company report's pickle held the batch process 38 MB higher at 800,000 deals (``docs/batch.md``,
+    "Session 14: where the 800,000-deal batch process peaks"). An object array of ``Decimal`` (a
+    money column) is written as its values' text (:func:`reportkit.core.money.reduce_decimal_array`):
+    ``pickle.load`` gives the same values, and the pickler's memo no longer keeps three objects per
+    value until the end (+50 MB for the company's accounts at risk, "Session 18"), and an Arrow text
+    column as its one chunk rather than a copy the memo keeps (:func:`_reduce_arrow`). Every other
+    object is pickled as ``pickle.dumps(report, protocol=pickle.HIGHEST_PROTOCOL)`` pickles it.
     """
     digest = ""
 
@@ -259,7 +303,9 @@ def write_pickle(path: Path, report: Any) -> str:
         nonlocal digest
         with tmp.open("wb") as f:
             out = _Hashed(f)
-            pickle.dump(report, out, protocol=pickle.HIGHEST_PROTOCOL)
+            pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
+            pickler.dispatch_table = _DISPATCH  # Decimal columns as text (core.money.reduce_decimal_array)
+            pickler.dump(report)
             digest = out.hash.hexdigest()
 
     atomic_write(path, dump)
