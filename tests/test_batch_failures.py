@@ -120,6 +120,9 @@ def test_a_batch_with_one_report_failing_in_each_way_still_completes_the_others(
         "AM-004": ("DeadKernelError: the kernel died", "DeadKernelError"),
         "AM-005": ("Timeout: the report ran longer than its timeout of 15 s", "Timeout"),
     }
+    # a dead kernel says how it ended: its exit code or signal and, for a kill, what that usually means
+    assert "(exit code 1" in by_id["AM-003"]["error"], by_id["AM-003"]["error"]
+    assert "(killed by SIGKILL" in by_id["AM-004"]["error"] and "out-of-memory killer" in by_id["AM-004"]["error"]
     for am, (reason, ename) in expected.items():
         entry = by_id[am]
         assert entry["status"] == "failed", am

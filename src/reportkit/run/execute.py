@@ -10,6 +10,7 @@ of it is published.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
 import os
@@ -101,11 +102,13 @@ _KERNEL_ARGS = [
 ]
 
 
-def format_error(exc: BaseException, timeout_s: float | None = None, cell: int | None = None) -> str:
+def format_error(exc: BaseException, timeout_s: float | None = None, cell: int | None = None, death: str | None = None) -> str:
     """The one-line reason a report failed, as the manifest and index show it.
 
     A cell error names the exception and cell; a timeout the budget (``timeout_s``);
-    a dead kernel what may have killed it; a :class:`ReportkitError` its message and
+    a dead kernel what may have killed it, or ``death``, how the forked kernel ended
+    (:func:`reportkit.run.kernels.kernel_deaths`: its exit code or signal, the last lines of its
+    standard error, a known cause's meaning); a :class:`ReportkitError` its message and
     hint. ``cell`` (the cell that was running) is added for timeouts and dead kernels.
     """
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -118,7 +121,8 @@ def format_error(exc: BaseException, timeout_s: float | None = None, cell: int |
     if isinstance(exc, CellTimeoutError):
         return f"Timeout: the report ran longer than its timeout of {timeout_s:g} s (params timeout_s / --timeout){where}"
     if isinstance(exc, DeadKernelError):
-        return f"DeadKernelError: the kernel died while running the report (it exited or was killed, e.g. out of memory){where}"
+        how = death or "it exited or was killed, e.g. out of memory"
+        return f"DeadKernelError: the kernel died while running the report ({how}){where}"
     if isinstance(exc, ReportkitError):
         return f"{type(exc).__name__}: {exc.message}" + (f" ({exc.hint})" if exc.hint else "")
     text = str(exc).strip().splitlines()
@@ -261,17 +265,23 @@ def _execute_report(job: ReportJob, report: Any) -> JobOutcome:
     tmp_nb = out / ".work" / f"{job.kind}-{ipynb.stem}.ipynb"
     outcome = JobOutcome(status="failed")
     executing = False
+    deaths: list[str] = []  # how a forked kernel that died ended (run.kernels.kernel_deaths)
     try:
         engine_kwargs: dict[str, Any] = {}
+        watch: Any = contextlib.nullcontext(deaths)
         if job.warm:
             from . import kernels
 
             if kernels.warm_kernels_available():
                 engine_kwargs["kernel_manager_class"] = kernels.WarmKernelManager
+                watch = kernels.kernel_deaths()  # a kernel that dies says how (format_error)
         executing = True
         executed = None
         try:
-            with span("execute", **named):  # kernel start, the cells (their own stamps are in the notebook), shutdown
+            with (
+                span("execute", **named),
+                watch as deaths,
+            ):  # kernel start, the cells (their stamps are in the notebook), shutdown
                 executed = execute_with_retry(
                     job.template,
                     str(tmp_nb),
@@ -314,10 +324,11 @@ def _execute_report(job: ReportJob, report: Any) -> JobOutcome:
 
         log.debug("report %s %s failed", job.kind, job.report_id, exc_info=True)
         outcome.status = "failed"
-        outcome.error = format_error(exc, job.timeout_s)
+        death = deaths[-1] if deaths else None
+        outcome.error = format_error(exc, job.timeout_s, death=death)
         if executing and not isinstance(exc, PapermillExecutionError) and ipynb.exists():
             cell = _mark_failure(ipynb, outcome.error)
-            outcome.error = format_error(exc, job.timeout_s, cell)
+            outcome.error = format_error(exc, job.timeout_s, cell, death)
         for key in ("html", "xlsx", "pdf"):
             rel = getattr(job, key)
             if rel is not None:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import importlib
 import itertools
 import json
@@ -40,6 +41,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from queue import Empty
 from typing import Any
 
@@ -57,6 +59,7 @@ __all__ = [
     "WarmKernelManager",
     "WarmProcess",
     "fork_warm_process",
+    "kernel_deaths",
     "start_warm_process",
     "warm_kernels_available",
     "warm_process",
@@ -426,6 +429,33 @@ def _signal_name(signum: int) -> str:
         return f"signal {signum}"
 
 
+_DEATHS: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("reportkit_kernel_deaths", default=None)
+"""Where :meth:`WarmForkProvisioner.cleanup` puts the death report of a kernel that died (:func:`kernel_deaths`)."""
+
+
+@contextlib.contextmanager
+def kernel_deaths() -> Iterator[list[str]]:
+    """Collect, in this context, how each forked kernel that died ended (:meth:`WarmForkProvisioner.death_report`).
+
+    A report's execution runs inside it (``run/execute.py``): when nbclient says only that the
+    kernel died (``DeadKernelError``), the report's error adds the exit code or signal, the last
+    lines of the kernel's standard error and, for a known cause, what it means. nbclient's event
+    loop runs in the calling thread, so its tasks see this context's list.
+
+    Yields
+    ------
+    list of str
+        One line per kernel that ended with a non-zero code or a signal, in the order they were
+        cleaned up (the last is the report's own kernel; an earlier one, a start that was retried).
+    """
+    deaths: list[str] = []
+    token = _DEATHS.set(deaths)
+    try:
+        yield deaths
+    finally:
+        _DEATHS.reset(token)
+
+
 class WarmForkProvisioner(LocalProvisioner):  # type: ignore[misc]
     """A local provisioner whose kernel process is forked from the warm process.
 
@@ -454,14 +484,27 @@ class WarmForkProvisioner(LocalProvisioner):  # type: ignore[misc]
     stderr_path: str | None = None
     """The file the forked kernel's standard error goes to (removed with the kernel, :meth:`cleanup`)."""
 
+    exit_code: int | None = None
+    """The forked kernel's exit code (negative: the signal), kept when first seen: :meth:`wait` lets go of the
+    process before :meth:`cleanup` reads it."""
+
+    async def poll(self) -> int | None:
+        """LocalProvisioner's poll; the first exit code seen is kept (:attr:`exit_code`)."""
+        code = await super().poll()
+        if code is not None and self.exit_code is None and isinstance(self.process, _ForkedProcess):
+            self.exit_code = code
+        return code
+
     def death_report(self) -> str:
         """Why the forked kernel ended, in one line: its exit code or signal, the last lines of its
         standard error and, for a known cause, what it means; empty while it runs or if not forked.
 
-        Read only when a kernel died before it was ready (:class:`WarmKernelClient`), so a healthy
-        kernel's cost is the file's creation and removal.
+        Read when a kernel died before it was ready (:class:`WarmKernelClient`) and, at the kernel's
+        cleanup, when it ended with a non-zero code (:func:`kernel_deaths`), so a healthy kernel's
+        cost is the file's creation and removal.
         """
-        code = self.process.poll() if isinstance(self.process, _ForkedProcess) else None
+        # the process's own code while jupyter_client holds it (a process ends once), else the one kept
+        code = self.process.poll() if isinstance(self.process, _ForkedProcess) else self.exit_code
         if code is None:
             return ""
         parts = [f"killed by {_signal_name(-code)}" if code < 0 else f"exit code {code}"]
@@ -473,7 +516,17 @@ class WarmForkProvisioner(LocalProvisioner):  # type: ignore[misc]
         return "; ".join(parts)
 
     async def cleanup(self, restart: bool = False) -> None:
-        """LocalProvisioner's cleanup, and the kernel's standard-error file removed."""
+        """LocalProvisioner's cleanup, and the kernel's standard-error file removed.
+
+        A kernel that ended with a non-zero code or a signal first (a death, not the end a
+        shutdown request gives) leaves its :meth:`death_report` to whoever watches
+        (:func:`kernel_deaths`): the report's error then says how it died.
+        """
+        deaths = _DEATHS.get()
+        if deaths is not None and self.exit_code:
+            report = self.death_report()
+            if report:
+                deaths.append(report)
         await super().cleanup(restart)
         if self.stderr_path:
             with contextlib.suppress(OSError):
@@ -490,6 +543,8 @@ class WarmForkProvisioner(LocalProvisioner):  # type: ignore[misc]
         while self.process.poll() is None:
             await asyncio.sleep(0.01)
         ret = self.process.poll()
+        if self.exit_code is None:
+            self.exit_code = ret
         self.process = None
         return ret
 
