@@ -373,6 +373,7 @@ def test_demo_batch_writes_every_report_and_a_manifest(demo_batch):
     assert b["counts"]["failed"] == 0 and b["counts"]["ok"] == b["counts"]["total"] == len(manifest["reports"])
     assert b["counts"]["account_manager"] > 0 and b["counts"]["team"] > 0 and b["counts"]["company"] == 1
     assert b["data_quality"] == {}  # the demo loads clean: nothing dropped, merged or changed
+    assert b["warnings"] == []  # its period is in the data
     for entry in manifest["reports"]:
         assert set(entry) >= {"kind", "id", "name", "status", "outputs", "parameters", "duration_s", "error"}
         assert entry["status"] == "ok" and entry["error"] is None
@@ -712,3 +713,27 @@ def test_the_batch_program_exits_with_its_code_after_flushing_its_output_and_lea
         assert sorted(p.name for p in tmp.iterdir()) == []
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_a_period_after_the_datas_last_deal_is_run_and_said_once_on_the_command_line_and_in_the_manifest(tmp_path, capsys):
+    """Every figure of a period that begins after the export ends is zero because the data ends there: the
+    reports run (each one's notes say so), and the batch warns, in the report notes' words, without failing."""
+    params = demo_params(
+        tmp_path,
+        period="FY2031-Q1",
+        as_of="2031-03-31",
+        account_managers=["AM-001"],
+        reports=["account_manager"],
+        pdf={"enabled": False},
+    )
+    out = tmp_path / "out"
+    assert main(["batch", str(params), "-o", str(out), "-q"]) == 0
+    err = capsys.readouterr().err
+    said = "reportkit: warning: No deals closed in FY2031-Q1: the data's last deal closed on 2025-12-29, before FY2031-Q1 began"
+    assert err.count(said) == 1, err
+    warnings = json.loads((out / "manifest.json").read_text())["batch"]["warnings"]
+    assert (
+        len(warnings) == 1
+        and warnings[0].startswith("No deals closed in FY2031-Q1")
+        and "check that the export is current" in warnings[0]
+    )

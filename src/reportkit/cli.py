@@ -429,6 +429,8 @@ def _batch_command(args: argparse.Namespace, debug: bool, program: bool) -> int:
     with contextlib.suppress(ValueError):
         index = index.relative_to(Path.cwd().resolve())
     print(result.counts_line())
+    for w in result.warnings:
+        print(f"reportkit: warning: {w}", file=sys.stderr)
     if result.removed:
         print(
             f"removed {counted(len(result.removed), 'file')} an earlier run wrote for reports this run does not "

@@ -44,7 +44,7 @@ from typing import Any
 from ..config.params import BatchParams, load_params
 from ..core.cache import prune_in_background
 from ..core.errors import BatchInterrupted, OutputError, ParamsError
-from ..core.periods import FiscalCalendar, Period
+from ..core.periods import FiscalCalendar, Period, data_end, data_reaches
 from ..data.model import load_change_counts, load_change_notes
 from ..domain import loading
 from ..domain.forecast_models import fit_cache
@@ -52,6 +52,7 @@ from ..render.notebook import default_template_dir
 from ..render.pdf import PdfEngine
 from ..reports.builders import ReportKind, batch_kinds, forget_shared_contexts, load_checked_plans, plan_reports, shared_contexts
 from ..reports.closes import refuse_closed, with_close_registry
+from ..reports.sections import no_deals_note
 from .close import batch_inputs
 from .company import COMPANY_WORKBOOK as COMPANY_WORKBOOK  # re-exported, as are the other `X as X`
 from .company import write_company_workbook
@@ -343,6 +344,7 @@ def _execute_batch(
         ds = loading.load_source(params)
     with span("plan"):
         period = _check_as_of(params, params_path, ds)
+        notices = _period_warnings(period, params.as_of, ds)  # said on the command line and in the manifest
         load_checked_plans(ds, params)  # a plan that disagrees with the data set is bad input: exit 2, no report runs
         specs = [s for s in plan_reports(ds, params) if s.kind in templates]
         if pool is not None:
@@ -402,6 +404,7 @@ def _execute_batch(
             overrides=dict(overrides or {}),
             currency=ds.currency,
             pdf=pdf.describe() if pdf else None,  # which renderer made the PDFs
+            warnings=notices,
         )
         manifest_path, index_path = out / "manifest.json", out / "index.html"
         atomic_write(manifest_path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
@@ -427,7 +430,7 @@ def _execute_batch(
             f"the manifest at {manifest_path} lists the rest as not run",
             hint="run the same command again with --only-failed to produce the rest",
         )
-    return BatchResult(out, manifest_path, index_path, results, removed, company_error)
+    return BatchResult(out, manifest_path, index_path, results, removed, company_error, notices)
 
 
 POST_STEPS = {"company_workbook": write_company_workbook}
@@ -543,6 +546,19 @@ def _check_as_of(params: BatchParams, params_path: Path, ds: Any) -> Period:
             hint=f"set as_of to a date from {period.start.isoformat()} on, usually the period end {period.end.isoformat()}",
         )
     return period
+
+
+def _period_warnings(period: Period, as_of: Any, ds: Any) -> list[str]:
+    """What the batch should say beside its reports about the period itself: that it begins after the data's last deal.
+
+    Every figure of such a period is zero because the export ends before it, not because nothing
+    was sold: each report's notes say so (:func:`reportkit.reports.sections.no_deals_note`, whose
+    words these are), and the command line and the manifest (``batch.warnings``) say it once.
+    """
+    last = data_end(ds.deals["close_date"]) if len(ds.deals) else None
+    if last is None or data_reaches(last, period.start):
+        return []
+    return [no_deals_note(period, min(as_of, period.end), last)]
 
 
 def _make_folders(out: Path, folders: list[str]) -> Path:

@@ -87,6 +87,10 @@ class BatchResult:
         Why the company workbook could not be written (the batch then fails,
         exit code 1); None when it was written or not due (no team reports, or
         a team report failed).
+    warnings : list of str
+        What the batch says about its inputs beside the reports (the period begins after the
+        data's last deal): printed by ``reportkit batch`` and kept in the manifest's
+        ``batch.warnings``; they fail nothing.
     """
 
     output_dir: Path
@@ -95,6 +99,7 @@ class BatchResult:
     reports: list[ReportResult]
     removed: list[str] = field(default_factory=list)
     company_error: str | None = None
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def reused(self) -> int:
