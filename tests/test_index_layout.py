@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -91,3 +92,22 @@ def test_the_index_never_breaks_a_report_id_inside_it(tmp_path, width):
     assert [text for text, _ in shown] == [f"({i})" for i in ids]
     assert [text for text, lines in shown if lines != 1] == []  # each id on one line
     assert page_width <= view  # the page still never scrolls sideways
+
+
+def test_the_index_says_its_attainment_is_of_credited_revenue_when_that_differs_from_the_revenue_beside_it(tmp_path):
+    """A new user read "Revenue $8,971,848.30, Quota $39,100,000, Attainment 96.1%" on AdventureWorks' index: the
+    attainment is credited revenue / quota (every member's credit), which the revenue box (each deal once) is not."""
+    figures = {
+        "revenue": Decimal("8971848.30"),
+        "credited_revenue": Decimal("37588400.02"),
+        "quota": Decimal("39100000.00"),
+        "attainment": 0.9613,
+        "attainment_basis_differs": True,
+        "forecast": Decimal("9000000.00"),
+    }
+    params, period = load_params(ROOT / "params" / "demo.yaml"), Period.parse("FY2025-Q4", FiscalCalendar(7))
+    shown, _, _, _ = _laid_out(tmp_path, index.index_html(params, period, [], figures=figures), 1000, "[data-figure] dd")
+    assert [text for text, _ in shown][2] == "96.1%of credited revenue $37,588,400.02 (the attainment basis)"
+    same = dict(figures, attainment_basis_differs=False, credited_revenue=figures["revenue"])
+    shown, _, _, _ = _laid_out(tmp_path, index.index_html(params, period, [], figures=same), 1000, "[data-figure] dd")
+    assert [text for text, _ in shown][2] == "96.1%"  # nothing to explain

@@ -143,6 +143,10 @@ def _headline(figures: Mapping[str, Any], currency: str) -> list[str]:
         if key == "forecast" and None not in lo_hi and lo_hi[0] != lo_hi[1]:  # a closed year's range is its actuals
             lo, hi = (html.escape(format_cell(figures[k], k, currency)) for k in ("forecast_low", "forecast_high"))
             sub = f'<div class="sub">range {lo} to {hi}</div>'
+        if key == "attainment" and figures.get("attainment_basis_differs") and figures.get("credited_revenue") is not None:
+            # attainment is credited revenue / quota, not the revenue beside it (a deal counted once there): say so
+            basis = html.escape(format_cell(figures["credited_revenue"], "credited_revenue", currency))
+            sub = f'<div class="sub">of credited revenue {basis} (the attainment basis)</div>'
         items.append(f'<div data-figure="{key}"><dt>{html.escape(label)}</dt><dd>{value}{sub}</dd></div>')
     return ['<dl class="headline">', *items, "</dl>"]
 
